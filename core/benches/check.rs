@@ -1,0 +1,2 @@
+//! Placeholder, replaced by the server-side check benchmark.
+fn main() {}

@@ -1,0 +1,1710 @@
+//! The site's consent configuration, parsed from JSON and validated as a whole.
+//!
+//! [`Config::from_json`] reports every problem at once, each with its path
+//! (`categories[2].services[0].cookies[1].name: empty`), and refuses configurations that
+//! would be unlawful, such as a category other than `necessary` enabled by default.
+//!
+//! # Format
+//! ```json
+//! {
+//!   "revision": 1,
+//!   "languages": ["fi", "sv", "en"],
+//!   "default_language": "fi",
+//!   "privacy_notice": {"fi": "/tietosuoja", "sv": "/sv/dataskydd", "en": "/en/privacy"},
+//!   "cookie": {"name": "consent", "domain": "klinikka.fi", "path": "/", "same_site": "lax"},
+//!   "lifetime": {"accept_days": 182, "refuse_days": 182},
+//!   "endpoint": "/consent",
+//!   "honour_dnt": false,
+//!   "consent_mode": {"enabled": true, "wait_for_update_ms": 500,
+//!                    "signals": {"ad_storage": ["marketing"]}},
+//!   "categories": [
+//!     {"id": "necessary"},
+//!     {"id": "analytics", "services": [{
+//!       "id": "ga", "name": "Google Analytics", "provider": "Google Ireland Ltd",
+//!       "purpose": {"fi": "...", "sv": "...", "en": "..."},
+//!       "privacy_url": "https://policies.google.com/privacy",
+//!       "hosts": ["www.googletagmanager.com"],
+//!       "cookies": [{"name": "_ga_*", "domain": ".klinikka.fi", "lifetime": "13mo",
+//!                    "description": {"fi": "...", "sv": "...", "en": "..."}}]
+//!     }]}
+//!   ],
+//!   "texts": {"fi": {"accept_all": "Hyväksy kaikki"}}
+//! }
+//! ```
+//! Only `revision`, `privacy_notice` and `categories` are required. The built-in categories
+//! `necessary`, `analytics`, `marketing` and `preferences` have built-in titles and
+//! descriptions; other categories must give theirs in every language of `languages`.
+
+use core::fmt;
+
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::consent_mode::{ConsentModeConfig, Signal};
+use crate::cookie_decl::{self, CookieDecl, CookiePattern, Lifetime, SameSite};
+use crate::digest::Digest;
+use crate::id::{CategoryId, ServiceId};
+use crate::lang::{Lang, Localized};
+use crate::state::{Choices, MAX_CATEGORIES, MAX_SERVICES, Revision};
+use crate::texts::{TextKey, Texts};
+
+/// CNIL's recommended lifetime of a decision, about six months.
+pub const DEFAULT_LIFETIME_DAYS: u16 = 182;
+/// The longest lifetime a config may set, thirteen months.
+pub const MAX_LIFETIME_DAYS: u16 = 395;
+const MAX_TEXT_LEN: usize = 4096;
+const MAX_NAME_LEN: usize = 200;
+const MAX_URL_LEN: usize = 2048;
+const MAX_LIST: usize = 64;
+
+/// The position of a category in the config; index 0 is always `necessary`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CategoryIndex(pub(crate) u8);
+
+impl CategoryIndex {
+    /// The strictly necessary category.
+    pub const NECESSARY: CategoryIndex = CategoryIndex(0);
+
+    /// The position, from 0.
+    #[must_use]
+    pub const fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The position of a service in the config, counted across all categories in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceIndex(pub(crate) u8);
+
+impl ServiceIndex {
+    /// The position, from 0.
+    #[must_use]
+    pub const fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A category of cookies and the services in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Category {
+    id: CategoryId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<Localized>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Localized>,
+    gpc: bool,
+    services: Vec<Service>,
+    #[serde(skip)]
+    first_service: u8,
+}
+
+impl Category {
+    /// The category's id.
+    #[must_use]
+    pub fn id(&self) -> &CategoryId {
+        &self.id
+    }
+
+    /// Whether this is the strictly necessary category, always on.
+    #[must_use]
+    pub fn is_necessary(&self) -> bool {
+        self.id.is_necessary()
+    }
+
+    /// Whether Global Privacy Control keeps this category off unless granted explicitly.
+    /// Defaults to true for `marketing`, false for the others.
+    #[must_use]
+    pub fn gpc(&self) -> bool {
+        self.gpc
+    }
+
+    /// The services in this category.
+    #[must_use]
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// The title in `lang`: the config's, else the built-in one of a built-in category.
+    #[must_use]
+    pub fn title<'a>(&'a self, texts: &Texts<'a>) -> &'a str {
+        match (&self.title, builtin_keys(&self.id)) {
+            (Some(title), _) => title.get(texts.lang()),
+            (None, Some((key, _))) => texts.get(key),
+            (None, None) => "",
+        }
+    }
+
+    /// The description in `lang`: the config's, else the built-in one.
+    #[must_use]
+    pub fn description<'a>(&'a self, texts: &Texts<'a>) -> &'a str {
+        match (&self.description, builtin_keys(&self.id)) {
+            (Some(text), _) => text.get(texts.lang()),
+            (None, Some((_, key))) => texts.get(key),
+            (None, None) => "",
+        }
+    }
+}
+
+fn builtin_keys(id: &CategoryId) -> Option<(TextKey, TextKey)> {
+    match id.as_str() {
+        "necessary" => Some((TextKey::NecessaryTitle, TextKey::NecessaryDescription)),
+        "analytics" => Some((TextKey::AnalyticsTitle, TextKey::AnalyticsDescription)),
+        "marketing" => Some((TextKey::MarketingTitle, TextKey::MarketingDescription)),
+        "preferences" => Some((
+            TextKey::PreferencesCategoryTitle,
+            TextKey::PreferencesCategoryDescription,
+        )),
+        _ => None,
+    }
+}
+
+/// A third-party or first-party service that sets cookies or loads from other hosts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Service {
+    id: ServiceId,
+    name: Box<str>,
+    provider: Box<str>,
+    purpose: Localized,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    privacy_url: Option<Box<str>>,
+    hosts: Vec<Box<str>>,
+    cookies: Vec<CookieDecl>,
+}
+
+impl Service {
+    /// The service's id.
+    #[must_use]
+    pub fn id(&self) -> &ServiceId {
+        &self.id
+    }
+    /// Its display name, such as "Google Analytics".
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Who provides it, such as "Google Ireland Ltd".
+    #[must_use]
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+    /// What it is used for.
+    #[must_use]
+    pub fn purpose(&self) -> &Localized {
+        &self.purpose
+    }
+    /// The provider's privacy policy.
+    #[must_use]
+    pub fn privacy_url(&self) -> Option<&str> {
+        self.privacy_url.as_deref()
+    }
+    /// Hosts the service loads from (`www.googletagmanager.com`, `*.facebook.net`).
+    #[must_use]
+    pub fn hosts(&self) -> &[Box<str>] {
+        &self.hosts
+    }
+    /// Cookies the service sets.
+    #[must_use]
+    pub fn cookies(&self) -> &[CookieDecl] {
+        &self.cookies
+    }
+}
+
+/// Where and how the consent cookie itself is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConsentCookie {
+    name: Box<str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<Box<str>>,
+    path: Box<str>,
+    same_site: SameSite,
+}
+
+impl ConsentCookie {
+    /// The cookie's name; `consent` by default.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its `Domain`, if set (to share the decision with subdomains).
+    #[must_use]
+    pub fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+    /// Its `Path`; `/` by default.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// Its `SameSite`; `lax` by default.
+    #[must_use]
+    pub fn same_site(&self) -> SameSite {
+        self.same_site
+    }
+}
+
+/// How long a decision stands before the banner asks again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Lifetimes {
+    accept_days: u16,
+    refuse_days: u16,
+}
+
+impl Lifetimes {
+    /// For a decision that grants anything beyond necessary, in days.
+    #[must_use]
+    pub fn accept_days(&self) -> u16 {
+        self.accept_days
+    }
+    /// For a decision that grants nothing beyond necessary, in days.
+    #[must_use]
+    pub fn refuse_days(&self) -> u16 {
+        self.refuse_days
+    }
+}
+
+/// A validated consent configuration.
+///
+/// # Example
+/// ```
+/// use consent_core::Config;
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// assert_eq!(config.categories()[0].id(), "necessary");
+/// assert!(config.category_index("marketing").is_some());
+/// // Serializing gives JSON that parses back to the same config.
+/// assert_eq!(Config::from_json(&config.to_json())?, config);
+/// # Ok::<(), consent_core::ConfigError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Config {
+    revision: Revision,
+    languages: Vec<Lang>,
+    default_language: Lang,
+    privacy_notice: Localized,
+    cookie: ConsentCookie,
+    lifetime: Lifetimes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<Box<str>>,
+    honour_dnt: bool,
+    consent_mode: ConsentModeConfig,
+    categories: Vec<Category>,
+    #[serde(serialize_with = "serialize_texts")]
+    texts: [Vec<(TextKey, Box<str>)>; 3],
+    #[serde(skip)]
+    fingerprint: u32,
+    #[serde(skip)]
+    n_services: u8,
+}
+
+fn serialize_texts<S: Serializer>(
+    texts: &[Vec<(TextKey, Box<str>)>; 3],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    struct Overrides<'a>(&'a [(TextKey, Box<str>)]);
+    impl Serialize for Overrides<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, text) in self.0 {
+                map.serialize_entry(key.as_str(), text)?;
+            }
+            map.end()
+        }
+    }
+    let mut map = serializer.serialize_map(None)?;
+    for lang in Lang::ALL {
+        let overrides = &texts[lang.index()];
+        if !overrides.is_empty() {
+            map.serialize_entry(lang.as_str(), &Overrides(overrides))?;
+        }
+    }
+    map.end()
+}
+
+impl Config {
+    /// Parses and validates a config.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every problem found, each with its path.
+    pub fn from_json(json: &str) -> Result<Self, ConfigError> {
+        let value: Value = serde_json::from_str(json).map_err(|e| ConfigError {
+            problems: vec![Problem {
+                path: String::new(),
+                kind: ProblemKind::Syntax(e.to_string()),
+            }],
+        })?;
+        Self::from_value(&value)
+    }
+
+    /// Validates a config already parsed as JSON.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every problem found, each with its path.
+    pub fn from_value(value: &Value) -> Result<Self, ConfigError> {
+        let mut v = Validator::default();
+        let config = v.config(value);
+        match config {
+            Some(config) if v.problems.is_empty() => Ok(config),
+            _ => Err(ConfigError {
+                problems: v.problems,
+            }),
+        }
+    }
+
+    /// The config as JSON that [`Config::from_json`] parses back to an equal config.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: no maps with non-string keys, no floats.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The policy revision.
+    #[must_use]
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    /// The languages the site offers, its default first if listed so.
+    #[must_use]
+    pub fn languages(&self) -> &[Lang] {
+        &self.languages
+    }
+
+    /// The language used when none of the visitor's is offered.
+    #[must_use]
+    pub fn default_language(&self) -> Lang {
+        self.default_language
+    }
+
+    /// The address of the privacy notice in `lang`.
+    #[must_use]
+    pub fn privacy_notice(&self, lang: Lang) -> &str {
+        self.privacy_notice.get(lang)
+    }
+
+    /// The consent cookie's attributes.
+    #[must_use]
+    pub fn cookie(&self) -> &ConsentCookie {
+        &self.cookie
+    }
+
+    /// How long decisions stand.
+    #[must_use]
+    pub fn lifetimes(&self) -> Lifetimes {
+        self.lifetime
+    }
+
+    /// Where the banner sends decision records, if anywhere.
+    #[must_use]
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    /// Whether `DNT: 1` counts as Global Privacy Control.
+    #[must_use]
+    pub fn honour_dnt(&self) -> bool {
+        self.honour_dnt
+    }
+
+    /// The Google Consent Mode settings.
+    #[must_use]
+    pub fn consent_mode(&self) -> &ConsentModeConfig {
+        &self.consent_mode
+    }
+
+    /// The categories, `necessary` first.
+    #[must_use]
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// The category at `index`.
+    #[must_use]
+    pub fn category(&self, index: CategoryIndex) -> Option<&Category> {
+        self.categories.get(index.get())
+    }
+
+    /// The index of the category with this id.
+    #[must_use]
+    pub fn category_index(&self, id: &str) -> Option<CategoryIndex> {
+        let i = self.categories.iter().position(|c| c.id == id)?;
+        Some(CategoryIndex(i as u8))
+    }
+
+    /// The index of the service with this id.
+    #[must_use]
+    pub fn service_index(&self, id: &str) -> Option<ServiceIndex> {
+        self.services()
+            .find(|(_, _, s)| s.id == id)
+            .map(|(i, _, _)| i)
+    }
+
+    /// The service at `index`.
+    #[must_use]
+    pub fn service(&self, index: ServiceIndex) -> Option<&Service> {
+        self.services().nth(index.get()).map(|(_, _, s)| s)
+    }
+
+    /// Every service with its index and its category's index, in config order.
+    pub fn services(&self) -> impl Iterator<Item = (ServiceIndex, CategoryIndex, &Service)> + '_ {
+        self.categories.iter().enumerate().flat_map(|(ci, c)| {
+            c.services.iter().enumerate().map(move |(si, s)| {
+                (
+                    ServiceIndex(c.first_service + si as u8),
+                    CategoryIndex(ci as u8),
+                    s,
+                )
+            })
+        })
+    }
+
+    /// The indexes of a category's services.
+    pub fn services_of(&self, category: CategoryIndex) -> impl Iterator<Item = ServiceIndex> + '_ {
+        let (first, n) = self
+            .category(category)
+            .map_or((0, 0), |c| (c.first_service, c.services.len() as u8));
+        (first..first + n).map(ServiceIndex)
+    }
+
+    /// The number of services across all categories.
+    #[must_use]
+    pub fn service_count(&self) -> usize {
+        usize::from(self.n_services)
+    }
+
+    /// Everything granted: what "Accept all" gives without GPC.
+    #[must_use]
+    pub fn everything(&self) -> Choices {
+        let n_cat = self.categories.len() as u32;
+        let n_svc = u32::from(self.n_services);
+        Choices {
+            categories: u32::MAX.checked_shr(32 - n_cat).unwrap_or(0),
+            services: u128::MAX.checked_shr(128 - n_svc).unwrap_or(0) * u128::from(n_svc != 0),
+        }
+    }
+
+    /// The necessary category and its services, and nothing else.
+    #[must_use]
+    pub fn necessary_only(&self) -> Choices {
+        Choices::none().with_category(self, CategoryIndex::NECESSARY, true)
+    }
+
+    /// The categories Global Privacy Control keeps off, as a bit set.
+    pub(crate) fn gpc_mask(&self) -> u32 {
+        self.categories
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.gpc)
+            .fold(0, |mask, (i, _)| mask | 1 << i)
+    }
+
+    /// The texts in `lang` with this config's overrides.
+    #[must_use]
+    pub fn texts(&self, lang: Lang) -> Texts<'_> {
+        Texts::new(lang, &self.texts[lang.index()])
+    }
+
+    /// A 32-bit fingerprint of the ids of categories and services in order. A token made under
+    /// a config with other ids or order does not apply, even at the same revision.
+    #[must_use]
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
+    }
+
+    /// SHA-256 of exactly what a visitor was shown in `lang`: this config and every text,
+    /// overrides applied. Decision records carry it as proof of what was shown.
+    #[must_use]
+    pub fn shown_hash(&self, lang: Lang) -> Digest {
+        let mut h = Sha256::new();
+        h.update(b"consent-shown-v1\0");
+        h.update(self.to_json().as_bytes());
+        h.update(b"\0");
+        h.update(lang.as_str().as_bytes());
+        let texts = self.texts(lang);
+        for &key in TextKey::ALL {
+            h.update(b"\0");
+            h.update(key.as_str().as_bytes());
+            h.update(b"=");
+            h.update(texts.get(key).as_bytes());
+        }
+        Digest::from_bytes(h.finalize().into())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Config {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Config::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+fn fingerprint(categories: &[Category]) -> u32 {
+    let mut h = Sha256::new();
+    h.update(b"consent-fingerprint-v1\0");
+    for c in categories {
+        h.update(c.id.as_str().as_bytes());
+        h.update(b":");
+        for s in &c.services {
+            h.update(s.id.as_str().as_bytes());
+            h.update(b",");
+        }
+        h.update(b";");
+    }
+    let d = h.finalize();
+    u32::from_le_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// One thing wrong with a config, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    path: String,
+    kind: ProblemKind,
+}
+
+impl Problem {
+    /// Where: `categories[2].services[0].cookies[1].name`; empty for the whole document.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What.
+    #[must_use]
+    pub fn kind(&self) -> &ProblemKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.path, self.kind)
+        }
+    }
+}
+
+/// What is wrong at a [`Problem`]'s path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The document is not JSON; serde_json's message with line and column.
+    Syntax(String),
+    /// A required field is absent.
+    Missing,
+    /// A string or list is empty.
+    Empty,
+    /// The value has the wrong JSON type.
+    WrongType(&'static str),
+    /// A field the format does not have (a typo?).
+    UnknownField,
+    /// An id, name or value that appears twice.
+    Duplicate,
+    /// A list or string longer than allowed.
+    TooMany(usize),
+    /// A value outside what the format allows, and why.
+    Invalid(&'static str),
+    /// An invalid identifier.
+    Id(crate::id::IdError),
+    /// An invalid cookie name, domain, path or lifetime.
+    Cookie(crate::cookie_decl::CookieDeclError),
+    /// A text missing in one of the site's languages.
+    MissingTranslation,
+    /// A setting the law does not allow, and why.
+    Unlawful(&'static str),
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemKind::Syntax(msg) => write!(f, "not valid JSON: {msg}"),
+            ProblemKind::Missing => f.write_str("missing"),
+            ProblemKind::Empty => f.write_str("empty"),
+            ProblemKind::WrongType(expected) => write!(f, "expected {expected}"),
+            ProblemKind::UnknownField => f.write_str("unknown field"),
+            ProblemKind::Duplicate => f.write_str("duplicate"),
+            ProblemKind::TooMany(max) => write!(f, "too long: at most {max}"),
+            ProblemKind::Invalid(why) => f.write_str(why),
+            ProblemKind::Id(e) => write!(f, "{e}"),
+            ProblemKind::Cookie(e) => write!(f, "{e}"),
+            ProblemKind::MissingTranslation => f.write_str("missing translation"),
+            ProblemKind::Unlawful(why) => write!(f, "not allowed: {why}"),
+        }
+    }
+}
+
+/// Every problem found in a config.
+///
+/// # Example
+/// ```
+/// use consent_core::Config;
+/// let err = Config::from_json(r#"{"revision": 0, "privacy_notice": "/p",
+///     "categories": [{"id": "necessary"}, {"id": "analytics", "enabled_by_default": true}]}"#)
+///     .unwrap_err();
+/// let lines: Vec<String> = err.problems().iter().map(|p| p.to_string()).collect();
+/// assert_eq!(lines, [
+///     "revision: must be at least 1",
+///     "categories[1].enabled_by_default: not allowed: only necessary may be on before the visitor decides",
+/// ]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    problems: Vec<Problem>,
+}
+
+impl ConfigError {
+    /// The problems, in document order.
+    #[must_use]
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "invalid consent config ({n} problem{})",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Walks the JSON once, collecting every problem instead of stopping at the first.
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+    languages: Vec<Lang>,
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+impl Validator {
+    fn report(&mut self, path: String, kind: ProblemKind) {
+        self.problems.push(Problem { path, kind });
+    }
+
+    /// An object with only `known` fields (unknown ones are reported).
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        let Some(map) = value.as_object() else {
+            self.report(path.to_owned(), ProblemKind::WrongType("an object"));
+            return None;
+        };
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                self.report(join(path, key), ProblemKind::UnknownField);
+            }
+        }
+        Some(map)
+    }
+
+    fn field<'v>(
+        &mut self,
+        map: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<&'v Value> {
+        match map.get(key) {
+            Some(Value::Null) | None => {
+                if required {
+                    self.report(join(path, key), ProblemKind::Missing);
+                }
+                None
+            }
+            Some(v) => Some(v),
+        }
+    }
+
+    fn string<'v>(&mut self, value: &'v Value, path: String, max: usize) -> Option<&'v str> {
+        match value.as_str() {
+            None => self.report(path, ProblemKind::WrongType("a string")),
+            Some(s) if s.trim().is_empty() => self.report(path, ProblemKind::Empty),
+            Some(s) if s.len() > max => self.report(path, ProblemKind::TooMany(max)),
+            Some(s) if s.chars().any(|c| c.is_control() && c != '\n') => self.report(
+                path,
+                ProblemKind::Invalid("control characters are not allowed"),
+            ),
+            Some(s) => return Some(s),
+        }
+        None
+    }
+
+    fn str_field<'v>(
+        &mut self,
+        map: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+        max: usize,
+    ) -> Option<&'v str> {
+        let value = self.field(map, path, key, required)?;
+        self.string(value, join(path, key), max)
+    }
+
+    fn bool_field(&mut self, map: &Map<String, Value>, path: &str, key: &str) -> Option<bool> {
+        let value = self.field(map, path, key, false)?;
+        match value.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.report(join(path, key), ProblemKind::WrongType("true or false"));
+                None
+            }
+        }
+    }
+
+    fn uint_field(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+        range: (u64, u64),
+        why: &'static str,
+    ) -> Option<u64> {
+        let value = self.field(map, path, key, required)?;
+        match value.as_u64() {
+            Some(n) if n >= range.0 && n <= range.1 => Some(n),
+            Some(_) => {
+                self.report(join(path, key), ProblemKind::Invalid(why));
+                None
+            }
+            None if value.is_i64() => {
+                self.report(join(path, key), ProblemKind::Invalid(why));
+                None
+            }
+            None => {
+                self.report(join(path, key), ProblemKind::WrongType("a whole number"));
+                None
+            }
+        }
+    }
+
+    fn array<'v>(
+        &mut self,
+        map: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+        required: bool,
+        max: usize,
+    ) -> &'v [Value] {
+        let Some(value) = self.field(map, path, key, required) else {
+            return &[];
+        };
+        match value.as_array() {
+            None => {
+                self.report(join(path, key), ProblemKind::WrongType("a list"));
+                &[]
+            }
+            Some(items) if items.len() > max => {
+                self.report(join(path, key), ProblemKind::TooMany(max));
+                &[]
+            }
+            Some(items) => items,
+        }
+    }
+
+    /// Text per language: every language of the site must be present.
+    fn localized(&mut self, value: &Value, path: String, max: usize) -> Option<Localized> {
+        let map = self.object(value, &path, &["fi", "sv", "en"])?;
+        let mut out = Localized::new();
+        for (key, v) in map {
+            if let (Ok(lang), Some(s)) = (key.parse::<Lang>(), v.as_str()) {
+                if let Some(s) = self.string(v, join(&path, key), max) {
+                    out.set(lang, s);
+                }
+                let _ = s;
+            } else if key.parse::<Lang>().is_ok() {
+                self.report(join(&path, key), ProblemKind::WrongType("a string"));
+            }
+        }
+        for lang in self.languages.clone() {
+            if out.exact(lang).is_none() && map.get(lang.as_str()).is_none() {
+                self.report(join(&path, lang.as_str()), ProblemKind::MissingTranslation);
+            }
+        }
+        Some(out)
+    }
+
+    fn url(&mut self, value: &Value, path: String) -> Option<Box<str>> {
+        let s = self.string(value, path.clone(), MAX_URL_LEN)?;
+        let ok_scheme = s.starts_with("https://")
+            || s.starts_with("http://")
+            || (s.starts_with('/') && !s.starts_with("//"));
+        if !ok_scheme {
+            self.report(
+                path,
+                ProblemKind::Invalid(
+                    "expected an https:// or http:// address, or a path starting with /",
+                ),
+            );
+            return None;
+        }
+        if s.bytes()
+            .any(|b| b.is_ascii_whitespace() || b == b'"' || b == b'<' || b == b'>')
+        {
+            self.report(
+                path,
+                ProblemKind::Invalid("address holds spaces, quotes or angle brackets"),
+            );
+            return None;
+        }
+        Some(s.into())
+    }
+
+    fn config(&mut self, value: &Value) -> Option<Config> {
+        let map = self.object(
+            value,
+            "",
+            &[
+                "revision",
+                "languages",
+                "default_language",
+                "privacy_notice",
+                "cookie",
+                "lifetime",
+                "endpoint",
+                "honour_dnt",
+                "consent_mode",
+                "categories",
+                "texts",
+                "$schema",
+            ],
+        )?;
+        let revision = self
+            .uint_field(
+                map,
+                "",
+                "revision",
+                true,
+                (1, u64::from(u32::MAX)),
+                "must be at least 1",
+            )
+            .and_then(|n| Revision::new(n as u32));
+        self.languages = self.languages_field(map);
+        let default_language = self.default_language(map);
+        let privacy_notice = self.privacy_notice(map);
+        let cookie = self.cookie(map);
+        let lifetime = self.lifetime(map);
+        let endpoint = self
+            .field(map, "", "endpoint", false)
+            .and_then(|v| self.url(v, "endpoint".into()));
+        let honour_dnt = self.bool_field(map, "", "honour_dnt").unwrap_or(false);
+        let categories = self.categories(map, cookie.as_ref().map(|c| &*c.name));
+        let consent_mode = self.consent_mode(map, &categories);
+        let texts = self.texts(map);
+
+        let n_services = categories.iter().map(|c| c.services.len()).sum::<usize>();
+        Some(Config {
+            revision: revision?,
+            languages: self.languages.clone(),
+            default_language,
+            privacy_notice: privacy_notice?,
+            cookie: cookie?,
+            lifetime: lifetime?,
+            endpoint,
+            honour_dnt,
+            consent_mode: consent_mode?,
+            fingerprint: fingerprint(&categories),
+            n_services: u8::try_from(n_services).ok()?,
+            categories,
+            texts,
+        })
+    }
+
+    fn languages_field(&mut self, map: &Map<String, Value>) -> Vec<Lang> {
+        if map.get("languages").is_none_or(Value::is_null) {
+            return Lang::ALL.to_vec();
+        }
+        let items = self.array(map, "", "languages", false, 3);
+        if items.is_empty()
+            && map
+                .get("languages")
+                .is_some_and(|v| v.as_array().is_some_and(Vec::is_empty))
+        {
+            self.report("languages".into(), ProblemKind::Empty);
+        }
+        let mut langs = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = index("languages", i);
+            match item.as_str().map(|s| (s, s.parse::<Lang>())) {
+                Some((s, Ok(lang))) if s == lang.as_str() => {
+                    if langs.contains(&lang) {
+                        self.report(path, ProblemKind::Duplicate);
+                    } else {
+                        langs.push(lang);
+                    }
+                }
+                _ => self.report(
+                    path,
+                    ProblemKind::Invalid("expected \"fi\", \"sv\" or \"en\""),
+                ),
+            }
+        }
+        if langs.is_empty() {
+            Lang::ALL.to_vec()
+        } else {
+            langs
+        }
+    }
+
+    fn default_language(&mut self, map: &Map<String, Value>) -> Lang {
+        let first = self.languages.first().copied().unwrap_or(Lang::Fi);
+        let Some(s) = self.str_field(map, "", "default_language", false, 8) else {
+            return first;
+        };
+        match s.parse::<Lang>() {
+            Ok(lang) if s == lang.as_str() && self.languages.contains(&lang) => lang,
+            Ok(_) | Err(_) => {
+                self.report(
+                    "default_language".into(),
+                    ProblemKind::Invalid("must be one of languages"),
+                );
+                first
+            }
+        }
+    }
+
+    fn privacy_notice(&mut self, map: &Map<String, Value>) -> Option<Localized> {
+        let value = self.field(map, "", "privacy_notice", true)?;
+        if value.is_string() {
+            let url = self.url(value, "privacy_notice".into())?;
+            return Some(
+                Lang::ALL
+                    .into_iter()
+                    .fold(Localized::new(), |l, lang| l.with(lang, &*url)),
+            );
+        }
+        let localized = self.localized(value, "privacy_notice".into(), MAX_URL_LEN)?;
+        let mut ok = true;
+        for lang in localized.langs().collect::<Vec<_>>() {
+            let v = Value::String(localized.get(lang).to_owned());
+            ok &= self
+                .url(&v, join("privacy_notice", lang.as_str()))
+                .is_some();
+        }
+        ok.then_some(localized)
+    }
+
+    fn cookie(&mut self, map: &Map<String, Value>) -> Option<ConsentCookie> {
+        let mut cookie = ConsentCookie {
+            name: "consent".into(),
+            domain: None,
+            path: "/".into(),
+            same_site: SameSite::Lax,
+        };
+        let Some(value) = self.field(map, "", "cookie", false) else {
+            return Some(cookie);
+        };
+        let obj = self.object(value, "cookie", &["name", "domain", "path", "same_site"])?;
+        let mut ok = true;
+        if let Some(name) = self.str_field(obj, "cookie", "name", false, MAX_NAME_LEN) {
+            match CookiePattern::new(name) {
+                Ok(p) if p.is_exact() => cookie.name = name.into(),
+                Ok(_) => {
+                    ok = false;
+                    self.report(
+                        "cookie.name".into(),
+                        ProblemKind::Invalid("the consent cookie's name cannot hold '*'"),
+                    )
+                }
+                Err(e) => {
+                    ok = false;
+                    self.report("cookie.name".into(), ProblemKind::Cookie(e))
+                }
+            }
+        }
+        if let Some(domain) = self.str_field(obj, "cookie", "domain", false, 253) {
+            match cookie_decl::validate_domain(domain) {
+                Ok(()) => cookie.domain = Some(domain.into()),
+                Err(e) => {
+                    ok = false;
+                    self.report("cookie.domain".into(), ProblemKind::Cookie(e))
+                }
+            }
+        }
+        if let Some(path) = self.str_field(obj, "cookie", "path", false, 1024) {
+            match cookie_decl::validate_path(path) {
+                Ok(()) => cookie.path = path.into(),
+                Err(e) => {
+                    ok = false;
+                    self.report("cookie.path".into(), ProblemKind::Cookie(e))
+                }
+            }
+        }
+        if let Some(s) = self.str_field(obj, "cookie", "same_site", false, 8) {
+            match s.parse() {
+                Ok(same_site) => cookie.same_site = same_site,
+                Err(_) => {
+                    ok = false;
+                    self.report(
+                        "cookie.same_site".into(),
+                        ProblemKind::Invalid("expected \"strict\", \"lax\" or \"none\""),
+                    )
+                }
+            }
+        }
+        ok.then_some(cookie)
+    }
+
+    fn lifetime(&mut self, map: &Map<String, Value>) -> Option<Lifetimes> {
+        let mut lifetimes = Lifetimes {
+            accept_days: DEFAULT_LIFETIME_DAYS,
+            refuse_days: DEFAULT_LIFETIME_DAYS,
+        };
+        let Some(value) = self.field(map, "", "lifetime", false) else {
+            return Some(lifetimes);
+        };
+        let obj = self.object(value, "lifetime", &["accept_days", "refuse_days"])?;
+        let range = (1, u64::from(MAX_LIFETIME_DAYS));
+        let why = "must be from 1 to 395 days (13 months)";
+        let accept = self.uint_field(obj, "lifetime", "accept_days", false, range, why);
+        let refuse = self.uint_field(obj, "lifetime", "refuse_days", false, range, why);
+        let bad = |key| obj.get(key).is_some_and(|v| !v.is_null());
+        if (bad("accept_days") && accept.is_none()) || (bad("refuse_days") && refuse.is_none()) {
+            return None;
+        }
+        lifetimes.accept_days = accept.map_or(DEFAULT_LIFETIME_DAYS, |n| n as u16);
+        lifetimes.refuse_days = refuse.map_or(DEFAULT_LIFETIME_DAYS, |n| n as u16);
+        Some(lifetimes)
+    }
+
+    fn categories(
+        &mut self,
+        map: &Map<String, Value>,
+        consent_cookie: Option<&str>,
+    ) -> Vec<Category> {
+        let items = self.array(map, "", "categories", true, MAX_CATEGORIES);
+        if map
+            .get("categories")
+            .is_some_and(|v| v.as_array().is_some_and(Vec::is_empty))
+        {
+            self.report("categories".into(), ProblemKind::Empty);
+        }
+        let mut categories: Vec<Category> = Vec::new();
+        let mut service_ids: Vec<ServiceId> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = index("categories", i);
+            let Some(category) = self.category(item, &path, i, &mut service_ids, consent_cookie)
+            else {
+                continue;
+            };
+            if categories.iter().any(|c| c.id == category.id) {
+                self.report(join(&path, "id"), ProblemKind::Duplicate);
+                continue;
+            }
+            categories.push(category);
+        }
+        if !items.is_empty()
+            && categories.first().is_none_or(|c| !c.is_necessary())
+            && !self
+                .problems
+                .iter()
+                .any(|p| p.path.starts_with("categories[0]"))
+        {
+            self.report(
+                "categories[0].id".into(),
+                ProblemKind::Invalid("the first category must be \"necessary\""),
+            );
+        }
+        if service_ids.len() > MAX_SERVICES {
+            self.report(
+                "categories".into(),
+                ProblemKind::Invalid("more than 128 services in all"),
+            );
+        }
+        let mut first = 0usize;
+        for c in &mut categories {
+            c.first_service = first.min(MAX_SERVICES) as u8;
+            first += c.services.len();
+        }
+        categories
+    }
+
+    fn category(
+        &mut self,
+        value: &Value,
+        path: &str,
+        position: usize,
+        service_ids: &mut Vec<ServiceId>,
+        consent_cookie: Option<&str>,
+    ) -> Option<Category> {
+        let obj = self.object(
+            value,
+            path,
+            &[
+                "id",
+                "title",
+                "description",
+                "enabled_by_default",
+                "gpc",
+                "services",
+            ],
+        )?;
+        let id = self
+            .str_field(obj, path, "id", true, 64)
+            .and_then(|s| match CategoryId::new(s) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    self.report(join(path, "id"), ProblemKind::Id(e));
+                    None
+                }
+            });
+        if let Some(id) = &id {
+            if id.is_necessary() && position != 0 {
+                self.report(
+                    join(path, "id"),
+                    ProblemKind::Invalid("\"necessary\" must be the first category"),
+                );
+            }
+        }
+        let necessary = id.as_ref().is_some_and(CategoryId::is_necessary);
+        if self.bool_field(obj, path, "enabled_by_default") == Some(true) && !necessary {
+            self.report(
+                join(path, "enabled_by_default"),
+                ProblemKind::Unlawful("only necessary may be on before the visitor decides"),
+            );
+        }
+        let gpc = self.bool_field(obj, path, "gpc");
+        if gpc == Some(true) && necessary {
+            self.report(
+                join(path, "gpc"),
+                ProblemKind::Invalid("the necessary category cannot be switched off by GPC"),
+            );
+        }
+        let builtin = id.as_ref().and_then(builtin_keys).is_some();
+        let title = match self.field(obj, path, "title", !builtin && id.is_some()) {
+            Some(v) => self.localized(v, join(path, "title"), MAX_NAME_LEN),
+            None => None,
+        };
+        let description = match self.field(obj, path, "description", !builtin && id.is_some()) {
+            Some(v) => self.localized(v, join(path, "description"), MAX_TEXT_LEN),
+            None => None,
+        };
+        let mut services = Vec::new();
+        let items = self.array(obj, path, "services", false, MAX_LIST);
+        for (i, item) in items.iter().enumerate() {
+            let spath = index(&join(path, "services"), i);
+            if let Some(service) = self.service(item, &spath, necessary, consent_cookie) {
+                if service_ids.contains(&service.id) {
+                    self.report(join(&spath, "id"), ProblemKind::Duplicate);
+                    continue;
+                }
+                service_ids.push(service.id.clone());
+                services.push(service);
+            }
+        }
+        let id = id?;
+        let gpc = gpc.unwrap_or(id == "marketing");
+        Some(Category {
+            id,
+            title,
+            description,
+            gpc,
+            services,
+            first_service: 0,
+        })
+    }
+
+    fn service(
+        &mut self,
+        value: &Value,
+        path: &str,
+        necessary: bool,
+        consent_cookie: Option<&str>,
+    ) -> Option<Service> {
+        let obj = self.object(
+            value,
+            path,
+            &[
+                "id",
+                "name",
+                "provider",
+                "purpose",
+                "privacy_url",
+                "hosts",
+                "cookies",
+            ],
+        )?;
+        let id = self
+            .str_field(obj, path, "id", true, 64)
+            .and_then(|s| match ServiceId::new(s) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    self.report(join(path, "id"), ProblemKind::Id(e));
+                    None
+                }
+            });
+        let name = self.str_field(obj, path, "name", true, MAX_NAME_LEN);
+        let provider = self.str_field(obj, path, "provider", true, MAX_NAME_LEN);
+        let purpose = self
+            .field(obj, path, "purpose", true)
+            .and_then(|v| self.localized(v, join(path, "purpose"), MAX_TEXT_LEN));
+        let privacy_url = self
+            .field(obj, path, "privacy_url", false)
+            .and_then(|v| self.url(v, join(path, "privacy_url")));
+        let mut hosts: Vec<Box<str>> = Vec::new();
+        for (i, item) in self
+            .array(obj, path, "hosts", false, MAX_LIST)
+            .iter()
+            .enumerate()
+        {
+            let hpath = index(&join(path, "hosts"), i);
+            let Some(host) = self.string(item, hpath.clone(), 253) else {
+                continue;
+            };
+            let bare = host.strip_prefix("*.").unwrap_or(host);
+            match cookie_decl::validate_domain(bare) {
+                Ok(()) if !bare.starts_with('.') => {
+                    if hosts.iter().any(|h| **h == *host) {
+                        self.report(hpath, ProblemKind::Duplicate);
+                    } else {
+                        hosts.push(host.into());
+                    }
+                }
+                _ => self.report(
+                    hpath,
+                    ProblemKind::Invalid(
+                        "expected a host name such as www.example.com or *.example.com",
+                    ),
+                ),
+            }
+        }
+        let mut cookies: Vec<CookieDecl> = Vec::new();
+        for (i, item) in self
+            .array(obj, path, "cookies", false, MAX_LIST)
+            .iter()
+            .enumerate()
+        {
+            let cpath = index(&join(path, "cookies"), i);
+            if let Some(cookie) = self.cookie_decl(item, &cpath, necessary, consent_cookie) {
+                if cookies.iter().any(|c| {
+                    c.name == cookie.name && c.domain == cookie.domain && c.path == cookie.path
+                }) {
+                    self.report(join(&cpath, "name"), ProblemKind::Duplicate);
+                } else {
+                    cookies.push(cookie);
+                }
+            }
+        }
+        Some(Service {
+            id: id?,
+            name: name?.into(),
+            provider: provider?.into(),
+            purpose: purpose?,
+            privacy_url,
+            hosts,
+            cookies,
+        })
+    }
+
+    fn cookie_decl(
+        &mut self,
+        value: &Value,
+        path: &str,
+        necessary: bool,
+        consent_cookie: Option<&str>,
+    ) -> Option<CookieDecl> {
+        let obj = self.object(
+            value,
+            path,
+            &["name", "domain", "path", "lifetime", "description"],
+        )?;
+        let name = match obj.get("name").and_then(Value::as_str) {
+            Some("") => {
+                self.report(join(path, "name"), ProblemKind::Empty);
+                None
+            }
+            _ => self
+                .str_field(obj, path, "name", true, MAX_NAME_LEN + 1)
+                .and_then(|s| match CookiePattern::new(s) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.report(join(path, "name"), ProblemKind::Cookie(e));
+                        None
+                    }
+                }),
+        };
+        if let (Some(name), Some(consent)) = (&name, consent_cookie) {
+            if !necessary && name.matches(consent) {
+                self.report(
+                    join(path, "name"),
+                    ProblemKind::Invalid(
+                        "matches the consent cookie, which a withdrawal must not delete",
+                    ),
+                );
+            }
+        }
+        let domain = self
+            .str_field(obj, path, "domain", false, 253)
+            .and_then(|d| match cookie_decl::validate_domain(d) {
+                Ok(()) => Some(Box::<str>::from(d)),
+                Err(e) => {
+                    self.report(join(path, "domain"), ProblemKind::Cookie(e));
+                    None
+                }
+            });
+        let cpath = match self.str_field(obj, path, "path", false, 1024) {
+            None => Some(Box::<str>::from("/")),
+            Some(p) => match cookie_decl::validate_path(p) {
+                Ok(()) => Some(p.into()),
+                Err(e) => {
+                    self.report(join(path, "path"), ProblemKind::Cookie(e));
+                    None
+                }
+            },
+        };
+        let lifetime = self
+            .str_field(obj, path, "lifetime", true, 16)
+            .and_then(|s| match s.parse::<Lifetime>() {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    self.report(join(path, "lifetime"), ProblemKind::Cookie(e));
+                    None
+                }
+            });
+        let description = self
+            .field(obj, path, "description", true)
+            .and_then(|v| self.localized(v, join(path, "description"), MAX_TEXT_LEN));
+        Some(CookieDecl {
+            name: name?,
+            domain,
+            path: cpath?,
+            lifetime: lifetime?,
+            description: description?,
+        })
+    }
+
+    fn consent_mode(
+        &mut self,
+        map: &Map<String, Value>,
+        categories: &[Category],
+    ) -> Option<ConsentModeConfig> {
+        let has_preferences = categories.iter().any(|c| c.id == "preferences");
+        let mut mapping: [Vec<CategoryId>; 7] = Default::default();
+        for signal in Signal::ALL {
+            mapping[signal as usize] = signal
+                .default_categories(has_preferences)
+                .iter()
+                .filter(|id| categories.iter().any(|c| c.id == **id))
+                .filter_map(|id| CategoryId::new(id).ok())
+                .collect();
+        }
+        let mut mode = ConsentModeConfig {
+            enabled: false,
+            wait_for_update_ms: 500,
+            mapping,
+            masks: [0; 7],
+        };
+        if let Some(value) = self.field(map, "", "consent_mode", false) {
+            let obj = self.object(
+                value,
+                "consent_mode",
+                &["enabled", "wait_for_update_ms", "signals"],
+            )?;
+            mode.enabled = self
+                .bool_field(obj, "consent_mode", "enabled")
+                .unwrap_or(false);
+            if let Some(ms) = self.uint_field(
+                obj,
+                "consent_mode",
+                "wait_for_update_ms",
+                false,
+                (0, 10_000),
+                "must be from 0 to 10000",
+            ) {
+                mode.wait_for_update_ms = ms as u32;
+            }
+            if let Some(signals) = self.field(obj, "consent_mode", "signals", false) {
+                let known: Vec<&str> = Signal::ALL.iter().map(|s| s.as_str()).collect();
+                let signals = self.object(signals, "consent_mode.signals", &known)?;
+                for (name, ids) in signals {
+                    let Ok(signal) = name.parse::<Signal>() else {
+                        continue;
+                    };
+                    let spath = join("consent_mode.signals", name);
+                    let Some(ids) = ids.as_array() else {
+                        self.report(spath, ProblemKind::WrongType("a list of category ids"));
+                        continue;
+                    };
+                    let mut list = Vec::new();
+                    for (i, id) in ids.iter().enumerate() {
+                        match id
+                            .as_str()
+                            .and_then(|s| categories.iter().find(|c| c.id == s))
+                        {
+                            Some(c) => list.push(c.id.clone()),
+                            None => self.report(
+                                index(&spath, i),
+                                ProblemKind::Invalid("not a category of this config"),
+                            ),
+                        }
+                    }
+                    mapping_set(&mut mode.mapping, signal, list);
+                }
+            }
+        }
+        for signal in Signal::ALL {
+            mode.masks[signal as usize] = mode.mapping[signal as usize]
+                .iter()
+                .filter_map(|id| categories.iter().position(|c| c.id == *id))
+                .fold(0, |m, i| m | 1 << i);
+        }
+        Some(mode)
+    }
+
+    fn texts(&mut self, map: &Map<String, Value>) -> [Vec<(TextKey, Box<str>)>; 3] {
+        let mut out: [Vec<(TextKey, Box<str>)>; 3] = Default::default();
+        let Some(value) = self.field(map, "", "texts", false) else {
+            return out;
+        };
+        let Some(langs) = self.object(value, "texts", &["fi", "sv", "en"]) else {
+            return out;
+        };
+        for (lang_name, overrides) in langs {
+            let Ok(lang) = lang_name.parse::<Lang>() else {
+                continue;
+            };
+            let lpath = join("texts", lang_name);
+            let Some(overrides) = overrides.as_object() else {
+                self.report(lpath, ProblemKind::WrongType("an object of texts"));
+                continue;
+            };
+            let list = &mut out[lang.index()];
+            for (key_name, text) in overrides {
+                let kpath = join(&lpath, key_name);
+                let Ok(key) = key_name.parse::<TextKey>() else {
+                    self.report(kpath, ProblemKind::UnknownField);
+                    continue;
+                };
+                if let Some(text) = self.string(text, kpath, MAX_TEXT_LEN) {
+                    list.push((key, text.into()));
+                }
+            }
+            list.sort_by_key(|(k, _)| *k);
+        }
+        out
+    }
+}
+
+fn mapping_set(mapping: &mut [Vec<CategoryId>; 7], signal: Signal, list: Vec<CategoryId>) {
+    mapping[signal as usize] = list;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(json: &str) -> Vec<String> {
+        match Config::from_json(json) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::from_json(
+            r#"{"revision": 3, "privacy_notice": "/p", "categories": [{"id": "necessary"}]}"#,
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.revision().get(), 3);
+        assert_eq!(c.languages(), Lang::ALL);
+        assert_eq!(c.default_language(), Lang::Fi);
+        assert_eq!(c.cookie().name(), "consent");
+        assert_eq!(c.cookie().same_site(), SameSite::Lax);
+        assert_eq!(c.lifetimes().accept_days(), 182);
+        assert_eq!(c.lifetimes().refuse_days(), 182);
+        assert!(!c.consent_mode().enabled());
+        assert_eq!(
+            c.everything(),
+            Choices {
+                categories: 1,
+                services: 0
+            }
+        );
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_path() {
+        let got = problems(
+            r#"{
+            "revision": "one",
+            "languages": ["fi", "de"],
+            "privacy_notice": "javascript:alert(1)",
+            "cookie": {"same_site": "loose"},
+            "lifetime": {"accept_days": 400},
+            "categories": [
+                {"id": "necessary"},
+                {"id": "Analytics"},
+                {"id": "marketing", "enabled_by_default": true, "services": [
+                    {"id": "fb", "name": "", "provider": "Meta", "purpose": {"fi": "x"},
+                     "cookies": [{"name": "_fbp", "lifetime": "3mo", "description": {"fi": "x"}},
+                                 {"name": "", "lifetime": "forever", "description": {"fi": "x"}}]}
+                ]},
+                {"id": "custom", "title": {"fi": "Oma"}, "description": {"fi": "Kuvaus"}, "colour": "red"}
+            ],
+            "texts": {"fi": {"accept": "Hyväksy"}}
+        }"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "revision: expected a whole number",
+                "languages[1]: expected \"fi\", \"sv\" or \"en\"",
+                "privacy_notice: expected an https:// or http:// address, or a path starting with /",
+                "cookie.same_site: expected \"strict\", \"lax\" or \"none\"",
+                "lifetime.accept_days: must be from 1 to 395 days (13 months)",
+                "categories[1].id: must start with a lowercase letter a-z",
+                "categories[2].enabled_by_default: not allowed: only necessary may be on before the visitor decides",
+                "categories[2].services[0].name: empty",
+                "categories[2].services[0].cookies[1].name: empty",
+                "categories[2].services[0].cookies[1].lifetime: invalid lifetime: expected \"session\", \"<n>d\", \"<n>mo\" or \"<n>y\" (n from 1 to 9999)",
+                "categories[3].colour: unknown field",
+                "texts.fi.accept: unknown field",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let got = problems("{\n  \"revision\": 1,\n  oops\n}");
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].starts_with("not valid JSON: key must be a string at line 3 column 3"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn every_site_language_needs_a_translation() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "languages": ["fi", "sv"], "categories": [
+            {"id": "necessary"},
+            {"id": "research", "title": {"fi": "Tutkimus"}, "description": {"fi": "K", "sv": "B"}}
+        ]}"#,
+        );
+        assert_eq!(got, ["categories[1].title.sv: missing translation"]);
+    }
+
+    #[test]
+    fn necessary_must_come_first_and_ids_be_unique() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categories": [
+            {"id": "analytics"}, {"id": "necessary"}, {"id": "analytics"}
+        ]}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "categories[1].id: \"necessary\" must be the first category",
+                "categories[2].id: duplicate",
+                "categories[0].id: the first category must be \"necessary\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn service_ids_are_unique_across_categories() {
+        let svc = r#"{"id": "ga", "name": "GA", "provider": "Google", "purpose": {"fi": "a", "sv": "b", "en": "c"}}"#;
+        let json = format!(
+            r#"{{"revision": 1, "privacy_notice": "/p", "categories": [
+            {{"id": "necessary"}}, {{"id": "analytics", "services": [{svc}]}}, {{"id": "marketing", "services": [{svc}]}}]}}"#
+        );
+        assert_eq!(problems(&json), ["categories[2].services[0].id: duplicate"]);
+    }
+
+    #[test]
+    fn a_declared_cookie_may_not_match_the_consent_cookie() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary"},
+            {"id": "analytics", "services": [{"id": "x", "name": "X", "provider": "X",
+              "purpose": {"fi": "a", "sv": "b", "en": "c"},
+              "cookies": [{"name": "cons*", "lifetime": "1d", "description": {"fi": "a", "sv": "b", "en": "c"}}]}]}]}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "categories[1].services[0].cookies[0].name: matches the consent cookie, which a withdrawal must not delete"
+            ]
+        );
+    }
+
+    #[test]
+    fn consent_mode_mapping_must_name_categories() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary"}],
+            "consent_mode": {"enabled": true, "signals": {"ad_storage": ["marketing"], "ads": []}}}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "consent_mode.signals.ads: unknown field",
+                "consent_mode.signals.ad_storage[0]: not a category of this config"
+            ]
+        );
+    }
+
+    #[test]
+    fn not_an_object_at_all() {
+        assert_eq!(problems("[]"), ["expected an object"]);
+        assert_eq!(
+            problems("{}"),
+            [
+                "revision: missing",
+                "privacy_notice: missing",
+                "categories: missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn fingerprint_follows_ids_and_order() {
+        let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        let mut v: Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        if let Some(c) = v["categories"].as_array_mut() {
+            c.swap(1, 2);
+        }
+        let b = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        v["revision"] = 9.into();
+        let c = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(b.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn shown_hash_changes_with_language_and_texts() {
+        let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_ne!(a.shown_hash(Lang::Fi), a.shown_hash(Lang::Sv));
+        let mut v: Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        v["texts"] = serde_json::json!({"fi": {"accept_all": "Hyväksyn"}});
+        let b = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_ne!(a.shown_hash(Lang::Fi), b.shown_hash(Lang::Fi));
+        // The same config and language always hash the same (browser and server agree).
+        let again = Config::from_json(&a.to_json()).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(a.shown_hash(Lang::En), again.shown_hash(Lang::En));
+    }
+}

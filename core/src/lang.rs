@@ -1,0 +1,226 @@
+//! Languages the banner speaks, and strings given per language.
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// A language with complete built-in texts.
+///
+/// Parsing accepts a BCP 47 tag and looks only at its primary subtag, so `fi-FI`, `sv-FI`
+/// and `en-GB` parse; the printed form is always the bare subtag.
+///
+/// # Example
+/// ```
+/// use consent_core::Lang;
+/// assert_eq!("sv-FI".parse::<Lang>(), Ok(Lang::Sv));
+/// assert_eq!(Lang::Fi.to_string(), "fi");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lang {
+    /// Finnish, `fi`.
+    Fi,
+    /// Swedish, `sv`.
+    Sv,
+    /// English, `en`.
+    En,
+}
+
+impl Lang {
+    /// Every built-in language, in the order used by encodings.
+    pub const ALL: [Lang; 3] = [Lang::Fi, Lang::Sv, Lang::En];
+
+    /// The ISO 639-1 code.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Lang::Fi => "fi",
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's name in itself, for a language switcher.
+    #[must_use]
+    pub const fn native_name(self) -> &'static str {
+        match self {
+            Lang::Fi => "Suomi",
+            Lang::Sv => "Svenska",
+            Lang::En => "English",
+        }
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Lang::Fi => 0,
+            Lang::Sv => 1,
+            Lang::En => 2,
+        }
+    }
+
+    pub(crate) const fn from_index(index: u8) -> Option<Lang> {
+        match index {
+            0 => Some(Lang::Fi),
+            1 => Some(Lang::Sv),
+            2 => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the first of `preferred` (BCP 47 tags, best first, as in
+    /// `navigator.languages` or `<html lang>`) that is in `available`.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::Lang;
+    /// let available = [Lang::Fi, Lang::Sv];
+    /// assert_eq!(Lang::negotiate(["de-DE", "sv-SE", "fi"], &available), Some(Lang::Sv));
+    /// assert_eq!(Lang::negotiate(["de"], &available), None);
+    /// ```
+    pub fn negotiate<'a, I>(preferred: I, available: &[Lang]) -> Option<Lang>
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        preferred
+            .into_iter()
+            .filter_map(|tag| tag.parse::<Lang>().ok())
+            .find(|lang| available.contains(lang))
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a language tag that names none of [`Lang::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseLangError;
+
+impl fmt::Display for ParseLangError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unsupported language: expected fi, sv or en")
+    }
+}
+
+impl std::error::Error for ParseLangError {}
+
+impl FromStr for Lang {
+    type Err = ParseLangError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let primary = s.split(['-', '_']).next().unwrap_or(s);
+        if primary.eq_ignore_ascii_case("fi") {
+            Ok(Lang::Fi)
+        } else if primary.eq_ignore_ascii_case("sv") {
+            Ok(Lang::Sv)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Ok(Lang::En)
+        } else {
+            Err(ParseLangError)
+        }
+    }
+}
+
+impl Serialize for Lang {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A string given in one or more languages, such as a category's title.
+///
+/// Config validation makes sure every language the site offers is present; [`get`](Self::get)
+/// still falls back to another language rather than showing nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Localized {
+    values: [Option<String>; 3],
+}
+
+impl Localized {
+    /// An empty set of translations.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Returns `self` with `text` for `lang`.
+    #[must_use]
+    pub fn with(mut self, lang: Lang, text: impl Into<String>) -> Self {
+        self.set(lang, text);
+        self
+    }
+
+    /// Sets the text for `lang`.
+    pub fn set(&mut self, lang: Lang, text: impl Into<String>) {
+        self.values[lang.index()] = Some(text.into());
+    }
+
+    /// The text in `lang`, if given.
+    #[must_use]
+    pub fn exact(&self, lang: Lang) -> Option<&str> {
+        self.values[lang.index()].as_deref()
+    }
+
+    /// The text in `lang`, else in English, else in any language given; empty when none is.
+    #[must_use]
+    pub fn get(&self, lang: Lang) -> &str {
+        self.exact(lang)
+            .or_else(|| self.exact(Lang::En))
+            .or_else(|| self.values.iter().flatten().next().map(String::as_str))
+            .unwrap_or("")
+    }
+
+    /// The languages this text is given in.
+    pub fn langs(&self) -> impl Iterator<Item = Lang> + '_ {
+        Lang::ALL.into_iter().filter(|l| self.exact(*l).is_some())
+    }
+}
+
+impl Serialize for Localized {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for lang in Lang::ALL {
+            if let Some(text) = self.exact(lang) {
+                map.serialize_entry(lang.as_str(), text)?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_primary_subtag_only() {
+        assert_eq!("FI".parse::<Lang>(), Ok(Lang::Fi));
+        assert_eq!("en_US".parse::<Lang>(), Ok(Lang::En));
+        assert_eq!("se".parse::<Lang>(), Err(ParseLangError));
+        assert_eq!("".parse::<Lang>(), Err(ParseLangError));
+        assert_eq!("finnish".parse::<Lang>(), Err(ParseLangError));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for lang in Lang::ALL {
+            assert_eq!(lang.to_string().parse::<Lang>(), Ok(lang));
+            assert_eq!(Lang::from_index(lang.index() as u8), Some(lang));
+        }
+        assert_eq!(Lang::from_index(3), None);
+    }
+
+    #[test]
+    fn localized_falls_back_to_english_then_any() {
+        let only_sv = Localized::new().with(Lang::Sv, "Hej");
+        assert_eq!(only_sv.get(Lang::Fi), "Hej");
+        let sv_en = only_sv.clone().with(Lang::En, "Hi");
+        assert_eq!(sv_en.get(Lang::Fi), "Hi");
+        assert_eq!(sv_en.get(Lang::Sv), "Hej");
+        assert_eq!(Localized::new().get(Lang::Fi), "");
+    }
+}

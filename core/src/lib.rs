@@ -1,0 +1,102 @@
+//! The pure consent core shared by the cookie banner (compiled to WebAssembly) and the server.
+//!
+//! It decides what a visitor has agreed to, byte for byte the same in the browser and on the
+//! server. It does no I/O, never reads the clock and never draws random numbers: callers pass
+//! `now` and random ids in. It builds for `wasm32-unknown-unknown`.
+//!
+//! ```
+//! use consent_core::{Channel, Config, ConsentId, DecisionRecord, Gate, Lang, Token};
+//! use consent_core::policy::{self, Action, Context, Signals};
+//!
+//! let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+//! let now = time::OffsetDateTime::now_utc();
+//!
+//! // A first visit: nothing stored, so the banner asks and only necessary may run.
+//! let visit = policy::evaluate(&config, None, None, now, Signals::default());
+//! assert!(visit.show_banner());
+//!
+//! // The visitor clicks "Reject all".
+//! let ctx = Context { now, signals: Signals::default(), lang: Lang::Fi, fresh_id: ConsentId::from_bytes([7; 16]) };
+//! let decision = policy::decide(&config, &visit, Action::RejectAll, ctx)?;
+//! let token = Token::unsigned(*decision.state()).to_string();     // the consent cookie
+//! let record = DecisionRecord::new(&config, decision.state(), None, Channel::Banner); // the log
+//! assert_eq!(record.action(), consent_core::Method::RejectAll);
+//!
+//! // On the next request the server checks the Cookie header without allocating.
+//! let gate = Gate::new(&config, None);
+//! let analytics = gate.category("analytics").expect("the example config has it");
+//! let verdict = gate.check(Some(&format!("lang=fi; consent={token}")), None, now);
+//! assert!(!verdict.allows(analytics));
+//! # Ok::<(), consent_core::Error>(())
+//! ```
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`config`] | the site's config from JSON, validated with every problem reported by path |
+//! | [`texts`] | every banner string in Finnish, Swedish and English, overridable per config |
+//! | [`policy`] | the rules: when to ask, what is allowed, what a decision changes |
+//! | [`token`] | the compact, optionally HMAC-signed consent cookie value |
+//! | [`record`] | decision records and their canonical, hash-chainable encoding |
+//! | [`consent_mode`] | Google Consent Mode v2 signals |
+//! | [`check`] | the allocation-free server-side check of a `Cookie` header |
+//!
+//! The crate has no optional features.
+
+pub mod check;
+pub mod config;
+pub mod consent_mode;
+pub mod cookie_decl;
+pub mod digest;
+mod error;
+pub mod id;
+pub mod lang;
+pub mod policy;
+pub mod record;
+pub mod state;
+pub mod texts;
+pub mod token;
+
+pub use check::{Gate, Verdict};
+pub use config::{
+    Category, CategoryIndex, Config, ConfigError, Problem, ProblemKind, Service, ServiceIndex,
+};
+pub use cookie_decl::{CookieDecl, CookieDeclError, CookiePattern, Lifetime, SameSite};
+pub use digest::Digest;
+pub use error::Error;
+pub use id::{CategoryId, IdError, ServiceId};
+pub use lang::{Lang, Localized};
+pub use record::{Channel, DecisionRecord, PageUrl, PageUrlError, RecordError};
+pub use state::{Choices, ConsentId, ConsentState, Method, Revision};
+pub use texts::{TextKey, Texts};
+pub use token::{KeyTooShort, SigningKey, Token, TokenError};
+
+/// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads
+/// and the Facebook pixel: for examples, tests and the demo.
+pub const EXAMPLE_CONFIG: &str = include_str!("example_config.json");
+
+/// A decision under [`EXAMPLE_CONFIG`] (analytics granted, on 2026-11-01), for doc examples.
+#[doc(hidden)]
+#[must_use]
+pub fn doc_state() -> ConsentState {
+    use policy::{Action, Context, Signals};
+    let Ok(config) = Config::from_json(EXAMPLE_CONFIG) else {
+        unreachable!("the example config is valid")
+    };
+    let now = time::OffsetDateTime::from_unix_timestamp(1_793_491_200)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let analytics = config
+        .category_index("analytics")
+        .unwrap_or(CategoryIndex::NECESSARY);
+    let choices = Choices::none().with_category(&config, analytics, true);
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([0x5e; 16]),
+    };
+    match policy::decide(&config, &before, Action::Custom(choices), ctx) {
+        Ok(d) => *d.state(),
+        Err(e) => unreachable!("{e}"),
+    }
+}

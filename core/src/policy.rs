@@ -1,0 +1,522 @@
+//! The policy: the one state machine that decides what a visitor has agreed to.
+//!
+//! The banner (in the browser) and the server (on every request) run the same rules, from the
+//! same config, so a decision means the same thing on both sides.
+//!
+//! # Rules
+//!
+//! 1. The `necessary` category and its services are always allowed, and nothing else is
+//!    allowed without a stored decision that is valid now and grants it.
+//! 2. No stored decision: the banner is shown and only necessary is allowed.
+//! 3. A malformed stored decision (not a token, an unknown version, out-of-range fields, made
+//!    more than five minutes in the future, and, when the server holds a key, unsigned or
+//!    badly signed) counts as none: banner, necessary only.
+//! 4. A decision made under another policy revision, or under a config whose categories and
+//!    services differ (the [fingerprint](crate::Config::fingerprint)), asks again: banner,
+//!    necessary only.
+//! 5. A decision expires after the config's lifetime from the last decision: the acceptance
+//!    lifetime if it granted anything beyond necessary, else the refusal lifetime. An expired
+//!    decision asks again: banner, necessary only.
+//! 6. A valid decision shows no banner and allows what it granted: a category, and those of
+//!    its services the visitor left on. A service of a refused category is refused.
+//! 7. Global Privacy Control (and `DNT: 1` when the config honours it) keeps the categories
+//!    marked `gpc` (by default `marketing`) off, unless the decision was made while the
+//!    signal was present and granted them: an explicit grant.
+//! 8. Deciding: "Accept all" grants every category and service, except the `gpc` categories
+//!    while GPC is present; "Reject all" and a GPC-only decision grant nothing beyond
+//!    necessary; custom choices grant exactly what was chosen. Necessary is granted whatever
+//!    the choice.
+//! 9. A decision that revokes anything the previous valid decision allowed is a withdrawal:
+//!    its method is [`Method::Withdraw`] and the declared cookies of every revoked service are
+//!    to be cleared at once ([`Decision::cookies_to_clear`]).
+//! 10. A new decision keeps the consent id (and first decision time) of the stored one when
+//!     that could be read, even if it expired or came from another revision, so a visitor's
+//!     records stay together; otherwise it takes the fresh id the caller drew.
+//!
+//! # Caveats
+//!
+//! - The policy cannot see cookies that scripts set without declaring them; a withdrawal
+//!   clears only declared cookies. The cookie scanner finds undeclared ones.
+//! - Without a key (in the browser) a token's signature is not checked: a visitor can grant
+//!   themselves consent in their own browser, which harms nobody else. A server that must
+//!   prove consent checks signatures ([`Gate`](crate::Gate) with a key).
+
+use core::fmt;
+
+use time::OffsetDateTime;
+
+use crate::config::{CategoryIndex, Config, Service};
+use crate::cookie_decl::CookieDecl;
+use crate::lang::Lang;
+use crate::state::{
+    Choices, ConsentId, ConsentState, MAX_CATEGORIES, MAX_TIME, MIN_TIME, Method, datetime,
+};
+use crate::token::{SigningKey, TokenError, decode};
+
+/// How far in the future a decision time may be before it counts as malformed: clocks of
+/// browsers and servers disagree a little.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+const DAY: i64 = 86_400;
+
+/// Privacy signals from the browser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// Global Privacy Control: `navigator.globalPrivacyControl` or `Sec-GPC: 1`.
+    pub gpc: bool,
+    /// Do Not Track: `DNT: 1`. Counts only when the config honours it.
+    pub dnt: bool,
+}
+
+/// What was found where a decision is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredStatus {
+    /// No decision stored (rule 2).
+    None,
+    /// A decision that applies now (rule 6).
+    Valid,
+    /// A decision past its lifetime (rule 5).
+    Expired,
+    /// A decision made under another revision or config (rule 4), normally an older one.
+    OlderRevision,
+    /// Something that is not a trustworthy decision (rule 3), and why.
+    Malformed(TokenError),
+}
+
+impl StoredStatus {
+    /// A short lowercase name, for logs and metrics.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            StoredStatus::None => "none",
+            StoredStatus::Valid => "valid",
+            StoredStatus::Expired => "expired",
+            StoredStatus::OlderRevision => "older_revision",
+            StoredStatus::Malformed(_) => "malformed",
+        }
+    }
+}
+
+impl fmt::Display for StoredStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoredStatus::Malformed(e) => write!(f, "malformed: {e}"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// The policy's answer for a page view or a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    status: StoredStatus,
+    allowed: Choices,
+    state: Option<ConsentState>,
+}
+
+impl Evaluation {
+    /// What was stored.
+    #[must_use]
+    pub fn status(&self) -> StoredStatus {
+        self.status
+    }
+
+    /// Whether the banner must ask: every status but [`StoredStatus::Valid`].
+    #[must_use]
+    pub fn show_banner(&self) -> bool {
+        self.status != StoredStatus::Valid
+    }
+
+    /// What may run now.
+    #[must_use]
+    pub fn allowed(&self) -> Choices {
+        self.allowed
+    }
+
+    /// Whether a category may run now.
+    #[must_use]
+    pub fn allows_category(&self, category: CategoryIndex) -> bool {
+        self.allowed.allows_category(category)
+    }
+
+    /// The stored decision, if it could be read (even when expired or of another revision).
+    #[must_use]
+    pub fn state(&self) -> Option<&ConsentState> {
+        self.state.as_ref()
+    }
+}
+
+/// Everything the rules need from a config, computed once (for the server-side check).
+#[derive(Clone, Debug)]
+pub(crate) struct Params {
+    revision: u32,
+    fingerprint: u32,
+    n_categories: u8,
+    n_services: u8,
+    accept_secs: i64,
+    refuse_secs: i64,
+    gpc_mask: u32,
+    honour_dnt: bool,
+    necessary: Choices,
+    /// The services of each category, as bit sets.
+    category_services: [u128; MAX_CATEGORIES],
+}
+
+impl Params {
+    pub(crate) fn new(config: &Config) -> Self {
+        let mut category_services = [0u128; MAX_CATEGORIES];
+        for (service, category, _) in config.services() {
+            category_services[category.get()] |= 1 << service.get();
+        }
+        Self {
+            revision: config.revision().get(),
+            fingerprint: config.fingerprint(),
+            n_categories: config.categories().len() as u8,
+            n_services: config.service_count() as u8,
+            accept_secs: i64::from(config.lifetimes().accept_days()) * DAY,
+            refuse_secs: i64::from(config.lifetimes().refuse_days()) * DAY,
+            gpc_mask: config.gpc_mask(),
+            honour_dnt: config.honour_dnt(),
+            necessary: config.necessary_only(),
+            category_services,
+        }
+    }
+
+    fn everything(&self) -> Choices {
+        Choices {
+            categories: u32::MAX
+                .checked_shr(32 - u32::from(self.n_categories))
+                .unwrap_or(0),
+            services: u128::MAX
+                .checked_shr(128 - u32::from(self.n_services))
+                .unwrap_or(0)
+                * u128::from(self.n_services != 0),
+        }
+    }
+
+    /// Rule 6's normal form: within the config, necessary on, services only of granted
+    /// categories.
+    fn normalize(&self, choices: Choices) -> Choices {
+        let all = self.everything();
+        let categories = (choices.categories & all.categories) | self.necessary.categories;
+        let mut services_of_granted = 0u128;
+        let mut rest = categories;
+        while rest != 0 {
+            services_of_granted |= self.category_services[rest.trailing_zeros() as usize];
+            rest &= rest - 1;
+        }
+        Choices {
+            categories,
+            services: (choices.services & all.services & services_of_granted)
+                | self.necessary.services,
+        }
+    }
+
+    fn without_gpc_categories(&self, choices: Choices) -> Choices {
+        self.normalize(Choices {
+            categories: choices.categories & !self.gpc_mask,
+            ..choices
+        })
+    }
+
+    fn gpc_active(&self, signals: Signals) -> bool {
+        signals.gpc || (signals.dnt && self.honour_dnt)
+    }
+
+    pub(crate) fn lifetime_secs(&self, state: &ConsentState) -> i64 {
+        if state.grants_beyond_necessary() {
+            self.accept_secs
+        } else {
+            self.refuse_secs
+        }
+    }
+
+    /// Rules 2 to 7 for a decoded (or not) stored token.
+    pub(crate) fn evaluate(
+        &self,
+        stored: Option<Result<ConsentState, TokenError>>,
+        now: i64,
+        signals: Signals,
+    ) -> Evaluation {
+        let necessary_only = |status, state| Evaluation {
+            status,
+            allowed: self.necessary,
+            state,
+        };
+        let state = match stored {
+            None => return necessary_only(StoredStatus::None, None),
+            Some(Err(e)) => return necessary_only(StoredStatus::Malformed(e), None),
+            Some(Ok(state)) => state,
+        };
+        if state.last > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+            let e = TokenError::Field("last decision time: in the future");
+            return necessary_only(StoredStatus::Malformed(e), None);
+        }
+        if state.revision.get() != self.revision
+            || state.fingerprint != self.fingerprint
+            || state.n_categories != self.n_categories
+            || state.n_services != self.n_services
+        {
+            return necessary_only(StoredStatus::OlderRevision, Some(state));
+        }
+        if now >= state.last.saturating_add(self.lifetime_secs(&state)) {
+            return necessary_only(StoredStatus::Expired, Some(state));
+        }
+        let mut allowed = self.normalize(state.choices);
+        if self.gpc_active(signals) && !state.gpc {
+            allowed = self.without_gpc_categories(allowed);
+        }
+        Evaluation {
+            status: StoredStatus::Valid,
+            allowed,
+            state: Some(state),
+        }
+    }
+}
+
+/// Evaluates what is stored in the consent cookie (the token string, if any) at `now`.
+///
+/// With a `key`, only tokens signed with it count (rule 3); the browser passes `None`.
+///
+/// # Example
+/// ```
+/// use consent_core::{Config, policy::{self, Signals, StoredStatus}};
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let now = time::OffsetDateTime::now_utc();
+/// let first_visit = policy::evaluate(&config, None, None, now, Signals::default());
+/// assert!(first_visit.show_banner());
+/// assert_eq!(first_visit.allowed(), config.necessary_only());
+///
+/// let junk = policy::evaluate(&config, Some("1.AAAA"), None, now, Signals::default());
+/// assert!(matches!(junk.status(), StoredStatus::Malformed(_)));
+/// assert_eq!(junk.allowed(), config.necessary_only());
+/// # Ok::<(), consent_core::ConfigError>(())
+/// ```
+#[must_use]
+pub fn evaluate(
+    config: &Config,
+    stored: Option<&str>,
+    key: Option<&SigningKey>,
+    now: OffsetDateTime,
+    signals: Signals,
+) -> Evaluation {
+    let stored = stored.map(|s| decode(s.as_bytes(), key).map(|d| *d.token.state()));
+    Params::new(config).evaluate(stored, now.unix_timestamp(), signals)
+}
+
+/// What the visitor did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// "Accept all".
+    AcceptAll,
+    /// "Reject all".
+    RejectAll,
+    /// Saved choices from the preferences.
+    Custom(Choices),
+    /// No click: a decision recorded from Global Privacy Control alone.
+    Gpc,
+}
+
+/// What a decision needs besides the config and the previous evaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct Context {
+    /// The decision time.
+    pub now: OffsetDateTime,
+    /// The browser's privacy signals at decision time.
+    pub signals: Signals,
+    /// The language the banner was shown in.
+    pub lang: Lang,
+    /// A fresh random id, used when no stored decision could be read (rule 10).
+    pub fresh_id: ConsentId,
+}
+
+/// The error for a decision that cannot be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecideError {
+    /// The clock reads before 2020 or after 2099: a token could not carry the time.
+    ClockOutOfRange,
+}
+
+impl fmt::Display for DecideError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecideError::ClockOutOfRange => {
+                f.write_str("decision time is outside 2020-2099: is the clock right?")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecideError {}
+
+/// A new decision and what it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    state: ConsentState,
+    revoked: Choices,
+}
+
+impl Decision {
+    /// The new consent state, to store as a [`Token`](crate::Token) and log as a
+    /// [`DecisionRecord`](crate::DecisionRecord).
+    #[must_use]
+    pub fn state(&self) -> &ConsentState {
+        &self.state
+    }
+
+    /// What was allowed before and is not now (rule 9).
+    #[must_use]
+    pub fn revoked(&self) -> Choices {
+        self.revoked
+    }
+
+    /// Whether this decision withdraws anything.
+    #[must_use]
+    pub fn is_withdrawal(&self) -> bool {
+        !self.revoked.is_empty()
+    }
+
+    /// The declared cookies of every revoked service, to delete now.
+    pub fn cookies_to_clear<'a>(
+        &self,
+        config: &'a Config,
+    ) -> impl Iterator<Item = (&'a Service, &'a CookieDecl)> + 'a {
+        let revoked = self.revoked;
+        config
+            .services()
+            .filter(move |(s, _, _)| revoked.allows_service(*s))
+            .flat_map(|(_, _, service)| service.cookies().iter().map(move |c| (service, c)))
+    }
+}
+
+/// Makes a decision from what the visitor did (rules 8 to 10).
+///
+/// `previous` is the [`evaluate`] result for the page the visitor decided on.
+///
+/// # Errors
+/// [`DecideError::ClockOutOfRange`] when `ctx.now` is before 2020 or after 2099.
+///
+/// # Example
+/// ```
+/// use consent_core::{Config, ConsentId, Lang, Method, policy::{self, Action, Context, Signals}};
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let now = time::OffsetDateTime::now_utc();
+/// let before = policy::evaluate(&config, None, None, now, Signals::default());
+/// let ctx = Context { now, signals: Signals::default(), lang: Lang::Fi, fresh_id: ConsentId::from_bytes([9; 16]) };
+///
+/// let accepted = policy::decide(&config, &before, Action::AcceptAll, ctx)?;
+/// assert_eq!(accepted.state().choices(), config.everything());
+///
+/// // Rejecting after accepting is a withdrawal that clears the trackers' cookies.
+/// let token = consent_core::Token::unsigned(*accepted.state()).to_string();
+/// let after = policy::evaluate(&config, Some(&token), None, now, Signals::default());
+/// let withdrawn = policy::decide(&config, &after, Action::RejectAll, ctx)?;
+/// assert_eq!(withdrawn.state().method(), Method::Withdraw);
+/// let cleared: Vec<&str> = withdrawn.cookies_to_clear(&config).map(|(_, c)| c.name().as_str()).collect();
+/// assert_eq!(cleared, ["_ga", "_ga_*", "_gcl_au", "_fbp"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn decide(
+    config: &Config,
+    previous: &Evaluation,
+    action: Action,
+    ctx: Context,
+) -> Result<Decision, DecideError> {
+    let now = ctx.now.unix_timestamp();
+    if !(MIN_TIME..=MAX_TIME).contains(&now) {
+        return Err(DecideError::ClockOutOfRange);
+    }
+    let params = Params::new(config);
+    let gpc = params.gpc_active(ctx.signals);
+    let granted = match action {
+        Action::AcceptAll if gpc => params.without_gpc_categories(params.everything()),
+        Action::AcceptAll => params.everything(),
+        Action::RejectAll | Action::Gpc => params.necessary,
+        Action::Custom(choices) => params.normalize(choices),
+    };
+    let revoked = previous.allowed.minus(&granted);
+    let method = match action {
+        _ if !revoked.is_empty() => Method::Withdraw,
+        Action::AcceptAll => Method::AcceptAll,
+        Action::RejectAll => Method::RejectAll,
+        Action::Custom(_) => Method::Custom,
+        Action::Gpc => Method::Gpc,
+    };
+    let (id, first) = match &previous.state {
+        Some(s) => (s.id, s.first.min(now)),
+        None => (ctx.fresh_id, now),
+    };
+    let state = ConsentState {
+        id,
+        first,
+        last: now,
+        revision: config.revision(),
+        fingerprint: config.fingerprint(),
+        method,
+        lang: ctx.lang,
+        gpc,
+        choices: granted,
+        n_categories: params.n_categories,
+        n_services: params.n_services,
+    };
+    Ok(Decision { state, revoked })
+}
+
+/// How many days a decision stands under `config` (rule 5).
+#[must_use]
+pub fn lifetime_days(config: &Config, state: &ConsentState) -> u16 {
+    let l = config.lifetimes();
+    if state.grants_beyond_necessary() {
+        l.accept_days()
+    } else {
+        l.refuse_days()
+    }
+}
+
+/// When a decision expires under `config` (rule 5).
+#[must_use]
+pub fn expires(config: &Config, state: &ConsentState) -> OffsetDateTime {
+    datetime(state.last + i64::from(lifetime_days(config, state)) * DAY)
+}
+
+/// The domains to try when deleting a cookie from the page at `host`: the host itself, then
+/// each parent domain with at least two labels, since a tracker may have set its cookie on
+/// any of them.
+///
+/// # Example
+/// ```
+/// let domains: Vec<&str> = consent_core::policy::clear_domains("www.vet.klinikka.fi").collect();
+/// assert_eq!(domains, ["www.vet.klinikka.fi", "vet.klinikka.fi", "klinikka.fi"]);
+/// ```
+pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
+    let host = host.trim_end_matches('.');
+    let labels = host.split('.').count();
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    let dots: Vec<usize> = host.match_indices('.').map(|(i, _)| i + 1).collect();
+    core::iter::once(host).chain(
+        dots.into_iter()
+            .take(if is_ip { 0 } else { labels.saturating_sub(2) })
+            .map(move |i| &host[i..]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_domains_of_single_label_and_ip_hosts() {
+        assert_eq!(
+            clear_domains("localhost").collect::<Vec<_>>(),
+            ["localhost"]
+        );
+        assert_eq!(
+            clear_domains("127.0.0.1").collect::<Vec<_>>(),
+            ["127.0.0.1"]
+        );
+        assert_eq!(
+            clear_domains("klinikka.fi").collect::<Vec<_>>(),
+            ["klinikka.fi"]
+        );
+    }
+}

@@ -1,0 +1,539 @@
+//! Decision records: what the log keeps as proof of each decision (GDPR art. 7(1)).
+//!
+//! A record holds the pseudonymous consent id, the UTC time, the action, the choice per
+//! category and service, the policy revision, a SHA-256 of exactly what was shown, the
+//! language, the page address without its query string, the channel, the expiry and whether
+//! Global Privacy Control was present. It holds no IP address.
+//!
+//! [`DecisionRecord::canonical_bytes`] is the one byte encoding that the server hashes into
+//! its chain ([`DecisionRecord::chain_hash`]); JSON is only for transport.
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::digest::Digest;
+use crate::id::{CategoryId, ServiceId};
+use crate::lang::Lang;
+use crate::policy;
+use crate::state::{ConsentId, ConsentState, Method, Revision, serde_via_str};
+
+const MAX_URL_LEN: usize = 2048;
+
+/// Where a decision was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The cookie banner.
+    Banner,
+    /// A form on the site, such as a newsletter sign-up.
+    WebForm,
+    /// By phone, recorded by staff.
+    Phone,
+    /// At the front desk, recorded by staff.
+    FrontDesk,
+    /// By e-mail, recorded by staff.
+    Email,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 5] = [
+        Channel::Banner,
+        Channel::WebForm,
+        Channel::Phone,
+        Channel::FrontDesk,
+        Channel::Email,
+    ];
+
+    /// The snake_case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Banner => "banner",
+            Channel::WebForm => "web_form",
+            Channel::Phone => "phone",
+            Channel::FrontDesk => "front_desk",
+            Channel::Email => "email",
+        }
+    }
+
+    const fn code(self) -> u8 {
+        match self {
+            Channel::Banner => 0,
+            Channel::WebForm => 1,
+            Channel::Phone => 2,
+            Channel::FrontDesk => 3,
+            Channel::Email => 4,
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for an unknown channel name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseChannelError;
+
+impl fmt::Display for ParseChannelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown channel: expected banner, web_form, phone, front_desk or email")
+    }
+}
+
+impl std::error::Error for ParseChannelError {}
+
+impl FromStr for Channel {
+    type Err = ParseChannelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(ParseChannelError)
+    }
+}
+
+serde_via_str!(Channel);
+
+/// A page address with its query string and fragment removed: they may hold personal data.
+///
+/// # Example
+/// ```
+/// use consent_core::PageUrl;
+/// let url = PageUrl::new("https://klinikka.fi/ajanvaraus?email=a@b.fi#top")?;
+/// assert_eq!(url.as_str(), "https://klinikka.fi/ajanvaraus");
+/// # Ok::<(), consent_core::PageUrlError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageUrl(Box<str>);
+
+/// Why a page address was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PageUrlError {
+    /// Not an `http://` or `https://` address.
+    Scheme,
+    /// Longer than 2048 bytes.
+    TooLong,
+    /// Holds whitespace or control characters, at this byte offset.
+    BadChar(usize),
+}
+
+impl fmt::Display for PageUrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageUrlError::Scheme => {
+                f.write_str("page url: expected an http:// or https:// address")
+            }
+            PageUrlError::TooLong => write!(f, "page url: longer than {MAX_URL_LEN} bytes"),
+            PageUrlError::BadChar(at) => {
+                write!(f, "page url: whitespace or control character at byte {at}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PageUrlError {}
+
+impl PageUrl {
+    /// Validates an address and cuts it at the first `?` or `#`.
+    ///
+    /// # Errors
+    /// [`PageUrlError`] for another scheme, an address over 2048 bytes, or whitespace.
+    pub fn new(url: &str) -> Result<Self, PageUrlError> {
+        let cut = url.find(['?', '#']).unwrap_or(url.len());
+        let url = &url[..cut];
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or(PageUrlError::Scheme)?;
+        if rest.is_empty() {
+            return Err(PageUrlError::Scheme);
+        }
+        if url.len() > MAX_URL_LEN {
+            return Err(PageUrlError::TooLong);
+        }
+        if let Some(at) = url
+            .bytes()
+            .position(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(PageUrlError::BadChar(at));
+        }
+        Ok(Self(url.into()))
+    }
+
+    /// The address.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PageUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for PageUrl {
+    type Err = PageUrlError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+serde_via_str!(PageUrl);
+
+/// One category's or service's choice in a record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CategoryChoice {
+    /// The category.
+    pub id: CategoryId,
+    /// Whether it was granted.
+    pub granted: bool,
+}
+
+/// One service's choice in a record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceChoice {
+    /// The service.
+    pub id: ServiceId,
+    /// Whether it was granted.
+    pub granted: bool,
+}
+
+/// A decision as the log keeps it.
+///
+/// # Example
+/// ```
+/// use consent_core::{Channel, Config, DecisionRecord, Digest, PageUrl};
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// # let state = consent_core::doc_state();
+/// let url = PageUrl::new("https://klinikka.fi/?utm_source=x")?;
+/// let record = DecisionRecord::new(&config, &state, Some(url), Channel::Banner);
+/// assert_eq!(record.page_url().map(|u| u.as_str()), Some("https://klinikka.fi/"));
+///
+/// // The server chains records: each hash covers the one before.
+/// let first = record.chain_hash(&Digest::ZERO);
+/// let second = record.chain_hash(&first);
+/// assert_ne!(first, second);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRecord {
+    consent_id: ConsentId,
+    #[serde(with = "time::serde::rfc3339")]
+    time: OffsetDateTime,
+    action: Method,
+    categories: Vec<CategoryChoice>,
+    services: Vec<ServiceChoice>,
+    revision: Revision,
+    shown_hash: Digest,
+    lang: LangField,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_url: Option<PageUrl>,
+    channel: Channel,
+    #[serde(with = "time::serde::rfc3339")]
+    expires: OffsetDateTime,
+    gpc: bool,
+}
+
+/// `Lang` through its `FromStr`, which accepts only the three built-in languages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LangField(Lang);
+
+impl fmt::Display for LangField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for LangField {
+    type Err = crate::lang::ParseLangError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<Lang>()? {
+            lang if lang.as_str() == s => Ok(LangField(lang)),
+            _ => Err(crate::lang::ParseLangError),
+        }
+    }
+}
+
+serde_via_str!(LangField);
+
+/// Why a record does not fit the config it claims to follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Made under another revision than the config's.
+    Revision {
+        /// The record's.
+        record: u32,
+        /// The config's.
+        config: u32,
+    },
+    /// A category the config does not have.
+    UnknownCategory(CategoryId),
+    /// A service the config does not have.
+    UnknownService(ServiceId),
+    /// A category or service listed twice, or one of the config's left out.
+    Incomplete,
+    /// The necessary category is not granted.
+    NecessaryRefused,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Revision { record, config } => write!(
+                f,
+                "record is for revision {record}, the policy is at revision {config}"
+            ),
+            RecordError::UnknownCategory(id) => write!(f, "categories: unknown category {id:?}"),
+            RecordError::UnknownService(id) => write!(f, "services: unknown service {id:?}"),
+            RecordError::Incomplete => {
+                f.write_str("categories and services must list each of the config's exactly once")
+            }
+            RecordError::NecessaryRefused => f.write_str("categories: necessary cannot be refused"),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+impl DecisionRecord {
+    /// The record of a decision made in `config`.
+    #[must_use]
+    pub fn new(
+        config: &Config,
+        state: &ConsentState,
+        page_url: Option<PageUrl>,
+        channel: Channel,
+    ) -> Self {
+        let choices = state.choices();
+        let categories = config
+            .categories()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CategoryChoice {
+                id: c.id().clone(),
+                granted: config
+                    .category_index(c.id().as_str())
+                    .is_some_and(|ci| ci.get() == i && choices.allows_category(ci)),
+            })
+            .collect();
+        let services = config
+            .services()
+            .map(|(si, _, s)| ServiceChoice {
+                id: s.id().clone(),
+                granted: choices.allows_service(si),
+            })
+            .collect();
+        Self {
+            consent_id: state.id(),
+            time: state.last_decision(),
+            action: state.method(),
+            categories,
+            services,
+            revision: state.revision(),
+            shown_hash: config.shown_hash(state.lang()),
+            lang: LangField(state.lang()),
+            page_url,
+            channel,
+            expires: policy::expires(config, state),
+            gpc: state.gpc(),
+        }
+    }
+
+    /// Checks a record (received as JSON, say) against the current config: same revision,
+    /// every category and service of the config exactly once, necessary granted.
+    ///
+    /// # Errors
+    /// The first [`RecordError`] found.
+    pub fn check(&self, config: &Config) -> Result<(), RecordError> {
+        if self.revision != config.revision() {
+            return Err(RecordError::Revision {
+                record: self.revision.get(),
+                config: config.revision().get(),
+            });
+        }
+        for c in &self.categories {
+            if config.category_index(c.id.as_str()).is_none() {
+                return Err(RecordError::UnknownCategory(c.id.clone()));
+            }
+            if c.id.is_necessary() && !c.granted {
+                return Err(RecordError::NecessaryRefused);
+            }
+        }
+        for s in &self.services {
+            if config.service_index(s.id.as_str()).is_none() {
+                return Err(RecordError::UnknownService(s.id.clone()));
+            }
+        }
+        let mut cats: Vec<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
+        let mut svcs: Vec<&str> = self.services.iter().map(|s| s.id.as_str()).collect();
+        cats.sort_unstable();
+        cats.dedup();
+        svcs.sort_unstable();
+        svcs.dedup();
+        if cats.len() != self.categories.len()
+            || svcs.len() != self.services.len()
+            || cats.len() != config.categories().len()
+            || svcs.len() != config.service_count()
+        {
+            return Err(RecordError::Incomplete);
+        }
+        Ok(())
+    }
+
+    /// The visitor's consent id.
+    #[must_use]
+    pub fn consent_id(&self) -> ConsentId {
+        self.consent_id
+    }
+    /// When the decision was made (UTC).
+    #[must_use]
+    pub fn time(&self) -> OffsetDateTime {
+        self.time
+    }
+    /// How it was given.
+    #[must_use]
+    pub fn action(&self) -> Method {
+        self.action
+    }
+    /// The choice per category.
+    #[must_use]
+    pub fn categories(&self) -> &[CategoryChoice] {
+        &self.categories
+    }
+    /// The choice per service.
+    #[must_use]
+    pub fn services(&self) -> &[ServiceChoice] {
+        &self.services
+    }
+    /// The policy revision.
+    #[must_use]
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+    /// SHA-256 of the config and texts shown ([`Config::shown_hash`]).
+    #[must_use]
+    pub fn shown_hash(&self) -> Digest {
+        self.shown_hash
+    }
+    /// The language shown.
+    #[must_use]
+    pub fn lang(&self) -> Lang {
+        self.lang.0
+    }
+    /// The page, without query string.
+    #[must_use]
+    pub fn page_url(&self) -> Option<&PageUrl> {
+        self.page_url.as_ref()
+    }
+    /// Where the decision was given.
+    #[must_use]
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+    /// When the decision expires.
+    #[must_use]
+    pub fn expires(&self) -> OffsetDateTime {
+        self.expires
+    }
+    /// Whether Global Privacy Control was present.
+    #[must_use]
+    pub fn gpc(&self) -> bool {
+        self.gpc
+    }
+
+    /// The canonical encoding: fixed field order, big-endian integers, length-prefixed
+    /// strings, categories and services sorted by id. Equal records give equal bytes, on
+    /// every platform.
+    #[must_use]
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"CDR1");
+        out.extend_from_slice(self.consent_id.as_bytes());
+        out.extend_from_slice(&self.time.unix_timestamp().to_be_bytes());
+        out.push(self.action.code());
+        out.extend_from_slice(&self.revision.get().to_be_bytes());
+        out.extend_from_slice(self.shown_hash.as_bytes());
+        out.push(self.lang.0.index() as u8);
+        out.push(self.channel.code());
+        out.extend_from_slice(&self.expires.unix_timestamp().to_be_bytes());
+        out.push(u8::from(self.gpc));
+        let url = self.page_url.as_ref().map_or("", PageUrl::as_str);
+        out.extend_from_slice(&(url.len() as u32).to_be_bytes());
+        out.extend_from_slice(url.as_bytes());
+        let mut cats: Vec<(&str, bool)> = self
+            .categories
+            .iter()
+            .map(|c| (c.id.as_str(), c.granted))
+            .collect();
+        let mut svcs: Vec<(&str, bool)> = self
+            .services
+            .iter()
+            .map(|s| (s.id.as_str(), s.granted))
+            .collect();
+        for list in [&mut cats, &mut svcs] {
+            list.sort_unstable();
+            out.extend_from_slice(&(list.len() as u16).to_be_bytes());
+            for (id, granted) in list.iter() {
+                // Ids are at most 32 bytes, so one length byte holds them.
+                out.push(id.len() as u8);
+                out.extend_from_slice(id.as_bytes());
+                out.push(u8::from(*granted));
+            }
+        }
+        out
+    }
+
+    /// SHA-256 over the previous record's hash and this record's canonical bytes: the link
+    /// of a tamper-evident chain. Use [`Digest::ZERO`] before the first record.
+    #[must_use]
+    pub fn chain_hash(&self, previous: &Digest) -> Digest {
+        let bytes = self.canonical_bytes();
+        let mut h = Sha256::new();
+        h.update(b"consent-chain-v1\0");
+        h.update(previous.as_bytes());
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(&bytes);
+        Digest::from_bytes(h.finalize().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_url_strips_and_refuses() {
+        assert_eq!(
+            PageUrl::new("http://a.fi#x").map(|u| u.to_string()),
+            Ok("http://a.fi".into())
+        );
+        assert_eq!(PageUrl::new("ftp://a.fi"), Err(PageUrlError::Scheme));
+        assert_eq!(PageUrl::new("https://"), Err(PageUrlError::Scheme));
+        assert_eq!(PageUrl::new("https://a b"), Err(PageUrlError::BadChar(9)));
+        assert_eq!(
+            PageUrl::new(&format!("https://{}", "a".repeat(2048))),
+            Err(PageUrlError::TooLong)
+        );
+    }
+
+    #[test]
+    fn channel_round_trips() {
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>(), Ok(c));
+        }
+    }
+}

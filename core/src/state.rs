@@ -1,0 +1,506 @@
+//! What a visitor has decided: the consent state that the token carries.
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::config::{CategoryIndex, Config, ServiceIndex};
+use crate::lang::Lang;
+
+/// The most categories a config may have: choices are a 32-bit set.
+pub const MAX_CATEGORIES: usize = 32;
+/// The most services a config may have, across all categories: choices are a 128-bit set.
+pub const MAX_SERVICES: usize = 128;
+
+/// Implements `Serialize` through `Display` and `Deserialize` through `FromStr`, so that serde
+/// never bypasses a type's validation.
+macro_rules! serde_via_str {
+    ($ty:ty) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_str;
+
+/// A pseudonymous consent id: 128 random bits that the caller draws (the core has no RNG).
+///
+/// Printed as 32 lowercase hex digits.
+///
+/// # Example
+/// ```
+/// use consent_core::ConsentId;
+/// let id = ConsentId::from_bytes([0xab; 16]);
+/// assert_eq!(id.to_string(), "abababababababababababababababab");
+/// assert_eq!(id.to_string().parse::<ConsentId>(), Ok(id));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConsentId([u8; 16]);
+
+impl ConsentId {
+    /// An id from 16 random bytes (from `getrandom`, `crypto.getRandomValues`, ...).
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 16 bytes.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ConsentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConsentId({self})")
+    }
+}
+
+impl fmt::Display for ConsentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The error for a consent id that is not 32 lowercase hex digits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseConsentIdError;
+
+impl fmt::Display for ParseConsentIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid consent id: expected 32 lowercase hex digits")
+    }
+}
+
+impl std::error::Error for ParseConsentIdError {}
+
+impl FromStr for ConsentId {
+    type Err = ParseConsentIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s.as_bytes();
+        if hex.len() != 32 {
+            return Err(ParseConsentIdError);
+        }
+        let mut out = [0u8; 16];
+        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
+        Ok(Self(out))
+    }
+}
+
+fn nibble(c: u8) -> Result<u8, ParseConsentIdError> {
+    match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        _ => Err(ParseConsentIdError),
+    }
+}
+
+serde_via_str!(ConsentId);
+
+/// The policy revision: bumped by the site whenever purposes, services or texts change in a
+/// way that needs new consent. Starts at 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Revision(u32);
+
+impl Revision {
+    /// A revision; `None` for 0.
+    #[must_use]
+    pub const fn new(n: u32) -> Option<Self> {
+        if n == 0 { None } else { Some(Self(n)) }
+    }
+
+    /// The number.
+    #[must_use]
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Revision {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Revision {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Revision::new(u32::deserialize(d)?)
+            .ok_or_else(|| serde::de::Error::custom("revision must be at least 1"))
+    }
+}
+
+/// How a decision was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// "Accept all" on the first layer or in the preferences.
+    AcceptAll,
+    /// "Reject all".
+    RejectAll,
+    /// Choices saved in the preferences.
+    Custom,
+    /// A decision that revoked something an earlier valid decision granted.
+    Withdraw,
+    /// Recorded from a Global Privacy Control signal, without a click.
+    Gpc,
+}
+
+impl Method {
+    /// Every method.
+    pub const ALL: [Method; 5] = [
+        Method::AcceptAll,
+        Method::RejectAll,
+        Method::Custom,
+        Method::Withdraw,
+        Method::Gpc,
+    ];
+
+    /// The snake_case name used in records and APIs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::AcceptAll => "accept_all",
+            Method::RejectAll => "reject_all",
+            Method::Custom => "custom",
+            Method::Withdraw => "withdraw",
+            Method::Gpc => "gpc",
+        }
+    }
+
+    pub(crate) const fn code(self) -> u8 {
+        match self {
+            Method::AcceptAll => 0,
+            Method::RejectAll => 1,
+            Method::Custom => 2,
+            Method::Withdraw => 3,
+            Method::Gpc => 4,
+        }
+    }
+
+    pub(crate) const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Method::AcceptAll),
+            1 => Some(Method::RejectAll),
+            2 => Some(Method::Custom),
+            3 => Some(Method::Withdraw),
+            4 => Some(Method::Gpc),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for an unknown method name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseMethodError;
+
+impl fmt::Display for ParseMethodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unknown method: expected accept_all, reject_all, custom, withdraw or gpc")
+    }
+}
+
+impl std::error::Error for ParseMethodError {}
+
+impl FromStr for Method {
+    type Err = ParseMethodError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or(ParseMethodError)
+    }
+}
+
+serde_via_str!(Method);
+
+/// A set of granted categories and services, by their position in the config.
+///
+/// The same type says what a visitor chose and what the policy allows. Build one for a custom
+/// decision with [`Config::category_index`] and [`Choices::with_category`].
+///
+/// # Example
+/// ```
+/// use consent_core::{Choices, Config};
+/// # let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let analytics = config.category_index("analytics").expect("in the example config");
+/// let choices = Choices::none().with_category(&config, analytics, true);
+/// assert!(choices.allows_category(analytics));
+/// assert!(choices.allows_service(config.service_index("ga").expect("in the example config")));
+/// # Ok::<(), consent_core::ConfigError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Choices {
+    pub(crate) categories: u32,
+    pub(crate) services: u128,
+}
+
+impl Choices {
+    /// Nothing granted, not even necessary (the policy always adds necessary).
+    #[must_use]
+    pub const fn none() -> Self {
+        Self {
+            categories: 0,
+            services: 0,
+        }
+    }
+
+    /// Whether the category is granted.
+    #[must_use]
+    pub const fn allows_category(&self, category: CategoryIndex) -> bool {
+        self.categories & (1 << category.0) != 0
+    }
+
+    /// Whether the service is granted.
+    #[must_use]
+    pub const fn allows_service(&self, service: ServiceIndex) -> bool {
+        self.services & (1 << service.0) != 0
+    }
+
+    /// Returns `self` with the category and every one of its services granted (`on`) or
+    /// refused.
+    #[must_use]
+    pub fn with_category(mut self, config: &Config, category: CategoryIndex, on: bool) -> Self {
+        self.set_bit_category(category, on);
+        for service in config.services_of(category) {
+            self.set_bit_service(service, on);
+        }
+        self
+    }
+
+    /// Returns `self` with one service granted or refused. A granted service of a refused
+    /// category stays refused: the policy clears it.
+    #[must_use]
+    pub fn with_service(mut self, service: ServiceIndex, on: bool) -> Self {
+        self.set_bit_service(service, on);
+        self
+    }
+
+    /// Whether nothing is granted in `self` that is not in `other`.
+    #[must_use]
+    pub const fn is_subset_of(&self, other: &Choices) -> bool {
+        self.categories & !other.categories == 0 && self.services & !other.services == 0
+    }
+
+    /// What `self` grants and `other` does not.
+    #[must_use]
+    pub const fn minus(&self, other: &Choices) -> Choices {
+        Choices {
+            categories: self.categories & !other.categories,
+            services: self.services & !other.services,
+        }
+    }
+
+    /// Whether no category and no service is granted.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.categories == 0 && self.services == 0
+    }
+
+    /// The granted categories, in config order.
+    pub fn categories(&self) -> impl Iterator<Item = CategoryIndex> + '_ {
+        (0..MAX_CATEGORIES as u8)
+            .map(CategoryIndex)
+            .filter(|c| self.allows_category(*c))
+    }
+
+    /// The granted services, in config order.
+    pub fn services(&self) -> impl Iterator<Item = ServiceIndex> + '_ {
+        (0..MAX_SERVICES as u8)
+            .map(ServiceIndex)
+            .filter(|s| self.allows_service(*s))
+    }
+
+    fn set_bit_category(&mut self, category: CategoryIndex, on: bool) {
+        let bit = 1u32 << category.0;
+        if on {
+            self.categories |= bit
+        } else {
+            self.categories &= !bit
+        }
+    }
+
+    fn set_bit_service(&mut self, service: ServiceIndex, on: bool) {
+        let bit = 1u128 << service.0;
+        if on {
+            self.services |= bit
+        } else {
+            self.services &= !bit
+        }
+    }
+}
+
+/// A visitor's decision as the consent cookie carries it.
+///
+/// Made by [`policy::decide`](crate::policy::decide) and read back from a
+/// [`Token`](crate::Token). Times are whole UTC seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConsentState {
+    pub(crate) id: ConsentId,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    pub(crate) revision: Revision,
+    pub(crate) fingerprint: u32,
+    pub(crate) method: Method,
+    pub(crate) lang: Lang,
+    pub(crate) gpc: bool,
+    pub(crate) choices: Choices,
+    pub(crate) n_categories: u8,
+    pub(crate) n_services: u8,
+}
+
+/// The earliest decision time a token may carry (2020-01-01T00:00:00Z).
+pub(crate) const MIN_TIME: i64 = 1_577_836_800;
+/// The latest decision time a token may carry (2100-01-01T00:00:00Z).
+pub(crate) const MAX_TIME: i64 = 4_102_444_800;
+
+pub(crate) fn datetime(unix: i64) -> OffsetDateTime {
+    // Every constructor clamps or checks times to MIN_TIME..MAX_TIME, well inside time's range.
+    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl ConsentState {
+    /// The visitor's pseudonymous consent id.
+    #[must_use]
+    pub fn id(&self) -> ConsentId {
+        self.id
+    }
+
+    /// When this visitor first decided (kept across later decisions).
+    #[must_use]
+    pub fn first_decision(&self) -> OffsetDateTime {
+        datetime(self.first)
+    }
+
+    /// When this visitor last decided.
+    #[must_use]
+    pub fn last_decision(&self) -> OffsetDateTime {
+        datetime(self.last)
+    }
+
+    /// The policy revision the decision was made under.
+    #[must_use]
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    /// How the last decision was given.
+    #[must_use]
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The language the banner was shown in.
+    #[must_use]
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// Whether the browser sent Global Privacy Control when the decision was made.
+    #[must_use]
+    pub fn gpc(&self) -> bool {
+        self.gpc
+    }
+
+    /// What the visitor granted. The policy may allow less (an expired decision, GPC).
+    #[must_use]
+    pub fn choices(&self) -> Choices {
+        self.choices
+    }
+
+    /// Whether anything beyond the strictly necessary category (index 0) is granted.
+    #[must_use]
+    pub fn grants_beyond_necessary(&self) -> bool {
+        self.choices.categories & !1 != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_id_parse_rejects() {
+        assert!(
+            "ABABABABABABABABABABABABABABABAB"
+                .parse::<ConsentId>()
+                .is_err()
+        );
+        assert!("abab".parse::<ConsentId>().is_err());
+        assert!("zz".repeat(16).parse::<ConsentId>().is_err());
+        assert!("é".repeat(16).parse::<ConsentId>().is_err());
+        assert_eq!(
+            "00".repeat(16).parse::<ConsentId>(),
+            Ok(ConsentId::from_bytes([0; 16]))
+        );
+    }
+
+    #[test]
+    fn method_round_trips() {
+        for m in Method::ALL {
+            assert_eq!(m.as_str().parse::<Method>(), Ok(m));
+            assert_eq!(Method::from_code(m.code()), Some(m));
+        }
+        assert_eq!(Method::from_code(5), None);
+        assert_eq!("accept".parse::<Method>(), Err(ParseMethodError));
+    }
+
+    #[test]
+    fn revision_zero_is_not_a_revision() {
+        assert_eq!(Revision::new(0), None);
+        assert_eq!(Revision::new(7).map(Revision::get), Some(7));
+    }
+
+    #[test]
+    fn choice_set_algebra() {
+        let a = Choices {
+            categories: 0b011,
+            services: 0b1,
+        };
+        let b = Choices {
+            categories: 0b001,
+            services: 0,
+        };
+        assert!(b.is_subset_of(&a));
+        assert!(!a.is_subset_of(&b));
+        assert_eq!(
+            a.minus(&b),
+            Choices {
+                categories: 0b010,
+                services: 0b1
+            }
+        );
+        assert!(b.minus(&a).is_empty());
+        assert_eq!(a.categories().map(|c| c.0).collect::<Vec<_>>(), [0, 1]);
+    }
+}

@@ -1,0 +1,735 @@
+//! The consent token: the compact, cookie-safe string the consent cookie holds.
+//!
+//! # Format (version 1)
+//! ```text
+//! 1.<payload>            unsigned, written by a browser
+//! 1.<payload>.<tag>      signed by a server
+//! ```
+//! `payload` and `tag` are base64url without padding, so the token needs no percent-encoding
+//! in a cookie. The payload is binary, in this order:
+//!
+//! | field | encoding |
+//! | --- | --- |
+//! | consent id | 16 bytes |
+//! | first decision | LEB128 varint, Unix seconds |
+//! | last decision | LEB128 varint, seconds after the first |
+//! | revision | LEB128 varint, at least 1 |
+//! | config fingerprint | 4 bytes, little-endian |
+//! | flags | 1 byte: method (bits 0-2), language (bits 3-4), GPC (bit 5) |
+//! | categories | 1 byte count (1-32), then the granted bits, little-endian, `ceil(count/8)` bytes |
+//! | services | 1 byte count (0-128), then the granted bits likewise |
+//!
+//! The tag is HMAC-SHA-256 over the ASCII text `1.<payload>`, truncated to its first 128 bits
+//! (RFC 2104 section 5 allows truncation to half the output; 128 bits keeps forgery out of
+//! reach and the cookie short). A token for 8 categories and 16 services is 73 bytes signed.
+//!
+//! Parsing is strict: every field has exactly one encoding (minimal varints, zero padding
+//! bits), so [`Display`](core::fmt::Display) of a parsed token gives back the same string.
+
+use core::fmt;
+use core::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::lang::Lang;
+use crate::state::{
+    Choices, ConsentId, ConsentState, MAX_CATEGORIES, MAX_SERVICES, MAX_TIME, MIN_TIME, Method,
+    Revision,
+};
+
+/// The token format version this crate writes and reads.
+pub const TOKEN_VERSION: u8 = 1;
+/// The longest token string accepted. Longer input is refused before any decoding.
+pub const MAX_TOKEN_LEN: usize = 160;
+const MAX_PAYLOAD: usize = 16 + 10 + 10 + 5 + 4 + 1 + 1 + MAX_CATEGORIES / 8 + 1 + MAX_SERVICES / 8;
+const TAG_LEN: usize = 16;
+const TAG_B64_LEN: usize = 22;
+
+/// Why a string is not a consent token, or not one to trust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The string is empty.
+    Empty,
+    /// Longer than [`MAX_TOKEN_LEN`] bytes.
+    TooLong,
+    /// A token of a format version this crate does not read.
+    UnknownVersion,
+    /// The string is not `<version>.<payload>[.<tag>]`; the byte offset of the problem.
+    Malformed(usize),
+    /// Not base64url at this byte offset of the string.
+    Base64(usize),
+    /// The payload ends before its last field.
+    Truncated,
+    /// Bytes after the payload's last field.
+    TrailingBytes,
+    /// A payload field out of range: which one.
+    Field(&'static str),
+    /// A signature was required and the token has none.
+    Unsigned,
+    /// The signature does not match: the token was altered or signed with another key.
+    BadSignature,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("consent token: ")?;
+        match self {
+            TokenError::Empty => f.write_str("empty"),
+            TokenError::TooLong => write!(f, "longer than {MAX_TOKEN_LEN} bytes"),
+            TokenError::UnknownVersion => write!(
+                f,
+                "unknown format version (this is version {TOKEN_VERSION})"
+            ),
+            TokenError::Malformed(at) => write!(
+                f,
+                "malformed at byte {at}: expected <version>.<payload>[.<tag>]"
+            ),
+            TokenError::Base64(at) => write!(f, "invalid base64url at byte {at}"),
+            TokenError::Truncated => f.write_str("payload is truncated"),
+            TokenError::TrailingBytes => f.write_str("bytes after the payload"),
+            TokenError::Field(name) => write!(f, "invalid {name}"),
+            TokenError::Unsigned => f.write_str("not signed, and a signature is required"),
+            TokenError::BadSignature => f.write_str("signature does not match"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// The server's key for signing tokens with HMAC-SHA-256.
+///
+/// `Debug` never shows the key.
+#[derive(Clone)]
+pub struct SigningKey {
+    // Keyed once: cloning the state skips re-hashing the key for every token.
+    mac: Hmac<Sha256>,
+}
+
+/// The error for a signing key shorter than 32 bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyTooShort;
+
+impl fmt::Display for KeyTooShort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("signing key is shorter than 32 bytes")
+    }
+}
+
+impl std::error::Error for KeyTooShort {}
+
+impl SigningKey {
+    /// A key from at least 32 secret bytes (256 bits).
+    ///
+    /// # Errors
+    /// [`KeyTooShort`] for fewer than 32 bytes.
+    pub fn new(secret: &[u8]) -> Result<Self, KeyTooShort> {
+        if secret.len() < 32 {
+            return Err(KeyTooShort);
+        }
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|_| KeyTooShort)?;
+        Ok(Self { mac })
+    }
+
+    fn tag(&self, message: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = self.mac.clone();
+        mac.update(message);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&full[..TAG_LEN]);
+        tag
+    }
+
+    /// Constant-time comparison of the tag (hmac's `verify_truncated_left`).
+    pub(crate) fn verify(&self, message: &[u8], tag: &[u8; TAG_LEN]) -> bool {
+        let mut mac = self.mac.clone();
+        mac.update(message);
+        mac.verify_truncated_left(tag).is_ok()
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(..)")
+    }
+}
+
+/// A consent token: a [`ConsentState`] and, if a server signed it, its tag.
+///
+/// # Example
+/// ```
+/// use consent_core::{SigningKey, Token};
+/// # let state = consent_core::doc_state();
+/// let key = SigningKey::new(&[7; 32])?;
+/// let token = Token::signed(state, &key);
+/// let text = token.to_string();
+/// assert!(text.len() <= 100);
+///
+/// let back = Token::parse_verified(&text, Some(&key))?;
+/// assert_eq!(back.state(), &state);
+/// // Flipping one character breaks the signature.
+/// let mut forged = text.into_bytes();
+/// forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
+/// let forged = String::from_utf8(forged).unwrap();
+/// assert!(Token::parse_verified(&forged, Some(&key)).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    state: ConsentState,
+    tag: Option<[u8; TAG_LEN]>,
+}
+
+impl Token {
+    /// A token without a signature, as a browser writes it.
+    #[must_use]
+    pub fn unsigned(state: ConsentState) -> Self {
+        Self { state, tag: None }
+    }
+
+    /// A token signed with `key`.
+    #[must_use]
+    pub fn signed(state: ConsentState, key: &SigningKey) -> Self {
+        let mut buf = [0u8; MAX_TOKEN_LEN];
+        let n = write_unsigned(&state, &mut buf);
+        Self {
+            state,
+            tag: Some(key.tag(&buf[..n])),
+        }
+    }
+
+    /// Parses a token and, with a key, requires a valid signature.
+    ///
+    /// Without a key, signed and unsigned tokens parse and no tag is checked: that is the
+    /// browser's view, which cannot hold the key.
+    ///
+    /// # Errors
+    /// Any [`TokenError`]; with a key also [`TokenError::Unsigned`] and
+    /// [`TokenError::BadSignature`].
+    pub fn parse_verified(s: &str, key: Option<&SigningKey>) -> Result<Self, TokenError> {
+        decode(s.as_bytes(), key).map(|d| d.token)
+    }
+
+    /// The decision the token carries.
+    #[must_use]
+    pub fn state(&self) -> &ConsentState {
+        &self.state
+    }
+
+    /// Whether the token carries a signature (checked or not).
+    #[must_use]
+    pub fn is_signed(&self) -> bool {
+        self.tag.is_some()
+    }
+
+    /// The consent cookie that stores this token: the config's name, path, domain and
+    /// `SameSite`, `Max-Age` until the decision expires, and `Secure` when `secure` is true or
+    /// `SameSite` is `None`. Not `HttpOnly`: the banner reads it.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Config, Token};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// # let state = consent_core::doc_state();
+    /// let cookie = Token::unsigned(state).to_cookie(&config, true);
+    /// let header = cookie.to_string();
+    /// assert!(header.starts_with("consent=1."));
+    /// assert!(header.contains("SameSite=Lax") && header.contains("Secure"));
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn to_cookie(&self, config: &Config, secure: bool) -> cookie::Cookie<'static> {
+        let c = config.cookie();
+        let days = crate::policy::lifetime_days(config, &self.state);
+        let mut builder = cookie::Cookie::build((c.name().to_owned(), self.to_string()))
+            .path(c.path().to_owned())
+            .same_site(c.same_site().to_cookie())
+            .secure(secure || c.same_site() == crate::SameSite::None)
+            .max_age(time::Duration::days(i64::from(days)));
+        if let Some(domain) = c.domain() {
+            builder = builder.domain(domain.to_owned());
+        }
+        builder.build()
+    }
+
+    /// When the decision in this token expires under `config`.
+    #[must_use]
+    pub fn expires(&self, config: &Config) -> OffsetDateTime {
+        crate::policy::expires(config, &self.state)
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; MAX_TOKEN_LEN];
+        let mut n = write_unsigned(&self.state, &mut buf);
+        if let Some(tag) = &self.tag {
+            buf[n] = b'.';
+            n += 1;
+            n += URL_SAFE_NO_PAD
+                .encode_slice(tag, &mut buf[n..])
+                .map_err(|_| fmt::Error)?;
+        }
+        f.write_str(core::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl FromStr for Token {
+    type Err = TokenError;
+
+    /// Parses without checking any signature; see [`Token::parse_verified`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Token::parse_verified(s, None)
+    }
+}
+
+/// A decoded token and, for the server-side check, nothing allocated.
+pub(crate) struct Decoded {
+    pub(crate) token: Token,
+}
+
+/// Writes `1.<payload>` into `out` and returns its length.
+fn write_unsigned(state: &ConsentState, out: &mut [u8; MAX_TOKEN_LEN]) -> usize {
+    let mut payload = [0u8; MAX_PAYLOAD];
+    let len = encode_payload(state, &mut payload);
+    out[0] = b'0' + TOKEN_VERSION;
+    out[1] = b'.';
+    // MAX_PAYLOAD bytes are at most 92 base64 characters: the buffer always fits.
+    2 + URL_SAFE_NO_PAD
+        .encode_slice(&payload[..len], &mut out[2..])
+        .unwrap_or(0)
+}
+
+fn encode_payload(state: &ConsentState, out: &mut [u8; MAX_PAYLOAD]) -> usize {
+    let mut w = Writer { out, at: 0 };
+    w.bytes(state.id.as_bytes());
+    w.varint(state.first as u64);
+    w.varint((state.last - state.first) as u64);
+    w.varint(u64::from(state.revision.get()));
+    w.bytes(&state.fingerprint.to_le_bytes());
+    w.byte(state.method.code() | (state.lang.index() as u8) << 3 | u8::from(state.gpc) << 5);
+    w.byte(state.n_categories);
+    w.bytes(&state.choices.categories.to_le_bytes()[..bit_bytes(state.n_categories)]);
+    w.byte(state.n_services);
+    w.bytes(&state.choices.services.to_le_bytes()[..bit_bytes(state.n_services)]);
+    w.at
+}
+
+const fn bit_bytes(n: u8) -> usize {
+    (n as usize).div_ceil(8)
+}
+
+struct Writer<'a> {
+    out: &'a mut [u8; MAX_PAYLOAD],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.out.get_mut(self.at) {
+            *slot = b;
+            self.at += 1;
+        }
+    }
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.byte(b);
+        }
+    }
+    fn varint(&mut self, mut n: u64) {
+        loop {
+            let low = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                self.byte(low);
+                return;
+            }
+            self.byte(low | 0x80);
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Result<u8, TokenError> {
+        let b = *self.bytes.get(self.at).ok_or(TokenError::Truncated)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
+        let end = self.at + N;
+        let slice = self.bytes.get(self.at..end).ok_or(TokenError::Truncated)?;
+        self.at = end;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+
+    /// A minimal LEB128 varint of at most 63 bits.
+    fn varint(&mut self, field: &'static str) -> Result<u64, TokenError> {
+        let mut n = 0u64;
+        for shift in (0..63).step_by(7) {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                // A zero last byte after the first means a longer encoding than needed.
+                if b == 0 && shift > 0 {
+                    return Err(TokenError::Field(field));
+                }
+                return Ok(n);
+            }
+        }
+        Err(TokenError::Field(field))
+    }
+
+    /// A bit set of `n` bits stored in `ceil(n/8)` bytes, with no bit set at or above `n`.
+    fn bits(&mut self, n: u8, field: &'static str) -> Result<u128, TokenError> {
+        let mut set = 0u128;
+        for i in 0..bit_bytes(n) {
+            set |= u128::from(self.byte()?) << (8 * i);
+        }
+        if n < 128 && set >> n != 0 {
+            return Err(TokenError::Field(field));
+        }
+        Ok(set)
+    }
+}
+
+fn decode_payload(bytes: &[u8]) -> Result<ConsentState, TokenError> {
+    let mut r = Reader { bytes, at: 0 };
+    let id = ConsentId::from_bytes(r.take::<16>()?);
+    let first = r.varint("first decision time")?;
+    let delta = r.varint("last decision time")?;
+    let revision = r.varint("revision")?;
+    let fingerprint = u32::from_le_bytes(r.take::<4>()?);
+    let flags = r.byte()?;
+    let n_categories = r.byte()?;
+    if n_categories == 0 || usize::from(n_categories) > MAX_CATEGORIES {
+        return Err(TokenError::Field("category count"));
+    }
+    let categories = r.bits(n_categories, "categories")?;
+    let n_services = r.byte()?;
+    if usize::from(n_services) > MAX_SERVICES {
+        return Err(TokenError::Field("service count"));
+    }
+    let services = r.bits(n_services, "services")?;
+    if r.at != bytes.len() {
+        return Err(TokenError::TrailingBytes);
+    }
+
+    let first = i64::try_from(first).map_err(|_| TokenError::Field("first decision time"))?;
+    if !(MIN_TIME..=MAX_TIME).contains(&first) {
+        return Err(TokenError::Field("first decision time"));
+    }
+    let last = first
+        .checked_add(i64::try_from(delta).map_err(|_| TokenError::Field("last decision time"))?)
+        .filter(|t| *t <= MAX_TIME)
+        .ok_or(TokenError::Field("last decision time"))?;
+    let revision = u32::try_from(revision)
+        .ok()
+        .and_then(Revision::new)
+        .ok_or(TokenError::Field("revision"))?;
+    if flags >> 6 != 0 {
+        return Err(TokenError::Field("flags"));
+    }
+    let method = Method::from_code(flags & 0b111).ok_or(TokenError::Field("method"))?;
+    let lang = Lang::from_index((flags >> 3) & 0b11).ok_or(TokenError::Field("language"))?;
+    if categories & 1 == 0 {
+        return Err(TokenError::Field("categories: necessary not granted"));
+    }
+    Ok(ConsentState {
+        id,
+        first,
+        last,
+        revision,
+        fingerprint,
+        method,
+        lang,
+        gpc: flags & (1 << 5) != 0,
+        // Fits: `bits` refused any bit at or above the count, and the count is at most 32.
+        choices: Choices {
+            categories: categories as u32,
+            services,
+        },
+        n_categories,
+        n_services,
+    })
+}
+
+/// Decodes a token without allocating; with a key, requires and checks its tag.
+pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, TokenError> {
+    if s.is_empty() {
+        return Err(TokenError::Empty);
+    }
+    if s.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::TooLong);
+    }
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    match (&s[..digits], s.get(digits)) {
+        ([v], Some(b'.')) if *v == b'0' + TOKEN_VERSION => {}
+        ([_, ..], Some(b'.')) => return Err(TokenError::UnknownVersion),
+        _ => return Err(TokenError::Malformed(digits)),
+    }
+    let (signed_part, tag_text) = match memchr::memchr(b'.', &s[2..]) {
+        Some(dot) => (&s[..2 + dot], Some((2 + dot + 1, &s[2 + dot + 1..]))),
+        None => (s, None),
+    };
+    let payload_text = &signed_part[2..];
+    let mut payload = [0u8; MAX_PAYLOAD];
+    if payload_text.len() > (MAX_PAYLOAD * 4).div_ceil(3) {
+        return Err(TokenError::TooLong);
+    }
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(payload_text, &mut payload)
+        .map_err(|e| TokenError::Base64(2 + base64_offset(&e, payload_text.len())))?;
+    let state = decode_payload(&payload[..n])?;
+
+    let tag = match tag_text {
+        None => None,
+        Some((start, text)) => {
+            if let Some(dot) = memchr::memchr(b'.', text) {
+                return Err(TokenError::Malformed(start + dot));
+            }
+            if text.len() != TAG_B64_LEN {
+                return Err(TokenError::Malformed(start));
+            }
+            let mut tag = [0u8; TAG_LEN + 2];
+            let n = URL_SAFE_NO_PAD
+                .decode_slice(text, &mut tag)
+                .map_err(|e| TokenError::Base64(start + base64_offset(&e, text.len())))?;
+            let mut out = [0u8; TAG_LEN];
+            out.copy_from_slice(
+                tag.get(..TAG_LEN)
+                    .filter(|_| n == TAG_LEN)
+                    .ok_or(TokenError::Malformed(start))?,
+            );
+            Some(out)
+        }
+    };
+    if let Some(key) = key {
+        let tag = tag.as_ref().ok_or(TokenError::Unsigned)?;
+        if !key.verify(signed_part, tag) {
+            return Err(TokenError::BadSignature);
+        }
+    }
+    Ok(Decoded {
+        token: Token { state, tag },
+    })
+}
+
+fn base64_offset(e: &base64::DecodeSliceError, len: usize) -> usize {
+    match e {
+        base64::DecodeSliceError::DecodeError(
+            base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _),
+        ) => *at,
+        _ => len,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(n_categories: u8, n_services: u8) -> ConsentState {
+        ConsentState {
+            id: ConsentId::from_bytes(*b"0123456789abcdef"),
+            first: 1_790_000_000,
+            last: 1_795_000_000,
+            revision: Revision::new(12).unwrap_or_else(|| unreachable!()),
+            fingerprint: 0xdead_beef,
+            method: Method::Custom,
+            lang: Lang::Sv,
+            gpc: true,
+            choices: Choices {
+                categories: 0b1011,
+                services: 0b1001,
+            },
+            n_categories,
+            n_services,
+        }
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::new(&[42; 32]).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn round_trips_signed_and_unsigned() {
+        for token in [
+            Token::unsigned(state(8, 16)),
+            Token::signed(state(8, 16), &key()),
+        ] {
+            let text = token.to_string();
+            assert_eq!(text.parse::<Token>(), Ok(token));
+            assert_eq!(text.parse::<Token>().map(|t| t.to_string()), Ok(text));
+        }
+    }
+
+    #[test]
+    fn fits_the_size_budget() {
+        // The issue's budget: at most 100 bytes for 8 categories and 16 services, signed.
+        let signed = Token::signed(state(8, 16), &key()).to_string();
+        assert!(signed.len() <= 100, "{} bytes: {signed}", signed.len());
+        assert_eq!(signed.len(), 73);
+        let biggest = Token::signed(state(32, 128), &key()).to_string();
+        assert!(biggest.len() <= MAX_TOKEN_LEN);
+        assert!(
+            signed
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        );
+    }
+
+    #[test]
+    fn signature_is_required_and_checked() {
+        let key = key();
+        let unsigned = Token::unsigned(state(8, 16)).to_string();
+        assert_eq!(
+            Token::parse_verified(&unsigned, Some(&key)),
+            Err(TokenError::Unsigned)
+        );
+        let other = SigningKey::new(&[1; 32]).unwrap_or_else(|_| unreachable!());
+        let foreign = Token::signed(state(8, 16), &other).to_string();
+        assert_eq!(
+            Token::parse_verified(&foreign, Some(&key)),
+            Err(TokenError::BadSignature)
+        );
+        // A signed token with its payload swapped for another decision's.
+        let mine = Token::signed(state(8, 16), &key).to_string();
+        let mut upgraded = state(8, 16);
+        upgraded.choices.categories = 0xff;
+        let swapped = format!(
+            "{}{}",
+            Token::unsigned(upgraded),
+            &mine[mine.rfind('.').unwrap_or(0)..]
+        );
+        assert_eq!(
+            Token::parse_verified(&swapped, Some(&key)),
+            Err(TokenError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_input_with_a_reason() {
+        let good = Token::unsigned(state(8, 16)).to_string();
+        assert_eq!("".parse::<Token>(), Err(TokenError::Empty));
+        assert_eq!("2.AAAA".parse::<Token>(), Err(TokenError::UnknownVersion));
+        assert_eq!("x.AAAA".parse::<Token>(), Err(TokenError::Malformed(0)));
+        assert_eq!("1".parse::<Token>(), Err(TokenError::Malformed(1)));
+        assert_eq!("12.AAAA".parse::<Token>(), Err(TokenError::UnknownVersion));
+        assert_eq!("1.".parse::<Token>(), Err(TokenError::Truncated));
+        assert_eq!("1.AA=A".parse::<Token>(), Err(TokenError::Base64(4)));
+        assert!(good[..good.len() - 3].parse::<Token>().is_err());
+        assert_eq!("1.".repeat(100).parse::<Token>(), Err(TokenError::TooLong));
+        assert_eq!(
+            format!("{good}.AAAA").parse::<Token>(),
+            Err(TokenError::Malformed(good.len() + 1))
+        );
+        assert_eq!(
+            format!("{good}.{}.x", "A".repeat(22)).parse::<Token>(),
+            Err(TokenError::Malformed(good.len() + 23))
+        );
+    }
+
+    #[test]
+    fn rejects_non_canonical_and_out_of_range_fields() {
+        let mut buf = [0u8; MAX_PAYLOAD];
+        let good = {
+            let n = encode_payload(&state(8, 16), &mut buf);
+            buf[..n].to_vec()
+        };
+        assert_eq!(decode_payload(&good), Ok(state(8, 16)));
+        // Layout for 8 categories and 16 services: ... flags, n_cat, cat, n_svc, svc, svc.
+        let (flags_at, n_cat_at, cat_at, svc_at) = (
+            good.len() - 6,
+            good.len() - 5,
+            good.len() - 4,
+            good.len() - 1,
+        );
+        let with = |at: usize, b: u8| {
+            let mut bytes = good.clone();
+            bytes[at] = b;
+            decode_payload(&bytes)
+        };
+        assert_eq!(
+            decode_payload(&good[..good.len() - 1]),
+            Err(TokenError::Truncated)
+        );
+        let mut trailing = good.clone();
+        trailing.push(0);
+        assert_eq!(decode_payload(&trailing), Err(TokenError::TrailingBytes));
+        assert_eq!(
+            with(cat_at, 0b1010),
+            Err(TokenError::Field("categories: necessary not granted"))
+        );
+        assert_eq!(with(n_cat_at, 0), Err(TokenError::Field("category count")));
+        assert_eq!(with(n_cat_at, 33), Err(TokenError::Field("category count")));
+        // A category bit at or above the declared count.
+        assert_eq!(with(n_cat_at, 3), Err(TokenError::Field("categories")));
+        assert_eq!(
+            with(svc_at, 0x80),
+            Ok(ConsentState {
+                choices: Choices {
+                    services: 0x8009,
+                    ..state(8, 16).choices
+                },
+                ..state(8, 16)
+            })
+        );
+        assert_eq!(with(flags_at, 0b101), Err(TokenError::Field("method")));
+        assert_eq!(with(flags_at, 0b1_1000), Err(TokenError::Field("language")));
+        assert_eq!(with(flags_at, 0b100_0000), Err(TokenError::Field("flags")));
+
+        let mut early = state(8, 16);
+        early.first = 1_000_000_000;
+        early.last = 1_000_000_000;
+        let n = encode_payload(&early, &mut buf);
+        assert_eq!(
+            decode_payload(&buf[..n]),
+            Err(TokenError::Field("first decision time"))
+        );
+        let mut late = state(8, 16);
+        late.last = MAX_TIME + 1;
+        let n = encode_payload(&late, &mut buf);
+        assert_eq!(
+            decode_payload(&buf[..n]),
+            Err(TokenError::Field("last decision time"))
+        );
+    }
+
+    #[test]
+    fn non_minimal_varint_is_refused() {
+        let mut r = Reader {
+            bytes: &[0x81, 0x00],
+            at: 0,
+        };
+        assert_eq!(r.varint("x"), Err(TokenError::Field("x")));
+        let mut r = Reader {
+            bytes: &[0x00],
+            at: 0,
+        };
+        assert_eq!(r.varint("x"), Ok(0));
+        let mut r = Reader {
+            bytes: &[0xff; 12],
+            at: 0,
+        };
+        assert_eq!(r.varint("x"), Err(TokenError::Field("x")));
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert_eq!(format!("{:?}", key()), "SigningKey(..)");
+        assert_eq!(SigningKey::new(&[0; 31]).map(|_| ()), Err(KeyTooShort));
+    }
+}
