@@ -153,7 +153,7 @@ fn glob(pattern: &[u8], name: &[u8]) -> bool {
 
 impl fmt::Display for CookiePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

@@ -100,3 +100,8 @@ pub fn doc_state() -> ConsentState {
         Err(e) => unreachable!("{e}"),
     }
 }
+
+// The README's snippets are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,92 @@
+//! The server-side check allocates nothing, on the success path and on every failure path.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Gate, Lang, SigningKey, Token};
+use time::OffsetDateTime;
+
+/// Counts allocations made by the current thread only, so parallel tests do not interfere.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+#[test]
+fn check_never_allocates() {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let now = OffsetDateTime::from_unix_timestamp(1_793_491_200).expect("in range");
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::En,
+        fresh_id: ConsentId::from_bytes([1; 16]),
+    };
+    let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+    let key = SigningKey::new(&[8; 32]).expect("key");
+    let signed = format!(
+        "_ga=GA1.1.1.1; consent={}; lang=fi",
+        Token::signed(*d.state(), &key)
+    );
+    let unsigned = format!(
+        "_ga=GA1.1.1.1; consent={}; lang=fi",
+        Token::unsigned(*d.state())
+    );
+    let plain = Gate::new(&config, None);
+    let keyed = Gate::new(&config, Some(key));
+    let analytics = plain.category("analytics").expect("analytics");
+
+    let headers = [
+        Some(signed.as_str()),
+        Some(unsigned.as_str()),
+        Some("consent=1.garbage!; a=b"),
+        Some("consent=9.AAAA"),
+        Some("a=b"),
+        Some(""),
+        None,
+    ];
+    for header in headers {
+        for gate in [&plain, &keyed] {
+            for gpc in [None, Some("1")] {
+                let n = allocations_in(|| {
+                    std::hint::black_box(gate.check(std::hint::black_box(header), gpc, now));
+                });
+                assert_eq!(n, 0, "{header:?} gpc={gpc:?}");
+            }
+        }
+    }
+    // The success path really was taken.
+    assert!(keyed.check(Some(&signed), None, now).allows(analytics));
+    assert!(!keyed.check(Some(&unsigned), None, now).allows(analytics));
+}
