@@ -475,12 +475,7 @@ impl Config {
     /// Everything granted: what "Accept all" gives without GPC.
     #[must_use]
     pub fn everything(&self) -> Choices {
-        let n_cat = self.categories.len() as u32;
-        let n_svc = u32::from(self.n_services);
-        Choices {
-            categories: u32::MAX.checked_shr(32 - n_cat).unwrap_or(0),
-            services: u128::MAX.checked_shr(128 - n_svc).unwrap_or(0) * u128::from(n_svc != 0),
-        }
+        Choices::all(self.categories.len() as u8, self.n_services)
     }
 
     /// The necessary category and its services, and nothing else.
@@ -832,13 +827,11 @@ impl Validator {
         let map = self.object(value, &path, &["fi", "sv", "en"])?;
         let mut out = Localized::new();
         for (key, v) in map {
-            if let (Ok(lang), Some(s)) = (key.parse::<Lang>(), v.as_str()) {
+            // Unknown keys were reported by `object`.
+            if let Ok(lang) = key.parse::<Lang>() {
                 if let Some(s) = self.string(v, join(&path, key), max) {
                     out.set(lang, s);
                 }
-                let _ = s;
-            } else if key.parse::<Lang>().is_ok() {
-                self.report(join(&path, key), ProblemKind::WrongType("a string"));
             }
         }
         for lang in self.languages.clone() {
@@ -1463,7 +1456,7 @@ impl Validator {
                             ),
                         }
                     }
-                    mapping_set(&mut mode.mapping, signal, list);
+                    mode.mapping[signal as usize] = list;
                 }
             }
         }
@@ -1508,10 +1501,6 @@ impl Validator {
         }
         out
     }
-}
-
-fn mapping_set(mapping: &mut [Vec<CategoryId>; 7], signal: Signal, list: Vec<CategoryId>) {
-    mapping[signal as usize] = list;
 }
 
 #[cfg(test)]

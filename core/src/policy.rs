@@ -182,15 +182,7 @@ impl Params {
     }
 
     fn everything(&self) -> Choices {
-        Choices {
-            categories: u32::MAX
-                .checked_shr(32 - u32::from(self.n_categories))
-                .unwrap_or(0),
-            services: u128::MAX
-                .checked_shr(128 - u32::from(self.n_services))
-                .unwrap_or(0)
-                * u128::from(self.n_services != 0),
-        }
+        Choices::all(self.n_categories, self.n_services)
     }
 
     /// Rule 6's normal form: within the config, necessary on, services only of granted

@@ -275,6 +275,18 @@ impl Choices {
         }
     }
 
+    /// The first `n_categories` categories and `n_services` services, all granted.
+    pub(crate) fn all(n_categories: u8, n_services: u8) -> Self {
+        Self {
+            categories: u32::MAX
+                .checked_shr(32 - u32::from(n_categories))
+                .unwrap_or(0),
+            services: u128::MAX
+                .checked_shr(128 - u32::from(n_services))
+                .unwrap_or(0),
+        }
+    }
+
     /// Whether the category is granted.
     #[must_use]
     pub const fn allows_category(&self, category: CategoryIndex) -> bool {

@@ -27,9 +27,8 @@ fn action(config: &Config) -> impl Strategy<Value = Action> + use<> {
                         c = c.with_category(&config, idx, cats & (1 << i) != 0);
                     }
                 }
-                for (s, _, svc) in config.services() {
+                for (s, _, _) in config.services() {
                     if svcs & (1 << s.get()) == 0 {
-                        let _ = svc;
                         c = c.with_service(s, false);
                     }
                 }

@@ -1,0 +1,107 @@
+//! Google Consent Mode v2: the default is all denied; updates follow the allowed categories.
+
+mod common;
+
+use common::*;
+use consent_core::consent_mode::{Signal, SignalState};
+use consent_core::policy::{Action, Signals};
+
+#[test]
+fn default_denies_every_signal() {
+    let config = config();
+    let json = serde_json::to_value(config.consent_mode().default_state()).expect("json");
+    assert_eq!(json.as_object().map(|m| m.len()), Some(7));
+    assert!(
+        json.as_object()
+            .expect("object")
+            .values()
+            .all(|v| v == "denied"),
+        "{json}"
+    );
+}
+
+#[test]
+fn updates_follow_the_decision() {
+    let config = config();
+    let mode = config.consent_mode();
+    assert!(mode.enabled());
+    assert_eq!(mode.wait_for_update_ms(), 500);
+    let (accepted, _) = decide_fresh(&config, Action::AcceptAll, t0(), Signals::default());
+    let state = mode.state(accepted.state().choices());
+    // No preferences category in the example: personalization_storage has nothing to follow.
+    for (signal, want) in [
+        (Signal::AdStorage, SignalState::Granted),
+        (Signal::AdUserData, SignalState::Granted),
+        (Signal::AdPersonalization, SignalState::Granted),
+        (Signal::AnalyticsStorage, SignalState::Granted),
+        (Signal::FunctionalityStorage, SignalState::Granted),
+        (Signal::PersonalizationStorage, SignalState::Denied),
+        (Signal::SecurityStorage, SignalState::Granted),
+    ] {
+        assert_eq!(state.get(signal), want, "{signal}");
+    }
+    let (rejected, _) = decide_fresh(&config, Action::RejectAll, t0(), Signals::default());
+    let state = mode.state(rejected.state().choices());
+    let granted: Vec<Signal> = state
+        .iter()
+        .filter(|(_, s)| *s == SignalState::Granted)
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        granted,
+        [Signal::FunctionalityStorage, Signal::SecurityStorage]
+    );
+}
+
+#[test]
+fn gpc_denies_the_ad_signals_of_an_earlier_acceptance() {
+    let config = config();
+    let (_, token) = decide_fresh(&config, Action::AcceptAll, t0(), Signals::default());
+    let allowed = eval(
+        &config,
+        Some(&token),
+        t0(),
+        Signals {
+            gpc: true,
+            dnt: false,
+        },
+    )
+    .allowed();
+    let state = config.consent_mode().state(allowed);
+    assert_eq!(state.get(Signal::AdUserData), SignalState::Denied);
+    assert_eq!(state.get(Signal::AnalyticsStorage), SignalState::Granted);
+}
+
+#[test]
+fn a_config_can_remap_signals() {
+    let config = config_with(|v| {
+        v["categories"]
+            .as_array_mut()
+            .expect("list")
+            .push(serde_json::json!({"id": "preferences"}));
+        v["consent_mode"]["signals"] =
+            serde_json::json!({"ad_user_data": ["marketing", "analytics"], "security_storage": []});
+    });
+    let mode = config.consent_mode();
+    assert_eq!(
+        mode.categories(Signal::FunctionalityStorage),
+        ["preferences"]
+    );
+    let marketing = cat(&config, "marketing");
+    let only_marketing = config
+        .necessary_only()
+        .with_category(&config, marketing, true);
+    let state = mode.state(only_marketing);
+    assert_eq!(state.get(Signal::AdStorage), SignalState::Granted);
+    assert_eq!(
+        state.get(Signal::AdUserData),
+        SignalState::Denied,
+        "needs analytics too"
+    );
+    assert_eq!(
+        state.get(Signal::SecurityStorage),
+        SignalState::Denied,
+        "mapped to nothing"
+    );
+    assert_eq!(state.get(Signal::FunctionalityStorage), SignalState::Denied);
+}
