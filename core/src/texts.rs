@@ -297,7 +297,7 @@ texts! {
     /// Placeholder over an embed (video, map) that needs consent; `{service}` and
     /// `{category}` are filled in.
     PlaceholderText "placeholder_text" {
-        fi: "Tämä sisältö tulee palvelusta {service}. Näet sen, kun sallit evästeet luokassa ”{category}”.",
+        fi: "Tämä sisältö tulee palvelusta {service}. Näet sen, kun sallit evästeluokan ”{category}”.",
         sv: "Innehållet kommer från {service}. Du ser det när du tillåter kakor i kategorin ”{category}”.",
         en: "This content comes from {service}. You can see it once you allow cookies in the “{category}” category.",
     }

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+// Helpers run outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::expect_used)]
 
 use consent_core::policy::{self, Action, Context, Decision, Evaluation, Signals};
 use consent_core::{CategoryIndex, Config, ConsentId, Lang, Token};

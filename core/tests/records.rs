@@ -6,6 +6,7 @@ use common::*;
 use consent_core::policy::{Action, Signals};
 use consent_core::{Channel, DecisionRecord, Digest, Lang, Method, PageUrl, RecordError};
 
+#[allow(clippy::expect_used)] // a helper outside #[test]
 fn record() -> DecisionRecord {
     let config = config();
     let analytics = cat(&config, "analytics");
