@@ -6,10 +6,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "toolchain: wasm32 target, rustfmt, clippy"
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+step "set-up: what a fresh machine lacks (scripts/setup.sh)"
+source scripts/setup.sh
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -25,6 +23,12 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
 step "consent-core for wasm32-unknown-unknown"
 cargo build -p consent-core -p consent-wasm --target wasm32-unknown-unknown --profile wasm-release
+
+# The banner's own checks (dist/ freshness, size budget, browser tests), when present.
+if [ -f scripts/test-wasm.sh ]; then
+  step "banner: scripts/test-wasm.sh"
+  bash scripts/test-wasm.sh
+fi
 
 step "fuzz targets compile"
 cargo check --manifest-path fuzz/Cargo.toml --bins

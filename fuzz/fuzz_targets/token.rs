@@ -15,7 +15,7 @@ use consent_core::{SigningKey, Token};
 use libfuzzer_sys::fuzz_target;
 
 /// The fixed key the signed seeds in `seeds/token/` were made with.
-pub const KEY: [u8; 32] = [0x42; 32];
+const KEY: [u8; 32] = [0x42; 32];
 
 fn key() -> &'static SigningKey {
     static KEY_CELL: OnceLock<SigningKey> = OnceLock::new();
