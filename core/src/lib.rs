@@ -65,7 +65,7 @@ pub use digest::Digest;
 pub use error::Error;
 pub use id::{CategoryId, IdError, ServiceId};
 pub use lang::{Lang, Localized};
-pub use record::{Channel, DecisionRecord, PageUrl, PageUrlError, RecordError};
+pub use record::{Channel, DecisionRecord, PageUrl, PageUrlError, RecordError, chain_link};
 pub use state::{Choices, ConsentId, ConsentState, Method, Revision};
 pub use texts::{TextKey, Texts};
 pub use token::{KeyTooShort, SigningKey, Token, TokenError};

@@ -497,18 +497,33 @@ impl DecisionRecord {
         out
     }
 
-    /// SHA-256 over the previous record's hash and this record's canonical bytes: the link
-    /// of a tamper-evident chain. Use [`Digest::ZERO`] before the first record.
+    /// SHA-256 of the canonical bytes: what the chain links, so that an erased record's
+    /// digest can stay in the chain after its personal fields are gone.
     #[must_use]
-    pub fn chain_hash(&self, previous: &Digest) -> Digest {
-        let bytes = self.canonical_bytes();
+    pub fn digest(&self) -> Digest {
         let mut h = Sha256::new();
-        h.update(b"consent-chain-v1\0");
-        h.update(previous.as_bytes());
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(&bytes);
+        h.update(b"consent-record-v1\0");
+        h.update(self.canonical_bytes());
         Digest::from_bytes(h.finalize().into())
     }
+
+    /// The chain link for this record after `previous`: [`chain_link`] of its
+    /// [`digest`](Self::digest). Use [`Digest::ZERO`] before the first record.
+    #[must_use]
+    pub fn chain_hash(&self, previous: &Digest) -> Digest {
+        chain_link(previous, &self.digest())
+    }
+}
+
+/// One link of a tamper-evident chain: SHA-256 over the previous link and a record's
+/// [`digest`](DecisionRecord::digest). Any edit, insertion or removal changes every later link.
+#[must_use]
+pub fn chain_link(previous: &Digest, record_digest: &Digest) -> Digest {
+    let mut h = Sha256::new();
+    h.update(b"consent-chain-v1\0");
+    h.update(previous.as_bytes());
+    h.update(record_digest.as_bytes());
+    Digest::from_bytes(h.finalize().into())
 }
 
 #[cfg(test)]

@@ -450,6 +450,23 @@ impl ConsentState {
         self.choices
     }
 
+    /// The same decision as made at `now`: the last decision time becomes `now` (and the first
+    /// too, if it was later). A server uses it to log and sign a decision at its own clock
+    /// rather than the browser's.
+    ///
+    /// # Errors
+    /// [`DecideError::ClockOutOfRange`](crate::policy::DecideError::ClockOutOfRange) when
+    /// `now` is before 2020 or after 2099.
+    pub fn at(mut self, now: OffsetDateTime) -> Result<Self, crate::policy::DecideError> {
+        let now = now.unix_timestamp();
+        if !(MIN_TIME..=MAX_TIME).contains(&now) {
+            return Err(crate::policy::DecideError::ClockOutOfRange);
+        }
+        self.first = self.first.min(now);
+        self.last = now;
+        Ok(self)
+    }
+
     /// Whether anything beyond the strictly necessary category (index 0) is granted.
     #[must_use]
     pub fn grants_beyond_necessary(&self) -> bool {

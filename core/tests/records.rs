@@ -90,7 +90,7 @@ fn the_encoding_is_stable() {
     .expect("parse");
     assert_eq!(
         r.chain_hash(&Digest::ZERO).to_string(),
-        "2f9f211df0283288570692f5a63554fc6e9085bed0a9958592bea63214d57f43"
+        "3617733c70114d5960b0b9f5290f7ec044ff8a8bd236dab6abab6eea44ebd5db"
     );
 }
 
@@ -200,4 +200,20 @@ fn check_against_the_config() {
         with(&|v| v["categories"][2]["id"] = "analytics".into()),
         Err(RecordError::Incomplete)
     );
+}
+
+#[test]
+fn a_state_retimed_to_the_server_clock_keeps_everything_else() {
+    let config = config();
+    let (d, _) = decide_fresh(&config, Action::AcceptAll, t0(), Signals::default());
+    let later = d.state().at(t0() + days(1)).expect("in range");
+    assert_eq!(later.last_decision(), t0() + days(1));
+    assert_eq!(later.first_decision(), t0());
+    assert_eq!(
+        (later.id(), later.choices(), later.method()),
+        (d.state().id(), d.state().choices(), d.state().method())
+    );
+    let earlier = d.state().at(t0() - days(1)).expect("in range");
+    assert_eq!(earlier.first_decision(), t0() - days(1));
+    assert!(d.state().at(time::OffsetDateTime::UNIX_EPOCH).is_err());
 }
