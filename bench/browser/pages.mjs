@@ -1,0 +1,257 @@
+// The test pages: one per banner, with the same body, the same three categories
+// (necessary, analytics, marketing), the same services (Google Analytics, Google Ads,
+// Facebook pixel) and the same English texts, and one gated analytics script.
+//
+// Each banner is embedded the way its own documentation says:
+// - ours: one stylesheet, one module script, the config inline as JSON;
+// - vanilla-cookieconsent 3.1: its stylesheet, its ESM build imported from an inline module
+//   script holding the config (v3 has no built-in texts, so the English texts are in the config);
+//   `hideFromBots: false`, since it otherwise hides itself when navigator.webdriver is true,
+//   which it is under playwright;
+// - Orejime 3: its stylesheet, the English "standard" build, `window.orejimeConfig`.
+// Both module-script pages and Orejime (`defer`) therefore start after the document is parsed.
+
+/** English texts shared by all three configs; these are the built-in English texts of our banner. */
+const T = {
+  title: 'Cookies and your privacy',
+  description:
+    'We use necessary cookies to make this site work. We would also like to use analytics and marketing cookies to improve the site and for advertising, but only if you allow it. You can change your choice at any time.',
+  acceptAll: 'Accept all',
+  rejectAll: 'Reject all',
+  settings: 'Settings',
+  privacy: 'Privacy notice',
+  prefsTitle: 'Cookie settings',
+  prefsDescription:
+    'Choose which purposes you allow cookies for. Necessary cookies are always on, because the site cannot work without them. You can change your choices at any time in the cookie settings.',
+  save: 'Save choices',
+  close: 'Close',
+  necessary: ['Necessary', "These cookies are needed for the site's basic functions, such as security and remembering your cookie choices. They cannot be switched off."],
+  analytics: ['Analytics', 'Analytics cookies tell us how the site is used, so that we can improve it.'],
+  marketing: ['Marketing', 'Marketing cookies let our advertising partners show you more relevant ads and measure how our advertising performs. They may follow your browsing on other sites too.'],
+};
+
+/** Services per category, with their cookies; the content of consent-core's example config. */
+const SERVICES = {
+  necessary: [
+    { id: 'site', name: 'Site', provider: 'Site owner', purpose: 'Running the site, security and remembering your cookie choices.', cookies: [['consent', '6 months', 'Stores your cookie choices.']] },
+  ],
+  analytics: [
+    { id: 'ga', name: 'Google Analytics', provider: 'Google Ireland Ltd', purpose: 'Visitor statistics to improve the site.', cookies: [['_ga', '13 months', 'Tells visitors apart.'], ['_ga_*', '13 months', "Keeps the session's state."]] },
+  ],
+  marketing: [
+    { id: 'google-ads', name: 'Google Ads', provider: 'Google Ireland Ltd', purpose: 'Measuring advertising results.', cookies: [['_gcl_au', '90 days', 'Links ad clicks to visits.']] },
+    { id: 'facebook-pixel', name: 'Facebook pixel', provider: 'Meta Platforms Ireland Ltd', purpose: 'Targeting ads and measuring results on Facebook and Instagram.', cookies: [['_fbp', '90 days', 'Recognises the browser for ad targeting.']] },
+  ],
+};
+const CATEGORIES = ['necessary', 'analytics', 'marketing'];
+
+/** The page body, identical on every page apart from how the analytics script is gated. */
+function body(gatedAnalytics) {
+  const para =
+    '<p>Kuopion Eläinlääkärikeskus treats dogs, cats and small animals. Book an appointment online or call us; ' +
+    'emergencies are seen every day of the year. This paragraph is filler so the page has some ordinary content to ' +
+    'parse and lay out, as a real page would.</p>';
+  return `<header><h1>Benchmark page</h1><nav><a href="/">Home</a> <a href="/en/privacy">Privacy</a></nav></header>
+<main>${para.repeat(8)}<button type="button" data-consent-open data-cc="show-preferencesModal">Cookie settings</button></main>
+${gatedAnalytics}`;
+}
+
+function page({ lang = 'en', head, gatedAnalytics }) {
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>Consent banner benchmark</title>
+${head}
+</head>
+<body>
+${body(gatedAnalytics)}
+</body>
+</html>
+`;
+}
+
+// The vanilla-cookieconsent convention, which ours follows too.
+const GATED_TEXT_PLAIN = '<script type="text/plain" data-category="analytics" data-src="/analytics.js"></script>';
+
+/** Our config: consent-core's example config without the endpoint and Consent Mode (the others have neither). */
+export const OURS_CONFIG = {
+  revision: 1,
+  languages: ['fi', 'sv', 'en'],
+  default_language: 'en',
+  privacy_notice: { fi: '/tietosuoja', sv: '/sv/dataskydd', en: '/en/privacy' },
+  cookie: { name: 'consent', path: '/', same_site: 'lax' },
+  lifetime: { accept_days: 182, refuse_days: 182 },
+  categories: [
+    {
+      id: 'necessary',
+      services: [{ id: 'site', name: 'Site', provider: 'Site owner',
+        purpose: { fi: 'Sivuston toiminta, tietoturva ja evästevalintojesi muistaminen.', sv: 'Webbplatsens funktion, säkerhet och att komma ihåg dina val om kakor.', en: 'Running the site, security and remembering your cookie choices.' },
+        cookies: [{ name: 'consent', lifetime: '6mo', description: { fi: 'Tallentaa evästevalintasi.', sv: 'Sparar dina val om kakor.', en: 'Stores your cookie choices.' } }] }],
+    },
+    {
+      id: 'analytics',
+      services: [{ id: 'ga', name: 'Google Analytics', provider: 'Google Ireland Ltd',
+        purpose: { fi: 'Kävijätilastot sivuston kehittämiseen.', sv: 'Besöksstatistik för att utveckla webbplatsen.', en: 'Visitor statistics to improve the site.' },
+        privacy_url: 'https://policies.google.com/privacy',
+        hosts: ['www.googletagmanager.com', 'www.google-analytics.com'],
+        cookies: [
+          { name: '_ga', lifetime: '13mo', description: { fi: 'Erottaa kävijät toisistaan.', sv: 'Skiljer besökare åt.', en: 'Tells visitors apart.' } },
+          { name: '_ga_*', lifetime: '13mo', description: { fi: 'Säilyttää käyntikerran tilan.', sv: 'Sparar sessionens tillstånd.', en: "Keeps the session's state." } },
+        ] }],
+    },
+    {
+      id: 'marketing',
+      services: [
+        { id: 'google-ads', name: 'Google Ads', provider: 'Google Ireland Ltd',
+          purpose: { fi: 'Mainonnan tulosten mittaaminen.', sv: 'Mätning av annonseringens resultat.', en: 'Measuring advertising results.' },
+          privacy_url: 'https://policies.google.com/privacy',
+          hosts: ['www.googleadservices.com', 'googleads.g.doubleclick.net'],
+          cookies: [{ name: '_gcl_au', lifetime: '90d', description: { fi: 'Yhdistää mainosklikkaukset käynteihin.', sv: 'Kopplar annonsklick till besök.', en: 'Links ad clicks to visits.' } }] },
+        { id: 'facebook-pixel', name: 'Facebook pixel', provider: 'Meta Platforms Ireland Ltd',
+          purpose: { fi: 'Mainosten kohdentaminen ja tulosten mittaaminen Facebookissa ja Instagramissa.', sv: 'Riktning av annonser och mätning av resultat på Facebook och Instagram.', en: 'Targeting ads and measuring results on Facebook and Instagram.' },
+          privacy_url: 'https://www.facebook.com/privacy/policy/',
+          hosts: ['connect.facebook.net', 'www.facebook.com'],
+          cookies: [{ name: '_fbp', lifetime: '90d', description: { fi: 'Tunnistaa selaimen mainosten kohdentamista varten.', sv: 'Känner igen webbläsaren för riktad annonsering.', en: 'Recognises the browser for ad targeting.' } }] },
+      ],
+    },
+  ],
+};
+
+/** vanilla-cookieconsent 3.1 config, one language (English) inline. */
+function vanillaConfig() {
+  const sections = [{ description: T.prefsDescription }];
+  for (const c of CATEGORIES) {
+    sections.push({
+      title: T[c][0],
+      description: T[c][1],
+      linkedCategory: c,
+      cookieTable: {
+        headers: { name: 'Cookie', service: 'Service', lifetime: 'Lifetime', description: 'Purpose' },
+        body: SERVICES[c].flatMap((s) => s.cookies.map(([name, lifetime, description]) => ({ name, service: s.name, lifetime, description }))),
+      },
+    });
+  }
+  const categories = {};
+  for (const c of CATEGORIES) {
+    categories[c] = {
+      ...(c === 'necessary' ? { enabled: true, readOnly: true } : {}),
+      services: Object.fromEntries(SERVICES[c].map((s) => [s.id, { label: s.name }])),
+      ...(c === 'necessary' ? {} : { autoClear: { cookies: SERVICES[c].flatMap((s) => s.cookies.map(([name]) => ({ name: name.endsWith('*') ? new RegExp('^' + name.slice(0, -1)) : name }))) } }),
+    };
+  }
+  return { categories, sections };
+}
+
+function vanillaHead() {
+  const { categories, sections } = vanillaConfig();
+  // RegExp objects do not survive JSON, so print the autoClear patterns as regex literals.
+  const cats = JSON.stringify(categories, (k, v) => (v instanceof RegExp ? `@@${v.source}@@` : v)).replace(/"@@(.*?)@@"/g, (_, s) => `/${s.replace(/\\\\/g, '\\')}/`);
+  return `<link rel="stylesheet" href="/vendor/cookieconsent/cookieconsent.css">
+<script type="module">
+import * as CookieConsent from '/vendor/cookieconsent/cookieconsent.esm.js';
+CookieConsent.run({
+  hideFromBots: false,
+  cookie: { name: 'cc_cookie', expiresAfterDays: 182, sameSite: 'Lax' },
+  guiOptions: { consentModal: { layout: 'box', position: 'bottom right', equalWeightButtons: true }, preferencesModal: { layout: 'box' } },
+  categories: ${cats},
+  language: {
+    default: 'en',
+    translations: {
+      en: {
+        consentModal: {
+          title: ${JSON.stringify(T.title)},
+          description: ${JSON.stringify(T.description)},
+          acceptAllBtn: ${JSON.stringify(T.acceptAll)},
+          acceptNecessaryBtn: ${JSON.stringify(T.rejectAll)},
+          showPreferencesBtn: ${JSON.stringify(T.settings)},
+          footer: '<a href="/en/privacy">${T.privacy}</a>'
+        },
+        preferencesModal: {
+          title: ${JSON.stringify(T.prefsTitle)},
+          acceptAllBtn: ${JSON.stringify(T.acceptAll)},
+          acceptNecessaryBtn: ${JSON.stringify(T.rejectAll)},
+          savePreferencesBtn: ${JSON.stringify(T.save)},
+          closeIconLabel: ${JSON.stringify(T.close)},
+          sections: ${JSON.stringify(sections)}
+        }
+      }
+    }
+  }
+});
+</script>`;
+}
+
+/** Orejime 3 config: the three categories as purpose groups, the services as purposes. */
+function orejimeHead() {
+  const purposes = CATEGORIES.map((c) =>
+    c === 'necessary'
+      ? { id: 'necessary', title: T.necessary[0], description: T.necessary[1], cookies: ['consent', 'orejime'], isMandatory: true }
+      : {
+          id: c,
+          title: T[c][0],
+          description: T[c][1],
+          purposes: SERVICES[c].map((s) => ({ id: s.id, title: s.name, description: `${s.purpose} (${s.provider})`, cookies: s.cookies.map(([n]) => (n.endsWith('*') ? `/^${n.slice(0, -1)}/` : n)) })),
+        },
+  );
+  const config = {
+    privacyPolicyUrl: '/en/privacy',
+    purposes,
+    cookie: { name: 'orejime', duration: 182, sameSite: 'lax' },
+    translations: {
+      banner: { title: T.title, description: T.description, accept: T.acceptAll, decline: T.rejectAll, configure: T.settings, privacyPolicyLabel: T.privacy },
+      modal: { title: T.prefsTitle, description: T.prefsDescription, save: T.save, close: T.close, acceptAll: T.acceptAll, declineAll: T.rejectAll },
+    },
+  };
+  return `<link rel="stylesheet" href="/vendor/orejime/orejime-standard.css">
+<script>window.orejimeConfig = ${JSON.stringify(config)};</script>
+<script defer src="/vendor/orejime/orejime-standard-en.js"></script>`;
+}
+
+/**
+ * The benchmarked banners. `prefix` attributes responses to the banner for the transfer size;
+ * `accept` finds the "Accept all" button of the first layer (checked in the browser, see README);
+ * `consentCookie` is the cookie each library stores the decision in.
+ */
+export const BANNERS = {
+  ours: {
+    label: 'ours (wasm)',
+    prefix: '/consent/',
+    // The banner is being written while this harness is; the probe tries these selectors and
+    // then falls back to the button whose text is exactly "Accept all" (our built-in English text).
+    accept: { selector: '[data-consent-action="accept-all"], [data-action="accept-all"], [data-consent="accept-all"]', text: T.acceptAll },
+    consentCookie: 'consent',
+    html: () => page({
+      head: `<link rel="stylesheet" href="/consent/consent.css">
+<script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
+<script type="module" src="/consent/consent.js"></script>`,
+      gatedAnalytics: GATED_TEXT_PLAIN,
+    }),
+  },
+  vanilla: {
+    label: 'vanilla-cookieconsent 3.1.0',
+    prefix: '/vendor/cookieconsent/',
+    accept: { selector: '#cc-main .cm .cm__btn[data-role="all"]' },
+    consentCookie: 'cc_cookie',
+    html: () => page({ head: vanillaHead(), gatedAnalytics: GATED_TEXT_PLAIN }),
+  },
+  orejime: {
+    label: 'Orejime 3.2.1 (en)',
+    prefix: '/vendor/orejime/',
+    accept: { selector: '.orejime-Banner [data-testid="orejime-banner-accept"]' },
+    consentCookie: 'orejime',
+    html: () => page({ head: orejimeHead(), gatedAnalytics: '<template data-purpose="ga"><script src="/analytics.js"></script></template>' }),
+  },
+};
+
+/** The same body with no banner at all: the memory baseline. */
+export const BASELINE_HTML = () => page({ head: '', gatedAnalytics: '' });
+
+/** The inline config of each page (not counted in the transfer size; reported separately). */
+export function inlineConfigBytes(name) {
+  const html = BANNERS[name].html();
+  const base = BASELINE_HTML();
+  return Buffer.byteLength(html) - Buffer.byteLength(base);
+}

@@ -1,0 +1,97 @@
+// A tiny static server for the benchmark pages, on 127.0.0.1 and an ephemeral port.
+//
+// Bodies are sent as they are on disk, without Content-Encoding: the harness measures
+// gzip -9 itself over the bytes the browser received, so the server's compression
+// settings cannot skew the comparison.
+//
+// `node server.mjs` serves the pages for a look in a browser and stops after ten minutes.
+
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BANNERS, BASELINE_HTML } from './pages.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Where our banner's build output is served from (`OURS_DIST` overrides it, e.g. to try a build elsewhere). */
+export const OURS_DIST = process.env.OURS_DIST ? path.resolve(process.env.OURS_DIST) : path.resolve(HERE, '../../wasm/dist');
+
+const ROOTS = {
+  '/consent/': OURS_DIST,
+  '/vendor/cookieconsent/': path.join(HERE, 'node_modules/vanilla-cookieconsent/dist'),
+  '/vendor/orejime/': path.join(HERE, 'node_modules/orejime/dist'),
+};
+
+const TYPES = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+};
+
+// The stand-in for a gated analytics tag: records when it ran and sets a `_ga` cookie.
+const ANALYTICS_JS = `window.__analyticsRanAt = performance.now();
+window.__analyticsRuns = (window.__analyticsRuns || 0) + 1;
+document.cookie = '_ga=GA1.1.123456789.1700000000; path=/; max-age=3600; SameSite=Lax';
+`;
+
+function send(res, status, type, body, cache) {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    // Static assets are cacheable like on a real site (matters only for the warm returning
+    // visit; every cold load uses a fresh browser context with an empty cache).
+    'Cache-Control': cache ? 'public, max-age=3600' : 'no-store',
+  });
+  res.end(body);
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  const p = decodeURIComponent(url.pathname);
+  const name = p.match(/^\/([a-z]+)\.html$/)?.[1];
+  if (name && BANNERS[name]) return send(res, 200, TYPES['.html'], BANNERS[name].html(), false);
+  if (p === '/baseline.html') return send(res, 200, TYPES['.html'], BASELINE_HTML(), false);
+  if (p === '/analytics.js') return send(res, 200, TYPES['.js'], ANALYTICS_JS, true);
+  for (const [prefix, root] of Object.entries(ROOTS)) {
+    if (!p.startsWith(prefix)) continue;
+    const file = path.resolve(root, '.' + p.slice(prefix.length - 1));
+    if (!file.startsWith(root + path.sep)) break;
+    try {
+      const body = await readFile(file);
+      return send(res, 200, TYPES[path.extname(file)] ?? 'application/octet-stream', body, true);
+    } catch {
+      break;
+    }
+  }
+  send(res, 404, 'text/plain', 'not found\n', false);
+}
+
+/** Starts the server on 127.0.0.1 with an ephemeral port; resolves to `{ origin, close }`. */
+export function startServer() {
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      console.error(e);
+      if (!res.headersSent) send(res, 500, 'text/plain', 'error\n', false);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({
+        origin: `http://127.0.0.1:${port}`,
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+      });
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { origin, close } = await startServer();
+  for (const n of [...Object.keys(BANNERS), 'baseline']) console.log(`${origin}/${n}.html`);
+  console.log('stopping in 10 minutes (or Ctrl-C)');
+  setTimeout(() => close().then(() => process.exit(0)), 10 * 60 * 1000);
+}
