@@ -121,7 +121,14 @@ async function heap(cdp) {
   return { jsHeapUsed: usage.usedSize, jsHeapUsedMetric: m.JSHeapUsedSize ?? null };
 }
 
-const waitFor = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: TIMEOUT_MS, polling: 50 });
+/** Waits (bounded, polling every 50 ms) until `fn` is true in the page; names what it waited for on timeout. */
+async function waitFor(page, what, fn, arg) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout: TIMEOUT_MS, polling: 50 });
+  } catch (e) {
+    throw new Error(`timed out after ${TIMEOUT_MS / 1000} s waiting for ${what}`, { cause: e });
+  }
+}
 
 /** One cold load of a banner page: first visit, accept, then the returning visits. */
 async function sampleBanner(browser, origin, name, { recordSizes }) {
@@ -138,7 +145,7 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
     await cdp.send('Performance.enable');
 
     await page.goto(url, { waitUntil: 'commit', timeout: TIMEOUT_MS });
-    await waitFor(page, () => window.__bench.visibleAt !== null);
+    await waitFor(page, 'the Accept all button to be visible', () => window.__bench.visibleAt !== null);
     await page.waitForLoadState('load', { timeout: TIMEOUT_MS });
     const first = await page.evaluate(() => ({ domAt: __bench.domAt, visibleAt: __bench.visibleAt, how: __bench.how, ran: window.__analyticsRanAt ?? null, wasm: __bench.wasmBytes() }));
     if (first.ran !== null) throw new Error(`${name}: the analytics script ran before consent`);
@@ -164,12 +171,12 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
 
     const button = await page.evaluateHandle(() => __bench.el);
     await button.asElement().click({ timeout: TIMEOUT_MS });
-    await waitFor(page, () => window.__analyticsRanAt !== undefined);
+    await waitFor(page, 'the analytics script after Accept all', () => window.__analyticsRanAt !== undefined);
     const acc = await page.evaluate(() => ({ clickAt: __bench.clickAt, before: __bench.analyticsAtClick, ranAt: window.__analyticsRanAt, runs: window.__analyticsRuns, ga: document.cookie.includes('_ga=') }));
     if (acc.before !== null || acc.runs !== 1 || !acc.ga) throw new Error(`${name}: after Accept all: ${JSON.stringify(acc)}`);
     out.acceptToAnalyticsMs = acc.ranAt - acc.clickAt;
     // The decision must be stored before a returning visit means anything.
-    await waitFor(page, (n) => document.cookie.split('; ').some((c) => c.startsWith(n + '=')), banner.consentCookie);
+    await waitFor(page, `the ${banner.consentCookie} cookie`, (n) => document.cookie.split('; ').some((c) => c.startsWith(n + '=')), banner.consentCookie);
     const state = await ctx.storageState();
 
     // Returning visitor, cold cache: a new context holding only the stored cookies/storage.
@@ -194,7 +201,7 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
 
 async function returning(page, url, name) {
   await page.goto(url, { waitUntil: 'commit', timeout: TIMEOUT_MS });
-  await waitFor(page, () => window.__analyticsRanAt !== undefined);
+  await waitFor(page, 'the analytics script on a returning visit', () => window.__analyticsRanAt !== undefined);
   await page.waitForLoadState('load', { timeout: TIMEOUT_MS });
   const r = await page.evaluate(() => ({ ranAt: window.__analyticsRanAt, runs: window.__analyticsRuns, shown: __bench.visibleAt }));
   if (r.runs !== 1) throw new Error(`${name}: returning visit ran analytics ${r.runs} times`);
@@ -277,14 +284,25 @@ async function main() {
 
   const samples = Object.fromEntries([...names, 'baseline'].map((n) => [n, []]));
   const sizes = {};
+  const failed = {};
   const kinds = [...names, 'baseline'];
   try {
     for (let round = 0; round < opt.warmup + opt.runs; round++) {
       const warm = round < opt.warmup;
       const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]);
       for (const n of order) {
+        if (failed[n]) continue;
         const recordSizes = n !== 'baseline' && !sizes[n];
-        const s = n === 'baseline' ? await sampleBaseline(browser, origin(server)) : await sampleBanner(browser, origin(server), n, { recordSizes });
+        let s;
+        try {
+          s = n === 'baseline' ? await sampleBaseline(browser, origin(server)) : await sampleBanner(browser, origin(server), n, { recordSizes });
+        } catch (e) {
+          // One banner failing its checks must not cost the others their figures; it is
+          // dropped from the rest of the run and the run exits with status 1.
+          failed[n] = String(e?.message ?? e).split('\n')[0];
+          console.error(`${n} failed in round ${round + 1}: ${failed[n]}`);
+          continue;
+        }
         if (recordSizes) {
           sizes[n] = { files: s.files, unattributed: s.unattributed, found: s.found };
           delete s.files;
@@ -300,6 +318,12 @@ async function main() {
     await server.close();
   }
 
+  for (const [n, why] of Object.entries(failed)) {
+    notes.push(`${n} FAILED and is left out: ${why}`);
+    process.exitCode = 1;
+  }
+  if (failed.baseline) throw new Error('the no-banner page failed');
+  names = names.filter((n) => !failed[n]);
   const baseHeap = quantile(samples.baseline.map((s) => s.jsHeap), 0.5);
   for (const n of kinds) for (const s of samples[n]) {
     s.heapPlusWasm = s.jsHeap + s.wasmMem;
