@@ -1,6 +1,16 @@
-//! The decision log, the HTTP API, gating middleware and the `consent` command.
+//! The site's own proof of consent: a tamper-evident decision log, the HTTP API the banner
+//! talks to, server-side gating, and the `consent` command.
 //!
-//! A shell for now; the server is built in its own issue. It re-exports the core so the
-//! crate graph is in place.
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`store`] | the log's storage trait, with SQLite (embedded default) and PostgreSQL |
+//! | [`verify`] | walking the hash chain and naming the first broken record |
+//! | [`key`] | the server key that signs tokens and purge checkpoints |
+
+pub mod key;
+pub mod store;
+pub mod verify;
 
 pub use consent_core;
+pub use key::ServerKey;
+pub use store::{Store, StoreError};

@@ -1,0 +1,2 @@
+//! The `consent` command.
+fn main() {}

@@ -1,0 +1,3 @@
+//! The PostgreSQL store, for several application servers sharing one log.
+//!
+//! Not written yet: see the server issue.

@@ -1,0 +1,468 @@
+//! The embedded store: one SQLite file in WAL mode, with group commit.
+//!
+//! Appends go to one writer thread, which takes every append waiting (up to
+//! [`MAX_BATCH`]) into one `BEGIN IMMEDIATE` transaction and commits it with
+//! `synchronous = FULL`, so each acknowledged record is on disk, and one fsync serves many.
+//! `BEGIN IMMEDIATE` also serialises writers in other processes on the same file: each
+//! batch reads the chain's head inside its own write lock.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Appended, Checkpoint, Entry, StatsRow, Store, StoreError, Summary};
+
+/// The most appends committed together.
+pub const MAX_BATCH: usize = 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS decisions (
+    seq         INTEGER PRIMARY KEY,
+    time        INTEGER NOT NULL,
+    consent_id  BLOB,
+    record      TEXT,
+    digest      BLOB NOT NULL,
+    link        BLOB NOT NULL,
+    action      TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    granted     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_consent_id ON decisions (consent_id);
+CREATE TABLE IF NOT EXISTS checkpoint (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    seq     INTEGER NOT NULL,
+    link    BLOB NOT NULL,
+    purged  INTEGER NOT NULL,
+    time    INTEGER NOT NULL,
+    mac     BLOB NOT NULL
+);
+";
+
+type Reply = oneshot::Sender<Result<Appended, StoreError>>;
+
+/// The SQLite decision log.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    appends: mpsc::UnboundedSender<(DecisionRecord, Reply)>,
+    reader: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(map_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(map_err)?;
+    // FULL: a commit is on disk before it returns, so a 2xx answer means durable.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(map_err)?;
+    Ok(conn)
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => StoreError::Full,
+        Some(
+            ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::PermissionDenied,
+        ) => StoreError::Unavailable(e.to_string()),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens the log at `path`, creating the file and its tables on first start.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file cannot be opened or created.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let writer = open(&path)?;
+        writer.execute_batch(SCHEMA).map_err(map_err)?;
+        let reader = open(&path)?;
+        let (appends, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("consent-sqlite-writer".into())
+            .spawn(move || write_loop(writer, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            appends,
+            reader: Arc::new(Mutex::new(reader)),
+            path,
+        })
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a connection of its own in a blocking thread: reads, and the rare writes
+    /// that are not appends (erase, purge), which take SQLite's write lock like any writer.
+    async fn with_reader<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = reader.lock().map_err(|_| StoreError::Closed)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(DecisionRecord, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match append_batch(&mut conn, batch.iter().map(|(r, _)| r)) {
+            Ok(appended) => {
+                for ((_, reply), a) in batch.drain(..).zip(appended) {
+                    let _ = reply.send(Ok(a));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let full = matches!(e, StoreError::Full);
+                for (_, reply) in batch.drain(..) {
+                    let err = if full {
+                        StoreError::Full
+                    } else {
+                        StoreError::Database(message.clone())
+                    };
+                    let _ = reply.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+/// The head of the chain: the last entry, or the checkpoint when everything was purged.
+fn head(conn: &Connection) -> Result<(u64, Digest), StoreError> {
+    let last: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(map_err)?;
+    let found = match last {
+        Some(found) => Some(found),
+        None => conn
+            .query_row("SELECT seq, link FROM checkpoint WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(map_err)?,
+    };
+    match found {
+        None => Ok((0, Digest::ZERO)),
+        Some((seq, link)) => Ok((
+            u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            digest(&link)?,
+        )),
+    }
+}
+
+fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("digest of {} bytes", bytes.len())))?;
+    Ok(Digest::from_bytes(array))
+}
+
+fn append_batch<'a>(
+    conn: &mut Connection,
+    records: impl Iterator<Item = &'a DecisionRecord>,
+) -> Result<Vec<Appended>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let (mut seq, mut link) = head(&tx)?;
+    let mut out = Vec::new();
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(map_err)?;
+        for record in records {
+            let json =
+                serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?;
+            let d = record.digest();
+            seq += 1;
+            link = chain_link(&link, &d);
+            let summary = Summary::of(record);
+            insert
+                .execute(params![
+                    seq as i64,
+                    record.time().unix_timestamp(),
+                    &record.consent_id().as_bytes()[..],
+                    json,
+                    &d.as_bytes()[..],
+                    &link.as_bytes()[..],
+                    summary.action,
+                    summary.revision,
+                    summary.granted,
+                ])
+                .map_err(map_err)?;
+            out.push(Appended { seq, link });
+        }
+    }
+    tx.commit().map_err(map_err)?;
+    Ok(out)
+}
+
+const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted";
+
+fn entry(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    i64,
+    i64,
+    Option<String>,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    u32,
+    String,
+)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+    ))
+}
+
+fn to_entry(
+    raw: (
+        i64,
+        i64,
+        Option<String>,
+        Vec<u8>,
+        Vec<u8>,
+        String,
+        u32,
+        String,
+    ),
+) -> Result<Entry, StoreError> {
+    let (seq, time, record_json, d, link, action, revision, granted) = raw;
+    Ok(Entry {
+        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+        time: OffsetDateTime::from_unix_timestamp(time)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        digest: digest(&d)?,
+        link: digest(&link)?,
+        record_json,
+        summary: Summary {
+            action,
+            revision,
+            granted,
+        },
+    })
+}
+
+fn query_entries(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Entry>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    let rows = stmt.query_map(params, entry).map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err).and_then(to_entry))
+        .collect()
+}
+
+impl Store for SqliteStore {
+    async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.appends
+            .send((record, reply))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql =
+                format!("SELECT {ENTRY_COLUMNS} FROM decisions WHERE consent_id = ?1 ORDER BY seq");
+            query_entries(conn, &sql, params![&id.as_bytes()[..]])
+        })
+        .await
+    }
+
+    async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = ?1",
+                    params![&id.as_bytes()[..]],
+                )
+                .map_err(map_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn scan(&self, after: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql = format!(
+                "SELECT {ENTRY_COLUMNS} FROM decisions WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            );
+            query_entries(conn, &sql, params![after as i64, limit as i64])
+        })
+        .await
+    }
+
+    async fn len(&self) -> Result<u64, StoreError> {
+        self.with_reader(|conn| {
+            conn.query_row("SELECT count(*) FROM decisions", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        self.with_reader(|conn| read_checkpoint(conn)).await
+    }
+
+    async fn purge(
+        &self,
+        before: OffsetDateTime,
+        sign: &(dyn Fn(u64, &Digest, u64) -> [u8; 32] + Sync),
+    ) -> Result<u64, StoreError> {
+        // Find the prefix and its last link first, then sign outside the blocking closure
+        // (the signer is borrowed), then delete in one transaction that re-checks the head.
+        let cutoff = before.unix_timestamp();
+        let plan = self
+            .with_reader(move |conn| {
+                let first_kept: Option<i64> = conn
+                    .query_row(
+                        "SELECT min(seq) FROM decisions WHERE time >= ?1",
+                        params![cutoff],
+                        |r| r.get(0),
+                    )
+                    .map_err(map_err)?;
+                let last_purged: Option<(i64, Vec<u8>)> = match first_kept {
+                    Some(kept) => conn.query_row(
+                        "SELECT seq, link FROM decisions WHERE seq < ?1 ORDER BY seq DESC LIMIT 1",
+                        params![kept],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    ),
+                    None => conn.query_row(
+                        "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    ),
+                }
+                .optional()
+                .map_err(map_err)?;
+                let count: i64 = match &last_purged {
+                    Some((seq, _)) => conn
+                        .query_row(
+                            "SELECT count(*) FROM decisions WHERE seq <= ?1",
+                            params![seq],
+                            |r| r.get(0),
+                        )
+                        .map_err(map_err)?,
+                    None => 0,
+                };
+                let previous = read_checkpoint(conn)?.map_or(0, |c| c.purged);
+                Ok(last_purged.map(|(seq, link)| (seq, link, count, previous)))
+            })
+            .await?;
+        let Some((seq, link, count, previous)) = plan else {
+            return Ok(0);
+        };
+        let link_digest = digest(&link)?;
+        let total = previous + count as u64;
+        let mac = sign(seq as u64, &link_digest, total);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.with_reader(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            let deleted = tx.execute("DELETE FROM decisions WHERE seq <= ?1", params![seq]).map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO checkpoint (id, seq, link, purged, time, mac) VALUES (1, ?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, link = excluded.link, purged = excluded.purged,
+                 time = excluded.time, mac = excluded.mac",
+                params![seq, link, total as i64, now, &mac[..]],
+            )
+            .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<Vec<StatsRow>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT date(time, 'unixepoch') AS day, action, revision, granted, count(*)
+                     FROM decisions GROUP BY day, action, revision, granted ORDER BY day, action, revision, granted",
+                )
+                .map_err(map_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(StatsRow { day: r.get(0)?, action: r.get(1)?, revision: r.get(2)?, granted: r.get(3)?, count: r.get::<_, i64>(4)? as u64 })
+                })
+                .map_err(map_err)?;
+            rows.map(|r| r.map_err(map_err)).collect()
+        })
+        .await
+    }
+}
+
+fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> {
+    let raw: Option<(i64, Vec<u8>, i64, i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, link, purged, time, mac FROM checkpoint WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()
+        .map_err(map_err)?;
+    raw.map(|(seq, link, purged, time, mac)| {
+        Ok(Checkpoint {
+            seq: seq as u64,
+            link: digest(&link)?,
+            purged: purged as u64,
+            time: OffsetDateTime::from_unix_timestamp(time)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            mac: mac
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+        })
+    })
+    .transpose()
+}
