@@ -6,8 +6,14 @@
 //! | [`store`] | the log's storage trait, with SQLite (embedded default) and PostgreSQL |
 //! | [`verify`] | walking the hash chain and naming the first broken record |
 //! | [`key`] | the server key that signs tokens and purge checkpoints |
+//! | [`api`] | the HTTP API (axum) |
+//! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
+//! | [`stats`] | decisions per day and acceptance per category |
 
+pub mod api;
+pub mod gating;
 pub mod key;
+pub mod stats;
 pub mod store;
 pub mod verify;
 

@@ -1,2 +1,355 @@
-//! The `consent` command.
-fn main() {}
+//! The `consent` command: serve the API, and look after the decision log.
+//!
+//! Exit codes: 0 success; 1 the check failed (an invalid config, a broken chain, nothing
+//! found); 2 bad usage; 3 the log could not be opened or reached.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use consent_core::{Config, ConsentId};
+use consent_server::api::{self, Settings};
+use consent_server::stats::Stats;
+use consent_server::store::Store;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::verify::{self, VerifyError};
+use consent_server::{ServerKey, StoreError};
+use indicatif::{ProgressBar, ProgressStyle};
+use time::OffsetDateTime;
+
+#[derive(Parser)]
+#[command(
+    name = "consent",
+    version,
+    about = "Consent decision log: serve the API, verify, export, erase, purge."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (and the banner's files).
+    Serve(ServeArgs),
+    /// Check a consent config and print every problem with its path.
+    Validate {
+        /// The config file (JSON).
+        config: PathBuf,
+    },
+    /// Walk the log's hash chain and name the first broken record.
+    Verify(LogArgs),
+    /// Print every record of a consent id as JSON (the visitor's right of access).
+    Export {
+        /// The consent id (32 hex digits).
+        consent_id: String,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Erase the personal fields of a consent id's records; the chain stays verifiable.
+    Erase {
+        /// The consent id (32 hex digits).
+        consent_id: String,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Delete records older than the retention period, leaving a signed checkpoint.
+    Purge {
+        /// Keep this many days of records.
+        #[arg(long, default_value_t = 1095)]
+        retention_days: u32,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Decisions per day, action and revision, and acceptance per category.
+    Stats {
+        /// The site's config, for its categories.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Args, Clone)]
+struct LogArgs {
+    /// The SQLite log file, created on first start.
+    #[arg(long, env = "CONSENT_DB", default_value = "consent.db")]
+    db: PathBuf,
+    /// The server key file (32 random bytes), created on first start.
+    #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
+    key_file: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The site's consent config (JSON); without it, the example clinic's.
+    #[arg(long, env = "CONSENT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "CONSENT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// An origin allowed to record decisions (repeat for several). On loopback, the
+    /// server's own http://127.0.0.1:<port> and http://localhost:<port> are allowed too.
+    #[arg(long = "origin", env = "CONSENT_ORIGINS", value_delimiter = ',')]
+    origins: Vec<String>,
+    /// The admin token (required when listening beyond loopback).
+    #[arg(long, env = "CONSENT_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Mark the consent cookie Secure even for plain-http origins.
+    #[arg(long)]
+    secure_cookie: bool,
+    /// POST /consent requests per second per client address (0: no limit).
+    #[arg(long, default_value_t = 10)]
+    rate_limit: u32,
+    /// The banner's dist/ directory, served under /consent/.
+    #[arg(long, env = "CONSENT_DIST")]
+    dist: Option<PathBuf>,
+    /// Purge records older than this many days, at start and daily.
+    #[arg(long)]
+    retention_days: Option<u32>,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let unavailable = e.downcast_ref::<StoreError>().is_some();
+            ExitCode::from(if unavailable { 3 } else { 1 })
+        }
+    }
+}
+
+fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
+    let json =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Config::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn open_log(args: &LogArgs) -> anyhow::Result<(SqliteStore, ServerKey)> {
+    let store = SqliteStore::open(&args.db)?;
+    let key = ServerKey::load_or_create(&args.key_file)?;
+    Ok((store, key))
+}
+
+fn parse_id(s: &str) -> anyhow::Result<ConsentId> {
+    s.parse().map_err(|e| anyhow::anyhow!("{s:?}: {e}"))
+}
+
+fn bar(len: u64, what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, {eta} left)")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(what);
+    bar
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Validate { config } => match read_config(&config) {
+            Ok(c) => {
+                println!(
+                    "{}: valid (revision {}, {} categories, {} services)",
+                    config.display(),
+                    c.revision(),
+                    c.categories().len(),
+                    c.service_count()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Verify(log) => {
+            let (store, key) = open_log(&log)?;
+            let bar = bar(store.len().await?, "verifying");
+            match verify::verify(&store, Some(&key), |n| bar.set_position(n)).await {
+                Ok(v) => {
+                    bar.finish_and_clear();
+                    let after = v
+                        .checkpoint
+                        .map(|s| format!(" after the signed checkpoint at record {s}"))
+                        .unwrap_or_default();
+                    println!(
+                        "chain verified: {} records ({} erased){after}; head {}",
+                        v.entries, v.erased, v.head
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(VerifyError::Broken(b)) => {
+                    bar.abandon();
+                    eprintln!("chain broken: {b}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(VerifyError::Store(e)) => Err(e.into()),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Export { consent_id, log } => {
+            let id = parse_id(&consent_id)?;
+            let (store, _) = open_log(&log)?;
+            let entries = store.records_for(id).await?;
+            if entries.is_empty() {
+                eprintln!("no records for consent id {id}");
+                return Ok(ExitCode::FAILURE);
+            }
+            let records: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| serde_json::json!({ "seq": e.seq, "digest": e.digest.to_string(), "record": e.record_json.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()) }))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "consent_id": id.to_string(), "records": records })
+                )?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Erase { consent_id, log } => {
+            let id = parse_id(&consent_id)?;
+            let (store, _) = open_log(&log)?;
+            let n = store.erase(id).await?;
+            if n == 0 {
+                eprintln!("no records for consent id {id}");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!(
+                "erased the personal fields of {n} records of {id}; the chain stays verifiable"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge {
+            retention_days,
+            log,
+        } => {
+            let (store, key) = open_log(&log)?;
+            let n = purge(&store, &key, retention_days).await?;
+            println!("purged {n} records older than {retention_days} days");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats {
+            config,
+            format,
+            log,
+        } => {
+            let config = match config {
+                Some(path) => read_config(&path)?,
+                None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
+            };
+            let (store, _) = open_log(&log)?;
+            let stats = Stats::new(&store.stats().await?, &config);
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+                Format::Csv => print!("{}", stats.to_csv()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn purge<S: Store>(
+    store: &S,
+    key: &ServerKey,
+    retention_days: u32,
+) -> Result<u64, StoreError> {
+    let before = OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+    store
+        .purge(before, &|seq, link, total| {
+            key.checkpoint_mac(seq, link, total)
+        })
+        .await
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => read_config(path)?,
+        None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
+    };
+    let loopback = args.listen.ip().is_loopback();
+    if !loopback && args.admin_token.as_deref().is_none_or(str::is_empty) {
+        anyhow::bail!(
+            "refusing to listen on {} without an admin token: set CONSENT_ADMIN_TOKEN",
+            args.listen
+        );
+    }
+    let (store, key) = open_log(&args.log)?;
+    let mut origins = args.origins.clone();
+    if loopback {
+        let port = args.listen.port();
+        origins.push(format!("http://127.0.0.1:{port}"));
+        origins.push(format!("http://localhost:{port}"));
+    }
+    let store = Arc::new(store);
+    if let Some(days) = args.retention_days {
+        let (store, key) = (Arc::clone(&store), key.clone());
+        tokio::spawn(async move {
+            let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+            loop {
+                daily.tick().await;
+                match purge(&*store, &key, days).await {
+                    Ok(n) => tracing::info!(purged = n, "retention"),
+                    Err(e) => tracing::error!(error = %e, "retention purge failed"),
+                }
+            }
+        });
+    }
+    let settings = Settings {
+        config: Arc::new(config),
+        key,
+        origins,
+        admin_token: args.admin_token.filter(|t| !t.is_empty()),
+        secure_cookie: args.secure_cookie,
+        rate_limit: NonZeroU32::new(args.rate_limit),
+        dist: args.dist,
+    };
+    let app = api::router(store, settings);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

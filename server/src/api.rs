@@ -1,0 +1,452 @@
+//! The HTTP API the banner and the site's staff talk to.
+//!
+//! | route | who | what |
+//! | --- | --- | --- |
+//! | `POST /consent` | the banner, from an allowed `Origin` | log a decision, answer with the signed token |
+//! | `GET /consent/{id}` | the visitor (their consent cookie) or admin | every record of a consent id |
+//! | `DELETE /consent/{id}` | the visitor (their consent cookie) or admin | erase them, keeping the chain |
+//! | `GET /stats[?format=csv]` | admin | decisions per day, action, revision; acceptance per category |
+//! | `GET /healthz` | anyone | liveness |
+//! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
+//!
+//! Admin requests carry `Authorization: Bearer <token>`. Every error is JSON,
+//! `{"error": "..."}`, with a status that says what kind.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use consent_core::policy::{self, Signals, StoredStatus};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Gate, Token};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+use tower_http::services::ServeDir;
+
+use crate::key::ServerKey;
+use crate::stats::Stats;
+use crate::store::{Store, StoreError};
+
+/// The largest `POST /consent` body accepted.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// How the API is set up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The site's consent config.
+    pub config: Arc<Config>,
+    /// Signs tokens and checkpoints.
+    pub key: ServerKey,
+    /// Origins allowed to `POST /consent` (`https://klinikka.fi`).
+    pub origins: Vec<String>,
+    /// The admin token; admin routes answer 401 to everyone without one.
+    pub admin_token: Option<String>,
+    /// Whether the consent cookie is `Secure` even when the origin is plain http.
+    pub secure_cookie: bool,
+    /// `POST /consent` requests per second per client address; `None` for no limit.
+    pub rate_limit: Option<NonZeroU32>,
+    /// The banner's `dist/`, served under `/consent/`.
+    pub dist: Option<PathBuf>,
+}
+
+struct App<S> {
+    store: Arc<S>,
+    settings: Settings,
+    gate: Gate,
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    files: Option<ServeDir>,
+}
+
+/// The API's router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`,
+/// which the per-client rate limit needs.
+pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
+    let gate = Gate::new(&settings.config, Some(settings.key.token_key().clone()));
+    let limiter = settings.rate_limit.map(|n| {
+        RateLimiter::keyed(
+            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+        )
+    });
+    let files = settings.dist.clone().map(ServeDir::new);
+    let app = Arc::new(App {
+        store,
+        settings,
+        gate,
+        limiter,
+        files,
+    });
+    Router::new()
+        .route("/consent", post(post_consent::<S>).options(preflight::<S>))
+        .route(
+            "/consent/{id}",
+            get(get_consent::<S>).delete(delete_consent::<S>),
+        )
+        .route("/stats", get(get_stats::<S>))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(app)
+}
+
+/// An API error: a status and a message, sent as `{"error": "..."}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::SERVICE_UNAVAILABLE
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "decision log");
+        match e {
+            StoreError::Full => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the decision log is full: nothing was recorded",
+            ),
+            StoreError::Unavailable(_) | StoreError::Closed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the decision log is unavailable: nothing was recorded, try again",
+            ),
+            StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the decision log failed: nothing was recorded",
+            ),
+        }
+    }
+}
+
+/// The body of `POST /consent`: the banner's token and the record of the same decision.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Submission {
+    token: String,
+    record: DecisionRecord,
+}
+
+fn allowed_origin<'h, S>(app: &App<S>, headers: &'h HeaderMap) -> Result<&'h str, ApiError> {
+    let origin = headers
+        .get(header::ORIGIN)
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "missing Origin header"))?
+        .to_str()
+        .map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "Origin header is not text"))?;
+    if app.settings.origins.iter().any(|o| o == origin) {
+        Ok(origin)
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("origin {origin} may not record consent here"),
+        ))
+    }
+}
+
+fn cors(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+async fn preflight<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let origin = allowed_origin(&app, &headers)?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    cors(h, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    Ok(response)
+}
+
+async fn post_consent<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if let Some(limiter) = &app.limiter {
+        if limiter.check_key(&client.ip()).is_err() {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many decisions from this address; try again shortly",
+            ));
+        }
+    }
+    let origin = allowed_origin(&app, &headers)?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than {MAX_BODY} bytes"),
+        )
+    })?;
+    let now = OffsetDateTime::now_utc();
+    let (record, token) = accept(&app.settings.config, &app.settings.key, &bytes, now)?;
+    let appended = app.store.append(record).await?;
+
+    let secure = app.settings.secure_cookie || origin.starts_with("https://");
+    let cookie = token.to_cookie(&app.settings.config, secure);
+    let mut response = (
+        StatusCode::CREATED,
+        Json(json!({ "token": token.to_string(), "consent_id": token.state().id().to_string(), "seq": appended.seq })),
+    )
+        .into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        h.insert(header::SET_COOKIE, v);
+    }
+    cors(h, origin);
+    Ok(response)
+}
+
+/// Validates a submission against the config and re-makes its record and token at the
+/// server's clock: what the log stores is what the server checked, not what it was sent.
+fn accept(
+    config: &Config,
+    key: &ServerKey,
+    body: &[u8],
+    now: OffsetDateTime,
+) -> Result<(DecisionRecord, Token), ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let submission: Submission = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
+    let token: Token = submission
+        .token
+        .parse()
+        .map_err(|e| bad(format!("token: {e}")))?;
+    let state = *token.state();
+    // Judged at its own decision time: is it a well-formed decision under today's policy?
+    let at_decision = policy::evaluate(
+        config,
+        Some(&submission.token),
+        None,
+        state.last_decision(),
+        Signals::default(),
+    );
+    match at_decision.status() {
+        StoredStatus::Valid => {}
+        StoredStatus::OlderRevision => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "the policy is at revision {}: reload the page and decide again",
+                    config.revision()
+                ),
+            ));
+        }
+        other => return Err(bad(format!("token: {other}"))),
+    }
+    let record = submission.record;
+    if !matches!(record.channel(), Channel::Banner | Channel::WebForm) {
+        return Err(bad(format!(
+            "record.channel: {} decisions are recorded by staff, not through this endpoint",
+            record.channel()
+        )));
+    }
+    record
+        .check(config)
+        .map_err(|e| bad(format!("record: {e}")))?;
+    let page_url = record.page_url().cloned();
+    if DecisionRecord::new(config, &state, page_url.clone(), record.channel()) != record {
+        return Err(bad(
+            "record does not describe the decision in the token".into()
+        ));
+    }
+    let state = state
+        .at(now)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let record = DecisionRecord::new(config, &state, page_url, record.channel());
+    Ok((record, Token::signed(state, key.token_key())))
+}
+
+fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {
+    let Some(expected) = &app.settings.admin_token else {
+        return false;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+/// Admin, or the visitor whose signed consent cookie holds this id.
+fn may_access<S>(app: &App<S>, headers: &HeaderMap, id: ConsentId) -> Result<(), ApiError> {
+    if is_admin(app, headers) {
+        return Ok(());
+    }
+    let v = crate::gating::verdict(&app.gate, headers, OffsetDateTime::now_utc());
+    if v.state().is_some_and(|s| s.id() == id) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "only the visitor with this consent id (their consent cookie) or an admin may see or erase its records",
+    ))
+}
+
+async fn get_consent<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let Ok(id) = name.parse::<ConsentId>() else {
+        // Not an id: one of the banner's files.
+        return serve_file(&app, request).await;
+    };
+    may_access(&app, request.headers(), id)?;
+    let entries = app.store.records_for(id).await?;
+    if entries.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no records for this consent id",
+        ));
+    }
+    let records: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            let record = e
+                .record()
+                .and_then(Result::ok)
+                .map(|r| serde_json::to_value(r).unwrap_or_default());
+            json!({ "seq": e.seq, "digest": e.digest.to_string(), "record": record })
+        })
+        .collect();
+    Ok(Json(json!({ "consent_id": id.to_string(), "records": records })).into_response())
+}
+
+async fn serve_file<S>(app: &App<S>, request: Request) -> Result<Response, ApiError> {
+    let Some(files) = &app.files else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not found"));
+    };
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed",
+        ));
+    }
+    // Strip the /consent prefix: the directory holds consent.js, not consent/consent.js.
+    let (mut parts, body) = request.into_parts();
+    let path = parts.uri.path().strip_prefix("/consent").unwrap_or("/");
+    parts.uri = path
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad path"))?;
+    let mut response = files
+        .clone()
+        .oneshot(Request::from_parts(parts, body))
+        .await
+        .map(IntoResponse::into_response)
+        .unwrap_or_else(|e| match e {});
+    if response.status().is_success() {
+        // Not content-hashed names: cache briefly, then revalidate (ETag/Last-Modified).
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300, must-revalidate"),
+        );
+    }
+    Ok(response)
+}
+
+async fn delete_consent<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id: ConsentId = id
+        .parse()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?;
+    may_access(&app, &headers, id)?;
+    let erased = app.store.erase(id).await?;
+    if erased == 0 {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no records for this consent id",
+        ));
+    }
+    Ok(Json(json!({ "erased": erased })).into_response())
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    format: Option<String>,
+}
+
+async fn get_stats<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, ApiError> {
+    if !is_admin(&app, &headers) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "admin token required: Authorization: Bearer <token>",
+        ));
+    }
+    let stats = Stats::new(&app.store.stats().await?, &app.settings.config);
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(stats).into_response()),
+        Some("csv") => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            stats.to_csv(),
+        )
+            .into_response()),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("format {other:?}: expected json or csv"),
+        )),
+    }
+}

@@ -1,0 +1,141 @@
+//! Statistics over the log: decisions per day, action and revision, and acceptance per
+//! category. Computed from the non-personal summaries, so erased decisions still count.
+
+use std::collections::BTreeMap;
+
+use consent_core::Config;
+use serde::Serialize;
+
+use crate::store::StatsRow;
+
+/// The statistics `GET /stats` and `consent stats` report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stats {
+    /// Decisions in all.
+    pub total: u64,
+    /// Decisions per UTC day, action and revision.
+    pub per_day: Vec<DayRow>,
+    /// Decisions per action.
+    pub per_action: BTreeMap<String, u64>,
+    /// Decisions per policy revision.
+    pub per_revision: BTreeMap<u32, u64>,
+    /// For each category of the config, the share of decisions that granted it (0 to 1).
+    pub acceptance: BTreeMap<String, f64>,
+}
+
+/// Decisions of one kind on one day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DayRow {
+    /// The UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    /// How they were given.
+    pub action: String,
+    /// Under which revision.
+    pub revision: u32,
+    /// How many.
+    pub count: u64,
+}
+
+impl Stats {
+    /// Aggregates a store's rows for the categories of `config`.
+    #[must_use]
+    pub fn new(rows: &[StatsRow], config: &Config) -> Self {
+        let total = rows.iter().map(|r| r.count).sum();
+        let mut per_day: BTreeMap<(String, String, u32), u64> = BTreeMap::new();
+        let mut per_action = BTreeMap::new();
+        let mut per_revision = BTreeMap::new();
+        let mut granted: BTreeMap<&str, u64> = BTreeMap::new();
+        for r in rows {
+            *per_day
+                .entry((r.day.clone(), r.action.clone(), r.revision))
+                .or_default() += r.count;
+            *per_action.entry(r.action.clone()).or_default() += r.count;
+            *per_revision.entry(r.revision).or_default() += r.count;
+            for id in r.granted.split(',').filter(|s| !s.is_empty()) {
+                *granted.entry(id).or_default() += r.count;
+            }
+        }
+        let acceptance = config
+            .categories()
+            .iter()
+            .map(|c| {
+                let n = granted.get(c.id().as_str()).copied().unwrap_or(0);
+                let rate = if total == 0 {
+                    0.0
+                } else {
+                    n as f64 / total as f64
+                };
+                (c.id().as_str().to_owned(), rate)
+            })
+            .collect();
+        let per_day = per_day
+            .into_iter()
+            .map(|((day, action, revision), count)| DayRow {
+                day,
+                action,
+                revision,
+                count,
+            })
+            .collect();
+        Self {
+            total,
+            per_day,
+            per_action,
+            per_revision,
+            acceptance,
+        }
+    }
+
+    /// The per-day rows as CSV with a header line.
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("day,action,revision,count\n");
+        for r in &self.per_day {
+            // Days, actions and revisions never hold commas or quotes: no escaping needed.
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                r.day, r.action, r.revision, r.count
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregates_rows() {
+        let config =
+            Config::from_json(consent_core::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        let row = |day: &str, action: &str, granted: &str, count| StatsRow {
+            day: day.into(),
+            action: action.into(),
+            revision: 1,
+            granted: granted.into(),
+            count,
+        };
+        let rows = [
+            row(
+                "2026-11-01",
+                "accept_all",
+                "necessary,analytics,marketing",
+                3,
+            ),
+            row("2026-11-01", "custom", "necessary,analytics", 1),
+            row("2026-11-02", "reject_all", "necessary", 4),
+        ];
+        let s = Stats::new(&rows, &config);
+        assert_eq!(s.total, 8);
+        assert_eq!(s.acceptance["analytics"], 0.5);
+        assert_eq!(s.acceptance["marketing"], 0.375);
+        assert_eq!(s.acceptance["necessary"], 1.0);
+        assert_eq!(s.per_action["reject_all"], 4);
+        assert_eq!(
+            s.to_csv(),
+            "day,action,revision,count\n2026-11-01,accept_all,1,3\n2026-11-01,custom,1,1\n2026-11-02,reject_all,1,4\n"
+        );
+        assert_eq!(Stats::new(&[], &config).acceptance["analytics"], 0.0);
+    }
+}

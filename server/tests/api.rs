@@ -1,0 +1,423 @@
+//! The HTTP API, through the real router and a real SQLite file.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, Token};
+use consent_server::ServerKey;
+use consent_server::api::{Settings, router};
+use consent_server::store::Store;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::verify::verify;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+
+const ORIGIN: &str = "https://klinikka.fi";
+const ADMIN: &str = "s3cret-admin-token";
+
+struct Api {
+    _dir: tempfile::TempDir,
+    dist: std::path::PathBuf,
+    store: Arc<SqliteStore>,
+    router: Router,
+    key: ServerKey,
+}
+
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+fn api_with(rate_limit: Option<u32>, config: Config) -> Api {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).expect("mkdir");
+    std::fs::write(dist.join("consent.js"), "export default 1;").expect("write");
+    std::fs::write(dist.join("consent_bg.wasm"), b"\0asm\x01\0\0\0").expect("write");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let settings = Settings {
+        config: Arc::new(config),
+        key: key.clone(),
+        origins: vec![ORIGIN.into()],
+        admin_token: Some(ADMIN.into()),
+        secure_cookie: false,
+        rate_limit: rate_limit.and_then(NonZeroU32::new),
+        dist: Some(dist.clone()),
+    };
+    let router = router(Arc::clone(&store), settings);
+    Api {
+        _dir: dir,
+        dist,
+        store,
+        router,
+        key,
+    }
+}
+
+fn api() -> Api {
+    api_with(None, config())
+}
+
+/// A decision made in the browser: the unsigned token and its record, as the banner sends them.
+fn submission(id: u8, action: Action) -> (Value, ConsentId) {
+    let config = config();
+    let now = OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Sv,
+        fresh_id: ConsentId::from_bytes([id; 16]),
+    };
+    let d = policy::decide(&config, &before, action, ctx).expect("in range");
+    let url = PageUrl::new("https://klinikka.fi/sv/?utm_source=x").expect("url");
+    let record = DecisionRecord::new(&config, d.state(), Some(url), Channel::Banner);
+    let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record });
+    (body, d.state().id())
+}
+
+fn request(method: &str, uri: &str, body: Body) -> axum::http::request::Builder {
+    let _ = body;
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))))
+}
+
+async fn send(api: &Api, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let response = api.router.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, headers, value)
+}
+
+async fn post(api: &Api, body: &Value) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let req = request("POST", "/consent", Body::empty())
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    send(api, req).await
+}
+
+#[tokio::test]
+async fn a_decision_is_logged_and_answered_with_a_signed_token() {
+    let api = api();
+    let (body, id) = submission(1, Action::AcceptAll);
+    let (status, headers, answer) = post(&api, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let token = answer["token"].as_str().expect("token");
+    let signed =
+        Token::parse_verified(token, Some(api.key.token_key())).expect("signed by the server key");
+    assert_eq!(signed.state().id(), id);
+    let cookie = headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("Set-Cookie");
+    assert!(
+        cookie.starts_with(&format!("consent={token}")) && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    assert_eq!(
+        headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .map(|v| v.to_str().ok()),
+        Some(Some(ORIGIN))
+    );
+
+    let entries = api.store.records_for(id).await.expect("read");
+    assert_eq!(entries.len(), 1);
+    let record = entries[0].record().expect("kept").expect("json");
+    assert_eq!(
+        record.page_url().map(PageUrl::as_str),
+        Some("https://klinikka.fi/sv/")
+    );
+    assert_eq!(record.lang(), Lang::Sv);
+    assert_eq!(record.action(), consent_core::Method::AcceptAll);
+    // Logged at the server's clock, the same instant the signed token carries.
+    assert_eq!(record.time(), signed.state().last_decision());
+    verify(&*api.store, None, |_| {})
+        .await
+        .expect("chain verifies");
+}
+
+#[tokio::test]
+async fn only_allowed_origins_may_record() {
+    let api = api();
+    let (body, _) = submission(2, Action::AcceptAll);
+    for origin in [
+        Some("https://evil.example"),
+        Some("http://klinikka.fi"),
+        None,
+    ] {
+        let mut req = request("POST", "/consent", Body::empty())
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        let (status, _, answer) = send(
+            &api,
+            req.body(Body::from(body.to_string())).expect("request"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {answer}");
+        assert!(answer["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    assert_eq!(api.store.len().await.expect("len"), 0);
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_statuses_and_record_nothing() {
+    let api = api();
+    let (good, _) = submission(3, Action::AcceptAll);
+    let mut tampered = good.clone();
+    tampered["record"]["categories"][2]["granted"] = true.into();
+    tampered["record"]["action"] = "custom".into();
+    let mut other_lang = good.clone();
+    other_lang["record"]["lang"] = "fi".into();
+    let mut staff = good.clone();
+    staff["record"]["channel"] = "front_desk".into();
+    let mut bad_token = good.clone();
+    bad_token["token"] = "1.AAAA".into();
+    let mut extra = good.clone();
+    extra["ip"] = "10.0.0.1".into();
+    let cases: Vec<(Value, StatusCode, &str)> = vec![
+        (
+            json!("not an object"),
+            StatusCode::BAD_REQUEST,
+            "invalid JSON body",
+        ),
+        (extra, StatusCode::BAD_REQUEST, "unknown field"),
+        (bad_token, StatusCode::UNPROCESSABLE_ENTITY, "token:"),
+        (
+            tampered,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "does not describe",
+        ),
+        (
+            other_lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "does not describe",
+        ),
+        (staff, StatusCode::UNPROCESSABLE_ENTITY, "record.channel"),
+    ];
+    for (body, want, message) in cases {
+        let (status, _, answer) = post(&api, &body).await;
+        assert_eq!(status, want, "{answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(message)),
+            "{answer}"
+        );
+    }
+    let req = request("POST", "/consent", Body::empty())
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(good.to_string()))
+        .expect("request");
+    assert_eq!(send(&api, req).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = json!({ "token": "x".repeat(20_000), "record": {} });
+    assert_eq!(post(&api, &huge).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(api.store.len().await.expect("len"), 0);
+}
+
+#[tokio::test]
+async fn a_decision_under_an_older_revision_is_a_conflict() {
+    let mut v: Value = serde_json::from_str(consent_core::EXAMPLE_CONFIG).expect("json");
+    v["revision"] = 2.into();
+    let api = api_with(None, Config::from_value(&v).expect("valid"));
+    let (body, _) = submission(4, Action::AcceptAll);
+    let (status, _, answer) = post(&api, &body).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("revision 2"))
+    );
+}
+
+#[tokio::test]
+async fn each_client_is_rate_limited() {
+    let api = api_with(Some(2), config());
+    let mut statuses = Vec::new();
+    for i in 0..8u8 {
+        let (body, _) = submission(10 + i, Action::RejectAll);
+        statuses.push(post(&api, &body).await.0);
+    }
+    assert!(statuses.contains(&StatusCode::CREATED));
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count() as u64;
+    assert_eq!(api.store.len().await.expect("len"), accepted);
+}
+
+#[tokio::test]
+async fn the_visitor_or_an_admin_may_read_and_erase() {
+    let api = api();
+    let (body, id) = submission(5, Action::AcceptAll);
+    let (_, _, answer) = post(&api, &body).await;
+    let token = answer["token"].as_str().expect("token").to_owned();
+    let uri = format!("/consent/{id}");
+    let get = |auth: Option<(&'static str, String)>| {
+        let mut req = request("GET", &uri, Body::empty());
+        if let Some((name, value)) = auth {
+            req = req.header(name, value);
+        }
+        req.body(Body::empty()).expect("request")
+    };
+    assert_eq!(send(&api, get(None)).await.0, StatusCode::UNAUTHORIZED);
+    let (_, other_id) = submission(6, Action::AcceptAll);
+    let (status, _, _) = send(
+        &api,
+        request("GET", &format!("/consent/{other_id}"), Body::empty())
+            .header("cookie", format!("consent={token}"))
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a visitor may read only their own id"
+    );
+    let (status, _, mine) = send(
+        &api,
+        get(Some(("cookie", format!("lang=sv; consent={token}")))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["records"][0]["record"]["consent_id"], id.to_string());
+    let (status, _, _) = send(
+        &api,
+        get(Some(("authorization", format!("Bearer {ADMIN}")))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &api,
+        get(Some(("authorization", "Bearer wrong".to_owned()))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let del = request("DELETE", &uri, Body::empty())
+        .header("cookie", format!("consent={token}"))
+        .body(Body::empty())
+        .expect("r");
+    let (status, _, answer) = send(&api, del).await;
+    assert_eq!(
+        (status, answer["erased"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    let (status, _, _) = send(
+        &api,
+        get(Some(("authorization", format!("Bearer {ADMIN}")))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let v = verify(&*api.store, None, |_| {})
+        .await
+        .expect("still verifies");
+    assert_eq!((v.entries, v.erased), (1, 1));
+    let (status, _, answer) = send(
+        &api,
+        request("GET", "/consent/zz", Body::empty())
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+}
+
+#[tokio::test]
+async fn stats_need_the_admin_token() {
+    let api = api();
+    for (i, action) in [Action::AcceptAll, Action::RejectAll, Action::RejectAll]
+        .into_iter()
+        .enumerate()
+    {
+        let (body, _) = submission(20 + i as u8, action);
+        assert_eq!(post(&api, &body).await.0, StatusCode::CREATED);
+    }
+    let stats = |q: &str, auth: bool| {
+        let mut req = request("GET", &format!("/stats{q}"), Body::empty());
+        if auth {
+            req = req.header("authorization", format!("Bearer {ADMIN}"));
+        }
+        req.body(Body::empty()).expect("r")
+    };
+    assert_eq!(
+        send(&api, stats("", false)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _, json) = send(&api, stats("", true)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["total"], 3);
+    assert_eq!(json["per_action"]["reject_all"], 2);
+    assert!((json["acceptance"]["analytics"].as_f64().expect("rate") - 1.0 / 3.0).abs() < 1e-9);
+    let (status, headers, csv) = send(&api, stats("?format=csv", true)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/csv"))
+    );
+    assert!(
+        csv.as_str().is_some_and(
+            |c| c.starts_with("day,action,revision,count\n") && c.contains(",reject_all,1,2")
+        ),
+        "{csv}"
+    );
+    assert_eq!(
+        send(&api, stats("?format=xml", true)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn serves_the_banner_files_with_types_and_caching() {
+    let api = api();
+    let get = |path: &str| {
+        request("GET", path, Body::empty())
+            .body(Body::empty())
+            .expect("r")
+    };
+    let (status, headers, body) = send(&api, get("/consent/consent_bg.wasm")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .is_ok_and(|c| c.contains("max-age"))
+    );
+    let (status, headers, _) = send(&api, get("/consent/consent.js")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.contains("javascript"))
+    );
+    assert_eq!(
+        send(&api, get("/consent/missing.js")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(api.dist.exists());
+}
