@@ -1,0 +1,149 @@
+//! Durability: under sustained POSTs the server is killed with SIGKILL, restarted, and every
+//! acknowledged (201) record is in the log and the chain verifies. Three rounds on one log.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, Token};
+use consent_server::store::Store;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::verify::verify;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+
+const ORIGIN: &str = "https://klinikka.fi";
+
+fn body(id: ConsentId) -> String {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: id,
+    };
+    let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+    let record = DecisionRecord::new(
+        &config,
+        d.state(),
+        PageUrl::new("https://klinikka.fi/").ok(),
+        Channel::Banner,
+    );
+    serde_json::json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record })
+        .to_string()
+}
+
+/// Starts `consent serve` on an ephemeral loopback port and returns it with its address.
+async fn start(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+            "--origin",
+            ORIGIN,
+        ])
+        .arg("--db")
+        .arg(dir.join("consent.db"))
+        .arg("--key-file")
+        .arg(dir.join("consent.key"))
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn consent serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(at) = line.find("listening on http://") {
+                return line[at + "listening on http://".len()..].trim().to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server listening within 30 s");
+    // Keep draining stderr so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+/// One POST over a fresh connection; the status code, or None if the connection failed.
+async fn post(addr: &str, body: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let request = format!(
+        "POST /consent HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.ok()?;
+    let head = String::from_utf8_lossy(&response);
+    head.split(' ').nth(1)?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_records_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let acked: Arc<Mutex<Vec<ConsentId>>> = Arc::default();
+    for round in 0..3u8 {
+        let (mut child, addr) = start(dir.path()).await;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut clients = Vec::new();
+        for client in 0..4u8 {
+            let (addr, acked, stop) = (addr.clone(), Arc::clone(&acked), Arc::clone(&stop));
+            clients.push(tokio::spawn(async move {
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut bytes = [0u8; 16];
+                    bytes[0] = round;
+                    bytes[1] = client;
+                    bytes[2..6].copy_from_slice(&n.to_be_bytes());
+                    let id = ConsentId::from_bytes(bytes);
+                    n += 1;
+                    match post(&addr, &body(id)).await {
+                        Some(201) => acked.lock().expect("lock").push(id),
+                        Some(status) => panic!("unexpected status {status}"),
+                        None => break,
+                    }
+                }
+            }));
+        }
+        // Kill once this round has had a steady stream of acknowledged writes.
+        let target = acked.lock().expect("lock").len() + 200;
+        timeout(Duration::from_secs(60), async {
+            while acked.lock().expect("lock").len() < target {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("200 acknowledged writes within 60 s");
+        child.start_kill().expect("SIGKILL");
+        child.wait().await.expect("reaped");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for c in clients {
+            c.await.expect("client");
+        }
+
+        let store = SqliteStore::open(dir.path().join("consent.db")).expect("reopen after kill");
+        let acked_now = acked.lock().expect("lock").clone();
+        for id in &acked_now {
+            assert_eq!(
+                store.records_for(*id).await.expect("read").len(),
+                1,
+                "acknowledged record {id} lost in round {round}"
+            );
+        }
+        let v = verify(&store, None, |_| {})
+            .await
+            .expect("chain verifies after kill -9");
+        assert!(v.entries >= acked_now.len() as u64);
+    }
+}
