@@ -219,9 +219,9 @@ export const BANNERS = {
   ours: {
     label: 'ours (wasm)',
     prefix: '/consent/',
-    // The banner is being written while this harness is; the probe tries these selectors and
-    // then falls back to the button whose text is exactly "Accept all" (our built-in English text).
-    accept: { selector: '[data-consent-action="accept-all"], [data-action="accept-all"], [data-consent="accept-all"]', text: T.acceptAll },
+    // Its three first-layer buttons are the same element and class (equal weight), so the
+    // Accept all button is the one with our built-in English text in the first layer.
+    accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
     consentCookie: 'consent',
     html: () => page({
       head: `<link rel="stylesheet" href="/consent/consent.css">

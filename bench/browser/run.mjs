@@ -74,7 +74,8 @@ function probe(accept) {
     let el = accept.selector ? document.querySelector(accept.selector) : null;
     if (el) { b.how = 'selector'; return el; }
     if (accept.text) {
-      for (const c of document.querySelectorAll('button, [role="button"]')) {
+      const root = accept.within ? document.querySelector(accept.within) : document;
+      for (const c of root?.querySelectorAll('button, [role="button"]') ?? []) {
         if (c.textContent.trim() === accept.text) { b.how = 'text'; return c; }
       }
     }
