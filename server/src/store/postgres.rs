@@ -1,3 +1,750 @@
 //! The PostgreSQL store, for several application servers sharing one log.
 //!
-//! Not written yet: see the server issue.
+//! Same table and behaviour as [`super::sqlite`], on a server that many processes can write
+//! to at once.
+//!
+//! 1. **One chain across processes.** A one-row `chain_head` table holds the last position
+//!    and link. Every append transaction starts with `SELECT ... FROM chain_head FOR UPDATE`,
+//!    computes the new links from the head it read, inserts the rows and moves the head, all
+//!    before `COMMIT`. The row lock makes writers in other processes wait for that commit and
+//!    then read the new head, so they can only extend the chain, never fork it. A row lock
+//!    rather than an advisory lock because Postgres-compatible distributed databases honour
+//!    `FOR UPDATE` but not always `pg_advisory_xact_lock`.
+//! 2. **Group commit.** Appends go to one writer task per [`PgStore`], which takes every
+//!    append waiting (up to [`MAX_BATCH`]) into one transaction: one multi-row `INSERT`
+//!    (`unnest` over array parameters, so one round trip whatever the batch size) and one
+//!    `COMMIT`, hence one WAL flush for many records. Each append is answered after `COMMIT`
+//!    returns. The writer session runs with `synchronous_commit` at least `on`, so `Ok`
+//!    means durable.
+//! 3. **Faults.** Connection failures are [`StoreError::Unavailable`], a full disk
+//!    (SQLSTATE `53100`) is [`StoreError::Full`], anything else [`StoreError::Database`];
+//!    nothing panics. A connection that dropped (a restarted or unreachable server) is
+//!    replaced on the next batch or read, waiting between failed attempts with a bounded
+//!    backoff; connecting and each operation are bounded in time.
+//! 4. Reads, erasure and purge use a second connection of their own. Erasure and purge are
+//!    single statements, so each is atomic without a transaction on the shared reader.
+//!
+//! Caveats:
+//! - If the connection drops while `COMMIT` is in flight, the batch may or may not be
+//!   committed: its appends get [`StoreError::Unavailable`] (never `Ok`), and a record may
+//!   then exist that the caller was told failed. An acknowledged record is never lost.
+//! - `chain_head` is seeded once, when the schema is created, from the last record (or the
+//!   purge checkpoint). Deleting the newest records by hand does not roll the head back, so
+//!   the next append leaves a gap that verification reports.
+
+use core::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Config, NoTls, Row, Statement};
+
+use super::{Appended, Checkpoint, Entry, StatsRow, Store, StoreError, Summary};
+
+/// The most appends committed together.
+pub const MAX_BATCH: usize = 1024;
+
+/// Connecting gives up after this long unless the configuration sets `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// An operation (a batch, a read) without an answer for this long is reported unavailable.
+const OP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest wait between two failed connection attempts of the writer.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// The advisory lock key that serialises schema creation by processes starting together.
+const SCHEMA_LOCK: i64 = 0x636f_6e73_656e_7431; // "consent1"
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS decisions (
+    seq         BIGINT PRIMARY KEY,
+    time        BIGINT NOT NULL,
+    consent_id  BYTEA,
+    record      TEXT,
+    digest      BYTEA NOT NULL,
+    link        BYTEA NOT NULL,
+    action      TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    granted     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_consent_id ON decisions (consent_id);
+CREATE TABLE IF NOT EXISTS checkpoint (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    seq     BIGINT NOT NULL,
+    link    BYTEA NOT NULL,
+    purged  BIGINT NOT NULL,
+    time    BIGINT NOT NULL,
+    mac     BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chain_head (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    seq     BIGINT NOT NULL,
+    link    BYTEA NOT NULL
+);
+";
+
+const LOCK_HEAD: &str = "SELECT seq, link FROM chain_head WHERE id = 1 FOR UPDATE";
+
+const INSERT: &str = "
+WITH inserted AS (
+    INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+    SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[], $5::BYTEA[],
+                         $6::BYTEA[], $7::TEXT[], $8::INTEGER[], $9::TEXT[])
+)
+UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1";
+
+const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted";
+
+/// The last purged position and its link, how many that purge removes and how many were
+/// purged before, read in one snapshot.
+const PLAN_PURGE: &str = "
+WITH last AS (
+    SELECT seq, link FROM decisions
+    WHERE seq < coalesce((SELECT min(seq) FROM decisions WHERE time >= $1), 9223372036854775807)
+    ORDER BY seq DESC LIMIT 1
+)
+SELECT last.seq, last.link,
+       (SELECT count(*) FROM decisions WHERE seq <= last.seq),
+       coalesce((SELECT purged FROM checkpoint WHERE id = 1), 0)
+FROM last";
+
+/// Deletes the prefix and records its checkpoint in one statement. A checkpoint never moves
+/// back, so of two racing purges the one that reached further wins.
+const PURGE: &str = "
+WITH deleted AS (DELETE FROM decisions WHERE seq <= $1 RETURNING 1),
+saved AS (
+    INSERT INTO checkpoint (id, seq, link, purged, time, mac) VALUES (1, $1, $2, $3, $4, $5)
+    ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, link = excluded.link,
+        purged = excluded.purged, time = excluded.time, mac = excluded.mac
+    WHERE checkpoint.seq < excluded.seq
+)
+SELECT count(*) FROM deleted";
+
+/// `to_char` over UTC gives the same days as SQLite's `date(time, 'unixepoch')`; the `C`
+/// collation sorts text bytewise, as SQLite does, whatever the database's locale.
+const STATS: &str = "
+SELECT to_char(to_timestamp(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD') COLLATE \"C\" AS day,
+       action, revision, granted, count(*)
+FROM decisions
+GROUP BY day, action, revision, granted
+ORDER BY day, action COLLATE \"C\", revision, granted COLLATE \"C\"";
+
+type Reply = oneshot::Sender<Result<Appended, StoreError>>;
+
+/// A record ready to insert: encoded and hashed by the caller, so the one writer task only
+/// chains and sends.
+struct Pending {
+    time: i64,
+    consent_id: [u8; 16],
+    json: String,
+    digest: Digest,
+    summary: Summary,
+    revision: i32,
+}
+
+/// The PostgreSQL decision log.
+///
+/// Cheap to clone: clones share the writer task and the reader connection. Every
+/// [`PgStore::connect`] opens connections of its own, as another application server would.
+#[derive(Clone)]
+pub struct PgStore {
+    appends: mpsc::UnboundedSender<(Pending, Reply)>,
+    reader: Arc<Reader>,
+}
+
+impl fmt::Debug for PgStore {
+    // Hand-written: the configuration may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("dbname", &self.reader.config.get_dbname())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database named by a connection string (`host=/run/postgresql
+    /// dbname=consent` or `postgresql://user@localhost/consent`), creating the tables on
+    /// first start.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the string is invalid or the server cannot be
+    /// reached; [`StoreError::Database`] when the schema cannot be created.
+    pub async fn connect(config: &str) -> Result<Self, StoreError> {
+        let config: Config = config.parse().map_err(|e| {
+            StoreError::Unavailable(format!(
+                "invalid PostgreSQL connection string: {}",
+                describe(&e)
+            ))
+        })?;
+        Self::from_config(config).await
+    }
+
+    /// Connects with a ready-made configuration, creating the tables on first start. Without
+    /// a `connect_timeout`, connecting gives up after 5 seconds.
+    ///
+    /// # Errors
+    /// As [`PgStore::connect`].
+    pub async fn from_config(mut config: Config) -> Result<Self, StoreError> {
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let config = Arc::new(config);
+        let mut conn = Conn::open(&config).await?;
+        create_schema(&mut conn.client).await?;
+        let writer = Writer::new(conn).await?;
+        let reader = Arc::new(Reader {
+            config: Arc::clone(&config),
+            conn: Mutex::new(Some(Arc::new(Conn::open(&config).await?))),
+        });
+        let (appends, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(config, Some(writer), rx));
+        Ok(Self { appends, reader })
+    }
+}
+
+/// A client and the task that drives its connection.
+struct Conn {
+    client: Client,
+    task: AbortHandle,
+}
+
+impl Conn {
+    async fn open(config: &Config) -> Result<Self, StoreError> {
+        let connecting = tokio::time::timeout(
+            config
+                .get_connect_timeout()
+                .copied()
+                .unwrap_or(CONNECT_TIMEOUT)
+                * 2,
+            config.connect(NoTls),
+        );
+        let (client, connection) = match connecting.await {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot connect to PostgreSQL: {}",
+                    describe(&e)
+                )));
+            }
+            Err(_) => {
+                return Err(StoreError::Unavailable(
+                    "cannot connect to PostgreSQL: no answer in time".into(),
+                ));
+            }
+        };
+        let task = tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!("PostgreSQL connection lost: {}", describe(&e));
+            }
+        })
+        .abort_handle();
+        Ok(Self { client, task })
+    }
+
+    /// Drops a connection that stopped answering, without waiting for its requests.
+    fn discard(self) {
+        self.task.abort();
+    }
+}
+
+/// Creates the tables and seeds the chain's head, once, even with several processes
+/// starting together.
+async fn create_schema(client: &mut Client) -> Result<(), StoreError> {
+    let tx = within(client.transaction()).await?;
+    within(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])).await?;
+    within(tx.batch_execute(SCHEMA)).await?;
+    if within(tx.query_opt("SELECT 1 FROM chain_head WHERE id = 1", &[]))
+        .await?
+        .is_none()
+    {
+        let last = within(tx.query_opt(
+            "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
+            &[],
+        ))
+        .await?;
+        let last = match last {
+            Some(row) => Some(row),
+            None => {
+                within(tx.query_opt("SELECT seq, link FROM checkpoint WHERE id = 1", &[])).await?
+            }
+        };
+        let (seq, link) = match last {
+            Some(row) => (column::<i64>(&row, 0)?, column::<Vec<u8>>(&row, 1)?),
+            None => (0, Digest::ZERO.as_bytes().to_vec()),
+        };
+        within(tx.execute(
+            "INSERT INTO chain_head (id, seq, link) VALUES (1, $1, $2)",
+            &[&seq, &link],
+        ))
+        .await?;
+    }
+    within(tx.commit()).await
+}
+
+/// The writer's connection and its prepared statements.
+struct Writer {
+    conn: Conn,
+    lock_head: Statement,
+    insert: Statement,
+}
+
+/// Why a batch failed, and whether it might have committed all the same.
+struct Failure {
+    error: StoreError,
+    maybe_committed: bool,
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self {
+            error,
+            maybe_committed: false,
+        }
+    }
+}
+
+impl Writer {
+    async fn new(conn: Conn) -> Result<Self, StoreError> {
+        let client = &conn.client;
+        // Acknowledged means durable: never let a server default of `off` answer before the
+        // WAL is flushed. Stronger settings (`remote_apply`, ...) are kept.
+        let sync: String = column(
+            &within(client.query_one("SELECT current_setting('synchronous_commit')", &[])).await?,
+            0,
+        )?;
+        if sync == "off" {
+            within(client.batch_execute("SET synchronous_commit = on")).await?;
+        }
+        let fsync: String = column(
+            &within(client.query_one("SELECT current_setting('fsync')", &[])).await?,
+            0,
+        )?;
+        if fsync == "off" {
+            tracing::warn!("PostgreSQL runs with fsync=off: acknowledged records may be lost");
+        }
+        let lock_head = within(client.prepare(LOCK_HEAD)).await?;
+        let insert = within(client.prepare(INSERT)).await?;
+        Ok(Self {
+            conn,
+            lock_head,
+            insert,
+        })
+    }
+
+    async fn connect(config: &Config) -> Result<Self, StoreError> {
+        Self::new(Conn::open(config).await?).await
+    }
+
+    /// Appends a batch in one transaction, after locking the chain's head.
+    async fn append(&mut self, batch: &[(Pending, Reply)]) -> Result<Vec<Appended>, Failure> {
+        let tx = within(self.conn.client.transaction()).await?;
+        let head = within(tx.query_opt(&self.lock_head, &[]))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+        let mut seq: i64 = column(&head, 0)?;
+        let mut link = digest(&column::<Vec<u8>>(&head, 1)?)?;
+        let n = batch.len();
+        let (mut seqs, mut times, mut ids, mut records) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut digests, mut links, mut actions, mut revisions, mut granted) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut out = Vec::with_capacity(n);
+        for (p, _) in batch {
+            seq += 1;
+            link = chain_link(&link, &p.digest);
+            seqs.push(seq);
+            times.push(p.time);
+            ids.push(&p.consent_id[..]);
+            records.push(p.json.as_str());
+            digests.push(p.digest.as_bytes().to_vec());
+            links.push(link.as_bytes().to_vec());
+            actions.push(p.summary.action.as_str());
+            revisions.push(p.revision);
+            granted.push(p.summary.granted.as_str());
+            let position =
+                u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
+            out.push(Appended {
+                seq: position,
+                link,
+            });
+        }
+        let head_link = link.as_bytes().to_vec();
+        within(tx.execute(
+            &self.insert,
+            &[
+                &seqs, &times, &ids, &records, &digests, &links, &actions, &revisions, &granted,
+                &seq, &head_link,
+            ],
+        ))
+        .await?;
+        match tx.commit().await {
+            Ok(()) => Ok(out),
+            Err(e) => Err(Failure {
+                // A refusal from the server means rolled back; a lost connection may have
+                // committed.
+                maybe_committed: e.as_db_error().is_none(),
+                error: map_err(e),
+            }),
+        }
+    }
+}
+
+/// Waits between failed connection attempts: 50 ms, doubling up to [`MAX_BACKOFF`].
+#[derive(Default)]
+struct Backoff {
+    delay: Duration,
+    last_failure: Option<Instant>,
+}
+
+impl Backoff {
+    async fn wait(&self) {
+        if let Some(at) = self.last_failure {
+            tokio::time::sleep_until(at + self.delay).await;
+        }
+    }
+
+    fn failed(&mut self) {
+        self.delay = (self.delay * 2).clamp(Duration::from_millis(50), MAX_BACKOFF);
+        self.last_failure = Some(Instant::now());
+    }
+
+    fn succeeded(&mut self) {
+        *self = Self::default();
+    }
+}
+
+async fn write_loop(
+    config: Arc<Config>,
+    mut writer: Option<Writer>,
+    mut rx: mpsc::UnboundedReceiver<(Pending, Reply)>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut backoff = Backoff::default();
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match commit(&config, &mut writer, &mut backoff, &batch).await {
+            Ok(appended) => {
+                for ((_, reply), a) in batch.drain(..).zip(appended) {
+                    let _ = reply.send(Ok(a));
+                }
+            }
+            Err(e) => {
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(duplicate(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// Commits a batch, connecting first if needed. A batch that failed on a dropped
+/// connection before `COMMIT` was sent is tried once more on a new connection: the first
+/// batch after a server restart then succeeds instead of reporting the old connection.
+async fn commit(
+    config: &Config,
+    slot: &mut Option<Writer>,
+    backoff: &mut Backoff,
+    batch: &[(Pending, Reply)],
+) -> Result<Vec<Appended>, StoreError> {
+    let mut retried = false;
+    loop {
+        let writer = match slot.take() {
+            Some(w) if !w.conn.client.is_closed() => slot.insert(w),
+            _ => {
+                backoff.wait().await;
+                match Writer::connect(config).await {
+                    Ok(w) => {
+                        backoff.succeeded();
+                        slot.insert(w)
+                    }
+                    Err(e) => {
+                        backoff.failed();
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        let failure = match tokio::time::timeout(OP_TIMEOUT, writer.append(batch)).await {
+            Ok(Ok(appended)) => return Ok(appended),
+            Ok(Err(failure)) => failure,
+            Err(_) => Failure {
+                error: StoreError::Unavailable(format!(
+                    "no answer from PostgreSQL in {} s; the batch may or may not be committed",
+                    OP_TIMEOUT.as_secs()
+                )),
+                maybe_committed: true,
+            },
+        };
+        if let StoreError::Unavailable(_) = failure.error {
+            if let Some(w) = slot.take() {
+                w.conn.discard();
+            }
+            if !failure.maybe_committed && !retried {
+                retried = true;
+                continue;
+            }
+        }
+        return Err(failure.error);
+    }
+}
+
+/// The connection for reads, erasure and purge, replaced when it drops.
+struct Reader {
+    config: Arc<Config>,
+    conn: Mutex<Option<Arc<Conn>>>,
+}
+
+impl Reader {
+    async fn client(&self) -> Result<Arc<Conn>, StoreError> {
+        let mut slot = self.conn.lock().await;
+        match slot.as_ref() {
+            Some(c) if !c.client.is_closed() => Ok(Arc::clone(c)),
+            _ => {
+                *slot = None;
+                let c = Arc::new(Conn::open(&self.config).await?);
+                *slot = Some(Arc::clone(&c));
+                Ok(c)
+            }
+        }
+    }
+}
+
+/// Awaits a database call with the operation timeout, mapping its error.
+async fn within<T>(
+    call: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(OP_TIMEOUT, call).await {
+        Ok(result) => result.map_err(map_err),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "no answer from PostgreSQL in {} s",
+            OP_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+fn map_err(e: tokio_postgres::Error) -> StoreError {
+    let lost =
+        e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    match e.code() {
+        Some(code) if *code == SqlState::DISK_FULL => StoreError::Full,
+        Some(code) if is_unavailable(code) => StoreError::Unavailable(describe(&e)),
+        _ if lost => StoreError::Unavailable(format!("lost the connection: {}", describe(&e))),
+        _ => StoreError::Database(describe(&e)),
+    }
+}
+
+/// Connection exceptions (class 08) and the server shutting down, crashing or starting.
+fn is_unavailable(code: &SqlState) -> bool {
+    code.code().starts_with("08")
+        || *code == SqlState::ADMIN_SHUTDOWN
+        || *code == SqlState::CRASH_SHUTDOWN
+        || *code == SqlState::CANNOT_CONNECT_NOW
+}
+
+/// The server's message and SQLSTATE, or the error and its causes: tokio-postgres's own
+/// `Display` says only "db error".
+fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The same error for every append of a failed batch.
+fn duplicate(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::Full => StoreError::Full,
+        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+        StoreError::Closed => StoreError::Closed,
+        StoreError::Database(m) => StoreError::Database(m.clone()),
+    }
+}
+
+/// A column, without the panic of [`Row::get`] on a type the schema did not promise.
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    idx: usize,
+) -> Result<T, StoreError> {
+    row.try_get(idx)
+        .map_err(|e| StoreError::Corrupt(format!("column {idx}: {}", describe(&e))))
+}
+
+fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("digest of {} bytes", bytes.len())))?;
+    Ok(Digest::from_bytes(array))
+}
+
+fn unsigned(value: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}")))
+}
+
+fn to_entry(row: &Row) -> Result<Entry, StoreError> {
+    let revision: i32 = column(row, 6)?;
+    Ok(Entry {
+        seq: unsigned(column(row, 0)?, "seq")?,
+        time: OffsetDateTime::from_unix_timestamp(column(row, 1)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        record_json: column(row, 2)?,
+        digest: digest(column(row, 3)?)?,
+        link: digest(column(row, 4)?)?,
+        summary: Summary {
+            action: column(row, 5)?,
+            revision: u32::try_from(revision)
+                .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
+            granted: column(row, 7)?,
+        },
+    })
+}
+
+fn to_checkpoint(row: &Row) -> Result<Checkpoint, StoreError> {
+    let mac: &[u8] = column(row, 4)?;
+    Ok(Checkpoint {
+        seq: unsigned(column(row, 0)?, "checkpoint seq")?,
+        link: digest(column(row, 1)?)?,
+        purged: unsigned(column(row, 2)?, "purged count")?,
+        time: OffsetDateTime::from_unix_timestamp(column(row, 3)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        mac: mac
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+    })
+}
+
+fn to_stats_row(row: &Row) -> Result<StatsRow, StoreError> {
+    let revision: i32 = column(row, 2)?;
+    Ok(StatsRow {
+        day: column(row, 0)?,
+        action: column(row, 1)?,
+        revision: u32::try_from(revision)
+            .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
+        granted: column(row, 3)?,
+        count: unsigned(column(row, 4)?, "count")?,
+    })
+}
+
+/// A position as a `BIGINT` parameter; positions past `i64::MAX` do not exist.
+fn position(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+impl Store for PgStore {
+    async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
+        let summary = Summary::of(&record);
+        let revision = i32::try_from(summary.revision).map_err(|_| {
+            StoreError::Database(format!("revision {} out of range", summary.revision))
+        })?;
+        let pending = Pending {
+            time: record.time().unix_timestamp(),
+            consent_id: *record.consent_id().as_bytes(),
+            json: serde_json::to_string(&record)
+                .map_err(|e| StoreError::Database(e.to_string()))?,
+            digest: record.digest(),
+            summary,
+            revision,
+        };
+        let (reply, rx) = oneshot::channel();
+        self.appends
+            .send((pending, reply))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM decisions WHERE consent_id = $1 ORDER BY seq");
+        let rows = within(conn.client.query(&sql, &[&&id.as_bytes()[..]])).await?;
+        rows.iter().map(to_entry).collect()
+    }
+
+    async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        within(conn.client.execute(
+            "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = $1",
+            &[&&id.as_bytes()[..]],
+        ))
+        .await
+    }
+
+    async fn scan(&self, after: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM decisions WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = within(conn.client.query(&sql, &[&position(after), &limit])).await?;
+        rows.iter().map(to_entry).collect()
+    }
+
+    async fn len(&self) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        let row = within(conn.client.query_one("SELECT count(*) FROM decisions", &[])).await?;
+        unsigned(column(&row, 0)?, "count")
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        let conn = self.reader.client().await?;
+        let row = within(conn.client.query_opt(
+            "SELECT seq, link, purged, time, mac FROM checkpoint WHERE id = 1",
+            &[],
+        ))
+        .await?;
+        row.as_ref().map(to_checkpoint).transpose()
+    }
+
+    async fn purge(
+        &self,
+        before: OffsetDateTime,
+        sign: &(dyn Fn(u64, &Digest, u64) -> [u8; 32] + Sync),
+    ) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        let plan = within(
+            conn.client
+                .query_opt(PLAN_PURGE, &[&before.unix_timestamp()]),
+        )
+        .await?;
+        let Some(plan) = plan else {
+            return Ok(0);
+        };
+        let seq: i64 = column(&plan, 0)?;
+        let link: Vec<u8> = column(&plan, 1)?;
+        let total = unsigned(
+            column::<i64>(&plan, 2)? + column::<i64>(&plan, 3)?,
+            "purged count",
+        )?;
+        let mac = sign(unsigned(seq, "seq")?, &digest(&link)?, total);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let row = within(
+            conn.client
+                .query_one(PURGE, &[&seq, &link, &position(total), &now, &&mac[..]]),
+        )
+        .await?;
+        unsigned(column(&row, 0)?, "count")
+    }
+
+    async fn stats(&self) -> Result<Vec<StatsRow>, StoreError> {
+        let conn = self.reader.client().await?;
+        let rows = within(conn.client.query(STATS, &[])).await?;
+        rows.iter().map(to_stats_row).collect()
+    }
+}

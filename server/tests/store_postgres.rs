@@ -1,0 +1,209 @@
+//! The store suite against a real PostgreSQL server: a throw-away cluster per test (see
+//! `support/pg.rs`), plus what only a server can do: restart under the store, and serve
+//! several application servers at once.
+
+mod suite;
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use consent_core::policy::Action;
+use consent_server::store::postgres::PgStore;
+use consent_server::store::{Store, StoreError};
+use consent_server::verify::verify;
+use suite::{Harness, record, t0};
+use support::pg::Cluster;
+
+/// Fields drop in order: the store closes its connections before the cluster stops.
+struct Pg {
+    store: PgStore,
+    url: String,
+    cluster: Cluster,
+}
+
+impl Harness for Pg {
+    type S = PgStore;
+    fn store(&self) -> &PgStore {
+        &self.store
+    }
+    async fn reopen(&self) -> PgStore {
+        // A store of its own, with its own connections: another application server.
+        PgStore::connect(&self.url).await.expect("reopen")
+    }
+    async fn exec(&self, sql: &str) {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client.batch_execute(sql).await.expect("tamper");
+    }
+}
+
+#[allow(clippy::expect_used)]
+async fn setup() -> Pg {
+    let cluster = Cluster::start_new();
+    let url = cluster.url("consent");
+    let store = PgStore::connect(&url).await.expect("connect");
+    Pg {
+        store,
+        url,
+        cluster,
+    }
+}
+
+// The `return` leaves the test early when PostgreSQL is missing and CONSENT_SKIP_POSTGRES=1;
+// missing binaries otherwise fail the test (see `support::pg::skip`).
+store_suite!(if support::pg::skip() {
+    return;
+} else {
+    setup()
+});
+
+/// Bounds a call that must not hang on a dead server.
+async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within 20 s"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_gives_clear_errors_then_recovers() {
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    let s = h.store();
+    for i in 0..3u8 {
+        s.append(record(i, Action::AcceptAll, t0()))
+            .await
+            .expect("append");
+    }
+    h.cluster.stop();
+
+    let err = bounded("append", s.append(record(3, Action::AcceptAll, t0())))
+        .await
+        .expect_err("the server is down");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(err.to_string().contains("PostgreSQL"), "{err}");
+    let err = bounded("len", s.len())
+        .await
+        .expect_err("the server is down");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    let err = bounded("reconnect", PgStore::connect(&h.url))
+        .await
+        .expect_err("the server is down");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+
+    h.cluster.start();
+    // Stopped with -m immediate, as in a crash: acknowledged records survive recovery.
+    assert_eq!(bounded("len", s.len()).await.expect("len"), 3);
+    let a = bounded("append", s.append(record(4, Action::RejectAll, t0())))
+        .await
+        .expect("appends work again");
+    assert_eq!(a.seq, 4);
+    let v = verify(s, None, |_| {}).await.expect("verifies");
+    assert_eq!(v.entries, 4);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_clear_error() {
+    let err =
+        PgStore::connect("host=127.0.0.1 port=1 user=consent dbname=consent connect_timeout=5")
+            .await
+            .expect_err("nothing listens on port 1");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("cannot connect to PostgreSQL"),
+        "{err}"
+    );
+    let err = PgStore::connect("host=/nonexistent-dir user=consent dbname=consent")
+        .await
+        .expect_err("no socket");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    let err = PgStore::connect("port=notanumber")
+        .await
+        .expect_err("invalid");
+    assert!(
+        err.to_string()
+            .contains("invalid PostgreSQL connection string"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_app_servers_append_concurrently() {
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    let second = h.reopen().await;
+    let mut tasks = Vec::new();
+    for (n, store) in [h.store().clone(), second.clone()].into_iter().enumerate() {
+        for w in 0..4u8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                for i in 0..50u8 {
+                    let id = (n as u8 * 4 + w).wrapping_mul(50).wrapping_add(i);
+                    let a = store
+                        .append(record(id, Action::AcceptAll, t0()))
+                        .await
+                        .expect("append");
+                    got.push(a);
+                }
+                got
+            }));
+        }
+    }
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.expect("task"));
+    }
+    let seqs: BTreeSet<u64> = acked.iter().map(|a| a.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=400).collect(),
+        "one position per append, no gaps"
+    );
+    let entries = h.store().scan(0, 1000).await.expect("scan");
+    for a in &acked {
+        let e = &entries[usize::try_from(a.seq).expect("small") - 1];
+        assert_eq!(
+            (e.seq, e.link),
+            (a.seq, a.link),
+            "acknowledged link is stored"
+        );
+    }
+    let v = verify(&second, None, |_| {})
+        .await
+        .expect("one valid chain");
+    assert_eq!(v.entries, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_starting_together_create_the_schema_once() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = Cluster::start_new();
+    let url = cluster.url("consent");
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { PgStore::connect(&url).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for s in starts {
+        stores.push(s.await.expect("task").expect("connect"));
+    }
+    for (i, s) in stores.iter().enumerate() {
+        let a = s
+            .append(record(i as u8, Action::AcceptAll, t0()))
+            .await
+            .expect("append");
+        assert_eq!(a.seq, i as u64 + 1);
+    }
+    drop(stores);
+}

@@ -1,0 +1,4 @@
+//! Helpers for integration tests that need real services.
+#![allow(dead_code, unreachable_pub, clippy::expect_used, clippy::panic)]
+
+pub mod pg;
