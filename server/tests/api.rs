@@ -1,5 +1,8 @@
 //! The HTTP API, through the real router and a real SQLite file.
 
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -1,5 +1,8 @@
 //! The store suite against a real SQLite file.
 
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
 mod suite;
 
 use consent_server::store::sqlite::SqliteStore;

@@ -149,7 +149,9 @@ impl std::error::Error for StoreError {}
 
 /// The decision log's storage.
 ///
-/// Implementations run the same test suite (`server/tests/store_suite.rs`).
+/// Implementations run the same test suite (`server/tests/suite`).
+// A log's length is a count of entries; nothing asks whether it is empty.
+#[allow(clippy::len_without_is_empty)]
 pub trait Store: Send + Sync + 'static {
     /// Appends a record at the head of the chain. `Ok` means committed durably.
     fn append(

@@ -238,56 +238,43 @@ fn append_batch<'a>(
 
 const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted";
 
-fn entry(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
-    i64,
-    i64,
-    Option<String>,
-    Vec<u8>,
-    Vec<u8>,
-    String,
-    u32,
-    String,
-)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-    ))
+/// A row as SQLite holds it, checked into an [`Entry`] outside rusqlite's row callback.
+struct RawEntry {
+    seq: i64,
+    time: i64,
+    record_json: Option<String>,
+    digest: Vec<u8>,
+    link: Vec<u8>,
+    summary: Summary,
 }
 
-fn to_entry(
-    raw: (
-        i64,
-        i64,
-        Option<String>,
-        Vec<u8>,
-        Vec<u8>,
-        String,
-        u32,
-        String,
-    ),
-) -> Result<Entry, StoreError> {
-    let (seq, time, record_json, d, link, action, revision, granted) = raw;
-    Ok(Entry {
-        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
-        time: OffsetDateTime::from_unix_timestamp(time)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        digest: digest(&d)?,
-        link: digest(&link)?,
-        record_json,
+fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
+    Ok(RawEntry {
+        seq: row.get(0)?,
+        time: row.get(1)?,
+        record_json: row.get(2)?,
+        digest: row.get(3)?,
+        link: row.get(4)?,
         summary: Summary {
-            action,
-            revision,
-            granted,
+            action: row.get(5)?,
+            revision: row.get(6)?,
+            granted: row.get(7)?,
         },
     })
+}
+
+impl RawEntry {
+    fn into_entry(self) -> Result<Entry, StoreError> {
+        Ok(Entry {
+            seq: u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            time: OffsetDateTime::from_unix_timestamp(self.time)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            digest: digest(&self.digest)?,
+            link: digest(&self.link)?,
+            record_json: self.record_json,
+            summary: self.summary,
+        })
+    }
 }
 
 fn query_entries(
@@ -296,8 +283,8 @@ fn query_entries(
     params: impl rusqlite::Params,
 ) -> Result<Vec<Entry>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
-    let rows = stmt.query_map(params, entry).map_err(map_err)?;
-    rows.map(|r| r.map_err(map_err).and_then(to_entry))
+    let rows = stmt.query_map(params, raw_entry).map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err).and_then(RawEntry::into_entry))
         .collect()
 }
 
@@ -443,26 +430,29 @@ impl Store for SqliteStore {
 }
 
 fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> {
-    let raw: Option<(i64, Vec<u8>, i64, i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, link, purged, time, mac FROM checkpoint WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, link, purged, time, mac FROM checkpoint WHERE id = 1")
         .map_err(map_err)?;
-    raw.map(|(seq, link, purged, time, mac)| {
-        Ok(Checkpoint {
-            seq: seq as u64,
-            link: digest(&link)?,
-            purged: purged as u64,
-            time: OffsetDateTime::from_unix_timestamp(time)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            mac: mac
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
-        })
-    })
-    .transpose()
+    let mut rows = stmt.query([]).map_err(map_err)?;
+    let Some(row) = rows.next().map_err(map_err)? else {
+        return Ok(None);
+    };
+    let (seq, link, purged, time, mac): (i64, Vec<u8>, i64, i64, Vec<u8>) = (
+        row.get(0).map_err(map_err)?,
+        row.get(1).map_err(map_err)?,
+        row.get(2).map_err(map_err)?,
+        row.get(3).map_err(map_err)?,
+        row.get(4).map_err(map_err)?,
+    );
+    Ok(Some(Checkpoint {
+        seq: seq as u64,
+        link: digest(&link)?,
+        purged: purged as u64,
+        time: OffsetDateTime::from_unix_timestamp(time)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        mac: mac
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+    }))
 }

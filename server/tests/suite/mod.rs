@@ -1,5 +1,5 @@
 //! The store test suite: every store runs the same cases through [`store_suite!`].
-#![allow(dead_code, unreachable_pub, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
 

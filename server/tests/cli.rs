@@ -1,0 +1,164 @@
+//! The `consent` command: messages and exit codes, against a real SQLite log.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
+use consent_server::store::Store;
+use consent_server::store::sqlite::SqliteStore;
+
+fn consent(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(args)
+        .env("CONSENT_DB", dir.join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
+        .output()
+        .expect("run consent")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn log_with(dir: &Path, ids: &[u8]) {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let store = SqliteStore::open(dir.join("consent.db")).expect("open");
+    let now = time::OffsetDateTime::now_utc();
+    for &id in ids {
+        let before = policy::evaluate(&config, None, None, now, Signals::default());
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::En,
+            fresh_id: ConsentId::from_bytes([id; 16]),
+        };
+        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+        store
+            .append(DecisionRecord::new(
+                &config,
+                d.state(),
+                None,
+                Channel::Banner,
+            ))
+            .await
+            .expect("append");
+    }
+}
+
+#[test]
+fn validate_lists_every_problem_and_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ok = consent(
+        dir.path(),
+        &[
+            "validate",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../core/src/example_config.json"
+            ),
+        ],
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("valid (revision 1, 3 categories, 4 services)"));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary"}, {"id": "ads", "enabled_by_default": true}]}"#).expect("write");
+    let out = consent(dir.path(), &["validate", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(
+        t.contains("categories[1].title: missing")
+            && t.contains("categories[1].enabled_by_default: not allowed"),
+        "{t}"
+    );
+    let missing = consent(dir.path(), &["validate", "/nonexistent.json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing).contains("cannot read /nonexistent.json"));
+}
+
+#[tokio::test]
+async fn verify_names_the_first_broken_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1, 2, 3, 4]).await;
+    let out = consent(dir.path(), &["verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("chain verified: 4 records (0 erased)"));
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    conn.execute(
+        "UPDATE decisions SET record = replace(record, '\"en\"', '\"fi\"') WHERE seq = 3",
+        [],
+    )
+    .expect("tamper");
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("record 3 does not match its digest: edited"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn export_and_erase_a_consent_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[7, 8, 7]).await;
+    let id = "07".repeat(16);
+    let out = consent(dir.path(), &["export", &id]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["records"].as_array().map(Vec::len), Some(2));
+    let out = consent(dir.path(), &["erase", &id]);
+    assert!(
+        out.status.success() && text(&out).contains("erased the personal fields of 2 records"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(consent(dir.path(), &["export", &id]).status.code(), Some(1));
+    assert!(consent(dir.path(), &["verify"]).status.success());
+    let out = consent(dir.path(), &["erase", "not-an-id"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("invalid consent id"));
+    let out = consent(dir.path(), &["stats", "--format", "csv"]);
+    assert!(text(&out).contains(",accept_all,1,3"), "{}", text(&out));
+}
+
+#[test]
+fn an_unreachable_log_exits_3() {
+    let out = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args([
+            "verify",
+            "--db",
+            "/nonexistent-dir/consent.db",
+            "--key-file",
+            "/nonexistent-dir/k",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("/nonexistent-dir/consent.db"));
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_an_admin_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("CONSENT_DB", dir.path().join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .env_remove("CONSENT_ADMIN_TOKEN")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("without an admin token"),
+        "{}",
+        text(&out)
+    );
+}

@@ -1,0 +1,120 @@
+//! Server-side gating: the plain function, the tower layer and the axum extractor.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
+use axum::routing::get;
+use consent_core::policy::{self, Action, Context, Signals, StoredStatus};
+use consent_core::{Config, ConsentId, Gate, Lang, SigningKey, Token};
+use consent_server::gating::{Consent, ConsentLayer, verdict};
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+
+fn setup() -> (Config, SigningKey, String) {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let key = SigningKey::new(&[4; 32]).expect("key");
+    let now = OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([8; 16]),
+    };
+    let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+    let token = Token::signed(*d.state(), &key).to_string();
+    (config, key, token)
+}
+
+#[test]
+fn the_plain_function_reads_split_cookie_headers_gpc_and_dnt() {
+    let (config, key, token) = setup();
+    let gate = Gate::new(&config, Some(key));
+    let (analytics, marketing) = (
+        gate.category("analytics").expect("a"),
+        gate.category("marketing").expect("m"),
+    );
+    let now = OffsetDateTime::now_utc();
+    let mut headers = HeaderMap::new();
+    headers.append("cookie", HeaderValue::from_static("lang=fi; theme=dark"));
+    headers.append(
+        "cookie",
+        HeaderValue::from_str(&format!("consent={token}")).expect("header"),
+    );
+    let v = verdict(&gate, &headers, now);
+    assert_eq!(v.status(), StoredStatus::Valid);
+    assert!(v.allows(analytics) && v.allows(marketing));
+    headers.insert("sec-gpc", HeaderValue::from_static("1"));
+    let v = verdict(&gate, &headers, now);
+    assert!(v.allows(analytics) && !v.allows(marketing));
+    assert_eq!(
+        verdict(&gate, &HeaderMap::new(), now).status(),
+        StoredStatus::None
+    );
+}
+
+#[tokio::test]
+async fn the_layer_and_extractor_gate_a_handler() {
+    let (config, key, token) = setup();
+    let gate = Arc::new(Gate::new(&config, Some(key)));
+    let analytics = gate.category("analytics").expect("analytics");
+    let app = Router::new()
+        .route(
+            "/collect",
+            get(move |Consent(v): Consent| async move {
+                if v.allows(analytics) {
+                    "forwarded"
+                } else {
+                    "dropped"
+                }
+            }),
+        )
+        .layer(ConsentLayer::new(gate));
+    let call = |cookie: Option<String>| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::builder().uri("/collect");
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            let response = app
+                .oneshot(req.body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let bytes = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .expect("body");
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    };
+    assert_eq!(call(Some(format!("consent={token}"))).await, "forwarded");
+    assert_eq!(call(None).await, "dropped");
+    let unsigned = format!(
+        "consent={}",
+        token.rsplit_once('.').map(|(t, _)| t).unwrap_or(&token)
+    );
+    assert_eq!(
+        call(Some(unsigned)).await,
+        "dropped",
+        "an unsigned token is not one the server logged"
+    );
+}
+
+#[tokio::test]
+async fn the_extractor_without_the_layer_is_a_clear_500() {
+    let app: Router = Router::new().route("/x", get(|Consent(_): Consent| async { "" }));
+    let response = app
+        .oneshot(Request::builder().uri("/x").body(Body::empty()).expect("r"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let bytes = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .expect("body");
+    assert!(String::from_utf8_lossy(&bytes).contains("ConsentLayer"));
+}
