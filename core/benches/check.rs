@@ -273,7 +273,40 @@ fn bench_check(c: &mut Criterion) {
     group.finish();
 }
 
+/// One benchmarked operation, returning something to keep it from being optimised away.
+type Call = fn(&Fixture) -> usize;
+
+/// With `CHECK_BENCH_REPEAT="<function> <calls>"` (say `"gate_check/signed 10000"`), calls
+/// that function that many times and exits: for counting instructions per call with
+/// `valgrind --tool=cachegrind` at two call counts, which the machine's load does not skew.
+fn repeat(spec: &str) {
+    let fx = Fixture::new();
+    let (name, calls) = spec.split_once(' ').expect("\"<function> <calls>\"");
+    let calls: u64 = calls.parse().expect("a number of calls");
+    let functions: [(&str, Call); 4] = [
+        ("gate_check/unsigned", |fx| usize::from(fx.gate_unsigned())),
+        ("gate_check/signed", |fx| usize::from(fx.gate_signed())),
+        ("cookie_crate/parse_all", Fixture::parse_all),
+        ("cookie_crate/find_consent", |fx| {
+            fx.find_consent().map_or(0, str::len)
+        }),
+    ];
+    let call = functions
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+        .expect("one of the four benchmark functions");
+    let mut sink = 0usize;
+    for _ in 0..calls {
+        sink += call(&fx);
+    }
+    black_box(sink);
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("CHECK_BENCH_REPEAT") {
+        return repeat(&spec);
+    }
     count_allocations(&Fixture::new());
     // What `criterion_group!` and `criterion_main!` expand to, after the allocation count.
     let mut criterion = Criterion::default().configure_from_args();

@@ -42,6 +42,7 @@
 //!
 //! The crate has no optional features.
 
+mod b64;
 pub mod check;
 pub mod config;
 pub mod consent_mode;

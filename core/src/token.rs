@@ -29,12 +29,11 @@
 use core::fmt;
 use core::str::FromStr;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
+use crate::b64;
 use crate::config::Config;
 use crate::lang::Lang;
 use crate::state::{
@@ -272,9 +271,7 @@ impl fmt::Display for Token {
         if let Some(tag) = &self.tag {
             buf[n] = b'.';
             n += 1;
-            n += URL_SAFE_NO_PAD
-                .encode_slice(tag, &mut buf[n..])
-                .map_err(|_| fmt::Error)?;
+            n += b64::encode(tag, &mut buf[n..]).map_err(|_| fmt::Error)?;
         }
         f.write_str(core::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
     }
@@ -301,9 +298,7 @@ fn write_unsigned(state: &ConsentState, out: &mut [u8; MAX_TOKEN_LEN]) -> usize 
     out[0] = b'0' + TOKEN_VERSION;
     out[1] = b'.';
     // MAX_PAYLOAD bytes are at most 92 base64 characters: the buffer always fits.
-    2 + URL_SAFE_NO_PAD
-        .encode_slice(&payload[..len], &mut out[2..])
-        .unwrap_or(0)
+    2 + b64::encode(&payload[..len], &mut out[2..]).unwrap_or(0)
 }
 
 fn encode_payload(state: &ConsentState, out: &mut [u8; MAX_PAYLOAD]) -> usize {
@@ -395,10 +390,18 @@ impl Reader<'_> {
 
     /// A bit set of `n` bits stored in `ceil(n/8)` bytes, with no bit set at or above `n`.
     fn bits(&mut self, n: u8, field: &'static str) -> Result<u128, TokenError> {
-        let mut set = 0u128;
-        for i in 0..bit_bytes(n) {
-            set |= u128::from(self.byte()?) << (8 * i);
+        let len = bit_bytes(n);
+        let bytes = self
+            .bytes
+            .get(self.at..self.at + len)
+            .ok_or(TokenError::Truncated)?;
+        self.at += len;
+        // One little-endian load instead of a shift per byte.
+        let mut word = [0u8; 16];
+        for (w, b) in word.iter_mut().zip(bytes) {
+            *w = *b;
         }
+        let set = u128::from_le_bytes(word);
         if n < 128 && set >> n != 0 {
             return Err(TokenError::Field(field));
         }
@@ -487,12 +490,11 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
     };
     let payload_text = &signed_part[2..];
     let mut payload = [0u8; MAX_PAYLOAD];
-    if payload_text.len() > (MAX_PAYLOAD * 4).div_ceil(3) {
+    if payload_text.len() > b64::encoded_len(MAX_PAYLOAD) {
         return Err(TokenError::TooLong);
     }
-    let n = URL_SAFE_NO_PAD
-        .decode_slice(payload_text, &mut payload)
-        .map_err(|e| TokenError::Base64(2 + base64_offset(&e, payload_text.len())))?;
+    let n = b64::decode(payload_text, &mut payload)
+        .map_err(|e| base64_error(e, 2, payload_text.len()))?;
     let state = decode_payload(&payload[..n])?;
 
     let tag = match tag_text {
@@ -505,9 +507,7 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
                 return Err(TokenError::Malformed(start));
             }
             let mut tag = [0u8; TAG_LEN + 2];
-            let n = URL_SAFE_NO_PAD
-                .decode_slice(text, &mut tag)
-                .map_err(|e| TokenError::Base64(start + base64_offset(&e, text.len())))?;
+            let n = b64::decode(text, &mut tag).map_err(|e| base64_error(e, start, text.len()))?;
             let mut out = [0u8; TAG_LEN];
             out.copy_from_slice(
                 tag.get(..TAG_LEN)
@@ -528,12 +528,12 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
     })
 }
 
-fn base64_offset(e: &base64::DecodeSliceError, len: usize) -> usize {
+/// A base64 error as a token error, with offsets counted from the start of the token.
+fn base64_error(e: b64::B64Error, start: usize, len: usize) -> TokenError {
     match e {
-        base64::DecodeSliceError::DecodeError(
-            base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _),
-        ) => *at,
-        _ => len,
+        b64::B64Error::Byte(at) => TokenError::Base64(start + at),
+        b64::B64Error::Length => TokenError::Base64(start + len),
+        b64::B64Error::Capacity => TokenError::TooLong,
     }
 }
 

@@ -1,0 +1,197 @@
+//! Unpadded base64url (RFC 4648 section 5), strict, for the token.
+//!
+//! Written here rather than taken from the `base64` crate because it sits on the server's
+//! per-request path: a table lookup per character and one validity check per token cost a
+//! third of the general-purpose engine's instructions (BENCHMARKS.md). Strict means one
+//! spelling per byte string: no padding, no line breaks, and a last character whose unused
+//! bits are zero. The `base64` crate stays as the oracle of the property tests.
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const INVALID: u8 = 0xff;
+
+/// Each byte's 6-bit value, or [`INVALID`].
+const DECODE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Why a string is not strict unpadded base64url.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum B64Error {
+    /// A byte outside the alphabet, or a last character with unused bits set, at this offset.
+    Byte(usize),
+    /// A length that leaves a single character (`len % 4 == 1`): no bytes end there.
+    Length,
+    /// The output buffer is too small.
+    Capacity,
+}
+
+/// The number of characters that encode `n` bytes.
+pub(crate) const fn encoded_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+/// Encodes `input` into `out` and returns the number of characters written.
+///
+/// # Errors
+/// [`B64Error::Capacity`] if `out` is shorter than [`encoded_len`] of the input.
+pub(crate) fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
+    let len = encoded_len(input.len());
+    let out = out.get_mut(..len).ok_or(B64Error::Capacity)?;
+    let mut chunks = input.chunks_exact(3);
+    let mut o = 0;
+    for c in chunks.by_ref() {
+        let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
+        out[o] = ALPHABET[(n >> 18) as usize & 63];
+        out[o + 1] = ALPHABET[(n >> 12) as usize & 63];
+        out[o + 2] = ALPHABET[(n >> 6) as usize & 63];
+        out[o + 3] = ALPHABET[n as usize & 63];
+        o += 4;
+    }
+    match *chunks.remainder() {
+        [a] => {
+            out[o] = ALPHABET[usize::from(a >> 2)];
+            out[o + 1] = ALPHABET[usize::from(a & 3) << 4];
+        }
+        [a, b] => {
+            out[o] = ALPHABET[usize::from(a >> 2)];
+            out[o + 1] = ALPHABET[usize::from(a & 3) << 4 | usize::from(b >> 4)];
+            out[o + 2] = ALPHABET[usize::from(b & 15) << 2];
+        }
+        _ => {}
+    }
+    Ok(len)
+}
+
+/// Decodes `input` into `out` and returns the number of bytes written.
+///
+/// # Errors
+/// [`B64Error::Byte`] with the offset of the first bad character, [`B64Error::Length`], or
+/// [`B64Error::Capacity`].
+pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
+    let tail = input.len() % 4;
+    if tail == 1 {
+        return Err(B64Error::Length);
+    }
+    let len = input.len() / 4 * 3 + tail.saturating_sub(1);
+    let out = out.get_mut(..len).ok_or(B64Error::Capacity)?;
+    // Validity is checked once for the whole input: an invalid lookup has its top bit set.
+    let mut seen = 0u8;
+    let full = input.len() / 4;
+    let (whole, rest) = input.split_at(full * 4);
+    let (whole_out, rest_out) = out.split_at_mut(full * 3);
+    // Zipped exact chunks: no bounds checks inside the loop.
+    for (c, o) in whole.chunks_exact(4).zip(whole_out.chunks_exact_mut(3)) {
+        let (a, b, x, d) = (
+            DECODE[usize::from(c[0])],
+            DECODE[usize::from(c[1])],
+            DECODE[usize::from(c[2])],
+            DECODE[usize::from(c[3])],
+        );
+        seen |= a | b | x | d;
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(x) << 6 | u32::from(d);
+        o[0] = (n >> 16) as u8;
+        o[1] = (n >> 8) as u8;
+        o[2] = n as u8;
+    }
+    let last_bits_clear = match (rest, rest_out) {
+        ([a, b], [o0]) => {
+            let (a, b) = (DECODE[usize::from(*a)], DECODE[usize::from(*b)]);
+            seen |= a | b;
+            *o0 = a << 2 | b >> 4;
+            b & 0x0f == 0
+        }
+        ([a, b, x], [o0, o1]) => {
+            let (a, b, x) = (
+                DECODE[usize::from(*a)],
+                DECODE[usize::from(*b)],
+                DECODE[usize::from(*x)],
+            );
+            seen |= a | b | x;
+            *o0 = a << 2 | b >> 4;
+            *o1 = b << 4 | x >> 2;
+            x & 0x03 == 0
+        }
+        _ => true,
+    };
+    if seen & 0x80 != 0 {
+        let at = input
+            .iter()
+            .position(|&c| DECODE[usize::from(c)] == INVALID)
+            .unwrap_or(0);
+        return Err(B64Error::Byte(at));
+    }
+    if !last_bits_clear {
+        return Err(B64Error::Byte(input.len() - 1));
+    }
+    Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    fn enc(bytes: &[u8]) -> String {
+        let mut out = vec![0u8; encoded_len(bytes.len())];
+        let n = encode(bytes, &mut out).unwrap_or_else(|e| unreachable!("{e:?}"));
+        String::from_utf8(out[..n].to_vec()).unwrap_or_default()
+    }
+
+    fn dec(s: &str) -> Result<Vec<u8>, B64Error> {
+        let mut out = vec![0u8; s.len()];
+        decode(s.as_bytes(), &mut out).map(|n| out[..n].to_vec())
+    }
+
+    #[test]
+    fn rfc_4648_vectors() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(enc(plain.as_bytes()), coded);
+            assert_eq!(dec(coded), Ok(plain.as_bytes().to_vec()));
+        }
+        assert_eq!(enc(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn refuses_what_is_not_strict() {
+        assert_eq!(dec("Zg=="), Err(B64Error::Byte(2)));
+        assert_eq!(dec("Zh"), Err(B64Error::Byte(1)), "unused bits set");
+        assert_eq!(dec("Zm9"), Err(B64Error::Byte(2)), "unused bits set");
+        assert_eq!(dec("Z"), Err(B64Error::Length));
+        assert_eq!(dec("Zm+v"), Err(B64Error::Byte(2)), "standard alphabet");
+        assert_eq!(dec("Zm9v\n"), Err(B64Error::Length));
+        let mut small = [0u8; 2];
+        assert_eq!(decode(b"Zm9v", &mut small), Err(B64Error::Capacity));
+        assert_eq!(encode(b"foo", &mut small), Err(B64Error::Capacity));
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_base64_crate(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let ours = enc(&bytes);
+            prop_assert_eq!(&ours, &URL_SAFE_NO_PAD.encode(&bytes));
+            prop_assert_eq!(dec(&ours), Ok(bytes));
+        }
+
+        #[test]
+        fn accepts_exactly_what_the_base64_crate_accepts(s in "[A-Za-z0-9_=+/-]{0,40}") {
+            let theirs = URL_SAFE_NO_PAD.decode(&s);
+            prop_assert_eq!(dec(&s).ok(), theirs.ok());
+        }
+    }
+}
