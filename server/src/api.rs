@@ -57,6 +57,9 @@ pub struct Settings {
     pub rate_limit: Option<NonZeroU32>,
     /// The banner's `dist/`, served under `/consent/`.
     pub dist: Option<PathBuf>,
+    /// The demo site's directory (`examples/demo`): its `index.html` served at `/` with this
+    /// config inlined, its other files under `/demo/`.
+    pub demo: Option<PathBuf>,
 }
 
 struct App<S> {
@@ -77,6 +80,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
     });
     let files = settings.dist.clone().map(ServeDir::new);
+    let demo = settings.demo.clone();
     let app = Arc::new(App {
         store,
         settings,
@@ -84,15 +88,39 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         limiter,
         files,
     });
-    Router::new()
+    let mut router = Router::new()
         .route("/consent", post(post_consent::<S>).options(preflight::<S>))
         .route(
             "/consent/{id}",
             get(get_consent::<S>).delete(delete_consent::<S>),
         )
         .route("/stats", get(get_stats::<S>))
-        .route("/healthz", get(|| async { "ok" }))
-        .with_state(app)
+        .route("/healthz", get(|| async { "ok" }));
+    if let Some(dir) = demo {
+        router = router
+            .route("/", get(demo_page::<S>))
+            .nest_service("/demo", ServeDir::new(dir));
+    }
+    router.with_state(app)
+}
+
+/// The demo's `index.html` with the server's own config inlined, so the page and the log
+/// always agree on the revision.
+async fn demo_page<S: Store>(State(app): State<Arc<App<S>>>) -> Result<Response, ApiError> {
+    let Some(dir) = &app.settings.demo else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not found"));
+    };
+    let page = tokio::fs::read_to_string(dir.join("index.html"))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("demo page: {e}")))?;
+    // Inside <script type="application/json">, only "<" could end the element early.
+    let config = app.settings.config.to_json().replace('<', "\\u003c");
+    let html = page.replace("{{CONSENT_CONFIG}}", &config);
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, html).into_response())
 }
 
 /// An API error: a status and a message, sent as `{"error": "..."}`.

@@ -118,6 +118,10 @@ struct ServeArgs {
     /// The banner's dist/ directory, served under /consent/.
     #[arg(long, env = "CONSENT_DIST")]
     dist: Option<PathBuf>,
+    /// Serve the demo clinic site at / (from the repository's examples/demo) and the banner
+    /// from wasm/dist, unless --dist says otherwise.
+    #[arg(long)]
+    demo: bool,
     /// Purge records older than this many days, at start and daily.
     #[arg(long)]
     retention_days: Option<u32>,
@@ -336,7 +340,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         admin_token: args.admin_token.filter(|t| !t.is_empty()),
         secure_cookie: args.secure_cookie,
         rate_limit: NonZeroU32::new(args.rate_limit),
-        dist: args.dist,
+        dist: args.dist.or_else(|| {
+            args.demo
+                .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm/dist")))
+        }),
+        demo: args
+            .demo
+            .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo"))),
     };
     let app = api::router(store, settings);
     let listener = tokio::net::TcpListener::bind(args.listen)

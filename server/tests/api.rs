@@ -53,6 +53,7 @@ fn api_with(rate_limit: Option<u32>, config: Config) -> Api {
         secure_cookie: false,
         rate_limit: rate_limit.and_then(NonZeroU32::new),
         dist: Some(dist.clone()),
+        demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
     };
     let router = router(Arc::clone(&store), settings);
     Api {
@@ -423,4 +424,38 @@ async fn serves_the_banner_files_with_types_and_caching() {
         StatusCode::NOT_FOUND
     );
     assert!(api.dist.exists());
+}
+
+#[tokio::test]
+async fn the_demo_page_inlines_the_server_config() {
+    let api = api();
+    let (status, headers, body) = send(
+        &api,
+        request("GET", "/", Body::empty())
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/html"))
+    );
+    let html = body.as_str().expect("html");
+    let start = html
+        .find(r#"id="consent-config">"#)
+        .expect("config element")
+        + r#"id="consent-config">"#.len();
+    let end = start + html[start..].find("</script>").expect("end");
+    let inlined = Config::from_json(&html[start..end]).expect("the inlined config parses");
+    assert_eq!(inlined, config());
+    let (status, _, _) = send(
+        &api,
+        request("GET", "/demo/ga.js", Body::empty())
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }
