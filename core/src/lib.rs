@@ -101,8 +101,3 @@ pub fn doc_state() -> ConsentState {
         Err(e) => unreachable!("{e}"),
     }
 }
-
-// The README's snippets are compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

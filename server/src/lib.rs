@@ -20,3 +20,9 @@ pub mod verify;
 pub use consent_core;
 pub use key::ServerKey;
 pub use store::{Store, StoreError};
+
+// The README's snippets are compiled and run as doctests here, where both the core and the
+// server (with axum) are dependencies.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
