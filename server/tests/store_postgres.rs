@@ -22,6 +22,7 @@ struct Pg {
     cluster: Cluster,
 }
 
+#[allow(clippy::expect_used)]
 impl Harness for Pg {
     type S = PgStore;
     fn store(&self) -> &PgStore {
@@ -61,6 +62,7 @@ store_suite!(if support::pg::skip() {
 });
 
 /// Bounds a call that must not hang on a dead server.
+#[allow(clippy::panic)]
 async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(20), f)
         .await
