@@ -231,7 +231,7 @@ pub struct ServiceChoice {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRecord {
     consent_id: ConsentId,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "rfc3339")]
     time: OffsetDateTime,
     action: Method,
     categories: Vec<CategoryChoice>,
@@ -242,9 +242,97 @@ pub struct DecisionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     page_url: Option<PageUrl>,
     channel: Channel,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "rfc3339")]
     expires: OffsetDateTime,
     gpc: bool,
+}
+
+/// Record times as RFC 3339 text.
+///
+/// Serializing writes the same text as `time::serde::rfc3339` (a property test compares them)
+/// by hand: time's generic formatter is most of the time-crate code the WebAssembly banner
+/// would otherwise link. Deserializing is time's own parser.
+pub(crate) mod rfc3339 {
+    use serde::{Deserializer, Serializer, ser::Error as _};
+    use time::OffsetDateTime;
+
+    /// Room for `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+HH:MM`.
+    pub(crate) struct Text {
+        bytes: [u8; 35],
+        len: usize,
+    }
+
+    impl Text {
+        fn push(&mut self, b: u8) {
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+
+        fn digits(&mut self, value: u32, width: u32) {
+            for k in (0..width).rev() {
+                self.push(b'0' + (value / 10u32.pow(k) % 10) as u8);
+            }
+        }
+
+        pub(crate) fn as_str(&self) -> &str {
+            // Only ASCII digits and separators were pushed.
+            core::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+        }
+    }
+
+    /// The RFC 3339 text of `t`, or `None` for a year outside 0-9999 or an offset with
+    /// seconds, which RFC 3339 cannot express (time refuses the same).
+    pub(crate) fn format(t: &OffsetDateTime) -> Option<Text> {
+        let year = u32::try_from(t.year()).ok().filter(|y| *y < 10_000)?;
+        let (oh, om, os) = t.offset().as_hms();
+        if os != 0 {
+            return None;
+        }
+        let mut out = Text {
+            bytes: [0; 35],
+            len: 0,
+        };
+        out.digits(year, 4);
+        out.push(b'-');
+        out.digits(u32::from(u8::from(t.month())), 2);
+        out.push(b'-');
+        out.digits(u32::from(t.day()), 2);
+        out.push(b'T');
+        out.digits(u32::from(t.hour()), 2);
+        out.push(b':');
+        out.digits(u32::from(t.minute()), 2);
+        out.push(b':');
+        out.digits(u32::from(t.second()), 2);
+        let (mut nanos, mut width) = (t.nanosecond(), 9);
+        if nanos != 0 {
+            while nanos % 10 == 0 {
+                nanos /= 10;
+                width -= 1;
+            }
+            out.push(b'.');
+            out.digits(nanos, width);
+        }
+        if t.offset().is_utc() {
+            out.push(b'Z');
+        } else {
+            out.push(if t.offset().is_negative() { b'-' } else { b'+' });
+            out.digits(u32::from(oh.unsigned_abs()), 2);
+            out.push(b':');
+            out.digits(u32::from(om.unsigned_abs()), 2);
+        }
+        Some(out)
+    }
+
+    pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        match format(t) {
+            Some(text) => s.serialize_str(text.as_str()),
+            None => Err(S::Error::custom("time cannot be written as RFC 3339")),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        time::serde::rfc3339::deserialize(d)
+    }
 }
 
 /// `Lang` through its `FromStr`, which accepts only the three built-in languages.
@@ -529,6 +617,33 @@ pub fn chain_link(previous: &Digest, record_digest: &Digest) -> Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn rfc3339_is_what_time_writes(
+            secs in -62_167_219_200i64..253_402_300_799,
+            nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000, Just(5_000_000)],
+            offset in -86_399i32..86_399,
+        ) {
+            use time::format_description::well_known::Rfc3339;
+            let offset = time::UtcOffset::from_whole_seconds(offset).unwrap_or(time::UtcOffset::UTC);
+            let t = OffsetDateTime::from_unix_timestamp(secs).unwrap()
+                .replace_nanosecond(nanos).unwrap()
+                .to_offset(offset);
+            let ours = rfc3339::format(&t).map(|t| t.as_str().to_owned());
+            prop_assert_eq!(ours, t.format(&Rfc3339).ok());
+        }
+    }
+
+    #[test]
+    fn rfc3339_of_record_times() {
+        let t = OffsetDateTime::from_unix_timestamp(1_793_491_200).unwrap();
+        assert_eq!(
+            rfc3339::format(&t).unwrap().as_str(),
+            "2026-11-01T00:00:00Z"
+        );
+    }
 
     #[test]
     fn page_url_strips_and_refuses() {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The banner's checks, run by scripts/test.sh (after scripts/setup.sh):
+#   1. the browser tests (wasm-bindgen-test in headless Chromium via chromedriver),
+#   2. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
+#   3. the size budget: gzip -9 of consent.js + consent_bg.wasm + consent.css.
+# Safe to run again; every step is bounded by a timeout.
+#   bash scripts/test-wasm.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The hard limit in bytes (25 kB); the target is 14 kB (BENCHMARKS.md, "Banner size").
+BUDGET=25000
+
+step() { printf '\n==> %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+for tool in chromium chromedriver wasm-bindgen wasm-bindgen-test-runner wasm-opt gzip; do
+  have "$tool" || { echo "missing $tool: run bash scripts/setup.sh" >&2; exit 1; }
+done
+
+step "banner: browser tests in headless Chromium"
+# wasm/webdriver.json gives chromedriver Debian's Chromium and its headless flags.
+(
+  cd wasm
+  export CHROMEDRIVER=/usr/bin/chromedriver
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+  export WASM_BINDGEN_TEST_TIMEOUT=120
+  timeout 1200 cargo test -p consent-wasm --target wasm32-unknown-unknown
+)
+
+step "banner: wasm/dist is fresh"
+fresh="$(mktemp -d)"
+trap 'rm -rf "$fresh"' EXIT
+timeout 1200 bash wasm/build.sh "$fresh"
+stale=0
+for f in consent.js consent_bg.wasm consent.css consent.d.ts; do
+  if ! cmp -s "$fresh/$f" "wasm/dist/$f"; then
+    echo "wasm/dist/$f is stale: run bash wasm/build.sh and commit wasm/dist" >&2
+    stale=1
+  fi
+done
+[ "$stale" = 0 ] || exit 1
+echo "dist is up to date"
+
+step "banner: size budget (gzip -9)"
+total=0
+for f in consent.js consent_bg.wasm consent.css; do
+  n=$(gzip -9 -n -c "wasm/dist/$f" | wc -c)
+  printf '  %-16s %7d bytes raw %7d bytes gzip\n' "$f" "$(wc -c < "wasm/dist/$f")" "$n"
+  total=$((total + n))
+done
+printf '  %-16s %31d bytes gzip (limit %d, target 14000)\n' total "$total" "$BUDGET"
+if [ "$total" -gt "$BUDGET" ]; then
+  echo "the banner is over its size budget: $total > $BUDGET bytes gzip" >&2
+  exit 1
+fi

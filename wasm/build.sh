@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds wasm/dist/: consent.js (wasm-bindgen glue + loader), consent_bg.wasm (wasm-opt -Oz),
+# consent.css and consent.d.ts. The one command:
+#   bash wasm/build.sh
+# Byte-for-byte reproducible for a given toolchain: paths are remapped and the producers
+# section stripped, so the committed dist/ can be checked for staleness.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="${1:-wasm/dist}"
+# Its own target directory: the remapping flags below would otherwise rebuild everyone's.
+export CARGO_TARGET_DIR="$root/target/wasm-dist"
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src"
+profile="${CONSENT_WASM_PROFILE:-wasm-release}"
+cargo build -q -p consent-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if ! wasm-bindgen --version | grep -qx "wasm-bindgen $want"; then
+  echo "wasm-bindgen-cli $want is needed (bash scripts/setup.sh installs it)" >&2
+  exit 1
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name consent \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm"
+mkdir -p "$out"
+wasm-opt -Oz --all-features --strip-debug --strip-producers \
+  "$tmp/consent_bg.wasm" -o "$out/consent_bg.wasm"
+cat "$tmp/consent.js" wasm/js/loader.js > "$out/consent.js"
+cp wasm/js/consent.d.ts wasm/css/consent.css "$out/"

@@ -1,0 +1,66 @@
+/* The cookie banner's JavaScript API (consent-wasm). Also available as `window.Consent`. */
+
+/** Embedding options; also read from the `data-*` attributes of `#consent-config`. */
+export interface ConsentOptions {
+  /** `"box"` (default) or `"bar"`. */
+  layout?: "box" | "bar";
+  /** Where the first layer sits; `"bottom"` by default. */
+  position?: "bottom" | "bottom-left" | "bottom-right" | "top" | "middle";
+  /** `"light"` (default), `"dark"`, or `"auto"` to follow `prefers-color-scheme`. */
+  theme?: "light" | "dark" | "auto";
+  /** CSP nonce given to revived inline scripts (else each keeps its own). */
+  nonce?: string;
+  /** Consent Mode's `gtag`; the loader passes one that pushes to `dataLayer`. */
+  gtag?: (...args: unknown[]) => void;
+}
+
+/** The stored decision, when it is valid now. Times are milliseconds since the epoch. */
+export interface ConsentInfo {
+  consentId: string;
+  firstDecision: number;
+  lastDecision: number;
+  expires: number;
+  revision: number;
+  method: "accept_all" | "reject_all" | "custom" | "withdraw" | "gpc";
+  language: "fi" | "sv" | "en";
+  gpc: boolean;
+  /** Category ids allowed now. */
+  categories: string[];
+  /** Service ids allowed now. */
+  services: string[];
+}
+
+/** `detail` of the `consent:first` and `consent:change` events on `window`. */
+export interface ConsentEventDetail {
+  /** Category ids allowed now. */
+  categories: string[];
+  /** Category ids whose state this decision changed. */
+  changed: string[];
+}
+
+export interface ConsentApi {
+  /** Starts the banner. Resolves to `false` (after one console error naming every problem)
+   * for an invalid config; the page then has necessary cookies only. */
+  run(config: object | string, options?: ConsentOptions): Promise<boolean>;
+  show(): void;
+  showPreferences(): void;
+  acceptedCategory(id: string): boolean;
+  acceptedService(id: string): boolean;
+  /** `"all"`, `[]` (reject all) or the categories to grant. Returns whether it decided. */
+  acceptCategory(ids: "all" | string | string[]): boolean;
+  getConsent(): ConsentInfo | null;
+  setLanguage(lang: "fi" | "sv" | "en"): boolean;
+  reset(): void;
+}
+
+export declare const Consent: ConsentApi;
+
+declare global {
+  interface Window {
+    Consent: ConsentApi;
+  }
+  interface WindowEventMap {
+    "consent:first": CustomEvent<ConsentEventDetail>;
+    "consent:change": CustomEvent<ConsentEventDetail>;
+  }
+}
