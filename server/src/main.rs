@@ -14,7 +14,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use consent_core::{Config, ConsentId};
 use consent_server::api::{self, Settings};
 use consent_server::stats::Stats;
+use consent_server::store::AnyStore;
 use consent_server::store::Store;
+use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
 use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
@@ -89,6 +91,10 @@ struct LogArgs {
     /// The SQLite log file, created on first start.
     #[arg(long, env = "CONSENT_DB", default_value = "consent.db")]
     db: PathBuf,
+    /// A PostgreSQL connection string (`host=/run/postgresql dbname=consent`, or a
+    /// `postgresql://` URL): use it instead of SQLite, for several servers sharing one log.
+    #[arg(long, env = "CONSENT_POSTGRES", hide_env_values = true)]
+    postgres: Option<String>,
     /// The server key file (32 random bytes), created on first start.
     #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
     key_file: PathBuf,
@@ -160,8 +166,11 @@ fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
     Config::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-fn open_log(args: &LogArgs) -> anyhow::Result<(SqliteStore, ServerKey)> {
-    let store = SqliteStore::open(&args.db)?;
+async fn open_log(args: &LogArgs) -> anyhow::Result<(AnyStore, ServerKey)> {
+    let store = match &args.postgres {
+        Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo).await?),
+        None => AnyStore::Sqlite(SqliteStore::open(&args.db)?),
+    };
     let key = ServerKey::load_or_create(&args.key_file)?;
     Ok((store, key))
 }
@@ -200,7 +209,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Verify(log) => {
-            let (store, key) = open_log(&log)?;
+            let (store, key) = open_log(&log).await?;
             let bar = bar(store.len().await?, "verifying");
             match verify::verify(&store, Some(&key), |n| bar.set_position(n)).await {
                 Ok(v) => {
@@ -226,7 +235,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Export { consent_id, log } => {
             let id = parse_id(&consent_id)?;
-            let (store, _) = open_log(&log)?;
+            let (store, _) = open_log(&log).await?;
             let entries = store.records_for(id).await?;
             if entries.is_empty() {
                 eprintln!("no records for consent id {id}");
@@ -246,7 +255,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Erase { consent_id, log } => {
             let id = parse_id(&consent_id)?;
-            let (store, _) = open_log(&log)?;
+            let (store, _) = open_log(&log).await?;
             let n = store.erase(id).await?;
             if n == 0 {
                 eprintln!("no records for consent id {id}");
@@ -261,7 +270,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             retention_days,
             log,
         } => {
-            let (store, key) = open_log(&log)?;
+            let (store, key) = open_log(&log).await?;
             let n = purge(&store, &key, retention_days).await?;
             println!("purged {n} records older than {retention_days} days");
             Ok(ExitCode::SUCCESS)
@@ -275,7 +284,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Some(path) => read_config(&path)?,
                 None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
             };
-            let (store, _) = open_log(&log)?;
+            let (store, _) = open_log(&log).await?;
             let stats = Stats::new(&store.stats().await?, &config);
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
@@ -312,7 +321,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.listen
         );
     }
-    let (store, key) = open_log(&args.log)?;
+    let (store, key) = open_log(&args.log).await?;
     let mut origins = args.origins.clone();
     if loopback {
         let port = args.listen.port();

@@ -9,7 +9,10 @@ use std::process::{Command, Output};
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
 use consent_server::store::Store;
+use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
+
+mod support;
 
 fn consent(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_consent"))
@@ -159,6 +162,69 @@ fn serve_refuses_a_public_address_without_an_admin_token() {
     assert!(
         text(&out).contains("without an admin token"),
         "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn the_same_commands_work_on_postgresql() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let url = cluster.url("consent");
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let store = PgStore::connect(&url).await.expect("connect");
+    let now = time::OffsetDateTime::now_utc();
+    for id in [3u8, 4, 3] {
+        let before = policy::evaluate(&config, None, None, now, Signals::default());
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::Sv,
+            fresh_id: ConsentId::from_bytes([id; 16]),
+        };
+        let d = policy::decide(&config, &before, Action::RejectAll, ctx).expect("in range");
+        store
+            .append(DecisionRecord::new(
+                &config,
+                d.state(),
+                None,
+                Channel::Banner,
+            ))
+            .await
+            .expect("append");
+    }
+    drop(store);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--postgres", &url]);
+        consent(dir.path(), &all)
+    };
+    let out = run(&["verify"]);
+    assert!(
+        out.status.success() && text(&out).contains("chain verified: 3 records"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["erase", &"03".repeat(16)]);
+    assert!(
+        text(&out).contains("erased the personal fields of 2 records"),
+        "{}",
+        text(&out)
+    );
+    assert!(run(&["verify"]).status.success());
+    assert!(
+        !dir.path().join("consent.db").exists(),
+        "no SQLite file when --postgres is given"
+    );
+    drop(cluster);
+    let out = run(&["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an unreachable PostgreSQL: {}",
         text(&out)
     );
 }

@@ -194,3 +194,52 @@ pub trait Store: Send + Sync + 'static {
     /// Decisions per day, action, revision and granted categories.
     fn stats(&self) -> impl Future<Output = Result<Vec<StatsRow>, StoreError>> + Send;
 }
+
+/// Either store, chosen at run time (the `consent` command's `--db` or `--postgres`).
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    /// The embedded SQLite log.
+    Sqlite(sqlite::SqliteStore),
+    /// A PostgreSQL log shared by several servers.
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $call.await,
+            AnyStore::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
+        delegate!(self, s => s.append(record))
+    }
+    async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
+        delegate!(self, s => s.records_for(id))
+    }
+    async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
+        delegate!(self, s => s.erase(id))
+    }
+    async fn scan(&self, after: u64, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        delegate!(self, s => s.scan(after, limit))
+    }
+    async fn len(&self) -> Result<u64, StoreError> {
+        delegate!(self, s => s.len())
+    }
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        delegate!(self, s => s.checkpoint())
+    }
+    async fn purge(
+        &self,
+        before: OffsetDateTime,
+        sign: &(dyn Fn(u64, &Digest, u64) -> [u8; 32] + Sync),
+    ) -> Result<u64, StoreError> {
+        delegate!(self, s => s.purge(before, sign))
+    }
+    async fn stats(&self) -> Result<Vec<StatsRow>, StoreError> {
+        delegate!(self, s => s.stats())
+    }
+}
