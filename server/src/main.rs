@@ -109,7 +109,7 @@ struct ServeArgs {
     #[arg(long, env = "CONSENT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// An origin allowed to record decisions (repeat for several). On loopback, the
-    /// server's own http://127.0.0.1:<port> and http://localhost:<port> are allowed too.
+    /// server's own http://127.0.0.1:PORT and http://localhost:PORT are allowed too.
     #[arg(long = "origin", env = "CONSENT_ORIGINS", value_delimiter = ',')]
     origins: Vec<String>,
     /// The admin token (required when listening beyond loopback).
