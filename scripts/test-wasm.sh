@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The banner's checks, run by scripts/test.sh (after scripts/setup.sh):
 #   1. the browser tests (wasm-bindgen-test in headless Chromium via chromedriver),
-#   2. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
-#   3. the size budget: gzip -9 of consent.js + consent_bg.wasm + consent.css.
+#   2. the built wasm/dist/ through its loader on a page with a strict CSP,
+#   3. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
+#   4. the size budget: gzip -9 of consent.js + consent_bg.wasm + consent.css.
 # Safe to run again; every step is bounded by a timeout.
 #   bash scripts/test-wasm.sh
 set -euo pipefail
@@ -26,6 +27,9 @@ step "banner: browser tests in headless Chromium"
   export WASM_BINDGEN_TEST_TIMEOUT=120
   timeout 1200 cargo test -p consent-wasm --target wasm32-unknown-unknown
 )
+
+step "banner: wasm/dist under a strict CSP in headless Chromium"
+timeout 300 bash wasm/tests/csp/csp.sh
 
 step "banner: wasm/dist is fresh"
 fresh="$(mktemp -d)"

@@ -22,10 +22,17 @@ if ! wasm-bindgen --version | grep -qx "wasm-bindgen $want"; then
 fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name consent \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm"
+# wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108 (Debian 12) renumbers
+# tables and would export wasm-bindgen's externref table as the function table. The features
+# are exactly those rustc's wasm32-unknown-unknown output uses; with --all-features binaryen
+# 108 rewrites types as typed function references, which browsers without that proposal
+# (and Node 20) refuse to compile.
+wasm-opt -Oz --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+  --strip-debug --strip-producers \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm" -o "$tmp/opt.wasm"
+wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name consent "$tmp/opt.wasm"
 mkdir -p "$out"
-wasm-opt -Oz --all-features --strip-debug --strip-producers \
-  "$tmp/consent_bg.wasm" -o "$out/consent_bg.wasm"
+cp "$tmp/consent_bg.wasm" "$out/consent_bg.wasm"
 cat "$tmp/consent.js" wasm/js/loader.js > "$out/consent.js"
 cp wasm/js/consent.d.ts wasm/css/consent.css "$out/"

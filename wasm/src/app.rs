@@ -188,14 +188,6 @@ pub(crate) fn regate() {
 }
 
 impl App {
-    pub(crate) fn config(&self) -> &Config {
-        &self.config
-    }
-
-    pub(crate) fn evaluation(&self) -> &Evaluation {
-        &self.evaluation
-    }
-
     pub(crate) fn show_banner(&mut self) {
         let view = View {
             config: &self.config,

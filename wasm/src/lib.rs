@@ -139,22 +139,3 @@ pub fn set_language(lang: &str) -> bool {
 pub fn reset() {
     app::with(app::App::reset);
 }
-
-/// For tests: the categories the core allows now, by id.
-#[doc(hidden)]
-pub fn allowed_ids() -> Vec<String> {
-    app::with(|a| {
-        let allowed = a.evaluation().allowed();
-        a.config()
-            .categories()
-            .iter()
-            .filter(|c| {
-                a.config()
-                    .category_index(c.id().as_str())
-                    .is_some_and(|ci| allowed.allows_category(ci))
-            })
-            .map(|c| c.id().as_str().to_owned())
-            .collect()
-    })
-    .unwrap_or_default()
-}

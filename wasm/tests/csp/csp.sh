@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The built banner (wasm/dist, through its loader and the inline config) in headless Chromium
+# on a page served with a strict CSP: the banner must render, revive an allowed script, keep
+# the analytics one off, and cause no CSP violation. Run from scripts/test-wasm.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+dir=wasm/tests/csp
+page="$(mktemp "$dir/tmp-XXXXXX.html")"
+trap 'rm -f "$page"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
+# The example config, without an endpoint (there is no server here).
+python3 - "$page" <<'PY'
+import json, sys
+config = json.load(open("core/src/example_config.json"))
+config.pop("endpoint", None)
+html = open("wasm/tests/csp/page.html").read().replace("CONFIG", json.dumps(config))
+open(sys.argv[1], "w").write(html)
+PY
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$dir/serve.py" "$port" &
+server=$!
+for _ in $(seq 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+  sleep 0.1
+done
+dom=$(timeout 60 chromium --enable-logging=stderr --v=0 --headless --no-sandbox --disable-gpu --disable-background-networking \
+  --disable-component-update --no-first-run --virtual-time-budget=5000 --dump-dom \
+  "http://127.0.0.1:$port/$page" 2>"${CSP_LOG:-/dev/null}")
+fail() { echo "strict CSP check: $*" >&2; exit 1; }
+grep -q 'class="cc-banner"' <<<"$dom" || fail "no banner rendered"
+grep -q '>Hyväksy kaikki<' <<<"$dom" || fail "the banner is not in Finnish (<html lang=fi>)"
+grep -q 'cc-root cc-bar cc-pos-bottom cc-theme-dark' <<<"$dom" || fail "data-layout/data-theme not applied"
+grep -q 'data-necessary-ran="yes"' <<<"$dom" || fail "the necessary script was not revived"
+grep -q '[^-]src="/wasm/tests/csp/analytics.js"' <<<"$dom" && fail "the analytics script ran before consent"
+grep -q 'type="text/plain" data-category="analytics"' <<<"$dom" || fail "the gated analytics script is gone"
+grep -q 'class="cc-embed"' <<<"$dom" || fail "no placeholder on the gated iframe"
+grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
+echo "the banner renders and gates under a strict CSP with no violation"
