@@ -459,3 +459,75 @@ async fn the_demo_page_inlines_the_server_config() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    // A real SQLITE_FULL from the writer: the database may not grow past ~64 KiB.
+    let store = Arc::new(SqliteStore::open_with_limit(&path, Some(64 * 1024)).expect("open"));
+    let settings = Settings {
+        config: Arc::new(config()),
+        key: ServerKey::new(&[0x5a; 32]).expect("key"),
+        origins: vec![ORIGIN.into()],
+        admin_token: Some(ADMIN.into()),
+        secure_cookie: false,
+        rate_limit: None,
+        dist: None,
+        demo: None,
+    };
+    let router = router(Arc::clone(&store), settings);
+    let api = Api {
+        _dir: dir,
+        dist: std::path::PathBuf::new(),
+        store: Arc::clone(&store),
+        router,
+        key: ServerKey::new(&[0x5a; 32]).expect("key"),
+    };
+    let mut acknowledged = Vec::new();
+    let mut full = None;
+    for i in 0..=255u8 {
+        let (body, id) = submission(i, Action::AcceptAll);
+        let (status, _, answer) = post(&api, &body).await;
+        match status {
+            StatusCode::CREATED => acknowledged.push(id),
+            StatusCode::INSUFFICIENT_STORAGE => {
+                full = Some(answer);
+                break;
+            }
+            other => panic!("unexpected {other}: {answer}"),
+        }
+    }
+    let answer = full.expect("the log filled up within 256 decisions");
+    assert!(
+        answer["error"].as_str().is_some_and(|e| e.contains("full")),
+        "{answer}"
+    );
+    assert!(
+        acknowledged.len() > 10,
+        "{} records fitted",
+        acknowledged.len()
+    );
+    for id in &acknowledged {
+        assert_eq!(
+            api.store
+                .records_for(*id)
+                .await
+                .expect("reads still work")
+                .len(),
+            1
+        );
+    }
+    let v = verify(&*api.store, None, |_| {})
+        .await
+        .expect("chain verifies");
+    assert_eq!(v.entries, acknowledged.len() as u64);
+    let (status, _, _) = send(
+        &api,
+        request("GET", "/healthz", Body::empty())
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the server keeps serving");
+}

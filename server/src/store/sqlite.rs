@@ -88,9 +88,31 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be opened or created.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_limit(path, None)
+    }
+
+    /// Like [`open`](Self::open), with the database capped at about `max_bytes`: past it,
+    /// appends fail with [`StoreError::Full`] and nothing is written, exactly as on a full
+    /// disk. For a log on a shared volume that must not starve its neighbours.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file cannot be opened or created.
+    pub fn open_with_limit(
+        path: impl AsRef<Path>,
+        max_bytes: Option<u64>,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(map_err)?;
+        if let Some(max) = max_bytes {
+            let page: i64 = writer
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(map_err)?;
+            let pages = (max / page.max(512) as u64).max(1);
+            writer
+                .pragma_update(None, "max_page_count", pages as i64)
+                .map_err(map_err)?;
+        }
         let reader = open(&path)?;
         let (appends, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
