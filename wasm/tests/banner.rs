@@ -185,6 +185,18 @@ fn first_layer_has_three_equal_buttons_and_nothing_pre_ticked() {
         "(() => { const r = document.querySelector('[data-consent-ui]'); r.style.setProperty('--cc-btn-bg', 'rgb(1, 2, 3)'); return getComputedStyle(document.querySelector('.cc-banner .cc-btn')).backgroundColor; })()",
     );
     assert_eq!(custom, "rgb(1, 2, 3)");
+    // The box layout too: the buttons do not wrap into rows of different widths.
+    page("");
+    assert!(start_with(&config("c2b", |_| {}), "{layout: 'box'}"));
+    let sizes = js_str(
+        "[...document.querySelectorAll('.cc-banner button')].map(b => { const r = b.getBoundingClientRect(); return Math.round(r.width) + 'x' + Math.round(r.height); }).join()",
+    );
+    let sizes: Vec<&str> = sizes.split(',').collect();
+    assert_eq!(sizes.len(), 3);
+    assert!(
+        sizes.iter().all(|s| *s == sizes[0]),
+        "box layout sizes {sizes:?}"
+    );
     // No box is pre-ticked but necessary (locked on).
     press("Settings");
     assert_eq!(
