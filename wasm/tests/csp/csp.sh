@@ -6,14 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 dir=wasm/tests/csp
 page="$(mktemp "$dir/tmp-XXXXXX.html")"
-trap 'rm -f "$page"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
-# The example config, without an endpoint (there is no server here).
-python3 - "$page" <<'PY'
+jspage="$(mktemp "$dir/tmp-XXXXXX.html")"
+json="$(mktemp "$dir/tmp-XXXXXX.json")"
+trap 'rm -f "$page" "$jspage" "$json"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
+# The example config, without an endpoint (there is no server here): inline in one page,
+# fetched and passed to Consent.run() in the other.
+python3 - "$page" "$jspage" "$json" <<'PY'
 import json, sys
 config = json.load(open("core/src/example_config.json"))
 config.pop("endpoint", None)
 html = open("wasm/tests/csp/page.html").read().replace("CONFIG", json.dumps(config))
 open(sys.argv[1], "w").write(html)
+html = open("wasm/tests/csp/page-js.html").read().replace("CONFIG_URL", "/" + sys.argv[3])
+open(sys.argv[2], "w").write(html)
+open(sys.argv[3], "w").write(json.dumps(config))
 PY
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 "$dir/serve.py" "$port" &
@@ -22,9 +28,12 @@ for _ in $(seq 50); do
   python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
   sleep 0.1
 done
-dom=$(timeout 60 chromium --enable-logging=stderr --v=0 --headless --no-sandbox --disable-gpu --disable-background-networking \
+load() {
+  timeout 60 chromium --enable-logging=stderr --v=0 --headless --no-sandbox --disable-gpu --disable-background-networking \
   --disable-component-update --no-first-run --virtual-time-budget=5000 --dump-dom \
-  "http://127.0.0.1:$port/$page" 2>"${CSP_LOG:-/dev/null}")
+  "http://127.0.0.1:$port/$1" 2>>"${CSP_LOG:-/dev/null}"
+}
+dom=$(load "$page")
 fail() { echo "strict CSP check: $*" >&2; exit 1; }
 grep -q 'class="cc-banner"' <<<"$dom" || fail "no banner rendered"
 grep -q '>Hyväksy kaikki<' <<<"$dom" || fail "the banner is not in Finnish (<html lang=fi>)"
@@ -34,4 +43,13 @@ grep -q '[^-]src="/wasm/tests/csp/analytics.js"' <<<"$dom" && fail "the analytic
 grep -q 'type="text/plain" data-category="analytics"' <<<"$dom" || fail "the gated analytics script is gone"
 grep -q 'class="cc-embed"' <<<"$dom" || fail "no placeholder on the gated iframe"
 grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
-echo "the banner renders and gates under a strict CSP with no violation"
+
+dom=$(load "$jspage")
+grep -q 'data-before-run="false"' <<<"$dom" || fail "the API did not answer safely before run()"
+grep -q 'data-run-result="true"' <<<"$dom" || fail "Consent.run(config) did not start the banner"
+grep -q 'data-window-api="true"' <<<"$dom" || fail "window.Consent is not the module's Consent"
+grep -q 'data-after-accept="true"' <<<"$dom" || fail "acceptCategory did not grant analytics"
+grep -q 'data-necessary-ran="yes"' <<<"$dom" || fail "the analytics script was not revived after consent"
+grep -q 'cc-root cc-box cc-pos-bottom-left' <<<"$dom" || fail "run() options not applied"
+grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
+echo "the banner renders and gates under a strict CSP with no violation (inline config and Consent.run)"
