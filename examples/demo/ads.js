@@ -1,5 +1,8 @@
 // Stand-in for a real tag: sets its cookie on the site's domain and says it ran.
-document.cookie = '_gcl_au=1.1.987654321.1790000000; path=/; max-age=34560000; SameSite=Lax';
-const el = document.getElementById('status-ads');
-if (el) el.textContent = 'ajettu ' + new Date().toLocaleTimeString('fi-FI');
-dispatchEvent(new Event('demo:ran'));
+// A block: classic scripts share one global scope, so top-level const would collide.
+{
+  document.cookie = '_gcl_au=1.1.987654321.1790000000; path=/; max-age=34560000; SameSite=Lax';
+  const el = document.getElementById('status-ads');
+  if (el) el.textContent = 'ajettu ' + new Date().toLocaleTimeString('fi-FI');
+  dispatchEvent(new Event('demo:ran'));
+}

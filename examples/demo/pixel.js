@@ -1,5 +1,8 @@
 // Stand-in for a real tag: sets its cookie on the site's domain and says it ran.
-document.cookie = '_fbp=fb.1.1790000000.123456; path=/; max-age=34560000; SameSite=Lax';
-const el = document.getElementById('status-pixel');
-if (el) el.textContent = 'ajettu ' + new Date().toLocaleTimeString('fi-FI');
-dispatchEvent(new Event('demo:ran'));
+// A block: classic scripts share one global scope, so top-level const would collide.
+{
+  document.cookie = '_fbp=fb.1.1790000000.123456; path=/; max-age=34560000; SameSite=Lax';
+  const el = document.getElementById('status-pixel');
+  if (el) el.textContent = 'ajettu ' + new Date().toLocaleTimeString('fi-FI');
+  dispatchEvent(new Event('demo:ran'));
+}
