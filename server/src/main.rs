@@ -322,9 +322,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let (store, key) = open_log(&args.log).await?;
+    // Bound before the origins are made: with port 0 the real port is known only now.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
     let mut origins = args.origins.clone();
     if loopback {
-        let port = args.listen.port();
+        let port = local.port();
         origins.push(format!("http://127.0.0.1:{port}"));
         origins.push(format!("http://localhost:{port}"));
     }
@@ -358,10 +363,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo"))),
     };
     let app = api::router(store, settings);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
+    tracing::info!("listening on http://{local}");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
