@@ -30,6 +30,11 @@ if [ -f scripts/test-wasm.sh ]; then
   bash scripts/test-wasm.sh
 fi
 
+step "end to end: the banner against consent serve --demo, in Chromium"
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+cargo build -q -p consent-server
+CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mjs
+
 step "fuzz targets compile"
 cargo check --manifest-path fuzz/Cargo.toml --bins
 
