@@ -1,0 +1,625 @@
+//! Decision-log ingest: durable records per second through [`Store::append`], beside a bare
+//! INSERT loop into the same database, in the same run.
+//!
+//! ```text
+//! cargo bench -p consent-server --bench ingest -- [--records N] [--rounds R] [--in-flight K] [--no-pg]
+//! ```
+//!
+//! For each store, every round measures, one after the other on one database:
+//!
+//! 1. **store**: `K` tasks (default 256) each call `append` in a loop, one append in flight
+//!    per task, until `N` records (default 100,000) are acknowledged. This includes what a
+//!    real append costs: JSON encoding, the record's SHA-256 digest, the chain link, reading
+//!    the head, the channel to the writer and the replies. The mean batch (records per
+//!    commit) is observed: for SQLite by counting `fsync` calls in this process (SQLite's
+//!    WAL commit with `synchronous = FULL` is one `fsync`; checkpoints add a few, so the
+//!    figure is a slight underestimate), for PostgreSQL exactly, from the distinct `xmin`
+//!    (transaction ids) of the new rows.
+//! 2. **bare**: the same `N` rows, encoded, hashed and chained before the clock starts, are
+//!    inserted by one thread into a table with the same schema and indexes in the same
+//!    database, in transactions of the store's mean batch size from step 1: SQLite,
+//!    `BEGIN IMMEDIATE`, one prepared `INSERT` per row, `COMMIT`, on a connection with the
+//!    store's settings (WAL, `synchronous = FULL`); PostgreSQL, `BEGIN`, one multi-row
+//!    `INSERT ... SELECT * FROM unnest(...)` (the store's own statement shape), `COMMIT`.
+//!    No head lookup, no chain computation, no channel.
+//!
+//! The ratio store / bare is taken per round; medians are printed at the end. PostgreSQL
+//! runs on a throw-away cluster (`initdb` as the `postgres` user, unix socket in a temp dir,
+//! `fsync = on`, `synchronous_commit = on`) when its binaries are found; `--no-pg` skips it.
+//! Databases live in a temp dir under the workspace's `target/bench-tmp/`: on the
+//! repository's disk, never tmpfs.
+
+// A bench binary: a failed setup stops it with a message (expect). The fsync counter
+// interposes libc's `fsync`/`fdatasync` for the bundled SQLite, which needs `unsafe`.
+#![allow(clippy::expect_used, unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Digest, Lang, PageUrl, chain_link};
+use consent_server::store::postgres::PgStore;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Store, Summary};
+use rusqlite::{Connection, TransactionBehavior, params};
+
+static FSYNCS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts, then does, an `fsync`. The bundled SQLite is linked into this binary, so its
+/// calls resolve to this definition rather than libc's.
+#[unsafe(no_mangle)]
+extern "C" fn fsync(fd: libc::c_int) -> libc::c_int {
+    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: the raw system call libc's fsync makes, on the caller's descriptor; it returns
+    // -1 and sets errno on failure, as libc's does.
+    unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int }
+}
+
+/// As [`fsync`], for builds of SQLite that use `fdatasync`.
+#[unsafe(no_mangle)]
+extern "C" fn fdatasync(fd: libc::c_int) -> libc::c_int {
+    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: as in `fsync`.
+    unsafe { libc::syscall(libc::SYS_fdatasync, fd) as libc::c_int }
+}
+
+struct Options {
+    records: usize,
+    rounds: usize,
+    in_flight: usize,
+    pg: bool,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        records: 100_000,
+        rounds: 5,
+        in_flight: 256,
+        pg: true,
+    };
+    // `cargo bench` passes `--bench`; without it (`cargo test --benches`), a quick smoke
+    // run that checks the bench still works, not a measurement.
+    if !std::env::args().any(|a| a == "--bench") {
+        o.records = 2_000;
+        o.rounds = 1;
+        o.pg = false;
+        println!("no --bench: smoke run, {} records, SQLite only", o.records);
+    }
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .expect("a number after the option")
+        };
+        match arg.as_str() {
+            "--records" => o.records = value(),
+            "--rounds" => o.rounds = value(),
+            "--in-flight" => o.in_flight = value(),
+            "--no-pg" => o.pg = false,
+            // `--bench` (see above); anything else is ignored.
+            _ => {}
+        }
+    }
+    o
+}
+
+/// `n` accept-all decisions on the example config, with consent ids from `first` on.
+fn records(config: &Config, first: u64, n: usize) -> Vec<DecisionRecord> {
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(config, None, None, now, Signals::default());
+    (first..first + n as u64)
+        .map(|i| {
+            let mut bytes = [0u8; 16];
+            bytes[8..].copy_from_slice(&i.to_be_bytes());
+            let ctx = Context {
+                now,
+                signals: Signals::default(),
+                lang: Lang::Fi,
+                fresh_id: ConsentId::from_bytes(bytes),
+            };
+            let d = policy::decide(config, &before, Action::AcceptAll, ctx).expect("decision");
+            DecisionRecord::new(
+                config,
+                d.state(),
+                PageUrl::new("https://klinikka.fi/").ok(),
+                Channel::Banner,
+            )
+        })
+        .collect()
+}
+
+/// A row as the stores write it, computed before the bare loop's clock starts.
+struct Rows {
+    seq: Vec<i64>,
+    time: Vec<i64>,
+    consent_id: Vec<Vec<u8>>,
+    record: Vec<String>,
+    digest: Vec<Vec<u8>>,
+    link: Vec<Vec<u8>>,
+    action: Vec<String>,
+    revision: Vec<i32>,
+    granted: Vec<String>,
+}
+
+impl Rows {
+    fn new(records: &[DecisionRecord], first_seq: i64) -> Self {
+        let n = records.len();
+        let mut rows = Rows {
+            seq: Vec::with_capacity(n),
+            time: Vec::with_capacity(n),
+            consent_id: Vec::with_capacity(n),
+            record: Vec::with_capacity(n),
+            digest: Vec::with_capacity(n),
+            link: Vec::with_capacity(n),
+            action: Vec::with_capacity(n),
+            revision: Vec::with_capacity(n),
+            granted: Vec::with_capacity(n),
+        };
+        let mut link = Digest::ZERO;
+        for (i, r) in records.iter().enumerate() {
+            let d = r.digest();
+            link = chain_link(&link, &d);
+            let summary = Summary::of(r);
+            rows.seq.push(first_seq + i as i64);
+            rows.time.push(r.time().unix_timestamp());
+            rows.consent_id.push(r.consent_id().as_bytes().to_vec());
+            rows.record
+                .push(serde_json::to_string(r).expect("record JSON"));
+            rows.digest.push(d.as_bytes().to_vec());
+            rows.link.push(link.as_bytes().to_vec());
+            rows.action.push(summary.action);
+            rows.revision
+                .push(i32::try_from(summary.revision).expect("revision"));
+            rows.granted.push(summary.granted);
+        }
+        rows
+    }
+
+    fn len(&self) -> usize {
+        self.seq.len()
+    }
+}
+
+/// `in_flight` tasks append `records` between them, each waiting for its append before the
+/// next; returns the time until the last is acknowledged.
+async fn drive<S: Store>(
+    store: &Arc<S>,
+    records: Vec<DecisionRecord>,
+    in_flight: usize,
+) -> Duration {
+    let mut chunks: Vec<Vec<DecisionRecord>> = (0..in_flight).map(|_| Vec::new()).collect();
+    for (i, r) in records.into_iter().enumerate() {
+        chunks[i % in_flight].push(r);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move {
+                for r in chunk {
+                    store.append(r).await.expect("append");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("append task");
+    }
+    start.elapsed()
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// One round's figures.
+struct Round {
+    store_rate: f64,
+    bare_rate: f64,
+    batch: f64,
+    store_syncs: u64,
+    bare_syncs: u64,
+}
+
+fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
+    println!("\n{name}: {records} records per measurement, {in_flight} appends in flight");
+    println!("round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare");
+    for (i, r) in rounds.iter().enumerate() {
+        println!(
+            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {}/{}",
+            i + 1,
+            r.store_rate,
+            r.bare_rate,
+            r.store_rate / r.bare_rate,
+            r.batch,
+            r.store_syncs,
+            r.bare_syncs
+        );
+    }
+    println!(
+        "MEDIAN {name}: store {:.0} rec/s, bare {:.0} rec/s, ratio {:.2} (median of per-round ratios), mean batch {:.1}",
+        median(rounds.iter().map(|r| r.store_rate).collect()),
+        median(rounds.iter().map(|r| r.bare_rate).collect()),
+        median(rounds.iter().map(|r| r.store_rate / r.bare_rate).collect()),
+        median(rounds.iter().map(|r| r.batch).collect()),
+    );
+}
+
+/// The directory for databases: under `target/` (the repository's disk, not tmpfs).
+fn bench_dir() -> tempfile::TempDir {
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-tmp");
+    std::fs::create_dir_all(&base).expect("create target/bench-tmp");
+    tempfile::tempdir_in(&base).expect("temp dir")
+}
+
+const SQLITE_BARE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS bare_decisions (
+    seq         INTEGER PRIMARY KEY,
+    time        INTEGER NOT NULL,
+    consent_id  BLOB,
+    record      TEXT,
+    digest      BLOB NOT NULL,
+    link        BLOB NOT NULL,
+    action      TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    granted     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bare_decisions_consent_id ON bare_decisions (consent_id);
+";
+
+fn sqlite_bare(conn: &mut Connection, rows: &Rows, batch: usize) -> Duration {
+    let start = Instant::now();
+    let mut at = 0;
+    while at < rows.len() {
+        let end = (at + batch).min(rows.len());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .expect("begin");
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO bare_decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .expect("prepare");
+            for i in at..end {
+                insert
+                    .execute(params![
+                        rows.seq[i],
+                        rows.time[i],
+                        rows.consent_id[i],
+                        rows.record[i],
+                        rows.digest[i],
+                        rows.link[i],
+                        rows.action[i],
+                        rows.revision[i],
+                        rows.granted[i],
+                    ])
+                    .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+        at = end;
+    }
+    start.elapsed()
+}
+
+fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> Vec<Round> {
+    let dir = bench_dir();
+    let path = dir.path().join("ingest.db");
+    println!("SQLite file: {}", path.display());
+    let store = Arc::new(SqliteStore::open(&path).expect("open the store"));
+    let mut bare = Connection::open(&path).expect("open the bare connection");
+    bare.busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
+    bare.pragma_update(None, "journal_mode", "WAL")
+        .expect("WAL");
+    bare.pragma_update(None, "synchronous", "FULL")
+        .expect("FULL");
+    bare.execute_batch(SQLITE_BARE_SCHEMA).expect("bare schema");
+    let mode: String = bare
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("journal_mode");
+    let sync: i64 = bare
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .expect("synchronous");
+    println!("bare connection: journal_mode={mode} synchronous={sync} (2 = FULL)");
+
+    let mut rounds = Vec::new();
+    for round in 0..o.rounds {
+        let recs = records(config, (round * o.records) as u64 + 1, o.records);
+        let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
+        let before = FSYNCS.load(Ordering::Relaxed);
+        let t = rt.block_on(drive(&store, recs, o.in_flight));
+        let store_syncs = FSYNCS.load(Ordering::Relaxed) - before;
+        let batch = o.records as f64 / store_syncs.max(1) as f64;
+        let size = (batch.round() as usize).max(1);
+        let before = FSYNCS.load(Ordering::Relaxed);
+        let bt = sqlite_bare(&mut bare, &rows, size);
+        let bare_syncs = FSYNCS.load(Ordering::Relaxed) - before;
+        let r = Round {
+            store_rate: rate(o.records, t),
+            bare_rate: rate(o.records, bt),
+            batch,
+            store_syncs,
+            bare_syncs,
+        };
+        println!(
+            "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs for {} commits); ratio {:.2}",
+            round + 1,
+            r.store_rate,
+            r.bare_rate,
+            o.records.div_ceil(size),
+            r.store_rate / r.bare_rate
+        );
+        rounds.push(r);
+    }
+    // Context, not a target: what one record per transaction (no group commit) costs.
+    let n = 2_000;
+    let recs = records(config, 1 << 40, n);
+    let rows = Rows::new(&recs, (o.rounds * o.records) as i64 + 1);
+    let t = sqlite_bare(&mut bare, &rows, 1);
+    println!(
+        "sqlite context: bare, 1 record per transaction: {:.0} rec/s ({n} records)",
+        rate(n, t)
+    );
+    rounds
+}
+
+/// A throw-away PostgreSQL cluster on a unix socket, stopped when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+const PG_PORT: u16 = 54329;
+
+impl Cluster {
+    fn find_bin() -> Option<PathBuf> {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .collect();
+        versions.sort();
+        versions.pop()
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let status = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join(program))
+            .args(args)
+            .status()
+            .expect("run a PostgreSQL program");
+        assert!(status.success(), "{program} {args:?} failed: {status}");
+    }
+
+    fn start(bin: PathBuf) -> Self {
+        let dir = bench_dir();
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod temp dir");
+        let cluster = Cluster { dir, bin };
+        let chown = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(cluster.dir.path())
+            .status()
+            .expect("chown");
+        assert!(chown.success(), "chown the cluster dir to postgres");
+        let data = cluster.data();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+            ],
+        );
+        let opts = format!(
+            "-c listen_addresses='' -k {} -p {PG_PORT} -c fsync=on -c synchronous_commit=on -c full_page_writes=on",
+            path_str(cluster.dir.path())
+        );
+        let log = cluster.dir.path().join("pg.log");
+        cluster.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&data),
+                "-o",
+                &opts,
+                "-l",
+                path_str(&log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        cluster
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn conninfo(&self) -> String {
+        format!(
+            "host={} port={PG_PORT} user=postgres dbname=postgres",
+            path_str(self.dir.path())
+        )
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", path_str(&data), "-m", "fast", "-w", "stop"])
+            .status();
+    }
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+const PG_BARE_INSERT: &str = "
+INSERT INTO bare_decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[], $5::BYTEA[],
+                     $6::BYTEA[], $7::TEXT[], $8::INTEGER[], $9::TEXT[])";
+
+async fn pg_bare(client: &mut tokio_postgres::Client, rows: &Rows, batch: usize) -> Duration {
+    let insert = client.prepare(PG_BARE_INSERT).await.expect("prepare");
+    let start = Instant::now();
+    let mut at = 0;
+    while at < rows.len() {
+        let end = (at + batch).min(rows.len());
+        let tx = client.transaction().await.expect("begin");
+        tx.execute(
+            &insert,
+            &[
+                &&rows.seq[at..end],
+                &&rows.time[at..end],
+                &&rows.consent_id[at..end],
+                &&rows.record[at..end],
+                &&rows.digest[at..end],
+                &&rows.link[at..end],
+                &&rows.action[at..end],
+                &&rows.revision[at..end],
+                &&rows.granted[at..end],
+            ],
+        )
+        .await
+        .expect("insert");
+        tx.commit().await.expect("commit");
+        at = end;
+    }
+    start.elapsed()
+}
+
+fn bench_pg(
+    rt: &tokio::runtime::Runtime,
+    config: &Config,
+    o: &Options,
+    bin: PathBuf,
+) -> Vec<Round> {
+    let cluster = Cluster::start(bin.clone());
+    println!(
+        "PostgreSQL: {} (cluster in {})",
+        bin.display(),
+        cluster.dir.path().display()
+    );
+    let conninfo = cluster.conninfo();
+    rt.block_on(async {
+        let store = Arc::new(PgStore::connect(&conninfo).await.expect("PgStore::connect"));
+        let (mut client, connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
+            .await
+            .expect("connect the bare client");
+        tokio::spawn(connection);
+        client
+            .batch_execute("CREATE TABLE bare_decisions (LIKE decisions INCLUDING ALL)")
+            .await
+            .expect("bare schema");
+        for setting in ["fsync", "synchronous_commit", "wal_sync_method", "server_version"] {
+            let row = client
+                .query_one(&format!("SHOW {setting}"), &[])
+                .await
+                .expect("show");
+            println!("PostgreSQL {setting} = {}", row.get::<_, String>(0));
+        }
+        let mut rounds = Vec::new();
+        for round in 0..o.rounds {
+            let recs = records(config, (round * o.records) as u64 + 1, o.records);
+            let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
+            let first = (round * o.records) as i64;
+            let t = drive(&store, recs, o.in_flight).await;
+            let commits: i64 = client
+                .query_one(
+                    "SELECT count(DISTINCT xmin::text) FROM decisions WHERE seq > $1",
+                    &[&first],
+                )
+                .await
+                .expect("count transactions")
+                .get(0);
+            let batch = o.records as f64 / commits.max(1) as f64;
+            let size = (batch.round() as usize).max(1);
+            let bt = pg_bare(&mut client, &rows, size).await;
+            let r = Round {
+                store_rate: rate(o.records, t),
+                bare_rate: rate(o.records, bt),
+                batch,
+                store_syncs: u64::try_from(commits).unwrap_or(0),
+                bare_syncs: o.records.div_ceil(size) as u64,
+            };
+            println!(
+                "pg round {}: store {:.0} rec/s ({commits} transactions, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size}; ratio {:.2}",
+                round + 1,
+                r.store_rate,
+                r.bare_rate,
+                r.store_rate / r.bare_rate
+            );
+            rounds.push(r);
+        }
+        let n = 2_000;
+        let recs = records(config, 1 << 40, n);
+        let rows = Rows::new(&recs, (o.rounds * o.records) as i64 + 1);
+        let t = pg_bare(&mut client, &rows, 1).await;
+        println!(
+            "pg context: bare, 1 record per transaction: {:.0} rec/s ({n} records)",
+            rate(n, t)
+        );
+        rounds
+    })
+}
+
+fn main() {
+    let o = options();
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("example config");
+    // Two workers, as `consent serve` has on this 2-core machine.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sqlite = bench_sqlite(&rt, &config, &o);
+    let pg = if o.pg {
+        match Cluster::find_bin() {
+            Some(bin) => Some(bench_pg(&rt, &config, &o, bin)),
+            None => {
+                println!("PostgreSQL: no /usr/lib/postgresql/*/bin/initdb; skipped");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    report("SQLite", &sqlite, o.records, o.in_flight);
+    if let Some(pg) = &pg {
+        report("PostgreSQL", pg, o.records, o.in_flight);
+    }
+}
