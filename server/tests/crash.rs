@@ -150,3 +150,44 @@ async fn acknowledged_records_survive_kill_9() {
         assert!(v.entries >= acked_now.len() as u64);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_sqlite_file_keep_one_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut a, addr_a) = start(dir.path()).await;
+    let (mut b, addr_b) = start(dir.path()).await;
+    let acked: Arc<Mutex<Vec<ConsentId>>> = Arc::default();
+    let mut clients = Vec::new();
+    for (client, addr) in [addr_a.clone(), addr_b.clone(), addr_a, addr_b]
+        .into_iter()
+        .enumerate()
+    {
+        let acked = Arc::clone(&acked);
+        clients.push(tokio::spawn(async move {
+            for n in 0..60u32 {
+                let mut bytes = [0u8; 16];
+                bytes[0] = 0xee;
+                bytes[1] = client as u8;
+                bytes[2..6].copy_from_slice(&n.to_be_bytes());
+                let id = ConsentId::from_bytes(bytes);
+                assert_eq!(post(&addr, &body(id)).await, Some(201));
+                acked.lock().expect("lock").push(id);
+            }
+        }));
+    }
+    for c in clients {
+        c.await.expect("client");
+    }
+    a.start_kill().expect("kill");
+    b.start_kill().expect("kill");
+    let _ = (a.wait().await, b.wait().await);
+    let store = SqliteStore::open(dir.path().join("consent.db")).expect("open");
+    let v = verify(&store, None, |_| {})
+        .await
+        .expect("one valid chain from two processes");
+    assert_eq!(v.entries, 240);
+    assert_eq!(
+        store.len().await.expect("len"),
+        acked.lock().expect("lock").len() as u64
+    );
+}
