@@ -294,6 +294,10 @@ pub struct Config {
     fingerprint: u32,
     #[serde(skip)]
     n_services: u8,
+    /// [`Config::shown_hash`] per language, computed once when the config is made: every
+    /// decision record carries it, and hashing the whole config per record is wasted work.
+    #[serde(skip)]
+    shown: [Digest; 3],
 }
 
 fn serialize_texts<S: Serializer>(
@@ -510,9 +514,20 @@ impl Config {
     /// overrides applied. Decision records carry it as proof of what was shown.
     #[must_use]
     pub fn shown_hash(&self, lang: Lang) -> Digest {
+        self.shown[lang.index()]
+    }
+
+    /// Computes [`shown_hash`](Self::shown_hash) for every language.
+    fn with_shown_hashes(mut self) -> Self {
+        let json = self.to_json();
+        self.shown = Lang::ALL.map(|lang| self.compute_shown_hash(&json, lang));
+        self
+    }
+
+    fn compute_shown_hash(&self, json: &str, lang: Lang) -> Digest {
         let mut h = Sha256::new();
         h.update(b"consent-shown-v1\0");
-        h.update(self.to_json().as_bytes());
+        h.update(json.as_bytes());
         h.update(b"\0");
         h.update(lang.as_str().as_bytes());
         let texts = self.texts(lang);
@@ -925,7 +940,9 @@ impl Validator {
             n_services: u8::try_from(n_services).ok()?,
             categories,
             texts,
-        })
+            shown: [Digest::ZERO; 3],
+        }
+        .with_shown_hashes())
     }
 
     fn languages_field(&mut self, map: &Map<String, Value>) -> Vec<Lang> {

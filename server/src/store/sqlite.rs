@@ -44,10 +44,33 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 
 type Reply = oneshot::Sender<Result<Appended, StoreError>>;
 
+/// A record made ready for the writer by the task that appends it: the JSON, the digest and
+/// the summary are computed in parallel by the callers, so the one writer thread only chains
+/// and inserts.
+struct Pending {
+    time: i64,
+    consent_id: [u8; 16],
+    json: String,
+    digest: Digest,
+    summary: Summary,
+}
+
+impl Pending {
+    fn new(record: &DecisionRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            time: record.time().unix_timestamp(),
+            consent_id: *record.consent_id().as_bytes(),
+            json: serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?,
+            digest: record.digest(),
+            summary: Summary::of(record),
+        })
+    }
+}
+
 /// The SQLite decision log.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    appends: mpsc::UnboundedSender<(DecisionRecord, Reply)>,
+    appends: mpsc::UnboundedSender<(Pending, Reply)>,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
 }
@@ -148,7 +171,7 @@ impl SqliteStore {
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(DecisionRecord, Reply)>) {
+fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(Pending, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -217,7 +240,7 @@ fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
 
 fn append_batch<'a>(
     conn: &mut Connection,
-    records: impl Iterator<Item = &'a DecisionRecord>,
+    records: impl Iterator<Item = &'a Pending>,
 ) -> Result<Vec<Appended>, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -231,24 +254,20 @@ fn append_batch<'a>(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(map_err)?;
-        for record in records {
-            let json =
-                serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?;
-            let d = record.digest();
+        for p in records {
             seq += 1;
-            link = chain_link(&link, &d);
-            let summary = Summary::of(record);
+            link = chain_link(&link, &p.digest);
             insert
                 .execute(params![
                     seq as i64,
-                    record.time().unix_timestamp(),
-                    &record.consent_id().as_bytes()[..],
-                    json,
-                    &d.as_bytes()[..],
+                    p.time,
+                    &p.consent_id[..],
+                    p.json,
+                    &p.digest.as_bytes()[..],
                     &link.as_bytes()[..],
-                    summary.action,
-                    summary.revision,
-                    summary.granted,
+                    p.summary.action,
+                    p.summary.revision,
+                    p.summary.granted,
                 ])
                 .map_err(map_err)?;
             out.push(Appended { seq, link });
@@ -312,9 +331,10 @@ fn query_entries(
 
 impl Store for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
+        let pending = Pending::new(&record)?;
         let (reply, rx) = oneshot::channel();
         self.appends
-            .send((record, reply))
+            .send((pending, reply))
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
