@@ -926,23 +926,25 @@ impl Validator {
         let texts = self.texts(map);
 
         let n_services = categories.iter().map(|c| c.services.len()).sum::<usize>();
-        Some(Config {
-            revision: revision?,
-            languages: self.languages.clone(),
-            default_language,
-            privacy_notice: privacy_notice?,
-            cookie: cookie?,
-            lifetime: lifetime?,
-            endpoint,
-            honour_dnt,
-            consent_mode: consent_mode?,
-            fingerprint: fingerprint(&categories),
-            n_services: u8::try_from(n_services).ok()?,
-            categories,
-            texts,
-            shown: [Digest::ZERO; 3],
-        }
-        .with_shown_hashes())
+        Some(
+            Config {
+                revision: revision?,
+                languages: self.languages.clone(),
+                default_language,
+                privacy_notice: privacy_notice?,
+                cookie: cookie?,
+                lifetime: lifetime?,
+                endpoint,
+                honour_dnt,
+                consent_mode: consent_mode?,
+                fingerprint: fingerprint(&categories),
+                n_services: u8::try_from(n_services).ok()?,
+                categories,
+                texts,
+                shown: [Digest::ZERO; 3],
+            }
+            .with_shown_hashes(),
+        )
     }
 
     fn languages_field(&mut self, map: &Map<String, Value>) -> Vec<Lang> {
