@@ -77,6 +77,29 @@ impl Summary {
     }
 }
 
+/// A record made ready to insert by the task that appends it: the JSON, the digest and the
+/// summary are computed by the callers, in parallel, so a store's one writer only chains and
+/// inserts.
+pub(crate) struct Prepared {
+    pub(crate) time: i64,
+    pub(crate) consent_id: [u8; 16],
+    pub(crate) json: String,
+    pub(crate) digest: Digest,
+    pub(crate) summary: Summary,
+}
+
+impl Prepared {
+    pub(crate) fn new(record: &DecisionRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            time: record.time().unix_timestamp(),
+            consent_id: *record.consent_id().as_bytes(),
+            json: serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?,
+            digest: record.digest(),
+            summary: Summary::of(record),
+        })
+    }
+}
+
 /// Where an append landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {

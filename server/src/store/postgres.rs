@@ -44,7 +44,7 @@ use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
-use super::{Appended, Checkpoint, Entry, StatsRow, Store, StoreError, Summary};
+use super::{Appended, Checkpoint, Entry, Prepared, StatsRow, Store, StoreError, Summary};
 
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
@@ -134,24 +134,13 @@ ORDER BY day, action COLLATE \"C\", revision, granted COLLATE \"C\"";
 
 type Reply = oneshot::Sender<Result<Appended, StoreError>>;
 
-/// A record ready to insert: encoded and hashed by the caller, so the one writer task only
-/// chains and sends.
-struct Pending {
-    time: i64,
-    consent_id: [u8; 16],
-    json: String,
-    digest: Digest,
-    summary: Summary,
-    revision: i32,
-}
-
 /// The PostgreSQL decision log.
 ///
 /// Cheap to clone: clones share the writer task and the reader connection. Every
 /// [`PgStore::connect`] opens connections of its own, as another application server would.
 #[derive(Clone)]
 pub struct PgStore {
-    appends: mpsc::UnboundedSender<(Pending, Reply)>,
+    appends: mpsc::UnboundedSender<(Prepared, Reply)>,
     reader: Arc<Reader>,
 }
 
@@ -339,7 +328,7 @@ impl Writer {
     }
 
     /// Appends a batch in one transaction, after locking the chain's head.
-    async fn append(&mut self, batch: &[(Pending, Reply)]) -> Result<Vec<Appended>, Failure> {
+    async fn append(&mut self, batch: &[(Prepared, Reply)]) -> Result<Vec<Appended>, Failure> {
         let tx = within(self.conn.client.transaction()).await?;
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
@@ -371,7 +360,8 @@ impl Writer {
             digests.push(p.digest.as_bytes().to_vec());
             links.push(link.as_bytes().to_vec());
             actions.push(p.summary.action.as_str());
-            revisions.push(p.revision);
+            // Checked to fit in `append`.
+            revisions.push(i32::try_from(p.summary.revision).unwrap_or(i32::MAX));
             granted.push(p.summary.granted.as_str());
             let position =
                 u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
@@ -428,7 +418,7 @@ impl Backoff {
 async fn write_loop(
     config: Arc<Config>,
     mut writer: Option<Writer>,
-    mut rx: mpsc::UnboundedReceiver<(Pending, Reply)>,
+    mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut backoff = Backoff::default();
@@ -455,7 +445,7 @@ async fn commit(
     config: &Config,
     slot: &mut Option<Writer>,
     backoff: &mut Backoff,
-    batch: &[(Pending, Reply)],
+    batch: &[(Prepared, Reply)],
 ) -> Result<Vec<Appended>, StoreError> {
     let mut retried = false;
     loop {
@@ -650,19 +640,12 @@ fn position(seq: u64) -> i64 {
 
 impl Store for PgStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
-        let summary = Summary::of(&record);
-        let revision = i32::try_from(summary.revision).map_err(|_| {
-            StoreError::Database(format!("revision {} out of range", summary.revision))
-        })?;
-        let pending = Pending {
-            time: record.time().unix_timestamp(),
-            consent_id: *record.consent_id().as_bytes(),
-            json: serde_json::to_string(&record)
-                .map_err(|e| StoreError::Database(e.to_string()))?,
-            digest: record.digest(),
-            summary,
-            revision,
-        };
+        let pending = Prepared::new(&record)?;
+        // The column is INTEGER: refuse here what the writer could not insert.
+        if i32::try_from(pending.summary.revision).is_err() {
+            let r = pending.summary.revision;
+            return Err(StoreError::Database(format!("revision {r} out of range")));
+        }
         let (reply, rx) = oneshot::channel();
         self.appends
             .send((pending, reply))

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Checkpoint, Entry, StatsRow, Store, StoreError, Summary};
+use super::{Appended, Checkpoint, Entry, Prepared, StatsRow, Store, StoreError, Summary};
 
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
@@ -44,33 +44,10 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 
 type Reply = oneshot::Sender<Result<Appended, StoreError>>;
 
-/// A record made ready for the writer by the task that appends it: the JSON, the digest and
-/// the summary are computed in parallel by the callers, so the one writer thread only chains
-/// and inserts.
-struct Pending {
-    time: i64,
-    consent_id: [u8; 16],
-    json: String,
-    digest: Digest,
-    summary: Summary,
-}
-
-impl Pending {
-    fn new(record: &DecisionRecord) -> Result<Self, StoreError> {
-        Ok(Self {
-            time: record.time().unix_timestamp(),
-            consent_id: *record.consent_id().as_bytes(),
-            json: serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?,
-            digest: record.digest(),
-            summary: Summary::of(record),
-        })
-    }
-}
-
 /// The SQLite decision log.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    appends: mpsc::UnboundedSender<(Pending, Reply)>,
+    appends: mpsc::UnboundedSender<(Prepared, Reply)>,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
 }
@@ -171,7 +148,7 @@ impl SqliteStore {
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(Pending, Reply)>) {
+fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -240,7 +217,7 @@ fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
 
 fn append_batch<'a>(
     conn: &mut Connection,
-    records: impl Iterator<Item = &'a Pending>,
+    records: impl Iterator<Item = &'a Prepared>,
 ) -> Result<Vec<Appended>, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -331,7 +308,7 @@ fn query_entries(
 
 impl Store for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
-        let pending = Pending::new(&record)?;
+        let pending = Prepared::new(&record)?;
         let (reply, rx) = oneshot::channel();
         self.appends
             .send((pending, reply))
