@@ -6,6 +6,9 @@
 //! | `GET /consent/{id}` | the visitor (their consent cookie) or admin | every record of a consent id |
 //! | `DELETE /consent/{id}` | the visitor (their consent cookie) or admin | erase them, keeping the chain |
 //! | `GET /stats[?format=csv]` | admin | decisions per day, action, revision; acceptance per category |
+//! | `POST /consent/form` | a no-JavaScript form, from an allowed `Origin` | log a decision, set the cookie, go back (303) |
+//! | `GET /consent/preferences?lang=&return_to=` | anyone | the preferences as a page of their own, for pages without JavaScript |
+//! | `GET /consent/first-layer?lang=&return_to=` | anyone | the first layer as an HTML fragment, to include server-side |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
 //!
@@ -94,6 +97,9 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             "/consent/{id}",
             get(get_consent::<S>).delete(delete_consent::<S>),
         )
+        .route("/consent/form", post(post_form::<S>))
+        .route("/consent/preferences", get(get_preferences::<S>))
+        .route("/consent/first-layer", get(get_first_layer::<S>))
         .route("/stats", get(get_stats::<S>))
         .route("/healthz", get(|| async { "ok" }));
     if let Some(dir) = demo {
@@ -106,7 +112,10 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
 
 /// The demo's `index.html` with the server's own config inlined, so the page and the log
 /// always agree on the revision.
-async fn demo_page<S: Store>(State(app): State<Arc<App<S>>>) -> Result<Response, ApiError> {
+async fn demo_page<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(dir) = &app.settings.demo else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not found"));
     };
@@ -115,7 +124,12 @@ async fn demo_page<S: Store>(State(app): State<Arc<App<S>>>) -> Result<Response,
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("demo page: {e}")))?;
     // Inside <script type="application/json">, only "<" could end the element early.
     let config = app.settings.config.to_json().replace('<', "\\u003c");
-    let html = page.replace("{{CONSENT_CONFIG}}", &config);
+    // The first layer rendered here is on screen at first paint and works without
+    // JavaScript; the banner takes it over when it loads.
+    let html = page.replace("{{CONSENT_CONFIG}}", &config).replace(
+        "{{CONSENT_FIRST_LAYER}}",
+        &first_layer_for(&app, &headers, None, "/"),
+    );
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         (header::CACHE_CONTROL, "no-store"),
@@ -477,4 +491,190 @@ async fn get_stats<S: Store>(
             format!("format {other:?}: expected json or csv"),
         )),
     }
+}
+
+/// The query of the no-JavaScript pages.
+#[derive(Deserialize)]
+struct NojsQuery {
+    lang: Option<String>,
+    return_to: Option<String>,
+}
+
+fn html_response(html: String) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    (headers, html).into_response()
+}
+
+fn sec_gpc(headers: &HeaderMap) -> Signals {
+    Signals {
+        gpc: headers
+            .get("sec-gpc")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "1"),
+        dnt: false,
+    }
+}
+
+/// The request's cookies, as (name, value) pairs; malformed pairs are skipped.
+fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|h| cookie::Cookie::split_parse(h.to_owned()))
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
+        .collect()
+}
+
+/// The first layer as a fragment, for pages that include it server-side. Empty when the
+/// request carries a current decision (no banner is due).
+async fn get_first_layer<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<NojsQuery>,
+) -> Response {
+    html_response(first_layer_for(
+        &app,
+        &headers,
+        q.lang.as_deref(),
+        q.return_to.as_deref().unwrap_or("/"),
+    ))
+}
+
+/// The rendered first layer if the request's consent cookie holds no current decision.
+fn first_layer_for<S>(
+    app: &App<S>,
+    headers: &HeaderMap,
+    lang: Option<&str>,
+    return_to: &str,
+) -> String {
+    let config = &app.settings.config;
+    let cookies = request_cookies(headers);
+    let stored = cookies
+        .iter()
+        .find(|(n, _)| n == config.cookie().name())
+        .map(|(_, v)| v.as_str());
+    let signals = sec_gpc(headers);
+    let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
+    if !evaluation.show_banner() {
+        return String::new();
+    }
+    let lang = crate::nojs::pick_lang(config, lang);
+    crate::nojs::first_layer(config, lang, return_to, signals.gpc)
+}
+
+async fn get_preferences<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<NojsQuery>,
+) -> Response {
+    let config = &app.settings.config;
+    let cookies = request_cookies(&headers);
+    let stored = cookies
+        .iter()
+        .find(|(n, _)| n == config.cookie().name())
+        .map(|(_, v)| v.as_str());
+    let signals = sec_gpc(&headers);
+    let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
+    let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
+    html_response(crate::nojs::preferences_page(
+        config,
+        lang,
+        q.return_to.as_deref().unwrap_or("/"),
+        &evaluation,
+        signals.gpc,
+    ))
+}
+
+/// A decision from the no-JavaScript first layer or preferences page: logged like one from
+/// the banner, answered with the signed cookie and a redirect back to the page.
+async fn post_form<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if let Some(limiter) = &app.limiter {
+        if limiter.check_key(&client.ip()).is_err() {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many decisions from this address; try again shortly",
+            ));
+        }
+    }
+    let origin = allowed_origin(&app, &headers)?.to_owned();
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/x-www-form-urlencoded",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than {MAX_BODY} bytes"),
+        )
+    })?;
+    let config = &app.settings.config;
+    let input = crate::nojs::parse_form(config, &bytes)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let cookies = request_cookies(&headers);
+    let stored = cookies
+        .iter()
+        .find(|(n, _)| n == config.cookie().name())
+        .map(|(_, v)| v.as_str());
+    let names: Vec<&str> = cookies.iter().map(|(n, _)| n.as_str()).collect();
+    let host = origin
+        .split_once("://")
+        .map_or(origin.as_str(), |(_, h)| h)
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    let decision = crate::nojs::decide(
+        config,
+        &app.settings.key,
+        &input,
+        stored,
+        sec_gpc(&headers),
+        &origin,
+        host,
+        &names,
+        OffsetDateTime::now_utc(),
+        random_id()?,
+    )
+    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    app.store.append(decision.record).await?;
+    let secure = app.settings.secure_cookie || origin.starts_with("https://");
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let h = response.headers_mut();
+    for value in
+        std::iter::once(decision.token.to_cookie(config, secure).to_string()).chain(decision.clear)
+    {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&input.return_to) {
+        h.insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+fn random_id() -> Result<ConsentId, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no random consent id: {e}"),
+        )
+    })?;
+    Ok(ConsentId::from_bytes(bytes))
 }

@@ -7,12 +7,14 @@
 //! | [`verify`] | walking the hash chain and naming the first broken record |
 //! | [`key`] | the server key that signs tokens and purge checkpoints |
 //! | [`api`] | the HTTP API (axum) |
+//! | [`nojs`] | the first layer and preferences rendered on the server, for pages without JavaScript |
 //! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
 //! | [`stats`] | decisions per day and acceptance per category |
 
 pub mod api;
 pub mod gating;
 pub mod key;
+pub mod nojs;
 pub mod stats;
 pub mod store;
 pub mod verify;

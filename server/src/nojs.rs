@@ -1,0 +1,572 @@
+//! The banner without JavaScript: the first layer and a minimal preferences form rendered on
+//! the server from consent-core, and the plain form post that records the decision.
+//!
+//! A page that includes [`first_layer`] in its HTML has the banner on screen at first paint,
+//! and it works where JavaScript is off or a strict CSP forbids WebAssembly: its buttons post
+//! a form to `POST /consent/form`, which makes the decision with the same
+//! [`policy::decide`] as the banner, logs it, sets the signed consent cookie and sends the
+//! visitor back to the page. When the WebAssembly banner loads, it removes the rendered
+//! markup (marked `data-consent-nojs`) and puts its own, identical-looking one in its place.
+//!
+//! The markup uses the banner's own classes from `consent.css` and no inline style or
+//! script, so it needs nothing from a strict CSP but `style-src 'self'`.
+//!
+//! # Example
+//! ```
+//! use consent_core::{Config, Lang};
+//! use consent_server::nojs;
+//!
+//! let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+//! let html = nojs::first_layer(&config, Lang::Fi, "/ajanvaraus", false);
+//! assert!(html.contains(r#"action="/consent/form""#));
+//! assert!(html.contains("Hylkää kaikki"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use core::fmt;
+
+use consent_core::policy::{self, Action, Context, Evaluation, Signals};
+use consent_core::{
+    Channel, Choices, Config, ConsentId, DecisionRecord, Lang, PageUrl, Service, TextKey, Texts,
+    Token,
+};
+use maud::{Markup, html};
+use time::OffsetDateTime;
+
+use crate::key::ServerKey;
+
+/// Where the rendered forms post their decision.
+pub const FORM_ACTION: &str = "/consent/form";
+/// Where the rendered "Settings" button leads: the preferences form as a page of its own.
+pub const PREFERENCES_PATH: &str = "/consent/preferences";
+/// The longest `return_to` path accepted.
+const MAX_RETURN_TO: usize = 2048;
+
+/// The first layer as an HTML fragment, to put at the end of a page's `<body>`: title, text,
+/// the privacy notice link, and "Reject all", "Accept all" and "Settings" as three submit
+/// buttons of one form (the same element and class: equal weight).
+///
+/// `return_to` is the path of the page it is shown on (where the visitor goes back to after
+/// deciding); `gpc` adds the notice that Global Privacy Control keeps marketing off.
+#[must_use]
+pub fn first_layer(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String {
+    let t = config.texts(lang);
+    let return_to = sanitize_return_to(return_to).unwrap_or("/");
+    let markup = html! {
+        div.cc-root.cc-box.cc-pos-bottom.cc-light data-consent-ui data-consent-nojs {
+            form.cc-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
+                aria-describedby="cc-desc" lang=(lang.as_str()) method="post" action=(FORM_ACTION) {
+                h2.cc-title { (t.get(TextKey::BannerTitle)) }
+                p.cc-desc #cc-desc { (t.get(TextKey::BannerDescription)) }
+                @if gpc { p.cc-gpc { (t.get(TextKey::GpcNotice)) } }
+                a.cc-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
+                input type="hidden" name="lang" value=(lang.as_str());
+                input type="hidden" name="return_to" value=(return_to);
+                div.cc-actions {
+                    button.cc-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
+                    button.cc-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
+                    button.cc-btn type="submit" formmethod="get" formaction=(PREFERENCES_PATH) { (t.get(TextKey::Settings)) }
+                }
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// The preferences as a whole HTML page: a switch per category (necessary locked on), each
+/// category's services and cookies, and "Reject all", "Accept all" and "Save" buttons.
+/// The switches start from what `evaluation` allows (nothing beyond necessary before a
+/// decision).
+#[must_use]
+pub fn preferences_page(
+    config: &Config,
+    lang: Lang,
+    return_to: &str,
+    evaluation: &Evaluation,
+    gpc: bool,
+) -> String {
+    let t = config.texts(lang);
+    let return_to = sanitize_return_to(return_to).unwrap_or("/");
+    let markup = html! {
+        (maud::DOCTYPE)
+        html lang=(lang.as_str()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (t.get(TextKey::PreferencesTitle)) }
+                link rel="stylesheet" href="/consent/consent.css";
+            }
+            body {
+                div.cc-root.cc-box.cc-pos-middle.cc-light data-consent-ui data-consent-nojs {
+                    form.cc-prefs.cc-nojs-page role="dialog" aria-labelledby="cc-ptitle" lang=(lang.as_str())
+                        method="post" action=(FORM_ACTION) {
+                        div.cc-head { h1.cc-title #cc-ptitle { (t.get(TextKey::PreferencesTitle)) } }
+                        p.cc-desc { (t.get(TextKey::PreferencesDescription)) }
+                        @if gpc { p.cc-gpc { (t.get(TextKey::GpcNotice)) } }
+                        a.cc-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
+                        input type="hidden" name="lang" value=(lang.as_str());
+                        input type="hidden" name="return_to" value=(return_to);
+                        @for category in config.categories() {
+                            @let id = format!("cc-cat-{}", category.id().as_str());
+                            @let on = config.category_index(category.id().as_str())
+                                .is_some_and(|c| evaluation.allows_category(c));
+                            section.cc-cat {
+                                div.cc-cat-head {
+                                    label.cc-cat-title for=(id) { (category.title(&t)) }
+                                    @if category.is_necessary() {
+                                        input.cc-switch #(id) type="checkbox" role="switch" checked disabled;
+                                        span.cc-always { (t.get(TextKey::AlwaysOn)) }
+                                    } @else {
+                                        input.cc-switch #(id) type="checkbox" role="switch"
+                                            name="category" value=(category.id().as_str()) checked[on];
+                                    }
+                                }
+                                p { (category.description(&t)) }
+                                @if !category.services().is_empty() {
+                                    details.cc-services {
+                                        summary { (t.get(TextKey::Services)) }
+                                        @for service in category.services() { (service_block(&t, lang, service)) }
+                                    }
+                                }
+                            }
+                        }
+                        div.cc-actions {
+                            button.cc-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
+                            button.cc-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
+                            button.cc-btn type="submit" name="action" value="custom" { (t.get(TextKey::Save)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    markup.into_string()
+}
+
+fn service_block(t: &Texts<'_>, lang: Lang, service: &Service) -> Markup {
+    html! {
+        div.cc-svc {
+            h3 { (service.name()) }
+            p { (t.get(TextKey::Provider)) " " span { (service.provider()) } }
+            p { (service.purpose().get(lang)) }
+            @if let Some(url) = service.privacy_url() {
+                a.cc-link href=(url) rel="noopener" { (t.get(TextKey::ProviderPrivacy)) }
+            }
+            @if !service.cookies().is_empty() {
+                table.cc-cookies {
+                    tr {
+                        th scope="col" { (t.get(TextKey::CookieName)) }
+                        th scope="col" { (t.get(TextKey::CookieLifetime)) }
+                        th scope="col" { (t.get(TextKey::CookiePurpose)) }
+                    }
+                    @for cookie in service.cookies() {
+                        tr {
+                            td { (cookie.name().as_str()) }
+                            td { (t.lifetime(cookie.lifetime())) }
+                            td { (cookie.description().get(lang)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `path` if it is a safe place to send the visitor back to: a path on this site (starting
+/// with one `/`), not another site (`//evil.example`, `/\evil.example`), without control
+/// characters, at most 2 kB.
+#[must_use]
+pub fn sanitize_return_to(path: &str) -> Option<&str> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && path.len() <= MAX_RETURN_TO
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(path)
+}
+
+/// The language a request asked for (`lang=sv`), if the config offers it; else the config's
+/// default.
+#[must_use]
+pub fn pick_lang(config: &Config, asked: Option<&str>) -> Lang {
+    asked
+        .and_then(|l| l.parse::<Lang>().ok())
+        .filter(|l| config.languages().contains(l))
+        .unwrap_or_else(|| config.default_language())
+}
+
+/// What a form post asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormInput {
+    /// What the visitor pressed.
+    pub action: Action,
+    /// The language the form was shown in.
+    pub lang: Lang,
+    /// Where to send the visitor afterwards.
+    pub return_to: String,
+}
+
+/// Why a form post was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FormError {
+    /// No `action` field, or one this form does not send.
+    Action(String),
+    /// A `category` field naming no category of the config.
+    UnknownCategory(String),
+    /// `return_to` is not a path on this site.
+    ReturnTo(String),
+    /// A field appeared twice where one was expected, or an unknown field.
+    Field(String),
+    /// The server's clock is outside what a token can carry.
+    Clock(String),
+}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormError::Action(a) => write!(
+                f,
+                "action: {a:?} is not one of accept_all, reject_all, custom"
+            ),
+            FormError::UnknownCategory(c) => write!(f, "category: {c:?} is not in the config"),
+            FormError::ReturnTo(p) => write!(f, "return_to: {p:?} is not a path on this site"),
+            FormError::Field(m) => f.write_str(m),
+            FormError::Clock(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for FormError {}
+
+/// Reads a form body (`application/x-www-form-urlencoded`): `action`, `lang`, `return_to`,
+/// and one `category` field per switched-on category (read only for `custom`).
+///
+/// # Errors
+/// A [`FormError`] naming the field: a missing or unknown action, an unknown category, a
+/// `return_to` that is not a path on this site, a repeated or unknown field.
+pub fn parse_form(config: &Config, body: &[u8]) -> Result<FormInput, FormError> {
+    let mut action = None;
+    let mut lang = None;
+    let mut return_to = None;
+    let mut choices = Choices::none();
+    let once = |slot: &mut Option<String>, name: &str, value: String| {
+        if slot.replace(value).is_some() {
+            Err(FormError::Field(format!("{name}: given more than once")))
+        } else {
+            Ok(())
+        }
+    };
+    for (name, value) in form_urlencoded::parse(body) {
+        match &*name {
+            "action" => once(&mut action, "action", value.into_owned())?,
+            "lang" => once(&mut lang, "lang", value.into_owned())?,
+            "return_to" => once(&mut return_to, "return_to", value.into_owned())?,
+            "category" => {
+                let index = config
+                    .category_index(&value)
+                    .ok_or_else(|| FormError::UnknownCategory(value.clone().into_owned()))?;
+                choices = choices.with_category(config, index, true);
+            }
+            other => return Err(FormError::Field(format!("{other}: unknown field"))),
+        }
+    }
+    let action = match action.as_deref() {
+        Some("accept_all") => Action::AcceptAll,
+        Some("reject_all") => Action::RejectAll,
+        Some("custom") => Action::Custom(choices),
+        Some(other) => return Err(FormError::Action(other.to_owned())),
+        None => return Err(FormError::Action(String::new())),
+    };
+    let return_to = return_to.unwrap_or_else(|| "/".to_owned());
+    if sanitize_return_to(&return_to).is_none() {
+        return Err(FormError::ReturnTo(return_to));
+    }
+    Ok(FormInput {
+        action,
+        lang: pick_lang(config, lang.as_deref()),
+        return_to,
+    })
+}
+
+/// A decision made from a form post: what to log and what to set.
+#[derive(Debug)]
+pub struct FormDecision {
+    /// The record to append to the log.
+    pub record: DecisionRecord,
+    /// The signed token for the consent cookie.
+    pub token: Token,
+    /// `Set-Cookie` values that delete the declared cookies of withdrawn services that the
+    /// request carried (exact names and patterns), on the host and its parent domains.
+    pub clear: Vec<String>,
+}
+
+/// Makes the decision a form post asked for, with the same policy as the banner.
+///
+/// `stored` is the consent cookie's value from the request, if any: a visitor who decided
+/// before keeps their consent id, and withdrawing makes the decision a withdrawal. `origin`
+/// is the page's origin (already checked against the allowed ones); the record's page URL is
+/// `origin` + `return_to` without its query string. `cookie_names` are the names in the
+/// request's `Cookie` header, so that a withdrawal can delete the ones it revokes.
+///
+/// # Errors
+/// [`FormError::Clock`] when the server's clock is outside 2020-2099;
+/// [`FormError::ReturnTo`] when the page URL cannot be made.
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    config: &Config,
+    key: &ServerKey,
+    input: &FormInput,
+    stored: Option<&str>,
+    signals: Signals,
+    origin: &str,
+    host: &str,
+    cookie_names: &[&str],
+    now: OffsetDateTime,
+    fresh_id: ConsentId,
+) -> Result<FormDecision, FormError> {
+    // The previous decision is read without the key: it only carries the consent id and
+    // what a withdrawal revokes; it grants nothing by itself.
+    let before = policy::evaluate(config, stored, None, now, signals);
+    let ctx = Context {
+        now,
+        signals,
+        lang: input.lang,
+        fresh_id,
+    };
+    let decision = policy::decide(config, &before, input.action, ctx)
+        .map_err(|e| FormError::Clock(e.to_string()))?;
+    let path = input
+        .return_to
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(&input.return_to);
+    let page = PageUrl::new(&format!("{origin}{path}"))
+        .map_err(|_| FormError::ReturnTo(input.return_to.clone()))?;
+    let record = DecisionRecord::new(config, decision.state(), Some(page), Channel::Banner);
+    let mut clear = Vec::new();
+    for (_, cookie) in decision.cookies_to_clear(config) {
+        for name in cookie_names
+            .iter()
+            .filter(|n| cookie.name().matches(n) && **n != config.cookie().name())
+        {
+            for domain in policy::clear_domains(host) {
+                let path = cookie.path();
+                clear.push(format!(
+                    "{name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path={path}; Domain={domain}"
+                ));
+            }
+            clear.push(format!(
+                "{name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path={}",
+                cookie.path()
+            ));
+        }
+    }
+    Ok(FormDecision {
+        record,
+        token: Token::signed(*decision.state(), key.token_key()),
+        clear,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consent_core::Method;
+
+    fn config() -> Config {
+        Config::from_json(consent_core::EXAMPLE_CONFIG).unwrap()
+    }
+
+    fn key() -> ServerKey {
+        ServerKey::new(&[7; 32]).unwrap()
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap()
+    }
+
+    #[test]
+    fn first_layer_has_three_equal_buttons_and_escapes_text() {
+        let c = config();
+        let html = first_layer(&c, Lang::Sv, "/boka?x=\"<y>", false);
+        assert_eq!(
+            html.matches(r#"<button class="cc-btn" type="submit""#)
+                .count(),
+            3
+        );
+        assert!(html.contains(r#"lang="sv""#));
+        assert!(html.contains("Avvisa alla"), "{html}");
+        // The quote and angle brackets of the path are escaped, not markup.
+        assert!(!html.contains("<y>"));
+        assert!(html.contains("&quot;&lt;y&gt;"));
+        assert!(!html.contains("cc-gpc"));
+        assert!(first_layer(&c, Lang::Sv, "/", true).contains("cc-gpc"));
+    }
+
+    #[test]
+    fn return_to_must_stay_on_the_site() {
+        assert_eq!(sanitize_return_to("/a/b?c=d"), Some("/a/b?c=d"));
+        for bad in [
+            "",
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/a\nb",
+        ] {
+            assert_eq!(sanitize_return_to(bad), None, "{bad:?}");
+        }
+        assert_eq!(sanitize_return_to(&"/".repeat(3000)), None);
+        // The first layer falls back to "/" rather than rendering a foreign target.
+        assert!(first_layer(&config(), Lang::En, "//evil.example", false).contains(r#"value="/""#));
+    }
+
+    #[test]
+    fn parse_form_reads_actions_and_categories() {
+        let c = config();
+        let input = parse_form(&c, b"action=accept_all&lang=en&return_to=%2Fbook").unwrap();
+        assert_eq!(input.action, Action::AcceptAll);
+        assert_eq!(input.lang, Lang::En);
+        assert_eq!(input.return_to, "/book");
+
+        let input = parse_form(&c, b"action=custom&category=analytics").unwrap();
+        let analytics = c.category_index("analytics").unwrap();
+        let Action::Custom(choices) = input.action else {
+            panic!("not custom: {:?}", input.action)
+        };
+        assert!(choices.allows_category(analytics));
+        assert!(!choices.allows_category(c.category_index("marketing").unwrap()));
+        assert_eq!(input.lang, c.default_language());
+    }
+
+    #[test]
+    fn parse_form_names_what_is_wrong() {
+        let c = config();
+        let err = |body: &[u8]| parse_form(&c, body).unwrap_err().to_string();
+        assert!(err(b"lang=fi").starts_with("action:"));
+        assert!(err(b"action=grant_everything").contains("grant_everything"));
+        assert!(err(b"action=custom&category=spying").contains("spying"));
+        assert!(err(b"action=accept_all&return_to=https://evil.example").starts_with("return_to"));
+        assert!(err(b"action=accept_all&action=reject_all").contains("more than once"));
+        assert!(err(b"action=accept_all&admin=1").contains("admin: unknown field"));
+    }
+
+    #[test]
+    fn decide_logs_a_banner_record_and_signs_the_token() {
+        let c = config();
+        let input = parse_form(&c, b"action=reject_all&lang=fi&return_to=/ajanvaraus?x=1").unwrap();
+        let d = decide(
+            &c,
+            &key(),
+            &input,
+            None,
+            Signals::default(),
+            "https://klinikka.fi",
+            "klinikka.fi",
+            &[],
+            now(),
+            ConsentId::from_bytes([1; 16]),
+        )
+        .unwrap();
+        assert_eq!(d.record.action(), Method::RejectAll);
+        assert_eq!(d.record.channel(), Channel::Banner);
+        assert_eq!(
+            d.record.page_url().map(PageUrl::as_str),
+            Some("https://klinikka.fi/ajanvaraus")
+        );
+        assert!(d.token.is_signed());
+        assert_eq!(d.token.state().choices(), c.necessary_only());
+        assert!(d.clear.is_empty());
+        // The server's key verifies it: a gate with the key accepts it.
+        let gate = consent_core::Gate::new(&c, Some(key().token_key().clone()));
+        let header = format!("{}={}", c.cookie().name(), d.token);
+        assert_eq!(
+            gate.check(Some(&header), None, now()).status(),
+            policy::StoredStatus::Valid
+        );
+    }
+
+    #[test]
+    fn withdrawal_keeps_the_id_and_clears_present_tracker_cookies() {
+        let c = config();
+        let accept = parse_form(&c, b"action=accept_all").unwrap();
+        let first = decide(
+            &c,
+            &key(),
+            &accept,
+            None,
+            Signals::default(),
+            "https://www.klinikka.fi",
+            "www.klinikka.fi",
+            &[],
+            now(),
+            ConsentId::from_bytes([2; 16]),
+        )
+        .unwrap();
+        let stored = first.token.to_string();
+        let reject = parse_form(&c, b"action=reject_all").unwrap();
+        let names = ["_ga", "_ga_ABC123", "lang", "_fbp", c.cookie().name()];
+        let second = decide(
+            &c,
+            &key(),
+            &reject,
+            Some(&stored),
+            Signals::default(),
+            "https://www.klinikka.fi",
+            "www.klinikka.fi",
+            &names,
+            now() + time::Duration::minutes(5),
+            ConsentId::from_bytes([3; 16]),
+        )
+        .unwrap();
+        assert_eq!(second.record.action(), Method::Withdraw);
+        assert_eq!(second.token.state().id(), first.token.state().id());
+        let cleared: Vec<&str> = second
+            .clear
+            .iter()
+            .filter_map(|c| c.split('=').next())
+            .collect();
+        for name in ["_ga", "_ga_ABC123", "_fbp"] {
+            assert!(cleared.contains(&name), "{name} not cleared: {cleared:?}");
+        }
+        assert!(!cleared.contains(&"lang"));
+        assert!(!cleared.contains(&c.cookie().name()));
+        assert!(
+            second
+                .clear
+                .iter()
+                .any(|c| c.starts_with("_ga=") && c.ends_with("Domain=klinikka.fi"))
+        );
+    }
+
+    #[test]
+    fn gpc_keeps_marketing_off_on_accept_all() {
+        let c = config();
+        let input = parse_form(&c, b"action=accept_all").unwrap();
+        let d = decide(
+            &c,
+            &key(),
+            &input,
+            None,
+            Signals {
+                gpc: true,
+                dnt: false,
+            },
+            "https://klinikka.fi",
+            "klinikka.fi",
+            &[],
+            now(),
+            ConsentId::from_bytes([4; 16]),
+        )
+        .unwrap();
+        assert!(d.record.gpc());
+        let marketing = c.category_index("marketing").unwrap();
+        assert!(!d.token.state().choices().allows_category(marketing));
+        assert!(
+            d.token
+                .state()
+                .choices()
+                .allows_category(c.category_index("analytics").unwrap())
+        );
+    }
+}

@@ -1,0 +1,296 @@
+//! The banner without JavaScript: the rendered first layer and preferences page, and the
+//! form posts that record decisions, through the real router and a real SQLite file.
+
+#![allow(clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use consent_core::{Config, Lang, Method, PageUrl, Token};
+use consent_server::ServerKey;
+use consent_server::api::{Settings, router};
+use consent_server::store::Store;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::verify::verify;
+use tower::ServiceExt as _;
+
+const ORIGIN: &str = "https://www.klinikka.fi";
+
+struct Api {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    router: Router,
+    key: ServerKey,
+    config: Config,
+}
+
+fn api() -> Api {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let key = ServerKey::new(&[0x3c; 32]).expect("key");
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let settings = Settings {
+        config: Arc::new(config.clone()),
+        key: key.clone(),
+        origins: vec![ORIGIN.into()],
+        admin_token: None,
+        secure_cookie: false,
+        rate_limit: None,
+        dist: None,
+        demo: None,
+    };
+    Api {
+        router: router(Arc::clone(&store), settings),
+        _dir: dir,
+        store,
+        key,
+        config,
+    }
+}
+
+async fn send(api: &Api, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let response = api.router.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut req = Request::builder().uri(uri);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    req.body(Body::empty()).expect("request")
+}
+
+fn form(body: &str, origin: Option<&str>, cookie: Option<&str>) -> Request<Body> {
+    let mut req = Request::builder()
+        .method("POST")
+        .uri("/consent/form")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 8], 4444))));
+    if let Some(o) = origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    req.body(Body::from(body.to_owned())).expect("request")
+}
+
+fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn reject_all_by_form_post_is_logged_and_sets_a_signed_cookie() {
+    let api = api();
+    let (status, headers, body) = send(
+        &api,
+        form(
+            "action=reject_all&lang=sv&return_to=%2Fboka%3Futm%3Dx",
+            Some(ORIGIN),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(
+        headers.get(header::LOCATION).and_then(|v| v.to_str().ok()),
+        Some("/boka?utm=x")
+    );
+    let cookies = set_cookies(&headers);
+    let consent = cookies
+        .iter()
+        .find(|c| c.starts_with("consent="))
+        .expect("consent cookie set");
+    assert!(consent.contains("Secure"), "https origin: {consent}");
+    let value = consent
+        .trim_start_matches("consent=")
+        .split(';')
+        .next()
+        .expect("value");
+    let token = Token::parse_verified(value, Some(api.key.token_key())).expect("signed");
+    assert_eq!(token.state().choices(), api.config.necessary_only());
+
+    let entries = api
+        .store
+        .records_for(token.state().id())
+        .await
+        .expect("read");
+    assert_eq!(entries.len(), 1);
+    let record = entries[0].record().expect("kept").expect("json");
+    assert_eq!(record.action(), Method::RejectAll);
+    assert_eq!(record.lang(), Lang::Sv);
+    assert_eq!(
+        record.page_url().map(PageUrl::as_str),
+        Some("https://www.klinikka.fi/boka")
+    );
+    verify(&*api.store, None, |_| {}).await.expect("verifies");
+}
+
+#[tokio::test]
+async fn custom_choice_then_withdrawal_keeps_the_id_and_clears_tracker_cookies() {
+    let api = api();
+    let (status, headers, body) = send(
+        &api,
+        form("action=custom&category=analytics", Some(ORIGIN), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let consent = set_cookies(&headers)
+        .into_iter()
+        .find(|c| c.starts_with("consent="))
+        .expect("consent cookie");
+    let pair = consent.split(';').next().expect("pair").to_owned();
+    let token: Token = pair.trim_start_matches("consent=").parse().expect("token");
+    let analytics = api.config.category_index("analytics").expect("analytics");
+    let marketing = api.config.category_index("marketing").expect("marketing");
+    assert!(token.state().choices().allows_category(analytics));
+    assert!(!token.state().choices().allows_category(marketing));
+
+    // Later the visitor, carrying GA's cookies, rejects everything on the preferences page.
+    let cookie = format!("{pair}; _ga=GA1.1.1.1; _ga_XYZ=GS1; theme=dark");
+    let (status, headers, body) =
+        send(&api, form("action=reject_all", Some(ORIGIN), Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let set = set_cookies(&headers);
+    for name in ["_ga=;", "_ga_XYZ=;"] {
+        assert!(
+            set.iter()
+                .any(|c| c.starts_with(name) && c.contains("Domain=klinikka.fi")),
+            "{name} not cleared on the parent domain: {set:?}"
+        );
+    }
+    assert!(!set.iter().any(|c| c.starts_with("theme=")));
+    let entries = api
+        .store
+        .records_for(token.state().id())
+        .await
+        .expect("read");
+    let actions: Vec<Method> = entries
+        .iter()
+        .map(|e| e.record().expect("kept").expect("json").action())
+        .collect();
+    assert_eq!(actions, [Method::Custom, Method::Withdraw]);
+}
+
+#[tokio::test]
+async fn foreign_or_malformed_posts_record_nothing() {
+    let api = api();
+    let cases = [
+        (
+            form("action=accept_all", Some("https://evil.example"), None),
+            StatusCode::FORBIDDEN,
+        ),
+        (form("action=accept_all", None, None), StatusCode::FORBIDDEN),
+        (
+            form("action=everything", Some(ORIGIN), None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            form("action=custom&category=ads_everywhere", Some(ORIGIN), None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            form(
+                "action=accept_all&return_to=https%3A%2F%2Fevil.example",
+                Some(ORIGIN),
+                None,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (req, expected) in cases {
+        let (status, _, body) = send(&api, req).await;
+        assert_eq!(status, expected, "{body}");
+        assert!(body.contains("error"), "{body}");
+    }
+    let json = Request::builder()
+        .method("POST")
+        .uri("/consent/form")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 8], 4444))))
+        .body(Body::from("{}"))
+        .expect("request");
+    assert_eq!(send(&api, json).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(api.store.len().await.expect("len"), 0);
+}
+
+#[tokio::test]
+async fn the_first_layer_is_rendered_until_a_decision_is_made() {
+    let api = api();
+    let (status, headers, html) =
+        send(&api, get("/consent/first-layer?lang=en&return_to=/x", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(html.contains("data-consent-nojs"), "{html}");
+    assert!(
+        html.contains("Reject all") && html.contains("Accept all"),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="return_to" value="/x""#));
+    // No inline style or script: a strict CSP needs nothing more.
+    assert!(!html.contains("style=") && !html.contains("<script"));
+
+    let (_, headers, _) = send(&api, form("action=accept_all", Some(ORIGIN), None)).await;
+    let consent = set_cookies(&headers)
+        .into_iter()
+        .find(|c| c.starts_with("consent="))
+        .expect("cookie");
+    let pair = consent.split(';').next().expect("pair").to_owned();
+    let (_, _, html) = send(&api, get("/consent/first-layer", Some(&pair))).await;
+    assert_eq!(html, "", "no banner once decided");
+    // A tampered cookie is no decision: the banner is due again.
+    let tampered = format!("{}x", &pair[..pair.len() - 2]);
+    let (_, _, html) = send(&api, get("/consent/first-layer", Some(&tampered))).await;
+    assert!(html.contains("data-consent-nojs"));
+}
+
+#[tokio::test]
+async fn the_preferences_page_starts_from_the_stored_choice() {
+    let api = api();
+    let (status, _, html) = send(&api, get("/consent/preferences?lang=fi&return_to=/", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(r#"<html lang="fi">"#));
+    // Before a decision nothing but necessary is on, and necessary cannot be switched off.
+    assert!(!html.contains(r#"value="analytics" checked"#), "{html}");
+    assert!(html.contains("checked disabled"));
+    assert!(html.contains("_ga"), "cookies listed");
+
+    let (_, headers, _) = send(
+        &api,
+        form("action=custom&category=analytics", Some(ORIGIN), None),
+    )
+    .await;
+    let consent = set_cookies(&headers)
+        .into_iter()
+        .find(|c| c.starts_with("consent="))
+        .expect("cookie");
+    let pair = consent.split(';').next().expect("pair").to_owned();
+    let (_, _, html) = send(&api, get("/consent/preferences", Some(&pair))).await;
+    assert!(html.contains(r#"value="analytics" checked"#), "{html}");
+    assert!(!html.contains(r#"value="marketing" checked"#));
+}
