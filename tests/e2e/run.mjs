@@ -95,7 +95,10 @@ test('reject all, then a withdrawal from the settings clears the trackers', asyn
   await page.getByRole('dialog').getByRole('button', { name: 'Hyväksy kaikki' }).click();
   await ran(page, 'status-ga');
   await page.locator('button[data-consent-open]').click();
+  // The withdrawal's POST is answered after the cookies are already cleared: wait for it.
+  const logged = page.waitForResponse((r) => r.url() === base + '/consent' && r.request().method() === 'POST');
   await page.getByRole('dialog').getByRole('button', { name: 'Hylkää kaikki' }).click();
+  await logged;
   await page.waitForFunction(() => !/(^|; )_ga=/.test(document.cookie), null, { timeout: 10_000 });
   assert.deepEqual(await cookieNames(context), ['consent']);
   assert.deepEqual(posts, [201, 201, 201]);
