@@ -9,6 +9,7 @@
 //! | `POST /consent/form` | a no-JavaScript form, from an allowed `Origin` | log a decision, set the cookie, go back (303) |
 //! | `GET /consent/preferences?lang=&return_to=` | anyone | the preferences as a page of their own, for pages without JavaScript |
 //! | `GET /consent/first-layer?lang=&return_to=` | anyone | the first layer as an HTML fragment, to include server-side |
+//! | `GET /admin` | admin (Bearer, or Basic with the token as password) | acceptance over time, the log's verify status |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
 //!
@@ -26,6 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
 use consent_core::policy::{self, Signals, StoredStatus};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Gate, Token};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -101,6 +103,16 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         .route("/consent/preferences", get(get_preferences::<S>))
         .route("/consent/first-layer", get(get_first_layer::<S>))
         .route("/stats", get(get_stats::<S>))
+        .route("/admin", get(get_admin::<S>))
+        .route(
+            "/admin/admin.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    crate::admin::STYLESHEET,
+                )
+            }),
+        )
         .route("/healthz", get(|| async { "ok" }));
     if let Some(dir) = demo {
         router = router
@@ -359,11 +371,28 @@ fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {
     let Some(expected) = &app.settings.admin_token else {
         return false;
     };
-    let given = headers
+    let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(expected.as_bytes())))
+    else {
+        return false;
+    };
+    let matches = |given: &[u8]| bool::from(given.ct_eq(expected.as_bytes()));
+    if let Some(bearer) = auth.strip_prefix("Bearer ") {
+        return matches(bearer.as_bytes());
+    }
+    // A browser's login prompt: any user name, the token as the password.
+    auth.strip_prefix("Basic ")
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|pair| {
+            let colon = pair.iter().position(|&b| b == b':')?;
+            pair.get(colon + 1..).map(matches)
+        })
+        .unwrap_or(false)
 }
 
 /// Admin, or the visitor whose signed consent cookie holds this id.
@@ -677,4 +706,34 @@ fn random_id() -> Result<ConsentId, ApiError> {
         )
     })?;
     Ok(ConsentId::from_bytes(bytes))
+}
+
+/// The admin page. Without the admin token it answers 401 with a Basic challenge, so a
+/// browser shows its login prompt (the token is the password).
+async fn get_admin<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !is_admin(&app, &headers) {
+        let mut response = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "admin token required (as the password, or Authorization: Bearer <token>)",
+        )
+        .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"consent admin\", charset=\"UTF-8\""),
+        );
+        return Ok(response);
+    }
+    let config = &app.settings.config;
+    let stats = Stats::new(&app.store.stats().await?, config);
+    let log = match crate::verify::verify(&*app.store, Some(&app.settings.key), |_| {}).await {
+        Ok(v) => crate::admin::LogStatus::Verified {
+            entries: v.entries,
+            erased: v.erased,
+        },
+        Err(e) => crate::admin::LogStatus::Broken(e.to_string()),
+    };
+    Ok(html_response(crate::admin::page(config, &stats, &log, &[])))
 }

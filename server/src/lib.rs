@@ -6,11 +6,13 @@
 //! | [`store`] | the log's storage trait, with SQLite (embedded default) and PostgreSQL |
 //! | [`verify`] | walking the hash chain and naming the first broken record |
 //! | [`key`] | the server key that signs tokens and purge checkpoints |
+//! | [`admin`] | the admin page: acceptance over time, the log's verify status |
 //! | [`api`] | the HTTP API (axum) |
 //! | [`nojs`] | the first layer and preferences rendered on the server, for pages without JavaScript |
 //! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
 //! | [`stats`] | decisions per day and acceptance per category |
 
+pub mod admin;
 pub mod api;
 pub mod gating;
 pub mod key;

@@ -347,11 +347,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    let mut admin_token = args.admin_token.filter(|t| !t.is_empty());
+    if args.demo && admin_token.is_none() {
+        // The demo's admin page needs a token; make one for this run and say it.
+        let mut bytes = [0u8; 12];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random admin token: {e}"))?;
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        tracing::info!(
+            "admin page: http://{local}/admin (any user name, password {token}; set CONSENT_ADMIN_TOKEN to choose it)"
+        );
+        admin_token = Some(token);
+    }
     let settings = Settings {
         config: Arc::new(config),
         key,
         origins,
-        admin_token: args.admin_token.filter(|t| !t.is_empty()),
+        admin_token,
         secure_cookie: args.secure_cookie,
         rate_limit: NonZeroU32::new(args.rate_limit),
         dist: args.dist.or_else(|| {

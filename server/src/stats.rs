@@ -21,6 +21,28 @@ pub struct Stats {
     pub per_revision: BTreeMap<u32, u64>,
     /// For each category of the config, the share of decisions that granted it (0 to 1).
     pub acceptance: BTreeMap<String, f64>,
+    /// The same shares per UTC day, oldest first: acceptance over time.
+    pub acceptance_per_day: Vec<DayAcceptance>,
+}
+
+/// Acceptance per category on one day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayAcceptance {
+    /// The UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Decisions that day.
+    pub decisions: u64,
+    /// For each category of the config, the share of that day's decisions that granted it.
+    pub acceptance: BTreeMap<String, f64>,
+}
+
+/// `n` of `total` as a share from 0 to 1 (0 when there is nothing to share).
+fn share(n: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 / total as f64
+    }
 }
 
 /// Decisions of one kind on one day.
@@ -45,7 +67,14 @@ impl Stats {
         let mut per_action = BTreeMap::new();
         let mut per_revision = BTreeMap::new();
         let mut granted: BTreeMap<&str, u64> = BTreeMap::new();
+        // Per day: decisions, and grants per category id.
+        let mut days: BTreeMap<&str, (u64, BTreeMap<&str, u64>)> = BTreeMap::new();
         for r in rows {
+            let day = days.entry(r.day.as_str()).or_default();
+            day.0 += r.count;
+            for id in r.granted.split(',').filter(|s| !s.is_empty()) {
+                *day.1.entry(id).or_default() += r.count;
+            }
             *per_day
                 .entry((r.day.clone(), r.action.clone(), r.revision))
                 .or_default() += r.count;
@@ -60,12 +89,22 @@ impl Stats {
             .iter()
             .map(|c| {
                 let n = granted.get(c.id().as_str()).copied().unwrap_or(0);
-                let rate = if total == 0 {
-                    0.0
-                } else {
-                    n as f64 / total as f64
-                };
-                (c.id().as_str().to_owned(), rate)
+                (c.id().as_str().to_owned(), share(n, total))
+            })
+            .collect();
+        let acceptance_per_day = days
+            .into_iter()
+            .map(|(day, (decisions, granted))| DayAcceptance {
+                day: day.to_owned(),
+                decisions,
+                acceptance: config
+                    .categories()
+                    .iter()
+                    .map(|c| {
+                        let n = granted.get(c.id().as_str()).copied().unwrap_or(0);
+                        (c.id().as_str().to_owned(), share(n, decisions))
+                    })
+                    .collect(),
             })
             .collect();
         let per_day = per_day
@@ -83,6 +122,7 @@ impl Stats {
             per_action,
             per_revision,
             acceptance,
+            acceptance_per_day,
         }
     }
 
@@ -136,6 +176,14 @@ mod tests {
             s.to_csv(),
             "day,action,revision,count\n2026-11-01,accept_all,1,3\n2026-11-01,custom,1,1\n2026-11-02,reject_all,1,4\n"
         );
+        let days: Vec<(&str, u64, f64)> = s
+            .acceptance_per_day
+            .iter()
+            .map(|d| (d.day.as_str(), d.decisions, d.acceptance["analytics"]))
+            .collect();
+        assert_eq!(days, [("2026-11-01", 4, 1.0), ("2026-11-02", 4, 0.0)]);
+        assert_eq!(s.acceptance_per_day[0].acceptance["marketing"], 0.75);
         assert_eq!(Stats::new(&[], &config).acceptance["analytics"], 0.0);
+        assert!(Stats::new(&[], &config).acceptance_per_day.is_empty());
     }
 }

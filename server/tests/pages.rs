@@ -1,5 +1,6 @@
-//! The banner without JavaScript: the rendered first layer and preferences page, and the
-//! form posts that record decisions, through the real router and a real SQLite file.
+//! Pages the server renders: the banner without JavaScript (first layer, preferences page,
+//! the form posts that record decisions) and the admin page, through the real router and a
+//! real SQLite file.
 
 #![allow(clippy::expect_used)]
 
@@ -19,6 +20,7 @@ use consent_server::verify::verify;
 use tower::ServiceExt as _;
 
 const ORIGIN: &str = "https://www.klinikka.fi";
+const ADMIN: &str = "vastaanotto-2026";
 
 struct Api {
     _dir: tempfile::TempDir,
@@ -37,7 +39,7 @@ fn api() -> Api {
         config: Arc::new(config.clone()),
         key: key.clone(),
         origins: vec![ORIGIN.into()],
-        admin_token: None,
+        admin_token: Some(ADMIN.into()),
         secure_cookie: false,
         rate_limit: None,
         dist: None,
@@ -293,4 +295,51 @@ async fn the_preferences_page_starts_from_the_stored_choice() {
     let (_, _, html) = send(&api, get("/consent/preferences", Some(&pair))).await;
     assert!(html.contains(r#"value="analytics" checked"#), "{html}");
     assert!(!html.contains(r#"value="marketing" checked"#));
+}
+
+#[tokio::test]
+async fn the_admin_page_needs_the_token_and_shows_acceptance_and_the_log() {
+    let api = api();
+    let (status, headers, _) = send(&api, get("/admin", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        headers
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Basic ")),
+        "a browser is asked to log in"
+    );
+    let with_auth = |auth: &str| {
+        Request::builder()
+            .uri("/admin")
+            .header(header::AUTHORIZATION, auth)
+            .body(Body::empty())
+            .expect("request")
+    };
+    // "staff:wrong" and "staff:vastaanotto-2026" in base64.
+    let (status, _, _) = send(&api, with_auth("Basic c3RhZmY6d3Jvbmc=")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(&api, with_auth("Basic !!notbase64")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    for body in [
+        "action=accept_all",
+        "action=reject_all",
+        "action=custom&category=analytics",
+    ] {
+        let (status, _, answer) = send(&api, form(body, Some(ORIGIN), None)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{answer}");
+    }
+    let (status, _, html) = send(&api, with_auth("Basic c3RhZmY6dmFzdGFhbm90dG8tMjAyNg==")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("The chain verifies: 3 records"), "{html}");
+    assert!(html.contains("<polyline"), "{html}");
+    // analytics: 2 of 3 decisions; marketing: 1 of 3.
+    assert!(
+        html.contains("67&nbsp;%") && html.contains("33&nbsp;%"),
+        "{html}"
+    );
+    let (status, _, bearer) = send(&api, with_auth(&format!("Bearer {ADMIN}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bearer.contains("The chain verifies"));
 }
