@@ -11,6 +11,7 @@
 //! | [`stats`] | decisions per day and acceptance per category |
 
 pub mod api;
+mod demo;
 pub mod gating;
 pub mod key;
 pub mod stats;
