@@ -177,6 +177,8 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
 const banner = (page) => page.locator('.cc-banner');
 const prefs = (page) => page.locator('.cc-prefs');
 const button = (scope, name) => scope.getByRole('button', { name, exact: true });
+/** Waits until the element's fade-in (and any other animation in it) has finished. */
+const settled = (scope) => scope.evaluate((e) => Promise.all(e.getAnimations({ subtree: true }).map((a) => a.finished)));
 
 /** Opens `path` and waits for the first layer. */
 async function open(v, path, lang = 'fi') {
@@ -666,10 +668,12 @@ test('C12 axe-core finds no violations in the banner and the preferences, in eac
   for (const lang of LANGS) {
     const v = await visitor();
     await open(v, L[lang].home, lang);
+    await settled(banner(v.page));
     await axe(v.page, `${lang} first layer`);
     await button(banner(v.page), L[lang].settings).click();
     await prefs(v.page).waitFor();
     await prefs(v.page).locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
+    await settled(prefs(v.page));
     await axe(v.page, `${lang} preferences`);
     await v.context.close();
   }
@@ -824,9 +828,11 @@ test('screenshots of the first layer and the preferences, each language, mobile 
     for (const [device, viewport] of [['mobile', MOBILE], ['desktop', DESKTOP]]) {
       const v = await visitor({ viewport });
       await open(v, L[lang].home, lang);
+      await settled(banner(v.page));
       await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-first-layer.png`) });
       await button(banner(v.page), L[lang].settings).click();
       await prefs(v.page).waitFor();
+      await settled(prefs(v.page));
       await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-preferences.png`) });
       await v.context.close();
     }
