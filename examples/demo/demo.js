@@ -60,15 +60,15 @@ const showRecords = async (id) => {
 };
 
 // The banner answers "necessary" with true once its WebAssembly has started; until then
-// every answer is a safe "no". Checked once per frame, for at most ten seconds.
-const whenReady = (frames = 600) =>
+// every answer is a safe "no". Checked every 25 ms, for at most ten seconds.
+const whenReady = (tries = 400) =>
   new Promise((ok, fail) => {
     const check = (left) => {
       if (window.Consent?.acceptedCategory('necessary')) ok();
       else if (left === 0) fail(new Error('the banner did not start'));
-      else requestAnimationFrame(() => check(left - 1));
+      else setTimeout(() => check(left - 1), 25);
     };
-    check(frames);
+    check(tries);
   });
 
 if (mydata) {

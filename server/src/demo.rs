@@ -168,7 +168,11 @@ async fn render(demo: Arc<Demo>, page: &'static Page, lang: usize) -> Response {
     let dir = demo.dir.join(code);
     let read = |name: &str| {
         let path = dir.join(name);
-        async move { tokio::fs::read_to_string(&path).await.map_err(|e| (path, e)) }
+        async move {
+            tokio::fs::read_to_string(&path)
+                .await
+                .map_err(|e| (path, e))
+        }
     };
     let (layout, main) = match (read("_layout.html").await, read(file).await) {
         (Ok(layout), Ok(main)) => (layout, main),
@@ -203,9 +207,7 @@ fn fill(layout: &str, main: &str, page: &Page, config_json: &str) -> String {
     if page.sensitive {
         if let Some((before, rest)) = html.split_once("<!--pixel-->") {
             if let Some((_, after)) = rest.split_once("<!--/pixel-->") {
-                html = format!(
-                    "{before}<!-- no marketing pixel on a page about health -->{after}"
-                );
+                html = format!("{before}<!-- no marketing pixel on a page about health -->{after}");
             }
         }
     }
@@ -259,7 +261,10 @@ mod tests {
 
     #[test]
     fn a_sensitive_page_has_no_pixel_and_others_do() {
-        let booking = PAGES.iter().find(|p| p.sensitive).expect("a sensitive page");
+        let booking = PAGES
+            .iter()
+            .find(|p| p.sensitive)
+            .expect("a sensitive page");
         let home = &PAGES[0];
         let main = "<h1>Ajanvaraus</h1>";
         assert!(!fill(LAYOUT, main, booking, "{}").contains("facebook-pixel"));

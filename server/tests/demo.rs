@@ -40,7 +40,12 @@ fn demo() -> (tempfile::TempDir, Router) {
     (dir, router(store, settings))
 }
 
-async fn send(router: &Router, method: &str, uri: &str, body: &str) -> (StatusCode, HeaderMap, String) {
+async fn send(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> (StatusCode, HeaderMap, String) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
@@ -54,7 +59,11 @@ async fn send(router: &Router, method: &str, uri: &str, body: &str) -> (StatusCo
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await
         .expect("body");
-    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 /// The config inlined in a page's `<script type="application/json" id="consent-config">`.
@@ -103,12 +112,21 @@ async fn every_page_in_every_language_inlines_the_server_config_under_a_strict_c
         let csp = headers[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .expect("ascii");
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval';"), "{csp}");
-        assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
         assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path}");
         assert_eq!(inlined(&html), config(), "{path}");
         assert!(!html.contains("{{"), "{path}: an unfilled slot");
-        assert!(html.contains("data-consent-open"), "{path}: no way back to the settings");
+        assert!(
+            html.contains("data-consent-open"),
+            "{path}: no way back to the settings"
+        );
         // The booking pages handle health information: no marketing pixel there.
         let booking = ["/ajanvaraus", "/sv/tidsbokning", "/en/booking"].contains(&path);
         assert_eq!(
@@ -147,7 +165,11 @@ async fn stand_in_hits_are_kept_per_page_view_and_bad_ones_refused() {
 
     let long = "x".repeat(300);
     for (bad, status, says) in [
-        (hit("matomo", "a"), StatusCode::BAD_REQUEST, "unknown variant"),
+        (
+            hit("matomo", "a"),
+            StatusCode::BAD_REQUEST,
+            "unknown variant",
+        ),
         ("{".to_owned(), StatusCode::BAD_REQUEST, "invalid hit"),
         (
             hit("ga", "a").replace("\"/\"", &format!("\"/{long}\"")),
@@ -167,5 +189,9 @@ async fn stand_in_hits_are_kept_per_page_view_and_bad_ones_refused() {
     }
     let (_, _, body) = send(&demo, "GET", "/demo/hits", "").await;
     let all: Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(all["hits"].as_array().map(Vec::len), Some(3), "bad hits were kept");
+    assert_eq!(
+        all["hits"].as_array().map(Vec::len),
+        Some(3),
+        "bad hits were kept"
+    );
 }

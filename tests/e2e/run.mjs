@@ -10,6 +10,9 @@
 //
 //   CONSENT_BIN=target/debug/consent node --test tests/e2e/run.mjs
 //
+// The last test checks every decision the others made against the log; when running a few
+// tests with --test-name-pattern, set E2E_MIN_DECISIONS=1 and expect it to miss some actions.
+//
 // No fixed sleeps: every wait is on a condition or an event, with a bound. "5 s idle" (C1) is
 // five seconds of the page's own timers, run on Playwright's fake clock.
 import { test, before, after } from 'node:test';
@@ -170,6 +173,7 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
     v.posts.push(d);
     decisions.push(d);
   });
+  context.setDefaultTimeout(10_000);
   v.page = await context.newPage();
   return v;
 }
@@ -692,6 +696,8 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
   await button(prefs(v.page), L.sv.accept).click();
   await Promise.all(TAGS.map((t) => ran(v.page, t)));
   await v.page.frameLocator('iframe.video').locator('body').waitFor();
+  const player = v.page.frames().find((f) => f.url().endsWith('/demo/video.html'));
+  assert.deepEqual(await player.evaluate(() => window.__csp), [], 'violations in the embedded player');
   await v.page.goto(v.base + '/omat-tiedot');
   await v.page.locator('#records tr').first().waitFor();
   await Promise.all(TAGS.map((t) => ran(v.page, t)));
