@@ -9,12 +9,16 @@ const showCookies = () => {
   if (el) el.textContent = document.cookie || '–';
 };
 
-// The hits the server has from this page view (reported by the stand-ins).
+// The hits the server has from this page view (reported by the stand-ins). Each hit asks
+// again; only the latest answer is shown, whatever order the answers come in.
+let asked = 0;
 const showHits = async () => {
   const el = document.getElementById('status-hits');
   if (!el) return;
+  const mine = ++asked;
   const r = await fetch('/demo/hits?pv=' + encodeURIComponent(window.demoTag.pv));
-  if (r.ok) el.textContent = String((await r.json()).hits.length);
+  const hits = r.ok ? (await r.json()).hits.length : null;
+  if (mine === asked && hits !== null) el.textContent = String(hits);
 };
 
 addEventListener('consent:change', showCookies);

@@ -279,6 +279,12 @@ test('C2 "Reject all" beside "Accept all" with the same weight, both visible at 
         `${at}: a button is not fully visible without scrolling: ${JSON.stringify(b)}`);
     }
     assert.equal(await v.page.evaluate(() => scrollY), 0);
+    // Beside each other: neighbours in the same row of actions.
+    const adjacent = await button(banner(v.page), L.fi.reject).evaluate((b, name) => {
+      const near = [b.previousElementSibling, b.nextElementSibling];
+      return near.some((n) => n?.textContent === name);
+    }, L.fi.accept);
+    assert.ok(adjacent, `${at}: "Reject all" is not next to "Accept all"`);
     await v.context.close();
   }
 });
