@@ -1,8 +1,13 @@
-// Stand-in for a real tag: sets its cookie on the site's domain and says it ran.
-// A block: classic scripts share one global scope, so top-level const would collide.
+// Stand-in for the Google Ads conversion linker: reads Consent Mode; with ad_storage granted
+// it sets _gcl_au (90 days) on the widest domain it can, then reports. A block: classic
+// scripts share one global scope.
 {
-  document.cookie = '_gcl_au=1.1.987654321.1790000000; path=/; max-age=34560000; SameSite=Lax';
-  const el = document.getElementById('status-ads');
-  if (el) el.textContent = 'ajettu ' + new Date().toLocaleTimeString('fi-FI');
-  dispatchEvent(new Event('demo:ran'));
+  const t = window.demoTag;
+  const consent = t.consentMode();
+  const cookies = [];
+  if (consent.state.ad_storage === 'granted') {
+    t.setCookie('_gcl_au', t.getCookie('_gcl_au') || `1.1.${t.random()}.${t.now()}`, 90);
+    cookies.push('_gcl_au');
+  }
+  t.hit('ads', consent, cookies);
 }

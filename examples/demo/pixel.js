@@ -1,8 +1,8 @@
-// Stand-in for a real tag: sets its cookie on the site's domain and says it ran.
-// A block: classic scripts share one global scope, so top-level const would collide.
+// Stand-in for the Meta (Facebook) pixel: sets _fbp (90 days) on the widest domain it can
+// and reports the PageView. The real pixel does not read Google Consent Mode; the banner's
+// gate is what keeps it off. A block: classic scripts share one global scope.
 {
-  document.cookie = '_fbp=fb.1.1790000000.123456; path=/; max-age=34560000; SameSite=Lax';
-  const el = document.getElementById('status-pixel');
-  if (el) el.textContent = 'ajettu ' + new Date().toLocaleTimeString('fi-FI');
-  dispatchEvent(new Event('demo:ran'));
+  const t = window.demoTag;
+  t.setCookie('_fbp', t.getCookie('_fbp') || `fb.1.${Date.now()}.${t.random()}`, 90);
+  t.hit('pixel', t.consentMode(), ['_fbp']);
 }

@@ -12,6 +12,7 @@
 //! | `GET /admin` | admin (Bearer, or Basic with the token as password) | acceptance over time, the log's verify status |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
+//! | `/`, `/demo/...` | anyone, with `--demo` | the demo clinic site ([`Settings::demo`]) |
 //!
 //! Admin requests carry `Authorization: Bearer <token>`. Every error is JSON,
 //! `{"error": "..."}`, with a status that says what kind.
@@ -62,8 +63,9 @@ pub struct Settings {
     pub rate_limit: Option<NonZeroU32>,
     /// The banner's `dist/`, served under `/consent/`.
     pub dist: Option<PathBuf>,
-    /// The demo site's directory (`examples/demo`): its `index.html` served at `/` with this
-    /// config inlined, its other files under `/demo/`.
+    /// The demo site's directory (`examples/demo`): its pages in fi/sv/en (`/`, `/sv/`,
+    /// `/en/`, ...) with this config inlined, its stand-in tags' hit log, and its other files
+    /// under `/demo/`.
     pub demo: Option<PathBuf>,
 }
 
@@ -85,7 +87,10 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
     });
     let files = settings.dist.clone().map(ServeDir::new);
-    let demo = settings.demo.clone();
+    let demo = settings
+        .demo
+        .clone()
+        .map(|dir| crate::demo::router(dir, settings.config.to_json()));
     let app = Arc::new(App {
         store,
         settings,
@@ -93,7 +98,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         limiter,
         files,
     });
-    let mut router = Router::new()
+    let router = Router::new()
         .route("/consent", post(post_consent::<S>).options(preflight::<S>))
         .route(
             "/consent/{id}",
@@ -114,39 +119,11 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             }),
         )
         .route("/healthz", get(|| async { "ok" }));
-    if let Some(dir) = demo {
-        router = router
-            .route("/", get(demo_page::<S>))
-            .nest_service("/demo", ServeDir::new(dir));
+    let router = router.with_state(app);
+    match demo {
+        Some(site) => router.merge(site),
+        None => router,
     }
-    router.with_state(app)
-}
-
-/// The demo's `index.html` with the server's own config inlined, so the page and the log
-/// always agree on the revision.
-async fn demo_page<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let Some(dir) = &app.settings.demo else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not found"));
-    };
-    let page = tokio::fs::read_to_string(dir.join("index.html"))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("demo page: {e}")))?;
-    // Inside <script type="application/json">, only "<" could end the element early.
-    let config = app.settings.config.to_json().replace('<', "\\u003c");
-    // The first layer rendered here is on screen at first paint and works without
-    // JavaScript; the banner takes it over when it loads.
-    let html = page.replace("{{CONSENT_CONFIG}}", &config).replace(
-        "{{CONSENT_FIRST_LAYER}}",
-        &first_layer_for(&app, &headers, None, "/"),
-    );
-    let headers = [
-        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        (header::CACHE_CONTROL, "no-store"),
-    ];
-    Ok((headers, html).into_response())
 }
 
 /// An API error: a status and a message, sent as `{"error": "..."}`.

@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod api;
+mod demo;
 pub mod gating;
 pub mod key;
 pub mod nojs;

@@ -1,124 +1,878 @@
-// The banner and the server together, for real: `consent serve --demo` on an ephemeral
-// loopback port, Debian's Chromium driven by playwright-core, the SQLite log checked with the
-// `consent` command afterwards. The full compliance suite (C1-C15) is its own issue; these are
-// the paths that cross from the browser into the log.
+// The compliance suite: every check of COMPLIANCE.md (C1-C15, one test each, named by its
+// id) and the demo's own promises, run for real: `consent serve --demo` on a loopback port,
+// Debian's Chromium driven by playwright-core, the SQLite log checked with the `consent`
+// command afterwards.
+//
+// The site runs as http://www.clinic.test:PORT (Chromium maps *.clinic.test to 127.0.0.1),
+// so the stand-in tags set their cookies on the parent domain .clinic.test, as the real ones
+// do, and withdrawal must clear them there. Every request off *.clinic.test is refused and
+// counted. Screenshots go to target/e2e-artifacts/.
 //
 //   CONSENT_BIN=target/debug/consent node --test tests/e2e/run.mjs
+//
+// The last test checks every decision the others made against the log; when running a few
+// tests with --test-name-pattern, set E2E_MIN_DECISIONS=1 and expect it to miss some actions.
+//
+// No fixed sleeps: every wait is on a condition or an event, with a bound. "5 s idle" (C1) is
+// five seconds of the page's own timers, run on Playwright's fake clock.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { chromium } from 'playwright-core';
 
-const bin = resolve(process.env.CONSENT_BIN ?? 'target/debug/consent');
-const dir = mkdtempSync(join(tmpdir(), 'consent-e2e-'));
-const env = { ...process.env, CONSENT_DB: join(dir, 'consent.db'), CONSENT_KEY_FILE: join(dir, 'consent.key') };
-let server, base, browser;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const bin = resolve(process.env.CONSENT_BIN ?? join(root, 'target/debug/consent'));
+const artifacts = resolve(process.env.E2E_ARTIFACTS ?? join(root, 'target/e2e-artifacts'));
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const exampleConfig = JSON.parse(readFileSync(join(root, 'core/src/example_config.json'), 'utf8'));
+const HOST = 'www.clinic.test';
+const DAY = 86_400_000;
+const TAGS = ['ga', 'ads', 'pixel'];
+const TRACKER_COOKIES = /^(_ga|_ga_.*|_gcl_au|_fbp)$/;
+const DESKTOP = { width: 1280, height: 720 };
+const MOBILE = { width: 360, height: 640 };
+
+/** The texts and paths the tests look for, per language. */
+const L = {
+  fi: {
+    accept: 'Hyväksy kaikki', reject: 'Hylkää kaikki', settings: 'Asetukset', save: 'Tallenna valinnat',
+    title: 'Evästeet ja yksityisyytesi', prefs: 'Evästeasetukset', always: 'Aina käytössä',
+    home: '/', booking: '/ajanvaraus', video: '/video', privacy: '/tietosuoja', mydata: '/omat-tiedot', newsletter: '/uutiskirje',
+  },
+  sv: {
+    accept: 'Godkänn alla', reject: 'Avvisa alla', settings: 'Inställningar', save: 'Spara mina val',
+    title: 'Kakor och din integritet', prefs: 'Inställningar för kakor', always: 'Alltid på',
+    home: '/sv/', booking: '/sv/tidsbokning', video: '/sv/video', privacy: '/sv/dataskydd', mydata: '/sv/mina-uppgifter', newsletter: '/sv/nyhetsbrev',
+  },
+  en: {
+    accept: 'Accept all', reject: 'Reject all', settings: 'Settings', save: 'Save choices',
+    title: 'Cookies and your privacy', prefs: 'Cookie settings', always: 'Always on',
+    home: '/en/', booking: '/en/booking', video: '/en/video', privacy: '/en/privacy', mydata: '/en/my-data', newsletter: '/en/newsletter',
+  },
+};
+const LANGS = Object.keys(L);
+const PAGES = LANGS.flatMap((l) => ['home', 'booking', 'video', 'privacy', 'mydata', 'newsletter'].map((p) => L[l][p]));
+
+const work = mkdtempSync(join(tmpdir(), 'consent-e2e-'));
+const servers = [];
+/** Every decision the browser sent, with the server's answer: checked against the logs last. */
+const decisions = [];
+/** Consent ids whose records the visitor had erased (C9). */
+const erased = new Set();
+let main, browser;
+
+/** A free loopback port (the server must know its origin, and so its port, when it starts). */
+async function freePort() {
+  const s = createServer();
+  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
+  const { port } = s.address();
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
+
+/** `consent serve --demo` with its own log, on http://www.clinic.test:PORT. */
+async function startServer(name, { config, keyFile } = {}) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  const env = {
+    ...process.env,
+    CONSENT_DB: join(dir, 'consent.db'),
+    CONSENT_KEY_FILE: keyFile ?? join(dir, 'consent.key'),
+  };
+  if (config) {
+    env.CONSENT_CONFIG = join(dir, 'config.json');
+    writeFileSync(env.CONSENT_CONFIG, JSON.stringify(config));
+  }
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  const proc = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--origin', base, '--rate-limit', '0'],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${name}: consent serve did not listen within 30 s`)), 30_000);
+    let seen = '';
+    proc.stderr.on('data', (chunk) => {
+      seen += chunk;
+      if (/listening on http/.test(seen)) { clearTimeout(timer); ok(); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`${name}: consent serve exited with ${code}: ${seen}`)); });
+  });
+  const server = {
+    name, base, port, proc, keyFile: env.CONSENT_KEY_FILE,
+    cli: (...args) => execFileSync(bin, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    hits: async (pv) => (await (await fetch(`http://127.0.0.1:${port}/demo/hits?pv=${pv}`)).json()).hits,
+  };
+  servers.push(server);
+  return server;
+}
 
 before(async () => {
-  server = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  base = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('consent serve did not listen within 30 s')), 30_000);
-    let seen = '';
-    server.stderr.on('data', (chunk) => {
-      seen += chunk;
-      const m = seen.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) { clearTimeout(timer); ok(m[1]); }
-    });
-    server.on('exit', (code) => fail(new Error(`consent serve exited with ${code}: ${seen}`)));
-  });
+  mkdirSync(artifacts, { recursive: true });
+  main = await startServer('main');
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--host-resolver-rules=MAP *.clinic.test 127.0.0.1',
+    ],
   });
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  for (const s of servers) s.proc.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
 });
 
-const consent = (...args) => execFileSync(bin, args, { env, encoding: 'utf8' });
-
-/** A fresh visitor: a new context, the demo page, the banner on screen. */
-async function visit() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const posts = [];
-  page.on('response', (r) => {
-    if (r.request().method() === 'POST' && new URL(r.url()).pathname === '/consent') posts.push(r.status());
-  });
-  await page.goto(base + '/');
-  await page.getByRole('button', { name: 'Hyväksy kaikki' }).waitFor({ state: 'visible', timeout: 10_000 });
-  return { context, page, posts };
+/** Polls `check` (which may be async) until it returns a truthy value; fails after `ms`. */
+async function until(check, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
 }
 
-const ran = (page, id) => page.waitForFunction((id) => document.getElementById(id).textContent.startsWith('ajettu'), id, { timeout: 10_000 });
-const signed = (page) => page.waitForFunction(() => /(^|; )consent=1\.[\w-]+\.[\w-]{22}(;|$)/.test(document.cookie), null, { timeout: 10_000 });
-const cookieNames = async (context) => (await context.cookies()).map((c) => c.name).sort();
+/**
+ * A fresh visitor: a new browser context that records every request, every decision sent,
+ * every CSP violation and console error, and refuses anything off the site.
+ */
+async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', server = main } = {}) {
+  const context = await browser.newContext({
+    viewport, locale, extraHTTPHeaders: gpc ? { 'Sec-GPC': '1' } : {},
+  });
+  const v = { context, server, base: server.base, requests: [], offsite: [], sent: 0, posts: [], consoleErrors: [] };
+  await context.route((url) => !url.hostname.endsWith('.clinic.test'), (route) => {
+    v.offsite.push(route.request().url());
+    return route.abort();
+  });
+  await context.addInitScript((gpc) => {
+    if (gpc) Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation',
+      (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
+  }, gpc);
+  context.on('request', (r) => {
+    v.requests.push(r.url());
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/consent') v.sent += 1;
+  });
+  context.on('console', (m) => { if (m.type() === 'error') v.consoleErrors.push(m.text()); });
+  context.on('response', (r) => {
+    const url = new URL(r.url());
+    if (r.request().method() !== 'POST' || url.pathname !== '/consent') return;
+    const sent = JSON.parse(r.request().postData());
+    // Read now: once the test closes the context, the body is gone.
+    const answer = r.status() === 201 ? r.json().catch(() => null) : Promise.resolve(null);
+    const d = { server, status: r.status(), record: sent.record, answer };
+    v.posts.push(d);
+    decisions.push(d);
+  });
+  context.setDefaultTimeout(10_000);
+  v.page = await context.newPage();
+  return v;
+}
 
-test('before a decision nothing but the banner runs', async () => {
-  const { context, page } = await visit();
-  assert.deepEqual(await cookieNames(context), []);
-  for (const id of ['status-ga', 'status-ads', 'status-pixel']) {
-    assert.equal(await page.textContent('#' + id), 'ei ajettu');
+const banner = (page) => page.locator('.cc-banner');
+const prefs = (page) => page.locator('.cc-prefs');
+const button = (scope, name) => scope.getByRole('button', { name, exact: true });
+/** Waits until the element's fade-in (and any other animation in it) has finished. */
+const settled = (scope) => scope.evaluate((e) => Promise.all(e.getAnimations({ subtree: true }).map((a) => a.finished)));
+
+/** Opens `path` and waits for the first layer. */
+async function open(v, path, lang = 'fi') {
+  await v.page.goto(v.base + path);
+  await button(banner(v.page), L[lang].accept).waitFor({ state: 'visible' });
+}
+
+/** Opens `path` and waits until the banner has started (a returning visitor: no banner). */
+async function openReady(v, path) {
+  await v.page.goto(v.base + path);
+  await v.page.waitForFunction(() => window.Consent?.acceptedCategory('necessary'));
+}
+
+const ran = (page, tag, times = 1) => page.waitForFunction(
+  ([tag, times]) => document.getElementById('status-' + tag)?.dataset.ran === String(times), [tag, times]);
+const timesRan = (page, tag) => page.evaluate((tag) => Number(document.getElementById('status-' + tag).dataset.ran || 0), tag);
+/** The banner's signed consent cookie (the server's answer) is in place. */
+const signed = (page) => page.waitForFunction(() => /(^|; )consent=1\.[\w-]+\.[\w-]{22}(;|$)/.test(document.cookie));
+const cookies = async (context) => (await context.cookies()).map((c) => ({ name: c.name, domain: c.domain, path: c.path }));
+const trackerCookies = async (context) => (await cookies(context)).filter((c) => TRACKER_COOKIES.test(c.name));
+const requested = (v, file) => v.requests.filter((u) => new URL(u).pathname === file).length;
+const consentModeLog = (page) => page.evaluate(() => (window.dataLayer || [])
+  .map((e) => Array.from(e)).filter((e) => e[0] === 'consent'));
+const pv = (page) => page.evaluate(() => window.demoTag.pv);
+const config = (page) => page.evaluate(() => JSON.parse(document.getElementById('consent-config').textContent));
+
+/** The hits the server has for this page view, once `n` have arrived. */
+async function hitsOf(v, n) {
+  const id = await pv(v.page);
+  return until(async () => { const h = await v.server.hits(id); return h.length >= n && h; }, `${n} hits`);
+}
+
+/** Nothing gated has run or been fetched, and no tracker cookie is set. */
+async function nothingGated(v, where) {
+  for (const f of ['/demo/ga.js', '/demo/ads.js', '/demo/pixel.js', '/demo/video.html']) {
+    assert.equal(requested(v, f), 0, `${where}: ${f} was fetched`);
   }
-  await context.close();
+  assert.deepEqual(await trackerCookies(v.context), [], `${where}: tracker cookies`);
+  assert.deepEqual(v.offsite, [], `${where}: requests off the site`);
+}
+
+/** Axe-core in the page, through the DevTools protocol (so the page's CSP does not apply). */
+async function axe(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const found = result.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(found, [], `axe violations in ${what}`);
+}
+
+test('C1 before a decision no cookie, gated script, iframe or request: after load, scroll, an internal link and 5 s idle', async () => {
+  const v = await visitor();
+  await v.context.clock.install();
+  await open(v, '/');
+  await nothingGated(v, 'after load');
+  assert.deepEqual(await cookies(v.context), [], 'no cookie at all: the consent cookie is written only on a decision');
+  await v.page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await v.page.waitForFunction(() => window.scrollY > 0 || document.body.scrollHeight <= innerHeight);
+  await nothingGated(v, 'after scrolling');
+  await v.page.getByRole('navigation', { name: 'Päävalikko' }).getByRole('link', { name: 'Video' }).click();
+  await v.page.waitForURL(/\/video$/);
+  await button(banner(v.page), L.fi.accept).waitFor();
+  const frame = v.page.locator('iframe.video');
+  assert.equal(await frame.getAttribute('src'), null, 'the gated iframe has no src');
+  assert.ok(await v.page.locator('.cc-wait').count() > 0, 'the iframe waits behind a placeholder');
+  await v.page.clock.runFor(5_000);
+  await v.page.waitForLoadState('networkidle');
+  await nothingGated(v, 'after 5 s idle');
+  assert.deepEqual(await cookies(v.context), []);
+  for (const tag of TAGS) assert.equal(await timesRan(v.page, tag), 0);
+  await v.context.close();
 });
 
-test('accept all: logged by the server, signed cookie, every stand-in runs once', async () => {
-  const { context, page, posts } = await visit();
-  await page.getByRole('button', { name: 'Hyväksy kaikki' }).click();
-  await Promise.all([ran(page, 'status-ga'), ran(page, 'status-ads'), ran(page, 'status-pixel'), signed(page)]);
-  assert.deepEqual(posts, [201]);
-  assert.deepEqual(await cookieNames(context), ['_fbp', '_ga', '_gcl_au', 'consent']);
-  const id = await page.evaluate(() => Consent.getConsent().consentId);
-  const exported = JSON.parse(consent('export', id));
+test('C2 "Reject all" beside "Accept all" with the same weight, both visible at 360x640 and 1280x720', async () => {
+  for (const viewport of [MOBILE, DESKTOP]) {
+    const v = await visitor({ viewport });
+    await open(v, '/');
+    const look = (name) => button(banner(v.page), name).evaluate((b) => {
+      const s = getComputedStyle(b);
+      const r = b.getBoundingClientRect();
+      return {
+        tag: b.tagName, x: r.x, y: r.y, width: r.width, height: r.height,
+        style: [s.fontFamily, s.fontSize, s.fontWeight, s.color, s.backgroundColor, s.borderWidth, s.borderStyle, s.borderColor, s.borderRadius, s.padding].join('|'),
+      };
+    });
+    const accept = await look(L.fi.accept);
+    const reject = await look(L.fi.reject);
+    const at = `${viewport.width}x${viewport.height}`;
+    assert.equal(reject.tag, accept.tag, at);
+    assert.ok(Math.abs(reject.width - accept.width) <= 2, `${at}: widths ${reject.width} vs ${accept.width}`);
+    assert.ok(Math.abs(reject.height - accept.height) <= 2, `${at}: heights ${reject.height} vs ${accept.height}`);
+    assert.equal(reject.style, accept.style, `${at}: font, colours and border`);
+    for (const b of [accept, reject]) {
+      assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= viewport.width && b.y + b.height <= viewport.height,
+        `${at}: a button is not fully visible without scrolling: ${JSON.stringify(b)}`);
+    }
+    assert.equal(await v.page.evaluate(() => scrollY), 0);
+    // Beside each other: neighbours in the same row of actions.
+    const adjacent = await button(banner(v.page), L.fi.reject).evaluate((b, name) => {
+      const near = [b.previousElementSibling, b.nextElementSibling];
+      return near.some((n) => n?.textContent === name);
+    }, L.fi.accept);
+    assert.ok(adjacent, `${at}: "Reject all" is not next to "Accept all"`);
+    await v.context.close();
+  }
+});
+
+test('C3 nothing but "necessary" is pre-selected; "necessary" is locked on and explained', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.settings).click();
+  const dialog = prefs(v.page);
+  await dialog.waitFor();
+  const switches = await dialog.locator('input.cc-switch').evaluateAll((all) =>
+    all.map((s) => ({ id: s.id, checked: s.checked, disabled: s.disabled })));
+  assert.deepEqual(switches, [
+    { id: 'cc-cat-necessary', checked: true, disabled: true },
+    { id: 'cc-cat-analytics', checked: false, disabled: false },
+    { id: 'cc-cat-marketing', checked: false, disabled: false },
+  ]);
+  const necessary = dialog.locator('section.cc-cat').first();
+  assert.match(await necessary.textContent(), new RegExp(L.fi.always));
+  const explanation = await necessary.locator(':scope > p').first().textContent();
+  assert.ok(explanation.trim().length > 20, `necessary is explained: ${explanation}`);
+  await v.context.close();
+});
+
+test('C4 ignoring or dismissing the banner (Esc, close, navigating on) grants and records nothing', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await v.page.keyboard.press('Escape');
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).waitFor();
+  await v.page.keyboard.press('Escape');
+  await prefs(v.page).waitFor({ state: 'detached' });
+  await button(banner(v.page), L.fi.accept).waitFor();
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).getByRole('button', { name: 'Sulje' }).click();
+  await button(banner(v.page), L.fi.accept).waitFor();
+  for (const path of ['/ajanvaraus', '/tietosuoja', '/']) {
+    await open(v, path);
+    assert.equal(await v.page.evaluate(() => Consent.getConsent()), null);
+  }
+  assert.equal(v.sent, 0, 'nothing sent to be recorded');
+  assert.deepEqual(await cookies(v.context), []);
+  await nothingGated(v, 'after dismissing');
+  await v.context.close();
+});
+
+test('C5 before choosing, each category\'s purpose, services, providers and cookies with lifetimes; the first layer links to the notice', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  const cfg = await config(v.page);
+  const link = banner(v.page).getByRole('link', { name: 'Tietosuojaseloste' });
+  assert.equal(await link.getAttribute('href'), cfg.privacy_notice.fi);
+  await button(banner(v.page), L.fi.settings).click();
+  const dialog = prefs(v.page);
+  for (const category of cfg.categories) {
+    const section = dialog.locator('section.cc-cat').filter({ has: v.page.locator(`#cc-cat-${category.id}`) });
+    await section.locator('summary').click();
+    assert.ok((await section.locator(':scope > p').first().textContent()).trim().length > 0, `${category.id}: purpose`);
+    for (const service of category.services) {
+      const block = section.locator('.cc-svc').filter({ has: v.page.getByRole('heading', { name: service.name, exact: true }) });
+      const text = await block.textContent();
+      assert.ok(text.includes(service.provider), `${service.id}: provider`);
+      assert.ok(text.includes(service.purpose.fi), `${service.id}: purpose`);
+      for (const cookie of service.cookies) {
+        const row = block.locator('tr').filter({ has: v.page.getByRole('cell', { name: cookie.name, exact: true }) });
+        const cells = await row.locator('td').allTextContents();
+        assert.equal(cells.length, 3, `${cookie.name}: name, lifetime, purpose`);
+        assert.match(cells[1], /\d+ \S+|istunto/, `${cookie.name}: lifetime`);
+        assert.equal(cells[2], cookie.description.fi);
+      }
+    }
+  }
+  // The notice is there to follow.
+  await v.page.keyboard.press('Escape');
+  await link.click();
+  await v.page.waitForURL(/\/tietosuoja$/);
+  await v.page.getByRole('heading', { name: 'Tietosuojaseloste', level: 1 }).waitFor();
+  await v.context.close();
+});
+
+test('C6 withdrawal from a control on every page clears the cookies on host and parent domain, stops the scripts and denies Consent Mode, without a reload', async () => {
+  // A control on every page, in every language.
+  for (const path of PAGES) {
+    const html = await (await fetch(`http://127.0.0.1:${main.port}${path}`)).text();
+    assert.match(html, /data-consent-open/, `${path}: no control that reopens the preferences`);
+  }
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await Promise.all([...TAGS.map((t) => ran(v.page, t)), signed(v.page)]);
+  const set = await trackerCookies(v.context);
+  for (const name of ['_ga', '_ga_DEMO1234', '_gcl_au', '_fbp']) {
+    assert.ok(set.some((c) => c.name === name && c.domain === '.clinic.test'), `${name} on the parent domain: ${JSON.stringify(set)}`);
+  }
+  // The same names host-only and at a deeper path, as older tags or other pages leave them.
+  await v.context.addCookies([
+    { name: '_ga', value: 'GA1.1.1.1', domain: HOST, path: '/' },
+    { name: '_ga_OTHER', value: 'GS1.1.1', domain: HOST, path: '/' },
+    { name: '_fbp', value: 'fb.1.1.1', domain: '.clinic.test', path: '/' },
+  ]);
+  await v.page.goto(v.base + '/tietosuoja');
+  await Promise.all(TAGS.map((t) => ran(v.page, t)));
+  const before = Object.fromEntries(TAGS.map((t) => [t, requested(v, `/demo/${t}.js`)]));
+  await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
+  const dialog = prefs(v.page);
+  await dialog.locator('#cc-cat-analytics').uncheck();
+  await dialog.locator('#cc-cat-marketing').uncheck();
+  await button(dialog, L.fi.save).click();
+  await until(async () => (await trackerCookies(v.context)).length === 0,
+    `tracker cookies cleared, still ${JSON.stringify(await trackerCookies(v.context))}`);
+  const mode = (await consentModeLog(v.page)).at(-1);
+  assert.equal(mode[1], 'update');
+  for (const s of ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage']) {
+    assert.equal(mode[2][s], 'denied', `Consent Mode ${s} after withdrawal`);
+  }
+  // Without a reload: the banner's API and its gate already say no on this page.
+  assert.equal(await v.page.evaluate(() => Consent.acceptedCategory('analytics')), false);
+  await v.page.evaluate(() => Consent.setLanguage('fi'));
+  await v.page.evaluate(() => fetch('/healthz'));
+  for (const t of TAGS) assert.equal(await timesRan(v.page, t), 1, `${t} ran again after withdrawal`);
+  for (const [t, n] of Object.entries(before)) assert.equal(requested(v, `/demo/${t}.js`), n, `${t} fetched again`);
+  // The next page view runs none of them.
+  const runs = v.requests.length;
+  await openReady(v, '/');
+  await v.page.evaluate(() => fetch('/healthz'));
+  assert.equal(v.requests.slice(runs).filter((u) => /\/demo\/(ga|ads|pixel)\.js$/.test(u)).length, 0);
+  assert.deepEqual(await trackerCookies(v.context), []);
+  await v.context.close();
+});
+
+test('C7 a refusal is remembered for its lifetime; an expired decision asks again and allows nothing meanwhile', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.reject).click();
+  await signed(v.page);
+  for (const path of ['/ajanvaraus', '/video', '/sv/', '/']) {
+    await openReady(v, path);
+    assert.equal(await banner(v.page).count(), 0, `${path}: asked again after a refusal`);
+  }
+  const { refuse_days: refuse, accept_days: accept } = (await config(v.page)).lifetime;
+  const refused = await v.context.cookies();
+  await v.context.close();
+  const w = await visitor();
+  await open(w, '/');
+  await button(banner(w.page), L.fi.accept).click();
+  await signed(w.page);
+  const accepted = await w.context.cookies();
+  await w.context.close();
+
+  // The same cookies seen later: the day before a decision expires it holds; the day after,
+  // the banner asks again and nothing but necessary runs.
+  for (const [jar, days, asks] of [[refused, refuse - 1, false], [refused, refuse + 1, true], [accepted, accept - 1, false], [accepted, accept + 1, true]]) {
+    const later = await visitor();
+    await later.context.addCookies(jar);
+    await later.context.clock.install({ time: Date.now() + days * DAY });
+    await openReady(later, '/');
+    await later.page.evaluate(() => fetch('/healthz'));
+    const what = `${jar === refused ? 'refusal' : 'acceptance'} after ${days} days`;
+    assert.equal(await banner(later.page).count(), asks ? 1 : 0, `${what}: banner`);
+    if (asks) {
+      assert.equal(await later.page.evaluate(() => Consent.getConsent()), null, what);
+      assert.equal(await later.page.evaluate(() => Consent.acceptedCategory('analytics')), false, what);
+      for (const t of TAGS) assert.equal(await timesRan(later.page, t), 0, `${what}: ${t} ran`);
+    } else if (jar === accepted) {
+      await ran(later.page, 'ga');
+    }
+    await later.context.close();
+  }
+});
+
+test('C8 a new revision asks again; a malformed, foreign or tampered consent cookie grants nothing', async () => {
+  // A decision on revision 1.
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await signed(v.page);
+  const token = (await v.context.cookies()).find((c) => c.name === 'consent').value;
+  const id = await v.page.evaluate(() => Consent.getConsent().consentId);
+
+  // The same site (same key) at revision 2: it asks again and nothing gated runs.
+  const bumped = await startServer('revision-2', { config: { ...exampleConfig, revision: 2 }, keyFile: main.keyFile });
+  const r2 = await visitor({ server: bumped });
+  await r2.context.addCookies((await v.context.cookies()).filter((c) => c.name === 'consent'));
+  await open(r2, '/');
+  await nothingGated(r2, 'revision 2 before deciding');
+  await button(banner(r2.page), L.fi.accept).click();
+  await Promise.all(TAGS.map((t) => ran(r2.page, t)));
+  assert.equal((await r2.page.evaluate(() => Consent.getConsent())).revision, 2);
+  await r2.context.close();
+
+  // Another site's key: the token is well-formed and signed, but not by this server.
+  const other = await startServer('foreign');
+  const f = await visitor({ server: other });
+  await open(f, '/');
+  await button(banner(f.page), L.fi.accept).click();
+  await signed(f.page);
+  const foreign = (await f.context.cookies()).find((c) => c.name === 'consent').value;
+  const foreignId = await f.page.evaluate(() => Consent.getConsent().consentId);
+  await f.context.close();
+
+  // Tampered: one character of the signed payload changed.
+  const [ver, payload, mac] = token.split('.');
+  const flip = (s, i) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+  const tampered = [ver, flip(payload, payload.length - 3), mac].join('.');
+  const bad = ['garbage', '1.', '1.AAAA.BBBB', `2.${payload}.${mac}`, tampered, token.slice(0, -5)];
+  for (const value of bad) {
+    const b = await visitor();
+    await b.context.addCookies([{ name: 'consent', value, domain: HOST, path: '/' }]);
+    await open(b, '/');
+    await nothingGated(b, `consent=${value}`);
+    assert.equal(await b.page.evaluate(() => Consent.getConsent()), null, `consent=${value}`);
+    await b.context.close();
+  }
+  // The server is the authority on signatures: a foreign or tampered token opens no records.
+  for (const [value, cid] of [[foreign, foreignId], [tampered, id]]) {
+    const r = await fetch(`http://127.0.0.1:${main.port}/consent/${cid}`, { headers: { Cookie: `consent=${value}` } });
+    assert.equal(r.status, 401, `GET /consent/${cid} with consent=${value}`);
+  }
+  await v.context.close();
+});
+
+test('C8 (banner) a token signed with another site\'s key grants nothing in the browser', { todo: 'needs banner support: the banner has no key, so it cannot tell a foreign signature from ours (wasm/src/app.rs evaluates with key None); a decision token copied from another consent-server site grants its categories client-side until the server is asked. A fix: verify with the server (GET /consent/{id} or a /consent/check) before activating, or bind the token to the site (config fingerprint in the token)' }, async () => {
+  const other = servers.find((s) => s.name === 'foreign') ?? await startServer('foreign-2');
+  const f = await visitor({ server: other });
+  await open(f, '/');
+  await button(banner(f.page), L.fi.accept).click();
+  await signed(f.page);
+  const foreign = (await f.context.cookies()).find((c) => c.name === 'consent').value;
+  await f.context.close();
+  const b = await visitor();
+  await b.context.addCookies([{ name: 'consent', value: foreign, domain: HOST, path: '/' }]);
+  await openReady(b, '/');
+  await b.page.evaluate(() => fetch('/healthz'));
+  await nothingGated(b, 'a foreign token');
+  await b.context.close();
+});
+
+test('C9 every decision is recorded with id, UTC time, action, choices, revision, texts hash, language and page URL, no IP; the visitor sees their id and records and can ask for erasure', async () => {
+  const v = await visitor({ locale: 'en-GB' });
+  const started = Date.now();
+  await v.page.goto(v.base + '/en/?utm_source=newsletter&email=someone%40example.com#top');
+  await button(banner(v.page), L.en.settings).click();
+  await prefs(v.page).locator('#cc-cat-analytics').check();
+  await button(prefs(v.page), L.en.save).click();
+  await signed(v.page);
+  const consent = await v.page.evaluate(() => Consent.getConsent());
+  const exported = JSON.parse(main.cli('export', consent.consentId));
   assert.equal(exported.records.length, 1);
-  assert.equal(exported.records[0].record.action, 'accept_all');
-  assert.equal(exported.records[0].record.page_url, base + '/');
-  await context.close();
+  const r = exported.records[0].record;
+  assert.equal(r.consent_id, consent.consentId);
+  assert.match(r.time, /(Z|\+00:00)$/, 'UTC');
+  const t = Date.parse(r.time);
+  assert.ok(t >= started - 2000 && t <= Date.now() + 2000, `time ${r.time}`);
+  assert.equal(r.action, 'custom');
+  assert.deepEqual(r.categories, [
+    { id: 'necessary', granted: true }, { id: 'analytics', granted: true }, { id: 'marketing', granted: false },
+  ]);
+  assert.deepEqual(r.services, [
+    { id: 'site', granted: true }, { id: 'ga', granted: true },
+    { id: 'google-ads', granted: false }, { id: 'facebook-pixel', granted: false },
+  ]);
+  assert.equal(r.revision, 1);
+  assert.match(String(r.shown_hash), /^[\w-]{16,}$/, 'a hash of the texts and config shown');
+  assert.equal(r.lang, 'en');
+  assert.equal(r.page_url, v.base + '/en/', 'the page URL without its query string');
+  assert.equal(r.channel, 'banner');
+  const text = JSON.stringify(exported);
+  assert.ok(!/127\.0\.0\.1|::1|someone|utm_source/.test(text), `no IP or query in the record: ${text}`);
+
+  // The visitor's own view: their id, their records, erasure.
+  await v.page.goto(v.base + L.en.mydata);
+  await v.page.locator('#consent-id', { hasText: consent.consentId }).waitFor();
+  await v.page.locator('#records tr').first().waitFor();
+  assert.deepEqual(await v.page.locator('#records tr').first().locator('td').allTextContents(),
+    [String(exported.records[0].seq), r.time, 'custom', 'necessary, analytics', '1']);
+  await v.page.getByRole('button', { name: 'Ask for my data to be erased' }).click();
+  await v.page.getByRole('status').filter({ hasText: 'Your records have been erased.' }).waitFor();
+  assert.throws(() => main.cli('export', consent.consentId), /no records for consent id/);
+  erased.add(consent.consentId);
+  await v.context.close();
 });
 
-test('reject all, then a withdrawal from the settings clears the trackers', async () => {
-  const { context, page, posts } = await visit();
-  await page.getByRole('button', { name: 'Hylkää kaikki' }).click();
-  await signed(page);
-  assert.deepEqual(await cookieNames(context), ['consent']);
-  assert.equal(await page.textContent('#status-ga'), 'ei ajettu');
-
-  // Grant everything from the preferences, then withdraw it again.
-  await page.locator('button[data-consent-open]').click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Hyväksy kaikki' }).click();
-  await ran(page, 'status-ga');
-  await page.locator('button[data-consent-open]').click();
-  // The withdrawal's POST is answered after the cookies are already cleared: wait for it.
-  const logged = page.waitForResponse((r) => r.url() === base + '/consent' && r.request().method() === 'POST');
-  await page.getByRole('dialog').getByRole('button', { name: 'Hylkää kaikki' }).click();
-  await logged;
-  await page.waitForFunction(() => !/(^|; )_ga=/.test(document.cookie), null, { timeout: 10_000 });
-  assert.deepEqual(await cookieNames(context), ['consent']);
-  assert.deepEqual(posts, [201, 201, 201]);
-  const id = await page.evaluate(() => Consent.getConsent().consentId);
-  const actions = JSON.parse(consent('export', id)).records.map((r) => r.record.action);
-  assert.deepEqual(actions, ['reject_all', 'accept_all', 'withdraw']);
-  await context.close();
+test('C10 Consent Mode: all denied by default before any Google tag runs; every decision updates all v2 signals', async () => {
+  const signals = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage'];
+  for (const [action, expect] of [['accept', 'granted'], ['reject', 'denied']]) {
+    const v = await visitor();
+    await open(v, '/');
+    const log = await consentModeLog(v.page);
+    assert.equal(log.length, 1, 'only the default before a decision');
+    assert.equal(log[0][1], 'default');
+    for (const s of signals) assert.equal(log[0][2][s], 'denied', `default ${s}`);
+    await button(banner(v.page), L.fi[action]).click();
+    const update = (await consentModeLog(v.page)).at(-1);
+    assert.equal(update[1], 'update');
+    for (const s of signals) assert.equal(update[2][s], expect, `${action}: ${s}`);
+    if (action === 'accept') {
+      await Promise.all(TAGS.map((t) => ran(v.page, t)));
+      for (const h of (await hitsOf(v, 3)).filter((h) => h.tag !== 'pixel')) {
+        assert.equal(h.default_first, true, `${h.tag} saw the default first`);
+        assert.equal(h.consent.analytics_storage, 'granted', `${h.tag} ran with the update applied`);
+      }
+    }
+    await v.context.close();
+  }
 });
 
-test('a returning visitor sees no banner and the allowed scripts run at once', async () => {
-  const { context, page } = await visit();
-  await page.getByRole('button', { name: 'Hyväksy kaikki' }).click();
-  await signed(page);
-  const again = await context.newPage();
-  await again.goto(base + '/');
-  await ran(again, 'status-ga');
-  assert.equal(await again.getByRole('button', { name: 'Hyväksy kaikki' }).isVisible(), false);
-  await context.close();
+test('C11 Global Privacy Control keeps marketing off unless granted explicitly, and the record says so', async () => {
+  const v = await visitor({ gpc: true });
+  await open(v, '/');
+  assert.ok((await banner(v.page).locator('.cc-gpc').textContent()).includes('Global Privacy Control'));
+  await button(banner(v.page), L.fi.accept).click();
+  await ran(v.page, 'ga');
+  await signed(v.page);
+  assert.equal(await v.page.evaluate(() => Consent.acceptedCategory('marketing')), false);
+  const first = await v.page.evaluate(() => Consent.getConsent());
+  assert.equal(first.gpc, true);
+  let records = JSON.parse(main.cli('export', first.consentId)).records.map((x) => x.record);
+  assert.equal(records[0].action, 'accept_all');
+  assert.equal(records[0].gpc, true);
+  assert.deepEqual(records[0].categories.find((c) => c.id === 'marketing'), { id: 'marketing', granted: false });
+  assert.equal(await timesRan(v.page, 'ads'), 0);
+  assert.equal(await timesRan(v.page, 'pixel'), 0);
+  // The visitor switches marketing on themselves.
+  await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
+  await prefs(v.page).locator('#cc-cat-marketing').check();
+  await button(prefs(v.page), L.fi.save).click();
+  await Promise.all([ran(v.page, 'ads'), ran(v.page, 'pixel')]);
+  await until(() => JSON.parse(main.cli('export', first.consentId)).records.length === 2, 'the second record');
+  records = JSON.parse(main.cli('export', first.consentId)).records.map((x) => x.record);
+  assert.equal(records[1].gpc, true);
+  assert.deepEqual(records[1].categories.find((c) => c.id === 'marketing'), { id: 'marketing', granted: true });
+  await v.context.close();
 });
 
-test('the log verifies after every decision above', () => {
-  assert.match(consent('verify'), /^chain verified: \d+ records/);
+test('C12 the whole flow by keyboard alone, with visible focus, focus moved into the banner and trapped in the preferences', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  const active = () => v.page.evaluate(() => {
+    const a = document.activeElement;
+    const s = getComputedStyle(a);
+    return {
+      text: (a.textContent || '').trim(), id: a.id, tag: a.tagName,
+      banner: !!a.closest('.cc-banner'), prefs: !!a.closest('.cc-prefs'),
+      visible: a.matches(':focus-visible') && (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0 || s.boxShadow !== 'none'),
+    };
+  });
+  assert.equal((await active()).banner, true, 'focus moves into the banner');
+  const tabTo = async (match, key = 'Tab', limit = 40) => {
+    for (let i = 0; i < limit; i++) {
+      await v.page.keyboard.press(key);
+      const a = await active();
+      if (match(a)) return a;
+    }
+    throw new Error(`no focus stop matched within ${limit} presses of ${key}`);
+  };
+  const settings = await tabTo((a) => a.text === L.fi.settings);
+  assert.ok(settings.visible, 'visible focus on the first layer');
+  await v.page.keyboard.press('Enter');
+  await prefs(v.page).waitFor();
+  assert.equal((await active()).prefs, true, 'focus moves into the preferences');
+  // Trapped: forty steps either way never leave the dialog.
+  for (const key of ['Tab', 'Shift+Tab']) {
+    for (let i = 0; i < 40; i++) {
+      await v.page.keyboard.press(key);
+      const a = await active();
+      assert.ok(a.prefs, `${key} #${i} left the dialog for ${a.tag} ${a.text}`);
+      assert.ok(a.visible, `${key} #${i}: no visible focus on ${a.tag} ${a.id || a.text}`);
+    }
+  }
+  await tabTo((a) => a.id === 'cc-cat-analytics');
+  await v.page.keyboard.press('Space');
+  assert.equal(await prefs(v.page).locator('#cc-cat-analytics').isChecked(), true);
+  await tabTo((a) => a.text === L.fi.save);
+  await v.page.keyboard.press('Enter');
+  await ran(v.page, 'ga');
+  await signed(v.page);
+  assert.deepEqual((await v.page.evaluate(() => Consent.getConsent())).categories, ['necessary', 'analytics']);
+  // Reopen from the page by keyboard, and withdraw.
+  await tabTo((a) => a.text === 'Evästeasetukset' && !a.prefs);
+  await v.page.keyboard.press('Enter');
+  await prefs(v.page).waitFor();
+  await tabTo((a) => a.text === L.fi.reject);
+  await v.page.keyboard.press('Enter');
+  await prefs(v.page).waitFor({ state: 'detached' });
+  assert.deepEqual((await v.page.evaluate(() => Consent.getConsent())).categories, ['necessary']);
+  assert.equal((await active()).text, 'Evästeasetukset', 'focus goes back to the control that opened the dialog');
+  await v.context.close();
+});
+
+test('C12 axe-core finds no violations in the banner and the preferences, in each language', async () => {
+  for (const lang of LANGS) {
+    const v = await visitor();
+    await open(v, L[lang].home, lang);
+    await settled(banner(v.page));
+    await axe(v.page, `${lang} first layer`);
+    await button(banner(v.page), L[lang].settings).click();
+    await prefs(v.page).waitFor();
+    await prefs(v.page).locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
+    await settled(prefs(v.page));
+    await axe(v.page, `${lang} preferences`);
+    await v.context.close();
+  }
+});
+
+test('C13 on pages served with a strict CSP the whole flow causes no CSP violation', async () => {
+  const r = await fetch(`http://127.0.0.1:${main.port}/`);
+  const csp = r.headers.get('content-security-policy');
+  assert.ok(csp && !/unsafe-inline|unsafe-eval'/.test(csp.replace("'wasm-unsafe-eval'", '')), `strict CSP: ${csp}`);
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
+  assert.match(csp, /style-src 'self';/);
+  const v = await visitor();
+  await open(v, '/video');
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).locator('select').selectOption('sv');
+  await button(prefs(v.page), L.sv.accept).click();
+  await Promise.all(TAGS.map((t) => ran(v.page, t)));
+  await v.page.frameLocator('iframe.video').locator('body').waitFor();
+  const player = v.page.frames().find((f) => f.url().endsWith('/demo/video.html'));
+  assert.deepEqual(await player.evaluate(() => window.__csp), [], 'violations in the embedded player');
+  await v.page.goto(v.base + '/omat-tiedot');
+  await v.page.locator('#records tr').first().waitFor();
+  await Promise.all(TAGS.map((t) => ran(v.page, t)));
+  assert.deepEqual(await v.page.evaluate(() => window.__csp), [], 'securitypolicyviolation events');
+  assert.deepEqual(v.consoleErrors.filter((e) => /Content Security Policy/i.test(e)), []);
+  await v.context.close();
+});
+
+test('C14 Finnish, Swedish and English are complete, follow the page and can be switched', async () => {
+  const seen = {};
+  for (const lang of LANGS) {
+    const v = await visitor({ locale: 'de-DE' });
+    await open(v, L[lang].home, lang);
+    assert.equal(await banner(v.page).getAttribute('lang'), lang, 'the banner follows <html lang>');
+    await banner(v.page).getByRole('heading', { name: L[lang].title }).waitFor();
+    await button(banner(v.page), L[lang].settings).click();
+    const dialog = prefs(v.page);
+    await dialog.getByRole('heading', { name: L[lang].prefs, exact: true }).waitFor();
+    await dialog.locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
+    const texts = await dialog.evaluate((d) => [...d.querySelectorAll('h2,h3,p,label,summary,th,td,button,span,a,option')]
+      .filter((e) => !e.matches('option') || e.selected).map((e) => e.textContent.trim()));
+    for (const t of texts) {
+      assert.ok(t.length > 0, `${lang}: an empty text`);
+      assert.ok(!/\{\w+\}/.test(t), `${lang}: an unfilled placeholder in ${t}`);
+    }
+    seen[lang] = new Set(texts);
+    await v.context.close();
+  }
+  // No text of one language's dialog shows up in another's, but for names (services, providers, cookies).
+  const names = new Set(exampleConfig.categories.flatMap((c) => c.services.flatMap((s) =>
+    [s.name, s.provider, ...s.cookies.map((k) => k.name)])).concat(['×', '']));
+  for (const a of LANGS) {
+    for (const b of LANGS.filter((b) => b !== a)) {
+      const shared = [...seen[a]].filter((t) => seen[b].has(t) && !names.has(t) && !/^[\d\s\p{P}]*$/u.test(t));
+      assert.deepEqual(shared, [], `${a} texts also in ${b}`);
+    }
+  }
+  // Switched in the dialog, and by the API; the choice is recorded in the chosen language.
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).locator('select').selectOption('sv');
+  await prefs(v.page).getByRole('heading', { name: L.sv.prefs, exact: true }).waitFor();
+  await v.page.keyboard.press('Escape');
+  await banner(v.page).getByRole('heading', { name: L.sv.title }).waitFor();
+  await v.page.evaluate(() => Consent.setLanguage('en'));
+  await banner(v.page).getByRole('heading', { name: L.en.title }).waitFor();
+  await button(banner(v.page), L.en.reject).click();
+  await signed(v.page);
+  assert.equal((await v.page.evaluate(() => Consent.getConsent())).language, 'en');
+  await v.context.close();
+});
+
+test('C15 marketing by email or SMS: separate from cookies, never pre-ticked, recorded with its channel; an objection holds until new consent', { todo: 'depends on the marketing-consent register (another engineer, issue 6): on /uutiskirje the sign-up form must show an unticked email and SMS consent apart from the cookie banner, POST a record with channel email/sms, "may we market to <contact>" must answer yes only after it, and after an objection (GDPR art. 21) no until a new consent; the page still has only a slot' }, async () => {
+  const v = await visitor();
+  await openReady(v, '/uutiskirje');
+  const form = v.page.locator('form[data-marketing-consent]');
+  await form.waitFor({ timeout: 2_000 });
+  for (const box of await form.locator('input[type=checkbox]').all()) assert.equal(await box.isChecked(), false);
+  await v.context.close();
+});
+
+test('gating: each stand-in runs only after consent, exactly once per page view, and reports to the demo', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  for (const t of TAGS) assert.equal(await timesRan(v.page, t), 0);
+  await button(banner(v.page), L.fi.accept).click();
+  await Promise.all([...TAGS.map((t) => ran(v.page, t)), signed(v.page)]);
+  // Things that re-run the gate: a new decision with the same choices, a language switch.
+  await v.page.evaluate(() => Consent.acceptCategory('all'));
+  await v.page.evaluate(() => Consent.setLanguage('sv'));
+  await v.page.evaluate(() => fetch('/healthz'));
+  const hits = await hitsOf(v, 3);
+  for (const t of TAGS) {
+    assert.equal(await timesRan(v.page, t), 1, `${t} ran more than once`);
+    assert.equal(hits.filter((h) => h.tag === t).length, 1, `${t}: server hits`);
+    assert.equal(await v.page.locator(`script[src="/demo/${t}.js"]`).count(), 1);
+  }
+  await v.page.locator('#status-hits', { hasText: '3' }).waitFor();
+  // The second decision's answer may still be on its way.
+  await until(() => v.posts.length === 2, 'the second decision\'s answer');
+  assert.deepEqual(v.posts.map((p) => p.status), [201, 201]);
+  await v.context.close();
+});
+
+test('gating: the pixel never runs on the booking page, even after consent (a health site keeps it off sensitive pages)', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await Promise.all(TAGS.map((t) => ran(v.page, t)));
+  for (const lang of LANGS) {
+    const from = v.requests.length;
+    await openReady(v, L[lang].booking);
+    await Promise.all([ran(v.page, 'ga'), ran(v.page, 'ads')]);
+    await hitsOf(v, 2);
+    await v.page.evaluate(() => fetch('/healthz'));
+    assert.equal(v.requests.slice(from).filter((u) => u.endsWith('/demo/pixel.js')).length, 0, `${lang}: the pixel was fetched`);
+    assert.deepEqual((await hitsOf(v, 2)).map((h) => h.tag).sort(), ['ads', 'ga']);
+    assert.equal(await timesRan(v.page, 'pixel'), 0);
+  }
+  await v.context.close();
+});
+
+test('gating: per-path exclusion comes from the consent config', { todo: 'needs banner support: the config has no per-service path exclusion (e.g. services[].exclude_paths: ["/ajanvaraus", "/sv/tidsbokning", "/en/booking"]), so the demo leaves the pixel\'s tag off the booking pages server-side; with it, Consent.acceptedService("facebook-pixel") would answer false on those paths after "Accept all", and the gate would skip the tag there' }, async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await signed(v.page);
+  await openReady(v, '/ajanvaraus');
+  assert.equal(await v.page.evaluate(() => Consent.acceptedService('facebook-pixel')), false);
+  await v.context.close();
+});
+
+test('a returning visitor sees no banner and the allowed stand-ins run at once, once', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).locator('#cc-cat-analytics').check();
+  await button(prefs(v.page), L.fi.save).click();
+  await signed(v.page);
+  const again = await v.context.newPage();
+  const sent = v.sent;
+  await again.goto(v.base + '/video');
+  await ran(again, 'ga');
+  await again.evaluate(() => fetch('/healthz'));
+  assert.equal(await again.locator('.cc-banner').count(), 0);
+  assert.equal(await timesRan(again, 'ads'), 0);
+  assert.equal(await again.locator('iframe.video').getAttribute('src'), null, 'marketing video still waits');
+  assert.equal(v.sent, sent, 'nothing sent to be recorded on a return visit');
+  await v.context.close();
+});
+
+test('screenshots of the first layer and the preferences, each language, mobile and desktop', async () => {
+  for (const lang of LANGS) {
+    for (const [device, viewport] of [['mobile', MOBILE], ['desktop', DESKTOP]]) {
+      const v = await visitor({ viewport });
+      await open(v, L[lang].home, lang);
+      await settled(banner(v.page));
+      await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-first-layer.png`) });
+      await button(banner(v.page), L[lang].settings).click();
+      await prefs(v.page).waitFor();
+      await settled(prefs(v.page));
+      await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-preferences.png`) });
+      await v.context.close();
+    }
+  }
+});
+
+test('every decision made in the browser is in the server\'s log with the right fields, and `consent verify` passes', async () => {
+  const made = decisions.filter((d) => d.status === 201);
+  assert.ok(made.length >= (process.env.E2E_MIN_DECISIONS ?? 15), `decisions seen: ${made.length}`);
+  const fields = ['consent_id', 'action', 'categories', 'services', 'revision', 'shown_hash', 'lang', 'page_url', 'channel', 'gpc'];
+  const logs = new Map();
+  for (const d of made) {
+    const id = d.record.consent_id;
+    const answer = await d.answer;
+    if (answer) assert.equal(answer.consent_id, id, 'the server answered for the same id');
+    if (erased.has(id)) continue; // erased on request (C9)
+    const key = `${d.server.name} ${id}`;
+    if (!logs.has(key)) logs.set(key, JSON.parse(d.server.cli('export', id)).records.map((e) => e.record));
+    const pick = (r) => fields.map((f) => r?.[f]);
+    const found = logs.get(key).some((r) => isDeepStrictEqual(pick(r), pick(d.record))
+      && Math.abs(Date.parse(r.time) - Date.parse(d.record.time)) < 5_000);
+    assert.ok(found, `${key}: no record like ${JSON.stringify(pick(d.record))} at ${d.record.time} in ${JSON.stringify(logs.get(key))}`);
+  }
+  const actions = new Set(made.map((d) => d.record.action));
+  for (const a of ['accept_all', 'reject_all', 'custom', 'withdraw']) assert.ok(actions.has(a), `no ${a} decision made`);
+  for (const s of servers) assert.match(s.cli('verify'), /^chain verified: \d+ records/, s.name);
 });

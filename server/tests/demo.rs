@@ -1,0 +1,197 @@
+//! The demo clinic site (`consent serve --demo`): its pages and its stand-ins' hit log,
+//! through the real router. The browser side is tests/e2e/run.mjs.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use consent_core::Config;
+use consent_server::ServerKey;
+use consent_server::api::{Settings, router};
+use consent_server::store::sqlite::SqliteStore;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo");
+
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+fn demo() -> (tempfile::TempDir, Router) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let settings = Settings {
+        config: Arc::new(config()),
+        key: ServerKey::new(&[0x5a; 32]).expect("key"),
+        origins: vec!["http://www.clinic.test:8080".into()],
+        admin_token: None,
+        secure_cookie: false,
+        rate_limit: None,
+        dist: None,
+        demo: Some(DEMO.into()),
+    };
+    (dir, router(store, settings))
+}
+
+async fn send(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> (StatusCode, HeaderMap, String) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5555))))
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    let response = router.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// The config inlined in a page's `<script type="application/json" id="consent-config">`.
+fn inlined(html: &str) -> Config {
+    let start = html
+        .find(r#"id="consent-config">"#)
+        .expect("config element")
+        + r#"id="consent-config">"#.len();
+    let end = start + html[start..].find("</script>").expect("end");
+    Config::from_json(&html[start..end]).expect("the inlined config parses")
+}
+
+const PAGES: [(&str, &str); 18] = [
+    ("/", "fi"),
+    ("/ajanvaraus", "fi"),
+    ("/video", "fi"),
+    ("/uutiskirje", "fi"),
+    ("/tietosuoja", "fi"),
+    ("/omat-tiedot", "fi"),
+    ("/sv/", "sv"),
+    ("/sv/tidsbokning", "sv"),
+    ("/sv/video", "sv"),
+    ("/sv/nyhetsbrev", "sv"),
+    ("/sv/dataskydd", "sv"),
+    ("/sv/mina-uppgifter", "sv"),
+    ("/en/", "en"),
+    ("/en/booking", "en"),
+    ("/en/video", "en"),
+    ("/en/newsletter", "en"),
+    ("/en/privacy", "en"),
+    ("/en/my-data", "en"),
+];
+
+#[tokio::test]
+async fn every_page_in_every_language_inlines_the_server_config_under_a_strict_csp() {
+    let (_dir, demo) = demo();
+    for (path, lang) in PAGES {
+        let (status, headers, html) = send(&demo, "GET", path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/html")),
+            "{path}"
+        );
+        let csp = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path}");
+        assert_eq!(inlined(&html), config(), "{path}");
+        assert!(!html.contains("{{"), "{path}: an unfilled slot");
+        assert!(
+            html.contains("data-consent-open"),
+            "{path}: no way back to the settings"
+        );
+        // The booking pages handle health information: no marketing pixel there.
+        let booking = ["/ajanvaraus", "/sv/tidsbokning", "/en/booking"].contains(&path);
+        assert_eq!(
+            html.contains(r#"data-service="facebook-pixel""#),
+            !booking,
+            "{path}"
+        );
+        assert!(html.contains(r#"data-service="ga""#), "{path}");
+    }
+    let (status, headers, _) = send(&demo, "GET", "/demo/ga.js", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+}
+
+#[tokio::test]
+async fn stand_in_hits_are_kept_per_page_view_and_bad_ones_refused() {
+    let (_dir, demo) = demo();
+    let hit = |tag: &str, pv: &str| {
+        json!({"tag": tag, "page": "/", "pv": pv, "consent": {"analytics_storage": "granted"},
+               "default_first": true, "cookies": ["_ga"]})
+        .to_string()
+    };
+    for (tag, pv) in [("ga", "a1"), ("ads", "a1"), ("pixel", "b2")] {
+        let (status, _, body) = send(&demo, "POST", "/demo/hit", &hit(tag, pv)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let (_, _, body) = send(&demo, "GET", "/demo/hits?pv=a1", "").await;
+    let hits: Value = serde_json::from_str(&body).expect("json");
+    let tags: Vec<&str> = hits["hits"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|h| h["tag"].as_str())
+        .collect();
+    assert_eq!(tags, ["ga", "ads"]);
+
+    let long = "x".repeat(300);
+    for (bad, status, says) in [
+        (
+            hit("matomo", "a"),
+            StatusCode::BAD_REQUEST,
+            "unknown variant",
+        ),
+        ("{".to_owned(), StatusCode::BAD_REQUEST, "invalid hit"),
+        (
+            hit("ga", "a").replace("\"/\"", &format!("\"/{long}\"")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "page:",
+        ),
+        (hit("ga", &long), StatusCode::UNPROCESSABLE_ENTITY, "pv:"),
+        (
+            hit("ga", "a").replace("\"cookies\"", "\"ip\":\"10.0.0.7\",\"cookies\""),
+            StatusCode::BAD_REQUEST,
+            "unknown field",
+        ),
+    ] {
+        let (got, _, body) = send(&demo, "POST", "/demo/hit", &bad).await;
+        assert_eq!(got, status, "{bad}: {body}");
+        assert!(body.contains(says), "{bad}: {body}");
+    }
+    let (_, _, body) = send(&demo, "GET", "/demo/hits", "").await;
+    let all: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        all["hits"].as_array().map(Vec::len),
+        Some(3),
+        "bad hits were kept"
+    );
+}
