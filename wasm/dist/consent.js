@@ -519,13 +519,13 @@ function __wbg_get_imports() {
             console.warn(arg0, arg1);
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 8, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_246);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 1, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_231);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 7, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_247);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 2, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_230);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0) {
@@ -553,12 +553,12 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_246(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_246(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_231(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_231(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_247(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_247(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_230(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_230(arg0, arg1, arg2);
 }
 
 function addToExternrefTable0(obj) {
