@@ -197,10 +197,19 @@ impl fmt::Display for Lifetime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Lifetime::Session => f.write_str("session"),
-            Lifetime::Days(n) => write!(f, "{n}d"),
-            Lifetime::Months(n) => write!(f, "{n}mo"),
-            Lifetime::Years(n) => write!(f, "{n}y"),
+            // Without integer formatting: this text is hashed into `shown_hash` in the
+            // browser too (digits.rs).
+            Lifetime::Days(n) => Self::write(f, *n, "d"),
+            Lifetime::Months(n) => Self::write(f, *n, "mo"),
+            Lifetime::Years(n) => Self::write(f, *n, "y"),
         }
+    }
+}
+
+impl Lifetime {
+    fn write(f: &mut fmt::Formatter<'_>, n: u16, unit: &str) -> fmt::Result {
+        f.write_str(crate::digits::Decimal::new(n.into()).as_str())?;
+        f.write_str(unit)
     }
 }
 

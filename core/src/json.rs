@@ -167,31 +167,10 @@ impl SyntaxError {
         let column = before.iter().rev().take_while(|&&b| b != b'\n').count();
         let mut out = String::from(self.what);
         out.push_str(" at line ");
-        push_decimal(&mut out, line);
+        out.push_str(crate::digits::Decimal::new(line as u64).as_str());
         out.push_str(" column ");
-        push_decimal(&mut out, column);
+        out.push_str(crate::digits::Decimal::new(column as u64).as_str());
         out
-    }
-}
-
-/// Appends `n` in decimal.
-#[cfg(any(test, not(feature = "serde_json")))]
-pub(crate) fn push_decimal(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(i..).unwrap_or_default() {
-        out.push(char::from(d));
     }
 }
 

@@ -72,22 +72,7 @@ impl Writer {
     }
 
     fn unsigned(&mut self, n: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
-            }
-        }
-        for &d in digits.get(i..).unwrap_or_default() {
-            self.0.push(char::from(d));
-        }
+        self.0.push_str(crate::digits::Decimal::new(n).as_str());
     }
 
     fn signed(&mut self, n: i64) {

@@ -55,6 +55,7 @@ pub mod config;
 pub mod consent_mode;
 pub mod cookie_decl;
 pub mod digest;
+mod digits;
 mod error;
 pub mod id;
 mod json;

@@ -400,7 +400,8 @@ impl<'a> Texts<'a> {
             Lifetime::Years(n) => (n, TextKey::LifetimeYear, TextKey::LifetimeYears),
         };
         let key = if n == 1 { one } else { many };
-        self.get(key).replace("{n}", &n.to_string())
+        self.get(key)
+            .replace("{n}", crate::digits::Decimal::new(n.into()).as_str())
     }
 }
 

@@ -56,7 +56,7 @@ pub(crate) fn write(config: &Config, token: &Token, secure: bool) {
     }
     if let Some(age) = c.max_age() {
         line.push_str("; Max-Age=");
-        line.push_str(&age.whole_seconds().to_string());
+        push_int(&mut line, age.whole_seconds());
     }
     if let Some(same_site) = config.cookie().same_site().as_str().get(..1) {
         // "lax" -> "Lax": browsers take either case; this is the conventional spelling.
@@ -108,13 +108,40 @@ pub(crate) fn clear_revoked(config: &Config, decision: &Decision) {
     }
 }
 
+/// Appends `n` in decimal, as `to_string` would, without `core::fmt`'s integer formatting
+/// (which the banner otherwise does not need).
+fn push_int(line: &mut String, n: i64) {
+    if n < 0 {
+        line.push('-');
+    }
+    let mut n = n.unsigned_abs();
+    let mut digits = Vec::new();
+    loop {
+        digits.push(char::from(b'0' + (n % 10) as u8));
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    line.extend(digits.iter().rev());
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pairs;
+    use super::{pairs, push_int};
 
     #[test]
     fn pairs_split_and_trim() {
         let got: Vec<_> = pairs("a=1; consent=1.x; b; =c; d=").collect();
         assert_eq!(got, [("a", "1"), ("consent", "1.x"), ("b", ""), ("d", "")]);
+    }
+
+    #[test]
+    fn ints_as_to_string() {
+        for n in [0, 7, 10, 15_724_800, -1, i64::MIN, i64::MAX] {
+            let mut line = String::new();
+            push_int(&mut line, n);
+            assert_eq!(line, n.to_string());
+        }
     }
 }
