@@ -37,8 +37,8 @@
 
 use core::fmt;
 
-use serde::{Serialize, Serializer};
 use crate::json::{Map, Value};
+use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 
 use crate::consent_mode::{ConsentModeConfig, Signal};
@@ -740,12 +740,7 @@ impl Validator {
     }
 
     /// An object with only `known` fields (unknown ones are reported).
-    fn object<'v>(
-        &mut self,
-        value: &'v Value,
-        path: &str,
-        known: &[&str],
-    ) -> Option<&'v Map> {
+    fn object<'v>(&mut self, value: &'v Value, path: &str, known: &[&str]) -> Option<&'v Map> {
         let Some(map) = value.as_object() else {
             self.report(path.to_owned(), ProblemKind::WrongType("an object"));
             return None;
@@ -1131,11 +1126,7 @@ impl Validator {
         Some(lifetimes)
     }
 
-    fn categories(
-        &mut self,
-        map: &Map,
-        consent_cookie: Option<&str>,
-    ) -> Vec<Category> {
+    fn categories(&mut self, map: &Map, consent_cookie: Option<&str>) -> Vec<Category> {
         let items = self.array(map, "", "categories", true, MAX_CATEGORIES);
         if map
             .get("categories")
@@ -1437,11 +1428,7 @@ impl Validator {
         })
     }
 
-    fn consent_mode(
-        &mut self,
-        map: &Map,
-        categories: &[Category],
-    ) -> Option<ConsentModeConfig> {
+    fn consent_mode(&mut self, map: &Map, categories: &[Category]) -> Option<ConsentModeConfig> {
         let has_preferences = categories.iter().any(|c| c.id == "preferences");
         let mut mapping: [Vec<CategoryId>; 7] = Default::default();
         for signal in Signal::ALL {
@@ -1722,7 +1709,8 @@ mod tests {
     #[test]
     fn fingerprint_follows_ids_and_order() {
         let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
-        let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        let mut v: serde_json::Value =
+            serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
         if let Some(c) = v["categories"].as_array_mut() {
             c.swap(1, 2);
         }
@@ -1737,7 +1725,8 @@ mod tests {
     fn shown_hash_changes_with_language_and_texts() {
         let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
         assert_ne!(a.shown_hash(Lang::Fi), a.shown_hash(Lang::Sv));
-        let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        let mut v: serde_json::Value =
+            serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
         v["texts"] = serde_json::json!({"fi": {"accept_all": "Hyväksyn"}});
         let b = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
         assert_ne!(a.shown_hash(Lang::Fi), b.shown_hash(Lang::Fi));

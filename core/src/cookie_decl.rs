@@ -369,7 +369,10 @@ pub(crate) fn validate_domain(s: &str) -> Result<(), CookieDeclError> {
         .position(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'));
     match bad {
         Some(at) => Err(CookieDeclError::BadChar(at + offset)),
-        None if host.starts_with('.') || host.ends_with('.') || host.as_bytes().windows(2).any(|w| w == b"..") => {
+        None if host.starts_with('.')
+            || host.ends_with('.')
+            || host.as_bytes().windows(2).any(|w| w == b"..") =>
+        {
             Err(CookieDeclError::BadChar(offset))
         }
         None => Ok(()),

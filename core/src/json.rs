@@ -355,7 +355,9 @@ impl Parser<'_> {
                 b'"' => break,
                 b'\\' => self.escape(&mut out)?,
                 0..=0x1f => {
-                    return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"));
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
                 }
                 _ => out.push(b),
             }
@@ -544,9 +546,30 @@ mod tests {
     #[test]
     fn refuses_what_serde_json_refuses() {
         for text in [
-            "", " ", "nul", "tru", "[1,]", "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{1:2}", "01",
-            "1.", "1e", "-", "+1", ".5", "\"a", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"",
-            "\"\u{1}\"", "[1] x", "{\"a\":1}}", "NaN", "\"\\u12\"",
+            "",
+            " ",
+            "nul",
+            "tru",
+            "[1,]",
+            "{\"a\":1,}",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "01",
+            "1.",
+            "1e",
+            "-",
+            "+1",
+            ".5",
+            "\"a",
+            "\"\\x\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\u{1}\"",
+            "[1] x",
+            "{\"a\":1}}",
+            "NaN",
+            "\"\\u12\"",
         ] {
             assert_eq!(ours(text), None, "{text:?}");
             assert_eq!(theirs(text), None, "{text:?}");
@@ -591,10 +614,7 @@ mod tests {
 
     #[test]
     fn example_config_reads_the_same() {
-        assert_eq!(
-            ours(crate::EXAMPLE_CONFIG),
-            theirs(crate::EXAMPLE_CONFIG)
-        );
+        assert_eq!(ours(crate::EXAMPLE_CONFIG), theirs(crate::EXAMPLE_CONFIG));
     }
 
     fn json_text() -> impl Strategy<Value = String> {
@@ -609,10 +629,13 @@ mod tests {
         ];
         leaf.prop_recursive(4, 32, 4, |inner| {
             prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
                 prop::collection::vec(("[a-c]{1,2}", inner), 0..4).prop_map(|v| {
-                    let fields: Vec<String> =
-                        v.into_iter().map(|(k, v)| format!("\"{k}\" : {v}")).collect();
+                    let fields: Vec<String> = v
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\" : {v}"))
+                        .collect();
                     format!("{{{}}}", fields.join(" ,"))
                 }),
             ]

@@ -324,27 +324,40 @@ mod tests {
     fn writes_what_serde_json_writes() {
         let config = crate::Config::from_json(crate::EXAMPLE_CONFIG).ok();
         assert!(config.is_some());
-        assert_eq!(
-            to_string(&config).ok(),
-            serde_json::to_string(&config).ok()
-        );
+        assert_eq!(to_string(&config).ok(), serde_json::to_string(&config).ok());
         let state = crate::doc_state();
         let record = config
             .as_ref()
             .map(|c| crate::DecisionRecord::new(c, &state, None, crate::Channel::Banner));
-        assert_eq!(
-            to_string(&record).ok(),
-            serde_json::to_string(&record).ok()
-        );
+        assert_eq!(to_string(&record).ok(), serde_json::to_string(&record).ok());
         let values = (
-            -5i64, 7u8, u64::MAX, i64::MIN, true, None::<u8>, 'x', "\u{7f}é\u{1f}\u{0}",
+            -5i64,
+            7u8,
+            u64::MAX,
+            i64::MIN,
+            true,
+            None::<u8>,
+            'x',
+            "\u{7f}é\u{1f}\u{0}",
         );
         // Tuples are refused here (no type of this crate has one); their parts are not.
         assert!(to_string(&values).is_err());
-        assert_eq!(to_string(&values.0).ok(), serde_json::to_string(&values.0).ok());
-        assert_eq!(to_string(&values.2).ok(), serde_json::to_string(&values.2).ok());
-        assert_eq!(to_string(&values.3).ok(), serde_json::to_string(&values.3).ok());
-        assert_eq!(to_string(&values.7).ok(), serde_json::to_string(&values.7).ok());
+        assert_eq!(
+            to_string(&values.0).ok(),
+            serde_json::to_string(&values.0).ok()
+        );
+        assert_eq!(
+            to_string(&values.2).ok(),
+            serde_json::to_string(&values.2).ok()
+        );
+        assert_eq!(
+            to_string(&values.3).ok(),
+            serde_json::to_string(&values.3).ok()
+        );
+        assert_eq!(
+            to_string(&values.7).ok(),
+            serde_json::to_string(&values.7).ok()
+        );
         assert!(to_string(&1.5f64).is_err());
     }
 

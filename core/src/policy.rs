@@ -524,12 +524,24 @@ mod tests {
     #[test]
     fn is_ip_edges() {
         for (host, ip) in [
-            ("127.0.0.1", true), ("255.255.255.255", true), ("0.0.0.0", true),
-            ("256.0.0.1", false), ("01.2.3.4", false), ("1.2.3", false), ("1.2.3.4.5", false),
-            ("1..3.4", false), ("", false), ("::1", true), ("klinikka.fi", false),
+            ("127.0.0.1", true),
+            ("255.255.255.255", true),
+            ("0.0.0.0", true),
+            ("256.0.0.1", false),
+            ("01.2.3.4", false),
+            ("1.2.3", false),
+            ("1.2.3.4.5", false),
+            ("1..3.4", false),
+            ("", false),
+            ("::1", true),
+            ("klinikka.fi", false),
         ] {
             assert_eq!(is_ip(host), ip, "{host}");
-            assert_eq!(host.parse::<std::net::IpAddr>().is_ok() || host.contains(':'), ip, "{host}");
+            assert_eq!(
+                host.parse::<std::net::IpAddr>().is_ok() || host.contains(':'),
+                ip,
+                "{host}"
+            );
         }
     }
 

@@ -427,7 +427,10 @@ pub fn fill(template: &str, placeholder: &str, value: &str) -> String {
         out.push_str(rest.get(..i).unwrap_or_default());
         let from = rest.get(i..).unwrap_or_default();
         // `{` is one byte, so both cuts are on character boundaries.
-        rest = match from.strip_prefix(placeholder).filter(|_| !placeholder.is_empty()) {
+        rest = match from
+            .strip_prefix(placeholder)
+            .filter(|_| !placeholder.is_empty())
+        {
             Some(after) => {
                 out.push_str(value);
                 after
