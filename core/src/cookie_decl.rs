@@ -221,7 +221,9 @@ impl FromStr for Lifetime {
             return Ok(Lifetime::Session);
         }
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        let (n, unit) = s.split_at(digits);
+        // ASCII digits end on a character boundary; `split_at_checked` keeps the slicing
+        // panic (and its formatting) out of the browser build.
+        let (n, unit) = s.split_at_checked(digits).unwrap_or((s, ""));
         // Leading zeros are refused so that print -> parse -> print is the identity.
         if n.is_empty() || n.len() > 4 || n.starts_with('0') {
             return Err(CookieDeclError::BadLifetime);

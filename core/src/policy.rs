@@ -488,7 +488,7 @@ pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
     core::iter::once(host).chain(
         dots.into_iter()
             .take(if is_ip { 0 } else { labels.saturating_sub(2) })
-            .map(move |i| &host[i..]),
+            .filter_map(move |i| host.get(i..)),
     )
 }
 

@@ -150,7 +150,7 @@ impl PageUrl {
     /// [`PageUrlError`] for another scheme, an address over 2048 bytes, or whitespace.
     pub fn new(url: &str) -> Result<Self, PageUrlError> {
         let cut = url.find(['?', '#']).unwrap_or(url.len());
-        let url = &url[..cut];
+        let url = url.get(..cut).unwrap_or(url);
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))

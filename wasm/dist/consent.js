@@ -464,11 +464,11 @@ __wbg_warn_42702744b2284b6f: function(arg0, arg1) {
 console.warn(arg0, arg1);
 },
 __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_235);
+const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_229);
 return ret;
 },
 __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_236);
+const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_230);
 return ret;
 },
 __wbindgen_generic_0000000000000003: function(arg0) {
@@ -493,11 +493,11 @@ __proto__: null,
 "./consent_bg.js": import0,
 };
 }
-function __wasm_bindgen_func_elem_235(arg0, arg1, arg2) {
-wasm.__wasm_bindgen_func_elem_235(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_229(arg0, arg1, arg2) {
+wasm.__wasm_bindgen_func_elem_229(arg0, arg1, arg2);
 }
-function __wasm_bindgen_func_elem_236(arg0, arg1, arg2) {
-wasm.__wasm_bindgen_func_elem_236(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_230(arg0, arg1, arg2) {
+wasm.__wasm_bindgen_func_elem_230(arg0, arg1, arg2);
 }
 function addToExternrefTable0(obj) {
 const idx = wasm.__wbindgen_export4();

@@ -38,36 +38,9 @@ pub(crate) fn read(name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Writes the consent cookie: the core's [`Token::to_cookie`] attributes, written out here
-/// because the `cookie` crate's `Display` links a date formatter the banner never uses.
+/// Writes the consent cookie with the core's attributes ([`Token::cookie_line`]).
 pub(crate) fn write(config: &Config, token: &Token, secure: bool) {
-    let c = token.to_cookie(config, secure);
-    let mut line = String::with_capacity(160);
-    line.push_str(c.name());
-    line.push('=');
-    line.push_str(c.value());
-    if let Some(path) = c.path() {
-        line.push_str("; Path=");
-        line.push_str(path);
-    }
-    if let Some(domain) = c.domain() {
-        line.push_str("; Domain=");
-        line.push_str(domain);
-    }
-    if let Some(age) = c.max_age() {
-        line.push_str("; Max-Age=");
-        push_int(&mut line, age.whole_seconds());
-    }
-    if let Some(same_site) = config.cookie().same_site().as_str().get(..1) {
-        // "lax" -> "Lax": browsers take either case; this is the conventional spelling.
-        line.push_str("; SameSite=");
-        line.push_str(&same_site.to_ascii_uppercase());
-        line.push_str(&config.cookie().same_site().as_str()[1..]);
-    }
-    if c.secure() == Some(true) {
-        line.push_str("; Secure");
-    }
-    set(&line);
+    set(&token.cookie_line(config, secure));
 }
 
 /// Expires the cookie `name` at `path` on `domain` (host-only when `None`).
@@ -108,40 +81,13 @@ pub(crate) fn clear_revoked(config: &Config, decision: &Decision) {
     }
 }
 
-/// Appends `n` in decimal, as `to_string` would, without `core::fmt`'s integer formatting
-/// (which the banner otherwise does not need).
-fn push_int(line: &mut String, n: i64) {
-    if n < 0 {
-        line.push('-');
-    }
-    let mut n = n.unsigned_abs();
-    let mut digits = Vec::new();
-    loop {
-        digits.push(char::from(b'0' + (n % 10) as u8));
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    line.extend(digits.iter().rev());
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{pairs, push_int};
+    use super::pairs;
 
     #[test]
     fn pairs_split_and_trim() {
         let got: Vec<_> = pairs("a=1; consent=1.x; b; =c; d=").collect();
         assert_eq!(got, [("a", "1"), ("consent", "1.x"), ("b", ""), ("d", "")]);
-    }
-
-    #[test]
-    fn ints_as_to_string() {
-        for n in [0, 7, 10, 15_724_800, -1, i64::MIN, i64::MAX] {
-            let mut line = String::new();
-            push_int(&mut line, n);
-            assert_eq!(line, n.to_string());
-        }
     }
 }
