@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The banner's checks, run by scripts/test.sh (after scripts/setup.sh):
+#   0. clippy on consent-core without default features (the banner's build of it),
 #   1. the browser tests (wasm-bindgen-test in headless Chromium via chromedriver),
 #   2. the built wasm/dist/ through its loader on a page with a strict CSP,
 #   3. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
@@ -22,6 +23,11 @@ have() { command -v "$1" >/dev/null 2>&1; }
 for tool in chromium chromedriver wasm-bindgen wasm-bindgen-test-runner wasm-opt gzip; do
   have "$tool" || { echo "missing $tool: run bash scripts/setup.sh" >&2; exit 1; }
 done
+
+step "banner: consent-core as the banner builds it (no default features)"
+# The browser build leaves out serde_json (core/src/json.rs reads the config instead); lint
+# that combination, which the workspace's --all-features clippy never sees.
+timeout 900 cargo clippy -q -p consent-core --no-default-features --lib -- -D warnings
 
 step "banner: browser tests in headless Chromium"
 # wasm/webdriver.json gives chromedriver Debian's Chromium and its headless flags.
