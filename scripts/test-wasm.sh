@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The banner's checks, run by scripts/test.sh (after scripts/setup.sh):
+#   0. clippy on consent-core without default features (the banner's build of it),
 #   1. the browser tests (wasm-bindgen-test in headless Chromium via chromedriver),
 #   2. the built wasm/dist/ through its loader on a page with a strict CSP,
 #   3. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
@@ -10,17 +11,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The issue's hard limit is 25 kB gzip (target 14 kB; BENCHMARKS.md, "Banner size"). The
-# banner is not there yet (99.4 kB on 2026-11-22; issue 3 stays open until it is). Until then
-# the test fails on any growth past RATCHET, and prints the gap to BUDGET on every run. Lower
-# RATCHET with every size win; when it reaches BUDGET, enforce BUDGET and drop the ratchet.
+# banner is not there yet (99.4 kB, then 72.6 kB on 2026-11-22; issue 3 stays open until it
+# is). Until then the test fails on any growth past RATCHET, and prints the gap to BUDGET on
+# every run. Lower RATCHET with every size win; when it reaches BUDGET, enforce BUDGET and
+# drop the ratchet.
 BUDGET=25000
-RATCHET=100000
+RATCHET=74000
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 for tool in chromium chromedriver wasm-bindgen wasm-bindgen-test-runner wasm-opt gzip; do
   have "$tool" || { echo "missing $tool: run bash scripts/setup.sh" >&2; exit 1; }
 done
+
+step "banner: consent-core as the banner builds it (no default features)"
+# The browser build leaves out serde_json (core/src/json.rs reads the config instead); lint
+# that combination, which the workspace's --all-features clippy never sees.
+timeout 900 cargo clippy -q -p consent-core --no-default-features --lib -- -D warnings
 
 step "banner: browser tests in headless Chromium"
 # wasm/webdriver.json gives chromedriver Debian's Chromium and its headless flags.

@@ -27,12 +27,23 @@ trap 'rm -rf "$tmp"' EXIT
 # are exactly those rustc's wasm32-unknown-unknown output uses; with --all-features binaryen
 # 108 rewrites types as typed function references, which browsers without that proposal
 # (and Node 20) refuse to compile.
-wasm-opt -Oz --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+wasm-opt -Oz --converge --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm" -o "$tmp/opt.wasm"
 wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name consent "$tmp/opt.wasm"
 mkdir -p "$out"
 cp "$tmp/consent_bg.wasm" "$out/consent_bg.wasm"
-cat "$tmp/consent.js" wasm/js/loader.js > "$out/consent.js"
-cp wasm/js/consent.d.ts wasm/css/consent.css "$out/"
+# Comment lines and indentation go (1.1 kB of the gzip): the glue has no multi-line strings
+# or template literals, so only whole comment lines and leading blanks are dropped, never
+# code. consent.d.ts keeps the API's docs for editors.
+cat "$tmp/consent.js" wasm/js/loader.js | awk '
+  /^[ \t]*\/\*/ { comment = 1 }
+  comment { if ($0 ~ /\*\/[ \t]*$/) comment = 0; next }
+  /^[ \t]*\/\// { next }
+  { sub(/^[ \t]+/, ""); if ($0 != "") print }
+' > "$out/consent.js"
+# The stylesheet without its comments and indentation (0.4 kB of the gzip; it has no strings
+# holding "/*"). wasm/css/consent.css, with the comments on customising, is the source.
+perl -0pe 's{/\*.*?\*/}{}gs; s/^[ \t]+//mg; s/\n+/\n/g; s/^\n//' wasm/css/consent.css > "$out/consent.css"
+cp wasm/js/consent.d.ts "$out/"

@@ -37,8 +37,8 @@
 
 use core::fmt;
 
+use crate::json::{Map, Value};
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::consent_mode::{ConsentModeConfig, Signal};
@@ -331,20 +331,31 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] listing every problem found, each with its path.
     pub fn from_json(json: &str) -> Result<Self, ConfigError> {
-        let value: Value = serde_json::from_str(json).map_err(|e| ConfigError {
+        #[cfg(feature = "serde_json")]
+        let value = serde_json::from_str::<serde_json::Value>(json)
+            .map(|v| Value::from(&v))
+            .map_err(|e| e.to_string());
+        #[cfg(not(feature = "serde_json"))]
+        let value = crate::json::parse(json).map_err(|e| e.message(json));
+        let value = value.map_err(|message| ConfigError {
             problems: vec![Problem {
                 path: String::new(),
-                kind: ProblemKind::Syntax(e.to_string()),
+                kind: ProblemKind::Syntax(message),
             }],
         })?;
-        Self::from_value(&value)
+        Self::validate(&value)
     }
 
     /// Validates a config already parsed as JSON.
     ///
     /// # Errors
     /// A [`ConfigError`] listing every problem found, each with its path.
-    pub fn from_value(value: &Value) -> Result<Self, ConfigError> {
+    #[cfg(feature = "serde_json")]
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, ConfigError> {
+        Self::validate(&value.into())
+    }
+
+    fn validate(value: &Value) -> Result<Self, ConfigError> {
         let mut v = Validator::default();
         let config = v.config(value);
         match config {
@@ -358,8 +369,10 @@ impl Config {
     /// The config as JSON that [`Config::from_json`] parses back to an equal config.
     #[must_use]
     pub fn to_json(&self) -> String {
-        // Serializing these types cannot fail: no maps with non-string keys, no floats.
-        serde_json::to_string(self).unwrap_or_default()
+        // Serializing these types cannot fail: no maps with non-string keys, no floats. The
+        // writer is serde_json's format without serde_json (json_write's tests compare them),
+        // so the browser build hashes the same bytes into `shown_hash` as the server.
+        crate::json_write::to_string(self).unwrap_or_default()
     }
 
     /// The policy revision.
@@ -541,9 +554,10 @@ impl Config {
     }
 }
 
+#[cfg(feature = "serde_json")]
 impl<'de> serde::Deserialize<'de> for Config {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
+        let value = serde_json::Value::deserialize(d)?;
         Config::from_value(&value).map_err(serde::de::Error::custom)
     }
 }
@@ -634,7 +648,10 @@ impl fmt::Display for ProblemKind {
             ProblemKind::WrongType(expected) => write!(f, "expected {expected}"),
             ProblemKind::UnknownField => f.write_str("unknown field"),
             ProblemKind::Duplicate => f.write_str("duplicate"),
-            ProblemKind::TooMany(max) => write!(f, "too long: at most {max}"),
+            ProblemKind::TooMany(max) => {
+                f.write_str("too long: at most ")?;
+                f.write_str(crate::digits::Decimal::new(*max as u64).as_str())
+            }
             ProblemKind::Invalid(why) => f.write_str(why),
             ProblemKind::Id(e) => write!(f, "{e}"),
             ProblemKind::Cookie(e) => write!(f, "{e}"),
@@ -695,16 +712,26 @@ struct Validator {
     languages: Vec<Lang>,
 }
 
+// Paths are built without `format!`, whose machinery the browser build leaves out.
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
     } else {
-        format!("{path}.{key}")
+        let mut out = String::with_capacity(path.len() + 1 + key.len());
+        out.push_str(path);
+        out.push('.');
+        out.push_str(key);
+        out
     }
 }
 
 fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
+    let mut out = String::with_capacity(path.len() + 5);
+    out.push_str(path);
+    out.push('[');
+    out.push_str(crate::digits::Decimal::new(i as u64).as_str());
+    out.push(']');
+    out
 }
 
 impl Validator {
@@ -713,12 +740,7 @@ impl Validator {
     }
 
     /// An object with only `known` fields (unknown ones are reported).
-    fn object<'v>(
-        &mut self,
-        value: &'v Value,
-        path: &str,
-        known: &[&str],
-    ) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(&mut self, value: &'v Value, path: &str, known: &[&str]) -> Option<&'v Map> {
         let Some(map) = value.as_object() else {
             self.report(path.to_owned(), ProblemKind::WrongType("an object"));
             return None;
@@ -733,7 +755,7 @@ impl Validator {
 
     fn field<'v>(
         &mut self,
-        map: &'v Map<String, Value>,
+        map: &'v Map,
         path: &str,
         key: &str,
         required: bool,
@@ -765,7 +787,7 @@ impl Validator {
 
     fn str_field<'v>(
         &mut self,
-        map: &'v Map<String, Value>,
+        map: &'v Map,
         path: &str,
         key: &str,
         required: bool,
@@ -775,7 +797,7 @@ impl Validator {
         self.string(value, join(path, key), max)
     }
 
-    fn bool_field(&mut self, map: &Map<String, Value>, path: &str, key: &str) -> Option<bool> {
+    fn bool_field(&mut self, map: &Map, path: &str, key: &str) -> Option<bool> {
         let value = self.field(map, path, key, false)?;
         match value.as_bool() {
             Some(b) => Some(b),
@@ -788,7 +810,7 @@ impl Validator {
 
     fn uint_field(
         &mut self,
-        map: &Map<String, Value>,
+        map: &Map,
         path: &str,
         key: &str,
         required: bool,
@@ -815,7 +837,7 @@ impl Validator {
 
     fn array<'v>(
         &mut self,
-        map: &'v Map<String, Value>,
+        map: &'v Map,
         path: &str,
         key: &str,
         required: bool,
@@ -947,7 +969,7 @@ impl Validator {
         )
     }
 
-    fn languages_field(&mut self, map: &Map<String, Value>) -> Vec<Lang> {
+    fn languages_field(&mut self, map: &Map) -> Vec<Lang> {
         if map.get("languages").is_none_or(Value::is_null) {
             return Lang::ALL.to_vec();
         }
@@ -983,7 +1005,7 @@ impl Validator {
         }
     }
 
-    fn default_language(&mut self, map: &Map<String, Value>) -> Lang {
+    fn default_language(&mut self, map: &Map) -> Lang {
         let first = self.languages.first().copied().unwrap_or(Lang::Fi);
         let Some(s) = self.str_field(map, "", "default_language", false, 8) else {
             return first;
@@ -1000,7 +1022,7 @@ impl Validator {
         }
     }
 
-    fn privacy_notice(&mut self, map: &Map<String, Value>) -> Option<Localized> {
+    fn privacy_notice(&mut self, map: &Map) -> Option<Localized> {
         let value = self.field(map, "", "privacy_notice", true)?;
         if value.is_string() {
             let url = self.url(value, "privacy_notice".into())?;
@@ -1021,7 +1043,7 @@ impl Validator {
         ok.then_some(localized)
     }
 
-    fn cookie(&mut self, map: &Map<String, Value>) -> Option<ConsentCookie> {
+    fn cookie(&mut self, map: &Map) -> Option<ConsentCookie> {
         let mut cookie = ConsentCookie {
             name: "consent".into(),
             domain: None,
@@ -1082,7 +1104,7 @@ impl Validator {
         ok.then_some(cookie)
     }
 
-    fn lifetime(&mut self, map: &Map<String, Value>) -> Option<Lifetimes> {
+    fn lifetime(&mut self, map: &Map) -> Option<Lifetimes> {
         let mut lifetimes = Lifetimes {
             accept_days: DEFAULT_LIFETIME_DAYS,
             refuse_days: DEFAULT_LIFETIME_DAYS,
@@ -1104,11 +1126,7 @@ impl Validator {
         Some(lifetimes)
     }
 
-    fn categories(
-        &mut self,
-        map: &Map<String, Value>,
-        consent_cookie: Option<&str>,
-    ) -> Vec<Category> {
+    fn categories(&mut self, map: &Map, consent_cookie: Option<&str>) -> Vec<Category> {
         let items = self.array(map, "", "categories", true, MAX_CATEGORIES);
         if map
             .get("categories")
@@ -1410,11 +1428,7 @@ impl Validator {
         })
     }
 
-    fn consent_mode(
-        &mut self,
-        map: &Map<String, Value>,
-        categories: &[Category],
-    ) -> Option<ConsentModeConfig> {
+    fn consent_mode(&mut self, map: &Map, categories: &[Category]) -> Option<ConsentModeConfig> {
         let has_preferences = categories.iter().any(|c| c.id == "preferences");
         let mut mapping: [Vec<CategoryId>; 7] = Default::default();
         for signal in Signal::ALL {
@@ -1488,7 +1502,7 @@ impl Validator {
         Some(mode)
     }
 
-    fn texts(&mut self, map: &Map<String, Value>) -> [Vec<(TextKey, Box<str>)>; 3] {
+    fn texts(&mut self, map: &Map) -> [Vec<(TextKey, Box<str>)>; 3] {
         let mut out: [Vec<(TextKey, Box<str>)>; 3] = Default::default();
         let Some(value) = self.field(map, "", "texts", false) else {
             return out;
@@ -1505,6 +1519,8 @@ impl Validator {
                 self.report(lpath, ProblemKind::WrongType("an object of texts"));
                 continue;
             };
+            // Kept in key order (Texts looks them up by binary search) by inserting each in
+            // place: a sort's generic code is 4.7 kB of the browser build.
             let list = &mut out[lang.index()];
             for (key_name, text) in overrides {
                 let kpath = join(&lpath, key_name);
@@ -1513,10 +1529,11 @@ impl Validator {
                     continue;
                 };
                 if let Some(text) = self.string(text, kpath, MAX_TEXT_LEN) {
-                    list.push((key, text.into()));
+                    // After any equal key, as the stable sort this replaces put it.
+                    let at = list.partition_point(|(k, _)| *k <= key);
+                    list.insert(at, (key, text.into()));
                 }
             }
-            list.sort_by_key(|(k, _)| *k);
         }
         out
     }
@@ -1692,7 +1709,8 @@ mod tests {
     #[test]
     fn fingerprint_follows_ids_and_order() {
         let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
-        let mut v: Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        let mut v: serde_json::Value =
+            serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
         if let Some(c) = v["categories"].as_array_mut() {
             c.swap(1, 2);
         }
@@ -1707,7 +1725,8 @@ mod tests {
     fn shown_hash_changes_with_language_and_texts() {
         let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
         assert_ne!(a.shown_hash(Lang::Fi), a.shown_hash(Lang::Sv));
-        let mut v: Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        let mut v: serde_json::Value =
+            serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
         v["texts"] = serde_json::json!({"fi": {"accept_all": "Hyväksyn"}});
         let b = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
         assert_ne!(a.shown_hash(Lang::Fi), b.shown_hash(Lang::Fi));

@@ -197,10 +197,19 @@ impl fmt::Display for Lifetime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Lifetime::Session => f.write_str("session"),
-            Lifetime::Days(n) => write!(f, "{n}d"),
-            Lifetime::Months(n) => write!(f, "{n}mo"),
-            Lifetime::Years(n) => write!(f, "{n}y"),
+            // Without integer formatting: this text is hashed into `shown_hash` in the
+            // browser too (digits.rs).
+            Lifetime::Days(n) => Self::write(f, *n, "d"),
+            Lifetime::Months(n) => Self::write(f, *n, "mo"),
+            Lifetime::Years(n) => Self::write(f, *n, "y"),
         }
+    }
+}
+
+impl Lifetime {
+    fn write(f: &mut fmt::Formatter<'_>, n: u16, unit: &str) -> fmt::Result {
+        f.write_str(crate::digits::Decimal::new(n.into()).as_str())?;
+        f.write_str(unit)
     }
 }
 
@@ -212,7 +221,9 @@ impl FromStr for Lifetime {
             return Ok(Lifetime::Session);
         }
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        let (n, unit) = s.split_at(digits);
+        // ASCII digits end on a character boundary; `split_at_checked` keeps the slicing
+        // panic (and its formatting) out of the browser build.
+        let (n, unit) = s.split_at_checked(digits).unwrap_or((s, ""));
         // Leading zeros are refused so that print -> parse -> print is the identity.
         if n.is_empty() || n.len() > 4 || n.starts_with('0') {
             return Err(CookieDeclError::BadLifetime);
@@ -360,7 +371,10 @@ pub(crate) fn validate_domain(s: &str) -> Result<(), CookieDeclError> {
         .position(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'));
     match bad {
         Some(at) => Err(CookieDeclError::BadChar(at + offset)),
-        None if host.starts_with('.') || host.ends_with('.') || host.contains("..") => {
+        None if host.starts_with('.')
+            || host.ends_with('.')
+            || host.as_bytes().windows(2).any(|w| w == b"..") =>
+        {
             Err(CookieDeclError::BadChar(offset))
         }
         None => Ok(()),

@@ -40,7 +40,14 @@
 //! | [`consent_mode`] | Google Consent Mode v2 signals |
 //! | [`check`] | the allocation-free server-side check of a `Cookie` header |
 //!
-//! The crate has no optional features.
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `serde_json` | yes | [`Config::from_value`], `Deserialize` for [`Config`], and serde_json's syntax messages (line and column) for [`Config::from_json`] |
+//!
+//! Without `serde_json` (the WebAssembly banner's build, where it is a fifth of the download)
+//! [`Config::from_json`] reads the text with a small reader of the crate's own that accepts
+//! the same documents, and its syntax messages have the same wording. Everything else,
+//! validation and its messages included, is the same in both.
 
 mod b64;
 pub mod check;
@@ -48,8 +55,11 @@ pub mod config;
 pub mod consent_mode;
 pub mod cookie_decl;
 pub mod digest;
+mod digits;
 mod error;
 pub mod id;
+mod json;
+mod json_write;
 pub mod lang;
 pub mod policy;
 pub mod record;

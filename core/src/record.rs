@@ -150,7 +150,7 @@ impl PageUrl {
     /// [`PageUrlError`] for another scheme, an address over 2048 bytes, or whitespace.
     pub fn new(url: &str) -> Result<Self, PageUrlError> {
         let cut = url.find(['?', '#']).unwrap_or(url.len());
-        let url = &url[..cut];
+        let url = url.get(..cut).unwrap_or(url);
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
@@ -600,6 +600,28 @@ impl DecisionRecord {
     #[must_use]
     pub fn chain_hash(&self, previous: &Digest) -> Digest {
         chain_link(previous, &self.digest())
+    }
+
+    /// The record as compact JSON, the form `POST /consent` takes: the same text as
+    /// `serde_json::to_string`, without needing serde_json (the banner's build has none).
+    ///
+    /// `None` only for a time outside what RFC 3339 can write (years 0-9999), which no record
+    /// made by [`DecisionRecord::new`] from a real clock has.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Channel, Config, DecisionRecord};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// # let state = consent_core::doc_state();
+    /// let record = DecisionRecord::new(&config, &state, None, Channel::Banner);
+    /// let json = record.to_json().unwrap_or_default();
+    /// assert!(json.starts_with(r#"{"consent_id":""#));
+    /// assert_eq!(serde_json::from_str::<DecisionRecord>(&json)?, record);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> Option<String> {
+        crate::json_write::to_string(self).ok()
     }
 }
 

@@ -70,10 +70,7 @@ impl fmt::Debug for ConsentId {
 
 impl fmt::Display for ConsentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(crate::digits::hex(&self.0, &mut [0; 32]))
     }
 }
 

@@ -257,6 +257,51 @@ impl Token {
         builder.build()
     }
 
+    /// The cookie as `document.cookie` takes it: `name=value; Path=..; Domain=..;
+    /// Max-Age=..; SameSite=..` and `; Secure`, with exactly the attributes of
+    /// [`to_cookie`](Self::to_cookie) (a test parses one and compares it with the other).
+    ///
+    /// The banner writes this instead of `to_cookie`'s `Display`, which would link the
+    /// `cookie` crate's date formatter for an `Expires` the consent cookie never has.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Config, Token};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// # let state = consent_core::doc_state();
+    /// let line = Token::unsigned(state).cookie_line(&config, true);
+    /// assert!(line.starts_with("consent=1."));
+    /// assert!(line.ends_with("; Max-Age=15724800; SameSite=Lax; Secure"));
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn cookie_line(&self, config: &Config, secure: bool) -> String {
+        let c = config.cookie();
+        let days = crate::policy::lifetime_days(config, &self.state);
+        let mut line = String::with_capacity(192);
+        line.push_str(c.name());
+        line.push('=');
+        line.push_str(&self.to_string());
+        line.push_str("; Path=");
+        line.push_str(c.path());
+        if let Some(domain) = c.domain() {
+            line.push_str("; Domain=");
+            line.push_str(domain);
+        }
+        line.push_str("; Max-Age=");
+        line.push_str(crate::digits::Decimal::new(u64::from(days) * 86_400).as_str());
+        line.push_str("; SameSite=");
+        line.push_str(match c.same_site() {
+            crate::SameSite::Strict => "Strict",
+            crate::SameSite::Lax => "Lax",
+            crate::SameSite::None => "None",
+        });
+        if secure || c.same_site() == crate::SameSite::None {
+            line.push_str("; Secure");
+        }
+        line
+    }
+
     /// When the decision in this token expires under `config`.
     #[must_use]
     pub fn expires(&self, config: &Config) -> OffsetDateTime {
@@ -540,6 +585,48 @@ fn base64_error(e: b64::B64Error, start: usize, len: usize) -> TokenError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_line_has_to_cookies_attributes() {
+        let base = serde_json::json!({
+            "revision": 1, "privacy_notice": "/p",
+            "categories": [{"id": "necessary"}, {"id": "analytics"}],
+        });
+        let mut with_domain = base.clone();
+        with_domain["cookie"] = serde_json::json!({"name": "cc", "domain": "klinikka.fi", "path": "/x", "same_site": "none"});
+        with_domain["lifetime"] = serde_json::json!({"accept_days": 30, "refuse_days": 7});
+        let mut strict = base.clone();
+        strict["cookie"] = serde_json::json!({"same_site": "strict"});
+        for config in [base, with_domain, strict] {
+            let config = Config::from_value(&config).unwrap_or_else(|e| unreachable!("{e}"));
+            let refused = ConsentState {
+                choices: Choices {
+                    categories: 0b1,
+                    services: 0,
+                },
+                ..state(2, 0)
+            };
+            for (state, secure) in [(crate::doc_state(), true), (refused, false)] {
+                let token = Token::unsigned(state);
+                let line = token.cookie_line(&config, secure);
+                let parsed =
+                    cookie::Cookie::parse(line.as_str()).unwrap_or_else(|e| unreachable!("{e}"));
+                let want = token.to_cookie(&config, secure);
+                assert_eq!(parsed.name_value(), want.name_value(), "{line}");
+                assert_eq!(parsed.path(), want.path(), "{line}");
+                assert_eq!(parsed.domain(), want.domain(), "{line}");
+                assert_eq!(parsed.max_age(), want.max_age(), "{line}");
+                assert_eq!(parsed.same_site(), want.same_site(), "{line}");
+                // `Some(false)` from the builder and `None` from parsing both write no `Secure`.
+                assert_eq!(
+                    parsed.secure().unwrap_or(false),
+                    want.secure().unwrap_or(false),
+                    "{line}"
+                );
+                assert_eq!(parsed.expires(), None);
+            }
+        }
+    }
 
     fn state(n_categories: u8, n_services: u8) -> ConsentState {
         ConsentState {

@@ -38,36 +38,9 @@ pub(crate) fn read(name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Writes the consent cookie: the core's [`Token::to_cookie`] attributes, written out here
-/// because the `cookie` crate's `Display` links a date formatter the banner never uses.
+/// Writes the consent cookie with the core's attributes ([`Token::cookie_line`]).
 pub(crate) fn write(config: &Config, token: &Token, secure: bool) {
-    let c = token.to_cookie(config, secure);
-    let mut line = String::with_capacity(160);
-    line.push_str(c.name());
-    line.push('=');
-    line.push_str(c.value());
-    if let Some(path) = c.path() {
-        line.push_str("; Path=");
-        line.push_str(path);
-    }
-    if let Some(domain) = c.domain() {
-        line.push_str("; Domain=");
-        line.push_str(domain);
-    }
-    if let Some(age) = c.max_age() {
-        line.push_str("; Max-Age=");
-        line.push_str(&age.whole_seconds().to_string());
-    }
-    if let Some(same_site) = config.cookie().same_site().as_str().get(..1) {
-        // "lax" -> "Lax": browsers take either case; this is the conventional spelling.
-        line.push_str("; SameSite=");
-        line.push_str(&same_site.to_ascii_uppercase());
-        line.push_str(&config.cookie().same_site().as_str()[1..]);
-    }
-    if c.secure() == Some(true) {
-        line.push_str("; Secure");
-    }
-    set(&line);
+    set(&token.cookie_line(config, secure));
 }
 
 /// Expires the cookie `name` at `path` on `domain` (host-only when `None`).

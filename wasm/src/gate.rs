@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use consent_core::policy::Evaluation;
+use consent_core::texts::fill;
 use consent_core::{CategoryIndex, Config, TextKey};
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -193,10 +194,11 @@ impl Placeholder {
         let name = service
             .and_then(|id| config.service(config.service_index(id)?))
             .map_or(title, |s| s.name());
-        let text = texts
-            .get(TextKey::PlaceholderText)
-            .replace("{service}", name)
-            .replace("{category}", title);
+        let text = fill(
+            &fill(texts.get(TextKey::PlaceholderText), "{service}", name),
+            "{category}",
+            title,
+        );
         let element = el("div", "cc-embed");
         attr(&element, "data-consent-placeholder", "");
         add(&element, &text_el("p", "", &text));

@@ -33,7 +33,7 @@ pub(crate) fn body(config: &Config, state: &ConsentState) -> String {
     // A token is base64url and dots: nothing to escape.
     body.push_str(&Token::unsigned(*state).to_string());
     body.push_str("\",\"record\":");
-    body.push_str(&serde_json::to_string(&record).unwrap_or_default());
+    body.push_str(&record.to_json().unwrap_or_default());
     body.push('}');
     body
 }

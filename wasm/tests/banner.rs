@@ -613,6 +613,40 @@ fn invalid_config_logs_every_problem_once_and_allows_only_necessary() {
     assert!(log().is_empty());
 }
 
+/// Text that is not JSON (the core's own reader in this build, not serde_json) fails closed
+/// the same way, with serde_json's wording and the place it stopped.
+#[wasm_bindgen_test]
+fn malformed_json_logs_where_and_allows_only_necessary() {
+    let good = config("c12b", |_| {});
+    let cut = good.len() - 5;
+    for (text, place) in [
+        (&good[..cut], "EOF while parsing"),
+        (
+            &good.replacen(':', "", 1)[..],
+            "expected `:` at line 1 column",
+        ),
+    ] {
+        page(SCRIPTS);
+        js(
+            "window.errors = []; window.realError = console.error; console.error = (...a) => window.errors.push(a.join(' '));",
+        );
+        let ok = start(text);
+        js("console.error = window.realError");
+        assert!(!ok);
+        assert_eq!(js_num("window.errors.length"), 1.0);
+        let error = js_str("window.errors[0]");
+        assert!(
+            error.contains("only necessary cookies are allowed"),
+            "{error}"
+        );
+        assert!(error.contains("not valid JSON: "), "{error}");
+        assert!(error.contains(place), "{error}");
+        assert!(!banner::accepted_category("analytics"));
+        assert!(!banner_shown());
+        assert!(log().is_empty());
+    }
+}
+
 #[wasm_bindgen_test]
 fn malformed_or_foreign_cookies_grant_nothing() {
     for (i, value) in ["garbage", "1.AAAA", "2.eyJhbGciOiJub25lIn0", "", "1.%%%"]
