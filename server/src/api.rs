@@ -90,7 +90,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let demo = settings
         .demo
         .clone()
-        .map(|dir| crate::demo::router(dir, settings.config.to_json()));
+        .map(|dir| crate::demo::router(dir, Arc::clone(&settings.config)));
     let app = Arc::new(App {
         store,
         settings,
@@ -514,28 +514,6 @@ fn html_response(html: String) -> Response {
     (headers, html).into_response()
 }
 
-fn sec_gpc(headers: &HeaderMap) -> Signals {
-    Signals {
-        gpc: headers
-            .get("sec-gpc")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "1"),
-        dnt: false,
-    }
-}
-
-/// The request's cookies, as (name, value) pairs; malformed pairs are skipped.
-fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|h| cookie::Cookie::split_parse(h.to_owned()))
-        .filter_map(Result::ok)
-        .map(|c| (c.name().to_owned(), c.value().to_owned()))
-        .collect()
-}
-
 /// The first layer as a fragment, for pages that include it server-side. Empty when the
 /// request carries a current decision (no banner is due).
 async fn get_first_layer<S: Store>(
@@ -543,34 +521,14 @@ async fn get_first_layer<S: Store>(
     headers: HeaderMap,
     Query(q): Query<NojsQuery>,
 ) -> Response {
-    html_response(first_layer_for(
-        &app,
+    let config = &app.settings.config;
+    let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
+    html_response(crate::nojs::first_layer_if_due(
+        config,
         &headers,
-        q.lang.as_deref(),
+        lang,
         q.return_to.as_deref().unwrap_or("/"),
     ))
-}
-
-/// The rendered first layer if the request's consent cookie holds no current decision.
-fn first_layer_for<S>(
-    app: &App<S>,
-    headers: &HeaderMap,
-    lang: Option<&str>,
-    return_to: &str,
-) -> String {
-    let config = &app.settings.config;
-    let cookies = request_cookies(headers);
-    let stored = cookies
-        .iter()
-        .find(|(n, _)| n == config.cookie().name())
-        .map(|(_, v)| v.as_str());
-    let signals = sec_gpc(headers);
-    let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
-    if !evaluation.show_banner() {
-        return String::new();
-    }
-    let lang = crate::nojs::pick_lang(config, lang);
-    crate::nojs::first_layer(config, lang, return_to, signals.gpc)
 }
 
 async fn get_preferences<S: Store>(
@@ -579,12 +537,12 @@ async fn get_preferences<S: Store>(
     Query(q): Query<NojsQuery>,
 ) -> Response {
     let config = &app.settings.config;
-    let cookies = request_cookies(&headers);
+    let cookies = crate::nojs::request_cookies(&headers);
     let stored = cookies
         .iter()
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
-    let signals = sec_gpc(&headers);
+    let signals = crate::nojs::sec_gpc(&headers);
     let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::preferences_page(
@@ -632,7 +590,7 @@ async fn post_form<S: Store>(
     let config = &app.settings.config;
     let input = crate::nojs::parse_form(config, &bytes)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    let cookies = request_cookies(&headers);
+    let cookies = crate::nojs::request_cookies(&headers);
     let stored = cookies
         .iter()
         .find(|(n, _)| n == config.cookie().name())
@@ -649,7 +607,7 @@ async fn post_form<S: Store>(
         &app.settings.key,
         &input,
         stored,
-        sec_gpc(&headers),
+        crate::nojs::sec_gpc(&headers),
         &origin,
         host,
         &names,

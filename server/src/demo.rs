@@ -19,9 +19,10 @@ use std::sync::{Arc, Mutex};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use consent_core::Config;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::services::ServeDir;
@@ -124,15 +125,17 @@ impl Hit {
 
 struct Demo {
     dir: PathBuf,
+    config: Arc<Config>,
     config_json: String,
     hits: Mutex<VecDeque<Hit>>,
 }
 
-/// The demo site's routes, for `dir` (`examples/demo`) and the site's config as JSON.
-pub(crate) fn router(dir: PathBuf, config_json: String) -> Router {
+/// The demo site's routes, for `dir` (`examples/demo`) and the site's config.
+pub(crate) fn router(dir: PathBuf, config: Arc<Config>) -> Router {
     let demo = Arc::new(Demo {
         dir: dir.clone(),
-        config_json,
+        config_json: config.to_json(),
+        config,
         hits: Mutex::new(VecDeque::new()),
     });
     let mut router = Router::new();
@@ -140,7 +143,9 @@ pub(crate) fn router(dir: PathBuf, config_json: String) -> Router {
         for lang in 0..LANGS.len() {
             router = router.route(
                 page.paths[lang],
-                get(move |State(demo): State<Arc<Demo>>| render(demo, page, lang)),
+                get(move |State(demo): State<Arc<Demo>>, headers: HeaderMap| {
+                    render(demo, page, lang, headers)
+                }),
             );
         }
     }
@@ -161,7 +166,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// A page: its language's layout around its main content, with the server's own config
 /// inlined (so the page and the log always agree on the revision).
-async fn render(demo: Arc<Demo>, page: &'static Page, lang: usize) -> Response {
+async fn render(demo: Arc<Demo>, page: &'static Page, lang: usize, headers: HeaderMap) -> Response {
     let (Some(code), Some(file)) = (LANGS.get(lang), page.files.get(lang)) else {
         return error(StatusCode::NOT_FOUND, "not found");
     };
@@ -181,7 +186,16 @@ async fn render(demo: Arc<Demo>, page: &'static Page, lang: usize) -> Response {
             return error(StatusCode::INTERNAL_SERVER_ERROR, "demo page missing");
         }
     };
-    let html = fill(&layout, &main, page, &demo.config_json);
+    // The first layer, rendered by the server until the visitor decides: on screen at first
+    // paint and usable without JavaScript; the banner replaces it when it starts.
+    let first_layer = crate::nojs::first_layer_if_due(
+        &demo.config,
+        &headers,
+        crate::nojs::pick_lang(&demo.config, Some(code)),
+        page.paths[lang],
+    );
+    let html = fill(&layout, &main, page, &demo.config_json)
+        .replace("{{CONSENT_FIRST_LAYER}}", &first_layer);
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         (header::CACHE_CONTROL, "no-store"),

@@ -25,6 +25,7 @@
 
 use core::fmt;
 
+use axum::http::{HeaderMap, header};
 use consent_core::policy::{self, Action, Context, Evaluation, Signals};
 use consent_core::{
     Channel, Choices, Config, ConsentId, DecisionRecord, Lang, PageUrl, Service, TextKey, Texts,
@@ -71,6 +72,52 @@ pub fn first_layer(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> S
         }
     };
     markup.into_string()
+}
+
+pub(crate) fn sec_gpc(headers: &HeaderMap) -> Signals {
+    Signals {
+        gpc: headers
+            .get("sec-gpc")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "1"),
+        dnt: false,
+    }
+}
+
+/// The request's cookies, as (name, value) pairs; malformed pairs are skipped.
+pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|h| cookie::Cookie::split_parse(h.to_owned()))
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
+        .collect()
+}
+
+/// The first layer for a request, or nothing (an empty string) when the request's consent
+/// cookie holds a current decision, so no banner is due. The cookie is read without the key:
+/// showing or not showing the banner grants nothing.
+#[must_use]
+pub fn first_layer_if_due(
+    config: &Config,
+    headers: &HeaderMap,
+    lang: Lang,
+    return_to: &str,
+) -> String {
+    let cookies = request_cookies(headers);
+    let stored = cookies
+        .iter()
+        .find(|(n, _)| n == config.cookie().name())
+        .map(|(_, v)| v.as_str());
+    let signals = sec_gpc(headers);
+    let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
+    if evaluation.show_banner() {
+        first_layer(config, lang, return_to, signals.gpc)
+    } else {
+        String::new()
+    }
 }
 
 /// The preferences as a whole HTML page: a switch per category (necessary locked on), each

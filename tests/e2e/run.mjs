@@ -181,7 +181,10 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
   return v;
 }
 
-const banner = (page) => page.locator('.cc-banner');
+// The WebAssembly banner's first layer; the server-rendered one (for pages without
+// JavaScript) is marked data-consent-nojs and replaced when the banner starts.
+const banner = (page) => page.locator('[data-consent-ui]:not([data-consent-nojs]) .cc-banner');
+const nojsBanner = (page) => page.locator('[data-consent-nojs] .cc-banner');
 const prefs = (page) => page.locator('.cc-prefs');
 const button = (scope, name) => scope.getByRole('button', { name, exact: true });
 /** Waits until the element's fade-in (and any other animation in it) has finished. */
@@ -766,6 +769,49 @@ test('C15 marketing by email or SMS: separate from cookies, never pre-ticked, re
   const form = v.page.locator('form[data-marketing-consent]');
   await form.waitFor({ timeout: 2_000 });
   for (const box of await form.locator('input[type=checkbox]').all()) assert.equal(await box.isChecked(), false);
+  await v.context.close();
+});
+
+test('no JavaScript: the server-rendered first layer records the decision and sets the signed cookie', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP, locale: 'sv-SE' });
+  const page = await context.newPage();
+  await page.goto(main.base + L.sv.booking + '?from=ad');
+  const layer = nojsBanner(page);
+  await button(layer, L.sv.reject).waitFor({ state: 'visible' });
+  // The same equal-weight buttons as the banner, on screen at first paint.
+  const boxes = await Promise.all([L.sv.reject, L.sv.accept, L.sv.settings].map((n) => button(layer, n).boundingBox()));
+  for (const b of boxes) assert.ok(Math.abs(b.height - boxes[0].height) <= 2 && Math.abs(b.width - boxes[0].width) <= 2, JSON.stringify(boxes));
+  await Promise.all([page.waitForURL(main.base + L.sv.booking + '?from=ad'), button(layer, L.sv.reject).click()]);
+  const consent = (await context.cookies()).find((c) => c.name === 'consent');
+  assert.match(consent?.value ?? '', /^1\.[\w-]+\.[\w-]{22}$/, 'the signed token');
+  assert.equal(await nojsBanner(page).count(), 0, 'no banner once decided');
+  // The consent id is the token payload's first 16 bytes (core/src/token.rs).
+  const id = Buffer.from(consent.value.split('.')[1], 'base64url').subarray(0, 16).toString('hex');
+  const logged = () => JSON.parse(main.cli('export', id)).records.map((e) => e.record);
+  let records = logged();
+  assert.equal(records.length, 1);
+  assert.equal(records[0].action, 'reject_all');
+  assert.equal(records[0].lang, 'sv');
+  assert.equal(records[0].channel, 'banner');
+  assert.equal(records[0].page_url, main.base + L.sv.booking, 'the page, without its query');
+  // "Settings" leads to the preferences page; a custom choice: analytics only.
+  await page.goto(main.base + '/consent/preferences?lang=en&return_to=/en/');
+  await page.getByLabel('Analytics').check();
+  await Promise.all([page.waitForURL(main.base + '/en/'), button(page, L.en.save).click()]);
+  records = logged();
+  assert.deepEqual(records.map((r) => r.action), ['reject_all', 'custom'], 'the same visitor, the same id');
+  const granted = records[1].categories.filter((c) => c.granted).map((c) => c.id);
+  assert.deepEqual(granted, ['necessary', 'analytics']);
+  assert.match(main.cli('verify'), /^chain verified/);
+  await context.close();
+});
+
+test('with JavaScript the banner takes the server-rendered first layer over: one banner, no form', async () => {
+  const v = await visitor();
+  await v.page.goto(v.base + '/');
+  await button(banner(v.page), L.fi.accept).waitFor({ state: 'visible' });
+  assert.equal(await v.page.locator('[data-consent-nojs]').count(), 0);
+  assert.equal(await v.page.locator('.cc-banner').count(), 1);
   await v.context.close();
 });
 

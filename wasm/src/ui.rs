@@ -78,6 +78,15 @@ fn gpc_notice(parent: &Element, t: &Texts<'_>, gpc: bool) {
 impl Ui {
     /// The banner's root element, appended to `<body>`, with its live region.
     pub(crate) fn new(options: &Options) -> Self {
+        // A first layer the server rendered (for pages without JavaScript) is replaced by
+        // this one in the same task, so nothing is painted in between: no second banner.
+        if let Ok(rendered) = document().query_selector_all("[data-consent-nojs]") {
+            for i in 0..rendered.length() {
+                if let Some(e) = rendered.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    e.remove();
+                }
+            }
+        }
         let root = el("div", &options.classes());
         attr(&root, "data-consent-ui", "");
         let live = el("div", "cc-sr");

@@ -736,3 +736,35 @@ fn api_decides_reports_and_resets() {
     let method = js_sys::Reflect::get(&banner::get_consent(), &"method".into()).unwrap();
     assert_eq!(method.as_string().as_deref(), Some("reject_all"));
 }
+
+#[wasm_bindgen_test]
+fn a_server_rendered_first_layer_is_taken_over_not_doubled() {
+    // What consent-server's `nojs::first_layer` puts in the page for visitors without
+    // JavaScript.
+    page(
+        r#"<div class="cc-root" data-consent-ui data-consent-nojs><form class="cc-banner" method="post" action="/consent/form"><button class="cc-btn" name="action" value="reject_all">Hylkää kaikki</button></form></div>"#,
+    );
+    assert_eq!(js_num("document.querySelectorAll('.cc-banner').length"), 1.0);
+    assert!(start(&config("c9", |_| {})));
+    assert_eq!(
+        js_num("document.querySelectorAll('[data-consent-nojs]').length"),
+        0.0,
+        "the rendered markup is removed"
+    );
+    assert_eq!(
+        js_num("document.querySelectorAll('.cc-banner').length"),
+        1.0,
+        "one banner: the WebAssembly one"
+    );
+    assert!(!js_bool("!!document.querySelector('.cc-banner form, form.cc-banner')"));
+}
+
+#[wasm_bindgen_test]
+fn a_server_rendered_first_layer_stays_when_the_config_is_malformed() {
+    page(r#"<div data-consent-nojs id="nojs"><form class="cc-banner"></form></div>"#);
+    assert!(!start("{not json"));
+    assert!(
+        js_bool("!!document.getElementById('nojs')"),
+        "the form still works when the banner cannot start"
+    );
+}
