@@ -744,7 +744,10 @@ fn a_server_rendered_first_layer_is_taken_over_not_doubled() {
     page(
         r#"<div class="cc-root" data-consent-ui data-consent-nojs><form class="cc-banner" method="post" action="/consent/form"><button class="cc-btn" name="action" value="reject_all">Hylkää kaikki</button></form></div>"#,
     );
-    assert_eq!(js_num("document.querySelectorAll('.cc-banner').length"), 1.0);
+    assert_eq!(
+        js_num("document.querySelectorAll('.cc-banner').length"),
+        1.0
+    );
     assert!(start(&config("c9", |_| {})));
     assert_eq!(
         js_num("document.querySelectorAll('[data-consent-nojs]').length"),
@@ -756,7 +759,9 @@ fn a_server_rendered_first_layer_is_taken_over_not_doubled() {
         1.0,
         "one banner: the WebAssembly one"
     );
-    assert!(!js_bool("!!document.querySelector('.cc-banner form, form.cc-banner')"));
+    assert!(!js_bool(
+        "!!document.querySelector('.cc-banner form, form.cc-banner')"
+    ));
 }
 
 #[wasm_bindgen_test]
