@@ -273,6 +273,8 @@ impl fmt::Display for ContactKind {
 pub enum ContactError {
     /// Nothing but whitespace.
     Empty,
+    /// Letters without an `@`: neither an e-mail address nor a phone number.
+    Unrecognised,
     /// An e-mail address without exactly one `@`.
     EmailAt,
     /// An e-mail address over 254 bytes, or a local part over 64.
@@ -295,6 +297,9 @@ impl fmt::Display for ContactError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ContactError::Empty => f.write_str("contact: empty"),
+            ContactError::Unrecognised => {
+                f.write_str("contact: neither an e-mail address (no @) nor a phone number")
+            }
             ContactError::EmailAt => f.write_str("e-mail address: expected exactly one @"),
             ContactError::EmailTooLong => f.write_str(
                 "e-mail address: longer than 254 bytes, or more than 64 before the @",
@@ -355,6 +360,8 @@ impl Contact {
     pub fn parse(input: &str) -> Result<Self, ContactError> {
         if input.contains('@') {
             Self::email(input)
+        } else if input.chars().any(char::is_alphabetic) {
+            Err(ContactError::Unrecognised)
         } else {
             Self::phone(input)
         }
@@ -1174,11 +1181,16 @@ mod tests {
         assert_eq!(e(".a@b.fi"), Some(ContactError::EmailLocal));
         assert_eq!(e("a@localhost"), Some(ContactError::EmailDomain));
         assert_eq!(e("a@-b.fi"), Some(ContactError::EmailDomain));
-        assert_eq!(e("040 123x"), Some(ContactError::PhoneChar(7)));
+        assert_eq!(e("040 123x"), Some(ContactError::Unrecognised));
+        assert_eq!(
+            Contact::phone("040 123x").err(),
+            Some(ContactError::PhoneChar(7))
+        );
+        assert_eq!(e("040 123*"), Some(ContactError::PhoneChar(7)));
         assert_eq!(e("401234567"), Some(ContactError::PhonePrefix));
         assert_eq!(e("+358 40"), Some(ContactError::PhoneLength(5)));
         assert_eq!(
-            e("040 123x").map(|e| e.to_string()),
+            e("040 123*").map(|e| e.to_string()),
             Some("phone number: character not allowed at byte 7".into())
         );
     }

@@ -8,11 +8,13 @@
 //! | [`key`] | the server key that signs tokens and purge checkpoints |
 //! | [`api`] | the HTTP API (axum) |
 //! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
+//! | [`register`] | the customer register: marketing consents and objections, `may_market`, the bulk list check |
 //! | [`stats`] | decisions per day and acceptance per category |
 
 pub mod api;
 pub mod gating;
 pub mod key;
+pub mod register;
 pub mod stats;
 pub mod store;
 pub mod verify;
