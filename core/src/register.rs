@@ -253,6 +253,15 @@ impl ContactKind {
         }
     }
 
+    /// The noun with its article, for messages: "an e-mail address", "a phone number".
+    #[must_use]
+    pub const fn described(self) -> &'static str {
+        match self {
+            ContactKind::Email => "an e-mail address",
+            ContactKind::Phone => "a phone number",
+        }
+    }
+
     const fn code(self) -> u8 {
         match self {
             ContactKind::Email => 0,
@@ -727,7 +736,8 @@ impl fmt::Display for MarketingError {
         match self {
             MarketingError::ContactChannel { contact, channel } => write!(
                 f,
-                "channel: a {contact} contact cannot be marketed to by {channel}"
+                "channel: {} cannot be marketed to by {channel}",
+                contact.described()
             ),
             MarketingError::Banner => {
                 f.write_str("via: the cookie banner does not record marketing decisions")

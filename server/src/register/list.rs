@@ -185,7 +185,7 @@ impl fmt::Display for Reason {
         match self {
             Reason::NoDecision => f.write_str("no_decision"),
             Reason::Status(s) => s.fmt(f),
-            Reason::WrongChannel(kind) => write!(f, "wrong_channel: a {kind} contact"),
+            Reason::WrongChannel(kind) => write!(f, "wrong_channel: {}", kind.described()),
             Reason::Malformed(e) => write!(f, "malformed: {e}"),
         }
     }

@@ -294,7 +294,7 @@ pub async fn the_bulk_check_names_who_may_not_be_contacted<H: Harness>(h: &H) {
                 5,
                 "not an address malformed: contact: neither an e-mail address (no @) nor a phone number".to_owned(),
             ),
-            (6, "0401234567 wrong_channel: a phone contact".to_owned()),
+            (6, "0401234567 wrong_channel: a phone number".to_owned()),
         ]
     );
 }
