@@ -1,17 +1,23 @@
-//! `consent market ...`: the customer register's direct-marketing decisions from the command
-//! line. Kept apart from `main.rs` so the register's commands merge cleanly with others.
+//! `consent market ...` and `consent request ...`: the customer register's direct-marketing
+//! decisions and data-subject requests from the command line. Kept apart from `main.rs` so
+//! the register's commands merge cleanly with others.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use consent_core::Channel;
 use consent_core::register::{Contact, MarketingChannel, MarketingKind};
+use consent_core::requests::{Identity, Outcome, RequestKind};
+use consent_core::{Channel, ConsentId, Lang};
+use consent_server::register::access;
 use consent_server::register::list::{self, Reason};
+use consent_server::register::requests::{self, Request, RequestError, Subject, Update};
 use consent_server::register::{self, Decision, RecordError, Recorded};
 use consent_server::store::AnyStore;
+use consent_server::store::Store;
 use consent_server::{ServerKey, StoreError};
+use time::Date;
 use time::OffsetDateTime;
 
 /// The `market` subcommands.
@@ -47,6 +53,39 @@ pub(crate) enum Market {
         #[arg(long)]
         channel: MarketingChannel,
     },
+    /// Erase a contact (GDPR art. 17): suppress it on every channel first, then remove the
+    /// record and contact of its earlier marketing decisions; the chain stays verifiable.
+    Erase {
+        /// The customer's e-mail address or phone number.
+        #[arg(long)]
+        contact: String,
+        /// How the erasure was asked for: phone, front_desk, email or web_form.
+        #[arg(long)]
+        via: Channel,
+        /// The staff id of whoever handled it (required unless via web_form).
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Everything held for a contact or a consent id (GDPR art. 15), as JSON or as a
+    /// readable HTML page.
+    Access {
+        /// The customer's e-mail address or phone number.
+        #[arg(
+            long,
+            conflicts_with = "consent_id",
+            required_unless_present = "consent_id"
+        )]
+        contact: Option<String>,
+        /// A visitor's consent id (32 hex digits).
+        #[arg(long)]
+        consent_id: Option<String>,
+        /// json or html.
+        #[arg(long, default_value = "json")]
+        format: AccessFormat,
+        /// The page's language: fi, sv or en.
+        #[arg(long, default_value = "fi")]
+        lang: Lang,
+    },
     /// Check a mailing list (CSV, `-` for standard input): print the rows that may NOT be
     /// contacted as CSV (`line,address,reason`). Malformed rows are listed too, and named on
     /// standard error with their line numbers (exit 1).
@@ -60,6 +99,82 @@ pub(crate) enum Market {
         #[arg(long)]
         column: Option<String>,
     },
+}
+
+/// The access export's formats.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum AccessFormat {
+    /// Machine-readable JSON.
+    Json,
+    /// A readable page.
+    Html,
+}
+
+/// The `request` subcommands: data-subject requests and their one-month deadline.
+#[derive(Subcommand)]
+pub(crate) enum Requests {
+    /// Record a request received.
+    Open {
+        /// access, rectification, erasure, objection or restriction.
+        #[arg(long)]
+        kind: RequestKind,
+        /// The customer's e-mail address or phone number.
+        #[arg(
+            long,
+            conflicts_with = "consent_id",
+            required_unless_present = "consent_id"
+        )]
+        contact: Option<String>,
+        /// A visitor's consent id.
+        #[arg(long)]
+        consent_id: Option<String>,
+        /// The staff id handling it.
+        #[arg(long)]
+        staff: String,
+        /// The day it was received (YYYY-MM-DD); default today.
+        #[arg(long, value_parser = parse_date)]
+        received: Option<Date>,
+        /// How the identity was checked so far.
+        #[arg(long, default_value = "pending")]
+        identity: Identity,
+    },
+    /// Record an identity check, an extension or the outcome of a request.
+    Update {
+        /// The request's number.
+        id: u64,
+        /// in_person, strong_authentication, known_contact or failed.
+        #[arg(long)]
+        identity: Option<Identity>,
+        /// Extend the deadline by two months (tell the customer within the first month).
+        #[arg(long)]
+        extend: bool,
+        /// Close it: completed, partial, refused or withdrawn.
+        #[arg(long)]
+        close: Option<Outcome>,
+        /// The day it was closed (YYYY-MM-DD); default today.
+        #[arg(long, value_parser = parse_date, requires = "close")]
+        closed: Option<Date>,
+    },
+    /// List requests with their deadlines and days left (open ones unless --all).
+    List {
+        /// Closed ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The open requests past their deadline (exit 1 when there are any: for cron).
+    Overdue,
+}
+
+/// The `request` command's arguments.
+#[derive(Args)]
+pub(crate) struct RequestArgs {
+    #[command(subcommand)]
+    pub(crate) command: Requests,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s, &format).map_err(|e| format!("expected a day as YYYY-MM-DD: {e}"))
 }
 
 /// The `market` command's arguments.
@@ -133,6 +248,180 @@ pub(crate) async fn run(
             channel,
             column,
         } => bulk(&store, &key, &file, channel, column.as_deref(), now).await,
+        Market::Erase {
+            contact,
+            via,
+            staff,
+        } => {
+            let contact: Contact = contact.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            match register::erase(&store, &key, &contact, via, staff, now).await {
+                Ok(e) => {
+                    println!(
+                        "erased {} marketing records; suppressed on every channel (up to record {}); the chain stays verifiable",
+                        e.erased, e.suppressed_at
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(RecordError::Store(e)) => Err(e.into()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Market::Access {
+            contact,
+            consent_id,
+            format,
+            lang,
+        } => {
+            let a = match (contact, consent_id) {
+                (Some(c), _) => {
+                    let c: Contact = c.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    access::for_contact(&store, &key, &c, now).await?
+                }
+                (None, Some(id)) => {
+                    let id: ConsentId = id.parse().map_err(|e| anyhow::anyhow!("{id:?}: {e}"))?;
+                    access::for_consent_id(&store, id, now).await?
+                }
+                (None, None) => anyhow::bail!("give --contact or --consent-id"),
+            };
+            match format {
+                AccessFormat::Json => println!("{}", serde_json::to_string_pretty(&a.to_json())?),
+                AccessFormat::Html => print!("{}", a.to_html(lang)),
+            }
+            if a.is_empty() {
+                eprintln!("nothing held for {}", a.subject);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(crate) async fn run_requests(
+    command: Requests,
+    store: AnyStore,
+    key: ServerKey,
+) -> anyhow::Result<ExitCode> {
+    let today = OffsetDateTime::now_utc().date();
+    match command {
+        Requests::Open {
+            kind,
+            contact,
+            consent_id,
+            staff,
+            received,
+            identity,
+        } => {
+            let subject = match (contact, consent_id) {
+                (Some(c), _) => {
+                    let c: Contact = c.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Subject::Contact(key.contact_hash(&c))
+                }
+                (None, Some(id)) => {
+                    Subject::Consent(id.parse().map_err(|e| anyhow::anyhow!("{id:?}: {e}"))?)
+                }
+                (None, None) => anyhow::bail!("give --contact or --consent-id"),
+            };
+            let received = received.unwrap_or(today);
+            if received > today {
+                anyhow::bail!("--received {received} is in the future");
+            }
+            let request = Request {
+                id: 0,
+                kind,
+                subject,
+                received,
+                extended: false,
+                identity,
+                staff: staff
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("--staff {staff:?}: {e}"))?,
+                closed: None,
+            };
+            let deadline = request.deadline();
+            let id = store.insert_request(request).await?;
+            println!("request {id} ({kind}) recorded; answer due {deadline}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Requests::Update {
+            id,
+            identity,
+            extend,
+            close,
+            closed,
+        } => {
+            let update = Update {
+                identity,
+                extend,
+                close: close.map(|o| (o, closed.unwrap_or(today))),
+            };
+            match requests::update(&store, id, update, today).await {
+                Ok(r) => {
+                    let state = match r.closed {
+                        Some((o, d)) => format!("closed {d} ({o})"),
+                        None => format!(
+                            "open, due {} ({} days left)",
+                            r.deadline(),
+                            r.days_left(today)
+                        ),
+                    };
+                    println!("request {id}: identity {}, {state}", r.identity);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(RequestError::Store(e)) => Err(e.into()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Requests::List { all } => {
+            let list = store.requests(!all).await?;
+            print_requests(&list, today);
+            Ok(ExitCode::SUCCESS)
+        }
+        Requests::Overdue => {
+            let list: Vec<Request> = store
+                .requests(true)
+                .await?
+                .into_iter()
+                .filter(|r| r.is_overdue(today))
+                .collect();
+            if list.is_empty() {
+                println!("no overdue requests");
+                return Ok(ExitCode::SUCCESS);
+            }
+            print_requests(&list, today);
+            eprintln!("{} requests are past their one-month deadline", list.len());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn print_requests(list: &[Request], today: Date) {
+    println!("id\tkind\treceived\tdeadline\tdays left\tidentity\tstaff\tstate");
+    for r in list {
+        let state = match r.closed {
+            Some((o, d)) => format!("closed {d} ({o})"),
+            None if r.is_overdue(today) => "OVERDUE".to_owned(),
+            None => "open".to_owned(),
+        };
+        let left = if r.closed.is_some() {
+            "-".to_owned()
+        } else {
+            r.days_left(today).to_string()
+        };
+        println!(
+            "{}\t{}\t{}\t{}{}\t{left}\t{}\t{}\t{state}",
+            r.id,
+            r.kind,
+            r.received,
+            r.deadline(),
+            if r.extended { " (extended)" } else { "" },
+            r.identity,
+            r.staff
+        );
     }
 }
 

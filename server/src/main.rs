@@ -76,6 +76,13 @@ enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Data-subject requests: record them, follow their one-month deadline, see what is overdue.
+    Request {
+        #[command(flatten)]
+        request: cli_market::RequestArgs,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Decisions per day, action and revision, and acceptance per category.
     Stats {
         /// The site's config, for its categories.
@@ -304,6 +311,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Market { market, log } => {
             let (store, key) = open_log(&log).await?;
             cli_market::run(market.command, store, key).await
+        }
+        Command::Request { request, log } => {
+            let (store, key) = open_log(&log).await?;
+            cli_market::run_requests(request.command, store, key).await
         }
         Command::Serve(args) => serve(args).await,
     }

@@ -46,8 +46,10 @@ use time::OffsetDateTime;
 use crate::key::ServerKey;
 use crate::store::{MarketingAppend, Store, StoreError};
 
+pub mod access;
 pub mod api;
 pub mod list;
+pub mod requests;
 
 /// How far in the future a decision's time may be (clock skew between staff machines and the
 /// server); later ones are refused, so a mistyped year cannot lock a contact's state.
@@ -249,4 +251,61 @@ pub async fn may_market<S: Store>(
         }
         state => Ok(MayMarket::from_status(state)),
     }
+}
+
+/// What an erasure did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Erased {
+    /// Marketing entries whose record and contact were removed.
+    pub erased: u64,
+    /// The position of the last suppression entry appended (one per channel the contact can
+    /// be reached on).
+    pub suppressed_at: u64,
+}
+
+/// Erases a contact from the register (GDPR art. 17): first appends a suppression entry for
+/// every channel the contact can be reached on, so it is never marketed to again without a
+/// new consent, then removes the record and the contact of every earlier marketing entry.
+/// Digests and links stay, so the chain still verifies; the suppression entries keep only
+/// the contact's keyed hash, what art. 21(3) needs to honour the objection.
+///
+/// # Errors
+/// [`RecordError`] when the staff id or the time does not fit, a later decision is already
+/// held ([`RecordError::OutOfOrder`]), or the log fails. Nothing is erased unless every
+/// suppression was appended.
+pub async fn erase<S: Store>(
+    store: &S,
+    key: &ServerKey,
+    contact: &Contact,
+    via: Channel,
+    staff: Option<String>,
+    now: OffsetDateTime,
+) -> Result<Erased, RecordError> {
+    let staff = staff
+        .map(|s| s.parse::<Staff>().map_err(|_| RecordError::Staff(s)))
+        .transpose()?;
+    let hash = key.contact_hash(contact);
+    let mut last = 0;
+    for channel in MarketingChannel::ALL {
+        if !channel.accepts(contact.kind()) {
+            continue;
+        }
+        let record = MarketingRecord::new(
+            hash,
+            channel,
+            MarketingKind::Suppression,
+            now,
+            via,
+            staff.clone(),
+        )
+        .map_err(RecordError::Decision)?;
+        let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) =
+            append(store, record).await?;
+        last = last.max(seq);
+    }
+    let erased = store.erase_contact(hash, last).await?;
+    Ok(Erased {
+        erased,
+        suppressed_at: last,
+    })
 }

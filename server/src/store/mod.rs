@@ -13,6 +13,8 @@ use std::future::Future;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord, MarketingStatus};
 use consent_core::{ConsentId, DecisionRecord, Digest};
+
+use crate::register::requests::Request;
 use time::OffsetDateTime;
 
 pub mod postgres;
@@ -410,6 +412,37 @@ pub trait Store: Send + Sync + 'static {
         contact: ContactHash,
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
+    /// Removes the record and the contact of every marketing entry of `contact` before
+    /// position `before` except suppressions, keeping digests and links so the chain still
+    /// verifies, and leaving the latest-state table alone (the caller appends suppressions
+    /// first). Returns how many entries were erased.
+    fn erase_contact(
+        &self,
+        contact: ContactHash,
+        before: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Stores a new data-subject request (its `id` is ignored) and returns its number.
+    fn insert_request(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A request by number.
+    fn request(&self, id: u64) -> impl Future<Output = Result<Option<Request>, StoreError>> + Send;
+
+    /// Replaces a stored request; `false` when no request has its number.
+    fn save_request(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every request (or only the open ones), oldest first.
+    fn requests(
+        &self,
+        open_only: bool,
+    ) -> impl Future<Output = Result<Vec<Request>, StoreError>> + Send;
+
     /// The latest state of each contact on `channel`, in the order given: what `may_market`
     /// and the bulk list check read. One lookup per contact in an index, not a scan of the log.
     fn marketing_states(
@@ -482,6 +515,21 @@ impl Store for AnyStore {
     ) -> Result<Vec<MarketingState>, StoreError> {
         delegate!(self, s => s.marketing_states(channel, contacts))
     }
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        delegate!(self, s => s.erase_contact(contact, before))
+    }
+    async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
+        delegate!(self, s => s.insert_request(request))
+    }
+    async fn request(&self, id: u64) -> Result<Option<Request>, StoreError> {
+        delegate!(self, s => s.request(id))
+    }
+    async fn save_request(&self, request: Request) -> Result<bool, StoreError> {
+        delegate!(self, s => s.save_request(request))
+    }
+    async fn requests(&self, open_only: bool) -> Result<Vec<Request>, StoreError> {
+        delegate!(self, s => s.requests(open_only))
+    }
 }
 
 /// The answer for a cookie append: only [`MarketingAppend::Stored`] can come back for one.
@@ -492,4 +540,21 @@ pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
             StoreError::Database("a cookie decision was judged as a marketing one".into()),
         ),
     }
+}
+
+/// The columns of a request row, in the order both stores read and write them.
+pub(crate) const REQUEST_COLUMNS: &str =
+    "id, kind, subject, received, extended, identity, staff, outcome, closed";
+
+/// A request's text columns (all but `id` and `extended`), as stored.
+pub(crate) fn request_texts(r: &Request) -> [Option<String>; 7] {
+    [
+        Some(r.kind.as_str().to_owned()),
+        Some(r.subject.to_string()),
+        Some(r.received.to_string()),
+        Some(r.identity.as_str().to_owned()),
+        Some(r.staff.as_str().to_owned()),
+        r.closed.map(|(o, _)| o.as_str().to_owned()),
+        r.closed.map(|(_, d)| d.to_string()),
+    ]
 }

@@ -50,8 +50,10 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingIndex,
-    MarketingState, Prepared, StatsRow, Store, StoreError, Summary, stored,
+    MarketingState, Prepared, REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts,
+    stored,
 };
+use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
@@ -94,6 +96,17 @@ CREATE TABLE IF NOT EXISTS marketing_state (
     latest  BIGINT NOT NULL,
     seq     BIGINT NOT NULL,
     PRIMARY KEY (contact, channel)
+);
+CREATE TABLE IF NOT EXISTS requests (
+    id       BIGSERIAL PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    received TEXT NOT NULL,
+    extended BOOLEAN NOT NULL,
+    identity TEXT NOT NULL,
+    staff    TEXT NOT NULL,
+    outcome  TEXT,
+    closed   TEXT
 );
 CREATE TABLE IF NOT EXISTS checkpoint (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
@@ -742,6 +755,21 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
     })
 }
 
+fn to_request(row: &Row) -> Result<Request, StoreError> {
+    RawRequest {
+        id: column(row, 0)?,
+        kind: column(row, 1)?,
+        subject: column(row, 2)?,
+        received: column(row, 3)?,
+        extended: column(row, 4)?,
+        identity: column(row, 5)?,
+        staff: column(row, 6)?,
+        outcome: column(row, 7)?,
+        closed: column(row, 8)?,
+    }
+    .check()
+}
+
 fn to_checkpoint(row: &Row) -> Result<Checkpoint, StoreError> {
     let mac: &[u8] = column(row, 4)?;
     Ok(Checkpoint {
@@ -883,6 +911,66 @@ impl Store for PgStore {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM decisions WHERE contact = $1 ORDER BY seq");
         let rows = within(conn.client.query(&sql, &[&&contact.to_bytes()[..]])).await?;
         rows.iter().map(to_entry).collect()
+    }
+
+    async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        let [kind, subject, received, identity, staff, outcome, closed] = request_texts(&request);
+        let row = within(conn.client.query_one(
+            "INSERT INTO requests (kind, subject, received, extended, identity, staff, outcome, closed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &[&kind, &subject, &received, &request.extended, &identity, &staff, &outcome, &closed],
+        ))
+        .await?;
+        unsigned(column(&row, 0)?, "request id")
+    }
+
+    async fn request(&self, id: u64) -> Result<Option<Request>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = $1");
+        let row = within(conn.client.query_opt(&sql, &[&position(id)])).await?;
+        row.as_ref().map(to_request).transpose()
+    }
+
+    async fn save_request(&self, request: Request) -> Result<bool, StoreError> {
+        let conn = self.reader.client().await?;
+        let [kind, subject, received, identity, staff, outcome, closed] = request_texts(&request);
+        let n = within(conn.client.execute(
+            "UPDATE requests SET kind = $2, subject = $3, received = $4, extended = $5,
+             identity = $6, staff = $7, outcome = $8, closed = $9 WHERE id = $1",
+            &[
+                &position(request.id),
+                &kind,
+                &subject,
+                &received,
+                &request.extended,
+                &identity,
+                &staff,
+                &outcome,
+                &closed,
+            ],
+        ))
+        .await?;
+        Ok(n == 1)
+    }
+
+    async fn requests(&self, open_only: bool) -> Result<Vec<Request>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests WHERE NOT $1 OR closed IS NULL ORDER BY id"
+        );
+        let rows = within(conn.client.query(&sql, &[&open_only])).await?;
+        rows.iter().map(to_request).collect()
+    }
+
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        within(conn.client.execute(
+            "UPDATE decisions SET contact = NULL, record = NULL
+             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'",
+            &[&&contact.to_bytes()[..], &position(before)],
+        ))
+        .await
     }
 
     async fn marketing_states(

@@ -18,8 +18,9 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingState, Prepared,
-    StatsRow, Store, StoreError, Summary, stored,
+    REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts, stored,
 };
+use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
@@ -63,6 +64,17 @@ CREATE TABLE IF NOT EXISTS marketing_state (
     seq     INTEGER NOT NULL,
     PRIMARY KEY (contact, channel)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+    id       INTEGER PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    received TEXT NOT NULL,
+    extended INTEGER NOT NULL,
+    identity TEXT NOT NULL,
+    staff    TEXT NOT NULL,
+    outcome  TEXT,
+    closed   TEXT
+);
 ";
 
 /// Gives a log written before the customer register its `kind` and `contact` columns.
@@ -593,6 +605,79 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let [kind, subject, received, identity, staff, outcome, closed] =
+                request_texts(&request);
+            conn.execute(
+                "INSERT INTO requests (kind, subject, received, extended, identity, staff, outcome, closed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![kind, subject, received, request.extended, identity, staff, outcome, closed],
+            )
+            .map_err(map_err)?;
+            Ok(conn.last_insert_rowid() as u64)
+        })
+        .await
+    }
+
+    async fn request(&self, id: u64) -> Result<Option<Request>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1");
+            query_requests(conn, &sql, params![id as i64]).map(|v| v.into_iter().next())
+        })
+        .await
+    }
+
+    async fn save_request(&self, request: Request) -> Result<bool, StoreError> {
+        self.with_reader(move |conn| {
+            let [kind, subject, received, identity, staff, outcome, closed] =
+                request_texts(&request);
+            let n = conn
+                .execute(
+                    "UPDATE requests SET kind = ?2, subject = ?3, received = ?4, extended = ?5,
+                     identity = ?6, staff = ?7, outcome = ?8, closed = ?9 WHERE id = ?1",
+                    params![
+                        request.id as i64,
+                        kind,
+                        subject,
+                        received,
+                        request.extended,
+                        identity,
+                        staff,
+                        outcome,
+                        closed
+                    ],
+                )
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn requests(&self, open_only: bool) -> Result<Vec<Request>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests WHERE ?1 = 0 OR closed IS NULL ORDER BY id"
+            );
+            query_requests(conn, &sql, params![open_only])
+        })
+        .await
+    }
+
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE decisions SET contact = NULL, record = NULL
+                     WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'",
+                    params![&contact.to_bytes()[..], before as i64],
+                )
+                .map_err(map_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     async fn marketing_states(
         &self,
         channel: MarketingChannel,
@@ -620,6 +705,31 @@ impl SqliteStore {
             })
             .collect()
     }
+}
+
+fn query_requests(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Request>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok(RawRequest {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                subject: r.get(2)?,
+                received: r.get(3)?,
+                extended: r.get(4)?,
+                identity: r.get(5)?,
+                staff: r.get(6)?,
+                outcome: r.get(7)?,
+                closed: r.get(8)?,
+            })
+        })
+        .map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err).and_then(RawRequest::check))
+        .collect()
 }
 
 fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> {

@@ -385,7 +385,8 @@ macro_rules! store_suite {
             marketing_decisions_share_the_chain, a_duplicate_is_stored_once,
             an_out_of_order_decision_is_refused, latest_states_follow_the_rules,
             concurrent_decisions_keep_state_and_chain, an_edited_marketing_record_is_named,
-            the_bulk_check_names_who_may_not_be_contacted);
+            the_bulk_check_names_who_may_not_be_contacted, erasure_suppresses_and_keeps_the_chain,
+            requests_follow_their_deadline, access_exports_everything_held);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

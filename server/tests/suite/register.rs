@@ -298,3 +298,197 @@ pub async fn the_bulk_check_names_who_may_not_be_contacted<H: Harness>(h: &H) {
         ]
     );
 }
+
+pub async fn erasure_suppresses_and_keeps_the_chain<H: Harness>(h: &H) {
+    use consent_server::register;
+    let s = h.store();
+    let maija = Contact::parse("maija@example.fi").expect("contact");
+    stored(s, marketing("maija@example.fi", MarketingKind::Consent, 0)).await;
+    let post = MarketingRecord::new(
+        contact("maija@example.fi"),
+        MarketingChannel::Post,
+        MarketingKind::Consent,
+        t0(),
+        Channel::WebForm,
+        None,
+    )
+    .expect("valid");
+    stored(s, post).await;
+    stored(s, marketing("other@example.fi", MarketingKind::Consent, 0)).await;
+    let now = t0() + time::Duration::days(1);
+    let erased = register::erase(
+        s,
+        &key(),
+        &maija,
+        Channel::Phone,
+        Some("desk-2".into()),
+        now,
+    )
+    .await
+    .expect("erase");
+    assert_eq!(erased.erased, 2);
+    assert_eq!(erased.suppressed_at, 5);
+    for channel in [MarketingChannel::Email, MarketingChannel::Post] {
+        let a = register::may_market(s, &key(), &maija, channel, now)
+            .await
+            .expect("check");
+        assert_eq!(a.status(), Some(MarketingStatus::Suppressed), "{channel}");
+    }
+    // Only the suppressions keep the contact's hash; the other customer is untouched.
+    let left: Vec<MarketingKind> = s
+        .contact_records(contact("maija@example.fi"))
+        .await
+        .expect("history")
+        .iter()
+        .map(|e| e.marketing_record().expect("kept").expect("json").kind())
+        .collect();
+    assert_eq!(
+        left,
+        [MarketingKind::Suppression, MarketingKind::Suppression]
+    );
+    assert_eq!(
+        status(s, "other@example.fi").await,
+        Some(MarketingStatus::Consented)
+    );
+    let v = verify(s, None, |_| {}).await.expect("verifies");
+    assert_eq!((v.entries, v.erased), (5, 2));
+    // An old consent sent again cannot undo the suppression; a new one can.
+    let old = s
+        .append_marketing(marketing("maija@example.fi", MarketingKind::Consent, 0))
+        .await
+        .expect("append");
+    assert!(matches!(old, MarketingAppend::OutOfOrder { .. }), "{old:?}");
+    stored(
+        s,
+        marketing("maija@example.fi", MarketingKind::Consent, 60 * 48),
+    )
+    .await;
+    assert_eq!(
+        status(s, "maija@example.fi").await,
+        Some(MarketingStatus::Consented)
+    );
+}
+
+pub async fn requests_follow_their_deadline<H: Harness>(h: &H) {
+    use consent_core::requests::{Identity, Outcome, RequestKind};
+    use consent_server::register::requests::{self, Request, RequestError, Subject, Update};
+    use time::macros::date;
+    let s = h.store();
+    let today = date!(2026 - 11 - 22);
+    let new = |kind, received| Request {
+        id: 0,
+        kind,
+        subject: Subject::Contact(contact("maija@example.fi")),
+        received,
+        extended: false,
+        identity: Identity::Pending,
+        staff: "desk-1".parse().expect("staff"),
+        closed: None,
+    };
+    let late = s
+        .insert_request(new(RequestKind::Access, date!(2026 - 10 - 10)))
+        .await
+        .expect("insert");
+    let fresh = s
+        .insert_request(new(RequestKind::Erasure, date!(2026 - 11 - 20)))
+        .await
+        .expect("insert");
+    assert_eq!((late, fresh), (1, 2));
+    let open = s.requests(true).await.expect("list");
+    let overdue: Vec<u64> = open
+        .iter()
+        .filter(|r| r.is_overdue(today))
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(overdue, [1]);
+    assert_eq!(open[0].days_left(today), -12);
+    assert_eq!(open[1].deadline(), date!(2026 - 12 - 20));
+
+    let complete = Update {
+        close: Some((Outcome::Completed, today)),
+        ..Update::default()
+    };
+    let err = requests::update(s, 1, complete, today)
+        .await
+        .expect_err("identity first");
+    assert!(matches!(err, RequestError::IdentityUnchecked(1)), "{err}");
+    let err = requests::update(s, 7, complete, today)
+        .await
+        .expect_err("unknown");
+    assert_eq!(err.to_string(), "request 7: no such request");
+    let late_extension = Update {
+        extend: true,
+        ..Update::default()
+    };
+    let err = requests::update(s, 1, late_extension, today)
+        .await
+        .expect_err("too late");
+    assert!(matches!(err, RequestError::LateExtension(1)), "{err}");
+    let extended = requests::update(s, 2, late_extension, today)
+        .await
+        .expect("extend");
+    assert_eq!(extended.deadline(), date!(2027 - 02 - 20));
+    let checked = Update {
+        identity: Some(Identity::InPerson),
+        close: Some((Outcome::Completed, today)),
+        ..Update::default()
+    };
+    let closed = requests::update(s, 1, checked, today).await.expect("close");
+    assert_eq!(closed.closed, Some((Outcome::Completed, today)));
+    let err = requests::update(s, 1, checked, today)
+        .await
+        .expect_err("closed");
+    assert!(matches!(err, RequestError::Closed(1)), "{err}");
+
+    let other = h.reopen().await;
+    let open: Vec<u64> = other
+        .requests(true)
+        .await
+        .expect("list")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(open, [2]);
+    let all = other.requests(false).await.expect("list");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], closed);
+    assert!(all[1].extended);
+}
+
+pub async fn access_exports_everything_held<H: Harness>(h: &H) {
+    use consent_core::Lang;
+    use consent_server::register::access;
+    let s = h.store();
+    let maija = Contact::parse("maija@example.fi").expect("contact");
+    stored(s, marketing("maija@example.fi", MarketingKind::Consent, 0)).await;
+    stored(
+        s,
+        marketing("maija@example.fi", MarketingKind::Objection, 1),
+    )
+    .await;
+    stored(s, marketing("other@example.fi", MarketingKind::Consent, 0)).await;
+    let now = t0() + time::Duration::days(1);
+    let a = access::for_contact(s, &key(), &maija, now)
+        .await
+        .expect("access");
+    let json = a.to_json();
+    assert_eq!(json["contact"], "maija@example.fi");
+    assert_eq!(json["records"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["records"][1]["record"]["kind"], "objection");
+    assert_eq!(json["marketing"][0]["status"], "objected");
+    assert_eq!(json["marketing"][1]["channel"], "post");
+    let fi = a.to_html(Lang::Fi);
+    assert!(fi.contains("<html lang=\"fi\">"), "{fi}");
+    assert!(fi.contains("Sinusta tallennetut suostumustiedot"));
+    assert!(fi.contains("kind: objection"));
+    assert!(!fi.contains("other@example.fi"));
+    assert!(a.to_html(Lang::Sv).contains("Samtyckesuppgifter"));
+    assert!(a.to_html(Lang::En).contains("Consent data held about you"));
+    let nobody = Contact::parse("nobody@example.fi").expect("contact");
+    assert!(
+        access::for_contact(s, &key(), &nobody, now)
+            .await
+            .expect("access")
+            .is_empty()
+    );
+}
