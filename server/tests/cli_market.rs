@@ -196,3 +196,147 @@ fn bulk_lists_who_may_not_be_contacted_and_names_bad_lines() {
         err(&missing)
     );
 }
+
+#[test]
+fn requests_erasure_and_access() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(
+        record(d, "maija@example.fi", "consent", &[])
+            .status
+            .success()
+    );
+
+    let o = consent(
+        d,
+        &[
+            "request",
+            "open",
+            "--kind",
+            "access",
+            "--contact",
+            "maija@example.fi",
+            "--staff",
+            "desk-1",
+            "--received",
+            "2026-01-31",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        "request 1 (access) recorded; answer due 2026-02-28\n"
+    );
+    let overdue = consent(d, &["request", "overdue"]);
+    assert_eq!(overdue.status.code(), Some(1));
+    assert!(
+        out(&overdue).contains("1\taccess\t2026-01-31\t2026-02-28\t"),
+        "{}",
+        out(&overdue)
+    );
+    assert!(out(&overdue).contains("OVERDUE"), "{}", out(&overdue));
+    let early = consent(d, &["request", "update", "1", "--close", "completed"]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        err(&early).contains("confirm the requester's identity"),
+        "{}",
+        err(&early)
+    );
+    let done = consent(
+        d,
+        &[
+            "request",
+            "update",
+            "1",
+            "--identity",
+            "known_contact",
+            "--close",
+            "completed",
+        ],
+    );
+    assert!(done.status.success(), "{}", err(&done));
+    let none = consent(d, &["request", "overdue"]);
+    assert_eq!(
+        (none.status.code(), out(&none)),
+        (Some(0), "no overdue requests\n".into())
+    );
+    let bad = consent(
+        d,
+        &[
+            "request",
+            "open",
+            "--kind",
+            "portability",
+            "--contact",
+            "a@b.fi",
+            "--staff",
+            "x",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        err(&bad).contains("unknown request: expected access"),
+        "{}",
+        err(&bad)
+    );
+
+    let page = consent(
+        d,
+        &[
+            "market",
+            "access",
+            "--contact",
+            "Maija@example.fi",
+            "--format",
+            "html",
+            "--lang",
+            "en",
+        ],
+    );
+    assert!(page.status.success(), "{}", err(&page));
+    assert!(out(&page).contains("Consent data held about you"));
+    assert!(out(&page).contains("maija@example.fi"));
+
+    let erase = consent(
+        d,
+        &[
+            "market",
+            "erase",
+            "--contact",
+            "maija@example.fi",
+            "--via",
+            "email",
+            "--staff",
+            "desk-1",
+        ],
+    );
+    assert!(erase.status.success(), "{}", err(&erase));
+    assert!(
+        out(&erase).starts_with("erased 1 marketing records; suppressed on every channel"),
+        "{}",
+        out(&erase)
+    );
+    let check = consent(
+        d,
+        &[
+            "market",
+            "check",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        out(&check).starts_with("email marketing: no (suppressed since "),
+        "{}",
+        out(&check)
+    );
+    let verify = consent(d, &["verify"]);
+    assert!(
+        out(&verify).starts_with("chain verified: 3 records (1 erased)"),
+        "{}",
+        out(&verify)
+    );
+}
