@@ -25,6 +25,9 @@ use crate::register::requests::{RawRequest, Request};
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
 
+/// How much of the database file the reader maps into memory (SQLite's `mmap_size`).
+const READER_MMAP: i64 = 1 << 30;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS decisions (
     seq         INTEGER PRIMARY KEY,
@@ -174,6 +177,11 @@ impl SqliteStore {
                 .map_err(map_err)?;
         }
         let reader = open(&path)?;
+        // Reads are memory-mapped: the bulk list check's 100,000 index lookups then cost
+        // memory reads, not a pread system call per page (BENCHMARKS.md, customer register).
+        reader
+            .pragma_update(None, "mmap_size", READER_MMAP)
+            .map_err(map_err)?;
         let (appends, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("consent-sqlite-writer".into())
@@ -690,20 +698,30 @@ impl Store for SqliteStore {
 
 impl SqliteStore {
     /// Reads the states in one blocking task: one indexed point lookup per contact on a
-    /// cached statement, which for SQLite beats building a temporary table to join.
+    /// cached statement.
     fn states_blocking(
         conn: &Connection,
         channel: MarketingChannel,
         contacts: &[ContactHash],
     ) -> Result<Vec<MarketingState>, StoreError> {
-        contacts
+        // Looked up in key order, so neighbouring lookups share index pages, then put back in
+        // the order asked.
+        let mut order: Vec<(usize, [u8; 33])> = contacts
             .iter()
-            .map(|c| {
-                read_state(conn, &c.to_bytes(), channel)?
-                    .map(|s| s.answer())
-                    .transpose()
-            })
-            .collect()
+            .enumerate()
+            .map(|(i, c)| (i, c.to_bytes()))
+            .collect();
+        order.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        let mut out: Vec<MarketingState> = vec![None; contacts.len()];
+        for (i, key) in order {
+            let state = read_state(conn, &key, channel)?
+                .map(|s| s.answer())
+                .transpose()?;
+            if let Some(slot) = out.get_mut(i) {
+                *slot = state;
+            }
+        }
+        Ok(out)
     }
 }
 
