@@ -711,7 +711,7 @@ impl SqliteStore {
             .enumerate()
             .map(|(i, c)| (i, c.to_bytes()))
             .collect();
-        order.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        order.sort_unstable_by_key(|(_, key)| *key);
         let mut out: Vec<MarketingState> = vec![None; contacts.len()];
         for (i, key) in order {
             let state = read_state(conn, &key, channel)?
