@@ -28,13 +28,17 @@ const ORIGIN: &str = "https://klinikka.fi";
 const ADMIN: &str = "s3cret-admin-token";
 
 fn app<S: Store>(store: Arc<S>) -> Router {
+    app_with(store, None)
+}
+
+fn app_with<S: Store>(store: Arc<S>, rate_limit: Option<u32>) -> Router {
     let settings = Settings {
         config: Arc::new(Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")),
         key: ServerKey::new(&[0x5a; 32]).expect("key"),
         origins: vec![ORIGIN.into()],
         admin_token: Some(ADMIN.into()),
         secure_cookie: false,
-        rate_limit: None,
+        rate_limit: rate_limit.and_then(std::num::NonZeroU32::new),
         dist: None,
         demo: None,
     };
@@ -300,4 +304,34 @@ async fn register_routes_on_postgresql() {
     scenario(Arc::clone(&store)).await;
     drop(store);
     drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signup_is_rate_limited_per_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let app = app_with(Arc::clone(&store), Some(1));
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let call = Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/json",
+            body: json!({ "contact": format!("u{i}@example.fi"), "channels": ["email"] })
+                .to_string(),
+        };
+        statuses.push(send(&app, call).await.0);
+    }
+    // A burst of two, then refused: nothing recorded for the refused ones.
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(store.len().await.expect("len"), 2);
 }

@@ -5,7 +5,7 @@
 //! | `POST /register/marketing` | admin (staff tools) | record a consent, refusal, withdrawal, objection or soft opt-in |
 //! | `POST /register/may-market` | admin | whether a contact may be marketed to on a channel now |
 //! | `POST /register/check?channel=email[&column=...]` | admin | a mailing list (CSV body) in, the rows that may not be contacted out (CSV) |
-//! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin` | the customer's consent to each channel ticked |
+//! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | the customer's consent to each channel ticked |
 //!
 //! Contacts travel in request bodies, never in URLs, where proxies and access logs would keep
 //! them. Answers never echo a contact except the check's, which returns the caller's own list.
@@ -14,16 +14,19 @@
 //! - The sign-up records what the form sent; confirming that the address belongs to the
 //!   person (double opt-in) is the clinic's mailer's job.
 
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use consent_core::Channel;
 use consent_core::register::{Contact, MarketingChannel, MarketingKind, MayMarket};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -39,11 +42,22 @@ pub const MAX_LIST: usize = 32 * 1024 * 1024;
 struct Register<S> {
     store: Arc<S>,
     settings: Settings,
+    /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 /// The register's routes, to merge into [`crate::api::router`]'s.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
-    let app = Arc::new(Register { store, settings });
+    let limiter = settings.rate_limit.map(|n| {
+        RateLimiter::keyed(
+            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+        )
+    });
+    let app = Arc::new(Register {
+        store,
+        settings,
+        limiter,
+    });
     Router::new()
         .route("/register/marketing", post(post_marketing::<S>))
         .route("/register/may-market", post(post_may_market::<S>))
@@ -253,9 +267,18 @@ async fn preflight<S: Store>(
 /// nothing at all when one channel fails.
 async fn post_signup<S: Store>(
     State(app): State<Arc<Register<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    if let Some(limiter) = &app.limiter {
+        if limiter.check_key(&client.ip()).is_err() {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many sign-ups from this address; try again shortly",
+            ));
+        }
+    }
     let origin = origin_in(&app.settings, &headers)?;
     let b: SignupBody = json_body(&headers, &body)?;
     let mut channels = b.channels;
