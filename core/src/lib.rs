@@ -37,6 +37,8 @@
 //! | [`policy`] | the rules: when to ask, what is allowed, what a decision changes |
 //! | [`token`] | the compact, optionally HMAC-signed consent cookie value |
 //! | [`record`] | decision records and their canonical, hash-chainable encoding |
+//! | [`requests`] | data-subject requests: kinds, identity checks, outcomes, the one-month deadline |
+//! | [`register`] | the customer register: direct-marketing decisions per contact and channel, `may_market` |
 //! | [`consent_mode`] | Google Consent Mode v2 signals |
 //! | [`check`] | the allocation-free server-side check of a `Cookie` header |
 //!
@@ -63,6 +65,8 @@ mod json_write;
 pub mod lang;
 pub mod policy;
 pub mod record;
+pub mod register;
+pub mod requests;
 pub mod state;
 pub mod texts;
 pub mod token;

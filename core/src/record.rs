@@ -61,7 +61,7 @@ impl Channel {
         }
     }
 
-    const fn code(self) -> u8 {
+    pub(crate) const fn code(self) -> u8 {
         match self {
             Channel::Banner => 0,
             Channel::WebForm => 1,

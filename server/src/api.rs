@@ -134,7 +134,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
@@ -185,12 +185,20 @@ struct Submission {
 }
 
 fn allowed_origin<'h, S>(app: &App<S>, headers: &'h HeaderMap) -> Result<&'h str, ApiError> {
+    origin_in(&app.settings, headers)
+}
+
+/// The request's `Origin` if the settings allow it to record decisions.
+pub(crate) fn origin_in<'h>(
+    settings: &Settings,
+    headers: &'h HeaderMap,
+) -> Result<&'h str, ApiError> {
     let origin = headers
         .get(header::ORIGIN)
         .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "missing Origin header"))?
         .to_str()
         .map_err(|_| ApiError::new(StatusCode::FORBIDDEN, "Origin header is not text"))?;
-    if app.settings.origins.iter().any(|o| o == origin) {
+    if settings.origins.iter().any(|o| o == origin) {
         Ok(origin)
     } else {
         Err(ApiError::new(
@@ -200,7 +208,7 @@ fn allowed_origin<'h, S>(app: &App<S>, headers: &'h HeaderMap) -> Result<&'h str
     }
 }
 
-fn cors(headers: &mut HeaderMap, origin: &str) {
+pub(crate) fn cors(headers: &mut HeaderMap, origin: &str) {
     if let Ok(v) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         headers.insert(
@@ -345,7 +353,12 @@ fn accept(
 }
 
 fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {
-    let Some(expected) = &app.settings.admin_token else {
+    admin_in(&app.settings, headers)
+}
+
+/// Whether the request carries the settings' admin token.
+pub(crate) fn admin_in(settings: &Settings, headers: &HeaderMap) -> bool {
+    let Some(expected) = &settings.admin_token else {
         return false;
     };
     let Some(auth) = headers

@@ -1,21 +1,25 @@
-//! The server's secret: signs consent tokens and purge checkpoints.
+//! The server's secret: signs consent tokens and purge checkpoints, and hashes the customer
+//! register's contacts.
 
 use core::fmt;
 use std::io::Write as _;
 use std::path::Path;
 
+use consent_core::register::{Contact, ContactHash, ContactKey};
 use consent_core::{Digest, SigningKey};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// 32 or more secret bytes. Tokens and checkpoints are signed with HMAC-SHA-256 under it,
-/// over messages that cannot be confused (tokens start `1.`, checkpoints with their own tag).
+/// over messages that cannot be confused (tokens start `1.`, checkpoints and contacts with
+/// their own tags).
 ///
 /// `Debug` never shows the secret.
 #[derive(Clone)]
 pub struct ServerKey {
     token: SigningKey,
     checkpoint: Hmac<Sha256>,
+    contact: ContactKey,
 }
 
 /// Why a key could not be loaded or made.
@@ -53,7 +57,12 @@ impl ServerKey {
         let token = SigningKey::new(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
         let checkpoint = <Hmac<Sha256> as Mac>::new_from_slice(secret)
             .map_err(|_| KeyError::TooShort(secret.len()))?;
-        Ok(Self { token, checkpoint })
+        let contact = ContactKey::new(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
+        Ok(Self {
+            token,
+            checkpoint,
+            contact,
+        })
     }
 
     /// Reads the key file, or creates it with 32 random bytes (mode 0600) if it does not exist.
@@ -87,6 +96,12 @@ impl ServerKey {
     #[must_use]
     pub fn token_key(&self) -> &SigningKey {
         &self.token
+    }
+
+    /// The keyed hash under which the customer register stores a contact.
+    #[must_use]
+    pub fn contact_hash(&self, contact: &Contact) -> ContactHash {
+        self.contact.hash(contact)
     }
 
     /// The MAC of a purge checkpoint.

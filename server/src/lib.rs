@@ -10,6 +10,7 @@
 //! | [`api`] | the HTTP API (axum) |
 //! | [`nojs`] | the first layer and preferences rendered on the server, for pages without JavaScript |
 //! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
+//! | [`register`] | the customer register: marketing consents and objections, `may_market`, the bulk list check |
 //! | [`stats`] | decisions per day and acceptance per category |
 
 pub mod admin;
@@ -18,6 +19,7 @@ mod demo;
 pub mod gating;
 pub mod key;
 pub mod nojs;
+pub mod register;
 pub mod stats;
 pub mod store;
 pub mod verify;

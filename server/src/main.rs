@@ -23,6 +23,8 @@ use consent_server::{ServerKey, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 
+mod cli_market;
+
 #[derive(Parser)]
 #[command(
     name = "consent",
@@ -64,6 +66,20 @@ enum Command {
         /// Keep this many days of records.
         #[arg(long, default_value_t = 1095)]
         retention_days: u32,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// The customer register's direct-marketing decisions: record, check, clean a list.
+    Market {
+        #[command(flatten)]
+        market: cli_market::MarketArgs,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Data-subject requests: record them, follow their one-month deadline, see what is overdue.
+    Request {
+        #[command(flatten)]
+        request: cli_market::RequestArgs,
         #[command(flatten)]
         log: LogArgs,
     },
@@ -292,6 +308,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Market { market, log } => {
+            let (store, key) = open_log(&log).await?;
+            cli_market::run(market.command, store, key).await
+        }
+        Command::Request { request, log } => {
+            let (store, key) = open_log(&log).await?;
+            cli_market::run_requests(request.command, store, key).await
+        }
         Command::Serve(args) => serve(args).await,
     }
 }
@@ -373,7 +397,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .demo
             .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo"))),
     };
-    let app = api::router(store, settings);
+    let app = api::router(Arc::clone(&store), settings.clone())
+        .merge(consent_server::register::api::router(store, settings));
     tracing::info!("listening on http://{local}");
     axum::serve(
         listener,

@@ -68,7 +68,10 @@ impl fmt::Display for Break {
                 f,
                 "record {s} does not link to the record before it: edited, inserted or removed"
             ),
-            Break::Unreadable(s) => write!(f, "record {s} is not a readable decision record"),
+            Break::Unreadable(s) => write!(
+                f,
+                "record {s} is not a readable decision record of its kind"
+            ),
             Break::Checkpoint => f.write_str("the purge checkpoint's signature does not match"),
         }
     }
@@ -136,10 +139,12 @@ pub async fn verify<S: Store>(
                     found: entry.seq,
                 }));
             }
-            match entry.record() {
+            // Cookie and marketing decisions share the chain; each kind hashes under its own
+            // domain tag, so one can never pass for the other.
+            match entry.recomputed_digest() {
                 None => erased += 1,
                 Some(Err(_)) => return Err(VerifyError::Broken(Break::Unreadable(entry.seq))),
-                Some(Ok(record)) if record.digest() != entry.digest => {
+                Some(Ok(digest)) if digest != entry.digest => {
                     return Err(VerifyError::Broken(Break::Digest(entry.seq)));
                 }
                 Some(Ok(_)) => {}

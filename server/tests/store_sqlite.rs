@@ -49,3 +49,34 @@ async fn an_unwritable_path_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_log_from_before_the_register_is_migrated() {
+    use consent_core::policy::Action;
+    use consent_server::store::{MarketingAppend, Store};
+    let h = setup().await;
+    h.store
+        .append(suite::record(1, Action::AcceptAll, suite::t0()))
+        .await
+        .expect("append");
+    // Back to the schema of the previous release.
+    h.exec(
+        "DROP INDEX decisions_contact; DROP TABLE marketing_state;
+         ALTER TABLE decisions DROP COLUMN contact; ALTER TABLE decisions DROP COLUMN kind;",
+    )
+    .await;
+    let store = SqliteStore::open(&h.path).expect("reopen migrates");
+    let landed = store
+        .append_marketing(suite::marketing(
+            "a@b.fi",
+            consent_core::register::MarketingKind::Consent,
+            0,
+        ))
+        .await
+        .expect("append");
+    assert!(matches!(landed, MarketingAppend::Stored(a) if a.seq == 2));
+    let v = consent_server::verify::verify(&store, None, |_| {})
+        .await
+        .expect("verifies");
+    assert_eq!(v.entries, 2);
+}

@@ -11,17 +11,55 @@
 use core::fmt;
 use std::future::Future;
 
+use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord, MarketingStatus};
 use consent_core::{ConsentId, DecisionRecord, Digest};
+
+use crate::register::requests::Request;
 use time::OffsetDateTime;
 
 pub mod postgres;
 pub mod sqlite;
+
+/// What a log entry records: the log holds cookie decisions and marketing decisions in one
+/// chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A cookie banner decision ([`DecisionRecord`]).
+    Cookie,
+    /// A direct-marketing decision of the customer register ([`MarketingRecord`]).
+    Marketing,
+}
+
+impl EntryKind {
+    /// The name stored in the `kind` column.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Cookie => "cookie",
+            EntryKind::Marketing => "marketing",
+        }
+    }
+
+    /// The kind of a stored name.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for a name this version never wrote.
+    pub fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "cookie" => Ok(EntryKind::Cookie),
+            "marketing" => Ok(EntryKind::Marketing),
+            other => Err(StoreError::Corrupt(format!("unknown entry kind {other:?}"))),
+        }
+    }
+}
 
 /// One record of the log as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// Position in the chain, from 1, without gaps (except a purged prefix).
     pub seq: u64,
+    /// Whether a cookie or a marketing decision.
+    pub kind: EntryKind,
     /// When the server appended it (UTC, whole seconds).
     pub time: OffsetDateTime,
     /// [`DecisionRecord::digest`] of the record.
@@ -35,10 +73,33 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The record, parsed; `None` once erased.
+    /// The cookie decision, parsed; `None` once erased or for a marketing entry.
     #[must_use]
     pub fn record(&self) -> Option<Result<DecisionRecord, serde_json::Error>> {
-        self.record_json.as_deref().map(serde_json::from_str)
+        match self.kind {
+            EntryKind::Cookie => self.record_json.as_deref().map(serde_json::from_str),
+            EntryKind::Marketing => None,
+        }
+    }
+
+    /// The marketing decision, parsed; `None` once erased or for a cookie entry.
+    #[must_use]
+    pub fn marketing_record(&self) -> Option<Result<MarketingRecord, serde_json::Error>> {
+        match self.kind {
+            EntryKind::Marketing => self.record_json.as_deref().map(serde_json::from_str),
+            EntryKind::Cookie => None,
+        }
+    }
+
+    /// The digest the entry's record hashes to now, or `None` once erased.
+    ///
+    /// # Errors
+    /// The JSON error when the stored record is not readable as its kind.
+    pub fn recomputed_digest(&self) -> Option<Result<Digest, serde_json::Error>> {
+        match self.kind {
+            EntryKind::Cookie => self.record().map(|r| r.map(|r| r.digest())),
+            EntryKind::Marketing => self.marketing_record().map(|r| r.map(|r| r.digest())),
+        }
     }
 
     /// Whether the personal fields were erased.
@@ -82,23 +143,142 @@ impl Summary {
 /// inserts.
 pub(crate) struct Prepared {
     pub(crate) time: i64,
-    pub(crate) consent_id: [u8; 16],
+    pub(crate) consent_id: Option<[u8; 16]>,
     pub(crate) json: String,
     pub(crate) digest: Digest,
     pub(crate) summary: Summary,
+    pub(crate) marketing: Option<MarketingIndex>,
+}
+
+/// What the writer needs of a marketing decision to check and update the latest state.
+pub(crate) struct MarketingIndex {
+    pub(crate) contact: [u8; 33],
+    pub(crate) channel: MarketingChannel,
+    pub(crate) kind: consent_core::register::MarketingKind,
 }
 
 impl Prepared {
     pub(crate) fn new(record: &DecisionRecord) -> Result<Self, StoreError> {
         Ok(Self {
             time: record.time().unix_timestamp(),
-            consent_id: *record.consent_id().as_bytes(),
+            consent_id: Some(*record.consent_id().as_bytes()),
             json: serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?,
             digest: record.digest(),
             summary: Summary::of(record),
+            marketing: None,
         })
     }
+
+    /// A marketing decision: its summary (kept after erasure, never counted in the cookie
+    /// statistics) is the decision and the channel.
+    pub(crate) fn marketing(record: &MarketingRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            time: record.time().unix_timestamp(),
+            consent_id: None,
+            json: serde_json::to_string(record).map_err(|e| StoreError::Database(e.to_string()))?,
+            digest: record.digest(),
+            summary: Summary {
+                action: record.kind().as_str().to_owned(),
+                revision: 0,
+                granted: record.channel().as_str().to_owned(),
+            },
+            marketing: Some(MarketingIndex {
+                contact: record.contact().to_bytes(),
+                channel: record.channel(),
+                kind: record.kind(),
+            }),
+        })
+    }
+
+    pub(crate) fn kind(&self) -> EntryKind {
+        if self.marketing.is_some() {
+            EntryKind::Marketing
+        } else {
+            EntryKind::Cookie
+        }
+    }
+
+    pub(crate) fn contact(&self) -> Option<&[u8]> {
+        self.marketing.as_ref().map(|m| &m.contact[..])
+    }
 }
+
+/// Where a marketing decision stands for its contact and channel, as the `marketing_state`
+/// table keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LatestState {
+    pub(crate) status: MarketingStatus,
+    /// When the decision that set the status was made.
+    pub(crate) since: i64,
+    /// When the latest decision was made: older ones are out of order.
+    pub(crate) latest: i64,
+}
+
+impl LatestState {
+    /// The state after `p` (a marketing decision) from `before`, or why it cannot be appended.
+    pub(crate) fn after(
+        before: Option<LatestState>,
+        p: &Prepared,
+        m: &MarketingIndex,
+    ) -> Result<LatestState, MarketingAppend> {
+        if let Some(b) = before {
+            if p.time < b.latest {
+                return Err(MarketingAppend::OutOfOrder {
+                    latest: OffsetDateTime::from_unix_timestamp(b.latest)
+                        .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                });
+            }
+        }
+        let status = MarketingStatus::after(before.map(|b| b.status), m.kind);
+        let since = match before {
+            Some(b) if b.status == status => b.since,
+            _ => p.time,
+        };
+        Ok(LatestState {
+            status,
+            since,
+            latest: p.time,
+        })
+    }
+
+    pub(crate) fn parse(status: &str, since: i64, latest: i64) -> Result<Self, StoreError> {
+        Ok(Self {
+            status: status
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("unknown marketing status {status:?}")))?,
+            since,
+            latest,
+        })
+    }
+
+    pub(crate) fn answer(&self) -> Result<(MarketingStatus, OffsetDateTime), StoreError> {
+        let since = OffsetDateTime::from_unix_timestamp(self.since)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok((self.status, since))
+    }
+}
+
+/// What became of a marketing decision sent to the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarketingAppend {
+    /// Appended to the chain.
+    Stored(Appended),
+    /// The very same record is already in the log at this position: nothing was stored.
+    Duplicate {
+        /// Where the first copy is.
+        seq: u64,
+    },
+    /// The log already holds a later decision for this contact and channel: nothing was
+    /// stored. Decisions are recorded in the order they were made.
+    OutOfOrder {
+        /// When the latest decision held was made.
+        latest: OffsetDateTime,
+    },
+}
+
+/// A contact's latest state on a channel: the status and since when.
+pub type MarketingState = Option<(MarketingStatus, OffsetDateTime)>;
 
 /// Where an append landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,8 +394,62 @@ pub trait Store: Send + Sync + 'static {
         sign: &(dyn Fn(u64, &Digest, u64) -> [u8; 32] + Sync),
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Decisions per day, action, revision and granted categories.
+    /// Decisions per day, action, revision and granted categories (cookie decisions only).
     fn stats(&self) -> impl Future<Output = Result<Vec<StatsRow>, StoreError>> + Send;
+
+    /// Appends a marketing decision to the same chain, in the same transaction updating the
+    /// contact's latest state on its channel. The very same record sent twice is stored once
+    /// ([`MarketingAppend::Duplicate`]); a decision made before the latest one held for its
+    /// contact and channel is refused ([`MarketingAppend::OutOfOrder`]).
+    fn append_marketing(
+        &self,
+        record: MarketingRecord,
+    ) -> impl Future<Output = Result<MarketingAppend, StoreError>> + Send;
+
+    /// Every marketing entry of a contact, oldest first (erased ones have no contact any more).
+    fn contact_records(
+        &self,
+        contact: ContactHash,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
+    /// Removes the record and the contact of every marketing entry of `contact` before
+    /// position `before` except suppressions, keeping digests and links so the chain still
+    /// verifies, and leaving the latest-state table alone (the caller appends suppressions
+    /// first). Returns how many entries were erased.
+    fn erase_contact(
+        &self,
+        contact: ContactHash,
+        before: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Stores a new data-subject request (its `id` is ignored) and returns its number.
+    fn insert_request(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A request by number.
+    fn request(&self, id: u64) -> impl Future<Output = Result<Option<Request>, StoreError>> + Send;
+
+    /// Replaces a stored request; `false` when no request has its number.
+    fn save_request(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every request (or only the open ones), oldest first.
+    fn requests(
+        &self,
+        open_only: bool,
+    ) -> impl Future<Output = Result<Vec<Request>, StoreError>> + Send;
+
+    /// The latest state of each contact on `channel`, in the order given: what `may_market`
+    /// and the bulk list check read. One lookup per contact in an index, not a scan of the log.
+    fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> impl Future<Output = Result<Vec<MarketingState>, StoreError>> + Send;
 }
 
 /// Either store, chosen at run time (the `consent` command's `--db` or `--postgres`).
@@ -265,4 +499,62 @@ impl Store for AnyStore {
     async fn stats(&self) -> Result<Vec<StatsRow>, StoreError> {
         delegate!(self, s => s.stats())
     }
+    async fn append_marketing(
+        &self,
+        record: MarketingRecord,
+    ) -> Result<MarketingAppend, StoreError> {
+        delegate!(self, s => s.append_marketing(record))
+    }
+    async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
+        delegate!(self, s => s.contact_records(contact))
+    }
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        delegate!(self, s => s.marketing_states(channel, contacts))
+    }
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        delegate!(self, s => s.erase_contact(contact, before))
+    }
+    async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
+        delegate!(self, s => s.insert_request(request))
+    }
+    async fn request(&self, id: u64) -> Result<Option<Request>, StoreError> {
+        delegate!(self, s => s.request(id))
+    }
+    async fn save_request(&self, request: Request) -> Result<bool, StoreError> {
+        delegate!(self, s => s.save_request(request))
+    }
+    async fn requests(&self, open_only: bool) -> Result<Vec<Request>, StoreError> {
+        delegate!(self, s => s.requests(open_only))
+    }
+}
+
+/// The answer for a cookie append: only [`MarketingAppend::Stored`] can come back for one.
+pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
+    match landed {
+        MarketingAppend::Stored(a) => Ok(a),
+        MarketingAppend::Duplicate { .. } | MarketingAppend::OutOfOrder { .. } => Err(
+            StoreError::Database("a cookie decision was judged as a marketing one".into()),
+        ),
+    }
+}
+
+/// The columns of a request row, in the order both stores read and write them.
+pub(crate) const REQUEST_COLUMNS: &str =
+    "id, kind, subject, received, extended, identity, staff, outcome, closed";
+
+/// A request's text columns (all but `id` and `extended`), as stored.
+pub(crate) fn request_texts(r: &Request) -> [Option<String>; 7] {
+    [
+        Some(r.kind.as_str().to_owned()),
+        Some(r.subject.to_string()),
+        Some(r.received.to_string()),
+        Some(r.identity.as_str().to_owned()),
+        Some(r.staff.as_str().to_owned()),
+        r.closed.map(|(o, _)| o.as_str().to_owned()),
+        r.closed.map(|(_, d)| d.to_string()),
+    ]
 }

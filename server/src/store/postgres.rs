@@ -44,7 +44,16 @@ use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
-use super::{Appended, Checkpoint, Entry, Prepared, StatsRow, Store, StoreError, Summary};
+use std::collections::HashMap;
+
+use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
+
+use super::{
+    Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingIndex,
+    MarketingState, Prepared, REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts,
+    stored,
+};
+use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
@@ -68,9 +77,37 @@ CREATE TABLE IF NOT EXISTS decisions (
     link        BYTEA NOT NULL,
     action      TEXT NOT NULL,
     revision    INTEGER NOT NULL,
-    granted     TEXT NOT NULL
+    granted     TEXT NOT NULL,
+    kind        TEXT NOT NULL DEFAULT 'cookie',
+    contact     BYTEA
 );
+-- A log written before the customer register gets its columns.
+ALTER TABLE decisions ADD COLUMN IF NOT EXISTS kind TEXT NOT NULL DEFAULT 'cookie';
+ALTER TABLE decisions ADD COLUMN IF NOT EXISTS contact BYTEA;
 CREATE INDEX IF NOT EXISTS decisions_consent_id ON decisions (consent_id);
+CREATE INDEX IF NOT EXISTS decisions_contact ON decisions (contact) WHERE contact IS NOT NULL;
+-- Each contact's latest state per channel, updated with the append: what may_market and the
+-- bulk list check read.
+CREATE TABLE IF NOT EXISTS marketing_state (
+    contact BYTEA NOT NULL,
+    channel TEXT NOT NULL,
+    status  TEXT NOT NULL,
+    since   BIGINT NOT NULL,
+    latest  BIGINT NOT NULL,
+    seq     BIGINT NOT NULL,
+    PRIMARY KEY (contact, channel)
+);
+CREATE TABLE IF NOT EXISTS requests (
+    id       BIGSERIAL PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    received TEXT NOT NULL,
+    extended BOOLEAN NOT NULL,
+    identity TEXT NOT NULL,
+    staff    TEXT NOT NULL,
+    outcome  TEXT,
+    closed   TEXT
+);
 CREATE TABLE IF NOT EXISTS checkpoint (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     seq     BIGINT NOT NULL,
@@ -90,13 +127,30 @@ const LOCK_HEAD: &str = "SELECT seq, link FROM chain_head WHERE id = 1 FOR UPDAT
 
 const INSERT: &str = "
 WITH inserted AS (
-    INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+    INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted,
+                           kind, contact)
     SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[], $5::BYTEA[],
-                         $6::BYTEA[], $7::TEXT[], $8::INTEGER[], $9::TEXT[])
+                         $6::BYTEA[], $7::TEXT[], $8::INTEGER[], $9::TEXT[], $12::TEXT[],
+                         $13::BYTEA[])
 )
 UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1";
 
-const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted";
+const FIND_DUPLICATE: &str = "SELECT seq FROM decisions WHERE contact = $1 AND digest = $2 LIMIT 1";
+
+const READ_STATE: &str =
+    "SELECT status, since, latest FROM marketing_state WHERE contact = $1 AND channel = $2";
+
+const UPSERT_STATE: &str = "
+INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
+SELECT * FROM unnest($1::BYTEA[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], $6::BIGINT[])
+ON CONFLICT (contact, channel) DO UPDATE SET status = excluded.status, since = excluded.since,
+    latest = excluded.latest, seq = excluded.seq";
+
+const STATES: &str = "
+SELECT contact, status, since, latest FROM marketing_state
+WHERE channel = $1 AND contact = ANY($2::BYTEA[])";
+
+const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted, kind";
 
 /// The last purged position and its link, how many that purge removes and how many were
 /// purged before, read in one snapshot.
@@ -129,10 +183,11 @@ const STATS: &str = "
 SELECT to_char(to_timestamp(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD') COLLATE \"C\" AS day,
        action, revision, granted, count(*)
 FROM decisions
+WHERE kind = 'cookie'
 GROUP BY day, action, revision, granted
 ORDER BY day, action COLLATE \"C\", revision, granted COLLATE \"C\"";
 
-type Reply = oneshot::Sender<Result<Appended, StoreError>>;
+type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
 
 /// The PostgreSQL decision log.
 ///
@@ -278,6 +333,9 @@ struct Writer {
     conn: Conn,
     lock_head: Statement,
     insert: Statement,
+    find_duplicate: Statement,
+    read_state: Statement,
+    upsert_state: Statement,
 }
 
 /// Why a batch failed, and whether it might have committed all the same.
@@ -316,10 +374,16 @@ impl Writer {
         }
         let lock_head = within(client.prepare(LOCK_HEAD)).await?;
         let insert = within(client.prepare(INSERT)).await?;
+        let find_duplicate = within(client.prepare(FIND_DUPLICATE)).await?;
+        let read_state = within(client.prepare(READ_STATE)).await?;
+        let upsert_state = within(client.prepare(UPSERT_STATE)).await?;
         Ok(Self {
             conn,
             lock_head,
             insert,
+            find_duplicate,
+            read_state,
+            upsert_state,
         })
     }
 
@@ -328,7 +392,10 @@ impl Writer {
     }
 
     /// Appends a batch in one transaction, after locking the chain's head.
-    async fn append(&mut self, batch: &[(Prepared, Reply)]) -> Result<Vec<Appended>, Failure> {
+    async fn append(
+        &mut self,
+        batch: &[(Prepared, Reply)],
+    ) -> Result<Vec<MarketingAppend>, Failure> {
         let tx = within(self.conn.client.transaction()).await?;
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
@@ -349,13 +416,32 @@ impl Writer {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
+        let (mut kinds, mut contacts) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        // Marketing decisions of this batch, which the database does not hold yet.
+        let mut batch_digests: HashMap<([u8; 33], Digest), i64> = HashMap::new();
+        let mut states: HashMap<([u8; 33], MarketingChannel), (LatestState, i64)> = HashMap::new();
         let mut out = Vec::with_capacity(n);
         for (p, _) in batch {
+            if let Some(m) = &p.marketing {
+                let statements = (&self.find_duplicate, &self.read_state);
+                match judge(&tx, statements, p, m, &batch_digests, &states).await? {
+                    Ok(state) => {
+                        batch_digests.insert((m.contact, p.digest), seq + 1);
+                        states.insert((m.contact, m.channel), (state, seq + 1));
+                    }
+                    Err(refused) => {
+                        out.push(refused);
+                        continue;
+                    }
+                }
+            }
             seq += 1;
             link = chain_link(&link, &p.digest);
             seqs.push(seq);
             times.push(p.time);
-            ids.push(&p.consent_id[..]);
+            ids.push(p.consent_id.as_ref().map(|id| &id[..]));
+            kinds.push(p.kind().as_str());
+            contacts.push(p.contact());
             records.push(p.json.as_str());
             digests.push(p.digest.as_bytes().to_vec());
             links.push(link.as_bytes().to_vec());
@@ -365,20 +451,43 @@ impl Writer {
             granted.push(p.summary.granted.as_str());
             let position =
                 u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
-            out.push(Appended {
+            out.push(MarketingAppend::Stored(Appended {
                 seq: position,
                 link,
-            });
+            }));
         }
         let head_link = link.as_bytes().to_vec();
         within(tx.execute(
             &self.insert,
             &[
                 &seqs, &times, &ids, &records, &digests, &links, &actions, &revisions, &granted,
-                &seq, &head_link,
+                &seq, &head_link, &kinds, &contacts,
             ],
         ))
         .await?;
+        if !states.is_empty() {
+            let mut cols = (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+            for ((contact, channel), (state, at)) in &states {
+                cols.0.push(&contact[..]);
+                cols.1.push(channel.as_str());
+                cols.2.push(state.status.as_str());
+                cols.3.push(state.since);
+                cols.4.push(state.latest);
+                cols.5.push(*at);
+            }
+            within(tx.execute(
+                &self.upsert_state,
+                &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5],
+            ))
+            .await?;
+        }
         match tx.commit().await {
             Ok(()) => Ok(out),
             Err(e) => Err(Failure {
@@ -389,6 +498,44 @@ impl Writer {
             }),
         }
     }
+}
+
+/// Whether a marketing decision may be appended, inside the batch's transaction (after the
+/// head is locked, so no other writer moves the state meanwhile): the state after it, or why
+/// not. The batch's own earlier decisions are in `digests` and `states`.
+async fn judge(
+    tx: &tokio_postgres::Transaction<'_>,
+    (find_duplicate, read_state): (&Statement, &Statement),
+    p: &Prepared,
+    m: &MarketingIndex,
+    digests: &HashMap<([u8; 33], Digest), i64>,
+    states: &HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>,
+) -> Result<Result<LatestState, MarketingAppend>, StoreError> {
+    let contact = &m.contact[..];
+    let first = match digests.get(&(m.contact, p.digest)) {
+        Some(seq) => Some(*seq),
+        None => {
+            let digest = &p.digest.as_bytes()[..];
+            let row = within(tx.query_opt(find_duplicate, &[&contact, &digest])).await?;
+            row.map(|r| column::<i64>(&r, 0)).transpose()?
+        }
+    };
+    if let Some(seq) = first {
+        return Ok(Err(MarketingAppend::Duplicate {
+            seq: unsigned(seq, "seq")?,
+        }));
+    }
+    let before = match states.get(&(m.contact, m.channel)) {
+        Some((state, _)) => Some(*state),
+        None => {
+            let row = within(tx.query_opt(read_state, &[&contact, &m.channel.as_str()])).await?;
+            row.map(|r| {
+                LatestState::parse(&column::<String>(&r, 0)?, column(&r, 1)?, column(&r, 2)?)
+            })
+            .transpose()?
+        }
+    };
+    Ok(LatestState::after(before, p, m))
 }
 
 /// Waits between failed connection attempts: 50 ms, doubling up to [`MAX_BACKOFF`].
@@ -446,7 +593,7 @@ async fn commit(
     slot: &mut Option<Writer>,
     backoff: &mut Backoff,
     batch: &[(Prepared, Reply)],
-) -> Result<Vec<Appended>, StoreError> {
+) -> Result<Vec<MarketingAppend>, StoreError> {
     let mut retried = false;
     loop {
         let writer = match slot.take() {
@@ -604,7 +751,23 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
                 .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
             granted: column(row, 7)?,
         },
+        kind: EntryKind::parse(&column::<String>(row, 8)?)?,
     })
+}
+
+fn to_request(row: &Row) -> Result<Request, StoreError> {
+    RawRequest {
+        id: column(row, 0)?,
+        kind: column(row, 1)?,
+        subject: column(row, 2)?,
+        received: column(row, 3)?,
+        extended: column(row, 4)?,
+        identity: column(row, 5)?,
+        staff: column(row, 6)?,
+        outcome: column(row, 7)?,
+        closed: column(row, 8)?,
+    }
+    .check()
 }
 
 fn to_checkpoint(row: &Row) -> Result<Checkpoint, StoreError> {
@@ -650,7 +813,7 @@ impl Store for PgStore {
         self.appends
             .send((pending, reply))
             .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        stored(rx.await.map_err(|_| StoreError::Closed)??)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -664,7 +827,7 @@ impl Store for PgStore {
     async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
         let conn = self.reader.client().await?;
         within(conn.client.execute(
-            "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = $1",
+            "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = $1 AND kind = 'cookie'",
             &[&&id.as_bytes()[..]],
         ))
         .await
@@ -729,5 +892,120 @@ impl Store for PgStore {
         let conn = self.reader.client().await?;
         let rows = within(conn.client.query(STATS, &[])).await?;
         rows.iter().map(to_stats_row).collect()
+    }
+
+    async fn append_marketing(
+        &self,
+        record: MarketingRecord,
+    ) -> Result<MarketingAppend, StoreError> {
+        let pending = Prepared::marketing(&record)?;
+        let (reply, rx) = oneshot::channel();
+        self.appends
+            .send((pending, reply))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM decisions WHERE contact = $1 ORDER BY seq");
+        let rows = within(conn.client.query(&sql, &[&&contact.to_bytes()[..]])).await?;
+        rows.iter().map(to_entry).collect()
+    }
+
+    async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        let [kind, subject, received, identity, staff, outcome, closed] = request_texts(&request);
+        let row = within(conn.client.query_one(
+            "INSERT INTO requests (kind, subject, received, extended, identity, staff, outcome, closed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &[&kind, &subject, &received, &request.extended, &identity, &staff, &outcome, &closed],
+        ))
+        .await?;
+        unsigned(column(&row, 0)?, "request id")
+    }
+
+    async fn request(&self, id: u64) -> Result<Option<Request>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = $1");
+        let row = within(conn.client.query_opt(&sql, &[&position(id)])).await?;
+        row.as_ref().map(to_request).transpose()
+    }
+
+    async fn save_request(&self, request: Request) -> Result<bool, StoreError> {
+        let conn = self.reader.client().await?;
+        let [kind, subject, received, identity, staff, outcome, closed] = request_texts(&request);
+        let n = within(conn.client.execute(
+            "UPDATE requests SET kind = $2, subject = $3, received = $4, extended = $5,
+             identity = $6, staff = $7, outcome = $8, closed = $9 WHERE id = $1",
+            &[
+                &position(request.id),
+                &kind,
+                &subject,
+                &received,
+                &request.extended,
+                &identity,
+                &staff,
+                &outcome,
+                &closed,
+            ],
+        ))
+        .await?;
+        Ok(n == 1)
+    }
+
+    async fn requests(&self, open_only: bool) -> Result<Vec<Request>, StoreError> {
+        let conn = self.reader.client().await?;
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests WHERE NOT $1 OR closed IS NULL ORDER BY id"
+        );
+        let rows = within(conn.client.query(&sql, &[&open_only])).await?;
+        rows.iter().map(to_request).collect()
+    }
+
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        within(conn.client.execute(
+            "UPDATE decisions SET contact = NULL, record = NULL
+             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'",
+            &[&&contact.to_bytes()[..], &position(before)],
+        ))
+        .await
+    }
+
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        // One round trip per 10,000 contacts, matched back by contact.
+        let conn = self.reader.client().await?;
+        let mut found: HashMap<[u8; 33], LatestState> = HashMap::new();
+        for chunk in contacts.chunks(10_000) {
+            let keys: Vec<[u8; 33]> = chunk.iter().map(ContactHash::to_bytes).collect();
+            let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+            let rows = within(conn.client.query(STATES, &[&channel.as_str(), &keys])).await?;
+            for row in &rows {
+                let contact: &[u8] = column(row, 0)?;
+                let key: [u8; 33] = contact
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("contact of the wrong length".into()))?;
+                let state = LatestState::parse(
+                    &column::<String>(row, 1)?,
+                    column(row, 2)?,
+                    column(row, 3)?,
+                )?;
+                found.insert(key, state);
+            }
+        }
+        contacts
+            .iter()
+            .map(|c| {
+                found
+                    .get(&c.to_bytes())
+                    .map(LatestState::answer)
+                    .transpose()
+            })
+            .collect()
     }
 }

@@ -14,10 +14,19 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Checkpoint, Entry, Prepared, StatsRow, Store, StoreError, Summary};
+use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
+
+use super::{
+    Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingState, Prepared,
+    REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts, stored,
+};
+use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
 pub const MAX_BATCH: usize = 1024;
+
+/// How much of the database file the reader maps into memory (SQLite's `mmap_size`).
+const READER_MMAP: i64 = 1 << 30;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS decisions (
@@ -29,7 +38,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     link        BLOB NOT NULL,
     action      TEXT NOT NULL,
     revision    INTEGER NOT NULL,
-    granted     TEXT NOT NULL
+    granted     TEXT NOT NULL,
+    kind        TEXT NOT NULL DEFAULT 'cookie',
+    contact     BLOB
 );
 CREATE INDEX IF NOT EXISTS decisions_consent_id ON decisions (consent_id);
 CREATE TABLE IF NOT EXISTS checkpoint (
@@ -42,7 +53,58 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 );
 ";
 
-type Reply = oneshot::Sender<Result<Appended, StoreError>>;
+/// The customer register's part, after [`migrate`] gave an older log its columns.
+/// `marketing_state` is each contact's latest state per channel, updated in the transaction
+/// that appends the decision: what `may_market` and the bulk list check read.
+const REGISTER_SCHEMA: &str = "
+CREATE INDEX IF NOT EXISTS decisions_contact ON decisions (contact) WHERE contact IS NOT NULL;
+CREATE TABLE IF NOT EXISTS marketing_state (
+    contact BLOB NOT NULL,
+    channel TEXT NOT NULL,
+    status  TEXT NOT NULL,
+    since   INTEGER NOT NULL,
+    latest  INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (contact, channel)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+    id       INTEGER PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    received TEXT NOT NULL,
+    extended INTEGER NOT NULL,
+    identity TEXT NOT NULL,
+    staff    TEXT NOT NULL,
+    outcome  TEXT,
+    closed   TEXT
+);
+";
+
+/// Gives a log written before the customer register its `kind` and `contact` columns.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let has_kind: bool = tx
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('decisions') WHERE name = 'kind'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(map_err)?
+        > 0;
+    if !has_kind {
+        tx.execute_batch(
+            "ALTER TABLE decisions ADD COLUMN kind TEXT NOT NULL DEFAULT 'cookie';
+             ALTER TABLE decisions ADD COLUMN contact BLOB;",
+        )
+        .map_err(map_err)?;
+    }
+    tx.execute_batch(REGISTER_SCHEMA).map_err(map_err)?;
+    tx.commit().map_err(map_err)
+}
+
+type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
 
 /// The SQLite decision log.
 #[derive(Clone, Debug)]
@@ -102,8 +164,9 @@ impl SqliteStore {
         max_bytes: Option<u64>,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let writer = open(&path)?;
+        let mut writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(map_err)?;
+        migrate(&mut writer)?;
         if let Some(max) = max_bytes {
             let page: i64 = writer
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -114,6 +177,11 @@ impl SqliteStore {
                 .map_err(map_err)?;
         }
         let reader = open(&path)?;
+        // Reads are memory-mapped: the bulk list check's 100,000 index lookups then cost
+        // memory reads, not a pread system call per page (BENCHMARKS.md, customer register).
+        reader
+            .pragma_update(None, "mmap_size", READER_MMAP)
+            .map_err(map_err)?;
         let (appends, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("consent-sqlite-writer".into())
@@ -218,7 +286,7 @@ fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
 fn append_batch<'a>(
     conn: &mut Connection,
     records: impl Iterator<Item = &'a Prepared>,
-) -> Result<Vec<Appended>, StoreError> {
+) -> Result<Vec<MarketingAppend>, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
@@ -227,34 +295,108 @@ fn append_batch<'a>(
     {
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(map_err)?;
         for p in records {
+            let state = match &p.marketing {
+                None => None,
+                Some(m) => match judge(&tx, p, m)? {
+                    Ok(state) => Some((m, state)),
+                    Err(refused) => {
+                        out.push(refused);
+                        continue;
+                    }
+                },
+            };
             seq += 1;
             link = chain_link(&link, &p.digest);
             insert
                 .execute(params![
                     seq as i64,
                     p.time,
-                    &p.consent_id[..],
+                    p.consent_id.as_ref().map(|id| &id[..]),
                     p.json,
                     &p.digest.as_bytes()[..],
                     &link.as_bytes()[..],
                     p.summary.action,
                     p.summary.revision,
                     p.summary.granted,
+                    p.kind().as_str(),
+                    p.contact(),
                 ])
                 .map_err(map_err)?;
-            out.push(Appended { seq, link });
+            if let Some((m, state)) = state {
+                tx.prepare_cached(
+                    "INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (contact, channel) DO UPDATE SET status = excluded.status,
+                     since = excluded.since, latest = excluded.latest, seq = excluded.seq",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        &m.contact[..],
+                        m.channel.as_str(),
+                        state.status.as_str(),
+                        state.since,
+                        state.latest,
+                        seq as i64
+                    ])
+                })
+                .map_err(map_err)?;
+            }
+            out.push(MarketingAppend::Stored(Appended { seq, link }));
         }
     }
     tx.commit().map_err(map_err)?;
     Ok(out)
 }
 
-const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted";
+/// Whether a marketing decision may be appended, inside the writer's transaction (which sees
+/// the batch's earlier rows): the state after it, or why not.
+fn judge(
+    conn: &Connection,
+    p: &Prepared,
+    m: &super::MarketingIndex,
+) -> Result<Result<LatestState, MarketingAppend>, StoreError> {
+    let first: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM decisions WHERE contact = ?1 AND digest = ?2 LIMIT 1")
+        .and_then(|mut st| {
+            st.query_row(params![&m.contact[..], &p.digest.as_bytes()[..]], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+        .map_err(map_err)?;
+    if let Some(seq) = first {
+        return Ok(Err(MarketingAppend::Duplicate { seq: seq as u64 }));
+    }
+    let before = read_state(conn, &m.contact, m.channel)?;
+    Ok(LatestState::after(before, p, m))
+}
+
+fn read_state(
+    conn: &Connection,
+    contact: &[u8],
+    channel: MarketingChannel,
+) -> Result<Option<LatestState>, StoreError> {
+    let row: Option<(String, i64, i64)> = conn
+        .prepare_cached(
+            "SELECT status, since, latest FROM marketing_state WHERE contact = ?1 AND channel = ?2",
+        )
+        .and_then(|mut st| {
+            st.query_row(params![contact, channel.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
+        .map_err(map_err)?;
+    row.map(|(status, since, latest)| LatestState::parse(&status, since, latest))
+        .transpose()
+}
+
+const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted, kind";
 
 /// A row as SQLite holds it, checked into an [`Entry`] outside rusqlite's row callback.
 struct RawEntry {
@@ -264,6 +406,7 @@ struct RawEntry {
     digest: Vec<u8>,
     link: Vec<u8>,
     summary: Summary,
+    kind: String,
 }
 
 fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
@@ -278,6 +421,7 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
             revision: row.get(6)?,
             granted: row.get(7)?,
         },
+        kind: row.get(8)?,
     })
 }
 
@@ -285,6 +429,7 @@ impl RawEntry {
     fn into_entry(self) -> Result<Entry, StoreError> {
         Ok(Entry {
             seq: u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            kind: EntryKind::parse(&self.kind)?,
             time: OffsetDateTime::from_unix_timestamp(self.time)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             digest: digest(&self.digest)?,
@@ -313,7 +458,7 @@ impl Store for SqliteStore {
         self.appends
             .send((pending, reply))
             .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        stored(rx.await.map_err(|_| StoreError::Closed)??)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -329,7 +474,7 @@ impl Store for SqliteStore {
         self.with_reader(move |conn| {
             let n = conn
                 .execute(
-                    "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = ?1",
+                    "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = ?1 AND kind = 'cookie'",
                     params![&id.as_bytes()[..]],
                 )
                 .map_err(map_err)?;
@@ -434,7 +579,7 @@ impl Store for SqliteStore {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT date(time, 'unixepoch') AS day, action, revision, granted, count(*)
-                     FROM decisions GROUP BY day, action, revision, granted ORDER BY day, action, revision, granted",
+                     FROM decisions WHERE kind = 'cookie' GROUP BY day, action, revision, granted ORDER BY day, action, revision, granted",
                 )
                 .map_err(map_err)?;
             let rows = stmt
@@ -446,6 +591,163 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn append_marketing(
+        &self,
+        record: MarketingRecord,
+    ) -> Result<MarketingAppend, StoreError> {
+        let pending = Prepared::marketing(&record)?;
+        let (reply, rx) = oneshot::channel();
+        self.appends
+            .send((pending, reply))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql =
+                format!("SELECT {ENTRY_COLUMNS} FROM decisions WHERE contact = ?1 ORDER BY seq");
+            query_entries(conn, &sql, params![&contact.to_bytes()[..]])
+        })
+        .await
+    }
+
+    async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let [kind, subject, received, identity, staff, outcome, closed] =
+                request_texts(&request);
+            conn.execute(
+                "INSERT INTO requests (kind, subject, received, extended, identity, staff, outcome, closed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![kind, subject, received, request.extended, identity, staff, outcome, closed],
+            )
+            .map_err(map_err)?;
+            Ok(conn.last_insert_rowid() as u64)
+        })
+        .await
+    }
+
+    async fn request(&self, id: u64) -> Result<Option<Request>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1");
+            query_requests(conn, &sql, params![id as i64]).map(|v| v.into_iter().next())
+        })
+        .await
+    }
+
+    async fn save_request(&self, request: Request) -> Result<bool, StoreError> {
+        self.with_reader(move |conn| {
+            let [kind, subject, received, identity, staff, outcome, closed] =
+                request_texts(&request);
+            let n = conn
+                .execute(
+                    "UPDATE requests SET kind = ?2, subject = ?3, received = ?4, extended = ?5,
+                     identity = ?6, staff = ?7, outcome = ?8, closed = ?9 WHERE id = ?1",
+                    params![
+                        request.id as i64,
+                        kind,
+                        subject,
+                        received,
+                        request.extended,
+                        identity,
+                        staff,
+                        outcome,
+                        closed
+                    ],
+                )
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn requests(&self, open_only: bool) -> Result<Vec<Request>, StoreError> {
+        self.with_reader(move |conn| {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests WHERE ?1 = 0 OR closed IS NULL ORDER BY id"
+            );
+            query_requests(conn, &sql, params![open_only])
+        })
+        .await
+    }
+
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE decisions SET contact = NULL, record = NULL
+                     WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'",
+                    params![&contact.to_bytes()[..], before as i64],
+                )
+                .map_err(map_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        self.with_reader(move |conn| Self::states_blocking(conn, channel, &contacts))
+            .await
+    }
+}
+
+impl SqliteStore {
+    /// Reads the states in one blocking task: one indexed point lookup per contact on a
+    /// cached statement.
+    fn states_blocking(
+        conn: &Connection,
+        channel: MarketingChannel,
+        contacts: &[ContactHash],
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        // Looked up in key order, so neighbouring lookups share index pages, then put back in
+        // the order asked.
+        let mut order: Vec<(usize, [u8; 33])> = contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.to_bytes()))
+            .collect();
+        order.sort_unstable_by_key(|(_, key)| *key);
+        let mut out: Vec<MarketingState> = vec![None; contacts.len()];
+        for (i, key) in order {
+            let state = read_state(conn, &key, channel)?
+                .map(|s| s.answer())
+                .transpose()?;
+            if let Some(slot) = out.get_mut(i) {
+                *slot = state;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn query_requests(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Request>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok(RawRequest {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                subject: r.get(2)?,
+                received: r.get(3)?,
+                extended: r.get(4)?,
+                identity: r.get(5)?,
+                staff: r.get(6)?,
+                outcome: r.get(7)?,
+                closed: r.get(8)?,
+            })
+        })
+        .map_err(map_err)?;
+    rows.map(|r| r.map_err(map_err).and_then(RawRequest::check))
+        .collect()
 }
 
 fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> {

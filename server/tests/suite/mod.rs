@@ -10,6 +10,9 @@ use consent_server::store::Store;
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
+mod register;
+pub use register::*;
+
 /// What a store's tests need: the store, a way to reopen it, and raw SQL to tamper with it.
 pub trait Harness: Send + Sync {
     /// The store under test.
@@ -378,7 +381,12 @@ macro_rules! store_suite {
             appends_form_one_chain, records_for_returns_only_that_visitor,
             erasure_keeps_the_chain_verifiable, an_edited_record_is_named, a_removed_record_is_named,
             a_rewritten_link_is_named, concurrent_writers_keep_one_chain, purge_leaves_a_signed_checkpoint,
-            stats_count_per_day_action_and_revision, records_survive_a_reopen);
+            stats_count_per_day_action_and_revision, records_survive_a_reopen,
+            marketing_decisions_share_the_chain, a_duplicate_is_stored_once,
+            an_out_of_order_decision_is_refused, latest_states_follow_the_rules,
+            concurrent_decisions_keep_state_and_chain, an_edited_marketing_record_is_named,
+            the_bulk_check_names_who_may_not_be_contacted, erasure_suppresses_and_keeps_the_chain,
+            requests_follow_their_deadline, access_exports_everything_held);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,319 @@
+//! The customer register's HTTP routes, merged into the API by [`router`].
+//!
+//! | route | who | what |
+//! | --- | --- | --- |
+//! | `POST /register/marketing` | admin (staff tools) | record a consent, refusal, withdrawal, objection or soft opt-in |
+//! | `POST /register/may-market` | admin | whether a contact may be marketed to on a channel now |
+//! | `POST /register/check?channel=email[&column=...]` | admin | a mailing list (CSV body) in, the rows that may not be contacted out (CSV) |
+//! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | the customer's consent to each channel ticked |
+//!
+//! Contacts travel in request bodies, never in URLs, where proxies and access logs would keep
+//! them. Answers never echo a contact except the check's, which returns the caller's own list.
+//!
+//! Caveats:
+//! - The sign-up records what the form sent; confirming that the address belongs to the
+//!   person (double opt-in) is the clinic's mailer's job.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use consent_core::Channel;
+use consent_core::register::{Contact, MarketingChannel, MarketingKind, MayMarket};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::list::{self, Flagged};
+use super::{Decision, RecordError, Recorded};
+use crate::api::{ApiError, Settings, admin_in, cors, origin_in};
+use crate::store::Store;
+
+/// The largest mailing list `POST /register/check` accepts.
+pub const MAX_LIST: usize = 32 * 1024 * 1024;
+
+struct Register<S> {
+    store: Arc<S>,
+    settings: Settings,
+    /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+/// The register's routes, to merge into [`crate::api::router`]'s.
+pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
+    let limiter = settings.rate_limit.map(|n| {
+        RateLimiter::keyed(
+            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+        )
+    });
+    let app = Arc::new(Register {
+        store,
+        settings,
+        limiter,
+    });
+    Router::new()
+        .route("/register/marketing", post(post_marketing::<S>))
+        .route("/register/may-market", post(post_may_market::<S>))
+        .route(
+            "/register/check",
+            post(post_check::<S>).layer(axum::extract::DefaultBodyLimit::max(MAX_LIST)),
+        )
+        .route(
+            "/register/signup",
+            post(post_signup::<S>).options(preflight::<S>),
+        )
+        .with_state(app)
+}
+
+fn admin<S>(app: &Register<S>, headers: &HeaderMap) -> Result<(), ApiError> {
+    if admin_in(&app.settings, headers) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "the customer register needs the admin token",
+        ))
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid body: {e}"),
+        )
+    })
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Store(e) => e.into(),
+            RecordError::OutOfOrder { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            RecordError::Contact(_)
+            | RecordError::Staff(_)
+            | RecordError::Decision(_)
+            | RecordError::Future
+            | RecordError::Suppression => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarketingBody {
+    contact: String,
+    channel: MarketingChannel,
+    kind: MarketingKind,
+    via: Channel,
+    #[serde(default)]
+    staff: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    time: Option<OffsetDateTime>,
+}
+
+fn recorded(r: Recorded) -> Response {
+    match r {
+        Recorded::Stored { seq } => (
+            StatusCode::CREATED,
+            Json(json!({ "seq": seq, "duplicate": false })),
+        )
+            .into_response(),
+        Recorded::Duplicate { seq } => (
+            StatusCode::OK,
+            Json(json!({ "seq": seq, "duplicate": true })),
+        )
+            .into_response(),
+    }
+}
+
+async fn post_marketing<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let b: MarketingBody = json_body(&headers, &body)?;
+    let decision = Decision {
+        contact: b.contact,
+        channel: b.channel,
+        kind: b.kind,
+        via: b.via,
+        staff: b.staff,
+        time: b.time,
+    };
+    let now = OffsetDateTime::now_utc();
+    let r = super::record(&*app.store, &app.settings.key, decision, now).await?;
+    Ok(recorded(r))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MayMarketBody {
+    contact: String,
+    channel: MarketingChannel,
+}
+
+fn answer_json(channel: MarketingChannel, a: &MayMarket) -> serde_json::Value {
+    json!({
+        "channel": channel,
+        "allowed": a.allowed(),
+        "status": a.status().map_or("no_decision", |s| s.as_str()),
+        "since": a.since().map(|t| t.unix_timestamp()),
+    })
+}
+
+async fn post_may_market<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let b: MayMarketBody = json_body(&headers, &body)?;
+    let contact = Contact::parse(&b.contact)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("contact: {e}")))?;
+    let now = OffsetDateTime::now_utc();
+    let a = super::may_market(&*app.store, &app.settings.key, &contact, b.channel, now).await?;
+    Ok(Json(answer_json(b.channel, &a)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckQuery {
+    channel: MarketingChannel,
+    #[serde(default)]
+    column: Option<String>,
+}
+
+/// The flagged rows as CSV: `line,address,reason`.
+///
+/// # Errors
+/// The CSV writer's, which writes to memory and does not fail in practice.
+pub fn flagged_csv(flagged: &[Flagged]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["line", "address", "reason"])?;
+    for f in flagged {
+        w.write_record([f.line.to_string(), f.address.clone(), f.reason.to_string()])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+async fn post_check<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<CheckQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let rows = list::read(&body[..], q.column.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let now = OffsetDateTime::now_utc();
+    let flagged = list::check(&*app.store, &app.settings.key, q.channel, rows, now).await?;
+    let csv = flagged_csv(&flagged)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignupBody {
+    contact: String,
+    channels: Vec<MarketingChannel>,
+}
+
+async fn preflight<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let origin = origin_in(&app.settings, &headers)?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    cors(h, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    Ok(response)
+}
+
+/// The newsletter form: one consent per channel ticked, given on the web form, at the
+/// server's clock. Nothing is recorded for a box left unticked (it was never asked), and
+/// nothing at all when one channel fails.
+async fn post_signup<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if let Some(limiter) = &app.limiter {
+        if limiter.check_key(&client.ip()).is_err() {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many sign-ups from this address; try again shortly",
+            ));
+        }
+    }
+    let origin = origin_in(&app.settings, &headers)?;
+    let b: SignupBody = json_body(&headers, &body)?;
+    let mut channels = b.channels;
+    channels.sort_unstable();
+    channels.dedup();
+    if channels.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "channels: tick at least one of email, sms or post",
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    // Every record is checked before any is appended.
+    let records = channels
+        .iter()
+        .map(|channel| {
+            let decision = Decision {
+                contact: b.contact.clone(),
+                channel: *channel,
+                kind: MarketingKind::Consent,
+                via: Channel::WebForm,
+                staff: None,
+                time: None,
+            };
+            super::prepare(&app.settings.key, decision, now)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for record in records {
+        let channel = record.channel();
+        let r = super::append(&*app.store, record).await?;
+        let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) = r;
+        out.push(json!({ "channel": channel, "seq": seq }));
+    }
+    let mut response = (StatusCode::CREATED, Json(json!({ "recorded": out }))).into_response();
+    cors(response.headers_mut(), origin);
+    Ok(response)
+}

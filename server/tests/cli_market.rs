@@ -1,0 +1,342 @@
+//! `consent market record|check|bulk`: messages and exit codes, against a real SQLite log.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn consent(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(args)
+        .env("CONSENT_DB", dir.join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run consent")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn record(dir: &Path, contact: &str, kind: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "market",
+        "record",
+        "--contact",
+        contact,
+        "--channel",
+        "email",
+        "--kind",
+        kind,
+        "--via",
+        "phone",
+        "--staff",
+        "desk-1",
+    ];
+    args.extend_from_slice(extra);
+    consent(dir, &args)
+}
+
+#[test]
+fn record_check_and_refusals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let o = record(
+        d,
+        "Maija@Example.fi",
+        "consent",
+        &["--time", "2026-11-01T10:00:00+02:00"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "recorded consent to email marketing as record 1\n");
+    let again = record(
+        d,
+        "maija@example.fi",
+        "consent",
+        &["--time", "2026-11-01T08:00:00Z"],
+    );
+    assert!(again.status.success(), "{}", err(&again));
+    assert_eq!(
+        out(&again),
+        "already recorded as record 1; nothing stored again\n"
+    );
+
+    let yes = consent(
+        d,
+        &[
+            "market",
+            "check",
+            "--contact",
+            "MAIJA@example.fi",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_eq!(yes.status.code(), Some(0));
+    assert_eq!(
+        out(&yes),
+        "email marketing: yes (consented since 2026-11-01T08:00:00Z)\n"
+    );
+
+    let o = record(
+        d,
+        "maija@example.fi",
+        "objection",
+        &["--time", "2026-11-02T08:00:00Z"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let late = record(
+        d,
+        "maija@example.fi",
+        "consent",
+        &["--time", "2026-11-01T09:00:00Z"],
+    );
+    assert_eq!(late.status.code(), Some(1));
+    assert!(err(&late).contains("out of order:"), "{}", err(&late));
+    assert!(
+        err(&late).contains("2026-11-02T08:00:00Z"),
+        "{}",
+        err(&late)
+    );
+
+    let no = consent(
+        d,
+        &[
+            "market",
+            "check",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_eq!(no.status.code(), Some(1));
+    assert_eq!(
+        out(&no),
+        "email marketing: no (objected since 2026-11-02T08:00:00Z)\n"
+    );
+
+    let bad = record(d, "maija@", "consent", &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        err(&bad).contains("contact: e-mail address: the domain"),
+        "{}",
+        err(&bad)
+    );
+    let unknown = consent(
+        d,
+        &["market", "check", "--contact", "a@b.fi", "--channel", "fax"],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        err(&unknown).contains("unknown marketing channel"),
+        "{}",
+        err(&unknown)
+    );
+
+    let verify = consent(d, &["verify"]);
+    assert!(verify.status.success(), "{}", err(&verify));
+    assert!(
+        out(&verify).starts_with("chain verified: 2 records"),
+        "{}",
+        out(&verify)
+    );
+}
+
+#[test]
+fn bulk_lists_who_may_not_be_contacted_and_names_bad_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(record(d, "yes@example.fi", "consent", &[]).status.success());
+    assert!(
+        record(d, "no@example.fi", "objection", &[])
+            .status
+            .success()
+    );
+    let list = d.join("uutiskirje.csv");
+    std::fs::write(
+        &list,
+        "name,email\nA,yes@example.fi\nB,NO@example.fi\nC,new@example.fi\nD,\nE,a b@c.fi\n",
+    )
+    .expect("write");
+    let o = consent(d, &["market", "bulk", list.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1), "malformed rows fail the command");
+    assert_eq!(
+        out(&o),
+        "line,address,reason\n3,NO@example.fi,objected\n4,new@example.fi,no_decision\n\
+         5,,malformed: contact: empty\n6,a b@c.fi,malformed: e-mail address: character not allowed at byte 1\n"
+    );
+    let e = err(&o);
+    assert!(e.contains("uutiskirje.csv: line 5: contact: empty"), "{e}");
+    assert!(
+        e.contains("line 6: e-mail address: character not allowed at byte 1"),
+        "{e}"
+    );
+    assert!(
+        e.contains("5 addresses checked for email marketing: 4 may not be contacted (2 malformed)"),
+        "{e}"
+    );
+
+    std::fs::write(&list, "email\nyes@example.fi\n").expect("write");
+    let clean = consent(d, &["market", "bulk", list.to_str().expect("utf-8")]);
+    assert!(clean.status.success(), "{}", err(&clean));
+    assert_eq!(out(&clean), "line,address,reason\n");
+
+    let missing = consent(d, &["market", "bulk", "/nonexistent/list.csv"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        err(&missing).contains("cannot read /nonexistent/list.csv"),
+        "{}",
+        err(&missing)
+    );
+}
+
+#[test]
+fn requests_erasure_and_access() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(
+        record(d, "maija@example.fi", "consent", &[])
+            .status
+            .success()
+    );
+
+    let o = consent(
+        d,
+        &[
+            "request",
+            "open",
+            "--kind",
+            "access",
+            "--contact",
+            "maija@example.fi",
+            "--staff",
+            "desk-1",
+            "--received",
+            "2026-01-31",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        "request 1 (access) recorded; answer due 2026-02-28\n"
+    );
+    let overdue = consent(d, &["request", "overdue"]);
+    assert_eq!(overdue.status.code(), Some(1));
+    assert!(
+        out(&overdue).contains("1\taccess\t2026-01-31\t2026-02-28\t"),
+        "{}",
+        out(&overdue)
+    );
+    assert!(out(&overdue).contains("OVERDUE"), "{}", out(&overdue));
+    let early = consent(d, &["request", "update", "1", "--close", "completed"]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        err(&early).contains("confirm the requester's identity"),
+        "{}",
+        err(&early)
+    );
+    let done = consent(
+        d,
+        &[
+            "request",
+            "update",
+            "1",
+            "--identity",
+            "known_contact",
+            "--close",
+            "completed",
+        ],
+    );
+    assert!(done.status.success(), "{}", err(&done));
+    let none = consent(d, &["request", "overdue"]);
+    assert_eq!(
+        (none.status.code(), out(&none)),
+        (Some(0), "no overdue requests\n".into())
+    );
+    let bad = consent(
+        d,
+        &[
+            "request",
+            "open",
+            "--kind",
+            "portability",
+            "--contact",
+            "a@b.fi",
+            "--staff",
+            "x",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        err(&bad).contains("unknown request: expected access"),
+        "{}",
+        err(&bad)
+    );
+
+    let page = consent(
+        d,
+        &[
+            "market",
+            "access",
+            "--contact",
+            "Maija@example.fi",
+            "--format",
+            "html",
+            "--lang",
+            "en",
+        ],
+    );
+    assert!(page.status.success(), "{}", err(&page));
+    assert!(out(&page).contains("Consent data held about you"));
+    assert!(out(&page).contains("maija@example.fi"));
+
+    let erase = consent(
+        d,
+        &[
+            "market",
+            "erase",
+            "--contact",
+            "maija@example.fi",
+            "--via",
+            "email",
+            "--staff",
+            "desk-1",
+        ],
+    );
+    assert!(erase.status.success(), "{}", err(&erase));
+    assert!(
+        out(&erase).starts_with("erased 1 marketing records; suppressed on every channel"),
+        "{}",
+        out(&erase)
+    );
+    let check = consent(
+        d,
+        &[
+            "market",
+            "check",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        out(&check).starts_with("email marketing: no (suppressed since "),
+        "{}",
+        out(&check)
+    );
+    let verify = consent(d, &["verify"]);
+    assert!(
+        out(&verify).starts_with("chain verified: 3 records (1 erased)"),
+        "{}",
+        out(&verify)
+    );
+}

@@ -1,0 +1,337 @@
+//! The customer register's HTTP routes, through the real routers, on a real SQLite file and
+//! a real PostgreSQL server: recording, duplicates, out-of-order decisions, bad input, the
+//! public sign-up's Origin check, may-market and the bulk list check.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use consent_core::Config;
+use consent_server::ServerKey;
+use consent_server::api::{Settings, router};
+use consent_server::store::Store;
+use consent_server::store::postgres::PgStore;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::verify::verify;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const ORIGIN: &str = "https://klinikka.fi";
+const ADMIN: &str = "s3cret-admin-token";
+
+fn app<S: Store>(store: Arc<S>) -> Router {
+    app_with(store, None)
+}
+
+fn app_with<S: Store>(store: Arc<S>, rate_limit: Option<u32>) -> Router {
+    let settings = Settings {
+        config: Arc::new(Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")),
+        key: ServerKey::new(&[0x5a; 32]).expect("key"),
+        origins: vec![ORIGIN.into()],
+        admin_token: Some(ADMIN.into()),
+        secure_cookie: false,
+        rate_limit: rate_limit.and_then(std::num::NonZeroU32::new),
+        dist: None,
+        demo: None,
+    };
+    router(Arc::clone(&store), settings.clone())
+        .merge(consent_server::register::api::router(store, settings))
+}
+
+struct Call<'a> {
+    uri: &'a str,
+    admin: bool,
+    origin: Option<&'a str>,
+    content_type: &'a str,
+    body: String,
+}
+
+fn admin_json<'a>(uri: &'a str, body: &Value) -> Call<'a> {
+    Call {
+        uri,
+        admin: true,
+        origin: None,
+        content_type: "application/json",
+        body: body.to_string(),
+    }
+}
+
+async fn send(app: &Router, call: Call<'_>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut req = Request::builder()
+        .method("POST")
+        .uri(call.uri)
+        .header(header::CONTENT_TYPE, call.content_type)
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+    if call.admin {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {ADMIN}"));
+    }
+    if let Some(o) = call.origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    let req = req.body(Body::from(call.body)).expect("request");
+    let response = app.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, headers, value)
+}
+
+async fn may(app: &Router, contact: &str, channel: &str) -> Value {
+    let (status, _, body) = send(
+        app,
+        admin_json(
+            "/register/may-market",
+            &json!({ "contact": contact, "channel": channel }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+fn error(body: &Value) -> &str {
+    body["error"].as_str().expect("an error message")
+}
+
+async fn scenario<S: Store>(store: Arc<S>) {
+    let app = app(Arc::clone(&store));
+    let now = time::OffsetDateTime::now_utc();
+    let earlier = (now - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let objection = json!({
+        "contact": "Maija@Example.fi", "channel": "email", "kind": "objection",
+        "via": "phone", "staff": "desk-1", "time": earlier,
+    });
+
+    // Admin only.
+    let mut call = admin_json("/register/marketing", &objection);
+    call.admin = false;
+    let (status, _, body) = send(&app, call).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(store.len().await.expect("len"), 0);
+
+    // Recorded once; the same decision again is a duplicate, not a second record.
+    let (status, _, body) = send(&app, admin_json("/register/marketing", &objection)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body, json!({ "seq": 1, "duplicate": false }));
+    let (status, _, body) = send(&app, admin_json("/register/marketing", &objection)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({ "seq": 1, "duplicate": true }));
+    assert_eq!(store.len().await.expect("len"), 1);
+
+    let answer = may(&app, " maija@example.FI", "email").await;
+    assert_eq!(answer["allowed"], false);
+    assert_eq!(answer["status"], "objected");
+    assert_eq!(
+        may(&app, "maija@example.fi", "post").await["status"],
+        "no_decision"
+    );
+
+    // An older decision for the same contact and channel is refused.
+    let older = (now - time::Duration::hours(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let mut consent = objection.clone();
+    consent["kind"] = json!("consent");
+    consent["time"] = json!(older);
+    let (status, _, body) = send(&app, admin_json("/register/marketing", &consent)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(error(&body).starts_with("out of order:"), "{body}");
+
+    // Bad input: clear errors, nothing stored.
+    let bad = [
+        (
+            json!({ "channel": "fax" }),
+            "unknown marketing channel: expected email, sms or post",
+        ),
+        (
+            json!({ "contact": "maija@@example.fi" }),
+            "contact: e-mail address: expected exactly one @",
+        ),
+        (
+            json!({ "staff": null }),
+            "staff: a decision given by phone needs the staff id who recorded it",
+        ),
+        (
+            json!({ "via": "banner", "staff": null }),
+            "via: the cookie banner does not record marketing decisions",
+        ),
+        (
+            json!({ "channel": "sms" }),
+            "channel: an e-mail address cannot be marketed to by sms",
+        ),
+        (
+            json!({ "kind": "suppression" }),
+            "kind: suppression is written when a customer's data are erased",
+        ),
+        (
+            json!({ "time": "2099-01-01T00:00:00Z" }),
+            "time: more than 5 minutes after the server's clock",
+        ),
+    ];
+    for (change, message) in bad {
+        let mut body = objection.clone();
+        for (k, v) in change.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let (status, _, answer) = send(&app, admin_json("/register/marketing", &body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert!(
+            error(&answer).contains(message),
+            "{answer} should say {message}"
+        );
+    }
+    assert_eq!(store.len().await.expect("len"), 1);
+
+    // The public sign-up: only from an allowed Origin, every channel checked before any is
+    // stored.
+    let signup = |origin: Option<&'static str>, body: Value| Call {
+        uri: "/register/signup",
+        admin: false,
+        origin,
+        content_type: "application/json",
+        body: body.to_string(),
+    };
+    let both = json!({ "contact": "uusi@example.fi", "channels": ["email", "sms"] });
+    let (status, _, _) = send(&app, signup(None, both.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(&app, signup(Some("https://evil.example"), both.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = send(&app, signup(Some(ORIGIN), both)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _, body) = send(
+        &app,
+        signup(
+            Some(ORIGIN),
+            json!({ "contact": "uusi@example.fi", "channels": [] }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(store.len().await.expect("len"), 1);
+    let (status, headers, body) = send(
+        &app,
+        signup(
+            Some(ORIGIN),
+            json!({ "contact": "uusi@example.fi", "channels": ["email", "post", "email"] }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["recorded"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        Some(ORIGIN)
+    );
+    assert_eq!(may(&app, "uusi@example.fi", "email").await["allowed"], true);
+    assert_eq!(may(&app, "uusi@example.fi", "sms").await["allowed"], false);
+
+    // The bulk check: CSV in, who may not be contacted out.
+    let (status, headers, body) = send(
+        &app,
+        Call {
+            uri: "/register/check?channel=email",
+            admin: true,
+            origin: None,
+            content_type: "text/csv",
+            body: "sähköposti;nimi\nuusi@example.fi;U\nMAIJA@example.fi;M\nx@;X\n".into(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    assert_eq!(
+        body,
+        Value::String(
+            "line,address,reason\n3,MAIJA@example.fi,objected\n4,x@,\"malformed: e-mail address: the domain must be labels of letters, digits and hyphens joined by dots\"\n".into()
+        )
+    );
+    let (status, _, _) = send(
+        &app,
+        Call {
+            uri: "/register/check?channel=fax",
+            admin: true,
+            origin: None,
+            content_type: "text/csv",
+            body: String::new(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let v = verify(&*store, None, |_| {}).await.expect("verifies");
+    assert_eq!(v.entries, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_routes_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    scenario(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_routes_on_postgresql() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let store = Arc::new(
+        PgStore::connect(&cluster.url("consent"))
+            .await
+            .expect("connect"),
+    );
+    scenario(Arc::clone(&store)).await;
+    drop(store);
+    drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signup_is_rate_limited_per_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let app = app_with(Arc::clone(&store), Some(1));
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let call = Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/json",
+            body: json!({ "contact": format!("u{i}@example.fi"), "channels": ["email"] })
+                .to_string(),
+        };
+        statuses.push(send(&app, call).await.0);
+    }
+    // A burst of two, then refused: nothing recorded for the refused ones.
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(store.len().await.expect("len"), 2);
+}
