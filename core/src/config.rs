@@ -170,6 +170,8 @@ pub struct Service {
     privacy_url: Option<Box<str>>,
     hosts: Vec<Box<str>>,
     cookies: Vec<CookieDecl>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    exclude_paths: Vec<Box<str>>,
 }
 
 impl Service {
@@ -207,6 +209,35 @@ impl Service {
     #[must_use]
     pub fn cookies(&self) -> &[CookieDecl] {
         &self.cookies
+    }
+    /// Paths where the service never runs, even with consent (`/ajanvaraus`): pages about
+    /// health, say, where a clinic keeps marketing pixels off.
+    #[must_use]
+    pub fn exclude_paths(&self) -> &[Box<str>] {
+        &self.exclude_paths
+    }
+    /// Whether the page at `path` is one where the service never runs: the path is an
+    /// excluded path or below it (`/ajanvaraus` excludes `/ajanvaraus` and
+    /// `/ajanvaraus/vahvistus`, not `/ajanvaraukset`). A query or fragment in `path` is
+    /// ignored.
+    ///
+    /// ```
+    /// let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// let pixel = config.service(config.service_index("facebook-pixel").unwrap()).unwrap();
+    /// assert!(pixel.is_excluded_on("/ajanvaraus?aika=10"));
+    /// assert!(!pixel.is_excluded_on("/"));
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn is_excluded_on(&self, path: &str) -> bool {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        self.exclude_paths.iter().any(|p| {
+            let p = p.trim_end_matches('/');
+            p.is_empty()
+                || path
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 }
 
@@ -1277,6 +1308,7 @@ impl Validator {
                 "privacy_url",
                 "hosts",
                 "cookies",
+                "exclude_paths",
             ],
         )?;
         let id = self
@@ -1340,6 +1372,35 @@ impl Validator {
                 }
             }
         }
+        let mut exclude_paths: Vec<Box<str>> = Vec::new();
+        for (i, item) in self
+            .array(obj, path, "exclude_paths", false, MAX_LIST)
+            .iter()
+            .enumerate()
+        {
+            let ppath = index(&join(path, "exclude_paths"), i);
+            let Some(p) = self.string(item, ppath.clone(), 256) else {
+                continue;
+            };
+            if !p.starts_with('/') || p.contains(['?', '#', ' ']) {
+                self.report(
+                    ppath,
+                    ProblemKind::Invalid(
+                        "expected a path on this site such as /ajanvaraus (no query or fragment)",
+                    ),
+                );
+            } else if exclude_paths.iter().any(|e| **e == *p) {
+                self.report(ppath, ProblemKind::Duplicate);
+            } else {
+                exclude_paths.push(p.into());
+            }
+        }
+        if necessary && !exclude_paths.is_empty() {
+            self.report(
+                join(path, "exclude_paths"),
+                ProblemKind::Invalid("a necessary service runs on every page"),
+            );
+        }
         Some(Service {
             id: id?,
             name: name?.into(),
@@ -1348,6 +1409,7 @@ impl Validator {
             privacy_url,
             hosts,
             cookies,
+            exclude_paths,
         })
     }
 
@@ -1571,6 +1633,51 @@ mod tests {
                 services: 0
             }
         );
+    }
+
+    #[test]
+    fn exclude_paths_are_paths_matched_by_segment() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categories": [
+                {"id": "necessary", "services": [{"id": "session", "name": "S", "provider": "P",
+                    "purpose": {"fi": "x", "sv": "x", "en": "x"}, "exclude_paths": ["/a"]}]},
+                {"id": "marketing", "services": [{"id": "px", "name": "Px", "provider": "P",
+                    "purpose": {"fi": "x", "sv": "x", "en": "x"},
+                    "exclude_paths": ["booking", "/b?x=1", "/c", "/c", 7]}]}
+            ]}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "categories[0].services[0].exclude_paths: a necessary service runs on every page",
+                "categories[1].services[0].exclude_paths[0]: expected a path on this site such as /ajanvaraus (no query or fragment)",
+                "categories[1].services[0].exclude_paths[1]: expected a path on this site such as /ajanvaraus (no query or fragment)",
+                "categories[1].services[0].exclude_paths[3]: duplicate",
+                "categories[1].services[0].exclude_paths[4]: expected a string",
+            ]
+        );
+        let c = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        let pixel = c
+            .service_index("facebook-pixel")
+            .and_then(|i| c.service(i))
+            .unwrap_or_else(|| unreachable!());
+        for (path, excluded) in [
+            ("/ajanvaraus", true),
+            ("/ajanvaraus/", true),
+            ("/ajanvaraus/vahvistus", true),
+            ("/ajanvaraus#top", true),
+            ("/ajanvaraukset", false),
+            ("/", false),
+            ("/sv/tidsbokning", true),
+            ("/en/", false),
+        ] {
+            assert_eq!(pixel.is_excluded_on(path), excluded, "{path}");
+        }
+        let ga = c
+            .service_index("ga")
+            .and_then(|i| c.service(i))
+            .unwrap_or_else(|| unreachable!());
+        assert!(!ga.is_excluded_on("/ajanvaraus"));
     }
 
     #[test]

@@ -856,13 +856,17 @@ test('gating: the pixel never runs on the booking page, even after consent (a he
   await v.context.close();
 });
 
-test('gating: per-path exclusion comes from the consent config', { todo: 'needs banner support: the config has no per-service path exclusion (e.g. services[].exclude_paths: ["/ajanvaraus", "/sv/tidsbokning", "/en/booking"]), so the demo leaves the pixel\'s tag off the booking pages server-side; with it, Consent.acceptedService("facebook-pixel") would answer false on those paths after "Accept all", and the gate would skip the tag there' }, async () => {
+test('gating: per-path exclusion comes from the consent config (services[].exclude_paths)', async () => {
   const v = await visitor();
   await open(v, '/');
   await button(banner(v.page), L.fi.accept).click();
   await signed(v.page);
-  await openReady(v, '/ajanvaraus');
-  assert.equal(await v.page.evaluate(() => Consent.acceptedService('facebook-pixel')), false);
+  assert.equal(await v.page.evaluate(() => Consent.acceptedService('facebook-pixel')), true, 'allowed on the home page');
+  for (const path of [L.fi.booking, L.sv.booking, L.en.booking]) {
+    await openReady(v, path);
+    assert.equal(await v.page.evaluate(() => Consent.acceptedService('facebook-pixel')), false, path);
+    assert.equal(await v.page.evaluate(() => Consent.acceptedService('google-ads')), true, `${path}: only the pixel is kept off`);
+  }
   await v.context.close();
 });
 

@@ -343,6 +343,13 @@ __wbg_parentNode_fe15bcc26df42856: function(arg0) {
 const ret = arg0.parentNode;
 return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
 },
+__wbg_pathname_19fb9627ab2b1180: function() { return handleError(function (arg0, arg1) {
+const ret = arg1.pathname;
+const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+const len1 = WASM_VECTOR_LEN;
+getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+}, arguments); },
 __wbg_preventDefault_cfb06b02e7406899: function(arg0) {
 arg0.preventDefault();
 },
@@ -464,11 +471,11 @@ __wbg_warn_42702744b2284b6f: function(arg0, arg1) {
 console.warn(arg0, arg1);
 },
 __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_229);
+const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_231);
 return ret;
 },
 __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_230);
+const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_232);
 return ret;
 },
 __wbindgen_generic_0000000000000003: function(arg0) {
@@ -493,11 +500,11 @@ __proto__: null,
 "./consent_bg.js": import0,
 };
 }
-function __wasm_bindgen_func_elem_229(arg0, arg1, arg2) {
-wasm.__wasm_bindgen_func_elem_229(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_231(arg0, arg1, arg2) {
+wasm.__wasm_bindgen_func_elem_231(arg0, arg1, arg2);
 }
-function __wasm_bindgen_func_elem_230(arg0, arg1, arg2) {
-wasm.__wasm_bindgen_func_elem_230(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_232(arg0, arg1, arg2) {
+wasm.__wasm_bindgen_func_elem_232(arg0, arg1, arg2);
 }
 function addToExternrefTable0(obj) {
 const idx = wasm.__wbindgen_export4();

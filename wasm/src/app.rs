@@ -430,11 +430,15 @@ impl App {
             .is_some_and(|c| self.evaluation.allows_category(c))
     }
 
-    /// Whether the service `id` may run now.
+    /// Whether the service `id` may run now, on this page (not on a page it is kept off).
     pub(crate) fn accepted_service(&self, id: &str) -> bool {
-        self.config
-            .service_index(id)
-            .is_some_and(|s| self.evaluation.allowed().allows_service(s))
+        self.config.service_index(id).is_some_and(|s| {
+            self.evaluation.allowed().allows_service(s)
+                && !self
+                    .config
+                    .service(s)
+                    .is_some_and(|sv| sv.is_excluded_on(&env::path()))
+        })
     }
 
     /// The choices granting exactly `ids` (with all their services); the unknown ids if any.

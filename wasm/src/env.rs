@@ -53,6 +53,11 @@ pub(crate) fn language(offered: &[Lang], default: Lang) -> Lang {
     Lang::negotiate(preferred, offered).unwrap_or(default)
 }
 
+/// The page's path (`/ajanvaraus`), for services kept off some pages.
+pub(crate) fn path() -> String {
+    window().location().pathname().unwrap_or_default()
+}
+
 /// Whether the page is served over https (the consent cookie is then `Secure`).
 pub(crate) fn https() -> bool {
     window().location().protocol().ok().as_deref() == Some("https:")

@@ -57,7 +57,14 @@ pub(crate) fn allows(
         None => None,
     };
     let allowed = evaluation.allowed();
-    let granted = allowed.allows_category(ci) && service.is_none_or(|s| allowed.allows_service(s));
+    // A service kept off this page (`exclude_paths`) does not load here, even with consent.
+    let granted = allowed.allows_category(ci)
+        && service.is_none_or(|s| {
+            allowed.allows_service(s)
+                && !config
+                    .service(s)
+                    .is_some_and(|sv| sv.is_excluded_on(&crate::env::path()))
+        });
     if negated {
         return !evaluation.show_banner() && !granted;
     }

@@ -773,3 +773,25 @@ fn a_server_rendered_first_layer_stays_when_the_config_is_malformed() {
         "the form still works when the banner cannot start"
     );
 }
+
+#[wasm_bindgen_test]
+fn a_service_kept_off_this_page_never_loads_here_even_with_consent() {
+    page(
+        r#"
+        <script type="text/plain" data-category="marketing" data-service="facebook-pixel">window.log.push('pixel')</script>
+        <script type="text/plain" data-category="marketing" data-service="google-ads">window.log.push('ads')</script>
+    "#,
+    );
+    // This test page's own path, kept off for the pixel only.
+    let here = js_str("location.pathname");
+    let cfg = config("c10", |v| {
+        v["categories"][2]["services"][1]["exclude_paths"] = serde_json::json!([here]);
+    });
+    assert!(cfg.contains("exclude_paths"), "{cfg}");
+    assert!(start(&cfg));
+    assert!(banner::accept_category(JsValue::from_str("all")));
+    assert_eq!(log(), ["ads"], "the pixel stays off this page");
+    assert!(banner::accepted_service("google-ads"));
+    assert!(!banner::accepted_service("facebook-pixel"));
+    assert!(banner::accepted_category("marketing"));
+}
