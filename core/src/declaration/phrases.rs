@@ -53,9 +53,9 @@ phrases! {
     }
     /// The legal basis of the necessary category.
     BasisNecessary {
-        fi: "Välttämättömien evästeiden käyttöön ei tarvita suostumustasi, koska ne ovat välttämättömiä sivuston toiminnalle (laki sähköisen viestinnän palveluista 205 §).",
-        sv: "För nödvändiga kakor behövs inte ditt samtycke, eftersom de är nödvändiga för att webbplatsen ska fungera (lagen om tjänster inom elektronisk kommunikation 205 §).",
-        en: "Necessary cookies do not need your consent, because the site cannot work without them (Finnish Act on Electronic Communications Services, section 205).",
+        fi: "Välttämättömien evästeiden käyttöön ei tarvita suostumustasi, koska sivustoa ei voida tarjota ilman niitä (laki sähköisen viestinnän palveluista 205 §).",
+        sv: "För nödvändiga kakor behövs inte ditt samtycke, eftersom webbplatsen inte kan tillhandahållas utan dem (lagen om tjänster inom elektronisk kommunikation 205 §).",
+        en: "Necessary cookies do not need your consent, because the site cannot be provided without them (Finnish Act on Electronic Communications Services, section 205).",
     }
     /// The legal basis of every other category.
     BasisConsent {
