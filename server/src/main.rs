@@ -67,6 +67,8 @@ enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Print the privacy notice's cookie section, generated from the config.
+    Declaration(DeclarationArgs),
     /// Decisions per day, action and revision, and acceptance per category.
     Stats {
         /// The site's config, for its categories.
@@ -98,6 +100,21 @@ struct LogArgs {
     /// The server key file (32 random bytes), created on first start.
     #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
     key_file: PathBuf,
+}
+
+#[derive(Args)]
+struct DeclarationArgs {
+    /// The language: fi, sv or en (one of the config's); the config's default if not given.
+    #[arg(long)]
+    lang: Option<consent_core::Lang>,
+    /// Output format: html, md or json.
+    #[arg(long, default_value = "html")]
+    format: consent_core::declaration::Format,
+    /// The revision's date (YYYY-MM-DD), shown when the config has no revision_date.
+    #[arg(long, value_parser = parse_date)]
+    date: Option<time::Date>,
+    /// The config file (JSON).
+    config: PathBuf,
 }
 
 #[derive(Args)]
@@ -292,7 +309,49 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Declaration(args) => Ok(declaration(&args)),
         Command::Serve(args) => serve(args).await,
+    }
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    let bad = || format!("{s:?}: expected a date as YYYY-MM-DD");
+    let format =
+        time::format_description::parse_borrowed::<2>("[year]-[month]-[day]").map_err(|_| bad())?;
+    time::Date::parse(s, &format).map_err(|_| bad())
+}
+
+/// `consent declaration`: 1 for an invalid config (as `validate`), 2 for a language the
+/// config does not offer.
+fn declaration(args: &DeclarationArgs) -> ExitCode {
+    use consent_core::declaration::Declaration;
+    let config = match read_config(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let lang = args.lang.unwrap_or(config.default_language());
+    match Declaration::new(&config, lang, args.date) {
+        Ok(d) => {
+            if d.date().is_none() {
+                eprintln!(
+                    "note: {} has no revision_date; set it, or pass --date, to show the revision's date",
+                    args.config.display()
+                );
+            }
+            let out = d.render(args.format);
+            print!("{out}");
+            if !out.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.config.display());
+            ExitCode::from(2)
+        }
     }
 }
 
