@@ -6,6 +6,7 @@
 //! | `GET /consent/{id}` | the visitor (their consent cookie) or admin | every record of a consent id |
 //! | `DELETE /consent/{id}` | the visitor (their consent cookie) or admin | erase them, keeping the chain |
 //! | `GET /stats[?format=csv]` | admin | decisions per day, action, revision; acceptance per category |
+//! | `GET /consent/declaration[?lang=fi&format=html]` | anyone | the privacy notice's cookie section, from the config (`html`, `md` or `json`) |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
 //!
@@ -94,6 +95,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             "/consent/{id}",
             get(get_consent::<S>).delete(delete_consent::<S>),
         )
+        .route("/consent/declaration", get(get_declaration::<S>))
         .route("/stats", get(get_stats::<S>))
         .route("/healthz", get(|| async { "ok" }));
     if let Some(dir) = demo {
@@ -477,4 +479,68 @@ async fn get_stats<S: Store>(
             format!("format {other:?}: expected json or csv"),
         )),
     }
+}
+
+#[derive(Deserialize)]
+struct DeclarationQuery {
+    lang: Option<String>,
+    format: Option<String>,
+}
+
+/// The cookie declaration, rendered from the server's own config so that the privacy notice
+/// and the banner say the same. The language is `?lang=`, else the first of the config's in
+/// `Accept-Language`, else the config's default. Public and cacheable: it holds nothing
+/// about the visitor, and any page may fetch it.
+async fn get_declaration<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<DeclarationQuery>,
+) -> Result<Response, ApiError> {
+    use consent_core::declaration::{Declaration, Format};
+    let config = &app.settings.config;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let format: Format = match q.format.as_deref() {
+        None => Format::Html,
+        Some(f) => f.parse().map_err(|e| bad(format!("format {f:?}: {e}")))?,
+    };
+    let lang = match q.lang.as_deref() {
+        Some(l) => l.parse().map_err(|e| bad(format!("lang {l:?}: {e}")))?,
+        None => headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let tags = v
+                    .split(',')
+                    .map(|t| t.split(';').next().unwrap_or("").trim());
+                consent_core::Lang::negotiate(tags, config.languages())
+            })
+            .unwrap_or(config.default_language()),
+    };
+    // The server has no date of its own for the revision: the config's revision_date, if any.
+    let declaration = Declaration::new(config, lang, None)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let mut response = declaration.render(format).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.as_str()),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
 }
