@@ -9,10 +9,12 @@
 //! | [`api`] | the HTTP API (axum) |
 //! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
 //! | [`stats`] | decisions per day and acceptance per category |
+//! | [`scan`] | `consent scan`: what a site really sets, in headless Chromium, against the config |
 
 pub mod api;
 pub mod gating;
 pub mod key;
+pub mod scan;
 pub mod stats;
 pub mod store;
 pub mod verify;

@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 #[command(
     name = "consent",
     version,
-    about = "Consent decision log: serve the API, verify, export, erase, purge."
+    about = "Consent decision log: serve the API, verify, export, erase, purge; the cookie declaration; scan a site."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -69,6 +69,9 @@ enum Command {
     },
     /// Print the privacy notice's cookie section, generated from the config.
     Declaration(DeclarationArgs),
+    /// Crawl a site in headless Chromium with no decision, after "Accept all", after a
+    /// withdrawal and after "Reject all", and report what breaks the config (exit 1).
+    Scan(ScanArgs),
     /// Decisions per day, action and revision, and acceptance per category.
     Stats {
         /// The site's config, for its categories.
@@ -100,6 +103,38 @@ struct LogArgs {
     /// The server key file (32 random bytes), created on first start.
     #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
     key_file: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Table,
+    Json,
+    Patch,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// The site's start page (http:// or https://).
+    url: String,
+    /// The site's consent config; without it, the example clinic's.
+    #[arg(long, env = "CONSENT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Output: a readable table, JSON, or the config entries the undeclared cookies and
+    /// hosts need.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    format: ScanFormat,
+    /// Pages visited per pass, the start page included.
+    #[arg(long, default_value_t = 5)]
+    max_pages: usize,
+    /// Seconds one page may take to load.
+    #[arg(long, default_value_t = 15)]
+    page_timeout: u64,
+    /// Seconds the whole scan may take.
+    #[arg(long, default_value_t = 180)]
+    timeout: u64,
+    /// The Chromium binary.
+    #[arg(long, env = "CONSENT_CHROMIUM", default_value = "/usr/bin/chromium")]
+    chromium: PathBuf,
 }
 
 #[derive(Args)]
@@ -310,8 +345,52 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Declaration(args) => Ok(declaration(&args)),
+        Command::Scan(args) => scan(&args).await,
         Command::Serve(args) => serve(args).await,
     }
+}
+
+/// `consent scan`: 1 when anything is found, 2 for a bad address, 3 when the site or
+/// Chromium cannot be reached.
+async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    use consent_server::scan::{self, Options, ScanError};
+    let config = match &args.config {
+        Some(path) => read_config(path)?,
+        None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
+    };
+    let options = Options {
+        chromium: args.chromium.clone(),
+        max_pages: args.max_pages.max(1),
+        page_timeout: std::time::Duration::from_secs(args.page_timeout.max(1)),
+        total_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        ..Options::default()
+    };
+    let spinner = ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let progress = |msg: &str| spinner.set_message(msg.to_owned());
+    let result = scan::scan(&config, &args.url, &options, &progress).await;
+    spinner.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ ScanError::BadUrl(_)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    match args.format {
+        ScanFormat::Table => print!("{}", report.to_table()),
+        ScanFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ScanFormat::Patch => println!("{}", serde_json::to_string_pretty(&report.patch())?),
+    }
+    Ok(if report.has_findings() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {
