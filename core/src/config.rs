@@ -8,6 +8,7 @@
 //! ```json
 //! {
 //!   "revision": 1,
+//!   "revision_date": "2026-11-01",
 //!   "languages": ["fi", "sv", "en"],
 //!   "default_language": "fi",
 //!   "privacy_notice": {"fi": "/tietosuoja", "sv": "/sv/dataskydd", "en": "/en/privacy"},
@@ -24,6 +25,7 @@
 //!       "purpose": {"fi": "...", "sv": "...", "en": "..."},
 //!       "privacy_url": "https://policies.google.com/privacy",
 //!       "hosts": ["www.googletagmanager.com"],
+//!       "transfer": {"outside_eea": true, "safeguard": "dpf"},
 //!       "cookies": [{"name": "_ga_*", "domain": ".klinikka.fi", "lifetime": "13mo",
 //!                    "description": {"fi": "...", "sv": "...", "en": "..."}}]
 //!     }]}
@@ -31,7 +33,9 @@
 //!   "texts": {"fi": {"accept_all": "Hyväksy kaikki"}}
 //! }
 //! ```
-//! Only `revision`, `privacy_notice` and `categories` are required. The built-in categories
+//! Only `revision`, `privacy_notice` and `categories` are required. `revision_date` is the
+//! day the revision took effect, shown in the cookie declaration; a service's `transfer` says
+//! whether its data leaves the EU/EEA (see [`Transfer`]; without it, it does not). The built-in categories
 //! `necessary`, `analytics`, `marketing` and `preferences` have built-in titles and
 //! descriptions; other categories must give theirs in every language of `languages`.
 
@@ -40,6 +44,7 @@ use core::fmt;
 use crate::json::{Map, Value};
 use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
+use time::{Date, Month};
 
 use crate::consent_mode::{ConsentModeConfig, Signal};
 use crate::cookie_decl::{self, CookieDecl, CookiePattern, Lifetime, SameSite};
@@ -48,6 +53,7 @@ use crate::id::{CategoryId, ServiceId};
 use crate::lang::{Lang, Localized};
 use crate::state::{Choices, MAX_CATEGORIES, MAX_SERVICES, Revision};
 use crate::texts::{TextKey, Texts};
+use crate::transfer::{Safeguard, Transfer};
 
 /// CNIL's recommended lifetime of a decision, about six months.
 pub const DEFAULT_LIFETIME_DAYS: u16 = 182;
@@ -169,6 +175,8 @@ pub struct Service {
     #[serde(skip_serializing_if = "Option::is_none")]
     privacy_url: Option<Box<str>>,
     hosts: Vec<Box<str>>,
+    #[serde(skip_serializing_if = "Transfer::is_default")]
+    transfer: Transfer,
     cookies: Vec<CookieDecl>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     exclude_paths: Vec<Box<str>>,
@@ -238,6 +246,11 @@ impl Service {
                     .strip_prefix(p)
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         })
+    }
+    /// Whether its data leaves the EU/EEA, and on what safeguard.
+    #[must_use]
+    pub fn transfer(&self) -> &Transfer {
+        &self.transfer
     }
 }
 
@@ -309,6 +322,11 @@ impl Lifetimes {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Config {
     revision: Revision,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_date"
+    )]
+    revision_date: Option<Date>,
     languages: Vec<Lang>,
     default_language: Lang,
     privacy_notice: Localized,
@@ -329,6 +347,19 @@ pub struct Config {
     /// decision record carries it, and hashing the whole config per record is wasted work.
     #[serde(skip)]
     shown: [Digest; 3],
+}
+
+/// `YYYY-MM-DD`, the form [`Validator::date`] parses (time's own serde form is a tuple).
+fn serialize_date<S: Serializer>(date: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(d) => serializer.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn serialize_texts<S: Serializer>(
@@ -410,6 +441,12 @@ impl Config {
     #[must_use]
     pub fn revision(&self) -> Revision {
         self.revision
+    }
+
+    /// The day the policy revision took effect, if the config says.
+    #[must_use]
+    pub fn revision_date(&self) -> Option<Date> {
+        self.revision_date
     }
 
     /// The languages the site offers, its default first if listed so.
@@ -942,6 +979,7 @@ impl Validator {
             "",
             &[
                 "revision",
+                "revision_date",
                 "languages",
                 "default_language",
                 "privacy_notice",
@@ -965,6 +1003,7 @@ impl Validator {
                 "must be at least 1",
             )
             .and_then(|n| Revision::new(n as u32));
+        let revision_date = self.date_field(map, "revision_date");
         self.languages = self.languages_field(map);
         let default_language = self.default_language(map);
         let privacy_notice = self.privacy_notice(map);
@@ -982,6 +1021,7 @@ impl Validator {
         Some(
             Config {
                 revision: revision?,
+                revision_date: revision_date?,
                 languages: self.languages.clone(),
                 default_language,
                 privacy_notice: privacy_notice?,
@@ -1307,6 +1347,7 @@ impl Validator {
                 "purpose",
                 "privacy_url",
                 "hosts",
+                "transfer",
                 "cookies",
                 "exclude_paths",
             ],
@@ -1355,6 +1396,10 @@ impl Validator {
                 ),
             }
         }
+        let transfer = match self.field(obj, path, "transfer", false) {
+            None => Some(Transfer::default()),
+            Some(v) => self.transfer(v, &join(path, "transfer")),
+        };
         let mut cookies: Vec<CookieDecl> = Vec::new();
         for (i, item) in self
             .array(obj, path, "cookies", false, MAX_LIST)
@@ -1408,8 +1453,84 @@ impl Validator {
             purpose: purpose?,
             privacy_url,
             hosts,
+            transfer: transfer?,
             cookies,
             exclude_paths,
+        })
+    }
+
+    /// A date as `YYYY-MM-DD`: `Some(None)` when absent, `None` when invalid (reported).
+    fn date_field(&mut self, map: &Map, key: &str) -> Option<Option<Date>> {
+        let Some(value) = self.field(map, "", key, false) else {
+            return Some(None);
+        };
+        let s = self.string(value, key.to_owned(), 10)?;
+        match parse_date(s) {
+            Some(date) => Some(Some(date)),
+            None => {
+                self.report(
+                    key.to_owned(),
+                    ProblemKind::Invalid("expected a date as YYYY-MM-DD, such as 2026-11-01"),
+                );
+                None
+            }
+        }
+    }
+
+    fn transfer(&mut self, value: &Value, path: &str) -> Option<Transfer> {
+        let obj = self.object(value, path, &["outside_eea", "safeguard", "countries"])?;
+        let outside_eea = match self.field(obj, path, "outside_eea", true)?.as_bool() {
+            Some(b) => b,
+            None => {
+                self.report(
+                    join(path, "outside_eea"),
+                    ProblemKind::WrongType("true or false"),
+                );
+                return None;
+            }
+        };
+        let safeguard = match self.str_field(obj, path, "safeguard", false, 16) {
+            None => None,
+            Some(s) => match s.parse::<Safeguard>() {
+                Ok(g) => Some(g),
+                Err(_) => {
+                    self.report(
+                        join(path, "safeguard"),
+                        ProblemKind::Invalid("expected \"dpf\", \"adequacy\", \"scc\" or \"bcr\""),
+                    );
+                    return None;
+                }
+            },
+        };
+        let countries = match self.field(obj, path, "countries", false) {
+            None => None,
+            Some(v) => Some(self.localized(v, join(path, "countries"), MAX_NAME_LEN)?),
+        };
+        if outside_eea && safeguard.is_none() {
+            self.report(
+                join(path, "safeguard"),
+                ProblemKind::Unlawful(
+                    "a transfer outside the EU/EEA needs a safeguard: \"dpf\", \"adequacy\", \"scc\" or \"bcr\"",
+                ),
+            );
+            return None;
+        }
+        if !outside_eea {
+            for key in ["safeguard", "countries"] {
+                if obj.get(key).is_some_and(|v| !v.is_null()) {
+                    self.report(
+                        join(path, key),
+                        ProblemKind::Invalid(
+                            "only for a transfer outside the EU/EEA (outside_eea: true)",
+                        ),
+                    );
+                }
+            }
+        }
+        Some(Transfer {
+            outside_eea,
+            safeguard: safeguard.filter(|_| outside_eea),
+            countries: countries.filter(|_| outside_eea),
         })
     }
 
@@ -1599,6 +1720,27 @@ impl Validator {
         }
         out
     }
+}
+
+/// Parses exactly `YYYY-MM-DD`, years 2000 to 9999.
+fn parse_date(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    let digits = |r: core::ops::Range<usize>| {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse::<u16>().ok())
+            .flatten()
+    };
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    if year < 2000 {
+        return None;
+    }
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
 }
 
 #[cfg(test)]
@@ -1797,6 +1939,78 @@ mod tests {
                 "consent_mode.signals.ads: unknown field",
                 "consent_mode.signals.ad_storage[0]: not a category of this config"
             ]
+        );
+    }
+
+    #[test]
+    fn transfers_and_revision_date_are_checked_with_their_paths() {
+        let svc = |transfer: &str| {
+            format!(
+                r#"{{"id": "s{}", "name": "S", "provider": "P", "purpose": {{"fi": "a", "sv": "b", "en": "c"}}, "transfer": {transfer}}}"#,
+                transfer.len()
+            )
+        };
+        let services = [
+            svc(r#"{"outside_eea": true}"#),
+            svc(r#"{"outside_eea": true, "safeguard": "shield"}"#),
+            svc(r#"{"outside_eea": false, "safeguard": "scc"}"#),
+            svc(r#"{"outside_eea": "yes"}"#),
+            svc(r#"{"safeguard": "dpf", "to": "US"}"#),
+            svc(r#"{"outside_eea": true, "safeguard": "scc", "countries": {"fi": "Intia"}}"#),
+        ]
+        .join(",");
+        let json = format!(
+            r#"{{"revision": 1, "revision_date": "2026-02-30", "privacy_notice": "/p",
+                "categories": [{{"id": "necessary"}}, {{"id": "analytics", "services": [{services}]}}]}}"#
+        );
+        assert_eq!(
+            problems(&json),
+            [
+                "revision_date: expected a date as YYYY-MM-DD, such as 2026-11-01",
+                "categories[1].services[0].transfer.safeguard: not allowed: a transfer outside the EU/EEA needs a safeguard: \"dpf\", \"adequacy\", \"scc\" or \"bcr\"",
+                "categories[1].services[1].transfer.safeguard: expected \"dpf\", \"adequacy\", \"scc\" or \"bcr\"",
+                "categories[1].services[2].transfer.safeguard: only for a transfer outside the EU/EEA (outside_eea: true)",
+                "categories[1].services[3].transfer.outside_eea: expected true or false",
+                "categories[1].services[4].transfer.to: unknown field",
+                "categories[1].services[4].transfer.outside_eea: missing",
+                "categories[1].services[5].transfer.countries.sv: missing translation",
+                "categories[1].services[5].transfer.countries.en: missing translation",
+            ]
+        );
+        for bad in [
+            "2026-1-01",
+            "1999-12-31",
+            "2026-11-01T00:00",
+            "２０２６-11-01",
+            "2026-13-01",
+        ] {
+            let json = format!(
+                r#"{{"revision": 1, "revision_date": "{bad}", "privacy_notice": "/p", "categories": [{{"id": "necessary"}}]}}"#
+            );
+            assert_eq!(problems(&json).len(), 1, "{bad}");
+        }
+    }
+
+    #[test]
+    fn transfers_and_dates_round_trip_and_default_to_none() {
+        let a = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            a.revision_date(),
+            Date::from_calendar_date(2026, Month::November, 1).ok()
+        );
+        let back = Config::from_json(&a.to_json()).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(back, a);
+        let site = a.service(ServiceIndex(0)).unwrap_or_else(|| unreachable!());
+        assert!(!site.transfer().outside_eea());
+        assert!(!a.to_json().contains("\"outside_eea\":false"));
+        let pixel = a
+            .service_index("facebook-pixel")
+            .and_then(|i| a.service(i))
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(pixel.transfer().safeguard(), Some(Safeguard::Dpf));
+        assert_eq!(
+            pixel.transfer().countries().map(|c| c.get(Lang::Sv)),
+            Some("USA")
         );
     }
 

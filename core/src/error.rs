@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::config::ConfigError;
+use crate::declaration::DeclarationError;
 use crate::policy::DecideError;
 use crate::record::{PageUrlError, RecordError};
 use crate::token::{KeyTooShort, TokenError};
@@ -23,6 +24,8 @@ pub enum Error {
     Record(RecordError),
     /// An invalid page address.
     PageUrl(PageUrlError),
+    /// A cookie declaration that cannot be made.
+    Declaration(DeclarationError),
 }
 
 impl fmt::Display for Error {
@@ -34,6 +37,7 @@ impl fmt::Display for Error {
             Error::Decide(e) => e.fmt(f),
             Error::Record(e) => e.fmt(f),
             Error::PageUrl(e) => e.fmt(f),
+            Error::Declaration(e) => e.fmt(f),
         }
     }
 }
@@ -47,6 +51,7 @@ impl std::error::Error for Error {
             Error::Decide(e) => Some(e),
             Error::Record(e) => Some(e),
             Error::PageUrl(e) => Some(e),
+            Error::Declaration(e) => Some(e),
         }
     }
 }
@@ -67,5 +72,6 @@ from!(
     Key(KeyTooShort),
     Decide(DecideError),
     Record(RecordError),
-    PageUrl(PageUrlError)
+    PageUrl(PageUrlError),
+    Declaration(DeclarationError)
 );

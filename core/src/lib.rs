@@ -41,6 +41,8 @@
 //! | [`register`] | the customer register: direct-marketing decisions per contact and channel, `may_market` |
 //! | [`consent_mode`] | Google Consent Mode v2 signals |
 //! | [`check`] | the allocation-free server-side check of a `Cookie` header |
+//! | [`declaration`] | the privacy notice's cookie section in HTML, Markdown or JSON, from the config |
+//! | [`transfer`] | a service's transfers outside the EU/EEA and their safeguard |
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
@@ -56,6 +58,7 @@ pub mod check;
 pub mod config;
 pub mod consent_mode;
 pub mod cookie_decl;
+pub mod declaration;
 pub mod digest;
 mod digits;
 mod error;
@@ -70,12 +73,14 @@ pub mod requests;
 pub mod state;
 pub mod texts;
 pub mod token;
+pub mod transfer;
 
 pub use check::{Gate, Verdict};
 pub use config::{
     Category, CategoryIndex, Config, ConfigError, Problem, ProblemKind, Service, ServiceIndex,
 };
 pub use cookie_decl::{CookieDecl, CookieDeclError, CookiePattern, Lifetime, SameSite};
+pub use declaration::{Declaration, DeclarationError};
 pub use digest::Digest;
 pub use error::Error;
 pub use id::{CategoryId, IdError, ServiceId};
@@ -84,6 +89,7 @@ pub use record::{Channel, DecisionRecord, PageUrl, PageUrlError, RecordError, ch
 pub use state::{Choices, ConsentId, ConsentState, Method, Revision};
 pub use texts::{TextKey, Texts};
 pub use token::{KeyTooShort, SigningKey, Token, TokenError};
+pub use transfer::{Safeguard, Transfer};
 
 /// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads
 /// and the Facebook pixel: for examples, tests and the demo.

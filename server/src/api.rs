@@ -10,6 +10,7 @@
 //! | `GET /consent/preferences?lang=&return_to=` | anyone | the preferences as a page of their own, for pages without JavaScript |
 //! | `GET /consent/first-layer?lang=&return_to=` | anyone | the first layer as an HTML fragment, to include server-side |
 //! | `GET /admin` | admin (Bearer, or Basic with the token as password) | acceptance over time, the log's verify status |
+//! | `GET /consent/declaration[?lang=fi&format=html]` | anyone | the privacy notice's cookie section, from the config (`html`, `md` or `json`) |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
 //! | `/`, `/demo/...` | anyone, with `--demo` | the demo clinic site ([`Settings::demo`]) |
@@ -107,6 +108,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         .route("/consent/form", post(post_form::<S>))
         .route("/consent/preferences", get(get_preferences::<S>))
         .route("/consent/first-layer", get(get_first_layer::<S>))
+        .route("/consent/declaration", get(get_declaration::<S>))
         .route("/stats", get(get_stats::<S>))
         .route("/admin", get(get_admin::<S>))
         .route(
@@ -684,4 +686,67 @@ async fn get_admin<S: Store>(
         Err(e) => crate::admin::LogStatus::Broken(e.to_string()),
     };
     Ok(html_response(crate::admin::page(config, &stats, &log, &[])))
+}
+#[derive(Deserialize)]
+struct DeclarationQuery {
+    lang: Option<String>,
+    format: Option<String>,
+}
+
+/// The cookie declaration, rendered from the server's own config so that the privacy notice
+/// and the banner say the same. The language is `?lang=`, else the first of the config's in
+/// `Accept-Language`, else the config's default. Public and cacheable: it holds nothing
+/// about the visitor, and any page may fetch it.
+async fn get_declaration<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<DeclarationQuery>,
+) -> Result<Response, ApiError> {
+    use consent_core::declaration::{Declaration, Format};
+    let config = &app.settings.config;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let format: Format = match q.format.as_deref() {
+        None => Format::Html,
+        Some(f) => f.parse().map_err(|e| bad(format!("format {f:?}: {e}")))?,
+    };
+    let lang = match q.lang.as_deref() {
+        Some(l) => l.parse().map_err(|e| bad(format!("lang {l:?}: {e}")))?,
+        None => headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let tags = v
+                    .split(',')
+                    .map(|t| t.split(';').next().unwrap_or("").trim());
+                consent_core::Lang::negotiate(tags, config.languages())
+            })
+            .unwrap_or(config.default_language()),
+    };
+    // The server has no date of its own for the revision: the config's revision_date, if any.
+    let declaration = Declaration::new(config, lang, None)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let mut response = declaration.render(format).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.as_str()),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
 }

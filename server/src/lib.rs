@@ -12,6 +12,7 @@
 //! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
 //! | [`register`] | the customer register: marketing consents and objections, `may_market`, the bulk list check |
 //! | [`stats`] | decisions per day and acceptance per category |
+//! | [`scan`] | `consent scan`: what a site really sets, in headless Chromium, against the config |
 
 pub mod admin;
 pub mod api;
@@ -20,6 +21,7 @@ pub mod gating;
 pub mod key;
 pub mod nojs;
 pub mod register;
+pub mod scan;
 pub mod stats;
 pub mod store;
 pub mod verify;

@@ -29,7 +29,7 @@ mod cli_market;
 #[command(
     name = "consent",
     version,
-    about = "Consent decision log: serve the API, verify, export, erase, purge."
+    about = "Consent decision log: serve the API, verify, export, erase, purge; the cookie declaration; scan a site."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -83,6 +83,11 @@ enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Print the privacy notice's cookie section, generated from the config.
+    Declaration(DeclarationArgs),
+    /// Crawl a site in headless Chromium with no decision, after "Accept all", after a
+    /// withdrawal and after "Reject all", and report what breaks the config (exit 1).
+    Scan(ScanArgs),
     /// Decisions per day, action and revision, and acceptance per category.
     Stats {
         /// The site's config, for its categories.
@@ -114,6 +119,53 @@ struct LogArgs {
     /// The server key file (32 random bytes), created on first start.
     #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
     key_file: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Table,
+    Json,
+    Patch,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// The site's start page (http:// or https://).
+    url: String,
+    /// The site's consent config; without it, the example clinic's.
+    #[arg(long, env = "CONSENT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Output: a readable table, JSON, or the config entries the undeclared cookies and
+    /// hosts need.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    format: ScanFormat,
+    /// Pages visited per pass, the start page included.
+    #[arg(long, default_value_t = 5)]
+    max_pages: usize,
+    /// Seconds one page may take to load.
+    #[arg(long, default_value_t = 15)]
+    page_timeout: u64,
+    /// Seconds the whole scan may take.
+    #[arg(long, default_value_t = 180)]
+    timeout: u64,
+    /// The Chromium binary.
+    #[arg(long, env = "CONSENT_CHROMIUM", default_value = "/usr/bin/chromium")]
+    chromium: PathBuf,
+}
+
+#[derive(Args)]
+struct DeclarationArgs {
+    /// The language: fi, sv or en (one of the config's); the config's default if not given.
+    #[arg(long)]
+    lang: Option<consent_core::Lang>,
+    /// Output format: html, md or json.
+    #[arg(long, default_value = "html")]
+    format: consent_core::declaration::Format,
+    /// The revision's date (YYYY-MM-DD), shown when the config has no revision_date.
+    #[arg(long, value_parser = parse_date)]
+    date: Option<time::Date>,
+    /// The config file (JSON).
+    config: PathBuf,
 }
 
 #[derive(Args)]
@@ -316,7 +368,93 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (store, key) = open_log(&log).await?;
             cli_market::run_requests(request.command, store, key).await
         }
+        Command::Declaration(args) => Ok(declaration(&args)),
+        Command::Scan(args) => scan(&args).await,
         Command::Serve(args) => serve(args).await,
+    }
+}
+
+/// `consent scan`: 1 when anything is found, 2 for a bad address, 3 when the site or
+/// Chromium cannot be reached.
+async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    use consent_server::scan::{self, Options, ScanError};
+    let config = match &args.config {
+        Some(path) => read_config(path)?,
+        None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
+    };
+    let options = Options {
+        chromium: args.chromium.clone(),
+        max_pages: args.max_pages.max(1),
+        page_timeout: std::time::Duration::from_secs(args.page_timeout.max(1)),
+        total_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        ..Options::default()
+    };
+    let spinner = ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let progress = |msg: &str| spinner.set_message(msg.to_owned());
+    let result = scan::scan(&config, &args.url, &options, &progress).await;
+    spinner.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ ScanError::BadUrl(_)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    match args.format {
+        ScanFormat::Table => print!("{}", report.to_table()),
+        ScanFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ScanFormat::Patch => println!("{}", serde_json::to_string_pretty(&report.patch())?),
+    }
+    Ok(if report.has_findings() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    let bad = || format!("{s:?}: expected a date as YYYY-MM-DD");
+    let format =
+        time::format_description::parse_borrowed::<2>("[year]-[month]-[day]").map_err(|_| bad())?;
+    time::Date::parse(s, &format).map_err(|_| bad())
+}
+
+/// `consent declaration`: 1 for an invalid config (as `validate`), 2 for a language the
+/// config does not offer.
+fn declaration(args: &DeclarationArgs) -> ExitCode {
+    use consent_core::declaration::Declaration;
+    let config = match read_config(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let lang = args.lang.unwrap_or(config.default_language());
+    match Declaration::new(&config, lang, args.date) {
+        Ok(d) => {
+            if d.date().is_none() {
+                eprintln!(
+                    "note: {} has no revision_date; set it, or pass --date, to show the revision's date",
+                    args.config.display()
+                );
+            }
+            let out = d.render(args.format);
+            print!("{out}");
+            if !out.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.config.display());
+            ExitCode::from(2)
+        }
     }
 }
 

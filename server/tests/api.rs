@@ -531,3 +531,100 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
     .await;
     assert_eq!(status, StatusCode::OK, "the server keeps serving");
 }
+
+#[tokio::test]
+async fn serves_the_declaration_of_its_own_config() {
+    use consent_core::declaration::{Declaration, Format};
+    let api = api();
+    let get = |path: &str, accept_language: Option<&str>| {
+        let mut r = request("GET", path, Body::empty());
+        if let Some(l) = accept_language {
+            r = r.header(header::ACCEPT_LANGUAGE, l);
+        }
+        r.body(Body::empty()).expect("request")
+    };
+    let want = |lang: Lang, format: Format| {
+        Declaration::new(&config(), lang, None)
+            .expect("offered")
+            .render(format)
+    };
+
+    // Defaults: HTML in the config's default language, public and cacheable.
+    let (status, headers, body) = send(&api, get("/consent/declaration", None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(headers[header::CONTENT_LANGUAGE], "fi");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .is_ok_and(|c| c.contains("max-age"))
+    );
+    assert_eq!(body, Value::String(want(Lang::Fi, Format::Html)));
+
+    let (status, headers, body) =
+        send(&api, get("/consent/declaration?lang=sv&format=md", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "text/markdown; charset=utf-8"
+    );
+    assert_eq!(body, Value::String(want(Lang::Sv, Format::Markdown)));
+
+    // Without ?lang, the visitor's first language the config offers.
+    let (status, headers, body) = send(
+        &api,
+        get(
+            "/consent/declaration?format=json",
+            Some("de-DE, en-GB;q=0.8, fi;q=0.5"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(headers[header::CONTENT_LANGUAGE], "en");
+    assert_eq!(body["lang"], "en");
+    assert_eq!(
+        body["categories"][2]["services"][1]["transfer"]["safeguard"],
+        "dpf"
+    );
+
+    for (uri, status, message) in [
+        (
+            "/consent/declaration?format=pdf",
+            StatusCode::BAD_REQUEST,
+            "format \"pdf\": unknown format: expected html, md or json",
+        ),
+        (
+            "/consent/declaration?lang=de",
+            StatusCode::BAD_REQUEST,
+            "lang \"de\": unsupported language: expected fi, sv or en",
+        ),
+    ] {
+        let (got, _, body) = send(&api, get(uri, None)).await;
+        assert_eq!(got, status, "{uri}");
+        assert_eq!(body["error"], message, "{uri}");
+    }
+
+    // It follows the server's config: another config, another declaration.
+    let finnish_only = Config::from_json(
+        r#"{"revision": 7, "revision_date": "2026-10-15", "privacy_notice": "/tietosuoja", "languages": ["fi"],
+            "categories": [{"id": "necessary"}]}"#,
+    )
+    .expect("valid");
+    let other = api_with(None, finnish_only);
+    let (status, _, body) = send(&other, get("/consent/declaration?format=md", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.as_str()
+            .is_some_and(|b| b.contains("*Evästekäytännön versio 7, päivitetty 15.10.2026.*")),
+        "{body}"
+    );
+    let (status, _, body) = send(&other, get("/consent/declaration?lang=sv", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["error"],
+        "language sv is not one of the config's languages (fi)"
+    );
+}

@@ -86,6 +86,118 @@ fn validate_lists_every_problem_and_fails() {
     assert!(text(&missing).contains("cannot read /nonexistent.json"));
 }
 
+#[test]
+fn declaration_prints_the_cores_rendering_and_explains_bad_input() {
+    use consent_core::declaration::{Declaration, Format};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    );
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    for (lang, format) in [
+        ("fi", Format::Html),
+        ("sv", Format::Markdown),
+        ("en", Format::Json),
+    ] {
+        let out = consent(
+            dir.path(),
+            &[
+                "declaration",
+                "--lang",
+                lang,
+                "--format",
+                format.as_str(),
+                example,
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let want = Declaration::new(&config, lang.parse().expect("lang"), None)
+            .expect("offered")
+            .render(format);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            want.trim_end()
+        );
+        assert!(out.stderr.is_empty(), "{}", text(&out));
+    }
+    // Without --lang: the config's default language, Finnish.
+    let out = consent(dir.path(), &["declaration", example]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<h2>Evästeet</h2>"));
+
+    // A config without revision_date takes --date, and says so when there is none.
+    let undated = dir.path().join("undated.json");
+    std::fs::write(
+        &undated,
+        r#"{"revision": 4, "privacy_notice": "/p", "languages": ["fi"], "categories": [{"id": "necessary"}]}"#,
+    )
+    .expect("write");
+    let undated = undated.to_str().expect("utf-8");
+    let out = consent(
+        dir.path(),
+        &[
+            "declaration",
+            "--format",
+            "md",
+            "--date",
+            "2026-01-15",
+            undated,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("*Evästekäytännön versio 4, päivitetty 15.1.2026.*"),
+        "{}",
+        text(&out)
+    );
+    let out = consent(dir.path(), &["declaration", "--format", "md", undated]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("*Evästekäytännön versio 4.*"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no revision_date"),
+        "{}",
+        text(&out)
+    );
+
+    // A language the config does not offer, a bad date or format: usage errors, exit 2.
+    let out = consent(dir.path(), &["declaration", "--lang", "sv", undated]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("language sv is not one of the config's languages (fi)"),
+        "{}",
+        text(&out)
+    );
+    let out = consent(
+        dir.path(),
+        &["declaration", "--date", "2026-13-01", undated],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("expected a date as YYYY-MM-DD"),
+        "{}",
+        text(&out)
+    );
+    let out = consent(dir.path(), &["declaration", "--format", "pdf", undated]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("expected html, md or json"),
+        "{}",
+        text(&out)
+    );
+
+    // An invalid config: every problem with its path, exit 1 as `validate`.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary", "services": [{"id": "x", "name": "X", "provider": "P", "purpose": {"fi": "a", "sv": "b", "en": "c"}, "transfer": {"outside_eea": true}}]}]}"#).expect("write");
+    let out = consent(dir.path(), &["declaration", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("categories[0].services[0].transfer.safeguard: not allowed"),
+        "{}",
+        text(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
 #[tokio::test]
 async fn verify_names_the_first_broken_record() {
     let dir = tempfile::tempdir().expect("tempdir");
