@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `/`, `/ajanvaraus`, ... (fi), `/sv/...`, `/en/...` | the pages, the server's config inlined |
+//! | `/`, `/ajanvaraus`, ... (fi), `/sv/...`, `/en/...` | the pages, the server's config inlined; on the newsletter pages, `?signup=<outcome>` (a sign-up posted without JavaScript) fills the form's status |
 //! | `POST /demo/hit` | a stand-in tag (GA, Ads, pixel, video) reports that it ran |
 //! | `GET /demo/hits[?pv=...]` | what ran, for the page and the end-to-end suite |
 //! | `GET /demo/<file>` | the demo's static files |
