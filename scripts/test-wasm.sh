@@ -48,7 +48,7 @@ fresh="$(mktemp -d)"
 trap 'rm -rf "$fresh"' EXIT
 timeout 1200 bash wasm/build.sh "$fresh"
 stale=0
-for f in consent.js consent_bg.wasm consent.css consent.d.ts; do
+for f in consent.js consent_bg.wasm consent.css consent.d.ts consent-signup.js; do
   if ! cmp -s "$fresh/$f" "wasm/dist/$f"; then
     echo "wasm/dist/$f is stale: run bash wasm/build.sh and commit wasm/dist" >&2
     stale=1
@@ -65,6 +65,9 @@ for f in consent.js consent_bg.wasm consent.css; do
   total=$((total + n))
 done
 printf '  %-16s %31d bytes gzip (budget %d, target 14000, ratchet %d)\n' total "$total" "$BUDGET" "$RATCHET"
+# The newsletter page's sign-up script is not part of the banner: reported, not budgeted.
+printf '  %-16s %7d bytes raw %7d bytes gzip (newsletter pages only, not in the total)\n' \
+  consent-signup.js "$(wc -c < wasm/dist/consent-signup.js)" "$(gzip -9 -n -c wasm/dist/consent-signup.js | wc -c)"
 if [ "$total" -gt "$RATCHET" ]; then
   echo "the banner grew past its ratchet: $total > $RATCHET bytes gzip" >&2
   exit 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds wasm/dist/: consent.js (wasm-bindgen glue + loader), consent_bg.wasm (wasm-opt -Oz),
-# consent.css and consent.d.ts. The one command:
+# consent.css, consent.d.ts and consent-signup.js (the newsletter form's script). The one
+# command:
 #   bash wasm/build.sh
 # Byte-for-byte reproducible for a given toolchain: paths are remapped and the producers
 # section stripped, so the committed dist/ can be checked for staleness.
@@ -47,3 +48,5 @@ cat "$tmp/consent.js" wasm/js/loader.js | awk '
 # holding "/*"). wasm/css/consent.css, with the comments on customising, is the source.
 perl -0pe 's{/\*.*?\*/}{}gs; s/^[ \t]+//mg; s/\n+/\n/g; s/^\n//' wasm/css/consent.css > "$out/consent.css"
 cp wasm/js/consent.d.ts "$out/"
+# The sign-up script is loaded only by a newsletter page, on its own: copied as written.
+cp wasm/js/signup.js "$out/consent-signup.js"

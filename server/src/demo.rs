@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `/`, `/ajanvaraus`, ... (fi), `/sv/...`, `/en/...` | the pages, the server's config inlined |
+//! | `/`, `/ajanvaraus`, ... (fi), `/sv/...`, `/en/...` | the pages, the server's config inlined; on the newsletter pages, `?signup=<outcome>` (a sign-up posted without JavaScript) fills the form's status |
 //! | `POST /demo/hit` | a stand-in tag (GA, Ads, pixel, video) reports that it ran |
 //! | `GET /demo/hits[?pv=...]` | what ran, for the page and the end-to-end suite |
 //! | `GET /demo/<file>` | the demo's static files |
@@ -143,9 +143,13 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>) -> Router {
         for lang in 0..LANGS.len() {
             router = router.route(
                 page.paths[lang],
-                get(move |State(demo): State<Arc<Demo>>, headers: HeaderMap| {
-                    render(demo, page, lang, headers)
-                }),
+                get(
+                    move |State(demo): State<Arc<Demo>>,
+                          headers: HeaderMap,
+                          uri: axum::http::Uri| {
+                        render(demo, page, lang, headers, uri.query().map(str::to_owned))
+                    },
+                ),
             );
         }
     }
@@ -166,7 +170,13 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// A page: its language's layout around its main content, with the server's own config
 /// inlined (so the page and the log always agree on the revision).
-async fn render(demo: Arc<Demo>, page: &'static Page, lang: usize, headers: HeaderMap) -> Response {
+async fn render(
+    demo: Arc<Demo>,
+    page: &'static Page,
+    lang: usize,
+    headers: HeaderMap,
+    query: Option<String>,
+) -> Response {
     let (Some(code), Some(file)) = (LANGS.get(lang), page.files.get(lang)) else {
         return error(StatusCode::NOT_FOUND, "not found");
     };
@@ -194,8 +204,10 @@ async fn render(demo: Arc<Demo>, page: &'static Page, lang: usize, headers: Head
         crate::nojs::pick_lang(&demo.config, Some(code)),
         page.paths[lang],
     );
+    let status = signup_status(&main, query.as_deref());
     let html = fill(&layout, &main, page, &demo.config_json)
-        .replace("{{CONSENT_FIRST_LAYER}}", &first_layer);
+        .replace("{{CONSENT_FIRST_LAYER}}", &first_layer)
+        .replace("{{SIGNUP_STATUS}}", status);
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         (header::CACHE_CONTROL, "no-store"),
@@ -226,6 +238,28 @@ fn fill(layout: &str, main: &str, page: &Page, config_json: &str) -> String {
         }
     }
     html
+}
+
+/// The newsletter form's status after a post without JavaScript: `POST /register/signup`
+/// sent the visitor back with `?signup=<outcome>`, and the page's form carries the text for
+/// each outcome in its language as `data-msg-<outcome>` (the same text the sign-up script
+/// shows). Empty for any other query. The text is the page's own attribute value, already
+/// escaped, and is valid as element content.
+fn signup_status<'m>(main: &'m str, query: Option<&str>) -> &'m str {
+    let outcome = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "signup")
+        .map(|(_, v)| v)
+        .filter(|v| {
+            matches!(
+                &**v,
+                "ok" | "channels" | "contact" | "channel" | "busy" | "error"
+            )
+        });
+    let Some(outcome) = outcome else { return "" };
+    let attribute = format!(" data-msg-{outcome}=\"");
+    main.split_once(&attribute)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or("", |(text, _)| text)
 }
 
 async fn post_hit(State(demo): State<Arc<Demo>>, body: axum::body::Bytes) -> Response {
@@ -267,7 +301,7 @@ async fn get_hits(State(demo): State<Arc<Demo>>, Query(q): Query<HitsQuery>) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::{PAGES, fill};
+    use super::{PAGES, fill, signup_status};
 
     const LAYOUT: &str = "<title>{{TITLE}}</title>{{MAIN}}<a href=\"{{HREF_SV}}\">\
         <script id=c>{{CONSENT_CONFIG}}</script>\
@@ -291,5 +325,19 @@ mod tests {
         assert!(html.starts_with("<title>Koti</title><h1>Koti</h1><a href=\"/sv/\">"));
         assert!(html.contains(r#"{"a":"\u003c/script>"}"#));
         assert!(!html.contains("{{"));
+    }
+
+    #[test]
+    fn the_signup_status_is_the_pages_own_text_for_a_known_outcome() {
+        let main = r#"<form data-msg-ok="Kiitos &quot;heti&quot;" data-msg-contact="Tarkista">"#;
+        assert_eq!(
+            signup_status(main, Some("signup=ok")),
+            "Kiitos &quot;heti&quot;"
+        );
+        assert_eq!(signup_status(main, Some("x=1&signup=contact")), "Tarkista");
+        // No text for it on the page, an unknown outcome, or no query: nothing.
+        assert_eq!(signup_status(main, Some("signup=busy")), "");
+        assert_eq!(signup_status(main, Some("signup=ok%22%3E%3Cscript%3E")), "");
+        assert_eq!(signup_status(main, None), "");
     }
 }

@@ -335,3 +335,156 @@ async fn the_signup_is_rate_limited_per_client() {
     );
     assert_eq!(store.len().await.expect("len"), 2);
 }
+
+fn form_post(body: &str) -> Call<'_> {
+    Call {
+        uri: "/register/signup",
+        admin: false,
+        origin: Some(ORIGIN),
+        content_type: "application/x-www-form-urlencoded",
+        body: body.to_owned(),
+    }
+}
+
+fn location(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Location header")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signup_form_works_without_javascript() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let app = app(Arc::clone(&store));
+
+    // Repeated `channels` fields, one per box ticked; back to the page with the outcome.
+    let (status, headers, _) = send(
+        &app,
+        form_post(
+            "contact=Lomake%40Example.fi&channels=email&channels=post&return_to=%2Fuutiskirje",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/uutiskirje?signup=ok");
+    assert_eq!(store.len().await.expect("len"), 2);
+    assert_eq!(
+        may(&app, "lomake@example.fi", "email").await["allowed"],
+        true
+    );
+    assert_eq!(
+        may(&app, "lomake@example.fi", "post").await["allowed"],
+        true
+    );
+    assert_eq!(
+        may(&app, "lomake@example.fi", "sms").await["allowed"],
+        false
+    );
+
+    // The visitor's mistakes come back as outcomes the page can explain; nothing stored.
+    let visitor_mistakes = [
+        (
+            "contact=a%40example.fi&return_to=/en/newsletter",
+            "/en/newsletter?signup=channels",
+        ),
+        (
+            "contact=a%40%40example.fi&channels=email&return_to=/sv/nyhetsbrev?x=1",
+            "/sv/nyhetsbrev?x=1&signup=contact",
+        ),
+        (
+            "contact=&channels=email&return_to=/uutiskirje",
+            "/uutiskirje?signup=contact",
+        ),
+        (
+            "contact=a%40example.fi&channels=email&channels=sms&return_to=/uutiskirje%23tilaa",
+            "/uutiskirje?signup=channel#tilaa",
+        ),
+    ];
+    for (body, to) in visitor_mistakes {
+        let (status, headers, answer) = send(&app, form_post(body)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}: {answer}");
+        assert_eq!(location(&headers), to, "{body}");
+    }
+    assert_eq!(store.len().await.expect("len"), 2);
+
+    // A malformed form is the site's mistake: 422 naming the field, no redirect anywhere.
+    let site_mistakes = [
+        (
+            "contact=a%40example.fi&channels=email&return_to=https://evil.example/",
+            "return_to: \"https://evil.example/\" is not a path on this site",
+        ),
+        (
+            "contact=a%40example.fi&channels=email&return_to=//evil.example",
+            "return_to: \"//evil.example\" is not a path on this site",
+        ),
+        (
+            "contact=a%40example.fi&channels=email",
+            "return_to: missing",
+        ),
+        (
+            "contact=a%40example.fi&channels=fax&return_to=/",
+            "channels: \"fax\": unknown marketing channel",
+        ),
+        (
+            "contact=a%40example.fi&contact=b%40example.fi&channels=email&return_to=/",
+            "contact: given more than once",
+        ),
+        (
+            "contact=a%40example.fi&channels=email&return_to=/&kind=objection",
+            "kind: unknown field",
+        ),
+    ];
+    for (body, message) in site_mistakes {
+        let (status, headers, answer) = send(&app, form_post(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert!(headers.get(header::LOCATION).is_none(), "{body}");
+        assert!(
+            error(&answer).starts_with(message),
+            "{answer} should say {message}"
+        );
+    }
+    // Only from an allowed Origin, like the JSON sign-up.
+    let mut call = form_post("contact=b%40example.fi&channels=email&return_to=/");
+    call.origin = Some("https://evil.example");
+    assert_eq!(send(&app, call).await.0, StatusCode::FORBIDDEN);
+    let mut call = form_post("contact=b%40example.fi&channels=email&return_to=/");
+    call.origin = None;
+    assert_eq!(send(&app, call).await.0, StatusCode::FORBIDDEN);
+    // Another content type is refused with what is accepted.
+    let mut call = form_post("contact=b%40example.fi");
+    call.content_type = "text/plain";
+    let (status, _, answer) = send(&app, call).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        error(&answer).contains("application/x-www-form-urlencoded"),
+        "{answer}"
+    );
+    assert_eq!(store.len().await.expect("len"), 2);
+    let v = verify(&*store, None, |_| {}).await.expect("verifies");
+    assert_eq!(v.entries, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_form_post_goes_back_with_busy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let app = app_with(Arc::clone(&store), Some(1));
+    let mut outcomes = Vec::new();
+    for i in 0..3 {
+        let body = format!("contact=f{i}%40example.fi&channels=email&return_to=/uutiskirje");
+        let (status, headers, _) = send(&app, form_post(&body)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        outcomes.push(location(&headers).to_owned());
+    }
+    assert_eq!(
+        outcomes,
+        [
+            "/uutiskirje?signup=ok",
+            "/uutiskirje?signup=ok",
+            "/uutiskirje?signup=busy"
+        ]
+    );
+    assert_eq!(store.len().await.expect("len"), 2);
+}

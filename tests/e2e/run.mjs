@@ -19,6 +19,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,8 @@ const L = {
 const LANGS = Object.keys(L);
 const PAGES = LANGS.flatMap((l) => ['home', 'booking', 'video', 'privacy', 'mydata', 'newsletter'].map((p) => L[l][p]));
 
+/** The servers' admin token, for the admin routes (the register's checks). */
+const adminToken = randomBytes(16).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'consent-e2e-'));
 const servers = [];
 /** Every decision the browser sent, with the server's answer: checked against the logs last. */
@@ -84,6 +87,7 @@ async function startServer(name, { config, keyFile } = {}) {
   mkdirSync(dir);
   const env = {
     ...process.env,
+    CONSENT_ADMIN_TOKEN: adminToken,
     CONSENT_DB: join(dir, 'consent.db'),
     CONSENT_KEY_FILE: keyFile ?? join(dir, 'consent.key'),
   };
@@ -105,7 +109,7 @@ async function startServer(name, { config, keyFile } = {}) {
     proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`${name}: consent serve exited with ${code}: ${seen}`)); });
   });
   const server = {
-    name, base, port, proc, keyFile: env.CONSENT_KEY_FILE,
+    name, base, port, proc, keyFile: env.CONSENT_KEY_FILE, adminToken,
     cli: (...args) => execFileSync(bin, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
     hits: async (pv) => (await (await fetch(`http://127.0.0.1:${port}/demo/hits?pv=${pv}`)).json()).hits,
   };
@@ -763,13 +767,128 @@ test('C14 Finnish, Swedish and English are complete, follow the page and can be 
   await v.context.close();
 });
 
-test('C15 marketing by email or SMS: separate from cookies, never pre-ticked, recorded with its channel; an objection holds until new consent', { todo: 'depends on the marketing-consent register (another engineer, issue 6): on /uutiskirje the sign-up form must show an unticked email and SMS consent apart from the cookie banner, POST a record with channel email/sms, "may we market to <contact>" must answer yes only after it, and after an objection (GDPR art. 21) no until a new consent; the page still has only a slot' }, async () => {
+test('C15 marketing by email or SMS: separate from cookies, never pre-ticked, recorded with its channel; an objection holds until new consent', async () => {
   const v = await visitor();
-  await openReady(v, '/uutiskirje');
-  const form = v.page.locator('form[data-marketing-consent]');
-  await form.waitFor({ timeout: 2_000 });
-  for (const box of await form.locator('input[type=checkbox]').all()) assert.equal(await box.isChecked(), false);
+  const signups = [];
+  v.context.on('request', (r) => { if (new URL(r.url()).pathname === '/register/signup') signups.push(r.postDataJSON()); });
+  await open(v, L.fi.newsletter);
+  const form = v.page.locator('form[data-consent-signup-ready]');
+  await form.waitFor();
+  const boxes = { email: 'sähköpostilla', sms: 'tekstiviestillä', post: 'postitse' };
+  const box = (channel) => form.getByRole('checkbox', { name: boxes[channel], exact: true });
+  const unticked = async (when) => {
+    for (const channel of Object.keys(boxes)) {
+      assert.equal(await box(channel).getAttribute('value'), channel, `${when}: the ${channel} box`);
+      assert.equal(await box(channel).isChecked(), false, `${when}: the ${channel} box is ticked`);
+    }
+  };
+  // Apart from the cookie banner: the page's own form, and no marketing box in the banner.
+  await unticked('on arrival');
+  assert.equal(await form.evaluate((f) => f.closest('[data-consent-ui]') === null && f.closest('main') !== null), true);
+  assert.equal(await v.page.locator('[data-consent-ui] input[name="channels"], [data-consent-ui] form[data-consent-signup]').count(), 0);
+  // A cookie decision neither ticks a box nor signs anyone up.
+  await button(banner(v.page), L.fi.reject).click();
+  await signed(v.page);
+  await unticked('after rejecting cookies');
+  assert.deepEqual(signups, []);
+  await axe(v.page, 'the newsletter page');
+
+  const contact = `c15.${process.pid}.${Date.now()}@example.fi`;
+  const msg = (outcome) => form.getAttribute(`data-msg-${outcome}`);
+  const status = form.getByRole('status');
+  const submit = async () => {
+    const [r] = await Promise.all([
+      v.page.waitForResponse((r) => new URL(r.url()).pathname === '/register/signup'),
+      button(form, 'Tilaa').click(),
+    ]);
+    await v.page.waitForFunction(() => !document.querySelector('form[data-consent-signup]').hasAttribute('aria-busy'));
+    return r.status();
+  };
+  const may = async (channel) => {
+    const r = await fetch(`http://127.0.0.1:${main.port}/register/may-market`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${main.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ contact, channel }),
+    });
+    assert.equal(r.status, 200);
+    return (await r.json()).allowed;
+  };
+  /** `consent market check`: exit 0 yes, 1 no. */
+  const check = (channel) => {
+    try {
+      return main.cli('market', 'check', '--contact', contact, '--channel', channel);
+    } catch (e) {
+      assert.equal(e.status, 1, e.stderr);
+      return e.stdout;
+    }
+  };
+
+  // SMS to an e-mail address: the server refuses, the page says why in Finnish, nothing kept.
+  await form.getByLabel('Sähköpostiosoite tai puhelinnumero').fill(contact);
+  await box('sms').check();
+  assert.equal(await submit(), 422);
+  assert.equal(await status.textContent(), await msg('channel'));
+  assert.equal(await form.getByLabel('Sähköpostiosoite tai puhelinnumero').getAttribute('aria-invalid'), 'true');
+  assert.equal(await may('sms'), false);
+  await box('sms').uncheck();
+
+  // E-mail only: one consent, on the e-mail channel, given on the web form.
+  await box('email').check();
+  assert.equal(await submit(), 201);
+  assert.deepEqual(signups.at(-1), { contact, channels: ['email'] }, 'exactly the boxes ticked');
+  assert.equal(await status.textContent(), await msg('ok'));
+  assert.equal(await status.getAttribute('data-outcome'), 'ok');
+  await unticked('after signing up');
+  const held = () => JSON.parse(main.cli('market', 'access', '--contact', contact)).records.map((e) => e.record);
+  const records = held();
+  assert.equal(records.length, 1, JSON.stringify(records));
+  assert.equal(records[0].channel, 'email');
+  assert.equal(records[0].kind, 'consent');
+  assert.equal(records[0].via, 'web_form');
+  assert.match(check('email'), /^email marketing: yes \(consented since /);
+  assert.match(check('sms'), /^sms marketing: no /);
+  assert.equal(await may('email'), true);
+  assert.equal(await may('sms'), false);
+
+  // An objection (GDPR art. 21), taken by phone: no, until a new explicit consent.
+  main.cli('market', 'record', '--contact', contact, '--channel', 'email', '--kind', 'objection', '--via', 'phone', '--staff', 'desk-1');
+  assert.match(check('email'), /^email marketing: no \(objected since /);
+  assert.equal(await may('email'), false);
+  // Records are dated to the second, and the same decision in the same second is one record:
+  // the new consent must be made in a later second than the first one to be a new decision.
+  const first = Date.parse(records[0].time);
+  await until(() => Date.now() >= first + 1_000, 'the next second');
+  await form.getByLabel('Sähköpostiosoite tai puhelinnumero').fill(contact);
+  await box('email').check();
+  assert.equal(await submit(), 201);
+  assert.equal(await may('email'), true);
+  assert.match(check('email'), /^email marketing: yes \(consented since /);
+  assert.deepEqual(held().map((r) => r.kind), ['consent', 'objection', 'consent']);
+  assert.deepEqual(await v.page.evaluate(() => window.__csp), [], 'securitypolicyviolation events');
   await v.context.close();
+});
+
+test('C15 without JavaScript the sign-up form posts itself and the page says what happened', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP, locale: 'en-GB' });
+  const page = await context.newPage();
+  await page.goto(main.base + L.en.newsletter);
+  const form = page.locator('form[data-consent-signup]');
+  const phone = `+35840${String(Date.now()).slice(-7)}`;
+  await form.getByLabel('E-mail address or phone number').fill(phone);
+  for (const name of ['by e-mail', 'by text message (SMS)', 'by post']) {
+    assert.equal(await form.getByRole('checkbox', { name, exact: true }).isChecked(), false, name);
+  }
+  // No box ticked: nothing recorded, and the page says to choose one.
+  await Promise.all([page.waitForURL(main.base + L.en.newsletter + '?signup=channels'), button(form, 'Subscribe').click()]);
+  assert.equal(await form.getByRole('status').textContent(), await form.getAttribute('data-msg-channels'));
+  await form.getByLabel('E-mail address or phone number').fill(phone);
+  await form.getByRole('checkbox', { name: 'by text message (SMS)', exact: true }).check();
+  await Promise.all([page.waitForURL(main.base + L.en.newsletter + '?signup=ok'), button(form, 'Subscribe').click()]);
+  assert.equal(await form.getByRole('status').textContent(), await form.getAttribute('data-msg-ok'));
+  const records = JSON.parse(main.cli('market', 'access', '--contact', phone)).records.map((e) => e.record);
+  assert.deepEqual(records.map((r) => [r.channel, r.kind, r.via]), [['sms', 'consent', 'web_form']]);
+  assert.match(main.cli('market', 'check', '--contact', phone, '--channel', 'sms'), /^sms marketing: yes/);
+  await context.close();
 });
 
 test('no JavaScript: the server-rendered first layer records the decision and sets the signed cookie', async () => {

@@ -7,6 +7,25 @@
 //! | `POST /register/check?channel=email[&column=...]` | admin | a mailing list (CSV body) in, the rows that may not be contacted out (CSV) |
 //! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | the customer's consent to each channel ticked |
 //!
+//! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 201 with
+//! what was recorded, or an error) from the banner package's `consent-signup.js`, and a plain
+//! form post (`application/x-www-form-urlencoded`: `contact`, one `channels` field per box
+//! ticked, `return_to`) from a page without JavaScript. A form post is answered with a 303
+//! back to `return_to` (a path on this site, checked like the banner form's) with
+//! `signup=<outcome>` added to its query, so the page can say what happened in its language:
+//!
+//! | outcome | meaning |
+//! | --- | --- |
+//! | `ok` | recorded |
+//! | `channels` | no box ticked |
+//! | `contact` | not an e-mail address or a phone number |
+//! | `channel` | a ticked channel cannot reach the contact (SMS to an e-mail address) |
+//! | `busy` | too many sign-ups from this client; try again shortly |
+//! | `error` | anything else (the log failed, a later decision is on record) |
+//!
+//! A malformed form (an unknown or repeated field, an unknown channel, a foreign
+//! `return_to`) is the site's mistake and is answered 422 with the field named.
+//!
 //! Contacts travel in request bodies, never in URLs, where proxies and access logs would keep
 //! them. Answers never echo a contact except the check's, which returns the caller's own list.
 //!
@@ -262,33 +281,81 @@ async fn preflight<S: Store>(
     Ok(response)
 }
 
-/// The newsletter form: one consent per channel ticked, given on the web form, at the
-/// server's clock. Nothing is recorded for a box left unticked (it was never asked), and
-/// nothing at all when one channel fails.
-async fn post_signup<S: Store>(
-    State(app): State<Arc<Register<S>>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    if let Some(limiter) = &app.limiter {
-        if limiter.check_key(&client.ip()).is_err() {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many sign-ups from this address; try again shortly",
-            ));
+/// Why a sign-up recorded nothing.
+enum SignupError {
+    /// No channel ticked.
+    NoChannel,
+    /// The contact or a channel's record was refused, or the log failed.
+    Record(RecordError),
+}
+
+impl From<SignupError> for ApiError {
+    fn from(e: SignupError) -> Self {
+        match e {
+            SignupError::NoChannel => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "channels: tick at least one of email, sms or post",
+            ),
+            SignupError::Record(e) => e.into(),
         }
     }
-    let origin = origin_in(&app.settings, &headers)?;
-    let b: SignupBody = json_body(&headers, &body)?;
-    let mut channels = b.channels;
+}
+
+/// The sign-up's outcomes, as a form post's redirect names them (`?signup=<code>`), so the
+/// page can say what happened in its own language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SignupOutcome {
+    /// Recorded: `ok`.
+    Ok,
+    /// No channel was ticked: `channels`.
+    NoChannel,
+    /// The contact is not an e-mail address or a phone number: `contact`.
+    Contact,
+    /// A ticked channel cannot reach the contact (SMS to an e-mail address): `channel`.
+    ChannelContact,
+    /// Too many sign-ups from the client: `busy`.
+    Busy,
+    /// Anything else (the log failed, a later decision is on record): `error`.
+    Error,
+}
+
+impl SignupOutcome {
+    /// The code in the redirect's query.
+    const fn as_str(self) -> &'static str {
+        match self {
+            SignupOutcome::Ok => "ok",
+            SignupOutcome::NoChannel => "channels",
+            SignupOutcome::Contact => "contact",
+            SignupOutcome::ChannelContact => "channel",
+            SignupOutcome::Busy => "busy",
+            SignupOutcome::Error => "error",
+        }
+    }
+
+    fn of(e: &SignupError) -> Self {
+        match e {
+            SignupError::NoChannel => SignupOutcome::NoChannel,
+            SignupError::Record(RecordError::Contact(_)) => SignupOutcome::Contact,
+            SignupError::Record(RecordError::Decision(
+                consent_core::register::MarketingError::ContactChannel { .. },
+            )) => SignupOutcome::ChannelContact,
+            SignupError::Record(_) => SignupOutcome::Error,
+        }
+    }
+}
+
+/// One consent per channel ticked, given on the web form, at the server's clock. Nothing is
+/// recorded for a box left unticked (it was never asked), and nothing at all when one
+/// channel fails.
+async fn sign_up<S: Store>(
+    app: &Register<S>,
+    contact: &str,
+    mut channels: Vec<MarketingChannel>,
+) -> Result<Vec<(MarketingChannel, u64)>, SignupError> {
     channels.sort_unstable();
     channels.dedup();
     if channels.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "channels: tick at least one of email, sms or post",
-        ));
+        return Err(SignupError::NoChannel);
     }
     let now = OffsetDateTime::now_utc();
     // Every record is checked before any is appended.
@@ -296,7 +363,7 @@ async fn post_signup<S: Store>(
         .iter()
         .map(|channel| {
             let decision = Decision {
-                contact: b.contact.clone(),
+                contact: contact.to_owned(),
                 channel: *channel,
                 kind: MarketingKind::Consent,
                 via: Channel::WebForm,
@@ -305,15 +372,139 @@ async fn post_signup<S: Store>(
             };
             super::prepare(&app.settings.key, decision, now)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(SignupError::Record)?;
     let mut out = Vec::new();
     for record in records {
         let channel = record.channel();
-        let r = super::append(&*app.store, record).await?;
+        let r = super::append(&*app.store, record)
+            .await
+            .map_err(SignupError::Record)?;
         let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) = r;
-        out.push(json!({ "channel": channel, "seq": seq }));
+        out.push((channel, seq));
     }
+    Ok(out)
+}
+
+/// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)
+/// or as a plain form post (without JavaScript: answers 303 back to the form's page with
+/// `?signup=<outcome>`).
+async fn post_signup<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let limited = app
+        .limiter
+        .as_ref()
+        .is_some_and(|l| l.check_key(&client.ip()).is_err());
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        origin_in(&app.settings, &headers)?;
+        let input = parse_signup_form(&body)?;
+        let outcome = if limited {
+            SignupOutcome::Busy
+        } else {
+            match sign_up(&app, &input.contact, input.channels).await {
+                Ok(_) => SignupOutcome::Ok,
+                Err(e) => SignupOutcome::of(&e),
+            }
+        };
+        return Ok(back_to(&input.return_to, outcome));
+    }
+    if limited {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many sign-ups from this address; try again shortly",
+        ));
+    }
+    let origin = origin_in(&app.settings, &headers)?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json or application/x-www-form-urlencoded",
+        ));
+    }
+    let b: SignupBody = json_body(&headers, &body)?;
+    let recorded = sign_up(&app, &b.contact, b.channels).await?;
+    let out: Vec<_> = recorded
+        .iter()
+        .map(|(channel, seq)| json!({ "channel": channel, "seq": seq }))
+        .collect();
     let mut response = (StatusCode::CREATED, Json(json!({ "recorded": out }))).into_response();
     cors(response.headers_mut(), origin);
     Ok(response)
+}
+
+/// A sign-up form post: `contact`, one `channels` field per box ticked, `return_to`.
+struct SignupForm {
+    contact: String,
+    channels: Vec<MarketingChannel>,
+    return_to: String,
+}
+
+/// Reads a form post. A malformed form is the site's mistake, not the visitor's: it is
+/// answered with an error naming the field rather than a redirect.
+fn parse_signup_form(body: &[u8]) -> Result<SignupForm, ApiError> {
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let mut contact = None;
+    let mut return_to = None;
+    let mut channels = Vec::new();
+    for (name, value) in form_urlencoded::parse(body) {
+        let slot = match &*name {
+            "contact" => &mut contact,
+            "return_to" => &mut return_to,
+            "channels" => {
+                let channel = value
+                    .parse::<MarketingChannel>()
+                    .map_err(|e| invalid(format!("channels: {value:?}: {e}")))?;
+                channels.push(channel);
+                continue;
+            }
+            other => return Err(invalid(format!("{other}: unknown field"))),
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(invalid(format!("{name}: given more than once")));
+        }
+    }
+    let return_to = return_to.ok_or_else(|| {
+        invalid("return_to: missing; the form names the page to go back to".into())
+    })?;
+    if crate::nojs::sanitize_return_to(&return_to).is_none() {
+        return Err(invalid(format!(
+            "return_to: {return_to:?} is not a path on this site"
+        )));
+    }
+    Ok(SignupForm {
+        contact: contact.unwrap_or_default(),
+        channels,
+        return_to,
+    })
+}
+
+/// 303 to `return_to` (already checked to be a path on this site) with `signup=<outcome>`
+/// added to its query, before any fragment.
+fn back_to(return_to: &str, outcome: SignupOutcome) -> Response {
+    let (path, fragment) = return_to
+        .split_once('#')
+        .map_or((return_to, None), |(p, f)| (p, Some(f)));
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut location = format!("{path}{sep}signup={}", outcome.as_str());
+    if let Some(f) = fragment {
+        location.push('#');
+        location.push_str(f);
+    }
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
 }
