@@ -205,7 +205,16 @@ async fn render(
         page.paths[lang],
     );
     let status = signup_status(&main, query.as_deref());
+    // The privacy notice's cookie section, from the same config as the banner.
+    let declaration = consent_core::declaration::Declaration::new(
+        &demo.config,
+        crate::nojs::pick_lang(&demo.config, Some(code)),
+        None,
+    )
+    .map(|d| d.render(consent_core::declaration::Format::Html))
+    .unwrap_or_default();
     let html = fill(&layout, &main, page, &demo.config_json)
+        .replace("{{CONSENT_DECLARATION}}", &declaration)
         .replace("{{CONSENT_FIRST_LAYER}}", &first_layer)
         .replace("{{SIGNUP_STATUS}}", status);
     let headers = [

@@ -934,6 +934,28 @@ test('with JavaScript the banner takes the server-rendered first layer over: one
   await v.context.close();
 });
 
+test('the privacy notice\'s cookie section is generated from the config, without JavaScript too, and follows the language', async () => {
+  const off = await browser.newContext({ javaScriptEnabled: false });
+  const plain = await off.newPage();
+  await plain.goto(main.base + L.fi.privacy);
+  const section = plain.locator('#cookie-declaration section.consent-declaration');
+  assert.equal(await section.getAttribute('lang'), 'fi');
+  // Every cookie the config declares is listed, with the pixel's transfer outside the EU/EEA.
+  for (const name of ['_ga', '_gcl_au', '_fbp']) {
+    assert.ok(await section.locator('td, th', { hasText: name }).count() >= 1, `${name} listed`);
+  }
+  assert.match(await section.textContent(), /Yhdysvallat/);
+  await off.close();
+
+  const v = await visitor();
+  await open(v, L.fi.privacy);
+  assert.equal(await v.page.evaluate(() => Consent.setLanguage('sv')), true);
+  await v.page.locator('#cookie-declaration section.consent-declaration[lang="sv"]').waitFor();
+  assert.match(await v.page.locator('#cookie-declaration').textContent(), /Kakor/);
+  assert.deepEqual(v.consoleErrors, []);
+  await v.context.close();
+});
+
 test('gating: each stand-in runs only after consent, exactly once per page view, and reports to the demo', async () => {
   const v = await visitor();
   await open(v, '/');

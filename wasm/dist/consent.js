@@ -717,16 +717,35 @@ function gtagShim() {
 let started;
 const start = () => (started = started || __wbg_init());
 const ready = (f, none) => (...args) => (wasm ? f(...args) : none);
+function declare(lang = document.documentElement.lang || '') {
+for (const el of document.querySelectorAll('[data-consent-declaration]')) {
+const url = new URL(el.dataset.consentDeclaration || '/consent/declaration', location.href);
+url.searchParams.set('format', 'html');
+if (lang) url.searchParams.set('lang', lang.slice(0, 2));
+fetch(url, { credentials: 'same-origin' })
+.then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
+.then((html) => { el.innerHTML = html; })
+.catch((e) => console.warn('consent: cookie declaration not loaded:', e.message));
+}
+}
 export const Consent = {
 run: (config, options) =>
-start().then(() => run(config, Object.assign({ gtag: gtagShim }, options))),
+start().then(() => {
+const ok = run(config, Object.assign({ gtag: gtagShim }, options));
+declare();
+return ok;
+}),
 show: ready(show),
 showPreferences: ready(showPreferences),
 acceptedCategory: ready(acceptedCategory, false),
 acceptedService: ready(acceptedService, false),
 acceptCategory: ready(acceptCategory, false),
 getConsent: ready(getConsent, null),
-setLanguage: ready(setLanguage, false),
+setLanguage: ready((lang) => {
+const ok = setLanguage(lang);
+if (ok) declare(lang);
+return ok;
+}, false),
 reset: ready(reset),
 };
 if (typeof window !== 'undefined') {
