@@ -21,6 +21,7 @@
 use consent_core::Config;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::register::requests::Request;
 use crate::stats::Stats;
 
 /// What `verify` said of the log.
@@ -106,7 +107,8 @@ table{border-collapse:collapse;margin-top:1rem}\
 th,td{border-bottom:1px solid #ccc;padding:.25rem .75rem;text-align:right}\
 th:first-child,td:first-child{text-align:left}\
 .legend{display:flex;gap:1rem;list-style:none;padding:0}\
-.legend svg{vertical-align:middle}";
+.legend svg{vertical-align:middle}\
+tr.overdue td,tr.overdue th{color:#a30000;font-weight:600}";
 
 /// The categories the chart draws: all but necessary, which is always 100 %.
 fn charted(config: &Config) -> impl Iterator<Item = (usize, &str)> {
@@ -210,6 +212,52 @@ fn table(config: &Config, stats: &Stats) -> Markup {
                     td { (stats.total) }
                     @for (_, id) in charted(config) {
                         td { (percent(stats.acceptance.get(id).copied().unwrap_or(0.0))) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The open data-subject requests, soonest deadline first, overdue ones marked: a section
+/// for [`page`]'s `extra`.
+#[must_use]
+pub fn requests_section(requests: &[Request], today: time::Date) -> Markup {
+    let mut open: Vec<&Request> = requests.iter().filter(|r| r.closed.is_none()).collect();
+    open.sort_by_key(|r| (r.deadline(), r.id));
+    let overdue = open.iter().filter(|r| r.is_overdue(today)).count();
+    html! {
+        section aria-labelledby="dsr" {
+            h2 #dsr { "Open data-subject requests" }
+            @if open.is_empty() {
+                p { "None open." }
+            } @else {
+                @if overdue > 0 {
+                    p.broken role="alert" { (overdue) " overdue: the law gives one month (GDPR art. 12(3))." }
+                }
+                table {
+                    caption { "Answer each within a month of receiving it (" (today) ")" }
+                    thead {
+                        tr {
+                            th scope="col" { "#" }
+                            th scope="col" { "Request" }
+                            th scope="col" { "About" }
+                            th scope="col" { "Received" }
+                            th scope="col" { "Deadline" }
+                            th scope="col" { "Days left" }
+                        }
+                    }
+                    tbody {
+                        @for r in &open {
+                            tr.overdue[r.is_overdue(today)] {
+                                th scope="row" { (r.id) }
+                                td { (r.kind.as_str()) }
+                                td { code { (r.subject.to_string()) } }
+                                td { (r.received) }
+                                td { (r.deadline()) @if r.extended { " (extended)" } }
+                                td { (r.days_left(today)) }
+                            }
+                        }
                     }
                 }
             }

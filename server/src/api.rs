@@ -685,7 +685,14 @@ async fn get_admin<S: Store>(
         },
         Err(e) => crate::admin::LogStatus::Broken(e.to_string()),
     };
-    Ok(html_response(crate::admin::page(config, &stats, &log, &[])))
+    let now = OffsetDateTime::now_utc();
+    let requests = crate::admin::requests_section(&app.store.requests(true).await?, now.date());
+    Ok(html_response(crate::admin::page(
+        config,
+        &stats,
+        &log,
+        &[requests],
+    )))
 }
 #[derive(Deserialize)]
 struct DeclarationQuery {

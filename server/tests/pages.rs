@@ -339,6 +339,37 @@ async fn the_admin_page_needs_the_token_and_shows_acceptance_and_the_log() {
         html.contains("67&nbsp;%") && html.contains("33&nbsp;%"),
         "{html}"
     );
+    assert!(html.contains("None open."), "no data-subject requests yet");
+
+    // Two open data-subject requests, one past its one-month deadline.
+    use consent_core::requests::{Identity, RequestKind};
+    use consent_server::register::requests::{Request as Dsr, Subject};
+    let today = time::OffsetDateTime::now_utc().date();
+    let dsr = |kind, days_ago: i64| Dsr {
+        id: 0,
+        kind,
+        subject: Subject::Consent(consent_core::ConsentId::from_bytes([9; 16])),
+        received: today - time::Duration::days(days_ago),
+        extended: false,
+        identity: Identity::Pending,
+        staff: "desk-1".parse().expect("staff"),
+        closed: None,
+    };
+    api.store
+        .insert_request(dsr(RequestKind::Access, 45))
+        .await
+        .expect("insert");
+    api.store
+        .insert_request(dsr(RequestKind::Erasure, 2))
+        .await
+        .expect("insert");
+    let (_, _, html) = send(&api, with_auth("Basic c3RhZmY6dmFzdGFhbm90dG8tMjAyNg==")).await;
+    assert!(html.contains("1 overdue"), "{html}");
+    assert_eq!(html.matches(r#"<tr class="overdue">"#).count(), 1, "{html}");
+    // Soonest deadline first: the overdue access request, then the erasure.
+    let access = html.find("<td>access</td>").expect("access listed");
+    let erasure = html.find("<td>erasure</td>").expect("erasure listed");
+    assert!(access < erasure);
     let (status, _, bearer) = send(&api, with_auth(&format!("Bearer {ADMIN}"))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(bearer.contains("The chain verifies"));
