@@ -250,31 +250,9 @@ async fn post_consent<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if let Some(limiter) = &app.limiter {
-        if limiter.check_key(&client.ip()).is_err() {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many decisions from this address; try again shortly",
-            ));
-        }
-    }
+    rate_limit(app.limiter.as_ref(), client, "decisions")?;
     let origin = allowed_origin(&app, &headers)?;
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "expected Content-Type: application/json",
-        ));
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body larger than {MAX_BODY} bytes"),
-        )
-    })?;
+    let bytes = read_body(&headers, body, "application/json").await?;
     let now = OffsetDateTime::now_utc();
     let (record, token) = accept(&app.settings.config, &app.settings.key, &bytes, now)?;
     let appended = app.store.append(record).await?;
@@ -292,6 +270,45 @@ async fn post_consent<S: Store>(
     }
     cors(h, origin);
     Ok(response)
+}
+
+/// Refuses a client over its per-second budget of `what` (decisions, sign-ups).
+pub(crate) fn rate_limit(
+    limiter: Option<&DefaultKeyedRateLimiter<IpAddr>>,
+    client: SocketAddr,
+    what: &str,
+) -> Result<(), ApiError> {
+    match limiter {
+        Some(l) if l.check_key(&client.ip()).is_err() => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many {what} from this address; try again shortly"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The body of a request that must be of `content_type`, at most [`MAX_BODY`] bytes.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    content_type: &'static str,
+) -> Result<axum::body::Bytes, ApiError> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(content_type));
+    if !ok {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("expected Content-Type: {content_type}"),
+        ));
+    }
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than {MAX_BODY} bytes"),
+        )
+    })
 }
 
 /// Validates a submission against the config and re-makes its record and token at the
@@ -577,31 +594,9 @@ async fn post_form<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if let Some(limiter) = &app.limiter {
-        if limiter.check_key(&client.ip()).is_err() {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many decisions from this address; try again shortly",
-            ));
-        }
-    }
+    rate_limit(app.limiter.as_ref(), client, "decisions")?;
     let origin = allowed_origin(&app, &headers)?.to_owned();
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !form {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "expected Content-Type: application/x-www-form-urlencoded",
-        ));
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body larger than {MAX_BODY} bytes"),
-        )
-    })?;
+    let bytes = read_body(&headers, body, "application/x-www-form-urlencoded").await?;
     let config = &app.settings.config;
     let input = crate::nojs::parse_form(config, &bytes)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
