@@ -287,7 +287,8 @@ async fn scenario<S: Store>(store: Arc<S>) {
 async fn register_routes_on_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
-    scenario(store).await;
+    scenario(Arc::clone(&store)).await;
+    requests_and_access(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,6 +303,7 @@ async fn register_routes_on_postgresql() {
             .expect("connect"),
     );
     scenario(Arc::clone(&store)).await;
+    requests_and_access(Arc::clone(&store)).await;
     drop(store);
     drop(cluster);
 }
@@ -487,4 +489,171 @@ async fn a_rate_limited_form_post_goes_back_with_busy() {
         ]
     );
     assert_eq!(store.len().await.expect("len"), 2);
+}
+
+async fn get_admin(app: &Router, uri: &str) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Data-subject requests and the access export over HTTP (after `scenario`, on the same log).
+async fn requests_and_access<S: Store>(store: Arc<S>) {
+    let app = app(Arc::clone(&store));
+    let today = time::OffsetDateTime::now_utc().date();
+    let long_ago = (today - time::Duration::days(40)).to_string();
+
+    // Bad input first: nothing is recorded.
+    for (body, needle) in [
+        (
+            json!({ "kind": "access", "staff": "desk-1" }),
+            "exactly one of contact and consent_id",
+        ),
+        (
+            json!({ "kind": "gossip", "contact": "a@b.fi", "staff": "desk-1" }),
+            "unknown request",
+        ),
+        (
+            json!({ "kind": "access", "contact": "not a contact", "staff": "desk-1" }),
+            "contact:",
+        ),
+        (
+            json!({ "kind": "access", "contact": "a@b.fi", "staff": "desk-1", "received": "2099-01-01" }),
+            "in the future",
+        ),
+        (
+            json!({ "kind": "access", "contact": "a@b.fi", "staff": "desk-1", "received": "1.1.2026" }),
+            "received:",
+        ),
+    ] {
+        let (status, _, answer) = send(&app, admin_json("/register/requests", &body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert!(error(&answer).contains(needle), "{body}: {answer}");
+    }
+    let (status, list) = get_admin(&app, "/register/requests").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["requests"].as_array().map(Vec::len), Some(0));
+
+    let (status, _, late) = send(
+        &app,
+        admin_json(
+            "/register/requests",
+            &json!({ "kind": "access", "contact": " Maija@Example.FI ", "staff": "desk-1", "received": long_ago }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{late}");
+    assert_eq!(late["overdue"], true);
+    let (status, _, fresh) = send(
+        &app,
+        admin_json(
+            "/register/requests",
+            &json!({ "kind": "erasure", "consent_id": "5e".repeat(16), "staff": "desk-2" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{fresh}");
+    assert!(
+        fresh["days_left"].as_i64().is_some_and(|d| d >= 28),
+        "{fresh}"
+    );
+
+    let (_, list) = get_admin(&app, "/register/requests").await;
+    assert_eq!(list["overdue"], 1, "{list}");
+    let ids: Vec<u64> = list["requests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["id"].as_u64())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            late["id"].as_u64().expect("id"),
+            fresh["id"].as_u64().expect("id")
+        ],
+        "soonest deadline first"
+    );
+
+    // Completing before the identity is confirmed is refused; confirming then completing works.
+    let uri = format!("/register/requests/{}", late["id"]);
+    let (status, _, answer) = send(&app, admin_json(&uri, &json!({ "close": "completed" }))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(error(&answer).contains("identity"), "{answer}");
+    let (status, _, answer) = send(
+        &app,
+        admin_json(
+            &uri,
+            &json!({ "identity": "in_person", "close": "completed" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["outcome"], "completed");
+    let (status, _, answer) = send(
+        &app,
+        admin_json("/register/requests/999", &json!({ "extend": true })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let (_, open) = get_admin(&app, "/register/requests").await;
+    assert_eq!(open["requests"].as_array().map(Vec::len), Some(1));
+    let (_, all) = get_admin(&app, "/register/requests?all=true").await;
+    assert_eq!(all["requests"].as_array().map(Vec::len), Some(2));
+
+    // Access: the contact's records and answers, and the request about them.
+    let (status, _, access) = send(
+        &app,
+        admin_json(
+            "/register/access",
+            &json!({ "contact": "maija@example.fi" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{access}");
+    assert!(access.to_string().contains("maija@example.fi"), "{access}");
+    let (status, _, page) = send(
+        &app,
+        admin_json(
+            "/register/access",
+            &json!({ "contact": "maija@example.fi", "format": "html", "lang": "sv" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().expect("html");
+    assert!(page.contains(r#"lang="sv""#), "{page}");
+    let (status, _, answer) = send(
+        &app,
+        admin_json(
+            "/register/access",
+            &json!({ "contact": "nobody@example.fi" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    // Without the admin token, nothing.
+    let (status, _, _) = send(
+        &app,
+        Call {
+            uri: "/register/access",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/json",
+            body: json!({ "contact": "maija@example.fi" }).to_string(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -5,6 +5,10 @@
 //! | `POST /register/marketing` | admin (staff tools) | record a consent, refusal, withdrawal, objection or soft opt-in |
 //! | `POST /register/may-market` | admin | whether a contact may be marketed to on a channel now |
 //! | `POST /register/check?channel=email[&column=...]` | admin | a mailing list (CSV body) in, the rows that may not be contacted out (CSV) |
+//! | `GET /register/requests[?all=true]` | admin | data-subject requests (open ones by default) with deadlines and days left |
+//! | `POST /register/requests` | admin | record a new request: `{"kind", "contact" or "consent_id", "staff", "received"?, "identity"?}` |
+//! | `POST /register/requests/{id}` | admin | update one: `{"identity"?, "extend"?, "close"?, "closed"?}` |
+//! | `POST /register/access` | admin | everything held for `{"contact"}` or `{"consent_id"}`, as JSON or (`"format": "html"`, `"lang"`) a readable page |
 //! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | the customer's consent to each channel ticked |
 //!
 //! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 201 with
@@ -84,6 +88,12 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             "/register/check",
             post(post_check::<S>).layer(axum::extract::DefaultBodyLimit::max(MAX_LIST)),
         )
+        .route(
+            "/register/requests",
+            axum::routing::get(get_requests::<S>).post(post_request::<S>),
+        )
+        .route("/register/requests/{id}", post(post_request_update::<S>))
+        .route("/register/access", post(post_access::<S>))
         .route(
             "/register/signup",
             post(post_signup::<S>).options(preflight::<S>),
@@ -507,4 +517,217 @@ fn back_to(return_to: &str, outcome: SignupOutcome) -> Response {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
+}
+
+#[derive(Deserialize)]
+struct RequestsQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+/// The data-subject requests, open ones only unless `?all=true`, soonest deadline first.
+async fn get_requests<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<RequestsQuery>,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let today = OffsetDateTime::now_utc().date();
+    let mut list = app.store.requests(!q.all).await?;
+    list.sort_by_key(|r| (r.closed.is_some(), r.deadline(), r.id));
+    let overdue = list.iter().filter(|r| r.is_overdue(today)).count();
+    let requests: Vec<serde_json::Value> = list.iter().map(|r| r.to_json(today)).collect();
+    Ok(
+        Json(json!({ "today": today.to_string(), "overdue": overdue, "requests": requests }))
+            .into_response(),
+    )
+}
+
+/// Who a request or an access export is about: a contact or a consent id, exactly one.
+fn subject_of(
+    key: &crate::key::ServerKey,
+    contact: Option<&str>,
+    consent_id: Option<&str>,
+) -> Result<(super::requests::Subject, Option<Contact>), ApiError> {
+    use super::requests::Subject;
+    let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    match (contact, consent_id) {
+        (Some(c), None) => {
+            let c: Contact = c.parse().map_err(|e| bad(format!("contact: {e}")))?;
+            Ok((Subject::Contact(key.contact_hash(&c)), Some(c)))
+        }
+        (None, Some(id)) => Ok((
+            Subject::Consent(id.parse().map_err(|e| bad(format!("consent_id: {e}")))?),
+            None,
+        )),
+        _ => Err(bad("give exactly one of contact and consent_id".into())),
+    }
+}
+
+fn parse_day(field: &str, s: &str) -> Result<time::Date, ApiError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &format).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{field}: {s:?} is not a YYYY-MM-DD date: {e}"),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRequest {
+    kind: consent_core::requests::RequestKind,
+    contact: Option<String>,
+    consent_id: Option<String>,
+    staff: String,
+    received: Option<String>,
+    identity: Option<consent_core::requests::Identity>,
+}
+
+/// Records a new data-subject request; answers its number and deadline.
+async fn post_request<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let b: NewRequest = json_body(&headers, &body)?;
+    let today = OffsetDateTime::now_utc().date();
+    let (subject, _) = subject_of(
+        &app.settings.key,
+        b.contact.as_deref(),
+        b.consent_id.as_deref(),
+    )?;
+    let received = match b.received.as_deref() {
+        Some(s) => parse_day("received", s)?,
+        None => today,
+    };
+    if received > today {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("received: {received} is in the future"),
+        ));
+    }
+    let staff = b
+        .staff
+        .parse()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("staff: {e}")))?;
+    let mut request = super::requests::Request {
+        id: 0,
+        kind: b.kind,
+        subject,
+        received,
+        extended: false,
+        identity: b
+            .identity
+            .unwrap_or(consent_core::requests::Identity::Pending),
+        staff,
+        closed: None,
+    };
+    request.id = app.store.insert_request(request.clone()).await?;
+    Ok((StatusCode::CREATED, Json(request.to_json(today))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestChange {
+    identity: Option<consent_core::requests::Identity>,
+    #[serde(default)]
+    extend: bool,
+    close: Option<consent_core::requests::Outcome>,
+    closed: Option<String>,
+}
+
+/// Updates a request by the rules of `consent_core::requests`.
+async fn post_request_update<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<u64>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use super::requests::{RequestError, Update, update};
+    admin(&app, &headers)?;
+    let b: RequestChange = json_body(&headers, &body)?;
+    let today = OffsetDateTime::now_utc().date();
+    let closed = match b.closed.as_deref() {
+        Some(s) => parse_day("closed", s)?,
+        None => today,
+    };
+    let change = Update {
+        identity: b.identity,
+        extend: b.extend,
+        close: b.close.map(|o| (o, closed)),
+    };
+    match update(&*app.store, id, change, today).await {
+        Ok(r) => Ok(Json(r.to_json(today)).into_response()),
+        Err(RequestError::Store(e)) => Err(e.into()),
+        Err(e @ RequestError::Unknown(_)) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
+        }
+        Err(e) => Err(ApiError::new(StatusCode::CONFLICT, e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessBody {
+    contact: Option<String>,
+    consent_id: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+/// Everything held for a contact or a consent id (GDPR art. 15), as JSON or a readable page.
+async fn post_access<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let b: AccessBody = json_body(&headers, &body)?;
+    let now = OffsetDateTime::now_utc();
+    let (subject, contact) = subject_of(
+        &app.settings.key,
+        b.contact.as_deref(),
+        b.consent_id.as_deref(),
+    )?;
+    let access = match (&contact, subject) {
+        (Some(c), _) => super::access::for_contact(&*app.store, &app.settings.key, c, now).await?,
+        (None, super::requests::Subject::Consent(id)) => {
+            super::access::for_consent_id(&*app.store, id, now).await?
+        }
+        (None, super::requests::Subject::Contact(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "contact: missing",
+            ));
+        }
+    };
+    if access.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "nothing is held for this contact or consent id",
+        ));
+    }
+    match b.format.as_deref() {
+        None | Some("json") => Ok(Json(access.to_json()).into_response()),
+        Some("html") => {
+            let lang = match b.lang.as_deref() {
+                Some(l) => l.parse().map_err(|e| {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("lang: {e}"))
+                })?,
+                None => app.settings.config.default_language(),
+            };
+            Ok((
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                access.to_html(lang),
+            )
+                .into_response())
+        }
+        Some(other) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("format: {other:?}: expected json or html"),
+        )),
+    }
 }
