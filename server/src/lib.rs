@@ -21,6 +21,7 @@ pub mod gating;
 pub mod key;
 pub mod nojs;
 pub mod register;
+#[cfg(feature = "scan")]
 pub mod scan;
 pub mod stats;
 pub mod store;

@@ -129,6 +129,7 @@ enum ScanFormat {
 }
 
 #[derive(Args)]
+#[cfg_attr(not(feature = "scan"), allow(dead_code))]
 struct ScanArgs {
     /// The site's start page (http:// or https://).
     url: String,
@@ -374,8 +375,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `consent scan` in a build without the scanner: says how to get it.
+#[cfg(not(feature = "scan"))]
+#[allow(clippy::unused_async)]
+async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let _ = args;
+    eprintln!(
+        "error: this consent was built without the scanner; build it with \
+         `cargo build --release -p consent-server --features scan`"
+    );
+    Ok(ExitCode::from(2))
+}
+
 /// `consent scan`: 1 when anything is found, 2 for a bad address, 3 when the site or
 /// Chromium cannot be reached.
+#[cfg(feature = "scan")]
 async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     use consent_server::scan::{self, Options, ScanError};
     let config = match &args.config {

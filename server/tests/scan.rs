@@ -2,6 +2,7 @@
 //! (tracking before consent, an undeclared cookie, a cookie that survives withdrawal), against
 //! bad addresses, and against the demo site, which must come out clean.
 
+#![cfg(feature = "scan")]
 // Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
 #![allow(clippy::expect_used)]
 
