@@ -54,7 +54,7 @@ pub fn first_layer(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> S
     let t = config.texts(lang);
     let return_to = sanitize_return_to(return_to).unwrap_or("/");
     let markup = html! {
-        div.cc-root.cc-box.cc-pos-bottom.cc-light data-consent-ui data-consent-nojs {
+        div.cc-root.cc-box.cc-pos-bottom.cc-theme-light data-consent-ui data-consent-nojs {
             form.cc-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
                 aria-describedby="cc-desc" lang=(lang.as_str()) method="post" action=(FORM_ACTION) {
                 h2.cc-title { (t.get(TextKey::BannerTitle)) }
@@ -144,7 +144,7 @@ pub fn preferences_page(
                 link rel="stylesheet" href="/consent/consent.css";
             }
             body {
-                div.cc-root.cc-box.cc-pos-middle.cc-light data-consent-ui data-consent-nojs {
+                div.cc-root.cc-box.cc-pos-middle.cc-theme-light data-consent-ui data-consent-nojs {
                     form.cc-prefs.cc-nojs-page role="dialog" aria-labelledby="cc-ptitle" lang=(lang.as_str())
                         method="post" action=(FORM_ACTION) {
                         div.cc-head { h1.cc-title #cc-ptitle { (t.get(TextKey::PreferencesTitle)) } }

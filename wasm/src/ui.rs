@@ -80,14 +80,20 @@ impl Ui {
     pub(crate) fn new(options: &Options) -> Self {
         // A first layer the server rendered (for pages without JavaScript) is replaced by
         // this one in the same task, so nothing is painted in between: no second banner.
+        let mut taken_over = false;
         if let Ok(rendered) = document().query_selector_all("[data-consent-nojs]") {
             for i in 0..rendered.length() {
                 if let Some(e) = rendered.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
                     e.remove();
+                    taken_over = true;
                 }
             }
         }
         let root = el("div", &options.classes());
+        if taken_over {
+            // Already on screen: no second fade-in.
+            let _ = root.class_list().add_1("cc-taken-over");
+        }
         attr(&root, "data-consent-ui", "");
         let live = el("div", "cc-sr");
         attr(&live, "role", "status");

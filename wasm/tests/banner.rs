@@ -762,6 +762,11 @@ fn a_server_rendered_first_layer_is_taken_over_not_doubled() {
     assert!(!js_bool(
         "!!document.querySelector('.cc-banner form, form.cc-banner')"
     ));
+    // It was on screen already: no second fade-in (no flash).
+    assert_eq!(
+        js_str("getComputedStyle(document.querySelector('.cc-banner')).animationName"),
+        "none"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -794,4 +799,15 @@ fn a_service_kept_off_this_page_never_loads_here_even_with_consent() {
     assert!(banner::accepted_service("google-ads"));
     assert!(!banner::accepted_service("facebook-pixel"));
     assert!(banner::accepted_category("marketing"));
+}
+
+#[wasm_bindgen_test]
+fn a_banner_drawn_from_scratch_fades_in() {
+    // The counterpart of the takeover test: the stylesheet is loaded and animates a new banner.
+    page("");
+    assert!(start(&config("c11", |_| {})));
+    assert_eq!(
+        js_str("getComputedStyle(document.querySelector('.cc-banner')).animationName"),
+        "cc-in"
+    );
 }
