@@ -38,6 +38,7 @@
 //! whether its data leaves the EU/EEA (see [`Transfer`]; without it, it does not). The built-in categories
 //! `necessary`, `analytics`, `marketing` and `preferences` have built-in titles and
 //! descriptions; other categories must give theirs in every language of `languages`.
+//! `site` (letters, digits, `-`, `_`, `.`) binds decisions to one site: see [`Config::site`].
 
 use core::fmt;
 
@@ -334,6 +335,8 @@ pub struct Config {
     lifetime: Lifetimes,
     #[serde(skip_serializing_if = "Option::is_none")]
     endpoint: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site: Option<Box<str>>,
     honour_dnt: bool,
     consent_mode: ConsentModeConfig,
     categories: Vec<Category>,
@@ -485,6 +488,57 @@ impl Config {
         self.endpoint.as_deref()
     }
 
+    /// The site this config belongs to, if it says: an opaque id that is part of the
+    /// [fingerprint](Self::fingerprint), so a token made under another site's config does not
+    /// apply here even when the categories and services are the same.
+    ///
+    /// In the browser the banner has no key and cannot tell another server's signature from
+    /// its own; the site id is what keeps a consent token copied from another site (or set
+    /// by one sharing the parent domain) from granting anything. consent-server derives one
+    /// from its key (`consent site-id`).
+    #[must_use]
+    pub fn site(&self) -> Option<&str> {
+        self.site.as_deref()
+    }
+
+    /// This config for `site` (see [`site`](Self::site)): the fingerprint and the hashes of
+    /// what is shown change with it.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] with the problem at `site` when `site` is empty, longer than
+    /// [`MAX_SITE_LEN`], or holds anything but ASCII letters, digits, `-`, `_` and `.`.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::Config;
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// let ours = config.clone().with_site("k7Qz-0aXb1c_")?;
+    /// assert_eq!(ours.site(), Some("k7Qz-0aXb1c_"));
+    /// assert_ne!(ours.fingerprint(), config.fingerprint());
+    /// assert!(config.with_site("two words").is_err());
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    pub fn with_site(mut self, site: &str) -> Result<Self, ConfigError> {
+        if !is_site_id(site) {
+            let kind = if site.is_empty() {
+                ProblemKind::Empty
+            } else if site.len() > MAX_SITE_LEN {
+                ProblemKind::TooMany(MAX_SITE_LEN)
+            } else {
+                ProblemKind::Invalid(SITE_ID_RULE)
+            };
+            return Err(ConfigError {
+                problems: vec![Problem {
+                    path: "site".into(),
+                    kind,
+                }],
+            });
+        }
+        self.site = Some(site.into());
+        self.fingerprint = fingerprint(&self.categories, self.site.as_deref());
+        Ok(self.with_shown_hashes())
+    }
+
     /// Whether `DNT: 1` counts as Global Privacy Control.
     #[must_use]
     pub fn honour_dnt(&self) -> bool {
@@ -630,9 +684,27 @@ impl<'de> serde::Deserialize<'de> for Config {
     }
 }
 
-fn fingerprint(categories: &[Category]) -> u32 {
+/// The longest [`Config::site`].
+pub const MAX_SITE_LEN: usize = 64;
+const SITE_ID_RULE: &str = "a site id is letters, digits, '-', '_' and '.' only";
+
+fn is_site_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SITE_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn fingerprint(categories: &[Category], site: Option<&str>) -> u32 {
     let mut h = Sha256::new();
     h.update(b"consent-fingerprint-v1\0");
+    // Without a site the fingerprint is what it was before sites existed, so tokens made
+    // then still apply.
+    if let Some(site) = site {
+        h.update(b"site=");
+        h.update(site.as_bytes());
+        h.update(b";");
+    }
     for c in categories {
         h.update(c.id.as_str().as_bytes());
         h.update(b":");
@@ -986,6 +1058,7 @@ impl Validator {
                 "cookie",
                 "lifetime",
                 "endpoint",
+                "site",
                 "honour_dnt",
                 "consent_mode",
                 "categories",
@@ -1012,6 +1085,16 @@ impl Validator {
         let endpoint = self
             .field(map, "", "endpoint", false)
             .and_then(|v| self.url(v, "endpoint".into()));
+        let site = self
+            .str_field(map, "", "site", false, MAX_SITE_LEN)
+            .and_then(|s| {
+                if is_site_id(s) {
+                    Some(Box::<str>::from(s))
+                } else {
+                    self.report("site".into(), ProblemKind::Invalid(SITE_ID_RULE));
+                    None
+                }
+            });
         let honour_dnt = self.bool_field(map, "", "honour_dnt").unwrap_or(false);
         let categories = self.categories(map, cookie.as_ref().map(|c| &*c.name));
         let consent_mode = self.consent_mode(map, &categories);
@@ -1030,7 +1113,8 @@ impl Validator {
                 endpoint,
                 honour_dnt,
                 consent_mode: consent_mode?,
-                fingerprint: fingerprint(&categories),
+                fingerprint: fingerprint(&categories, site.as_deref()),
+                site,
                 n_services: u8::try_from(n_services).ok()?,
                 categories,
                 texts,
@@ -2025,6 +2109,58 @@ mod tests {
                 "categories: missing"
             ]
         );
+    }
+
+    #[test]
+    fn site_is_part_of_the_fingerprint_and_checked_with_its_path() {
+        let plain =
+            Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(plain.site(), None);
+        let mut v: serde_json::Value =
+            serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap_or_default();
+        v["site"] = "klinikka.fi".into();
+        let a = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(a.site(), Some("klinikka.fi"));
+        assert_ne!(a.fingerprint(), plain.fingerprint());
+        assert_ne!(a.shown_hash(Lang::Fi), plain.shown_hash(Lang::Fi));
+        // Setting the site on a parsed config gives exactly the config parsed with it.
+        let b = plain
+            .clone()
+            .with_site("klinikka.fi")
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(a, b);
+        assert_eq!(a.to_json(), b.to_json());
+        v["site"] = "other.fi".into();
+        let c = Config::from_value(&v).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        for (bad, message) in [
+            ("", "site: empty"),
+            (
+                "two words",
+                "site: a site id is letters, digits, '-', '_' and '.' only",
+            ),
+            (
+                "é",
+                "site: a site id is letters, digits, '-', '_' and '.' only",
+            ),
+        ] {
+            v["site"] = bad.into();
+            let e = Config::from_value(&v)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains(message), "{bad:?}: {e}");
+            let e = plain
+                .clone()
+                .with_site(bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains(message), "with_site({bad:?}): {e}");
+        }
+        let long = "a".repeat(MAX_SITE_LEN + 1);
+        assert!(plain.clone().with_site(&long).is_err());
+        assert!(plain.with_site(&long[1..]).is_ok());
     }
 
     #[test]

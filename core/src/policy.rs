@@ -39,7 +39,9 @@
 //!   clears only declared cookies. The cookie scanner finds undeclared ones.
 //! - Without a key (in the browser) a token's signature is not checked: a visitor can grant
 //!   themselves consent in their own browser, which harms nobody else. A server that must
-//!   prove consent checks signatures ([`Gate`](crate::Gate) with a key).
+//!   prove consent checks signatures ([`Gate`](crate::Gate) with a key). A token from another
+//!   site is kept out by the config's [`site`](crate::Config::site), which is part of the
+//!   fingerprint (rule 4).
 
 use core::fmt;
 

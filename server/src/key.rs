@@ -104,6 +104,19 @@ impl ServerKey {
         self.contact.hash(contact)
     }
 
+    /// This key's site id: 16 hex digits of HMAC-SHA-256 under the key, for the
+    /// config's `site` ([`Config::site`](consent_core::Config::site)). Sites with different
+    /// keys get different ids, so a consent token made under one site's config does not
+    /// apply under another's, in the browser too, where the key is not known. The id reveals
+    /// nothing about the key.
+    #[must_use]
+    pub fn site_id(&self) -> String {
+        let mut mac = self.checkpoint.clone();
+        mac.update(b"consent-site-id-v1\0");
+        let bytes = mac.finalize().into_bytes();
+        bytes[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The MAC of a purge checkpoint.
     #[must_use]
     pub fn checkpoint_mac(&self, seq: u64, link: &Digest, purged: u64) -> [u8; 32] {

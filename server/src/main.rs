@@ -83,6 +83,13 @@ enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Print this server's site id (from its key), for the config's "site": it keeps consent
+    /// tokens made on another site from granting anything here, in the browser too.
+    SiteId {
+        /// The server key file (32 random bytes), created if it does not exist.
+        #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
+        key_file: PathBuf,
+    },
     /// Print the privacy notice's cookie section, generated from the config.
     Declaration(DeclarationArgs),
     /// Crawl a site in headless Chromium with no decision, after "Accept all", after a
@@ -277,6 +284,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::SiteId { key_file } => {
+            let key = ServerKey::load_or_create(&key_file)?;
+            println!("{}", key.site_id());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify(log) => {
             let (store, key) = open_log(&log).await?;
             let bar = bar(store.len().await?, "verifying");
@@ -498,6 +510,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let (store, key) = open_log(&args.log).await?;
+    let site = key.site_id();
+    let config = match config.site() {
+        // The demo serves the banner's config itself, so it can bind it to this key.
+        None if args.demo => config.with_site(&site)?,
+        None => {
+            tracing::info!(
+                "the config has no \"site\": a consent token copied from another site with the \
+                 same categories would grant them in the browser until this server is asked; \
+                 add \"site\": \"{site}\" (consent site-id) to the config the banner gets"
+            );
+            config
+        }
+        Some(_) => config,
+    };
     // Bound before the origins are made: with port 0 the real port is known only now.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

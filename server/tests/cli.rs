@@ -87,6 +87,50 @@ fn validate_lists_every_problem_and_fails() {
 }
 
 #[test]
+fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
+    let (a, b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let id = |dir: &Path| {
+        let out = consent(dir, &["site-id"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    // Made with the key on first use, then stable for that key; another key, another id.
+    let first = id(a.path());
+    assert!(a.path().join("consent.key").exists());
+    assert_eq!(first.len(), 16, "{first}");
+    assert!(first.bytes().all(|c| c.is_ascii_hexdigit()), "{first}");
+    assert_eq!(id(a.path()), first);
+    let other = id(b.path());
+    assert_ne!(other, first);
+    // The id is a valid site for a config, and tokens made under one site's config do not
+    // apply under the other's, even without a key.
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let ours = config.clone().with_site(&first).expect("a valid site id");
+    let theirs = config.with_site(&other).expect("a valid site id");
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&theirs, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::En,
+        fresh_id: ConsentId::from_bytes([7; 16]),
+    };
+    let d = policy::decide(&theirs, &before, Action::AcceptAll, ctx).expect("in range");
+    let token = consent_core::Token::unsigned(*d.state()).to_string();
+    let here = policy::evaluate(&ours, Some(&token), None, now, Signals::default());
+    let analytics = ours.category_index("analytics").expect("in the example");
+    assert_eq!(here.status(), policy::StoredStatus::OlderRevision);
+    assert!(here.show_banner(), "another site's token asks again");
+    assert!(!here.allows_category(analytics));
+    let there = policy::evaluate(&theirs, Some(&token), None, now, Signals::default());
+    assert!(!there.show_banner());
+    assert!(there.allows_category(analytics));
+}
+
+#[test]
 fn declaration_prints_the_cores_rendering_and_explains_bad_input() {
     use consent_core::declaration::{Declaration, Format};
     let dir = tempfile::tempdir().expect("tempdir");

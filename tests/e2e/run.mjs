@@ -516,7 +516,9 @@ test('C8 a new revision asks again; a malformed, foreign or tampered consent coo
   await v.context.close();
 });
 
-test('C8 (banner) a token signed with another site\'s key grants nothing in the browser', { todo: 'needs banner support: the banner has no key, so it cannot tell a foreign signature from ours (wasm/src/app.rs evaluates with key None); a decision token copied from another consent-server site grants its categories client-side until the server is asked. A fix: verify with the server (GET /consent/{id} or a /consent/check) before activating, or bind the token to the site (config fingerprint in the token)' }, async () => {
+// The banner has no key; what keeps another site's token out is the config's site id (the
+// demo server binds its config to its key, `consent site-id`), part of the fingerprint.
+test('C8 (banner) a token signed with another site\'s key grants nothing in the browser, which asks again', async () => {
   const other = servers.find((s) => s.name === 'foreign') ?? await startServer('foreign-2');
   const f = await visitor({ server: other });
   await open(f, '/');
@@ -527,8 +529,10 @@ test('C8 (banner) a token signed with another site\'s key grants nothing in the 
   const b = await visitor();
   await b.context.addCookies([{ name: 'consent', value: foreign, domain: HOST, path: '/' }]);
   await openReady(b, '/');
+  await button(banner(b.page), L.fi.accept).waitFor({ state: 'visible' });
   await b.page.evaluate(() => fetch('/healthz'));
   await nothingGated(b, 'a foreign token');
+  assert.equal(await b.page.evaluate(() => Consent.acceptedCategory('analytics')), false);
   await b.context.close();
 });
 
