@@ -85,9 +85,13 @@ impl Gate {
         signals: Signals,
         now: OffsetDateTime,
     ) -> Verdict {
-        let stored = cookie_header
+        let decoded = cookie_header
             .and_then(|h| self.find_value(h.as_bytes()))
-            .map(|value| decode(value, self.key.as_ref()).map(|d| *d.token.state()));
+            .map(|value| decode(value, self.key.as_ref()));
+        let stored = decoded.as_ref().map(|d| match d {
+            Ok(d) => Ok(d.token.state()),
+            Err(e) => Err(*e),
+        });
         Verdict {
             evaluation: self.params.evaluate(stored, now.unix_timestamp(), signals),
         }
