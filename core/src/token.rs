@@ -221,6 +221,11 @@ impl Token {
         &self.state
     }
 
+    /// The signature, checked or not.
+    pub(crate) fn tag(&self) -> Option<&[u8; TAG_LEN]> {
+        self.tag.as_ref()
+    }
+
     /// Whether the token carries a signature (checked or not).
     #[must_use]
     pub fn is_signed(&self) -> bool {
@@ -473,7 +478,8 @@ fn varint(
 /// The payload in `buf[..n]`. Checks what a byte-by-byte reader would, in the same order, so
 /// each malformed payload gets the same error (a property test holds it to such a reader).
 ///
-/// Always inlined into its callers, which keeps the state out of an extra `Result` copy.
+/// Always inlined: in the server's check the state then goes straight to where the verdict
+/// reads it, and error values the caller drops are never built (BENCHMARKS.md).
 #[inline(always)]
 fn decode_payload(buf: &PayloadBuf, n: usize) -> Result<ConsentState, TokenError> {
     if n < 16 {
@@ -631,6 +637,38 @@ pub(crate) fn check_signature(
         (Some(key), Some(tag)) if key.verify(signed_part, tag) => Ok(()),
         (Some(_), Some(_)) => Err(TokenError::BadSignature),
     }
+}
+
+/// A token at the start of `s`, which may go on after it (the rest of a `Cookie` header), as
+/// [`decode`] with no key decodes `s[..len]`. Returns the token, the length of its signed part
+/// (`1.<payload>`, for [`check_signature`]) and `len`.
+///
+/// The server's check: it finds the token's end while decoding it, in one pass, where
+/// [`decode`] needs the end first. `None` for anything but a well-formed token; the caller
+/// then delimits the value and asks [`decode`], which says what is wrong. A property test
+/// holds the two to agreeing.
+#[inline]
+pub(crate) fn decode_prefix(s: &[u8]) -> Option<(Token, usize, usize)> {
+    let text = s.strip_prefix(&[b'0' + TOKEN_VERSION, b'.'])?;
+    let mut payload: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
+    // At most `MAX_PAYLOAD` bytes, so at most as many characters as `decode` takes.
+    let (chars, n) = b64::decode_prefix(text, &mut payload[..MAX_PAYLOAD])?;
+    let state = decode_payload(&payload, n).ok()?;
+    let signed_len = 2 + chars;
+    let (tag, len) = match s.get(signed_len) {
+        Some(b'.') => {
+            let mut tag = [0u8; TAG_LEN];
+            match b64::decode_prefix(&s[signed_len + 1..], &mut tag)? {
+                (TAG_B64_LEN, TAG_LEN) => (Some(tag), signed_len + 1 + TAG_B64_LEN),
+                _ => return None,
+            }
+        }
+        _ => (None, signed_len),
+    };
+    if len > MAX_TOKEN_LEN {
+        return None;
+    }
+    Some((Token { state, tag }, signed_len, len))
 }
 
 /// A base64 error as a token error, with offsets counted from the start of the token.
@@ -1098,6 +1136,43 @@ mod tests {
             fill in any::<u8>(),
         ) {
             prop_assert_eq!(payload(&bytes, fill), reference(&bytes));
+        }
+
+        /// The server's one-pass decoder agrees with `decode` on what it accepts, signature
+        /// check included, and accepts every well-formed token that a cookie-pair ends.
+        #[test]
+        fn decode_prefix_agrees_with_decode(
+            state in any_state(),
+            signed in any::<bool>(),
+            edit in proptest::option::of((any::<usize>(), proptest::sample::select(b"AQgw_-9.;= \"\\x1".to_vec()))),
+            suffix in "([;, \"=.]|[A-Za-z0-9_-])?.{0,6}",
+        ) {
+            let key = key();
+            let token = if signed { Token::signed(state, &key) } else { Token::unsigned(state) };
+            let original = token.to_string().into_bytes();
+            let mut s = original.clone();
+            if let Some((at, b)) = edit {
+                let i = at % s.len();
+                s[i] = b;
+            }
+            let unedited = s == original;
+            let ends_the_pair = matches!(suffix.as_bytes().first(), None | Some(b';' | b',' | b' ' | b'"' | b'='));
+            s.extend_from_slice(suffix.as_bytes());
+            match decode_prefix(&s) {
+                Some((prefix, signed_len, len)) => {
+                    let whole = decode(&s[..len], None).map(|d| d.token);
+                    prop_assert_eq!(whole, Ok(prefix));
+                    prop_assert_eq!(signed_len, if prefix.is_signed() { len - 1 - TAG_B64_LEN } else { len });
+                    for key in [None, Some(&key)] {
+                        let checked = check_signature(prefix.tag.as_ref(), &s[..signed_len], key);
+                        prop_assert_eq!(checked.map(|()| prefix), decode(&s[..len], key).map(|d| d.token));
+                    }
+                    if unedited {
+                        prop_assert_eq!(prefix, token);
+                    }
+                }
+                None => prop_assert!(!(unedited && ends_the_pair), "{}", String::from_utf8_lossy(&s)),
+            }
         }
     }
 
