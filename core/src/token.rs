@@ -419,6 +419,10 @@ const BYTE_MASKS: [u128; 17] = {
 };
 
 /// `N` bytes at `at`. Never fails for `at` up to the payload's length, which the slack covers.
+///
+/// Inlined in the browser build, where a copy per `N` costs more bytes than the loads; the
+/// server's check is faster with LLVM's choice (both measured, BENCHMARKS.md).
+#[cfg_attr(target_family = "wasm", inline(always))]
 fn load<const N: usize>(buf: &PayloadBuf, at: usize) -> Result<[u8; N], TokenError> {
     let mut out = [0u8; N];
     out.copy_from_slice(buf.get(at..at + N).ok_or(TokenError::Truncated)?);
