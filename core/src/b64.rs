@@ -20,6 +20,26 @@ const DECODE: [u8; 256] = {
     table
 };
 
+/// [`DECODE`] widened and shifted into place for the `i`th character of a block of four, for
+/// [`decode_prefix`]: a block is four lookups OR-ed. An invalid byte is all ones, so it sets
+/// bit 31 whatever the others hold; valid ones never reach bit 24. 4 KiB, linked only by
+/// the server's check.
+const DECODE_BLOCK: [[u32; 256]; 4] = {
+    let mut tables = [[u32::MAX; 256]; 4];
+    let mut i = 0;
+    while i < 256 {
+        if DECODE[i] != INVALID {
+            let v = DECODE[i] as u32;
+            tables[0][i] = v << 18;
+            tables[1][i] = v << 12;
+            tables[2][i] = v << 6;
+            tables[3][i] = v;
+        }
+        i += 1;
+    }
+    tables
+};
+
 /// Why a string is not strict unpadded base64url.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum B64Error {
@@ -132,6 +152,83 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     Ok(len)
 }
 
+/// Decodes the run of alphabet characters that `input` starts with into `out`, as strictly as
+/// [`decode`] would decode that run alone; `input` may go on after it with any other byte.
+/// Returns the run's length in characters and the number of bytes written.
+///
+/// For the server's check, which finds the end of a token while decoding it instead of
+/// searching for it first. `None` when the run does not decode ([`decode`] says why) or does
+/// not fit `out`.
+pub(crate) fn decode_prefix(input: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+    let (mut i, mut o) = (0, 0);
+    // Two blocks a round while both decode: one check, one store.
+    while let (Some(c), Some(dst)) = (input.get(i..i + 8), out.get_mut(o..o + 6)) {
+        let (high, low) = (block(&c[..4]), block(&c[4..]));
+        if (high | low) >> 31 != 0 {
+            // The run ends in this round: keep its first block if that decoded.
+            if high >> 31 == 0 {
+                dst[..3].copy_from_slice(&high.to_be_bytes()[1..]);
+                return tail(input, i + 4, out, o + 3);
+            }
+            return tail(input, i, out, o);
+        }
+        let both = (u64::from(high) << 40 | u64::from(low) << 16).to_be_bytes();
+        dst.copy_from_slice(&both[..6]);
+        i += 8;
+        o += 6;
+    }
+    // Near the end of the input or of `out`: a block at a time.
+    while let (Some(c), Some(dst)) = (input.get(i..i + 4), out.get_mut(o..o + 3)) {
+        let n = block(c);
+        if n >> 31 != 0 {
+            break;
+        }
+        dst.copy_from_slice(&n.to_be_bytes()[1..]);
+        i += 4;
+        o += 3;
+    }
+    tail(input, i, out, o)
+}
+
+/// Four characters as 24 bits, with bit 31 set if any is invalid.
+fn block(c: &[u8]) -> u32 {
+    let [t0, t1, t2, t3] = &DECODE_BLOCK;
+    t0[usize::from(c[0])] | t1[usize::from(c[1])] | t2[usize::from(c[2])] | t3[usize::from(c[3])]
+}
+
+/// [`decode_prefix`] from character `i` and byte `o`, where the run ends within four
+/// characters unless `out` ran out first.
+fn tail(input: &[u8], i: usize, out: &mut [u8], o: usize) -> Option<(usize, usize)> {
+    let value = |k: usize| {
+        input
+            .get(i + k)
+            .map_or(INVALID, |&c| DECODE[usize::from(c)])
+    };
+    let (a, b) = (value(0), value(1));
+    if a == INVALID {
+        return Some((i, o));
+    }
+    // One character encodes no byte; the last character's unused bits must be zero.
+    if b == INVALID {
+        return None;
+    }
+    let c = value(2);
+    if c == INVALID {
+        if b & 0x0f != 0 {
+            return None;
+        }
+        *out.get_mut(o)? = a << 2 | b >> 4;
+        return Some((i + 2, o + 1));
+    }
+    // A fourth character: the run went on past what fits `out`.
+    if value(3) != INVALID || c & 0x03 != 0 {
+        return None;
+    }
+    out.get_mut(o..o + 2)?
+        .copy_from_slice(&[a << 2 | b >> 4, b << 4 | c >> 2]);
+    Some((i + 3, o + 2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +283,43 @@ mod tests {
             let ours = enc(&bytes);
             prop_assert_eq!(&ours, &URL_SAFE_NO_PAD.encode(&bytes));
             prop_assert_eq!(dec(&ours), Ok(bytes));
+        }
+
+        #[test]
+        fn decode_prefix_agrees_with_decode(
+            bytes in proptest::collection::vec(any::<u8>(), 0..60),
+            cut in 0usize..3,
+            after in "([^A-Za-z0-9_-][ -~]{0,8})?",
+            cap in 0usize..64,
+        ) {
+            // A valid run (from real bytes, or cut to make it invalid), then anything.
+            let run = enc(&bytes);
+            let run = &run[..run.len().saturating_sub(cut)];
+            let input = format!("{run}{after}");
+            let mut out = vec![0u8; cap];
+            let prefix = decode_prefix(input.as_bytes(), &mut out);
+            let whole = dec(run);
+            match prefix {
+                Some((chars, n)) => {
+                    prop_assert_eq!(chars, run.len());
+                    prop_assert_eq!(whole, Ok(out[..n].to_vec()));
+                }
+                None => prop_assert!(whole.is_err() || whole.is_ok_and(|b| b.len() > cap)),
+            }
+            if cut == 0 && bytes.len() <= cap {
+                prop_assert!(prefix.is_some());
+            }
+        }
+
+        #[test]
+        fn decode_prefix_stops_where_the_alphabet_does(s in "[A-Za-z0-9_=+/.;\" -]{0,40}") {
+            let run = s.bytes().take_while(|c| DECODE[usize::from(*c)] != INVALID).count();
+            let mut out = [0u8; 40];
+            let prefix = decode_prefix(s.as_bytes(), &mut out);
+            match dec(&s[..run]) {
+                Ok(bytes) => prop_assert_eq!(prefix, Some((run, bytes.len()))),
+                Err(_) => prop_assert_eq!(prefix, None),
+            }
         }
 
         #[test]

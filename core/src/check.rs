@@ -1,8 +1,10 @@
 //! The server-side check: from a raw `Cookie` header to "may this request be tracked".
 //!
 //! It runs on every request, so it allocates nothing: the consent cookie is found with a
-//! SIMD substring search, the token is decoded into stack buffers, and the signature (when a
-//! key is configured) is checked with a pre-keyed HMAC state.
+//! SIMD substring search, the token is decoded into stack buffers in one pass that also finds
+//! where it ends, and the signature (when a key is configured) is checked with a pre-keyed
+//! HMAC state. Anything unusual (quotes, spaces, a malformed token) takes the full decoder,
+//! which gives the same answer and says what is wrong.
 
 use memchr::memmem::Finder;
 use time::OffsetDateTime;
@@ -10,7 +12,7 @@ use time::OffsetDateTime;
 use crate::config::{CategoryIndex, Config, ServiceIndex};
 use crate::policy::{Evaluation, Params, Signals, StoredStatus};
 use crate::state::{Choices, ConsentState};
-use crate::token::{SigningKey, decode};
+use crate::token::{self, SigningKey, decode};
 
 /// The policy for one config, ready to check requests.
 ///
@@ -85,35 +87,63 @@ impl Gate {
         signals: Signals,
         now: OffsetDateTime,
     ) -> Verdict {
-        let stored = cookie_header
-            .and_then(|h| self.find_value(h.as_bytes()))
-            .map(|value| decode(value, self.key.as_ref()).map(|d| *d.token.state()));
-        Verdict {
-            evaluation: self.params.evaluate(stored, now.unix_timestamp(), signals),
+        let now = now.unix_timestamp();
+        let verdict = |stored| Verdict {
+            evaluation: self.params.evaluate(stored, now, signals),
+        };
+        let Some(rest) = cookie_header.and_then(|h| self.value(h.as_bytes())) else {
+            return verdict(None);
+        };
+        // The usual case in one pass: a well-formed token, then the end of the cookie-pair.
+        if let Some((token, signed_len, len)) = token::decode_prefix(rest) {
+            if matches!(rest.get(len), None | Some(b';')) {
+                let key = self.key.as_ref();
+                let checked = token::check_signature(token.tag(), &rest[..signed_len], key);
+                return verdict(Some(checked.map(|()| token.state())));
+            }
         }
+        // Anything else (quotes, trailing spaces, a malformed token) is delimited first, and
+        // the full decoder says what is wrong.
+        let decoded = decode(delimit(rest), self.key.as_ref());
+        verdict(Some(match &decoded {
+            Ok(d) => Ok(d.token.state()),
+            Err(e) => Err(*e),
+        }))
     }
 
-    /// The value of the first consent cookie in the header. A name match counts only at the
+    /// The header from where the first consent cookie's value starts.
+    fn value<'h>(&self, header: &'h [u8]) -> Option<&'h [u8]> {
+        header.get(self.value_start(header)?..)
+    }
+
+    /// Where the value of the first consent cookie starts. A name match counts only at the
     /// start of a cookie-pair (after the start or a `;` and optional spaces), so `xconsent=`
     /// and values that contain `consent=` are not taken for it.
-    fn find_value<'h>(&self, header: &'h [u8]) -> Option<&'h [u8]> {
+    fn value_start(&self, header: &[u8]) -> Option<usize> {
         let needle_len = self.finder.needle().len();
-        for at in self.finder.find_iter(header) {
+        let mut from = 0;
+        // `find` in a loop, not `find_iter`, which copies the finder on every call.
+        loop {
+            let at = from + self.finder.find(header.get(from..)?)?;
             let before = header[..at]
                 .iter()
                 .rposition(|b| !matches!(b, b' ' | b'\t'));
-            if before.is_some_and(|i| header[i] != b';') {
-                continue;
+            if before.is_none_or(|i| header[i] == b';') {
+                return Some(at + needle_len);
             }
-            let rest = &header[at + needle_len..];
-            let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
-            let mut value = rest[..end].trim_ascii_end();
-            if let [b'"', inner @ .., b'"'] = value {
-                value = inner;
-            }
-            return Some(value);
+            from = at + 1;
         }
-        None
+    }
+}
+
+/// The cookie value that `rest` starts with: up to the next `;`, without trailing whitespace
+/// and without surrounding double quotes.
+fn delimit(rest: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+    let value = rest[..end].trim_ascii_end();
+    match value {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => value,
     }
 }
 
@@ -159,7 +189,9 @@ impl Verdict {
 mod tests {
     use super::*;
     use crate::policy::{Action, Context, decide, evaluate};
+    use crate::token::strategy::any_state;
     use crate::{ConsentId, Lang, Token};
+    use proptest::prelude::*;
 
     fn config() -> Config {
         Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"))
@@ -238,5 +270,129 @@ mod tests {
             gate.check(Some(&format!("consent={signed}")), None, now)
                 .allows(analytics)
         );
+    }
+
+    #[test]
+    fn a_corrupt_tail_grants_nothing() {
+        let config = config();
+        let key = SigningKey::new(&[3; 32]).unwrap_or_else(|_| unreachable!());
+        let now = OffsetDateTime::now_utc();
+        let unsigned = accepted_token(&config, now);
+        let signed = Token::signed(*unsigned.state(), &key).to_string();
+        let unsigned = unsigned.to_string();
+        let cut = |t: &str, n: usize| t[..t.len() - n].to_owned();
+        let with_last = |t: &str, c: char| format!("{}{c}", cut(t, 1));
+        let mut tails = vec![
+            cut(&unsigned, 1),
+            cut(&unsigned, 2),
+            cut(&unsigned, 3),
+            format!("{unsigned}A"),
+            format!("{unsigned}."),
+            format!("{unsigned}.{}", "A".repeat(21)),
+            format!("{unsigned}.{}", "A".repeat(23)),
+            with_last(&unsigned, '!'),
+            with_last(&unsigned, '='),
+            with_last(&unsigned, ' '),
+            cut(&signed, 1),
+            format!("{signed}A"),
+            format!("{signed}."),
+            with_last(&signed, '!'),
+        ];
+        // The last character with unused bits set (43 characters: two unused bits).
+        assert_eq!(unsigned.len() % 4, 1, "{unsigned}");
+        tails.push(with_last(&unsigned, '_'));
+        for gate in [
+            Gate::new(&config, None),
+            Gate::new(&config, Some(key.clone())),
+        ] {
+            for tail in &tails {
+                for header in [
+                    format!("a=1; consent={tail}; b=2"),
+                    format!("consent={tail}"),
+                ] {
+                    let v = gate.check(Some(&header), None, now);
+                    assert!(
+                        matches!(v.status(), StoredStatus::Malformed(_)),
+                        "{header}: {:?}",
+                        v.status()
+                    );
+                    assert_eq!(v.allowed(), config.necessary_only(), "{header}");
+                    assert_eq!(v.state(), None, "{header}");
+                }
+            }
+        }
+    }
+
+    /// The check as it was before its one-pass decoder: the value found by splitting the
+    /// header into cookie-pairs, then the full decoder.
+    fn reference(gate: &Gate, header: &str, signals: Signals, now: OffsetDateTime) -> Evaluation {
+        let value = header
+            .split(';')
+            .find_map(|pair| {
+                pair.trim_start_matches([' ', '\t'])
+                    .strip_prefix("consent=")
+            })
+            .map(|v| {
+                let v = v.trim_ascii_end();
+                v.strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v)
+            });
+        let decoded = value.map(|v| decode(v.as_bytes(), gate.key.as_ref()));
+        let stored = decoded.as_ref().map(|d| match d {
+            Ok(d) => Ok(d.token.state()),
+            Err(e) => Err(*e),
+        });
+        gate.params.evaluate(stored, now.unix_timestamp(), signals)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// Whatever the header holds around the consent cookie, the gate's verdict is the
+        /// reference's: the fast path changes no answer and no error.
+        #[test]
+        fn the_check_agrees_with_the_reference(
+            state in any_state(),
+            fits in any::<bool>(),
+            age in -1_000i64..40_000_000,
+            signed in any::<bool>(),
+            edit in proptest::option::of((any::<usize>(), proptest::sample::select(b"AQgw_-9.;= \"x".to_vec()))),
+            quoted in any::<bool>(),
+            before in proptest::sample::select(vec!["", "a=1; ", "a=1;", " \t", "xconsent=1.AAAA; ", "a=\"consent=x\"; ", "consent=junk; "]),
+            after in proptest::sample::select(vec!["", ";", "; b=2", " ", " ; b=2", "\t;", "\"", ".", ".AAAA", "x", "=", ";consent=1.AAAA"]),
+            gpc in any::<bool>(),
+        ) {
+            let config = config();
+            let key = SigningKey::new(&[3; 32]).unwrap_or_else(|_| unreachable!());
+            let now = OffsetDateTime::from_unix_timestamp(1_793_577_600).unwrap_or_else(|_| unreachable!());
+            let mut state = state;
+            if fits {
+                // A decision under this config, of some age: valid, expired or from the future.
+                state.revision = config.revision();
+                state.fingerprint = config.fingerprint();
+                state.n_categories = config.categories().len() as u8;
+                state.n_services = config.service_count() as u8;
+                state.choices.categories &= config.everything().categories;
+                state.choices.categories |= 1;
+                state.choices.services &= config.everything().services;
+                state.last = now.unix_timestamp() - age;
+                state.first = state.first.min(state.last);
+            }
+            let token = if signed { Token::signed(state, &key) } else { Token::unsigned(state) };
+            let mut text = token.to_string().into_bytes();
+            if let Some((at, b)) = edit {
+                let i = at % text.len();
+                text[i] = b;
+            }
+            let text = String::from_utf8(text).unwrap_or_else(|_| unreachable!());
+            let value = if quoted { format!("\"{text}\"") } else { text };
+            let header = format!("{before}consent={value}{after}");
+            let signals = Signals { gpc, dnt: false };
+            for gate in [Gate::new(&config, None), Gate::new(&config, Some(key.clone()))] {
+                let verdict = gate.check_with(Some(&header), signals, now);
+                prop_assert_eq!(verdict.evaluation, reference(&gate, &header, signals, now), "{}", header);
+            }
+        }
     }
 }

@@ -159,6 +159,8 @@ pub(crate) struct Params {
     gpc_mask: u32,
     honour_dnt: bool,
     necessary: Choices,
+    /// Every category and service of the config.
+    everything: Choices,
     /// The services of each category, as bit sets.
     category_services: [u128; MAX_CATEGORIES],
 }
@@ -179,18 +181,15 @@ impl Params {
             gpc_mask: config.gpc_mask(),
             honour_dnt: config.honour_dnt(),
             necessary: config.necessary_only(),
+            everything: config.everything(),
             category_services,
         }
-    }
-
-    fn everything(&self) -> Choices {
-        Choices::all(self.n_categories, self.n_services)
     }
 
     /// Rule 6's normal form: within the config, necessary on, services only of granted
     /// categories.
     fn normalize(&self, choices: Choices) -> Choices {
-        let all = self.everything();
+        let all = self.everything;
         let categories = (choices.categories & all.categories) | self.necessary.categories;
         let mut services_of_granted = 0u128;
         let mut rest = categories;
@@ -227,15 +226,16 @@ impl Params {
     /// Rules 2 to 7 for a decoded (or not) stored token.
     pub(crate) fn evaluate(
         &self,
-        stored: Option<Result<ConsentState, TokenError>>,
+        stored: Option<Result<&ConsentState, TokenError>>,
         now: i64,
         signals: Signals,
     ) -> Evaluation {
-        let necessary_only = |status, state| Evaluation {
+        let necessary_only = |status, state: Option<&ConsentState>| Evaluation {
             status,
             allowed: self.necessary,
-            state,
+            state: state.copied(),
         };
+        // A reference to the end: the state is copied once, into the answer.
         let state = match stored {
             None => return necessary_only(StoredStatus::None, None),
             Some(Err(e)) => return necessary_only(StoredStatus::Malformed(e), None),
@@ -252,7 +252,7 @@ impl Params {
         {
             return necessary_only(StoredStatus::OlderRevision, Some(state));
         }
-        if now >= state.last.saturating_add(self.lifetime_secs(&state)) {
+        if now >= state.last.saturating_add(self.lifetime_secs(state)) {
             return necessary_only(StoredStatus::Expired, Some(state));
         }
         let mut allowed = self.normalize(state.choices);
@@ -262,7 +262,7 @@ impl Params {
         Evaluation {
             status: StoredStatus::Valid,
             allowed,
-            state: Some(state),
+            state: Some(*state),
         }
     }
 }
@@ -293,7 +293,11 @@ pub fn evaluate(
     now: OffsetDateTime,
     signals: Signals,
 ) -> Evaluation {
-    let stored = stored.map(|s| decode(s.as_bytes(), key).map(|d| *d.token.state()));
+    let decoded = stored.map(|s| decode(s.as_bytes(), key));
+    let stored = decoded.as_ref().map(|d| match d {
+        Ok(d) => Ok(d.token.state()),
+        Err(e) => Err(*e),
+    });
     Params::new(config).evaluate(stored, now.unix_timestamp(), signals)
 }
 
@@ -423,8 +427,8 @@ pub fn decide(
     let params = Params::new(config);
     let gpc = params.gpc_active(ctx.signals);
     let granted = match action {
-        Action::AcceptAll if gpc => params.without_gpc_categories(params.everything()),
-        Action::AcceptAll => params.everything(),
+        Action::AcceptAll if gpc => params.without_gpc_categories(params.everything),
+        Action::AcceptAll => params.everything,
         Action::RejectAll | Action::Gpc => params.necessary,
         Action::Custom(choices) => params.normalize(choices),
     };

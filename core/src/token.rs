@@ -221,6 +221,11 @@ impl Token {
         &self.state
     }
 
+    /// The signature, checked or not.
+    pub(crate) fn tag(&self) -> Option<&[u8; TAG_LEN]> {
+        self.tag.as_ref()
+    }
+
     /// Whether the token carries a signature (checked or not).
     #[must_use]
     pub fn is_signed(&self) -> bool {
@@ -395,84 +400,139 @@ impl Writer<'_> {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// Bytes after the payload in a decode buffer, so that every field is read with one load of
+/// fixed size instead of byte by byte. What they hold never matters: a field that reaches
+/// into them is truncated.
+const SLACK: usize = 16;
+/// A payload decode buffer: the payload's first `n` bytes, then anything.
+type PayloadBuf = [u8; MAX_PAYLOAD + SLACK];
+
+/// The low `i` bytes of a little-endian `u128`, for `i` up to 16.
+const BYTE_MASKS: [u128; 17] = {
+    let mut masks = [0u128; 17];
+    let mut i = 1;
+    while i <= 16 {
+        masks[i] = u128::MAX >> (128 - 8 * i);
+        i += 1;
+    }
+    masks
+};
+
+/// `N` bytes at `at`. Never fails for `at` up to the payload's length, which the slack covers.
+///
+/// Inlined in the browser build, where a copy per `N` costs more bytes than the loads; the
+/// server's check is faster with LLVM's choice (both measured, BENCHMARKS.md).
+#[cfg_attr(target_family = "wasm", inline(always))]
+fn load<const N: usize>(buf: &PayloadBuf, at: usize) -> Result<[u8; N], TokenError> {
+    let mut out = [0u8; N];
+    out.copy_from_slice(buf.get(at..at + N).ok_or(TokenError::Truncated)?);
+    Ok(out)
 }
 
-impl Reader<'_> {
-    fn byte(&mut self) -> Result<u8, TokenError> {
-        let b = *self.bytes.get(self.at).ok_or(TokenError::Truncated)?;
-        self.at += 1;
-        Ok(b)
-    }
+/// The low seven bits of each byte of `x`, packed: byte `i`'s become bits `7i..7i + 7`.
+const fn gather7(x: u64) -> u64 {
+    let x = x & 0x7f7f_7f7f_7f7f_7f7f;
+    let x = (x & 0x007f_007f_007f_007f) | (x & 0x7f00_7f00_7f00_7f00) >> 1;
+    let x = (x & 0x0000_3fff_0000_3fff) | (x & 0x3fff_0000_3fff_0000) >> 2;
+    (x & 0x0000_0000_0fff_ffff) | (x & 0x0fff_ffff_0000_0000) >> 4
+}
 
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
-        let end = self.at + N;
-        let slice = self.bytes.get(self.at..end).ok_or(TokenError::Truncated)?;
-        self.at = end;
-        let mut out = [0u8; N];
-        out.copy_from_slice(slice);
-        Ok(out)
-    }
-
-    /// A minimal LEB128 varint of at most 63 bits.
-    fn varint(&mut self, field: &'static str) -> Result<u64, TokenError> {
-        let mut n = 0u64;
-        for shift in (0..63).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                // A zero last byte after the first means a longer encoding than needed.
-                if b == 0 && shift > 0 {
-                    return Err(TokenError::Field(field));
-                }
-                return Ok(n);
-            }
+/// A minimal LEB128 varint of at most 63 bits at `at`, within the payload's first `n`
+/// bytes; returns it and the offset after it. Read as one word, not byte by byte.
+#[inline(always)]
+fn varint(
+    buf: &PayloadBuf,
+    n: usize,
+    at: usize,
+    field: &'static str,
+) -> Result<(u64, usize), TokenError> {
+    let word = u64::from_le_bytes(load::<8>(buf, at)?);
+    if word & 0x80 == 0 {
+        // One byte: the usual revision and, for a first decision, the last decision's offset.
+        if at >= n {
+            return Err(TokenError::Truncated);
         }
-        Err(TokenError::Field(field))
+        return Ok((word & 0x7f, at + 1));
     }
-
-    /// A bit set of `n` bits stored in `ceil(n/8)` bytes, with no bit set at or above `n`.
-    fn bits(&mut self, n: u8, field: &'static str) -> Result<u128, TokenError> {
-        let len = bit_bytes(n);
-        let bytes = self
-            .bytes
-            .get(self.at..self.at + len)
-            .ok_or(TokenError::Truncated)?;
-        self.at += len;
-        // One little-endian load instead of a shift per byte.
-        let mut word = [0u8; 16];
-        for (w, b) in word.iter_mut().zip(bytes) {
-            *w = *b;
+    // The inverted continuation bits: the lowest one set marks the varint's last byte.
+    let ends = !word & 0x8080_8080_8080_8080;
+    if ends == 0 {
+        // Eight continuation bytes: a ninth, last byte carries bits 56 to 62.
+        let [ninth] = load::<1>(buf, at + 8)?;
+        if at + 9 > n {
+            return Err(TokenError::Truncated);
         }
-        let set = u128::from_le_bytes(word);
-        if n < 128 && set >> n != 0 {
+        if ninth & 0x80 != 0 || ninth == 0 {
             return Err(TokenError::Field(field));
         }
-        Ok(set)
+        return Ok((gather7(word) | u64::from(ninth) << 56, at + 9));
     }
+    let len = ends.trailing_zeros() as usize / 8 + 1;
+    if at + len > n {
+        return Err(TokenError::Truncated);
+    }
+    let bytes = word & (u64::MAX >> (64 - 8 * len));
+    // A zero last byte after the first means a longer encoding than needed.
+    if len > 1 && bytes >> (8 * (len - 1)) == 0 {
+        return Err(TokenError::Field(field));
+    }
+    Ok((gather7(bytes), at + len))
 }
 
-fn decode_payload(bytes: &[u8]) -> Result<ConsentState, TokenError> {
-    let mut r = Reader { bytes, at: 0 };
-    let id = ConsentId::from_bytes(r.take::<16>()?);
-    let first = r.varint("first decision time")?;
-    let delta = r.varint("last decision time")?;
-    let revision = r.varint("revision")?;
-    let fingerprint = u32::from_le_bytes(r.take::<4>()?);
-    let flags = r.byte()?;
-    let n_categories = r.byte()?;
+/// The payload in `buf[..n]`. Checks what a byte-by-byte reader would, in the same order, so
+/// each malformed payload gets the same error (a property test holds it to such a reader).
+///
+/// Always inlined: in the server's check the state then goes straight to where the verdict
+/// reads it, and error values the caller drops are never built (BENCHMARKS.md).
+#[inline(always)]
+fn decode_payload(buf: &PayloadBuf, n: usize) -> Result<ConsentState, TokenError> {
+    if n < 16 {
+        return Err(TokenError::Truncated);
+    }
+    let id = ConsentId::from_bytes(load::<16>(buf, 0)?);
+    let (first, at) = varint(buf, n, 16, "first decision time")?;
+    let (delta, at) = varint(buf, n, at, "last decision time")?;
+    let (revision, at) = varint(buf, n, at, "revision")?;
+    // Fingerprint (4 bytes), flags, category count.
+    let [f0, f1, f2, f3, flags, n_categories, ..] = load::<8>(buf, at)?;
+    if at + 6 > n {
+        return Err(TokenError::Truncated);
+    }
+    let fingerprint = u32::from_le_bytes([f0, f1, f2, f3]);
     if n_categories == 0 || usize::from(n_categories) > MAX_CATEGORIES {
         return Err(TokenError::Field("category count"));
     }
-    let categories = r.bits(n_categories, "categories")?;
-    let n_services = r.byte()?;
+    let at = at + 6;
+    let len = bit_bytes(n_categories);
+    let categories = u32::from_le_bytes(load::<4>(buf, at)?) & (u32::MAX >> (32 - 8 * len));
+    if at + len > n {
+        return Err(TokenError::Truncated);
+    }
+    if n_categories < 32 && categories >> n_categories != 0 {
+        return Err(TokenError::Field("categories"));
+    }
+    let at = at + len;
+    let [n_services] = load::<1>(buf, at)?;
+    if at >= n {
+        return Err(TokenError::Truncated);
+    }
     if usize::from(n_services) > MAX_SERVICES {
         return Err(TokenError::Field("service count"));
     }
-    let services = r.bits(n_services, "services")?;
-    if r.at != bytes.len() {
+    let at = at + 1;
+    let len = bit_bytes(n_services);
+    let services = u128::from_le_bytes(load::<16>(buf, at)?) & BYTE_MASKS[len];
+    if at + len > n {
+        return Err(TokenError::Truncated);
+    }
+    // Only the last byte can hold bits at or above the count (cheaper than a u128 shift).
+    if let Some(last) = len.checked_sub(1) {
+        let [top] = load::<1>(buf, at + last)?;
+        if u32::from(top) >> (u32::from(n_services) - 8 * last as u32) != 0 {
+            return Err(TokenError::Field("services"));
+        }
+    }
+    if at + len != n {
         return Err(TokenError::TrailingBytes);
     }
 
@@ -505,9 +565,8 @@ fn decode_payload(bytes: &[u8]) -> Result<ConsentState, TokenError> {
         method,
         lang,
         gpc: flags & (1 << 5) != 0,
-        // Fits: `bits` refused any bit at or above the count, and the count is at most 32.
         choices: Choices {
-            categories: categories as u32,
+            categories,
             services,
         },
         n_categories,
@@ -534,13 +593,13 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
         None => (s, None),
     };
     let payload_text = &signed_part[2..];
-    let mut payload = [0u8; MAX_PAYLOAD];
+    let mut payload: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
     if payload_text.len() > b64::encoded_len(MAX_PAYLOAD) {
         return Err(TokenError::TooLong);
     }
-    let n = b64::decode(payload_text, &mut payload)
+    let n = b64::decode(payload_text, &mut payload[..MAX_PAYLOAD])
         .map_err(|e| base64_error(e, 2, payload_text.len()))?;
-    let state = decode_payload(&payload[..n])?;
+    let state = decode_payload(&payload, n)?;
 
     let tag = match tag_text {
         None => None,
@@ -562,15 +621,58 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
             Some(out)
         }
     };
-    if let Some(key) = key {
-        let tag = tag.as_ref().ok_or(TokenError::Unsigned)?;
-        if !key.verify(signed_part, tag) {
-            return Err(TokenError::BadSignature);
-        }
-    }
+    check_signature(tag.as_ref(), signed_part, key)?;
     Ok(Decoded {
         token: Token { state, tag },
     })
+}
+
+/// [`decode`]'s last step: with a key, the token must carry a tag, and the tag must match
+/// `signed_part` (the token's text up to the tag).
+#[inline]
+pub(crate) fn check_signature(
+    tag: Option<&[u8; TAG_LEN]>,
+    signed_part: &[u8],
+    key: Option<&SigningKey>,
+) -> Result<(), TokenError> {
+    match (key, tag) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(TokenError::Unsigned),
+        (Some(key), Some(tag)) if key.verify(signed_part, tag) => Ok(()),
+        (Some(_), Some(_)) => Err(TokenError::BadSignature),
+    }
+}
+
+/// A token at the start of `s`, which may go on after it (the rest of a `Cookie` header), as
+/// [`decode`] with no key decodes `s[..len]`. Returns the token, the length of its signed part
+/// (`1.<payload>`, for [`check_signature`]) and `len`.
+///
+/// The server's check: it finds the token's end while decoding it, in one pass, where
+/// [`decode`] needs the end first. `None` for anything but a well-formed token; the caller
+/// then delimits the value and asks [`decode`], which says what is wrong. A property test
+/// holds the two to agreeing.
+#[inline]
+pub(crate) fn decode_prefix(s: &[u8]) -> Option<(Token, usize, usize)> {
+    let text = s.strip_prefix(&[b'0' + TOKEN_VERSION, b'.'])?;
+    let mut payload: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
+    // At most `MAX_PAYLOAD` bytes, so at most as many characters as `decode` takes.
+    let (chars, n) = b64::decode_prefix(text, &mut payload[..MAX_PAYLOAD])?;
+    let state = decode_payload(&payload, n).ok()?;
+    let signed_len = 2 + chars;
+    let (tag, len) = match s.get(signed_len) {
+        Some(b'.') => {
+            let mut tag = [0u8; TAG_LEN];
+            match b64::decode_prefix(&s[signed_len + 1..], &mut tag)? {
+                (TAG_B64_LEN, TAG_LEN) => (Some(tag), signed_len + 1 + TAG_B64_LEN),
+                _ => return None,
+            }
+        }
+        _ => (None, signed_len),
+    };
+    if len > MAX_TOKEN_LEN {
+        return None;
+    }
+    Some((Token { state, tag }, signed_len, len))
 }
 
 /// A base64 error as a token error, with offsets counted from the start of the token.
@@ -582,9 +684,191 @@ fn base64_error(e: b64::B64Error, start: usize, len: usize) -> TokenError {
     }
 }
 
+/// Strategies for the crate's property tests.
+#[cfg(test)]
+pub(crate) mod strategy {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Any state a token can carry: every field over its whole range, with short and long
+    /// varints.
+    pub(crate) fn any_state() -> impl Strategy<Value = ConsentState> {
+        let times = (
+            MIN_TIME..=MAX_TIME,
+            prop_oneof![0i64..200, 0i64..=MAX_TIME - MIN_TIME],
+        );
+        let revision = prop_oneof![1u32..200, 1u32..];
+        let flags = (0usize..5, 0u8..3, any::<bool>());
+        let bits = (1u8..=32, 0u8..=128, any::<u32>(), any::<u128>());
+        (
+            any::<[u8; 16]>(),
+            times,
+            revision,
+            any::<u32>(),
+            flags,
+            bits,
+        )
+            .prop_map(
+                |(id, (first, delta), revision, fingerprint, (method, lang, gpc), bits)| {
+                    let (n_categories, n_services, categories, services) = bits;
+                    let all = Choices::all(n_categories, n_services);
+                    ConsentState {
+                        id: ConsentId::from_bytes(id),
+                        first,
+                        last: (first + delta).min(MAX_TIME),
+                        revision: Revision::new(revision).unwrap_or_else(|| unreachable!()),
+                        fingerprint,
+                        method: Method::ALL[method],
+                        lang: Lang::from_index(lang).unwrap_or_else(|| unreachable!()),
+                        gpc,
+                        choices: Choices {
+                            categories: categories & all.categories | 1,
+                            services: services & all.services,
+                        },
+                        n_categories,
+                        n_services,
+                    }
+                },
+            )
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::strategy::any_state;
     use super::*;
+    use proptest::prelude::*;
+
+    /// The payload in `bytes`, through a decode buffer whose other bytes are `fill`.
+    fn payload(bytes: &[u8], fill: u8) -> Result<ConsentState, TokenError> {
+        let mut buf: PayloadBuf = [fill; MAX_PAYLOAD + SLACK];
+        buf.get_mut(..bytes.len())
+            .ok_or(TokenError::TooLong)?
+            .copy_from_slice(bytes);
+        decode_payload(&buf, bytes.len())
+    }
+
+    // The byte-by-byte reader that `decode_payload` replaced: the reference for its errors.
+    struct Reader<'a> {
+        bytes: &'a [u8],
+        at: usize,
+    }
+
+    impl Reader<'_> {
+        fn byte(&mut self) -> Result<u8, TokenError> {
+            let b = *self.bytes.get(self.at).ok_or(TokenError::Truncated)?;
+            self.at += 1;
+            Ok(b)
+        }
+
+        fn take<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
+            let end = self.at + N;
+            let slice = self.bytes.get(self.at..end).ok_or(TokenError::Truncated)?;
+            self.at = end;
+            let mut out = [0u8; N];
+            out.copy_from_slice(slice);
+            Ok(out)
+        }
+
+        /// A minimal LEB128 varint of at most 63 bits.
+        fn varint(&mut self, field: &'static str) -> Result<u64, TokenError> {
+            let mut n = 0u64;
+            for shift in (0..63).step_by(7) {
+                let b = self.byte()?;
+                n |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    // A zero last byte after the first means a longer encoding than needed.
+                    if b == 0 && shift > 0 {
+                        return Err(TokenError::Field(field));
+                    }
+                    return Ok(n);
+                }
+            }
+            Err(TokenError::Field(field))
+        }
+
+        /// A bit set of `n` bits stored in `ceil(n/8)` bytes, with no bit set at or above `n`.
+        fn bits(&mut self, n: u8, field: &'static str) -> Result<u128, TokenError> {
+            let len = bit_bytes(n);
+            let bytes = self
+                .bytes
+                .get(self.at..self.at + len)
+                .ok_or(TokenError::Truncated)?;
+            self.at += len;
+            // One little-endian load instead of a shift per byte.
+            let mut word = [0u8; 16];
+            for (w, b) in word.iter_mut().zip(bytes) {
+                *w = *b;
+            }
+            let set = u128::from_le_bytes(word);
+            if n < 128 && set >> n != 0 {
+                return Err(TokenError::Field(field));
+            }
+            Ok(set)
+        }
+    }
+
+    fn reference(bytes: &[u8]) -> Result<ConsentState, TokenError> {
+        let mut r = Reader { bytes, at: 0 };
+        let id = ConsentId::from_bytes(r.take::<16>()?);
+        let first = r.varint("first decision time")?;
+        let delta = r.varint("last decision time")?;
+        let revision = r.varint("revision")?;
+        let fingerprint = u32::from_le_bytes(r.take::<4>()?);
+        let flags = r.byte()?;
+        let n_categories = r.byte()?;
+        if n_categories == 0 || usize::from(n_categories) > MAX_CATEGORIES {
+            return Err(TokenError::Field("category count"));
+        }
+        let categories = r.bits(n_categories, "categories")?;
+        let n_services = r.byte()?;
+        if usize::from(n_services) > MAX_SERVICES {
+            return Err(TokenError::Field("service count"));
+        }
+        let services = r.bits(n_services, "services")?;
+        if r.at != bytes.len() {
+            return Err(TokenError::TrailingBytes);
+        }
+
+        let first = i64::try_from(first).map_err(|_| TokenError::Field("first decision time"))?;
+        if !(MIN_TIME..=MAX_TIME).contains(&first) {
+            return Err(TokenError::Field("first decision time"));
+        }
+        let last = first
+            .checked_add(i64::try_from(delta).map_err(|_| TokenError::Field("last decision time"))?)
+            .filter(|t| *t <= MAX_TIME)
+            .ok_or(TokenError::Field("last decision time"))?;
+        let revision = u32::try_from(revision)
+            .ok()
+            .and_then(Revision::new)
+            .ok_or(TokenError::Field("revision"))?;
+        if flags >> 6 != 0 {
+            return Err(TokenError::Field("flags"));
+        }
+        let method = Method::from_code(flags & 0b111).ok_or(TokenError::Field("method"))?;
+        let lang = Lang::from_index((flags >> 3) & 0b11).ok_or(TokenError::Field("language"))?;
+        if categories & 1 == 0 {
+            return Err(TokenError::Field("categories: necessary not granted"));
+        }
+        Ok(ConsentState {
+            id,
+            first,
+            last,
+            revision,
+            fingerprint,
+            method,
+            lang,
+            gpc: flags & (1 << 5) != 0,
+            // Fits: `bits` refused any bit at or above the count, and the count is at most 32.
+            choices: Choices {
+                categories: categories as u32,
+                services,
+            },
+            n_categories,
+            n_services,
+        })
+    }
 
     #[test]
     fn cookie_line_has_to_cookies_attributes() {
@@ -736,7 +1020,7 @@ mod tests {
             let n = encode_payload(&state(8, 16), &mut buf);
             buf[..n].to_vec()
         };
-        assert_eq!(decode_payload(&good), Ok(state(8, 16)));
+        assert_eq!(payload(&good, 0), Ok(state(8, 16)));
         // Layout for 8 categories and 16 services: ... flags, n_cat, cat, n_svc, svc, svc.
         let (flags_at, n_cat_at, cat_at, svc_at) = (
             good.len() - 6,
@@ -747,15 +1031,15 @@ mod tests {
         let with = |at: usize, b: u8| {
             let mut bytes = good.clone();
             bytes[at] = b;
-            decode_payload(&bytes)
+            payload(&bytes, 0)
         };
         assert_eq!(
-            decode_payload(&good[..good.len() - 1]),
+            payload(&good[..good.len() - 1], 0),
             Err(TokenError::Truncated)
         );
         let mut trailing = good.clone();
         trailing.push(0);
-        assert_eq!(decode_payload(&trailing), Err(TokenError::TrailingBytes));
+        assert_eq!(payload(&trailing, 0), Err(TokenError::TrailingBytes));
         assert_eq!(
             with(cat_at, 0b1010),
             Err(TokenError::Field("categories: necessary not granted"))
@@ -783,35 +1067,117 @@ mod tests {
         early.last = 1_000_000_000;
         let n = encode_payload(&early, &mut buf);
         assert_eq!(
-            decode_payload(&buf[..n]),
+            payload(&buf[..n], 0),
             Err(TokenError::Field("first decision time"))
         );
         let mut late = state(8, 16);
         late.last = MAX_TIME + 1;
         let n = encode_payload(&late, &mut buf);
         assert_eq!(
-            decode_payload(&buf[..n]),
+            payload(&buf[..n], 0),
             Err(TokenError::Field("last decision time"))
         );
     }
 
     #[test]
     fn non_minimal_varint_is_refused() {
+        let read = |bytes: &[u8]| {
+            let mut buf: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            varint(&buf, bytes.len(), 0, "x")
+        };
+        assert_eq!(read(&[0x81, 0x00]), Err(TokenError::Field("x")));
+        assert_eq!(read(&[0x00]), Ok((0, 1)));
+        assert_eq!(read(&[0x81]), Err(TokenError::Truncated));
+        assert_eq!(read(&[0xff; 12]), Err(TokenError::Field("x")));
+        assert_eq!(read(&[0xff; 8]), Err(TokenError::Truncated));
+        let mut nine = [0xff; 9];
+        nine[8] = 0x7f;
+        assert_eq!(read(&nine), Ok((i64::MAX as u64, 9)));
+        nine[8] = 0;
+        assert_eq!(read(&nine), Err(TokenError::Field("x")));
         let mut r = Reader {
             bytes: &[0x81, 0x00],
             at: 0,
         };
         assert_eq!(r.varint("x"), Err(TokenError::Field("x")));
-        let mut r = Reader {
-            bytes: &[0x00],
-            at: 0,
-        };
-        assert_eq!(r.varint("x"), Ok(0));
-        let mut r = Reader {
-            bytes: &[0xff; 12],
-            at: 0,
-        };
-        assert_eq!(r.varint("x"), Err(TokenError::Field("x")));
+    }
+
+    proptest! {
+        #[test]
+        fn varint_agrees_with_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..12), fill in any::<u8>()) {
+            let mut buf: PayloadBuf = [fill; MAX_PAYLOAD + SLACK];
+            buf[..bytes.len()].copy_from_slice(&bytes);
+            let mut r = Reader { bytes: &bytes, at: 0 };
+            let theirs = r.varint("x").map(|v| (v, r.at));
+            prop_assert_eq!(varint(&buf, bytes.len(), 0, "x"), theirs);
+        }
+
+        #[test]
+        fn decode_payload_agrees_with_the_reader(
+            state in any_state(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+            cut in 0usize..4,
+            extra in proptest::collection::vec(any::<u8>(), 0..3),
+            fill in any::<u8>(),
+        ) {
+            let mut buf = [0u8; MAX_PAYLOAD];
+            let n = encode_payload(&state, &mut buf);
+            let mut bytes = buf[..n].to_vec();
+            prop_assert_eq!(payload(&bytes, fill), Ok(state));
+            for (at, b) in edits {
+                let i = at % bytes.len();
+                bytes[i] = b;
+            }
+            bytes.truncate(bytes.len() - cut);
+            bytes.extend(extra);
+            prop_assert_eq!(payload(&bytes, fill), reference(&bytes));
+        }
+
+        #[test]
+        fn decode_payload_agrees_with_the_reader_on_any_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..=MAX_PAYLOAD),
+            fill in any::<u8>(),
+        ) {
+            prop_assert_eq!(payload(&bytes, fill), reference(&bytes));
+        }
+
+        /// The server's one-pass decoder agrees with `decode` on what it accepts, signature
+        /// check included, and accepts every well-formed token that a cookie-pair ends.
+        #[test]
+        fn decode_prefix_agrees_with_decode(
+            state in any_state(),
+            signed in any::<bool>(),
+            edit in proptest::option::of((any::<usize>(), proptest::sample::select(b"AQgw_-9.;= \"\\x1".to_vec()))),
+            suffix in "([;, \"=.]|[A-Za-z0-9_-])?.{0,6}",
+        ) {
+            let key = key();
+            let token = if signed { Token::signed(state, &key) } else { Token::unsigned(state) };
+            let original = token.to_string().into_bytes();
+            let mut s = original.clone();
+            if let Some((at, b)) = edit {
+                let i = at % s.len();
+                s[i] = b;
+            }
+            let unedited = s == original;
+            let ends_the_pair = matches!(suffix.as_bytes().first(), None | Some(b';' | b',' | b' ' | b'"' | b'='));
+            s.extend_from_slice(suffix.as_bytes());
+            match decode_prefix(&s) {
+                Some((prefix, signed_len, len)) => {
+                    let whole = decode(&s[..len], None).map(|d| d.token);
+                    prop_assert_eq!(whole, Ok(prefix));
+                    prop_assert_eq!(signed_len, if prefix.is_signed() { len - 1 - TAG_B64_LEN } else { len });
+                    for key in [None, Some(&key)] {
+                        let checked = check_signature(prefix.tag.as_ref(), &s[..signed_len], key);
+                        prop_assert_eq!(checked.map(|()| prefix), decode(&s[..len], key).map(|d| d.token));
+                    }
+                    if unedited {
+                        prop_assert_eq!(prefix, token);
+                    }
+                }
+                None => prop_assert!(!(unedited && ends_the_pair), "{}", String::from_utf8_lossy(&s)),
+            }
+        }
     }
 
     #[test]

@@ -66,10 +66,18 @@ fn check_never_allocates() {
     let plain = Gate::new(&config, None);
     let keyed = Gate::new(&config, Some(key));
     let analytics = plain.category("analytics").expect("analytics");
+    // Past the one-pass decoder: quotes, a trailing space, a corrupt tail.
+    let token = Token::unsigned(*d.state()).to_string();
+    let quoted = format!("a=b; consent=\"{token}\"; c=d");
+    let spaced = format!("consent={token} ; c=d");
+    let corrupt = format!("consent={}!; c=d", &token[..token.len() - 1]);
 
     let headers = [
         Some(signed.as_str()),
         Some(unsigned.as_str()),
+        Some(quoted.as_str()),
+        Some(spaced.as_str()),
+        Some(corrupt.as_str()),
         Some("consent=1.garbage!; a=b"),
         Some("consent=9.AAAA"),
         Some("a=b"),
@@ -86,7 +94,10 @@ fn check_never_allocates() {
             }
         }
     }
-    // The success path really was taken.
+    // The success paths really were taken.
     assert!(keyed.check(Some(&signed), None, now).allows(analytics));
+    assert!(plain.check(Some(&quoted), None, now).allows(analytics));
+    assert!(plain.check(Some(&spaced), None, now).allows(analytics));
+    assert!(!plain.check(Some(&corrupt), None, now).allows(analytics));
     assert!(!keyed.check(Some(&unsigned), None, now).allows(analytics));
 }
