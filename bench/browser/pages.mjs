@@ -230,6 +230,21 @@ export const BANNERS = {
       gatedAnalytics: GATED_TEXT_PLAIN,
     }),
   },
+  // The same, with a preload hint so the browser fetches the WebAssembly alongside the
+  // script instead of after it (README, "The banner": the recommended embedding).
+  ourspreload: {
+    label: 'ours, wasm preloaded',
+    prefix: '/consent/',
+    accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
+    consentCookie: 'consent',
+    html: () => page({
+      head: `<link rel="stylesheet" href="/consent/consent.css">
+<link rel="preload" href="/consent/consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>
+<script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
+<script type="module" src="/consent/consent.js"></script>`,
+      gatedAnalytics: GATED_TEXT_PLAIN,
+    }),
+  },
   vanilla: {
     label: 'vanilla-cookieconsent 3.1.0',
     prefix: '/vendor/cookieconsent/',
