@@ -669,6 +669,21 @@ fn malformed_or_foreign_cookies_grant_nothing() {
     assert!(start(&config("c12r", |v| v["revision"] = 2.into())));
     assert!(banner_shown());
     assert_eq!(log(), ["necessary"]);
+    // A decision made on another site (another `site` id, same categories and revision)
+    // grants nothing here: the banner cannot check signatures, but the site is part of the
+    // config fingerprint the token carries.
+    page("");
+    assert!(start(&config("c12s", |v| v["site"] = "other-clinic".into())));
+    press("Accept all");
+    next_page(SCRIPTS);
+    assert!(start(&config("c12s", |v| v["site"] = "our-clinic".into())));
+    assert!(banner_shown(), "another site's decision asks again");
+    assert!(!banner::accepted_category("analytics"));
+    assert_eq!(log(), ["necessary"]);
+    // The same site's decision is honoured.
+    next_page(SCRIPTS);
+    assert!(start(&config("c12s", |v| v["site"] = "other-clinic".into())));
+    assert!(!banner_shown());
 }
 
 #[wasm_bindgen_test]
