@@ -338,11 +338,19 @@ fn accept(
     match at_decision.status() {
         StoredStatus::Valid => {}
         StoredStatus::OlderRevision => {
+            // Another revision, or a config with other categories, services or site than
+            // this server's (a banner config out of step with the server's says so here).
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!(
-                    "the policy is at revision {}: reload the page and decide again",
-                    config.revision()
+                    "the decision was made under another policy than this server's (revision {}{}{}): reload the page and decide again",
+                    config.revision(),
+                    if config.site().is_some() {
+                        ", site "
+                    } else {
+                        ""
+                    },
+                    config.site().unwrap_or(""),
                 ),
             ));
         }

@@ -254,6 +254,23 @@ async fn a_decision_under_an_older_revision_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn a_decision_under_another_sites_config_is_a_conflict() {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let api = api_with(None, config.with_site("our-clinic").expect("a site id"));
+    // `submission` decides under the example config, which has no site.
+    let (body, _) = submission(5, Action::AcceptAll);
+    let (status, _, answer) = post(&api, &body).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("revision 1, site our-clinic")),
+        "{answer}"
+    );
+    assert_eq!(api.store.len().await.expect("len"), 0);
+}
+
+#[tokio::test]
 async fn each_client_is_rate_limited() {
     let api = api_with(Some(2), config());
     let mut statuses = Vec::new();
