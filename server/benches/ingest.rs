@@ -23,6 +23,13 @@
 //!    `INSERT ... SELECT * FROM unnest(...)` (the store's own statement shape), `COMMIT`.
 //!    No head lookup, no chain computation, no channel.
 //!
+//! Beside the rates, each round reports CPU time per record: of this process while the store
+//! ran (the callers, the channel and, for SQLite, the writer thread and SQLite itself), of
+//! the SQLite writer thread alone, and of this process while the bare loop ran. On a machine
+//! whose `fsync` is slow both rates are bound by the disk and the ratio says little about
+//! the store's own work; the CPU figures still do. PostgreSQL's server processes are not
+//! counted (they are not this process).
+//!
 //! The ratio store / bare is taken per round; medians are printed at the end. PostgreSQL
 //! runs on a throw-away cluster (`initdb` as the `postgres` user, unix socket in a temp dir,
 //! `fsync = on`, `synchronous_commit = on`) when its binaries are found; `--no-pg` skips it.
@@ -56,6 +63,45 @@ extern "C" fn fsync(fd: libc::c_int) -> libc::c_int {
     // SAFETY: the raw system call libc's fsync makes, on the caller's descriptor; it returns
     // -1 and sets errno on failure, as libc's does.
     unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int }
+}
+
+/// CPU time (user and system) of this process so far.
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given; all-zero is a valid `rusage`.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+/// CPU time so far of this process's threads whose name starts with `prefix`, from the
+/// scheduler's nanosecond counter (`/proc/self/task/*/schedstat`).
+fn threads_cpu(prefix: &str) -> Duration {
+    let mut nanos = 0;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.starts_with(prefix) {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            nanos += stat
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(nanos)
+}
+
+/// Microseconds per record.
+fn per_record(d: Duration, n: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / n as f64
 }
 
 /// As [`fsync`], for builds of SQLite that use `fdatasync`.
@@ -234,21 +280,31 @@ struct Round {
     batch: f64,
     store_syncs: u64,
     bare_syncs: u64,
+    /// CPU microseconds per record: this process during the store's run, the SQLite writer
+    /// thread alone (`None` for PostgreSQL, whose writer is a task), this process during
+    /// the bare loop.
+    store_cpu: f64,
+    writer_cpu: Option<f64>,
+    bare_cpu: f64,
 }
 
 fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
     println!("\n{name}: {records} records per measurement, {in_flight} appends in flight");
-    println!("round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare");
+    println!(
+        "round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare  CPU us/rec store (writer) / bare"
+    );
     for (i, r) in rounds.iter().enumerate() {
+        let writer = r.writer_cpu.map_or(String::new(), |w| format!(" ({w:.2})"));
         println!(
-            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {}/{}",
+            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {:>16}  {:.2}{writer} / {:.2}",
             i + 1,
             r.store_rate,
             r.bare_rate,
             r.store_rate / r.bare_rate,
             r.batch,
-            r.store_syncs,
-            r.bare_syncs
+            format!("{}/{}", r.store_syncs, r.bare_syncs),
+            r.store_cpu,
+            r.bare_cpu,
         );
     }
     println!(
@@ -257,6 +313,17 @@ fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
         median(rounds.iter().map(|r| r.bare_rate).collect()),
         median(rounds.iter().map(|r| r.store_rate / r.bare_rate).collect()),
         median(rounds.iter().map(|r| r.batch).collect()),
+    );
+    let writer = if rounds.iter().all(|r| r.writer_cpu.is_some()) {
+        let w = median(rounds.iter().filter_map(|r| r.writer_cpu).collect());
+        format!(", writer thread {w:.2}")
+    } else {
+        String::new()
+    };
+    println!(
+        "MEDIAN {name} CPU us/record (this process): store {:.2}{writer}, bare {:.2}",
+        median(rounds.iter().map(|r| r.store_cpu).collect()),
+        median(rounds.iter().map(|r| r.bare_cpu).collect()),
     );
 }
 
@@ -319,6 +386,9 @@ fn sqlite_bare(conn: &mut Connection, rows: &Rows, batch: usize) -> Duration {
     start.elapsed()
 }
 
+/// The name of the SQLite store's writer thread as `/proc` shows it (15 bytes at most).
+const WRITER_THREAD: &str = "consent-sqlite-";
+
 fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> Vec<Round> {
     let dir = bench_dir();
     let path = dir.path().join("ingest.db");
@@ -345,12 +415,19 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
         let recs = records(config, (round * o.records) as u64 + 1, o.records);
         let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
         let before = FSYNCS.load(Ordering::Relaxed);
+        let (cpu, writer) = (process_cpu(), threads_cpu(WRITER_THREAD));
         let t = rt.block_on(drive(&store, recs, o.in_flight));
+        let (store_cpu, writer_cpu) = (
+            process_cpu() - cpu,
+            threads_cpu(WRITER_THREAD).saturating_sub(writer),
+        );
         let store_syncs = FSYNCS.load(Ordering::Relaxed) - before;
         let batch = o.records as f64 / store_syncs.max(1) as f64;
         let size = (batch.round() as usize).max(1);
         let before = FSYNCS.load(Ordering::Relaxed);
+        let cpu = process_cpu();
         let bt = sqlite_bare(&mut bare, &rows, size);
+        let bare_cpu = process_cpu() - cpu;
         let bare_syncs = FSYNCS.load(Ordering::Relaxed) - before;
         let r = Round {
             store_rate: rate(o.records, t),
@@ -358,6 +435,9 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
             batch,
             store_syncs,
             bare_syncs,
+            store_cpu: per_record(store_cpu, o.records),
+            writer_cpu: Some(per_record(writer_cpu, o.records)),
+            bare_cpu: per_record(bare_cpu, o.records),
         };
         println!(
             "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs for {} commits); ratio {:.2}",
@@ -557,7 +637,9 @@ fn bench_pg(
             let recs = records(config, (round * o.records) as u64 + 1, o.records);
             let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
             let first = (round * o.records) as i64;
+            let cpu = process_cpu();
             let t = drive(&store, recs, o.in_flight).await;
+            let store_cpu = process_cpu() - cpu;
             let commits: i64 = client
                 .query_one(
                     "SELECT count(DISTINCT xmin::text) FROM decisions WHERE seq > $1",
@@ -568,13 +650,18 @@ fn bench_pg(
                 .get(0);
             let batch = o.records as f64 / commits.max(1) as f64;
             let size = (batch.round() as usize).max(1);
+            let cpu = process_cpu();
             let bt = pg_bare(&mut client, &rows, size).await;
+            let bare_cpu = process_cpu() - cpu;
             let r = Round {
                 store_rate: rate(o.records, t),
                 bare_rate: rate(o.records, bt),
                 batch,
                 store_syncs: u64::try_from(commits).unwrap_or(0),
                 bare_syncs: o.records.div_ceil(size) as u64,
+                store_cpu: per_record(store_cpu, o.records),
+                writer_cpu: None,
+                bare_cpu: per_record(bare_cpu, o.records),
             };
             println!(
                 "pg round {}: store {:.0} rec/s ({commits} transactions, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size}; ratio {:.2}",
