@@ -411,7 +411,12 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
     let dir = bench_dir();
     let path = dir.path().join("ingest.db");
     println!("SQLite file: {}", path.display());
-    let store = Arc::new(SqliteStore::open(&path).expect("open the store"));
+    // Opened inside the runtime, as `consent serve` opens it: the store then answers appends
+    // on the runtime's threads rather than on its writer thread.
+    let store = {
+        let _runtime = rt.enter();
+        Arc::new(SqliteStore::open(&path).expect("open the store"))
+    };
     let mut bare = Connection::open(&path).expect("open the bare connection");
     bare.busy_timeout(Duration::from_secs(10))
         .expect("busy timeout");
@@ -420,7 +425,10 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
     bare.pragma_update(None, "synchronous", "FULL")
         .expect("FULL");
     let schema = sqlite_bare_schema(&bare);
-    println!("bare table, the store's schema renamed:\n{}", schema.trim_end());
+    println!(
+        "bare table, the store's schema renamed:\n{}",
+        schema.trim_end()
+    );
     bare.execute_batch(&schema).expect("bare schema");
     let mode: String = bare
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
