@@ -350,10 +350,11 @@ fn append_batch<'a>(
     let (mut seq, mut link) = head(&tx)?;
     let mut out = Vec::new();
     {
+        // Cookie decisions take the columns' defaults for `kind` and `contact`.
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(map_err)?;
         for p in records {
@@ -369,22 +370,28 @@ fn append_batch<'a>(
             };
             seq += 1;
             link = chain_link(&link, &p.digest);
-            insert
-                .execute(params![
-                    seq as i64,
-                    p.time,
-                    p.consent_id.as_ref().map(|id| &id[..]),
-                    p.json,
-                    &p.digest.as_bytes()[..],
-                    &link.as_bytes()[..],
-                    p.summary.action,
-                    p.summary.revision,
-                    p.summary.granted,
-                    p.kind().as_str(),
-                    p.contact(),
-                ])
-                .map_err(map_err)?;
+            let row = params![
+                seq as i64,
+                p.time,
+                p.consent_id.as_ref().map(|id| &id[..]),
+                p.json,
+                &p.digest.as_bytes()[..],
+                &link.as_bytes()[..],
+                p.summary.action,
+                p.summary.revision,
+                p.summary.granted,
+            ];
             if let Some((m, state)) = state {
+                tx.prepare_cached(
+                    "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .and_then(|mut st| {
+                    let kind = p.kind().as_str();
+                    let marketing = params![kind, &m.contact[..]];
+                    st.execute(rusqlite::params_from_iter(row.iter().chain(marketing.iter())))
+                })
+                .map_err(map_err)?;
                 tx.prepare_cached(
                     "INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -402,6 +409,8 @@ fn append_batch<'a>(
                     ])
                 })
                 .map_err(map_err)?;
+            } else {
+                insert.execute(row).map_err(map_err)?;
             }
             out.push(MarketingAppend::Stored(Appended { seq, link }));
         }
