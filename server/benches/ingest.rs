@@ -27,8 +27,8 @@
 //! ran (the callers, the channel and, for SQLite, the writer thread and SQLite itself), of
 //! the SQLite writer thread alone, and of this process while the bare loop ran. On a machine
 //! whose `fsync` is slow both rates are bound by the disk and the ratio says little about
-//! the store's own work; the CPU figures still do. PostgreSQL's server processes are not
-//! counted (they are not this process).
+//! the store's own work; the CPU figures still do. For PostgreSQL, the CPU time of the
+//! cluster's processes (from `/proc`) is reported apart, for both runs.
 //!
 //! The ratio store / bare is taken per round; medians are printed at the end. PostgreSQL
 //! runs on a throw-away cluster (`initdb` as the `postgres` user, unix socket in a temp dir,
@@ -293,17 +293,23 @@ struct Round {
     store_cpu: f64,
     writer_cpu: Option<f64>,
     bare_cpu: f64,
+    /// CPU microseconds per record of the PostgreSQL cluster's processes during the store's
+    /// run and during the bare loop.
+    server_cpu: Option<(f64, f64)>,
 }
 
 fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
     println!("\n{name}: {records} records per measurement, {in_flight} appends in flight");
     println!(
-        "round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare  CPU us/rec store (writer) / bare"
+        "round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare  CPU us/rec store (writer) / bare  [server store / bare]"
     );
     for (i, r) in rounds.iter().enumerate() {
         let writer = r.writer_cpu.map_or(String::new(), |w| format!(" ({w:.2})"));
+        let server = r
+            .server_cpu
+            .map_or(String::new(), |(s, b)| format!("  server {s:.2} / {b:.2}"));
         println!(
-            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {:>16}  {:.2}{writer} / {:.2}",
+            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {:>16}  {:.2}{writer} / {:.2}{server}",
             i + 1,
             r.store_rate,
             r.bare_rate,
@@ -332,6 +338,14 @@ fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
         median(rounds.iter().map(|r| r.store_cpu).collect()),
         median(rounds.iter().map(|r| r.bare_cpu).collect()),
     );
+    if rounds.iter().all(|r| r.server_cpu.is_some()) {
+        let server: Vec<(f64, f64)> = rounds.iter().filter_map(|r| r.server_cpu).collect();
+        println!(
+            "MEDIAN {name} CPU us/record (the server's processes): store {:.2}, bare {:.2}",
+            median(server.iter().map(|s| s.0).collect()),
+            median(server.iter().map(|s| s.1).collect()),
+        );
+    }
 }
 
 /// The directory for databases: under `target/` (the repository's disk, not tmpfs).
@@ -466,6 +480,7 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
             store_cpu: per_record(store_cpu, o.records),
             writer_cpu: Some(per_record(writer_cpu, o.records)),
             bare_cpu: per_record(bare_cpu, o.records),
+            server_cpu: None,
         };
         println!(
             "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs for {} commits); ratio {:.2}",
@@ -569,6 +584,34 @@ impl Cluster {
         cluster
     }
 
+    /// CPU time so far of the cluster's processes (the postmaster and its children: the
+    /// backends, the WAL writer, the checkpointer), from `/proc/<pid>/stat`.
+    fn cpu(&self) -> Duration {
+        let pid = std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().map(str::to_owned))
+            .expect("postmaster.pid");
+        // SAFETY: sysconf only reads a configuration value.
+        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        let mut ticks = 0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // After the command name in parentheses: state, ppid, ..., utime (12th), stime.
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            if name == pid || fields.get(1) == Some(&pid.as_str()) {
+                let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+                ticks += field(11).unwrap_or(0) + field(12).unwrap_or(0);
+            }
+        }
+        Duration::from_micros(ticks * 1_000_000 / tick)
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -665,9 +708,9 @@ fn bench_pg(
             let recs = records(config, (round * o.records) as u64 + 1, o.records);
             let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
             let first = (round * o.records) as i64;
-            let cpu = process_cpu();
+            let (cpu, server) = (process_cpu(), cluster.cpu());
             let t = drive(&store, recs, o.in_flight).await;
-            let store_cpu = process_cpu() - cpu;
+            let (store_cpu, store_server) = (process_cpu() - cpu, cluster.cpu() - server);
             let commits: i64 = client
                 .query_one(
                     "SELECT count(DISTINCT xmin::text) FROM decisions WHERE seq > $1",
@@ -678,9 +721,9 @@ fn bench_pg(
                 .get(0);
             let batch = o.records as f64 / commits.max(1) as f64;
             let size = (batch.round() as usize).max(1);
-            let cpu = process_cpu();
+            let (cpu, server) = (process_cpu(), cluster.cpu());
             let bt = pg_bare(&mut client, &rows, size).await;
-            let bare_cpu = process_cpu() - cpu;
+            let (bare_cpu, bare_server) = (process_cpu() - cpu, cluster.cpu() - server);
             let r = Round {
                 store_rate: rate(o.records, t),
                 bare_rate: rate(o.records, bt),
@@ -690,6 +733,10 @@ fn bench_pg(
                 store_cpu: per_record(store_cpu, o.records),
                 writer_cpu: None,
                 bare_cpu: per_record(bare_cpu, o.records),
+                server_cpu: Some((
+                    per_record(store_server, o.records),
+                    per_record(bare_server, o.records),
+                )),
             };
             println!(
                 "pg round {}: store {:.0} rec/s ({commits} transactions, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size}; ratio {:.2}",
