@@ -12,12 +12,14 @@
 //!    real append costs: JSON encoding, the record's SHA-256 digest, the chain link, reading
 //!    the head, the channel to the writer and the replies. The mean batch (records per
 //!    commit) is observed: for SQLite by counting `fsync` calls in this process (SQLite's
-//!    WAL commit with `synchronous = FULL` is one `fsync`; checkpoints add a few, so the
-//!    figure is a slight underestimate), for PostgreSQL exactly, from the distinct `xmin`
+//!    WAL commit with `synchronous = FULL` is one `fsync`, and each checkpoint adds three,
+//!    told apart by the one on the database file itself; the bare loop, whose commits are
+//!    known, checks the count every round), for PostgreSQL exactly, from the distinct `xmin`
 //!    (transaction ids) of the new rows.
 //! 2. **bare**: the same `N` rows, encoded, hashed and chained before the clock starts, are
 //!    inserted by one thread into a table with the same schema and indexes (copied from the
-//!    store's own table) in the same database, in transactions of the store's mean batch size from step 1: SQLite,
+//!    store's own table) in the same database, in transactions of the store's mean batch
+//!    size from step 1: SQLite,
 //!    `BEGIN IMMEDIATE`, one prepared `INSERT` per row, `COMMIT`, on a connection with the
 //!    store's settings (WAL, `synchronous = FULL`); PostgreSQL, `BEGIN`, one multi-row
 //!    `INSERT ... SELECT * FROM unnest(...)` (the store's own statement shape), `COMMIT`.
@@ -54,12 +56,31 @@ use consent_server::store::{Store, Summary};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 static FSYNCS: AtomicU64 = AtomicU64::new(0);
+/// The `fsync` calls on a database file itself rather than its `-wal`: one per checkpoint.
+static DB_SYNCS: AtomicU64 = AtomicU64::new(0);
+
+/// The commits among `syncs` calls to `fsync`, `db` of them on a database file itself.
+/// A WAL commit with `synchronous = FULL` is one `fsync` of the WAL; a checkpoint adds three:
+/// the WAL before it copies pages back, the database file after, and the WAL's new header
+/// when the next commit restarts it.
+fn commits(syncs: u64, db: u64) -> u64 {
+    syncs.saturating_sub(3 * db).max(1)
+}
+
+/// Counts an `fsync` of `fd`, and apart those of a database file (not its WAL).
+fn count_sync(fd: libc::c_int) {
+    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap_or_default();
+    if link.extension().is_some_and(|e| e == "db") {
+        DB_SYNCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 /// Counts, then does, an `fsync`. The bundled SQLite is linked into this binary, so its
 /// calls resolve to this definition rather than libc's.
 #[unsafe(no_mangle)]
 extern "C" fn fsync(fd: libc::c_int) -> libc::c_int {
-    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    count_sync(fd);
     // SAFETY: the raw system call libc's fsync makes, on the caller's descriptor; it returns
     // -1 and sets errno on failure, as libc's does.
     unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int }
@@ -107,7 +128,7 @@ fn per_record(d: Duration, n: usize) -> f64 {
 /// As [`fsync`], for builds of SQLite that use `fdatasync`.
 #[unsafe(no_mangle)]
 extern "C" fn fdatasync(fd: libc::c_int) -> libc::c_int {
-    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    count_sync(fd);
     // SAFETY: as in `fsync`.
     unsafe { libc::syscall(libc::SYS_fdatasync, fd) as libc::c_int }
 }
@@ -285,8 +306,8 @@ struct Round {
     store_rate: f64,
     bare_rate: f64,
     batch: f64,
-    store_syncs: u64,
-    bare_syncs: u64,
+    store_commits: u64,
+    bare_commits: u64,
     /// CPU microseconds per record: this process during the store's run, the SQLite writer
     /// thread alone (`None` for PostgreSQL, whose writer is a task), this process during
     /// the bare loop.
@@ -301,7 +322,7 @@ struct Round {
 fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
     println!("\n{name}: {records} records per measurement, {in_flight} appends in flight");
     println!(
-        "round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare  CPU us/rec store (writer) / bare  [server store / bare]"
+        "round  store rec/s  bare rec/s  ratio  mean batch  commits store/bare  CPU us/rec store (writer) / bare  [server store / bare]"
     );
     for (i, r) in rounds.iter().enumerate() {
         let writer = r.writer_cpu.map_or(String::new(), |w| format!(" ({w:.2})"));
@@ -309,13 +330,13 @@ fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
             .server_cpu
             .map_or(String::new(), |(s, b)| format!("  server {s:.2} / {b:.2}"));
         println!(
-            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {:>16}  {:.2}{writer} / {:.2}{server}",
+            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {:>18}  {:.2}{writer} / {:.2}{server}",
             i + 1,
             r.store_rate,
             r.bare_rate,
             r.store_rate / r.bare_rate,
             r.batch,
-            format!("{}/{}", r.store_syncs, r.bare_syncs),
+            format!("{}/{}", r.store_commits, r.bare_commits),
             r.store_cpu,
             r.bare_cpu,
         );
@@ -457,6 +478,7 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
         let recs = records(config, (round * o.records) as u64 + 1, o.records);
         let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
         let before = FSYNCS.load(Ordering::Relaxed);
+        let db_before = DB_SYNCS.load(Ordering::Relaxed);
         let (cpu, writer) = (process_cpu(), threads_cpu(WRITER_THREAD));
         let t = rt.block_on(drive(&store, recs, o.in_flight));
         let (store_cpu, writer_cpu) = (
@@ -464,30 +486,33 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
             threads_cpu(WRITER_THREAD).saturating_sub(writer),
         );
         let store_syncs = FSYNCS.load(Ordering::Relaxed) - before;
-        let batch = o.records as f64 / store_syncs.max(1) as f64;
+        let store_commits = commits(store_syncs, DB_SYNCS.load(Ordering::Relaxed) - db_before);
+        let batch = o.records as f64 / store_commits as f64;
         let size = (batch.round() as usize).max(1);
         let before = FSYNCS.load(Ordering::Relaxed);
+        let db_before = DB_SYNCS.load(Ordering::Relaxed);
         let cpu = process_cpu();
         let bt = sqlite_bare(&mut bare, &rows, size);
         let bare_cpu = process_cpu() - cpu;
         let bare_syncs = FSYNCS.load(Ordering::Relaxed) - before;
+        let bare_counted = commits(bare_syncs, DB_SYNCS.load(Ordering::Relaxed) - db_before);
         let r = Round {
             store_rate: rate(o.records, t),
             bare_rate: rate(o.records, bt),
             batch,
-            store_syncs,
-            bare_syncs,
+            store_commits,
+            bare_commits: o.records.div_ceil(size) as u64,
             store_cpu: per_record(store_cpu, o.records),
             writer_cpu: Some(per_record(writer_cpu, o.records)),
             bare_cpu: per_record(bare_cpu, o.records),
             server_cpu: None,
         };
         println!(
-            "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs for {} commits); ratio {:.2}",
+            "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, {store_commits} commits, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs, counted as {bare_counted} commits for {}); ratio {:.2}",
             round + 1,
             r.store_rate,
             r.bare_rate,
-            o.records.div_ceil(size),
+            r.bare_commits,
             r.store_rate / r.bare_rate
         );
         rounds.push(r);
@@ -728,8 +753,8 @@ fn bench_pg(
                 store_rate: rate(o.records, t),
                 bare_rate: rate(o.records, bt),
                 batch,
-                store_syncs: u64::try_from(commits).unwrap_or(0),
-                bare_syncs: o.records.div_ceil(size) as u64,
+                store_commits: u64::try_from(commits).unwrap_or(0),
+                bare_commits: o.records.div_ceil(size) as u64,
                 store_cpu: per_record(store_cpu, o.records),
                 writer_cpu: None,
                 bare_cpu: per_record(bare_cpu, o.records),
