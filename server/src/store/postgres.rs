@@ -713,10 +713,7 @@ async fn write_loop(
     let mut backoff = Backoff::default();
     // The batch just committed (or failed), answered once the next one is taken: see
     // `take_waiting`.
-    let mut settled: Option<(
-        Vec<(Prepared, Reply)>,
-        Result<Vec<MarketingAppend>, StoreError>,
-    )> = None;
+    let mut settled: Option<Settled> = None;
     loop {
         let last = settled.as_ref().map_or(0, |(done, _)| done.len());
         take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
@@ -737,6 +734,12 @@ async fn write_loop(
         settled = Some((std::mem::replace(&mut batch, next), result));
     }
 }
+
+/// A batch the writer is done with, and what became of it.
+type Settled = (
+    Vec<(Prepared, Reply)>,
+    Result<Vec<MarketingAppend>, StoreError>,
+);
 
 /// Answers every append of a batch, in order.
 fn answer(batch: Vec<(Prepared, Reply)>, result: Result<Vec<MarketingAppend>, StoreError>) {
