@@ -207,9 +207,10 @@ impl Prepared {
 }
 
 /// A record as JSON, encoded into a buffer the calling thread keeps: `serde_json::to_string`
-/// grows its string from nothing, about eight reallocations for a 600-byte record, the last
-/// of them a request large enough to make glibc's malloc consolidate its free lists. This
-/// makes one allocation of the exact size instead.
+/// grows its string from 128 bytes, three reallocations for a 600-byte record, the last of
+/// them a 1 kB request, large enough to make glibc's malloc consolidate its free lists (a
+/// third of the callers' CPU time in a profile). This makes one allocation of the exact size
+/// instead.
 fn to_json<T: serde::Serialize>(record: &T) -> Result<String, StoreError> {
     thread_local! {
         static BUFFER: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
