@@ -12,16 +12,25 @@
 //!    real append costs: JSON encoding, the record's SHA-256 digest, the chain link, reading
 //!    the head, the channel to the writer and the replies. The mean batch (records per
 //!    commit) is observed: for SQLite by counting `fsync` calls in this process (SQLite's
-//!    WAL commit with `synchronous = FULL` is one `fsync`; checkpoints add a few, so the
-//!    figure is a slight underestimate), for PostgreSQL exactly, from the distinct `xmin`
+//!    WAL commit with `synchronous = FULL` is one `fsync`, and each checkpoint adds three,
+//!    told apart by the one on the database file itself; the bare loop, whose commits are
+//!    known, checks the count every round), for PostgreSQL exactly, from the distinct `xmin`
 //!    (transaction ids) of the new rows.
 //! 2. **bare**: the same `N` rows, encoded, hashed and chained before the clock starts, are
-//!    inserted by one thread into a table with the same schema and indexes in the same
-//!    database, in transactions of the store's mean batch size from step 1: SQLite,
+//!    inserted by one thread into a table with the same schema and indexes (copied from the
+//!    store's own table) in the same database, in transactions of the store's mean batch
+//!    size from step 1: SQLite,
 //!    `BEGIN IMMEDIATE`, one prepared `INSERT` per row, `COMMIT`, on a connection with the
 //!    store's settings (WAL, `synchronous = FULL`); PostgreSQL, `BEGIN`, one multi-row
 //!    `INSERT ... SELECT * FROM unnest(...)` (the store's own statement shape), `COMMIT`.
 //!    No head lookup, no chain computation, no channel.
+//!
+//! Beside the rates, each round reports CPU time per record: of this process while the store
+//! ran (the callers, the channel and, for SQLite, the writer thread and SQLite itself), of
+//! the SQLite writer thread alone, and of this process while the bare loop ran. On a machine
+//! whose `fsync` is slow both rates are bound by the disk and the ratio says little about
+//! the store's own work; the CPU figures still do. For PostgreSQL, the CPU time of the
+//! cluster's processes (from `/proc`) is reported apart, for both runs.
 //!
 //! The ratio store / bare is taken per round; medians are printed at the end. PostgreSQL
 //! runs on a throw-away cluster (`initdb` as the `postgres` user, unix socket in a temp dir,
@@ -47,21 +56,79 @@ use consent_server::store::{Store, Summary};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 static FSYNCS: AtomicU64 = AtomicU64::new(0);
+/// The `fsync` calls on a database file itself rather than its `-wal`: one per checkpoint.
+static DB_SYNCS: AtomicU64 = AtomicU64::new(0);
+
+/// The commits among `syncs` calls to `fsync`, `db` of them on a database file itself.
+/// A WAL commit with `synchronous = FULL` is one `fsync` of the WAL; a checkpoint adds three:
+/// the WAL before it copies pages back, the database file after, and the WAL's new header
+/// when the next commit restarts it.
+fn commits(syncs: u64, db: u64) -> u64 {
+    syncs.saturating_sub(3 * db).max(1)
+}
+
+/// Counts an `fsync` of `fd`, and apart those of a database file (not its WAL).
+fn count_sync(fd: libc::c_int) {
+    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap_or_default();
+    if link.extension().is_some_and(|e| e == "db") {
+        DB_SYNCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 /// Counts, then does, an `fsync`. The bundled SQLite is linked into this binary, so its
 /// calls resolve to this definition rather than libc's.
 #[unsafe(no_mangle)]
 extern "C" fn fsync(fd: libc::c_int) -> libc::c_int {
-    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    count_sync(fd);
     // SAFETY: the raw system call libc's fsync makes, on the caller's descriptor; it returns
     // -1 and sets errno on failure, as libc's does.
     unsafe { libc::syscall(libc::SYS_fsync, fd) as libc::c_int }
 }
 
+/// CPU time (user and system) of this process so far.
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given; all-zero is a valid `rusage`.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+/// CPU time so far of this process's threads whose name starts with `prefix`, from the
+/// scheduler's nanosecond counter (`/proc/self/task/*/schedstat`).
+fn threads_cpu(prefix: &str) -> Duration {
+    let mut nanos = 0;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.starts_with(prefix) {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            nanos += stat
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(nanos)
+}
+
+/// Microseconds per record.
+fn per_record(d: Duration, n: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / n as f64
+}
+
 /// As [`fsync`], for builds of SQLite that use `fdatasync`.
 #[unsafe(no_mangle)]
 extern "C" fn fdatasync(fd: libc::c_int) -> libc::c_int {
-    FSYNCS.fetch_add(1, Ordering::Relaxed);
+    count_sync(fd);
     // SAFETY: as in `fsync`.
     unsafe { libc::syscall(libc::SYS_fdatasync, fd) as libc::c_int }
 }
@@ -198,19 +265,26 @@ async fn drive<S: Store>(
     let start = Instant::now();
     let tasks: Vec<_> = chunks
         .into_iter()
-        .map(|chunk| {
+        .map(|mut chunk| {
             let store = Arc::clone(store);
             tokio::spawn(async move {
-                for r in chunk {
+                for r in chunk.drain(..) {
                     store.append(r).await.expect("append");
                 }
+                chunk
             })
         })
         .collect();
+    let mut emptied = Vec::with_capacity(in_flight);
     for t in tasks {
-        t.await.expect("append task");
+        emptied.push(t.await.expect("append task"));
     }
-    start.elapsed()
+    let elapsed = start.elapsed();
+    // The tasks' lists (about 100 kB each) are freed after the clock stops: freeing a block
+    // that large makes glibc's malloc consolidate its free lists, a cost of this harness that
+    // showed as a few per cent of the store's measured CPU time and that a server does not have.
+    drop(emptied);
+    elapsed
 }
 
 fn rate(n: usize, d: Duration) -> f64 {
@@ -232,23 +306,39 @@ struct Round {
     store_rate: f64,
     bare_rate: f64,
     batch: f64,
-    store_syncs: u64,
-    bare_syncs: u64,
+    store_commits: u64,
+    bare_commits: u64,
+    /// CPU microseconds per record: this process during the store's run, the SQLite writer
+    /// thread alone (`None` for PostgreSQL, whose writer is a task), this process during
+    /// the bare loop.
+    store_cpu: f64,
+    writer_cpu: Option<f64>,
+    bare_cpu: f64,
+    /// CPU microseconds per record of the PostgreSQL cluster's processes during the store's
+    /// run and during the bare loop.
+    server_cpu: Option<(f64, f64)>,
 }
 
 fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
     println!("\n{name}: {records} records per measurement, {in_flight} appends in flight");
-    println!("round  store rec/s  bare rec/s  ratio  mean batch  syncs store/bare");
+    println!(
+        "round  store rec/s  bare rec/s  ratio  mean batch  commits store/bare  CPU us/rec store (writer) / bare  [server store / bare]"
+    );
     for (i, r) in rounds.iter().enumerate() {
+        let writer = r.writer_cpu.map_or(String::new(), |w| format!(" ({w:.2})"));
+        let server = r
+            .server_cpu
+            .map_or(String::new(), |(s, b)| format!("  server {s:.2} / {b:.2}"));
         println!(
-            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {}/{}",
+            "{:>5}  {:>11.0}  {:>10.0}  {:>5.2}  {:>10.1}  {:>18}  {:.2}{writer} / {:.2}{server}",
             i + 1,
             r.store_rate,
             r.bare_rate,
             r.store_rate / r.bare_rate,
             r.batch,
-            r.store_syncs,
-            r.bare_syncs
+            format!("{}/{}", r.store_commits, r.bare_commits),
+            r.store_cpu,
+            r.bare_cpu,
         );
     }
     println!(
@@ -258,6 +348,25 @@ fn report(name: &str, rounds: &[Round], records: usize, in_flight: usize) {
         median(rounds.iter().map(|r| r.store_rate / r.bare_rate).collect()),
         median(rounds.iter().map(|r| r.batch).collect()),
     );
+    let writer = if rounds.iter().all(|r| r.writer_cpu.is_some()) {
+        let w = median(rounds.iter().filter_map(|r| r.writer_cpu).collect());
+        format!(", writer thread {w:.2}")
+    } else {
+        String::new()
+    };
+    println!(
+        "MEDIAN {name} CPU us/record (this process): store {:.2}{writer}, bare {:.2}",
+        median(rounds.iter().map(|r| r.store_cpu).collect()),
+        median(rounds.iter().map(|r| r.bare_cpu).collect()),
+    );
+    if rounds.iter().all(|r| r.server_cpu.is_some()) {
+        let server: Vec<(f64, f64)> = rounds.iter().filter_map(|r| r.server_cpu).collect();
+        println!(
+            "MEDIAN {name} CPU us/record (the server's processes): store {:.2}, bare {:.2}",
+            median(server.iter().map(|s| s.0).collect()),
+            median(server.iter().map(|s| s.1).collect()),
+        );
+    }
 }
 
 /// The directory for databases: under `target/` (the repository's disk, not tmpfs).
@@ -267,20 +376,31 @@ fn bench_dir() -> tempfile::TempDir {
     tempfile::tempdir_in(&base).expect("temp dir")
 }
 
-const SQLITE_BARE_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS bare_decisions (
-    seq         INTEGER PRIMARY KEY,
-    time        INTEGER NOT NULL,
-    consent_id  BLOB,
-    record      TEXT,
-    digest      BLOB NOT NULL,
-    link        BLOB NOT NULL,
-    action      TEXT NOT NULL,
-    revision    INTEGER NOT NULL,
-    granted     TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS bare_decisions_consent_id ON bare_decisions (consent_id);
-";
+/// The bare table: the store's own `decisions` table and its indexes, as SQLite holds them
+/// (`sqlite_master`), renamed, so the bare loop writes into the same schema (PostgreSQL's
+/// `LIKE decisions INCLUDING ALL`). A hand-written copy once fell behind when the customer
+/// register added the `kind` and `contact` columns and an index, which made the bare loop's
+/// rows cheaper than the store's.
+fn sqlite_bare_schema(conn: &Connection) -> String {
+    let mut stmt = conn
+        .prepare(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'decisions' AND sql IS NOT NULL
+             ORDER BY type DESC",
+        )
+        .expect("read the store's schema");
+    let sql: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("read the store's schema")
+        .collect::<Result<_, _>>()
+        .expect("read the store's schema");
+    assert!(
+        sql.first().is_some_and(|t| t.starts_with("CREATE TABLE")),
+        "the store's decisions table: {sql:?}"
+    );
+    sql.iter()
+        .map(|s| s.replace("decisions", "bare_decisions") + ";\n")
+        .collect()
+}
 
 fn sqlite_bare(conn: &mut Connection, rows: &Rows, batch: usize) -> Duration {
     let start = Instant::now();
@@ -319,11 +439,19 @@ fn sqlite_bare(conn: &mut Connection, rows: &Rows, batch: usize) -> Duration {
     start.elapsed()
 }
 
+/// The name of the SQLite store's writer thread as `/proc` shows it (15 bytes at most).
+const WRITER_THREAD: &str = "consent-sqlite-";
+
 fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> Vec<Round> {
     let dir = bench_dir();
     let path = dir.path().join("ingest.db");
     println!("SQLite file: {}", path.display());
-    let store = Arc::new(SqliteStore::open(&path).expect("open the store"));
+    // Opened inside the runtime, as `consent serve` opens it: the store then answers appends
+    // on the runtime's threads rather than on its writer thread.
+    let store = {
+        let _runtime = rt.enter();
+        Arc::new(SqliteStore::open(&path).expect("open the store"))
+    };
     let mut bare = Connection::open(&path).expect("open the bare connection");
     bare.busy_timeout(Duration::from_secs(10))
         .expect("busy timeout");
@@ -331,7 +459,12 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
         .expect("WAL");
     bare.pragma_update(None, "synchronous", "FULL")
         .expect("FULL");
-    bare.execute_batch(SQLITE_BARE_SCHEMA).expect("bare schema");
+    let schema = sqlite_bare_schema(&bare);
+    println!(
+        "bare table, the store's schema renamed:\n{}",
+        schema.trim_end()
+    );
+    bare.execute_batch(&schema).expect("bare schema");
     let mode: String = bare
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("journal_mode");
@@ -345,26 +478,41 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
         let recs = records(config, (round * o.records) as u64 + 1, o.records);
         let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
         let before = FSYNCS.load(Ordering::Relaxed);
+        let db_before = DB_SYNCS.load(Ordering::Relaxed);
+        let (cpu, writer) = (process_cpu(), threads_cpu(WRITER_THREAD));
         let t = rt.block_on(drive(&store, recs, o.in_flight));
+        let (store_cpu, writer_cpu) = (
+            process_cpu() - cpu,
+            threads_cpu(WRITER_THREAD).saturating_sub(writer),
+        );
         let store_syncs = FSYNCS.load(Ordering::Relaxed) - before;
-        let batch = o.records as f64 / store_syncs.max(1) as f64;
+        let store_commits = commits(store_syncs, DB_SYNCS.load(Ordering::Relaxed) - db_before);
+        let batch = o.records as f64 / store_commits as f64;
         let size = (batch.round() as usize).max(1);
         let before = FSYNCS.load(Ordering::Relaxed);
+        let db_before = DB_SYNCS.load(Ordering::Relaxed);
+        let cpu = process_cpu();
         let bt = sqlite_bare(&mut bare, &rows, size);
+        let bare_cpu = process_cpu() - cpu;
         let bare_syncs = FSYNCS.load(Ordering::Relaxed) - before;
+        let bare_counted = commits(bare_syncs, DB_SYNCS.load(Ordering::Relaxed) - db_before);
         let r = Round {
             store_rate: rate(o.records, t),
             bare_rate: rate(o.records, bt),
             batch,
-            store_syncs,
-            bare_syncs,
+            store_commits,
+            bare_commits: o.records.div_ceil(size) as u64,
+            store_cpu: per_record(store_cpu, o.records),
+            writer_cpu: Some(per_record(writer_cpu, o.records)),
+            bare_cpu: per_record(bare_cpu, o.records),
+            server_cpu: None,
         };
         println!(
-            "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs for {} commits); ratio {:.2}",
+            "sqlite round {}: store {:.0} rec/s ({store_syncs} fsyncs, {store_commits} commits, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size} ({bare_syncs} fsyncs, counted as {bare_counted} commits for {}); ratio {:.2}",
             round + 1,
             r.store_rate,
             r.bare_rate,
-            o.records.div_ceil(size),
+            r.bare_commits,
             r.store_rate / r.bare_rate
         );
         rounds.push(r);
@@ -459,6 +607,34 @@ impl Cluster {
             ],
         );
         cluster
+    }
+
+    /// CPU time so far of the cluster's processes (the postmaster and its children: the
+    /// backends, the WAL writer, the checkpointer), from `/proc/<pid>/stat`.
+    fn cpu(&self) -> Duration {
+        let pid = std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().map(str::to_owned))
+            .expect("postmaster.pid");
+        // SAFETY: sysconf only reads a configuration value.
+        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        let mut ticks = 0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // After the command name in parentheses: state, ppid, ..., utime (12th), stime.
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            if name == pid || fields.get(1) == Some(&pid.as_str()) {
+                let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+                ticks += field(11).unwrap_or(0) + field(12).unwrap_or(0);
+            }
+        }
+        Duration::from_micros(ticks * 1_000_000 / tick)
     }
 
     fn data(&self) -> PathBuf {
@@ -557,7 +733,9 @@ fn bench_pg(
             let recs = records(config, (round * o.records) as u64 + 1, o.records);
             let rows = Rows::new(&recs, (round * o.records) as i64 + 1);
             let first = (round * o.records) as i64;
+            let (cpu, server) = (process_cpu(), cluster.cpu());
             let t = drive(&store, recs, o.in_flight).await;
+            let (store_cpu, store_server) = (process_cpu() - cpu, cluster.cpu() - server);
             let commits: i64 = client
                 .query_one(
                     "SELECT count(DISTINCT xmin::text) FROM decisions WHERE seq > $1",
@@ -568,13 +746,22 @@ fn bench_pg(
                 .get(0);
             let batch = o.records as f64 / commits.max(1) as f64;
             let size = (batch.round() as usize).max(1);
+            let (cpu, server) = (process_cpu(), cluster.cpu());
             let bt = pg_bare(&mut client, &rows, size).await;
+            let (bare_cpu, bare_server) = (process_cpu() - cpu, cluster.cpu() - server);
             let r = Round {
                 store_rate: rate(o.records, t),
                 bare_rate: rate(o.records, bt),
                 batch,
-                store_syncs: u64::try_from(commits).unwrap_or(0),
-                bare_syncs: o.records.div_ceil(size) as u64,
+                store_commits: u64::try_from(commits).unwrap_or(0),
+                bare_commits: o.records.div_ceil(size) as u64,
+                store_cpu: per_record(store_cpu, o.records),
+                writer_cpu: None,
+                bare_cpu: per_record(bare_cpu, o.records),
+                server_cpu: Some((
+                    per_record(store_server, o.records),
+                    per_record(bare_server, o.records),
+                )),
             };
             println!(
                 "pg round {}: store {:.0} rec/s ({commits} transactions, mean batch {batch:.1}); bare {:.0} rec/s in transactions of {size}; ratio {:.2}",

@@ -183,6 +183,41 @@ async fn two_app_servers_append_concurrently() {
     assert_eq!(v.entries, 400);
 }
 
+#[tokio::test]
+async fn a_writer_extends_the_head_another_server_moved() {
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    let second = h.reopen().await;
+    // Each store remembers the head its last commit left; the other store moves it between
+    // their appends, so every append after the first finds its remembered head stale.
+    let mut acked = Vec::new();
+    for i in 0..6u8 {
+        let store = if i % 2 == 0 { h.store() } else { &second };
+        acked.push(
+            store
+                .append(record(i, Action::AcceptAll, t0()))
+                .await
+                .expect("append"),
+        );
+    }
+    let seqs: Vec<u64> = acked.iter().map(|a| a.seq).collect();
+    assert_eq!(
+        seqs,
+        [1, 2, 3, 4, 5, 6],
+        "each append extends the latest head"
+    );
+    let entries = h.store().scan(0, 10).await.expect("scan");
+    let links: Vec<_> = entries.iter().map(|e| e.link).collect();
+    let acked_links: Vec<_> = acked.iter().map(|a| a.link).collect();
+    assert_eq!(links, acked_links, "acknowledged links are stored");
+    let v = verify(h.store(), None, |_| {})
+        .await
+        .expect("one valid chain");
+    assert_eq!(v.entries, 6);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stores_starting_together_create_the_schema_once() {
     if support::pg::skip() {

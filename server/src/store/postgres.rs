@@ -4,18 +4,24 @@
 //! to at once.
 //!
 //! 1. **One chain across processes.** A one-row `chain_head` table holds the last position
-//!    and link. Every append transaction starts with `SELECT ... FROM chain_head FOR UPDATE`,
-//!    computes the new links from the head it read, inserts the rows and moves the head, all
-//!    before `COMMIT`. The row lock makes writers in other processes wait for that commit and
-//!    then read the new head, so they can only extend the chain, never fork it. A row lock
-//!    rather than an advisory lock because Postgres-compatible distributed databases honour
-//!    `FOR UPDATE` but not always `pg_advisory_xact_lock`.
-//! 2. **Group commit.** Appends go to one writer task per [`PgStore`], which takes every
-//!    append waiting (up to [`MAX_BATCH`]) into one transaction: one multi-row `INSERT`
-//!    (`unnest` over array parameters, so one round trip whatever the batch size) and one
-//!    `COMMIT`, hence one WAL flush for many records. Each append is answered after `COMMIT`
-//!    returns. The writer session runs with `synchronous_commit` at least `on`, so `Ok`
-//!    means durable.
+//!    and link, and every append transaction moves it in the statement that inserts the rows,
+//!    before `COMMIT`. A writer that does not know the head (on its first batch, after a
+//!    failure, or for a batch with marketing decisions, which are judged against the state
+//!    under the same lock) starts with `SELECT ... FROM chain_head FOR UPDATE` and computes
+//!    the links from the head it read. A writer that does know it, from its own last commit,
+//!    saves that round trip: its one statement moves the head only if it is still where that
+//!    commit left it, and inserts the rows only if it moved; if another process extended the
+//!    chain meanwhile, nothing is inserted and the writer locks and reads the head as above,
+//!    in the same transaction. Either way the row lock makes writers in other processes wait
+//!    for the commit and then see the new head, so they can only extend the chain, never fork
+//!    it. A row lock rather than an advisory lock because Postgres-compatible distributed
+//!    databases honour `FOR UPDATE` but not always `pg_advisory_xact_lock`.
+//! 2. **Group commit.** Appends go to one writer task per [`PgStore`], which takes the
+//!    appends waiting (up to [`MAX_BATCH`]; `take_waiting` in the parent module says how
+//!    many) into one transaction: one multi-row `INSERT` (`unnest` over array parameters, so
+//!    one round trip whatever the batch size) and one `COMMIT`, hence one WAL flush for many
+//!    records. Each append is answered after `COMMIT` returns. The writer session runs with
+//!    `synchronous_commit` at least `on`, so `Ok` means durable.
 //! 3. **Faults.** Connection failures are [`StoreError::Unavailable`], a full disk
 //!    (SQLSTATE `53100`) is [`StoreError::Full`], anything else [`StoreError::Database`];
 //!    nothing panics. A connection that dropped (a restarted or unreachable server) is
@@ -42,6 +48,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 use std::collections::HashMap;
@@ -51,7 +58,7 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingIndex,
     MarketingState, Prepared, REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts,
-    stored,
+    stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -134,6 +141,23 @@ WITH inserted AS (
                          $13::BYTEA[])
 )
 UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1";
+
+/// [`INSERT`] for a batch of cookie decisions by a writer that knows the head from its own
+/// last commit: the head moves only if it is still where that commit left it (`$12`, `$13`),
+/// and the rows go in only if it moved, all in one statement. Another process that extended
+/// the chain meanwhile makes it insert nothing; the writer then locks and reads the head and
+/// inserts with [`INSERT`]. The `UPDATE` waits for the row lock of any other writer's open
+/// transaction and then sees its committed head, so two writers can never both extend the
+/// same head. Cookie decisions take the columns' defaults for `kind` and `contact`.
+const INSERT_AT_HEAD: &str = "
+WITH moved AS (
+    UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1 AND seq = $12 AND link = $13
+    RETURNING 1
+)
+INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BYTEA[], $4::TEXT[], $5::BYTEA[],
+                     $6::BYTEA[], $7::TEXT[], $8::INTEGER[], $9::TEXT[])
+WHERE EXISTS (SELECT 1 FROM moved)";
 
 const FIND_DUPLICATE: &str = "SELECT seq FROM decisions WHERE contact = $1 AND digest = $2 LIMIT 1";
 
@@ -331,8 +355,17 @@ async fn create_schema(client: &mut Client) -> Result<(), StoreError> {
 /// The writer's connection and its prepared statements.
 struct Writer {
     conn: Conn,
+    statements: Statements,
+    /// The chain's head as this writer's last commit left it; `None` until a commit of its
+    /// own and after any failure, when the next batch locks and reads it.
+    head: Option<(i64, Digest)>,
+}
+
+/// The writer's prepared statements.
+struct Statements {
     lock_head: Statement,
     insert: Statement,
+    insert_at_head: Statement,
     find_duplicate: Statement,
     read_state: Statement,
     upsert_state: Statement,
@@ -374,16 +407,21 @@ impl Writer {
         }
         let lock_head = within(client.prepare(LOCK_HEAD)).await?;
         let insert = within(client.prepare(INSERT)).await?;
+        let insert_at_head = within(client.prepare(INSERT_AT_HEAD)).await?;
         let find_duplicate = within(client.prepare(FIND_DUPLICATE)).await?;
         let read_state = within(client.prepare(READ_STATE)).await?;
         let upsert_state = within(client.prepare(UPSERT_STATE)).await?;
         Ok(Self {
             conn,
-            lock_head,
-            insert,
-            find_duplicate,
-            read_state,
-            upsert_state,
+            statements: Statements {
+                lock_head,
+                insert,
+                insert_at_head,
+                find_duplicate,
+                read_state,
+                upsert_state,
+            },
+            head: None,
         })
     }
 
@@ -391,80 +429,87 @@ impl Writer {
         Self::new(Conn::open(config).await?).await
     }
 
-    /// Appends a batch in one transaction, after locking the chain's head.
+    /// Appends a batch in one transaction. A batch of cookie decisions after a commit of this
+    /// writer's own goes in with one statement ([`INSERT_AT_HEAD`]); otherwise, or when another
+    /// writer moved the head meanwhile, the head is locked and read first.
     async fn append(
         &mut self,
         batch: &[(Prepared, Reply)],
     ) -> Result<Vec<MarketingAppend>, Failure> {
         let tx = within(self.conn.client.transaction()).await?;
+        // Forgotten until this batch commits: any failure leaves the head unknown.
+        let known = self.head.take();
+        let mut rows = None;
+        if let Some(head) = known.filter(|_| batch.iter().all(|(p, _)| p.marketing.is_none())) {
+            let mut cookies = Rows::new(head, batch.len());
+            for (p, _) in batch {
+                cookies.push(p)?;
+            }
+            let inserted = cookies
+                .insert(&tx, &self.statements.insert_at_head, Some(&head))
+                .await?;
+            match inserted {
+                // Another writer moved the head: lock and read it below.
+                0 => {}
+                n if n == cookies.seqs.len() as u64 => rows = Some(cookies),
+                n => {
+                    let m = cookies.seqs.len();
+                    return Err(StoreError::Database(format!("{n} of {m} rows inserted")).into());
+                }
+            }
+        }
+        let rows = match rows {
+            Some(rows) => rows,
+            None => self.statements.append_locked(&tx, batch).await?,
+        };
+        match tx.commit().await {
+            Ok(()) => {
+                self.head = Some((rows.seq, rows.link));
+                Ok(rows.out)
+            }
+            Err(e) => Err(Failure {
+                // A refusal from the server means rolled back; a lost connection may have
+                // committed.
+                maybe_committed: e.as_db_error().is_none(),
+                error: map_err(e),
+            }),
+        }
+    }
+}
+
+impl Statements {
+    /// Appends a batch inside `tx` after locking the chain's head, judging its marketing
+    /// decisions: the rows inserted, not yet committed.
+    async fn append_locked<'a>(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        batch: &'a [(Prepared, Reply)],
+    ) -> Result<Rows<'a>, StoreError> {
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
             .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
-        let mut seq: i64 = column(&head, 0)?;
-        let mut link = digest(&column::<Vec<u8>>(&head, 1)?)?;
-        let n = batch.len();
-        let (mut seqs, mut times, mut ids, mut records) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut digests, mut links, mut actions, mut revisions, mut granted) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut kinds, mut contacts) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let head = (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
+        let mut rows = Rows::new(head, batch.len());
         // Marketing decisions of this batch, which the database does not hold yet.
         let mut batch_digests: HashMap<([u8; 33], Digest), i64> = HashMap::new();
         let mut states: HashMap<([u8; 33], MarketingChannel), (LatestState, i64)> = HashMap::new();
-        let mut out = Vec::with_capacity(n);
         for (p, _) in batch {
             if let Some(m) = &p.marketing {
                 let statements = (&self.find_duplicate, &self.read_state);
-                match judge(&tx, statements, p, m, &batch_digests, &states).await? {
+                match judge(tx, statements, p, m, &batch_digests, &states).await? {
                     Ok(state) => {
-                        batch_digests.insert((m.contact, p.digest), seq + 1);
-                        states.insert((m.contact, m.channel), (state, seq + 1));
+                        batch_digests.insert((m.contact, p.digest), rows.seq + 1);
+                        states.insert((m.contact, m.channel), (state, rows.seq + 1));
                     }
                     Err(refused) => {
-                        out.push(refused);
+                        rows.out.push(refused);
                         continue;
                     }
                 }
             }
-            seq += 1;
-            link = chain_link(&link, &p.digest);
-            seqs.push(seq);
-            times.push(p.time);
-            ids.push(p.consent_id.as_ref().map(|id| &id[..]));
-            kinds.push(p.kind().as_str());
-            contacts.push(p.contact());
-            records.push(p.json.as_str());
-            digests.push(p.digest.as_bytes().to_vec());
-            links.push(link.as_bytes().to_vec());
-            actions.push(p.summary.action.as_str());
-            // Checked to fit in `append`.
-            revisions.push(i32::try_from(p.summary.revision).unwrap_or(i32::MAX));
-            granted.push(p.summary.granted.as_str());
-            let position =
-                u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
-            out.push(MarketingAppend::Stored(Appended {
-                seq: position,
-                link,
-            }));
+            rows.push(p)?;
         }
-        let head_link = link.as_bytes().to_vec();
-        within(tx.execute(
-            &self.insert,
-            &[
-                &seqs, &times, &ids, &records, &digests, &links, &actions, &revisions, &granted,
-                &seq, &head_link, &kinds, &contacts,
-            ],
-        ))
-        .await?;
+        rows.insert(tx, &self.insert, None).await?;
         if !states.is_empty() {
             let mut cols = (
                 Vec::new(),
@@ -488,15 +533,112 @@ impl Writer {
             ))
             .await?;
         }
-        match tx.commit().await {
-            Ok(()) => Ok(out),
-            Err(e) => Err(Failure {
-                // A refusal from the server means rolled back; a lost connection may have
-                // committed.
-                maybe_committed: e.as_db_error().is_none(),
-                error: map_err(e),
-            }),
+        Ok(rows)
+    }
+}
+
+/// A batch's rows as the columns the `INSERT` statements take (one array each), chained from
+/// a head, and the answer for each append.
+struct Rows<'a> {
+    seqs: Vec<i64>,
+    times: Vec<i64>,
+    ids: Vec<Option<&'a [u8]>>,
+    records: Vec<&'a str>,
+    digests: Vec<&'a [u8]>,
+    links: Vec<[u8; 32]>,
+    actions: Vec<&'a str>,
+    revisions: Vec<i32>,
+    granted: Vec<&'a str>,
+    kinds: Vec<&'static str>,
+    contacts: Vec<Option<&'a [u8]>>,
+    out: Vec<MarketingAppend>,
+    /// The head after the rows: the last position and link.
+    seq: i64,
+    link: Digest,
+}
+
+impl<'a> Rows<'a> {
+    fn new((seq, link): (i64, Digest), n: usize) -> Self {
+        Self {
+            seqs: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+            ids: Vec::with_capacity(n),
+            records: Vec::with_capacity(n),
+            digests: Vec::with_capacity(n),
+            links: Vec::with_capacity(n),
+            actions: Vec::with_capacity(n),
+            revisions: Vec::with_capacity(n),
+            granted: Vec::with_capacity(n),
+            kinds: Vec::with_capacity(n),
+            contacts: Vec::with_capacity(n),
+            out: Vec::with_capacity(n),
+            seq,
+            link,
         }
+    }
+
+    /// Inserts the rows with `statement`: [`INSERT`], or [`INSERT_AT_HEAD`] with the head it
+    /// expects. How many rows went in.
+    async fn insert(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        statement: &Statement,
+        expected: Option<&(i64, Digest)>,
+    ) -> Result<u64, StoreError> {
+        let links: Vec<&[u8]> = self.links.iter().map(|l| &l[..]).collect();
+        let head_link = &self.link.as_bytes()[..];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+            &self.seqs,
+            &self.times,
+            &self.ids,
+            &self.records,
+            &self.digests,
+            &links,
+            &self.actions,
+            &self.revisions,
+            &self.granted,
+            &self.seq,
+            &head_link,
+        ];
+        let expected_link;
+        match expected {
+            None => {
+                params.push(&self.kinds);
+                params.push(&self.contacts);
+            }
+            Some((seq, link)) => {
+                expected_link = &link.as_bytes()[..];
+                params.push(seq);
+                params.push(&expected_link);
+            }
+        }
+        within(tx.execute(statement, &params)).await
+    }
+
+    /// Chains `p` after the rows so far.
+    fn push(&mut self, p: &'a Prepared) -> Result<(), StoreError> {
+        self.seq += 1;
+        self.link = chain_link(&self.link, &p.digest);
+        self.seqs.push(self.seq);
+        self.times.push(p.time);
+        self.ids.push(p.consent_id.as_ref().map(|id| &id[..]));
+        self.kinds.push(p.kind().as_str());
+        self.contacts.push(p.contact());
+        self.records.push(p.json.as_str());
+        self.digests.push(&p.digest.as_bytes()[..]);
+        self.links.push(*self.link.as_bytes());
+        self.actions.push(p.summary.action.as_str());
+        // Checked to fit in `append`.
+        self.revisions
+            .push(i32::try_from(p.summary.revision).unwrap_or(i32::MAX));
+        self.granted.push(p.summary.granted.as_str());
+        let seq =
+            u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
+        self.out.push(MarketingAppend::Stored(Appended {
+            seq,
+            link: self.link,
+        }));
+        Ok(())
     }
 }
 
@@ -567,19 +709,49 @@ async fn write_loop(
     mut writer: Option<Writer>,
     mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut batch = Vec::new();
     let mut backoff = Backoff::default();
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match commit(&config, &mut writer, &mut backoff, &batch).await {
-            Ok(appended) => {
-                for ((_, reply), a) in batch.drain(..).zip(appended) {
-                    let _ = reply.send(Ok(a));
-                }
+    // The batch just committed (or failed), answered once the next one is taken: see
+    // `take_waiting`.
+    let mut settled: Option<Settled> = None;
+    loop {
+        let last = settled.as_ref().map_or(0, |(done, _)| done.len());
+        take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
+        if let Some((done, result)) = settled.take() {
+            // Answered by a task of its own: waking a hundred callers is not the next
+            // batch's business.
+            tokio::spawn(async move { answer(done, result) });
+        }
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(job) => batch.push(job),
+                None => return,
             }
-            Err(e) => {
-                for (_, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(duplicate(&e)));
-                }
+            take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
+        }
+        let result = commit(&config, &mut writer, &mut backoff, &batch).await;
+        let next = Vec::with_capacity(batch.len());
+        settled = Some((std::mem::replace(&mut batch, next), result));
+    }
+}
+
+/// A batch the writer is done with, and what became of it.
+type Settled = (
+    Vec<(Prepared, Reply)>,
+    Result<Vec<MarketingAppend>, StoreError>,
+);
+
+/// Answers every append of a batch, in order.
+fn answer(batch: Vec<(Prepared, Reply)>, result: Result<Vec<MarketingAppend>, StoreError>) {
+    match result {
+        Ok(appended) => {
+            for ((_, reply), a) in batch.into_iter().zip(appended) {
+                let _ = reply.send(Ok(a));
+            }
+        }
+        Err(e) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(duplicate(&e)));
             }
         }
     }

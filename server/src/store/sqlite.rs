@@ -1,10 +1,14 @@
 //! The embedded store: one SQLite file in WAL mode, with group commit.
 //!
-//! Appends go to one writer thread, which takes every append waiting (up to
-//! [`MAX_BATCH`]) into one `BEGIN IMMEDIATE` transaction and commits it with
-//! `synchronous = FULL`, so each acknowledged record is on disk, and one fsync serves many.
-//! `BEGIN IMMEDIATE` also serialises writers in other processes on the same file: each
-//! batch reads the chain's head inside its own write lock.
+//! Appends go to one writer thread, which takes the appends waiting (up to [`MAX_BATCH`];
+//! see `take_waiting` in the parent module for how many) into one `BEGIN IMMEDIATE`
+//! transaction and commits it with `synchronous = FULL`, so each acknowledged record is on
+//! disk, and one fsync serves many. `BEGIN IMMEDIATE` also serialises writers in other
+//! processes on the same file: each batch reads the chain's head inside its own write lock.
+//!
+//! The callers encode, digest and summarise their records before handing them over, and a
+//! committed batch is answered from the runtime the store was opened in, so the writer
+//! thread, the serial part of every append, only chains, inserts and commits.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -18,7 +22,7 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingState, Prepared,
-    REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts, stored,
+    REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts, stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -147,6 +151,9 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens the log at `path`, creating the file and its tables on first start.
     ///
+    /// Opened within a tokio runtime (as `consent serve` does), the store answers committed
+    /// appends on that runtime's threads; elsewhere its writer thread answers them itself.
+    ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be opened or created.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -183,9 +190,14 @@ impl SqliteStore {
             .pragma_update(None, "mmap_size", READER_MMAP)
             .map_err(map_err)?;
         let (appends, rx) = mpsc::unbounded_channel();
+        let replier = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let (replier, settled) = mpsc::unbounded_channel();
+            runtime.spawn(reply_loop(settled));
+            replier
+        });
         std::thread::Builder::new()
             .name("consent-sqlite-writer".into())
-            .spawn(move || write_loop(writer, rx))
+            .spawn(move || write_loop(writer, rx, replier))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             appends,
@@ -216,26 +228,25 @@ impl SqliteStore {
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        match append_batch(&mut conn, batch.iter().map(|(r, _)| r)) {
+/// A batch the writer is done with: the appends and what became of them.
+struct Settled {
+    batch: Vec<(Prepared, Reply)>,
+    result: Result<Vec<MarketingAppend>, StoreError>,
+}
+
+impl Settled {
+    /// Answers every append of the batch, in order, and drops the records.
+    fn answer(self) {
+        match self.result {
             Ok(appended) => {
-                for ((_, reply), a) in batch.drain(..).zip(appended) {
+                for ((_, reply), a) in self.batch.into_iter().zip(appended) {
                     let _ = reply.send(Ok(a));
                 }
             }
             Err(e) => {
                 let message = e.to_string();
                 let full = matches!(e, StoreError::Full);
-                for (_, reply) in batch.drain(..) {
+                for (_, reply) in self.batch {
                     let err = if full {
                         StoreError::Full
                     } else {
@@ -248,24 +259,70 @@ fn write_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<(Prepared, R
     }
 }
 
+/// The writer thread: one transaction per batch of waiting appends ([`take_waiting`] says
+/// how many). A committed batch goes to `replier` (a task on the runtime the store was opened
+/// in) to be answered, so that waking a hundred callers and freeing their records happens on
+/// the runtime's threads while this one commits the next batch: this thread's work is the
+/// serial part of every append. Without a runtime, or once it is gone, the writer answers
+/// itself.
+fn write_loop(
+    mut conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
+    replier: Option<mpsc::UnboundedSender<Settled>>,
+) {
+    let answer = |settled: Settled| match &replier {
+        Some(replier) => {
+            if let Err(mpsc::error::SendError(settled)) = replier.send(settled) {
+                settled.answer();
+            }
+        }
+        None => settled.answer(),
+    };
+    let mut batch = Vec::new();
+    let mut settled: Option<Settled> = None;
+    loop {
+        let last = settled.as_ref().map_or(0, |s| s.batch.len());
+        take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
+        if let Some(done) = settled.take() {
+            answer(done);
+        }
+        if batch.is_empty() {
+            match rx.blocking_recv() {
+                Some(job) => batch.push(job),
+                None => return,
+            }
+            take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
+        }
+        let result = append_batch(&mut conn, batch.iter().map(|(r, _)| r));
+        // The next batch is about as large as this one: sized once instead of grown.
+        let next = Vec::with_capacity(batch.len());
+        settled = Some(Settled {
+            batch: std::mem::replace(&mut batch, next),
+            result,
+        });
+    }
+}
+
+/// Answers the batches the writer hands over (see [`write_loop`]).
+async fn reply_loop(mut settled: mpsc::UnboundedReceiver<Settled>) {
+    while let Some(s) = settled.recv().await {
+        s.answer();
+    }
+}
+
 /// The head of the chain: the last entry, or the checkpoint when everything was purged.
 fn head(conn: &Connection) -> Result<(u64, Digest), StoreError> {
-    let last: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(map_err)?;
-    let found = match last {
-        Some(found) => Some(found),
-        None => conn
-            .query_row("SELECT seq, link FROM checkpoint WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+    let read = |sql| {
+        conn.prepare_cached(sql)
+            .and_then(|mut st| {
+                st.query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                    .optional()
             })
-            .optional()
-            .map_err(map_err)?,
+            .map_err(map_err)
+    };
+    let found = match read("SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1")? {
+        Some(found) => Some(found),
+        None => read("SELECT seq, link FROM checkpoint WHERE id = 1")?,
     };
     match found {
         None => Ok((0, Digest::ZERO)),
@@ -293,10 +350,11 @@ fn append_batch<'a>(
     let (mut seq, mut link) = head(&tx)?;
     let mut out = Vec::new();
     {
+        // Cookie decisions take the columns' defaults for `kind` and `contact`.
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(map_err)?;
         for p in records {
@@ -312,22 +370,28 @@ fn append_batch<'a>(
             };
             seq += 1;
             link = chain_link(&link, &p.digest);
-            insert
-                .execute(params![
-                    seq as i64,
-                    p.time,
-                    p.consent_id.as_ref().map(|id| &id[..]),
-                    p.json,
-                    &p.digest.as_bytes()[..],
-                    &link.as_bytes()[..],
-                    p.summary.action,
-                    p.summary.revision,
-                    p.summary.granted,
-                    p.kind().as_str(),
-                    p.contact(),
-                ])
-                .map_err(map_err)?;
+            let row = params![
+                seq as i64,
+                p.time,
+                p.consent_id.as_ref().map(|id| &id[..]),
+                p.json,
+                &p.digest.as_bytes()[..],
+                &link.as_bytes()[..],
+                p.summary.action,
+                p.summary.revision,
+                p.summary.granted,
+            ];
             if let Some((m, state)) = state {
+                tx.prepare_cached(
+                    "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .and_then(|mut st| {
+                    let kind = p.kind().as_str();
+                    let marketing = params![kind, &m.contact[..]];
+                    st.execute(rusqlite::params_from_iter(row.iter().chain(marketing.iter())))
+                })
+                .map_err(map_err)?;
                 tx.prepare_cached(
                     "INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -345,6 +409,8 @@ fn append_batch<'a>(
                     ])
                 })
                 .map_err(map_err)?;
+            } else {
+                insert.execute(row).map_err(map_err)?;
             }
             out.push(MarketingAppend::Stored(Appended { seq, link }));
         }
