@@ -40,7 +40,8 @@ const showRecords = async (id) => {
   const status = document.getElementById('mydata-status');
   const r = await fetch('/consent/' + id, { credentials: 'same-origin' });
   if (!r.ok) {
-    status.textContent = mydata.dataset.failed;
+    // 404: nothing is held for this id (never recorded, or erased).
+    status.textContent = r.status === 404 ? mydata.dataset.gone : mydata.dataset.failed;
     return;
   }
   const body = document.getElementById('records');
@@ -57,9 +58,17 @@ const showRecords = async (id) => {
   const erase = document.getElementById('erase');
   erase.disabled = false;
   erase.onclick = async () => {
+    erase.disabled = true;
     const d = await fetch('/consent/' + id, { method: 'DELETE', credentials: 'same-origin' });
-    status.textContent = d.ok ? mydata.dataset.erased : mydata.dataset.failed;
-    if (d.ok) showRecords(id);
+    if (d.ok) {
+      // Nothing is left to show: the records are gone, not fetched again (fetching would
+      // answer 404 and replace this message).
+      body.replaceChildren();
+      status.textContent = mydata.dataset.erased;
+    } else {
+      erase.disabled = false;
+      status.textContent = mydata.dataset.failed;
+    }
   };
 };
 

@@ -574,10 +574,16 @@ test('C9 every decision is recorded with id, UTC time, action, choices, revision
   await v.page.locator('#records tr').first().waitFor();
   assert.deepEqual(await v.page.locator('#records tr').first().locator('td').allTextContents(),
     [String(exported.records[0].seq), r.time, 'custom', 'necessary, analytics', '1']);
+  // Marked first, so that a failure here is reported here and not again by the log check.
+  erased.add(consent.consentId);
   await v.page.getByRole('button', { name: 'Ask for my data to be erased' }).click();
   await v.page.getByRole('status').filter({ hasText: 'Your records have been erased.' }).waitFor();
   assert.throws(() => main.cli('export', consent.consentId), /no records for consent id/);
-  erased.add(consent.consentId);
+  assert.equal(await v.page.locator('#records tr').count(), 0, 'the erased records are off the page');
+  assert.ok(await v.page.getByRole('button', { name: 'Ask for my data to be erased' }).isDisabled());
+  // Coming back: nothing is held any more, and the page says so.
+  await v.page.reload();
+  await v.page.getByRole('status').filter({ hasText: 'No records are held for your consent id.' }).waitFor();
   await v.context.close();
 });
 
