@@ -215,36 +215,27 @@ function orejimeHead() {
  * `accept` finds the "Accept all" button of the first layer (checked in the browser, see README);
  * `consentCookie` is the cookie each library stores the decision in.
  */
+/** Our banner, embedded as the README says; with `preload`, the wasm is fetched alongside the
+ * script instead of after it (the README's optional hint). */
+const ours = (label, preload) => ({
+  label,
+  prefix: '/consent/',
+  // Its three first-layer buttons are the same element and class (equal weight), so the
+  // Accept all button is the one with our built-in English text in the first layer.
+  accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
+  consentCookie: 'consent',
+  html: () => page({
+    head: `<link rel="stylesheet" href="/consent/consent.css">${preload ? `
+<link rel="preload" href="/consent/consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
+<script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
+<script type="module" src="/consent/consent.js"></script>`,
+    gatedAnalytics: GATED_TEXT_PLAIN,
+  }),
+});
+
 export const BANNERS = {
-  ours: {
-    label: 'ours (wasm)',
-    prefix: '/consent/',
-    // Its three first-layer buttons are the same element and class (equal weight), so the
-    // Accept all button is the one with our built-in English text in the first layer.
-    accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
-    consentCookie: 'consent',
-    html: () => page({
-      head: `<link rel="stylesheet" href="/consent/consent.css">
-<script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
-<script type="module" src="/consent/consent.js"></script>`,
-      gatedAnalytics: GATED_TEXT_PLAIN,
-    }),
-  },
-  // The same, with a preload hint so the browser fetches the WebAssembly alongside the
-  // script instead of after it (README, "The banner": the recommended embedding).
-  ourspreload: {
-    label: 'ours, wasm preloaded',
-    prefix: '/consent/',
-    accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
-    consentCookie: 'consent',
-    html: () => page({
-      head: `<link rel="stylesheet" href="/consent/consent.css">
-<link rel="preload" href="/consent/consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>
-<script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
-<script type="module" src="/consent/consent.js"></script>`,
-      gatedAnalytics: GATED_TEXT_PLAIN,
-    }),
-  },
+  ours: ours('ours (wasm)', false),
+  ourspreload: ours('ours, wasm preloaded', true),
   vanilla: {
     label: 'vanilla-cookieconsent 3.1.0',
     prefix: '/vendor/cookieconsent/',
