@@ -38,7 +38,7 @@ cp "$tmp/consent_bg.wasm" "$out/consent_bg.wasm"
 # Comment lines and indentation go (1.1 kB of the gzip): the glue has no multi-line strings
 # or template literals, so only whole comment lines and leading blanks are dropped, never
 # code. consent.d.ts keeps the API's docs for editors.
-cat "$tmp/consent.js" wasm/js/loader.js | awk '
+cat "$tmp/consent.js" wasm/js/banner.js | awk '
   /^[ \t]*\/\*/ { comment = 1 }
   comment { if ($0 ~ /\*\/[ \t]*$/) comment = 0; next }
   /^[ \t]*\/\// { next }

@@ -1,67 +1,149 @@
-export function acceptCategory(ids) {
-const ret = wasm.acceptCategory(ids);
-return ret !== 0;
-}
 export function acceptedCategory(id) {
 const ptr0 = passStringToWasm0(id, wasm.__wbindgen_export, wasm.__wbindgen_export2);
 const len0 = WASM_VECTOR_LEN;
 const ret = wasm.acceptedCategory(ptr0, len0);
 return ret !== 0;
 }
-export function acceptedService(id) {
-const ptr0 = passStringToWasm0(id, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len0 = WASM_VECTOR_LEN;
-const ret = wasm.acceptedService(ptr0, len0);
+export function acceptedService(id, path) {
+let ptr0, len0, ptr1, len1;
+try {
+ptr0 = passStringToWasm0(id, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len0 = WASM_VECTOR_LEN;
+ptr1 = passStringToWasm0(path, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len1 = WASM_VECTOR_LEN;
+} catch (e) {
+if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+throw e;
+}
+const ret = wasm.acceptedService(ptr0, len0, ptr1, len1);
 return ret !== 0;
 }
-export function getConsent() {
-const ret = wasm.getConsent();
+export function allows(category, service, path) {
+let ptr0, len0, ptr1, len1, ptr2, len2;
+try {
+ptr0 = passStringToWasm0(category, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len0 = WASM_VECTOR_LEN;
+ptr1 = isLikeNone(service) ? 0 : passStringToWasm0(service, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len1 = WASM_VECTOR_LEN;
+ptr2 = passStringToWasm0(path, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len2 = WASM_VECTOR_LEN;
+} catch (e) {
+if (ptr2) { wasm.__wbindgen_export3(ptr2, len2 * 1, 1); }
+if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+throw e;
+}
+const ret = wasm.allows(ptr0, len0, ptr1, len1, ptr2, len2);
+return ret !== 0;
+}
+export function consent() {
+const ret = wasm.consent();
 return ret;
 }
-export function reset() {
-wasm.reset();
+export function decide(kind, ids, now_ms, random, jar, host, href, https) {
+const val7 = +now_ms;
+const val8 = +https;
+let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3, ptr4, len4, ptr5, len5;
+try {
+ptr0 = passStringToWasm0(kind, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len0 = WASM_VECTOR_LEN;
+ptr1 = passArrayJsValueToWasm0(ids, wasm.__wbindgen_export);
+len1 = WASM_VECTOR_LEN;
+ptr2 = passArray8ToWasm0(random, wasm.__wbindgen_export);
+len2 = WASM_VECTOR_LEN;
+ptr3 = passStringToWasm0(jar, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len3 = WASM_VECTOR_LEN;
+ptr4 = passStringToWasm0(host, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len4 = WASM_VECTOR_LEN;
+ptr5 = passStringToWasm0(href, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len5 = WASM_VECTOR_LEN;
+} catch (e) {
+if (ptr5) { wasm.__wbindgen_export3(ptr5, len5 * 1, 1); }
+if (ptr4) { wasm.__wbindgen_export3(ptr4, len4 * 1, 1); }
+if (ptr3) { wasm.__wbindgen_export3(ptr3, len3 * 1, 1); }
+if (ptr2) { wasm.__wbindgen_export3(ptr2, len2 * 1, 1); }
+if (ptr1) { wasm.__wbindgen_export6(ptr1, len1); wasm.__wbindgen_export3(ptr1, len1 * 4, 4); }
+if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+throw e;
 }
-export function run(config, options) {
-const ret = wasm.run(config, options);
-return ret !== 0;
+const ret = wasm.decide(ptr0, len0, ptr1, len1, val7, ptr2, len2, ptr3, len3, ptr4, len4, ptr5, len5, val8);
+return ret;
+}
+export function placeholder(category, service) {
+let ptr0, len0, ptr1, len1;
+try {
+ptr0 = passStringToWasm0(category, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len0 = WASM_VECTOR_LEN;
+ptr1 = isLikeNone(service) ? 0 : passStringToWasm0(service, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len1 = WASM_VECTOR_LEN;
+} catch (e) {
+if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+throw e;
+}
+const ret = wasm.placeholder(ptr0, len0, ptr1, len1);
+return ret;
+}
+export function reset(now_ms, random, jar, host) {
+const val4 = +now_ms;
+let ptr0, len0, ptr1, len1, ptr2, len2;
+try {
+ptr0 = passArray8ToWasm0(random, wasm.__wbindgen_export);
+len0 = WASM_VECTOR_LEN;
+ptr1 = passStringToWasm0(jar, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len1 = WASM_VECTOR_LEN;
+ptr2 = passStringToWasm0(host, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len2 = WASM_VECTOR_LEN;
+} catch (e) {
+if (ptr2) { wasm.__wbindgen_export3(ptr2, len2 * 1, 1); }
+if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+throw e;
+}
+const ret = wasm.reset(val4, ptr0, len0, ptr1, len1, ptr2, len2);
+return ret;
 }
 export function setLanguage(lang) {
 const ptr0 = passStringToWasm0(lang, wasm.__wbindgen_export, wasm.__wbindgen_export2);
 const len0 = WASM_VECTOR_LEN;
 const ret = wasm.setLanguage(ptr0, len0);
-return ret !== 0;
+return ret;
 }
-export function show() {
-wasm.show();
+export function signed(token, https) {
+const val2 = +https;
+const ptr0 = passStringToWasm0(token, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+const len0 = WASM_VECTOR_LEN;
+const ret = wasm.signed(ptr0, len0, val2);
+return ret;
 }
-export function showPreferences() {
-wasm.showPreferences();
+export function start(config, jar, now_ms, gpc, langs) {
+const val4 = +now_ms;
+const val5 = +gpc;
+let ptr0, len0, ptr1, len1, ptr2, len2;
+try {
+ptr0 = passStringToWasm0(config, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len0 = WASM_VECTOR_LEN;
+ptr1 = passStringToWasm0(jar, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+len1 = WASM_VECTOR_LEN;
+ptr2 = passArrayJsValueToWasm0(langs, wasm.__wbindgen_export);
+len2 = WASM_VECTOR_LEN;
+} catch (e) {
+if (ptr2) { wasm.__wbindgen_export6(ptr2, len2); wasm.__wbindgen_export3(ptr2, len2 * 4, 4); }
+if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+throw e;
+}
+const ret = wasm.start(ptr0, len0, ptr1, len1, val4, val5, ptr2, len2);
+return ret;
+}
+export function view() {
+const ret = wasm.view();
+return ret;
 }
 function __wbg_get_imports() {
 const import0 = {
 __proto__: null,
-__wbg___wbindgen_boolean_get_4f1baf9a00be3c74: function(arg0) {
-const v = arg0;
-const ret = typeof(v) === 'boolean' ? v : undefined;
-return isLikeNone(ret) ? 0xFFFFFF : ret ? 1 : 0;
-},
-__wbg___wbindgen_is_function_741ff2bb612836f5: function(arg0) {
-const ret = typeof(arg0) === 'function';
-return ret;
-},
-__wbg___wbindgen_is_object_8b968c3ab8e96595: function(arg0) {
-const val = arg0;
-const ret = typeof(val) === 'object' && val !== null;
-return ret;
-},
-__wbg___wbindgen_is_undefined_be5b34249ff1fc15: function(arg0) {
-const ret = arg0 === undefined;
-return ret;
-},
-__wbg___wbindgen_jsval_eq_38d7bfbe4cc84039: function(arg0, arg1) {
-const ret = arg0 === arg1;
-return ret;
-},
 __wbg___wbindgen_string_get_7ce8eee7fd327545: function(arg0, arg1) {
 const obj = arg1;
 const ret = typeof(obj) === 'string' ? obj : undefined;
@@ -73,248 +155,6 @@ getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
 __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
 throw new Error(getStringFromWasm0(arg0, arg1));
 },
-__wbg__wbg_cb_unref_09736879a3f67559: function(arg0) {
-arg0._wbg_cb_unref();
-},
-__wbg_activeElement_6c30fe7fda33ef51: function(arg0) {
-const ret = arg0.activeElement;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_addEventListener_847fd86b8c33ec43: function() { return handleError(function (arg0, arg1, arg2, arg3) {
-arg0.addEventListener(getStringFromWasm0(arg1, arg2), arg3);
-}, arguments); },
-__wbg_add_cf82c8d153d93ae1: function() { return handleError(function (arg0, arg1, arg2) {
-arg0.add(getStringFromWasm0(arg1, arg2));
-}, arguments); },
-__wbg_appendChild_dbf7ad2f48413560: function() { return handleError(function (arg0, arg1) {
-const ret = arg0.appendChild(arg1);
-return ret;
-}, arguments); },
-__wbg_body_5f971cbc6950ca4f: function(arg0) {
-const ret = arg0.body;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_call_275b78b3b6520b92: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
-const ret = arg0.call(arg1, arg2, arg3, arg4);
-return ret;
-}, arguments); },
-__wbg_call_fc92fee6137d452d: function() { return handleError(function (arg0, arg1, arg2, arg3) {
-const ret = arg0.call(arg1, arg2, arg3);
-return ret;
-}, arguments); },
-__wbg_checked_3f95ede4ece3a2c2: function(arg0) {
-const ret = arg0.checked;
-return ret;
-},
-__wbg_classList_97e966c261669b85: function(arg0) {
-const ret = arg0.classList;
-return ret;
-},
-__wbg_closest_39824b16065066bc: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = arg0.closest(getStringFromWasm0(arg1, arg2));
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-}, arguments); },
-__wbg_cookie_d2fddf0073ea44a9: function() { return handleError(function (arg0, arg1) {
-const ret = arg1.cookie;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-}, arguments); },
-__wbg_createElement_de4a31ed2fb252be: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = arg0.createElement(getStringFromWasm0(arg1, arg2));
-return ret;
-}, arguments); },
-__wbg_crypto_56d59c4d711676e1: function() { return handleError(function (arg0) {
-const ret = arg0.crypto;
-return ret;
-}, arguments); },
-__wbg_currentTarget_ed5964b1e5e730f0: function(arg0) {
-const ret = arg0.currentTarget;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_dispatchEvent_a2af00ffae37e129: function() { return handleError(function (arg0, arg1) {
-const ret = arg0.dispatchEvent(arg1);
-return ret;
-}, arguments); },
-__wbg_documentElement_5e44e37dd0181a81: function(arg0) {
-const ret = arg0.documentElement;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_document_3b5c3071b43e97ee: function(arg0) {
-const ret = arg0.document;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_error_9b95f63d905893d2: function(arg0, arg1) {
-console.error(arg0, arg1);
-},
-__wbg_fetch_21015a0a4570ab44: function(arg0, arg1, arg2, arg3) {
-const ret = arg0.fetch(getStringFromWasm0(arg1, arg2), arg3);
-return ret;
-},
-__wbg_focus_d5e2fdbdb56416f0: function() { return handleError(function (arg0) {
-arg0.focus();
-}, arguments); },
-__wbg_from_eac91875c8a5ffa4: function(arg0) {
-const ret = Array.from(arg0);
-return ret;
-},
-__wbg_getAttributeNames_ec244c1f5044dcd7: function(arg0) {
-const ret = arg0.getAttributeNames();
-return ret;
-},
-__wbg_getAttribute_c7b80d4010284561: function(arg0, arg1, arg2, arg3) {
-const ret = arg1.getAttribute(getStringFromWasm0(arg2, arg3));
-var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-var len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-},
-__wbg_getRandomValues_07f3179f2d015362: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = arg0.getRandomValues(getArrayU8FromWasm0(arg1, arg2));
-return ret;
-}, arguments); },
-__wbg_get_2080c49015e35254: function() { return handleError(function (arg0, arg1) {
-const ret = Reflect.get(arg0, arg1);
-return ret;
-}, arguments); },
-__wbg_get_unchecked_e6325ad374eff861: function(arg0, arg1) {
-const ret = arg0[arg1 >>> 0];
-return ret;
-},
-__wbg_hostname_e42e6cb425d7924e: function() { return handleError(function (arg0, arg1) {
-const ret = arg1.hostname;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-}, arguments); },
-__wbg_href_a0128fb7c568d8e5: function() { return handleError(function (arg0, arg1) {
-const ret = arg1.href;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-}, arguments); },
-__wbg_insertBefore_10ab0c19b463c12b: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = arg0.insertBefore(arg1, arg2);
-return ret;
-}, arguments); },
-__wbg_instanceof_Element_05dbb22ded594343: function(arg0) {
-let result;
-try {
-result = arg0 instanceof Element;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_HtmlDocument_9a3864a99ea4f197: function(arg0) {
-let result;
-try {
-result = arg0 instanceof HTMLDocument;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_HtmlElement_ea32ea7121e0a496: function(arg0) {
-let result;
-try {
-result = arg0 instanceof HTMLElement;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_HtmlInputElement_28751c98d77a5a65: function(arg0) {
-let result;
-try {
-result = arg0 instanceof HTMLInputElement;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_HtmlSelectElement_e8e746c4e56224c9: function(arg0) {
-let result;
-try {
-result = arg0 instanceof HTMLSelectElement;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_KeyboardEvent_c9280788b471ab5f: function(arg0) {
-let result;
-try {
-result = arg0 instanceof KeyboardEvent;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_Response_5b0b4f7f1daeae51: function(arg0) {
-let result;
-try {
-result = arg0 instanceof Response;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_instanceof_Window_5cf453f5639aa1a2: function(arg0) {
-let result;
-try {
-result = arg0 instanceof Window;
-} catch (_) {
-result = false;
-}
-const ret = result;
-return ret;
-},
-__wbg_item_5b70fe58b24cf84b: function(arg0, arg1) {
-const ret = arg0.item(arg1 >>> 0);
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_json_8d1f3da8fcd11229: function() { return handleError(function (arg0) {
-const ret = arg0.json();
-return ret;
-}, arguments); },
-__wbg_key_76125a528069feff: function(arg0, arg1) {
-const ret = arg1.key;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-},
-__wbg_languages_6102814e2a4f5511: function(arg0) {
-const ret = arg0.languages;
-return ret;
-},
-__wbg_length_9aab85334c5daf3f: function(arg0) {
-const ret = arg0.length;
-return ret;
-},
-__wbg_length_b03a0fabb109b1e9: function(arg0) {
-const ret = arg0.length;
-return ret;
-},
-__wbg_location_7320782274fc691b: function(arg0) {
-const ret = arg0.location;
-return ret;
-},
-__wbg_navigator_c17f443a6fe5d38d: function(arg0) {
-const ret = arg0.navigator;
-return ret;
-},
 __wbg_new_37eb45aaf5eeb820: function() {
 const ret = new Array();
 return ret;
@@ -323,166 +163,19 @@ __wbg_new_cd4348290afae586: function() {
 const ret = new Object();
 return ret;
 },
-__wbg_new_with_event_init_dict_afa9822926033490: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = new CustomEvent(getStringFromWasm0(arg0, arg1), arg2);
-return ret;
-}, arguments); },
-__wbg_nextSibling_91136dc7a8ec9b09: function(arg0) {
-const ret = arg0.nextSibling;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_now_463ac581d2fc7ea3: function() {
-const ret = Date.now();
-return ret;
-},
-__wbg_ok_670a05555db5f713: function(arg0) {
-const ret = arg0.ok;
-return ret;
-},
-__wbg_parentNode_fe15bcc26df42856: function(arg0) {
-const ret = arg0.parentNode;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_pathname_19fb9627ab2b1180: function() { return handleError(function (arg0, arg1) {
-const ret = arg1.pathname;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-}, arguments); },
-__wbg_preventDefault_cfb06b02e7406899: function(arg0) {
-arg0.preventDefault();
-},
-__wbg_protocol_c60aedf8a6fa9fca: function() { return handleError(function (arg0, arg1) {
-const ret = arg1.protocol;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-}, arguments); },
 __wbg_push_c9f4893fc209f768: function(arg0, arg1) {
 const ret = arg0.push(arg1);
 return ret;
 },
-__wbg_querySelectorAll_6c1bd81d448fb480: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = arg0.querySelectorAll(getStringFromWasm0(arg1, arg2));
-return ret;
-}, arguments); },
-__wbg_querySelectorAll_bd785907acdf7800: function() { return handleError(function (arg0, arg1, arg2) {
-const ret = arg0.querySelectorAll(getStringFromWasm0(arg1, arg2));
-return ret;
-}, arguments); },
-__wbg_removeAttribute_735f25a801a701e1: function() { return handleError(function (arg0, arg1, arg2) {
-arg0.removeAttribute(getStringFromWasm0(arg1, arg2));
-}, arguments); },
-__wbg_removeEventListener_4e20bd5fac3de092: function() { return handleError(function (arg0, arg1, arg2, arg3) {
-arg0.removeEventListener(getStringFromWasm0(arg1, arg2), arg3);
-}, arguments); },
-__wbg_remove_12e9b1deffec7d2f: function() { return handleError(function (arg0, arg1, arg2) {
-arg0.remove(getStringFromWasm0(arg1, arg2));
-}, arguments); },
-__wbg_remove_8228e91d7ddbc755: function(arg0) {
-arg0.remove();
-},
-__wbg_setAttribute_f75317b2b5cabfb4: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
-arg0.setAttribute(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
-}, arguments); },
 __wbg_set_2793479888329cb6: function() { return handleError(function (arg0, arg1, arg2) {
 const ret = Reflect.set(arg0, arg1, arg2);
 return ret;
 }, arguments); },
-__wbg_set_body_877d5251e78ca815: function(arg0, arg1) {
-arg0.body = arg1;
-},
-__wbg_set_checked_91ac4f7dd0263c1a: function(arg0, arg1) {
-arg0.checked = arg1 !== 0;
-},
-__wbg_set_className_fcd90345b3a090af: function(arg0, arg1, arg2) {
-arg0.className = getStringFromWasm0(arg1, arg2);
-},
-__wbg_set_cookie_c3588aca93e20418: function() { return handleError(function (arg0, arg1, arg2) {
-arg0.cookie = getStringFromWasm0(arg1, arg2);
-}, arguments); },
-__wbg_set_detail_bf911f4f40441e17: function(arg0, arg1) {
-arg0.detail = arg1;
-},
-__wbg_set_disabled_260ae32932f58904: function(arg0, arg1) {
-arg0.disabled = arg1 !== 0;
-},
-__wbg_set_headers_6d75a7df4eb22716: function(arg0, arg1) {
-arg0.headers = arg1;
-},
-__wbg_set_method_639e69af35614d36: function(arg0, arg1, arg2) {
-arg0.method = getStringFromWasm0(arg1, arg2);
-},
-__wbg_set_textContent_0177b2a6d9293c2c: function(arg0, arg1, arg2) {
-arg0.textContent = arg1 === 0 ? undefined : getStringFromWasm0(arg1, arg2);
-},
-__wbg_shiftKey_a6ce93ef743d5834: function(arg0) {
-const ret = arg0.shiftKey;
-return ret;
-},
-__wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc: function() {
-const ret = typeof globalThis === 'undefined' ? undefined : globalThis;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_static_accessor_GLOBAL_e4293fb22cbe77da: function() {
-const ret = typeof global === 'undefined' ? undefined : global;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_static_accessor_SELF_53bb20457401453d: function() {
-const ret = typeof self === 'undefined' ? undefined : self;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_static_accessor_WINDOW_b5e0810bfecb7feb: function() {
-const ret = typeof window === 'undefined' ? undefined : window;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_stringify_0a0fbf2ef722380a: function() { return handleError(function (arg0) {
-const ret = JSON.stringify(arg0);
-return ret;
-}, arguments); },
-__wbg_tagName_775bb05619a5c52f: function(arg0, arg1) {
-const ret = arg1.tagName;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-},
-__wbg_target_e5cd9c7aa87dd8df: function(arg0) {
-const ret = arg0.target;
-return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-},
-__wbg_textContent_240d7f8264a6246e: function(arg0, arg1) {
-const ret = arg1.textContent;
-var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-var len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-},
-__wbg_value_17829e61bdaa1ac5: function(arg0, arg1) {
-const ret = arg1.value;
-const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_export, wasm.__wbindgen_export2);
-const len1 = WASM_VECTOR_LEN;
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
-getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
-},
-__wbg_warn_42702744b2284b6f: function(arg0, arg1) {
-console.warn(arg0, arg1);
-},
-__wbindgen_generic_0000000000000001: function(arg0, arg1) {
-const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_231);
-return ret;
-},
-__wbindgen_generic_0000000000000002: function(arg0, arg1) {
-const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_232);
-return ret;
-},
-__wbindgen_generic_0000000000000003: function(arg0) {
+__wbindgen_generic_0000000000000001: function(arg0) {
 const ret = arg0;
 return ret;
 },
-__wbindgen_generic_0000000000000004: function(arg0, arg1) {
+__wbindgen_generic_0000000000000002: function(arg0, arg1) {
 const ret = getStringFromWasm0(arg0, arg1);
 return ret;
 },
@@ -500,23 +193,10 @@ __proto__: null,
 "./consent_bg.js": import0,
 };
 }
-function __wasm_bindgen_func_elem_231(arg0, arg1, arg2) {
-wasm.__wasm_bindgen_func_elem_231(arg0, arg1, arg2);
-}
-function __wasm_bindgen_func_elem_232(arg0, arg1, arg2) {
-wasm.__wasm_bindgen_func_elem_232(arg0, arg1, arg2);
-}
 function addToExternrefTable0(obj) {
-const idx = wasm.__wbindgen_export4();
+const idx = wasm.__wbindgen_export5();
 wasm.__wbindgen_externrefs.set(idx, obj);
 return idx;
-}
-const CLOSURE_DTORS = (typeof FinalizationRegistry === 'undefined')
-? { register: () => {}, unregister: () => {} }
-: new FinalizationRegistry(state => wasm.__wbindgen_export6(state.a, state.b));
-function getArrayU8FromWasm0(ptr, len) {
-ptr = ptr >>> 0;
-return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
 }
 let cachedDataViewMemory0 = null;
 function getDataViewMemory0() {
@@ -541,34 +221,26 @@ try {
 return f.apply(this, args);
 } catch (e) {
 const idx = addToExternrefTable0(e);
-wasm.__wbindgen_export5(idx);
+wasm.__wbindgen_export4(idx);
 }
 }
 function isLikeNone(x) {
 return x === undefined || x === null;
 }
-function makeMutClosure(arg0, arg1, f) {
-const state = { a: arg0, b: arg1, cnt: 1 };
-const real = (...args) => {
-state.cnt++;
-const a = state.a;
-state.a = 0;
-try {
-return f(a, state.b, ...args);
-} finally {
-state.a = a;
-real._wbg_cb_unref();
+function passArray8ToWasm0(arg, malloc) {
+const ptr = malloc(arg.length * 1, 1) >>> 0;
+getUint8ArrayMemory0().set(arg, ptr / 1);
+WASM_VECTOR_LEN = arg.length;
+return ptr;
 }
-};
-real._wbg_cb_unref = () => {
-if (--state.cnt === 0) {
-wasm.__wbindgen_export6(state.a, state.b);
-state.a = 0;
-CLOSURE_DTORS.unregister(state);
+function passArrayJsValueToWasm0(array, malloc) {
+const ptr = malloc(array.length * 4, 4) >>> 0;
+for (let i = 0; i < array.length; i++) {
+const add = addToExternrefTable0(array[i]);
+getDataViewMemory0().setUint32(ptr + 4 * i, add, true);
 }
-};
-CLOSURE_DTORS.register(real, state, state);
-return real;
+WASM_VECTOR_LEN = array.length;
+return ptr;
 }
 function passStringToWasm0(arg, malloc, realloc) {
 if (realloc === undefined) {
@@ -714,43 +386,394 @@ export { initSync, __wbg_init as default };
 function gtagShim() {
 (window.dataLayer = window.dataLayer || []).push(arguments);
 }
+const doc = document;
+const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued]),"
++ 'iframe[data-category][data-src],img[data-category][data-src]';
+const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,summary';
+let ui = null;
+let listening = false;
+let warned = false;
+const https = () => location.protocol === 'https:';
+const random = () => crypto.getRandomValues(new Uint8Array(16));
+function el(tag, cls, text) {
+const e = doc.createElement(tag);
+if (cls) e.className = cls;
+if (text != null) e.textContent = text;
+return e;
+}
+function attrs(e, a) {
+for (const k in a) e.setAttribute(k, a[k]);
+return e;
+}
+function add(parent, ...children) {
+parent.append(...children);
+return parent;
+}
+function button(text, onClick) {
+const b = attrs(el('button', 'cc-btn', text), { type: 'button' });
+b.addEventListener('click', onClick);
+return b;
+}
+function actions(t, third, onThird) {
+return add(el('div', 'cc-actions'),
+button(t.reject_all, () => decideNow('none')),
+button(t.accept_all, () => decideNow('all')),
+button(third, onThird));
+}
+function consentMode(command, params) {
+if (params && typeof window.gtag === 'function') window.gtag('consent', command, params);
+}
+function setCookies(lines) {
+for (const line of lines) doc.cookie = line;
+}
+function pick(value, allowed) {
+return allowed.includes(value) ? value : allowed[0];
+}
+function mount(options) {
+const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
++ ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])}`
++ ` cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`), { 'data-consent-ui': '' });
+for (const rendered of doc.querySelectorAll('[data-consent-nojs]')) {
+rendered.remove();
+root.classList.add('cc-taken-over');
+}
+const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
+root.append(live);
+doc.body?.append(root);
+return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null };
+}
+function unmount() {
+if (!ui) return;
+ui.root.remove();
+for (const p of ui.placeholders) p.remove();
+ui = null;
+}
+function showLayer(element, prefs, switches = []) {
+ui.layer?.remove();
+Object.assign(ui, { layer: element, prefs, switches });
+ui.root.append(element);
+element.focus();
+}
+function closeLayer() {
+ui.layer?.remove();
+Object.assign(ui, { layer: null, prefs: false, switches: [] });
+}
+function restoreFocus() {
+ui.opener?.focus();
+ui.opener = null;
+}
+function showBanner(v = view()) {
+const t = v.t;
+const banner = attrs(el('div', 'cc-banner'), {
+role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
+'aria-describedby': 'cc-desc', tabindex: '-1', lang: v.lang,
+});
+add(banner, el('h2', 'cc-title', t.banner_title),
+attrs(el('p', 'cc-desc', t.banner_description), { id: 'cc-desc' }));
+if (v.gpc) banner.append(el('p', 'cc-gpc', t.gpc_notice));
+add(banner, attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }),
+actions(t, t.settings, openPreferences));
+showLayer(banner, false);
+}
+function openPreferences() {
+if (!ui) return;
+if (!ui.opener) {
+const active = doc.activeElement;
+if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
+}
+showPreferences(view());
+}
+function showPreferences(v) {
+const t = v.t;
+const dialog = attrs(el('div', 'cc-prefs'), {
+role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'cc-ptitle', tabindex: '-1', lang: v.lang,
+});
+const close = attrs(button('×', closePreferences), { 'aria-label': t.close });
+close.className = 'cc-close';
+add(dialog,
+add(el('div', 'cc-head'), attrs(el('h2', 'cc-title', t.preferences_title), { id: 'cc-ptitle' }), close),
+el('p', 'cc-desc', t.preferences_description));
+if (v.gpc) dialog.append(el('p', 'cc-gpc', t.gpc_notice));
+dialog.append(attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }));
+if (v.langs.length > 1) {
+const select = el('select');
+for (const [code, name] of v.langs) {
+const option = attrs(el('option', '', name), { value: code, lang: code });
+if (code === v.lang) option.setAttribute('selected', '');
+select.append(option);
+}
+select.addEventListener('change', () => switchLanguage(select.value));
+dialog.append(add(el('label', 'cc-lang', t.language), select));
+}
+const switches = [];
+for (const c of v.categories) dialog.append(category(t, c, switches));
+if (v.id) dialog.append(add(el('p', 'cc-id', t.consent_id), el('code', '', v.id)));
+dialog.append(actions(t, t.save, () => decideNow('custom',
+ui.switches.filter(([, s]) => s.checked).map(([id]) => id))));
+dialog.addEventListener('keydown', trapFocus);
+showLayer(add(el('div', 'cc-overlay'), dialog), true, switches);
+dialog.focus();
+}
+function category(t, c, switches) {
+const id = `cc-cat-${c.id}`;
+const head = add(el('div', 'cc-cat-head'), attrs(el('label', 'cc-cat-title', c.title), { for: id }));
+const input = attrs(el('input', 'cc-switch'), { type: 'checkbox', role: 'switch', id });
+if (c.necessary) {
+input.checked = input.disabled = true;
+add(head, input, el('span', 'cc-always', t.always_on));
+} else {
+input.checked = c.on;
+head.append(input);
+switches.push([c.id, input]);
+}
+const section = add(el('section', 'cc-cat'), head, el('p', '', c.description));
+if (c.services.length) {
+const details = add(el('details', 'cc-services'), el('summary', '', t.services));
+for (const s of c.services) details.append(service(t, s));
+section.append(details);
+}
+return section;
+}
+function service(t, s) {
+const block = add(el('div', 'cc-svc'), el('h3', '', s.name),
+add(el('p', '', t.provider), el('span', '', s.provider)), el('p', '', s.purpose));
+if (s.privacy) block.append(attrs(el('a', 'cc-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
+if (s.cookies.length) {
+const head = el('tr');
+for (const k of [t.cookie_name, t.cookie_lifetime, t.cookie_purpose]) {
+head.append(attrs(el('th', '', k), { scope: 'col' }));
+}
+const table = add(el('table', 'cc-cookies'), head);
+for (const row of s.cookies) table.append(add(el('tr'), ...row.map((cell) => el('td', '', cell))));
+block.append(table);
+}
+return block;
+}
+function trapFocus(e) {
+if (e.key === 'Escape') {
+e.preventDefault();
+closePreferences();
+return;
+}
+if (e.key !== 'Tab') return;
+const dialog = e.currentTarget;
+const list = dialog.querySelectorAll(FOCUSABLE);
+const first = list[0];
+const last = list[list.length - 1];
+const active = doc.activeElement;
+const to = e.shiftKey && (active === first || active === dialog) ? last
+: !e.shiftKey && active === last ? first : null;
+if (to) {
+e.preventDefault();
+to.focus();
+}
+}
+function closePreferences() {
+const v = view();
+if (v?.show) {
+showBanner(v);
+} else if (ui) {
+closeLayer();
+restoreFocus();
+}
+}
+function switchLanguage(lang) {
+const v = setLanguage(lang);
+if (!v) return false;
+if (ui.prefs) showPreferences(v);
+else if (ui.layer) showBanner(v);
+regate();
+declare(lang);
+return true;
+}
+function decideNow(kind, ids = []) {
+if (!ui) return false;
+const r = decide(kind, ids, Date.now(), random(), doc.cookie, location.hostname, location.href, https());
+if (!r) return false;
+if (r.unknown) {
+console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
+return false;
+}
+if (r.error) {
+console.error('consent: no decision was stored:', r.error);
+return false;
+}
+setCookies(r.cookies);
+consentMode('update', r.gcm);
+if (r.send) send(r.send);
+closeLayer();
+ui.live.textContent = r.saved;
+restoreFocus();
+regate();
+const detail = { categories: r.allowed, changed: r.changed };
+if (r.first) window.dispatchEvent(new CustomEvent('consent:first', { detail }));
+if (r.changed.length) window.dispatchEvent(new CustomEvent('consent:change', { detail }));
+return true;
+}
+function warn(what) {
+if (!warned) console.warn('consent: could not record the decision; it is kept locally:', what);
+warned = true;
+}
+function send({ url, body }) {
+fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' }, keepalive: true })
+.then((response) => {
+if (!response.ok) return warn('the endpoint did not answer 2xx');
+return response.json().then((answer) => {
+const line = typeof answer?.token === 'string' && signed(answer.token, https());
+if (typeof line === 'string') doc.cookie = line;
+else if (line === false) warn('the answer holds no valid token');
+}, () => warn('the answer is not JSON'));
+}, () => warn('the request failed'));
+}
+function regate() {
+if (!ui) return;
+for (const p of ui.placeholders) p.remove();
+ui.placeholders = [];
+const go = [];
+for (const e of doc.querySelectorAll(GATED)) {
+const category = e.getAttribute('data-category');
+const svc = e.getAttribute('data-service');
+if (allows(category, svc, location.pathname)) go.push(e);
+else if (e.localName === 'iframe') embedPlaceholder(e, category, svc);
+}
+activate(go);
+}
+function embedPlaceholder(embed, category, svc) {
+const p = placeholder(category, svc);
+if (!p) return;
+const box = attrs(add(el('div', 'cc-embed'), el('p', '', p.text),
+button(p.button, () => decideNow('grant', [p.category]))), { 'data-consent-placeholder': '' });
+embed.classList.add('cc-wait');
+embed.parentNode?.insertBefore(box, embed);
+ui.placeholders.push(box);
+}
+function activate(list) {
+for (let i = 0; i < list.length; i++) {
+const script = list[i].localName === 'script' ? revive(list[i]) : load(list[i]);
+const rest = list.slice(i + 1);
+if (script && rest.length) {
+for (const r of rest) r.setAttribute('data-consent-queued', '');
+let done = false;
+script.onload = script.onerror = () => {
+if (done) return;
+done = true;
+for (const r of rest) r.removeAttribute('data-consent-queued');
+activate(rest);
+};
+return;
+}
+}
+}
+function load(e) {
+const src = e.getAttribute('data-src');
+e.removeAttribute('data-src');
+e.classList.remove('cc-wait');
+e.setAttribute('src', src);
+return null;
+}
+function revive(old) {
+const parent = old.parentNode;
+if (!parent) return null;
+const script = doc.createElement('script');
+for (const { name, value } of old.attributes) {
+if (!['type', 'data-src', 'data-type', 'nonce'].includes(name)) script.setAttribute(name, value);
+}
+const type = old.getAttribute('data-type');
+if (type != null) script.setAttribute('type', type);
+const nonce = ui.options.nonce || old.nonce;
+if (nonce) script.nonce = nonce;
+script.async = false;
+const src = old.getAttribute('data-src');
+if (src != null) script.setAttribute('src', src);
+else script.textContent = old.textContent;
+parent.insertBefore(script, old.nextSibling);
+old.remove();
+return src != null ? script : null;
+}
+function openFromPage(e) {
+const opener = e.target instanceof Element && e.target.closest('[data-consent-open]');
+if (opener && ui) {
+e.preventDefault();
+ui.opener = opener;
+openPreferences();
+}
+}
+function runBanner(config, options) {
+unmount();
+let text = config;
+if (typeof text !== 'string') {
+try {
+text = JSON.stringify(config) ?? '';
+} catch {
+text = '';
+}
+}
+const languages = [doc.documentElement.lang || '', ...(navigator.languages || [])];
+const v = start(text, doc.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
+if (v.error != null) {
+console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
+return false;
+}
+if (v.gcmDefault) {
+if (window.dataLayer === undefined) window.dataLayer = [];
+if (typeof window.gtag !== 'function' && typeof options.gtag === 'function') window.gtag = options.gtag;
+consentMode('default', v.gcmDefault);
+}
+consentMode('update', v.gcmUpdate);
+if (!listening) doc.addEventListener('click', openFromPage);
+listening = true;
+ui = mount(options);
+if (v.show) showBanner(v);
+regate();
+return true;
+}
 let started;
-const start = () => (started = started || __wbg_init());
-const ready = (f, none) => (...args) => (wasm ? f(...args) : none);
-function declare(lang = document.documentElement.lang || '') {
-for (const el of document.querySelectorAll('[data-consent-declaration]')) {
-const url = new URL(el.dataset.consentDeclaration || '/consent/declaration', location.href);
+const init = () => (started = started || __wbg_init());
+const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
+function declare(lang = doc.documentElement.lang || '') {
+for (const e of doc.querySelectorAll('[data-consent-declaration]')) {
+const url = new URL(e.dataset.consentDeclaration || '/consent/declaration', location.href);
 url.searchParams.set('format', 'html');
 if (lang) url.searchParams.set('lang', lang.slice(0, 2));
 fetch(url, { credentials: 'same-origin' })
 .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
-.then((html) => { el.innerHTML = html; })
-.catch((e) => console.warn('consent: cookie declaration not loaded:', e.message));
+.then((html) => { e.innerHTML = html; })
+.catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
 }
 }
 export const Consent = {
 run: (config, options) =>
-start().then(() => {
-const ok = run(config, Object.assign({ gtag: gtagShim }, options));
+init().then(() => {
+const ok = runBanner(config, Object.assign({ gtag: gtagShim }, options));
 declare();
 return ok;
 }),
-show: ready(show),
-showPreferences: ready(showPreferences),
-acceptedCategory: ready(acceptedCategory, false),
-acceptedService: ready(acceptedService, false),
-acceptCategory: ready(acceptCategory, false),
-getConsent: ready(getConsent, null),
-setLanguage: ready((lang) => {
-const ok = setLanguage(lang);
-if (ok) declare(lang);
-return ok;
+show: ready(() => showBanner()),
+showPreferences: ready(openPreferences),
+acceptedCategory: ready((id) => acceptedCategory(String(id)), false),
+acceptedService: ready((id) => acceptedService(String(id), location.pathname), false),
+acceptCategory: ready((ids) => {
+if (ids === 'all') return decideNow('all');
+const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : null;
+if (!list) {
+console.error('consent: acceptCategory: expected "all", a category id or a list of them, got', ids);
+return false;
+}
+return decideNow(list.length ? 'custom' : 'none', list);
 }, false),
-reset: ready(reset),
+getConsent: ready(consent, null),
+setLanguage: ready((lang) => switchLanguage(String(lang)), false),
+reset: ready(() => {
+const r = reset(Date.now(), random(), doc.cookie, location.hostname);
+if (!r) return;
+setCookies(r.cookies);
+consentMode('update', r.gcm);
+showBanner();
+}),
 };
 if (typeof window !== 'undefined') {
 window.Consent = Consent;
-const inline = document.getElementById('consent-config');
+const inline = doc.getElementById('consent-config');
 if (inline) {
 const d = inline.dataset;
 Consent.run(inline.textContent, {

@@ -1,11 +1,13 @@
-//! The cookie banner: [`consent_core`] compiled to WebAssembly, with a DOM front end.
+//! The cookie banner's decisions: [`consent_core`] compiled to WebAssembly, behind a small
+//! API that `dist/consent.js` calls.
 //!
-//! Every decision is the core's: [`policy::evaluate`](consent_core::policy::evaluate) says
-//! what may run and whether to ask, [`policy::decide`](consent_core::policy::decide) turns a
-//! click into a decision, [`Token`](consent_core::Token) is the cookie,
-//! [`DecisionRecord`](consent_core::DecisionRecord) what the endpoint receives. This crate
-//! reads the browser (cookies, clock, `crypto`, GPC, languages), draws the banner, gates
-//! scripts and embeds, and reports back; it holds no consent logic of its own.
+//! Every decision is the core's: [`policy::evaluate`] says what may run and whether to ask,
+//! [`policy::decide`] turns a click into a decision, [`Token`] is the cookie,
+//! [`DecisionRecord`] what the endpoint receives, [`Texts`](consent_core::Texts) what the
+//! visitor reads. This crate keeps the page's state (config, language, evaluation) and
+//! answers the banner's JavaScript (`wasm/js/banner.js`) in plain values: what to draw, which
+//! cookie lines to write, what to send, which gated element may load. The JavaScript draws,
+//! writes and sends; it decides nothing (DESIGN.md, "The banner").
 //!
 //! Sites do not use this crate directly but `dist/` (built by `bash wasm/build.sh`):
 //!
@@ -29,20 +31,24 @@
 //!
 //! Events on `window`: `consent:first` (the first decision) and `consent:change` (a decision
 //! that changes what is allowed), with `detail: {categories, changed}`.
+//!
+//! The functions below are that JavaScript's, not a site's: their names and shapes may change
+//! with any release of `dist/`.
 
-mod app;
-mod cookies;
-mod dom;
-mod env;
-mod gate;
-mod gcm;
-mod sync;
-mod ui;
+mod js;
 
-use consent_core::policy::Action;
+use core::cell::RefCell;
+
+use consent_core::policy::{self, Action, Context, Evaluation, Signals};
+use consent_core::texts::fill;
+use consent_core::{
+    Channel, Choices, Config, ConsentId, ConsentState, DecisionRecord, Lang, PageUrl, TextKey,
+    Token,
+};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-pub use consent_core;
+use crate::js::{arr, set, str};
 
 // The banner allocates little (the config, a few strings per decision) for the page's
 // lifetime: lol_alloc's free list instead of dlmalloc is 6 kB less to download.
@@ -55,98 +61,578 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
     // SAFETY: single-threaded, see above.
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-/// Starts the banner with `config` (a JSON string or an object) and `options`
-/// (`{layout, position, theme, nonce, gtag}`; may be `undefined`). Returns `false`, after one
-/// console error listing every problem, when the config is invalid: only necessary cookies
-/// are then allowed.
+thread_local! {
+    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+/// The banner's state on this page.
+struct App {
+    config: Config,
+    lang: Lang,
+    signals: Signals,
+    evaluation: Evaluation,
+    /// Categories and services withdrawn on this page: what they gate never loads again
+    /// here, even if granted anew, because their scripts may already have run once.
+    revoked_categories: u32,
+    revoked_services: u128,
+}
+
+/// Runs `f` on the banner, if it has started (and is not busy: a re-entrant call gets
+/// `None`, never a panic).
+fn with<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
+    APP.with(|a| a.try_borrow_mut().ok()?.as_mut().map(f))
+}
+
+fn time(ms: f64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp((ms / 1000.0) as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+fn consent_id(random: &[u8]) -> ConsentId {
+    let mut bytes = [0u8; 16];
+    for (b, r) in bytes.iter_mut().zip(random) {
+        *b = *r;
+    }
+    ConsentId::from_bytes(bytes)
+}
+
+/// The `name=value` pairs of `document.cookie`, trimmed; pairs without a name are skipped.
+fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> {
+    jar.split(';').filter_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = name.trim();
+        (!name.is_empty()).then_some((name, value.trim()))
+    })
+}
+
+/// A `document.cookie` line that deletes `name` at `path` (and `domain`).
+fn expire(name: &str, path: &str, domain: Option<&str>) -> String {
+    let mut line = String::with_capacity(96);
+    line.push_str(name);
+    line.push_str("=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=");
+    line.push_str(path);
+    if let Some(domain) = domain {
+        line.push_str("; Domain=");
+        line.push_str(domain);
+    }
+    line
+}
+
+/// Starts the banner with `config` (JSON text) for a visitor whose browser holds `jar`
+/// (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc` and preferred
+/// languages `langs` (`<html lang>` first, then `navigator.languages`).
+///
+/// Returns `{error}` (every problem of an invalid config, one per line) or the view (see
+/// [`view`]) with `gcmDefault` (Consent Mode's default command, `null` when it is off) and
+/// `gcmUpdate` (the update for a stored decision, else `null`).
 #[wasm_bindgen]
-pub fn run(config: JsValue, options: JsValue) -> bool {
-    let json = match config.as_string() {
-        Some(text) => text,
-        None => js_sys::JSON::stringify(&config)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default(),
+pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: Vec<String>) -> JsValue {
+    APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
+    let config = match Config::from_json(config) {
+        Ok(config) => config,
+        Err(e) => {
+            let o = Object::new();
+            set(&o, "error", str(&e.to_string()));
+            return o.into();
+        }
     };
-    app::run(&json, env::Options::from_js(&options))
+    let signals = Signals { gpc, dnt: false };
+    let lang = Lang::negotiate(langs.iter().map(String::as_str), config.languages())
+        .unwrap_or(config.default_language());
+    let stored = pairs(jar)
+        .find(|(n, _)| *n == config.cookie().name())
+        .map(|(_, v)| v);
+    let evaluation = policy::evaluate(&config, stored, None, time(now_ms), signals);
+    let app = App {
+        config,
+        lang,
+        signals,
+        evaluation,
+        revoked_categories: 0,
+        revoked_services: 0,
+    };
+    let o = app.view();
+    let mode = app.config.consent_mode();
+    let default = mode.enabled().then(|| {
+        let d = js::consent_mode(mode.default_state());
+        set(
+            &d,
+            "wait_for_update",
+            JsValue::from(mode.wait_for_update_ms()),
+        );
+        d.into()
+    });
+    set(&o, "gcmDefault", default.unwrap_or(JsValue::NULL));
+    let update = (!app.evaluation.show_banner())
+        .then(|| app.consent_mode())
+        .flatten();
+    set(&o, "gcmUpdate", update.unwrap_or(JsValue::NULL));
+    APP.with(|a| a.try_borrow_mut().map(|mut a| *a = Some(app)).ok());
+    o.into()
 }
 
-/// Shows the first layer.
+/// What the banner draws now, in its language:
+/// `{show, lang, langs: [[code, name]], t: {text_key: text}, privacy, gpc, id, categories:
+/// [{id, title, description, necessary, on, services: [{name, provider, purpose, privacy,
+/// cookies: [[name, lifetime, purpose]]}]}]}`; `show` is whether the first layer must be
+/// shown, `id` the stored decision's consent id (or `null`). `null` before [`start`].
 #[wasm_bindgen]
-pub fn show() {
-    app::with(app::App::show_banner);
+pub fn view() -> JsValue {
+    with(|app| app.view().into()).unwrap_or(JsValue::NULL)
 }
 
-/// Opens the preferences dialog.
-#[wasm_bindgen(js_name = showPreferences)]
-pub fn show_preferences() {
-    app::with(app::App::open_preferences);
+/// Switches the language; the new [`view`], or `null` if the site does not offer `lang`.
+#[wasm_bindgen(js_name = setLanguage)]
+pub fn set_language(lang: &str) -> JsValue {
+    let Ok(lang) = lang.parse::<Lang>() else {
+        return JsValue::NULL;
+    };
+    with(|app| {
+        if !app.config.languages().contains(&lang) {
+            return JsValue::NULL;
+        }
+        app.lang = lang;
+        app.view().into()
+    })
+    .unwrap_or(JsValue::NULL)
 }
 
-/// Whether the category `id` may run now.
+/// Decides: `kind` is `"all"`, `"none"`, `"custom"` (exactly the categories `ids`) or
+/// `"grant"` (what is allowed now plus the categories `ids`, from an embed's placeholder).
+/// `random` is 16 random bytes (a new consent id if there is none), `jar` the page's
+/// cookies, `host` and `href` the page's, `https` whether it is served over https.
+///
+/// Returns `{unknown: [ids]}` (nothing decided), `{error}`, or what the page must do, in
+/// order: `{cookies: [lines for document.cookie], send: {url, body} | null, gcm: update |
+/// null, saved: text to announce, first, changed: [ids], allowed: [ids]}`.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    kind: &str,
+    ids: Vec<String>,
+    now_ms: f64,
+    random: &[u8],
+    jar: &str,
+    host: &str,
+    href: &str,
+    https: bool,
+) -> JsValue {
+    with(|app| {
+        let action = match kind {
+            "all" => Action::AcceptAll,
+            "none" => Action::RejectAll,
+            _ => {
+                let base = if kind == "grant" {
+                    app.evaluation.allowed()
+                } else {
+                    app.config.necessary_only()
+                };
+                match app.choices(base, &ids) {
+                    Ok(choices) => Action::Custom(choices),
+                    Err(unknown) => {
+                        let o = Object::new();
+                        set(&o, "unknown", arr(unknown.iter().map(|s| str(s))).into());
+                        return o.into();
+                    }
+                }
+            }
+        };
+        app.decide(
+            action,
+            time(now_ms),
+            consent_id(random),
+            jar,
+            host,
+            href,
+            https,
+        )
+    })
+    .unwrap_or(JsValue::NULL)
+}
+
+/// Whether an element with `data-category="category"` (`"!marketing"`: when marketing is
+/// refused) and `data-service="service"` may load on the page at `path`.
+#[wasm_bindgen]
+pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
+    with(|app| app.allows(category, service.as_deref(), path)).unwrap_or(false)
+}
+
+/// Whether the category `id` may run now (only `necessary` without a decision).
 #[wasm_bindgen(js_name = acceptedCategory)]
 pub fn accepted_category(id: &str) -> bool {
-    app::with(|a| a.accepted_category(id)).unwrap_or(false)
+    with(|app| {
+        app.config
+            .category_index(id)
+            .is_some_and(|c| app.evaluation.allows_category(c))
+    })
+    .unwrap_or(false)
 }
 
-/// Whether the service `id` may run now.
+/// Whether the service `id` may run now on the page at `path` (not on a page it is kept off).
 #[wasm_bindgen(js_name = acceptedService)]
-pub fn accepted_service(id: &str) -> bool {
-    app::with(|a| a.accepted_service(id)).unwrap_or(false)
+pub fn accepted_service(id: &str, path: &str) -> bool {
+    with(|app| {
+        app.config.service_index(id).is_some_and(|s| {
+            app.evaluation.allowed().allows_service(s)
+                && !app
+                    .config
+                    .service(s)
+                    .is_some_and(|sv| sv.is_excluded_on(path))
+        })
+    })
+    .unwrap_or(false)
 }
 
-/// Decides on the visitor's behalf, as a site's own controls do: `"all"` accepts all, `[]`
-/// rejects all, `["analytics"]` (or `"analytics"`) grants exactly those categories. Unknown
-/// ids decide nothing and log an error. Returns whether a decision was stored.
-#[wasm_bindgen(js_name = acceptCategory)]
-pub fn accept_category(ids: JsValue) -> bool {
-    let list: Vec<String> = match ids.as_string() {
-        Some(all) if all == "all" => return app::decide(Action::AcceptAll),
-        Some(one) => vec![one],
-        None => js_sys::Array::from(&ids)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect(),
-    };
-    if list.is_empty() {
-        return app::decide(Action::RejectAll);
-    }
-    match app::with(|a| a.choices_of(&list)) {
-        Some(Ok(choices)) => app::decide(Action::Custom(choices)),
-        Some(Err(unknown)) => {
-            let unknown: js_sys::Array = unknown.iter().map(|s| JsValue::from_str(s)).collect();
-            web_sys::console::error_2(
-                &JsValue::from_str("consent: acceptCategory: no such categories, nothing decided:"),
-                &unknown,
-            );
-            false
-        }
-        None => false,
-    }
-}
-
-/// The stored decision if it is valid now: `{consentId, firstDecision, lastDecision, expires,
-/// revision, method, language, gpc, categories, services}` (times in milliseconds since the
-/// epoch), else `null`.
-#[wasm_bindgen(js_name = getConsent)]
-pub fn get_consent() -> JsValue {
-    app::with(|a| a.consent()).unwrap_or(JsValue::NULL)
-}
-
-/// Switches the banner's language; `false` if the site does not offer `lang`.
-#[wasm_bindgen(js_name = setLanguage)]
-pub fn set_language(lang: &str) -> bool {
-    let Ok(lang) = lang.parse::<consent_core::Lang>() else {
-        return false;
-    };
-    let done = app::with(|a| a.set_language(lang)).unwrap_or(false);
-    app::regate();
-    done
-}
-
-/// Forgets the stored decision, deletes the declared cookies of what it allowed, and shows
-/// the banner again. Nothing is recorded.
+/// The stored decision if it is valid now: `{consentId, firstDecision, lastDecision,
+/// expires, revision, method, language, gpc, categories, services}` (times in milliseconds
+/// since the epoch), else `null`.
 #[wasm_bindgen]
-pub fn reset() {
-    app::with(app::App::reset);
+pub fn consent() -> JsValue {
+    with(|app| app.consent()).unwrap_or(JsValue::NULL)
+}
+
+/// The cookie line that stores the server's signed `token` if it carries exactly the
+/// decision in force; `null` if it does not (a late answer to an older decision), `false`
+/// if it is not a token at all.
+#[wasm_bindgen]
+pub fn signed(token: &str, https: bool) -> JsValue {
+    let Ok(signed) = token.parse::<Token>() else {
+        return JsValue::FALSE;
+    };
+    with(|app| {
+        (app.evaluation.state() == Some(signed.state()) && !app.evaluation.show_banner())
+            .then(|| str(&signed.cookie_line(&app.config, https)))
+    })
+    .flatten()
+    .unwrap_or(JsValue::NULL)
+}
+
+/// Forgets the stored decision: `{cookies: [lines], gcm}` deleting the consent cookie and
+/// the declared cookies of whatever it allowed (nothing is recorded); the banner then asks
+/// again (the new [`view`] has `show`).
+#[wasm_bindgen]
+pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> JsValue {
+    with(|app| {
+        let now = time(now_ms);
+        let ctx = Context {
+            now,
+            signals: app.signals,
+            lang: app.lang,
+            fresh_id: consent_id(random),
+        };
+        let mut lines = Vec::new();
+        if let Ok(d) = policy::decide(&app.config, &app.evaluation, Action::RejectAll, ctx) {
+            app.withdraw(&d, jar, host, &mut lines);
+        }
+        let c = app.config.cookie();
+        lines.push(expire(c.name(), c.path(), c.domain()));
+        lines.push(expire(c.name(), c.path(), None));
+        app.evaluation = policy::evaluate(&app.config, None, None, now, app.signals);
+        let o = Object::new();
+        set(&o, "cookies", arr(lines.iter().map(|l| str(l))).into());
+        set(&o, "gcm", app.consent_mode().unwrap_or(JsValue::NULL));
+        o.into()
+    })
+    .unwrap_or(JsValue::NULL)
+}
+
+/// The placeholder for an embed that waits for `category` (and `service`): `{text, button,
+/// category}`, or `null` for an unknown category.
+#[wasm_bindgen]
+pub fn placeholder(category: &str, service: Option<String>) -> JsValue {
+    with(|app| {
+        let config = &app.config;
+        let ci = config.category_index(category.trim())?;
+        let texts = config.texts(app.lang);
+        let cat = config.category(ci)?;
+        let title = cat.title(&texts);
+        let name = service
+            .as_deref()
+            .and_then(|id| config.service(config.service_index(id.trim())?))
+            .map_or(title, |s| s.name());
+        let text = fill(
+            &fill(texts.get(TextKey::PlaceholderText), "{service}", name),
+            "{category}",
+            title,
+        );
+        let o = Object::new();
+        set(&o, "text", str(&text));
+        set(&o, "button", str(texts.get(TextKey::PlaceholderButton)));
+        set(&o, "category", str(cat.id().as_str()));
+        Some(JsValue::from(o))
+    })
+    .flatten()
+    .unwrap_or(JsValue::NULL)
+}
+
+impl App {
+    fn view(&self) -> Object {
+        let config = &self.config;
+        let lang = self.lang;
+        let t = config.texts(lang);
+        let ev = &self.evaluation;
+        let o = Object::new();
+        set(&o, "show", ev.show_banner().into());
+        set(&o, "lang", str(lang.as_str()));
+        let langs = config
+            .languages()
+            .iter()
+            .map(|l| arr([str(l.as_str()), str(l.native_name())]).into());
+        set(&o, "langs", arr(langs).into());
+        let texts = Object::new();
+        for key in TextKey::ALL {
+            set(&texts, key.as_str(), str(t.get(*key)));
+        }
+        set(&o, "t", texts.into());
+        set(&o, "privacy", str(config.privacy_notice(lang)));
+        set(&o, "gpc", self.signals.gpc.into());
+        let id = ev.state().filter(|_| !ev.show_banner());
+        set(
+            &o,
+            "id",
+            id.map_or(JsValue::NULL, |s| str(&s.id().to_string())),
+        );
+        let categories = config.categories().iter().enumerate().map(|(i, c)| {
+            let co = Object::new();
+            set(&co, "id", str(c.id().as_str()));
+            set(&co, "title", str(c.title(&t)));
+            set(&co, "description", str(c.description(&t)));
+            set(&co, "necessary", c.is_necessary().into());
+            let on = config
+                .category_index(c.id().as_str())
+                .is_some_and(|ci| ci.get() == i && ev.allows_category(ci));
+            set(&co, "on", on.into());
+            let services = c.services().iter().map(|s| {
+                let so = Object::new();
+                set(&so, "name", str(s.name()));
+                set(&so, "provider", str(s.provider()));
+                set(&so, "purpose", str(s.purpose().get(lang)));
+                set(&so, "privacy", s.privacy_url().map_or(JsValue::NULL, str));
+                let cookies = s.cookies().iter().map(|k| {
+                    arr([
+                        str(k.name().as_str()),
+                        str(&t.lifetime(k.lifetime())),
+                        str(k.description().get(lang)),
+                    ])
+                    .into()
+                });
+                set(&so, "cookies", arr(cookies).into());
+                so.into()
+            });
+            set(&co, "services", arr(services).into());
+            co.into()
+        });
+        set(&o, "categories", arr(categories).into());
+        o
+    }
+
+    fn consent_mode(&self) -> Option<JsValue> {
+        let mode = self.config.consent_mode();
+        mode.enabled()
+            .then(|| js::consent_mode(mode.state(self.evaluation.allowed())).into())
+    }
+
+    /// The choices `base` plus exactly the categories `ids` (with all their services); the
+    /// unknown ids if any.
+    fn choices(&self, base: Choices, ids: &[String]) -> Result<Choices, Vec<String>> {
+        let mut choices = base;
+        let mut unknown = Vec::new();
+        for id in ids {
+            match self.config.category_index(id) {
+                Some(ci) => choices = choices.with_category(&self.config, ci, true),
+                None => unknown.push(id.clone()),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(choices)
+        } else {
+            Err(unknown)
+        }
+    }
+
+    /// The cookie lines deleting what decision `d` revokes, on this host and its parent
+    /// domains and the declared paths; remembers what it revoked.
+    fn withdraw(&mut self, d: &policy::Decision, jar: &str, host: &str, lines: &mut Vec<String>) {
+        for (_, decl) in d.cookies_to_clear(&self.config) {
+            for (name, _) in pairs(jar).filter(|(n, _)| decl.name().matches(n)) {
+                for path in [decl.path(), "/"] {
+                    lines.push(expire(name, path, None));
+                    for domain in policy::clear_domains(host).chain(decl.domain()) {
+                        lines.push(expire(name, path, Some(domain)));
+                    }
+                }
+            }
+        }
+        let revoked = d.revoked();
+        for c in revoked.categories() {
+            self.revoked_categories |= 1 << c.get();
+        }
+        for s in revoked.services() {
+            self.revoked_services |= 1 << s.get();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        action: Action,
+        now: time::OffsetDateTime,
+        fresh_id: ConsentId,
+        jar: &str,
+        host: &str,
+        href: &str,
+        https: bool,
+    ) -> JsValue {
+        let ctx = Context {
+            now,
+            signals: self.signals,
+            lang: self.lang,
+            fresh_id,
+        };
+        let o = Object::new();
+        let decision = match policy::decide(&self.config, &self.evaluation, action, ctx) {
+            Ok(d) => d,
+            Err(e) => {
+                set(&o, "error", str(&e.to_string()));
+                return o.into();
+            }
+        };
+        let before = self.evaluation;
+        let state = *decision.state();
+        let token = Token::unsigned(state);
+        let value = token.to_string();
+        let mut lines = vec![token.cookie_line(&self.config, https)];
+        self.evaluation = policy::evaluate(&self.config, Some(&value), None, now, self.signals);
+        if decision.is_withdrawal() {
+            self.withdraw(&decision, jar, host, &mut lines);
+        }
+        set(&o, "cookies", arr(lines.iter().map(|l| str(l))).into());
+        let send = self.config.endpoint().map(|url| {
+            let record = DecisionRecord::new(
+                &self.config,
+                &state,
+                PageUrl::new(href).ok(),
+                Channel::Banner,
+            );
+            let mut body = String::from("{\"token\":\"");
+            body.push_str(&value);
+            body.push_str("\",\"record\":");
+            body.push_str(&record.to_json().unwrap_or_default());
+            body.push('}');
+            let s = Object::new();
+            set(&s, "url", str(url));
+            set(&s, "body", str(&body));
+            JsValue::from(s)
+        });
+        set(&o, "send", send.unwrap_or(JsValue::NULL));
+        set(&o, "gcm", self.consent_mode().unwrap_or(JsValue::NULL));
+        let saved = self.config.texts(self.lang).get(TextKey::Saved);
+        set(&o, "saved", str(saved));
+        set(&o, "first", before.show_banner().into());
+        let changed = Array::new();
+        let allowed = Array::new();
+        for (i, category) in self.config.categories().iter().enumerate() {
+            let Some(ci) = self.config.category_index(category.id().as_str()) else {
+                continue;
+            };
+            debug_assert_eq!(ci.get(), i);
+            let now = self.evaluation.allows_category(ci);
+            let id = str(category.id().as_str());
+            if now != before.allows_category(ci) {
+                changed.push(&id);
+            }
+            if now {
+                allowed.push(&id);
+            }
+        }
+        set(&o, "changed", changed.into());
+        set(&o, "allowed", allowed.into());
+        o.into()
+    }
+
+    fn allows(&self, category: &str, service: Option<&str>, path: &str) -> bool {
+        let config = &self.config;
+        let (negated, category) = match category.strip_prefix('!') {
+            Some(c) => (true, c.trim()),
+            None => (false, category.trim()),
+        };
+        let Some(ci) = config.category_index(category) else {
+            return false;
+        };
+        let service = match service.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(id) => match config.service_index(id) {
+                Some(si) => Some(si),
+                None => return false,
+            },
+            None => None,
+        };
+        let allowed = self.evaluation.allowed();
+        // A service kept off this page (`exclude_paths`) does not load here, even with consent.
+        let granted = allowed.allows_category(ci)
+            && service.is_none_or(|s| {
+                allowed.allows_service(s)
+                    && !config.service(s).is_some_and(|sv| sv.is_excluded_on(path))
+            });
+        if negated {
+            return !self.evaluation.show_banner() && !granted;
+        }
+        let revoked_here = self.revoked_categories & (1 << ci.get()) != 0
+            || service.is_some_and(|s| self.revoked_services & (1 << s.get()) != 0);
+        granted && !revoked_here
+    }
+
+    fn consent(&self) -> JsValue {
+        let Some(state) = self
+            .evaluation
+            .state()
+            .filter(|_| !self.evaluation.show_banner())
+        else {
+            return JsValue::NULL;
+        };
+        consent_object(&self.config, state, self.evaluation.allowed())
+    }
+}
+
+fn consent_object(config: &Config, state: &ConsentState, allowed: Choices) -> JsValue {
+    let o = Object::new();
+    let ms = |t: time::OffsetDateTime| JsValue::from_f64(t.unix_timestamp() as f64 * 1000.0);
+    set(&o, "consentId", str(&state.id().to_string()));
+    set(&o, "firstDecision", ms(state.first_decision()));
+    set(&o, "lastDecision", ms(state.last_decision()));
+    set(&o, "expires", ms(policy::expires(config, state)));
+    set(&o, "revision", JsValue::from(state.revision().get()));
+    set(&o, "method", str(state.method().as_str()));
+    set(&o, "language", str(state.lang().as_str()));
+    set(&o, "gpc", state.gpc().into());
+    let categories = allowed
+        .categories()
+        .filter_map(|c| config.category(c))
+        .map(|c| str(c.id().as_str()));
+    set(&o, "categories", arr(categories).into());
+    let services = allowed
+        .services()
+        .filter_map(|s| config.service(s))
+        .map(|s| str(s.id().as_str()));
+    set(&o, "services", arr(services).into());
+    o.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expire, pairs};
+
+    #[test]
+    fn pairs_split_and_trim() {
+        let got: Vec<_> = pairs("a=1; consent=1.x; b; =c; d=").collect();
+        assert_eq!(got, [("a", "1"), ("consent", "1.x"), ("b", ""), ("d", "")]);
+    }
+
+    #[test]
+    fn expiry_lines_name_path_and_domain() {
+        assert_eq!(
+            expire("_ga", "/", Some("example.fi")),
+            "_ga=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Domain=example.fi"
+        );
+        assert!(!expire("_ga", "/x", None).contains("Domain"));
+    }
 }

@@ -1,0 +1,475 @@
+
+// ---- The banner (wasm/js/banner.js, appended to the wasm-bindgen glue by wasm/build.sh) ----
+// It draws what the WebAssembly core says, writes the cookie lines it returns, sends the
+// records it builds and loads the elements it allows. No consent logic lives here: every
+// question (may this run? what does this click decide? which cookies go?) is the core's.
+// Everything a config or a visitor supplies goes into the page as text, never as HTML.
+
+/** Consent Mode's `gtag`, for pages that have none: a named function in this static file,
+ * so a strict CSP needs no inline script. It pushes `arguments`, as gtag.js expects. */
+function gtagShim() {
+  (window.dataLayer = window.dataLayer || []).push(arguments);
+}
+
+const doc = document;
+const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued]),"
+  + 'iframe[data-category][data-src],img[data-category][data-src]';
+const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,summary';
+
+/** The banner on this page: its options, root element, live region, open layer (the first
+ * layer or the preferences, with their switches), embed placeholders and the element that
+ * had focus before the preferences opened. `null` until a config was accepted. */
+let ui = null;
+let listening = false;
+let warned = false;
+
+const https = () => location.protocol === 'https:';
+const random = () => crypto.getRandomValues(new Uint8Array(16));
+
+function el(tag, cls, text) {
+  const e = doc.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+function attrs(e, a) {
+  for (const k in a) e.setAttribute(k, a[k]);
+  return e;
+}
+
+function add(parent, ...children) {
+  parent.append(...children);
+  return parent;
+}
+
+function button(text, onClick) {
+  const b = attrs(el('button', 'cc-btn', text), { type: 'button' });
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** "Reject all", "Accept all" and a third action: the same element, size and colours. */
+function actions(t, third, onThird) {
+  return add(el('div', 'cc-actions'),
+    button(t.reject_all, () => decideNow('none')),
+    button(t.accept_all, () => decideNow('all')),
+    button(third, onThird));
+}
+
+function consentMode(command, params) {
+  if (params && typeof window.gtag === 'function') window.gtag('consent', command, params);
+}
+
+function setCookies(lines) {
+  for (const line of lines) doc.cookie = line;
+}
+
+function pick(value, allowed) {
+  return allowed.includes(value) ? value : allowed[0];
+}
+
+/** The banner's root: a live region for announcements, and the layers when open. A first
+ * layer the server rendered (for pages without JavaScript) is replaced in the same task, so
+ * nothing is painted in between: no second banner. */
+function mount(options) {
+  const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
+    + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])}`
+    + ` cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`), { 'data-consent-ui': '' });
+  for (const rendered of doc.querySelectorAll('[data-consent-nojs]')) {
+    rendered.remove();
+    // Already on screen: no second fade-in.
+    root.classList.add('cc-taken-over');
+  }
+  const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
+  root.append(live);
+  doc.body?.append(root);
+  return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null };
+}
+
+function unmount() {
+  if (!ui) return;
+  ui.root.remove();
+  for (const p of ui.placeholders) p.remove();
+  ui = null;
+}
+
+function showLayer(element, prefs, switches = []) {
+  ui.layer?.remove();
+  Object.assign(ui, { layer: element, prefs, switches });
+  ui.root.append(element);
+  element.focus();
+}
+
+function closeLayer() {
+  ui.layer?.remove();
+  Object.assign(ui, { layer: null, prefs: false, switches: [] });
+}
+
+function restoreFocus() {
+  ui.opener?.focus();
+  ui.opener = null;
+}
+
+function showBanner(v = view()) {
+  const t = v.t;
+  const banner = attrs(el('div', 'cc-banner'), {
+    role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
+    'aria-describedby': 'cc-desc', tabindex: '-1', lang: v.lang,
+  });
+  add(banner, el('h2', 'cc-title', t.banner_title),
+    attrs(el('p', 'cc-desc', t.banner_description), { id: 'cc-desc' }));
+  if (v.gpc) banner.append(el('p', 'cc-gpc', t.gpc_notice));
+  add(banner, attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }),
+    actions(t, t.settings, openPreferences));
+  showLayer(banner, false);
+}
+
+function openPreferences() {
+  if (!ui) return;
+  if (!ui.opener) {
+    const active = doc.activeElement;
+    if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
+  }
+  showPreferences(view());
+}
+
+function showPreferences(v) {
+  const t = v.t;
+  const dialog = attrs(el('div', 'cc-prefs'), {
+    role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'cc-ptitle', tabindex: '-1', lang: v.lang,
+  });
+  const close = attrs(button('×', closePreferences), { 'aria-label': t.close });
+  close.className = 'cc-close';
+  add(dialog,
+    add(el('div', 'cc-head'), attrs(el('h2', 'cc-title', t.preferences_title), { id: 'cc-ptitle' }), close),
+    el('p', 'cc-desc', t.preferences_description));
+  if (v.gpc) dialog.append(el('p', 'cc-gpc', t.gpc_notice));
+  dialog.append(attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }));
+  if (v.langs.length > 1) {
+    const select = el('select');
+    for (const [code, name] of v.langs) {
+      const option = attrs(el('option', '', name), { value: code, lang: code });
+      if (code === v.lang) option.setAttribute('selected', '');
+      select.append(option);
+    }
+    select.addEventListener('change', () => switchLanguage(select.value));
+    dialog.append(add(el('label', 'cc-lang', t.language), select));
+  }
+  const switches = [];
+  for (const c of v.categories) dialog.append(category(t, c, switches));
+  if (v.id) dialog.append(add(el('p', 'cc-id', t.consent_id), el('code', '', v.id)));
+  dialog.append(actions(t, t.save, () => decideNow('custom',
+    ui.switches.filter(([, s]) => s.checked).map(([id]) => id))));
+  dialog.addEventListener('keydown', trapFocus);
+  showLayer(add(el('div', 'cc-overlay'), dialog), true, switches);
+  // The overlay is not focusable: the dialog is.
+  dialog.focus();
+}
+
+function category(t, c, switches) {
+  const id = `cc-cat-${c.id}`;
+  const head = add(el('div', 'cc-cat-head'), attrs(el('label', 'cc-cat-title', c.title), { for: id }));
+  const input = attrs(el('input', 'cc-switch'), { type: 'checkbox', role: 'switch', id });
+  if (c.necessary) {
+    input.checked = input.disabled = true;
+    add(head, input, el('span', 'cc-always', t.always_on));
+  } else {
+    input.checked = c.on;
+    head.append(input);
+    switches.push([c.id, input]);
+  }
+  const section = add(el('section', 'cc-cat'), head, el('p', '', c.description));
+  if (c.services.length) {
+    const details = add(el('details', 'cc-services'), el('summary', '', t.services));
+    for (const s of c.services) details.append(service(t, s));
+    section.append(details);
+  }
+  return section;
+}
+
+function service(t, s) {
+  const block = add(el('div', 'cc-svc'), el('h3', '', s.name),
+    add(el('p', '', t.provider), el('span', '', s.provider)), el('p', '', s.purpose));
+  if (s.privacy) block.append(attrs(el('a', 'cc-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
+  if (s.cookies.length) {
+    const head = el('tr');
+    for (const k of [t.cookie_name, t.cookie_lifetime, t.cookie_purpose]) {
+      head.append(attrs(el('th', '', k), { scope: 'col' }));
+    }
+    const table = add(el('table', 'cc-cookies'), head);
+    for (const row of s.cookies) table.append(add(el('tr'), ...row.map((cell) => el('td', '', cell))));
+    block.append(table);
+  }
+  return block;
+}
+
+/** Esc closes the preferences; Tab and Shift+Tab stay inside them. */
+function trapFocus(e) {
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    closePreferences();
+    return;
+  }
+  if (e.key !== 'Tab') return;
+  const dialog = e.currentTarget;
+  const list = dialog.querySelectorAll(FOCUSABLE);
+  const first = list[0];
+  const last = list[list.length - 1];
+  const active = doc.activeElement;
+  const to = e.shiftKey && (active === first || active === dialog) ? last
+    : !e.shiftKey && active === last ? first : null;
+  if (to) {
+    e.preventDefault();
+    to.focus();
+  }
+}
+
+/** Dismissing grants nothing: without a decision the first layer comes back. */
+function closePreferences() {
+  const v = view();
+  if (v?.show) {
+    showBanner(v);
+  } else if (ui) {
+    closeLayer();
+    restoreFocus();
+  }
+}
+
+function switchLanguage(lang) {
+  const v = setLanguage(lang);
+  if (!v) return false;
+  if (ui.prefs) showPreferences(v);
+  else if (ui.layer) showBanner(v);
+  regate();
+  declare(lang);
+  return true;
+}
+
+/** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
+function decideNow(kind, ids = []) {
+  if (!ui) return false;
+  const r = decide(kind, ids, Date.now(), random(), doc.cookie, location.hostname, location.href, https());
+  if (!r) return false;
+  if (r.unknown) {
+    console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
+    return false;
+  }
+  if (r.error) {
+    console.error('consent: no decision was stored:', r.error);
+    return false;
+  }
+  setCookies(r.cookies);
+  consentMode('update', r.gcm);
+  if (r.send) send(r.send);
+  closeLayer();
+  ui.live.textContent = r.saved;
+  restoreFocus();
+  regate();
+  const detail = { categories: r.allowed, changed: r.changed };
+  if (r.first) window.dispatchEvent(new CustomEvent('consent:first', { detail }));
+  if (r.changed.length) window.dispatchEvent(new CustomEvent('consent:change', { detail }));
+  return true;
+}
+
+function warn(what) {
+  if (!warned) console.warn('consent: could not record the decision; it is kept locally:', what);
+  warned = true;
+}
+
+/** Sends the record to the endpoint and keeps the signed token it answers, if that token
+ * still carries the decision in force. */
+function send({ url, body }) {
+  fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' }, keepalive: true })
+    .then((response) => {
+      if (!response.ok) return warn('the endpoint did not answer 2xx');
+      return response.json().then((answer) => {
+        const line = typeof answer?.token === 'string' && signed(answer.token, https());
+        if (typeof line === 'string') doc.cookie = line;
+        else if (line === false) warn('the answer holds no valid token');
+      }, () => warn('the answer is not JSON'));
+    }, () => warn('the request failed'));
+}
+
+/** Loads what may load now, in document order, and puts placeholders on embeds that wait
+ * for consent. */
+function regate() {
+  if (!ui) return;
+  for (const p of ui.placeholders) p.remove();
+  ui.placeholders = [];
+  const go = [];
+  for (const e of doc.querySelectorAll(GATED)) {
+    const category = e.getAttribute('data-category');
+    const svc = e.getAttribute('data-service');
+    if (allows(category, svc, location.pathname)) go.push(e);
+    else if (e.localName === 'iframe') embedPlaceholder(e, category, svc);
+  }
+  activate(go);
+}
+
+function embedPlaceholder(embed, category, svc) {
+  const p = placeholder(category, svc);
+  if (!p) return;
+  const box = attrs(add(el('div', 'cc-embed'), el('p', '', p.text),
+    button(p.button, () => decideNow('grant', [p.category]))), { 'data-consent-placeholder': '' });
+  embed.classList.add('cc-wait');
+  embed.parentNode?.insertBefore(box, embed);
+  ui.placeholders.push(box);
+}
+
+/** Brings each element to life once, in order: an external script holds back the rest until
+ * it has loaded (or failed), as the parser would. */
+function activate(list) {
+  for (let i = 0; i < list.length; i++) {
+    const script = list[i].localName === 'script' ? revive(list[i]) : load(list[i]);
+    const rest = list.slice(i + 1);
+    if (script && rest.length) {
+      for (const r of rest) r.setAttribute('data-consent-queued', '');
+      let done = false;
+      script.onload = script.onerror = () => {
+        if (done) return;
+        done = true;
+        for (const r of rest) r.removeAttribute('data-consent-queued');
+        activate(rest);
+      };
+      return;
+    }
+  }
+}
+
+function load(e) {
+  const src = e.getAttribute('data-src');
+  e.removeAttribute('data-src');
+  e.classList.remove('cc-wait');
+  e.setAttribute('src', src);
+  return null;
+}
+
+/** A real script in place of the `text/plain` one, with its attributes and nonce; the
+ * original goes, so it can never be activated a second time. The new script, if external. */
+function revive(old) {
+  const parent = old.parentNode;
+  if (!parent) return null;
+  const script = doc.createElement('script');
+  for (const { name, value } of old.attributes) {
+    if (!['type', 'data-src', 'data-type', 'nonce'].includes(name)) script.setAttribute(name, value);
+  }
+  const type = old.getAttribute('data-type');
+  if (type != null) script.setAttribute('type', type);
+  // Browsers hide a parsed nonce from getAttribute; the property still has it.
+  const nonce = ui.options.nonce || old.nonce;
+  if (nonce) script.nonce = nonce;
+  script.async = false;
+  const src = old.getAttribute('data-src');
+  if (src != null) script.setAttribute('src', src);
+  else script.textContent = old.textContent;
+  parent.insertBefore(script, old.nextSibling);
+  old.remove();
+  return src != null ? script : null;
+}
+
+/** Any element with `data-consent-open` opens the preferences. */
+function openFromPage(e) {
+  const opener = e.target instanceof Element && e.target.closest('[data-consent-open]');
+  if (opener && ui) {
+    e.preventDefault();
+    ui.opener = opener;
+    openPreferences();
+  }
+}
+
+/** Starts the banner; `false`, after one console error listing every problem, when the
+ * config is invalid: only necessary cookies are then allowed. */
+function runBanner(config, options) {
+  unmount();
+  let text = config;
+  if (typeof text !== 'string') {
+    try {
+      text = JSON.stringify(config) ?? '';
+    } catch {
+      text = '';
+    }
+  }
+  const languages = [doc.documentElement.lang || '', ...(navigator.languages || [])];
+  const v = start(text, doc.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
+  if (v.error != null) {
+    console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
+    return false;
+  }
+  if (v.gcmDefault) {
+    if (window.dataLayer === undefined) window.dataLayer = [];
+    if (typeof window.gtag !== 'function' && typeof options.gtag === 'function') window.gtag = options.gtag;
+    consentMode('default', v.gcmDefault);
+  }
+  consentMode('update', v.gcmUpdate);
+  if (!listening) doc.addEventListener('click', openFromPage);
+  listening = true;
+  ui = mount(options);
+  if (v.show) showBanner(v);
+  regate();
+  return true;
+}
+
+let started;
+const init = () => (started = started || __wbg_init());
+// Before the WebAssembly is ready nothing is accepted: a safe answer, never an exception.
+const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
+
+/** Fills every `[data-consent-declaration]` element with the cookie declaration the server
+ * renders from the same config (`GET /consent/declaration`, or the attribute's own URL), in
+ * the page's language (or the one `setLanguage` chose), so the privacy notice and the banner
+ * never disagree. On any failure the element keeps what it had (a link, say). */
+function declare(lang = doc.documentElement.lang || '') {
+  for (const e of doc.querySelectorAll('[data-consent-declaration]')) {
+    const url = new URL(e.dataset.consentDeclaration || '/consent/declaration', location.href);
+    url.searchParams.set('format', 'html');
+    if (lang) url.searchParams.set('lang', lang.slice(0, 2));
+    fetch(url, { credentials: 'same-origin' })
+      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
+      .then((html) => { e.innerHTML = html; })
+      .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
+  }
+}
+
+/** The banner's API; also `window.Consent`. */
+export const Consent = {
+  run: (config, options) =>
+    init().then(() => {
+      const ok = runBanner(config, Object.assign({ gtag: gtagShim }, options));
+      declare();
+      return ok;
+    }),
+  show: ready(() => showBanner()),
+  showPreferences: ready(openPreferences),
+  acceptedCategory: ready((id) => acceptedCategory(String(id)), false),
+  acceptedService: ready((id) => acceptedService(String(id), location.pathname), false),
+  acceptCategory: ready((ids) => {
+    if (ids === 'all') return decideNow('all');
+    const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : null;
+    if (!list) {
+      console.error('consent: acceptCategory: expected "all", a category id or a list of them, got', ids);
+      return false;
+    }
+    return decideNow(list.length ? 'custom' : 'none', list);
+  }, false),
+  getConsent: ready(consent, null),
+  setLanguage: ready((lang) => switchLanguage(String(lang)), false),
+  reset: ready(() => {
+    const r = reset(Date.now(), random(), doc.cookie, location.hostname);
+    if (!r) return;
+    setCookies(r.cookies);
+    consentMode('update', r.gcm);
+    showBanner();
+  }),
+};
+
+if (typeof window !== 'undefined') {
+  window.Consent = Consent;
+  const inline = doc.getElementById('consent-config');
+  if (inline) {
+    const d = inline.dataset;
+    Consent.run(inline.textContent, {
+      layout: d.layout, position: d.position, theme: d.theme, nonce: d.nonce || inline.nonce,
+    });
+  }
+}
