@@ -1,0 +1,954 @@
+// The banner's browser tests: the BUILT banner (wasm/dist: consent.js, consent_bg.wasm,
+// consent.css) embedded in pages as a site embeds it, driven through the DOM, window.Consent,
+// the consent:first / consent:change events, cookies and network requests, in Debian's
+// headless Chromium (playwright-core). One test or more per numbered point of the banner
+// spec, ported from the wasm-bindgen tests in wasm/tests/banner.rs (same names, in words).
+//
+//   node --test wasm/tests/browser/banner.test.mjs      (from any directory)
+//
+// CONSENT_DIST=dir tests the build in dir instead of wasm/dist; CHROMIUM=path another browser.
+//
+// A small HTTP server on an ephemeral loopback port serves wasm/dist under /consent/, pages
+// generated per test, scripts that record that they ran (window.__log, and a request count on
+// the server), and a fake decision endpoint. One browser for the file, a new context (no
+// cookies) per visitor. Every wait is bounded.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+/** The built banner; CONSENT_DIST tests another build of it. */
+const dist = resolve(process.env.CONSENT_DIST ?? join(root, 'wasm/dist'));
+const EXAMPLE_CONFIG = readFileSync(join(root, 'core/src/example_config.json'), 'utf8');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** The bound on every wait, in milliseconds. */
+const WAIT = 5_000;
+/** Time given to something that must NOT happen (a second run, a late script) to show up. */
+const SETTLE = 150;
+/** What wasm/tests/csp/serve.py sends: no inline script or style, WebAssembly allowed. */
+const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+  + "img-src 'self' data:; frame-src 'self'";
+/** The fake endpoint's key: it signs tokens as consent-server does (core/src/token.rs). */
+const SIGNING_KEY = Buffer.from('banner-browser-tests-signing-key-not-a-secret');
+
+// ---- The server -------------------------------------------------------------------------
+
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.ts': 'text/plain' };
+/** Generated pages and scripts by path: `{body, type, headers}`. */
+const routes = new Map();
+/** Every request the server got: `{method, path, search, headers, body}`. */
+const requests = [];
+/** What POST /consent-endpoint answers by default: an error. */
+const NO_ENDPOINT = () => ({ status: 500, json: { error: 'no endpoint in this test' } });
+/** What POST /consent-endpoint answers, given the parsed body; set per test. */
+let endpointAnswer = NO_ENDPOINT;
+let server, origin, browser;
+
+/** Loaded first by every page: the order log and a CSP violation recorder. */
+const SETUP_JS = `window.__log = [];
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+`;
+
+/** A token signed as core/src/token.rs signs it: `1.<payload>.<tag>`, the tag being the first
+ * 128 bits of HMAC-SHA-256 over the text `1.<payload>`, base64url without padding. */
+function sign(token) {
+  const tag = createHmac('sha256', SIGNING_KEY).update(token).digest().subarray(0, 16);
+  return `${token}.${tag.toString('base64url')}`;
+}
+
+function send(res, status, type, body, headers = {}) {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
+  res.end(body);
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, origin);
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const body = Buffer.concat(chunks).toString('utf8');
+  requests.push({ method: req.method, path: url.pathname, search: url.search, headers: req.headers, body });
+  const path = url.pathname;
+  if (req.method === 'GET' && path.startsWith('/consent/')) {
+    const name = basename(path);
+    const type = TYPES[extname(name)];
+    if (!type || path !== `/consent/${name}`) return send(res, 404, 'text/plain', 'not found');
+    try {
+      return send(res, 200, type, await readFile(join(dist, name)));
+    } catch {
+      return send(res, 404, 'text/plain', 'not found');
+    }
+  }
+  if (req.method === 'GET' && path === '/test/setup.js') return send(res, 200, 'text/javascript', SETUP_JS);
+  // /log/<test>/<name>.js: a script that logs <name>; ?delay=ms answers late.
+  const logged = req.method === 'GET' && path.match(/^\/log\/[\w-]+\/([\w-]+)\.js$/);
+  if (logged) {
+    const delay = Number(url.searchParams.get('delay') ?? 0);
+    if (delay) await new Promise((ok) => setTimeout(ok, Math.min(delay, 2_000)));
+    return send(res, 200, 'text/javascript', `window.__log.push(${JSON.stringify(logged[1])});\n`);
+  }
+  if (req.method === 'POST' && path === '/consent-endpoint') {
+    let parsed = null;
+    try { parsed = JSON.parse(body); } catch { /* the answer decides what a bad body gets */ }
+    const { status, json } = endpointAnswer(parsed);
+    return send(res, status, 'application/json', JSON.stringify(json));
+  }
+  if (req.method === 'GET' && path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
+  const route = req.method === 'GET' && routes.get(path);
+  if (route) return send(res, 200, route.type, route.body, route.headers);
+  send(res, 404, 'text/plain', 'not found');
+}
+
+/** GET requests the server got for `path`. */
+const hits = (path) => requests.filter((r) => r.method === 'GET' && r.path === path).length;
+
+before(async () => {
+  server = createServer((req, res) => {
+    handle(req, res).catch((e) => send(res, 500, 'text/plain', String(e)));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.closeAllConnections();
+  await new Promise((ok) => (server ? server.close(ok) : ok()));
+});
+
+// ---- Pages and visitors -----------------------------------------------------------------
+
+let pageCount = 0;
+
+/** The example config with its own cookie name and no endpoint, edited by `edit`. */
+function config(cookie, edit = () => {}) {
+  const c = JSON.parse(EXAMPLE_CONFIG);
+  c.cookie.name = cookie;
+  delete c.endpoint;
+  edit(c);
+  return c;
+}
+
+const attrEscape = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+/**
+ * Registers a page and returns its path. The page has the banner's stylesheet, the setup
+ * script, an optional `pre` script (JavaScript run before the banner), the banner's module,
+ * and `body` (test markup) in `<div id="t">`. With `config` the config is inline in
+ * `#consent-config` (with `dataset` as its data-* options) and the banner starts by itself;
+ * without, the test calls `Consent.run`. Everything is external, so `csp` can be strict.
+ */
+function addPage({ body = '', lang = 'en', config: inline, dataset = {}, pre, csp, path } = {}) {
+  const n = ++pageCount;
+  path ??= `/site/${n}`;
+  const head = ['<meta charset="utf-8">', `<title>banner test ${n}</title>`,
+    '<link rel="stylesheet" href="/consent/consent.css">', '<script src="/test/setup.js"></script>'];
+  if (pre) {
+    routes.set(`/pre/${n}.js`, { type: 'text/javascript', body: pre });
+    head.push(`<script src="/pre/${n}.js"></script>`);
+  }
+  if (inline) {
+    const data = Object.entries(dataset).map(([k, v]) => ` data-${k}="${attrEscape(v)}"`).join('');
+    const json = (typeof inline === 'string' ? inline : JSON.stringify(inline)).replace(/</g, '\\u003c');
+    head.push(`<script type="application/json" id="consent-config"${data}>${json}</script>`);
+  }
+  head.push('<script type="module" src="/consent/consent.js"></script>');
+  const html = `<!doctype html>\n<html${lang === null ? '' : ` lang="${attrEscape(lang)}"`}>\n<head>\n${head.join('\n')}\n</head>\n`
+    + `<body>\n<div id="t">${body}</div>\n</body>\n</html>\n`;
+  routes.set(path, {
+    type: 'text/html; charset=utf-8',
+    body: html,
+    headers: csp ? { 'Content-Security-Policy': csp } : {},
+  });
+  return path;
+}
+
+/** Clicks the button with exactly this text in the banner's UI or a placeholder, as a
+ * visitor does (a real mouse click, once the button is visible). */
+async function press(page, text) {
+  const exact = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  await page.locator('[data-consent-ui] button, .cc-embed button').filter({ hasText: exact })
+    .click({ timeout: WAIT });
+}
+
+/** Polls `check` (in Node) until it is true, for at most WAIT ms. */
+async function until(check, what) {
+  const end = Date.now() + WAIT;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+}
+
+/**
+ * A visitor: a browser context of its own (no cookies), one page, and what its console said.
+ * `locale` sets navigator.languages; `gpc` sends Global Privacy Control.
+ */
+async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  if (gpc) {
+    await context.addInitScript(() => Object.defineProperty(navigator, 'globalPrivacyControl',
+      { value: true, configurable: true }));
+  }
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.setDefaultNavigationTimeout(WAIT);
+  const v = {
+    context, page,
+    /** console.error texts, console.warn texts, uncaught exceptions. */
+    errors: [], warnings: [], pageErrors: [],
+    /** Loads a page made by `addPage(spec)` (or the path given); with an inline config, waits
+     * until the banner has started. `query` is appended to the URL. */
+    async open(spec = {}, query = '') {
+      const path = typeof spec === 'string' ? spec : addPage(spec);
+      await page.goto(origin + path + query, { waitUntil: 'load' });
+      await page.waitForFunction(() => typeof window.Consent?.run === 'function', null, { timeout: WAIT });
+      if (spec.config) await page.waitForSelector('[data-consent-ui]:not([data-consent-nojs])', { state: 'attached' });
+      return path;
+    },
+    /** `Consent.run(config, options)` from the page, as a site's own script calls it. */
+    run: (cfg, options) => page.evaluate(([c, o]) => window.Consent.run(c, o ?? undefined), [cfg, options ?? null]),
+    /** `Consent[name](...args)`. */
+    api: (name, ...args) => page.evaluate(([n, a]) => window.Consent[n](...a), [name, args]),
+    js: (fn, arg) => page.evaluate(fn, arg),
+    log: () => page.evaluate(() => window.__log),
+    bannerShown: () => page.evaluate(() => !!document.querySelector('[data-consent-ui] .cc-banner')),
+    waitFor: (fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT }),
+    press: (text) => press(page, text),
+    settle: () => page.waitForTimeout(SETTLE),
+  };
+  page.on('console', (m) => {
+    if (m.type() === 'error') v.errors.push(m.text());
+    if (m.type() === 'warning') v.warnings.push(m.text());
+  });
+  page.on('pageerror', (e) => v.pageErrors.push(e.message));
+  return v;
+}
+
+/** A test with `visitor(options)` to open visitors; their contexts close afterwards, and
+ * none may have had an uncaught exception. */
+function bannerTest(name, fn) {
+  test(name, async () => {
+    endpointAnswer = NO_ENDPOINT;
+    const opened = [];
+    const visitor = async (options) => {
+      const v = await newVisitor(options);
+      opened.push(v);
+      return v;
+    };
+    try {
+      await fn(visitor);
+      for (const v of opened) assert.deepEqual(v.pageErrors, [], 'no uncaught exception on the page');
+    } finally {
+      await Promise.all(opened.map((v) => v.context.close()));
+    }
+  });
+}
+
+/** Gated scripts of every kind the spec names, logging what ran. */
+const SCRIPTS = `
+  <script type="text/plain" data-category="analytics" data-service="ga" id="ga1" data-extra="kept">window.__log.push('ga')</script>
+  <script type="text/plain" data-category="marketing">window.__log.push('ads')</script>
+  <script type="text/plain" data-category="!marketing">window.__log.push('no-ads')</script>
+  <script type="text/plain" data-category="necessary">window.__log.push('necessary')</script>`;
+
+// ---- 1. Returning visitors ----------------------------------------------------------------
+
+// 1. A returning visitor with a valid decision sees no banner; allowed scripts run at once.
+bannerTest('returning visitor sees no banner and scripts run at once', async (visitor) => {
+  const v = await visitor();
+  const cfg = config('c1');
+  // The site's embedding: the inline config starts the banner by itself.
+  await v.open({ config: cfg });
+  assert.ok(await v.bannerShown());
+  assert.equal(await v.api('acceptCategory', 'analytics'), true);
+  assert.ok((await v.context.cookies()).some((c) => c.name === 'c1' && c.value.startsWith('1.')));
+  // The next page view: the banner starts again with the stored cookie.
+  await v.open({ config: cfg, body: SCRIPTS });
+  assert.ok(await v.js(() => document.cookie.includes('c1=1.')));
+  assert.equal(await v.bannerShown(), false, 'no banner for a valid decision');
+  assert.deepEqual(await v.log(), ['ga', 'no-ads', 'necessary']);
+});
+
+// ---- 2. The first layer -----------------------------------------------------------------
+
+/** The buttons of the first layer, with their look and box. */
+const firstLayerButtons = (v) => v.js(() => [...document.querySelectorAll('.cc-banner button')].map((e) => {
+  const s = getComputedStyle(e);
+  const r = e.getBoundingClientRect();
+  return {
+    text: e.textContent,
+    look: [e.tagName, e.className, s.backgroundColor, s.color, s.fontSize, s.fontWeight,
+      s.borderTopWidth, Math.round(r.height)].join(),
+    width: Math.round(r.width),
+    size: `${Math.round(r.width)}x${Math.round(r.height)}`,
+  };
+}));
+
+// 2. The first layer: three equal buttons, a privacy link, nothing pre-ticked, layouts, themes.
+bannerTest('first layer has three equal buttons and nothing pre-ticked', async (visitor) => {
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('c2'), { layout: 'bar', theme: 'dark' }), true);
+  const buttons = await firstLayerButtons(v);
+  assert.equal(buttons.map((b) => b.text).join('|'), 'Reject all|Accept all|Settings');
+  // Same element, class, size and colours.
+  assert.equal(buttons.length, 3);
+  assert.ok(buttons.every((b) => b.look === buttons[0].look),
+    `Accept all, Reject all and Settings must look the same: ${JSON.stringify(buttons)}`);
+  const widths = buttons.map((b) => b.width);
+  assert.ok(widths.every((w) => Math.abs(w - widths[0]) <= 2), `widths ${widths}`);
+  assert.equal(await v.js(() => document.querySelector('.cc-banner a').getAttribute('href')), '/en/privacy');
+  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('cc-bar')));
+  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('cc-theme-dark')));
+  // A custom property reaches the buttons.
+  const custom = await v.js(() => {
+    document.querySelector('[data-consent-ui]').style.setProperty('--cc-btn-bg', 'rgb(1, 2, 3)');
+    return getComputedStyle(document.querySelector('.cc-banner .cc-btn')).backgroundColor;
+  });
+  assert.equal(custom, 'rgb(1, 2, 3)');
+
+  // The box layout too: the buttons do not wrap into rows of different widths.
+  const box = await visitor();
+  await box.open();
+  assert.equal(await box.run(config('c2b'), { layout: 'box' }), true);
+  const sizes = (await firstLayerButtons(box)).map((b) => b.size);
+  assert.equal(sizes.length, 3);
+  assert.ok(sizes.every((s) => s === sizes[0]), `box layout sizes ${sizes}`);
+  // No box is pre-ticked but necessary (locked on).
+  await box.press('Settings');
+  assert.equal(await box.js(() => document.querySelectorAll('.cc-prefs input[type=checkbox]:checked:not(:disabled)').length), 0);
+  assert.equal(await box.api('acceptedCategory', 'necessary'), true);
+  assert.equal(await box.api('acceptedCategory', 'analytics'), false);
+});
+
+// ---- 3. Preferences ---------------------------------------------------------------------
+
+// 3. Preferences: a switch per category, necessary locked on and explained, services and
+//    cookies with lifetimes; saving grants exactly what is switched on.
+bannerTest('preferences show categories, services and cookies and save the switches', async (visitor) => {
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('c3')), true);
+  await v.api('showPreferences');
+  assert.equal(await v.js(() => document.activeElement.className), 'cc-prefs');
+  assert.equal(await v.js(() => document.querySelectorAll('.cc-prefs .cc-switch').length), 3);
+  assert.ok(await v.js(() => {
+    const n = document.getElementById('cc-cat-necessary');
+    return n.checked && n.disabled;
+  }));
+  assert.match(await v.js(() => document.querySelector('.cc-prefs .cc-cat').textContent), /Always on/);
+  const table = await v.js(() => [...document.querySelectorAll('.cc-cookies td')].map((t) => t.textContent).join('|'));
+  assert.ok(table.includes("_ga_*|13 months|Keeps the session's state."), table);
+  assert.ok(table.includes('_fbp|90 days|'), table);
+  assert.match(await v.js(() => document.querySelector('.cc-svc').textContent), /Kuopion Eläinlääkärikeskus Oy/);
+  await v.page.click('#cc-cat-analytics');
+  await v.press('Save choices');
+  assert.equal(await v.api('acceptedCategory', 'analytics'), true);
+  assert.equal(await v.api('acceptedService', 'ga'), true);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), false);
+  assert.equal(await v.api('acceptedService', 'facebook-pixel'), false);
+  assert.equal((await v.api('getConsent')).method, 'custom');
+});
+
+// ---- 4. Gating --------------------------------------------------------------------------
+
+// 4. Gating: each allowed script runs once, in document order, with its attributes and nonce;
+//    `!category` runs when refused; embeds get a placeholder that grants in place.
+bannerTest('scripts run once in order with attributes and embeds wait for consent', async (visitor) => {
+  const v = await visitor();
+  // The external script answers late: the inline one after it must wait for it.
+  const ext = '/log/t4/ext.js';
+  await v.open({
+    body: `
+    <script type="text/plain" data-category="analytics" id="first" data-extra="kept" nonce="n0nce">window.__log.push('a1')</script>
+    <script type="text/plain" data-category="analytics" data-src="${ext}?delay=150"></script>
+    <script type="text/plain" data-category="analytics">window.__log.push('a2')</script>
+    <script type="text/plain" data-category="analytics" data-service="nope">window.__log.push('unknown-service')</script>
+    <script type="text/plain" data-category="!analytics">window.__log.push('not-analytics')</script>
+    <iframe data-category="marketing" data-service="google-ads" data-src="about:blank#video" id="video"></iframe>
+    <img data-category="analytics" data-src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" id="pixel" alt="">`,
+  });
+  assert.equal(await v.run(config('c4')), true);
+  assert.deepEqual(await v.log(), [], 'nothing before a decision');
+  assert.equal(hits(ext), 0, 'no external script requested before a decision');
+  assert.ok(await v.js(() => {
+    const f = document.getElementById('video');
+    return f.classList.contains('cc-wait') && !f.hasAttribute('src');
+  }));
+  const placeholder = await v.js(() => document.querySelector('.cc-embed p').textContent);
+  assert.ok(placeholder.includes('Google Ads') && placeholder.includes('Marketing'), placeholder);
+  await v.press('Accept all');
+  await v.waitFor(() => window.__log.length >= 3);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['a1', 'ext', 'a2']);
+  const live = await v.js(() => {
+    const s = document.getElementById('first');
+    return [s.type, s.getAttribute('data-extra'), s.nonce, s.getAttribute('data-category')].join();
+  });
+  assert.equal(live, ',kept,n0nce,analytics');
+  assert.equal(await v.js(() => document.getElementById('pixel').getAttribute('src').slice(0, 10)), 'data:image');
+  // Deciding again activates nothing twice.
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['a1', 'ext', 'a2']);
+  assert.equal(hits(ext), 1, 'the external script was loaded once');
+
+  // The marketing embed was granted by Accept all; a new visitor with "!marketing" refuses:
+  const w = await visitor();
+  await w.open({
+    body: `<script type="text/plain" data-category="!marketing">window.__log.push('no-ads')</script>
+      <iframe data-category="marketing" data-src="about:blank#map" id="map"></iframe>`,
+  });
+  assert.equal(await w.run(config('c4b')), true);
+  assert.deepEqual(await w.log(), [], '!marketing waits for a decision');
+  await w.press('Reject all');
+  await w.waitFor(() => window.__log.length >= 1);
+  assert.deepEqual(await w.log(), ['no-ads']);
+  assert.ok(await w.js(() => !!document.querySelector('.cc-embed')));
+  await w.press('Allow and show');
+  assert.equal(await w.js(() => document.getElementById('map').getAttribute('src')), 'about:blank#map');
+  assert.ok(await w.js(() => !document.querySelector('.cc-embed')
+    && !document.getElementById('map').classList.contains('cc-wait')));
+  assert.equal(await w.api('acceptedCategory', 'marketing'), true);
+});
+
+// 4. The nonce option is given to revived scripts.
+bannerTest('nonce option is given to revived scripts', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    body: `<script type="text/plain" data-category="analytics" id="s" data-type="module">window.__log.push('m')</script>`,
+  });
+  assert.equal(await v.run(config('c4n'), { nonce: 'opt-nonce' }), true);
+  await v.press('Accept all');
+  assert.equal(await v.js(() => document.getElementById('s').nonce), 'opt-nonce');
+  assert.equal(await v.js(() => document.getElementById('s').type), 'module');
+  // A module script runs deferred: it did run.
+  await v.waitFor(() => window.__log.includes('m'));
+});
+
+// ---- 5. Withdrawal ----------------------------------------------------------------------
+
+// 5. Withdrawal deletes the declared cookies (names and patterns), fires the change event and
+//    never activates that category again on this page.
+bannerTest('withdrawal clears declared cookies and never reactivates', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: `<script type="text/plain" data-category="analytics">window.__log.push('ga')</script>` });
+  assert.equal(await v.run(config('c5')), true);
+  await v.press('Accept all');
+  assert.deepEqual(await v.log(), ['ga']);
+  await v.js(() => {
+    document.cookie = '_ga=GA1.1; Path=/';
+    document.cookie = '_ga_ABC123=GS1; Path=/';
+    document.cookie = 'keep_me=1; Path=/';
+    document.cookie = '_fbp=fb.1; Path=/';
+    window.changes = [];
+    window.addEventListener('consent:change', (e) => window.changes.push(e.detail.changed.join()));
+    document.getElementById('t').innerHTML = `<script type="text/plain" data-category="analytics">window.__log.push('ga-again')<\/script>`;
+  });
+  await v.api('showPreferences');
+  await v.page.click('#cc-cat-analytics');
+  await v.press('Save choices');
+  const jar = await v.js(() => document.cookie);
+  assert.ok(!jar.includes('_ga='), jar);
+  assert.ok(!jar.includes('_ga_ABC123'), jar);
+  assert.ok(jar.includes('_fbp=') && jar.includes('keep_me=1'), `only analytics was revoked: ${jar}`);
+  assert.equal(await v.js(() => window.changes.join(';')), 'analytics');
+  assert.equal((await v.api('getConsent')).method, 'withdraw');
+  // Granted again on the same page: the revoked category does not come back before a reload.
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['ga']);
+});
+
+// ---- 6. Persistence ---------------------------------------------------------------------
+
+/** Records, in the page, every fetch the banner makes (normalised through `Request`), and
+ * passes it on to the network. */
+function spyOnFetch() {
+  window.__fetches = [];
+  const real = window.fetch;
+  window.fetch = function (input, init) {
+    const r = new Request(input, init);
+    window.__fetches.push({
+      url: r.url, method: r.method, keepalive: r.keepalive, contentType: r.headers.get('Content-Type'),
+    });
+    return real.call(this, input, init);
+  };
+}
+
+// 6. Persistence: the token cookie, and the record POSTed to the endpoint, whose signed token
+//    replaces the local one.
+bannerTest('decision is stored and sent and the signed token kept', async (visitor) => {
+  const posts = () => requests.filter((r) => r.method === 'POST' && r.path === '/consent-endpoint');
+  const before = posts().length;
+  endpointAnswer = (body) => ({ status: 200, json: { token: sign(body.token) } });
+  const v = await visitor();
+  await v.context.addInitScript(spyOnFetch);
+  // The page's query string must not reach the record.
+  await v.open({}, '?utm_source=newsletter&gclid=abc');
+  assert.equal(await v.run(config('c6', (c) => { c.endpoint = '/consent-endpoint'; })), true);
+  await v.press('Reject all');
+  await until(() => posts().length > before, 'the decision to reach the endpoint');
+  const sent = posts().slice(before);
+  assert.equal(sent.length, 1);
+  // Every fetch but the banner's own files (the WebAssembly is fetched too).
+  const fetches = (await v.js(() => window.__fetches)).filter((f) => !f.url.startsWith(`${origin}/consent/`));
+  assert.equal(fetches.length, 1, JSON.stringify(fetches));
+  assert.equal(fetches[0].url, `${origin}/consent-endpoint`);
+  assert.equal(fetches[0].method, 'POST');
+  assert.equal(fetches[0].keepalive, true);
+  assert.equal(fetches[0].contentType, 'application/json');
+  assert.equal(sent[0].headers['content-type'], 'application/json');
+  const body = JSON.parse(sent[0].body);
+  const token = body.token;
+  assert.ok(token.startsWith('1.'), token);
+  // A DecisionRecord: exactly its fields (the server parses it with deny_unknown_fields).
+  const record = body.record;
+  assert.deepEqual(Object.keys(record).sort(), ['action', 'categories', 'channel', 'consent_id', 'expires',
+    'gpc', 'lang', 'page_url', 'revision', 'services', 'shown_hash', 'time']);
+  assert.equal(record.action, 'reject_all');
+  assert.equal(record.channel, 'banner');
+  assert.ok(record.page_url.startsWith('http://127.0.0.1') && !record.page_url.includes('?'), record.page_url);
+  assert.equal(record.lang, 'en');
+  assert.equal(record.consent_id, (await v.api('getConsent')).consentId, 'the record is of the stored decision');
+  // The signed token is stored.
+  const signed = sign(token);
+  await v.waitFor((s) => document.cookie.split('; ').includes(`c6=${s}`), signed);
+  assert.equal(await v.js(() => document.cookie.split('; ').find((c) => c.startsWith('c6='))), `c6=${signed}`,
+    'the signed token is stored');
+  assert.equal((await v.api('getConsent')).method, 'reject_all', 'the signed token holds the same decision');
+});
+
+// 6. A failing endpoint keeps the local decision and warns once.
+bannerTest('failing endpoint keeps the local decision', async (visitor) => {
+  const failed = () => requests.filter((r) => r.method === 'POST' && r.path === '/no-such-endpoint').length;
+  const before = failed();
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('c6b', (c) => { c.endpoint = '/no-such-endpoint'; })), true);
+  await v.press('Accept all');
+  await until(() => failed() === before + 1, 'the decision to reach the (404) endpoint');
+  const warned = () => v.warnings.filter((w) => w.includes('could not record the decision'));
+  await until(() => warned().length === 1, 'the warning');
+  assert.ok(await v.js(() => document.cookie.includes('c6b=1.')));
+  assert.equal(await v.api('acceptedCategory', 'marketing'), true);
+  // A second failure on the same page: still one warning.
+  assert.equal(await v.api('acceptCategory', []), true);
+  await until(() => failed() === before + 2, 'the second decision to reach the endpoint');
+  await v.settle();
+  assert.equal(warned().length, 1, `warned once: ${v.warnings}`);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), false);
+
+  // An endpoint answering 500: the unsigned local token stays.
+  const posts = () => requests.filter((r) => r.method === 'POST' && r.path === '/consent-endpoint').length;
+  const sent = posts();
+  const w = await visitor();
+  await w.open();
+  assert.equal(await w.run(config('c6c', (c) => { c.endpoint = '/consent-endpoint'; })), true);
+  await w.press('Accept all');
+  await until(() => posts() === sent + 1, 'the decision to reach the endpoint');
+  await until(() => w.warnings.some((x) => x.includes('could not record the decision')), 'the warning');
+  const cookie = await w.js(() => document.cookie.split('; ').find((c) => c.startsWith('c6c=')));
+  assert.match(cookie, /^c6c=1\.[\w-]+$/, 'the unsigned token is kept');
+  assert.equal(await w.api('acceptedCategory', 'marketing'), true);
+});
+
+// ---- 7. Consent Mode --------------------------------------------------------------------
+
+// 7. Consent Mode v2: default (all denied, wait_for_update) before any gated tag, then update.
+bannerTest('consent mode default comes before tags and update follows decisions', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    pre: 'window.gtag = function () { window.dataLayer.push(Array.from(arguments)); }; window.dataLayer = [];',
+    body: `<script type="text/plain" data-category="analytics">window.__log.push('tag:' + window.dataLayer.length)</script>`,
+  });
+  assert.equal(await v.run(config('c7')), true);
+  assert.equal(await v.js(() => window.dataLayer.length), 1);
+  assert.equal(await v.js(() => JSON.stringify(window.dataLayer[0])),
+    '["consent","default",{"ad_storage":"denied","ad_user_data":"denied","ad_personalization":"denied",'
+    + '"analytics_storage":"denied","functionality_storage":"denied","personalization_storage":"denied",'
+    + '"security_storage":"denied","wait_for_update":500}]');
+  assert.equal(await v.api('acceptCategory', 'analytics'), true);
+  const update = await v.js(() => JSON.stringify(window.dataLayer[1]));
+  assert.ok(update.startsWith('["consent","update",{'), update);
+  assert.ok(update.includes('"analytics_storage":"granted"') && update.includes('"ad_storage":"denied"'), update);
+  assert.deepEqual(await v.log(), ['tag:2'], 'the tag ran after default and update');
+});
+
+// 7. Without a gtag on the page the given one (the loader's shim by default) is installed,
+//    with dataLayer.
+bannerTest('consent mode installs the given gtag when the page has none', async (visitor) => {
+  const v = await visitor();
+  await v.open({ pre: 'window.shimCalls = []; window.shim = function () { window.shimCalls.push(Array.from(arguments)); };' });
+  assert.equal(await v.js((cfg) => window.Consent.run(cfg, { gtag: window.shim }), config('c7b')), true);
+  assert.ok(await v.js(() => window.gtag === window.shim && Array.isArray(window.dataLayer)));
+  assert.equal(await v.js(() => window.shimCalls[0][1]), 'default');
+  // The site embedding with no gtag and no option: the loader's shim pushes `arguments`.
+  const w = await visitor();
+  await w.open({ config: config('c7c') });
+  assert.deepEqual(await w.js(() => [typeof window.gtag, window.dataLayer.length,
+    Object.prototype.toString.call(window.dataLayer[0]), window.dataLayer[0][0], window.dataLayer[0][1]]),
+  ['function', 1, '[object Arguments]', 'consent', 'default']);
+});
+
+// ---- 8. Global Privacy Control ----------------------------------------------------------
+
+// 8. Global Privacy Control keeps marketing off after "Accept all" and the record says so.
+bannerTest('global privacy control keeps marketing off', async (visitor) => {
+  const v = await visitor({ gpc: true });
+  await v.open();
+  assert.equal(await v.run(config('c8')), true);
+  assert.match(await v.js(() => document.querySelector('.cc-banner').textContent), /Global Privacy Control/);
+  await v.press('Accept all');
+  assert.equal((await v.api('getConsent')).gpc, true);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), true);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), false);
+});
+
+// ---- 9. Languages -----------------------------------------------------------------------
+
+// 9. Languages: from <html lang> (else the browser's languages), switchable.
+bannerTest('language follows the page and can be switched', async (visitor) => {
+  const v = await visitor();
+  await v.open({ lang: 'sv-FI' });
+  assert.equal(await v.run(config('c9')), true);
+  const h2 = (sel) => v.js((s) => document.querySelector(s).textContent, sel);
+  assert.equal(await h2('.cc-banner h2'), 'Kakor och din integritet');
+  assert.equal(await v.api('setLanguage', 'fi'), true);
+  assert.equal(await h2('.cc-banner h2'), 'Evästeet ja yksityisyytesi');
+  assert.equal(await v.api('setLanguage', 'de'), false);
+  await v.api('showPreferences');
+  await v.page.selectOption('.cc-lang select', 'en');
+  assert.equal(await h2('.cc-prefs h2'), 'Cookie settings');
+
+  // A site offering only Finnish stays Finnish.
+  const fi = await visitor();
+  await fi.open();
+  assert.equal(await fi.run(config('c9b', (c) => { c.languages = ['fi']; })), true);
+  assert.equal(await fi.js(() => document.querySelector('.cc-banner .cc-btn').textContent), 'Hylkää kaikki');
+
+  // A page without lang: the browser's language.
+  const sv = await visitor({ locale: 'sv-SE' });
+  await sv.open({ lang: null });
+  assert.equal(await sv.run(config('c9c')), true);
+  assert.equal(await sv.js(() => document.querySelector('.cc-banner h2').textContent), 'Kakor och din integritet');
+});
+
+// ---- 10. Accessibility ------------------------------------------------------------------
+
+/** Focuses the first (`shift`) or last control of the preferences, presses Tab (Shift+Tab)
+ * and says whether focus wrapped to the other end. */
+async function tabWraps(v, shift) {
+  await v.js((s) => {
+    const f = [...document.querySelector('.cc-prefs')
+      .querySelectorAll('button:not([disabled]),a[href],input:not([disabled]),select,summary')];
+    (s ? f[0] : f[f.length - 1]).focus();
+  }, shift);
+  await v.page.keyboard.press(shift ? 'Shift+Tab' : 'Tab');
+  return v.js((s) => {
+    const f = [...document.querySelector('.cc-prefs')
+      .querySelectorAll('button:not([disabled]),a[href],input:not([disabled]),select,summary')];
+    return document.activeElement === (s ? f[f.length - 1] : f[0]);
+  }, shift);
+}
+
+// 10. Accessibility: dialog roles and names, focus into the banner, trapped in the
+//     preferences, Esc closes them, and the saved choice is announced.
+bannerTest('keyboard focus and announcements', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: '<button data-consent-open id="open">Cookie settings</button>' });
+  assert.equal(await v.run(config('c10')), true);
+  assert.ok(await v.js(() => {
+    const b = document.querySelector('.cc-banner');
+    return b.getAttribute('role') === 'dialog' && b.getAttribute('aria-label') === 'Cookie notice'
+      && document.activeElement === b;
+  }));
+  await v.press('Settings');
+  assert.ok(await v.js(() => {
+    const d = document.querySelector('.cc-prefs');
+    return d.getAttribute('aria-modal') === 'true'
+      && document.getElementById(d.getAttribute('aria-labelledby')).textContent === 'Cookie settings'
+      && document.activeElement === d;
+  }));
+  // Tab on the last control wraps to the first; Shift+Tab on the first to the last.
+  assert.ok(await tabWraps(v, false), 'Tab wraps');
+  assert.ok(await tabWraps(v, true), 'Shift+Tab wraps');
+  // Esc closes the preferences; without a decision the first layer comes back (nothing granted).
+  await v.page.keyboard.press('Escape');
+  assert.ok(await v.js(() => !document.querySelector('.cc-prefs')));
+  assert.ok(await v.bannerShown());
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.equal(await v.js(() => document.cookie.includes('c10=')), false);
+  await v.press('Reject all');
+  assert.equal(await v.js(() => document.querySelector('[data-consent-ui] [role=status]').textContent),
+    'Your choices have been saved.');
+  // The page's own control reopens the preferences, and Esc returns focus to it.
+  await v.page.click('#open');
+  assert.ok(await v.js(() => !!document.querySelector('.cc-prefs')));
+  await v.page.keyboard.press('Escape');
+  assert.equal(await v.bannerShown(), false);
+  assert.ok(await v.js(() => !document.querySelector('.cc-prefs')));
+  assert.equal(await v.js(() => document.activeElement.id), 'open');
+});
+
+// ---- 11. Strict CSP ---------------------------------------------------------------------
+
+// 11. Strict CSP: the banner adds no inline style or script: only classes and elements. The
+//     page is served with a strict policy, which reports any violation.
+bannerTest('nothing inline for a strict CSP', async (visitor) => {
+  const v = await visitor();
+  await v.open({ csp: STRICT_CSP, body: "<iframe data-category='marketing' data-src='about:blank'></iframe>" });
+  const before = await v.js(() => document.querySelectorAll('style, script').length);
+  assert.equal(await v.run(config('c11')), true);
+  await v.api('showPreferences');
+  assert.ok(await v.js(() => !!document.querySelector('.cc-prefs') && !!document.querySelector('.cc-embed')));
+  assert.equal(await v.js(() => document.querySelectorAll(
+    '[data-consent-ui] [style], [data-consent-ui][style], .cc-embed [style], .cc-embed[style]').length), 0);
+  assert.equal(await v.js(() => document.querySelectorAll('style, script').length), before);
+  assert.equal(await v.js(() => document.querySelectorAll(
+    '[data-consent-ui] [onclick], [data-consent-ui] [onkeydown]').length), 0);
+  await v.settle();
+  assert.deepEqual(await v.js(() => window.__violations), [], 'no CSP violation');
+  assert.deepEqual(v.errors, [], 'no console error');
+});
+
+// 11. The site embedding (inline config with data-* options) under the strict policy: the
+//     banner renders, revives allowed external scripts and embeds, and violates nothing.
+bannerTest('inline config starts and gates under a strict CSP', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    csp: STRICT_CSP,
+    lang: 'fi',
+    config: config('c11b'),
+    dataset: { layout: 'bar', theme: 'dark' },
+    body: `<script type="text/plain" data-category="necessary" data-src="/log/t11b/necessary.js"></script>
+      <script type="text/plain" data-category="analytics" data-src="/log/t11b/analytics.js"></script>
+      <iframe data-category="marketing" data-src="/favicon.ico#map" id="map" title="map"></iframe>`,
+  });
+  assert.equal(await v.js(() => document.querySelector('[data-consent-ui]').className),
+    'cc-root cc-bar cc-pos-bottom cc-theme-dark');
+  await v.waitFor(() => window.__log.includes('necessary'));
+  assert.ok(await v.js(() => !!document.querySelector('.cc-embed')));
+  await v.settle();
+  assert.deepEqual(await v.log(), ['necessary']);
+  assert.equal(hits('/log/t11b/analytics.js'), 0, 'analytics not loaded before consent');
+  await v.press('Hyväksy kaikki');
+  await v.waitFor(() => window.__log.includes('analytics'));
+  assert.equal(await v.js(() => document.getElementById('map').getAttribute('src')), '/favicon.ico#map');
+  await v.settle();
+  assert.deepEqual(await v.js(() => window.__violations), [], 'no CSP violation');
+  assert.deepEqual(v.errors, [], 'no console error');
+});
+
+// ---- 12. Bad input ----------------------------------------------------------------------
+
+// 12. Bad input: an invalid config logs one error naming each wrong field and allows only
+//     necessary; a malformed or foreign cookie is no consent; config text is never HTML.
+bannerTest('invalid config logs every problem once and allows only necessary', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  const bad = config('c12', (c) => {
+    c.categories[1].enabled_by_default = true;
+    c.revision = 'one';
+  });
+  assert.equal(await v.run(bad), false);
+  await until(() => v.errors.length >= 1, 'the console error');
+  await v.settle();
+  assert.equal(v.errors.length, 1, `one error: ${v.errors}`);
+  const [error] = v.errors;
+  assert.ok(error.includes('revision: expected a whole number'), error);
+  assert.ok(error.includes('categories[1].enabled_by_default'), error);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.equal(await v.bannerShown(), false);
+  assert.deepEqual(await v.log(), []);
+});
+
+// 12. Text that is not JSON fails closed the same way, with serde_json's wording and the place
+//     it stopped.
+bannerTest('malformed json logs where and allows only necessary', async (visitor) => {
+  const good = JSON.stringify(config('c12b'));
+  for (const [text, place] of [
+    [good.slice(0, good.length - 5), 'EOF while parsing'],
+    [good.replace(':', ''), 'expected `:` at line 1 column'],
+  ]) {
+    const v = await visitor();
+    await v.open({ body: SCRIPTS });
+    assert.equal(await v.run(text), false);
+    await until(() => v.errors.length >= 1, 'the console error');
+    await v.settle();
+    assert.equal(v.errors.length, 1, `one error: ${v.errors}`);
+    const [error] = v.errors;
+    assert.ok(error.includes('only necessary cookies are allowed'), error);
+    assert.ok(error.includes('not valid JSON: '), error);
+    assert.ok(error.includes(place), error);
+    assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+    assert.equal(await v.bannerShown(), false);
+    assert.deepEqual(await v.log(), []);
+  }
+});
+
+// 12. A malformed, foreign, outdated or other site's cookie grants nothing.
+bannerTest('malformed or foreign cookies grant nothing', async (visitor) => {
+  for (const [i, value] of ['garbage', '1.AAAA', '2.eyJhbGciOiJub25lIn0', '', '1.%%%'].entries()) {
+    const v = await visitor();
+    await v.open({ body: SCRIPTS });
+    const name = `c12c${i}`;
+    await v.js(([n, val]) => { document.cookie = `${n}=${val}; Path=/`; }, [name, value]);
+    assert.ok(await v.js((n) => document.cookie.includes(`${n}=`), name), 'the test cookie is set');
+    assert.equal(await v.run(config(name)), true);
+    assert.ok(await v.bannerShown(), `${JSON.stringify(value)} must count as no consent`);
+    assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+    assert.deepEqual(await v.log(), ['necessary'], `${JSON.stringify(value)}: only necessary runs`);
+  }
+  // A decision made under another revision asks again.
+  const r = await visitor();
+  await r.open();
+  assert.equal(await r.run(config('c12r')), true);
+  await r.press('Accept all');
+  await r.open({ body: SCRIPTS });
+  assert.equal(await r.run(config('c12r', (c) => { c.revision = 2; })), true);
+  assert.ok(await r.bannerShown());
+  assert.deepEqual(await r.log(), ['necessary']);
+  // A decision made on another site (another `site` id, same categories and revision) grants
+  // nothing here: the banner cannot check signatures, but the site is part of the config
+  // fingerprint the token carries.
+  const s = await visitor();
+  await s.open();
+  assert.equal(await s.run(config('c12s', (c) => { c.site = 'other-clinic'; })), true);
+  await s.press('Accept all');
+  await s.open({ body: SCRIPTS });
+  assert.equal(await s.run(config('c12s', (c) => { c.site = 'our-clinic'; })), true);
+  assert.ok(await s.bannerShown(), "another site's decision asks again");
+  assert.equal(await s.api('acceptedCategory', 'analytics'), false);
+  assert.deepEqual(await s.log(), ['necessary']);
+  // The same site's decision is honoured.
+  await s.open({ body: SCRIPTS });
+  assert.equal(await s.run(config('c12s', (c) => { c.site = 'other-clinic'; })), true);
+  assert.equal(await s.bannerShown(), false);
+});
+
+// 12. Config text is text, never HTML.
+bannerTest('config text is text never html', async (visitor) => {
+  const v = await visitor();
+  await v.open();
+  const evil = '<img src=x id=evil onerror="window.__log.push(\'xss\')">';
+  assert.equal(await v.run(config('c12h', (c) => { c.texts = { en: { banner_title: evil } }; })), true);
+  assert.equal(await v.js(() => document.querySelector('.cc-banner h2').textContent), evil);
+  assert.ok(await v.js(() => !document.getElementById('evil')));
+  await v.settle();
+  assert.deepEqual(await v.log(), []);
+  assert.equal(requests.filter((q) => q.path.endsWith('/x')).length, 0, 'no image was requested');
+});
+
+// ---- The JavaScript API -----------------------------------------------------------------
+
+// The JavaScript API: acceptCategory, getConsent, reset, consent:first.
+bannerTest('api decides, reports and resets', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: `<script type="text/plain" data-category="analytics">window.__log.push('ga')</script>` });
+  await v.js(() => {
+    window.firsts = [];
+    window.addEventListener('consent:first', (e) => window.firsts.push(e.detail.categories.join()));
+  });
+  assert.equal(await v.run(config('c13')), true);
+  assert.equal(await v.api('getConsent'), null);
+  assert.equal(await v.api('acceptCategory', ['analytics', 'analitycs']), false);
+  await until(() => v.errors.length >= 1, 'the console error');
+  assert.equal(v.errors.length, 1, `${v.errors}`);
+  assert.ok(v.errors[0].includes('analitycs'), v.errors[0]);
+
+  assert.equal(await v.api('getConsent'), null, 'a bad call decides nothing');
+  assert.equal(await v.api('acceptCategory', ['analytics']), true);
+  assert.equal(await v.js(() => window.firsts.join(';')), 'necessary,analytics');
+  const consent = await v.api('getConsent');
+  assert.equal(consent.consentId.length, 32);
+  assert.notEqual(consent.consentId, '0'.repeat(32), 'the id comes from crypto.getRandomValues');
+  assert.ok(Math.abs(consent.lastDecision - Date.now()) < 5_000, 'the time comes from Date.now()');
+  await v.js(() => { document.cookie = '_ga=1; Path=/'; });
+  await v.api('reset');
+  assert.ok(await v.bannerShown());
+  assert.equal(await v.api('getConsent'), null);
+  assert.equal(await v.js(() => document.cookie.includes('c13=')), false);
+  assert.equal(await v.js(() => document.cookie.includes('_ga=')), false);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.equal(await v.api('acceptCategory', []), true);
+  assert.equal((await v.api('getConsent')).method, 'reject_all');
+});
+
+// ---- The server-rendered first layer ----------------------------------------------------
+
+bannerTest('a server-rendered first layer is taken over, not doubled', async (visitor) => {
+  const v = await visitor();
+  // What consent-server's `nojs::first_layer` puts in the page for visitors without
+  // JavaScript.
+  await v.open({
+    body: '<div class="cc-root" data-consent-ui data-consent-nojs><form class="cc-banner" method="post" '
+      + 'action="/consent/form"><button class="cc-btn" name="action" value="reject_all">Hylkää kaikki</button></form></div>',
+  });
+  assert.equal(await v.js(() => document.querySelectorAll('.cc-banner').length), 1);
+  assert.equal(await v.run(config('c9')), true);
+  assert.equal(await v.js(() => document.querySelectorAll('[data-consent-nojs]').length), 0,
+    'the rendered markup is removed');
+  assert.equal(await v.js(() => document.querySelectorAll('.cc-banner').length), 1, 'one banner: the WebAssembly one');
+  assert.equal(await v.js(() => !!document.querySelector('.cc-banner form, form.cc-banner')), false);
+  // It was on screen already: no second fade-in (no flash).
+  assert.equal(await v.js(() => getComputedStyle(document.querySelector('.cc-banner')).animationName), 'none');
+});
+
+bannerTest('a server-rendered first layer stays when the config is malformed', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: '<div data-consent-nojs id="nojs"><form class="cc-banner"></form></div>' });
+  assert.equal(await v.run('{not json'), false);
+  assert.ok(await v.js(() => !!document.getElementById('nojs')), 'the form still works when the banner cannot start');
+});
+
+// ---- Services kept off some pages -------------------------------------------------------
+
+bannerTest('a service kept off this page never loads here, even with consent', async (visitor) => {
+  const v = await visitor();
+  // This page's own path, kept off for the pixel only.
+  const here = `/site/booking-${Date.now()}`;
+  addPage({
+    path: here,
+    body: `
+    <script type="text/plain" data-category="marketing" data-service="facebook-pixel">window.__log.push('pixel')</script>
+    <script type="text/plain" data-category="marketing" data-service="google-ads">window.__log.push('ads')</script>`,
+  });
+  await v.open(here);
+  assert.equal(await v.js(() => location.pathname), here);
+  const cfg = config('c10', (c) => { c.categories[2].services[1].exclude_paths = [here]; });
+  assert.equal(cfg.categories[2].services[1].id, 'facebook-pixel');
+  assert.deepEqual(cfg.categories[2].services[1].exclude_paths, [here]);
+  assert.equal(await v.run(cfg), true);
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['ads'], 'the pixel stays off this page');
+  assert.equal(await v.api('acceptedService', 'google-ads'), true);
+  assert.equal(await v.api('acceptedService', 'facebook-pixel'), false);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), true);
+});
+
+// ---- The fade-in ------------------------------------------------------------------------
+
+bannerTest('a banner drawn from scratch fades in', async (visitor) => {
+  // The counterpart of the takeover test: the stylesheet is loaded and animates a new banner.
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('c11')), true);
+  assert.equal(await v.js(() => getComputedStyle(document.querySelector('.cc-banner')).animationName), 'cc-in');
+});
