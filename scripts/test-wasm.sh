@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The banner's checks, run by scripts/test.sh (after scripts/setup.sh):
 #   0. clippy on consent-core without default features (the banner's build of it),
-#   1. the browser tests (wasm-bindgen-test in headless Chromium via chromedriver),
-#   2. the built wasm/dist/ through its loader on a page with a strict CSP,
+#   1. the wasm API's tests (wasm-bindgen-test in headless Chromium via chromedriver),
+#   2. the banner's browser tests: the built wasm/dist/ as a site embeds it, driven through
+#      the DOM and window.Consent by playwright-core in headless Chromium
+#      (wasm/tests/browser/), and on a page with a strict CSP (wasm/tests/csp/),
 #   3. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
 #   4. the size budget: gzip -9 of consent.js + consent_bg.wasm + consent.css.
 # Safe to run again; every step is bounded by a timeout.
@@ -12,12 +14,12 @@ cd "$(dirname "$0")/.."
 
 # The issue's hard limit is 25 kB gzip (target 14 kB; BENCHMARKS.md, "Banner size"). The
 # banner is not there yet (99.4 kB, then 72.6 kB on 2026-11-22, 75.9 kB after the config gained
-# transfers, revision dates and exclude_paths; issue 3 stays open until it
-# is). Until then the test fails on any growth past RATCHET, and prints the gap to BUDGET on
+# transfers, revision dates and exclude_paths, 66.0 kB on 2026-12-01 when the DOM moved to
+# JavaScript; issue 3 stays open until it is). Until then the test fails on any growth past RATCHET, and prints the gap to BUDGET on
 # every run. Lower RATCHET with every size win; when it reaches BUDGET, enforce BUDGET and
 # drop the ratchet.
 BUDGET=25000
-RATCHET=77500
+RATCHET=66500
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -30,7 +32,7 @@ step "banner: consent-core as the banner builds it (no default features)"
 # that combination, which the workspace's --all-features clippy never sees.
 timeout 900 cargo clippy -q -p consent-core --no-default-features --lib -- -D warnings
 
-step "banner: browser tests in headless Chromium"
+step "banner: the wasm API in headless Chromium (wasm-bindgen-test)"
 # wasm/webdriver.json gives chromedriver Debian's Chromium and its headless flags.
 (
   cd wasm
@@ -39,6 +41,10 @@ step "banner: browser tests in headless Chromium"
   export WASM_BINDGEN_TEST_TIMEOUT=120
   timeout 1200 cargo test -p consent-wasm --target wasm32-unknown-unknown
 )
+
+step "banner: wasm/dist in headless Chromium, every numbered point of the issue"
+(cd wasm/tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+timeout 600 node --test wasm/tests/browser/banner.test.mjs
 
 step "banner: wasm/dist under a strict CSP in headless Chromium"
 timeout 300 bash wasm/tests/csp/csp.sh
