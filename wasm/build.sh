@@ -12,7 +12,7 @@ out="${1:-wasm/dist}"
 # Its own target directory: the remapping flags below would otherwise rebuild everyone's.
 export CARGO_TARGET_DIR="$root/target/wasm-dist"
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src"
+export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src -C link-arg=-zstack-size=65536"
 profile="${CONSENT_WASM_PROFILE:-wasm-release}"
 cargo build -q -p consent-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
 

@@ -41,6 +41,7 @@
 //! `site` (letters, digits, `-`, `_`, `.`) binds decisions to one site: see [`Config::site`].
 
 use core::fmt;
+use std::sync::OnceLock;
 
 use crate::json::{Map, Value};
 use serde::{Serialize, Serializer};
@@ -346,11 +347,25 @@ pub struct Config {
     fingerprint: u32,
     #[serde(skip)]
     n_services: u8,
-    /// [`Config::shown_hash`] per language, computed once when the config is made: every
-    /// decision record carries it, and hashing the whole config per record is wasted work.
+    /// [`Config::shown_hash`] per language, computed once, on first use: every decision
+    /// record carries it, and hashing the whole config per record is wasted work; a banner
+    /// that records nothing on a page view (a returning visitor) never computes it.
     #[serde(skip)]
-    shown: [Digest; 3],
+    shown: ShownHashes,
 }
+
+/// The lazily computed [`Config::shown_hash`] of each language. Derived from the rest of the
+/// config, so it takes no part in comparing configs.
+#[derive(Clone, Debug, Default)]
+struct ShownHashes([OnceLock<Digest>; 3]);
+
+impl PartialEq for ShownHashes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ShownHashes {}
 
 /// `YYYY-MM-DD`, the form [`Validator::date`] parses (time's own serde form is a tuple).
 fn serialize_date<S: Serializer>(date: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -536,7 +551,8 @@ impl Config {
         }
         self.site = Some(site.into());
         self.fingerprint = fingerprint(&self.categories, self.site.as_deref());
-        Ok(self.with_shown_hashes())
+        self.shown = ShownHashes::default();
+        Ok(self)
     }
 
     /// Whether `DNT: 1` counts as Global Privacy Control.
@@ -649,20 +665,13 @@ impl Config {
     /// overrides applied. Decision records carry it as proof of what was shown.
     #[must_use]
     pub fn shown_hash(&self, lang: Lang) -> Digest {
-        self.shown[lang.index()]
+        *self.shown.0[lang.index()].get_or_init(|| self.compute_shown_hash(lang))
     }
 
-    /// Computes [`shown_hash`](Self::shown_hash) for every language.
-    fn with_shown_hashes(mut self) -> Self {
-        let json = self.to_json();
-        self.shown = Lang::ALL.map(|lang| self.compute_shown_hash(&json, lang));
-        self
-    }
-
-    fn compute_shown_hash(&self, json: &str, lang: Lang) -> Digest {
+    fn compute_shown_hash(&self, lang: Lang) -> Digest {
         let mut h = Sha256::new();
         h.update(b"consent-shown-v1\0");
-        h.update(json.as_bytes());
+        h.update(self.to_json().as_bytes());
         h.update(b"\0");
         h.update(lang.as_str().as_bytes());
         let texts = self.texts(lang);
@@ -1101,27 +1110,24 @@ impl Validator {
         let texts = self.texts(map);
 
         let n_services = categories.iter().map(|c| c.services.len()).sum::<usize>();
-        Some(
-            Config {
-                revision: revision?,
-                revision_date: revision_date?,
-                languages: self.languages.clone(),
-                default_language,
-                privacy_notice: privacy_notice?,
-                cookie: cookie?,
-                lifetime: lifetime?,
-                endpoint,
-                honour_dnt,
-                consent_mode: consent_mode?,
-                fingerprint: fingerprint(&categories, site.as_deref()),
-                site,
-                n_services: u8::try_from(n_services).ok()?,
-                categories,
-                texts,
-                shown: [Digest::ZERO; 3],
-            }
-            .with_shown_hashes(),
-        )
+        Some(Config {
+            revision: revision?,
+            revision_date: revision_date?,
+            languages: self.languages.clone(),
+            default_language,
+            privacy_notice: privacy_notice?,
+            cookie: cookie?,
+            lifetime: lifetime?,
+            endpoint,
+            honour_dnt,
+            consent_mode: consent_mode?,
+            fingerprint: fingerprint(&categories, site.as_deref()),
+            site,
+            n_services: u8::try_from(n_services).ok()?,
+            categories,
+            texts,
+            shown: ShownHashes::default(),
+        })
     }
 
     fn languages_field(&mut self, map: &Map) -> Vec<Lang> {

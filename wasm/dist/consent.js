@@ -386,7 +386,6 @@ export { initSync, __wbg_init as default };
 function gtagShim() {
 (window.dataLayer = window.dataLayer || []).push(arguments);
 }
-const doc = document;
 const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued]),"
 + 'iframe[data-category][data-src],img[data-category][data-src]';
 const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,summary';
@@ -396,7 +395,7 @@ let warned = false;
 const https = () => location.protocol === 'https:';
 const random = () => crypto.getRandomValues(new Uint8Array(16));
 function el(tag, cls, text) {
-const e = doc.createElement(tag);
+const e = document.createElement(tag);
 if (cls) e.className = cls;
 if (text != null) e.textContent = text;
 return e;
@@ -424,7 +423,7 @@ function consentMode(command, params) {
 if (params && typeof window.gtag === 'function') window.gtag('consent', command, params);
 }
 function setCookies(lines) {
-for (const line of lines) doc.cookie = line;
+for (const line of lines) document.cookie = line;
 }
 function pick(value, allowed) {
 return allowed.includes(value) ? value : allowed[0];
@@ -433,13 +432,13 @@ function mount(options) {
 const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
 + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])}`
 + ` cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`), { 'data-consent-ui': '' });
-for (const rendered of doc.querySelectorAll('[data-consent-nojs]')) {
+for (const rendered of document.querySelectorAll('[data-consent-nojs]')) {
 rendered.remove();
 root.classList.add('cc-taken-over');
 }
 const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
 root.append(live);
-doc.body?.append(root);
+document.body?.append(root);
 return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null };
 }
 function unmount() {
@@ -478,7 +477,7 @@ showLayer(banner, false);
 function openPreferences() {
 if (!ui) return;
 if (!ui.opener) {
-const active = doc.activeElement;
+const active = document.activeElement;
 if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
 }
 showPreferences(view());
@@ -560,7 +559,7 @@ const dialog = e.currentTarget;
 const list = dialog.querySelectorAll(FOCUSABLE);
 const first = list[0];
 const last = list[list.length - 1];
-const active = doc.activeElement;
+const active = document.activeElement;
 const to = e.shiftKey && (active === first || active === dialog) ? last
 : !e.shiftKey && active === last ? first : null;
 if (to) {
@@ -588,7 +587,7 @@ return true;
 }
 function decideNow(kind, ids = []) {
 if (!ui) return false;
-const r = decide(kind, ids, Date.now(), random(), doc.cookie, location.hostname, location.href, https());
+const r = decide(kind, ids, Date.now(), random(), document.cookie, location.hostname, location.href, https());
 if (!r) return false;
 if (r.unknown) {
 console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
@@ -620,7 +619,7 @@ fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json'
 if (!response.ok) return warn('the endpoint did not answer 2xx');
 return response.json().then((answer) => {
 const line = typeof answer?.token === 'string' && signed(answer.token, https());
-if (typeof line === 'string') doc.cookie = line;
+if (typeof line === 'string') document.cookie = line;
 else if (line === false) warn('the answer holds no valid token');
 }, () => warn('the answer is not JSON'));
 }, () => warn('the request failed'));
@@ -630,7 +629,7 @@ if (!ui) return;
 for (const p of ui.placeholders) p.remove();
 ui.placeholders = [];
 const go = [];
-for (const e of doc.querySelectorAll(GATED)) {
+for (const e of document.querySelectorAll(GATED)) {
 const category = e.getAttribute('data-category');
 const svc = e.getAttribute('data-service');
 if (allows(category, svc, location.pathname)) go.push(e);
@@ -674,7 +673,7 @@ return null;
 function revive(old) {
 const parent = old.parentNode;
 if (!parent) return null;
-const script = doc.createElement('script');
+const script = document.createElement('script');
 for (const { name, value } of old.attributes) {
 if (!['type', 'data-src', 'data-type', 'nonce'].includes(name)) script.setAttribute(name, value);
 }
@@ -708,8 +707,8 @@ text = JSON.stringify(config) ?? '';
 text = '';
 }
 }
-const languages = [doc.documentElement.lang || '', ...(navigator.languages || [])];
-const v = start(text, doc.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
+const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
+const v = start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
 if (v.error != null) {
 console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
 return false;
@@ -720,7 +719,7 @@ if (typeof window.gtag !== 'function' && typeof options.gtag === 'function') win
 consentMode('default', v.gcmDefault);
 }
 consentMode('update', v.gcmUpdate);
-if (!listening) doc.addEventListener('click', openFromPage);
+if (!listening) document.addEventListener('click', openFromPage);
 listening = true;
 ui = mount(options);
 if (v.show) showBanner(v);
@@ -730,8 +729,8 @@ return true;
 let started;
 const init = () => (started = started || __wbg_init());
 const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
-function declare(lang = doc.documentElement.lang || '') {
-for (const e of doc.querySelectorAll('[data-consent-declaration]')) {
+function declare(lang = document.documentElement.lang || '') {
+for (const e of document.querySelectorAll('[data-consent-declaration]')) {
 const url = new URL(e.dataset.consentDeclaration || '/consent/declaration', location.href);
 url.searchParams.set('format', 'html');
 if (lang) url.searchParams.set('lang', lang.slice(0, 2));
@@ -764,7 +763,7 @@ return decideNow(list.length ? 'custom' : 'none', list);
 getConsent: ready(consent, null),
 setLanguage: ready((lang) => switchLanguage(String(lang)), false),
 reset: ready(() => {
-const r = reset(Date.now(), random(), doc.cookie, location.hostname);
+const r = reset(Date.now(), random(), document.cookie, location.hostname);
 if (!r) return;
 setCookies(r.cookies);
 consentMode('update', r.gcm);
@@ -773,7 +772,7 @@ showBanner();
 };
 if (typeof window !== 'undefined') {
 window.Consent = Consent;
-const inline = doc.getElementById('consent-config');
+const inline = document.getElementById('consent-config');
 if (inline) {
 const d = inline.dataset;
 Consent.run(inline.textContent, {

@@ -11,7 +11,6 @@ function gtagShim() {
   (window.dataLayer = window.dataLayer || []).push(arguments);
 }
 
-const doc = document;
 const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued]),"
   + 'iframe[data-category][data-src],img[data-category][data-src]';
 const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,summary';
@@ -27,7 +26,7 @@ const https = () => location.protocol === 'https:';
 const random = () => crypto.getRandomValues(new Uint8Array(16));
 
 function el(tag, cls, text) {
-  const e = doc.createElement(tag);
+  const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text != null) e.textContent = text;
   return e;
@@ -62,7 +61,7 @@ function consentMode(command, params) {
 }
 
 function setCookies(lines) {
-  for (const line of lines) doc.cookie = line;
+  for (const line of lines) document.cookie = line;
 }
 
 function pick(value, allowed) {
@@ -76,14 +75,14 @@ function mount(options) {
   const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
     + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])}`
     + ` cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`), { 'data-consent-ui': '' });
-  for (const rendered of doc.querySelectorAll('[data-consent-nojs]')) {
+  for (const rendered of document.querySelectorAll('[data-consent-nojs]')) {
     rendered.remove();
     // Already on screen: no second fade-in.
     root.classList.add('cc-taken-over');
   }
   const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
-  doc.body?.append(root);
+  document.body?.append(root);
   return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null };
 }
 
@@ -128,7 +127,7 @@ function showBanner(v = view()) {
 function openPreferences() {
   if (!ui) return;
   if (!ui.opener) {
-    const active = doc.activeElement;
+    const active = document.activeElement;
     if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
   }
   showPreferences(view());
@@ -216,7 +215,7 @@ function trapFocus(e) {
   const list = dialog.querySelectorAll(FOCUSABLE);
   const first = list[0];
   const last = list[list.length - 1];
-  const active = doc.activeElement;
+  const active = document.activeElement;
   const to = e.shiftKey && (active === first || active === dialog) ? last
     : !e.shiftKey && active === last ? first : null;
   if (to) {
@@ -249,7 +248,7 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
-  const r = decide(kind, ids, Date.now(), random(), doc.cookie, location.hostname, location.href, https());
+  const r = decide(kind, ids, Date.now(), random(), document.cookie, location.hostname, location.href, https());
   if (!r) return false;
   if (r.unknown) {
     console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
@@ -285,7 +284,7 @@ function send({ url, body }) {
       if (!response.ok) return warn('the endpoint did not answer 2xx');
       return response.json().then((answer) => {
         const line = typeof answer?.token === 'string' && signed(answer.token, https());
-        if (typeof line === 'string') doc.cookie = line;
+        if (typeof line === 'string') document.cookie = line;
         else if (line === false) warn('the answer holds no valid token');
       }, () => warn('the answer is not JSON'));
     }, () => warn('the request failed'));
@@ -298,7 +297,7 @@ function regate() {
   for (const p of ui.placeholders) p.remove();
   ui.placeholders = [];
   const go = [];
-  for (const e of doc.querySelectorAll(GATED)) {
+  for (const e of document.querySelectorAll(GATED)) {
     const category = e.getAttribute('data-category');
     const svc = e.getAttribute('data-service');
     if (allows(category, svc, location.pathname)) go.push(e);
@@ -350,7 +349,7 @@ function load(e) {
 function revive(old) {
   const parent = old.parentNode;
   if (!parent) return null;
-  const script = doc.createElement('script');
+  const script = document.createElement('script');
   for (const { name, value } of old.attributes) {
     if (!['type', 'data-src', 'data-type', 'nonce'].includes(name)) script.setAttribute(name, value);
   }
@@ -390,8 +389,8 @@ function runBanner(config, options) {
       text = '';
     }
   }
-  const languages = [doc.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = start(text, doc.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
+  const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
+  const v = start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;
@@ -402,7 +401,7 @@ function runBanner(config, options) {
     consentMode('default', v.gcmDefault);
   }
   consentMode('update', v.gcmUpdate);
-  if (!listening) doc.addEventListener('click', openFromPage);
+  if (!listening) document.addEventListener('click', openFromPage);
   listening = true;
   ui = mount(options);
   if (v.show) showBanner(v);
@@ -419,8 +418,8 @@ const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
  * renders from the same config (`GET /consent/declaration`, or the attribute's own URL), in
  * the page's language (or the one `setLanguage` chose), so the privacy notice and the banner
  * never disagree. On any failure the element keeps what it had (a link, say). */
-function declare(lang = doc.documentElement.lang || '') {
-  for (const e of doc.querySelectorAll('[data-consent-declaration]')) {
+function declare(lang = document.documentElement.lang || '') {
+  for (const e of document.querySelectorAll('[data-consent-declaration]')) {
     const url = new URL(e.dataset.consentDeclaration || '/consent/declaration', location.href);
     url.searchParams.set('format', 'html');
     if (lang) url.searchParams.set('lang', lang.slice(0, 2));
@@ -455,7 +454,7 @@ export const Consent = {
   getConsent: ready(consent, null),
   setLanguage: ready((lang) => switchLanguage(String(lang)), false),
   reset: ready(() => {
-    const r = reset(Date.now(), random(), doc.cookie, location.hostname);
+    const r = reset(Date.now(), random(), document.cookie, location.hostname);
     if (!r) return;
     setCookies(r.cookies);
     consentMode('update', r.gcm);
@@ -465,7 +464,7 @@ export const Consent = {
 
 if (typeof window !== 'undefined') {
   window.Consent = Consent;
-  const inline = doc.getElementById('consent-config');
+  const inline = document.getElementById('consent-config');
   if (inline) {
     const d = inline.dataset;
     Consent.run(inline.textContent, {
