@@ -10,7 +10,7 @@ export interface ConsentOptions {
   theme?: "light" | "dark" | "auto";
   /** CSP nonce given to revived inline scripts (else each keeps its own). */
   nonce?: string;
-  /** Consent Mode's `gtag`; the loader passes one that pushes to `dataLayer`. */
+  /** Consent Mode's `gtag`; the banner passes one that pushes to `dataLayer`. */
   gtag?: (...args: unknown[]) => void;
 }
 
