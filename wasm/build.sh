@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds wasm/dist/: consent.js (wasm-bindgen glue + loader), consent_bg.wasm (wasm-opt -Oz),
-# consent.css, consent.d.ts and consent-signup.js (the newsletter form's script). The one
+# Builds wasm/dist/: consent.js (wasm-bindgen glue + the banner's script, minified),
+# consent_bg.wasm (wasm-opt -Oz), consent.css (minified), consent.d.ts and consent-signup.js (the newsletter form's script). The one
 # command:
 #   bash wasm/build.sh
 # Byte-for-byte reproducible for a given toolchain: paths are remapped and the producers
@@ -21,6 +21,11 @@ if ! wasm-bindgen --version | grep -qx "wasm-bindgen $want"; then
   echo "wasm-bindgen-cli $want is needed (bash scripts/setup.sh installs it)" >&2
   exit 1
 fi
+esbuild="$root/wasm/node_modules/.bin/esbuild"
+if [ ! -x "$esbuild" ]; then
+  echo "esbuild is needed (bash scripts/setup.sh installs it: npm ci in wasm/)" >&2
+  exit 1
+fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108 (Debian 12) renumbers
@@ -35,18 +40,15 @@ wasm-opt -Oz --converge --enable-bulk-memory --enable-mutable-globals --enable-s
 wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name consent "$tmp/opt.wasm"
 mkdir -p "$out"
 cp "$tmp/consent_bg.wasm" "$out/consent_bg.wasm"
-# Comment lines and indentation go (1.1 kB of the gzip): the glue has no multi-line strings
-# or template literals, so only whole comment lines and leading blanks are dropped, never
-# code. consent.d.ts keeps the API's docs for editors.
-cat "$tmp/consent.js" wasm/js/banner.js | awk '
-  /^[ \t]*\/\*/ { comment = 1 }
-  comment { if ($0 ~ /\*\/[ \t]*$/) comment = 0; next }
-  /^[ \t]*\/\// { next }
-  { sub(/^[ \t]+/, ""); if ($0 != "") print }
-' > "$out/consent.js"
-# The stylesheet without its comments and indentation (0.4 kB of the gzip; it has no strings
-# holding "/*"). wasm/css/consent.css, with the comments on customising, is the source.
-perl -0pe 's{/\*.*?\*/}{}gs; s/^[ \t]+//mg; s/\n+/\n/g; s/^\n//' wasm/css/consent.css > "$out/consent.css"
+# The glue and the banner's script as one ES module, minified by esbuild (pinned in
+# wasm/package.json; deterministic for a given version, so dist/ can be checked for
+# staleness): local names shortened, comments and blanks gone. The exported names stay.
+cat "$tmp/consent.js" wasm/js/banner.js > "$tmp/bundle.js"
+"$esbuild" "$tmp/bundle.js" --minify --format=esm --target=es2022 --legal-comments=none \
+  --log-level=warning --outfile="$out/consent.js"
+# The stylesheet minified the same way; wasm/css/consent.css, with the comments on
+# customising, is the source.
+"$esbuild" wasm/css/consent.css --minify --log-level=warning --outfile="$out/consent.css"
 cp wasm/js/consent.d.ts "$out/"
 # The sign-up script is loaded only by a newsletter page, on its own: copied as written.
 cp wasm/js/signup.js "$out/consent-signup.js"
