@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR="$root/target/wasm-dist"
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src -C link-arg=-zstack-size=65536"
 profile="${CONSENT_WASM_PROFILE:-wasm-release}"
-cargo build -q -p consent-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
+cargo build -q -p consent-wasm --lib --no-default-features --target wasm32-unknown-unknown --profile "$profile"
 
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
 if ! wasm-bindgen --version | grep -qx "wasm-bindgen $want"; then

@@ -6,6 +6,7 @@
 //! HMAC state. Anything unusual (quotes, spaces, a malformed token) takes the full decoder,
 //! which gives the same answer and says what is wrong.
 
+use crate::prelude::*;
 use memchr::memmem::Finder;
 use time::OffsetDateTime;
 

@@ -40,8 +40,8 @@
 //! descriptions; other categories must give theirs in every language of `languages`.
 //! `site` (letters, digits, `-`, `_`, `.`) binds decisions to one site: see [`Config::site`].
 
+use crate::prelude::*;
 use core::fmt;
-use std::sync::OnceLock;
 
 use crate::json::{Map, Value};
 use serde::{Serialize, Serializer};
@@ -355,9 +355,15 @@ pub struct Config {
 }
 
 /// The lazily computed [`Config::shown_hash`] of each language. Derived from the rest of the
-/// config, so it takes no part in comparing configs.
+/// config, so it takes no part in comparing configs. With std a `OnceLock`, so configs are
+/// shared across threads; without (the banner: one thread) a `OnceCell`.
 #[derive(Clone, Debug, Default)]
-struct ShownHashes([OnceLock<Digest>; 3]);
+struct ShownHashes([Once<Digest>; 3]);
+
+#[cfg(feature = "std")]
+type Once<T> = std::sync::OnceLock<T>;
+#[cfg(not(feature = "std"))]
+type Once<T> = core::cell::OnceCell<T>;
 
 impl PartialEq for ShownHashes {
     fn eq(&self, _: &Self) -> bool {
@@ -852,7 +858,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl core::error::Error for ConfigError {}
 
 /// Walks the JSON once, collecting every problem instead of stopping at the first.
 #[derive(Default)]

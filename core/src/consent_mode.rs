@@ -15,6 +15,7 @@
 //! | `personalization_storage` | `preferences` |
 //! | `security_storage` | `necessary` |
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -110,7 +111,7 @@ impl fmt::Display for ParseSignalError {
     }
 }
 
-impl std::error::Error for ParseSignalError {}
+impl core::error::Error for ParseSignalError {}
 
 impl FromStr for Signal {
     type Err = ParseSignalError;

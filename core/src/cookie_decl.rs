@@ -1,5 +1,6 @@
 //! Cookies as a config declares them: name patterns, lifetimes and attributes.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -42,7 +43,7 @@ impl fmt::Display for CookieDeclError {
     }
 }
 
-impl std::error::Error for CookieDeclError {}
+impl core::error::Error for CookieDeclError {}
 
 /// A cookie name, exact (`_gcl_au`) or with `*` wildcards (`_ga_*`).
 ///
@@ -267,6 +268,7 @@ impl SameSite {
         }
     }
 
+    #[cfg(feature = "std")]
     pub(crate) const fn to_cookie(self) -> cookie::SameSite {
         match self {
             SameSite::Strict => cookie::SameSite::Strict,
@@ -293,7 +295,7 @@ impl fmt::Display for ParseSameSiteError {
     }
 }
 
-impl std::error::Error for ParseSameSiteError {}
+impl core::error::Error for ParseSameSiteError {}
 
 impl FromStr for SameSite {
     type Err = ParseSameSiteError;

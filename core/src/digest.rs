@@ -49,7 +49,7 @@ impl fmt::Display for ParseDigestError {
     }
 }
 
-impl std::error::Error for ParseDigestError {}
+impl core::error::Error for ParseDigestError {}
 
 impl FromStr for Digest {
     type Err = ParseDigestError;

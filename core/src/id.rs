@@ -1,5 +1,6 @@
 //! Identifiers of categories and services, as written in the config.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -36,7 +37,7 @@ impl fmt::Display for IdError {
     }
 }
 
-impl std::error::Error for IdError {}
+impl core::error::Error for IdError {}
 
 fn validate(s: &str) -> Result<(), IdError> {
     let bytes = s.as_bytes();

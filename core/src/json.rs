@@ -11,6 +11,7 @@
 //! Objects keep their keys sorted and the last of duplicate keys, as serde_json's
 //! `BTreeMap`-backed `Map` does, so problems come out in the same order from both.
 
+use crate::prelude::*;
 /// A JSON value.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value {

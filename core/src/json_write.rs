@@ -6,6 +6,7 @@
 //! serializer brings its error and I/O machinery along; this writer is only what those two
 //! need. Floats, tuples and enum variants with fields, which no type here has, are errors.
 
+use crate::prelude::*;
 use serde::ser::{self, Serialize};
 
 /// Writes `value` as compact JSON.
@@ -28,7 +29,7 @@ impl core::fmt::Display for Unsupported {
     }
 }
 
-impl std::error::Error for Unsupported {}
+impl core::error::Error for Unsupported {}
 
 impl ser::Error for Unsupported {
     fn custom<T: core::fmt::Display>(_: T) -> Self {

@@ -1,5 +1,6 @@
 //! Languages the banner speaks, and strings given per language.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -106,7 +107,7 @@ impl fmt::Display for ParseLangError {
     }
 }
 
-impl std::error::Error for ParseLangError {}
+impl core::error::Error for ParseLangError {}
 
 impl FromStr for Lang {
     type Err = ParseLangError;

@@ -46,12 +46,26 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `serde_json` | yes | [`Config::from_value`], `Deserialize` for [`Config`], and serde_json's syntax messages (line and column) for [`Config::from_json`] |
+//! | `std` | yes | `std::error::Error`-based integrations: [`Token::to_cookie`] (the `cookie` crate) and `Sync` configs (a [`Config`] shared across threads); without it the crate is `no_std` with `alloc` |
+//! | `serde_json` | yes | [`Config::from_value`], `Deserialize` for [`Config`], and serde_json's syntax messages (line and column) for [`Config::from_json`]; implies `std` |
 //!
 //! Without `serde_json` (the WebAssembly banner's build, where it is a fifth of the download)
 //! [`Config::from_json`] reads the text with a small reader of the crate's own that accepts
 //! the same documents, and its syntax messages have the same wording. Everything else,
 //! validation and its messages included, is the same in both.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+/// What std's prelude brings, for the `no_std` build.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::{format, vec};
+}
 
 mod b64;
 pub mod check;

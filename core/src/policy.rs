@@ -43,6 +43,7 @@
 //!   site is kept out by the config's [`site`](crate::Config::site), which is part of the
 //!   fingerprint (rule 4).
 
+use crate::prelude::*;
 use core::fmt;
 
 use time::OffsetDateTime;
@@ -345,7 +346,7 @@ impl fmt::Display for DecideError {
     }
 }
 
-impl std::error::Error for DecideError {}
+impl core::error::Error for DecideError {}
 
 /// A new decision and what it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,7 +413,7 @@ impl Decision {
 /// assert_eq!(withdrawn.state().method(), Method::Withdraw);
 /// let cleared: Vec<&str> = withdrawn.cookies_to_clear(&config).map(|(_, c)| c.name().as_str()).collect();
 /// assert_eq!(cleared, ["_ga", "_ga_*", "_gcl_au", "_fbp"]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 pub fn decide(
     config: &Config,

@@ -8,6 +8,7 @@
 //! [`DecisionRecord::canonical_bytes`] is the one byte encoding that the server hashes into
 //! its chain ([`DecisionRecord::chain_hash`]); JSON is only for transport.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -89,7 +90,7 @@ impl fmt::Display for ParseChannelError {
     }
 }
 
-impl std::error::Error for ParseChannelError {}
+impl core::error::Error for ParseChannelError {}
 
 impl FromStr for Channel {
     type Err = ParseChannelError;
@@ -141,7 +142,7 @@ impl fmt::Display for PageUrlError {
     }
 }
 
-impl std::error::Error for PageUrlError {}
+impl core::error::Error for PageUrlError {}
 
 impl PageUrl {
     /// Validates an address and cuts it at the first `?` or `#`.
@@ -225,7 +226,7 @@ pub struct ServiceChoice {
 /// let first = record.chain_hash(&Digest::ZERO);
 /// let second = record.chain_hash(&first);
 /// assert_ne!(first, second);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -395,7 +396,7 @@ impl fmt::Display for RecordError {
     }
 }
 
-impl std::error::Error for RecordError {}
+impl core::error::Error for RecordError {}
 
 impl DecisionRecord {
     /// The record of a decision made in `config`.
@@ -617,7 +618,7 @@ impl DecisionRecord {
     /// let json = record.to_json().unwrap_or_default();
     /// assert!(json.starts_with(r#"{"consent_id":""#));
     /// assert_eq!(serde_json::from_str::<DecisionRecord>(&json)?, record);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok::<(), Box<dyn core::error::Error>>(())
     /// ```
     #[must_use]
     pub fn to_json(&self) -> Option<String> {

@@ -25,7 +25,7 @@
 //! )?;
 //! let answer = may_market(&[signed_up, objected], MarketingChannel::Email, datetime!(2026-11-22 0:00 UTC));
 //! assert!(!answer.allowed());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 //!
 //! # Rules
@@ -52,6 +52,7 @@
 //! - The register answers for one contact. A customer known by both an e-mail address and a
 //!   phone number has two contacts; an objection recorded under one does not reach the other.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -132,7 +133,7 @@ impl fmt::Display for ParseMarketingChannelError {
     }
 }
 
-impl std::error::Error for ParseMarketingChannelError {}
+impl core::error::Error for ParseMarketingChannelError {}
 
 impl FromStr for MarketingChannel {
     type Err = ParseMarketingChannelError;
@@ -220,7 +221,7 @@ impl fmt::Display for ParseMarketingKindError {
     }
 }
 
-impl std::error::Error for ParseMarketingKindError {}
+impl core::error::Error for ParseMarketingKindError {}
 
 impl FromStr for MarketingKind {
     type Err = ParseMarketingKindError;
@@ -336,7 +337,7 @@ impl fmt::Display for ContactError {
     }
 }
 
-impl std::error::Error for ContactError {}
+impl core::error::Error for ContactError {}
 
 /// A normalised e-mail address or phone number, in clear. Hash it with a [`ContactKey`]
 /// before storing anything.
@@ -510,7 +511,7 @@ impl fmt::Display for ContactKeyTooShort {
     }
 }
 
-impl std::error::Error for ContactKeyTooShort {}
+impl core::error::Error for ContactKeyTooShort {}
 
 impl ContactKey {
     /// A key from secret bytes.
@@ -635,7 +636,7 @@ impl fmt::Display for ParseContactHashError {
     }
 }
 
-impl std::error::Error for ParseContactHashError {}
+impl core::error::Error for ParseContactHashError {}
 
 impl FromStr for ContactHash {
     type Err = ParseContactHashError;
@@ -672,7 +673,7 @@ impl fmt::Display for StaffError {
     }
 }
 
-impl std::error::Error for StaffError {}
+impl core::error::Error for StaffError {}
 
 impl Staff {
     /// The id.
@@ -756,7 +757,7 @@ impl fmt::Display for MarketingError {
     }
 }
 
-impl std::error::Error for MarketingError {}
+impl core::error::Error for MarketingError {}
 
 /// One marketing decision as the log keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -1003,7 +1004,7 @@ impl fmt::Display for ParseMarketingStatusError {
     }
 }
 
-impl std::error::Error for ParseMarketingStatusError {}
+impl core::error::Error for ParseMarketingStatusError {}
 
 impl FromStr for MarketingStatus {
     type Err = ParseMarketingStatusError;

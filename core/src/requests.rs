@@ -155,7 +155,7 @@ macro_rules! closed_set {
             }
         }
 
-        impl std::error::Error for $err {}
+        impl core::error::Error for $err {}
 
         impl FromStr for $ty {
             type Err = $err;

@@ -26,7 +26,7 @@ macro_rules! serde_via_str {
 
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let s = <alloc::borrow::Cow<'de, str>>::deserialize(d)?;
                 s.parse().map_err(serde::de::Error::custom)
             }
         }
@@ -85,7 +85,7 @@ impl fmt::Display for ParseConsentIdError {
     }
 }
 
-impl std::error::Error for ParseConsentIdError {}
+impl core::error::Error for ParseConsentIdError {}
 
 impl FromStr for ConsentId {
     type Err = ParseConsentIdError;
@@ -227,7 +227,7 @@ impl fmt::Display for ParseMethodError {
     }
 }
 
-impl std::error::Error for ParseMethodError {}
+impl core::error::Error for ParseMethodError {}
 
 impl FromStr for Method {
     type Err = ParseMethodError;

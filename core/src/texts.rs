@@ -5,6 +5,7 @@
 //! overrides any of them per language (see [`Config`](crate::Config)); [`Texts`] resolves the
 //! override first, then the built-in text.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -344,7 +345,7 @@ impl fmt::Display for UnknownTextKey {
     }
 }
 
-impl std::error::Error for UnknownTextKey {}
+impl core::error::Error for UnknownTextKey {}
 
 /// The texts of one language, with a config's overrides applied.
 ///

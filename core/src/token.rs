@@ -26,6 +26,7 @@
 //! Parsing is strict: every field has exactly one encoding (minimal varints, zero padding
 //! bits), so [`Display`](core::fmt::Display) of a parsed token gives back the same string.
 
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
@@ -99,7 +100,7 @@ impl fmt::Display for TokenError {
     }
 }
 
-impl std::error::Error for TokenError {}
+impl core::error::Error for TokenError {}
 
 /// The server's key for signing tokens with HMAC-SHA-256.
 ///
@@ -121,7 +122,7 @@ impl fmt::Display for KeyTooShort {
     }
 }
 
-impl std::error::Error for KeyTooShort {}
+impl core::error::Error for KeyTooShort {}
 
 impl SigningKey {
     /// A key from at least 32 secret bytes (256 bits).
@@ -177,7 +178,7 @@ impl fmt::Debug for SigningKey {
 /// forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
 /// let forged = String::from_utf8(forged).unwrap();
 /// assert!(Token::parse_verified(&forged, Some(&key)).is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
@@ -248,6 +249,7 @@ impl Token {
     /// # Ok::<(), consent_core::ConfigError>(())
     /// ```
     #[must_use]
+    #[cfg(feature = "std")]
     pub fn to_cookie(&self, config: &Config, secure: bool) -> cookie::Cookie<'static> {
         let c = config.cookie();
         let days = crate::policy::lifetime_days(config, &self.state);

@@ -70,7 +70,7 @@ impl fmt::Display for ParseSafeguardError {
     }
 }
 
-impl std::error::Error for ParseSafeguardError {}
+impl core::error::Error for ParseSafeguardError {}
 
 impl FromStr for Safeguard {
     type Err = ParseSafeguardError;

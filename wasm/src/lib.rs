@@ -35,8 +35,15 @@
 //! The functions below are that JavaScript's, not a site's: their names and shapes may change
 //! with any release of `dist/`.
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
 mod js;
 
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use consent_core::policy::{self, Action, Context, Evaluation, Signals};
@@ -61,8 +68,42 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
     // SAFETY: single-threaded, see above.
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-thread_local! {
+#[cfg(feature = "std")]
+std::thread_local! {
     static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+#[cfg(not(feature = "std"))]
+static APP: single::Local<RefCell<Option<App>>> = single::Local(RefCell::new(None));
+
+#[cfg(all(
+    not(feature = "std"),
+    not(all(target_arch = "wasm32", not(target_feature = "atomics")))
+))]
+compile_error!("consent-wasm without its `std` feature builds only for wasm32 without threads");
+
+/// Without std: the page's state in a plain static, and a panic is a trap.
+#[cfg(not(feature = "std"))]
+mod single {
+    /// A value for the one thread there is: wasm32 without the atomics feature has no
+    /// others (the `compile_error!` above keeps it so).
+    pub(crate) struct Local<T>(pub(crate) T);
+
+    // SAFETY: there is exactly one thread (see above), so nothing is ever shared.
+    #[allow(unsafe_code)]
+    unsafe impl<T> Sync for Local<T> {}
+
+    impl<T> Local<T> {
+        /// As `LocalKey::with`.
+        pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+            f(&self.0)
+        }
+    }
+
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+        core::arch::wasm32::unreachable()
+    }
 }
 
 /// The banner's state on this page.

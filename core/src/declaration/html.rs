@@ -4,6 +4,7 @@
 //! a definition list per service, a table per service's cookies with a caption and header
 //! cells with `scope`) and carries `consent-declaration*` classes for a notice to style.
 
+use crate::prelude::*;
 use core::fmt::Write as _;
 
 use super::phrases::Phrase;

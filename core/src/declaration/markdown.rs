@@ -5,6 +5,7 @@
 
 use super::phrases::Phrase;
 use super::{CategoryDecl, Declaration, ServiceDecl, fill};
+use crate::prelude::*;
 
 /// Appends `s` as inline text: Markdown's punctuation escaped, line breaks made spaces.
 fn escape(out: &mut String, s: &str) {

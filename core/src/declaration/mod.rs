@@ -36,6 +36,7 @@
 //! 3. In HTML the "cookie settings" words are a `<button data-consent-open>`, which the banner
 //!    turns into the control that reopens its preferences; without the banner it does nothing.
 
+use crate::prelude::*;
 mod html;
 mod markdown;
 mod phrases;
@@ -107,7 +108,7 @@ impl fmt::Display for ParseFormatError {
     }
 }
 
-impl std::error::Error for ParseFormatError {}
+impl core::error::Error for ParseFormatError {}
 
 impl FromStr for Format {
     type Err = ParseFormatError;
@@ -148,7 +149,7 @@ impl fmt::Display for DeclarationError {
     }
 }
 
-impl std::error::Error for DeclarationError {}
+impl core::error::Error for DeclarationError {}
 
 /// The cookie section of the privacy notice in one language, ready to render.
 ///
