@@ -375,15 +375,18 @@ impl Eq for ShownHashes {}
 
 /// `YYYY-MM-DD`, the form [`Validator::date`] parses (time's own serde form is a tuple).
 fn serialize_date<S: Serializer>(date: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
-    match date {
-        Some(d) => serializer.collect_str(&format_args!(
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            u8::from(d.month()),
-            d.day()
-        )),
-        None => serializer.serialize_none(),
-    }
+    let Some(d) = date else {
+        return serializer.serialize_none();
+    };
+    // Digits by hand: `{:04}` would bring `core::fmt`'s padding into the banner's build.
+    let mut text = String::with_capacity(10);
+    let year = u64::try_from(d.year()).unwrap_or_default();
+    crate::digits::push_padded(&mut text, year, 4);
+    text.push('-');
+    crate::digits::push_padded(&mut text, u8::from(d.month()).into(), 2);
+    text.push('-');
+    crate::digits::push_padded(&mut text, d.day().into(), 2);
+    serializer.serialize_str(&text)
 }
 
 fn serialize_texts<S: Serializer>(
@@ -756,11 +759,13 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.kind)
-        } else {
-            write!(f, "{}: {}", self.path, self.kind)
+        // `write_str` and direct calls only, here and in what it calls: `{}` would bring
+        // `core::fmt`'s padding into the banner's build.
+        if !self.path.is_empty() {
+            f.write_str(&self.path)?;
+            f.write_str(": ")?;
         }
+        fmt::Display::fmt(&self.kind, f)
     }
 }
 
@@ -797,10 +802,16 @@ pub enum ProblemKind {
 impl fmt::Display for ProblemKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProblemKind::Syntax(msg) => write!(f, "not valid JSON: {msg}"),
+            ProblemKind::Syntax(msg) => {
+                f.write_str("not valid JSON: ")?;
+                f.write_str(msg)
+            }
             ProblemKind::Missing => f.write_str("missing"),
             ProblemKind::Empty => f.write_str("empty"),
-            ProblemKind::WrongType(expected) => write!(f, "expected {expected}"),
+            ProblemKind::WrongType(expected) => {
+                f.write_str("expected ")?;
+                f.write_str(expected)
+            }
             ProblemKind::UnknownField => f.write_str("unknown field"),
             ProblemKind::Duplicate => f.write_str("duplicate"),
             ProblemKind::TooMany(max) => {
@@ -808,10 +819,13 @@ impl fmt::Display for ProblemKind {
                 f.write_str(crate::digits::Decimal::new(*max as u64).as_str())
             }
             ProblemKind::Invalid(why) => f.write_str(why),
-            ProblemKind::Id(e) => write!(f, "{e}"),
-            ProblemKind::Cookie(e) => write!(f, "{e}"),
+            ProblemKind::Id(e) => fmt::Display::fmt(e, f),
+            ProblemKind::Cookie(e) => fmt::Display::fmt(e, f),
             ProblemKind::MissingTranslation => f.write_str("missing translation"),
-            ProblemKind::Unlawful(why) => write!(f, "not allowed: {why}"),
+            ProblemKind::Unlawful(why) => {
+                f.write_str("not allowed: ")?;
+                f.write_str(why)
+            }
         }
     }
 }
@@ -846,13 +860,12 @@ impl ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(
-            f,
-            "invalid consent config ({n} problem{})",
-            if n == 1 { "" } else { "s" }
-        )?;
+        f.write_str("invalid consent config (")?;
+        f.write_str(crate::digits::Decimal::new(n as u64).as_str())?;
+        f.write_str(if n == 1 { " problem)" } else { " problems)" })?;
         for p in &self.problems {
-            write!(f, "\n  {p}")?;
+            f.write_str("\n  ")?;
+            fmt::Display::fmt(p, f)?;
         }
         Ok(())
     }

@@ -2,6 +2,8 @@
 
 use crate::prelude::*;
 use core::fmt;
+
+use crate::digits::Decimal;
 use core::str::FromStr;
 
 use serde::{Serialize, Serializer};
@@ -31,8 +33,15 @@ impl fmt::Display for CookieDeclError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CookieDeclError::Empty => f.write_str("empty"),
-            CookieDeclError::TooLong => write!(f, "longer than {MAX_COOKIE_NAME_LEN} bytes"),
-            CookieDeclError::BadChar(at) => write!(f, "invalid character at byte {at}"),
+            CookieDeclError::TooLong => {
+                f.write_str("longer than ")?;
+                f.write_str(Decimal::new(MAX_COOKIE_NAME_LEN as u64).as_str())?;
+                f.write_str(" bytes")
+            }
+            CookieDeclError::BadChar(at) => {
+                f.write_str("invalid character at byte ")?;
+                f.write_str(Decimal::new(*at as u64).as_str())
+            }
             CookieDeclError::MatchesEverything => {
                 f.write_str("pattern matches every cookie; name the cookies")
             }

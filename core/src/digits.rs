@@ -4,6 +4,8 @@
 //! binary that uses them; the WebAssembly banner is measured by the byte (BENCHMARKS.md,
 //! "Banner size"). These write the same text as `{n}` and `{b:02x}` from a stack buffer.
 
+use alloc::string::String;
+
 /// The decimal digits of `n`, as `n.to_string()` writes them.
 pub(crate) struct Decimal {
     buf: [u8; 20],
@@ -38,6 +40,16 @@ impl core::fmt::Display for Decimal {
     }
 }
 
+/// Appends the decimal digits of `n` to `out`, zero-padded to `width`, as `{n:0width$}`.
+pub(crate) fn push_padded(out: &mut String, n: u64, width: usize) {
+    let digits = Decimal::new(n);
+    let digits = digits.as_str();
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+}
+
 /// Lowercase hex of `bytes` into `out` (twice as long), as `{b:02x}` for each byte.
 pub(crate) fn hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -52,6 +64,17 @@ pub(crate) fn hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
 
 #[cfg(test)]
 mod tests {
+    use alloc::string::String;
+
+    #[test]
+    fn padded_is_what_format_writes() {
+        for (n, width) in [(0, 4), (7, 2), (12, 2), (2026, 4), (123_456, 2), (5, 0)] {
+            let mut out = String::from("x");
+            super::push_padded(&mut out, n, width);
+            assert_eq!(out, format!("x{n:0width$}"));
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -2,6 +2,8 @@
 
 use crate::prelude::*;
 use core::fmt;
+
+use crate::digits::Decimal;
 use core::str::FromStr;
 
 /// The longest identifier, in bytes.
@@ -25,13 +27,16 @@ impl fmt::Display for IdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IdError::Empty => f.write_str("empty"),
-            IdError::TooLong => write!(f, "longer than {MAX_ID_LEN} bytes"),
+            IdError::TooLong => {
+                f.write_str("longer than ")?;
+                f.write_str(Decimal::new(MAX_ID_LEN as u64).as_str())?;
+                f.write_str(" bytes")
+            }
             IdError::BadStart => f.write_str("must start with a lowercase letter a-z"),
             IdError::BadChar(at) => {
-                write!(
-                    f,
-                    "invalid character at byte {at}: use a-z, 0-9, '_' and '-'"
-                )
+                f.write_str("invalid character at byte ")?;
+                f.write_str(Decimal::new(*at as u64).as_str())?;
+                f.write_str(": use a-z, 0-9, '_' and '-'")
             }
         }
     }
@@ -112,7 +117,20 @@ macro_rules! ident {
             }
         }
 
-        crate::state::serde_via_str!($name);
+        // Not through `Display` (which pads, as `str` does): the banner's build leaves
+        // `core::fmt`'s padding out.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <alloc::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 
