@@ -7,13 +7,15 @@
 use alloc::string::String;
 
 /// The decimal digits of `n`, as `n.to_string()` writes them.
-pub(crate) struct Decimal {
+pub struct Decimal {
     buf: [u8; 20],
     start: usize,
 }
 
 impl Decimal {
-    pub(crate) fn new(n: u64) -> Self {
+    /// The digits of `n`.
+    #[must_use]
+    pub fn new(n: u64) -> Self {
         let mut buf = [b'0'; 20];
         let mut start = buf.len();
         let mut n = n;
@@ -28,7 +30,9 @@ impl Decimal {
         Self { buf, start }
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    /// The digits as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
         // Only ASCII digits were written.
         core::str::from_utf8(self.buf.get(self.start..).unwrap_or_default()).unwrap_or_default()
     }

@@ -105,6 +105,15 @@ pub use texts::{TextKey, Texts};
 pub use token::{KeyTooShort, SigningKey, Token, TokenError};
 pub use transfer::{Safeguard, Transfer};
 
+/// Not part of the API: what consent-wasm needs of the crate's own writers, so that the
+/// banner's answers to its script are written as decision records are, without `core::fmt`.
+/// May change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::digits::Decimal;
+    pub use crate::json_write::string as json_string;
+}
+
 /// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads
 /// and the Facebook pixel: for examples, tests and the demo.
 pub const EXAMPLE_CONFIG: &str = include_str!("example_config.json");

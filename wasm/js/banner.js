@@ -1,7 +1,8 @@
 
 // ---- The banner (wasm/js/banner.js, appended to the wasm-bindgen glue by wasm/build.sh) ----
 // It draws what the WebAssembly core says, writes the cookie lines it returns, sends the
-// records it builds and loads the elements it allows. No consent logic lives here: every
+// records it builds and loads the elements it allows. The core answers in JSON text (one
+// string per call, read with JSON.parse). No consent logic lives here: every
 // question (may this run? what does this click decide? which cookies go?) is the core's.
 // Everything a config or a visitor supplies goes into the page as text, never as HTML.
 
@@ -110,7 +111,7 @@ function restoreFocus() {
   ui.opener = null;
 }
 
-function showBanner(v = view()) {
+function showBanner(v = JSON.parse(view())) {
   const t = v.t;
   const banner = attrs(el('div', 'cc-banner'), {
     role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
@@ -130,7 +131,7 @@ function openPreferences() {
     const active = document.activeElement;
     if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
   }
-  showPreferences(view());
+  showPreferences(JSON.parse(view()));
 }
 
 function showPreferences(v) {
@@ -226,7 +227,7 @@ function trapFocus(e) {
 
 /** Dismissing grants nothing: without a decision the first layer comes back. */
 function closePreferences() {
-  const v = view();
+  const v = JSON.parse(view());
   if (v?.show) {
     showBanner(v);
   } else if (ui) {
@@ -236,7 +237,7 @@ function closePreferences() {
 }
 
 function switchLanguage(lang) {
-  const v = setLanguage(lang);
+  const v = JSON.parse(setLanguage(lang));
   if (!v) return false;
   if (ui.prefs) showPreferences(v);
   else if (ui.layer) showBanner(v);
@@ -248,7 +249,7 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
-  const r = decide(kind, ids, Date.now(), random(), document.cookie, location.hostname, location.href, https());
+  const r = JSON.parse(decide(kind, ids, Date.now(), random(), document.cookie, location.hostname, location.href, https()));
   if (!r) return false;
   if (r.unknown) {
     console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
@@ -283,7 +284,7 @@ function send({ url, body }) {
     .then((response) => {
       if (!response.ok) return warn('the endpoint did not answer 2xx');
       return response.json().then((answer) => {
-        const line = typeof answer?.token === 'string' && signed(answer.token, https());
+        const line = typeof answer?.token === 'string' && JSON.parse(signed(answer.token, https()));
         if (typeof line === 'string') document.cookie = line;
         else if (line === false) warn('the answer holds no valid token');
       }, () => warn('the answer is not JSON'));
@@ -307,7 +308,7 @@ function regate() {
 }
 
 function embedPlaceholder(embed, category, svc) {
-  const p = placeholder(category, svc);
+  const p = JSON.parse(placeholder(category, svc));
   if (!p) return;
   const box = attrs(add(el('div', 'cc-embed'), el('p', '', p.text),
     button(p.button, () => decideNow('grant', [p.category]))), { 'data-consent-placeholder': '' });
@@ -390,7 +391,7 @@ function runBanner(config, options) {
     }
   }
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, languages);
+  const v = JSON.parse(start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, languages));
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;
@@ -451,10 +452,10 @@ export const Consent = {
     }
     return decideNow(list.length ? 'custom' : 'none', list);
   }, false),
-  getConsent: ready(consent, null),
+  getConsent: ready(() => JSON.parse(consent()), null),
   setLanguage: ready((lang) => switchLanguage(String(lang)), false),
   reset: ready(() => {
-    const r = reset(Date.now(), random(), document.cookie, location.hostname);
+    const r = JSON.parse(reset(Date.now(), random(), document.cookie, location.hostname));
     if (!r) return;
     setCookies(r.cookies);
     consentMode('update', r.gcm);

@@ -1,33 +1,117 @@
-//! Plain JavaScript values for the banner's script: objects, arrays and strings.
+//! The banner's answers to its script, as JSON text: one string per call, which the script
+//! reads with `JSON.parse` (much cheaper than building the objects through the boundary one
+//! property at a time). Strings are escaped by consent-core's own writer.
 
+use alloc::string::String;
+
+use consent_core::__private::{Decimal, json_string};
 use consent_core::consent_mode::ConsentModeState;
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::JsValue;
 
-/// A JavaScript string.
-pub(crate) fn str(s: &str) -> JsValue {
-    JsValue::from_str(s)
+/// Compact JSON, written in order: `open`/`close` for objects and arrays, `key` before each
+/// member's value; commas are placed by the writer.
+pub(crate) struct Json {
+    out: String,
+    /// Whether the next value is the first of its container (or follows a key).
+    first: bool,
 }
 
-/// Sets `o[key] = value` (on a plain object this cannot fail).
-pub(crate) fn set(o: &Object, key: &str, value: JsValue) {
-    let _ = Reflect::set(o, &str(key), &value);
-}
-
-/// An array of `items`.
-pub(crate) fn arr(items: impl IntoIterator<Item = JsValue>) -> Array {
-    let a = Array::new();
-    for item in items {
-        a.push(&item);
+impl Json {
+    pub(crate) fn new() -> Self {
+        Self {
+            out: String::with_capacity(256),
+            first: true,
+        }
     }
-    a
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+    }
+
+    /// `{` or `[`.
+    pub(crate) fn open(&mut self, bracket: char) -> &mut Self {
+        self.sep();
+        self.out.push(bracket);
+        self.first = true;
+        self
+    }
+
+    /// `}` or `]`.
+    pub(crate) fn close(&mut self, bracket: char) -> &mut Self {
+        self.out.push(bracket);
+        self.first = false;
+        self
+    }
+
+    pub(crate) fn key(&mut self, key: &str) -> &mut Self {
+        self.sep();
+        json_string(&mut self.out, key);
+        self.out.push(':');
+        self.first = true;
+        self
+    }
+
+    pub(crate) fn str(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        json_string(&mut self.out, s);
+        self
+    }
+
+    /// `null` for `None`.
+    pub(crate) fn opt_str(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.str(s),
+            None => self.raw("null"),
+        }
+    }
+
+    pub(crate) fn bool(&mut self, b: bool) -> &mut Self {
+        self.raw(if b { "true" } else { "false" })
+    }
+
+    pub(crate) fn num(&mut self, n: u64) -> &mut Self {
+        self.raw(Decimal::new(n).as_str())
+    }
+
+    /// A literal: `null`, `true`, a number.
+    pub(crate) fn raw(&mut self, text: &str) -> &mut Self {
+        self.sep();
+        self.out.push_str(text);
+        self
+    }
+
+    /// Consent Mode's signals as the object `gtag('consent', ...)` takes; still open, so that
+    /// members can follow.
+    pub(crate) fn consent_mode_open(&mut self, state: ConsentModeState) -> &mut Self {
+        self.open('{');
+        for (signal, value) in state.iter() {
+            self.key(signal.as_str()).str(value.as_str());
+        }
+        self
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
 }
 
-/// Consent Mode's signals as the object `gtag('consent', ...)` takes.
-pub(crate) fn consent_mode(state: ConsentModeState) -> Object {
-    let o = Object::new();
-    for (signal, value) in state.iter() {
-        set(&o, signal.as_str(), str(value.as_str()));
+#[cfg(test)]
+mod tests {
+    use super::Json;
+
+    #[test]
+    fn commas_and_nesting() {
+        let mut j = Json::new();
+        j.open('{').key("a").str("x\"y").key("b").open('[');
+        j.num(1)
+            .bool(false)
+            .raw("null")
+            .open('{')
+            .close('}')
+            .close(']');
+        j.key("c").opt_str(None).close('}');
+        assert_eq!(j.finish(), r#"{"a":"x\"y","b":[1,false,null,{}],"c":null}"#);
     }
-    o
 }

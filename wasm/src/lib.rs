@@ -49,13 +49,11 @@ use core::cell::RefCell;
 use consent_core::policy::{self, Action, Context, Evaluation, Signals};
 use consent_core::texts::fill;
 use consent_core::{
-    Channel, Choices, Config, ConsentId, ConsentState, DecisionRecord, Lang, PageUrl, TextKey,
-    Token,
+    Channel, Choices, Config, ConsentId, DecisionRecord, Lang, PageUrl, TextKey, Token,
 };
-use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{arr, set, str};
+use crate::js::Json;
 
 // The banner allocates little (the config, a few strings per decision) for the page's
 // lifetime: lol_alloc's free list instead of dlmalloc is 6 kB less to download.
@@ -159,22 +157,26 @@ fn expire(name: &str, path: &str, domain: Option<&str>) -> String {
     line
 }
 
+/// `"null"`: the answer of every call before [`start`] accepted a config.
+const NULL: &str = "null";
+
 /// Starts the banner with `config` (JSON text) for a visitor whose browser holds `jar`
 /// (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc` and preferred
 /// languages `langs` (`<html lang>` first, then `navigator.languages`).
 ///
-/// Returns `{error}` (every problem of an invalid config, one per line) or the view (see
-/// [`view`]) with `gcmDefault` (Consent Mode's default command, `null` when it is off) and
-/// `gcmUpdate` (the update for a stored decision, else `null`).
+/// Returns JSON: `{"error": "..."}` (every problem of an invalid config, one per line) or
+/// the view (see [`view`]) with `gcmDefault` (Consent Mode's default command with
+/// `wait_for_update`, `null` when it is off) and `gcmUpdate` (the update for a stored
+/// decision, else `null`).
 #[wasm_bindgen]
-pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: Vec<String>) -> JsValue {
+pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: Vec<String>) -> String {
     APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
     let config = match Config::from_json(config) {
         Ok(config) => config,
         Err(e) => {
-            let o = Object::new();
-            set(&o, "error", str(&e.to_string()));
-            return o.into();
+            let mut j = Json::new();
+            j.open('{').key("error").str(&e.to_string()).close('}');
+            return j.finish();
         }
     };
     let signals = Signals { gpc, dnt: false };
@@ -192,50 +194,52 @@ pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: Vec<String>
         revoked_categories: 0,
         revoked_services: 0,
     };
-    let o = app.view();
+    let mut j = Json::new();
+    app.view_open(&mut j);
     let mode = app.config.consent_mode();
-    let default = mode.enabled().then(|| {
-        let d = js::consent_mode(mode.default_state());
-        set(
-            &d,
-            "wait_for_update",
-            JsValue::from(mode.wait_for_update_ms()),
-        );
-        d.into()
-    });
-    set(&o, "gcmDefault", default.unwrap_or(JsValue::NULL));
-    let update = (!app.evaluation.show_banner())
-        .then(|| app.consent_mode())
-        .flatten();
-    set(&o, "gcmUpdate", update.unwrap_or(JsValue::NULL));
+    j.key("gcmDefault");
+    if mode.enabled() {
+        j.consent_mode_open(mode.default_state())
+            .key("wait_for_update")
+            .num(mode.wait_for_update_ms().into())
+            .close('}');
+    } else {
+        j.raw(NULL);
+    }
+    j.key("gcmUpdate");
+    if app.evaluation.show_banner() {
+        j.raw(NULL);
+    } else {
+        app.consent_mode(&mut j);
+    }
+    j.close('}');
     APP.with(|a| a.try_borrow_mut().map(|mut a| *a = Some(app)).ok());
-    o.into()
+    j.finish()
 }
 
-/// What the banner draws now, in its language:
+/// What the banner draws now, in its language, as JSON:
 /// `{show, lang, langs: [[code, name]], t: {text_key: text}, privacy, gpc, id, categories:
 /// [{id, title, description, necessary, on, services: [{name, provider, purpose, privacy,
 /// cookies: [[name, lifetime, purpose]]}]}]}`; `show` is whether the first layer must be
 /// shown, `id` the stored decision's consent id (or `null`). `null` before [`start`].
 #[wasm_bindgen]
-pub fn view() -> JsValue {
-    with(|app| app.view().into()).unwrap_or(JsValue::NULL)
+pub fn view() -> String {
+    with(|app| app.view()).unwrap_or_else(|| NULL.to_string())
 }
 
 /// Switches the language; the new [`view`], or `null` if the site does not offer `lang`.
 #[wasm_bindgen(js_name = setLanguage)]
-pub fn set_language(lang: &str) -> JsValue {
-    let Ok(lang) = lang.parse::<Lang>() else {
-        return JsValue::NULL;
-    };
-    with(|app| {
-        if !app.config.languages().contains(&lang) {
-            return JsValue::NULL;
-        }
-        app.lang = lang;
-        app.view().into()
-    })
-    .unwrap_or(JsValue::NULL)
+pub fn set_language(lang: &str) -> String {
+    let switched = lang.parse::<Lang>().ok().and_then(|lang| {
+        with(|app| {
+            app.config.languages().contains(&lang).then(|| {
+                app.lang = lang;
+                app.view()
+            })
+        })
+        .flatten()
+    });
+    switched.unwrap_or_else(|| NULL.to_string())
 }
 
 /// Decides: `kind` is `"all"`, `"none"`, `"custom"` (exactly the categories `ids`) or
@@ -243,9 +247,10 @@ pub fn set_language(lang: &str) -> JsValue {
 /// `random` is 16 random bytes (a new consent id if there is none), `jar` the page's
 /// cookies, `host` and `href` the page's, `https` whether it is served over https.
 ///
-/// Returns `{unknown: [ids]}` (nothing decided), `{error}`, or what the page must do, in
-/// order: `{cookies: [lines for document.cookie], send: {url, body} | null, gcm: update |
-/// null, saved: text to announce, first, changed: [ids], allowed: [ids]}`.
+/// Returns JSON: `{"unknown": [ids]}` (nothing decided), `{"error": "..."}`, or what the
+/// page must do, in order: `{cookies: [lines for document.cookie], send: {url, body} |
+/// null, gcm: update | null, saved: text to announce, first, changed: [ids], allowed:
+/// [ids]}`; `null` before [`start`].
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
@@ -257,7 +262,7 @@ pub fn decide(
     host: &str,
     href: &str,
     https: bool,
-) -> JsValue {
+) -> String {
     with(|app| {
         let action = match kind {
             "all" => Action::AcceptAll,
@@ -271,9 +276,13 @@ pub fn decide(
                 match app.choices(base, &ids) {
                     Ok(choices) => Action::Custom(choices),
                     Err(unknown) => {
-                        let o = Object::new();
-                        set(&o, "unknown", arr(unknown.iter().map(|s| str(s))).into());
-                        return o.into();
+                        let mut j = Json::new();
+                        j.open('{').key("unknown").open('[');
+                        for id in &unknown {
+                            j.str(id);
+                        }
+                        j.close(']').close('}');
+                        return j.finish();
                     }
                 }
             }
@@ -288,7 +297,7 @@ pub fn decide(
             https,
         )
     })
-    .unwrap_or(JsValue::NULL)
+    .unwrap_or_else(|| NULL.to_string())
 }
 
 /// Whether an element with `data-category="category"` (`"!marketing"`: when marketing is
@@ -324,35 +333,37 @@ pub fn accepted_service(id: &str, path: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// The stored decision if it is valid now: `{consentId, firstDecision, lastDecision,
-/// expires, revision, method, language, gpc, categories, services}` (times in milliseconds
-/// since the epoch), else `null`.
+/// The stored decision if it is valid now, as JSON: `{consentId, firstDecision,
+/// lastDecision, expires, revision, method, language, gpc, categories, services}` (times in
+/// milliseconds since the epoch), else `null`.
 #[wasm_bindgen]
-pub fn consent() -> JsValue {
-    with(|app| app.consent()).unwrap_or(JsValue::NULL)
+pub fn consent() -> String {
+    with(|app| app.consent()).unwrap_or_else(|| NULL.to_string())
 }
 
-/// The cookie line that stores the server's signed `token` if it carries exactly the
-/// decision in force; `null` if it does not (a late answer to an older decision), `false`
+/// As JSON: the cookie line that stores the server's signed `token` if it carries exactly
+/// the decision in force; `null` if it does not (a late answer to an older decision), `false`
 /// if it is not a token at all.
 #[wasm_bindgen]
-pub fn signed(token: &str, https: bool) -> JsValue {
+pub fn signed(token: &str, https: bool) -> String {
     let Ok(signed) = token.parse::<Token>() else {
-        return JsValue::FALSE;
+        return "false".to_string();
     };
-    with(|app| {
+    let line = with(|app| {
         (app.evaluation.state() == Some(signed.state()) && !app.evaluation.show_banner())
-            .then(|| str(&signed.cookie_line(&app.config, https)))
+            .then(|| signed.cookie_line(&app.config, https))
     })
-    .flatten()
-    .unwrap_or(JsValue::NULL)
+    .flatten();
+    let mut j = Json::new();
+    j.opt_str(line.as_deref());
+    j.finish()
 }
 
-/// Forgets the stored decision: `{cookies: [lines], gcm}` deleting the consent cookie and
-/// the declared cookies of whatever it allowed (nothing is recorded); the banner then asks
-/// again (the new [`view`] has `show`).
+/// Forgets the stored decision. As JSON: `{cookies: [lines], gcm}` deleting the consent
+/// cookie and the declared cookies of whatever it allowed (nothing is recorded); the banner
+/// then asks again (the new [`view`] has `show`). `null` before [`start`].
 #[wasm_bindgen]
-pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> JsValue {
+pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
     with(|app| {
         let now = time(now_ms);
         let ctx = Context {
@@ -369,18 +380,23 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> JsValue {
         lines.push(expire(c.name(), c.path(), c.domain()));
         lines.push(expire(c.name(), c.path(), None));
         app.evaluation = policy::evaluate(&app.config, None, None, now, app.signals);
-        let o = Object::new();
-        set(&o, "cookies", arr(lines.iter().map(|l| str(l))).into());
-        set(&o, "gcm", app.consent_mode().unwrap_or(JsValue::NULL));
-        o.into()
+        let mut j = Json::new();
+        j.open('{').key("cookies").open('[');
+        for line in &lines {
+            j.str(line);
+        }
+        j.close(']').key("gcm");
+        app.consent_mode(&mut j);
+        j.close('}');
+        j.finish()
     })
-    .unwrap_or(JsValue::NULL)
+    .unwrap_or_else(|| NULL.to_string())
 }
 
-/// The placeholder for an embed that waits for `category` (and `service`): `{text, button,
-/// category}`, or `null` for an unknown category.
+/// The placeholder for an embed that waits for `category` (and `service`), as JSON: `{text,
+/// button, category}`, or `null` for an unknown category.
 #[wasm_bindgen]
-pub fn placeholder(category: &str, service: Option<String>) -> JsValue {
+pub fn placeholder(category: &str, service: Option<String>) -> String {
     with(|app| {
         let config = &app.config;
         let ci = config.category_index(category.trim())?;
@@ -396,81 +412,84 @@ pub fn placeholder(category: &str, service: Option<String>) -> JsValue {
             "{category}",
             title,
         );
-        let o = Object::new();
-        set(&o, "text", str(&text));
-        set(&o, "button", str(texts.get(TextKey::PlaceholderButton)));
-        set(&o, "category", str(cat.id().as_str()));
-        Some(JsValue::from(o))
+        let mut j = Json::new();
+        j.open('{').key("text").str(&text);
+        j.key("button").str(texts.get(TextKey::PlaceholderButton));
+        j.key("category").str(cat.id().as_str()).close('}');
+        Some(j.finish())
     })
     .flatten()
-    .unwrap_or(JsValue::NULL)
+    .unwrap_or_else(|| NULL.to_string())
 }
 
 impl App {
-    fn view(&self) -> Object {
+    fn view(&self) -> String {
+        let mut j = Json::new();
+        self.view_open(&mut j);
+        j.close('}');
+        j.finish()
+    }
+
+    /// The view's members, its object left open for more.
+    fn view_open(&self, j: &mut Json) {
         let config = &self.config;
         let lang = self.lang;
         let t = config.texts(lang);
         let ev = &self.evaluation;
-        let o = Object::new();
-        set(&o, "show", ev.show_banner().into());
-        set(&o, "lang", str(lang.as_str()));
-        let langs = config
-            .languages()
-            .iter()
-            .map(|l| arr([str(l.as_str()), str(l.native_name())]).into());
-        set(&o, "langs", arr(langs).into());
-        let texts = Object::new();
-        for key in TextKey::ALL {
-            set(&texts, key.as_str(), str(t.get(*key)));
+        j.open('{').key("show").bool(ev.show_banner());
+        j.key("lang").str(lang.as_str());
+        j.key("langs").open('[');
+        for l in config.languages() {
+            j.open('[').str(l.as_str()).str(l.native_name()).close(']');
         }
-        set(&o, "t", texts.into());
-        set(&o, "privacy", str(config.privacy_notice(lang)));
-        set(&o, "gpc", self.signals.gpc.into());
-        let id = ev.state().filter(|_| !ev.show_banner());
-        set(
-            &o,
-            "id",
-            id.map_or(JsValue::NULL, |s| str(&s.id().to_string())),
-        );
-        let categories = config.categories().iter().enumerate().map(|(i, c)| {
-            let co = Object::new();
-            set(&co, "id", str(c.id().as_str()));
-            set(&co, "title", str(c.title(&t)));
-            set(&co, "description", str(c.description(&t)));
-            set(&co, "necessary", c.is_necessary().into());
+        j.close(']').key("t").open('{');
+        for key in TextKey::ALL {
+            j.key(key.as_str()).str(t.get(*key));
+        }
+        j.close('}').key("privacy").str(config.privacy_notice(lang));
+        j.key("gpc").bool(self.signals.gpc);
+        let id = ev
+            .state()
+            .filter(|_| !ev.show_banner())
+            .map(|s| s.id().to_string());
+        j.key("id").opt_str(id.as_deref());
+        j.key("categories").open('[');
+        for (i, c) in config.categories().iter().enumerate() {
+            j.open('{').key("id").str(c.id().as_str());
+            j.key("title").str(c.title(&t));
+            j.key("description").str(c.description(&t));
+            j.key("necessary").bool(c.is_necessary());
             let on = config
                 .category_index(c.id().as_str())
                 .is_some_and(|ci| ci.get() == i && ev.allows_category(ci));
-            set(&co, "on", on.into());
-            let services = c.services().iter().map(|s| {
-                let so = Object::new();
-                set(&so, "name", str(s.name()));
-                set(&so, "provider", str(s.provider()));
-                set(&so, "purpose", str(s.purpose().get(lang)));
-                set(&so, "privacy", s.privacy_url().map_or(JsValue::NULL, str));
-                let cookies = s.cookies().iter().map(|k| {
-                    arr([
-                        str(k.name().as_str()),
-                        str(&t.lifetime(k.lifetime())),
-                        str(k.description().get(lang)),
-                    ])
-                    .into()
-                });
-                set(&so, "cookies", arr(cookies).into());
-                so.into()
-            });
-            set(&co, "services", arr(services).into());
-            co.into()
-        });
-        set(&o, "categories", arr(categories).into());
-        o
+            j.key("on").bool(on).key("services").open('[');
+            for s in c.services() {
+                j.open('{').key("name").str(s.name());
+                j.key("provider").str(s.provider());
+                j.key("purpose").str(s.purpose().get(lang));
+                j.key("privacy").opt_str(s.privacy_url());
+                j.key("cookies").open('[');
+                for k in s.cookies() {
+                    j.open('[').str(k.name().as_str());
+                    j.str(&t.lifetime(k.lifetime()));
+                    j.str(k.description().get(lang)).close(']');
+                }
+                j.close(']').close('}');
+            }
+            j.close(']').close('}');
+        }
+        j.close(']');
     }
 
-    fn consent_mode(&self) -> Option<JsValue> {
+    /// Consent Mode's update for what is allowed now, or `null` when it is off.
+    fn consent_mode(&self, j: &mut Json) {
         let mode = self.config.consent_mode();
-        mode.enabled()
-            .then(|| js::consent_mode(mode.state(self.evaluation.allowed())).into())
+        if mode.enabled() {
+            j.consent_mode_open(mode.state(self.evaluation.allowed()))
+                .close('}');
+        } else {
+            j.raw(NULL);
+        }
     }
 
     /// The choices `base` plus exactly the categories `ids` (with all their services); the
@@ -523,19 +542,19 @@ impl App {
         host: &str,
         href: &str,
         https: bool,
-    ) -> JsValue {
+    ) -> String {
         let ctx = Context {
             now,
             signals: self.signals,
             lang: self.lang,
             fresh_id,
         };
-        let o = Object::new();
+        let mut j = Json::new();
         let decision = match policy::decide(&self.config, &self.evaluation, action, ctx) {
             Ok(d) => d,
             Err(e) => {
-                set(&o, "error", str(&e.to_string()));
-                return o.into();
+                j.open('{').key("error").str(&e.to_string()).close('}');
+                return j.finish();
             }
         };
         let before = self.evaluation;
@@ -547,48 +566,61 @@ impl App {
         if decision.is_withdrawal() {
             self.withdraw(&decision, jar, host, &mut lines);
         }
-        set(&o, "cookies", arr(lines.iter().map(|l| str(l))).into());
-        let send = self.config.endpoint().map(|url| {
-            let record = DecisionRecord::new(
-                &self.config,
-                &state,
-                PageUrl::new(href).ok(),
-                Channel::Banner,
-            );
-            let mut body = String::from("{\"token\":\"");
-            body.push_str(&value);
-            body.push_str("\",\"record\":");
-            body.push_str(&record.to_json().unwrap_or_default());
-            body.push('}');
-            let s = Object::new();
-            set(&s, "url", str(url));
-            set(&s, "body", str(&body));
-            JsValue::from(s)
-        });
-        set(&o, "send", send.unwrap_or(JsValue::NULL));
-        set(&o, "gcm", self.consent_mode().unwrap_or(JsValue::NULL));
+        j.open('{').key("cookies").open('[');
+        for line in &lines {
+            j.str(line);
+        }
+        j.close(']').key("send");
+        match self.config.endpoint() {
+            Some(url) => {
+                let record = DecisionRecord::new(
+                    &self.config,
+                    &state,
+                    PageUrl::new(href).ok(),
+                    Channel::Banner,
+                );
+                let mut body = String::from("{\"token\":\"");
+                body.push_str(&value);
+                body.push_str("\",\"record\":");
+                body.push_str(&record.to_json().unwrap_or_default());
+                body.push('}');
+                j.open('{')
+                    .key("url")
+                    .str(url)
+                    .key("body")
+                    .str(&body)
+                    .close('}');
+            }
+            None => {
+                j.raw(NULL);
+            }
+        }
+        j.key("gcm");
+        self.consent_mode(&mut j);
         let saved = self.config.texts(self.lang).get(TextKey::Saved);
-        set(&o, "saved", str(saved));
-        set(&o, "first", before.show_banner().into());
-        let changed = Array::new();
-        let allowed = Array::new();
+        j.key("saved").str(saved);
+        j.key("first").bool(before.show_banner());
+        let mut changed = Vec::new();
+        j.key("allowed").open('[');
         for (i, category) in self.config.categories().iter().enumerate() {
             let Some(ci) = self.config.category_index(category.id().as_str()) else {
                 continue;
             };
             debug_assert_eq!(ci.get(), i);
             let now = self.evaluation.allows_category(ci);
-            let id = str(category.id().as_str());
             if now != before.allows_category(ci) {
-                changed.push(&id);
+                changed.push(category.id().as_str());
             }
             if now {
-                allowed.push(&id);
+                j.str(category.id().as_str());
             }
         }
-        set(&o, "changed", changed.into());
-        set(&o, "allowed", allowed.into());
-        o.into()
+        j.close(']').key("changed").open('[');
+        for id in changed {
+            j.str(id);
+        }
+        j.close(']').close('}');
+        j.finish()
     }
 
     fn allows(&self, category: &str, service: Option<&str>, path: &str) -> bool {
@@ -622,40 +654,34 @@ impl App {
         granted && !revoked_here
     }
 
-    fn consent(&self) -> JsValue {
-        let Some(state) = self
-            .evaluation
-            .state()
-            .filter(|_| !self.evaluation.show_banner())
-        else {
-            return JsValue::NULL;
+    fn consent(&self) -> String {
+        let ev = &self.evaluation;
+        let Some(state) = ev.state().filter(|_| !ev.show_banner()) else {
+            return NULL.to_string();
         };
-        consent_object(&self.config, state, self.evaluation.allowed())
+        let config = &self.config;
+        let ms = |t: time::OffsetDateTime| u64::try_from(t.unix_timestamp()).unwrap_or(0) * 1000;
+        let mut j = Json::new();
+        j.open('{').key("consentId").str(&state.id().to_string());
+        j.key("firstDecision").num(ms(state.first_decision()));
+        j.key("lastDecision").num(ms(state.last_decision()));
+        j.key("expires").num(ms(policy::expires(config, state)));
+        j.key("revision").num(state.revision().get().into());
+        j.key("method").str(state.method().as_str());
+        j.key("language").str(state.lang().as_str());
+        j.key("gpc").bool(state.gpc());
+        let allowed = ev.allowed();
+        j.key("categories").open('[');
+        for c in allowed.categories().filter_map(|c| config.category(c)) {
+            j.str(c.id().as_str());
+        }
+        j.close(']').key("services").open('[');
+        for s in allowed.services().filter_map(|s| config.service(s)) {
+            j.str(s.id().as_str());
+        }
+        j.close(']').close('}');
+        j.finish()
     }
-}
-
-fn consent_object(config: &Config, state: &ConsentState, allowed: Choices) -> JsValue {
-    let o = Object::new();
-    let ms = |t: time::OffsetDateTime| JsValue::from_f64(t.unix_timestamp() as f64 * 1000.0);
-    set(&o, "consentId", str(&state.id().to_string()));
-    set(&o, "firstDecision", ms(state.first_decision()));
-    set(&o, "lastDecision", ms(state.last_decision()));
-    set(&o, "expires", ms(policy::expires(config, state)));
-    set(&o, "revision", JsValue::from(state.revision().get()));
-    set(&o, "method", str(state.method().as_str()));
-    set(&o, "language", str(state.lang().as_str()));
-    set(&o, "gpc", state.gpc().into());
-    let categories = allowed
-        .categories()
-        .filter_map(|c| config.category(c))
-        .map(|c| str(c.id().as_str()));
-    set(&o, "categories", arr(categories).into());
-    let services = allowed
-        .services()
-        .filter_map(|s| config.service(s))
-        .map(|s| str(s.id().as_str()));
-    set(&o, "services", arr(services).into());
-    o.into()
 }
 
 #[cfg(test)]
