@@ -216,19 +216,20 @@ function orejimeHead() {
  * `consentCookie` is the cookie each library stores the decision in.
  */
 /** Our banner, embedded as the README says; with `preload`, the wasm is fetched alongside the
- * script instead of after it (the README's optional hint). */
-const ours = (label, preload) => ({
+ * script instead of after it (the README's optional hint). `prefix` is where its files are
+ * served: `/consent-base/` holds an earlier build to compare with (`OURS_BASE_DIST`). */
+const ours = (label, preload, prefix = '/consent/') => ({
   label,
-  prefix: '/consent/',
+  prefix,
   // Its three first-layer buttons are the same element and class (equal weight), so the
   // Accept all button is the one with our built-in English text in the first layer.
   accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
   consentCookie: 'consent',
   html: () => page({
-    head: `<link rel="stylesheet" href="/consent/consent.css">${preload ? `
-<link rel="preload" href="/consent/consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
+    head: `<link rel="stylesheet" href="${prefix}consent.css">${preload ? `
+<link rel="preload" href="${prefix}consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
 <script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
-<script type="module" src="/consent/consent.js"></script>`,
+<script type="module" src="${prefix}consent.js"></script>`,
     gatedAnalytics: GATED_TEXT_PLAIN,
   }),
 });
@@ -236,6 +237,9 @@ const ours = (label, preload) => ({
 export const BANNERS = {
   ours: ours('ours (wasm)', false),
   ourspreload: ours('ours, wasm preloaded', true),
+  // An earlier build of ours beside this one in the same run: `OURS_BASE_DIST=<dir> node
+  // run.mjs --only ours,oursbase,...` (a copy of an older commit's wasm/dist).
+  ...(process.env.OURS_BASE_DIST ? { oursbase: ours('ours, earlier build (OURS_BASE_DIST)', false, '/consent-base/') } : {}),
   vanilla: {
     label: 'vanilla-cookieconsent 3.1.0',
     prefix: '/vendor/cookieconsent/',

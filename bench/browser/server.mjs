@@ -17,6 +17,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const OURS_DIST = process.env.OURS_DIST ? path.resolve(process.env.OURS_DIST) : path.resolve(HERE, '../../wasm/dist');
 
 const ROOTS = {
+  // Before '/consent/', which it would otherwise match.
+  ...(process.env.OURS_BASE_DIST ? { '/consent-base/': path.resolve(process.env.OURS_BASE_DIST) } : {}),
   '/consent/': OURS_DIST,
   '/vendor/cookieconsent/': path.join(HERE, 'node_modules/vanilla-cookieconsent/dist'),
   '/vendor/orejime/': path.join(HERE, 'node_modules/orejime/dist'),

@@ -412,6 +412,10 @@ function runBanner(config, options) {
 
 let started;
 const init = () => (started = started || __wbg_init());
+/** The whole page is parsed (so every gated element is there): at once for the usual
+ * deferred module script; an `async` one starts fetching the wasm before that. */
+const parsed = () => (document.readyState !== 'loading' ? 0
+  : new Promise((done) => document.addEventListener('DOMContentLoaded', done, { once: true })));
 // Before the WebAssembly is ready nothing is accepted: a safe answer, never an exception.
 const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
 
@@ -434,7 +438,7 @@ function declare(lang = document.documentElement.lang || '') {
 /** The banner's API; also `window.Consent`. */
 export const Consent = {
   run: (config, options) =>
-    init().then(() => {
+    Promise.all([init(), parsed()]).then(() => {
       const ok = runBanner(config, Object.assign({ gtag: gtagShim }, options));
       declare();
       return ok;
