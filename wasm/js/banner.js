@@ -94,11 +94,12 @@ function unmount() {
   ui = null;
 }
 
-function showLayer(element, prefs, switches = []) {
+/** Shows `element` as the open layer and moves focus into it (to `focus`). */
+function showLayer(element, prefs, switches = [], focus = element) {
   ui.layer?.remove();
   Object.assign(ui, { layer: element, prefs, switches });
   ui.root.append(element);
-  element.focus();
+  focus.focus();
 }
 
 function closeLayer() {
@@ -162,9 +163,8 @@ function showPreferences(v) {
   dialog.append(actions(t, t.save, () => decideNow('custom',
     ui.switches.filter(([, s]) => s.checked).map(([id]) => id))));
   dialog.addEventListener('keydown', trapFocus);
-  showLayer(add(el('div', 'cc-overlay'), dialog), true, switches);
   // The overlay is not focusable: the dialog is.
-  dialog.focus();
+  showLayer(add(el('div', 'cc-overlay'), dialog), true, switches, dialog);
 }
 
 function category(t, c, switches) {
