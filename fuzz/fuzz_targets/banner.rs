@@ -1,0 +1,153 @@
+//! Fuzzes the API the banner's script calls (`consent_wasm`: `start`, `decide`, `allows`,
+//! `view`, `setLanguage`, `placeholder`, `signed`, `reset`, `consent`), natively.
+//!
+//! The input is split at `\n` into up to four parts: a text, a cookie jar, category ids
+//! (comma-separated) and operations (one byte each). If the text starts with `{` it is the
+//! config; otherwise the config is `consent_core::EXAMPLE_CONFIG` with the text put into a
+//! text override and a service's name, so that arbitrary strings reach every answer. Then
+//! `start` runs with the jar, and each operation byte picks a call. It checks that:
+//! - no call panics;
+//! - every answer is JSON that parses, and a text from the config comes back unchanged;
+//! - after "Reject all" nothing but necessary may load, and what a withdrawal revoked never
+//!   loads again on the page;
+//! - a jar whose consent cookie is not a token of this config asks (`show`).
+#![no_main]
+
+use consent_wasm as api;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+/// 2026-11-01T00:00:00Z, in milliseconds.
+const NOW: f64 = 1_793_491_200_000.0;
+
+fn parse(answer: &str) -> Value {
+    serde_json::from_str(answer).unwrap_or_else(|e| panic!("not JSON ({e}): {answer}"))
+}
+
+fn config(text: &str) -> (String, Option<String>) {
+    if text.starts_with('{') {
+        return (text.to_owned(), None);
+    }
+    let mut v: Value = serde_json::from_str(consent_core::EXAMPLE_CONFIG).unwrap_or_default();
+    v["texts"] = serde_json::json!({"en": {"banner_title": text}});
+    v["categories"][1]["services"][0]["name"] = text.into();
+    (v.to_string(), Some(text.to_owned()))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let input = String::from_utf8_lossy(data);
+    let mut parts = input.splitn(4, '\n');
+    let text = parts.next().unwrap_or_default();
+    let jar = parts.next().unwrap_or_default();
+    let ids: Vec<String> = parts
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let ops = parts.next().unwrap_or_default().as_bytes();
+
+    let (json, injected) = config(text);
+    let v = parse(&api::start(
+        &json,
+        jar,
+        NOW,
+        ops.first() == Some(&b'g'),
+        vec!["en".into()],
+    ));
+    if v.get("error").is_some() {
+        assert!(api::view() == "null" && !api::allows("necessary", None, "/"));
+        return;
+    }
+    if let Some(text) = &injected {
+        // Texts the validator accepted come back exactly as written.
+        assert_eq!(v["t"]["banner_title"].as_str(), Some(text.as_str()));
+        assert_eq!(
+            v["categories"][1]["services"][0]["name"].as_str(),
+            Some(text.as_str())
+        );
+    }
+    let has_token = jar.split(';').any(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        name.trim() == "consent" && value.trim().parse::<consent_core::Token>().is_ok()
+    });
+    if injected.is_some() && !has_token {
+        assert_eq!(v["show"], true, "no token in {jar:?}, and yet no banner");
+    }
+    let categories: Vec<String> = v["categories"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut revoked: Vec<String> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let random = [op.wrapping_add(i as u8); 16];
+        match op % 9 {
+            0..=3 => {
+                let kind = ["all", "none", "custom", "grant"][usize::from(op % 4)];
+                let d = parse(&api::decide(
+                    kind,
+                    ids.clone(),
+                    NOW,
+                    &random,
+                    jar,
+                    "www.a.fi",
+                    "https://www.a.fi/x",
+                    true,
+                ));
+                if d.get("cookies").is_some() {
+                    for c in &categories {
+                        let allowed = d["allowed"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|x| x == c.as_str()));
+                        let changed = d["changed"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|x| x == c.as_str()));
+                        if changed && !allowed {
+                            revoked.push(c.clone());
+                        }
+                    }
+                    if kind == "none" {
+                        for c in categories.iter().filter(|c| c.as_str() != "necessary") {
+                            assert!(!api::allows(c, None, "/"), "{c} loads after Reject all");
+                        }
+                    }
+                    for c in &revoked {
+                        assert!(
+                            !api::allows(c, None, "/"),
+                            "{c} loads again after its withdrawal"
+                        );
+                    }
+                }
+            }
+            4 => {
+                let _ = parse(&api::view());
+            }
+            5 => {
+                let _ = parse(&api::set_language(
+                    ["fi", "sv", "en", "de"][usize::from(op / 9 % 4)],
+                ));
+            }
+            6 => {
+                let id = ids.first().map_or("marketing", String::as_str);
+                let _ = parse(&api::placeholder(id, ids.get(1).cloned()));
+            }
+            7 => {
+                let _ = parse(&api::signed(jar, false));
+                let _ = parse(&api::consent());
+            }
+            _ => {
+                let _ = parse(&api::reset(NOW, &random, jar, "a.fi"));
+                assert!(
+                    !categories
+                        .iter()
+                        .any(|c| c != "necessary" && api::accepted_category(c))
+                );
+            }
+        }
+    }
+});
