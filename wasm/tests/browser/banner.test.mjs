@@ -104,6 +104,13 @@ async function handle(req, res) {
   }
   if (req.method === 'GET' && path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
   const route = req.method === 'GET' && routes.get(path);
+  if (route?.tail) {
+    // A page that arrives in two parts, `delay` ms apart, as over a slow connection.
+    res.writeHead(200, { 'Content-Type': route.type, 'Cache-Control': 'no-store' });
+    res.write(route.body);
+    await new Promise((ok) => setTimeout(ok, route.delay));
+    return res.end(route.tail);
+  }
   if (route) return send(res, 200, route.type, route.body, route.headers);
   send(res, 404, 'text/plain', 'not found');
 }
@@ -951,4 +958,28 @@ bannerTest('a banner drawn from scratch fades in', async (visitor) => {
   await v.open();
   assert.equal(await v.run(config('c11')), true);
   assert.equal(await v.js(() => getComputedStyle(document.querySelector('.cc-banner')).animationName), 'cc-in');
+});
+
+bannerTest('an async module script gates what the page has after it', async (visitor) => {
+  // `<script type="module" async>` runs as soon as it has loaded, possibly before the rest of
+  // the page is parsed: the banner must wait for the whole page before it gates, or the
+  // scripts after it would never run (and nothing would watch for them).
+  const json = JSON.stringify(config('c12')).replace(/</g, '\\u003c');
+  const path = '/site/async';
+  routes.set(path, {
+    type: 'text/html; charset=utf-8',
+    body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>async</title>
+<link rel="stylesheet" href="/consent/consent.css"><script src="/test/setup.js"></script>
+<script type="application/json" id="consent-config">${json}</script>
+<script type="module" async src="/consent/consent.js"></script></head><body><p>first part</p>\n`,
+    tail: `<script type="text/plain" data-category="necessary" data-src="/log/async/late.js"></script>
+<script type="text/plain" data-category="analytics" data-src="/log/async/ga.js"></script></body></html>\n`,
+    delay: 600,
+  });
+  const v = await visitor();
+  await v.open(path);
+  await v.waitFor(() => window.__log.includes('late'));
+  assert.equal(await v.bannerShown(), true);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['late'], 'the necessary script ran once, analytics did not');
 });
