@@ -261,6 +261,8 @@ function decideNow(kind, ids = []) {
   }
   setCookies(r.cookies);
   consentMode('update', r.gcm);
+  // Before the scripts it allows run: one of them may decide again, and the records must
+  // reach the log in the order the decisions were made.
   if (r.send) send(r.send);
   closeLayer();
   ui.live.textContent = r.saved;
