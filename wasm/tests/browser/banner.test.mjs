@@ -983,3 +983,26 @@ bannerTest('an async module script gates what the page has after it', async (vis
   await v.settle();
   assert.deepEqual(await v.log(), ['late'], 'the necessary script ran once, analytics did not');
 });
+
+// 6. A script the banner revives may decide again at once: its record is sent after the
+//    record of the decision that revived it, so the log has them in the order they were made.
+bannerTest('a decision made by a revived script is sent after the one that revived it', async (visitor) => {
+  const v = await visitor();
+  await v.context.addInitScript(() => {
+    window.__sent = [];
+    const real = window.fetch;
+    window.fetch = function (input, init) {
+      if (init?.method === 'POST') window.__sent.push(JSON.parse(init.body).record.action);
+      return real.call(this, input, init);
+    };
+  });
+  await v.open({
+    body: '<script type="text/plain" data-category="analytics">window.__log.push("ga"); Consent.acceptCategory(["marketing"]);</script>',
+  });
+  assert.equal(await v.run(config('c13', (c) => { c.endpoint = '/consent-endpoint'; })), true);
+  await v.press('Accept all');
+  await v.waitFor(() => window.__sent.length === 2);
+  assert.deepEqual(await v.js(() => window.__sent), ['accept_all', 'withdraw']);
+  assert.deepEqual(await v.log(), ['ga'], 'the script ran once');
+  assert.deepEqual((await v.api('getConsent')).categories, ['necessary', 'marketing']);
+});
