@@ -348,29 +348,11 @@ fn global_privacy_control_keeps_marketing_off_until_granted() {
     let json = config(|_| {});
     let v = parse(&api::start(&json, "", NOW, true, langs(&["en"])));
     assert_eq!(v["gpc"], true);
-    let d = parse(&api::decide(
-        "all",
-        vec![],
-        NOW,
-        &[3; 16],
-        "",
-        HOST,
-        HREF,
-        true,
-    ));
+    let d = decide("all", &[], "");
     assert_eq!(strings(&d, "allowed"), ["necessary", "analytics"]);
     let body = parse(d["send"]["body"].as_str().unwrap());
     assert_eq!(body["record"]["gpc"], true);
-    let d = parse(&api::decide(
-        "custom",
-        langs(&["marketing"]),
-        NOW,
-        &[3; 16],
-        "",
-        HOST,
-        HREF,
-        true,
-    ));
+    let d = decide("custom", &["marketing"], "");
     assert_eq!(strings(&d, "allowed"), ["necessary", "marketing"]);
 }
 
