@@ -913,7 +913,7 @@ bannerTest('a server-rendered first layer is taken over, not doubled', async (vi
     'the rendered markup is removed');
   assert.equal(await v.js(() => document.querySelectorAll('.cc-banner').length), 1, 'one banner: the WebAssembly one');
   assert.equal(await v.js(() => !!document.querySelector('.cc-banner form, form.cc-banner')), false);
-  // It was on screen already: no second fade-in (no flash).
+  // It was on screen already: it is not animated in a second time.
   assert.equal(await v.js(() => getComputedStyle(document.querySelector('.cc-banner')).animationName), 'none');
 });
 
@@ -952,12 +952,26 @@ bannerTest('a service kept off this page never loads here, even with consent', a
 
 // ---- The fade-in ------------------------------------------------------------------------
 
-bannerTest('a banner drawn from scratch fades in', async (visitor) => {
+bannerTest('a banner drawn from scratch rises in, visible from its first frame', async (visitor) => {
   // The counterpart of the takeover test: the stylesheet is loaded and animates a new banner.
   const v = await visitor();
   await v.open();
   assert.equal(await v.run(config('c11')), true);
-  assert.equal(await v.js(() => getComputedStyle(document.querySelector('.cc-banner')).animationName), 'cc-in');
+  const b = await v.js(() => {
+    const el = document.querySelector('.cc-banner');
+    return {
+      name: getComputedStyle(el).animationName,
+      // What the animation changes: never the opacity, so "Accept all" can be seen (and
+      // clicked) from the first frame, not after a fade.
+      props: el.getAnimations().flatMap((a) => a.effect.getKeyframes().flatMap((k) => Object.keys(k)))
+        .filter((k) => !['offset', 'computedOffset', 'easing', 'composite'].includes(k)),
+      visible: el.checkVisibility({ opacityProperty: true }),
+    };
+  });
+  assert.equal(b.name, 'cc-in');
+  assert.ok(b.props.length > 0, 'the banner is animated');
+  assert.ok(!b.props.includes('opacity'), `the animation leaves the opacity alone: ${b.props}`);
+  assert.equal(b.visible, true);
 });
 
 bannerTest('an async module script gates what the page has after it', async (visitor) => {
