@@ -367,16 +367,51 @@ fn accept(
         .check(config)
         .map_err(|e| bad(format!("record: {e}")))?;
     let page_url = record.page_url().cloned();
-    if DecisionRecord::new(config, &state, page_url.clone(), record.channel()) != record {
-        return Err(bad(
-            "record does not describe the decision in the token".into()
-        ));
+    let expected = DecisionRecord::new(config, &state, page_url.clone(), record.channel());
+    if expected != record {
+        return Err(bad(mismatch(&expected, &record, config)));
     }
     let state = state
         .at(now)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let record = DecisionRecord::new(config, &state, page_url, record.channel());
     Ok((record, Token::signed(state, key.token_key())))
+}
+
+/// Names the first field of a submitted record that differs from the server's own record of
+/// the token's decision, and what that most likely means.
+fn mismatch(expected: &DecisionRecord, got: &DecisionRecord, config: &Config) -> String {
+    let field = if got.consent_id() != expected.consent_id() {
+        "consent_id"
+    } else if got.time() != expected.time() {
+        "time"
+    } else if got.action() != expected.action() {
+        "action"
+    } else if got.categories() != expected.categories() {
+        "categories"
+    } else if got.services() != expected.services() {
+        "services"
+    } else if got.revision() != expected.revision() {
+        "revision"
+    } else if got.lang() != expected.lang() {
+        "lang"
+    } else if got.shown_hash() != expected.shown_hash() {
+        // Same revision, categories and services, other texts or settings: the page's banner
+        // config is not the server's. Said plainly, since every decision is refused until
+        // the two agree.
+        return format!(
+            "record.shown_hash: the banner showed other texts or settings than this server's config (revision {}, language {}): give the page's banner the server's config, or raise the revision in both",
+            config.revision(),
+            expected.lang(),
+        );
+    } else if got.expires() != expected.expires() {
+        "expires"
+    } else if got.gpc() != expected.gpc() {
+        "gpc"
+    } else {
+        return "record does not describe the decision in the token".into();
+    };
+    format!("record.{field}: does not describe the decision in the token")
 }
 
 fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {

@@ -239,6 +239,45 @@ async fn bad_bodies_get_clear_statuses_and_record_nothing() {
 }
 
 #[tokio::test]
+async fn a_banner_that_showed_other_texts_is_told_so() {
+    // The page's inline config differs from the server's in one purpose text only: same
+    // revision, categories and services, so the token is valid, but what the visitor was
+    // shown is not what the server's config says. The record is refused, and the error names
+    // the field and the cause (it said only "does not describe the decision" before).
+    let mut v: Value = serde_json::from_str(consent_core::EXAMPLE_CONFIG).expect("json");
+    v["categories"][1]["services"][0]["purpose"]["sv"] = "Något annat än på servern.".into();
+    let banner = Config::from_value(&v).expect("valid");
+    assert_eq!(banner.revision(), config().revision());
+    let now = OffsetDateTime::now_utc();
+    let before = policy::evaluate(&banner, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Sv,
+        fresh_id: ConsentId::from_bytes([9; 16]),
+    };
+    let d = policy::decide(&banner, &before, Action::AcceptAll, ctx).expect("in range");
+    let record = DecisionRecord::new(&banner, d.state(), None, Channel::Banner);
+    assert_ne!(record.shown_hash(), config().shown_hash(Lang::Sv));
+    let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record });
+
+    let api = api();
+    let (status, _, answer) = post(&api, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let error = answer["error"].as_str().expect("an error");
+    assert!(error.starts_with("record.shown_hash: "), "{error}");
+    assert!(error.contains("revision 1, language sv"), "{error}");
+    assert_eq!(api.store.len().await.expect("len"), 0);
+
+    // The same decision made under the server's own config is recorded.
+    let fixed = DecisionRecord::new(&config(), d.state(), None, Channel::Banner);
+    let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": fixed });
+    let (status, _, answer) = post(&api, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(api.store.len().await.expect("len"), 1);
+}
+
+#[tokio::test]
 async fn a_decision_under_an_older_revision_is_a_conflict() {
     let mut v: Value = serde_json::from_str(consent_core::EXAMPLE_CONFIG).expect("json");
     v["revision"] = 2.into();

@@ -1021,6 +1021,33 @@ test('gating: per-path exclusion comes from the consent config (services[].exclu
   await v.context.close();
 });
 
+test('a page whose banner config is not the server\'s: nothing is logged, the decision stays local and the console says why', async () => {
+  // A site that edited a text in its page's config but not in the server's: the visitor was
+  // shown something the server cannot prove, so the server refuses the record, and the
+  // developer is told which field and why.
+  const v = await visitor();
+  const warnings = [];
+  v.page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  // The page's config edited as the page is parsed, before the banner's (deferred) script
+  // reads it: readyState turns "interactive" before deferred scripts run.
+  await v.page.addInitScript(() => document.addEventListener('readystatechange', () => {
+    const el = document.getElementById('consent-config');
+    if (document.readyState !== 'interactive' || !el) return;
+    const c = JSON.parse(el.textContent);
+    c.categories.find((x) => x.id === 'analytics').services[0].purpose.fi = 'Jotain muuta kuin palvelimen asetuksissa.';
+    el.textContent = JSON.stringify(c);
+  }));
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await until(() => v.posts.length === 1, 'the decision sent');
+  assert.equal(v.posts[0].status, 422);
+  await until(() => warnings.some((w) => w.includes('answered 422: record.shown_hash: ')), `the warning (${warnings})`);
+  assert.match(String(await v.page.evaluate(() => document.cookie)), /(^|; )consent=1\.[\w-]+(;|$)/,
+    'the unsigned local decision stays');
+  assert.throws(() => main.cli('export', v.posts[0].record.consent_id), /no records for consent id/, 'nothing in the log');
+  await v.context.close();
+});
+
 test('a returning visitor sees no banner and the allowed stand-ins run at once, once', async () => {
   const v = await visitor();
   await open(v, '/');

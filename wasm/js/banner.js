@@ -284,7 +284,12 @@ function warn(what) {
 function send({ url, body }) {
   fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' }, keepalive: true })
     .then((response) => {
-      if (!response.ok) return warn('the endpoint did not answer 2xx');
+      // The server's error says what it refused and why (a banner config that is not the
+      // server's, say): the site's developer sees it in the console.
+      if (!response.ok) {
+        return response.json().then((a) => a?.error, () => 0)
+          .then((e) => warn(`the endpoint answered ${response.status}${typeof e === 'string' ? `: ${e}` : ''}`));
+      }
       return response.json().then((answer) => {
         const line = typeof answer?.token === 'string' && JSON.parse(signed(answer.token, https()));
         if (typeof line === 'string') document.cookie = line;

@@ -570,6 +570,8 @@ bannerTest('failing endpoint keeps the local decision', async (visitor) => {
   await w.press('Accept all');
   await until(() => posts() === sent + 1, 'the decision to reach the endpoint');
   await until(() => w.warnings.some((x) => x.includes('could not record the decision')), 'the warning');
+  // The warning passes on the server's status and error, which say what it refused and why.
+  assert.ok(w.warnings.some((x) => x.includes('answered 500: no endpoint in this test')), `${w.warnings}`);
   const cookie = await w.js(() => document.cookie.split('; ').find((c) => c.startsWith('c6c=')));
   assert.match(cookie, /^c6c=1\.[\w-]+$/, 'the unsigned token is kept');
   assert.equal(await w.api('acceptedCategory', 'marketing'), true);
