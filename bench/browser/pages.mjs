@@ -56,7 +56,7 @@ function body(gatedAnalytics) {
 ${gatedAnalytics}`;
 }
 
-function page({ lang = 'en', head, gatedAnalytics }) {
+function page({ lang = 'en', head, gatedAnalytics, bodyEnd = '' }) {
   return `<!doctype html>
 <html lang="${lang}">
 <head>
@@ -67,7 +67,7 @@ function page({ lang = 'en', head, gatedAnalytics }) {
 ${head}
 </head>
 <body>
-${body(gatedAnalytics)}
+${body(gatedAnalytics)}${bodyEnd}
 </body>
 </html>
 `;
@@ -225,7 +225,8 @@ const ours = (label, preload, prefix = '/consent/') => ({
   // Accept all button is the one with our built-in English text in the first layer.
   accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
   consentCookie: 'consent',
-  html: () => page({
+  html: (bodyEnd = '') => page({
+    bodyEnd,
     head: `<link rel="stylesheet" href="${prefix}consent.css">${preload ? `
 <link rel="preload" href="${prefix}consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
 <script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
@@ -234,9 +235,25 @@ const ours = (label, preload, prefix = '/consent/') => ({
   }),
 });
 
+/** Ours with the first layer in the page's HTML, as a site whose own server includes
+ * consent-server's `GET /consent/first-layer` at the end of the body, as the README says (the real server, started by run.mjs from a
+ * built `consent` binary with OURS_CONFIG): the fragment is empty for a visitor whose decision
+ * is current, and the banner takes a rendered layer over when its WebAssembly has started.
+ * The harness clicks "Accept all" only after that takeover (`takeover`), since the rendered
+ * button is a form post that works without JavaScript. */
+const oursServer = {
+  ...ours('ours, first layer from the server', false),
+  takeover: true,
+  /** The fragment the last page was served with (for the page-overhead column). */
+  fragment: '',
+};
+const oursPage = oursServer.html;
+oursServer.html = (fragment = oursServer.fragment) => oursPage(fragment);
+
 export const BANNERS = {
   ours: ours('ours (wasm)', false),
   ourspreload: ours('ours, wasm preloaded', true),
+  oursserver: oursServer,
   // An earlier build of ours beside this one in the same run: `OURS_BASE_DIST=<dir> node
   // run.mjs --only ours,oursbase,...` (a copy of an older commit's wasm/dist).
   ...(process.env.OURS_BASE_DIST ? { oursbase: ours('ours, earlier build (OURS_BASE_DIST)', false, '/consent-base/') } : {}),

@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, OURS_DIST } from './server.mjs';
+import { startServer, startConsentServer, consentBin, OURS_DIST } from './server.mjs';
 import { BANNERS, BASELINE_HTML } from './pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +42,9 @@ function parseArgs(argv) {
 }
 
 // Injected before any page script. It (1) watches for the "Accept all" button and records
-// when it is first in the DOM and first visible, (2) records the click's event time, and
+// when it is first in the DOM and first visible (laid out on screen, not transparent or
+// hidden, and the page painted: no earlier than its first contentful paint), (2) records the
+// click's event time, and
 // (3) notes every WebAssembly memory the page creates, whichever API instantiates it.
 function probe(accept) {
   const W = WebAssembly;
@@ -66,7 +68,7 @@ function probe(accept) {
     construct(target, args, newTarget) { const i = Reflect.construct(target, args, newTarget); note(i, args[1]); return i; },
   });
 
-  const b = { domAt: null, visibleAt: null, clickAt: null, analyticsAtClick: null, el: null, how: null };
+  const b = { domAt: null, styledAt: null, fcpAt: null, visibleAt: null, clickAt: null, analyticsAtClick: null, el: null, how: null };
   b.wasmBytes = () => [...memories].reduce((s, m) => s + m.buffer.byteLength, 0);
   Object.defineProperty(window, '__bench', { value: b });
 
@@ -98,8 +100,17 @@ function probe(accept) {
     if (!el) return;
     b.el = el;
     if (b.domAt === null) b.domAt = now;
-    if (visible(el)) { b.visibleAt = now; stopped = true; mo?.disconnect(); }
+    if (visible(el)) { b.styledAt = now; stopped = true; mo?.disconnect(); seen(); }
   };
+  // Visible means painted too: a button laid out before the page's first paint (say, while
+  // a render-blocking stylesheet loads, or by a script that runs before the first frame) is
+  // seen at the first contentful paint, not earlier.
+  const seen = () => {
+    if (b.styledAt !== null && b.fcpAt !== null) b.visibleAt = Math.max(b.styledAt, b.fcpAt);
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.name === 'first-contentful-paint' && b.fcpAt === null) { b.fcpAt = e.startTime; seen(); }
+  }).observe({ type: 'paint', buffered: true });
   mo = new MutationObserver(check);
   mo.observe(document, { childList: true, subtree: true, attributes: true, characterData: false });
   // Style changes (a class on <html>, a transition) show an element without a mutation
@@ -170,7 +181,14 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
       out.unattributed = other;
     }
 
-    const button = await page.evaluateHandle(() => __bench.el);
+    if (banner.takeover) {
+      // A layer the server rendered is a form that posts without JavaScript: click only once
+      // the banner has taken it over, on the banner's own button.
+      await waitFor(page, 'the banner to take the rendered first layer over',
+        () => !document.querySelector('[data-consent-nojs]') && !!document.querySelector('[data-consent-ui] .cc-banner button'));
+    }
+    const button = await page.evaluateHandle(({ within, text }) => (__bench.el?.isConnected ? __bench.el
+      : [...document.querySelectorAll(`${within} button`)].find((b) => b.textContent.trim() === text)), banner.accept);
     await button.asElement().click({ timeout: TIMEOUT_MS });
     await waitFor(page, 'the analytics script after Accept all', () => window.__analyticsRanAt !== undefined);
     const acc = await page.evaluate(() => ({ clickAt: __bench.clickAt, before: __bench.analyticsAtClick, ranAt: window.__analyticsRanAt, runs: window.__analyticsRuns, ga: document.cookie.includes('_ga=') }));
@@ -204,7 +222,7 @@ async function returning(page, url, name) {
   await page.goto(url, { waitUntil: 'commit', timeout: TIMEOUT_MS });
   await waitFor(page, 'the analytics script on a returning visit', () => window.__analyticsRanAt !== undefined);
   await page.waitForLoadState('load', { timeout: TIMEOUT_MS });
-  const r = await page.evaluate(() => ({ ranAt: window.__analyticsRanAt, runs: window.__analyticsRuns, shown: __bench.visibleAt }));
+  const r = await page.evaluate(() => ({ ranAt: window.__analyticsRanAt, runs: window.__analyticsRuns, shown: __bench.styledAt }));
   if (r.runs !== 1) throw new Error(`${name}: returning visit ran analytics ${r.runs} times`);
   if (r.shown !== null) throw new Error(`${name}: returning visit showed the banner again`);
   return r.ranAt;
@@ -265,9 +283,17 @@ async function main() {
     notes.push(msg);
     names = names.filter((n) => n !== 'ours');
   }
+  const bin = names.includes('oursserver') ? consentBin() : null;
+  if (names.includes('oursserver') && (!bin || missing.length)) {
+    const msg = `oursserver skipped: ${bin ? `${OURS_DIST} lacks ${missing.join(', ')}` : 'no consent binary (cargo build -p consent-server, or CONSENT_BIN)'}`;
+    console.error(msg);
+    notes.push(msg);
+    names = names.filter((n) => n !== 'oursserver');
+  }
   if (names.length === 0) throw new Error('nothing to measure');
 
-  const server = await startServer();
+  const consent = names.includes('oursserver') ? await startConsentServer(bin) : null;
+  const server = await startServer({ consent: consent?.origin });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
   const env = {
     date: new Date().toISOString(),
@@ -317,6 +343,7 @@ async function main() {
     env.loadavgEnd = os.loadavg();
     await browser.close();
     await server.close();
+    await consent?.close();
   }
 
   for (const [n, why] of Object.entries(failed)) {

@@ -7,10 +7,13 @@
 // `node server.mjs` serves the pages for a look in a browser and stops after ten minutes.
 
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BANNERS, BASELINE_HTML } from './pages.mjs';
+import { BANNERS, BASELINE_HTML, OURS_CONFIG } from './pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Where our banner's build output is served from (`OURS_DIST` overrides it, e.g. to try a build elsewhere). */
@@ -50,10 +53,22 @@ function send(res, status, type, body, cache) {
   res.end(body);
 }
 
-async function handle(req, res) {
+async function handle(req, res, consent) {
   const url = new URL(req.url, 'http://127.0.0.1');
   const p = decodeURIComponent(url.pathname);
   const name = p.match(/^\/([a-z]+)\.html$/)?.[1];
+  if (name === 'oursserver') {
+    if (!consent) return send(res, 404, 'text/plain', 'start the run with a built consent binary\n', false);
+    // What a site's own server does: include consent-server's first layer, passing the
+    // visitor's cookies on so that the core decides whether one is due.
+    const r = await fetch(`${consent}/consent/first-layer?lang=en&return_to=/oursserver.html`, {
+      headers: { cookie: req.headers.cookie ?? '' },
+    });
+    if (!r.ok) throw new Error(`GET /consent/first-layer: ${r.status}`);
+    const fragment = await r.text();
+    BANNERS.oursserver.fragment ||= fragment;
+    return send(res, 200, TYPES['.html'], BANNERS.oursserver.html(fragment), false);
+  }
   if (name && BANNERS[name]) return send(res, 200, TYPES['.html'], BANNERS[name].html(), false);
   if (p === '/baseline.html') return send(res, 200, TYPES['.html'], BASELINE_HTML(), false);
   if (p === '/analytics.js') return send(res, 200, TYPES['.js'], ANALYTICS_JS, true);
@@ -71,10 +86,49 @@ async function handle(req, res) {
   send(res, 404, 'text/plain', 'not found\n', false);
 }
 
-/** Starts the server on 127.0.0.1 with an ephemeral port; resolves to `{ origin, close }`. */
-export function startServer() {
+/** The `consent` binary for the `oursserver` page: CONSENT_BIN, else the workspace's release
+ * or debug build; null when none is built. */
+export function consentBin() {
+  const candidates = [process.env.CONSENT_BIN, path.resolve(HERE, '../../target/release/consent'),
+    path.resolve(HERE, '../../target/debug/consent')];
+  return candidates.find((c) => c && existsSync(c)) ?? null;
+}
+
+/** Starts the real `consent serve` on 127.0.0.1 with the benchmark's config, a fresh key and
+ * log in a temporary directory; resolves to `{ origin, close }` once it answers /healthz. */
+export async function startConsentServer(bin) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'consent-bench-'));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(OURS_CONFIG));
+  const port = await new Promise((resolve, reject) => {
+    const probe = http.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address();
+      probe.close(() => resolve(p));
+    });
+  });
+  const child = spawn(bin, ['serve', '--config', path.join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`,
+    '--db', path.join(dir, 'consent.db'), '--key-file', path.join(dir, 'consent.key'), '--dist', OURS_DIST],
+  { stdio: ['ignore', 'ignore', 'inherit'] });
+  const origin = `http://127.0.0.1:${port}`;
+  const close = async () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(`${origin}/healthz`)).ok) return { origin, close };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await close();
+  throw new Error(`consent serve did not answer on ${origin} within 10 s`);
+}
+
+/** Starts the server on 127.0.0.1 with an ephemeral port; resolves to `{ origin, close }`.
+ * `consent` is the origin of a running `consent serve`, for the `oursserver` page. */
+export function startServer({ consent } = {}) {
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((e) => {
+    handle(req, res, consent).catch((e) => {
       console.error(e);
       if (!res.headersSent) send(res, 500, 'text/plain', 'error\n', false);
     });
