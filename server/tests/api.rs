@@ -71,18 +71,22 @@ fn api() -> Api {
 
 /// A decision made in the browser: the unsigned token and its record, as the banner sends them.
 fn submission(id: u8, action: Action) -> (Value, ConsentId) {
-    let config = config();
+    submission_under(&config(), id, action)
+}
+
+/// As [`submission`], made by a banner whose config is `config`.
+fn submission_under(config: &Config, id: u8, action: Action) -> (Value, ConsentId) {
     let now = OffsetDateTime::now_utc();
-    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let before = policy::evaluate(config, None, None, now, Signals::default());
     let ctx = Context {
         now,
         signals: Signals::default(),
         lang: Lang::Sv,
         fresh_id: ConsentId::from_bytes([id; 16]),
     };
-    let d = policy::decide(&config, &before, action, ctx).expect("in range");
+    let d = policy::decide(config, &before, action, ctx).expect("in range");
     let url = PageUrl::new("https://klinikka.fi/sv/?utm_source=x").expect("url");
-    let record = DecisionRecord::new(&config, d.state(), Some(url), Channel::Banner);
+    let record = DecisionRecord::new(config, d.state(), Some(url), Channel::Banner);
     let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record });
     (body, d.state().id())
 }
@@ -248,18 +252,9 @@ async fn a_banner_that_showed_other_texts_is_told_so() {
     v["categories"][1]["services"][0]["purpose"]["sv"] = "Något annat än på servern.".into();
     let banner = Config::from_value(&v).expect("valid");
     assert_eq!(banner.revision(), config().revision());
-    let now = OffsetDateTime::now_utc();
-    let before = policy::evaluate(&banner, None, None, now, Signals::default());
-    let ctx = Context {
-        now,
-        signals: Signals::default(),
-        lang: Lang::Sv,
-        fresh_id: ConsentId::from_bytes([9; 16]),
-    };
-    let d = policy::decide(&banner, &before, Action::AcceptAll, ctx).expect("in range");
-    let record = DecisionRecord::new(&banner, d.state(), None, Channel::Banner);
+    let (mut body, _) = submission_under(&banner, 9, Action::AcceptAll);
+    let record: DecisionRecord = serde_json::from_value(body["record"].clone()).expect("record");
     assert_ne!(record.shown_hash(), config().shown_hash(Lang::Sv));
-    let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record });
 
     let api = api();
     let (status, _, answer) = post(&api, &body).await;
@@ -270,8 +265,18 @@ async fn a_banner_that_showed_other_texts_is_told_so() {
     assert_eq!(api.store.len().await.expect("len"), 0);
 
     // The same decision made under the server's own config is recorded.
-    let fixed = DecisionRecord::new(&config(), d.state(), None, Channel::Banner);
-    let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": fixed });
+    let token: Token = body["token"]
+        .as_str()
+        .expect("token")
+        .parse()
+        .expect("token");
+    let page = record.page_url().cloned();
+    body["record"] = json!(DecisionRecord::new(
+        &config(),
+        token.state(),
+        page,
+        Channel::Banner
+    ));
     let (status, _, answer) = post(&api, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(api.store.len().await.expect("len"), 1);
