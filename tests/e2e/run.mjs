@@ -191,7 +191,7 @@ const banner = (page) => page.locator('[data-consent-ui]:not([data-consent-nojs]
 const nojsBanner = (page) => page.locator('[data-consent-nojs] .cc-banner');
 const prefs = (page) => page.locator('.cc-prefs');
 const button = (scope, name) => scope.getByRole('button', { name, exact: true });
-/** Waits until the element's fade-in (and any other animation in it) has finished. */
+/** Waits until the element's entrance animation (and any other animation in it) has finished. */
 const settled = (scope) => scope.evaluate((e) => Promise.all(e.getAnimations({ subtree: true }).map((a) => a.finished)));
 
 /** Opens `path` and waits for the first layer. */

@@ -952,7 +952,7 @@ bannerTest('a service kept off this page never loads here, even with consent', a
   assert.equal(await v.api('acceptedCategory', 'marketing'), true);
 });
 
-// ---- The fade-in ------------------------------------------------------------------------
+// ---- The entrance animation ------------------------------------------------------------
 
 bannerTest('a banner drawn from scratch rises in, visible from its first frame', async (visitor) => {
   // The counterpart of the takeover test: the stylesheet is loaded and animates a new banner.
