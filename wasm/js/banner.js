@@ -78,7 +78,7 @@ function mount(options) {
     + ` cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`), { 'data-consent-ui': '' });
   for (const rendered of document.querySelectorAll('[data-consent-nojs]')) {
     rendered.remove();
-    // Already on screen: no second fade-in.
+    // Already on screen: not animated in a second time.
     root.classList.add('cc-taken-over');
   }
   const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
