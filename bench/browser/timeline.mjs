@@ -8,6 +8,7 @@
 //   node timeline.mjs [N] [pages]        # default: 8 loads of ours,orejime
 //   OURS_BASE_DIST=<dir> node timeline.mjs 14 ours,oursbase
 //   RAW=1 node timeline.mjs 10 ours,oursserver   # also DOMContentLoaded/first paint/button per load
+//   RETURNING=1 node timeline.mjs 10 ours,orejime # a returning visitor's load, to analytics
 //
 // BENCHMARKS.md ("Where the time goes after DOMContentLoaded") has what it showed.
 import { chromium } from 'playwright-core';
@@ -19,8 +20,26 @@ const { origin, close } = await startServer({ consent: consent?.origin });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
 const rows = {};
-for (let i = 0; i < N; i++) for (const p of pages) {
+// RETURNING=1: each load is a returning visitor's (cold cache, the cookies of a visit that
+// clicked "Accept all"), timed to the gated analytics script having run.
+const RETURNING = !!process.env.RETURNING;
+async function accepted(p) {
   const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${origin}/${p}.html`);
+  await page.getByRole('button', { name: 'Accept all' }).first().waitFor({ timeout: 10_000 });
+  if (p === 'oursserver') await page.waitForFunction(() => !document.querySelector('[data-consent-nojs]'));
+  await page.getByRole('button', { name: 'Accept all' }).first().click();
+  await page.waitForFunction(() => window.__analyticsRanAt !== undefined);
+  await page.waitForTimeout(200);
+  const state = await context.storageState();
+  await context.close();
+  return state;
+}
+const states = {};
+if (RETURNING) for (const p of pages) states[p] = await accepted(p);
+for (let i = 0; i < N; i++) for (const p of pages) {
+  const context = await browser.newContext(RETURNING ? { storageState: states[p] } : {});
   const page = await context.newPage();
   await page.addInitScript(() => {
     window.__t = {};
@@ -36,7 +55,8 @@ for (let i = 0; i < N; i++) for (const p of pages) {
     }).observe(document, { childList: true, subtree: true });
   });
   await page.goto(`${origin}/${p}.html`);
-  await page.getByRole('button', { name: 'Accept all' }).first().waitFor({ timeout: 10_000 });
+  if (RETURNING) await page.waitForFunction(() => window.__analyticsRanAt !== undefined, null, { timeout: 10_000 });
+  else await page.getByRole('button', { name: 'Accept all' }).first().waitFor({ timeout: 10_000 });
   await page.waitForTimeout(300);
   const t = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
@@ -48,6 +68,10 @@ for (let i = 0; i < N; i++) for (const p of pages) {
     // The banner's own delay, free of the page's: from DOMContentLoaded (when a deferred
     // script runs) to "Accept all" in the DOM.
     o['btn - dcl (per load)'] = o.btn - o.dcl;
+    if (window.__analyticsRanAt !== undefined) {
+      o.analyticsRan = window.__analyticsRanAt;
+      o['analytics - dcl (per load)'] = window.__analyticsRanAt - o.dcl;
+    }
     return o;
   });
   (rows[p] ??= []).push(t);
