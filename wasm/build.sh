@@ -43,9 +43,15 @@ cp "$tmp/consent_bg.wasm" "$out/consent_bg.wasm"
 # The glue and the banner's script as one ES module, minified by esbuild (pinned in
 # wasm/package.json; deterministic for a given version, so dist/ can be checked for
 # staleness): local names shortened, comments and blanks gone. The exported names stay.
-cat "$tmp/consent.js" wasm/js/banner.js > "$tmp/bundle.js"
-"$esbuild" "$tmp/bundle.js" --minify --format=esm --target=es2022 --legal-comments=none \
-  --log-level=warning --outfile="$out/consent.js"
+# The glue's own exports (the raw wasm functions, `initSync`, the init function) are not
+# the banner's API (consent.d.ts declares `Consent` only): they become local, and esbuild
+# drops what the banner's script does not call.
+sed -E -e 's/^export (async function|function) /\1 /' -e '/^export \{.*\};$/d' \
+  "$tmp/consent.js" > "$tmp/glue.js"
+grep -q '^export' "$tmp/glue.js" && { echo "wasm-bindgen's glue has exports build.sh does not know" >&2; exit 1; }
+cat "$tmp/glue.js" wasm/js/banner.js > "$tmp/bundle.js"
+"$esbuild" "$tmp/bundle.js" --minify --tree-shaking=true --format=esm --target=es2022 \
+  --legal-comments=none --log-level=warning --outfile="$out/consent.js"
 # The stylesheet minified the same way; wasm/css/consent.css, with the comments on
 # customising, is the source.
 "$esbuild" wasm/css/consent.css --minify --log-level=warning --outfile="$out/consent.css"
