@@ -43,13 +43,15 @@ fuzz_target!(|data: &[u8]| {
     let mut parts = input.splitn(4, '\n');
     let text = parts.next().unwrap_or_default();
     let jar = parts.next().unwrap_or_default();
-    let ids: Vec<String> = parts
-        .next()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+    // Category ids, comma-separated, passed on as the script does: a JSON list (or, when
+    // the part starts with `[`, the text as it is, to reach the reader with any text).
+    let ids_part = parts.next().unwrap_or_default();
+    let id_list: Vec<&str> = ids_part.split(',').filter(|s| !s.is_empty()).collect();
+    let ids = if ids_part.starts_with('[') {
+        ids_part.to_owned()
+    } else {
+        serde_json::to_string(&id_list).unwrap_or_default()
+    };
     // A page's worth of calls: longer sequences explore nothing new and make each run slow
     // (every answer is parsed back, and `view` is the whole config's texts).
     let ops = parts.next().unwrap_or_default().as_bytes();
@@ -61,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
         jar,
         NOW,
         ops.first() == Some(&b'g'),
-        vec!["en".into()],
+        r#"["en"]"#,
     ));
     if v.get("error").is_some() {
         assert!(api::view() == "null" && !api::allows("necessary", None, "/"));
@@ -98,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
                 let kind = ["all", "none", "custom", "grant"][usize::from(op % 4)];
                 let d = parse(&api::decide(
                     kind,
-                    ids.clone(),
+                    &ids,
                     NOW,
                     &random,
                     jar,
@@ -140,8 +142,8 @@ fuzz_target!(|data: &[u8]| {
                 ));
             }
             6 => {
-                let id = ids.first().map_or("marketing", String::as_str);
-                let _ = parse(&api::placeholder(id, ids.get(1).cloned()));
+                let id = id_list.first().copied().unwrap_or("marketing");
+                let _ = parse(&api::placeholder(id, id_list.get(1).map(|s| (*s).to_owned())));
             }
             7 => {
                 let _ = parse(&api::signed(jar, false));

@@ -249,7 +249,7 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
-  const r = JSON.parse(decide(kind, ids, Date.now(), random(), document.cookie, location.hostname, location.href, https()));
+  const r = JSON.parse(decide(kind, JSON.stringify(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https()));
   if (!r) return false;
   if (r.unknown) {
     console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
@@ -398,7 +398,7 @@ function runBanner(config, options) {
     }
   }
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = JSON.parse(start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, languages));
+  const v = JSON.parse(start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, JSON.stringify(languages)));
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;

@@ -46,6 +46,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use consent_core::__private::json_strings;
 use consent_core::policy::{self, Action, Context, Evaluation, Signals};
 use consent_core::texts::fill;
 use consent_core::{
@@ -162,14 +163,16 @@ const NULL: &str = "null";
 
 /// Starts the banner with `config` (JSON text) for a visitor whose browser holds `jar`
 /// (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc` and preferred
-/// languages `langs` (`<html lang>` first, then `navigator.languages`).
+/// languages `langs`, a JSON list (`<html lang>` first, then `navigator.languages`; any
+/// other text counts as none). Lists cross the boundary as JSON text: one string, not an
+/// array of JavaScript strings, whose glue would cost the download a kilobyte.
 ///
 /// Returns JSON: `{"error": "..."}` (every problem of an invalid config, one per line) or
 /// the view (see [`view`]) with `gcmDefault` (Consent Mode's default command with
 /// `wait_for_update`, `null` when it is off) and `gcmUpdate` (the update for a stored
 /// decision, else `null`).
 #[wasm_bindgen]
-pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: Vec<String>) -> String {
+pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: &str) -> String {
     APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
     let config = match Config::from_json(config) {
         Ok(config) => config,
@@ -180,6 +183,7 @@ pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: Vec<String>
         }
     };
     let signals = Signals { gpc, dnt: false };
+    let langs = json_strings(langs).unwrap_or_default();
     let lang = Lang::negotiate(langs.iter().map(String::as_str), config.languages())
         .unwrap_or(config.default_language());
     let stored = pairs(jar)
@@ -242,8 +246,9 @@ pub fn set_language(lang: &str) -> String {
     switched.unwrap_or_else(|| NULL.to_string())
 }
 
-/// Decides: `kind` is `"all"`, `"none"`, `"custom"` (exactly the categories `ids`) or
-/// `"grant"` (what is allowed now plus the categories `ids`, from an embed's placeholder).
+/// Decides: `kind` is `"all"`, `"none"`, `"custom"` (exactly the categories `ids`, a JSON
+/// list) or `"grant"` (what is allowed now plus the categories `ids`, from an embed's
+/// placeholder); `ids` that are not a JSON list of strings decide nothing.
 /// `random` is 16 random bytes (a new consent id if there is none), `jar` the page's
 /// cookies, `host` and `href` the page's, `https` whether it is served over https.
 ///
@@ -255,7 +260,7 @@ pub fn set_language(lang: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
     kind: &str,
-    ids: Vec<String>,
+    ids: &str,
     now_ms: f64,
     random: &[u8],
     jar: &str,
@@ -272,6 +277,14 @@ pub fn decide(
                     app.evaluation.allowed()
                 } else {
                     app.config.necessary_only()
+                };
+                let Some(ids) = json_strings(ids) else {
+                    let mut j = Json::new();
+                    j.open('{')
+                        .key("error")
+                        .str("the category ids are not a JSON list of strings")
+                        .close('}');
+                    return j.finish();
                 };
                 match app.choices(base, &ids) {
                     Ok(choices) => Action::Custom(choices),

@@ -54,18 +54,19 @@ fn strings(o: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-fn langs(l: &[&str]) -> Vec<String> {
-    l.iter().map(|s| (*s).to_owned()).collect()
+/// A list as the banner's script passes it: JSON text.
+fn list(l: &[&str]) -> String {
+    serde_json::to_string(l).unwrap()
 }
 
 fn start(json: &str, jar: &str) -> Value {
-    parse(&api::start(json, jar, NOW, false, langs(&["en"])))
+    parse(&api::start(json, jar, NOW, false, &list(&["en"])))
 }
 
 fn decide(kind: &str, ids: &[&str], jar: &str) -> Value {
     parse(&api::decide(
         kind,
-        langs(ids),
+        &list(ids),
         NOW,
         &[7; 16],
         jar,
@@ -100,7 +101,7 @@ fn an_invalid_config_names_every_wrong_field_and_nothing_is_allowed() {
     assert!(!api::allows("necessary", None, "/"));
     assert!(!api::accepted_category("necessary"));
     assert_eq!(
-        api::decide("all", vec![], NOW, &[1; 16], "", HOST, HREF, true),
+        api::decide("all", "[]", NOW, &[1; 16], "", HOST, HREF, true),
         "null"
     );
     assert_eq!(api::consent(), "null");
@@ -197,7 +198,7 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
         &stored(&d),
         NOW + DAY,
         false,
-        langs(&["fi"]),
+        &list(&["fi"]),
     ));
     assert_eq!(v["show"], false);
     assert_eq!(v["lang"], "fi");
@@ -215,6 +216,35 @@ fn unknown_categories_decide_nothing() {
     assert_eq!(strings(&d, "unknown"), ["nope"]);
     assert!(!api::accepted_category("analytics"));
     assert_eq!(view()["show"], true);
+}
+
+#[test]
+fn ids_that_are_not_a_json_list_of_strings_decide_nothing() {
+    let _turn = turn();
+    start(&config(|_| {}), "");
+    for ids in [
+        "analytics",
+        "",
+        "[\"analytics\"",
+        "[\"analytics\", 3]",
+        "{\"a\": \"analytics\"}",
+    ] {
+        let d = parse(&api::decide(
+            "custom", ids, NOW, &[7; 16], "", HOST, HREF, true,
+        ));
+        assert!(
+            d["error"].as_str().is_some_and(|e| e.contains("JSON list")),
+            "{ids}: {d}"
+        );
+        assert!(!api::accepted_category("analytics"), "{ids}");
+    }
+    // One id that holds a separator is one (unknown) id, not two.
+    let d = decide("custom", &["analytics\nmarketing"], "");
+    assert_eq!(strings(&d, "unknown"), ["analytics\nmarketing"]);
+    assert!(!api::accepted_category("analytics"));
+    // Languages that are not a JSON list count as none: the config's default.
+    let v = parse(&api::start(&config(|_| {}), "", NOW, false, "sv"));
+    assert_eq!(v["lang"], "fi");
 }
 
 #[test]
@@ -307,7 +337,7 @@ fn the_language_follows_the_visitor_and_switches_only_to_offered_ones() {
         "",
         NOW,
         false,
-        langs(&["", "sv-FI", "en"]),
+        &list(&["", "sv-FI", "en"]),
     ));
     assert_eq!(v["lang"], "sv");
     let v = parse(&api::set_language("fi"));
@@ -346,7 +376,7 @@ fn malformed_or_foreign_cookies_grant_nothing() {
 fn global_privacy_control_keeps_marketing_off_until_granted() {
     let _turn = turn();
     let json = config(|_| {});
-    let v = parse(&api::start(&json, "", NOW, true, langs(&["en"])));
+    let v = parse(&api::start(&json, "", NOW, true, &list(&["en"])));
     assert_eq!(v["gpc"], true);
     let d = decide("all", &[], "");
     assert_eq!(strings(&d, "allowed"), ["necessary", "analytics"]);
