@@ -381,37 +381,37 @@ fn accept(
 /// Names the first field of a submitted record that differs from the server's own record of
 /// the token's decision, and what that most likely means.
 fn mismatch(expected: &DecisionRecord, got: &DecisionRecord, config: &Config) -> String {
-    let field = if got.consent_id() != expected.consent_id() {
-        "consent_id"
-    } else if got.time() != expected.time() {
-        "time"
-    } else if got.action() != expected.action() {
-        "action"
-    } else if got.categories() != expected.categories() {
-        "categories"
-    } else if got.services() != expected.services() {
-        "services"
-    } else if got.revision() != expected.revision() {
-        "revision"
-    } else if got.lang() != expected.lang() {
-        "lang"
-    } else if got.shown_hash() != expected.shown_hash() {
-        // Same revision, categories and services, other texts or settings: the page's banner
-        // config is not the server's. Said plainly, since every decision is refused until
-        // the two agree.
+    if got.shown_hash() != expected.shown_hash()
+        && got.revision() == expected.revision()
+        && got.lang() == expected.lang()
+        && got.categories() == expected.categories()
+        && got.services() == expected.services()
+    {
+        // Same revision, language, categories and services, other texts or settings: the
+        // page's banner config is not the server's. Said plainly, since every decision is
+        // refused until the two agree.
         return format!(
             "record.shown_hash: the banner showed other texts or settings than this server's config (revision {}, language {}): give the page's banner the server's config, or raise the revision in both",
             config.revision(),
             expected.lang(),
         );
-    } else if got.expires() != expected.expires() {
-        "expires"
-    } else if got.gpc() != expected.gpc() {
-        "gpc"
-    } else {
-        return "record does not describe the decision in the token".into();
-    };
-    format!("record.{field}: does not describe the decision in the token")
+    }
+    let differs = [
+        ("consent_id", got.consent_id() != expected.consent_id()),
+        ("time", got.time() != expected.time()),
+        ("action", got.action() != expected.action()),
+        ("categories", got.categories() != expected.categories()),
+        ("services", got.services() != expected.services()),
+        ("revision", got.revision() != expected.revision()),
+        ("lang", got.lang() != expected.lang()),
+        ("shown_hash", got.shown_hash() != expected.shown_hash()),
+        ("expires", got.expires() != expected.expires()),
+        ("gpc", got.gpc() != expected.gpc()),
+    ];
+    match differs.iter().find(|(_, d)| *d) {
+        Some((field, _)) => format!("record.{field}: does not describe the decision in the token"),
+        None => "record does not describe the decision in the token".into(),
+    }
 }
 
 fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {
