@@ -42,7 +42,7 @@ mkdir -p "$out"
 cp "$tmp/consent_bg.wasm" "$out/consent_bg.wasm"
 # The glue and the banner's script as one ES module, minified by esbuild (pinned in
 # wasm/package.json; deterministic for a given version, so dist/ can be checked for
-# staleness): local names shortened, comments and blanks gone. The exported names stay.
+# staleness): local names shortened, comments and blanks gone; it exports `Consent` only.
 # The glue's own exports (the raw wasm functions, `initSync`, the init function) are not
 # the banner's API (consent.d.ts declares `Consent` only): they become local, and esbuild
 # drops what the banner's script does not call.
