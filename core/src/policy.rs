@@ -28,7 +28,8 @@
 //!    the choice.
 //! 9. A decision that revokes anything the previous valid decision allowed is a withdrawal:
 //!    its method is [`Method::Withdraw`] and the declared cookies of every revoked service are
-//!    to be cleared at once ([`Decision::cookies_to_clear`]).
+//!    to be cleared at once ([`Decision::cookies_to_clear`]; the banner and the server delete
+//!    them with the same lines, [`Decision::clear_lines`]).
 //! 10. A new decision keeps the consent id (and first decision time) of the stored one when
 //!     that could be read, even if it expired or came from another revision, so a visitor's
 //!     records stay together; otherwise it takes the fresh id the caller drew.
@@ -386,6 +387,74 @@ impl Decision {
             .filter(move |(s, _, _)| revoked.allows_service(*s))
             .flat_map(|(_, _, service)| service.cookies().iter().map(move |c| (service, c)))
     }
+
+    /// The lines that delete, of the cookies named in `present` (what the browser holds),
+    /// every one this decision revokes ([`cookies_to_clear`](Self::cookies_to_clear)): at its
+    /// declared path and at `/`, on the host itself (no `Domain`), on `host` and each parent
+    /// domain ([`clear_domains`]) and on its declared domain. Each line is both a
+    /// `document.cookie` assignment and a `Set-Cookie` value ([`deletion_line`]). The
+    /// consent cookie is never among them.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Config, ConsentId, Lang, Token, policy::{self, Action, Context, Signals}};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let ctx = Context { now, signals: Signals::default(), lang: Lang::Fi, fresh_id: ConsentId::from_bytes([9; 16]) };
+    /// let before = policy::evaluate(&config, None, None, now, Signals::default());
+    /// let all = policy::decide(&config, &before, Action::AcceptAll, ctx)?;
+    /// let token = Token::unsigned(*all.state()).to_string();
+    /// let after = policy::evaluate(&config, Some(&token), None, now, Signals::default());
+    /// let withdrawn = policy::decide(&config, &after, Action::RejectAll, ctx)?;
+    ///
+    /// let lines = withdrawn.clear_lines(&config, ["_ga", "_ga_X1", "lang", "consent"], "www.klinikka.fi");
+    /// assert!(lines.contains(&"_ga_X1=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Domain=klinikka.fi".to_owned()));
+    /// assert!(lines.iter().all(|l| l.starts_with("_ga=") || l.starts_with("_ga_X1=")));
+    /// # Ok::<(), Box<dyn core::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn clear_lines<'n>(
+        &self,
+        config: &Config,
+        present: impl IntoIterator<Item = &'n str>,
+        host: &str,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        for name in present {
+            if name == config.cookie().name() {
+                continue;
+            }
+            for (_, decl) in self.cookies_to_clear(config) {
+                if !decl.name().matches(name) {
+                    continue;
+                }
+                let root = (decl.path() != "/").then_some("/");
+                for path in core::iter::once(decl.path()).chain(root) {
+                    lines.push(deletion_line(name, path, None));
+                    for domain in clear_domains(host).chain(decl.domain()) {
+                        lines.push(deletion_line(name, path, Some(domain)));
+                    }
+                }
+            }
+        }
+        lines
+    }
+}
+
+/// A line that deletes the cookie `name` set at `path` (and `domain`, without which it is
+/// the host's own): `name=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=...`,
+/// both a `document.cookie` assignment and a `Set-Cookie` value.
+#[must_use]
+pub fn deletion_line(name: &str, path: &str, domain: Option<&str>) -> String {
+    let mut line = String::with_capacity(80 + name.len() + path.len());
+    line.push_str(name);
+    line.push_str("=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=");
+    line.push_str(path);
+    if let Some(domain) = domain {
+        line.push_str("; Domain=");
+        line.push_str(domain);
+    }
+    line
 }
 
 /// Makes a decision from what the visitor did (rules 8 to 10).
@@ -550,6 +619,63 @@ mod tests {
                 "{host}"
             );
         }
+    }
+
+    #[test]
+    fn clear_lines_cover_paths_and_domains_once_and_never_the_consent_cookie() {
+        let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap();
+        // `_ga` set by the tag under /blog on the registrable domain.
+        v["categories"][1]["services"][0]["cookies"][0]["path"] = "/blog".into();
+        v["categories"][1]["services"][0]["cookies"][0]["domain"] = ".klinikka.fi".into();
+        let config = Config::from_value(&v).unwrap();
+        let now = time::macros::datetime!(2026-11-01 12:00 UTC);
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::Fi,
+            fresh_id: crate::ConsentId::from_bytes([9; 16]),
+        };
+        let before = evaluate(&config, None, None, now, Signals::default());
+        let all = decide(&config, &before, Action::AcceptAll, ctx).unwrap();
+        let token = crate::Token::unsigned(*all.state()).to_string();
+        let after = evaluate(&config, Some(&token), None, now, Signals::default());
+        let none = decide(&config, &after, Action::RejectAll, ctx).unwrap();
+        let present = ["_ga", "_fbp", "lang", config.cookie().name()];
+        let lines = none.clear_lines(&config, present, "www.klinikka.fi");
+        let line = |n: &str, p: &str, d: Option<&str>| deletion_line(n, p, d);
+        for path in ["/blog", "/"] {
+            assert!(lines.contains(&line("_ga", path, None)), "{lines:#?}");
+            for domain in ["www.klinikka.fi", "klinikka.fi", ".klinikka.fi"] {
+                assert!(
+                    lines.contains(&line("_ga", path, Some(domain))),
+                    "{lines:#?}"
+                );
+            }
+        }
+        // `_fbp` is declared at `/` without a domain: one path, the host's domains.
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("_fbp=")).count(),
+            3,
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with("_ga=") || l.starts_with("_fbp="))
+        );
+        let mut unique = lines.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), lines.len(), "no line twice: {lines:#?}");
+        // Accepting revokes nothing: nothing to delete.
+        assert!(
+            all.clear_lines(&config, present, "www.klinikka.fi")
+                .is_empty()
+        );
+        assert_eq!(
+            line("_ga", "/", Some("klinikka.fi")),
+            "_ga=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Domain=klinikka.fi"
+        );
     }
 
     #[test]

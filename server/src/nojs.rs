@@ -391,24 +391,7 @@ pub fn decide(
     let page = PageUrl::new(&format!("{origin}{path}"))
         .map_err(|_| FormError::ReturnTo(input.return_to.clone()))?;
     let record = DecisionRecord::new(config, decision.state(), Some(page), Channel::Banner);
-    let mut clear = Vec::new();
-    for (_, cookie) in decision.cookies_to_clear(config) {
-        for name in cookie_names
-            .iter()
-            .filter(|n| cookie.name().matches(n) && **n != config.cookie().name())
-        {
-            for domain in policy::clear_domains(host) {
-                let path = cookie.path();
-                clear.push(format!(
-                    "{name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path={path}; Domain={domain}"
-                ));
-            }
-            clear.push(format!(
-                "{name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path={}",
-                cookie.path()
-            ));
-        }
-    }
+    let clear = decision.clear_lines(config, cookie_names.iter().copied(), host);
     Ok(FormDecision {
         record,
         token: Token::signed(*decision.state(), key.token_key()),

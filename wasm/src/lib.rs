@@ -145,19 +145,6 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// A `document.cookie` line that deletes `name` at `path` (and `domain`).
-fn expire(name: &str, path: &str, domain: Option<&str>) -> String {
-    let mut line = String::with_capacity(96);
-    line.push_str(name);
-    line.push_str("=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=");
-    line.push_str(path);
-    if let Some(domain) = domain {
-        line.push_str("; Domain=");
-        line.push_str(domain);
-    }
-    line
-}
-
 /// `"null"`: the answer of every call before [`start`] accepted a config.
 const NULL: &str = "null";
 
@@ -390,8 +377,10 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
             app.withdraw(&d, jar, host, &mut lines);
         }
         let c = app.config.cookie();
-        lines.push(expire(c.name(), c.path(), c.domain()));
-        lines.push(expire(c.name(), c.path(), None));
+        lines.push(policy::deletion_line(c.name(), c.path(), None));
+        if c.domain().is_some() {
+            lines.push(policy::deletion_line(c.name(), c.path(), c.domain()));
+        }
         app.evaluation = policy::evaluate(&app.config, None, None, now, app.signals);
         let mut j = Json::new();
         j.open('{').key("cookies").open('[');
@@ -526,16 +515,7 @@ impl App {
     /// The cookie lines deleting what decision `d` revokes, on this host and its parent
     /// domains and the declared paths; remembers what it revoked.
     fn withdraw(&mut self, d: &policy::Decision, jar: &str, host: &str, lines: &mut Vec<String>) {
-        for (_, decl) in d.cookies_to_clear(&self.config) {
-            for (name, _) in pairs(jar).filter(|(n, _)| decl.name().matches(n)) {
-                for path in [decl.path(), "/"] {
-                    lines.push(expire(name, path, None));
-                    for domain in policy::clear_domains(host).chain(decl.domain()) {
-                        lines.push(expire(name, path, Some(domain)));
-                    }
-                }
-            }
-        }
+        lines.extend(d.clear_lines(&self.config, pairs(jar).map(|(n, _)| n), host));
         let revoked = d.revoked();
         for c in revoked.categories() {
             self.revoked_categories |= 1 << c.get();
@@ -699,20 +679,11 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::{expire, pairs};
+    use super::pairs;
 
     #[test]
     fn pairs_split_and_trim() {
         let got: Vec<_> = pairs("a=1; consent=1.x; b; =c; d=").collect();
         assert_eq!(got, [("a", "1"), ("consent", "1.x"), ("b", ""), ("d", "")]);
-    }
-
-    #[test]
-    fn expiry_lines_name_path_and_domain() {
-        assert_eq!(
-            expire("_ga", "/", Some("example.fi")),
-            "_ga=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Domain=example.fi"
-        );
-        assert!(!expire("_ga", "/x", None).contains("Domain"));
     }
 }
