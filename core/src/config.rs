@@ -609,6 +609,14 @@ impl Config {
         self.services().nth(index.get()).map(|(_, _, s)| s)
     }
 
+    /// Every category with its index, in config order.
+    pub fn indexed_categories(&self) -> impl Iterator<Item = (CategoryIndex, &Category)> + '_ {
+        self.categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (CategoryIndex(i as u8), c))
+    }
+
     /// Every service with its index and its category's index, in config order.
     pub fn services(&self) -> impl Iterator<Item = (ServiceIndex, CategoryIndex, &Service)> + '_ {
         self.categories.iter().enumerate().flat_map(|(ci, c)| {

@@ -409,14 +409,10 @@ impl DecisionRecord {
     ) -> Self {
         let choices = state.choices();
         let categories = config
-            .categories()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CategoryChoice {
+            .indexed_categories()
+            .map(|(ci, c)| CategoryChoice {
                 id: c.id().clone(),
-                granted: config
-                    .category_index(c.id().as_str())
-                    .is_some_and(|ci| ci.get() == i && choices.allows_category(ci)),
+                granted: choices.allows_category(ci),
             })
             .collect();
         let services = config

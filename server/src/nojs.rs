@@ -153,10 +153,9 @@ pub fn preferences_page(
                         a.cc-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
                         input type="hidden" name="lang" value=(lang.as_str());
                         input type="hidden" name="return_to" value=(return_to);
-                        @for category in config.categories() {
+                        @for (ci, category) in config.indexed_categories() {
                             @let id = format!("cc-cat-{}", category.id().as_str());
-                            @let on = config.category_index(category.id().as_str())
-                                .is_some_and(|c| evaluation.allows_category(c));
+                            @let on = evaluation.allows_category(ci);
                             section.cc-cat {
                                 div.cc-cat-head {
                                     label.cc-cat-title for=(id) { (category.title(&t)) }

@@ -456,15 +456,13 @@ impl App {
             .map(|s| s.id().to_string());
         j.key("id").opt_str(id.as_deref());
         j.key("categories").open('[');
-        for (i, c) in config.categories().iter().enumerate() {
+        for (ci, c) in config.indexed_categories() {
             j.open('{').key("id").str(c.id().as_str());
             j.key("title").str(c.title(&t));
             j.key("description").str(c.description(&t));
             j.key("necessary").bool(c.is_necessary());
-            let on = config
-                .category_index(c.id().as_str())
-                .is_some_and(|ci| ci.get() == i && ev.allows_category(ci));
-            j.key("on").bool(on).key("services").open('[');
+            j.key("on").bool(ev.allows_category(ci));
+            j.key("services").open('[');
             for s in c.services() {
                 j.open('{').key("name").str(s.name());
                 j.key("provider").str(s.provider());
@@ -595,11 +593,7 @@ impl App {
         j.key("first").bool(before.show_banner());
         let mut changed = Vec::new();
         j.key("allowed").open('[');
-        for (i, category) in self.config.categories().iter().enumerate() {
-            let Some(ci) = self.config.category_index(category.id().as_str()) else {
-                continue;
-            };
-            debug_assert_eq!(ci.get(), i);
+        for (ci, category) in self.config.indexed_categories() {
             let now = self.evaluation.allows_category(ci);
             if now != before.allows_category(ci) {
                 changed.push(category.id().as_str());
