@@ -64,10 +64,12 @@ for (let i = 0; i < N; i++) for (const p of pages) {
     for (const e of performance.getEntriesByType('paint')) o[e.name] = e.startTime;
     for (const r of performance.getEntriesByType('resource')) { const n = r.name.split('/').pop(); o[n + '.start'] = r.startTime; o[n + '.end'] = r.responseEnd; }
     for (const [k, v] of Object.entries(window.__t)) if (typeof v === 'number') o[k] = v;
-    o.frameAfterBtn = window.__t.frames.find((x) => x >= (window.__t.btn ?? 1e9));
-    // The banner's own delay, free of the page's: from DOMContentLoaded (when a deferred
-    // script runs) to "Accept all" in the DOM.
-    o['btn - dcl (per load)'] = o.btn - o.dcl;
+    if (o.btn !== undefined) {
+      o.frameAfterBtn = window.__t.frames.find((x) => x >= o.btn);
+      // The banner's own delay, free of the page's: from DOMContentLoaded (when a deferred
+      // script runs) to "Accept all" in the DOM.
+      o['btn - dcl (per load)'] = o.btn - o.dcl;
+    }
     if (window.__analyticsRanAt !== undefined) {
       o.analyticsRan = window.__analyticsRanAt;
       o['analytics - dcl (per load)'] = window.__analyticsRanAt - o.dcl;
@@ -84,5 +86,5 @@ for (const p of pages) {
   console.log('==', p);
   const keys = [...new Set(rows[p].flatMap(Object.keys))];
   const ks = keys.map((k) => [k, med(rows[p].map((r) => r[k]))]).sort((a, b) => a[1] - b[1]);
-  for (const [k, v] of ks) console.log(String(v?.toFixed(1)).padStart(8), k);
+  for (const [k, v] of ks) if (v != null) console.log(v.toFixed(1).padStart(8), k);
 }
