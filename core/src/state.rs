@@ -464,6 +464,30 @@ impl ConsentState {
         Ok(self)
     }
 
+    /// Whether `other` is this decision, whatever its times: the same consent id, policy
+    /// (revision and fingerprint), method, language, GPC and choices. The banner keeps the
+    /// server's signed token when it is the decision the visitor just made; the server
+    /// re-times a decision to its own clock ([`at`](Self::at)), so its seconds may differ from
+    /// the browser's.
+    ///
+    /// # Example
+    /// ```
+    /// let state = consent_core::doc_state();
+    /// let later = state.at(state.last_decision() + time::Duration::seconds(7))?;
+    /// assert_ne!(state, later);
+    /// assert!(state.same_decision(&later));
+    /// # Ok::<(), consent_core::policy::DecideError>(())
+    /// ```
+    #[must_use]
+    pub fn same_decision(&self, other: &ConsentState) -> bool {
+        *self
+            == ConsentState {
+                first: self.first,
+                last: self.last,
+                ..*other
+            }
+    }
+
     /// Whether anything beyond the strictly necessary category (index 0) is granted.
     #[must_use]
     pub fn grants_beyond_necessary(&self) -> bool {

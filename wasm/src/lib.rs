@@ -341,8 +341,9 @@ pub fn consent() -> String {
     with(|app| app.consent()).unwrap_or_else(|| NULL.to_string())
 }
 
-/// As JSON: the cookie line that stores the server's signed `token` if it carries exactly
-/// the decision in force; `null` if it does not (a late answer to an older decision), `false`
+/// As JSON: the cookie line that stores the server's signed `token` if it carries the
+/// decision in force, whatever its times (the server re-times a decision to its own clock:
+/// [`ConsentState::same_decision`](consent_core::ConsentState::same_decision)); `null` if it does not (a late answer to an older decision), `false`
 /// if it is not a token at all.
 #[wasm_bindgen]
 pub fn signed(token: &str, https: bool) -> String {
@@ -350,8 +351,11 @@ pub fn signed(token: &str, https: bool) -> String {
         return "false".to_string();
     };
     let line = with(|app| {
-        (app.evaluation.state() == Some(signed.state()) && !app.evaluation.show_banner())
-            .then(|| signed.cookie_line(&app.config, https))
+        (app.evaluation
+            .state()
+            .is_some_and(|s| s.same_decision(signed.state()))
+            && !app.evaluation.show_banner())
+        .then(|| signed.cookie_line(&app.config, https))
     })
     .flatten();
     let mut j = Json::new();

@@ -66,6 +66,32 @@ function sign(token) {
   return `${token}.${tag.toString('base64url')}`;
 }
 
+/** `token` (unsigned, `1.<payload>`) with its last decision time `secs` seconds later, as
+ * consent-server re-times a decision to its own clock (`ConsentState::at`): the payload is
+ * the id (16 bytes), then the first decision time and last minus first as LEB128 varints,
+ * then the rest (core/src/token.rs). */
+function retime(token, secs) {
+  const bytes = Buffer.from(token.slice(2), 'base64url');
+  const varint = (at) => {
+    let n = 0, shift = 0, i = at;
+    for (;;) {
+      const b = bytes[i++];
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return [n, i];
+    }
+  };
+  const [, afterFirst] = varint(16);
+  const [delta, afterDelta] = varint(afterFirst);
+  const out = [];
+  for (let n = delta + secs; ; n = Math.floor(n / 128)) {
+    if (n < 128) { out.push(n); break; }
+    out.push((n % 128) | 0x80);
+  }
+  const payload = Buffer.concat([bytes.subarray(0, afterFirst), Buffer.from(out), bytes.subarray(afterDelta)]);
+  return `1.${payload.toString('base64url')}`;
+}
+
 function send(res, status, type, body, headers = {}) {
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
   res.end(body);
@@ -539,6 +565,50 @@ bannerTest('decision is stored and sent and the signed token kept', async (visit
   assert.equal(await v.js(() => document.cookie.split('; ').find((c) => c.startsWith('c6='))), `c6=${signed}`,
     'the signed token is stored');
   assert.equal((await v.api('getConsent')).method, 'reject_all', 'the signed token holds the same decision');
+});
+
+// 6. The server signs the decision at its own clock, whose seconds differ from the browser's
+//    (an endpoint on another origin, clocks apart): the signed token is still the decision
+//    made, and it is stored. An answer with other choices is not.
+bannerTest('signed token re-timed by the server is stored', async (visitor) => {
+  const posts = () => requests.filter((r) => r.method === 'POST' && r.path === '/consent-endpoint');
+  const before = posts().length;
+  endpointAnswer = (body) => ({ status: 201, json: { token: sign(retime(body.token, 7)) } });
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('c6r', (c) => { c.endpoint = '/consent-endpoint'; })), true);
+  await v.press('Reject all');
+  await until(() => posts().length > before, 'the decision to reach the endpoint');
+  const sent = JSON.parse(posts().at(-1).body).token;
+  const signed = sign(retime(sent, 7));
+  assert.notEqual(retime(sent, 7), sent, 'the answer is re-timed');
+  await v.waitFor((s) => document.cookie.split('; ').includes(`c6r=${s}`), signed);
+  assert.equal((await v.api('getConsent')).method, 'reject_all');
+
+  // An answer for another decision (accept all, signed) is not stored over the local one.
+  const w = await visitor();
+  await w.open();
+  let other = null;
+  endpointAnswer = (body) => {
+    other = sign(retime(body.token, 7));
+    return { status: 201, json: { token: other } };
+  };
+  assert.equal(await w.run(config('c6s', (c) => { c.endpoint = '/consent-endpoint'; })), true);
+  const mark = posts().length;
+  // The answer to this first decision arrives while a second one is being made.
+  await w.press('Accept all');
+  await until(() => posts().length > mark && other !== null, 'the decision to reach the endpoint');
+  const first = other;
+  await w.waitFor((s) => document.cookie.split('; ').includes(`c6s=${s}`), first);
+  endpointAnswer = () => ({ status: 201, json: { token: first } });
+  assert.equal(await w.api('acceptCategory', []), true);
+  await until(() => posts().length > mark + 1, 'the second decision to reach the endpoint');
+  // The stale answer (accept all) must not replace the refusal: wait until the endpoint's
+  // answer has been handled (the banner fetches nothing else), then read the cookie.
+  await w.settle();
+  const cookie = await w.js(() => document.cookie.split('; ').find((c) => c.startsWith('c6s=')));
+  assert.notEqual(cookie, `c6s=${first}`, 'an answer with other choices is not stored');
+  assert.equal(await w.api('acceptedCategory', 'marketing'), false);
 });
 
 // 6. A failing endpoint keeps the local decision and warns once.
