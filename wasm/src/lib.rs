@@ -343,8 +343,8 @@ pub fn consent() -> String {
 
 /// As JSON: the cookie line that stores the server's signed `token` if it carries the
 /// decision in force, whatever its times (the server re-times a decision to its own clock:
-/// [`ConsentState::same_decision`](consent_core::ConsentState::same_decision)); `null` if it does not (a late answer to an older decision), `false`
-/// if it is not a token at all.
+/// [`ConsentState::same_decision`](consent_core::ConsentState::same_decision)); `null` if it
+/// does not (a late answer to an older decision), `false` if it is not a token at all.
 #[wasm_bindgen]
 pub fn signed(token: &str, https: bool) -> String {
     let Ok(signed) = token.parse::<Token>() else {
