@@ -439,6 +439,11 @@ fn sqlite_bare(conn: &mut Connection, rows: &Rows, batch: usize) -> Duration {
     start.elapsed()
 }
 
+/// The key the benchmark's logs are chained under.
+fn bench_key() -> consent_server::ServerKey {
+    consent_server::ServerKey::new(&[0x42; 32]).expect("key")
+}
+
 /// The name of the SQLite store's writer thread as `/proc` shows it (15 bytes at most).
 const WRITER_THREAD: &str = "consent-sqlite-";
 
@@ -450,7 +455,7 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
     // on the runtime's threads rather than on its writer thread.
     let store = {
         let _runtime = rt.enter();
-        Arc::new(SqliteStore::open(&path).expect("open the store"))
+        Arc::new(SqliteStore::open(&path, bench_key().log_key()).expect("open the store"))
     };
     let mut bare = Connection::open(&path).expect("open the bare connection");
     bare.busy_timeout(Duration::from_secs(10))
@@ -712,7 +717,7 @@ fn bench_pg(
     );
     let conninfo = cluster.conninfo();
     rt.block_on(async {
-        let store = Arc::new(PgStore::connect(&conninfo).await.expect("PgStore::connect"));
+        let store = Arc::new(PgStore::connect(&conninfo, bench_key().log_key()).await.expect("PgStore::connect"));
         let (mut client, connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
             .await
             .expect("connect the bare client");

@@ -716,7 +716,7 @@ async fn get_admin<S: Store>(
     }
     let config = &app.settings.config;
     let stats = Stats::new(&app.store.stats().await?, config);
-    let log = match crate::verify::verify(&*app.store, Some(&app.settings.key), |_| {}).await {
+    let log = match crate::verify::verify(&*app.store, &app.settings.key, None, |_| {}).await {
         Ok(v) => crate::admin::LogStatus::Verified {
             entries: v.entries,
             erased: v.erased,

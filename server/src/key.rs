@@ -10,6 +10,8 @@ use consent_core::{Digest, SigningKey};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::store::LogKey;
+
 /// 32 or more secret bytes. Tokens and checkpoints are signed with HMAC-SHA-256 under it,
 /// over messages that cannot be confused (tokens start `1.`, checkpoints and contacts with
 /// their own tags).
@@ -20,6 +22,7 @@ pub struct ServerKey {
     token: SigningKey,
     checkpoint: Hmac<Sha256>,
     contact: ContactKey,
+    log: LogKey,
 }
 
 /// Why a key could not be loaded or made.
@@ -58,14 +61,26 @@ impl ServerKey {
         let checkpoint = <Hmac<Sha256> as Mac>::new_from_slice(secret)
             .map_err(|_| KeyError::TooShort(secret.len()))?;
         let contact = ContactKey::new(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
+        let log = LogKey::derive(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
         Ok(Self {
             token,
             checkpoint,
             contact,
+            log,
         })
     }
 
+    /// Reads the key file, which must exist (for commands that only read the log).
+    ///
+    /// # Errors
+    /// [`KeyError::Io`] when the file cannot be read, [`KeyError::TooShort`] for a short key.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        Self::new(&std::fs::read(path).map_err(KeyError::Io)?)
+    }
+
     /// Reads the key file, or creates it with 32 random bytes (mode 0600) if it does not exist.
+    /// A new file is synced, and so is its directory, so a key that signed anything survives a
+    /// power loss.
     ///
     /// # Errors
     /// [`KeyError`] when the file cannot be read or created, or holds a short key.
@@ -86,6 +101,12 @@ impl ServerKey {
                 file.write_all(&secret)
                     .and_then(|()| file.sync_all())
                     .map_err(KeyError::Io)?;
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+                if let Some(dir) = dir {
+                    std::fs::File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(KeyError::Io)?;
+                }
                 Self::new(&secret)
             }
             Err(e) => Err(KeyError::Io(e)),
@@ -96,6 +117,13 @@ impl ServerKey {
     #[must_use]
     pub fn token_key(&self) -> &SigningKey {
         &self.token
+    }
+
+    /// The key the decision log's links and signed heads are made under (derived from this
+    /// one, so it signs nothing else).
+    #[must_use]
+    pub fn log_key(&self) -> &LogKey {
+        &self.log
     }
 
     /// The keyed hash under which the customer register stores a contact.

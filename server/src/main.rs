@@ -15,9 +15,10 @@ use consent_core::{Config, ConsentId};
 use consent_server::api::{self, Settings};
 use consent_server::stats::Stats;
 use consent_server::store::AnyStore;
-use consent_server::store::Store;
+use consent_server::store::chain::{HeadFileError, advance_head, keep_head_file};
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{SignedHead, Store};
 use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,8 +46,14 @@ enum Command {
         /// The config file (JSON).
         config: PathBuf,
     },
-    /// Walk the log's hash chain and name the first broken record.
-    Verify(LogArgs),
+    /// Walk the log's chain, check it against its signed heads and name the first break.
+    Verify {
+        /// Verify without the head file (a rollback of the whole database then goes unseen).
+        #[arg(long)]
+        without_head_file: bool,
+        #[command(flatten)]
+        log: LogArgs,
+    },
     /// Print every record of a consent id as JSON (the visitor's right of access).
     Export {
         /// The consent id (32 hex digits).
@@ -126,6 +133,35 @@ struct LogArgs {
     /// The server key file (32 random bytes), created on first start.
     #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
     key_file: PathBuf,
+    /// The head file: the log's last signed head, kept outside the database so that a
+    /// rollback of the whole database is detected. Default: the SQLite file's path with
+    /// `.head` added, or `consent.head` with PostgreSQL. Keep it (or a copy) where whoever can
+    /// edit the database cannot.
+    #[arg(long, env = "CONSENT_HEAD_FILE")]
+    head_file: Option<PathBuf>,
+}
+
+impl LogArgs {
+    fn head_file(&self) -> PathBuf {
+        match (&self.head_file, &self.postgres) {
+            (Some(path), _) => path.clone(),
+            (None, Some(_)) => PathBuf::from("consent.head"),
+            (None, None) => {
+                let mut path = self.db.as_os_str().to_owned();
+                path.push(".head");
+                PathBuf::from(path)
+            }
+        }
+    }
+}
+
+/// Whether a command may create a missing log and key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Only reads: a missing log or key is an error, not a new empty log.
+    Read,
+    /// Appends or erases: creates them on first start.
+    Write,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -242,13 +278,72 @@ fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
     Config::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-async fn open_log(args: &LogArgs) -> anyhow::Result<(AnyStore, ServerKey)> {
-    let store = match &args.postgres {
-        Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo).await?),
-        None => AnyStore::Sqlite(SqliteStore::open(&args.db)?),
+/// Opens the log and its key. A command that only reads never creates them: a mistyped
+/// `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
+/// that ends before its head file (rolled back or truncated), and keeps the head file up to
+/// date while it runs.
+async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, ServerKey)> {
+    if access == Access::Read && args.postgres.is_none() && !args.db.exists() {
+        return Err(StoreError::Unavailable(format!(
+            "no decision log at {} (a read-only command never creates one; check --db)",
+            args.db.display()
+        ))
+        .into());
+    }
+    let key = match access {
+        Access::Write => ServerKey::load_or_create(&args.key_file)?,
+        Access::Read => ServerKey::load(&args.key_file).with_context(|| {
+            format!(
+                "cannot read the server key {} (a read-only command never creates one; check \
+                 --key-file)",
+                args.key_file.display()
+            )
+        })?,
     };
-    let key = ServerKey::load_or_create(&args.key_file)?;
+    let store = match &args.postgres {
+        Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo, key.log_key()).await?),
+        None => AnyStore::Sqlite(SqliteStore::open(&args.db, key.log_key())?),
+    };
+    if access == Access::Write {
+        let path = args.head_file();
+        if let Some(file) = read_head_file(&path)? {
+            let db = store.chain_head().await?;
+            if db.is_none_or(|db| db.seq < file.seq) {
+                anyhow::bail!(
+                    "the log ends before record {} that its head file {} vouches for: it was \
+                     rolled back or truncated; run `consent verify` and restore it before \
+                     writing to it",
+                    file.seq,
+                    path.display()
+                );
+            }
+        }
+        tokio::spawn(keep_head_file(path, store.heads()));
+    }
     Ok((store, key))
+}
+
+/// The head file at `path`, or `None` when there is none.
+fn read_head_file(path: &std::path::Path) -> anyhow::Result<Option<SignedHead>> {
+    match SignedHead::read(path) {
+        Ok(head) => Ok(Some(head)),
+        Err(HeadFileError::Io(_, e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes the last head a command's appends signed before it exits (the keeper task may not
+/// have got to it).
+fn write_last_head(
+    path: &std::path::Path,
+    heads: &tokio::sync::watch::Receiver<Option<SignedHead>>,
+) -> anyhow::Result<()> {
+    let head = *heads.borrow();
+    if let Some(head) = head {
+        advance_head(path, &head)
+            .with_context(|| format!("cannot write the head file {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn parse_id(s: &str) -> anyhow::Result<ConsentId> {
@@ -289,10 +384,30 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", key.site_id());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify(log) => {
-            let (store, key) = open_log(&log).await?;
+        Command::Verify {
+            without_head_file,
+            log,
+        } => {
+            let (store, key) = open_log(&log, Access::Read).await?;
+            let path = log.head_file();
+            let head_file = if without_head_file {
+                None
+            } else {
+                match read_head_file(&path)? {
+                    Some(head) => Some(head),
+                    None if store.chain_head().await?.is_some_and(|h| h.seq > 0) => {
+                        eprintln!(
+                            "chain broken: the head file {} is missing (removed?); pass \
+                             --without-head-file to check the database alone",
+                            path.display()
+                        );
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    None => None,
+                }
+            };
             let bar = bar(store.len().await?, "verifying");
-            match verify::verify(&store, Some(&key), |n| bar.set_position(n)).await {
+            match verify::verify(&store, &key, head_file.as_ref(), |n| bar.set_position(n)).await {
                 Ok(v) => {
                     bar.finish_and_clear();
                     let after = v
@@ -303,6 +418,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         "chain verified: {} records ({} erased){after}; head {}",
                         v.entries, v.erased, v.head
                     );
+                    match v.head_file {
+                        Some(seq) => {
+                            println!("head file {}: record {seq} confirmed", path.display())
+                        }
+                        None => println!(
+                            "no head file checked: a rollback of the whole database would go unseen"
+                        ),
+                    }
+                    if v.keyed_from > 0 {
+                        println!(
+                            "records 1..={} were linked without a key, by a version before the \
+                             keyed chain: they prove only that nobody without write access to \
+                             the database changed them",
+                            v.keyed_from
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(VerifyError::Broken(b)) => {
@@ -316,7 +447,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Export { consent_id, log } => {
             let id = parse_id(&consent_id)?;
-            let (store, _) = open_log(&log).await?;
+            let (store, _) = open_log(&log, Access::Read).await?;
             let entries = store.records_for(id).await?;
             if entries.is_empty() {
                 eprintln!("no records for consent id {id}");
@@ -336,7 +467,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Erase { consent_id, log } => {
             let id = parse_id(&consent_id)?;
-            let (store, _) = open_log(&log).await?;
+            let (store, _) = open_log(&log, Access::Write).await?;
             let n = store.erase(id).await?;
             if n == 0 {
                 eprintln!("no records for consent id {id}");
@@ -351,7 +482,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             retention_days,
             log,
         } => {
-            let (store, key) = open_log(&log).await?;
+            let (store, key) = open_log(&log, Access::Write).await?;
             let n = purge(&store, &key, retention_days).await?;
             println!("purged {n} records older than {retention_days} days");
             Ok(ExitCode::SUCCESS)
@@ -365,7 +496,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Some(path) => read_config(&path)?,
                 None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
             };
-            let (store, _) = open_log(&log).await?;
+            let (store, _) = open_log(&log, Access::Read).await?;
             let stats = Stats::new(&store.stats().await?, &config);
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
@@ -374,11 +505,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Market { market, log } => {
-            let (store, key) = open_log(&log).await?;
-            cli_market::run(market.command, store, key).await
+            let (store, key) = open_log(&log, Access::Write).await?;
+            let heads = store.heads();
+            let code = cli_market::run(market.command, store, key).await;
+            write_last_head(&log.head_file(), &heads)?;
+            code
         }
         Command::Request { request, log } => {
-            let (store, key) = open_log(&log).await?;
+            let (store, key) = open_log(&log, Access::Write).await?;
             cli_market::run_requests(request.command, store, key).await
         }
         Command::Declaration(args) => Ok(declaration(&args)),
@@ -509,7 +643,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.listen
         );
     }
-    let (store, key) = open_log(&args.log).await?;
+    let (store, key) = open_log(&args.log, Access::Write).await?;
     let site = key.site_id();
     let config = match config.site() {
         // The demo serves the banner's config itself, so it can bind it to this key.

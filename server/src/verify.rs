@@ -1,11 +1,18 @@
-//! Walking the chain: every digest recomputed, every link checked, the first break named.
+//! Walking the chain: every digest recomputed, every link checked under the log key, every
+//! column the statistics, the access requests and `may_market` read checked against the
+//! records, the signed heads checked against the chain's end, and the first break named.
+//!
+//! DESIGN.md ("The decision log: threat model") says who can edit what, and what each edit
+//! becomes here.
 
 use core::fmt;
+use std::collections::HashMap;
 
+use consent_core::register::{MarketingChannel, MarketingRecord, MarketingStatus};
 use consent_core::{Digest, chain_link};
 
 use crate::key::ServerKey;
-use crate::store::{Store, StoreError};
+use crate::store::{Entry, EntryKind, SignedHead, Store, StoreError, Summary};
 
 /// Entries read per page while verifying.
 const PAGE: usize = 4096;
@@ -21,9 +28,17 @@ pub struct Verified {
     pub checkpoint: Option<u64>,
     /// The head link.
     pub head: Digest,
+    /// The last position linked with plain SHA-256, by a version before the keyed chain (0
+    /// when the whole log is keyed). Anyone can recompute plain links, so up to here the
+    /// chain proves only that nobody *without write access* changed the records.
+    pub keyed_from: u64,
+    /// The position the head file vouched for, when one was given.
+    pub head_file: Option<u64>,
+    /// `marketing_state` rows checked against the records.
+    pub states: u64,
 }
 
-/// Where and how the chain is broken.
+/// Where and how the log is broken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Break {
@@ -36,23 +51,83 @@ pub enum Break {
     },
     /// The record's content does not hash to its stored digest: the record was edited.
     Digest(u64),
-    /// The stored link is not the link of the previous link and this digest: an entry was
-    /// edited, inserted or removed before this point.
+    /// The stored link is not the link of the previous link and this entry: an entry was
+    /// edited (its digest, position, kind, time or summary), inserted or removed before this
+    /// point.
     Link(u64),
     /// A stored record is not readable JSON of a decision record.
     Unreadable(u64),
+    /// A column read without the record (`consent_id`, `contact`, or the summary the
+    /// statistics read) does not match the record.
+    Column {
+        /// The entry.
+        seq: u64,
+        /// The column.
+        column: &'static str,
+    },
     /// The purge checkpoint's signature does not match (or no key was given to check it).
     Checkpoint,
+    /// The database's signed head is missing, or its signature does not match.
+    HeadSignature,
+    /// The log ends before the position its signed head names: the last records were removed.
+    Truncated {
+        /// Where the signed head says the log ends.
+        head: u64,
+        /// Where it ends.
+        last: u64,
+        /// Which head said so: the database's or the head file's.
+        source: HeadSource,
+    },
+    /// The entry at a signed head's position has another link, or the head vouches for a
+    /// different start of the keyed chain: the log was rewritten.
+    Rewritten {
+        /// The position.
+        seq: u64,
+        /// Which head said so.
+        source: HeadSource,
+    },
+    /// The head file's signature does not match: it was not written by this key.
+    HeadFileSignature,
+    /// A `marketing_state` row does not follow from the marketing decisions in the chain.
+    MarketingState {
+        /// The channel of the row.
+        channel: String,
+        /// What is wrong.
+        what: &'static str,
+    },
+}
+
+/// Which signed head a break was found against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadSource {
+    /// The `chain_head` row in the database.
+    Database,
+    /// The head file kept outside it.
+    File,
+}
+
+impl fmt::Display for HeadSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeadSource::Database => "the database's signed head",
+            HeadSource::File => "the head file",
+        })
+    }
 }
 
 impl Break {
-    /// The position of the first broken entry (0 for the checkpoint).
+    /// The position of the first broken entry (0 when the break is not at one entry).
     #[must_use]
     pub fn seq(&self) -> u64 {
         match self {
             Break::Gap { expected, .. } => *expected,
             Break::Digest(s) | Break::Link(s) | Break::Unreadable(s) => *s,
-            Break::Checkpoint => 0,
+            Break::Column { seq, .. } | Break::Rewritten { seq, .. } => *seq,
+            Break::Truncated { last, .. } => last + 1,
+            Break::Checkpoint
+            | Break::HeadSignature
+            | Break::HeadFileSignature
+            | Break::MarketingState { .. } => 0,
         }
     }
 }
@@ -72,7 +147,31 @@ impl fmt::Display for Break {
                 f,
                 "record {s} is not a readable decision record of its kind"
             ),
+            Break::Column { seq, column } => write!(
+                f,
+                "record {seq}: the {column} column does not match the record: edited"
+            ),
             Break::Checkpoint => f.write_str("the purge checkpoint's signature does not match"),
+            Break::HeadSignature => f.write_str(
+                "the database's signed head (chain_head) is missing or its signature does not \
+                 match: edited",
+            ),
+            Break::Truncated { head, last, source } => write!(
+                f,
+                "{source} says the log ends at record {head}, but it ends at {last}: records \
+                 {}..={head} were removed (or the database was rolled back)",
+                last + 1
+            ),
+            Break::Rewritten { seq, source } => write!(
+                f,
+                "record {seq} is not the record {source} signed: the log was rewritten"
+            ),
+            Break::HeadFileSignature => {
+                f.write_str("the head file's signature does not match this server key")
+            }
+            Break::MarketingState { channel, what } => {
+                write!(f, "marketing_state ({channel}): {what}: edited")
+            }
         }
     }
 }
@@ -81,7 +180,7 @@ impl fmt::Display for Break {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum VerifyError {
-    /// The chain is broken; the first break.
+    /// The log is broken; the first break.
     Broken(Break),
     /// The log could not be read.
     Store(StoreError),
@@ -104,28 +203,66 @@ impl From<StoreError> for VerifyError {
     }
 }
 
-/// Verifies the whole log, calling `progress` with the entries checked so far.
+impl From<Break> for VerifyError {
+    fn from(b: Break) -> Self {
+        VerifyError::Broken(b)
+    }
+}
+
+/// A marketing decision's place in the replay of the latest states.
+#[derive(Clone, Copy)]
+struct Replayed {
+    status: MarketingStatus,
+    since: i64,
+    latest: i64,
+    seq: u64,
+}
+
+/// Verifies the whole log under `key`, calling `progress` with the entries checked so far.
 ///
-/// A purged prefix is accepted only with a checkpoint whose MAC verifies under `key`.
+/// `head_file` is the copy of a signed head kept outside the database (the server's head
+/// file): the log must still hold that record with that link. Without one, a rollback of
+/// the whole database to an older copy cannot be detected.
 ///
 /// # Errors
 /// [`VerifyError::Broken`] with the first break, or [`VerifyError::Store`].
 pub async fn verify<S: Store>(
     store: &S,
-    key: Option<&ServerKey>,
+    key: &ServerKey,
+    head_file: Option<&SignedHead>,
     mut progress: impl FnMut(u64),
 ) -> Result<Verified, VerifyError> {
+    let log_key = key.log_key();
+    let db_head = store.chain_head().await?;
+    let db_head = db_head
+        .filter(|h| log_key.verify_head(h))
+        .ok_or(Break::HeadSignature)?;
+    if let Some(file) = head_file {
+        if !log_key.verify_head(file) {
+            return Err(Break::HeadFileSignature.into());
+        }
+        if file.keyed_from != db_head.keyed_from {
+            return Err(Break::Rewritten {
+                seq: file.keyed_from.min(db_head.keyed_from),
+                source: HeadSource::File,
+            }
+            .into());
+        }
+    }
+    let keyed_from = db_head.keyed_from;
     let checkpoint = store.checkpoint().await?;
     let (mut seq, mut link) = match &checkpoint {
         None => (0, Digest::ZERO),
         Some(c) => {
-            let ok = key.is_some_and(|k| k.verify_checkpoint(c.seq, &c.link, c.purged, &c.mac));
-            if !ok {
-                return Err(VerifyError::Broken(Break::Checkpoint));
+            if !key.verify_checkpoint(c.seq, &c.link, c.purged, &c.mac) {
+                return Err(Break::Checkpoint.into());
             }
             (c.seq, c.link)
         }
     };
+    // The head file's record, checked as the walk passes it (or at the checkpoint).
+    let mut file_confirmed = head_file.is_some_and(|f| f.seq == seq && f.link == link);
+    let mut states: HashMap<(Vec<u8>, &'static str), Replayed> = HashMap::new();
     let (mut entries, mut erased) = (0u64, 0u64);
     loop {
         let page = store.scan(seq, PAGE).await?;
@@ -134,24 +271,33 @@ pub async fn verify<S: Store>(
         }
         for entry in page {
             if entry.seq != seq + 1 {
-                return Err(VerifyError::Broken(Break::Gap {
+                return Err(Break::Gap {
                     expected: seq + 1,
                     found: entry.seq,
-                }));
-            }
-            // Cookie and marketing decisions share the chain; each kind hashes under its own
-            // domain tag, so one can never pass for the other.
-            match entry.recomputed_digest() {
-                None => erased += 1,
-                Some(Err(_)) => return Err(VerifyError::Broken(Break::Unreadable(entry.seq))),
-                Some(Ok(digest)) if digest != entry.digest => {
-                    return Err(VerifyError::Broken(Break::Digest(entry.seq)));
                 }
-                Some(Ok(_)) => {}
+                .into());
             }
-            let expected = chain_link(&link, &entry.digest);
+            let expected = if entry.seq <= keyed_from {
+                chain_link(&link, &entry.digest)
+            } else {
+                log_key.link(&link, entry.linked())
+            };
             if expected != entry.link {
-                return Err(VerifyError::Broken(Break::Link(entry.seq)));
+                return Err(Break::Link(entry.seq).into());
+            }
+            check_record(&entry, &mut states)?;
+            if entry.is_erased() {
+                erased += 1;
+            }
+            if let Some(file) = head_file.filter(|f| f.seq == entry.seq) {
+                if file.link != entry.link {
+                    return Err(Break::Rewritten {
+                        seq: entry.seq,
+                        source: HeadSource::File,
+                    }
+                    .into());
+                }
+                file_confirmed = true;
             }
             seq = entry.seq;
             link = entry.link;
@@ -159,10 +305,182 @@ pub async fn verify<S: Store>(
         }
         progress(entries);
     }
+    // The database's head is signed in the transaction of every batch: it is the end.
+    if db_head.seq > seq {
+        return Err(Break::Truncated {
+            head: db_head.seq,
+            last: seq,
+            source: HeadSource::Database,
+        }
+        .into());
+    }
+    if db_head.seq < seq || db_head.link != link {
+        return Err(Break::Rewritten {
+            seq: db_head.seq,
+            source: HeadSource::Database,
+        }
+        .into());
+    }
+    if let Some(file) = head_file {
+        if file.seq > seq {
+            return Err(Break::Truncated {
+                head: file.seq,
+                last: seq,
+                source: HeadSource::File,
+            }
+            .into());
+        }
+        // A head file older than the purge checkpoint vouches for nothing still held.
+        let purged_past = checkpoint.as_ref().is_some_and(|c| file.seq < c.seq);
+        if !file_confirmed && !purged_past {
+            return Err(Break::Rewritten {
+                seq: file.seq,
+                source: HeadSource::File,
+            }
+            .into());
+        }
+    }
+    let checked = check_states(store, &states, checkpoint.as_ref().map_or(0, |c| c.seq)).await?;
     Ok(Verified {
         entries,
         erased,
         checkpoint: checkpoint.map(|c| c.seq),
         head: link,
+        keyed_from,
+        head_file: head_file.map(|f| f.seq),
+        states: checked,
     })
+}
+
+/// Checks a record against its digest and the columns read without it, and replays a
+/// marketing decision into the latest states.
+fn check_record(
+    entry: &Entry,
+    states: &mut HashMap<(Vec<u8>, &'static str), Replayed>,
+) -> Result<(), Break> {
+    let column = |column| Break::Column {
+        seq: entry.seq,
+        column,
+    };
+    // Cookie and marketing decisions share the chain; each kind hashes under its own domain
+    // tag, so one can never pass for the other.
+    match entry.kind {
+        EntryKind::Cookie => {
+            if entry.contact.is_some() {
+                return Err(column("contact"));
+            }
+            let Some(record) = entry.record() else {
+                return if entry.consent_id.is_some() {
+                    Err(column("consent_id"))
+                } else {
+                    Ok(())
+                };
+            };
+            let record = record.map_err(|_| Break::Unreadable(entry.seq))?;
+            if record.digest() != entry.digest {
+                return Err(Break::Digest(entry.seq));
+            }
+            if entry.consent_id != Some(record.consent_id()) {
+                return Err(column("consent_id"));
+            }
+            if entry.summary != Summary::of(&record) {
+                return Err(column("summary (action, revision, granted)"));
+            }
+        }
+        EntryKind::Marketing => {
+            if entry.consent_id.is_some() {
+                return Err(column("consent_id"));
+            }
+            let Some(record) = entry.marketing_record() else {
+                return if entry.contact.is_some() {
+                    Err(column("contact"))
+                } else {
+                    Ok(())
+                };
+            };
+            let record: MarketingRecord = record.map_err(|_| Break::Unreadable(entry.seq))?;
+            if record.digest() != entry.digest {
+                return Err(Break::Digest(entry.seq));
+            }
+            if entry.contact != Some(record.contact()) {
+                return Err(column("contact"));
+            }
+            if entry.summary != Summary::of_marketing(&record) {
+                return Err(column("summary (action, channel)"));
+            }
+            let time = record.time().unix_timestamp();
+            let slot = (
+                record.contact().to_bytes().to_vec(),
+                record.channel().as_str(),
+            );
+            let before = states.get(&slot).copied();
+            let status = MarketingStatus::after(before.map(|b| b.status), record.kind());
+            let since = match before {
+                Some(b) if b.status == status => b.since,
+                _ => time,
+            };
+            states.insert(
+                slot,
+                Replayed {
+                    status,
+                    since,
+                    latest: time,
+                    seq: entry.seq,
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Checks every `marketing_state` row against the replay of the chain's marketing decisions:
+/// the same rows, each with the status, times and position the decisions give. Rows whose
+/// decision was purged before `purged` (by a version before retention kept them) are not
+/// checked; their count is not included. How many rows were checked.
+async fn check_states<S: Store>(
+    store: &S,
+    replayed: &HashMap<(Vec<u8>, &'static str), Replayed>,
+    purged: u64,
+) -> Result<u64, VerifyError> {
+    let rows = store.state_rows().await?;
+    let mut seen = 0usize;
+    let mut checked = 0u64;
+    for row in rows {
+        let broken = |what| Break::MarketingState {
+            channel: row.channel.clone(),
+            what,
+        };
+        let channel: MarketingChannel = row
+            .channel
+            .parse()
+            .map_err(|_| broken("an unknown channel"))?;
+        let found = replayed
+            .get(&(row.contact.clone(), channel.as_str()))
+            .copied();
+        let Some(r) = found else {
+            if u64::try_from(row.seq).is_ok_and(|s| s <= purged) {
+                continue;
+            }
+            return Err(broken("a row with no decision in the log").into());
+        };
+        seen += 1;
+        checked += 1;
+        if row.status != r.status.as_str() {
+            return Err(broken("the status is not what the decisions give").into());
+        }
+        if u64::try_from(row.seq).ok() != Some(r.seq) || row.latest != r.latest {
+            return Err(broken("the latest decision is not the last one in the log").into());
+        }
+        if purged == 0 && row.since != r.since {
+            return Err(broken("`since` is not when the decisions set the status").into());
+        }
+    }
+    if seen != replayed.len() {
+        return Err(Break::MarketingState {
+            channel: String::new(),
+            what: "a contact's decisions have no row: removed",
+        }
+        .into());
+    }
+    Ok(checked)
 }

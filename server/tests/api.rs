@@ -43,8 +43,9 @@ fn api_with(rate_limit: Option<u32>, config: Config) -> Api {
     std::fs::create_dir(&dist).expect("mkdir");
     std::fs::write(dist.join("consent.js"), "export default 1;").expect("write");
     std::fs::write(dist.join("consent_bg.wasm"), b"\0asm\x01\0\0\0").expect("write");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
     let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
     let settings = Settings {
         config: Arc::new(config),
         key: key.clone(),
@@ -156,7 +157,7 @@ async fn a_decision_is_logged_and_answered_with_a_signed_token() {
     assert_eq!(record.action(), consent_core::Method::AcceptAll);
     // Logged at the server's clock, the same instant the signed token carries.
     assert_eq!(record.time(), signed.state().last_decision());
-    verify(&*api.store, None, |_| {})
+    verify(&*api.store, &api.key, None, |_| {})
         .await
         .expect("chain verifies");
 }
@@ -398,7 +399,7 @@ async fn the_visitor_or_an_admin_may_read_and_erase() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let v = verify(&*api.store, None, |_| {})
+    let v = verify(&*api.store, &api.key, None, |_| {})
         .await
         .expect("still verifies");
     assert_eq!((v.entries, v.erased), (1, 1));
@@ -526,7 +527,14 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("consent.db");
     // A real SQLITE_FULL from the writer: the database may not grow past ~64 KiB.
-    let store = Arc::new(SqliteStore::open_with_limit(&path, Some(64 * 1024)).expect("open"));
+    let store = Arc::new(
+        SqliteStore::open_with_limit(
+            &path,
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            Some(64 * 1024),
+        )
+        .expect("open"),
+    );
     let settings = Settings {
         config: Arc::new(config()),
         key: ServerKey::new(&[0x5a; 32]).expect("key"),
@@ -579,7 +587,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
             1
         );
     }
-    let v = verify(&*api.store, None, |_| {})
+    let v = verify(&*api.store, &api.key, None, |_| {})
         .await
         .expect("chain verifies");
     assert_eq!(v.entries, acknowledged.len() as u64);

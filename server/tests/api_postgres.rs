@@ -61,9 +61,12 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
     }
     let cluster = support::pg::Cluster::start_new();
     let store = Arc::new(
-        PgStore::connect(&cluster.url("consent"))
-            .await
-            .expect("connect"),
+        PgStore::connect(
+            &cluster.url("consent"),
+            ServerKey::new(&[9; 32]).expect("key").log_key(),
+        )
+        .await
+        .expect("connect"),
     );
     let settings = Settings {
         config: Arc::new(Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")),
@@ -98,6 +101,13 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
         StatusCode::CREATED,
         "recorded again once PostgreSQL is back"
     );
-    let v = verify(&*store, None, |_| {}).await.expect("chain verifies");
+    let v = verify(
+        &*store,
+        &ServerKey::new(&[9; 32]).expect("key"),
+        None,
+        |_| {},
+    )
+    .await
+    .expect("chain verifies");
     assert_eq!(v.entries, 2, "the decision answered 503 was not recorded");
 }

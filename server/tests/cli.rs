@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
+use consent_server::ServerKey;
 use consent_server::store::Store;
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
@@ -17,10 +18,23 @@ mod support;
 fn consent(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_consent"))
         .args(args)
+        .current_dir(dir)
         .env("CONSENT_DB", dir.join("consent.db"))
         .env("CONSENT_KEY_FILE", dir.join("consent.key"))
         .output()
         .expect("run consent")
+}
+
+/// The key the `consent` command uses in `dir`.
+fn key(dir: &Path) -> ServerKey {
+    ServerKey::load_or_create(&dir.join("consent.key")).expect("key")
+}
+
+/// Writes the head file a server keeps, for a log written through the library.
+fn keep_head(path: &Path, store: &impl Store) {
+    if let Some(head) = *store.heads().borrow() {
+        consent_server::store::chain::write_head(path, &head).expect("head file");
+    }
 }
 
 fn text(o: &Output) -> String {
@@ -33,7 +47,7 @@ fn text(o: &Output) -> String {
 
 async fn log_with(dir: &Path, ids: &[u8]) {
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let store = SqliteStore::open(dir.join("consent.db")).expect("open");
+    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_key()).expect("open");
     let now = time::OffsetDateTime::now_utc();
     for &id in ids {
         let before = policy::evaluate(&config, None, None, now, Signals::default());
@@ -54,6 +68,7 @@ async fn log_with(dir: &Path, ids: &[u8]) {
             .await
             .expect("append");
     }
+    keep_head(&dir.join("consent.db.head"), &store);
 }
 
 #[test]
@@ -330,7 +345,10 @@ async fn the_same_commands_work_on_postgresql() {
     let cluster = support::pg::Cluster::start_new();
     let url = cluster.url("consent");
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let store = PgStore::connect(&url).await.expect("connect");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = PgStore::connect(&url, key(dir.path()).log_key())
+        .await
+        .expect("connect");
     let now = time::OffsetDateTime::now_utc();
     for id in [3u8, 4, 3] {
         let before = policy::evaluate(&config, None, None, now, Signals::default());
@@ -351,8 +369,8 @@ async fn the_same_commands_work_on_postgresql() {
             .await
             .expect("append");
     }
+    keep_head(&dir.path().join("consent.head"), &store);
     drop(store);
-    let dir = tempfile::tempdir().expect("tempdir");
     let run = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["--postgres", &url]);

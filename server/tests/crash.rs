@@ -42,6 +42,20 @@ fn body(id: ConsentId) -> String {
 }
 
 /// Starts `consent serve` on an ephemeral loopback port and returns it with its address.
+/// The key the server processes made in `dir`.
+fn server_key(dir: &std::path::Path) -> consent_server::ServerKey {
+    consent_server::ServerKey::load(&dir.join("consent.key")).expect("the server made its key")
+}
+
+fn log_key(dir: &std::path::Path) -> consent_server::store::LogKey {
+    server_key(dir).log_key().clone()
+}
+
+/// The head file the server processes kept beside the log (it may lag after a kill).
+fn head_file(dir: &std::path::Path) -> Option<consent_server::store::SignedHead> {
+    consent_server::store::SignedHead::read(&dir.join("consent.db.head")).ok()
+}
+
 async fn start(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
         .args([
@@ -135,7 +149,8 @@ async fn acknowledged_records_survive_kill_9() {
             c.await.expect("client");
         }
 
-        let store = SqliteStore::open(dir.path().join("consent.db")).expect("reopen after kill");
+        let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
+            .expect("reopen after kill");
         let acked_now = acked.lock().expect("lock").clone();
         for id in &acked_now {
             assert_eq!(
@@ -144,9 +159,14 @@ async fn acknowledged_records_survive_kill_9() {
                 "acknowledged record {id} lost in round {round}"
             );
         }
-        let v = verify(&store, None, |_| {})
-            .await
-            .expect("chain verifies after kill -9");
+        let v = verify(
+            &store,
+            &server_key(dir.path()),
+            head_file(dir.path()).as_ref(),
+            |_| {},
+        )
+        .await
+        .expect("chain verifies after kill -9");
         assert!(v.entries >= acked_now.len() as u64);
     }
 }
@@ -181,10 +201,16 @@ async fn two_server_processes_on_one_sqlite_file_keep_one_chain() {
     a.start_kill().expect("kill");
     b.start_kill().expect("kill");
     let _ = (a.wait().await, b.wait().await);
-    let store = SqliteStore::open(dir.path().join("consent.db")).expect("open");
-    let v = verify(&store, None, |_| {})
-        .await
-        .expect("one valid chain from two processes");
+    let store =
+        SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path())).expect("open");
+    let v = verify(
+        &store,
+        &server_key(dir.path()),
+        head_file(dir.path()).as_ref(),
+        |_| {},
+    )
+    .await
+    .expect("one valid chain from two processes");
     assert_eq!(v.entries, 240);
     assert_eq!(
         store.len().await.expect("len"),

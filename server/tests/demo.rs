@@ -26,7 +26,13 @@ fn config() -> Config {
 
 fn demo() -> (tempfile::TempDir, Router) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.path().join("consent.db"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+        )
+        .expect("open"),
+    );
     let settings = Settings {
         config: Arc::new(config()),
         key: ServerKey::new(&[0x5a; 32]).expect("key"),

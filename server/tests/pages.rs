@@ -32,8 +32,9 @@ struct Api {
 
 fn api() -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
     let key = ServerKey::new(&[0x3c; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     let settings = Settings {
         config: Arc::new(config.clone()),
@@ -143,7 +144,9 @@ async fn reject_all_by_form_post_is_logged_and_sets_a_signed_cookie() {
         record.page_url().map(PageUrl::as_str),
         Some("https://www.klinikka.fi/boka")
     );
-    verify(&*api.store, None, |_| {}).await.expect("verifies");
+    verify(&*api.store, &api.key, None, |_| {})
+        .await
+        .expect("verifies");
 }
 
 #[tokio::test]

@@ -279,14 +279,27 @@ async fn scenario<S: Store>(store: Arc<S>) {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let v = verify(&*store, None, |_| {}).await.expect("verifies");
+    let v = verify(
+        &*store,
+        &ServerKey::new(&[0x5a; 32]).expect("key"),
+        None,
+        |_| {},
+    )
+    .await
+    .expect("verifies");
     assert_eq!(v.entries, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_routes_on_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.path().join("consent.db"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+        )
+        .expect("open"),
+    );
     scenario(Arc::clone(&store)).await;
     requests_and_access(store).await;
 }
@@ -298,9 +311,12 @@ async fn register_routes_on_postgresql() {
     }
     let cluster = support::pg::Cluster::start_new();
     let store = Arc::new(
-        PgStore::connect(&cluster.url("consent"))
-            .await
-            .expect("connect"),
+        PgStore::connect(
+            &cluster.url("consent"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+        )
+        .await
+        .expect("connect"),
     );
     scenario(Arc::clone(&store)).await;
     requests_and_access(Arc::clone(&store)).await;
@@ -311,7 +327,13 @@ async fn register_routes_on_postgresql() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signup_is_rate_limited_per_client() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.path().join("consent.db"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+        )
+        .expect("open"),
+    );
     let app = app_with(Arc::clone(&store), Some(1));
     let mut statuses = Vec::new();
     for i in 0..4 {
@@ -358,7 +380,13 @@ fn location(headers: &axum::http::HeaderMap) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signup_form_works_without_javascript() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.path().join("consent.db"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+        )
+        .expect("open"),
+    );
     let app = app(Arc::clone(&store));
 
     // Repeated `channels` fields, one per box ticked; back to the page with the outcome.
@@ -464,14 +492,27 @@ async fn the_signup_form_works_without_javascript() {
         "{answer}"
     );
     assert_eq!(store.len().await.expect("len"), 2);
-    let v = verify(&*store, None, |_| {}).await.expect("verifies");
+    let v = verify(
+        &*store,
+        &ServerKey::new(&[0x5a; 32]).expect("key"),
+        None,
+        |_| {},
+    )
+    .await
+    .expect("verifies");
     assert_eq!(v.entries, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_form_post_goes_back_with_busy() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.path().join("consent.db"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+        )
+        .expect("open"),
+    );
     let app = app_with(Arc::clone(&store), Some(1));
     let mut outcomes = Vec::new();
     for i in 0..3 {

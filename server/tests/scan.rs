@@ -287,7 +287,9 @@ async fn the_demo_site_is_clean() {
     use consent_server::api::{Settings, router};
     use consent_server::store::sqlite::SqliteStore;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("consent.db")).expect("open"));
+    let key = ServerKey::new(&[7; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dist = std::env::var_os("CONSENT_TEST_DIST")
         .map_or_else(|| manifest.join("../wasm/dist"), PathBuf::from);
@@ -298,7 +300,7 @@ async fn the_demo_site_is_clean() {
     let addr = listener.local_addr().expect("addr");
     let settings = Settings {
         config: Arc::new(config.clone()),
-        key: ServerKey::new(&[7; 32]).expect("key"),
+        key,
         origins: vec![format!("http://{addr}")],
         admin_token: None,
         secure_cookie: false,

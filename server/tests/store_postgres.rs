@@ -30,7 +30,9 @@ impl Harness for Pg {
     }
     async fn reopen(&self) -> PgStore {
         // A store of its own, with its own connections: another application server.
-        PgStore::connect(&self.url).await.expect("reopen")
+        PgStore::connect(&self.url, suite::key().log_key())
+            .await
+            .expect("reopen")
     }
     async fn exec(&self, sql: &str) {
         let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
@@ -45,7 +47,9 @@ impl Harness for Pg {
 async fn setup() -> Pg {
     let cluster = Cluster::start_new();
     let url = cluster.url("consent");
-    let store = PgStore::connect(&url).await.expect("connect");
+    let store = PgStore::connect(&url, suite::key().log_key())
+        .await
+        .expect("connect");
     Pg {
         store,
         url,
@@ -92,9 +96,12 @@ async fn a_restarted_server_gives_clear_errors_then_recovers() {
         .await
         .expect_err("the server is down");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
-    let err = bounded("reconnect", PgStore::connect(&h.url))
-        .await
-        .expect_err("the server is down");
+    let err = bounded(
+        "reconnect",
+        PgStore::connect(&h.url, suite::key().log_key()),
+    )
+    .await
+    .expect_err("the server is down");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 
     h.cluster.start();
@@ -104,26 +111,33 @@ async fn a_restarted_server_gives_clear_errors_then_recovers() {
         .await
         .expect("appends work again");
     assert_eq!(a.seq, 4);
-    let v = verify(s, None, |_| {}).await.expect("verifies");
+    let v = verify(s, &suite::key(), None, |_| {})
+        .await
+        .expect("verifies");
     assert_eq!(v.entries, 4);
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_a_clear_error() {
-    let err =
-        PgStore::connect("host=127.0.0.1 port=1 user=consent dbname=consent connect_timeout=5")
-            .await
-            .expect_err("nothing listens on port 1");
+    let err = PgStore::connect(
+        "host=127.0.0.1 port=1 user=consent dbname=consent connect_timeout=5",
+        suite::key().log_key(),
+    )
+    .await
+    .expect_err("nothing listens on port 1");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     assert!(
         err.to_string().contains("cannot connect to PostgreSQL"),
         "{err}"
     );
-    let err = PgStore::connect("host=/nonexistent-dir user=consent dbname=consent")
-        .await
-        .expect_err("no socket");
+    let err = PgStore::connect(
+        "host=/nonexistent-dir user=consent dbname=consent",
+        suite::key().log_key(),
+    )
+    .await
+    .expect_err("no socket");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
-    let err = PgStore::connect("port=notanumber")
+    let err = PgStore::connect("port=notanumber", suite::key().log_key())
         .await
         .expect_err("invalid");
     assert!(
@@ -177,7 +191,7 @@ async fn two_app_servers_append_concurrently() {
             "acknowledged link is stored"
         );
     }
-    let v = verify(&second, None, |_| {})
+    let v = verify(&second, &suite::key(), None, |_| {})
         .await
         .expect("one valid chain");
     assert_eq!(v.entries, 400);
@@ -212,7 +226,7 @@ async fn a_writer_extends_the_head_another_server_moved() {
     let links: Vec<_> = entries.iter().map(|e| e.link).collect();
     let acked_links: Vec<_> = acked.iter().map(|a| a.link).collect();
     assert_eq!(links, acked_links, "acknowledged links are stored");
-    let v = verify(h.store(), None, |_| {})
+    let v = verify(h.store(), &suite::key(), None, |_| {})
         .await
         .expect("one valid chain");
     assert_eq!(v.entries, 6);
@@ -228,7 +242,7 @@ async fn stores_starting_together_create_the_schema_once() {
     let starts: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { PgStore::connect(&url).await })
+            tokio::spawn(async move { PgStore::connect(&url, suite::key().log_key()).await })
         })
         .collect();
     let mut stores = Vec::new();

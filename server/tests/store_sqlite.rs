@@ -20,7 +20,7 @@ impl Harness for Sqlite {
         &self.store
     }
     async fn reopen(&self) -> SqliteStore {
-        SqliteStore::open(&self.path).expect("reopen")
+        SqliteStore::open(&self.path, suite::key().log_key()).expect("reopen")
     }
     async fn exec(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.path).expect("open");
@@ -31,7 +31,7 @@ impl Harness for Sqlite {
 async fn setup() -> Sqlite {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("consent.db");
-    let store = SqliteStore::open(&path).expect("open");
+    let store = SqliteStore::open(&path, suite::key().log_key()).expect("open");
     Sqlite {
         _dir: dir,
         path,
@@ -43,7 +43,8 @@ store_suite!(setup());
 
 #[tokio::test]
 async fn an_unwritable_path_is_a_clear_error() {
-    let err = SqliteStore::open("/nonexistent-dir/consent.db").expect_err("cannot open");
+    let err = SqliteStore::open("/nonexistent-dir/consent.db", suite::key().log_key())
+        .expect_err("cannot open");
     assert!(
         err.to_string().contains("/nonexistent-dir/consent.db"),
         "{err}"
@@ -65,7 +66,7 @@ async fn a_log_from_before_the_register_is_migrated() {
          ALTER TABLE decisions DROP COLUMN contact; ALTER TABLE decisions DROP COLUMN kind;",
     )
     .await;
-    let store = SqliteStore::open(&h.path).expect("reopen migrates");
+    let store = SqliteStore::open(&h.path, suite::key().log_key()).expect("reopen migrates");
     let landed = store
         .append_marketing(suite::marketing(
             "a@b.fi",
@@ -75,7 +76,7 @@ async fn a_log_from_before_the_register_is_migrated() {
         .await
         .expect("append");
     assert!(matches!(landed, MarketingAppend::Stored(a) if a.seq == 2));
-    let v = consent_server::verify::verify(&store, None, |_| {})
+    let v = consent_server::verify::verify(&store, &suite::key(), None, |_| {})
         .await
         .expect("verifies");
     assert_eq!(v.entries, 2);

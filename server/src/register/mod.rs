@@ -16,8 +16,8 @@
 //! use consent_server::consent_core::register::{MarketingChannel, MarketingKind};
 //! use consent_server::consent_core::Channel;
 //!
-//! let store = SqliteStore::open("consent.db")?;
 //! let key = consent_server::ServerKey::load_or_create("consent.key".as_ref())?;
+//! let store = SqliteStore::open("consent.db", key.log_key())?;
 //! let now = time::OffsetDateTime::now_utc();
 //! let decision = Decision {
 //!     contact: "maija@example.fi".into(),

@@ -3,10 +3,11 @@
 //! - [`sqlite::SqliteStore`], the embedded default: one file, WAL, created on first start.
 //! - [`postgres::PgStore`]: for several application servers sharing one log.
 //!
-//! Both keep the same append-only, hash-chained table. A store computes each record's chain
-//! link inside the transaction that appends it, after locking the chain's head, so concurrent
-//! writers (threads or processes) always extend one valid chain. An `append` that returns
-//! `Ok` is committed durably (group commit: concurrent appends share one commit).
+//! Both keep the same append-only chained table. A store computes each record's chain link
+//! inside the transaction that appends it, after locking the chain's head, so concurrent
+//! writers (threads or processes) always extend one valid chain, and signs the new head in the
+//! same transaction ([`chain`] holds the rules). An `append` that returns `Ok` is committed
+//! durably (group commit: concurrent appends share one commit).
 
 use core::fmt;
 use std::future::Future;
@@ -18,8 +19,11 @@ use crate::register::requests::Request;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+pub mod chain;
 pub mod postgres;
 pub mod sqlite;
+
+pub use chain::{LogKey, SignedHead};
 
 /// What a log entry records: the log holds cookie decisions and marketing decisions in one
 /// chain.
@@ -71,6 +75,11 @@ pub struct Entry {
     pub record_json: Option<String>,
     /// The non-personal summary kept after erasure, for statistics.
     pub summary: Summary,
+    /// The `consent_id` column (a cookie decision's, until erased): what an access request
+    /// finds the record by.
+    pub consent_id: Option<ConsentId>,
+    /// The `contact` column (a marketing decision's keyed contact hash, until erased).
+    pub contact: Option<ContactHash>,
 }
 
 impl Entry {
@@ -108,6 +117,18 @@ impl Entry {
     pub fn is_erased(&self) -> bool {
         self.record_json.is_none()
     }
+
+    /// The columns its chain link covers.
+    #[must_use]
+    pub fn linked(&self) -> chain::Linked<'_> {
+        chain::Linked {
+            seq: self.seq,
+            kind: self.kind,
+            time: self.time.unix_timestamp(),
+            digest: &self.digest,
+            summary: &self.summary,
+        }
+    }
 }
 
 /// What statistics need of a record, without anything personal: kept after erasure.
@@ -137,6 +158,17 @@ impl Summary {
             action: record.action().as_str().to_owned(),
             revision: record.revision().get(),
             granted,
+        }
+    }
+
+    /// The summary of a marketing decision (kept after erasure, never counted in the cookie
+    /// statistics): the decision and the channel.
+    #[must_use]
+    pub fn of_marketing(record: &MarketingRecord) -> Self {
+        Self {
+            action: record.kind().as_str().to_owned(),
+            revision: 0,
+            granted: record.channel().as_str().to_owned(),
         }
     }
 }
@@ -172,19 +204,14 @@ impl Prepared {
         })
     }
 
-    /// A marketing decision: its summary (kept after erasure, never counted in the cookie
-    /// statistics) is the decision and the channel.
+    /// A marketing decision, with [`Summary::of_marketing`].
     pub(crate) fn marketing(record: &MarketingRecord) -> Result<Self, StoreError> {
         Ok(Self {
             time: record.time().unix_timestamp(),
             consent_id: None,
             json: to_json(record)?,
             digest: record.digest(),
-            summary: Summary {
-                action: record.kind().as_str().to_owned(),
-                revision: 0,
-                granted: record.channel().as_str().to_owned(),
-            },
+            summary: Summary::of_marketing(record),
             marketing: Some(MarketingIndex {
                 contact: record.contact().to_bytes(),
                 channel: record.channel(),
@@ -204,6 +231,34 @@ impl Prepared {
     pub(crate) fn contact(&self) -> Option<&[u8]> {
         self.marketing.as_ref().map(|m| &m.contact[..])
     }
+
+    /// The columns its link covers, at position `seq`.
+    pub(crate) fn linked(&self, seq: u64) -> chain::Linked<'_> {
+        chain::Linked {
+            seq,
+            kind: self.kind(),
+            time: self.time,
+            digest: &self.digest,
+            summary: &self.summary,
+        }
+    }
+}
+
+/// A row of the `marketing_state` table, as stored: what `verify` checks against the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateRow {
+    /// The keyed contact hash, as stored.
+    pub contact: Vec<u8>,
+    /// The channel, as stored.
+    pub channel: String,
+    /// The status, as stored.
+    pub status: String,
+    /// Since when (unix seconds).
+    pub since: i64,
+    /// When the latest decision was made (unix seconds).
+    pub latest: i64,
+    /// The position of the latest decision.
+    pub seq: i64,
 }
 
 /// A record as JSON, encoded into a buffer the calling thread keeps: `serde_json::to_string`
@@ -409,6 +464,17 @@ pub trait Store: Send + Sync + 'static {
     /// How many entries the log holds now.
     fn len(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// The signed head kept in the database's `chain_head` row, as stored (`None` when the
+    /// row is missing or was never signed).
+    fn chain_head(&self) -> impl Future<Output = Result<Option<SignedHead>, StoreError>> + Send;
+
+    /// The heads this store signs, the latest first: one after each committed batch. For
+    /// keeping a copy outside the database ([`chain::keep_head_file`]).
+    fn heads(&self) -> tokio::sync::watch::Receiver<Option<SignedHead>>;
+
+    /// Every row of the `marketing_state` table, for `verify`.
+    fn state_rows(&self) -> impl Future<Output = Result<Vec<StateRow>, StoreError>> + Send;
+
     /// The checkpoint of the purged prefix, if anything was purged.
     fn checkpoint(&self) -> impl Future<Output = Result<Option<Checkpoint>, StoreError>> + Send;
 
@@ -512,6 +578,18 @@ impl Store for AnyStore {
     }
     async fn len(&self) -> Result<u64, StoreError> {
         delegate!(self, s => s.len())
+    }
+    async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        delegate!(self, s => s.chain_head())
+    }
+    fn heads(&self) -> tokio::sync::watch::Receiver<Option<SignedHead>> {
+        match self {
+            AnyStore::Sqlite(s) => s.heads(),
+            AnyStore::Postgres(s) => s.heads(),
+        }
+    }
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        delegate!(self, s => s.state_rows())
     }
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         delegate!(self, s => s.checkpoint())

@@ -35,8 +35,8 @@
 //!   committed: its appends get [`StoreError::Unavailable`] (never `Ok`), and a record may
 //!   then exist that the caller was told failed. An acknowledged record is never lost.
 //! - `chain_head` is seeded once, when the schema is created, from the last record (or the
-//!   purge checkpoint). Deleting the newest records by hand does not roll the head back, so
-//!   the next append leaves a gap that verification reports.
+//!   purge checkpoint), and signed with every batch ([`super::chain`]). Deleting the newest
+//!   records by hand does not roll the head back, so `verify` reports them missing.
 
 use core::fmt;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
@@ -55,10 +55,11 @@ use std::collections::HashMap;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
+use super::chain::Signer;
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingIndex,
-    MarketingState, Prepared, REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts,
-    stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingIndex,
+    MarketingState, Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError,
+    Summary, request_texts, stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -128,6 +129,10 @@ CREATE TABLE IF NOT EXISTS chain_head (
     seq     BIGINT NOT NULL,
     link    BYTEA NOT NULL
 );
+-- The signed head (a log written before the keyed chain gets the columns).
+ALTER TABLE chain_head ADD COLUMN IF NOT EXISTS time BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE chain_head ADD COLUMN IF NOT EXISTS keyed_from BIGINT;
+ALTER TABLE chain_head ADD COLUMN IF NOT EXISTS mac BYTEA;
 ";
 
 const LOCK_HEAD: &str = "SELECT seq, link FROM chain_head WHERE id = 1 FOR UPDATE";
@@ -140,7 +145,7 @@ WITH inserted AS (
                          $6::BYTEA[], $7::TEXT[], $8::INTEGER[], $9::TEXT[], $12::TEXT[],
                          $13::BYTEA[])
 )
-UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1";
+UPDATE chain_head SET seq = $10, link = $11, time = $14, mac = $15 WHERE id = 1";
 
 /// [`INSERT`] for a batch of cookie decisions by a writer that knows the head from its own
 /// last commit: the head moves only if it is still where that commit left it (`$12`, `$13`),
@@ -151,7 +156,8 @@ UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1";
 /// same head. Cookie decisions take the columns' defaults for `kind` and `contact`.
 const INSERT_AT_HEAD: &str = "
 WITH moved AS (
-    UPDATE chain_head SET seq = $10, link = $11 WHERE id = 1 AND seq = $12 AND link = $13
+    UPDATE chain_head SET seq = $10, link = $11, time = $14, mac = $15
+    WHERE id = 1 AND seq = $12 AND link = $13
     RETURNING 1
 )
 INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
@@ -174,14 +180,17 @@ const STATES: &str = "
 SELECT contact, status, since, latest FROM marketing_state
 WHERE channel = $1 AND contact = ANY($2::BYTEA[])";
 
-const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted, kind";
+const ENTRY_COLUMNS: &str =
+    "seq, time, record, digest, link, action, revision, granted, kind, consent_id, contact";
 
 /// The last purged position and its link, how many that purge removes and how many were
-/// purged before, read in one snapshot.
+/// purged before, read in one snapshot. The prefix never reaches the proof of a contact's
+/// current marketing state (an objection, a suppression, a consent): retention keeps it.
 const PLAN_PURGE: &str = "
 WITH last AS (
     SELECT seq, link FROM decisions
-    WHERE seq < coalesce((SELECT min(seq) FROM decisions WHERE time >= $1), 9223372036854775807)
+    WHERE seq < coalesce(least((SELECT min(seq) FROM decisions WHERE time >= $1),
+                               (SELECT min(seq) FROM marketing_state)), 9223372036854775807)
     ORDER BY seq DESC LIMIT 1
 )
 SELECT last.seq, last.link,
@@ -221,6 +230,7 @@ type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
 pub struct PgStore {
     appends: mpsc::UnboundedSender<(Prepared, Reply)>,
     reader: Arc<Reader>,
+    heads: watch::Receiver<Option<SignedHead>>,
 }
 
 impl fmt::Debug for PgStore {
@@ -240,14 +250,14 @@ impl PgStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the string is invalid or the server cannot be
     /// reached; [`StoreError::Database`] when the schema cannot be created.
-    pub async fn connect(config: &str) -> Result<Self, StoreError> {
+    pub async fn connect(config: &str, key: &LogKey) -> Result<Self, StoreError> {
         let config: Config = config.parse().map_err(|e| {
             StoreError::Unavailable(format!(
                 "invalid PostgreSQL connection string: {}",
                 describe(&e)
             ))
         })?;
-        Self::from_config(config).await
+        Self::from_config(config, key).await
     }
 
     /// Connects with a ready-made configuration, creating the tables on first start. Without
@@ -255,21 +265,26 @@ impl PgStore {
     ///
     /// # Errors
     /// As [`PgStore::connect`].
-    pub async fn from_config(mut config: Config) -> Result<Self, StoreError> {
+    pub async fn from_config(mut config: Config, key: &LogKey) -> Result<Self, StoreError> {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let config = Arc::new(config);
         let mut conn = Conn::open(&config).await?;
-        create_schema(&mut conn.client).await?;
+        let (keyed_from, current) = create_schema(&mut conn.client, key).await?;
+        let (signer, heads) = Signer::new(key.clone(), keyed_from, current);
         let writer = Writer::new(conn).await?;
         let reader = Arc::new(Reader {
             config: Arc::clone(&config),
             conn: Mutex::new(Some(Arc::new(Conn::open(&config).await?))),
         });
         let (appends, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(config, Some(writer), rx));
-        Ok(Self { appends, reader })
+        tokio::spawn(write_loop(config, signer, Some(writer), rx));
+        Ok(Self {
+            appends,
+            reader,
+            heads,
+        })
     }
 }
 
@@ -319,37 +334,103 @@ impl Conn {
 }
 
 /// Creates the tables and seeds the chain's head, once, even with several processes
-/// starting together.
-async fn create_schema(client: &mut Client) -> Result<(), StoreError> {
+/// starting together. Where the keyed chain starts, and the signed head.
+///
+/// On a log's first open by this version the head is signed and the keyed chain starts after
+/// its last record (0 for a new log). A head whose signature is gone while the last link is
+/// not a plain one belongs to a keyed log whose row was edited: that is refused rather than
+/// signed again.
+async fn create_schema(
+    client: &mut Client,
+    key: &LogKey,
+) -> Result<(u64, Option<SignedHead>), StoreError> {
     let tx = within(client.transaction()).await?;
     within(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])).await?;
     within(tx.batch_execute(SCHEMA)).await?;
-    if within(tx.query_opt("SELECT 1 FROM chain_head WHERE id = 1", &[]))
-        .await?
-        .is_none()
-    {
-        let last = within(tx.query_opt(
-            "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
-            &[],
-        ))
-        .await?;
-        let last = match last {
-            Some(row) => Some(row),
-            None => {
-                within(tx.query_opt("SELECT seq, link FROM checkpoint WHERE id = 1", &[])).await?
-            }
-        };
-        let (seq, link) = match last {
-            Some(row) => (column::<i64>(&row, 0)?, column::<Vec<u8>>(&row, 1)?),
-            None => (0, Digest::ZERO.as_bytes().to_vec()),
-        };
-        within(tx.execute(
-            "INSERT INTO chain_head (id, seq, link) VALUES (1, $1, $2)",
-            &[&seq, &link],
-        ))
-        .await?;
+    let row = within(tx.query_opt(
+        "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1",
+        &[],
+    ))
+    .await?;
+    if let Some(row) = &row {
+        if let Some(head) = to_signed_head(row)? {
+            within(tx.commit()).await?;
+            return Ok((head.keyed_from, Some(head)));
+        }
     }
-    within(tx.commit()).await
+    let (seq, link) = match &row {
+        Some(row) => (column::<i64>(row, 0)?, column::<Vec<u8>>(row, 1)?),
+        None => {
+            let last = within(tx.query_opt(
+                "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
+                &[],
+            ))
+            .await?;
+            let last = match last {
+                Some(row) => Some(row),
+                None => {
+                    within(tx.query_opt("SELECT seq, link FROM checkpoint WHERE id = 1", &[]))
+                        .await?
+                }
+            };
+            match last {
+                Some(row) => (column::<i64>(&row, 0)?, column::<Vec<u8>>(&row, 1)?),
+                None => (0, Digest::ZERO.as_bytes().to_vec()),
+            }
+        }
+    };
+    let last = within(tx.query_opt(
+        "SELECT d.digest, d.link,
+                coalesce((SELECT p.link FROM decisions p WHERE p.seq = d.seq - 1),
+                         (SELECT c.link FROM checkpoint c WHERE c.id = 1 AND c.seq = d.seq - 1))
+         FROM decisions d WHERE d.seq = $1",
+        &[&seq],
+    ))
+    .await?;
+    if let Some(row) = last {
+        let previous = match column::<Option<Vec<u8>>>(&row, 2)? {
+            Some(p) => digest(&p)?,
+            None => Digest::ZERO,
+        };
+        let plain = chain_link(&previous, &digest(column(&row, 0)?)?);
+        if plain != digest(column(&row, 1)?)? {
+            return Err(StoreError::Corrupt(
+                "the chain_head row lost its signature on a keyed log: it was edited".into(),
+            ));
+        }
+    }
+    let keyed_from = unsigned(seq, "seq")?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let head = key.sign_head(keyed_from, digest(&link)?, now, keyed_from);
+    within(tx.execute(
+        "INSERT INTO chain_head (id, seq, link, time, keyed_from, mac) VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, link = excluded.link,
+         time = excluded.time, keyed_from = excluded.keyed_from, mac = excluded.mac",
+        &[&seq, &link, &now, &seq, &&head.mac[..]],
+    ))
+    .await?;
+    within(tx.commit()).await?;
+    Ok((keyed_from, Some(head)))
+}
+
+/// A `chain_head` row (`seq, link, time, keyed_from, mac`) as a signed head; `None` when it
+/// was never signed.
+fn to_signed_head(row: &Row) -> Result<Option<SignedHead>, StoreError> {
+    let keyed_from: Option<i64> = column(row, 3)?;
+    let mac: Option<Vec<u8>> = column(row, 4)?;
+    let (Some(keyed_from), Some(mac)) = (keyed_from, mac) else {
+        return Ok(None);
+    };
+    Ok(Some(SignedHead {
+        seq: unsigned(column(row, 0)?, "seq")?,
+        link: digest(column(row, 1)?)?,
+        time: column(row, 2)?,
+        keyed_from: unsigned(keyed_from, "keyed_from")?,
+        mac: mac
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("chain_head mac".into()))?,
+    }))
 }
 
 /// The writer's connection and its prepared statements.
@@ -435,6 +516,7 @@ impl Writer {
     async fn append(
         &mut self,
         batch: &[(Prepared, Reply)],
+        signer: &Signer,
     ) -> Result<Vec<MarketingAppend>, Failure> {
         let tx = within(self.conn.client.transaction()).await?;
         // Forgotten until this batch commits: any failure leaves the head unknown.
@@ -443,10 +525,10 @@ impl Writer {
         if let Some(head) = known.filter(|_| batch.iter().all(|(p, _)| p.marketing.is_none())) {
             let mut cookies = Rows::new(head, batch.len());
             for (p, _) in batch {
-                cookies.push(p)?;
+                cookies.push(p, &signer.key)?;
             }
             let inserted = cookies
-                .insert(&tx, &self.statements.insert_at_head, Some(&head))
+                .insert(&tx, &self.statements.insert_at_head, Some(&head), signer)
                 .await?;
             match inserted {
                 // Another writer moved the head: lock and read it below.
@@ -460,11 +542,14 @@ impl Writer {
         }
         let rows = match rows {
             Some(rows) => rows,
-            None => self.statements.append_locked(&tx, batch).await?,
+            None => self.statements.append_locked(&tx, batch, signer).await?,
         };
         match tx.commit().await {
             Ok(()) => {
                 self.head = Some((rows.seq, rows.link));
+                if let Some(head) = rows.signed {
+                    signer.publish(head);
+                }
                 Ok(rows.out)
             }
             Err(e) => Err(Failure {
@@ -484,6 +569,7 @@ impl Statements {
         &self,
         tx: &tokio_postgres::Transaction<'_>,
         batch: &'a [(Prepared, Reply)],
+        signer: &Signer,
     ) -> Result<Rows<'a>, StoreError> {
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
@@ -507,9 +593,9 @@ impl Statements {
                     }
                 }
             }
-            rows.push(p)?;
+            rows.push(p, &signer.key)?;
         }
-        rows.insert(tx, &self.insert, None).await?;
+        rows.insert(tx, &self.insert, None, signer).await?;
         if !states.is_empty() {
             let mut cols = (
                 Vec::new(),
@@ -555,6 +641,8 @@ struct Rows<'a> {
     /// The head after the rows: the last position and link.
     seq: i64,
     link: Digest,
+    /// The head as signed when the rows were inserted.
+    signed: Option<SignedHead>,
 }
 
 impl<'a> Rows<'a> {
@@ -574,19 +662,24 @@ impl<'a> Rows<'a> {
             out: Vec::with_capacity(n),
             seq,
             link,
+            signed: None,
         }
     }
 
     /// Inserts the rows with `statement`: [`INSERT`], or [`INSERT_AT_HEAD`] with the head it
     /// expects. How many rows went in.
     async fn insert(
-        &self,
+        &mut self,
         tx: &tokio_postgres::Transaction<'_>,
         statement: &Statement,
         expected: Option<&(i64, Digest)>,
+        signer: &Signer,
     ) -> Result<u64, StoreError> {
+        let head = signer.sign(unsigned(self.seq, "seq")?, self.link);
+        self.signed = Some(head);
         let links: Vec<&[u8]> = self.links.iter().map(|l| &l[..]).collect();
         let head_link = &self.link.as_bytes()[..];
+        let head_mac = &head.mac[..];
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![
             &self.seqs,
             &self.times,
@@ -612,13 +705,16 @@ impl<'a> Rows<'a> {
                 params.push(&expected_link);
             }
         }
+        params.push(&head.time);
+        params.push(&head_mac);
         within(tx.execute(statement, &params)).await
     }
 
     /// Chains `p` after the rows so far.
-    fn push(&mut self, p: &'a Prepared) -> Result<(), StoreError> {
+    fn push(&mut self, p: &'a Prepared, key: &LogKey) -> Result<(), StoreError> {
         self.seq += 1;
-        self.link = chain_link(&self.link, &p.digest);
+        let seq = unsigned(self.seq, "seq")?;
+        self.link = key.link(&self.link, p.linked(seq));
         self.seqs.push(self.seq);
         self.times.push(p.time);
         self.ids.push(p.consent_id.as_ref().map(|id| &id[..]));
@@ -632,8 +728,6 @@ impl<'a> Rows<'a> {
         self.revisions
             .push(i32::try_from(p.summary.revision).unwrap_or(i32::MAX));
         self.granted.push(p.summary.granted.as_str());
-        let seq =
-            u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
         self.out.push(MarketingAppend::Stored(Appended {
             seq,
             link: self.link,
@@ -706,6 +800,7 @@ impl Backoff {
 
 async fn write_loop(
     config: Arc<Config>,
+    signer: Signer,
     mut writer: Option<Writer>,
     mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
 ) {
@@ -729,7 +824,7 @@ async fn write_loop(
             }
             take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
         }
-        let result = commit(&config, &mut writer, &mut backoff, &batch).await;
+        let result = commit(&config, &signer, &mut writer, &mut backoff, &batch).await;
         let next = Vec::with_capacity(batch.len());
         settled = Some((std::mem::replace(&mut batch, next), result));
     }
@@ -762,6 +857,7 @@ fn answer(batch: Vec<(Prepared, Reply)>, result: Result<Vec<MarketingAppend>, St
 /// batch after a server restart then succeeds instead of reporting the old connection.
 async fn commit(
     config: &Config,
+    signer: &Signer,
     slot: &mut Option<Writer>,
     backoff: &mut Backoff,
     batch: &[(Prepared, Reply)],
@@ -784,7 +880,7 @@ async fn commit(
                 }
             }
         };
-        let failure = match tokio::time::timeout(OP_TIMEOUT, writer.append(batch)).await {
+        let failure = match tokio::time::timeout(OP_TIMEOUT, writer.append(batch, signer)).await {
             Ok(Ok(appended)) => return Ok(appended),
             Ok(Err(failure)) => failure,
             Err(_) => Failure {
@@ -924,6 +1020,19 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
             granted: column(row, 7)?,
         },
         kind: EntryKind::parse(&column::<String>(row, 8)?)?,
+        consent_id: column::<Option<Vec<u8>>>(row, 9)?
+            .map(|id| {
+                <[u8; 16]>::try_from(id.as_slice())
+                    .map(ConsentId::from_bytes)
+                    .map_err(|_| StoreError::Corrupt(format!("consent id of {} bytes", id.len())))
+            })
+            .transpose()?,
+        contact: column::<Option<Vec<u8>>>(row, 10)?
+            .map(|c| {
+                ContactHash::from_bytes(&c)
+                    .ok_or_else(|| StoreError::Corrupt("malformed contact hash".into()))
+            })
+            .transpose()?,
     })
 }
 
@@ -1018,6 +1127,41 @@ impl Store for PgStore {
         let conn = self.reader.client().await?;
         let row = within(conn.client.query_one("SELECT count(*) FROM decisions", &[])).await?;
         unsigned(column(&row, 0)?, "count")
+    }
+
+    async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        let conn = self.reader.client().await?;
+        let row = within(conn.client.query_opt(
+            "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1",
+            &[],
+        ))
+        .await?;
+        Ok(row.as_ref().map(to_signed_head).transpose()?.flatten())
+    }
+
+    fn heads(&self) -> watch::Receiver<Option<SignedHead>> {
+        self.heads.clone()
+    }
+
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        let conn = self.reader.client().await?;
+        let rows = within(conn.client.query(
+            "SELECT contact, channel, status, since, latest, seq FROM marketing_state",
+            &[],
+        ))
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StateRow {
+                    contact: column(r, 0)?,
+                    channel: column(r, 1)?,
+                    status: column(r, 2)?,
+                    since: column(r, 3)?,
+                    latest: column(r, 4)?,
+                    seq: column(r, 5)?,
+                })
+            })
+            .collect()
     }
 
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {

@@ -16,13 +16,16 @@ use std::sync::{Arc, Mutex};
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
+use tokio::sync::watch;
 use tokio::sync::{mpsc, oneshot};
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
+use super::chain::Signer;
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, MarketingAppend, MarketingState, Prepared,
-    REQUEST_COLUMNS, StatsRow, Store, StoreError, Summary, request_texts, stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingState,
+    Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError, Summary,
+    request_texts, stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -55,6 +58,14 @@ CREATE TABLE IF NOT EXISTS checkpoint (
     time    INTEGER NOT NULL,
     mac     BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS chain_head (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    seq        INTEGER NOT NULL,
+    link       BLOB NOT NULL,
+    time       INTEGER NOT NULL,
+    keyed_from INTEGER NOT NULL,
+    mac        BLOB NOT NULL
+);
 ";
 
 /// The customer register's part, after [`migrate`] gave an older log its columns.
@@ -84,8 +95,10 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 ";
 
-/// Gives a log written before the customer register its `kind` and `contact` columns.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Gives a log written before the customer register its `kind` and `contact` columns, and a
+/// log written before the keyed chain its `chain_head` row ([`seed_chain_head`]). Where the
+/// keyed chain starts.
+fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
@@ -105,7 +118,109 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         .map_err(map_err)?;
     }
     tx.execute_batch(REGISTER_SCHEMA).map_err(map_err)?;
-    tx.commit().map_err(map_err)
+    let keyed_from = seed_chain_head(&tx, key)?;
+    tx.commit().map_err(map_err)?;
+    Ok(keyed_from)
+}
+
+/// Where the keyed chain starts: read from the `chain_head` row, or, on a log's first open by
+/// this version, recorded there. A new log is keyed from its start; a log written before the
+/// keyed chain keeps its plain links up to its last record. A log whose row is gone but whose
+/// last link is not a plain one was keyed, so the row was removed: that is refused rather
+/// than signed again.
+fn seed_chain_head(conn: &Connection, key: &LogKey) -> Result<u64, StoreError> {
+    let stored: Option<i64> = conn
+        .query_row("SELECT keyed_from FROM chain_head WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(map_err)?;
+    if let Some(keyed_from) = stored {
+        return u64::try_from(keyed_from)
+            .map_err(|_| StoreError::Corrupt("negative keyed_from in chain_head".into()));
+    }
+    let (seq, link) = head(conn)?;
+    if seq > 0 {
+        let last: Option<(Vec<u8>, Vec<u8>)> = conn
+            .query_row(
+                "SELECT digest, link FROM decisions WHERE seq = ?1",
+                params![seq as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(map_err)?;
+        if let Some((d, l)) = last {
+            let previous = previous_link(conn, seq)?;
+            if chain_link(&previous, &digest(&d)?) != digest(&l)? {
+                return Err(StoreError::Corrupt(
+                    "the chain_head row is missing from a keyed log: it was removed".into(),
+                ));
+            }
+        }
+    }
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    write_chain_head(conn, &key.sign_head(seq, link, now, seq))?;
+    Ok(seq)
+}
+
+/// The link before position `seq`: the entry before it, the checkpoint, or zero.
+fn previous_link(conn: &Connection, seq: u64) -> Result<Digest, StoreError> {
+    let before: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT link FROM decisions WHERE seq = ?1",
+            params![seq as i64 - 1],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_err)?;
+    match before {
+        Some(link) => digest(&link),
+        None => Ok(read_checkpoint(conn)?
+            .filter(|c| c.seq + 1 == seq)
+            .map_or(Digest::ZERO, |c| c.link)),
+    }
+}
+
+fn write_chain_head(conn: &Connection, head: &SignedHead) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO chain_head (id, seq, link, time, keyed_from, mac) VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, link = excluded.link,
+         time = excluded.time, keyed_from = excluded.keyed_from, mac = excluded.mac",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            head.seq as i64,
+            &head.link.as_bytes()[..],
+            head.time,
+            head.keyed_from as i64,
+            &head.mac[..]
+        ])
+    })
+    .map_err(map_err)?;
+    Ok(())
+}
+
+fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1")
+        .map_err(map_err)?;
+    let mut rows = stmt.query([]).map_err(map_err)?;
+    let Some(row) = rows.next().map_err(map_err)? else {
+        return Ok(None);
+    };
+    let get = |i| row.get::<_, i64>(i).map_err(map_err);
+    let bytes = |i| row.get::<_, Vec<u8>>(i).map_err(map_err);
+    Ok(Some(SignedHead {
+        seq: u64::try_from(get(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+        link: digest(&bytes(1)?)?,
+        time: get(2)?,
+        keyed_from: u64::try_from(get(3)?)
+            .map_err(|_| StoreError::Corrupt("negative keyed_from".into()))?,
+        mac: bytes(4)?
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("chain_head mac".into()))?,
+    }))
 }
 
 type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
@@ -116,6 +231,7 @@ pub struct SqliteStore {
     appends: mpsc::UnboundedSender<(Prepared, Reply)>,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
+    heads: watch::Receiver<Option<SignedHead>>,
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -149,15 +265,17 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens the log at `path`, creating the file and its tables on first start.
+    /// Opens the log at `path`, creating the file and its tables on first start. Links and
+    /// heads are made under `key` ([`ServerKey::log_key`](crate::ServerKey::log_key)).
     ///
     /// Opened within a tokio runtime (as `consent serve` does), the store answers committed
     /// appends on that runtime's threads; elsewhere its writer thread answers them itself.
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] when the file cannot be opened or created.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::open_with_limit(path, None)
+    /// [`StoreError::Unavailable`] when the file cannot be opened or created;
+    /// [`StoreError::Corrupt`] when the chain's head row was removed from a keyed log.
+    pub fn open(path: impl AsRef<Path>, key: &LogKey) -> Result<Self, StoreError> {
+        Self::open_with_limit(path, key, None)
     }
 
     /// Like [`open`](Self::open), with the database capped at about `max_bytes`: past it,
@@ -168,12 +286,14 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] when the file cannot be opened or created.
     pub fn open_with_limit(
         path: impl AsRef<Path>,
+        key: &LogKey,
         max_bytes: Option<u64>,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(map_err)?;
-        migrate(&mut writer)?;
+        let keyed_from = migrate(&mut writer, key)?;
+        let (chain, heads) = Signer::new(key.clone(), keyed_from, read_chain_head(&writer)?);
         if let Some(max) = max_bytes {
             let page: i64 = writer
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -197,12 +317,13 @@ impl SqliteStore {
         });
         std::thread::Builder::new()
             .name("consent-sqlite-writer".into())
-            .spawn(move || write_loop(writer, rx, replier))
+            .spawn(move || write_loop(writer, chain, rx, replier))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             appends,
             reader: Arc::new(Mutex::new(reader)),
             path,
+            heads,
         })
     }
 
@@ -267,6 +388,7 @@ impl Settled {
 /// itself.
 fn write_loop(
     mut conn: Connection,
+    chain: Signer,
     mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
     replier: Option<mpsc::UnboundedSender<Settled>>,
 ) {
@@ -293,7 +415,7 @@ fn write_loop(
             }
             take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
         }
-        let result = append_batch(&mut conn, batch.iter().map(|(r, _)| r));
+        let result = append_batch(&mut conn, &chain, batch.iter().map(|(r, _)| r));
         // The next batch is about as large as this one: sized once instead of grown.
         let next = Vec::with_capacity(batch.len());
         settled = Some(Settled {
@@ -342,6 +464,7 @@ fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
 
 fn append_batch<'a>(
     conn: &mut Connection,
+    chain: &Signer,
     records: impl Iterator<Item = &'a Prepared>,
 ) -> Result<Vec<MarketingAppend>, StoreError> {
     let tx = conn
@@ -369,7 +492,7 @@ fn append_batch<'a>(
                 },
             };
             seq += 1;
-            link = chain_link(&link, &p.digest);
+            link = chain.key.link(&link, p.linked(seq));
             let row = params![
                 seq as i64,
                 p.time,
@@ -415,7 +538,10 @@ fn append_batch<'a>(
             out.push(MarketingAppend::Stored(Appended { seq, link }));
         }
     }
+    let signed = chain.sign(seq, link);
+    write_chain_head(&tx, &signed)?;
     tx.commit().map_err(map_err)?;
+    chain.publish(signed);
     Ok(out)
 }
 
@@ -462,7 +588,8 @@ fn read_state(
         .transpose()
 }
 
-const ENTRY_COLUMNS: &str = "seq, time, record, digest, link, action, revision, granted, kind";
+const ENTRY_COLUMNS: &str =
+    "seq, time, record, digest, link, action, revision, granted, kind, consent_id, contact";
 
 /// A row as SQLite holds it, checked into an [`Entry`] outside rusqlite's row callback.
 struct RawEntry {
@@ -473,6 +600,8 @@ struct RawEntry {
     link: Vec<u8>,
     summary: Summary,
     kind: String,
+    consent_id: Option<Vec<u8>>,
+    contact: Option<Vec<u8>>,
 }
 
 fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
@@ -488,6 +617,8 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
             granted: row.get(7)?,
         },
         kind: row.get(8)?,
+        consent_id: row.get(9)?,
+        contact: row.get(10)?,
     })
 }
 
@@ -502,6 +633,23 @@ impl RawEntry {
             link: digest(&self.link)?,
             record_json: self.record_json,
             summary: self.summary,
+            consent_id: self
+                .consent_id
+                .map(|id| {
+                    <[u8; 16]>::try_from(id.as_slice())
+                        .map(ConsentId::from_bytes)
+                        .map_err(|_| {
+                            StoreError::Corrupt(format!("consent id of {} bytes", id.len()))
+                        })
+                })
+                .transpose()?,
+            contact: self
+                .contact
+                .map(|c| {
+                    ContactHash::from_bytes(&c)
+                        .ok_or_else(|| StoreError::Corrupt("malformed contact hash".into()))
+                })
+                .transpose()?,
         })
     }
 }
@@ -572,6 +720,36 @@ impl Store for SqliteStore {
         self.with_reader(|conn| read_checkpoint(conn)).await
     }
 
+    async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        self.with_reader(|conn| read_chain_head(conn)).await
+    }
+
+    fn heads(&self) -> watch::Receiver<Option<SignedHead>> {
+        self.heads.clone()
+    }
+
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT contact, channel, status, since, latest, seq FROM marketing_state")
+                .map_err(map_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(StateRow {
+                        contact: r.get(0)?,
+                        channel: r.get(1)?,
+                        status: r.get(2)?,
+                        since: r.get(3)?,
+                        latest: r.get(4)?,
+                        seq: r.get(5)?,
+                    })
+                })
+                .map_err(map_err)?;
+            rows.map(|r| r.map_err(map_err)).collect()
+        })
+        .await
+    }
+
     async fn purge(
         &self,
         before: OffsetDateTime,
@@ -584,7 +762,10 @@ impl Store for SqliteStore {
             .with_reader(move |conn| {
                 let first_kept: Option<i64> = conn
                     .query_row(
-                        "SELECT min(seq) FROM decisions WHERE time >= ?1",
+                        // Never past the proof of a contact's current marketing state (an
+                        // objection, a suppression, a consent): retention keeps it.
+                        "SELECT min(seq) FROM (SELECT min(seq) AS seq FROM decisions WHERE time >= ?1
+                         UNION ALL SELECT min(seq) FROM marketing_state)",
                         params![cutoff],
                         |r| r.get(0),
                     )

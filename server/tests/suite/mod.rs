@@ -61,7 +61,7 @@ pub async fn appends_form_one_chain<H: Harness>(h: &H) {
             .expect("append");
         assert_eq!(a.seq, u64::from(i) + 1);
     }
-    let v = verify(s, None, |_| {}).await.expect("verifies");
+    let v = verify(s, &key(), None, |_| {}).await.expect("verifies");
     assert_eq!(v.entries, 5);
     assert_eq!(s.len().await.expect("len"), 5);
     let all = s.scan(0, 100).await.expect("scan");
@@ -137,7 +137,9 @@ pub async fn erasure_keeps_the_chain_verifiable<H: Harness>(h: &H) {
             .as_deref()
             .is_some_and(|j| j.contains(&"01".repeat(16)))
     }));
-    let v = verify(s, None, |_| {}).await.expect("still verifies");
+    let v = verify(s, &key(), None, |_| {})
+        .await
+        .expect("still verifies");
     assert_eq!((v.entries, v.erased), (4, 2));
     // Statistics still count erased decisions.
     let total: u64 = s
@@ -158,7 +160,7 @@ pub async fn an_edited_record_is_named<H: Harness>(h: &H) {
             .expect("append");
     }
     h.exec("UPDATE decisions SET record = replace(record, '\"accept_all\"', '\"reject_all\"') WHERE seq = 3").await;
-    match verify(s, None, |_| {}).await {
+    match verify(s, &key(), None, |_| {}).await {
         Err(VerifyError::Broken(b)) => assert_eq!(b, Break::Digest(3)),
         other => panic!("expected a break at 3, got {other:?}"),
     }
@@ -172,7 +174,7 @@ pub async fn a_removed_record_is_named<H: Harness>(h: &H) {
             .expect("append");
     }
     h.exec("DELETE FROM decisions WHERE seq = 2").await;
-    match verify(s, None, |_| {}).await {
+    match verify(s, &key(), None, |_| {}).await {
         Err(VerifyError::Broken(b)) => assert_eq!(
             b,
             Break::Gap {
@@ -193,7 +195,7 @@ pub async fn a_rewritten_link_is_named<H: Harness>(h: &H) {
     }
     // Replace record 2 wholesale with record 4's content and digest, as a forger would.
     h.exec("UPDATE decisions SET record = (SELECT record FROM decisions WHERE seq = 4), digest = (SELECT digest FROM decisions WHERE seq = 4) WHERE seq = 2").await;
-    match verify(s, None, |_| {}).await {
+    match verify(s, &key(), None, |_| {}).await {
         Err(VerifyError::Broken(b)) => assert_eq!(b, Break::Link(2)),
         other => panic!("expected a link break at 2, got {other:?}"),
     }
@@ -220,7 +222,9 @@ pub async fn concurrent_writers_keep_one_chain<H: Harness>(h: &H) {
     }
     futures_join_all(tasks).await;
     assert_eq!(s.len().await.expect("len"), 400);
-    let v = verify(s, None, |_| {}).await.expect("one valid chain");
+    let v = verify(s, &key(), None, |_| {})
+        .await
+        .expect("one valid chain");
     assert_eq!(v.entries, 400);
 }
 
@@ -256,19 +260,15 @@ pub async fn purge_leaves_a_signed_checkpoint<H: Harness>(h: &H) {
         .expect("purge");
     assert_eq!(purged, 4);
     assert_eq!(s.len().await.expect("len"), 2);
-    let v = verify(s, Some(&key), |_| {})
+    let v = verify(s, &key, None, |_| {})
         .await
         .expect("verifies from the checkpoint");
     assert_eq!((v.entries, v.checkpoint), (2, Some(4)));
-    // Without the key, or with another, the checkpoint cannot be trusted.
-    assert!(matches!(
-        verify(s, None, |_| {}).await,
-        Err(VerifyError::Broken(Break::Checkpoint))
-    ));
+    // Under another key nothing is trusted, the signed head first.
     let other = ServerKey::new(&[0x44; 32]).expect("key");
     assert!(matches!(
-        verify(s, Some(&other), |_| {}).await,
-        Err(VerifyError::Broken(Break::Checkpoint))
+        verify(s, &other, None, |_| {}).await,
+        Err(VerifyError::Broken(Break::HeadSignature))
     ));
     // Appends continue the chain; a second purge accumulates.
     s.append(record(
@@ -292,7 +292,7 @@ pub async fn purge_leaves_a_signed_checkpoint<H: Harness>(h: &H) {
             .map(|c| (c.seq, c.purged)),
         Some((6, 6))
     );
-    let v = verify(s, Some(&key), |_| {}).await.expect("verifies");
+    let v = verify(s, &key, None, |_| {}).await.expect("verifies");
     assert_eq!(v.entries, 1);
     // Purging everything still leaves a chain to extend.
     let purged = s
@@ -311,7 +311,7 @@ pub async fn purge_leaves_a_signed_checkpoint<H: Harness>(h: &H) {
         .await
         .expect("append");
     assert_eq!(a.seq, 8);
-    verify(s, Some(&key), |_| {}).await.expect("verifies");
+    verify(s, &key, None, |_| {}).await.expect("verifies");
 }
 
 pub async fn stats_count_per_day_action_and_revision<H: Harness>(h: &H) {
@@ -369,7 +369,9 @@ pub async fn records_survive_a_reopen<H: Harness>(h: &H) {
         .await
         .expect("append");
     assert_eq!(a.seq, 4);
-    verify(&again, None, |_| {}).await.expect("verifies");
+    verify(&again, &key(), None, |_| {})
+        .await
+        .expect("verifies");
 }
 
 /// Generates one `#[tokio::test]` per case for a store; `$setup` is an async expression

@@ -62,7 +62,7 @@ pub async fn marketing_decisions_share_the_chain<H: Harness>(h: &H) {
         stored(s, marketing("a@b.fi", MarketingKind::Objection, 1)).await,
         4
     );
-    let v = verify(s, None, |_| {}).await.expect("verifies");
+    let v = verify(s, &key(), None, |_| {}).await.expect("verifies");
     assert_eq!(v.entries, 4);
     let kinds: Vec<EntryKind> = s
         .scan(0, 10)
@@ -125,7 +125,7 @@ pub async fn a_duplicate_is_stored_once<H: Harness>(h: &H) {
     assert_eq!(stored_count, 1);
     assert!(seqs.iter().all(|s| *s == 2), "{seqs:?}");
     assert_eq!(s.len().await.expect("len"), 2);
-    verify(s, None, |_| {}).await.expect("verifies");
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
 }
 
 pub async fn an_out_of_order_decision_is_refused<H: Harness>(h: &H) {
@@ -236,7 +236,7 @@ pub async fn concurrent_decisions_keep_state_and_chain<H: Harness>(h: &H) {
         t.await.expect("join");
     }
     let s = h.store();
-    verify(s, None, |_| {}).await.expect("verifies");
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
     for i in 0..4 {
         let who = format!("p{i}@x.fi");
         let history: Vec<MarketingRecord> = s
@@ -262,7 +262,7 @@ pub async fn an_edited_marketing_record_is_named<H: Harness>(h: &H) {
     stored(s, marketing("a@b.fi", MarketingKind::Objection, 1)).await;
     h.exec("UPDATE decisions SET record = replace(record, 'objection', 'consent') WHERE seq = 2")
         .await;
-    let err = verify(s, None, |_| {}).await.expect_err("broken");
+    let err = verify(s, &key(), None, |_| {}).await.expect_err("broken");
     assert!(
         matches!(err, VerifyError::Broken(Break::Digest(2))),
         "{err}"
@@ -350,7 +350,7 @@ pub async fn erasure_suppresses_and_keeps_the_chain<H: Harness>(h: &H) {
         status(s, "other@example.fi").await,
         Some(MarketingStatus::Consented)
     );
-    let v = verify(s, None, |_| {}).await.expect("verifies");
+    let v = verify(s, &key(), None, |_| {}).await.expect("verifies");
     assert_eq!((v.entries, v.erased), (5, 2));
     // An old consent sent again cannot undo the suppression; a new one can.
     let old = s
