@@ -55,8 +55,12 @@ pub enum Break {
     /// edited (its digest, position, kind, time or summary), inserted or removed before this
     /// point.
     Link(u64),
-    /// A stored record is not readable JSON of a decision record.
+    /// A stored record is not readable JSON of a decision record (or an erasure entry's
+    /// content is gone).
     Unreadable(u64),
+    /// A record of the keyed chain lost its content without a later erasure entry naming it:
+    /// it was removed by hand, not erased.
+    ErasedWithoutEntry(u64),
     /// A column read without the record (`consent_id`, `contact`, or the summary the
     /// statistics read) does not match the record.
     Column {
@@ -121,7 +125,10 @@ impl Break {
     pub fn seq(&self) -> u64 {
         match self {
             Break::Gap { expected, .. } => *expected,
-            Break::Digest(s) | Break::Link(s) | Break::Unreadable(s) => *s,
+            Break::Digest(s)
+            | Break::Link(s)
+            | Break::Unreadable(s)
+            | Break::ErasedWithoutEntry(s) => *s,
             Break::Column { seq, .. } | Break::Rewritten { seq, .. } => *seq,
             Break::Truncated { last, .. } => last + 1,
             Break::Checkpoint
@@ -146,6 +153,10 @@ impl fmt::Display for Break {
             Break::Unreadable(s) => write!(
                 f,
                 "record {s} is not a readable decision record of its kind"
+            ),
+            Break::ErasedWithoutEntry(s) => write!(
+                f,
+                "record {s} has no content and no erasure entry names it: removed by hand"
             ),
             Break::Column { seq, column } => write!(
                 f,
@@ -264,6 +275,8 @@ pub async fn verify<S: Store>(
     let mut file_confirmed = head_file.is_some_and(|f| f.seq == seq && f.link == link);
     let mut states: HashMap<(Vec<u8>, &'static str), Replayed> = HashMap::new();
     let (mut entries, mut erased) = (0u64, 0u64);
+    // Erased records of the keyed chain that no erasure entry has named yet.
+    let mut unaccounted = std::collections::BTreeSet::new();
     loop {
         let page = store.scan(seq, PAGE).await?;
         if page.is_empty() {
@@ -285,9 +298,16 @@ pub async fn verify<S: Store>(
             if expected != entry.link {
                 return Err(Break::Link(entry.seq).into());
             }
-            check_record(&entry, &mut states)?;
+            if let Some(named) = check_record(&entry, &mut states)? {
+                for s in named {
+                    unaccounted.remove(&s);
+                }
+            }
             if entry.is_erased() {
                 erased += 1;
+                if entry.seq > keyed_from {
+                    unaccounted.insert(entry.seq);
+                }
             }
             if let Some(file) = head_file.filter(|f| f.seq == entry.seq) {
                 if file.link != entry.link {
@@ -304,6 +324,9 @@ pub async fn verify<S: Store>(
             entries += 1;
         }
         progress(entries);
+    }
+    if let Some(first) = unaccounted.first() {
+        return Err(Break::ErasedWithoutEntry(*first).into());
     }
     // The database's head is signed in the transaction of every batch: it is the end.
     if db_head.seq > seq {
@@ -353,11 +376,11 @@ pub async fn verify<S: Store>(
 }
 
 /// Checks a record against its digest and the columns read without it, and replays a
-/// marketing decision into the latest states.
+/// marketing decision into the latest states. The positions an erasure entry names.
 fn check_record(
     entry: &Entry,
     states: &mut HashMap<(Vec<u8>, &'static str), Replayed>,
-) -> Result<(), Break> {
+) -> Result<Option<Vec<u64>>, Break> {
     let column = |column| Break::Column {
         seq: entry.seq,
         column,
@@ -373,7 +396,7 @@ fn check_record(
                 return if entry.consent_id.is_some() {
                     Err(column("consent_id"))
                 } else {
-                    Ok(())
+                    Ok(None)
                 };
             };
             let record = record.map_err(|_| Break::Unreadable(entry.seq))?;
@@ -395,7 +418,7 @@ fn check_record(
                 return if entry.contact.is_some() {
                     Err(column("contact"))
                 } else {
-                    Ok(())
+                    Ok(None)
                 };
             };
             let record: MarketingRecord = record.map_err(|_| Break::Unreadable(entry.seq))?;
@@ -429,8 +452,30 @@ fn check_record(
                 },
             );
         }
+        EntryKind::Erasure => {
+            if entry.consent_id.is_some() {
+                return Err(column("consent_id"));
+            }
+            if entry.contact.is_some() {
+                return Err(column("contact"));
+            }
+            let erasure = entry
+                .erasure()
+                .and_then(Result::ok)
+                .ok_or(Break::Unreadable(entry.seq))?;
+            if entry.recomputed_digest().and_then(Result::ok) != Some(entry.digest) {
+                return Err(Break::Digest(entry.seq));
+            }
+            if entry.summary != erasure.summary() {
+                return Err(column("summary (action, count)"));
+            }
+            if erasure.erased.iter().any(|&s| s >= entry.seq) {
+                return Err(Break::Unreadable(entry.seq));
+            }
+            return Ok(Some(erasure.erased));
+        }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Checks every `marketing_state` row against the replay of the chain's marketing decisions:

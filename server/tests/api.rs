@@ -402,7 +402,8 @@ async fn the_visitor_or_an_admin_may_read_and_erase() {
     let v = verify(&*api.store, &api.key, None, |_| {})
         .await
         .expect("still verifies");
-    assert_eq!((v.entries, v.erased), (1, 1));
+    // The decision and the erasure entry that names it.
+    assert_eq!((v.entries, v.erased), (2, 1));
     let (status, _, answer) = send(
         &api,
         request("GET", "/consent/zz", Body::empty())

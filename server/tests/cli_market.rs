@@ -335,7 +335,7 @@ fn requests_erasure_and_access() {
     );
     let verify = consent(d, &["verify"]);
     assert!(
-        out(&verify).starts_with("chain verified: 3 records (1 erased)"),
+        out(&verify).starts_with("chain verified: 4 records (1 erased)"),
         "{}",
         out(&verify)
     );

@@ -126,6 +126,7 @@ impl LogKey {
 
 /// What a store's writer links and signs with: the key, where the keyed chain starts, and
 /// where each committed head is published ([`Store::heads`](super::Store::heads)).
+#[derive(Debug)]
 pub(crate) struct Signer {
     pub(crate) key: LogKey,
     pub(crate) keyed_from: u64,

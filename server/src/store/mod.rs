@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 pub mod chain;
+pub mod erasure;
 pub mod postgres;
 pub mod sqlite;
 
@@ -33,6 +34,8 @@ pub enum EntryKind {
     Cookie,
     /// A direct-marketing decision of the customer register ([`MarketingRecord`]).
     Marketing,
+    /// An erasure: which records' content was removed, and why ([`erasure::Erasure`]).
+    Erasure,
 }
 
 impl EntryKind {
@@ -42,6 +45,7 @@ impl EntryKind {
         match self {
             EntryKind::Cookie => "cookie",
             EntryKind::Marketing => "marketing",
+            EntryKind::Erasure => "erasure",
         }
     }
 
@@ -53,6 +57,7 @@ impl EntryKind {
         match s {
             "cookie" => Ok(EntryKind::Cookie),
             "marketing" => Ok(EntryKind::Marketing),
+            "erasure" => Ok(EntryKind::Erasure),
             other => Err(StoreError::Corrupt(format!("unknown entry kind {other:?}"))),
         }
     }
@@ -88,7 +93,7 @@ impl Entry {
     pub fn record(&self) -> Option<Result<DecisionRecord, serde_json::Error>> {
         match self.kind {
             EntryKind::Cookie => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Marketing => None,
+            EntryKind::Marketing | EntryKind::Erasure => None,
         }
     }
 
@@ -97,7 +102,7 @@ impl Entry {
     pub fn marketing_record(&self) -> Option<Result<MarketingRecord, serde_json::Error>> {
         match self.kind {
             EntryKind::Marketing => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Cookie => None,
+            EntryKind::Cookie | EntryKind::Erasure => None,
         }
     }
 
@@ -109,6 +114,20 @@ impl Entry {
         match self.kind {
             EntryKind::Cookie => self.record().map(|r| r.map(|r| r.digest())),
             EntryKind::Marketing => self.marketing_record().map(|r| r.map(|r| r.digest())),
+            EntryKind::Erasure => self.record_json.as_deref().map(|json| {
+                serde_json::from_str::<erasure::Erasure>(json)
+                    .map(|_| erasure::Erasure::digest_of(json))
+            }),
+        }
+    }
+
+    /// The erasure an erasure entry records; `None` for the other kinds (or once its content
+    /// is gone, which `verify` reports).
+    #[must_use]
+    pub fn erasure(&self) -> Option<Result<erasure::Erasure, serde_json::Error>> {
+        match self.kind {
+            EntryKind::Erasure => self.record_json.as_deref().map(serde_json::from_str),
+            EntryKind::Cookie | EntryKind::Marketing => None,
         }
     }
 
@@ -183,6 +202,7 @@ pub(crate) struct Prepared {
     pub(crate) digest: Digest,
     pub(crate) summary: Summary,
     pub(crate) marketing: Option<MarketingIndex>,
+    pub(crate) kind: EntryKind,
 }
 
 /// What the writer needs of a marketing decision to check and update the latest state.
@@ -201,6 +221,7 @@ impl Prepared {
             digest: record.digest(),
             summary: Summary::of(record),
             marketing: None,
+            kind: EntryKind::Cookie,
         })
     }
 
@@ -217,15 +238,12 @@ impl Prepared {
                 channel: record.channel(),
                 kind: record.kind(),
             }),
+            kind: EntryKind::Marketing,
         })
     }
 
     pub(crate) fn kind(&self) -> EntryKind {
-        if self.marketing.is_some() {
-            EntryKind::Marketing
-        } else {
-            EntryKind::Cookie
-        }
+        self.kind
     }
 
     pub(crate) fn contact(&self) -> Option<&[u8]> {

@@ -56,6 +56,7 @@ use std::collections::HashMap;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::chain::Signer;
+use super::erasure::{Erasure, Reason};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingIndex,
     MarketingState, Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError,
@@ -129,10 +130,18 @@ CREATE TABLE IF NOT EXISTS chain_head (
     seq     BIGINT NOT NULL,
     link    BYTEA NOT NULL
 );
--- The signed head (a log written before the keyed chain gets the columns).
-ALTER TABLE chain_head ADD COLUMN IF NOT EXISTS time BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE chain_head ADD COLUMN IF NOT EXISTS keyed_from BIGINT;
-ALTER TABLE chain_head ADD COLUMN IF NOT EXISTS mac BYTEA;
+-- The signed head (a log written before the keyed chain gets the columns). Only when they
+-- are missing: `ALTER TABLE` takes an exclusive lock even when it changes nothing, which
+-- would deadlock with another server's append holding the head's row lock.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'chain_head'
+                     AND column_name = 'mac') THEN
+        ALTER TABLE chain_head ADD COLUMN time BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE chain_head ADD COLUMN keyed_from BIGINT;
+        ALTER TABLE chain_head ADD COLUMN mac BYTEA;
+    END IF;
+END $$;
 ";
 
 const LOCK_HEAD: &str = "SELECT seq, link FROM chain_head WHERE id = 1 FOR UPDATE";
@@ -231,6 +240,8 @@ pub struct PgStore {
     appends: mpsc::UnboundedSender<(Prepared, Reply)>,
     reader: Arc<Reader>,
     heads: watch::Receiver<Option<SignedHead>>,
+    /// Shared with the writer task: erasures chain their entries outside it.
+    signer: Arc<Signer>,
 }
 
 impl fmt::Debug for PgStore {
@@ -273,17 +284,19 @@ impl PgStore {
         let mut conn = Conn::open(&config).await?;
         let (keyed_from, current) = create_schema(&mut conn.client, key).await?;
         let (signer, heads) = Signer::new(key.clone(), keyed_from, current);
+        let signer = Arc::new(signer);
         let writer = Writer::new(conn).await?;
         let reader = Arc::new(Reader {
             config: Arc::clone(&config),
             conn: Mutex::new(Some(Arc::new(Conn::open(&config).await?))),
         });
         let (appends, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(config, signer, Some(writer), rx));
+        tokio::spawn(write_loop(config, Arc::clone(&signer), Some(writer), rx));
         Ok(Self {
             appends,
             reader,
             heads,
+            signer,
         })
     }
 }
@@ -800,7 +813,7 @@ impl Backoff {
 
 async fn write_loop(
     config: Arc<Config>,
-    signer: Signer,
+    signer: Arc<Signer>,
     mut writer: Option<Writer>,
     mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
 ) {
@@ -1082,6 +1095,75 @@ fn position(seq: u64) -> i64 {
     i64::try_from(seq).unwrap_or(i64::MAX)
 }
 
+impl PgStore {
+    /// Erases with `sql` (an `UPDATE ... RETURNING seq`) and appends the erasure entry that
+    /// names what it erased, in one transaction on a connection of its own, after locking the
+    /// chain's head as the writer does. How many records were erased (none: nothing is
+    /// appended).
+    async fn erase_with_entry(
+        &self,
+        reason: Reason,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let mut conn = Conn::open(&self.reader.config).await?;
+        let result = async {
+            let tx = within(conn.client.transaction()).await?;
+            let head = within(tx.query_opt(LOCK_HEAD, &[]))
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+            let (seq, link): (i64, Digest) =
+                (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
+            let rows = within(tx.query(sql, params)).await?;
+            let mut erased = rows
+                .iter()
+                .map(|r| unsigned(column(r, 0)?, "seq"))
+                .collect::<Result<Vec<u64>, _>>()?;
+            if erased.is_empty() {
+                return Ok((0, None));
+            }
+            erased.sort_unstable();
+            let n = erased.len() as u64;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let p = Erasure { erased, reason }.prepared(now)?;
+            let seq = seq + 1;
+            let link = self.signer.key.link(&link, p.linked(unsigned(seq, "seq")?));
+            let signed = self.signer.sign(unsigned(seq, "seq")?, link);
+            let revision = 0i32;
+            within(tx.execute(
+                "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &seq,
+                    &p.time,
+                    &p.json,
+                    &&p.digest.as_bytes()[..],
+                    &&link.as_bytes()[..],
+                    &p.summary.action,
+                    &revision,
+                    &p.summary.granted,
+                    &p.kind().as_str(),
+                ],
+            ))
+            .await?;
+            within(tx.execute(
+                "UPDATE chain_head SET seq = $1, link = $2, time = $3, mac = $4 WHERE id = 1",
+                &[&seq, &&link.as_bytes()[..], &signed.time, &&signed.mac[..]],
+            ))
+            .await?;
+            within(tx.commit()).await?;
+            Ok((n, Some(signed)))
+        }
+        .await;
+        conn.discard();
+        let (n, signed) = result?;
+        if let Some(signed) = signed {
+            self.signer.publish(signed);
+        }
+        Ok(n)
+    }
+}
+
 impl Store for PgStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         let pending = Prepared::new(&record)?;
@@ -1106,11 +1188,12 @@ impl Store for PgStore {
     }
 
     async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
-        let conn = self.reader.client().await?;
-        within(conn.client.execute(
-            "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = $1 AND kind = 'cookie'",
+        self.erase_with_entry(
+            Reason::Visitor,
+            "UPDATE decisions SET consent_id = NULL, record = NULL
+             WHERE consent_id = $1 AND kind = 'cookie' RETURNING seq",
             &[&&id.as_bytes()[..]],
-        ))
+        )
         .await
     }
 
@@ -1280,12 +1363,13 @@ impl Store for PgStore {
     }
 
     async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
-        let conn = self.reader.client().await?;
-        within(conn.client.execute(
+        self.erase_with_entry(
+            Reason::Contact,
             "UPDATE decisions SET contact = NULL, record = NULL
-             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'",
+             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'
+             RETURNING seq",
             &[&&contact.to_bytes()[..], &position(before)],
-        ))
+        )
         .await
     }
 

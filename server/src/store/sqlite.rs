@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::chain::Signer;
+use super::erasure::{Erasure, Reason};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingState,
     Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError, Summary,
@@ -232,6 +233,8 @@ pub struct SqliteStore {
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
     heads: watch::Receiver<Option<SignedHead>>,
+    /// Shared with the writer thread: erasures chain their entries outside it.
+    signer: Arc<Signer>,
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -293,7 +296,9 @@ impl SqliteStore {
         let mut writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(map_err)?;
         let keyed_from = migrate(&mut writer, key)?;
-        let (chain, heads) = Signer::new(key.clone(), keyed_from, read_chain_head(&writer)?);
+        let (signer, heads) = Signer::new(key.clone(), keyed_from, read_chain_head(&writer)?);
+        let signer = Arc::new(signer);
+        let chain = Arc::clone(&signer);
         if let Some(max) = max_bytes {
             let page: i64 = writer
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -324,6 +329,7 @@ impl SqliteStore {
             reader: Arc::new(Mutex::new(reader)),
             path,
             heads,
+            signer,
         })
     }
 
@@ -388,7 +394,7 @@ impl Settled {
 /// itself.
 fn write_loop(
     mut conn: Connection,
-    chain: Signer,
+    chain: Arc<Signer>,
     mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
     replier: Option<mpsc::UnboundedSender<Settled>>,
 ) {
@@ -685,14 +691,16 @@ impl Store for SqliteStore {
     }
 
     async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
+        let signer = Arc::clone(&self.signer);
         self.with_reader(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE decisions SET consent_id = NULL, record = NULL WHERE consent_id = ?1 AND kind = 'cookie'",
-                    params![&id.as_bytes()[..]],
-                )
-                .map_err(map_err)?;
-            Ok(n as u64)
+            erase_with_entry(
+                conn,
+                &signer,
+                Reason::Visitor,
+                "UPDATE decisions SET consent_id = NULL, record = NULL
+                 WHERE consent_id = ?1 AND kind = 'cookie' RETURNING seq",
+                params![&id.as_bytes()[..]],
+            )
         })
         .await
     }
@@ -920,15 +928,17 @@ impl Store for SqliteStore {
     }
 
     async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        let signer = Arc::clone(&self.signer);
         self.with_reader(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE decisions SET contact = NULL, record = NULL
-                     WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'",
-                    params![&contact.to_bytes()[..], before as i64],
-                )
-                .map_err(map_err)?;
-            Ok(n as u64)
+            erase_with_entry(
+                conn,
+                &signer,
+                Reason::Contact,
+                "UPDATE decisions SET contact = NULL, record = NULL
+                 WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'
+                 RETURNING seq",
+                params![&contact.to_bytes()[..], before as i64],
+            )
         })
         .await
     }
@@ -970,6 +980,60 @@ impl SqliteStore {
         }
         Ok(out)
     }
+}
+
+/// Erases with `sql` (an `UPDATE ... RETURNING seq`) and appends the erasure entry that names
+/// what it erased, in one transaction that holds the write lock, so the chain's head cannot
+/// move meanwhile. How many records were erased (none: nothing is appended).
+fn erase_with_entry(
+    conn: &mut Connection,
+    signer: &Signer,
+    reason: Reason,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<u64, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    let mut erased: Vec<u64> = {
+        let mut stmt = tx.prepare(sql).map_err(map_err)?;
+        let rows = stmt
+            .query_map(params, |r| r.get::<_, i64>(0))
+            .map_err(map_err)?;
+        rows.map(|r| r.map(|s| s as u64).map_err(map_err))
+            .collect::<Result<_, _>>()?
+    };
+    if erased.is_empty() {
+        return Ok(0);
+    }
+    erased.sort_unstable();
+    let n = erased.len() as u64;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let p = Erasure { erased, reason }.prepared(now)?;
+    let (seq, link) = head(&tx)?;
+    let seq = seq + 1;
+    let link = signer.key.link(&link, p.linked(seq));
+    tx.execute(
+        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            seq as i64,
+            p.time,
+            p.json,
+            &p.digest.as_bytes()[..],
+            &link.as_bytes()[..],
+            p.summary.action,
+            p.summary.revision,
+            p.summary.granted,
+            p.kind().as_str()
+        ],
+    )
+    .map_err(map_err)?;
+    let signed = signer.sign(seq, link);
+    write_chain_head(&tx, &signed)?;
+    tx.commit().map_err(map_err)?;
+    signer.publish(signed);
+    Ok(n)
 }
 
 fn query_requests(

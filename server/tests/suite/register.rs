@@ -351,7 +351,8 @@ pub async fn erasure_suppresses_and_keeps_the_chain<H: Harness>(h: &H) {
         Some(MarketingStatus::Consented)
     );
     let v = verify(s, &key(), None, |_| {}).await.expect("verifies");
-    assert_eq!((v.entries, v.erased), (5, 2));
+    // Five decisions and the erasure entry that names the two erased.
+    assert_eq!((v.entries, v.erased), (6, 2));
     // An old consent sent again cannot undo the suppression; a new one can.
     let old = s
         .append_marketing(marketing("maija@example.fi", MarketingKind::Consent, 0))
