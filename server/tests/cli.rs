@@ -280,6 +280,50 @@ async fn verify_names_the_first_broken_record() {
 }
 
 #[tokio::test]
+async fn verify_checks_the_head_file_and_never_creates_a_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1, 2, 3]).await;
+    let out = consent(dir.path(), &["verify"]);
+    assert!(
+        out.status.success() && text(&out).contains("record 3 confirmed"),
+        "{}",
+        text(&out)
+    );
+    // The last record deleted: the database's own signed head names it.
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    conn.execute("DELETE FROM decisions WHERE seq = 3", [])
+        .expect("tamper");
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("records 3..=3 were removed"),
+        "{}",
+        text(&out)
+    );
+    // A removed head file is reported, not taken as "no head file yet".
+    std::fs::remove_file(dir.path().join("consent.db.head")).expect("remove");
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("head file"), "{}", text(&out));
+    // A mistyped --db is an error, and creates nothing.
+    let typo = dir.path().join("consnet.db");
+    let out = consent(
+        dir.path(),
+        &["verify", "--db", typo.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("consnet.db"), "{}", text(&out));
+    assert!(!typo.exists());
+    for read_only in [&["stats"][..], &["export", &"01".repeat(16)]] {
+        let other = tempfile::tempdir().expect("tempdir");
+        let out = consent(other.path(), read_only);
+        assert_eq!(out.status.code(), Some(3), "{read_only:?}: {}", text(&out));
+        assert!(!other.path().join("consent.db").exists(), "{read_only:?}");
+        assert!(!other.path().join("consent.key").exists(), "{read_only:?}");
+    }
+}
+
+#[tokio::test]
 async fn export_and_erase_a_consent_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     log_with(dir.path(), &[7, 8, 7]).await;

@@ -41,6 +41,10 @@ impl Harness for Pg {
         tokio::spawn(connection);
         client.batch_execute(sql).await.expect("tamper");
     }
+    fn blob(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("'\\x{hex}'::bytea")
+    }
 }
 
 #[allow(clippy::expect_used)]

@@ -26,6 +26,10 @@ impl Harness for Sqlite {
         let conn = rusqlite::Connection::open(&self.path).expect("open");
         conn.execute_batch(sql).expect("tamper");
     }
+    fn blob(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("X'{hex}'")
+    }
 }
 
 async fn setup() -> Sqlite {
@@ -80,4 +84,69 @@ async fn a_log_from_before_the_register_is_migrated() {
         .await
         .expect("verifies");
     assert_eq!(v.entries, 2);
+}
+
+/// Rewrites the log in `h` as a version before the keyed chain wrote it: plain SHA-256 links
+/// and no `chain_head` table.
+async fn as_before_the_keyed_chain(h: &Sqlite) {
+    use consent_server::store::Store;
+    let entries = h.store.scan(0, 100).await.expect("scan");
+    let mut link = consent_core::Digest::ZERO;
+    let mut sql = String::from("DROP TABLE chain_head;");
+    for e in &entries {
+        link = consent_core::chain_link(&link, &e.digest);
+        sql += &format!(
+            "UPDATE decisions SET link = {} WHERE seq = {};",
+            suite::Harness::blob(h, link.as_bytes()),
+            e.seq
+        );
+    }
+    h.exec(&sql).await;
+}
+
+#[tokio::test]
+async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() {
+    use consent_core::policy::Action;
+    use consent_server::store::Store;
+    let h = setup().await;
+    for i in 1..=3u8 {
+        h.store
+            .append(suite::record(i, Action::AcceptAll, suite::t0()))
+            .await
+            .expect("append");
+    }
+    as_before_the_keyed_chain(&h).await;
+    let store = SqliteStore::open(&h.path, suite::key().log_key()).expect("an old log opens");
+    store
+        .append(suite::record(4, Action::RejectAll, suite::t0()))
+        .await
+        .expect("append");
+    let v = consent_server::verify::verify(&store, &suite::key(), None, |_| {})
+        .await
+        .expect("verifies");
+    assert_eq!((v.entries, v.keyed_from), (4, 3));
+    // The keyed record after the plain prefix is keyed: relinking it plainly is caught.
+    h.exec("UPDATE decisions SET action = 'accept_all' WHERE seq = 4")
+        .await;
+    assert!(matches!(
+        consent_server::verify::verify(&store, &suite::key(), None, |_| {}).await,
+        Err(consent_server::verify::VerifyError::Broken(
+            consent_server::verify::Break::Link(4)
+        ))
+    ));
+}
+
+#[tokio::test]
+async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
+    use consent_core::policy::Action;
+    use consent_server::store::Store;
+    let h = setup().await;
+    h.store
+        .append(suite::record(1, Action::AcceptAll, suite::t0()))
+        .await
+        .expect("append");
+    // Removing the head row so that the next start signs a rolled-back log as it finds it.
+    h.exec("DELETE FROM chain_head").await;
+    let err = SqliteStore::open(&h.path, suite::key().log_key()).expect_err("refused");
+    assert!(err.to_string().contains("chain_head"), "{err}");
 }

@@ -11,7 +11,9 @@ use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
 mod register;
+mod tamper;
 pub use register::*;
+pub use tamper::*;
 
 /// What a store's tests need: the store, a way to reopen it, and raw SQL to tamper with it.
 pub trait Harness: Send + Sync {
@@ -23,6 +25,8 @@ pub trait Harness: Send + Sync {
     fn reopen(&self) -> impl Future<Output = Self::S> + Send;
     /// Runs SQL directly against the database (tampering, as an attacker with write access).
     fn exec(&self, sql: &str) -> impl Future<Output = ()> + Send;
+    /// A byte string as an SQL literal of this database.
+    fn blob(&self, bytes: &[u8]) -> String;
 }
 
 pub fn config() -> Config {
@@ -143,7 +147,10 @@ pub async fn erasure_keeps_the_chain_verifiable<H: Harness>(h: &H) {
     // The erasure is an entry of its own that names what it erased.
     assert_eq!((v.entries, v.erased), (5, 2));
     let entry = s.scan(4, 1).await.expect("scan").remove(0);
-    let erasure = entry.erasure().expect("an erasure entry").expect("readable");
+    let erasure = entry
+        .erasure()
+        .expect("an erasure entry")
+        .expect("readable");
     assert_eq!(erasure.erased, [1, 3]);
     // Statistics still count erased decisions.
     let total: u64 = s
@@ -392,7 +399,11 @@ macro_rules! store_suite {
             an_out_of_order_decision_is_refused, latest_states_follow_the_rules,
             concurrent_decisions_keep_state_and_chain, an_edited_marketing_record_is_named,
             the_bulk_check_names_who_may_not_be_contacted, erasure_suppresses_and_keeps_the_chain,
-            requests_follow_their_deadline, access_exports_everything_held);
+            requests_follow_their_deadline, access_exports_everything_held,
+            the_last_records_deleted_are_named, a_removed_record_relinked_without_the_key_is_named,
+            content_removed_by_hand_is_not_an_erasure, an_erasure_entry_cannot_cover_another_record,
+            edited_summary_and_id_columns_are_named, an_edited_marketing_state_is_named,
+            a_rollback_to_an_older_copy_is_caught_by_the_head_file);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

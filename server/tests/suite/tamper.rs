@@ -1,0 +1,233 @@
+//! The log as someone with write access to the database but not the server key edits it:
+//! each edit of issue 15's list, and what `verify` names. Every case runs on both stores.
+
+use consent_core::policy::Action;
+use consent_core::register::MarketingKind;
+use consent_core::{ConsentId, Digest, chain_link};
+use consent_server::store::{SignedHead, Store};
+use consent_server::verify::{Break, HeadSource, VerifyError, verify};
+
+use super::register::marketing;
+use super::{Harness, key, record, t0};
+
+/// Appends four cookie decisions (visitors 1-4) and returns the signed head after them.
+async fn four<H: Harness>(h: &H) -> SignedHead {
+    let s = h.store();
+    for i in 1..=4u8 {
+        s.append(record(i, Action::AcceptAll, t0()))
+            .await
+            .expect("append");
+    }
+    let head = *s.heads().borrow();
+    head.expect("a signed head after the appends")
+}
+
+async fn broken<S: Store>(s: &S, head_file: Option<&SignedHead>) -> Break {
+    match verify(s, &key(), head_file, |_| {}).await {
+        Err(VerifyError::Broken(b)) => b,
+        other => panic!("expected a break, got {other:?}"),
+    }
+}
+
+pub async fn the_last_records_deleted_are_named<H: Harness>(h: &H) {
+    four(h).await;
+    h.exec("DELETE FROM decisions WHERE seq = 4").await;
+    assert_eq!(
+        broken(h.store(), None).await,
+        Break::Truncated {
+            head: 4,
+            last: 3,
+            source: HeadSource::Database
+        }
+    );
+    h.exec("DELETE FROM decisions WHERE seq >= 2").await;
+    assert_eq!(
+        broken(h.store(), None).await,
+        Break::Truncated {
+            head: 4,
+            last: 1,
+            source: HeadSource::Database
+        }
+    );
+    h.exec("DELETE FROM decisions").await;
+    assert_eq!(
+        broken(h.store(), None).await,
+        Break::Truncated {
+            head: 4,
+            last: 0,
+            source: HeadSource::Database
+        }
+    );
+}
+
+/// Record 2 removed, the later ones renumbered and every link recomputed the way anyone
+/// can: the plain SHA-256 links of the log before the keyed chain.
+pub async fn a_removed_record_relinked_without_the_key_is_named<H: Harness>(h: &H) {
+    four(h).await;
+    let entries = h.store().scan(0, 10).await.expect("scan");
+    let mut sql = String::from("DELETE FROM decisions WHERE seq = 2;");
+    let mut link = Digest::ZERO;
+    for (new_seq, e) in entries.iter().filter(|e| e.seq != 2).enumerate() {
+        link = chain_link(&link, &e.digest);
+        sql += &format!(
+            "UPDATE decisions SET seq = {}, link = {} WHERE seq = {};",
+            new_seq + 1,
+            h.blob(link.as_bytes()),
+            e.seq
+        );
+    }
+    h.exec(&sql).await;
+    assert_eq!(broken(h.store(), None).await, Break::Link(1));
+    // Moving the database's head to match needs its signature, which needs the key.
+    h.exec(&format!(
+        "UPDATE chain_head SET seq = 3, link = {} WHERE id = 1",
+        h.blob(link.as_bytes())
+    ))
+    .await;
+    assert_eq!(broken(h.store(), None).await, Break::HeadSignature);
+}
+
+pub async fn content_removed_by_hand_is_not_an_erasure<H: Harness>(h: &H) {
+    four(h).await;
+    h.exec("UPDATE decisions SET record = NULL, consent_id = NULL WHERE seq = 2")
+        .await;
+    assert_eq!(broken(h.store(), None).await, Break::ErasedWithoutEntry(2));
+}
+
+pub async fn an_erasure_entry_cannot_cover_another_record<H: Harness>(h: &H) {
+    four(h).await;
+    let s = h.store();
+    assert_eq!(
+        s.erase(ConsentId::from_bytes([1; 16]))
+            .await
+            .expect("erase"),
+        1
+    );
+    verify(s, &key(), None, |_| {})
+        .await
+        .expect("a lawful erasure verifies");
+    // The erasure entry (5) names record 1; widening it to record 3 breaks its digest.
+    h.exec("UPDATE decisions SET record = replace(record, '[1]', '[1,3]') WHERE seq = 5")
+        .await;
+    h.exec("UPDATE decisions SET record = NULL, consent_id = NULL WHERE seq = 3")
+        .await;
+    assert_eq!(broken(s, None).await, Break::Digest(5));
+}
+
+pub async fn edited_summary_and_id_columns_are_named<H: Harness>(h: &H) {
+    four(h).await;
+    let s = h.store();
+    for (edit, undo) in [
+        (
+            "UPDATE decisions SET action = 'reject_all' WHERE seq = 2",
+            "UPDATE decisions SET action = 'accept_all' WHERE seq = 2",
+        ),
+        (
+            "UPDATE decisions SET granted = 'necessary' WHERE seq = 2",
+            "UPDATE decisions SET granted = 'necessary,analytics,marketing' WHERE seq = 2",
+        ),
+        (
+            "UPDATE decisions SET revision = 9 WHERE seq = 2",
+            "UPDATE decisions SET revision = 1 WHERE seq = 2",
+        ),
+    ] {
+        h.exec(edit).await;
+        assert_eq!(broken(s, None).await, Break::Link(2), "{edit}");
+        h.exec(undo).await;
+        verify(s, &key(), None, |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("undone {edit}: {e}"));
+    }
+    // The id column hides a record from its owner's access request.
+    h.exec(&format!(
+        "UPDATE decisions SET consent_id = {} WHERE seq = 2",
+        h.blob(&[9; 16])
+    ))
+    .await;
+    assert_eq!(
+        broken(s, None).await,
+        Break::Column {
+            seq: 2,
+            column: "consent_id"
+        }
+    );
+}
+
+pub async fn an_edited_marketing_state_is_named<H: Harness>(h: &H) {
+    let s = h.store();
+    for (who, kind, minutes) in [
+        ("maija@example.fi", MarketingKind::Consent, 0),
+        ("maija@example.fi", MarketingKind::Objection, 5),
+        ("pekka@example.fi", MarketingKind::Refusal, 6),
+    ] {
+        s.append_marketing(marketing(who, kind, minutes))
+            .await
+            .expect("append");
+    }
+    let v = verify(s, &key(), None, |_| {}).await.expect("verifies");
+    assert_eq!(v.states, 2);
+    for (edit, undo) in [
+        (
+            "UPDATE marketing_state SET status = 'consented' WHERE status = 'objected'",
+            "UPDATE marketing_state SET status = 'objected' WHERE status = 'consented'",
+        ),
+        (
+            "UPDATE marketing_state SET seq = 1 WHERE status = 'objected'",
+            "UPDATE marketing_state SET seq = 2 WHERE status = 'objected'",
+        ),
+    ] {
+        h.exec(edit).await;
+        assert!(
+            matches!(broken(s, None).await, Break::MarketingState { .. }),
+            "{edit}"
+        );
+        h.exec(undo).await;
+        verify(s, &key(), None, |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("undone {edit}: {e}"));
+    }
+    h.exec("DELETE FROM marketing_state WHERE status = 'objected'")
+        .await;
+    assert!(matches!(
+        broken(s, None).await,
+        Break::MarketingState { .. }
+    ));
+}
+
+pub async fn a_rollback_to_an_older_copy_is_caught_by_the_head_file<H: Harness>(h: &H) {
+    let s = h.store();
+    s.append(record(1, Action::AcceptAll, t0()))
+        .await
+        .expect("append");
+    let old = s.heads().borrow().expect("head");
+    let latest = four(h).await;
+    verify(s, &key(), Some(&latest), |_| {})
+        .await
+        .expect("the log holds what its head file vouches for");
+    // The database rolled back to its state after the first record, its signed head too.
+    h.exec(&format!(
+        "DELETE FROM decisions WHERE seq > 1; UPDATE chain_head SET seq = {}, link = {}, time = {}, mac = {} WHERE id = 1",
+        old.seq,
+        h.blob(old.link.as_bytes()),
+        old.time,
+        h.blob(&old.mac)
+    ))
+    .await;
+    verify(s, &key(), None, |_| {})
+        .await
+        .expect("without the head file the rollback is consistent");
+    assert_eq!(
+        broken(s, Some(&latest)).await,
+        Break::Truncated {
+            head: 5,
+            last: 1,
+            source: HeadSource::File
+        }
+    );
+    // A head file signed under another key vouches for nothing.
+    let forged = consent_server::ServerKey::new(&[0x44; 32])
+        .expect("key")
+        .log_key()
+        .sign_head(1, old.link, old.time, old.keyed_from);
+    assert_eq!(broken(s, Some(&forged)).await, Break::HeadFileSignature);
+}
