@@ -1,5 +1,5 @@
 //! Durability: under sustained POSTs the server is killed with SIGKILL, restarted, and every
-//! acknowledged (201) record is in the log and the chain verifies. Three rounds on one log.
+//! acknowledged (201) record is in the log and the chain verifies. Twenty rounds on one log.
 
 // Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
 #![allow(clippy::expect_used, clippy::panic)]
@@ -110,7 +110,9 @@ async fn post(addr: &str, body: &str) -> Option<u16> {
 async fn acknowledged_records_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
     let acked: Arc<Mutex<Vec<ConsentId>>> = Arc::default();
-    for round in 0..3u8 {
+    // Issue 15's target: no acknowledged record lost across 20 kills under load, and the
+    // chain (with its head file, which may lag after a kill but never leads) verifies each time.
+    for round in 0..20u8 {
         let (mut child, addr) = start(dir.path()).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut clients = Vec::new();
@@ -134,14 +136,14 @@ async fn acknowledged_records_survive_kill_9() {
             }));
         }
         // Kill once this round has had a steady stream of acknowledged writes.
-        let target = acked.lock().expect("lock").len() + 200;
+        let target = acked.lock().expect("lock").len() + 100;
         timeout(Duration::from_secs(60), async {
             while acked.lock().expect("lock").len() < target {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
         .await
-        .expect("200 acknowledged writes within 60 s");
+        .expect("100 acknowledged writes within 60 s");
         child.start_kill().expect("SIGKILL");
         child.wait().await.expect("reaped");
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -403,7 +403,8 @@ macro_rules! store_suite {
             the_last_records_deleted_are_named, a_removed_record_relinked_without_the_key_is_named,
             content_removed_by_hand_is_not_an_erasure, an_erasure_entry_cannot_cover_another_record,
             edited_summary_and_id_columns_are_named, an_edited_marketing_state_is_named,
-            a_rollback_to_an_older_copy_is_caught_by_the_head_file);
+            a_rollback_to_an_older_copy_is_caught_by_the_head_file,
+            retention_keeps_the_proof_of_a_standing_objection);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

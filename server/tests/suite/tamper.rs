@@ -231,3 +231,38 @@ pub async fn a_rollback_to_an_older_copy_is_caught_by_the_head_file<H: Harness>(
         .sign_head(1, old.link, old.time, old.keyed_from);
     assert_eq!(broken(s, Some(&forged)).await, Break::HeadFileSignature);
 }
+
+pub async fn retention_keeps_the_proof_of_a_standing_objection<H: Harness>(h: &H) {
+    let s = h.store();
+    let key = key();
+    s.append(record(1, Action::AcceptAll, t0()))
+        .await
+        .expect("append");
+    for (who, kind, minutes) in [
+        ("maija@example.fi", MarketingKind::Consent, 1),
+        ("maija@example.fi", MarketingKind::Objection, 2),
+    ] {
+        s.append_marketing(marketing(who, kind, minutes))
+            .await
+            .expect("append");
+    }
+    s.append(record(
+        2,
+        Action::RejectAll,
+        t0() + time::Duration::minutes(3),
+    ))
+    .await
+    .expect("append");
+    // Everything is past the retention period; the objection (3) still decides may_market.
+    let purged = s
+        .purge(t0() + time::Duration::days(400), &|seq, link, total| {
+            key.checkpoint_mac(seq, link, total)
+        })
+        .await
+        .expect("purge");
+    assert_eq!(purged, 2, "the purge stops before the objection");
+    let rest = s.scan(0, 10).await.expect("scan");
+    assert_eq!(rest.first().map(|e| e.seq), Some(3));
+    let v = verify(s, &key, None, |_| {}).await.expect("verifies");
+    assert_eq!((v.entries, v.checkpoint, v.states), (2, Some(2), 1));
+}
