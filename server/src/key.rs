@@ -156,6 +156,24 @@ impl ServerKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// The signature of a sign-up's confirmation link ([`crate::register::confirm`]).
+    #[must_use]
+    pub fn confirmation_mac(&self, payload: &[u8]) -> [u8; 32] {
+        let mut mac = self.checkpoint.clone();
+        mac.update(b"consent-confirm-v1\0");
+        mac.update(payload);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `mac` is the confirmation link's signature, compared in constant time.
+    #[must_use]
+    pub fn verify_confirmation(&self, payload: &[u8], mac: &[u8]) -> bool {
+        let mut m = self.checkpoint.clone();
+        m.update(b"consent-confirm-v1\0");
+        m.update(payload);
+        m.verify_slice(mac).is_ok()
+    }
+
     /// Whether `mac` is the checkpoint's MAC, compared in constant time.
     #[must_use]
     pub fn verify_checkpoint(&self, seq: u64, link: &Digest, purged: u64, mac: &[u8; 32]) -> bool {

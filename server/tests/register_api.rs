@@ -15,6 +15,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use consent_core::Config;
+use consent_core::register::Contact;
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
 use consent_server::store::Store;
@@ -101,8 +102,173 @@ async fn may(app: &Router, contact: &str, channel: &str) -> Value {
     body
 }
 
+async fn get(app: &Router, uri: &str, admin: bool) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(uri)
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+    if admin {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {ADMIN}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The confirmation messages the site's mailer would send: (to, token).
+async fn outbox(app: &Router) -> Vec<(String, String)> {
+    let (status, body) = get(app, "/register/outbox", true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            let link = m["link"].as_str().expect("link");
+            let token = link
+                .split_once("/register/confirm?token=")
+                .map(|(_, t)| t.to_owned())
+                .expect("a confirmation link");
+            (m["to"].as_str().expect("to").to_owned(), token)
+        })
+        .collect()
+}
+
+/// The contact presses the button on the page the link opens.
+async fn confirm(app: &Router, token: &str) -> (StatusCode, Value) {
+    let (status, _, body) = send(
+        app,
+        Call {
+            uri: "/register/confirm",
+            admin: false,
+            origin: None,
+            content_type: "application/x-www-form-urlencoded",
+            body: format!("token={token}&lang=en"),
+        },
+    )
+    .await;
+    (status, body)
+}
+
 fn error(body: &Value) -> &str {
     body["error"].as_str().expect("an error message")
+}
+
+/// Double opt-in: a sign-up records nothing, its link confirms once, a forged or edited link
+/// confirms nothing, and a link mailed before an objection cannot lift it.
+#[tokio::test]
+async fn a_signup_is_recorded_only_once_its_contact_confirms() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+    let app = app(Arc::clone(&store));
+    let signup = |contact: &str| Call {
+        uri: "/register/signup",
+        admin: false,
+        origin: Some(ORIGIN),
+        content_type: "application/json",
+        body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
+    };
+    let (status, _, body) = send(&app, signup("maija@example.fi")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        store.len().await.expect("len"),
+        0,
+        "nothing recorded before confirming"
+    );
+    let (_, token) = outbox(&app).await.remove(0);
+    assert!(outbox(&app).await.is_empty(), "taken by the mailer");
+
+    // Opening the link records nothing (mail scanners open links); it shows a button.
+    let (status, page) = get(&app, &format!("/register/confirm?token={token}"), false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"action="/register/confirm""#), "{page}");
+    assert_eq!(store.len().await.expect("len"), 0);
+
+    // A forged token, or one edited to add a channel, confirms nothing.
+    let other = ServerKey::new(&[0x11; 32]).expect("key");
+    let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
+    let forged = consent_server::register::confirm::Pending::new(
+        contact,
+        &[consent_core::register::MarketingChannel::Email],
+        0,
+        time::OffsetDateTime::now_utc(),
+    )
+    .token(&other);
+    let mut edited = token.clone().into_bytes();
+    let last = edited.len() - 1;
+    edited[last] = if edited[last] == b'A' { b'B' } else { b'A' };
+    for bad in [
+        forged,
+        String::from_utf8(edited).expect("ascii"),
+        String::new(),
+    ] {
+        let (status, _) = confirm(&app, &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(
+        may(&app, "maija@example.fi", "email").await["allowed"],
+        false
+    );
+
+    let (status, _) = confirm(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        may(&app, "maija@example.fi", "email").await["allowed"],
+        true
+    );
+    // Single use: the same link again records nothing more.
+    let (status, _) = confirm(&app, &token).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(store.len().await.expect("len"), 1);
+
+    // An objection after a sign-up: its link, used later, cannot lift it.
+    let (status, _, _) = send(&app, signup("pekka@example.fi")).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (_, token) = outbox(&app).await.remove(0);
+    let (status, _, body) = send(
+        &app,
+        admin_json(
+            "/register/marketing",
+            &json!({ "contact": "pekka@example.fi", "channel": "email", "kind": "objection",
+                     "via": "phone", "staff": "desk-1" }),
+        ),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+    let (status, _) = confirm(&app, &token).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        may(&app, "pekka@example.fi", "email").await["allowed"],
+        false
+    );
+    // A new sign-up after the objection likewise waits for its own confirmation.
+    let (status, _, _) = send(&app, signup("pekka@example.fi")).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        may(&app, "pekka@example.fi", "email").await["allowed"],
+        false
+    );
+    let (status, _) = confirm(&app, &outbox(&app).await.remove(0).1).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        may(&app, "pekka@example.fi", "email").await["allowed"],
+        true
+    );
+    verify(&*store, &key, None, |_| {}).await.expect("verifies");
+
+    // The outbox is the admin's (the mailer's) only.
+    let (status, _) = get(&app, "/register/outbox", false).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 async fn scenario<S: Store>(store: Arc<S>) {
@@ -230,14 +396,24 @@ async fn scenario<S: Store>(store: Arc<S>) {
         ),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["recorded"].as_array().map(Vec::len), Some(2));
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["pending"], json!(["email", "post"]));
     assert_eq!(
         headers
             .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
             .and_then(|v| v.to_str().ok()),
         Some(ORIGIN)
     );
+    // Nothing is recorded until the contact confirms through the link sent to them.
+    assert_eq!(
+        may(&app, "uusi@example.fi", "email").await["allowed"],
+        false
+    );
+    let messages = outbox(&app).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0, "uusi@example.fi");
+    let (status, body) = confirm(&app, &messages[0].1).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(may(&app, "uusi@example.fi", "email").await["allowed"], true);
     assert_eq!(may(&app, "uusi@example.fi", "sms").await["allowed"], false);
 
@@ -347,17 +523,17 @@ async fn the_signup_is_rate_limited_per_client() {
         };
         statuses.push(send(&app, call).await.0);
     }
-    // A burst of two, then refused: nothing recorded for the refused ones.
+    // A burst of two, then refused: no confirmation link for the refused ones.
     assert_eq!(
         statuses,
         [
-            StatusCode::CREATED,
-            StatusCode::CREATED,
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
             StatusCode::TOO_MANY_REQUESTS,
             StatusCode::TOO_MANY_REQUESTS
         ]
     );
-    assert_eq!(store.len().await.expect("len"), 2);
+    assert_eq!(outbox(&app).await.len(), 2);
 }
 
 fn form_post(body: &str) -> Call<'_> {
@@ -399,6 +575,12 @@ async fn the_signup_form_works_without_javascript() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/uutiskirje?signup=ok");
+    // One link for both channels, to the contact as normalised; confirmed, both are recorded.
+    assert_eq!(store.len().await.expect("len"), 0);
+    let messages = outbox(&app).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0, "lomake@example.fi");
+    assert_eq!(confirm(&app, &messages[0].1).await.0, StatusCode::OK);
     assert_eq!(store.len().await.expect("len"), 2);
     assert_eq!(
         may(&app, "lomake@example.fi", "email").await["allowed"],
@@ -529,7 +711,7 @@ async fn a_rate_limited_form_post_goes_back_with_busy() {
             "/uutiskirje?signup=busy"
         ]
     );
-    assert_eq!(store.len().await.expect("len"), 2);
+    assert_eq!(outbox(&app).await.len(), 2);
 }
 
 async fn get_admin(app: &Router, uri: &str) -> (StatusCode, Value) {

@@ -842,13 +842,16 @@ test('C15 marketing by email or SMS: separate from cookies, never pre-ticked, re
   assert.equal(await may('sms'), false);
   await box('sms').uncheck();
 
-  // E-mail only: one consent, on the e-mail channel, given on the web form.
+  // E-mail only: one consent, on the e-mail channel, given on the web form, recorded once the
+  // contact confirms through the link the site's mailer sends (double opt-in).
   await box('email').check();
-  assert.equal(await submit(), 201);
+  assert.equal(await submit(), 202);
   assert.deepEqual(signups.at(-1), { contact, channels: ['email'] }, 'exactly the boxes ticked');
   assert.equal(await status.textContent(), await msg('ok'));
   assert.equal(await status.getAttribute('data-outcome'), 'ok');
   await unticked('after signing up');
+  assert.equal(await may('email'), false, 'nothing recorded before the contact confirms');
+  await confirmByLink(v.context, contact);
   const held = () => JSON.parse(main.cli('market', 'access', '--contact', contact)).records.map((e) => e.record);
   const records = held();
   assert.equal(records.length, 1, JSON.stringify(records));
@@ -870,13 +873,37 @@ test('C15 marketing by email or SMS: separate from cookies, never pre-ticked, re
   await until(() => Date.now() >= first + 1_000, 'the next second');
   await form.getByLabel('Sähköpostiosoite tai puhelinnumero').fill(contact);
   await box('email').check();
-  assert.equal(await submit(), 201);
+  assert.equal(await submit(), 202);
+  assert.equal(await may('email'), false, 'the objection stands until the new consent is confirmed');
+  await confirmByLink(v.context, contact);
   assert.equal(await may('email'), true);
   assert.match(check('email'), /^email marketing: yes \(consented since /);
   assert.deepEqual(held().map((r) => r.kind), ['consent', 'objection', 'consent']);
   assert.deepEqual(await v.page.evaluate(() => window.__csp), [], 'securitypolicyviolation events');
   await v.context.close();
 });
+
+/**
+ * The contact opens the confirmation link the site's mailer would send (taken from the admin's
+ * outbox) and presses the button on the page it opens, without JavaScript if `context` has none.
+ */
+async function confirmByLink(context, to) {
+  const r = await fetch(`http://127.0.0.1:${main.port}/register/outbox`, {
+    headers: { authorization: `Bearer ${main.adminToken}` },
+  });
+  assert.equal(r.status, 200);
+  const { messages } = await r.json();
+  const mine = messages.filter((m) => m.to === to);
+  assert.equal(mine.length, 1, JSON.stringify(messages));
+  const page = await context.newPage();
+  await page.goto(mine[0].link);
+  await Promise.all([
+    page.waitForResponse((res) => new URL(res.url()).pathname === '/register/confirm' && res.request().method() === 'POST'),
+    page.locator('form[action="/register/confirm"] button').click(),
+  ]);
+  assert.equal(await page.locator('[role="status"]').getAttribute('data-outcome'), 'done');
+  await page.close();
+}
 
 test('C15 without JavaScript the sign-up form posts itself and the page says what happened', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP, locale: 'en-GB' });
@@ -895,6 +922,7 @@ test('C15 without JavaScript the sign-up form posts itself and the page says wha
   await form.getByRole('checkbox', { name: 'by text message (SMS)', exact: true }).check();
   await Promise.all([page.waitForURL(main.base + L.en.newsletter + '?signup=ok'), button(form, 'Subscribe').click()]);
   assert.equal(await form.getByRole('status').textContent(), await form.getAttribute('data-msg-ok'));
+  await confirmByLink(context, phone);
   const records = JSON.parse(main.cli('market', 'access', '--contact', phone)).records.map((e) => e.record);
   assert.deepEqual(records.map((r) => [r.channel, r.kind, r.via]), [['sms', 'consent', 'web_form']]);
   assert.match(main.cli('market', 'check', '--contact', phone, '--channel', 'sms'), /^sms marketing: yes/);

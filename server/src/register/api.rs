@@ -9,10 +9,14 @@
 //! | `POST /register/requests` | admin | record a new request: `{"kind", "contact" or "consent_id", "staff", "received"?, "identity"?}` |
 //! | `POST /register/requests/{id}` | admin | update one: `{"identity"?, "extend"?, "close"?, "closed"?}` |
 //! | `POST /register/access` | admin | everything held for `{"contact"}` or `{"consent_id"}`, as JSON or (`"format": "html"`, `"lang"`) a readable page |
-//! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | the customer's consent to each channel ticked |
+//! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | a confirmation link for the customer's consent to each channel ticked (double opt-in: nothing is recorded yet) |
+//! | `GET /register/confirm?token=...` | the contact, from the link | a page with a button that confirms |
+//! | `POST /register/confirm` | the contact (form: `token`) | records the consents ([`super::confirm`]) |
+//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`to`, `link`, `expires`), taken out unless `peek` |
 //!
-//! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 201 with
-//! what was recorded, or an error) from the banner package's `consent-signup.js`, and a plain
+//! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 202 with
+//! the channels waiting for confirmation, or an error) from the banner package's
+//! `consent-signup.js`, and a plain
 //! form post (`application/x-www-form-urlencoded`: `contact`, one `channels` field per box
 //! ticked, `return_to`) from a page without JavaScript. A form post is answered with a 303
 //! back to `return_to` (a path on this site, checked like the banner form's) with
@@ -20,7 +24,7 @@
 //!
 //! | outcome | meaning |
 //! | --- | --- |
-//! | `ok` | recorded |
+//! | `ok` | accepted: a confirmation link goes to the contact; nothing is recorded until it is used |
 //! | `channels` | no box ticked |
 //! | `contact` | not an e-mail address or a phone number |
 //! | `channel` | a ticked channel cannot reach the contact (SMS to an e-mail address) |
@@ -33,9 +37,10 @@
 //! Contacts travel in request bodies, never in URLs, where proxies and access logs would keep
 //! them. Answers never echo a contact except the check's, which returns the caller's own list.
 //!
-//! Caveats:
-//! - The sign-up records what the form sent; confirming that the address belongs to the
-//!   person (double opt-in) is the clinic's mailer's job.
+//! Double opt-in ([`super::confirm`]): a sign-up records nothing until the contact opens the
+//! link and confirms, so a forged sign-up cannot make `may_market` say yes, and a link mailed
+//! before an objection cannot lift it. Sending the message is the site's mailer's job: it takes
+//! them from `GET /register/outbox`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -54,6 +59,8 @@ use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::confirm::{self, ConfirmError, Pending};
+use super::confirm_page::{self, Outcome};
 use super::list::{self, Flagged};
 use super::{Decision, RecordError, Recorded};
 use crate::api::{ApiError, Settings, admin_in, cors, origin_in};
@@ -65,6 +72,8 @@ pub const MAX_LIST: usize = 32 * 1024 * 1024;
 struct Register<S> {
     store: Arc<S>,
     settings: Settings,
+    /// Confirmation links waiting for the site's mailer.
+    outbox: confirm::Outbox,
     /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
@@ -79,6 +88,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let app = Arc::new(Register {
         store,
         settings,
+        outbox: confirm::Outbox::default(),
         limiter,
     });
     Router::new()
@@ -98,6 +108,11 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             "/register/signup",
             post(post_signup::<S>).options(preflight::<S>),
         )
+        .route(
+            "/register/confirm",
+            axum::routing::get(get_confirm::<S>).post(post_confirm::<S>),
+        )
+        .route("/register/outbox", axum::routing::get(get_outbox::<S>))
         .with_state(app)
 }
 
@@ -354,14 +369,16 @@ impl SignupOutcome {
     }
 }
 
-/// One consent per channel ticked, given on the web form, at the server's clock. Nothing is
-/// recorded for a box left unticked (it was never asked), and nothing at all when one
-/// channel fails.
+/// A sign-up: every channel ticked is checked as the consent it would record, then a
+/// confirmation link for all of them goes to the outbox, addressed to the contact. Nothing is
+/// recorded until the contact confirms ([`confirm`]); nothing is sent when one channel fails.
+/// The channels waiting.
 async fn sign_up<S: Store>(
     app: &Register<S>,
+    origin: &str,
     contact: &str,
     mut channels: Vec<MarketingChannel>,
-) -> Result<Vec<(MarketingChannel, u64)>, SignupError> {
+) -> Result<Vec<MarketingChannel>, SignupError> {
     channels.sort_unstable();
     channels.dedup();
     if channels.is_empty() {
@@ -384,16 +401,29 @@ async fn sign_up<S: Store>(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(SignupError::Record)?;
-    let mut out = Vec::new();
-    for record in records {
-        let channel = record.channel();
-        let r = super::append(&*app.store, record)
-            .await
-            .map_err(SignupError::Record)?;
-        let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) = r;
-        out.push((channel, seq));
-    }
-    Ok(out)
+    let normalised =
+        Contact::parse(contact).map_err(|e| SignupError::Record(RecordError::Contact(e)))?;
+    let Some(first) = records.first() else {
+        return Err(SignupError::NoChannel);
+    };
+    let after = app
+        .store
+        .chain_head()
+        .await
+        .map_err(|e| SignupError::Record(RecordError::Store(e)))?
+        .map_or(0, |h| h.seq);
+    let pending = Pending::new(first.contact(), &channels, after, now);
+    let expires =
+        OffsetDateTime::from_unix_timestamp(pending.expires).unwrap_or(now + confirm::VALID_FOR);
+    app.outbox.push(confirm::Message {
+        to: normalised.as_str().to_owned(),
+        link: format!(
+            "{origin}/register/confirm?token={}",
+            pending.token(&app.settings.key)
+        ),
+        expires,
+    });
+    Ok(pending.channels)
 }
 
 /// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)
@@ -414,12 +444,12 @@ async fn post_signup<S: Store>(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if form {
-        origin_in(&app.settings, &headers)?;
+        let origin = origin_in(&app.settings, &headers)?;
         let input = parse_signup_form(&body)?;
         let outcome = if limited {
             SignupOutcome::Busy
         } else {
-            match sign_up(&app, &input.contact, input.channels).await {
+            match sign_up(&app, origin, &input.contact, input.channels).await {
                 Ok(_) => SignupOutcome::Ok,
                 Err(e) => SignupOutcome::of(&e),
             }
@@ -444,14 +474,145 @@ async fn post_signup<S: Store>(
         ));
     }
     let b: SignupBody = json_body(&headers, &body)?;
-    let recorded = sign_up(&app, &b.contact, b.channels).await?;
-    let out: Vec<_> = recorded
-        .iter()
-        .map(|(channel, seq)| json!({ "channel": channel, "seq": seq }))
-        .collect();
-    let mut response = (StatusCode::CREATED, Json(json!({ "recorded": out }))).into_response();
+    let pending = sign_up(&app, origin, &b.contact, b.channels).await?;
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "pending": pending,
+            "confirm": "a confirmation link goes to the contact; nothing is recorded until it is used",
+        })),
+    )
+        .into_response();
     cors(response.headers_mut(), origin);
     Ok(response)
+}
+
+#[derive(Deserialize)]
+struct ConfirmQuery {
+    token: Option<String>,
+    lang: Option<String>,
+}
+
+/// The page's language: `lang` if the site offers it, else the browser's, else the site's.
+fn page_lang(settings: &Settings, asked: Option<&str>, headers: &HeaderMap) -> consent_core::Lang {
+    let config = &settings.config;
+    asked
+        .and_then(|l| l.parse::<consent_core::Lang>().ok())
+        .filter(|l| config.languages().contains(l))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    let tags = v
+                        .split(',')
+                        .map(|t| t.split(';').next().unwrap_or("").trim());
+                    consent_core::Lang::negotiate(tags, config.languages())
+                })
+        })
+        .unwrap_or(config.default_language())
+}
+
+fn confirm_html(status: StatusCode, html: String) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-store"),
+        // The token is in this page's URL: never pass it on.
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    (status, headers, html).into_response()
+}
+
+/// The page a confirmation link opens: a button that posts the token. Nothing is recorded by
+/// opening the link (mail scanners open links).
+async fn get_confirm<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    Query(q): Query<ConfirmQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = page_lang(&app.settings, q.lang.as_deref(), &headers);
+    match q
+        .token
+        .as_deref()
+        .map(|t| Pending::parse(t, &app.settings.key))
+    {
+        Some(Ok(_)) => confirm_html(
+            StatusCode::OK,
+            confirm_page::ask(lang, q.token.as_deref().unwrap_or_default()),
+        ),
+        _ => confirm_html(
+            StatusCode::BAD_REQUEST,
+            confirm_page::result(lang, Outcome::Invalid),
+        ),
+    }
+}
+
+/// Records a confirmed sign-up (the form of [`get_confirm`]'s page: `token`, `lang`).
+async fn post_confirm<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut token = None;
+    let mut lang = None;
+    for (name, value) in form_urlencoded::parse(&body) {
+        match &*name {
+            "token" => token = Some(value.into_owned()),
+            "lang" => lang = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let lang = page_lang(&app.settings, lang.as_deref(), &headers);
+    let now = OffsetDateTime::now_utc();
+    let result = match token {
+        Some(t) => confirm::confirm(&*app.store, &app.settings.key, &t, now).await,
+        None => Err(ConfirmError::Invalid),
+    };
+    let (status, outcome) = match result {
+        Ok(_) => (StatusCode::OK, Outcome::Done),
+        Err(ConfirmError::Invalid) => (StatusCode::BAD_REQUEST, Outcome::Invalid),
+        Err(ConfirmError::Expired) => (StatusCode::GONE, Outcome::Expired),
+        Err(ConfirmError::Superseded) => (StatusCode::CONFLICT, Outcome::Superseded),
+        Err(e) => {
+            tracing::error!(error = %e, "confirming a sign-up failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Outcome::Failed)
+        }
+    };
+    confirm_html(status, confirm_page::result(lang, outcome))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    #[serde(default)]
+    peek: bool,
+    format: Option<String>,
+}
+
+/// The confirmation messages for the site's mailer (admin): JSON, taken out of the outbox
+/// unless `peek`; `format=html` shows them as a page (always a peek), as the demo does.
+async fn get_outbox<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    Query(q): Query<OutboxQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    let now = OffsetDateTime::now_utc();
+    if q.format.as_deref() == Some("html") {
+        let messages = app.outbox.take(now, true);
+        let page = maud::html! {
+            (maud::DOCTYPE)
+            html lang="en" {
+                head { meta charset="utf-8"; title { "Confirmation messages" } }
+                body { main {
+                    h1 { "Confirmation messages waiting for the mailer" }
+                    @if messages.is_empty() { p { "None." } }
+                    ul { @for m in &messages { li { (m.to) ": " a href=(m.link) { (m.link) } } } }
+                } }
+            }
+        };
+        return Ok(confirm_html(StatusCode::OK, page.into_string()));
+    }
+    Ok(Json(json!({ "messages": app.outbox.take(now, q.peek) })).into_response())
 }
 
 /// A sign-up form post: `contact`, one `channels` field per box ticked, `return_to`.

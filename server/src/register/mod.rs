@@ -48,6 +48,8 @@ use crate::store::{MarketingAppend, Store, StoreError};
 
 pub mod access;
 pub mod api;
+pub mod confirm;
+pub mod confirm_page;
 pub mod list;
 pub mod requests;
 
