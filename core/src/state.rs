@@ -464,11 +464,12 @@ impl ConsentState {
         Ok(self)
     }
 
-    /// Whether `other` is this decision, whatever its times: the same consent id, policy
-    /// (revision and fingerprint), method, language, GPC and choices. The banner keeps the
-    /// server's signed token when it is the decision the visitor just made; the server
-    /// re-times a decision to its own clock ([`at`](Self::at)), so its seconds may differ from
-    /// the browser's.
+    /// Whether `other` is this decision, whatever its times and its consent id: the same
+    /// policy (revision and fingerprint), method, language, GPC and choices. The banner keeps
+    /// (and adopts) the server's signed token when it is the decision the visitor just made:
+    /// the server re-times a decision to its own clock ([`at`](Self::at)), so its seconds may
+    /// differ from the browser's, and it issues the consent id ([`with_id`](Self::with_id))
+    /// unless the visitor showed a token it signed for the one the decision carries.
     ///
     /// # Example
     /// ```
@@ -476,16 +477,28 @@ impl ConsentState {
     /// let later = state.at(state.last_decision() + time::Duration::seconds(7))?;
     /// assert_ne!(state, later);
     /// assert!(state.same_decision(&later));
+    /// let issued = later.with_id(consent_core::ConsentId::from_bytes([9; 16]));
+    /// assert!(state.same_decision(&issued));
     /// # Ok::<(), consent_core::policy::DecideError>(())
     /// ```
     #[must_use]
     pub fn same_decision(&self, other: &ConsentState) -> bool {
         *self
             == ConsentState {
+                id: self.id,
                 first: self.first,
                 last: self.last,
                 ..*other
             }
+    }
+
+    /// This decision under another consent id. A consent id is not a password: the server
+    /// continues an id only for a visitor who shows a token it signed for that id, and gives
+    /// any other decision a fresh one.
+    #[must_use]
+    pub const fn with_id(mut self, id: ConsentId) -> Self {
+        self.id = id;
+        self
     }
 
     /// Whether anything beyond the strictly necessary category (index 0) is granted.

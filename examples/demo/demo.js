@@ -27,7 +27,8 @@ addEventListener('demo:ran', showCookies);
 addEventListener('demo:hit', showHits);
 showCookies();
 
-// "Your data": the consent id, its records (GET /consent/{id}) and erasure (DELETE).
+// "Your data": the consent id, its records (GET /consent/me: the signed consent cookie says
+// whose) and erasure (DELETE /consent/me). The id never goes into a URL.
 const mydata = document.getElementById('mydata');
 
 const cell = (row, text) => {
@@ -38,7 +39,7 @@ const cell = (row, text) => {
 
 const showRecords = async (id) => {
   const status = document.getElementById('mydata-status');
-  const r = await fetch('/consent/' + id, { credentials: 'same-origin' });
+  const r = await fetch('/consent/me', { credentials: 'same-origin' });
   if (!r.ok) {
     // 404: nothing is held for this id (never recorded, or erased).
     status.textContent = r.status === 404 ? mydata.dataset.gone : mydata.dataset.failed;
@@ -59,7 +60,7 @@ const showRecords = async (id) => {
   erase.disabled = false;
   erase.onclick = async () => {
     erase.disabled = true;
-    const d = await fetch('/consent/' + id, { method: 'DELETE', credentials: 'same-origin' });
+    const d = await fetch('/consent/me', { method: 'DELETE', credentials: 'same-origin' });
     if (d.ok) {
       // Nothing is left to show: the records are gone, not fetched again (fetching would
       // answer 404 and replace this message).

@@ -31,7 +31,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use consent_core::policy::{self, Signals, StoredStatus};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Gate, Token};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Token};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
@@ -73,7 +73,6 @@ pub struct Settings {
 struct App<S> {
     store: Arc<S>,
     settings: Settings,
-    gate: Gate,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     files: Option<ServeDir>,
 }
@@ -81,7 +80,6 @@ struct App<S> {
 /// The API's router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`,
 /// which the per-client rate limit needs.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
-    let gate = Gate::new(&settings.config, Some(settings.key.token_key().clone()));
     let limiter = settings.rate_limit.map(|n| {
         RateLimiter::keyed(
             Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
@@ -95,7 +93,6 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let app = Arc::new(App {
         store,
         settings,
-        gate,
         limiter,
         files,
     });
@@ -178,12 +175,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The body of `POST /consent`: the banner's token and the record of the same decision.
+/// The body of `POST /consent`: the banner's token and the record of the same decision, and
+/// optionally the signed token the visitor held before (for an endpoint on another origin,
+/// where the consent cookie does not travel): it proves the consent id ([`crate::ids`]).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Submission {
     token: String,
     record: DecisionRecord,
+    #[serde(default)]
+    previous: Option<String>,
 }
 
 fn allowed_origin<'h, S>(app: &App<S>, headers: &'h HeaderMap) -> Result<&'h str, ApiError> {
@@ -254,7 +255,13 @@ async fn post_consent<S: Store>(
     let origin = allowed_origin(&app, &headers)?;
     let bytes = read_body(&headers, body, "application/json").await?;
     let now = OffsetDateTime::now_utc();
-    let (record, token) = accept(&app.settings.config, &app.settings.key, &bytes, now)?;
+    let cookies = crate::nojs::request_cookies(&headers);
+    let shown: Vec<&str> = cookies
+        .iter()
+        .filter(|(n, _)| n == app.settings.config.cookie().name())
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let (record, token) = accept(&app.settings.config, &app.settings.key, &bytes, &shown, now)?;
     let appended = app.store.append(record).await?;
 
     let secure = app.settings.secure_cookie || origin.starts_with("https://");
@@ -317,6 +324,7 @@ fn accept(
     config: &Config,
     key: &ServerKey,
     body: &[u8],
+    shown: &[&str],
     now: OffsetDateTime,
 ) -> Result<(DecisionRecord, Token), ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
@@ -371,7 +379,16 @@ fn accept(
     if expected != record {
         return Err(bad(mismatch(&expected, &record, config)));
     }
-    let state = state
+    // The id is the server's: continued only for a visitor who proves it ([`crate::ids`]).
+    let mut proofs = shown.to_vec();
+    proofs.extend(submission.previous.as_deref());
+    let fresh = crate::ids::fresh().map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no random consent id: {e}"),
+        )
+    })?;
+    let state = crate::ids::issue(state, &proofs, key, fresh)
         .at(now)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let record = DecisionRecord::new(config, &state, page_url, record.channel());
@@ -447,13 +464,36 @@ pub(crate) fn admin_in(settings: &Settings, headers: &HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
+/// The consent id of the request's signed consent cookie (`/consent/me`): the visitor's own,
+/// without it ever going into a URL.
+fn own_id<S>(app: &App<S>, headers: &HeaderMap) -> Result<ConsentId, ApiError> {
+    crate::nojs::request_cookies(headers)
+        .iter()
+        .filter(|(n, _)| n == app.settings.config.cookie().name())
+        .find_map(|(_, v)| Token::parse_verified(v, Some(app.settings.key.token_key())).ok())
+        .map(|t| t.state().id())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "no consent cookie signed by this server: nothing to show",
+            )
+        })
+}
+
 /// Admin, or the visitor whose signed consent cookie holds this id.
 fn may_access<S>(app: &App<S>, headers: &HeaderMap, id: ConsentId) -> Result<(), ApiError> {
     if is_admin(app, headers) {
         return Ok(());
     }
-    let v = crate::gating::verdict(&app.gate, headers, OffsetDateTime::now_utc());
-    if v.state().is_some_and(|s| s.id() == id) {
+    // Signed for this id by this server, expired or not: the right of access outlives the
+    // consent.
+    let cookies = crate::nojs::request_cookies(headers);
+    let shown: Vec<&str> = cookies
+        .iter()
+        .filter(|(n, _)| n == app.settings.config.cookie().name())
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if crate::ids::proves(&shown, id, &app.settings.key) {
         return Ok(());
     }
     Err(ApiError::new(
@@ -467,9 +507,14 @@ async fn get_consent<S: Store>(
     Path(name): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let Ok(id) = name.parse::<ConsentId>() else {
-        // Not an id: one of the banner's files.
-        return serve_file(&app, request).await;
+    let id = if name == "me" {
+        own_id(&app, request.headers())?
+    } else {
+        let Ok(id) = name.parse::<ConsentId>() else {
+            // Not an id: one of the banner's files.
+            return serve_file(&app, request).await;
+        };
+        id
     };
     may_access(&app, request.headers(), id)?;
     let entries = app.store.records_for(id).await?;
@@ -529,9 +574,12 @@ async fn delete_consent<S: Store>(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id: ConsentId = id
-        .parse()
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?;
+    let id: ConsentId = if id == "me" {
+        own_id(&app, &headers)?
+    } else {
+        id.parse()
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?
+    };
     may_access(&app, &headers, id)?;
     let erased = app.store.erase(id).await?;
     if erased == 0 {
@@ -686,14 +734,12 @@ async fn post_form<S: Store>(
 }
 
 fn random_id() -> Result<ConsentId, ApiError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| {
+    crate::ids::fresh().map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("no random consent id: {e}"),
         )
-    })?;
-    Ok(ConsentId::from_bytes(bytes))
+    })
 }
 
 /// The admin page. Without the admin token it answers 401 with a Basic challenge, so a

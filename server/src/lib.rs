@@ -18,6 +18,7 @@ pub mod admin;
 pub mod api;
 mod demo;
 pub mod gating;
+pub mod ids;
 pub mod key;
 pub mod nojs;
 pub mod register;

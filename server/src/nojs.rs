@@ -389,11 +389,14 @@ pub fn decide(
         .unwrap_or(&input.return_to);
     let page = PageUrl::new(&format!("{origin}{path}"))
         .map_err(|_| FormError::ReturnTo(input.return_to.clone()))?;
-    let record = DecisionRecord::new(config, decision.state(), Some(page), Channel::Banner);
+    // The id is the server's: the previous decision's only when its cookie is signed by this
+    // server ([`crate::ids`]); read without the key above, it only says what to revoke.
+    let state = crate::ids::issue(*decision.state(), stored.as_slice(), key, fresh_id);
+    let record = DecisionRecord::new(config, &state, Some(page), Channel::Banner);
     let clear = decision.clear_lines(config, cookie_names.iter().copied(), host);
     Ok(FormDecision {
         record,
-        token: Token::signed(*decision.state(), key.token_key()),
+        token: Token::signed(state, key.token_key()),
         clear,
     })
 }

@@ -112,6 +112,14 @@ async fn send(api: &Api, req: Request<Body>) -> (StatusCode, axum::http::HeaderM
     (status, headers, value)
 }
 
+/// The consent id the server issued, from its answer.
+fn issued(answer: &Value) -> ConsentId {
+    answer["consent_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("a consent id in the answer")
+}
+
 async fn post(api: &Api, body: &Value) -> (StatusCode, axum::http::HeaderMap, Value) {
     let req = request("POST", "/consent", Body::empty())
         .header(header::ORIGIN, ORIGIN)
@@ -124,13 +132,23 @@ async fn post(api: &Api, body: &Value) -> (StatusCode, axum::http::HeaderMap, Va
 #[tokio::test]
 async fn a_decision_is_logged_and_answered_with_a_signed_token() {
     let api = api();
-    let (body, id) = submission(1, Action::AcceptAll);
+    let (body, posted) = submission(1, Action::AcceptAll);
     let (status, headers, answer) = post(&api, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let token = answer["token"].as_str().expect("token");
     let signed =
         Token::parse_verified(token, Some(api.key.token_key())).expect("signed by the server key");
+    // The server issues the id: the visitor showed no token it signed for the posted one.
+    let id = issued(&answer);
     assert_eq!(signed.state().id(), id);
+    assert_ne!(id, posted);
+    assert!(
+        api.store
+            .records_for(posted)
+            .await
+            .expect("read")
+            .is_empty()
+    );
     let cookie = headers
         .get(header::SET_COOKIE)
         .and_then(|v| v.to_str().ok())
@@ -338,10 +356,39 @@ async fn each_client_is_rate_limited() {
 #[tokio::test]
 async fn the_visitor_or_an_admin_may_read_and_erase() {
     let api = api();
-    let (body, id) = submission(5, Action::AcceptAll);
+    let (body, _) = submission(5, Action::AcceptAll);
     let (_, _, answer) = post(&api, &body).await;
     let token = answer["token"].as_str().expect("token").to_owned();
+    let id = issued(&answer);
     let uri = format!("/consent/{id}");
+    // The visitor's own records without the id in the URL: the signed cookie says whose.
+    let (status, _, mine) = send(
+        &api,
+        request("GET", "/consent/me", Body::empty())
+            .header("cookie", format!("consent={token}"))
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["consent_id"], id.to_string());
+    // An unsigned token for the same id is no key to the records.
+    let unsigned = Token::unsigned(
+        *Token::parse_verified(&token, Some(api.key.token_key()))
+            .expect("signed")
+            .state(),
+    );
+    for path in ["/consent/me".to_owned(), uri.clone()] {
+        let (status, _, _) = send(
+            &api,
+            request("GET", &path, Body::empty())
+                .header("cookie", format!("consent={unsigned}"))
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
     let get = |auth: Option<(&'static str, String)>| {
         let mut req = request("GET", &uri, Body::empty());
         if let Some((name, value)) = auth {
@@ -412,6 +459,71 @@ async fn the_visitor_or_an_admin_may_read_and_erase() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+}
+
+/// A consent id is not a password: knowing one (from a log, a URL) and posting a decision for
+/// it gets a fresh id, never a signed token for the victim's; the visitor who shows the signed
+/// cookie, or the signed token in the body (an endpoint on another origin), keeps theirs.
+#[tokio::test]
+async fn a_consent_id_is_continued_only_with_a_token_signed_for_it() {
+    let api = api();
+    let (body, _) = submission(7, Action::AcceptAll);
+    let (_, _, answer) = post(&api, &body).await;
+    let victim = issued(&answer);
+    let victims_token = answer["token"].as_str().expect("token").to_owned();
+    // The attacker makes their own decision under the victim's id.
+    let forge = |id: ConsentId| {
+        let (mut body, _) = submission(0, Action::RejectAll);
+        let token: Token = body["token"]
+            .as_str()
+            .expect("token")
+            .parse()
+            .expect("token");
+        let state = token.state().with_id(id);
+        let config = config();
+        let url = PageUrl::new("https://klinikka.fi/sv/?utm_source=x").expect("url");
+        body["token"] = json!(Token::unsigned(state).to_string());
+        body["record"] = json!(DecisionRecord::new(
+            &config,
+            &state,
+            Some(url),
+            Channel::Banner
+        ));
+        body
+    };
+    let (status, _, answer) = post(&api, &forge(victim)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_ne!(
+        issued(&answer),
+        victim,
+        "the forged decision gets an id of its own"
+    );
+    assert_eq!(api.store.records_for(victim).await.expect("read").len(), 1);
+    // An unsigned cookie for the id proves nothing either.
+    let req = |body: &Value, cookie: String| {
+        request("POST", "/consent", Body::empty())
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("cookie", cookie)
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let unsigned = forge(victim)["token"].as_str().expect("token").to_owned();
+    let (_, _, answer) = send(&api, req(&forge(victim), format!("consent={unsigned}"))).await;
+    assert_ne!(issued(&answer), victim);
+    // The visitor, with the signed cookie, continues their id: a withdrawal joins the consent.
+    let (_, _, answer) = send(
+        &api,
+        req(&forge(victim), format!("consent={victims_token}")),
+    )
+    .await;
+    assert_eq!(issued(&answer), victim);
+    // So does the signed token in the body, when the cookie does not travel.
+    let mut body = forge(victim);
+    body["previous"] = json!(victims_token);
+    let (_, _, answer) = post(&api, &body).await;
+    assert_eq!(issued(&answer), victim);
+    assert_eq!(api.store.records_for(victim).await.expect("read").len(), 3);
 }
 
 #[tokio::test]
@@ -557,10 +669,10 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
     let mut acknowledged = Vec::new();
     let mut full = None;
     for i in 0..=255u8 {
-        let (body, id) = submission(i, Action::AcceptAll);
+        let (body, _) = submission(i, Action::AcceptAll);
         let (status, _, answer) = post(&api, &body).await;
         match status {
-            StatusCode::CREATED => acknowledged.push(id),
+            StatusCode::CREATED => acknowledged.push(issued(&answer)),
             StatusCode::INSUFFICIENT_STORAGE => {
                 full = Some(answer);
                 break;

@@ -93,7 +93,8 @@ async fn start(dir: &std::path::Path) -> (Child, String) {
 }
 
 /// One POST over a fresh connection; the status code, or None if the connection failed.
-async fn post(addr: &str, body: &str) -> Option<u16> {
+/// Posts a decision: the status, and the consent id the server issued for a 201.
+async fn post(addr: &str, body: &str) -> Option<(u16, Option<ConsentId>)> {
     let mut stream = TcpStream::connect(addr).await.ok()?;
     let request = format!(
         "POST /consent HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -102,8 +103,13 @@ async fn post(addr: &str, body: &str) -> Option<u16> {
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.ok()?;
-    let head = String::from_utf8_lossy(&response);
-    head.split(' ').nth(1)?.parse().ok()
+    let text = String::from_utf8_lossy(&response);
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let id = text
+        .split_once("\"consent_id\":\"")
+        .and_then(|(_, rest)| rest.get(..32))
+        .and_then(|hex| hex.parse().ok());
+    Some((status, id))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,9 +134,10 @@ async fn acknowledged_records_survive_kill_9() {
                     let id = ConsentId::from_bytes(bytes);
                     n += 1;
                     match post(&addr, &body(id)).await {
-                        Some(201) => acked.lock().expect("lock").push(id),
-                        Some(status) => panic!("unexpected status {status}"),
-                        None => break,
+                        Some((201, Some(issued))) => acked.lock().expect("lock").push(issued),
+                        // Cut off by the kill before the answer was whole: not acknowledged.
+                        Some((201, None)) | None => break,
+                        Some((status, _)) => panic!("unexpected status {status}"),
                     }
                 }
             }));
@@ -192,8 +199,10 @@ async fn two_server_processes_on_one_sqlite_file_keep_one_chain() {
                 bytes[1] = client as u8;
                 bytes[2..6].copy_from_slice(&n.to_be_bytes());
                 let id = ConsentId::from_bytes(bytes);
-                assert_eq!(post(&addr, &body(id)).await, Some(201));
-                acked.lock().expect("lock").push(id);
+                let Some((201, Some(issued))) = post(&addr, &body(id)).await else {
+                    panic!("a 201 with the issued consent id");
+                };
+                acked.lock().expect("lock").push(issued);
             }
         }));
     }

@@ -342,20 +342,32 @@ pub fn consent() -> String {
 }
 
 /// As JSON: the cookie line that stores the server's signed `token` if it carries the
-/// decision in force, whatever its times (the server re-times a decision to its own clock:
+/// decision in force, whatever its times and consent id (the server re-times a decision to its
+/// own clock and issues the id:
 /// [`ConsentState::same_decision`](consent_core::ConsentState::same_decision)); `null` if it
-/// does not (a late answer to an older decision), `false` if it is not a token at all.
+/// does not (a late answer to an older decision), `false` if it is not a token at all. The
+/// banner then holds the signed decision, the server's id included.
 #[wasm_bindgen]
 pub fn signed(token: &str, https: bool) -> String {
     let Ok(signed) = token.parse::<Token>() else {
         return "false".to_string();
     };
     let line = with(|app| {
-        (app.evaluation
+        let current = app
+            .evaluation
             .state()
             .is_some_and(|s| s.same_decision(signed.state()))
-            && !app.evaluation.show_banner())
-        .then(|| signed.cookie_line(&app.config, https))
+            && !app.evaluation.show_banner();
+        if !current {
+            return None;
+        }
+        // Adopt it, judged at its own time: the server's id and times.
+        let at = signed.state().last_decision();
+        let adopted = policy::evaluate(&app.config, Some(token), None, at, app.signals);
+        if adopted.state().is_some() && !adopted.show_banner() {
+            app.evaluation = adopted;
+        }
+        Some(signed.cookie_line(&app.config, https))
     })
     .flatten();
     let mut j = Json::new();

@@ -92,6 +92,15 @@ function retime(token, secs) {
   return `1.${payload.toString('base64url')}`;
 }
 
+/** `token` (unsigned) under another consent id, as consent-server issues one to a decision
+ * whose visitor showed no token it signed for the id the banner made: the payload's first 16
+ * bytes are the id. */
+function reid(token, byte) {
+  const bytes = Buffer.from(token.slice(2), 'base64url');
+  bytes.fill(byte, 0, 16);
+  return `1.${bytes.toString('base64url')}`;
+}
+
 function send(res, status, type, body, headers = {}) {
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
   res.end(body);
@@ -573,17 +582,20 @@ bannerTest('decision is stored and sent and the signed token kept', async (visit
 bannerTest('signed token re-timed by the server is stored', async (visitor) => {
   const posts = () => requests.filter((r) => r.method === 'POST' && r.path === '/consent-endpoint');
   const before = posts().length;
-  endpointAnswer = (body) => ({ status: 201, json: { token: sign(retime(body.token, 7)) } });
+  // The server also issues the consent id: the banner adopts it.
+  endpointAnswer = (body) => ({ status: 201, json: { token: sign(reid(retime(body.token, 7), 0xab)) } });
   const v = await visitor();
   await v.open();
   assert.equal(await v.run(config('c6r', (c) => { c.endpoint = '/consent-endpoint'; })), true);
   await v.press('Reject all');
   await until(() => posts().length > before, 'the decision to reach the endpoint');
   const sent = JSON.parse(posts().at(-1).body).token;
-  const signed = sign(retime(sent, 7));
+  const signed = sign(reid(retime(sent, 7), 0xab));
   assert.notEqual(retime(sent, 7), sent, 'the answer is re-timed');
   await v.waitFor((s) => document.cookie.split('; ').includes(`c6r=${s}`), signed);
-  assert.equal((await v.api('getConsent')).method, 'reject_all');
+  const held = await v.api('getConsent');
+  assert.equal(held.method, 'reject_all');
+  assert.equal(held.consentId, 'ab'.repeat(16), 'the server-issued id is adopted');
 
   // An answer for another decision (accept all, signed) is not stored over the local one.
   const w = await visitor();
