@@ -590,6 +590,21 @@ impl App {
                 body.push_str(&value);
                 body.push_str("\",\"record\":");
                 body.push_str(&record.to_json().unwrap_or_default());
+                // The token held before (signed, if the server answered): it proves the
+                // consent id to the server, which otherwise issues a new one. The cookie is
+                // overwritten by now, and does not travel to an endpoint on another origin.
+                let previous = pairs(jar)
+                    .find(|(n, _)| *n == self.config.cookie().name())
+                    .map(|(_, v)| v)
+                    .filter(|v| {
+                        v.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                    });
+                if let Some(previous) = previous {
+                    body.push_str(",\"previous\":\"");
+                    body.push_str(previous);
+                    body.push('"');
+                }
                 body.push('}');
                 j.open('{')
                     .key("url")
