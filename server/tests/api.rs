@@ -526,6 +526,94 @@ async fn a_consent_id_is_continued_only_with_a_token_signed_for_it() {
     assert_eq!(api.store.records_for(victim).await.expect("read").len(), 3);
 }
 
+/// Every HTML page refuses to be framed by another site (clickjacking a "Reject all" or an
+/// erasure), and nothing is sniffed into another type.
+#[tokio::test]
+async fn every_html_page_refuses_to_be_framed() {
+    let api = api();
+    let admin = format!("Bearer {ADMIN}");
+    for (path, auth) in [
+        ("/consent/preferences", None),
+        ("/consent/preferences?lang=en", None),
+        ("/consent/first-layer", None),
+        ("/consent/declaration?format=html", None),
+        ("/admin", Some(admin.clone())),
+        ("/", None),
+        ("/en/newsletter", None),
+    ] {
+        let mut req = request("GET", path, Body::empty());
+        if let Some(a) = auth {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        let (status, headers, _) = send(&api, req.body(Body::empty()).expect("r")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let get = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        assert!(get(header::CONTENT_TYPE).starts_with("text/html"), "{path}");
+        let csp = get(header::CONTENT_SECURITY_POLICY);
+        assert!(
+            csp.contains("frame-ancestors 'none'") || csp.contains("frame-ancestors 'self'"),
+            "{path}: {csp:?}"
+        );
+        assert_eq!(get(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
+    }
+    // The server's own pages may not be framed even by the site itself.
+    let (_, headers, _) = send(
+        &api,
+        request("GET", "/consent/preferences", Body::empty())
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    assert_eq!(
+        headers
+            .get(header::X_FRAME_OPTIONS)
+            .and_then(|v| v.to_str().ok()),
+        Some("DENY")
+    );
+}
+
+/// A path segment longer than any file name is a 404, not a file system error reported as a
+/// 500: under the banner's files, the demo's, and anywhere else.
+#[tokio::test]
+async fn an_overlong_path_segment_is_not_found() {
+    let api = api();
+    let long = "a".repeat(300);
+    for path in [
+        format!("/consent/{long}"),
+        format!("/consent/{long}.js"),
+        format!("/demo/{long}"),
+        format!("/demo/x/{long}"),
+        format!("/{long}"),
+    ] {
+        let (status, _, _) = send(
+            &api,
+            request("GET", &path, Body::empty())
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // A name of 255 bytes is still looked up (and is simply not there).
+    let (status, _, _) = send(
+        &api,
+        request(
+            "GET",
+            &format!("/consent/{}", "a".repeat(255)),
+            Body::empty(),
+        )
+        .body(Body::empty())
+        .expect("r"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn stats_need_the_admin_token() {
     let api = api();

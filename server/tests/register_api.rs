@@ -266,9 +266,63 @@ async fn a_signup_is_recorded_only_once_its_contact_confirms() {
     );
     verify(&*store, &key, None, |_| {}).await.expect("verifies");
 
+    // The page the link opens cannot be framed, and does not pass its token on.
+    let req = Request::builder()
+        .uri(format!("/register/confirm?token={token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(req).await.expect("infallible");
+    let h = response.headers();
+    assert!(
+        h.get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.contains("frame-ancestors 'none'")),
+        "{h:?}"
+    );
+    assert_eq!(
+        h.get(header::REFERRER_POLICY).and_then(|v| v.to_str().ok()),
+        Some("no-referrer")
+    );
     // The outbox is the admin's (the mailer's) only.
     let (status, _) = get(&app, "/register/outbox", false).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A request body that never ends, as a slow or hostile client sends.
+struct Endless;
+
+impl http_body::Body for Endless {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+/// `POST /register/check` takes up to 32 MB: a client without the admin token is refused
+/// before any of it is read.
+#[tokio::test]
+async fn the_list_check_refuses_a_stranger_before_reading_the_body() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+    let app = app(store);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/register/check?channel=email")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))))
+        .body(Body::new(Endless))
+        .expect("request");
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), app.oneshot(req))
+        .await
+        .expect("answered without waiting for the body")
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn scenario<S: Store>(store: Arc<S>) {

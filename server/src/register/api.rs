@@ -114,6 +114,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
         .route("/register/outbox", axum::routing::get(get_outbox::<S>))
         .with_state(app)
+        .layer(axum::middleware::from_fn(crate::api::security_headers))
 }
 
 fn admin<S>(app: &Register<S>, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -268,9 +269,16 @@ async fn post_check<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
     Query(q): Query<CheckQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
+    // The token first: nobody else gets up to MAX_LIST bytes read.
     admin(&app, &headers)?;
+    let body = axum::body::to_bytes(body, MAX_LIST).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("list larger than {MAX_LIST} bytes"),
+        )
+    })?;
     let rows = list::read(&body[..], q.column.as_deref())
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let now = OffsetDateTime::now_utc();
