@@ -20,6 +20,7 @@ mod demo;
 pub mod gating;
 pub mod ids;
 pub mod key;
+pub mod listen;
 pub mod nojs;
 pub mod register;
 #[cfg(feature = "scan")]

@@ -243,6 +243,15 @@ struct ServeArgs {
     /// Purge records older than this many days, at start and daily.
     #[arg(long)]
     retention_days: Option<u32>,
+    /// Seconds a client may take to send a request's head before the connection is closed.
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a request may take, body included, before it is answered 408.
+    #[arg(long, default_value_t = 30)]
+    request_timeout: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -712,11 +721,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let app = api::router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings));
     tracing::info!("listening on http://{local}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let limits = consent_server::listen::Limits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        max_connections: args.max_connections,
+    };
+    consent_server::listen::serve(listener, app, limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

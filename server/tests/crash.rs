@@ -41,7 +41,6 @@ fn body(id: ConsentId) -> String {
         .to_string()
 }
 
-/// Starts `consent serve` on an ephemeral loopback port and returns it with its address.
 /// The key the server processes made in `dir`.
 fn server_key(dir: &std::path::Path) -> consent_server::ServerKey {
     consent_server::ServerKey::load(&dir.join("consent.key")).expect("the server made its key")
@@ -56,6 +55,7 @@ fn head_file(dir: &std::path::Path) -> Option<consent_server::store::SignedHead>
     consent_server::store::SignedHead::read(&dir.join("consent.db.head")).ok()
 }
 
+/// Starts `consent serve` on an ephemeral loopback port and returns it with its address.
 async fn start(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
         .args([

@@ -1,0 +1,123 @@
+//! `consent serve` against slow and greedy clients, on a real socket: a head that never ends
+//! is cut off, a body that never ends is answered 408, and connections past the limit wait.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+
+/// Starts `consent serve` with 1 s for a head, 2 s for a request and 2 connections at once.
+async fn start(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .args([
+            "--header-timeout",
+            "1",
+            "--request-timeout",
+            "2",
+            "--max-connections",
+            "2",
+        ])
+        .arg("--db")
+        .arg(dir.join("consent.db"))
+        .arg("--key-file")
+        .arg(dir.join("consent.key"))
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn consent serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(at) = line.find("listening on http://") {
+                return line[at + "listening on http://".len()..].trim().to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server listening within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+/// Reads until the server closes the connection (or 10 s pass): what it sent.
+async fn until_closed(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let read = timeout(Duration::from_secs(10), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server kept the connection open for 10 s");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn a_head_that_never_ends_is_cut_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let mut stream = TcpStream::connect(&addr).await.expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .expect("write");
+    let began = Instant::now();
+    until_closed(&mut stream).await;
+    let took = began.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "closed after {took:?}, not within the 1 s header timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_never_ends_is_answered_408() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let mut stream = TcpStream::connect(&addr).await.expect("connect");
+    let head = format!(
+        "POST /consent HTTP/1.1\r\nHost: x\r\nOrigin: http://{addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"tok"
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let answer = until_closed(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_wait_for_a_free_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let get = |addr: String| async move {
+        let mut stream = TcpStream::connect(&addr).await.expect("connect");
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("write");
+        until_closed(&mut stream).await
+    };
+    // Alone, an answer comes at once.
+    let began = Instant::now();
+    assert!(get(addr.clone()).await.starts_with("HTTP/1.1 200"));
+    let alone = began.elapsed();
+    assert!(alone < Duration::from_millis(500), "{alone:?}");
+    // Two idle connections take both slots until the header timeout (1 s) closes them.
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(&addr).await.expect("connect");
+        s.write_all(b"G").await.expect("write");
+        idle.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let began = Instant::now();
+    let answer = get(addr.clone()).await;
+    let waited = began.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(
+        waited >= Duration::from_millis(600),
+        "answered after {waited:?}: the third connection did not wait for a slot"
+    );
+}
