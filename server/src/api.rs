@@ -32,7 +32,6 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use consent_core::policy::{self, Signals, StoredStatus};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Token};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
@@ -68,23 +67,22 @@ pub struct Settings {
     /// `/en/`, ...) with this config inlined, its stand-in tags' hit log, and its other files
     /// under `/demo/`.
     pub demo: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client for the rate
+    /// limits ([`crate::client::address`]); from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 struct App<S> {
     store: Arc<S>,
     settings: Settings,
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Option<crate::client::Limiter>,
     files: Option<ServeDir>,
 }
 
 /// The API's router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`,
 /// which the per-client rate limit needs.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
-    let limiter = settings.rate_limit.map(|n| {
-        RateLimiter::keyed(
-            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-        )
-    });
+    let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let files = settings.dist.clone().map(ServeDir::new);
     let demo = settings
         .demo
@@ -310,7 +308,7 @@ async fn post_consent<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    rate_limit(app.limiter.as_ref(), client, "decisions")?;
+    limit(&app, client, &headers, "decisions")?;
     let origin = allowed_origin(&app, &headers)?;
     let bytes = read_body(&headers, body, "application/json").await?;
     let now = OffsetDateTime::now_utc();
@@ -338,19 +336,38 @@ async fn post_consent<S: Store>(
     Ok(response)
 }
 
-/// Refuses a client over its per-second budget of `what` (decisions, sign-ups).
+/// Refuses a client over its per-second budget of `what` (decisions, sign-ups, reads).
 pub(crate) fn rate_limit(
-    limiter: Option<&DefaultKeyedRateLimiter<IpAddr>>,
-    client: SocketAddr,
+    limiter: Option<&crate::client::Limiter>,
+    settings: &Settings,
+    peer: SocketAddr,
+    headers: &HeaderMap,
     what: &str,
 ) -> Result<(), ApiError> {
-    match limiter {
-        Some(l) if l.check_key(&client.ip()).is_err() => Err(ApiError::new(
+    let Some(l) = limiter else {
+        return Ok(());
+    };
+    if l.allows(crate::client::address(
+        peer,
+        headers,
+        &settings.trusted_proxies,
+    )) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many {what} from this address; try again shortly"),
-        )),
-        _ => Ok(()),
+        ))
     }
+}
+
+fn limit<S>(
+    app: &App<S>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<(), ApiError> {
+    rate_limit(app.limiter.as_ref(), &app.settings, peer, headers, what)
 }
 
 /// The body of a request that must be of `content_type`, at most [`MAX_BODY`] bytes.
@@ -563,9 +580,13 @@ fn may_access<S>(app: &App<S>, headers: &HeaderMap, id: ConsentId) -> Result<(),
 
 async fn get_consent<S: Store>(
     State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(name): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    if name == "me" || name.parse::<ConsentId>().is_ok() {
+        limit(&app, client, request.headers(), "reads")?;
+    }
     let id = if name == "me" {
         own_id(&app, request.headers())?
     } else {
@@ -630,9 +651,11 @@ async fn serve_file<S>(app: &App<S>, request: Request) -> Result<Response, ApiEr
 
 async fn delete_consent<S: Store>(
     State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    limit(&app, client, &headers, "erasures")?;
     let id: ConsentId = if id == "me" {
         own_id(&app, &headers)?
     } else {
@@ -657,9 +680,11 @@ struct StatsQuery {
 
 async fn get_stats<S: Store>(
     State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, ApiError> {
+    limit(&app, client, &headers, "admin requests")?;
     if !is_admin(&app, &headers) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -744,7 +769,7 @@ async fn post_form<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    rate_limit(app.limiter.as_ref(), client, "decisions")?;
+    limit(&app, client, &headers, "decisions")?;
     let origin = allowed_origin(&app, &headers)?.to_owned();
     let bytes = read_body(&headers, body, "application/x-www-form-urlencoded").await?;
     let config = &app.settings.config;
@@ -805,8 +830,11 @@ fn random_id() -> Result<ConsentId, ApiError> {
 /// browser shows its login prompt (the token is the password).
 async fn get_admin<S: Store>(
     State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // Also what keeps the admin token from being guessed through the login prompt.
+    limit(&app, client, &headers, "admin requests")?;
     if !is_admin(&app, &headers) {
         let mut response = ApiError::new(
             StatusCode::UNAUTHORIZED,

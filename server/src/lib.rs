@@ -16,6 +16,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod client;
 mod demo;
 pub mod gating;
 pub mod ids;

@@ -243,6 +243,14 @@ struct ServeArgs {
     /// Purge records older than this many days, at start and daily.
     #[arg(long)]
     retention_days: Option<u32>,
+    /// A reverse proxy in front of this server (repeat for several): from it, and only from
+    /// it, `X-Forwarded-For` or `Forwarded` name the client for the rate limits.
+    #[arg(
+        long = "trusted-proxy",
+        env = "CONSENT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Seconds a client may take to send a request's head before the connection is closed.
     #[arg(long, default_value_t = 10)]
     header_timeout: u64,
@@ -704,6 +712,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         admin_token = Some(token);
     }
     let settings = Settings {
+        trusted_proxies: args.trusted_proxies.clone(),
         config: Arc::new(config),
         key,
         origins,

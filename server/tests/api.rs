@@ -38,6 +38,12 @@ fn config() -> Config {
 }
 
 fn api_with(rate_limit: Option<u32>, config: Config) -> Api {
+    api_behind(rate_limit, config, Vec::new())
+}
+
+/// As [`api_with`], behind the reverse proxies `trusted` (the test requests come from
+/// 10.0.0.7).
+fn api_behind(rate_limit: Option<u32>, config: Config, trusted: Vec<std::net::IpAddr>) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let dist = dir.path().join("dist");
     std::fs::create_dir(&dist).expect("mkdir");
@@ -55,6 +61,7 @@ fn api_with(rate_limit: Option<u32>, config: Config) -> Api {
         rate_limit: rate_limit.and_then(NonZeroU32::new),
         dist: Some(dist.clone()),
         demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
+        trusted_proxies: trusted,
     };
     let router = router(Arc::clone(&store), settings);
     Api {
@@ -335,22 +342,67 @@ async fn a_decision_under_another_sites_config_is_a_conflict() {
 
 #[tokio::test]
 async fn each_client_is_rate_limited() {
+    // 2 a second, bursts of 4: the first 4 at once are taken, the rest refused.
     let api = api_with(Some(2), config());
     let mut statuses = Vec::new();
     for i in 0..8u8 {
         let (body, _) = submission(10 + i, Action::RejectAll);
         statuses.push(post(&api, &body).await.0);
     }
-    assert!(statuses.contains(&StatusCode::CREATED));
-    assert!(
-        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
+    let expected: Vec<_> = [StatusCode::CREATED; 4]
+        .into_iter()
+        .chain([StatusCode::TOO_MANY_REQUESTS; 4])
+        .collect();
+    assert_eq!(statuses, expected);
+    assert_eq!(api.store.len().await.expect("len"), 4);
+    // Reading records is limited too, and a forged X-Forwarded-For from a client that is
+    // not a trusted proxy buys no new budget.
+    let read = |xff: &'static str| {
+        request("GET", "/consent/me", Body::empty())
+            .header("x-forwarded-for", xff)
+            .body(Body::empty())
+            .expect("r")
+    };
+    assert_eq!(
+        send(&api, read("203.0.113.1")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
     );
-    let accepted = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count() as u64;
-    assert_eq!(api.store.len().await.expect("len"), accepted);
+    assert_eq!(
+        send(&api, read("203.0.113.2")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_visitor_has_their_own_budget() {
+    let proxy: std::net::IpAddr = "10.0.0.7".parse().expect("ip");
+    let api = api_behind(Some(1), config(), vec![proxy]);
+    let from = |visitor: &'static str, i: u8| {
+        let (body, _) = submission(40 + i, Action::RejectAll);
+        request("POST", "/consent", Body::empty())
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", visitor)
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        statuses.push(send(&api, from("203.0.113.1", i)).await.0);
+    }
+    // Bursts of 2 for the first visitor; the second has a budget of their own.
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(
+        send(&api, from("203.0.113.2", 3)).await.0,
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
@@ -675,18 +727,32 @@ async fn serves_the_banner_files_with_types_and_caching() {
             .to_str()
             .is_ok_and(|c| c.contains("max-age"))
     );
-    let (status, headers, _) = send(&api, get("/consent/consent.js")).await;
+    let (status, headers, body) = send(&api, get("/consent/consent.js")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         headers[header::CONTENT_TYPE]
             .to_str()
             .is_ok_and(|t| t.contains("javascript"))
     );
+    // The file from the dist directory, byte for byte.
+    let on_disk = std::fs::read_to_string(api.dist.join("consent.js")).expect("fixture");
+    assert_eq!(body, Value::String(on_disk));
     assert_eq!(
         send(&api, get("/consent/missing.js")).await.0,
         StatusCode::NOT_FOUND
     );
-    assert!(api.dist.exists());
+    // Nothing outside the dist directory: the log beside it is not served.
+    for path in [
+        "/consent/../consent.db",
+        "/consent/..%2fconsent.db",
+        "/consent/%2e%2e/consent.db",
+    ] {
+        let (status, _, _) = send(&api, get(path)).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST,
+            "{path}: {status}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -745,6 +811,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
         rate_limit: None,
         dist: None,
         demo: None,
+        trusted_proxies: Vec::new(),
     };
     let router = router(Arc::clone(&store), settings);
     let api = Api {

@@ -77,6 +77,7 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
         rate_limit: None,
         dist: None,
         demo: None,
+        trusted_proxies: Vec::new(),
     };
     let app = router(Arc::clone(&store), settings);
     assert_eq!(post(&app, 1).await.0, StatusCode::CREATED);

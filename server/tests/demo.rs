@@ -42,6 +42,7 @@ fn demo() -> (tempfile::TempDir, Router) {
         rate_limit: None,
         dist: None,
         demo: Some(DEMO.into()),
+        trusted_proxies: Vec::new(),
     };
     (dir, router(store, settings))
 }

@@ -42,8 +42,7 @@
 //! before an objection cannot lift it. Sending the message is the site's mailer's job: it takes
 //! them from `GET /register/outbox`.
 
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -54,7 +53,6 @@ use axum::routing::post;
 use axum::{Json, Router};
 use consent_core::Channel;
 use consent_core::register::{Contact, MarketingChannel, MarketingKind, MayMarket};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -75,16 +73,12 @@ struct Register<S> {
     /// Confirmation links waiting for the site's mailer.
     outbox: confirm::Outbox,
     /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Option<crate::client::Limiter>,
 }
 
 /// The register's routes, to merge into [`crate::api::router`]'s.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
-    let limiter = settings.rate_limit.map(|n| {
-        RateLimiter::keyed(
-            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-        )
-    });
+    let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let app = Arc::new(Register {
         store,
         settings,
@@ -443,10 +437,13 @@ async fn post_signup<S: Store>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let limited = app
-        .limiter
-        .as_ref()
-        .is_some_and(|l| l.check_key(&client.ip()).is_err());
+    let limited = app.limiter.as_ref().is_some_and(|l| {
+        !l.allows(crate::client::address(
+            client,
+            &headers,
+            &app.settings.trusted_proxies,
+        ))
+    });
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -1,0 +1,172 @@
+//! Who a request comes from, for the per-client rate limits, and the limits themselves.
+//!
+//! Behind a reverse proxy every request comes from the proxy's address, so one visitor's
+//! burst would use up everyone's budget. The client's address is read from `X-Forwarded-For`
+//! (or `Forwarded: for=`) only when the request comes from a proxy the operator named
+//! (`--trusted-proxy`): anyone else can write those headers, so from anyone else they are
+//! ignored and the socket's address counts.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::HeaderMap;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// The address a request is counted against: the socket's, or, when the socket is a trusted
+/// proxy, the nearest untrusted address its forwarding headers name (right to left, so a
+/// client cannot hide behind entries it wrote itself).
+#[must_use]
+pub fn address(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let ip = peer.ip();
+    if !trusted.contains(&ip) {
+        return ip;
+    }
+    let forwarded_for = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let forwarded = headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.eq_ignore_ascii_case("for")
+                    .then(|| value.trim_matches('"'))
+            })
+        })
+        .collect::<Vec<_>>();
+    let hops = if forwarded_for.is_empty() {
+        forwarded
+    } else {
+        forwarded_for
+    };
+    hops.iter()
+        .rev()
+        .filter_map(|hop| parse_hop(hop))
+        .find(|hop| !trusted.contains(hop))
+        .unwrap_or(ip)
+}
+
+/// An address as forwarding headers write it: `203.0.113.7`, `203.0.113.7:4711`,
+/// `[2001:db8::1]:4711` or `2001:db8::1`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Ok(addr) = hop.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    hop.strip_prefix('[')
+        .and_then(|h| h.split_once(']'))
+        .and_then(|(ip, _)| ip.parse().ok())
+}
+
+/// A per-client limit of `n` requests a second (bursts of `2n`), whose memory of clients is
+/// pruned as it goes: an address not seen for a while is forgotten, so the state does not
+/// grow with every new address.
+#[derive(Debug)]
+pub struct Limiter {
+    inner: DefaultKeyedRateLimiter<IpAddr>,
+    checks: AtomicU64,
+}
+
+/// How many checks between two prunings.
+const PRUNE_EVERY: u64 = 4096;
+
+impl Limiter {
+    /// `n` a second per client.
+    #[must_use]
+    pub fn new(n: NonZeroU32) -> Self {
+        Self {
+            inner: RateLimiter::keyed(
+                Quota::per_second(n)
+                    .allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+            ),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether `client` may make one more request now.
+    pub fn allows(&self, client: IpAddr) -> bool {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.inner.retain_recent();
+            self.inner.shrink_to_fit();
+        }
+        self.inner.check_key(&client).is_ok()
+    }
+
+    /// How many clients it remembers now.
+    #[must_use]
+    pub fn clients(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let peer = SocketAddr::new(proxy, 40000);
+        let stranger = SocketAddr::from(([198, 51, 100, 9], 40000));
+        let forged = headers(&[("x-forwarded-for", "203.0.113.7")]);
+        assert_eq!(address(stranger, &forged, &[proxy]), stranger.ip());
+        assert_eq!(
+            address(peer, &forged, &[proxy]),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(address(peer, &forged, &[]), proxy, "no proxy trusted");
+        // The client wrote an entry of its own first: the proxy's appended one counts.
+        let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.7")]);
+        assert_eq!(
+            address(peer, &chain, &[proxy]),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        let rfc = headers(&[("forwarded", "for=\"[2001:db8::1]:4711\";proto=https")]);
+        assert_eq!(
+            address(peer, &rfc, &[proxy]),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
+        let junk = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(address(peer, &junk, &[proxy]), proxy);
+    }
+
+    #[test]
+    fn the_limiter_allows_its_burst_and_forgets_idle_clients() {
+        let limiter = Limiter::new(NonZeroU32::new(1).unwrap());
+        let a: IpAddr = "203.0.113.1".parse().unwrap();
+        assert_eq!((0..4).filter(|_| limiter.allows(a)).count(), 2);
+        for i in 0..1000u32 {
+            limiter.allows(IpAddr::from(i.to_be_bytes()));
+        }
+        assert!(limiter.clients() > 1000);
+        // Once their budgets are whole again (2 s at 1/s), the next pruning forgets them.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        for _ in 0..PRUNE_EVERY {
+            limiter.allows(a);
+        }
+        assert!(
+            limiter.clients() <= 2,
+            "{} clients remembered",
+            limiter.clients()
+        );
+    }
+}
