@@ -318,7 +318,7 @@ fn switch(html: &str, id: &str) -> (bool, bool) {
             a.iter()
                 .any(|(n, v)| n == "id" && *v == format!("cc-cat-{id}"))
         })
-        .unwrap_or_else(|| panic!("no switch for {id}"));
+        .expect("a switch for the category");
     let has = |attr: &str| input.iter().any(|(n, _)| n == attr);
     (has("checked"), has("disabled"))
 }
