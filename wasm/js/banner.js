@@ -427,12 +427,18 @@ const parsed = () => (document.readyState !== 'loading' ? 0
 const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
 
 /** Fills every `[data-consent-declaration]` element with the cookie declaration the server
- * renders from the same config (`GET /consent/declaration`, or the attribute's own URL), in
+ * renders from the same config (`GET /consent/declaration`, or the attribute's own URL on the
+ * page's origin: another origin is refused), in
  * the page's language (or the one `setLanguage` chose), so the privacy notice and the banner
  * never disagree. On any failure the element keeps what it had (a link, say). */
 function declare(lang = document.documentElement.lang || '') {
   for (const e of document.querySelectorAll('[data-consent-declaration]')) {
     const url = new URL(e.dataset.consentDeclaration || '/consent/declaration', location.href);
+    // HTML from another site would be markup that site chooses, in this page.
+    if (url.origin !== location.origin) {
+      console.warn('consent: cookie declaration not loaded: not from the same origin as the page:', url.href);
+      continue;
+    }
     url.searchParams.set('format', 'html');
     if (lang) url.searchParams.set('lang', lang.slice(0, 2));
     fetch(url, { credentials: 'same-origin' })

@@ -576,6 +576,33 @@ bannerTest('decision is stored and sent and the signed token kept', async (visit
   assert.equal((await v.api('getConsent')).method, 'reject_all', 'the signed token holds the same decision');
 });
 
+// The cookie declaration is HTML put into the page: it comes from the page's own origin only,
+// never from another site (which could put any markup there).
+bannerTest('the cookie declaration is loaded from the same origin only', async (visitor) => {
+  routes.set('/decl.html', {
+    type: 'text/html; charset=utf-8',
+    body: '<b class="injected">declaration</b>',
+    headers: { 'Access-Control-Allow-Origin': '*' },
+  });
+  const foreign = origin.replace('127.0.0.1', 'localhost') + '/decl.html';
+  const v = await visitor();
+  await v.open({
+    config: config('decl'),
+    body: `<div id="same" data-consent-declaration="/decl.html">same</div>`
+      + `<div id="other" data-consent-declaration="${foreign}">keep</div>`,
+  });
+  await v.waitFor(() => document.querySelector('#same .injected') !== null);
+  // The refusal is said in the console: the condition to wait for.
+  const deadline = Date.now() + WAIT;
+  while (!v.warnings.some((w) => w.includes('same origin')) && Date.now() < deadline) {
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+  assert.ok(v.warnings.some((w) => w.includes('same origin')), JSON.stringify(v.warnings));
+  assert.equal(await v.js(() => document.getElementById('other').innerHTML), 'keep');
+  const fromOther = requests.filter((r) => r.path === '/decl.html' && r.headers.host?.startsWith('localhost'));
+  assert.deepEqual(fromOther, [], 'no request to the other origin');
+});
+
 // 6. The server signs the decision at its own clock, whose seconds differ from the browser's
 //    (an endpoint on another origin, clocks apart): the signed token is still the decision
 //    made, and it is stored. An answer with other choices is not.
