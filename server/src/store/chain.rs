@@ -9,7 +9,7 @@
 //!
 //! After every committed batch a store signs the new head ([`SignedHead`]: position, link,
 //! time, and where the keyed chain starts) and keeps it in its `chain_head` row. A copy kept
-//! outside the database (the head file, [`write_head_file`]) catches what no row inside it
+//! outside the database (the head file, [`keep_head_file`]) catches what no row inside it
 //! can: the last records deleted together with the head row, or the whole database rolled
 //! back to an older copy.
 //!
