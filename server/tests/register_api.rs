@@ -740,6 +740,51 @@ async fn the_signup_form_works_without_javascript() {
     assert_eq!(v.entries, 2);
 }
 
+/// The admin token cannot be guessed at speed: requests without it count against the
+/// client's budget; staff with it are never held back.
+#[tokio::test]
+async fn guessing_the_admin_token_is_rate_limited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+    let app = app_with(store, Some(1));
+    let guess = |token: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/register/may-market")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 5555))))
+            .body(Body::from(
+                r#"{"contact": "a@example.fi", "channel": "email"}"#,
+            ))
+            .expect("request")
+    };
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let response = app
+            .clone()
+            .oneshot(guess(&format!("wrong-{i}")))
+            .await
+            .expect("infallible");
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    for _ in 0..4 {
+        let response = app.clone().oneshot(guess(ADMIN)).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_form_post_goes_back_with_busy() {
     let dir = tempfile::tempdir().expect("tempdir");

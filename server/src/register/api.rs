@@ -107,8 +107,44 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             axum::routing::get(get_confirm::<S>).post(post_confirm::<S>),
         )
         .route("/register/outbox", axum::routing::get(get_outbox::<S>))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            limit_admin_guesses::<S>,
+        ))
         .with_state(app)
         .layer(axum::middleware::from_fn(crate::api::security_headers))
+}
+
+/// Counts every request to an admin route without the admin token against the client's
+/// budget (the sign-up's), so the token cannot be guessed at speed; staff with the token are
+/// never held back.
+async fn limit_admin_guesses<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let public = matches!(
+        request.uri().path(),
+        "/register/signup" | "/register/confirm"
+    );
+    if !public && !admin_in(&app.settings, request.headers()) {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        if let (Some(limiter), Some(peer)) = (app.limiter.as_ref(), peer) {
+            let client =
+                crate::client::address(peer, request.headers(), &app.settings.trusted_proxies);
+            if !limiter.allows(client) {
+                return ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many requests without the admin token from this address; try again shortly",
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 fn admin<S>(app: &Register<S>, headers: &HeaderMap) -> Result<(), ApiError> {
