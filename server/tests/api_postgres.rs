@@ -215,7 +215,8 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
         unavailable.load(Ordering::Relaxed) > 0,
         "the stop was seen as 503s"
     );
-    for id in acked.lock().expect("lock").iter() {
+    let acked = acked.lock().expect("lock").clone();
+    for id in &acked {
         use consent_server::store::Store as _;
         assert_eq!(
             store.records_for(*id).await.expect("read").len(),
