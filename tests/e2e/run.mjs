@@ -710,11 +710,20 @@ test('C12 axe-core finds no violations in the banner and the preferences, in eac
 });
 
 test('C13 on pages served with a strict CSP the whole flow causes no CSP violation', async () => {
-  const r = await fetch(`http://127.0.0.1:${main.port}/`);
-  const csp = r.headers.get('content-security-policy');
-  assert.ok(csp && !/unsafe-inline|unsafe-eval'/.test(csp.replace("'wasm-unsafe-eval'", '')), `strict CSP: ${csp}`);
-  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
-  assert.match(csp, /style-src 'self';/);
+  // Every page of the site, in every language, and the server's own pages, carry a strict
+  // policy that no other site may frame them under.
+  const own = ['/consent/preferences', '/consent/first-layer', '/consent/declaration?format=html'];
+  for (const path of [...PAGES, ...own]) {
+    const r = await fetch(`http://127.0.0.1:${main.port}${path}`);
+    assert.equal(r.status, 200, path);
+    const csp = r.headers.get('content-security-policy');
+    assert.ok(csp && !/unsafe-inline|unsafe-eval'/.test(csp.replace("'wasm-unsafe-eval'", '')), `${path}: strict CSP: ${csp}`);
+    assert.match(csp, /frame-ancestors '(none|self)'/, path);
+    if (PAGES.includes(path)) {
+      assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/, path);
+      assert.match(csp, /style-src 'self';/, path);
+    }
+  }
   const v = await visitor();
   await open(v, '/video');
   await button(banner(v.page), L.fi.settings).click();
@@ -724,6 +733,8 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
   await v.page.frameLocator('iframe.video').locator('body').waitFor();
   const player = v.page.frames().find((f) => f.url().endsWith('/demo/video.html'));
   assert.deepEqual(await player.evaluate(() => window.__csp), [], 'violations in the embedded player');
+  // The listener's record goes with the page: read it before leaving.
+  assert.deepEqual(await v.page.evaluate(() => window.__csp), [], 'securitypolicyviolation events on /video');
   await v.page.goto(v.base + '/omat-tiedot');
   await v.page.locator('#records tr').first().waitFor();
   await Promise.all(TAGS.map((t) => ran(v.page, t)));
