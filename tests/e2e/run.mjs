@@ -151,8 +151,9 @@ async function until(check, what, ms = 10_000) {
  * every CSP violation and console error, and refuses anything off the site.
  */
 async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', server = main } = {}) {
+  // `gpc`: true for both signals, as browsers send them; 'navigator' or 'header' for one alone.
   const context = await browser.newContext({
-    viewport, locale, extraHTTPHeaders: gpc ? { 'Sec-GPC': '1' } : {},
+    viewport, locale, extraHTTPHeaders: gpc === true || gpc === 'header' ? { 'Sec-GPC': '1' } : {},
   });
   const v = { context, server, base: server.base, requests: [], offsite: [], sent: 0, posts: [], consoleErrors: [] };
   await context.route((url) => !url.hostname.endsWith('.clinic.test'), (route) => {
@@ -160,7 +161,7 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
     return route.abort();
   });
   await context.addInitScript((gpc) => {
-    if (gpc) Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });
+    if (gpc === true || gpc === 'navigator') Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });
     window.__csp = [];
     document.addEventListener('securitypolicyviolation',
       (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
@@ -637,6 +638,37 @@ test('C11 Global Privacy Control keeps marketing off unless granted explicitly, 
   assert.equal(records[1].gpc, true);
   assert.deepEqual(records[1].categories.find((c) => c.id === 'marketing'), { id: 'marketing', granted: true });
   await v.context.close();
+});
+
+test('C11 each signal alone: navigator.globalPrivacyControl in the banner, Sec-GPC on the no-JavaScript first layer', async () => {
+  // The script's signal alone: the banner honours it.
+  const v = await visitor({ gpc: 'navigator' });
+  await open(v, '/');
+  assert.ok((await banner(v.page).locator('.cc-gpc').textContent()).includes('Global Privacy Control'));
+  await button(banner(v.page), L.fi.accept).click();
+  await ran(v.page, 'ga');
+  await signed(v.page);
+  const c = await v.page.evaluate(() => Consent.getConsent());
+  assert.equal(c.gpc, true);
+  assert.deepEqual(c.categories, ['necessary', 'analytics']);
+  assert.equal(await timesRan(v.page, 'pixel'), 0);
+  await v.context.close();
+  // The header alone, on the server's first layer without JavaScript: the server honours it.
+  const context = await browser.newContext({
+    javaScriptEnabled: false, viewport: DESKTOP, locale: 'en-GB', extraHTTPHeaders: { 'Sec-GPC': '1' },
+  });
+  const page = await context.newPage();
+  await page.goto(main.base + L.en.home);
+  const layer = nojsBanner(page);
+  await Promise.all([page.waitForURL(main.base + L.en.home), button(layer, L.en.accept).click()]);
+  const consent = (await context.cookies()).find((k) => k.name === 'consent');
+  assert.ok(consent, 'the signed cookie');
+  const id = Buffer.from(consent.value.split('.')[1], 'base64url').subarray(0, 16).toString('hex');
+  const [record] = JSON.parse(main.cli('export', id)).records.map((e) => e.record);
+  assert.equal(record.action, 'accept_all');
+  assert.equal(record.gpc, true, 'the record says GPC was on');
+  assert.deepEqual(record.categories.find((k) => k.id === 'marketing'), { id: 'marketing', granted: false });
+  await context.close();
 });
 
 test('C12 the whole flow by keyboard alone, with visible focus, focus moved into the banner and trapped in the preferences', async () => {
