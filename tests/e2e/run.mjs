@@ -610,6 +610,17 @@ test('C10 Consent Mode: all denied by default before any Google tag runs; every 
     }
     await v.context.close();
   }
+  // A custom choice, analytics only: analytics granted, every ad signal denied.
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).locator('#cc-cat-analytics').check();
+  await button(prefs(v.page), L.fi.save).click();
+  const update = (await consentModeLog(v.page)).at(-1);
+  assert.equal(update[1], 'update');
+  assert.equal(update[2].analytics_storage, 'granted', 'custom: analytics_storage');
+  for (const s of ['ad_storage', 'ad_user_data', 'ad_personalization']) assert.equal(update[2][s], 'denied', `custom: ${s}`);
+  await v.context.close();
 });
 
 test('C11 Global Privacy Control keeps marketing off unless granted explicitly, and the record says so', async () => {
