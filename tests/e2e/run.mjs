@@ -588,6 +588,47 @@ test('C9 every decision is recorded with id, UTC time, action, choices, revision
   await v.context.close();
 });
 
+test('C9 accept all, reject all and a withdrawal are recorded as the config and the clicks give', async () => {
+  // The demo serves the example config: what each click must record follows from it, not from
+  // what the browser sent. Category 0 is the strictly necessary one.
+  const cfg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../core/src/example_config.json'), 'utf8'));
+  const ids = cfg.categories.map((c) => c.id);
+  const expected = (action, granted) => ({
+    action,
+    categories: ids.map((id) => ({ id, granted: granted.includes(id) })),
+    services: cfg.categories.flatMap((c) => (c.services ?? []).map((x) => ({ id: x.id, granted: granted.includes(c.id) }))),
+    revision: cfg.revision,
+    lang: 'fi',
+    page_url: main.base + '/',
+    channel: 'banner',
+    gpc: false,
+  });
+  const pick = (r) => Object.fromEntries(Object.keys(expected('', [])).map((k) => [k, r[k]]));
+  const records = (id) => JSON.parse(main.cli('export', id)).records.map((e) => pick(e.record));
+
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await signed(v.page);
+  const id = (await v.page.evaluate(() => Consent.getConsent())).consentId;
+  assert.deepEqual(records(id), [expected('accept_all', ids)]);
+  // Withdrawn from the preferences: necessary only, recorded as a withdrawal of the same id.
+  await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
+  await button(prefs(v.page), L.fi.reject).click();
+  await until(() => records(id).length === 2, 'the withdrawal in the log');
+  assert.deepEqual(records(id), [expected('accept_all', ids), expected('withdraw', [ids[0]])]);
+  await v.context.close();
+
+  const w = await visitor();
+  await open(w, '/');
+  await button(banner(w.page), L.fi.reject).click();
+  await signed(w.page);
+  const other = (await w.page.evaluate(() => Consent.getConsent())).consentId;
+  assert.notEqual(other, id);
+  assert.deepEqual(records(other), [expected('reject_all', [ids[0]])]);
+  await w.context.close();
+});
+
 test('C10 Consent Mode: all denied by default before any Google tag runs; every decision updates all v2 signals', async () => {
   const signals = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage'];
   for (const [action, expect] of [['accept', 'granted'], ['reject', 'denied']]) {
