@@ -778,6 +778,26 @@ test('C12 the whole flow by keyboard alone, with visible focus, focus moved into
   await v.context.close();
 });
 
+test('C12 "Reject all" and "Accept all" on the first layer work by keyboard alone', async () => {
+  for (const [button, categories] of [[L.fi.reject, ['necessary']], [L.fi.accept, ['necessary', 'analytics', 'marketing']]]) {
+    const v = await visitor();
+    await open(v, '/');
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await v.page.keyboard.press('Tab');
+      reached = await v.page.evaluate((text) => {
+        const a = document.activeElement;
+        return !!a.closest('.cc-banner') && (a.textContent || '').trim() === text && a.matches(':focus-visible');
+      }, button);
+    }
+    assert.ok(reached, `${button}: reached by Tab with visible focus`);
+    await v.page.keyboard.press('Enter');
+    await banner(v.page).waitFor({ state: 'detached' });
+    assert.deepEqual((await v.page.evaluate(() => Consent.getConsent())).categories, categories, button);
+    await v.context.close();
+  }
+});
+
 test('C12 axe-core finds no violations in the banner and the preferences, in each language', async () => {
   for (const lang of LANGS) {
     const v = await visitor();
