@@ -1,18 +1,19 @@
 //! Replays the fuzz corpus seeds (`fuzz/seeds/<target>/`) of the targets that exercise
-//! consent-core alone (`config`, `token`, `contact`) as ordinary `cargo test` regressions: each
+//! consent-core alone (`config`, `token`, `contact`, `check`) as ordinary `cargo test` regressions: each
 //! seed goes through the same calls and the same invariants as its fuzz target in
 //! `fuzz/fuzz_targets/<target>.rs`, on stable Rust, without cargo-fuzz. Keep the two in step:
 //! a change to a target's invariants belongs here too.
 //!
-//! Not replayed here: `check` (its fixture lives in the target) and `banner` (it calls
-//! `consent_wasm`, not this crate); see the report of issue 18.
+//! Not replayed here: `banner` (it calls `consent_wasm`, not this crate).
 
 use std::fs;
 use std::path::PathBuf;
 
 use consent_core::declaration::{Declaration, Format};
+use consent_core::policy::{self, Signals, StoredStatus};
 use consent_core::register::{Contact, ContactKind, MarketingRecord};
-use consent_core::{Config, SigningKey, Token};
+use consent_core::{Config, Gate, SigningKey, Token, Verdict};
+use time::OffsetDateTime;
 
 /// The fixed key the signed seeds in `fuzz/seeds/token/` were made with (as in the target).
 const KEY: [u8; 32] = [0x42; 32];
@@ -176,6 +177,124 @@ fn contact_seeds() -> Result<(), String> {
                 serde_json::from_str(&json).map_err(|e| format!("{name}: {e}"))?;
             assert_eq!(back, r, "{name}: record round trip");
             assert_eq!(back.digest(), r.digest(), "{name}: digest changed");
+        }
+    }
+    Ok(())
+}
+
+/// 2026-11-01T00:00:00Z: the `check` seeds' tokens are valid at this time (as in the target).
+const NOW: i64 = 1_793_491_200;
+
+/// The consent cookie's value found the slow way, as `fuzz_targets/check.rs` does.
+fn consent_value(header: &str) -> Option<&str> {
+    let value = header
+        .split(';')
+        .find_map(|pair| {
+            pair.trim_start_matches([' ', '\t'])
+                .strip_prefix("consent=")
+        })?
+        .trim_ascii_end();
+    Some(
+        value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value),
+    )
+}
+
+/// A verdict never grants more than necessary unless valid, and agrees with the policy.
+fn check_verdict(
+    config: &Config,
+    verdict: &Verdict,
+    key: Option<&SigningKey>,
+    (name, header, gpc): (&str, &str, &str),
+    now: OffsetDateTime,
+) {
+    let allowed = verdict.allowed();
+    if verdict.status() == StoredStatus::Valid {
+        assert!(config.necessary_only().is_subset_of(&allowed), "{name}");
+        assert!(allowed.is_subset_of(&config.everything()), "{name}");
+    } else {
+        assert_eq!(
+            allowed,
+            config.necessary_only(),
+            "{name}: grants more than necessary"
+        );
+    }
+    let signals = Signals {
+        gpc: gpc.trim() == "1",
+        dnt: false,
+    };
+    let e = policy::evaluate(config, consent_value(header), key, now, signals);
+    assert_eq!(
+        verdict.status(),
+        e.status(),
+        "{name}: status differs from the policy's"
+    );
+    assert_eq!(
+        verdict.allowed(),
+        e.allowed(),
+        "{name}: allowed differs from the policy's"
+    );
+    assert_eq!(
+        verdict.state(),
+        e.state(),
+        "{name}: state differs from the policy's"
+    );
+}
+
+/// `fuzz_targets/check.rs`: the server-side gate with and without a key. Beyond the target's
+/// invariants, a seed named `*_unsigned` must grant nothing but necessary to the keyed gate
+/// (COMPLIANCE C8: a server with a key trusts no unsigned token), and `*_signed*` seeds
+/// must be valid there.
+#[test]
+fn check_seeds() -> Result<(), String> {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).map_err(|e| format!("{e:?}"))?;
+    let key = SigningKey::new(&KEY).map_err(|e| format!("{e:?}"))?;
+    let unkeyed = Gate::new(&config, None);
+    let keyed = Gate::new(&config, Some(key.clone()));
+    let now = OffsetDateTime::from_unix_timestamp(NOW).map_err(|e| e.to_string())?;
+    for (name, data) in seeds("check")? {
+        let (header, gpc) = match data.iter().position(|&b| b == b'\n') {
+            Some(at) => (&data[..at], &data[at + 1..]),
+            None => (&data[..], &[][..]),
+        };
+        let header = String::from_utf8_lossy(header);
+        let gpc = String::from_utf8_lossy(gpc);
+        let input = (name.as_str(), &*header, &*gpc);
+
+        let open = unkeyed.check(Some(&header), Some(&gpc), now);
+        check_verdict(&config, &open, None, input, now);
+        let signed = keyed.check(Some(&header), Some(&gpc), now);
+        check_verdict(&config, &signed, Some(&key), input, now);
+
+        if signed.status() == StoredStatus::Valid {
+            assert_eq!(
+                open.status(),
+                StoredStatus::Valid,
+                "{name}: keyed valid, unkeyed not"
+            );
+            assert_eq!(
+                open.allowed(),
+                signed.allowed(),
+                "{name}: keyed and unkeyed differ"
+            );
+            assert_eq!(open.state(), signed.state(), "{name}: states differ");
+        }
+        let file = name.rsplit('/').next().unwrap_or_default();
+        if file.contains("_unsigned") {
+            assert_eq!(
+                signed.allowed(),
+                config.necessary_only(),
+                "{name}: the keyed gate trusted an unsigned token (C8)"
+            );
+        }
+        if file.contains("_signed") && !file.contains("_unsigned") {
+            assert_eq!(
+                signed.status(),
+                StoredStatus::Valid,
+                "{name}: signed seed not valid"
+            );
         }
     }
     Ok(())
