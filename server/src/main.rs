@@ -412,7 +412,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 match read_head_file(&path)? {
                     Some(head) => Some(head),
-                    None if store.chain_head().await?.is_some_and(|h| h.seq > 0) => {
+                    // No head file is expected of a log with no keyed record yet: new, or
+                    // written by a version before the keyed chain and not appended to since
+                    // (the first `consent serve` writes it).
+                    None if store
+                        .chain_head()
+                        .await?
+                        .is_some_and(|h| h.seq > h.keyed_from) =>
+                    {
                         eprintln!(
                             "chain broken: the head file {} is missing (removed?); pass \
                              --without-head-file to check the database alone",
@@ -486,6 +493,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let id = parse_id(&consent_id)?;
             let (store, _) = open_log(&log, Access::Write).await?;
             let n = store.erase(id).await?;
+            write_last_head(&log.head_file(), &store.heads())?;
             if n == 0 {
                 eprintln!("no records for consent id {id}");
                 return Ok(ExitCode::FAILURE);
