@@ -181,6 +181,17 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
     v.posts.push(d);
     decisions.push(d);
   });
+  // A decision's answer is read from the response body, which is gone once the context
+  // closes: closing waits for every decision on its way and for its answer.
+  const pending = new Set();
+  context.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/consent') pending.add(r); });
+  for (const done of ['requestfinished', 'requestfailed']) context.on(done, (r) => pending.delete(r));
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await until(() => pending.size === 0, 'the decisions sent to be answered', 5_000);
+    await Promise.all(v.posts.map((p) => p.answer));
+    return close(...args);
+  };
   context.setDefaultTimeout(10_000);
   v.page = await context.newPage();
   return v;
