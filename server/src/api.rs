@@ -88,6 +88,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         .demo
         .clone()
         .map(|dir| crate::demo::router(dir, Arc::clone(&settings.config)));
+    let cors = cors_for(&settings.origins);
     let app = Arc::new(App {
         store,
         settings,
@@ -95,7 +96,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         files,
     });
     let router = Router::new()
-        .route("/consent", post(post_consent::<S>).options(preflight::<S>))
+        .route("/consent", post(post_consent::<S>).layer(cors))
         .route(
             "/consent/{id}",
             get(get_consent::<S>).delete(delete_consent::<S>),
@@ -268,38 +269,20 @@ pub(crate) fn origin_in<'h>(
     }
 }
 
-pub(crate) fn cors(headers: &mut HeaderMap, origin: &str) {
-    if let Ok(v) = HeaderValue::from_str(origin) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
-}
-
-async fn preflight<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let origin = allowed_origin(&app, &headers)?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    cors(h, origin);
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
-    Ok(response)
+/// The CORS answer of an endpoint that a banner on one of `origins` posts to, with its
+/// cookies: the preflight and the answers (errors included, so the banner can read why).
+/// The handlers still refuse any other origin themselves ([`origin_in`]): CORS only tells
+/// browsers what they may read.
+pub(crate) fn cors_for(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .allow_credentials(true)
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 async fn post_consent<S: Store>(
@@ -332,7 +315,6 @@ async fn post_consent<S: Store>(
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         h.insert(header::SET_COOKIE, v);
     }
-    cors(h, origin);
     Ok(response)
 }
 

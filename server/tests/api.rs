@@ -63,7 +63,9 @@ fn api_behind(rate_limit: Option<u32>, config: Config, trusted: Vec<std::net::Ip
         demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
         trusted_proxies: trusted,
     };
-    let router = router(Arc::clone(&store), settings);
+    // As `consent serve` mounts them: the decision API beside the register's routes.
+    let router = router(Arc::clone(&store), settings.clone())
+        .merge(consent_server::register::api::router(Arc::clone(&store), settings));
     Api {
         _dir: dir,
         dist,
@@ -208,6 +210,61 @@ async fn only_allowed_origins_may_record() {
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {answer}");
         assert!(answer["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    assert_eq!(api.store.len().await.expect("len"), 0);
+}
+
+/// A banner on another origin asks first: the two public endpoints it posts to answer the
+/// preflight of an allowed origin alike, and give any other origin nothing to go on.
+#[tokio::test]
+async fn the_public_endpoints_answer_a_preflight_from_an_allowed_origin_only() {
+    let api = api();
+    for path in ["/consent", "/register/signup"] {
+        let preflight = |origin: &str| {
+            request("OPTIONS", path, Body::empty())
+                .header(header::ORIGIN, origin)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+                .body(Body::empty())
+                .expect("request")
+        };
+        let (status, h, _) = send(&api, preflight(ORIGIN)).await;
+        assert!(status.is_success(), "{path}: {status}");
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN, "{path}");
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_CREDENTIALS],
+            "true",
+            "{path}"
+        );
+        let methods = h[header::ACCESS_CONTROL_ALLOW_METHODS]
+            .to_str()
+            .expect("text");
+        assert!(methods.contains("POST"), "{path}: {methods}");
+        let allowed = h[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .expect("text");
+        assert!(
+            allowed.to_ascii_lowercase().contains("content-type"),
+            "{path}: {allowed}"
+        );
+        assert_eq!(h[header::ACCESS_CONTROL_MAX_AGE], "600", "{path}");
+        let vary: Vec<_> = h
+            .get_all(header::VARY)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(
+            vary.iter()
+                .any(|v| v.to_ascii_lowercase().contains("origin")),
+            "{path}: {vary:?}"
+        );
+        for foreign in ["https://evil.example", "http://klinikka.fi"] {
+            let (_, h, _) = send(&api, preflight(foreign)).await;
+            assert!(
+                h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
+                "{path} {foreign}"
+            );
+        }
     }
     assert_eq!(api.store.len().await.expect("len"), 0);
 }

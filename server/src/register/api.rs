@@ -61,7 +61,7 @@ use super::confirm::{self, ConfirmError, Pending};
 use super::confirm_page::{self, Outcome};
 use super::list::{self, Flagged};
 use super::{Decision, RecordError, Recorded};
-use crate::api::{ApiError, Settings, admin_in, cors, origin_in};
+use crate::api::{ApiError, Settings, admin_in, origin_in};
 use crate::store::Store;
 
 /// The largest mailing list `POST /register/check` accepts.
@@ -79,6 +79,7 @@ struct Register<S> {
 /// The register's routes, to merge into [`crate::api::router`]'s.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let limiter = settings.rate_limit.map(crate::client::Limiter::new);
+    let cors = crate::api::cors_for(&settings.origins);
     let app = Arc::new(Register {
         store,
         settings,
@@ -98,10 +99,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
         .route("/register/requests/{id}", post(post_request_update::<S>))
         .route("/register/access", post(post_access::<S>))
-        .route(
-            "/register/signup",
-            post(post_signup::<S>).options(preflight::<S>),
-        )
+        .route("/register/signup", post(post_signup::<S>).layer(cors))
         .route(
             "/register/confirm",
             axum::routing::get(get_confirm::<S>).post(post_confirm::<S>),
@@ -325,25 +323,6 @@ struct SignupBody {
     channels: Vec<MarketingChannel>,
 }
 
-async fn preflight<S: Store>(
-    State(app): State<Arc<Register<S>>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let origin = origin_in(&app.settings, &headers)?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    cors(h, origin);
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
-    );
-    Ok(response)
-}
-
 /// Why a sign-up recorded nothing.
 enum SignupError {
     /// No channel ticked.
@@ -516,16 +495,14 @@ async fn post_signup<S: Store>(
     }
     let b: SignupBody = json_body(&headers, &body)?;
     let pending = sign_up(&app, origin, &b.contact, b.channels).await?;
-    let mut response = (
+    Ok((
         StatusCode::ACCEPTED,
         Json(json!({
             "pending": pending,
             "confirm": "a confirmation link goes to the contact; nothing is recorded until it is used",
         })),
     )
-        .into_response();
-    cors(response.headers_mut(), origin);
-    Ok(response)
+        .into_response())
 }
 
 #[derive(Deserialize)]
