@@ -866,25 +866,39 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
   await v.context.close();
 });
 
-test('C14 Finnish, Swedish and English are complete, follow the page and can be switched', async () => {
+/** Every text a visitor reads in `scope` (a selected option only), trimmed. */
+const textsOf = (scope) => scope.evaluate((d) => [...d.querySelectorAll('h2,h3,p,label,summary,th,td,button,span,a,option')]
+  .filter((e) => !e.matches('option') || e.selected).map((e) => e.textContent.trim()));
+
+test('C14 Finnish, Swedish and English are complete (first layer, preferences, no-JavaScript layer), follow the page and can be switched', async () => {
   const seen = {};
   for (const lang of LANGS) {
     const v = await visitor({ locale: 'de-DE' });
     await open(v, L[lang].home, lang);
     assert.equal(await banner(v.page).getAttribute('lang'), lang, 'the banner follows <html lang>');
     await banner(v.page).getByRole('heading', { name: L[lang].title }).waitFor();
+    const texts = await textsOf(banner(v.page));
     await button(banner(v.page), L[lang].settings).click();
     const dialog = prefs(v.page);
     await dialog.getByRole('heading', { name: L[lang].prefs, exact: true }).waitFor();
     await dialog.locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
-    const texts = await dialog.evaluate((d) => [...d.querySelectorAll('h2,h3,p,label,summary,th,td,button,span,a,option')]
-      .filter((e) => !e.matches('option') || e.selected).map((e) => e.textContent.trim()));
+    texts.push(...await textsOf(dialog));
+    await v.context.close();
+    // The first layer a visitor without JavaScript gets, in the same language.
+    const off = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP, locale: 'de-DE' });
+    const page = await off.newPage();
+    await page.goto(main.base + L[lang].home);
+    const layer = nojsBanner(page);
+    assert.equal(await page.locator('[data-consent-nojs]').getAttribute('lang') ?? await page.locator('html').getAttribute('lang'), lang);
+    await layer.getByRole('heading', { name: L[lang].title }).waitFor();
+    for (const name of [L[lang].accept, L[lang].reject, L[lang].settings]) await button(layer, name).waitFor();
+    texts.push(...await textsOf(layer));
+    await off.close();
     for (const t of texts) {
       assert.ok(t.length > 0, `${lang}: an empty text`);
       assert.ok(!/\{\w+\}/.test(t), `${lang}: an unfilled placeholder in ${t}`);
     }
     seen[lang] = new Set(texts);
-    await v.context.close();
   }
   // No text of one language's dialog shows up in another's, but for names (services, providers, cookies).
   const names = new Set(exampleConfig.categories.flatMap((c) => c.services.flatMap((s) =>
