@@ -2,7 +2,8 @@
 // consent.css) embedded in pages as a site embeds it, driven through the DOM, window.Consent,
 // the consent:first / consent:change events, cookies and network requests, in Debian's
 // headless Chromium (playwright-core). One test or more per numbered point of the banner
-// spec, ported from the wasm-bindgen tests in wasm/tests/banner.rs (same names, in words).
+// spec (the numbered comments below), first written as wasm-bindgen tests; `wasm/tests/api.rs`
+// keeps the wasm API's own.
 //
 //   node --test wasm/tests/browser/banner.test.mjs      (from any directory)
 //
@@ -30,8 +31,14 @@ const EXAMPLE_CONFIG = readFileSync(join(root, 'core/src/example_config.json'), 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** The bound on every wait, in milliseconds. */
 const WAIT = 5_000;
-/** Time given to something that must NOT happen (a second run, a late script) to show up. */
-const SETTLE = 150;
+/**
+ * How long a test watches for something that must NOT happen (a second run, a late script, a
+ * stale answer stored). There is no event for "nothing happened", so `settle()` first waits
+ * for what could still cause it (every request of the page answered, two frames painted) and
+ * then watches this long: twice the 300 ms by which a delayed second activation would have to
+ * come to be seen on a slow machine, where the old fixed 150 ms missed it.
+ */
+const SETTLE = 600;
 /** What wasm/tests/csp/serve.py sends: no inline script or style, WebAssembly allowed. */
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
   + "img-src 'self' data:; frame-src 'self'";
@@ -247,6 +254,9 @@ async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
       { value: true, configurable: true }));
   }
   const page = await context.newPage();
+  const inFlight = new Set();
+  page.on('request', (r) => inFlight.add(r));
+  for (const done of ['requestfinished', 'requestfailed']) page.on(done, (r) => inFlight.delete(r));
   page.setDefaultTimeout(WAIT);
   page.setDefaultNavigationTimeout(WAIT);
   const v = {
@@ -271,7 +281,11 @@ async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
     bannerShown: () => page.evaluate(() => !!document.querySelector('[data-consent-ui] .cc-banner')),
     waitFor: (fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT }),
     press: (text) => press(page, text),
-    settle: () => page.waitForTimeout(SETTLE),
+    settle: async () => {
+      await until(() => inFlight.size === 0, 'the page\'s requests to be answered');
+      await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+      await page.waitForTimeout(SETTLE);
+    },
   };
   page.on('console', (m) => {
     if (m.type() === 'error') v.errors.push(m.text());
