@@ -817,18 +817,20 @@ test('C12 "Reject all" and "Accept all" on the first layer work by keyboard alon
   }
 });
 
-test('C12 axe-core finds no violations in the banner and the preferences, in each language', async () => {
-  for (const lang of LANGS) {
-    const v = await visitor();
-    await open(v, L[lang].home, lang);
-    await settled(banner(v.page));
-    await axe(v.page, `${lang} first layer`);
-    await button(banner(v.page), L[lang].settings).click();
-    await prefs(v.page).waitFor();
-    await prefs(v.page).locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
-    await settled(prefs(v.page));
-    await axe(v.page, `${lang} preferences`);
-    await v.context.close();
+test('C12 axe-core finds no violations in the banner and the preferences, in each language, on a phone and a desktop', async () => {
+  for (const [size, viewport] of [['phone', MOBILE], ['desktop', DESKTOP]]) {
+    for (const lang of LANGS) {
+      const v = await visitor({ viewport });
+      await open(v, L[lang].home, lang);
+      await settled(banner(v.page));
+      await axe(v.page, `${lang} first layer (${size})`);
+      await button(banner(v.page), L[lang].settings).click();
+      await prefs(v.page).waitFor();
+      await prefs(v.page).locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
+      await settled(prefs(v.page));
+      await axe(v.page, `${lang} preferences (${size})`);
+      await v.context.close();
+    }
   }
 });
 
