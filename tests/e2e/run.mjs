@@ -275,6 +275,23 @@ test('C1 before a decision no cookie, gated script, iframe or request: after loa
   assert.deepEqual(await cookies(v.context), []);
   for (const tag of TAGS) assert.equal(await timesRan(v.page, tag), 0);
   await v.context.close();
+  // Every page of the site, in every language, on a phone (where each page is long enough
+  // to scroll): load, scroll to the end, 5 s idle.
+  const p = await visitor({ viewport: MOBILE });
+  await p.context.clock.install();
+  for (const path of PAGES) {
+    await open(p, path, LANGS.find((l) => Object.values(L[l]).includes(path)));
+    await nothingGated(p, `${path} after load`);
+    await p.page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await p.page.waitForFunction(() => window.scrollY > 0, null, { timeout: 2_000 })
+      .catch(() => assert.fail(`${path}: the page did not scroll`));
+    await nothingGated(p, `${path} after scrolling`);
+    await p.page.clock.runFor(5_000);
+    await nothingGated(p, `${path} after 5 s idle`);
+    for (const tag of TAGS) assert.equal(await timesRan(p.page, tag), 0, `${path}: ${tag}`);
+  }
+  assert.deepEqual(await cookies(p.context), []);
+  await p.context.close();
 });
 
 test('C2 "Reject all" beside "Accept all" with the same weight, both visible at 360x640 and 1280x720', async () => {
