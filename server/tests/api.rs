@@ -64,8 +64,9 @@ fn api_behind(rate_limit: Option<u32>, config: Config, trusted: Vec<std::net::Ip
         trusted_proxies: trusted,
     };
     // As `consent serve` mounts them: the decision API beside the register's routes.
-    let router = router(Arc::clone(&store), settings.clone())
-        .merge(consent_server::register::api::router(Arc::clone(&store), settings));
+    let router = router(Arc::clone(&store), settings.clone()).merge(
+        consent_server::register::api::router(Arc::clone(&store), settings),
+    );
     Api {
         _dir: dir,
         dist,
