@@ -84,10 +84,13 @@ struct App<S> {
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let files = settings.dist.clone().map(ServeDir::new);
-    let demo = settings
-        .demo
-        .clone()
-        .map(|dir| crate::demo::router(dir, Arc::clone(&settings.config)));
+    let demo = settings.demo.clone().map(|dir| {
+        crate::demo::router(
+            dir,
+            Arc::clone(&settings.config),
+            settings.key.token_key().clone(),
+        )
+    });
     let cors = cors_for(&settings.origins);
     let app = Arc::new(App {
         store,
@@ -714,6 +717,7 @@ async fn get_first_layer<S: Store>(
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::first_layer_if_due(
         config,
+        app.settings.key.token_key(),
         &headers,
         lang,
         q.return_to.as_deref().unwrap_or("/"),

@@ -126,14 +126,17 @@ impl Hit {
 struct Demo {
     dir: PathBuf,
     config: Arc<Config>,
+    /// The server's token key: the first layer is due unless the visitor's decision is signed.
+    key: consent_core::SigningKey,
     config_json: String,
     hits: Mutex<VecDeque<Hit>>,
 }
 
 /// The demo site's routes, for `dir` (`examples/demo`) and the site's config.
-pub(crate) fn router(dir: PathBuf, config: Arc<Config>) -> Router {
+pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::SigningKey) -> Router {
     let demo = Arc::new(Demo {
         dir: dir.clone(),
+        key,
         config_json: config.to_json(),
         config,
         hits: Mutex::new(VecDeque::new()),
@@ -200,6 +203,7 @@ async fn render(
     // paint and usable without JavaScript; the banner replaces it when it starts.
     let first_layer = crate::nojs::first_layer_if_due(
         &demo.config,
+        &demo.key,
         &headers,
         crate::nojs::pick_lang(&demo.config, Some(code)),
         page.paths[lang],

@@ -97,11 +97,13 @@ pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// The first layer for a request, or nothing (an empty string) when the request's consent
-/// cookie holds a current decision, so no banner is due. The cookie is read without the key:
-/// showing or not showing the banner grants nothing.
+/// cookie holds a current decision signed by `key`, so no banner is due. A token the server
+/// did not sign (unsigned, edited, foreign) is no decision here, as for the gate: the
+/// visitor is asked again, and nothing but the necessary runs meanwhile.
 #[must_use]
 pub fn first_layer_if_due(
     config: &Config,
+    key: &consent_core::SigningKey,
     headers: &HeaderMap,
     lang: Lang,
     return_to: &str,
@@ -112,7 +114,13 @@ pub fn first_layer_if_due(
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
     let signals = sec_gpc(headers);
-    let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
+    let evaluation = policy::evaluate(
+        config,
+        stored,
+        Some(key),
+        OffsetDateTime::now_utc(),
+        signals,
+    );
     if evaluation.show_banner() {
         first_layer(config, lang, return_to, signals.gpc)
     } else {

@@ -551,7 +551,58 @@ test('C8 a new revision asks again; a malformed, foreign or tampered consent coo
     assert.equal(r.status, 401, `GET /consent/${cid} with consent=${value}`);
   }
   await v.context.close();
+
+  // A well-formed payload edited to grant more: a signed refusal whose category and service
+  // bits are all set, with its tag kept and with it stripped (an unsigned token). The server
+  // judges with its key: neither is a decision, so its first layer asks again, and neither
+  // opens the refusal's records. (The banner, which holds no key, honours an unsigned token
+  // by design: DESIGN.md, "What trusts an unsigned token".)
+  const r = await visitor();
+  await open(r, '/');
+  await button(banner(r.page), L.fi.reject).click();
+  await signed(r.page);
+  const refusal = (await r.context.cookies()).find((c) => c.name === 'consent').value;
+  await r.context.close();
+  const [, body, tag] = refusal.split('.');
+  const forged = grantAll(Buffer.from(body, 'base64url')).toString('base64url');
+  assert.notEqual(forged, body, 'the forged payload differs');
+  const firstLayer = async (value) => {
+    const html = await (await fetch(`http://127.0.0.1:${main.port}/`, { headers: { Cookie: `consent=${value}` } })).text();
+    return html.includes('data-consent-nojs');
+  };
+  assert.equal(await firstLayer(refusal), false, 'the genuine refusal is a decision: no first layer');
+  const rid = Buffer.from(body, 'base64url').subarray(0, 16).toString('hex');
+  for (const value of [`1.${forged}.${tag}`, `1.${forged}`]) {
+    assert.equal(await firstLayer(value), true, `consent=${value}: the server asks again`);
+    const me = await fetch(`http://127.0.0.1:${main.port}/consent/me`, { headers: { Cookie: `consent=${value}` } });
+    assert.equal(me.status, 401, `GET /consent/me with consent=${value}`);
+    const byId = await fetch(`http://127.0.0.1:${main.port}/consent/${rid}`, { headers: { Cookie: `consent=${value}` } });
+    assert.equal(byId.status, 401, `GET /consent/${rid} with consent=${value}`);
+  }
 });
+
+/**
+ * A token payload (core/src/token.rs: id, three varints, fingerprint, flags, then the
+ * category and service counts, each followed by its granted bits) with every category and
+ * service granted.
+ */
+function grantAll(payload) {
+  const p = Buffer.from(payload);
+  let at = 16;
+  for (let i = 0; i < 3; i += 1) { while (p[at] & 0x80) at += 1; at += 1; }
+  at += 5;
+  for (let field = 0; field < 2; field += 1) {
+    const count = p[at];
+    at += 1;
+    for (let b = 0; b < Math.ceil(count / 8); b += 1) {
+      const left = count - 8 * b;
+      p[at + b] = left >= 8 ? 0xff : (1 << left) - 1;
+    }
+    at += Math.ceil(count / 8);
+  }
+  assert.equal(at, p.length, 'the whole payload was read');
+  return p;
+}
 
 // The banner has no key; what keeps another site's token out is the config's site id (the
 // demo server binds its config to its key, `consent site-id`), part of the fingerprint.
