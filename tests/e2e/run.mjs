@@ -221,8 +221,18 @@ async function openReady(v, path) {
 const ran = (page, tag, times = 1) => page.waitForFunction(
   ([tag, times]) => document.getElementById('status-' + tag)?.dataset.ran === String(times), [tag, times]);
 const timesRan = (page, tag) => page.evaluate((tag) => Number(document.getElementById('status-' + tag).dataset.ran || 0), tag);
-/** The banner's signed consent cookie (the server's answer) is in place. */
-const signed = (page) => page.waitForFunction(() => /(^|; )consent=1\.[\w-]+\.[\w-]{22}(;|$)/.test(document.cookie));
+/**
+ * The banner's signed consent cookie (the server's answer) is in place and the banner holds
+ * it: the server's Set-Cookie arrives before the banner has read the answer and adopted the
+ * id it issued, so the cookie alone is not enough.
+ */
+const signed = (page) => page.waitForFunction(() => {
+  const m = /(?:^|; )consent=1\.([\w-]+)\.[\w-]{22}(?:;|$)/.exec(document.cookie);
+  if (!m) return false;
+  const bytes = atob(m[1].replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(m[1].length / 4) * 4, '='));
+  const id = [...bytes.slice(0, 16)].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+  return window.Consent?.getConsent()?.consentId === id;
+});
 const cookies = async (context) => (await context.cookies()).map((c) => ({ name: c.name, domain: c.domain, path: c.path }));
 const trackerCookies = async (context) => (await cookies(context)).filter((c) => TRACKER_COOKIES.test(c.name));
 const requested = (v, file) => v.requests.filter((u) => new URL(u).pathname === file).length;
