@@ -32,7 +32,19 @@
 //!    them with the same lines, [`Decision::clear_lines`]).
 //! 10. A new decision keeps the consent id (and first decision time) of the stored one when
 //!     that could be read, even if it expired or came from another revision, so a visitor's
-//!     records stay together; otherwise it takes the fresh id the caller drew.
+//!     records stay together; otherwise it takes the fresh id the caller drew. A server keeps
+//!     it only when the request shows a token it signed for that id
+//!     ([`decision::Signer`](crate::decision::Signer)): knowing an id is not enough.
+//! 11. A gated element of a page (`data-category`, and `data-service` if it names one) loads
+//!     only when its category is allowed and its service, if named, is allowed and not kept
+//!     off the page's path (the service's `exclude_paths`). An element naming a category or
+//!     service the config does not have never loads ([`Evaluation::allows_element`]).
+//! 12. An element for `!category` is what shows while the category is refused: it loads
+//!     only when a valid decision stands and its category (and service) would not load by
+//!     rule 11.
+//! 13. What a decision withdrew on a page does not load again on that page, even when
+//!     granted anew: its scripts may have run there once and cannot be unloaded. The page
+//!     keeps what it withdrew (`revoked_here`, the union of [`Decision::revoked`]).
 //!
 //! # Caveats
 //!
@@ -49,7 +61,7 @@ use core::fmt;
 
 use time::OffsetDateTime;
 
-use crate::config::{CategoryIndex, Config, Service};
+use crate::config::{CategoryIndex, Config, Service, ServiceIndex};
 use crate::cookie_decl::CookieDecl;
 use crate::lang::Lang;
 use crate::state::{
@@ -62,14 +74,8 @@ use crate::token::{SigningKey, TokenError, decode};
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 const DAY: i64 = 86_400;
 
-/// Privacy signals from the browser.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Signals {
-    /// Global Privacy Control: `navigator.globalPrivacyControl` or `Sec-GPC: 1`.
-    pub gpc: bool,
-    /// Do Not Track: `DNT: 1`. Counts only when the config honours it.
-    pub dnt: bool,
-}
+pub use crate::decision::Action;
+pub use crate::signals::Signals;
 
 /// What was found where a decision is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +153,73 @@ impl Evaluation {
     pub fn state(&self) -> Option<&ConsentState> {
         self.state.as_ref()
     }
+
+    /// Whether a gated element may load on the page at `path` (rules 11 to 13): `category`
+    /// and `service` as the markup writes them (`data-category="!marketing"`,
+    /// `data-service="ga"`), `revoked_here` what was withdrawn on this page.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Choices, Config, Token, policy::{self, Signals}};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let ev = policy::evaluate(&config, None, None, now, Signals::default());
+    /// assert!(!ev.allows_element(&config, "analytics", Some("ga"), "/", Choices::none()));
+    /// assert!(!ev.allows_element(&config, "!marketing", None, "/", Choices::none()), "no decision yet");
+    /// assert!(!ev.allows_element(&config, "analytics", Some("nosuch"), "/", Choices::none()));
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn allows_element(
+        &self,
+        config: &Config,
+        category: &str,
+        service: Option<&str>,
+        path: &str,
+        revoked_here: Choices,
+    ) -> bool {
+        let category = category.trim();
+        let (negated, category) = match category.strip_prefix('!') {
+            Some(c) => (true, c.trim_start()),
+            None => (false, category),
+        };
+        let Some(ci) = config.category_index(category) else {
+            return false;
+        };
+        let service = match service.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(id) => match config.service_index(id) {
+                Some(si) => Some(si),
+                None => return false,
+            },
+            None => None,
+        };
+        let none = Choices::none();
+        let granted = self.allowed.allows_category(ci)
+            && service.is_none_or(|s| self.allows_service_on(config, s, path, none));
+        if negated {
+            return !self.show_banner() && !granted;
+        }
+        granted
+            && !revoked_here.allows_category(ci)
+            && service.is_none_or(|s| !revoked_here.allows_service(s))
+    }
+
+    /// Whether a service may run on the page at `path`: allowed, not kept off the path
+    /// (rule 11) and not withdrawn on this page (rule 13, `revoked_here`).
+    #[must_use]
+    pub fn allows_service_on(
+        &self,
+        config: &Config,
+        service: ServiceIndex,
+        path: &str,
+        revoked_here: Choices,
+    ) -> bool {
+        self.allowed.allows_service(service)
+            && !revoked_here.allows_service(service)
+            && !config
+                .service(service)
+                .is_some_and(|s| s.is_excluded_on(path))
+    }
 }
 
 /// Everything the rules need from a config, computed once (for the server-side check).
@@ -215,6 +288,31 @@ impl Params {
 
     fn gpc_active(&self, signals: Signals) -> bool {
         signals.gpc || (signals.dnt && self.honour_dnt)
+    }
+
+    /// Whether the policy could have made `state`: its choices in rule 6's normal form and
+    /// its method agreeing with them (rule 8). A decision the banner submits is checked so,
+    /// since the log's record says what the method says. The reason when it could not.
+    pub(crate) fn consistent(&self, state: &ConsentState) -> Result<(), &'static str> {
+        let choices = state.choices;
+        if self.normalize(choices) != choices {
+            return Err(
+                "its choices are not a decision's: necessary off, or a service of a refused category",
+            );
+        }
+        let expected = match state.method {
+            Method::AcceptAll if state.gpc => Some(self.without_gpc_categories(self.everything)),
+            Method::AcceptAll => Some(self.everything),
+            Method::RejectAll | Method::Gpc => Some(self.necessary),
+            Method::Custom | Method::Withdraw => None,
+        };
+        if expected.is_some_and(|e| e != choices) {
+            return Err("its method contradicts its choices");
+        }
+        if state.method == Method::Gpc && !state.gpc {
+            return Err("a decision from Global Privacy Control without the signal");
+        }
+        Ok(())
     }
 
     pub(crate) fn lifetime_secs(&self, state: &ConsentState) -> i64 {
@@ -303,19 +401,6 @@ pub fn evaluate(
     Params::new(config).evaluate(stored, now.unix_timestamp(), signals)
 }
 
-/// What the visitor did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// "Accept all".
-    AcceptAll,
-    /// "Reject all".
-    RejectAll,
-    /// Saved choices from the preferences.
-    Custom(Choices),
-    /// No click: a decision recorded from Global Privacy Control alone.
-    Gpc,
-}
-
 /// What a decision needs besides the config and the previous evaluation.
 #[derive(Clone, Copy, Debug)]
 pub struct Context {
@@ -357,6 +442,10 @@ pub struct Decision {
 }
 
 impl Decision {
+    pub(crate) const fn new(state: ConsentState, revoked: Choices) -> Self {
+        Self { state, revoked }
+    }
+
     /// The new consent state, to store as a [`Token`](crate::Token) and log as a
     /// [`DecisionRecord`](crate::DecisionRecord).
     #[must_use]
@@ -501,13 +590,14 @@ pub fn decide(
         Action::AcceptAll => params.everything,
         Action::RejectAll | Action::Gpc => params.necessary,
         Action::Custom(choices) => params.normalize(choices),
+        Action::Grant(more) => params.normalize(previous.allowed.union(&more)),
     };
     let revoked = previous.allowed.minus(&granted);
     let method = match action {
         _ if !revoked.is_empty() => Method::Withdraw,
         Action::AcceptAll => Method::AcceptAll,
         Action::RejectAll => Method::RejectAll,
-        Action::Custom(_) => Method::Custom,
+        Action::Custom(_) | Action::Grant(_) => Method::Custom,
         Action::Gpc => Method::Gpc,
     };
     let (id, first) = match &previous.state {

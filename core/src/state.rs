@@ -330,6 +330,15 @@ impl Choices {
         }
     }
 
+    /// What either grants.
+    #[must_use]
+    pub const fn union(&self, other: &Choices) -> Choices {
+        Choices {
+            categories: self.categories | other.categories,
+            services: self.services | other.services,
+        }
+    }
+
     /// Whether no category and no service is granted.
     #[must_use]
     pub const fn is_empty(&self) -> bool {

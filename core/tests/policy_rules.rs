@@ -265,3 +265,126 @@ fn a_clock_outside_the_token_range_is_an_error() {
         Err(policy::DecideError::ClockOutOfRange)
     );
 }
+
+#[test]
+fn rule_11_an_element_loads_when_its_category_and_service_are_allowed_off_excluded_paths() {
+    let config = config();
+    let none = Choices::none();
+    let (_, all) = decide_fresh(&config, Action::AcceptAll, t0(), NO_SIGNALS);
+    let (_, analytics_only) = decide_fresh(
+        &config,
+        Action::Custom(Choices::none().with_category(&config, cat(&config, "analytics"), true)),
+        t0(),
+        NO_SIGNALS,
+    );
+    let all = eval(&config, Some(&all), t0(), NO_SIGNALS);
+    let analytics_only = eval(&config, Some(&analytics_only), t0(), NO_SIGNALS);
+    let first_visit = eval(&config, None, t0(), NO_SIGNALS);
+    for (ev, category, service, path, loads) in [
+        (&all, "marketing", Some("facebook-pixel"), "/", true),
+        (&all, " marketing ", Some(" facebook-pixel "), "/", true),
+        // Kept off the booking pages in every language, with consent.
+        (
+            &all,
+            "marketing",
+            Some("facebook-pixel"),
+            "/ajanvaraus",
+            false,
+        ),
+        (
+            &all,
+            "marketing",
+            Some("facebook-pixel"),
+            "/sv/tidsbokning?x=1",
+            false,
+        ),
+        (&all, "marketing", None, "/ajanvaraus", true),
+        (&all, "analytics", Some("ga"), "/ajanvaraus", true),
+        // Unknown category or service: never.
+        (&all, "statistics", None, "/", false),
+        (&all, "marketing", Some("youtube-ads"), "/", false),
+        (&analytics_only, "analytics", Some("ga"), "/", true),
+        (&analytics_only, "marketing", None, "/", false),
+        // A service under another category than the element's is judged by both.
+        (&analytics_only, "marketing", Some("ga"), "/", false),
+        (&first_visit, "analytics", None, "/", false),
+        (&first_visit, "necessary", None, "/", true),
+    ] {
+        assert_eq!(
+            ev.allows_element(&config, category, service, path, none),
+            loads,
+            "{category} {service:?} {path}"
+        );
+    }
+    let ga = config.service_index("ga").expect("ga");
+    let pixel = config.service_index("facebook-pixel").expect("pixel");
+    assert!(all.allows_service_on(&config, pixel, "/", none));
+    assert!(!all.allows_service_on(&config, pixel, "/en/booking", none));
+    assert!(!analytics_only.allows_service_on(&config, pixel, "/", none));
+    assert!(analytics_only.allows_service_on(&config, ga, "/", none));
+}
+
+#[test]
+fn rule_12_a_negated_element_loads_only_under_a_decision_that_refuses() {
+    let config = config();
+    let none = Choices::none();
+    let (_, refused) = decide_fresh(&config, Action::RejectAll, t0(), NO_SIGNALS);
+    let (_, all) = decide_fresh(&config, Action::AcceptAll, t0(), NO_SIGNALS);
+    let refused = eval(&config, Some(&refused), t0(), NO_SIGNALS);
+    let all = eval(&config, Some(&all), t0(), NO_SIGNALS);
+    let first_visit = eval(&config, None, t0(), NO_SIGNALS);
+    let expired = eval(
+        &config,
+        Some(&decide_fresh(&config, Action::RejectAll, t0(), NO_SIGNALS).1),
+        t0() + days(4000),
+        NO_SIGNALS,
+    );
+    assert!(refused.allows_element(&config, "!marketing", None, "/", none));
+    assert!(refused.allows_element(&config, "! marketing", Some("facebook-pixel"), "/", none));
+    assert!(!all.allows_element(&config, "!marketing", None, "/", none));
+    // Where the service is kept off, the alternative shows even under "Accept all".
+    assert!(all.allows_element(
+        &config,
+        "!marketing",
+        Some("facebook-pixel"),
+        "/ajanvaraus",
+        none
+    ));
+    for nobody in [&first_visit, &expired] {
+        assert!(
+            !nobody.allows_element(&config, "!marketing", None, "/", none),
+            "no decision stands"
+        );
+    }
+    assert!(!refused.allows_element(&config, "!nosuch", None, "/", none));
+}
+
+#[test]
+fn rule_13_what_was_withdrawn_on_a_page_does_not_load_again_there() {
+    let config = config();
+    let (all, token) = decide_fresh(&config, Action::AcceptAll, t0(), NO_SIGNALS);
+    let accepted = eval(&config, Some(&token), t0(), NO_SIGNALS);
+    let withdrawn = policy::decide(&config, &accepted, Action::RejectAll, ctx(t0(), NO_SIGNALS))
+        .expect("decides");
+    let here = withdrawn.revoked();
+    assert!(!here.is_empty());
+    // Granted again on the same page: allowed, yet what was withdrawn here stays unloaded.
+    let again = eval(
+        &config,
+        Some(&Token::unsigned(*all.state()).to_string()),
+        t0(),
+        NO_SIGNALS,
+    );
+    let ga = config.service_index("ga").expect("ga");
+    assert!(again.allows_category(cat(&config, "analytics")));
+    assert!(!again.allows_element(&config, "analytics", None, "/", here));
+    assert!(!again.allows_element(&config, "analytics", Some("ga"), "/", here));
+    assert!(!again.allows_service_on(&config, ga, "/", here));
+    // A negated element is not held back: it is the alternative.
+    assert!(!again.allows_element(&config, "!analytics", None, "/", here));
+    // On a new page (nothing withdrawn there) it loads.
+    assert!(again.allows_element(&config, "analytics", Some("ga"), "/", Choices::none()));
+    assert!(again.allows_service_on(&config, ga, "/", Choices::none()));
+    // Necessary is never withdrawn.
+    assert!(again.allows_element(&config, "necessary", None, "/", here));
+}
