@@ -30,8 +30,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use consent_core::policy::{self, Signals, StoredStatus};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Token};
+use consent_core::decision::{self, Signer, SubmitError};
+use consent_core::policy;
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, PageUrl, Token};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
@@ -236,16 +237,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The body of `POST /consent`: the banner's token and the record of the same decision, and
-/// optionally the signed token the visitor held before (for an endpoint on another origin,
-/// where the consent cookie does not travel): it proves the consent id ([`crate::ids`]).
+/// The body of `POST /consent`: the token of the decision the banner made, the page it was
+/// made on, and optionally the signed token the visitor held before (for an endpoint on
+/// another origin, where the consent cookie does not travel): it proves the consent id
+/// ([`consent_core::decision::Signer`]). The server makes the record itself, from the token
+/// and its own config. A `record` sent by a banner of an earlier release is read and
+/// ignored.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Submission {
     token: String,
-    record: DecisionRecord,
+    #[serde(default)]
+    page: Option<String>,
     #[serde(default)]
     previous: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    record: Option<serde::de::IgnoredAny>,
 }
 
 fn allowed_origin<'h, S>(app: &App<S>, headers: &'h HeaderMap) -> Result<&'h str, ApiError> {
@@ -379,8 +387,10 @@ async fn read_body(
     })
 }
 
-/// Validates a submission against the config and re-makes its record and token at the
-/// server's clock: what the log stores is what the server checked, not what it was sent.
+/// Accepts a submission with the core's one step for it ([`decision::accept`]): the token
+/// checked against the config, re-timed to the server's clock, given the server's consent id
+/// and signed; the record made from it here. What the log stores is what the server checked,
+/// never what it was sent.
 fn accept(
     config: &Config,
     key: &ServerKey,
@@ -391,24 +401,29 @@ fn accept(
     let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     let submission: Submission = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
-    let token: Token = submission
-        .token
-        .parse()
-        .map_err(|e| bad(format!("token: {e}")))?;
-    let state = *token.state();
-    // Judged at its own decision time: is it a well-formed decision under today's policy?
-    let at_decision = policy::evaluate(
-        config,
-        Some(&submission.token),
-        None,
-        state.last_decision(),
-        Signals::default(),
-    );
-    match at_decision.status() {
-        StoredStatus::Valid => {}
-        StoredStatus::OlderRevision => {
-            // Another revision, or a config with other categories, services or site than
-            // this server's (a banner config out of step with the server's says so here).
+    let page = submission
+        .page
+        .as_deref()
+        .map(PageUrl::new)
+        .transpose()
+        .map_err(|e| bad(format!("page: {e}")))?;
+    let mut proofs = shown.to_vec();
+    proofs.extend(submission.previous.as_deref());
+    let fresh = crate::ids::fresh().map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no random consent id: {e}"),
+        )
+    })?;
+    let signer = Signer {
+        key: key.token_key(),
+        proofs: &proofs,
+    };
+    let made = match decision::accept(config, &submission.token, signer, fresh, now) {
+        Ok(made) => made,
+        // Another revision, or a config with other categories, services or site than this
+        // server's (a banner config out of step with the server's says so here).
+        Err(SubmitError::OtherPolicy) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!(
@@ -423,73 +438,15 @@ fn accept(
                 ),
             ));
         }
-        other => return Err(bad(format!("token: {other}"))),
-    }
-    let record = submission.record;
-    if !matches!(record.channel(), Channel::Banner | Channel::WebForm) {
-        return Err(bad(format!(
-            "record.channel: {} decisions are recorded by staff, not through this endpoint",
-            record.channel()
-        )));
-    }
-    record
-        .check(config)
-        .map_err(|e| bad(format!("record: {e}")))?;
-    let page_url = record.page_url().cloned();
-    let expected = DecisionRecord::new(config, &state, page_url.clone(), record.channel());
-    if expected != record {
-        return Err(bad(mismatch(&expected, &record, config)));
-    }
-    // The id is the server's: continued only for a visitor who proves it ([`crate::ids`]).
-    let mut proofs = shown.to_vec();
-    proofs.extend(submission.previous.as_deref());
-    let fresh = crate::ids::fresh().map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("no random consent id: {e}"),
-        )
-    })?;
-    let state = crate::ids::issue(state, &proofs, key, fresh)
-        .at(now)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let record = DecisionRecord::new(config, &state, page_url, record.channel());
-    Ok((record, Token::signed(state, key.token_key())))
-}
-
-/// Names the first field of a submitted record that differs from the server's own record of
-/// the token's decision, and what that most likely means.
-fn mismatch(expected: &DecisionRecord, got: &DecisionRecord, config: &Config) -> String {
-    if got.shown_hash() != expected.shown_hash()
-        && got.revision() == expected.revision()
-        && got.lang() == expected.lang()
-        && got.categories() == expected.categories()
-        && got.services() == expected.services()
-    {
-        // Same revision, language, categories and services, other texts or settings: the
-        // page's banner config is not the server's. Said plainly, since every decision is
-        // refused until the two agree.
-        return format!(
-            "record.shown_hash: the banner showed other texts or settings than this server's config (revision {}, language {}): give the page's banner the server's config, or raise the revision in both",
-            config.revision(),
-            expected.lang(),
-        );
-    }
-    let differs = [
-        ("consent_id", got.consent_id() != expected.consent_id()),
-        ("time", got.time() != expected.time()),
-        ("action", got.action() != expected.action()),
-        ("categories", got.categories() != expected.categories()),
-        ("services", got.services() != expected.services()),
-        ("revision", got.revision() != expected.revision()),
-        ("lang", got.lang() != expected.lang()),
-        ("shown_hash", got.shown_hash() != expected.shown_hash()),
-        ("expires", got.expires() != expected.expires()),
-        ("gpc", got.gpc() != expected.gpc()),
-    ];
-    match differs.iter().find(|(_, d)| *d) {
-        Some((field, _)) => format!("record.{field}: does not describe the decision in the token"),
-        None => "record does not describe the decision in the token".into(),
-    }
+        Err(SubmitError::Clock(e)) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+            ));
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    Ok((made.record(config, page, Channel::Banner), *made.token()))
 }
 
 fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {
@@ -735,7 +692,7 @@ async fn get_preferences<S: Store>(
         .iter()
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
-    let signals = crate::nojs::sec_gpc(&headers);
+    let signals = crate::gating::signals(&headers);
     let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::preferences_page(
@@ -778,7 +735,7 @@ async fn post_form<S: Store>(
         &app.settings.key,
         &input,
         stored,
-        crate::nojs::sec_gpc(&headers),
+        crate::gating::signals(&headers),
         &origin,
         host,
         &names,

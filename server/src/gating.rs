@@ -40,16 +40,7 @@ use time::OffsetDateTime;
 /// cookie decides.
 #[must_use]
 pub fn verdict(gate: &Gate, headers: &HeaderMap, now: OffsetDateTime) -> Verdict {
-    let flag = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "1")
-    };
-    let signals = Signals {
-        gpc: flag("sec-gpc"),
-        dnt: flag("dnt"),
-    };
+    let signals = signals(headers);
     let mut first = None;
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
@@ -60,6 +51,14 @@ pub fn verdict(gate: &Gate, headers: &HeaderMap, now: OffsetDateTime) -> Verdict
         first.get_or_insert(v);
     }
     first.unwrap_or_else(|| gate.check_with(None, signals, now))
+}
+
+/// The privacy signals of a request's `Sec-GPC` and `DNT` headers
+/// ([`Signals::from_headers`]): how every part of the server reads them.
+#[must_use]
+pub fn signals(headers: &HeaderMap) -> Signals {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    Signals::from_headers(value("sec-gpc"), value("dnt"))
 }
 
 /// A tower layer that computes the [`Verdict`] once per request and stores it in the

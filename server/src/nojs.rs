@@ -26,6 +26,7 @@
 use core::fmt;
 
 use axum::http::{HeaderMap, header};
+use consent_core::decision::{self, ActionKind, Signer};
 use consent_core::policy::{self, Action, Context, Evaluation, Signals};
 use consent_core::{
     Channel, Choices, Config, ConsentId, DecisionRecord, Lang, PageUrl, Service, TextKey, Texts,
@@ -74,16 +75,6 @@ pub fn first_layer(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> S
     markup.into_string()
 }
 
-pub(crate) fn sec_gpc(headers: &HeaderMap) -> Signals {
-    Signals {
-        gpc: headers
-            .get("sec-gpc")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "1"),
-        dnt: false,
-    }
-}
-
 /// The request's cookies, as (name, value) pairs; malformed pairs are skipped.
 pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
@@ -113,7 +104,7 @@ pub fn first_layer_if_due(
         .iter()
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
-    let signals = sec_gpc(headers);
+    let signals = crate::gating::signals(headers);
     let evaluation = policy::evaluate(
         config,
         stored,
@@ -325,12 +316,12 @@ pub fn parse_form(config: &Config, body: &[u8]) -> Result<FormInput, FormError> 
             other => return Err(FormError::Field(format!("{other}: unknown field"))),
         }
     }
-    let action = match action.as_deref() {
-        Some("accept_all") => Action::AcceptAll,
-        Some("reject_all") => Action::RejectAll,
-        Some("custom") => Action::Custom(choices),
-        Some(other) => return Err(FormError::Action(other.to_owned())),
-        None => return Err(FormError::Action(String::new())),
+    let action = action.unwrap_or_default();
+    let action = match action.parse::<ActionKind>() {
+        Ok(kind @ (ActionKind::AcceptAll | ActionKind::RejectAll | ActionKind::Custom)) => {
+            kind.with(choices)
+        }
+        _ => return Err(FormError::Action(action)),
     };
     let return_to = return_to.unwrap_or_else(|| "/".to_owned());
     if sanitize_return_to(&return_to).is_none() {
@@ -379,8 +370,9 @@ pub fn decide(
     now: OffsetDateTime,
     fresh_id: ConsentId,
 ) -> Result<FormDecision, FormError> {
-    // The previous decision is read without the key: it only carries the consent id and
-    // what a withdrawal revokes; it grants nothing by itself.
+    // The previous decision is read without the key: it only says what a withdrawal
+    // revokes, and grants nothing by itself. The id is the server's: the previous decision's
+    // only when its cookie is signed by this server ([`decision::Signer`]).
     let before = policy::evaluate(config, stored, None, now, signals);
     let ctx = Context {
         now,
@@ -388,7 +380,11 @@ pub fn decide(
         lang: input.lang,
         fresh_id,
     };
-    let decision = policy::decide(config, &before, input.action, ctx)
+    let signer = Signer {
+        key: key.token_key(),
+        proofs: stored.as_slice(),
+    };
+    let made = decision::make(config, &before, input.action, ctx, Some(signer))
         .map_err(|e| FormError::Clock(e.to_string()))?;
     let path = input
         .return_to
@@ -397,15 +393,10 @@ pub fn decide(
         .unwrap_or(&input.return_to);
     let page = PageUrl::new(&format!("{origin}{path}"))
         .map_err(|_| FormError::ReturnTo(input.return_to.clone()))?;
-    // The id is the server's: the previous decision's only when its cookie is signed by this
-    // server ([`crate::ids`]); read without the key above, it only says what to revoke.
-    let state = crate::ids::issue(*decision.state(), stored.as_slice(), key, fresh_id);
-    let record = DecisionRecord::new(config, &state, Some(page), Channel::Banner);
-    let clear = decision.clear_lines(config, cookie_names.iter().copied(), host);
     Ok(FormDecision {
-        record,
-        token: Token::signed(state, key.token_key()),
-        clear,
+        record: made.record(config, Some(page), Channel::Banner),
+        token: *made.token(),
+        clear: made.clear_lines(config, cookie_names.iter().copied(), host),
     })
 }
 

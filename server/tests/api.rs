@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, Token};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, Method, PageUrl, Token};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
 use consent_server::store::Store;
@@ -80,7 +80,7 @@ fn api() -> Api {
     api_with(None, config())
 }
 
-/// A decision made in the browser: the unsigned token and its record, as the banner sends them.
+/// A decision made in the browser: the unsigned token and the page, as the banner sends them.
 fn submission(id: u8, action: Action) -> (Value, ConsentId) {
     submission_under(&config(), id, action)
 }
@@ -96,10 +96,31 @@ fn submission_under(config: &Config, id: u8, action: Action) -> (Value, ConsentI
         fresh_id: ConsentId::from_bytes([id; 16]),
     };
     let d = policy::decide(config, &before, action, ctx).expect("in range");
-    let url = PageUrl::new("https://klinikka.fi/sv/?utm_source=x").expect("url");
-    let record = DecisionRecord::new(config, d.state(), Some(url), Channel::Banner);
-    let body = json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record });
+    let body = json!({
+        "token": Token::unsigned(*d.state()).to_string(),
+        "page": "https://klinikka.fi/sv/?utm_source=x",
+    });
     (body, d.state().id())
+}
+
+/// The token of `body` with its method replaced: a token the policy never makes, with
+/// everything else (and its structure) intact. The flags byte follows the 16-byte id, the two
+/// time varints (5 and 1 bytes now), the revision (1 byte) and the 4-byte fingerprint.
+fn forge_method(body: &Value, method: Method) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let token = body["token"].as_str().expect("token");
+    let mut payload = b64.decode(&token[2..]).expect("base64url");
+    let flags = &mut payload[16 + 5 + 1 + 1 + 4];
+    let code = Method::ALL
+        .iter()
+        .position(|m| *m == method)
+        .expect("a method") as u8;
+    *flags = (*flags & !0b111) | code;
+    let forged = format!("1.{}", b64.encode(payload));
+    let parsed: Token = forged.parse().expect("still a token");
+    assert_eq!(parsed.state().method(), method);
+    forged
 }
 
 fn request(method: &str, uri: &str, body: Body) -> axum::http::request::Builder {
@@ -274,13 +295,15 @@ async fn the_public_endpoints_answer_a_preflight_from_an_allowed_origin_only() {
 async fn bad_bodies_get_clear_statuses_and_record_nothing() {
     let api = api();
     let (good, _) = submission(3, Action::AcceptAll);
-    let mut tampered = good.clone();
-    tampered["record"]["categories"][2]["granted"] = true.into();
-    tampered["record"]["action"] = "custom".into();
-    let mut other_lang = good.clone();
-    other_lang["record"]["lang"] = "fi".into();
-    let mut staff = good.clone();
-    staff["record"]["channel"] = "front_desk".into();
+    // Tokens the policy never makes: "Accept all" that grants nothing, "Reject all" that
+    // grants everything. Their records would say what the method says.
+    let mut accept_nothing = good.clone();
+    accept_nothing["token"] =
+        forge_method(&submission(3, Action::RejectAll).0, Method::AcceptAll).into();
+    let mut reject_everything = good.clone();
+    reject_everything["token"] = forge_method(&good, Method::RejectAll).into();
+    let mut bad_page = good.clone();
+    bad_page["page"] = "javascript:alert(1)".into();
     let mut bad_token = good.clone();
     bad_token["token"] = "1.AAAA".into();
     let mut extra = good.clone();
@@ -294,16 +317,16 @@ async fn bad_bodies_get_clear_statuses_and_record_nothing() {
         (extra, StatusCode::BAD_REQUEST, "unknown field"),
         (bad_token, StatusCode::UNPROCESSABLE_ENTITY, "token:"),
         (
-            tampered,
+            accept_nothing,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "does not describe",
+            "method contradicts its choices",
         ),
         (
-            other_lang,
+            reject_everything,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "does not describe",
+            "method contradicts its choices",
         ),
-        (staff, StatusCode::UNPROCESSABLE_ENTITY, "record.channel"),
+        (bad_page, StatusCode::UNPROCESSABLE_ENTITY, "page:"),
     ];
     for (body, want, message) in cases {
         let (status, _, answer) = post(&api, &body).await;
@@ -327,43 +350,56 @@ async fn bad_bodies_get_clear_statuses_and_record_nothing() {
 }
 
 #[tokio::test]
-async fn a_banner_that_showed_other_texts_is_told_so() {
-    // The page's inline config differs from the server's in one purpose text only: same
-    // revision, categories and services, so the token is valid, but what the visitor was
-    // shown is not what the server's config says. The record is refused, and the error names
-    // the field and the cause (it said only "does not describe the decision" before).
+async fn the_log_keeps_the_servers_record_never_the_one_sent() {
+    // A banner of an earlier release sends its own record beside the token. The server reads
+    // and ignores it: the record it logs is made from the token and the server's config, with
+    // the server's hash of the texts, whatever the body claimed.
+    let (mut body, _) = submission(9, Action::Custom(consent_core::Choices::none()));
     let mut v: Value = serde_json::from_str(consent_core::EXAMPLE_CONFIG).expect("json");
     v["categories"][1]["services"][0]["purpose"]["sv"] = "Något annat än på servern.".into();
-    let banner = Config::from_value(&v).expect("valid");
-    assert_eq!(banner.revision(), config().revision());
-    let (mut body, _) = submission_under(&banner, 9, Action::AcceptAll);
-    let record: DecisionRecord = serde_json::from_value(body["record"].clone()).expect("record");
-    assert_ne!(record.shown_hash(), config().shown_hash(Lang::Sv));
-
-    let api = api();
-    let (status, _, answer) = post(&api, &body).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    let error = answer["error"].as_str().expect("an error");
-    assert!(error.starts_with("record.shown_hash: "), "{error}");
-    assert!(error.contains("revision 1, language sv"), "{error}");
-    assert_eq!(api.store.len().await.expect("len"), 0);
-
-    // The same decision made under the server's own config is recorded.
+    let other = Config::from_value(&v).expect("valid");
     let token: Token = body["token"]
         .as_str()
         .expect("token")
         .parse()
         .expect("token");
-    let page = record.page_url().cloned();
-    body["record"] = json!(DecisionRecord::new(
-        &config(),
+    let mut lie = json!(DecisionRecord::new(
+        &other,
         token.state(),
-        page,
-        Channel::Banner
+        None,
+        Channel::WebForm
     ));
+    lie["action"] = "accept_all".into();
+    lie["categories"][2]["granted"] = true.into();
+    body["record"] = lie;
+    let api = api();
     let (status, _, answer) = post(&api, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
-    assert_eq!(api.store.len().await.expect("len"), 1);
+    let entries = api.store.records_for(issued(&answer)).await.expect("read");
+    let record = entries[0].record().expect("kept").expect("json");
+    assert_eq!(record.action(), Method::Custom, "the token's method");
+    assert!(record.categories().iter().skip(1).all(|c| !c.granted));
+    assert_eq!(record.shown_hash(), config().shown_hash(Lang::Sv));
+    assert_eq!(record.channel(), Channel::Banner);
+    assert_eq!(
+        record.page_url().map(PageUrl::as_str),
+        Some("https://klinikka.fi/sv/")
+    );
+    let signed: Token = answer["token"]
+        .as_str()
+        .expect("token")
+        .parse()
+        .expect("token");
+    assert_eq!(
+        record,
+        DecisionRecord::new(
+            &config(),
+            signed.state(),
+            record.page_url().cloned(),
+            Channel::Banner
+        ),
+        "exactly the record the server makes of its signed token"
+    );
 }
 
 #[tokio::test]

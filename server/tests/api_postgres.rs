@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, Token};
+use consent_core::{Config, ConsentId, Lang, Token};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
 use consent_server::store::postgres::PgStore;
@@ -31,9 +31,7 @@ fn body(id: u8) -> String {
         fresh_id: ConsentId::from_bytes([id; 16]),
     };
     let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
-    let record = DecisionRecord::new(&config, d.state(), None, Channel::Banner);
-    serde_json::json!({ "token": Token::unsigned(*d.state()).to_string(), "record": record })
-        .to_string()
+    serde_json::json!({ "token": Token::unsigned(*d.state()).to_string() }).to_string()
 }
 
 async fn post(app: &axum::Router, id: u8) -> (StatusCode, Option<String>) {
