@@ -4,7 +4,8 @@
 // Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use std::process::Stdio;
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,9 +14,9 @@ use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, To
 use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
 use consent_server::verify::verify;
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::time::timeout;
 
 const ORIGIN: &str = "https://klinikka.fi";
@@ -55,41 +56,9 @@ fn head_file(dir: &std::path::Path) -> Option<consent_server::store::SignedHead>
     consent_server::store::SignedHead::read(&dir.join("consent.db.head")).ok()
 }
 
-/// Starts `consent serve` on an ephemeral loopback port and returns it with its address.
+/// Starts `consent serve` for [`ORIGIN`] on an ephemeral loopback port.
 async fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-            "--origin",
-            ORIGIN,
-        ])
-        .arg("--db")
-        .arg(dir.join("consent.db"))
-        .arg("--key-file")
-        .arg(dir.join("consent.key"))
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn consent serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read stderr") {
-            if let Some(at) = line.find("listening on http://") {
-                return line[at + "listening on http://".len()..].trim().to_owned();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server listening within 30 s");
-    // Keep draining stderr so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
+    support::serve::start(dir, &["--origin", ORIGIN]).await
 }
 
 /// One POST over a fresh connection; the status code, or None if the connection failed.

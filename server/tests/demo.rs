@@ -141,11 +141,22 @@ async fn every_page_in_every_language_inlines_the_server_config_under_a_strict_c
             !booking,
             "{path}"
         );
+        // The pixel's image waits for consent like its script (C1 checks it in the browser).
+        assert_eq!(
+            html.contains(r#"data-service="facebook-pixel" data-src="/demo/pixel.svg"#),
+            !booking,
+            "{path}"
+        );
         assert!(html.contains(r#"data-service="ga""#), "{path}");
     }
-    let (status, headers, _) = send(&demo, "GET", "/demo/ga.js", "").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    for file in ["/demo/ga.js", "/demo/pixel.svg"] {
+        let (status, headers, _) = send(&demo, "GET", file, "").await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+        assert!(
+            headers.contains_key(header::CONTENT_SECURITY_POLICY),
+            "{file}"
+        );
+    }
 }
 
 #[tokio::test]

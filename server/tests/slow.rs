@@ -1,51 +1,26 @@
 //! `consent serve` against slow and greedy clients, on a real socket: a head that never ends
 //! is cut off, a body that never ends is answered 408, and connections past the limit wait.
 
-// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
-#![allow(clippy::expect_used, clippy::panic)]
+mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::time::timeout;
 
 /// Starts `consent serve` with 1 s for a head, 2 s for a request and 2 connections at once.
 async fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args([
-            "--header-timeout",
-            "1",
-            "--request-timeout",
-            "2",
-            "--max-connections",
-            "2",
-        ])
-        .arg("--db")
-        .arg(dir.join("consent.db"))
-        .arg("--key-file")
-        .arg(dir.join("consent.key"))
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn consent serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read stderr") {
-            if let Some(at) = line.find("listening on http://") {
-                return line[at + "listening on http://".len()..].trim().to_owned();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server listening within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
+    let limits = [
+        "--header-timeout",
+        "1",
+        "--request-timeout",
+        "2",
+        "--max-connections",
+        "2",
+    ];
+    support::serve::start(dir, &limits).await
 }
 
 /// Reads until the server closes the connection (or 10 s pass): what it sent.

@@ -264,15 +264,25 @@ async function axe(page, what) {
   assert.deepEqual(found, [], `axe violations in ${what}`);
 }
 
-test('C1 before a decision no cookie, gated script, iframe or request: after load, scroll, an internal link and 5 s idle', async () => {
+test('C1 before a decision no cookie, gated script, iframe, image or request: after load, scroll, an internal link and 5 s idle', async () => {
+  // The pixel's gated image (the layout's, on every page but booking): never fetched, and
+  // present without a src, so that the check has something to check.
+  const IMAGE = '/demo/pixel.svg';
+  const image = (page) => page.locator('img[data-service="facebook-pixel"]');
+  const gated = async (v, where, hasImage = true) => {
+    await nothingGated(v, where);
+    assert.equal(requested(v, IMAGE), 0, `${where}: ${IMAGE} was fetched`);
+    assert.equal(await image(v.page).count(), hasImage ? 1 : 0, `${where}: the gated image`);
+    if (hasImage) assert.equal(await image(v.page).getAttribute('src'), null, `${where}: the gated image has a src`);
+  };
   const v = await visitor();
   await v.context.clock.install();
   await open(v, '/');
-  await nothingGated(v, 'after load');
+  await gated(v, 'after load');
   assert.deepEqual(await cookies(v.context), [], 'no cookie at all: the consent cookie is written only on a decision');
   await v.page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await v.page.waitForFunction(() => window.scrollY > 0 || document.body.scrollHeight <= innerHeight);
-  await nothingGated(v, 'after scrolling');
+  await gated(v, 'after scrolling');
   await v.page.getByRole('navigation', { name: 'Päävalikko' }).getByRole('link', { name: 'Video' }).click();
   await v.page.waitForURL(/\/video$/);
   await button(banner(v.page), L.fi.accept).waitFor();
@@ -281,7 +291,7 @@ test('C1 before a decision no cookie, gated script, iframe or request: after loa
   assert.ok(await v.page.locator('.cc-wait').count() > 0, 'the iframe waits behind a placeholder');
   await v.page.clock.runFor(5_000);
   await v.page.waitForLoadState('networkidle');
-  await nothingGated(v, 'after 5 s idle');
+  await gated(v, 'after 5 s idle');
   assert.deepEqual(await cookies(v.context), []);
   for (const tag of TAGS) assert.equal(await timesRan(v.page, tag), 0);
   await v.context.close();
@@ -290,18 +300,33 @@ test('C1 before a decision no cookie, gated script, iframe or request: after loa
   const p = await visitor({ viewport: MOBILE });
   await p.context.clock.install();
   for (const path of PAGES) {
-    await open(p, path, LANGS.find((l) => Object.values(L[l]).includes(path)));
-    await nothingGated(p, `${path} after load`);
+    const lang = LANGS.find((l) => Object.values(L[l]).includes(path));
+    const hasImage = path !== L[lang].booking;
+    await open(p, path, lang);
+    await gated(p, `${path} after load`, hasImage);
     await p.page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     await p.page.waitForFunction(() => window.scrollY > 0, null, { timeout: 2_000 })
       .catch(() => assert.fail(`${path}: the page did not scroll`));
-    await nothingGated(p, `${path} after scrolling`);
+    await gated(p, `${path} after scrolling`, hasImage);
     await p.page.clock.runFor(5_000);
-    await nothingGated(p, `${path} after 5 s idle`);
+    await gated(p, `${path} after 5 s idle`, hasImage);
     for (const tag of TAGS) assert.equal(await timesRan(p.page, tag), 0, `${path}: ${tag}`);
   }
   assert.deepEqual(await cookies(p.context), []);
   await p.context.close();
+  // The check sees the image when it loads: allowing marketing gives it its src, and the
+  // browser fetches it.
+  const m = await visitor();
+  await open(m, '/');
+  await button(banner(m.page), L.fi.settings).click();
+  await prefs(m.page).locator('#cc-cat-marketing').check();
+  await button(prefs(m.page), L.fi.save).click();
+  await until(() => requested(m, IMAGE) === 1, `${IMAGE} fetched once marketing is allowed`);
+  await m.page.waitForFunction(() => {
+    const img = document.querySelector('img[data-service="facebook-pixel"]');
+    return img?.complete && img.naturalWidth === 1 && !img.hasAttribute('data-src');
+  });
+  await m.context.close();
 });
 
 test('C2 "Reject all" beside "Accept all" with the same weight, both visible at 360x640 and 1280x720', async () => {

@@ -2,3 +2,4 @@
 #![allow(dead_code, unreachable_pub, clippy::expect_used, clippy::panic)]
 
 pub mod pg;
+pub mod serve;

@@ -1,0 +1,56 @@
+//! `consent serve` as a child process on an ephemeral loopback port, for the tests that need
+//! a real socket (slow clients, kill -9).
+//!
+//! 1. The server listens on `127.0.0.1:0` only, with its log and key in the caller's `dir`
+//!    and the rate limit off; a test adds its own flags after these.
+//! 2. Its address is read from the "listening on http://" line on stderr, waiting at most
+//!    [`LISTEN_WAIT`]; stderr is drained afterwards so the server never blocks on a full pipe.
+//! 3. The child is killed when dropped.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+
+/// How long the server may take to say it is listening.
+const LISTEN_WAIT: Duration = Duration::from_secs(30);
+
+/// What the server prints, followed by its address, once it accepts connections.
+const LISTENING: &str = "listening on http://";
+
+/// Starts `consent serve` with its files in `dir` and `args` after the defaults; returns the
+/// child and its `host:port`.
+///
+/// # Panics
+/// If the server cannot be spawned, or exits or stays silent for [`LISTEN_WAIT`] before
+/// listening.
+pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .args(args)
+        .arg("--db")
+        .arg(dir.join("consent.db"))
+        .arg("--key-file")
+        .arg(dir.join("consent.key"))
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn consent serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = timeout(LISTEN_WAIT, async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(at) = line.find(LISTENING) {
+                return line[at + LISTENING.len()..].trim().to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server listening within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
