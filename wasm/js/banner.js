@@ -52,8 +52,8 @@ function button(text, onClick) {
 /** "Reject all", "Accept all" and a third action: the same element, size and colours. */
 function actions(t, third, onThird) {
   return add(el('div', 'cc-actions'),
-    button(t.reject_all, () => decideNow('none')),
-    button(t.accept_all, () => decideNow('all')),
+    button(t.reject_all, () => decideNow('reject_all')),
+    button(t.accept_all, () => decideNow('accept_all')),
     button(third, onThird));
 }
 
@@ -398,7 +398,7 @@ function runBanner(config, options) {
     }
   }
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = JSON.parse(start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, JSON.stringify(languages)));
+  const v = JSON.parse(start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), JSON.stringify(languages)));
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;
@@ -461,13 +461,13 @@ export const Consent = {
   acceptedCategory: ready((id) => acceptedCategory(String(id)), false),
   acceptedService: ready((id) => acceptedService(String(id), location.pathname), false),
   acceptCategory: ready((ids) => {
-    if (ids === 'all') return decideNow('all');
+    if (ids === 'all') return decideNow('accept_all');
     const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : null;
     if (!list) {
       console.error('consent: acceptCategory: expected "all", a category id or a list of them, got', ids);
       return false;
     }
-    return decideNow(list.length ? 'custom' : 'none', list);
+    return decideNow(list.length ? 'custom' : 'reject_all', list);
   }, false),
   getConsent: ready(() => JSON.parse(consent()), null),
   setLanguage: ready((lang) => switchLanguage(String(lang)), false),

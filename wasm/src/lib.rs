@@ -2,9 +2,10 @@
 //! API that `dist/consent.js` calls.
 //!
 //! Every decision is the core's: [`policy::evaluate`] says what may run and whether to ask,
-//! [`policy::decide`] turns a click into a decision, [`Token`] is the cookie,
-//! [`DecisionRecord`] what the endpoint receives, [`Texts`](consent_core::Texts) what the
-//! visitor reads. This crate keeps the page's state (config, language, evaluation) and
+//! [`decision::make`] turns a click into a decision, its token (the cookie) and the cookies a
+//! withdrawal deletes, [`Evaluation::allows_element`] which gated element may load, and
+//! [`Texts`](consent_core::Texts) what the visitor reads. The endpoint receives the token and
+//! the page; the server makes the record. This crate keeps the page's state (config, language, evaluation) and
 //! answers the banner's JavaScript (`wasm/js/banner.js`) in plain values: what to draw, which
 //! cookie lines to write, what to send, which gated element may load. The JavaScript draws,
 //! writes and sends; it decides nothing (DESIGN.md, "The banner").
@@ -47,11 +48,10 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use consent_core::__private::json_strings;
-use consent_core::policy::{self, Action, Context, Evaluation, Signals};
+use consent_core::decision::{self, ActionKind, Made};
+use consent_core::policy::{self, Context, Evaluation};
 use consent_core::texts::fill;
-use consent_core::{
-    Channel, Choices, Config, ConsentId, DecisionRecord, Lang, PageUrl, TextKey, Token,
-};
+use consent_core::{Choices, Config, ConsentId, Lang, Signals, TextKey, Token};
 use wasm_bindgen::prelude::*;
 
 use crate::js::Json;
@@ -111,10 +111,8 @@ struct App {
     lang: Lang,
     signals: Signals,
     evaluation: Evaluation,
-    /// Categories and services withdrawn on this page: what they gate never loads again
-    /// here, even if granted anew, because their scripts may already have run once.
-    revoked_categories: u32,
-    revoked_services: u128,
+    /// What was withdrawn on this page (policy rule 13).
+    revoked_here: Choices,
 }
 
 /// Runs `f` on the banner, if it has started (and is not busy: a re-entrant call gets
@@ -149,7 +147,8 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> {
 const NULL: &str = "null";
 
 /// Starts the banner with `config` (JSON text) for a visitor whose browser holds `jar`
-/// (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc` and preferred
+/// (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc`
+/// (`navigator.globalPrivacyControl`), Do Not Track `dnt` (`navigator.doNotTrack` as text: `"1"` is on) and preferred
 /// languages `langs`, a JSON list (`<html lang>` first, then `navigator.languages`; any
 /// other text counts as none). Lists cross the boundary as JSON text: one string, not an
 /// array of JavaScript strings, whose glue would cost the download a kilobyte.
@@ -159,7 +158,7 @@ const NULL: &str = "null";
 /// `wait_for_update`, `null` when it is off) and `gcmUpdate` (the update for a stored
 /// decision, else `null`).
 #[wasm_bindgen]
-pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: &str) -> String {
+pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs: &str) -> String {
     APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
     let config = match Config::from_json(config) {
         Ok(config) => config,
@@ -169,7 +168,7 @@ pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: &str) -> St
             return j.finish();
         }
     };
-    let signals = Signals { gpc, dnt: false };
+    let signals = Signals::from_navigator(gpc, Some(dnt));
     let langs = json_strings(langs).unwrap_or_default();
     let lang = Lang::negotiate(langs.iter().map(String::as_str), config.languages())
         .unwrap_or(config.default_language());
@@ -182,8 +181,7 @@ pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, langs: &str) -> St
         lang,
         signals,
         evaluation,
-        revoked_categories: 0,
-        revoked_services: 0,
+        revoked_here: Choices::none(),
     };
     let mut j = Json::new();
     app.view_open(&mut j);
@@ -233,11 +231,12 @@ pub fn set_language(lang: &str) -> String {
     switched.unwrap_or_else(|| NULL.to_string())
 }
 
-/// Decides: `kind` is `"all"`, `"none"`, `"custom"` (exactly the categories `ids`, a JSON
-/// list) or `"grant"` (what is allowed now plus the categories `ids`, from an embed's
-/// placeholder); `ids` that are not a JSON list of strings decide nothing.
-/// `random` is 16 random bytes (a new consent id if there is none), `jar` the page's
-/// cookies, `host` and `href` the page's, `https` whether it is served over https.
+/// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
+/// `custom` with exactly the categories `ids`, a JSON list, or `grant`, what is allowed now
+/// plus the categories `ids`, from an embed's placeholder); `ids` that are not a JSON list of
+/// strings decide nothing. `random` is 16 random bytes (a new consent id if there is none),
+/// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
+/// https.
 ///
 /// Returns JSON: `{"unknown": [ids]}` (nothing decided), `{"error": "..."}`, or what the
 /// page must do, in order: `{cookies: [lines for document.cookie], send: {url, body} |
@@ -256,25 +255,21 @@ pub fn decide(
     https: bool,
 ) -> String {
     with(|app| {
-        let action = match kind {
-            "all" => Action::AcceptAll,
-            "none" => Action::RejectAll,
-            _ => {
-                let base = if kind == "grant" {
-                    app.evaluation.allowed()
-                } else {
-                    app.config.necessary_only()
-                };
+        let error = |message: &str| {
+            let mut j = Json::new();
+            j.open('{').key("error").str(message).close('}');
+            j.finish()
+        };
+        let Ok(kind) = kind.parse::<ActionKind>() else {
+            return error("unknown action: expected accept_all, reject_all, custom or grant");
+        };
+        let choices = match kind {
+            ActionKind::Custom | ActionKind::Grant => {
                 let Some(ids) = json_strings(ids) else {
-                    let mut j = Json::new();
-                    j.open('{')
-                        .key("error")
-                        .str("the category ids are not a JSON list of strings")
-                        .close('}');
-                    return j.finish();
+                    return error("the category ids are not a JSON list of strings");
                 };
-                match app.choices(base, &ids) {
-                    Ok(choices) => Action::Custom(choices),
+                match app.choices(&ids) {
+                    Ok(choices) => choices,
                     Err(unknown) => {
                         let mut j = Json::new();
                         j.open('{').key("unknown").open('[');
@@ -286,9 +281,10 @@ pub fn decide(
                     }
                 }
             }
+            _ => Choices::none(),
         };
         app.decide(
-            action,
+            kind.with(choices),
             time(now_ms),
             consent_id(random),
             jar,
@@ -304,7 +300,16 @@ pub fn decide(
 /// refused) and `data-service="service"` may load on the page at `path`.
 #[wasm_bindgen]
 pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
-    with(|app| app.allows(category, service.as_deref(), path)).unwrap_or(false)
+    with(|app| {
+        app.evaluation.allows_element(
+            &app.config,
+            category,
+            service.as_deref(),
+            path,
+            app.revoked_here,
+        )
+    })
+    .unwrap_or(false)
 }
 
 /// Whether the category `id` may run now (only `necessary` without a decision).
@@ -318,16 +323,14 @@ pub fn accepted_category(id: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// Whether the service `id` may run now on the page at `path` (not on a page it is kept off).
+/// Whether the service `id` may run now on the page at `path`: not on a page it is kept off,
+/// nor on a page where it was withdrawn (policy rules 11 and 13).
 #[wasm_bindgen(js_name = acceptedService)]
 pub fn accepted_service(id: &str, path: &str) -> bool {
     with(|app| {
         app.config.service_index(id).is_some_and(|s| {
-            app.evaluation.allowed().allows_service(s)
-                && !app
-                    .config
-                    .service(s)
-                    .is_some_and(|sv| sv.is_excluded_on(path))
+            app.evaluation
+                .allows_service_on(&app.config, s, path, app.revoked_here)
         })
     })
     .unwrap_or(false)
@@ -389,8 +392,16 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
             fresh_id: consent_id(random),
         };
         let mut lines = Vec::new();
-        if let Ok(d) = policy::decide(&app.config, &app.evaluation, Action::RejectAll, ctx) {
-            app.withdraw(&d, jar, host, &mut lines);
+        let evaluation = app.evaluation;
+        let reject = decision::make(
+            &app.config,
+            &evaluation,
+            ActionKind::RejectAll.with(Choices::none()),
+            ctx,
+            None,
+        );
+        if let Ok(made) = reject {
+            app.withdraw(&made, jar, host, &mut lines);
         }
         let c = app.config.cookie();
         lines.push(policy::deletion_line(c.name(), c.path(), None));
@@ -508,10 +519,9 @@ impl App {
         }
     }
 
-    /// The choices `base` plus exactly the categories `ids` (with all their services); the
-    /// unknown ids if any.
-    fn choices(&self, base: Choices, ids: &[String]) -> Result<Choices, Vec<String>> {
-        let mut choices = base;
+    /// Exactly the categories `ids` (with all their services); the unknown ids if any.
+    fn choices(&self, ids: &[String]) -> Result<Choices, Vec<String>> {
+        let mut choices = Choices::none();
         let mut unknown = Vec::new();
         for id in ids {
             match self.config.category_index(id) {
@@ -526,23 +536,17 @@ impl App {
         }
     }
 
-    /// The cookie lines deleting what decision `d` revokes, on this host and its parent
-    /// domains and the declared paths; remembers what it revoked.
-    fn withdraw(&mut self, d: &policy::Decision, jar: &str, host: &str, lines: &mut Vec<String>) {
-        lines.extend(d.clear_lines(&self.config, pairs(jar).map(|(n, _)| n), host));
-        let revoked = d.revoked();
-        for c in revoked.categories() {
-            self.revoked_categories |= 1 << c.get();
-        }
-        for s in revoked.services() {
-            self.revoked_services |= 1 << s.get();
-        }
+    /// The cookie lines deleting what decision `made` revokes, on this host and its parent
+    /// domains and the declared paths; remembers what it revoked on this page.
+    fn withdraw(&mut self, made: &Made, jar: &str, host: &str, lines: &mut Vec<String>) {
+        lines.extend(made.clear_lines(&self.config, pairs(jar).map(|(n, _)| n), host));
+        self.revoked_here = self.revoked_here.union(&made.revoked());
     }
 
     #[allow(clippy::too_many_arguments)]
     fn decide(
         &mut self,
-        action: Action,
+        action: decision::Action,
         now: time::OffsetDateTime,
         fresh_id: ConsentId,
         jar: &str,
@@ -557,21 +561,17 @@ impl App {
             fresh_id,
         };
         let mut j = Json::new();
-        let decision = match policy::decide(&self.config, &self.evaluation, action, ctx) {
-            Ok(d) => d,
+        let made = match decision::make(&self.config, &self.evaluation, action, ctx, None) {
+            Ok(made) => made,
             Err(e) => {
                 j.open('{').key("error").str(&e.to_string()).close('}');
                 return j.finish();
             }
         };
-        let before = self.evaluation;
-        let state = *decision.state();
-        let token = Token::unsigned(state);
-        let value = token.to_string();
-        let mut lines = vec![token.cookie_line(&self.config, https)];
-        self.evaluation = policy::evaluate(&self.config, Some(&value), None, now, self.signals);
-        if decision.is_withdrawal() {
-            self.withdraw(&decision, jar, host, &mut lines);
+        let mut lines = vec![made.cookie_line(&self.config, https)];
+        self.evaluation = made.evaluation();
+        if made.is_withdrawal() {
+            self.withdraw(&made, jar, host, &mut lines);
         }
         j.open('{').key("cookies").open('[');
         for line in &lines {
@@ -580,37 +580,26 @@ impl App {
         j.close(']').key("send");
         match self.config.endpoint() {
             Some(url) => {
-                let record = DecisionRecord::new(
-                    &self.config,
-                    &state,
-                    PageUrl::new(href).ok(),
-                    Channel::Banner,
-                );
-                let mut body = String::from("{\"token\":\"");
-                body.push_str(&value);
-                body.push_str("\",\"record\":");
-                body.push_str(&record.to_json().unwrap_or_default());
-                // The token held before (signed, if the server answered): it proves the
-                // consent id to the server, which otherwise issues a new one. The cookie is
+                // The token and the page: the server makes the record from them and its own
+                // config. The token held before (signed, if the server answered) proves the
+                // consent id to the server, which otherwise issues a new one; the cookie is
                 // overwritten by now, and does not travel to an endpoint on another origin.
+                let mut body = Json::new();
+                body.open('{').key("token").str(&made.token().to_string());
+                body.key("page").str(href);
                 let previous = pairs(jar)
                     .find(|(n, _)| *n == self.config.cookie().name())
                     .map(|(_, v)| v)
-                    .filter(|v| {
-                        v.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-                    });
+                    .filter(|v| v.parse::<Token>().is_ok());
                 if let Some(previous) = previous {
-                    body.push_str(",\"previous\":\"");
-                    body.push_str(previous);
-                    body.push('"');
+                    body.key("previous").str(previous);
                 }
-                body.push('}');
+                body.close('}');
                 j.open('{')
                     .key("url")
                     .str(url)
                     .key("body")
-                    .str(&body)
+                    .str(&body.finish())
                     .close('}');
             }
             None => {
@@ -621,55 +610,23 @@ impl App {
         self.consent_mode(&mut j);
         let saved = self.config.texts(self.lang).get(TextKey::Saved);
         j.key("saved").str(saved);
-        j.key("first").bool(before.show_banner());
-        let mut changed = Vec::new();
+        j.key("first").bool(made.first());
         j.key("allowed").open('[');
+        let allowed = self.evaluation.allowed();
         for (ci, category) in self.config.indexed_categories() {
-            let now = self.evaluation.allows_category(ci);
-            if now != before.allows_category(ci) {
-                changed.push(category.id().as_str());
-            }
-            if now {
+            if allowed.allows_category(ci) {
                 j.str(category.id().as_str());
             }
         }
         j.close(']').key("changed").open('[');
-        for id in changed {
-            j.str(id);
+        let changed = made.changed();
+        for (ci, category) in self.config.indexed_categories() {
+            if changed.allows_category(ci) {
+                j.str(category.id().as_str());
+            }
         }
         j.close(']').close('}');
         j.finish()
-    }
-
-    fn allows(&self, category: &str, service: Option<&str>, path: &str) -> bool {
-        let config = &self.config;
-        let (negated, category) = match category.strip_prefix('!') {
-            Some(c) => (true, c.trim()),
-            None => (false, category.trim()),
-        };
-        let Some(ci) = config.category_index(category) else {
-            return false;
-        };
-        let service = match service.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(id) => match config.service_index(id) {
-                Some(si) => Some(si),
-                None => return false,
-            },
-            None => None,
-        };
-        let allowed = self.evaluation.allowed();
-        // A service kept off this page (`exclude_paths`) does not load here, even with consent.
-        let granted = allowed.allows_category(ci)
-            && service.is_none_or(|s| {
-                allowed.allows_service(s)
-                    && !config.service(s).is_some_and(|sv| sv.is_excluded_on(path))
-            });
-        if negated {
-            return !self.evaluation.show_banner() && !granted;
-        }
-        let revoked_here = self.revoked_categories & (1 << ci.get()) != 0
-            || service.is_some_and(|s| self.revoked_services & (1 << s.get()) != 0);
-        granted && !revoked_here
     }
 
     fn consent(&self) -> String {

@@ -60,7 +60,7 @@ fn list(l: &[&str]) -> String {
 }
 
 fn start(json: &str, jar: &str) -> Value {
-    parse(&api::start(json, jar, NOW, false, &list(&["en"])))
+    parse(&api::start(json, jar, NOW, false, "", &list(&["en"])))
 }
 
 fn decide(kind: &str, ids: &[&str], jar: &str) -> Value {
@@ -101,7 +101,7 @@ fn an_invalid_config_names_every_wrong_field_and_nothing_is_allowed() {
     assert!(!api::allows("necessary", None, "/"));
     assert!(!api::accepted_category("necessary"));
     assert_eq!(
-        api::decide("all", "[]", NOW, &[1; 16], "", HOST, HREF, true),
+        api::decide("accept_all", "[]", NOW, &[1; 16], "", HOST, HREF, true),
         "null"
     );
     assert_eq!(api::consent(), "null");
@@ -151,7 +151,7 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
     let _turn = turn();
     let json = config(|_| {});
     start(&json, "");
-    let d = decide("all", &[], "");
+    let d = decide("accept_all", &[], "");
     assert!(stored(&d).starts_with("consent="));
     let line = &strings(&d, "cookies")[0];
     assert!(
@@ -167,11 +167,12 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
     assert_eq!(d["gcm"]["ad_storage"], "granted");
     assert_eq!(d["send"]["url"], "/consent");
     let body = parse(d["send"]["body"].as_str().unwrap());
-    assert_eq!(body["record"]["action"], "accept_all");
+    // The token and the page only: the server makes the record.
     assert_eq!(
-        body["record"]["page_url"],
-        "https://www.klinikka.fi/palvelut"
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["page", "token"]
     );
+    assert_eq!(body["page"], HREF);
     assert_eq!(body["token"].as_str(), stored(&d).strip_prefix("consent="));
     assert!(api::allows("analytics", Some("ga".into()), "/"));
     assert!(!api::allows("!marketing", None, "/"));
@@ -198,6 +199,7 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
         &stored(&d),
         NOW + DAY,
         false,
+        "null",
         &list(&["fi"]),
     ));
     assert_eq!(v["show"], false);
@@ -243,7 +245,7 @@ fn ids_that_are_not_a_json_list_of_strings_decide_nothing() {
     assert_eq!(strings(&d, "unknown"), ["analytics\nmarketing"]);
     assert!(!api::accepted_category("analytics"));
     // Languages that are not a JSON list count as none: the config's default.
-    let v = parse(&api::start(&config(|_| {}), "", NOW, false, "sv"));
+    let v = parse(&api::start(&config(|_| {}), "", NOW, false, "", "sv"));
     assert_eq!(v["lang"], "fi");
 }
 
@@ -251,7 +253,7 @@ fn ids_that_are_not_a_json_list_of_strings_decide_nothing() {
 fn a_withdrawal_deletes_declared_cookies_everywhere_and_they_stay_off_on_this_page() {
     let _turn = turn();
     start(&config(|_| {}), "");
-    decide("all", &[], "");
+    decide("accept_all", &[], "");
     let jar = "consent=x; _ga=GA1.1; _ga_ABC123=GS1; _gcl_au=1.1; mine=1";
     let d = decide("custom", &["marketing"], jar);
     let lines = strings(&d, "cookies");
@@ -271,7 +273,7 @@ fn a_withdrawal_deletes_declared_cookies_everywhere_and_they_stay_off_on_this_pa
     assert_eq!(d["first"], false);
     // Granted again, analytics may be stored again, but what it gates never loads again on
     // this page (its scripts may already have run once).
-    decide("all", &[], "");
+    decide("accept_all", &[], "");
     assert!(api::accepted_category("analytics"));
     assert!(!api::allows("analytics", None, "/"));
     assert!(api::allows("marketing", None, "/"));
@@ -281,7 +283,7 @@ fn a_withdrawal_deletes_declared_cookies_everywhere_and_they_stay_off_on_this_pa
 fn only_a_token_for_the_decision_in_force_is_kept() {
     let _turn = turn();
     start(&config(|_| {}), "");
-    let first = decide("none", &[], "");
+    let first = decide("reject_all", &[], "");
     let token = stored(&first).strip_prefix("consent=").unwrap().to_owned();
     assert_eq!(api::signed("not a token", true), "false");
     let line = parse(&api::signed(&token, false));
@@ -291,7 +293,7 @@ fn only_a_token_for_the_decision_in_force_is_kept() {
         "{line}"
     );
     assert!(!line.contains("Secure"));
-    decide("all", &[], "");
+    decide("accept_all", &[], "");
     assert_eq!(
         api::signed(&token, true),
         "null",
@@ -303,7 +305,7 @@ fn only_a_token_for_the_decision_in_force_is_kept() {
 fn reset_forgets_the_decision_and_asks_again() {
     let _turn = turn();
     start(&config(|_| {}), "");
-    decide("all", &[], "");
+    decide("accept_all", &[], "");
     let r = parse(&api::reset(NOW, &[2; 16], "consent=x; _ga=1", HOST));
     let lines = strings(&r, "cookies");
     assert!(lines.iter().any(|l| l.starts_with("consent=; Max-Age=0")));
@@ -337,6 +339,7 @@ fn the_language_follows_the_visitor_and_switches_only_to_offered_ones() {
         "",
         NOW,
         false,
+        "unspecified",
         &list(&["", "sv-FI", "en"]),
     ));
     assert_eq!(v["lang"], "sv");
@@ -366,7 +369,7 @@ fn malformed_or_foreign_cookies_grant_nothing() {
     }
     // A decision made under another site's config (its `site` id is in the fingerprint).
     start(&config(|v| v["site"] = "other-clinic".into()), "");
-    let foreign = stored(&decide("all", &[], ""));
+    let foreign = stored(&decide("accept_all", &[], ""));
     let v = start(&json, &foreign);
     assert_eq!(v["show"], true);
     assert!(!api::allows("analytics", None, "/"));
@@ -376,14 +379,70 @@ fn malformed_or_foreign_cookies_grant_nothing() {
 fn global_privacy_control_keeps_marketing_off_until_granted() {
     let _turn = turn();
     let json = config(|_| {});
-    let v = parse(&api::start(&json, "", NOW, true, &list(&["en"])));
+    let v = parse(&api::start(&json, "", NOW, true, "", &list(&["en"])));
     assert_eq!(v["gpc"], true);
-    let d = decide("all", &[], "");
+    let d = decide("accept_all", &[], "");
     assert_eq!(strings(&d, "allowed"), ["necessary", "analytics"]);
     let body = parse(d["send"]["body"].as_str().unwrap());
-    assert_eq!(body["record"]["gpc"], true);
+    let token: consent_core::Token = body["token"].as_str().unwrap().parse().unwrap();
+    assert!(token.state().gpc(), "the decision says GPC was on");
     let d = decide("custom", &["marketing"], "");
     assert_eq!(strings(&d, "allowed"), ["necessary", "marketing"]);
+}
+
+#[test]
+fn do_not_track_counts_in_the_banner_only_when_the_config_honours_it() {
+    let _turn = turn();
+    for (honour, dnt, allowed) in [
+        (true, "1", &["necessary", "analytics"][..]),
+        (true, "0", &["necessary", "analytics", "marketing"]),
+        (true, "null", &["necessary", "analytics", "marketing"]),
+        (false, "1", &["necessary", "analytics", "marketing"]),
+    ] {
+        let json = config(|v| v["honour_dnt"] = honour.into());
+        parse(&api::start(&json, "", NOW, false, dnt, &list(&["en"])));
+        let d = decide("accept_all", &[], "");
+        assert_eq!(
+            strings(&d, "allowed"),
+            allowed,
+            "honour {honour}, DNT {dnt}"
+        );
+        assert_eq!(
+            api::allows("marketing", None, "/"),
+            allowed.contains(&"marketing"),
+            "the gate of the page agrees with the decision"
+        );
+    }
+}
+
+#[test]
+fn the_old_action_words_decide_nothing() {
+    let _turn = turn();
+    start(&config(|_| {}), "");
+    for kind in ["all", "none", "withdraw", ""] {
+        let d = decide(kind, &[], "");
+        assert!(
+            d["error"].as_str().unwrap().contains("unknown action"),
+            "{kind}: {d}"
+        );
+    }
+    assert_eq!(view()["show"], true, "nothing was decided");
+}
+
+#[test]
+fn a_service_withdrawn_on_this_page_is_not_accepted_again_here() {
+    let _turn = turn();
+    start(&config(|_| {}), "");
+    decide("accept_all", &[], "");
+    assert!(api::accepted_service("ga", "/"));
+    decide("reject_all", &[], "_ga=1");
+    decide("accept_all", &[], "");
+    assert!(api::accepted_category("analytics"), "granted again");
+    assert!(
+        !api::accepted_service("ga", "/"),
+        "but its script may have run here once"
+    );
+    assert!(!api::allows("analytics", Some("ga".into()), "/"));
 }
 
 #[test]
