@@ -17,13 +17,14 @@ cd "$(dirname "$0")/.."
 # transfers, revision dates and exclude_paths, 60.7 kB on 2026-12-01 after the DOM moved to
 # JavaScript, 59.5 kB when consent.js stopped exporting wasm-bindgen's glue and lists crossed
 # into the wasm as JSON text, 59.8 kB on 2026-12-05 when the banner started sending the signed
-# token it held (the server issues consent ids: issue 15). By BENCHMARKS.md
+# token it held (the server issues consent ids: issue 15), 56.2 kB when the server started
+# making the record (issue 13: no record writer, canonical JSON or texts hash in the browser). By BENCHMARKS.md
 # ("What a 25 kB banner would need") the limit cannot be met with the core as WebAssembly;
 # issue 3 is blocked on that. Until it is decided, the test fails on any growth past RATCHET
 # and prints the gap to BUDGET on every run. Lower RATCHET with every size win; if it ever
 # reaches BUDGET, enforce BUDGET and drop the ratchet.
 BUDGET=25000
-RATCHET=59800
+RATCHET=56200
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

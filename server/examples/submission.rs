@@ -1,7 +1,7 @@
 //! Prints valid `POST /consent` bodies, one JSON object per line, for load tests.
 //!
 //! Each body is what the banner sends after "accept all" on the example clinic's config: an
-//! unsigned token and the decision record of the same decision, with its own consent id.
+//! unsigned token, with its own consent id, and the page (the server makes the record).
 //!
 //! ```text
 //! cargo run -p consent-server --example submission -- 1000 > bodies.jsonl
@@ -17,7 +17,7 @@
 use std::io::Write as _;
 
 use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, Token};
+use consent_core::{Config, ConsentId, Lang, Token};
 
 fn main() {
     let count: u64 = std::env::args()
@@ -39,15 +39,9 @@ fn main() {
         };
         let decision =
             policy::decide(&config, &before, Action::AcceptAll, ctx).expect("a valid decision");
-        let record = DecisionRecord::new(
-            &config,
-            decision.state(),
-            PageUrl::new("https://klinikka.fi/").ok(),
-            Channel::Banner,
-        );
         let body = serde_json::json!({
             "token": Token::unsigned(*decision.state()).to_string(),
-            "record": record,
+            "page": "https://klinikka.fi/",
         });
         writeln!(out, "{body}").expect("write to stdout");
     }

@@ -34,6 +34,53 @@ const bin = resolve(process.env.CONSENT_BIN ?? join(root, 'target/debug/consent'
 const artifacts = resolve(process.env.E2E_ARTIFACTS ?? join(root, 'target/e2e-artifacts'));
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const exampleConfig = JSON.parse(readFileSync(join(root, 'core/src/example_config.json'), 'utf8'));
+
+/**
+ * What the log must hold for a decision the banner sent (`{token, page}`), derived here from
+ * the token's bytes (core/src/token.rs) and the demo's config, not from anything the browser
+ * or the server computed: the id (16 bytes), first decision and delta and revision (LEB128),
+ * the fingerprint (4 bytes), the flags (method bits 0-2, language bits 3-4, GPC bit 5), then
+ * the categories and services, each a count and little-endian bits. The page loses its query.
+ */
+function recordOf({ token, page }) {
+  const bytes = Buffer.from(token.split('.')[1], 'base64url');
+  let i = 16;
+  const varint = () => {
+    let n = 0, shift = 0;
+    for (;;) {
+      const b = bytes[i++];
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) return n;
+    }
+  };
+  const first = varint();
+  const last = first + varint();
+  const revision = varint();
+  i += 4;
+  const flags = bytes[i++];
+  const bits = () => {
+    const count = bytes[i++];
+    const set = bytes.subarray(i, i + Math.ceil(count / 8));
+    i += set.length;
+    return (n) => (set[n >> 3] >> (n & 7)) & 1;
+  };
+  const categories = bits();
+  const services = bits();
+  const allServices = exampleConfig.categories.flatMap((c) => c.services ?? []);
+  return {
+    consent_id: bytes.subarray(0, 16).toString('hex'),
+    time: new Date(last * 1000).toISOString(),
+    action: ['accept_all', 'reject_all', 'custom', 'withdraw', 'gpc'][flags & 7],
+    categories: exampleConfig.categories.map((c, n) => ({ id: c.id, granted: categories(n) === 1 })),
+    services: allServices.map((s, n) => ({ id: s.id, granted: services(n) === 1 })),
+    revision,
+    lang: ['fi', 'sv', 'en'][(flags >> 3) & 3],
+    page_url: page?.split(/[?#]/)[0],
+    channel: 'banner',
+    gpc: ((flags >> 5) & 1) === 1,
+  };
+}
 const HOST = 'www.clinic.test';
 const DAY = 86_400_000;
 const TAGS = ['ga', 'ads', 'pixel'];
@@ -177,7 +224,7 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
     const sent = JSON.parse(r.request().postData());
     // Read now: once the test closes the context, the body is gone.
     const answer = r.status() === 201 ? r.json().catch(() => null) : Promise.resolve(null);
-    const d = { server, status: r.status(), record: sent.record, answer };
+    const d = { server, status: r.status(), record: recordOf(sent), answer };
     v.posts.push(d);
     decisions.push(d);
   });
@@ -1303,9 +1350,9 @@ test('gating: per-path exclusion comes from the consent config (services[].exclu
 });
 
 test('a page whose banner config is not the server\'s: nothing is logged, the decision stays local and the console says why', async () => {
-  // A site that edited a text in its page's config but not in the server's: the visitor was
-  // shown something the server cannot prove, so the server refuses the record, and the
-  // developer is told which field and why.
+  // A site that changed its page's config (a new revision) but not the server's: the visitor
+  // decided under a policy the server does not hold, so the server refuses the decision with
+  // 409, and the developer is told why.
   const v = await visitor();
   const warnings = [];
   v.page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
@@ -1315,14 +1362,14 @@ test('a page whose banner config is not the server\'s: nothing is logged, the de
     const el = document.getElementById('consent-config');
     if (document.readyState !== 'interactive' || !el) return;
     const c = JSON.parse(el.textContent);
-    c.categories.find((x) => x.id === 'analytics').services[0].purpose.fi = 'Jotain muuta kuin palvelimen asetuksissa.';
+    c.revision += 1;
     el.textContent = JSON.stringify(c);
   }));
   await open(v, '/');
   await button(banner(v.page), L.fi.accept).click();
   await until(() => v.posts.length === 1, 'the decision sent');
-  assert.equal(v.posts[0].status, 422);
-  await until(() => warnings.some((w) => w.includes('answered 422: record.shown_hash: ')), `the warning (${warnings})`);
+  assert.equal(v.posts[0].status, 409);
+  await until(() => warnings.some((w) => w.includes('answered 409: the decision was made under another policy')), `the warning (${warnings})`);
   assert.match(String(await v.page.evaluate(() => document.cookie)), /(^|; )consent=1\.[\w-]+(;|$)/,
     'the unsigned local decision stays');
   assert.throws(() => main.cli('export', v.posts[0].record.consent_id), /no records for consent id/, 'nothing in the log');
@@ -1391,7 +1438,8 @@ test('every decision made in the browser is in the server\'s log with the right 
   await b.context.close();
   const made = decisions.filter((d) => d.status === 201);
   assert.ok(made.length >= (process.env.E2E_MIN_DECISIONS ?? 4), `decisions seen: ${made.length}`);
-  const fields = ['consent_id', 'action', 'categories', 'services', 'revision', 'shown_hash', 'lang', 'page_url', 'channel', 'gpc'];
+  // Every field the token and the page determine, derived by recordOf from their bytes.
+  const fields = ['consent_id', 'action', 'categories', 'services', 'revision', 'lang', 'page_url', 'channel', 'gpc'];
   const logs = new Map();
   for (const d of made) {
     const answer = await d.answer;
