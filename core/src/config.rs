@@ -240,14 +240,7 @@ impl Service {
     /// ```
     #[must_use]
     pub fn is_excluded_on(&self, path: &str) -> bool {
-        let path = path.split(['?', '#']).next().unwrap_or(path);
-        self.exclude_paths.iter().any(|p| {
-            let p = p.trim_end_matches('/');
-            p.is_empty()
-                || path
-                    .strip_prefix(p)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        excluded(self.exclude_paths.iter().map(|p| &**p), path)
     }
     /// Whether its data leaves the EU/EEA, and on what safeguard.
     #[must_use]
@@ -719,6 +712,20 @@ fn is_site_id(s: &str) -> bool {
         && s.len() <= MAX_SITE_LEN
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Whether the page at `path` (its query and fragment ignored) is under one of `paths`: a
+/// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
+/// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's.
+pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    paths.into_iter().any(|p| {
+        let p = p.trim_end_matches('/');
+        p.is_empty()
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 fn fingerprint(categories: &[Category], site: Option<&str>) -> u32 {

@@ -70,7 +70,7 @@ impl Signal {
         }
     }
 
-    const fn index(self) -> usize {
+    pub(crate) const fn index(self) -> usize {
         match self {
             Signal::AdStorage => 0,
             Signal::AdUserData => 1,

@@ -41,6 +41,9 @@
 //! | [`register`] | the customer register: direct-marketing decisions per contact and channel, `may_market` |
 //! | [`consent_mode`] | Google Consent Mode v2 signals |
 //! | [`check`] | the allocation-free server-side check of a `Cookie` header |
+//! | [`decision`] | one decision, one path: from a click, a form post or a banner's token to the cookie, the deletions and the record |
+//! | [`compile`], [`compiled`] | the config compiled into the versioned, checksummed binary policy the browser reads without allocating |
+//! | [`bundle`] | the banner's texts for one language, as data beside the compiled policy |
 //! | [`declaration`] | the privacy notice's cookie section in HTML, Markdown or JSON, from the config |
 //! | [`transfer`] | a service's transfers outside the EU/EEA and their safeguard |
 //!
@@ -68,7 +71,10 @@ mod prelude {
 }
 
 mod b64;
+pub mod bundle;
 pub mod check;
+pub mod compile;
+pub mod compiled;
 pub mod config;
 pub mod consent_mode;
 pub mod cookie_decl;

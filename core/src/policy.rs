@@ -222,8 +222,9 @@ impl Evaluation {
     }
 }
 
-/// Everything the rules need from a config, computed once (for the server-side check).
-#[derive(Clone, Debug)]
+/// Everything the rules need from a config, computed once (for the server-side check): the
+/// same from a [`Config`] and from its [compiled policy](crate::compiled::CompiledPolicy).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Params {
     revision: u32,
     fingerprint: u32,
@@ -257,6 +258,37 @@ impl Params {
             honour_dnt: config.honour_dnt(),
             necessary: config.necessary_only(),
             everything: config.everything(),
+            category_services,
+        }
+    }
+
+    /// The parameters of a compiled policy: what a browser that holds no config runs the
+    /// rules over. Equal to [`Params::new`] of the config it was compiled from (tested).
+    pub(crate) fn from_compiled(policy: &crate::compiled::CompiledPolicy<'_>) -> Self {
+        let mut category_services = [0u128; MAX_CATEGORIES];
+        let mut n_services = 0u8;
+        for (i, service) in policy.services().enumerate() {
+            category_services[service.category.get()] |= 1 << i;
+            n_services += 1;
+        }
+        let n_categories = policy.category_count() as u8;
+        let everything = Choices::all(n_categories, n_services);
+        let (accept_days, refuse_days) = policy.lifetime_days();
+        Self {
+            revision: policy.revision(),
+            fingerprint: policy.fingerprint(),
+            n_categories,
+            n_services,
+            accept_secs: i64::from(accept_days) * DAY,
+            refuse_secs: i64::from(refuse_days) * DAY,
+            gpc_mask: policy.gpc_mask(),
+            honour_dnt: policy.honour_dnt(),
+            // The necessary category is the first (the format checks it), with its services.
+            necessary: Choices {
+                categories: 1,
+                services: category_services[0],
+            },
+            everything,
             category_services,
         }
     }
@@ -399,6 +431,36 @@ pub fn evaluate(
         Err(e) => Err(*e),
     });
     Params::new(config).evaluate(stored, now.unix_timestamp(), signals)
+}
+
+/// [`evaluate`] over a [compiled policy](crate::compiled::CompiledPolicy) instead of a config:
+/// the same rules, for a runtime that holds no config (the banner).
+///
+/// # Example
+/// ```
+/// use consent_core::{Config, compile::compile, compiled::CompiledPolicy, policy::{self, Signals}};
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let bytes = compile(&config)?;
+/// let policy = CompiledPolicy::parse(&bytes)?;
+/// let now = time::OffsetDateTime::now_utc();
+/// let ev = policy::evaluate_compiled(&policy, None, None, now, Signals::default());
+/// assert_eq!(ev, policy::evaluate(&config, None, None, now, Signals::default()));
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
+#[must_use]
+pub fn evaluate_compiled(
+    policy: &crate::compiled::CompiledPolicy<'_>,
+    stored: Option<&str>,
+    key: Option<&SigningKey>,
+    now: OffsetDateTime,
+    signals: Signals,
+) -> Evaluation {
+    let decoded = stored.map(|s| decode(s.as_bytes(), key));
+    let stored = decoded.as_ref().map(|d| match d {
+        Ok(d) => Ok(d.token.state()),
+        Err(e) => Err(*e),
+    });
+    Params::from_compiled(policy).evaluate(stored, now.unix_timestamp(), signals)
 }
 
 /// What a decision needs besides the config and the previous evaluation.

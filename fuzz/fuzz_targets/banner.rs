@@ -63,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
         jar,
         NOW,
         ops.first() == Some(&b'g'),
+        if ops.get(1) == Some(&b'd') { "1" } else { "null" },
         r#"["en"]"#,
     ));
     if v.get("error").is_some() {
@@ -97,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
         let random = [op.wrapping_add(i as u8); 16];
         match op % 9 {
             0..=3 => {
-                let kind = ["all", "none", "custom", "grant"][usize::from(op % 4)];
+                let kind = ["accept_all", "reject_all", "custom", "grant"][usize::from(op % 4)];
                 let d = parse(&api::decide(
                     kind,
                     &ids,
@@ -120,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
                             revoked.push(c.clone());
                         }
                     }
-                    if kind == "none" {
+                    if kind == "reject_all" {
                         for c in categories.iter().filter(|c| c.as_str() != "necessary") {
                             assert!(!api::allows(c, None, "/"), "{c} loads after Reject all");
                         }

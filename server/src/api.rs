@@ -121,6 +121,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             }),
         )
         .route("/healthz", get(|| async { "ok" }));
+    let router = site_files(router, &app.settings.config);
     let router = router.with_state(app);
     let router = match demo {
         Some(site) => router.merge(site),
@@ -129,6 +130,47 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     router
         .layer(axum::middleware::from_fn(no_overlong_segments))
         .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Serves the site's banner files compiled from the server's own config
+/// ([`consent_core::bundle::files`]: the compiled policy and each language's texts) at
+/// `/consent/<name>`, so that the banner a site embeds and the server that proves its
+/// decisions read one config. Built once, at start-up.
+fn site_files<S: Store>(router: Router<Arc<App<S>>>, config: &Config) -> Router<Arc<App<S>>> {
+    let files = match consent_core::bundle::files(config) {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::error!("the banner's compiled policy is not served: {e}");
+            return router;
+        }
+    };
+    files.into_iter().fold(router, |router, (name, bytes)| {
+        let kind = if name.ends_with(".json") {
+            "application/json"
+        } else {
+            "application/octet-stream"
+        };
+        let bytes = axum::body::Bytes::from(bytes);
+        router.route(
+            &format!("/consent/{name}"),
+            get(move || {
+                let bytes = bytes.clone();
+                async move {
+                    (
+                        [
+                            (header::CONTENT_TYPE, kind),
+                            // As the banner's other files: cache briefly, then revalidate.
+                            (
+                                header::CACHE_CONTROL,
+                                "public, max-age=300, must-revalidate",
+                            ),
+                        ],
+                        bytes,
+                    )
+                }
+            }),
+        )
+    })
 }
 
 /// The Content-Security-Policy of an HTML page that brings none of its own: nothing may frame

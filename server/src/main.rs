@@ -38,6 +38,25 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum BannerCommand {
+    /// Compile a config into what a static site serves under /consent/: the compiled policy
+    /// (policy.bin), the texts of each language (texts-fi.json, ...), and the banner's
+    /// dist/ files beside them. A config with problems compiles nothing: every problem is
+    /// printed with its path, as `validate` does.
+    Build {
+        /// The config file (JSON).
+        config: PathBuf,
+        /// The directory to write (created if missing; files of the same names replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// The banner's dist/ to copy beside them [default: wasm/dist of this checkout, if
+        /// there is one].
+        #[arg(long)]
+        dist: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API (and the banner's files).
     Serve(ServeArgs),
@@ -45,6 +64,11 @@ enum Command {
     Validate {
         /// The config file (JSON).
         config: PathBuf,
+    },
+    /// The banner's files for a static site.
+    Banner {
+        #[command(subcommand)]
+        command: BannerCommand,
     },
     /// Walk the log's chain, check it against its signed heads and name the first break.
     Verify {
@@ -289,6 +313,49 @@ fn main() -> ExitCode {
     }
 }
 
+/// `consent banner build`: the site's banner files, compiled with the same code `consent
+/// serve` serves them from.
+fn banner_build(
+    config: &PathBuf,
+    out: &PathBuf,
+    dist: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let config = match read_config(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let files = consent_core::bundle::files(&config)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut written = Vec::new();
+    for (name, bytes) in &files {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(format!("{name} ({} B)", bytes.len()));
+    }
+    let dist = dist.or_else(|| {
+        let here = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm/dist"));
+        here.is_dir().then_some(here)
+    });
+    if let Some(dist) = dist {
+        for entry in
+            std::fs::read_dir(&dist).with_context(|| format!("cannot read {}", dist.display()))?
+        {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                let name = entry.file_name();
+                std::fs::copy(entry.path(), out.join(&name))
+                    .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+                written.push(name.to_string_lossy().into_owned());
+            }
+        }
+    }
+    println!("{}: {}", out.display(), written.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
     let json =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -380,6 +447,9 @@ fn bar(len: u64, what: &'static str) -> ProgressBar {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Banner {
+            command: BannerCommand::Build { config, out, dist },
+        } => banner_build(&config, &out, dist),
         Command::Validate { config } => match read_config(&config) {
             Ok(c) => {
                 println!(

@@ -212,6 +212,35 @@ async fn a_decision_is_logged_and_answered_with_a_signed_token() {
 }
 
 #[tokio::test]
+async fn the_compiled_policy_and_texts_are_served_from_the_servers_config() {
+    let api = api();
+    for (name, bytes) in consent_core::bundle::files(&config()).expect("compiles") {
+        let req = request("GET", &format!("/consent/{name}"), Body::empty())
+            .body(Body::empty())
+            .expect("request");
+        let response = api.router.clone().oneshot(req).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        let kind = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        assert_eq!(body.as_ref(), bytes.as_slice(), "{name}");
+        assert_eq!(
+            kind.ends_with("json"),
+            name.ends_with(".json"),
+            "{name}: {kind}"
+        );
+    }
+    let req = request("GET", "/consent/texts-de.json", Body::empty())
+        .body(Body::empty())
+        .expect("request");
+    assert_ne!(send(&api, req).await.0, StatusCode::OK, "no German texts");
+}
+
+#[tokio::test]
 async fn only_allowed_origins_may_record() {
     let api = api();
     let (body, _) = submission(2, Action::AcceptAll);

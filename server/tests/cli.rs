@@ -102,6 +102,69 @@ fn validate_lists_every_problem_and_fails() {
 }
 
 #[test]
+fn banner_build_writes_what_serve_serves_and_nothing_for_a_bad_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    );
+    let out = dir.path().join("site");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).expect("dist");
+    std::fs::write(dist.join("consent.js"), "// the banner").expect("write");
+    let built = consent(
+        dir.path(),
+        &[
+            "banner",
+            "build",
+            example,
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--dist",
+            dist.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(built.status.success(), "{}", text(&built));
+    let config = consent_core::Config::from_json(&std::fs::read_to_string(example).expect("read"))
+        .expect("valid");
+    for (name, bytes) in consent_core::bundle::files(&config).expect("compiles") {
+        assert_eq!(
+            std::fs::read(out.join(&name)).expect(&name),
+            bytes,
+            "{name}"
+        );
+    }
+    let policy = std::fs::read(out.join("policy.bin")).expect("policy");
+    let parsed = consent_core::compiled::CompiledPolicy::parse(&policy).expect("parses");
+    assert_eq!(parsed.fingerprint(), config.fingerprint());
+    assert_eq!(
+        std::fs::read_to_string(out.join("consent.js")).expect("copied"),
+        "// the banner"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary"}, {"id": "ads"}]}"#).expect("write");
+    let nothing = dir.path().join("nothing");
+    let refused = consent(
+        dir.path(),
+        &[
+            "banner",
+            "build",
+            bad.to_str().expect("utf-8"),
+            "--out",
+            nothing.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("categories[1].title: missing"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!nothing.exists(), "a config with problems compiles nothing");
+}
+
+#[test]
 fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
     let (a, b) = (
         tempfile::tempdir().expect("tempdir"),

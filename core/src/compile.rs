@@ -1,0 +1,263 @@
+//! Compiling a validated config into the binary site policy the browser reads
+//! ([`compiled`](crate::compiled) has the format).
+//!
+//! Only a [`Config`], which exists only once validated, compiles: a config with problems never
+//! becomes a policy, and every problem is reported with its path by
+//! [`Config::from_json`](crate::Config::from_json) first.
+
+use crate::prelude::*;
+use core::fmt;
+
+use crate::compiled::{FORMAT_VERSION, MAGIC, MAX_LEN};
+use crate::config::Config;
+use crate::consent_mode::Signal;
+
+/// Why a valid config does not fit the compiled format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// A text longer than 65,535 bytes, or a list longer than 255 items; names which.
+    TooLong(String),
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::TooLong(what) => write!(f, "{what}: too long for a compiled policy"),
+        }
+    }
+}
+
+impl core::error::Error for CompileError {}
+
+struct Writer {
+    out: Vec<u8>,
+}
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.out.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.out.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.out.extend_from_slice(&v.to_le_bytes());
+    }
+    fn str(&mut self, s: &str, what: impl Fn() -> String) -> Result<(), CompileError> {
+        let len = u16::try_from(s.len()).map_err(|_| CompileError::TooLong(what()))?;
+        self.u16(len);
+        self.out.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+    fn count(&mut self, n: usize, what: impl Fn() -> String) -> Result<(), CompileError> {
+        self.u8(u8::try_from(n).map_err(|_| CompileError::TooLong(what()))?);
+        Ok(())
+    }
+}
+
+/// The compiled policy of `config`.
+///
+/// # Errors
+/// [`CompileError::TooLong`] for a text or list over the format's limits, which no real
+/// site's config reaches.
+///
+/// # Example
+/// ```
+/// let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let bytes = consent_core::compile::compile(&config)?;
+/// assert_eq!(&bytes[..4], b"CPOL");
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
+pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
+    let mut w = Writer {
+        out: Vec::with_capacity(1024),
+    };
+    w.out.extend_from_slice(&MAGIC);
+    w.u8(FORMAT_VERSION);
+    w.u32(0); // the length, filled in below
+    w.u32(config.revision().get());
+    w.u32(config.fingerprint());
+    let mode = config.consent_mode();
+    w.u8(u8::from(config.honour_dnt()) | u8::from(mode.enabled()) << 1);
+    let lifetimes = config.lifetimes();
+    w.u16(lifetimes.accept_days());
+    w.u16(lifetimes.refuse_days());
+    w.u32(mode.wait_for_update_ms());
+    w.u32(config.gpc_mask());
+    for signal in Signal::ALL {
+        w.u32(mode.masks[signal.index()]);
+    }
+    w.u8(config.default_language().index() as u8);
+    w.count(config.languages().len(), || "languages".into())?;
+    for lang in config.languages() {
+        w.u8(lang.index() as u8);
+    }
+    w.str(config.site().unwrap_or(""), || "site".into())?;
+    let cookie = config.cookie();
+    w.str(cookie.name(), || "cookie.name".into())?;
+    w.str(cookie.path(), || "cookie.path".into())?;
+    w.str(cookie.domain().unwrap_or(""), || "cookie.domain".into())?;
+    w.u8(match cookie.same_site() {
+        crate::SameSite::Strict => 0,
+        crate::SameSite::Lax => 1,
+        crate::SameSite::None => 2,
+    });
+    w.str(config.endpoint().unwrap_or(""), || "endpoint".into())?;
+    w.count(config.categories().len(), || "categories".into())?;
+    for (i, c) in config.categories().iter().enumerate() {
+        w.str(c.id().as_str(), || format!("categories[{i}].id"))?;
+        w.u8(u8::from(c.is_necessary()));
+    }
+    w.count(config.service_count(), || "services".into())?;
+    for (si, ci, s) in config.services() {
+        let at = || format!("services[{}]", si.get());
+        w.str(s.id().as_str(), || format!("{}.id", at()))?;
+        w.u8(ci.get() as u8);
+        w.count(s.exclude_paths().len(), || {
+            format!("{}.exclude_paths", at())
+        })?;
+        for p in s.exclude_paths() {
+            w.str(p, || format!("{}.exclude_paths", at()))?;
+        }
+        w.count(s.cookies().len(), || format!("{}.cookies", at()))?;
+        for c in s.cookies() {
+            w.str(c.name().as_str(), || format!("{}.cookies", at()))?;
+            w.str(c.path(), || format!("{}.cookies", at()))?;
+            w.str(c.domain().unwrap_or(""), || format!("{}.cookies", at()))?;
+        }
+    }
+    let len = w.out.len() + 4;
+    if len > MAX_LEN {
+        return Err(CompileError::TooLong("the whole policy".into()));
+    }
+    w.out[5..9].copy_from_slice(&(len as u32).to_le_bytes());
+    let sum = adler2::adler32_slice(&w.out);
+    w.u32(sum);
+    Ok(w.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiled::{CompiledPolicy, PolicyError};
+
+    fn example() -> Config {
+        Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn the_example_round_trips_field_by_field() {
+        let c = example();
+        let bytes = compile(&c).unwrap();
+        let p = CompiledPolicy::parse(&bytes).unwrap();
+        assert_eq!(p.revision(), c.revision().get());
+        assert_eq!(p.fingerprint(), c.fingerprint());
+        assert_eq!(p.honour_dnt(), c.honour_dnt());
+        assert_eq!(p.consent_mode_enabled(), c.consent_mode().enabled());
+        assert_eq!(p.gpc_mask(), c.gpc_mask());
+        assert_eq!(
+            p.lifetime_days(),
+            (c.lifetimes().accept_days(), c.lifetimes().refuse_days())
+        );
+        assert_eq!(p.languages().collect::<Vec<_>>(), c.languages());
+        assert_eq!(p.default_language(), c.default_language());
+        assert_eq!(p.site(), c.site());
+        assert_eq!(p.endpoint(), c.endpoint());
+        assert_eq!(p.cookie().name, c.cookie().name());
+        assert_eq!(p.cookie().path, c.cookie().path());
+        assert_eq!(p.cookie().domain, c.cookie().domain());
+        assert_eq!(p.cookie().same_site, c.cookie().same_site());
+        let ids: Vec<_> = p.categories().map(|e| (e.id, e.necessary)).collect();
+        let want: Vec<_> = c
+            .categories()
+            .iter()
+            .map(|k| (k.id().as_str(), k.is_necessary()))
+            .collect();
+        assert_eq!(ids, want);
+        assert_eq!(p.service_count(), c.service_count());
+        for ((si, ci, s), e) in c.services().zip(p.services()) {
+            assert_eq!(e.id, s.id().as_str());
+            assert_eq!(e.category, ci);
+            assert_eq!(p.service_index(e.id), Some(si));
+            assert!(e.exclude_paths().eq(s.exclude_paths().iter().map(|x| &**x)));
+            let cookies: Vec<_> = e.cookies().map(|k| (k.name, k.path, k.domain)).collect();
+            let declared: Vec<_> = s
+                .cookies()
+                .iter()
+                .map(|k| (k.name().as_str(), k.path(), k.domain()))
+                .collect();
+            assert_eq!(cookies, declared);
+            for path in [
+                "/",
+                "/ajanvaraus",
+                "/ajanvaraus/x?y",
+                "/en/booking",
+                "/ajanvaraukset",
+            ] {
+                assert_eq!(e.is_excluded_on(path), s.is_excluded_on(path), "{path}");
+            }
+        }
+        assert_eq!(p.category_index("nosuch"), None);
+        assert_eq!(p.service_index("nosuch"), None);
+    }
+
+    #[test]
+    fn the_rules_run_over_the_compiled_policy_as_over_the_config() {
+        let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap();
+        let mut configs = vec![example()];
+        v["honour_dnt"] = true.into();
+        v["site"] = "klinikka.fi".into();
+        v["lifetime"] = serde_json::json!({"accept_days": 30, "refuse_days": 7});
+        v["categories"][1]["gpc"] = true.into();
+        configs.push(Config::from_value(&v).unwrap());
+        v["categories"][2]["services"] = serde_json::json!([]);
+        configs.push(Config::from_value(&v).unwrap());
+        for c in &configs {
+            let bytes = compile(c).unwrap();
+            let p = CompiledPolicy::parse(&bytes).unwrap();
+            assert_eq!(
+                crate::policy::Params::from_compiled(&p),
+                crate::policy::Params::new(c)
+            );
+        }
+    }
+
+    #[test]
+    fn every_damage_is_refused() {
+        let bytes = compile(&example()).unwrap();
+        // Every single-byte change, anywhere.
+        for i in 0..bytes.len() {
+            for flip in [1u8, 0x80, 0xff] {
+                let mut b = bytes.clone();
+                b[i] ^= flip;
+                assert!(CompiledPolicy::parse(&b).is_err(), "byte {i} ^ {flip:#x}");
+            }
+        }
+        // Every cut, and a byte added.
+        for n in 0..bytes.len() {
+            assert!(CompiledPolicy::parse(&bytes[..n]).is_err(), "cut at {n}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            CompiledPolicy::parse(&longer).unwrap_err(),
+            PolicyError::Length
+        );
+        let mut other = bytes.clone();
+        other[4] = 2;
+        assert_eq!(
+            CompiledPolicy::parse(&other).unwrap_err(),
+            PolicyError::Version(2)
+        );
+        assert_eq!(
+            CompiledPolicy::parse(b"<!doctype html>").unwrap_err(),
+            PolicyError::Magic
+        );
+        assert!(
+            PolicyError::Version(2)
+                .to_string()
+                .contains("consent banner build")
+        );
+    }
+}
