@@ -86,7 +86,7 @@ impl core::error::Error for PolicyError {}
 /// ```
 /// use consent_core::{Config, compile::compile, compiled::CompiledPolicy};
 /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-/// let bytes = compile(&config);
+/// let bytes = compile(&config)?;
 /// let policy = CompiledPolicy::parse(&bytes)?;
 /// assert_eq!(policy.revision(), config.revision().get());
 /// assert_eq!(policy.category_index("analytics"), config.category_index("analytics"));
