@@ -135,6 +135,12 @@ const fn is_token_byte(b: u8) -> bool {
 
 /// Wildcard match where `*` is the only special byte. Linear in practice: on a mismatch it
 /// backtracks only to the last `*`.
+/// Whether a cookie `name` matches a declared name `pattern` (`*` for any run of characters):
+/// the rule of [`CookiePattern::matches`], for a pattern read from a compiled policy.
+pub(crate) fn pattern_matches(pattern: &str, name: &str) -> bool {
+    glob(pattern.as_bytes(), name.as_bytes())
+}
+
 fn glob(pattern: &[u8], name: &[u8]) -> bool {
     let (mut p, mut n) = (0, 0);
     let mut star: Option<(usize, usize)> = None;

@@ -49,6 +49,7 @@ use time::OffsetDateTime;
 use crate::config::Config;
 use crate::policy::{self, Context, DecideError, Decision, Evaluation, Params, StoredStatus};
 use crate::record::{Channel, DecisionRecord, PageUrl};
+use crate::site::SitePolicy;
 use crate::state::{Choices, ConsentId, ConsentState};
 use crate::token::{SigningKey, Token, TokenError};
 
@@ -280,20 +281,20 @@ impl Made {
 
     /// The `Set-Cookie` value and `document.cookie` line that stores the token.
     #[must_use]
-    pub fn cookie_line(&self, config: &Config, secure: bool) -> String {
-        self.token.cookie_line(config, secure)
+    pub fn cookie_line<P: SitePolicy + ?Sized>(&self, site: &P, secure: bool) -> String {
+        self.token.cookie_line(site, secure)
     }
 
     /// The lines deleting every cookie in `present` that the decision revokes, on `host`,
     /// its parent domains and the declared paths ([`Decision::clear_lines`]).
     #[must_use]
-    pub fn clear_lines<'n>(
+    pub fn clear_lines<'n, P: SitePolicy + ?Sized>(
         &self,
-        config: &Config,
+        site: &P,
         present: impl IntoIterator<Item = &'n str>,
         host: &str,
     ) -> Vec<String> {
-        Decision::new(*self.state(), self.revoked).clear_lines(config, present, host)
+        Decision::new(*self.state(), self.revoked).clear_lines(site, present, host)
     }
 
     /// The log's record of this decision, made at `page_url` through `channel`, with the
@@ -310,7 +311,8 @@ impl Made {
 }
 
 /// Makes a decision from what the visitor did, on the page whose evaluation was `before`
-/// (rules 8 to 10), and everything that follows from it.
+/// (rules 8 to 10), and everything that follows from it, under a site's policy: its
+/// [`Config`] or its [compiled policy](crate::compiled::CompiledPolicy).
 ///
 /// Without a `signer` (the banner) the token is unsigned and keeps the stored decision's
 /// consent id. With one (a server) it is signed and keeps the id only when the request
@@ -318,20 +320,20 @@ impl Made {
 ///
 /// # Errors
 /// [`DecideError::ClockOutOfRange`] when `ctx.now` is before 2020 or after 2099.
-pub fn make(
-    config: &Config,
+pub fn make<P: SitePolicy + ?Sized>(
+    site: &P,
     before: &Evaluation,
     action: Action,
     ctx: Context,
     signer: Option<Signer<'_>>,
 ) -> Result<Made, DecideError> {
-    let decision = policy::decide(config, before, action, ctx)?;
+    let decision = policy::decide(site, before, action, ctx)?;
     let state = *decision.state();
     let token = match signer {
         Some(signer) => signer.sign(state, ctx.fresh_id),
         None => Token::unsigned(state),
     };
-    let evaluation = Params::new(config).evaluate(
+    let evaluation = site.params().evaluate(
         Some(Ok(token.state())),
         ctx.now.unix_timestamp(),
         ctx.signals,

@@ -64,6 +64,7 @@ use time::OffsetDateTime;
 use crate::config::{CategoryIndex, Config, Service, ServiceIndex};
 use crate::cookie_decl::CookieDecl;
 use crate::lang::Lang;
+use crate::site::SitePolicy;
 use crate::state::{
     Choices, ConsentId, ConsentState, MAX_CATEGORIES, MAX_TIME, MIN_TIME, Method, datetime,
 };
@@ -170,9 +171,9 @@ impl Evaluation {
     /// # Ok::<(), consent_core::ConfigError>(())
     /// ```
     #[must_use]
-    pub fn allows_element(
+    pub fn allows_element<P: SitePolicy + ?Sized>(
         &self,
-        config: &Config,
+        site: &P,
         category: &str,
         service: Option<&str>,
         path: &str,
@@ -183,11 +184,11 @@ impl Evaluation {
             Some(c) => (true, c.trim_start()),
             None => (false, category),
         };
-        let Some(ci) = config.category_index(category) else {
+        let Some(ci) = site.category_index(category) else {
             return false;
         };
         let service = match service.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(id) => match config.service_index(id) {
+            Some(id) => match site.service_index(id) {
                 Some(si) => Some(si),
                 None => return false,
             },
@@ -195,7 +196,7 @@ impl Evaluation {
         };
         let none = Choices::none();
         let granted = self.allowed.allows_category(ci)
-            && service.is_none_or(|s| self.allows_service_on(config, s, path, none));
+            && service.is_none_or(|s| self.allows_service_on(site, s, path, none));
         if negated {
             return !self.show_banner() && !granted;
         }
@@ -207,18 +208,16 @@ impl Evaluation {
     /// Whether a service may run on the page at `path`: allowed, not kept off the path
     /// (rule 11) and not withdrawn on this page (rule 13, `revoked_here`).
     #[must_use]
-    pub fn allows_service_on(
+    pub fn allows_service_on<P: SitePolicy + ?Sized>(
         &self,
-        config: &Config,
+        site: &P,
         service: ServiceIndex,
         path: &str,
         revoked_here: Choices,
     ) -> bool {
         self.allowed.allows_service(service)
             && !revoked_here.allows_service(service)
-            && !config
-                .service(service)
-                .is_some_and(|s| s.is_excluded_on(path))
+            && !site.excluded(service, path)
     }
 }
 
@@ -291,6 +290,11 @@ impl Params {
             everything,
             category_services,
         }
+    }
+
+    /// The revision, as a decision stores it.
+    pub(crate) fn revision(&self) -> crate::state::Revision {
+        crate::state::Revision::new(self.revision).unwrap_or(crate::state::Revision::FIRST)
     }
 
     /// Rule 6's normal form: within the config, necessary on, services only of granted
@@ -399,7 +403,9 @@ impl Params {
     }
 }
 
-/// Evaluates what is stored in the consent cookie (the token string, if any) at `now`.
+/// Evaluates what is stored in the consent cookie (the token string, if any) at `now`, under
+/// a site's policy: its [`Config`] or its [compiled policy](crate::compiled::CompiledPolicy),
+/// with the same rules and the same answers.
 ///
 /// With a `key`, only tokens signed with it count (rule 3); the browser passes `None`.
 ///
@@ -418,8 +424,8 @@ impl Params {
 /// # Ok::<(), consent_core::ConfigError>(())
 /// ```
 #[must_use]
-pub fn evaluate(
-    config: &Config,
+pub fn evaluate<P: SitePolicy + ?Sized>(
+    site: &P,
     stored: Option<&str>,
     key: Option<&SigningKey>,
     now: OffsetDateTime,
@@ -430,37 +436,8 @@ pub fn evaluate(
         Ok(d) => Ok(d.token.state()),
         Err(e) => Err(*e),
     });
-    Params::new(config).evaluate(stored, now.unix_timestamp(), signals)
-}
-
-/// [`evaluate`] over a [compiled policy](crate::compiled::CompiledPolicy) instead of a config:
-/// the same rules, for a runtime that holds no config (the banner).
-///
-/// # Example
-/// ```
-/// use consent_core::{Config, compile::compile, compiled::CompiledPolicy, policy::{self, Signals}};
-/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-/// let bytes = compile(&config)?;
-/// let policy = CompiledPolicy::parse(&bytes)?;
-/// let now = time::OffsetDateTime::now_utc();
-/// let ev = policy::evaluate_compiled(&policy, None, None, now, Signals::default());
-/// assert_eq!(ev, policy::evaluate(&config, None, None, now, Signals::default()));
-/// # Ok::<(), Box<dyn core::error::Error>>(())
-/// ```
-#[must_use]
-pub fn evaluate_compiled(
-    policy: &crate::compiled::CompiledPolicy<'_>,
-    stored: Option<&str>,
-    key: Option<&SigningKey>,
-    now: OffsetDateTime,
-    signals: Signals,
-) -> Evaluation {
-    let decoded = stored.map(|s| decode(s.as_bytes(), key));
-    let stored = decoded.as_ref().map(|d| match d {
-        Ok(d) => Ok(d.token.state()),
-        Err(e) => Err(*e),
-    });
-    Params::from_compiled(policy).evaluate(stored, now.unix_timestamp(), signals)
+    site.params()
+        .evaluate(stored, now.unix_timestamp(), signals)
 }
 
 /// What a decision needs besides the config and the previous evaluation.
@@ -564,29 +541,33 @@ impl Decision {
     /// # Ok::<(), Box<dyn core::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn clear_lines<'n>(
+    pub fn clear_lines<'n, P: SitePolicy + ?Sized>(
         &self,
-        config: &Config,
+        site: &P,
         present: impl IntoIterator<Item = &'n str>,
         host: &str,
     ) -> Vec<String> {
+        let consent = site.cookie().name;
+        let revoked = self.revoked;
         let mut lines = Vec::new();
         for name in present {
-            if name == config.cookie().name() {
+            if name == consent {
                 continue;
             }
-            for (_, decl) in self.cookies_to_clear(config) {
-                if !decl.name().matches(name) {
-                    continue;
+            site.each_cookie(&mut |service, decl| {
+                if !revoked.allows_service(service)
+                    || !crate::cookie_decl::pattern_matches(decl.name, name)
+                {
+                    return;
                 }
-                let root = (decl.path() != "/").then_some("/");
-                for path in core::iter::once(decl.path()).chain(root) {
+                let root = (decl.path != "/").then_some("/");
+                for path in core::iter::once(decl.path).chain(root) {
                     lines.push(deletion_line(name, path, None));
-                    for domain in clear_domains(host).chain(decl.domain()) {
+                    for domain in clear_domains(host).chain(decl.domain) {
                         lines.push(deletion_line(name, path, Some(domain)));
                     }
                 }
-            }
+            });
         }
         lines
     }
@@ -635,8 +616,8 @@ pub fn deletion_line(name: &str, path: &str, domain: Option<&str>) -> String {
 /// assert_eq!(cleared, ["_ga", "_ga_*", "_gcl_au", "_fbp"]);
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
-pub fn decide(
-    config: &Config,
+pub fn decide<P: SitePolicy + ?Sized>(
+    site: &P,
     previous: &Evaluation,
     action: Action,
     ctx: Context,
@@ -645,7 +626,7 @@ pub fn decide(
     if !(MIN_TIME..=MAX_TIME).contains(&now) {
         return Err(DecideError::ClockOutOfRange);
     }
-    let params = Params::new(config);
+    let params = site.params();
     let gpc = params.gpc_active(ctx.signals);
     let granted = match action {
         Action::AcceptAll if gpc => params.without_gpc_categories(params.everything),
@@ -670,8 +651,8 @@ pub fn decide(
         id,
         first,
         last: now,
-        revision: config.revision(),
-        fingerprint: config.fingerprint(),
+        revision: params.revision(),
+        fingerprint: params.fingerprint,
         method,
         lang: ctx.lang,
         gpc,
@@ -682,21 +663,21 @@ pub fn decide(
     Ok(Decision { state, revoked })
 }
 
-/// How many days a decision stands under `config` (rule 5).
+/// How many days a decision stands under a site's policy (rule 5).
 #[must_use]
-pub fn lifetime_days(config: &Config, state: &ConsentState) -> u16 {
-    let l = config.lifetimes();
+pub fn lifetime_days<P: SitePolicy + ?Sized>(site: &P, state: &ConsentState) -> u16 {
+    let (accept, refuse) = site.lifetime_days();
     if state.grants_beyond_necessary() {
-        l.accept_days()
+        accept
     } else {
-        l.refuse_days()
+        refuse
     }
 }
 
-/// When a decision expires under `config` (rule 5).
+/// When a decision expires under a site's policy (rule 5).
 #[must_use]
-pub fn expires(config: &Config, state: &ConsentState) -> OffsetDateTime {
-    datetime(state.last + i64::from(lifetime_days(config, state)) * DAY)
+pub fn expires<P: SitePolicy + ?Sized>(site: &P, state: &ConsentState) -> OffsetDateTime {
+    datetime(state.last + i64::from(lifetime_days(site, state)) * DAY)
 }
 
 /// The domains to try when deleting a cookie from the page at `host`: the host itself, then

@@ -119,6 +119,9 @@ serde_via_str!(ConsentId);
 pub struct Revision(u32);
 
 impl Revision {
+    /// Revision 1.
+    pub(crate) const FIRST: Revision = Revision(1);
+
     /// A revision; `None` for 0.
     #[must_use]
     pub const fn new(n: u32) -> Option<Self> {

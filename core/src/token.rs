@@ -282,28 +282,28 @@ impl Token {
     /// # Ok::<(), consent_core::ConfigError>(())
     /// ```
     #[must_use]
-    pub fn cookie_line(&self, config: &Config, secure: bool) -> String {
-        let c = config.cookie();
-        let days = crate::policy::lifetime_days(config, &self.state);
+    pub fn cookie_line<P: crate::SitePolicy + ?Sized>(&self, site: &P, secure: bool) -> String {
+        let c = site.cookie();
+        let days = crate::policy::lifetime_days(site, &self.state);
         let mut line = String::with_capacity(192);
-        line.push_str(c.name());
+        line.push_str(c.name);
         line.push('=');
         line.push_str(&self.to_string());
         line.push_str("; Path=");
-        line.push_str(c.path());
-        if let Some(domain) = c.domain() {
+        line.push_str(c.path);
+        if let Some(domain) = c.domain {
             line.push_str("; Domain=");
             line.push_str(domain);
         }
         line.push_str("; Max-Age=");
         line.push_str(crate::digits::Decimal::new(u64::from(days) * 86_400).as_str());
         line.push_str("; SameSite=");
-        line.push_str(match c.same_site() {
+        line.push_str(match c.same_site {
             crate::SameSite::Strict => "Strict",
             crate::SameSite::Lax => "Lax",
             crate::SameSite::None => "None",
         });
-        if secure || c.same_site() == crate::SameSite::None {
+        if secure || c.same_site == crate::SameSite::None {
             line.push_str("; Secure");
         }
         line
