@@ -7,7 +7,7 @@
 //! A policy that is damaged, cut short or of another format version is refused as a whole
 //! ([`PolicyError`]): a banner that cannot read its policy fails closed, allowing only the
 //! necessary. The policy's rules ([`policy`](crate::policy)) run over it as over a config
-//! ([`policy::evaluate_compiled`](crate::policy::evaluate_compiled)): the parameters they read
+//! ([`SitePolicy`](crate::SitePolicy): every rule is generic over the two): the parameters they read
 //! are the same from either, which a test holds for every config it tries.
 //!
 //! # Format (version 1)

@@ -25,7 +25,7 @@ fn exercise(policy: &CompiledPolicy<'_>, cookie: &str) {
     }
     let now = time::OffsetDateTime::from_unix_timestamp(1_793_491_200).expect("in range");
     for gpc in [false, true] {
-        let ev = policy::evaluate_compiled(policy, Some(cookie), None, now, Signals { gpc, dnt: gpc });
+        let ev = policy::evaluate(policy, Some(cookie), None, now, Signals { gpc, dnt: gpc });
         assert!(ev.allowed().categories().all(|c| c.get() < policy.category_count()));
         assert!(ev.allowed().services().all(|s| s.get() < policy.service_count()));
     }

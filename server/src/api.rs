@@ -735,7 +735,7 @@ async fn get_preferences<S: Store>(
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
     let signals = crate::gating::signals(&headers);
-    let evaluation = policy::evaluate(config, stored, None, OffsetDateTime::now_utc(), signals);
+    let evaluation = policy::evaluate(&**config, stored, None, OffsetDateTime::now_utc(), signals);
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::preferences_page(
         config,
