@@ -49,7 +49,9 @@ step "banner: the wasm API in headless Chromium (wasm-bindgen-test)"
 
 step "banner: wasm/dist in headless Chromium, every numbered point of the issue"
 (cd wasm/tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-timeout 600 node --test wasm/tests/browser/banner.test.mjs
+# Each test's config is compiled by `consent banner build`, as a site compiles its own.
+cargo build -q -p consent-server
+CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test wasm/tests/browser/banner.test.mjs
 
 step "banner: wasm/dist under a strict CSP in headless Chromium"
 timeout 300 bash wasm/tests/csp/csp.sh

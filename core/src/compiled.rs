@@ -531,6 +531,22 @@ impl<'a> CompiledPolicy<'a> {
         })
     }
 
+    /// The categories with their positions.
+    pub fn indexed_categories(
+        &self,
+    ) -> impl Iterator<Item = (CategoryIndex, CategoryEntry<'a>)> + 'a {
+        self.categories()
+            .enumerate()
+            .map(|(i, c)| (CategoryIndex(i as u8), c))
+    }
+
+    /// The services with their positions.
+    pub fn indexed_services(&self) -> impl Iterator<Item = (ServiceIndex, ServiceEntry<'a>)> + 'a {
+        self.services()
+            .enumerate()
+            .map(|(i, s)| (ServiceIndex(i as u8), s))
+    }
+
     /// The position of the category `id`.
     #[must_use]
     pub fn category_index(&self, id: &str) -> Option<CategoryIndex> {

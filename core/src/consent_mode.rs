@@ -193,14 +193,7 @@ impl ConsentModeConfig {
     /// ```
     #[must_use]
     pub fn state(&self, allowed: Choices) -> ConsentModeState {
-        let mut granted = 0u8;
-        for signal in Signal::ALL {
-            let mask = self.masks[signal.index()];
-            if mask != 0 && allowed.categories & mask == mask {
-                granted |= 1 << signal.index();
-            }
-        }
-        ConsentModeState { granted }
+        state_of(self.masks, allowed)
     }
 
     /// Every signal denied: the `default` command.
@@ -228,6 +221,38 @@ impl Serialize for ConsentModeConfig {
         map.serialize_entry("signals", &Mapping(&self.mapping))?;
         map.end()
     }
+}
+
+/// The signals for what the policy allows, from each signal's categories (`masks`, in
+/// [`Signal::ALL`] order): granted when every category it follows is allowed.
+pub(crate) fn state_of(masks: [u32; 7], allowed: Choices) -> ConsentModeState {
+    let mut granted = 0u8;
+    for signal in Signal::ALL {
+        let mask = masks[signal.index()];
+        if mask != 0 && allowed.categories & mask == mask {
+            granted |= 1 << signal.index();
+        }
+    }
+    ConsentModeState { granted }
+}
+
+/// Consent Mode's update for what `allowed` allows under a site's policy, or `None` when the
+/// site does not use Consent Mode.
+#[must_use]
+pub fn update<P: crate::SitePolicy + ?Sized>(
+    site: &P,
+    allowed: Choices,
+) -> Option<ConsentModeState> {
+    let (enabled, _, masks) = site.consent_mode();
+    enabled.then(|| state_of(masks, allowed))
+}
+
+/// Consent Mode's `default` command for a site's policy (every signal denied) and its
+/// `wait_for_update` in milliseconds, or `None` when the site does not use Consent Mode.
+#[must_use]
+pub fn default<P: crate::SitePolicy + ?Sized>(site: &P) -> Option<(ConsentModeState, u32)> {
+    let (enabled, wait, _) = site.consent_mode();
+    enabled.then_some((ConsentModeState { granted: 0 }, wait))
 }
 
 /// The value of every Consent Mode signal; serializes as the object gtag takes.

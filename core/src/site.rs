@@ -37,6 +37,8 @@ pub(crate) mod sealed {
         fn each_cookie(&self, f: &mut dyn FnMut(ServiceIndex, CookieEntry<'_>));
         /// Consent Mode: whether it is on, its `wait_for_update` and each signal's categories.
         fn consent_mode(&self) -> (bool, u32, [u32; 7]);
+        /// The services of a category, as a bit set.
+        fn services_of(&self, category: CategoryIndex) -> u128;
     }
 }
 
@@ -93,6 +95,10 @@ impl sealed::Sealed for Config {
         let m = Config::consent_mode(self);
         (m.enabled(), m.wait_for_update_ms(), m.masks)
     }
+
+    fn services_of(&self, category: CategoryIndex) -> u128 {
+        Config::services_of(self, category).fold(0, |set, s| set | 1 << s.get())
+    }
 }
 
 #[allow(private_interfaces)]
@@ -136,5 +142,11 @@ impl sealed::Sealed for CompiledPolicy<'_> {
             self.wait_for_update_ms(),
             self.consent_mode_masks(),
         )
+    }
+
+    fn services_of(&self, category: CategoryIndex) -> u128 {
+        self.indexed_services()
+            .filter(|(_, s)| s.category == category)
+            .fold(0, |set, (i, _)| set | 1 << i.get())
     }
 }

@@ -6,7 +6,7 @@ use core::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::config::{CategoryIndex, Config, ServiceIndex};
+use crate::config::{CategoryIndex, ServiceIndex};
 use crate::lang::Lang;
 
 /// The most categories a config may have: choices are a 32-bit set.
@@ -247,7 +247,7 @@ serde_via_str!(Method);
 /// A set of granted categories and services, by their position in the config.
 ///
 /// The same type says what a visitor chose and what the policy allows. Build one for a custom
-/// decision with [`Config::category_index`] and [`Choices::with_category`].
+/// decision with [`Config::category_index`](crate::Config::category_index) and [`Choices::with_category`].
 ///
 /// # Example
 /// ```
@@ -302,10 +302,18 @@ impl Choices {
     /// Returns `self` with the category and every one of its services granted (`on`) or
     /// refused.
     #[must_use]
-    pub fn with_category(mut self, config: &Config, category: CategoryIndex, on: bool) -> Self {
+    pub fn with_category<P: crate::SitePolicy + ?Sized>(
+        mut self,
+        site: &P,
+        category: CategoryIndex,
+        on: bool,
+    ) -> Self {
         self.set_bit_category(category, on);
-        for service in config.services_of(category) {
-            self.set_bit_service(service, on);
+        let services = site.services_of(category);
+        if on {
+            self.services |= services;
+        } else {
+            self.services &= !services;
         }
         self
     }

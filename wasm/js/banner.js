@@ -1,10 +1,17 @@
 
 // ---- The banner (wasm/js/banner.js, appended to the wasm-bindgen glue by wasm/build.sh) ----
-// It draws what the WebAssembly core says, writes the cookie lines it returns, sends the
-// records it builds and loads the elements it allows. The core answers in JSON text (one
+// It loads the site's compiled policy (policy.bin, beside this script unless the page says
+// otherwise) into the WebAssembly core, draws with the texts of one language (texts-<lang>.json,
+// loaded only when something is drawn), writes the cookie lines the core returns, sends the
+// decisions it makes and loads the elements it allows. The core answers in JSON text (one
 // string per call, read with JSON.parse). No consent logic lives here: every
 // question (may this run? what does this click decide? which cookies go?) is the core's.
 // Everything a config or a visitor supplies goes into the page as text, never as HTML.
+
+/** What a page that still embeds a JSON config is told: the banner reads a compiled policy. */
+const OLD_CONFIG = 'the banner reads a compiled policy now, not a JSON config in the page: '
+  + 'compile it with `consent banner build site.json --out <dir>` (or let `consent serve` serve it) '
+  + 'and serve policy.bin and texts-*.json beside consent.js; only necessary cookies are allowed meanwhile';
 
 /** Consent Mode's `gtag`, for pages that have none: a named function in this static file,
  * so a strict CSP needs no inline script. It pushes `arguments`, as gtag.js expects. */
@@ -16,9 +23,10 @@ const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued
   + 'iframe[data-category][data-src],img[data-category][data-src]';
 const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,summary';
 
-/** The banner on this page: its options, root element, live region, open layer (the first
- * layer or the preferences, with their switches), embed placeholders and the element that
- * had focus before the preferences opened. `null` until a config was accepted. */
+/** The banner on this page: its options, where its policy came from, the texts loaded so
+ * far (by language), its root element, live region, open layer (the first layer or the
+ * preferences, with their switches), embed placeholders and the element that had focus
+ * before the preferences opened. `null` until a policy was accepted. */
 let ui = null;
 let listening = false;
 let warned = false;
@@ -84,7 +92,7 @@ function mount(options) {
   const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
-  return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null };
+  return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null, texts: {}, base: null, drawn: 0, gen: 0 };
 }
 
 function unmount() {
@@ -112,7 +120,45 @@ function restoreFocus() {
   ui.opener = null;
 }
 
-function showBanner(v = JSON.parse(view())) {
+/** A refused fetch: its body let go (so the request ends), and why. */
+function failed(response, what) {
+  response.body?.cancel().catch(() => {});
+  return Promise.reject(new Error(`${what}: ${response.status}`));
+}
+
+/** The texts of `lang`, loaded once (from beside the policy). */
+function texts(lang) {
+  const u = ui;
+  u.texts[lang] ??= fetch(new URL(`texts-${lang}.json`, u.base), { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.json() : failed(r, `texts-${lang}.json`)))
+    .catch((err) => {
+      delete u.texts[lang];
+      console.error('consent: the banner cannot be drawn:', err.message);
+      return Promise.reject(err);
+    });
+  return u.texts[lang];
+}
+
+/** What to draw now: the core's state with the texts of its language. Calls `draw` with it
+ * once the texts are there, unless the page moved on (another banner, another draw) first;
+ * resolves when it has drawn (or will not). */
+function withView(draw) {
+  if (!ui) return Promise.resolve();
+  const u = ui;
+  const drawn = ++u.drawn;
+  const s = JSON.parse(state());
+  return texts(s.lang).then((t) => {
+    if (ui !== u || u.drawn !== drawn) return;
+    const now = JSON.parse(state());
+    draw({ ...t, ...now, categories: t.categories.map((c, i) => ({ ...c, on: now.on[i] })) });
+  }, () => {});
+}
+
+function showBanner() {
+  return withView(drawBanner);
+}
+
+function drawBanner(v) {
   const t = v.t;
   const banner = attrs(el('div', 'cc-banner'), {
     role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
@@ -132,7 +178,7 @@ function openPreferences() {
     const active = document.activeElement;
     if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
   }
-  showPreferences(JSON.parse(view()));
+  withView(showPreferences);
 }
 
 function showPreferences(v) {
@@ -149,7 +195,7 @@ function showPreferences(v) {
   dialog.append(attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }));
   if (v.langs.length > 1) {
     const select = el('select');
-    for (const [code, name] of v.langs) {
+    for (const { code, name } of v.langs) {
       const option = attrs(el('option', '', name), { value: code, lang: code });
       if (code === v.lang) option.setAttribute('selected', '');
       select.append(option);
@@ -198,7 +244,9 @@ function service(t, s) {
       head.append(attrs(el('th', '', k), { scope: 'col' }));
     }
     const table = add(el('table', 'cc-cookies'), head);
-    for (const row of s.cookies) table.append(add(el('tr'), ...row.map((cell) => el('td', '', cell))));
+    for (const k of s.cookies) {
+      table.append(add(el('tr'), ...[k.name, k.lifetime, k.purpose].map((cell) => el('td', '', cell))));
+    }
     block.append(table);
   }
   return block;
@@ -227,9 +275,9 @@ function trapFocus(e) {
 
 /** Dismissing grants nothing: without a decision the first layer comes back. */
 function closePreferences() {
-  const v = JSON.parse(view());
+  const v = JSON.parse(state());
   if (v?.show) {
-    showBanner(v);
+    showBanner();
   } else if (ui) {
     closeLayer();
     restoreFocus();
@@ -237,10 +285,9 @@ function closePreferences() {
 }
 
 function switchLanguage(lang) {
-  const v = JSON.parse(setLanguage(lang));
-  if (!v) return false;
-  if (ui.prefs) showPreferences(v);
-  else if (ui.layer) showBanner(v);
+  if (!setLanguage(lang)) return false;
+  if (ui.prefs) withView(showPreferences);
+  else if (ui.layer) showBanner();
   regate();
   declare(lang);
   return true;
@@ -265,7 +312,10 @@ function decideNow(kind, ids = []) {
   // reach the log in the order the decisions were made.
   if (r.send) send(r.send);
   closeLayer();
-  ui.live.textContent = r.saved;
+  const lang = JSON.parse(state()).lang;
+  // The announcement, in the texts already loaded (an API call on a page that drew nothing
+  // loads none).
+  ui.texts[lang]?.then((t) => { if (ui) ui.live.textContent = t.t.saved; }, () => {});
   restoreFocus();
   regate();
   const detail = { categories: r.allowed, changed: r.changed };
@@ -304,6 +354,7 @@ function regate() {
   if (!ui) return;
   for (const p of ui.placeholders) p.remove();
   ui.placeholders = [];
+  ui.gen++;
   const go = [];
   for (const e of document.querySelectorAll(GATED)) {
     const category = e.getAttribute('data-category');
@@ -314,14 +365,23 @@ function regate() {
   activate(go);
 }
 
+/** An embed's placeholder in the page's language: it names the service (or else the
+ * category) and grants the category in place. Drawn once the texts are there. */
 function embedPlaceholder(embed, category, svc) {
-  const p = JSON.parse(placeholder(category, svc));
-  if (!p) return;
-  const box = attrs(add(el('div', 'cc-embed'), el('p', '', p.text),
-    button(p.button, () => decideNow('grant', [p.category]))), { 'data-consent-placeholder': '' });
-  embed.classList.add('cc-wait');
-  embed.parentNode?.insertBefore(box, embed);
-  ui.placeholders.push(box);
+  const u = ui;
+  const gen = u.gen;
+  const id = category.trim();
+  texts(JSON.parse(state()).lang).then((t) => {
+    const c = t.categories.find((x) => x.id === id);
+    if (!c || ui !== u || u.gen !== gen || !embed.hasAttribute('data-src')) return;
+    const name = c.services.find((x) => x.id === svc?.trim())?.name ?? c.title;
+    const text = t.t.placeholder_text.split('{service}').join(name).split('{category}').join(c.title);
+    const box = attrs(add(el('div', 'cc-embed'), el('p', '', text),
+      button(t.t.placeholder_button, () => decideNow('grant', [c.id]))), { 'data-consent-placeholder': '' });
+    embed.classList.add('cc-wait');
+    embed.parentNode?.insertBefore(box, embed);
+    u.placeholders.push(box);
+  }, () => {});
 }
 
 /** Brings each element to life once, in order: an external script holds back the rest until
@@ -385,20 +445,13 @@ function openFromPage(e) {
   }
 }
 
-/** Starts the banner; `false`, after one console error listing every problem, when the
- * config is invalid: only necessary cookies are then allowed. */
-function runBanner(config, options) {
+/** Starts the banner with the compiled policy's `bytes` (from `base`): `true`, or a promise
+ * of it while the first layer is drawn; `false`, after one console error saying why, when
+ * they are not a policy this banner reads: only necessary cookies are then allowed. */
+function runBanner(bytes, base, options) {
   unmount();
-  let text = config;
-  if (typeof text !== 'string') {
-    try {
-      text = JSON.stringify(config) ?? '';
-    } catch {
-      text = '';
-    }
-  }
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = JSON.parse(start(text, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), JSON.stringify(languages)));
+  const v = JSON.parse(start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), JSON.stringify(languages)));
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;
@@ -412,9 +465,33 @@ function runBanner(config, options) {
   if (!listening) document.addEventListener('click', openFromPage);
   listening = true;
   ui = mount(options);
-  if (v.show) showBanner(v);
+  ui.base = base;
+  // Gated elements first: a returning visitor's allowed scripts wait for nothing else.
   regate();
-  return true;
+  // Resolves once the first layer, if due, is drawn.
+  return v.show ? showBanner().then(() => true) : true;
+}
+
+/** The compiled policy's bytes and address, from `source` (its URL; by default policy.bin
+ * beside this script), or `null` after one console error: a JSON config (the old way), or a
+ * policy that cannot be loaded. */
+function loadPolicy(source) {
+  if (source != null && typeof source !== 'string' && !(source instanceof URL)) {
+    console.error('consent:', OLD_CONFIG);
+    return Promise.resolve(null);
+  }
+  if (typeof source === 'string' && /^\s*[{[]/.test(source)) {
+    console.error('consent:', OLD_CONFIG);
+    return Promise.resolve(null);
+  }
+  const url = new URL(source ?? 'policy.bin', source == null ? import.meta.url : location.href);
+  return fetch(url, { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.arrayBuffer() : failed(r, url)))
+    .then((b) => ({ bytes: new Uint8Array(b), base: url }))
+    .catch((err) => {
+      console.error('consent: the banner is off and only necessary cookies are allowed, because the policy did not load:', err.message);
+      return null;
+    });
 }
 
 let started;
@@ -450,9 +527,13 @@ function declare(lang = document.documentElement.lang || '') {
 
 /** The banner's API; also `window.Consent`. */
 export const Consent = {
-  run: (config, options) =>
-    Promise.all([init(), parsed()]).then(() => {
-      const ok = runBanner(config, Object.assign({ gtag: gtagShim }, options));
+  run: (source, options) =>
+    Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
+      if (!policy) {
+        unmount();
+        return false;
+      }
+      const ok = runBanner(policy.bytes, policy.base, Object.assign({ gtag: gtagShim }, options));
       declare();
       return ok;
     }),
@@ -482,11 +563,17 @@ export const Consent = {
 
 if (typeof window !== 'undefined') {
   window.Consent = Consent;
+  // Started by its own script tag (`data-policy`, `data-layout`, ... on it), unless it says
+  // `data-manual` (the site calls Consent.run). A page that still embeds its JSON config in
+  // `#consent-config` is told how to compile it, once.
+  const own = [...document.scripts].find((e) => e.src === import.meta.url);
   const inline = document.getElementById('consent-config');
-  if (inline) {
-    const d = inline.dataset;
-    Consent.run(inline.textContent, {
-      layout: d.layout, position: d.position, theme: d.theme, nonce: d.nonce || inline.nonce,
+  if (inline?.textContent.trim()) {
+    console.error('consent:', OLD_CONFIG);
+  } else if (!own?.hasAttribute('data-manual')) {
+    const d = { ...inline?.dataset, ...own?.dataset };
+    Consent.run(d.policy, {
+      layout: d.layout, position: d.position, theme: d.theme, nonce: d.nonce || own?.nonce || inline?.nonce,
     });
   }
 }

@@ -1,20 +1,22 @@
-//! The cookie banner's decisions: [`consent_core`] compiled to WebAssembly, behind a small
-//! API that `dist/consent.js` calls.
+//! The cookie banner's decisions: [`consent_core`]'s rules over the site's compiled policy,
+//! compiled to WebAssembly, behind a small API that `dist/consent.js` calls.
 //!
-//! Every decision is the core's: [`policy::evaluate`] says what may run and whether to ask,
-//! [`decision::make`] turns a click into a decision, its token (the cookie) and the cookies a
-//! withdrawal deletes, [`Evaluation::allows_element`] which gated element may load, and
-//! [`Texts`](consent_core::Texts) what the visitor reads. The endpoint receives the token and
-//! the page; the server makes the record. This crate keeps the page's state (config, language, evaluation) and
-//! answers the banner's JavaScript (`wasm/js/banner.js`) in plain values: what to draw, which
-//! cookie lines to write, what to send, which gated element may load. The JavaScript draws,
-//! writes and sends; it decides nothing (DESIGN.md, "The banner").
+//! The browser does only what only a browser can do. The site's config was validated and
+//! compiled ahead (`consent banner build`, or `consent serve`), so the banner reads a
+//! [`CompiledPolicy`] of a few hundred bytes, checked whole (a damaged or foreign one fails
+//! closed), and never sees JSON config, texts or records. Every decision is the core's:
+//! [`policy::evaluate`] says what may run and whether to ask, [`decision::make`] turns a click
+//! into a decision, its token (the cookie) and the cookies a withdrawal deletes, and
+//! [`Evaluation::allows_element`] which gated element may load. The texts the visitor reads
+//! are data the script loads beside the policy, one language at a time, and only when the
+//! banner is drawn. The endpoint receives the token and the page; the server makes the
+//! record.
 //!
-//! Sites do not use this crate directly but `dist/` (built by `bash wasm/build.sh`):
+//! Sites do not use this crate directly but `dist/` (built by `bash wasm/build.sh`) and the
+//! files `consent banner build` writes beside it:
 //!
 //! ```html
 //! <link rel="stylesheet" href="/consent/consent.css">
-//! <script type="application/json" id="consent-config">{"revision": 1, ...}</script>
 //! <script type="module" src="/consent/consent.js"></script>
 //! <script type="text/plain" data-category="analytics" data-service="ga"
 //!         data-src="https://www.googletagmanager.com/gtag/js?id=G-XXXX"></script>
@@ -22,7 +24,7 @@
 //!
 //! | JavaScript (`window.Consent`) | what it does |
 //! | --- | --- |
-//! | `run(config, options?)` | starts the banner (config as an object or JSON text) |
+//! | `run(policyUrl?, options?)` | starts the banner (by itself unless the script has `data-manual`) |
 //! | `show()`, `showPreferences()` | opens the first layer or the preferences |
 //! | `acceptedCategory(id)`, `acceptedService(id)` | whether it may run now |
 //! | `acceptCategory(ids)` | decides: `"all"`, `[]` (reject all) or a list of categories |
@@ -48,10 +50,10 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use consent_core::__private::json_strings;
+use consent_core::compiled::CompiledPolicy;
 use consent_core::decision::{self, ActionKind, Made};
 use consent_core::policy::{self, Context, Evaluation};
-use consent_core::texts::fill;
-use consent_core::{Choices, Config, ConsentId, Lang, Signals, TextKey, Token};
+use consent_core::{Choices, ConsentId, Lang, Signals, Token, consent_mode};
 use wasm_bindgen::prelude::*;
 
 use crate::js::Json;
@@ -107,7 +109,8 @@ mod single {
 
 /// The banner's state on this page.
 struct App {
-    config: Config,
+    /// The compiled policy's bytes, checked by [`start`]; read in place on every call.
+    policy: Vec<u8>,
     lang: Lang,
     signals: Signals,
     evaluation: Evaluation,
@@ -115,10 +118,17 @@ struct App {
     revoked_here: Choices,
 }
 
-/// Runs `f` on the banner, if it has started (and is not busy: a re-entrant call gets
-/// `None`, never a panic).
-fn with<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
-    APP.with(|a| a.try_borrow_mut().ok()?.as_mut().map(f))
+/// Runs `f` on the banner and its policy, if it has started (and is not busy: a re-entrant
+/// call gets `None`, never a panic).
+fn with<R>(f: impl FnOnce(&mut App, &CompiledPolicy<'_>) -> R) -> Option<R> {
+    APP.with(|a| {
+        let mut app = a.try_borrow_mut().ok()?;
+        let app = app.as_mut()?;
+        let bytes = core::mem::take(&mut app.policy);
+        let answer = CompiledPolicy::parse(&bytes).ok().map(|p| f(app, &p));
+        app.policy = bytes;
+        answer
+    })
 }
 
 fn time(ms: f64) -> time::OffsetDateTime {
@@ -143,25 +153,24 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// `"null"`: the answer of every call before [`start`] accepted a config.
+/// `"null"`: the answer of every call before [`start`] accepted a policy.
 const NULL: &str = "null";
 
-/// Starts the banner with `config` (JSON text) for a visitor whose browser holds `jar`
-/// (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc`
-/// (`navigator.globalPrivacyControl`), Do Not Track `dnt` (`navigator.doNotTrack` as text: `"1"` is on) and preferred
-/// languages `langs`, a JSON list (`<html lang>` first, then `navigator.languages`; any
-/// other text counts as none). Lists cross the boundary as JSON text: one string, not an
-/// array of JavaScript strings, whose glue would cost the download a kilobyte.
+/// Starts the banner with the site's compiled `policy` for a visitor whose browser holds
+/// `jar` (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc`
+/// (`navigator.globalPrivacyControl`), Do Not Track `dnt` (`navigator.doNotTrack` as text:
+/// `"1"` is on) and preferred languages `langs`, a JSON list (`<html lang>` first, then
+/// `navigator.languages`; any other text counts as none).
 ///
-/// Returns JSON: `{"error": "..."}` (every problem of an invalid config, one per line) or
-/// the view (see [`view`]) with `gcmDefault` (Consent Mode's default command with
-/// `wait_for_update`, `null` when it is off) and `gcmUpdate` (the update for a stored
-/// decision, else `null`).
+/// Returns JSON: `{"error": "..."}` (a damaged, cut or foreign policy: nothing but the
+/// necessary may run) or the state (see [`state`]) with `langs` (the offered language codes),
+/// `gcmDefault` (Consent Mode's default command with `wait_for_update`, `null` when it is
+/// off) and `gcmUpdate` (the update for a stored decision, else `null`).
 #[wasm_bindgen]
-pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs: &str) -> String {
+pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs: &str) -> String {
     APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
-    let config = match Config::from_json(config) {
-        Ok(config) => config,
+    let parsed = match CompiledPolicy::parse(policy) {
+        Ok(p) => p,
         Err(e) => {
             let mut j = Json::new();
             j.open('{').key("error").str(&e.to_string()).close('}');
@@ -169,66 +178,84 @@ pub fn start(config: &str, jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs: 
         }
     };
     let signals = Signals::from_navigator(gpc, Some(dnt));
+    let offered = offered(&parsed);
     let langs = json_strings(langs).unwrap_or_default();
-    let lang = Lang::negotiate(langs.iter().map(String::as_str), config.languages())
-        .unwrap_or(config.default_language());
+    let lang = Lang::negotiate(langs.iter().map(String::as_str), offered.as_slice())
+        .unwrap_or(parsed.default_language());
     let stored = pairs(jar)
-        .find(|(n, _)| *n == config.cookie().name())
+        .find(|(n, _)| *n == parsed.cookie().name)
         .map(|(_, v)| v);
-    let evaluation = policy::evaluate(&config, stored, None, time(now_ms), signals);
+    let evaluation = policy::evaluate(&parsed, stored, None, time(now_ms), signals);
     let app = App {
-        config,
+        policy: policy.to_vec(),
         lang,
         signals,
         evaluation,
         revoked_here: Choices::none(),
     };
     let mut j = Json::new();
-    app.view_open(&mut j);
-    let mode = app.config.consent_mode();
-    j.key("gcmDefault");
-    if mode.enabled() {
-        j.consent_mode_open(mode.default_state())
-            .key("wait_for_update")
-            .num(mode.wait_for_update_ms().into())
-            .close('}');
-    } else {
-        j.raw(NULL);
+    app.state_open(&parsed, &mut j);
+    j.key("langs").open('[');
+    for l in &offered {
+        j.str(l.as_str());
+    }
+    j.close(']').key("gcmDefault");
+    match consent_mode::default(&parsed) {
+        Some((state, wait)) => {
+            j.consent_mode_open(state)
+                .key("wait_for_update")
+                .num(wait.into())
+                .close('}');
+        }
+        None => {
+            j.raw(NULL);
+        }
     }
     j.key("gcmUpdate");
     if app.evaluation.show_banner() {
         j.raw(NULL);
     } else {
-        app.consent_mode(&mut j);
+        app.consent_mode(&parsed, &mut j);
     }
     j.close('}');
     APP.with(|a| a.try_borrow_mut().map(|mut a| *a = Some(app)).ok());
     j.finish()
 }
 
-/// What the banner draws now, in its language, as JSON:
-/// `{show, lang, langs: [[code, name]], t: {text_key: text}, privacy, gpc, id, categories:
-/// [{id, title, description, necessary, on, services: [{name, provider, purpose, privacy,
-/// cookies: [[name, lifetime, purpose]]}]}]}`; `show` is whether the first layer must be
-/// shown, `id` the stored decision's consent id (or `null`). `null` before [`start`].
-#[wasm_bindgen]
-pub fn view() -> String {
-    with(|app| app.view()).unwrap_or_else(|| NULL.to_string())
+/// The languages a policy offers.
+fn offered(policy: &CompiledPolicy<'_>) -> Vec<Lang> {
+    policy.languages().collect()
 }
 
-/// Switches the language; the new [`view`], or `null` if the site does not offer `lang`.
+/// The banner's state now, as JSON: `{show, lang, gpc, id, on: [bool per category, in the
+/// policy's order]}`; `show` is whether the first layer must be shown, `id` the stored
+/// decision's consent id (or `null`). The texts to draw it with are the script's, loaded for
+/// `lang`. `null` before [`start`].
+#[wasm_bindgen]
+pub fn state() -> String {
+    with(|app, p| {
+        let mut j = Json::new();
+        app.state_open(p, &mut j);
+        j.close('}');
+        j.finish()
+    })
+    .unwrap_or_else(|| NULL.to_string())
+}
+
+/// Switches the language: `true` if the site offers `lang` (the script then loads its texts).
 #[wasm_bindgen(js_name = setLanguage)]
-pub fn set_language(lang: &str) -> String {
-    let switched = lang.parse::<Lang>().ok().and_then(|lang| {
-        with(|app| {
-            app.config.languages().contains(&lang).then(|| {
-                app.lang = lang;
-                app.view()
-            })
-        })
-        .flatten()
-    });
-    switched.unwrap_or_else(|| NULL.to_string())
+pub fn set_language(lang: &str) -> bool {
+    let Ok(lang) = lang.parse::<Lang>() else {
+        return false;
+    };
+    with(|app, p| {
+        let offered = p.languages().any(|l| l == lang);
+        if offered {
+            app.lang = lang;
+        }
+        offered
+    })
+    .unwrap_or(false)
 }
 
 /// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
@@ -240,8 +267,8 @@ pub fn set_language(lang: &str) -> String {
 ///
 /// Returns JSON: `{"unknown": [ids]}` (nothing decided), `{"error": "..."}`, or what the
 /// page must do, in order: `{cookies: [lines for document.cookie], send: {url, body} |
-/// null, gcm: update | null, saved: text to announce, first, changed: [ids], allowed:
-/// [ids]}`; `null` before [`start`].
+/// null, gcm: update | null, first, changed: [ids], allowed: [ids]}`; `null` before
+/// [`start`].
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
@@ -254,7 +281,7 @@ pub fn decide(
     href: &str,
     https: bool,
 ) -> String {
-    with(|app| {
+    with(|app, p| {
         let error = |message: &str| {
             let mut j = Json::new();
             j.open('{').key("error").str(message).close('}');
@@ -268,7 +295,7 @@ pub fn decide(
                 let Some(ids) = json_strings(ids) else {
                     return error("the category ids are not a JSON list of strings");
                 };
-                match app.choices(&ids) {
+                match choices(p, &ids) {
                     Ok(choices) => choices,
                     Err(unknown) => {
                         let mut j = Json::new();
@@ -283,9 +310,11 @@ pub fn decide(
             }
             _ => Choices::none(),
         };
+        let now = time(now_ms);
         app.decide(
+            p,
             kind.with(choices),
-            time(now_ms),
+            now,
             consent_id(random),
             jar,
             host,
@@ -296,18 +325,32 @@ pub fn decide(
     .unwrap_or_else(|| NULL.to_string())
 }
 
+/// Exactly the categories `ids` (with all their services); the unknown ids if any.
+fn choices(p: &CompiledPolicy<'_>, ids: &[String]) -> Result<Choices, Vec<String>> {
+    let mut categories = Choices::none();
+    let mut unknown = Vec::new();
+    for id in ids {
+        match p.category_index(id) {
+            Some(ci) => {
+                categories = categories.with_category(p, ci, true);
+            }
+            None => unknown.push(id.clone()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(categories)
+    } else {
+        Err(unknown)
+    }
+}
+
 /// Whether an element with `data-category="category"` (`"!marketing"`: when marketing is
 /// refused) and `data-service="service"` may load on the page at `path`.
 #[wasm_bindgen]
 pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
-    with(|app| {
-        app.evaluation.allows_element(
-            &app.config,
-            category,
-            service.as_deref(),
-            path,
-            app.revoked_here,
-        )
+    with(|app, p| {
+        app.evaluation
+            .allows_element(p, category, service.as_deref(), path, app.revoked_here)
     })
     .unwrap_or(false)
 }
@@ -315,9 +358,8 @@ pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
 /// Whether the category `id` may run now (only `necessary` without a decision).
 #[wasm_bindgen(js_name = acceptedCategory)]
 pub fn accepted_category(id: &str) -> bool {
-    with(|app| {
-        app.config
-            .category_index(id)
+    with(|app, p| {
+        p.category_index(id)
             .is_some_and(|c| app.evaluation.allows_category(c))
     })
     .unwrap_or(false)
@@ -327,10 +369,10 @@ pub fn accepted_category(id: &str) -> bool {
 /// nor on a page where it was withdrawn (policy rules 11 and 13).
 #[wasm_bindgen(js_name = acceptedService)]
 pub fn accepted_service(id: &str, path: &str) -> bool {
-    with(|app| {
-        app.config.service_index(id).is_some_and(|s| {
+    with(|app, p| {
+        p.service_index(id).is_some_and(|s| {
             app.evaluation
-                .allows_service_on(&app.config, s, path, app.revoked_here)
+                .allows_service_on(p, s, path, app.revoked_here)
         })
     })
     .unwrap_or(false)
@@ -341,7 +383,7 @@ pub fn accepted_service(id: &str, path: &str) -> bool {
 /// milliseconds since the epoch), else `null`.
 #[wasm_bindgen]
 pub fn consent() -> String {
-    with(|app| app.consent()).unwrap_or_else(|| NULL.to_string())
+    with(|app, p| app.consent(p)).unwrap_or_else(|| NULL.to_string())
 }
 
 /// As JSON: the cookie line that stores the server's signed `token` if it carries the
@@ -355,7 +397,7 @@ pub fn signed(token: &str, https: bool) -> String {
     let Ok(signed) = token.parse::<Token>() else {
         return "false".to_string();
     };
-    let line = with(|app| {
+    let line = with(|app, p| {
         let current = app
             .evaluation
             .state()
@@ -366,11 +408,11 @@ pub fn signed(token: &str, https: bool) -> String {
         }
         // Adopt it, judged at its own time: the server's id and times.
         let at = signed.state().last_decision();
-        let adopted = policy::evaluate(&app.config, Some(token), None, at, app.signals);
+        let adopted = policy::evaluate(p, Some(token), None, at, app.signals);
         if adopted.state().is_some() && !adopted.show_banner() {
             app.evaluation = adopted;
         }
-        Some(signed.cookie_line(&app.config, https))
+        Some(signed.cookie_line(p, https))
     })
     .flatten();
     let mut j = Json::new();
@@ -380,10 +422,10 @@ pub fn signed(token: &str, https: bool) -> String {
 
 /// Forgets the stored decision. As JSON: `{cookies: [lines], gcm}` deleting the consent
 /// cookie and the declared cookies of whatever it allowed (nothing is recorded); the banner
-/// then asks again (the new [`view`] has `show`). `null` before [`start`].
+/// then asks again (the new [`state`] has `show`). `null` before [`start`].
 #[wasm_bindgen]
 pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
-    with(|app| {
+    with(|app, p| {
         let now = time(now_ms);
         let ctx = Context {
             now,
@@ -393,159 +435,78 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
         };
         let mut lines = Vec::new();
         let evaluation = app.evaluation;
-        let reject = decision::make(
-            &app.config,
-            &evaluation,
-            ActionKind::RejectAll.with(Choices::none()),
-            ctx,
-            None,
-        );
-        if let Ok(made) = reject {
-            app.withdraw(&made, jar, host, &mut lines);
+        let reject = ActionKind::RejectAll.with(Choices::none());
+        if let Ok(made) = decision::make(p, &evaluation, reject, ctx, None) {
+            app.withdraw(p, &made, jar, host, &mut lines);
         }
-        let c = app.config.cookie();
-        lines.push(policy::deletion_line(c.name(), c.path(), None));
-        if c.domain().is_some() {
-            lines.push(policy::deletion_line(c.name(), c.path(), c.domain()));
+        let c = p.cookie();
+        lines.push(policy::deletion_line(c.name, c.path, None));
+        if c.domain.is_some() {
+            lines.push(policy::deletion_line(c.name, c.path, c.domain));
         }
-        app.evaluation = policy::evaluate(&app.config, None, None, now, app.signals);
+        app.evaluation = policy::evaluate(p, None, None, now, app.signals);
         let mut j = Json::new();
         j.open('{').key("cookies").open('[');
         for line in &lines {
             j.str(line);
         }
         j.close(']').key("gcm");
-        app.consent_mode(&mut j);
+        app.consent_mode(p, &mut j);
         j.close('}');
         j.finish()
     })
-    .unwrap_or_else(|| NULL.to_string())
-}
-
-/// The placeholder for an embed that waits for `category` (and `service`), as JSON: `{text,
-/// button, category}`, or `null` for an unknown category.
-#[wasm_bindgen]
-pub fn placeholder(category: &str, service: Option<String>) -> String {
-    with(|app| {
-        let config = &app.config;
-        let ci = config.category_index(category.trim())?;
-        let texts = config.texts(app.lang);
-        let cat = config.category(ci)?;
-        let title = cat.title(&texts);
-        let name = service
-            .as_deref()
-            .and_then(|id| config.service(config.service_index(id.trim())?))
-            .map_or(title, |s| s.name());
-        let text = fill(
-            &fill(texts.get(TextKey::PlaceholderText), "{service}", name),
-            "{category}",
-            title,
-        );
-        let mut j = Json::new();
-        j.open('{').key("text").str(&text);
-        j.key("button").str(texts.get(TextKey::PlaceholderButton));
-        j.key("category").str(cat.id().as_str()).close('}');
-        Some(j.finish())
-    })
-    .flatten()
     .unwrap_or_else(|| NULL.to_string())
 }
 
 impl App {
-    fn view(&self) -> String {
-        let mut j = Json::new();
-        self.view_open(&mut j);
-        j.close('}');
-        j.finish()
-    }
-
-    /// The view's members, its object left open for more.
-    fn view_open(&self, j: &mut Json) {
-        let config = &self.config;
-        let lang = self.lang;
-        let t = config.texts(lang);
+    /// The state's members, its object left open for more.
+    fn state_open(&self, p: &CompiledPolicy<'_>, j: &mut Json) {
         let ev = &self.evaluation;
         j.open('{').key("show").bool(ev.show_banner());
-        j.key("lang").str(lang.as_str());
-        j.key("langs").open('[');
-        for l in config.languages() {
-            j.open('[').str(l.as_str()).str(l.native_name()).close(']');
-        }
-        j.close(']').key("t").open('{');
-        for key in TextKey::ALL {
-            j.key(key.as_str()).str(t.get(*key));
-        }
-        j.close('}').key("privacy").str(config.privacy_notice(lang));
+        j.key("lang").str(self.lang.as_str());
         j.key("gpc").bool(self.signals.gpc);
         let id = ev
             .state()
             .filter(|_| !ev.show_banner())
             .map(|s| s.id().to_string());
         j.key("id").opt_str(id.as_deref());
-        j.key("categories").open('[');
-        for (ci, c) in config.indexed_categories() {
-            j.open('{').key("id").str(c.id().as_str());
-            j.key("title").str(c.title(&t));
-            j.key("description").str(c.description(&t));
-            j.key("necessary").bool(c.is_necessary());
-            j.key("on").bool(ev.allows_category(ci));
-            j.key("services").open('[');
-            for s in c.services() {
-                j.open('{').key("name").str(s.name());
-                j.key("provider").str(s.provider());
-                j.key("purpose").str(s.purpose().get(lang));
-                j.key("privacy").opt_str(s.privacy_url());
-                j.key("cookies").open('[');
-                for k in s.cookies() {
-                    j.open('[').str(k.name().as_str());
-                    j.str(&t.lifetime(k.lifetime()));
-                    j.str(k.description().get(lang)).close(']');
-                }
-                j.close(']').close('}');
-            }
-            j.close(']').close('}');
+        j.key("on").open('[');
+        for (ci, _) in p.indexed_categories() {
+            j.bool(ev.allowed().allows_category(ci));
         }
         j.close(']');
     }
 
     /// Consent Mode's update for what is allowed now, or `null` when it is off.
-    fn consent_mode(&self, j: &mut Json) {
-        let mode = self.config.consent_mode();
-        if mode.enabled() {
-            j.consent_mode_open(mode.state(self.evaluation.allowed()))
-                .close('}');
-        } else {
-            j.raw(NULL);
-        }
-    }
-
-    /// Exactly the categories `ids` (with all their services); the unknown ids if any.
-    fn choices(&self, ids: &[String]) -> Result<Choices, Vec<String>> {
-        let mut choices = Choices::none();
-        let mut unknown = Vec::new();
-        for id in ids {
-            match self.config.category_index(id) {
-                Some(ci) => choices = choices.with_category(&self.config, ci, true),
-                None => unknown.push(id.clone()),
+    fn consent_mode(&self, p: &CompiledPolicy<'_>, j: &mut Json) {
+        match consent_mode::update(p, self.evaluation.allowed()) {
+            Some(state) => {
+                j.consent_mode_open(state).close('}');
             }
-        }
-        if unknown.is_empty() {
-            Ok(choices)
-        } else {
-            Err(unknown)
+            None => {
+                j.raw(NULL);
+            }
         }
     }
 
     /// The cookie lines deleting what decision `made` revokes, on this host and its parent
     /// domains and the declared paths; remembers what it revoked on this page.
-    fn withdraw(&mut self, made: &Made, jar: &str, host: &str, lines: &mut Vec<String>) {
-        lines.extend(made.clear_lines(&self.config, pairs(jar).map(|(n, _)| n), host));
+    fn withdraw(
+        &mut self,
+        p: &CompiledPolicy<'_>,
+        made: &Made,
+        jar: &str,
+        host: &str,
+        lines: &mut Vec<String>,
+    ) {
+        lines.extend(made.clear_lines(p, pairs(jar).map(|(n, _)| n), host));
         self.revoked_here = self.revoked_here.union(&made.revoked());
     }
 
     #[allow(clippy::too_many_arguments)]
     fn decide(
         &mut self,
+        p: &CompiledPolicy<'_>,
         action: decision::Action,
         now: time::OffsetDateTime,
         fresh_id: ConsentId,
@@ -561,24 +522,24 @@ impl App {
             fresh_id,
         };
         let mut j = Json::new();
-        let made = match decision::make(&self.config, &self.evaluation, action, ctx, None) {
+        let made = match decision::make(p, &self.evaluation, action, ctx, None) {
             Ok(made) => made,
             Err(e) => {
                 j.open('{').key("error").str(&e.to_string()).close('}');
                 return j.finish();
             }
         };
-        let mut lines = vec![made.cookie_line(&self.config, https)];
+        let mut lines = vec![made.cookie_line(p, https)];
         self.evaluation = made.evaluation();
         if made.is_withdrawal() {
-            self.withdraw(&made, jar, host, &mut lines);
+            self.withdraw(p, &made, jar, host, &mut lines);
         }
         j.open('{').key("cookies").open('[');
         for line in &lines {
             j.str(line);
         }
         j.close(']').key("send");
-        match self.config.endpoint() {
+        match p.endpoint() {
             Some(url) => {
                 // The token and the page: the server makes the record from them and its own
                 // config. The token held before (signed, if the server answered) proves the
@@ -588,7 +549,7 @@ impl App {
                 body.open('{').key("token").str(&made.token().to_string());
                 body.key("page").str(href);
                 let previous = pairs(jar)
-                    .find(|(n, _)| *n == self.config.cookie().name())
+                    .find(|(n, _)| *n == p.cookie().name)
                     .map(|(_, v)| v)
                     .filter(|v| v.parse::<Token>().is_ok());
                 if let Some(previous) = previous {
@@ -607,52 +568,53 @@ impl App {
             }
         }
         j.key("gcm");
-        self.consent_mode(&mut j);
-        let saved = self.config.texts(self.lang).get(TextKey::Saved);
-        j.key("saved").str(saved);
+        self.consent_mode(p, &mut j);
         j.key("first").bool(made.first());
-        j.key("allowed").open('[');
         let allowed = self.evaluation.allowed();
-        for (ci, category) in self.config.indexed_categories() {
+        let changed = made.changed();
+        j.key("allowed").open('[');
+        for (ci, c) in p.indexed_categories() {
             if allowed.allows_category(ci) {
-                j.str(category.id().as_str());
+                j.str(c.id);
             }
         }
         j.close(']').key("changed").open('[');
-        let changed = made.changed();
-        for (ci, category) in self.config.indexed_categories() {
+        for (ci, c) in p.indexed_categories() {
             if changed.allows_category(ci) {
-                j.str(category.id().as_str());
+                j.str(c.id);
             }
         }
         j.close(']').close('}');
         j.finish()
     }
 
-    fn consent(&self) -> String {
+    fn consent(&self, p: &CompiledPolicy<'_>) -> String {
         let ev = &self.evaluation;
         let Some(state) = ev.state().filter(|_| !ev.show_banner()) else {
             return NULL.to_string();
         };
-        let config = &self.config;
         let ms = |t: time::OffsetDateTime| u64::try_from(t.unix_timestamp()).unwrap_or(0) * 1000;
         let mut j = Json::new();
         j.open('{').key("consentId").str(&state.id().to_string());
         j.key("firstDecision").num(ms(state.first_decision()));
         j.key("lastDecision").num(ms(state.last_decision()));
-        j.key("expires").num(ms(policy::expires(config, state)));
+        j.key("expires").num(ms(policy::expires(p, state)));
         j.key("revision").num(state.revision().get().into());
         j.key("method").str(state.method().as_str());
         j.key("language").str(state.lang().as_str());
         j.key("gpc").bool(state.gpc());
         let allowed = ev.allowed();
         j.key("categories").open('[');
-        for c in allowed.categories().filter_map(|c| config.category(c)) {
-            j.str(c.id().as_str());
+        for (ci, c) in p.indexed_categories() {
+            if allowed.allows_category(ci) {
+                j.str(c.id);
+            }
         }
         j.close(']').key("services").open('[');
-        for s in allowed.services().filter_map(|s| config.service(s)) {
-            j.str(s.id().as_str());
+        for (si, s) in p.indexed_services() {
+            if allowed.allows_service(si) {
+                j.str(s.id);
+            }
         }
         j.close(']').close('}');
         j.finish()

@@ -7,7 +7,9 @@
 //
 //   node --test wasm/tests/browser/banner.test.mjs      (from any directory)
 //
-// CONSENT_DIST=dir tests the build in dir instead of wasm/dist; CHROMIUM=path another browser.
+// CONSENT_DIST=dir tests the build in dir instead of wasm/dist; CHROMIUM=path another browser;
+// CONSENT_BIN=path the `consent` command that compiles each test's config (default: the
+// workspace's target/debug/consent, which scripts/test-wasm.sh builds).
 //
 // A small HTTP server on an ephemeral loopback port serves wasm/dist under /consent/, pages
 // generated per test, scripts that record that they ran (window.__log, and a request count on
@@ -17,7 +19,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +33,7 @@ const root = resolve(here, '../../..');
 const dist = resolve(process.env.CONSENT_DIST ?? join(root, 'wasm/dist'));
 const EXAMPLE_CONFIG = readFileSync(join(root, 'core/src/example_config.json'), 'utf8');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CONSENT_BIN = process.env.CONSENT_BIN ?? join(root, 'target/debug/consent');
 /** The bound on every wait, in milliseconds. */
 const WAIT = 5_000;
 /**
@@ -187,6 +192,36 @@ after(async () => {
 // ---- Pages and visitors -----------------------------------------------------------------
 
 let pageCount = 0;
+/** Compiled policies by config text: the address of their policy.bin. */
+const policies = new Map();
+
+/**
+ * The address of `cfg`'s compiled policy, served with its texts under /p/<n>/: compiled by
+ * `consent banner build`, as a site does. A config that does not compile fails the test with
+ * the command's message.
+ */
+function compiled(cfg) {
+  const text = JSON.stringify(cfg);
+  if (policies.has(text)) return policies.get(text);
+  const dir = mkdtempSync(join(tmpdir(), 'banner-policy-'));
+  try {
+    writeFileSync(join(dir, 'site.json'), text);
+    execFileSync(CONSENT_BIN, ['banner', 'build', join(dir, 'site.json'), '--out', join(dir, 'out'), '--dist', dir],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const n = policies.size + 1;
+    for (const name of readdirSync(join(dir, 'out'))) {
+      if (name !== 'policy.bin' && !/^texts-\w+\.json$/.test(name)) continue;
+      routes.set(`/p/${n}/${name}`, {
+        type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        body: readFileSync(join(dir, 'out', name)),
+      });
+    }
+    policies.set(text, `/p/${n}/policy.bin`);
+    return policies.get(text);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** The example config with its own cookie name and no endpoint, edited by `edit`. */
 function config(cookie, edit = () => {}) {
@@ -202,9 +237,11 @@ const attrEscape = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;
 /**
  * Registers a page and returns its path. The page has the banner's stylesheet, the setup
  * script, an optional `pre` script (JavaScript run before the banner), the banner's module,
- * and `body` (test markup) in `<div id="t">`. With `config` the config is inline in
- * `#consent-config` (with `dataset` as its data-* options) and the banner starts by itself;
- * without, the test calls `Consent.run`. Everything is external, so `csp` can be strict.
+ * and `body` (test markup) in `<div id="t">`. With `config` (an object) the banner's script
+ * tag names its compiled policy (`data-policy`, with `dataset` as its other data-* options)
+ * and the banner starts by itself; a `config` given as text is embedded the old way, as JSON
+ * in `#consent-config`. Without, the script tag says `data-manual` and the test calls
+ * `Consent.run`. Everything is external, so `csp` can be strict.
  */
 function addPage({ body = '', lang = 'en', config: inline, dataset = {}, pre, csp, path } = {}) {
   const n = ++pageCount;
@@ -215,12 +252,15 @@ function addPage({ body = '', lang = 'en', config: inline, dataset = {}, pre, cs
     routes.set(`/pre/${n}.js`, { type: 'text/javascript', body: pre });
     head.push(`<script src="/pre/${n}.js"></script>`);
   }
-  if (inline) {
-    const data = Object.entries(dataset).map(([k, v]) => ` data-${k}="${attrEscape(v)}"`).join('');
-    const json = (typeof inline === 'string' ? inline : JSON.stringify(inline)).replace(/</g, '\\u003c');
-    head.push(`<script type="application/json" id="consent-config"${data}>${json}</script>`);
+  const data = Object.entries(dataset).map(([k, v]) => ` data-${k}="${attrEscape(v)}"`).join('');
+  if (typeof inline === 'string') {
+    head.push(`<script type="application/json" id="consent-config"${data}>${inline.replace(/</g, '\\u003c')}</script>`);
+    head.push('<script type="module" src="/consent/consent.js"></script>');
+  } else if (inline) {
+    head.push(`<script type="module" src="/consent/consent.js" data-policy="${attrEscape(compiled(inline))}"${data}></script>`);
+  } else {
+    head.push('<script type="module" src="/consent/consent.js" data-manual></script>');
   }
-  head.push('<script type="module" src="/consent/consent.js"></script>');
   const html = `<!doctype html>\n<html${lang === null ? '' : ` lang="${attrEscape(lang)}"`}>\n<head>\n${head.join('\n')}\n</head>\n`
     + `<body>\n<div id="t">${body}</div>\n</body>\n</html>\n`;
   routes.set(path, {
@@ -243,7 +283,7 @@ async function press(page, text) {
 async function until(check, what) {
   const end = Date.now() + WAIT;
   while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    if (Date.now() > end) assert.fail(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((ok) => setTimeout(ok, 20));
   }
 }
@@ -274,11 +314,15 @@ async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
       const path = typeof spec === 'string' ? spec : addPage(spec);
       await page.goto(origin + path + query, { waitUntil: 'load' });
       await page.waitForFunction(() => typeof window.Consent?.run === 'function', null, { timeout: WAIT });
-      if (spec.config) await page.waitForSelector('[data-consent-ui]:not([data-consent-nojs])', { state: 'attached' });
+      if (spec.config && typeof spec.config !== 'string') {
+        await page.waitForSelector('[data-consent-ui]:not([data-consent-nojs])', { state: 'attached' });
+      }
       return path;
     },
-    /** `Consent.run(config, options)` from the page, as a site's own script calls it. */
-    run: (cfg, options) => page.evaluate(([c, o]) => window.Consent.run(c, o ?? undefined), [cfg, options ?? null]),
+    /** `Consent.run(policy, options)` from the page, as a site's own script calls it, with
+     * the compiled policy of `cfg` (a config object; text goes to `run` as it is). */
+    run: (cfg, options) => page.evaluate(([c, o]) => window.Consent.run(c, o ?? undefined),
+      [typeof cfg === 'string' ? cfg : compiled(cfg), options ?? null]),
     /** `Consent[name](...args)`. */
     api: (name, ...args) => page.evaluate(([n, a]) => window.Consent[n](...a), [name, args]),
     js: (fn, arg) => page.evaluate(fn, arg),
@@ -287,7 +331,8 @@ async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
     waitFor: (fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT }),
     press: (text) => press(page, text),
     settle: async () => {
-      await until(() => inFlight.size === 0, 'the page\'s requests to be answered');
+      await until(() => inFlight.size === 0,
+        () => `the page's requests to be answered: ${[...inFlight].map((r) => r.url())}`);
       await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
       await page.waitForTimeout(SETTLE);
     },
@@ -567,8 +612,9 @@ bannerTest('decision is stored and sent and the signed token kept', async (visit
   await until(() => posts().length > before, 'the decision to reach the endpoint');
   const sent = posts().slice(before);
   assert.equal(sent.length, 1);
-  // Every fetch but the banner's own files (the WebAssembly is fetched too).
-  const fetches = (await v.js(() => window.__fetches)).filter((f) => !f.url.startsWith(`${origin}/consent/`));
+  // Every fetch but the banner's own files (the WebAssembly, the policy and its texts).
+  const fetches = (await v.js(() => window.__fetches))
+    .filter((f) => !f.url.startsWith(`${origin}/consent/`) && !f.url.startsWith(`${origin}/p/`));
   assert.equal(fetches.length, 1, JSON.stringify(fetches));
   assert.equal(fetches[0].url, `${origin}/consent-endpoint`);
   assert.equal(fetches[0].method, 'POST');
@@ -731,7 +777,7 @@ bannerTest('consent mode default comes before tags and update follows decisions'
 bannerTest('consent mode installs the given gtag when the page has none', async (visitor) => {
   const v = await visitor();
   await v.open({ pre: 'window.shimCalls = []; window.shim = function () { window.shimCalls.push(Array.from(arguments)); };' });
-  assert.equal(await v.js((cfg) => window.Consent.run(cfg, { gtag: window.shim }), config('c7b')), true);
+  assert.equal(await v.js((url) => window.Consent.run(url, { gtag: window.shim }), compiled(config('c7b'))), true);
   assert.ok(await v.js(() => window.gtag === window.shim && Array.isArray(window.dataLayer)));
   assert.equal(await v.js(() => window.shimCalls[0][1]), 'default');
   // The site embedding with no gtag and no option: the loader's shim pushes `arguments`.
@@ -765,12 +811,17 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
   assert.equal(await v.run(config('c9')), true);
   const h2 = (sel) => v.js((s) => document.querySelector(s).textContent, sel);
   assert.equal(await h2('.cc-banner h2'), 'Kakor och din integritet');
+  // Another language's texts load when it is chosen.
+  const prefix = compiled(config('c9')).replace('policy.bin', 'texts-');
+  const texts = () => requests.filter((r) => r.path.startsWith(prefix)).map((r) => basename(r.path));
+  assert.deepEqual(texts(), ['texts-sv.json'], 'only the page\'s language was loaded');
   assert.equal(await v.api('setLanguage', 'fi'), true);
-  assert.equal(await h2('.cc-banner h2'), 'Evästeet ja yksityisyytesi');
+  await v.waitFor(() => document.querySelector('.cc-banner h2')?.textContent === 'Evästeet ja yksityisyytesi');
   assert.equal(await v.api('setLanguage', 'de'), false);
   await v.api('showPreferences');
   await v.page.selectOption('.cc-lang select', 'en');
-  assert.equal(await h2('.cc-prefs h2'), 'Cookie settings');
+  await v.waitFor(() => document.querySelector('.cc-prefs h2')?.textContent === 'Cookie settings');
+  assert.deepEqual(texts(), ['texts-sv.json', 'texts-fi.json', 'texts-en.json']);
 
   // A site offering only Finnish stays Finnish.
   const fi = await visitor();
@@ -895,46 +946,52 @@ bannerTest('inline config starts and gates under a strict CSP', async (visitor) 
 
 // 12. Bad input: an invalid config logs one error naming each wrong field and allows only
 //     necessary; a malformed or foreign cookie is no consent; config text is never HTML.
-bannerTest('invalid config logs every problem once and allows only necessary', async (visitor) => {
-  const v = await visitor();
-  await v.open({ body: SCRIPTS });
+bannerTest('a config that does not compile is refused by its build, naming every problem', async () => {
+  // The banner reads only what `consent banner build` compiled; a config with problems never
+  // becomes a policy, and the build says what and where, as `consent validate` does.
   const bad = config('c12', (c) => {
     c.categories[1].enabled_by_default = true;
     c.revision = 'one';
   });
-  assert.equal(await v.run(bad), false);
-  await until(() => v.errors.length >= 1, 'the console error');
-  await v.settle();
-  assert.equal(v.errors.length, 1, `one error: ${v.errors}`);
-  const [error] = v.errors;
-  assert.ok(error.includes('revision: expected a whole number'), error);
-  assert.ok(error.includes('categories[1].enabled_by_default'), error);
-  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
-  assert.equal(await v.bannerShown(), false);
-  assert.deepEqual(await v.log(), []);
+  assert.throws(() => compiled(bad), (e) => {
+    const said = String(e.stderr);
+    return said.includes('revision: expected a whole number') && said.includes('categories[1].enabled_by_default');
+  });
 });
 
-// 12. Text that is not JSON fails closed the same way, with serde_json's wording and the place
-//     it stopped.
-bannerTest('malformed json logs where and allows only necessary', async (visitor) => {
+// 12. A page that still embeds its JSON config, or gives one to `run`, is told how to compile
+//     it, once, and only the necessary runs. So is a page whose policy is damaged, cut short
+//     or not a policy at all.
+bannerTest('a JSON config or a damaged policy fails closed with one console error', async (visitor) => {
   const good = JSON.stringify(config('c12b'));
-  for (const [text, place] of [
-    [good.slice(0, good.length - 5), 'EOF while parsing'],
-    [good.replace(':', ''), 'expected `:` at line 1 column'],
+  const policy = routes.get(compiled(config('c12b'))).body;
+  const damaged = Buffer.from(policy);
+  damaged[40] ^= 1;
+  routes.set('/p/damaged/policy.bin', { type: 'application/octet-stream', body: damaged });
+  routes.set('/p/cut/policy.bin', { type: 'application/octet-stream', body: policy.subarray(0, policy.length - 9) });
+  for (const [how, source, said] of [
+    ['inline JSON', { config: good }, 'consent banner build'],
+    ['JSON to run', good, 'consent banner build'],
+    ['an object to run', config('c12b'), 'consent banner build'],
+    ['damaged', '/p/damaged/policy.bin', 'checksum'],
+    ['cut short', '/p/cut/policy.bin', 'cut short'],
+    ['not there', '/p/none/policy.bin', 'did not load'],
   ]) {
     const v = await visitor();
-    await v.open({ body: SCRIPTS });
-    assert.equal(await v.run(text), false);
-    await until(() => v.errors.length >= 1, 'the console error');
+    if (typeof source === 'object' && source.config) {
+      await v.open({ body: SCRIPTS, ...source });
+    } else {
+      await v.open({ body: SCRIPTS });
+      const ran = await v.page.evaluate((s) => window.Consent.run(s), source);
+      assert.equal(ran, false, how);
+    }
+    await until(() => v.errors.length >= 1, `the console error (${how})`);
     await v.settle();
-    assert.equal(v.errors.length, 1, `one error: ${v.errors}`);
-    const [error] = v.errors;
-    assert.ok(error.includes('only necessary cookies are allowed'), error);
-    assert.ok(error.includes('not valid JSON: '), error);
-    assert.ok(error.includes(place), error);
-    assert.equal(await v.api('acceptedCategory', 'analytics'), false);
-    assert.equal(await v.bannerShown(), false);
-    assert.deepEqual(await v.log(), []);
+    assert.equal(v.errors.filter((e) => e.startsWith('consent:')).length, 1, `${how}: one error: ${v.errors}`);
+    assert.ok(v.errors.some((e) => e.includes(said)), `${how}: ${v.errors}`);
+    assert.equal(await v.api('acceptedCategory', 'analytics'), false, how);
+    assert.equal(await v.bannerShown(), false, how);
+    assert.deepEqual(await v.log(), [], how);
   }
 });
 
@@ -1107,14 +1164,13 @@ bannerTest('an async module script gates what the page has after it', async (vis
   // `<script type="module" async>` runs as soon as it has loaded, possibly before the rest of
   // the page is parsed: the banner must wait for the whole page before it gates, or the
   // scripts after it would never run (and nothing would watch for them).
-  const json = JSON.stringify(config('c12')).replace(/</g, '\\u003c');
+  const policy = compiled(config('c12'));
   const path = '/site/async';
   routes.set(path, {
     type: 'text/html; charset=utf-8',
     body: `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>async</title>
 <link rel="stylesheet" href="/consent/consent.css"><script src="/test/setup.js"></script>
-<script type="application/json" id="consent-config">${json}</script>
-<script type="module" async src="/consent/consent.js"></script></head><body><p>first part</p>\n`,
+<script type="module" async src="/consent/consent.js" data-policy="${policy}"></script></head><body><p>first part</p>\n`,
     tail: `<script type="text/plain" data-category="necessary" data-src="/log/async/late.js"></script>
 <script type="text/plain" data-category="analytics" data-src="/log/async/ga.js"></script></body></html>\n`,
     delay: 600,
