@@ -54,7 +54,7 @@ cargo build -q -p consent-server
 CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test wasm/tests/browser/banner.test.mjs
 
 step "banner: wasm/dist under a strict CSP in headless Chromium"
-timeout 300 bash wasm/tests/csp/csp.sh
+CONSENT_BIN="$PWD/target/debug/consent" timeout 300 bash wasm/tests/csp/csp.sh
 
 step "banner: wasm/dist is fresh"
 fresh="$(mktemp -d)"

@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `/`, `/ajanvaraus`, ... (fi), `/sv/...`, `/en/...` | the pages, the server's config inlined; on the newsletter pages, `?signup=<outcome>` (a sign-up posted without JavaScript) fills the form's status |
+//! | `/`, `/ajanvaraus`, ... (fi), `/sv/...`, `/en/...` | the pages, whose banner reads the server's compiled policy (`/consent/policy.bin`); on the newsletter pages, `?signup=<outcome>` (a sign-up posted without JavaScript) fills the form's status |
 //! | `POST /demo/hit` | a stand-in tag (GA, Ads, pixel, video) reports that it ran |
 //! | `GET /demo/hits[?pv=...]` | what ran, for the page and the end-to-end suite |
 //! | `GET /demo/<file>` | the demo's static files |
@@ -128,7 +128,6 @@ struct Demo {
     config: Arc<Config>,
     /// The server's token key: the first layer is due unless the visitor's decision is signed.
     key: consent_core::SigningKey,
-    config_json: String,
     hits: Mutex<VecDeque<Hit>>,
 }
 
@@ -137,7 +136,6 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::Signi
     let demo = Arc::new(Demo {
         dir: dir.clone(),
         key,
-        config_json: config.to_json(),
         config,
         hits: Mutex::new(VecDeque::new()),
     });
@@ -171,8 +169,9 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-/// A page: its language's layout around its main content, with the server's own config
-/// inlined (so the page and the log always agree on the revision).
+/// A page: its language's layout around its main content. Its banner reads the policy the
+/// server compiles from its own config (`/consent/policy.bin`), so the page and the log
+/// always agree on the revision.
 async fn render(
     demo: Arc<Demo>,
     page: &'static Page,
@@ -217,7 +216,7 @@ async fn render(
     )
     .map(|d| d.render(consent_core::declaration::Format::Html))
     .unwrap_or_default();
-    let html = fill(&layout, &main, page, &demo.config_json)
+    let html = fill(&layout, &main, page)
         .replace("{{CONSENT_DECLARATION}}", &declaration)
         .replace("{{CONSENT_FIRST_LAYER}}", &first_layer)
         .replace("{{SIGNUP_STATUS}}", status);
@@ -229,20 +228,17 @@ async fn render(
 }
 
 /// Fills the layout's slots; on a sensitive page, drops the marketing pixel's tag.
-fn fill(layout: &str, main: &str, page: &Page, config_json: &str) -> String {
+fn fill(layout: &str, main: &str, page: &Page) -> String {
     let title = main
         .split_once("<h1>")
         .and_then(|(_, rest)| rest.split_once("</h1>"))
         .map_or("", |(t, _)| t);
-    // Inside <script type="application/json">, only "<" could end the element early.
-    let config = config_json.replace('<', "\\u003c");
     let mut html = layout
         .replace("{{TITLE}}", title)
         .replace("{{HREF_FI}}", page.paths[0])
         .replace("{{HREF_SV}}", page.paths[1])
         .replace("{{HREF_EN}}", page.paths[2])
-        .replace("{{MAIN}}", main)
-        .replace("{{CONSENT_CONFIG}}", &config);
+        .replace("{{MAIN}}", main);
     if page.sensitive {
         if let Some((before, rest)) = html.split_once("<!--pixel-->") {
             if let Some((_, after)) = rest.split_once("<!--/pixel-->") {
@@ -317,7 +313,6 @@ mod tests {
     use super::{PAGES, fill, signup_status};
 
     const LAYOUT: &str = "<title>{{TITLE}}</title>{{MAIN}}<a href=\"{{HREF_SV}}\">\
-        <script id=c>{{CONSENT_CONFIG}}</script>\
         <!--pixel--><script data-service=\"facebook-pixel\"></script><!--/pixel-->";
 
     #[test]
@@ -328,15 +323,14 @@ mod tests {
             .expect("a sensitive page");
         let home = &PAGES[0];
         let main = "<h1>Ajanvaraus</h1>";
-        assert!(!fill(LAYOUT, main, booking, "{}").contains("facebook-pixel"));
-        assert!(fill(LAYOUT, main, home, "{}").contains("facebook-pixel"));
+        assert!(!fill(LAYOUT, main, booking).contains("facebook-pixel"));
+        assert!(fill(LAYOUT, main, home).contains("facebook-pixel"));
     }
 
     #[test]
-    fn slots_are_filled_and_the_config_cannot_close_its_element() {
-        let html = fill(LAYOUT, "<h1>Koti</h1>", &PAGES[0], r#"{"a":"</script>"}"#);
+    fn slots_are_filled() {
+        let html = fill(LAYOUT, "<h1>Koti</h1>", &PAGES[0]);
         assert!(html.starts_with("<title>Koti</title><h1>Koti</h1><a href=\"/sv/\">"));
-        assert!(html.contains(r#"{"a":"\u003c/script>"}"#));
         assert!(!html.contains("{{"));
     }
 

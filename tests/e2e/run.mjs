@@ -286,7 +286,8 @@ const requested = (v, file) => v.requests.filter((u) => new URL(u).pathname === 
 const consentModeLog = (page) => page.evaluate(() => (window.dataLayer || [])
   .map((e) => Array.from(e)).filter((e) => e[0] === 'consent'));
 const pv = (page) => page.evaluate(() => window.demoTag.pv);
-const config = (page) => page.evaluate(() => JSON.parse(document.getElementById('consent-config').textContent));
+/** The config the demo's server serves, compiled, to its banner: the example clinic's. */
+const config = async () => exampleConfig;
 
 /** The hits the server has for this page view, once `n` have arrived. */
 async function hitsOf(v, n) {
@@ -1349,22 +1350,21 @@ test('gating: per-path exclusion comes from the consent config (services[].exclu
   await v.context.close();
 });
 
-test('a page whose banner config is not the server\'s: nothing is logged, the decision stays local and the console says why', async () => {
-  // A site that changed its page's config (a new revision) but not the server's: the visitor
-  // decided under a policy the server does not hold, so the server refuses the decision with
-  // 409, and the developer is told why.
+test('a page whose banner policy is not the server\'s: nothing is logged, the decision stays local and the console says why', async () => {
+  // A site that serves a stale compiled policy (an older build, a cache) beside a server
+  // whose config moved on a revision: the visitor decided under a policy the server does not
+  // hold, so the server refuses the decision with 409, and the developer is told why.
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-policy-'));
+  const other = structuredClone(exampleConfig);
+  other.revision += 1;
+  writeFileSync(join(dir, 'site.json'), JSON.stringify(other));
+  execFileSync(bin, ['banner', 'build', join(dir, 'site.json'), '--out', join(dir, 'out'), '--dist', dir]);
+  const stale = readFileSync(join(dir, 'out', 'policy.bin'));
+  rmSync(dir, { recursive: true, force: true });
   const v = await visitor();
   const warnings = [];
   v.page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
-  // The page's config edited as the page is parsed, before the banner's (deferred) script
-  // reads it: readyState turns "interactive" before deferred scripts run.
-  await v.page.addInitScript(() => document.addEventListener('readystatechange', () => {
-    const el = document.getElementById('consent-config');
-    if (document.readyState !== 'interactive' || !el) return;
-    const c = JSON.parse(el.textContent);
-    c.revision += 1;
-    el.textContent = JSON.stringify(c);
-  }));
+  await v.page.route('**/consent/policy.bin', (route) => route.fulfill({ body: stale, contentType: 'application/octet-stream' }));
   await open(v, '/');
   await button(banner(v.page), L.fi.accept).click();
   await until(() => v.posts.length === 1, 'the decision sent');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The built banner (wasm/dist, through its loader and the inline config) in headless Chromium
+# The built banner (wasm/dist, started by its script tag and by Consent.run) in headless Chromium
 # on a page served with a strict CSP: the banner must render, revive an allowed script, keep
 # the analytics one off, and cause no CSP violation. Run from scripts/test-wasm.sh.
 set -euo pipefail
@@ -7,20 +7,19 @@ cd "$(dirname "$0")/../../.."
 dir=wasm/tests/csp
 page="$(mktemp "$dir/tmp-XXXXXX.html")"
 jspage="$(mktemp "$dir/tmp-XXXXXX.html")"
-json="$(mktemp "$dir/tmp-XXXXXX.json")"
-trap 'rm -f "$page" "$jspage" "$json"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
-# The example config, without an endpoint (there is no server here): inline in one page,
-# fetched and passed to Consent.run() in the other.
-python3 - "$page" "$jspage" "$json" <<'PY'
+site="$(mktemp -d "$dir/tmp-site-XXXXXX")"
+trap 'rm -rf "$page" "$jspage" "$site"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
+# The example config, without an endpoint (there is no server here), compiled as a site
+# compiles it; the banner's script tag names the policy in one page, run() in the other.
+python3 - "$site/site.json" <<'PY'
 import json, sys
 config = json.load(open("core/src/example_config.json"))
 config.pop("endpoint", None)
-html = open("wasm/tests/csp/page.html").read().replace("CONFIG", json.dumps(config))
-open(sys.argv[1], "w").write(html)
-html = open("wasm/tests/csp/page-js.html").read().replace("CONFIG_URL", "/" + sys.argv[3])
-open(sys.argv[2], "w").write(html)
-open(sys.argv[3], "w").write(json.dumps(config))
+open(sys.argv[1], "w").write(json.dumps(config))
 PY
+"${CONSENT_BIN:-target/debug/consent}" banner build "$site/site.json" --out "$site/out" --dist "$site" >/dev/null
+sed "s|POLICY_URL|/$site/out/policy.bin|" "$dir/page.html" > "$page"
+sed "s|POLICY_URL|/$site/out/policy.bin|" "$dir/page-js.html" > "$jspage"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 "$dir/serve.py" "$port" &
 server=$!
@@ -46,10 +45,10 @@ grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data
 
 dom=$(load "$jspage")
 grep -q 'data-before-run="false"' <<<"$dom" || fail "the API did not answer safely before run()"
-grep -q 'data-run-result="true"' <<<"$dom" || fail "Consent.run(config) did not start the banner"
+grep -q 'data-run-result="true"' <<<"$dom" || fail "Consent.run(policy) did not start the banner"
 grep -q 'data-window-api="true"' <<<"$dom" || fail "window.Consent is not the module's Consent"
 grep -q 'data-after-accept="true"' <<<"$dom" || fail "acceptCategory did not grant analytics"
 grep -q 'data-necessary-ran="yes"' <<<"$dom" || fail "the analytics script was not revived after consent"
 grep -q 'cc-root cc-box cc-pos-bottom-left' <<<"$dom" || fail "run() options not applied"
 grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
-echo "the banner renders and gates under a strict CSP with no violation (inline config and Consent.run)"
+echo "the banner renders and gates under a strict CSP with no violation (script tag and Consent.run)"
