@@ -3,7 +3,8 @@
 // Facebook pixel) and the same English texts, and one gated analytics script.
 //
 // Each banner is embedded the way its own documentation says:
-// - ours: one stylesheet, one module script, the config inline as JSON;
+// - ours: one stylesheet, one module script; the script loads the compiled policy and one
+//   language's texts beside it (`consent banner build` of OURS_CONFIG, server.mjs);
 // - vanilla-cookieconsent 3.1: its stylesheet, its ESM build imported from an inline module
 //   script holding the config (v3 has no built-in texts, so the English texts are in the config);
 //   `hideFromBots: false`, since it otherwise hides itself when navigator.webdriver is true,
@@ -229,7 +230,6 @@ const ours = (label, preload, prefix = '/consent/') => ({
     bodyEnd,
     head: `<link rel="stylesheet" href="${prefix}consent.css">${preload ? `
 <link rel="preload" href="${prefix}consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
-<script type="application/json" id="consent-config">${JSON.stringify(OURS_CONFIG)}</script>
 <script type="module" src="${prefix}consent.js"></script>`,
     gatedAnalytics: GATED_TEXT_PLAIN,
   }),

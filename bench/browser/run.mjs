@@ -22,8 +22,8 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 /** Every wait on the page is bounded by this. */
 const TIMEOUT_MS = 15_000;
-/** The issue's limit for our banner's transfer size (gzip -9, bytes). */
-const OURS_BUDGET = 25_000;
+/** Issue 13's limit for our banner's transfer size (gzip -9, bytes; the target is 12,000). */
+const OURS_BUDGET = 15_000;
 const OURS_FILES = ['consent.js', 'consent_bg.wasm', 'consent.css'];
 
 function parseArgs(argv) {

@@ -7,7 +7,7 @@
 // `node server.mjs` serves the pages for a look in a browser and stops after ten minutes.
 
 import http from 'node:http';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,9 +124,25 @@ export async function startConsentServer(bin) {
   throw new Error(`consent serve did not answer on ${origin} within 10 s`);
 }
 
+/** Our banner's files as a site serves them: `consent banner build` of OURS_CONFIG, which
+ * writes the compiled policy and each language's texts beside a copy of OURS_DIST, in a
+ * temporary directory that then answers for `/consent/`. Without a built `consent` binary
+ * the directory is OURS_DIST alone, and our pages say the policy did not load. */
+function buildOurs() {
+  const bin = consentBin();
+  if (!bin) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'consent-bench-site-'));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(OURS_CONFIG));
+  execFileSync(bin, ['banner', 'build', path.join(dir, 'config.json'), '--out', path.join(dir, 'site'), '--dist', OURS_DIST],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  ROOTS['/consent/'] = path.join(dir, 'site');
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
+
 /** Starts the server on 127.0.0.1 with an ephemeral port; resolves to `{ origin, close }`.
  * `consent` is the origin of a running `consent serve`, for the `oursserver` page. */
 export function startServer({ consent } = {}) {
+  buildOurs();
   const server = http.createServer((req, res) => {
     handle(req, res, consent).catch((e) => {
       console.error(e);
