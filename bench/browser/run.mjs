@@ -1,7 +1,7 @@
 // Browser benchmark: our wasm consent banner vs vanilla-cookieconsent and Orejime, measured
 // in the same run in Debian's headless Chromium (see README.md for what each number means).
 //
-//   node run.mjs [--runs 20] [--warmup 2] [--only ours,vanilla,orejime] [--out results.json]
+//   node run.mjs [--runs 20] [--warmup 2] [--only ours,vanilla,orejime] [--out results.json] [--throttle 4]
 //
 // Every sample is one cold load in a fresh browser context (empty cache, no cookies); the
 // banners are loaded in turn, round-robin with a rotating order, serially, so that a change
@@ -27,7 +27,7 @@ const OURS_BUDGET = 15_000;
 const OURS_FILES = ['consent.js', 'consent_bg.wasm', 'consent.css'];
 
 function parseArgs(argv) {
-  const o = { runs: 20, warmup: 2, only: null, out: path.join(HERE, 'results.json') };
+  const o = { runs: 20, warmup: 2, only: null, out: path.join(HERE, 'results.json'), throttle: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => { if (i + 1 >= argv.length) throw new Error(`${a} needs a value`); return argv[++i]; };
@@ -35,9 +35,11 @@ function parseArgs(argv) {
     else if (a === '--warmup') o.warmup = Number(v());
     else if (a === '--only') o.only = v().split(',');
     else if (a === '--out') o.out = path.resolve(v());
+    else if (a === '--throttle') o.throttle = Number(v());
     else throw new Error(`unknown argument ${a}`);
   }
   if (!(o.runs >= 1) || !(o.warmup >= 0)) throw new Error('--runs must be >= 1 and --warmup >= 0');
+  if (!(o.throttle >= 1)) throw new Error('--throttle must be >= 1 (4 is a mid-range phone)');
   return o;
 }
 
@@ -143,6 +145,17 @@ async function waitFor(page, what, fn, arg) {
 }
 
 /** One cold load of a banner page: first visit, accept, then the returning visits. */
+/** CPU throttling (`--throttle N`: N times slower, as a phone; CDP
+ * `Emulation.setCPUThrottlingRate`) for every page of every context, before it loads. */
+let THROTTLE = 1;
+async function throttled(ctx, page) {
+  if (THROTTLE > 1) {
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
+  }
+  return page;
+}
+
 async function sampleBanner(browser, origin, name, { recordSizes }) {
   const banner = BANNERS[name];
   const url = `${origin}/${name}.html`;
@@ -150,7 +163,7 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
   const ctx = await browser.newContext();
   try {
     await ctx.addInitScript(probe, banner.accept);
-    const page = await ctx.newPage();
+    const page = await throttled(ctx, await ctx.newPage());
     const responses = [];
     if (recordSizes) page.on('response', (r) => responses.push(r));
     const cdp = await ctx.newCDPSession(page);
@@ -202,7 +215,7 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
     const ctx2 = await browser.newContext({ storageState: state });
     try {
       await ctx2.addInitScript(probe, banner.accept);
-      const p2 = await ctx2.newPage();
+      const p2 = await throttled(ctx2, await ctx2.newPage());
       out.returnColdMs = await returning(p2, url, name);
     } finally {
       await ctx2.close();
@@ -210,7 +223,7 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
     // Returning visitor, warm cache: a new page in the context that just accepted (the first
     // page is closed first so that it cannot compete for the renderer's main thread).
     await page.close();
-    const p3 = await ctx.newPage();
+    const p3 = await throttled(ctx, await ctx.newPage());
     out.returnWarmMs = await returning(p3, url, name);
   } finally {
     await ctx.close();
@@ -274,6 +287,7 @@ function table(rows) {
 
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
+  THROTTLE = opt.throttle;
   let names = opt.only ?? Object.keys(BANNERS);
   const missing = OURS_FILES.filter((f) => !existsSync(path.join(OURS_DIST, f)));
   const notes = [];

@@ -228,7 +228,9 @@ impl Signer<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Made {
     token: Token,
-    revoked: Choices,
+    /// The policy's decision (rules 8 and 9): what it revokes. Its state is the token's
+    /// before the server re-timed it or gave it its id.
+    decision: Decision,
     before: Choices,
     first: bool,
     evaluation: Evaluation,
@@ -259,16 +261,23 @@ impl Made {
         self.first
     }
 
+    /// The policy's decision: what it revokes ([`Decision::revoked`]), whether it is a
+    /// withdrawal ([`Decision::is_withdrawal`]).
+    #[must_use]
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
     /// What was allowed before and is not now (rule 9).
     #[must_use]
     pub fn revoked(&self) -> Choices {
-        self.revoked
+        self.decision.revoked()
     }
 
     /// Whether this decision withdraws anything (rule 9).
     #[must_use]
     pub fn is_withdrawal(&self) -> bool {
-        !self.revoked.is_empty()
+        self.decision.is_withdrawal()
     }
 
     /// What was allowed before and is not now, and what is allowed now and was not before:
@@ -294,7 +303,7 @@ impl Made {
         present: impl IntoIterator<Item = &'n str>,
         host: &str,
     ) -> Vec<String> {
-        Decision::new(*self.state(), self.revoked).clear_lines(site, present, host)
+        self.decision.clear_lines(site, present, host)
     }
 
     /// The log's record of this decision, made at `page_url` through `channel`, with the
@@ -340,7 +349,7 @@ pub fn make<P: SitePolicy + ?Sized>(
     );
     Ok(Made {
         token,
-        revoked: decision.revoked(),
+        decision,
         before: before.allowed(),
         first: before.show_banner(),
         evaluation,
@@ -427,7 +436,7 @@ pub fn accept(
     );
     Ok(Made {
         token,
-        revoked: Choices::none(),
+        decision: Decision::new(*token.state(), Choices::none()),
         before: evaluation.allowed(),
         first: false,
         evaluation,

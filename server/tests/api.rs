@@ -879,7 +879,7 @@ async fn serves_the_banner_files_with_types_and_caching() {
 }
 
 #[tokio::test]
-async fn the_demo_page_inlines_the_server_config() {
+async fn the_demo_page_reads_the_servers_compiled_policy() {
     let api = api();
     let (status, headers, body) = send(
         &api,
@@ -895,13 +895,17 @@ async fn the_demo_page_inlines_the_server_config() {
             .is_ok_and(|t| t.starts_with("text/html"))
     );
     let html = body.as_str().expect("html");
-    let start = html
-        .find(r#"id="consent-config">"#)
-        .expect("config element")
-        + r#"id="consent-config">"#.len();
-    let end = start + html[start..].find("</script>").expect("end");
-    let inlined = Config::from_json(&html[start..end]).expect("the inlined config parses");
-    assert_eq!(inlined, config());
+    assert!(!html.contains("consent-config"), "no config in the page");
+    assert!(html.contains(r#"src="/consent/consent.js""#));
+    let req = request("GET", "/consent/policy.bin", Body::empty())
+        .body(Body::empty())
+        .expect("r");
+    let response = api.router.clone().oneshot(req).await.expect("infallible");
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let policy = consent_core::compiled::CompiledPolicy::parse(&bytes).expect("a policy");
+    assert_eq!(policy.fingerprint(), config().fingerprint());
     let (status, _, _) = send(
         &api,
         request("GET", "/demo/ga.js", Body::empty())

@@ -1,6 +1,7 @@
 /* The cookie banner's JavaScript API (consent-wasm). Also available as `window.Consent`. */
 
-/** Embedding options; also read from the `data-*` attributes of `#consent-config`. */
+/** Embedding options; also read from the `data-*` attributes of the banner's own script tag
+ * (`<script type="module" src="/consent/consent.js" data-layout="bar">`). */
 export interface ConsentOptions {
   /** `"box"` (default) or `"bar"`. */
   layout?: "box" | "bar";
@@ -39,9 +40,14 @@ export interface ConsentEventDetail {
 }
 
 export interface ConsentApi {
-  /** Starts the banner. Resolves to `false` (after one console error naming every problem)
-   * for an invalid config; the page then has necessary cookies only. */
-  run(config: object | string, options?: ConsentOptions): Promise<boolean>;
+  /** Starts the banner with the site's compiled policy (`consent banner build`): `policy` is
+   * its address, by default `policy.bin` beside consent.js; its texts (`texts-<lang>.json`)
+   * are loaded from beside it. Resolves to `true` once the first layer, if due, is drawn, or
+   * to `false` (after one console error saying why) for a policy that is damaged, of another
+   * format version or did not load, or for a JSON config given the old way: the page then
+   * has necessary cookies only. The banner starts by itself unless its script tag has
+   * `data-manual`. */
+  run(policy?: string | URL, options?: ConsentOptions): Promise<boolean>;
   show(): void;
   showPreferences(): void;
   acceptedCategory(id: string): boolean;
