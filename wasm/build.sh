@@ -12,7 +12,10 @@ out="${1:-wasm/dist}"
 # Its own target directory: the remapping flags below would otherwise rebuild everyone's.
 export CARGO_TARGET_DIR="$root/target/wasm-dist"
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src -C link-arg=-zstack-size=65536"
+# A 32 KiB stack (Rust's default is 1 MiB): the banner's deepest call needs a few KiB, and the
+# stack comes first in linear memory, so an overflow traps instead of corrupting data. With it
+# the whole linear memory stays at two 64 KiB pages (issue 13: at most 128 KiB).
+export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src -C link-arg=-zstack-size=32768"
 profile="${CONSENT_WASM_PROFILE:-wasm-release}"
 cargo build -q -p consent-wasm --lib --no-default-features --target wasm32-unknown-unknown --profile "$profile"
 
