@@ -63,17 +63,32 @@ pub enum PolicyError {
     Field(&'static str),
 }
 
+impl PolicyError {
+    /// What is wrong, in a sentence (what [`Display`](core::fmt::Display) writes), without
+    /// `core::fmt`: the banner reports it.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            PolicyError::Magic => "not a compiled consent policy",
+            PolicyError::Version(_) => {
+                "a compiled policy of another format version: rebuild it with this release's `consent banner build`"
+            }
+            PolicyError::Length => "compiled policy cut short or padded",
+            PolicyError::Checksum => "compiled policy damaged: checksum mismatch",
+            PolicyError::Field(_) => "compiled policy: a field is out of range",
+        }
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())?;
         match self {
-            PolicyError::Magic => f.write_str("not a compiled consent policy"),
-            PolicyError::Version(v) => write!(
-                f,
-                "compiled policy format {v}, this release reads {FORMAT_VERSION}: rebuild it with this release's `consent banner build`"
-            ),
-            PolicyError::Length => f.write_str("compiled policy cut short or padded"),
-            PolicyError::Checksum => f.write_str("compiled policy damaged: checksum mismatch"),
-            PolicyError::Field(what) => write!(f, "compiled policy: bad {what}"),
+            PolicyError::Version(v) => {
+                write!(f, " (format {v}; this release reads {FORMAT_VERSION})")
+            }
+            PolicyError::Field(what) => write!(f, " ({what})"),
+            _ => Ok(()),
         }
     }
 }

@@ -123,25 +123,6 @@ pub use transfer::{Safeguard, Transfer};
 pub mod __private {
     pub use crate::digits::Decimal;
     pub use crate::json_write::string as json_string;
-
-    /// A JSON list of strings (`["analytics","marketing"]`) read by the crate's own reader;
-    /// `None` for any other text. How the banner's script passes lists into the wasm.
-    #[must_use]
-    pub fn json_strings(text: &str) -> Option<alloc::vec::Vec<alloc::string::String>> {
-        #[cfg(feature = "serde_json")]
-        {
-            serde_json::from_str(text).ok()
-        }
-        #[cfg(not(feature = "serde_json"))]
-        {
-            let value = crate::json::parse(text).ok()?;
-            value
-                .as_array()?
-                .iter()
-                .map(|v| v.as_str().map(alloc::borrow::ToOwned::to_owned))
-                .collect()
-        }
-    }
 }
 
 /// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads

@@ -461,13 +461,21 @@ pub enum DecideError {
     ClockOutOfRange,
 }
 
-impl fmt::Display for DecideError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl DecideError {
+    /// What is wrong, in a sentence (what [`Display`](core::fmt::Display) writes).
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
         match self {
             DecideError::ClockOutOfRange => {
-                f.write_str("decision time is outside 2020-2099: is the clock right?")
+                "decision time is outside 2020-2099: is the clock right?"
             }
         }
+    }
+}
+
+impl fmt::Display for DecideError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -68,9 +68,18 @@ impl fmt::Debug for ConsentId {
     }
 }
 
+impl ConsentId {
+    /// The 32 lowercase hex digits, written into `buf` without `core::fmt` (what
+    /// [`Display`](core::fmt::Display) writes).
+    #[must_use]
+    pub fn hex<'b>(&self, buf: &'b mut [u8; 32]) -> &'b str {
+        crate::digits::hex(&self.0, buf)
+    }
+}
+
 impl fmt::Display for ConsentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::digits::hex(&self.0, &mut [0; 32]))
+        f.write_str(self.hex(&mut [0; 32]))
     }
 }
 

@@ -288,7 +288,7 @@ impl Token {
         let mut line = String::with_capacity(192);
         line.push_str(c.name);
         line.push('=');
-        line.push_str(&self.to_string());
+        line.push_str(self.text(&mut [0u8; MAX_TOKEN_LEN]));
         line.push_str("; Path=");
         line.push_str(c.path);
         if let Some(domain) = c.domain {
@@ -316,16 +316,28 @@ impl Token {
     }
 }
 
+impl Token {
+    /// The token's text, written into `buf` without `core::fmt` (what [`Display`] writes; the
+    /// banner's build links no formatter).
+    ///
+    /// [`Display`]: core::fmt::Display
+    #[must_use]
+    pub fn text<'b>(&self, buf: &'b mut [u8; MAX_TOKEN_LEN]) -> &'b str {
+        let mut n = write_unsigned(&self.state, buf);
+        if let Some(tag) = &self.tag {
+            if let Some(dot) = buf.get_mut(n) {
+                *dot = b'.';
+                n += 1;
+                n += b64::encode(tag, &mut buf[n..]).unwrap_or(0);
+            }
+        }
+        core::str::from_utf8(&buf[..n]).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; MAX_TOKEN_LEN];
-        let mut n = write_unsigned(&self.state, &mut buf);
-        if let Some(tag) = &self.tag {
-            buf[n] = b'.';
-            n += 1;
-            n += b64::encode(tag, &mut buf[n..]).map_err(|_| fmt::Error)?;
-        }
-        f.write_str(core::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
+        f.write_str(self.text(&mut [0u8; MAX_TOKEN_LEN]))
     }
 }
 

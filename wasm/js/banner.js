@@ -32,6 +32,8 @@ let listening = false;
 let warned = false;
 
 const https = () => location.protocol === 'https:';
+/** A list as the core reads it: each item percent-encoded, joined with commas. */
+const items = (list) => list.map((i) => encodeURIComponent(i)).join(',');
 const random = () => crypto.getRandomValues(new Uint8Array(16));
 
 function el(tag, cls, text) {
@@ -296,10 +298,10 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
-  const r = JSON.parse(decide(kind, JSON.stringify(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https()));
+  const r = JSON.parse(decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https()));
   if (!r) return false;
   if (r.unknown) {
-    console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown);
+    console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown.map(decodeURIComponent));
     return false;
   }
   if (r.error) {
@@ -451,7 +453,7 @@ function openFromPage(e) {
 function runBanner(bytes, base, options) {
   unmount();
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = JSON.parse(start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), JSON.stringify(languages)));
+  const v = JSON.parse(start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages)));
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;

@@ -49,7 +49,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use consent_core::__private::json_strings;
 use consent_core::compiled::CompiledPolicy;
 use consent_core::decision::{self, ActionKind, Made};
 use consent_core::policy::{self, Context, Evaluation};
@@ -153,14 +152,22 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// A list as the script passes it: its items percent-encoded (`encodeURIComponent`) and
+/// joined with commas, so an item holding a comma or any character an id or a language tag
+/// does not have stays one item that matches nothing. Plain text is cheaper to read than
+/// JSON (no reader in the module) and than arrays of strings (no externref table).
+fn items(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').filter(|item| !item.is_empty())
+}
+
 /// `"null"`: the answer of every call before [`start`] accepted a policy.
 const NULL: &str = "null";
 
 /// Starts the banner with the site's compiled `policy` for a visitor whose browser holds
 /// `jar` (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc`
 /// (`navigator.globalPrivacyControl`), Do Not Track `dnt` (`navigator.doNotTrack` as text:
-/// `"1"` is on) and preferred languages `langs`, a JSON list (`<html lang>` first, then
-/// `navigator.languages`; any other text counts as none).
+/// `"1"` is on) and preferred languages `langs` (`<html lang>` first, then
+/// `navigator.languages`; a list as [`items`] reads it).
 ///
 /// Returns JSON: `{"error": "..."}` (a damaged, cut or foreign policy: nothing but the
 /// necessary may run) or the state (see [`state`]) with `langs` (the offered language codes),
@@ -173,15 +180,14 @@ pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs:
         Ok(p) => p,
         Err(e) => {
             let mut j = Json::new();
-            j.open('{').key("error").str(&e.to_string()).close('}');
+            j.open('{').key("error").str(e.as_str()).close('}');
             return j.finish();
         }
     };
     let signals = Signals::from_navigator(gpc, Some(dnt));
     let offered = offered(&parsed);
-    let langs = json_strings(langs).unwrap_or_default();
-    let lang = Lang::negotiate(langs.iter().map(String::as_str), offered.as_slice())
-        .unwrap_or(parsed.default_language());
+    let lang =
+        Lang::negotiate(items(langs), offered.as_slice()).unwrap_or(parsed.default_language());
     let stored = pairs(jar)
         .find(|(n, _)| *n == parsed.cookie().name)
         .map(|(_, v)| v);
@@ -259,9 +265,8 @@ pub fn set_language(lang: &str) -> bool {
 }
 
 /// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
-/// `custom` with exactly the categories `ids`, a JSON list, or `grant`, what is allowed now
-/// plus the categories `ids`, from an embed's placeholder); `ids` that are not a JSON list of
-/// strings decide nothing. `random` is 16 random bytes (a new consent id if there is none),
+/// `custom` with exactly the categories `ids` (a list as [`items`] reads it), or `grant`,
+/// what is allowed now plus the categories `ids`, from an embed's placeholder). `random` is 16 random bytes (a new consent id if there is none),
 /// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
 /// https.
 ///
@@ -291,23 +296,18 @@ pub fn decide(
             return error("unknown action: expected accept_all, reject_all, custom or grant");
         };
         let choices = match kind {
-            ActionKind::Custom | ActionKind::Grant => {
-                let Some(ids) = json_strings(ids) else {
-                    return error("the category ids are not a JSON list of strings");
-                };
-                match choices(p, &ids) {
-                    Ok(choices) => choices,
-                    Err(unknown) => {
-                        let mut j = Json::new();
-                        j.open('{').key("unknown").open('[');
-                        for id in &unknown {
-                            j.str(id);
-                        }
-                        j.close(']').close('}');
-                        return j.finish();
+            ActionKind::Custom | ActionKind::Grant => match choices(p, ids) {
+                Ok(choices) => choices,
+                Err(unknown) => {
+                    let mut j = Json::new();
+                    j.open('{').key("unknown").open('[');
+                    for id in unknown {
+                        j.str(id);
                     }
+                    j.close(']').close('}');
+                    return j.finish();
                 }
-            }
+            },
             _ => Choices::none(),
         };
         let now = time(now_ms);
@@ -326,15 +326,15 @@ pub fn decide(
 }
 
 /// Exactly the categories `ids` (with all their services); the unknown ids if any.
-fn choices(p: &CompiledPolicy<'_>, ids: &[String]) -> Result<Choices, Vec<String>> {
+fn choices<'i>(p: &CompiledPolicy<'_>, ids: &'i str) -> Result<Choices, Vec<&'i str>> {
     let mut categories = Choices::none();
     let mut unknown = Vec::new();
-    for id in ids {
+    for id in items(ids) {
         match p.category_index(id) {
             Some(ci) => {
                 categories = categories.with_category(p, ci, true);
             }
-            None => unknown.push(id.clone()),
+            None => unknown.push(id),
         }
     }
     if unknown.is_empty() {
@@ -465,11 +465,9 @@ impl App {
         j.open('{').key("show").bool(ev.show_banner());
         j.key("lang").str(self.lang.as_str());
         j.key("gpc").bool(self.signals.gpc);
-        let id = ev
-            .state()
-            .filter(|_| !ev.show_banner())
-            .map(|s| s.id().to_string());
-        j.key("id").opt_str(id.as_deref());
+        let mut hex = [0; 32];
+        let id = ev.state().filter(|_| !ev.show_banner()).map(|s| s.id());
+        j.key("id").opt_str(id.as_ref().map(|id| id.hex(&mut hex)));
         j.key("on").open('[');
         for (ci, _) in p.indexed_categories() {
             j.bool(ev.allowed().allows_category(ci));
@@ -525,7 +523,7 @@ impl App {
         let made = match decision::make(p, &self.evaluation, action, ctx, None) {
             Ok(made) => made,
             Err(e) => {
-                j.open('{').key("error").str(&e.to_string()).close('}');
+                j.open('{').key("error").str(e.as_str()).close('}');
                 return j.finish();
             }
         };
@@ -546,7 +544,10 @@ impl App {
                 // consent id to the server, which otherwise issues a new one; the cookie is
                 // overwritten by now, and does not travel to an endpoint on another origin.
                 let mut body = Json::new();
-                body.open('{').key("token").str(&made.token().to_string());
+                body.open('{').key("token").str(
+                    made.token()
+                        .text(&mut [0; consent_core::token::MAX_TOKEN_LEN]),
+                );
                 body.key("page").str(href);
                 let previous = pairs(jar)
                     .find(|(n, _)| *n == p.cookie().name)
@@ -595,7 +596,9 @@ impl App {
         };
         let ms = |t: time::OffsetDateTime| u64::try_from(t.unix_timestamp()).unwrap_or(0) * 1000;
         let mut j = Json::new();
-        j.open('{').key("consentId").str(&state.id().to_string());
+        j.open('{')
+            .key("consentId")
+            .str(state.id().hex(&mut [0; 32]));
         j.key("firstDecision").num(ms(state.first_decision()));
         j.key("lastDecision").num(ms(state.last_decision()));
         j.key("expires").num(ms(policy::expires(p, state)));
