@@ -6,7 +6,8 @@
 #      the DOM and window.Consent by playwright-core in headless Chromium
 #      (wasm/tests/browser/), and on a page with a strict CSP (wasm/tests/csp/),
 #   3. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
-#   4. the size budget: gzip -9 of consent.js + consent_bg.wasm + consent.css.
+#   4. build/dist/ (the authoring side for Node) likewise, and it writes what the CLI writes,
+#   5. the size budget: gzip -9 of everything a first visit downloads for the banner.
 # Safe to run again; every step is bounded by a timeout.
 #   bash scripts/test-wasm.sh
 set -euo pipefail
@@ -71,6 +72,16 @@ for f in consent.js consent_bg.wasm consent.css consent.d.ts consent-signup.js; 
 done
 [ "$stale" = 0 ] || exit 1
 echo "dist is up to date"
+
+step "authoring for Node: build/dist is fresh, and writes what consent banner build writes"
+timeout 1200 bash build/build.sh "$fresh/node"
+for f in consent_build.js consent_build_bg.wasm consent-build.mjs; do
+  if ! cmp -s "$fresh/node/$f" "build/dist/$f"; then
+    echo "build/dist/$f is stale: run bash build/build.sh and commit build/dist" >&2
+    exit 1
+  fi
+done
+CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test build/test.mjs
 
 step "banner: size budget (gzip -9)"
 # Everything a first visit downloads for the banner in one language (issue 13): the script,

@@ -1,0 +1,57 @@
+// The Node build of the authoring side against the CLI: the same config gives the same
+// files, byte for byte, and a config with problems gives the same problems and no files.
+//   CONSENT_BIN=target/debug/consent node --test build/test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const bin = process.env.CONSENT_BIN ?? join(root, 'target/debug/consent');
+const command = join(root, 'build/dist/consent-build.mjs');
+const example = join(root, 'core/src/example_config.json');
+
+test('the Node build writes the files consent banner build writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
+  try {
+    const empty = join(dir, 'empty');
+    execFileSync(bin, ['banner', 'build', example, '--out', join(dir, 'cli'), '--dist', dir]);
+    execFileSync(process.execPath, [command, example, join(dir, 'node')], { env: { ...process.env, CONSENT_DIST: empty } });
+    const names = readdirSync(join(dir, 'cli')).filter((n) => n === 'policy.bin' || n.startsWith('texts-')).sort();
+    assert.deepEqual(names, ['policy.bin', 'texts-en.json', 'texts-fi.json', 'texts-sv.json']);
+    assert.deepEqual(readdirSync(join(dir, 'node')).sort(), names, 'the banner files only (no dist here)');
+    for (const name of names) {
+      assert.deepEqual(readFileSync(join(dir, 'node', name)), readFileSync(join(dir, 'cli', name)), name);
+    }
+    // By default it copies the banner beside them.
+    execFileSync(process.execPath, [command, example, join(dir, 'site')]);
+    for (const name of ['consent.js', 'consent_bg.wasm', 'consent.css']) {
+      assert.deepEqual(readFileSync(join(dir, 'site', name)), readFileSync(join(root, 'wasm/dist', name)), name);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a config with problems writes nothing and names every problem, as the CLI does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
+  try {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary"}, {"id": "ads", "enabled_by_default": true}]}');
+    const node = spawnSync(process.execPath, [command, bad, join(dir, 'out')], { encoding: 'utf8' });
+    assert.equal(node.status, 1);
+    assert.ok(node.stderr.includes('categories[1].title: missing'), node.stderr);
+    assert.ok(node.stderr.includes('categories[1].enabled_by_default: not allowed'), node.stderr);
+    assert.equal(existsSync(join(dir, 'out')), false);
+    const cli = spawnSync(bin, ['validate', bad], { encoding: 'utf8' });
+    assert.equal(node.stderr.trim(), cli.stderr.trim(), 'the same words as consent validate');
+    const missing = spawnSync(process.execPath, [command, join(dir, 'nope.json'), join(dir, 'out')], { encoding: 'utf8' });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /cannot read .*nope\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
