@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const bin = process.env.CONSENT_BIN ?? join(root, 'target/debug/consent');
-const command = join(root, 'build/dist/consent-build.mjs');
+const command = join(root, 'build/consent-build.mjs');
 const example = join(root, 'core/src/example_config.json');
 
 test('the Node build writes the files consent banner build writes', () => {

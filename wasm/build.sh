@@ -6,24 +6,14 @@
 # Byte-for-byte reproducible for a given toolchain: paths are remapped and the producers
 # section stripped, so the committed dist/ can be checked for staleness.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
 out="${1:-wasm/dist}"
-# Its own target directory: the remapping flags below would otherwise rebuild everyone's.
-export CARGO_TARGET_DIR="$root/target/wasm-dist"
-cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 # A 32 KiB stack (Rust's default is 1 MiB): the banner's deepest call needs a few KiB, and the
 # stack comes first in linear memory, so an overflow traps instead of corrupting data. With it
 # the whole linear memory stays at two 64 KiB pages (issue 13: at most 128 KiB).
-export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/src -C link-arg=-zstack-size=32768"
+source "$(dirname "$0")/../scripts/reproducible-wasm.sh" wasm-dist "-C link-arg=-zstack-size=32768"
 profile="${CONSENT_WASM_PROFILE:-wasm-release}"
 cargo build -q -p consent-wasm --lib --no-default-features --target wasm32-unknown-unknown --profile "$profile"
 
-want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
-if ! wasm-bindgen --version | grep -qx "wasm-bindgen $want"; then
-  echo "wasm-bindgen-cli $want is needed (bash scripts/setup.sh installs it)" >&2
-  exit 1
-fi
 esbuild="$root/wasm/node_modules/.bin/esbuild"
 if [ ! -x "$esbuild" ]; then
   echo "esbuild is needed (bash scripts/setup.sh installs it: npm ci in wasm/)" >&2

@@ -3,11 +3,11 @@
 //! compiled to WebAssembly so that a site without a Rust toolchain can build its banner:
 //!
 //! ```text
-//! node build/dist/consent-build.mjs site.json public/consent/
+//! node build/consent-build.mjs site.json public/consent/
 //! ```
 //!
 //! `build/build.sh` builds `build/dist/` (committed, checked for staleness like
-//! `wasm/dist/`); `build/dist/consent-build.mjs` is the command.
+//! `wasm/dist/`); `build/consent-build.mjs` is the command.
 
 use wasm_bindgen::prelude::*;
 

@@ -3,9 +3,9 @@
 // same code as `consent banner build` (consent-core compiled to WebAssembly), for a site
 // without a Rust toolchain:
 //
-//   node consent-build.mjs site.json public/consent/
+//   node build/consent-build.mjs site.json public/consent/
 //
-// Writes policy.bin, texts-<lang>.json and a copy of the banner (../../wasm/dist, or
+// Writes policy.bin, texts-<lang>.json and a copy of the banner (../wasm/dist, or
 // CONSENT_DIST). A config with problems writes nothing: every problem is printed with its
 // path and the command exits 1.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -13,10 +13,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const { build } = createRequire(import.meta.url)('./consent_build.js');
+// The WebAssembly and its glue, built by build/build.sh into build/dist/ (committed).
+const { build } = createRequire(import.meta.url)('./dist/consent_build.js');
 const [configPath, out] = process.argv.slice(2);
 if (!configPath || !out) {
-  console.error('usage: node consent-build.mjs <config.json> <out dir>');
+  console.error('usage: node build/consent-build.mjs <config.json> <out dir>');
   process.exit(2);
 }
 let text;
@@ -44,7 +45,7 @@ for (let at = 0; at < buffer.length;) {
   written.push(`${name} (${length} B)`);
   at = start + length;
 }
-const dist = process.env.CONSENT_DIST ?? fileURLToPath(new URL('../../wasm/dist/', import.meta.url));
+const dist = process.env.CONSENT_DIST ?? fileURLToPath(new URL('../wasm/dist/', import.meta.url));
 if (existsSync(dist)) {
   for (const name of readdirSync(dist)) {
     if (!statSync(join(dist, name)).isFile()) continue;
