@@ -524,12 +524,14 @@ impl Decision {
             .flat_map(|(_, _, service)| service.cookies().iter().map(move |c| (service, c)))
     }
 
-    /// The lines that delete, of the cookies named in `present` (what the browser holds),
-    /// every one this decision revokes ([`cookies_to_clear`](Self::cookies_to_clear)): at its
-    /// declared path and at `/`, on the host itself (no `Domain`), on `host` and each parent
-    /// domain ([`clear_domains`]) and on its declared domain. Each line is both a
-    /// `document.cookie` assignment and a `Set-Cookie` value ([`deletion_line`]). The
-    /// consent cookie is never among them.
+    /// The lines that delete every cookie this decision revokes
+    /// ([`cookies_to_clear`](Self::cookies_to_clear)): at its declared path and at `/`, on the
+    /// host itself (no `Domain`), on `host` and each parent domain ([`clear_domains`]) and on
+    /// its declared domain. A cookie declared by its exact name is deleted whether or not
+    /// `present` (what the browser or the request shows) names it, since neither shows a
+    /// cookie set at another path than the page's; a declared pattern (`_ga_*`) deletes the
+    /// names in `present` that it matches. Each line is both a `document.cookie` assignment and
+    /// a `Set-Cookie` value ([`deletion_line`]). The consent cookie is never among them.
     ///
     /// # Example
     /// ```
@@ -545,7 +547,9 @@ impl Decision {
     ///
     /// let lines = withdrawn.clear_lines(&config, ["_ga", "_ga_X1", "lang", "consent"], "www.klinikka.fi");
     /// assert!(lines.contains(&"_ga_X1=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Domain=klinikka.fi".to_owned()));
-    /// assert!(lines.iter().all(|l| l.starts_with("_ga=") || l.starts_with("_ga_X1=")));
+    /// // `_fbp` is declared by name: deleted though the page did not show it.
+    /// assert!(lines.iter().any(|l| l.starts_with("_fbp=")));
+    /// assert!(!lines.iter().any(|l| l.starts_with("lang=") || l.starts_with("consent=")));
     /// # Ok::<(), Box<dyn core::error::Error>>(())
     /// ```
     #[must_use]
@@ -557,17 +561,13 @@ impl Decision {
     ) -> Vec<String> {
         let consent = site.cookie().name;
         let revoked = self.revoked;
+        let present: Vec<&str> = present.into_iter().collect();
         let mut lines = Vec::new();
-        for name in present {
-            if name == consent {
-                continue;
+        site.each_cookie(&mut |service, decl| {
+            if !revoked.allows_service(service) {
+                return;
             }
-            site.each_cookie(&mut |service, decl| {
-                if !revoked.allows_service(service)
-                    || !crate::cookie_decl::pattern_matches(decl.name, name)
-                {
-                    return;
-                }
+            let mut delete = |name: &str| {
                 let root = (decl.path != "/").then_some("/");
                 for path in core::iter::once(decl.path).chain(root) {
                     lines.push(deletion_line(name, path, None));
@@ -575,8 +575,21 @@ impl Decision {
                         lines.push(deletion_line(name, path, Some(domain)));
                     }
                 }
-            });
-        }
+            };
+            if !decl.name.contains('*') {
+                if decl.name != consent {
+                    delete(decl.name);
+                }
+                return;
+            }
+            for (i, name) in present.iter().enumerate() {
+                let first = !present[..i].contains(name);
+                if first && *name != consent && crate::cookie_decl::pattern_matches(decl.name, name)
+                {
+                    delete(name);
+                }
+            }
+        });
         lines
     }
 }
@@ -781,7 +794,8 @@ mod tests {
         let token = crate::Token::unsigned(*all.state()).to_string();
         let after = evaluate(&config, Some(&token), None, now, Signals::default());
         let none = decide(&config, &after, Action::RejectAll, ctx).unwrap();
-        let present = ["_ga", "_fbp", "lang", config.cookie().name()];
+        // The page at `/` does not show the `_ga` set under /blog: it is deleted all the same.
+        let present = ["_ga_X1", "_ga_X1", "_fbp", "lang", config.cookie().name()];
         let lines = none.clear_lines(&config, present, "www.klinikka.fi");
         let line = |n: &str, p: &str, d: Option<&str>| deletion_line(n, p, d);
         for path in ["/blog", "/"] {
@@ -799,11 +813,19 @@ mod tests {
             3,
             "{lines:#?}"
         );
-        assert!(
-            lines
+        // Every name declared exactly, and of the patterns only the names present (once,
+        // though the browser showed `_ga_X1` twice); never `lang` or the consent cookie.
+        for name in ["_ga=", "_ga_X1=", "_gcl_au=", "_fbp="] {
+            assert!(
+                lines.iter().any(|l| l.starts_with(name)),
+                "{name} {lines:#?}"
+            );
+        }
+        assert!(lines.iter().all(|l| {
+            ["_ga=", "_ga_X1=", "_gcl_au=", "_fbp="]
                 .iter()
-                .all(|l| l.starts_with("_ga=") || l.starts_with("_fbp="))
-        );
+                .any(|n| l.starts_with(n))
+        }));
         let mut unique = lines.clone();
         unique.sort();
         unique.dedup();

@@ -545,6 +545,34 @@ test('C6 withdrawal from a control on every page clears the cookies on host and 
   await v.context.close();
 });
 
+test('C6 a cookie declared at a deeper path is deleted on withdrawal, on host and parent domain, though the page cannot see it', async () => {
+  // A site whose blog sets an ads cookie under /blog: declared there, so the withdrawal
+  // deletes it at /blog, even from a page at / where document.cookie does not show it.
+  const config = structuredClone(exampleConfig);
+  const ads = config.categories.find((c) => c.id === 'marketing').services.find((x) => x.id === 'google-ads');
+  ads.cookies.push({ name: '_gcl_aw', path: '/blog', lifetime: '90d', description: { fi: 'Blogin mainosklikkaukset.', sv: 'Bloggens annonsklick.', en: 'The blog\'s ad clicks.' } });
+  const blog = servers.find((x) => x.name === 'blog') ?? await startServer('blog', { config });
+  const v = await visitor({ server: blog });
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await signed(v.page);
+  const copies = [
+    { name: '_gcl_aw', value: 'GCL.1', domain: HOST, path: '/blog' },
+    { name: '_gcl_aw', value: 'GCL.2', domain: '.clinic.test', path: '/blog' },
+  ];
+  await v.context.addCookies(copies);
+  const blogCookies = async () => (await v.context.cookies()).filter((c) => c.name === '_gcl_aw');
+  assert.equal((await blogCookies()).length, 2, 'both copies are set');
+  assert.ok(!(await v.page.evaluate(() => document.cookie)).includes('_gcl_aw'), 'the page at / cannot see them');
+  await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
+  const dialog = prefs(v.page);
+  await dialog.locator('#cc-cat-marketing').uncheck();
+  await button(dialog, L.fi.save).click();
+  await until(async () => (await blogCookies()).length === 0,
+    `every copy of _gcl_aw deleted, still ${JSON.stringify(await blogCookies())}`);
+  await v.context.close();
+});
+
 test('C7 a refusal is remembered for its lifetime; an expired decision asks again and allows nothing meanwhile', async () => {
   const v = await visitor();
   await open(v, '/');
