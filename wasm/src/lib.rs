@@ -167,7 +167,7 @@ const NULL: &str = "null";
 /// `jar` (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc`
 /// (`navigator.globalPrivacyControl`), Do Not Track `dnt` (`navigator.doNotTrack` as text:
 /// `"1"` is on) and preferred languages `langs` (`<html lang>` first, then
-/// `navigator.languages`; a list as [`items`] reads it).
+/// `navigator.languages`; a list as `items` reads it).
 ///
 /// Returns JSON: `{"error": "..."}` (a damaged, cut or foreign policy: nothing but the
 /// necessary may run) or the state (see [`state`]) with `langs` (the offered language codes),
@@ -265,7 +265,7 @@ pub fn set_language(lang: &str) -> bool {
 }
 
 /// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
-/// `custom` with exactly the categories `ids` (a list as [`items`] reads it), or `grant`,
+/// `custom` with exactly the categories `ids` (a list as `items` reads it), or `grant`,
 /// what is allowed now plus the categories `ids`, from an embed's placeholder). `random` is 16 random bytes (a new consent id if there is none),
 /// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
 /// https.
