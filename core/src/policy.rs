@@ -45,6 +45,9 @@
 //! 13. What a decision withdrew on a page does not load again on that page, even when
 //!     granted anew: its scripts may have run there once and cannot be unloaded. The page
 //!     keeps what it withdrew (`revoked_here`, the union of [`Decision::revoked`]).
+//! 14. Without a readable policy (damaged, cut short, of another format version, or not
+//!     loaded) only the strictly necessary runs: an element of the category `necessary`,
+//!     which every config's first category is ([`allows_without_policy`]).
 //!
 //! # Caveats
 //!
@@ -438,6 +441,21 @@ pub fn evaluate<P: SitePolicy + ?Sized>(
     });
     site.params()
         .evaluate(stored, now.unix_timestamp(), signals)
+}
+
+/// Whether a gated element of `category` (as the markup writes it) may load on a page whose
+/// policy could not be read (rule 14): only the strictly necessary.
+///
+/// # Example
+/// ```
+/// use consent_core::policy::allows_without_policy;
+/// assert!(allows_without_policy(" necessary "));
+/// assert!(!allows_without_policy("analytics"));
+/// assert!(!allows_without_policy("!marketing"), "no decision refuses anything either");
+/// ```
+#[must_use]
+pub fn allows_without_policy(category: &str) -> bool {
+    category.trim() == crate::id::CategoryId::NECESSARY
 }
 
 /// What a decision needs besides the config and the previous evaluation.

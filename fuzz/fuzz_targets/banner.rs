@@ -73,7 +73,8 @@ fuzz_target!(|data: &[u8]| {
     ));
     if v.get("error").is_some() {
         assert!(!compiled, "a compiled config is refused: {v}");
-        assert!(api::state() == "null" && !api::allows("necessary", None, "/"));
+        assert!(api::state() == "null" && !api::allows("analytics", None, "/"));
+        assert!(api::allows("necessary", None, "/"), "rule 14: only the necessary");
         return;
     }
     let has_token = jar.split(';').any(|pair| {

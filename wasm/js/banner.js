@@ -364,7 +364,15 @@ function regate() {
     if (allows(category, svc, location.pathname)) go.push(e);
     else if (e.localName === 'iframe') embedPlaceholder(e, category, svc);
   }
-  activate(go);
+  activate(go, ui.options.nonce);
+}
+
+/** Without a policy (damaged, cut, missing, or a JSON config given the old way) only the
+ * strictly necessary loads: the core's rule 14 answers `allows` until a policy is accepted. */
+function necessaryOnly(nonce) {
+  const path = location.pathname;
+  activate([...document.querySelectorAll(GATED)]
+    .filter((e) => allows(e.getAttribute('data-category'), e.getAttribute('data-service'), path)), nonce);
 }
 
 /** An embed's placeholder in the page's language: it names the service (or else the
@@ -388,9 +396,9 @@ function embedPlaceholder(embed, category, svc) {
 
 /** Brings each element to life once, in order: an external script holds back the rest until
  * it has loaded (or failed), as the parser would. */
-function activate(list) {
+function activate(list, nonce) {
   for (let i = 0; i < list.length; i++) {
-    const script = list[i].localName === 'script' ? revive(list[i]) : load(list[i]);
+    const script = list[i].localName === 'script' ? revive(list[i], nonce) : load(list[i]);
     const rest = list.slice(i + 1);
     if (script && rest.length) {
       for (const r of rest) r.setAttribute('data-consent-queued', '');
@@ -399,7 +407,7 @@ function activate(list) {
         if (done) return;
         done = true;
         for (const r of rest) r.removeAttribute('data-consent-queued');
-        activate(rest);
+        activate(rest, nonce);
       };
       return;
     }
@@ -416,7 +424,7 @@ function load(e) {
 
 /** A real script in place of the `text/plain` one, with its attributes and nonce; the
  * original goes, so it can never be activated a second time. The new script, if external. */
-function revive(old) {
+function revive(old, nonce) {
   const parent = old.parentNode;
   if (!parent) return null;
   const script = document.createElement('script');
@@ -426,8 +434,8 @@ function revive(old) {
   const type = old.getAttribute('data-type');
   if (type != null) script.setAttribute('type', type);
   // Browsers hide a parsed nonce from getAttribute; the property still has it.
-  const nonce = ui.options.nonce || old.nonce;
-  if (nonce) script.nonce = nonce;
+  const given = nonce || old.nonce;
+  if (given) script.nonce = given;
   script.async = false;
   const src = old.getAttribute('data-src');
   if (src != null) script.setAttribute('src', src);
@@ -531,11 +539,14 @@ function declare(lang = document.documentElement.lang || '') {
 export const Consent = {
   run: (source, options) =>
     Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
+      const nonce = options?.nonce;
       if (!policy) {
         unmount();
+        necessaryOnly(nonce);
         return false;
       }
       const ok = runBanner(policy.bytes, policy.base, Object.assign({ gtag: gtagShim }, options));
+      if (ok === false) necessaryOnly(nonce);
       declare();
       return ok;
     }),
@@ -570,11 +581,10 @@ if (typeof window !== 'undefined') {
   // `#consent-config` is told how to compile it, once.
   const own = [...document.scripts].find((e) => e.src === import.meta.url);
   const inline = document.getElementById('consent-config');
-  if (inline?.textContent.trim()) {
-    console.error('consent:', OLD_CONFIG);
-  } else if (!own?.hasAttribute('data-manual')) {
+  if (inline?.textContent.trim() || !own?.hasAttribute('data-manual')) {
     const d = { ...inline?.dataset, ...own?.dataset };
-    Consent.run(d.policy, {
+    // An inline JSON config goes to run as it is, which refuses it with the message above.
+    Consent.run(inline?.textContent.trim() ? inline.textContent : d.policy, {
       layout: d.layout, position: d.position, theme: d.theme, nonce: d.nonce || own?.nonce || inline?.nonce,
     });
   }

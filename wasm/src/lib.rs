@@ -345,14 +345,15 @@ fn choices<'i>(p: &CompiledPolicy<'_>, ids: &'i str) -> Result<Choices, Vec<&'i 
 }
 
 /// Whether an element with `data-category="category"` (`"!marketing"`: when marketing is
-/// refused) and `data-service="service"` may load on the page at `path`.
+/// refused) and `data-service="service"` may load on the page at `path`. Before a policy was
+/// accepted (a damaged one, say), only the strictly necessary (policy rule 14).
 #[wasm_bindgen]
 pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
     with(|app, p| {
         app.evaluation
             .allows_element(p, category, service.as_deref(), path, app.revoked_here)
     })
-    .unwrap_or(false)
+    .unwrap_or_else(|| policy::allows_without_policy(category))
 }
 
 /// Whether the category `id` may run now (only `necessary` without a decision).

@@ -130,8 +130,11 @@ fn a_damaged_or_foreign_policy_fails_closed() {
         let error = answer["error"].as_str().unwrap();
         assert!(error.contains(why), "{error}");
         assert_eq!(view(), Value::Null);
-        assert!(!api::allows("necessary", None, "/"));
-        assert!(!api::accepted_category("necessary"));
+        // Only the strictly necessary may load (policy rule 14).
+        assert!(api::allows(" necessary", Some("site".into()), "/"));
+        assert!(!api::allows("analytics", None, "/"));
+        assert!(!api::allows("!marketing", None, "/"));
+        assert!(!api::accepted_category("analytics"));
         assert_eq!(
             api::decide("accept_all", "[]", NOW, &[1; 16], "", HOST, HREF, true),
             "null"
