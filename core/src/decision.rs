@@ -6,7 +6,7 @@
 //! - the server's no-JavaScript form (with the server's key): [`make`] with a [`Signer`];
 //! - the server's `POST /consent`, which receives the token the banner made: [`accept`].
 //!
-//! [`make`] runs the policy's rules 8 to 10 ([`policy::decide`]) and then what follows from
+//! [`make`] runs the policy's rules 8 to 10 ([`policy::decide`](crate::policy::decide)) and then what follows from
 //! them: the consent id the decision keeps, the token (signed when a key is given), what is
 //! allowed afterwards, and the cookies a withdrawal deletes. The log's record is
 //! [`Made::record`], built from the token's state and the config by the side that holds the
@@ -47,7 +47,7 @@ use core::str::FromStr;
 use time::OffsetDateTime;
 
 use crate::config::Config;
-use crate::policy::{self, Context, DecideError, Decision, Evaluation, Params, StoredStatus};
+use crate::policy::{Context, DecideError, Decision, Evaluation, Params, StoredStatus};
 use crate::record::{Channel, DecisionRecord, PageUrl};
 use crate::site::SitePolicy;
 use crate::state::{Choices, ConsentId, ConsentState};
@@ -336,13 +336,15 @@ pub fn make<P: SitePolicy + ?Sized>(
     ctx: Context,
     signer: Option<Signer<'_>>,
 ) -> Result<Made, DecideError> {
-    let decision = policy::decide(site, before, action, ctx)?;
+    // The rules' parameters, read once for the decision and for what it allows afterwards.
+    let params = site.params();
+    let decision = params.decide(before, action, ctx)?;
     let state = *decision.state();
     let token = match signer {
         Some(signer) => signer.sign(state, ctx.fresh_id),
         None => Token::unsigned(state),
     };
-    let evaluation = site.params().evaluate(
+    let evaluation = params.evaluate(
         Some(Ok(token.state())),
         ctx.now.unix_timestamp(),
         ctx.signals,
@@ -446,6 +448,7 @@ pub fn accept(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy;
     use crate::{Lang, Method, Signals};
 
     fn config() -> Config {

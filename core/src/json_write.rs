@@ -1,10 +1,11 @@
 //! Compact JSON text from `Serialize` types, byte for byte what `serde_json::to_string`
 //! writes for the types of this crate (a test compares them), without serde_json.
 //!
-//! The browser build needs JSON text twice: the config's canonical form, hashed into every
-//! decision record's `shown_hash`, and the record it sends to the endpoint. serde_json's
-//! serializer brings its error and I/O machinery along; this writer is only what those two
-//! need. Floats, tuples and enum variants with fields, which no type here has, are errors.
+//! The crate writes JSON text without serde_json in its `no_std` build: the config's canonical
+//! form, hashed into every decision record's `shown_hash`, and the banner's texts per
+//! language ([`bundle`](crate::bundle)). serde_json's serializer brings its error and I/O
+//! machinery along; this writer is only what those need. Floats, tuples and enum variants with
+//! fields, which no type here has, are errors.
 
 use crate::prelude::*;
 use serde::ser::{self, Serialize};

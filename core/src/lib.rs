@@ -52,10 +52,11 @@
 //! | `std` | yes | `std::error::Error`-based integrations: [`Token::to_cookie`] (the `cookie` crate) and `Sync` configs (a [`Config`] shared across threads); without it the crate is `no_std` with `alloc` |
 //! | `serde_json` | yes | [`Config::from_value`], `Deserialize` for [`Config`], and serde_json's syntax messages (line and column) for [`Config::from_json`]; implies `std` |
 //!
-//! Without `serde_json` (the WebAssembly banner's build, where it is a fifth of the download)
-//! [`Config::from_json`] reads the text with a small reader of the crate's own that accepts
-//! the same documents, and its syntax messages have the same wording. Everything else,
-//! validation and its messages included, is the same in both.
+//! Without `serde_json` (the `no_std` build the WebAssembly banner links; the banner itself
+//! reads a [compiled policy](compiled), not a config) [`Config::from_json`] reads the text with
+//! a small reader of the crate's own that accepts the same documents, and its syntax messages
+//! have the same wording. Everything else, validation and its messages included, is the same
+//! in both.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -661,45 +661,56 @@ pub fn decide<P: SitePolicy + ?Sized>(
     action: Action,
     ctx: Context,
 ) -> Result<Decision, DecideError> {
-    let now = ctx.now.unix_timestamp();
-    if !(MIN_TIME..=MAX_TIME).contains(&now) {
-        return Err(DecideError::ClockOutOfRange);
+    site.params().decide(previous, action, ctx)
+}
+
+impl Params {
+    /// Rules 8 to 10 ([`decide`]) over parameters already read.
+    pub(crate) fn decide(
+        &self,
+        previous: &Evaluation,
+        action: Action,
+        ctx: Context,
+    ) -> Result<Decision, DecideError> {
+        let now = ctx.now.unix_timestamp();
+        if !(MIN_TIME..=MAX_TIME).contains(&now) {
+            return Err(DecideError::ClockOutOfRange);
+        }
+        let gpc = self.gpc_active(ctx.signals);
+        let granted = match action {
+            Action::AcceptAll if gpc => self.without_gpc_categories(self.everything),
+            Action::AcceptAll => self.everything,
+            Action::RejectAll | Action::Gpc => self.necessary,
+            Action::Custom(choices) => self.normalize(choices),
+            Action::Grant(more) => self.normalize(previous.allowed.union(&more)),
+        };
+        let revoked = previous.allowed.minus(&granted);
+        let method = match action {
+            _ if !revoked.is_empty() => Method::Withdraw,
+            Action::AcceptAll => Method::AcceptAll,
+            Action::RejectAll => Method::RejectAll,
+            Action::Custom(_) | Action::Grant(_) => Method::Custom,
+            Action::Gpc => Method::Gpc,
+        };
+        let (id, first) = match &previous.state {
+            Some(s) => (s.id, s.first.min(now)),
+            None => (ctx.fresh_id, now),
+        };
+        let state = ConsentState {
+            id,
+            first,
+            last: now,
+            revision: self.revision(),
+            fingerprint: self.fingerprint,
+            method,
+            lang: ctx.lang,
+            gpc,
+            choices: granted,
+            n_categories: self.n_categories,
+            n_services: self.n_services,
+        };
+        Ok(Decision { state, revoked })
     }
-    let params = site.params();
-    let gpc = params.gpc_active(ctx.signals);
-    let granted = match action {
-        Action::AcceptAll if gpc => params.without_gpc_categories(params.everything),
-        Action::AcceptAll => params.everything,
-        Action::RejectAll | Action::Gpc => params.necessary,
-        Action::Custom(choices) => params.normalize(choices),
-        Action::Grant(more) => params.normalize(previous.allowed.union(&more)),
-    };
-    let revoked = previous.allowed.minus(&granted);
-    let method = match action {
-        _ if !revoked.is_empty() => Method::Withdraw,
-        Action::AcceptAll => Method::AcceptAll,
-        Action::RejectAll => Method::RejectAll,
-        Action::Custom(_) | Action::Grant(_) => Method::Custom,
-        Action::Gpc => Method::Gpc,
-    };
-    let (id, first) = match &previous.state {
-        Some(s) => (s.id, s.first.min(now)),
-        None => (ctx.fresh_id, now),
-    };
-    let state = ConsentState {
-        id,
-        first,
-        last: now,
-        revision: params.revision(),
-        fingerprint: params.fingerprint,
-        method,
-        lang: ctx.lang,
-        gpc,
-        choices: granted,
-        n_categories: params.n_categories,
-        n_services: params.n_services,
-    };
-    Ok(Decision { state, revoked })
 }
 
 /// How many days a decision stands under a site's policy (rule 5).

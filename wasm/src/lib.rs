@@ -108,8 +108,10 @@ mod single {
 
 /// The banner's state on this page.
 struct App {
-    /// The compiled policy's bytes, checked by [`start`]; read in place on every call.
-    policy: Vec<u8>,
+    /// The compiled policy, checked once by [`start`] and read in place by every call. Its
+    /// bytes live as long as the page (leaked: a page starts once, and a second `start`
+    /// leaves at most one policy's bytes behind).
+    policy: CompiledPolicy<'static>,
     lang: Lang,
     signals: Signals,
     evaluation: Evaluation,
@@ -119,14 +121,12 @@ struct App {
 
 /// Runs `f` on the banner and its policy, if it has started (and is not busy: a re-entrant
 /// call gets `None`, never a panic).
-fn with<R>(f: impl FnOnce(&mut App, &CompiledPolicy<'_>) -> R) -> Option<R> {
+fn with<R>(f: impl FnOnce(&mut App, &CompiledPolicy<'static>) -> R) -> Option<R> {
     APP.with(|a| {
         let mut app = a.try_borrow_mut().ok()?;
         let app = app.as_mut()?;
-        let bytes = core::mem::take(&mut app.policy);
-        let answer = CompiledPolicy::parse(&bytes).ok().map(|p| f(app, &p));
-        app.policy = bytes;
-        answer
+        let policy = app.policy;
+        Some(f(app, &policy))
     })
 }
 
@@ -176,7 +176,8 @@ const NULL: &str = "null";
 #[wasm_bindgen]
 pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs: &str) -> String {
     APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
-    let parsed = match CompiledPolicy::parse(policy) {
+    let bytes: &'static [u8] = alloc::boxed::Box::leak(policy.into());
+    let parsed = match CompiledPolicy::parse(bytes) {
         Ok(p) => p,
         Err(e) => {
             let mut j = Json::new();
@@ -193,7 +194,7 @@ pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs:
         .map(|(_, v)| v);
     let evaluation = policy::evaluate(&parsed, stored, None, time(now_ms), signals);
     let app = App {
-        policy: policy.to_vec(),
+        policy: parsed,
         lang,
         signals,
         evaluation,
