@@ -184,6 +184,13 @@ impl Verdict {
     pub fn state(&self) -> Option<&ConsentState> {
         self.evaluation.state()
     }
+
+    /// The policy's whole answer, for the page rules
+    /// ([`Evaluation::allows_element`]: what the banner asks of each gated element).
+    #[must_use]
+    pub fn evaluation(&self) -> &Evaluation {
+        &self.evaluation
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::routing::get;
 use consent_core::policy::{self, Action, Context, Signals, StoredStatus};
 use consent_core::{Config, ConsentId, Gate, Lang, SigningKey, Token};
-use consent_server::gating::{Consent, ConsentLayer, verdict};
+use consent_gate::{Consent, ConsentLayer, verdict};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 

@@ -1,0 +1,111 @@
+//! Server-side consent gating for Rust web apps, on [consent-core]'s policy.
+//!
+//! A server that holds the site's config (and the key that signs its visitors' decisions)
+//! knows each visitor's consent before it sends the first byte. This crate puts that to
+//! work in three ways, from the smallest:
+//!
+//! | what | for | feature |
+//! | --- | --- | --- |
+//! | [`verdict`] | a plain function over an [`http::HeaderMap`], for any framework | — |
+//! | [`ConsentLayer`] + [`Consent`] | a tower layer that puts the request's [`Verdict`] into its extensions, and the axum extractor that reads it | `axum` for the extractor |
+//! | [`PageLayer`] + [`Pages`] ([`rewrite`] without tower) | the HTML layer: each page rewritten as it streams, so the page itself obeys the visitor's consent | `html` |
+//!
+//! All three read the request through [`Gate`] (the signature checked when it holds a key,
+//! `Sec-GPC` and `DNT` honoured, nothing allocated), and every element is decided by the
+//! core's page rule ([`Evaluation::allows_element`](consent_core::policy::Evaluation::allows_element)),
+//! the same function the banner calls.
+//!
+//! # The HTML layer
+//!
+//! For a visitor with a valid decision, every gated element the decision allows on this
+//! path is live in the HTML as sent: `<script type="text/plain" data-category=...
+//! data-src=...>` becomes the script it stands for (its `data-type` as its type, the
+//! response's CSP nonce), an `<iframe>` or `<img>` gets its `data-src` as `src`, and
+//! `data-category="!marketing"` elements follow the same rule as in the browser. Refused
+//! elements stay as they were, so the banner can still bring them to life if the visitor
+//! changes their mind. The banner does not load twice what the server made live: its
+//! selectors only match elements still inert.
+//!
+//! For a visitor without one (a first visit, an expired or older-revision decision, a
+//! cookie that is unsigned, edited or foreign when the server has a key), nothing gated is
+//! live and the first layer ([`first_layer::render`]) goes at the end of `<body>`, so it is
+//! in the first paint; the banner takes it over when it loads.
+//!
+//! When the site uses Consent Mode, its `default` command (and the `update` for a valid
+//! decision) is written first in `<head>`, before any Google tag; the layer lets it run
+//! under the response's Content-Security-Policy (its nonce, or else its hash added).
+//!
+//! Everything else passes through byte for byte: responses that are not `text/html`, HTML
+//! under a `Content-Encoding` (put the layer inside the compression layer), partial and
+//! empty responses, and responses carrying [`Untouched`]. A rewritten response is marked
+//! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::{Router, response::Html, routing::get};
+//! use consent_core::Config;
+//! use consent_gate::{PageLayer, Pages};
+//!
+//! let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+//! let pages = Arc::new(Pages::new(config, None)); // Some(key) in production
+//! let app: Router = Router::new()
+//!     .route("/", get(|| async { Html(include_str!("../README.md")) }))
+//!     .layer(PageLayer::new(pages));
+//! # Ok::<(), consent_core::ConfigError>(())
+//! ```
+//!
+//! # Gating a handler
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::{Router, routing::post};
+//! use consent_core::{Config, Gate};
+//! use consent_gate::{Consent, ConsentLayer};
+//!
+//! let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+//! let gate = Arc::new(Gate::new(&config, None));
+//! let analytics = gate.category("analytics").expect("in the example config");
+//!
+//! let app: Router = Router::new()
+//!     .route("/collect", post(move |Consent(verdict): Consent| async move {
+//!         if verdict.allows(analytics) { "forwarded" } else { "dropped: no consent" }
+//!     }))
+//!     .layer(ConsentLayer::new(gate));
+//! # Ok::<(), consent_core::ConfigError>(())
+//! ```
+//!
+//! [consent-core]: consent_core
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod layer;
+mod request;
+
+#[cfg(feature = "axum")]
+mod extract;
+
+#[cfg(feature = "html")]
+mod consent_mode;
+#[cfg(feature = "html")]
+mod csp;
+#[cfg(feature = "html")]
+pub mod first_layer;
+#[cfg(feature = "html")]
+mod page_layer;
+#[cfg(feature = "html")]
+mod pages;
+#[cfg(feature = "html")]
+mod rewriter;
+
+pub use consent_core;
+pub use consent_core::{Gate, Verdict};
+#[cfg(feature = "axum")]
+pub use extract::Consent;
+pub use layer::{ConsentLayer, ConsentService};
+#[cfg(feature = "html")]
+pub use page_layer::{PageBody, PageFuture, PageLayer, PageService};
+#[cfg(feature = "html")]
+pub use pages::{Pages, Untouched, Visit, rewrite};
+pub use request::{signals, verdict};
+#[cfg(feature = "html")]
+pub use rewriter::PageRewriter;

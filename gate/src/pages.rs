@@ -1,0 +1,347 @@
+//! [`Pages`]: the site's policy, ready to rewrite its HTML for each visit.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use consent_core::policy::Evaluation;
+use consent_core::{Config, Gate, Lang, SigningKey, Verdict};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use lol_html::{AsciiCompatibleEncoding, Selector};
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use crate::rewriter::PageRewriter;
+
+/// The site's config and [`Gate`], ready to rewrite its pages: build it once at start-up
+/// and share it (the [`PageLayer`](crate::PageLayer) holds it in an `Arc`).
+///
+/// # Example
+/// ```
+/// use std::sync::Arc;
+/// use consent_core::Config;
+/// use consent_gate::Pages;
+/// use http::{HeaderMap, StatusCode};
+///
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let pages = Arc::new(Pages::new(config, None));
+///
+/// // A first visit: nothing gated is made live, and the first layer is in the page.
+/// let html = br#"<html lang="en"><body><script type="text/plain" data-category="analytics"
+///     data-src="/ga.js"></script></body></html>"#;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("content-type", "text/html; charset=utf-8".parse()?);
+/// let out = consent_gate::rewrite(&pages, &HeaderMap::new(), "/", StatusCode::OK, &mut headers, html)
+///     .expect("an HTML page is rewritten");
+/// let out = String::from_utf8(out)?;
+/// assert!(out.contains(r#"data-src="/ga.js""#), "still inert");
+/// assert!(out.contains("Accept all"), "the first layer, in the page's language");
+/// assert_eq!(headers["cache-control"], "private");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Pages {
+    config: Config,
+    gate: Arc<Gate>,
+    selectors: Selectors,
+}
+
+/// The elements the layer reads, parsed once: the banner's gated elements (its `GATED`
+/// selector) and the few the layer writes into.
+#[derive(Debug)]
+pub(crate) struct Selectors {
+    pub(crate) html: Selector,
+    pub(crate) head: Selector,
+    pub(crate) script: Selector,
+    pub(crate) embed: Selector,
+    pub(crate) body: Selector,
+}
+
+impl Selectors {
+    fn new() -> Self {
+        let parse = |s: &str| match s.parse::<Selector>() {
+            Ok(selector) => selector,
+            // The selectors are fixed text, tested below: this arm never runs.
+            Err(e) => unreachable!("selector {s}: {e}"),
+        };
+        Self {
+            html: parse("html"),
+            head: parse("head"),
+            script: parse("script"),
+            embed: parse("iframe[data-category][data-src], img[data-category][data-src]"),
+            body: parse("body"),
+        }
+    }
+}
+
+/// One request, as the layer sees it: the verdict on its headers and the page's path.
+#[derive(Clone, Debug)]
+pub struct Visit {
+    verdict: Verdict,
+    gpc: bool,
+    path_and_query: String,
+    path_len: usize,
+}
+
+impl Visit {
+    /// The verdict on the request's cookie, `Sec-GPC` and `DNT` (the same as
+    /// [`verdict`](crate::verdict)).
+    #[must_use]
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    pub(crate) fn evaluation(&self) -> &Evaluation {
+        self.verdict.evaluation()
+    }
+
+    /// The page's path, for the rules that depend on it.
+    pub(crate) fn path(&self) -> &str {
+        self.path_and_query.get(..self.path_len).unwrap_or("/")
+    }
+
+    /// Whether the first layer is due: no valid decision (none, expired, of an older
+    /// revision, unsigned when the server has a key, or damaged).
+    pub(crate) fn first_layer_due(&self) -> bool {
+        self.evaluation().show_banner()
+    }
+
+    pub(crate) fn first_layer_html(&self, pages: &Pages, lang: Lang) -> String {
+        crate::first_layer::render(pages.config(), lang, &self.path_and_query, self.gpc)
+    }
+}
+
+/// A response marked to pass through the [`PageLayer`](crate::PageLayer) untouched: put it
+/// in the response's extensions (`response.extensions_mut().insert(Untouched)`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Untouched;
+
+impl Pages {
+    /// The pages of the site `config` describes. With a `key`, only decisions signed with it
+    /// count, as for [`Gate::new`].
+    #[must_use]
+    pub fn new(config: Config, key: Option<SigningKey>) -> Self {
+        let gate = Arc::new(Gate::new(&config, key));
+        Self {
+            config,
+            gate,
+            selectors: Selectors::new(),
+        }
+    }
+
+    /// The site's config.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The gate, to share with a [`ConsentLayer`](crate::ConsentLayer) or handlers.
+    #[must_use]
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+
+    pub(crate) fn selectors(&self) -> &Selectors {
+        &self.selectors
+    }
+
+    /// Reads a request: its consent (headers) and its page (`path_and_query`, as in
+    /// `/ajanvaraus?x=1`).
+    #[must_use]
+    pub fn visit(&self, headers: &HeaderMap, path_and_query: &str) -> Visit {
+        let verdict = crate::verdict(&self.gate, headers, OffsetDateTime::now_utc());
+        let path_len = path_and_query.find('?').unwrap_or(path_and_query.len());
+        Visit {
+            verdict,
+            gpc: crate::signals(headers).gpc,
+            path_and_query: path_and_query.to_owned(),
+            path_len,
+        }
+    }
+
+    /// Prepares a response for `visit`: `None` when it passes through as it is (not HTML,
+    /// compressed, partial, or with no body); else its headers are made right for a page
+    /// that differs per visitor, and the returned rewriter rewrites its body.
+    ///
+    /// The headers: `Cache-Control: private` (a shared cache must never serve one visitor's
+    /// page to another; `public` and `s-maxage` go), `Vary: Cookie, Sec-GPC, DNT` (a
+    /// browser's own cache keeps one copy per decision), no `Content-Length` (the length
+    /// changes), no `ETag` or `Last-Modified` (they describe the page before rewriting),
+    /// and the Content-Security-Policy allows the Consent Mode script.
+    pub fn respond(
+        self: &Arc<Self>,
+        visit: &Visit,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+    ) -> Option<PageRewriter> {
+        if status.is_informational()
+            || matches!(
+                status,
+                StatusCode::NO_CONTENT | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
+            )
+        {
+            return None;
+        }
+        let encoding = html_encoding(headers)?;
+        let compressed = headers
+            .get_all(header::CONTENT_ENCODING)
+            .iter()
+            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        if compressed {
+            return None;
+        }
+        private(headers);
+        let nonce = crate::csp::nonce(headers);
+        let consent_mode =
+            crate::consent_mode::script(&self.config, visit.evaluation()).map(|js| {
+                let hash = format!(
+                    "'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(js.as_bytes()))
+                );
+                crate::csp::allow_inline(headers, &hash, nonce.as_deref());
+                let nonce = nonce
+                    .as_deref()
+                    .map(|n| format!(" nonce=\"{n}\""))
+                    .unwrap_or_default();
+                format!("<script {}{nonce}>{js}</script>", crate::consent_mode::MARK)
+            });
+        Some(PageRewriter::new(
+            Arc::clone(self),
+            visit.clone(),
+            encoding,
+            nonce,
+            consent_mode,
+        ))
+    }
+}
+
+/// The encoding of an HTML response (`Content-Type: text/html`; UTF-8 unless its charset
+/// says otherwise), or `None` when it is not HTML or its charset is one lol_html cannot
+/// rewrite (UTF-16, say) or does not know.
+fn html_encoding(headers: &HeaderMap) -> Option<AsciiCompatibleEncoding> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut parts = value.split(';');
+    let essence = parts.next()?.trim();
+    if !essence.eq_ignore_ascii_case("text/html") {
+        return None;
+    }
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"'))
+    });
+    match charset {
+        None => Some(AsciiCompatibleEncoding::utf_8()),
+        Some(label) => AsciiCompatibleEncoding::new(
+            encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?,
+        ),
+    }
+}
+
+/// Marks a response as one visitor's.
+fn private(headers: &mut HeaderMap) {
+    let kept: Vec<String> = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|d| {
+            let name = d
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            !d.is_empty() && !matches!(name.as_str(), "public" | "s-maxage" | "private")
+        })
+        .map(str::to_owned)
+        .collect();
+    let no_store = kept.iter().any(|d| d.eq_ignore_ascii_case("no-store"));
+    let value = if no_store {
+        kept.join(", ")
+    } else {
+        std::iter::once("private".to_owned())
+            .chain(kept)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Sec-GPC, DNT"),
+    );
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::ETAG);
+    headers.remove(header::LAST_MODIFIED);
+}
+
+/// The plain function, for servers that are not tower-based: rewrites a whole HTML
+/// response for the request whose headers and path are given, or returns `None` when the
+/// response passes through as it is (see [`Pages::respond`], which also adjusts
+/// `response_headers`; for a streamed body use it and [`PageRewriter`] directly).
+pub fn rewrite(
+    pages: &Arc<Pages>,
+    request_headers: &HeaderMap,
+    path_and_query: &str,
+    status: StatusCode,
+    response_headers: &mut HeaderMap,
+    body: &[u8],
+) -> Option<Vec<u8>> {
+    let visit = pages.visit(request_headers, path_and_query);
+    let mut rewriter = pages.respond(&visit, status, response_headers)?;
+    let mut out = rewriter.write(body);
+    out.extend(rewriter.end());
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.append(*k, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    #[test]
+    fn only_readable_html_is_rewritten() {
+        assert!(html_encoding(&h(&[("content-type", "text/html")])).is_some());
+        assert!(
+            html_encoding(&h(&[(
+                "content-type",
+                "TEXT/HTML ; Charset=\"windows-1252\""
+            )]))
+            .is_some()
+        );
+        assert!(html_encoding(&h(&[("content-type", "text/html; charset=utf-16le")])).is_none());
+        assert!(html_encoding(&h(&[("content-type", "text/html; charset=nonsense")])).is_none());
+        assert!(html_encoding(&h(&[("content-type", "application/json")])).is_none());
+        assert!(html_encoding(&h(&[("content-type", "text/htmlx")])).is_none());
+        assert!(html_encoding(&h(&[])).is_none());
+    }
+
+    #[test]
+    fn a_rewritten_page_is_private_to_its_visitor() {
+        let mut m = h(&[
+            ("cache-control", "public, max-age=600, s-maxage=3600"),
+            ("content-length", "10"),
+            ("etag", "\"abc\""),
+        ]);
+        private(&mut m);
+        assert_eq!(m["cache-control"], "private, max-age=600");
+        assert_eq!(m["vary"], "Cookie, Sec-GPC, DNT");
+        assert!(m.get("content-length").is_none() && m.get("etag").is_none());
+        let mut m = h(&[("cache-control", "no-store")]);
+        private(&mut m);
+        assert_eq!(
+            m["cache-control"], "no-store",
+            "no-store already keeps every cache out"
+        );
+    }
+}

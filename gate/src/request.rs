@@ -1,0 +1,49 @@
+//! The verdict for a request's headers: how every part of a server reads consent.
+
+use consent_core::policy::{Signals, StoredStatus};
+use consent_core::{Gate, Verdict};
+use http::{HeaderMap, header};
+use time::OffsetDateTime;
+
+/// The verdict for a request's headers: the `Cookie` header(s), `Sec-GPC` and `DNT`.
+///
+/// HTTP/2 may split cookies over several `Cookie` headers; the first that holds the consent
+/// cookie decides. A header that is not valid text counts as absent.
+///
+/// # Example
+/// ```
+/// use consent_core::{Config, Gate};
+/// use http::HeaderMap;
+///
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let gate = Gate::new(&config, None);
+/// let analytics = gate.category("analytics").expect("in the example config");
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("cookie", "theme=dark".parse()?);
+/// let verdict = consent_gate::verdict(&gate, &headers, time::OffsetDateTime::now_utc());
+/// assert!(!verdict.allows(analytics), "no decision: nothing but the necessary");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn verdict(gate: &Gate, headers: &HeaderMap, now: OffsetDateTime) -> Verdict {
+    let signals = signals(headers);
+    let mut first = None;
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        let v = gate.check_with(Some(value), signals, now);
+        if v.status() != StoredStatus::None {
+            return v;
+        }
+        first.get_or_insert(v);
+    }
+    first.unwrap_or_else(|| gate.check_with(None, signals, now))
+}
+
+/// The privacy signals of a request's `Sec-GPC` and `DNT` headers
+/// ([`Signals::from_headers`]): how every part of the server reads them.
+#[must_use]
+pub fn signals(headers: &HeaderMap) -> Signals {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    Signals::from_headers(value("sec-gpc"), value("dnt"))
+}

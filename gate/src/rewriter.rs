@@ -1,0 +1,267 @@
+//! [`PageRewriter`]: one response's HTML, rewritten as it streams through lol_html.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use consent_core::{Choices, Lang};
+use lol_html::html_content::{ContentType, Element, EndTag};
+use lol_html::send::SendHandlerTypes;
+use lol_html::send::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Settings};
+use lol_html::{AsciiCompatibleEncoding, HandlerResult, MemorySettings};
+
+use crate::Visit;
+use crate::pages::Pages;
+
+/// The most memory one page's rewriter may hold (lol_html's buffers for a tag that spans
+/// chunks). Past it, the rest of the page passes through as it is: nothing more is made live.
+const MEMORY_LIMIT: usize = 1 << 20;
+
+/// One response's HTML rewritten for one visit, chunk by chunk: what
+/// [`Pages::respond`] hands out for a response that the layer rewrites.
+///
+/// Feed it the body's chunks with [`write`](Self::write) and finish with
+/// [`end`](Self::end); each returns the bytes ready to send. It never fails: if the page
+/// overwhelms the rewriter, the rest passes through unchanged, which makes nothing live that
+/// the page did not already run.
+pub struct PageRewriter {
+    rewriter: Option<HtmlRewriter<'static, Sink>>,
+    out: Arc<Mutex<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for PageRewriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageRewriter")
+            .field("passing_through", &self.rewriter.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where lol_html writes: a buffer the rewriter empties after each chunk.
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl lol_html::OutputSink for Sink {
+    fn handle_chunk(&mut self, chunk: &[u8]) {
+        lock(&self.0).extend_from_slice(chunk);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding it; a poisoned buffer is still a buffer.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What every handler of one page shares.
+struct Page {
+    pages: Arc<Pages>,
+    visit: Visit,
+    nonce: Option<String>,
+    /// The Consent Mode script element, when the site uses Consent Mode.
+    consent_mode: Option<String>,
+    progress: Mutex<Progress>,
+}
+
+#[derive(Default)]
+struct Progress {
+    /// The page's own language (`<html lang>`), for the first layer.
+    lang: Option<Lang>,
+    consent_mode_written: bool,
+    first_layer_written: bool,
+}
+
+impl PageRewriter {
+    pub(crate) fn new(
+        pages: Arc<Pages>,
+        visit: Visit,
+        encoding: AsciiCompatibleEncoding,
+        nonce: Option<String>,
+        consent_mode: Option<String>,
+    ) -> Self {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let page = Arc::new(Page {
+            pages: Arc::clone(&pages),
+            visit,
+            nonce,
+            consent_mode,
+            progress: Mutex::new(Progress::default()),
+        });
+        let s = pages.selectors();
+        let on = |f: fn(&Arc<Page>, &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult| {
+            let page = Arc::clone(&page);
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element<'_, '_, SendHandlerTypes>| f(&page, el))
+        };
+        let end_page = Arc::clone(&page);
+        let settings = Settings::new_send()
+            .with_encoding(encoding)
+            // Not strict: on markup whose parse needs the whole tree, lol_html guesses
+            // instead of stopping. Either guess is safe here: an element taken for text stays
+            // as the page wrote it, and one taken for a script is only made live when the
+            // policy allows it anyway.
+            .with_strict(false)
+            .with_memory_settings(
+                MemorySettings::new()
+                    .with_max_allowed_memory_usage(MEMORY_LIMIT)
+                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
+            )
+            .with_graceful_bail_out_on_content_handler_error(true)
+            .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
+            .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
+            .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
+            .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
+            .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
+            .append_document_content_handler(DocumentContentHandlers::default().end(
+                move |end: &mut lol_html::html_content::DocumentEnd<'_>| {
+                    // A page without `</body>`: the first layer goes at its end.
+                    if let Some(html) = end_page.first_layer() {
+                        end.append(&html, ContentType::Html);
+                    }
+                    Ok(())
+                },
+            ));
+        let rewriter = HtmlRewriter::new(settings, Sink(Arc::clone(&out)));
+        Self {
+            rewriter: Some(rewriter),
+            out,
+        }
+    }
+
+    /// Rewrites the next chunk of the body; returns what is ready to send (it may hold back
+    /// the end of a tag that continues in the next chunk).
+    pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let Some(rewriter) = self.rewriter.as_mut() else {
+            return chunk.to_vec();
+        };
+        if rewriter.write(chunk).is_err() {
+            // lol_html flushed every byte it had not written yet ("graceful bail-out"); the
+            // rest of the page passes through as it is.
+            self.rewriter = None;
+        }
+        std::mem::take(&mut *lock(&self.out))
+    }
+
+    /// Finishes the page; returns its last bytes.
+    pub fn end(mut self) -> Vec<u8> {
+        if let Some(rewriter) = self.rewriter.take() {
+            // On an error lol_html has flushed what it held, as in `write`.
+            let _ = rewriter.end();
+        }
+        std::mem::take(&mut *lock(&self.out))
+    }
+}
+
+impl Page {
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        lock(&self.progress)
+    }
+
+    /// `<html lang>`: the first layer speaks the page's language.
+    fn html(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        let asked = el.get_attribute("lang");
+        let lang = crate::first_layer::pick_lang(self.pages.config(), asked.as_deref());
+        self.progress().lang = Some(lang);
+        Ok(())
+    }
+
+    /// Consent Mode goes first in `<head>`, before any tag.
+    fn head(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if let Some(script) = self.take_consent_mode() {
+            el.prepend(&script, ContentType::Html);
+        }
+        Ok(())
+    }
+
+    /// Any script: Consent Mode before the first one when the page has no `<head>` tag, and
+    /// a gated one (`type="text/plain"` with `data-category`) made live when the policy
+    /// allows it.
+    fn script(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if let Some(script) = self.take_consent_mode() {
+            el.before(&script, ContentType::Html);
+        }
+        let gated = el
+            .get_attribute("type")
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/plain"))
+            && el.has_attribute("data-category");
+        if !gated || !self.allows(el) {
+            return Ok(());
+        }
+        // As the banner's revive(): the script it stands for, with its attributes (its
+        // `data-type` as its type) and the response's nonce.
+        match el.get_attribute("data-type") {
+            Some(t) => el.set_attribute("type", &t)?,
+            None => el.remove_attribute("type"),
+        }
+        el.remove_attribute("data-type");
+        if let Some(src) = el.get_attribute("data-src") {
+            el.set_attribute("src", &src)?;
+            el.remove_attribute("data-src");
+        }
+        if let Some(nonce) = &self.nonce {
+            el.set_attribute("nonce", nonce)?;
+        }
+        Ok(())
+    }
+
+    /// A gated iframe or image: its `data-src` becomes its `src` when the policy allows it.
+    fn embed(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if self.allows(el) {
+            if let Some(src) = el.get_attribute("data-src") {
+                el.set_attribute("src", &src)?;
+                el.remove_attribute("data-src");
+            }
+        }
+        Ok(())
+    }
+
+    /// The first layer goes last in `<body>`, when the visitor has no valid decision.
+    fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if !self.visit.first_layer_due() || !el.can_have_content() {
+            return Ok(());
+        }
+        let page = Arc::clone(self);
+        el.on_end_tag(Box::new(move |end: &mut EndTag<'_>| {
+            if let Some(html) = page.first_layer() {
+                end.before(&html, ContentType::Html);
+            }
+            Ok(())
+        }))
+    }
+
+    /// The first layer's markup, if it is due and not yet written.
+    fn first_layer(&self) -> Option<String> {
+        let mut p = self.progress();
+        if !self.visit.first_layer_due() || p.first_layer_written {
+            return None;
+        }
+        p.first_layer_written = true;
+        let lang = p
+            .lang
+            .unwrap_or_else(|| self.pages.config().default_language());
+        drop(p);
+        Some(self.visit.first_layer_html(&self.pages, lang))
+    }
+
+    fn take_consent_mode(&self) -> Option<String> {
+        let script = self.consent_mode.as_ref()?;
+        let mut p = self.progress();
+        if p.consent_mode_written {
+            return None;
+        }
+        p.consent_mode_written = true;
+        Some(script.clone())
+    }
+
+    /// The core's page rule for this element (rules 11 to 13), the one the banner asks.
+    fn allows(&self, el: &Element<'_, '_, SendHandlerTypes>) -> bool {
+        let Some(category) = el.get_attribute("data-category") else {
+            return false;
+        };
+        let service = el.get_attribute("data-service");
+        self.visit.evaluation().allows_element(
+            self.pages.config(),
+            &category,
+            service.as_deref(),
+            self.visit.path(),
+            Choices::none(),
+        )
+    }
+}
