@@ -40,7 +40,7 @@ CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mj
 # example config, the banner driven in Chromium on that site (first layer, "Reject all",
 # "Accept all", a gated script), and npm publish --dry-run. Uses tests/e2e's playwright-core.
 step "npm package: packed, installed into an empty static site, the banner in Chromium"
-timeout 300 node --test tests/e2e/npm-package.mjs
+timeout 120 node --test tests/e2e/npm-package.mjs
 
 step "fuzz targets compile"
 cargo check --manifest-path fuzz/Cargo.toml --bins
