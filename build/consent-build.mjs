@@ -115,7 +115,14 @@ function main(args) {
   }
 }
 
-// Run as a command (not imported): `process.argv[1]` is this file, maybe through a symlink.
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = main(process.argv.slice(2));
+/** Whether Node was started with this file (maybe through a symlink), not another that
+ * imports it; `node -e` and the REPL have no `process.argv[1]`. */
+function isMain() {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
 }
+
+if (isMain()) process.exitCode = main(process.argv.slice(2));
