@@ -58,12 +58,6 @@ function npm(command, args, cwd) {
   return execFileSync(command, args, { cwd, env: npmEnv, encoding: 'utf8', timeout: NPM_WAIT, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Files under `dir`, relative to it, with `/` separators. */
-function filesUnder(dir, prefix = '') {
-  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory()
-    ? filesUnder(dir, `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
-}
-
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
   '.wasm': 'application/wasm', '.json': 'application/json', '.bin': 'application/octet-stream' };
 
