@@ -8,49 +8,121 @@
 // Writes policy.bin, texts-<lang>.json and a copy of the banner (../wasm/dist, or
 // CONSENT_DIST). A config with problems writes nothing: every problem is printed with its
 // path and the command exits 1.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+//
+// Also a module: `compile` is the one implementation, which this file's command and the npm
+// package's `consent-banner build` (npm/bin/consent-banner.mjs) both call. The package ships
+// this file, build/dist/ and wasm/dist/ at the same relative paths as here, so BANNER_DIST
+// finds the banner in both places.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The WebAssembly and its glue, built by build/build.sh into build/dist/ (committed).
 const { build } = createRequire(import.meta.url)('./dist/consent_build.js');
-const [configPath, out] = process.argv.slice(2);
-if (!configPath || !out) {
-  console.error('usage: node build/consent-build.mjs <config.json> <out dir>');
-  process.exit(2);
+
+/** The built banner beside this file: wasm/dist/ of the repository or of the npm package. */
+export const BANNER_DIST = fileURLToPath(new URL('../wasm/dist/', import.meta.url));
+
+/** Why `compile` stopped; its message names the file or directory concerned. A config with
+ * problems or one that cannot be read has written nothing. */
+export class CompileError extends Error {
+  name = 'CompileError';
 }
-let text;
-try {
-  text = readFileSync(configPath, 'utf8');
-} catch (e) {
-  console.error(`cannot read ${configPath}: ${e.message}`);
-  process.exit(1);
+
+/**
+ * Compiles the config at `configPath` into `out` (created if missing): policy.bin and
+ * texts-<lang>.json, then a copy of every file in `dist` (a directory; none when `dist` is
+ * null). Returns what it wrote, in order: `policy.bin (300 B)`, ..., then the copied names.
+ *
+ * Throws a `CompileError` when the config cannot be read (nothing written), has problems
+ * (nothing written; the message lists each with its path, as `consent validate` does), or
+ * a file cannot be written or copied.
+ * @param {string} configPath
+ * @param {string} out
+ * @param {{dist?: string | null}} [options]
+ * @returns {string[]}
+ */
+export function compile(configPath, out, { dist = null } = {}) {
+  let text;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (e) {
+    throw new CompileError(`cannot read ${configPath}: ${e.message}`);
+  }
+  let buffer;
+  try {
+    buffer = Buffer.from(build(text));
+  } catch (problems) {
+    throw new CompileError(`${configPath}: ${problems}`);
+  }
+  const written = [];
+  io(`cannot create ${out}`, () => mkdirSync(out, { recursive: true }));
+  for (const { name, bytes } of files(buffer)) {
+    io(`cannot write ${join(out, name)}`, () => writeFileSync(join(out, name), bytes));
+    written.push(`${name} (${bytes.length} B)`);
+  }
+  if (dist != null) {
+    const names = io(`cannot read the banner in ${dist}`,
+      () => readdirSync(dist).filter((name) => statSync(join(dist, name)).isFile()));
+    for (const name of names) {
+      io(`cannot copy ${join(dist, name)}`, () => copyFileSync(join(dist, name), join(out, name)));
+      written.push(name);
+    }
+  }
+  return written;
 }
-let buffer;
-try {
-  buffer = Buffer.from(build(text));
-} catch (problems) {
-  console.error(`${configPath}: ${problems}`);
-  process.exit(1);
-}
-mkdirSync(out, { recursive: true });
-const written = [];
-for (let at = 0; at < buffer.length;) {
-  const nameLength = buffer.readUInt16LE(at);
-  const name = buffer.subarray(at + 2, at + 2 + nameLength).toString('utf8');
-  const length = buffer.readUInt32LE(at + 2 + nameLength);
-  const start = at + 6 + nameLength;
-  writeFileSync(join(out, name), buffer.subarray(start, start + length));
-  written.push(`${name} (${length} B)`);
-  at = start + length;
-}
-const dist = process.env.CONSENT_DIST ?? fileURLToPath(new URL('../wasm/dist/', import.meta.url));
-if (existsSync(dist)) {
-  for (const name of readdirSync(dist)) {
-    if (!statSync(join(dist, name)).isFile()) continue;
-    copyFileSync(join(dist, name), join(out, name));
-    written.push(name);
+
+/** The files in build()'s buffer: for each, its name's length (u16 LE), its name, its
+ * length (u32 LE) and its bytes (build/src/lib.rs). */
+function* files(buffer) {
+  for (let at = 0; at < buffer.length;) {
+    const nameLength = buffer.readUInt16LE(at);
+    const name = buffer.subarray(at + 2, at + 2 + nameLength).toString('utf8');
+    const length = buffer.readUInt32LE(at + 2 + nameLength);
+    const start = at + 6 + nameLength;
+    yield { name, bytes: buffer.subarray(start, start + length) };
+    at = start + length;
   }
 }
-console.log(`${out}: ${written.join(', ')}`);
+
+/** `op()`, with a file system error turned into a CompileError: `what`, then why. */
+function io(what, op) {
+  try {
+    return op();
+  } catch (e) {
+    throw new CompileError(`${what}: ${e.message}`);
+  }
+}
+
+/** The command: `node build/consent-build.mjs <config.json> <out dir>`. */
+function main(args) {
+  const [configPath, out] = args;
+  if (!configPath || !out || args.length > 2) {
+    console.error('usage: node build/consent-build.mjs <config.json> <out dir>');
+    return 2;
+  }
+  // A checkout without wasm/dist (or CONSENT_DIST naming nothing) writes the policy only.
+  const dist = process.env.CONSENT_DIST ?? BANNER_DIST;
+  try {
+    const written = compile(configPath, out, { dist: existsSync(dist) ? dist : null });
+    console.log(`${out}: ${written.join(', ')}`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    console.error(e.message);
+    return 1;
+  }
+}
+
+/** Whether Node was started with this file (maybe through a symlink), not another that
+ * imports it; `node -e` and the REPL have no `process.argv[1]`. */
+function isMain() {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) process.exitCode = main(process.argv.slice(2));

@@ -35,6 +35,13 @@ step "end to end: the banner against consent serve --demo, in Chromium"
 cargo build -q -p consent-server
 CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mjs
 
+# The npm package (npm/, @consent-rs/banner) as a static site gets it: npm pack, npm install
+# of the tarball into an empty site with no registry, `npx @consent-rs/banner build` of the
+# example config, the banner driven in Chromium on that site (first layer, "Reject all",
+# "Accept all", a gated script), and npm publish --dry-run. Uses tests/e2e's playwright-core.
+step "npm package: packed, installed into an empty static site, the banner in Chromium"
+timeout 120 node --test tests/e2e/npm-package.mjs
+
 step "fuzz targets compile"
 cargo check --manifest-path fuzz/Cargo.toml --bins
 
