@@ -19,10 +19,11 @@ use std::sync::{Arc, Mutex};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use consent_core::Config;
+use consent_gate::{PageLayer, Pages};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::services::ServeDir;
@@ -126,16 +127,17 @@ impl Hit {
 struct Demo {
     dir: PathBuf,
     config: Arc<Config>,
-    /// The server's token key: the first layer is due unless the visitor's decision is signed.
-    key: consent_core::SigningKey,
     hits: Mutex<VecDeque<Hit>>,
 }
 
 /// The demo site's routes, for `dir` (`examples/demo`) and the site's config.
 pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::SigningKey) -> Router {
+    // The pages go through the HTML layer: for a visitor with a signed decision, what it
+    // allows is live in the HTML as sent; for one without, the first layer is in the first
+    // paint (and works without JavaScript). The banner takes over from there.
+    let pages = Arc::new(Pages::new((*config).clone(), Some(key)));
     let demo = Arc::new(Demo {
         dir: dir.clone(),
-        key,
         config,
         hits: Mutex::new(VecDeque::new()),
     });
@@ -145,10 +147,8 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::Signi
             router = router.route(
                 page.paths[lang],
                 get(
-                    move |State(demo): State<Arc<Demo>>,
-                          headers: HeaderMap,
-                          uri: axum::http::Uri| {
-                        render(demo, page, lang, headers, uri.query().map(str::to_owned))
+                    move |State(demo): State<Arc<Demo>>, uri: axum::http::Uri| {
+                        render(demo, page, lang, uri.query().map(str::to_owned))
                     },
                 ),
             );
@@ -163,6 +163,8 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::Signi
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ))
+        // Outside the CSP: the layer lets its Consent Mode script run under the policy.
+        .layer(PageLayer::new(pages))
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -176,7 +178,6 @@ async fn render(
     demo: Arc<Demo>,
     page: &'static Page,
     lang: usize,
-    headers: HeaderMap,
     query: Option<String>,
 ) -> Response {
     let (Some(code), Some(file)) = (LANGS.get(lang), page.files.get(lang)) else {
@@ -198,15 +199,6 @@ async fn render(
             return error(StatusCode::INTERNAL_SERVER_ERROR, "demo page missing");
         }
     };
-    // The first layer, rendered by the server until the visitor decides: on screen at first
-    // paint and usable without JavaScript; the banner replaces it when it starts.
-    let first_layer = crate::nojs::first_layer_if_due(
-        &demo.config,
-        &demo.key,
-        &headers,
-        crate::nojs::pick_lang(&demo.config, Some(code)),
-        page.paths[lang],
-    );
     let status = signup_status(&main, query.as_deref());
     // The privacy notice's cookie section, from the same config as the banner.
     let declaration = consent_core::declaration::Declaration::new(
@@ -218,7 +210,6 @@ async fn render(
     .unwrap_or_default();
     let html = fill(&layout, &main, page)
         .replace("{{CONSENT_DECLARATION}}", &declaration)
-        .replace("{{CONSENT_FIRST_LAYER}}", &first_layer)
         .replace("{{SIGNUP_STATUS}}", status);
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -9,7 +9,7 @@
 //! | [`admin`] | the admin page: acceptance over time, the log's verify status |
 //! | [`api`] | the HTTP API (axum) |
 //! | [`nojs`] | the first layer and preferences rendered on the server, for pages without JavaScript |
-//! | [`gating`] | server-side consent checks: a function, a tower layer, an axum extractor |
+//! | [`gating`] | server-side consent checks and the HTML layer: [`consent_gate`], re-exported |
 //! | [`register`] | the customer register: marketing consents and objections, `may_market`, the bulk list check |
 //! | [`stats`] | decisions per day and acceptance per category |
 //! | [`scan`] | `consent scan`: what a site really sets, in headless Chromium, against the config |
@@ -18,7 +18,6 @@ pub mod admin;
 pub mod api;
 pub mod client;
 mod demo;
-pub mod gating;
 pub mod ids;
 pub mod key;
 pub mod listen;
@@ -31,6 +30,8 @@ pub mod store;
 pub mod verify;
 
 pub use consent_core;
+/// Server-side gating, from the [`consent_gate`] crate (kept here under its old name).
+pub use consent_gate as gating;
 pub use key::ServerKey;
 pub use store::{Store, StoreError};
 

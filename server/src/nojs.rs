@@ -37,43 +37,9 @@ use time::OffsetDateTime;
 
 use crate::key::ServerKey;
 
-/// Where the rendered forms post their decision.
-pub const FORM_ACTION: &str = "/consent/form";
-/// Where the rendered "Settings" button leads: the preferences form as a page of its own.
-pub const PREFERENCES_PATH: &str = "/consent/preferences";
-/// The longest `return_to` path accepted.
-const MAX_RETURN_TO: usize = 2048;
-
-/// The first layer as an HTML fragment, to put at the end of a page's `<body>`: title, text,
-/// the privacy notice link, and "Reject all", "Accept all" and "Settings" as three submit
-/// buttons of one form (the same element and class: equal weight).
-///
-/// `return_to` is the path of the page it is shown on (where the visitor goes back to after
-/// deciding); `gpc` adds the notice that Global Privacy Control keeps marketing off.
-#[must_use]
-pub fn first_layer(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String {
-    let t = config.texts(lang);
-    let return_to = sanitize_return_to(return_to).unwrap_or("/");
-    let markup = html! {
-        div.cc-root.cc-box.cc-pos-bottom.cc-theme-light data-consent-ui data-consent-nojs {
-            form.cc-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
-                aria-describedby="cc-desc" lang=(lang.as_str()) method="post" action=(FORM_ACTION) {
-                h2.cc-title { (t.get(TextKey::BannerTitle)) }
-                p.cc-desc #cc-desc { (t.get(TextKey::BannerDescription)) }
-                @if gpc { p.cc-gpc { (t.get(TextKey::GpcNotice)) } }
-                a.cc-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
-                input type="hidden" name="lang" value=(lang.as_str());
-                input type="hidden" name="return_to" value=(return_to);
-                div.cc-actions {
-                    button.cc-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
-                    button.cc-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
-                    button.cc-btn type="submit" formmethod="get" formaction=(PREFERENCES_PATH) { (t.get(TextKey::Settings)) }
-                }
-            }
-        }
-    };
-    markup.into_string()
-}
+pub use consent_gate::first_layer::{
+    FORM_ACTION, PREFERENCES_PATH, pick_lang, render as first_layer, sanitize_return_to,
+};
 
 /// The request's cookies, as (name, value) pairs; malformed pairs are skipped.
 pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -215,29 +181,6 @@ fn service_block(t: &Texts<'_>, lang: Lang, service: &Service) -> Markup {
             }
         }
     }
-}
-
-/// `path` if it is a safe place to send the visitor back to: a path on this site (starting
-/// with one `/`), not another site (`//evil.example`, `/\evil.example`), without control
-/// characters, at most 2 kB.
-#[must_use]
-pub fn sanitize_return_to(path: &str) -> Option<&str> {
-    let ok = path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && path.len() <= MAX_RETURN_TO
-        && !path.chars().any(|c| c.is_control() || c == '\\');
-    ok.then_some(path)
-}
-
-/// The language a request asked for (`lang=sv`), if the config offers it; else the config's
-/// default.
-#[must_use]
-pub fn pick_lang(config: &Config, asked: Option<&str>) -> Lang {
-    asked
-        .and_then(|l| l.parse::<Lang>().ok())
-        .filter(|l| config.languages().contains(l))
-        .unwrap_or_else(|| config.default_language())
 }
 
 /// What a form post asked for.

@@ -466,7 +466,9 @@ function runBanner(bytes, base, options) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;
   }
-  if (v.gcmDefault) {
+  // A page the server rewrote (consent-gate's page layer) already sent the default, before
+  // any tag: Google's tags take only the first, so it is not sent twice.
+  if (v.gcmDefault && !document.querySelector('script[data-consent-mode]')) {
     if (window.dataLayer === undefined) window.dataLayer = [];
     if (typeof window.gtag !== 'function' && typeof options.gtag === 'function') window.gtag = options.gtag;
     consentMode('default', v.gcmDefault);
