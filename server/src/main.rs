@@ -151,8 +151,14 @@ enum Command {
     Backup {
         /// Where to write the copy; it must not exist yet (a backup never replaces a file).
         copy: PathBuf,
+        /// The SQLite log to copy [default: <DATA_DIR>/consent.db]
+        #[arg(long, env = "CONSENT_DB")]
+        db: Option<PathBuf>,
+        /// Set for a PostgreSQL log, which this command does not copy: use pg_dump.
+        #[arg(long, env = "CONSENT_POSTGRES", hide_env_values = true)]
+        postgres: Option<String>,
         #[command(flatten)]
-        log: LogArgs,
+        dir: DataDirArg,
     },
 }
 
@@ -169,14 +175,21 @@ enum Format {
 /// The data directory when `--data-dir` does not name one.
 const DATA_DIR: &str = "consent-data";
 
-/// The server key's file, in the data directory unless named.
+/// Where the files go that no option names one by one.
 #[derive(Args, Clone)]
-struct KeyArgs {
+struct DataDirArg {
     /// The directory for the log (consent.db), its head file (consent.db.head) and the server
     /// key (consent.key), where --db, --head-file and --key-file do not name them; created on
     /// first start [default: consent-data]
     #[arg(long, env = "CONSENT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+}
+
+/// The server key's file, in the data directory unless named.
+#[derive(Args, Clone)]
+struct KeyArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
     /// The server key file (32 random bytes), created on first start [default:
     /// <DATA_DIR>/consent.key]
     #[arg(long, env = "CONSENT_KEY_FILE")]
@@ -184,15 +197,17 @@ struct KeyArgs {
 }
 
 impl KeyArgs {
+    fn key_file(&self) -> anyhow::Result<PathBuf> {
+        self.dir.in_data_dir(self.key_file.as_ref(), "consent.key")
+    }
+}
+
+impl DataDirArg {
     /// The data directory in use.
     fn data_dir(&self) -> PathBuf {
         self.data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(DATA_DIR))
-    }
-
-    fn key_file(&self) -> anyhow::Result<PathBuf> {
-        self.in_data_dir(self.key_file.as_ref(), "consent.key")
     }
 
     /// `named` if given, else `file` in the data directory. With neither named, a `file` left
@@ -256,13 +271,13 @@ struct LogArgs {
 
 impl LogArgs {
     fn db(&self) -> anyhow::Result<PathBuf> {
-        self.key.in_data_dir(self.db.as_ref(), "consent.db")
+        self.key.dir.in_data_dir(self.db.as_ref(), "consent.db")
     }
 
     fn head_file(&self) -> anyhow::Result<PathBuf> {
         match (&self.head_file, &self.postgres) {
             (Some(path), _) => Ok(path.clone()),
-            (None, Some(_)) => self.key.in_data_dir(None, "consent.head"),
+            (None, Some(_)) => self.key.dir.in_data_dir(None, "consent.head"),
             (None, None) => Ok(backup::head_file_of(&self.db()?)),
         }
     }
@@ -471,7 +486,7 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
     }
     let key = match access {
         Access::Write => {
-            args.key.make_room_for(&key_file)?;
+            args.key.dir.make_room_for(&key_file)?;
             ServerKey::load_or_create(&key_file)?
         }
         Access::Read => ServerKey::load(&key_file).with_context(|| {
@@ -486,14 +501,14 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo, key.log_key()).await?),
         None => {
             if access == Access::Write {
-                args.key.make_room_for(&db)?;
+                args.key.dir.make_room_for(&db)?;
             }
             AnyStore::Sqlite(SqliteStore::open(&db, key.log_key())?)
         }
     };
     if access == Access::Write {
         let path = args.head_file()?;
-        args.key.make_room_for(&path)?;
+        args.key.dir.make_room_for(&path)?;
         if let Some(file) = read_head_file(&path)? {
             let db = store.chain_head().await?;
             if db.is_none_or(|db| db.seq < file.seq) {
@@ -572,7 +587,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         },
         Command::SiteId { key } => {
             let key_file = key.key_file()?;
-            key.make_room_for(&key_file)?;
+            key.dir.make_room_for(&key_file)?;
             let key = ServerKey::load_or_create(&key_file)?;
             println!("{}", key.site_id());
             Ok(ExitCode::SUCCESS)
@@ -706,7 +721,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Backup { copy, log } => backup_log(&log, copy).await,
+        Command::Backup {
+            copy,
+            db,
+            postgres,
+            dir,
+        } => {
+            if postgres.is_some() {
+                eprintln!(
+                    "error: `consent backup` copies an SQLite log; back up a PostgreSQL log with \
+                     pg_dump (docs/DEPLOY.md), e.g. pg_dump --format=custom \
+                     --file=consent.dump consent"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            backup_log(&dir.in_data_dir(db.as_ref(), "consent.db")?, copy).await
+        }
         Command::Market { market, log } => {
             let (store, key) = open_log(&log, Access::Write).await?;
             let heads = store.heads();
@@ -884,18 +914,10 @@ fn listen_error(addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot listen on {addr}: {e}{hint}")
 }
 
-/// `consent backup`: 1 when the copy cannot be written, 2 for a PostgreSQL log, 3 when the
-/// log cannot be read.
-async fn backup_log(log: &LogArgs, copy: PathBuf) -> anyhow::Result<ExitCode> {
-    if log.postgres.is_some() {
-        eprintln!(
-            "error: `consent backup` copies an SQLite log; back up a PostgreSQL log with \
-             pg_dump (docs/DEPLOY.md), e.g. pg_dump --format=custom --file=consent.dump consent"
-        );
-        return Ok(ExitCode::from(2));
-    }
-    let db = log.db()?;
-    let source = db.clone();
+/// `consent backup` of the SQLite log at `db`: 1 when the copy cannot be written, 3 when the
+/// log cannot be read (and 2 for a PostgreSQL log, refused before this).
+async fn backup_log(db: &Path, copy: PathBuf) -> anyhow::Result<ExitCode> {
+    let source = db.to_owned();
     let dest = copy.clone();
     let copied = tokio::task::spawn_blocking(move || backup::backup(&source, &dest))
         .await
