@@ -1036,9 +1036,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         max_connections: args.max_connections,
     };
-    consent_server::listen::serve(listener, app, limits, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    consent_server::listen::serve(listener, app, limits, stop_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, what systemd, Docker and Kubernetes send to stop
+/// a service: the server then stops accepting, lets open requests finish and exits 0.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("stopping: open requests finish first");
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("stopping: open requests finish first");
 }

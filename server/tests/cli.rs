@@ -689,6 +689,37 @@ fn logs_to_a_pipe_carry_no_colour_codes() {
     assert!(!all.contains('\u{1b}'), "ANSI codes in a pipe: {all:?}");
 }
 
+/// systemd (and Docker) stop a service with SIGTERM: the server finishes and exits 0 instead
+/// of being killed by the signal.
+#[cfg(unix)]
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CONSENT_DB", dir.path().join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    assert!(
+        lines.any(|l| l.expect("read").contains("listening on http://")),
+        "the server exited before listening"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
+}
+
 #[tokio::test]
 async fn stats_prints_a_table_by_default_and_json_or_csv_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
