@@ -37,7 +37,7 @@ mod cli_market;
 #[command(
     name = "consent",
     version,
-    about = "Consent decision log: serve the API, verify, export, erase, purge; the cookie declaration; scan a site."
+    about = "Consent decision log: serve the API, verify, back up, export, erase, purge; the cookie declaration; scan a site."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -145,7 +145,7 @@ enum Command {
         log: LogArgs,
     },
     /// Copy a live SQLite log consistently (SQLite's online backup) while `consent serve`
-    /// goes on writing, with the copy's signed head in <COPY>.head; check the copy with
+    /// goes on writing, with the copy's signed head in `<COPY>.head`; check the copy with
     /// `consent verify --db <COPY>`. The server key is not copied: back it up once, apart.
     /// For a PostgreSQL log use pg_dump.
     Backup {
@@ -700,6 +700,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (store, key) = open_log(&log, Access::Write).await?;
             let n = purge(&store, &key, retention_days).await?;
+            write_last_head(&log.head_file()?, &store.heads())?;
             println!("purged {n} records older than {retention_days} days");
             Ok(ExitCode::SUCCESS)
         }
@@ -1030,31 +1031,48 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let app = api::router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings));
+    let stop = stop_signal();
     tracing::info!("listening on http://{local}");
     let limits = consent_server::listen::Limits {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout),
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         max_connections: args.max_connections,
     };
-    consent_server::listen::serve(listener, app, limits, stop_signal()).await?;
+    consent_server::listen::serve(listener, app, limits, stop).await?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM, what systemd, Docker and Kubernetes send to stop
-/// a service: the server then stops accepting, lets open requests finish and exits 0.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+/// What completes on Ctrl-C (SIGINT) or SIGTERM, what systemd, Docker and Kubernetes send to
+/// stop a service: the server then stops accepting, lets open requests finish and exits 0.
+/// The handlers are installed when this is called, not when the future is first polled: a
+/// signal in between would otherwise kill the process the default way.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signals =
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+    async move {
+        match signals {
+            Ok((mut interrupt, mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
             }
-            tracing::info!("stopping: open requests finish first");
-            return;
+            Err(e) => {
+                tracing::warn!(error = %e, "no SIGTERM handler: stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
+        tracing::info!("stopping: open requests finish first");
     }
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("stopping: open requests finish first");
+}
+
+/// What completes on Ctrl-C: the server then stops accepting and lets open requests finish.
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping: open requests finish first");
+    }
 }
