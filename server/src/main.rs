@@ -2,10 +2,16 @@
 //!
 //! Exit codes: 0 success; 1 the check failed (an invalid config, a broken chain, nothing
 //! found); 2 bad usage; 3 the log could not be opened or reached.
+//!
+//! Files: the log (`consent.db`), its head file and the server key (`consent.key`) go in a
+//! data directory, `./consent-data` unless `--data-dir` (`CONSENT_DATA_DIR`) names another;
+//! `--db`, `--head-file` and `--key-file` still name each one. The directory is created, mode
+//! 0700, by the first command that writes.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -15,6 +21,7 @@ use consent_core::{Config, ConsentId};
 use consent_server::api::{self, Settings};
 use consent_server::stats::Stats;
 use consent_server::store::AnyStore;
+use consent_server::store::backup::{self, BackupError};
 use consent_server::store::chain::{HeadFileError, advance_head, keep_head_file};
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
@@ -30,7 +37,7 @@ mod cli_market;
 #[command(
     name = "consent",
     version,
-    about = "Consent decision log: serve the API, verify, export, erase, purge; the cookie declaration; scan a site."
+    about = "Consent decision log: serve the API, verify, back up, export, erase, purge; the cookie declaration; scan a site."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -117,9 +124,8 @@ enum Command {
     /// Print this server's site id (from its key), for the config's "site": it keeps consent
     /// tokens made on another site from granting anything here, in the browser too.
     SiteId {
-        /// The server key file (32 random bytes), created if it does not exist.
-        #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
-        key_file: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
     },
     /// Print the privacy notice's cookie section, generated from the config.
     Declaration(DeclarationArgs),
@@ -131,50 +137,148 @@ enum Command {
         /// The site's config, for its categories.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Json)]
+        /// Output: a table to read (the default, wherever the output goes), or for scripts
+        /// JSON (everything) or CSV (decisions per day, action and revision).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Copy a live SQLite log consistently (SQLite's online backup) while `consent serve`
+    /// goes on writing, with the copy's signed head in `<COPY>.head`; check the copy with
+    /// `consent verify --db <COPY>`. The server key is not copied: back it up once, apart.
+    /// For a PostgreSQL log use pg_dump.
+    Backup {
+        /// Where to write the copy; it must not exist yet (a backup never replaces a file).
+        copy: PathBuf,
+        /// The SQLite log to copy [default: <DATA_DIR>/consent.db]
+        #[arg(long, env = "CONSENT_DB")]
+        db: Option<PathBuf>,
+        /// Set for a PostgreSQL log, which this command does not copy: use pg_dump.
+        #[arg(long, env = "CONSENT_POSTGRES", hide_env_values = true)]
+        postgres: Option<String>,
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
 }
 
+/// The formats of `consent stats`. The default is the table whether or not the output is a
+/// terminal: what a script gets never depends on how it was started, so scripts name
+/// `--format json` or `csv`.
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    Table,
     Json,
     Csv,
 }
 
+/// The data directory when `--data-dir` does not name one.
+const DATA_DIR: &str = "consent-data";
+
+/// Where the files go that no option names one by one.
+#[derive(Args, Clone)]
+struct DataDirArg {
+    /// The directory for the log (consent.db), its head file (consent.db.head) and the server
+    /// key (consent.key), where --db, --head-file and --key-file do not name them; created on
+    /// first start [default: consent-data]
+    #[arg(long, env = "CONSENT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+/// The server key's file, in the data directory unless named.
+#[derive(Args, Clone)]
+struct KeyArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
+    /// The server key file (32 random bytes), created on first start [default:
+    /// <DATA_DIR>/consent.key]
+    #[arg(long, env = "CONSENT_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    fn key_file(&self) -> anyhow::Result<PathBuf> {
+        self.dir.in_data_dir(self.key_file.as_ref(), "consent.key")
+    }
+}
+
+impl DataDirArg {
+    /// The data directory in use.
+    fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DATA_DIR))
+    }
+
+    /// `named` if given, else `file` in the data directory. With neither named, a `file` left
+    /// in the working directory by a version before the data directory is not passed over
+    /// silently: starting again beside it would make a new key and an empty log.
+    fn in_data_dir(&self, named: Option<&PathBuf>, file: &str) -> anyhow::Result<PathBuf> {
+        if let Some(path) = named {
+            return Ok(path.clone());
+        }
+        let path = self.data_dir().join(file);
+        if self.data_dir.is_none() && Path::new(file).exists() && !path.exists() {
+            anyhow::bail!(
+                "{file} is in the working directory, where earlier versions kept the log, its \
+                 head file and the server key; the default is now {}: stop the server and move \
+                 them into {DATA_DIR}/ (consent.db, with its -wal file if there is one, \
+                 consent.db.head or consent.head, and consent.key), or pass --data-dir . to \
+                 keep using this directory",
+                path.display()
+            );
+        }
+        Ok(path)
+    }
+
+    /// Creates the data directory (mode 0700: it holds the key) if `path` is to go in it.
+    fn make_room_for(&self, path: &Path) -> anyhow::Result<()> {
+        let dir = self.data_dir();
+        if path.parent() != Some(dir.as_path()) || dir.exists() {
+            return Ok(());
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            builder.mode(0o700);
+        }
+        builder
+            .create(&dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))
+    }
+}
+
 #[derive(Args, Clone)]
 struct LogArgs {
-    /// The SQLite log file, created on first start.
-    #[arg(long, env = "CONSENT_DB", default_value = "consent.db")]
-    db: PathBuf,
+    /// The SQLite log file, created on first start [default: <DATA_DIR>/consent.db]
+    #[arg(long, env = "CONSENT_DB")]
+    db: Option<PathBuf>,
     /// A PostgreSQL connection string (`host=/run/postgresql dbname=consent`, or a
     /// `postgresql://` URL): use it instead of SQLite, for several servers sharing one log.
     #[arg(long, env = "CONSENT_POSTGRES", hide_env_values = true)]
     postgres: Option<String>,
-    /// The server key file (32 random bytes), created on first start.
-    #[arg(long, env = "CONSENT_KEY_FILE", default_value = "consent.key")]
-    key_file: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
     /// The head file: the log's last signed head, kept outside the database so that a
     /// rollback of the whole database is detected. Default: the SQLite file's path with
-    /// `.head` added, or `consent.head` with PostgreSQL. Keep it (or a copy) where whoever can
-    /// edit the database cannot.
+    /// `.head` added, or <DATA_DIR>/consent.head with PostgreSQL. Keep it (or a copy) where
+    /// whoever can edit the database cannot.
     #[arg(long, env = "CONSENT_HEAD_FILE")]
     head_file: Option<PathBuf>,
 }
 
 impl LogArgs {
-    fn head_file(&self) -> PathBuf {
+    fn db(&self) -> anyhow::Result<PathBuf> {
+        self.key.dir.in_data_dir(self.db.as_ref(), "consent.db")
+    }
+
+    fn head_file(&self) -> anyhow::Result<PathBuf> {
         match (&self.head_file, &self.postgres) {
-            (Some(path), _) => path.clone(),
-            (None, Some(_)) => PathBuf::from("consent.head"),
-            (None, None) => {
-                let mut path = self.db.as_os_str().to_owned();
-                path.push(".head");
-                PathBuf::from(path)
-            }
+            (Some(path), _) => Ok(path.clone()),
+            (None, Some(_)) => self.key.dir.in_data_dir(None, "consent.head"),
+            (None, None) => Ok(backup::head_file_of(&self.db()?)),
         }
     }
 }
@@ -223,11 +327,11 @@ struct ScanArgs {
 
 #[derive(Args)]
 struct DeclarationArgs {
-    /// The language: fi, sv or en (one of the config's); the config's default if not given.
+    /// The language, one of the config's (fi, sv, en); the config's default if not given.
     #[arg(long)]
-    lang: Option<consent_core::Lang>,
-    /// Output format: html, md or json.
-    #[arg(long, default_value = "html")]
+    lang: Option<String>,
+    /// Output format: html (a fragment for the privacy notice), md (or markdown) or json.
+    #[arg(long, default_value = "html", value_parser = parse_declaration_format)]
     format: consent_core::declaration::Format,
     /// The revision's date (YYYY-MM-DD), shown when the config has no revision_date.
     #[arg(long, value_parser = parse_date)]
@@ -294,6 +398,9 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal only: a log file, a pipe or journald gets plain
+        // text. NO_COLOR (no-color.org) turns them off at a terminal too.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -367,29 +474,41 @@ fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
 /// that ends before its head file (rolled back or truncated), and keeps the head file up to
 /// date while it runs.
 async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, ServerKey)> {
-    if access == Access::Read && args.postgres.is_none() && !args.db.exists() {
+    let db = args.db()?;
+    let key_file = args.key.key_file()?;
+    if access == Access::Read && args.postgres.is_none() && !db.exists() {
         return Err(StoreError::Unavailable(format!(
-            "no decision log at {} (a read-only command never creates one; check --db)",
-            args.db.display()
+            "no decision log at {} (a read-only command never creates one; check --db or \
+             --data-dir)",
+            db.display()
         ))
         .into());
     }
     let key = match access {
-        Access::Write => ServerKey::load_or_create(&args.key_file)?,
-        Access::Read => ServerKey::load(&args.key_file).with_context(|| {
+        Access::Write => {
+            args.key.dir.make_room_for(&key_file)?;
+            ServerKey::load_or_create(&key_file)?
+        }
+        Access::Read => ServerKey::load(&key_file).with_context(|| {
             format!(
                 "cannot read the server key {} (a read-only command never creates one; check \
-                 --key-file)",
-                args.key_file.display()
+                 --key-file or --data-dir)",
+                key_file.display()
             )
         })?,
     };
     let store = match &args.postgres {
         Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo, key.log_key()).await?),
-        None => AnyStore::Sqlite(SqliteStore::open(&args.db, key.log_key())?),
+        None => {
+            if access == Access::Write {
+                args.key.dir.make_room_for(&db)?;
+            }
+            AnyStore::Sqlite(SqliteStore::open(&db, key.log_key())?)
+        }
     };
     if access == Access::Write {
-        let path = args.head_file();
+        let path = args.head_file()?;
+        args.key.dir.make_room_for(&path)?;
         if let Some(file) = read_head_file(&path)? {
             let db = store.chain_head().await?;
             if db.is_none_or(|db| db.seq < file.seq) {
@@ -466,7 +585,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::SiteId { key_file } => {
+        Command::SiteId { key } => {
+            let key_file = key.key_file()?;
+            key.dir.make_room_for(&key_file)?;
             let key = ServerKey::load_or_create(&key_file)?;
             println!("{}", key.site_id());
             Ok(ExitCode::SUCCESS)
@@ -476,7 +597,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             log,
         } => {
             let (store, key) = open_log(&log, Access::Read).await?;
-            let path = log.head_file();
+            let path = log.head_file()?;
             let head_file = if without_head_file {
                 None
             } else {
@@ -563,7 +684,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let id = parse_id(&consent_id)?;
             let (store, _) = open_log(&log, Access::Write).await?;
             let n = store.erase(id).await?;
-            write_last_head(&log.head_file(), &store.heads())?;
+            write_last_head(&log.head_file()?, &store.heads())?;
             if n == 0 {
                 eprintln!("no records for consent id {id}");
                 return Ok(ExitCode::FAILURE);
@@ -579,6 +700,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (store, key) = open_log(&log, Access::Write).await?;
             let n = purge(&store, &key, retention_days).await?;
+            write_last_head(&log.head_file()?, &store.heads())?;
             println!("purged {n} records older than {retention_days} days");
             Ok(ExitCode::SUCCESS)
         }
@@ -594,16 +716,33 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (store, _) = open_log(&log, Access::Read).await?;
             let stats = Stats::new(&store.stats().await?, &config);
             match format {
+                Format::Table => print!("{}", stats.to_table()),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
                 Format::Csv => print!("{}", stats.to_csv()),
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup {
+            copy,
+            db,
+            postgres,
+            dir,
+        } => {
+            if postgres.is_some() {
+                eprintln!(
+                    "error: `consent backup` copies an SQLite log; back up a PostgreSQL log with \
+                     pg_dump (docs/DEPLOY.md), e.g. pg_dump --format=custom \
+                     --file=consent.dump consent"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            backup_log(&dir.in_data_dir(db.as_ref(), "consent.db")?, copy).await
+        }
         Command::Market { market, log } => {
             let (store, key) = open_log(&log, Access::Write).await?;
             let heads = store.heads();
             let code = cli_market::run(market.command, store, key).await;
-            write_last_head(&log.head_file(), &heads)?;
+            write_last_head(&log.head_file()?, &heads)?;
             code
         }
         Command::Request { request, log } => {
@@ -672,6 +811,21 @@ async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The config's languages as `fi, sv, en`.
+fn languages(config: &Config) -> String {
+    let codes: Vec<&str> = config.languages().iter().map(|l| l.as_str()).collect();
+    codes.join(", ")
+}
+
+/// A declaration format: the core's names (`html`, `md`, `json`), and `markdown` for `md`.
+fn parse_declaration_format(s: &str) -> Result<consent_core::declaration::Format, String> {
+    if s == "markdown" {
+        return Ok(consent_core::declaration::Format::Markdown);
+    }
+    s.parse()
+        .map_err(|_| format!("{s:?}: unknown format: expected html, md (or markdown) or json"))
+}
+
 fn parse_date(s: &str) -> Result<time::Date, String> {
     let bad = || format!("{s:?}: expected a date as YYYY-MM-DD");
     let format =
@@ -690,7 +844,21 @@ fn declaration(args: &DeclarationArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let lang = args.lang.unwrap_or(config.default_language());
+    let lang = match &args.lang {
+        None => config.default_language(),
+        Some(code) => match code.parse::<consent_core::Lang>() {
+            Ok(lang) => lang,
+            // The same words as the core's error for a known language the config lacks.
+            Err(_) => {
+                eprintln!(
+                    "error: {}: language {code} is not one of the config's languages ({})",
+                    args.config.display(),
+                    languages(&config)
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
     match Declaration::new(&config, lang, args.date) {
         Ok(d) => {
             if d.date().is_none() {
@@ -726,6 +894,62 @@ async fn purge<S: Store>(
         .await
 }
 
+/// Why `consent serve` cannot listen on `addr`, with what to do about it.
+fn listen_error(addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    use std::io::ErrorKind;
+    let hint = match e.kind() {
+        ErrorKind::AddrInUse => format!(
+            "; another program (another `consent serve`?) is listening there: stop it, or \
+             choose another address with --listen (CONSENT_LISTEN), e.g. --listen {}:{}",
+            addr.ip(),
+            addr.port().wrapping_add(1).max(1024)
+        ),
+        ErrorKind::PermissionDenied => "; ports below 1024 need privileges: listen on a higher \
+             port with --listen and put a reverse proxy in front (docs/DEPLOY.md)"
+            .to_owned(),
+        ErrorKind::AddrNotAvailable => {
+            "; no network interface of this machine has that address: check --listen".to_owned()
+        }
+        _ => String::new(),
+    };
+    anyhow::anyhow!("cannot listen on {addr}: {e}{hint}")
+}
+
+/// `consent backup` of the SQLite log at `db`: 1 when the copy cannot be written, 3 when the
+/// log cannot be read (and 2 for a PostgreSQL log, refused before this).
+async fn backup_log(db: &Path, copy: PathBuf) -> anyhow::Result<ExitCode> {
+    let source = db.to_owned();
+    let dest = copy.clone();
+    let copied = tokio::task::spawn_blocking(move || backup::backup(&source, &dest))
+        .await
+        .context("the backup thread failed")?;
+    match copied {
+        Ok(c) => {
+            let head = c
+                .head
+                .map(|h| format!(", head at record {}", h.seq))
+                .unwrap_or_default();
+            println!(
+                "{}: {} entries{head} ({} bytes), copied from {}; its head file {}",
+                copy.display(),
+                c.entries,
+                c.bytes,
+                db.display(),
+                c.head_file.display()
+            );
+            println!(
+                "check it with: consent verify --db {} (the server key is not in the copy)",
+                copy.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (BackupError::Source(..) | BackupError::NotALog(_))) => {
+            Err(StoreError::Unavailable(e.to_string()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = match &args.config {
         Some(path) => read_config(path)?,
@@ -756,7 +980,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Bound before the origins are made: with port 0 the real port is known only now.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .map_err(|e| listen_error(args.listen, &e))?;
     let local = listener.local_addr()?;
     let mut origins = args.origins.clone();
     if loopback {
@@ -807,15 +1031,48 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let app = api::router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings));
+    let stop = stop_signal();
     tracing::info!("listening on http://{local}");
     let limits = consent_server::listen::Limits {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout),
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         max_connections: args.max_connections,
     };
-    consent_server::listen::serve(listener, app, limits, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    consent_server::listen::serve(listener, app, limits, stop).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What completes on Ctrl-C (SIGINT) or SIGTERM, what systemd, Docker and Kubernetes send to
+/// stop a service: the server then stops accepting, lets open requests finish and exits 0.
+/// The handlers are installed when this is called, not when the future is first polled: a
+/// signal in between would otherwise kill the process the default way.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signals =
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+    async move {
+        match signals {
+            Ok((mut interrupt, mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no SIGTERM handler: stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        tracing::info!("stopping: open requests finish first");
+    }
+}
+
+/// What completes on Ctrl-C: the server then stops accepting and lets open requests finish.
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping: open requests finish first");
+    }
 }

@@ -139,6 +139,90 @@ impl Stats {
         }
         out
     }
+
+    /// A plain-text report for a person at a terminal (`consent stats`): decisions per action
+    /// and per revision, then acceptance per category, each day and over all days. Columns are
+    /// aligned with spaces; nothing in it is meant to be parsed (JSON and CSV are).
+    #[must_use]
+    pub fn to_table(&self) -> String {
+        if self.total == 0 {
+            return "no decisions recorded\n".to_owned();
+        }
+        let mut out = format!("{} decisions\n\n", self.total);
+        let counts = |head: &str, rows: Vec<(String, u64)>| {
+            let mut table = vec![vec![head.to_owned(), "decisions".to_owned()]];
+            table.extend(rows.into_iter().map(|(k, n)| vec![k, n.to_string()]));
+            align(&table)
+        };
+        out.push_str(&counts(
+            "action",
+            self.per_action
+                .iter()
+                .map(|(k, &n)| (k.clone(), n))
+                .collect(),
+        ));
+        out.push('\n');
+        out.push_str(&counts(
+            "revision",
+            self.per_revision
+                .iter()
+                .map(|(k, &n)| (k.to_string(), n))
+                .collect(),
+        ));
+        out.push_str("\nacceptance per category\n");
+        out.push_str(&align(&self.acceptance_rows()));
+        out
+    }
+
+    /// The acceptance table's rows: a header, one row per day, and the total.
+    fn acceptance_rows(&self) -> Vec<Vec<String>> {
+        let ids: Vec<&String> = self.acceptance.keys().collect();
+        let row = |first: &str, n: u64, shares: &BTreeMap<String, f64>| {
+            let mut row = vec![first.to_owned(), n.to_string()];
+            row.extend(ids.iter().map(|id| percent(shares.get(*id).copied())));
+            row
+        };
+        let mut rows = vec![["day", "decisions"].map(str::to_owned).to_vec()];
+        rows[0].extend(ids.iter().map(|id| (*id).clone()));
+        for d in &self.acceptance_per_day {
+            rows.push(row(&d.day, d.decisions, &d.acceptance));
+        }
+        rows.push(row("all", self.total, &self.acceptance));
+        rows
+    }
+}
+
+/// A share as a whole percentage, `-` for none.
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+/// Rows as lines of columns two spaces apart: the first column left-aligned, the numbers
+/// right-aligned.
+fn align(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |c: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(c))
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..columns).map(width).collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if c == 0 {
+                line.push_str(&format!("{cell:<w$}"));
+            } else {
+                line.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -185,5 +269,26 @@ mod tests {
         assert_eq!(s.acceptance_per_day[0].acceptance["marketing"], 0.75);
         assert_eq!(Stats::new(&[], &config).acceptance["analytics"], 0.0);
         assert!(Stats::new(&[], &config).acceptance_per_day.is_empty());
+        assert_eq!(
+            s.to_table(),
+            "8 decisions\n\n\
+             action      decisions\n\
+             accept_all          3\n\
+             custom              1\n\
+             reject_all          4\n\
+             \n\
+             revision  decisions\n\
+             1                 8\n\
+             \n\
+             acceptance per category\n\
+             day         decisions  analytics  marketing  necessary\n\
+             2026-11-01          4       100%        75%       100%\n\
+             2026-11-02          4         0%         0%       100%\n\
+             all                 8        50%        38%       100%\n"
+        );
+        assert_eq!(
+            Stats::new(&[], &config).to_table(),
+            "no decisions recorded\n"
+        );
     }
 }

@@ -302,7 +302,7 @@ fn declaration_prints_the_cores_rendering_and_explains_bad_input() {
     let out = consent(dir.path(), &["declaration", "--format", "pdf", undated]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("expected html, md or json"),
+        text(&out).contains("expected html, md (or markdown) or json"),
         "{}",
         text(&out)
     );
@@ -514,7 +514,9 @@ async fn the_same_commands_work_on_postgresql() {
             .await
             .expect("append");
     }
-    keep_head(&dir.path().join("consent.head"), &store);
+    // Where the head file goes with PostgreSQL unless --head-file says otherwise.
+    std::fs::create_dir(dir.path().join("consent-data")).expect("data dir");
+    keep_head(&dir.path().join("consent-data/consent.head"), &store);
     drop(store);
     let run = |args: &[&str]| {
         let mut all = args.to_vec();
@@ -546,4 +548,328 @@ async fn the_same_commands_work_on_postgresql() {
         "an unreachable PostgreSQL: {}",
         text(&out)
     );
+}
+
+/// `consent` in `dir` as a newcomer runs it: no file named by the environment.
+fn consent_bare(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CONSENT_DB")
+        .env_remove("CONSENT_KEY_FILE")
+        .env_remove("CONSENT_HEAD_FILE")
+        .env_remove("CONSENT_DATA_DIR")
+        .env_remove("CONSENT_POSTGRES")
+        .output()
+        .expect("run consent")
+}
+
+/// The names directly in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn files_go_to_a_data_directory_and_old_ones_are_not_passed_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = consent_bare(dir.path(), &["purge", "--retention-days", "30"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(names(dir.path()), ["consent-data"]);
+    let data = dir.path().join("consent-data");
+    assert_eq!(
+        names(&data)
+            .into_iter()
+            .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+            .collect::<Vec<_>>(),
+        ["consent.db", "consent.db.head", "consent.key"]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&data).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}: the directory holds the key");
+    }
+    let id = consent_bare(dir.path(), &["site-id"]);
+    assert!(id.status.success(), "{}", text(&id));
+    assert_eq!(
+        names(dir.path()),
+        ["consent-data"],
+        "the same key, no new one"
+    );
+    // The same files through --data-dir (or CONSENT_DATA_DIR), and --db still names one.
+    let other = tempfile::tempdir().expect("tempdir");
+    let out = consent_bare(
+        other.path(),
+        &["site-id", "--data-dir", data.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.stdout, id.stdout);
+    assert!(names(other.path()).is_empty());
+    let out = consent_bare(
+        other.path(),
+        &[
+            "verify",
+            "--db",
+            data.join("consent.db").to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "no key in the default place: {}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("consent-data/consent.key"),
+        "{}",
+        text(&out)
+    );
+
+    // A key left in the working directory by an earlier version: refused, not replaced by a
+    // new one, and what to do is said.
+    let old = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(data.join("consent.key"), old.path().join("consent.key")).expect("copy");
+    let out = consent_bare(old.path(), &["site-id"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("consent.key is in the working directory")
+            && text(&out).contains("--data-dir ."),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(old.path()), ["consent.key"]);
+    let out = consent_bare(old.path(), &["site-id", "--data-dir", "."]);
+    assert_eq!(out.stdout, id.stdout, "{}", text(&out));
+}
+
+#[test]
+fn serve_on_a_busy_port_says_how_to_choose_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = consent(dir.path(), &["serve", "--listen", &addr]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains(&format!("cannot listen on {addr}")), "{t}");
+    assert!(t.contains("choose another address with --listen"), "{t}");
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CONSENT_DB", dir.path().join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("read");
+        let listening = line.contains("listening on http://");
+        seen.push(line);
+        if listening {
+            break;
+        }
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let all = seen.join("\n");
+    assert!(all.contains("listening on http://"), "{all}");
+    assert!(all.contains("INFO"), "{all}");
+    assert!(!all.contains('\u{1b}'), "ANSI codes in a pipe: {all:?}");
+}
+
+/// systemd (and Docker) stop a service with SIGTERM: the server finishes and exits 0 instead
+/// of being killed by the signal.
+#[cfg(unix)]
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CONSENT_DB", dir.path().join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    assert!(
+        lines.any(|l| l.expect("read").contains("listening on http://")),
+        "the server exited before listening"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
+}
+
+#[tokio::test]
+async fn stats_prints_a_table_by_default_and_json_or_csv_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1, 2, 3]).await;
+    let out = consent(dir.path(), &["stats"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("3 decisions\n"), "{table}");
+    assert!(table.contains("accept_all          3"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("all ") && l.ends_with("100%")),
+        "{table}"
+    );
+    let out = consent(dir.path(), &["stats", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["total"], 3);
+    assert_eq!(json["acceptance"]["marketing"], 1.0);
+    let out = consent(dir.path(), &["stats", "--format", "csv"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("day,action,revision,count\n"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn declaration_takes_markdown_and_names_the_configs_languages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    );
+    let md = consent(dir.path(), &["declaration", "--format", "md", example]);
+    let markdown = consent(
+        dir.path(),
+        &["declaration", "--format", "markdown", example],
+    );
+    assert!(markdown.status.success(), "{}", text(&markdown));
+    assert_eq!(markdown.stdout, md.stdout);
+    let html = consent(dir.path(), &["declaration", "--format", "html", example]);
+    let default = consent(dir.path(), &["declaration", example]);
+    assert_eq!(default.stdout, html.stdout, "html is the default");
+    let out = consent(dir.path(), &["declaration", "--lang", "de", example]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("language de is not one of the config's languages (fi, sv, en)"),
+        "{}",
+        text(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// A log under steady appends from another thread is copied while they go on; the copy
+/// verifies with its own head file and holds every record acknowledged before the backup
+/// started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_of_a_log_under_write_load_verifies() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store =
+        SqliteStore::open(dir.path().join("consent.db"), key(dir.path()).log_key()).expect("open");
+    let acked = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (acked, stop) = (Arc::clone(&acked), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+            let now = time::OffsetDateTime::now_utc();
+            let mut n = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                n += 1;
+                let mut id = [0u8; 16];
+                id[8..].copy_from_slice(&n.to_be_bytes());
+                let before = policy::evaluate(&config, None, None, now, Signals::default());
+                let ctx = Context {
+                    now,
+                    signals: Signals::default(),
+                    lang: Lang::Fi,
+                    fresh_id: ConsentId::from_bytes(id),
+                };
+                let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+                let record = DecisionRecord::new(&config, d.state(), None, Channel::Banner);
+                store.append(record).await.expect("append");
+                acked.store(n, Ordering::SeqCst);
+            }
+        })
+    };
+    while acked.load(Ordering::SeqCst) < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let copy = dir.path().join("backup").join("copy.db");
+    std::fs::create_dir(copy.parent().expect("parent")).expect("mkdir");
+    let before = acked.load(Ordering::SeqCst);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_consent"))
+        .arg("backup")
+        .arg(&copy)
+        .env("CONSENT_DB", dir.path().join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .output()
+        .await
+        .expect("run consent backup");
+    let during = acked.load(Ordering::SeqCst) - before;
+    stop.store(true, Ordering::SeqCst);
+    writer.await.expect("writer");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(during > 0, "the log was written to while the backup ran");
+    assert!(copy.with_extension("db.head").exists(), "{}", text(&out));
+    assert_eq!(
+        names(copy.parent().expect("parent")),
+        ["copy.db", "copy.db.head"]
+    );
+
+    let copy_arg = copy.to_str().expect("utf-8");
+    let out = consent(dir.path(), &["verify", "--db", copy_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    let records: u64 = t
+        .split("chain verified: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(records >= before, "{records} < {before} acknowledged: {t}");
+    assert!(t.contains(&format!("record {records} confirmed")), "{t}");
+    // The last record acknowledged before the backup started is in the copy.
+    let mut last = [0u8; 16];
+    last[8..].copy_from_slice(&before.to_be_bytes());
+    let id = ConsentId::from_bytes(last).to_string();
+    let out = consent(dir.path(), &["export", &id, "--db", copy_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Never over a file; PostgreSQL is pg_dump's; a missing log is exit 3 and creates nothing.
+    let out = consent(dir.path(), &["backup", copy_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("exists already"), "{}", text(&out));
+    let out = consent(
+        dir.path(),
+        &["backup", "x.db", "--postgres", "host=/nowhere"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("pg_dump"), "{}", text(&out));
+    let missing = dir.path().join("missing.db");
+    let out = consent(
+        dir.path(),
+        &["backup", "y.db", "--db", missing.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("missing.db"), "{}", text(&out));
+    assert!(!missing.exists() && !dir.path().join("y.db").exists());
 }

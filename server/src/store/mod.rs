@@ -19,6 +19,7 @@ use crate::register::requests::Request;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+pub mod backup;
 pub mod chain;
 pub mod erasure;
 pub mod postgres;

@@ -201,7 +201,7 @@ fn write_chain_head(conn: &Connection, head: &SignedHead) -> Result<(), StoreErr
     Ok(())
 }
 
-fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, StoreError> {
+pub(super) fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1")
         .map_err(map_err)?;
