@@ -64,7 +64,7 @@ enum Command {
     /// Check a consent config and print every problem with its path.
     Validate {
         /// The config file (JSON), or an HTML page that embeds its config in
-        /// <script type="application/json" id="consent-config">.
+        /// `<script type="application/json" id="consent-config">`.
         config: PathBuf,
     },
     /// The banner's files for a static site.
