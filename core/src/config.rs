@@ -1040,7 +1040,8 @@ const TEXT_KEYS: [&str; TextKey::ALL.len()] = {
 /// judges its own suggestions. The closest wins, the first listed of equals.
 #[cfg(feature = "std")]
 fn did_you_mean(key: &str, known: &[&'static str]) -> Option<&'static str> {
-    let key = key.to_lowercase();
+    // Known names are ASCII: Unicode's case tables would only grow the Node build.
+    let key = key.to_ascii_lowercase();
     let max = key.chars().count().max(3) / 3;
     known
         .iter()
