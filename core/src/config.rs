@@ -35,10 +35,34 @@
 //! ```
 //! Only `revision`, `privacy_notice` and `categories` are required. `revision_date` is the
 //! day the revision took effect, shown in the cookie declaration; a service's `transfer` says
-//! whether its data leaves the EU/EEA (see [`Transfer`]; without it, it does not). The built-in categories
-//! `necessary`, `analytics`, `marketing` and `preferences` have built-in titles and
-//! descriptions; other categories must give theirs in every language of `languages`.
-//! `site` (letters, digits, `-`, `_`, `.`) binds decisions to one site: see [`Config::site`].
+//! whether its data leaves the EU/EEA (see [`Transfer`]; without it, it does not). The
+//! built-in categories `necessary`, `analytics`, `marketing` and `preferences` have built-in
+//! titles and descriptions; other categories must give theirs in every language of
+//! `languages`. `site` (letters, digits, `-`, `_`, `.`) binds decisions to one site: see
+//! [`Config::site`]. A field the format does not have is a problem, named with the field it
+//! is a near miss of (``categories[1].servcies: unknown field; did you mean `services`?``).
+//!
+//! # Languages and texts
+//! `languages` lists the languages the site offers (`"fi"`, `"sv"`, `"en"`); without it the
+//! site offers all three. `default_language` (the first of `languages` when absent) is shown
+//! when none of the visitor's languages is offered. Every text a config gives (a purpose, a
+//! cookie's description, a custom category's title and description, a transfer's countries)
+//! is an object with the text in each of the site's languages, `{"fi": ..., "sv": ..., "en":
+//! ...}`. A site with one language may write a plain string instead, the text in that
+//! language:
+//! ```json
+//! {"revision": 1, "languages": ["en"], "privacy_notice": "/privacy", "categories": [
+//!   {"id": "necessary"},
+//!   {"id": "analytics", "services": [{"id": "stats", "name": "Site statistics",
+//!     "provider": "Example Ltd", "purpose": "Counts visits to improve the site."}]}
+//! ]}
+//! ```
+//! On a site with several languages a plain string is refused, with the path of the text,
+//! rather than shown to every visitor in one language: consent has to be asked in words the
+//! visitor reads. `privacy_notice` is the one exception: a plain string there is one address
+//! for every language. A plain string is shorthand only: the config it gives is equal to the
+//! one written with `{"en": ...}` and hashes the same ([`Config::shown_hash`]). Overrides
+//! of the built-in texts stay keyed by language (`"texts": {"en": {"accept_all": "OK"}}`).
 
 use crate::prelude::*;
 use core::fmt;
@@ -423,6 +447,7 @@ impl Config {
             problems: vec![Problem {
                 path: String::new(),
                 kind: ProblemKind::Syntax(message),
+                did_you_mean: None,
             }],
         })?;
         Self::validate(&value)
@@ -548,6 +573,7 @@ impl Config {
                 problems: vec![Problem {
                     path: "site".into(),
                     kind,
+                    did_you_mean: None,
                 }],
             });
         }
@@ -756,6 +782,7 @@ fn fingerprint(categories: &[Category], site: Option<&str>) -> u32 {
 pub struct Problem {
     path: String,
     kind: ProblemKind,
+    did_you_mean: Option<&'static str>,
 }
 
 impl Problem {
@@ -770,6 +797,14 @@ impl Problem {
     pub fn kind(&self) -> &ProblemKind {
         &self.kind
     }
+
+    /// For an [unknown field](ProblemKind::UnknownField), the known field its name is a near
+    /// miss of (`servics` for `services`), if one is close enough to suggest. Always `None`
+    /// without the `std` feature.
+    #[must_use]
+    pub fn did_you_mean(&self) -> Option<&'static str> {
+        self.did_you_mean
+    }
 }
 
 impl fmt::Display for Problem {
@@ -780,7 +815,13 @@ impl fmt::Display for Problem {
             f.write_str(&self.path)?;
             f.write_str(": ")?;
         }
-        fmt::Display::fmt(&self.kind, f)
+        fmt::Display::fmt(&self.kind, f)?;
+        if let Some(known) = self.did_you_mean {
+            f.write_str("; did you mean `")?;
+            f.write_str(known)?;
+            f.write_str("`?")?;
+        }
+        Ok(())
     }
 }
 
@@ -810,6 +851,9 @@ pub enum ProblemKind {
     Cookie(crate::cookie_decl::CookieDeclError),
     /// A text missing in one of the site's languages.
     MissingTranslation,
+    /// A text (a purpose, a title, a description) not given in the shape the site's
+    /// languages call for: see [`TextShape`].
+    Text(TextShape),
     /// A setting the law does not allow, and why.
     Unlawful(&'static str),
 }
@@ -837,11 +881,71 @@ impl fmt::Display for ProblemKind {
             ProblemKind::Id(e) => fmt::Display::fmt(e, f),
             ProblemKind::Cookie(e) => fmt::Display::fmt(e, f),
             ProblemKind::MissingTranslation => f.write_str("missing translation"),
+            ProblemKind::Text(shape) => fmt::Display::fmt(shape, f),
             ProblemKind::Unlawful(why) => {
                 f.write_str("not allowed: ")?;
                 f.write_str(why)
             }
         }
+    }
+}
+
+/// What a text field expected, given the site's languages: its [`ProblemKind::Text`].
+///
+/// A text is an object with one string per language (`{"fi": ..., "sv": ..., "en": ...}`,
+/// every language of the config's `languages`), or, on a site with one language, a plain
+/// string: the text in that language.
+///
+/// # Example
+/// ```
+/// use consent_core::Config;
+/// let err = Config::from_json(r#"{"revision": 1, "privacy_notice": "/p", "categories": [
+///     {"id": "necessary"}, {"id": "research", "title": "Research", "description": 7}]}"#)
+///     .unwrap_err();
+/// let lines: Vec<String> = err.problems().iter().map(|p| p.to_string()).collect();
+/// assert_eq!(lines, [
+///     r#"categories[1].title: expected a text: an object of languages {"fi": ..., "sv": ..., "en": ...}; a plain string is for a site with one language in "languages""#,
+///     r#"categories[1].description: expected a text: an object of languages {"fi": ..., "sv": ..., "en": ...}"#,
+/// ]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextShape {
+    languages: Vec<Lang>,
+    got_string: bool,
+}
+
+impl TextShape {
+    /// The site's languages, each of which the text must be given in.
+    #[must_use]
+    pub fn languages(&self) -> &[Lang] {
+        &self.languages
+    }
+
+    /// Whether the text was a plain string, which only a site with one language may write.
+    #[must_use]
+    pub fn got_string(&self) -> bool {
+        self.got_string
+    }
+}
+
+impl fmt::Display for TextShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let one = self.languages.len() == 1;
+        f.write_str(if one {
+            "expected a text: a string, or an object of languages {"
+        } else {
+            "expected a text: an object of languages {"
+        })?;
+        for (i, lang) in self.languages.iter().enumerate() {
+            f.write_str(if i == 0 { "\"" } else { ", \"" })?;
+            f.write_str(lang.as_str())?;
+            f.write_str("\": ...")?;
+        }
+        f.write_str("}")?;
+        if self.got_string && !one {
+            f.write_str("; a plain string is for a site with one language in \"languages\"")?;
+        }
+        Ok(())
     }
 }
 
@@ -917,20 +1021,77 @@ fn index(path: &str, i: usize) -> String {
     out
 }
 
+/// The keys of a text given per language.
+const LANGUAGE_KEYS: [&str; 3] = [Lang::Fi.as_str(), Lang::Sv.as_str(), Lang::En.as_str()];
+
+/// The names of the texts a config may override.
+const TEXT_KEYS: [&str; TextKey::ALL.len()] = {
+    let mut names = [""; TextKey::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = TextKey::ALL[i].as_str();
+        i += 1;
+    }
+    names
+};
+
+/// The one of `known` that `key` is a near miss of: a typo (`servics`), a transposition
+/// (`servcies`) or another case (`Services`), within a third of the key's length, as rustc
+/// judges its own suggestions. The closest wins, the first listed of equals.
+#[cfg(feature = "std")]
+fn did_you_mean(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    // Known names are ASCII: Unicode's case tables would only grow the Node build.
+    let key = key.to_ascii_lowercase();
+    let max = key.chars().count().max(3) / 3;
+    known
+        .iter()
+        .map(|k| (strsim::osa_distance(&key, k), *k))
+        .filter(|&(d, _)| d <= max)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// Without std (the banner's build, which reads a compiled policy, not a config) there is no
+/// strsim, and no suggestion.
+#[cfg(not(feature = "std"))]
+fn did_you_mean(_: &str, _: &[&'static str]) -> Option<&'static str> {
+    None
+}
+
 impl Validator {
     fn report(&mut self, path: String, kind: ProblemKind) {
-        self.problems.push(Problem { path, kind });
+        self.problems.push(Problem {
+            path,
+            kind,
+            did_you_mean: None,
+        });
     }
 
-    /// An object with only `known` fields (unknown ones are reported).
-    fn object<'v>(&mut self, value: &'v Value, path: &str, known: &[&str]) -> Option<&'v Map> {
+    /// `key` at `path` is none of `known`: reported with the near miss it may be.
+    fn unknown(&mut self, path: String, key: &str, known: &[&'static str]) {
+        self.problems.push(Problem {
+            path,
+            kind: ProblemKind::UnknownField,
+            did_you_mean: did_you_mean(key, known),
+        });
+    }
+
+    /// An object with only `known` fields (unknown ones are reported); `shape` says what
+    /// was expected when it is not an object (`"a category: an object such as ..."`).
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &str,
+        shape: &'static str,
+        known: &[&'static str],
+    ) -> Option<&'v Map> {
         let Some(map) = value.as_object() else {
-            self.report(path.to_owned(), ProblemKind::WrongType("an object"));
+            self.report(path.to_owned(), ProblemKind::WrongType(shape));
             return None;
         };
         for key in map.keys() {
             if !known.contains(&key.as_str()) {
-                self.report(join(path, key), ProblemKind::UnknownField);
+                self.unknown(join(path, key), key, known);
             }
         }
         Some(map)
@@ -1042,9 +1203,25 @@ impl Validator {
         }
     }
 
-    /// Text per language: every language of the site must be present.
+    /// A text: an object with every language of the site, or on a site with one language a
+    /// plain string, the text in that language.
     fn localized(&mut self, value: &Value, path: String, max: usize) -> Option<Localized> {
-        let map = self.object(value, &path, &["fi", "sv", "en"])?;
+        match (value, self.languages.as_slice()) {
+            (Value::Object(_), _) => {}
+            (Value::String(_), &[only]) => {
+                let s = self.string(value, path, max)?;
+                return Some(Localized::new().with(only, s));
+            }
+            _ => {
+                let shape = TextShape {
+                    languages: self.languages.clone(),
+                    got_string: value.is_string(),
+                };
+                self.report(path, ProblemKind::Text(shape));
+                return None;
+            }
+        }
+        let map = self.object(value, &path, "an object of languages", &LANGUAGE_KEYS)?;
         let mut out = Localized::new();
         for (key, v) in map {
             // Unknown keys were reported by `object`.
@@ -1092,6 +1269,7 @@ impl Validator {
         let map = self.object(
             value,
             "",
+            "a config: an object such as {\"revision\": 1, \"privacy_notice\": ..., \"categories\": [...]}",
             &[
                 "revision",
                 "revision_date",
@@ -1227,6 +1405,15 @@ impl Validator {
                     .fold(Localized::new(), |l, lang| l.with(lang, &*url)),
             );
         }
+        if value.as_object().is_none() {
+            self.report(
+                "privacy_notice".into(),
+                ProblemKind::WrongType(
+                    "an address (a path such as /privacy, or an https:// URL), or an object of languages {\"fi\": ..., \"sv\": ..., \"en\": ...}",
+                ),
+            );
+            return None;
+        }
         let localized = self.localized(value, "privacy_notice".into(), MAX_URL_LEN)?;
         let mut ok = true;
         for lang in localized.langs().collect::<Vec<_>>() {
@@ -1248,7 +1435,12 @@ impl Validator {
         let Some(value) = self.field(map, "", "cookie", false) else {
             return Some(cookie);
         };
-        let obj = self.object(value, "cookie", &["name", "domain", "path", "same_site"])?;
+        let obj = self.object(
+            value,
+            "cookie",
+            "the consent cookie's settings: an object such as {\"name\": \"consent\", \"same_site\": \"lax\"}",
+            &["name", "domain", "path", "same_site"],
+        )?;
         let mut ok = true;
         if let Some(name) = self.str_field(obj, "cookie", "name", false, MAX_NAME_LEN) {
             match CookiePattern::new(name) {
@@ -1307,7 +1499,12 @@ impl Validator {
         let Some(value) = self.field(map, "", "lifetime", false) else {
             return Some(lifetimes);
         };
-        let obj = self.object(value, "lifetime", &["accept_days", "refuse_days"])?;
+        let obj = self.object(
+            value,
+            "lifetime",
+            "an object such as {\"accept_days\": 182, \"refuse_days\": 182}",
+            &["accept_days", "refuse_days"],
+        )?;
         let range = (1, u64::from(MAX_LIFETIME_DAYS));
         let why = "must be from 1 to 395 days (13 months)";
         let accept = self.uint_field(obj, "lifetime", "accept_days", false, range, why);
@@ -1380,6 +1577,7 @@ impl Validator {
         let obj = self.object(
             value,
             path,
+            "a category: an object such as {\"id\": \"analytics\", \"services\": [...]}",
             &[
                 "id",
                 "title",
@@ -1464,6 +1662,7 @@ impl Validator {
         let obj = self.object(
             value,
             path,
+            "a service: an object with \"id\", \"name\", \"provider\" and \"purpose\"",
             &[
                 "id",
                 "name",
@@ -1602,7 +1801,12 @@ impl Validator {
     }
 
     fn transfer(&mut self, value: &Value, path: &str) -> Option<Transfer> {
-        let obj = self.object(value, path, &["outside_eea", "safeguard", "countries"])?;
+        let obj = self.object(
+            value,
+            path,
+            "a transfer: an object such as {\"outside_eea\": true, \"safeguard\": \"dpf\"}",
+            &["outside_eea", "safeguard", "countries"],
+        )?;
         let outside_eea = match self.field(obj, path, "outside_eea", true)?.as_bool() {
             Some(b) => b,
             None => {
@@ -1668,6 +1872,7 @@ impl Validator {
         let obj = self.object(
             value,
             path,
+            "a cookie: an object with \"name\", \"lifetime\" and \"description\"",
             &["name", "domain", "path", "lifetime", "description"],
         )?;
         let name = match obj.get("name").and_then(Value::as_str) {
@@ -1756,6 +1961,7 @@ impl Validator {
             let obj = self.object(
                 value,
                 "consent_mode",
+                "an object such as {\"enabled\": true}",
                 &["enabled", "wait_for_update_ms", "signals"],
             )?;
             mode.enabled = self
@@ -1772,8 +1978,13 @@ impl Validator {
                 mode.wait_for_update_ms = ms as u32;
             }
             if let Some(signals) = self.field(obj, "consent_mode", "signals", false) {
-                let known: Vec<&str> = Signal::ALL.iter().map(|s| s.as_str()).collect();
-                let signals = self.object(signals, "consent_mode.signals", &known)?;
+                let known: Vec<&'static str> = Signal::ALL.iter().map(|s| s.as_str()).collect();
+                let signals = self.object(
+                    signals,
+                    "consent_mode.signals",
+                    "an object of signals, each a list of category ids: {\"ad_storage\": [\"marketing\"]}",
+                    &known,
+                )?;
                 for (name, ids) in signals {
                     let Ok(signal) = name.parse::<Signal>() else {
                         continue;
@@ -1814,7 +2025,12 @@ impl Validator {
         let Some(value) = self.field(map, "", "texts", false) else {
             return out;
         };
-        let Some(langs) = self.object(value, "texts", &["fi", "sv", "en"]) else {
+        let Some(langs) = self.object(
+            value,
+            "texts",
+            "an object of languages, each an object of texts: {\"fi\": {\"accept_all\": ...}}",
+            &LANGUAGE_KEYS,
+        ) else {
             return out;
         };
         for (lang_name, overrides) in langs {
@@ -1823,7 +2039,10 @@ impl Validator {
             };
             let lpath = join("texts", lang_name);
             let Some(overrides) = overrides.as_object() else {
-                self.report(lpath, ProblemKind::WrongType("an object of texts"));
+                self.report(
+                    lpath,
+                    ProblemKind::WrongType("an object of texts such as {\"accept_all\": ...}"),
+                );
                 continue;
             };
             // Kept in key order (Texts looks them up by binary search) by inserting each in
@@ -1832,7 +2051,7 @@ impl Validator {
             for (key_name, text) in overrides {
                 let kpath = join(&lpath, key_name);
                 let Ok(key) = key_name.parse::<TextKey>() else {
-                    self.report(kpath, ProblemKind::UnknownField);
+                    self.unknown(kpath, key_name, &TEXT_KEYS);
                     continue;
                 };
                 if let Some(text) = self.string(text, kpath, MAX_TEXT_LEN) {
@@ -2140,7 +2359,12 @@ mod tests {
 
     #[test]
     fn not_an_object_at_all() {
-        assert_eq!(problems("[]"), ["expected an object"]);
+        assert_eq!(
+            problems("[]"),
+            [
+                r#"expected a config: an object such as {"revision": 1, "privacy_notice": ..., "categories": [...]}"#
+            ]
+        );
         assert_eq!(
             problems("{}"),
             [
@@ -2230,5 +2454,165 @@ mod tests {
         // The same config and language always hash the same (browser and server agree).
         let again = Config::from_json(&a.to_json()).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(a.shown_hash(Lang::En), again.shown_hash(Lang::En));
+    }
+
+    /// A one-language site: every text a plain string (in `en`, as `languages` says).
+    const ONE_LANGUAGE: &str = r#"{"revision": 1, "languages": ["en"], "privacy_notice": "/privacy",
+        "categories": [{"id": "necessary"},
+            {"id": "research", "title": "Research", "description": "Studies of how the site is used.",
+             "services": [{"id": "ga", "name": "Google Analytics", "provider": "Google Ireland Ltd",
+                "purpose": "Counts visits.",
+                "transfer": {"outside_eea": true, "safeguard": "dpf", "countries": "the United States"},
+                "cookies": [{"name": "_ga", "lifetime": "13mo", "description": "Tells visitors apart."}]}]}]}"#;
+
+    #[test]
+    fn a_one_language_site_writes_plain_strings() {
+        let plain = Config::from_json(ONE_LANGUAGE).unwrap_or_else(|e| unreachable!("{e}"));
+        let text = |s: &str| format!("{{\"en\": \"{s}\"}}");
+        let objects = ONE_LANGUAGE
+            .replace("\"Research\"", &text("Research"))
+            .replace(
+                "\"Studies of how the site is used.\"",
+                &text("Studies of how the site is used."),
+            )
+            .replace("\"Counts visits.\"", &text("Counts visits."))
+            .replace("\"the United States\"", &text("the United States"))
+            .replace("\"Tells visitors apart.\"", &text("Tells visitors apart."));
+        assert_ne!(objects, ONE_LANGUAGE);
+        let objects = Config::from_json(&objects).unwrap_or_else(|e| unreachable!("{e}"));
+        // The same config, so the same record hashes: a plain string is only shorthand.
+        assert_eq!(plain, objects);
+        assert_eq!(plain.to_json(), objects.to_json());
+        assert_eq!(plain.shown_hash(Lang::En), objects.shown_hash(Lang::En));
+        let back = Config::from_json(&plain.to_json()).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(back, plain);
+        let texts = plain.texts(Lang::En);
+        let research = &plain.categories()[1];
+        assert_eq!(research.title(&texts), "Research");
+        assert_eq!(
+            research.services()[0].purpose().get(Lang::En),
+            "Counts visits."
+        );
+        assert_eq!(research.services()[0].purpose().exact(Lang::Fi), None);
+        assert_eq!(
+            research.services()[0].cookies()[0]
+                .description()
+                .get(Lang::En),
+            "Tells visitors apart."
+        );
+        // Plain strings are checked as strings are.
+        let empty = ONE_LANGUAGE.replace("\"Counts visits.\"", "\" \"");
+        assert_eq!(
+            problems(&empty),
+            ["categories[1].services[0].purpose: empty"]
+        );
+    }
+
+    #[test]
+    fn a_plain_string_on_a_site_of_several_languages_says_what_is_expected() {
+        let two = ONE_LANGUAGE.replace(r#"["en"]"#, r#"["fi", "en"]"#);
+        let many = r#"{"fi": ..., "en": ...}; a plain string is for a site with one language in "languages""#;
+        assert_eq!(
+            problems(&two),
+            [
+                format!("categories[1].title: expected a text: an object of languages {many}"),
+                format!(
+                    "categories[1].description: expected a text: an object of languages {many}"
+                ),
+                format!(
+                    "categories[1].services[0].purpose: expected a text: an object of languages {many}"
+                ),
+                format!(
+                    "categories[1].services[0].transfer.countries: expected a text: an object of languages {many}"
+                ),
+                format!(
+                    "categories[1].services[0].cookies[0].description: expected a text: an object of languages {many}"
+                ),
+            ]
+        );
+        // Without "languages" the site has all three.
+        let all = ONE_LANGUAGE.replace(r#""languages": ["en"], "#, "");
+        assert_eq!(
+            problems(&all)[0],
+            r#"categories[1].title: expected a text: an object of languages {"fi": ..., "sv": ..., "en": ...}; a plain string is for a site with one language in "languages""#
+        );
+        // Neither a string nor an object: the one-language site is told both shapes.
+        let number = ONE_LANGUAGE.replace("\"Counts visits.\"", "7");
+        assert_eq!(
+            problems(&number),
+            [
+                r#"categories[1].services[0].purpose: expected a text: a string, or an object of languages {"en": ...}"#
+            ]
+        );
+        let err = Config::from_json(&number)
+            .err()
+            .unwrap_or_else(|| unreachable!());
+        let ProblemKind::Text(shape) = err.problems()[0].kind() else {
+            unreachable!("{err}")
+        };
+        assert_eq!(shape.languages(), [Lang::En]);
+        assert!(!shape.got_string());
+    }
+
+    #[test]
+    fn every_object_says_which_object() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": 5, "cookie": [], "lifetime": 1,
+                "consent_mode": {"signals": 2}, "texts": {"fi": 3}, "categories": [
+                {"id": "necessary"},
+                5,
+                {"id": "analytics", "services": [7, {"id": "x", "name": "X", "provider": "P",
+                    "purpose": {"fi": "a", "sv": "b", "en": "c"}, "transfer": true, "cookies": [8]}]}]}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                r#"privacy_notice: expected an address (a path such as /privacy, or an https:// URL), or an object of languages {"fi": ..., "sv": ..., "en": ...}"#,
+                r#"cookie: expected the consent cookie's settings: an object such as {"name": "consent", "same_site": "lax"}"#,
+                r#"lifetime: expected an object such as {"accept_days": 182, "refuse_days": 182}"#,
+                r#"categories[1]: expected a category: an object such as {"id": "analytics", "services": [...]}"#,
+                r#"categories[2].services[0]: expected a service: an object with "id", "name", "provider" and "purpose""#,
+                r#"categories[2].services[1].transfer: expected a transfer: an object such as {"outside_eea": true, "safeguard": "dpf"}"#,
+                r#"categories[2].services[1].cookies[0]: expected a cookie: an object with "name", "lifetime" and "description""#,
+                r#"consent_mode.signals: expected an object of signals, each a list of category ids: {"ad_storage": ["marketing"]}"#,
+                r#"texts.fi: expected an object of texts such as {"accept_all": ...}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_near_miss_of_a_known_field_is_named() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categorys": [], "Languages": ["fi"],
+                "texts": {"sw": {}, "fi": {"accept_al": "Hyväksy", "accept": "Hyväksy"}}}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "Languages: unknown field; did you mean `languages`?",
+                "categorys: unknown field; did you mean `categories`?",
+                "categories: missing",
+                "texts.sw: unknown field; did you mean `sv`?",
+                // Too far from any known name to guess.
+                "texts.fi.accept: unknown field",
+                "texts.fi.accept_al: unknown field; did you mean `accept_all`?",
+            ]
+        );
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary",
+                "servcies": [], "colour": "red"}]}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "categories[0].colour: unknown field",
+                "categories[0].servcies: unknown field; did you mean `services`?",
+            ]
+        );
+        let err = Config::from_json(r#"{"revison": 1}"#)
+            .err()
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(err.problems()[0].did_you_mean(), Some("revision"));
+        assert_eq!(*err.problems()[0].kind(), ProblemKind::UnknownField);
     }
 }

@@ -49,14 +49,14 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `std` | yes | `std::error::Error`-based integrations: [`Token::to_cookie`] (the `cookie` crate) and `Sync` configs (a [`Config`] shared across threads); without it the crate is `no_std` with `alloc` |
+//! | `std` | yes | `std::error::Error`-based integrations: [`Token::to_cookie`] (the `cookie` crate), `Sync` configs (a [`Config`] shared across threads), and "did you mean" for a misspelt config field ([`Problem::did_you_mean`], the `strsim` crate); without it the crate is `no_std` with `alloc` |
 //! | `serde_json` | yes | [`Config::from_value`], `Deserialize` for [`Config`], and serde_json's syntax messages (line and column) for [`Config::from_json`]; implies `std` |
 //!
 //! Without `serde_json` (the `no_std` build the WebAssembly banner links; the banner itself
 //! reads a [compiled policy](compiled), not a config) [`Config::from_json`] reads the text with
 //! a small reader of the crate's own that accepts the same documents, and its syntax messages
 //! have the same wording. Everything else, validation and its messages included, is the same
-//! in both.
+//! in both, but for the suggestions for misspelt fields, which need `std`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -102,6 +102,7 @@ pub mod transfer;
 pub use check::{Gate, Verdict};
 pub use config::{
     Category, CategoryIndex, Config, ConfigError, Problem, ProblemKind, Service, ServiceIndex,
+    TextShape,
 };
 pub use cookie_decl::{CookieDecl, CookieDeclError, CookiePattern, Lifetime, SameSite};
 pub use declaration::{Declaration, DeclarationError};

@@ -32,6 +32,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 
 mod cli_market;
+mod validate;
 
 #[derive(Parser)]
 #[command(
@@ -69,7 +70,8 @@ enum Command {
     Serve(ServeArgs),
     /// Check a consent config and print every problem with its path.
     Validate {
-        /// The config file (JSON).
+        /// The config file (JSON), or an HTML page that embeds its config in
+        /// `<script type="application/json" id="consent-config">`.
         config: PathBuf,
     },
     /// The banner's files for a static site.
@@ -463,6 +465,47 @@ fn banner_build(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `consent validate`: every problem of the config in a JSON file or an HTML page; 1 when
+/// there are any, or the file gives no config.
+fn validate_command(path: &std::path::Path) -> ExitCode {
+    let input = match validate::read(path) {
+        Ok(input) => input,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let source = match input.embedded_at {
+        None => path.display().to_string(),
+        Some(line) => format!(
+            "{} (<script id=\"consent-config\"> at line {line})",
+            path.display()
+        ),
+    };
+    let result = Config::from_json(&input.json);
+    if input.embedded_at.is_some() {
+        eprintln!(
+            "note: the banner no longer reads a config from the page: compile it with \
+             `consent banner build <config.json> --out <dir>` and serve policy.bin beside consent.js"
+        );
+    }
+    match result {
+        Ok(c) => {
+            println!(
+                "{source}: valid (revision {}, {} categories, {} services)",
+                c.revision(),
+                c.categories().len(),
+                c.service_count()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{source}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
     let json =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -569,22 +612,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Banner {
             command: BannerCommand::Build { config, out, dist },
         } => banner_build(&config, &out, dist),
-        Command::Validate { config } => match read_config(&config) {
-            Ok(c) => {
-                println!(
-                    "{}: valid (revision {}, {} categories, {} services)",
-                    config.display(),
-                    c.revision(),
-                    c.categories().len(),
-                    c.service_count()
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+        Command::Validate { config } => Ok(validate_command(&config)),
         Command::SiteId { key } => {
             let key_file = key.key_file()?;
             key.dir.make_room_for(&key_file)?;
