@@ -146,11 +146,9 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::Signi
         for lang in 0..LANGS.len() {
             router = router.route(
                 page.paths[lang],
-                get(
-                    move |State(demo): State<Arc<Demo>>, uri: axum::http::Uri| {
-                        render(demo, page, lang, uri.query().map(str::to_owned))
-                    },
-                ),
+                get(move |State(demo): State<Arc<Demo>>, uri: axum::http::Uri| {
+                    render(demo, page, lang, uri.query().map(str::to_owned))
+                }),
             );
         }
     }

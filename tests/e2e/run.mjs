@@ -1423,6 +1423,114 @@ test('a returning visitor sees no banner and the allowed stand-ins run at once, 
   await v.context.close();
 });
 
+// ---- The server's page layer (consent-gate's PageLayer, issue 14): the demo's pages are
+// rewritten for each visitor before they are sent.
+
+/** The page at `path` as the server sends it (no browser, no banner), with `headers`. */
+async function sent(server, path, headers = {}) {
+  const r = await fetch(`http://127.0.0.1:${server.port}${path}`, { headers, redirect: 'manual' });
+  return { status: r.status, headers: r.headers, body: await r.text() };
+}
+/** Whether the gated element with `src` is live in `html` (its `data-src` became `src`). */
+const liveIn = (html, src) => html.includes(` src="${src}"`) && !html.includes(`data-src="${src}"`);
+/** A signed consent cookie from the server's form post (what a visitor without JavaScript gets). */
+async function formCookie(server, action) {
+  const r = await fetch(`http://127.0.0.1:${server.port}/consent/form`, {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.base },
+    body: `action=${action}&lang=fi&return_to=%2F`,
+  });
+  assert.equal(r.status, 303, `the form post answers with a redirect (${r.status})`);
+  const m = /(?:^|\s)consent=([^;]+)/.exec(r.headers.get('set-cookie') ?? '');
+  assert.ok(m, 'a consent cookie was set');
+  return m[1];
+}
+
+test('page layer: a returning visitor\'s page arrives with what they allowed already live, and the banner loads nothing twice', async () => {
+  const v = await visitor();
+  await open(v, '/');
+  await button(banner(v.page), L.fi.accept).click();
+  await signed(v.page);
+  const again = await v.context.newPage();
+  const response = await again.goto(v.base + '/');
+  const html = await response.text();
+  for (const src of ['/demo/ga.js', '/demo/ads.js', '/demo/pixel.js', '/demo/pixel.svg?ev=PageView']) {
+    assert.ok(liveIn(html, src), `${src} is live in the HTML as sent`);
+  }
+  assert.ok(!html.includes('data-consent-nojs'), 'no first layer for a visitor who decided');
+  assert.match(response.headers().vary ?? '', /Cookie/, 'a page per visitor says so to caches');
+  assert.doesNotMatch(response.headers()['cache-control'] ?? '', /public/);
+  // The banner starts, agrees, and brings nothing to life a second time.
+  await again.waitForFunction(() => window.Consent?.acceptedCategory('analytics'));
+  await again.waitForLoadState('networkidle');
+  const hits = await until(async () => { const h = await v.server.hits(await pv(again)); return h.length >= 3 && h; }, 'the three stand-ins');
+  for (const tag of TAGS) {
+    assert.equal(hits.filter((h) => h.tag === tag).length, 1, `${tag} ran exactly once`);
+    assert.equal(await timesRan(again, tag), 1, `${tag} ran once on the page`);
+  }
+  // Consent Mode: the server's default came first, the banner did not send another, and the
+  // stand-ins saw the decision when they ran (during the parse, before the banner).
+  const log = await consentModeLog(again);
+  assert.equal(log.filter((e) => e[1] === 'default').length, 1, JSON.stringify(log));
+  assert.equal(log[0][1], 'default');
+  assert.equal(log[0][2].analytics_storage, 'denied');
+  assert.ok(hits.every((h) => h.default_first && h.consent.analytics_storage === 'granted'), JSON.stringify(hits));
+  assert.deepEqual(await again.evaluate(() => window.__csp), [], 'the inline Consent Mode script runs under the strict CSP');
+  assert.deepEqual(v.consoleErrors, []);
+  await v.context.close();
+});
+
+test('page layer: undecided, refused, GPC, new-revision, tampered, unsigned and foreign visitors get the page the policy gives them', async () => {
+  const GATED = ['/demo/ga.js', '/demo/ads.js', '/demo/pixel.js', '/demo/pixel.svg?ev=PageView'];
+  const check = (page, { live = [], firstLayer }, what) => {
+    for (const src of GATED) assert.equal(liveIn(page.body, src), live.includes(src), `${what}: ${src} ${live.includes(src) ? 'live' : 'inert'}`);
+    assert.equal(page.body.includes('data-consent-nojs'), firstLayer, `${what}: first layer ${firstLayer ? '' : 'not '}in the page`);
+  };
+  const undecided = await sent(main, '/sv/');
+  check(undecided, { firstLayer: true }, 'undecided');
+  assert.ok(undecided.body.includes('Godkänn alla'), 'the first layer in the page\'s language');
+  const accepted = await formCookie(main, 'accept_all');
+  check(await sent(main, '/', { cookie: `consent=${accepted}` }), { live: GATED, firstLayer: false }, 'accepted');
+  check(await sent(main, '/', { cookie: `consent=${await formCookie(main, 'reject_all')}` }), { firstLayer: false }, 'refused');
+  check(await sent(main, '/', { cookie: `consent=${accepted}`, 'sec-gpc': '1' }), { live: ['/demo/ga.js'], firstLayer: false }, 'GPC');
+  // The pixel stays off the booking page (its exclude_paths) even after consent.
+  check(await sent(main, L.fi.booking, { cookie: `consent=${accepted}` }), { live: ['/demo/ga.js', '/demo/ads.js'], firstLayer: false }, 'booking');
+  // The token's payload with one character changed and its tag kept; without its tag.
+  const [v1, payload, tag] = accepted.split('.');
+  const flipped = payload.slice(0, -1) + (payload.at(-1) === 'A' ? 'B' : 'A');
+  check(await sent(main, '/', { cookie: `consent=${v1}.${flipped}.${tag}` }), { firstLayer: true }, 'tampered');
+  check(await sent(main, '/', { cookie: `consent=${v1}.${payload}` }), { firstLayer: true }, 'unsigned');
+  const other = await startServer('page-layer-foreign');
+  check(await sent(main, '/', { cookie: `consent=${await formCookie(other, 'accept_all')}` }), { firstLayer: true }, 'foreign key');
+  const bumped = await startServer('page-layer-revision-2', { config: { ...exampleConfig, revision: 2 }, keyFile: main.keyFile });
+  check(await sent(bumped, '/', { cookie: `consent=${accepted}` }), { firstLayer: true }, 'older revision');
+  check(await sent(bumped, '/', { cookie: `consent=${await formCookie(bumped, 'accept_all')}` }), { live: GATED, firstLayer: false }, 'the control: revision 2\'s own decision');
+  // What is not a page passes through as the server sent it.
+  const script = await sent(main, '/demo/ga.js', { cookie: `consent=${accepted}` });
+  assert.equal(script.body, readFileSync(join(root, 'examples/demo/ga.js'), 'utf8'));
+  assert.doesNotMatch(script.headers.get('vary') ?? '', /Cookie/);
+  assert.equal(script.headers.get('content-length'), String(Buffer.byteLength(script.body)));
+  const hits = await sent(main, '/demo/hits?pv=none', { cookie: `consent=${accepted}` });
+  assert.deepEqual(JSON.parse(hits.body), { hits: [] });
+  // Every page, rewritten or not, is kept from shared caches.
+  for (const path of PAGES) {
+    const page = await sent(main, path, { cookie: `consent=${accepted}` });
+    assert.match(page.headers.get('vary') ?? '', /Cookie/, path);
+    assert.match(page.headers.get('cache-control') ?? '', /no-store|private/, path);
+  }
+});
+
+test('page layer: a refusal\'s inert elements still come to life when the visitor changes their mind, without a reload', async () => {
+  const v = await visitor();
+  await v.context.addCookies([{ name: 'consent', value: await formCookie(main, 'reject_all'), url: v.base }]);
+  await openReady(v, '/');
+  assert.equal(await timesRan(v.page, 'ga'), 0);
+  await v.page.evaluate(() => Consent.showPreferences());
+  await button(prefs(v.page), L.fi.accept).click();
+  await Promise.all(TAGS.map((t) => ran(v.page, t)));
+  await v.context.close();
+});
+
 test('screenshots of the first layer and the preferences, each language, mobile and desktop', async () => {
   for (const lang of LANGS) {
     for (const [device, viewport] of [['mobile', MOBILE], ['desktop', DESKTOP]]) {

@@ -1,0 +1,74 @@
+//! Fuzzes consent-gate's HTML layer: arbitrary bytes as a page, cut into chunks of an
+//! arbitrary size, for a visitor who accepted everything, one who refused, and one who has
+//! not decided.
+//!
+//! The first input byte picks the chunk size (1 to 256) and the visitor. It checks that:
+//! - rewriting never panics, whatever the markup, the chunking or the encoding;
+//! - the page rewritten in chunks is the page rewritten whole (nothing lost or doubled at a
+//!   chunk boundary);
+//! - for a visitor who refused everything, on a site without Consent Mode, a page with no
+//!   necessary or negated (`!category`) element comes out unchanged, byte for byte.
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Lang, Token};
+use consent_gate::Pages;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use libfuzzer_sys::fuzz_target;
+
+struct Site {
+    pages: Arc<Pages>,
+    /// The cookie headers of the three visitors: none, accepted all, refused all.
+    visitors: [HeaderMap; 3],
+}
+
+fn site() -> &'static Site {
+    static SITE: OnceLock<Site> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let json = consent_core::EXAMPLE_CONFIG
+            .replacen("\"consent_mode\": {\"enabled\": true", "\"consent_mode\": {\"enabled\": false", 1);
+        let config = Config::from_json(&json).expect("the example config, without Consent Mode");
+        // Decided now: the layer reads the clock, and the decisions must be current.
+        let now = time::OffsetDateTime::now_utc();
+        let cookie = |action| {
+            let before = policy::evaluate(&config, None, None, now, Signals::default());
+            let ctx = Context { now, signals: Signals::default(), lang: Lang::Fi, fresh_id: ConsentId::from_bytes([1; 16]) };
+            let d = policy::decide(&config, &before, action, ctx).expect("in range");
+            let mut h = HeaderMap::new();
+            let value = format!("consent={}", Token::unsigned(*d.state()));
+            h.insert(header::COOKIE, HeaderValue::from_str(&value).expect("a token is header text"));
+            h
+        };
+        let visitors = [HeaderMap::new(), cookie(Action::AcceptAll), cookie(Action::RejectAll)];
+        Site { pages: Arc::new(Pages::new(config, None)), visitors }
+    })
+}
+
+fn rewrite(site: &Site, visitor: usize, body: &[u8], chunk: usize) -> Vec<u8> {
+    let visit = site.pages.visit(&site.visitors[visitor], "/");
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    let mut r = site.pages.respond(&visit, StatusCode::OK, &mut headers).expect("an HTML page is rewritten");
+    let mut out = Vec::new();
+    for piece in body.chunks(chunk) {
+        out.extend(r.write(piece));
+    }
+    out.extend(r.end());
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, body)) = data.split_first() else { return };
+    let site = site();
+    let chunk = usize::from(first) + 1;
+    let visitor = usize::from(first % 3);
+    let chunked = rewrite(site, visitor, body, chunk);
+    let whole = rewrite(site, visitor, body, body.len().max(1));
+    assert_eq!(chunked, whole, "chunks of {chunk} change the page");
+    let text = String::from_utf8_lossy(body);
+    if visitor == 2 && !text.contains("necessary") && !text.contains('!') {
+        assert_eq!(whole, body, "a refused visitor's page changed");
+    }
+});
