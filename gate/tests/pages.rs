@@ -53,7 +53,16 @@ fn config() -> Config {
 
 /// The consent cookie after `action` under `config`, signed with `key` when given.
 fn cookie(config: &Config, action: Action, key: Option<&SigningKey>) -> String {
-    let now = OffsetDateTime::now_utc();
+    cookie_at(config, action, key, OffsetDateTime::now_utc())
+}
+
+/// The consent cookie of a decision made at `now`.
+fn cookie_at(
+    config: &Config,
+    action: Action,
+    key: Option<&SigningKey>,
+    now: OffsetDateTime,
+) -> String {
     let before = policy::evaluate(config, None, None, now, Signals::default());
     let ctx = Context {
         now,
@@ -339,6 +348,19 @@ async fn forged_foreign_and_outdated_cookies_grant_nothing() {
     let last = bytes.len() - 1;
     bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
     let tampered = format!("{}.{tag}", String::from_utf8(bytes).expect("ascii"));
+    // Signed by this server, but longer ago than the config's 182 days of an acceptance.
+    let expired = cookie_at(
+        &config,
+        Action::AcceptAll,
+        Some(&key),
+        OffsetDateTime::now_utc() - time::Duration::days(183),
+    );
+    let fresh = cookie_at(
+        &config,
+        Action::AcceptAll,
+        Some(&key),
+        OffsetDateTime::now_utc() - time::Duration::days(181),
+    );
     let app = app(
         Config::from_json(&config_json(true, 3)).expect("valid"),
         Some(key.clone()),
@@ -365,10 +387,18 @@ async fn forged_foreign_and_outdated_cookies_grant_nothing() {
         "the control: a current signed decision works"
     );
     let app_now = self::app(config, Some(key));
+    assert!(
+        live(
+            &get_page(&app_now, "/", &[("cookie", &fresh)]).await.body,
+            "/ga.js"
+        ),
+        "a day before it expires it holds"
+    );
     for (name, c, app) in [
         ("unsigned", &unsigned, &app_now),
         ("foreign key", &foreign, &app_now),
         ("tampered", &tampered, &app_now),
+        ("expired", &expired, &app_now),
         ("older revision", &old, &app),
     ] {
         let got = get_page(app, "/", &[("cookie", c)]).await;

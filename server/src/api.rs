@@ -68,6 +68,10 @@ pub struct Settings {
     /// `/en/`, ...) with this config inlined, its stand-in tags' hit log, and its other files
     /// under `/demo/`.
     pub demo: Option<PathBuf>,
+    /// Whether the demo's pages go through consent-gate's page layer (the default), or are
+    /// sent as they are and gated by the banner alone (as a site whose pages are static or
+    /// cached would be).
+    pub demo_page_layer: bool,
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client for the rate
     /// limits ([`crate::client::address`]); from anyone else those headers are ignored.
     pub trusted_proxies: Vec<IpAddr>,
@@ -90,6 +94,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             dir,
             Arc::clone(&settings.config),
             settings.key.token_key().clone(),
+            settings.demo_page_layer,
         )
     });
     let cors = cors_for(&settings.origins);

@@ -131,7 +131,12 @@ struct Demo {
 }
 
 /// The demo site's routes, for `dir` (`examples/demo`) and the site's config.
-pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::SigningKey) -> Router {
+pub(crate) fn router(
+    dir: PathBuf,
+    config: Arc<Config>,
+    key: consent_core::SigningKey,
+    page_layer: bool,
+) -> Router {
     // The pages go through the HTML layer: for a visitor with a signed decision, what it
     // allows is live in the HTML as sent; for one without, the first layer is in the first
     // paint (and works without JavaScript). The banner takes over from there.
@@ -152,7 +157,7 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::Signi
             );
         }
     }
-    router
+    let router = router
         .route("/demo/hit", axum::routing::post(post_hit))
         .route("/demo/hits", get(get_hits))
         .nest_service("/demo", ServeDir::new(dir))
@@ -160,9 +165,13 @@ pub(crate) fn router(dir: PathBuf, config: Arc<Config>, key: consent_core::Signi
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
-        ))
-        // Outside the CSP: the layer lets its Consent Mode script run under the policy.
-        .layer(PageLayer::new(pages))
+        ));
+    // Outside the CSP: the layer lets its Consent Mode script run under the policy.
+    if page_layer {
+        router.layer(PageLayer::new(pages))
+    } else {
+        router
+    }
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

@@ -370,6 +370,11 @@ struct ServeArgs {
     /// from wasm/dist, unless --dist says otherwise.
     #[arg(long)]
     demo: bool,
+    /// Send the demo's pages as they are, gated by the banner alone, instead of through
+    /// consent-gate's page layer (which makes what a visitor allowed live in the HTML and puts
+    /// the first layer in the first paint).
+    #[arg(long, requires = "demo")]
+    no_page_layer: bool,
     /// Purge records older than this many days, at start and daily.
     #[arg(long)]
     retention_days: Option<u32>,
@@ -1056,6 +1061,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo: args
             .demo
             .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo"))),
+        demo_page_layer: !args.no_page_layer,
     };
     let app = api::router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings));

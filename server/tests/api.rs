@@ -61,6 +61,7 @@ fn api_behind(rate_limit: Option<u32>, config: Config, trusted: Vec<std::net::Ip
         rate_limit: rate_limit.and_then(NonZeroU32::new),
         dist: Some(dist.clone()),
         demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
+        demo_page_layer: true,
         trusted_proxies: trusted,
     };
     // As `consent serve` mounts them: the decision API beside the register's routes.
@@ -938,6 +939,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
         rate_limit: None,
         dist: None,
         demo: None,
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     let router = router(Arc::clone(&store), settings);

@@ -75,6 +75,7 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
         rate_limit: None,
         dist: None,
         demo: None,
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     let app = router(Arc::clone(&store), settings);
@@ -158,6 +159,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
         rate_limit: None,
         dist: None,
         demo: None,
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     let app = router(Arc::clone(&store), settings);

@@ -42,6 +42,7 @@ fn demo() -> (tempfile::TempDir, Router) {
         rate_limit: None,
         dist: None,
         demo: Some(DEMO.into()),
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     (dir, router(store, settings))

@@ -45,6 +45,7 @@ fn api() -> Api {
         rate_limit: None,
         dist: None,
         demo: None,
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     Api {

@@ -42,6 +42,7 @@ fn app_with<S: Store>(store: Arc<S>, rate_limit: Option<u32>) -> Router {
         rate_limit: rate_limit.and_then(std::num::NonZeroU32::new),
         dist: None,
         demo: None,
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     router(Arc::clone(&store), settings.clone())

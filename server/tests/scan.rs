@@ -307,6 +307,7 @@ async fn the_demo_site_is_clean() {
         rate_limit: None,
         dist: Some(dist),
         demo: Some(manifest.join("../examples/demo")),
+        demo_page_layer: true,
         trusted_proxies: Vec::new(),
     };
     let app = router(store, settings);

@@ -19,7 +19,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -129,7 +129,7 @@ async function freePort() {
 }
 
 /** `consent serve --demo` with its own log, on http://www.clinic.test:PORT. */
-async function startServer(name, { config, keyFile } = {}) {
+async function startServer(name, { config, keyFile, pageLayer = true } = {}) {
   const dir = join(work, name);
   mkdirSync(dir);
   const env = {
@@ -144,7 +144,9 @@ async function startServer(name, { config, keyFile } = {}) {
   }
   const port = await freePort();
   const base = `http://${HOST}:${port}`;
-  const proc = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--origin', base, '--rate-limit', '0'],
+  const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--origin', base, '--rate-limit', '0'];
+  if (!pageLayer) args.push('--no-page-layer');
+  const proc = spawn(bin, args,
     { env, stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name}: consent serve did not listen within 30 s`)), 30_000);
@@ -593,9 +595,13 @@ test('C7 a refusal is remembered for its lifetime; an expired decision asks agai
   await w.context.close();
 
   // The same cookies seen later: the day before a decision expires it holds; the day after,
-  // the banner asks again and nothing but necessary runs.
+  // the banner asks again and nothing but necessary runs. Only the browser's clock can be
+  // moved here, so the later visits are to the same site with its pages sent as they are
+  // (the banner alone decides); the page layer reads the server's own clock, and its
+  // expiry is tested in consent-gate's tests (an expired signed decision grants nothing).
+  const browserOnly = await startServer('c7-browser-only', { keyFile: main.keyFile, pageLayer: false });
   for (const [jar, days, asks] of [[refused, refuse - 1, false], [refused, refuse + 1, true], [accepted, accept - 1, false], [accepted, accept + 1, true]]) {
-    const later = await visitor();
+    const later = await visitor({ server: browserOnly });
     await later.context.addCookies(jar);
     await later.context.clock.install({ time: Date.now() + days * DAY });
     await openReady(later, '/');
@@ -1024,7 +1030,12 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
     assert.ok(csp && !/unsafe-inline|unsafe-eval'/.test(csp.replace("'wasm-unsafe-eval'", '')), `${path}: strict CSP: ${csp}`);
     assert.match(csp, /frame-ancestors '(none|self)'/, path);
     if (PAGES.includes(path)) {
-      assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/, path);
+      // The page layer's Consent Mode script is allowed by its own hash, and nothing else is.
+      const body = await r.text();
+      const inline = /<script data-consent-mode>([^<]*)<\/script>/.exec(body)?.[1];
+      assert.ok(inline, `${path}: the Consent Mode script`);
+      const hash = createHash('sha256').update(inline).digest('base64');
+      assert.ok(csp.includes(`script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}';`), `${path}: ${csp}`);
       assert.match(csp, /style-src 'self';/, path);
     }
   }
