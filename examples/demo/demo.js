@@ -40,8 +40,10 @@ const cell = (row, text, label) => {
 };
 
 const lang = document.documentElement.lang || 'en';
-// A record's time in the visitor's own time zone, the zone named ("14.30 UTC+2").
-const when = new Intl.DateTimeFormat(lang, {
+// A record's time in the visitor's own time zone, the zone named ("14.30 UTC+2"), written as
+// the visitor's browser writes the page's language (en-GB for a British visitor of /en/).
+const locale = navigator.languages?.find((l) => l.split('-')[0] === lang) ?? lang;
+const when = new Intl.DateTimeFormat(locale, {
   year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
 });
 // The actions' names are the page's own words; the categories' are the banner's texts for

@@ -242,7 +242,7 @@ function category(t, c, switches) {
 
 function service(t, s) {
   const block = add(el('div', 'cc-svc'), el('h3', '', s.name),
-    add(el('p'), el('span', 'cc-k', t.provider), s.provider), el('p', '', s.purpose));
+    add(el('p'), el('span', 'cc-k', `${t.provider}:`), ' ', s.provider), el('p', '', s.purpose));
   if (s.privacy) block.append(attrs(el('a', 'cc-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
   if (s.cookies.length) {
     const head = el('tr');
