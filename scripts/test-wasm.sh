@@ -21,13 +21,15 @@ cd "$(dirname "$0")/.."
 # glue, 59.8 kB on 2026-12-05 when the banner started sending the signed token it held, 56.2
 # kB when the server started making the record; then, counting the compiled policy and one
 # language's texts too, RATCHET below when the banner started reading a compiled policy (no
-# JSON config, validator or texts in the WebAssembly). The test fails on any growth past
+# JSON config, validator or texts in the WebAssembly), raised by 320 B to 37,520 (stylesheet +324 B,
+# script +27 B) for issue 16's look: the phone layout, the preferences' fixed action bar, the
+# styled language picker and the outlined-button variables. The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=37200
+RATCHET=37520
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -31,31 +31,51 @@ showCookies();
 // whose) and erasure (DELETE /consent/me). The id never goes into a URL.
 const mydata = document.getElementById('mydata');
 
-const cell = (row, text) => {
+// Each cell carries its column's name, shown beside the value where a phone stacks the table.
+const cell = (row, text, label) => {
   const td = document.createElement('td');
   td.textContent = text;
+  td.dataset.label = label;
   row.append(td);
 };
 
-const showRecords = async (id) => {
+const lang = document.documentElement.lang || 'en';
+// A record's time in the visitor's own time zone, the zone named ("14.30 UTC+2"), written as
+// the visitor's browser writes the page's language (en-GB for a British visitor of /en/).
+const locale = navigator.languages?.find((l) => l.split('-')[0] === lang) ?? lang;
+const when = new Intl.DateTimeFormat(locale, {
+  year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+});
+// The actions' names are the page's own words; the categories' are the banner's texts for
+// this language (from the same config as the records), ids if those cannot be loaded.
+const actionName = (id) => document.querySelector(`#mydata-actions [data-action="${CSS.escape(id)}"]`)?.textContent ?? id;
+const categoryNames = () => fetch(`/consent/texts-${lang}.json`, { credentials: 'same-origin' })
+  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+  .then((t) => new Map(t.categories.map((c) => [c.id, c.title])), () => new Map());
+
+const showRecords = async () => {
   const status = document.getElementById('mydata-status');
-  const r = await fetch('/consent/me', { credentials: 'same-origin' });
+  const [r, names] = await Promise.all([fetch('/consent/me', { credentials: 'same-origin' }), categoryNames()]);
   if (!r.ok) {
     // 404: nothing is held for this id (never recorded, or erased).
     status.textContent = r.status === 404 ? mydata.dataset.gone : mydata.dataset.failed;
     return;
   }
   const body = document.getElementById('records');
+  const labels = [...mydata.querySelectorAll('thead th')].map((th) => th.textContent);
   body.replaceChildren();
-  for (const { seq, record } of (await r.json()).records) {
+  // Numbered 1, 2, ... for this visitor: the log's sequence numbers are the whole log's.
+  (await r.json()).records.forEach(({ record }, i) => {
     const row = document.createElement('tr');
-    cell(row, String(seq));
-    cell(row, record ? record.time : '–');
-    cell(row, record ? record.action : '–');
-    cell(row, record ? record.categories.filter((c) => c.granted).map((c) => c.id).join(', ') : '–');
-    cell(row, record ? String(record.revision) : '–');
+    const values = record ? [
+      when.format(new Date(record.time)),
+      actionName(record.action),
+      record.categories.filter((c) => c.granted).map((c) => names.get(c.id) ?? c.id).join(', '),
+      String(record.revision),
+    ] : ['–', '–', '–', '–'];
+    [String(i + 1), ...values].forEach((v, n) => cell(row, v, labels[n]));
     body.append(row);
-  }
+  });
   const erase = document.getElementById('erase');
   erase.disabled = false;
   erase.onclick = async () => {
@@ -93,7 +113,7 @@ if (mydata) {
       return;
     }
     document.getElementById('consent-id').textContent = consent.consentId;
-    showRecords(consent.consentId);
+    showRecords();
   };
   whenReady().then(show, () => {});
 }

@@ -199,10 +199,10 @@ async function until(check, what, ms = 10_000) {
  * A fresh visitor: a new browser context that records every request, every decision sent,
  * every CSP violation and console error, and refuses anything off the site.
  */
-async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', server = main } = {}) {
+async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', server = main, timezoneId } = {}) {
   // `gpc`: true for both signals, as browsers send them; 'navigator' or 'header' for one alone.
   const context = await browser.newContext({
-    viewport, locale, extraHTTPHeaders: gpc === true || gpc === 'header' ? { 'Sec-GPC': '1' } : {},
+    viewport, locale, timezoneId, extraHTTPHeaders: gpc === true || gpc === 'header' ? { 'Sec-GPC': '1' } : {},
   });
   const v = { context, server, base: server.base, requests: [], offsite: [], sent: 0, posts: [], consoleErrors: [] };
   await context.route((url) => !url.hostname.endsWith('.clinic.test'), (route) => {
@@ -742,7 +742,8 @@ test('C8 (banner) a token signed with another site\'s key grants nothing in the 
 });
 
 test('C9 every decision is recorded with id, UTC time, action, choices, revision, texts hash, language and page URL, no IP; the visitor sees their id and records and can ask for erasure', async () => {
-  const v = await visitor({ locale: 'en-GB' });
+  // Helsinki: the visitor's page shows times in the browser's zone, never in UTC.
+  const v = await visitor({ locale: 'en-GB', timezoneId: 'Europe/Helsinki' });
   const started = Date.now();
   await v.page.goto(v.base + '/en/?utm_source=newsletter&email=someone%40example.com#top');
   await button(banner(v.page), L.en.settings).click();
@@ -777,8 +778,14 @@ test('C9 every decision is recorded with id, UTC time, action, choices, revision
   await v.page.goto(v.base + L.en.mydata);
   await v.page.locator('#consent-id', { hasText: consent.consentId }).waitFor();
   await v.page.locator('#records tr').first().waitFor();
-  assert.deepEqual(await v.page.locator('#records tr').first().locator('td').allTextContents(),
-    [String(exported.records[0].seq), r.time, 'custom', 'necessary, analytics', '1']);
+  // Numbered for the visitor, the action and categories in the page's words, the time local
+  // with its zone named.
+  const cells = await v.page.locator('#records tr').first().locator('td').allTextContents();
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Helsinki', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .format(new Date(r.time));
+  assert.deepEqual([cells[0], cells[2], cells[3], cells[4]], ['1', 'Saved your own choices', 'Necessary, Analytics', '1']);
+  assert.ok(cells[1].includes(local) && /EET|EEST|GMT\+[23]|UTC\+[23]/.test(cells[1]) && !/UTC$|Z$/.test(cells[1]),
+    `the time is ${cells[1]}, not ${local} in Helsinki with the zone named`);
   // Marked first, so that a failure here is reported here and not again by the log check.
   erased.add(consent.consentId);
   await v.page.getByRole('button', { name: 'Ask for my data to be erased' }).click();
@@ -1542,19 +1549,100 @@ test('page layer: a refusal\'s inert elements still come to life when the visito
   await v.context.close();
 });
 
-test('screenshots of the first layer and the preferences, each language, mobile and desktop', async () => {
+/** How many pixels the page is wider than the screen: 0 when it fits. */
+const overflowX = (page) => page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+/** The element is wholly inside the viewport and nothing covers its centre. */
+const inView = (locator) => locator.evaluate((e) => {
+  const r = e.getBoundingClientRect();
+  const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth
+    && (top === e || e.contains(top));
+});
+
+test('layout: the first layer and the preferences, each language, phone and desktop: compact, actions in view, no overflow, no focus ring on load, axe, no console error (screenshots)', async () => {
   for (const lang of LANGS) {
-    for (const [device, viewport] of [['mobile', MOBILE], ['desktop', DESKTOP]]) {
+    for (const [device, viewport] of [['mobile', MOBILE], ['desktop', { width: 1280, height: 800 }]]) {
+      const at = `${lang} ${device}`;
       const v = await visitor({ viewport });
       await open(v, L[lang].home, lang);
       await settled(banner(v.page));
       await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-first-layer.png`) });
+      const box = await banner(v.page).boundingBox();
+      if (device === 'mobile') {
+        assert.ok(box.height <= viewport.height / 2,
+          `${at}: the first layer covers ${Math.round(100 * box.height / viewport.height)} % of the screen`);
+      }
+      for (const name of [L[lang].reject, L[lang].accept, L[lang].settings]) {
+        assert.ok(await inView(button(banner(v.page), name)), `${at}: "${name}" is not in view`);
+      }
+      // Focus is in the banner, which draws no ring: only the keyboard's focus does, in the
+      // theme's button colour.
+      const focus = () => v.page.evaluate(() => {
+        const a = document.activeElement;
+        const s = getComputedStyle(a);
+        return { banner: a.matches('.cc-banner'), outline: s.outlineStyle, colour: s.outlineColor,
+          theme: getComputedStyle(a.closest('.cc-root')).getPropertyValue('--cc-btn-bg') };
+      });
+      const loaded = await focus();
+      assert.ok(loaded.banner && loaded.outline === 'none', `${at}: a ring on load: ${JSON.stringify(loaded)}`);
+      await v.page.keyboard.press('Tab');
+      await v.page.keyboard.press('Tab');
+      const keyed = await focus();
+      assert.notEqual(keyed.outline, 'none', `${at}: no ring on keyboard focus`);
+      const rgb = await v.page.evaluate((c) => { const e = document.createElement('i'); e.style.color = c; document.body.append(e); const x = getComputedStyle(e).color; e.remove(); return x; }, keyed.theme.trim());
+      assert.equal(keyed.colour, rgb, `${at}: the ring is not in the theme's colour`);
+      assert.equal(await overflowX(v.page), 0, `${at}: the page is wider than the screen with the first layer`);
+
       await button(banner(v.page), L[lang].settings).click();
       await prefs(v.page).waitFor();
       await settled(prefs(v.page));
       await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-preferences.png`) });
+      const actionsInView = async (where) => {
+        for (const name of [L[lang].reject, L[lang].accept, L[lang].save]) {
+          assert.ok(await inView(button(prefs(v.page), name)), `${at}: "${name}" is out of view in the preferences (${where})`);
+        }
+        assert.ok(await inView(prefs(v.page).locator('.cc-close')), `${at}: the close button is out of view (${where})`);
+      };
+      await actionsInView('opened');
+      // Everything unfolded and scrolled to the end, then to the start: the bar stays.
+      await prefs(v.page).locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
+      const scrolls = await prefs(v.page).locator('.cc-body').evaluate((b) => { b.scrollTop = b.scrollHeight; return b.scrollTop > 0; });
+      assert.ok(scrolls, `${at}: the unfolded preferences do not scroll inside the dialog`);
+      await actionsInView('scrolled to the end');
+      await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-preferences-end.png`) });
+      // A label and its value are apart ("Provider: Kuopion ...", not "ProviderKuopion ...").
+      const provider = await prefs(v.page).locator('.cc-svc p').first().innerText();
+      assert.match(provider, /\S:\s+\S/, `${at}: provider label runs into its value: ${provider}`);
+      assert.equal(await overflowX(v.page), 0, `${at}: the page is wider than the screen with the preferences`);
+      await axe(v.page, `${at} preferences, unfolded`);
+      assert.deepEqual(v.consoleErrors, [], `${at}: console errors`);
       await v.context.close();
     }
+  }
+});
+
+test('layout: every demo page, each language, phone and desktop, after a decision: no overflow, axe, no console error (screenshots)', async () => {
+  for (const [device, viewport] of [['mobile', MOBILE], ['desktop', { width: 1280, height: 800 }]]) {
+    const v = await visitor({ viewport });
+    await open(v, '/');
+    await button(banner(v.page), L.fi.accept).click();
+    await signed(v.page);
+    for (const lang of LANGS) {
+      for (const name of ['home', 'booking', 'video', 'privacy', 'mydata', 'newsletter']) {
+        const path = L[lang][name];
+        const at = `${path} (${device})`;
+        await openReady(v, path);
+        if (name === 'mydata') await v.page.locator('#records tr').first().waitFor();
+        if (name === 'privacy') await v.page.locator('#cookie-declaration table').first().waitFor();
+        await v.page.screenshot({ path: join(artifacts, `page-${lang}-${name}-${device}.png`), fullPage: true });
+        assert.equal(await overflowX(v.page), 0, `${at}: the page is wider than the screen`);
+        await axe(v.page, at);
+      }
+    }
+    // The favicon included: a 404 for /favicon.ico is a console error too.
+    assert.deepEqual(v.consoleErrors, [], `console errors (${device})`);
+    assert.equal(requested(v, '/favicon.ico'), 0, '/favicon.ico requested');
+    await v.context.close();
   }
 });
 

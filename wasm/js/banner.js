@@ -190,11 +190,12 @@ function showPreferences(v) {
   });
   const close = attrs(button('×', closePreferences), { 'aria-label': t.close });
   close.className = 'cc-close';
-  add(dialog,
-    add(el('div', 'cc-head'), attrs(el('h2', 'cc-title', t.preferences_title), { id: 'cc-ptitle' }), close),
-    el('p', 'cc-desc', t.preferences_description));
-  if (v.gpc) dialog.append(el('p', 'cc-gpc', t.gpc_notice));
-  dialog.append(attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }));
+  // Head and actions stay in view; only the body between them scrolls, so a focused switch
+  // is never hidden under the action bar.
+  const body = el('div', 'cc-body');
+  add(body, el('p', 'cc-desc', t.preferences_description));
+  if (v.gpc) body.append(el('p', 'cc-gpc', t.gpc_notice));
+  body.append(attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }));
   if (v.langs.length > 1) {
     const select = el('select');
     for (const { code, name } of v.langs) {
@@ -203,13 +204,16 @@ function showPreferences(v) {
       select.append(option);
     }
     select.addEventListener('change', () => switchLanguage(select.value));
-    dialog.append(add(el('label', 'cc-lang', t.language), select));
+    body.append(add(el('label', 'cc-lang', t.language), select));
   }
   const switches = [];
-  for (const c of v.categories) dialog.append(category(t, c, switches));
-  if (v.id) dialog.append(add(el('p', 'cc-id', t.consent_id), el('code', '', v.id)));
-  dialog.append(actions(t, t.save, () => decideNow('custom',
-    ui.switches.filter(([, s]) => s.checked).map(([id]) => id))));
+  for (const c of v.categories) body.append(category(t, c, switches));
+  if (v.id) body.append(add(el('p', 'cc-id', t.consent_id), el('code', '', v.id)));
+  add(dialog,
+    add(el('div', 'cc-head'), attrs(el('h2', 'cc-title', t.preferences_title), { id: 'cc-ptitle' }), close),
+    body,
+    actions(t, t.save, () => decideNow('custom',
+      ui.switches.filter(([, s]) => s.checked).map(([id]) => id))));
   dialog.addEventListener('keydown', trapFocus);
   // The overlay is not focusable: the dialog is.
   showLayer(add(el('div', 'cc-overlay'), dialog), true, switches, dialog);
@@ -238,7 +242,7 @@ function category(t, c, switches) {
 
 function service(t, s) {
   const block = add(el('div', 'cc-svc'), el('h3', '', s.name),
-    add(el('p', '', t.provider), el('span', '', s.provider)), el('p', '', s.purpose));
+    add(el('p'), el('span', 'cc-k', `${t.provider}:`), ' ', s.provider), el('p', '', s.purpose));
   if (s.privacy) block.append(attrs(el('a', 'cc-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
   if (s.cookies.length) {
     const head = el('tr');
