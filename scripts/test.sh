@@ -45,4 +45,7 @@ timeout 120 node --test tests/e2e/npm-package.mjs
 step "fuzz targets compile"
 cargo check --manifest-path fuzz/Cargo.toml --bins
 
+step "fuzz: every target for a bounded time from its seeds (scripts/fuzz-bounded.sh)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz-bounded.sh
+
 printf '\nall checks passed\n'

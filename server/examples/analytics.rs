@@ -18,8 +18,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use consent_core::{CategoryIndex, Config, Gate};
+use consent_gate::{Consent, ConsentLayer};
 use consent_server::ServerKey;
-use consent_server::gating::{Consent, ConsentLayer};
 
 /// What would be sent to the analytics provider; here, kept in memory and counted.
 #[derive(Default)]

@@ -739,7 +739,7 @@ async fn get_preferences<S: Store>(
         .iter()
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
-    let signals = crate::gating::signals(&headers);
+    let signals = consent_gate::signals(&headers);
     let evaluation = policy::evaluate(&**config, stored, None, OffsetDateTime::now_utc(), signals);
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::preferences_page(
@@ -782,7 +782,7 @@ async fn post_form<S: Store>(
         &app.settings.key,
         &input,
         stored,
-        crate::gating::signals(&headers),
+        consent_gate::signals(&headers),
         &origin,
         host,
         &names,

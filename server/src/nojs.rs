@@ -70,7 +70,7 @@ pub fn first_layer_if_due(
         .iter()
         .find(|(n, _)| n == config.cookie().name())
         .map(|(_, v)| v.as_str());
-    let signals = crate::gating::signals(headers);
+    let signals = consent_gate::signals(headers);
     let evaluation = policy::evaluate(
         config,
         stored,
