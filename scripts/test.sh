@@ -21,6 +21,9 @@ cargo test --workspace --all-features
 step "rustdoc, warnings and broken links denied"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
+step "the library crates package for crates.io (consent-core, consent-gate: packaged, then built from the package)"
+cargo package --quiet -p consent-core -p consent-gate --allow-dirty
+
 step "consent-core for wasm32-unknown-unknown"
 cargo build -p consent-core -p consent-wasm --target wasm32-unknown-unknown --profile wasm-release
 
