@@ -24,13 +24,16 @@ cd "$(dirname "$0")/.."
 # JSON config, validator or texts in the WebAssembly), raised by 320 B to 37,520 (stylesheet +324 B,
 # script +27 B) for issue 16's look: the phone layout, the preferences' fixed action bar, the
 # styled language picker and the outlined-button variables, and by 20 B to 37,540 for issue
-# 14 (the banner leaves Consent Mode's default to a page the server already wrote it into). The test fails on any growth past
+# 14 (the banner leaves Consent Mode's default to a page the server already wrote it into),
+# and by 190 B to 37,730 for issue 16's optional floating button (script +89 B, stylesheet
+# +41 B; it is in every download, shown only with data-floating) and the example's
+# per-language service names. The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=37540
+RATCHET=37730
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

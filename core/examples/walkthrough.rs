@@ -131,7 +131,7 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "  {:<10} {} ({})",
             cookie.name(),
-            service.name(),
+            service.name(Lang::En),
             config.texts(Lang::En).lifetime(cookie.lifetime())
         );
     }

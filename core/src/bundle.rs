@@ -110,7 +110,7 @@ pub fn texts_json(config: &Config, lang: Lang) -> String {
                     .iter()
                     .map(|s| ServiceTexts {
                         id: s.id().as_str(),
-                        name: s.name(),
+                        name: s.name(lang),
                         provider: s.provider(),
                         purpose: s.purpose().get(lang),
                         privacy: s.privacy_url(),

@@ -191,11 +191,44 @@ fn builtin_keys(id: &CategoryId) -> Option<(TextKey, TextKey)> {
     }
 }
 
+/// A service's display name: one for every language (a brand name such as "Google
+/// Analytics", written as a plain string), or one per language (`{"fi": "Klinikan
+/// verkkosivusto", "en": "The clinic's website"}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceName {
+    /// The same name in every language.
+    Same(Box<str>),
+    /// A name per language.
+    PerLanguage(Localized),
+}
+
+impl ServiceName {
+    /// The name in `lang` (for a per-language name without `lang`: English, else any).
+    #[must_use]
+    pub fn get(&self, lang: Lang) -> &str {
+        match self {
+            ServiceName::Same(name) => name,
+            ServiceName::PerLanguage(names) => names.get(lang),
+        }
+    }
+}
+
+/// Written as it was read: a string, or an object of languages (so a config's canonical
+/// JSON, and the `shown_hash` over it, do not change for names that were always strings).
+impl Serialize for ServiceName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ServiceName::Same(name) => serializer.serialize_str(name),
+            ServiceName::PerLanguage(names) => names.serialize(serializer),
+        }
+    }
+}
+
 /// A third-party or first-party service that sets cookies or loads from other hosts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Service {
     id: ServiceId,
-    name: Box<str>,
+    name: ServiceName,
     provider: Box<str>,
     purpose: Localized,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,9 +247,14 @@ impl Service {
     pub fn id(&self) -> &ServiceId {
         &self.id
     }
-    /// Its display name, such as "Google Analytics".
+    /// Its display name in `lang`, such as "Google Analytics" (see [`ServiceName`]).
     #[must_use]
-    pub fn name(&self) -> &str {
+    pub fn name(&self, lang: Lang) -> &str {
+        self.name.get(lang)
+    }
+    /// Its display name as the config gives it: one for all languages, or one per language.
+    #[must_use]
+    pub fn names(&self) -> &ServiceName {
         &self.name
     }
     /// Who provides it, such as "Google Ireland Ltd".
@@ -1239,6 +1277,27 @@ impl Validator {
         Some(out)
     }
 
+    /// A service's name: a plain string for every language, or an object with every language
+    /// of the site.
+    fn service_name(&mut self, value: &Value, path: String) -> Option<ServiceName> {
+        if value.is_string() {
+            return self
+                .string(value, path, MAX_NAME_LEN)
+                .map(|s| ServiceName::Same(s.into()));
+        }
+        if !matches!(value, Value::Object(_)) {
+            self.report(
+                path,
+                ProblemKind::WrongType(
+                    "a name: a string for every language, or an object of languages",
+                ),
+            );
+            return None;
+        }
+        self.localized(value, path, MAX_NAME_LEN)
+            .map(ServiceName::PerLanguage)
+    }
+
     fn url(&mut self, value: &Value, path: String) -> Option<Box<str>> {
         let s = self.string(value, path.clone(), MAX_URL_LEN)?;
         let ok_scheme = s.starts_with("https://")
@@ -1684,7 +1743,9 @@ impl Validator {
                     None
                 }
             });
-        let name = self.str_field(obj, path, "name", true, MAX_NAME_LEN);
+        let name = self
+            .field(obj, path, "name", true)
+            .and_then(|v| self.service_name(v, join(path, "name")));
         let provider = self.str_field(obj, path, "provider", true, MAX_NAME_LEN);
         let purpose = self
             .field(obj, path, "purpose", true)
@@ -1771,7 +1832,7 @@ impl Validator {
         }
         Some(Service {
             id: id?,
-            name: name?.into(),
+            name: name?,
             provider: provider?.into(),
             purpose: purpose?,
             privacy_url,
@@ -2095,6 +2156,44 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(e) => e.problems().iter().map(ToString::to_string).collect(),
         }
+    }
+
+    #[test]
+    fn a_service_name_is_one_for_all_languages_or_one_per_language() {
+        let example = |name: &str| {
+            crate::EXAMPLE_CONFIG.replacen(
+                r#""name": {"fi": "Klinikan verkkosivusto", "sv": "Klinikens webbplats", "en": "Clinic website"}"#,
+                &format!(r#""name": {name}"#),
+                1,
+            )
+        };
+        let c = Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
+        let site = &c.categories()[0].services()[0];
+        assert_eq!(site.name(Lang::Fi), "Klinikan verkkosivusto");
+        assert_eq!(site.name(Lang::Sv), "Klinikens webbplats");
+        assert_eq!(site.name(Lang::En), "Clinic website");
+        // A brand name, the same everywhere, stays a string in the canonical JSON.
+        let json = example(r#""Vet Clinic""#);
+        let c = Config::from_json(&json).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.categories()[0].services()[0].name(Lang::Sv), "Vet Clinic");
+        assert!(c.to_json().contains(r#""name":"Vet Clinic""#));
+        assert_eq!(
+            problems(&example(r#"{"fi": "Klinikka"}"#)),
+            [
+                "categories[0].services[0].name.sv: missing translation",
+                "categories[0].services[0].name.en: missing translation"
+            ]
+        );
+        assert_eq!(
+            problems(&example("7")),
+            [
+                "categories[0].services[0].name: expected a name: a string for every language, or an object of languages"
+            ]
+        );
+        assert_eq!(
+            problems(&example(r#""""#)),
+            ["categories[0].services[0].name: empty"]
+        );
     }
 
     #[test]

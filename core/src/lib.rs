@@ -102,7 +102,7 @@ pub mod transfer;
 pub use check::{Gate, Verdict};
 pub use config::{
     Category, CategoryIndex, Config, ConfigError, Problem, ProblemKind, Service, ServiceIndex,
-    TextShape,
+    ServiceName, TextShape,
 };
 pub use cookie_decl::{CookieDecl, CookieDeclError, CookiePattern, Lifetime, SameSite};
 pub use declaration::{Declaration, DeclarationError};

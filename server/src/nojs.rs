@@ -157,8 +157,8 @@ pub fn preferences_page(
 fn service_block(t: &Texts<'_>, lang: Lang, service: &Service) -> Markup {
     html! {
         div.cc-svc {
-            h3 { (service.name()) }
-            p { (t.get(TextKey::Provider)) " " span { (service.provider()) } }
+            h3 { (service.name(lang)) }
+            p { span.cc-k { (t.get(TextKey::Provider)) ":" } " " (service.provider()) }
             p { (service.purpose().get(lang)) }
             @if let Some(url) = service.privacy_url() {
                 a.cc-link href=(url) rel="noopener" { (t.get(TextKey::ProviderPrivacy)) }

@@ -110,10 +110,12 @@ async fn every_page_in_every_language_reads_the_server_policy_under_a_strict_csp
         let csp = headers[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .expect("ascii");
+        // The page layer's Consent Mode script is allowed by its own hash and nothing else.
         assert!(
-            csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
             "{csp}"
         );
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
         assert!(
             !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
             "{csp}"

@@ -476,7 +476,9 @@ test('C5 before choosing, each category\'s purpose, services, providers and cook
     await section.locator('summary').click();
     assert.ok((await section.locator(':scope > p').first().textContent()).trim().length > 0, `${category.id}: purpose`);
     for (const service of category.services) {
-      const block = section.locator('.cc-svc').filter({ has: v.page.getByRole('heading', { name: service.name, exact: true }) });
+      // A name is one string for every language, or one per language (the Finnish page here).
+      const name = typeof service.name === 'string' ? service.name : service.name.fi;
+      const block = section.locator('.cc-svc').filter({ has: v.page.getByRole('heading', { name, exact: true }) });
       const text = await block.textContent();
       assert.ok(text.includes(service.provider), `${service.id}: provider`);
       assert.ok(text.includes(service.purpose.fi), `${service.id}: purpose`);
@@ -1101,7 +1103,7 @@ test('C14 Finnish, Swedish and English are complete (first layer, preferences, n
   }
   // No text of one language's dialog shows up in another's, but for names (services, providers, cookies).
   const names = new Set(exampleConfig.categories.flatMap((c) => c.services.flatMap((s) =>
-    [s.name, s.provider, ...s.cookies.map((k) => k.name)])).concat(['×', '']));
+    [...(typeof s.name === 'string' ? [s.name] : []), s.provider, ...s.cookies.map((k) => k.name)])).concat(['×', '']));
   for (const a of LANGS) {
     for (const b of LANGS.filter((b) => b !== a)) {
       const shared = [...seen[a]].filter((t) => seen[b].has(t) && !names.has(t) && !/^[\d\s\p{P}]*$/u.test(t));

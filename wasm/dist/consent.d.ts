@@ -9,6 +9,9 @@ export interface ConsentOptions {
   position?: "bottom" | "bottom-left" | "bottom-right" | "top" | "middle";
   /** `"light"` (default), `"dark"`, or `"auto"` to follow `prefers-color-scheme`. */
   theme?: "light" | "dark" | "auto";
+  /** Any value (`data-floating` on the script tag): a small fixed button that reopens the
+   * preferences once the first layer is closed, for sites without a link in their footer. */
+  floating?: string | boolean;
   /** CSP nonce given to revived inline scripts (else each keeps its own). */
   nonce?: string;
   /** Consent Mode's `gtag`; the banner passes one that pushes to `dataLayer`. */

@@ -290,8 +290,23 @@ function closePreferences() {
   }
 }
 
+/** The optional button that reopens the preferences (`data-floating` on the script tag),
+ * for sites without a link in their footer; the stylesheet hides it while a layer is open. */
+function floating(u) {
+  const b = button('', () => { u.opener = b; openPreferences(); });
+  b.className = 'cc-btn cc-float';
+  u.root.append(b);
+  u.float = b;
+  label(u);
+}
+
+function label(u) {
+  if (u.float) texts(JSON.parse(state()).lang).then((t) => { u.float.textContent = t.t.preferences_title; }, () => {});
+}
+
 function switchLanguage(lang) {
   if (!setLanguage(lang)) return false;
+  label(ui);
   if (ui.prefs) withView(showPreferences);
   else if (ui.layer) showBanner();
   regate();
@@ -484,6 +499,7 @@ function runBanner(bytes, base, options) {
   ui.base = base;
   // Gated elements first: a returning visitor's allowed scripts wait for nothing else.
   regate();
+  if (options.floating != null) floating(ui);
   // Resolves once the first layer, if due, is drawn.
   return v.show ? showBanner().then(() => true) : true;
 }
@@ -591,7 +607,7 @@ if (typeof window !== 'undefined') {
     const d = { ...inline?.dataset, ...own?.dataset };
     // An inline JSON config goes to run as it is, which refuses it with the message above.
     Consent.run(inline?.textContent.trim() ? inline.textContent : d.policy, {
-      layout: d.layout, position: d.position, theme: d.theme, nonce: d.nonce || own?.nonce || inline?.nonce,
+      layout: d.layout, position: d.position, theme: d.theme, floating: d.floating, nonce: d.nonce || own?.nonce || inline?.nonce,
     });
   }
 }

@@ -481,7 +481,7 @@ fn service(s: &crate::config::Service, lang: Lang, texts: &Texts<'_>) -> Service
     }
     ServiceDecl {
         id: s.id().as_str().to_owned(),
-        name: s.name().to_owned(),
+        name: s.name(lang).to_owned(),
         provider: s.provider().to_owned(),
         purpose: s.purpose().get(lang).to_owned(),
         privacy_url: s.privacy_url().map(str::to_owned),
@@ -492,7 +492,7 @@ fn service(s: &crate::config::Service, lang: Lang, texts: &Texts<'_>) -> Service
             countries: t.countries().map(|c| c.get(lang).to_owned()),
             text: transfer_text,
         },
-        cookies_caption: fill_plain(Phrase::CookiesOf.get(lang), &[("service", s.name())]),
+        cookies_caption: fill_plain(Phrase::CookiesOf.get(lang), &[("service", s.name(lang))]),
         cookies: s
             .cookies()
             .iter()

@@ -442,6 +442,33 @@ bannerTest('first layer has three equal buttons and nothing pre-ticked', async (
   assert.equal(await box.api('acceptedCategory', 'analytics'), false);
 });
 
+// 2b. The optional floating button (data-floating): none without it; with it, hidden while a
+//     layer is open, shown after a decision, and it reopens the preferences.
+bannerTest('the floating button reopens the preferences, only when asked for', async (visitor) => {
+  const floatShown = (v) => v.js(() => {
+    const b = document.querySelector('.cc-float');
+    return b ? getComputedStyle(b).display !== 'none' && b.textContent : null;
+  });
+  const plain = await visitor();
+  await plain.open({ csp: STRICT_CSP, config: config('c2f0') });
+  await plain.press('Accept all');
+  assert.equal(await plain.js(() => document.querySelector('.cc-float')), null, 'no button unless data-floating');
+
+  const v = await visitor();
+  await v.open({ csp: STRICT_CSP, config: config('c2f'), dataset: { floating: '' } });
+  await v.waitFor(() => document.querySelector('.cc-float')?.textContent);
+  assert.equal(await floatShown(v), false, 'hidden while the first layer is open');
+  await v.press('Reject all');
+  await v.waitFor(() => getComputedStyle(document.querySelector('.cc-float')).display !== 'none');
+  assert.equal(await floatShown(v), 'Cookie settings');
+  await v.js(() => document.querySelector('.cc-float').click());
+  await v.waitFor(() => !!document.querySelector('.cc-prefs'));
+  assert.equal(await floatShown(v), false, 'hidden while the preferences are open');
+  await v.js(() => document.querySelector('.cc-prefs .cc-close').click());
+  await v.waitFor(() => document.activeElement?.classList.contains('cc-float'));
+  assert.deepEqual(await v.js(() => window.__violations), [], 'no CSP violation');
+});
+
 // ---- 3. Preferences ---------------------------------------------------------------------
 
 // 3. Preferences: a switch per category, necessary locked on and explained, services and
