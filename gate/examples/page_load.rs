@@ -20,7 +20,7 @@
 //! layer").
 
 // A benchmark's set-up may panic: it fails loudly rather than measure the wrong thing.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 #[path = "../benches/common/mod.rs"]
 mod common;
