@@ -289,7 +289,12 @@ export const BANNERS = {
 /** The control page (the physical limit): the same body with the analytics script ungated,
  * where the banners' pages have their gated one, and no banner: it runs as soon as it is
  * parsed and loaded, on every visit. */
-export const CONTROL_HTML = () => page({ head: '', gatedAnalytics: '<script src="/analytics.js"></script>' });
+export const CONTROL_HTML = () => page({
+  // CONTROL_CSS=1: with our banner's stylesheet in <head>, as a diagnostic of what a
+  // render-blocking stylesheet alone costs (no longer the physical limit).
+  head: process.env.CONTROL_CSS === '1' ? '<link rel="stylesheet" href="/consent/consent.css">' : '',
+  gatedAnalytics: '<script src="/analytics.js"></script>',
+});
 
 /** The same body with no banner at all: the memory baseline. */
 export const BASELINE_HTML = () => page({ head: '', gatedAnalytics: '' });
