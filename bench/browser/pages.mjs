@@ -250,10 +250,23 @@ const oursServer = {
 const oursPage = oursServer.html;
 oursServer.html = (fragment = oursServer.fragment) => oursPage(fragment);
 
+/** Ours with the page layer in front (consent-gate's `PageLayer`, issue 14): the same page as
+ * `ours`, served by the Rust example `gate/examples/static_site.rs` (started by run.mjs), which
+ * rewrites it for each visitor: for a new one the first layer is in the HTML (the harness clicks
+ * "Accept all" once the banner has taken it over, as for `oursserver`); for a returning one the
+ * gated analytics script is live in the HTML as sent. `origin: 'gate'` sends the browser to
+ * that server. */
+const oursGate = {
+  ...ours('ours, page layer on the server', false),
+  takeover: true,
+  origin: 'gate',
+};
+
 export const BANNERS = {
   ours: ours('ours (wasm)', false),
   ourspreload: ours('ours, wasm preloaded', true),
   oursserver: oursServer,
+  oursgate: oursGate,
   // An earlier build of ours beside this one in the same run: `OURS_BASE_DIST=<dir> node
   // run.mjs --only ours,oursbase,...` (a copy of an older commit's wasm/dist).
   ...(process.env.OURS_BASE_DIST ? { oursbase: ours('ours, earlier build (OURS_BASE_DIST)', false, '/consent-base/') } : {}),
@@ -272,6 +285,16 @@ export const BANNERS = {
     html: () => page({ head: orejimeHead(), gatedAnalytics: '<template data-purpose="ga"><script src="/analytics.js"></script></template>' }),
   },
 };
+
+/** The control page (the physical limit): the same body with the analytics script ungated,
+ * where the banners' pages have their gated one, and no banner: it runs as soon as it is
+ * parsed and loaded, on every visit. */
+export const CONTROL_HTML = () => page({
+  // CONTROL_CSS=1: with our banner's stylesheet in <head>, as a diagnostic of what a
+  // render-blocking stylesheet alone costs (no longer the physical limit).
+  head: process.env.CONTROL_CSS === '1' ? '<link rel="stylesheet" href="/consent/consent.css">' : '',
+  gatedAnalytics: '<script src="/analytics.js"></script>',
+});
 
 /** The same body with no banner at all: the memory baseline. */
 export const BASELINE_HTML = () => page({ head: '', gatedAnalytics: '' });

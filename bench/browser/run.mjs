@@ -1,7 +1,10 @@
 // Browser benchmark: our wasm consent banner vs vanilla-cookieconsent and Orejime, measured
 // in the same run in Debian's headless Chromium (see README.md for what each number means).
 //
-//   node run.mjs [--runs 20] [--warmup 2] [--only ours,vanilla,orejime] [--out results.json] [--throttle 4]
+//   node run.mjs [--runs 20] [--warmup 2] [--only ours,oursgate,vanilla,orejime] [--out results.json] [--throttle 4]
+//
+// Besides the banners, every run loads the no-banner page (memory baseline) and the control page
+// (the same body, its analytics script ungated: the physical limit for the time figures).
 //
 // Every sample is one cold load in a fresh browser context (empty cache, no cookies); the
 // banners are loaded in turn, round-robin with a rotating order, serially, so that a change
@@ -14,7 +17,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, startConsentServer, consentBin, OURS_DIST } from './server.mjs';
+import { startServer, startConsentServer, startGateServer, consentBin, gateBin, OURS_DIST } from './server.mjs';
 import { BANNERS, BASELINE_HTML } from './pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -172,9 +175,9 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
     await page.goto(url, { waitUntil: 'commit', timeout: TIMEOUT_MS });
     await waitFor(page, 'the Accept all button to be visible', () => window.__bench.visibleAt !== null);
     await page.waitForLoadState('load', { timeout: TIMEOUT_MS });
-    const first = await page.evaluate(() => ({ domAt: __bench.domAt, visibleAt: __bench.visibleAt, how: __bench.how, ran: window.__analyticsRanAt ?? null, wasm: __bench.wasmBytes() }));
+    const first = await page.evaluate(() => ({ domAt: __bench.domAt, visibleAt: __bench.visibleAt, fcpAt: __bench.fcpAt, how: __bench.how, ran: window.__analyticsRanAt ?? null, wasm: __bench.wasmBytes() }));
     if (first.ran !== null) throw new Error(`${name}: the analytics script ran before consent`);
-    Object.assign(out, { domMs: first.domAt, visibleMs: first.visibleAt, found: first.how });
+    Object.assign(out, { domMs: first.domAt, visibleMs: first.visibleAt, fcpMs: first.fcpAt, found: first.how });
     const mem = await heap(cdp);
     out.jsHeap = mem.jsHeapUsed;
     out.jsHeapMetric = mem.jsHeapUsedMetric;
@@ -241,6 +244,32 @@ async function returning(page, url, name) {
   return r.ranAt;
 }
 
+/** The control page: the same body, its analytics script ungated and no banner. A cold load
+ * (fresh context) gives its first contentful paint and when analytics ran (the limit for a
+ * returning visitor with a cold cache); a second page in the same context, its HTTP cache
+ * warm, the limit for a warm one. */
+async function sampleControl(browser, origin) {
+  const ctx = await browser.newContext();
+  try {
+    await ctx.addInitScript(probe, { selector: null, text: null });
+    const url = `${origin}/control.html`;
+    const page = await throttled(ctx, await ctx.newPage());
+    await page.goto(url, { waitUntil: 'commit', timeout: TIMEOUT_MS });
+    await waitFor(page, 'the control page to paint and run analytics', () => window.__analyticsRanAt !== undefined && __bench.fcpAt !== null);
+    await page.waitForLoadState('load', { timeout: TIMEOUT_MS });
+    const r = await page.evaluate(() => ({ fcp: __bench.fcpAt, ranAt: window.__analyticsRanAt, runs: window.__analyticsRuns }));
+    if (r.runs !== 1) throw new Error(`control: analytics ran ${r.runs} times`);
+    await page.close();
+    const p2 = await throttled(ctx, await ctx.newPage());
+    await p2.goto(url, { waitUntil: 'commit', timeout: TIMEOUT_MS });
+    await waitFor(p2, 'analytics on the control page (warm)', () => window.__analyticsRanAt !== undefined);
+    const warm = await p2.evaluate(() => window.__analyticsRanAt);
+    return { fcpMs: r.fcp, visibleMs: r.fcp, returnColdMs: r.ranAt, returnWarmMs: warm };
+  } finally {
+    await ctx.close();
+  }
+}
+
 /** The memory baseline: the same page without any banner. */
 async function sampleBaseline(browser, origin) {
   const ctx = await browser.newContext();
@@ -264,7 +293,7 @@ function quantile(xs, q) {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
 }
 
-const METRICS = ['domMs', 'visibleMs', 'acceptToAnalyticsMs', 'returnColdMs', 'returnWarmMs', 'jsHeap', 'jsHeapMetric', 'wasmMem', 'heapPlusWasm', 'heapOverBaseline'];
+const METRICS = ['domMs', 'visibleMs', 'fcpMs', 'acceptToAnalyticsMs', 'returnColdMs', 'returnWarmMs', 'jsHeap', 'jsHeapMetric', 'wasmMem', 'heapPlusWasm', 'heapOverBaseline'];
 
 function summarise(samples) {
   const s = {};
@@ -304,10 +333,19 @@ async function main() {
     notes.push(msg);
     names = names.filter((n) => n !== 'oursserver');
   }
+  const gbin = names.includes('oursgate') ? gateBin() : null;
+  if (names.includes('oursgate') && (!gbin || missing.length)) {
+    const msg = `oursgate skipped: ${gbin ? `${OURS_DIST} lacks ${missing.join(', ')}` : 'no static_site binary (cargo build --release -p consent-gate --all-features --example static_site, or GATE_BIN)'}`;
+    console.error(msg);
+    notes.push(msg);
+    names = names.filter((n) => n !== 'oursgate');
+  }
   if (names.length === 0) throw new Error('nothing to measure');
 
   const consent = names.includes('oursserver') ? await startConsentServer(bin) : null;
+  const gate = names.includes('oursgate') ? await startGateServer(gbin) : null;
   const server = await startServer({ consent: consent?.origin });
+  const originOf = (n) => (BANNERS[n]?.origin === 'gate' ? gate.origin : server.origin);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
   const env = {
     date: new Date().toISOString(),
@@ -320,23 +358,26 @@ async function main() {
     oursDist: path.relative(HERE, OURS_DIST),
     runs: opt.runs,
     warmup: opt.warmup,
+    throttle: opt.throttle,
   };
   console.error(`chromium ${env.chromium}, node ${env.node}, ${env.nproc} cpus, load ${env.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
 
-  const samples = Object.fromEntries([...names, 'baseline'].map((n) => [n, []]));
+  const samples = Object.fromEntries([...names, 'control', 'baseline'].map((n) => [n, []]));
   const sizes = {};
   const failed = {};
-  const kinds = [...names, 'baseline'];
+  const kinds = [...names, 'control', 'baseline'];
   try {
     for (let round = 0; round < opt.warmup + opt.runs; round++) {
       const warm = round < opt.warmup;
       const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]);
       for (const n of order) {
         if (failed[n]) continue;
-        const recordSizes = n !== 'baseline' && !sizes[n];
+        const recordSizes = n !== 'baseline' && n !== 'control' && !sizes[n];
         let s;
         try {
-          s = n === 'baseline' ? await sampleBaseline(browser, origin(server)) : await sampleBanner(browser, origin(server), n, { recordSizes });
+          s = n === 'baseline' ? await sampleBaseline(browser, server.origin)
+            : n === 'control' ? await sampleControl(browser, server.origin)
+              : await sampleBanner(browser, originOf(n), n, { recordSizes });
         } catch (e) {
           // One banner failing its checks must not cost the others their figures; it is
           // dropped from the rest of the run and the run exits with status 1.
@@ -358,6 +399,7 @@ async function main() {
     await browser.close();
     await server.close();
     await consent?.close();
+    await gate?.close();
   }
 
   for (const [n, why] of Object.entries(failed)) {
@@ -365,9 +407,10 @@ async function main() {
     process.exitCode = 1;
   }
   if (failed.baseline) throw new Error('the no-banner page failed');
+  if (failed.control) throw new Error('the control page failed');
   names = names.filter((n) => !failed[n]);
   const baseHeap = quantile(samples.baseline.map((s) => s.jsHeap), 0.5);
-  for (const n of kinds) for (const s of samples[n]) {
+  for (const n of kinds) if (n !== 'control') for (const s of samples[n]) {
     s.heapPlusWasm = s.jsHeap + s.wasmMem;
     s.heapOverBaseline = s.heapPlusWasm - baseHeap;
   }
@@ -389,6 +432,7 @@ async function main() {
     };
   }
   result.baseline = { summary: summarise(samples.baseline), samples: samples.baseline };
+  result.control = { summary: summarise(samples.control), samples: samples.control };
   writeFileSync(opt.out, JSON.stringify(result, null, 1) + '\n');
 
   const B = result.banners;
@@ -402,9 +446,20 @@ async function main() {
   ]));
   console.log('\nTimes in ms, median (p90):\n');
   const mp = (n, m) => `${ms(med(n, m))} (${ms(p90(n, m))})`;
+  const cmp = (m) => `${ms(result.control.summary[m].median)} (${ms(result.control.summary[m].p90)})`;
   console.log(table([
     ['banner', 'button in DOM', 'button visible', 'Accept all -> analytics', 'returning, cold cache -> analytics', 'returning, warm cache -> analytics'],
     ...names.map((n) => [B[n].label, mp(n, 'domMs'), mp(n, 'visibleMs'), mp(n, 'acceptToAnalyticsMs'), mp(n, 'returnColdMs'), mp(n, 'returnWarmMs')]),
+    ['control: no banner, analytics ungated (visible = its FCP)', '-', cmp('visibleMs'), '-', cmp('returnColdMs'), cmp('returnWarmMs')],
+  ]));
+  // Each banner against the control page (the physical limit), medians: "Accept all" painted
+  // over the control page's first contentful paint, and a returning visitor's analytics over
+  // the control page's (cold and warm cache).
+  const C = result.control.summary;
+  const vs = (n, m) => (C[m].median ? (med(n, m) / C[m].median).toFixed(2) : '-');
+  console.log('\n' + table([
+    ['banner / control page (medians)', 'button visible / control FCP', 'returning cold / control', 'returning warm / control'],
+    ...names.map((n) => [B[n].label, vs(n, 'visibleMs'), vs(n, 'returnColdMs'), vs(n, 'returnWarmMs')]),
   ]));
   if (B.ours) {
     const ratio = (m, other) => (med(other, m) ? (med('ours', m) / med(other, m)).toFixed(2) : '-');
@@ -421,8 +476,6 @@ async function main() {
   for (const n of notes) console.log(`note: ${n}`);
   console.log(`\nraw samples: ${path.relative(process.cwd(), opt.out) || opt.out}`);
 }
-
-const origin = (server) => server.origin;
 
 main().catch((e) => {
   console.error(e);

@@ -8,12 +8,12 @@
 
 import http from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BANNERS, BASELINE_HTML, OURS_CONFIG } from './pages.mjs';
+import { BANNERS, BASELINE_HTML, CONTROL_HTML, OURS_CONFIG } from './pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Where our banner's build output is served from (`OURS_DIST` overrides it, e.g. to try a build elsewhere). */
@@ -70,6 +70,7 @@ async function handle(req, res, consent) {
     return send(res, 200, TYPES['.html'], BANNERS.oursserver.html(fragment), false);
   }
   if (name && BANNERS[name]) return send(res, 200, TYPES['.html'], BANNERS[name].html(), false);
+  if (p === '/control.html') return send(res, 200, TYPES['.html'], CONTROL_HTML(), false);
   if (p === '/baseline.html') return send(res, 200, TYPES['.html'], BASELINE_HTML(), false);
   if (p === '/analytics.js') return send(res, 200, TYPES['.js'], ANALYTICS_JS, true);
   for (const [prefix, root] of Object.entries(ROOTS)) {
@@ -124,6 +125,49 @@ export async function startConsentServer(bin) {
   throw new Error(`consent serve did not answer on ${origin} within 10 s`);
 }
 
+/** consent-gate's `static_site` example for the `oursgate` page: GATE_BIN, else the
+ * workspace's release build; null when none is built. */
+export function gateBin() {
+  const candidates = [process.env.GATE_BIN, path.resolve(HERE, '../../target/release/examples/static_site')];
+  return candidates.find((c) => c && existsSync(c)) ?? null;
+}
+
+/** Starts consent-gate's `static_site` on 127.0.0.1 (an ephemeral port): the `oursgate` page
+ * and `/analytics.js` from a temporary directory, our banner's files from OURS_DIST under
+ * `/consent/` with the policy and texts it compiles from OURS_CONFIG, every page through the
+ * page layer. Without a key (OURS_CONFIG has no endpoint to sign decisions, so the banner's
+ * are unsigned and count). Resolves to `{ origin, close }` once it listens (within 10 s). */
+export async function startGateServer(bin) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'consent-bench-gate-'));
+  const root = path.join(dir, 'root');
+  mkdirSync(root);
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(OURS_CONFIG));
+  writeFileSync(path.join(root, 'oursgate.html'), BANNERS.oursgate.html());
+  writeFileSync(path.join(root, 'analytics.js'), ANALYTICS_JS);
+  const child = spawn(bin, ['--config', path.join(dir, 'config.json'), '--root', root, '--mount', `/consent/=${OURS_DIST}`,
+    '--listen', '127.0.0.1:0', '--for', '3600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const close = async () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const origin = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('static_site did not say it listens within 10 s')), 10_000);
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`static_site exited (${code})`)); });
+    });
+    return { origin, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 /** Our banner's files as a site serves them: `consent banner build` of OURS_CONFIG, which
  * writes the compiled policy and each language's texts beside a copy of OURS_DIST, in a
  * temporary directory that then answers for `/consent/`. Without a built `consent` binary
@@ -163,7 +207,7 @@ export function startServer({ consent } = {}) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { origin, close } = await startServer();
-  for (const n of [...Object.keys(BANNERS), 'baseline']) console.log(`${origin}/${n}.html`);
+  for (const n of [...Object.keys(BANNERS).filter((b) => !BANNERS[b].origin), 'control', 'baseline']) console.log(`${origin}/${n}.html`);
   console.log('stopping in 10 minutes (or Ctrl-C)');
   setTimeout(() => close().then(() => process.exit(0)), 10 * 60 * 1000);
 }

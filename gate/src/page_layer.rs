@@ -169,7 +169,13 @@ where
                         while data.has_remaining() {
                             let chunk = data.chunk();
                             let n = chunk.len();
-                            out.extend(active.write(chunk));
+                            let written = active.write(chunk);
+                            // A frame is mostly one chunk: send its bytes without a copy.
+                            if out.is_empty() {
+                                out = written;
+                            } else {
+                                out.extend(written);
+                            }
                             data.advance(n);
                         }
                         if !out.is_empty() {

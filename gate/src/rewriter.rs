@@ -131,6 +131,10 @@ impl PageRewriter {
         let Some(rewriter) = self.rewriter.as_mut() else {
             return chunk.to_vec();
         };
+        // Room for the chunk and what the layer adds (Consent Mode, the first layer: about
+        // 2 kB), so lol_html's many small writes do not grow the buffer from nothing, copying
+        // it at each doubling (measured: BENCHMARKS.md, "Server-side page layer").
+        lock(&self.out).reserve(chunk.len() + 2048);
         if rewriter.write(chunk).is_err() {
             // lol_html flushed every byte it had not written yet ("graceful bail-out"); the
             // rest of the page passes through as it is.

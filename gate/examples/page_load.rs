@@ -1,0 +1,263 @@
+//! The page layer under load: the same 50 kB page (`benches/common`) from two axum servers
+//! on 127.0.0.1, one without the layer and one through [`PageLayer`], each driven by a
+//! closed-loop load generator (hyper's HTTP/1.1 client, in this process) at a fixed number
+//! of keep-alive connections for a bounded time. The layered server is driven twice: as
+//! returning visitors with a signed decision, and as new visitors (the first layer is
+//! added to every page).
+//!
+//! ```text
+//! cargo run --release -p consent-gate --all-features --example page_load -- \
+//!     [--runs 5] [--seconds 5] [--connections 32]
+//! # or keep both servers up for another load generator (wrk), for N seconds:
+//! cargo run --release -p consent-gate --all-features --example page_load -- --serve 120
+//! ```
+//!
+//! Each run measures the three cases in turn, in an order that rotates from run to run, so
+//! that a change in the load of a shared machine hits all of them alike; after the runs it
+//! prints the medians and the layer's figures as ratios of the plain server's. The load
+//! generator shares the machine's cores with the servers (one tokio runtime), so req/s is
+//! of the whole loop, client included. Figures are in BENCHMARKS.md ("Server-side page
+//! layer").
+
+// A benchmark's set-up may panic: it fails loudly rather than measure the wrong thing.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use bytes::Bytes;
+use consent_gate::{PageLayer, Pages};
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+
+const PATH: &str = "/palvelut/hammashoito";
+
+struct Options {
+    runs: usize,
+    seconds: f64,
+    connections: usize,
+    serve: Option<u64>,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        runs: 5,
+        seconds: 5.0,
+        connections: 32,
+        serve: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut v = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--runs" => o.runs = v().parse().expect("--runs N"),
+            "--seconds" => o.seconds = v().parse().expect("--seconds S"),
+            "--connections" => o.connections = v().parse().expect("--connections N"),
+            "--serve" => o.serve = Some(v().parse().expect("--serve SECONDS")),
+            // `cargo bench` passes --bench to every target; nothing else is expected.
+            "--bench" => {}
+            _ => panic!("unknown argument {a}"),
+        }
+    }
+    assert!(o.runs >= 1 && o.seconds > 0.0 && o.connections >= 1);
+    o
+}
+
+/// One case: a server and the Cookie header its visitors send.
+struct Case {
+    name: &'static str,
+    addr: SocketAddr,
+    cookie: String,
+}
+
+/// One measured run of one case.
+#[derive(Clone, Copy)]
+struct Figures {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    bytes: usize,
+}
+
+async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    addr
+}
+
+fn site(page: Bytes) -> Router {
+    Router::new().route(
+        PATH,
+        get(move || {
+            let page = page.clone();
+            async move {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    page,
+                )
+            }
+        }),
+    )
+}
+
+/// One keep-alive connection, sending requests back to back until `until`: each request's
+/// latency (µs, send to the last body byte) and the bytes of the last body.
+async fn connection(addr: SocketAddr, cookie: Arc<str>, until: Instant) -> (Vec<u32>, usize) {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let mut latencies = Vec::with_capacity(1 << 14);
+    let mut bytes = 0;
+    while Instant::now() < until {
+        let req = Request::get(PATH)
+            .header(header::HOST, "127.0.0.1")
+            .header(header::COOKIE, &*cookie)
+            .header(header::ACCEPT, "text/html")
+            .body(Empty::<Bytes>::new())
+            .expect("request");
+        let t = Instant::now();
+        sender.ready().await.expect("ready");
+        let res = sender.send_request(req).await.expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+        bytes = body.len();
+    }
+    (latencies, bytes)
+}
+
+async fn drive(case: &Case, connections: usize, seconds: f64) -> Figures {
+    let cookie: Arc<str> = case.cookie.as_str().into();
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| tokio::spawn(connection(case.addr, Arc::clone(&cookie), until)))
+        .collect();
+    let mut all = Vec::new();
+    let mut bytes = 0;
+    for t in tasks {
+        let (l, b) = t.await.expect("connection task");
+        all.extend(l);
+        bytes = bytes.max(b);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let q = |p: f64| {
+        f64::from(all[((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1]) / 1000.0
+    };
+    Figures {
+        rps: all.len() as f64 / elapsed,
+        p50_ms: q(0.50),
+        p99_ms: q(0.99),
+        bytes,
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let config = common::config();
+    let key = common::key();
+    let decided = common::decided_cookie(&config, &key);
+    let pages = Arc::new(Pages::new(config, Some(key)));
+    let page = Bytes::from(common::page());
+
+    let plain = serve(site(page.clone())).await;
+    let layered = serve(site(page.clone()).layer(PageLayer::new(pages))).await;
+    if let Some(secs) = o.serve {
+        println!("plain   http://{plain}{PATH}");
+        println!("layered http://{layered}{PATH}");
+        println!("decided visitor's Cookie: {decided}");
+        println!("serving for {secs} s");
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        return;
+    }
+    let cases = [
+        Case {
+            name: "without the layer",
+            addr: plain,
+            cookie: decided.clone(),
+        },
+        Case {
+            name: "layer, decided visitor",
+            addr: layered,
+            cookie: decided,
+        },
+        Case {
+            name: "layer, new visitor",
+            addr: layered,
+            cookie: common::UNDECIDED_COOKIE.to_owned(),
+        },
+    ];
+    println!(
+        "{} B page, {} connections, {} s per case, {} runs; {} cores shared by servers and load generator",
+        page.len(),
+        o.connections,
+        o.seconds,
+        o.runs,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    // Warm-up: connections, allocator, caches.
+    for c in &cases {
+        drive(c, o.connections, 0.5).await;
+    }
+    let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); cases.len()];
+    for run in 0..o.runs {
+        for i in 0..cases.len() {
+            let k = (i + run) % cases.len();
+            let f = drive(&cases[k], o.connections, o.seconds).await;
+            println!(
+                "run {}  {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} B body)",
+                run + 1,
+                cases[k].name,
+                f.rps,
+                f.p50_ms,
+                f.p99_ms,
+                f.bytes
+            );
+            runs[k].push(f);
+        }
+    }
+    let med = |k: usize, f: fn(&Figures) -> f64| median(runs[k].iter().map(f).collect());
+    println!("\nmedians of {} runs:\n", o.runs);
+    println!("| case | req/s | p50 ms | p99 ms | req/s vs without | added p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    for (k, c) in cases.iter().enumerate() {
+        let rps = med(k, |f| f.rps);
+        let p99 = med(k, |f| f.p99_ms);
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:+.2} |",
+            c.name,
+            rps,
+            med(k, |f| f.p50_ms),
+            p99,
+            rps / med(0, |f| f.rps),
+            p99 - med(0, |f| f.p99_ms)
+        );
+    }
+}
