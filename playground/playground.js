@@ -17,7 +17,7 @@ const frame = $('preview');
 
 /** This tab's slot among the previews (another tab has its own). */
 const slot = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
-const siteDir = new URL(`preview/site/${slot}/`, location.href);
+const sites = new URL('preview/site/', location.href);
 
 /** The last valid config's compiled site, and the object URLs of its downloads. */
 let site = null;
@@ -89,24 +89,43 @@ function languages(langs) {
   pick.value = langs.includes(chosen) ? chosen : langs[0];
 }
 
-/** Puts the compiled files where sw.js answers for them, then loads the preview anew. */
-async function preview() {
+/** Puts the compiled files where sw.js answers for them, then loads the preview anew. One at
+ * a time: two in flight could leave one's policy beside the other's texts. */
+function preview() {
+  loading = loading.then(load).catch((e) => note(`The preview did not load: ${e.message}`));
+  return loading;
+}
+
+let loading = Promise.resolve();
+
+async function load() {
   if (!site || !worker || worker instanceof Error) return;
+  // Each preview has a directory of its own, site/<tab>-<n>/: the one before may still be
+  // loading its files, and is dropped only with the next.
+  const n = ++previews;
+  const dir = new URL(`${slot}-${n}/`, sites);
   const cache = await caches.open(CACHE);
-  for (const request of await cache.keys()) {
-    if (request.url.startsWith(siteDir.href)) await cache.delete(request);
-  }
   for (const file of site.files()) {
     const type = file.name.endsWith('.json') ? 'application/json' : 'application/octet-stream';
-    await cache.put(new URL(file.name, siteDir), new Response(file.bytes, { headers: { 'Content-Type': type } }));
+    await cache.put(new URL(file.name, dir), new Response(file.bytes, { headers: { 'Content-Type': type } }));
   }
   const o = new FormData(options);
   const query = new URLSearchParams({
-    site: slot, lang: o.get('lang'), layout: o.get('layout'), position: o.get('position'), theme: o.get('theme'),
-    n: String(++previews),
+    site: `${slot}-${n}`, lang: o.get('lang'), layout: o.get('layout'), position: o.get('position'),
+    theme: o.get('theme'), n: String(n),
   });
   frame.dataset.state = 'loading';
   frame.src = `preview/frame.html?${query}`;
+  await forget((version) => version < n - 1);
+}
+
+/** Drops this tab's previews whose number `drop` says. */
+async function forget(drop) {
+  const cache = await caches.open(CACHE);
+  const mine = `${sites.href}${slot}-`;
+  for (const request of await cache.keys()) {
+    if (request.url.startsWith(mine) && drop(parseInt(request.url.slice(mine.length), 10))) await cache.delete(request);
+  }
 }
 
 /** The cookie declaration in the preview's language. */
@@ -172,7 +191,7 @@ function update() {
   declaration();
   files(text);
   snippet();
-  preview().catch((e) => note(`The preview did not load: ${e.message}`));
+  preview();
 }
 
 function note(text) {
@@ -190,24 +209,22 @@ options.addEventListener('change', () => {
   if (!site) return;
   declaration();
   snippet();
-  preview().catch((e) => note(`The preview did not load: ${e.message}`));
+  preview();
 });
-$('reload').addEventListener('click', () => preview().catch((e) => note(`The preview did not load: ${e.message}`)));
+$('reload').addEventListener('click', preview);
 $('base').addEventListener('input', () => site && snippet());
 $('example').addEventListener('click', () => {
   editor.value = example();
   update();
 });
 window.addEventListener('message', (e) => {
-  if (e.origin === location.origin && e.source === frame.contentWindow && e.data?.site === slot) {
+  // Only the preview loaded last: an earlier one may still be telling as it goes.
+  if (e.origin === location.origin && e.source === frame.contentWindow && e.data?.n === String(previews)
+    && e.data?.site === `${slot}-${previews}`) {
     frame.dataset.state = e.data.preview;
   }
 });
-window.addEventListener('pagehide', () => {
-  caches.open(CACHE).then(async (cache) => {
-    for (const request of await cache.keys()) if (request.url.startsWith(siteDir.href)) cache.delete(request);
-  });
-});
+window.addEventListener('pagehide', () => forget(() => true));
 
 await init();
 try {

@@ -1,7 +1,7 @@
 // The preview page: starts the banner (../banner/consent.js, unchanged, `data-manual` on its
 // tag) as a site's own tag would, with the playground's compiled policy and options from this
 // page's address:
-//   frame.html?site=<id>&lang=fi&layout=box&position=bottom&theme=light
+//   frame.html?site=<id>&lang=fi&layout=box&position=bottom&theme=light&n=<which preview>
 // The policy is site/<id>/policy.bin, which sw.js answers from what the playground page put in
 // the cache; the banner finds the texts beside it, as on a site.
 //
@@ -41,7 +41,8 @@ const site = q.get('site') ?? '';
 const options = { layout: q.get('layout'), position: q.get('position'), theme: q.get('theme') };
 document.documentElement.dataset.theme = options.theme ?? '';
 
-const tell = (state) => parent.postMessage({ preview: state, site }, location.origin);
+const n = q.get('n');
+const tell = (state) => parent.postMessage({ preview: state, site, n }, location.origin);
 window.Consent.run(`site/${encodeURIComponent(site)}/policy.bin`, options)
   .then((ok) => tell(ok ? 'shown' : 'failed'), () => tell('failed'));
 window.addEventListener('consent:first', () => tell('decided'));

@@ -137,6 +137,9 @@ async function open(url) {
     if (m.type() === 'error' && !refused) errors.push(`${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => errors.push(e.message));
+  // Said as they come, so that a test that times out shows why.
+  page.on('console', (m) => { if (m.type() === 'error') console.error(`[${url}] ${m.text()}`); });
+  page.on('pageerror', (e) => console.error(`[${url}] ${e.message}`));
   await page.goto(url);
   await page.locator('#status[data-state="valid"]').waitFor();
   return { context, page, errors };
