@@ -6,7 +6,9 @@
 #      the DOM and window.Consent by playwright-core in headless Chromium
 #      (wasm/tests/browser/), and on a page with a strict CSP (wasm/tests/csp/),
 #   3. wasm/dist/ is what `bash wasm/build.sh` builds now (not stale),
-#   4. build/dist/ (the authoring side for Node) likewise, and it writes what the CLI writes,
+#   4. build/dist/ (the authoring side for Node) likewise, and it writes what the CLI writes;
+#      playground/build/ (the same crate for the browser) and playground/banner/ (wasm/dist's
+#      banner, copied) likewise,
 #   5. the size budget: gzip -9 of everything a first visit downloads for the banner.
 # Safe to run again; every step is bounded by a timeout.
 #   bash scripts/test-wasm.sh
@@ -88,6 +90,16 @@ for f in consent_build.js consent_build_bg.wasm; do
   fi
 done
 CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test build/test.mjs
+
+step "playground: playground/build and playground/banner are fresh"
+timeout 1200 bash playground/build.sh "$fresh/playground"
+for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent_bg.wasm banner/consent.css; do
+  if ! cmp -s "$fresh/playground/$f" "playground/$f"; then
+    echo "playground/$f is stale: run bash playground/build.sh and commit playground/" >&2
+    exit 1
+  fi
+done
+echo "playground is up to date"
 
 step "banner: size budget (gzip -9)"
 # Everything a first visit downloads for the banner in one language (issue 13): the script,

@@ -38,6 +38,12 @@ step "end to end: the banner against consent serve --demo, in Chromium"
 cargo build -q -p consent-server
 CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mjs
 
+# The playground (playground/) at /playground/ of consent serve and as a plain static
+# directory: a config's problems with their paths, the real banner previewed in fi/sv/en with
+# a layout, position and theme switch, the declaration and the downloads against the CLI's.
+step "playground: in Chromium, served by consent serve and as a static directory"
+CONSENT_BIN="$PWD/target/debug/consent" timeout 120 node --test tests/e2e/playground.mjs
+
 # The npm package (npm/, @consent-rs/banner) as a static site gets it: npm pack, npm install
 # of the tarball into an empty site with no registry, `npx @consent-rs/banner build` of the
 # example config, the banner driven in Chromium on that site (first layer, "Reject all",

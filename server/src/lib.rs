@@ -9,6 +9,7 @@
 //! | [`admin`] | the admin page: acceptance over time, the log's verify status |
 //! | [`api`] | the HTTP API (axum) |
 //! | [`nojs`] | the first layer and preferences rendered on the server, for pages without JavaScript |
+//! | [`playground`] | the playground page at `/playground/`: a config checked, previewed and compiled in the browser |
 //! | [`gating`] | server-side consent checks and the HTML layer: [`consent_gate`], re-exported |
 //! | [`register`] | the customer register: marketing consents and objections, `may_market`, the bulk list check |
 //! | [`stats`] | decisions per day and acceptance per category |
@@ -22,6 +23,7 @@ pub mod ids;
 pub mod key;
 pub mod listen;
 pub mod nojs;
+pub mod playground;
 pub mod register;
 #[cfg(feature = "scan")]
 pub mod scan;

@@ -370,6 +370,10 @@ struct ServeArgs {
     /// from wasm/dist, unless --dist says otherwise.
     #[arg(long)]
     demo: bool,
+    /// The playground's directory, served at /playground/ [default: playground/ of this
+    /// checkout, if it is there].
+    #[arg(long, env = "CONSENT_PLAYGROUND")]
+    playground: Option<PathBuf>,
     /// Send the demo's pages as they are, gated by the banner alone, instead of through
     /// consent-gate's page layer (which makes what a visitor allowed live in the HTML and puts
     /// the first layer in the first paint).
@@ -1063,8 +1067,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo"))),
         demo_page_layer: !args.no_page_layer,
     };
-    let app = api::router(Arc::clone(&store), settings.clone())
+    let playground = args.playground.or_else(|| {
+        let here = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../playground"));
+        here.is_dir().then_some(here)
+    });
+    let mut app = api::router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings));
+    if let Some(dir) = playground {
+        tracing::info!("playground: http://{local}/playground/");
+        app = app.merge(consent_server::playground::router(dir));
+    }
     let stop = stop_signal();
     tracing::info!("listening on http://{local}");
     let limits = consent_server::listen::Limits {
