@@ -68,13 +68,20 @@ fuzz_target!(|data: &[u8]| {
         jar,
         NOW,
         ops.first() == Some(&b'g'),
-        if ops.get(1) == Some(&b'd') { "1" } else { "null" },
+        if ops.get(1) == Some(&b'd') {
+            "1"
+        } else {
+            "null"
+        },
         "en",
     ));
     if v.get("error").is_some() {
         assert!(!compiled, "a compiled config is refused: {v}");
         assert!(api::state() == "null" && !api::allows("analytics", None, "/"));
-        assert!(api::allows("necessary", None, "/"), "rule 14: only the necessary");
+        assert!(
+            api::allows("necessary", None, "/"),
+            "rule 14: only the necessary"
+        );
         return;
     }
     let has_token = jar.split(';').any(|pair| {

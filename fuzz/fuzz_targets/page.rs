@@ -27,30 +27,54 @@ struct Site {
 fn site() -> &'static Site {
     static SITE: OnceLock<Site> = OnceLock::new();
     SITE.get_or_init(|| {
-        let json = consent_core::EXAMPLE_CONFIG
-            .replacen("\"consent_mode\": {\"enabled\": true", "\"consent_mode\": {\"enabled\": false", 1);
+        let json = consent_core::EXAMPLE_CONFIG.replacen(
+            "\"consent_mode\": {\"enabled\": true",
+            "\"consent_mode\": {\"enabled\": false",
+            1,
+        );
         let config = Config::from_json(&json).expect("the example config, without Consent Mode");
         // Decided now: the layer reads the clock, and the decisions must be current.
         let now = time::OffsetDateTime::now_utc();
         let cookie = |action| {
             let before = policy::evaluate(&config, None, None, now, Signals::default());
-            let ctx = Context { now, signals: Signals::default(), lang: Lang::Fi, fresh_id: ConsentId::from_bytes([1; 16]) };
+            let ctx = Context {
+                now,
+                signals: Signals::default(),
+                lang: Lang::Fi,
+                fresh_id: ConsentId::from_bytes([1; 16]),
+            };
             let d = policy::decide(&config, &before, action, ctx).expect("in range");
             let mut h = HeaderMap::new();
             let value = format!("consent={}", Token::unsigned(*d.state()));
-            h.insert(header::COOKIE, HeaderValue::from_str(&value).expect("a token is header text"));
+            h.insert(
+                header::COOKIE,
+                HeaderValue::from_str(&value).expect("a token is header text"),
+            );
             h
         };
-        let visitors = [HeaderMap::new(), cookie(Action::AcceptAll), cookie(Action::RejectAll)];
-        Site { pages: Arc::new(Pages::new(config, None)), visitors }
+        let visitors = [
+            HeaderMap::new(),
+            cookie(Action::AcceptAll),
+            cookie(Action::RejectAll),
+        ];
+        Site {
+            pages: Arc::new(Pages::new(config, None)),
+            visitors,
+        }
     })
 }
 
 fn rewrite(site: &Site, visitor: usize, body: &[u8], chunk: usize) -> Vec<u8> {
     let visit = site.pages.visit(&site.visitors[visitor], "/");
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    let mut r = site.pages.respond(&visit, StatusCode::OK, &mut headers).expect("an HTML page is rewritten");
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    let mut r = site
+        .pages
+        .respond(&visit, StatusCode::OK, &mut headers)
+        .expect("an HTML page is rewritten");
     let mut out = Vec::new();
     for piece in body.chunks(chunk) {
         out.extend(r.write(piece));
@@ -60,7 +84,9 @@ fn rewrite(site: &Site, visitor: usize, body: &[u8], chunk: usize) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, body)) = data.split_first() else { return };
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
     let site = site();
     let chunk = usize::from(first) + 1;
     let visitor = usize::from(first % 3);

@@ -15,19 +15,39 @@ use consent_core::policy::{self, Signals};
 use libfuzzer_sys::fuzz_target;
 
 fn exercise(policy: &CompiledPolicy<'_>, cookie: &str) {
-    let _ = (policy.site(), policy.endpoint(), policy.cookie(), policy.languages().count());
+    let _ = (
+        policy.site(),
+        policy.endpoint(),
+        policy.cookie(),
+        policy.languages().count(),
+    );
     for c in policy.categories() {
-        assert_eq!(policy.category_index(c.id).map(|i| i.get() < 32), Some(true));
+        assert_eq!(
+            policy.category_index(c.id).map(|i| i.get() < 32),
+            Some(true)
+        );
     }
     for s in policy.services() {
-        let _ = (s.exclude_paths().count(), s.cookies().count(), s.is_excluded_on("/a/b"));
+        let _ = (
+            s.exclude_paths().count(),
+            s.cookies().count(),
+            s.is_excluded_on("/a/b"),
+        );
         assert!(s.category.get() < policy.category_count());
     }
     let now = time::OffsetDateTime::from_unix_timestamp(1_793_491_200).expect("in range");
     for gpc in [false, true] {
         let ev = policy::evaluate(policy, Some(cookie), None, now, Signals { gpc, dnt: gpc });
-        assert!(ev.allowed().categories().all(|c| c.get() < policy.category_count()));
-        assert!(ev.allowed().services().all(|s| s.get() < policy.service_count()));
+        assert!(
+            ev.allowed()
+                .categories()
+                .all(|c| c.get() < policy.category_count())
+        );
+        assert!(
+            ev.allowed()
+                .services()
+                .all(|s| s.get() < policy.service_count())
+        );
     }
 }
 
