@@ -215,9 +215,14 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
     document.addEventListener('securitypolicyviolation',
       (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`), true);
   }, gpc);
+  // Decisions on their way: counted (v.sent) and tracked until answered, by one listener.
+  const pending = new Set();
   context.on('request', (r) => {
     v.requests.push(r.url());
-    if (r.method() === 'POST' && new URL(r.url()).pathname === '/consent') v.sent += 1;
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/consent') {
+      v.sent += 1;
+      pending.add(r);
+    }
   });
   context.on('console', (m) => { if (m.type() === 'error') v.consoleErrors.push(m.text()); });
   context.on('response', (r) => {
@@ -232,8 +237,6 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
   });
   // A decision's answer is read from the response body, which is gone once the context
   // closes: closing waits for every decision on its way and for its answer.
-  const pending = new Set();
-  context.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/consent') pending.add(r); });
   for (const done of ['requestfinished', 'requestfailed']) context.on(done, (r) => pending.delete(r));
   const close = context.close.bind(context);
   context.close = async (...args) => {
