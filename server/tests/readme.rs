@@ -255,3 +255,81 @@ async fn main() {
     assert_eq!(found.len(), 2);
     assert_eq!((lang(&found[1]), found[1].line), ("rust", 6));
 }
+
+/// The README's `[dependencies]` line for `name`, with the repository's address replaced by
+/// this checkout's path (what the reader's copy fetches from git).
+fn local_dependency(line: &str, root: &std::path::Path) -> String {
+    let dirs = [
+        ("consent-core", "core"),
+        ("consent-gate", "gate"),
+        ("consent-server", "server"),
+    ];
+    let name = line.split_once('=').map_or("", |(n, _)| n.trim());
+    match dirs.iter().find(|(crate_name, _)| *crate_name == name) {
+        Some((_, dir)) => line.replace(
+            r#"git = "https://github.com/consent-rs/consent""#,
+            &format!("path = {:?}", root.join(dir).display().to_string()),
+        ),
+        None => line.to_owned(),
+    }
+}
+
+/// Each Rust snippet, with the `[dependencies]` block above it, builds as a program of a new
+/// project outside this workspace: what a reader who copies them gets (`cargo check`, offline,
+/// with this workspace's lock file so that the versions are the ones tested here).
+#[test]
+fn every_rust_snippet_checks_in_a_new_project() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace")
+        .to_path_buf();
+    let all = blocks(README);
+    let project = tempfile::tempdir().expect("tempdir");
+    let mut dependencies: BTreeSet<String> = BTreeSet::new();
+    let mut bins = Vec::new();
+    for (i, block) in all.iter().enumerate() {
+        if lang(block) != "rust" {
+            continue;
+        }
+        let toml = &all[i - 1];
+        for line in toml.text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            dependencies.insert(local_dependency(line, &root));
+        }
+        let name = format!("line{}", block.line);
+        let dir = project.path().join("src/bin");
+        std::fs::create_dir_all(&dir).expect("src/bin");
+        std::fs::write(dir.join(format!("{name}.rs")), &block.text).expect("write snippet");
+        bins.push(name);
+    }
+    // One project for all of them: the same crate listed twice must be listed the same way.
+    let names: Vec<&str> = dependencies
+        .iter()
+        .map(|l| l.split_once('=').map_or("", |(n, _)| n.trim()))
+        .collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(
+        names.len(),
+        unique.len(),
+        "a crate listed differently above two snippets: {dependencies:?}"
+    );
+    let manifest = format!(
+        "[package]\nname = \"readme-snippets\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [workspace]\n\n[dependencies]\n{}\n",
+        dependencies.into_iter().collect::<Vec<_>>().join("\n")
+    );
+    std::fs::write(project.path().join("Cargo.toml"), manifest).expect("Cargo.toml");
+    std::fs::copy(root.join("Cargo.lock"), project.path().join("Cargo.lock")).expect("Cargo.lock");
+    // Its own target directory, so this test never waits on (or disturbs) the build running it.
+    let out = Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--bins", "--quiet"])
+        .current_dir(project.path())
+        .env("CARGO_TARGET_DIR", project.path().join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "the README's snippets {bins:?} do not build in a new project:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
