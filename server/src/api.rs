@@ -824,7 +824,10 @@ fn static_file(kind: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=300, must-revalidate"),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=300, must-revalidate",
+            ),
         ],
         body,
     )

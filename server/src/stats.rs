@@ -340,7 +340,11 @@ impl Timeline {
 
 /// A stored day, `YYYY-MM-DD`.
 fn parse_day(day: &str) -> Option<Date> {
-    Date::parse(day, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    Date::parse(
+        day,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
 }
 
 /// A share as a whole percentage, `-` for none.
@@ -446,10 +450,22 @@ mod tests {
     #[test]
     fn periods_follow_the_range() {
         let d = |s: &str| parse_day(s).unwrap_or_else(|| unreachable!("{s}"));
-        assert_eq!(Period::for_range(d("2026-11-01"), d("2026-11-01")), Period::Day);
-        assert_eq!(Period::for_range(d("2026-11-01"), d("2026-12-01")), Period::Day);
-        assert_eq!(Period::for_range(d("2026-11-01"), d("2026-12-02")), Period::Week);
-        assert_eq!(Period::for_range(d("2025-01-01"), d("2026-12-31")), Period::Month);
+        assert_eq!(
+            Period::for_range(d("2026-11-01"), d("2026-11-01")),
+            Period::Day
+        );
+        assert_eq!(
+            Period::for_range(d("2026-11-01"), d("2026-12-01")),
+            Period::Day
+        );
+        assert_eq!(
+            Period::for_range(d("2026-11-01"), d("2026-12-02")),
+            Period::Week
+        );
+        assert_eq!(
+            Period::for_range(d("2025-01-01"), d("2026-12-31")),
+            Period::Month
+        );
         // 2026-11-05 is a Thursday; its ISO week starts on Monday the 2nd.
         assert_eq!(Period::Week.start(d("2026-11-05")), d("2026-11-02"));
         assert_eq!(Period::Month.start(d("2026-11-05")), d("2026-11-01"));

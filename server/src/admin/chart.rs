@@ -25,13 +25,7 @@ const LABELLED: usize = 12;
 
 /// One category's chart: `id` and `title` from the config, `overall` its rate over all
 /// periods.
-pub(crate) fn chart(
-    t: &Texts,
-    timeline: &Timeline,
-    id: &str,
-    title: &str,
-    overall: f64,
-) -> Markup {
+pub(crate) fn chart(t: &Texts, timeline: &Timeline, id: &str, title: &str, overall: f64) -> Markup {
     let points = &timeline.points;
     let n = points.len().max(1);
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -54,6 +48,9 @@ pub(crate) fn chart(
         .replace("{p}", t.period(timeline.period))
         .replace("{a}", &first)
         .replace("{b}", &last)
+        // One period: "1.11.2026–1.11.2026" would read as a range.
+        .replace(&format!("{first}–{first}"), &first)
+        .replace(&format!("{first} to {first}"), &first)
         .replace("{t}", &percent(overall));
     html! {
         svg.chart viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label)

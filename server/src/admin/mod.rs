@@ -118,7 +118,10 @@ impl RegisterCounts {
     /// Contacts on `channel`, at any status.
     #[must_use]
     pub fn channel_total(&self, channel: MarketingChannel) -> u64 {
-        MarketingStatus::ALL.iter().map(|&s| self.get(channel, s)).sum()
+        MarketingStatus::ALL
+            .iter()
+            .map(|&s| self.get(channel, s))
+            .sum()
     }
 
     /// Whether the register holds no decision at all.
@@ -174,7 +177,9 @@ pub fn lang_of(query: Option<&str>, accept_language: Option<&str>, default: Lang
     }
     accept_language
         .and_then(|v| {
-            let tags = v.split(',').map(|t| t.split(';').next().unwrap_or("").trim());
+            let tags = v
+                .split(',')
+                .map(|t| t.split(';').next().unwrap_or("").trim());
             Lang::negotiate(tags, &Lang::ALL)
         })
         .unwrap_or(default)
@@ -262,7 +267,9 @@ fn layout(t: &Texts, title: &str, here: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang=(lang) {
-            head { (head(&format!("{title} – {}", t.title))) }
+            head {
+                @if title == t.title { (head(title)) } @else { (head(&format!("{title} – {}", t.title))) }
+            }
             body {
                 a.skip href="#main" { (t.skip) }
                 header.top {
@@ -395,7 +402,11 @@ fn charted<'c>(config: &'c Config, t: &Texts) -> Vec<(&'c str, String)> {
         .filter(|c| !c.is_necessary())
         .map(|c| {
             let title = c.title(&texts);
-            let title = if title.is_empty() { c.id().as_str() } else { title };
+            let title = if title.is_empty() {
+                c.id().as_str()
+            } else {
+                title
+            };
             (c.id().as_str(), title.to_owned())
         })
         .collect()
@@ -635,12 +646,19 @@ mod tests {
             purged: 0,
         };
         let html = render(&c, &stats, &log, Lang::En);
-        assert_eq!(html.matches("<svg class=\"chart\"").count(), 2, "analytics, marketing");
+        assert_eq!(
+            html.matches("<svg class=\"chart\"").count(),
+            2,
+            "analytics, marketing"
+        );
         assert!(!html.contains(r#"data-category="necessary""#));
         // Two days, two bars each; marketing's first day is a 0 % hairline.
         assert_eq!(html.matches("<rect class=\"bar\"").count(), 4, "{html}");
         assert!(html.contains("75\u{a0}%"), "{html}");
-        assert!(html.contains("6 decisions, 2026-11-01–2026-11-02, per day."), "{html}");
+        assert!(
+            html.contains("6 decisions, 2026-11-01–2026-11-02, per day."),
+            "{html}"
+        );
         assert!(!html.contains("style="), "no inline style for a strict CSP");
         // SVG elements in HTML must be closed explicitly, or the parser nests what follows.
         for tag in ["line", "rect", "text"] {
@@ -670,7 +688,10 @@ mod tests {
     #[test]
     fn the_language_is_the_query_else_accept_language_else_the_default() {
         assert_eq!(lang_of(Some("sv"), Some("en"), Lang::Fi), Lang::Sv);
-        assert_eq!(lang_of(Some("de"), Some("de-DE, en;q=0.8"), Lang::Fi), Lang::En);
+        assert_eq!(
+            lang_of(Some("de"), Some("de-DE, en;q=0.8"), Lang::Fi),
+            Lang::En
+        );
         assert_eq!(lang_of(None, Some("de"), Lang::Fi), Lang::Fi);
         assert_eq!(lang_of(None, None, Lang::Sv), Lang::Sv);
     }

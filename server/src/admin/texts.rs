@@ -5,9 +5,9 @@
 //! beside the texts, and maud escapes them.
 
 use consent_core::Lang;
+use consent_core::Method;
 use consent_core::register::{MarketingChannel, MarketingStatus};
 use consent_core::requests::{Identity, RequestKind};
-use consent_core::Method;
 use time::{Date, Month, OffsetDateTime};
 
 use crate::stats::Period;
@@ -488,7 +488,13 @@ const EN: Texts = Texts {
     days_left: p("{n} day left", "{n} days left"),
     days_late: p("{n} day overdue", "{n} days overdue"),
     due_today: "due today",
-    kinds: ["Access", "Rectification", "Erasure", "Objection", "Restriction"],
+    kinds: [
+        "Access",
+        "Rectification",
+        "Erasure",
+        "Objection",
+        "Restriction",
+    ],
     identities: [
         "not checked",
         "checked in person",
