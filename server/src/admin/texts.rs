@@ -340,7 +340,7 @@ const FI: Texts = Texts {
 
 const SV: Texts = Texts {
     lang: Lang::Sv,
-    title: "Samtyckesadministration",
+    title: "Översikt över samtycken",
     skip: "Hoppa till innehållet",
     nav: "Avsnitt",
     language: "Språk",
