@@ -38,6 +38,11 @@ step "end to end: the banner against consent serve --demo, in Chromium"
 cargo build -q -p consent-server
 CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mjs
 
+# The clinic's dashboard (/admin): every panel in fi/sv/en, phone and desktop, no overflow,
+# axe, the search by consent id, the export and logout (screenshots in target/e2e-artifacts/).
+step "end to end: the clinic's dashboard in Chromium"
+CONSENT_BIN="$PWD/target/debug/consent" timeout 180 node --test tests/e2e/dashboard.mjs
+
 # The npm package (npm/, @consent-rs/banner) as a static site gets it: npm pack, npm install
 # of the tarball into an empty site with no registry, `npx @consent-rs/banner build` of the
 # example config, the banner driven in Chromium on that site (first layer, "Reject all",

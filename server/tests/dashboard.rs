@@ -388,7 +388,7 @@ async fn two_years_of_data_are_grouped_by_month_and_a_season_by_week() {
     assert_eq!(rows(&html), 24, "{html}");
     assert_eq!(bars(&html), 23, "{html}");
     assert!(
-        html.contains("<th scope=\"row\">kesä 2025</th><td>0</td>"),
+        html.contains("<th class=\"period\" scope=\"row\">kesä 2025</th><td>0</td>"),
         "{html}"
     );
     // Too many bars to label each: the values are in the table.

@@ -454,7 +454,7 @@ fn rates_section(t: &Texts, d: &Dashboard<'_>) -> Markup {
                         tbody {
                             @for p in &timeline.points {
                                 tr {
-                                    th scope="row" { (t.period_name(timeline.period, p.start)) }
+                                    th.period scope="row" { (t.period_name(timeline.period, p.start)) }
                                     td { (p.decisions) }
                                     @for (id, _) in &categories {
                                         @if p.decisions == 0 {

@@ -256,7 +256,7 @@ const FI: Texts = Texts {
     chart_label: "{c}: suostumusaste {p}, {a}–{b}. Kaikkiaan {t}. Luvut ovat taulukossa alla.",
     table_caption: "Päätökset ja suostumusaste",
     period_col: "Jakso",
-    decisions_col: "Päätöksiä",
+    decisions_col: "Päätök\u{ad}siä",
     all_periods: "Yhteensä",
     no_data: "ei päätöksiä",
     periods: ["päivittäin", "viikoittain", "kuukausittain"],
@@ -296,7 +296,7 @@ const FI: Texts = Texts {
     status_col: "Tila",
     total: "Yhteensä",
     no_register: "Rekisterissä ei ole vielä päätöksiä.",
-    channels: ["Sähköposti", "Tekstiviesti", "Posti"],
+    channels: ["Sähköposti", "Teksti\u{ad}viesti", "Posti"],
     statuses: [
         "Suostumus",
         "Asiakassuhde (soft opt-in)",
