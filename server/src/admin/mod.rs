@@ -338,7 +338,7 @@ fn search_form(t: &Texts, value: &str) -> Markup {
 }
 
 /// Open requests, the overdue ones first (the most overdue at the top), then by deadline.
-fn open_requests<'a>(requests: &'a [Request], today: time::Date) -> Vec<&'a Request> {
+fn open_requests(requests: &[Request], today: time::Date) -> Vec<&Request> {
     let mut open: Vec<&Request> = requests.iter().filter(|r| r.closed.is_none()).collect();
     open.sort_by_key(|r| (!r.is_overdue(today), r.deadline(), r.id));
     open
