@@ -244,7 +244,7 @@ test('logout: the browser forgets the password, and /admin asks for it again', a
   await s.page.getByRole('link', { name: L.fi.logout }).click();
   await s.page.getByRole('heading', { level: 1, name: L.fi.loggedOut }).waitFor();
   await sound(s.page, 'the logout page');
-  await s.page.screenshot({ path: join(artifacts, 'dashboard-logout-phone.png'), fullPage: true });
+  await s.page.screenshot({ path: join(artifacts, 'dashboard-logout-desktop.png'), fullPage: true });
   // The password is not sent any more: /admin challenges again, and a browser without a
   // person to type it (Playwright answers no prompt) fails the navigation on that challenge.
   const again = await s.page.goto(`${base}/admin?lang=fi`).catch((e) => e);
