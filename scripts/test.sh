@@ -44,6 +44,11 @@ CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mj
 step "playground: in Chromium, served by consent serve and as a static directory"
 CONSENT_BIN="$PWD/target/debug/consent" timeout 120 node --test tests/e2e/playground.mjs
 
+# The clinic's dashboard (/admin): every panel in fi/sv/en, phone and desktop, no overflow,
+# axe, the search by consent id, the export and logout (screenshots in target/e2e-artifacts/).
+step "end to end: the clinic's dashboard in Chromium"
+CONSENT_BIN="$PWD/target/debug/consent" timeout 180 node --test tests/e2e/dashboard.mjs
+
 # The npm package (npm/, @consent-rs/banner) as a static site gets it: npm pack, npm install
 # of the tarball into an empty site with no registry, `npx @consent-rs/banner build` of the
 # example config, the banner driven in Chromium on that site (first layer, "Reject all",

@@ -9,7 +9,9 @@
 //! | `POST /consent/form` | a no-JavaScript form, from an allowed `Origin` | log a decision, set the cookie, go back (303) |
 //! | `GET /consent/preferences?lang=&return_to=` | anyone | the preferences as a page of their own, for pages without JavaScript |
 //! | `GET /consent/first-layer?lang=&return_to=` | anyone | the first layer as an HTML fragment, to include server-side |
-//! | `GET /admin` | admin (Bearer, or Basic with the token as password) | acceptance over time, the log's verify status |
+//! | `GET /admin[?lang=]` | admin (Bearer, or Basic with the token as password) | the clinic's dashboard ([`crate::admin`]): requests, consent rates, the register, the log's integrity |
+//! | `GET /admin/consent?id=` | admin | one consent id's records, as a page |
+//! | `GET /admin/logout` | anyone | 401 without a challenge: the browser forgets the password ([`crate::admin`]'s "Logout") |
 //! | `GET /consent/declaration[?lang=fi&format=html]` | anyone | the privacy notice's cookie section, from the config (`html`, `md` or `json`) |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
@@ -116,14 +118,15 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         .route("/consent/declaration", get(get_declaration::<S>))
         .route("/stats", get(get_stats::<S>))
         .route("/admin", get(get_admin::<S>))
+        .route("/admin/consent", get(get_admin_consent::<S>))
+        .route("/admin/logout", get(get_admin_logout::<S>))
         .route(
             "/admin/admin.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-                    crate::admin::STYLESHEET,
-                )
-            }),
+            get(|| async { static_file("text/css; charset=utf-8", crate::admin::STYLESHEET) }),
+        )
+        .route(
+            "/admin/favicon.svg",
+            get(|| async { static_file("image/svg+xml", crate::admin::FAVICON) }),
         )
         .route("/healthz", get(|| async { "ok" }));
     let router = site_files(router, &app.settings.config);
@@ -673,12 +676,9 @@ async fn get_stats<S: Store>(
     headers: HeaderMap,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, ApiError> {
-    limit(&app, client, &headers, "admin requests")?;
-    if !is_admin(&app, &headers) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "admin token required: Authorization: Bearer <token>",
-        ));
+    // With the Basic challenge too: the dashboard links here, for its export.
+    if let Some(refused) = admin_only(&app, client, &headers)? {
+        return Ok(refused);
     }
     let stats = Stats::new(&app.store.stats().await?, &app.settings.config);
     match q.format.as_deref() {
@@ -816,26 +816,87 @@ fn random_id() -> Result<ConsentId, ApiError> {
     })
 }
 
-/// The admin page. Without the admin token it answers 401 with a Basic challenge, so a
-/// browser shows its login prompt (the token is the password).
+/// A file compiled into the server: cached briefly, then revalidated, as the banner's.
+fn static_file(kind: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=300, must-revalidate",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The query of the admin pages.
+#[derive(Deserialize)]
+struct AdminQuery {
+    lang: Option<String>,
+    id: Option<String>,
+}
+
+/// The admin pages' language ([`crate::admin::lang_of`]).
+fn admin_lang(config: &Config, headers: &HeaderMap, q: &AdminQuery) -> consent_core::Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::admin::lang_of(q.lang.as_deref(), accept, config.default_language())
+}
+
+/// An admin page: never cached, and under the admin pages' own strict policy
+/// ([`crate::admin::CSP`]).
+fn admin_html(status: StatusCode, lang: consent_core::Lang, html: String) -> Response {
+    let mut response = (status, html_response(html)).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::admin::CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.as_str()),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    response
+}
+
+/// Lets only the admin through. Without the admin token it answers 401 with a Basic
+/// challenge, so a browser shows its login prompt (the token is the password).
+fn admin_only<S>(
+    app: &App<S>,
+    client: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<Option<Response>, ApiError> {
+    // Also what keeps the admin token from being guessed through the login prompt.
+    limit(app, client, headers, "admin requests")?;
+    if is_admin(app, headers) {
+        return Ok(None);
+    }
+    let mut response = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "admin token required (as the password, or Authorization: Bearer <token>)",
+    )
+    .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"consent admin\", charset=\"UTF-8\""),
+    );
+    Ok(Some(response))
+}
+
+/// The dashboard ([`crate::admin`]).
 async fn get_admin<S: Store>(
     State(app): State<Arc<App<S>>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    Query(q): Query<AdminQuery>,
 ) -> Result<Response, ApiError> {
-    // Also what keeps the admin token from being guessed through the login prompt.
-    limit(&app, client, &headers, "admin requests")?;
-    if !is_admin(&app, &headers) {
-        let mut response = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "admin token required (as the password, or Authorization: Bearer <token>)",
-        )
-        .into_response();
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"consent admin\", charset=\"UTF-8\""),
-        );
-        return Ok(response);
+    if let Some(refused) = admin_only(&app, client, &headers)? {
+        return Ok(refused);
     }
     let config = &app.settings.config;
     let stats = Stats::new(&app.store.stats().await?, config);
@@ -843,18 +904,76 @@ async fn get_admin<S: Store>(
         Ok(v) => crate::admin::LogStatus::Verified {
             entries: v.entries,
             erased: v.erased,
+            purged: v.checkpoint.unwrap_or(0),
         },
         Err(e) => crate::admin::LogStatus::Broken(e.to_string()),
     };
-    let now = OffsetDateTime::now_utc();
-    let requests = crate::admin::requests_section(&app.store.requests(true).await?, now.date());
-    Ok(html_response(crate::admin::page(
+    // The latest-state table holds one row per contact and channel: a clinic's register
+    // is thousands of rows, counted here rather than by a query each store would need.
+    let register = crate::admin::RegisterCounts::from_rows(&app.store.state_rows().await?);
+    let requests = app.store.requests(true).await?;
+    let dashboard = crate::admin::Dashboard {
         config,
-        &stats,
-        &log,
-        &[requests],
-    )))
+        stats: &stats,
+        log: &log,
+        requests: &requests,
+        register: &register,
+        now: OffsetDateTime::now_utc(),
+    };
+    let lang = admin_lang(config, &headers, &q);
+    Ok(admin_html(
+        StatusCode::OK,
+        lang,
+        crate::admin::page(&dashboard, lang),
+    ))
 }
+
+/// One consent id's records, as the dashboard's search finds them.
+async fn get_admin_consent<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<AdminQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = admin_only(&app, client, &headers)? {
+        return Ok(refused);
+    }
+    let config = &app.settings.config;
+    let text = q.id.as_deref().unwrap_or_default().trim();
+    // Ids are printed in lower case; one pasted in upper case is the same id.
+    let lookup = match text.to_ascii_lowercase().parse::<ConsentId>() {
+        Ok(id) => crate::admin::Lookup::Found {
+            id,
+            entries: app.store.records_for(id).await?,
+        },
+        Err(_) => crate::admin::Lookup::NotAnId(text.to_owned()),
+    };
+    let status = match lookup {
+        crate::admin::Lookup::NotAnId(_) => StatusCode::BAD_REQUEST,
+        crate::admin::Lookup::Found { .. } => StatusCode::OK,
+    };
+    let lang = admin_lang(config, &headers, &q);
+    Ok(admin_html(
+        status,
+        lang,
+        crate::admin::consent_page(config, &lookup, lang),
+    ))
+}
+
+/// Logout for HTTP Basic: 401 without a challenge ([`crate::admin`]'s "Logout").
+async fn get_admin_logout<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<AdminQuery>,
+) -> Response {
+    let lang = admin_lang(&app.settings.config, &headers, &q);
+    admin_html(
+        StatusCode::UNAUTHORIZED,
+        lang,
+        crate::admin::logout_page(lang),
+    )
+}
+
 #[derive(Deserialize)]
 struct DeclarationQuery {
     lang: Option<String>,

@@ -6,7 +6,7 @@
 //! | [`store`] | the log's storage trait, with SQLite (embedded default) and PostgreSQL |
 //! | [`verify`] | walking the hash chain and naming the first broken record |
 //! | [`key`] | the server key that signs tokens and purge checkpoints |
-//! | [`admin`] | the admin page: acceptance over time, the log's verify status |
+//! | [`admin`] | the clinic's dashboard (fi/sv/en): requests, consent rates, the register, the log's integrity |
 //! | [`api`] | the HTTP API (axum) |
 //! | [`nojs`] | the first layer and preferences rendered on the server, for pages without JavaScript |
 //! | [`playground`] | the playground page at `/playground/`: a config checked, previewed and compiled in the browser |

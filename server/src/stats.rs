@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use consent_core::Config;
 use serde::Serialize;
+use time::{Date, Duration};
 
 use crate::store::StatsRow;
 
@@ -192,6 +193,160 @@ impl Stats {
     }
 }
 
+/// How acceptance over time is grouped: by day, by ISO week (from Monday) or by calendar
+/// month, chosen by the range the data spans so that a chart and its table stay readable
+/// with one day of data or with years of it.
+///
+/// 1. Up to 31 days: by day (at most 31 periods).
+/// 2. Up to 26 weeks (182 days): by week (at most 27 periods).
+/// 3. Longer: by month (25 periods for two years).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// One UTC day.
+    Day,
+    /// An ISO week, Monday to Sunday.
+    Week,
+    /// A calendar month.
+    Month,
+}
+
+impl Period {
+    /// Every period, shortest first.
+    pub const ALL: [Period; 3] = [Period::Day, Period::Week, Period::Month];
+
+    /// The lowercase name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
+    /// The period for data from `first` to `last` (both included), by the rules above.
+    #[must_use]
+    pub fn for_range(first: Date, last: Date) -> Period {
+        let days = (last - first).whole_days() + 1;
+        if days <= 31 {
+            Period::Day
+        } else if days <= 26 * 7 {
+            Period::Week
+        } else {
+            Period::Month
+        }
+    }
+
+    /// The first day of the period that holds `day`.
+    #[must_use]
+    pub fn start(self, day: Date) -> Date {
+        match self {
+            Period::Day => day,
+            Period::Week => {
+                day - Duration::days(i64::from(day.weekday().number_days_from_monday()))
+            }
+            Period::Month => day.replace_day(1).unwrap_or(day),
+        }
+    }
+
+    /// The first day of the period after the one starting on `start`.
+    fn next(self, start: Date) -> Date {
+        match self {
+            Period::Day => start + Duration::days(1),
+            Period::Week => start + Duration::days(7),
+            // The last day of the month plus one: the first of the next.
+            Period::Month => {
+                let last = time::util::days_in_month(start.month(), start.year());
+                start.replace_day(last).unwrap_or(start) + Duration::days(1)
+            }
+        }
+    }
+}
+
+/// Acceptance per category in one period of a [`Timeline`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodAcceptance {
+    /// The period's first day.
+    pub start: Date,
+    /// Decisions in the period (0 for a period without any, between two with some).
+    pub decisions: u64,
+    /// For each category of the config, the share of the period's decisions that granted it
+    /// (0 to 1; 0 when there were none).
+    pub acceptance: BTreeMap<String, f64>,
+}
+
+/// Acceptance per category over time, grouped by a [`Period`] fitting the range: every
+/// period from the first decision's to the last one's, oldest first, empty ones included so
+/// that the time axis is even.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    /// How the days are grouped.
+    pub period: Period,
+    /// The periods, oldest first; none without decisions.
+    pub points: Vec<PeriodAcceptance>,
+}
+
+impl Timeline {
+    /// Groups `stats`' days by the period their range calls for. Days that are not dates
+    /// (which no store writes) are left out.
+    #[must_use]
+    pub fn of(stats: &Stats) -> Timeline {
+        let days: Vec<(Date, &DayAcceptance)> = stats
+            .acceptance_per_day
+            .iter()
+            .filter_map(|d| parse_day(&d.day).map(|day| (day, d)))
+            .collect();
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Timeline {
+                period: Period::Day,
+                points: Vec::new(),
+            };
+        };
+        let period = Period::for_range(first.0, last.0);
+        // Grants per period and category, counted back from each day's shares: a share is
+        // n / d in f64, so (n / d) * d is within an ulp of n and rounds back to it exactly.
+        let mut sums: BTreeMap<Date, (u64, BTreeMap<&str, u64>)> = BTreeMap::new();
+        for (day, d) in &days {
+            let sum = sums.entry(period.start(*day)).or_default();
+            sum.0 += d.decisions;
+            for (id, share) in &d.acceptance {
+                let granted = (share * d.decisions as f64).round() as u64;
+                *sum.1.entry(id.as_str()).or_default() += granted;
+            }
+        }
+        let mut points = Vec::new();
+        let mut start = period.start(first.0);
+        while start <= last.0 {
+            let (decisions, granted) = sums.remove(&start).unwrap_or_default();
+            let acceptance = stats
+                .acceptance
+                .keys()
+                .map(|id| {
+                    let n = granted.get(id.as_str()).copied().unwrap_or(0);
+                    (id.clone(), share(n, decisions))
+                })
+                .collect();
+            points.push(PeriodAcceptance {
+                start,
+                decisions,
+                acceptance,
+            });
+            start = period.next(start);
+        }
+        Timeline { period, points }
+    }
+}
+
+/// A stored day, `YYYY-MM-DD`.
+fn parse_day(day: &str) -> Option<Date> {
+    Date::parse(
+        day,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+}
+
 /// A share as a whole percentage, `-` for none.
 fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "-".to_owned(), |s| format!("{:.0}%", s * 100.0))
@@ -290,5 +445,31 @@ mod tests {
             Stats::new(&[], &config).to_table(),
             "no decisions recorded\n"
         );
+    }
+
+    #[test]
+    fn periods_follow_the_range() {
+        let d = |s: &str| parse_day(s).unwrap_or_else(|| unreachable!("{s}"));
+        assert_eq!(
+            Period::for_range(d("2026-11-01"), d("2026-11-01")),
+            Period::Day
+        );
+        assert_eq!(
+            Period::for_range(d("2026-11-01"), d("2026-12-01")),
+            Period::Day
+        );
+        assert_eq!(
+            Period::for_range(d("2026-11-01"), d("2026-12-02")),
+            Period::Week
+        );
+        assert_eq!(
+            Period::for_range(d("2025-01-01"), d("2026-12-31")),
+            Period::Month
+        );
+        // 2026-11-05 is a Thursday; its ISO week starts on Monday the 2nd.
+        assert_eq!(Period::Week.start(d("2026-11-05")), d("2026-11-02"));
+        assert_eq!(Period::Month.start(d("2026-11-05")), d("2026-11-01"));
+        assert_eq!(Period::Month.next(d("2026-12-01")), d("2027-01-01"));
+        assert_eq!(Period::Month.next(d("2028-02-01")), d("2028-03-01"));
     }
 }
