@@ -854,13 +854,10 @@ fn languages(config: &Config) -> String {
     codes.join(", ")
 }
 
-/// A declaration format: the core's names (`html`, `md`, `json`), and `markdown` for `md`.
+/// A declaration format, by the core's names (`html`, `md` or `markdown`, `json`).
 fn parse_declaration_format(s: &str) -> Result<consent_core::declaration::Format, String> {
-    if s == "markdown" {
-        return Ok(consent_core::declaration::Format::Markdown);
-    }
     s.parse()
-        .map_err(|_| format!("{s:?}: unknown format: expected html, md (or markdown) or json"))
+        .map_err(|e: consent_core::declaration::ParseFormatError| format!("{s:?}: {e}"))
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {

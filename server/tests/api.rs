@@ -1037,6 +1037,14 @@ async fn serves_the_declaration_of_its_own_config() {
         "text/markdown; charset=utf-8"
     );
     assert_eq!(body, Value::String(want(Lang::Sv, Format::Markdown)));
+    // The long name is the same format, as on the command line.
+    let (status, _, long) = send(
+        &api,
+        get("/consent/declaration?lang=sv&format=markdown", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(long, body);
 
     // Without ?lang, the visitor's first language the config offers.
     let (status, headers, body) = send(
@@ -1060,7 +1068,7 @@ async fn serves_the_declaration_of_its_own_config() {
         (
             "/consent/declaration?format=pdf",
             StatusCode::BAD_REQUEST,
-            "format \"pdf\": unknown format: expected html, md or json",
+            "format \"pdf\": unknown format: expected html, md (or markdown) or json",
         ),
         (
             "/consent/declaration?lang=de",

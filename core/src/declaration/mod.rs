@@ -97,14 +97,14 @@ impl fmt::Display for Format {
     }
 }
 
-/// The error for a format other than `html`, `md` or `json`.
+/// The error for a format other than `html`, `md` (`markdown`) or `json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ParseFormatError;
 
 impl fmt::Display for ParseFormatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown format: expected html, md or json")
+        f.write_str("unknown format: expected html, md (or markdown) or json")
     }
 }
 
@@ -113,7 +113,11 @@ impl core::error::Error for ParseFormatError {}
 impl FromStr for Format {
     type Err = ParseFormatError;
 
+    /// `html`, `md` (or `markdown`) or `json`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "markdown" {
+            return Ok(Format::Markdown);
+        }
         Format::ALL
             .into_iter()
             .find(|f| f.as_str() == s)
@@ -570,7 +574,13 @@ mod tests {
         for f in Format::ALL {
             assert_eq!(f.to_string().parse::<Format>(), Ok(f));
         }
-        assert_eq!("markdown".parse::<Format>(), Err(ParseFormatError));
+        assert_eq!(
+            "markdown".parse::<Format>(),
+            Ok(Format::Markdown),
+            "the long name too"
+        );
+        assert_eq!("Markdown".parse::<Format>(), Err(ParseFormatError));
+        assert_eq!("pdf".parse::<Format>(), Err(ParseFormatError));
     }
 
     #[test]
