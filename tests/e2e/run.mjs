@@ -1303,8 +1303,14 @@ test('no JavaScript: the server-rendered first layer records the decision and se
   assert.equal(records[0].lang, 'sv');
   assert.equal(records[0].channel, 'banner');
   assert.equal(records[0].page_url, main.base + L.sv.booking, 'the page, without its query');
-  // "Settings" leads to the preferences page; a custom choice: analytics only.
+  // "Settings" leads to the preferences page; on a phone its actions are in view at once
+  // (they stick to the bottom of the scrolling form), and a custom choice: analytics only.
+  await page.setViewportSize(MOBILE);
   await page.goto(main.base + '/consent/preferences?lang=en&return_to=/en/');
+  for (const name of [L.en.reject, L.en.accept, L.en.save]) {
+    assert.ok(await inView(button(page, name)), `no JavaScript, phone: "${name}" out of view on the preferences page`);
+  }
+  await page.setViewportSize(DESKTOP);
   await page.getByLabel('Analytics').check();
   await Promise.all([page.waitForURL(main.base + '/en/'), button(page, L.en.save).click()]);
   records = logged();
