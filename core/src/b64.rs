@@ -24,6 +24,7 @@ const DECODE: [u8; 256] = {
 /// [`decode_prefix`]: a block is four lookups OR-ed. An invalid byte is all ones, so it sets
 /// bit 31 whatever the others hold; valid ones never reach bit 24. 4 KiB, linked only by
 /// the server's check.
+#[cfg(feature = "alloc")]
 const DECODE_BLOCK: [[u32; 256]; 4] = {
     let mut tables = [[u32::MAX; 256]; 4];
     let mut i = 0;
@@ -159,6 +160,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
 /// For the server's check, which finds the end of a token while decoding it instead of
 /// searching for it first. `None` when the run does not decode ([`decode`] says why) or does
 /// not fit `out`.
+#[cfg(feature = "alloc")]
 pub(crate) fn decode_prefix(input: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
     let (mut i, mut o) = (0, 0);
     // Two blocks a round while both decode: one check, one store.
@@ -191,6 +193,7 @@ pub(crate) fn decode_prefix(input: &[u8], out: &mut [u8]) -> Option<(usize, usiz
 }
 
 /// Four characters as 24 bits, with bit 31 set if any is invalid.
+#[cfg(feature = "alloc")]
 fn block(c: &[u8]) -> u32 {
     let [t0, t1, t2, t3] = &DECODE_BLOCK;
     t0[usize::from(c[0])] | t1[usize::from(c[1])] | t2[usize::from(c[2])] | t3[usize::from(c[3])]
@@ -198,6 +201,7 @@ fn block(c: &[u8]) -> u32 {
 
 /// [`decode_prefix`] from character `i` and byte `o`, where the run ends within four
 /// characters unless `out` ran out first.
+#[cfg(feature = "alloc")]
 fn tail(input: &[u8], i: usize, out: &mut [u8], o: usize) -> Option<(usize, usize)> {
     let value = |k: usize| {
         input

@@ -11,7 +11,8 @@ use memchr::memmem::Finder;
 use time::OffsetDateTime;
 
 use crate::config::{CategoryIndex, Config, ServiceIndex};
-use crate::policy::{Evaluation, Params, Signals, StoredStatus};
+use crate::policy::{Evaluation, Signals, StoredStatus};
+use crate::site::Params;
 use crate::state::{Choices, ConsentState};
 use crate::token::{self, SigningKey, decode};
 

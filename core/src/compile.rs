@@ -217,8 +217,8 @@ mod tests {
             let bytes = compile(c).unwrap();
             let p = CompiledPolicy::parse(&bytes).unwrap();
             assert_eq!(
-                crate::policy::Params::from_compiled(&p),
-                crate::policy::Params::new(c)
+                crate::site::Params::from_compiled(&p),
+                crate::site::Params::new(c)
             );
         }
     }

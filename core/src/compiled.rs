@@ -35,7 +35,7 @@
 
 use core::fmt;
 
-use crate::config::{CategoryIndex, ServiceIndex};
+use crate::index::{CategoryIndex, ServiceIndex};
 use crate::lang::Lang;
 use crate::state::{MAX_CATEGORIES, MAX_SERVICES};
 
@@ -205,7 +205,7 @@ impl<'a> ServiceEntry<'a> {
     /// [`Service::is_excluded_on`](crate::Service::is_excluded_on)).
     #[must_use]
     pub fn is_excluded_on(&self, path: &str) -> bool {
-        crate::config::excluded(self.exclude_paths(), path)
+        excluded(self.exclude_paths(), path)
     }
 }
 
@@ -581,4 +581,18 @@ impl<'a> CompiledPolicy<'a> {
     pub fn service(&self, index: ServiceIndex) -> Option<ServiceEntry<'a>> {
         self.services().nth(index.get())
     }
+}
+
+/// Whether the page at `path` (its query and fragment ignored) is under one of `paths`: a
+/// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
+/// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's.
+pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    paths.into_iter().any(|p| {
+        let p = p.trim_end_matches('/');
+        p.is_empty()
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }

@@ -76,7 +76,9 @@ use crate::consent_mode::{ConsentModeConfig, Signal};
 use crate::cookie_decl::{self, CookieDecl, CookiePattern, Lifetime, SameSite};
 use crate::digest::Digest;
 use crate::id::{CategoryId, ServiceId};
-use crate::lang::{Lang, Localized};
+pub use crate::index::{CategoryIndex, ServiceIndex};
+use crate::lang::Lang;
+use crate::localized::Localized;
 use crate::state::{Choices, MAX_CATEGORIES, MAX_SERVICES, Revision};
 use crate::texts::{TextKey, Texts};
 use crate::transfer::{Safeguard, Transfer};
@@ -89,33 +91,6 @@ const MAX_TEXT_LEN: usize = 4096;
 const MAX_NAME_LEN: usize = 200;
 const MAX_URL_LEN: usize = 2048;
 const MAX_LIST: usize = 64;
-
-/// The position of a category in the config; index 0 is always `necessary`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CategoryIndex(pub(crate) u8);
-
-impl CategoryIndex {
-    /// The strictly necessary category.
-    pub const NECESSARY: CategoryIndex = CategoryIndex(0);
-
-    /// The position, from 0.
-    #[must_use]
-    pub const fn get(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// The position of a service in the config, counted across all categories in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ServiceIndex(pub(crate) u8);
-
-impl ServiceIndex {
-    /// The position, from 0.
-    #[must_use]
-    pub const fn get(self) -> usize {
-        self.0 as usize
-    }
-}
 
 /// A category of cookies and the services in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -302,7 +277,7 @@ impl Service {
     /// ```
     #[must_use]
     pub fn is_excluded_on(&self, path: &str) -> bool {
-        excluded(self.exclude_paths.iter().map(|p| &**p), path)
+        crate::compiled::excluded(self.exclude_paths.iter().map(|p| &**p), path)
     }
     /// Whether its data leaves the EU/EEA, and on what safeguard.
     #[must_use]
@@ -776,20 +751,6 @@ fn is_site_id(s: &str) -> bool {
         && s.len() <= MAX_SITE_LEN
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// Whether the page at `path` (its query and fragment ignored) is under one of `paths`: a
-/// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
-/// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's.
-pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str) -> bool {
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    paths.into_iter().any(|p| {
-        let p = p.trim_end_matches('/');
-        p.is_empty()
-            || path
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
 }
 
 fn fingerprint(categories: &[Category], site: Option<&str>) -> u32 {
@@ -2145,6 +2106,90 @@ fn parse_date(s: &str) -> Option<Date> {
     }
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
     Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
+}
+
+// The config as a site's policy (the rules' view of it, beside its compiled form).
+impl crate::site::SitePolicy for Config {}
+
+#[allow(private_interfaces)]
+impl crate::site::sealed::Sealed for Config {
+    fn params(&self) -> crate::site::Params {
+        crate::site::Params::new(self)
+    }
+
+    fn category_index(&self, id: &str) -> Option<CategoryIndex> {
+        Config::category_index(self, id)
+    }
+
+    fn service_index(&self, id: &str) -> Option<ServiceIndex> {
+        Config::service_index(self, id)
+    }
+
+    fn excluded(&self, service: ServiceIndex, path: &str) -> bool {
+        self.service(service)
+            .is_some_and(|s| s.is_excluded_on(path))
+    }
+
+    fn cookie(&self) -> crate::compiled::CookieSettings<'_> {
+        let c = Config::cookie(self);
+        crate::compiled::CookieSettings {
+            name: c.name(),
+            path: c.path(),
+            domain: c.domain(),
+            same_site: c.same_site(),
+        }
+    }
+
+    fn lifetime_days(&self) -> (u16, u16) {
+        let l = self.lifetimes();
+        (l.accept_days(), l.refuse_days())
+    }
+
+    fn each_cookie(&self, f: &mut dyn FnMut(ServiceIndex, crate::compiled::CookieEntry<'_>)) {
+        for (si, _, service) in self.services() {
+            for c in service.cookies() {
+                f(
+                    si,
+                    crate::compiled::CookieEntry {
+                        name: c.name().as_str(),
+                        path: c.path(),
+                        domain: c.domain(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn consent_mode(&self) -> (bool, u32, [u32; 7]) {
+        let m = Config::consent_mode(self);
+        (m.enabled(), m.wait_for_update_ms(), m.masks)
+    }
+
+    fn services_of(&self, category: CategoryIndex) -> u128 {
+        Config::services_of(self, category).fold(0, |set, s| set | 1 << s.get())
+    }
+}
+
+impl crate::site::Params {
+    pub(crate) fn new(config: &Config) -> Self {
+        let mut category_services = [0u128; MAX_CATEGORIES];
+        for (service, category, _) in config.services() {
+            category_services[category.get()] |= 1 << service.get();
+        }
+        Self {
+            revision: config.revision().get(),
+            fingerprint: config.fingerprint(),
+            n_categories: config.categories().len() as u8,
+            n_services: config.service_count() as u8,
+            accept_secs: i64::from(config.lifetimes().accept_days()) * crate::state::DAY,
+            refuse_secs: i64::from(config.lifetimes().refuse_days()) * crate::state::DAY,
+            gpc_mask: config.gpc_mask(),
+            honour_dnt: config.honour_dnt(),
+            necessary: config.necessary_only(),
+            everything: config.everything(),
+            category_services,
+        }
+    }
 }
 
 #[cfg(test)]

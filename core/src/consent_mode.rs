@@ -15,13 +15,13 @@
 //! | `personalization_storage` | `preferences` |
 //! | `security_storage` | `necessary` |
 
-use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+#[cfg(feature = "alloc")]
 use crate::id::CategoryId;
 use crate::state::Choices;
 
@@ -83,6 +83,7 @@ impl Signal {
     }
 
     /// The categories this signal follows when the config does not say.
+    #[cfg(feature = "alloc")]
     pub(crate) fn default_categories(self, has_preferences: bool) -> &'static [&'static str] {
         match self {
             Signal::AdStorage | Signal::AdUserData | Signal::AdPersonalization => &["marketing"],
@@ -150,14 +151,16 @@ impl fmt::Display for SignalState {
 }
 
 /// The config's Consent Mode section.
+#[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentModeConfig {
     pub(crate) enabled: bool,
     pub(crate) wait_for_update_ms: u32,
-    pub(crate) mapping: [Vec<CategoryId>; 7],
+    pub(crate) mapping: [alloc::vec::Vec<CategoryId>; 7],
     pub(crate) masks: [u32; 7],
 }
 
+#[cfg(feature = "alloc")]
 impl ConsentModeConfig {
     /// Whether the banner sends Consent Mode commands.
     #[must_use]
@@ -203,9 +206,10 @@ impl ConsentModeConfig {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Serialize for ConsentModeConfig {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Mapping<'a>(&'a [Vec<CategoryId>; 7]);
+        struct Mapping<'a>(&'a [alloc::vec::Vec<CategoryId>; 7]);
         impl Serialize for Mapping<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut map = serializer.serialize_map(Some(7))?;

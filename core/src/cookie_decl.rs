@@ -8,7 +8,8 @@ use core::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::lang::Localized;
+use crate::config::{Config, Service};
+use crate::localized::Localized;
 
 /// The longest cookie name or pattern accepted, in bytes.
 pub const MAX_COOKIE_NAME_LEN: usize = 256;
@@ -105,7 +106,7 @@ impl CookiePattern {
     /// Whether the cookie `name` matches; `*` matches any run of bytes, including none.
     #[must_use]
     pub fn matches(&self, name: &str) -> bool {
-        glob(self.0.as_bytes(), name.as_bytes())
+        pattern_matches(&self.0, name)
     }
 }
 
@@ -133,39 +134,7 @@ const fn is_token_byte(b: u8) -> bool {
         )
 }
 
-/// Wildcard match where `*` is the only special byte. Linear in practice: on a mismatch it
-/// backtracks only to the last `*`.
-/// Whether a cookie `name` matches a declared name `pattern` (`*` for any run of characters):
-/// the rule of [`CookiePattern::matches`], for a pattern read from a compiled policy.
-pub(crate) fn pattern_matches(pattern: &str, name: &str) -> bool {
-    glob(pattern.as_bytes(), name.as_bytes())
-}
-
-fn glob(pattern: &[u8], name: &[u8]) -> bool {
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, n));
-                p += 1;
-            }
-            Some(&c) if c == name[n] => {
-                p += 1;
-                n += 1;
-            }
-            _ => match star {
-                Some((sp, sn)) => {
-                    p = sp + 1;
-                    n = sn + 1;
-                    star = Some((sp, sn + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&b| b == b'*')
-}
+pub(crate) use crate::policy::pattern_matches;
 
 impl fmt::Display for CookiePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -260,75 +229,7 @@ impl Serialize for Lifetime {
     }
 }
 
-/// The `SameSite` attribute of the consent cookie.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum SameSite {
-    /// `Strict`.
-    Strict,
-    /// `Lax`, the default: sent on top-level navigation from other sites.
-    #[default]
-    Lax,
-    /// `None`: sent in every context; browsers require `Secure` with it.
-    None,
-}
-
-impl SameSite {
-    /// The lowercase config spelling.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SameSite::Strict => "strict",
-            SameSite::Lax => "lax",
-            SameSite::None => "none",
-        }
-    }
-
-    #[cfg(feature = "std")]
-    pub(crate) const fn to_cookie(self) -> cookie::SameSite {
-        match self {
-            SameSite::Strict => cookie::SameSite::Strict,
-            SameSite::Lax => cookie::SameSite::Lax,
-            SameSite::None => cookie::SameSite::None,
-        }
-    }
-}
-
-impl fmt::Display for SameSite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error for a `SameSite` value other than `strict`, `lax` or `none`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ParseSameSiteError;
-
-impl fmt::Display for ParseSameSiteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("expected \"strict\", \"lax\" or \"none\"")
-    }
-}
-
-impl core::error::Error for ParseSameSiteError {}
-
-impl FromStr for SameSite {
-    type Err = ParseSameSiteError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "strict" => Ok(SameSite::Strict),
-            "lax" => Ok(SameSite::Lax),
-            "none" => Ok(SameSite::None),
-            _ => Err(ParseSameSiteError),
-        }
-    }
-}
-
-impl Serialize for SameSite {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
+pub use crate::consent_cookie::{ParseSameSiteError, SameSite};
 
 /// A cookie that a service sets, as declared in the config.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -409,6 +310,20 @@ pub(crate) fn validate_path(s: &str) -> Result<(), CookieDeclError> {
     match s.bytes().position(|b| !b.is_ascii_graphic() || b == b';') {
         Some(at) => Err(CookieDeclError::BadChar(at)),
         None => Ok(()),
+    }
+}
+
+impl crate::policy::Decision {
+    /// The declared cookies of every revoked service, to delete now.
+    pub fn cookies_to_clear<'a>(
+        &self,
+        config: &'a Config,
+    ) -> impl Iterator<Item = (&'a Service, &'a CookieDecl)> + 'a {
+        let revoked = self.revoked();
+        config
+            .services()
+            .filter(move |(s, _, _)| revoked.allows_service(*s))
+            .flat_map(|(_, _, service)| service.cookies().iter().map(move |c| (service, c)))
     }
 }
 

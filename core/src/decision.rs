@@ -40,15 +40,12 @@
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 
-use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
 use time::OffsetDateTime;
 
-use crate::config::Config;
-use crate::policy::{Context, DecideError, Decision, Evaluation, Params, StoredStatus};
-use crate::record::{Channel, DecisionRecord, PageUrl};
+use crate::policy::{Context, DecideError, Decision, Evaluation, StoredStatus};
 use crate::site::SitePolicy;
 use crate::state::{Choices, ConsentId, ConsentState};
 use crate::token::{SigningKey, Token, TokenError};
@@ -289,33 +286,32 @@ impl Made {
     }
 
     /// The `Set-Cookie` value and `document.cookie` line that stores the token.
+    #[cfg(feature = "alloc")]
     #[must_use]
-    pub fn cookie_line<P: SitePolicy + ?Sized>(&self, site: &P, secure: bool) -> String {
+    pub fn cookie_line<P: SitePolicy + ?Sized>(
+        &self,
+        site: &P,
+        secure: bool,
+    ) -> alloc::string::String {
         self.token.cookie_line(site, secure)
     }
 
     /// The lines deleting every cookie in `present` that the decision revokes, on `host`,
     /// its parent domains and the declared paths ([`Decision::clear_lines`]).
+    #[cfg(feature = "alloc")]
     #[must_use]
-    pub fn clear_lines<'n, P: SitePolicy + ?Sized>(
+    pub fn clear_lines<'n, P, I>(
         &self,
         site: &P,
-        present: impl IntoIterator<Item = &'n str>,
+        present: I,
         host: &str,
-    ) -> Vec<String> {
+    ) -> alloc::vec::Vec<alloc::string::String>
+    where
+        P: SitePolicy + ?Sized,
+        I: IntoIterator<Item = &'n str>,
+        I::IntoIter: Clone,
+    {
         self.decision.clear_lines(site, present, host)
-    }
-
-    /// The log's record of this decision, made at `page_url` through `channel`, with the
-    /// hash of the texts `config` shows in the decision's language.
-    #[must_use]
-    pub fn record(
-        &self,
-        config: &Config,
-        page_url: Option<PageUrl>,
-        channel: Channel,
-    ) -> DecisionRecord {
-        DecisionRecord::new(config, self.state(), page_url, channel)
     }
 }
 
@@ -400,8 +396,8 @@ impl core::error::Error for SubmitError {}
 ///
 /// # Errors
 /// A [`SubmitError`] saying what is wrong with the submission.
-pub fn accept(
-    config: &Config,
+pub fn accept<P: SitePolicy + ?Sized>(
+    site: &P,
     submitted: &str,
     signer: Signer<'_>,
     fresh: ConsentId,
@@ -409,7 +405,7 @@ pub fn accept(
 ) -> Result<Made, SubmitError> {
     let token: Token = submitted.parse().map_err(SubmitError::Token)?;
     let state = *token.state();
-    let params = Params::new(config);
+    let params = site.params();
     // Judged at its own decision time: is it a well-formed decision under this policy?
     let at_decision = params.evaluate(
         Some(Ok(&state)),
@@ -448,6 +444,7 @@ pub fn accept(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Config;
     use crate::policy;
     use crate::{Lang, Method, Signals};
 

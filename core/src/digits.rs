@@ -4,8 +4,6 @@
 //! binary that uses them; the WebAssembly banner is measured by the byte (BENCHMARKS.md,
 //! "Banner size"). These write the same text as `{n}` and `{b:02x}` from a stack buffer.
 
-use alloc::string::String;
-
 /// The decimal digits of `n`, as `n.to_string()` writes them.
 pub struct Decimal {
     buf: [u8; 20],
@@ -45,11 +43,12 @@ impl core::fmt::Display for Decimal {
 }
 
 /// Appends the decimal digits of `n` to `out`, zero-padded to `width`, as `{n:0width$}`.
-pub(crate) fn push_padded(out: &mut String, n: u64, width: usize) {
+#[cfg(feature = "alloc")]
+pub(crate) fn push_padded(out: &mut (impl crate::text::Sink + ?Sized), n: u64, width: usize) {
     let digits = Decimal::new(n);
     let digits = digits.as_str();
     for _ in digits.len()..width {
-        out.push('0');
+        out.push_str("0");
     }
     out.push_str(digits);
 }
@@ -68,8 +67,6 @@ pub(crate) fn hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
 
 #[cfg(test)]
 mod tests {
-    use alloc::string::String;
-
     #[test]
     fn padded_is_what_format_writes() {
         for (n, width) in [(0, 4), (7, 2), (12, 2), (2026, 4), (123_456, 2), (5, 0)] {

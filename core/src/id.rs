@@ -156,7 +156,7 @@ ident! {
 
 impl CategoryId {
     /// The id of the strictly necessary category, always allowed and never switchable.
-    pub const NECESSARY: &'static str = "necessary";
+    pub const NECESSARY: &'static str = crate::CategoryIndex::NECESSARY_ID;
 
     /// Whether this is the strictly necessary category.
     #[must_use]

@@ -40,42 +40,9 @@ impl ser::Error for Unsupported {
 
 struct Writer(String);
 
-/// Appends `s` to `out` as a JSON string literal, escaped as serde_json escapes it.
-pub fn string(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(s.get(start..i).unwrap_or_default());
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            for nibble in [b >> 4, b & 0xf] {
-                let digit = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
-                out.push(char::from(digit));
-            }
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    out.push_str(s.get(start..).unwrap_or_default());
-    out.push('"');
-}
-
 impl Writer {
     fn string(&mut self, s: &str) {
-        string(&mut self.0, s);
+        crate::text::json_string(&mut self.0, s);
     }
 
     fn unsigned(&mut self, n: u64) {

@@ -60,9 +60,11 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+#[cfg(feature = "alloc")]
 extern crate alloc;
 
 /// What std's prelude brings, for the `no_std` build.
+#[cfg(feature = "alloc")]
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
     pub(crate) use alloc::boxed::Box;
@@ -71,66 +73,107 @@ mod prelude {
     pub(crate) use alloc::{format, vec};
 }
 
+// The runtime: what the browser needs, without the heap (no `alloc` in this layer; the
+// crate without its `alloc` feature builds only these). It imports nothing from above.
 mod b64;
-pub mod bundle;
-pub mod check;
-pub mod compile;
 pub mod compiled;
-pub mod config;
+pub mod consent_cookie;
 pub mod consent_mode;
-pub mod cookie_decl;
 pub mod decision;
-pub mod declaration;
-pub mod digest;
 mod digits;
-mod error;
-pub mod id;
-mod json;
-mod json_write;
+mod index;
 pub mod lang;
 pub mod policy;
-pub mod record;
-pub mod register;
-pub mod requests;
 mod signals;
 pub mod site;
 pub mod state;
-pub mod texts;
+pub mod text;
 pub mod token;
+
+// The authoring side, over the runtime: configs and their validation, texts, the
+// declaration, records, the register, the compiler of policies, and the server's check.
+#[cfg(feature = "alloc")]
+pub mod bundle;
+#[cfg(feature = "alloc")]
+pub mod check;
+#[cfg(feature = "alloc")]
+pub mod compile;
+#[cfg(feature = "alloc")]
+pub mod config;
+#[cfg(feature = "alloc")]
+pub mod cookie_decl;
+#[cfg(feature = "alloc")]
+pub mod declaration;
+#[cfg(feature = "alloc")]
+pub mod digest;
+#[cfg(feature = "alloc")]
+mod error;
+#[cfg(feature = "alloc")]
+pub mod id;
+#[cfg(feature = "alloc")]
+mod json;
+#[cfg(feature = "alloc")]
+mod json_write;
+#[cfg(feature = "alloc")]
+pub mod localized;
+#[cfg(feature = "alloc")]
+pub mod record;
+#[cfg(feature = "alloc")]
+pub mod register;
+#[cfg(feature = "alloc")]
+pub mod requests;
+#[cfg(feature = "alloc")]
+pub mod texts;
+#[cfg(feature = "alloc")]
 pub mod transfer;
 
-pub use check::{Gate, Verdict};
-pub use config::{
-    Category, CategoryIndex, Config, ConfigError, Problem, ProblemKind, Service, ServiceIndex,
-    ServiceName, TextShape,
-};
-pub use cookie_decl::{CookieDecl, CookieDeclError, CookiePattern, Lifetime, SameSite};
-pub use declaration::{Declaration, DeclarationError};
-pub use digest::Digest;
-pub use error::Error;
-pub use id::{CategoryId, IdError, ServiceId};
-pub use lang::{Lang, Localized};
-pub use record::{Channel, DecisionRecord, PageUrl, PageUrlError, RecordError, chain_link};
+pub use consent_cookie::SameSite;
+pub use index::{CategoryIndex, ServiceIndex};
+pub use lang::Lang;
 pub use signals::Signals;
 pub use site::SitePolicy;
 pub use state::{Choices, ConsentId, ConsentState, Method, Revision};
-pub use texts::{TextKey, Texts};
 pub use token::{KeyTooShort, SigningKey, Token, TokenError};
+
+#[cfg(feature = "alloc")]
+pub use check::{Gate, Verdict};
+#[cfg(feature = "alloc")]
+pub use config::{
+    Category, Config, ConfigError, Problem, ProblemKind, Service, ServiceName, TextShape,
+};
+#[cfg(feature = "alloc")]
+pub use cookie_decl::{CookieDecl, CookieDeclError, CookiePattern, Lifetime};
+#[cfg(feature = "alloc")]
+pub use declaration::{Declaration, DeclarationError};
+#[cfg(feature = "alloc")]
+pub use digest::Digest;
+#[cfg(feature = "alloc")]
+pub use error::Error;
+#[cfg(feature = "alloc")]
+pub use id::{CategoryId, IdError, ServiceId};
+#[cfg(feature = "alloc")]
+pub use localized::Localized;
+#[cfg(feature = "alloc")]
+pub use record::{Channel, DecisionRecord, PageUrl, PageUrlError, RecordError, chain_link};
+#[cfg(feature = "alloc")]
+pub use texts::{TextKey, Texts};
+#[cfg(feature = "alloc")]
 pub use transfer::{Safeguard, Transfer};
 
 /// Not part of the API: what consent-wasm needs of the crate's own writers, so that the
-/// banner's answers to its script are written as decision records are, without `core::fmt`.
+/// banner's answers to its script are written without `core::fmt`.
 /// May change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::digits::Decimal;
-    pub use crate::json_write::string as json_string;
 }
 
+#[cfg(feature = "alloc")]
 /// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads
 /// and the Facebook pixel: for examples, tests and the demo.
 pub const EXAMPLE_CONFIG: &str = include_str!("example_config.json");
 
+#[cfg(feature = "alloc")]
 /// A decision under [`EXAMPLE_CONFIG`] (analytics granted, on 2026-11-01), for doc examples.
 #[doc(hidden)]
 #[must_use]

@@ -59,24 +59,24 @@
 //!   site is kept out by the config's [`site`](crate::Config::site), which is part of the
 //!   fingerprint (rule 4).
 
+#[cfg(feature = "alloc")]
 use crate::prelude::*;
 use core::fmt;
 
 use time::OffsetDateTime;
 
-use crate::config::{CategoryIndex, Config, Service, ServiceIndex};
-use crate::cookie_decl::CookieDecl;
+use crate::index::{CategoryIndex, ServiceIndex};
 use crate::lang::Lang;
-use crate::site::SitePolicy;
-use crate::state::{
-    Choices, ConsentId, ConsentState, MAX_CATEGORIES, MAX_TIME, MIN_TIME, Method, datetime,
-};
+use crate::site::{Params, SitePolicy};
+pub use crate::state::DecideError;
+use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, datetime};
+use crate::text::{Buf, Sink};
 use crate::token::{SigningKey, TokenError, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
 /// browsers and servers disagree a little.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
-const DAY: i64 = 86_400;
+use crate::state::DAY;
 
 pub use crate::decision::Action;
 pub use crate::signals::Signals;
@@ -224,77 +224,7 @@ impl Evaluation {
     }
 }
 
-/// Everything the rules need from a config, computed once (for the server-side check): the
-/// same from a [`Config`] and from its [compiled policy](crate::compiled::CompiledPolicy).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Params {
-    revision: u32,
-    fingerprint: u32,
-    n_categories: u8,
-    n_services: u8,
-    accept_secs: i64,
-    refuse_secs: i64,
-    gpc_mask: u32,
-    honour_dnt: bool,
-    necessary: Choices,
-    /// Every category and service of the config.
-    everything: Choices,
-    /// The services of each category, as bit sets.
-    category_services: [u128; MAX_CATEGORIES],
-}
-
 impl Params {
-    pub(crate) fn new(config: &Config) -> Self {
-        let mut category_services = [0u128; MAX_CATEGORIES];
-        for (service, category, _) in config.services() {
-            category_services[category.get()] |= 1 << service.get();
-        }
-        Self {
-            revision: config.revision().get(),
-            fingerprint: config.fingerprint(),
-            n_categories: config.categories().len() as u8,
-            n_services: config.service_count() as u8,
-            accept_secs: i64::from(config.lifetimes().accept_days()) * DAY,
-            refuse_secs: i64::from(config.lifetimes().refuse_days()) * DAY,
-            gpc_mask: config.gpc_mask(),
-            honour_dnt: config.honour_dnt(),
-            necessary: config.necessary_only(),
-            everything: config.everything(),
-            category_services,
-        }
-    }
-
-    /// The parameters of a compiled policy: what a browser that holds no config runs the
-    /// rules over. Equal to [`Params::new`] of the config it was compiled from (tested).
-    pub(crate) fn from_compiled(policy: &crate::compiled::CompiledPolicy<'_>) -> Self {
-        let mut category_services = [0u128; MAX_CATEGORIES];
-        let mut n_services = 0u8;
-        for (i, service) in policy.services().enumerate() {
-            category_services[service.category.get()] |= 1 << i;
-            n_services += 1;
-        }
-        let n_categories = policy.category_count() as u8;
-        let everything = Choices::all(n_categories, n_services);
-        let (accept_days, refuse_days) = policy.lifetime_days();
-        Self {
-            revision: policy.revision(),
-            fingerprint: policy.fingerprint(),
-            n_categories,
-            n_services,
-            accept_secs: i64::from(accept_days) * DAY,
-            refuse_secs: i64::from(refuse_days) * DAY,
-            gpc_mask: policy.gpc_mask(),
-            honour_dnt: policy.honour_dnt(),
-            // The necessary category is the first (the format checks it), with its services.
-            necessary: Choices {
-                categories: 1,
-                services: category_services[0],
-            },
-            everything,
-            category_services,
-        }
-    }
-
     /// The revision, as a decision stores it.
     pub(crate) fn revision(&self) -> crate::state::Revision {
         crate::state::Revision::new(self.revision).unwrap_or(crate::state::Revision::FIRST)
@@ -455,7 +385,7 @@ pub fn evaluate<P: SitePolicy + ?Sized>(
 /// ```
 #[must_use]
 pub fn allows_without_policy(category: &str) -> bool {
-    category.trim() == crate::id::CategoryId::NECESSARY
+    category.trim() == CategoryIndex::NECESSARY_ID
 }
 
 /// What a decision needs besides the config and the previous evaluation.
@@ -470,34 +400,6 @@ pub struct Context {
     /// A fresh random id, used when no stored decision could be read (rule 10).
     pub fresh_id: ConsentId,
 }
-
-/// The error for a decision that cannot be made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DecideError {
-    /// The clock reads before 2020 or after 2099: a token could not carry the time.
-    ClockOutOfRange,
-}
-
-impl DecideError {
-    /// What is wrong, in a sentence (what [`Display`](core::fmt::Display) writes).
-    #[must_use]
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            DecideError::ClockOutOfRange => {
-                "decision time is outside 2020-2099: is the clock right?"
-            }
-        }
-    }
-}
-
-impl fmt::Display for DecideError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl core::error::Error for DecideError {}
 
 /// A new decision and what it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -530,18 +432,6 @@ impl Decision {
         !self.revoked.is_empty()
     }
 
-    /// The declared cookies of every revoked service, to delete now.
-    pub fn cookies_to_clear<'a>(
-        &self,
-        config: &'a Config,
-    ) -> impl Iterator<Item = (&'a Service, &'a CookieDecl)> + 'a {
-        let revoked = self.revoked;
-        config
-            .services()
-            .filter(move |(s, _, _)| revoked.allows_service(*s))
-            .flat_map(|(_, _, service)| service.cookies().iter().map(move |c| (service, c)))
-    }
-
     /// The lines that delete every cookie this decision revokes
     /// ([`cookies_to_clear`](Self::cookies_to_clear)): at its declared path and at `/`, on the
     /// host itself (no `Domain`), on `host` and each parent domain ([`clear_domains`]) and on
@@ -570,17 +460,34 @@ impl Decision {
     /// assert!(!lines.iter().any(|l| l.starts_with("lang=") || l.starts_with("consent=")));
     /// # Ok::<(), Box<dyn core::error::Error>>(())
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
-    pub fn clear_lines<'n, P: SitePolicy + ?Sized>(
+    pub fn clear_lines<'n, P, I>(&self, site: &P, present: I, host: &str) -> Vec<String>
+    where
+        P: SitePolicy + ?Sized,
+        I: IntoIterator<Item = &'n str>,
+        I::IntoIter: Clone,
+    {
+        let mut lines = Vec::new();
+        self.for_each_clear_line(site, present, host, &mut |line| lines.push(line.to_owned()));
+        lines
+    }
+
+    /// [`clear_lines`](Self::clear_lines) without the heap: calls `line` with each.
+    pub fn for_each_clear_line<'n, P, I>(
         &self,
         site: &P,
-        present: impl IntoIterator<Item = &'n str>,
+        present: I,
         host: &str,
-    ) -> Vec<String> {
+        line: &mut dyn FnMut(&str),
+    ) where
+        P: SitePolicy + ?Sized,
+        I: IntoIterator<Item = &'n str>,
+        I::IntoIter: Clone,
+    {
         let consent = site.cookie().name;
         let revoked = self.revoked;
-        let present: Vec<&str> = present.into_iter().collect();
-        let mut lines = Vec::new();
+        let present = present.into_iter();
         site.each_cookie(&mut |service, decl| {
             if !revoked.allows_service(service) {
                 return;
@@ -588,9 +495,15 @@ impl Decision {
             let mut delete = |name: &str| {
                 let root = (decl.path != "/").then_some("/");
                 for path in core::iter::once(decl.path).chain(root) {
-                    lines.push(deletion_line(name, path, None));
-                    for domain in clear_domains(host).chain(decl.domain) {
-                        lines.push(deletion_line(name, path, Some(domain)));
+                    let domains = core::iter::once(None)
+                        .chain(clear_domains(host).chain(decl.domain).map(Some));
+                    for domain in domains {
+                        let mut text = Buf::<DELETION_LINE_MAX>::new();
+                        write_deletion_line(&mut text, name, path, domain);
+                        // Only a name longer than any browser keeps overflows.
+                        if !text.overflowed() {
+                            line(text.as_str());
+                        }
                     }
                 }
             };
@@ -600,24 +513,38 @@ impl Decision {
                 }
                 return;
             }
-            for (i, name) in present.iter().enumerate() {
-                let first = !present[..i].contains(name);
-                if first && *name != consent && crate::cookie_decl::pattern_matches(decl.name, name)
-                {
+            for (i, name) in present.clone().enumerate() {
+                let first = !present.clone().take(i).any(|n| n == name);
+                if first && name != consent && pattern_matches(decl.name, name) {
                     delete(name);
                 }
             }
         });
-        lines
     }
 }
+
+/// The longest deletion line [`Decision::for_each_clear_line`] writes: a cookie name as long
+/// as browsers keep (4 kB with its value), a path and a domain.
+const DELETION_LINE_MAX: usize = 4096 + 1024;
 
 /// A line that deletes the cookie `name` set at `path` (and `domain`, without which it is
 /// the host's own): `name=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=...`,
 /// both a `document.cookie` assignment and a `Set-Cookie` value.
+#[cfg(feature = "alloc")]
 #[must_use]
 pub fn deletion_line(name: &str, path: &str, domain: Option<&str>) -> String {
     let mut line = String::with_capacity(80 + name.len() + path.len());
+    write_deletion_line(&mut line, name, path, domain);
+    line
+}
+
+/// [`deletion_line`] into any [`Sink`].
+pub fn write_deletion_line(
+    line: &mut (impl Sink + ?Sized),
+    name: &str,
+    path: &str,
+    domain: Option<&str>,
+) {
     line.push_str(name);
     line.push_str("=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=");
     line.push_str(path);
@@ -625,7 +552,38 @@ pub fn deletion_line(name: &str, path: &str, domain: Option<&str>) -> String {
         line.push_str("; Domain=");
         line.push_str(domain);
     }
-    line
+}
+
+/// Whether a cookie `name` matches a declared name `pattern` (`*` for any run of characters):
+/// the rule of `CookiePattern::matches`, for a pattern read from a compiled policy.
+pub(crate) fn pattern_matches(pattern: &str, name: &str) -> bool {
+    glob(pattern.as_bytes(), name.as_bytes())
+}
+
+fn glob(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    p = sp + 1;
+                    n = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
 }
 
 /// Makes a decision from what the visitor did (rules 8 to 10).
@@ -743,9 +701,9 @@ pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
     let host = host.trim_end_matches('.');
     let labels = host.split('.').count();
     let is_ip = is_ip(host);
-    let dots: Vec<usize> = host.match_indices('.').map(|(i, _)| i + 1).collect();
     core::iter::once(host).chain(
-        dots.into_iter()
+        host.match_indices('.')
+            .map(|(i, _)| i + 1)
             .take(if is_ip { 0 } else { labels.saturating_sub(2) })
             .filter_map(move |i| host.get(i..)),
     )
@@ -771,6 +729,7 @@ fn is_ip(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Config;
     use proptest::prelude::*;
 
     proptest! {

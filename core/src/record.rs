@@ -633,6 +633,20 @@ pub fn chain_link(previous: &Digest, record_digest: &Digest) -> Digest {
     Digest::from_bytes(h.finalize().into())
 }
 
+impl crate::decision::Made {
+    /// The log's record of this decision, made at `page_url` through `channel`, with the
+    /// hash of the texts `config` shows in the decision's language.
+    #[must_use]
+    pub fn record(
+        &self,
+        config: &Config,
+        page_url: Option<PageUrl>,
+        channel: Channel,
+    ) -> DecisionRecord {
+        DecisionRecord::new(config, self.state(), page_url, channel)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
-//! A site's policy as the rules read it: from a validated [`Config`] (the server, the CLI) or
+//! A site's policy as the rules read it: from a validated [`Config`](crate::Config) (the server, the CLI) or
 //! from its [`CompiledPolicy`] (a runtime that holds no config, the banner).
 //!
 //! Every rule of [`policy`](crate::policy) and every step of [`decision`](crate::decision)
@@ -6,14 +6,13 @@
 //! cannot drift: a test compiles configs and compares the answers of both.
 
 use crate::compiled::{CompiledPolicy, CookieEntry, CookieSettings};
-use crate::config::{CategoryIndex, Config, ServiceIndex};
-use crate::policy::Params;
+use crate::index::{CategoryIndex, ServiceIndex};
+use crate::state::{Choices, DAY, MAX_CATEGORIES};
 
-/// A site's policy: [`Config`] or [`CompiledPolicy`]. Sealed: the rules rely on what the two
+/// A site's policy: [`Config`](crate::Config) or [`CompiledPolicy`]. Sealed: the rules rely on what the two
 /// guarantee (validated ids, the necessary category first).
 pub trait SitePolicy: sealed::Sealed {}
 
-impl SitePolicy for Config {}
 impl SitePolicy for CompiledPolicy<'_> {}
 
 pub(crate) mod sealed {
@@ -39,65 +38,6 @@ pub(crate) mod sealed {
         fn consent_mode(&self) -> (bool, u32, [u32; 7]);
         /// The services of a category, as a bit set.
         fn services_of(&self, category: CategoryIndex) -> u128;
-    }
-}
-
-#[allow(private_interfaces)]
-impl sealed::Sealed for Config {
-    fn params(&self) -> Params {
-        Params::new(self)
-    }
-
-    fn category_index(&self, id: &str) -> Option<CategoryIndex> {
-        Config::category_index(self, id)
-    }
-
-    fn service_index(&self, id: &str) -> Option<ServiceIndex> {
-        Config::service_index(self, id)
-    }
-
-    fn excluded(&self, service: ServiceIndex, path: &str) -> bool {
-        self.service(service)
-            .is_some_and(|s| s.is_excluded_on(path))
-    }
-
-    fn cookie(&self) -> CookieSettings<'_> {
-        let c = Config::cookie(self);
-        CookieSettings {
-            name: c.name(),
-            path: c.path(),
-            domain: c.domain(),
-            same_site: c.same_site(),
-        }
-    }
-
-    fn lifetime_days(&self) -> (u16, u16) {
-        let l = self.lifetimes();
-        (l.accept_days(), l.refuse_days())
-    }
-
-    fn each_cookie(&self, f: &mut dyn FnMut(ServiceIndex, CookieEntry<'_>)) {
-        for (si, _, service) in self.services() {
-            for c in service.cookies() {
-                f(
-                    si,
-                    CookieEntry {
-                        name: c.name().as_str(),
-                        path: c.path(),
-                        domain: c.domain(),
-                    },
-                );
-            }
-        }
-    }
-
-    fn consent_mode(&self) -> (bool, u32, [u32; 7]) {
-        let m = Config::consent_mode(self);
-        (m.enabled(), m.wait_for_update_ms(), m.masks)
-    }
-
-    fn services_of(&self, category: CategoryIndex) -> u128 {
-        Config::services_of(self, category).fold(0, |set, s| set | 1 << s.get())
     }
 }
 
@@ -148,5 +88,57 @@ impl sealed::Sealed for CompiledPolicy<'_> {
         self.indexed_services()
             .filter(|(_, s)| s.category == category)
             .fold(0, |set, (i, _)| set | 1 << i.get())
+    }
+}
+
+/// Everything the rules need from a config, computed once (for the server-side check): the
+/// same from a [`Config`](crate::Config) and from its [compiled policy](crate::compiled::CompiledPolicy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Params {
+    pub(crate) revision: u32,
+    pub(crate) fingerprint: u32,
+    pub(crate) n_categories: u8,
+    pub(crate) n_services: u8,
+    pub(crate) accept_secs: i64,
+    pub(crate) refuse_secs: i64,
+    pub(crate) gpc_mask: u32,
+    pub(crate) honour_dnt: bool,
+    pub(crate) necessary: Choices,
+    /// Every category and service of the config.
+    pub(crate) everything: Choices,
+    /// The services of each category, as bit sets.
+    pub(crate) category_services: [u128; MAX_CATEGORIES],
+}
+
+impl Params {
+    /// The parameters of a compiled policy: what a browser that holds no config runs the
+    /// rules over. Equal to [`Params::new`] of the config it was compiled from (tested).
+    pub(crate) fn from_compiled(policy: &crate::compiled::CompiledPolicy<'_>) -> Self {
+        let mut category_services = [0u128; MAX_CATEGORIES];
+        let mut n_services = 0u8;
+        for (i, service) in policy.services().enumerate() {
+            category_services[service.category.get()] |= 1 << i;
+            n_services += 1;
+        }
+        let n_categories = policy.category_count() as u8;
+        let everything = Choices::all(n_categories, n_services);
+        let (accept_days, refuse_days) = policy.lifetime_days();
+        Self {
+            revision: policy.revision(),
+            fingerprint: policy.fingerprint(),
+            n_categories,
+            n_services,
+            accept_secs: i64::from(accept_days) * DAY,
+            refuse_secs: i64::from(refuse_days) * DAY,
+            gpc_mask: policy.gpc_mask(),
+            honour_dnt: policy.honour_dnt(),
+            // The necessary category is the first (the format checks it), with its services.
+            necessary: Choices {
+                categories: 1,
+                services: category_services[0],
+            },
+            everything,
+            category_services,
+        }
     }
 }

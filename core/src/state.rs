@@ -6,8 +6,11 @@ use core::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::config::{CategoryIndex, ServiceIndex};
+use crate::index::{CategoryIndex, ServiceIndex};
 use crate::lang::Lang;
+
+/// Seconds in a day: lifetimes are whole days.
+pub(crate) const DAY: i64 = 86_400;
 
 /// The most categories a config may have: choices are a 32-bit set.
 pub const MAX_CATEGORIES: usize = 32;
@@ -24,6 +27,7 @@ macro_rules! serde_via_str {
             }
         }
 
+        #[cfg(feature = "alloc")]
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <alloc::borrow::Cow<'de, str>>::deserialize(d)?;
@@ -32,6 +36,7 @@ macro_rules! serde_via_str {
         }
     };
 }
+#[cfg(feature = "alloc")]
 pub(crate) use serde_via_str;
 
 /// A pseudonymous consent id: 128 random bits that the caller draws (the core has no RNG).
@@ -481,12 +486,12 @@ impl ConsentState {
     /// rather than the browser's.
     ///
     /// # Errors
-    /// [`DecideError::ClockOutOfRange`](crate::policy::DecideError::ClockOutOfRange) when
+    /// [`DecideError::ClockOutOfRange`] when
     /// `now` is before 2020 or after 2099.
-    pub fn at(mut self, now: OffsetDateTime) -> Result<Self, crate::policy::DecideError> {
+    pub fn at(mut self, now: OffsetDateTime) -> Result<Self, DecideError> {
         let now = now.unix_timestamp();
         if !(MIN_TIME..=MAX_TIME).contains(&now) {
-            return Err(crate::policy::DecideError::ClockOutOfRange);
+            return Err(DecideError::ClockOutOfRange);
         }
         self.first = self.first.min(now);
         self.last = now;
@@ -536,6 +541,34 @@ impl ConsentState {
         self.choices.categories & !1 != 0
     }
 }
+
+/// The error for a decision that cannot be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecideError {
+    /// The clock reads before 2020 or after 2099: a token could not carry the time.
+    ClockOutOfRange,
+}
+
+impl DecideError {
+    /// What is wrong, in a sentence (what [`Display`](core::fmt::Display) writes).
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            DecideError::ClockOutOfRange => {
+                "decision time is outside 2020-2099: is the clock right?"
+            }
+        }
+    }
+}
+
+impl fmt::Display for DecideError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::error::Error for DecideError {}
 
 #[cfg(test)]
 mod tests {

@@ -26,16 +26,13 @@
 //! Parsing is strict: every field has exactly one encoding (minimal varints, zero padding
 //! bits), so [`Display`](core::fmt::Display) of a parsed token gives back the same string.
 
-use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use time::OffsetDateTime;
 
 use crate::b64;
-use crate::config::Config;
 use crate::lang::Lang;
 use crate::state::{
     Choices, ConsentId, ConsentState, MAX_CATEGORIES, MAX_SERVICES, MAX_TIME, MIN_TIME, Method,
@@ -223,6 +220,7 @@ impl Token {
     }
 
     /// The signature, checked or not.
+    #[cfg(feature = "alloc")]
     pub(crate) fn tag(&self) -> Option<&[u8; TAG_LEN]> {
         self.tag.as_ref()
     }
@@ -231,88 +229,6 @@ impl Token {
     #[must_use]
     pub fn is_signed(&self) -> bool {
         self.tag.is_some()
-    }
-
-    /// The consent cookie that stores this token: the config's name, path, domain and
-    /// `SameSite`, `Max-Age` until the decision expires, and `Secure` when `secure` is true or
-    /// `SameSite` is `None`. Not `HttpOnly`: the banner reads it.
-    ///
-    /// # Example
-    /// ```
-    /// use consent_core::{Config, Token};
-    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-    /// # let state = consent_core::doc_state();
-    /// let cookie = Token::unsigned(state).to_cookie(&config, true);
-    /// let header = cookie.to_string();
-    /// assert!(header.starts_with("consent=1."));
-    /// assert!(header.contains("SameSite=Lax") && header.contains("Secure"));
-    /// # Ok::<(), consent_core::ConfigError>(())
-    /// ```
-    #[must_use]
-    #[cfg(feature = "std")]
-    pub fn to_cookie(&self, config: &Config, secure: bool) -> cookie::Cookie<'static> {
-        let c = config.cookie();
-        let days = crate::policy::lifetime_days(config, &self.state);
-        let mut builder = cookie::Cookie::build((c.name().to_owned(), self.to_string()))
-            .path(c.path().to_owned())
-            .same_site(c.same_site().to_cookie())
-            .secure(secure || c.same_site() == crate::SameSite::None)
-            .max_age(time::Duration::days(i64::from(days)));
-        if let Some(domain) = c.domain() {
-            builder = builder.domain(domain.to_owned());
-        }
-        builder.build()
-    }
-
-    /// The cookie as `document.cookie` takes it: `name=value; Path=..; Domain=..;
-    /// Max-Age=..; SameSite=..` and `; Secure`, with exactly the attributes of
-    /// [`to_cookie`](Self::to_cookie) (a test parses one and compares it with the other).
-    ///
-    /// The banner writes this instead of `to_cookie`'s `Display`, which would link the
-    /// `cookie` crate's date formatter for an `Expires` the consent cookie never has.
-    ///
-    /// # Example
-    /// ```
-    /// use consent_core::{Config, Token};
-    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-    /// # let state = consent_core::doc_state();
-    /// let line = Token::unsigned(state).cookie_line(&config, true);
-    /// assert!(line.starts_with("consent=1."));
-    /// assert!(line.ends_with("; Max-Age=15724800; SameSite=Lax; Secure"));
-    /// # Ok::<(), consent_core::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn cookie_line<P: crate::SitePolicy + ?Sized>(&self, site: &P, secure: bool) -> String {
-        let c = site.cookie();
-        let days = crate::policy::lifetime_days(site, &self.state);
-        let mut line = String::with_capacity(192);
-        line.push_str(c.name);
-        line.push('=');
-        line.push_str(self.text(&mut [0u8; MAX_TOKEN_LEN]));
-        line.push_str("; Path=");
-        line.push_str(c.path);
-        if let Some(domain) = c.domain {
-            line.push_str("; Domain=");
-            line.push_str(domain);
-        }
-        line.push_str("; Max-Age=");
-        line.push_str(crate::digits::Decimal::new(u64::from(days) * 86_400).as_str());
-        line.push_str("; SameSite=");
-        line.push_str(match c.same_site {
-            crate::SameSite::Strict => "Strict",
-            crate::SameSite::Lax => "Lax",
-            crate::SameSite::None => "None",
-        });
-        if secure || c.same_site == crate::SameSite::None {
-            line.push_str("; Secure");
-        }
-        line
-    }
-
-    /// When the decision in this token expires under `config`.
-    #[must_use]
-    pub fn expires(&self, config: &Config) -> OffsetDateTime {
-        crate::policy::expires(config, &self.state)
     }
 }
 
@@ -665,6 +581,7 @@ pub(crate) fn check_signature(
 /// [`decode`] needs the end first. `None` for anything but a well-formed token; the caller
 /// then delimits the value and asks [`decode`], which says what is wrong. A property test
 /// holds the two to agreeing.
+#[cfg(feature = "alloc")]
 #[inline]
 pub(crate) fn decode_prefix(s: &[u8]) -> Option<(Token, usize, usize)> {
     let text = s.strip_prefix(&[b'0' + TOKEN_VERSION, b'.'])?;
@@ -752,6 +669,7 @@ pub(crate) mod strategy {
 mod tests {
     use super::strategy::any_state;
     use super::*;
+    use crate::Config;
     use proptest::prelude::*;
 
     /// The payload in `bytes`, through a decode buffer whose other bytes are `fill`.

@@ -16,7 +16,7 @@ use core::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::lang::Localized;
+use crate::localized::Localized;
 
 /// What a transfer outside the EU/EEA rests on (GDPR art. 45-47).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -366,7 +366,7 @@ async fn post_consent<S: Store>(
     let appended = app.store.append(record).await?;
 
     let secure = app.settings.secure_cookie || origin.starts_with("https://");
-    let cookie = token.to_cookie(&app.settings.config, secure);
+    let cookie = token.to_cookie(&*app.settings.config, secure);
     let mut response = (
         StatusCode::CREATED,
         Json(json!({ "token": token.to_string(), "consent_id": token.state().id().to_string(), "seq": appended.seq })),
@@ -794,8 +794,8 @@ async fn post_form<S: Store>(
     let secure = app.settings.secure_cookie || origin.starts_with("https://");
     let mut response = StatusCode::SEE_OTHER.into_response();
     let h = response.headers_mut();
-    for value in
-        std::iter::once(decision.token.to_cookie(config, secure).to_string()).chain(decision.clear)
+    for value in std::iter::once(decision.token.to_cookie(&**config, secure).to_string())
+        .chain(decision.clear)
     {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.append(header::SET_COOKIE, v);

@@ -4,8 +4,9 @@
 
 use alloc::string::String;
 
-use consent_core::__private::{Decimal, json_string};
+use consent_core::__private::Decimal;
 use consent_core::consent_mode::ConsentModeState;
+use consent_core::text::json_string;
 
 /// Compact JSON, written in order: `open`/`close` for objects and arrays, `key` before each
 /// member's value; commas are placed by the writer.

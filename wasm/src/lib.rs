@@ -144,7 +144,7 @@ fn consent_id(random: &[u8]) -> ConsentId {
 }
 
 /// The `name=value` pairs of `document.cookie`, trimmed; pairs without a name are skipped.
-fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> {
+fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
     jar.split(';').filter_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = name.trim();

@@ -1,0 +1,157 @@
+//! Text written without the heap: what the runtime's writers (cookie lines, deletion lines,
+//! the banner's answers) write into.
+//!
+//! A writer takes any [`Sink`]: a `String` on the server (with the `alloc` feature), or a
+//! [`Buf`] of fixed capacity in the browser, where the runtime has no allocator.
+//!
+//! ```
+//! use consent_core::text::{Buf, Sink};
+//! let mut line = Buf::<16>::new();
+//! line.push_str("consent=");
+//! line.push_str("1.x");
+//! assert_eq!(line.as_str(), "consent=1.x");
+//! line.push_str("a text longer than what is left");
+//! assert!(line.overflowed());
+//! assert_eq!(line.as_str(), "consent=1.x", "nothing of what did not fit");
+//! ```
+
+/// Where text is written.
+pub trait Sink {
+    /// Appends `s`.
+    fn push_str(&mut self, s: &str);
+}
+
+#[cfg(feature = "alloc")]
+impl Sink for alloc::string::String {
+    fn push_str(&mut self, s: &str) {
+        alloc::string::String::push_str(self, s);
+    }
+}
+
+/// Text of at most `N` bytes, on the stack or in a static.
+///
+/// A piece that does not fit is left out whole and marks the buffer
+/// [overflowed](Buf::overflowed), so what it holds is always valid UTF-8 and never a cut
+/// piece; a caller that must not lose text checks the mark.
+#[derive(Clone)]
+pub struct Buf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+    overflowed: bool,
+}
+
+impl<const N: usize> Buf<N> {
+    /// An empty buffer.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+            overflowed: false,
+        }
+    }
+
+    /// What was written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let written = self.bytes.get(..self.len).unwrap_or_default();
+        // Only whole `&str`s are ever copied in, so this never fails.
+        core::str::from_utf8(written).unwrap_or_default()
+    }
+
+    /// Whether a piece was left out for want of room.
+    #[must_use]
+    pub const fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Empties the buffer (and clears the overflow mark).
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overflowed = false;
+    }
+}
+
+impl<const N: usize> Default for Buf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Sink for Buf<N> {
+    fn push_str(&mut self, s: &str) {
+        let end = self.len + s.len();
+        match self.bytes.get_mut(self.len..end) {
+            Some(room) => {
+                room.copy_from_slice(s.as_bytes());
+                self.len = end;
+            }
+            None => self.overflowed = true,
+        }
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for Buf<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Appends `s` to `out` as a JSON string literal, escaped as serde_json escapes it.
+pub fn json_string(out: &mut (impl Sink + ?Sized), s: &str) {
+    out.push_str("\"");
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let digit = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            let code = [b'\\', b'u', b'0', b'0', digit(b >> 4), digit(b & 0xf)];
+            out.push_str(core::str::from_utf8(&code).unwrap_or_default());
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or_default());
+    out.push_str("\"");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_piece_that_does_not_fit_is_left_out_whole() {
+        let mut b = Buf::<4>::new();
+        b.push_str("ab");
+        b.push_str("äb");
+        assert!(b.overflowed());
+        assert_eq!(b.as_str(), "ab");
+        b.push_str("c");
+        assert_eq!(b.as_str(), "abc");
+        b.clear();
+        assert!(!b.overflowed());
+        assert_eq!(b.as_str(), "");
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        for s in ["plain", "q\"b\\s", "\n\r\t\u{8}\u{c}", "\u{1}\u{1f}ä€", ""] {
+            let mut out = Buf::<64>::new();
+            json_string(&mut out, s);
+            assert_eq!(out.as_str(), serde_json::to_string(s).unwrap_or_default());
+        }
+    }
+}
