@@ -1,5 +1,5 @@
 
-// ---- The banner (wasm/js/banner.js, appended to the wasm-bindgen glue by wasm/build.sh) ----
+// ---- The banner (wasm/js/banner.js; wasm/build.sh minifies it into dist/consent.js) ----
 // It loads the site's compiled policy (policy.bin, beside this script unless the page says
 // otherwise) into the WebAssembly core, draws with the texts of one language (texts-<lang>.json,
 // loaded only when something is drawn), writes the cookie lines the core returns, sends the
@@ -18,6 +18,42 @@ const OLD_CONFIG = 'the banner reads a compiled policy now, not a JSON config in
 function gtagShim() {
   (window.dataLayer = window.dataLayer || []).push(arguments);
 }
+
+/** The WebAssembly core's exports, once loaded (consent_bg.wasm beside this script). */
+let wasm;
+const utf8 = new TextEncoder();
+const memory = () => new Uint8Array(wasm.memory.buffer);
+
+/** Calls the core's export `f` (wasm/src/abi.rs): the text or byte arguments `args` go into
+ * its memory one after the other from `base()`, and their lengths come first among the
+ * export's arguments, `rest` after them. The core writes its answer, JSON text, right after
+ * the arguments and returns its length: parsed here, or with `json` false the export's
+ * number itself. */
+function core(f, args, rest = [], json = true) {
+  let at = wasm.base();
+  const short = at + args.reduce((n, a) => n + a.length * 3, 0) - wasm.memory.buffer.byteLength;
+  if (short > 0) wasm.memory.grow(Math.ceil(short / 65536));
+  const lens = args.map((a) => {
+    const n = typeof a === 'string' ? utf8.encodeInto(a, memory().subarray(at)).written : (memory().set(a, at), a.length);
+    at += n;
+    return n;
+  });
+  const r = wasm[f](...lens, ...rest);
+  return json ? JSON.parse(new TextDecoder().decode(memory().subarray(at, at + r))) : r;
+}
+
+const start = (policy, jar, now, gpc, dnt, langs) => core('start', [policy, jar, dnt, langs], [now, gpc]);
+const state = () => core('state', []);
+const setLanguage = (lang) => core('language', [lang], [], false) === 1;
+const decide = (kind, ids, now, random, jar, host, href, https) =>
+  core('decide', [kind, ids, random, jar, host, href], [now, https]);
+const allows = (category, service, path) =>
+  core('allows', [category ?? '', service ?? '', path], [service != null], false) === 1;
+const acceptedCategory = (id) => core('category', [id], [], false) === 1;
+const acceptedService = (id, path) => core('service', [id, path], [], false) === 1;
+const consent = () => core('consent', []);
+const signed = (token, https) => core('signed', [token], [https]);
+const reset = (now, random, jar, host) => core('reset', [random, jar, host], [now]);
 
 const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued]),"
   + 'iframe[data-category][data-src],img[data-category][data-src]';
@@ -148,10 +184,10 @@ function withView(draw) {
   if (!ui) return Promise.resolve();
   const u = ui;
   const drawn = ++u.drawn;
-  const s = JSON.parse(state());
+  const s = state();
   return texts(s.lang).then((t) => {
     if (ui !== u || u.drawn !== drawn) return;
-    const now = JSON.parse(state());
+    const now = state();
     draw({ ...t, ...now, categories: t.categories.map((c, i) => ({ ...c, on: now.on[i] })) });
   }, () => {});
 }
@@ -281,7 +317,7 @@ function trapFocus(e) {
 
 /** Dismissing grants nothing: without a decision the first layer comes back. */
 function closePreferences() {
-  const v = JSON.parse(state());
+  const v = state();
   if (v?.show) {
     showBanner();
   } else if (ui) {
@@ -301,7 +337,7 @@ function floating(u) {
 }
 
 function label(u) {
-  if (u.float) texts(JSON.parse(state()).lang).then((t) => { u.float.textContent = t.t.preferences_title; }, () => {});
+  if (u.float) texts(state().lang).then((t) => { u.float.textContent = t.t.preferences_title; }, () => {});
 }
 
 function switchLanguage(lang) {
@@ -317,7 +353,7 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
-  const r = JSON.parse(decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https()));
+  const r = decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https());
   if (!r) return false;
   if (r.unknown) {
     console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown.map(decodeURIComponent));
@@ -333,7 +369,7 @@ function decideNow(kind, ids = []) {
   // reach the log in the order the decisions were made.
   if (r.send) send(r.send);
   closeLayer();
-  const lang = JSON.parse(state()).lang;
+  const lang = state().lang;
   // The announcement, in the texts already loaded (an API call on a page that drew nothing
   // loads none).
   ui.texts[lang]?.then((t) => { if (ui) ui.live.textContent = t.t.saved; }, () => {});
@@ -352,8 +388,8 @@ function warn(what) {
 
 /** Sends the record to the endpoint and keeps the signed token it answers, if that token
  * still carries the decision in force. */
-function send({ url, body }) {
-  fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' }, keepalive: true })
+function send({ url, ...body }) {
+  fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keepalive: true })
     .then((response) => {
       // The server's error says what it refused and why (a banner config that is not the
       // server's, say): the site's developer sees it in the console.
@@ -362,7 +398,7 @@ function send({ url, body }) {
           .then((e) => warn(`the endpoint answered ${response.status}${typeof e === 'string' ? `: ${e}` : ''}`));
       }
       return response.json().then((answer) => {
-        const line = typeof answer?.token === 'string' && JSON.parse(signed(answer.token, https()));
+        const line = typeof answer?.token === 'string' && signed(answer.token, https());
         if (typeof line === 'string') document.cookie = line;
         else if (line === false) warn('the answer holds no valid token');
       }, () => warn('the answer is not JSON'));
@@ -400,7 +436,7 @@ function embedPlaceholder(embed, category, svc) {
   const u = ui;
   const gen = u.gen;
   const id = category.trim();
-  texts(JSON.parse(state()).lang).then((t) => {
+  texts(state().lang).then((t) => {
     const c = t.categories.find((x) => x.id === id);
     if (!c || ui !== u || u.gen !== gen || !embed.hasAttribute('data-src')) return;
     const name = c.services.find((x) => x.id === svc?.trim())?.name ?? c.title;
@@ -480,7 +516,7 @@ function openFromPage(e) {
 function runBanner(bytes, base, options) {
   unmount();
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = JSON.parse(start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages)));
+  const v = start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages));
   if (v.error != null) {
     console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
     return false;
@@ -527,7 +563,14 @@ function loadPolicy(source) {
 }
 
 let started;
-const init = () => (started = started || __wbg_init());
+const init = () => (started = started || (() => {
+  const url = new URL('consent_bg.wasm', import.meta.url);
+  // Compiled while it downloads; a server that does not say `application/wasm` gets the
+  // slower path.
+  return WebAssembly.instantiateStreaming(fetch(url))
+    .catch(() => fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b)))
+    .then((m) => { wasm = m.instance.exports; });
+})());
 /** The whole page is parsed (so every gated element is there): at once for the usual
  * deferred module script; an `async` one starts fetching the wasm before that. */
 const parsed = () => (document.readyState !== 'loading' ? 0
@@ -585,10 +628,10 @@ export const Consent = {
     }
     return decideNow(list.length ? 'custom' : 'reject_all', list);
   }, false),
-  getConsent: ready(() => JSON.parse(consent()), null),
+  getConsent: ready(() => consent(), null),
   setLanguage: ready((lang) => switchLanguage(String(lang)), false),
   reset: ready(() => {
-    const r = JSON.parse(reset(Date.now(), random(), document.cookie, location.hostname));
+    const r = reset(Date.now(), random(), document.cookie, location.hostname);
     if (!r) return;
     setCookies(r.cookies);
     consentMode('update', r.gcm);

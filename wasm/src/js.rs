@@ -1,62 +1,58 @@
-//! The banner's answers to its script, as JSON text: one string per call, which the script
+//! The banner's answers to its script, as JSON text: one answer per call, which the script
 //! reads with `JSON.parse` (much cheaper than building the objects through the boundary one
-//! property at a time). Strings are escaped by consent-core's own writer.
-
-use alloc::string::String;
+//! property at a time). Written into any [`Sink`], without the heap; strings are escaped by
+//! consent-core's own writer.
 
 use consent_core::__private::Decimal;
 use consent_core::consent_mode::ConsentModeState;
-use consent_core::text::json_string;
+use consent_core::text::{Sink, json_string};
 
 /// Compact JSON, written in order: `open`/`close` for objects and arrays, `key` before each
 /// member's value; commas are placed by the writer.
-pub(crate) struct Json {
-    out: String,
+pub(crate) struct Json<'o> {
+    out: &'o mut dyn Sink,
     /// Whether the next value is the first of its container (or follows a key).
     first: bool,
 }
 
-impl Json {
-    pub(crate) fn new() -> Self {
-        Self {
-            out: String::with_capacity(256),
-            first: true,
-        }
+impl<'o> Json<'o> {
+    pub(crate) fn new(out: &'o mut dyn Sink) -> Self {
+        Self { out, first: true }
     }
 
     fn sep(&mut self) {
         if !self.first {
-            self.out.push(',');
+            self.out.push_str(",");
         }
         self.first = false;
     }
 
     /// `{` or `[`.
-    pub(crate) fn open(&mut self, bracket: char) -> &mut Self {
+    pub(crate) fn open(&mut self, bracket: &str) -> &mut Self {
         self.sep();
-        self.out.push(bracket);
+        self.out.push_str(bracket);
         self.first = true;
         self
     }
 
     /// `}` or `]`.
-    pub(crate) fn close(&mut self, bracket: char) -> &mut Self {
-        self.out.push(bracket);
+    pub(crate) fn close(&mut self, bracket: &str) -> &mut Self {
+        self.out.push_str(bracket);
         self.first = false;
         self
     }
 
     pub(crate) fn key(&mut self, key: &str) -> &mut Self {
         self.sep();
-        json_string(&mut self.out, key);
-        self.out.push(':');
+        json_string(self.out, key);
+        self.out.push_str(":");
         self.first = true;
         self
     }
 
     pub(crate) fn str(&mut self, s: &str) -> &mut Self {
         self.sep();
-        json_string(&mut self.out, s);
+        json_string(self.out, s);
         self
     }
 
@@ -86,15 +82,16 @@ impl Json {
     /// Consent Mode's signals as the object `gtag('consent', ...)` takes; still open, so that
     /// members can follow.
     pub(crate) fn consent_mode_open(&mut self, state: ConsentModeState) -> &mut Self {
-        self.open('{');
+        self.open("{");
         for (signal, value) in state.iter() {
             self.key(signal.as_str()).str(value.as_str());
         }
         self
     }
 
-    pub(crate) fn finish(self) -> String {
-        self.out
+    /// `{"error": message}`.
+    pub(crate) fn error(&mut self, message: &str) {
+        self.open("{").key("error").str(message).close("}");
     }
 }
 
@@ -104,15 +101,16 @@ mod tests {
 
     #[test]
     fn commas_and_nesting() {
-        let mut j = Json::new();
-        j.open('{').key("a").str("x\"y").key("b").open('[');
+        let mut out = String::new();
+        let mut j = Json::new(&mut out);
+        j.open("{").key("a").str("x\"y").key("b").open("[");
         j.num(1)
             .bool(false)
             .raw("null")
-            .open('{')
-            .close('}')
-            .close(']');
-        j.key("c").opt_str(None).close('}');
-        assert_eq!(j.finish(), r#"{"a":"x\"y","b":[1,false,null,{}],"c":null}"#);
+            .open("{")
+            .close("}")
+            .close("]");
+        j.key("c").opt_str(None).close("}");
+        assert_eq!(out, r#"{"a":"x\"y","b":[1,false,null,{}],"c":null}"#);
     }
 }

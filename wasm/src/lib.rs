@@ -38,35 +38,27 @@
 //! The functions below are that JavaScript's, not a site's: their names and shapes may change
 //! with any release of `dist/`.
 
-#![cfg_attr(not(feature = "std"), no_std)]
+//! Without its `std` feature (the download) the crate links no allocator at all: consent-core
+//! comes without its `alloc` feature, every answer is written into a [`Sink`], and the
+//! script and the module talk through linear memory ([`abi`](crate) below), not
+//! wasm-bindgen, whose strings need an allocator.
 
-extern crate alloc;
+#![cfg_attr(not(feature = "std"), no_std)]
 
 mod js;
 
-use alloc::string::{String, ToString};
-use alloc::vec;
-use alloc::vec::Vec;
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+pub mod abi;
+
 use core::cell::RefCell;
 
 use consent_core::compiled::CompiledPolicy;
 use consent_core::decision::{self, ActionKind, Made};
 use consent_core::policy::{self, Context, Evaluation};
+use consent_core::text::{Buf, Sink};
 use consent_core::{Choices, ConsentId, Lang, Signals, Token, consent_mode};
-use wasm_bindgen::prelude::*;
 
 use crate::js::Json;
-
-// The banner allocates little (the config, a few strings per decision) for the page's
-// lifetime: lol_alloc's free list instead of dlmalloc is 6 kB less to download.
-// `AssumeSingleThreaded` is sound because wasm32-unknown-unknown without the atomics
-// feature has no threads: nothing can call the allocator concurrently.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-#[allow(unsafe_code)]
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-    // SAFETY: single-threaded, see above.
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 #[cfg(feature = "std")]
 std::thread_local! {
@@ -109,8 +101,7 @@ mod single {
 /// The banner's state on this page.
 struct App {
     /// The compiled policy, checked once by [`start`] and read in place by every call. Its
-    /// bytes live as long as the page (leaked: a page starts once, and a second `start`
-    /// leaves at most one policy's bytes behind).
+    /// bytes live as long as the page.
     policy: CompiledPolicy<'static>,
     lang: Lang,
     signals: Signals,
@@ -128,6 +119,19 @@ fn with<R>(f: impl FnOnce(&mut App, &CompiledPolicy<'static>) -> R) -> Option<R>
         let policy = app.policy;
         Some(f(app, &policy))
     })
+}
+
+/// `f`'s answer, or `null` before [`start`] accepted a policy.
+fn answer(out: &mut dyn Sink, f: impl FnOnce(&mut App, &CompiledPolicy<'static>, &mut dyn Sink)) {
+    let mut f = Some(f);
+    let done = with(|app, p| {
+        if let Some(f) = f.take() {
+            f(app, p, &mut *out);
+        }
+    });
+    if done.is_none() {
+        out.push_str(NULL);
+    }
 }
 
 fn time(ms: f64) -> time::OffsetDateTime {
@@ -155,13 +159,17 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
 /// A list as the script passes it: its items percent-encoded (`encodeURIComponent`) and
 /// joined with commas, so an item holding a comma or any character an id or a language tag
 /// does not have stays one item that matches nothing. Plain text is cheaper to read than
-/// JSON (no reader in the module) and than arrays of strings (no externref table).
-fn items(list: &str) -> impl Iterator<Item = &str> {
+/// JSON (no reader in the module).
+fn items(list: &str) -> impl Iterator<Item = &str> + Clone {
     list.split(',').filter(|item| !item.is_empty())
 }
 
 /// `"null"`: the answer of every call before [`start`] accepted a policy.
 const NULL: &str = "null";
+
+/// The longest cookie line the banner writes for its own cookie: the policy's name, path and
+/// domain (each bounded by the config's validation) and the longest token.
+type CookieLine = Buf<{ 1024 + consent_core::token::MAX_TOKEN_LEN }>;
 
 /// Starts the banner with the site's compiled `policy` for a visitor whose browser holds
 /// `jar` (`document.cookie`) at `now_ms`, with Global Privacy Control `gpc`
@@ -169,28 +177,37 @@ const NULL: &str = "null";
 /// `"1"` is on) and preferred languages `langs` (`<html lang>` first, then
 /// `navigator.languages`; a list as `items` reads it).
 ///
-/// Returns JSON: `{"error": "..."}` (a damaged, cut or foreign policy: nothing but the
+/// Answers JSON: `{"error": "..."}` (a damaged, cut or foreign policy: nothing but the
 /// necessary may run) or the state (see [`state`]) with `langs` (the offered language codes),
 /// `gcmDefault` (Consent Mode's default command with `wait_for_update`, `null` when it is
 /// off) and `gcmUpdate` (the update for a stored decision, else `null`).
-#[wasm_bindgen]
-pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs: &str) -> String {
+#[allow(clippy::too_many_arguments)]
+pub fn start(
+    policy: &'static [u8],
+    jar: &str,
+    now_ms: f64,
+    gpc: bool,
+    dnt: &str,
+    langs: &str,
+    out: &mut dyn Sink,
+) {
     APP.with(|a| a.try_borrow_mut().map(|mut a| a.take()).ok());
-    let bytes: &'static [u8] = alloc::boxed::Box::leak(policy.into());
-    let parsed = match CompiledPolicy::parse(bytes) {
+    let mut j = Json::new(out);
+    let parsed = match CompiledPolicy::parse(policy) {
         Ok(p) => p,
-        Err(e) => {
-            let mut j = Json::new();
-            j.open('{').key("error").str(e.as_str()).close('}');
-            return j.finish();
-        }
+        Err(e) => return j.error(e.as_str()),
     };
     let signals = Signals::from_navigator(gpc, Some(dnt));
-    let offered = offered(&parsed);
-    let lang =
-        Lang::negotiate(items(langs), offered.as_slice()).unwrap_or(parsed.default_language());
+    let mut offered = [Lang::Fi; 3];
+    let mut n = 0;
+    for (slot, l) in offered.iter_mut().zip(parsed.languages()) {
+        *slot = l;
+        n += 1;
+    }
+    let offered = offered.get(..n).unwrap_or_default();
+    let lang = Lang::negotiate(items(langs), offered).unwrap_or(parsed.default_language());
     let stored = pairs(jar)
-        .find(|(n, _)| *n == parsed.cookie().name)
+        .find(|(name, _)| *name == parsed.cookie().name)
         .map(|(_, v)| v);
     let evaluation = policy::evaluate(&parsed, stored, None, time(now_ms), signals);
     let app = App {
@@ -200,19 +217,18 @@ pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs:
         evaluation,
         revoked_here: Choices::none(),
     };
-    let mut j = Json::new();
     app.state_open(&parsed, &mut j);
-    j.key("langs").open('[');
-    for l in &offered {
+    j.key("langs").open("[");
+    for l in offered {
         j.str(l.as_str());
     }
-    j.close(']').key("gcmDefault");
+    j.close("]").key("gcmDefault");
     match consent_mode::default(&parsed) {
         Some((state, wait)) => {
             j.consent_mode_open(state)
                 .key("wait_for_update")
                 .num(wait.into())
-                .close('}');
+                .close("}");
         }
         None => {
             j.raw(NULL);
@@ -224,33 +240,23 @@ pub fn start(policy: &[u8], jar: &str, now_ms: f64, gpc: bool, dnt: &str, langs:
     } else {
         app.consent_mode(&parsed, &mut j);
     }
-    j.close('}');
+    j.close("}");
     APP.with(|a| a.try_borrow_mut().map(|mut a| *a = Some(app)).ok());
-    j.finish()
-}
-
-/// The languages a policy offers.
-fn offered(policy: &CompiledPolicy<'_>) -> Vec<Lang> {
-    policy.languages().collect()
 }
 
 /// The banner's state now, as JSON: `{show, lang, gpc, id, on: [bool per category, in the
 /// policy's order]}`; `show` is whether the first layer must be shown, `id` the stored
 /// decision's consent id (or `null`). The texts to draw it with are the script's, loaded for
 /// `lang`. `null` before [`start`].
-#[wasm_bindgen]
-pub fn state() -> String {
-    with(|app, p| {
-        let mut j = Json::new();
+pub fn state(out: &mut dyn Sink) {
+    answer(out, |app, p, out| {
+        let mut j = Json::new(out);
         app.state_open(p, &mut j);
-        j.close('}');
-        j.finish()
-    })
-    .unwrap_or_else(|| NULL.to_string())
+        j.close("}");
+    });
 }
 
 /// Switches the language: `true` if the site offers `lang` (the script then loads its texts).
-#[wasm_bindgen(js_name = setLanguage)]
 pub fn set_language(lang: &str) -> bool {
     let Ok(lang) = lang.parse::<Lang>() else {
         return false;
@@ -267,15 +273,14 @@ pub fn set_language(lang: &str) -> bool {
 
 /// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
 /// `custom` with exactly the categories `ids` (a list as `items` reads it), or `grant`,
-/// what is allowed now plus the categories `ids`, from an embed's placeholder). `random` is 16 random bytes (a new consent id if there is none),
-/// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
-/// https.
+/// what is allowed now plus the categories `ids`, from an embed's placeholder). `random` is
+/// 16 random bytes (a new consent id if there is none), `jar` the page's cookies, `host` and
+/// `href` the page's, `https` whether it is served over https.
 ///
-/// Returns JSON: `{"unknown": [ids]}` (nothing decided), `{"error": "..."}`, or what the
-/// page must do, in order: `{cookies: [lines for document.cookie], send: {url, body} |
-/// null, gcm: update | null, first, changed: [ids], allowed: [ids]}`; `null` before
-/// [`start`].
-#[wasm_bindgen]
+/// Answers JSON: `{"unknown": [ids]}` (nothing decided), `{"error": "..."}`, or what the
+/// page must do, in order: `{cookies: [lines for document.cookie], send: {url, token, page,
+/// previous} | null, gcm: update | null, first, changed: [ids], allowed: [ids]}`; `null`
+/// before [`start`].
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
     kind: &str,
@@ -286,79 +291,65 @@ pub fn decide(
     host: &str,
     href: &str,
     https: bool,
-) -> String {
-    with(|app, p| {
-        let error = |message: &str| {
-            let mut j = Json::new();
-            j.open('{').key("error").str(message).close('}');
-            j.finish()
-        };
+    out: &mut dyn Sink,
+) {
+    answer(out, |app, p, out| {
+        let mut j = Json::new(out);
         let Ok(kind) = kind.parse::<ActionKind>() else {
-            return error("unknown action: expected accept_all, reject_all, custom or grant");
+            return j.error("unknown action: expected accept_all, reject_all, custom or grant");
         };
         let choices = match kind {
             ActionKind::Custom | ActionKind::Grant => match choices(p, ids) {
-                Ok(choices) => choices,
-                Err(unknown) => {
-                    let mut j = Json::new();
-                    j.open('{').key("unknown").open('[');
-                    for id in unknown {
+                Some(choices) => choices,
+                None => {
+                    j.open("{").key("unknown").open("[");
+                    for id in items(ids).filter(|id| p.category_index(id).is_none()) {
                         j.str(id);
                     }
-                    j.close(']').close('}');
-                    return j.finish();
+                    j.close("]").close("}");
+                    return;
                 }
             },
             _ => Choices::none(),
         };
-        let now = time(now_ms);
-        app.decide(
-            p,
-            kind.with(choices),
-            now,
-            consent_id(random),
+        let page = Page {
             jar,
             host,
             href,
             https,
-        )
-    })
-    .unwrap_or_else(|| NULL.to_string())
+        };
+        app.decide(
+            p,
+            kind.with(choices),
+            time(now_ms),
+            consent_id(random),
+            page,
+            &mut j,
+        );
+    });
 }
 
-/// Exactly the categories `ids` (with all their services); the unknown ids if any.
-fn choices<'i>(p: &CompiledPolicy<'_>, ids: &'i str) -> Result<Choices, Vec<&'i str>> {
+/// Exactly the categories `ids` (with all their services); `None` if one is unknown.
+fn choices(p: &CompiledPolicy<'_>, ids: &str) -> Option<Choices> {
     let mut categories = Choices::none();
-    let mut unknown = Vec::new();
     for id in items(ids) {
-        match p.category_index(id) {
-            Some(ci) => {
-                categories = categories.with_category(p, ci, true);
-            }
-            None => unknown.push(id),
-        }
+        categories = categories.with_category(p, p.category_index(id)?, true);
     }
-    if unknown.is_empty() {
-        Ok(categories)
-    } else {
-        Err(unknown)
-    }
+    Some(categories)
 }
 
 /// Whether an element with `data-category="category"` (`"!marketing"`: when marketing is
 /// refused) and `data-service="service"` may load on the page at `path`. Before a policy was
 /// accepted (a damaged one, say), only the strictly necessary (policy rule 14).
-#[wasm_bindgen]
-pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
+pub fn allows(category: &str, service: Option<&str>, path: &str) -> bool {
     with(|app, p| {
         app.evaluation
-            .allows_element(p, category, service.as_deref(), path, app.revoked_here)
+            .allows_element(p, category, service, path, app.revoked_here)
     })
     .unwrap_or_else(|| policy::allows_without_policy(category))
 }
 
 /// Whether the category `id` may run now (only `necessary` without a decision).
-#[wasm_bindgen(js_name = acceptedCategory)]
 pub fn accepted_category(id: &str) -> bool {
     with(|app, p| {
         p.category_index(id)
@@ -369,7 +360,6 @@ pub fn accepted_category(id: &str) -> bool {
 
 /// Whether the service `id` may run now on the page at `path`: not on a page it is kept off,
 /// nor on a page where it was withdrawn (policy rules 11 and 13).
-#[wasm_bindgen(js_name = acceptedService)]
 pub fn accepted_service(id: &str, path: &str) -> bool {
     with(|app, p| {
         p.service_index(id).is_some_and(|s| {
@@ -383,9 +373,8 @@ pub fn accepted_service(id: &str, path: &str) -> bool {
 /// The stored decision if it is valid now, as JSON: `{consentId, firstDecision,
 /// lastDecision, expires, revision, method, language, gpc, categories, services}` (times in
 /// milliseconds since the epoch), else `null`.
-#[wasm_bindgen]
-pub fn consent() -> String {
-    with(|app, p| app.consent(p)).unwrap_or_else(|| NULL.to_string())
+pub fn consent(out: &mut dyn Sink) {
+    answer(out, |app, p, out| app.consent(p, &mut Json::new(out)));
 }
 
 /// As JSON: the cookie line that stores the server's signed `token` if it carries the
@@ -394,19 +383,19 @@ pub fn consent() -> String {
 /// [`ConsentState::same_decision`](consent_core::ConsentState::same_decision)); `null` if it
 /// does not (a late answer to an older decision), `false` if it is not a token at all. The
 /// banner then holds the signed decision, the server's id included.
-#[wasm_bindgen]
-pub fn signed(token: &str, https: bool) -> String {
+pub fn signed(token: &str, https: bool, out: &mut dyn Sink) {
     let Ok(signed) = token.parse::<Token>() else {
-        return "false".to_string();
+        return out.push_str("false");
     };
-    let line = with(|app, p| {
+    let mut line = CookieLine::new();
+    let kept = with(|app, p| {
         let current = app
             .evaluation
             .state()
             .is_some_and(|s| s.same_decision(signed.state()))
             && !app.evaluation.show_banner();
         if !current {
-            return None;
+            return false;
         }
         // Adopt it, judged at its own time: the server's id and times.
         let at = signed.state().last_decision();
@@ -414,20 +403,17 @@ pub fn signed(token: &str, https: bool) -> String {
         if adopted.state().is_some() && !adopted.show_banner() {
             app.evaluation = adopted;
         }
-        Some(signed.cookie_line(p, https))
-    })
-    .flatten();
-    let mut j = Json::new();
-    j.opt_str(line.as_deref());
-    j.finish()
+        signed.write_cookie_line(p, https, &mut line);
+        !line.overflowed()
+    });
+    Json::new(out).opt_str(kept.unwrap_or(false).then(|| line.as_str()));
 }
 
 /// Forgets the stored decision. As JSON: `{cookies: [lines], gcm}` deleting the consent
 /// cookie and the declared cookies of whatever it allowed (nothing is recorded); the banner
 /// then asks again (the new [`state`] has `show`). `null` before [`start`].
-#[wasm_bindgen]
-pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
-    with(|app, p| {
+pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str, out: &mut dyn Sink) {
+    answer(out, |app, p, out| {
         let now = time(now_ms);
         let ctx = Context {
             now,
@@ -435,53 +421,58 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str) -> String {
             lang: app.lang,
             fresh_id: consent_id(random),
         };
-        let mut lines = Vec::new();
+        let mut j = Json::new(out);
+        j.open("{").key("cookies").open("[");
         let evaluation = app.evaluation;
         let reject = ActionKind::RejectAll.with(Choices::none());
         if let Ok(made) = decision::make(p, &evaluation, reject, ctx, None) {
-            app.withdraw(p, &made, jar, host, &mut lines);
+            app.withdraw(p, &made, jar, host, &mut j);
         }
         let c = p.cookie();
-        lines.push(policy::deletion_line(c.name, c.path, None));
-        if c.domain.is_some() {
-            lines.push(policy::deletion_line(c.name, c.path, c.domain));
+        let domains = core::iter::once(None).chain(c.domain.map(Some));
+        for domain in domains {
+            let mut line = CookieLine::new();
+            policy::write_deletion_line(&mut line, c.name, c.path, domain);
+            j.str(line.as_str());
         }
         app.evaluation = policy::evaluate(p, None, None, now, app.signals);
-        let mut j = Json::new();
-        j.open('{').key("cookies").open('[');
-        for line in &lines {
-            j.str(line);
-        }
-        j.close(']').key("gcm");
+        j.close("]").key("gcm");
         app.consent_mode(p, &mut j);
-        j.close('}');
-        j.finish()
-    })
-    .unwrap_or_else(|| NULL.to_string())
+        j.close("}");
+    });
+}
+
+/// The page a decision is made on.
+struct Page<'a> {
+    /// `document.cookie`.
+    jar: &'a str,
+    host: &'a str,
+    href: &'a str,
+    https: bool,
 }
 
 impl App {
     /// The state's members, its object left open for more.
-    fn state_open(&self, p: &CompiledPolicy<'_>, j: &mut Json) {
+    fn state_open(&self, p: &CompiledPolicy<'_>, j: &mut Json<'_>) {
         let ev = &self.evaluation;
-        j.open('{').key("show").bool(ev.show_banner());
+        j.open("{").key("show").bool(ev.show_banner());
         j.key("lang").str(self.lang.as_str());
         j.key("gpc").bool(self.signals.gpc);
         let mut hex = [0; 32];
         let id = ev.state().filter(|_| !ev.show_banner()).map(|s| s.id());
         j.key("id").opt_str(id.as_ref().map(|id| id.hex(&mut hex)));
-        j.key("on").open('[');
+        j.key("on").open("[");
         for (ci, _) in p.indexed_categories() {
             j.bool(ev.allowed().allows_category(ci));
         }
-        j.close(']');
+        j.close("]");
     }
 
     /// Consent Mode's update for what is allowed now, or `null` when it is off.
-    fn consent_mode(&self, p: &CompiledPolicy<'_>, j: &mut Json) {
+    fn consent_mode(&self, p: &CompiledPolicy<'_>, j: &mut Json<'_>) {
         match consent_mode::update(p, self.evaluation.allowed()) {
             Some(state) => {
-                j.consent_mode_open(state).close('}');
+                j.consent_mode_open(state).close("}");
             }
             None => {
                 j.raw(NULL);
@@ -489,116 +480,105 @@ impl App {
         }
     }
 
-    /// The cookie lines deleting what decision `made` revokes, on this host and its parent
-    /// domains and the declared paths; remembers what it revoked on this page.
+    /// Writes the cookie lines deleting what decision `made` revokes, on this host and its
+    /// parent domains and the declared paths; remembers what it revoked on this page.
     fn withdraw(
         &mut self,
         p: &CompiledPolicy<'_>,
         made: &Made,
         jar: &str,
         host: &str,
-        lines: &mut Vec<String>,
+        j: &mut Json<'_>,
     ) {
-        lines.extend(made.clear_lines(p, pairs(jar).map(|(n, _)| n), host));
+        let present = pairs(jar).map(|(n, _)| n);
+        made.decision()
+            .for_each_clear_line(p, present, host, &mut |line| {
+                j.str(line);
+            });
         self.revoked_here = self.revoked_here.union(&made.revoked());
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn decide(
         &mut self,
         p: &CompiledPolicy<'_>,
         action: decision::Action,
         now: time::OffsetDateTime,
         fresh_id: ConsentId,
-        jar: &str,
-        host: &str,
-        href: &str,
-        https: bool,
-    ) -> String {
+        page: Page<'_>,
+        j: &mut Json<'_>,
+    ) {
         let ctx = Context {
             now,
             signals: self.signals,
             lang: self.lang,
             fresh_id,
         };
-        let mut j = Json::new();
         let made = match decision::make(p, &self.evaluation, action, ctx, None) {
             Ok(made) => made,
-            Err(e) => {
-                j.open('{').key("error").str(e.as_str()).close('}');
-                return j.finish();
-            }
+            Err(e) => return j.error(e.as_str()),
         };
-        let mut lines = vec![made.cookie_line(p, https)];
+        let mut line = CookieLine::new();
+        made.token().write_cookie_line(p, page.https, &mut line);
+        if line.overflowed() {
+            return j.error("the consent cookie's line is too long");
+        }
         self.evaluation = made.evaluation();
+        j.open("{").key("cookies").open("[").str(line.as_str());
         if made.is_withdrawal() {
-            self.withdraw(p, &made, jar, host, &mut lines);
+            self.withdraw(p, &made, page.jar, page.host, j);
         }
-        j.open('{').key("cookies").open('[');
-        for line in &lines {
-            j.str(line);
-        }
-        j.close(']').key("send");
+        j.close("]").key("send");
         match p.endpoint() {
             Some(url) => {
                 // The token and the page: the server makes the record from them and its own
                 // config. The token held before (signed, if the server answered) proves the
                 // consent id to the server, which otherwise issues a new one; the cookie is
                 // overwritten by now, and does not travel to an endpoint on another origin.
-                let mut body = Json::new();
-                body.open('{').key("token").str(
-                    made.token()
-                        .text(&mut [0; consent_core::token::MAX_TOKEN_LEN]),
-                );
-                body.key("page").str(href);
-                let previous = pairs(jar)
+                let mut text = [0; consent_core::token::MAX_TOKEN_LEN];
+                j.open("{").key("url").str(url);
+                j.key("token").str(made.token().text(&mut text));
+                j.key("page").str(page.href);
+                let previous = pairs(page.jar)
                     .find(|(n, _)| *n == p.cookie().name)
                     .map(|(_, v)| v)
                     .filter(|v| v.parse::<Token>().is_ok());
                 if let Some(previous) = previous {
-                    body.key("previous").str(previous);
+                    j.key("previous").str(previous);
                 }
-                body.close('}');
-                j.open('{')
-                    .key("url")
-                    .str(url)
-                    .key("body")
-                    .str(&body.finish())
-                    .close('}');
+                j.close("}");
             }
             None => {
                 j.raw(NULL);
             }
         }
         j.key("gcm");
-        self.consent_mode(p, &mut j);
+        self.consent_mode(p, j);
         j.key("first").bool(made.first());
         let allowed = self.evaluation.allowed();
         let changed = made.changed();
-        j.key("allowed").open('[');
+        j.key("allowed").open("[");
         for (ci, c) in p.indexed_categories() {
             if allowed.allows_category(ci) {
                 j.str(c.id);
             }
         }
-        j.close(']').key("changed").open('[');
+        j.close("]").key("changed").open("[");
         for (ci, c) in p.indexed_categories() {
             if changed.allows_category(ci) {
                 j.str(c.id);
             }
         }
-        j.close(']').close('}');
-        j.finish()
+        j.close("]").close("}");
     }
 
-    fn consent(&self, p: &CompiledPolicy<'_>) -> String {
+    fn consent(&self, p: &CompiledPolicy<'_>, j: &mut Json<'_>) {
         let ev = &self.evaluation;
         let Some(state) = ev.state().filter(|_| !ev.show_banner()) else {
-            return NULL.to_string();
+            j.raw(NULL);
+            return;
         };
         let ms = |t: time::OffsetDateTime| u64::try_from(t.unix_timestamp()).unwrap_or(0) * 1000;
-        let mut j = Json::new();
-        j.open('{')
+        j.open("{")
             .key("consentId")
             .str(state.id().hex(&mut [0; 32]));
         j.key("firstDecision").num(ms(state.first_decision()));
@@ -609,20 +589,19 @@ impl App {
         j.key("language").str(state.lang().as_str());
         j.key("gpc").bool(state.gpc());
         let allowed = ev.allowed();
-        j.key("categories").open('[');
+        j.key("categories").open("[");
         for (ci, c) in p.indexed_categories() {
             if allowed.allows_category(ci) {
                 j.str(c.id);
             }
         }
-        j.close(']').key("services").open('[');
+        j.close("]").key("services").open("[");
         for (si, s) in p.indexed_services() {
             if allowed.allows_service(si) {
                 j.str(s.id);
             }
         }
-        j.close(']').close('}');
-        j.finish()
+        j.close("]").close("}");
     }
 }
 

@@ -1,32 +1,76 @@
 //! The API the banner's script calls: what each call answers (JSON text) and what it
-//! changes. Natively with `cargo test`, and compiled to WebAssembly in headless Chromium
-//! (wasm-bindgen-test-runner + chromedriver) by `scripts/test-wasm.sh`. The DOM the script
-//! draws from these answers is tested through the built `dist/` in `wasm/tests/browser/`.
+//! changes, natively with `cargo test`. The module the browser loads (the same functions
+//! behind the exports of `src/abi.rs`) and the DOM the script draws from these answers are
+//! tested through the built `dist/` in `wasm/tests/browser/` and the e2e suite.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use consent_wasm as api;
 use serde_json::{Value, json};
-#[cfg(target_arch = "wasm32")]
-use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test_configure!(run_in_browser);
+/// The API with its answers as `String`s.
+mod api {
+    pub(crate) use consent_wasm::{accepted_category, accepted_service, set_language};
+
+    fn text(f: impl FnOnce(&mut dyn consent_core::text::Sink)) -> String {
+        let mut out = String::new();
+        f(&mut out);
+        out
+    }
+
+    pub(crate) fn start(
+        policy: &[u8],
+        jar: &str,
+        now: f64,
+        gpc: bool,
+        dnt: &str,
+        langs: &str,
+    ) -> String {
+        // The module keeps its policy for the page's lifetime.
+        let policy: &'static [u8] = Box::leak(policy.into());
+        text(|o| consent_wasm::start(policy, jar, now, gpc, dnt, langs, o))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn decide(
+        kind: &str,
+        ids: &str,
+        now: f64,
+        random: &[u8],
+        jar: &str,
+        host: &str,
+        href: &str,
+        https: bool,
+    ) -> String {
+        text(|o| consent_wasm::decide(kind, ids, now, random, jar, host, href, https, o))
+    }
+
+    pub(crate) fn state() -> String {
+        text(consent_wasm::state)
+    }
+
+    pub(crate) fn consent() -> String {
+        text(consent_wasm::consent)
+    }
+
+    pub(crate) fn signed(token: &str, https: bool) -> String {
+        text(|o| consent_wasm::signed(token, https, o))
+    }
+
+    pub(crate) fn reset(now: f64, random: &[u8], jar: &str, host: &str) -> String {
+        text(|o| consent_wasm::reset(now, random, jar, host, o))
+    }
+
+    pub(crate) fn allows(category: &str, service: Option<String>, path: &str) -> bool {
+        consent_wasm::allows(category, service.as_deref(), path)
+    }
+}
 
 /// The page's state lives in the API (one banner per page), so natively, where tests run on
 /// several threads, they take turns.
-#[cfg(not(target_arch = "wasm32"))]
 fn turn() -> std::sync::MutexGuard<'static, ()> {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
     TURN.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-/// In the browser, tests run one after the other anyway.
-#[cfg(target_arch = "wasm32")]
-struct Turn;
-#[cfg(target_arch = "wasm32")]
-fn turn() -> Turn {
-    Turn
 }
 
 /// 2026-11-20T12:00:00Z, in milliseconds.
@@ -187,11 +231,11 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
     );
     assert_eq!(d["gcm"]["ad_storage"], "granted");
     assert_eq!(d["send"]["url"], "/consent");
-    let body = parse(d["send"]["body"].as_str().unwrap());
+    let body = &d["send"];
     // The token and the page only: the server makes the record.
     assert_eq!(
         body.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["page", "token"]
+        ["page", "token", "url"]
     );
     assert_eq!(body["page"], HREF);
     assert_eq!(body["token"].as_str(), stored(&d).strip_prefix("consent="));
@@ -405,7 +449,7 @@ fn global_privacy_control_keeps_marketing_off_until_granted() {
     assert_eq!(v["gpc"], true);
     let d = decide("accept_all", &[], "");
     assert_eq!(strings(&d, "allowed"), ["necessary", "analytics"]);
-    let body = parse(d["send"]["body"].as_str().unwrap());
+    let body = &d["send"];
     let token: consent_core::Token = body["token"].as_str().unwrap().parse().unwrap();
     assert!(token.state().gpc(), "the decision says GPC was on");
     let d = decide("custom", &["marketing"], "");
