@@ -29,7 +29,9 @@
 use core::fmt;
 use core::str::FromStr;
 
+#[cfg(feature = "keys")]
 use hmac::{Hmac, Mac};
+#[cfg(feature = "keys")]
 use sha2::Sha256;
 
 use crate::b64;
@@ -105,7 +107,12 @@ impl core::error::Error for TokenError {}
 #[derive(Clone)]
 pub struct SigningKey {
     // Keyed once: cloning the state skips re-hashing the key for every token.
+    #[cfg(feature = "keys")]
     mac: Hmac<Sha256>,
+    /// Without the `keys` feature (the banner, which holds no key) the type has no values:
+    /// every keyed path is unreachable, and HMAC-SHA-256 is not linked.
+    #[cfg(not(feature = "keys"))]
+    never: core::convert::Infallible,
 }
 
 /// The error for a signing key shorter than 32 bytes.
@@ -126,6 +133,7 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`KeyTooShort`] for fewer than 32 bytes.
+    #[cfg(feature = "keys")]
     pub fn new(secret: &[u8]) -> Result<Self, KeyTooShort> {
         if secret.len() < 32 {
             return Err(KeyTooShort);
@@ -134,6 +142,17 @@ impl SigningKey {
         Ok(Self { mac })
     }
 
+    #[cfg(not(feature = "keys"))]
+    fn tag(&self, _: &[u8]) -> [u8; TAG_LEN] {
+        match self.never {}
+    }
+
+    #[cfg(not(feature = "keys"))]
+    pub(crate) fn verify(&self, _: &[u8], _: &[u8; TAG_LEN]) -> bool {
+        match self.never {}
+    }
+
+    #[cfg(feature = "keys")]
     fn tag(&self, message: &[u8]) -> [u8; TAG_LEN] {
         let mut mac = self.mac.clone();
         mac.update(message);
@@ -144,6 +163,7 @@ impl SigningKey {
     }
 
     /// Constant-time comparison of the tag (hmac's `verify_truncated_left`).
+    #[cfg(feature = "keys")]
     pub(crate) fn verify(&self, message: &[u8], tag: &[u8; TAG_LEN]) -> bool {
         let mut mac = self.mac.clone();
         mac.update(message);
