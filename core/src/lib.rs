@@ -73,22 +73,14 @@ mod prelude {
     pub(crate) use alloc::{format, vec};
 }
 
-// The runtime: what the browser needs, without the heap (no `alloc` in this layer; the
-// crate without its `alloc` feature builds only these). It imports nothing from above.
-mod b64;
-pub mod compiled;
-pub mod consent_cookie;
-pub mod consent_mode;
-pub mod decision;
-mod digits;
-mod index;
-pub mod lang;
-pub mod policy;
-mod signals;
-pub mod site;
-pub mod state;
-pub mod text;
-pub mod token;
+// The runtime (`runtime/`): what the browser needs, without the heap. The crate without its
+// `alloc` feature builds only this layer, so the compiler keeps the heap out of it, and it
+// imports nothing from the authoring side above it.
+mod runtime;
+pub(crate) use runtime::{b64, digits, index, signals};
+pub use runtime::{
+    compiled, consent_cookie, consent_mode, decision, lang, policy, site, state, text, token,
+};
 
 // The authoring side, over the runtime: configs and their validation, texts, the
 // declaration, records, the register, the compiler of policies, and the server's check.

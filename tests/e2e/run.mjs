@@ -37,7 +37,7 @@ const exampleConfig = JSON.parse(readFileSync(join(root, 'core/src/example_confi
 
 /**
  * What the log must hold for a decision the banner sent (`{token, page}`), derived here from
- * the token's bytes (core/src/token.rs) and the demo's config, not from anything the browser
+ * the token's bytes (core/src/runtime/token.rs) and the demo's config, not from anything the browser
  * or the server computed: the id (16 bytes), first decision and delta and revision (LEB128),
  * the fingerprint (4 bytes), the flags (method bits 0-2, language bits 3-4, GPC bit 5), then
  * the categories and services, each a count and little-endian bits. The page loses its query.
@@ -704,7 +704,7 @@ test('C8 a new revision asks again; a malformed, foreign or tampered consent coo
 });
 
 /**
- * A token payload (core/src/token.rs: id, three varints, fingerprint, flags, then the
+ * A token payload (core/src/runtime/token.rs: id, three varints, fingerprint, flags, then the
  * category and service counts, each followed by its granted bits) with every category and
  * service granted.
  */
@@ -1294,7 +1294,7 @@ test('no JavaScript: the server-rendered first layer records the decision and se
   const consent = (await context.cookies()).find((c) => c.name === 'consent');
   assert.match(consent?.value ?? '', /^1\.[\w-]+\.[\w-]{22}$/, 'the signed token');
   assert.equal(await nojsBanner(page).count(), 0, 'no banner once decided');
-  // The consent id is the token payload's first 16 bytes (core/src/token.rs).
+  // The consent id is the token payload's first 16 bytes (core/src/runtime/token.rs).
   const id = Buffer.from(consent.value.split('.')[1], 'base64url').subarray(0, 16).toString('hex');
   const logged = () => JSON.parse(main.cli('export', id)).records.map((e) => e.record);
   let records = logged();

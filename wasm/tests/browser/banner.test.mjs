@@ -47,7 +47,7 @@ const SETTLE = 600;
 /** What wasm/tests/csp/serve.py sends: no inline script or style, WebAssembly allowed. */
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
   + "img-src 'self' data:; frame-src 'self'";
-/** The fake endpoint's key: it signs tokens as consent-server does (core/src/token.rs). */
+/** The fake endpoint's key: it signs tokens as consent-server does (core/src/runtime/token.rs). */
 const SIGNING_KEY = Buffer.from('banner-browser-tests-signing-key-not-a-secret');
 
 // ---- The server -------------------------------------------------------------------------
@@ -71,7 +71,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 });
 `;
 
-/** A token signed as core/src/token.rs signs it: `1.<payload>.<tag>`, the tag being the first
+/** A token signed as core/src/runtime/token.rs signs it: `1.<payload>.<tag>`, the tag being the first
  * 128 bits of HMAC-SHA-256 over the text `1.<payload>`, base64url without padding. */
 function sign(token) {
   const tag = createHmac('sha256', SIGNING_KEY).update(token).digest().subarray(0, 16);
@@ -81,7 +81,7 @@ function sign(token) {
 /** `token` (unsigned, `1.<payload>`) with its last decision time `secs` seconds later, as
  * consent-server re-times a decision to its own clock (`ConsentState::at`): the payload is
  * the id (16 bytes), then the first decision time and last minus first as LEB128 varints,
- * then the rest (core/src/token.rs). */
+ * then the rest (core/src/runtime/token.rs). */
 function retime(token, secs) {
   const bytes = Buffer.from(token.slice(2), 'base64url');
   const varint = (at) => {
@@ -1218,7 +1218,7 @@ bannerTest('a decision made by a revived script is sent after the one that reviv
     window.__sent = [];
     const real = window.fetch;
     window.fetch = function (input, init) {
-      // The token's method (core/src/token.rs): the id, three varints (first decision,
+      // The token's method (core/src/runtime/token.rs): the id, three varints (first decision,
       // delta, revision) and the fingerprint, then the flags, whose low 3 bits it is.
       if (init?.method === 'POST') {
         const b64 = JSON.parse(init.body).token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
