@@ -15,7 +15,7 @@
 //! - a jar whose consent cookie is not a token of this config asks (`show`).
 #![no_main]
 
-use consent_wasm as api;
+use consent_wasm::strings as api;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -140,7 +140,7 @@ fuzz_target!(|data: &[u8]| {
             4 | 6 => {
                 let _ = parse(&api::state());
                 let id = id_list.first().copied().unwrap_or("marketing");
-                let _ = api::allows(id, id_list.get(1).map(|s| (*s).to_owned()), "/a");
+                let _ = api::allows(id, id_list.get(1).copied(), "/a");
             }
             5 => {
                 let _ = api::set_language(["fi", "sv", "en", "de"][usize::from(op / 9 % 4)]);

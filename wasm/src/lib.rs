@@ -605,6 +605,64 @@ impl App {
     }
 }
 
+/// The API with its answers as `String`s, natively: what the tests and the fuzz target call
+/// (the module's exports, `abi`, are the same functions over linear memory).
+#[cfg(feature = "std")]
+pub mod strings {
+    use consent_core::text::Sink;
+
+    pub use crate::{accepted_category, accepted_service, allows, set_language};
+
+    fn text(f: impl FnOnce(&mut dyn Sink)) -> String {
+        let mut out = String::new();
+        f(&mut out);
+        out
+    }
+
+    /// [`crate::start`]; the policy's bytes are kept for the process's lifetime, as a page
+    /// keeps them.
+    pub fn start(policy: &[u8], jar: &str, now: f64, gpc: bool, dnt: &str, langs: &str) -> String {
+        // The module keeps its policy for the page's lifetime.
+        let policy: &'static [u8] = Box::leak(policy.into());
+        text(|o| crate::start(policy, jar, now, gpc, dnt, langs, o))
+    }
+
+    /// [`crate::decide`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        kind: &str,
+        ids: &str,
+        now: f64,
+        random: &[u8],
+        jar: &str,
+        host: &str,
+        href: &str,
+        https: bool,
+    ) -> String {
+        text(|o| crate::decide(kind, ids, now, random, jar, host, href, https, o))
+    }
+
+    /// [`crate::state`].
+    pub fn state() -> String {
+        text(crate::state)
+    }
+
+    /// [`crate::consent`].
+    pub fn consent() -> String {
+        text(crate::consent)
+    }
+
+    /// [`crate::signed`].
+    pub fn signed(token: &str, https: bool) -> String {
+        text(|o| crate::signed(token, https, o))
+    }
+
+    /// [`crate::reset`].
+    pub fn reset(now: f64, random: &[u8], jar: &str, host: &str) -> String {
+        text(|o| crate::reset(now, random, jar, host, o))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::pairs;

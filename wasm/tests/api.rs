@@ -7,63 +7,7 @@
 
 use serde_json::{Value, json};
 
-/// The API with its answers as `String`s.
-mod api {
-    pub(crate) use consent_wasm::{accepted_category, accepted_service, set_language};
-
-    fn text(f: impl FnOnce(&mut dyn consent_core::text::Sink)) -> String {
-        let mut out = String::new();
-        f(&mut out);
-        out
-    }
-
-    pub(crate) fn start(
-        policy: &[u8],
-        jar: &str,
-        now: f64,
-        gpc: bool,
-        dnt: &str,
-        langs: &str,
-    ) -> String {
-        // The module keeps its policy for the page's lifetime.
-        let policy: &'static [u8] = Box::leak(policy.into());
-        text(|o| consent_wasm::start(policy, jar, now, gpc, dnt, langs, o))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn decide(
-        kind: &str,
-        ids: &str,
-        now: f64,
-        random: &[u8],
-        jar: &str,
-        host: &str,
-        href: &str,
-        https: bool,
-    ) -> String {
-        text(|o| consent_wasm::decide(kind, ids, now, random, jar, host, href, https, o))
-    }
-
-    pub(crate) fn state() -> String {
-        text(consent_wasm::state)
-    }
-
-    pub(crate) fn consent() -> String {
-        text(consent_wasm::consent)
-    }
-
-    pub(crate) fn signed(token: &str, https: bool) -> String {
-        text(|o| consent_wasm::signed(token, https, o))
-    }
-
-    pub(crate) fn reset(now: f64, random: &[u8], jar: &str, host: &str) -> String {
-        text(|o| consent_wasm::reset(now, random, jar, host, o))
-    }
-
-    pub(crate) fn allows(category: &str, service: Option<String>, path: &str) -> bool {
-        consent_wasm::allows(category, service.as_deref(), path)
-    }
-}
+use consent_wasm::strings as api;
 
 /// The page's state lives in the API (one banner per page), so natively, where tests run on
 /// several threads, they take turns.
@@ -175,7 +119,7 @@ fn a_damaged_or_foreign_policy_fails_closed() {
         assert!(error.contains(why), "{error}");
         assert_eq!(view(), Value::Null);
         // Only the strictly necessary may load (policy rule 14).
-        assert!(api::allows(" necessary", Some("site".into()), "/"));
+        assert!(api::allows(" necessary", Some("site"), "/"));
         assert!(!api::allows("analytics", None, "/"));
         assert!(!api::allows("!marketing", None, "/"));
         assert!(!api::accepted_category("analytics"));
@@ -203,9 +147,9 @@ fn a_first_visit_asks_with_consent_mode_denied_and_only_necessary_allowed() {
     assert_eq!(default["ad_storage"], "denied");
     assert_eq!(default["wait_for_update"], 500);
     assert_eq!(v["gcmUpdate"], Value::Null);
-    assert!(api::allows("necessary", Some("site".into()), "/"));
+    assert!(api::allows("necessary", Some("site"), "/"));
     assert!(!api::allows("analytics", None, "/"));
-    assert!(!api::allows("analytics", Some("ga".into()), "/"));
+    assert!(!api::allows("analytics", Some("ga"), "/"));
     // Refused is not the same as not asked yet: "!marketing" waits for a decision.
     assert!(!api::allows("!marketing", None, "/"));
     assert!(!api::allows("nosuch", None, "/"));
@@ -239,13 +183,13 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
     );
     assert_eq!(body["page"], HREF);
     assert_eq!(body["token"].as_str(), stored(&d).strip_prefix("consent="));
-    assert!(api::allows("analytics", Some("ga".into()), "/"));
+    assert!(api::allows("analytics", Some("ga"), "/"));
     assert!(!api::allows("!marketing", None, "/"));
     // The pixel is kept off the booking page even with consent.
-    assert!(api::allows("marketing", Some("facebook-pixel".into()), "/"));
+    assert!(api::allows("marketing", Some("facebook-pixel"), "/"));
     assert!(!api::allows(
         "marketing",
-        Some("facebook-pixel".into()),
+        Some("facebook-pixel"),
         "/ajanvaraus"
     ));
     assert!(!api::accepted_service("facebook-pixel", "/ajanvaraus"));
@@ -515,5 +459,5 @@ fn a_service_withdrawn_on_this_page_is_not_accepted_again_here() {
         !api::accepted_service("ga", "/"),
         "but its script may have run here once"
     );
-    assert!(!api::allows("analytics", Some("ga".into()), "/"));
+    assert!(!api::allows("analytics", Some("ga"), "/"));
 }
