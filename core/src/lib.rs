@@ -43,20 +43,30 @@
 //! | [`check`] | the allocation-free server-side check of a `Cookie` header |
 //! | [`decision`] | one decision, one path: from a click, a form post or a banner's token to the cookie, the deletions and the record |
 //! | [`compile`], [`compiled`] | the config compiled into the versioned, checksummed binary policy the browser reads without allocating |
+//! | [`consent_cookie`] | the consent cookie's line, its `SameSite` and its lifetime |
+//! | [`text`] | text written without the heap: the runtime's writers' [`Sink`](text::Sink) |
 //! | [`bundle`] | the banner's texts for one language, as data beside the compiled policy |
 //! | [`declaration`] | the privacy notice's cookie section in HTML, Markdown or JSON, from the config |
 //! | [`transfer`] | a service's transfers outside the EU/EEA and their safeguard |
 //!
+//! Two layers, and the imports run one way. The runtime (`core/src/runtime/`: [`state`],
+//! [`token`], [`consent_cookie`], [`policy`], [`decision`], [`compiled`], [`site`],
+//! [`consent_mode`], [`lang`], [`text`]) is what the browser needs: evaluate and decide over a
+//! site's policy, without the heap. The authoring side (config, validation, texts,
+//! declaration, records, register, the compiler of policies, the server's check) builds on it
+//! with the `alloc` feature. The server and the banner sit above both.
+//!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `std` | yes | `std::error::Error`-based integrations: [`Token::to_cookie`] (the `cookie` crate), `Sync` configs (a [`Config`] shared across threads), and "did you mean" for a misspelt config field ([`Problem::did_you_mean`], the `strsim` crate); without it the crate is `no_std` with `alloc` |
+//! | `std` | yes | `std::error::Error`-based integrations: [`Token::to_cookie`] (the `cookie` crate), `Sync` configs (a [`Config`] shared across threads), and "did you mean" for a misspelt config field ([`Problem::did_you_mean`], the `strsim` crate); implies `alloc` |
 //! | `serde_json` | yes | [`Config::from_value`], `Deserialize` for [`Config`], and serde_json's syntax messages (line and column) for [`Config::from_json`]; implies `std` |
+//! | `alloc` | yes | the authoring side above the runtime; without it the crate is the runtime alone, `no_std` without a heap (the WebAssembly banner's build), and the compiler keeps the heap out of it; implies `keys` |
+//! | `keys` | yes | signing and verifying tokens with a [`SigningKey`] (HMAC-SHA-256); without it the type has no values, so a build that holds no key links no HMAC |
 //!
-//! Without `serde_json` (the `no_std` build the WebAssembly banner links; the banner itself
-//! reads a [compiled policy](compiled), not a config) [`Config::from_json`] reads the text with
-//! a small reader of the crate's own that accepts the same documents, and its syntax messages
-//! have the same wording. Everything else, validation and its messages included, is the same
-//! in both, but for the suggestions for misspelt fields, which need `std`.
+//! Without `serde_json` [`Config::from_json`] reads the text with a small reader of the
+//! crate's own that accepts the same documents, and its syntax messages have the same
+//! wording. Everything else, validation and its messages included, is the same in both, but
+//! for the suggestions for misspelt fields, which need `std`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -317,7 +317,7 @@ impl Made {
 
 /// Makes a decision from what the visitor did, on the page whose evaluation was `before`
 /// (rules 8 to 10), and everything that follows from it, under a site's policy: its
-/// [`Config`] or its [compiled policy](crate::compiled::CompiledPolicy).
+/// [`Config`](crate::Config) or its [compiled policy](crate::compiled::CompiledPolicy).
 ///
 /// Without a `signer` (the banner) the token is unsigned and keeps the stored decision's
 /// consent id. With one (a server) it is signed and keeps the id only when the request

@@ -337,7 +337,7 @@ impl Params {
 }
 
 /// Evaluates what is stored in the consent cookie (the token string, if any) at `now`, under
-/// a site's policy: its [`Config`] or its [compiled policy](crate::compiled::CompiledPolicy),
+/// a site's policy: its [`Config`](crate::Config) or its [compiled policy](crate::compiled::CompiledPolicy),
 /// with the same rules and the same answers.
 ///
 /// With a `key`, only tokens signed with it count (rule 3); the browser passes `None`.
