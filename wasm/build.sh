@@ -28,7 +28,7 @@ fi
 mkdir -p "$out"
 wasm-opt -Oz --converge --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-  --strip-debug --strip-producers \
+  --strip-debug --strip-producers --strip-target-features \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm" -o "$out/consent_bg.wasm"
 # The banner's script as one ES module, minified by esbuild (pinned in wasm/package.json;
 # deterministic for a given version, so dist/ can be checked for staleness): local names

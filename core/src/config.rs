@@ -72,7 +72,8 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 use time::{Date, Month};
 
-use crate::consent_mode::{ConsentModeConfig, Signal};
+use crate::consent_mode::Signal;
+pub use crate::consent_mode_config::ConsentModeConfig;
 use crate::cookie_decl::{self, CookieDecl, CookiePattern, Lifetime, SameSite};
 use crate::digest::Digest;
 use crate::id::{CategoryId, ServiceId};

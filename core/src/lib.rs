@@ -103,6 +103,8 @@ pub mod compile;
 #[cfg(feature = "alloc")]
 pub mod config;
 #[cfg(feature = "alloc")]
+mod consent_mode_config;
+#[cfg(feature = "alloc")]
 pub mod cookie_decl;
 #[cfg(feature = "alloc")]
 pub mod declaration;

@@ -53,19 +53,23 @@ fn memory_end() -> usize {
 /// encodes with `TextEncoder`, which always writes UTF-8) is empty too.
 fn args<const N: usize>(lens: [usize; N]) -> ([&'static [u8]; N], usize) {
     let mut at = base();
-    let end = memory_end();
-    let args = lens.map(|len| {
-        let start = at;
+    let mut args = [&[][..]; N];
+    for (arg, len) in args.iter_mut().zip(lens) {
+        *arg = arg_at(at, len);
         at = at.saturating_add(len);
-        if at > end {
-            return &[][..];
-        }
-        // SAFETY: `start..at` lies within linear memory (checked above) and above the heap
-        // base, which no Rust value uses (there is no allocator): only the script writes
-        // there, before this call, and nothing writes it while the call runs (one thread).
-        unsafe { core::slice::from_raw_parts(start as *const u8, len) }
-    });
+    }
     (args, at)
+}
+
+/// `len` bytes at `at`, or none if they run past the memory's end.
+fn arg_at(at: usize, len: usize) -> &'static [u8] {
+    if at.saturating_add(len) > memory_end() {
+        return &[];
+    }
+    // SAFETY: `at..at + len` lies within linear memory (checked above) and above the heap
+    // base, which no Rust value uses (there is no allocator): only the script writes there,
+    // before this call, and nothing writes it while the call runs (one thread).
+    unsafe { core::slice::from_raw_parts(at as *const u8, len) }
 }
 
 fn text(bytes: &[u8]) -> &str {

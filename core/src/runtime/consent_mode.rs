@@ -21,8 +21,6 @@ use core::str::FromStr;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-#[cfg(feature = "alloc")]
-use crate::id::CategoryId;
 use crate::state::Choices;
 
 /// One Consent Mode signal.
@@ -150,83 +148,6 @@ impl fmt::Display for SignalState {
     }
 }
 
-/// The config's Consent Mode section.
-#[cfg(feature = "alloc")]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConsentModeConfig {
-    pub(crate) enabled: bool,
-    pub(crate) wait_for_update_ms: u32,
-    pub(crate) mapping: [alloc::vec::Vec<CategoryId>; 7],
-    pub(crate) masks: [u32; 7],
-}
-
-#[cfg(feature = "alloc")]
-impl ConsentModeConfig {
-    /// Whether the banner sends Consent Mode commands.
-    #[must_use]
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
-    /// The `wait_for_update` of the default command, in milliseconds.
-    #[must_use]
-    pub fn wait_for_update_ms(&self) -> u32 {
-        self.wait_for_update_ms
-    }
-
-    /// The categories a signal follows.
-    #[must_use]
-    pub fn categories(&self, signal: Signal) -> &[CategoryId] {
-        &self.mapping[signal.index()]
-    }
-
-    /// The signals for what the policy allows.
-    ///
-    /// # Example
-    /// ```
-    /// use consent_core::{Config, policy};
-    /// use consent_core::consent_mode::{Signal, SignalState};
-    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-    /// let analytics = config.category_index("analytics").expect("in the example");
-    /// let allowed = config.necessary_only().with_category(&config, analytics, true);
-    /// let state = config.consent_mode().state(allowed);
-    /// assert_eq!(state.get(Signal::AnalyticsStorage), SignalState::Granted);
-    /// assert_eq!(state.get(Signal::AdUserData), SignalState::Denied);
-    /// # Ok::<(), consent_core::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn state(&self, allowed: Choices) -> ConsentModeState {
-        state_of(self.masks, allowed)
-    }
-
-    /// Every signal denied: the `default` command.
-    #[must_use]
-    pub fn default_state(&self) -> ConsentModeState {
-        ConsentModeState { granted: 0 }
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl Serialize for ConsentModeConfig {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Mapping<'a>(&'a [alloc::vec::Vec<CategoryId>; 7]);
-        impl Serialize for Mapping<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut map = serializer.serialize_map(Some(7))?;
-                for signal in Signal::ALL {
-                    map.serialize_entry(signal.as_str(), &self.0[signal.index()])?;
-                }
-                map.end()
-            }
-        }
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("wait_for_update_ms", &self.wait_for_update_ms)?;
-        map.serialize_entry("signals", &Mapping(&self.mapping))?;
-        map.end()
-    }
-}
-
 /// The signals for what the policy allows, from each signal's categories (`masks`, in
 /// [`Signal::ALL`] order): granted when every category it follows is allowed.
 pub(crate) fn state_of(masks: [u32; 7], allowed: Choices) -> ConsentModeState {
@@ -262,7 +183,7 @@ pub fn default<P: crate::SitePolicy + ?Sized>(site: &P) -> Option<(ConsentModeSt
 /// The value of every Consent Mode signal; serializes as the object gtag takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConsentModeState {
-    granted: u8,
+    pub(crate) granted: u8,
 }
 
 impl ConsentModeState {
