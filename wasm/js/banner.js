@@ -164,11 +164,11 @@ function failed(response, what) {
   return Promise.reject(new Error(`${what}: ${response.status}`));
 }
 
-/** The texts of `lang`, loaded once (from beside the policy). */
-function texts(lang) {
+/** The texts of `lang`, loaded once (from beside the policy, or the `ahead` fetch). */
+function texts(lang, ahead) {
   const u = ui;
-  u.texts[lang] ??= fetch(new URL(`texts-${lang}.json`, u.base), { credentials: 'same-origin' })
-    .then((r) => (r.ok ? r.json() : failed(r, `texts-${lang}.json`)))
+  u.texts[lang] ??= (ahead || fetch(new URL(`texts-${lang}.json`, u.base), { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.json() : failed(r, `texts-${lang}.json`))))
     .catch((err) => {
       delete u.texts[lang];
       console.error('consent: the banner cannot be drawn:', err.message);
@@ -533,6 +533,10 @@ function runBanner(bytes, base, options) {
   listening = true;
   ui = mount(options);
   ui.base = base;
+  // Texts fetched ahead, while the WebAssembly loaded (see `early`): kept if the core chose
+  // their language, else they are one unused request.
+  if (early && early.url.href === new URL(`texts-${v.lang}.json`, base).href) texts(v.lang, early.texts);
+  early = null;
   // Gated elements first: a returning visitor's allowed scripts wait for nothing else.
   regate();
   if (options.floating != null) floating(ui);
@@ -553,6 +557,7 @@ function loadPolicy(source) {
     return Promise.resolve(null);
   }
   const url = new URL(source ?? 'policy.bin', source == null ? import.meta.url : location.href);
+  fetchEarly(url);
   return fetch(url, { credentials: 'same-origin' })
     .then((r) => (r.ok ? r.arrayBuffer() : failed(r, url)))
     .then((b) => ({ bytes: new Uint8Array(b), base: url }))
@@ -560,6 +565,19 @@ function loadPolicy(source) {
       console.error('consent: the banner is off and only necessary cookies are allowed, because the policy did not load:', err.message);
       return null;
     });
+}
+
+/** Texts fetched before the core has said whether to draw: only on a page with no cookie at
+ * all, where no decision can be stored so the first layer is due, in the page's `<html
+ * lang>`. A returning visitor (whose browser holds the consent cookie) never loads texts. */
+let early = null;
+function fetchEarly(policyUrl) {
+  const lang = (document.documentElement.lang || '').slice(0, 2).toLowerCase();
+  if (document.cookie !== '' || !['fi', 'sv', 'en'].includes(lang)) return;
+  const url = new URL(`texts-${lang}.json`, policyUrl);
+  const ahead = fetch(url, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
+  ahead.catch(() => {});
+  early = { url, texts: ahead };
 }
 
 let started;

@@ -128,7 +128,7 @@ async function handle(req, res) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const body = Buffer.concat(chunks).toString('utf8');
-  requests.push({ method: req.method, path: url.pathname, search: url.search, headers: req.headers, body });
+  requests.push({ method: req.method, path: url.pathname, search: url.search, headers: req.headers, body, at: Date.now() });
   const path = url.pathname;
   if (req.method === 'GET' && path.startsWith('/consent/')) {
     const name = basename(path);
@@ -163,7 +163,12 @@ async function handle(req, res) {
     await new Promise((ok) => setTimeout(ok, route.delay));
     return res.end(route.tail);
   }
-  if (route) return send(res, 200, route.type, route.body, route.headers);
+  if (route) {
+    // ?delay=ms answers late, as a slow connection would.
+    const delay = Number(url.searchParams.get('delay') ?? 0);
+    if (delay) await new Promise((ok) => setTimeout(ok, Math.min(delay, 2_000)));
+    return send(res, 200, route.type, route.body, route.headers);
+  }
   send(res, 404, 'text/plain', 'not found');
 }
 
@@ -861,6 +866,32 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
   await sv.open({ lang: null });
   assert.equal(await sv.run(config('c9c')), true);
   assert.equal(await sv.js(() => document.querySelector('.cc-banner h2').textContent), 'Kakor och din integritet');
+});
+
+// A first visit with no cookie at all cannot hold a decision, so its page's texts load while
+// the policy and the WebAssembly do: one round trip less before the first layer. A page that
+// has any cookie waits for the core to say the language and whether to draw.
+bannerTest('a first visit fetches its texts ahead, a page with cookies after the core', async (visitor) => {
+  const policy = compiled(config('c9d'));
+  const texts = (since) => requests.slice(since).filter((r) => r.path === policy.replace('policy.bin', 'texts-fi.json'));
+  const arrived = (since) => requests.slice(since).find((r) => r.path === policy).at;
+
+  const v = await visitor();
+  await v.open({ lang: 'fi' });
+  assert.equal(await v.js(() => document.cookie), '');
+  let since = requests.length;
+  assert.equal(await v.run(`${policy}?delay=600`), true);
+  assert.equal(texts(since).length, 1, 'fetched once, and used');
+  assert.ok(texts(since)[0].at - arrived(since) < 400, 'requested while the policy was on its way');
+  assert.equal(await v.js(() => document.querySelector('.cc-banner h2').textContent), 'Evästeet ja yksityisyytesi');
+
+  const w = await visitor();
+  await w.open({ lang: 'fi' });
+  await w.js(() => { document.cookie = 'other=1; path=/'; });
+  since = requests.length;
+  assert.equal(await w.run(`${policy}?delay=600`), true);
+  assert.equal(texts(since).length, 1);
+  assert.ok(texts(since)[0].at - arrived(since) >= 550, 'requested once the core had the policy');
 });
 
 // ---- 10. Accessibility ------------------------------------------------------------------
