@@ -613,6 +613,34 @@ bannerTest('withdrawal clears declared cookies and never reactivates', async (vi
   assert.deepEqual(await v.log(), ['ga']);
 });
 
+// The module reads its arguments from, and writes its answers into, linear memory above its
+// heap base (wasm/src/abi.rs). A jar as large as a browser keeps (here 150 cookies of about
+// 3.9 kB, 590 kB) does not fit the module's initial 128 KiB, and neither does the answer of a
+// withdrawal that deletes every one of them on each domain and path: the memory grows, and
+// nothing is cut.
+bannerTest('a jar of many large cookies is read whole and withdrawn whole', async (visitor) => {
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('c5big')), true);
+  await v.press('Accept all');
+  const n = await v.js(() => {
+    for (let i = 0; i < 150; i++) document.cookie = `_ga_${String(i).padStart(3, '0')}${'x'.repeat(1900)}=${'v'.repeat(1990)}; Path=/`;
+    return document.cookie.split(';').filter((c) => c.trim().startsWith('_ga_')).length;
+  });
+  assert.ok(n >= 140, `the browser kept ${n} of the 150 cookies`);
+  assert.ok((await v.js(() => document.cookie.length)) > 500_000);
+  await v.api('showPreferences');
+  await v.page.click('#cc-cat-analytics');
+  await v.press('Save choices');
+  const left = await v.js(() => document.cookie.split(';').filter((c) => c.trim().startsWith('_ga_')).length);
+  assert.equal(left, 0, 'every _ga_* cookie was deleted');
+  assert.equal((await v.api('getConsent')).method, 'withdraw');
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), true);
+  const names = await v.js(() => document.cookie.split(';').map((c) => c.split('=')[0].trim().slice(0, 12)));
+  assert.ok(names.includes('c5big'), `the decision itself is stored: ${names}`);
+});
+
 // ---- 6. Persistence ---------------------------------------------------------------------
 
 /** Records, in the page, every fetch the banner makes (normalised through `Request`), and
