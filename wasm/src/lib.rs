@@ -151,8 +151,8 @@ fn consent_id(random: &[u8]) -> ConsentId {
 fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
     jar.split(';').filter_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = name.trim();
-        (!name.is_empty()).then_some((name, value.trim()))
+        let name = name.trim_ascii();
+        (!name.is_empty()).then_some((name, value.trim_ascii()))
     })
 }
 

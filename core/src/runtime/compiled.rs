@@ -587,7 +587,9 @@ impl<'a> CompiledPolicy<'a> {
 /// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
 /// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's.
 pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str) -> bool {
-    let path = path.split(['?', '#']).next().unwrap_or(path);
+    // Up to the query or fragment (ASCII, so a char boundary).
+    let end = path.bytes().position(|b| b == b'?' || b == b'#');
+    let path = path.get(..end.unwrap_or(path.len())).unwrap_or(path);
     paths.into_iter().any(|p| {
         let p = p.trim_end_matches('/');
         p.is_empty()

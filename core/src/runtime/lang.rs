@@ -111,12 +111,17 @@ impl FromStr for Lang {
     type Err = ParseLangError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let primary = s.split(['-', '_']).next().unwrap_or(s);
-        if primary.eq_ignore_ascii_case("fi") {
+        // The primary subtag: the bytes before the first `-` or `_` (ASCII, so a char boundary).
+        let end = s.bytes().position(|b| b == b'-' || b == b'_');
+        let primary = s
+            .as_bytes()
+            .get(..end.unwrap_or(s.len()))
+            .unwrap_or_default();
+        if primary.eq_ignore_ascii_case(b"fi") {
             Ok(Lang::Fi)
-        } else if primary.eq_ignore_ascii_case("sv") {
+        } else if primary.eq_ignore_ascii_case(b"sv") {
             Ok(Lang::Sv)
-        } else if primary.eq_ignore_ascii_case("en") {
+        } else if primary.eq_ignore_ascii_case(b"en") {
             Ok(Lang::En)
         } else {
             Err(ParseLangError)

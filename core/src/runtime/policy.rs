@@ -182,15 +182,15 @@ impl Evaluation {
         path: &str,
         revoked_here: Choices,
     ) -> bool {
-        let category = category.trim();
+        let category = category.trim_ascii();
         let (negated, category) = match category.strip_prefix('!') {
-            Some(c) => (true, c.trim_start()),
+            Some(c) => (true, c.trim_ascii_start()),
             None => (false, category),
         };
         let Some(ci) = site.category_index(category) else {
             return false;
         };
-        let service = match service.map(str::trim).filter(|s| !s.is_empty()) {
+        let service = match service.map(str::trim_ascii).filter(|s| !s.is_empty()) {
             Some(id) => match site.service_index(id) {
                 Some(si) => Some(si),
                 None => return false,
@@ -385,7 +385,7 @@ pub fn evaluate<P: SitePolicy + ?Sized>(
 /// ```
 #[must_use]
 pub fn allows_without_policy(category: &str) -> bool {
-    category.trim() == CategoryIndex::NECESSARY_ID
+    category.trim_ascii() == CategoryIndex::NECESSARY_ID
 }
 
 /// What a decision needs besides the config and the previous evaluation.
