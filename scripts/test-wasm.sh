@@ -29,13 +29,16 @@ cd "$(dirname "$0")/.."
 # 14 (the banner leaves Consent Mode's default to a page the server already wrote it into),
 # and by 190 B to 37,730 for issue 16's optional floating button (script +89 B, stylesheet
 # +41 B; it is in every download, shown only with data-floating) and the example's
-# per-language service names. The test fails on any growth past
+# per-language service names, and by 360 B to 38,090 (WebAssembly +382 B) for issue 16's
+# embed placeholder that grants its one service: the grant of a service with its category,
+# and a category counting only when granted whole (its switch, acceptedCategory, the
+# events, Consent Mode, an element of no named service). The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=37730
+RATCHET=38090
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

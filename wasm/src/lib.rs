@@ -35,6 +35,10 @@
 //! Events on `window`: `consent:first` (the first decision) and `consent:change` (a decision
 //! that changes what is allowed), with `detail: {categories, changed}`.
 //!
+//! A category counts as accepted (`acceptedCategory`, `categories`, the preferences' switch,
+//! Consent Mode) only when granted whole: "Allow and show" on an embed's placeholder grants
+//! the embed's service alone (`acceptedService`), not the rest of its category.
+//!
 //! The functions below are that JavaScript's, not a site's: their names and shapes may change
 //! with any release of `dist/`.
 
@@ -267,7 +271,8 @@ pub fn set_language(lang: &str) -> bool {
 
 /// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
 /// `custom` with exactly the categories `ids` (a list as `items` reads it), or `grant`,
-/// what is allowed now plus the categories `ids`, from an embed's placeholder). `random` is 16 random bytes (a new consent id if there is none),
+/// what is allowed now plus `ids`, from an embed's placeholder: a service alone, or a whole
+/// category). `random` is 16 random bytes (a new consent id if there is none),
 /// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
 /// https.
 ///
@@ -297,7 +302,7 @@ pub fn decide(
             return error("unknown action: expected accept_all, reject_all, custom or grant");
         };
         let choices = match kind {
-            ActionKind::Custom | ActionKind::Grant => match choices(p, ids) {
+            ActionKind::Custom | ActionKind::Grant => match choices(p, ids, kind) {
                 Ok(choices) => choices,
                 Err(unknown) => {
                     let mut j = Json::new();
@@ -326,16 +331,21 @@ pub fn decide(
     .unwrap_or_else(|| NULL.to_string())
 }
 
-/// Exactly the categories `ids` (with all their services); the unknown ids if any.
-fn choices<'i>(p: &CompiledPolicy<'_>, ids: &'i str) -> Result<Choices, Vec<&'i str>> {
+/// Exactly the categories `ids` (with all their services) and, for a grant, the services
+/// `ids` (each alone, with its category: the rest of it stays off); the unknown ids if any.
+fn choices<'i>(
+    p: &CompiledPolicy<'_>,
+    ids: &'i str,
+    kind: ActionKind,
+) -> Result<Choices, Vec<&'i str>> {
     let mut categories = Choices::none();
     let mut unknown = Vec::new();
     for id in items(ids) {
-        match p.category_index(id) {
-            Some(ci) => {
-                categories = categories.with_category(p, ci, true);
-            }
-            None => unknown.push(id),
+        let service = || p.service_index(id).filter(|_| kind == ActionKind::Grant);
+        match (p.category_index(id), service()) {
+            (Some(ci), _) => categories = categories.with_category(p, ci, true),
+            (None, Some(si)) => categories = categories.with_service_granted(p, si),
+            (None, None) => unknown.push(id),
         }
     }
     if unknown.is_empty() {
@@ -357,12 +367,14 @@ pub fn allows(category: &str, service: Option<String>, path: &str) -> bool {
     .unwrap_or_else(|| policy::allows_without_policy(category))
 }
 
-/// Whether the category `id` may run now (only `necessary` without a decision).
+/// Whether the category `id` may run now (only `necessary` without a decision): granted
+/// whole, with every one of its services.
 #[wasm_bindgen(js_name = acceptedCategory)]
 pub fn accepted_category(id: &str) -> bool {
     with(|app, p| {
+        let whole = app.evaluation.allowed().whole_categories(p);
         p.category_index(id)
-            .is_some_and(|c| app.evaluation.allows_category(c))
+            .is_some_and(|c| whole.allows_category(c))
     })
     .unwrap_or(false)
 }
@@ -470,9 +482,12 @@ impl App {
         let mut hex = [0; 32];
         let id = ev.state().filter(|_| !ev.show_banner()).map(|s| s.id());
         j.key("id").opt_str(id.as_ref().map(|id| id.hex(&mut hex)));
+        // A category granted only partly (one embed's service) shows off: saving the
+        // preferences must not grant the rest of it.
+        let whole = ev.allowed().whole_categories(p);
         j.key("on").open('[');
         for (ci, _) in p.indexed_categories() {
-            j.bool(ev.allowed().allows_category(ci));
+            j.bool(whole.allows_category(ci));
         }
         j.close(']');
     }
@@ -573,7 +588,7 @@ impl App {
         j.key("gcm");
         self.consent_mode(p, &mut j);
         j.key("first").bool(made.first());
-        let allowed = self.evaluation.allowed();
+        let allowed = self.evaluation.allowed().whole_categories(p);
         let changed = made.changed();
         j.key("allowed").open('[');
         for (ci, c) in p.indexed_categories() {
@@ -609,9 +624,10 @@ impl App {
         j.key("language").str(state.lang().as_str());
         j.key("gpc").bool(state.gpc());
         let allowed = ev.allowed();
+        let whole = allowed.whole_categories(p);
         j.key("categories").open('[');
         for (ci, c) in p.indexed_categories() {
-            if allowed.allows_category(ci) {
+            if whole.allows_category(ci) {
                 j.str(c.id);
             }
         }
