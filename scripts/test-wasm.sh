@@ -32,13 +32,15 @@ cd "$(dirname "$0")/.."
 # per-language service names, and by 360 B to 38,090 (WebAssembly +382 B) for issue 16's
 # embed placeholder that grants its one service: the grant of a service with its category,
 # and a category counting only when granted whole (its switch, acceptedCategory, the
-# events, Consent Mode, an element of no named service). The test fails on any growth past
+# events, Consent Mode, an element of no named service), and by 50 B to 38,140 (stylesheet
+# +46 B) for room on a phone for the cookie tables, whose headings no longer break mid-word.
+# The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=38090
+RATCHET=38140
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
