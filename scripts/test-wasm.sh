@@ -33,14 +33,16 @@ cd "$(dirname "$0")/.."
 # lost the heap (no allocator, no wasm-bindgen: the script talks to the module through linear
 # memory; and no HMAC, which it never uses), raised by 150 B to 31,060 for the texts a first
 # visit without cookies fetches ahead (one round trip less before the first layer), and
-# lowered to 30,590 when the runtime trimmed ASCII whitespace only (as HTTP and HTML have). The test
-# fails on any growth past
+# lowered to 30,590 when the runtime trimmed ASCII whitespace only (as HTTP and HTML have),
+# and raised for issue 16's embed placeholder that grants its one service (the grant of a
+# service with its category, and a category counting only when granted whole) and the room
+# on a phone for the cookie tables' headings, by 400 B to 30,990. The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=30590
+RATCHET=30990
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

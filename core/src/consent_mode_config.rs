@@ -38,7 +38,9 @@ impl ConsentModeConfig {
         &self.mapping[signal.index()]
     }
 
-    /// The signals for what the policy allows.
+    /// The signals for what the policy allows, its categories taken as given: pass
+    /// [`Choices::whole_categories`] to count a category granted only partly as denied, as
+    /// [`update`](crate::consent_mode::update) does.
     ///
     /// # Example
     /// ```

@@ -295,12 +295,12 @@ texts! {
         sv: "Din webbläsare ber att dina uppgifter inte används för marknadsföring (Global Privacy Control). Kakor för marknadsföring förblir avstängda om du inte själv tillåter dem.",
         en: "Your browser asks that your data is not used for marketing (Global Privacy Control). Marketing cookies stay off unless you switch them on yourself.",
     }
-    /// Placeholder over an embed (video, map) that needs consent; `{service}` and
-    /// `{category}` are filled in.
+    /// Placeholder over an embed (video, map) that needs consent; `{service}` is filled in
+    /// (and `{category}`, for a site's own text). Its button allows that service alone.
     PlaceholderText "placeholder_text" {
-        fi: "Tämä sisältö tulee palvelusta {service}. Näet sen, kun sallit evästeluokan ”{category}”.",
-        sv: "Innehållet kommer från {service}. Du ser det när du tillåter kakor i kategorin ”{category}”.",
-        en: "This content comes from {service}. You can see it once you allow cookies in the “{category}” category.",
+        fi: "Tämä sisältö tulee palvelusta {service}, joka asettaa omia evästeitään. Näet sen, kun sallit palvelun {service}.",
+        sv: "Innehållet kommer från {service}, som sätter egna kakor. Du ser det när du tillåter {service}.",
+        en: "This content comes from {service}, which sets its own cookies. You can see it once you allow {service}.",
     }
     /// Button on the placeholder that grants consent in place.
     PlaceholderButton "placeholder_button" {

@@ -53,6 +53,34 @@ fn updates_follow_the_decision() {
     );
 }
 
+/// A category granted only partly (one service of it, from an embed's placeholder) keeps its
+/// signals denied: Consent Mode follows whole categories.
+#[test]
+fn a_category_granted_partly_keeps_its_signals_denied() {
+    let config = config();
+    let ads = config.service_index("google-ads").expect("in the example");
+    let pixel = config
+        .service_index("facebook-pixel")
+        .expect("in the example");
+    let partly = config.necessary_only().with_service_granted(&config, ads);
+    let state = consent_core::consent_mode::update(&config, partly).expect("enabled");
+    for signal in [
+        Signal::AdStorage,
+        Signal::AdUserData,
+        Signal::AdPersonalization,
+    ] {
+        assert_eq!(state.get(signal), SignalState::Denied, "{signal}");
+    }
+    let whole = partly.with_service_granted(&config, pixel);
+    let state = consent_core::consent_mode::update(&config, whole).expect("enabled");
+    assert_eq!(state.get(Signal::AdStorage), SignalState::Granted);
+    // The compiled policy the banner reads answers the same.
+    let compiled = consent_core::compile::compile(&config).expect("compiles");
+    let policy = consent_core::compiled::CompiledPolicy::parse(&compiled).expect("compiled");
+    let state = consent_core::consent_mode::update(&policy, partly).expect("enabled");
+    assert_eq!(state.get(Signal::AdStorage), SignalState::Denied);
+}
+
 #[test]
 fn gpc_denies_the_ad_signals_of_an_earlier_acceptance() {
     let config = config();

@@ -138,10 +138,16 @@ async function staff({ viewport = SIZES.desktop, locale = 'fi-FI', login = true 
   return s;
 }
 
-/** No horizontal overflow, no axe violation, no CSP violation. */
+/** No horizontal overflow (of the page, or of a table inside the box it may scroll in: on a
+ * phone a table that needs scrolling sideways hides a column), no axe violation, no CSP
+ * violation. */
 async function sound(page, what) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   assert.ok(scroll <= width, `${what}: the page is ${scroll} px wide in a ${width} px window`);
+  const boxes = await page.evaluate(() => [...document.querySelectorAll('.scroll')]
+    .filter((b) => b.scrollWidth > b.clientWidth)
+    .map((b) => `${b.getAttribute('aria-labelledby')}: ${b.scrollWidth} px in ${b.clientWidth} px`));
+  assert.deepEqual(boxes, [], `${what}: a table wider than its box`);
   assert.deepEqual(await page.evaluate(() => window.__csp), [], `${what}: CSP violations`);
   await page.evaluate(axeSource);
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));

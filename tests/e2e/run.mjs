@@ -1570,6 +1570,26 @@ const inView = (locator) => locator.evaluate((e) => {
     && (top === e || e.contains(top));
 });
 
+/** Of `cells`, those with a word split across lines or text wider than the cell. A word
+ * split across lines draws one box per line. */
+function brokenWords(cells) {
+  const broken = [];
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(`"${m[0]}" on ${lines.size} lines`);
+      }
+    }
+    if (cell.scrollWidth > cell.clientWidth) broken.push(`"${cell.textContent}" ${cell.scrollWidth} px in ${cell.clientWidth} px`);
+  }
+  return { total: cells.length, broken };
+}
+
 test('layout: the first layer and the preferences, each language, phone and desktop: compact, actions in view, no overflow, no focus ring on load, axe, no console error (screenshots)', async () => {
   for (const lang of LANGS) {
     for (const [device, viewport] of [['mobile', MOBILE], ['desktop', { width: 1280, height: 800 }]]) {
@@ -1624,6 +1644,15 @@ test('layout: the first layer and the preferences, each language, phone and desk
       // A label and its value are apart ("Provider: Kuopion ...", not "ProviderKuopion ...").
       const provider = await prefs(v.page).locator('.cc-svc p').first().innerText();
       assert.match(provider, /\S:\s+\S/, `${at}: provider label runs into its value: ${provider}`);
+      // The cookie tables' headings keep their words whole ("Säilytysaika", not "Säilytysai"
+      // above "ka"), inside their cells.
+      const headings = await prefs(v.page).locator('.cc-cookies th').evaluateAll(brokenWords);
+      assert.ok(headings.total > 0, `${at}: no cookie table`);
+      assert.deepEqual(headings.broken, [], `${at}: cookie-table headings broken mid-word or overflowing`);
+      const wide = await prefs(v.page).locator('.cc-cookies').evaluateAll((all) => all
+        .filter((t) => t.getBoundingClientRect().right > t.parentElement.getBoundingClientRect().right + 0.5)
+        .map((t) => `${t.rows[1]?.cells[0]?.textContent}: ${Math.round(t.getBoundingClientRect().width)} px`));
+      assert.deepEqual(wide, [], `${at}: a cookie table wider than its service's box`);
       assert.equal(await overflowX(v.page), 0, `${at}: the page is wider than the screen with the preferences`);
       await axe(v.page, `${at} preferences, unfolded`);
       assert.deepEqual(v.consoleErrors, [], `${at}: console errors`);

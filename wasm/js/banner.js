@@ -430,8 +430,9 @@ function necessaryOnly(nonce) {
     .filter((e) => allows(e.getAttribute('data-category'), e.getAttribute('data-service'), path)), nonce);
 }
 
-/** An embed's placeholder in the page's language: it names the service (or else the
- * category) and grants the category in place. Drawn once the texts are there. */
+/** An embed's placeholder in the page's language: it names the service and grants that
+ * service alone in place (an embed of no named service: its category, whole). Drawn once
+ * the texts are there. */
 function embedPlaceholder(embed, category, svc) {
   const u = ui;
   const gen = u.gen;
@@ -439,10 +440,10 @@ function embedPlaceholder(embed, category, svc) {
   texts(state().lang).then((t) => {
     const c = t.categories.find((x) => x.id === id);
     if (!c || ui !== u || u.gen !== gen || !embed.hasAttribute('data-src')) return;
-    const name = c.services.find((x) => x.id === svc?.trim())?.name ?? c.title;
-    const text = t.t.placeholder_text.split('{service}').join(name).split('{category}').join(c.title);
+    const s = c.services.find((x) => x.id === svc?.trim());
+    const text = t.t.placeholder_text.split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
     const box = attrs(add(el('div', 'cc-embed'), el('p', '', text),
-      button(t.t.placeholder_button, () => decideNow('grant', [c.id]))), { 'data-consent-placeholder': '' });
+      button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
     embed.classList.add('cc-wait');
     embed.parentNode?.insertBefore(box, embed);
     u.placeholders.push(box);

@@ -35,6 +35,10 @@
 //! Events on `window`: `consent:first` (the first decision) and `consent:change` (a decision
 //! that changes what is allowed), with `detail: {categories, changed}`.
 //!
+//! A category counts as accepted (`acceptedCategory`, `categories`, the preferences' switch,
+//! Consent Mode) only when granted whole: "Allow and show" on an embed's placeholder grants
+//! the embed's service alone (`acceptedService`), not the rest of its category.
+//!
 //! The functions below are that JavaScript's, not a site's: their names and shapes may change
 //! with any release of `dist/`.
 
@@ -273,9 +277,10 @@ pub fn set_language(lang: &str) -> bool {
 
 /// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
 /// `custom` with exactly the categories `ids` (a list as `items` reads it), or `grant`,
-/// what is allowed now plus the categories `ids`, from an embed's placeholder). `random` is
-/// 16 random bytes (a new consent id if there is none), `jar` the page's cookies, `host` and
-/// `href` the page's, `https` whether it is served over https.
+/// what is allowed now plus `ids`, from an embed's placeholder: a service alone, or a whole
+/// category). `random` is 16 random bytes (a new consent id if there is none),
+/// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
+/// https.
 ///
 /// Answers JSON: `{"unknown": [ids]}` (nothing decided), `{"error": "..."}`, or what the
 /// page must do, in order: `{cookies: [lines for document.cookie], send: {url, token, page,
@@ -299,11 +304,11 @@ pub fn decide(
             return j.error("unknown action: expected accept_all, reject_all, custom or grant");
         };
         let choices = match kind {
-            ActionKind::Custom | ActionKind::Grant => match choices(p, ids) {
+            ActionKind::Custom | ActionKind::Grant => match choices(p, ids, kind) {
                 Some(choices) => choices,
                 None => {
                     j.open("{").key("unknown").open("[");
-                    for id in items(ids).filter(|id| p.category_index(id).is_none()) {
+                    for id in items(ids).filter(|id| !known(p, id, kind)) {
                         j.str(id);
                     }
                     j.close("]").close("}");
@@ -329,11 +334,22 @@ pub fn decide(
     });
 }
 
-/// Exactly the categories `ids` (with all their services); `None` if one is unknown.
-fn choices(p: &CompiledPolicy<'_>, ids: &str) -> Option<Choices> {
+/// Whether `id` names a category, or for a grant a service.
+fn known(p: &CompiledPolicy<'_>, id: &str, kind: ActionKind) -> bool {
+    p.category_index(id).is_some() || (kind == ActionKind::Grant && p.service_index(id).is_some())
+}
+
+/// Exactly the categories `ids` (with all their services) and, for a grant, the services
+/// `ids` (each alone, with its category: the rest of it stays off); `None` if one is unknown.
+fn choices(p: &CompiledPolicy<'_>, ids: &str, kind: ActionKind) -> Option<Choices> {
     let mut categories = Choices::none();
     for id in items(ids) {
-        categories = categories.with_category(p, p.category_index(id)?, true);
+        let service = || p.service_index(id).filter(|_| kind == ActionKind::Grant);
+        match (p.category_index(id), service()) {
+            (Some(ci), _) => categories = categories.with_category(p, ci, true),
+            (None, Some(si)) => categories = categories.with_service_granted(p, si),
+            (None, None) => return None,
+        }
     }
     Some(categories)
 }
@@ -349,11 +365,13 @@ pub fn allows(category: &str, service: Option<&str>, path: &str) -> bool {
     .unwrap_or_else(|| policy::allows_without_policy(category))
 }
 
-/// Whether the category `id` may run now (only `necessary` without a decision).
+/// Whether the category `id` may run now (only `necessary` without a decision): granted
+/// whole, with every one of its services.
 pub fn accepted_category(id: &str) -> bool {
     with(|app, p| {
+        let whole = app.evaluation.allowed().whole_categories(p);
         p.category_index(id)
-            .is_some_and(|c| app.evaluation.allows_category(c))
+            .is_some_and(|c| whole.allows_category(c))
     })
     .unwrap_or(false)
 }
@@ -461,9 +479,12 @@ impl App {
         let mut hex = [0; 32];
         let id = ev.state().filter(|_| !ev.show_banner()).map(|s| s.id());
         j.key("id").opt_str(id.as_ref().map(|id| id.hex(&mut hex)));
+        // A category granted only partly (one embed's service) shows off: saving the
+        // preferences must not grant the rest of it.
+        let whole = ev.allowed().whole_categories(p);
         j.key("on").open("[");
         for (ci, _) in p.indexed_categories() {
-            j.bool(ev.allowed().allows_category(ci));
+            j.bool(whole.allows_category(ci));
         }
         j.close("]");
     }
@@ -554,7 +575,7 @@ impl App {
         j.key("gcm");
         self.consent_mode(p, j);
         j.key("first").bool(made.first());
-        let allowed = self.evaluation.allowed();
+        let allowed = self.evaluation.allowed().whole_categories(p);
         let changed = made.changed();
         j.key("allowed").open("[");
         for (ci, c) in p.indexed_categories() {
@@ -589,9 +610,10 @@ impl App {
         j.key("language").str(state.lang().as_str());
         j.key("gpc").bool(state.gpc());
         let allowed = ev.allowed();
+        let whole = allowed.whole_categories(p);
         j.key("categories").open("[");
         for (ci, c) in p.indexed_categories() {
-            if allowed.allows_category(ci) {
+            if whole.allows_category(ci) {
                 j.str(c.id);
             }
         }

@@ -337,6 +337,39 @@ fn an_embed_placeholder_grants_its_category_on_top_of_what_is_allowed() {
 }
 
 #[test]
+fn an_embed_placeholder_naming_a_service_grants_that_service_alone() {
+    let _turn = turn();
+    start(&config(|_| {}), "");
+    let d = decide("grant", &["google-ads"], "");
+    assert!(api::accepted_service("google-ads", "/"));
+    assert!(!api::accepted_service("facebook-pixel", "/"));
+    assert!(api::allows("marketing", Some("google-ads"), "/"));
+    assert!(!api::allows(
+        "marketing",
+        Some("facebook-pixel"),
+        "/"
+    ));
+    assert!(
+        !api::allows("marketing", None, "/"),
+        "an element of no named service may be any of the category's"
+    );
+    // Marketing is granted only partly: as a category it stays off everywhere.
+    assert!(!api::accepted_category("marketing"));
+    assert_eq!(strings(&d, "allowed"), ["necessary"]);
+    assert_eq!(d["gcm"]["ad_storage"], "denied");
+    assert_eq!(view()["on"][2], false, "the preferences' switch");
+    assert_eq!(parse(&api::consent())["services"][1], "google-ads");
+    assert_eq!(
+        decide("custom", &["marketing-nope"], "")["unknown"][0],
+        "marketing-nope"
+    );
+    assert!(
+        decide("custom", &["google-ads"], "")["unknown"].is_array(),
+        "custom choices name categories only"
+    );
+}
+
+#[test]
 fn the_language_follows_the_visitor_and_switches_only_to_offered_ones() {
     let _turn = turn();
     let json = config(|v| v["languages"] = json!(["fi", "sv"]));

@@ -5,6 +5,11 @@
 //! [`ConsentModeState`] after every decision. Each signal is granted when every category mapped
 //! to it is allowed; a signal mapped to no category is always denied.
 //!
+//! A category counts here only when it is granted whole, with every one of its services
+//! ([`Choices::whole_categories`]): after "Allow and show" on a YouTube embed, which grants
+//! YouTube alone, `ad_storage` stays denied, since the Google tags it governs belong to
+//! services of `marketing` that the visitor did not allow.
+//!
 //! The default mapping, used for any signal the config does not map:
 //!
 //! | signal | categories |
@@ -162,14 +167,15 @@ pub(crate) fn state_of(masks: [u32; 7], allowed: Choices) -> ConsentModeState {
 }
 
 /// Consent Mode's update for what `allowed` allows under a site's policy, or `None` when the
-/// site does not use Consent Mode.
+/// site does not use Consent Mode. A category granted only partly counts as denied
+/// ([`Choices::whole_categories`]).
 #[must_use]
 pub fn update<P: crate::SitePolicy + ?Sized>(
     site: &P,
     allowed: Choices,
 ) -> Option<ConsentModeState> {
     let (enabled, _, masks) = site.consent_mode();
-    enabled.then(|| state_of(masks, allowed))
+    enabled.then(|| state_of(masks, allowed.whole_categories(site)))
 }
 
 /// Consent Mode's `default` command for a site's policy (every signal denied) and its

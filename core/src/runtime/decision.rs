@@ -527,6 +527,58 @@ mod tests {
     }
 
     #[test]
+    fn granting_one_service_leaves_the_rest_of_its_category_off() {
+        let c = config();
+        let marketing = c.category_index("marketing").unwrap();
+        let ads = c.service_index("google-ads").unwrap();
+        let pixel = c.service_index("facebook-pixel").unwrap();
+        let s = Signals::default();
+        let rejected = make(&c, &first_visit(&c), Action::RejectAll, ctx(s), None).unwrap();
+        let more = Choices::none().with_service_granted(&c, ads);
+        let granted = make(
+            &c,
+            &rejected.evaluation(),
+            Action::Grant(more),
+            ctx(s),
+            None,
+        )
+        .unwrap();
+        let ev = granted.evaluation();
+        assert!(ev.allowed().allows_service(ads) && !ev.allowed().allows_service(pixel));
+        assert!(!ev.allowed().whole_categories(&c).allows_category(marketing));
+        assert_eq!(granted.state().method(), Method::Custom);
+        assert!(!granted.is_withdrawal());
+        let none = Choices::none();
+        let loads = |category, service| ev.allows_element(&c, category, service, "/", none);
+        assert!(loads("marketing", Some("google-ads")));
+        assert!(!loads("marketing", Some("facebook-pixel")));
+        assert!(
+            !loads("marketing", None),
+            "an element of no named service may be any of the category's"
+        );
+        assert!(
+            loads("!marketing", None),
+            "what shows while marketing is off"
+        );
+        // The server takes the decision as the banner made it: the policy could make it.
+        let key = SigningKey::new(&[5; 32]).unwrap();
+        let signer = Signer {
+            key: &key,
+            proofs: &[],
+        };
+        let fresh = ConsentId::from_bytes([1; 16]);
+        let submitted = granted.token().to_string();
+        let accepted = accept(&c, &submitted, signer, fresh, ctx(s).now).unwrap();
+        assert_eq!(accepted.state().choices(), granted.state().choices());
+        // Granting the category's other service makes it whole.
+        let rest = Choices::none().with_service_granted(&c, pixel);
+        let whole = make(&c, &ev, Action::Grant(rest), ctx(s), None).unwrap();
+        let ev = whole.evaluation();
+        assert!(ev.allowed().whole_categories(&c).allows_category(marketing));
+        assert!(ev.allows_element(&c, "marketing", None, "/", none));
+    }
+
+    #[test]
     fn dnt_counts_in_a_decision_only_when_the_config_honours_it() {
         let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap();
         let marketing = |c: &Config| c.category_index("marketing").unwrap();

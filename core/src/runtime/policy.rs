@@ -24,8 +24,9 @@
 //!    signal was present and granted them: an explicit grant.
 //! 8. Deciding: "Accept all" grants every category and service, except the `gpc` categories
 //!    while GPC is present; "Reject all" and a GPC-only decision grant nothing beyond
-//!    necessary; custom choices grant exactly what was chosen. Necessary is granted whatever
-//!    the choice.
+//!    necessary; custom choices grant exactly what was chosen; a grant (an embed's "Allow
+//!    and show") adds to what is allowed now, one service with its category, the category's
+//!    other services staying as they were. Necessary is granted whatever the choice.
 //! 9. A decision that revokes anything the previous valid decision allowed is a withdrawal:
 //!    its method is [`Method::Withdraw`] and the declared cookies of every revoked service are
 //!    to be cleared at once ([`Decision::cookies_to_clear`]; the banner and the server delete
@@ -37,8 +38,10 @@
 //!     ([`decision::Signer`](crate::decision::Signer)): knowing an id is not enough.
 //! 11. A gated element of a page (`data-category`, and `data-service` if it names one) loads
 //!     only when its category is allowed and its service, if named, is allowed and not kept
-//!     off the page's path (the service's `exclude_paths`). An element naming a category or
-//!     service the config does not have never loads ([`Evaluation::allows_element`]).
+//!     off the page's path (the service's `exclude_paths`). An element naming no service
+//!     loads only when its category is granted whole, with every one of its services
+//!     ([`Choices::whole_categories`]): it may be any of them. An element naming a category
+//!     or service the config does not have never loads ([`Evaluation::allows_element`]).
 //! 12. An element for `!category` is what shows while the category is refused: it loads
 //!     only when a valid decision stands and its category (and service) would not load by
 //!     rule 11.
@@ -51,6 +54,11 @@
 //!
 //! # Caveats
 //!
+//! - A category granted only partly (one service of it, from an embed's placeholder) counts
+//!   as refused wherever a category stands for all of its services: an element naming no
+//!   service (rule 11), Consent Mode's signals
+//!   ([`consent_mode::update`](crate::consent_mode::update)) and the banner's category
+//!   switch. The token and the log's record carry the category's bit and each service's.
 //! - The policy cannot see cookies that scripts set without declaring them; a withdrawal
 //!   clears only declared cookies. The cookie scanner finds undeclared ones.
 //! - Without a key (in the browser) a token's signature is not checked: a visitor can grant
@@ -197,9 +205,13 @@ impl Evaluation {
             },
             None => None,
         };
-        let none = Choices::none();
-        let granted = self.allowed.allows_category(ci)
-            && service.is_none_or(|s| self.allows_service_on(site, s, path, none));
+        let granted = match service {
+            Some(s) => {
+                self.allowed.allows_category(ci)
+                    && self.allows_service_on(site, s, path, Choices::none())
+            }
+            None => self.allowed.whole_categories(site).allows_category(ci),
+        };
         if negated {
             return !self.show_banner() && !granted;
         }
@@ -246,6 +258,30 @@ impl Params {
             services: (choices.services & all.services & services_of_granted)
                 | self.necessary.services,
         }
+    }
+
+    /// [`Choices::with_service_granted`]: the service and its category.
+    pub(crate) fn with_service_granted(
+        &self,
+        mut choices: Choices,
+        service: ServiceIndex,
+    ) -> Choices {
+        let bit = 1u128 << service.get();
+        if let Some(c) = self.category_services.iter().position(|s| s & bit != 0) {
+            choices.categories |= 1 << c;
+            choices.services |= bit;
+        }
+        choices
+    }
+
+    /// [`Choices::whole_categories`]: a category only with every one of its services.
+    pub(crate) fn whole_categories(&self, mut choices: Choices) -> Choices {
+        for (c, services) in self.category_services.iter().enumerate() {
+            if choices.services & services != *services {
+                choices.categories &= !(1 << c);
+            }
+        }
+        choices
     }
 
     fn without_gpc_categories(&self, choices: Choices) -> Choices {

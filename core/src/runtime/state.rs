@@ -340,6 +340,44 @@ impl Choices {
         self
     }
 
+    /// Returns `self` with one service granted and, so that the policy keeps it, its
+    /// category: what "Allow and show" on an embed's placeholder adds. The category's other
+    /// services stay as they were, so the category may now be granted only partly
+    /// ([`whole_categories`](Self::whole_categories)). A service the site does not have
+    /// changes nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Choices, Config};
+    /// # let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// let ads = config.service_index("google-ads").expect("in the example config");
+    /// let pixel = config.service_index("facebook-pixel").expect("in the example config");
+    /// let marketing = config.category_index("marketing").expect("in the example config");
+    /// let choices = Choices::none().with_service_granted(&config, ads);
+    /// assert!(choices.allows_service(ads) && !choices.allows_service(pixel));
+    /// assert!(choices.allows_category(marketing));
+    /// assert!(!choices.whole_categories(&config).allows_category(marketing), "granted only partly");
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn with_service_granted<P: crate::SitePolicy + ?Sized>(
+        self,
+        site: &P,
+        service: ServiceIndex,
+    ) -> Self {
+        site.params().with_service_granted(self, service)
+    }
+
+    /// `self` with only the categories granted whole: a category granted with one of its
+    /// services off (one embed's service allowed, say) is left out, its granted services
+    /// kept. What a category stands for (a gated element naming no service, a Consent Mode
+    /// signal, the preferences' switch) runs only when every service of it may: granting
+    /// YouTube must not turn on whatever else is "marketing".
+    #[must_use]
+    pub fn whole_categories<P: crate::SitePolicy + ?Sized>(&self, site: &P) -> Choices {
+        site.params().whole_categories(*self)
+    }
+
     /// Whether nothing is granted in `self` that is not in `other`.
     #[must_use]
     pub const fn is_subset_of(&self, other: &Choices) -> bool {

@@ -529,7 +529,7 @@ bannerTest('scripts run once in order with attributes and embeds wait for consen
     return f.classList.contains('cc-wait') && !f.hasAttribute('src');
   }));
   const placeholder = await v.js(() => document.querySelector('.cc-embed p').textContent);
-  assert.ok(placeholder.includes('Google Ads') && placeholder.includes('Marketing'), placeholder);
+  assert.ok(placeholder.includes('Google Ads') && !placeholder.includes('Marketing'), placeholder);
   await v.press('Accept all');
   await v.waitFor(() => window.__log.length >= 3);
   await v.settle();
@@ -563,6 +563,49 @@ bannerTest('scripts run once in order with attributes and embeds wait for consen
   assert.ok(await w.js(() => !document.querySelector('.cc-embed')
     && !document.getElementById('map').classList.contains('cc-wait')));
   assert.equal(await w.api('acceptedCategory', 'marketing'), true);
+});
+
+/** The example config with a YouTube service in marketing, beside Google Ads and the pixel. */
+const withYouTube = (c) => c.categories.find((k) => k.id === 'marketing').services.push({
+  id: 'youtube', name: 'YouTube', provider: 'Google Ireland Ltd',
+  purpose: { fi: 'Videoiden näyttäminen.', sv: 'Visning av videor.', en: 'Showing videos.' },
+  privacy_url: 'https://policies.google.com/privacy', hosts: ['www.youtube-nocookie.com'],
+  cookies: [{ name: 'VISITOR_INFO1_LIVE', lifetime: '180d', description: { fi: 'Videon asetukset.', sv: 'Videons inställningar.', en: 'Video settings.' } }],
+});
+
+// 4. An embed's placeholder names its service and grants that service alone: after "Allow
+//    and show" on a YouTube video the Facebook pixel (the same category) stays off, and so
+//    do marketing as a category and Consent Mode's ad signals.
+bannerTest('the embed placeholder grants its one service, not the rest of its category', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    body: `<iframe data-category="marketing" data-service="youtube" data-src="about:blank#yt" id="yt"></iframe>
+    <script type="text/plain" data-category="marketing" data-service="facebook-pixel">window.__log.push('pixel')</script>
+    <script type="text/plain" data-category="marketing">window.__log.push('marketing')</script>
+    <script type="text/plain" data-category="!marketing">window.__log.push('no-marketing')</script>`,
+    pre: 'window.gtag = function () { window.__log.push(JSON.stringify([...arguments])); };',
+  });
+  assert.equal(await v.run(config('c4y', withYouTube)), true);
+  const text = await v.js(() => document.querySelector('.cc-embed p').textContent);
+  assert.match(text, /^This content comes from YouTube\b/, text);
+  assert.ok(!text.includes('Marketing'), `the placeholder names the service, not the category: ${text}`);
+  await v.press('Reject all');
+  await v.waitFor(() => window.__log.includes('no-marketing'));
+  await v.press('Allow and show');
+  assert.equal(await v.js(() => document.getElementById('yt').getAttribute('src')), 'about:blank#yt');
+  await v.settle();
+  const log = await v.log();
+  assert.ok(!log.includes('pixel') && !log.includes('marketing'), `only YouTube: ${log}`);
+  assert.equal(await v.api('acceptedService', 'youtube'), true);
+  assert.equal(await v.api('acceptedService', 'facebook-pixel'), false);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), false, 'marketing is granted only partly');
+  const update = JSON.parse(log.filter((l) => l.startsWith('["consent","update"')).at(-1))[2];
+  assert.equal(update.ad_storage, 'denied', JSON.stringify(update));
+  assert.deepEqual((await v.api('getConsent')).services, ['site', 'youtube']);
+  // The preferences show marketing off: saving them does not grant the pixel.
+  await v.api('showPreferences');
+  await v.waitFor(() => !!document.getElementById('cc-cat-marketing'));
+  assert.equal(await v.js(() => document.getElementById('cc-cat-marketing').checked), false);
 });
 
 // 4. The nonce option is given to revived scripts.
