@@ -344,11 +344,7 @@ fn an_embed_placeholder_naming_a_service_grants_that_service_alone() {
     assert!(api::accepted_service("google-ads", "/"));
     assert!(!api::accepted_service("facebook-pixel", "/"));
     assert!(api::allows("marketing", Some("google-ads"), "/"));
-    assert!(!api::allows(
-        "marketing",
-        Some("facebook-pixel"),
-        "/"
-    ));
+    assert!(!api::allows("marketing", Some("facebook-pixel"), "/"));
     assert!(
         !api::allows("marketing", None, "/"),
         "an element of no named service may be any of the category's"
