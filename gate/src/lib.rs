@@ -85,7 +85,11 @@ mod request;
 mod extract;
 
 #[cfg(feature = "html")]
+mod cache;
+#[cfg(feature = "html")]
 mod consent_mode;
+#[cfg(feature = "html")]
+mod critical;
 #[cfg(feature = "html")]
 mod csp;
 #[cfg(feature = "html")]
@@ -97,6 +101,8 @@ mod pages;
 #[cfg(feature = "html")]
 mod rewriter;
 
+#[cfg(feature = "html")]
+pub use cache::{DEFAULT_CAPACITY, PageCache};
 pub use consent_core;
 pub use consent_core::{Gate, Verdict};
 #[cfg(feature = "axum")]
