@@ -58,8 +58,11 @@ pub(crate) const HOLE_FIRST_LAYER: &str = "X9k2consentgateholeF";
 pub const DEFAULT_CAPACITY: usize = 32 << 20;
 /// The largest page buffered to be keyed by its bytes.
 const MAX_BODY: usize = 1 << 20;
-/// What an entry costs besides its bytes (its key, its parts, the map's slot), roughly.
-const ENTRY_OVERHEAD: usize = 256;
+/// The longest URL whose first layer an entry keeps.
+const MAX_KEPT_URL: usize = 256;
+/// What an entry costs besides its bytes (its key, its parts, the map's slot, and a kept
+/// first layer at most), roughly.
+const ENTRY_OVERHEAD: usize = 4096;
 
 /// Recorded rewrites of the site's pages, bounded in bytes: see the [module docs](self)
 /// for its rules. Each [`Pages`] has one ([`Pages::with_cache_capacity`] sets its size);
@@ -155,7 +158,17 @@ pub(crate) struct Recorded {
     parts: Box<[Part]>,
     /// The language of the page's first layer.
     lang: Lang,
+    /// The first layer last rendered for it: most visits to a page come to the same URL,
+    /// and rendering it is a good part of a replay's cost.
+    first_layer: Mutex<Option<FirstLayerHtml>>,
     last_used: AtomicU64,
+}
+
+/// A rendered first layer and what it was rendered for.
+struct FirstLayerHtml {
+    path_and_query: Box<str>,
+    gpc: bool,
+    html: Bytes,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -202,13 +215,39 @@ impl Recorded {
             out: Bytes::from(out),
             parts: parts.into_boxed_slice(),
             lang,
+            first_layer: Mutex::new(None),
             last_used: AtomicU64::new(0),
         })
     }
 
-    /// What the entry costs the cache.
+    /// What the entry costs the cache: its kept first layer counted at its largest.
     fn size(&self) -> usize {
         self.out.len() + self.source.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+    }
+
+    /// The first layer for `visit`, rendered again only when it asks for another one.
+    fn first_layer(&self, pages: &Pages, visit: &Visit) -> Bytes {
+        let mut kept = self
+            .first_layer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &*kept {
+            Some(k) if k.gpc == visit.gpc() && *k.path_and_query == *visit.path_and_query() => {
+                k.html.clone()
+            }
+            _ => {
+                let html = Bytes::from(visit.first_layer_html(pages, self.lang));
+                // A long URL is rendered for each response rather than kept.
+                if visit.path_and_query().len() <= MAX_KEPT_URL {
+                    *kept = Some(FirstLayerHtml {
+                        path_and_query: visit.path_and_query().into(),
+                        gpc: visit.gpc(),
+                        html: html.clone(),
+                    });
+                }
+                html
+            }
+        }
     }
 
     /// The page for one response: the recording's text (shared, not copied) with this
@@ -227,7 +266,7 @@ impl Recorded {
                 Part::Text(r) => self.out.slice(r.clone()),
                 Part::ScriptNonce => nonce(script_nonce),
                 Part::StyleNonce => nonce(style_nonce),
-                Part::FirstLayer => Bytes::from(visit.first_layer_html(pages, self.lang)),
+                Part::FirstLayer => self.first_layer(pages, visit),
             })
             .collect()
     }

@@ -129,9 +129,9 @@ enum State {
     /// Not a page: the inner body as it is.
     Untouched,
     /// The page's rewriter, until the page ends.
-    Stream(PageRewriter),
+    Stream(Box<PageRewriter>),
     /// The page read whole before it is replayed or recorded.
-    Buffer(Pending, Vec<Bytes>, usize),
+    Buffer(Box<Pending>, Vec<Bytes>, usize),
     /// The page's parts, to send in turn.
     Replay(std::vec::IntoIter<Bytes>),
     /// The page is sent.
@@ -225,7 +225,7 @@ where
                         for c in &chunks {
                             out.extend(rewriter.write(c));
                         }
-                        *this.state = State::Stream(rewriter);
+                        *this.state = State::Stream(Box::new(rewriter));
                         if !out.is_empty() {
                             return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
                         }

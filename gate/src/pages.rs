@@ -113,6 +113,10 @@ impl Visit {
         self.path_and_query.get(..self.path_len).unwrap_or("/")
     }
 
+    pub(crate) fn gpc(&self) -> bool {
+        self.gpc
+    }
+
     pub(crate) fn path_and_query(&self) -> &str {
         &self.path_and_query
     }
@@ -248,11 +252,11 @@ impl Pages {
     ) -> Option<Plan> {
         let prepared = self.prepare(visit, status, headers)?;
         if !self.cache.enabled() {
-            return Some(Plan::Stream(prepared.rewriter(
+            return Some(Plan::Stream(Box::new(prepared.rewriter(
                 self,
                 visit,
                 FirstLayer::Rendered,
-            )));
+            ))));
         }
         let class = prepared.class(visit);
         if let Some(etag) = &prepared.etag {
@@ -263,18 +267,18 @@ impl Pages {
         }
         let small = body_len.is_some_and(|n| n <= self.cache.max_body() as u64);
         if !small {
-            return Some(Plan::Stream(prepared.rewriter(
+            return Some(Plan::Stream(Box::new(prepared.rewriter(
                 self,
                 visit,
                 FirstLayer::Rendered,
-            )));
+            ))));
         }
-        Some(Plan::Buffer(Pending {
+        Some(Plan::Buffer(Box::new(Pending {
             pages: Arc::clone(self),
             visit: visit.clone(),
             prepared,
             class,
-        }))
+        })))
     }
 
     /// The response's headers made right for a rewritten page, and what its rewrite needs.
@@ -306,9 +310,9 @@ impl Pages {
         let csp = headers.contains_key(header::CONTENT_SECURITY_POLICY)
             || headers.contains_key(header::CONTENT_SECURITY_POLICY_REPORT_ONLY);
         let script_nonce = crate::csp::nonce(headers, Kind::Script);
-        let consent_mode = crate::consent_mode::script(&self.config, visit.evaluation());
-        if let Some(js) = &consent_mode {
-            if csp {
+        // The script itself is written only when the page is rewritten (not replayed).
+        if csp {
+            if let Some(js) = crate::consent_mode::script(&self.config, visit.evaluation()) {
                 let hash = format!(
                     "'sha256-{}'",
                     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(js.as_bytes()))
@@ -330,7 +334,6 @@ impl Pages {
             encoding,
             script_nonce,
             style_nonce,
-            consent_mode,
             etag,
         })
     }
@@ -341,8 +344,6 @@ pub(crate) struct Prepared {
     encoding: AsciiCompatibleEncoding,
     script_nonce: Option<String>,
     style_nonce: Option<String>,
-    /// The Consent Mode script's text, when the site uses Consent Mode.
-    consent_mode: Option<String>,
     /// The page's strong `ETag`, when it may key the cache.
     etag: Option<Box<[u8]>>,
 }
@@ -366,7 +367,8 @@ impl Prepared {
                 .map(|n| if hole { h.to_owned() } else { n.clone() })
         };
         let script_nonce = nonce(&self.script_nonce, crate::cache::HOLE_SCRIPT_NONCE);
-        let consent_mode = self.consent_mode.as_ref().map(|js| {
+        let js = crate::consent_mode::script(pages.config(), visit.evaluation());
+        let consent_mode = js.map(|js| {
             let nonce = script_nonce
                 .as_deref()
                 .map(|n| format!(" nonce=\"{n}\""))
@@ -394,10 +396,10 @@ impl Prepared {
 
 /// How one response's page is made.
 pub(crate) enum Plan {
-    /// Rewritten as it streams.
-    Stream(PageRewriter),
+    /// Rewritten as it streams (boxed: lol_html's rewriter is a kilobyte).
+    Stream(Box<PageRewriter>),
     /// Read whole, then replayed from the cache or recorded.
-    Buffer(Pending),
+    Buffer(Box<Pending>),
     /// Replayed from the cache (a trusted `ETag`): the inner body is not read.
     Replay(Vec<Bytes>),
 }
