@@ -152,12 +152,7 @@ impl Pages {
     #[must_use]
     pub fn new(config: Config, key: Option<SigningKey>) -> Self {
         let gate = Arc::new(Gate::new(&config, key));
-        let critical = Critical::new(&crate::first_layer::render(
-            &config,
-            config.default_language(),
-            "/",
-            true,
-        ));
+        let critical = Critical::new();
         Self {
             config,
             gate,
