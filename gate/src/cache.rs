@@ -1,34 +1,4 @@
 //! [`PageCache`]: each page rewritten once per verdict class, then replayed with copies.
-//!
-//! lol_html spends about 120 µs on a 50 kB page (BENCHMARKS.md, "Server-side page layer"),
-//! eight times what a server spends sending it. But a page's rewrite depends on little: its
-//! bytes, its charset, its path, and of the visit only what the policy allows (the
-//! [`Class`]). So the layer records the rewrite once, with the parts that differ per
-//! response left as holes (the nonces, and the first layer, whose form returns to the
-//! page's full URL and shows the GPC notice), and for the next response with the same key
-//! it copies the recording and fills the holes.
-//!
-//! Rules:
-//! 1. The key holds everything the recorded bytes depend on: the page (its strong `ETag`
-//!    and the resource it names, or its bytes), the charset, the path (page exclusions),
-//!    what the visit allows, whether the first layer is due, and whether the response has a
-//!    script or a style nonce. Two visits that differ in any of them never share an entry.
-//! 2. A page keyed by its bytes is compared byte for byte with the recording's source
-//!    before it is replayed: the hash only finds the entry, it never vouches for it.
-//! 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
-//!    shared cache may store (no `private`, `no-store` or `Set-Cookie`, no `Vary` but
-//!    `Accept-Encoding`) to a request without `Authorization`, and it names the resource
-//!    with the request's authority and full path and query.
-//! 4. Nonces are never recorded: each response's own go into the holes.
-//! 5. The cache holds at most its capacity in bytes (recordings and kept sources); past
-//!    it, the least recently used entries go. A page larger than a quarter of it is not
-//!    kept.
-//!
-//! Caveats: a page is buffered whole before it is rewritten when it is keyed by its bytes
-//! (its length known and at most [`PageCache::max_body`]), so its first byte waits for its
-//! last; a page of unknown length streams as before, uncached, unless its `ETag` is trusted
-//! and recorded. A page that changes on every response (a CSRF token, a time) is recorded
-//! every time, and costs a hash and an insertion more than without the cache.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher as _;
@@ -64,9 +34,41 @@ const MAX_KEPT_URL: usize = 256;
 /// first layer at most), roughly.
 const ENTRY_OVERHEAD: usize = 4096;
 
-/// Recorded rewrites of the site's pages, bounded in bytes: see the [module docs](self)
-/// for its rules. Each [`Pages`] has one ([`Pages::with_cache_capacity`] sets its size);
-/// [`Pages::cache`] shows what it holds.
+/// Recorded rewrites of the site's pages, bounded in bytes. Each [`Pages`] has one
+/// ([`Pages::with_cache_capacity`] sets its size); [`Pages::cache`] shows what it holds.
+///
+/// lol_html spends about 120 µs on a 50 kB page (BENCHMARKS.md, "Server-side page layer"),
+/// eight times what a server spends sending it. But a page's rewrite depends on little: its
+/// bytes, its charset, its path, and of the visit only what the policy allows. So the layer records the rewrite once, with the parts that differ per
+/// response left as holes (the nonces, and the first layer, whose form returns to the
+/// page's full URL and shows the GPC notice), and for the next response with the same key
+/// it copies the recording and fills the holes.
+///
+/// Rules:
+/// 1. The key holds everything the recorded bytes depend on: the page (its strong `ETag`
+///    and the resource it names, or its bytes), the charset, the path (page exclusions),
+///    what the visit allows, whether the first layer is due, and whether the response has a
+///    script or a style nonce. Two visits that differ in any of them never share an entry.
+/// 2. A page keyed by its bytes is compared byte for byte with the recording's source
+///    before it is replayed: the hash only finds the entry, it never vouches for it.
+/// 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
+///    shared cache may store (no `private`, `no-store` or `Set-Cookie`, no `Vary` but
+///    `Accept-Encoding`) to a request without `Authorization`, and it names the resource
+///    with the request's authority and full path and query.
+/// 4. Nonces are never recorded: each response's own go into the holes.
+/// 5. The cache holds at most its capacity in bytes (recordings and kept sources); past
+///    it, the least recently used entries go. A page larger than a quarter of it is not
+///    kept.
+///
+/// Caveats:
+/// - A page is buffered whole before it is rewritten when it may be recorded (its length
+///   known and at most [`PageCache::max_body`]), so its first byte waits for its last. A
+///   page of unknown length streams through the rewriter as before; it is replayed only if
+///   its trusted `ETag` was recorded from a response of known length.
+/// - A page that changes on every response (a CSRF token, the time) is recorded every
+///   time: a hash, a second copy and an insertion more than without the cache. Such a site
+///   can turn the cache off (`Pages::with_cache_capacity(0)`).
+/// - A replay from a trusted `ETag` does not read the inner body at all (nor its trailers).
 pub struct PageCache {
     capacity: usize,
     state: Mutex<State>,
@@ -91,7 +93,45 @@ impl std::fmt::Debug for PageCache {
 #[derive(Default)]
 struct State {
     map: HashMap<Key, Arc<Recorded>, foldhash::fast::RandomState>,
+    /// The recordings keyed by their bytes, by where those bytes are (see
+    /// [`PageCache::get_same`]).
+    same: HashMap<Same, Key, foldhash::fast::RandomState>,
     bytes: usize,
+}
+
+/// A buffer kept as a recording's source, by its address and length, for a page and class.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Same {
+    at: usize,
+    len: usize,
+    path: Box<str>,
+    class: Class,
+}
+
+impl Same {
+    /// For a recording keyed by its bytes, kept with its source.
+    fn of(key: &Key, recorded: &Recorded) -> Option<Self> {
+        let (Source::Body { path, .. }, Some(source)) = (&key.source, &recorded.source) else {
+            return None;
+        };
+        Some(Self {
+            at: source.as_ptr() as usize,
+            len: source.len(),
+            path: path.clone(),
+            class: key.class.clone(),
+        })
+    }
+}
+
+impl State {
+    fn remove(&mut self, key: &Key) {
+        if let Some(old) = self.map.remove(key) {
+            self.bytes -= old.size();
+            if let Some(same) = Same::of(key, &old) {
+                self.same.remove(&same);
+            }
+        }
+    }
 }
 
 /// Rule 1: what a recording depends on.
@@ -400,9 +440,7 @@ impl PageCache {
             .last_used
             .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         let mut state = self.state();
-        if let Some(old) = state.map.remove(&key) {
-            state.bytes -= old.size();
-        }
+        state.remove(&key);
         while state.bytes + size > self.capacity {
             // A scan for the oldest: only on a miss, over a few hundred entries at most.
             let oldest = state
@@ -411,12 +449,44 @@ impl PageCache {
                 .min_by_key(|(_, r)| r.last_used.load(Ordering::Relaxed))
                 .map(|(k, _)| k.clone());
             let Some(oldest) = oldest else { break };
-            if let Some(old) = state.map.remove(&oldest) {
-                state.bytes -= old.size();
-            }
+            state.remove(&oldest);
         }
         state.bytes += size;
+        if let Some(same) = Same::of(&key, &recorded) {
+            state.same.insert(same, key.clone());
+        }
         state.map.insert(key, recorded);
+    }
+
+    /// The recording whose kept source is `body` itself, the same buffer (a server that
+    /// sends one `Bytes` for every response): found without hashing or comparing the page.
+    /// The buffer cannot have changed: `Bytes` are immutable, and the entry holds it, so
+    /// its memory is not freed and used again while the entry lives.
+    pub(crate) fn get_same(
+        &self,
+        visit: &Visit,
+        class: &Class,
+        body: &Bytes,
+    ) -> Option<Arc<Recorded>> {
+        let same = Same {
+            at: body.as_ptr() as usize,
+            len: body.len(),
+            path: visit.path().into(),
+            class: class.clone(),
+        };
+        let found = {
+            let state = self.state();
+            state
+                .same
+                .get(&same)
+                .and_then(|k| state.map.get(k))
+                .cloned()
+        };
+        let r = found?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        r.last_used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        Some(r)
     }
 }
 

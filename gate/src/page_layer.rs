@@ -211,7 +211,7 @@ where
                             Ok([one]) => one,
                             Err(chunks) => Bytes::from(chunks.concat()),
                         };
-                        let parts = pending.finish(&body, || body.clone());
+                        let parts = pending.finish_bytes(body);
                         *this.state = State::Replay(parts.into_iter());
                     } else if *len > pending.max_body() {
                         // Longer than it said: streamed from here on.

@@ -422,6 +422,22 @@ impl Pending {
     /// The page for `body` (the whole body; `owned` makes a `Bytes` of it to keep): replayed
     /// from a recording, or recorded and kept, then replayed.
     pub(crate) fn finish(self, body: &[u8], owned: impl FnOnce() -> Bytes) -> Vec<Bytes> {
+        self.finish_shared(body, None, owned)
+    }
+
+    /// [`Self::finish`] for a body the layer holds as a `Bytes`: the same buffer as a
+    /// recording's source needs no hash.
+    pub(crate) fn finish_bytes(self, body: Bytes) -> Vec<Bytes> {
+        let shared = body.clone();
+        self.finish_shared(&body, Some(&shared), || body.clone())
+    }
+
+    fn finish_shared(
+        self,
+        body: &[u8],
+        shared: Option<&Bytes>,
+        owned: impl FnOnce() -> Bytes,
+    ) -> Vec<Bytes> {
         let cache = &self.pages.cache;
         let (key, source): (Key, Option<Bytes>) = match &self.prepared.etag {
             Some(etag) => (
@@ -429,6 +445,9 @@ impl Pending {
                 None,
             ),
             None => {
+                if let Some(r) = shared.and_then(|b| cache.get_same(&self.visit, &self.class, b)) {
+                    return self.prepared.replay(&self.pages, &self.visit, &r);
+                }
                 let key = cache.body_key(&self.visit, body, self.class.clone());
                 if let Some(r) = cache.get(&key, Some(body)) {
                     return self.prepared.replay(&self.pages, &self.visit, &r);
