@@ -28,6 +28,8 @@ pub(crate) const HOLE_FIRST_LAYER: &str = "X9k2consentgateholeF";
 pub const DEFAULT_CAPACITY: usize = 32 << 20;
 /// The largest page buffered to be keyed by its bytes.
 const MAX_BODY: usize = 1 << 20;
+/// The shortest run of a recording's text sent as a slice of it rather than copied.
+const SHARE_FROM: usize = 4096;
 /// The longest URL whose first layer an entry keeps.
 const MAX_KEPT_URL: usize = 256;
 /// What an entry costs besides its bytes (its key, its parts, the map's slot, and a kept
@@ -290,8 +292,10 @@ impl Recorded {
         }
     }
 
-    /// The page for one response: the recording's text (shared, not copied) with this
-    /// response's nonces and first layer in its holes.
+    /// The page for one response: the recording's text with this response's nonces and
+    /// first layer in its holes. Long runs of text are shared, not copied; the short pieces
+    /// between them (a nonce, the text between two scripts, the first layer and the page's
+    /// last bytes) are copied together, so that a page goes out in few frames.
     pub(crate) fn replay(
         &self,
         pages: &Pages,
@@ -299,16 +303,29 @@ impl Recorded {
         script_nonce: Option<&str>,
         style_nonce: Option<&str>,
     ) -> Vec<Bytes> {
-        let nonce = |n: Option<&str>| Bytes::copy_from_slice(n.unwrap_or_default().as_bytes());
-        self.parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(r) => self.out.slice(r.clone()),
-                Part::ScriptNonce => nonce(script_nonce),
-                Part::StyleNonce => nonce(style_nonce),
-                Part::FirstLayer => self.first_layer(pages, visit),
-            })
-            .collect()
+        let mut frames = Vec::with_capacity(self.parts.len());
+        let mut small: Vec<u8> = Vec::new();
+        let mut first_layer = None;
+        for p in self.parts.iter() {
+            let piece: &[u8] = match p {
+                Part::Text(r) if r.len() >= SHARE_FROM => {
+                    if !small.is_empty() {
+                        frames.push(Bytes::from(std::mem::take(&mut small)));
+                    }
+                    frames.push(self.out.slice(r.clone()));
+                    continue;
+                }
+                Part::Text(r) => &self.out[r.clone()],
+                Part::ScriptNonce => script_nonce.unwrap_or_default().as_bytes(),
+                Part::StyleNonce => style_nonce.unwrap_or_default().as_bytes(),
+                Part::FirstLayer => first_layer.insert(self.first_layer(pages, visit)),
+            };
+            small.extend_from_slice(piece);
+        }
+        if !small.is_empty() {
+            frames.push(Bytes::from(small));
+        }
+        frames
     }
 }
 

@@ -17,6 +17,14 @@ use sha2::{Digest as _, Sha256};
 /// The first layer's rules of the banner's stylesheet (see the module docs).
 const CRITICAL_CSS: &str = include_str!("critical.css");
 
+/// The attribute that marks the banner's stylesheet turned into a preload.
+pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
+
+/// The script, at the end of `<body>`, that makes the preloaded banner's stylesheet a
+/// stylesheet again: added by a script, it holds back neither the paint nor any script.
+pub(crate) const STYLESHEET_SCRIPT: &str =
+    "for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'";
+
 /// The critical CSS and its CSP hash source, computed once per [`Pages`](crate::Pages).
 #[derive(Debug)]
 pub(crate) struct Critical {
@@ -24,6 +32,8 @@ pub(crate) struct Critical {
     pub(crate) css: String,
     /// `'sha256-<base64>'` of [`Self::css`].
     pub(crate) hash: String,
+    /// `'sha256-<base64>'` of [`STYLESHEET_SCRIPT`].
+    pub(crate) script_hash: String,
 }
 
 impl Critical {
@@ -34,11 +44,17 @@ impl Critical {
         if css.contains("</") {
             css.clear();
         }
-        let hash = format!(
-            "'sha256-{}'",
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()))
-        );
-        Self { css, hash }
+        let hash = |text: &str| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+            )
+        };
+        Self {
+            hash: hash(&css),
+            script_hash: hash(STYLESHEET_SCRIPT),
+            css,
+        }
     }
 }
 

@@ -32,8 +32,9 @@
 //! in the first paint; the banner takes it over when it loads. When the page links the
 //! banner's stylesheet (`<link rel="stylesheet" href=".../consent.css">`), the first layer
 //! comes with the few rules it needs inline (its critical CSS, let in by the response's
-//! style nonce or its hash), and the link moves to the end of `<body>`, after the first
-//! layer: it no longer holds back the page's first paint, nor a live analytics tag.
+//! style nonce or its hash). For every visitor the link becomes a preload (fetched as
+//! early, applied by a one-line script at the end of `<body>`, let in by the script nonce
+//! or its hash): it no longer holds back the page's first paint, nor a live analytics tag.
 //!
 //! # The page cache
 //!

@@ -315,6 +315,15 @@ impl Pages {
                 crate::csp::allow_inline(headers, &hash, script_nonce.as_deref(), Kind::Script);
             }
         }
+        if csp {
+            // The script that applies the banner's stylesheet, if the page links it.
+            crate::csp::allow_inline(
+                headers,
+                &self.critical.script_hash,
+                script_nonce.as_deref(),
+                Kind::Script,
+            );
+        }
         let mut style_nonce = None;
         if visit.first_layer_due() && csp && !self.critical.css.is_empty() {
             style_nonce = crate::csp::nonce(headers, Kind::Style);

@@ -89,8 +89,8 @@ struct Progress {
     /// The end of `<body>` (or of the page) is written: the first layer, the critical CSS
     /// and the banner's stylesheet.
     end_written: bool,
-    /// The banner's stylesheet links taken out of `<head>`, to write at the end of `<body>`.
-    stylesheets: Vec<String>,
+    /// Whether the page links the banner's stylesheet (made a preload, see [`Page::link`]).
+    stylesheet: bool,
     /// How many holes a recording has (each written once, so the cache can count them).
     holes: usize,
 }
@@ -256,10 +256,13 @@ impl Page {
     }
 
     /// The banner's stylesheet (`<link rel="stylesheet" href=".../consent.css">`) seen before
-    /// the end of `<body>` moves there, after the first layer: it no longer holds back the
-    /// page's first paint, nor a classic script (a live analytics tag) after it. Nothing needs
-    /// it sooner: the first layer comes with its critical CSS, and the banner's script, which
-    /// draws everything else, waits for stylesheets before it runs.
+    /// the end of `<body>` is fetched as early as before but no longer holds back the page's
+    /// first paint, nor a classic script (a live analytics tag) after it: it becomes a
+    /// preload (`rel="preload" as="style"`, marked `data-consent-css`), and a small script at
+    /// the end of `<body>` makes it a stylesheet again. A stylesheet a script adds blocks
+    /// neither rendering nor scripts (a parser-inserted one in `<body>` still held back the
+    /// first paint in Chromium). Nothing needs it sooner: the first layer comes with its
+    /// critical CSS, and the banner draws the rest later.
     fn link(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
             rel.split_ascii_whitespace()
@@ -272,24 +275,16 @@ impl Page {
         if !stylesheet || p.end_written {
             return Ok(());
         }
-        let mut tag = String::from("<link");
-        for a in el.attributes() {
-            tag.push(' ');
-            tag.push_str(&a.name_preserve_case());
-            tag.push_str("=\"");
-            // The value as the page wrote it (entities and all); only its quotes change.
-            tag.push_str(&a.value().replace('"', "&quot;"));
-            tag.push('"');
-        }
-        tag.push('>');
-        p.stylesheets.push(tag);
+        p.stylesheet = true;
         drop(p);
-        el.remove();
+        el.set_attribute("rel", "preload")?;
+        el.set_attribute("as", "style")?;
+        el.set_attribute(crate::critical::STYLESHEET_MARK, "")?;
         Ok(())
     }
 
     /// What goes last in `<body>`: the first layer (with its critical CSS) when the visitor
-    /// has no valid decision, and the banner's stylesheet.
+    /// has no valid decision, and the script that applies the banner's stylesheet.
     fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         if !el.can_have_content() {
             return Ok(());
@@ -304,7 +299,7 @@ impl Page {
     }
 
     /// What goes at the end of `<body>`, if not yet written: the critical CSS and the first
-    /// layer when it is due, then the banner's stylesheet moved there.
+    /// layer when it is due, then the script that applies the banner's stylesheet.
     fn end_of_body(&self) -> Option<String> {
         let mut p = self.progress();
         if p.end_written {
@@ -316,7 +311,7 @@ impl Page {
             // The critical CSS only where the page loads the banner's stylesheet: a site
             // that styles the banner its own way keeps its look.
             let critical = &self.pages.critical().css;
-            if !p.stylesheets.is_empty() && !critical.is_empty() {
+            if p.stylesheet && !critical.is_empty() {
                 html.push_str("<style");
                 if let Some(nonce) = &self.inserts.style_nonce {
                     html.push_str(" nonce=\"");
@@ -341,8 +336,17 @@ impl Page {
                 }
             }
         }
-        for tag in p.stylesheets.drain(..) {
-            html.push_str(&tag);
+        if p.stylesheet {
+            html.push_str("<script");
+            if let Some(nonce) = &self.inserts.script_nonce {
+                html.push_str(" nonce=\"");
+                html.push_str(nonce);
+                html.push('"');
+                p.holes += 1;
+            }
+            html.push('>');
+            html.push_str(crate::critical::STYLESHEET_SCRIPT);
+            html.push_str("</script>");
         }
         (!html.is_empty()).then_some(html)
     }

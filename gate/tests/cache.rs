@@ -1,7 +1,7 @@
 //! The page cache through a real axum router: a replayed page is the page rewritten for
 //! that visitor and that response, never another visitor's, never with another response's
 //! nonce; and the cache stays within its bound. Also the first layer's critical CSS and the
-//! banner's stylesheet moved out of the way of the first paint.
+//! banner's stylesheet kept out of the way of the first paint.
 
 #![allow(clippy::expect_used)]
 
@@ -190,9 +190,10 @@ async fn each_response_carries_its_own_nonce() {
             let ours = format!("nonce=\"{nonce}\"");
             let all = body.matches("nonce=\"").count();
             assert_eq!(body.matches(&ours).count(), all, "visitor {i}: {body}");
-            // Consent Mode's script; for the new visitor the critical CSS, for the
-            // returning one the two scripts made live.
-            assert_eq!(all, if i == 0 { 2 } else { 3 }, "visitor {i}: {body}");
+            // Consent Mode's script and the one that applies the banner's stylesheet; for
+            // the new visitor the critical CSS, for the returning one the two scripts made
+            // live.
+            assert_eq!(all, if i == 0 { 3 } else { 4 }, "visitor {i}: {body}");
             if i == 0 {
                 assert!(body.contains(&format!("<style {ours}>")), "{body}");
             }
@@ -227,23 +228,28 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     let visitors = visitors(&config);
     let pages = Arc::new(Pages::new(config, Some(key())));
     let app = app(pages);
-    let link = r#"<link rel="stylesheet" href="/consent/consent.css">"#;
-    // A new visitor: the critical CSS, then the first layer, then the stylesheet, at the
-    // end of <body>; nothing of the banner's left in <head> to hold back the first paint.
+    let preload =
+        r#"<link rel="preload" href="/consent/consent.css" as="style" data-consent-css="">"#;
+    let apply = "<script>for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'</script>";
+    // A new visitor: the banner's stylesheet is fetched from <head> as before, but as a
+    // preload, which holds back no paint; at the end of <body>, the critical CSS, the first
+    // layer, and the script that applies the stylesheet.
     let (headers, body) = get_page(&app, "/plain", &visitors[0]).await;
     let head = &body[..body.find("<body>").expect("body")];
-    assert!(!head.contains("consent.css"), "{body}");
+    assert!(head.contains(preload), "{head}");
+    assert!(!body.contains("rel=\"stylesheet\""), "{body}");
     let style = body.find("<style>.cc-root{").expect("critical CSS");
     let layer = body.find("data-consent-nojs").expect("first layer");
-    let moved = body.find(link).expect("the stylesheet, moved");
+    let script = body
+        .find(apply)
+        .expect("the script applying the stylesheet");
     let end = body.find("</body>").expect("body end");
-    assert!(style < layer && layer < moved && moved < end, "{body}");
-    assert_eq!(body.matches("consent.css").count(), 1);
+    assert!(style < layer && layer < script && script < end, "{body}");
     assert!(headers.get(header::CONTENT_SECURITY_POLICY).is_none());
-    // A returning visitor: no CSS inlined, the stylesheet moved after the live scripts.
+    // A returning visitor: no CSS inlined, the stylesheet applied by the same script.
     let (_, body) = get_page(&app, "/plain", &visitors[1]).await;
     assert!(!body.contains("<style"), "{body}");
-    assert!(body.find(link).expect("moved") > body.find("/pixel.svg").expect("pixel"));
+    assert!(body.contains(preload) && body.contains(apply), "{body}");
 }
 
 #[tokio::test]
@@ -272,12 +278,26 @@ async fn a_strict_policy_lets_in_the_critical_css_by_its_hash() {
         .and_then(|(_, r)| r.split_once("</style>"))
         .map(|(s, _)| s)
         .expect("the critical CSS");
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+    let script = body
+        .split_once("<script>for(")
+        .and_then(|(_, r)| r.split_once("</script>"))
+        .map(|(s, _)| format!("for({s}"))
+        .expect("the script applying the stylesheet");
+    let hash = |text: &str| {
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+    };
     let csp = headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .expect("text");
     assert!(
-        csp.ends_with(&format!("; style-src 'self' 'sha256-{hash}'")),
+        csp.ends_with(&format!("; style-src 'self' 'sha256-{}'", hash(css))),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!(
+            "script-src 'self' 'sha256-{}' 'sha256-",
+            hash(&script)
+        )) || csp.contains(&format!("' 'sha256-{}'", hash(&script))),
         "{csp}"
     );
 }
