@@ -1,8 +1,9 @@
 //! The page layer's cost per page: [`consent_gate::rewrite`] of a realistic 50 kB page
 //! (`common::page`) for a returning visitor with a signed decision and for a new visitor,
-//! measured in the same run as copying the page's bytes (what a server without the layer
-//! does at least), and the per-request parts on their own: reading the visit, and preparing
-//! the response (headers and the rewriter, before any byte).
+//! without the page cache (lol_html on every page) and replayed from it, measured in the
+//! same run as copying the page's bytes (what a server without the layer does at least), and
+//! the per-request parts on their own: reading the visit, and preparing the response
+//! (headers and the rewriter, before any byte).
 //!
 //! ```text
 //! cargo bench -p consent-gate --all-features --bench page
@@ -126,7 +127,8 @@ fn main() {
     let key = common::key();
     let decided = request(&common::decided_cookie(&config, &key));
     let undecided = request(common::UNDECIDED_COOKIE);
-    let pages = Arc::new(Pages::new(config, Some(key)));
+    let pages = Arc::new(Pages::new(config.clone(), Some(key.clone())).with_cache_capacity(0));
+    let cached = Arc::new(Pages::new(config, Some(key)));
     let page = common::page();
     let body = page.as_bytes();
 
@@ -136,6 +138,19 @@ fn main() {
         std::str::from_utf8(&d).expect("utf-8"),
         std::str::from_utf8(&u).expect("utf-8"),
     );
+    for _ in 0..2 {
+        assert_eq!(
+            rewrite(&cached, &decided, body),
+            d,
+            "the cache replays the page"
+        );
+        assert_eq!(
+            rewrite(&cached, &undecided, body),
+            u,
+            "the cache replays the page"
+        );
+    }
+    assert_eq!(cached.cache().hits(), 2, "recorded once, then replayed");
     eprintln!(
         "page {} B; rewritten {} B (decided), {} B (undecided)",
         body.len(),
@@ -147,6 +162,10 @@ fn main() {
     let mut g = c.benchmark_group("page 50 kB");
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("copy the bytes", |b| b.iter(|| black_box(body).to_vec()));
+    g.bench_function("compare the bytes with a copy", |b| {
+        let copy = body.to_vec();
+        b.iter(|| black_box(body) == black_box(&copy[..]));
+    });
     g.bench_function("lol_html alone, no handlers", |b| {
         b.iter(|| lol_html_floor(black_box(body), Selectors::None));
     });
@@ -167,6 +186,12 @@ fn main() {
     });
     g.bench_function("rewrite, undecided visitor", |b| {
         b.iter(|| rewrite(&pages, black_box(&undecided), black_box(body)));
+    });
+    g.bench_function("rewrite, decided visitor, cache hit", |b| {
+        b.iter(|| rewrite(&cached, black_box(&decided), black_box(body)));
+    });
+    g.bench_function("rewrite, undecided visitor, cache hit", |b| {
+        b.iter(|| rewrite(&cached, black_box(&undecided), black_box(body)));
     });
     g.bench_function("rewrite, decided visitor, 16 kB chunks", |b| {
         b.iter(|| rewrite_chunked(&pages, black_box(&decided), black_box(body), 16 * 1024));

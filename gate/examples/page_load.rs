@@ -1,9 +1,10 @@
-//! The page layer under load: the same 50 kB page (`benches/common`) from two axum servers
-//! on 127.0.0.1, one without the layer and one through [`PageLayer`], each driven by a
-//! closed-loop load generator (hyper's HTTP/1.1 client, in this process) at a fixed number
-//! of keep-alive connections for a bounded time. The layered server is driven twice: as
-//! returning visitors with a signed decision, and as new visitors (the first layer is
-//! added to every page).
+//! The page layer under load: the same 50 kB page (`benches/common`) from three axum servers
+//! on 127.0.0.1, one without the layer, one through [`PageLayer`] (with its page cache, the
+//! default) and one through a `PageLayer` without the cache (lol_html on every page), each
+//! driven by a closed-loop load generator (hyper's HTTP/1.1 client, in this process) at a
+//! fixed number of keep-alive connections for a bounded time. Each layered server is driven
+//! twice: as returning visitors with a signed decision, and as new visitors (the first layer
+//! is added to every page).
 //!
 //! ```text
 //! cargo run --release -p consent-gate --all-features --example page_load -- \
@@ -184,14 +185,17 @@ async fn main() {
     let config = common::config();
     let key = common::key();
     let decided = common::decided_cookie(&config, &key);
-    let pages = Arc::new(Pages::new(config, Some(key)));
+    let pages = Arc::new(Pages::new(config.clone(), Some(key.clone())));
+    let uncached_pages = Arc::new(Pages::new(config, Some(key)).with_cache_capacity(0));
     let page = Bytes::from(common::page());
 
     let plain = serve(site(page.clone())).await;
-    let layered = serve(site(page.clone()).layer(PageLayer::new(pages))).await;
+    let layered = serve(site(page.clone()).layer(PageLayer::new(Arc::clone(&pages)))).await;
+    let uncached = serve(site(page.clone()).layer(PageLayer::new(uncached_pages))).await;
     if let Some(secs) = o.serve {
         println!("plain   http://{plain}{PATH}");
         println!("layered http://{layered}{PATH}");
+        println!("layered, no cache http://{uncached}{PATH}");
         println!("decided visitor's Cookie: {decided}");
         println!("serving for {secs} s");
         tokio::time::sleep(Duration::from_secs(secs)).await;
@@ -213,6 +217,16 @@ async fn main() {
             addr: layered,
             cookie: common::UNDECIDED_COOKIE.to_owned(),
         },
+        Case {
+            name: "no cache, decided visitor",
+            addr: uncached,
+            cookie: common::decided_cookie(&common::config(), &common::key()),
+        },
+        Case {
+            name: "no cache, new visitor",
+            addr: uncached,
+            cookie: common::UNDECIDED_COOKIE.to_owned(),
+        },
     ];
     println!(
         "{} B page, {} connections, {} s per case, {} runs; {} cores shared by servers and load generator",
@@ -232,7 +246,7 @@ async fn main() {
             let k = (i + run) % cases.len();
             let f = drive(&cases[k], o.connections, o.seconds).await;
             println!(
-                "run {}  {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} B body)",
+                "run {}  {:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} B body)",
                 run + 1,
                 cases[k].name,
                 f.rps,
@@ -243,6 +257,13 @@ async fn main() {
             runs[k].push(f);
         }
     }
+    println!(
+        "\npage cache: {} recordings, {} B, {} hits, {} misses",
+        pages.cache().len(),
+        pages.cache().bytes(),
+        pages.cache().hits(),
+        pages.cache().misses()
+    );
     let med = |k: usize, f: fn(&Figures) -> f64| median(runs[k].iter().map(f).collect());
     println!("\nmedians of {} runs:\n", o.runs);
     println!("| case | req/s | p50 ms | p99 ms | req/s vs without | added p99 ms |");

@@ -1,18 +1,46 @@
-//! What the response's Content-Security-Policy asks of the scripts the layer writes or
-//! brings to life.
+//! What the response's Content-Security-Policy asks of the scripts and styles the layer
+//! writes or brings to life.
 //!
 //! A script made live from `<script type="text/plain">` gets the policy's nonce, as the
 //! banner gives it. The Consent Mode script is inline: it runs under the nonce when the
 //! policy has one, under `'unsafe-inline'` when that is what the policy allows, and else the
 //! layer adds the script's own hash to the policy. The hash lets that exact text run and
-//! nothing else, and the policy stays as strict as the site made it.
+//! nothing else, and the policy stays as strict as the site made it. The first layer's
+//! critical CSS (an inline `<style>`) is let in by the same rules under the style directives.
 
 use http::{HeaderMap, HeaderValue, header};
 
-/// The nonce of the response's policies, if one names a nonce for scripts.
-pub(crate) fn nonce(headers: &HeaderMap) -> Option<String> {
+/// What an inline element is, for the directives that govern it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `<script>`: `script-src-elem`, else `script-src`, else `default-src`.
+    Script,
+    /// `<style>`: `style-src-elem`, else `style-src`, else `default-src`.
+    Style,
+}
+
+impl Kind {
+    /// The directives that govern the element, the first present one winning.
+    const fn directives(self) -> [&'static str; 3] {
+        match self {
+            Self::Script => ["script-src-elem", "script-src", "default-src"],
+            Self::Style => ["style-src-elem", "style-src", "default-src"],
+        }
+    }
+
+    /// The directive added when only `default-src` governs the element.
+    const fn own(self) -> &'static str {
+        match self {
+            Self::Script => "script-src",
+            Self::Style => "style-src",
+        }
+    }
+}
+
+/// The nonce of the response's policies, if one names a nonce for `kind`.
+pub(crate) fn nonce(headers: &HeaderMap, kind: Kind) -> Option<String> {
     policies(headers).find_map(|p| {
-        let (_, sources) = script_directive(p)?;
+        let (_, sources) = directive(p, kind)?;
         sources
             .split_ascii_whitespace()
             .find_map(|s| s.strip_prefix("'nonce-")?.strip_suffix('\''))
@@ -21,10 +49,10 @@ pub(crate) fn nonce(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// Lets the inline script whose hash source is `hash` (`'sha256-...'`) run under every
+/// Lets the inline element whose hash source is `hash` (`'sha256-...'`) apply under every
 /// policy of the response, enforced or report-only, that would block it; `nonce` is the
-/// nonce the script carries, if any.
-pub(crate) fn allow_inline(headers: &mut HeaderMap, hash: &str, nonce: Option<&str>) {
+/// nonce the element carries, if any.
+pub(crate) fn allow_inline(headers: &mut HeaderMap, hash: &str, nonce: Option<&str>, kind: Kind) {
     for name in [
         header::CONTENT_SECURITY_POLICY,
         header::CONTENT_SECURITY_POLICY_REPORT_ONLY,
@@ -39,7 +67,7 @@ pub(crate) fn allow_inline(headers: &mut HeaderMap, hash: &str, nonce: Option<&s
                 Ok(text) => {
                     let changed = text
                         .split(',')
-                        .map(|p| with_inline(p, hash, nonce))
+                        .map(|p| with_inline(p, hash, nonce, kind))
                         .collect::<Vec<_>>()
                         .join(",");
                     HeaderValue::from_str(&changed).unwrap_or(v)
@@ -63,9 +91,9 @@ fn policies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .flat_map(|v| v.split(','))
 }
 
-/// The directive that governs `<script>` elements under `policy`: `script-src-elem`, else
-/// `script-src`, else `default-src`; its name and its sources.
-fn script_directive(policy: &str) -> Option<(&str, &str)> {
+/// The directive that governs `kind`'s elements under `policy` ([`Kind::directives`]); its
+/// name and its sources.
+fn directive(policy: &str, kind: Kind) -> Option<(&str, &str)> {
     let directives = || {
         policy.split(';').filter_map(|d| {
             let d = d.trim();
@@ -75,15 +103,15 @@ fn script_directive(policy: &str) -> Option<(&str, &str)> {
             (!name.is_empty()).then_some((name, sources.trim()))
         })
     };
-    ["script-src-elem", "script-src", "default-src"]
+    kind.directives()
         .into_iter()
         .find_map(|wanted| directives().find(|(name, _)| name.eq_ignore_ascii_case(wanted)))
 }
 
-/// `policy` with `hash` allowed where it would block an inline script.
-fn with_inline(policy: &str, hash: &str, nonce: Option<&str>) -> String {
-    let Some((name, sources)) = script_directive(policy) else {
-        return policy.to_owned(); // scripts are not restricted
+/// `policy` with `hash` allowed where it would block an inline element of `kind`.
+fn with_inline(policy: &str, hash: &str, nonce: Option<&str>, kind: Kind) -> String {
+    let Some((name, sources)) = directive(policy, kind) else {
+        return policy.to_owned(); // not restricted
     };
     let list: Vec<&str> = sources.split_ascii_whitespace().collect();
     let has = |s: &str| list.iter().any(|x| x.eq_ignore_ascii_case(s));
@@ -107,10 +135,11 @@ fn with_inline(policy: &str, hash: &str, nonce: Option<&str>) -> String {
     }
     allowed.push_str(hash);
     if name.eq_ignore_ascii_case("default-src") {
-        // A script directive of its own, starting from default-src's sources.
+        // A directive of its own, starting from default-src's sources.
         format!(
-            "{}; script-src {allowed}",
-            policy.trim_end().trim_end_matches(';')
+            "{}; {} {allowed}",
+            policy.trim_end().trim_end_matches(';'),
+            kind.own()
         )
     } else {
         policy
@@ -152,7 +181,7 @@ mod tests {
 
     fn after(csp: &str, nonce: Option<&str>) -> String {
         let mut h = headers(csp);
-        allow_inline(&mut h, H, nonce);
+        allow_inline(&mut h, H, nonce, Kind::Script);
         h.get(header::CONTENT_SECURITY_POLICY)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
@@ -162,23 +191,30 @@ mod tests {
     #[test]
     fn the_nonce_is_read_from_the_script_directive() {
         assert_eq!(
-            nonce(&headers(
-                "default-src 'self'; script-src 'nonce-r4nd0m' 'self'"
-            ))
+            nonce(
+                &headers("default-src 'self'; script-src 'nonce-r4nd0m' 'self'"),
+                Kind::Script
+            )
             .as_deref(),
             Some("r4nd0m")
         );
         assert_eq!(
-            nonce(&headers("default-src 'nonce-d3f'")).as_deref(),
+            nonce(&headers("default-src 'nonce-d3f'"), Kind::Script).as_deref(),
             Some("d3f")
         );
         // A style nonce is not a script nonce; a nonce with a quote in it is no nonce.
         assert_eq!(
-            nonce(&headers("style-src 'nonce-s'; script-src 'self'")),
+            nonce(
+                &headers("style-src 'nonce-s'; script-src 'self'"),
+                Kind::Script
+            ),
             None
         );
-        assert_eq!(nonce(&headers("script-src 'nonce-a\"b'")), None);
-        assert_eq!(nonce(&HeaderMap::new()), None);
+        assert_eq!(
+            nonce(&headers("script-src 'nonce-a\"b'"), Kind::Script),
+            None
+        );
+        assert_eq!(nonce(&HeaderMap::new(), Kind::Script), None);
     }
 
     #[test]
@@ -229,7 +265,7 @@ mod tests {
             header::CONTENT_SECURITY_POLICY_REPORT_ONLY,
             HeaderValue::from_static("script-src 'self'"),
         );
-        allow_inline(&mut h, H, None);
+        allow_inline(&mut h, H, None, Kind::Script);
         assert_eq!(
             h.get(header::CONTENT_SECURITY_POLICY_REPORT_ONLY)
                 .and_then(|v| v.to_str().ok()),

@@ -29,7 +29,23 @@
 //! For a visitor without one (a first visit, an expired or older-revision decision, a
 //! cookie that is unsigned, edited or foreign when the server has a key), nothing gated is
 //! live and the first layer ([`first_layer::render`]) goes at the end of `<body>`, so it is
-//! in the first paint; the banner takes it over when it loads.
+//! in the first paint; the banner takes it over when it loads. When the page links the
+//! banner's stylesheet (`<link rel="stylesheet" href=".../consent.css">`), the first layer
+//! comes with the few rules it needs inline (its critical CSS, let in by the response's
+//! style nonce or its hash). For every visitor the link becomes a preload (fetched as
+//! early, applied by a one-line script at the end of `<body>`, let in by the script nonce
+//! or its hash): it no longer holds back the page's first paint, nor a live analytics tag.
+//!
+//! # The page cache
+//!
+//! A page's rewrite depends on its bytes and on what the visitor allows, not on who they
+//! are, so [`Pages`] records each page's rewrite once per kind of verdict and replays it
+//! with copies, the response's own nonces and first layer filled in ([`PageCache`]: its
+//! rules, what it keys on, and its caveats). It holds at most 32 MiB by default
+//! ([`Pages::with_cache_capacity`]). A page is keyed by its strong `ETag` where a shared
+//! cache would trust it, else by its bytes (compared whole before a replay), which means
+//! buffering it: pages of unknown length, or larger than [`PageCache::max_body`], stream
+//! through the rewriter as before.
 //!
 //! When the site uses Consent Mode, its `default` command (and the `update` for a valid
 //! decision) is written first in `<head>`, before any Google tag; the layer lets it run
@@ -85,7 +101,11 @@ mod request;
 mod extract;
 
 #[cfg(feature = "html")]
+mod cache;
+#[cfg(feature = "html")]
 mod consent_mode;
+#[cfg(feature = "html")]
+mod critical;
 #[cfg(feature = "html")]
 mod csp;
 #[cfg(feature = "html")]
@@ -97,6 +117,8 @@ mod pages;
 #[cfg(feature = "html")]
 mod rewriter;
 
+#[cfg(feature = "html")]
+pub use cache::{DEFAULT_CAPACITY, PageCache};
 pub use consent_core;
 pub use consent_core::{Gate, Verdict};
 #[cfg(feature = "axum")]

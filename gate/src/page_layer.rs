@@ -10,7 +10,7 @@ use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use crate::pages::{Pages, Untouched, Visit};
+use crate::pages::{Pages, Pending, Plan, Untouched, Visit};
 use crate::rewriter::PageRewriter;
 
 /// A tower layer that rewrites the HTML pages of the service it wraps for each visitor's
@@ -67,7 +67,10 @@ where
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let visit = self.pages.visit(req.headers(), path);
+        let mut visit = self.pages.visit(req.headers(), path);
+        if let Some(authority) = req.uri().authority() {
+            visit.set_authority(authority.as_str());
+        }
         req.extensions_mut().insert(*visit.verdict());
         PageFuture {
             inner: self.inner.call(req),
@@ -90,6 +93,7 @@ pin_project! {
 impl<F, B, E> Future for PageFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
 {
     type Output = Result<Response<PageBody<B>>, E>;
 
@@ -97,40 +101,54 @@ where
         let this = self.project();
         let response = ready!(this.inner.poll(cx))?;
         let (mut parts, body) = response.into_parts();
-        let rewriter = match this.visit.take() {
+        let plan = match this.visit.take() {
             Some(visit) if parts.extensions.get::<Untouched>().is_none() => {
-                this.pages.respond(&visit, parts.status, &mut parts.headers)
+                let len = body.size_hint().upper();
+                this.pages
+                    .plan(&visit, parts.status, &mut parts.headers, len)
             }
             _ => None,
         };
-        Poll::Ready(Ok(Response::from_parts(
-            parts,
-            PageBody::new(body, rewriter),
-        )))
+        Poll::Ready(Ok(Response::from_parts(parts, PageBody::new(body, plan))))
     }
 }
 
 pin_project! {
-    /// A response body through [`PageLayer`]: the page rewritten as it streams, or the inner
-    /// body untouched (byte for byte, its size hint kept).
+    /// A response body through [`PageLayer`]: the page rewritten as it streams or replayed
+    /// from the cache, or the inner body untouched (byte for byte, its size hint kept).
     pub struct PageBody<B> {
         #[pin]
         inner: B,
-        // Whether the body is a page being rewritten.
-        rewriting: bool,
-        // The page's rewriter, until the page ends.
-        rewriter: Option<PageRewriter>,
+        state: State,
         // Trailers that came after the page, to send after its last bytes.
         trailers: Option<http::HeaderMap>,
     }
 }
 
+enum State {
+    /// Not a page: the inner body as it is.
+    Untouched,
+    /// The page's rewriter, until the page ends.
+    Stream(Box<PageRewriter>),
+    /// The page read whole before it is replayed or recorded.
+    Buffer(Box<Pending>, Vec<Bytes>, usize),
+    /// The page's parts, to send in turn.
+    Replay(std::vec::IntoIter<Bytes>),
+    /// The page is sent.
+    Done,
+}
+
 impl<B> PageBody<B> {
-    fn new(inner: B, rewriter: Option<PageRewriter>) -> Self {
+    fn new(inner: B, plan: Option<Plan>) -> Self {
+        let state = match plan {
+            None => State::Untouched,
+            Some(Plan::Stream(r)) => State::Stream(r),
+            Some(Plan::Buffer(p)) => State::Buffer(p, Vec::new(), 0),
+            Some(Plan::Replay(parts)) => State::Replay(parts.into_iter()),
+        };
         Self {
             inner,
-            rewriting: rewriter.is_some(),
-            rewriter,
+            state,
             trailers: None,
         }
     }
@@ -149,68 +167,131 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
-        if !*this.rewriting {
-            let frame = ready!(this.inner.poll_frame(cx));
-            return Poll::Ready(
-                frame.map(|f| f.map(|f| f.map_data(|mut d| d.copy_to_bytes(d.remaining())))),
-            );
-        }
         loop {
-            if let Some(t) = this.trailers.take() {
-                return Poll::Ready(Some(Ok(Frame::trailers(t))));
-            }
-            let Some(active) = this.rewriter.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let last = match ready!(this.inner.as_mut().poll_frame(cx)) {
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(mut data) => {
-                        let mut out = Vec::new();
-                        while data.has_remaining() {
-                            let chunk = data.chunk();
-                            let n = chunk.len();
-                            let written = active.write(chunk);
-                            // A frame is mostly one chunk: send its bytes without a copy.
-                            if out.is_empty() {
-                                out = written;
-                            } else {
-                                out.extend(written);
+            match this.state {
+                State::Untouched => {
+                    let frame = ready!(this.inner.poll_frame(cx));
+                    return Poll::Ready(
+                        frame
+                            .map(|f| f.map(|f| f.map_data(|mut d| d.copy_to_bytes(d.remaining())))),
+                    );
+                }
+                State::Done => {
+                    return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
+                }
+                State::Replay(parts) => match parts.next() {
+                    Some(part) if part.is_empty() => {}
+                    Some(part) => return Poll::Ready(Some(Ok(Frame::data(part)))),
+                    None => *this.state = State::Done,
+                },
+                State::Buffer(pending, chunks, len) => {
+                    let end = match ready!(this.inner.as_mut().poll_frame(cx)) {
+                        Some(Ok(frame)) => match frame.into_data() {
+                            Ok(mut data) => {
+                                *len += data.remaining();
+                                chunks.push(data.copy_to_bytes(data.remaining()));
+                                false
                             }
-                            data.advance(n);
+                            Err(frame) => {
+                                *this.trailers = frame.into_trailers().ok();
+                                true
+                            }
+                        },
+                        Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                        None => true,
+                    };
+                    if end {
+                        let State::Buffer(pending, chunks, _) =
+                            std::mem::replace(this.state, State::Done)
+                        else {
+                            unreachable!("matched above")
+                        };
+                        // One chunk (a body sent as one `Bytes`) is kept without a copy.
+                        let body = match <[Bytes; 1]>::try_from(chunks) {
+                            Ok([one]) => one,
+                            Err(chunks) => Bytes::from(chunks.concat()),
+                        };
+                        let parts = pending.finish_bytes(body);
+                        *this.state = State::Replay(parts.into_iter());
+                    } else if *len > pending.max_body() {
+                        // Longer than it said: streamed from here on.
+                        let State::Buffer(pending, chunks, _) =
+                            std::mem::replace(this.state, State::Done)
+                        else {
+                            unreachable!("matched above")
+                        };
+                        let mut rewriter = pending.into_stream();
+                        let mut out = Vec::new();
+                        for c in &chunks {
+                            out.extend(rewriter.write(c));
                         }
+                        *this.state = State::Stream(Box::new(rewriter));
                         if !out.is_empty() {
                             return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
                         }
-                        continue;
                     }
-                    // Trailers end the body: the page's last bytes go before them.
-                    Err(frame) => {
-                        *this.trailers = frame.into_trailers().ok();
-                        this.rewriter.take().map(PageRewriter::end)
+                }
+                State::Stream(active) => {
+                    let last = match ready!(this.inner.as_mut().poll_frame(cx)) {
+                        Some(Ok(frame)) => match frame.into_data() {
+                            Ok(mut data) => {
+                                let mut out = Vec::new();
+                                while data.has_remaining() {
+                                    let chunk = data.chunk();
+                                    let n = chunk.len();
+                                    let written = active.write(chunk);
+                                    // A frame is mostly one chunk: send its bytes without a copy.
+                                    if out.is_empty() {
+                                        out = written;
+                                    } else {
+                                        out.extend(written);
+                                    }
+                                    data.advance(n);
+                                }
+                                if !out.is_empty() {
+                                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                                }
+                                continue;
+                            }
+                            // Trailers end the body: the page's last bytes go before them.
+                            Err(frame) => {
+                                *this.trailers = frame.into_trailers().ok();
+                                true
+                            }
+                        },
+                        Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                        None => true,
+                    };
+                    if last {
+                        let State::Stream(rewriter) = std::mem::replace(this.state, State::Done)
+                        else {
+                            unreachable!("matched above")
+                        };
+                        let last = rewriter.end();
+                        if !last.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(last)))));
+                        }
                     }
-                },
-                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                None => this.rewriter.take().map(PageRewriter::end),
-            };
-            if let Some(last) = last.filter(|l| !l.is_empty()) {
-                return Poll::Ready(Some(Ok(Frame::data(Bytes::from(last)))));
+                }
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        if self.rewriting {
-            self.rewriter.is_none() && self.trailers.is_none()
-        } else {
-            self.inner.is_end_stream()
+        match &self.state {
+            State::Untouched => self.inner.is_end_stream(),
+            State::Done => self.trailers.is_none(),
+            State::Replay(_) | State::Buffer(..) | State::Stream(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        if self.rewriting {
-            SizeHint::default()
-        } else {
-            self.inner.size_hint()
+        match &self.state {
+            State::Untouched => self.inner.size_hint(),
+            State::Replay(parts) => {
+                SizeHint::with_exact(parts.as_slice().iter().map(|p| p.len() as u64).sum())
+            }
+            State::Done | State::Buffer(..) | State::Stream(_) => SizeHint::default(),
         }
     }
 }

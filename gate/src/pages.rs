@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use consent_core::policy::Evaluation;
 use consent_core::{Config, Gate, Lang, SigningKey, Verdict};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,7 +11,10 @@ use lol_html::{AsciiCompatibleEncoding, Selector};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
-use crate::rewriter::PageRewriter;
+use crate::cache::{Class, Key, PageCache, Recorded};
+use crate::critical::Critical;
+use crate::csp::Kind;
+use crate::rewriter::{FirstLayer, Inserts, PageRewriter};
 
 /// The site's config and [`Gate`], ready to rewrite its pages: build it once at start-up
 /// and share it (the [`PageLayer`](crate::PageLayer) holds it in an `Arc`).
@@ -43,6 +47,8 @@ pub struct Pages {
     config: Config,
     gate: Arc<Gate>,
     selectors: Selectors,
+    critical: Critical,
+    cache: PageCache,
 }
 
 /// The elements the layer reads, parsed once: the banner's gated elements (its `GATED`
@@ -53,6 +59,7 @@ pub(crate) struct Selectors {
     pub(crate) head: Selector,
     pub(crate) script: Selector,
     pub(crate) embed: Selector,
+    pub(crate) stylesheet: Selector,
     pub(crate) body: Selector,
 }
 
@@ -68,6 +75,7 @@ impl Selectors {
             head: parse("head"),
             script: parse("script"),
             embed: parse("iframe[data-category][data-src], img[data-category][data-src]"),
+            stylesheet: parse("link[href*=\"consent.css\"]"),
             body: parse("body"),
         }
     }
@@ -80,6 +88,12 @@ pub struct Visit {
     gpc: bool,
     path_and_query: String,
     path_len: usize,
+    /// The request's `Host` (or its URI's authority): with the path, the resource an
+    /// `ETag` names.
+    authority: Box<str>,
+    /// Whether the request carried `Authorization` (a shared cache would not share its
+    /// response).
+    authorized: bool,
 }
 
 impl Visit {
@@ -97,6 +111,23 @@ impl Visit {
     /// The page's path, for the rules that depend on it.
     pub(crate) fn path(&self) -> &str {
         self.path_and_query.get(..self.path_len).unwrap_or("/")
+    }
+
+    pub(crate) fn gpc(&self) -> bool {
+        self.gpc
+    }
+
+    pub(crate) fn path_and_query(&self) -> &str {
+        &self.path_and_query
+    }
+
+    pub(crate) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The request's authority from its URI, which HTTP/2 sends instead of `Host`.
+    pub(crate) fn set_authority(&mut self, authority: &str) {
+        self.authority = authority.into();
     }
 
     /// Whether the first layer is due: no valid decision (none, expired, of an older
@@ -121,11 +152,33 @@ impl Pages {
     #[must_use]
     pub fn new(config: Config, key: Option<SigningKey>) -> Self {
         let gate = Arc::new(Gate::new(&config, key));
+        let critical = Critical::new();
         Self {
             config,
             gate,
             selectors: Selectors::new(),
+            critical,
+            cache: PageCache::new(crate::cache::DEFAULT_CAPACITY),
         }
+    }
+
+    /// The same pages with a [`PageCache`] of `bytes` (the default is
+    /// [`DEFAULT_CAPACITY`](crate::DEFAULT_CAPACITY), 32 MiB); `0` turns the cache off, and
+    /// every page is rewritten as it streams.
+    #[must_use]
+    pub fn with_cache_capacity(mut self, bytes: usize) -> Self {
+        self.cache = PageCache::new(bytes);
+        self
+    }
+
+    /// The cache of recorded rewrites.
+    #[must_use]
+    pub fn cache(&self) -> &PageCache {
+        &self.cache
+    }
+
+    pub(crate) fn critical(&self) -> &Critical {
+        &self.critical
     }
 
     /// The site's config.
@@ -150,11 +203,17 @@ impl Pages {
     pub fn visit(&self, headers: &HeaderMap, path_and_query: &str) -> Visit {
         let verdict = crate::verdict(&self.gate, headers, OffsetDateTime::now_utc());
         let path_len = path_and_query.find('?').unwrap_or(path_and_query.len());
+        let authority = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
         Visit {
             verdict,
             gpc: crate::signals(headers).gpc,
             path_and_query: path_and_query.to_owned(),
             path_len,
+            authority: authority.into(),
+            authorized: headers.contains_key(header::AUTHORIZATION),
         }
     }
 
@@ -173,6 +232,57 @@ impl Pages {
         status: StatusCode,
         headers: &mut HeaderMap,
     ) -> Option<PageRewriter> {
+        let prepared = self.prepare(visit, status, headers)?;
+        Some(prepared.rewriter(self, visit, FirstLayer::Rendered))
+    }
+
+    /// How a response is rewritten: streamed, or through the cache (`body_len` is the
+    /// body's length when known).
+    pub(crate) fn plan(
+        self: &Arc<Self>,
+        visit: &Visit,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+        body_len: Option<u64>,
+    ) -> Option<Plan> {
+        let prepared = self.prepare(visit, status, headers)?;
+        if !self.cache.enabled() {
+            return Some(Plan::Stream(Box::new(prepared.rewriter(
+                self,
+                visit,
+                FirstLayer::Rendered,
+            ))));
+        }
+        let class = prepared.class(visit);
+        if let Some(etag) = &prepared.etag {
+            let key = PageCache::etag_key(visit, etag, class.clone());
+            if let Some(recorded) = self.cache.get(&key, None) {
+                return Some(Plan::Replay(prepared.replay(self, visit, &recorded)));
+            }
+        }
+        let small = body_len.is_some_and(|n| n <= self.cache.max_body() as u64);
+        if !small {
+            return Some(Plan::Stream(Box::new(prepared.rewriter(
+                self,
+                visit,
+                FirstLayer::Rendered,
+            ))));
+        }
+        Some(Plan::Buffer(Box::new(Pending {
+            pages: Arc::clone(self),
+            visit: visit.clone(),
+            prepared,
+            class,
+        })))
+    }
+
+    /// The response's headers made right for a rewritten page, and what its rewrite needs.
+    fn prepare(
+        &self,
+        visit: &Visit,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+    ) -> Option<Prepared> {
         if status.is_informational()
             || matches!(
                 status,
@@ -189,28 +299,191 @@ impl Pages {
         if compressed {
             return None;
         }
+        // Before `private` takes the ETag away: it names the page as the server sent it.
+        let etag = crate::cache::trusted_etag(headers, visit.authorized);
         private(headers);
-        let nonce = crate::csp::nonce(headers);
-        let consent_mode =
-            crate::consent_mode::script(&self.config, visit.evaluation()).map(|js| {
+        let csp = headers.contains_key(header::CONTENT_SECURITY_POLICY)
+            || headers.contains_key(header::CONTENT_SECURITY_POLICY_REPORT_ONLY);
+        let script_nonce = crate::csp::nonce(headers, Kind::Script);
+        // The script itself is written only when the page is rewritten (not replayed).
+        if csp {
+            if let Some(js) = crate::consent_mode::script(&self.config, visit.evaluation()) {
                 let hash = format!(
                     "'sha256-{}'",
                     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(js.as_bytes()))
                 );
-                crate::csp::allow_inline(headers, &hash, nonce.as_deref());
-                let nonce = nonce
-                    .as_deref()
-                    .map(|n| format!(" nonce=\"{n}\""))
-                    .unwrap_or_default();
-                format!("<script {}{nonce}>{js}</script>", crate::consent_mode::MARK)
-            });
-        Some(PageRewriter::new(
-            Arc::clone(self),
-            visit.clone(),
+                crate::csp::allow_inline(headers, &hash, script_nonce.as_deref(), Kind::Script);
+            }
+        }
+        if csp {
+            // The script that applies the banner's stylesheet, if the page links it.
+            crate::csp::allow_inline(
+                headers,
+                &self.critical.script_hash,
+                script_nonce.as_deref(),
+                Kind::Script,
+            );
+        }
+        let mut style_nonce = None;
+        if visit.first_layer_due() && csp && !self.critical.css.is_empty() {
+            style_nonce = crate::csp::nonce(headers, Kind::Style);
+            crate::csp::allow_inline(
+                headers,
+                &self.critical.hash,
+                style_nonce.as_deref(),
+                Kind::Style,
+            );
+        }
+        Some(Prepared {
             encoding,
-            nonce,
+            script_nonce,
+            style_nonce,
+            etag,
+        })
+    }
+}
+
+/// What a response's rewrite needs, once its headers are made right.
+pub(crate) struct Prepared {
+    encoding: AsciiCompatibleEncoding,
+    script_nonce: Option<String>,
+    style_nonce: Option<String>,
+    /// The page's strong `ETag`, when it may key the cache.
+    etag: Option<Box<[u8]>>,
+}
+
+impl Prepared {
+    fn class(&self, visit: &Visit) -> Class {
+        Class::new(
+            visit,
+            self.script_nonce.is_some(),
+            self.style_nonce.is_some(),
+            self.encoding.into(),
+        )
+    }
+
+    /// A rewriter for this response: writing its nonces and first layer, or (`Hole`) the
+    /// cache's holes in their place.
+    fn rewriter(&self, pages: &Arc<Pages>, visit: &Visit, first_layer: FirstLayer) -> PageRewriter {
+        let hole = first_layer == FirstLayer::Hole;
+        let nonce = |n: &Option<String>, h: &str| {
+            n.as_ref()
+                .map(|n| if hole { h.to_owned() } else { n.clone() })
+        };
+        let script_nonce = nonce(&self.script_nonce, crate::cache::HOLE_SCRIPT_NONCE);
+        let js = crate::consent_mode::script(pages.config(), visit.evaluation());
+        let consent_mode = js.map(|js| {
+            let nonce = script_nonce
+                .as_deref()
+                .map(|n| format!(" nonce=\"{n}\""))
+                .unwrap_or_default();
+            format!("<script {}{nonce}>{js}</script>", crate::consent_mode::MARK)
+        });
+        let inserts = Inserts {
+            style_nonce: nonce(&self.style_nonce, crate::cache::HOLE_STYLE_NONCE),
+            script_nonce,
             consent_mode,
-        ))
+            first_layer,
+        };
+        PageRewriter::new(Arc::clone(pages), visit.clone(), self.encoding, inserts)
+    }
+
+    fn replay(&self, pages: &Pages, visit: &Visit, recorded: &Recorded) -> Vec<Bytes> {
+        recorded.replay(
+            pages,
+            visit,
+            self.script_nonce.as_deref(),
+            self.style_nonce.as_deref(),
+        )
+    }
+}
+
+/// How one response's page is made.
+pub(crate) enum Plan {
+    /// Rewritten as it streams (boxed: lol_html's rewriter is a kilobyte).
+    Stream(Box<PageRewriter>),
+    /// Read whole, then replayed from the cache or recorded.
+    Buffer(Box<Pending>),
+    /// Replayed from the cache (a trusted `ETag`): the inner body is not read.
+    Replay(Vec<Bytes>),
+}
+
+/// A page to read whole, then replay or record.
+pub(crate) struct Pending {
+    pages: Arc<Pages>,
+    visit: Visit,
+    prepared: Prepared,
+    class: Class,
+}
+
+impl Pending {
+    /// The largest body to buffer; past it, the page is streamed.
+    pub(crate) fn max_body(&self) -> usize {
+        self.pages.cache.max_body()
+    }
+
+    /// Gives up buffering: a rewriter to stream the page through.
+    pub(crate) fn into_stream(self) -> PageRewriter {
+        self.prepared
+            .rewriter(&self.pages, &self.visit, FirstLayer::Rendered)
+    }
+
+    /// The page for `body` (the whole body; `owned` makes a `Bytes` of it to keep): replayed
+    /// from a recording, or recorded and kept, then replayed.
+    pub(crate) fn finish(self, body: &[u8], owned: impl FnOnce() -> Bytes) -> Vec<Bytes> {
+        self.finish_shared(body, None, owned)
+    }
+
+    /// [`Self::finish`] for a body the layer holds as a `Bytes`: the same buffer as a
+    /// recording's source needs no hash.
+    pub(crate) fn finish_bytes(self, body: Bytes) -> Vec<Bytes> {
+        let shared = body.clone();
+        self.finish_shared(&body, Some(&shared), || body.clone())
+    }
+
+    fn finish_shared(
+        self,
+        body: &[u8],
+        shared: Option<&Bytes>,
+        owned: impl FnOnce() -> Bytes,
+    ) -> Vec<Bytes> {
+        let cache = &self.pages.cache;
+        let (key, source): (Key, Option<Bytes>) = match &self.prepared.etag {
+            Some(etag) => (
+                PageCache::etag_key(&self.visit, etag, self.class.clone()),
+                None,
+            ),
+            None => {
+                if let Some(r) = shared.and_then(|b| cache.get_same(&self.visit, &self.class, b)) {
+                    return self.prepared.replay(&self.pages, &self.visit, &r);
+                }
+                let key = cache.body_key(&self.visit, body, self.class.clone());
+                if let Some(r) = cache.get(&key, Some(body)) {
+                    return self.prepared.replay(&self.pages, &self.visit, &r);
+                }
+                (key, Some(owned()))
+            }
+        };
+        let mut r = self
+            .prepared
+            .rewriter(&self.pages, &self.visit, FirstLayer::Hole);
+        let mut out = r.write(body);
+        let (last, holes, lang) = r.finish();
+        out.extend(last);
+        match Recorded::new(source, out, holes, lang) {
+            Some(recorded) => {
+                let recorded = Arc::new(recorded);
+                cache.insert(key, Arc::clone(&recorded));
+                self.prepared.replay(&self.pages, &self.visit, &recorded)
+            }
+            // The page holds what looks like a hole: rewritten for this response alone.
+            None => {
+                let mut r = self.into_stream();
+                let mut out = r.write(body);
+                out.extend(r.end());
+                vec![Bytes::from(out)]
+            }
+        }
     }
 }
 
@@ -291,10 +564,17 @@ pub fn rewrite(
     body: &[u8],
 ) -> Option<Vec<u8>> {
     let visit = pages.visit(request_headers, path_and_query);
-    let mut rewriter = pages.respond(&visit, status, response_headers)?;
-    let mut out = rewriter.write(body);
-    out.extend(rewriter.end());
-    Some(out)
+    let len = u64::try_from(body.len()).ok();
+    let parts = match pages.plan(&visit, status, response_headers, len)? {
+        Plan::Stream(mut rewriter) => {
+            let mut out = rewriter.write(body);
+            out.extend(rewriter.end());
+            return Some(out);
+        }
+        Plan::Buffer(pending) => pending.finish(body, || Bytes::copy_from_slice(body)),
+        Plan::Replay(parts) => parts,
+    };
+    Some(parts.concat())
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ const MEMORY_LIMIT: usize = 1 << 20;
 pub struct PageRewriter {
     rewriter: Option<HtmlRewriter<'static, Sink>>,
     out: Arc<Mutex<Vec<u8>>>,
+    page: Arc<Page>,
 }
 
 impl std::fmt::Debug for PageRewriter {
@@ -50,13 +51,33 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What the layer writes into one page besides the elements it brings to life.
+pub(crate) struct Inserts {
+    /// The nonce for scripts made live (and the Consent Mode script).
+    pub(crate) script_nonce: Option<String>,
+    /// The nonce for the critical CSS's `<style>`.
+    pub(crate) style_nonce: Option<String>,
+    /// The Consent Mode script element, when the site uses Consent Mode.
+    pub(crate) consent_mode: Option<String>,
+    /// How the first layer is written, when it is due.
+    pub(crate) first_layer: FirstLayer,
+}
+
+/// How the first layer is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FirstLayer {
+    /// Rendered for this visit.
+    Rendered,
+    /// As [`crate::cache::HOLE_FIRST_LAYER`], for a recording (the cache renders it for each
+    /// visit).
+    Hole,
+}
+
 /// What every handler of one page shares.
-struct Page {
+pub(crate) struct Page {
     pages: Arc<Pages>,
     visit: Visit,
-    nonce: Option<String>,
-    /// The Consent Mode script element, when the site uses Consent Mode.
-    consent_mode: Option<String>,
+    inserts: Inserts,
     progress: Mutex<Progress>,
 }
 
@@ -65,7 +86,13 @@ struct Progress {
     /// The page's own language (`<html lang>`), for the first layer.
     lang: Option<Lang>,
     consent_mode_written: bool,
-    first_layer_written: bool,
+    /// The end of `<body>` (or of the page) is written: the first layer, the critical CSS
+    /// and the banner's stylesheet.
+    end_written: bool,
+    /// Whether the page links the banner's stylesheet (made a preload, see [`Page::link`]).
+    stylesheet: bool,
+    /// How many holes a recording has (each written once, so the cache can count them).
+    holes: usize,
 }
 
 impl PageRewriter {
@@ -73,15 +100,13 @@ impl PageRewriter {
         pages: Arc<Pages>,
         visit: Visit,
         encoding: AsciiCompatibleEncoding,
-        nonce: Option<String>,
-        consent_mode: Option<String>,
+        inserts: Inserts,
     ) -> Self {
         let out = Arc::new(Mutex::new(Vec::new()));
         let page = Arc::new(Page {
             pages: Arc::clone(&pages),
             visit,
-            nonce,
-            consent_mode,
+            inserts,
             progress: Mutex::new(Progress::default()),
         });
         let s = pages.selectors();
@@ -108,11 +133,12 @@ impl PageRewriter {
             .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
             .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
             .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
+            .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
             .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
             .append_document_content_handler(DocumentContentHandlers::default().end(
                 move |end: &mut lol_html::html_content::DocumentEnd<'_>| {
-                    // A page without `</body>`: the first layer goes at its end.
-                    if let Some(html) = end_page.first_layer() {
+                    // A page without `</body>`: what goes there goes at its end.
+                    if let Some(html) = end_page.end_of_body() {
                         end.append(&html, ContentType::Html);
                     }
                     Ok(())
@@ -122,6 +148,7 @@ impl PageRewriter {
         Self {
             rewriter: Some(rewriter),
             out,
+            page,
         }
     }
 
@@ -144,12 +171,23 @@ impl PageRewriter {
     }
 
     /// Finishes the page; returns its last bytes.
-    pub fn end(mut self) -> Vec<u8> {
+    pub fn end(self) -> Vec<u8> {
+        self.finish().0
+    }
+
+    /// Finishes the page; returns its last bytes, how many holes the page has and the
+    /// language its first layer speaks (for a recording).
+    pub(crate) fn finish(mut self) -> (Vec<u8>, usize, Lang) {
         if let Some(rewriter) = self.rewriter.take() {
             // On an error lol_html has flushed what it held, as in `write`.
             let _ = rewriter.end();
         }
-        std::mem::take(&mut *lock(&self.out))
+        let out = std::mem::take(&mut *lock(&self.out));
+        let p = self.page.progress();
+        let lang = p
+            .lang
+            .unwrap_or_else(|| self.page.pages.config().default_language());
+        (out, p.holes, lang)
     }
 }
 
@@ -199,8 +237,9 @@ impl Page {
             el.set_attribute("src", &src)?;
             el.remove_attribute("data-src");
         }
-        if let Some(nonce) = &self.nonce {
+        if let Some(nonce) = &self.inserts.script_nonce {
             el.set_attribute("nonce", nonce)?;
+            self.progress().holes += 1;
         }
         Ok(())
     }
@@ -216,41 +255,110 @@ impl Page {
         Ok(())
     }
 
-    /// The first layer goes last in `<body>`, when the visitor has no valid decision.
+    /// The banner's stylesheet (`<link rel="stylesheet" href=".../consent.css">`) seen before
+    /// the end of `<body>` is fetched as early as before but no longer holds back the page's
+    /// first paint, nor a classic script (a live analytics tag) after it: it becomes a
+    /// preload (`rel="preload" as="style"`, marked `data-consent-css`), and a small script at
+    /// the end of `<body>` makes it a stylesheet again. A stylesheet a script adds blocks
+    /// neither rendering nor scripts (a parser-inserted one in `<body>` still held back the
+    /// first paint in Chromium). Nothing needs it sooner: the first layer comes with its
+    /// critical CSS, and the banner draws the rest later.
+    fn link(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
+            rel.split_ascii_whitespace()
+                .any(|r| r.eq_ignore_ascii_case("stylesheet"))
+        }) && el.get_attribute("href").is_some_and(|href| {
+            let path = href.split(['?', '#']).next().unwrap_or("");
+            path.ends_with("/consent.css") || path == "consent.css"
+        });
+        let mut p = self.progress();
+        if !stylesheet || p.end_written {
+            return Ok(());
+        }
+        p.stylesheet = true;
+        drop(p);
+        el.set_attribute("rel", "preload")?;
+        el.set_attribute("as", "style")?;
+        el.set_attribute(crate::critical::STYLESHEET_MARK, "")?;
+        Ok(())
+    }
+
+    /// What goes last in `<body>`: the first layer (with its critical CSS) when the visitor
+    /// has no valid decision, and the script that applies the banner's stylesheet.
     fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        if !self.visit.first_layer_due() || !el.can_have_content() {
+        if !el.can_have_content() {
             return Ok(());
         }
         let page = Arc::clone(self);
         el.on_end_tag(Box::new(move |end: &mut EndTag<'_>| {
-            if let Some(html) = page.first_layer() {
+            if let Some(html) = page.end_of_body() {
                 end.before(&html, ContentType::Html);
             }
             Ok(())
         }))
     }
 
-    /// The first layer's markup, if it is due and not yet written.
-    fn first_layer(&self) -> Option<String> {
+    /// What goes at the end of `<body>`, if not yet written: the critical CSS and the first
+    /// layer when it is due, then the script that applies the banner's stylesheet.
+    fn end_of_body(&self) -> Option<String> {
         let mut p = self.progress();
-        if !self.visit.first_layer_due() || p.first_layer_written {
+        if p.end_written {
             return None;
         }
-        p.first_layer_written = true;
-        let lang = p
-            .lang
-            .unwrap_or_else(|| self.pages.config().default_language());
-        drop(p);
-        Some(self.visit.first_layer_html(&self.pages, lang))
+        p.end_written = true;
+        let mut html = String::new();
+        if self.visit.first_layer_due() {
+            // The critical CSS only where the page loads the banner's stylesheet: a site
+            // that styles the banner its own way keeps its look.
+            let critical = &self.pages.critical().css;
+            if p.stylesheet && !critical.is_empty() {
+                html.push_str("<style");
+                if let Some(nonce) = &self.inserts.style_nonce {
+                    html.push_str(" nonce=\"");
+                    html.push_str(nonce);
+                    html.push('"');
+                    p.holes += 1;
+                }
+                html.push('>');
+                html.push_str(critical);
+                html.push_str("</style>");
+            }
+            match self.inserts.first_layer {
+                FirstLayer::Rendered => {
+                    let lang = p
+                        .lang
+                        .unwrap_or_else(|| self.pages.config().default_language());
+                    html.push_str(&self.visit.first_layer_html(&self.pages, lang));
+                }
+                FirstLayer::Hole => {
+                    html.push_str(crate::cache::HOLE_FIRST_LAYER);
+                    p.holes += 1;
+                }
+            }
+        }
+        if p.stylesheet {
+            html.push_str("<script");
+            if let Some(nonce) = &self.inserts.script_nonce {
+                html.push_str(" nonce=\"");
+                html.push_str(nonce);
+                html.push('"');
+                p.holes += 1;
+            }
+            html.push('>');
+            html.push_str(crate::critical::STYLESHEET_SCRIPT);
+            html.push_str("</script>");
+        }
+        (!html.is_empty()).then_some(html)
     }
 
     fn take_consent_mode(&self) -> Option<String> {
-        let script = self.consent_mode.as_ref()?;
+        let script = self.inserts.consent_mode.as_ref()?;
         let mut p = self.progress();
         if p.consent_mode_written {
             return None;
         }
         p.consent_mode_written = true;
+        p.holes += usize::from(self.inserts.script_nonce.is_some());
         Some(script.clone())
     }
 

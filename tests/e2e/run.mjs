@@ -1047,8 +1047,17 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
       const inline = /<script data-consent-mode>([^<]*)<\/script>/.exec(body)?.[1];
       assert.ok(inline, `${path}: the Consent Mode script`);
       const hash = createHash('sha256').update(inline).digest('base64');
-      assert.ok(csp.includes(`script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}';`), `${path}: ${csp}`);
-      assert.match(csp, /style-src 'self';/, path);
+      // So is the script that applies the banner's stylesheet (a preload until then, so that
+      // it holds back no paint).
+      const apply = /<script>(for\(const l of [^<]*)<\/script>/.exec(body)?.[1];
+      assert.ok(apply, `${path}: the script applying the banner's stylesheet`);
+      const applyHash = createHash('sha256').update(apply).digest('base64');
+      assert.ok(csp.includes(`script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}' 'sha256-${applyHash}';`), `${path}: ${csp}`);
+      // A new visitor's first layer comes with its critical CSS, allowed by its own hash too.
+      const style = /<style>([^<]*)<\/style>/.exec(body)?.[1];
+      assert.ok(style, `${path}: the first layer's critical CSS`);
+      const styleHash = createHash('sha256').update(style).digest('base64');
+      assert.ok(csp.includes(`style-src 'self' 'sha256-${styleHash}';`), `${path}: ${csp}`);
     }
   }
   const v = await visitor();

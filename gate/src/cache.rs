@@ -1,0 +1,664 @@
+//! [`PageCache`]: each page rewritten once per verdict class, then replayed with copies.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher as _;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use consent_core::{Choices, Lang};
+use http::{HeaderMap, header};
+
+use crate::Visit;
+use crate::pages::Pages;
+
+/// What starts every hole in a recording. Its first byte occurs nowhere else in it, so no
+/// occurrence can overlap another, and a recording whose page holds it is not kept (rule:
+/// the holes counted while recording must be exactly the occurrences found).
+const HOLE: &str = "X9k2consentgatehole";
+/// The hole for the script nonce.
+pub(crate) const HOLE_SCRIPT_NONCE: &str = "X9k2consentgateholeN";
+/// The hole for the style nonce.
+pub(crate) const HOLE_STYLE_NONCE: &str = "X9k2consentgateholeS";
+/// The hole for the first layer.
+pub(crate) const HOLE_FIRST_LAYER: &str = "X9k2consentgateholeF";
+
+/// The default capacity: 32 MiB, some 300 recordings of a 50 kB page with their sources.
+pub const DEFAULT_CAPACITY: usize = 32 << 20;
+/// The largest page buffered to be keyed by its bytes.
+const MAX_BODY: usize = 1 << 20;
+/// The shortest run of a recording's text sent as a slice of it rather than copied.
+const SHARE_FROM: usize = 4096;
+/// The longest URL whose first layer an entry keeps.
+const MAX_KEPT_URL: usize = 256;
+/// What an entry costs besides its bytes (its key, its parts, the map's slot, and a kept
+/// first layer at most), roughly.
+const ENTRY_OVERHEAD: usize = 4096;
+
+/// Recorded rewrites of the site's pages, bounded in bytes. Each [`Pages`] has one
+/// ([`Pages::with_cache_capacity`] sets its size); [`Pages::cache`] shows what it holds.
+///
+/// lol_html spends about 120 µs on a 50 kB page (BENCHMARKS.md, "Server-side page layer"),
+/// eight times what a server spends sending it. But a page's rewrite depends on little: its
+/// bytes, its charset, its path, and of the visit only what the policy allows. So the layer records the rewrite once, with the parts that differ per
+/// response left as holes (the nonces, and the first layer, whose form returns to the
+/// page's full URL and shows the GPC notice), and for the next response with the same key
+/// it copies the recording and fills the holes.
+///
+/// Rules:
+/// 1. The key holds everything the recorded bytes depend on: the page (its strong `ETag`
+///    and the resource it names, or its bytes), the charset, the path (page exclusions),
+///    what the visit allows, whether the first layer is due, and whether the response has a
+///    script or a style nonce. Two visits that differ in any of them never share an entry.
+/// 2. A page keyed by its bytes is compared byte for byte with the recording's source
+///    before it is replayed: the hash only finds the entry, it never vouches for it.
+/// 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
+///    shared cache may store (no `private`, `no-store` or `Set-Cookie`, no `Vary` but
+///    `Accept-Encoding`) to a request without `Authorization`, and it names the resource
+///    with the request's authority and full path and query.
+/// 4. Nonces are never recorded: each response's own go into the holes.
+/// 5. The cache holds at most its capacity in bytes (recordings and kept sources); past
+///    it, the least recently used entries go. A page larger than a quarter of it is not
+///    kept.
+///
+/// Caveats:
+/// - A page is buffered whole before it is rewritten when it may be recorded (its length
+///   known and at most [`PageCache::max_body`]), so its first byte waits for its last. A
+///   page of unknown length streams through the rewriter as before; it is replayed only if
+///   its trusted `ETag` was recorded from a response of known length.
+/// - A page that changes on every response (a CSRF token, the time) is recorded every
+///   time: a hash, a second copy and an insertion more than without the cache. Such a site
+///   can turn the cache off (`Pages::with_cache_capacity(0)`).
+/// - A replay from a trusted `ETag` does not read the inner body at all (nor its trailers).
+pub struct PageCache {
+    capacity: usize,
+    state: Mutex<State>,
+    hasher: foldhash::quality::RandomState,
+    tick: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .field("bytes", &self.bytes())
+            .field("hits", &self.hits())
+            .field("misses", &self.misses())
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    map: HashMap<Key, Arc<Recorded>, foldhash::fast::RandomState>,
+    /// The recordings keyed by their bytes, by where those bytes are (see
+    /// [`PageCache::get_same`]).
+    same: HashMap<Same, Key, foldhash::fast::RandomState>,
+    bytes: usize,
+}
+
+/// A buffer kept as a recording's source, by its address and length, for a page and class.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Same {
+    at: usize,
+    len: usize,
+    path: Box<str>,
+    class: Class,
+}
+
+impl Same {
+    /// For a recording keyed by its bytes, kept with its source.
+    fn of(key: &Key, recorded: &Recorded) -> Option<Self> {
+        let (Source::Body { path, .. }, Some(source)) = (&key.source, &recorded.source) else {
+            return None;
+        };
+        Some(Self {
+            at: source.as_ptr() as usize,
+            len: source.len(),
+            path: path.clone(),
+            class: key.class.clone(),
+        })
+    }
+}
+
+impl State {
+    fn remove(&mut self, key: &Key) {
+        if let Some(old) = self.map.remove(key) {
+            self.bytes -= old.size();
+            if let Some(same) = Same::of(key, &old) {
+                self.same.remove(&same);
+            }
+        }
+    }
+}
+
+/// Rule 1: what a recording depends on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    source: Source,
+    class: Class,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Source {
+    /// Rule 3: a trusted strong `ETag`, with the resource it names.
+    ETag {
+        authority: Box<str>,
+        path_and_query: Box<str>,
+        etag: Box<[u8]>,
+    },
+    /// Rule 2: the page's bytes, found by hash and compared whole.
+    Body {
+        path: Box<str>,
+        hash: u64,
+        len: usize,
+    },
+}
+
+/// What of a visit and its response the recorded bytes depend on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Class {
+    /// What the policy allows: every element's fate (with the path) and Consent Mode's.
+    allowed: Choices,
+    /// No valid decision: nothing negated is live, and the first layer is due.
+    first_layer_due: bool,
+    /// Whether the scripts made live carry a nonce (its value is a hole).
+    script_nonce: bool,
+    /// Whether the critical CSS carries a nonce.
+    style_nonce: bool,
+    /// The page's charset.
+    encoding: &'static encoding_rs::Encoding,
+}
+
+impl Class {
+    pub(crate) fn new(
+        visit: &Visit,
+        script_nonce: bool,
+        style_nonce: bool,
+        encoding: &'static encoding_rs::Encoding,
+    ) -> Self {
+        Self {
+            allowed: visit.evaluation().allowed(),
+            first_layer_due: visit.first_layer_due(),
+            script_nonce,
+            style_nonce,
+            encoding,
+        }
+    }
+}
+
+/// One recorded rewrite.
+pub(crate) struct Recorded {
+    /// The page it was recorded from, when keyed by its bytes (rule 2).
+    source: Option<Bytes>,
+    /// The rewritten page, holes and all.
+    out: Bytes,
+    parts: Box<[Part]>,
+    /// The language of the page's first layer.
+    lang: Lang,
+    /// The first layer last rendered for it: most visits to a page come to the same URL,
+    /// and rendering it is a good part of a replay's cost.
+    first_layer: Mutex<Option<FirstLayerHtml>>,
+    last_used: AtomicU64,
+}
+
+/// A rendered first layer and what it was rendered for.
+struct FirstLayerHtml {
+    path_and_query: Box<str>,
+    gpc: bool,
+    html: Bytes,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    Text(Range<usize>),
+    ScriptNonce,
+    StyleNonce,
+    FirstLayer,
+}
+
+impl Recorded {
+    /// Splits a recording at its holes; `None` unless exactly `holes` are found.
+    pub(crate) fn new(
+        source: Option<Bytes>,
+        out: Vec<u8>,
+        holes: usize,
+        lang: Lang,
+    ) -> Option<Self> {
+        let mut parts = Vec::with_capacity(2 * holes + 1);
+        let mut at = 0;
+        for start in memchr::memmem::find_iter(&out, HOLE.as_bytes()) {
+            let end = start + HOLE.len() + 1;
+            let part = match out.get(start..end) {
+                Some(h) if h == HOLE_SCRIPT_NONCE.as_bytes() => Part::ScriptNonce,
+                Some(h) if h == HOLE_STYLE_NONCE.as_bytes() => Part::StyleNonce,
+                Some(h) if h == HOLE_FIRST_LAYER.as_bytes() => Part::FirstLayer,
+                // The page's own text: the recording cannot be told from it.
+                _ => return None,
+            };
+            if start > at {
+                parts.push(Part::Text(at..start));
+            }
+            parts.push(part);
+            at = end;
+        }
+        if parts.iter().filter(|p| !matches!(p, Part::Text(_))).count() != holes {
+            return None;
+        }
+        if at < out.len() {
+            parts.push(Part::Text(at..out.len()));
+        }
+        Some(Self {
+            source,
+            out: Bytes::from(out),
+            parts: parts.into_boxed_slice(),
+            lang,
+            first_layer: Mutex::new(None),
+            last_used: AtomicU64::new(0),
+        })
+    }
+
+    /// What the entry costs the cache: its kept first layer counted at its largest.
+    fn size(&self) -> usize {
+        self.out.len() + self.source.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+    }
+
+    /// The first layer for `visit`, rendered again only when it asks for another one.
+    fn first_layer(&self, pages: &Pages, visit: &Visit) -> Bytes {
+        let mut kept = self
+            .first_layer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &*kept {
+            Some(k) if k.gpc == visit.gpc() && *k.path_and_query == *visit.path_and_query() => {
+                k.html.clone()
+            }
+            _ => {
+                let html = Bytes::from(visit.first_layer_html(pages, self.lang));
+                // A long URL is rendered for each response rather than kept.
+                if visit.path_and_query().len() <= MAX_KEPT_URL {
+                    *kept = Some(FirstLayerHtml {
+                        path_and_query: visit.path_and_query().into(),
+                        gpc: visit.gpc(),
+                        html: html.clone(),
+                    });
+                }
+                html
+            }
+        }
+    }
+
+    /// The page for one response: the recording's text with this response's nonces and
+    /// first layer in its holes. Long runs of text are shared, not copied; the short pieces
+    /// between them (a nonce, the text between two scripts, the first layer and the page's
+    /// last bytes) are copied together, so that a page goes out in few frames.
+    pub(crate) fn replay(
+        &self,
+        pages: &Pages,
+        visit: &Visit,
+        script_nonce: Option<&str>,
+        style_nonce: Option<&str>,
+    ) -> Vec<Bytes> {
+        let mut frames = Vec::with_capacity(self.parts.len());
+        let mut small: Vec<u8> = Vec::new();
+        let mut first_layer = None;
+        for p in self.parts.iter() {
+            let piece: &[u8] = match p {
+                Part::Text(r) if r.len() >= SHARE_FROM => {
+                    if !small.is_empty() {
+                        frames.push(Bytes::from(std::mem::take(&mut small)));
+                    }
+                    frames.push(self.out.slice(r.clone()));
+                    continue;
+                }
+                Part::Text(r) => &self.out[r.clone()],
+                Part::ScriptNonce => script_nonce.unwrap_or_default().as_bytes(),
+                Part::StyleNonce => style_nonce.unwrap_or_default().as_bytes(),
+                Part::FirstLayer => first_layer.insert(self.first_layer(pages, visit)),
+            };
+            small.extend_from_slice(piece);
+        }
+        if !small.is_empty() {
+            frames.push(Bytes::from(small));
+        }
+        frames
+    }
+}
+
+impl PageCache {
+    /// A cache of at most `capacity` bytes; `0` keeps nothing (every page is rewritten as
+    /// it streams).
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            state: Mutex::new(State::default()),
+            hasher: foldhash::quality::RandomState::default(),
+            tick: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The most bytes it holds.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The largest page it buffers to key by its bytes: a quarter of the capacity, at most
+    /// 1 MiB.
+    #[must_use]
+    pub fn max_body(&self) -> usize {
+        (self.capacity / 4).min(MAX_BODY)
+    }
+
+    /// How many recordings it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.state().map.len()
+    }
+
+    /// Whether it holds none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes it holds (recordings, kept sources, and an estimate of each entry's
+    /// overhead): never more than [`capacity`](Self::capacity).
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.state().bytes
+    }
+
+    /// How many responses were replayed from a recording.
+    #[must_use]
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// How many cacheable responses had to be recorded (or could not be).
+    #[must_use]
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // Nothing panics while holding it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key of a page known by its trusted `etag` (rule 3).
+    pub(crate) fn etag_key(visit: &Visit, etag: &[u8], class: Class) -> Key {
+        Key {
+            source: Source::ETag {
+                authority: visit.authority().into(),
+                path_and_query: visit.path_and_query().into(),
+                etag: etag.into(),
+            },
+            class,
+        }
+    }
+
+    /// The key of a page known by its bytes (rule 2).
+    pub(crate) fn body_key(&self, visit: &Visit, body: &[u8], class: Class) -> Key {
+        Key {
+            source: Source::Body {
+                path: visit.path().into(),
+                hash: self.hasher.hash_one(body),
+                len: body.len(),
+            },
+            class,
+        }
+    }
+
+    /// The recording for `key`, if any (and, keyed by bytes, if `body` is its source).
+    pub(crate) fn get(&self, key: &Key, body: Option<&[u8]>) -> Option<Arc<Recorded>> {
+        let found = self.state().map.get(key).cloned();
+        let found = found.filter(|r| match (&r.source, body) {
+            (Some(source), Some(body)) => {
+                // The same buffer (a server sending one `Bytes` again) needs no comparison.
+                (source.as_ptr() == body.as_ptr() && source.len() == body.len())
+                    || source.as_ref() == body
+            }
+            (None, None) => true,
+            _ => false,
+        });
+        match &found {
+            Some(r) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                let now = self.tick.fetch_add(1, Ordering::Relaxed);
+                r.last_used.store(now, Ordering::Relaxed);
+            }
+            None => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        found
+    }
+
+    /// Keeps `recorded` under `key`, making room by dropping the least recently used
+    /// entries (rule 5); a recording larger than a quarter of the capacity is not kept.
+    pub(crate) fn insert(&self, key: Key, recorded: Arc<Recorded>) {
+        let size = recorded.size();
+        if size > self.capacity / 4 {
+            return;
+        }
+        recorded
+            .last_used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        let mut state = self.state();
+        state.remove(&key);
+        while state.bytes + size > self.capacity {
+            // A scan for the oldest: only on a miss, over a few hundred entries at most.
+            let oldest = state
+                .map
+                .iter()
+                .min_by_key(|(_, r)| r.last_used.load(Ordering::Relaxed))
+                .map(|(k, _)| k.clone());
+            let Some(oldest) = oldest else { break };
+            state.remove(&oldest);
+        }
+        state.bytes += size;
+        if let Some(same) = Same::of(&key, &recorded) {
+            state.same.insert(same, key.clone());
+        }
+        state.map.insert(key, recorded);
+    }
+
+    /// The recording whose kept source is `body` itself, the same buffer (a server that
+    /// sends one `Bytes` for every response): found without hashing or comparing the page.
+    /// The buffer cannot have changed: `Bytes` are immutable, and the entry holds it, so
+    /// its memory is not freed and used again while the entry lives.
+    pub(crate) fn get_same(
+        &self,
+        visit: &Visit,
+        class: &Class,
+        body: &Bytes,
+    ) -> Option<Arc<Recorded>> {
+        let same = Same {
+            at: body.as_ptr() as usize,
+            len: body.len(),
+            path: visit.path().into(),
+            class: class.clone(),
+        };
+        let found = {
+            let state = self.state();
+            state
+                .same
+                .get(&same)
+                .and_then(|k| state.map.get(k))
+                .cloned()
+        };
+        let r = found?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        r.last_used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        Some(r)
+    }
+}
+
+/// The response's strong `ETag`, when a shared cache would trust it (rule 3): `request` is
+/// whether the request carried `Authorization`.
+pub(crate) fn trusted_etag(headers: &HeaderMap, authorized: bool) -> Option<Box<[u8]>> {
+    if authorized || headers.contains_key(header::SET_COOKIE) {
+        return None;
+    }
+    let directives = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| {
+            d.split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    for d in directives {
+        if d == "private" || d == "no-store" {
+            return None;
+        }
+    }
+    let vary_ok = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .all(|v| v.trim().eq_ignore_ascii_case("accept-encoding") || v.trim().is_empty());
+    if !vary_ok
+        || headers
+            .get_all(header::VARY)
+            .iter()
+            .any(|v| v.to_str().is_err())
+    {
+        return None;
+    }
+    let mut etags = headers.get_all(header::ETAG).iter();
+    let etag = etags.next()?.as_bytes();
+    // One strong validator: `"..."`, not `W/"..."`.
+    let strong = etag.len() >= 2 && etag.starts_with(b"\"") && etag.ends_with(b"\"");
+    (strong && etags.next().is_none()).then(|| etag.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn recorded(out: &str, holes: usize) -> Option<Recorded> {
+        Recorded::new(None, out.as_bytes().to_vec(), holes, Lang::En)
+    }
+
+    #[test]
+    fn a_recording_splits_at_exactly_its_holes() {
+        let out = format!("<a nonce=\"{HOLE_SCRIPT_NONCE}\">b{HOLE_FIRST_LAYER}</body>");
+        let r = recorded(&out, 2).unwrap_or_else(|| unreachable!("two holes"));
+        assert_eq!(
+            r.parts.as_ref(),
+            [
+                Part::Text(0..10),
+                Part::ScriptNonce,
+                Part::Text(30..33),
+                Part::FirstLayer,
+                Part::Text(53..60)
+            ]
+        );
+        assert!(recorded(&out, 1).is_none(), "a hole more than written");
+        let page_has_it = format!("{HOLE}Q and {HOLE_SCRIPT_NONCE}");
+        assert!(recorded(&page_has_it, 1).is_none(), "the page's own text");
+        assert!(recorded(&format!("x{HOLE_STYLE_NONCE}"), 2).is_none());
+    }
+
+    #[test]
+    fn an_etag_is_trusted_only_where_a_shared_cache_would() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.append(*k, HeaderValue::from_static(v));
+            }
+            m
+        };
+        let ok = h(&[("etag", "\"v1\""), ("cache-control", "public, max-age=60")]);
+        assert_eq!(trusted_etag(&ok, false).as_deref(), Some(&b"\"v1\""[..]));
+        assert!(trusted_etag(&ok, true).is_none(), "Authorization");
+        for bad in [
+            h(&[("etag", "W/\"v1\"")]),
+            h(&[("etag", "\"v1\""), ("cache-control", "private")]),
+            h(&[("etag", "\"v1\""), ("cache-control", "max-age=0, no-store")]),
+            h(&[("etag", "\"v1\""), ("set-cookie", "a=b")]),
+            h(&[("etag", "\"v1\""), ("vary", "Accept-Language")]),
+            h(&[("etag", "\"v1\""), ("etag", "\"v2\"")]),
+            h(&[]),
+        ] {
+            assert!(trusted_etag(&bad, false).is_none(), "{bad:?}");
+        }
+        assert!(
+            trusted_etag(
+                &h(&[("etag", "\"v1\""), ("vary", "accept-encoding")]),
+                false
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_capacity() {
+        let cache = PageCache::new(64 * 1024);
+        let class = Class {
+            allowed: Choices::none(),
+            first_layer_due: true,
+            script_nonce: false,
+            style_nonce: false,
+            encoding: encoding_rs::UTF_8,
+        };
+        for i in 0..100u32 {
+            let body = vec![b'a' + (i % 26) as u8; 5000 + i as usize];
+            let key = Key {
+                source: Source::Body {
+                    path: "/".into(),
+                    hash: u64::from(i),
+                    len: body.len(),
+                },
+                class: class.clone(),
+            };
+            let r = Recorded::new(Some(Bytes::from(body.clone())), body, 0, Lang::En)
+                .unwrap_or_else(|| unreachable!("no holes"));
+            cache.insert(key, Arc::new(r));
+            assert!(
+                cache.bytes() <= cache.capacity(),
+                "{} at {i}",
+                cache.bytes()
+            );
+        }
+        assert!(
+            cache.len() >= 3,
+            "the most recent are kept: {}",
+            cache.len()
+        );
+        // Larger than a quarter of the capacity: not kept.
+        let big = vec![b'z'; 20_000];
+        let key = Key {
+            source: Source::Body {
+                path: "/big".into(),
+                hash: 1,
+                len: big.len(),
+            },
+            class,
+        };
+        let r = Recorded::new(Some(Bytes::from(big.clone())), big.clone(), 0, Lang::En)
+            .unwrap_or_else(|| unreachable!("no holes"));
+        cache.insert(key.clone(), Arc::new(r));
+        assert!(cache.get(&key, Some(&big)).is_none());
+    }
+}

@@ -1,0 +1,278 @@
+//! The first layer's critical CSS: the rules of the banner's stylesheet (`consent.css`) that
+//! the server-rendered first layer uses, inlined in front of it, so that it paints with the
+//! page's first paint instead of waiting for the stylesheet.
+//!
+//! The rules are not written again by hand: `critical.css` is made from
+//! `wasm/css/consent.css` by keeping each rule whose selector names only classes of the
+//! rendered first layer ([`first_layer::render`](crate::first_layer::render)), and a test
+//! fails when the file is not what the two make today (`UPDATE_CRITICAL_CSS=1 cargo test -p
+//! consent-gate --all-features critical` writes it). The file is in the crate, rather than
+//! read from `wasm/` at build time, so that the published crate builds on its own. The whole
+//! stylesheet still loads (after the page's content, see [`crate::Pages`]); its rules repeat
+//! these, so nothing changes when it arrives.
+
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+
+/// The first layer's rules of the banner's stylesheet (see the module docs).
+const CRITICAL_CSS: &str = include_str!("critical.css");
+
+/// The attribute that marks the banner's stylesheet turned into a preload.
+pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
+
+/// The script, at the end of `<body>`, that makes the preloaded banner's stylesheet a
+/// stylesheet again: added by a script, it holds back neither the paint nor any script.
+pub(crate) const STYLESHEET_SCRIPT: &str =
+    "for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'";
+
+/// The critical CSS and its CSP hash source, computed once per [`Pages`](crate::Pages).
+#[derive(Debug)]
+pub(crate) struct Critical {
+    /// The `<style>` element's text.
+    pub(crate) css: String,
+    /// `'sha256-<base64>'` of [`Self::css`].
+    pub(crate) hash: String,
+    /// `'sha256-<base64>'` of [`STYLESHEET_SCRIPT`].
+    pub(crate) script_hash: String,
+}
+
+impl Critical {
+    /// The first layer's critical CSS and its hash.
+    pub(crate) fn new() -> Self {
+        let mut css = CRITICAL_CSS.trim_end().to_owned();
+        // Never the end of the element: the text goes between <style> and </style> raw.
+        if css.contains("</") {
+            css.clear();
+        }
+        let hash = |text: &str| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+            )
+        };
+        Self {
+            hash: hash(&css),
+            script_hash: hash(STYLESHEET_SCRIPT),
+            css,
+        }
+    }
+}
+
+/// How `critical.css` is made: only in tests, which check the file against it.
+#[cfg(test)]
+mod make {
+    /// Every class named in `class="..."` attributes of `html` (maud writes them double-quoted).
+    pub(super) fn classes(html: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = html
+            .split("class=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .flat_map(str::split_ascii_whitespace)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The rules of `stylesheet` whose selectors name only `classes`, minified (comments and
+    /// runs of white space dropped). In a rule, the selectors that name another class are left
+    /// out; `@media` blocks are filtered in the same way, and `@keyframes` are kept when a kept
+    /// rule names them. Other at-rules are left out.
+    pub(super) fn extract(stylesheet: &str, classes: &[&str]) -> String {
+        let text = minify(stylesheet);
+        let mut kept = String::new();
+        let mut keyframes = Vec::new();
+        filter_block(&text, classes, &mut kept, &mut keyframes);
+        for (name, rule) in keyframes {
+            if kept.contains(name) {
+                kept.push_str(rule);
+            }
+        }
+        kept
+    }
+
+    /// The top-level items of a block: `(prelude, body)` for each `prelude{body}`.
+    pub(super) fn items(block: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut depth = 0usize;
+        let mut open = 0;
+        for (i, b) in block.bytes().enumerate() {
+            match b {
+                b'{' => {
+                    if depth == 0 {
+                        open = i;
+                    }
+                    depth += 1;
+                }
+                b'}' if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        out.push((block[start..open].trim(), &block[open + 1..i]));
+                        start = i + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub(super) fn filter_block<'a>(
+        block: &'a str,
+        classes: &[&str],
+        kept: &mut String,
+        keyframes: &mut Vec<(&'a str, &'a str)>,
+    ) {
+        for (prelude, body) in items(block) {
+            if let Some(name) = prelude.strip_prefix("@keyframes") {
+                // The whole rule, to add at the end if a kept rule uses it.
+                let start = prelude.as_ptr() as usize - block.as_ptr() as usize;
+                let end = body.as_ptr() as usize - block.as_ptr() as usize + body.len() + 1;
+                keyframes.push((name.trim(), &block[start..end]));
+            } else if prelude.starts_with("@media") {
+                let mut inner = String::new();
+                filter_block(body, classes, &mut inner, keyframes);
+                if !inner.is_empty() {
+                    kept.push_str(prelude);
+                    kept.push('{');
+                    kept.push_str(&inner);
+                    kept.push('}');
+                }
+            } else if !prelude.starts_with('@') {
+                let selectors: Vec<&str> = selectors(prelude)
+                    .into_iter()
+                    .filter(|s| names_only(s, classes))
+                    .collect();
+                if !selectors.is_empty() {
+                    kept.push_str(&selectors.join(","));
+                    kept.push('{');
+                    kept.push_str(body.trim());
+                    kept.push('}');
+                }
+            }
+        }
+    }
+
+    /// A selector list split at its top-level commas (not those inside `:has(...)`).
+    pub(super) fn selectors(list: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut start = 0;
+        for (i, b) in list.bytes().enumerate() {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                b',' if depth == 0 => {
+                    out.push(list[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.push(list[start..].trim());
+        out
+    }
+
+    /// Whether every class `selector` names is one of `classes`.
+    pub(super) fn names_only(selector: &str, classes: &[&str]) -> bool {
+        selector.split('.').skip(1).all(|rest| {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(rest.len());
+            classes.contains(&&rest[..end])
+        })
+    }
+
+    /// `css` without comments, with every run of white space one space.
+    pub(super) fn minify(css: &str) -> String {
+        let mut out = String::with_capacity(css.len());
+        let mut rest = css;
+        while let Some(start) = rest.find("/*") {
+            out.push_str(&rest[..start]);
+            rest = rest[start + 2..]
+                .find("*/")
+                .map_or("", |end| &rest[start + 2 + end + 2..]);
+        }
+        out.push_str(rest);
+        out.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::make::*;
+    use super::*;
+
+    /// The banner's stylesheet, as the banner ships it.
+    const STYLESHEET: &str = include_str!("../../wasm/css/consent.css");
+
+    fn critical() -> Critical {
+        Critical::new()
+    }
+
+    #[test]
+    fn critical_css_is_the_stylesheet_s_first_layer_rules() {
+        let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let html = crate::first_layer::render(&config, consent_core::Lang::En, "/", true);
+        let made = extract(STYLESHEET, &classes(&html)) + "\n";
+        if made != CRITICAL_CSS {
+            if std::env::var_os("UPDATE_CRITICAL_CSS").is_some() {
+                let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/critical.css");
+                std::fs::write(path, &made).unwrap_or_else(|e| unreachable!("{path}: {e}"));
+            }
+            panic!(
+                "gate/src/critical.css is not the first layer's rules of wasm/css/consent.css: \
+                 run UPDATE_CRITICAL_CSS=1 cargo test -p consent-gate --all-features critical"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_layer_s_rules_and_no_others() {
+        let c = critical();
+        for rule in [
+            ".cc-root{",
+            ".cc-banner{",
+            ".cc-box .cc-banner{",
+            ".cc-box.cc-pos-bottom .cc-banner{",
+            ".cc-btn{",
+            ".cc-actions{",
+            ".cc-gpc{",
+            ".cc-root :focus-visible{",
+            ".cc-banner:focus{",
+            "@media (max-width: 40rem){.cc-root[class] .cc-banner{",
+            "@keyframes cc-in",
+        ] {
+            assert!(c.css.contains(rule), "{rule} missing from {}", c.css);
+        }
+        for other in [
+            "cc-prefs",
+            "cc-switch",
+            "cc-theme-dark",
+            "cc-float",
+            "cc-wait",
+            "cc-embed",
+            "/*",
+        ] {
+            assert!(!c.css.contains(other), "{other} in {}", c.css);
+        }
+        assert!(c.css.len() < STYLESHEET.len() / 2, "{} B", c.css.len());
+        assert!(c.hash.starts_with("'sha256-") && c.hash.ends_with("='"));
+    }
+
+    #[test]
+    fn selector_lists_split_outside_parentheses() {
+        assert_eq!(
+            selectors(".a:has(.b, .c) .d, .e"),
+            vec![".a:has(.b, .c) .d", ".e"]
+        );
+        assert!(names_only(
+            ".cc-root[class] .cc-banner",
+            &["cc-root", "cc-banner"]
+        ));
+        assert!(!names_only(".cc-root.cc-theme-dark", &["cc-root"]));
+        assert_eq!(minify("a /* x */ {\n  b: c;\n}"), "a { b: c; }");
+    }
+}

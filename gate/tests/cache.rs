@@ -1,0 +1,365 @@
+//! The page cache through a real axum router: a replayed page is the page rewritten for
+//! that visitor and that response, never another visitor's, never with another response's
+//! nonce; and the cache stays within its bound. Also the first layer's critical CSS and the
+//! banner's stylesheet kept out of the way of the first paint.
+
+#![allow(clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use base64::Engine as _;
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Lang, SigningKey, Token};
+use consent_gate::{PageLayer, Pages};
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="fi"><head><title>t</title>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="text/plain" data-category="analytics" data-service="ga" data-src="/ga.js" async></script>
+<script type="text/plain" data-category="marketing" data-service="facebook-pixel" data-src="/px.js"></script>
+<script type="text/plain" data-category="!marketing" data-src="/no-marketing.js"></script>
+<script type="module" src="/consent/consent.js"></script>
+</head><body><h1>Hei</h1>
+<img data-category="marketing" data-service="facebook-pixel" data-src="/pixel.svg" alt="">
+</body></html>"#;
+
+fn key() -> SigningKey {
+    SigningKey::new(&[4; 32]).expect("key")
+}
+
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+fn cookie(config: &Config, action: Action) -> String {
+    let now = OffsetDateTime::now_utc();
+    let before = policy::evaluate(config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([8; 16]),
+    };
+    let d = policy::decide(config, &before, action, ctx).expect("in range");
+    format!("consent={}", Token::signed(*d.state(), &key()))
+}
+
+/// The visitors: new, accepted, refused, accepted with GPC on.
+fn visitors(config: &Config) -> Vec<Vec<(&'static str, String)>> {
+    let accepted = cookie(config, Action::AcceptAll);
+    vec![
+        vec![],
+        vec![("cookie", accepted.clone())],
+        vec![("cookie", cookie(config, Action::RejectAll))],
+        vec![("cookie", accepted), ("sec-gpc", "1".to_owned())],
+    ]
+}
+
+/// The response headers of the pages: shared-cacheable with a strong ETag (`/etag`), or
+/// with neither (`/plain`, keyed by its bytes), and a nonce that changes for every response
+/// (`/nonce`).
+fn app(pages: Arc<Pages>) -> Router {
+    let counter = Arc::new(AtomicUsize::new(0));
+    Router::new()
+        .route(
+            "/etag",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=60"),
+                        (header::ETAG, "\"v1\""),
+                    ],
+                    PAGE,
+                )
+            }),
+        )
+        .route(
+            "/plain",
+            get(|| async { ([(header::CONTENT_TYPE, "text/html")], PAGE) }),
+        )
+        .route(
+            "/nonce",
+            get(move || {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                async move {
+                    let csp = format!(
+                        "script-src 'nonce-bm9uY2U{n}' 'strict-dynamic'; style-src 'self' 'nonce-bm9uY2U{n}'"
+                    );
+                    (
+                        [
+                            (header::CONTENT_TYPE, "text/html".to_owned()),
+                            (header::CONTENT_SECURITY_POLICY, csp),
+                        ],
+                        PAGE,
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/p/{n}",
+            get(|Path(n): Path<usize>| async move {
+                let page = format!("{PAGE}<!-- {} -->", "x".repeat(n));
+                ([(header::CONTENT_TYPE, "text/html")], page)
+            }),
+        )
+        .layer(PageLayer::new(pages))
+}
+
+async fn get_page(app: &Router, path: &str, headers: &[(&str, String)]) -> (HeaderMap, String) {
+    let mut req = Request::builder().uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.expect("body");
+    (
+        parts.headers,
+        String::from_utf8(bytes.to_vec()).expect("utf-8"),
+    )
+}
+
+/// The page rewritten for `visitor` by a layer without a cache.
+async fn uncached(path: &str, visitor: &[(&str, String)]) -> String {
+    let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(0));
+    get_page(&app(pages), path, visitor).await.1
+}
+
+#[tokio::test]
+async fn visitors_never_get_each_others_page_even_with_one_etag() {
+    let config = config();
+    let visitors = visitors(&config);
+    let pages = Arc::new(Pages::new(config, Some(key())));
+    let app = app(Arc::clone(&pages));
+    for path in ["/etag", "/plain", "/plain?utm=x"] {
+        let mut expected = Vec::new();
+        for v in &visitors {
+            expected.push(uncached(path, v).await);
+        }
+        // The four pages differ: a mix-up could not go unseen.
+        for (i, a) in expected.iter().enumerate() {
+            for b in &expected[i + 1..] {
+                assert_ne!(a, b, "{path}");
+            }
+        }
+        // Interleaved, three rounds: the first records, the others replay.
+        for round in 0..3 {
+            for (i, v) in visitors.iter().enumerate() {
+                let (_, got) = get_page(&app, path, v).await;
+                assert_eq!(got, expected[i], "{path}, visitor {i}, round {round}");
+            }
+        }
+    }
+    assert!(pages.cache().hits() >= 24, "{:?}", pages.cache());
+}
+
+#[tokio::test]
+async fn each_response_carries_its_own_nonce() {
+    let config = config();
+    let visitors = visitors(&config);
+    let pages = Arc::new(Pages::new(config, Some(key())));
+    let app = app(Arc::clone(&pages));
+    for (i, v) in visitors.iter().enumerate().take(2) {
+        for _ in 0..3 {
+            let (headers, body) = get_page(&app, "/nonce", v).await;
+            let csp = headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .expect("text");
+            let nonce = csp
+                .split_once("'nonce-")
+                .and_then(|(_, r)| r.split_once('\''))
+                .map(|(n, _)| n)
+                .expect("a nonce");
+            let ours = format!("nonce=\"{nonce}\"");
+            let all = body.matches("nonce=\"").count();
+            assert_eq!(body.matches(&ours).count(), all, "visitor {i}: {body}");
+            // Consent Mode's script and the one that applies the banner's stylesheet; for
+            // the new visitor the critical CSS, for the returning one the two scripts made
+            // live.
+            assert_eq!(all, if i == 0 { 3 } else { 4 }, "visitor {i}: {body}");
+            if i == 0 {
+                assert!(body.contains(&format!("<style {ours}>")), "{body}");
+            }
+        }
+    }
+    assert!(pages.cache().hits() >= 4, "{:?}", pages.cache());
+}
+
+#[tokio::test]
+async fn the_cache_stays_within_its_bound() {
+    let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(64 * 1024));
+    let app = app(Arc::clone(&pages));
+    for n in 0..100 {
+        get_page(&app, &format!("/p/{n}"), &[]).await;
+        let cache = pages.cache();
+        assert!(cache.bytes() <= cache.capacity(), "{cache:?} after {n}");
+    }
+    let len = pages.cache().len();
+    assert!(len > 1 && len < 100, "{:?}", pages.cache());
+    // The latest page is still there: asked again, it is replayed.
+    let hits = pages.cache().hits();
+    get_page(&app, "/p/99", &[]).await;
+    assert_eq!(pages.cache().hits(), hits + 1);
+    // Asked for the first again, it had gone: recorded anew.
+    get_page(&app, "/p/0", &[]).await;
+    assert_eq!(pages.cache().hits(), hits + 1);
+}
+
+#[tokio::test]
+async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
+    let config = config();
+    let visitors = visitors(&config);
+    let pages = Arc::new(Pages::new(config, Some(key())));
+    let app = app(pages);
+    let preload =
+        r#"<link rel="preload" href="/consent/consent.css" as="style" data-consent-css="">"#;
+    let apply = "<script>for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'</script>";
+    // A new visitor: the banner's stylesheet is fetched from <head> as before, but as a
+    // preload, which holds back no paint; at the end of <body>, the critical CSS, the first
+    // layer, and the script that applies the stylesheet.
+    let (headers, body) = get_page(&app, "/plain", &visitors[0]).await;
+    let head = &body[..body.find("<body>").expect("body")];
+    assert!(head.contains(preload), "{head}");
+    assert!(!body.contains("rel=\"stylesheet\""), "{body}");
+    let style = body.find("<style>.cc-root{").expect("critical CSS");
+    let layer = body.find("data-consent-nojs").expect("first layer");
+    let script = body
+        .find(apply)
+        .expect("the script applying the stylesheet");
+    let end = body.find("</body>").expect("body end");
+    assert!(style < layer && layer < script && script < end, "{body}");
+    assert!(headers.get(header::CONTENT_SECURITY_POLICY).is_none());
+    // A returning visitor: no CSS inlined, the stylesheet applied by the same script.
+    let (_, body) = get_page(&app, "/plain", &visitors[1]).await;
+    assert!(!body.contains("<style"), "{body}");
+    assert!(body.contains(preload) && body.contains(apply), "{body}");
+}
+
+#[tokio::test]
+async fn a_strict_policy_lets_in_the_critical_css_by_its_hash() {
+    let pages = Arc::new(Pages::new(config(), Some(key())));
+    let app = Router::new()
+        .route(
+            "/",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html"),
+                        (
+                            header::CONTENT_SECURITY_POLICY,
+                            "default-src 'self'; script-src 'self'",
+                        ),
+                    ],
+                    PAGE,
+                )
+            }),
+        )
+        .layer(PageLayer::new(pages));
+    let (headers, body) = get_page(&app, "/", &[]).await;
+    let css = body
+        .split_once("<style>")
+        .and_then(|(_, r)| r.split_once("</style>"))
+        .map(|(s, _)| s)
+        .expect("the critical CSS");
+    let script = body
+        .split_once("<script>for(")
+        .and_then(|(_, r)| r.split_once("</script>"))
+        .map(|(s, _)| format!("for({s}"))
+        .expect("the script applying the stylesheet");
+    let hash = |text: &str| {
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+    };
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("text");
+    assert!(
+        csp.ends_with(&format!("; style-src 'self' 'sha256-{}'", hash(css))),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!(
+            "script-src 'self' 'sha256-{}' 'sha256-",
+            hash(&script)
+        )) || csp.contains(&format!("' 'sha256-{}'", hash(&script))),
+        "{csp}"
+    );
+}
+
+mod arbitrary_pages {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn page() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            any::<Vec<u8>>(),
+            Just(
+                b"<script type=\"text/plain\" data-category=\"analytics\" data-src=\"/a.js\">"
+                    .to_vec()
+            ),
+            Just(b"<script>".to_vec()),
+            Just(b"<iframe data-category=\"marketing\" data-src=\"/v\">".to_vec()),
+            Just(b"<html lang=\"sv\"><head><body></body></html>".to_vec()),
+            Just(b"<link rel=stylesheet href=/consent.css>".to_vec()),
+            Just(b"<body>".to_vec()),
+            // What the cache's holes start with, as the page's own text.
+            Just(b"X9k2consentgateholeN".to_vec()),
+            Just(b"X9k2consentgatehole".to_vec()),
+        ];
+        proptest::collection::vec(piece, 0..10).prop_map(|p| p.concat())
+    }
+
+    fn request(visitor: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in visitor {
+            h.append(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    fn response(nonce: usize) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        let csp = format!("script-src 'nonce-n{nonce}'; style-src 'nonce-n{nonce}'");
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).expect("header"),
+        );
+        h
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Any page, any visitor: the page replayed from the cache (and the one recorded)
+        /// is the page rewritten without it, with each response's own nonce.
+        #[test]
+        fn a_replayed_page_is_the_page_rewritten(body in page(), visitor in 0usize..4) {
+            let config = config();
+            let v = request(&visitors(&config)[visitor]);
+            let cached = Arc::new(Pages::new(config.clone(), Some(key())));
+            let plain = Arc::new(Pages::new(config, Some(key())).with_cache_capacity(0));
+            for n in 0..3 {
+                let got = consent_gate::rewrite(&cached, &v, "/a?b", StatusCode::OK, &mut response(n), &body);
+                let want = consent_gate::rewrite(&plain, &v, "/a?b", StatusCode::OK, &mut response(n), &body);
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+}
