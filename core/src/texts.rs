@@ -302,6 +302,13 @@ texts! {
         sv: "Innehållet kommer från {service}, som sätter egna kakor. Du ser det när du tillåter {service}.",
         en: "This content comes from {service}, which sets its own cookies. You can see it once you allow {service}.",
     }
+    /// Placeholder over an embed that names no service, only its category; `{category}` is
+    /// filled in. Its button allows the whole category.
+    PlaceholderCategoryText "placeholder_category_text" {
+        fi: "Tämä sisältö asettaa evästeitä luokassa ”{category}”. Näet sen, kun sallit ne.",
+        sv: "Innehållet sätter kakor i kategorin ”{category}”. Du ser det när du tillåter dem.",
+        en: "This content sets cookies in the “{category}” category. You can see it once you allow them.",
+    }
     /// Button on the placeholder that grants consent in place.
     PlaceholderButton "placeholder_button" {
         fi: "Salli ja näytä",

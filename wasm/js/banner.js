@@ -431,8 +431,8 @@ function necessaryOnly(nonce) {
 }
 
 /** An embed's placeholder in the page's language: it names the service and grants that
- * service alone in place (an embed of no named service: its category, whole). Drawn once
- * the texts are there. */
+ * service alone in place (an embed of no named service: it names the category and grants
+ * it whole). Drawn once the texts are there. */
 function embedPlaceholder(embed, category, svc) {
   const u = ui;
   const gen = u.gen;
@@ -441,7 +441,8 @@ function embedPlaceholder(embed, category, svc) {
     const c = t.categories.find((x) => x.id === id);
     if (!c || ui !== u || u.gen !== gen || !embed.hasAttribute('data-src')) return;
     const s = c.services.find((x) => x.id === svc?.trim());
-    const text = t.t.placeholder_text.split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
+    const text = t.t[s ? 'placeholder_text' : 'placeholder_category_text']
+      .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
     const box = attrs(add(el('div', 'cc-embed'), el('p', '', text),
       button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
     embed.classList.add('cc-wait');
