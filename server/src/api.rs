@@ -275,10 +275,12 @@ impl From<StoreError> for ApiError {
                 StatusCode::INSUFFICIENT_STORAGE,
                 "the decision log is full: nothing was recorded",
             ),
-            StoreError::Unavailable(_) | StoreError::Closed => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the decision log is unavailable: nothing was recorded, try again",
-            ),
+            StoreError::Unavailable(_) | StoreError::Closed | StoreError::ForeignHead => {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the decision log is unavailable: nothing was recorded, try again",
+                )
+            }
             StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the decision log failed: nothing was recorded",

@@ -51,7 +51,7 @@ fn api_behind(rate_limit: Option<u32>, config: Config, trusted: Vec<std::net::Ip
     std::fs::write(dist.join("consent_bg.wasm"), b"\0asm\x01\0\0\0").expect("write");
     let key = ServerKey::new(&[0x5a; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let settings = Settings {
         config: Arc::new(config),
         key: key.clone(),
@@ -925,7 +925,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
     let store = Arc::new(
         SqliteStore::open_with_limit(
             &path,
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
             Some(64 * 1024),
         )
         .expect("open"),

@@ -47,7 +47,7 @@ fn text(o: &Output) -> String {
 
 async fn log_with(dir: &Path, ids: &[u8]) {
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_key()).expect("open");
+    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_keys()).expect("open");
     let now = time::OffsetDateTime::now_utc();
     for &id in ids {
         let before = policy::evaluate(&config, None, None, now, Signals::default());
@@ -491,7 +491,7 @@ async fn the_same_commands_work_on_postgresql() {
     let url = cluster.url("consent");
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = PgStore::connect(&url, key(dir.path()).log_key())
+    let store = PgStore::connect(&url, key(dir.path()).log_keys())
         .await
         .expect("connect");
     let now = time::OffsetDateTime::now_utc();
@@ -783,7 +783,7 @@ async fn backup_of_a_log_under_write_load_verifies() {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     let dir = tempfile::tempdir().expect("tempdir");
     let store =
-        SqliteStore::open(dir.path().join("consent.db"), key(dir.path()).log_key()).expect("open");
+        SqliteStore::open(dir.path().join("consent.db"), key(dir.path()).log_keys()).expect("open");
     let acked = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {

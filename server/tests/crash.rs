@@ -47,8 +47,8 @@ fn server_key(dir: &std::path::Path) -> consent_server::ServerKey {
     consent_server::ServerKey::load(&dir.join("consent.key")).expect("the server made its key")
 }
 
-fn log_key(dir: &std::path::Path) -> consent_server::store::LogKey {
-    server_key(dir).log_key().clone()
+fn log_key(dir: &std::path::Path) -> consent_server::store::LogKeys {
+    server_key(dir).log_keys().clone()
 }
 
 /// The head file the server processes kept beside the log (it may lag after a kill).

@@ -47,7 +47,7 @@ fn api() -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x3c; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let settings = Settings {
         config: Arc::new(config.clone()),
         key: key.clone(),

@@ -20,7 +20,7 @@ impl Harness for Sqlite {
         &self.store
     }
     async fn reopen(&self) -> SqliteStore {
-        SqliteStore::open(&self.path, suite::key().log_key()).expect("reopen")
+        SqliteStore::open(&self.path, suite::key().log_keys()).expect("reopen")
     }
     async fn exec(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.path).expect("open");
@@ -35,7 +35,7 @@ impl Harness for Sqlite {
 async fn setup() -> Sqlite {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("consent.db");
-    let store = SqliteStore::open(&path, suite::key().log_key()).expect("open");
+    let store = SqliteStore::open(&path, suite::key().log_keys()).expect("open");
     Sqlite {
         _dir: dir,
         path,
@@ -47,7 +47,7 @@ store_suite!(setup());
 
 #[tokio::test]
 async fn an_unwritable_path_is_a_clear_error() {
-    let err = SqliteStore::open("/nonexistent-dir/consent.db", suite::key().log_key())
+    let err = SqliteStore::open("/nonexistent-dir/consent.db", suite::key().log_keys())
         .expect_err("cannot open");
     assert!(
         err.to_string().contains("/nonexistent-dir/consent.db"),
@@ -70,7 +70,7 @@ async fn a_log_from_before_the_register_is_migrated() {
          ALTER TABLE decisions DROP COLUMN contact; ALTER TABLE decisions DROP COLUMN kind;",
     )
     .await;
-    let store = SqliteStore::open(&h.path, suite::key().log_key()).expect("reopen migrates");
+    let store = SqliteStore::open(&h.path, suite::key().log_keys()).expect("reopen migrates");
     let landed = store
         .append_marketing(suite::marketing(
             "a@b.fi",
@@ -116,7 +116,7 @@ async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() 
             .expect("append");
     }
     as_before_the_keyed_chain(&h).await;
-    let store = SqliteStore::open(&h.path, suite::key().log_key()).expect("an old log opens");
+    let store = SqliteStore::open(&h.path, suite::key().log_keys()).expect("an old log opens");
     store
         .append(suite::record(4, Action::RejectAll, suite::t0()))
         .await
@@ -147,6 +147,6 @@ async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
         .expect("append");
     // Removing the head row so that the next start signs a rolled-back log as it finds it.
     h.exec("DELETE FROM chain_head").await;
-    let err = SqliteStore::open(&h.path, suite::key().log_key()).expect_err("refused");
+    let err = SqliteStore::open(&h.path, suite::key().log_keys()).expect_err("refused");
     assert!(err.to_string().contains("chain_head"), "{err}");
 }

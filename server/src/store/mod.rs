@@ -23,9 +23,11 @@ pub mod backup;
 pub mod chain;
 pub mod erasure;
 pub mod postgres;
+pub mod rotation;
 pub mod sqlite;
 
-pub use chain::{LogKey, SignedHead};
+pub use chain::{LogKey, LogKeys, SignedHead};
+pub use rotation::KeyId;
 
 /// What a log entry records: the log holds cookie decisions and marketing decisions in one
 /// chain.
@@ -37,6 +39,9 @@ pub enum EntryKind {
     Marketing,
     /// An erasure: which records' content was removed, and why ([`erasure::Erasure`]).
     Erasure,
+    /// A key rotation: the key the log was under hands it to the next
+    /// ([`rotation::Rotation`]).
+    Rotation,
 }
 
 impl EntryKind {
@@ -47,6 +52,7 @@ impl EntryKind {
             EntryKind::Cookie => "cookie",
             EntryKind::Marketing => "marketing",
             EntryKind::Erasure => "erasure",
+            EntryKind::Rotation => "rotation",
         }
     }
 
@@ -59,6 +65,7 @@ impl EntryKind {
             "cookie" => Ok(EntryKind::Cookie),
             "marketing" => Ok(EntryKind::Marketing),
             "erasure" => Ok(EntryKind::Erasure),
+            "rotation" => Ok(EntryKind::Rotation),
             other => Err(StoreError::Corrupt(format!("unknown entry kind {other:?}"))),
         }
     }
@@ -94,7 +101,7 @@ impl Entry {
     pub fn record(&self) -> Option<Result<DecisionRecord, serde_json::Error>> {
         match self.kind {
             EntryKind::Cookie => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Marketing | EntryKind::Erasure => None,
+            EntryKind::Marketing | EntryKind::Erasure | EntryKind::Rotation => None,
         }
     }
 
@@ -103,7 +110,7 @@ impl Entry {
     pub fn marketing_record(&self) -> Option<Result<MarketingRecord, serde_json::Error>> {
         match self.kind {
             EntryKind::Marketing => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Cookie | EntryKind::Erasure => None,
+            EntryKind::Cookie | EntryKind::Erasure | EntryKind::Rotation => None,
         }
     }
 
@@ -119,6 +126,10 @@ impl Entry {
                 serde_json::from_str::<erasure::Erasure>(json)
                     .map(|_| erasure::Erasure::digest_of(json))
             }),
+            EntryKind::Rotation => self.record_json.as_deref().map(|json| {
+                serde_json::from_str::<rotation::Rotation>(json)
+                    .map(|_| rotation::Rotation::digest_of(json))
+            }),
         }
     }
 
@@ -128,7 +139,17 @@ impl Entry {
     pub fn erasure(&self) -> Option<Result<erasure::Erasure, serde_json::Error>> {
         match self.kind {
             EntryKind::Erasure => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Cookie | EntryKind::Marketing => None,
+            EntryKind::Cookie | EntryKind::Marketing | EntryKind::Rotation => None,
+        }
+    }
+
+    /// The rotation a rotation entry records; `None` for the other kinds (or once its content
+    /// is gone, which `verify` reports).
+    #[must_use]
+    pub fn rotation(&self) -> Option<Result<rotation::Rotation, serde_json::Error>> {
+        match self.kind {
+            EntryKind::Rotation => self.record_json.as_deref().map(serde_json::from_str),
+            EntryKind::Cookie | EntryKind::Marketing | EntryKind::Erasure => None,
         }
     }
 
@@ -435,6 +456,10 @@ pub enum StoreError {
     Closed,
     /// Any other database error.
     Database(String),
+    /// The log's head is not signed under this store's current key: another process rotated
+    /// the key (this one must be restarted with the new key file), or the head was edited.
+    /// Nothing was written.
+    ForeignHead,
 }
 
 impl fmt::Display for StoreError {
@@ -445,6 +470,11 @@ impl fmt::Display for StoreError {
             StoreError::Corrupt(e) => write!(f, "decision log corrupt: {e}"),
             StoreError::Closed => f.write_str("decision log is shutting down"),
             StoreError::Database(e) => write!(f, "decision log: {e}"),
+            StoreError::ForeignHead => f.write_str(
+                "decision log: its signed head is not signed under this server's current key: \
+                 the key was rotated by another process (restart with the new key file) or the \
+                 head was edited; nothing written",
+            ),
         }
     }
 }

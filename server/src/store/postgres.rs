@@ -55,12 +55,12 @@ use std::collections::HashMap;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::chain::Signer;
+use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingIndex,
-    MarketingState, Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError,
-    Summary, request_texts, stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, LogKeys, MarketingAppend,
+    MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow,
+    Store, StoreError, Summary, request_texts, stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -144,7 +144,10 @@ DO $$ BEGIN
 END $$;
 ";
 
-const LOCK_HEAD: &str = "SELECT seq, link FROM chain_head WHERE id = 1 FOR UPDATE";
+/// The head, locked: its position and link, and its signature, which the writer checks is its
+/// own key's before it extends the chain ([`Signer::owns`]).
+const LOCK_HEAD: &str =
+    "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1 FOR UPDATE";
 
 const INSERT: &str = "
 WITH inserted AS (
@@ -261,7 +264,7 @@ impl PgStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the string is invalid or the server cannot be
     /// reached; [`StoreError::Database`] when the schema cannot be created.
-    pub async fn connect(config: &str, key: &LogKey) -> Result<Self, StoreError> {
+    pub async fn connect(config: &str, key: &LogKeys) -> Result<Self, StoreError> {
         let config: Config = config.parse().map_err(|e| {
             StoreError::Unavailable(format!(
                 "invalid PostgreSQL connection string: {}",
@@ -276,14 +279,14 @@ impl PgStore {
     ///
     /// # Errors
     /// As [`PgStore::connect`].
-    pub async fn from_config(mut config: Config, key: &LogKey) -> Result<Self, StoreError> {
+    pub async fn from_config(mut config: Config, key: &LogKeys) -> Result<Self, StoreError> {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let config = Arc::new(config);
         let mut conn = Conn::open(&config).await?;
         let (keyed_from, current) = create_schema(&mut conn.client, key).await?;
-        let (signer, heads) = Signer::new(key.clone(), keyed_from, current);
+        let (signer, heads) = Signer::new(key, keyed_from, current);
         let signer = Arc::new(signer);
         let writer = Writer::new(conn).await?;
         let reader = Arc::new(Reader {
@@ -355,7 +358,7 @@ impl Conn {
 /// signed again.
 async fn create_schema(
     client: &mut Client,
-    key: &LogKey,
+    key: &LogKeys,
 ) -> Result<(u64, Option<SignedHead>), StoreError> {
     let tx = within(client.transaction()).await?;
     within(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])).await?;
@@ -367,6 +370,7 @@ async fn create_schema(
     .await?;
     if let Some(row) = &row {
         if let Some(head) = to_signed_head(row)? {
+            let head = rotate_if_behind(&tx, key, head).await?;
             within(tx.commit()).await?;
             return Ok((head.keyed_from, Some(head)));
         }
@@ -422,8 +426,77 @@ async fn create_schema(
         &[&seq, &link, &now, &seq, &&head.mac[..]],
     ))
     .await?;
+    let head = rotate_if_behind(&tx, key, head).await?;
     within(tx.commit()).await?;
     Ok((keyed_from, Some(head)))
+}
+
+/// Rotates the log to `keys`' current key when its head (`head`, as read) is signed under an
+/// older key of the file ([`super::rotation`], rule 3): appends the rotation entry, linked
+/// under the old key, signs the checkpoint again and signs the head under the new key, in
+/// `tx`, after locking the head as a writer does. The head after it.
+async fn rotate_if_behind(
+    tx: &tokio_postgres::Transaction<'_>,
+    keys: &LogKeys,
+    head: SignedHead,
+) -> Result<SignedHead, StoreError> {
+    if keys.verify_head(&head) {
+        return Ok(head);
+    }
+    // Locked and read again: another server's writer may have moved it meanwhile.
+    let Some(row) = within(tx.query_opt(LOCK_HEAD, &[])).await? else {
+        return Ok(head);
+    };
+    let Some(head) = to_signed_head(&row)? else {
+        return Ok(head);
+    };
+    let checkpoint = within(tx.query_opt(
+        "SELECT seq, link, purged, time, mac FROM checkpoint WHERE id = 1",
+        &[],
+    ))
+    .await?
+    .map(|row| to_checkpoint(&row))
+    .transpose()?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let Some(plan) = catch_up(keys, Some(&head), checkpoint.as_ref(), now)? else {
+        return Ok(head);
+    };
+    let p = &plan.entry;
+    let seq = head.seq + 1;
+    let link = plan.from.link(&head.link, p.linked(seq));
+    let revision = i32::try_from(p.summary.revision)
+        .map_err(|_| StoreError::Corrupt("a key epoch past the revision column".into()))?;
+    within(tx.execute(
+        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            &position(seq),
+            &p.time,
+            &p.json,
+            &&p.digest.as_bytes()[..],
+            &&link.as_bytes()[..],
+            &p.summary.action,
+            &revision,
+            &p.summary.granted,
+            &p.kind().as_str(),
+        ],
+    ))
+    .await?;
+    if let Some(mac) = plan.checkpoint_mac {
+        within(tx.execute("UPDATE checkpoint SET mac = $1 WHERE id = 1", &[&&mac[..]])).await?;
+    }
+    let signed = keys.sign_head(seq, link, now, head.keyed_from);
+    within(tx.execute(
+        "UPDATE chain_head SET seq = $1, link = $2, time = $3, mac = $4 WHERE id = 1",
+        &[
+            &position(seq),
+            &&link.as_bytes()[..],
+            &signed.time,
+            &&signed.mac[..],
+        ],
+    ))
+    .await?;
+    Ok(signed)
 }
 
 /// A `chain_head` row (`seq, link, time, keyed_from, mac`) as a signed head; `None` when it
@@ -587,6 +660,7 @@ impl Statements {
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
             .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+        signer.owns(to_signed_head(&head)?.as_ref())?;
         let head = (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
         let mut rows = Rows::new(head, batch.len());
         // Marketing decisions of this batch, which the database does not hold yet.
@@ -994,6 +1068,7 @@ fn duplicate(e: &StoreError) -> StoreError {
         StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
         StoreError::Closed => StoreError::Closed,
         StoreError::Database(m) => StoreError::Database(m.clone()),
+        StoreError::ForeignHead => StoreError::ForeignHead,
     }
 }
 
@@ -1112,6 +1187,7 @@ impl PgStore {
             let head = within(tx.query_opt(LOCK_HEAD, &[]))
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+            self.signer.owns(to_signed_head(&head)?.as_ref())?;
             let (seq, link): (i64, Digest) =
                 (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
             let rows = within(tx.query(sql, params)).await?;

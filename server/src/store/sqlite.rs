@@ -21,10 +21,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::chain::Signer;
+use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingState,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKeys, MarketingAppend, MarketingState,
     Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError, Summary,
     request_texts, stored, take_waiting,
 };
@@ -99,7 +99,7 @@ CREATE TABLE IF NOT EXISTS requests (
 /// Gives a log written before the customer register its `kind` and `contact` columns, and a
 /// log written before the keyed chain its `chain_head` row ([`seed_chain_head`]). Where the
 /// keyed chain starts.
-fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
+fn migrate(conn: &mut Connection, key: &LogKeys) -> Result<u64, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
@@ -120,6 +120,7 @@ fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
     }
     tx.execute_batch(REGISTER_SCHEMA).map_err(map_err)?;
     let keyed_from = seed_chain_head(&tx, key)?;
+    rotate_if_behind(&tx, key)?;
     tx.commit().map_err(map_err)?;
     Ok(keyed_from)
 }
@@ -129,7 +130,7 @@ fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
 /// keyed chain keeps its plain links up to its last record. A log whose row is gone but whose
 /// last link is not a plain one was keyed, so the row was removed: that is refused rather
 /// than signed again.
-fn seed_chain_head(conn: &Connection, key: &LogKey) -> Result<u64, StoreError> {
+fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> {
     let stored: Option<i64> = conn
         .query_row("SELECT keyed_from FROM chain_head WHERE id = 1", [], |r| {
             r.get(0)
@@ -162,6 +163,56 @@ fn seed_chain_head(conn: &Connection, key: &LogKey) -> Result<u64, StoreError> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     write_chain_head(conn, &key.sign_head(seq, link, now, seq))?;
     Ok(seq)
+}
+
+/// Rotates the log to `keys`' current key when its head is signed under an older key of the
+/// file ([`super::rotation`], rule 3): appends the rotation entry, linked under the old key,
+/// signs the checkpoint again and signs the head under the new key, in the caller's
+/// transaction (which holds the write lock).
+fn rotate_if_behind(conn: &Connection, keys: &LogKeys) -> Result<(), StoreError> {
+    let head = read_chain_head(conn)?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let checkpoint = read_checkpoint(conn)?;
+    let Some(plan) = catch_up(keys, head.as_ref(), checkpoint.as_ref(), now)? else {
+        return Ok(());
+    };
+    let Some(head) = head else {
+        return Ok(());
+    };
+    let p = &plan.entry;
+    let seq = head.seq + 1;
+    let link = plan.from.link(&head.link, p.linked(seq));
+    insert_entry(conn, seq, link, p)?;
+    if let Some(mac) = plan.checkpoint_mac {
+        conn.execute(
+            "UPDATE checkpoint SET mac = ?1 WHERE id = 1",
+            params![&mac[..]],
+        )
+        .map_err(map_err)?;
+    }
+    write_chain_head(conn, &keys.sign_head(seq, link, now, head.keyed_from))
+}
+
+/// Inserts an entry that is neither a cookie nor a marketing decision (an erasure, a
+/// rotation): no consent id, no contact.
+fn insert_entry(conn: &Connection, seq: u64, link: Digest, p: &Prepared) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            seq as i64,
+            p.time,
+            p.json,
+            &p.digest.as_bytes()[..],
+            &link.as_bytes()[..],
+            p.summary.action,
+            p.summary.revision,
+            p.summary.granted,
+            p.kind().as_str()
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
 }
 
 /// The link before position `seq`: the entry before it, the checkpoint, or zero.
@@ -269,7 +320,8 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 
 impl SqliteStore {
     /// Opens the log at `path`, creating the file and its tables on first start. Links and
-    /// heads are made under `key` ([`ServerKey::log_key`](crate::ServerKey::log_key)).
+    /// heads are made under `key`'s current key ([`ServerKey::log_keys`](crate::ServerKey::log_keys)); a log
+    /// under an older key of `key` is rotated to it first ([`super::rotation`]).
     ///
     /// Opened within a tokio runtime (as `consent serve` does), the store answers committed
     /// appends on that runtime's threads; elsewhere its writer thread answers them itself.
@@ -277,7 +329,7 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be opened or created;
     /// [`StoreError::Corrupt`] when the chain's head row was removed from a keyed log.
-    pub fn open(path: impl AsRef<Path>, key: &LogKey) -> Result<Self, StoreError> {
+    pub fn open(path: impl AsRef<Path>, key: &LogKeys) -> Result<Self, StoreError> {
         Self::open_with_limit(path, key, None)
     }
 
@@ -289,14 +341,14 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] when the file cannot be opened or created.
     pub fn open_with_limit(
         path: impl AsRef<Path>,
-        key: &LogKey,
+        key: &LogKeys,
         max_bytes: Option<u64>,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(map_err)?;
         let keyed_from = migrate(&mut writer, key)?;
-        let (signer, heads) = Signer::new(key.clone(), keyed_from, read_chain_head(&writer)?);
+        let (signer, heads) = Signer::new(key, keyed_from, read_chain_head(&writer)?);
         let signer = Arc::new(signer);
         let chain = Arc::clone(&signer);
         if let Some(max) = max_bytes {
@@ -372,12 +424,11 @@ impl Settled {
             }
             Err(e) => {
                 let message = e.to_string();
-                let full = matches!(e, StoreError::Full);
                 for (_, reply) in self.batch {
-                    let err = if full {
-                        StoreError::Full
-                    } else {
-                        StoreError::Database(message.clone())
+                    let err = match e {
+                        StoreError::Full => StoreError::Full,
+                        StoreError::ForeignHead => StoreError::ForeignHead,
+                        _ => StoreError::Database(message.clone()),
                     };
                     let _ = reply.send(Err(err));
                 }
@@ -476,6 +527,7 @@ fn append_batch<'a>(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
+    chain.owns(read_chain_head(&tx)?.as_ref())?;
     let (mut seq, mut link) = head(&tx)?;
     let mut out = Vec::new();
     {
@@ -813,8 +865,12 @@ impl Store for SqliteStore {
         let total = previous + count as u64;
         let mac = sign(seq as u64, &link_digest, total);
         let now = OffsetDateTime::now_utc().unix_timestamp();
+        let signer = Arc::clone(&self.signer);
         self.with_reader(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            // A checkpoint is signed under the key the log is under: not after a rotation
+            // by another process.
+            signer.owns(read_chain_head(&tx)?.as_ref())?;
             let deleted = tx.execute("DELETE FROM decisions WHERE seq <= ?1", params![seq]).map_err(map_err)?;
             tx.execute(
                 "INSERT INTO checkpoint (id, seq, link, purged, time, mac) VALUES (1, ?1, ?2, ?3, ?4, ?5)
@@ -1010,25 +1066,11 @@ fn erase_with_entry(
     let n = erased.len() as u64;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let p = Erasure { erased, reason }.prepared(now)?;
+    signer.owns(read_chain_head(&tx)?.as_ref())?;
     let (seq, link) = head(&tx)?;
     let seq = seq + 1;
     let link = signer.key.link(&link, p.linked(seq));
-    tx.execute(
-        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            seq as i64,
-            p.time,
-            p.json,
-            &p.digest.as_bytes()[..],
-            &link.as_bytes()[..],
-            p.summary.action,
-            p.summary.revision,
-            p.summary.granted,
-            p.kind().as_str()
-        ],
-    )
-    .map_err(map_err)?;
+    insert_entry(&tx, seq, link, &p)?;
     let signed = signer.sign(seq, link);
     write_chain_head(&tx, &signed)?;
     tx.commit().map_err(map_err)?;
