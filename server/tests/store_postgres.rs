@@ -34,6 +34,12 @@ impl Harness for Pg {
             .await
             .expect("reopen")
     }
+    async fn reopen_with(
+        &self,
+        key: &consent_server::ServerKey,
+    ) -> Result<PgStore, consent_server::StoreError> {
+        PgStore::connect(&self.url, key.log_keys()).await
+    }
     async fn exec(&self, sql: &str) {
         let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
             .await

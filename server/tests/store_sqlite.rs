@@ -22,6 +22,12 @@ impl Harness for Sqlite {
     async fn reopen(&self) -> SqliteStore {
         SqliteStore::open(&self.path, suite::key().log_keys()).expect("reopen")
     }
+    async fn reopen_with(
+        &self,
+        key: &consent_server::ServerKey,
+    ) -> Result<SqliteStore, consent_server::StoreError> {
+        SqliteStore::open(&self.path, key.log_keys())
+    }
     async fn exec(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.path).expect("open");
         conn.execute_batch(sql).expect("tamper");

@@ -11,8 +11,10 @@ use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
 mod register;
+mod rotation;
 mod tamper;
 pub use register::*;
+pub use rotation::*;
 pub use tamper::*;
 
 /// What a store's tests need: the store, a way to reopen it, and raw SQL to tamper with it.
@@ -23,6 +25,11 @@ pub trait Harness: Send + Sync {
     fn store(&self) -> &Self::S;
     /// A second handle on the same database, as after a restart or from another process.
     fn reopen(&self) -> impl Future<Output = Self::S> + Send;
+    /// A handle on the same database opened with another key file (a rotated one).
+    fn reopen_with(
+        &self,
+        key: &ServerKey,
+    ) -> impl Future<Output = Result<Self::S, consent_server::StoreError>> + Send;
     /// Runs SQL directly against the database (tampering, as an attacker with write access).
     fn exec(&self, sql: &str) -> impl Future<Output = ()> + Send;
     /// A byte string as an SQL literal of this database.
@@ -404,7 +411,9 @@ macro_rules! store_suite {
             content_removed_by_hand_is_not_an_erasure, an_erasure_entry_cannot_cover_another_record,
             edited_summary_and_id_columns_are_named, an_edited_marketing_state_is_named,
             a_rollback_to_an_older_copy_is_caught_by_the_head_file,
-            retention_keeps_the_proof_of_a_standing_objection);
+            retention_keeps_the_proof_of_a_standing_objection, a_log_verifies_across_rotations,
+            a_forged_rotation_is_named, a_missing_rotation_is_named,
+            a_log_under_a_key_the_file_lacks_is_left_alone);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
