@@ -536,6 +536,18 @@ async fn the_same_commands_work_on_postgresql() {
         text(&out)
     );
     assert!(run(&["verify"]).status.success());
+    let out = run(&["key", "rotate"]);
+    assert!(
+        out.status.success() && text(&out).contains("records the rotation at record 5"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["verify"]);
+    assert!(
+        out.status.success() && text(&out).contains("record 5: the key was rotated to epoch 1"),
+        "{}",
+        text(&out)
+    );
     assert!(
         !dir.path().join("consent.db").exists(),
         "no SQLite file when --postgres is given"
@@ -872,4 +884,95 @@ async fn backup_of_a_log_under_write_load_verifies() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("missing.db"), "{}", text(&out));
     assert!(!missing.exists() && !dir.path().join("y.db").exists());
+}
+
+#[tokio::test]
+async fn key_rotate_records_the_rotation_and_verify_follows_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = consent(dir.path(), &["key", "rotate"]);
+    assert!(!out.status.success(), "nothing to rotate: {}", text(&out));
+    assert!(!dir.path().join("consent.key").exists(), "{}", text(&out));
+    log_with(dir.path(), &[1, 2]).await;
+    let old = key(dir.path()).id().to_string();
+
+    let out = consent(dir.path(), &["key", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("the log records the rotation at record 3"),
+        "{}",
+        text(&out)
+    );
+    let new = key(dir.path()).id().to_string();
+    assert_ne!(old, new);
+    let out = consent(dir.path(), &["key", "list"]);
+    let listed = text(&out);
+    assert!(
+        listed.contains(&format!("epoch 0  id {old}  retired  tokens accepted"))
+            && listed.contains(&format!("epoch 1  id {new}  current  tokens accepted")),
+        "{listed}"
+    );
+    assert!(!listed.contains("secret"), "{listed}");
+
+    // The new key signs what comes next; verify follows the rotation.
+    let out = consent(
+        dir.path(),
+        &[
+            "market",
+            "record",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+            "--kind",
+            "objection",
+            "--via",
+            "phone",
+            "--staff",
+            "desk-1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = consent(dir.path(), &["verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("chain verified: 4 records")
+            && text(&out).contains("record 3: the key was rotated to epoch 1"),
+        "{}",
+        text(&out)
+    );
+
+    // A rotation rewritten by someone without the old key names a key of their own.
+    let forged = consent_server::store::rotation::Rotation {
+        from: old.parse().expect("id"),
+        to: "00112233445566778899aabbccddeeff".parse().expect("id"),
+        epoch: 1,
+    };
+    let json = serde_json::to_string(&forged).expect("json");
+    let digest = consent_server::store::rotation::Rotation::digest_of(&json);
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    conn.execute(
+        "UPDATE decisions SET record = ?1, digest = ?2, granted = ?3 WHERE seq = 3",
+        rusqlite::params![json, &digest.as_bytes()[..], forged.to.to_string()],
+    )
+    .expect("tamper");
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "record 3, a key rotation, is not linked under the key the log was under: forged"
+        ),
+        "{}",
+        text(&out)
+    );
+    // A leaked key must be replaceable at once, so a rotation does not wait for an intact
+    // log; verify still names the break after it.
+    let out = consent(dir.path(), &["key", "rotate", "--revoke-tokens"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("record 3, a key rotation"),
+        "{}",
+        text(&out)
+    );
 }
