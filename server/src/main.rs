@@ -587,6 +587,18 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         }
     };
     if access == Access::Write {
+        // The store rotated a log under a retired key of the file; a head under no key of it
+        // would make every append fail (`StoreError::ForeignHead`): say so now, and why.
+        if let Some(head) = store.chain_head().await? {
+            if !key.log_keys().verify_head(&head) {
+                anyhow::bail!(
+                    "the log's signed head is not signed under any key of {}: a wrong key file? \
+                     If the key is lost, start a new log (another --db) and keep this one, with \
+                     its head file, read-only as the proof of what came before",
+                    key_file.display()
+                );
+            }
+        }
         let path = args.head_file()?;
         args.key.dir.make_room_for(&path)?;
         if let Some(file) = read_head_file(&path)? {

@@ -976,3 +976,21 @@ async fn key_rotate_records_the_rotation_and_verify_follows_it() {
         text(&out)
     );
 }
+
+#[tokio::test]
+async fn a_command_that_writes_refuses_a_log_under_a_key_the_file_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1]).await;
+    // The key file lost and made again: a new key, which never signed this log.
+    std::fs::remove_file(dir.path().join("consent.key")).expect("remove");
+    let out = consent(dir.path(), &["erase", &"01".repeat(16)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not signed under any key of")
+            && text(&out).contains("start a new log"),
+        "{}",
+        text(&out)
+    );
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
