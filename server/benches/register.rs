@@ -33,8 +33,8 @@ use consent_core::Channel;
 use consent_core::register::{Contact, MarketingChannel, MarketingKind, MarketingRecord, Staff};
 use consent_server::ServerKey;
 use consent_server::register::list;
-use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Register as _};
 use time::OffsetDateTime;
 
 const CONTACTS: u64 = 300_000;

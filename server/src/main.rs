@@ -25,7 +25,7 @@ use consent_server::store::backup::{self, BackupError};
 use consent_server::store::chain::{HeadFileError, advance_head, keep_head_file};
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
-use consent_server::store::{SignedHead, Store};
+use consent_server::store::{Log as _, SignedHead, Store};
 use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};

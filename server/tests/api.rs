@@ -15,7 +15,7 @@ use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, Method, PageUrl, Token};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
-use consent_server::store::Store;
+use consent_server::store::Log as _;
 use consent_server::store::sqlite::SqliteStore;
 use consent_server::verify::verify;
 use serde_json::{Value, json};

@@ -217,7 +217,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
     );
     let acked = acked.lock().expect("lock").clone();
     for id in &acked {
-        use consent_server::store::Store as _;
+        use consent_server::store::Log as _;
         assert_eq!(
             store.records_for(*id).await.expect("read").len(),
             1,

@@ -9,9 +9,9 @@ use std::process::{Command, Output};
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
 use consent_server::ServerKey;
-use consent_server::store::Store;
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Store};
 
 mod support;
 

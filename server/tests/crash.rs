@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, Token};
-use consent_server::store::Store;
+use consent_server::store::Log as _;
 use consent_server::store::sqlite::SqliteStore;
 use consent_server::verify::verify;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -19,8 +19,8 @@ use consent_core::{Channel, Choices, Config, ConsentId, DecisionRecord, Lang, Pa
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
 use consent_server::register::requests::{Request as Dsr, Subject};
-use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Requests as _};
 use time::{Date, Duration, Month, OffsetDateTime};
 use tower::ServiceExt as _;
 

@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use consent_core::{Config, Lang, Method, PageUrl, Token};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
-use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Requests as _};
 use consent_server::verify::verify;
 use tower::ServiceExt as _;
 

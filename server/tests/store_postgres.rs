@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use consent_core::policy::Action;
 use consent_server::store::postgres::PgStore;
-use consent_server::store::{Store, StoreError};
+use consent_server::store::{Log as _, StoreError};
 use consent_server::verify::verify;
 use suite::{Harness, record, t0};
 use support::pg::Cluster;

@@ -64,7 +64,7 @@ async fn an_unwritable_path_is_a_clear_error() {
 #[tokio::test]
 async fn a_log_from_before_the_register_is_migrated() {
     use consent_core::policy::Action;
-    use consent_server::store::{MarketingAppend, Store};
+    use consent_server::store::{Log as _, MarketingAppend, Register as _};
     let h = setup().await;
     h.store
         .append(suite::record(1, Action::AcceptAll, suite::t0()))
@@ -95,7 +95,7 @@ async fn a_log_from_before_the_register_is_migrated() {
 /// Rewrites the log in `h` as a version before the keyed chain wrote it: plain SHA-256 links
 /// and no `chain_head` table.
 async fn as_before_the_keyed_chain(h: &Sqlite) {
-    use consent_server::store::Store;
+    use consent_server::store::Log as _;
     let entries = h.store.scan(0, 100).await.expect("scan");
     let mut link = consent_core::Digest::ZERO;
     let mut sql = String::from("DROP TABLE chain_head;");
@@ -113,7 +113,7 @@ async fn as_before_the_keyed_chain(h: &Sqlite) {
 #[tokio::test]
 async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() {
     use consent_core::policy::Action;
-    use consent_server::store::Store;
+    use consent_server::store::Log as _;
     let h = setup().await;
     for i in 1..=3u8 {
         h.store
@@ -145,7 +145,7 @@ async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() 
 #[tokio::test]
 async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
     use consent_core::policy::Action;
-    use consent_server::store::Store;
+    use consent_server::store::Log as _;
     let h = setup().await;
     h.store
         .append(suite::record(1, Action::AcceptAll, suite::t0()))

@@ -1,4 +1,5 @@
-//! The decision log's storage: one small trait, two stores.
+//! The decision log's storage: three small traits (the log, the register, the requests), two
+//! stores.
 //!
 //! - [`sqlite::SqliteStore`], the embedded default: one file, WAL, created on first start.
 //! - [`postgres::PgStore`]: for several application servers sharing one log.
@@ -481,12 +482,11 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// The decision log's storage.
-///
-/// Implementations run the same test suite (`server/tests/suite`).
+/// The decision log: the chain of cookie decisions (and of every other entry), read, erased,
+/// purged and counted.
 // A log's length is a count of entries; nothing asks whether it is empty.
 #[allow(clippy::len_without_is_empty)]
-pub trait Store: Send + Sync + 'static {
+pub trait Log: Send + Sync + 'static {
     /// Appends a record at the head of the chain. `Ok` means committed durably.
     fn append(
         &self,
@@ -521,9 +521,6 @@ pub trait Store: Send + Sync + 'static {
     /// keeping a copy outside the database ([`chain::keep_head_file`]).
     fn heads(&self) -> tokio::sync::watch::Receiver<Option<SignedHead>>;
 
-    /// Every row of the `marketing_state` table, for `verify`.
-    fn state_rows(&self) -> impl Future<Output = Result<Vec<StateRow>, StoreError>> + Send;
-
     /// The checkpoint of the purged prefix, if anything was purged.
     fn checkpoint(&self) -> impl Future<Output = Result<Option<Checkpoint>, StoreError>> + Send;
 
@@ -538,7 +535,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Decisions per day, action, revision and granted categories (cookie decisions only).
     fn stats(&self) -> impl Future<Output = Result<Vec<StatsRow>, StoreError>> + Send;
+}
 
+/// The customer register's part of the log: marketing decisions in the same chain, and each
+/// contact's latest state per channel beside it.
+pub trait Register: Send + Sync + 'static {
     /// Appends a marketing decision to the same chain, in the same transaction updating the
     /// contact's latest state on its channel. The very same record sent twice is stored once
     /// ([`MarketingAppend::Duplicate`]); a decision made before the latest one held for its
@@ -564,6 +565,20 @@ pub trait Store: Send + Sync + 'static {
         before: u64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// The latest state of each contact on `channel`, in the order given: what `may_market`
+    /// and the bulk list check read. One lookup per contact in an index, not a scan of the log.
+    fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> impl Future<Output = Result<Vec<MarketingState>, StoreError>> + Send;
+
+    /// Every row of the `marketing_state` table, for `verify`.
+    fn state_rows(&self) -> impl Future<Output = Result<Vec<StateRow>, StoreError>> + Send;
+}
+
+/// The data-subject requests (outside the chain: DESIGN.md says why).
+pub trait Requests: Send + Sync + 'static {
     /// Stores a new data-subject request (its `id` is ignored) and returns its number.
     fn insert_request(
         &self,
@@ -584,15 +599,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         open_only: bool,
     ) -> impl Future<Output = Result<Vec<Request>, StoreError>> + Send;
-
-    /// The latest state of each contact on `channel`, in the order given: what `may_market`
-    /// and the bulk list check read. One lookup per contact in an index, not a scan of the log.
-    fn marketing_states(
-        &self,
-        channel: MarketingChannel,
-        contacts: Vec<ContactHash>,
-    ) -> impl Future<Output = Result<Vec<MarketingState>, StoreError>> + Send;
 }
+
+/// The decision log's storage: the log, the customer register and the data-subject requests,
+/// each a trait of its own ([`Log`], [`Register`], [`Requests`]), implemented by both stores.
+/// Code that needs all three names this one; every type with the three has it.
+///
+/// Implementations run the same test suite (`server/tests/suite`).
+pub trait Store: Log + Register + Requests {}
+
+impl<T: Log + Register + Requests> Store for T {}
 
 /// Either store, chosen at run time (the `consent` command's `--db` or `--postgres`).
 #[derive(Debug, Clone)]
@@ -612,7 +628,7 @@ macro_rules! delegate {
     };
 }
 
-impl Store for AnyStore {
+impl Log for AnyStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         delegate!(self, s => s.append(record))
     }
@@ -637,9 +653,6 @@ impl Store for AnyStore {
             AnyStore::Postgres(s) => s.heads(),
         }
     }
-    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
-        delegate!(self, s => s.state_rows())
-    }
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         delegate!(self, s => s.checkpoint())
     }
@@ -652,6 +665,12 @@ impl Store for AnyStore {
     }
     async fn stats(&self) -> Result<Vec<StatsRow>, StoreError> {
         delegate!(self, s => s.stats())
+    }
+}
+
+impl Register for AnyStore {
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        delegate!(self, s => s.state_rows())
     }
     async fn append_marketing(
         &self,
@@ -672,6 +691,9 @@ impl Store for AnyStore {
     async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
         delegate!(self, s => s.erase_contact(contact, before))
     }
+}
+
+impl Requests for AnyStore {
     async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
         delegate!(self, s => s.insert_request(request))
     }

@@ -58,9 +58,9 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, LogKeys, MarketingAppend,
-    MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow,
-    Store, StoreError, Summary, request_texts, stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
+    MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
+    StateRow, StatsRow, StoreError, Summary, request_texts, stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -1240,7 +1240,7 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
+impl Log for PgStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         let pending = Prepared::new(&record)?;
         // The column is INTEGER: refuse here what the writer could not insert.
@@ -1302,27 +1302,6 @@ impl Store for PgStore {
         self.heads.clone()
     }
 
-    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
-        let conn = self.reader.client().await?;
-        let rows = within(conn.client.query(
-            "SELECT contact, channel, status, since, latest, seq FROM marketing_state",
-            &[],
-        ))
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StateRow {
-                    contact: column(r, 0)?,
-                    channel: column(r, 1)?,
-                    status: column(r, 2)?,
-                    since: column(r, 3)?,
-                    latest: column(r, 4)?,
-                    seq: column(r, 5)?,
-                })
-            })
-            .collect()
-    }
-
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         let conn = self.reader.client().await?;
         let row = within(conn.client.query_opt(
@@ -1368,6 +1347,29 @@ impl Store for PgStore {
         let rows = within(conn.client.query(STATS, &[])).await?;
         rows.iter().map(to_stats_row).collect()
     }
+}
+
+impl Register for PgStore {
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        let conn = self.reader.client().await?;
+        let rows = within(conn.client.query(
+            "SELECT contact, channel, status, since, latest, seq FROM marketing_state",
+            &[],
+        ))
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StateRow {
+                    contact: column(r, 0)?,
+                    channel: column(r, 1)?,
+                    status: column(r, 2)?,
+                    since: column(r, 3)?,
+                    latest: column(r, 4)?,
+                    seq: column(r, 5)?,
+                })
+            })
+            .collect()
+    }
 
     async fn append_marketing(
         &self,
@@ -1388,6 +1390,55 @@ impl Store for PgStore {
         rows.iter().map(to_entry).collect()
     }
 
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        self.erase_with_entry(
+            Reason::Contact,
+            "UPDATE decisions SET contact = NULL, record = NULL
+             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'
+             RETURNING seq",
+            &[&&contact.to_bytes()[..], &position(before)],
+        )
+        .await
+    }
+
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        // One round trip per 10,000 contacts, matched back by contact.
+        let conn = self.reader.client().await?;
+        let mut found: HashMap<[u8; 33], LatestState> = HashMap::new();
+        for chunk in contacts.chunks(10_000) {
+            let keys: Vec<[u8; 33]> = chunk.iter().map(ContactHash::to_bytes).collect();
+            let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+            let rows = within(conn.client.query(STATES, &[&channel.as_str(), &keys])).await?;
+            for row in &rows {
+                let contact: &[u8] = column(row, 0)?;
+                let key: [u8; 33] = contact
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("contact of the wrong length".into()))?;
+                let state = LatestState::parse(
+                    &column::<String>(row, 1)?,
+                    column(row, 2)?,
+                    column(row, 3)?,
+                )?;
+                found.insert(key, state);
+            }
+        }
+        contacts
+            .iter()
+            .map(|c| {
+                found
+                    .get(&c.to_bytes())
+                    .map(LatestState::answer)
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
+impl Requests for PgStore {
     async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
         let conn = self.reader.client().await?;
         let [kind, subject, received, identity, staff, outcome, closed] = request_texts(&request);
@@ -1436,52 +1487,5 @@ impl Store for PgStore {
         );
         let rows = within(conn.client.query(&sql, &[&open_only])).await?;
         rows.iter().map(to_request).collect()
-    }
-
-    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
-        self.erase_with_entry(
-            Reason::Contact,
-            "UPDATE decisions SET contact = NULL, record = NULL
-             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'
-             RETURNING seq",
-            &[&&contact.to_bytes()[..], &position(before)],
-        )
-        .await
-    }
-
-    async fn marketing_states(
-        &self,
-        channel: MarketingChannel,
-        contacts: Vec<ContactHash>,
-    ) -> Result<Vec<MarketingState>, StoreError> {
-        // One round trip per 10,000 contacts, matched back by contact.
-        let conn = self.reader.client().await?;
-        let mut found: HashMap<[u8; 33], LatestState> = HashMap::new();
-        for chunk in contacts.chunks(10_000) {
-            let keys: Vec<[u8; 33]> = chunk.iter().map(ContactHash::to_bytes).collect();
-            let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-            let rows = within(conn.client.query(STATES, &[&channel.as_str(), &keys])).await?;
-            for row in &rows {
-                let contact: &[u8] = column(row, 0)?;
-                let key: [u8; 33] = contact
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("contact of the wrong length".into()))?;
-                let state = LatestState::parse(
-                    &column::<String>(row, 1)?,
-                    column(row, 2)?,
-                    column(row, 3)?,
-                )?;
-                found.insert(key, state);
-            }
-        }
-        contacts
-            .iter()
-            .map(|c| {
-                found
-                    .get(&c.to_bytes())
-                    .map(LatestState::answer)
-                    .transpose()
-            })
-            .collect()
     }
 }

@@ -24,9 +24,9 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKeys, MarketingAppend, MarketingState,
-    Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError, Summary,
-    request_texts, stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
+    MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
+    StoreError, Summary, request_texts, stored, take_waiting,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -723,7 +723,7 @@ fn query_entries(
         .collect()
 }
 
-impl Store for SqliteStore {
+impl Log for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         let pending = Prepared::new(&record)?;
         let (reply, rx) = oneshot::channel();
@@ -786,28 +786,6 @@ impl Store for SqliteStore {
 
     fn heads(&self) -> watch::Receiver<Option<SignedHead>> {
         self.heads.clone()
-    }
-
-    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
-        self.with_reader(|conn| {
-            let mut stmt = conn
-                .prepare("SELECT contact, channel, status, since, latest, seq FROM marketing_state")
-                .map_err(map_err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(StateRow {
-                        contact: r.get(0)?,
-                        channel: r.get(1)?,
-                        status: r.get(2)?,
-                        since: r.get(3)?,
-                        latest: r.get(4)?,
-                        seq: r.get(5)?,
-                    })
-                })
-                .map_err(map_err)?;
-            rows.map(|r| r.map_err(map_err)).collect()
-        })
-        .await
     }
 
     async fn purge(
@@ -902,6 +880,30 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+impl Register for SqliteStore {
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT contact, channel, status, since, latest, seq FROM marketing_state")
+                .map_err(map_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(StateRow {
+                        contact: r.get(0)?,
+                        channel: r.get(1)?,
+                        status: r.get(2)?,
+                        since: r.get(3)?,
+                        latest: r.get(4)?,
+                        seq: r.get(5)?,
+                    })
+                })
+                .map_err(map_err)?;
+            rows.map(|r| r.map_err(map_err)).collect()
+        })
+        .await
+    }
 
     async fn append_marketing(
         &self,
@@ -924,6 +926,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        let signer = Arc::clone(&self.signer);
+        self.with_reader(move |conn| {
+            erase_with_entry(
+                conn,
+                &signer,
+                Reason::Contact,
+                "UPDATE decisions SET contact = NULL, record = NULL
+                 WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'
+                 RETURNING seq",
+                params![&contact.to_bytes()[..], before as i64],
+            )
+        })
+        .await
+    }
+
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        self.with_reader(move |conn| Self::states_blocking(conn, channel, &contacts))
+            .await
+    }
+}
+
+impl Requests for SqliteStore {
     async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
         self.with_reader(move |conn| {
             let [kind, subject, received, identity, staff, outcome, closed] =
@@ -981,31 +1010,6 @@ impl Store for SqliteStore {
             query_requests(conn, &sql, params![open_only])
         })
         .await
-    }
-
-    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
-        let signer = Arc::clone(&self.signer);
-        self.with_reader(move |conn| {
-            erase_with_entry(
-                conn,
-                &signer,
-                Reason::Contact,
-                "UPDATE decisions SET contact = NULL, record = NULL
-                 WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'
-                 RETURNING seq",
-                params![&contact.to_bytes()[..], before as i64],
-            )
-        })
-        .await
-    }
-
-    async fn marketing_states(
-        &self,
-        channel: MarketingChannel,
-        contacts: Vec<ContactHash>,
-    ) -> Result<Vec<MarketingState>, StoreError> {
-        self.with_reader(move |conn| Self::states_blocking(conn, channel, &contacts))
-            .await
     }
 }
 

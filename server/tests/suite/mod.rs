@@ -6,7 +6,7 @@ use std::future::Future;
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl};
 use consent_server::ServerKey;
-use consent_server::store::Store;
+use consent_server::store::{Log as _, Store};
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 

@@ -5,7 +5,7 @@ use consent_core::policy::Action;
 use consent_core::register::MarketingKind;
 use consent_server::ServerKey;
 use consent_server::store::rotation::Rotation;
-use consent_server::store::{EntryKind, KeyId, Store, StoreError};
+use consent_server::store::{EntryKind, KeyId, Log as _, Register as _, Store, StoreError};
 use consent_server::verify::{Break, VerifyError, verify};
 
 use super::{Harness, key, marketing, record, t0};

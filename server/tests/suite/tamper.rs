@@ -4,7 +4,7 @@
 use consent_core::policy::Action;
 use consent_core::register::MarketingKind;
 use consent_core::{ConsentId, Digest, chain_link};
-use consent_server::store::{SignedHead, Store};
+use consent_server::store::{Log as _, Register as _, SignedHead, Store};
 use consent_server::verify::{Break, HeadSource, VerifyError, verify};
 
 use super::register::marketing;
