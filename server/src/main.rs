@@ -20,11 +20,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use consent_core::{Config, ConsentId};
 use consent_server::api::{self, Settings};
 use consent_server::stats::Stats;
-use consent_server::store::AnyStore;
 use consent_server::store::backup::{self, BackupError};
 use consent_server::store::chain::{HeadFileError, advance_head, keep_head_file};
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{AnyStore, Cause, Doing};
 use consent_server::store::{Log as _, SignedHead, Store};
 use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
@@ -557,12 +557,7 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
     let db = args.db()?;
     let key_file = args.key.key_file()?;
     if access == Access::Read && args.postgres.is_none() && !db.exists() {
-        return Err(StoreError::Unavailable(format!(
-            "no decision log at {} (a read-only command never creates one; check --db or \
-             --data-dir)",
-            db.display()
-        ))
-        .into());
+        return Err(StoreError::Unavailable(Cause::only(Doing::Find(db))).into());
     }
     let key = match access {
         Access::Write => {
@@ -1099,7 +1094,7 @@ async fn backup_log(db: &Path, copy: PathBuf) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (BackupError::Source(..) | BackupError::NotALog(_))) => {
-            Err(StoreError::Unavailable(e.to_string()).into())
+            Err(StoreError::Unavailable(Cause::new(Doing::Query, e)).into())
         }
         Err(e) => Err(e.into()),
     }

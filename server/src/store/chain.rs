@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::rotation::{KeyId, Rotation};
-use super::{Checkpoint, EntryKind, Prepared, StoreError, Summary};
+use super::{Checkpoint, Corrupt, EntryKind, Prepared, StoreError, Summary};
 
 /// One epoch's log key: the key its links and heads are made under, derived from that
 /// epoch's server key so that it never signs anything else, and the key its purge checkpoints
@@ -155,11 +155,7 @@ pub(crate) fn catch_up<'a>(
         None => None,
         Some(c) => {
             if !from.verify_checkpoint(c.seq, &c.link, c.purged, &c.mac) {
-                return Err(StoreError::Corrupt(format!(
-                    "the purge checkpoint is not signed under key {} that the log is under: not \
-                     rotating a log whose checkpoint does not verify",
-                    from.id
-                )));
+                return Err(StoreError::Corrupt(Corrupt::CheckpointUnsigned(from.id)));
             }
             Some(current.checkpoint_mac(c.seq, &c.link, c.purged))
         }

@@ -10,7 +10,6 @@
 //! same transaction ([`chain`] holds the rules). An `append` that returns `Ok` is committed
 //! durably (group commit: concurrent appends share one commit).
 
-use core::fmt;
 use std::future::Future;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord, MarketingStatus};
@@ -23,11 +22,13 @@ use tokio::sync::mpsc;
 pub mod backup;
 pub mod chain;
 pub mod erasure;
+pub mod error;
 pub mod postgres;
 pub mod rotation;
 pub mod sqlite;
 
 pub use chain::{LogKey, LogKeys, SignedHead};
+pub use error::{Cause, Corrupt, Doing, StoreError};
 pub use rotation::KeyId;
 
 /// What a log entry records: the log holds cookie decisions and marketing decisions in one
@@ -67,7 +68,10 @@ impl EntryKind {
             "marketing" => Ok(EntryKind::Marketing),
             "erasure" => Ok(EntryKind::Erasure),
             "rotation" => Ok(EntryKind::Rotation),
-            other => Err(StoreError::Corrupt(format!("unknown entry kind {other:?}"))),
+            other => Err(StoreError::Corrupt(Corrupt::Unknown {
+                column: "entry kind",
+                value: other.to_owned(),
+            })),
         }
     }
 }
@@ -302,6 +306,11 @@ pub struct StateRow {
     pub seq: i64,
 }
 
+/// The error of a record that cannot be encoded as JSON.
+pub(crate) fn encode(e: serde_json::Error) -> StoreError {
+    StoreError::Database(Cause::new(Doing::Encode, e))
+}
+
 /// A record as JSON, encoded into a buffer the calling thread keeps: `serde_json::to_string`
 /// grows its string from 128 bytes, three reallocations for a 600-byte record, the last of
 /// them a 1 kB request, large enough to make glibc's malloc consolidate its free lists (a
@@ -313,11 +322,10 @@ fn to_json<T: serde::Serialize>(record: &T) -> Result<String, StoreError> {
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        serde_json::to_writer(&mut *buffer, record)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        serde_json::to_writer(&mut *buffer, record).map_err(encode)?;
         let json = core::str::from_utf8(buffer)
             .map(str::to_owned)
-            .map_err(|e| StoreError::Database(e.to_string()));
+            .map_err(|e| StoreError::Database(Cause::new(Doing::Encode, e)));
         // A record is a few hundred bytes; do not keep an odd large one's buffer for good.
         if buffer.capacity() > 64 * 1024 {
             *buffer = Vec::new();
@@ -366,9 +374,12 @@ impl LatestState {
 
     pub(crate) fn parse(status: &str, since: i64, latest: i64) -> Result<Self, StoreError> {
         Ok(Self {
-            status: status
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("unknown marketing status {status:?}")))?,
+            status: status.parse().map_err(|_| {
+                StoreError::Corrupt(Corrupt::Unknown {
+                    column: "marketing status",
+                    value: status.to_owned(),
+                })
+            })?,
             since,
             latest,
         })
@@ -376,7 +387,7 @@ impl LatestState {
 
     pub(crate) fn answer(&self) -> Result<(MarketingStatus, OffsetDateTime), StoreError> {
         let since = OffsetDateTime::from_unix_timestamp(self.since)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("since")))?;
         Ok((self.status, since))
     }
 }
@@ -441,46 +452,6 @@ pub struct StatsRow {
     /// How many decisions.
     pub count: u64,
 }
-
-/// Why a store could not do what was asked.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The database cannot be reached or opened (a restarted or unreachable PostgreSQL, a
-    /// missing directory). Retrying later may succeed.
-    Unavailable(String),
-    /// The disk or database is full: nothing was written.
-    Full,
-    /// The stored data is not what this version wrote.
-    Corrupt(String),
-    /// The store's writer has shut down.
-    Closed,
-    /// Any other database error.
-    Database(String),
-    /// The log's head is not signed under this store's current key: another process rotated
-    /// the key (this one must be restarted with the new key file), or the head was edited.
-    /// Nothing was written.
-    ForeignHead,
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Unavailable(e) => write!(f, "decision log unavailable: {e}"),
-            StoreError::Full => f.write_str("decision log: disk full, nothing written"),
-            StoreError::Corrupt(e) => write!(f, "decision log corrupt: {e}"),
-            StoreError::Closed => f.write_str("decision log is shutting down"),
-            StoreError::Database(e) => write!(f, "decision log: {e}"),
-            StoreError::ForeignHead => f.write_str(
-                "decision log: its signed head is not signed under this server's current key: \
-                 the key was rotated by another process (restart with the new key file) or the \
-                 head was edited; nothing written",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 /// The decision log: the chain of cookie decisions (and of every other entry), read, erased,
 /// purged and counted.
@@ -755,9 +726,9 @@ fn batch_limit(waiting: usize, last: usize, max: usize) -> usize {
 pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
     match landed {
         MarketingAppend::Stored(a) => Ok(a),
-        MarketingAppend::Duplicate { .. } | MarketingAppend::OutOfOrder { .. } => Err(
-            StoreError::Database("a cookie decision was judged as a marketing one".into()),
-        ),
+        MarketingAppend::Duplicate { .. } | MarketingAppend::OutOfOrder { .. } => {
+            Err(StoreError::Database(Cause::only(Doing::Judge)))
+        }
     }
 }
 

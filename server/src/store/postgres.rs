@@ -57,6 +57,7 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
+use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
     MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
@@ -266,10 +267,7 @@ impl PgStore {
     /// reached; [`StoreError::Database`] when the schema cannot be created.
     pub async fn connect(config: &str, key: &LogKeys) -> Result<Self, StoreError> {
         let config: Config = config.parse().map_err(|e| {
-            StoreError::Unavailable(format!(
-                "invalid PostgreSQL connection string: {}",
-                describe(&e)
-            ))
+            StoreError::Unavailable(Cause::new(Doing::ConnectionString, Described::of(e)))
         })?;
         Self::from_config(config, key).await
     }
@@ -323,20 +321,18 @@ impl Conn {
         let (client, connection) = match connecting.await {
             Ok(Ok(pair)) => pair,
             Ok(Err(e)) => {
-                return Err(StoreError::Unavailable(format!(
-                    "cannot connect to PostgreSQL: {}",
-                    describe(&e)
+                return Err(StoreError::Unavailable(Cause::new(
+                    Doing::Connect,
+                    Described::of(e),
                 )));
             }
             Err(_) => {
-                return Err(StoreError::Unavailable(
-                    "cannot connect to PostgreSQL: no answer in time".into(),
-                ));
+                return Err(StoreError::Unavailable(Cause::only(Doing::ConnectTimeout)));
             }
         };
         let task = tokio::spawn(async move {
             if let Err(e) = connection.await {
-                tracing::warn!("PostgreSQL connection lost: {}", describe(&e));
+                tracing::warn!("PostgreSQL connection lost: {}", Described::of(e));
             }
         })
         .abort_handle();
@@ -411,9 +407,7 @@ async fn create_schema(
         };
         let plain = chain_link(&previous, &digest(column(&row, 0)?)?);
         if plain != digest(column(&row, 1)?)? {
-            return Err(StoreError::Corrupt(
-                "the chain_head row lost its signature on a keyed log: it was edited".into(),
-            ));
+            return Err(StoreError::Corrupt(Corrupt::HeadRemoved));
         }
     }
     let keyed_from = unsigned(seq, "seq")?;
@@ -465,7 +459,7 @@ async fn rotate_if_behind(
     let seq = head.seq + 1;
     let link = plan.from.link(&head.link, p.linked(seq));
     let revision = i32::try_from(p.summary.revision)
-        .map_err(|_| StoreError::Corrupt("a key epoch past the revision column".into()))?;
+        .map_err(|_| StoreError::Corrupt(Corrupt::Epoch(p.summary.revision)))?;
     within(tx.execute(
         "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -512,10 +506,12 @@ fn to_signed_head(row: &Row) -> Result<Option<SignedHead>, StoreError> {
         link: digest(column(row, 1)?)?,
         time: column(row, 2)?,
         keyed_from: unsigned(keyed_from, "keyed_from")?,
-        mac: mac
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("chain_head mac".into()))?,
+        mac: mac.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "chain_head mac",
+                bytes: mac.len(),
+            })
+        })?,
     }))
 }
 
@@ -622,7 +618,11 @@ impl Writer {
                 n if n == cookies.seqs.len() as u64 => rows = Some(cookies),
                 n => {
                     let m = cookies.seqs.len();
-                    return Err(StoreError::Database(format!("{n} of {m} rows inserted")).into());
+                    let doing = Doing::Insert {
+                        inserted: n,
+                        expected: m as u64,
+                    };
+                    return Err(StoreError::Database(Cause::only(doing)).into());
                 }
             }
         }
@@ -659,7 +659,7 @@ impl Statements {
     ) -> Result<Rows<'a>, StoreError> {
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
-            .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+            .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
         signer.owns(to_signed_head(&head)?.as_ref())?;
         let head = (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
         let mut rows = Rows::new(head, batch.len());
@@ -933,7 +933,7 @@ fn answer(batch: Vec<(Prepared, Reply)>, result: Result<Vec<MarketingAppend>, St
         }
         Err(e) => {
             for (_, reply) in batch {
-                let _ = reply.send(Err(duplicate(&e)));
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }
@@ -971,10 +971,7 @@ async fn commit(
             Ok(Ok(appended)) => return Ok(appended),
             Ok(Err(failure)) => failure,
             Err(_) => Failure {
-                error: StoreError::Unavailable(format!(
-                    "no answer from PostgreSQL in {} s; the batch may or may not be committed",
-                    OP_TIMEOUT.as_secs()
-                )),
+                error: StoreError::Unavailable(Cause::only(Doing::Commit(OP_TIMEOUT))),
                 maybe_committed: true,
             },
         };
@@ -1018,10 +1015,9 @@ async fn within<T>(
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(OP_TIMEOUT, call).await {
         Ok(result) => result.map_err(map_err),
-        Err(_) => Err(StoreError::Unavailable(format!(
-            "no answer from PostgreSQL in {} s",
-            OP_TIMEOUT.as_secs()
-        ))),
+        Err(_) => Err(StoreError::Unavailable(Cause::only(Doing::Wait(
+            OP_TIMEOUT,
+        )))),
     }
 }
 
@@ -1030,9 +1026,11 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
         e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
     match e.code() {
         Some(code) if *code == SqlState::DISK_FULL => StoreError::Full,
-        Some(code) if is_unavailable(code) => StoreError::Unavailable(describe(&e)),
-        _ if lost => StoreError::Unavailable(format!("lost the connection: {}", describe(&e))),
-        _ => StoreError::Database(describe(&e)),
+        Some(code) if is_unavailable(code) => {
+            StoreError::Unavailable(Cause::new(Doing::Query, Described::of(e)))
+        }
+        _ if lost => StoreError::Unavailable(Cause::new(Doing::Connection, Described::of(e))),
+        _ => StoreError::Database(Cause::new(Doing::Query, Described::of(e))),
     }
 }
 
@@ -1044,31 +1042,43 @@ fn is_unavailable(code: &SqlState) -> bool {
         || *code == SqlState::CANNOT_CONNECT_NOW
 }
 
-/// The server's message and SQLSTATE, or the error and its causes: tokio-postgres's own
-/// `Display` says only "db error".
-fn describe(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
+/// A tokio-postgres error that says what it is: tokio-postgres's own `Display` says only
+/// "db error".
+#[derive(Debug)]
+struct Described {
+    text: String,
+    error: tokio_postgres::Error,
 }
 
-/// The same error for every append of a failed batch.
-fn duplicate(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Full => StoreError::Full,
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Closed => StoreError::Closed,
-        StoreError::Database(m) => StoreError::Database(m.clone()),
-        StoreError::ForeignHead => StoreError::ForeignHead,
+impl Described {
+    /// The server's message and SQLSTATE, or the error and its causes.
+    fn of(error: tokio_postgres::Error) -> Self {
+        let text = match error.as_db_error() {
+            Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            None => {
+                let mut text = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(s) = source {
+                    text.push_str(": ");
+                    text.push_str(&s.to_string());
+                    source = s.source();
+                }
+                text
+            }
+        };
+        Self { text, error }
+    }
+}
+
+impl fmt::Display for Described {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Described {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 
@@ -1077,19 +1087,23 @@ fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     idx: usize,
 ) -> Result<T, StoreError> {
-    row.try_get(idx)
-        .map_err(|e| StoreError::Corrupt(format!("column {idx}: {}", describe(&e))))
+    row.try_get(idx).map_err(|e| {
+        StoreError::Corrupt(Corrupt::Driver(Cause::new(Doing::Query, Described::of(e))))
+    })
 }
 
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("digest of {} bytes", bytes.len())))?;
+    let array: [u8; 32] = bytes.try_into().map_err(|_| {
+        StoreError::Corrupt(Corrupt::Length {
+            column: "digest",
+            bytes: bytes.len(),
+        })
+    })?;
     Ok(Digest::from_bytes(array))
 }
 
-fn unsigned(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}")))
+fn unsigned(value: i64, what: &'static str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(Corrupt::Negative(what)))
 }
 
 fn to_entry(row: &Row) -> Result<Entry, StoreError> {
@@ -1097,14 +1111,14 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
     Ok(Entry {
         seq: unsigned(column(row, 0)?, "seq")?,
         time: OffsetDateTime::from_unix_timestamp(column(row, 1)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("time")))?,
         record_json: column(row, 2)?,
         digest: digest(column(row, 3)?)?,
         link: digest(column(row, 4)?)?,
         summary: Summary {
             action: column(row, 5)?,
             revision: u32::try_from(revision)
-                .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
             granted: column(row, 7)?,
         },
         kind: EntryKind::parse(&column::<String>(row, 8)?)?,
@@ -1112,13 +1126,20 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
             .map(|id| {
                 <[u8; 16]>::try_from(id.as_slice())
                     .map(ConsentId::from_bytes)
-                    .map_err(|_| StoreError::Corrupt(format!("consent id of {} bytes", id.len())))
+                    .map_err(|_| {
+                        StoreError::Corrupt(Corrupt::Length {
+                            column: "consent id",
+                            bytes: id.len(),
+                        })
+                    })
             })
             .transpose()?,
         contact: column::<Option<Vec<u8>>>(row, 10)?
             .map(|c| {
-                ContactHash::from_bytes(&c)
-                    .ok_or_else(|| StoreError::Corrupt("malformed contact hash".into()))
+                ContactHash::from_bytes(&c).ok_or(StoreError::Corrupt(Corrupt::Length {
+                    column: "contact hash",
+                    bytes: c.len(),
+                }))
             })
             .transpose()?,
     })
@@ -1146,10 +1167,13 @@ fn to_checkpoint(row: &Row) -> Result<Checkpoint, StoreError> {
         link: digest(column(row, 1)?)?,
         purged: unsigned(column(row, 2)?, "purged count")?,
         time: OffsetDateTime::from_unix_timestamp(column(row, 3)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        mac: mac
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("checkpoint time")))?,
+        mac: mac.try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "checkpoint mac",
+                bytes: mac.len(),
+            })
+        })?,
     })
 }
 
@@ -1159,7 +1183,7 @@ fn to_stats_row(row: &Row) -> Result<StatsRow, StoreError> {
         day: column(row, 0)?,
         action: column(row, 1)?,
         revision: u32::try_from(revision)
-            .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
         granted: column(row, 3)?,
         count: unsigned(column(row, 4)?, "count")?,
     })
@@ -1186,7 +1210,7 @@ impl PgStore {
             let tx = within(conn.client.transaction()).await?;
             let head = within(tx.query_opt(LOCK_HEAD, &[]))
                 .await?
-                .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+                .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
             self.signer.owns(to_signed_head(&head)?.as_ref())?;
             let (seq, link): (i64, Digest) =
                 (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
@@ -1246,7 +1270,7 @@ impl Log for PgStore {
         // The column is INTEGER: refuse here what the writer could not insert.
         if i32::try_from(pending.summary.revision).is_err() {
             let r = pending.summary.revision;
-            return Err(StoreError::Database(format!("revision {r} out of range")));
+            return Err(StoreError::Database(Cause::only(Doing::Revision(r))));
         }
         let (reply, rx) = oneshot::channel();
         self.appends
@@ -1415,9 +1439,12 @@ impl Register for PgStore {
             let rows = within(conn.client.query(STATES, &[&channel.as_str(), &keys])).await?;
             for row in &rows {
                 let contact: &[u8] = column(row, 0)?;
-                let key: [u8; 33] = contact
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("contact of the wrong length".into()))?;
+                let key: [u8; 33] = contact.try_into().map_err(|_| {
+                    StoreError::Corrupt(Corrupt::Length {
+                        column: "contact",
+                        bytes: contact.len(),
+                    })
+                })?;
                 let state = LatestState::parse(
                     &column::<String>(row, 1)?,
                     column(row, 2)?,

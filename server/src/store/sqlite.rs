@@ -23,6 +23,7 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
+use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
     MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
@@ -139,7 +140,7 @@ fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> 
         .map_err(map_err)?;
     if let Some(keyed_from) = stored {
         return u64::try_from(keyed_from)
-            .map_err(|_| StoreError::Corrupt("negative keyed_from in chain_head".into()));
+            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("keyed_from")));
     }
     let (seq, link) = head(conn)?;
     if seq > 0 {
@@ -154,9 +155,7 @@ fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> 
         if let Some((d, l)) = last {
             let previous = previous_link(conn, seq)?;
             if chain_link(&previous, &digest(&d)?) != digest(&l)? {
-                return Err(StoreError::Corrupt(
-                    "the chain_head row is missing from a keyed log: it was removed".into(),
-                ));
+                return Err(StoreError::Corrupt(Corrupt::HeadRemoved));
             }
         }
     }
@@ -262,16 +261,19 @@ pub(super) fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, S
     };
     let get = |i| row.get::<_, i64>(i).map_err(map_err);
     let bytes = |i| row.get::<_, Vec<u8>>(i).map_err(map_err);
+    let mac = bytes(4)?;
     Ok(Some(SignedHead {
-        seq: u64::try_from(get(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+        seq: u64::try_from(get(0)?).map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
         link: digest(&bytes(1)?)?,
         time: get(2)?,
         keyed_from: u64::try_from(get(3)?)
-            .map_err(|_| StoreError::Corrupt("negative keyed_from".into()))?,
-        mac: bytes(4)?
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("chain_head mac".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("keyed_from")))?,
+        mac: mac.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "chain_head mac",
+                bytes: mac.len(),
+            })
+        })?,
     }))
 }
 
@@ -290,7 +292,7 @@ pub struct SqliteStore {
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)
-        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Unavailable(Cause::new(Doing::Open(path.to_owned()), e)))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(map_err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -310,11 +312,11 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             | ErrorCode::ReadOnly
             | ErrorCode::SystemIoFailure
             | ErrorCode::PermissionDenied,
-        ) => StoreError::Unavailable(e.to_string()),
+        ) => StoreError::Unavailable(Cause::new(Doing::Query, e)),
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-            StoreError::Corrupt(e.to_string())
+            StoreError::Corrupt(Corrupt::Driver(Cause::new(Doing::Query, e)))
         }
-        _ => StoreError::Database(e.to_string()),
+        _ => StoreError::Database(Cause::new(Doing::Query, e)),
     }
 }
 
@@ -375,7 +377,7 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("consent-sqlite-writer".into())
             .spawn(move || write_loop(writer, chain, rx, replier))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(Cause::new(Doing::StartWriter, e)))?;
         Ok(Self {
             appends,
             reader: Arc::new(Mutex::new(reader)),
@@ -423,14 +425,8 @@ impl Settled {
                 }
             }
             Err(e) => {
-                let message = e.to_string();
                 for (_, reply) in self.batch {
-                    let err = match e {
-                        StoreError::Full => StoreError::Full,
-                        StoreError::ForeignHead => StoreError::ForeignHead,
-                        _ => StoreError::Database(message.clone()),
-                    };
-                    let _ = reply.send(Err(err));
+                    let _ = reply.send(Err(e.clone()));
                 }
             }
         }
@@ -506,16 +502,19 @@ fn head(conn: &Connection) -> Result<(u64, Digest), StoreError> {
     match found {
         None => Ok((0, Digest::ZERO)),
         Some((seq, link)) => Ok((
-            u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            u64::try_from(seq).map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
             digest(&link)?,
         )),
     }
 }
 
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("digest of {} bytes", bytes.len())))?;
+    let array: [u8; 32] = bytes.try_into().map_err(|_| {
+        StoreError::Corrupt(Corrupt::Length {
+            column: "digest",
+            bytes: bytes.len(),
+        })
+    })?;
     Ok(Digest::from_bytes(array))
 }
 
@@ -683,10 +682,11 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
 impl RawEntry {
     fn into_entry(self) -> Result<Entry, StoreError> {
         Ok(Entry {
-            seq: u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            seq: u64::try_from(self.seq)
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
             kind: EntryKind::parse(&self.kind)?,
             time: OffsetDateTime::from_unix_timestamp(self.time)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                .map_err(|_| StoreError::Corrupt(Corrupt::Time("time")))?,
             digest: digest(&self.digest)?,
             link: digest(&self.link)?,
             record_json: self.record_json,
@@ -697,15 +697,20 @@ impl RawEntry {
                     <[u8; 16]>::try_from(id.as_slice())
                         .map(ConsentId::from_bytes)
                         .map_err(|_| {
-                            StoreError::Corrupt(format!("consent id of {} bytes", id.len()))
+                            StoreError::Corrupt(Corrupt::Length {
+                                column: "consent id",
+                                bytes: id.len(),
+                            })
                         })
                 })
                 .transpose()?,
             contact: self
                 .contact
                 .map(|c| {
-                    ContactHash::from_bytes(&c)
-                        .ok_or_else(|| StoreError::Corrupt("malformed contact hash".into()))
+                    ContactHash::from_bytes(&c).ok_or(StoreError::Corrupt(Corrupt::Length {
+                        column: "contact hash",
+                        bytes: c.len(),
+                    }))
                 })
                 .transpose()?,
         })
@@ -1127,10 +1132,12 @@ fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> 
         link: digest(&link)?,
         purged: purged as u64,
         time: OffsetDateTime::from_unix_timestamp(time)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        mac: mac
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("checkpoint time")))?,
+        mac: mac.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "checkpoint mac",
+                bytes: mac.len(),
+            })
+        })?,
     }))
 }
