@@ -13,10 +13,10 @@
 use std::future::Future;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord, MarketingStatus};
-use consent_core::{ConsentId, DecisionRecord, Digest};
+use consent_core::{CategoryId, ConsentId, DecisionRecord, Digest, Method};
 
 use crate::register::requests::Request;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use tokio::sync::mpsc;
 
 pub mod backup;
@@ -441,16 +441,51 @@ pub struct Checkpoint {
 /// A row of the statistics: how many decisions of one kind on one day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatsRow {
-    /// The UTC day, `YYYY-MM-DD`.
-    pub day: String,
+    /// The UTC day.
+    pub day: Date,
     /// How the decisions were given.
-    pub action: String,
+    pub action: Method,
     /// The policy revision.
     pub revision: u32,
-    /// The granted categories, comma-separated.
-    pub granted: String,
+    /// The granted categories, in config order.
+    pub granted: Vec<CategoryId>,
     /// How many decisions.
     pub count: u64,
+}
+
+impl StatsRow {
+    /// A row from the columns both stores' statistics queries give: the day as `YYYY-MM-DD`,
+    /// the summary's `action`, `revision` and `granted` (comma-separated), and the count.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for a column this version never writes.
+    pub(crate) fn from_columns(
+        day: &str,
+        action: &str,
+        revision: u32,
+        granted: &str,
+        count: i64,
+    ) -> Result<Self, StoreError> {
+        let unknown = |column, value: &str| {
+            StoreError::Corrupt(Corrupt::Unknown {
+                column,
+                value: value.to_owned(),
+            })
+        };
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        Ok(Self {
+            day: Date::parse(day, &format).map_err(|_| unknown("day", day))?,
+            action: action.parse().map_err(|_| unknown("action", action))?,
+            revision,
+            granted: granted
+                .split(',')
+                .filter(|id| !id.is_empty())
+                .map(|id| CategoryId::new(id).map_err(|_| unknown("granted category", id)))
+                .collect::<Result<_, _>>()?,
+            count: u64::try_from(count)
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("count")))?,
+        })
+    }
 }
 
 /// The decision log: the chain of cookie decisions (and of every other entry), read, erased,

@@ -1179,14 +1179,13 @@ fn to_checkpoint(row: &Row) -> Result<Checkpoint, StoreError> {
 
 fn to_stats_row(row: &Row) -> Result<StatsRow, StoreError> {
     let revision: i32 = column(row, 2)?;
-    Ok(StatsRow {
-        day: column(row, 0)?,
-        action: column(row, 1)?,
-        revision: u32::try_from(revision)
-            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
-        granted: column(row, 3)?,
-        count: unsigned(column(row, 4)?, "count")?,
-    })
+    StatsRow::from_columns(
+        column(row, 0)?,
+        column(row, 1)?,
+        u32::try_from(revision).map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
+        column(row, 3)?,
+        column(row, 4)?,
+    )
 }
 
 /// A position as a `BIGINT` parameter; positions past `i64::MAX` do not exist.

@@ -878,10 +878,14 @@ impl Log for SqliteStore {
                 .map_err(map_err)?;
             let rows = stmt
                 .query_map([], |r| {
-                    Ok(StatsRow { day: r.get(0)?, action: r.get(1)?, revision: r.get(2)?, granted: r.get(3)?, count: r.get::<_, i64>(4)? as u64 })
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
                 })
                 .map_err(map_err)?;
-            rows.map(|r| r.map_err(map_err)).collect()
+            rows.map(|r| {
+                let (day, action, revision, granted, count) = r.map_err(map_err)?;
+                StatsRow::from_columns(&day, &action, revision, &granted, count)
+            })
+            .collect()
         })
         .await
     }

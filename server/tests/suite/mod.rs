@@ -350,7 +350,16 @@ pub async fn stats_count_per_day_action_and_revision<H: Harness>(h: &H) {
     let rows = s.stats().await.expect("stats");
     let got: Vec<(String, String, u32, String, u64)> = rows
         .into_iter()
-        .map(|r| (r.day, r.action, r.revision, r.granted, r.count))
+        .map(|r| {
+            let granted: Vec<&str> = r.granted.iter().map(|c| c.as_str()).collect();
+            (
+                r.day.to_string(),
+                r.action.to_string(),
+                r.revision,
+                granted.join(","),
+                r.count,
+            )
+        })
         .collect();
     assert_eq!(
         got,
