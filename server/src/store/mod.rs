@@ -17,9 +17,9 @@ use consent_core::{CategoryId, ConsentId, DecisionRecord, Digest, Method};
 
 use crate::register::requests::Request;
 use time::{Date, OffsetDateTime};
-use tokio::sync::mpsc;
 
 pub mod backup;
+mod batch;
 pub mod chain;
 pub mod erasure;
 pub mod error;
@@ -714,49 +714,6 @@ impl Requests for AnyStore {
     }
 }
 
-/// Moves waiting appends into the writer's next `batch` (which may hold some already),
-/// without waiting for any: as many as [`batch_limit`] allows, given the size of the batch
-/// before (`last`).
-///
-/// Group commit, and how a writer keeps its batches in turn: the writer takes its next batch
-/// *before* it answers the batch it just committed, and takes at most half of the appends in
-/// play. Taking every waiting append after answering, the obvious rule, lets a busy log fall
-/// into one of two poor rhythms, in which the callers' work and the commits do not overlap:
-///
-/// 1. Every caller is in every batch. The callers just answered encode their next records
-///    while the writer (on a busy machine, waiting for a CPU itself) has not yet looked for
-///    work; it then finds all of them and commits them together, and sits idle while they
-///    all prepare their next records again. Taking the next batch before answering the last
-///    means a batch's callers can never be in the batch right after it.
-/// 2. A large batch alternates with a tiny one: the callers of the large one are still
-///    preparing when the writer looks, so it commits the few already there and pays a whole
-///    commit (an `fsync`) for them. Taking at most half of the waiting appends plus those of
-///    the last batch (which come back once answered) when the queue grows breaks this up.
-///
-/// The batches then settle into two halves in turn: one commits while the callers of the
-/// other prepare their next appends. When the queue does not grow (a steady or light load)
-/// every waiting append is taken, so a lone append is never held back.
-pub(crate) fn take_waiting<T>(
-    rx: &mut mpsc::UnboundedReceiver<T>,
-    batch: &mut Vec<T>,
-    last: usize,
-    max: usize,
-) {
-    let limit = batch_limit(batch.len() + rx.len(), last, max);
-    while batch.len() < limit {
-        match rx.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
-        }
-    }
-}
-
-/// How many of `waiting` appends the next batch takes after a batch of `last`: all of them
-/// unless the queue grew, then half of the appends in play; never more than `max`.
-fn batch_limit(waiting: usize, last: usize, max: usize) -> usize {
-    (waiting + last).div_ceil(2).clamp(1, max)
-}
-
 /// The answer for a cookie append: only [`MarketingAppend::Stored`] can come back for one.
 pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
     match landed {
@@ -789,28 +746,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lone_append_is_taken_at_once() {
-        assert_eq!(batch_limit(1, 0, 1024), 1);
-        assert_eq!(batch_limit(1, 1, 1024), 1);
-        assert_eq!(batch_limit(2, 1, 1024), 2);
-    }
-
-    #[test]
-    fn a_steady_queue_is_taken_whole() {
-        for (waiting, last) in [(128, 128), (26, 230), (5, 6)] {
-            assert!(batch_limit(waiting, last, 1024) >= waiting);
-        }
-    }
-
-    #[test]
-    fn a_growing_queue_is_taken_by_half_of_the_appends_in_play() {
-        // 230 back from a large batch after a tiny one of 26: two halves of 128.
-        assert_eq!(batch_limit(230, 26, 1024), 128);
-        assert_eq!(batch_limit(256, 0, 1024), 128);
-        assert_eq!(batch_limit(5000, 1024, 1024), 1024);
-    }
-
-    #[test]
     fn prepared_holds_what_serde_json_writes_and_the_granted_ids_in_order() {
         let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG).unwrap();
         let state = consent_core::doc_state();
@@ -826,21 +761,5 @@ mod tests {
                 .collect();
             assert_eq!(p.summary.granted, granted.join(","));
         }
-    }
-
-    #[tokio::test]
-    async fn take_waiting_takes_no_more_than_the_limit_and_never_waits() {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        for i in 0..10 {
-            tx.send(i).ok();
-        }
-        let mut batch = Vec::new();
-        take_waiting(&mut rx, &mut batch, 0, 1024);
-        assert_eq!(batch, [0, 1, 2, 3, 4]);
-        let mut next = Vec::new();
-        take_waiting(&mut rx, &mut next, batch.len(), 1024);
-        assert_eq!(next, [5, 6, 7, 8, 9]);
-        take_waiting(&mut rx, &mut next, 0, 1024);
-        assert_eq!(next.len(), 5);
     }
 }

@@ -17,8 +17,8 @@
 //!    it. A row lock rather than an advisory lock because Postgres-compatible distributed
 //!    databases honour `FOR UPDATE` but not always `pg_advisory_xact_lock`.
 //! 2. **Group commit.** Appends go to one writer task per [`PgStore`], which takes the
-//!    appends waiting (up to [`MAX_BATCH`]; `take_waiting` in the parent module says how
-//!    many) into one transaction: one multi-row `INSERT` (`unnest` over array parameters, so
+//!    appends waiting (up to [`MAX_BATCH`]; the `batch` module, written once for both stores,
+//!    says how many) into one transaction: one multi-row `INSERT` (`unnest` over array parameters, so
 //!    one round trip whatever the batch size) and one `COMMIT`, hence one WAL flush for many
 //!    records. Each append is answered after `COMMIT` returns. The writer session runs with
 //!    `synchronous_commit` at least `on`, so `Ok` means durable.
@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
@@ -55,13 +55,14 @@ use std::collections::HashMap;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
+use super::batch::{Appends, Batches, Job, Settled, submit};
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
     MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
-    StateRow, StatsRow, StoreError, Summary, request_texts, stored, take_waiting,
+    StateRow, StatsRow, StoreError, Summary, request_texts, stored,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -233,15 +234,13 @@ WHERE kind = 'cookie'
 GROUP BY day, action, revision, granted
 ORDER BY day, action COLLATE \"C\", revision, granted COLLATE \"C\"";
 
-type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
-
 /// The PostgreSQL decision log.
 ///
 /// Cheap to clone: clones share the writer task and the reader connection. Every
 /// [`PgStore::connect`] opens connections of its own, as another application server would.
 #[derive(Clone)]
 pub struct PgStore {
-    appends: mpsc::UnboundedSender<(Prepared, Reply)>,
+    appends: Appends,
     reader: Arc<Reader>,
     heads: watch::Receiver<Option<SignedHead>>,
     /// Shared with the writer task: erasures chain their entries outside it.
@@ -597,7 +596,7 @@ impl Writer {
     /// writer moved the head meanwhile, the head is locked and read first.
     async fn append(
         &mut self,
-        batch: &[(Prepared, Reply)],
+        batch: &[Job],
         signer: &Signer,
     ) -> Result<Vec<MarketingAppend>, Failure> {
         let tx = within(self.conn.client.transaction()).await?;
@@ -654,7 +653,7 @@ impl Statements {
     async fn append_locked<'a>(
         &self,
         tx: &tokio_postgres::Transaction<'_>,
-        batch: &'a [(Prepared, Reply)],
+        batch: &'a [Job],
         signer: &Signer,
     ) -> Result<Rows<'a>, StoreError> {
         let head = within(tx.query_opt(&self.lock_head, &[]))
@@ -889,53 +888,19 @@ async fn write_loop(
     config: Arc<Config>,
     signer: Arc<Signer>,
     mut writer: Option<Writer>,
-    mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
+    rx: mpsc::UnboundedReceiver<Job>,
 ) {
-    let mut batch = Vec::new();
+    let mut batches = Batches::new(rx, MAX_BATCH);
     let mut backoff = Backoff::default();
-    // The batch just committed (or failed), answered once the next one is taken: see
-    // `take_waiting`.
-    let mut settled: Option<Settled> = None;
     loop {
-        let last = settled.as_ref().map_or(0, |(done, _)| done.len());
-        take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        if let Some((done, result)) = settled.take() {
-            // Answered by a task of its own: waking a hundred callers is not the next
-            // batch's business.
-            tokio::spawn(async move { answer(done, result) });
+        // Answered by a task of its own: waking a hundred callers is not the next batch's
+        // business.
+        let answer = |done: Settled| drop(tokio::spawn(async move { done.answer() }));
+        if !batches.turn(answer) && !batches.wait().await {
+            return;
         }
-        if batch.is_empty() {
-            match rx.recv().await {
-                Some(job) => batch.push(job),
-                None => return,
-            }
-            take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        }
-        let result = commit(&config, &signer, &mut writer, &mut backoff, &batch).await;
-        let next = Vec::with_capacity(batch.len());
-        settled = Some((std::mem::replace(&mut batch, next), result));
-    }
-}
-
-/// A batch the writer is done with, and what became of it.
-type Settled = (
-    Vec<(Prepared, Reply)>,
-    Result<Vec<MarketingAppend>, StoreError>,
-);
-
-/// Answers every append of a batch, in order.
-fn answer(batch: Vec<(Prepared, Reply)>, result: Result<Vec<MarketingAppend>, StoreError>) {
-    match result {
-        Ok(appended) => {
-            for ((_, reply), a) in batch.into_iter().zip(appended) {
-                let _ = reply.send(Ok(a));
-            }
-        }
-        Err(e) => {
-            for (_, reply) in batch {
-                let _ = reply.send(Err(e.clone()));
-            }
-        }
+        let result = commit(&config, &signer, &mut writer, &mut backoff, batches.batch()).await;
+        batches.settle(result);
     }
 }
 
@@ -947,7 +912,7 @@ async fn commit(
     signer: &Signer,
     slot: &mut Option<Writer>,
     backoff: &mut Backoff,
-    batch: &[(Prepared, Reply)],
+    batch: &[Job],
 ) -> Result<Vec<MarketingAppend>, StoreError> {
     let mut retried = false;
     loop {
@@ -1271,11 +1236,7 @@ impl Log for PgStore {
             let r = pending.summary.revision;
             return Err(StoreError::Database(Cause::only(Doing::Revision(r))));
         }
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        stored(rx.await.map_err(|_| StoreError::Closed)??)
+        stored(submit(&self.appends, pending).await?)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -1399,11 +1360,7 @@ impl Register for PgStore {
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
         let pending = Prepared::marketing(&record)?;
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        submit(&self.appends, pending).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {

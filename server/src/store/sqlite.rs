@@ -1,9 +1,9 @@
 //! The embedded store: one SQLite file in WAL mode, with group commit.
 //!
 //! Appends go to one writer thread, which takes the appends waiting (up to [`MAX_BATCH`];
-//! see `take_waiting` in the parent module for how many) into one `BEGIN IMMEDIATE`
-//! transaction and commits it with `synchronous = FULL`, so each acknowledged record is on
-//! disk, and one fsync serves many. `BEGIN IMMEDIATE` also serialises writers in other
+//! the `batch` module, written once for both stores, says how many) into one
+//! `BEGIN IMMEDIATE` transaction and commits it with `synchronous = FULL`, so each
+//! acknowledged record is on disk, and one fsync serves many. `BEGIN IMMEDIATE` also serialises writers in other
 //! processes on the same file: each batch reads the chain's head inside its own write lock.
 //!
 //! The callers encode, digest and summarise their records before handing them over, and a
@@ -16,18 +16,19 @@ use std::sync::{Arc, Mutex};
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 use tokio::sync::watch;
-use tokio::sync::{mpsc, oneshot};
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
+use super::batch::{Appends, Batches, Job, Settled, submit};
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
     MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
-    StoreError, Summary, request_texts, stored, take_waiting,
+    StoreError, Summary, request_texts, stored,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -277,12 +278,10 @@ pub(super) fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, S
     }))
 }
 
-type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
-
 /// The SQLite decision log.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    appends: mpsc::UnboundedSender<(Prepared, Reply)>,
+    appends: Appends,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
     heads: watch::Receiver<Option<SignedHead>>,
@@ -409,40 +408,16 @@ impl SqliteStore {
     }
 }
 
-/// A batch the writer is done with: the appends and what became of them.
-struct Settled {
-    batch: Vec<(Prepared, Reply)>,
-    result: Result<Vec<MarketingAppend>, StoreError>,
-}
-
-impl Settled {
-    /// Answers every append of the batch, in order, and drops the records.
-    fn answer(self) {
-        match self.result {
-            Ok(appended) => {
-                for ((_, reply), a) in self.batch.into_iter().zip(appended) {
-                    let _ = reply.send(Ok(a));
-                }
-            }
-            Err(e) => {
-                for (_, reply) in self.batch {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-}
-
-/// The writer thread: one transaction per batch of waiting appends ([`take_waiting`] says
-/// how many). A committed batch goes to `replier` (a task on the runtime the store was opened
-/// in) to be answered, so that waking a hundred callers and freeing their records happens on
+/// The writer thread: one transaction per batch of waiting appends ([`Batches`]). A
+/// committed batch goes to `replier` (a task on the runtime the store was opened in) to be
+/// answered, so that waking a hundred callers and freeing their records happens on
 /// the runtime's threads while this one commits the next batch: this thread's work is the
 /// serial part of every append. Without a runtime, or once it is gone, the writer answers
 /// itself.
 fn write_loop(
     mut conn: Connection,
     chain: Arc<Signer>,
-    mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
+    rx: mpsc::UnboundedReceiver<Job>,
     replier: Option<mpsc::UnboundedSender<Settled>>,
 ) {
     let answer = |settled: Settled| match &replier {
@@ -453,28 +428,13 @@ fn write_loop(
         }
         None => settled.answer(),
     };
-    let mut batch = Vec::new();
-    let mut settled: Option<Settled> = None;
+    let mut batches = Batches::new(rx, MAX_BATCH);
     loop {
-        let last = settled.as_ref().map_or(0, |s| s.batch.len());
-        take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        if let Some(done) = settled.take() {
-            answer(done);
+        if !batches.turn(answer) && !batches.wait_blocking() {
+            return;
         }
-        if batch.is_empty() {
-            match rx.blocking_recv() {
-                Some(job) => batch.push(job),
-                None => return,
-            }
-            take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        }
-        let result = append_batch(&mut conn, &chain, batch.iter().map(|(r, _)| r));
-        // The next batch is about as large as this one: sized once instead of grown.
-        let next = Vec::with_capacity(batch.len());
-        settled = Some(Settled {
-            batch: std::mem::replace(&mut batch, next),
-            result,
-        });
+        let result = append_batch(&mut conn, &chain, batches.batch().iter().map(|(r, _)| r));
+        batches.settle(result);
     }
 }
 
@@ -730,12 +690,7 @@ fn query_entries(
 
 impl Log for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
-        let pending = Prepared::new(&record)?;
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        stored(rx.await.map_err(|_| StoreError::Closed)??)
+        stored(submit(&self.appends, Prepared::new(&record)?).await?)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -918,12 +873,7 @@ impl Register for SqliteStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
-        let pending = Prepared::marketing(&record)?;
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        submit(&self.appends, Prepared::marketing(&record)?).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
