@@ -455,7 +455,7 @@ fn bench_sqlite(rt: &tokio::runtime::Runtime, config: &Config, o: &Options) -> V
     // on the runtime's threads rather than on its writer thread.
     let store = {
         let _runtime = rt.enter();
-        Arc::new(SqliteStore::open(&path, bench_key().log_key()).expect("open the store"))
+        Arc::new(SqliteStore::open(&path, bench_key().log_keys()).expect("open the store"))
     };
     let mut bare = Connection::open(&path).expect("open the bare connection");
     bare.busy_timeout(Duration::from_secs(10))
@@ -717,7 +717,7 @@ fn bench_pg(
     );
     let conninfo = cluster.conninfo();
     rt.block_on(async {
-        let store = Arc::new(PgStore::connect(&conninfo, bench_key().log_key()).await.expect("PgStore::connect"));
+        let store = Arc::new(PgStore::connect(&conninfo, bench_key().log_keys()).await.expect("PgStore::connect"));
         let (mut client, connection) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
             .await
             .expect("connect the bare client");

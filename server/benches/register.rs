@@ -33,8 +33,8 @@ use consent_core::Channel;
 use consent_core::register::{Contact, MarketingChannel, MarketingKind, MarketingRecord, Staff};
 use consent_server::ServerKey;
 use consent_server::register::list;
-use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Register as _};
 use time::OffsetDateTime;
 
 const CONTACTS: u64 = 300_000;
@@ -187,14 +187,14 @@ fn main() {
         .expect("runtime");
     let key = ServerKey::new(&[0x42; 32]).expect("key");
     let path = bench_dir().join(format!("register-{}.db", o.decisions));
-    let store = Arc::new(SqliteStore::open(&path, key.log_key()).expect("open"));
+    let store = Arc::new(SqliteStore::open(&path, key.log_keys()).expect("open"));
     let held = rt.block_on(store.len()).expect("len");
     if held != o.decisions {
         drop(store);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
-        let store = Arc::new(SqliteStore::open(&path, key.log_key()).expect("open"));
+        let store = Arc::new(SqliteStore::open(&path, key.log_keys()).expect("open"));
         let started = Instant::now();
         rt.block_on(fill(Arc::clone(&store), &key, o.decisions));
         println!(
@@ -207,7 +207,7 @@ fn main() {
             .expect("the filled log verifies");
         println!("setup: chain verified, {} entries", v.entries);
     }
-    let store = Arc::new(SqliteStore::open(&path, key.log_key()).expect("open"));
+    let store = Arc::new(SqliteStore::open(&path, key.log_keys()).expect("open"));
     let states: i64 = rusqlite::Connection::open(&path)
         .expect("open")
         .query_row("SELECT count(*) FROM marketing_state", [], |r| r.get(0))

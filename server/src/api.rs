@@ -130,14 +130,67 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }));
     let router = site_files(router, &app.settings.config);
+    let key = app.settings.key.clone();
     let router = router.with_state(app);
     let router = match demo {
         Some(site) => router.merge(site),
         None => router,
     };
     router
+        .layer(axum::middleware::from_fn_with_state(key, resign_cookies))
         .layer(axum::middleware::from_fn(no_overlong_segments))
         .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Consent cookies signed under a retired key that the key file still accepts are signed again
+/// under the current key before any handler reads them ([`ServerKey::resign_token`]): after a
+/// rotation, a visitor's decision holds until it expires, as it would have, and the core's
+/// rules, which know one key, need no change. The response does not set the cookie again:
+/// it is signed again on each request until the visitor next decides.
+async fn resign_cookies(
+    State(key): State<ServerKey>,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers_mut();
+    let resigned: Vec<Option<String>> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| v.to_str().ok().and_then(|v| resign_cookie_header(&key, v)))
+        .collect();
+    if resigned.iter().any(Option::is_some) {
+        let old: Vec<HeaderValue> = headers.get_all(header::COOKIE).iter().cloned().collect();
+        headers.remove(header::COOKIE);
+        for (old, new) in old.into_iter().zip(resigned) {
+            let value = new
+                .and_then(|n| HeaderValue::from_str(&n).ok())
+                .unwrap_or(old);
+            headers.append(header::COOKIE, value);
+        }
+    }
+    next.run(request).await
+}
+
+/// A `Cookie` header with the values that [`ServerKey::resign_token`] signs again replaced;
+/// `None` when there are none.
+fn resign_cookie_header(key: &ServerKey, header: &str) -> Option<String> {
+    let mut changed = false;
+    let pairs: Vec<std::borrow::Cow<'_, str>> = header
+        .split(';')
+        .map(|pair| {
+            let resigned = pair
+                .split_once('=')
+                .and_then(|(name, value)| Some((name, key.resign_token(value.trim())?)));
+            match resigned {
+                Some((name, token)) => {
+                    changed = true;
+                    format!("{name}={token}").into()
+                }
+                None => pair.into(),
+            }
+        })
+        .collect();
+    changed.then(|| pairs.join(";"))
 }
 
 /// Serves the site's banner files compiled from the server's own config
@@ -275,10 +328,12 @@ impl From<StoreError> for ApiError {
                 StatusCode::INSUFFICIENT_STORAGE,
                 "the decision log is full: nothing was recorded",
             ),
-            StoreError::Unavailable(_) | StoreError::Closed => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the decision log is unavailable: nothing was recorded, try again",
-            ),
+            StoreError::Unavailable(_) | StoreError::Closed | StoreError::ForeignHead => {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the decision log is unavailable: nothing was recorded, try again",
+                )
+            }
             StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the decision log failed: nothing was recorded",
@@ -458,7 +513,13 @@ fn accept(
         .transpose()
         .map_err(|e| bad(format!("page: {e}")))?;
     let mut proofs = shown.to_vec();
-    proofs.extend(submission.previous.as_deref());
+    // The banner's previous token, signed again if a retired key signed it (as the cookie is,
+    // by `resign_cookies`).
+    let previous = submission.previous.as_deref().map(|p| {
+        key.resign_token(p)
+            .map_or(p.into(), std::borrow::Cow::Owned)
+    });
+    proofs.extend(previous.as_deref());
     let fresh = crate::ids::fresh().map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

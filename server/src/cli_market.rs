@@ -15,7 +15,7 @@ use consent_server::register::list::{self, Reason};
 use consent_server::register::requests::{self, Request, RequestError, Subject, Update};
 use consent_server::register::{self, Decision, RecordError, Recorded};
 use consent_server::store::AnyStore;
-use consent_server::store::Store;
+use consent_server::store::Requests as _;
 use consent_server::{ServerKey, StoreError};
 use time::Date;
 use time::OffsetDateTime;

@@ -1,28 +1,78 @@
-//! The server's secret: signs consent tokens and purge checkpoints, and hashes the customer
-//! register's contacts.
+//! The server's keys: the key file, which holds the current key and the retired ones.
+//!
+//! The current key signs consent tokens, the decision log's links, heads and purge
+//! checkpoints, and sign-up confirmation links. A rotation (`consent key rotate`,
+//! [`ServerKey::rotate_file`]) makes a new current key and keeps the old ones: they still
+//! verify the log's records made before the rotation ([`crate::store::rotation`]), and the
+//! consent tokens and confirmation links they signed, unless the rotation revoked them (a key
+//! that leaked). Two things stay with the file's *first* key whatever the rotations, because
+//! what they made must keep matching: the customer register's keyed contact hashes (the
+//! register holds only the hashes, so it could not hash its contacts again) and the site id
+//! that the config's `site` names.
+//!
+//! Everything here is HMAC-SHA-256: there are no public keys. Whoever checks a signature
+//! holds the key that made it.
+//!
+//! The file: a key file written before rotations existed is the secret's raw bytes (32 or
+//! more), read as a key file of one key, epoch 0. After the first rotation it is text:
+//!
+//! ```text
+//! consent-keyring-v1
+//! epoch=0 tokens=revoked secret=<64 hex digits>
+//! epoch=1 tokens=accepted secret=<64 hex digits>
+//! ```
+//!
+//! one line per key, oldest first; the last is current.
 
 use core::fmt;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use consent_core::register::{Contact, ContactHash, ContactKey};
-use consent_core::{Digest, SigningKey};
+use consent_core::{Digest, SigningKey, Token};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::store::LogKey;
+use crate::store::{KeyId, LogKey, LogKeys};
 
-/// 32 or more secret bytes. Tokens and checkpoints are signed with HMAC-SHA-256 under it,
+/// One key of the file.
+#[derive(Clone)]
+struct Epoch {
+    epoch: u32,
+    secret: Vec<u8>,
+    token: SigningKey,
+    mac: Hmac<Sha256>,
+    /// Whether tokens and confirmation links it signed are still accepted (a retired key's,
+    /// until a rotation revoked it).
+    accepted: bool,
+}
+
+impl Epoch {
+    fn new(epoch: u32, secret: &[u8], accepted: bool) -> Result<Self, KeyError> {
+        let short = KeyError::TooShort(secret.len());
+        Ok(Self {
+            epoch,
+            secret: secret.to_vec(),
+            token: SigningKey::new(secret).map_err(|_| short)?,
+            mac: <Hmac<Sha256> as Mac>::new_from_slice(secret)
+                .map_err(|_| KeyError::TooShort(secret.len()))?,
+            accepted,
+        })
+    }
+}
+
+/// The key file: the current key and the retired ones, each 32 or more secret bytes. Tokens,
+/// checkpoints and confirmation links are signed with HMAC-SHA-256 under the current key,
 /// over messages that cannot be confused (tokens start `1.`, checkpoints and contacts with
 /// their own tags).
 ///
-/// `Debug` never shows the secret.
+/// `Debug` never shows a secret.
 #[derive(Clone)]
 pub struct ServerKey {
-    token: SigningKey,
-    checkpoint: Hmac<Sha256>,
+    /// Oldest first; the last is current. Never empty.
+    epochs: Vec<Epoch>,
     contact: ContactKey,
-    log: LogKey,
+    log: LogKeys,
 }
 
 /// Why a key could not be loaded or made.
@@ -35,6 +85,10 @@ pub enum KeyError {
     Io(std::io::Error),
     /// The system's random number generator failed.
     Random,
+    /// A line of a key file is not a key (its number, from 1, and what is wrong).
+    Malformed(usize, &'static str),
+    /// The key file to rotate does not exist.
+    Missing(PathBuf),
 }
 
 impl fmt::Display for KeyError {
@@ -45,37 +99,124 @@ impl fmt::Display for KeyError {
             KeyError::Random => {
                 f.write_str("server key: the system random number generator failed")
             }
+            KeyError::Malformed(line, what) => write!(f, "server key file, line {line}: {what}"),
+            KeyError::Missing(path) => write!(
+                f,
+                "server key file {}: missing, so there is no key to rotate",
+                path.display()
+            ),
         }
     }
 }
 
 impl std::error::Error for KeyError {}
 
+const KEYRING_TAG: &str = "consent-keyring-v1";
+
 impl ServerKey {
-    /// A key from secret bytes.
+    /// A key file of one key from secret bytes.
     ///
     /// # Errors
     /// [`KeyError::TooShort`] under 32 bytes.
     pub fn new(secret: &[u8]) -> Result<Self, KeyError> {
-        let token = SigningKey::new(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
-        let checkpoint = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-            .map_err(|_| KeyError::TooShort(secret.len()))?;
-        let contact = ContactKey::new(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
-        let log = LogKey::derive(secret).map_err(|_| KeyError::TooShort(secret.len()))?;
+        Self::from_epochs(vec![Epoch::new(0, secret, true)?])
+    }
+
+    fn from_epochs(epochs: Vec<Epoch>) -> Result<Self, KeyError> {
+        let first = epochs.first().ok_or(KeyError::Malformed(1, "no key"))?;
+        let contact =
+            ContactKey::new(&first.secret).map_err(|_| KeyError::TooShort(first.secret.len()))?;
+        let log = epochs
+            .iter()
+            .map(|e| LogKey::derive(&e.secret, e.epoch))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| KeyError::TooShort(0))?;
+        let log = LogKeys::new(log).ok_or(KeyError::Malformed(1, "no key"))?;
         Ok(Self {
-            token,
-            checkpoint,
+            epochs,
             contact,
             log,
         })
     }
 
+    /// This key file with a new current key, `secret`: the current key is retired, and when
+    /// `revoke_tokens` the tokens and confirmation links it signed are no longer accepted
+    /// (for a key that leaked). The log's records made under it still verify.
+    ///
+    /// # Errors
+    /// [`KeyError::TooShort`] under 32 bytes.
+    pub fn rotated(&self, secret: &[u8], revoke_tokens: bool) -> Result<Self, KeyError> {
+        let mut epochs = self.epochs.clone();
+        let last = self.current();
+        let next = Epoch::new(last.epoch + 1, secret, true)?;
+        if revoke_tokens {
+            if let Some(old) = epochs.last_mut() {
+                old.accepted = false;
+            }
+        }
+        epochs.push(next);
+        Self::from_epochs(epochs)
+    }
+
+    fn current(&self) -> &Epoch {
+        // `from_epochs` refuses an empty file.
+        &self.epochs[self.epochs.len() - 1]
+    }
+
+    fn first(&self) -> &Epoch {
+        &self.epochs[0]
+    }
+
+    /// A key file's bytes: a keyring, or (written before rotations) one raw secret.
+    ///
+    /// # Errors
+    /// [`KeyError::Malformed`] or [`KeyError::TooShort`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, KeyError> {
+        let Some(text) = bytes
+            .strip_prefix(KEYRING_TAG.as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"\n"))
+        else {
+            return Self::new(bytes);
+        };
+        let text = core::str::from_utf8(text).map_err(|_| KeyError::Malformed(2, "not text"))?;
+        let mut epochs: Vec<Epoch> = Vec::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let n = i + 2;
+            let epoch = parse_line(line).map_err(|what| KeyError::Malformed(n, what))?;
+            let epoch = Epoch::new(epoch.0, &epoch.1, epoch.2)?;
+            if epochs.last().is_some_and(|last| last.epoch >= epoch.epoch) {
+                return Err(KeyError::Malformed(n, "epochs must increase"));
+            }
+            epochs.push(epoch);
+        }
+        Self::from_epochs(epochs)
+    }
+
+    /// The key file's text (a keyring, whatever the file it was read from).
+    fn to_file(&self) -> String {
+        let mut out = format!("{KEYRING_TAG}\n");
+        for e in &self.epochs {
+            let tokens = if e.accepted { "accepted" } else { "revoked" };
+            let secret: String = e.secret.iter().map(|b| format!("{b:02x}")).collect();
+            out.push_str(&format!(
+                "epoch={} tokens={tokens} secret={secret}\n",
+                e.epoch
+            ));
+        }
+        out
+    }
+
     /// Reads the key file, which must exist (for commands that only read the log).
     ///
     /// # Errors
-    /// [`KeyError::Io`] when the file cannot be read, [`KeyError::TooShort`] for a short key.
+    /// [`KeyError::Io`] when the file cannot be read, [`KeyError::TooShort`] for a short key,
+    /// [`KeyError::Malformed`] for a keyring that is not one.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        Self::new(&std::fs::read(path).map_err(KeyError::Io)?)
+        Self::parse(&std::fs::read(path).map_err(KeyError::Io)?)
     }
 
     /// Reads the key file, or creates it with 32 random bytes (mode 0600) if it does not exist.
@@ -86,108 +227,322 @@ impl ServerKey {
     /// [`KeyError`] when the file cannot be read or created, or holds a short key.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
         match std::fs::read(path) {
-            Ok(bytes) => Self::new(&bytes),
+            Ok(bytes) => Self::parse(&bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut secret = [0u8; 32];
-                getrandom::fill(&mut secret).map_err(|_| KeyError::Random)?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt as _;
-                    options.mode(0o600);
-                }
-                let mut file = options.open(path).map_err(KeyError::Io)?;
-                file.write_all(&secret)
-                    .and_then(|()| file.sync_all())
-                    .map_err(KeyError::Io)?;
-                let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-                if let Some(dir) = dir {
-                    std::fs::File::open(dir)
-                        .and_then(|d| d.sync_all())
-                        .map_err(KeyError::Io)?;
-                }
+                let secret = random_secret()?;
+                write_new(path, &secret, false)?;
                 Self::new(&secret)
             }
             Err(e) => Err(KeyError::Io(e)),
         }
     }
 
-    /// The key that signs consent tokens.
-    #[must_use]
-    pub fn token_key(&self) -> &SigningKey {
-        &self.token
+    /// Rotates the key file at `path`: a new random current key, the old ones kept (see
+    /// [`rotated`](Self::rotated) for `revoke_tokens`). The new file replaces the old one
+    /// whole (written beside it, synced, renamed over it, the directory synced), so a crash
+    /// leaves the old file or the new one. The log records the rotation when a store is next
+    /// opened with the new file ([`crate::store::rotation`]); until then nothing was signed
+    /// under the new key.
+    ///
+    /// # Errors
+    /// [`KeyError::Missing`] when there is no key file, or the I/O error.
+    pub fn rotate_file(path: &Path, revoke_tokens: bool) -> Result<Self, KeyError> {
+        let old = match std::fs::read(path) {
+            Ok(bytes) => Self::parse(&bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(KeyError::Missing(path.to_owned()));
+            }
+            Err(e) => return Err(KeyError::Io(e)),
+        };
+        let new = old.rotated(&random_secret()?, revoke_tokens)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}.rotate", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        let _ = std::fs::remove_file(&tmp);
+        write_new(&tmp, new.to_file().as_bytes(), true)?;
+        std::fs::rename(&tmp, path).map_err(KeyError::Io)?;
+        sync_dir(path)?;
+        Ok(new)
     }
 
-    /// The key the decision log's links and signed heads are made under (derived from this
-    /// one, so it signs nothing else).
+    /// The key that signs consent tokens: the current one.
     #[must_use]
-    pub fn log_key(&self) -> &LogKey {
+    pub fn token_key(&self) -> &SigningKey {
+        &self.current().token
+    }
+
+    /// The keys whose consent tokens are accepted: the current one first, then the retired
+    /// ones a rotation did not revoke, newest first.
+    pub fn token_keys(&self) -> impl Iterator<Item = &SigningKey> {
+        self.epochs
+            .iter()
+            .rev()
+            .filter(|e| e.accepted)
+            .map(|e| &e.token)
+    }
+
+    /// A consent token signed under a retired key that is still accepted, signed again under
+    /// the current key, so that the core's rules, which know one key, accept it until it
+    /// expires as it would have. `None` for a token the current key signed, or one no accepted
+    /// key signed: the caller keeps the text as it is.
+    #[must_use]
+    pub fn resign_token(&self, text: &str) -> Option<String> {
+        if !text.starts_with("1.") || self.epochs.len() == 1 {
+            return None;
+        }
+        let mut keys = self.token_keys();
+        let current = keys.next()?;
+        if Token::parse_verified(text, Some(current)).is_ok() {
+            return None;
+        }
+        let token = keys.find_map(|k| Token::parse_verified(text, Some(k)).ok())?;
+        Some(Token::signed(*token.state(), current).to_string())
+    }
+
+    /// The log's keys: links and heads are made under keys derived from these ones, so they
+    /// sign nothing else.
+    #[must_use]
+    pub fn log_keys(&self) -> &LogKeys {
         &self.log
     }
 
-    /// The keyed hash under which the customer register stores a contact.
+    /// The current key's id, as the log's rotation entries name it.
+    #[must_use]
+    pub fn id(&self) -> KeyId {
+        self.log.current().id()
+    }
+
+    /// The current key's epoch.
+    #[must_use]
+    pub fn epoch(&self) -> u32 {
+        self.current().epoch
+    }
+
+    /// Each key's epoch, id and whether its tokens are accepted, oldest first (no secrets).
+    pub fn describe(&self) -> impl Iterator<Item = (u32, KeyId, bool)> + '_ {
+        self.epochs
+            .iter()
+            .zip(self.log.iter())
+            .map(|(e, l)| (e.epoch, l.id(), e.accepted))
+    }
+
+    /// The keyed hash under which the customer register stores a contact (under the file's
+    /// first key, whatever the rotations: the register holds only the hashes).
     #[must_use]
     pub fn contact_hash(&self, contact: &Contact) -> ContactHash {
         self.contact.hash(contact)
     }
 
-    /// This key's site id: 16 hex digits of HMAC-SHA-256 under the key, for the
+    /// This key file's site id: 16 hex digits of HMAC-SHA-256 under its first key, for the
     /// config's `site` ([`Config::site`](consent_core::Config::site)). Sites with different
     /// keys get different ids, so a consent token made under one site's config does not
     /// apply under another's, in the browser too, where the key is not known. The id reveals
-    /// nothing about the key.
+    /// nothing about the key, and a rotation does not change it.
     #[must_use]
     pub fn site_id(&self) -> String {
-        let mut mac = self.checkpoint.clone();
+        let mut mac = self.first().mac.clone();
         mac.update(b"consent-site-id-v1\0");
         let bytes = mac.finalize().into_bytes();
         bytes[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The MAC of a purge checkpoint.
+    /// The MAC of a purge checkpoint, under the current key.
     #[must_use]
     pub fn checkpoint_mac(&self, seq: u64, link: &Digest, purged: u64) -> [u8; 32] {
-        let mut mac = self.checkpoint.clone();
-        mac.update(b"consent-checkpoint-v1\0");
-        mac.update(&seq.to_be_bytes());
-        mac.update(link.as_bytes());
-        mac.update(&purged.to_be_bytes());
-        mac.finalize().into_bytes().into()
+        self.log.current().checkpoint_mac(seq, link, purged)
     }
 
     /// The signature of a sign-up's confirmation link ([`crate::register::confirm`]).
     #[must_use]
     pub fn confirmation_mac(&self, payload: &[u8]) -> [u8; 32] {
-        let mut mac = self.checkpoint.clone();
+        let mut mac = self.current().mac.clone();
         mac.update(b"consent-confirm-v1\0");
         mac.update(payload);
         mac.finalize().into_bytes().into()
     }
 
-    /// Whether `mac` is the confirmation link's signature, compared in constant time.
+    /// Whether `mac` is the confirmation link's signature under the current key or a retired
+    /// one still accepted, compared in constant time.
     #[must_use]
     pub fn verify_confirmation(&self, payload: &[u8], mac: &[u8]) -> bool {
-        let mut m = self.checkpoint.clone();
-        m.update(b"consent-confirm-v1\0");
-        m.update(payload);
-        m.verify_slice(mac).is_ok()
+        self.epochs.iter().filter(|e| e.accepted).any(|e| {
+            let mut m = e.mac.clone();
+            m.update(b"consent-confirm-v1\0");
+            m.update(payload);
+            m.verify_slice(mac).is_ok()
+        })
     }
 
-    /// Whether `mac` is the checkpoint's MAC, compared in constant time.
+    /// Whether `mac` is the checkpoint's MAC under the current key, compared in constant
+    /// time. A rotation signs the checkpoint again under the new key.
     #[must_use]
     pub fn verify_checkpoint(&self, seq: u64, link: &Digest, purged: u64, mac: &[u8; 32]) -> bool {
-        let mut m = self.checkpoint.clone();
-        m.update(b"consent-checkpoint-v1\0");
-        m.update(&seq.to_be_bytes());
-        m.update(link.as_bytes());
-        m.update(&purged.to_be_bytes());
-        m.verify_slice(mac).is_ok()
+        self.log.current().verify_checkpoint(seq, link, purged, mac)
     }
+}
+
+/// A keyring line: `epoch=<n> tokens=<accepted|revoked> secret=<hex>`.
+fn parse_line(line: &str) -> Result<(u32, Vec<u8>, bool), &'static str> {
+    let mut fields = line.split_ascii_whitespace();
+    let mut take = |name: &'static str| {
+        fields
+            .next()
+            .and_then(|f| f.strip_prefix(name))
+            .and_then(|f| f.strip_prefix('='))
+            .ok_or(name)
+    };
+    let epoch = take("epoch")?.parse().map_err(|_| "epoch")?;
+    let accepted = match take("tokens")? {
+        "accepted" => true,
+        "revoked" => false,
+        _ => return Err("tokens"),
+    };
+    let hex = take("secret")?.as_bytes();
+    if hex.len() % 2 != 0 {
+        return Err("secret");
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let secret = hex
+        .chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or("secret")?;
+    if fields.next().is_some() {
+        return Err("trailing fields");
+    }
+    Ok((epoch, secret, accepted))
+}
+
+fn random_secret() -> Result<[u8; 32], KeyError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|_| KeyError::Random)?;
+    Ok(secret)
+}
+
+/// Creates `path` (mode 0600) with `bytes` and syncs it; and its directory unless
+/// `skip_dir` (the caller renames it and syncs the directory then).
+fn write_new(path: &Path, bytes: &[u8], skip_dir: bool) -> Result<(), KeyError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(KeyError::Io)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(KeyError::Io)?;
+    if skip_dir {
+        return Ok(());
+    }
+    sync_dir(path)
+}
+
+fn sync_dir(path: &Path) -> Result<(), KeyError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(KeyError::Io)?;
+    }
+    Ok(())
 }
 
 impl fmt::Debug for ServerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ServerKey(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_key_file_is_a_keyring_of_one_key() {
+        let raw = ServerKey::parse(&[7; 32]).unwrap();
+        assert_eq!(raw.epoch(), 0);
+        assert_eq!(raw.site_id(), ServerKey::new(&[7; 32]).unwrap().site_id());
+    }
+
+    #[test]
+    fn a_keyring_round_trips_and_keeps_what_must_not_change() {
+        let old = ServerKey::new(&[7; 32]).unwrap();
+        let new = old.rotated(&[8; 32], true).unwrap();
+        let read = ServerKey::parse(new.to_file().as_bytes()).unwrap();
+        assert_eq!(read.to_file(), new.to_file());
+        assert_eq!(read.epoch(), 1);
+        assert_eq!(read.id(), ServerKey::new(&[8; 32]).unwrap().id());
+        assert_ne!(read.id(), old.id());
+        assert_eq!(read.site_id(), old.site_id());
+        let c = Contact::parse("maija@example.fi").unwrap();
+        assert_eq!(read.contact_hash(&c), old.contact_hash(&c));
+        assert_eq!(
+            read.describe().map(|d| d.2).collect::<Vec<_>>(),
+            [false, true]
+        );
+    }
+
+    #[test]
+    fn a_malformed_keyring_names_its_line() {
+        let text = format!("{KEYRING_TAG}\nepoch=0 tokens=accepted secret=zz\n");
+        assert!(matches!(
+            ServerKey::parse(text.as_bytes()),
+            Err(KeyError::Malformed(2, "secret"))
+        ));
+        let two = format!(
+            "{KEYRING_TAG}\nepoch=1 tokens=accepted secret={0}\nepoch=1 tokens=accepted secret={0}\n",
+            "07".repeat(32)
+        );
+        assert!(matches!(
+            ServerKey::parse(two.as_bytes()),
+            Err(KeyError::Malformed(3, _))
+        ));
+        assert!(matches!(
+            ServerKey::parse(format!("{KEYRING_TAG}\n").as_bytes()),
+            Err(KeyError::Malformed(1, _))
+        ));
+    }
+
+    #[test]
+    fn confirmation_links_of_a_retired_key_pass_until_it_is_revoked() {
+        let old = ServerKey::new(&[7; 32]).unwrap();
+        let mac = old.confirmation_mac(b"link");
+        assert!(
+            old.rotated(&[8; 32], false)
+                .unwrap()
+                .verify_confirmation(b"link", &mac)
+        );
+        assert!(
+            !old.rotated(&[8; 32], true)
+                .unwrap()
+                .verify_confirmation(b"link", &mac)
+        );
+    }
+
+    #[test]
+    fn rotating_a_key_file_replaces_it_whole_and_keeps_the_old_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("consent.key");
+        assert!(matches!(
+            ServerKey::rotate_file(&path, false),
+            Err(KeyError::Missing(_))
+        ));
+        let old = ServerKey::load_or_create(&path).unwrap();
+        let new = ServerKey::rotate_file(&path, false).unwrap();
+        let read = ServerKey::load(&path).unwrap();
+        assert_eq!((read.id(), read.epoch()), (new.id(), 1));
+        assert_eq!(read.log_keys().iter().next().unwrap().id(), old.id());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 }

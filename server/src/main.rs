@@ -20,12 +20,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use consent_core::{Config, ConsentId};
 use consent_server::api::{self, Settings};
 use consent_server::stats::Stats;
-use consent_server::store::AnyStore;
 use consent_server::store::backup::{self, BackupError};
 use consent_server::store::chain::{HeadFileError, advance_head, keep_head_file};
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
-use consent_server::store::{SignedHead, Store};
+use consent_server::store::{AnyStore, Cause, Doing};
+use consent_server::store::{Log as _, SignedHead, Store};
 use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -61,6 +61,29 @@ enum BannerCommand {
         /// there is one].
         #[arg(long)]
         dist: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Make a new current key. The old keys stay in the key file: they verify the log's
+    /// records made under them, and their consent tokens and confirmation links stay valid
+    /// until they expire (unless --revoke-tokens). The log records the rotation as an entry
+    /// linked under the old key that names the new one; restart every `consent serve` that
+    /// writes to this log with the new key file.
+    Rotate {
+        /// Stop accepting the consent tokens and confirmation links the old key signed (a
+        /// key that leaked): visitors are asked again.
+        #[arg(long)]
+        revoke_tokens: bool,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// List the key file's keys, oldest first: epoch, id, and whether their tokens are
+    /// accepted. Never the secrets.
+    List {
+        #[command(flatten)]
+        key: KeyArgs,
     },
 }
 
@@ -122,6 +145,11 @@ enum Command {
         request: cli_market::RequestArgs,
         #[command(flatten)]
         log: LogArgs,
+    },
+    /// The server key: rotate it, list the keys the key file holds.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
     },
     /// Print this server's site id (from its key), for the config's "site": it keeps consent
     /// tokens made on another site from granting anything here, in the browser too.
@@ -529,12 +557,7 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
     let db = args.db()?;
     let key_file = args.key.key_file()?;
     if access == Access::Read && args.postgres.is_none() && !db.exists() {
-        return Err(StoreError::Unavailable(format!(
-            "no decision log at {} (a read-only command never creates one; check --db or \
-             --data-dir)",
-            db.display()
-        ))
-        .into());
+        return Err(StoreError::Unavailable(Cause::only(Doing::Find(db))).into());
     }
     let key = match access {
         Access::Write => {
@@ -550,15 +573,27 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         })?,
     };
     let store = match &args.postgres {
-        Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo, key.log_key()).await?),
+        Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo, key.log_keys()).await?),
         None => {
             if access == Access::Write {
                 args.key.dir.make_room_for(&db)?;
             }
-            AnyStore::Sqlite(SqliteStore::open(&db, key.log_key())?)
+            AnyStore::Sqlite(SqliteStore::open(&db, key.log_keys())?)
         }
     };
     if access == Access::Write {
+        // The store rotated a log under a retired key of the file; a head under no key of it
+        // would make every append fail (`StoreError::ForeignHead`): say so now, and why.
+        if let Some(head) = store.chain_head().await? {
+            if !key.log_keys().verify_head(&head) {
+                anyhow::bail!(
+                    "the log's signed head is not signed under any key of {}: a wrong key file? \
+                     If the key is lost, start a new log (another --db) and keep this one, with \
+                     its head file, read-only as the proof of what came before",
+                    key_file.display()
+                );
+            }
+        }
         let path = args.head_file()?;
         args.key.dir.make_room_for(&path)?;
         if let Some(file) = read_head_file(&path)? {
@@ -576,6 +611,61 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         tokio::spawn(keep_head_file(path, store.heads()));
     }
     Ok((store, key))
+}
+
+/// `consent key rotate`: checks that the log is under the key file's current key, rotates the
+/// key file, then opens the log with the new file, which records the rotation (the store's
+/// `rotation` module). A crash between the two leaves a key file the next open catches the
+/// log up with; the other order could leave a log that names a key nobody holds.
+async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCode> {
+    let key_file = log.key.key_file()?;
+    {
+        let (store, key) = open_log(log, Access::Read).await?;
+        let head = store.chain_head().await?;
+        if !head.is_some_and(|h| key.log_keys().verify_head(&h)) {
+            eprintln!(
+                "not rotating: the log's signed head is not signed under the current key of {}; \
+                 run `consent verify`",
+                key_file.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let old = ServerKey::load(&key_file)?;
+    let new = ServerKey::rotate_file(&key_file, revoke_tokens)?;
+    let (store, key) = open_log(log, Access::Write).await?;
+    write_last_head(&log.head_file()?, &store.heads())?;
+    let head = store.chain_head().await?;
+    let recorded = match head {
+        Some(h) if key.log_keys().verify_head(&h) => store
+            .scan(h.seq.saturating_sub(1), 1)
+            .await?
+            .into_iter()
+            .find(|e| e.seq == h.seq && e.rotation().is_some())
+            .map(|e| e.seq),
+        _ => None,
+    };
+    println!(
+        "key rotated in {}: epoch {} (id {}) signs from now on; epoch {} (id {}) is retired{}",
+        key_file.display(),
+        new.epoch(),
+        new.id(),
+        old.epoch(),
+        old.id(),
+        if revoke_tokens {
+            ", its tokens revoked"
+        } else {
+            ""
+        }
+    );
+    match recorded {
+        Some(seq) => println!(
+            "the log records the rotation at record {seq}, linked under the old key; restart \
+             every `consent serve` that writes to it with the new key file"
+        ),
+        None => anyhow::bail!("the log did not record the rotation; run `consent verify`"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The head file at `path`, or `None` when there is none.
@@ -622,6 +712,26 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             command: BannerCommand::Build { config, out, dist },
         } => banner_build(&config, &out, dist),
         Command::Validate { config } => Ok(validate_command(&config)),
+        Command::Key {
+            command: KeyCommand::Rotate { revoke_tokens, log },
+        } => rotate_key(&log, revoke_tokens).await,
+        Command::Key {
+            command: KeyCommand::List { key },
+        } => {
+            let key_file = key.key_file()?;
+            let key = ServerKey::load(&key_file)
+                .with_context(|| format!("cannot read the server key {}", key_file.display()))?;
+            for (epoch, id, tokens) in key.describe() {
+                let role = if epoch == key.epoch() {
+                    "current"
+                } else {
+                    "retired"
+                };
+                let tokens = if tokens { "accepted" } else { "revoked" };
+                println!("epoch {epoch}  id {id}  {role}  tokens {tokens}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::SiteId { key } => {
             let key_file = key.key_file()?;
             key.dir.make_room_for(&key_file)?;
@@ -677,6 +787,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         None => println!(
                             "no head file checked: a rollback of the whole database would go unseen"
                         ),
+                    }
+                    for (seq, epoch) in &v.rotations {
+                        println!(
+                            "record {seq}: the key was rotated to epoch {epoch}, linked under \
+                             the key before it"
+                        );
                     }
                     if v.keyed_from > 0 {
                         println!(
@@ -978,7 +1094,7 @@ async fn backup_log(db: &Path, copy: PathBuf) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (BackupError::Source(..) | BackupError::NotALog(_))) => {
-            Err(StoreError::Unavailable(e.to_string()).into())
+            Err(StoreError::Unavailable(Cause::new(Doing::Query, e)).into())
         }
         Err(e) => Err(e.into()),
     }

@@ -64,25 +64,26 @@ impl Stats {
     #[must_use]
     pub fn new(rows: &[StatsRow], config: &Config) -> Self {
         let total = rows.iter().map(|r| r.count).sum();
-        let mut per_day: BTreeMap<(String, String, u32), u64> = BTreeMap::new();
+        let mut per_day: BTreeMap<(Date, String, u32), u64> = BTreeMap::new();
         let mut per_action = BTreeMap::new();
         let mut per_revision = BTreeMap::new();
         let mut granted: BTreeMap<&str, u64> = BTreeMap::new();
         // Per day: decisions, and grants per category id.
-        let mut days: BTreeMap<&str, (u64, BTreeMap<&str, u64>)> = BTreeMap::new();
+        let mut days: BTreeMap<Date, (u64, BTreeMap<&str, u64>)> = BTreeMap::new();
         for r in rows {
-            let day = days.entry(r.day.as_str()).or_default();
+            let day = days.entry(r.day).or_default();
             day.0 += r.count;
-            for id in r.granted.split(',').filter(|s| !s.is_empty()) {
-                *day.1.entry(id).or_default() += r.count;
+            for id in &r.granted {
+                *day.1.entry(id.as_str()).or_default() += r.count;
             }
+            let action = r.action.as_str().to_owned();
             *per_day
-                .entry((r.day.clone(), r.action.clone(), r.revision))
+                .entry((r.day, action.clone(), r.revision))
                 .or_default() += r.count;
-            *per_action.entry(r.action.clone()).or_default() += r.count;
+            *per_action.entry(action).or_default() += r.count;
             *per_revision.entry(r.revision).or_default() += r.count;
-            for id in r.granted.split(',').filter(|s| !s.is_empty()) {
-                *granted.entry(id).or_default() += r.count;
+            for id in &r.granted {
+                *granted.entry(id.as_str()).or_default() += r.count;
             }
         }
         let acceptance = config
@@ -96,7 +97,7 @@ impl Stats {
         let acceptance_per_day = days
             .into_iter()
             .map(|(day, (decisions, granted))| DayAcceptance {
-                day: day.to_owned(),
+                day: day.to_string(),
                 decisions,
                 acceptance: config
                     .categories()
@@ -111,7 +112,7 @@ impl Stats {
         let per_day = per_day
             .into_iter()
             .map(|((day, action, revision), count)| DayRow {
-                day,
+                day: day.to_string(),
                 action,
                 revision,
                 count,
@@ -388,12 +389,9 @@ mod tests {
     fn aggregates_rows() {
         let config =
             Config::from_json(consent_core::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
-        let row = |day: &str, action: &str, granted: &str, count| StatsRow {
-            day: day.into(),
-            action: action.into(),
-            revision: 1,
-            granted: granted.into(),
-            count,
+        let row = |day: &str, action: &str, granted: &str, count| {
+            StatsRow::from_columns(day, action, 1, granted, count)
+                .unwrap_or_else(|e| unreachable!("{e}"))
         };
         let rows = [
             row(

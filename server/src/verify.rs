@@ -12,7 +12,7 @@ use consent_core::register::{MarketingChannel, MarketingRecord, MarketingStatus}
 use consent_core::{Digest, chain_link};
 
 use crate::key::ServerKey;
-use crate::store::{Entry, EntryKind, SignedHead, Store, StoreError, Summary};
+use crate::store::{Entry, EntryKind, LogKey, LogKeys, SignedHead, Store, StoreError, Summary};
 
 /// Entries read per page while verifying.
 const PAGE: usize = 4096;
@@ -36,6 +36,11 @@ pub struct Verified {
     pub head_file: Option<u64>,
     /// `marketing_state` rows checked against the records.
     pub states: u64,
+    /// The key rotations the walk passed: each rotation entry's position and the epoch of
+    /// the key it handed the log to.
+    pub rotations: Vec<(u64, u32)>,
+    /// The epoch of the key the log is under (the key file's current key).
+    pub epoch: u32,
 }
 
 /// Where and how the log is broken.
@@ -92,6 +97,33 @@ pub enum Break {
     },
     /// The head file's signature does not match: it was not written by this key.
     HeadFileSignature,
+    /// A key rotation entry is not linked under the key the log was under: only that key's
+    /// holder can hand the log to another key, so this one was forged (or edited).
+    ForgedRotation(u64),
+    /// A key rotation entry that is linked correctly but does not hand the log on as the
+    /// key file says.
+    Rotation {
+        /// The entry.
+        seq: u64,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A record is linked under another key of the key file than the one the log is under,
+    /// with no rotation entry before it handing the log to that key.
+    UnannouncedKey {
+        /// The record.
+        seq: u64,
+        /// The epoch of the key it is linked under.
+        epoch: u32,
+    },
+    /// The log ends under an older key than the current one that signed its head: the
+    /// rotation entry that handed it on is missing.
+    Unrotated {
+        /// The epoch the walk ended under.
+        epoch: u32,
+        /// The key file's current epoch.
+        current: u32,
+    },
     /// A `marketing_state` row does not follow from the marketing decisions in the chain.
     MarketingState {
         /// The channel of the row.
@@ -128,12 +160,17 @@ impl Break {
             Break::Digest(s)
             | Break::Link(s)
             | Break::Unreadable(s)
-            | Break::ErasedWithoutEntry(s) => *s,
-            Break::Column { seq, .. } | Break::Rewritten { seq, .. } => *seq,
+            | Break::ErasedWithoutEntry(s)
+            | Break::ForgedRotation(s) => *s,
+            Break::Column { seq, .. }
+            | Break::Rewritten { seq, .. }
+            | Break::Rotation { seq, .. }
+            | Break::UnannouncedKey { seq, .. } => *seq,
             Break::Truncated { last, .. } => last + 1,
             Break::Checkpoint
             | Break::HeadSignature
             | Break::HeadFileSignature
+            | Break::Unrotated { .. }
             | Break::MarketingState { .. } => 0,
         }
     }
@@ -178,8 +215,24 @@ impl fmt::Display for Break {
                 "record {seq} is not the record {source} signed: the log was rewritten"
             ),
             Break::HeadFileSignature => {
-                f.write_str("the head file's signature does not match this server key")
+                f.write_str("the head file's signature does not match any key of the key file")
             }
+            Break::ForgedRotation(s) => write!(
+                f,
+                "record {s}, a key rotation, is not linked under the key the log was under: \
+                 forged (a rotation can only be written with the old key)"
+            ),
+            Break::Rotation { seq, what } => write!(f, "record {seq}, a key rotation: {what}"),
+            Break::UnannouncedKey { seq, epoch } => write!(
+                f,
+                "record {seq} is linked under key epoch {epoch}, but no rotation entry before it \
+                 hands the log to that key: a rotation statement is missing or was forged"
+            ),
+            Break::Unrotated { epoch, current } => write!(
+                f,
+                "the log ends under key epoch {epoch}, but its head is signed under the current \
+                 key (epoch {current}): the rotation entry that handed it on is missing"
+            ),
             Break::MarketingState { channel, what } => {
                 write!(f, "marketing_state ({channel}): {what}: edited")
             }
@@ -243,13 +296,16 @@ pub async fn verify<S: Store>(
     head_file: Option<&SignedHead>,
     mut progress: impl FnMut(u64),
 ) -> Result<Verified, VerifyError> {
-    let log_key = key.log_key();
+    let keys = key.log_keys();
+    // A store opened with the key file rotates its log to the current key (the store's
+    // `rotation` module), so the database's head is signed under it.
     let db_head = store.chain_head().await?;
     let db_head = db_head
-        .filter(|h| log_key.verify_head(h))
+        .filter(|h| keys.verify_head(h))
         .ok_or(Break::HeadSignature)?;
     if let Some(file) = head_file {
-        if !log_key.verify_head(file) {
+        // The head file may lag behind a rotation: any key of the file may have signed it.
+        if keys.signer_of(file).is_none() {
             return Err(Break::HeadFileSignature.into());
         }
         if file.keyed_from != db_head.keyed_from {
@@ -277,6 +333,10 @@ pub async fn verify<S: Store>(
     let (mut entries, mut erased) = (0u64, 0u64);
     // Erased records of the keyed chain that no erasure entry has named yet.
     let mut unaccounted = std::collections::BTreeSet::new();
+    // The key the log is under: whichever key links the first keyed record, then the one
+    // each rotation entry hands it to.
+    let mut under: Option<&LogKey> = None;
+    let mut rotations = Vec::new();
     loop {
         let page = store.scan(seq, PAGE).await?;
         if page.is_empty() {
@@ -290,18 +350,23 @@ pub async fn verify<S: Store>(
                 }
                 .into());
             }
-            let expected = if entry.seq <= keyed_from {
-                chain_link(&link, &entry.digest)
+            if entry.seq <= keyed_from {
+                if chain_link(&link, &entry.digest) != entry.link {
+                    return Err(Break::Link(entry.seq).into());
+                }
             } else {
-                log_key.link(&link, entry.linked())
-            };
-            if expected != entry.link {
-                return Err(Break::Link(entry.seq).into());
+                let k = check_link(keys, &mut under, &link, &entry)?;
+                under = Some(k);
             }
             if let Some(named) = check_record(&entry, &mut states)? {
                 for s in named {
                     unaccounted.remove(&s);
                 }
+            }
+            if entry.kind == EntryKind::Rotation {
+                let to = check_rotation(keys, under, &entry)?;
+                rotations.push((entry.seq, to.epoch()));
+                under = Some(to);
             }
             if entry.is_erased() {
                 erased += 1;
@@ -327,6 +392,14 @@ pub async fn verify<S: Store>(
     }
     if let Some(first) = unaccounted.first() {
         return Err(Break::ErasedWithoutEntry(*first).into());
+    }
+    let current = keys.current();
+    if let Some(k) = under.filter(|k| k.id() != current.id()) {
+        return Err(Break::Unrotated {
+            epoch: k.epoch(),
+            current: current.epoch(),
+        }
+        .into());
     }
     // The database's head is signed in the transaction of every batch: it is the end.
     if db_head.seq > seq {
@@ -372,7 +445,68 @@ pub async fn verify<S: Store>(
         keyed_from,
         head_file: head_file.map(|f| f.seq),
         states: checked,
+        rotations,
+        epoch: current.epoch(),
     })
+}
+
+/// Checks a keyed record's link under the key the log is under (`under`; for the first
+/// keyed record, whichever key of the file links it). The key it is linked under.
+fn check_link<'k>(
+    keys: &'k LogKeys,
+    under: &mut Option<&'k LogKey>,
+    previous: &Digest,
+    entry: &Entry,
+) -> Result<&'k LogKey, Break> {
+    let linker = keys.linker_of(previous, entry.linked(), &entry.link);
+    let Some(k) = *under else {
+        return match (linker, entry.kind) {
+            (Some(k), _) => Ok(k),
+            (None, EntryKind::Rotation) => Err(Break::ForgedRotation(entry.seq)),
+            (None, _) => Err(Break::Link(entry.seq)),
+        };
+    };
+    if k.link(previous, entry.linked()) == entry.link {
+        return Ok(k);
+    }
+    Err(match (linker, entry.kind) {
+        (_, EntryKind::Rotation) => Break::ForgedRotation(entry.seq),
+        (Some(other), _) => Break::UnannouncedKey {
+            seq: entry.seq,
+            epoch: other.epoch(),
+        },
+        (None, _) => Break::Link(entry.seq),
+    })
+}
+
+/// Checks that a rotation entry (linked under `under`, its content checked) hands the log
+/// from that key to a newer key of the file. The key it hands the log to.
+fn check_rotation<'k>(
+    keys: &'k LogKeys,
+    under: Option<&'k LogKey>,
+    entry: &Entry,
+) -> Result<&'k LogKey, Break> {
+    let broken = |what| Break::Rotation {
+        seq: entry.seq,
+        what,
+    };
+    let rotation = entry
+        .rotation()
+        .and_then(Result::ok)
+        .ok_or(Break::Unreadable(entry.seq))?;
+    let from = under.ok_or_else(|| broken("it is in the part of the log linked without a key"))?;
+    if rotation.from != from.id() {
+        return Err(broken(
+            "it names another key than the one the log was under",
+        ));
+    }
+    let to = keys
+        .get(rotation.to)
+        .ok_or_else(|| broken("it hands the log to a key the key file does not hold"))?;
+    if to.epoch() <= from.epoch() || rotation.epoch != to.epoch() {
+        return Err(broken("it does not hand the log to a newer key"));
+    }
+    Ok(to)
 }
 
 /// Checks a record against its digest and the columns read without it, and replays a
@@ -451,6 +585,24 @@ fn check_record(
                     seq: entry.seq,
                 },
             );
+        }
+        EntryKind::Rotation => {
+            if entry.consent_id.is_some() {
+                return Err(column("consent_id"));
+            }
+            if entry.contact.is_some() {
+                return Err(column("contact"));
+            }
+            let rotation = entry
+                .rotation()
+                .and_then(Result::ok)
+                .ok_or(Break::Unreadable(entry.seq))?;
+            if entry.recomputed_digest().and_then(Result::ok) != Some(entry.digest) {
+                return Err(Break::Digest(entry.seq));
+            }
+            if entry.summary != rotation.summary() {
+                return Err(column("summary (action, epoch, key)"));
+            }
         }
         EntryKind::Erasure => {
             if entry.consent_id.is_some() {

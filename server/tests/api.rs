@@ -15,7 +15,7 @@ use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, Method, PageUrl, Token};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
-use consent_server::store::Store;
+use consent_server::store::Log as _;
 use consent_server::store::sqlite::SqliteStore;
 use consent_server::verify::verify;
 use serde_json::{Value, json};
@@ -45,13 +45,24 @@ fn api_with(rate_limit: Option<u32>, config: Config) -> Api {
 /// 10.0.0.7).
 fn api_behind(rate_limit: Option<u32>, config: Config, trusted: Vec<std::net::IpAddr>) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    api_in(dir, key, rate_limit, config, trusted)
+}
+
+/// The API on the log in `dir`, under `key`.
+fn api_in(
+    dir: tempfile::TempDir,
+    key: ServerKey,
+    rate_limit: Option<u32>,
+    config: Config,
+    trusted: Vec<std::net::IpAddr>,
+) -> Api {
     let dist = dir.path().join("dist");
-    std::fs::create_dir(&dist).expect("mkdir");
+    std::fs::create_dir_all(&dist).expect("mkdir");
     std::fs::write(dist.join("consent.js"), "export default 1;").expect("write");
     std::fs::write(dist.join("consent_bg.wasm"), b"\0asm\x01\0\0\0").expect("write");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let settings = Settings {
         config: Arc::new(config),
         key: key.clone(),
@@ -925,7 +936,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
     let store = Arc::new(
         SqliteStore::open_with_limit(
             &path,
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
             Some(64 * 1024),
         )
         .expect("open"),
@@ -1101,4 +1112,71 @@ async fn serves_the_declaration_of_its_own_config() {
         body["error"],
         "language sv is not one of the config's languages (fi)"
     );
+}
+
+/// The visitor's own records, by the consent cookie `token`.
+async fn read_mine(api: &Api, token: &str) -> (StatusCode, Value) {
+    let (status, _, body) = send(
+        api,
+        request("GET", "/consent/me", Body::empty())
+            .header("cookie", format!("theme=dark; consent={token}"))
+            .body(Body::empty())
+            .expect("r"),
+    )
+    .await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_cookie_signed_before_a_rotation_holds_until_its_key_is_revoked() {
+    let before = api();
+    let (body, _) = submission(7, Action::AcceptAll);
+    let (_, _, answer) = post(&before, &body).await;
+    let token = answer["token"].as_str().expect("token").to_owned();
+    let id = issued(&answer);
+    let Api { _dir: dir, key, .. } = before;
+
+    // The server restarted with the rotated key file: the cookie the old key signed still
+    // opens the visitor's records, and a new decision continues its id.
+    let rotated = key.rotated(&[0x6b; 32], false).expect("rotated");
+    let after = api_in(dir, rotated.clone(), None, config(), Vec::new());
+    let (status, mine) = read_mine(&after, &token).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["consent_id"], id.to_string());
+    let (mut next, _) = submission(8, Action::RejectAll);
+    let made: Token = next["token"]
+        .as_str()
+        .expect("token")
+        .parse()
+        .expect("token");
+    next["token"] = json!(Token::unsigned(made.state().with_id(id)).to_string());
+    let (status, _, answer) = send(
+        &after,
+        request("POST", "/consent", Body::empty())
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("cookie", format!("consent={token}"))
+            .body(Body::from(next.to_string()))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(issued(&answer), id, "the old cookie proves the id");
+    let renewed = answer["token"].as_str().expect("token");
+    assert!(Token::parse_verified(renewed, Some(rotated.token_key())).is_ok());
+    // So does the old token in the body, when the cookie does not travel.
+    next["previous"] = json!(token);
+    let (_, _, answer) = post(&after, &next).await;
+    assert_eq!(issued(&answer), id);
+    let v = verify(after.store.as_ref(), &rotated, None, |_| {})
+        .await
+        .expect("verifies across the rotation");
+    assert_eq!((v.entries, v.rotations.len()), (4, 1));
+
+    // A rotation that revoked the old key's tokens: the old cookie opens nothing.
+    let Api { _dir: dir, .. } = after;
+    let revoked = key.rotated(&[0x6b; 32], true).expect("rotated");
+    let revoked = api_in(dir, revoked, None, config(), Vec::new());
+    let (status, _) = read_mine(&revoked, &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -61,7 +61,7 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
     let store = Arc::new(
         PgStore::connect(
             &cluster.url("consent"),
-            ServerKey::new(&[9; 32]).expect("key").log_key(),
+            ServerKey::new(&[9; 32]).expect("key").log_keys(),
         )
         .await
         .expect("connect"),
@@ -146,7 +146,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
     let cluster = support::pg::Cluster::start_new();
     let key = ServerKey::new(&[9; 32]).expect("key");
     let store = Arc::new(
-        PgStore::connect(&cluster.url("consent"), key.log_key())
+        PgStore::connect(&cluster.url("consent"), key.log_keys())
             .await
             .expect("connect"),
     );
@@ -217,7 +217,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
     );
     let acked = acked.lock().expect("lock").clone();
     for id in &acked {
-        use consent_server::store::Store as _;
+        use consent_server::store::Log as _;
         assert_eq!(
             store.records_for(*id).await.expect("read").len(),
             1,

@@ -9,9 +9,9 @@ use std::process::{Command, Output};
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
 use consent_server::ServerKey;
-use consent_server::store::Store;
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Store};
 
 mod support;
 
@@ -47,7 +47,7 @@ fn text(o: &Output) -> String {
 
 async fn log_with(dir: &Path, ids: &[u8]) {
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_key()).expect("open");
+    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_keys()).expect("open");
     let now = time::OffsetDateTime::now_utc();
     for &id in ids {
         let before = policy::evaluate(&config, None, None, now, Signals::default());
@@ -491,7 +491,7 @@ async fn the_same_commands_work_on_postgresql() {
     let url = cluster.url("consent");
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = PgStore::connect(&url, key(dir.path()).log_key())
+    let store = PgStore::connect(&url, key(dir.path()).log_keys())
         .await
         .expect("connect");
     let now = time::OffsetDateTime::now_utc();
@@ -536,6 +536,18 @@ async fn the_same_commands_work_on_postgresql() {
         text(&out)
     );
     assert!(run(&["verify"]).status.success());
+    let out = run(&["key", "rotate"]);
+    assert!(
+        out.status.success() && text(&out).contains("records the rotation at record 5"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["verify"]);
+    assert!(
+        out.status.success() && text(&out).contains("record 5: the key was rotated to epoch 1"),
+        "{}",
+        text(&out)
+    );
     assert!(
         !dir.path().join("consent.db").exists(),
         "no SQLite file when --postgres is given"
@@ -783,7 +795,7 @@ async fn backup_of_a_log_under_write_load_verifies() {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     let dir = tempfile::tempdir().expect("tempdir");
     let store =
-        SqliteStore::open(dir.path().join("consent.db"), key(dir.path()).log_key()).expect("open");
+        SqliteStore::open(dir.path().join("consent.db"), key(dir.path()).log_keys()).expect("open");
     let acked = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -872,4 +884,113 @@ async fn backup_of_a_log_under_write_load_verifies() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("missing.db"), "{}", text(&out));
     assert!(!missing.exists() && !dir.path().join("y.db").exists());
+}
+
+#[tokio::test]
+async fn key_rotate_records_the_rotation_and_verify_follows_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = consent(dir.path(), &["key", "rotate"]);
+    assert!(!out.status.success(), "nothing to rotate: {}", text(&out));
+    assert!(!dir.path().join("consent.key").exists(), "{}", text(&out));
+    log_with(dir.path(), &[1, 2]).await;
+    let old = key(dir.path()).id().to_string();
+
+    let out = consent(dir.path(), &["key", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("the log records the rotation at record 3"),
+        "{}",
+        text(&out)
+    );
+    let new = key(dir.path()).id().to_string();
+    assert_ne!(old, new);
+    let out = consent(dir.path(), &["key", "list"]);
+    let listed = text(&out);
+    assert!(
+        listed.contains(&format!("epoch 0  id {old}  retired  tokens accepted"))
+            && listed.contains(&format!("epoch 1  id {new}  current  tokens accepted")),
+        "{listed}"
+    );
+    assert!(!listed.contains("secret"), "{listed}");
+
+    // The new key signs what comes next; verify follows the rotation.
+    let out = consent(
+        dir.path(),
+        &[
+            "market",
+            "record",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+            "--kind",
+            "objection",
+            "--via",
+            "phone",
+            "--staff",
+            "desk-1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = consent(dir.path(), &["verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("chain verified: 4 records")
+            && text(&out).contains("record 3: the key was rotated to epoch 1"),
+        "{}",
+        text(&out)
+    );
+
+    // A rotation rewritten by someone without the old key names a key of their own.
+    let forged = consent_server::store::rotation::Rotation {
+        from: old.parse().expect("id"),
+        to: "00112233445566778899aabbccddeeff".parse().expect("id"),
+        epoch: 1,
+    };
+    let json = serde_json::to_string(&forged).expect("json");
+    let digest = consent_server::store::rotation::Rotation::digest_of(&json);
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    conn.execute(
+        "UPDATE decisions SET record = ?1, digest = ?2, granted = ?3 WHERE seq = 3",
+        rusqlite::params![json, &digest.as_bytes()[..], forged.to.to_string()],
+    )
+    .expect("tamper");
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "record 3, a key rotation, is not linked under the key the log was under: forged"
+        ),
+        "{}",
+        text(&out)
+    );
+    // A leaked key must be replaceable at once, so a rotation does not wait for an intact
+    // log; verify still names the break after it.
+    let out = consent(dir.path(), &["key", "rotate", "--revoke-tokens"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("record 3, a key rotation"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_command_that_writes_refuses_a_log_under_a_key_the_file_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1]).await;
+    // The key file lost and made again: a new key, which never signed this log.
+    std::fs::remove_file(dir.path().join("consent.key")).expect("remove");
+    let out = consent(dir.path(), &["erase", &"01".repeat(16)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not signed under any key of")
+            && text(&out).contains("start a new log"),
+        "{}",
+        text(&out)
+    );
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }

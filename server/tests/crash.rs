@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl, Token};
-use consent_server::store::Store;
+use consent_server::store::Log as _;
 use consent_server::store::sqlite::SqliteStore;
 use consent_server::verify::verify;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -47,8 +47,8 @@ fn server_key(dir: &std::path::Path) -> consent_server::ServerKey {
     consent_server::ServerKey::load(&dir.join("consent.key")).expect("the server made its key")
 }
 
-fn log_key(dir: &std::path::Path) -> consent_server::store::LogKey {
-    server_key(dir).log_key().clone()
+fn log_key(dir: &std::path::Path) -> consent_server::store::LogKeys {
+    server_key(dir).log_keys().clone()
 }
 
 /// The head file the server processes kept beside the log (it may lag after a kill).

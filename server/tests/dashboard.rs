@@ -19,8 +19,8 @@ use consent_core::{Channel, Choices, Config, ConsentId, DecisionRecord, Lang, Pa
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
 use consent_server::register::requests::{Request as Dsr, Subject};
-use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Requests as _};
 use time::{Date, Duration, Month, OffsetDateTime};
 use tower::ServiceExt as _;
 
@@ -47,7 +47,7 @@ fn api() -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x3c; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let settings = Settings {
         config: Arc::new(config.clone()),
         key: key.clone(),

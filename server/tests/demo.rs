@@ -29,7 +29,7 @@ fn demo() -> (tempfile::TempDir, Router) {
     let store = Arc::new(
         SqliteStore::open(
             dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
         )
         .expect("open"),
     );

@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use consent_core::{Config, Lang, Method, PageUrl, Token};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
-use consent_server::store::Store;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Requests as _};
 use consent_server::verify::verify;
 use tower::ServiceExt as _;
 
@@ -34,7 +34,7 @@ fn api() -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x3c; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     let settings = Settings {
         config: Arc::new(config.clone()),

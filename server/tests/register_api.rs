@@ -18,9 +18,9 @@ use consent_core::Config;
 use consent_core::register::Contact;
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
-use consent_server::store::Store;
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Store};
 use consent_server::verify::verify;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -171,7 +171,7 @@ async fn a_signup_is_recorded_only_once_its_contact_confirms() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x5a; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let app = app(Arc::clone(&store));
     let signup = |contact: &str| Call {
         uri: "/register/signup",
@@ -311,7 +311,7 @@ async fn the_list_check_refuses_a_stranger_before_reading_the_body() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x5a; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let app = app(store);
     let req = Request::builder()
         .method("POST")
@@ -528,7 +528,7 @@ async fn register_routes_on_sqlite() {
     let store = Arc::new(
         SqliteStore::open(
             dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
         )
         .expect("open"),
     );
@@ -545,7 +545,7 @@ async fn register_routes_on_postgresql() {
     let store = Arc::new(
         PgStore::connect(
             &cluster.url("consent"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
         )
         .await
         .expect("connect"),
@@ -562,7 +562,7 @@ async fn the_signup_is_rate_limited_per_client() {
     let store = Arc::new(
         SqliteStore::open(
             dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
         )
         .expect("open"),
     );
@@ -615,7 +615,7 @@ async fn the_signup_form_works_without_javascript() {
     let store = Arc::new(
         SqliteStore::open(
             dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
         )
         .expect("open"),
     );
@@ -748,7 +748,7 @@ async fn guessing_the_admin_token_is_rate_limited() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x5a; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let app = app_with(store, Some(1));
     let guess = |token: &str| {
         Request::builder()
@@ -792,7 +792,7 @@ async fn a_rate_limited_form_post_goes_back_with_busy() {
     let store = Arc::new(
         SqliteStore::open(
             dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_key(),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
         )
         .expect("open"),
     );

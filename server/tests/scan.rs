@@ -289,7 +289,7 @@ async fn the_demo_site_is_clean() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[7; 32]).expect("key");
     let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_key()).expect("open"));
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dist = std::env::var_os("CONSENT_TEST_DIST")
         .map_or_else(|| manifest.join("../wasm/dist"), PathBuf::from);

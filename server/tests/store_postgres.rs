@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use consent_core::policy::Action;
 use consent_server::store::postgres::PgStore;
-use consent_server::store::{Store, StoreError};
+use consent_server::store::{Log as _, StoreError};
 use consent_server::verify::verify;
 use suite::{Harness, record, t0};
 use support::pg::Cluster;
@@ -30,9 +30,15 @@ impl Harness for Pg {
     }
     async fn reopen(&self) -> PgStore {
         // A store of its own, with its own connections: another application server.
-        PgStore::connect(&self.url, suite::key().log_key())
+        PgStore::connect(&self.url, suite::key().log_keys())
             .await
             .expect("reopen")
+    }
+    async fn reopen_with(
+        &self,
+        key: &consent_server::ServerKey,
+    ) -> Result<PgStore, consent_server::StoreError> {
+        PgStore::connect(&self.url, key.log_keys()).await
     }
     async fn exec(&self, sql: &str) {
         let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
@@ -51,7 +57,7 @@ impl Harness for Pg {
 async fn setup() -> Pg {
     let cluster = Cluster::start_new();
     let url = cluster.url("consent");
-    let store = PgStore::connect(&url, suite::key().log_key())
+    let store = PgStore::connect(&url, suite::key().log_keys())
         .await
         .expect("connect");
     Pg {
@@ -102,7 +108,7 @@ async fn a_restarted_server_gives_clear_errors_then_recovers() {
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     let err = bounded(
         "reconnect",
-        PgStore::connect(&h.url, suite::key().log_key()),
+        PgStore::connect(&h.url, suite::key().log_keys()),
     )
     .await
     .expect_err("the server is down");
@@ -125,7 +131,7 @@ async fn a_restarted_server_gives_clear_errors_then_recovers() {
 async fn an_unreachable_server_is_a_clear_error() {
     let err = PgStore::connect(
         "host=127.0.0.1 port=1 user=consent dbname=consent connect_timeout=5",
-        suite::key().log_key(),
+        suite::key().log_keys(),
     )
     .await
     .expect_err("nothing listens on port 1");
@@ -136,12 +142,12 @@ async fn an_unreachable_server_is_a_clear_error() {
     );
     let err = PgStore::connect(
         "host=/nonexistent-dir user=consent dbname=consent",
-        suite::key().log_key(),
+        suite::key().log_keys(),
     )
     .await
     .expect_err("no socket");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
-    let err = PgStore::connect("port=notanumber", suite::key().log_key())
+    let err = PgStore::connect("port=notanumber", suite::key().log_keys())
         .await
         .expect_err("invalid");
     assert!(
@@ -246,7 +252,7 @@ async fn stores_starting_together_create_the_schema_once() {
     let starts: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { PgStore::connect(&url, suite::key().log_key()).await })
+            tokio::spawn(async move { PgStore::connect(&url, suite::key().log_keys()).await })
         })
         .collect();
     let mut stores = Vec::new();

@@ -20,7 +20,13 @@ impl Harness for Sqlite {
         &self.store
     }
     async fn reopen(&self) -> SqliteStore {
-        SqliteStore::open(&self.path, suite::key().log_key()).expect("reopen")
+        SqliteStore::open(&self.path, suite::key().log_keys()).expect("reopen")
+    }
+    async fn reopen_with(
+        &self,
+        key: &consent_server::ServerKey,
+    ) -> Result<SqliteStore, consent_server::StoreError> {
+        SqliteStore::open(&self.path, key.log_keys())
     }
     async fn exec(&self, sql: &str) {
         let conn = rusqlite::Connection::open(&self.path).expect("open");
@@ -35,7 +41,7 @@ impl Harness for Sqlite {
 async fn setup() -> Sqlite {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("consent.db");
-    let store = SqliteStore::open(&path, suite::key().log_key()).expect("open");
+    let store = SqliteStore::open(&path, suite::key().log_keys()).expect("open");
     Sqlite {
         _dir: dir,
         path,
@@ -47,7 +53,7 @@ store_suite!(setup());
 
 #[tokio::test]
 async fn an_unwritable_path_is_a_clear_error() {
-    let err = SqliteStore::open("/nonexistent-dir/consent.db", suite::key().log_key())
+    let err = SqliteStore::open("/nonexistent-dir/consent.db", suite::key().log_keys())
         .expect_err("cannot open");
     assert!(
         err.to_string().contains("/nonexistent-dir/consent.db"),
@@ -58,7 +64,7 @@ async fn an_unwritable_path_is_a_clear_error() {
 #[tokio::test]
 async fn a_log_from_before_the_register_is_migrated() {
     use consent_core::policy::Action;
-    use consent_server::store::{MarketingAppend, Store};
+    use consent_server::store::{Log as _, MarketingAppend, Register as _};
     let h = setup().await;
     h.store
         .append(suite::record(1, Action::AcceptAll, suite::t0()))
@@ -70,7 +76,7 @@ async fn a_log_from_before_the_register_is_migrated() {
          ALTER TABLE decisions DROP COLUMN contact; ALTER TABLE decisions DROP COLUMN kind;",
     )
     .await;
-    let store = SqliteStore::open(&h.path, suite::key().log_key()).expect("reopen migrates");
+    let store = SqliteStore::open(&h.path, suite::key().log_keys()).expect("reopen migrates");
     let landed = store
         .append_marketing(suite::marketing(
             "a@b.fi",
@@ -89,7 +95,7 @@ async fn a_log_from_before_the_register_is_migrated() {
 /// Rewrites the log in `h` as a version before the keyed chain wrote it: plain SHA-256 links
 /// and no `chain_head` table.
 async fn as_before_the_keyed_chain(h: &Sqlite) {
-    use consent_server::store::Store;
+    use consent_server::store::Log as _;
     let entries = h.store.scan(0, 100).await.expect("scan");
     let mut link = consent_core::Digest::ZERO;
     let mut sql = String::from("DROP TABLE chain_head;");
@@ -107,7 +113,7 @@ async fn as_before_the_keyed_chain(h: &Sqlite) {
 #[tokio::test]
 async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() {
     use consent_core::policy::Action;
-    use consent_server::store::Store;
+    use consent_server::store::Log as _;
     let h = setup().await;
     for i in 1..=3u8 {
         h.store
@@ -116,7 +122,7 @@ async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() 
             .expect("append");
     }
     as_before_the_keyed_chain(&h).await;
-    let store = SqliteStore::open(&h.path, suite::key().log_key()).expect("an old log opens");
+    let store = SqliteStore::open(&h.path, suite::key().log_keys()).expect("an old log opens");
     store
         .append(suite::record(4, Action::RejectAll, suite::t0()))
         .await
@@ -139,7 +145,7 @@ async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() 
 #[tokio::test]
 async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
     use consent_core::policy::Action;
-    use consent_server::store::Store;
+    use consent_server::store::Log as _;
     let h = setup().await;
     h.store
         .append(suite::record(1, Action::AcceptAll, suite::t0()))
@@ -147,6 +153,6 @@ async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
         .expect("append");
     // Removing the head row so that the next start signs a rolled-back log as it finds it.
     h.exec("DELETE FROM chain_head").await;
-    let err = SqliteStore::open(&h.path, suite::key().log_key()).expect_err("refused");
+    let err = SqliteStore::open(&h.path, suite::key().log_keys()).expect_err("refused");
     assert!(err.to_string().contains("chain_head"), "{err}");
 }

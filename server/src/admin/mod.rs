@@ -607,13 +607,8 @@ mod tests {
     }
 
     fn row(day: &str, granted: &str, count: u64) -> StatsRow {
-        StatsRow {
-            day: day.into(),
-            action: "custom".into(),
-            revision: 1,
-            granted: granted.into(),
-            count,
-        }
+        StatsRow::from_columns(day, "custom", 1, granted, count as i64)
+            .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
     fn render(c: &Config, stats: &Stats, log: &LogStatus, lang: Lang) -> String {

@@ -17,7 +17,7 @@
 //! use consent_server::consent_core::Channel;
 //!
 //! let key = consent_server::ServerKey::load_or_create("consent.key".as_ref())?;
-//! let store = SqliteStore::open("consent.db", key.log_key())?;
+//! let store = SqliteStore::open("consent.db", key.log_keys())?;
 //! let now = time::OffsetDateTime::now_utc();
 //! let decision = Decision {
 //!     contact: "maija@example.fi".into(),

@@ -15,7 +15,7 @@ use consent_core::register::{ContactHash, Staff};
 use consent_core::requests::{Identity, Outcome, RequestKind, days_left, deadline};
 use time::Date;
 
-use crate::store::{Store, StoreError};
+use crate::store::{Corrupt, Store, StoreError};
 
 /// Whose data a request is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -226,7 +226,12 @@ pub async fn update<S: Store>(
 /// Dates in the `requests` table: `YYYY-MM-DD`.
 pub(crate) fn parse_date(s: &str) -> Result<Date, StoreError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, &format).map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+    Date::parse(s, &format).map_err(|_| {
+        StoreError::Corrupt(Corrupt::Unknown {
+            column: "request date",
+            value: s.to_owned(),
+        })
+    })
 }
 
 /// A row of the `requests` table, checked.
@@ -244,28 +249,41 @@ pub(crate) struct RawRequest {
 
 impl RawRequest {
     pub(crate) fn check(self) -> Result<Request, StoreError> {
-        let bad = |what: &str, v: &str| StoreError::Corrupt(format!("request {what} {v:?}"));
+        let bad = |column: &'static str, v: &str| {
+            StoreError::Corrupt(Corrupt::Unknown {
+                column,
+                value: v.to_owned(),
+            })
+        };
         let closed = match (self.outcome, self.closed) {
-            (Some(o), Some(d)) => {
-                Some((o.parse().map_err(|_| bad("outcome", &o))?, parse_date(&d)?))
-            }
+            (Some(o), Some(d)) => Some((
+                o.parse().map_err(|_| bad("request outcome", &o))?,
+                parse_date(&d)?,
+            )),
             (None, None) => None,
-            _ => return Err(bad("closing", "half set")),
+            _ => return Err(StoreError::Corrupt(Corrupt::HalfClosed)),
         };
         Ok(Request {
-            id: u64::try_from(self.id).map_err(|_| bad("id", "negative"))?,
-            kind: self.kind.parse().map_err(|_| bad("kind", &self.kind))?,
+            id: u64::try_from(self.id)
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("request id")))?,
+            kind: self
+                .kind
+                .parse()
+                .map_err(|_| bad("request kind", &self.kind))?,
             subject: self
                 .subject
                 .parse()
-                .map_err(|_| bad("subject", &self.subject))?,
+                .map_err(|_| bad("request subject", &self.subject))?,
             received: parse_date(&self.received)?,
             extended: self.extended,
             identity: self
                 .identity
                 .parse()
-                .map_err(|_| bad("identity", &self.identity))?,
-            staff: self.staff.parse().map_err(|_| bad("staff", &self.staff))?,
+                .map_err(|_| bad("request identity", &self.identity))?,
+            staff: self
+                .staff
+                .parse()
+                .map_err(|_| bad("request staff", &self.staff))?,
             closed,
         })
     }

@@ -28,19 +28,148 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use super::{EntryKind, Summary};
+use super::rotation::{KeyId, Rotation};
+use super::{Checkpoint, Corrupt, EntryKind, Prepared, StoreError, Summary};
 
-/// The key the log's links and heads are made under: derived from the server key, so that
-/// it never signs anything else.
+/// One epoch's log key: the key its links and heads are made under, derived from that
+/// epoch's server key so that it never signs anything else, and the key its purge checkpoints
+/// are signed under (the server key itself, as before the keyed chain).
 #[derive(Clone)]
 pub struct LogKey {
     mac: Hmac<Sha256>,
+    checkpoint: Hmac<Sha256>,
+    id: KeyId,
+    epoch: u32,
 }
 
 impl fmt::Debug for LogKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("LogKey(..)")
+        write!(f, "LogKey(epoch {}, id {})", self.epoch, self.id)
     }
+}
+
+/// The log keys of a key file ([`ServerKey::log_keys`](crate::ServerKey::log_keys)): the
+/// current one, which links and signs, and the retired ones, which verify the records made
+/// before their rotations ([`super::rotation`]).
+#[derive(Clone, Debug)]
+pub struct LogKeys {
+    /// Oldest first; the last is current. Never empty.
+    keys: Vec<LogKey>,
+}
+
+impl LogKeys {
+    /// The keys of a key file, oldest first; `None` when there are none.
+    pub(crate) fn new(keys: Vec<LogKey>) -> Option<Self> {
+        (!keys.is_empty()).then_some(Self { keys })
+    }
+
+    /// The current key: new links, heads and checkpoints are made under it.
+    #[must_use]
+    pub fn current(&self) -> &LogKey {
+        // `new` refuses an empty ring.
+        &self.keys[self.keys.len() - 1]
+    }
+
+    /// Every key, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &LogKey> {
+        self.keys.iter()
+    }
+
+    /// The key with this id.
+    #[must_use]
+    pub fn get(&self, id: KeyId) -> Option<&LogKey> {
+        self.keys.iter().find(|k| k.id == id)
+    }
+
+    /// The key `head` was signed under, if it is one of these.
+    #[must_use]
+    pub fn signer_of(&self, head: &SignedHead) -> Option<&LogKey> {
+        self.keys.iter().rev().find(|k| k.verify_head(head))
+    }
+
+    /// The key under which `entry` links to `link` after `previous`, if it is one of these.
+    #[must_use]
+    pub fn linker_of(
+        &self,
+        previous: &Digest,
+        entry: Linked<'_>,
+        link: &Digest,
+    ) -> Option<&LogKey> {
+        self.keys
+            .iter()
+            .rev()
+            .find(|k| k.link(previous, entry) == *link)
+    }
+
+    /// The current key's [`LogKey::link`], for tests and tools that chain one key's records.
+    #[must_use]
+    pub fn link(&self, previous: &Digest, entry: Linked<'_>) -> Digest {
+        self.current().link(previous, entry)
+    }
+
+    /// The current key's [`LogKey::sign_head`].
+    #[must_use]
+    pub fn sign_head(&self, seq: u64, link: Digest, time: i64, keyed_from: u64) -> SignedHead {
+        self.current().sign_head(seq, link, time, keyed_from)
+    }
+
+    /// Whether `head` was signed under the current key.
+    #[must_use]
+    pub fn verify_head(&self, head: &SignedHead) -> bool {
+        self.current().verify_head(head)
+    }
+}
+
+/// What a store appends when it is opened with a key file whose current key is newer than the
+/// key its head is signed under ([`super::rotation`], rule 3).
+pub(crate) struct CatchUp<'a> {
+    /// The key the log was under: it links the rotation entry.
+    pub(crate) from: &'a LogKey,
+    /// The rotation entry.
+    pub(crate) entry: Prepared,
+    /// The purge checkpoint's MAC under the new key, when the log has a checkpoint.
+    pub(crate) checkpoint_mac: Option<[u8; 32]>,
+}
+
+/// Whether the log whose head is `head` must be rotated to `keys`' current key, and what to
+/// append if so. A head signed under no key of `keys` is left alone: `verify` names it, and
+/// no writer appends after it.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the checkpoint does not verify under the key the log was
+/// under: a forged checkpoint is not signed again.
+pub(crate) fn catch_up<'a>(
+    keys: &'a LogKeys,
+    head: Option<&SignedHead>,
+    checkpoint: Option<&Checkpoint>,
+    now: i64,
+) -> Result<Option<CatchUp<'a>>, StoreError> {
+    let current = keys.current();
+    let Some(from) = head.and_then(|h| keys.signer_of(h)) else {
+        return Ok(None);
+    };
+    if from.id == current.id {
+        return Ok(None);
+    }
+    let checkpoint_mac = match checkpoint {
+        None => None,
+        Some(c) => {
+            if !from.verify_checkpoint(c.seq, &c.link, c.purged, &c.mac) {
+                return Err(StoreError::Corrupt(Corrupt::CheckpointUnsigned(from.id)));
+            }
+            Some(current.checkpoint_mac(c.seq, &c.link, c.purged))
+        }
+    };
+    let rotation = Rotation {
+        from: from.id,
+        to: current.id,
+        epoch: current.epoch,
+    };
+    Ok(Some(CatchUp {
+        from,
+        entry: rotation.prepared(now)?,
+        checkpoint_mac,
+    }))
 }
 
 /// The columns of an entry that its link covers.
@@ -59,18 +188,62 @@ pub struct Linked<'a> {
 }
 
 impl LogKey {
-    /// The log key of a server secret.
+    /// The log key of a server secret of key epoch `epoch`.
     ///
     /// # Errors
     /// Never for a secret of any length (HMAC takes any key); `Err` is kept for symmetry with
     /// the other keys.
-    pub(crate) fn derive(secret: &[u8]) -> Result<Self, hmac::digest::InvalidLength> {
-        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(secret)?;
+    pub(crate) fn derive(secret: &[u8], epoch: u32) -> Result<Self, hmac::digest::InvalidLength> {
+        let checkpoint = <Hmac<Sha256> as Mac>::new_from_slice(secret)?;
+        let mut derive = checkpoint.clone();
         derive.update(b"consent-log-key-v1\0");
         let key = derive.finalize().into_bytes();
+        let mut id = checkpoint.clone();
+        id.update(b"consent-key-id-v1\0");
         Ok(Self {
             mac: <Hmac<Sha256> as Mac>::new_from_slice(&key)?,
+            id: KeyId::from_mac(&id.finalize().into_bytes()),
+            checkpoint,
+            epoch,
         })
+    }
+
+    /// The key's id, as rotation entries name it.
+    #[must_use]
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The key's epoch in its key file.
+    #[must_use]
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    fn checkpoint_hmac(&self, seq: u64, link: &Digest, purged: u64) -> Hmac<Sha256> {
+        let mut mac = self.checkpoint.clone();
+        mac.update(b"consent-checkpoint-v1\0");
+        mac.update(&seq.to_be_bytes());
+        mac.update(link.as_bytes());
+        mac.update(&purged.to_be_bytes());
+        mac
+    }
+
+    /// The MAC of a purge checkpoint.
+    #[must_use]
+    pub fn checkpoint_mac(&self, seq: u64, link: &Digest, purged: u64) -> [u8; 32] {
+        self.checkpoint_hmac(seq, link, purged)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    /// Whether `mac` is the checkpoint's MAC under this key, compared in constant time.
+    #[must_use]
+    pub fn verify_checkpoint(&self, seq: u64, link: &Digest, purged: u64, mac: &[u8; 32]) -> bool {
+        self.checkpoint_hmac(seq, link, purged)
+            .verify_slice(mac)
+            .is_ok()
     }
 
     /// The link after `previous` for an entry.
@@ -136,14 +309,14 @@ pub(crate) struct Signer {
 impl Signer {
     /// A signer, and the receiver of the heads it publishes, starting at `current`.
     pub(crate) fn new(
-        key: LogKey,
+        keys: &LogKeys,
         keyed_from: u64,
         current: Option<SignedHead>,
     ) -> (Self, watch::Receiver<Option<SignedHead>>) {
         let (published, heads) = watch::channel(current);
         (
             Self {
-                key,
+                key: keys.current().clone(),
                 keyed_from,
                 published,
             },
@@ -155,6 +328,20 @@ impl Signer {
     pub(crate) fn sign(&self, seq: u64, link: Digest) -> SignedHead {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         self.key.sign_head(seq, link, now, self.keyed_from)
+    }
+
+    /// Whether the head a batch is about to extend (`stored`, as read in its transaction) was
+    /// signed under this signer's key. Another process that rotated the key signed it under
+    /// the new one, and a head edited by hand is signed under none: either way this signer
+    /// must not extend the chain.
+    ///
+    /// # Errors
+    /// [`StoreError::ForeignHead`].
+    pub(crate) fn owns(&self, stored: Option<&SignedHead>) -> Result<(), StoreError> {
+        match stored {
+            Some(head) if self.key.verify_head(head) => Ok(()),
+            _ => Err(StoreError::ForeignHead),
+        }
     }
 
     /// Publishes a head once its batch is committed.
@@ -338,7 +525,7 @@ mod tests {
     use super::*;
 
     fn key() -> LogKey {
-        LogKey::derive(&[7u8; 32]).unwrap()
+        LogKey::derive(&[7u8; 32], 0).unwrap()
     }
 
     fn summary() -> Summary {
@@ -396,7 +583,7 @@ mod tests {
         }
         assert_ne!(k.link(&Digest::from_bytes([9; 32]), base), link);
         assert_ne!(
-            LogKey::derive(&[8u8; 32])
+            LogKey::derive(&[8u8; 32], 0)
                 .unwrap()
                 .link(&Digest::ZERO, base),
             link
@@ -425,7 +612,7 @@ mod tests {
         ] {
             assert!(!k.verify_head(&edited));
         }
-        assert!(!LogKey::derive(&[8u8; 32]).unwrap().verify_head(&head));
+        assert!(!LogKey::derive(&[8u8; 32], 0).unwrap().verify_head(&head));
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl Erasure {
 
     /// The entry to append at `time` (unix seconds).
     pub(crate) fn prepared(&self, time: i64) -> Result<Prepared, StoreError> {
-        let json = serde_json::to_string(self).map_err(|e| StoreError::Database(e.to_string()))?;
+        let json = serde_json::to_string(self).map_err(super::encode)?;
         Ok(Prepared {
             time,
             consent_id: None,

@@ -1,4 +1,5 @@
-//! The decision log's storage: one small trait, two stores.
+//! The decision log's storage: three small traits (the log, the register, the requests), two
+//! stores.
 //!
 //! - [`sqlite::SqliteStore`], the embedded default: one file, WAL, created on first start.
 //! - [`postgres::PgStore`]: for several application servers sharing one log.
@@ -9,23 +10,26 @@
 //! same transaction ([`chain`] holds the rules). An `append` that returns `Ok` is committed
 //! durably (group commit: concurrent appends share one commit).
 
-use core::fmt;
 use std::future::Future;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord, MarketingStatus};
-use consent_core::{ConsentId, DecisionRecord, Digest};
+use consent_core::{CategoryId, ConsentId, DecisionRecord, Digest, Method};
 
 use crate::register::requests::Request;
-use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use time::{Date, OffsetDateTime};
 
 pub mod backup;
+mod batch;
 pub mod chain;
 pub mod erasure;
+pub mod error;
 pub mod postgres;
+pub mod rotation;
 pub mod sqlite;
 
-pub use chain::{LogKey, SignedHead};
+pub use chain::{LogKey, LogKeys, SignedHead};
+pub use error::{Cause, Corrupt, Doing, StoreError};
+pub use rotation::KeyId;
 
 /// What a log entry records: the log holds cookie decisions and marketing decisions in one
 /// chain.
@@ -37,6 +41,9 @@ pub enum EntryKind {
     Marketing,
     /// An erasure: which records' content was removed, and why ([`erasure::Erasure`]).
     Erasure,
+    /// A key rotation: the key the log was under hands it to the next
+    /// ([`rotation::Rotation`]).
+    Rotation,
 }
 
 impl EntryKind {
@@ -47,6 +54,7 @@ impl EntryKind {
             EntryKind::Cookie => "cookie",
             EntryKind::Marketing => "marketing",
             EntryKind::Erasure => "erasure",
+            EntryKind::Rotation => "rotation",
         }
     }
 
@@ -59,7 +67,11 @@ impl EntryKind {
             "cookie" => Ok(EntryKind::Cookie),
             "marketing" => Ok(EntryKind::Marketing),
             "erasure" => Ok(EntryKind::Erasure),
-            other => Err(StoreError::Corrupt(format!("unknown entry kind {other:?}"))),
+            "rotation" => Ok(EntryKind::Rotation),
+            other => Err(StoreError::Corrupt(Corrupt::Unknown {
+                column: "entry kind",
+                value: other.to_owned(),
+            })),
         }
     }
 }
@@ -94,7 +106,7 @@ impl Entry {
     pub fn record(&self) -> Option<Result<DecisionRecord, serde_json::Error>> {
         match self.kind {
             EntryKind::Cookie => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Marketing | EntryKind::Erasure => None,
+            EntryKind::Marketing | EntryKind::Erasure | EntryKind::Rotation => None,
         }
     }
 
@@ -103,7 +115,7 @@ impl Entry {
     pub fn marketing_record(&self) -> Option<Result<MarketingRecord, serde_json::Error>> {
         match self.kind {
             EntryKind::Marketing => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Cookie | EntryKind::Erasure => None,
+            EntryKind::Cookie | EntryKind::Erasure | EntryKind::Rotation => None,
         }
     }
 
@@ -119,6 +131,10 @@ impl Entry {
                 serde_json::from_str::<erasure::Erasure>(json)
                     .map(|_| erasure::Erasure::digest_of(json))
             }),
+            EntryKind::Rotation => self.record_json.as_deref().map(|json| {
+                serde_json::from_str::<rotation::Rotation>(json)
+                    .map(|_| rotation::Rotation::digest_of(json))
+            }),
         }
     }
 
@@ -128,7 +144,17 @@ impl Entry {
     pub fn erasure(&self) -> Option<Result<erasure::Erasure, serde_json::Error>> {
         match self.kind {
             EntryKind::Erasure => self.record_json.as_deref().map(serde_json::from_str),
-            EntryKind::Cookie | EntryKind::Marketing => None,
+            EntryKind::Cookie | EntryKind::Marketing | EntryKind::Rotation => None,
+        }
+    }
+
+    /// The rotation a rotation entry records; `None` for the other kinds (or once its content
+    /// is gone, which `verify` reports).
+    #[must_use]
+    pub fn rotation(&self) -> Option<Result<rotation::Rotation, serde_json::Error>> {
+        match self.kind {
+            EntryKind::Rotation => self.record_json.as_deref().map(serde_json::from_str),
+            EntryKind::Cookie | EntryKind::Marketing | EntryKind::Erasure => None,
         }
     }
 
@@ -280,6 +306,11 @@ pub struct StateRow {
     pub seq: i64,
 }
 
+/// The error of a record that cannot be encoded as JSON.
+pub(crate) fn encode(e: serde_json::Error) -> StoreError {
+    StoreError::Database(Cause::new(Doing::Encode, e))
+}
+
 /// A record as JSON, encoded into a buffer the calling thread keeps: `serde_json::to_string`
 /// grows its string from 128 bytes, three reallocations for a 600-byte record, the last of
 /// them a 1 kB request, large enough to make glibc's malloc consolidate its free lists (a
@@ -291,11 +322,10 @@ fn to_json<T: serde::Serialize>(record: &T) -> Result<String, StoreError> {
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        serde_json::to_writer(&mut *buffer, record)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        serde_json::to_writer(&mut *buffer, record).map_err(encode)?;
         let json = core::str::from_utf8(buffer)
             .map(str::to_owned)
-            .map_err(|e| StoreError::Database(e.to_string()));
+            .map_err(|e| StoreError::Database(Cause::new(Doing::Encode, e)));
         // A record is a few hundred bytes; do not keep an odd large one's buffer for good.
         if buffer.capacity() > 64 * 1024 {
             *buffer = Vec::new();
@@ -344,9 +374,12 @@ impl LatestState {
 
     pub(crate) fn parse(status: &str, since: i64, latest: i64) -> Result<Self, StoreError> {
         Ok(Self {
-            status: status
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("unknown marketing status {status:?}")))?,
+            status: status.parse().map_err(|_| {
+                StoreError::Corrupt(Corrupt::Unknown {
+                    column: "marketing status",
+                    value: status.to_owned(),
+                })
+            })?,
             since,
             latest,
         })
@@ -354,7 +387,7 @@ impl LatestState {
 
     pub(crate) fn answer(&self) -> Result<(MarketingStatus, OffsetDateTime), StoreError> {
         let since = OffsetDateTime::from_unix_timestamp(self.since)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("since")))?;
         Ok((self.status, since))
     }
 }
@@ -408,55 +441,58 @@ pub struct Checkpoint {
 /// A row of the statistics: how many decisions of one kind on one day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatsRow {
-    /// The UTC day, `YYYY-MM-DD`.
-    pub day: String,
+    /// The UTC day.
+    pub day: Date,
     /// How the decisions were given.
-    pub action: String,
+    pub action: Method,
     /// The policy revision.
     pub revision: u32,
-    /// The granted categories, comma-separated.
-    pub granted: String,
+    /// The granted categories, in config order.
+    pub granted: Vec<CategoryId>,
     /// How many decisions.
     pub count: u64,
 }
 
-/// Why a store could not do what was asked.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The database cannot be reached or opened (a restarted or unreachable PostgreSQL, a
-    /// missing directory). Retrying later may succeed.
-    Unavailable(String),
-    /// The disk or database is full: nothing was written.
-    Full,
-    /// The stored data is not what this version wrote.
-    Corrupt(String),
-    /// The store's writer has shut down.
-    Closed,
-    /// Any other database error.
-    Database(String),
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Unavailable(e) => write!(f, "decision log unavailable: {e}"),
-            StoreError::Full => f.write_str("decision log: disk full, nothing written"),
-            StoreError::Corrupt(e) => write!(f, "decision log corrupt: {e}"),
-            StoreError::Closed => f.write_str("decision log is shutting down"),
-            StoreError::Database(e) => write!(f, "decision log: {e}"),
-        }
+impl StatsRow {
+    /// A row from the columns both stores' statistics queries give: the day as `YYYY-MM-DD`,
+    /// the summary's `action`, `revision` and `granted` (comma-separated), and the count.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for a column this version never writes.
+    pub(crate) fn from_columns(
+        day: &str,
+        action: &str,
+        revision: u32,
+        granted: &str,
+        count: i64,
+    ) -> Result<Self, StoreError> {
+        let unknown = |column, value: &str| {
+            StoreError::Corrupt(Corrupt::Unknown {
+                column,
+                value: value.to_owned(),
+            })
+        };
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        Ok(Self {
+            day: Date::parse(day, &format).map_err(|_| unknown("day", day))?,
+            action: action.parse().map_err(|_| unknown("action", action))?,
+            revision,
+            granted: granted
+                .split(',')
+                .filter(|id| !id.is_empty())
+                .map(|id| CategoryId::new(id).map_err(|_| unknown("granted category", id)))
+                .collect::<Result<_, _>>()?,
+            count: u64::try_from(count)
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("count")))?,
+        })
     }
 }
 
-impl std::error::Error for StoreError {}
-
-/// The decision log's storage.
-///
-/// Implementations run the same test suite (`server/tests/suite`).
+/// The decision log: the chain of cookie decisions (and of every other entry), read, erased,
+/// purged and counted.
 // A log's length is a count of entries; nothing asks whether it is empty.
 #[allow(clippy::len_without_is_empty)]
-pub trait Store: Send + Sync + 'static {
+pub trait Log: Send + Sync + 'static {
     /// Appends a record at the head of the chain. `Ok` means committed durably.
     fn append(
         &self,
@@ -491,9 +527,6 @@ pub trait Store: Send + Sync + 'static {
     /// keeping a copy outside the database ([`chain::keep_head_file`]).
     fn heads(&self) -> tokio::sync::watch::Receiver<Option<SignedHead>>;
 
-    /// Every row of the `marketing_state` table, for `verify`.
-    fn state_rows(&self) -> impl Future<Output = Result<Vec<StateRow>, StoreError>> + Send;
-
     /// The checkpoint of the purged prefix, if anything was purged.
     fn checkpoint(&self) -> impl Future<Output = Result<Option<Checkpoint>, StoreError>> + Send;
 
@@ -508,7 +541,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Decisions per day, action, revision and granted categories (cookie decisions only).
     fn stats(&self) -> impl Future<Output = Result<Vec<StatsRow>, StoreError>> + Send;
+}
 
+/// The customer register's part of the log: marketing decisions in the same chain, and each
+/// contact's latest state per channel beside it.
+pub trait Register: Send + Sync + 'static {
     /// Appends a marketing decision to the same chain, in the same transaction updating the
     /// contact's latest state on its channel. The very same record sent twice is stored once
     /// ([`MarketingAppend::Duplicate`]); a decision made before the latest one held for its
@@ -534,6 +571,20 @@ pub trait Store: Send + Sync + 'static {
         before: u64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// The latest state of each contact on `channel`, in the order given: what `may_market`
+    /// and the bulk list check read. One lookup per contact in an index, not a scan of the log.
+    fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> impl Future<Output = Result<Vec<MarketingState>, StoreError>> + Send;
+
+    /// Every row of the `marketing_state` table, for `verify`.
+    fn state_rows(&self) -> impl Future<Output = Result<Vec<StateRow>, StoreError>> + Send;
+}
+
+/// The data-subject requests (outside the chain: DESIGN.md says why).
+pub trait Requests: Send + Sync + 'static {
     /// Stores a new data-subject request (its `id` is ignored) and returns its number.
     fn insert_request(
         &self,
@@ -554,15 +605,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         open_only: bool,
     ) -> impl Future<Output = Result<Vec<Request>, StoreError>> + Send;
-
-    /// The latest state of each contact on `channel`, in the order given: what `may_market`
-    /// and the bulk list check read. One lookup per contact in an index, not a scan of the log.
-    fn marketing_states(
-        &self,
-        channel: MarketingChannel,
-        contacts: Vec<ContactHash>,
-    ) -> impl Future<Output = Result<Vec<MarketingState>, StoreError>> + Send;
 }
+
+/// The decision log's storage: the log, the customer register and the data-subject requests,
+/// each a trait of its own ([`Log`], [`Register`], [`Requests`]), implemented by both stores.
+/// Code that needs all three names this one; every type with the three has it.
+///
+/// Implementations run the same test suite (`server/tests/suite`).
+pub trait Store: Log + Register + Requests {}
+
+impl<T: Log + Register + Requests> Store for T {}
 
 /// Either store, chosen at run time (the `consent` command's `--db` or `--postgres`).
 #[derive(Debug, Clone)]
@@ -582,7 +634,7 @@ macro_rules! delegate {
     };
 }
 
-impl Store for AnyStore {
+impl Log for AnyStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         delegate!(self, s => s.append(record))
     }
@@ -607,9 +659,6 @@ impl Store for AnyStore {
             AnyStore::Postgres(s) => s.heads(),
         }
     }
-    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
-        delegate!(self, s => s.state_rows())
-    }
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         delegate!(self, s => s.checkpoint())
     }
@@ -622,6 +671,12 @@ impl Store for AnyStore {
     }
     async fn stats(&self) -> Result<Vec<StatsRow>, StoreError> {
         delegate!(self, s => s.stats())
+    }
+}
+
+impl Register for AnyStore {
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        delegate!(self, s => s.state_rows())
     }
     async fn append_marketing(
         &self,
@@ -642,6 +697,9 @@ impl Store for AnyStore {
     async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
         delegate!(self, s => s.erase_contact(contact, before))
     }
+}
+
+impl Requests for AnyStore {
     async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
         delegate!(self, s => s.insert_request(request))
     }
@@ -656,56 +714,13 @@ impl Store for AnyStore {
     }
 }
 
-/// Moves waiting appends into the writer's next `batch` (which may hold some already),
-/// without waiting for any: as many as [`batch_limit`] allows, given the size of the batch
-/// before (`last`).
-///
-/// Group commit, and how a writer keeps its batches in turn: the writer takes its next batch
-/// *before* it answers the batch it just committed, and takes at most half of the appends in
-/// play. Taking every waiting append after answering, the obvious rule, lets a busy log fall
-/// into one of two poor rhythms, in which the callers' work and the commits do not overlap:
-///
-/// 1. Every caller is in every batch. The callers just answered encode their next records
-///    while the writer (on a busy machine, waiting for a CPU itself) has not yet looked for
-///    work; it then finds all of them and commits them together, and sits idle while they
-///    all prepare their next records again. Taking the next batch before answering the last
-///    means a batch's callers can never be in the batch right after it.
-/// 2. A large batch alternates with a tiny one: the callers of the large one are still
-///    preparing when the writer looks, so it commits the few already there and pays a whole
-///    commit (an `fsync`) for them. Taking at most half of the waiting appends plus those of
-///    the last batch (which come back once answered) when the queue grows breaks this up.
-///
-/// The batches then settle into two halves in turn: one commits while the callers of the
-/// other prepare their next appends. When the queue does not grow (a steady or light load)
-/// every waiting append is taken, so a lone append is never held back.
-pub(crate) fn take_waiting<T>(
-    rx: &mut mpsc::UnboundedReceiver<T>,
-    batch: &mut Vec<T>,
-    last: usize,
-    max: usize,
-) {
-    let limit = batch_limit(batch.len() + rx.len(), last, max);
-    while batch.len() < limit {
-        match rx.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
-        }
-    }
-}
-
-/// How many of `waiting` appends the next batch takes after a batch of `last`: all of them
-/// unless the queue grew, then half of the appends in play; never more than `max`.
-fn batch_limit(waiting: usize, last: usize, max: usize) -> usize {
-    (waiting + last).div_ceil(2).clamp(1, max)
-}
-
 /// The answer for a cookie append: only [`MarketingAppend::Stored`] can come back for one.
 pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
     match landed {
         MarketingAppend::Stored(a) => Ok(a),
-        MarketingAppend::Duplicate { .. } | MarketingAppend::OutOfOrder { .. } => Err(
-            StoreError::Database("a cookie decision was judged as a marketing one".into()),
-        ),
+        MarketingAppend::Duplicate { .. } | MarketingAppend::OutOfOrder { .. } => {
+            Err(StoreError::Database(Cause::only(Doing::Judge)))
+        }
     }
 }
 
@@ -731,28 +746,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lone_append_is_taken_at_once() {
-        assert_eq!(batch_limit(1, 0, 1024), 1);
-        assert_eq!(batch_limit(1, 1, 1024), 1);
-        assert_eq!(batch_limit(2, 1, 1024), 2);
-    }
-
-    #[test]
-    fn a_steady_queue_is_taken_whole() {
-        for (waiting, last) in [(128, 128), (26, 230), (5, 6)] {
-            assert!(batch_limit(waiting, last, 1024) >= waiting);
-        }
-    }
-
-    #[test]
-    fn a_growing_queue_is_taken_by_half_of_the_appends_in_play() {
-        // 230 back from a large batch after a tiny one of 26: two halves of 128.
-        assert_eq!(batch_limit(230, 26, 1024), 128);
-        assert_eq!(batch_limit(256, 0, 1024), 128);
-        assert_eq!(batch_limit(5000, 1024, 1024), 1024);
-    }
-
-    #[test]
     fn prepared_holds_what_serde_json_writes_and_the_granted_ids_in_order() {
         let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG).unwrap();
         let state = consent_core::doc_state();
@@ -768,21 +761,5 @@ mod tests {
                 .collect();
             assert_eq!(p.summary.granted, granted.join(","));
         }
-    }
-
-    #[tokio::test]
-    async fn take_waiting_takes_no_more_than_the_limit_and_never_waits() {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        for i in 0..10 {
-            tx.send(i).ok();
-        }
-        let mut batch = Vec::new();
-        take_waiting(&mut rx, &mut batch, 0, 1024);
-        assert_eq!(batch, [0, 1, 2, 3, 4]);
-        let mut next = Vec::new();
-        take_waiting(&mut rx, &mut next, batch.len(), 1024);
-        assert_eq!(next, [5, 6, 7, 8, 9]);
-        take_waiting(&mut rx, &mut next, 0, 1024);
-        assert_eq!(next.len(), 5);
     }
 }

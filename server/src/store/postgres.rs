@@ -17,8 +17,8 @@
 //!    it. A row lock rather than an advisory lock because Postgres-compatible distributed
 //!    databases honour `FOR UPDATE` but not always `pg_advisory_xact_lock`.
 //! 2. **Group commit.** Appends go to one writer task per [`PgStore`], which takes the
-//!    appends waiting (up to [`MAX_BATCH`]; `take_waiting` in the parent module says how
-//!    many) into one transaction: one multi-row `INSERT` (`unnest` over array parameters, so
+//!    appends waiting (up to [`MAX_BATCH`]; the `batch` module, written once for both stores,
+//!    says how many) into one transaction: one multi-row `INSERT` (`unnest` over array parameters, so
 //!    one round trip whatever the batch size) and one `COMMIT`, hence one WAL flush for many
 //!    records. Each append is answered after `COMMIT` returns. The writer session runs with
 //!    `synchronous_commit` at least `on`, so `Ok` means durable.
@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_postgres::error::SqlState;
@@ -55,12 +55,14 @@ use std::collections::HashMap;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::chain::Signer;
+use super::batch::{Appends, Batches, Job, Settled, submit};
+use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
+use super::error::{Cause, Corrupt, Doing};
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingIndex,
-    MarketingState, Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError,
-    Summary, request_texts, stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
+    MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
+    StateRow, StatsRow, StoreError, Summary, request_texts, stored,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -144,7 +146,10 @@ DO $$ BEGIN
 END $$;
 ";
 
-const LOCK_HEAD: &str = "SELECT seq, link FROM chain_head WHERE id = 1 FOR UPDATE";
+/// The head, locked: its position and link, and its signature, which the writer checks is its
+/// own key's before it extends the chain ([`Signer::owns`]).
+const LOCK_HEAD: &str =
+    "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1 FOR UPDATE";
 
 const INSERT: &str = "
 WITH inserted AS (
@@ -229,15 +234,13 @@ WHERE kind = 'cookie'
 GROUP BY day, action, revision, granted
 ORDER BY day, action COLLATE \"C\", revision, granted COLLATE \"C\"";
 
-type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
-
 /// The PostgreSQL decision log.
 ///
 /// Cheap to clone: clones share the writer task and the reader connection. Every
 /// [`PgStore::connect`] opens connections of its own, as another application server would.
 #[derive(Clone)]
 pub struct PgStore {
-    appends: mpsc::UnboundedSender<(Prepared, Reply)>,
+    appends: Appends,
     reader: Arc<Reader>,
     heads: watch::Receiver<Option<SignedHead>>,
     /// Shared with the writer task: erasures chain their entries outside it.
@@ -261,12 +264,9 @@ impl PgStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the string is invalid or the server cannot be
     /// reached; [`StoreError::Database`] when the schema cannot be created.
-    pub async fn connect(config: &str, key: &LogKey) -> Result<Self, StoreError> {
+    pub async fn connect(config: &str, key: &LogKeys) -> Result<Self, StoreError> {
         let config: Config = config.parse().map_err(|e| {
-            StoreError::Unavailable(format!(
-                "invalid PostgreSQL connection string: {}",
-                describe(&e)
-            ))
+            StoreError::Unavailable(Cause::new(Doing::ConnectionString, Described::of(e)))
         })?;
         Self::from_config(config, key).await
     }
@@ -276,14 +276,14 @@ impl PgStore {
     ///
     /// # Errors
     /// As [`PgStore::connect`].
-    pub async fn from_config(mut config: Config, key: &LogKey) -> Result<Self, StoreError> {
+    pub async fn from_config(mut config: Config, key: &LogKeys) -> Result<Self, StoreError> {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let config = Arc::new(config);
         let mut conn = Conn::open(&config).await?;
         let (keyed_from, current) = create_schema(&mut conn.client, key).await?;
-        let (signer, heads) = Signer::new(key.clone(), keyed_from, current);
+        let (signer, heads) = Signer::new(key, keyed_from, current);
         let signer = Arc::new(signer);
         let writer = Writer::new(conn).await?;
         let reader = Arc::new(Reader {
@@ -320,20 +320,18 @@ impl Conn {
         let (client, connection) = match connecting.await {
             Ok(Ok(pair)) => pair,
             Ok(Err(e)) => {
-                return Err(StoreError::Unavailable(format!(
-                    "cannot connect to PostgreSQL: {}",
-                    describe(&e)
+                return Err(StoreError::Unavailable(Cause::new(
+                    Doing::Connect,
+                    Described::of(e),
                 )));
             }
             Err(_) => {
-                return Err(StoreError::Unavailable(
-                    "cannot connect to PostgreSQL: no answer in time".into(),
-                ));
+                return Err(StoreError::Unavailable(Cause::only(Doing::ConnectTimeout)));
             }
         };
         let task = tokio::spawn(async move {
             if let Err(e) = connection.await {
-                tracing::warn!("PostgreSQL connection lost: {}", describe(&e));
+                tracing::warn!("PostgreSQL connection lost: {}", Described::of(e));
             }
         })
         .abort_handle();
@@ -355,7 +353,7 @@ impl Conn {
 /// signed again.
 async fn create_schema(
     client: &mut Client,
-    key: &LogKey,
+    key: &LogKeys,
 ) -> Result<(u64, Option<SignedHead>), StoreError> {
     let tx = within(client.transaction()).await?;
     within(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])).await?;
@@ -367,6 +365,7 @@ async fn create_schema(
     .await?;
     if let Some(row) = &row {
         if let Some(head) = to_signed_head(row)? {
+            let head = rotate_if_behind(&tx, key, head).await?;
             within(tx.commit()).await?;
             return Ok((head.keyed_from, Some(head)));
         }
@@ -407,9 +406,7 @@ async fn create_schema(
         };
         let plain = chain_link(&previous, &digest(column(&row, 0)?)?);
         if plain != digest(column(&row, 1)?)? {
-            return Err(StoreError::Corrupt(
-                "the chain_head row lost its signature on a keyed log: it was edited".into(),
-            ));
+            return Err(StoreError::Corrupt(Corrupt::HeadRemoved));
         }
     }
     let keyed_from = unsigned(seq, "seq")?;
@@ -422,8 +419,77 @@ async fn create_schema(
         &[&seq, &link, &now, &seq, &&head.mac[..]],
     ))
     .await?;
+    let head = rotate_if_behind(&tx, key, head).await?;
     within(tx.commit()).await?;
     Ok((keyed_from, Some(head)))
+}
+
+/// Rotates the log to `keys`' current key when its head (`head`, as read) is signed under an
+/// older key of the file ([`super::rotation`], rule 3): appends the rotation entry, linked
+/// under the old key, signs the checkpoint again and signs the head under the new key, in
+/// `tx`, after locking the head as a writer does. The head after it.
+async fn rotate_if_behind(
+    tx: &tokio_postgres::Transaction<'_>,
+    keys: &LogKeys,
+    head: SignedHead,
+) -> Result<SignedHead, StoreError> {
+    if keys.verify_head(&head) {
+        return Ok(head);
+    }
+    // Locked and read again: another server's writer may have moved it meanwhile.
+    let Some(row) = within(tx.query_opt(LOCK_HEAD, &[])).await? else {
+        return Ok(head);
+    };
+    let Some(head) = to_signed_head(&row)? else {
+        return Ok(head);
+    };
+    let checkpoint = within(tx.query_opt(
+        "SELECT seq, link, purged, time, mac FROM checkpoint WHERE id = 1",
+        &[],
+    ))
+    .await?
+    .map(|row| to_checkpoint(&row))
+    .transpose()?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let Some(plan) = catch_up(keys, Some(&head), checkpoint.as_ref(), now)? else {
+        return Ok(head);
+    };
+    let p = &plan.entry;
+    let seq = head.seq + 1;
+    let link = plan.from.link(&head.link, p.linked(seq));
+    let revision = i32::try_from(p.summary.revision)
+        .map_err(|_| StoreError::Corrupt(Corrupt::Epoch(p.summary.revision)))?;
+    within(tx.execute(
+        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            &position(seq),
+            &p.time,
+            &p.json,
+            &&p.digest.as_bytes()[..],
+            &&link.as_bytes()[..],
+            &p.summary.action,
+            &revision,
+            &p.summary.granted,
+            &p.kind().as_str(),
+        ],
+    ))
+    .await?;
+    if let Some(mac) = plan.checkpoint_mac {
+        within(tx.execute("UPDATE checkpoint SET mac = $1 WHERE id = 1", &[&&mac[..]])).await?;
+    }
+    let signed = keys.sign_head(seq, link, now, head.keyed_from);
+    within(tx.execute(
+        "UPDATE chain_head SET seq = $1, link = $2, time = $3, mac = $4 WHERE id = 1",
+        &[
+            &position(seq),
+            &&link.as_bytes()[..],
+            &signed.time,
+            &&signed.mac[..],
+        ],
+    ))
+    .await?;
+    Ok(signed)
 }
 
 /// A `chain_head` row (`seq, link, time, keyed_from, mac`) as a signed head; `None` when it
@@ -439,10 +505,12 @@ fn to_signed_head(row: &Row) -> Result<Option<SignedHead>, StoreError> {
         link: digest(column(row, 1)?)?,
         time: column(row, 2)?,
         keyed_from: unsigned(keyed_from, "keyed_from")?,
-        mac: mac
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("chain_head mac".into()))?,
+        mac: mac.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "chain_head mac",
+                bytes: mac.len(),
+            })
+        })?,
     }))
 }
 
@@ -528,7 +596,7 @@ impl Writer {
     /// writer moved the head meanwhile, the head is locked and read first.
     async fn append(
         &mut self,
-        batch: &[(Prepared, Reply)],
+        batch: &[Job],
         signer: &Signer,
     ) -> Result<Vec<MarketingAppend>, Failure> {
         let tx = within(self.conn.client.transaction()).await?;
@@ -549,7 +617,11 @@ impl Writer {
                 n if n == cookies.seqs.len() as u64 => rows = Some(cookies),
                 n => {
                     let m = cookies.seqs.len();
-                    return Err(StoreError::Database(format!("{n} of {m} rows inserted")).into());
+                    let doing = Doing::Insert {
+                        inserted: n,
+                        expected: m as u64,
+                    };
+                    return Err(StoreError::Database(Cause::only(doing)).into());
                 }
             }
         }
@@ -581,12 +653,13 @@ impl Statements {
     async fn append_locked<'a>(
         &self,
         tx: &tokio_postgres::Transaction<'_>,
-        batch: &'a [(Prepared, Reply)],
+        batch: &'a [Job],
         signer: &Signer,
     ) -> Result<Rows<'a>, StoreError> {
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
-            .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+            .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
+        signer.owns(to_signed_head(&head)?.as_ref())?;
         let head = (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
         let mut rows = Rows::new(head, batch.len());
         // Marketing decisions of this batch, which the database does not hold yet.
@@ -815,53 +888,19 @@ async fn write_loop(
     config: Arc<Config>,
     signer: Arc<Signer>,
     mut writer: Option<Writer>,
-    mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
+    rx: mpsc::UnboundedReceiver<Job>,
 ) {
-    let mut batch = Vec::new();
+    let mut batches = Batches::new(rx, MAX_BATCH);
     let mut backoff = Backoff::default();
-    // The batch just committed (or failed), answered once the next one is taken: see
-    // `take_waiting`.
-    let mut settled: Option<Settled> = None;
     loop {
-        let last = settled.as_ref().map_or(0, |(done, _)| done.len());
-        take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        if let Some((done, result)) = settled.take() {
-            // Answered by a task of its own: waking a hundred callers is not the next
-            // batch's business.
-            tokio::spawn(async move { answer(done, result) });
+        // Answered by a task of its own: waking a hundred callers is not the next batch's
+        // business.
+        let answer = |done: Settled| drop(tokio::spawn(async move { done.answer() }));
+        if !batches.turn(answer) && !batches.wait().await {
+            return;
         }
-        if batch.is_empty() {
-            match rx.recv().await {
-                Some(job) => batch.push(job),
-                None => return,
-            }
-            take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        }
-        let result = commit(&config, &signer, &mut writer, &mut backoff, &batch).await;
-        let next = Vec::with_capacity(batch.len());
-        settled = Some((std::mem::replace(&mut batch, next), result));
-    }
-}
-
-/// A batch the writer is done with, and what became of it.
-type Settled = (
-    Vec<(Prepared, Reply)>,
-    Result<Vec<MarketingAppend>, StoreError>,
-);
-
-/// Answers every append of a batch, in order.
-fn answer(batch: Vec<(Prepared, Reply)>, result: Result<Vec<MarketingAppend>, StoreError>) {
-    match result {
-        Ok(appended) => {
-            for ((_, reply), a) in batch.into_iter().zip(appended) {
-                let _ = reply.send(Ok(a));
-            }
-        }
-        Err(e) => {
-            for (_, reply) in batch {
-                let _ = reply.send(Err(duplicate(&e)));
-            }
-        }
+        let result = commit(&config, &signer, &mut writer, &mut backoff, batches.batch()).await;
+        batches.settle(result);
     }
 }
 
@@ -873,7 +912,7 @@ async fn commit(
     signer: &Signer,
     slot: &mut Option<Writer>,
     backoff: &mut Backoff,
-    batch: &[(Prepared, Reply)],
+    batch: &[Job],
 ) -> Result<Vec<MarketingAppend>, StoreError> {
     let mut retried = false;
     loop {
@@ -897,10 +936,7 @@ async fn commit(
             Ok(Ok(appended)) => return Ok(appended),
             Ok(Err(failure)) => failure,
             Err(_) => Failure {
-                error: StoreError::Unavailable(format!(
-                    "no answer from PostgreSQL in {} s; the batch may or may not be committed",
-                    OP_TIMEOUT.as_secs()
-                )),
+                error: StoreError::Unavailable(Cause::only(Doing::Commit(OP_TIMEOUT))),
                 maybe_committed: true,
             },
         };
@@ -944,10 +980,9 @@ async fn within<T>(
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(OP_TIMEOUT, call).await {
         Ok(result) => result.map_err(map_err),
-        Err(_) => Err(StoreError::Unavailable(format!(
-            "no answer from PostgreSQL in {} s",
-            OP_TIMEOUT.as_secs()
-        ))),
+        Err(_) => Err(StoreError::Unavailable(Cause::only(Doing::Wait(
+            OP_TIMEOUT,
+        )))),
     }
 }
 
@@ -956,9 +991,11 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
         e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
     match e.code() {
         Some(code) if *code == SqlState::DISK_FULL => StoreError::Full,
-        Some(code) if is_unavailable(code) => StoreError::Unavailable(describe(&e)),
-        _ if lost => StoreError::Unavailable(format!("lost the connection: {}", describe(&e))),
-        _ => StoreError::Database(describe(&e)),
+        Some(code) if is_unavailable(code) => {
+            StoreError::Unavailable(Cause::new(Doing::Query, Described::of(e)))
+        }
+        _ if lost => StoreError::Unavailable(Cause::new(Doing::Connection, Described::of(e))),
+        _ => StoreError::Database(Cause::new(Doing::Query, Described::of(e))),
     }
 }
 
@@ -970,30 +1007,43 @@ fn is_unavailable(code: &SqlState) -> bool {
         || *code == SqlState::CANNOT_CONNECT_NOW
 }
 
-/// The server's message and SQLSTATE, or the error and its causes: tokio-postgres's own
-/// `Display` says only "db error".
-fn describe(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
+/// A tokio-postgres error that says what it is: tokio-postgres's own `Display` says only
+/// "db error".
+#[derive(Debug)]
+struct Described {
+    text: String,
+    error: tokio_postgres::Error,
 }
 
-/// The same error for every append of a failed batch.
-fn duplicate(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Full => StoreError::Full,
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Closed => StoreError::Closed,
-        StoreError::Database(m) => StoreError::Database(m.clone()),
+impl Described {
+    /// The server's message and SQLSTATE, or the error and its causes.
+    fn of(error: tokio_postgres::Error) -> Self {
+        let text = match error.as_db_error() {
+            Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            None => {
+                let mut text = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(s) = source {
+                    text.push_str(": ");
+                    text.push_str(&s.to_string());
+                    source = s.source();
+                }
+                text
+            }
+        };
+        Self { text, error }
+    }
+}
+
+impl fmt::Display for Described {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Described {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 
@@ -1002,19 +1052,23 @@ fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     idx: usize,
 ) -> Result<T, StoreError> {
-    row.try_get(idx)
-        .map_err(|e| StoreError::Corrupt(format!("column {idx}: {}", describe(&e))))
+    row.try_get(idx).map_err(|e| {
+        StoreError::Corrupt(Corrupt::Driver(Cause::new(Doing::Query, Described::of(e))))
+    })
 }
 
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("digest of {} bytes", bytes.len())))?;
+    let array: [u8; 32] = bytes.try_into().map_err(|_| {
+        StoreError::Corrupt(Corrupt::Length {
+            column: "digest",
+            bytes: bytes.len(),
+        })
+    })?;
     Ok(Digest::from_bytes(array))
 }
 
-fn unsigned(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}")))
+fn unsigned(value: i64, what: &'static str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(Corrupt::Negative(what)))
 }
 
 fn to_entry(row: &Row) -> Result<Entry, StoreError> {
@@ -1022,14 +1076,14 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
     Ok(Entry {
         seq: unsigned(column(row, 0)?, "seq")?,
         time: OffsetDateTime::from_unix_timestamp(column(row, 1)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("time")))?,
         record_json: column(row, 2)?,
         digest: digest(column(row, 3)?)?,
         link: digest(column(row, 4)?)?,
         summary: Summary {
             action: column(row, 5)?,
             revision: u32::try_from(revision)
-                .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
             granted: column(row, 7)?,
         },
         kind: EntryKind::parse(&column::<String>(row, 8)?)?,
@@ -1037,13 +1091,20 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
             .map(|id| {
                 <[u8; 16]>::try_from(id.as_slice())
                     .map(ConsentId::from_bytes)
-                    .map_err(|_| StoreError::Corrupt(format!("consent id of {} bytes", id.len())))
+                    .map_err(|_| {
+                        StoreError::Corrupt(Corrupt::Length {
+                            column: "consent id",
+                            bytes: id.len(),
+                        })
+                    })
             })
             .transpose()?,
         contact: column::<Option<Vec<u8>>>(row, 10)?
             .map(|c| {
-                ContactHash::from_bytes(&c)
-                    .ok_or_else(|| StoreError::Corrupt("malformed contact hash".into()))
+                ContactHash::from_bytes(&c).ok_or(StoreError::Corrupt(Corrupt::Length {
+                    column: "contact hash",
+                    bytes: c.len(),
+                }))
             })
             .transpose()?,
     })
@@ -1071,23 +1132,25 @@ fn to_checkpoint(row: &Row) -> Result<Checkpoint, StoreError> {
         link: digest(column(row, 1)?)?,
         purged: unsigned(column(row, 2)?, "purged count")?,
         time: OffsetDateTime::from_unix_timestamp(column(row, 3)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        mac: mac
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("checkpoint time")))?,
+        mac: mac.try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "checkpoint mac",
+                bytes: mac.len(),
+            })
+        })?,
     })
 }
 
 fn to_stats_row(row: &Row) -> Result<StatsRow, StoreError> {
     let revision: i32 = column(row, 2)?;
-    Ok(StatsRow {
-        day: column(row, 0)?,
-        action: column(row, 1)?,
-        revision: u32::try_from(revision)
-            .map_err(|_| StoreError::Corrupt("negative revision".into()))?,
-        granted: column(row, 3)?,
-        count: unsigned(column(row, 4)?, "count")?,
-    })
+    StatsRow::from_columns(
+        column(row, 0)?,
+        column(row, 1)?,
+        u32::try_from(revision).map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
+        column(row, 3)?,
+        column(row, 4)?,
+    )
 }
 
 /// A position as a `BIGINT` parameter; positions past `i64::MAX` do not exist.
@@ -1111,7 +1174,8 @@ impl PgStore {
             let tx = within(conn.client.transaction()).await?;
             let head = within(tx.query_opt(LOCK_HEAD, &[]))
                 .await?
-                .ok_or_else(|| StoreError::Corrupt("the chain_head row is missing".into()))?;
+                .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
+            self.signer.owns(to_signed_head(&head)?.as_ref())?;
             let (seq, link): (i64, Digest) =
                 (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
             let rows = within(tx.query(sql, params)).await?;
@@ -1164,19 +1228,15 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
+impl Log for PgStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         let pending = Prepared::new(&record)?;
         // The column is INTEGER: refuse here what the writer could not insert.
         if i32::try_from(pending.summary.revision).is_err() {
             let r = pending.summary.revision;
-            return Err(StoreError::Database(format!("revision {r} out of range")));
+            return Err(StoreError::Database(Cause::only(Doing::Revision(r))));
         }
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        stored(rx.await.map_err(|_| StoreError::Closed)??)
+        stored(submit(&self.appends, pending).await?)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -1226,27 +1286,6 @@ impl Store for PgStore {
         self.heads.clone()
     }
 
-    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
-        let conn = self.reader.client().await?;
-        let rows = within(conn.client.query(
-            "SELECT contact, channel, status, since, latest, seq FROM marketing_state",
-            &[],
-        ))
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StateRow {
-                    contact: column(r, 0)?,
-                    channel: column(r, 1)?,
-                    status: column(r, 2)?,
-                    since: column(r, 3)?,
-                    latest: column(r, 4)?,
-                    seq: column(r, 5)?,
-                })
-            })
-            .collect()
-    }
-
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         let conn = self.reader.client().await?;
         let row = within(conn.client.query_opt(
@@ -1292,17 +1331,36 @@ impl Store for PgStore {
         let rows = within(conn.client.query(STATS, &[])).await?;
         rows.iter().map(to_stats_row).collect()
     }
+}
+
+impl Register for PgStore {
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        let conn = self.reader.client().await?;
+        let rows = within(conn.client.query(
+            "SELECT contact, channel, status, since, latest, seq FROM marketing_state",
+            &[],
+        ))
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StateRow {
+                    contact: column(r, 0)?,
+                    channel: column(r, 1)?,
+                    status: column(r, 2)?,
+                    since: column(r, 3)?,
+                    latest: column(r, 4)?,
+                    seq: column(r, 5)?,
+                })
+            })
+            .collect()
+    }
 
     async fn append_marketing(
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
         let pending = Prepared::marketing(&record)?;
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        submit(&self.appends, pending).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
@@ -1312,6 +1370,58 @@ impl Store for PgStore {
         rows.iter().map(to_entry).collect()
     }
 
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        self.erase_with_entry(
+            Reason::Contact,
+            "UPDATE decisions SET contact = NULL, record = NULL
+             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'
+             RETURNING seq",
+            &[&&contact.to_bytes()[..], &position(before)],
+        )
+        .await
+    }
+
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        // One round trip per 10,000 contacts, matched back by contact.
+        let conn = self.reader.client().await?;
+        let mut found: HashMap<[u8; 33], LatestState> = HashMap::new();
+        for chunk in contacts.chunks(10_000) {
+            let keys: Vec<[u8; 33]> = chunk.iter().map(ContactHash::to_bytes).collect();
+            let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+            let rows = within(conn.client.query(STATES, &[&channel.as_str(), &keys])).await?;
+            for row in &rows {
+                let contact: &[u8] = column(row, 0)?;
+                let key: [u8; 33] = contact.try_into().map_err(|_| {
+                    StoreError::Corrupt(Corrupt::Length {
+                        column: "contact",
+                        bytes: contact.len(),
+                    })
+                })?;
+                let state = LatestState::parse(
+                    &column::<String>(row, 1)?,
+                    column(row, 2)?,
+                    column(row, 3)?,
+                )?;
+                found.insert(key, state);
+            }
+        }
+        contacts
+            .iter()
+            .map(|c| {
+                found
+                    .get(&c.to_bytes())
+                    .map(LatestState::answer)
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
+impl Requests for PgStore {
     async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
         let conn = self.reader.client().await?;
         let [kind, subject, received, identity, staff, outcome, closed] = request_texts(&request);
@@ -1360,52 +1470,5 @@ impl Store for PgStore {
         );
         let rows = within(conn.client.query(&sql, &[&open_only])).await?;
         rows.iter().map(to_request).collect()
-    }
-
-    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
-        self.erase_with_entry(
-            Reason::Contact,
-            "UPDATE decisions SET contact = NULL, record = NULL
-             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'
-             RETURNING seq",
-            &[&&contact.to_bytes()[..], &position(before)],
-        )
-        .await
-    }
-
-    async fn marketing_states(
-        &self,
-        channel: MarketingChannel,
-        contacts: Vec<ContactHash>,
-    ) -> Result<Vec<MarketingState>, StoreError> {
-        // One round trip per 10,000 contacts, matched back by contact.
-        let conn = self.reader.client().await?;
-        let mut found: HashMap<[u8; 33], LatestState> = HashMap::new();
-        for chunk in contacts.chunks(10_000) {
-            let keys: Vec<[u8; 33]> = chunk.iter().map(ContactHash::to_bytes).collect();
-            let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
-            let rows = within(conn.client.query(STATES, &[&channel.as_str(), &keys])).await?;
-            for row in &rows {
-                let contact: &[u8] = column(row, 0)?;
-                let key: [u8; 33] = contact
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("contact of the wrong length".into()))?;
-                let state = LatestState::parse(
-                    &column::<String>(row, 1)?,
-                    column(row, 2)?,
-                    column(row, 3)?,
-                )?;
-                found.insert(key, state);
-            }
-        }
-        contacts
-            .iter()
-            .map(|c| {
-                found
-                    .get(&c.to_bytes())
-                    .map(LatestState::answer)
-                    .transpose()
-            })
-            .collect()
     }
 }

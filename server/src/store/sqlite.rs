@@ -1,9 +1,9 @@
 //! The embedded store: one SQLite file in WAL mode, with group commit.
 //!
 //! Appends go to one writer thread, which takes the appends waiting (up to [`MAX_BATCH`];
-//! see `take_waiting` in the parent module for how many) into one `BEGIN IMMEDIATE`
-//! transaction and commits it with `synchronous = FULL`, so each acknowledged record is on
-//! disk, and one fsync serves many. `BEGIN IMMEDIATE` also serialises writers in other
+//! the `batch` module, written once for both stores, says how many) into one
+//! `BEGIN IMMEDIATE` transaction and commits it with `synchronous = FULL`, so each
+//! acknowledged record is on disk, and one fsync serves many. `BEGIN IMMEDIATE` also serialises writers in other
 //! processes on the same file: each batch reads the chain's head inside its own write lock.
 //!
 //! The callers encode, digest and summarise their records before handing them over, and a
@@ -16,17 +16,19 @@ use std::sync::{Arc, Mutex};
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 use tokio::sync::watch;
-use tokio::sync::{mpsc, oneshot};
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::chain::Signer;
+use super::batch::{Appends, Batches, Job, Settled, submit};
+use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
+use super::error::{Cause, Corrupt, Doing};
 use super::{
-    Appended, Checkpoint, Entry, EntryKind, LatestState, LogKey, MarketingAppend, MarketingState,
-    Prepared, REQUEST_COLUMNS, SignedHead, StateRow, StatsRow, Store, StoreError, Summary,
-    request_texts, stored, take_waiting,
+    Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
+    MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
+    StoreError, Summary, request_texts, stored,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -99,7 +101,7 @@ CREATE TABLE IF NOT EXISTS requests (
 /// Gives a log written before the customer register its `kind` and `contact` columns, and a
 /// log written before the keyed chain its `chain_head` row ([`seed_chain_head`]). Where the
 /// keyed chain starts.
-fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
+fn migrate(conn: &mut Connection, key: &LogKeys) -> Result<u64, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
@@ -120,6 +122,7 @@ fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
     }
     tx.execute_batch(REGISTER_SCHEMA).map_err(map_err)?;
     let keyed_from = seed_chain_head(&tx, key)?;
+    rotate_if_behind(&tx, key)?;
     tx.commit().map_err(map_err)?;
     Ok(keyed_from)
 }
@@ -129,7 +132,7 @@ fn migrate(conn: &mut Connection, key: &LogKey) -> Result<u64, StoreError> {
 /// keyed chain keeps its plain links up to its last record. A log whose row is gone but whose
 /// last link is not a plain one was keyed, so the row was removed: that is refused rather
 /// than signed again.
-fn seed_chain_head(conn: &Connection, key: &LogKey) -> Result<u64, StoreError> {
+fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> {
     let stored: Option<i64> = conn
         .query_row("SELECT keyed_from FROM chain_head WHERE id = 1", [], |r| {
             r.get(0)
@@ -138,7 +141,7 @@ fn seed_chain_head(conn: &Connection, key: &LogKey) -> Result<u64, StoreError> {
         .map_err(map_err)?;
     if let Some(keyed_from) = stored {
         return u64::try_from(keyed_from)
-            .map_err(|_| StoreError::Corrupt("negative keyed_from in chain_head".into()));
+            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("keyed_from")));
     }
     let (seq, link) = head(conn)?;
     if seq > 0 {
@@ -153,15 +156,63 @@ fn seed_chain_head(conn: &Connection, key: &LogKey) -> Result<u64, StoreError> {
         if let Some((d, l)) = last {
             let previous = previous_link(conn, seq)?;
             if chain_link(&previous, &digest(&d)?) != digest(&l)? {
-                return Err(StoreError::Corrupt(
-                    "the chain_head row is missing from a keyed log: it was removed".into(),
-                ));
+                return Err(StoreError::Corrupt(Corrupt::HeadRemoved));
             }
         }
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
     write_chain_head(conn, &key.sign_head(seq, link, now, seq))?;
     Ok(seq)
+}
+
+/// Rotates the log to `keys`' current key when its head is signed under an older key of the
+/// file ([`super::rotation`], rule 3): appends the rotation entry, linked under the old key,
+/// signs the checkpoint again and signs the head under the new key, in the caller's
+/// transaction (which holds the write lock).
+fn rotate_if_behind(conn: &Connection, keys: &LogKeys) -> Result<(), StoreError> {
+    let head = read_chain_head(conn)?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let checkpoint = read_checkpoint(conn)?;
+    let Some(plan) = catch_up(keys, head.as_ref(), checkpoint.as_ref(), now)? else {
+        return Ok(());
+    };
+    let Some(head) = head else {
+        return Ok(());
+    };
+    let p = &plan.entry;
+    let seq = head.seq + 1;
+    let link = plan.from.link(&head.link, p.linked(seq));
+    insert_entry(conn, seq, link, p)?;
+    if let Some(mac) = plan.checkpoint_mac {
+        conn.execute(
+            "UPDATE checkpoint SET mac = ?1 WHERE id = 1",
+            params![&mac[..]],
+        )
+        .map_err(map_err)?;
+    }
+    write_chain_head(conn, &keys.sign_head(seq, link, now, head.keyed_from))
+}
+
+/// Inserts an entry that is neither a cookie nor a marketing decision (an erasure, a
+/// rotation): no consent id, no contact.
+fn insert_entry(conn: &Connection, seq: u64, link: Digest, p: &Prepared) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            seq as i64,
+            p.time,
+            p.json,
+            &p.digest.as_bytes()[..],
+            &link.as_bytes()[..],
+            p.summary.action,
+            p.summary.revision,
+            p.summary.granted,
+            p.kind().as_str()
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
 }
 
 /// The link before position `seq`: the entry before it, the checkpoint, or zero.
@@ -211,25 +262,26 @@ pub(super) fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, S
     };
     let get = |i| row.get::<_, i64>(i).map_err(map_err);
     let bytes = |i| row.get::<_, Vec<u8>>(i).map_err(map_err);
+    let mac = bytes(4)?;
     Ok(Some(SignedHead {
-        seq: u64::try_from(get(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+        seq: u64::try_from(get(0)?).map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
         link: digest(&bytes(1)?)?,
         time: get(2)?,
         keyed_from: u64::try_from(get(3)?)
-            .map_err(|_| StoreError::Corrupt("negative keyed_from".into()))?,
-        mac: bytes(4)?
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("chain_head mac".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("keyed_from")))?,
+        mac: mac.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "chain_head mac",
+                bytes: mac.len(),
+            })
+        })?,
     }))
 }
-
-type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
 
 /// The SQLite decision log.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    appends: mpsc::UnboundedSender<(Prepared, Reply)>,
+    appends: Appends,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
     heads: watch::Receiver<Option<SignedHead>>,
@@ -239,7 +291,7 @@ pub struct SqliteStore {
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)
-        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Unavailable(Cause::new(Doing::Open(path.to_owned()), e)))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(map_err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -259,17 +311,18 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             | ErrorCode::ReadOnly
             | ErrorCode::SystemIoFailure
             | ErrorCode::PermissionDenied,
-        ) => StoreError::Unavailable(e.to_string()),
+        ) => StoreError::Unavailable(Cause::new(Doing::Query, e)),
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-            StoreError::Corrupt(e.to_string())
+            StoreError::Corrupt(Corrupt::Driver(Cause::new(Doing::Query, e)))
         }
-        _ => StoreError::Database(e.to_string()),
+        _ => StoreError::Database(Cause::new(Doing::Query, e)),
     }
 }
 
 impl SqliteStore {
     /// Opens the log at `path`, creating the file and its tables on first start. Links and
-    /// heads are made under `key` ([`ServerKey::log_key`](crate::ServerKey::log_key)).
+    /// heads are made under `key`'s current key ([`ServerKey::log_keys`](crate::ServerKey::log_keys)); a log
+    /// under an older key of `key` is rotated to it first ([`super::rotation`]).
     ///
     /// Opened within a tokio runtime (as `consent serve` does), the store answers committed
     /// appends on that runtime's threads; elsewhere its writer thread answers them itself.
@@ -277,7 +330,7 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be opened or created;
     /// [`StoreError::Corrupt`] when the chain's head row was removed from a keyed log.
-    pub fn open(path: impl AsRef<Path>, key: &LogKey) -> Result<Self, StoreError> {
+    pub fn open(path: impl AsRef<Path>, key: &LogKeys) -> Result<Self, StoreError> {
         Self::open_with_limit(path, key, None)
     }
 
@@ -289,14 +342,14 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] when the file cannot be opened or created.
     pub fn open_with_limit(
         path: impl AsRef<Path>,
-        key: &LogKey,
+        key: &LogKeys,
         max_bytes: Option<u64>,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = open(&path)?;
         writer.execute_batch(SCHEMA).map_err(map_err)?;
         let keyed_from = migrate(&mut writer, key)?;
-        let (signer, heads) = Signer::new(key.clone(), keyed_from, read_chain_head(&writer)?);
+        let (signer, heads) = Signer::new(key, keyed_from, read_chain_head(&writer)?);
         let signer = Arc::new(signer);
         let chain = Arc::clone(&signer);
         if let Some(max) = max_bytes {
@@ -323,7 +376,7 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("consent-sqlite-writer".into())
             .spawn(move || write_loop(writer, chain, rx, replier))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(Cause::new(Doing::StartWriter, e)))?;
         Ok(Self {
             appends,
             reader: Arc::new(Mutex::new(reader)),
@@ -355,47 +408,16 @@ impl SqliteStore {
     }
 }
 
-/// A batch the writer is done with: the appends and what became of them.
-struct Settled {
-    batch: Vec<(Prepared, Reply)>,
-    result: Result<Vec<MarketingAppend>, StoreError>,
-}
-
-impl Settled {
-    /// Answers every append of the batch, in order, and drops the records.
-    fn answer(self) {
-        match self.result {
-            Ok(appended) => {
-                for ((_, reply), a) in self.batch.into_iter().zip(appended) {
-                    let _ = reply.send(Ok(a));
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                let full = matches!(e, StoreError::Full);
-                for (_, reply) in self.batch {
-                    let err = if full {
-                        StoreError::Full
-                    } else {
-                        StoreError::Database(message.clone())
-                    };
-                    let _ = reply.send(Err(err));
-                }
-            }
-        }
-    }
-}
-
-/// The writer thread: one transaction per batch of waiting appends ([`take_waiting`] says
-/// how many). A committed batch goes to `replier` (a task on the runtime the store was opened
-/// in) to be answered, so that waking a hundred callers and freeing their records happens on
+/// The writer thread: one transaction per batch of waiting appends ([`Batches`]). A
+/// committed batch goes to `replier` (a task on the runtime the store was opened in) to be
+/// answered, so that waking a hundred callers and freeing their records happens on
 /// the runtime's threads while this one commits the next batch: this thread's work is the
 /// serial part of every append. Without a runtime, or once it is gone, the writer answers
 /// itself.
 fn write_loop(
     mut conn: Connection,
     chain: Arc<Signer>,
-    mut rx: mpsc::UnboundedReceiver<(Prepared, Reply)>,
+    rx: mpsc::UnboundedReceiver<Job>,
     replier: Option<mpsc::UnboundedSender<Settled>>,
 ) {
     let answer = |settled: Settled| match &replier {
@@ -406,28 +428,13 @@ fn write_loop(
         }
         None => settled.answer(),
     };
-    let mut batch = Vec::new();
-    let mut settled: Option<Settled> = None;
+    let mut batches = Batches::new(rx, MAX_BATCH);
     loop {
-        let last = settled.as_ref().map_or(0, |s| s.batch.len());
-        take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        if let Some(done) = settled.take() {
-            answer(done);
+        if !batches.turn(answer) && !batches.wait_blocking() {
+            return;
         }
-        if batch.is_empty() {
-            match rx.blocking_recv() {
-                Some(job) => batch.push(job),
-                None => return,
-            }
-            take_waiting(&mut rx, &mut batch, last, MAX_BATCH);
-        }
-        let result = append_batch(&mut conn, &chain, batch.iter().map(|(r, _)| r));
-        // The next batch is about as large as this one: sized once instead of grown.
-        let next = Vec::with_capacity(batch.len());
-        settled = Some(Settled {
-            batch: std::mem::replace(&mut batch, next),
-            result,
-        });
+        let result = append_batch(&mut conn, &chain, batches.batch().iter().map(|(r, _)| r));
+        batches.settle(result);
     }
 }
 
@@ -455,16 +462,19 @@ fn head(conn: &Connection) -> Result<(u64, Digest), StoreError> {
     match found {
         None => Ok((0, Digest::ZERO)),
         Some((seq, link)) => Ok((
-            u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            u64::try_from(seq).map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
             digest(&link)?,
         )),
     }
 }
 
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("digest of {} bytes", bytes.len())))?;
+    let array: [u8; 32] = bytes.try_into().map_err(|_| {
+        StoreError::Corrupt(Corrupt::Length {
+            column: "digest",
+            bytes: bytes.len(),
+        })
+    })?;
     Ok(Digest::from_bytes(array))
 }
 
@@ -476,6 +486,7 @@ fn append_batch<'a>(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
+    chain.owns(read_chain_head(&tx)?.as_ref())?;
     let (mut seq, mut link) = head(&tx)?;
     let mut out = Vec::new();
     {
@@ -631,10 +642,11 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
 impl RawEntry {
     fn into_entry(self) -> Result<Entry, StoreError> {
         Ok(Entry {
-            seq: u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            seq: u64::try_from(self.seq)
+                .map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
             kind: EntryKind::parse(&self.kind)?,
             time: OffsetDateTime::from_unix_timestamp(self.time)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                .map_err(|_| StoreError::Corrupt(Corrupt::Time("time")))?,
             digest: digest(&self.digest)?,
             link: digest(&self.link)?,
             record_json: self.record_json,
@@ -645,15 +657,20 @@ impl RawEntry {
                     <[u8; 16]>::try_from(id.as_slice())
                         .map(ConsentId::from_bytes)
                         .map_err(|_| {
-                            StoreError::Corrupt(format!("consent id of {} bytes", id.len()))
+                            StoreError::Corrupt(Corrupt::Length {
+                                column: "consent id",
+                                bytes: id.len(),
+                            })
                         })
                 })
                 .transpose()?,
             contact: self
                 .contact
                 .map(|c| {
-                    ContactHash::from_bytes(&c)
-                        .ok_or_else(|| StoreError::Corrupt("malformed contact hash".into()))
+                    ContactHash::from_bytes(&c).ok_or(StoreError::Corrupt(Corrupt::Length {
+                        column: "contact hash",
+                        bytes: c.len(),
+                    }))
                 })
                 .transpose()?,
         })
@@ -671,14 +688,9 @@ fn query_entries(
         .collect()
 }
 
-impl Store for SqliteStore {
+impl Log for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
-        let pending = Prepared::new(&record)?;
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        stored(rx.await.map_err(|_| StoreError::Closed)??)
+        stored(submit(&self.appends, Prepared::new(&record)?).await?)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -736,28 +748,6 @@ impl Store for SqliteStore {
         self.heads.clone()
     }
 
-    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
-        self.with_reader(|conn| {
-            let mut stmt = conn
-                .prepare("SELECT contact, channel, status, since, latest, seq FROM marketing_state")
-                .map_err(map_err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(StateRow {
-                        contact: r.get(0)?,
-                        channel: r.get(1)?,
-                        status: r.get(2)?,
-                        since: r.get(3)?,
-                        latest: r.get(4)?,
-                        seq: r.get(5)?,
-                    })
-                })
-                .map_err(map_err)?;
-            rows.map(|r| r.map_err(map_err)).collect()
-        })
-        .await
-    }
-
     async fn purge(
         &self,
         before: OffsetDateTime,
@@ -813,8 +803,12 @@ impl Store for SqliteStore {
         let total = previous + count as u64;
         let mac = sign(seq as u64, &link_digest, total);
         let now = OffsetDateTime::now_utc().unix_timestamp();
+        let signer = Arc::clone(&self.signer);
         self.with_reader(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_err)?;
+            // A checkpoint is signed under the key the log is under: not after a rotation
+            // by another process.
+            signer.owns(read_chain_head(&tx)?.as_ref())?;
             let deleted = tx.execute("DELETE FROM decisions WHERE seq <= ?1", params![seq]).map_err(map_err)?;
             tx.execute(
                 "INSERT INTO checkpoint (id, seq, link, purged, time, mac) VALUES (1, ?1, ?2, ?3, ?4, ?5)
@@ -839,7 +833,35 @@ impl Store for SqliteStore {
                 .map_err(map_err)?;
             let rows = stmt
                 .query_map([], |r| {
-                    Ok(StatsRow { day: r.get(0)?, action: r.get(1)?, revision: r.get(2)?, granted: r.get(3)?, count: r.get::<_, i64>(4)? as u64 })
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+                })
+                .map_err(map_err)?;
+            rows.map(|r| {
+                let (day, action, revision, granted, count) = r.map_err(map_err)?;
+                StatsRow::from_columns(&day, &action, revision, &granted, count)
+            })
+            .collect()
+        })
+        .await
+    }
+}
+
+impl Register for SqliteStore {
+    async fn state_rows(&self) -> Result<Vec<StateRow>, StoreError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT contact, channel, status, since, latest, seq FROM marketing_state")
+                .map_err(map_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(StateRow {
+                        contact: r.get(0)?,
+                        channel: r.get(1)?,
+                        status: r.get(2)?,
+                        since: r.get(3)?,
+                        latest: r.get(4)?,
+                        seq: r.get(5)?,
+                    })
                 })
                 .map_err(map_err)?;
             rows.map(|r| r.map_err(map_err)).collect()
@@ -851,12 +873,7 @@ impl Store for SqliteStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
-        let pending = Prepared::marketing(&record)?;
-        let (reply, rx) = oneshot::channel();
-        self.appends
-            .send((pending, reply))
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        submit(&self.appends, Prepared::marketing(&record)?).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
@@ -868,6 +885,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
+        let signer = Arc::clone(&self.signer);
+        self.with_reader(move |conn| {
+            erase_with_entry(
+                conn,
+                &signer,
+                Reason::Contact,
+                "UPDATE decisions SET contact = NULL, record = NULL
+                 WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'
+                 RETURNING seq",
+                params![&contact.to_bytes()[..], before as i64],
+            )
+        })
+        .await
+    }
+
+    async fn marketing_states(
+        &self,
+        channel: MarketingChannel,
+        contacts: Vec<ContactHash>,
+    ) -> Result<Vec<MarketingState>, StoreError> {
+        self.with_reader(move |conn| Self::states_blocking(conn, channel, &contacts))
+            .await
+    }
+}
+
+impl Requests for SqliteStore {
     async fn insert_request(&self, request: Request) -> Result<u64, StoreError> {
         self.with_reader(move |conn| {
             let [kind, subject, received, identity, staff, outcome, closed] =
@@ -925,31 +969,6 @@ impl Store for SqliteStore {
             query_requests(conn, &sql, params![open_only])
         })
         .await
-    }
-
-    async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
-        let signer = Arc::clone(&self.signer);
-        self.with_reader(move |conn| {
-            erase_with_entry(
-                conn,
-                &signer,
-                Reason::Contact,
-                "UPDATE decisions SET contact = NULL, record = NULL
-                 WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'
-                 RETURNING seq",
-                params![&contact.to_bytes()[..], before as i64],
-            )
-        })
-        .await
-    }
-
-    async fn marketing_states(
-        &self,
-        channel: MarketingChannel,
-        contacts: Vec<ContactHash>,
-    ) -> Result<Vec<MarketingState>, StoreError> {
-        self.with_reader(move |conn| Self::states_blocking(conn, channel, &contacts))
-            .await
     }
 }
 
@@ -1010,25 +1029,11 @@ fn erase_with_entry(
     let n = erased.len() as u64;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let p = Erasure { erased, reason }.prepared(now)?;
+    signer.owns(read_chain_head(&tx)?.as_ref())?;
     let (seq, link) = head(&tx)?;
     let seq = seq + 1;
     let link = signer.key.link(&link, p.linked(seq));
-    tx.execute(
-        "INSERT INTO decisions (seq, time, record, digest, link, action, revision, granted, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            seq as i64,
-            p.time,
-            p.json,
-            &p.digest.as_bytes()[..],
-            &link.as_bytes()[..],
-            p.summary.action,
-            p.summary.revision,
-            p.summary.granted,
-            p.kind().as_str()
-        ],
-    )
-    .map_err(map_err)?;
+    insert_entry(&tx, seq, link, &p)?;
     let signed = signer.sign(seq, link);
     write_chain_head(&tx, &signed)?;
     tx.commit().map_err(map_err)?;
@@ -1081,10 +1086,12 @@ fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> 
         link: digest(&link)?,
         purged: purged as u64,
         time: OffsetDateTime::from_unix_timestamp(time)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        mac: mac
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("checkpoint mac".into()))?,
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("checkpoint time")))?,
+        mac: mac.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(Corrupt::Length {
+                column: "checkpoint mac",
+                bytes: mac.len(),
+            })
+        })?,
     }))
 }

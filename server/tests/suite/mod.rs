@@ -6,13 +6,15 @@ use std::future::Future;
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl};
 use consent_server::ServerKey;
-use consent_server::store::Store;
+use consent_server::store::{Log as _, Store};
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
 mod register;
+mod rotation;
 mod tamper;
 pub use register::*;
+pub use rotation::*;
 pub use tamper::*;
 
 /// What a store's tests need: the store, a way to reopen it, and raw SQL to tamper with it.
@@ -23,6 +25,11 @@ pub trait Harness: Send + Sync {
     fn store(&self) -> &Self::S;
     /// A second handle on the same database, as after a restart or from another process.
     fn reopen(&self) -> impl Future<Output = Self::S> + Send;
+    /// A handle on the same database opened with another key file (a rotated one).
+    fn reopen_with(
+        &self,
+        key: &ServerKey,
+    ) -> impl Future<Output = Result<Self::S, consent_server::StoreError>> + Send;
     /// Runs SQL directly against the database (tampering, as an attacker with write access).
     fn exec(&self, sql: &str) -> impl Future<Output = ()> + Send;
     /// A byte string as an SQL literal of this database.
@@ -343,7 +350,16 @@ pub async fn stats_count_per_day_action_and_revision<H: Harness>(h: &H) {
     let rows = s.stats().await.expect("stats");
     let got: Vec<(String, String, u32, String, u64)> = rows
         .into_iter()
-        .map(|r| (r.day, r.action, r.revision, r.granted, r.count))
+        .map(|r| {
+            let granted: Vec<&str> = r.granted.iter().map(|c| c.as_str()).collect();
+            (
+                r.day.to_string(),
+                r.action.to_string(),
+                r.revision,
+                granted.join(","),
+                r.count,
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -404,7 +420,9 @@ macro_rules! store_suite {
             content_removed_by_hand_is_not_an_erasure, an_erasure_entry_cannot_cover_another_record,
             edited_summary_and_id_columns_are_named, an_edited_marketing_state_is_named,
             a_rollback_to_an_older_copy_is_caught_by_the_head_file,
-            retention_keeps_the_proof_of_a_standing_objection);
+            retention_keeps_the_proof_of_a_standing_objection, a_log_verifies_across_rotations,
+            a_forged_rotation_is_named, a_missing_rotation_is_named,
+            a_log_under_a_key_the_file_lacks_is_left_alone);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,9 @@ use consent_core::register::{
     may_market,
 };
 use consent_server::register::list;
-use consent_server::store::{EntryKind, MarketingAppend, Store};
+use consent_server::store::{
+    EntryKind, Log as _, MarketingAppend, Register as _, Requests as _, Store,
+};
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 

@@ -4,7 +4,7 @@
 use consent_core::policy::Action;
 use consent_core::register::MarketingKind;
 use consent_core::{ConsentId, Digest, chain_link};
-use consent_server::store::{SignedHead, Store};
+use consent_server::store::{Log as _, Register as _, SignedHead, Store};
 use consent_server::verify::{Break, HeadSource, VerifyError, verify};
 
 use super::register::marketing;
@@ -227,7 +227,7 @@ pub async fn a_rollback_to_an_older_copy_is_caught_by_the_head_file<H: Harness>(
     // A head file signed under another key vouches for nothing.
     let forged = consent_server::ServerKey::new(&[0x44; 32])
         .expect("key")
-        .log_key()
+        .log_keys()
         .sign_head(1, old.link, old.time, old.keyed_from);
     assert_eq!(broken(s, Some(&forged)).await, Break::HeadFileSignature);
 }
