@@ -110,12 +110,28 @@ async fn every_page_in_every_language_reads_the_server_policy_under_a_strict_csp
         let csp = headers[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .expect("ascii");
-        // The page layer's Consent Mode script is allowed by its own hash and nothing else.
+        // The page layer's two inline scripts (Consent Mode's defaults, and the line that
+        // applies the banner's stylesheet at the end of <body>) and its inlined critical CSS
+        // are allowed by their own hashes, and nothing else inline is.
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with(name))
+                .unwrap_or_else(|| panic!("{path}: no {name} in {csp}"))
+                .to_owned()
+        };
+        let scripts = directive("script-src ");
         assert!(
-            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            scripts.starts_with("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
             "{csp}"
         );
-        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert_eq!(scripts.matches("'sha256-").count(), 2, "{csp}");
+        assert_eq!(
+            directive("style-src ").matches("'sha256-").count(),
+            1,
+            "{csp}"
+        );
+        assert_eq!(csp.matches("'sha256-").count(), 3, "{csp}");
         assert!(
             !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
             "{csp}"
