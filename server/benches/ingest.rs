@@ -230,7 +230,7 @@ impl Rows {
         for (i, r) in records.iter().enumerate() {
             let d = r.digest();
             link = chain_link(&link, &d);
-            let summary = Summary::of(r);
+            let summary = Summary::of(r).columns();
             rows.seq.push(first_seq + i as i64);
             rows.time.push(r.time().unix_timestamp());
             rows.consent_id.push(r.consent_id().as_bytes().to_vec());

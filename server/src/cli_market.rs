@@ -288,7 +288,7 @@ pub(crate) async fn run(
             };
             match format {
                 AccessFormat::Json => println!("{}", serde_json::to_string_pretty(&a.to_json())?),
-                AccessFormat::Html => print!("{}", a.to_html(lang)),
+                AccessFormat::Html => println!("{}", a.to_html(lang)),
             }
             if a.is_empty() {
                 eprintln!("nothing held for {}", a.subject);

@@ -458,7 +458,9 @@ fn check_link<'k>(
     previous: &Digest,
     entry: &Entry,
 ) -> Result<&'k LogKey, Break> {
-    let linker = keys.linker_of(previous, entry.linked(), &entry.link);
+    let columns = entry.summary.columns();
+    let linked = entry.linked(&columns);
+    let linker = keys.linker_of(previous, linked, &entry.link);
     let Some(k) = *under else {
         return match (linker, entry.kind) {
             (Some(k), _) => Ok(k),
@@ -466,7 +468,7 @@ fn check_link<'k>(
             (None, _) => Err(Break::Link(entry.seq)),
         };
     };
-    if k.link(previous, entry.linked()) == entry.link {
+    if k.link(previous, linked) == entry.link {
         return Ok(k);
     }
     Err(match (linker, entry.kind) {

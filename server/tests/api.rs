@@ -508,6 +508,65 @@ async fn each_client_is_rate_limited() {
     );
 }
 
+/// Erasing is limited too (issue 15: `DELETE /consent/...` had no limit), and the limit is
+/// checked before anything else: over it, even the record's owner with a valid cookie is
+/// refused and the record stays.
+#[tokio::test]
+async fn rate_limit_erasures_answer_429_and_erase_nothing() {
+    // 1 a second, bursts of 2: the decision and one erasure attempt use up the budget.
+    let api = api_with(Some(1), config());
+    let (body, _) = submission(60, Action::AcceptAll);
+    let (status, _, answer) = post(&api, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let token = answer["token"].as_str().expect("token").to_owned();
+    let id = issued(&answer);
+    let erase = |uri: String, cookie: Option<&str>| {
+        let mut r = request("DELETE", &uri, Body::empty());
+        if let Some(token) = cookie {
+            r = r.header("cookie", format!("consent={token}"));
+        }
+        r.body(Body::empty()).expect("r")
+    };
+    let (status, _, _) = send(&api, erase(format!("/consent/{id}"), None)).await;
+    assert_ne!(status, StatusCode::TOO_MANY_REQUESTS);
+    for uri in ["/consent/me".to_owned(), format!("/consent/{id}")] {
+        let (status, _, answer) = send(&api, erase(uri.clone(), Some(&token))).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{uri}: {answer}");
+    }
+    let records = api.store.records_for(id).await.expect("records");
+    assert_eq!(records.len(), 1);
+    assert!(!records[0].is_erased(), "nothing erased over the limit");
+}
+
+/// The admin login prompt is limited (issue 15), before the token is checked, so the token
+/// cannot be guessed at speed: over the limit even the right token is refused, without the
+/// Basic challenge.
+#[tokio::test]
+async fn rate_limit_admin_login_answers_429() {
+    let api = api_with(Some(1), config());
+    let admin = |authorization: Option<String>| {
+        let mut r = request("GET", "/admin", Body::empty());
+        if let Some(a) = authorization {
+            r = r.header(header::AUTHORIZATION, a);
+        }
+        r.body(Body::empty()).expect("r")
+    };
+    for guess in [None, Some("Bearer wrong".to_owned())] {
+        let (status, headers, _) = send(&api, admin(guess)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(headers.contains_key(header::WWW_AUTHENTICATE));
+    }
+    for guess in [
+        None,
+        Some("Bearer wrong-again".to_owned()),
+        Some(format!("Bearer {ADMIN}")),
+    ] {
+        let (status, headers, _) = send(&api, admin(guess.clone())).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{guess:?}");
+        assert!(!headers.contains_key(header::WWW_AUTHENTICATE), "{guess:?}");
+    }
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_visitor_has_their_own_budget() {
     let proxy: std::net::IpAddr = "10.0.0.7".parse().expect("ip");

@@ -482,6 +482,58 @@ fn serve_refuses_a_public_address_without_an_admin_token() {
     );
 }
 
+/// A database rolled back to an older copy ends before the head file the server kept: `serve`
+/// refuses to start on it (issue 15), naming the head file, rather than sign a fork of the
+/// chain over the records the copy lost.
+#[tokio::test]
+async fn serve_refuses_a_log_rolled_back_before_its_head_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("consent.db");
+    log_with(dir.path(), &[1, 2]).await;
+    let older = dir.path().join("older.db");
+    rusqlite::Connection::open(&db)
+        .expect("open")
+        .execute("VACUUM INTO ?1", [older.to_str().expect("utf-8")])
+        .expect("copy");
+    log_with(dir.path(), &[3, 4]).await;
+    for wal in ["consent.db-wal", "consent.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(wal));
+    }
+    std::fs::rename(&older, &db).expect("roll back");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CONSENT_DB", &db)
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill");
+            panic!("serve started on a rolled-back log");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let head_file = dir.path().join("consent.db.head");
+    for said in [
+        head_file.to_str().expect("utf-8"),
+        "ends before record 4",
+        "rolled back",
+    ] {
+        assert!(text(&out).contains(said), "{said}: {}", text(&out));
+    }
+    // Nothing was written to the rolled-back copy.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 2);
+}
+
 #[tokio::test]
 async fn the_same_commands_work_on_postgresql() {
     if support::pg::skip() {

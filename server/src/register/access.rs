@@ -3,6 +3,7 @@
 
 use consent_core::Lang;
 use consent_core::register::{Contact, MarketingChannel, MayMarket};
+use maud::{DOCTYPE, PreEscaped, html};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -135,131 +136,93 @@ impl Access {
         })
     }
 
-    /// The export as a self-contained HTML page in `lang`. Every value is escaped.
+    /// The export as a self-contained HTML page in `lang`. Every value is escaped by maud.
     #[must_use]
     pub fn to_html(&self, lang: Lang) -> String {
         let t = Texts::of(lang);
-        let mut h = String::with_capacity(4096);
-        h.push_str("<!doctype html>\n<html lang=\"");
-        h.push_str(lang.as_str());
-        h.push_str("\"><meta charset=\"utf-8\"><title>");
-        h.push_str(t.title);
-        h.push_str("</title>\n<style>body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}code{word-break:break-all}</style>\n<h1>");
-        h.push_str(t.title);
-        h.push_str("</h1>\n<p>");
-        h.push_str(t.intro);
-        h.push_str("</p>\n<p>");
-        h.push_str(t.made);
-        h.push_str(": ");
-        escape_into(&mut h, &rfc3339(self.made));
-        if let Some(c) = &self.contact {
-            h.push_str("<br>");
-            h.push_str(t.contact);
-            h.push_str(": ");
-            escape_into(&mut h, c);
-        }
-        h.push_str("<br>");
-        h.push_str(t.subject);
-        h.push_str(": <code>");
-        escape_into(&mut h, &self.subject.to_string());
-        h.push_str("</code></p>\n");
-        if !self.channels.is_empty() {
-            h.push_str("<h2>");
-            h.push_str(t.marketing);
-            h.push_str("</h2>\n<table>");
-            for (c, a) in &self.channels {
-                h.push_str("<tr><th>");
-                h.push_str(t.channel(*c));
-                h.push_str("</th><td>");
-                h.push_str(if a.allowed() { t.yes } else { t.no });
-                h.push_str(" (");
-                escape_into(&mut h, a.status().map_or("no_decision", |s| s.as_str()));
-                if let Some(since) = a.since() {
-                    h.push_str(", ");
-                    escape_into(&mut h, &rfc3339(since));
+        html! {
+            (DOCTYPE)
+            html lang=(lang.as_str()) {
+                meta charset="utf-8";
+                title { (t.title) }
+                style { (PreEscaped(STYLE)) }
+                h1 { (t.title) }
+                p { (t.intro) }
+                p {
+                    (t.made) ": " (rfc3339(self.made))
+                    @if let Some(c) = &self.contact {
+                        br; (t.contact) ": " (c)
+                    }
+                    br; (t.subject) ": " code { (self.subject) }
                 }
-                h.push_str(")</td></tr>");
-            }
-            h.push_str("</table>\n");
-        }
-        h.push_str("<h2>");
-        h.push_str(t.records);
-        h.push_str("</h2>\n");
-        if self.records.is_empty() {
-            h.push_str("<p>");
-            h.push_str(t.none);
-            h.push_str("</p>\n");
-        } else {
-            h.push_str("<table><tr><th>#</th><th>");
-            h.push_str(t.record);
-            h.push_str("</th></tr>");
-            for r in &self.records {
-                h.push_str("<tr><td>");
-                escape_into(&mut h, &r["seq"].to_string());
-                h.push_str("</td><td>");
-                match r.get("record").and_then(Value::as_object) {
-                    Some(fields) => {
-                        for (k, v) in fields {
-                            escape_into(&mut h, k);
-                            h.push_str(": ");
-                            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                            escape_into(&mut h, &text);
-                            h.push_str("<br>");
+                @if !self.channels.is_empty() {
+                    h2 { (t.marketing) }
+                    table {
+                        @for (c, a) in &self.channels {
+                            tr {
+                                th { (t.channel(*c)) }
+                                td {
+                                    (if a.allowed() { t.yes } else { t.no })
+                                    " (" (a.status().map_or("no_decision", |s| s.as_str()))
+                                    @if let Some(since) = a.since() { ", " (rfc3339(since)) }
+                                    ")"
+                                }
+                            }
                         }
                     }
-                    None => h.push_str(t.erased),
                 }
-                h.push_str("</td></tr>");
-            }
-            h.push_str("</table>\n");
-        }
-        h.push_str("<h2>");
-        h.push_str(t.requests);
-        h.push_str("</h2>\n");
-        if self.requests.is_empty() {
-            h.push_str("<p>");
-            h.push_str(t.none);
-            h.push_str("</p>\n");
-        } else {
-            h.push_str("<ul>");
-            for r in &self.requests {
-                h.push_str("<li>");
-                for key in ["kind", "received", "deadline", "outcome", "closed"] {
-                    if let Some(v) = r.get(key).and_then(Value::as_str) {
-                        escape_into(&mut h, key);
-                        h.push_str(": ");
-                        escape_into(&mut h, v);
-                        h.push_str("; ");
+                h2 { (t.records) }
+                @if self.records.is_empty() {
+                    p { (t.none) }
+                } @else {
+                    table {
+                        tr { th { "#" } th { (t.record) } }
+                        @for r in &self.records {
+                            tr {
+                                td { (r["seq"]) }
+                                td {
+                                    @match r.get("record").and_then(Value::as_object) {
+                                        Some(fields) => {
+                                            @for (k, v) in fields {
+                                                (k) ": " (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) br;
+                                            }
+                                        }
+                                        None => (t.erased),
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                h.push_str("</li>");
+                h2 { (t.requests) }
+                @if self.requests.is_empty() {
+                    p { (t.none) }
+                } @else {
+                    ul {
+                        @for r in &self.requests {
+                            li {
+                                @for key in ["kind", "received", "deadline", "outcome", "closed"] {
+                                    @if let Some(v) = r.get(key).and_then(Value::as_str) {
+                                        (key) ": " (v) "; "
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { (t.footer) }
             }
-            h.push_str("</ul>\n");
         }
-        h.push_str("<p>");
-        h.push_str(t.footer);
-        h.push_str("</p>\n</html>\n");
-        h
+        .into_string()
     }
 }
+
+/// The page's stylesheet, inline: the page is saved and sent on as one self-contained file.
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}code{word-break:break-all}";
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
-}
-
-/// Text into HTML: the five characters that could open markup or end an attribute escaped.
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The page's fixed texts in one language.
@@ -356,14 +319,45 @@ const EN: Texts = Texts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consent_core::register::MarketingStatus;
 
     #[test]
     fn html_escapes_every_value() {
-        let mut out = String::new();
-        escape_into(&mut out, "<script>alert('x')</script>&\"");
-        assert_eq!(
-            out,
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        let t = OffsetDateTime::UNIX_EPOCH;
+        let nasty = "<script>alert('x')</script>&\"";
+        let access = Access {
+            subject: Subject::Consent(consent_core::ConsentId::from_bytes([7; 16])),
+            contact: Some(nasty.to_owned()),
+            records: vec![
+                json!({ "seq": 1, "record": { nasty: nasty } }),
+                json!({ "seq": 2, "record": null }),
+            ],
+            channels: vec![(
+                MarketingChannel::Email,
+                MayMarket::from_status(Some((MarketingStatus::Objected, t))),
+            )],
+            requests: vec![json!({ "kind": nasty, "closed": nasty })],
+            made: t,
+        };
+        let html = access.to_html(Lang::En);
+        let escaped = "&lt;script&gt;alert('x')&lt;/script&gt;&amp;&quot;";
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("&\""), "{html}");
+        assert!(html.contains(&format!("Contact: {escaped}<br>")), "{html}");
+        assert!(
+            html.contains(&format!("<td>{escaped}: {escaped}<br></td>")),
+            "{html}"
         );
+        assert!(
+            html.contains(&format!("<li>kind: {escaped}; closed: {escaped}; </li>")),
+            "{html}"
+        );
+        // The page's structure around the values is as before.
+        assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">"));
+        assert!(html.contains("<code>consent:07070707070707070707070707070707</code>"));
+        assert!(
+            html.contains("<th>E-mail</th><td>not allowed (objected, 1970-01-01T00:00:00Z)</td>")
+        );
+        assert!(html.contains("<tr><td>2</td><td>erased ("), "{html}");
     }
 }

@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use super::rotation::{KeyId, Rotation};
-use super::{Checkpoint, Corrupt, EntryKind, Prepared, StoreError, Summary};
+use super::{Checkpoint, Corrupt, EntryKind, Prepared, StoreError, SummaryColumns};
 
 /// One epoch's log key: the key its links and heads are made under, derived from that
 /// epoch's server key so that it never signs anything else, and the key its purge checkpoints
@@ -183,8 +183,8 @@ pub struct Linked<'a> {
     pub time: i64,
     /// The record's digest.
     pub digest: &'a Digest,
-    /// The summary kept after erasure.
-    pub summary: &'a Summary,
+    /// The summary kept after erasure, as stored.
+    pub summary: &'a SummaryColumns,
 }
 
 impl LogKey {
@@ -528,8 +528,8 @@ mod tests {
         LogKey::derive(&[7u8; 32], 0).unwrap()
     }
 
-    fn summary() -> Summary {
-        Summary {
+    fn summary() -> SummaryColumns {
+        SummaryColumns {
             action: "accept_all".into(),
             revision: 3,
             granted: "necessary,analytics".into(),

@@ -50,10 +50,8 @@ impl Erasure {
     /// readers.
     #[must_use]
     pub fn summary(&self) -> Summary {
-        Summary {
-            action: "erasure".to_owned(),
-            revision: 0,
-            granted: self.erased.len().to_string(),
+        Summary::Erasure {
+            records: self.erased.len(),
         }
     }
 
@@ -65,7 +63,7 @@ impl Erasure {
             consent_id: None,
             digest: Self::digest_of(&json),
             json,
-            summary: self.summary(),
+            summary: self.summary().columns(),
             marketing: None,
             kind: EntryKind::Erasure,
         })

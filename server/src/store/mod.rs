@@ -26,10 +26,12 @@ pub mod error;
 pub mod postgres;
 pub mod rotation;
 pub mod sqlite;
+mod summary;
 
 pub use chain::{LogKey, LogKeys, SignedHead};
 pub use error::{Cause, Corrupt, Doing, StoreError};
 pub use rotation::KeyId;
+pub use summary::{Summary, SummaryColumns};
 
 /// What a log entry records: the log holds cookie decisions and marketing decisions in one
 /// chain.
@@ -164,57 +166,16 @@ impl Entry {
         self.record_json.is_none()
     }
 
-    /// The columns its chain link covers.
+    /// The columns its chain link covers, with its summary's `columns` (printed by the caller,
+    /// which keeps them while it links).
     #[must_use]
-    pub fn linked(&self) -> chain::Linked<'_> {
+    pub fn linked<'a>(&'a self, columns: &'a SummaryColumns) -> chain::Linked<'a> {
         chain::Linked {
             seq: self.seq,
             kind: self.kind,
             time: self.time.unix_timestamp(),
             digest: &self.digest,
-            summary: &self.summary,
-        }
-    }
-}
-
-/// What statistics need of a record, without anything personal: kept after erasure.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Summary {
-    /// How the decision was given (`accept_all`, ...).
-    pub action: String,
-    /// The policy revision.
-    pub revision: u32,
-    /// The ids of the granted categories, comma-separated, in config order.
-    pub granted: String,
-}
-
-impl Summary {
-    /// The summary of a record.
-    #[must_use]
-    pub fn of(record: &DecisionRecord) -> Self {
-        // Joined in place: one allocation, on every append's path.
-        let mut granted = String::with_capacity(64);
-        for (i, c) in record.categories().iter().filter(|c| c.granted).enumerate() {
-            if i > 0 {
-                granted.push(',');
-            }
-            granted.push_str(c.id.as_str());
-        }
-        Self {
-            action: record.action().as_str().to_owned(),
-            revision: record.revision().get(),
-            granted,
-        }
-    }
-
-    /// The summary of a marketing decision (kept after erasure, never counted in the cookie
-    /// statistics): the decision and the channel.
-    #[must_use]
-    pub fn of_marketing(record: &MarketingRecord) -> Self {
-        Self {
-            action: record.kind().as_str().to_owned(),
-            revision: 0,
-            granted: record.channel().as_str().to_owned(),
+            summary: columns,
         }
     }
 }
@@ -227,7 +188,7 @@ pub(crate) struct Prepared {
     pub(crate) consent_id: Option<[u8; 16]>,
     pub(crate) json: String,
     pub(crate) digest: Digest,
-    pub(crate) summary: Summary,
+    pub(crate) summary: SummaryColumns,
     pub(crate) marketing: Option<MarketingIndex>,
     pub(crate) kind: EntryKind,
 }
@@ -246,7 +207,7 @@ impl Prepared {
             consent_id: Some(*record.consent_id().as_bytes()),
             json: to_json(record)?,
             digest: record.digest(),
-            summary: Summary::of(record),
+            summary: Summary::of(record).columns(),
             marketing: None,
             kind: EntryKind::Cookie,
         })
@@ -259,7 +220,7 @@ impl Prepared {
             consent_id: None,
             json: to_json(record)?,
             digest: record.digest(),
-            summary: Summary::of_marketing(record),
+            summary: Summary::of_marketing(record).columns(),
             marketing: Some(MarketingIndex {
                 contact: record.contact().to_bytes(),
                 channel: record.channel(),
@@ -466,22 +427,18 @@ impl StatsRow {
         granted: &str,
         count: i64,
     ) -> Result<Self, StoreError> {
-        let unknown = |column, value: &str| {
-            StoreError::Corrupt(Corrupt::Unknown {
-                column,
-                value: value.to_owned(),
-            })
-        };
         let format = time::macros::format_description!("[year]-[month]-[day]");
+        let (action, granted) = summary::cookie(action, granted)?;
         Ok(Self {
-            day: Date::parse(day, &format).map_err(|_| unknown("day", day))?,
-            action: action.parse().map_err(|_| unknown("action", action))?,
+            day: Date::parse(day, &format).map_err(|_| {
+                StoreError::Corrupt(Corrupt::Unknown {
+                    column: "day",
+                    value: day.to_owned(),
+                })
+            })?,
+            action,
             revision,
-            granted: granted
-                .split(',')
-                .filter(|id| !id.is_empty())
-                .map(|id| CategoryId::new(id).map_err(|_| unknown("granted category", id)))
-                .collect::<Result<_, _>>()?,
+            granted,
             count: u64::try_from(count)
                 .map_err(|_| StoreError::Corrupt(Corrupt::Negative("count")))?,
         })

@@ -1073,6 +1073,7 @@ fn unsigned(value: i64, what: &'static str) -> Result<u64, StoreError> {
 
 fn to_entry(row: &Row) -> Result<Entry, StoreError> {
     let revision: i32 = column(row, 6)?;
+    let kind = EntryKind::parse(&column::<String>(row, 8)?)?;
     Ok(Entry {
         seq: unsigned(column(row, 0)?, "seq")?,
         time: OffsetDateTime::from_unix_timestamp(column(row, 1)?)
@@ -1080,13 +1081,14 @@ fn to_entry(row: &Row) -> Result<Entry, StoreError> {
         record_json: column(row, 2)?,
         digest: digest(column(row, 3)?)?,
         link: digest(column(row, 4)?)?,
-        summary: Summary {
-            action: column(row, 5)?,
-            revision: u32::try_from(revision)
+        summary: Summary::from_columns(
+            kind,
+            column(row, 5)?,
+            u32::try_from(revision)
                 .map_err(|_| StoreError::Corrupt(Corrupt::Negative("revision")))?,
-            granted: column(row, 7)?,
-        },
-        kind: EntryKind::parse(&column::<String>(row, 8)?)?,
+            column(row, 7)?,
+        )?,
+        kind,
         consent_id: column::<Option<Vec<u8>>>(row, 9)?
             .map(|id| {
                 <[u8; 16]>::try_from(id.as_slice())

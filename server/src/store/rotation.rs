@@ -140,10 +140,9 @@ impl Rotation {
     /// The summary kept with it: the action `rotation`, the new epoch, the new key's id.
     #[must_use]
     pub fn summary(&self) -> Summary {
-        Summary {
-            action: "rotation".to_owned(),
-            revision: self.epoch,
-            granted: self.to.to_string(),
+        Summary::Rotation {
+            epoch: self.epoch,
+            to: self.to,
         }
     }
 
@@ -155,7 +154,7 @@ impl Rotation {
             consent_id: None,
             digest: Self::digest_of(&json),
             json,
-            summary: self.summary(),
+            summary: self.summary().columns(),
             marketing: None,
             kind: EntryKind::Rotation,
         })
@@ -195,6 +194,6 @@ mod tests {
             Rotation::digest_of(&json),
             super::super::erasure::Erasure::digest_of(&json)
         );
-        assert_eq!(r.summary().revision, 1);
+        assert_eq!(r.summary().columns().revision, 1);
     }
 }

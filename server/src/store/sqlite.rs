@@ -28,7 +28,7 @@ use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
     MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
-    StoreError, Summary, request_texts, stored,
+    StoreError, Summary, SummaryColumns, request_texts, stored,
 };
 use crate::register::requests::{RawRequest, Request};
 
@@ -615,7 +615,7 @@ struct RawEntry {
     record_json: Option<String>,
     digest: Vec<u8>,
     link: Vec<u8>,
-    summary: Summary,
+    summary: SummaryColumns,
     kind: String,
     consent_id: Option<Vec<u8>>,
     contact: Option<Vec<u8>>,
@@ -628,7 +628,7 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
         record_json: row.get(2)?,
         digest: row.get(3)?,
         link: row.get(4)?,
-        summary: Summary {
+        summary: SummaryColumns {
             action: row.get(5)?,
             revision: row.get(6)?,
             granted: row.get(7)?,
@@ -641,16 +641,18 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
 
 impl RawEntry {
     fn into_entry(self) -> Result<Entry, StoreError> {
+        let kind = EntryKind::parse(&self.kind)?;
+        let s = &self.summary;
         Ok(Entry {
             seq: u64::try_from(self.seq)
                 .map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
-            kind: EntryKind::parse(&self.kind)?,
+            kind,
             time: OffsetDateTime::from_unix_timestamp(self.time)
                 .map_err(|_| StoreError::Corrupt(Corrupt::Time("time")))?,
             digest: digest(&self.digest)?,
             link: digest(&self.link)?,
+            summary: Summary::from_columns(kind, &s.action, s.revision, &s.granted)?,
             record_json: self.record_json,
-            summary: self.summary,
             consent_id: self
                 .consent_id
                 .map(|id| {

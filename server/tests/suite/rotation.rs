@@ -139,7 +139,7 @@ pub async fn a_forged_rotation_is_named<H: Harness>(h: &H) {
         "UPDATE decisions SET record = {}, digest = {}, granted = '{}' WHERE seq = 2",
         sql_text(entry.record_json.as_deref().expect("kept")),
         h.blob(entry.digest.as_bytes()),
-        entry.summary.granted
+        entry.summary.columns().granted
     ))
     .await;
     verify(&s, &new_key, None, |_| {})
@@ -159,7 +159,7 @@ pub async fn a_missing_rotation_is_named<H: Harness>(h: &H) {
     let link = new_key
         .log_keys()
         .current()
-        .link(&first.link, moved.linked());
+        .link(&first.link, moved.linked(&moved.summary.columns()));
     let head = new_key.log_keys().sign_head(2, link, 0, 0);
     h.exec(&format!(
         "DELETE FROM decisions WHERE seq >= 2;
@@ -171,9 +171,9 @@ pub async fn a_missing_rotation_is_named<H: Harness>(h: &H) {
         sql_text(moved.record_json.as_deref().expect("kept")),
         h.blob(moved.digest.as_bytes()),
         h.blob(link.as_bytes()),
-        moved.summary.action,
-        moved.summary.revision,
-        moved.summary.granted,
+        moved.summary.columns().action,
+        moved.summary.columns().revision,
+        moved.summary.columns().granted,
         h.blob(link.as_bytes()),
         h.blob(&head.mac),
     ))
