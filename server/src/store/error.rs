@@ -53,6 +53,10 @@ impl Error for StoreError {
         match self {
             StoreError::Unavailable(c) | StoreError::Database(c) => c.source(),
             StoreError::Corrupt(Corrupt::Driver(c)) => c.source(),
+            StoreError::Corrupt(Corrupt::Entry { cause, .. }) => match &**cause {
+                Corrupt::Driver(c) => c.source(),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -221,6 +225,28 @@ pub enum Corrupt {
     Epoch(u32),
     /// The database says so (SQLite's `SQLITE_CORRUPT`, a column of an unexpected type).
     Driver(Cause),
+    /// A column of the log's record at `seq` is not what this version writes, so the record
+    /// cannot be read (an edit to a value no code path writes).
+    Entry {
+        /// The record's position in the log.
+        seq: i64,
+        /// What is wrong with it.
+        cause: Box<Corrupt>,
+    },
+}
+
+impl StoreError {
+    /// The same error, said of the log's record at `seq` when it is about what is stored
+    /// there, so that `verify` names the record as well as the column.
+    pub(crate) fn in_entry(self, seq: i64) -> Self {
+        match self {
+            StoreError::Corrupt(cause) => StoreError::Corrupt(Corrupt::Entry {
+                seq,
+                cause: Box::new(cause),
+            }),
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for Corrupt {
@@ -243,6 +269,7 @@ impl fmt::Display for Corrupt {
             ),
             Corrupt::Epoch(epoch) => write!(f, "key epoch {epoch} past the revision column"),
             Corrupt::Driver(c) => c.fmt(f),
+            Corrupt::Entry { seq, cause } => write!(f, "record {seq}: {cause}"),
         }
     }
 }

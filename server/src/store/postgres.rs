@@ -1071,7 +1071,13 @@ fn unsigned(value: i64, what: &'static str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(Corrupt::Negative(what)))
 }
 
+/// The entry, or what is wrong with it and at which record.
 fn to_entry(row: &Row) -> Result<Entry, StoreError> {
+    let seq: i64 = column(row, 0)?;
+    read_entry(row).map_err(|e| e.in_entry(seq))
+}
+
+fn read_entry(row: &Row) -> Result<Entry, StoreError> {
     let revision: i32 = column(row, 6)?;
     let kind = EntryKind::parse(&column::<String>(row, 8)?)?;
     Ok(Entry {

@@ -640,7 +640,13 @@ fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
 }
 
 impl RawEntry {
+    /// The entry, or what is wrong with it and at which record.
     fn into_entry(self) -> Result<Entry, StoreError> {
+        let seq = self.seq;
+        self.read().map_err(|e| e.in_entry(seq))
+    }
+
+    fn read(self) -> Result<Entry, StoreError> {
         let kind = EntryKind::parse(&self.kind)?;
         let s = &self.summary;
         Ok(Entry {

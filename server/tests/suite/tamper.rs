@@ -138,6 +138,23 @@ pub async fn edited_summary_and_id_columns_are_named<H: Harness>(h: &H) {
             .await
             .unwrap_or_else(|e| panic!("undone {edit}: {e}"));
     }
+    // A value no code path writes cannot be read at all: verify names the record and the
+    // column, and undone the log verifies again.
+    h.exec("UPDATE decisions SET action = 'accept_everything' WHERE seq = 2")
+        .await;
+    let e = verify(s, &key(), None, |_| {})
+        .await
+        .expect_err("an unreadable action")
+        .to_string();
+    assert!(
+        e.contains("record 2") && e.contains("action") && e.contains("accept_everything"),
+        "{e}"
+    );
+    h.exec("UPDATE decisions SET action = 'accept_all' WHERE seq = 2")
+        .await;
+    verify(s, &key(), None, |_| {})
+        .await
+        .expect("undone, it verifies");
     // The id column hides a record from its owner's access request.
     h.exec(&format!(
         "UPDATE decisions SET consent_id = {} WHERE seq = 2",
