@@ -981,3 +981,82 @@ async fn requests_and_access<S: Store>(store: Arc<S>) {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+async fn delete(app: &Router, uri: &str, admin: bool) -> StatusCode {
+    let mut req = Request::builder()
+        .method("DELETE")
+        .uri(uri)
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+    if admin {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {ADMIN}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    response.status()
+}
+
+/// A confirmation link waiting for the mailer survives a restart of the server, and a mailer
+/// that peeks removes what it sent by id.
+#[tokio::test]
+async fn the_outbox_survives_a_restart_and_a_peeking_mailer_removes_what_it_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let app1 = app(Arc::new(
+        SqliteStore::open(&path, key.log_keys()).expect("open"),
+    ));
+    for contact in ["maija@example.fi", "pekka@example.fi"] {
+        let (status, _, body) = send(
+            &app1,
+            Call {
+                uri: "/register/signup",
+                admin: false,
+                origin: Some(ORIGIN),
+                content_type: "application/json",
+                body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
+            },
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    drop(app1);
+
+    // Restarted: a new store on the same file, a new router.
+    let store = Arc::new(SqliteStore::open(&path, key.log_keys()).expect("reopen"));
+    let app2 = app(Arc::clone(&store));
+    let (status, body) = get(&app2, "/register/outbox?peek=true", true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    let messages = body["messages"].as_array().expect("messages");
+    let to: Vec<&str> = messages.iter().filter_map(|m| m["to"].as_str()).collect();
+    assert_eq!(to, ["maija@example.fi", "pekka@example.fi"]);
+    let id = messages[0]["id"].as_u64().expect("an id");
+
+    // Sent: removed by id, once; the other stays for the next take.
+    assert_eq!(
+        delete(&app2, &format!("/register/outbox/{id}"), false).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        delete(&app2, &format!("/register/outbox/{id}"), true).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        delete(&app2, &format!("/register/outbox/{id}"), true).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&app2, "/register/outbox/not-a-number", true).await,
+        StatusCode::BAD_REQUEST
+    );
+    let left = outbox(&app2).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].0, "pekka@example.fi");
+    // The link taken after the restart still confirms.
+    let (status, _) = confirm(&app2, &left[0].1).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(outbox(&app2).await.is_empty());
+}

@@ -12,7 +12,8 @@
 //! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | a confirmation link for the customer's consent to each channel ticked (double opt-in: nothing is recorded yet) |
 //! | `GET /register/confirm?token=...` | the contact, from the link | a page with a button that confirms |
 //! | `POST /register/confirm` | the contact (form: `token`) | records the consents ([`super::confirm`]) |
-//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`to`, `link`, `expires`), taken out unless `peek` |
+//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`id`, `to`, `link`, `expires`), taken out unless `peek` ([`super::outbox`]) |
+//! | `DELETE /register/outbox/{id}` | admin (the site's mailer) | removes a message sent after a `peek` |
 //!
 //! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 202 with
 //! the channels waiting for confirmation, or an error) from the banner package's
@@ -40,7 +41,7 @@
 //! Double opt-in ([`super::confirm`]): a sign-up records nothing until the contact opens the
 //! link and confirms, so a forged sign-up cannot make `may_market` say yes, and a link mailed
 //! before an objection cannot lift it. Sending the message is the site's mailer's job: it takes
-//! them from `GET /register/outbox`.
+//! them from `GET /register/outbox`, kept in the store so a restart loses none.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ use time::OffsetDateTime;
 use super::confirm::{self, ConfirmError, Pending};
 use super::confirm_page::{self, Outcome};
 use super::list::{self, Flagged};
+use super::outbox::Message;
 use super::{Decision, RecordError, Recorded};
 use crate::api::{ApiError, Settings, admin_in, origin_in};
 use crate::store::Store;
@@ -70,8 +72,6 @@ pub const MAX_LIST: usize = 32 * 1024 * 1024;
 struct Register<S> {
     store: Arc<S>,
     settings: Settings,
-    /// Confirmation links waiting for the site's mailer.
-    outbox: confirm::Outbox,
     /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
     limiter: Option<crate::client::Limiter>,
 }
@@ -83,7 +83,6 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let app = Arc::new(Register {
         store,
         settings,
-        outbox: confirm::Outbox::default(),
         limiter,
     });
     Router::new()
@@ -105,6 +104,10 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             axum::routing::get(get_confirm::<S>).post(post_confirm::<S>),
         )
         .route("/register/outbox", axum::routing::get(get_outbox::<S>))
+        .route(
+            "/register/outbox/{id}",
+            axum::routing::delete(delete_outbox::<S>),
+        )
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             limit_admin_guesses::<S>,
@@ -432,14 +435,19 @@ async fn sign_up<S: Store>(
     let pending = Pending::new(first.contact(), &channels, after, now);
     let expires =
         OffsetDateTime::from_unix_timestamp(pending.expires).unwrap_or(now + confirm::VALID_FOR);
-    app.outbox.push(confirm::Message {
+    let message = Message {
+        id: 0,
         to: normalised.as_str().to_owned(),
         link: format!(
             "{origin}/register/confirm?token={}",
             pending.token(&app.settings.key)
         ),
         expires,
-    });
+    };
+    app.store
+        .outbox_push(message, now)
+        .await
+        .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
     Ok(pending.channels)
 }
 
@@ -616,7 +624,7 @@ async fn get_outbox<S: Store>(
     admin(&app, &headers)?;
     let now = OffsetDateTime::now_utc();
     if q.format.as_deref() == Some("html") {
-        let messages = app.outbox.take(now, true);
+        let messages = app.store.outbox_take(now, true).await?;
         let page = maud::html! {
             (maud::DOCTYPE)
             html lang="en" {
@@ -630,7 +638,26 @@ async fn get_outbox<S: Store>(
         };
         return Ok(confirm_html(StatusCode::OK, page.into_string()));
     }
-    Ok(Json(json!({ "messages": app.outbox.take(now, q.peek) })).into_response())
+    let messages = app.store.outbox_take(now, q.peek).await?;
+    Ok(Json(json!({ "messages": messages })).into_response())
+}
+
+/// Removes a message the mailer sent after taking it with `?peek=true` (admin): 204, or 404
+/// when no message has that id (already removed, taken or expired).
+async fn delete_outbox<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    axum::extract::Path(id): axum::extract::Path<u64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    if app.store.outbox_remove(id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("outbox: no message {id} (removed, taken or expired)"),
+        ))
+    }
 }
 
 /// A sign-up form post: `contact`, one `channels` field per box ticked, `return_to`.
