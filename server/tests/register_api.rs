@@ -1060,3 +1060,51 @@ async fn the_outbox_survives_a_restart_and_a_peeking_mailer_removes_what_it_sent
     assert_eq!(status, StatusCode::OK);
     assert!(outbox(&app2).await.is_empty());
 }
+
+/// A link past its 48 hours is refused with a page that says so, and records nothing; up to
+/// its last second it still confirms. The clock is the `now` that `confirm` takes.
+#[tokio::test]
+async fn an_expired_link_is_refused_and_records_nothing() {
+    use consent_core::register::MarketingChannel;
+    use consent_server::register::confirm::{self, ConfirmError, Pending, VALID_FOR};
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let app = app(Arc::clone(&store));
+    let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
+
+    // Through the page: a link mailed 49 hours ago.
+    let signed_up = OffsetDateTime::now_utc() - Duration::hours(49);
+    let old = Pending::new(contact, &[MarketingChannel::Email], 0, signed_up).token(&key);
+    let (status, _) = get(&app, &format!("/register/confirm?token={old}"), false).await;
+    assert_eq!(status, StatusCode::OK, "opening it shows the page");
+    let (status, page) = confirm(&app, &old).await;
+    assert_eq!(status, StatusCode::GONE);
+    let page = page.as_str().expect("html");
+    assert!(page.contains(r#"data-outcome="expired""#), "{page}");
+    assert!(
+        page.contains("This confirmation link has expired"),
+        "{page}"
+    );
+    assert_eq!(store.len().await.expect("len"), 0);
+    assert_eq!(
+        may(&app, "maija@example.fi", "email").await["allowed"],
+        false
+    );
+
+    // At the boundary, with the clock given: one second late is refused, the last second is not.
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    let token = Pending::new(contact, &[MarketingChannel::Email], 0, t).token(&key);
+    let late = confirm::confirm(&*store, &key, &token, t + VALID_FOR + Duration::seconds(1)).await;
+    assert!(matches!(late, Err(ConfirmError::Expired)), "{late:?}");
+    assert_eq!(
+        late.map(|_| ()).expect_err("expired").to_string(),
+        "token: the confirmation link has expired"
+    );
+    assert_eq!(store.len().await.expect("len"), 0);
+    let last = confirm::confirm(&*store, &key, &token, t + VALID_FOR).await;
+    assert_eq!(last.expect("still valid").len(), 1);
+    assert_eq!(store.len().await.expect("len"), 1);
+}
