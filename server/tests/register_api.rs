@@ -1108,3 +1108,61 @@ async fn an_expired_link_is_refused_and_records_nothing() {
     assert_eq!(last.expect("still valid").len(), 1);
     assert_eq!(store.len().await.expect("len"), 1);
 }
+
+/// The confirmation is in the chain: the recorded consent says the contact confirmed it and
+/// when the sign-up was posted, and removing that from the record is caught by `verify`.
+#[tokio::test]
+async fn the_recorded_consent_says_its_contact_confirmed_it() {
+    use consent_core::register::MarketingChannel;
+    use consent_server::register::confirm::{self, Pending};
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store = SqliteStore::open(&path, key.log_keys()).expect("open");
+    let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    let token = Pending::new(
+        contact,
+        &[MarketingChannel::Email, MarketingChannel::Post],
+        0,
+        t,
+    )
+    .token(&key);
+    let recorded = confirm::confirm(&store, &key, &token, t + Duration::hours(3))
+        .await
+        .expect("confirmed");
+    assert_eq!(recorded.len(), 2);
+    let entries = store.scan(0, 10).await.expect("scan");
+    for e in &entries {
+        let r = e.marketing_record().expect("marketing").expect("valid");
+        assert_eq!(r.via(), consent_core::Channel::WebForm);
+        assert_eq!(r.confirmed().map(|c| c.signed_up()), Some(t));
+        let json = e.record_json.as_deref().expect("json");
+        assert!(
+            json.contains(r#""confirmed":{"signed_up":"2027-01-15T08:00:00Z"}"#),
+            "{json}"
+        );
+    }
+    verify(&store, &key, None, |_| {}).await.expect("verifies");
+    drop(store);
+
+    // Someone with the database strips the confirmation from the first record: named.
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute(
+        "UPDATE decisions SET record = replace(record, \
+         ',\"confirmed\":{\"signed_up\":\"2027-01-15T08:00:00Z\"}', '') WHERE seq = 1",
+        [],
+    )
+    .expect("tamper");
+    drop(conn);
+    let store = SqliteStore::open(&path, key.log_keys()).expect("reopen");
+    let err = verify(&store, &key, None, |_| {})
+        .await
+        .expect_err("the edit is caught");
+    assert!(
+        err.to_string()
+            .contains("record 1 does not match its digest"),
+        "{err}"
+    );
+}

@@ -9,11 +9,12 @@
 //! personal data in the URL, nothing in the log until it is used.
 //!
 //! Confirming (`POST /register/confirm`, from the page the link opens) appends one consent per
-//! channel (given on the web form) unless the log already holds a decision for the contact and
-//! channel appended after the sign-up (past the log position the token names). That rule makes
-//! the token single-use (its own consents are such decisions) and keeps a later objection,
-//! refusal or erasure standing:
-//! a link mailed before an objection cannot lift it. Until confirmed, `may_market` answers as
+//! channel, given on the web form and marked confirmed by the contact with the sign-up's time
+//! ([`consent_core::register::Confirmed`], in the record, so the chain covers it), unless the
+//! log already holds a decision for the contact and channel appended after the sign-up (past
+//! the log position the token names). That rule makes the token single-use (its own consents
+//! are such decisions) and keeps a later objection, refusal or erasure standing: a link mailed
+//! before an objection cannot lift it. Until confirmed, `may_market` answers as
 //! before the sign-up.
 
 use base64::Engine as _;
@@ -175,7 +176,7 @@ impl Pending {
 }
 
 /// Records the confirmed sign-up of `token` at `now`: one consent per channel, given on the
-/// web form. Nothing is recorded when any channel already holds a decision made after the
+/// web form and marked confirmed by the contact. Nothing is recorded when any channel already holds a decision made after the
 /// sign-up.
 ///
 /// # Errors
@@ -203,6 +204,8 @@ pub async fn confirm<S: Store>(
     if later {
         return Err(ConfirmError::Superseded);
     }
+    let signed_up =
+        OffsetDateTime::from_unix_timestamp(pending.issued).map_err(|_| ConfirmError::Invalid)?;
     let records = pending
         .channels
         .iter()
@@ -215,6 +218,7 @@ pub async fn confirm<S: Store>(
                 Channel::WebForm,
                 None,
             )
+            .and_then(|r| r.confirmed_by_contact(signed_up))
             .map_err(RecordError::Decision)
         })
         .collect::<Result<Vec<_>, _>>()?;
