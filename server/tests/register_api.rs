@@ -1166,3 +1166,109 @@ async fn the_recorded_consent_says_its_contact_confirmed_it() {
         "{err}"
     );
 }
+
+/// `consent serve --demo`: the demo has no mailer, so its mailbox page shows the browser
+/// that signed up the link the mailer would send, and nothing to anyone else.
+#[tokio::test]
+async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let settings = Settings {
+        config: Arc::new(Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")),
+        key: key.clone(),
+        origins: vec![ORIGIN.into()],
+        admin_token: Some(ADMIN.into()),
+        secure_cookie: false,
+        rate_limit: None,
+        dist: None,
+        demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
+        demo_page_layer: true,
+        trusted_proxies: Vec::new(),
+    };
+    let demo = router(Arc::clone(&store), settings.clone()).merge(
+        consent_server::register::api::router(Arc::clone(&store), settings),
+    );
+    let (status, headers, _) = send(
+        &demo,
+        Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/x-www-form-urlencoded",
+            body: "contact=maija%40example.fi&channels=email&return_to=%2Fen%2Fnewsletter".into(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("the demo names the message")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let mailbox = |cookie: Option<String>| {
+        let demo = demo.clone();
+        async move {
+            let mut req = Request::builder()
+                .uri("/demo/mail")
+                .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+            if let Some(c) = cookie {
+                req = req.header(header::COOKIE, c);
+            }
+            let response = demo
+                .oneshot(req.body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let (status, page) = mailbox(Some(format!("consent=x; {cookie}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (to, token) = {
+        let (_, body) = get(&demo, "/register/outbox?peek=true", true).await;
+        let body: Value = serde_json::from_str(&body).expect("json");
+        let m = &body["messages"][0];
+        (
+            m["to"].as_str().expect("to").to_owned(),
+            m["link"].as_str().expect("link").to_owned(),
+        )
+    };
+    assert!(page.contains(&to), "{page}");
+    assert!(page.contains(&format!(r#"href="{token}""#)), "{page}");
+    // Another browser, without the cookie, sees no one's message.
+    let (status, page) = mailbox(None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !page.contains("maija") && page.contains("No confirmation message"),
+        "{page}"
+    );
+    // Following the link confirms.
+    let (status, _) = confirm(&demo, token.rsplit_once("token=").expect("token").1).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Outside demo mode: no cookie, no mailbox page.
+    let plain = app(Arc::clone(&store));
+    let (status, headers, _) = send(
+        &plain,
+        Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/json",
+            body: json!({ "contact": "pekka@example.fi", "channels": ["email"] }).to_string(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    let (status, _) = get(&plain, "/demo/mail", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -80,12 +80,18 @@ struct Register<S> {
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let cors = crate::api::cors_for(&settings.origins);
+    let demo = settings.demo.is_some();
     let app = Arc::new(Register {
         store,
         settings,
         limiter,
     });
-    Router::new()
+    let router = if demo {
+        Router::new().route("/demo/mail", axum::routing::get(get_demo_mail::<S>))
+    } else {
+        Router::new()
+    };
+    router
         .route("/register/marketing", post(post_marketing::<S>))
         .route("/register/may-market", post(post_may_market::<S>))
         .route(
@@ -126,7 +132,7 @@ async fn limit_admin_guesses<S: Store>(
 ) -> Response {
     let public = matches!(
         request.uri().path(),
-        "/register/signup" | "/register/confirm"
+        "/register/signup" | "/register/confirm" | "/demo/mail"
     );
     if !public && !admin_in(&app.settings, request.headers()) {
         let peer = request
@@ -392,13 +398,13 @@ impl SignupOutcome {
 /// A sign-up: every channel ticked is checked as the consent it would record, then a
 /// confirmation link for all of them goes to the outbox, addressed to the contact. Nothing is
 /// recorded until the contact confirms ([`confirm`]); nothing is sent when one channel fails.
-/// The channels waiting.
+/// The channels waiting, and the link's token.
 async fn sign_up<S: Store>(
     app: &Register<S>,
     origin: &str,
     contact: &str,
     mut channels: Vec<MarketingChannel>,
-) -> Result<Vec<MarketingChannel>, SignupError> {
+) -> Result<(Vec<MarketingChannel>, String), SignupError> {
     channels.sort_unstable();
     channels.dedup();
     if channels.is_empty() {
@@ -435,20 +441,18 @@ async fn sign_up<S: Store>(
     let pending = Pending::new(first.contact(), &channels, after, now);
     let expires =
         OffsetDateTime::from_unix_timestamp(pending.expires).unwrap_or(now + confirm::VALID_FOR);
+    let token = pending.token(&app.settings.key);
     let message = Message {
         id: 0,
         to: normalised.as_str().to_owned(),
-        link: format!(
-            "{origin}/register/confirm?token={}",
-            pending.token(&app.settings.key)
-        ),
+        link: format!("{origin}/register/confirm?token={token}"),
         expires,
     };
     app.store
         .outbox_push(message, now)
         .await
         .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
-    Ok(pending.channels)
+    Ok((pending.channels, token))
 }
 
 /// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)
@@ -474,15 +478,17 @@ async fn post_signup<S: Store>(
     if form {
         let origin = origin_in(&app.settings, &headers)?;
         let input = parse_signup_form(&body)?;
-        let outcome = if limited {
-            SignupOutcome::Busy
+        let (outcome, token) = if limited {
+            (SignupOutcome::Busy, None)
         } else {
             match sign_up(&app, origin, &input.contact, input.channels).await {
-                Ok(_) => SignupOutcome::Ok,
-                Err(e) => SignupOutcome::of(&e),
+                Ok((_, token)) => (SignupOutcome::Ok, Some(token)),
+                Err(e) => (SignupOutcome::of(&e), None),
             }
         };
-        return Ok(back_to(&input.return_to, outcome));
+        let mut response = back_to(&input.return_to, outcome);
+        demo_mail_cookie(&app, &mut response, token.as_deref());
+        return Ok(response);
     }
     if limited {
         return Err(ApiError::new(
@@ -502,15 +508,50 @@ async fn post_signup<S: Store>(
         ));
     }
     let b: SignupBody = json_body(&headers, &body)?;
-    let pending = sign_up(&app, origin, &b.contact, b.channels).await?;
-    Ok((
+    let (pending, token) = sign_up(&app, origin, &b.contact, b.channels).await?;
+    let mut response = (
         StatusCode::ACCEPTED,
         Json(json!({
             "pending": pending,
             "confirm": "a confirmation link goes to the contact; nothing is recorded until it is used",
         })),
     )
-        .into_response())
+        .into_response();
+    demo_mail_cookie(&app, &mut response, Some(&token));
+    Ok(response)
+}
+
+/// In demo mode only, names the sign-up's message for the demo's mailbox page
+/// ([`super::demo_mail`]).
+fn demo_mail_cookie<S>(app: &Register<S>, response: &mut Response, token: Option<&str>) {
+    if app.settings.demo.is_none() {
+        return;
+    }
+    if let Some(cookie) = token.and_then(super::demo_mail::set_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
+/// The demo's mailbox (demo mode only): the confirmation message of this browser's latest
+/// sign-up, as the mailer would send it ([`super::demo_mail`]).
+async fn get_demo_mail<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let message = match super::demo_mail::token(&headers) {
+        Some(token) => {
+            let waiting = app
+                .store
+                .outbox_take(OffsetDateTime::now_utc(), true)
+                .await?;
+            super::demo_mail::find(&waiting, token).cloned()
+        }
+        None => None,
+    };
+    Ok(confirm_html(
+        StatusCode::OK,
+        super::demo_mail::page(message.as_ref()),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,7 @@ pub mod access;
 pub mod api;
 pub mod confirm;
 pub mod confirm_page;
+pub mod demo_mail;
 pub mod list;
 pub mod outbox;
 pub mod requests;
