@@ -1180,3 +1180,71 @@ async fn a_cookie_signed_before_a_rotation_holds_until_its_key_is_revoked() {
     let (status, _) = read_mine(&revoked, &token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// Erasing (`DELETE /consent/...`) and the admin login (`GET /admin`, a password prompt)
+/// answer 429 past the client's budget, so neither can be hammered: an erasure is not
+/// tried, a password not checked.
+#[tokio::test]
+async fn erasures_and_the_admin_login_are_rate_limited() {
+    // 2 a second, bursts of 4.
+    let api = api_with(Some(2), config());
+    let id = ConsentId::from_bytes([7; 16]).to_string();
+    let mut statuses = Vec::new();
+    for uri in ["/consent/me".to_owned(), format!("/consent/{id}")]
+        .iter()
+        .cycle()
+        .take(6)
+    {
+        let req = request("DELETE", uri, Body::empty())
+            .body(Body::empty())
+            .expect("request");
+        statuses.push(send(&api, req).await.0);
+    }
+    let expected: Vec<_> = [StatusCode::UNAUTHORIZED; 4]
+        .into_iter()
+        .chain([StatusCode::TOO_MANY_REQUESTS; 2])
+        .collect();
+    assert_eq!(statuses, expected);
+    let (_, _, body) = send(
+        &api,
+        request("DELETE", "/consent/me", Body::empty())
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("too many erasures")),
+        "{body}"
+    );
+
+    // The login prompt: wrong passwords are refused until the budget is spent, then even the
+    // right one waits, so the token cannot be guessed at speed.
+    let api = api_with(Some(2), config());
+    let login = |password: &str| {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
+        request("GET", "/admin", Body::empty())
+            .header(header::AUTHORIZATION, format!("Basic {basic}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let mut statuses = Vec::new();
+    for guess in ["a", "b", "c", "d", "e"] {
+        statuses.push(send(&api, login(guess)).await.0);
+    }
+    let expected: Vec<_> = [StatusCode::UNAUTHORIZED; 4]
+        .into_iter()
+        .chain([StatusCode::TOO_MANY_REQUESTS])
+        .collect();
+    assert_eq!(statuses, expected);
+    let (status, _, body) = send(&api, login(ADMIN)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("too many admin requests")),
+        "{body}"
+    );
+}
