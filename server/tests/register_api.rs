@@ -981,3 +981,294 @@ async fn requests_and_access<S: Store>(store: Arc<S>) {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+async fn delete(app: &Router, uri: &str, admin: bool) -> StatusCode {
+    let mut req = Request::builder()
+        .method("DELETE")
+        .uri(uri)
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+    if admin {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {ADMIN}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    response.status()
+}
+
+/// A confirmation link waiting for the mailer survives a restart of the server, and a mailer
+/// that peeks removes what it sent by id.
+#[tokio::test]
+async fn the_outbox_survives_a_restart_and_a_peeking_mailer_removes_what_it_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let app1 = app(Arc::new(
+        SqliteStore::open(&path, key.log_keys()).expect("open"),
+    ));
+    for contact in ["maija@example.fi", "pekka@example.fi"] {
+        let (status, _, body) = send(
+            &app1,
+            Call {
+                uri: "/register/signup",
+                admin: false,
+                origin: Some(ORIGIN),
+                content_type: "application/json",
+                body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
+            },
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    drop(app1);
+
+    // Restarted: a new store on the same file, a new router.
+    let store = Arc::new(SqliteStore::open(&path, key.log_keys()).expect("reopen"));
+    let app2 = app(Arc::clone(&store));
+    let (status, body) = get(&app2, "/register/outbox?peek=true", true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    let messages = body["messages"].as_array().expect("messages");
+    let to: Vec<&str> = messages.iter().filter_map(|m| m["to"].as_str()).collect();
+    assert_eq!(to, ["maija@example.fi", "pekka@example.fi"]);
+    let id = messages[0]["id"].as_u64().expect("an id");
+
+    // Sent: removed by id, once; the other stays for the next take.
+    assert_eq!(
+        delete(&app2, &format!("/register/outbox/{id}"), false).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        delete(&app2, &format!("/register/outbox/{id}"), true).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        delete(&app2, &format!("/register/outbox/{id}"), true).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&app2, "/register/outbox/not-a-number", true).await,
+        StatusCode::BAD_REQUEST
+    );
+    let left = outbox(&app2).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].0, "pekka@example.fi");
+    // The link taken after the restart still confirms.
+    let (status, _) = confirm(&app2, &left[0].1).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(outbox(&app2).await.is_empty());
+}
+
+/// A link past its 48 hours is refused with a page that says so, and records nothing; up to
+/// its last second it still confirms. The clock is the `now` that `confirm` takes.
+#[tokio::test]
+async fn an_expired_link_is_refused_and_records_nothing() {
+    use consent_core::register::MarketingChannel;
+    use consent_server::register::confirm::{self, ConfirmError, Pending, VALID_FOR};
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let app = app(Arc::clone(&store));
+    let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
+
+    // Through the page: a link mailed 49 hours ago.
+    let signed_up = OffsetDateTime::now_utc() - Duration::hours(49);
+    let old = Pending::new(contact, &[MarketingChannel::Email], 0, signed_up).token(&key);
+    let (status, _) = get(&app, &format!("/register/confirm?token={old}"), false).await;
+    assert_eq!(status, StatusCode::OK, "opening it shows the page");
+    let (status, page) = confirm(&app, &old).await;
+    assert_eq!(status, StatusCode::GONE);
+    let page = page.as_str().expect("html");
+    assert!(page.contains(r#"data-outcome="expired""#), "{page}");
+    assert!(
+        page.contains("This confirmation link has expired"),
+        "{page}"
+    );
+    assert_eq!(store.len().await.expect("len"), 0);
+    assert_eq!(
+        may(&app, "maija@example.fi", "email").await["allowed"],
+        false
+    );
+
+    // At the boundary, with the clock given: one second late is refused, the last second is not.
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    let token = Pending::new(contact, &[MarketingChannel::Email], 0, t).token(&key);
+    let late = confirm::confirm(&*store, &key, &token, t + VALID_FOR + Duration::seconds(1)).await;
+    assert!(matches!(late, Err(ConfirmError::Expired)), "{late:?}");
+    assert_eq!(
+        late.map(|_| ()).expect_err("expired").to_string(),
+        "token: the confirmation link has expired"
+    );
+    assert_eq!(store.len().await.expect("len"), 0);
+    let last = confirm::confirm(&*store, &key, &token, t + VALID_FOR).await;
+    assert_eq!(last.expect("still valid").len(), 1);
+    assert_eq!(store.len().await.expect("len"), 1);
+}
+
+/// The confirmation is in the chain: the recorded consent says the contact confirmed it and
+/// when the sign-up was posted, and removing that from the record is caught by `verify`.
+#[tokio::test]
+async fn the_recorded_consent_says_its_contact_confirmed_it() {
+    use consent_core::register::MarketingChannel;
+    use consent_server::register::confirm::{self, Pending};
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store = SqliteStore::open(&path, key.log_keys()).expect("open");
+    let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    let token = Pending::new(
+        contact,
+        &[MarketingChannel::Email, MarketingChannel::Post],
+        0,
+        t,
+    )
+    .token(&key);
+    let recorded = confirm::confirm(&store, &key, &token, t + Duration::hours(3))
+        .await
+        .expect("confirmed");
+    assert_eq!(recorded.len(), 2);
+    let entries = store.scan(0, 10).await.expect("scan");
+    for e in &entries {
+        let r = e.marketing_record().expect("marketing").expect("valid");
+        assert_eq!(r.via(), consent_core::Channel::WebForm);
+        assert_eq!(r.confirmed().map(|c| c.signed_up()), Some(t));
+        let json = e.record_json.as_deref().expect("json");
+        assert!(
+            json.contains(r#""confirmed":{"signed_up":"2027-01-15T08:00:00Z"}"#),
+            "{json}"
+        );
+    }
+    verify(&store, &key, None, |_| {}).await.expect("verifies");
+    drop(store);
+
+    // Someone with the database strips the confirmation from the first record: named.
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute(
+        "UPDATE decisions SET record = replace(record, \
+         ',\"confirmed\":{\"signed_up\":\"2027-01-15T08:00:00Z\"}', '') WHERE seq = 1",
+        [],
+    )
+    .expect("tamper");
+    drop(conn);
+    let store = SqliteStore::open(&path, key.log_keys()).expect("reopen");
+    let err = verify(&store, &key, None, |_| {})
+        .await
+        .expect_err("the edit is caught");
+    assert!(
+        err.to_string()
+            .contains("record 1 does not match its digest"),
+        "{err}"
+    );
+}
+
+/// `consent serve --demo`: the demo has no mailer, so its mailbox page shows the browser
+/// that signed up the link the mailer would send, and nothing to anyone else.
+#[tokio::test]
+async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let settings = Settings {
+        config: Arc::new(Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")),
+        key: key.clone(),
+        origins: vec![ORIGIN.into()],
+        admin_token: Some(ADMIN.into()),
+        secure_cookie: false,
+        rate_limit: None,
+        dist: None,
+        demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
+        demo_page_layer: true,
+        trusted_proxies: Vec::new(),
+    };
+    let demo = router(Arc::clone(&store), settings.clone()).merge(
+        consent_server::register::api::router(Arc::clone(&store), settings),
+    );
+    let (status, headers, _) = send(
+        &demo,
+        Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/x-www-form-urlencoded",
+            body: "contact=maija%40example.fi&channels=email&return_to=%2Fen%2Fnewsletter".into(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("the demo names the message")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let mailbox = |cookie: Option<String>| {
+        let demo = demo.clone();
+        async move {
+            let mut req = Request::builder()
+                .uri("/demo/mail")
+                .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+            if let Some(c) = cookie {
+                req = req.header(header::COOKIE, c);
+            }
+            let response = demo
+                .oneshot(req.body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let (status, page) = mailbox(Some(format!("consent=x; {cookie}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (to, token) = {
+        let (_, body) = get(&demo, "/register/outbox?peek=true", true).await;
+        let body: Value = serde_json::from_str(&body).expect("json");
+        let m = &body["messages"][0];
+        (
+            m["to"].as_str().expect("to").to_owned(),
+            m["link"].as_str().expect("link").to_owned(),
+        )
+    };
+    assert!(page.contains(&to), "{page}");
+    assert!(page.contains(&format!(r#"href="{token}""#)), "{page}");
+    // Another browser, without the cookie, sees no one's message.
+    let (status, page) = mailbox(None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !page.contains("maija") && page.contains("No confirmation message"),
+        "{page}"
+    );
+    // Following the link confirms.
+    let (status, _) = confirm(&demo, token.rsplit_once("token=").expect("token").1).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Outside demo mode: no cookie, no mailbox page.
+    let plain = app(Arc::clone(&store));
+    let (status, headers, _) = send(
+        &plain,
+        Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/json",
+            body: json!({ "contact": "pekka@example.fi", "channels": ["email"] }).to_string(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    let (status, _) = get(&plain, "/demo/mail", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -268,3 +268,25 @@ async fn stores_starting_together_create_the_schema_once() {
     }
     drop(stores);
 }
+
+/// A database from before the outbox gets its table when a server of this version connects.
+#[tokio::test]
+#[allow(clippy::expect_used)]
+async fn a_database_from_before_the_outbox_is_migrated() {
+    use consent_server::register::outbox::Message;
+    use consent_server::store::Register as _;
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    h.exec("DROP TABLE outbox;").await;
+    let store = h.reopen().await;
+    let message = Message {
+        id: 0,
+        to: "a@b.fi".into(),
+        link: "https://klinikka.fi/register/confirm?token=x".into(),
+        expires: t0() + time::Duration::hours(48),
+    };
+    store.outbox_push(message, t0()).await.expect("push");
+    assert_eq!(store.outbox_take(t0(), false).await.expect("take").len(), 1);
+}

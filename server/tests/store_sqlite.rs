@@ -72,7 +72,7 @@ async fn a_log_from_before_the_register_is_migrated() {
         .expect("append");
     // Back to the schema of the previous release.
     h.exec(
-        "DROP INDEX decisions_contact; DROP TABLE marketing_state;
+        "DROP INDEX decisions_contact; DROP TABLE marketing_state; DROP TABLE outbox;
          ALTER TABLE decisions DROP COLUMN contact; ALTER TABLE decisions DROP COLUMN kind;",
     )
     .await;
@@ -90,6 +90,17 @@ async fn a_log_from_before_the_register_is_migrated() {
         .await
         .expect("verifies");
     assert_eq!(v.entries, 2);
+    // The outbox table, new in a later release, is there too.
+    let message = consent_server::register::outbox::Message {
+        id: 0,
+        to: "a@b.fi".into(),
+        link: "https://klinikka.fi/register/confirm?token=x".into(),
+        expires: suite::t0() + time::Duration::hours(48),
+    };
+    store
+        .outbox_push(message, suite::t0())
+        .await
+        .expect("the outbox after migration");
 }
 
 /// Rewrites the log in `h` as a version before the keyed chain wrote it: plain SHA-256 links

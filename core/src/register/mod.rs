@@ -68,8 +68,8 @@ pub use contact::{
     ParseContactHashError,
 };
 pub use record::{
-    MarketingChannel, MarketingError, MarketingKind, MarketingRecord, ParseMarketingChannelError,
-    ParseMarketingKindError, Staff, StaffError,
+    Confirmed, MarketingChannel, MarketingError, MarketingKind, MarketingRecord,
+    ParseMarketingChannelError, ParseMarketingKindError, Staff, StaffError,
 };
 pub use status::{MarketingStatus, ParseMarketingStatusError};
 

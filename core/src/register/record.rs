@@ -258,6 +258,9 @@ pub enum MarketingError {
     StaffNotExpected,
     /// A time RFC 3339 cannot hold (outside the years 0-9999).
     Time,
+    /// Marked confirmed by the contact, yet not a consent given on the web form, or
+    /// confirmed before it was signed up for.
+    Confirmation,
 }
 
 impl fmt::Display for MarketingError {
@@ -281,6 +284,9 @@ impl fmt::Display for MarketingError {
                 f.write_str("staff: a web form decision is the customer's own, without staff")
             }
             MarketingError::Time => f.write_str("time: outside the years 0-9999"),
+            MarketingError::Confirmation => f.write_str(
+                "confirmed: only a consent given on the web form is confirmed by its contact, after the sign-up",
+            ),
         }
     }
 }
@@ -298,6 +304,29 @@ pub struct MarketingRecord {
     via: Channel,
     #[serde(skip_serializing_if = "Option::is_none")]
     staff: Option<Staff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed: Option<Confirmed>,
+}
+
+/// The proof of double opt-in on a web-form consent: the contact opened the link sent to
+/// them and confirmed, at the record's time, what the form posted at [`signed_up`](Self::signed_up)
+/// asked for. Part of the record's content, so the chain covers it; a record without it is a
+/// web-form consent nobody confirmed (the only kind before double opt-in).
+///
+/// In JSON: `"confirmed": {"signed_up": "2026-11-01T10:00:00Z"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmed {
+    #[serde(with = "rfc3339")]
+    signed_up: OffsetDateTime,
+}
+
+impl Confirmed {
+    /// When the sign-up form was posted (UTC, whole seconds).
+    #[must_use]
+    pub fn signed_up(&self) -> OffsetDateTime {
+        self.signed_up
+    }
 }
 
 /// The JSON form, checked by [`MarketingRecord::new`] when read.
@@ -312,6 +341,8 @@ struct RawMarketingRecord {
     via: Channel,
     #[serde(default)]
     staff: Option<Staff>,
+    #[serde(default)]
+    confirmed: Option<Confirmed>,
 }
 
 impl<'de> Deserialize<'de> for MarketingRecord {
@@ -326,8 +357,16 @@ impl<'de> Deserialize<'de> for MarketingRecord {
             raw.staff,
         )
         .map_err(serde::de::Error::custom)?;
-        // A stored record whose time had a fraction would not hash as it was written.
-        if record.time != raw.time {
+        let record = match raw.confirmed {
+            Some(c) => record
+                .confirmed_by_contact(c.signed_up)
+                .map_err(serde::de::Error::custom)?,
+            None => record,
+        };
+        // A stored record whose times had a fraction would not hash as it was written.
+        if record.time != raw.time
+            || record.confirmed.map(|c| c.signed_up) != raw.confirmed.map(|c| c.signed_up)
+        {
             return Err(serde::de::Error::custom(
                 "time: a marketing record holds whole seconds in UTC",
             ));
@@ -380,7 +419,51 @@ impl MarketingRecord {
             time,
             via,
             staff,
+            confirmed: None,
         })
+    }
+
+    /// The same consent, marked confirmed by its contact through the link sent to them
+    /// (double opt-in) for the sign-up posted at `signed_up` (kept in whole seconds, UTC).
+    ///
+    /// # Errors
+    /// [`MarketingError::Confirmation`] unless this is a consent given on the web form made
+    /// no earlier than `signed_up`; [`MarketingError::Time`] for a time RFC 3339 cannot hold.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::Channel;
+    /// use consent_core::register::{Contact, ContactKey, MarketingChannel, MarketingKind, MarketingRecord};
+    /// use time::macros::datetime;
+    ///
+    /// let contact = ContactKey::new(&[7; 32])?.hash(&Contact::parse("maija@example.fi")?);
+    /// let record = MarketingRecord::new(
+    ///     contact, MarketingChannel::Email, MarketingKind::Consent,
+    ///     datetime!(2026-11-02 08:00 UTC), Channel::WebForm, None,
+    /// )?
+    /// .confirmed_by_contact(datetime!(2026-11-01 21:15 UTC))?;
+    /// assert_eq!(record.confirmed().map(|c| c.signed_up()), Some(datetime!(2026-11-01 21:15 UTC)));
+    /// # Ok::<(), Box<dyn core::error::Error>>(())
+    /// ```
+    pub fn confirmed_by_contact(
+        mut self,
+        signed_up: OffsetDateTime,
+    ) -> Result<Self, MarketingError> {
+        let signed_up = signed_up
+            .to_offset(time::UtcOffset::UTC)
+            .replace_nanosecond(0)
+            .map_err(|_| MarketingError::Time)?;
+        if rfc3339::format(&signed_up).is_none() {
+            return Err(MarketingError::Time);
+        }
+        let fits = self.kind == MarketingKind::Consent
+            && self.via == Channel::WebForm
+            && signed_up <= self.time;
+        if !fits {
+            return Err(MarketingError::Confirmation);
+        }
+        self.confirmed = Some(Confirmed { signed_up });
+        Ok(self)
     }
 
     /// The contact's keyed hash.
@@ -413,10 +496,17 @@ impl MarketingRecord {
     pub fn staff(&self) -> Option<&Staff> {
         self.staff.as_ref()
     }
+    /// The proof that the contact confirmed this web-form consent (double opt-in), if they did.
+    #[must_use]
+    pub fn confirmed(&self) -> Option<Confirmed> {
+        self.confirmed
+    }
 
     /// The canonical encoding: tag `CMR1`, then fixed-order fields, big-endian integers and a
-    /// length-prefixed staff id. It starts differently from a cookie record's `CDR1`, so no
-    /// byte string is both.
+    /// length-prefixed staff id, then, only for a confirmed consent, `C` and the sign-up's
+    /// time. It starts differently from a cookie record's `CDR1`, so no byte string is both;
+    /// a record without confirmation encodes as it did before confirmations existed, so logs
+    /// written then still verify.
     #[must_use]
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(96);
@@ -430,6 +520,10 @@ impl MarketingRecord {
         // At most 64 bytes.
         out.push(staff.len() as u8);
         out.extend_from_slice(staff.as_bytes());
+        if let Some(c) = self.confirmed {
+            out.push(b'C');
+            out.extend_from_slice(&c.signed_up.unix_timestamp().to_be_bytes());
+        }
         out
     }
 
@@ -524,6 +618,63 @@ pub(super) mod tests {
         );
         let frac = json.replace(":00Z", ":00.5Z");
         assert!(serde_json::from_str::<MarketingRecord>(&frac).is_err());
+    }
+
+    #[test]
+    fn a_confirmed_consent_says_so_in_json_and_digest_and_nothing_else_can() {
+        let signed_up = datetime!(2026-11-01 09:30:15.25 UTC);
+        let plain = rec(Consent, 0);
+        let confirmed = plain.clone().confirmed_by_contact(signed_up).unwrap();
+        assert_eq!(
+            confirmed.confirmed().map(|c| c.signed_up()),
+            Some(datetime!(2026-11-01 09:30:15 UTC))
+        );
+        let json = serde_json::to_string(&confirmed).unwrap();
+        assert!(
+            json.ends_with(
+                r#","via":"web_form","confirmed":{"signed_up":"2026-11-01T09:30:15Z"}}"#
+            ),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<MarketingRecord>(&json).unwrap(),
+            confirmed
+        );
+        // Covered by the digest; a record without it encodes as before.
+        assert_ne!(confirmed.digest(), plain.digest());
+        assert!(!serde_json::to_string(&plain).unwrap().contains("confirmed"));
+        assert_eq!(
+            plain.canonical_bytes().len() + 9,
+            confirmed.canonical_bytes().len()
+        );
+        // Only a web-form consent, confirmed after its sign-up.
+        let after = datetime!(2026-11-01 12:00:01 UTC);
+        for bad in [
+            rec(Objection, 0).confirmed_by_contact(signed_up),
+            rec(Consent, 0).confirmed_by_contact(after),
+            crate::register::MarketingRecord::new(
+                hash("a@b.fi"),
+                MarketingChannel::Email,
+                Consent,
+                after,
+                Channel::Phone,
+                Some("desk-1".parse().unwrap()),
+            )
+            .unwrap()
+            .confirmed_by_contact(signed_up),
+        ] {
+            assert_eq!(bad, Err(MarketingError::Confirmation));
+        }
+        let late = json.replace("2026-11-01T09:30:15Z", "2026-11-01T12:00:01Z");
+        let err = serde_json::from_str::<MarketingRecord>(&late).unwrap_err();
+        assert!(
+            err.to_string().contains("confirmed: only a consent"),
+            "{err}"
+        );
+        let frac = json.replace("09:30:15Z", "09:30:15.5Z");
+        assert!(serde_json::from_str::<MarketingRecord>(&frac).is_err());
+        let extra = json.replace(r#"{"signed_up""#, r#"{"ip":"1.2.3.4","signed_up""#);
+        assert!(serde_json::from_str::<MarketingRecord>(&extra).is_err());
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | a confirmation link for the customer's consent to each channel ticked (double opt-in: nothing is recorded yet) |
 //! | `GET /register/confirm?token=...` | the contact, from the link | a page with a button that confirms |
 //! | `POST /register/confirm` | the contact (form: `token`) | records the consents ([`super::confirm`]) |
-//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`to`, `link`, `expires`), taken out unless `peek` |
+//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`id`, `to`, `link`, `expires`), taken out unless `peek` ([`super::outbox`]) |
+//! | `DELETE /register/outbox/{id}` | admin (the site's mailer) | removes a message sent after a `peek` |
 //!
 //! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 202 with
 //! the channels waiting for confirmation, or an error) from the banner package's
@@ -40,7 +41,7 @@
 //! Double opt-in ([`super::confirm`]): a sign-up records nothing until the contact opens the
 //! link and confirms, so a forged sign-up cannot make `may_market` say yes, and a link mailed
 //! before an objection cannot lift it. Sending the message is the site's mailer's job: it takes
-//! them from `GET /register/outbox`.
+//! them from `GET /register/outbox`, kept in the store so a restart loses none.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ use time::OffsetDateTime;
 use super::confirm::{self, ConfirmError, Pending};
 use super::confirm_page::{self, Outcome};
 use super::list::{self, Flagged};
+use super::outbox::Message;
 use super::{Decision, RecordError, Recorded};
 use crate::api::{ApiError, Settings, admin_in, origin_in};
 use crate::store::Store;
@@ -70,8 +72,6 @@ pub const MAX_LIST: usize = 32 * 1024 * 1024;
 struct Register<S> {
     store: Arc<S>,
     settings: Settings,
-    /// Confirmation links waiting for the site's mailer.
-    outbox: confirm::Outbox,
     /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
     limiter: Option<crate::client::Limiter>,
 }
@@ -80,13 +80,18 @@ struct Register<S> {
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let cors = crate::api::cors_for(&settings.origins);
+    let demo = settings.demo.is_some();
     let app = Arc::new(Register {
         store,
         settings,
-        outbox: confirm::Outbox::default(),
         limiter,
     });
-    Router::new()
+    let router = if demo {
+        Router::new().route("/demo/mail", axum::routing::get(get_demo_mail::<S>))
+    } else {
+        Router::new()
+    };
+    router
         .route("/register/marketing", post(post_marketing::<S>))
         .route("/register/may-market", post(post_may_market::<S>))
         .route(
@@ -105,6 +110,10 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             axum::routing::get(get_confirm::<S>).post(post_confirm::<S>),
         )
         .route("/register/outbox", axum::routing::get(get_outbox::<S>))
+        .route(
+            "/register/outbox/{id}",
+            axum::routing::delete(delete_outbox::<S>),
+        )
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             limit_admin_guesses::<S>,
@@ -123,7 +132,7 @@ async fn limit_admin_guesses<S: Store>(
 ) -> Response {
     let public = matches!(
         request.uri().path(),
-        "/register/signup" | "/register/confirm"
+        "/register/signup" | "/register/confirm" | "/demo/mail"
     );
     if !public && !admin_in(&app.settings, request.headers()) {
         let peer = request
@@ -389,13 +398,13 @@ impl SignupOutcome {
 /// A sign-up: every channel ticked is checked as the consent it would record, then a
 /// confirmation link for all of them goes to the outbox, addressed to the contact. Nothing is
 /// recorded until the contact confirms ([`confirm`]); nothing is sent when one channel fails.
-/// The channels waiting.
+/// The channels waiting, and the link's token.
 async fn sign_up<S: Store>(
     app: &Register<S>,
     origin: &str,
     contact: &str,
     mut channels: Vec<MarketingChannel>,
-) -> Result<Vec<MarketingChannel>, SignupError> {
+) -> Result<(Vec<MarketingChannel>, String), SignupError> {
     channels.sort_unstable();
     channels.dedup();
     if channels.is_empty() {
@@ -432,15 +441,18 @@ async fn sign_up<S: Store>(
     let pending = Pending::new(first.contact(), &channels, after, now);
     let expires =
         OffsetDateTime::from_unix_timestamp(pending.expires).unwrap_or(now + confirm::VALID_FOR);
-    app.outbox.push(confirm::Message {
+    let token = pending.token(&app.settings.key);
+    let message = Message {
+        id: 0,
         to: normalised.as_str().to_owned(),
-        link: format!(
-            "{origin}/register/confirm?token={}",
-            pending.token(&app.settings.key)
-        ),
+        link: format!("{origin}/register/confirm?token={token}"),
         expires,
-    });
-    Ok(pending.channels)
+    };
+    app.store
+        .outbox_push(message, now)
+        .await
+        .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
+    Ok((pending.channels, token))
 }
 
 /// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)
@@ -466,15 +478,17 @@ async fn post_signup<S: Store>(
     if form {
         let origin = origin_in(&app.settings, &headers)?;
         let input = parse_signup_form(&body)?;
-        let outcome = if limited {
-            SignupOutcome::Busy
+        let (outcome, token) = if limited {
+            (SignupOutcome::Busy, None)
         } else {
             match sign_up(&app, origin, &input.contact, input.channels).await {
-                Ok(_) => SignupOutcome::Ok,
-                Err(e) => SignupOutcome::of(&e),
+                Ok((_, token)) => (SignupOutcome::Ok, Some(token)),
+                Err(e) => (SignupOutcome::of(&e), None),
             }
         };
-        return Ok(back_to(&input.return_to, outcome));
+        let mut response = back_to(&input.return_to, outcome);
+        demo_mail_cookie(&app, &mut response, token.as_deref());
+        return Ok(response);
     }
     if limited {
         return Err(ApiError::new(
@@ -494,15 +508,50 @@ async fn post_signup<S: Store>(
         ));
     }
     let b: SignupBody = json_body(&headers, &body)?;
-    let pending = sign_up(&app, origin, &b.contact, b.channels).await?;
-    Ok((
+    let (pending, token) = sign_up(&app, origin, &b.contact, b.channels).await?;
+    let mut response = (
         StatusCode::ACCEPTED,
         Json(json!({
             "pending": pending,
             "confirm": "a confirmation link goes to the contact; nothing is recorded until it is used",
         })),
     )
-        .into_response())
+        .into_response();
+    demo_mail_cookie(&app, &mut response, Some(&token));
+    Ok(response)
+}
+
+/// In demo mode only, names the sign-up's message for the demo's mailbox page
+/// ([`super::demo_mail`]).
+fn demo_mail_cookie<S>(app: &Register<S>, response: &mut Response, token: Option<&str>) {
+    if app.settings.demo.is_none() {
+        return;
+    }
+    if let Some(cookie) = token.and_then(super::demo_mail::set_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
+/// The demo's mailbox (demo mode only): the confirmation message of this browser's latest
+/// sign-up, as the mailer would send it ([`super::demo_mail`]).
+async fn get_demo_mail<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let message = match super::demo_mail::token(&headers) {
+        Some(token) => {
+            let waiting = app
+                .store
+                .outbox_take(OffsetDateTime::now_utc(), true)
+                .await?;
+            super::demo_mail::find(&waiting, token).cloned()
+        }
+        None => None,
+    };
+    Ok(confirm_html(
+        StatusCode::OK,
+        super::demo_mail::page(message.as_ref()),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -616,7 +665,7 @@ async fn get_outbox<S: Store>(
     admin(&app, &headers)?;
     let now = OffsetDateTime::now_utc();
     if q.format.as_deref() == Some("html") {
-        let messages = app.outbox.take(now, true);
+        let messages = app.store.outbox_take(now, true).await?;
         let page = maud::html! {
             (maud::DOCTYPE)
             html lang="en" {
@@ -630,7 +679,26 @@ async fn get_outbox<S: Store>(
         };
         return Ok(confirm_html(StatusCode::OK, page.into_string()));
     }
-    Ok(Json(json!({ "messages": app.outbox.take(now, q.peek) })).into_response())
+    let messages = app.store.outbox_take(now, q.peek).await?;
+    Ok(Json(json!({ "messages": messages })).into_response())
+}
+
+/// Removes a message the mailer sent after taking it with `?peek=true` (admin): 204, or 404
+/// when no message has that id (already removed, taken or expired).
+async fn delete_outbox<S: Store>(
+    State(app): State<Arc<Register<S>>>,
+    axum::extract::Path(id): axum::extract::Path<u64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    admin(&app, &headers)?;
+    if app.store.outbox_remove(id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("outbox: no message {id} (removed, taken or expired)"),
+        ))
+    }
 }
 
 /// A sign-up form post: `contact`, one `channels` field per box ticked, `return_to`.

@@ -4,26 +4,23 @@
 //! `POST /register/signup` is public and its only gate is the `Origin` header, which any
 //! client outside a browser can set. So it records nothing: it checks the contact and the
 //! channels, makes a confirmation ([`Pending`]) and leaves a message for the site's mailer in
-//! the [`Outbox`]. The link's token is the contact's keyed hash, the channels, when it was
-//! issued and until when it holds, signed under the server key: no personal data in the URL,
-//! nothing stored until it is used.
+//! the store's outbox ([`super::outbox`]). The link's token is the contact's keyed hash, the
+//! channels, when it was issued and until when it holds, signed under the server key: no
+//! personal data in the URL, nothing in the log until it is used.
 //!
 //! Confirming (`POST /register/confirm`, from the page the link opens) appends one consent per
-//! channel (given on the web form) unless the log already holds a decision for the contact and
-//! channel appended after the sign-up (past the log position the token names). That rule makes
-//! the token single-use (its own consents are such decisions) and keeps a later objection,
-//! refusal or erasure standing:
-//! a link mailed before an objection cannot lift it. Until confirmed, `may_market` answers as
+//! channel, given on the web form and marked confirmed by the contact with the sign-up's time
+//! ([`consent_core::register::Confirmed`], in the record, so the chain covers it), unless the
+//! log already holds a decision for the contact and channel appended after the sign-up (past
+//! the log position the token names). That rule makes the token single-use (its own consents
+//! are such decisions) and keeps a later objection, refusal or erasure standing: a link mailed
+//! before an objection cannot lift it. Until confirmed, `may_market` answers as
 //! before the sign-up.
-
-use std::collections::VecDeque;
-use std::sync::Mutex;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use consent_core::Channel;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingKind, MarketingRecord};
-use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::{RecordError, Recorded};
@@ -32,9 +29,6 @@ use crate::store::Store;
 
 /// How long a confirmation link holds.
 pub const VALID_FOR: Duration = Duration::hours(48);
-
-/// The most messages the outbox keeps for the mailer; the oldest go first.
-pub const OUTBOX_CAPACITY: usize = 10_000;
 
 /// Payload: the contact hash (33 bytes), the channels (1 byte, bit per
 /// [`MarketingChannel::ALL`] position), the log position, issued and expires (8 bytes each,
@@ -182,7 +176,7 @@ impl Pending {
 }
 
 /// Records the confirmed sign-up of `token` at `now`: one consent per channel, given on the
-/// web form. Nothing is recorded when any channel already holds a decision made after the
+/// web form and marked confirmed by the contact. Nothing is recorded when any channel already holds a decision made after the
 /// sign-up.
 ///
 /// # Errors
@@ -210,6 +204,8 @@ pub async fn confirm<S: Store>(
     if later {
         return Err(ConfirmError::Superseded);
     }
+    let signed_up =
+        OffsetDateTime::from_unix_timestamp(pending.issued).map_err(|_| ConfirmError::Invalid)?;
     let records = pending
         .channels
         .iter()
@@ -222,6 +218,7 @@ pub async fn confirm<S: Store>(
                 Channel::WebForm,
                 None,
             )
+            .and_then(|r| r.confirmed_by_contact(signed_up))
             .map_err(RecordError::Decision)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -233,53 +230,6 @@ pub async fn confirm<S: Store>(
         out.push((channel, seq));
     }
     Ok(out)
-}
-
-/// A message for the site's mailer: the confirmation link to send to a contact.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Message {
-    /// The contact as typed (normalised): where to send the link.
-    pub to: String,
-    /// The link.
-    pub link: String,
-    /// Until when the link holds (RFC 3339).
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires: OffsetDateTime,
-}
-
-/// The confirmation messages waiting for the site's mailer, in memory: the mailer takes them
-/// with `GET /register/outbox` (admin) and sends them. Bounded: past
-/// [`OUTBOX_CAPACITY`] the oldest go, and a message past its link's time is dropped. A
-/// restart loses what was not taken, as a mail queue's outage would: the visitor signs up
-/// again.
-#[derive(Debug, Default)]
-pub struct Outbox {
-    messages: Mutex<VecDeque<Message>>,
-}
-
-impl Outbox {
-    /// Leaves a message.
-    pub fn push(&self, message: Message) {
-        if let Ok(mut m) = self.messages.lock() {
-            if m.len() >= OUTBOX_CAPACITY {
-                m.pop_front();
-            }
-            m.push_back(message);
-        }
-    }
-
-    /// The messages whose links still hold at `now`, oldest first; taken out unless `peek`.
-    pub fn take(&self, now: OffsetDateTime, peek: bool) -> Vec<Message> {
-        let Ok(mut m) = self.messages.lock() else {
-            return Vec::new();
-        };
-        m.retain(|msg| msg.expires >= now);
-        if peek {
-            m.iter().cloned().collect()
-        } else {
-            m.drain(..).collect()
-        }
-    }
 }
 
 #[cfg(test)]
@@ -333,24 +283,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn the_outbox_drops_expired_messages_and_keeps_its_bound() {
-        let outbox = Outbox::default();
-        let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
-        for i in 0..=OUTBOX_CAPACITY {
-            outbox.push(Message {
-                to: format!("{i}@example.fi"),
-                link: String::new(),
-                expires: t + Duration::seconds(i as i64),
-            });
-        }
-        let all = outbox.take(t, true);
-        assert_eq!(all.len(), OUTBOX_CAPACITY);
-        assert_eq!(all[0].to, "1@example.fi");
-        let later = outbox.take(t + Duration::seconds(5000), false);
-        assert_eq!(later.len(), OUTBOX_CAPACITY - 4999);
-        assert!(outbox.take(t, true).is_empty());
     }
 }

@@ -50,7 +50,9 @@ pub mod access;
 pub mod api;
 pub mod confirm;
 pub mod confirm_page;
+pub mod demo_mail;
 pub mod list;
+pub mod outbox;
 pub mod requests;
 
 /// How far in the future a decision's time may be (clock skew between staff machines and the

@@ -15,6 +15,7 @@ use std::future::Future;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord, MarketingStatus};
 use consent_core::{CategoryId, ConsentId, DecisionRecord, Digest, Method};
 
+use crate::register::outbox::Message;
 use crate::register::requests::Request;
 use time::{Date, OffsetDateTime};
 
@@ -538,6 +539,28 @@ pub trait Register: Send + Sync + 'static {
 
     /// Every row of the `marketing_state` table, for `verify`.
     fn state_rows(&self) -> impl Future<Output = Result<Vec<StateRow>, StoreError>> + Send;
+
+    /// Leaves a confirmation message for the site's mailer in the `outbox` table (outside the
+    /// chain; [`crate::register::outbox`] has the rules): first deletes the messages expired
+    /// at `now`, then, past [`CAPACITY`](crate::register::outbox::CAPACITY), the oldest.
+    /// The message's `id` is ignored; returns the one it gets (ids are never reused).
+    fn outbox_push(
+        &self,
+        message: Message,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The messages whose links still hold at `now`, oldest first, removed from the outbox in
+    /// the same statement unless `peek` (so each is taken once, whoever else is taking); the
+    /// expired ones are deleted.
+    fn outbox_take(
+        &self,
+        now: OffsetDateTime,
+        peek: bool,
+    ) -> impl Future<Output = Result<Vec<Message>, StoreError>> + Send;
+
+    /// Removes one message (the mailer sent it); `false` when no message has that id.
+    fn outbox_remove(&self, id: u64) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The data-subject requests (outside the chain: DESIGN.md says why).
@@ -654,6 +677,19 @@ impl Register for AnyStore {
     async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
         delegate!(self, s => s.erase_contact(contact, before))
     }
+    async fn outbox_push(&self, message: Message, now: OffsetDateTime) -> Result<u64, StoreError> {
+        delegate!(self, s => s.outbox_push(message, now))
+    }
+    async fn outbox_take(
+        &self,
+        now: OffsetDateTime,
+        peek: bool,
+    ) -> Result<Vec<Message>, StoreError> {
+        delegate!(self, s => s.outbox_take(now, peek))
+    }
+    async fn outbox_remove(&self, id: u64) -> Result<bool, StoreError> {
+        delegate!(self, s => s.outbox_remove(id))
+    }
 }
 
 impl Requests for AnyStore {
@@ -679,6 +715,22 @@ pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
             Err(StoreError::Database(Cause::only(Doing::Judge)))
         }
     }
+}
+
+/// An outbox row as both stores read it (`id, recipient, link, expires`).
+pub(crate) fn outbox_message(
+    id: i64,
+    to: String,
+    link: String,
+    expires: i64,
+) -> Result<Message, StoreError> {
+    Ok(Message {
+        id: u64::try_from(id).map_err(|_| StoreError::Corrupt(Corrupt::Negative("outbox id")))?,
+        to,
+        link,
+        expires: OffsetDateTime::from_unix_timestamp(expires)
+            .map_err(|_| StoreError::Corrupt(Corrupt::Time("outbox expires")))?,
+    })
 }
 
 /// The columns of a request row, in the order both stores read and write them.

@@ -62,8 +62,9 @@ use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
     MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
-    StateRow, StatsRow, StoreError, Summary, request_texts, stored,
+    StateRow, StatsRow, StoreError, Summary, outbox_message, request_texts, stored,
 };
+use crate::register::outbox::{CAPACITY, Message};
 use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
@@ -118,6 +119,13 @@ CREATE TABLE IF NOT EXISTS requests (
     staff    TEXT NOT NULL,
     outcome  TEXT,
     closed   TEXT
+);
+-- The confirmation messages waiting for the site's mailer (register/outbox.rs).
+CREATE TABLE IF NOT EXISTS outbox (
+    id        BIGSERIAL PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    link      TEXT NOT NULL,
+    expires   BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoint (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
@@ -1426,6 +1434,75 @@ impl Register for PgStore {
                     .transpose()
             })
             .collect()
+    }
+
+    async fn outbox_push(&self, message: Message, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        within(conn.client.execute(
+            "DELETE FROM outbox WHERE expires < $1",
+            &[&now.unix_timestamp()],
+        ))
+        .await?;
+        let row = within(conn.client.query_one(
+            "INSERT INTO outbox (recipient, link, expires) VALUES ($1, $2, $3) RETURNING id",
+            &[
+                &message.to,
+                &message.link,
+                &message.expires.unix_timestamp(),
+            ],
+        ))
+        .await?;
+        within(conn.client.execute(
+            "DELETE FROM outbox WHERE id <= \
+             (SELECT id FROM outbox ORDER BY id DESC LIMIT 1 OFFSET $1)",
+            &[&(CAPACITY as i64)],
+        ))
+        .await?;
+        unsigned(column(&row, 0)?, "outbox id")
+    }
+
+    async fn outbox_take(
+        &self,
+        now: OffsetDateTime,
+        peek: bool,
+    ) -> Result<Vec<Message>, StoreError> {
+        let conn = self.reader.client().await?;
+        let now = now.unix_timestamp();
+        within(
+            conn.client
+                .execute("DELETE FROM outbox WHERE expires < $1", &[&now]),
+        )
+        .await?;
+        // Taking locks the rows it deletes and skips rows another server is taking: each
+        // message goes to one mailer.
+        let sql = if peek {
+            "SELECT id, recipient, link, expires FROM outbox WHERE expires >= $1"
+        } else {
+            "DELETE FROM outbox WHERE id IN \
+             (SELECT id FROM outbox WHERE expires >= $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, recipient, link, expires"
+        };
+        let rows = within(conn.client.query(sql, &[&now])).await?;
+        let mut messages = rows
+            .iter()
+            .map(|r| outbox_message(column(r, 0)?, column(r, 1)?, column(r, 2)?, column(r, 3)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING promises no order.
+        messages.sort_unstable_by_key(|m| m.id);
+        Ok(messages)
+    }
+
+    async fn outbox_remove(&self, id: u64) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        let conn = self.reader.client().await?;
+        let n = within(
+            conn.client
+                .execute("DELETE FROM outbox WHERE id = $1", &[&id]),
+        )
+        .await?;
+        Ok(n == 1)
     }
 }
 

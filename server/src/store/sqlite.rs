@@ -28,8 +28,9 @@ use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
     MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
-    StoreError, Summary, SummaryColumns, request_texts, stored,
+    StoreError, Summary, SummaryColumns, outbox_message, request_texts, stored,
 };
+use crate::register::outbox::{CAPACITY, Message};
 use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
@@ -73,7 +74,9 @@ CREATE TABLE IF NOT EXISTS chain_head (
 
 /// The customer register's part, after [`migrate`] gave an older log its columns.
 /// `marketing_state` is each contact's latest state per channel, updated in the transaction
-/// that appends the decision: what `may_market` and the bulk list check read.
+/// that appends the decision: what `may_market` and the bulk list check read. `outbox` holds
+/// the confirmation messages waiting for the site's mailer ([`crate::register::outbox`]).
+/// Every statement is `IF NOT EXISTS`, so a log from an older release gets what it lacks.
 const REGISTER_SCHEMA: &str = "
 CREATE INDEX IF NOT EXISTS decisions_contact ON decisions (contact) WHERE contact IS NOT NULL;
 CREATE TABLE IF NOT EXISTS marketing_state (
@@ -95,6 +98,12 @@ CREATE TABLE IF NOT EXISTS requests (
     staff    TEXT NOT NULL,
     outcome  TEXT,
     closed   TEXT
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient TEXT NOT NULL,
+    link      TEXT NOT NULL,
+    expires   INTEGER NOT NULL
 );
 ";
 
@@ -916,6 +925,90 @@ impl Register for SqliteStore {
     ) -> Result<Vec<MarketingState>, StoreError> {
         self.with_reader(move |conn| Self::states_blocking(conn, channel, &contacts))
             .await
+    }
+
+    async fn outbox_push(&self, message: Message, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.with_reader(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(map_err)?;
+            tx.execute(
+                "DELETE FROM outbox WHERE expires < ?1",
+                [now.unix_timestamp()],
+            )
+            .map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO outbox (recipient, link, expires) VALUES (?1, ?2, ?3)",
+                params![message.to, message.link, message.expires.unix_timestamp()],
+            )
+            .map_err(map_err)?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "DELETE FROM outbox WHERE id <= \
+                 (SELECT id FROM outbox ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+                [CAPACITY as i64],
+            )
+            .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(id as u64)
+        })
+        .await
+    }
+
+    async fn outbox_take(
+        &self,
+        now: OffsetDateTime,
+        peek: bool,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.with_reader(move |conn| {
+            let now = now.unix_timestamp();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(map_err)?;
+            tx.execute("DELETE FROM outbox WHERE expires < ?1", [now])
+                .map_err(map_err)?;
+            let sql = if peek {
+                "SELECT id, recipient, link, expires FROM outbox WHERE expires >= ?1"
+            } else {
+                "DELETE FROM outbox WHERE expires >= ?1 RETURNING id, recipient, link, expires"
+            };
+            let mut messages = {
+                let mut stmt = tx.prepare(sql).map_err(map_err)?;
+                let rows = stmt
+                    .query_map([now], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    })
+                    .map_err(map_err)?;
+                rows.map(|row| {
+                    let (id, to, link, expires) = row.map_err(map_err)?;
+                    outbox_message(id, to, link, expires)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+            };
+            tx.commit().map_err(map_err)?;
+            // RETURNING promises no order.
+            messages.sort_unstable_by_key(|m| m.id);
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn outbox_remove(&self, id: u64) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        self.with_reader(move |conn| {
+            let n = conn
+                .execute("DELETE FROM outbox WHERE id = ?1", [id])
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
     }
 }
 

@@ -10,9 +10,11 @@ use consent_server::store::{Log as _, Store};
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
+mod outbox;
 mod register;
 mod rotation;
 mod tamper;
+pub use outbox::*;
 pub use register::*;
 pub use rotation::*;
 pub use tamper::*;
@@ -422,7 +424,9 @@ macro_rules! store_suite {
             a_rollback_to_an_older_copy_is_caught_by_the_head_file,
             retention_keeps_the_proof_of_a_standing_objection, a_log_verifies_across_rotations,
             a_forged_rotation_is_named, a_missing_rotation_is_named,
-            a_log_under_a_key_the_file_lacks_is_left_alone);
+            a_log_under_a_key_the_file_lacks_is_left_alone,
+            the_outbox_survives_a_reopen_and_hands_each_message_out_once,
+            the_outbox_keeps_its_bound_and_drops_the_oldest);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
