@@ -91,17 +91,17 @@ const MOBILE = { width: 360, height: 640 };
 /** The texts and paths the tests look for, per language. */
 const L = {
   fi: {
-    accept: 'Hyväksy kaikki', reject: 'Hylkää kaikki', settings: 'Asetukset', save: 'Tallenna valinnat',
+    accept: 'Hyväksy kaikki', reject: 'Hylkää kaikki', settings: 'Asetukset', save: 'Tallenna valinnat', allowShow: 'Salli ja näytä',
     title: 'Evästeet ja yksityisyytesi', prefs: 'Evästeasetukset', always: 'Aina käytössä',
     home: '/', booking: '/ajanvaraus', video: '/video', privacy: '/tietosuoja', mydata: '/omat-tiedot', newsletter: '/uutiskirje',
   },
   sv: {
-    accept: 'Godkänn alla', reject: 'Avvisa alla', settings: 'Inställningar', save: 'Spara mina val',
+    accept: 'Godkänn alla', reject: 'Avvisa alla', settings: 'Inställningar', save: 'Spara mina val', allowShow: 'Tillåt och visa',
     title: 'Kakor och din integritet', prefs: 'Inställningar för kakor', always: 'Alltid på',
     home: '/sv/', booking: '/sv/tidsbokning', video: '/sv/video', privacy: '/sv/dataskydd', mydata: '/sv/mina-uppgifter', newsletter: '/sv/nyhetsbrev',
   },
   en: {
-    accept: 'Accept all', reject: 'Reject all', settings: 'Settings', save: 'Save choices',
+    accept: 'Accept all', reject: 'Reject all', settings: 'Settings', save: 'Save choices', allowShow: 'Allow and show',
     title: 'Cookies and your privacy', prefs: 'Cookie settings', always: 'Always on',
     home: '/en/', booking: '/en/booking', video: '/en/video', privacy: '/en/privacy', mydata: '/en/my-data', newsletter: '/en/newsletter',
   },
@@ -1414,6 +1414,57 @@ test('gating: per-path exclusion comes from the consent config (services[].exclu
     assert.equal(await v.page.evaluate(() => Consent.acceptedService('google-ads')), true, `${path}: only the pixel is kept off`);
   }
   await v.context.close();
+});
+
+test('gating: the video\'s placeholder names YouTube before any decision, and "Allow and show" grants YouTube alone: the pixel and the rest of marketing stay off (screenshots)', async () => {
+  const youtube = exampleConfig.categories.find((c) => c.id === 'marketing').services.find((s) => s.id === 'youtube');
+  assert.ok(youtube, 'the example config declares YouTube');
+  for (const lang of LANGS) {
+    for (const [device, viewport] of [['mobile', MOBILE], ['desktop', { width: 1280, height: 800 }]]) {
+      const at = `${lang} ${device}`;
+      const v = await visitor({ viewport, locale: { fi: 'fi-FI', sv: 'sv-SE', en: 'en-GB' }[lang] });
+      await open(v, L[lang].video, lang);
+      const placeholder = v.page.locator('.cc-embed');
+      await placeholder.waitFor();
+      await settled(banner(v.page));
+      const text = await placeholder.locator('p').innerText();
+      assert.match(text, /YouTube/, `${at}: the placeholder does not name the service: ${text}`);
+      assert.doesNotMatch(text, /markkinoin|marknadsf|marketing/i, `${at}: the placeholder names the category: ${text}`);
+      // In the theme: the site's button colour (demo.css sets it on .cc-root) reaches it.
+      const colours = await placeholder.evaluate((p) => {
+        const b = p.querySelector('.cc-btn');
+        const banner = document.querySelector('[data-consent-ui] .cc-btn');
+        return { placeholder: getComputedStyle(b).backgroundColor, banner: getComputedStyle(banner).backgroundColor };
+      });
+      assert.equal(colours.placeholder, colours.banner, `${at}: "${L[lang].allowShow}" is not in the theme's button colour`);
+      await placeholder.evaluate((p) => p.scrollIntoView({ block: 'start' }));
+      await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-video-placeholder.png`) });
+      assert.equal(await overflowX(v.page), 0, `${at}: the page is wider than the screen with the placeholder`);
+      await axe(v.page, `${at} video placeholder`);
+      await nothingGated(v, `${at} before a decision`);
+      await button(placeholder, L[lang].allowShow).click();
+      await v.page.frameLocator('iframe.video').locator('body').waitFor();
+      assert.equal(await v.page.locator('iframe.video').getAttribute('src'), '/demo/video.html');
+      assert.equal(await v.page.locator('.cc-embed').count(), 0, `${at}: the placeholder stays`);
+      const granted = await v.page.evaluate(() => ['youtube', 'facebook-pixel', 'google-ads', 'ga']
+        .map((s) => [s, window.Consent.acceptedService(s)]));
+      assert.deepEqual(granted, [['youtube', true], ['facebook-pixel', false], ['google-ads', false], ['ga', false]], at);
+      assert.equal(await v.page.evaluate(() => window.Consent.acceptedCategory('marketing')), false, `${at}: marketing granted whole`);
+      // The record: YouTube and the necessary site, nothing else.
+      await until(() => v.posts.length >= 1, `${at}: the decision sent`);
+      const services = v.posts[0].record.services.filter((x) => x.granted).map((x) => x.id);
+      assert.deepEqual(services, ['site', 'youtube'], `${at}: the decision sent`);
+      await v.page.evaluate(() => fetch('/healthz'));
+      for (const tag of TAGS) assert.equal(await timesRan(v.page, tag), 0, `${at}: ${tag} ran`);
+      for (const f of ['/demo/ga.js', '/demo/ads.js', '/demo/pixel.js', '/demo/pixel.svg']) {
+        assert.equal(requested(v, f), 0, `${at}: ${f} was fetched`);
+      }
+      assert.deepEqual(await trackerCookies(v.context), [], `${at}: tracker cookies`);
+      await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-video-allowed.png`) });
+      assert.deepEqual(v.consoleErrors, [], `${at}: console errors`);
+      await v.context.close();
+    }
+  }
 });
 
 test('a page whose banner policy is not the server\'s: nothing is logged, the decision stays local and the console says why', async () => {
