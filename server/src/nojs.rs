@@ -106,6 +106,7 @@ pub fn preferences_page(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (t.get(TextKey::PreferencesTitle)) }
+                link rel="icon" href="/consent/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/consent/consent.css";
             }
             body {
