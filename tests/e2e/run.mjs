@@ -819,7 +819,7 @@ test('C9 every decision is recorded with id, UTC time, action, choices, revision
   ]);
   assert.deepEqual(r.services, [
     { id: 'site', granted: true }, { id: 'ga', granted: true },
-    { id: 'google-ads', granted: false }, { id: 'facebook-pixel', granted: false },
+    { id: 'google-ads', granted: false }, { id: 'facebook-pixel', granted: false }, { id: 'youtube', granted: false },
   ]);
   assert.equal(r.revision, 1);
   assert.match(String(r.shown_hash), /^[\w-]{16,}$/, 'a hash of the texts and config shown');
