@@ -36,13 +36,17 @@ cd "$(dirname "$0")/.."
 # lowered to 30,590 when the runtime trimmed ASCII whitespace only (as HTTP and HTML have),
 # and raised for issue 16's embed placeholder that grants its one service (the grant of a
 # service with its category, and a category counting only when granted whole) and the room
-# on a phone for the cookie tables' headings, by 400 B to 30,990. The test fails on any growth past
+# on a phone for the cookie tables' headings, by 400 B to 30,990, and for issue 16 by 157 B to
+# 31,147: the example clinic gained a YouTube service (its compiled policy +42 B, the Finnish
+# texts +93 B: the budget counts the example's), the themed placeholder saved 26 B (stylesheet
+# -46 B, script +20 B), and the rest, 48 B, the tree was already over 30,990 when this began
+# (31,038 at 15da2ec). The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=30990
+RATCHET=31147
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -173,8 +173,8 @@ pub mod __private {
 }
 
 #[cfg(feature = "alloc")]
-/// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads
-/// and the Facebook pixel: for examples, tests and the demo.
+/// A complete config for a small Finnish veterinary clinic with Google Analytics, Google Ads,
+/// the Facebook pixel and YouTube videos: for examples, tests and the demo.
 pub const EXAMPLE_CONFIG: &str = include_str!("example_config.json");
 
 #[cfg(feature = "alloc")]

@@ -71,7 +71,10 @@ fn a_category_granted_partly_keeps_its_signals_denied() {
     ] {
         assert_eq!(state.get(signal), SignalState::Denied, "{signal}");
     }
-    let whole = partly.with_service_granted(&config, pixel);
+    let youtube = config.service_index("youtube").expect("in the example");
+    let whole = partly
+        .with_service_granted(&config, pixel)
+        .with_service_granted(&config, youtube);
     let state = consent_core::consent_mode::update(&config, whole).expect("enabled");
     assert_eq!(state.get(Signal::AdStorage), SignalState::Granted);
     // The compiled policy the banner reads answers the same.

@@ -58,7 +58,8 @@ fn holds_what_art_7_1_asks_and_no_query_string() {
             ("site", true),
             ("ga", true),
             ("google-ads", false),
-            ("facebook-pixel", false)
+            ("facebook-pixel", false),
+            ("youtube", false)
         ]
     );
     let json = serde_json::to_string(&r).expect("json");

@@ -43,8 +43,9 @@ pub fn render(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String
     let return_to = sanitize_return_to(return_to).unwrap_or("/");
     let markup = html! {
         div.cc-root.cc-box.cc-pos-bottom.cc-theme-light data-consent-ui data-consent-nojs {
-            form.cc-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
-                aria-describedby="cc-desc" lang=(lang.as_str()) method="post" action=(FORM_ACTION) {
+            // The dialog is the box around the form: a form may not take the dialog role.
+            div.cc-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
+                aria-describedby="cc-desc" lang=(lang.as_str()) { form method="post" action=(FORM_ACTION) {
                 h2.cc-title { (t.get(TextKey::BannerTitle)) }
                 p.cc-desc #cc-desc { (t.get(TextKey::BannerDescription)) }
                 @if gpc { p.cc-gpc { (t.get(TextKey::GpcNotice)) } }
@@ -56,7 +57,7 @@ pub fn render(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String
                     button.cc-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
                     button.cc-btn type="submit" formmethod="get" formaction=(PREFERENCES_PATH) { (t.get(TextKey::Settings)) }
                 }
-            }
+            } }
         }
     };
     markup.into_string()

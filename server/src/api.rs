@@ -14,6 +14,7 @@
 //! | `GET /admin/logout` | anyone | 401 without a challenge: the browser forgets the password ([`crate::admin`]'s "Logout") |
 //! | `GET /consent/declaration[?lang=fi&format=html]` | anyone | the privacy notice's cookie section, from the config (`html`, `md` or `json`) |
 //! | `GET /healthz` | anyone | liveness |
+//! | `GET /consent/favicon.svg`, `GET /favicon.ico` | anyone | the icon the server's own pages link (the same SVG at both: no page's console shows a 404 for it) |
 //! | `GET /consent/<file>` | anyone | the banner's files (`consent.js`, `consent_bg.wasm`, ...) |
 //! | `/`, `/demo/...` | anyone, with `--demo` | the demo clinic site ([`Settings::demo`]) |
 //!
@@ -126,6 +127,17 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
         .route(
             "/admin/favicon.svg",
+            get(|| async { static_file("image/svg+xml", crate::admin::FAVICON) }),
+        )
+        // The server's own pages (the preferences without JavaScript, the register's pages)
+        // link this icon; a browser that asks for /favicon.ico anyway gets it too, rather
+        // than a 404 in the console.
+        .route(
+            "/consent/favicon.svg",
+            get(|| async { static_file("image/svg+xml", crate::admin::FAVICON) }),
+        )
+        .route(
+            "/favicon.ico",
             get(|| async { static_file("image/svg+xml", crate::admin::FAVICON) }),
         )
         .route("/healthz", get(|| async { "ok" }));

@@ -106,11 +106,14 @@ pub fn preferences_page(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (t.get(TextKey::PreferencesTitle)) }
+                link rel="icon" href="/consent/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/consent/consent.css";
             }
             body {
-                div.cc-root.cc-box.cc-pos-middle.cc-theme-light data-consent-ui data-consent-nojs {
-                    form.cc-prefs.cc-nojs-page role="dialog" aria-labelledby="cc-ptitle" lang=(lang.as_str())
+                main.cc-root.cc-box.cc-pos-middle.cc-theme-light data-consent-ui data-consent-nojs {
+                    // A page of its own, not a dialog over one (and a form may not take the
+                    // dialog role): a form landmark named by its title.
+                    form.cc-prefs.cc-nojs-page aria-labelledby="cc-ptitle" lang=(lang.as_str())
                         method="post" action=(FORM_ACTION) {
                         div.cc-head { h1.cc-title #cc-ptitle { (t.get(TextKey::PreferencesTitle)) } }
                         p.cc-desc { (t.get(TextKey::PreferencesDescription)) }
@@ -157,7 +160,8 @@ pub fn preferences_page(
 fn service_block(t: &Texts<'_>, lang: Lang, service: &Service) -> Markup {
     html! {
         div.cc-svc {
-            h3 { (service.name(lang)) }
+            // Under the page's h1 (the banner's dialog, under its h2, has h3).
+            h2 { (service.name(lang)) }
             p { span.cc-k { (t.get(TextKey::Provider)) ":" } " " (service.provider()) }
             p { (service.purpose().get(lang)) }
             @if let Some(url) = service.privacy_url() {

@@ -119,9 +119,9 @@ function pick(value, allowed) {
  * layer the server rendered (for pages without JavaScript) is replaced in the same task, so
  * nothing is painted in between: no second banner. */
 function mount(options) {
+  const theme = `cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`;
   const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
-    + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])}`
-    + ` cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`), { 'data-consent-ui': '' });
+    + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])} ${theme}`), { 'data-consent-ui': '' });
   for (const rendered of document.querySelectorAll('[data-consent-nojs]')) {
     rendered.remove();
     // Already on screen: not animated in a second time.
@@ -130,7 +130,7 @@ function mount(options) {
   const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
-  return { options, root, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null, texts: {}, base: null, drawn: 0, gen: 0 };
+  return { options, root, theme, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null, texts: {}, base: null, drawn: 0, gen: 0 };
 }
 
 function unmount() {
@@ -443,7 +443,8 @@ function embedPlaceholder(embed, category, svc) {
     const s = c.services.find((x) => x.id === svc?.trim());
     const text = t.t[s ? 'placeholder_text' : 'placeholder_category_text']
       .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
-    const box = attrs(add(el('div', 'cc-embed'), el('p', '', text),
+    // A root of its own, in the banner's theme: the page's variables for .cc-root reach it.
+    const box = attrs(add(el('div', `cc-root cc-embed ${u.theme}`), el('p', '', text),
       button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
     embed.classList.add('cc-wait');
     embed.parentNode?.insertBefore(box, embed);

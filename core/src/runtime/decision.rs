@@ -570,8 +570,11 @@ mod tests {
         let submitted = granted.token().to_string();
         let accepted = accept(&c, &submitted, signer, fresh, ctx(s).now).unwrap();
         assert_eq!(accepted.state().choices(), granted.state().choices());
-        // Granting the category's other service makes it whole.
-        let rest = Choices::none().with_service_granted(&c, pixel);
+        // Granting the category's other services makes it whole.
+        let youtube = c.service_index("youtube").unwrap();
+        let rest = Choices::none()
+            .with_service_granted(&c, pixel)
+            .with_service_granted(&c, youtube);
         let whole = make(&c, &ev, Action::Grant(rest), ctx(s), None).unwrap();
         let ev = whole.evaluation();
         assert!(ev.allowed().whole_categories(&c).allows_category(marketing));

@@ -646,7 +646,7 @@ fn glob(pattern: &[u8], name: &[u8]) -> bool {
 /// let withdrawn = policy::decide(&config, &after, Action::RejectAll, ctx)?;
 /// assert_eq!(withdrawn.state().method(), Method::Withdraw);
 /// let cleared: Vec<&str> = withdrawn.cookies_to_clear(&config).map(|(_, c)| c.name().as_str()).collect();
-/// assert_eq!(cleared, ["_ga", "_ga_*", "_gcl_au", "_fbp"]);
+/// assert_eq!(cleared, ["_ga", "_ga_*", "_gcl_au", "_fbp", "YSC", "VISITOR_INFO1_LIVE"]);
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 pub fn decide<P: SitePolicy + ?Sized>(
@@ -837,19 +837,23 @@ mod tests {
             3,
             "{lines:#?}"
         );
+        const NAMES: [&str; 6] = [
+            "_ga=",
+            "_ga_X1=",
+            "_gcl_au=",
+            "_fbp=",
+            "YSC=",
+            "VISITOR_INFO1_LIVE=",
+        ];
         // Every name declared exactly, and of the patterns only the names present (once,
         // though the browser showed `_ga_X1` twice); never `lang` or the consent cookie.
-        for name in ["_ga=", "_ga_X1=", "_gcl_au=", "_fbp="] {
+        for name in NAMES {
             assert!(
                 lines.iter().any(|l| l.starts_with(name)),
                 "{name} {lines:#?}"
             );
         }
-        assert!(lines.iter().all(|l| {
-            ["_ga=", "_ga_X1=", "_gcl_au=", "_fbp="]
-                .iter()
-                .any(|n| l.starts_with(n))
-        }));
+        assert!(lines.iter().all(|l| NAMES.iter().any(|n| l.starts_with(n))));
         let mut unique = lines.clone();
         unique.sort();
         unique.dedup();

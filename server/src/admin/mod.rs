@@ -589,7 +589,8 @@ fn len(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The icon `/admin/favicon.svg` serves: a check mark on the dashboard's blue.
+/// The icon `/admin/favicon.svg` (and, for the server's other pages, `/consent/favicon.svg`
+/// and `/favicon.ico`) serves: a check mark on the dashboard's blue.
 pub const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
 <rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#0b5fa5\"/>\
 <path d=\"M8 17l5 5 11-12\" fill=\"none\" stroke=\"#fff\" stroke-width=\"4\"/></svg>";
