@@ -31,7 +31,8 @@
 //! live and the first layer ([`first_layer::render`]) goes at the end of `<body>`, so it is
 //! in the first paint; the banner takes it over when it loads. When the page links the
 //! banner's stylesheet (`<link rel="stylesheet" href=".../consent.css">`), the first layer
-//! comes with the few rules it needs inline (its critical CSS, let in by the response's
+//! comes with the few rules it needs inline (its critical CSS, written in front of the link
+//! so that the whole stylesheet comes after it in the cascade, let in by the response's
 //! style nonce or its hash). For every visitor the link becomes a preload (fetched as
 //! early, applied by a one-line script at the end of `<body>`, let in by the script nonce
 //! or its hash): it no longer holds back the page's first paint, nor a live analytics tag.

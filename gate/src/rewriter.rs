@@ -86,11 +86,13 @@ struct Progress {
     /// The page's own language (`<html lang>`), for the first layer.
     lang: Option<Lang>,
     consent_mode_written: bool,
-    /// The end of `<body>` (or of the page) is written: the first layer, the critical CSS
-    /// and the banner's stylesheet.
+    /// The end of `<body>` (or of the page) is written: the first layer and the script that
+    /// applies the banner's stylesheet.
     end_written: bool,
     /// Whether the page links the banner's stylesheet (made a preload, see [`Page::link`]).
     stylesheet: bool,
+    /// Whether the critical CSS is written (in front of the banner's stylesheet).
+    critical_written: bool,
     /// How many holes a recording has (each written once, so the cache can count them).
     holes: usize,
 }
@@ -263,6 +265,11 @@ impl Page {
     /// neither rendering nor scripts (a parser-inserted one in `<body>` still held back the
     /// first paint in Chromium). Nothing needs it sooner: the first layer comes with its
     /// critical CSS, and the banner draws the rest later.
+    ///
+    /// The critical CSS goes in front of the link, when the first layer is due: it must come
+    /// before the stylesheet in the cascade, so that once the stylesheet applies, its rules
+    /// decide (the critical rules are a subset; after it, one of them would override a rule
+    /// of the stylesheet it leaves out, such as a position the banner is given on a phone).
     fn link(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
             rel.split_ascii_whitespace()
@@ -276,6 +283,23 @@ impl Page {
             return Ok(());
         }
         p.stylesheet = true;
+        let critical = &self.pages.critical().css;
+        if self.visit.first_layer_due() && !p.critical_written && !critical.is_empty() {
+            // Only where the page loads the banner's stylesheet: a site that styles the
+            // banner its own way keeps its look.
+            p.critical_written = true;
+            let mut html = String::from("<style");
+            if let Some(nonce) = &self.inserts.style_nonce {
+                html.push_str(" nonce=\"");
+                html.push_str(nonce);
+                html.push('"');
+                p.holes += 1;
+            }
+            html.push('>');
+            html.push_str(critical);
+            html.push_str("</style>");
+            el.before(&html, ContentType::Html);
+        }
         drop(p);
         el.set_attribute("rel", "preload")?;
         el.set_attribute("as", "style")?;
@@ -283,8 +307,8 @@ impl Page {
         Ok(())
     }
 
-    /// What goes last in `<body>`: the first layer (with its critical CSS) when the visitor
-    /// has no valid decision, and the script that applies the banner's stylesheet.
+    /// What goes last in `<body>`: the first layer when the visitor has no valid decision,
+    /// and the script that applies the banner's stylesheet.
     fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         if !el.can_have_content() {
             return Ok(());
@@ -298,8 +322,8 @@ impl Page {
         }))
     }
 
-    /// What goes at the end of `<body>`, if not yet written: the critical CSS and the first
-    /// layer when it is due, then the script that applies the banner's stylesheet.
+    /// What goes at the end of `<body>`, if not yet written: the first layer when it is due,
+    /// then the script that applies the banner's stylesheet.
     fn end_of_body(&self) -> Option<String> {
         let mut p = self.progress();
         if p.end_written {
@@ -308,21 +332,6 @@ impl Page {
         p.end_written = true;
         let mut html = String::new();
         if self.visit.first_layer_due() {
-            // The critical CSS only where the page loads the banner's stylesheet: a site
-            // that styles the banner its own way keeps its look.
-            let critical = &self.pages.critical().css;
-            if p.stylesheet && !critical.is_empty() {
-                html.push_str("<style");
-                if let Some(nonce) = &self.inserts.style_nonce {
-                    html.push_str(" nonce=\"");
-                    html.push_str(nonce);
-                    html.push('"');
-                    p.holes += 1;
-                }
-                html.push('>');
-                html.push_str(critical);
-                html.push_str("</style>");
-            }
             match self.inserts.first_layer {
                 FirstLayer::Rendered => {
                     let lang = p

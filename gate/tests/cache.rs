@@ -232,13 +232,18 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
         r#"<link rel="preload" href="/consent/consent.css" as="style" data-consent-css="">"#;
     let apply = "<script>for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'</script>";
     // A new visitor: the banner's stylesheet is fetched from <head> as before, but as a
-    // preload, which holds back no paint; at the end of <body>, the critical CSS, the first
-    // layer, and the script that applies the stylesheet.
+    // preload, which holds back no paint, with the critical CSS in front of it (so that in
+    // the cascade the whole stylesheet, once applied, comes after it and decides); at the
+    // end of <body>, the first layer, and the script that applies the stylesheet.
     let (headers, body) = get_page(&app, "/plain", &visitors[0]).await;
     let head = &body[..body.find("<body>").expect("body")];
-    assert!(head.contains(preload), "{head}");
+    let style = head.find("<style>.cc-root{").expect("critical CSS in <head>");
+    let link = head.find(preload).expect("the preload");
+    assert!(style < link, "{head}");
+    assert_eq!(head[style..link].matches("</style>").count(), 1, "{head}");
+    assert!(head[style..link].trim_end().ends_with("</style>"), "{head}");
+    assert_eq!(body.matches("<style").count(), 1, "{body}");
     assert!(!body.contains("rel=\"stylesheet\""), "{body}");
-    let style = body.find("<style>.cc-root{").expect("critical CSS");
     let layer = body.find("data-consent-nojs").expect("first layer");
     let script = body
         .find(apply)

@@ -458,6 +458,10 @@ test('C2 on a phone, in every layout and position the banner offers: "Reject all
       const box = await banner(v.page).boundingBox();
       assert.ok(box.height <= PHONE_SHARE * MOBILE.height,
         `${at}: the first layer covers ${Math.round(100 * box.height / MOBILE.height)} % of the screen`);
+      // On a phone the first layer is a sheet at the top edge for "top", at the bottom edge
+      // for every other position (wasm/README.md).
+      if (position === 'top') assert.ok(box.y <= 1, `${at}: the first layer starts at ${box.y}, not at the top`);
+      else assert.ok(Math.abs(box.y + box.height - MOBILE.height) <= 1, `${at}: the first layer ends at ${box.y + box.height}, not at the bottom`);
       assert.equal(await overflowX(v.page), 0, `${at}: the page is wider than the screen`);
       await v.page.screenshot({ path: join(artifacts, `c2-mobile-${layout}-${position}.png`) });
     }
