@@ -237,7 +237,9 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     // end of <body>, the first layer, and the script that applies the stylesheet.
     let (headers, body) = get_page(&app, "/plain", &visitors[0]).await;
     let head = &body[..body.find("<body>").expect("body")];
-    let style = head.find("<style>.cc-root{").expect("critical CSS in <head>");
+    let style = head
+        .find("<style>.cc-root{")
+        .expect("critical CSS in <head>");
     let link = head.find(preload).expect("the preload");
     assert!(style < link, "{head}");
     assert_eq!(head[style..link].matches("</style>").count(), 1, "{head}");

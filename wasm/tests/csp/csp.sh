@@ -40,7 +40,7 @@ grep -q 'cc-root cc-bar cc-pos-bottom cc-theme-dark' <<<"$dom" || fail "data-lay
 grep -q 'data-necessary-ran="yes"' <<<"$dom" || fail "the necessary script was not revived"
 grep -q '[^-]src="/wasm/tests/csp/analytics.js"' <<<"$dom" && fail "the analytics script ran before consent"
 grep -q 'type="text/plain" data-category="analytics"' <<<"$dom" || fail "the gated analytics script is gone"
-grep -q 'class="cc-embed"' <<<"$dom" || fail "no placeholder on the gated iframe"
+grep -Eq 'class="([^"]* )?cc-embed( [^"]*)?"' <<<"$dom" || fail "no placeholder on the gated iframe"
 grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
 
 dom=$(load "$jspage")
