@@ -85,7 +85,7 @@ fn validate_lists_every_problem_and_fails() {
         ],
     );
     assert!(ok.status.success(), "{}", text(&ok));
-    assert!(text(&ok).contains("valid (revision 1, 3 categories, 4 services)"));
+    assert!(text(&ok).contains("valid (revision 1, 3 categories, 5 services)"));
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary"}, {"id": "ads", "enabled_by_default": true}]}"#).expect("write");
     let out = consent(dir.path(), &["validate", bad.to_str().expect("utf-8")]);
