@@ -232,6 +232,12 @@ test('the declaration and the downloads are what the CLI makes of the same confi
     await banner(page);
     for (const lang of ['fi', 'en']) {
       await choose(page, 'lang', lang);
+      // The declaration is drawn after the status says "valid" and after the language is
+      // chosen: wait for the typed config's cookie in the chosen language, not the example's.
+      await page.waitForFunction((l) => {
+        const t = document.querySelector('#declaration-html')?.textContent ?? '';
+        return t.includes('_pg_visitor') && t.includes(`lang="${l}"`);
+      }, lang, { timeout: 10000 });
       const html = await page.locator('#declaration-html').textContent();
       const want = execFileSync(bin, ['declaration', '--lang', lang, '--format', 'html', goodFile], { encoding: 'utf8' });
       assert.equal(html.trim(), want.trim(), `consent declaration --lang ${lang}`);
