@@ -41,13 +41,15 @@ cd "$(dirname "$0")/.."
 # texts +93 B: the budget counts the example's), the themed placeholder saved 26 B (stylesheet
 # -46 B, script +20 B), and the rest, 48 B, the tree was already over 30,990 when this began
 # (31,038 at 15da2ec: the placeholder's own text for an embed naming only its category),
-# and by 9 B to 31,156 to centre the no-JavaScript preferences page. The test fails on any growth past
+# and by 9 B to 31,156 to centre the no-JavaScript preferences page; then lowered to 28,662
+# when the runtime lost every panicking index, slice and pattern search (no panic message, so
+# no core::fmt, in the module). The test fails on any growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=31156
+RATCHET=28662
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -59,7 +59,7 @@ use core::cell::RefCell;
 use consent_core::compiled::CompiledPolicy;
 use consent_core::decision::{self, ActionKind, Made};
 use consent_core::policy::{self, Context, Evaluation};
-use consent_core::text::{Buf, Sink};
+use consent_core::text::{Buf, Sink, split_ascii, split_once_ascii};
 use consent_core::{Choices, ConsentId, Lang, Signals, Token, consent_mode};
 
 use crate::js::Json;
@@ -153,8 +153,8 @@ fn consent_id(random: &[u8]) -> ConsentId {
 
 /// The `name=value` pairs of `document.cookie`, trimmed; pairs without a name are skipped.
 fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
-    jar.split(';').filter_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    split_ascii(jar, b';').filter_map(|pair| {
+        let (name, value) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
         let name = name.trim_ascii();
         (!name.is_empty()).then_some((name, value.trim_ascii()))
     })
@@ -165,7 +165,7 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
 /// does not have stays one item that matches nothing. Plain text is cheaper to read than
 /// JSON (no reader in the module).
 fn items(list: &str) -> impl Iterator<Item = &str> + Clone {
-    list.split(',').filter(|item| !item.is_empty())
+    split_ascii(list, b',').filter(|item| !item.is_empty())
 }
 
 /// `"null"`: the answer of every call before [`start`] accepted a policy.

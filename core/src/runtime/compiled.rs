@@ -213,7 +213,7 @@ fn read_cookie<'a>(r: &mut Reader<'a>) -> Result<CookieEntry<'a>, PolicyError> {
     let name = r.str()?;
     let path = r.str()?;
     let domain = r.str()?;
-    if name.is_empty() || !path.starts_with('/') {
+    if name.is_empty() || !path.starts_with("/") {
         return Err(PolicyError::Field("service cookie"));
     }
     Ok(CookieEntry {
@@ -238,18 +238,23 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
+    /// The next `N` bytes. Without an index that could panic: the banner's module then links
+    /// no bounds-check panic, and none of `core::fmt` with it.
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], PolicyError> {
+        self.take(N)?.try_into().map_err(|_| PolicyError::Length)
+    }
+
     fn u8(&mut self) -> Result<u8, PolicyError> {
-        Ok(self.take(1)?[0])
+        let [b] = self.array()?;
+        Ok(b)
     }
 
     fn u16(&mut self) -> Result<u16, PolicyError> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        Ok(u16::from_le_bytes(self.array()?))
     }
 
     fn u32(&mut self) -> Result<u32, PolicyError> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_le_bytes(self.array()?))
     }
 
     fn str_of(&mut self, len: usize) -> Result<&'a str, PolicyError> {
@@ -287,7 +292,7 @@ impl<'a> CompiledPolicy<'a> {
         if len != bytes.len() || !(13..=MAX_LEN).contains(&len) {
             return Err(PolicyError::Length);
         }
-        let (body, sum) = bytes.split_at(len - 4);
+        let (body, sum) = bytes.split_at_checked(len - 4).ok_or(PolicyError::Length)?;
         if adler2::adler32_slice(body).to_le_bytes() != sum {
             return Err(PolicyError::Checksum);
         }
@@ -335,7 +340,7 @@ impl<'a> CompiledPolicy<'a> {
             2 => crate::SameSite::None,
             _ => return Err(PolicyError::Field("cookie SameSite")),
         };
-        if name.is_empty() || !path.starts_with('/') {
+        if name.is_empty() || !path.starts_with("/") {
             return Err(PolicyError::Field("consent cookie"));
         }
         let cookie = CookieSettings {
@@ -591,10 +596,10 @@ pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str)
     let end = path.bytes().position(|b| b == b'?' || b == b'#');
     let path = path.get(..end.unwrap_or(path.len())).unwrap_or(path);
     paths.into_iter().any(|p| {
-        let p = p.trim_end_matches('/');
+        let p = crate::text::trim_end_ascii(p, b'/');
         p.is_empty()
             || path
                 .strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("/"))
     })
 }

@@ -56,9 +56,13 @@ pub(crate) fn push_padded(out: &mut (impl crate::text::Sink + ?Sized), n: u64, w
 /// Lowercase hex of `bytes` into `out` (twice as long), as `{b:02x}` for each byte.
 pub(crate) fn hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        for (nibble, slot) in [b >> 4, b & 0xf].into_iter().zip(pair) {
-            *slot = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+    // Pairs of slots without `Zip` over chunks, which sizes them with a division (and links
+    // its panic into the banner's module).
+    let mut pairs = out.chunks_exact_mut(2);
+    for b in bytes {
+        if let Some([high, low]) = pairs.next() {
+            *high = HEX[usize::from(b >> 4)];
+            *low = HEX[usize::from(b & 0xf)];
         }
     }
     let n = (bytes.len() * 2).min(out.len());

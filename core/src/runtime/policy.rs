@@ -78,7 +78,7 @@ use crate::lang::Lang;
 use crate::site::{Params, SitePolicy};
 pub use crate::state::DecideError;
 use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, datetime};
-use crate::text::{Buf, Sink};
+use crate::text::{Buf, Sink, split_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
@@ -191,7 +191,7 @@ impl Evaluation {
         revoked_here: Choices,
     ) -> bool {
         let category = category.trim_ascii();
-        let (negated, category) = match category.strip_prefix('!') {
+        let (negated, category) = match category.strip_prefix("!") {
             Some(c) => (true, c.trim_ascii_start()),
             None => (false, category),
         };
@@ -543,7 +543,7 @@ impl Decision {
                     }
                 }
             };
-            if !decl.name.contains('*') {
+            if !decl.name.bytes().any(|b| b == b'*') {
                 if decl.name != consent {
                     delete(decl.name);
                 }
@@ -605,7 +605,7 @@ fn glob(pattern: &[u8], name: &[u8]) -> bool {
                 star = Some((p, n));
                 p += 1;
             }
-            Some(&c) if c == name[n] => {
+            Some(&c) if Some(&c) == name.get(n) => {
                 p += 1;
                 n += 1;
             }
@@ -619,7 +619,7 @@ fn glob(pattern: &[u8], name: &[u8]) -> bool {
             },
         }
     }
-    pattern[p..].iter().all(|&b| b == b'*')
+    pattern.iter().skip(p).all(|&b| b == b'*')
 }
 
 /// Makes a decision from what the visitor did (rules 8 to 10).
@@ -734,11 +734,13 @@ pub fn expires<P: SitePolicy + ?Sized>(site: &P, state: &ConsentState) -> Offset
 /// assert_eq!(domains, ["www.vet.klinikka.fi", "vet.klinikka.fi", "klinikka.fi"]);
 /// ```
 pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
-    let host = host.trim_end_matches('.');
-    let labels = host.split('.').count();
+    let host = trim_end_ascii(host, b'.');
+    let labels = split_ascii(host, b'.').count();
     let is_ip = is_ip(host);
     core::iter::once(host).chain(
-        host.match_indices('.')
+        host.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'.')
             .map(|(i, _)| i + 1)
             .take(if is_ip { 0 } else { labels.saturating_sub(2) })
             .filter_map(move |i| host.get(i..)),
@@ -749,9 +751,9 @@ pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
 /// it (a property test compares them), or anything with a `:`, which no host name has (IPv6).
 /// std's address parser would be 2.7 kB of the browser build.
 fn is_ip(host: &str) -> bool {
-    host.contains(':') || {
+    host.bytes().any(|b| b == b':') || {
         let mut parts = 0;
-        host.split('.').all(|part| {
+        split_ascii(host, b'.').all(|part| {
             parts += 1;
             let b = part.as_bytes();
             (1..=3).contains(&b.len())

@@ -117,7 +117,11 @@ impl Params {
         let mut category_services = [0u128; MAX_CATEGORIES];
         let mut n_services = 0u8;
         for (i, service) in policy.services().enumerate() {
-            category_services[service.category.get()] |= 1 << i;
+            // The format checks every service's category; `get_mut` keeps a panicking index
+            // (and `core::fmt`, which its message needs) out of the banner's module.
+            if let Some(set) = category_services.get_mut(service.category.get()) {
+                *set |= 1 << i;
+            }
             n_services += 1;
         }
         let n_categories = policy.category_count() as u8;

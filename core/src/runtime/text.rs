@@ -80,11 +80,18 @@ impl<const N: usize> Default for Buf<N> {
 
 impl<const N: usize> Sink for Buf<N> {
     fn push_str(&mut self, s: &str) {
-        let end = self.len + s.len();
-        match self.bytes.get_mut(self.len..end) {
+        // Copied byte by byte: `copy_from_slice` checks the lengths with a panic, whose
+        // message would link `core::fmt` into the banner's module.
+        match self
+            .bytes
+            .get_mut(self.len..)
+            .and_then(|free| free.get_mut(..s.len()))
+        {
             Some(room) => {
-                room.copy_from_slice(s.as_bytes());
-                self.len = end;
+                for (to, from) in room.iter_mut().zip(s.bytes()) {
+                    *to = from;
+                }
+                self.len += s.len();
             }
             None => self.overflowed = true,
         }
@@ -95,6 +102,63 @@ impl<const N: usize> core::fmt::Debug for Buf<N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Debug::fmt(self.as_str(), f)
     }
+}
+
+/// `s` split at the first ASCII byte `sep`, as `str::split_once` with a `char` splits it.
+///
+/// This and [`split_ascii`] and [`trim_end_ascii`] cut text at ASCII bytes, which are always
+/// char boundaries, without `core`'s pattern searcher: its slicing can panic, and a panic's
+/// message would link `core::fmt` into the banner's module.
+///
+/// ```
+/// use consent_core::text::{split_ascii, split_once_ascii, trim_end_ascii};
+/// assert_eq!(split_once_ascii("a=b=c", b'='), Some(("a", "b=c")));
+/// assert_eq!(split_ascii("ä,,b", b',').collect::<Vec<_>>(), ["ä", "", "b"]);
+/// assert_eq!(trim_end_ascii("example.com..", b'.'), "example.com");
+/// ```
+#[must_use]
+pub fn split_once_ascii(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// The pieces of `s` between the ASCII bytes `sep`, as `str::split` with a `char` gives them;
+/// see [`split_once_ascii`].
+pub fn split_ascii(s: &str, sep: u8) -> SplitAscii<'_> {
+    SplitAscii { rest: Some(s), sep }
+}
+
+/// The iterator of [`split_ascii`].
+#[derive(Clone, Debug)]
+pub struct SplitAscii<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitAscii<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_once_ascii(rest, self.sep) {
+            Some((piece, after)) => {
+                self.rest = Some(after);
+                Some(piece)
+            }
+            None => self.rest.take(),
+        }
+    }
+}
+
+/// `s` without the ASCII byte `c` repeated at its end, as `str::trim_end_matches` with a
+/// `char`; see [`split_once_ascii`].
+#[must_use]
+pub fn trim_end_ascii(s: &str, c: u8) -> &str {
+    let mut end = s.len();
+    while end > 0 && s.as_bytes().get(end - 1) == Some(&c) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or(s)
 }
 
 /// Appends `s` to `out` as a JSON string literal, escaped as serde_json escapes it.

@@ -217,7 +217,7 @@ impl Token {
         let n = write_unsigned(&state, &mut buf);
         Self {
             state,
-            tag: Some(key.tag(&buf[..n])),
+            tag: Some(key.tag(buf.get(..n).unwrap_or_default())),
         }
     }
 
@@ -261,13 +261,13 @@ impl Token {
     pub fn text<'b>(&self, buf: &'b mut [u8; MAX_TOKEN_LEN]) -> &'b str {
         let mut n = write_unsigned(&self.state, buf);
         if let Some(tag) = &self.tag {
-            if let Some(dot) = buf.get_mut(n) {
+            // `get`, never an index that could panic (see `decode`).
+            if let Some([dot, rest @ ..]) = buf.get_mut(n..) {
                 *dot = b'.';
-                n += 1;
-                n += b64::encode(tag, &mut buf[n..]).unwrap_or(0);
+                n += 1 + b64::encode(tag, rest).unwrap_or(0);
             }
         }
-        core::str::from_utf8(&buf[..n]).unwrap_or_default()
+        core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -295,10 +295,11 @@ pub(crate) struct Decoded {
 fn write_unsigned(state: &ConsentState, out: &mut [u8; MAX_TOKEN_LEN]) -> usize {
     let mut payload = [0u8; MAX_PAYLOAD];
     let len = encode_payload(state, &mut payload);
-    out[0] = b'0' + TOKEN_VERSION;
-    out[1] = b'.';
+    let [version, dot, rest @ ..] = out;
+    *version = b'0' + TOKEN_VERSION;
+    *dot = b'.';
     // MAX_PAYLOAD bytes are at most 92 base64 characters: the buffer always fits.
-    2 + b64::encode(&payload[..len], &mut out[2..]).unwrap_or(0)
+    2 + b64::encode(payload.get(..len).unwrap_or_default(), rest).unwrap_or(0)
 }
 
 fn encode_payload(state: &ConsentState, out: &mut [u8; MAX_PAYLOAD]) -> usize {
@@ -310,9 +311,19 @@ fn encode_payload(state: &ConsentState, out: &mut [u8; MAX_PAYLOAD]) -> usize {
     w.bytes(&state.fingerprint.to_le_bytes());
     w.byte(state.method.code() | (state.lang.index() as u8) << 3 | u8::from(state.gpc) << 5);
     w.byte(state.n_categories);
-    w.bytes(&state.choices.categories.to_le_bytes()[..bit_bytes(state.n_categories)]);
+    let categories = state.choices.categories.to_le_bytes();
+    w.bytes(
+        categories
+            .get(..bit_bytes(state.n_categories))
+            .unwrap_or_default(),
+    );
     w.byte(state.n_services);
-    w.bytes(&state.choices.services.to_le_bytes()[..bit_bytes(state.n_services)]);
+    let services = state.choices.services.to_le_bytes();
+    w.bytes(
+        services
+            .get(..bit_bytes(state.n_services))
+            .unwrap_or_default(),
+    );
     w.at
 }
 
@@ -374,9 +385,10 @@ const BYTE_MASKS: [u128; 17] = {
 /// server's check is faster with LLVM's choice (both measured, BENCHMARKS.md).
 #[cfg_attr(target_family = "wasm", inline(always))]
 fn load<const N: usize>(buf: &PayloadBuf, at: usize) -> Result<[u8; N], TokenError> {
-    let mut out = [0u8; N];
-    out.copy_from_slice(buf.get(at..at + N).ok_or(TokenError::Truncated)?);
-    Ok(out)
+    buf.get(at..)
+        .and_then(<[u8]>::first_chunk::<N>)
+        .copied()
+        .ok_or(TokenError::Truncated)
 }
 
 /// The low seven bits of each byte of `x`, packed: byte `i`'s become bits `7i..7i + 7`.
@@ -471,7 +483,9 @@ fn decode_payload(buf: &PayloadBuf, n: usize) -> Result<ConsentState, TokenError
     }
     let at = at + 1;
     let len = bit_bytes(n_services);
-    let services = u128::from_le_bytes(load::<16>(buf, at)?) & BYTE_MASKS[len];
+    // `len` is at most 16 (the count was checked); `get` keeps a panicking index out.
+    let mask = BYTE_MASKS.get(len).copied().unwrap_or(u128::MAX);
+    let services = u128::from_le_bytes(load::<16>(buf, at)?) & mask;
     if at + len > n {
         return Err(TokenError::Truncated);
     }
@@ -533,22 +547,30 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
         return Err(TokenError::TooLong);
     }
     let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    match (&s[..digits], s.get(digits)) {
-        ([v], Some(b'.')) if *v == b'0' + TOKEN_VERSION => {}
-        ([_, ..], Some(b'.')) => return Err(TokenError::UnknownVersion),
+    // `get`, never an index that could panic: the banner's module then links no
+    // bounds-check panic, and none of `core::fmt` with it.
+    let body = match (s.get(..digits), s.get(digits), s.get(digits + 1..)) {
+        (Some([v]), Some(b'.'), Some(body)) if *v == b'0' + TOKEN_VERSION => body,
+        (Some([_, ..]), Some(b'.'), _) => return Err(TokenError::UnknownVersion),
         _ => return Err(TokenError::Malformed(digits)),
-    }
-    let (signed_part, tag_text) = match memchr::memchr(b'.', &s[2..]) {
-        Some(dot) => (&s[..2 + dot], Some((2 + dot + 1, &s[2 + dot + 1..]))),
-        None => (s, None),
     };
-    let payload_text = &signed_part[2..];
+    let (payload_text, tag_text) = match memchr::memchr(b'.', body) {
+        Some(dot) => {
+            let (payload, tag) = body.split_at_checked(dot).unwrap_or((body, &[]));
+            (
+                payload,
+                Some((2 + dot + 1, tag.get(1..).unwrap_or_default())),
+            )
+        }
+        None => (body, None),
+    };
+    let signed_part = s.get(..2 + payload_text.len()).unwrap_or_default();
     let mut payload: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
     if payload_text.len() > b64::encoded_len(MAX_PAYLOAD) {
         return Err(TokenError::TooLong);
     }
-    let n = b64::decode(payload_text, &mut payload[..MAX_PAYLOAD])
-        .map_err(|e| base64_error(e, 2, payload_text.len()))?;
+    let (room, _) = payload.split_at_mut(MAX_PAYLOAD);
+    let n = b64::decode(payload_text, room).map_err(|e| base64_error(e, 2, payload_text.len()))?;
     let state = decode_payload(&payload, n)?;
 
     let tag = match tag_text {
@@ -562,13 +584,11 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
             }
             let mut tag = [0u8; TAG_LEN + 2];
             let n = b64::decode(text, &mut tag).map_err(|e| base64_error(e, start, text.len()))?;
-            let mut out = [0u8; TAG_LEN];
-            out.copy_from_slice(
-                tag.get(..TAG_LEN)
-                    .filter(|_| n == TAG_LEN)
-                    .ok_or(TokenError::Malformed(start))?,
-            );
-            Some(out)
+            let out = tag
+                .first_chunk::<TAG_LEN>()
+                .filter(|_| n == TAG_LEN)
+                .ok_or(TokenError::Malformed(start))?;
+            Some(*out)
         }
     };
     check_signature(tag.as_ref(), signed_part, key)?;
