@@ -26,7 +26,10 @@ fi
 # types as typed function references, which browsers without that proposal (and Node 20)
 # refuse to compile.
 mkdir -p "$out"
-wasm-opt -Oz --converge --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+# --low-memory-unused lets it fold constant offsets into loads and stores: only an address
+# that wrapped past 4 GiB could differ, and that is a stack overflow, which then traps
+# instead of reaching the bottom of the stack (the stack comes first in linear memory).
+wasm-opt -Oz --converge --low-memory-unused --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers --strip-target-features \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm" -o "$out/consent_bg.wasm"

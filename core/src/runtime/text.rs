@@ -80,21 +80,29 @@ impl<const N: usize> Default for Buf<N> {
 
 impl<const N: usize> Sink for Buf<N> {
     fn push_str(&mut self, s: &str) {
-        // Copied byte by byte: `copy_from_slice` checks the lengths with a panic, whose
-        // message would link `core::fmt` into the banner's module.
-        match self
-            .bytes
-            .get_mut(self.len..)
-            .and_then(|free| free.get_mut(..s.len()))
-        {
-            Some(room) => {
-                for (to, from) in room.iter_mut().zip(s.bytes()) {
-                    *to = from;
-                }
-                self.len += s.len();
-            }
-            None => self.overflowed = true,
+        if !push(&mut self.bytes, &mut self.len, s) {
+            self.overflowed = true;
         }
+    }
+}
+
+/// Copies `s` into `bytes` at `len` and moves `len` past it, if it fits; whether it did. Not
+/// generic over the capacity, so the banner's module has it once.
+fn push(bytes: &mut [u8], len: &mut usize, s: &str) -> bool {
+    // Copied byte by byte: `copy_from_slice` checks the lengths with a panic, whose message
+    // would link `core::fmt` into the banner's module.
+    match bytes
+        .get_mut(*len..)
+        .and_then(|free| free.get_mut(..s.len()))
+    {
+        Some(room) => {
+            for (to, from) in room.iter_mut().zip(s.bytes()) {
+                *to = from;
+            }
+            *len += s.len();
+            true
+        }
+        None => false,
     }
 }
 
@@ -119,7 +127,8 @@ impl<const N: usize> core::fmt::Debug for Buf<N> {
 #[must_use]
 pub fn split_once_ascii(s: &str, sep: u8) -> Option<(&str, &str)> {
     let at = s.bytes().position(|b| b == sep)?;
-    Some((s.get(..at)?, s.get(at + 1..)?))
+    let (head, tail) = s.split_at_checked(at)?;
+    Some((head, tail.get(1..)?))
 }
 
 /// The pieces of `s` between the ASCII bytes `sep`, as `str::split` with a `char` gives them;

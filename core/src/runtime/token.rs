@@ -554,7 +554,9 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
         (Some([_, ..]), Some(b'.'), _) => return Err(TokenError::UnknownVersion),
         _ => return Err(TokenError::Malformed(digits)),
     };
-    let (payload_text, tag_text) = match memchr::memchr(b'.', body) {
+    // A plain search, not `memchr`: a token is at most `MAX_TOKEN_LEN` bytes, and the
+    // banner's module is smaller without memchr's word-at-a-time loop.
+    let (payload_text, tag_text) = match body.iter().position(|&b| b == b'.') {
         Some(dot) => {
             let (payload, tag) = body.split_at_checked(dot).unwrap_or((body, &[]));
             (
@@ -576,7 +578,7 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
     let tag = match tag_text {
         None => None,
         Some((start, text)) => {
-            if let Some(dot) = memchr::memchr(b'.', text) {
+            if let Some(dot) = text.iter().position(|&b| b == b'.') {
                 return Err(TokenError::Malformed(start + dot));
             }
             if text.len() != TAG_B64_LEN {
