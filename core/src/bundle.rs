@@ -3,7 +3,7 @@
 //! only the page's language and a returning visitor with a valid decision loads none.
 //!
 //! It holds every string the banner draws in that language, overrides applied: the
-//! interface texts ([`TextKey`]), the privacy notice's address, and each category with its
+//! interface texts it draws ([`BANNER_KEYS`]), the privacy notice's address, and each category with its
 //! services and their cookies (lifetimes written out in the language). The policy's positions
 //! are the bundle's: the n-th category here is the n-th of the policy.
 
@@ -31,14 +31,46 @@ struct LangName {
     name: &'static str,
 }
 
-/// The interface texts as an object keyed by [`TextKey::as_str`].
+/// The interface texts the banner's script draws (`wasm/js/banner.js`), and only those: the
+/// rest (the lifetimes' templates, the categories' built-in titles, the no-JavaScript
+/// layer's) are already applied here or drawn by the server, and every first visit downloads
+/// this file.
+pub const BANNER_KEYS: &[TextKey] = &[
+    TextKey::BannerLabel,
+    TextKey::BannerTitle,
+    TextKey::BannerDescription,
+    TextKey::AcceptAll,
+    TextKey::RejectAll,
+    TextKey::Settings,
+    TextKey::PrivacyNotice,
+    TextKey::PreferencesTitle,
+    TextKey::PreferencesDescription,
+    TextKey::Save,
+    TextKey::Close,
+    TextKey::AlwaysOn,
+    TextKey::Services,
+    TextKey::CookieName,
+    TextKey::CookieLifetime,
+    TextKey::CookiePurpose,
+    TextKey::Provider,
+    TextKey::ProviderPrivacy,
+    TextKey::Saved,
+    TextKey::GpcNotice,
+    TextKey::PlaceholderText,
+    TextKey::PlaceholderCategoryText,
+    TextKey::PlaceholderButton,
+    TextKey::ConsentId,
+    TextKey::Language,
+];
+
+/// The interface texts as an object keyed by [`TextKey::as_str`]: [`BANNER_KEYS`].
 struct Texts<'a>(crate::texts::Texts<'a>);
 
 impl Serialize for Texts<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(TextKey::ALL.len()))?;
-        for key in TextKey::ALL {
+        let mut map = s.serialize_map(Some(BANNER_KEYS.len()))?;
+        for key in BANNER_KEYS {
             map.serialize_entry(key.as_str(), self.0.get(*key))?;
         }
         map.end()
@@ -168,20 +200,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_language_has_every_text_and_every_category_in_policy_order() {
+    fn each_language_has_the_banners_texts_and_every_category_in_policy_order() {
         let config =
             Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
         for lang in config.languages() {
             let text = texts_json(&config, *lang);
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["lang"], lang.as_str());
-            for key in TextKey::ALL {
+            for key in BANNER_KEYS {
                 assert_eq!(
                     v["t"][key.as_str()],
                     config.texts(*lang).get(*key),
                     "{key:?}"
                 );
             }
+            let keys = v["t"].as_object().map_or(0, serde_json::Map::len);
+            assert_eq!(keys, BANNER_KEYS.len(), "only what the banner draws");
             let ids: Vec<&str> = v["categories"]
                 .as_array()
                 .unwrap()
