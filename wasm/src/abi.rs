@@ -52,13 +52,20 @@ fn memory_end() -> usize {
 /// An argument that runs past the memory's end is empty; one that is not UTF-8 (the script
 /// encodes with `TextEncoder`, which always writes UTF-8) is empty too.
 fn args<const N: usize>(lens: [usize; N]) -> ([&'static [u8]; N], usize) {
-    let mut at = base();
     let mut args = [&[][..]; N];
-    for (arg, len) in args.iter_mut().zip(lens) {
+    let at = fill(&lens, &mut args);
+    (args, at)
+}
+
+/// [`args`]' work, not generic over the count: the module has it once.
+#[inline(never)]
+fn fill(lens: &[usize], args: &mut [&'static [u8]]) -> usize {
+    let mut at = base();
+    for (arg, &len) in args.iter_mut().zip(lens) {
         *arg = arg_at(at, len);
         at = at.saturating_add(len);
     }
-    (args, at)
+    at
 }
 
 /// `len` bytes at `at`, or none if they run past the memory's end.

@@ -143,12 +143,10 @@ fn time(ms: f64) -> time::OffsetDateTime {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A consent id from the script's 16 random bytes (all zero if it passed fewer, which it
+/// never does: `crypto.getRandomValues(new Uint8Array(16))`).
 fn consent_id(random: &[u8]) -> ConsentId {
-    let mut bytes = [0u8; 16];
-    for (b, r) in bytes.iter_mut().zip(random) {
-        *b = *r;
-    }
-    ConsentId::from_bytes(bytes)
+    ConsentId::from_bytes(random.first_chunk().copied().unwrap_or_default())
 }
 
 /// The `name=value` pairs of `document.cookie`, trimmed; pairs without a name are skipped.
