@@ -132,7 +132,7 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
         return Err(CompileError::TooLong("the whole policy".into()));
     }
     w.out[5..9].copy_from_slice(&(len as u32).to_le_bytes());
-    let sum = adler2::adler32_slice(&w.out);
+    let sum = crate::compiled::adler32(&w.out);
     w.u32(sum);
     Ok(w.out)
 }
