@@ -139,8 +139,7 @@ fn answer(out: &mut dyn Sink, f: impl FnOnce(&mut App, &CompiledPolicy<'static>,
 }
 
 fn time(ms: f64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp((ms / 1000.0) as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    consent_core::state::datetime((ms / 1000.0) as i64)
 }
 
 /// A consent id from the script's 16 random bytes (all zero if it passed fewer, which it

@@ -465,8 +465,18 @@ pub(crate) const MIN_TIME: i64 = 1_577_836_800;
 /// The latest decision time a token may carry (2100-01-01T00:00:00Z).
 pub(crate) const MAX_TIME: i64 = 4_102_444_800;
 
-pub(crate) fn datetime(unix: i64) -> OffsetDateTime {
-    // Every constructor clamps or checks times to MIN_TIME..MAX_TIME, well inside time's range.
+/// The time `unix` seconds after the Unix epoch, or the epoch itself outside `time`'s range.
+///
+/// Public for the banner, which reads the browser's clock as seconds: one conversion in its
+/// module, not two. Every constructor of the runtime's states clamps or checks times to the
+/// years 2020 to 2099, well inside `time`'s range.
+///
+/// ```
+/// assert_eq!(consent_core::state::datetime(86_400).unix_timestamp(), 86_400);
+/// assert_eq!(consent_core::state::datetime(i64::MAX), time::OffsetDateTime::UNIX_EPOCH);
+/// ```
+#[must_use]
+pub fn datetime(unix: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
