@@ -36,7 +36,9 @@ wasm-opt -Oz --converge --low-memory-unused --enable-bulk-memory --enable-mutabl
 # The banner's script as one ES module, minified by esbuild (pinned in wasm/package.json;
 # deterministic for a given version, so dist/ can be checked for staleness): local names
 # shortened, comments and blanks gone; it exports `Consent` only.
-"$esbuild" wasm/js/banner.js --minify --tree-shaking=true --format=esm --target=es2022 \
+# The banner's own state (its fields end in `_`: `ui.layer_`, ...) is renamed too: those names
+# never leave the script.
+"$esbuild" wasm/js/banner.js --minify --tree-shaking=true --format=esm --target=es2022 --mangle-props='_$' \
   --legal-comments=none --log-level=warning --outfile="$out/consent.js"
 # The stylesheet minified the same way; wasm/css/consent.css, with the comments on
 # customising, is the source.

@@ -130,32 +130,32 @@ function mount(options) {
   const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
-  return { options, root, theme, live, layer: null, prefs: false, switches: [], placeholders: [], opener: null, texts: {}, base: null, drawn: 0, gen: 0 };
+  return { options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: {}, base_: null, drawn_: 0, gen_: 0 };
 }
 
 function unmount() {
   if (!ui) return;
-  ui.root.remove();
-  for (const p of ui.placeholders) p.remove();
+  ui.root_.remove();
+  for (const p of ui.placeholders_) p.remove();
   ui = null;
 }
 
 /** Shows `element` as the open layer and moves focus into it (to `focus`). */
 function showLayer(element, prefs, switches = [], focus = element) {
-  ui.layer?.remove();
-  Object.assign(ui, { layer: element, prefs, switches });
-  ui.root.append(element);
+  ui.layer_?.remove();
+  Object.assign(ui, { layer_: element, prefs_: prefs, switches_: switches });
+  ui.root_.append(element);
   focus.focus();
 }
 
 function closeLayer() {
-  ui.layer?.remove();
-  Object.assign(ui, { layer: null, prefs: false, switches: [] });
+  ui.layer_?.remove();
+  Object.assign(ui, { layer_: null, prefs_: false, switches_: [] });
 }
 
 function restoreFocus() {
-  ui.opener?.focus();
-  ui.opener = null;
+  ui.opener_?.focus();
+  ui.opener_ = null;
 }
 
 /** A refused fetch: its body let go (so the request ends), and why. */
@@ -167,14 +167,14 @@ function failed(response, what) {
 /** The texts of `lang`, loaded once (from beside the policy, or the `ahead` fetch). */
 function texts(lang, ahead) {
   const u = ui;
-  u.texts[lang] ??= (ahead || fetch(new URL(`texts-${lang}.json`, u.base), { credentials: 'same-origin' })
+  u.texts_[lang] ??= (ahead || fetch(new URL(`texts-${lang}.json`, u.base_), { credentials: 'same-origin' })
     .then((r) => (r.ok ? r.json() : failed(r, `texts-${lang}.json`))))
     .catch((err) => {
-      delete u.texts[lang];
+      delete u.texts_[lang];
       console.error('consent: the banner cannot be drawn:', err.message);
       return Promise.reject(err);
     });
-  return u.texts[lang];
+  return u.texts_[lang];
 }
 
 /** What to draw now: the core's state with the texts of its language. Calls `draw` with it
@@ -183,10 +183,10 @@ function texts(lang, ahead) {
 function withView(draw) {
   if (!ui) return Promise.resolve();
   const u = ui;
-  const drawn = ++u.drawn;
+  const drawn = ++u.drawn_;
   const s = state();
   return texts(s.lang).then((t) => {
-    if (ui !== u || u.drawn !== drawn) return;
+    if (ui !== u || u.drawn_ !== drawn) return;
     const now = state();
     draw({ ...t, ...now, categories: t.categories.map((c, i) => ({ ...c, on: now.on[i] })) });
   }, () => {});
@@ -212,9 +212,9 @@ function drawBanner(v) {
 
 function openPreferences() {
   if (!ui) return;
-  if (!ui.opener) {
+  if (!ui.opener_) {
     const active = document.activeElement;
-    if (active && !active.closest('[data-consent-ui]')) ui.opener = active;
+    if (active && !active.closest('[data-consent-ui]')) ui.opener_ = active;
   }
   withView(showPreferences);
 }
@@ -249,7 +249,7 @@ function showPreferences(v) {
     add(el('div', 'cc-head'), attrs(el('h2', 'cc-title', t.preferences_title), { id: 'cc-ptitle' }), close),
     body,
     actions(t, t.save, () => decideNow('custom',
-      ui.switches.filter(([, s]) => s.checked).map(([id]) => id))));
+      ui.switches_.filter(([, s]) => s.checked).map(([id]) => id))));
   dialog.addEventListener('keydown', trapFocus);
   // The overlay is not focusable: the dialog is.
   showLayer(add(el('div', 'cc-overlay'), dialog), true, switches, dialog);
@@ -329,22 +329,22 @@ function closePreferences() {
 /** The optional button that reopens the preferences (`data-floating` on the script tag),
  * for sites without a link in their footer; the stylesheet hides it while a layer is open. */
 function floating(u) {
-  const b = button('', () => { u.opener = b; openPreferences(); });
+  const b = button('', () => { u.opener_ = b; openPreferences(); });
   b.className = 'cc-btn cc-float';
-  u.root.append(b);
-  u.float = b;
+  u.root_.append(b);
+  u.float_ = b;
   label(u);
 }
 
 function label(u) {
-  if (u.float) texts(state().lang).then((t) => { u.float.textContent = t.t.preferences_title; }, () => {});
+  if (u.float_) texts(state().lang).then((t) => { u.float_.textContent = t.t.preferences_title; }, () => {});
 }
 
 function switchLanguage(lang) {
   if (!setLanguage(lang)) return false;
   label(ui);
-  if (ui.prefs) withView(showPreferences);
-  else if (ui.layer) showBanner();
+  if (ui.prefs_) withView(showPreferences);
+  else if (ui.layer_) showBanner();
   regate();
   declare(lang);
   return true;
@@ -372,7 +372,7 @@ function decideNow(kind, ids = []) {
   const lang = state().lang;
   // The announcement, in the texts already loaded (an API call on a page that drew nothing
   // loads none).
-  ui.texts[lang]?.then((t) => { if (ui) ui.live.textContent = t.t.saved; }, () => {});
+  ui.texts_[lang]?.then((t) => { if (ui) ui.live_.textContent = t.t.saved; }, () => {});
   restoreFocus();
   regate();
   const detail = { categories: r.allowed, changed: r.changed };
@@ -409,9 +409,9 @@ function send({ url, ...body }) {
  * for consent. */
 function regate() {
   if (!ui) return;
-  for (const p of ui.placeholders) p.remove();
-  ui.placeholders = [];
-  ui.gen++;
+  for (const p of ui.placeholders_) p.remove();
+  ui.placeholders_ = [];
+  ui.gen_++;
   const go = [];
   for (const e of document.querySelectorAll(GATED)) {
     const category = e.getAttribute('data-category');
@@ -419,7 +419,7 @@ function regate() {
     if (allows(category, svc, location.pathname)) go.push(e);
     else if (e.localName === 'iframe') embedPlaceholder(e, category, svc);
   }
-  activate(go, ui.options.nonce);
+  activate(go, ui.options_.nonce);
 }
 
 /** Without a policy (damaged, cut, missing, or a JSON config given the old way) only the
@@ -435,20 +435,20 @@ function necessaryOnly(nonce) {
  * it whole). Drawn once the texts are there. */
 function embedPlaceholder(embed, category, svc) {
   const u = ui;
-  const gen = u.gen;
+  const gen = u.gen_;
   const id = category.trim();
   texts(state().lang).then((t) => {
     const c = t.categories.find((x) => x.id === id);
-    if (!c || ui !== u || u.gen !== gen || !embed.hasAttribute('data-src')) return;
+    if (!c || ui !== u || u.gen_ !== gen || !embed.hasAttribute('data-src')) return;
     const s = c.services.find((x) => x.id === svc?.trim());
     const text = t.t[s ? 'placeholder_text' : 'placeholder_category_text']
       .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
     // A root of its own, in the banner's theme: the page's variables for .cc-root reach it.
-    const box = attrs(add(el('div', `cc-root cc-embed ${u.theme}`), el('p', '', text),
+    const box = attrs(add(el('div', `cc-root cc-embed ${u.theme_}`), el('p', '', text),
       button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
     embed.classList.add('cc-wait');
     embed.parentNode?.insertBefore(box, embed);
-    u.placeholders.push(box);
+    u.placeholders_.push(box);
   }, () => {});
 }
 
@@ -508,7 +508,7 @@ function openFromPage(e) {
   const opener = e.target instanceof Element && e.target.closest('[data-consent-open]');
   if (opener && ui) {
     e.preventDefault();
-    ui.opener = opener;
+    ui.opener_ = opener;
     openPreferences();
   }
 }
@@ -535,7 +535,7 @@ function runBanner(bytes, base, options) {
   if (!listening) document.addEventListener('click', openFromPage);
   listening = true;
   ui = mount(options);
-  ui.base = base;
+  ui.base_ = base;
   // Texts fetched ahead, while the WebAssembly loaded (see `early`): kept if the core chose
   // their language, else they are one unused request.
   if (early && early.url.href === new URL(`texts-${v.lang}.json`, base).href) texts(v.lang, early.texts);
