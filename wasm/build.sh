@@ -29,7 +29,9 @@ mkdir -p "$out"
 # --low-memory-unused lets it fold constant offsets into loads and stores: only an address
 # that wrapped past 4 GiB could differ, and that is a stack overflow, which then traps
 # instead of reaching the bottom of the stack (the stack comes first in linear memory).
-wasm-opt -Oz --converge --low-memory-unused --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+# --flatten --rereloop first: the control flow rebuilt by binaryen's relooper, which -Oz then
+# shrinks further than rustc's own (133 B gzip less, measured).
+wasm-opt --flatten --rereloop -Oz -Oz --converge --low-memory-unused --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers --strip-target-features \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/consent_wasm.wasm" -o "$out/consent_bg.wasm"
