@@ -18,7 +18,8 @@
 //! prints the medians and the layer's figures as ratios of the plain server's. The load
 //! generator shares the machine's cores with the servers (one tokio runtime), so req/s is
 //! of the whole loop, client included. Figures are in BENCHMARKS.md ("Server-side page
-//! layer").
+//! layer"). The process's CPU time per request is printed too (Linux): on a machine that
+//! other work shares, req/s follows what the others leave; CPU per request does not.
 
 // A benchmark's set-up may panic: it fails loudly rather than measure the wrong thing.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -86,6 +87,20 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     bytes: usize,
+    /// The process's CPU time per request (servers and load generator), in µs, where the
+    /// system says it (Linux): unlike req/s, it does not change with what else runs on a
+    /// shared machine, so its ratios are what an idle machine's req/s would show.
+    cpu_us: Option<f64>,
+}
+
+/// The CPU time the process has run, in ns, from each thread's `schedstat` (Linux).
+fn cpu_ns() -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 async fn serve(router: Router) -> SocketAddr {
@@ -144,6 +159,7 @@ async fn connection(addr: SocketAddr, cookie: Arc<str>, until: Instant) -> (Vec<
 
 async fn drive(case: &Case, connections: usize, seconds: f64) -> Figures {
     let cookie: Arc<str> = case.cookie.as_str().into();
+    let cpu_start = cpu_ns();
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(seconds);
     let tasks: Vec<_> = (0..connections)
@@ -157,6 +173,9 @@ async fn drive(case: &Case, connections: usize, seconds: f64) -> Figures {
         bytes = bytes.max(b);
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let cpu_us = cpu_start
+        .zip(cpu_ns())
+        .map(|(a, b)| (b - a) as f64 / 1000.0 / all.len() as f64);
     all.sort_unstable();
     let q = |p: f64| {
         f64::from(all[((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1]) / 1000.0
@@ -166,6 +185,7 @@ async fn drive(case: &Case, connections: usize, seconds: f64) -> Figures {
         p50_ms: q(0.50),
         p99_ms: q(0.99),
         bytes,
+        cpu_us,
     }
 }
 
@@ -246,13 +266,16 @@ async fn main() {
             let k = (i + run) % cases.len();
             let f = drive(&cases[k], o.connections, o.seconds).await;
             println!(
-                "run {}  {:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} B body)",
+                "run {}  {:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} B body){}",
                 run + 1,
                 cases[k].name,
                 f.rps,
                 f.p50_ms,
                 f.p99_ms,
-                f.bytes
+                f.bytes,
+                f.cpu_us
+                    .map(|c| format!("  {c:.2} µs CPU/request"))
+                    .unwrap_or_default()
             );
             runs[k].push(f);
         }
@@ -280,5 +303,22 @@ async fn main() {
             rps / med(0, |f| f.rps),
             p99 - med(0, |f| f.p99_ms)
         );
+    }
+    if runs.iter().flatten().all(|f| f.cpu_us.is_some()) {
+        // Each run's ratio to the plain server of the same run, then their median.
+        let cpu = |f: &Figures| f.cpu_us.unwrap_or(f64::NAN);
+        println!("\nCPU time of the process per request (servers and load generator), medians:\n");
+        println!("| case | µs CPU per request | requests per CPU second vs without |");
+        println!("|---|---|---|");
+        for (k, c) in cases.iter().enumerate() {
+            let ratio = median(
+                runs[k]
+                    .iter()
+                    .zip(&runs[0])
+                    .map(|(f, plain)| cpu(plain) / cpu(f))
+                    .collect(),
+            );
+            println!("| {} | {:.2} | {:.2} |", c.name, med(k, cpu), ratio);
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! [`PageCache`]: each page rewritten once per verdict class, then replayed with copies.
+//! [`PageCache`]: each page rewritten once per verdict class, then replayed from shared
+//! slices of the recording.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher as _;
@@ -41,10 +42,12 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///
 /// lol_html spends about 120 µs on a 50 kB page (BENCHMARKS.md, "Server-side page layer"),
 /// eight times what a server spends sending it. But a page's rewrite depends on little: its
-/// bytes, its charset, its path, and of the visit only what the policy allows. So the layer records the rewrite once, with the parts that differ per
-/// response left as holes (the nonces, and the first layer, whose form returns to the
-/// page's full URL and shows the GPC notice), and for the next response with the same key
-/// it copies the recording and fills the holes.
+/// bytes, its charset, its path, and of the visit only what the policy allows. So the layer
+/// records the rewrite once, with the parts that differ per response left as holes (the
+/// nonces, and the first layer, whose form returns to the page's full URL and shows the GPC
+/// notice), and for the next response with the same key it sends the recording's text as
+/// slices of it (no copy), with the holes filled: the first layer kept for the URL, also
+/// shared, and each nonce copied together with the few bytes around it.
 ///
 /// Rules:
 /// 1. The key holds everything the recorded bytes depend on: the page (its strong `ETag`
@@ -96,41 +99,34 @@ impl std::fmt::Debug for PageCache {
 struct State {
     map: HashMap<Key, Arc<Recorded>, foldhash::fast::RandomState>,
     /// The recordings keyed by their bytes, by where those bytes are (see
-    /// [`PageCache::get_same`]).
-    same: HashMap<Same, Key, foldhash::fast::RandomState>,
+    /// [`PageCache::get_same`]): one buffer may be the source of a page for several
+    /// classes of visit, and of several paths.
+    same: HashMap<At, Vec<(Key, Arc<Recorded>)>, foldhash::fast::RandomState>,
     bytes: usize,
 }
 
-/// A buffer kept as a recording's source, by its address and length, for a page and class.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Same {
-    at: usize,
-    len: usize,
-    path: Box<str>,
-    class: Class,
-}
+/// Where a buffer is: its address and length.
+type At = (usize, usize);
 
-impl Same {
-    /// For a recording keyed by its bytes, kept with its source.
-    fn of(key: &Key, recorded: &Recorded) -> Option<Self> {
-        let (Source::Body { path, .. }, Some(source)) = (&key.source, &recorded.source) else {
-            return None;
-        };
-        Some(Self {
-            at: source.as_ptr() as usize,
-            len: source.len(),
-            path: path.clone(),
-            class: key.class.clone(),
-        })
-    }
+/// Where the source of a recording keyed by its bytes is, if it keeps it.
+fn source_at(key: &Key, recorded: &Recorded) -> Option<At> {
+    let (Source::Body { .. }, Some(source)) = (&key.source, &recorded.source) else {
+        return None;
+    };
+    Some((source.as_ptr() as usize, source.len()))
 }
 
 impl State {
     fn remove(&mut self, key: &Key) {
         if let Some(old) = self.map.remove(key) {
             self.bytes -= old.size();
-            if let Some(same) = Same::of(key, &old) {
-                self.same.remove(&same);
+            if let Some(at) = source_at(key, &old) {
+                if let Some(entries) = self.same.get_mut(&at) {
+                    entries.retain(|(k, _)| k != key);
+                    if entries.is_empty() {
+                        self.same.remove(&at);
+                    }
+                }
             }
         }
     }
@@ -157,6 +153,13 @@ enum Source {
         hash: u64,
         len: usize,
     },
+}
+
+impl Source {
+    /// Whether it is a page keyed by its bytes at `path`.
+    fn is_path(&self, path: &str) -> bool {
+        matches!(self, Self::Body { path: p, .. } if **p == *path)
+    }
 }
 
 /// What of a visit and its response the recorded bytes depend on.
@@ -195,9 +198,10 @@ impl Class {
 pub(crate) struct Recorded {
     /// The page it was recorded from, when keyed by its bytes (rule 2).
     source: Option<Bytes>,
-    /// The rewritten page, holes and all.
+    /// The rewritten page, holes and all (the frames are slices of it).
     out: Bytes,
-    parts: Box<[Part]>,
+    /// The frames a response is sent in, with the holes between them.
+    frames: Box<[Frame]>,
     /// The language of the page's first layer.
     lang: Lang,
     /// The first layer last rendered for it: most visits to a page come to the same URL,
@@ -213,12 +217,84 @@ struct FirstLayerHtml {
     html: Bytes,
 }
 
+/// A recording cut at its holes.
 #[derive(Debug, PartialEq, Eq)]
 enum Part {
     Text(Range<usize>),
     ScriptNonce,
     StyleNonce,
     FirstLayer,
+}
+
+/// One frame of a replayed page, decided when the page is recorded.
+#[derive(Debug, PartialEq, Eq)]
+enum Frame {
+    /// A run of the recording, sent as a slice of it (no copy).
+    Shared(Bytes),
+    /// The first layer, as kept for the visit's URL (no copy either).
+    FirstLayer,
+    /// Short runs with nonces between them, copied together into one frame for each
+    /// response (a nonce is a few bytes: a frame of its own would cost more than the copy).
+    Joined(Box<[Part]>),
+}
+
+/// Splits a recording at its holes; `None` unless exactly `holes` are found.
+fn split(out: &[u8], holes: usize) -> Option<Vec<Part>> {
+    let mut parts = Vec::with_capacity(2 * holes + 1);
+    let mut at = 0;
+    for start in memchr::memmem::find_iter(out, HOLE.as_bytes()) {
+        let end = start + HOLE.len() + 1;
+        let part = match out.get(start..end) {
+            Some(h) if h == HOLE_SCRIPT_NONCE.as_bytes() => Part::ScriptNonce,
+            Some(h) if h == HOLE_STYLE_NONCE.as_bytes() => Part::StyleNonce,
+            Some(h) if h == HOLE_FIRST_LAYER.as_bytes() => Part::FirstLayer,
+            // The page's own text: the recording cannot be told from it.
+            _ => return None,
+        };
+        if start > at {
+            parts.push(Part::Text(at..start));
+        }
+        parts.push(part);
+        at = end;
+    }
+    if parts.iter().filter(|p| !matches!(p, Part::Text(_))).count() != holes {
+        return None;
+    }
+    if at < out.len() {
+        parts.push(Part::Text(at..out.len()));
+    }
+    Some(parts)
+}
+
+/// The frames of a recording: the first layer and every run of text that no nonce touches
+/// are shared; a nonce and the short runs around it (up to the next long run or the first
+/// layer) are joined.
+fn frames(out: &Bytes, parts: Vec<Part>) -> Box<[Frame]> {
+    let mut frames = Vec::with_capacity(parts.len());
+    let mut joined: Vec<Part> = Vec::new();
+    let flush = |joined: &mut Vec<Part>, frames: &mut Vec<Frame>| match joined.as_slice() {
+        [] => {}
+        [Part::Text(r)] => {
+            frames.push(Frame::Shared(out.slice(r.clone())));
+            joined.clear();
+        }
+        _ => frames.push(Frame::Joined(std::mem::take(joined).into_boxed_slice())),
+    };
+    for p in parts {
+        match p {
+            Part::Text(r) if r.len() >= SHARE_FROM => {
+                flush(&mut joined, &mut frames);
+                frames.push(Frame::Shared(out.slice(r)));
+            }
+            Part::FirstLayer => {
+                flush(&mut joined, &mut frames);
+                frames.push(Frame::FirstLayer);
+            }
+            p => joined.push(p),
+        }
+    }
+    flush(&mut joined, &mut frames);
+    frames.into_boxed_slice()
 }
 
 impl Recorded {
@@ -229,33 +305,12 @@ impl Recorded {
         holes: usize,
         lang: Lang,
     ) -> Option<Self> {
-        let mut parts = Vec::with_capacity(2 * holes + 1);
-        let mut at = 0;
-        for start in memchr::memmem::find_iter(&out, HOLE.as_bytes()) {
-            let end = start + HOLE.len() + 1;
-            let part = match out.get(start..end) {
-                Some(h) if h == HOLE_SCRIPT_NONCE.as_bytes() => Part::ScriptNonce,
-                Some(h) if h == HOLE_STYLE_NONCE.as_bytes() => Part::StyleNonce,
-                Some(h) if h == HOLE_FIRST_LAYER.as_bytes() => Part::FirstLayer,
-                // The page's own text: the recording cannot be told from it.
-                _ => return None,
-            };
-            if start > at {
-                parts.push(Part::Text(at..start));
-            }
-            parts.push(part);
-            at = end;
-        }
-        if parts.iter().filter(|p| !matches!(p, Part::Text(_))).count() != holes {
-            return None;
-        }
-        if at < out.len() {
-            parts.push(Part::Text(at..out.len()));
-        }
+        let parts = split(&out, holes)?;
+        let out = Bytes::from(out);
         Some(Self {
             source,
-            out: Bytes::from(out),
-            parts: parts.into_boxed_slice(),
+            frames: frames(&out, parts),
+            out,
             lang,
             first_layer: Mutex::new(None),
             last_used: AtomicU64::new(0),
@@ -292,10 +347,9 @@ impl Recorded {
         }
     }
 
-    /// The page for one response: the recording's text with this response's nonces and
-    /// first layer in its holes. Long runs of text are shared, not copied; the short pieces
-    /// between them (a nonce, the text between two scripts, the first layer and the page's
-    /// last bytes) are copied together, so that a page goes out in few frames.
+    /// The page for one response: the recording's frames, with this response's first layer
+    /// and nonces in its holes. Only the short runs joined with a nonce are copied; the rest
+    /// (the page's text and the kept first layer) goes out as shared slices.
     pub(crate) fn replay(
         &self,
         pages: &Pages,
@@ -303,29 +357,29 @@ impl Recorded {
         script_nonce: Option<&str>,
         style_nonce: Option<&str>,
     ) -> Vec<Bytes> {
-        let mut frames = Vec::with_capacity(self.parts.len());
-        let mut small: Vec<u8> = Vec::new();
-        let mut first_layer = None;
-        for p in self.parts.iter() {
-            let piece: &[u8] = match p {
-                Part::Text(r) if r.len() >= SHARE_FROM => {
-                    if !small.is_empty() {
-                        frames.push(Bytes::from(std::mem::take(&mut small)));
+        self.frames
+            .iter()
+            .map(|f| match f {
+                Frame::Shared(b) => b.clone(),
+                Frame::FirstLayer => self.first_layer(pages, visit),
+                Frame::Joined(parts) => {
+                    let piece = |p: &Part| -> &[u8] {
+                        match p {
+                            Part::Text(r) => &self.out[r.clone()],
+                            Part::ScriptNonce => script_nonce.unwrap_or_default().as_bytes(),
+                            Part::StyleNonce => style_nonce.unwrap_or_default().as_bytes(),
+                            // Never joined: a frame of its own.
+                            Part::FirstLayer => &[],
+                        }
+                    };
+                    let mut joined = Vec::with_capacity(parts.iter().map(|p| piece(p).len()).sum());
+                    for p in parts.iter() {
+                        joined.extend_from_slice(piece(p));
                     }
-                    frames.push(self.out.slice(r.clone()));
-                    continue;
+                    Bytes::from(joined)
                 }
-                Part::Text(r) => &self.out[r.clone()],
-                Part::ScriptNonce => script_nonce.unwrap_or_default().as_bytes(),
-                Part::StyleNonce => style_nonce.unwrap_or_default().as_bytes(),
-                Part::FirstLayer => first_layer.insert(self.first_layer(pages, visit)),
-            };
-            small.extend_from_slice(piece);
-        }
-        if !small.is_empty() {
-            frames.push(Bytes::from(small));
-        }
-        frames
+            })
+            .collect()
     }
 }
 
@@ -469,8 +523,9 @@ impl PageCache {
             state.remove(&oldest);
         }
         state.bytes += size;
-        if let Some(same) = Same::of(&key, &recorded) {
-            state.same.insert(same, key.clone());
+        if let Some(at) = source_at(&key, &recorded) {
+            let entry = (key.clone(), Arc::clone(&recorded));
+            state.same.entry(at).or_default().push(entry);
         }
         state.map.insert(key, recorded);
     }
@@ -485,20 +540,13 @@ impl PageCache {
         class: &Class,
         body: &Bytes,
     ) -> Option<Arc<Recorded>> {
-        let same = Same {
-            at: body.as_ptr() as usize,
-            len: body.len(),
-            path: visit.path().into(),
-            class: class.clone(),
-        };
-        let found = {
-            let state = self.state();
-            state
-                .same
-                .get(&same)
-                .and_then(|k| state.map.get(k))
-                .cloned()
-        };
+        let at = (body.as_ptr() as usize, body.len());
+        let found = self.state().same.get(&at).and_then(|entries| {
+            entries
+                .iter()
+                .find(|(k, _)| k.class == *class && k.source.is_path(visit.path()))
+                .map(|(_, r)| Arc::clone(r))
+        });
         let r = found?;
         self.hits.fetch_add(1, Ordering::Relaxed);
         r.last_used
@@ -510,45 +558,33 @@ impl PageCache {
 /// The response's strong `ETag`, when a shared cache would trust it (rule 3): `request` is
 /// whether the request carried `Authorization`.
 pub(crate) fn trusted_etag(headers: &HeaderMap, authorized: bool) -> Option<Box<[u8]>> {
-    if authorized || headers.contains_key(header::SET_COOKIE) {
-        return None;
-    }
-    let directives = headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|d| {
-            d.split('=')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    for d in directives {
-        if d == "private" || d == "no-store" {
-            return None;
-        }
-    }
-    let vary_ok = headers
-        .get_all(header::VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .all(|v| v.trim().eq_ignore_ascii_case("accept-encoding") || v.trim().is_empty());
-    if !vary_ok
-        || headers
-            .get_all(header::VARY)
-            .iter()
-            .any(|v| v.to_str().is_err())
-    {
-        return None;
-    }
+    // Most pages have none: the cheapest test first.
     let mut etags = headers.get_all(header::ETAG).iter();
     let etag = etags.next()?.as_bytes();
     // One strong validator: `"..."`, not `W/"..."`.
     let strong = etag.len() >= 2 && etag.starts_with(b"\"") && etag.ends_with(b"\"");
-    (strong && etags.next().is_none()).then(|| etag.into())
+    if !strong || etags.next().is_some() {
+        return None;
+    }
+    if authorized || headers.contains_key(header::SET_COOKIE) {
+        return None;
+    }
+    let mut directives = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| d.split('=').next().unwrap_or("").trim());
+    if directives.any(|d| d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store")) {
+        return None;
+    }
+    let vary_ok = headers.get_all(header::VARY).iter().all(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .all(|v| v.trim().eq_ignore_ascii_case("accept-encoding") || v.trim().is_empty())
+        })
+    });
+    vary_ok.then(|| etag.into())
 }
 
 #[cfg(test)]
@@ -565,19 +601,63 @@ mod tests {
         let out = format!("<a nonce=\"{HOLE_SCRIPT_NONCE}\">b{HOLE_FIRST_LAYER}</body>");
         let r = recorded(&out, 2).unwrap_or_else(|| unreachable!("two holes"));
         assert_eq!(
-            r.parts.as_ref(),
+            split(out.as_bytes(), 2).as_deref(),
+            Some(
+                &[
+                    Part::Text(0..10),
+                    Part::ScriptNonce,
+                    Part::Text(30..33),
+                    Part::FirstLayer,
+                    Part::Text(53..60)
+                ][..]
+            )
+        );
+        // The nonce is joined with the short runs around it; the first layer and the run
+        // after it are shared.
+        assert_eq!(
+            r.frames.as_ref(),
             [
-                Part::Text(0..10),
-                Part::ScriptNonce,
-                Part::Text(30..33),
-                Part::FirstLayer,
-                Part::Text(53..60)
+                Frame::Joined(Box::new([
+                    Part::Text(0..10),
+                    Part::ScriptNonce,
+                    Part::Text(30..33)
+                ])),
+                Frame::FirstLayer,
+                Frame::Shared(Bytes::from_static(b"</body>")),
             ]
         );
         assert!(recorded(&out, 1).is_none(), "a hole more than written");
         let page_has_it = format!("{HOLE}Q and {HOLE_SCRIPT_NONCE}");
         assert!(recorded(&page_has_it, 1).is_none(), "the page's own text");
         assert!(recorded(&format!("x{HOLE_STYLE_NONCE}"), 2).is_none());
+    }
+
+    #[test]
+    fn long_runs_and_the_first_layer_are_shared() {
+        let long = "x".repeat(SHARE_FROM);
+        let out = format!("a{HOLE_SCRIPT_NONCE}{long}{HOLE_FIRST_LAYER}c{HOLE_STYLE_NONCE}");
+        let r = recorded(&out, 3).unwrap_or_else(|| unreachable!("three holes"));
+        let c = 21 + SHARE_FROM + 20;
+        assert!(
+            r.frames.as_ref()
+                == [
+                    Frame::Joined(Box::new([Part::Text(0..1), Part::ScriptNonce])),
+                    Frame::Shared(Bytes::from(long)),
+                    Frame::FirstLayer,
+                    Frame::Joined(Box::new([Part::Text(c..c + 1), Part::StyleNonce])),
+                ],
+            "{:?}",
+            r.frames
+                .iter()
+                .map(std::mem::discriminant)
+                .collect::<Vec<_>>()
+        );
+        // A page without holes is one shared frame, the recording itself.
+        let r = recorded("<p>hi</p>", 0).unwrap_or_else(|| unreachable!("no holes"));
+        assert_eq!(
+            r.frames.as_ref(),
+            [Frame::Shared(Bytes::from_static(b"<p>hi</p>"))]
+        );
     }
 
     #[test]

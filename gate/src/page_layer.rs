@@ -105,7 +105,7 @@ where
             Some(visit) if parts.extensions.get::<Untouched>().is_none() => {
                 let len = body.size_hint().upper();
                 this.pages
-                    .plan(&visit, parts.status, &mut parts.headers, len)
+                    .plan(visit, parts.status, &mut parts.headers, len)
             }
             _ => None,
         };
@@ -131,11 +131,45 @@ enum State {
     /// The page's rewriter, until the page ends.
     Stream(Box<PageRewriter>),
     /// The page read whole before it is replayed or recorded.
-    Buffer(Box<Pending>, Vec<Bytes>, usize),
+    Buffer(Box<Pending>, Chunks),
     /// The page's parts, to send in turn.
     Replay(std::vec::IntoIter<Bytes>),
     /// The page is sent.
     Done,
+}
+
+/// A page's body as read so far.
+#[derive(Default)]
+struct Chunks {
+    /// Most bodies are one `Bytes`, kept without a copy (and without a `Vec` for it).
+    first: Option<Bytes>,
+    rest: Vec<Bytes>,
+    len: usize,
+}
+
+impl Chunks {
+    fn push(&mut self, chunk: Bytes) {
+        self.len += chunk.len();
+        match self.first {
+            None => self.first = Some(chunk),
+            Some(_) => self.rest.push(chunk),
+        }
+    }
+
+    /// The whole body, copied together only when it came in several chunks.
+    fn into_bytes(self) -> Bytes {
+        match self.first {
+            None => Bytes::new(),
+            Some(first) if self.rest.is_empty() => first,
+            Some(first) => {
+                let mut all = Vec::with_capacity(self.len);
+                for c in std::iter::once(&first).chain(&self.rest) {
+                    all.extend_from_slice(c);
+                }
+                Bytes::from(all)
+            }
+        }
+    }
 }
 
 impl<B> PageBody<B> {
@@ -143,7 +177,7 @@ impl<B> PageBody<B> {
         let state = match plan {
             None => State::Untouched,
             Some(Plan::Stream(r)) => State::Stream(r),
-            Some(Plan::Buffer(p)) => State::Buffer(p, Vec::new(), 0),
+            Some(Plan::Buffer(p)) => State::Buffer(p, Chunks::default()),
             Some(Plan::Replay(parts)) => State::Replay(parts.into_iter()),
         };
         Self {
@@ -179,16 +213,23 @@ where
                 State::Done => {
                     return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
                 }
-                State::Replay(parts) => match parts.next() {
-                    Some(part) if part.is_empty() => {}
-                    Some(part) => return Poll::Ready(Some(Ok(Frame::data(part)))),
-                    None => *this.state = State::Done,
-                },
-                State::Buffer(pending, chunks, len) => {
+                State::Replay(parts) => {
+                    let part = parts.next();
+                    // Done with the last part, so that the server sees the end with it.
+                    if parts.as_slice().is_empty() {
+                        *this.state = State::Done;
+                    }
+                    match part {
+                        Some(part) if !part.is_empty() => {
+                            return Poll::Ready(Some(Ok(Frame::data(part))));
+                        }
+                        _ => {}
+                    }
+                }
+                State::Buffer(pending, chunks) => {
                     let end = match ready!(this.inner.as_mut().poll_frame(cx)) {
                         Some(Ok(frame)) => match frame.into_data() {
                             Ok(mut data) => {
-                                *len += data.remaining();
                                 chunks.push(data.copy_to_bytes(data.remaining()));
                                 false
                             }
@@ -201,28 +242,23 @@ where
                         None => true,
                     };
                     if end {
-                        let State::Buffer(pending, chunks, _) =
+                        let State::Buffer(pending, chunks) =
                             std::mem::replace(this.state, State::Done)
                         else {
                             unreachable!("matched above")
                         };
-                        // One chunk (a body sent as one `Bytes`) is kept without a copy.
-                        let body = match <[Bytes; 1]>::try_from(chunks) {
-                            Ok([one]) => one,
-                            Err(chunks) => Bytes::from(chunks.concat()),
-                        };
-                        let parts = pending.finish_bytes(body);
+                        let parts = pending.finish_bytes(chunks.into_bytes());
                         *this.state = State::Replay(parts.into_iter());
-                    } else if *len > pending.max_body() {
+                    } else if chunks.len > pending.max_body() {
                         // Longer than it said: streamed from here on.
-                        let State::Buffer(pending, chunks, _) =
+                        let State::Buffer(pending, chunks) =
                             std::mem::replace(this.state, State::Done)
                         else {
                             unreachable!("matched above")
                         };
                         let mut rewriter = pending.into_stream();
                         let mut out = Vec::new();
-                        for c in &chunks {
+                        for c in chunks.first.iter().chain(&chunks.rest) {
                             out.extend(rewriter.write(c));
                         }
                         *this.state = State::Stream(Box::new(rewriter));

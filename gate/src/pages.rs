@@ -201,7 +201,9 @@ impl Pages {
     /// `/ajanvaraus?x=1`).
     #[must_use]
     pub fn visit(&self, headers: &HeaderMap, path_and_query: &str) -> Visit {
-        let verdict = crate::verdict(&self.gate, headers, OffsetDateTime::now_utc());
+        let signals = crate::signals(headers);
+        let verdict =
+            crate::request::verdict_with(&self.gate, headers, signals, OffsetDateTime::now_utc());
         let path_len = path_and_query.find('?').unwrap_or(path_and_query.len());
         let authority = headers
             .get(header::HOST)
@@ -209,7 +211,7 @@ impl Pages {
             .unwrap_or("");
         Visit {
             verdict,
-            gpc: crate::signals(headers).gpc,
+            gpc: signals.gpc,
             path_and_query: path_and_query.to_owned(),
             path_len,
             authority: authority.into(),
@@ -233,19 +235,19 @@ impl Pages {
         headers: &mut HeaderMap,
     ) -> Option<PageRewriter> {
         let prepared = self.prepare(visit, status, headers)?;
-        Some(prepared.rewriter(self, visit, FirstLayer::Rendered))
+        Some(prepared.rewriter(self, visit.clone(), FirstLayer::Rendered))
     }
 
     /// How a response is rewritten: streamed, or through the cache (`body_len` is the
     /// body's length when known).
     pub(crate) fn plan(
         self: &Arc<Self>,
-        visit: &Visit,
+        visit: Visit,
         status: StatusCode,
         headers: &mut HeaderMap,
         body_len: Option<u64>,
     ) -> Option<Plan> {
-        let prepared = self.prepare(visit, status, headers)?;
+        let prepared = self.prepare(&visit, status, headers)?;
         if !self.cache.enabled() {
             return Some(Plan::Stream(Box::new(prepared.rewriter(
                 self,
@@ -253,11 +255,11 @@ impl Pages {
                 FirstLayer::Rendered,
             ))));
         }
-        let class = prepared.class(visit);
+        let class = prepared.class(&visit);
         if let Some(etag) = &prepared.etag {
-            let key = PageCache::etag_key(visit, etag, class.clone());
+            let key = PageCache::etag_key(&visit, etag, class.clone());
             if let Some(recorded) = self.cache.get(&key, None) {
-                return Some(Plan::Replay(prepared.replay(self, visit, &recorded)));
+                return Some(Plan::Replay(prepared.replay(self, &visit, &recorded)));
             }
         }
         let small = body_len.is_some_and(|n| n <= self.cache.max_body() as u64);
@@ -270,7 +272,7 @@ impl Pages {
         }
         Some(Plan::Buffer(Box::new(Pending {
             pages: Arc::clone(self),
-            visit: visit.clone(),
+            visit,
             prepared,
             class,
         })))
@@ -364,7 +366,7 @@ impl Prepared {
 
     /// A rewriter for this response: writing its nonces and first layer, or (`Hole`) the
     /// cache's holes in their place.
-    fn rewriter(&self, pages: &Arc<Pages>, visit: &Visit, first_layer: FirstLayer) -> PageRewriter {
+    fn rewriter(&self, pages: &Arc<Pages>, visit: Visit, first_layer: FirstLayer) -> PageRewriter {
         let hole = first_layer == FirstLayer::Hole;
         let nonce = |n: &Option<String>, h: &str| {
             n.as_ref()
@@ -385,7 +387,7 @@ impl Prepared {
             consent_mode,
             first_layer,
         };
-        PageRewriter::new(Arc::clone(pages), visit.clone(), self.encoding, inserts)
+        PageRewriter::new(Arc::clone(pages), visit, self.encoding, inserts)
     }
 
     fn replay(&self, pages: &Pages, visit: &Visit, recorded: &Recorded) -> Vec<Bytes> {
@@ -425,7 +427,7 @@ impl Pending {
     /// Gives up buffering: a rewriter to stream the page through.
     pub(crate) fn into_stream(self) -> PageRewriter {
         self.prepared
-            .rewriter(&self.pages, &self.visit, FirstLayer::Rendered)
+            .rewriter(&self.pages, self.visit, FirstLayer::Rendered)
     }
 
     /// The page for `body` (the whole body; `owned` makes a `Bytes` of it to keep): replayed
@@ -466,7 +468,7 @@ impl Pending {
         };
         let mut r = self
             .prepared
-            .rewriter(&self.pages, &self.visit, FirstLayer::Hole);
+            .rewriter(&self.pages, self.visit.clone(), FirstLayer::Hole);
         let mut out = r.write(body);
         let (last, holes, lang) = r.finish();
         out.extend(last);
@@ -504,7 +506,11 @@ fn html_encoding(headers: &HeaderMap) -> Option<AsciiCompatibleEncoding> {
             .then(|| v.trim().trim_matches('"'))
     });
     match charset {
+        // The usual label, without looking it up.
         None => Some(AsciiCompatibleEncoding::utf_8()),
+        Some(label) if label.eq_ignore_ascii_case("utf-8") => {
+            Some(AsciiCompatibleEncoding::utf_8())
+        }
         Some(label) => AsciiCompatibleEncoding::new(
             encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?,
         ),
@@ -513,33 +519,35 @@ fn html_encoding(headers: &HeaderMap) -> Option<AsciiCompatibleEncoding> {
 
 /// Marks a response as one visitor's.
 fn private(headers: &mut HeaderMap) {
-    let kept: Vec<String> = headers
+    // `private` and the site's directives but those a shared cache reads, in one string.
+    let mut value = String::with_capacity(64);
+    value.push_str("private");
+    let mut no_store = false;
+    let directives = headers
         .get_all(header::CACHE_CONTROL)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|d| {
-            let name = d
-                .split('=')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            !d.is_empty() && !matches!(name.as_str(), "public" | "s-maxage" | "private")
-        })
-        .map(str::to_owned)
-        .collect();
-    let no_store = kept.iter().any(|d| d.eq_ignore_ascii_case("no-store"));
+        .map(str::trim);
+    for d in directives {
+        let name = d.split('=').next().unwrap_or("").trim();
+        let shared = ["public", "s-maxage", "private"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n));
+        if d.is_empty() || shared {
+            continue;
+        }
+        no_store |= d.eq_ignore_ascii_case("no-store");
+        value.push_str(", ");
+        value.push_str(d);
+    }
+    // `no-store` already keeps every cache out: it goes without `private`.
     let value = if no_store {
-        kept.join(", ")
+        value.get("private, ".len()..).unwrap_or_default()
     } else {
-        std::iter::once("private".to_owned())
-            .chain(kept)
-            .collect::<Vec<_>>()
-            .join(", ")
+        &value
     };
-    if let Ok(v) = HeaderValue::from_str(&value) {
+    if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(header::CACHE_CONTROL, v);
     }
     headers.append(
@@ -565,7 +573,7 @@ pub fn rewrite(
 ) -> Option<Vec<u8>> {
     let visit = pages.visit(request_headers, path_and_query);
     let len = u64::try_from(body.len()).ok();
-    let parts = match pages.plan(&visit, status, response_headers, len)? {
+    let parts = match pages.plan(visit, status, response_headers, len)? {
         Plan::Stream(mut rewriter) => {
             let mut out = rewriter.write(body);
             out.extend(rewriter.end());

@@ -2,7 +2,7 @@
 
 use consent_core::policy::{Signals, StoredStatus};
 use consent_core::{Gate, Verdict};
-use http::{HeaderMap, header};
+use http::{HeaderMap, HeaderName, header};
 use time::OffsetDateTime;
 
 /// The verdict for a request's headers: the `Cookie` header(s), `Sec-GPC` and `DNT`.
@@ -27,7 +27,16 @@ use time::OffsetDateTime;
 /// ```
 #[must_use]
 pub fn verdict(gate: &Gate, headers: &HeaderMap, now: OffsetDateTime) -> Verdict {
-    let signals = signals(headers);
+    verdict_with(gate, headers, signals(headers), now)
+}
+
+/// [`verdict`] with the request's signals already read.
+pub(crate) fn verdict_with(
+    gate: &Gate,
+    headers: &HeaderMap,
+    signals: Signals,
+    now: OffsetDateTime,
+) -> Verdict {
     let mut first = None;
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
@@ -44,6 +53,8 @@ pub fn verdict(gate: &Gate, headers: &HeaderMap, now: OffsetDateTime) -> Verdict
 /// ([`Signals::from_headers`]): how every part of the server reads them.
 #[must_use]
 pub fn signals(headers: &HeaderMap) -> Signals {
-    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    Signals::from_headers(value("sec-gpc"), value("dnt"))
+    // Names parsed once, not on every request.
+    const SEC_GPC: HeaderName = HeaderName::from_static("sec-gpc");
+    let value = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    Signals::from_headers(value(&SEC_GPC), value(&header::DNT))
 }

@@ -117,6 +117,50 @@ fn app(pages: Arc<Pages>) -> Router {
         .layer(PageLayer::new(pages))
 }
 
+/// A page long enough to be replayed in several frames: runs of text longer than the cache
+/// shares without copying, with gated scripts (which get the response's nonce) between them.
+fn long_page() -> String {
+    let para = "<p>Lemmikin hampaat kaipaavat hoitoa siinä missä omistajankin.</p>\n".repeat(100);
+    let (head, body) = PAGE
+        .split_once("<h1>Hei</h1>")
+        .expect("the page has a heading");
+    format!(
+        "{head}<h1>Hei</h1>{para}\
+         <script type=\"text/plain\" data-category=\"analytics\" data-src=\"/a2.js\"></script>\
+         {para}<script>let x = 1;</script>\
+         <iframe data-category=\"marketing\" data-src=\"/video\"></iframe>{para}{body}"
+    )
+}
+
+/// The long page, plain (`/long`) and with a nonce that changes for every response
+/// (`/long-nonce`, counting from `first_nonce`).
+fn long_app(pages: Arc<Pages>, first_nonce: usize) -> Router {
+    let counter = Arc::new(AtomicUsize::new(first_nonce));
+    Router::new()
+        .route(
+            "/long",
+            get(|| async { ([(header::CONTENT_TYPE, "text/html")], long_page()) }),
+        )
+        .route(
+            "/long-nonce",
+            get(move || {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                async move {
+                    let csp = format!("script-src 'nonce-bG9uZw{n}'; style-src 'nonce-bG9uZw{n}'");
+                    (
+                        [
+                            (header::CONTENT_TYPE, "text/html".to_owned()),
+                            (header::CONTENT_SECURITY_POLICY, csp),
+                        ],
+                        long_page(),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .layer(PageLayer::new(pages))
+}
+
 async fn get_page(app: &Router, path: &str, headers: &[(&str, String)]) -> (HeaderMap, String) {
     let mut req = Request::builder().uri(path);
     for (k, v) in headers {
@@ -168,6 +212,52 @@ async fn visitors_never_get_each_others_page_even_with_one_etag() {
         }
     }
     assert!(pages.cache().hits() >= 24, "{:?}", pages.cache());
+}
+
+#[tokio::test]
+async fn a_long_page_replayed_in_frames_is_the_page_rewritten() {
+    let config = config();
+    let visitors = visitors(&config);
+    let pages = Arc::new(Pages::new(config, Some(key())));
+    let app = long_app(Arc::clone(&pages), 0);
+    let uncached_app = long_app(
+        Arc::new(Pages::new(crate::config(), Some(key())).with_cache_capacity(0)),
+        1000,
+    );
+    assert!(
+        long_page().len() > 3 * 4096,
+        "longer than the runs shared whole"
+    );
+    // Two URLs of one page: the first layer's form returns to each its own.
+    for path in ["/long", "/long?from=mail", "/long-nonce"] {
+        for round in 0..3 {
+            for (i, v) in visitors.iter().enumerate() {
+                let (headers, got) = get_page(&app, path, v).await;
+                let (want_headers, mut want) = get_page(&uncached_app, path, v).await;
+                if path == "/long-nonce" {
+                    // Each response its own nonce: the uncached one's, replaced by ours.
+                    let nonce = |h: &HeaderMap| {
+                        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().expect("text");
+                        let (_, rest) = csp.split_once("'nonce-").expect("a nonce");
+                        rest.split_once('\'').expect("a nonce").0.to_owned()
+                    };
+                    let (ours, theirs) = (nonce(&headers), nonce(&want_headers));
+                    assert_ne!(ours, theirs);
+                    assert!(got.contains(&format!("nonce=\"{ours}\"")), "{got}");
+                    want = want.replace(&theirs, &ours);
+                }
+                assert_eq!(got, want, "{path}, visitor {i}, round {round}");
+                assert_eq!(
+                    got.contains("data-consent-nojs"),
+                    i == 0,
+                    "the first layer for the new visitor only"
+                );
+            }
+        }
+    }
+    // Recorded once per page and visitor (the query is not part of the key), then replayed.
+    let cache = pages.cache();
+    assert_eq!((cache.misses(), cache.hits()), (8, 28), "{cache:?}");
 }
 
 #[tokio::test]
@@ -325,6 +415,8 @@ mod arbitrary_pages {
             Just(b"<html lang=\"sv\"><head><body></body></html>".to_vec()),
             Just(b"<link rel=stylesheet href=/consent.css>".to_vec()),
             Just(b"<body>".to_vec()),
+            // Longer than a run the cache copies: replayed as a shared slice.
+            Just(b"<p>text</p>".repeat(500)),
             // What the cache's holes start with, as the page's own text.
             Just(b"X9k2consentgateholeN".to_vec()),
             Just(b"X9k2consentgatehole".to_vec()),
