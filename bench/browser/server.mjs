@@ -132,8 +132,8 @@ export function gateBin() {
   return candidates.find((c) => c && existsSync(c)) ?? null;
 }
 
-/** Starts consent-gate's `static_site` on 127.0.0.1 (an ephemeral port): the `oursgate` page
- * and `/analytics.js` from a temporary directory, our banner's files from OURS_DIST under
+/** Starts consent-gate's `static_site` on 127.0.0.1 (an ephemeral port): the `oursgate` and
+ * `control` pages and `/analytics.js` from a temporary directory, our banner's files from OURS_DIST under
  * `/consent/` with the policy and texts it compiles from OURS_CONFIG, every page through the
  * page layer. Without a key (OURS_CONFIG has no endpoint to sign decisions, so the banner's
  * are unsigned and count). Resolves to `{ origin, close }` once it listens (within 10 s). */
@@ -143,6 +143,9 @@ export async function startGateServer(bin) {
   mkdirSync(root);
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(OURS_CONFIG));
   writeFileSync(path.join(root, 'oursgate.html'), BANNERS.oursgate.html());
+  // The control page through the same server (same-server.mjs): a decided visitor's copy of
+  // it passes through the layer unchanged.
+  writeFileSync(path.join(root, 'control.html'), CONTROL_HTML());
   writeFileSync(path.join(root, 'analytics.js'), ANALYTICS_JS);
   const child = spawn(bin, ['--config', path.join(dir, 'config.json'), '--root', root, '--mount', `/consent/=${OURS_DIST}`,
     '--listen', '127.0.0.1:0', '--for', '3600'], { stdio: ['ignore', 'pipe', 'inherit'] });
