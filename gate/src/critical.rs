@@ -20,10 +20,27 @@ const CRITICAL_CSS: &str = include_str!("critical.css");
 /// The attribute that marks the banner's stylesheet turned into a preload.
 pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
 
-/// The script, at the end of `<body>`, that makes the preloaded banner's stylesheet a
-/// stylesheet again: added by a script, it holds back neither the paint nor any script.
-pub(crate) const STYLESHEET_SCRIPT: &str =
-    "for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'";
+/// The attribute that holds the `src` of the banner's module script, held back until the
+/// first paint.
+pub(crate) const MODULE_MARK: &str = "data-consent-js";
+
+/// The script, at the end of `<body>`, that loads what the layer held back from the first
+/// paint:
+/// - it makes the preloaded banner's stylesheet a stylesheet again: added by a script, it
+///   holds back neither the paint nor any script;
+/// - after the first frame (at once in a hidden tab, which draws none), it puts the banner's
+///   module script back, with its attributes and nonce, so that the banner's module is not
+///   evaluated while the first frame is produced, nor competes with an analytics tag the
+///   layer made live;
+/// - a settings control (`[data-consent-open]`) clicked loads the banner at once, if it is
+///   not loaded yet, and is marked `data-consent-clicked`: a banner that has not started yet
+///   opens its preferences when it starts (one that has, at the click, and drops the mark).
+pub(crate) const END_SCRIPT: &str = "for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';\
+{const go=()=>{for(const o of document.querySelectorAll('script[data-consent-js]')){\
+const s=document.createElement('script');for(const a of o.attributes)s.setAttribute(a.name,a.value);\
+s.removeAttribute('data-consent-js');s.type='module';s.nonce=o.nonce;s.src=o.dataset.consentJs;o.replaceWith(s)}},\
+early=e=>{const o=e.target instanceof Element&&e.target.closest('[data-consent-open]');if(o){o.setAttribute('data-consent-clicked','');go()}};\
+addEventListener('click',early,true);document.hidden?go():requestAnimationFrame(()=>setTimeout(go))}";
 
 /// The critical CSS and its CSP hash source, computed once per [`Pages`](crate::Pages).
 #[derive(Debug)]
@@ -32,7 +49,7 @@ pub(crate) struct Critical {
     pub(crate) css: String,
     /// `'sha256-<base64>'` of [`Self::css`].
     pub(crate) hash: String,
-    /// `'sha256-<base64>'` of [`STYLESHEET_SCRIPT`].
+    /// `'sha256-<base64>'` of [`END_SCRIPT`].
     pub(crate) script_hash: String,
 }
 
@@ -52,7 +69,7 @@ impl Critical {
         };
         Self {
             hash: hash(&css),
-            script_hash: hash(STYLESHEET_SCRIPT),
+            script_hash: hash(END_SCRIPT),
             css,
         }
     }

@@ -87,10 +87,12 @@ struct Progress {
     lang: Option<Lang>,
     consent_mode_written: bool,
     /// The end of `<body>` (or of the page) is written: the first layer and the script that
-    /// applies the banner's stylesheet.
+    /// loads the banner's stylesheet and module.
     end_written: bool,
     /// Whether the page links the banner's stylesheet (made a preload, see [`Page::link`]).
     stylesheet: bool,
+    /// Whether the page loads the banner's module (held back, see [`Page::banner_module`]).
+    module: bool,
     /// Whether the critical CSS is written (in front of the banner's stylesheet).
     critical_written: bool,
     /// How many holes a recording has (each written once, so the cache can count them).
@@ -221,9 +223,14 @@ impl Page {
         if let Some(script) = self.take_consent_mode() {
             el.before(&script, ContentType::Html);
         }
-        let gated = el
-            .get_attribute("type")
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/plain"))
+        let kind = el.get_attribute("type");
+        if kind
+            .as_deref()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("module"))
+        {
+            return self.banner_module(el);
+        }
+        let gated = kind.is_some_and(|t| t.trim().eq_ignore_ascii_case("text/plain"))
             && el.has_attribute("data-category");
         if !gated || !self.allows(el) {
             return Ok(());
@@ -243,6 +250,36 @@ impl Page {
             el.set_attribute("nonce", nonce)?;
             self.progress().holes += 1;
         }
+        Ok(())
+    }
+
+    /// The banner's module script (`<script type="module" src=".../consent.js">`) seen
+    /// before the end of `<body>` is held back from the first paint: it becomes inert
+    /// (`type="text/plain"`, its `src` kept in `data-consent-js`), and the script at the end
+    /// of `<body>` ([`crate::critical::END_SCRIPT`]) puts it back after the first frame. The
+    /// page needs nothing from it sooner: the layer has made live what the decision allows
+    /// and put the first layer, whose buttons work as a form, in the HTML. Only the banner's
+    /// own API (`window.Consent`) comes later than a module script's would (after
+    /// `DOMContentLoaded`); its events are unchanged.
+    fn banner_module(
+        self: &Arc<Self>,
+        el: &mut Element<'_, '_, SendHandlerTypes>,
+    ) -> HandlerResult {
+        let Some(src) = el.get_attribute("src").filter(|src| {
+            let path = src.split(['?', '#']).next().unwrap_or("");
+            path.ends_with("/consent.js") || path == "consent.js"
+        }) else {
+            return Ok(());
+        };
+        let mut p = self.progress();
+        if p.end_written {
+            return Ok(());
+        }
+        p.module = true;
+        drop(p);
+        el.set_attribute("type", "text/plain")?;
+        el.set_attribute(crate::critical::MODULE_MARK, &src)?;
+        el.remove_attribute("src");
         Ok(())
     }
 
@@ -308,7 +345,7 @@ impl Page {
     }
 
     /// What goes last in `<body>`: the first layer when the visitor has no valid decision,
-    /// and the script that applies the banner's stylesheet.
+    /// and the script that loads the banner's stylesheet and module.
     fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         if !el.can_have_content() {
             return Ok(());
@@ -323,7 +360,7 @@ impl Page {
     }
 
     /// What goes at the end of `<body>`, if not yet written: the first layer when it is due,
-    /// then the script that applies the banner's stylesheet.
+    /// then the script that loads the banner's stylesheet and module.
     fn end_of_body(&self) -> Option<String> {
         let mut p = self.progress();
         if p.end_written {
@@ -345,7 +382,7 @@ impl Page {
                 }
             }
         }
-        if p.stylesheet {
+        if p.stylesheet || p.module {
             html.push_str("<script");
             if let Some(nonce) = &self.inserts.script_nonce {
                 html.push_str(" nonce=\"");
@@ -354,7 +391,7 @@ impl Page {
                 p.holes += 1;
             }
             html.push('>');
-            html.push_str(crate::critical::STYLESHEET_SCRIPT);
+            html.push_str(crate::critical::END_SCRIPT);
             html.push_str("</script>");
         }
         (!html.is_empty()).then_some(html)

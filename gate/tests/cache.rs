@@ -320,7 +320,10 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     let app = app(pages);
     let preload =
         r#"<link rel="preload" href="/consent/consent.css" as="style" data-consent-css="">"#;
-    let apply = "<script>for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'</script>";
+    // The script at the end of <body> applies the stylesheet and, after the first frame,
+    // puts back the banner's module, held back inert meanwhile.
+    let apply = "<script>for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';";
+    let module = r#"<script type="text/plain" data-consent-js="/consent/consent.js"></script>"#;
     // A new visitor: the banner's stylesheet is fetched from <head> as before, but as a
     // preload, which holds back no paint, with the critical CSS in front of it (so that in
     // the cascade the whole stylesheet, once applied, comes after it and decides); at the
@@ -340,13 +343,20 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     let script = body
         .find(apply)
         .expect("the script applying the stylesheet");
+    assert!(body[script..].contains("requestAnimationFrame"), "{body}");
+    let held = head.find(module).expect("the banner's module, held back");
+    assert!(link < held, "{head}");
+    assert!(!body.contains("type=\"module\""), "{body}");
     let end = body.find("</body>").expect("body end");
     assert!(style < layer && layer < script && script < end, "{body}");
     assert!(headers.get(header::CONTENT_SECURITY_POLICY).is_none());
     // A returning visitor: no CSS inlined, the stylesheet applied by the same script.
     let (_, body) = get_page(&app, "/plain", &visitors[1]).await;
     assert!(!body.contains("<style"), "{body}");
-    assert!(body.contains(preload) && body.contains(apply), "{body}");
+    assert!(
+        body.contains(preload) && body.contains(apply) && body.contains(module),
+        "{body}"
+    );
 }
 
 #[tokio::test]

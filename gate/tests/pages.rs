@@ -258,19 +258,47 @@ async fn an_accepted_decision_makes_the_page_live_as_sent() {
         .expect("the script");
     let hash =
         |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()));
-    // And the script that applies the banner's stylesheet (if the page links it; this one
-    // does not, and the hash lets in only that script's text).
-    let apply =
-        "for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet'";
+    // And the script that loads the banner's stylesheet and module (if the page links them;
+    // this one does not, and the hash lets in only that script's text: the one the layer
+    // writes at the end of a page that does).
+    let apply = end_script(&self::config());
     assert_eq!(
         got.headers[header::CONTENT_SECURITY_POLICY],
         format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-{}' 'sha256-{}'; object-src 'none'",
             hash(script),
-            hash(apply)
+            hash(&apply)
         )
         .as_str()
     );
+}
+
+/// The script the layer writes at the end of a page that loads the banner.
+fn end_script(config: &Config) -> String {
+    let pages = Arc::new(Pages::new(config.clone(), None));
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    let page = br#"<html><head><link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js"></script></head><body></body></html>"#;
+    let out = consent_gate::rewrite(
+        &pages,
+        &axum::http::HeaderMap::new(),
+        "/",
+        StatusCode::OK,
+        &mut headers,
+        page,
+    )
+    .expect("rewritten");
+    let out = String::from_utf8(out).expect("UTF-8");
+    let (before, _) = out
+        .rsplit_once("</script></body>")
+        .expect("a script at the end");
+    let (_, script) = before.rsplit_once("<script>").expect("its start");
+    assert!(
+        script.contains("data-consent-css") && script.contains("data-consent-js"),
+        "{script}"
+    );
+    script.to_owned()
 }
 
 #[tokio::test]

@@ -1693,6 +1693,36 @@ test('page layer: a refusal\'s inert elements still come to life when the visito
   await v.context.close();
 });
 
+test('page layer: the banner\'s module loads after the first paint, and a settings control clicked before it started opens the preferences when it does', async () => {
+  const v = await visitor();
+  await v.context.addCookies([{ name: 'consent', value: await formCookie(main, 'accept_all'), url: v.base }]);
+  // The banner's script is held until the control has been clicked.
+  let release;
+  const clicked = new Promise((done) => { release = done; });
+  await v.page.route('**/consent/consent.js', async (route) => { await clicked; await route.continue(); });
+  const response = await v.page.goto(v.base + '/');
+  const html = await response.text();
+  assert.match(html, /<script type="text\/plain" data-consent-js="\/consent\/consent\.js"/, 'the module, held back inert');
+  assert.doesNotMatch(html, /<script type="module"[^>]*consent\.js/, 'no module script in the HTML as sent');
+  await Promise.all(TAGS.map((t) => ran(v.page, t)));
+  assert.equal(await v.page.evaluate(() => window.Consent), undefined, 'the banner has not started');
+  await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
+  release();
+  const dialog = prefs(v.page);
+  await dialog.locator('#cc-cat-analytics').waitFor({ state: 'visible' });
+  assert.equal(await dialog.locator('#cc-cat-analytics').isChecked(), true);
+  assert.equal(await v.page.locator('[data-consent-clicked]').count(), 0, 'the mark is dropped');
+  // Closed and clicked again, once the banner runs: it opens once more.
+  await v.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
+  await dialog.locator('#cc-cat-analytics').waitFor({ state: 'visible' });
+  assert.equal(await v.page.locator('[data-consent-clicked]').count(), 0);
+  for (const t of TAGS) assert.equal(await timesRan(v.page, t), 1, `${t} ran once`);
+  assert.deepEqual(v.consoleErrors, []);
+  await v.context.close();
+});
+
 /** Axe-core on what a visitor without JavaScript gets at `url`: axe needs script, so the page
  * is opened again with script on but the banner's script answered empty, which leaves the
  * server-rendered layer in place (the demo's own scripts run; they only fill in its status

@@ -507,6 +507,7 @@ function revive(old, nonce) {
 function openFromPage(e) {
   const opener = e.target instanceof Element && e.target.closest('[data-consent-open]');
   if (opener && ui) {
+    opener.removeAttribute('data-consent-clicked');
     e.preventDefault();
     ui.opener_ = opener;
     openPreferences();
@@ -543,6 +544,14 @@ function runBanner(bytes, base, options) {
   // Gated elements first: a returning visitor's allowed scripts wait for nothing else.
   regate();
   if (options.floating != null) floating(ui);
+  // A settings control clicked before the banner ran (consent-gate's page layer loads it
+  // after the first paint and marks such a click): its preferences open now.
+  const clicked = document.querySelector('[data-consent-clicked]');
+  if (clicked) {
+    clicked.removeAttribute('data-consent-clicked');
+    ui.opener_ = clicked;
+    openPreferences();
+  }
   // Resolves once the first layer, if due, is drawn.
   return v.show ? showBanner().then(() => true) : true;
 }
