@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 /// The first layer's rules of the banner's stylesheet (see the module docs).
 const CRITICAL_CSS: &str = include_str!("critical.css");
 
-/// The attribute that marks the banner's stylesheet turned into a preload.
+/// The attribute that marks the banner's stylesheet, held back until the first paint.
 pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
 
 /// The attribute that holds the `src` of the banner's module script, held back until the
@@ -25,18 +25,19 @@ pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
 pub(crate) const MODULE_MARK: &str = "data-consent-js";
 
 /// The script, at the end of `<body>`, that loads what the layer held back from the first
-/// paint:
-/// - it makes the preloaded banner's stylesheet a stylesheet again: added by a script, it
-///   holds back neither the paint nor any script;
-/// - after the first frame (at once in a hidden tab, which draws none), it puts the banner's
-///   module script back, with its attributes and nonce, so that the banner's module is not
-///   evaluated while the first frame is produced, nor competes with an analytics tag the
-///   layer made live;
-/// - a settings control (`[data-consent-open]`) clicked loads the banner at once, if it is
-///   not loaded yet, and is marked `data-consent-clicked`: a banner that has not started yet
-///   opens its preferences when it starts (one that has, at the click, and drops the mark).
-pub(crate) const END_SCRIPT: &str = "for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';\
-{const go=()=>{for(const o of document.querySelectorAll('script[data-consent-js]')){\
+/// paint. After the first frame (at once in a hidden tab, which draws none):
+/// - it makes the banner's stylesheet a stylesheet again: added by a script, it
+///   holds back neither the paint nor any script, and the first frame does not restyle the
+///   page with it (the first layer has its critical CSS);
+/// - it puts the banner's module script back, with its attributes and nonce, so that the
+///   banner's module is not evaluated while the first frame is produced, nor competes with
+///   an analytics tag the layer made live.
+///
+/// A settings control (`[data-consent-open]`) clicked loads them at once, if they are not
+/// loaded yet, and is marked `data-consent-clicked`: a banner that has not started yet opens
+/// its preferences when it starts (one that has, at the click, and drops the mark).
+pub(crate) const END_SCRIPT: &str = "{const go=()=>{for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';\
+for(const o of document.querySelectorAll('script[data-consent-js]')){\
 const s=document.createElement('script');for(const a of o.attributes)s.setAttribute(a.name,a.value);\
 s.removeAttribute('data-consent-js');s.type='module';s.nonce=o.nonce;s.src=o.dataset.consentJs;o.replaceWith(s)}},\
 early=e=>{const o=e.target instanceof Element&&e.target.closest('[data-consent-open]');if(o){o.setAttribute('data-consent-clicked','');go()}};\

@@ -89,7 +89,7 @@ struct Progress {
     /// The end of `<body>` (or of the page) is written: the first layer and the script that
     /// loads the banner's stylesheet and module.
     end_written: bool,
-    /// Whether the page links the banner's stylesheet (made a preload, see [`Page::link`]).
+    /// Whether the page links the banner's stylesheet (held back, see [`Page::link`]).
     stylesheet: bool,
     /// Whether the page loads the banner's module (held back, see [`Page::banner_module`]).
     module: bool,
@@ -295,13 +295,15 @@ impl Page {
     }
 
     /// The banner's stylesheet (`<link rel="stylesheet" href=".../consent.css">`) seen before
-    /// the end of `<body>` is fetched as early as before but no longer holds back the page's
-    /// first paint, nor a classic script (a live analytics tag) after it: it becomes a
-    /// preload (`rel="preload" as="style"`, marked `data-consent-css`), and a small script at
-    /// the end of `<body>` makes it a stylesheet again. A stylesheet a script adds blocks
-    /// neither rendering nor scripts (a parser-inserted one in `<body>` still held back the
-    /// first paint in Chromium). Nothing needs it sooner: the first layer comes with its
-    /// critical CSS, and the banner draws the rest later.
+    /// the end of `<body>` no longer holds back the page's first paint, nor a classic script
+    /// (a live analytics tag) after it: it becomes inert (no `rel`, marked
+    /// `data-consent-css`), and the script at the end of `<body>`
+    /// ([`crate::critical::END_SCRIPT`]) makes it a stylesheet again after the first frame,
+    /// as it loads the banner's module. A stylesheet a script adds blocks neither rendering
+    /// nor scripts (a parser-inserted one in `<body>` still held back the first paint in
+    /// Chromium). Nothing needs it sooner: the first layer comes with its critical CSS, and
+    /// the banner, which draws the rest, loads at the same time. Not a preload either: on a
+    /// returning visitor's page its fetch competed with the analytics tag's (measured).
     ///
     /// The critical CSS goes in front of the link, when the first layer is due: it must come
     /// before the stylesheet in the cascade, so that once the stylesheet applies, its rules
@@ -338,8 +340,7 @@ impl Page {
             el.before(&html, ContentType::Html);
         }
         drop(p);
-        el.set_attribute("rel", "preload")?;
-        el.set_attribute("as", "style")?;
+        el.remove_attribute("rel");
         el.set_attribute(crate::critical::STYLESHEET_MARK, "")?;
         Ok(())
     }

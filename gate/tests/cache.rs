@@ -318,16 +318,15 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     let visitors = visitors(&config);
     let pages = Arc::new(Pages::new(config, Some(key())));
     let app = app(pages);
-    let preload =
-        r#"<link rel="preload" href="/consent/consent.css" as="style" data-consent-css="">"#;
-    // The script at the end of <body> applies the stylesheet and, after the first frame,
+    let preload = r#"<link href="/consent/consent.css" data-consent-css="">"#;
+    // The script at the end of <body> applies the stylesheet and
     // puts back the banner's module, held back inert meanwhile.
-    let apply = "<script>for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';";
+    let apply = "<script>{const go=()=>{for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';";
     let module = r#"<script type="text/plain" data-consent-js="/consent/consent.js"></script>"#;
-    // A new visitor: the banner's stylesheet is fetched from <head> as before, but as a
-    // preload, which holds back no paint, with the critical CSS in front of it (so that in
-    // the cascade the whole stylesheet, once applied, comes after it and decides); at the
-    // end of <body>, the first layer, and the script that applies the stylesheet.
+    // A new visitor: the banner's stylesheet link stays in <head> but inert, holding back
+    // no paint, with the critical CSS in front of it (so that in the cascade the whole
+    // stylesheet, once applied, comes after it and decides); at the end of <body>, the
+    // first layer, and the script that applies the stylesheet.
     let (headers, body) = get_page(&app, "/plain", &visitors[0]).await;
     let head = &body[..body.find("<body>").expect("body")];
     let style = head
@@ -386,9 +385,9 @@ async fn a_strict_policy_lets_in_the_critical_css_by_its_hash() {
         .map(|(s, _)| s)
         .expect("the critical CSS");
     let script = body
-        .split_once("<script>for(")
+        .split_once("<script>{const go=")
         .and_then(|(_, r)| r.split_once("</script>"))
-        .map(|(s, _)| format!("for({s}"))
+        .map(|(s, _)| format!("{{const go={s}"))
         .expect("the script applying the stylesheet");
     let hash = |text: &str| {
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))

@@ -1101,9 +1101,8 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
       const inline = /<script data-consent-mode>([^<]*)<\/script>/.exec(body)?.[1];
       assert.ok(inline, `${path}: the Consent Mode script`);
       const hash = createHash('sha256').update(inline).digest('base64');
-      // So is the script that applies the banner's stylesheet (a preload until then, so that
-      // it holds back no paint).
-      const apply = /<script>(for\(const l of [^<]*)<\/script>/.exec(body)?.[1];
+      // So is the script that loads the banner's stylesheet and module after the first paint.
+      const apply = /<script>(\{const go=[^<]*)<\/script>/.exec(body)?.[1];
       assert.ok(apply, `${path}: the script applying the banner's stylesheet`);
       const applyHash = createHash('sha256').update(apply).digest('base64');
       assert.ok(csp.includes(`script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}' 'sha256-${applyHash}';`), `${path}: ${csp}`);
