@@ -260,7 +260,8 @@ impl Page {
     /// page needs nothing from it sooner: the layer has made live what the decision allows
     /// and put the first layer, whose buttons work as a form, in the HTML. Only the banner's
     /// own API (`window.Consent`) comes later than a module script's would (after
-    /// `DOMContentLoaded`); its events are unchanged.
+    /// `DOMContentLoaded`); its events are unchanged. A tag with `data-manual` is left as it
+    /// is: the site starts the banner from its own script, which expects `window.Consent`.
     fn banner_module(
         self: &Arc<Self>,
         el: &mut Element<'_, '_, SendHandlerTypes>,
@@ -271,6 +272,9 @@ impl Page {
         }) else {
             return Ok(());
         };
+        if el.has_attribute("data-manual") {
+            return Ok(());
+        }
         let mut p = self.progress();
         if p.end_written {
             return Ok(());

@@ -358,6 +358,56 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     );
 }
 
+#[test]
+fn only_the_banners_own_module_script_is_held_back() {
+    let pages = Arc::new(Pages::new(config(), Some(key())));
+    let rewrite = |page: &str| {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "text/html".parse().expect("value"));
+        let out = consent_gate::rewrite(
+            &pages,
+            &axum::http::HeaderMap::new(),
+            "/",
+            axum::http::StatusCode::OK,
+            &mut headers,
+            page.as_bytes(),
+        )
+        .expect("rewritten");
+        String::from_utf8(out).expect("UTF-8")
+    };
+    // Held back, with its other attributes, wherever the banner is served from.
+    for src in [
+        "/consent/consent.js",
+        "consent.js",
+        "https://cdn.example/c/consent.js?v=2",
+    ] {
+        let out = rewrite(&format!(
+            r#"<html><head><script type="module" src="{src}" data-layout="bar"></script></head><body></body></html>"#
+        ));
+        assert!(
+            out.contains(&format!(
+                r#"<script type="text/plain" data-layout="bar" data-consent-js="{src}"></script>"#
+            )),
+            "{out}"
+        );
+        assert!(out.contains("requestAnimationFrame"), "{out}");
+    }
+    // Left alone: another module, a classic script of that name, a banner the site starts
+    // itself (`data-manual`), and one after the end of <body>.
+    for page in [
+        r#"<html><head><script type="module" src="/app.js"></script></head><body></body></html>"#,
+        r#"<html><head><script src="/consent/consent.js"></script></head><body></body></html>"#,
+        r#"<html><head><script type="module" src="/consent/consent.js" data-manual></script></head><body></body></html>"#,
+        r#"<html><head></head><body></body><script type="module" src="/consent/consent.js"></script></html>"#,
+    ] {
+        let out = rewrite(page);
+        assert!(!out.contains("data-consent-js"), "{out}");
+        let tag = &page[page.find("<script").expect("a script")..];
+        let tag = &tag[..=tag.find('>').expect("its end")];
+        assert!(out.contains(tag), "{tag} kept:\n{out}");
+    }
+}
+
 #[tokio::test]
 async fn a_strict_policy_lets_in_the_critical_css_by_its_hash() {
     let pages = Arc::new(Pages::new(config(), Some(key())));
