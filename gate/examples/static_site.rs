@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --release -p consent-gate --all-features --example static_site -- \
 //!     --config config.json --root site/ [--mount /consent/=wasm/dist] \
-//!     [--key-file consent.key] [--listen 127.0.0.1:0] [--for 1800]
+//!     [--key-file consent.key] [--listen 127.0.0.1:0] [--for 1800] [--csp POLICY]
 //! ```
 //!
 //! It prints `listening on http://ADDR` once it accepts connections, and stops by itself
@@ -15,7 +15,9 @@
 //! makes that `private, no-store`), other files with `public, max-age=3600`, as the
 //! benchmark's Node server sends them. Without `--key-file`, unsigned decisions count (a
 //! site whose banner has no endpoint to sign them); with one, only decisions signed with
-//! that key (`consent serve`'s key file) do.
+//! that key (`consent serve`'s key file) do. With `--csp`, pages carry that
+//! `Content-Security-Policy`, as written: a nonce in it is the same on every response, so
+//! it is for tests of a nonce policy (the page's own tags carry it literally), never a site.
 
 // An example's set-up may panic with a message: it is a tool, not a library.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -77,7 +79,7 @@ fn load(dir: &Path, prefix: &str, files: &mut HashMap<String, File>) {
     }
 }
 
-fn respond(files: &HashMap<String, File>, uri: &Uri) -> Response<Body> {
+fn respond(files: &HashMap<String, File>, uri: &Uri, csp: Option<&str>) -> Response<Body> {
     let path = match uri.path() {
         p if p.ends_with('/') => format!("{p}index.html"),
         p => p.to_owned(),
@@ -89,7 +91,11 @@ fn respond(files: &HashMap<String, File>, uri: &Uri) -> Response<Body> {
             .body(Body::from("not found\n"))
             .unwrap();
     };
-    Response::builder()
+    let mut response = Response::builder();
+    if let (true, Some(csp)) = (f.page, csp) {
+        response = response.header(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
         .header(header::CONTENT_TYPE, f.kind)
         .header(
             header::CACHE_CONTROL,
@@ -110,6 +116,7 @@ struct Options {
     key: Option<PathBuf>,
     listen: String,
     seconds: u64,
+    csp: Option<String>,
 }
 
 fn options() -> Options {
@@ -120,6 +127,7 @@ fn options() -> Options {
         key: None,
         listen: "127.0.0.1:0".into(),
         seconds: 1800,
+        csp: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -139,6 +147,7 @@ fn options() -> Options {
             "--key-file" => o.key = Some(v().into()),
             "--listen" => o.listen = v(),
             "--for" => o.seconds = v().parse().expect("--for SECONDS"),
+            "--csp" => o.csp = Some(v()),
             _ => panic!("unknown argument {a}"),
         }
     }
@@ -179,12 +188,14 @@ async fn main() {
         );
     }
     let files = Arc::new(files);
+    let csp: Option<Arc<str>> = o.csp.map(Into::into);
 
     let pages = Arc::new(Pages::new(config, key));
     let app = Router::new()
         .fallback(move |uri: Uri| {
             let files = Arc::clone(&files);
-            async move { respond(&files, &uri) }
+            let csp = csp.clone();
+            async move { respond(&files, &uri, csp.as_deref()) }
         })
         .layer(PageLayer::new(pages));
     let listener = tokio::net::TcpListener::bind(&o.listen)

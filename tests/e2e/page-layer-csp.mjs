@@ -1,0 +1,116 @@
+// consent-gate's page layer under a nonce-based Content-Security-Policy, in Debian's headless
+// Chromium: the page layer holds the banner's module script back until after the first frame
+// and puts it back from a script of its own, so both must carry the response's nonce; so must
+// the Consent Mode script it writes, the analytics tag it makes live for a returning visitor,
+// and the one the banner revives after "Accept all". The policy allows no script by origin
+// (no 'self'): any of them without the nonce is refused, and the test sees the violation.
+//
+//   GATE_BIN=target/debug/examples/static_site node --test tests/e2e/page-layer-csp.mjs
+//
+// (`cargo build -p consent-gate --all-features --example static_site` builds GATE_BIN.)
+// Every wait is on a condition, bounded; the whole file takes a few seconds.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const bin = resolve(process.env.GATE_BIN ?? join(root, 'target/debug/examples/static_site'));
+const work = mkdtempSync(join(tmpdir(), 'consent-gate-csp-'));
+const WAIT = 10_000;
+// A fixed nonce: the test server sends the same policy with every page (static_site's --csp).
+const NONCE = 'bm9uY2UtZm9yLXRlc3Rz';
+const CSP = `default-src 'self'; script-src 'nonce-${NONCE}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'`;
+
+// The example clinic without an endpoint: a static site keeps its decisions in the browser.
+const config = JSON.parse(readFileSync(join(root, 'core/src/example_config.json'), 'utf8'));
+delete config.endpoint;
+writeFileSync(join(work, 'config.json'), JSON.stringify(config));
+const site = join(work, 'site');
+mkdirSync(site);
+writeFileSync(join(site, 'index.html'), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A page under a nonce policy</title>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js" nonce="${NONCE}"></script>
+</head><body><h1>A page under a nonce policy</h1>
+<script type="text/plain" data-category="analytics" data-service="ga" data-src="/analytics.js"></script>
+<button type="button" data-consent-open>Cookie settings</button>
+</body></html>`);
+writeFileSync(join(site, 'analytics.js'), 'window.__ran = (window.__ran || 0) + 1;\n');
+
+let server, browser, base;
+
+before(async () => {
+  server = spawn(bin, ['--config', join(work, 'config.json'), '--root', site, '--mount', `/consent/=${join(root, 'wasm/dist')}`,
+    '--listen', '127.0.0.1:0', '--for', '300', '--csp', CSP], { stdio: ['ignore', 'pipe', 'inherit'] });
+  base = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('static_site did not listen within 30 s')), 30_000);
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    server.once('exit', (code) => { clearTimeout(timer); fail(new Error(`static_site exited (${code})`)); });
+  });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A fresh visitor whose pages record every CSP violation and console error. */
+async function visitor() {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const errors = [];
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { context, page, errors };
+}
+
+test('page layer under a nonce policy: the banner held back, put back and revived scripts all run with the nonce, and nothing is refused', async () => {
+  const v = await visitor();
+  // A new visitor: the first layer is in the page; the banner, put back after the first
+  // frame by the layer's script, takes it over.
+  const response = await v.page.goto(base + '/');
+  const html = await response.text();
+  assert.equal(response.headers()['content-security-policy'].includes(`'nonce-${NONCE}'`), true);
+  assert.match(html, /data-consent-nojs/, 'the first layer in the HTML');
+  assert.match(html, new RegExp(`<script type="text/plain" nonce="${NONCE}" data-consent-js="/consent/consent.js">`), 'the module held back, nonce kept');
+  assert.match(html, new RegExp(`<script nonce="${NONCE}">\\{const go=`), 'the end script carries the nonce');
+  await v.page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .cc-banner'), null, { timeout: WAIT });
+  assert.equal(await v.page.evaluate(() => window.__ran), undefined, 'nothing gated ran before a decision');
+  // "Accept all" in the banner: the analytics tag it revives runs under the policy.
+  await v.page.locator('[data-consent-ui] .cc-banner').getByRole('button', { name: 'Accept all' }).click();
+  await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  assert.deepEqual(await v.page.evaluate(() => window.__csp), []);
+
+  // The same visitor returns: the layer made the tag live with the nonce; the banner, put
+  // back after the first frame, agrees and runs nothing a second time.
+  const again = await v.context.newPage();
+  again.on('console', (m) => { if (m.type() === 'error') v.errors.push(m.text()); });
+  const second = await (await again.goto(base + '/')).text();
+  assert.match(second, new RegExp(`src="/analytics.js" nonce="${NONCE}"`), 'the tag live in the HTML, with the nonce');
+  assert.doesNotMatch(second, /data-consent-nojs/);
+  await again.waitForFunction(() => window.__ran === 1 && window.Consent?.acceptedCategory('analytics'), null, { timeout: WAIT });
+  // The settings control opens the preferences under the policy too.
+  await again.getByRole('button', { name: 'Cookie settings' }).click();
+  await again.locator('.cc-prefs').waitFor({ state: 'visible', timeout: WAIT });
+  assert.equal(await again.evaluate(() => window.__ran), 1, 'the tag ran once');
+  assert.deepEqual(await again.evaluate(() => window.__csp), []);
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
