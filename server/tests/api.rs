@@ -967,7 +967,11 @@ async fn the_demo_page_reads_the_servers_compiled_policy() {
     );
     let html = body.as_str().expect("html");
     assert!(!html.contains("consent-config"), "no config in the page");
-    assert!(html.contains(r#"src="/consent/consent.js""#));
+    // The banner's script, held back by the page layer until after the first frame.
+    assert!(
+        html.contains(r#"data-consent-js="/consent/consent.js""#),
+        "{html}"
+    );
     let req = request("GET", "/consent/policy.bin", Body::empty())
         .body(Body::empty())
         .expect("r");

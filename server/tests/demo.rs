@@ -139,8 +139,11 @@ async fn every_page_in_every_language_reads_the_server_policy_under_a_strict_csp
         assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path}");
         // No config in the page: the banner loads the policy beside its script.
         assert!(!html.contains("consent-config"), "{path}");
+        // The banner's script, held back by the page layer until after the first frame.
         assert!(
-            html.contains(r#"<script type="module" src="/consent/consent.js"></script>"#),
+            html.contains(
+                r#"<script type="text/plain" data-consent-js="/consent/consent.js"></script>"#
+            ),
             "{path}"
         );
         assert!(!html.contains("{{"), "{path}: an unfilled slot");
