@@ -217,9 +217,10 @@ function orejimeHead() {
  * `consentCookie` is the cookie each library stores the decision in.
  */
 /** Our banner, embedded as the README says; with `preload`, the wasm is fetched alongside the
- * script instead of after it (the README's optional hint). `prefix` is where its files are
+ * script instead of after it (the README's optional hint); with `async`, the module script is
+ * `async` (it runs once fetched, not after the parse). `prefix` is where its files are
  * served: `/consent-base/` holds an earlier build to compare with (`OURS_BASE_DIST`). */
-const ours = (label, preload, prefix = '/consent/') => ({
+const ours = (label, preload, prefix = '/consent/', async = false) => ({
   label,
   prefix,
   // Its three first-layer buttons are the same element and class (equal weight), so the
@@ -230,7 +231,7 @@ const ours = (label, preload, prefix = '/consent/') => ({
     bodyEnd,
     head: `<link rel="stylesheet" href="${prefix}consent.css">${preload ? `
 <link rel="preload" href="${prefix}consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
-<script type="module" src="${prefix}consent.js"></script>`,
+<script type="module"${async ? ' async' : ''} src="${prefix}consent.js"></script>`,
     gatedAnalytics: GATED_TEXT_PLAIN,
   }),
 });
@@ -265,6 +266,7 @@ const oursGate = {
 export const BANNERS = {
   ours: ours('ours (wasm)', false),
   ourspreload: ours('ours, wasm preloaded', true),
+  oursasync: ours('ours, async script', false, '/consent/', true),
   oursserver: oursServer,
   oursgate: oursGate,
   // An earlier build of ours beside this one in the same run: `OURS_BASE_DIST=<dir> node
