@@ -216,8 +216,8 @@ function orejimeHead() {
  * `accept` finds the "Accept all" button of the first layer (checked in the browser, see README);
  * `consentCookie` is the cookie each library stores the decision in.
  */
-/** Our banner, embedded as the README says; with `preload`, the wasm is fetched alongside the
- * script instead of after it (the README's optional hint); with `async`, the module script is
+/** Our banner, embedded as the README says; with `preload`, the wasm and the policy are
+ * fetched alongside the script instead of after it (the README's optional hints); with `async`, the module script is
  * `async` (it runs once fetched, not after the parse). `prefix` is where its files are
  * served: `/consent-base/` holds an earlier build to compare with (`OURS_BASE_DIST`). */
 const ours = (label, preload, prefix = '/consent/', async = false) => ({
@@ -230,7 +230,8 @@ const ours = (label, preload, prefix = '/consent/', async = false) => ({
   html: (bodyEnd = '') => page({
     bodyEnd,
     head: `<link rel="stylesheet" href="${prefix}consent.css">${preload ? `
-<link rel="preload" href="${prefix}consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>` : ''}
+<link rel="preload" href="${prefix}consent_bg.wasm" as="fetch" type="application/wasm" crossorigin>
+<link rel="preload" href="${prefix}policy.bin" as="fetch" crossorigin>` : ''}
 <script type="module"${async ? ' async' : ''} src="${prefix}consent.js"></script>`,
     gatedAnalytics: GATED_TEXT_PLAIN,
   }),
@@ -265,7 +266,7 @@ const oursGate = {
 
 export const BANNERS = {
   ours: ours('ours (wasm)', false),
-  ourspreload: ours('ours, wasm preloaded', true),
+  ourspreload: ours('ours, wasm and policy preloaded', true),
   oursasync: ours('ours, async script', false, '/consent/', true),
   oursserver: oursServer,
   oursgate: oursGate,
