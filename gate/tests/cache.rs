@@ -22,6 +22,8 @@ use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
+mod common;
+
 const PAGE: &str = r#"<!doctype html>
 <html lang="fi"><head><title>t</title>
 <link rel="stylesheet" href="/consent/consent.css">
@@ -462,26 +464,7 @@ mod arbitrary_pages {
     use super::*;
     use proptest::prelude::*;
 
-    fn page() -> impl Strategy<Value = Vec<u8>> {
-        let piece = prop_oneof![
-            any::<Vec<u8>>(),
-            Just(
-                b"<script type=\"text/plain\" data-category=\"analytics\" data-src=\"/a.js\">"
-                    .to_vec()
-            ),
-            Just(b"<script>".to_vec()),
-            Just(b"<iframe data-category=\"marketing\" data-src=\"/v\">".to_vec()),
-            Just(b"<html lang=\"sv\"><head><body></body></html>".to_vec()),
-            Just(b"<link rel=stylesheet href=/consent.css>".to_vec()),
-            Just(b"<body>".to_vec()),
-            // Longer than a run the cache copies: replayed as a shared slice.
-            Just(b"<p>text</p>".repeat(500)),
-            // What the cache's holes start with, as the page's own text.
-            Just(b"X9k2consentgateholeN".to_vec()),
-            Just(b"X9k2consentgatehole".to_vec()),
-        ];
-        proptest::collection::vec(piece, 0..10).prop_map(|p| p.concat())
-    }
+    use crate::common::page;
 
     fn request(visitor: &[(&'static str, String)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -520,6 +520,17 @@ pub async fn keep_head_file(path: PathBuf, mut heads: watch::Receiver<Option<Sig
     }
 }
 
+/// The digest the chain links for an entry that is not a decision (an erasure, a rotation):
+/// SHA-256 under the entry kind's own domain `tag` over its JSON, so that no entry can pass
+/// for one of another kind.
+pub(crate) fn entry_digest(tag: &[u8], json: &str) -> Digest {
+    use sha2::Digest as _;
+    let mut h = Sha256::new();
+    h.update(tag);
+    h.update(json.as_bytes());
+    Digest::from_bytes(h.finalize().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

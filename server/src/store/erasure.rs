@@ -10,7 +10,6 @@
 
 use consent_core::Digest;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::{EntryKind, Prepared, StoreError, Summary};
 
@@ -40,10 +39,7 @@ impl Erasure {
     /// erasure can never pass for a decision.
     #[must_use]
     pub fn digest_of(json: &str) -> Digest {
-        let mut h = Sha256::new();
-        h.update(b"consent-erasure-v1\0");
-        h.update(json.as_bytes());
-        Digest::from_bytes(h.finalize().into())
+        super::chain::entry_digest(b"consent-erasure-v1\0", json)
     }
 
     /// The summary kept with it: the action `erasure`, and how many records, for the log's

@@ -31,7 +31,6 @@ use core::str::FromStr;
 
 use consent_core::Digest;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::{EntryKind, Prepared, StoreError, Summary};
 
@@ -131,10 +130,7 @@ impl Rotation {
     /// rotation can never pass for a decision or an erasure.
     #[must_use]
     pub fn digest_of(json: &str) -> Digest {
-        let mut h = Sha256::new();
-        h.update(b"consent-rotation-v1\0");
-        h.update(json.as_bytes());
-        Digest::from_bytes(h.finalize().into())
+        super::chain::entry_digest(b"consent-rotation-v1\0", json)
     }
 
     /// The summary kept with it: the action `rotation`, the new epoch, the new key's id.
