@@ -38,12 +38,14 @@ step "end to end: the banner against consent serve --demo, in Chromium"
 cargo build -q -p consent-server
 CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test tests/e2e/run.mjs
 
-# The page layer under a nonce-only CSP (consent-gate's static_site example): the banner's
-# module, held back until after the first frame and put back by the layer's script, the
-# Consent Mode script and every tag made live carry the response's nonce; no violation.
-step "end to end: the page layer under a nonce policy, in Chromium"
+# The page layer where the demo does not go (consent-gate's static_site example): under a
+# nonce-only CSP (the banner's module, held back until after the first frame and put back by
+# the layer's script, the Consent Mode script and every tag made live carry the response's
+# nonce; no violation), and with gzip outside the layer (pages rewritten, then compressed)
+# and inside it (pages pass through as written; the banner alone gates them).
+step "end to end: the page layer under a nonce policy and with compression, in Chromium"
 cargo build -q -p consent-gate --all-features --example static_site
-GATE_BIN="$PWD/target/debug/examples/static_site" timeout 120 node --test tests/e2e/page-layer-csp.mjs
+GATE_BIN="$PWD/target/debug/examples/static_site" timeout 180 node --test tests/e2e/page-layer.mjs
 
 # The playground (playground/) at /playground/ of consent serve and as a plain static
 # directory: a config's problems with their paths, the real banner previewed in fi/sv/en with

@@ -7,17 +7,21 @@
 //! ```text
 //! cargo run --release -p consent-gate --all-features --example static_site -- \
 //!     --config config.json --root site/ [--mount /consent/=wasm/dist] \
-//!     [--key-file consent.key] [--listen 127.0.0.1:0] [--for 1800] [--csp POLICY]
+//!     [--key-file consent.key] [--listen 127.0.0.1:0] [--for 1800] [--csp POLICY] \
+//!     [--compress outside|inside]
 //! ```
 //!
 //! It prints `listening on http://ADDR` once it accepts connections, and stops by itself
-//! after `--for` seconds. Pages (`.html`) are sent with `Cache-Control: no-store` (the layer
-//! makes that `private, no-store`), other files with `public, max-age=3600`, as the
+//! after `--for` seconds. Pages (`.html`) are sent with `Cache-Control: no-store` (which the
+//! layer keeps: it already keeps every cache out), other files with `public, max-age=3600`, as the
 //! benchmark's Node server sends them. Without `--key-file`, unsigned decisions count (a
 //! site whose banner has no endpoint to sign them); with one, only decisions signed with
 //! that key (`consent serve`'s key file) do. With `--csp`, pages carry that
 //! `Content-Security-Policy`, as written: a nonce in it is the same on every response, so
 //! it is for tests of a nonce policy (the page's own tags carry it literally), never a site.
+//! `--compress outside` gzips what the page layer sends (the order the layer's docs ask for:
+//! compression outside it); `--compress inside` gzips before the layer, which then passes
+//! every page through as it is, for the tests of that case.
 
 // An example's set-up may panic with a message: it is a tool, not a library.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -33,6 +37,7 @@ use axum::http::{Response, StatusCode, Uri, header};
 use bytes::Bytes;
 use consent_core::{Config, SigningKey};
 use consent_gate::{PageLayer, Pages};
+use tower_http::compression::CompressionLayer;
 
 /// One file: its type, whether browsers may cache it, and its bytes.
 struct File {
@@ -117,6 +122,14 @@ struct Options {
     listen: String,
     seconds: u64,
     csp: Option<String>,
+    compress: Option<Compress>,
+}
+
+/// Where gzip goes relative to the page layer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Compress {
+    Outside,
+    Inside,
 }
 
 fn options() -> Options {
@@ -128,6 +141,7 @@ fn options() -> Options {
         listen: "127.0.0.1:0".into(),
         seconds: 1800,
         csp: None,
+        compress: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -148,6 +162,13 @@ fn options() -> Options {
             "--listen" => o.listen = v(),
             "--for" => o.seconds = v().parse().expect("--for SECONDS"),
             "--csp" => o.csp = Some(v()),
+            "--compress" => {
+                o.compress = Some(match v().as_str() {
+                    "outside" => Compress::Outside,
+                    "inside" => Compress::Inside,
+                    other => panic!("--compress outside|inside, not {other}"),
+                });
+            }
             _ => panic!("unknown argument {a}"),
         }
     }
@@ -191,13 +212,18 @@ async fn main() {
     let csp: Option<Arc<str>> = o.csp.map(Into::into);
 
     let pages = Arc::new(Pages::new(config, key));
-    let app = Router::new()
-        .fallback(move |uri: Uri| {
-            let files = Arc::clone(&files);
-            let csp = csp.clone();
-            async move { respond(&files, &uri, csp.as_deref()) }
-        })
-        .layer(PageLayer::new(pages));
+    let app = Router::new().fallback(move |uri: Uri| {
+        let files = Arc::clone(&files);
+        let csp = csp.clone();
+        async move { respond(&files, &uri, csp.as_deref()) }
+    });
+    // A later `layer` wraps the earlier ones: outside, gzip sees what the page layer sent.
+    let gzip = || CompressionLayer::new().gzip(true);
+    let app = match o.compress {
+        None => app.layer(PageLayer::new(pages)),
+        Some(Compress::Outside) => app.layer(PageLayer::new(pages)).layer(gzip()),
+        Some(Compress::Inside) => app.layer(gzip()).layer(PageLayer::new(pages)),
+    };
     let listener = tokio::net::TcpListener::bind(&o.listen)
         .await
         .expect("bind");

@@ -1,11 +1,16 @@
-// consent-gate's page layer under a nonce-based Content-Security-Policy, in Debian's headless
-// Chromium: the page layer holds the banner's module script back until after the first frame
-// and puts it back from a script of its own, so both must carry the response's nonce; so must
-// the Consent Mode script it writes, the analytics tag it makes live for a returning visitor,
-// and the one the banner revives after "Accept all". The policy allows no script by origin
-// (no 'self'): any of them without the nonce is refused, and the test sees the violation.
+// consent-gate's page layer in Debian's headless Chromium, served by its `static_site`
+// example, where the demo (tests/e2e/run.mjs) does not go:
+// - under a nonce-based Content-Security-Policy: the page layer holds the banner's module
+//   script back until after the first frame and puts it back from a script of its own, so
+//   both must carry the response's nonce; so must the Consent Mode script it writes, the
+//   analytics tag it makes live for a returning visitor, and the one the banner revives after
+//   "Accept all". The policy allows no script by origin (no 'self'): any of them without the
+//   nonce is refused, and the test sees the violation;
+// - with gzip outside the layer (the order its docs ask for): pages rewritten, then
+//   compressed; and inside it: every page passes through as the site wrote it, and the
+//   banner alone does the gating, as on a site without the layer.
 //
-//   GATE_BIN=target/debug/examples/static_site node --test tests/e2e/page-layer-csp.mjs
+//   GATE_BIN=target/debug/examples/static_site node --test tests/e2e/page-layer.mjs
 //
 // (`cargo build -p consent-gate --all-features --example static_site` builds GATE_BIN.)
 // Every wait is on a condition, bounded; the whole file takes a few seconds.
@@ -31,9 +36,9 @@ const CSP = `default-src 'self'; script-src 'nonce-${NONCE}' 'wasm-unsafe-eval';
 const config = JSON.parse(readFileSync(join(root, 'core/src/example_config.json'), 'utf8'));
 delete config.endpoint;
 writeFileSync(join(work, 'config.json'), JSON.stringify(config));
-const site = join(work, 'site');
-mkdirSync(site);
-writeFileSync(join(site, 'index.html'), `<!doctype html>
+const site_dir = join(work, 'site');
+mkdirSync(site_dir);
+writeFileSync(join(site_dir, 'index.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A page under a nonce policy</title>
 <link rel="stylesheet" href="/consent/consent.css">
 <script type="module" src="/consent/consent.js" nonce="${NONCE}"></script>
@@ -41,14 +46,17 @@ writeFileSync(join(site, 'index.html'), `<!doctype html>
 <script type="text/plain" data-category="analytics" data-service="ga" data-src="/analytics.js"></script>
 <button type="button" data-consent-open>Cookie settings</button>
 </body></html>`);
-writeFileSync(join(site, 'analytics.js'), 'window.__ran = (window.__ran || 0) + 1;\n');
+writeFileSync(join(site_dir, 'analytics.js'), 'window.__ran = (window.__ran || 0) + 1;\n');
 
-let server, browser, base;
+let browser;
+const servers = [];
 
-before(async () => {
-  server = spawn(bin, ['--config', join(work, 'config.json'), '--root', site, '--mount', `/consent/=${join(root, 'wasm/dist')}`,
-    '--listen', '127.0.0.1:0', '--for', '300', '--csp', CSP], { stdio: ['ignore', 'pipe', 'inherit'] });
-  base = await new Promise((ok, fail) => {
+/** static_site over the page above with `args`; resolves to its origin. */
+async function site(...args) {
+  const server = spawn(bin, ['--config', join(work, 'config.json'), '--root', site_dir, '--mount', `/consent/=${join(root, 'wasm/dist')}`,
+    '--listen', '127.0.0.1:0', '--for', '300', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  servers.push(server);
+  return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('static_site did not listen within 30 s')), 30_000);
     let out = '';
     server.stdout.on('data', (d) => {
@@ -58,12 +66,15 @@ before(async () => {
     });
     server.once('exit', (code) => { clearTimeout(timer); fail(new Error(`static_site exited (${code})`)); });
   });
+}
+
+before(async () => {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  for (const s of servers) s.kill();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -82,6 +93,7 @@ async function visitor() {
 }
 
 test('page layer under a nonce policy: the banner held back, put back and revived scripts all run with the nonce, and nothing is refused', async () => {
+  const base = await site('--csp', CSP);
   const v = await visitor();
   // A new visitor: the first layer is in the page; the banner, put back after the first
   // frame by the layer's script, takes it over.
@@ -111,6 +123,53 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   await again.locator('.cc-prefs').waitFor({ state: 'visible', timeout: WAIT });
   assert.equal(await again.evaluate(() => window.__ran), 1, 'the tag ran once');
   assert.deepEqual(await again.evaluate(() => window.__csp), []);
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
+/** The banner has taken over the server's first layer, or drawn its own. */
+const banner = (page) => page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .cc-banner'), null, { timeout: WAIT });
+const acceptAll = (page) => page.locator('[data-consent-ui] .cc-banner').getByRole('button', { name: 'Accept all' }).click();
+
+test('page layer with gzip outside it, as its docs ask: each page is rewritten for its visitor, then compressed', async () => {
+  const base = await site('--compress', 'outside');
+  const v = await visitor();
+  const response = await v.page.goto(base + '/');
+  assert.equal(response.headers()['content-encoding'], 'gzip');
+  assert.match(response.headers()['cache-control'] ?? '', /private|no-store/);
+  assert.match(response.headers().vary ?? '', /Cookie/);
+  const html = await response.text();
+  assert.match(html, /data-consent-nojs/, 'the first layer in the HTML');
+  assert.match(html, /data-consent-js="\/consent\/consent\.js"/, 'the banner held back');
+  await banner(v.page);
+  await acceptAll(v.page);
+  await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  const again = await v.context.newPage();
+  const second = await again.goto(base + '/');
+  assert.equal(second.headers()['content-encoding'], 'gzip');
+  assert.match(await second.text(), /<script data-category="analytics" data-service="ga" src="\/analytics.js">/, 'the tag live in the HTML');
+  await again.waitForFunction(() => window.__ran === 1 && window.Consent?.acceptedCategory('analytics'), null, { timeout: WAIT });
+  assert.equal(await again.evaluate(() => window.__ran), 1, 'the tag ran once');
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
+test('page layer with gzip inside it: pages pass through as the site wrote them, and the banner alone gates them', async () => {
+  const base = await site('--compress', 'inside');
+  const v = await visitor();
+  const response = await v.page.goto(base + '/');
+  assert.equal(response.headers()['content-encoding'], 'gzip');
+  assert.doesNotMatch(response.headers().vary ?? '', /Cookie/, 'the site\'s own headers');
+  const html = await response.text();
+  assert.equal(html, readFileSync(join(site_dir, 'index.html'), 'utf8'), 'the page as written');
+  await banner(v.page);
+  assert.equal(await v.page.evaluate(() => window.__ran), undefined);
+  await acceptAll(v.page);
+  await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  const again = await v.context.newPage();
+  const second = await (await again.goto(base + '/')).text();
+  assert.match(second, /data-src="\/analytics.js"/, 'still inert as sent');
+  await again.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
   assert.deepEqual(v.errors, []);
   await v.context.close();
 });
