@@ -36,9 +36,10 @@ if [ -n "$want" ] && ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindg
   cargo install -q wasm-bindgen-cli --version "$want"
 fi
 
-# esbuild, which wasm/build.sh minifies the banner's script and stylesheet with: the version
-# pinned in wasm/package-lock.json, from the npm registry.
-if [ ! -x wasm/node_modules/.bin/esbuild ] || ! wasm/node_modules/.bin/esbuild --version 2>/dev/null \
+# esbuild and terser, which wasm/build.sh minifies the banner's script and stylesheet with:
+# the versions pinned in wasm/package-lock.json, from the npm registry.
+if [ ! -x wasm/node_modules/.bin/esbuild ] || [ ! -x wasm/node_modules/.bin/terser ] \
+    || ! wasm/node_modules/.bin/esbuild --version 2>/dev/null \
     | grep -qx "$(awk -F'"' '/"node_modules\/esbuild": \{/ { getline; print $4; exit }' wasm/package-lock.json)"; then
   (cd wasm && npm ci --no-audit --no-fund --loglevel=error)
 fi

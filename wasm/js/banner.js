@@ -631,9 +631,13 @@ function declare(lang = document.documentElement.lang || '') {
 }
 
 /** The banner's API; also `window.Consent`. */
+let runs = 0;
 export const Consent = {
-  run: (source, options) =>
-    Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
+  // The latest call wins: an earlier run that settles after it changes nothing.
+  run: (source, options) => {
+    const call = ++runs;
+    return Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
+      if (call !== runs) return false;
       const nonce = options?.nonce;
       if (!policy) {
         unmount();
@@ -644,7 +648,8 @@ export const Consent = {
       if (ok === false) necessaryOnly(nonce);
       declare();
       return ok;
-    }),
+    });
+  },
   show: ready(() => showBanner()),
   showPreferences: ready(openPreferences),
   acceptedCategory: ready((id) => acceptedCategory(String(id)), false),
@@ -672,11 +677,12 @@ export const Consent = {
 if (typeof window !== 'undefined') {
   window.Consent = Consent;
   // Started by its own script tag (`data-policy`, `data-layout`, ... on it), unless it says
-  // `data-manual` (the site calls Consent.run). A page that still embeds its JSON config in
-  // `#consent-config` is told how to compile it, once.
+  // `data-manual` or the module was imported by a script instead (the site calls
+  // Consent.run). A page that still embeds its JSON config in `#consent-config` is told how
+  // to compile it, once.
   const own = [...document.scripts].find((e) => e.src === import.meta.url);
   const inline = document.getElementById('consent-config');
-  if (inline?.textContent.trim() || !own?.hasAttribute('data-manual')) {
+  if (inline?.textContent.trim() || (own && !own.hasAttribute('data-manual'))) {
     const d = { ...inline?.dataset, ...own?.dataset };
     // An inline JSON config goes to run as it is, which refuses it with the message above.
     Consent.run(inline?.textContent.trim() ? inline.textContent : d.policy, {

@@ -1117,6 +1117,25 @@ bannerTest('a JSON config or a damaged policy fails closed with one console erro
   }
 });
 
+// Two calls of Consent.run: the latest wins, even when the earlier one settles after it
+// (the module started by its script tag, then the site's own call, say).
+bannerTest('the latest Consent.run wins, whatever order the calls settle in', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  const slow = compiled(config('c-slow'));
+  let release;
+  const held = new Promise((done) => { release = done; });
+  await v.page.route(`**${slow}`, async (route) => { await held; await route.continue(); });
+  const first = v.page.evaluate((url) => window.Consent.run(url, { layout: 'box' }), slow);
+  assert.equal(await v.run(config('c-fast'), { layout: 'bar' }), true);
+  release();
+  assert.equal(await first, false, 'the earlier call, settled later, says it did not start the banner');
+  await v.settle();
+  assert.equal(await v.js(() => document.querySelectorAll('[data-consent-ui]').length), 1);
+  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('cc-bar')), 'the later call\'s layout');
+  assert.deepEqual(v.errors, []);
+});
+
 // 12. A malformed, foreign, outdated or other site's cookie grants nothing.
 bannerTest('malformed or foreign cookies grant nothing', async (visitor) => {
   for (const [i, value] of ['garbage', '1.AAAA', '2.eyJhbGciOiJub25lIn0', '', '1.%%%'].entries()) {
