@@ -266,10 +266,10 @@ impl Page {
         self: &Arc<Self>,
         el: &mut Element<'_, '_, SendHandlerTypes>,
     ) -> HandlerResult {
-        let Some(src) = el.get_attribute("src").filter(|src| {
-            let path = src.split(['?', '#']).next().unwrap_or("");
-            path.ends_with("/consent.js") || path == "consent.js"
-        }) else {
+        let Some(src) = el
+            .get_attribute("src")
+            .filter(|src| is_banner_file(src, "consent.js"))
+        else {
             return Ok(());
         };
         if el.has_attribute("data-manual") {
@@ -317,10 +317,9 @@ impl Page {
         let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
             rel.split_ascii_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("stylesheet"))
-        }) && el.get_attribute("href").is_some_and(|href| {
-            let path = href.split(['?', '#']).next().unwrap_or("");
-            path.ends_with("/consent.css") || path == "consent.css"
-        });
+        }) && el
+            .get_attribute("href")
+            .is_some_and(|href| is_banner_file(&href, "consent.css"));
         let mut p = self.progress();
         if !stylesheet || p.end_written {
             return Ok(());
@@ -427,4 +426,11 @@ impl Page {
             Choices::none(),
         )
     }
+}
+
+/// Whether `url` names the banner's file `name` (`consent.css`, `consent.js`), wherever the
+/// site serves it from.
+fn is_banner_file(url: &str, name: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    path.rsplit('/').next() == Some(name)
 }
