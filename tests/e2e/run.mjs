@@ -1699,7 +1699,9 @@ test('page layer: the banner\'s module loads after the first paint, and a settin
   let release;
   const clicked = new Promise((done) => { release = done; });
   await v.page.route('**/consent/consent.js', async (route) => { await clicked; await route.continue(); });
-  const response = await v.page.goto(v.base + '/');
+  // Not until `load`: the banner's script, once put back, is part of what `load` waits for,
+  // and the test holds it until the click.
+  const response = await v.page.goto(v.base + '/', { waitUntil: 'domcontentloaded' });
   const html = await response.text();
   assert.match(html, /<script type="text\/plain" data-consent-js="\/consent\/consent\.js"/, 'the module, held back inert');
   assert.doesNotMatch(html, /<script type="module"[^>]*consent\.js/, 'no module script in the HTML as sent');
