@@ -89,10 +89,9 @@ struct Progress {
     /// The end of `<body>` (or of the page) is written: the first layer and the script that
     /// loads the banner's stylesheet and module.
     end_written: bool,
-    /// Whether the page links the banner's stylesheet (held back, see [`Page::link`]).
-    stylesheet: bool,
-    /// Whether the page loads the banner's module (held back, see [`Page::banner_module`]).
-    module: bool,
+    /// Whether the layer held back the banner's stylesheet or module ([`Page::link`],
+    /// [`Page::banner_module`]), which the script at the end of `<body>` puts back.
+    held_back: bool,
     /// Whether the critical CSS is written (in front of the banner's stylesheet).
     critical_written: bool,
     /// How many holes a recording has (each written once, so the cache can count them).
@@ -279,7 +278,7 @@ impl Page {
         if p.end_written {
             return Ok(());
         }
-        p.module = true;
+        p.held_back = true;
         drop(p);
         el.set_attribute("type", "text/plain")?;
         el.set_attribute(crate::critical::MODULE_MARK, &src)?;
@@ -324,7 +323,7 @@ impl Page {
         if !stylesheet || p.end_written {
             return Ok(());
         }
-        p.stylesheet = true;
+        p.held_back = true;
         let critical = &self.pages.critical().css;
         if self.visit.first_layer_due() && !p.critical_written && !critical.is_empty() {
             // Only where the page loads the banner's stylesheet: a site that styles the
@@ -386,7 +385,7 @@ impl Page {
                 }
             }
         }
-        if p.stylesheet || p.module {
+        if p.held_back {
             html.push_str("<script");
             if let Some(nonce) = &self.inserts.script_nonce {
                 html.push_str(" nonce=\"");

@@ -507,11 +507,17 @@ function revive(old, nonce) {
 function openFromPage(e) {
   const opener = e.target instanceof Element && e.target.closest('[data-consent-open]');
   if (opener && ui) {
-    opener.removeAttribute('data-consent-clicked');
     e.preventDefault();
-    ui.opener_ = opener;
-    openPreferences();
+    openAt(opener);
   }
+}
+
+/** The preferences, opened from `opener` (focus returns there), which loses the mark of a
+ * click made before the banner ran. */
+function openAt(opener) {
+  opener.removeAttribute('data-consent-clicked');
+  ui.opener_ = opener;
+  openPreferences();
 }
 
 /** Starts the banner with the compiled policy's `bytes` (from `base`): `true`, or a promise
@@ -547,11 +553,7 @@ function runBanner(bytes, base, options) {
   // A settings control clicked before the banner ran (consent-gate's page layer loads it
   // after the first paint and marks such a click): its preferences open now.
   const clicked = document.querySelector('[data-consent-clicked]');
-  if (clicked) {
-    clicked.removeAttribute('data-consent-clicked');
-    ui.opener_ = clicked;
-    openPreferences();
-  }
+  if (clicked) openAt(clicked);
   // Resolves once the first layer, if due, is drawn.
   return v.show ? showBanner().then(() => true) : true;
 }
