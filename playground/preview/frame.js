@@ -34,6 +34,14 @@ Object.defineProperty(document, 'cookie', {
   },
 });
 
+// The banner moves focus into a layer when it opens it, as it should on a site. Here each
+// preview would then take the focus, and the keys being typed, from the playground's editor,
+// so a layer takes the focus only while the preview itself has it (the visitor is in it).
+const focus = HTMLElement.prototype.focus;
+HTMLElement.prototype.focus = function focusInPreview(...args) {
+  if (document.hasFocus()) focus.apply(this, args);
+};
+
 const q = new URLSearchParams(location.search);
 // The banner picks the first of the page's languages its config offers.
 document.documentElement.lang = q.get('lang') ?? '';

@@ -189,6 +189,9 @@ test('a mistake shows with its path; fixed, the banner previews in every languag
     await typeConfig(page, goodText, 'valid');
     assert.equal(await page.locator('#problems li').count(), 0);
     let frame = await banner(page);
+    // The preview's banner opened its first layer without taking the focus (and the keys being
+    // typed) from the editor: it moves focus into its dialog only while the preview has it.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'config', 'the editor keeps the focus');
     const titles = {};
     for (const lang of ['fi', 'sv', 'en']) {
       frame = await choose(page, 'lang', lang);
