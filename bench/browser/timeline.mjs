@@ -9,6 +9,7 @@
 //   OURS_BASE_DIST=<dir> node timeline.mjs 14 ours,oursbase
 //   RAW=1 node timeline.mjs 10 ours,oursserver   # also DOMContentLoaded/first paint/button per load
 //   RETURNING=1 node timeline.mjs 10 ours,orejime # a returning visitor's load, to analytics
+//   THROTTLE=4 node timeline.mjs 10 ours,orejime  # the CPU slowed down 4x, as on a phone
 //
 // BENCHMARKS.md ("Where the time goes after DOMContentLoaded") has what it showed.
 import { chromium } from 'playwright-core';
@@ -23,6 +24,7 @@ const rows = {};
 // RETURNING=1: each load is a returning visitor's (cold cache, the cookies of a visit that
 // clicked "Accept all"), timed to the gated analytics script having run.
 const RETURNING = !!process.env.RETURNING;
+const THROTTLE = Number(process.env.THROTTLE ?? 1);
 async function accepted(p) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -41,6 +43,7 @@ if (RETURNING) for (const p of pages) states[p] = await accepted(p);
 for (let i = 0; i < N; i++) for (const p of pages) {
   const context = await browser.newContext(RETURNING ? { storageState: states[p] } : {});
   const page = await context.newPage();
+  if (THROTTLE > 1) await (await context.newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
   await page.addInitScript(() => {
     window.__t = {};
     for (const f of ['instantiateStreaming', 'instantiate', 'compileStreaming']) {
