@@ -25,7 +25,9 @@ pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
 pub(crate) const MODULE_MARK: &str = "data-consent-js";
 
 /// The script, at the end of `<body>`, that loads what the layer held back from the first
-/// paint. After the first frame (at once in a hidden tab, which draws none):
+/// paint. Once the first contentful paint is on screen (the browser's `paint` timing entry;
+/// at once in a hidden tab, which paints nothing; after three seconds at the latest, for a
+/// page that paints no content; after the next frame in a browser without paint timing):
 /// - it makes the banner's stylesheet a stylesheet again: added by a script, it
 ///   holds back neither the paint nor any script, and the first frame does not restyle the
 ///   page with it (the first layer has its critical CSS);
@@ -40,8 +42,11 @@ pub(crate) const END_SCRIPT: &str = "{const go=()=>{for(const l of document.quer
 for(const o of document.querySelectorAll('script[data-consent-js]')){\
 const s=document.createElement('script');for(const a of o.attributes)s.setAttribute(a.name,a.value);\
 s.removeAttribute('data-consent-js');s.type='module';s.nonce=o.nonce;s.src=o.dataset.consentJs;o.replaceWith(s)}},\
-early=e=>{const o=e.target instanceof Element&&e.target.closest('[data-consent-open]');if(o){o.setAttribute('data-consent-clicked','');go()}};\
-addEventListener('click',early,true);document.hidden?go():requestAnimationFrame(()=>setTimeout(go))}";
+early=e=>{const o=e.target instanceof Element&&e.target.closest('[data-consent-open]');if(o){o.setAttribute('data-consent-clicked','');go()}},\
+later=()=>setTimeout(go);addEventListener('click',early,true);\
+if(document.hidden)go();else if(self.PerformanceObserver?.supportedEntryTypes?.includes('paint')){\
+new PerformanceObserver((l,o)=>{for(const e of l.getEntries())if(e.name==='first-contentful-paint'){o.disconnect();later()}})\
+.observe({type:'paint',buffered:true});setTimeout(go,3e3)}else requestAnimationFrame(later)}";
 
 /// The critical CSS and its CSP hash source, computed once per [`Pages`](crate::Pages).
 #[derive(Debug)]

@@ -34,10 +34,11 @@
 //! comes with the few rules it needs inline (its critical CSS, written in front of the link
 //! so that the whole stylesheet comes after it in the cascade, let in by the response's
 //! style nonce or its hash). For every visitor the link and the banner's module script
-//! (`<script type="module" src=".../consent.js">`) are held back inert and put back after
-//! the first frame by a small script at the end of `<body>` (let in by the script nonce or
-//! its hash): neither holds back the page's first paint, nor competes with a live analytics
-//! tag, and the banner is not evaluated while the first frame is produced. A settings
+//! (`<script type="module" src=".../consent.js">`) are held back inert and put back once
+//! the first contentful paint is on screen, by a small script at the end of `<body>` (let in
+//! by the script nonce or its hash): neither holds back the page's first paint, nor competes
+//! with a live analytics tag, and the banner is not fetched or evaluated while the first
+//! frame is produced. A settings
 //! control (`[data-consent-open]`) clicked before then loads the banner at once and opens
 //! its preferences. Only `window.Consent` comes later than a module script's would.
 //!

@@ -255,7 +255,7 @@ impl Page {
     /// The banner's module script (`<script type="module" src=".../consent.js">`) seen
     /// before the end of `<body>` is held back from the first paint: it becomes inert
     /// (`type="text/plain"`, its `src` kept in `data-consent-js`), and the script at the end
-    /// of `<body>` ([`crate::critical::END_SCRIPT`]) puts it back after the first frame. The
+    /// of `<body>` ([`crate::critical::END_SCRIPT`]) puts it back after the first paint. The
     /// page needs nothing from it sooner: the layer has made live what the decision allows
     /// and put the first layer, whose buttons work as a form, in the HTML. Only the banner's
     /// own API (`window.Consent`) comes later than a module script's would (after
@@ -301,7 +301,7 @@ impl Page {
     /// the end of `<body>` no longer holds back the page's first paint, nor a classic script
     /// (a live analytics tag) after it: it becomes inert (no `rel`, marked
     /// `data-consent-css`), and the script at the end of `<body>`
-    /// ([`crate::critical::END_SCRIPT`]) makes it a stylesheet again after the first frame,
+    /// ([`crate::critical::END_SCRIPT`]) makes it a stylesheet again after the first paint,
     /// as it loads the banner's module. A stylesheet a script adds blocks neither rendering
     /// nor scripts (a parser-inserted one in `<body>` still held back the first paint in
     /// Chromium). Nothing needs it sooner: the first layer comes with its critical CSS, and

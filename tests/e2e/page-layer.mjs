@@ -96,7 +96,7 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   const base = await site('--csp', CSP);
   const v = await visitor();
   // A new visitor: the first layer is in the page; the banner, put back after the first
-  // frame by the layer's script, takes it over.
+  // contentful paint by the layer's script, takes it over.
   const response = await v.page.goto(base + '/');
   const html = await response.text();
   assert.equal(response.headers()['content-security-policy'].includes(`'nonce-${NONCE}'`), true);
@@ -105,6 +105,13 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   assert.match(html, new RegExp(`<script nonce="${NONCE}">\\{const go=`), 'the end script carries the nonce');
   await v.page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .cc-banner'), null, { timeout: WAIT });
   assert.equal(await v.page.evaluate(() => window.__ran), undefined, 'nothing gated ran before a decision');
+  // Neither the banner's stylesheet nor its module was asked for before the first contentful
+  // paint was on screen: the layer's script waits for the browser's paint timing entry.
+  const order = await v.page.evaluate(() => {
+    const start = (path) => performance.getEntriesByType('resource').find((r) => new URL(r.name).pathname === path)?.startTime;
+    return { fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime, css: start('/consent/consent.css'), js: start('/consent/consent.js') };
+  });
+  assert.ok(order.fcp > 0 && order.css > order.fcp && order.js > order.fcp, `requested after the first contentful paint: ${JSON.stringify(order)}`);
   // "Accept all" in the banner: the analytics tag it revives runs under the policy.
   await v.page.locator('[data-consent-ui] .cc-banner').getByRole('button', { name: 'Accept all' }).click();
   await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
