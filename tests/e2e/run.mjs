@@ -1411,6 +1411,33 @@ test('with JavaScript the banner takes the server-rendered first layer over: one
   await v.context.close();
 });
 
+test('the server-rendered first layer stays until the banner draws its own: never a moment without one', async () => {
+  const v = await visitor();
+  // Every moment the page holds no first layer at all, once one was there, is recorded.
+  await v.page.addInitScript(() => {
+    window.__gaps = 0;
+    let seen = false;
+    new MutationObserver(() => {
+      const n = document.querySelectorAll('.cc-banner').length;
+      if (n) seen = true;
+      else if (seen) window.__gaps++;
+    }).observe(document, { childList: true, subtree: true });
+  });
+  // The banner's texts are held until the banner has started.
+  let release;
+  const held = new Promise((done) => { release = done; });
+  await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
+  await v.page.goto(v.base + '/');
+  await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs])'), null, { timeout: 10_000 });
+  assert.equal(await v.page.locator('[data-consent-nojs] .cc-banner').count(), 1, 'the server\'s layer, while the banner waits for its texts');
+  release();
+  await button(banner(v.page), L.fi.accept).waitFor({ state: 'visible' });
+  assert.equal(await v.page.locator('[data-consent-nojs]').count(), 0);
+  assert.equal(await v.page.locator('.cc-banner').count(), 1);
+  assert.equal(await v.page.evaluate(() => window.__gaps), 0, 'no moment without a first layer');
+  await v.context.close();
+});
+
 test('the privacy notice\'s cookie section is generated from the config, without JavaScript too, and follows the language', async () => {
   const off = await browser.newContext({ javaScriptEnabled: false });
   const plain = await off.newPage();

@@ -115,18 +115,14 @@ function pick(value, allowed) {
   return allowed.includes(value) ? value : allowed[0];
 }
 
-/** The banner's root: a live region for announcements, and the layers when open. A first
- * layer the server rendered (for pages without JavaScript) is replaced in the same task, so
- * nothing is painted in between: no second banner. */
+/** The banner's root: a live region for announcements, and the layers when open. */
 function mount(options) {
   const theme = `cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`;
   const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
     + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])} ${theme}`), { 'data-consent-ui': '' });
-  for (const rendered of document.querySelectorAll('[data-consent-nojs]')) {
-    rendered.remove();
-    // Already on screen: not animated in a second time.
-    root.classList.add('cc-taken-over');
-  }
+  // A first layer the server rendered is already on screen: the banner's is not animated in
+  // a second time.
+  if (document.querySelector('[data-consent-nojs]')) root.classList.add('cc-taken-over');
   const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
@@ -140,8 +136,16 @@ function unmount() {
   ui = null;
 }
 
+/** The first layer the server rendered (for pages without JavaScript), gone: it stays on
+ * screen, and works as a form, until the banner draws a layer in its place (in the same
+ * task, so nothing is painted in between) or has none to draw. */
+function dropRendered() {
+  for (const rendered of document.querySelectorAll('[data-consent-nojs]')) rendered.remove();
+}
+
 /** Shows `element` as the open layer and moves focus into it (to `focus`). */
 function showLayer(element, prefs, switches = [], focus = element) {
+  dropRendered();
   ui.layer_?.remove();
   Object.assign(ui, { layer_: element, prefs_: prefs, switches_: switches });
   ui.root_.append(element);
@@ -555,7 +559,9 @@ function runBanner(bytes, base, options) {
   const clicked = document.querySelector('[data-consent-clicked]');
   if (clicked) openAt(clicked);
   // Resolves once the first layer, if due, is drawn.
-  return v.show ? showBanner().then(() => true) : true;
+  if (v.show) return showBanner().then(() => true);
+  dropRendered();
+  return true;
 }
 
 /** The compiled policy's bytes and address, from `source` (its URL; by default policy.bin
