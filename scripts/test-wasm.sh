@@ -57,14 +57,16 @@ cd "$(dirname "$0")/.."
 # 27,079 (script) so that of two Consent.run calls the later one counts, whichever settles
 # last, and by 2 B to 27,081 when the two ways of opening the preferences from a settings
 # control became one function; raised by 17 B to 27,098 (script) so that the first layer the
-# server rendered stays on screen until the banner draws its own. The test fails on any
+# server rendered stays on screen until the banner draws its own, and by 92 B to 27,190 (wasm)
+# so that a consent cookie named __Secure- or __Host- is always written Secure (a flag the
+# compiled policy carries). The test fails on any
 # growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=27098
+RATCHET=27190
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -94,15 +94,16 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
         w.u8(lang.index() as u8);
     }
     w.str(config.site().unwrap_or(""), || "site".into())?;
-    let cookie = config.cookie();
-    w.str(cookie.name(), || "cookie.name".into())?;
-    w.str(cookie.path(), || "cookie.path".into())?;
-    w.str(cookie.domain().unwrap_or(""), || "cookie.domain".into())?;
-    w.u8(match cookie.same_site() {
+    let cookie = crate::site::sealed::Sealed::cookie(config);
+    w.str(cookie.name, || "cookie.name".into())?;
+    w.str(cookie.path, || "cookie.path".into())?;
+    w.str(cookie.domain.unwrap_or(""), || "cookie.domain".into())?;
+    let same_site = match cookie.same_site {
         crate::SameSite::Strict => 0,
         crate::SameSite::Lax => 1,
         crate::SameSite::None => 2,
-    });
+    };
+    w.u8(same_site | if cookie.always_secure { 4 } else { 0 });
     w.str(config.endpoint().unwrap_or(""), || "endpoint".into())?;
     w.count(config.categories().len(), || "categories".into())?;
     for (i, c) in config.categories().iter().enumerate() {

@@ -32,6 +32,7 @@ impl crate::site::sealed::Sealed for Config {
             path: c.path(),
             domain: c.domain(),
             same_site: c.same_site(),
+            always_secure: crate::compiled::secure_prefix(c.name()).is_some(),
         }
     }
 

@@ -760,6 +760,40 @@ impl Validator {
                 }
             }
         }
+        // Browsers refuse a `__Host-` cookie with a `Domain` or another `Path`, and any
+        // prefixed cookie without `Secure`: every decision would be lost without a word. The
+        // cookie line adds `Secure` for the prefixes as spelled here.
+        let lower = cookie.name.to_ascii_lowercase();
+        let prefixed = ["__secure-", "__host-"]
+            .iter()
+            .any(|p| lower.starts_with(p));
+        if prefixed && crate::compiled::secure_prefix(&cookie.name).is_none() {
+            ok = false;
+            self.report(
+                "cookie.name".into(),
+                ProblemKind::Invalid("write the cookie name's prefix as __Secure- or __Host-"),
+            );
+        }
+        if crate::compiled::secure_prefix(&cookie.name) == Some("__Host-") {
+            if cookie.domain.is_some() {
+                ok = false;
+                self.report(
+                    "cookie.domain".into(),
+                    ProblemKind::Invalid(
+                        "a cookie whose name starts with __Host- cannot have a domain (browsers refuse it)",
+                    ),
+                );
+            }
+            if &*cookie.path != "/" {
+                ok = false;
+                self.report(
+                    "cookie.path".into(),
+                    ProblemKind::Invalid(
+                        "a cookie whose name starts with __Host- must have the path \"/\" (browsers refuse it otherwise)",
+                    ),
+                );
+            }
+        }
         ok.then_some(cookie)
     }
 
@@ -1476,6 +1510,48 @@ mod tests {
             .and_then(|i| c.service(i))
             .unwrap_or_else(|| unreachable!());
         assert!(!ga.is_excluded_on("/ajanvaraus"));
+    }
+
+    #[test]
+    fn a_host_prefixed_cookie_has_path_slash_and_no_domain() {
+        let example = r#""cookie": {"name": "consent", "path": "/", "same_site": "lax"}"#;
+        assert!(crate::EXAMPLE_CONFIG.contains(example));
+        let with = |cookie: &str| {
+            problems(&crate::EXAMPLE_CONFIG.replacen(example, &format!(r#""cookie": {cookie}"#), 1))
+        };
+        for name in [
+            "__Host-consent",
+            "__Secure-consent",
+            "_Host-consent",
+            "host-consent",
+        ] {
+            assert_eq!(with(&format!(r#"{{"name": "{name}"}}"#)), [""; 0], "{name}");
+        }
+        for name in ["__host-consent", "__SECURE-consent"] {
+            assert_eq!(
+                with(&format!(r#"{{"name": "{name}"}}"#)),
+                ["cookie.name: write the cookie name's prefix as __Secure- or __Host-"],
+                "{name}"
+            );
+        }
+        assert_eq!(
+            with(r#"{"name": "__Host-consent", "domain": "klinikka.fi", "path": "/ajanvaraus"}"#),
+            [
+                "cookie.domain: a cookie whose name starts with __Host- cannot have a domain (browsers refuse it)",
+                "cookie.path: a cookie whose name starts with __Host- must have the path \"/\" (browsers refuse it otherwise)",
+            ]
+        );
+        assert_eq!(
+            with(r#"{"name": "__Host-consent", "path": "/x"}"#),
+            [
+                "cookie.path: a cookie whose name starts with __Host- must have the path \"/\" (browsers refuse it otherwise)"
+            ]
+        );
+        // `__Secure-` binds only `Secure`, which the cookie line adds.
+        assert_eq!(
+            with(r#"{"name": "__Secure-consent", "domain": "klinikka.fi", "path": "/x"}"#),
+            [""; 0]
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! | Consent Mode signals | 7 × 4 bytes: the categories each signal follows, in [`Signal::ALL`](crate::consent_mode::Signal::ALL) order |
 //! | languages | 1 byte default, 1 byte count, then one byte each (0 fi, 1 sv, 2 en) |
 //! | site | `str`, empty for none |
-//! | consent cookie | name `str`, path `str`, domain `str` (empty: the host's), SameSite 1 byte (0 strict, 1 lax, 2 none) |
+//! | consent cookie | name `str`, path `str`, domain `str` (empty: the host's), 1 byte: SameSite (bits 0-1: 0 strict, 1 lax, 2 none), always `Secure` (bit 2: a `__Secure-` or `__Host-` name) |
 //! | endpoint | `str`, empty for none |
 //! | categories | 1 byte count (1-32), then each: id `str`, flags 1 byte (necessary: bit 0) |
 //! | services | 1 byte count (0-128), then each: id `str`, category 1 byte, `exclude_paths` (1 byte count, each `str`), cookies (1 byte count, each: name pattern `str`, path `str`, domain `str`) |
@@ -153,6 +153,30 @@ pub struct CookieSettings<'a> {
     pub domain: Option<&'a str>,
     /// Its `SameSite`.
     pub same_site: crate::SameSite,
+    /// `Secure` whatever the scheme: its name has a [`secure_prefix`], which browsers refuse
+    /// without it (worked out by the authoring side, so the banner does not compare names).
+    pub always_secure: bool,
+}
+
+impl CookieSettings<'_> {
+    /// Whether the cookie is written with `Secure`: on a page or request over HTTPS
+    /// (`https`), and always with `SameSite=None` or a name with the `__Secure-` or `__Host-`
+    /// prefix, which browsers refuse without it.
+    #[must_use]
+    pub fn secure(&self, https: bool) -> bool {
+        https || self.same_site == crate::SameSite::None || self.always_secure
+    }
+}
+
+/// The prefix of a cookie name that binds the cookie to `Secure` (`__Secure-`) or to
+/// `Secure`, `Path=/` and no `Domain` (`__Host-`, which a sibling subdomain therefore cannot
+/// set for this host), if `name` starts with it as the standard spells it. Browsers also
+/// take the prefixes in other cases; a config must spell them so (its validation says).
+#[must_use]
+pub fn secure_prefix(name: &str) -> Option<&'static str> {
+    ["__Secure-", "__Host-"]
+        .into_iter()
+        .find(|prefix| name.starts_with(prefix))
 }
 
 /// A category of a compiled policy.
@@ -355,7 +379,8 @@ impl<'a> CompiledPolicy<'a> {
         let name = r.str()?;
         let path = r.str()?;
         let domain = r.str()?;
-        let same_site = match r.u8()? {
+        let attributes = r.u8()?;
+        let same_site = match attributes & !4 {
             0 => crate::SameSite::Strict,
             1 => crate::SameSite::Lax,
             2 => crate::SameSite::None,
@@ -369,6 +394,7 @@ impl<'a> CompiledPolicy<'a> {
             path,
             domain: (!domain.is_empty()).then_some(domain),
             same_site,
+            always_secure: attributes & 4 != 0,
         };
         let endpoint = r.str()?;
 

@@ -83,8 +83,10 @@ impl Serialize for SameSite {
 
 impl Token {
     /// The consent cookie that stores this token: the policy's name, path, domain and
-    /// `SameSite`, `Max-Age` until the decision expires, and `Secure` when `secure` is true or
-    /// `SameSite` is `None`. Not `HttpOnly`: the banner reads it.
+    /// `SameSite`, `Max-Age` until the decision expires, and `Secure` when `secure` is true (the
+    /// page or request is HTTPS), `SameSite` is `None` or the name has a `__Secure-` or
+    /// `__Host-` prefix ([`CookieSettings::secure`](crate::compiled::CookieSettings::secure)).
+    /// Not `HttpOnly`: the banner reads it.
     ///
     /// # Example
     /// ```
@@ -111,7 +113,7 @@ impl Token {
             cookie::Cookie::build((c.name.to_owned(), self.text(&mut text).to_owned()))
                 .path(c.path.to_owned())
                 .same_site(c.same_site.to_cookie())
-                .secure(secure || c.same_site == SameSite::None)
+                .secure(c.secure(secure))
                 .max_age(time::Duration::days(i64::from(days)));
         if let Some(domain) = c.domain {
             builder = builder.domain(domain.to_owned());
@@ -150,7 +152,7 @@ impl Token {
             SameSite::Lax => "Lax",
             SameSite::None => "None",
         });
-        if secure || c.same_site == SameSite::None {
+        if c.secure(secure) {
             line.push_str("; Secure");
         }
     }

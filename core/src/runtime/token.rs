@@ -886,6 +886,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_prefixed_cookie_name_is_always_written_secure() {
+        for (name, same_site, https, secure) in [
+            ("consent", "lax", false, false),
+            ("consent", "lax", true, true),
+            ("consent", "none", false, true),
+            ("__Host-consent", "lax", false, true),
+            ("__Secure-consent", "strict", false, true),
+            ("_Host-consent", "lax", false, false),
+        ] {
+            let config = serde_json::json!({
+                "revision": 1, "privacy_notice": "/p",
+                "categories": [{"id": "necessary"}],
+                "cookie": {"name": name, "same_site": same_site},
+            });
+            let config = Config::from_value(&config).unwrap_or_else(|e| unreachable!("{e}"));
+            let token = Token::unsigned(crate::doc_state());
+            let line = token.cookie_line(&config, https);
+            assert_eq!(line.ends_with("; Secure"), secure, "{line}");
+            assert_eq!(
+                token.to_cookie(&config, https).secure().unwrap_or(false),
+                secure,
+                "{name}"
+            );
+            // The banner's way: the compiled policy carries it.
+            let bytes = crate::compile::compile(&config).unwrap_or_else(|e| unreachable!("{e}"));
+            let compiled = crate::compiled::CompiledPolicy::parse(&bytes)
+                .unwrap_or_else(|e| unreachable!("{e:?}"));
+            assert_eq!(token.cookie_line(&compiled, https), line, "{name}");
+        }
+    }
+
     fn state(n_categories: u8, n_services: u8) -> ConsentState {
         ConsentState {
             id: ConsentId::from_bytes(*b"0123456789abcdef"),
