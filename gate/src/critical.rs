@@ -239,7 +239,11 @@ mod tests {
         let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)
             .unwrap_or_else(|e| unreachable!("{e}"));
         let html = crate::first_layer::render(&config, consent_core::Lang::En, "/", true);
-        let made = extract(STYLESHEET, &classes(&html)) + "\n";
+        let mut names = classes(&html);
+        // And the class the banner's root takes when it takes this layer over: its own layer
+        // must not slide in again, nor stop sliding when the stylesheet comes after it.
+        names.push("cc-taken-over");
+        let made = extract(STYLESHEET, &names) + "\n";
         if made != CRITICAL_CSS {
             if std::env::var_os("UPDATE_CRITICAL_CSS").is_some() {
                 let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/critical.css");
@@ -265,6 +269,7 @@ mod tests {
             ".cc-gpc{",
             ".cc-root :focus-visible{",
             ".cc-banner:focus{",
+            ".cc-taken-over .cc-banner{",
             "@media (max-width: 40rem){.cc-root[class] .cc-banner{",
             "@keyframes cc-in",
         ] {
