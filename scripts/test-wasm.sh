@@ -59,14 +59,16 @@ cd "$(dirname "$0")/.."
 # control became one function; raised by 17 B to 27,098 (script) so that the first layer the
 # server rendered stays on screen until the banner draws its own, and by 92 B to 27,190 (wasm)
 # so that a consent cookie named __Secure- or __Host- is always written Secure (a flag the
-# compiled policy carries). The test fails on any
+# compiled policy carries), and by 61 B to 27,251 (script) so that the first layer the
+# banner draws as it starts leaves the focus where a visitor already put it. The test fails
+# on any
 # growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=27190
+RATCHET=27251
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -1438,6 +1438,30 @@ test('the server-rendered first layer stays until the banner draws its own: neve
   await v.context.close();
 });
 
+test('the banner, starting, leaves the focus where a visitor already put it in the page', async () => {
+  const v = await visitor();
+  let release;
+  const held = new Promise((done) => { release = done; });
+  await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
+  await v.page.goto(v.base + '/');
+  await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs])'), null, { timeout: 10_000 });
+  // The visitor tabs to a link of the page while the banner waits for its texts.
+  const link = await v.page.evaluate(() => {
+    const a = [...document.querySelectorAll('a[href]')].find((e) => !e.closest('[data-consent-ui]'));
+    a.focus();
+    return a.outerHTML;
+  });
+  release();
+  await button(banner(v.page), L.fi.accept).waitFor({ state: 'visible' });
+  assert.equal(await v.page.evaluate(() => document.activeElement.outerHTML), link, 'the focus stays on the page\'s link');
+  // Asked for, the preferences still take it.
+  await button(banner(v.page), L.fi.settings).click();
+  await prefs(v.page).waitFor();
+  assert.equal(await v.page.evaluate(() => !!document.activeElement.closest('.cc-prefs')), true);
+  assert.deepEqual(v.consoleErrors, []);
+  await v.context.close();
+});
+
 test('the privacy notice\'s cookie section is generated from the config, without JavaScript too, and follows the language', async () => {
   const off = await browser.newContext({ javaScriptEnabled: false });
   const plain = await off.newPage();

@@ -143,13 +143,13 @@ function dropRendered() {
   for (const rendered of document.querySelectorAll('[data-consent-nojs]')) rendered.remove();
 }
 
-/** Shows `element` as the open layer and moves focus into it (to `focus`). */
+/** Shows `element` as the open layer and moves focus into it (to `focus`, if any). */
 function showLayer(element, prefs, switches = [], focus = element) {
   dropRendered();
   ui.layer_?.remove();
   Object.assign(ui, { layer_: element, prefs_: prefs, switches_: switches });
   ui.root_.append(element);
-  focus.focus();
+  focus?.focus();
 }
 
 function closeLayer() {
@@ -196,11 +196,11 @@ function withView(draw) {
   }, () => {});
 }
 
-function showBanner() {
-  return withView(drawBanner);
+function showBanner(polite = false) {
+  return withView((v) => drawBanner(v, polite));
 }
 
-function drawBanner(v) {
+function drawBanner(v, polite) {
   const t = v.t;
   const banner = attrs(el('div', 'cc-banner'), {
     role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
@@ -211,7 +211,11 @@ function drawBanner(v) {
   if (v.gpc) banner.append(el('p', 'cc-gpc', t.gpc_notice));
   add(banner, attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }),
     actions(t, t.settings, openPreferences));
-  showLayer(banner, false);
+  // Drawn as the banner starts (`polite`), unasked, it takes the focus only if that is
+  // nowhere yet or on the server's first layer it replaces: a visitor already typing in the
+  // page keeps the focus, and the keys.
+  const a = document.activeElement;
+  showLayer(banner, false, [], polite && a && a !== document.body && !a.closest('[data-consent-ui]') ? null : banner);
 }
 
 function openPreferences() {
@@ -559,7 +563,7 @@ function runBanner(bytes, base, options) {
   const clicked = document.querySelector('[data-consent-clicked]');
   if (clicked) openAt(clicked);
   // Resolves once the first layer, if due, is drawn.
-  if (v.show) return showBanner().then(() => true);
+  if (v.show) return showBanner(true).then(() => true);
   dropRendered();
   return true;
 }
