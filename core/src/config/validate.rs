@@ -763,18 +763,21 @@ impl Validator {
         // Browsers refuse a `__Host-` cookie with a `Domain` or another `Path`, and any
         // prefixed cookie without `Secure`: every decision would be lost without a word. The
         // cookie line adds `Secure` for the prefixes as spelled here.
-        let lower = cookie.name.to_ascii_lowercase();
-        let prefixed = ["__secure-", "__host-"]
-            .iter()
-            .any(|p| lower.starts_with(p));
-        if prefixed && crate::compiled::secure_prefix(&cookie.name).is_none() {
+        let prefix = crate::compiled::secure_prefix(&cookie.name);
+        let in_any_case = crate::compiled::SECURE_PREFIXES.iter().any(|p| {
+            cookie
+                .name
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        });
+        if prefix.is_none() && in_any_case {
             ok = false;
             self.report(
                 "cookie.name".into(),
                 ProblemKind::Invalid("write the cookie name's prefix as __Secure- or __Host-"),
             );
         }
-        if crate::compiled::secure_prefix(&cookie.name) == Some("__Host-") {
+        if prefix == Some("__Host-") {
             if cookie.domain.is_some() {
                 ok = false;
                 self.report(

@@ -174,10 +174,13 @@ impl CookieSettings<'_> {
 /// take the prefixes in other cases; a config must spell them so (its validation says).
 #[must_use]
 pub fn secure_prefix(name: &str) -> Option<&'static str> {
-    ["__Secure-", "__Host-"]
+    SECURE_PREFIXES
         .into_iter()
         .find(|prefix| name.starts_with(prefix))
 }
+
+/// The cookie name prefixes that browsers bind to `Secure`, as the standard spells them.
+pub const SECURE_PREFIXES: [&str; 2] = ["__Secure-", "__Host-"];
 
 /// A category of a compiled policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
