@@ -60,7 +60,9 @@ cd "$(dirname "$0")/.."
 # server rendered stays on screen until the banner draws its own, and by 92 B to 27,190 (wasm)
 # so that a consent cookie named __Secure- or __Host- is always written Secure (a flag the
 # compiled policy carries), and by 61 B to 27,251 (script) so that the first layer the
-# banner draws as it starts leaves the focus where a visitor already put it. The test fails
+# banner draws as it starts leaves the focus where a visitor already put it; lowered to
+# 27,004 when the compiled policy became pre-digested (format 2: fixed columns and one table
+# of texts, read by arithmetic; wasm -283 B, policy +36 B). The test fails
 # on any
 # growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
@@ -68,7 +70,7 @@ cd "$(dirname "$0")/.."
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=27251
+RATCHET=27004
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

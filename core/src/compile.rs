@@ -6,6 +6,7 @@
 //! [`Config::from_json`](crate::Config::from_json) first.
 
 use crate::prelude::*;
+use alloc::collections::BTreeMap;
 use core::fmt;
 
 use crate::compiled::{FORMAT_VERSION, MAGIC, MAX_LEN};
@@ -44,23 +45,52 @@ impl Writer {
     fn u32(&mut self, v: u32) {
         self.out.extend_from_slice(&v.to_le_bytes());
     }
-    fn str(&mut self, s: &str, what: impl Fn() -> String) -> Result<(), CompileError> {
-        let len = u16::try_from(s.len()).map_err(|_| CompileError::TooLong(what()))?;
-        self.u16(len);
-        self.out.extend_from_slice(s.as_bytes());
+}
+
+/// A count or an offset as the format's cell of two bytes (`what` names it if it does not fit).
+fn cell(n: usize, what: &str) -> Result<u16, CompileError> {
+    u16::try_from(n).map_err(|_| CompileError::TooLong(what.into()))
+}
+
+/// The policy's texts, each once, and the text number of each place that names one.
+#[derive(Default)]
+struct Texts<'c> {
+    texts: Vec<&'c str>,
+    numbers: Vec<u16>,
+    seen: BTreeMap<&'c str, u16>,
+}
+
+impl<'c> Texts<'c> {
+    fn name(&mut self, text: &'c str) -> Result<(), CompileError> {
+        let n = match self.seen.get(text) {
+            Some(&n) => n,
+            None => {
+                let n = cell(self.texts.len(), "texts")?;
+                self.texts.push(text);
+                self.seen.insert(text, n);
+                n
+            }
+        };
+        self.numbers.push(n);
         Ok(())
     }
-    fn count(&mut self, n: usize, what: impl Fn() -> String) -> Result<(), CompileError> {
-        self.u8(u8::try_from(n).map_err(|_| CompileError::TooLong(what()))?);
-        Ok(())
-    }
+}
+
+/// The column of ends of lists of `lens` entries, one after another.
+fn ends(lens: impl Iterator<Item = usize>, what: &str) -> Result<Vec<u16>, CompileError> {
+    let mut end = 0;
+    lens.map(|n| {
+        end += n;
+        cell(end, what)
+    })
+    .collect()
 }
 
 /// The compiled policy of `config`.
 ///
 /// # Errors
-/// [`CompileError::TooLong`] for a text or list over the format's limits, which no real
-/// site's config reaches.
+/// [`CompileError::TooLong`] for texts or lists over the format's limits (64 KiB of texts,
+/// 65,535 excluded paths or cookies), which no real site's config reaches.
 ///
 /// # Example
 /// ```
@@ -89,44 +119,70 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
         w.u32(mode.masks[signal.index()]);
     }
     w.u8(config.default_language().index() as u8);
-    w.count(config.languages().len(), || "languages".into())?;
-    for lang in config.languages() {
-        w.u8(lang.index() as u8);
+    // Validation allows each of the three languages once.
+    for i in 0..3 {
+        w.u8(config.languages().get(i).map_or(0xff, |l| l.index() as u8));
     }
-    w.str(config.site().unwrap_or(""), || "site".into())?;
     let cookie = crate::site::sealed::Sealed::cookie(config);
-    w.str(cookie.name, || "cookie.name".into())?;
-    w.str(cookie.path, || "cookie.path".into())?;
-    w.str(cookie.domain.unwrap_or(""), || "cookie.domain".into())?;
     let same_site = match cookie.same_site {
         crate::SameSite::Strict => 0,
         crate::SameSite::Lax => 1,
         crate::SameSite::None => 2,
     };
     w.u8(same_site | if cookie.always_secure { 4 } else { 0 });
-    w.str(config.endpoint().unwrap_or(""), || "endpoint".into())?;
-    w.count(config.categories().len(), || "categories".into())?;
-    for (i, c) in config.categories().iter().enumerate() {
-        w.str(c.id().as_str(), || format!("categories[{i}].id"))?;
-        w.u8(u8::from(c.is_necessary()));
+
+    let services: Vec<_> = config.services().map(|(_, _, s)| s).collect();
+    let declared: Vec<_> = services.iter().flat_map(|s| s.cookies()).collect();
+    let mut t = Texts::default();
+    t.name(config.site().unwrap_or(""))?;
+    t.name(cookie.name)?;
+    t.name(cookie.path)?;
+    t.name(cookie.domain.unwrap_or(""))?;
+    t.name(config.endpoint().unwrap_or(""))?;
+    for c in config.categories() {
+        t.name(c.id().as_str())?;
     }
-    w.count(config.service_count(), || "services".into())?;
-    for (si, ci, s) in config.services() {
-        let at = || format!("services[{}]", si.get());
-        w.str(s.id().as_str(), || format!("{}.id", at()))?;
-        w.u8(ci.get() as u8);
-        w.count(s.exclude_paths().len(), || {
-            format!("{}.exclude_paths", at())
-        })?;
+    for s in &services {
+        t.name(s.id().as_str())?;
+    }
+    for s in &services {
         for p in s.exclude_paths() {
-            w.str(p, || format!("{}.exclude_paths", at()))?;
+            t.name(p)?;
         }
-        w.count(s.cookies().len(), || format!("{}.cookies", at()))?;
-        for c in s.cookies() {
-            w.str(c.name().as_str(), || format!("{}.cookies", at()))?;
-            w.str(c.path(), || format!("{}.cookies", at()))?;
-            w.str(c.domain().unwrap_or(""), || format!("{}.cookies", at()))?;
-        }
+    }
+    for c in &declared {
+        t.name(c.name().as_str())?;
+    }
+    for c in &declared {
+        t.name(c.path())?;
+    }
+    for c in &declared {
+        t.name(c.domain().unwrap_or(""))?;
+    }
+    let text_ends = ends(t.texts.iter().map(|s| s.len()), "the policy's texts")?;
+    let excluded_ends = ends(
+        services.iter().map(|s| s.exclude_paths().len()),
+        "exclude_paths",
+    )?;
+    let cookie_ends = ends(services.iter().map(|s| s.cookies().len()), "cookies")?;
+
+    // Validation keeps categories and services within the format's counts.
+    w.u8(config.categories().len() as u8);
+    w.u8(services.len() as u8);
+    w.u16(excluded_ends.last().copied().unwrap_or(0));
+    w.u16(cookie_ends.last().copied().unwrap_or(0));
+    w.u16(cell(t.texts.len(), "texts")?);
+    for n in text_ends.iter().chain(&t.numbers) {
+        w.u16(*n);
+    }
+    for (_, ci, _) in config.services() {
+        w.u8(ci.get() as u8);
+    }
+    for n in excluded_ends.iter().chain(&cookie_ends) {
+        w.u16(*n);
+    }
+    for text in &t.texts {
+        w.out.extend_from_slice(text.as_bytes());
     }
     let len = w.out.len() + 4;
     if len > MAX_LEN {
@@ -246,17 +302,17 @@ mod tests {
             PolicyError::Length
         );
         let mut other = bytes.clone();
-        other[4] = 2;
+        other[4] = 1;
         assert_eq!(
             CompiledPolicy::parse(&other).unwrap_err(),
-            PolicyError::Version(2)
+            PolicyError::Version(1)
         );
         assert_eq!(
             CompiledPolicy::parse(b"<!doctype html>").unwrap_err(),
             PolicyError::Magic
         );
         assert!(
-            PolicyError::Version(2)
+            PolicyError::Version(1)
                 .to_string()
                 .contains("consent banner build")
         );

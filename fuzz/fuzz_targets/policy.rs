@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
     if bytes.len() >= 13 {
         let mut framed = bytes.to_vec();
         framed[..4].copy_from_slice(b"CPOL");
-        framed[4] = 1;
+        framed[4] = consent_core::compiled::FORMAT_VERSION;
         let len = framed.len() as u32;
         framed[5..9].copy_from_slice(&len.to_le_bytes());
         let body = framed.len() - 4;

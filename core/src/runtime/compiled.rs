@@ -10,14 +10,17 @@
 //! ([`SitePolicy`](crate::SitePolicy): every rule is generic over the two): the parameters they read
 //! are the same from either, which a test holds for every config it tries.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
-//! Little-endian throughout. `str` is a two-byte length and that many bytes of UTF-8.
+//! Pre-digested for a reader without a parser: after a fixed header, every list is a column
+//! of fixed-size cells, and every text is a number into one table of texts, so the runtime
+//! finds any field by arithmetic and checks the whole policy with a few flat loops.
+//! Little-endian throughout; a *text* is a 2-byte number into the texts.
 //!
 //! | field | encoding |
 //! | --- | --- |
 //! | magic | `CPOL` |
-//! | format version | 1 byte: 1 |
+//! | format version | 1 byte: 2 |
 //! | length | 4 bytes: every byte of the policy, checksum included |
 //! | revision, fingerprint | 4 bytes each |
 //! | flags | 1 byte: honour DNT (bit 0), Consent Mode on (bit 1) |
@@ -25,12 +28,15 @@
 //! | Consent Mode's `wait_for_update` | 4 bytes, milliseconds |
 //! | GPC categories | 4 bytes, a category bit set |
 //! | Consent Mode signals | 7 × 4 bytes: the categories each signal follows, in [`Signal::ALL`](crate::consent_mode::Signal::ALL) order |
-//! | languages | 1 byte default, 1 byte count, then one byte each (0 fi, 1 sv, 2 en) |
-//! | site | `str`, empty for none |
-//! | consent cookie | name `str`, path `str`, domain `str` (empty: the host's), 1 byte: SameSite (bits 0-1: 0 strict, 1 lax, 2 none), always `Secure` (bit 2: a `__Secure-` or `__Host-` name) |
-//! | endpoint | `str`, empty for none |
-//! | categories | 1 byte count (1-32), then each: id `str`, flags 1 byte (necessary: bit 0) |
-//! | services | 1 byte count (0-128), then each: id `str`, category 1 byte, `exclude_paths` (1 byte count, each `str`), cookies (1 byte count, each: name pattern `str`, path `str`, domain `str`) |
+//! | languages | 1 byte default, then 3 bytes: the offered ones in order (0 fi, 1 sv, 2 en), `0xff` after the last |
+//! | consent cookie's attributes | 1 byte: SameSite (bits 0-1: 0 strict, 1 lax, 2 none), always `Secure` (bit 2: a `__Secure-` or `__Host-` name) |
+//! | counts | categories 1 byte (1-32), services 1 byte (0-128), excluded paths 2 bytes, declared cookies 2 bytes, texts 2 bytes |
+//! | text ends | per text, 2 bytes: where it ends in the text bytes (it starts where the one before ends) |
+//! | text numbers | site, consent cookie name, path and domain, endpoint (empty: none; a domain, the host's); each category's id (the first category is the strictly necessary one); each service's id; each excluded path; each declared cookie's name pattern, then each one's path, then each one's domain |
+//! | services' categories | 1 byte each |
+//! | services' excluded paths | 2 bytes each: where the service's end in the excluded paths (they start where the service before's end) |
+//! | services' cookies | 2 bytes each: likewise in the declared cookies |
+//! | text bytes | UTF-8, every text's end a character boundary |
 //! | checksum | 4 bytes: Adler-32 of every byte before it |
 
 use core::fmt;
@@ -42,7 +48,7 @@ use crate::state::{MAX_CATEGORIES, MAX_SERVICES};
 /// The first four bytes of every compiled policy.
 pub const MAGIC: [u8; 4] = *b"CPOL";
 /// The format version this crate writes and reads.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// The largest compiled policy read: far above any real site's (a few kilobytes).
 pub const MAX_LEN: usize = 256 * 1024;
 
@@ -115,16 +121,9 @@ impl core::error::Error for PolicyError {}
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct CompiledPolicy<'a> {
-    bytes: &'a [u8],
     fixed: Fixed,
-    site: &'a str,
     cookie: CookieSettings<'a>,
-    endpoint: &'a str,
-    /// Where the categories start (their count byte) and the services (theirs).
-    categories_at: usize,
-    services_at: usize,
-    n_categories: u8,
-    n_services: u8,
+    tables: Tables<'a>,
 }
 
 /// The fixed-size fields.
@@ -198,10 +197,10 @@ pub struct ServiceEntry<'a> {
     pub id: &'a str,
     /// Its category.
     pub category: CategoryIndex,
-    exclude: Reader<'a>,
-    n_exclude: u8,
-    cookies: Reader<'a>,
-    n_cookies: u8,
+    tables: Tables<'a>,
+    /// Its excluded paths and its cookies: where they start and end in their columns.
+    excluded: (usize, usize),
+    cookies: (usize, usize),
 }
 
 /// A cookie a service sets, as declared: what a withdrawal deletes.
@@ -218,14 +217,14 @@ pub struct CookieEntry<'a> {
 impl<'a> ServiceEntry<'a> {
     /// The paths the service is kept off (`exclude_paths`).
     pub fn exclude_paths(&self) -> impl Iterator<Item = &'a str> + 'a {
-        let mut r = self.exclude;
-        (0..self.n_exclude).map_while(move |_| r.str().ok())
+        let t = self.tables;
+        (self.excluded.0..self.excluded.1).map(move |k| t.excluded_path(k))
     }
 
     /// The declared cookies.
     pub fn cookies(&self) -> impl Iterator<Item = CookieEntry<'a>> + 'a {
-        let mut r = self.cookies;
-        (0..self.n_cookies).map_while(move |_| read_cookie(&mut r).ok())
+        let t = self.tables;
+        (self.cookies.0..self.cookies.1).map(move |k| t.cookie(k))
     }
 
     /// Whether the service is kept off the page at `path` (the same rule as
@@ -234,20 +233,6 @@ impl<'a> ServiceEntry<'a> {
     pub fn is_excluded_on(&self, path: &str) -> bool {
         excluded(self.exclude_paths(), path)
     }
-}
-
-fn read_cookie<'a>(r: &mut Reader<'a>) -> Result<CookieEntry<'a>, PolicyError> {
-    let name = r.str()?;
-    let path = r.str()?;
-    let domain = r.str()?;
-    if name.is_empty() || !path.starts_with("/") {
-        return Err(PolicyError::Field("service cookie"));
-    }
-    Ok(CookieEntry {
-        name,
-        path,
-        domain: (!domain.is_empty()).then_some(domain),
-    })
 }
 
 /// The policy's checksum: Adler-32 (RFC 1950) of everything before it.
@@ -271,7 +256,7 @@ pub(crate) fn adler32(bytes: &[u8]) -> u32 {
     b << 16 | a
 }
 
-/// A cursor over the bytes; every read is checked.
+/// A cursor over the header's bytes; every read is checked.
 #[derive(Clone, Copy, Debug)]
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -286,40 +271,141 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    /// The next `N` bytes. Without an index that could panic: the banner's module then links
-    /// no bounds-check panic, and none of `core::fmt` with it.
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], PolicyError> {
-        self.take(N)?.try_into().map_err(|_| PolicyError::Length)
-    }
-
-    fn u8(&mut self) -> Result<u8, PolicyError> {
-        let [b] = self.array()?;
-        Ok(b)
-    }
-
-    fn u16(&mut self) -> Result<u16, PolicyError> {
-        Ok(u16::from_le_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, PolicyError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-
-    fn str_of(&mut self, len: usize) -> Result<&'a str, PolicyError> {
-        core::str::from_utf8(self.take(len)?).map_err(|_| PolicyError::Field("text"))
-    }
-
-    fn str(&mut self) -> Result<&'a str, PolicyError> {
-        let len = self.u16()?;
-        self.str_of(len.into())
+    /// The next column of `n` two-byte cells.
+    fn column(&mut self, n: usize) -> Result<&'a [u8], PolicyError> {
+        self.take(2 * n)
     }
 }
+
+/// The two bytes at `at` of `bytes` (0 past their end, which no read of a checked policy
+/// reaches).
+fn cell(bytes: &[u8], at: usize) -> usize {
+    bytes
+        .get(at..at + 2)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, |b| u16::from_le_bytes(b).into())
+}
+
+/// The four bytes at `at` of `bytes`.
+fn cell32(bytes: &[u8], at: usize) -> u32 {
+    (cell(bytes, at) | cell(bytes, at + 2) << 16) as u32
+}
+
+/// Checks a column of ends: never decreasing, each one `ok`, the last `total` (none: 0).
+fn check_ends(column: &[u8], total: usize, ok: impl Fn(usize) -> bool) -> Result<(), PolicyError> {
+    let mut last = 0;
+    for i in 0..column.len() / 2 {
+        let end = cell(column, 2 * i);
+        if end < last || !ok(end) {
+            return Err(PolicyError::Field("ends"));
+        }
+        last = end;
+    }
+    if last != total {
+        return Err(PolicyError::Field("ends"));
+    }
+    Ok(())
+}
+
+/// The header's length: every field before the columns has a fixed place in it.
+const HEADER: usize = 71;
 
 fn lang(code: u8) -> Result<Lang, PolicyError> {
     Lang::ALL
         .get(usize::from(code))
         .copied()
         .ok_or(PolicyError::Field("language"))
+}
+
+/// The columns, read in place: every field is found by arithmetic, and [`CompiledPolicy::parse`]
+/// checked every cell before any is read, so the reads below cannot miss (they answer empty
+/// if they did, never panic).
+#[derive(Clone, Copy, Debug)]
+struct Tables<'a> {
+    /// The bytes before the checksum.
+    body: &'a [u8],
+    /// The text bytes.
+    texts: &'a str,
+    text_ends: usize,
+    /// The text numbers' column.
+    numbers: usize,
+    /// The services' categories (one byte each); their excluded paths' and cookies' ends follow.
+    service_categories: usize,
+    n_categories: u8,
+    n_services: u8,
+    n_excluded: u16,
+    n_cookies: u16,
+}
+
+/// Where each list starts in the text numbers: the five fixed texts, then the categories'
+/// ids, the services', the excluded paths and the cookies' names, paths and domains.
+const SITE: usize = 0;
+const COOKIE_NAME: usize = 1;
+const COOKIE_PATH: usize = 2;
+const COOKIE_DOMAIN: usize = 3;
+const ENDPOINT: usize = 4;
+const CATEGORY_IDS: usize = 5;
+
+impl<'a> Tables<'a> {
+    fn u16(&self, at: usize) -> usize {
+        cell(self.body, at)
+    }
+
+    /// Entry `i`'s start and end, in a column of ends starting at `column`.
+    fn span(&self, column: usize, i: usize) -> (usize, usize) {
+        let start = if i == 0 {
+            0
+        } else {
+            self.u16(column + 2 * (i - 1))
+        };
+        (start, self.u16(column + 2 * i))
+    }
+
+    /// The text number `i` of the text numbers names.
+    fn text(&self, i: usize) -> &'a str {
+        let (start, end) = self.span(self.text_ends, self.u16(self.numbers + 2 * i));
+        self.texts.get(start..end).unwrap_or("")
+    }
+
+    fn service_ids(&self) -> usize {
+        CATEGORY_IDS + usize::from(self.n_categories)
+    }
+
+    fn excluded_path(&self, k: usize) -> &'a str {
+        self.text(self.service_ids() + usize::from(self.n_services) + k)
+    }
+
+    fn cookie(&self, k: usize) -> CookieEntry<'a> {
+        let names =
+            self.service_ids() + usize::from(self.n_services) + usize::from(self.n_excluded);
+        let n = usize::from(self.n_cookies);
+        CookieEntry {
+            name: self.text(names + k),
+            path: self.text(names + n + k),
+            domain: non_empty(self.text(names + 2 * n + k)),
+        }
+    }
+
+    fn service(&self, i: usize) -> ServiceEntry<'a> {
+        let ns = usize::from(self.n_services);
+        let excluded_ends = self.service_categories + ns;
+        ServiceEntry {
+            id: self.text(self.service_ids() + i),
+            category: CategoryIndex(
+                self.body
+                    .get(self.service_categories + i)
+                    .copied()
+                    .unwrap_or(0),
+            ),
+            tables: *self,
+            excluded: self.span(excluded_ends, i),
+            cookies: self.span(excluded_ends + 2 * ns, i),
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 impl<'a> CompiledPolicy<'a> {
@@ -331,12 +417,14 @@ impl<'a> CompiledPolicy<'a> {
         if bytes.get(..4) != Some(&MAGIC[..]) {
             return Err(PolicyError::Magic);
         }
-        let mut r = Reader { bytes, at: 4 };
-        let version = r.u8()?;
+        let version = bytes.get(4).copied().unwrap_or(0);
         if version != FORMAT_VERSION {
             return Err(PolicyError::Version(version));
         }
-        let len = r.u32()? as usize;
+        let len = bytes
+            .get(5..9)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_le_bytes) as usize;
         if len != bytes.len() || !(13..=MAX_LEN).contains(&len) {
             return Err(PolicyError::Length);
         }
@@ -344,74 +432,115 @@ impl<'a> CompiledPolicy<'a> {
         if adler32(body).to_le_bytes() != sum {
             return Err(PolicyError::Checksum);
         }
-        // From here on, reads stop at the checksum.
-        r.bytes = body;
-        let revision = r.u32()?;
+        // The fixed header, then the columns after it; reads stop at the checksum.
+        let h = body.get(..HEADER).ok_or(PolicyError::Length)?;
+        let byte = |at: usize| h.get(at).copied().unwrap_or(0);
+        let revision = cell32(h, 9);
         if revision == 0 {
             return Err(PolicyError::Field("revision"));
         }
-        let fingerprint = r.u32()?;
-        let flags = r.u8()?;
+        let fingerprint = cell32(h, 13);
+        let flags = byte(17);
         if flags & !0b11 != 0 {
             return Err(PolicyError::Field("flags"));
         }
-        let accept_days = r.u16()?;
-        let refuse_days = r.u16()?;
+        let accept_days = cell(h, 18) as u16;
+        let refuse_days = cell(h, 20) as u16;
         if accept_days == 0 || refuse_days == 0 {
             return Err(PolicyError::Field("lifetime"));
         }
-        let wait_for_update_ms = r.u32()?;
-        let gpc_mask = r.u32()?;
+        let wait_for_update_ms = cell32(h, 22);
+        let gpc_mask = cell32(h, 26);
         let mut consent_mode_masks = [0u32; 7];
-        for m in &mut consent_mode_masks {
-            *m = r.u32()?;
+        for (i, m) in consent_mode_masks.iter_mut().enumerate() {
+            *m = cell32(h, 30 + 4 * i);
         }
-        let default_lang = lang(r.u8()?)?;
-        let n_langs = r.u8()?;
-        if !(1..=3).contains(&n_langs) {
-            return Err(PolicyError::Field("languages"));
-        }
+        let default_lang = lang(byte(58))?;
         let mut langs = [None; 3];
-        for slot in langs.iter_mut().take(n_langs.into()) {
-            *slot = Some(lang(r.u8()?)?);
+        let mut ended = false;
+        for (i, slot) in langs.iter_mut().enumerate() {
+            match byte(59 + i) {
+                0xff => ended = true,
+                _ if ended => return Err(PolicyError::Field("languages")),
+                code => *slot = Some(lang(code)?),
+            }
         }
         if !langs.contains(&Some(default_lang)) {
             return Err(PolicyError::Field("default language"));
         }
-        let site = r.str()?;
-        let name = r.str()?;
-        let path = r.str()?;
-        let domain = r.str()?;
-        let attributes = r.u8()?;
+        let attributes = byte(62);
         let same_site = match attributes & !4 {
             0 => crate::SameSite::Strict,
             1 => crate::SameSite::Lax,
             2 => crate::SameSite::None,
             _ => return Err(PolicyError::Field("cookie SameSite")),
         };
-        if name.is_empty() || !path.starts_with("/") {
-            return Err(PolicyError::Field("consent cookie"));
+        let (n_categories, n_services) = (byte(63), byte(64));
+        if !(1..=MAX_CATEGORIES).contains(&usize::from(n_categories))
+            || usize::from(n_services) > MAX_SERVICES
+        {
+            return Err(PolicyError::Field("counts"));
         }
+        let n_excluded = cell(h, 65) as u16;
+        let n_cookies = cell(h, 67) as u16;
+        let n_texts = cell(h, 69);
+        let mut r = Reader {
+            bytes: body,
+            at: HEADER,
+        };
+        let text_ends = r.at;
+        let ends = r.column(n_texts)?;
+        let numbers = r.at;
+        let (nc, ns) = (usize::from(n_categories), usize::from(n_services));
+        let n_numbers =
+            CATEGORY_IDS + nc + ns + usize::from(n_excluded) + 3 * usize::from(n_cookies);
+        // Every text number names a text.
+        let column = r.column(n_numbers)?;
+        for i in 0..n_numbers {
+            if cell(column, 2 * i) >= n_texts {
+                return Err(PolicyError::Field("text number"));
+            }
+        }
+        let service_categories = r.at;
+        // Every service's category is one of the policy's.
+        if r.take(ns)?.iter().any(|&c| c >= n_categories) {
+            return Err(PolicyError::Field("service category"));
+        }
+        check_ends(r.column(ns)?, n_excluded.into(), |_| true)?;
+        check_ends(r.column(ns)?, n_cookies.into(), |_| true)?;
+        let texts = r.take(body.len() - r.at)?;
+        let texts = core::str::from_utf8(texts).map_err(|_| PolicyError::Field("text"))?;
+        check_ends(ends, texts.len(), |end| texts.is_char_boundary(end))?;
+        let tables = Tables {
+            body,
+            texts,
+            text_ends,
+            numbers,
+            service_categories,
+            n_categories,
+            n_services,
+            n_excluded,
+            n_cookies,
+        };
+
         let cookie = CookieSettings {
-            name,
-            path,
-            domain: (!domain.is_empty()).then_some(domain),
+            name: tables.text(COOKIE_NAME),
+            path: tables.text(COOKIE_PATH),
+            domain: non_empty(tables.text(COOKIE_DOMAIN)),
             same_site,
             always_secure: attributes & 4 != 0,
         };
-        let endpoint = r.str()?;
-
-        let categories_at = r.at;
-        let n_categories = r.u8()?;
-        if !(1..=MAX_CATEGORIES).contains(&usize::from(n_categories)) {
-            return Err(PolicyError::Field("category count"));
+        if cookie.name.is_empty() || !cookie.path.starts_with("/") {
+            return Err(PolicyError::Field("consent cookie"));
         }
-        for i in 0..n_categories {
-            let id = r.str()?;
-            let flags = r.u8()?;
-            // The first category, and only it, is the strictly necessary one.
-            if id.is_empty() || flags & !1 != 0 || (flags == 1) != (i == 0) {
-                return Err(PolicyError::Field("category"));
+        // Every category and service has an id.
+        if (0..nc + ns).any(|i| tables.text(CATEGORY_IDS + i).is_empty()) {
+            return Err(PolicyError::Field("id"));
+        }
+        for k in 0..n_cookies.into() {
+            let c = tables.cookie(k);
+            if c.name.is_empty() || !c.path.starts_with("/") {
+                return Err(PolicyError::Field("service cookie"));
             }
         }
         let all_categories = u32::MAX >> (32 - u32::from(n_categories));
@@ -420,29 +549,7 @@ impl<'a> CompiledPolicy<'a> {
         {
             return Err(PolicyError::Field("category set"));
         }
-        let services_at = r.at;
-        let n_services = r.u8()?;
-        if usize::from(n_services) > MAX_SERVICES {
-            return Err(PolicyError::Field("service count"));
-        }
-        for _ in 0..n_services {
-            let id = r.str()?;
-            let category = r.u8()?;
-            if id.is_empty() || category >= n_categories {
-                return Err(PolicyError::Field("service"));
-            }
-            for _ in 0..r.u8()? {
-                r.str()?;
-            }
-            for _ in 0..r.u8()? {
-                read_cookie(&mut r)?;
-            }
-        }
-        if r.at != body.len() {
-            return Err(PolicyError::Length);
-        }
         Ok(Self {
-            bytes: body,
             fixed: Fixed {
                 revision,
                 fingerprint,
@@ -455,13 +562,8 @@ impl<'a> CompiledPolicy<'a> {
                 default_lang,
                 langs,
             },
-            site,
             cookie,
-            endpoint,
-            categories_at,
-            services_at,
-            n_categories,
-            n_services,
+            tables,
         })
     }
 
@@ -528,7 +630,7 @@ impl<'a> CompiledPolicy<'a> {
     /// The site the decisions are for, if the config names one.
     #[must_use]
     pub fn site(&self) -> Option<&'a str> {
-        (!self.site.is_empty()).then_some(self.site)
+        non_empty(self.tables.text(SITE))
     }
 
     /// The consent cookie's settings.
@@ -540,65 +642,34 @@ impl<'a> CompiledPolicy<'a> {
     /// Where the banner sends decisions, if anywhere.
     #[must_use]
     pub fn endpoint(&self) -> Option<&'a str> {
-        (!self.endpoint.is_empty()).then_some(self.endpoint)
+        non_empty(self.tables.text(ENDPOINT))
     }
 
     /// How many categories there are.
     #[must_use]
     pub fn category_count(&self) -> usize {
-        self.n_categories.into()
+        self.tables.n_categories.into()
     }
 
     /// How many services there are, across categories.
     #[must_use]
     pub fn service_count(&self) -> usize {
-        self.n_services.into()
+        self.tables.n_services.into()
     }
 
-    /// The categories, in order.
+    /// The categories, in order; the first is the strictly necessary one.
     pub fn categories(&self) -> impl Iterator<Item = CategoryEntry<'a>> + 'a {
-        let mut r = Reader {
-            bytes: self.bytes,
-            at: self.categories_at + 1,
-        };
-        (0..self.n_categories).map_while(move |_| {
-            let id = r.str().ok()?;
-            let flags = r.u8().ok()?;
-            Some(CategoryEntry {
-                id,
-                necessary: flags & 1 != 0,
-            })
+        let t = self.tables;
+        (0..self.category_count()).map(move |i| CategoryEntry {
+            id: t.text(CATEGORY_IDS + i),
+            necessary: i == 0,
         })
     }
 
     /// The services, in order (their positions are their [`ServiceIndex`]).
     pub fn services(&self) -> impl Iterator<Item = ServiceEntry<'a>> + 'a {
-        let mut r = Reader {
-            bytes: self.bytes,
-            at: self.services_at + 1,
-        };
-        (0..self.n_services).map_while(move |_| {
-            let id = r.str().ok()?;
-            let category = CategoryIndex(r.u8().ok()?);
-            let n_exclude = r.u8().ok()?;
-            let exclude = r;
-            for _ in 0..n_exclude {
-                r.str().ok()?;
-            }
-            let n_cookies = r.u8().ok()?;
-            let cookies = r;
-            for _ in 0..n_cookies {
-                read_cookie(&mut r).ok()?;
-            }
-            Some(ServiceEntry {
-                id,
-                category,
-                exclude,
-                n_exclude,
-                cookies,
-                n_cookies,
-            })
-        })
+        let t = self.tables;
+        (0..self.service_count()).map(move |i| t.service(i))
     }
 
     /// The categories with their positions.
@@ -634,7 +705,7 @@ impl<'a> CompiledPolicy<'a> {
     /// The service at `index`.
     #[must_use]
     pub fn service(&self, index: ServiceIndex) -> Option<ServiceEntry<'a>> {
-        self.services().nth(index.get())
+        (index.get() < self.service_count()).then(|| self.tables.service(index.get()))
     }
 }
 
@@ -663,6 +734,99 @@ mod tests {
         fn adler32_is_adler2s(bytes in proptest::collection::vec(any::<u8>(), 0..12_000)) {
             prop_assert_eq!(super::adler32(&bytes), adler2::adler32_slice(&bytes));
         }
+    }
+
+    use super::{CompiledPolicy, HEADER, PolicyError, cell};
+
+    /// The example's compiled policy.
+    fn example() -> Vec<u8> {
+        let config = crate::Config::from_json(crate::EXAMPLE_CONFIG).unwrap();
+        crate::compile::compile(&config).unwrap()
+    }
+
+    /// `bytes` changed by `edit`, with the checksum made right again: what the field checks
+    /// alone must refuse.
+    fn resealed(bytes: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Result<(), PolicyError> {
+        let mut b = bytes.to_vec();
+        edit(&mut b);
+        let body = b.len() - 4;
+        let sum = super::adler32(&b[..body]);
+        b[body..].copy_from_slice(&sum.to_le_bytes());
+        CompiledPolicy::parse(&b).map(|_| ())
+    }
+
+    #[test]
+    fn every_field_out_of_range_is_refused_with_a_good_checksum() {
+        let bytes = example();
+        assert!(resealed(&bytes, |_| {}).is_ok());
+        let field = |what| Err(PolicyError::Field(what));
+        // The header's fields.
+        assert_eq!(resealed(&bytes, |b| b[9..13].fill(0)), field("revision"));
+        assert_eq!(resealed(&bytes, |b| b[17] = 4), field("flags"));
+        assert_eq!(resealed(&bytes, |b| b[20..22].fill(0)), field("lifetime"));
+        assert_eq!(resealed(&bytes, |b| b[58] = 3), field("language"));
+        assert_eq!(
+            resealed(&bytes, |b| b[59..62].copy_from_slice(&[0, 0xff, 1])),
+            field("languages")
+        );
+        assert_eq!(
+            resealed(&bytes, |b| b[59..62].copy_from_slice(&[1, 0xff, 0xff])),
+            field("default language")
+        );
+        assert_eq!(resealed(&bytes, |b| b[62] = 3), field("cookie SameSite"));
+        assert_eq!(resealed(&bytes, |b| b[63] = 33), field("counts"));
+        assert_eq!(resealed(&bytes, |b| b[64] = 129), field("counts"));
+        assert_eq!(resealed(&bytes, |b| b[26] |= 0x80), field("category set"));
+        // The columns: where each starts, from the counts.
+        let (nc, ns) = (usize::from(bytes[63]), usize::from(bytes[64]));
+        let (ne, nk, nt) = (cell(&bytes, 65), cell(&bytes, 67), cell(&bytes, 69));
+        let numbers = HEADER + 2 * nt;
+        let categories = numbers + 2 * (5 + nc + ns + ne + 3 * nk);
+        let texts = categories + 5 * ns;
+        let set = |b: &mut Vec<u8>, at: usize, v: usize| {
+            b[at..at + 2].copy_from_slice(&(v as u16).to_le_bytes())
+        };
+        assert_eq!(
+            resealed(&bytes, |b| set(b, numbers + 2, nt)),
+            field("text number")
+        );
+        assert_eq!(
+            resealed(&bytes, |b| b[categories] = nc as u8),
+            field("service category")
+        );
+        // An end before the one ahead of it, and the last not the end.
+        let end = |i: usize| cell(&bytes, HEADER + 2 * i);
+        let after_text = (1..nt).find(|&i| end(i - 1) > 0).unwrap();
+        assert_eq!(
+            resealed(&bytes, |b| set(
+                b,
+                HEADER + 2 * after_text,
+                end(after_text - 1) - 1
+            )),
+            field("ends")
+        );
+        assert_eq!(
+            resealed(&bytes, |b| set(b, categories + ns + 2 * (ns - 1), ne - 1)),
+            field("ends")
+        );
+        // The consent cookie's name is the second text number: pointed at an empty text.
+        let empty = (0..nt).find(|&i| end(i) == if i == 0 { 0 } else { end(i - 1) });
+        let empty = empty.expect("the example names no site: an empty text");
+        assert_eq!(
+            resealed(&bytes, |b| set(b, numbers + 2, empty)),
+            field("consent cookie")
+        );
+        // Text bytes that are not UTF-8, and a text ending inside a character.
+        assert_eq!(resealed(&bytes, |b| b[texts] = 0xff), field("text"));
+        let boundary = (0..nt)
+            .map(end)
+            .find(|&e| e > 0 && texts + e < bytes.len() - 5)
+            .unwrap();
+        assert_eq!(
+            resealed(&bytes, |b| b[texts + boundary - 1..texts + boundary + 1]
+                .copy_from_slice("ä".as_bytes())),
+            field("ends")
+        );
     }
 
     #[test]
