@@ -5,7 +5,7 @@
 //
 //   node build/consent-build.mjs site.json public/consent/
 //
-// Writes policy.bin, texts-<lang>.json and a copy of the banner (../wasm/dist, or
+// Writes policy.bin, texts-<lang>.json, details-<lang>.json and a copy of the banner (../wasm/dist, or
 // CONSENT_DIST). A config with problems writes nothing: every problem is printed with its
 // path and the command exits 1.
 //
@@ -32,7 +32,7 @@ export class CompileError extends Error {
 
 /**
  * Compiles the config at `configPath` into `out` (created if missing): policy.bin and
- * texts-<lang>.json, then a copy of every file in `dist` (a directory; none when `dist` is
+ * texts-<lang>.json and details-<lang>.json, then a copy of every file in `dist` (a directory; none when `dist` is
  * null). Returns what it wrote, in order: `policy.bin (300 B)`, ..., then the copied names.
  *
  * Throws a `CompileError` when the config cannot be read (nothing written), has problems

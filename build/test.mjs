@@ -20,8 +20,9 @@ test('the Node build writes the files consent banner build writes', () => {
     const empty = join(dir, 'empty');
     execFileSync(bin, ['banner', 'build', example, '--out', join(dir, 'cli'), '--dist', dir]);
     execFileSync(process.execPath, [command, example, join(dir, 'node')], { env: { ...process.env, CONSENT_DIST: empty } });
-    const names = readdirSync(join(dir, 'cli')).filter((n) => n === 'policy.bin' || n.startsWith('texts-')).sort();
-    assert.deepEqual(names, ['policy.bin', 'texts-en.json', 'texts-fi.json', 'texts-sv.json']);
+    const names = readdirSync(join(dir, 'cli')).filter((n) => n === 'policy.bin' || /^(texts|details)-/.test(n)).sort();
+    assert.deepEqual(names, ['details-en.json', 'details-fi.json', 'details-sv.json', 'policy.bin',
+      'texts-en.json', 'texts-fi.json', 'texts-sv.json']);
     assert.deepEqual(readdirSync(join(dir, 'node')).sort(), names, 'the banner files only (no dist here)');
     for (const name of names) {
       assert.deepEqual(readFileSync(join(dir, 'node', name)), readFileSync(join(dir, 'cli', name)), name);

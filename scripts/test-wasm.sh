@@ -62,7 +62,10 @@ cd "$(dirname "$0")/.."
 # compiled policy carries), and by 61 B to 27,251 (script) so that the first layer the
 # banner draws as it starts leaves the focus where a visitor already put it; lowered to
 # 27,004 when the compiled policy became pre-digested (format 2: fixed columns and one table
-# of texts, read by arithmetic; wasm -283 B, policy +36 B). The test fails
+# of texts, read by arithmetic; wasm -283 B, policy +36 B), and to 25,928 when each
+# language's texts became two files: the first layer's, which every first visit loads
+# (texts -1,136 B), and the details, loaded with the preferences or an embed's placeholder
+# (script +60 B). The test fails
 # on any
 # growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
@@ -70,7 +73,7 @@ cd "$(dirname "$0")/.."
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=27004
+RATCHET=25928
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -134,19 +137,25 @@ echo "playground is up to date"
 step "banner: size budget (gzip -9)"
 # Everything a first visit downloads for the banner in one language (issue 13): the script,
 # the WebAssembly, the stylesheet, the example clinic's compiled policy and the largest of its
-# languages' texts. A returning visitor with a valid decision loads no texts.
+# languages' first-layer texts. A returning visitor with a valid decision loads no texts; a
+# visitor who opens the preferences (or meets an embed's placeholder) loads the language's
+# details too, reported below and not in the total.
 site="$(mktemp -d)"
 nodist="$(mktemp -d)"
 "$PWD/target/debug/consent" banner build core/src/example_config.json --out "$site" --dist "$nodist" >/dev/null
-largest=$(for f in "$site"/texts-*.json; do printf '%d %s\n' "$(gzip -9 -n -c "$f" | wc -c)" "$f"; done | sort -n | tail -1 | cut -d' ' -f2)
+largest() { for f in "$@"; do printf '%d %s\n' "$(gzip -9 -n -c "$f" | wc -c)" "$f"; done | sort -n | tail -1 | cut -d' ' -f2; }
+texts=$(largest "$site"/texts-*.json)
+details=$(largest "$site"/details-*.json)
 total=0
-for f in wasm/dist/consent.js wasm/dist/consent_bg.wasm wasm/dist/consent.css "$site/policy.bin" "$largest"; do
+for f in wasm/dist/consent.js wasm/dist/consent_bg.wasm wasm/dist/consent.css "$site/policy.bin" "$texts"; do
   n=$(gzip -9 -n -c "$f" | wc -c)
   printf '  %-16s %7d bytes raw %7d bytes gzip\n' "$(basename "$f")" "$(wc -c < "$f")" "$n"
   total=$((total + n))
 done
-rm -rf "$site" "$nodist"
 printf '  %-16s %31d bytes gzip (target %d, never over %d; ratchet %d)\n' total "$total" "$TARGET" "$LIMIT" "$RATCHET"
+printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences or a placeholder only, not in the total)\n' \
+  "$(basename "$details")" "$(wc -c < "$details")" "$(gzip -9 -n -c "$details" | wc -c)"
+rm -rf "$site" "$nodist"
 # The newsletter page's sign-up script is not part of the banner: reported, not budgeted.
 printf '  %-16s %7d bytes raw %7d bytes gzip (newsletter pages only, not in the total)\n' \
   consent-signup.js "$(wc -c < wasm/dist/consent-signup.js)" "$(gzip -9 -n -c wasm/dist/consent-signup.js | wc -c)"

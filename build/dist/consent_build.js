@@ -250,7 +250,8 @@ class Site {
         }
     }
     /**
-     * The banner's files: `policy.bin`, then `texts-<lang>.json` for each language.
+     * The banner's files: `policy.bin`, then `texts-<lang>.json` and `details-<lang>.json`
+     * for each language.
      * @returns {File[]}
      */
     files() {

@@ -191,7 +191,8 @@ impl Site {
         Ok(Site { config, files })
     }
 
-    /// The banner's files: `policy.bin`, then `texts-<lang>.json` for each language.
+    /// The banner's files: `policy.bin`, then `texts-<lang>.json` and `details-<lang>.json`
+    /// for each language.
     #[must_use]
     pub fn files(&self) -> Vec<File> {
         self.files.clone()
@@ -307,8 +308,11 @@ mod tests {
             [
                 "policy.bin",
                 "texts-fi.json",
+                "details-fi.json",
                 "texts-sv.json",
-                "texts-en.json"
+                "details-sv.json",
+                "texts-en.json",
+                "details-en.json"
             ]
         );
         assert_eq!(site.languages(), ["fi", "sv", "en"]);

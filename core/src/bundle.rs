@@ -1,11 +1,18 @@
 //! The banner's texts for one language, as data: what a static site serves beside its
-//! [compiled policy](crate::compiled), one file per language, so that a first visit loads
-//! only the page's language and a returning visitor with a valid decision loads none.
+//! [compiled policy](crate::compiled), two files per language, so that a first visit loads
+//! only what the first layer draws in the page's language, and a returning visitor with a
+//! valid decision loads nothing.
 //!
-//! It holds every string the banner draws in that language, overrides applied: the
-//! interface texts it draws ([`BANNER_KEYS`]), the privacy notice's address, and each category with its
-//! services and their cookies (lifetimes written out in the language). The policy's positions
-//! are the bundle's: the n-th category here is the n-th of the policy.
+//! Every string the banner draws in a language, overrides applied, is in one of the two:
+//! - the first layer's texts ([`texts_file`]: [`FIRST_LAYER_KEYS`] and the privacy notice's
+//!   address), which every first visit loads;
+//! - the details ([`details_file`]: the rest of the interface texts, [`DETAILS_KEYS`], the
+//!   languages offered, and each category with its services and their cookies, lifetimes
+//!   written out in the language), which only the preferences and an embed's placeholder
+//!   draw, loaded when one of them is drawn.
+//!
+//! The policy's positions are the details': the n-th category there is the n-th of the
+//! policy.
 
 use crate::prelude::*;
 
@@ -15,13 +22,22 @@ use crate::config::Config;
 use crate::lang::Lang;
 use crate::texts::TextKey;
 
+/// The first layer's file.
 #[derive(Serialize)]
-struct Bundle<'a> {
+struct FirstLayer<'a> {
+    lang: &'a str,
+    revision: u32,
+    t: Texts<'a>,
+    privacy: &'a str,
+}
+
+/// The details' file.
+#[derive(Serialize)]
+struct Details<'a> {
     lang: &'a str,
     revision: u32,
     langs: Vec<LangName>,
     t: Texts<'a>,
-    privacy: &'a str,
     categories: Vec<CategoryTexts<'a>>,
 }
 
@@ -31,11 +47,12 @@ struct LangName {
     name: &'static str,
 }
 
-/// The interface texts the banner's script draws (`wasm/js/banner.js`), and only those: the
-/// rest (the lifetimes' templates, the categories' built-in titles, the no-JavaScript
-/// layer's) are already applied here or drawn by the server, and every first visit downloads
-/// this file.
-pub const BANNER_KEYS: &[TextKey] = &[
+/// The interface texts the banner's script draws (`wasm/js/banner.js`) in its first layer
+/// (and as the floating button's label, and after a decision); every first visit downloads
+/// them. The other texts the script draws are [`DETAILS_KEYS`]; the rest (the lifetimes'
+/// templates, the categories' built-in titles, the no-JavaScript layer's) are already
+/// applied in the files or drawn by the server.
+pub const FIRST_LAYER_KEYS: &[TextKey] = &[
     TextKey::BannerLabel,
     TextKey::BannerTitle,
     TextKey::BannerDescription,
@@ -44,6 +61,12 @@ pub const BANNER_KEYS: &[TextKey] = &[
     TextKey::Settings,
     TextKey::PrivacyNotice,
     TextKey::PreferencesTitle,
+    TextKey::Saved,
+    TextKey::GpcNotice,
+];
+
+/// The interface texts only the preferences and an embed's placeholder draw.
+pub const DETAILS_KEYS: &[TextKey] = &[
     TextKey::PreferencesDescription,
     TextKey::Save,
     TextKey::Close,
@@ -54,8 +77,6 @@ pub const BANNER_KEYS: &[TextKey] = &[
     TextKey::CookiePurpose,
     TextKey::Provider,
     TextKey::ProviderPrivacy,
-    TextKey::Saved,
-    TextKey::GpcNotice,
     TextKey::PlaceholderText,
     TextKey::PlaceholderCategoryText,
     TextKey::PlaceholderButton,
@@ -63,14 +84,14 @@ pub const BANNER_KEYS: &[TextKey] = &[
     TextKey::Language,
 ];
 
-/// The interface texts as an object keyed by [`TextKey::as_str`]: [`BANNER_KEYS`].
-struct Texts<'a>(crate::texts::Texts<'a>);
+/// Interface texts as an object keyed by [`TextKey::as_str`]: those of the keys given.
+struct Texts<'a>(crate::texts::Texts<'a>, &'static [TextKey]);
 
 impl Serialize for Texts<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(BANNER_KEYS.len()))?;
-        for key in BANNER_KEYS {
+        let mut map = s.serialize_map(Some(self.1.len()))?;
+        for key in self.1 {
             map.serialize_entry(key.as_str(), self.0.get(*key))?;
         }
         map.end()
@@ -103,7 +124,7 @@ struct CookieTexts<'a> {
     purpose: &'a str,
 }
 
-/// The banner's texts in `lang` as compact JSON.
+/// The first layer's texts in `lang` as compact JSON.
 ///
 /// # Example
 /// ```
@@ -115,8 +136,30 @@ struct CookieTexts<'a> {
 /// ```
 #[must_use]
 pub fn texts_json(config: &Config, lang: Lang) -> String {
+    let file = FirstLayer {
+        lang: lang.as_str(),
+        revision: config.revision().get(),
+        t: Texts(config.texts(lang), FIRST_LAYER_KEYS),
+        privacy: config.privacy_notice(lang),
+    };
+    // Only strings and numbers: nothing the writer refuses.
+    crate::json_write::to_string(&file).unwrap_or_default()
+}
+
+/// The details in `lang` as compact JSON: what the preferences and an embed's placeholder
+/// draw besides the first layer's texts.
+///
+/// # Example
+/// ```
+/// let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let en = consent_core::bundle::details_json(&config, consent_core::Lang::En);
+/// assert!(en.contains(r#""categories":[{"id":"necessary","#));
+/// # Ok::<(), consent_core::ConfigError>(())
+/// ```
+#[must_use]
+pub fn details_json(config: &Config, lang: Lang) -> String {
     let t = config.texts(lang);
-    let bundle = Bundle {
+    let bundle = Details {
         lang: lang.as_str(),
         revision: config.revision().get(),
         langs: config
@@ -127,8 +170,7 @@ pub fn texts_json(config: &Config, lang: Lang) -> String {
                 name: l.native_name(),
             })
             .collect(),
-        t: Texts(config.texts(lang)),
-        privacy: config.privacy_notice(lang),
+        t: Texts(config.texts(lang), DETAILS_KEYS),
         categories: config
             .categories()
             .iter()
@@ -173,8 +215,15 @@ pub fn texts_file(lang: Lang) -> String {
     format!("texts-{}.json", lang.as_str())
 }
 
+/// The name of the details of `lang` among a site's banner files: `details-fi.json`.
+#[must_use]
+pub fn details_file(lang: Lang) -> String {
+    format!("details-{}.json", lang.as_str())
+}
+
 /// Every file a site serves for its banner beside `dist/`, by name: the compiled policy
-/// ([`POLICY_FILE`]) and the texts of each language the config offers ([`texts_file`]).
+/// ([`POLICY_FILE`]), then the first layer's texts ([`texts_file`]) and the details
+/// ([`details_file`]) of each language the config offers.
 /// `consent banner build` writes them; `consent serve` serves them under `/consent/`.
 ///
 /// # Errors
@@ -184,13 +233,18 @@ pub fn texts_file(lang: Lang) -> String {
 /// ```
 /// let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)?;
 /// let names: Vec<String> = consent_core::bundle::files(&config)?.into_iter().map(|(n, _)| n).collect();
-/// assert_eq!(names, ["policy.bin", "texts-fi.json", "texts-sv.json", "texts-en.json"]);
+/// assert_eq!(names[..3], ["policy.bin", "texts-fi.json", "details-fi.json"]);
+/// assert_eq!(names.len(), 7);
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 pub fn files(config: &Config) -> Result<Vec<(String, Vec<u8>)>, crate::compile::CompileError> {
     let mut files = vec![(POLICY_FILE.to_owned(), crate::compile::compile(config)?)];
     for lang in config.languages() {
         files.push((texts_file(*lang), texts_json(config, *lang).into_bytes()));
+        files.push((
+            details_file(*lang),
+            details_json(config, *lang).into_bytes(),
+        ));
     }
     Ok(files)
 }
@@ -200,23 +254,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_language_has_the_banners_texts_and_every_category_in_policy_order() {
+    fn each_language_has_the_banners_texts_once_and_every_category_in_policy_order() {
         let config =
             Config::from_json(crate::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"));
         for lang in config.languages() {
-            let text = texts_json(&config, *lang);
-            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(v["lang"], lang.as_str());
-            for key in BANNER_KEYS {
-                assert_eq!(
-                    v["t"][key.as_str()],
-                    config.texts(*lang).get(*key),
-                    "{key:?}"
-                );
+            let first: serde_json::Value =
+                serde_json::from_str(&texts_json(&config, *lang)).unwrap();
+            let details: serde_json::Value =
+                serde_json::from_str(&details_json(&config, *lang)).unwrap();
+            for v in [&first, &details] {
+                assert_eq!(v["lang"], lang.as_str());
+                assert_eq!(v["revision"], config.revision().get());
             }
-            let keys = v["t"].as_object().map_or(0, serde_json::Map::len);
-            assert_eq!(keys, BANNER_KEYS.len(), "only what the banner draws");
-            let ids: Vec<&str> = v["categories"]
+            for (v, keys) in [(&first, FIRST_LAYER_KEYS), (&details, DETAILS_KEYS)] {
+                for key in keys {
+                    assert_eq!(
+                        v["t"][key.as_str()],
+                        config.texts(*lang).get(*key),
+                        "{key:?}"
+                    );
+                }
+                let n = v["t"].as_object().map_or(0, serde_json::Map::len);
+                assert_eq!(n, keys.len(), "only what the banner draws");
+            }
+            // Each text in one file: the script merges the two.
+            assert!(FIRST_LAYER_KEYS.iter().all(|k| !DETAILS_KEYS.contains(k)));
+            assert_eq!(first["privacy"], config.privacy_notice(*lang));
+            assert!(
+                first.get("categories").is_none(),
+                "a first visit loads no details"
+            );
+            let ids: Vec<&str> = details["categories"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -228,7 +296,7 @@ mod tests {
                 .map(|c| c.id().as_str())
                 .collect();
             assert_eq!(ids, want);
-            let cookie = &v["categories"][1]["services"][0]["cookies"][0];
+            let cookie = &details["categories"][1]["services"][0]["cookies"][0];
             assert!(
                 cookie["lifetime"].as_str().is_some_and(|l| !l.is_empty()),
                 "{cookie}"

@@ -49,7 +49,7 @@ const when = new Intl.DateTimeFormat(locale, {
 // The actions' names are the page's own words; the categories' are the banner's texts for
 // this language (from the same config as the records), ids if those cannot be loaded.
 const actionName = (id) => document.querySelector(`#mydata-actions [data-action="${CSS.escape(id)}"]`)?.textContent ?? id;
-const categoryNames = () => fetch(`/consent/texts-${lang}.json`, { credentials: 'same-origin' })
+const categoryNames = () => fetch(`/consent/details-${lang}.json`, { credentials: 'same-origin' })
   .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
   .then((t) => new Map(t.categories.map((c) => [c.id, c.title])), () => new Map());
 

@@ -48,7 +48,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum BannerCommand {
     /// Compile a config into what a static site serves under /consent/: the compiled policy
-    /// (policy.bin), the texts of each language (texts-fi.json, ...), and the banner's
+    /// (policy.bin), the texts of each language (texts-fi.json for the first layer,
+    /// details-fi.json for the preferences, ...), and the banner's
     /// dist/ files beside them. A config with problems compiles nothing: every problem is
     /// printed with its path, as `validate` does.
     Build {

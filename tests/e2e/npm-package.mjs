@@ -160,7 +160,8 @@ test('npx <package> build writes the policy, its texts and the banner into the s
   assert.match(buildOutput, /^public\/consent\/: policy\.bin \(\d+ B\), texts-fi\.json/);
   const out = join(publicDir, 'consent');
   assert.deepEqual(readdirSync(out).sort(), ['consent-signup.js', 'consent.css', 'consent.d.ts', 'consent.js',
-    'consent_bg.wasm', 'policy.bin', 'texts-en.json', 'texts-fi.json', 'texts-sv.json']);
+    'consent_bg.wasm', 'details-en.json', 'details-fi.json', 'details-sv.json', 'policy.bin',
+    'texts-en.json', 'texts-fi.json', 'texts-sv.json']);
   for (const name of ['consent.js', 'consent_bg.wasm', 'consent.css']) {
     assert.deepEqual(readFileSync(join(out, name)), readFileSync(join(root, 'wasm/dist', name)), name);
   }

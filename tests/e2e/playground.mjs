@@ -249,7 +249,8 @@ test('the declaration and the downloads are what the CLI makes of the same confi
     const out = join(work, 'cli');
     execFileSync(bin, ['banner', 'build', goodFile, '--out', out, '--dist', noDist]);
     const names = await page.locator('#files a').allTextContents();
-    assert.deepEqual(names, ['policy.bin', 'texts-fi.json', 'texts-sv.json', 'texts-en.json', 'site.json']);
+    assert.deepEqual(names, ['policy.bin', 'texts-fi.json', 'details-fi.json', 'texts-sv.json', 'details-sv.json',
+      'texts-en.json', 'details-en.json', 'site.json']);
     for (const name of names.filter((n) => n !== 'site.json')) {
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#files a', { hasText: name }).click()]);
       assert.equal(download.suggestedFilename(), name);

@@ -2,7 +2,8 @@
 // ---- The banner (wasm/js/banner.js; wasm/build.sh minifies it into dist/consent.js) ----
 // It loads the site's compiled policy (policy.bin, beside this script unless the page says
 // otherwise) into the WebAssembly core, draws with the texts of one language (texts-<lang>.json,
-// loaded only when something is drawn), writes the cookie lines the core returns, sends the
+// loaded only when something is drawn, and details-<lang>.json beside it only for the
+// preferences and embeds' placeholders), writes the cookie lines the core returns, sends the
 // decisions it makes and loads the elements it allows. The core answers in JSON text (one
 // string per call, read with JSON.parse). No consent logic lives here: every
 // question (may this run? what does this click decide? which cookies go?) is the core's.
@@ -11,7 +12,7 @@
 /** What a page that still embeds a JSON config is told: the banner reads a compiled policy. */
 const OLD_CONFIG = 'the banner reads a compiled policy now, not a JSON config in the page: '
   + 'compile it with `consent banner build site.json --out <dir>` (or let `consent serve` serve it) '
-  + 'and serve policy.bin and texts-*.json beside consent.js; only necessary cookies are allowed meanwhile';
+  + 'and serve the files it writes beside consent.js; only necessary cookies are allowed meanwhile';
 
 /** Consent Mode's `gtag`, for pages that have none: a named function in this static file,
  * so a strict CSP needs no inline script. It pushes `arguments`, as gtag.js expects. */
@@ -168,31 +169,41 @@ function failed(response, what) {
   return Promise.reject(new Error(`${what}: ${response.status}`));
 }
 
-/** The texts of `lang`, loaded once (from beside the policy, or the `ahead` fetch). */
-function texts(lang, ahead) {
+/** The file `name` (`texts-fi.json`), loaded once from beside the policy (or by the
+ * `ahead` fetch). */
+function file(name, ahead) {
   const u = ui;
-  u.texts_[lang] ??= (ahead || fetch(new URL(`texts-${lang}.json`, u.base_), { credentials: 'same-origin' })
-    .then((r) => (r.ok ? r.json() : failed(r, `texts-${lang}.json`))))
+  u.texts_[name] ??= (ahead || fetch(new URL(name, u.base_), { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.json() : failed(r, name))))
     .catch((err) => {
-      delete u.texts_[lang];
+      delete u.texts_[name];
       console.error('consent: the banner cannot be drawn:', err.message);
       return Promise.reject(err);
     });
-  return u.texts_[lang];
+  return u.texts_[name];
+}
+
+/** The first layer's texts of `lang`; with `details`, merged with what only the preferences
+ * and an embed's placeholder draw (the categories, services and cookies), which a first visit
+ * that decides in the first layer never loads. */
+function texts(lang, details) {
+  const first = file(`texts-${lang}.json`);
+  return details ? Promise.all([first, file(`details-${lang}.json`)])
+    .then(([a, b]) => ({ ...a, ...b, t: { ...a.t, ...b.t } })) : first;
 }
 
 /** What to draw now: the core's state with the texts of its language. Calls `draw` with it
  * once the texts are there, unless the page moved on (another banner, another draw) first;
  * resolves when it has drawn (or will not). */
-function withView(draw) {
+function withView(draw, details) {
   if (!ui) return Promise.resolve();
   const u = ui;
   const drawn = ++u.drawn_;
   const s = state();
-  return texts(s.lang).then((t) => {
+  return texts(s.lang, details).then((t) => {
     if (ui !== u || u.drawn_ !== drawn) return;
     const now = state();
-    draw({ ...t, ...now, categories: t.categories.map((c, i) => ({ ...c, on: now.on[i] })) });
+    draw({ ...t, ...now, categories: t.categories?.map((c, i) => ({ ...c, on: now.on[i] })) });
   }, () => {});
 }
 
@@ -224,7 +235,7 @@ function openPreferences() {
     const active = document.activeElement;
     if (active && !active.closest('[data-consent-ui]')) ui.opener_ = active;
   }
-  withView(showPreferences);
+  withView(showPreferences, true);
 }
 
 function showPreferences(v) {
@@ -351,7 +362,7 @@ function label(u) {
 function switchLanguage(lang) {
   if (!setLanguage(lang)) return false;
   label(ui);
-  if (ui.prefs_) withView(showPreferences);
+  if (ui.prefs_) withView(showPreferences, true);
   else if (ui.layer_) showBanner();
   regate();
   declare(lang);
@@ -380,7 +391,7 @@ function decideNow(kind, ids = []) {
   const lang = state().lang;
   // The announcement, in the texts already loaded (an API call on a page that drew nothing
   // loads none).
-  ui.texts_[lang]?.then((t) => { if (ui) ui.live_.textContent = t.t.saved; }, () => {});
+  ui.texts_[`texts-${lang}.json`]?.then((t) => { if (ui) ui.live_.textContent = t.t.saved; }, () => {});
   restoreFocus();
   regate();
   const detail = { categories: r.allowed, changed: r.changed };
@@ -445,7 +456,7 @@ function embedPlaceholder(embed, category, svc) {
   const u = ui;
   const gen = u.gen_;
   const id = category.trim();
-  texts(state().lang).then((t) => {
+  texts(state().lang, true).then((t) => {
     const c = t.categories.find((x) => x.id === id);
     if (!c || ui !== u || u.gen_ !== gen || !embed.hasAttribute('data-src')) return;
     const s = c.services.find((x) => x.id === svc?.trim());
@@ -553,7 +564,7 @@ function runBanner(bytes, base, options) {
   ui.base_ = base;
   // Texts fetched ahead, while the WebAssembly loaded (see `early`): kept if the core chose
   // their language, else they are one unused request.
-  if (early && early.url.href === new URL(`texts-${v.lang}.json`, base).href) texts(v.lang, early.texts);
+  if (early && early.url.href === new URL(`texts-${v.lang}.json`, base).href) file(`texts-${v.lang}.json`, early.texts);
   early = null;
   // Gated elements first: a returning visitor's allowed scripts wait for nothing else.
   regate();

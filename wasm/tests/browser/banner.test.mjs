@@ -215,7 +215,7 @@ function compiled(cfg) {
       { stdio: ['ignore', 'ignore', 'pipe'] });
     const n = policies.size + 1;
     for (const name of readdirSync(join(dir, 'out'))) {
-      if (name !== 'policy.bin' && !/^texts-\w+\.json$/.test(name)) continue;
+      if (name !== 'policy.bin' && !/^(texts|details)-\w+\.json$/.test(name)) continue;
       routes.set(`/p/${n}/${name}`, {
         type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
         body: readFileSync(join(dir, 'out', name)),
@@ -483,6 +483,8 @@ bannerTest('preferences show categories, services and cookies and save the switc
   await v.open();
   assert.equal(await v.run(config('c3')), true);
   await v.api('showPreferences');
+  // Drawn once its details (categories, services, cookies) have come.
+  await v.waitFor(() => !!document.querySelector('.cc-prefs'));
   assert.equal(await v.js(() => document.activeElement.className), 'cc-prefs');
   assert.equal(await v.js(() => document.querySelectorAll('.cc-prefs .cc-switch').length), 3);
   assert.ok(await v.js(() => {
@@ -524,6 +526,8 @@ bannerTest('scripts run once in order with attributes and embeds wait for consen
   assert.equal(await v.run(config('c4')), true);
   assert.deepEqual(await v.log(), [], 'nothing before a decision');
   assert.equal(hits(ext), 0, 'no external script requested before a decision');
+  // The placeholder is drawn once the language's details have come.
+  await v.waitFor(() => !!document.querySelector('.cc-embed p'));
   assert.ok(await v.js(() => {
     const f = document.getElementById('video');
     return f.classList.contains('cc-wait') && !f.hasAttribute('src');
@@ -579,6 +583,8 @@ bannerTest('the embed placeholder grants its one service, not the rest of its ca
   });
   // The example config's marketing holds YouTube beside Google Ads and the pixel.
   assert.equal(await v.run(config('c4y')), true);
+  // Drawn once the language's details have come.
+  await v.waitFor(() => !!document.querySelector('.cc-embed p'));
   const text = await v.js(() => document.querySelector('.cc-embed p').textContent);
   assert.match(text, /^This content comes from YouTube\b/, text);
   assert.ok(!text.includes('Marketing'), `the placeholder names the service, not the category: ${text}`);
@@ -659,13 +665,16 @@ bannerTest('a jar of many large cookies is read whole and withdrawn whole', asyn
   await v.open();
   assert.equal(await v.run(config('c5big')), true);
   await v.press('Accept all');
+  // The preferences first: their details are fetched before the jar is too large for any
+  // request to carry (a server refuses headers of half a megabyte).
+  await v.api('showPreferences');
+  await v.waitFor(() => !!document.querySelector('#cc-cat-analytics'));
   const n = await v.js(() => {
     for (let i = 0; i < 150; i++) document.cookie = `_ga_${String(i).padStart(3, '0')}${'x'.repeat(1900)}=${'v'.repeat(1990)}; Path=/`;
     return document.cookie.split(';').filter((c) => c.trim().startsWith('_ga_')).length;
   });
   assert.ok(n >= 140, `the browser kept ${n} of the 150 cookies`);
   assert.ok((await v.js(() => document.cookie.length)) > 500_000);
-  await v.api('showPreferences');
   await v.page.click('#cc-cat-analytics');
   await v.press('Save choices');
   const left = await v.js(() => document.cookie.split(';').filter((c) => c.trim().startsWith('_ga_')).length);
@@ -911,6 +920,10 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
   const prefix = compiled(config('c9')).replace('policy.bin', 'texts-');
   const texts = () => requests.filter((r) => r.path.startsWith(prefix)).map((r) => basename(r.path));
   assert.deepEqual(texts(), ['texts-sv.json'], 'only the page\'s language was loaded');
+  // The details (categories, services, cookies) only with the preferences, in their language.
+  const details = () => requests.filter((r) => r.path.startsWith(prefix.replace('texts-', 'details-')))
+    .map((r) => basename(r.path));
+  assert.deepEqual(details(), [], 'the first layer loads no details');
   assert.equal(await v.api('setLanguage', 'fi'), true);
   await v.waitFor(() => document.querySelector('.cc-banner h2')?.textContent === 'Evästeet ja yksityisyytesi');
   assert.equal(await v.api('setLanguage', 'de'), false);
@@ -918,6 +931,7 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
   await v.page.selectOption('.cc-lang select', 'en');
   await v.waitFor(() => document.querySelector('.cc-prefs h2')?.textContent === 'Cookie settings');
   assert.deepEqual(texts(), ['texts-sv.json', 'texts-fi.json', 'texts-en.json']);
+  assert.deepEqual(details(), ['details-fi.json', 'details-en.json']);
 
   // A site offering only Finnish stays Finnish.
   const fi = await visitor();
@@ -988,6 +1002,7 @@ bannerTest('keyboard focus and announcements', async (visitor) => {
       && document.activeElement === b;
   }));
   await v.press('Settings');
+  await v.waitFor(() => !!document.querySelector('.cc-prefs'));
   assert.ok(await v.js(() => {
     const d = document.querySelector('.cc-prefs');
     return d.getAttribute('aria-modal') === 'true'
