@@ -65,7 +65,9 @@ cd "$(dirname "$0")/.."
 # of texts, read by arithmetic; wasm -283 B, policy +36 B), and to 25,928 when each
 # language's texts became two files: the first layer's, which every first visit loads
 # (texts -1,136 B), and the details, loaded with the preferences or an embed's placeholder
-# (script +60 B). The test fails
+# (script +60 B), and to 25,238 when the stylesheet became two as well: consent.css (the
+# first layer, the floating button, the placeholders: -819 B) and consent-prefs.css, which
+# the banner links when it first opens the preferences (script +129 B). The test fails
 # on any
 # growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
@@ -73,7 +75,7 @@ cd "$(dirname "$0")/.."
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25928
+RATCHET=25238
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -105,7 +107,7 @@ fresh="$(mktemp -d)"
 trap 'rm -rf "$fresh"' EXIT
 timeout 1200 bash wasm/build.sh "$fresh"
 stale=0
-for f in consent.js consent_bg.wasm consent.css consent.d.ts consent-signup.js; do
+for f in consent.js consent_bg.wasm consent.css consent-prefs.css consent.d.ts consent-signup.js; do
   if ! cmp -s "$fresh/$f" "wasm/dist/$f"; then
     echo "wasm/dist/$f is stale: run bash wasm/build.sh and commit wasm/dist" >&2
     stale=1
@@ -126,7 +128,7 @@ CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test build/test.mjs
 
 step "playground: playground/build and playground/banner are fresh"
 timeout 1200 bash playground/build.sh "$fresh/playground"
-for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent_bg.wasm banner/consent.css; do
+for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent_bg.wasm banner/consent.css banner/consent-prefs.css; do
   if ! cmp -s "$fresh/playground/$f" "playground/$f"; then
     echo "playground/$f is stale: run bash playground/build.sh and commit playground/" >&2
     exit 1
@@ -155,6 +157,8 @@ done
 printf '  %-16s %31d bytes gzip (target %d, never over %d; ratchet %d)\n' total "$total" "$TARGET" "$LIMIT" "$RATCHET"
 printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences or a placeholder only, not in the total)\n' \
   "$(basename "$details")" "$(wc -c < "$details")" "$(gzip -9 -n -c "$details" | wc -c)"
+printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences only, not in the total)\n' \
+  consent-prefs.css "$(wc -c < wasm/dist/consent-prefs.css)" "$(gzip -9 -n -c wasm/dist/consent-prefs.css | wc -c)"
 rm -rf "$site" "$nodist"
 # The newsletter page's sign-up script is not part of the banner: reported, not budgeted.
 printf '  %-16s %7d bytes raw %7d bytes gzip (newsletter pages only, not in the total)\n' \

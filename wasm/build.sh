@@ -50,9 +50,11 @@ wasm-opt --strip-debug --strip-producers --strip-target-features \
 # transforms only: no `unsafe*` options, and property names are esbuild's as above.
 "$root/wasm/node_modules/.bin/terser" "$out/consent.js" --module --ecma 2020 --compress passes=2 --mangle \
   --output "$out/consent.js"
-# The stylesheet minified the same way; wasm/css/consent.css, with the comments on
-# customising, is the source.
+# The stylesheets minified the same way; wasm/css/, with the comments on customising, is the
+# source: consent.css (every page with the banner) and consent-prefs.css (the preferences,
+# loaded by the banner when it first opens them).
 "$esbuild" wasm/css/consent.css --minify --log-level=warning --outfile="$out/consent.css"
+"$esbuild" wasm/css/consent-prefs.css --minify --log-level=warning --outfile="$out/consent-prefs.css"
 cp wasm/js/consent.d.ts "$out/"
 # The sign-up script is loaded only by a newsletter page, on its own: copied as written.
 cp wasm/js/signup.js "$out/consent-signup.js"

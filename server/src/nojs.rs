@@ -108,6 +108,7 @@ pub fn preferences_page(
                 title { (t.get(TextKey::PreferencesTitle)) }
                 link rel="icon" href="/consent/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/consent/consent.css";
+                link rel="stylesheet" href="/consent/consent-prefs.css";
             }
             body {
                 main.cc-root.cc-box.cc-pos-middle.cc-theme-light data-consent-ui data-consent-nojs {

@@ -192,15 +192,31 @@ function texts(lang, details) {
     .then(([a, b]) => ({ ...a, ...b, t: { ...a.t, ...b.t } })) : first;
 }
 
+/** The preferences' stylesheet (consent-prefs.css beside this script), linked once, right
+ * after the banner's own (so a site's rules after that still win; at the end of the head if
+ * that is not found); resolves when it has loaded or failed, so the dialog is never drawn
+ * unstyled while it comes. */
+let prefsCss;
+function prefsStyle() {
+  return prefsCss ??= new Promise((done) => {
+    const link = attrs(el('link'), { rel: 'stylesheet', href: new URL('consent-prefs.css', import.meta.url) });
+    if (ui.options_.nonce) link.nonce = ui.options_.nonce;
+    link.onload = link.onerror = done;
+    const main = document.querySelector('link[href*="consent.css"]');
+    if (main) main.after(link);
+    else document.head.append(link);
+  });
+}
+
 /** What to draw now: the core's state with the texts of its language. Calls `draw` with it
  * once the texts are there, unless the page moved on (another banner, another draw) first;
  * resolves when it has drawn (or will not). */
-function withView(draw, details) {
+function withView(draw, prefs) {
   if (!ui) return Promise.resolve();
   const u = ui;
   const drawn = ++u.drawn_;
   const s = state();
-  return texts(s.lang, details).then((t) => {
+  return Promise.all([texts(s.lang, prefs), prefs && prefsStyle()]).then(([t]) => {
     if (ui !== u || u.drawn_ !== drawn) return;
     const now = state();
     draw({ ...t, ...now, categories: t.categories?.map((c, i) => ({ ...c, on: now.on[i] })) });

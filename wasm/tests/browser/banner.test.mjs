@@ -1040,7 +1040,14 @@ bannerTest('nothing inline for a strict CSP', async (visitor) => {
   const before = await v.js(() => document.querySelectorAll('style, script').length);
   assert.equal(await v.run(config('c11')), true);
   await v.api('showPreferences');
-  assert.ok(await v.js(() => !!document.querySelector('.cc-prefs') && !!document.querySelector('.cc-embed')));
+  await v.waitFor(() => !!document.querySelector('.cc-prefs') && !!document.querySelector('.cc-embed'));
+  // The preferences' stylesheet is a link right after the banner's own, loaded, and styles
+  // the dialog (a strict `style-src 'self'` allows it).
+  assert.ok(await v.js(() => {
+    const prefs = document.querySelector('link[href$="/consent-prefs.css"]');
+    return prefs?.previousElementSibling?.getAttribute('href').endsWith('/consent.css') && !!prefs.sheet
+      && getComputedStyle(document.querySelector('.cc-overlay')).position === 'fixed';
+  }));
   assert.equal(await v.js(() => document.querySelectorAll(
     '[data-consent-ui] [style], [data-consent-ui][style], .cc-embed [style], .cc-embed[style]').length), 0);
   assert.equal(await v.js(() => document.querySelectorAll('style, script').length), before);
