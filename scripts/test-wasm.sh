@@ -67,7 +67,9 @@ cd "$(dirname "$0")/.."
 # (texts -1,136 B), and the details, loaded with the preferences or an embed's placeholder
 # (script +60 B), and to 25,238 when the stylesheet became two as well: consent.css (the
 # first layer, the floating button, the placeholders: -819 B) and consent-prefs.css, which
-# the banner links when it first opens the preferences (script +129 B). The test fails
+# the banner links when it first opens the preferences (script +129 B); raised by 52 B to
+# 25,290 (script) so that a pointer going down on "Settings", or the focus coming to it,
+# starts loading what the preferences draw, ahead of the click. The test fails
 # on any
 # growth past
 # RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
@@ -75,7 +77,7 @@ cd "$(dirname "$0")/.."
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25238
+RATCHET=25290
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

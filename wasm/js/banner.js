@@ -236,13 +236,22 @@ function drawBanner(v, polite) {
   add(banner, el('h2', 'cc-title', t.banner_title),
     attrs(el('p', 'cc-desc', t.banner_description), { id: 'cc-desc' }));
   if (v.gpc) banner.append(el('p', 'cc-gpc', t.gpc_notice));
-  add(banner, attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }),
-    actions(t, t.settings, openPreferences));
+  const acts = actions(t, t.settings, openPreferences);
+  // What the preferences draw starts loading as a pointer goes down on "Settings", or the
+  // focus comes to it: most of the round trip is over by the click.
+  for (const type of ['pointerdown', 'focus']) acts.lastChild.addEventListener(type, warm);
+  add(banner, attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }), acts);
   // Drawn as the banner starts (`polite`), unasked, it takes the focus only if that is
   // nowhere yet or on the server's first layer it replaces: a visitor already typing in the
   // page keeps the focus, and the keys.
   const a = document.activeElement;
   showLayer(banner, false, [], polite && a && a !== document.body && !a.closest('[data-consent-ui]') ? null : banner);
+}
+
+function warm() {
+  if (!ui) return;
+  texts(state().lang, true).catch(() => {});
+  prefsStyle();
 }
 
 function openPreferences() {
