@@ -256,7 +256,7 @@ pub(crate) fn adler32(bytes: &[u8]) -> u32 {
     b << 16 | a
 }
 
-/// A cursor over the header's bytes; every read is checked.
+/// A cursor over the columns after the header; every read is checked.
 #[derive(Clone, Copy, Debug)]
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -361,7 +361,7 @@ impl<'a> Tables<'a> {
         (start, self.u16(column + 2 * i))
     }
 
-    /// The text number `i` of the text numbers names.
+    /// The text that the `i`-th of the text numbers names.
     fn text(&self, i: usize) -> &'a str {
         let (start, end) = self.span(self.text_ends, self.u16(self.numbers + 2 * i));
         self.texts.get(start..end).unwrap_or("")
