@@ -8,9 +8,9 @@
 //! [`policy::evaluate`] says what may run and whether to ask, [`decision::make`] turns a click
 //! into a decision, its token (the cookie) and the cookies a withdrawal deletes, and
 //! [`Evaluation::allows_element`] which gated element may load. The texts the visitor reads
-//! are data the script loads beside the policy, one language at a time, and only when the
-//! banner is drawn. The endpoint receives the token and the page; the server makes the
-//! record.
+//! are data the script loads beside the policy, one language at a time, only when the banner
+//! is drawn (the preferences' part only with them). The endpoint receives the token and the
+//! page; the server makes the record.
 //!
 //! Sites do not use this crate directly but `dist/` (built by `bash wasm/build.sh`) and the
 //! files `consent banner build` writes beside it:
