@@ -65,7 +65,10 @@ export function compile(configPath, out, { dist = null } = {}) {
   if (dist != null) {
     const names = io(`cannot read the banner in ${dist}`,
       () => readdirSync(dist).filter((name) => statSync(join(dist, name)).isFile()));
-    for (const name of names) {
+    // A dist that holds an earlier build's output (the site's own directory, say) must not
+    // put its policy or texts over this config's.
+    const compiled = new Set(written.map((w) => w.slice(0, w.indexOf(' ('))));
+    for (const name of names.filter((n) => !compiled.has(n))) {
       io(`cannot copy ${join(dist, name)}`, () => copyFileSync(join(dist, name), join(out, name)));
       written.push(name);
     }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,15 @@ test('the Node build writes the files consent banner build writes', () => {
     for (const name of ['consent.js', 'consent_bg.wasm', 'consent.css']) {
       assert.deepEqual(readFileSync(join(dir, 'site', name)), readFileSync(join(root, 'wasm/dist', name)), name);
     }
+    // A dist that also holds an earlier build's output (the site's own directory, say): the
+    // files compiled from this config are kept, never the older ones beside the banner.
+    const stale = join(dir, 'stale');
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'policy.bin'), 'CPOL stale');
+    writeFileSync(join(stale, 'consent.js'), '// the banner');
+    execFileSync(process.execPath, [command, example, join(dir, 'over')], { env: { ...process.env, CONSENT_DIST: stale } });
+    assert.deepEqual(readFileSync(join(dir, 'over', 'policy.bin')), readFileSync(join(dir, 'cli', 'policy.bin')));
+    assert.equal(readFileSync(join(dir, 'over', 'consent.js'), 'utf8'), '// the banner');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

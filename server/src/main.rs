@@ -491,8 +491,17 @@ fn banner_build(
             std::fs::read_dir(&dist).with_context(|| format!("cannot read {}", dist.display()))?
         {
             let entry = entry?;
+            let name = entry.file_name();
+            // A dist that holds an earlier build's output (the site's own directory, say)
+            // must not put its policy or texts over this config's.
+            if files.iter().any(|(compiled, _)| name == compiled.as_str()) {
+                eprintln!(
+                    "note: {} not copied: the file compiled from the config is kept",
+                    entry.path().display()
+                );
+                continue;
+            }
             if entry.file_type()?.is_file() {
-                let name = entry.file_name();
                 std::fs::copy(entry.path(), out.join(&name))
                     .with_context(|| format!("cannot copy {}", entry.path().display()))?;
                 written.push(name.to_string_lossy().into_owned());

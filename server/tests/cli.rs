@@ -112,6 +112,10 @@ fn banner_build_writes_what_serve_serves_and_nothing_for_a_bad_config() {
     let dist = dir.path().join("dist");
     std::fs::create_dir(&dist).expect("dist");
     std::fs::write(dist.join("consent.js"), "// the banner").expect("write");
+    // A dist that also holds an earlier build's output (the site's own directory, say): the
+    // files compiled from this config are kept, never the older ones beside the banner.
+    std::fs::write(dist.join("policy.bin"), "CPOL stale").expect("write");
+    std::fs::write(dist.join("texts-fi.json"), "{}").expect("write");
     let built = consent(
         dir.path(),
         &[
