@@ -6,7 +6,6 @@
 //! [`Config::from_json`](crate::Config::from_json) first.
 
 use crate::prelude::*;
-use alloc::collections::BTreeMap;
 use core::fmt;
 
 use crate::compiled::{FORMAT_VERSION, MAGIC, MAX_LEN};
@@ -57,21 +56,20 @@ fn cell(n: usize, what: &str) -> Result<u16, CompileError> {
 struct Texts<'c> {
     texts: Vec<&'c str>,
     numbers: Vec<u16>,
-    seen: BTreeMap<&'c str, u16>,
 }
 
 impl<'c> Texts<'c> {
+    /// A plain search for a text seen before: a policy has tens of texts (a few hundred at
+    /// most), and a map would add kilobytes to the authoring side's WebAssembly.
     fn name(&mut self, text: &'c str) -> Result<(), CompileError> {
-        let n = match self.seen.get(text) {
-            Some(&n) => n,
+        let n = match self.texts.iter().position(|t| *t == text) {
+            Some(n) => n,
             None => {
-                let n = cell(self.texts.len(), "texts")?;
                 self.texts.push(text);
-                self.seen.insert(text, n);
-                n
+                self.texts.len() - 1
             }
         };
-        self.numbers.push(n);
+        self.numbers.push(cell(n, "texts")?);
         Ok(())
     }
 }
