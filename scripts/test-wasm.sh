@@ -69,15 +69,14 @@ cd "$(dirname "$0")/.."
 # first layer, the floating button, the placeholders: -819 B) and consent-prefs.css, which
 # the banner links when it first opens the preferences (script +129 B); raised by 52 B to
 # 25,290 (script) so that a pointer going down on "Settings", or the focus coming to it,
-# starts loading what the preferences draw, ahead of the click. The test fails
-# on any
-# growth past
-# RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
+# starts loading what the preferences draw, ahead of the click; raised by 32 B to 25,322 when
+# the classes took the `consent-` prefix (Osano's cookieconsent styles `.cc-btn`). The test
+# fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25290
+RATCHET=25322
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

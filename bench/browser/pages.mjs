@@ -225,7 +225,7 @@ const ours = (label, preload, prefix = '/consent/', async = false) => ({
   prefix,
   // Its three first-layer buttons are the same element and class (equal weight), so the
   // Accept all button is the one with our built-in English text in the first layer.
-  accept: { within: '[data-consent-ui] .cc-banner', text: T.acceptAll },
+  accept: { within: '[data-consent-ui] .consent-banner', text: T.acceptAll },
   consentCookie: 'consent',
   html: (bodyEnd = '') => page({
     bodyEnd,

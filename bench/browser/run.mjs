@@ -201,7 +201,7 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
       // A layer the server rendered is a form that posts without JavaScript: click only once
       // the banner has taken it over, on the banner's own button.
       await waitFor(page, 'the banner to take the rendered first layer over',
-        () => !document.querySelector('[data-consent-nojs]') && !!document.querySelector('[data-consent-ui] .cc-banner button'));
+        () => !document.querySelector('[data-consent-nojs]') && !!document.querySelector('[data-consent-ui] .consent-banner button'));
     }
     const button = await page.evaluateHandle(({ within, text }) => (__bench.el?.isConnected ? __bench.el
       : [...document.querySelectorAll(`${within} button`)].find((b) => b.textContent.trim() === text)), banner.accept);

@@ -34,7 +34,7 @@ try {
   const first = await browser.newContext();
   const p = await first.newPage();
   await p.goto(`${gate.origin}/oursgate.html`);
-  await p.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && !!document.querySelector('[data-consent-ui] .cc-banner button'), null, { timeout: TIMEOUT_MS });
+  await p.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && !!document.querySelector('[data-consent-ui] .consent-banner button'), null, { timeout: TIMEOUT_MS });
   await p.getByRole('button', { name: 'Accept all' }).first().click();
   await p.waitForFunction(() => document.cookie.includes('consent='), null, { timeout: TIMEOUT_MS });
   const cookies = (await first.cookies()).filter((c) => c.name === 'consent');
@@ -52,8 +52,8 @@ try {
       if (THROTTLE > 1) await (await ctx.newCDPSession(tab)).send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
       await tab.goto(`${gate.origin}/${page}.html`, { timeout: TIMEOUT_MS });
       const paint = await tab.evaluate(fcp);
-      await tab.waitForFunction(() => window.__analyticsRanAt !== undefined || document.querySelector('.cc-banner'), null, { timeout: TIMEOUT_MS });
-      const r = await tab.evaluate(() => ({ ran: window.__analyticsRanAt ?? null, layer: !!document.querySelector('.cc-banner') }));
+      await tab.waitForFunction(() => window.__analyticsRanAt !== undefined || document.querySelector('.consent-banner'), null, { timeout: TIMEOUT_MS });
+      const r = await tab.evaluate(() => ({ ran: window.__analyticsRanAt ?? null, layer: !!document.querySelector('.consent-banner') }));
       return { paint, ...r };
     } finally {
       await ctx.close();

@@ -242,7 +242,7 @@ mod tests {
         let mut names = classes(&html);
         // And the class the banner's root takes when it takes this layer over: its own layer
         // must not slide in again, nor stop sliding when the stylesheet comes after it.
-        names.push("cc-taken-over");
+        names.push("consent-taken-over");
         let made = extract(STYLESHEET, &names) + "\n";
         if made != CRITICAL_CSS {
             if std::env::var_os("UPDATE_CRITICAL_CSS").is_some() {
@@ -260,28 +260,28 @@ mod tests {
     fn the_first_layer_s_rules_and_no_others() {
         let c = critical();
         for rule in [
-            ".cc-root{",
-            ".cc-banner{",
-            ".cc-box .cc-banner{",
-            ".cc-box.cc-pos-bottom .cc-banner{",
-            ".cc-btn{",
-            ".cc-actions{",
-            ".cc-gpc{",
-            ".cc-root :focus-visible{",
-            ".cc-banner:focus{",
-            ".cc-taken-over .cc-banner{",
-            "@media (max-width: 40rem){.cc-root[class] .cc-banner{",
-            "@keyframes cc-in",
+            ".consent-root{",
+            ".consent-banner{",
+            ".consent-box .consent-banner{",
+            ".consent-box.consent-pos-bottom .consent-banner{",
+            ".consent-btn{",
+            ".consent-actions{",
+            ".consent-gpc{",
+            ".consent-root :focus-visible{",
+            ".consent-banner:focus{",
+            ".consent-taken-over .consent-banner{",
+            "@media (max-width: 40rem){.consent-root[class] .consent-banner{",
+            "@keyframes consent-in",
         ] {
             assert!(c.css.contains(rule), "{rule} missing from {}", c.css);
         }
         for other in [
-            "cc-prefs",
-            "cc-switch",
-            "cc-theme-dark",
-            "cc-float",
-            "cc-wait",
-            "cc-embed",
+            "consent-prefs",
+            "consent-switch",
+            "consent-theme-dark",
+            "consent-float",
+            "consent-wait",
+            "consent-embed",
             "/*",
         ] {
             assert!(!c.css.contains(other), "{other} in {}", c.css);
@@ -297,10 +297,10 @@ mod tests {
             vec![".a:has(.b, .c) .d", ".e"]
         );
         assert!(names_only(
-            ".cc-root[class] .cc-banner",
-            &["cc-root", "cc-banner"]
+            ".consent-root[class] .consent-banner",
+            &["consent-root", "consent-banner"]
         ));
-        assert!(!names_only(".cc-root.cc-theme-dark", &["cc-root"]));
+        assert!(!names_only(".consent-root.consent-theme-dark", &["consent-root"]));
         assert_eq!(minify("a /* x */ {\n  b: c;\n}"), "a { b: c; }");
     }
 }

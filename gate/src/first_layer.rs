@@ -42,20 +42,20 @@ pub fn render(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String
     let t = config.texts(lang);
     let return_to = sanitize_return_to(return_to).unwrap_or("/");
     let markup = html! {
-        div.cc-root.cc-box.cc-pos-bottom.cc-theme-light data-consent-ui data-consent-nojs {
+        div.consent-root.consent-box.consent-pos-bottom.consent-theme-light data-consent-ui data-consent-nojs {
             // The dialog is the box around the form: a form may not take the dialog role.
-            div.cc-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
-                aria-describedby="cc-desc" lang=(lang.as_str()) { form method="post" action=(FORM_ACTION) {
-                h2.cc-title { (t.get(TextKey::BannerTitle)) }
-                p.cc-desc #cc-desc { (t.get(TextKey::BannerDescription)) }
-                @if gpc { p.cc-gpc { (t.get(TextKey::GpcNotice)) } }
-                a.cc-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
+            div.consent-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
+                aria-describedby="consent-desc" lang=(lang.as_str()) { form method="post" action=(FORM_ACTION) {
+                h2.consent-title { (t.get(TextKey::BannerTitle)) }
+                p.consent-desc #consent-desc { (t.get(TextKey::BannerDescription)) }
+                @if gpc { p.consent-gpc { (t.get(TextKey::GpcNotice)) } }
+                a.consent-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
                 input type="hidden" name="lang" value=(lang.as_str());
                 input type="hidden" name="return_to" value=(return_to);
-                div.cc-actions {
-                    button.cc-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
-                    button.cc-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
-                    button.cc-btn type="submit" formmethod="get" formaction=(PREFERENCES_PATH) { (t.get(TextKey::Settings)) }
+                div.consent-actions {
+                    button.consent-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
+                    button.consent-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
+                    button.consent-btn type="submit" formmethod="get" formaction=(PREFERENCES_PATH) { (t.get(TextKey::Settings)) }
                 }
             } }
         }
@@ -99,7 +99,7 @@ mod tests {
     fn a_return_to_off_the_site_goes_home() {
         let html = render(&config(), Lang::En, "//evil.example/x", true);
         assert!(html.contains(r#"name="return_to" value="/""#), "{html}");
-        assert!(html.contains("cc-gpc"), "the GPC notice is shown");
+        assert!(html.contains("consent-gpc"), "the GPC notice is shown");
         for bad in ["//a", "/\\a", "a", "/a\nb", ""] {
             assert_eq!(sanitize_return_to(bad), None, "{bad:?}");
         }

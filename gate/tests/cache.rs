@@ -332,7 +332,7 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     let (headers, body) = get_page(&app, "/plain", &visitors[0]).await;
     let head = &body[..body.find("<body>").expect("body")];
     let style = head
-        .find("<style>.cc-root{")
+        .find("<style>.consent-root{")
         .expect("critical CSS in <head>");
     let link = head.find(preload).expect("the preload");
     assert!(style < link, "{head}");

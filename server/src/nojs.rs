@@ -111,44 +111,44 @@ pub fn preferences_page(
                 link rel="stylesheet" href="/consent/consent-prefs.css";
             }
             body {
-                main.cc-root.cc-box.cc-pos-middle.cc-theme-light data-consent-ui data-consent-nojs {
+                main.consent-root.consent-box.consent-pos-middle.consent-theme-light data-consent-ui data-consent-nojs {
                     // A page of its own, not a dialog over one (and a form may not take the
                     // dialog role): a form landmark named by its title.
-                    form.cc-prefs.cc-nojs-page aria-labelledby="cc-ptitle" lang=(lang.as_str())
+                    form.consent-prefs.consent-nojs-page aria-labelledby="consent-ptitle" lang=(lang.as_str())
                         method="post" action=(FORM_ACTION) {
-                        div.cc-head { h1.cc-title #cc-ptitle { (t.get(TextKey::PreferencesTitle)) } }
-                        p.cc-desc { (t.get(TextKey::PreferencesDescription)) }
-                        @if gpc { p.cc-gpc { (t.get(TextKey::GpcNotice)) } }
-                        a.cc-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
+                        div.consent-head { h1.consent-title #consent-ptitle { (t.get(TextKey::PreferencesTitle)) } }
+                        p.consent-desc { (t.get(TextKey::PreferencesDescription)) }
+                        @if gpc { p.consent-gpc { (t.get(TextKey::GpcNotice)) } }
+                        a.consent-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
                         input type="hidden" name="lang" value=(lang.as_str());
                         input type="hidden" name="return_to" value=(return_to);
                         @for (ci, category) in config.indexed_categories() {
-                            @let id = format!("cc-cat-{}", category.id().as_str());
+                            @let id = format!("consent-cat-{}", category.id().as_str());
                             @let on = evaluation.allows_category(ci);
-                            section.cc-cat {
-                                div.cc-cat-head {
-                                    label.cc-cat-title for=(id) { (category.title(&t)) }
+                            section.consent-cat {
+                                div.consent-cat-head {
+                                    label.consent-cat-title for=(id) { (category.title(&t)) }
                                     @if category.is_necessary() {
-                                        input.cc-switch #(id) type="checkbox" role="switch" checked disabled;
-                                        span.cc-always { (t.get(TextKey::AlwaysOn)) }
+                                        input.consent-switch #(id) type="checkbox" role="switch" checked disabled;
+                                        span.consent-always { (t.get(TextKey::AlwaysOn)) }
                                     } @else {
-                                        input.cc-switch #(id) type="checkbox" role="switch"
+                                        input.consent-switch #(id) type="checkbox" role="switch"
                                             name="category" value=(category.id().as_str()) checked[on];
                                     }
                                 }
                                 p { (category.description(&t)) }
                                 @if !category.services().is_empty() {
-                                    details.cc-services {
+                                    details.consent-services {
                                         summary { (t.get(TextKey::Services)) }
                                         @for service in category.services() { (service_block(&t, lang, service)) }
                                     }
                                 }
                             }
                         }
-                        div.cc-actions {
-                            button.cc-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
-                            button.cc-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
-                            button.cc-btn type="submit" name="action" value="custom" { (t.get(TextKey::Save)) }
+                        div.consent-actions {
+                            button.consent-btn type="submit" name="action" value="reject_all" { (t.get(TextKey::RejectAll)) }
+                            button.consent-btn type="submit" name="action" value="accept_all" { (t.get(TextKey::AcceptAll)) }
+                            button.consent-btn type="submit" name="action" value="custom" { (t.get(TextKey::Save)) }
                         }
                     }
                 }
@@ -160,16 +160,16 @@ pub fn preferences_page(
 
 fn service_block(t: &Texts<'_>, lang: Lang, service: &Service) -> Markup {
     html! {
-        div.cc-svc {
+        div.consent-svc {
             // Under the page's h1 (the banner's dialog, under its h2, has h3).
             h2 { (service.name(lang)) }
-            p { span.cc-k { (t.get(TextKey::Provider)) ":" } " " (service.provider()) }
+            p { span.consent-k { (t.get(TextKey::Provider)) ":" } " " (service.provider()) }
             p { (service.purpose().get(lang)) }
             @if let Some(url) = service.privacy_url() {
-                a.cc-link href=(url) rel="noopener" { (t.get(TextKey::ProviderPrivacy)) }
+                a.consent-link href=(url) rel="noopener" { (t.get(TextKey::ProviderPrivacy)) }
             }
             @if !service.cookies().is_empty() {
-                table.cc-cookies {
+                table.consent-cookies {
                     tr {
                         th scope="col" { (t.get(TextKey::CookieName)) }
                         th scope="col" { (t.get(TextKey::CookieLifetime)) }
@@ -370,7 +370,7 @@ mod tests {
         let c = config();
         let html = first_layer(&c, Lang::Sv, "/boka?x=\"<y>", false);
         assert_eq!(
-            html.matches(r#"<button class="cc-btn" type="submit""#)
+            html.matches(r#"<button class="consent-btn" type="submit""#)
                 .count(),
             3
         );
@@ -379,8 +379,8 @@ mod tests {
         // The quote and angle brackets of the path are escaped, not markup.
         assert!(!html.contains("<y>"));
         assert!(html.contains("&quot;&lt;y&gt;"));
-        assert!(!html.contains("cc-gpc"));
-        assert!(first_layer(&c, Lang::Sv, "/", true).contains("cc-gpc"));
+        assert!(!html.contains("consent-gpc"));
+        assert!(first_layer(&c, Lang::Sv, "/", true).contains("consent-gpc"));
     }
 
     #[test]

@@ -317,7 +317,7 @@ fn switch(html: &str, id: &str) -> (bool, bool) {
         .into_iter()
         .find(|a| {
             a.iter()
-                .any(|(n, v)| n == "id" && *v == format!("cc-cat-{id}"))
+                .any(|(n, v)| n == "id" && *v == format!("consent-cat-{id}"))
         })
         .expect("a switch for the category");
     let has = |attr: &str| input.iter().any(|(n, _)| n == attr);

@@ -230,7 +230,7 @@ async function visit() {
 }
 
 const analyticsLoads = () => requests.filter((p) => p === '/analytics.js').length;
-const firstLayer = (page) => page.locator('[data-consent-ui] .cc-banner');
+const firstLayer = (page) => page.locator('[data-consent-ui] .consent-banner');
 const button = (page, text) => page.locator('[data-consent-ui] button').filter({ hasText: new RegExp(`^${text}$`) });
 
 test('the first layer appears; "Reject all" stores the refusal and the analytics script never runs', async () => {

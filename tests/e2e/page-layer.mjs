@@ -103,7 +103,7 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   assert.match(html, /data-consent-nojs/, 'the first layer in the HTML');
   assert.match(html, new RegExp(`<script type="text/plain" nonce="${NONCE}" data-consent-js="/consent/consent.js">`), 'the module held back, nonce kept');
   assert.match(html, new RegExp(`<script nonce="${NONCE}">\\{const go=`), 'the end script carries the nonce');
-  await v.page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .cc-banner'), null, { timeout: WAIT });
+  await v.page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .consent-banner'), null, { timeout: WAIT });
   assert.equal(await v.page.evaluate(() => window.__ran), undefined, 'nothing gated ran before a decision');
   // Neither the banner's stylesheet nor its module was asked for before the first contentful
   // paint was on screen: the layer's script waits for the browser's paint timing entry.
@@ -113,7 +113,7 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   });
   assert.ok(order.fcp > 0 && order.css > order.fcp && order.js > order.fcp, `requested after the first contentful paint: ${JSON.stringify(order)}`);
   // "Accept all" in the banner: the analytics tag it revives runs under the policy.
-  await v.page.locator('[data-consent-ui] .cc-banner').getByRole('button', { name: 'Accept all' }).click();
+  await v.page.locator('[data-consent-ui] .consent-banner').getByRole('button', { name: 'Accept all' }).click();
   await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
   assert.deepEqual(await v.page.evaluate(() => window.__csp), []);
 
@@ -127,7 +127,7 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   await again.waitForFunction(() => window.__ran === 1 && window.Consent?.acceptedCategory('analytics'), null, { timeout: WAIT });
   // The settings control opens the preferences under the policy too.
   await again.getByRole('button', { name: 'Cookie settings' }).click();
-  await again.locator('.cc-prefs').waitFor({ state: 'visible', timeout: WAIT });
+  await again.locator('.consent-prefs').waitFor({ state: 'visible', timeout: WAIT });
   assert.equal(await again.evaluate(() => window.__ran), 1, 'the tag ran once');
   assert.deepEqual(await again.evaluate(() => window.__csp), []);
   assert.deepEqual(v.errors, []);
@@ -135,8 +135,8 @@ test('page layer under a nonce policy: the banner held back, put back and revive
 });
 
 /** The banner has taken over the server's first layer, or drawn its own. */
-const banner = (page) => page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .cc-banner'), null, { timeout: WAIT });
-const acceptAll = (page) => page.locator('[data-consent-ui] .cc-banner').getByRole('button', { name: 'Accept all' }).click();
+const banner = (page) => page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .consent-banner'), null, { timeout: WAIT });
+const acceptAll = (page) => page.locator('[data-consent-ui] .consent-banner').getByRole('button', { name: 'Accept all' }).click();
 
 test('page layer with gzip outside it, as its docs ask: each page is rewritten for its visitor, then compressed', async () => {
   const base = await site('--compress', 'outside');

@@ -155,7 +155,7 @@ async function typeConfig(page, text, state) {
 async function banner(page) {
   await page.locator('#preview[data-state="shown"]').waitFor();
   const frame = page.frameLocator('#preview');
-  await frame.locator('.cc-root [role="dialog"]').waitFor();
+  await frame.locator('.consent-root [role="dialog"]').waitFor();
   return frame;
 }
 
@@ -195,32 +195,32 @@ test('a mistake shows with its path; fixed, the banner previews in every languag
     const titles = {};
     for (const lang of ['fi', 'sv', 'en']) {
       frame = await choose(page, 'lang', lang);
-      const dialog = frame.locator('.cc-root [role="dialog"]');
+      const dialog = frame.locator('.consent-root [role="dialog"]');
       assert.equal(await dialog.getAttribute('lang'), lang);
-      titles[lang] = await dialog.locator('#cc-title, h2').first().textContent();
+      titles[lang] = await dialog.locator('#consent-title, h2').first().textContent();
     }
     assert.equal(new Set(Object.values(titles)).size, 3, `a title per language: ${JSON.stringify(titles)}`);
     execFileSync(bin, ['banner', 'build', goodFile, '--out', join(work, 'texts'), '--dist', noDist]);
     const sv = readFileSync(join(work, 'texts/texts-sv.json'), 'utf8');
     assert.ok(sv.includes(JSON.stringify(titles.sv.trim())), `the Swedish title comes from texts-sv.json: ${titles.sv}`);
 
-    const root = frame.locator('.cc-root');
-    assert.match(await root.getAttribute('class'), /\bcc-box\b.*\bcc-theme-light\b/);
+    const root = frame.locator('.consent-root');
+    assert.match(await root.getAttribute('class'), /\bconsent-box\b.*\bconsent-theme-light\b/);
     frame = await choose(page, 'layout', 'bar');
-    assert.match(await frame.locator('.cc-root').getAttribute('class'), /\bcc-bar\b/);
+    assert.match(await frame.locator('.consent-root').getAttribute('class'), /\bconsent-bar\b/);
     frame = await choose(page, 'theme', 'dark');
-    assert.match(await frame.locator('.cc-root').getAttribute('class'), /\bcc-bar\b.*\bcc-theme-dark\b/);
+    assert.match(await frame.locator('.consent-root').getAttribute('class'), /\bconsent-bar\b.*\bconsent-theme-dark\b/);
     frame = await choose(page, 'position', 'top');
-    assert.match(await frame.locator('.cc-root').getAttribute('class'), /\bcc-pos-top\b/);
+    assert.match(await frame.locator('.consent-root').getAttribute('class'), /\bconsent-pos-top\b/);
     // The snippet carries the chosen options.
     assert.match(await page.locator('#snippet').textContent(),
       /<script type="module" src="\/consent\/consent\.js" data-layout="bar" data-position="top" data-theme="dark"><\/script>/);
     assert.match(await page.locator('#gated').textContent(), /data-category="analytics" data-service="ga"/);
 
     // A decision in the preview stays there: the banner closes, no cookie reaches the origin.
-    await frame.locator('.cc-root [role="dialog"] button', { hasText: 'Accept all' }).click();
+    await frame.locator('.consent-root [role="dialog"] button', { hasText: 'Accept all' }).click();
     await page.locator('#preview[data-state="decided"]').waitFor();
-    await until(async () => (await frame.locator('.cc-root [role="dialog"]').count()) === 0, 'the banner to close');
+    await until(async () => (await frame.locator('.consent-root [role="dialog"]').count()) === 0, 'the banner to close');
     assert.deepEqual(await context.cookies(), [], 'the preview sets no cookie');
     assert.deepEqual(errors, [], 'no console errors (a CSP violation would be one)');
   } finally {
@@ -271,7 +271,7 @@ test('the playground works as a plain static directory', async () => {
     assert.ok((await page.locator('#problems li').allTextContents()).includes('categories[1].services[0].provider: missing'));
     await typeConfig(page, goodText, 'valid');
     const frame = await choose(page, 'lang', 'sv');
-    assert.equal(await frame.locator('.cc-root [role="dialog"]').getAttribute('lang'), 'sv');
+    assert.equal(await frame.locator('.consent-root [role="dialog"]').getAttribute('lang'), 'sv');
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#files a', { hasText: 'policy.bin' }).click()]);
     const saved = join(work, 'static-policy.bin');
     await download.saveAs(saved);

@@ -251,9 +251,9 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
 
 // The WebAssembly banner's first layer; the server-rendered one (for pages without
 // JavaScript) is marked data-consent-nojs and replaced when the banner starts.
-const banner = (page) => page.locator('[data-consent-ui]:not([data-consent-nojs]) .cc-banner');
-const nojsBanner = (page) => page.locator('[data-consent-nojs] .cc-banner');
-const prefs = (page) => page.locator('.cc-prefs');
+const banner = (page) => page.locator('[data-consent-ui]:not([data-consent-nojs]) .consent-banner');
+const nojsBanner = (page) => page.locator('[data-consent-nojs] .consent-banner');
+const prefs = (page) => page.locator('.consent-prefs');
 const button = (scope, name) => scope.getByRole('button', { name, exact: true });
 /** Waits until the element's entrance animation (and any other animation in it) has finished. */
 const settled = (scope) => scope.evaluate((e) => Promise.all(e.getAnimations({ subtree: true }).map((a) => a.finished)));
@@ -341,7 +341,7 @@ test('C1 before a decision no cookie, gated script, iframe, image or request: af
   await button(banner(v.page), L.fi.accept).waitFor();
   const frame = v.page.locator('iframe.video');
   assert.equal(await frame.getAttribute('src'), null, 'the gated iframe has no src');
-  assert.ok(await v.page.locator('.cc-wait').count() > 0, 'the iframe waits behind a placeholder');
+  assert.ok(await v.page.locator('.consent-wait').count() > 0, 'the iframe waits behind a placeholder');
   await v.page.clock.runFor(5_000);
   await v.page.waitForLoadState('networkidle');
   await gated(v, 'after 5 s idle');
@@ -372,7 +372,7 @@ test('C1 before a decision no cookie, gated script, iframe, image or request: af
   const m = await visitor();
   await open(m, '/');
   await button(banner(m.page), L.fi.settings).click();
-  await prefs(m.page).locator('#cc-cat-marketing').check();
+  await prefs(m.page).locator('#consent-cat-marketing').check();
   await button(prefs(m.page), L.fi.save).click();
   await until(() => requested(m, IMAGE) === 1, `${IMAGE} fetched once marketing is allowed`);
   await m.page.waitForFunction(() => {
@@ -443,7 +443,7 @@ test('C2 on a phone, in every layout and position the banner offers: "Reject all
       const at = `${layout} ${position}`;
       await open(v, `/?layout=${layout}&position=${position}`);
       const root = await banner(v.page).evaluate((b) => b.closest('[data-consent-ui]').className);
-      assert.match(root, new RegExp(`\\bcc-${layout}\\b.*\\bcc-pos-${position}\\b`), `${at}: the options did not reach the banner`);
+      assert.match(root, new RegExp(`\\bconsent-${layout}\\b.*\\bconsent-pos-${position}\\b`), `${at}: the options did not reach the banner`);
       await settled(banner(v.page));
       const accept = await look(L.fi.accept);
       const reject = await look(L.fi.reject);
@@ -476,14 +476,14 @@ test('C3 nothing but "necessary" is pre-selected; "necessary" is locked on and e
   await button(banner(v.page), L.fi.settings).click();
   const dialog = prefs(v.page);
   await dialog.waitFor();
-  const switches = await dialog.locator('input.cc-switch').evaluateAll((all) =>
+  const switches = await dialog.locator('input.consent-switch').evaluateAll((all) =>
     all.map((s) => ({ id: s.id, checked: s.checked, disabled: s.disabled })));
   assert.deepEqual(switches, [
-    { id: 'cc-cat-necessary', checked: true, disabled: true },
-    { id: 'cc-cat-analytics', checked: false, disabled: false },
-    { id: 'cc-cat-marketing', checked: false, disabled: false },
+    { id: 'consent-cat-necessary', checked: true, disabled: true },
+    { id: 'consent-cat-analytics', checked: false, disabled: false },
+    { id: 'consent-cat-marketing', checked: false, disabled: false },
   ]);
-  const necessary = dialog.locator('section.cc-cat').first();
+  const necessary = dialog.locator('section.consent-cat').first();
   assert.match(await necessary.textContent(), new RegExp(L.fi.always));
   const explanation = await necessary.locator(':scope > p').first().textContent();
   assert.ok(explanation.trim().length > 20, `necessary is explained: ${explanation}`);
@@ -529,13 +529,13 @@ test('C5 before choosing, each category\'s purpose, services, providers and cook
   await button(banner(v.page), L.fi.settings).click();
   const dialog = prefs(v.page);
   for (const category of cfg.categories) {
-    const section = dialog.locator('section.cc-cat').filter({ has: v.page.locator(`#cc-cat-${category.id}`) });
+    const section = dialog.locator('section.consent-cat').filter({ has: v.page.locator(`#consent-cat-${category.id}`) });
     await section.locator('summary').click();
     assert.ok((await section.locator(':scope > p').first().textContent()).trim().length > 0, `${category.id}: purpose`);
     for (const service of category.services) {
       // A name is one string for every language, or one per language (the Finnish page here).
       const name = typeof service.name === 'string' ? service.name : service.name.fi;
-      const block = section.locator('.cc-svc').filter({ has: v.page.getByRole('heading', { name, exact: true }) });
+      const block = section.locator('.consent-svc').filter({ has: v.page.getByRole('heading', { name, exact: true }) });
       const text = await block.textContent();
       assert.ok(text.includes(service.provider), `${service.id}: provider`);
       assert.ok(text.includes(service.purpose.fi), `${service.id}: purpose`);
@@ -581,8 +581,8 @@ test('C6 withdrawal from a control on every page clears the cookies on host and 
   const before = Object.fromEntries(TAGS.map((t) => [t, requested(v, `/demo/${t}.js`)]));
   await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
   const dialog = prefs(v.page);
-  await dialog.locator('#cc-cat-analytics').uncheck();
-  await dialog.locator('#cc-cat-marketing').uncheck();
+  await dialog.locator('#consent-cat-analytics').uncheck();
+  await dialog.locator('#consent-cat-marketing').uncheck();
   await button(dialog, L.fi.save).click();
   await until(async () => (await trackerCookies(v.context)).length === 0,
     `tracker cookies cleared, still ${JSON.stringify(await trackerCookies(v.context))}`);
@@ -627,7 +627,7 @@ test('C6 a cookie declared at a deeper path is deleted on withdrawal, on host an
   assert.ok(!(await v.page.evaluate(() => document.cookie)).includes('_gcl_aw'), 'the page at / cannot see them');
   await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
   const dialog = prefs(v.page);
-  await dialog.locator('#cc-cat-marketing').uncheck();
+  await dialog.locator('#consent-cat-marketing').uncheck();
   await button(dialog, L.fi.save).click();
   await until(async () => (await blogCookies()).length === 0,
     `every copy of _gcl_aw deleted, still ${JSON.stringify(await blogCookies())}`);
@@ -806,7 +806,7 @@ test('C9 every decision is recorded with id, UTC time, action, choices, revision
   const started = Date.now();
   await v.page.goto(v.base + '/en/?utm_source=newsletter&email=someone%40example.com#top');
   await button(banner(v.page), L.en.settings).click();
-  await prefs(v.page).locator('#cc-cat-analytics').check();
+  await prefs(v.page).locator('#consent-cat-analytics').check();
   await button(prefs(v.page), L.en.save).click();
   await signed(v.page);
   const consent = await v.page.evaluate(() => Consent.getConsent());
@@ -925,7 +925,7 @@ test('C10 Consent Mode: all denied by default before any Google tag runs; every 
   const v = await visitor();
   await open(v, '/');
   await button(banner(v.page), L.fi.settings).click();
-  await prefs(v.page).locator('#cc-cat-analytics').check();
+  await prefs(v.page).locator('#consent-cat-analytics').check();
   await button(prefs(v.page), L.fi.save).click();
   const update = (await consentModeLog(v.page)).at(-1);
   assert.equal(update[1], 'update');
@@ -937,7 +937,7 @@ test('C10 Consent Mode: all denied by default before any Google tag runs; every 
 test('C11 Global Privacy Control keeps marketing off unless granted explicitly, and the record says so', async () => {
   const v = await visitor({ gpc: true });
   await open(v, '/');
-  assert.ok((await banner(v.page).locator('.cc-gpc').textContent()).includes('Global Privacy Control'));
+  assert.ok((await banner(v.page).locator('.consent-gpc').textContent()).includes('Global Privacy Control'));
   await button(banner(v.page), L.fi.accept).click();
   await ran(v.page, 'ga');
   await signed(v.page);
@@ -952,7 +952,7 @@ test('C11 Global Privacy Control keeps marketing off unless granted explicitly, 
   assert.equal(await timesRan(v.page, 'pixel'), 0);
   // The visitor switches marketing on themselves.
   await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
-  await prefs(v.page).locator('#cc-cat-marketing').check();
+  await prefs(v.page).locator('#consent-cat-marketing').check();
   await button(prefs(v.page), L.fi.save).click();
   await Promise.all([ran(v.page, 'ads'), ran(v.page, 'pixel')]);
   await until(() => JSON.parse(main.cli('export', first.consentId)).records.length === 2, 'the second record');
@@ -966,7 +966,7 @@ test('C11 each signal alone: navigator.globalPrivacyControl in the banner, Sec-G
   // The script's signal alone: the banner honours it.
   const v = await visitor({ gpc: 'navigator' });
   await open(v, '/');
-  assert.ok((await banner(v.page).locator('.cc-gpc').textContent()).includes('Global Privacy Control'));
+  assert.ok((await banner(v.page).locator('.consent-gpc').textContent()).includes('Global Privacy Control'));
   await button(banner(v.page), L.fi.accept).click();
   await ran(v.page, 'ga');
   await signed(v.page);
@@ -1001,7 +1001,7 @@ test('C12 the whole flow by keyboard alone, with visible focus, focus moved into
     const s = getComputedStyle(a);
     return {
       text: (a.textContent || '').trim(), id: a.id, tag: a.tagName,
-      banner: !!a.closest('.cc-banner'), prefs: !!a.closest('.cc-prefs'),
+      banner: !!a.closest('.consent-banner'), prefs: !!a.closest('.consent-prefs'),
       visible: a.matches(':focus-visible') && (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0 || s.boxShadow !== 'none'),
     };
   });
@@ -1028,9 +1028,9 @@ test('C12 the whole flow by keyboard alone, with visible focus, focus moved into
       assert.ok(a.visible, `${key} #${i}: no visible focus on ${a.tag} ${a.id || a.text}`);
     }
   }
-  await tabTo((a) => a.id === 'cc-cat-analytics');
+  await tabTo((a) => a.id === 'consent-cat-analytics');
   await v.page.keyboard.press('Space');
-  assert.equal(await prefs(v.page).locator('#cc-cat-analytics').isChecked(), true);
+  assert.equal(await prefs(v.page).locator('#consent-cat-analytics').isChecked(), true);
   await tabTo((a) => a.text === L.fi.save);
   await v.page.keyboard.press('Enter');
   await ran(v.page, 'ga');
@@ -1057,7 +1057,7 @@ test('C12 "Reject all" and "Accept all" on the first layer work by keyboard alon
       await v.page.keyboard.press('Tab');
       reached = await v.page.evaluate((text) => {
         const a = document.activeElement;
-        return !!a.closest('.cc-banner') && (a.textContent || '').trim() === text && a.matches(':focus-visible');
+        return !!a.closest('.consent-banner') && (a.textContent || '').trim() === text && a.matches(':focus-visible');
       }, button);
     }
     assert.ok(reached, `${button}: reached by Tab with visible focus`);
@@ -1407,7 +1407,7 @@ test('with JavaScript the banner takes the server-rendered first layer over: one
   await v.page.goto(v.base + '/');
   await button(banner(v.page), L.fi.accept).waitFor({ state: 'visible' });
   assert.equal(await v.page.locator('[data-consent-nojs]').count(), 0);
-  assert.equal(await v.page.locator('.cc-banner').count(), 1);
+  assert.equal(await v.page.locator('.consent-banner').count(), 1);
   await v.context.close();
 });
 
@@ -1418,7 +1418,7 @@ test('the server-rendered first layer stays until the banner draws its own: neve
     window.__gaps = 0;
     let seen = false;
     new MutationObserver(() => {
-      const n = document.querySelectorAll('.cc-banner').length;
+      const n = document.querySelectorAll('.consent-banner').length;
       if (n) seen = true;
       else if (seen) window.__gaps++;
     }).observe(document, { childList: true, subtree: true });
@@ -1429,11 +1429,11 @@ test('the server-rendered first layer stays until the banner draws its own: neve
   await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
   await v.page.goto(v.base + '/');
   await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs])'), null, { timeout: 10_000 });
-  assert.equal(await v.page.locator('[data-consent-nojs] .cc-banner').count(), 1, 'the server\'s layer, while the banner waits for its texts');
+  assert.equal(await v.page.locator('[data-consent-nojs] .consent-banner').count(), 1, 'the server\'s layer, while the banner waits for its texts');
   release();
   await button(banner(v.page), L.fi.accept).waitFor({ state: 'visible' });
   assert.equal(await v.page.locator('[data-consent-nojs]').count(), 0);
-  assert.equal(await v.page.locator('.cc-banner').count(), 1);
+  assert.equal(await v.page.locator('.consent-banner').count(), 1);
   assert.equal(await v.page.evaluate(() => window.__gaps), 0, 'no moment without a first layer');
   await v.context.close();
 });
@@ -1457,7 +1457,7 @@ test('the banner, starting, leaves the focus where a visitor already put it in t
   // Asked for, the preferences still take it.
   await button(banner(v.page), L.fi.settings).click();
   await prefs(v.page).waitFor();
-  assert.equal(await v.page.evaluate(() => !!document.activeElement.closest('.cc-prefs')), true);
+  assert.equal(await v.page.evaluate(() => !!document.activeElement.closest('.consent-prefs')), true);
   assert.deepEqual(v.consoleErrors, []);
   await v.context.close();
 });
@@ -1547,16 +1547,16 @@ test('gating: the video\'s placeholder names YouTube before any decision, and "A
       const at = `${lang} ${device}`;
       const v = await visitor({ viewport, locale: { fi: 'fi-FI', sv: 'sv-SE', en: 'en-GB' }[lang] });
       await open(v, L[lang].video, lang);
-      const placeholder = v.page.locator('.cc-embed');
+      const placeholder = v.page.locator('.consent-embed');
       await placeholder.waitFor();
       await settled(banner(v.page));
       const text = await placeholder.locator('p').innerText();
       assert.match(text, /YouTube/, `${at}: the placeholder does not name the service: ${text}`);
       assert.doesNotMatch(text, /markkinoin|marknadsf|marketing/i, `${at}: the placeholder names the category: ${text}`);
-      // In the theme: the site's button colour (demo.css sets it on .cc-root) reaches it.
+      // In the theme: the site's button colour (demo.css sets it on .consent-root) reaches it.
       const colours = await placeholder.evaluate((p) => {
-        const b = p.querySelector('.cc-btn');
-        const banner = document.querySelector('[data-consent-ui] .cc-btn');
+        const b = p.querySelector('.consent-btn');
+        const banner = document.querySelector('[data-consent-ui] .consent-btn');
         return { placeholder: getComputedStyle(b).backgroundColor, banner: getComputedStyle(banner).backgroundColor };
       });
       assert.equal(colours.placeholder, colours.banner, `${at}: "${L[lang].allowShow}" is not in the theme's button colour`);
@@ -1568,7 +1568,7 @@ test('gating: the video\'s placeholder names YouTube before any decision, and "A
       await button(placeholder, L[lang].allowShow).click();
       await v.page.frameLocator('iframe.video').locator('body').waitFor();
       assert.equal(await v.page.locator('iframe.video').getAttribute('src'), '/demo/video.html');
-      assert.equal(await v.page.locator('.cc-embed').count(), 0, `${at}: the placeholder stays`);
+      assert.equal(await v.page.locator('.consent-embed').count(), 0, `${at}: the placeholder stays`);
       const granted = await v.page.evaluate(() => ['youtube', 'facebook-pixel', 'google-ads', 'ga']
         .map((s) => [s, window.Consent.acceptedService(s)]));
       assert.deepEqual(granted, [['youtube', true], ['facebook-pixel', false], ['google-ads', false], ['ga', false]], at);
@@ -1620,7 +1620,7 @@ test('a returning visitor sees no banner and the allowed stand-ins run at once, 
   const v = await visitor();
   await open(v, '/');
   await button(banner(v.page), L.fi.settings).click();
-  await prefs(v.page).locator('#cc-cat-analytics').check();
+  await prefs(v.page).locator('#consent-cat-analytics').check();
   await button(prefs(v.page), L.fi.save).click();
   await signed(v.page);
   const again = await v.context.newPage();
@@ -1628,7 +1628,7 @@ test('a returning visitor sees no banner and the allowed stand-ins run at once, 
   await again.goto(v.base + '/video');
   await ran(again, 'ga');
   await again.evaluate(() => fetch('/healthz'));
-  assert.equal(await again.locator('.cc-banner').count(), 0);
+  assert.equal(await again.locator('.consent-banner').count(), 0);
   assert.equal(await timesRan(again, 'ads'), 0);
   assert.equal(await again.locator('iframe.video').getAttribute('src'), null, 'marketing video still waits');
   assert.equal(v.sent, sent, 'nothing sent to be recorded on a return visit');
@@ -1761,14 +1761,14 @@ test('page layer: the banner\'s module loads after the first paint, and a settin
   await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
   release();
   const dialog = prefs(v.page);
-  await dialog.locator('#cc-cat-analytics').waitFor({ state: 'visible' });
-  assert.equal(await dialog.locator('#cc-cat-analytics').isChecked(), true);
+  await dialog.locator('#consent-cat-analytics').waitFor({ state: 'visible' });
+  assert.equal(await dialog.locator('#consent-cat-analytics').isChecked(), true);
   assert.equal(await v.page.locator('[data-consent-clicked]').count(), 0, 'the mark is dropped');
   // Closed and clicked again, once the banner runs: it opens once more.
   await v.page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
   await v.page.getByRole('contentinfo').getByRole('button', { name: 'Evästeasetukset' }).click();
-  await dialog.locator('#cc-cat-analytics').waitFor({ state: 'visible' });
+  await dialog.locator('#consent-cat-analytics').waitFor({ state: 'visible' });
   assert.equal(await v.page.locator('[data-consent-clicked]').count(), 0);
   for (const t of TAGS) assert.equal(await timesRan(v.page, t), 1, `${t} ran once`);
   assert.deepEqual(v.consoleErrors, []);
@@ -1784,7 +1784,7 @@ async function axeWithoutBanner(url, viewport, what, unfold = false) {
   await context.route('**/consent/consent.js', (route) => route.fulfill({ contentType: 'text/javascript', body: '' }));
   const page = await context.newPage();
   await page.goto(url);
-  await page.locator('[data-consent-nojs] .cc-banner, [data-consent-nojs] .cc-prefs').first().waitFor();
+  await page.locator('[data-consent-nojs] .consent-banner, [data-consent-nojs] .consent-prefs').first().waitFor();
   if (unfold) await page.locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
   await axe(page, what);
   await context.close();
@@ -1845,8 +1845,8 @@ test('layout: the first layer and the preferences, each language, phone and desk
       const focus = () => v.page.evaluate(() => {
         const a = document.activeElement;
         const s = getComputedStyle(a);
-        return { banner: a.matches('.cc-banner'), outline: s.outlineStyle, colour: s.outlineColor,
-          theme: getComputedStyle(a.closest('.cc-root')).getPropertyValue('--cc-btn-bg') };
+        return { banner: a.matches('.consent-banner'), outline: s.outlineStyle, colour: s.outlineColor,
+          theme: getComputedStyle(a.closest('.consent-root')).getPropertyValue('--consent-btn-bg') };
       });
       const loaded = await focus();
       assert.ok(loaded.banner && loaded.outline === 'none', `${at}: a ring on load: ${JSON.stringify(loaded)}`);
@@ -1866,24 +1866,24 @@ test('layout: the first layer and the preferences, each language, phone and desk
         for (const name of [L[lang].reject, L[lang].accept, L[lang].save]) {
           assert.ok(await inView(button(prefs(v.page), name)), `${at}: "${name}" is out of view in the preferences (${where})`);
         }
-        assert.ok(await inView(prefs(v.page).locator('.cc-close')), `${at}: the close button is out of view (${where})`);
+        assert.ok(await inView(prefs(v.page).locator('.consent-close')), `${at}: the close button is out of view (${where})`);
       };
       await actionsInView('opened');
       // Everything unfolded and scrolled to the end, then to the start: the bar stays.
       await prefs(v.page).locator('details').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
-      const scrolls = await prefs(v.page).locator('.cc-body').evaluate((b) => { b.scrollTop = b.scrollHeight; return b.scrollTop > 0; });
+      const scrolls = await prefs(v.page).locator('.consent-body').evaluate((b) => { b.scrollTop = b.scrollHeight; return b.scrollTop > 0; });
       assert.ok(scrolls, `${at}: the unfolded preferences do not scroll inside the dialog`);
       await actionsInView('scrolled to the end');
       await v.page.screenshot({ path: join(artifacts, `${lang}-${device}-preferences-end.png`) });
       // A label and its value are apart ("Provider: Kuopion ...", not "ProviderKuopion ...").
-      const provider = await prefs(v.page).locator('.cc-svc p').first().innerText();
+      const provider = await prefs(v.page).locator('.consent-svc p').first().innerText();
       assert.match(provider, /\S:\s+\S/, `${at}: provider label runs into its value: ${provider}`);
       // The cookie tables' headings keep their words whole ("Säilytysaika", not "Säilytysai"
       // above "ka"), inside their cells.
-      const headings = await prefs(v.page).locator('.cc-cookies th').evaluateAll(brokenWords);
+      const headings = await prefs(v.page).locator('.consent-cookies th').evaluateAll(brokenWords);
       assert.ok(headings.total > 0, `${at}: no cookie table`);
       assert.deepEqual(headings.broken, [], `${at}: cookie-table headings broken mid-word or overflowing`);
-      const wide = await prefs(v.page).locator('.cc-cookies').evaluateAll((all) => all
+      const wide = await prefs(v.page).locator('.consent-cookies').evaluateAll((all) => all
         .filter((t) => t.getBoundingClientRect().right > t.parentElement.getBoundingClientRect().right + 0.5)
         .map((t) => `${t.rows[1]?.cells[0]?.textContent}: ${Math.round(t.getBoundingClientRect().width)} px`));
       assert.deepEqual(wide, [], `${at}: a cookie table wider than its service's box`);
@@ -1919,7 +1919,7 @@ test('layout without JavaScript: the server-rendered first layer and the prefere
       await axeWithoutBanner(page.url(), viewport, `${at} first layer`);
       // "Settings" is the preferences page of the server's own.
       await Promise.all([page.waitForURL(/\/consent\/preferences/), button(layer, L[lang].settings).click()]);
-      const form = page.locator('form.cc-prefs');
+      const form = page.locator('form.consent-prefs');
       await form.waitFor();
       await page.screenshot({ path: join(artifacts, `nojs-${lang}-${device}-preferences.png`) });
       const actionsInView = async (where) => {
@@ -1976,7 +1976,7 @@ test('every decision made in the browser is in the server\'s log with the right 
     await Promise.all(a.posts.map((p) => p.answer));
   };
   await button(banner(a.page), L.fi.settings).click();
-  await prefs(a.page).locator('#cc-cat-analytics').check();
+  await prefs(a.page).locator('#consent-cat-analytics').check();
   await button(prefs(a.page), L.fi.save).click();
   await answered(1);
   for (const [n, name] of [[2, L.fi.accept], [3, L.fi.reject]]) {

@@ -91,14 +91,14 @@ function add(parent, ...children) {
 }
 
 function button(text, onClick) {
-  const b = attrs(el('button', 'cc-btn', text), { type: 'button' });
+  const b = attrs(el('button', 'consent-btn', text), { type: 'button' });
   b.addEventListener('click', onClick);
   return b;
 }
 
 /** "Reject all", "Accept all" and a third action: the same element, size and colours. */
 function actions(t, third, onThird) {
-  return add(el('div', 'cc-actions'),
+  return add(el('div', 'consent-actions'),
     button(t.reject_all, () => decideNow('reject_all')),
     button(t.accept_all, () => decideNow('accept_all')),
     button(third, onThird));
@@ -118,13 +118,13 @@ function pick(value, allowed) {
 
 /** The banner's root: a live region for announcements, and the layers when open. */
 function mount(options) {
-  const theme = `cc-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`;
-  const root = attrs(el('div', `cc-root cc-${pick(options.layout, ['box', 'bar'])}`
-    + ` cc-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])} ${theme}`), { 'data-consent-ui': '' });
+  const theme = `consent-theme-${pick(options.theme, ['light', 'dark', 'auto'])}`;
+  const root = attrs(el('div', `consent-root consent-${pick(options.layout, ['box', 'bar'])}`
+    + ` consent-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])} ${theme}`), { 'data-consent-ui': '' });
   // A first layer the server rendered is already on screen: the banner's is not animated in
   // a second time.
-  if (document.querySelector('[data-consent-nojs]')) root.classList.add('cc-taken-over');
-  const live = attrs(el('div', 'cc-sr'), { role: 'status', 'aria-live': 'polite' });
+  if (document.querySelector('[data-consent-nojs]')) root.classList.add('consent-taken-over');
+  const live = attrs(el('div', 'consent-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
   return { options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: {}, base_: null, drawn_: 0, gen_: 0 };
@@ -229,18 +229,18 @@ function showBanner(polite = false) {
 
 function drawBanner(v, polite) {
   const t = v.t;
-  const banner = attrs(el('div', 'cc-banner'), {
+  const banner = attrs(el('div', 'consent-banner'), {
     role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
-    'aria-describedby': 'cc-desc', tabindex: '-1', lang: v.lang,
+    'aria-describedby': 'consent-desc', tabindex: '-1', lang: v.lang,
   });
-  add(banner, el('h2', 'cc-title', t.banner_title),
-    attrs(el('p', 'cc-desc', t.banner_description), { id: 'cc-desc' }));
-  if (v.gpc) banner.append(el('p', 'cc-gpc', t.gpc_notice));
+  add(banner, el('h2', 'consent-title', t.banner_title),
+    attrs(el('p', 'consent-desc', t.banner_description), { id: 'consent-desc' }));
+  if (v.gpc) banner.append(el('p', 'consent-gpc', t.gpc_notice));
   const acts = actions(t, t.settings, openPreferences);
   // What the preferences draw starts loading as a pointer goes down on "Settings", or the
   // focus comes to it: most of the round trip is over by the click.
   for (const type of ['pointerdown', 'focus']) acts.lastChild.addEventListener(type, warm);
-  add(banner, attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }), acts);
+  add(banner, attrs(el('a', 'consent-link', t.privacy_notice), { href: v.privacy }), acts);
   // Drawn as the banner starts (`polite`), unasked, it takes the focus only if that is
   // nowhere yet or on the server's first layer it replaces: a visitor already typing in the
   // page keeps the focus, and the keys.
@@ -265,17 +265,17 @@ function openPreferences() {
 
 function showPreferences(v) {
   const t = v.t;
-  const dialog = attrs(el('div', 'cc-prefs'), {
-    role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'cc-ptitle', tabindex: '-1', lang: v.lang,
+  const dialog = attrs(el('div', 'consent-prefs'), {
+    role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'consent-ptitle', tabindex: '-1', lang: v.lang,
   });
   const close = attrs(button('×', closePreferences), { 'aria-label': t.close });
-  close.className = 'cc-close';
+  close.className = 'consent-close';
   // Head and actions stay in view; only the body between them scrolls, so a focused switch
   // is never hidden under the action bar.
-  const body = el('div', 'cc-body');
-  add(body, el('p', 'cc-desc', t.preferences_description));
-  if (v.gpc) body.append(el('p', 'cc-gpc', t.gpc_notice));
-  body.append(attrs(el('a', 'cc-link', t.privacy_notice), { href: v.privacy }));
+  const body = el('div', 'consent-body');
+  add(body, el('p', 'consent-desc', t.preferences_description));
+  if (v.gpc) body.append(el('p', 'consent-gpc', t.gpc_notice));
+  body.append(attrs(el('a', 'consent-link', t.privacy_notice), { href: v.privacy }));
   if (v.langs.length > 1) {
     const select = el('select');
     for (const { code, name } of v.langs) {
@@ -284,36 +284,36 @@ function showPreferences(v) {
       select.append(option);
     }
     select.addEventListener('change', () => switchLanguage(select.value));
-    body.append(add(el('label', 'cc-lang', t.language), select));
+    body.append(add(el('label', 'consent-lang', t.language), select));
   }
   const switches = [];
   for (const c of v.categories) body.append(category(t, c, switches));
-  if (v.id) body.append(add(el('p', 'cc-id', t.consent_id), el('code', '', v.id)));
+  if (v.id) body.append(add(el('p', 'consent-id', t.consent_id), el('code', '', v.id)));
   add(dialog,
-    add(el('div', 'cc-head'), attrs(el('h2', 'cc-title', t.preferences_title), { id: 'cc-ptitle' }), close),
+    add(el('div', 'consent-head'), attrs(el('h2', 'consent-title', t.preferences_title), { id: 'consent-ptitle' }), close),
     body,
     actions(t, t.save, () => decideNow('custom',
       ui.switches_.filter(([, s]) => s.checked).map(([id]) => id))));
   dialog.addEventListener('keydown', trapFocus);
   // The overlay is not focusable: the dialog is.
-  showLayer(add(el('div', 'cc-overlay'), dialog), true, switches, dialog);
+  showLayer(add(el('div', 'consent-overlay'), dialog), true, switches, dialog);
 }
 
 function category(t, c, switches) {
-  const id = `cc-cat-${c.id}`;
-  const head = add(el('div', 'cc-cat-head'), attrs(el('label', 'cc-cat-title', c.title), { for: id }));
-  const input = attrs(el('input', 'cc-switch'), { type: 'checkbox', role: 'switch', id });
+  const id = `consent-cat-${c.id}`;
+  const head = add(el('div', 'consent-cat-head'), attrs(el('label', 'consent-cat-title', c.title), { for: id }));
+  const input = attrs(el('input', 'consent-switch'), { type: 'checkbox', role: 'switch', id });
   if (c.necessary) {
     input.checked = input.disabled = true;
-    add(head, input, el('span', 'cc-always', t.always_on));
+    add(head, input, el('span', 'consent-always', t.always_on));
   } else {
     input.checked = c.on;
     head.append(input);
     switches.push([c.id, input]);
   }
-  const section = add(el('section', 'cc-cat'), head, el('p', '', c.description));
+  const section = add(el('section', 'consent-cat'), head, el('p', '', c.description));
   if (c.services.length) {
-    const details = add(el('details', 'cc-services'), el('summary', '', t.services));
+    const details = add(el('details', 'consent-services'), el('summary', '', t.services));
     for (const s of c.services) details.append(service(t, s));
     section.append(details);
   }
@@ -321,15 +321,15 @@ function category(t, c, switches) {
 }
 
 function service(t, s) {
-  const block = add(el('div', 'cc-svc'), el('h3', '', s.name),
-    add(el('p'), el('span', 'cc-k', `${t.provider}:`), ' ', s.provider), el('p', '', s.purpose));
-  if (s.privacy) block.append(attrs(el('a', 'cc-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
+  const block = add(el('div', 'consent-svc'), el('h3', '', s.name),
+    add(el('p'), el('span', 'consent-k', `${t.provider}:`), ' ', s.provider), el('p', '', s.purpose));
+  if (s.privacy) block.append(attrs(el('a', 'consent-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
   if (s.cookies.length) {
     const head = el('tr');
     for (const k of [t.cookie_name, t.cookie_lifetime, t.cookie_purpose]) {
       head.append(attrs(el('th', '', k), { scope: 'col' }));
     }
-    const table = add(el('table', 'cc-cookies'), head);
+    const table = add(el('table', 'consent-cookies'), head);
     for (const k of s.cookies) {
       table.append(add(el('tr'), ...[k.name, k.lifetime, k.purpose].map((cell) => el('td', '', cell))));
     }
@@ -374,7 +374,7 @@ function closePreferences() {
  * for sites without a link in their footer; the stylesheet hides it while a layer is open. */
 function floating(u) {
   const b = button('', () => { u.opener_ = b; openPreferences(); });
-  b.className = 'cc-btn cc-float';
+  b.className = 'consent-btn consent-float';
   u.root_.append(b);
   u.float_ = b;
   label(u);
@@ -487,10 +487,10 @@ function embedPlaceholder(embed, category, svc) {
     const s = c.services.find((x) => x.id === svc?.trim());
     const text = t.t[s ? 'placeholder_text' : 'placeholder_category_text']
       .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
-    // A root of its own, in the banner's theme: the page's variables for .cc-root reach it.
-    const box = attrs(add(el('div', `cc-root cc-embed ${u.theme_}`), el('p', '', text),
+    // A root of its own, in the banner's theme: the page's variables for .consent-root reach it.
+    const box = attrs(add(el('div', `consent-root consent-embed ${u.theme_}`), el('p', '', text),
       button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
-    embed.classList.add('cc-wait');
+    embed.classList.add('consent-wait');
     embed.parentNode?.insertBefore(box, embed);
     u.placeholders_.push(box);
   }, () => {});
@@ -519,7 +519,7 @@ function activate(list, nonce) {
 function load(e) {
   const src = e.getAttribute('data-src');
   e.removeAttribute('data-src');
-  e.classList.remove('cc-wait');
+  e.classList.remove('consent-wait');
   e.setAttribute('src', src);
   return null;
 }

@@ -246,13 +246,16 @@ const attrEscape = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;
  * tag names its compiled policy (`data-policy`, with `dataset` as its other data-* options)
  * and the banner starts by itself; a `config` given as text is embedded the old way, as JSON
  * in `#consent-config`. Without, the script tag says `data-manual` and the test calls
- * `Consent.run`. Everything is external, so `csp` can be strict.
+ * `Consent.run`. Everything is external, so `csp` can be strict. `styles` are more
+ * stylesheets, linked after the banner's (where a site's own come).
  */
-function addPage({ body = '', lang = 'en', config: inline, dataset = {}, pre, csp, path } = {}) {
+function addPage({ body = '', lang = 'en', config: inline, dataset = {}, pre, csp, path, styles = [] } = {}) {
   const n = ++pageCount;
   path ??= `/site/${n}`;
   const head = ['<meta charset="utf-8">', `<title>banner test ${n}</title>`,
-    '<link rel="stylesheet" href="/consent/consent.css">', '<script src="/test/setup.js"></script>'];
+    '<link rel="stylesheet" href="/consent/consent.css">',
+    ...styles.map((href) => `<link rel="stylesheet" href="${attrEscape(href)}">`),
+    '<script src="/test/setup.js"></script>'];
   if (pre) {
     routes.set(`/pre/${n}.js`, { type: 'text/javascript', body: pre });
     head.push(`<script src="/pre/${n}.js"></script>`);
@@ -280,7 +283,7 @@ function addPage({ body = '', lang = 'en', config: inline, dataset = {}, pre, cs
  * visitor does (a real mouse click, once the button is visible). */
 async function press(page, text) {
   const exact = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  await page.locator('[data-consent-ui] button, .cc-embed button').filter({ hasText: exact })
+  await page.locator('[data-consent-ui] button, .consent-embed button').filter({ hasText: exact })
     .click({ timeout: WAIT });
 }
 
@@ -332,7 +335,7 @@ async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
     api: (name, ...args) => page.evaluate(([n, a]) => window.Consent[n](...a), [name, args]),
     js: (fn, arg) => page.evaluate(fn, arg),
     log: () => page.evaluate(() => window.__log),
-    bannerShown: () => page.evaluate(() => !!document.querySelector('[data-consent-ui] .cc-banner')),
+    bannerShown: () => page.evaluate(() => !!document.querySelector('[data-consent-ui] .consent-banner')),
     waitFor: (fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT }),
     press: (text) => press(page, text),
     settle: async () => {
@@ -398,7 +401,7 @@ bannerTest('returning visitor sees no banner and scripts run at once', async (vi
 // ---- 2. The first layer -----------------------------------------------------------------
 
 /** The buttons of the first layer, with their look and box. */
-const firstLayerButtons = (v) => v.js(() => [...document.querySelectorAll('.cc-banner button')].map((e) => {
+const firstLayerButtons = (v) => v.js(() => [...document.querySelectorAll('.consent-banner button')].map((e) => {
   const s = getComputedStyle(e);
   const r = e.getBoundingClientRect();
   return {
@@ -423,13 +426,13 @@ bannerTest('first layer has three equal buttons and nothing pre-ticked', async (
     `Accept all, Reject all and Settings must look the same: ${JSON.stringify(buttons)}`);
   const widths = buttons.map((b) => b.width);
   assert.ok(widths.every((w) => Math.abs(w - widths[0]) <= 2), `widths ${widths}`);
-  assert.equal(await v.js(() => document.querySelector('.cc-banner a').getAttribute('href')), '/en/privacy');
-  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('cc-bar')));
-  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('cc-theme-dark')));
+  assert.equal(await v.js(() => document.querySelector('.consent-banner a').getAttribute('href')), '/en/privacy');
+  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('consent-bar')));
+  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('consent-theme-dark')));
   // A custom property reaches the buttons.
   const custom = await v.js(() => {
-    document.querySelector('[data-consent-ui]').style.setProperty('--cc-btn-bg', 'rgb(1, 2, 3)');
-    return getComputedStyle(document.querySelector('.cc-banner .cc-btn')).backgroundColor;
+    document.querySelector('[data-consent-ui]').style.setProperty('--consent-btn-bg', 'rgb(1, 2, 3)');
+    return getComputedStyle(document.querySelector('.consent-banner .consent-btn')).backgroundColor;
   });
   assert.equal(custom, 'rgb(1, 2, 3)');
 
@@ -442,7 +445,7 @@ bannerTest('first layer has three equal buttons and nothing pre-ticked', async (
   assert.ok(sizes.every((s) => s === sizes[0]), `box layout sizes ${sizes}`);
   // No box is pre-ticked but necessary (locked on).
   await box.press('Settings');
-  assert.equal(await box.js(() => document.querySelectorAll('.cc-prefs input[type=checkbox]:checked:not(:disabled)').length), 0);
+  assert.equal(await box.js(() => document.querySelectorAll('.consent-prefs input[type=checkbox]:checked:not(:disabled)').length), 0);
   assert.equal(await box.api('acceptedCategory', 'necessary'), true);
   assert.equal(await box.api('acceptedCategory', 'analytics'), false);
 });
@@ -451,28 +454,82 @@ bannerTest('first layer has three equal buttons and nothing pre-ticked', async (
 //     layer is open, shown after a decision, and it reopens the preferences.
 bannerTest('the floating button reopens the preferences, only when asked for', async (visitor) => {
   const floatShown = (v) => v.js(() => {
-    const b = document.querySelector('.cc-float');
+    const b = document.querySelector('.consent-float');
     return b ? getComputedStyle(b).display !== 'none' && b.textContent : null;
   });
   const plain = await visitor();
   await plain.open({ csp: STRICT_CSP, config: config('c2f0') });
   await plain.press('Accept all');
-  assert.equal(await plain.js(() => document.querySelector('.cc-float')), null, 'no button unless data-floating');
+  assert.equal(await plain.js(() => document.querySelector('.consent-float')), null, 'no button unless data-floating');
 
   const v = await visitor();
   await v.open({ csp: STRICT_CSP, config: config('c2f'), dataset: { floating: '' } });
-  await v.waitFor(() => document.querySelector('.cc-float')?.textContent);
+  await v.waitFor(() => document.querySelector('.consent-float')?.textContent);
   assert.equal(await floatShown(v), false, 'hidden while the first layer is open');
   await v.press('Reject all');
-  await v.waitFor(() => getComputedStyle(document.querySelector('.cc-float')).display !== 'none');
+  await v.waitFor(() => getComputedStyle(document.querySelector('.consent-float')).display !== 'none');
   assert.equal(await floatShown(v), 'Cookie settings');
-  await v.js(() => document.querySelector('.cc-float').click());
-  await v.waitFor(() => !!document.querySelector('.cc-prefs'));
+  await v.js(() => document.querySelector('.consent-float').click());
+  await v.waitFor(() => !!document.querySelector('.consent-prefs'));
   assert.equal(await floatShown(v), false, 'hidden while the preferences are open');
-  await v.js(() => document.querySelector('.cc-prefs .cc-close').click());
-  await v.waitFor(() => document.activeElement?.classList.contains('cc-float'));
+  await v.js(() => document.querySelector('.consent-prefs .consent-close').click());
+  await v.waitFor(() => document.activeElement?.classList.contains('consent-float'));
   assert.deepEqual(await v.js(() => window.__violations), [], 'no CSP violation');
 });
+
+/** Other banners' own stylesheets, as their packages ship them (devDependencies here): a site
+ * that moves from one of them, or runs one beside ours on another part of it, has them too. */
+const OTHER_BANNERS_CSS = {
+  osano: 'cookieconsent/build/cookieconsent.min.css',
+  vanilla: 'vanilla-cookieconsent/dist/cookieconsent.css',
+  orejime: 'orejime/dist/orejime-standard.css',
+  tarteaucitron: 'tarteaucitronjs/css/tarteaucitron.min.css',
+};
+
+/** Sites' own stylesheets that style bare elements (`button`, `h2`, `a`, `input[role=switch]`,
+ * `details`, `table`, ...), as a clinic's theme does: Bootstrap's and Pico's. */
+const SITE_THEMES_CSS = {
+  bootstrap: 'bootstrap/dist/css/bootstrap.min.css',
+  pico: '@picocss/pico/css/pico.min.css',
+};
+
+/** The computed look of every element of the banner's UI (first layer or preferences). */
+const uiLook = (v) => v.js(() => [...document.querySelectorAll('[data-consent-ui] *')].map((e) => {
+  const s = getComputedStyle(e);
+  const r = e.getBoundingClientRect();
+  return [e.localName, e.className, ...['display', 'position', 'font-family', 'font-size', 'font-weight',
+    'padding', 'margin', 'border-width', 'border-style', 'border-color', 'border-radius', 'color',
+    'background-color', 'background-image', 'opacity', 'white-space', 'text-decoration-line', 'text-transform',
+    'letter-spacing', 'box-shadow', 'text-shadow', 'flex', 'min-width', 'min-height', 'line-height', 'appearance',
+    'text-align', 'vertical-align', 'list-style-type', 'outline-style', 'cursor', 'width', 'height'].map((p) => s.getPropertyValue(p)),
+  Math.round(r.width), Math.round(r.height)].join('|');
+}));
+
+/** The banner's two layers drawn on a page without and with `sheets` (files in node_modules,
+ * linked after the banner's stylesheet) must look the same, element by element. */
+async function sameLookUnder(visitor, sheets) {
+  for (const [name, file] of Object.entries(sheets)) {
+    routes.set(`/others/${name}.css`, { type: 'text/css', body: readFileSync(join(here, 'node_modules', file)) });
+  }
+  const looks = [];
+  for (const styles of [[], Object.keys(sheets).map((n) => `/others/${n}.css`)]) {
+    const v = await visitor();
+    await v.open({ config: config('c2o'), styles });
+    await v.waitFor(() => !!document.querySelector('.consent-banner button'));
+    const first = await uiLook(v);
+    await v.press('Settings');
+    await v.waitFor(() => !!document.querySelector('.consent-prefs .consent-switch'));
+    await v.js(() => { for (const d of document.querySelectorAll('.consent-prefs details')) d.open = true; });
+    looks.push({ first, prefs: await uiLook(v) });
+  }
+  assert.ok(looks[0].first.length > 5 && looks[0].prefs.length > 20, 'the layers were measured');
+  assert.deepEqual(looks[1].first, looks[0].first, `the first layer under ${Object.keys(sheets)}`);
+  assert.deepEqual(looks[1].prefs, looks[0].prefs, `the preferences under ${Object.keys(sheets)}`);
+}
+
+// 2. Another banner's stylesheet on the page changes nothing in ours: our classes are ours
+// (Osano's cookieconsent styles `.cc-banner`, `.cc-btn`, `.cc-link` and `.cc-close`).
+bannerTest("other banners' stylesheets leave the banner's look as it is", (visitor) => sameLookUnder(visitor, OTHER_BANNERS_CSS));
 
 // ---- 3. Preferences ---------------------------------------------------------------------
 
@@ -484,19 +541,19 @@ bannerTest('preferences show categories, services and cookies and save the switc
   assert.equal(await v.run(config('c3')), true);
   await v.api('showPreferences');
   // Drawn once its details (categories, services, cookies) have come.
-  await v.waitFor(() => !!document.querySelector('.cc-prefs'));
-  assert.equal(await v.js(() => document.activeElement.className), 'cc-prefs');
-  assert.equal(await v.js(() => document.querySelectorAll('.cc-prefs .cc-switch').length), 3);
+  await v.waitFor(() => !!document.querySelector('.consent-prefs'));
+  assert.equal(await v.js(() => document.activeElement.className), 'consent-prefs');
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-prefs .consent-switch').length), 3);
   assert.ok(await v.js(() => {
-    const n = document.getElementById('cc-cat-necessary');
+    const n = document.getElementById('consent-cat-necessary');
     return n.checked && n.disabled;
   }));
-  assert.match(await v.js(() => document.querySelector('.cc-prefs .cc-cat').textContent), /Always on/);
-  const table = await v.js(() => [...document.querySelectorAll('.cc-cookies td')].map((t) => t.textContent).join('|'));
+  assert.match(await v.js(() => document.querySelector('.consent-prefs .consent-cat').textContent), /Always on/);
+  const table = await v.js(() => [...document.querySelectorAll('.consent-cookies td')].map((t) => t.textContent).join('|'));
   assert.ok(table.includes("_ga_*|13 months|Keeps the session's state."), table);
   assert.ok(table.includes('_fbp|90 days|'), table);
-  assert.match(await v.js(() => document.querySelector('.cc-svc').textContent), /Kuopion Eläinlääkärikeskus Oy/);
-  await v.page.click('#cc-cat-analytics');
+  assert.match(await v.js(() => document.querySelector('.consent-svc').textContent), /Kuopion Eläinlääkärikeskus Oy/);
+  await v.page.click('#consent-cat-analytics');
   await v.press('Save choices');
   assert.equal(await v.api('acceptedCategory', 'analytics'), true);
   assert.equal(await v.api('acceptedService', 'ga'), true);
@@ -527,12 +584,12 @@ bannerTest('scripts run once in order with attributes and embeds wait for consen
   assert.deepEqual(await v.log(), [], 'nothing before a decision');
   assert.equal(hits(ext), 0, 'no external script requested before a decision');
   // The placeholder is drawn once the language's details have come.
-  await v.waitFor(() => !!document.querySelector('.cc-embed p'));
+  await v.waitFor(() => !!document.querySelector('.consent-embed p'));
   assert.ok(await v.js(() => {
     const f = document.getElementById('video');
-    return f.classList.contains('cc-wait') && !f.hasAttribute('src');
+    return f.classList.contains('consent-wait') && !f.hasAttribute('src');
   }));
-  const placeholder = await v.js(() => document.querySelector('.cc-embed p').textContent);
+  const placeholder = await v.js(() => document.querySelector('.consent-embed p').textContent);
   assert.ok(placeholder.includes('Google Ads') && !placeholder.includes('Marketing'), placeholder);
   await v.press('Accept all');
   await v.waitFor(() => window.__log.length >= 3);
@@ -561,11 +618,11 @@ bannerTest('scripts run once in order with attributes and embeds wait for consen
   await w.press('Reject all');
   await w.waitFor(() => window.__log.length >= 1);
   assert.deepEqual(await w.log(), ['no-ads']);
-  assert.ok(await w.js(() => !!document.querySelector('.cc-embed')));
+  assert.ok(await w.js(() => !!document.querySelector('.consent-embed')));
   await w.press('Allow and show');
   assert.equal(await w.js(() => document.getElementById('map').getAttribute('src')), 'about:blank#map');
-  assert.ok(await w.js(() => !document.querySelector('.cc-embed')
-    && !document.getElementById('map').classList.contains('cc-wait')));
+  assert.ok(await w.js(() => !document.querySelector('.consent-embed')
+    && !document.getElementById('map').classList.contains('consent-wait')));
   assert.equal(await w.api('acceptedCategory', 'marketing'), true);
 });
 
@@ -584,8 +641,8 @@ bannerTest('the embed placeholder grants its one service, not the rest of its ca
   // The example config's marketing holds YouTube beside Google Ads and the pixel.
   assert.equal(await v.run(config('c4y')), true);
   // Drawn once the language's details have come.
-  await v.waitFor(() => !!document.querySelector('.cc-embed p'));
-  const text = await v.js(() => document.querySelector('.cc-embed p').textContent);
+  await v.waitFor(() => !!document.querySelector('.consent-embed p'));
+  const text = await v.js(() => document.querySelector('.consent-embed p').textContent);
   assert.match(text, /^This content comes from YouTube\b/, text);
   assert.ok(!text.includes('Marketing'), `the placeholder names the service, not the category: ${text}`);
   await v.press('Reject all');
@@ -603,8 +660,8 @@ bannerTest('the embed placeholder grants its one service, not the rest of its ca
   assert.deepEqual((await v.api('getConsent')).services, ['site', 'youtube']);
   // The preferences show marketing off: saving them does not grant the pixel.
   await v.api('showPreferences');
-  await v.waitFor(() => !!document.getElementById('cc-cat-marketing'));
-  assert.equal(await v.js(() => document.getElementById('cc-cat-marketing').checked), false);
+  await v.waitFor(() => !!document.getElementById('consent-cat-marketing'));
+  assert.equal(await v.js(() => document.getElementById('consent-cat-marketing').checked), false);
 });
 
 // 4. The nonce option is given to revived scripts.
@@ -641,7 +698,7 @@ bannerTest('withdrawal clears declared cookies and never reactivates', async (vi
     document.getElementById('t').innerHTML = `<script type="text/plain" data-category="analytics">window.__log.push('ga-again')<\/script>`;
   });
   await v.api('showPreferences');
-  await v.page.click('#cc-cat-analytics');
+  await v.page.click('#consent-cat-analytics');
   await v.press('Save choices');
   const jar = await v.js(() => document.cookie);
   assert.ok(!jar.includes('_ga='), jar);
@@ -668,14 +725,14 @@ bannerTest('a jar of many large cookies is read whole and withdrawn whole', asyn
   // The preferences first: their details are fetched before the jar is too large for any
   // request to carry (a server refuses headers of half a megabyte).
   await v.api('showPreferences');
-  await v.waitFor(() => !!document.querySelector('#cc-cat-analytics'));
+  await v.waitFor(() => !!document.querySelector('#consent-cat-analytics'));
   const n = await v.js(() => {
     for (let i = 0; i < 150; i++) document.cookie = `_ga_${String(i).padStart(3, '0')}${'x'.repeat(1900)}=${'v'.repeat(1990)}; Path=/`;
     return document.cookie.split(';').filter((c) => c.trim().startsWith('_ga_')).length;
   });
   assert.ok(n >= 140, `the browser kept ${n} of the 150 cookies`);
   assert.ok((await v.js(() => document.cookie.length)) > 500_000);
-  await v.page.click('#cc-cat-analytics');
+  await v.page.click('#consent-cat-analytics');
   await v.press('Save choices');
   const left = await v.js(() => document.cookie.split(';').filter((c) => c.trim().startsWith('_ga_')).length);
   assert.equal(left, 0, 'every _ga_* cookie was deleted');
@@ -900,7 +957,7 @@ bannerTest('global privacy control keeps marketing off', async (visitor) => {
   const v = await visitor({ gpc: true });
   await v.open();
   assert.equal(await v.run(config('c8')), true);
-  assert.match(await v.js(() => document.querySelector('.cc-banner').textContent), /Global Privacy Control/);
+  assert.match(await v.js(() => document.querySelector('.consent-banner').textContent), /Global Privacy Control/);
   await v.press('Accept all');
   assert.equal((await v.api('getConsent')).gpc, true);
   assert.equal(await v.api('acceptedCategory', 'analytics'), true);
@@ -915,7 +972,7 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
   await v.open({ lang: 'sv-FI' });
   assert.equal(await v.run(config('c9')), true);
   const h2 = (sel) => v.js((s) => document.querySelector(s).textContent, sel);
-  assert.equal(await h2('.cc-banner h2'), 'Kakor och din integritet');
+  assert.equal(await h2('.consent-banner h2'), 'Kakor och din integritet');
   // Another language's texts load when it is chosen.
   const prefix = compiled(config('c9')).replace('policy.bin', 'texts-');
   const texts = () => requests.filter((r) => r.path.startsWith(prefix)).map((r) => basename(r.path));
@@ -925,15 +982,15 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
     .map((r) => basename(r.path));
   assert.deepEqual(details(), [], 'the first layer loads no details');
   // The focus on "Settings" starts loading them, ahead of the click.
-  await v.js(() => document.querySelector('.cc-banner .cc-btn:last-child').focus());
+  await v.js(() => document.querySelector('.consent-banner .consent-btn:last-child').focus());
   for (let i = 0; i < 100 && !details().length; i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(details(), ['details-sv.json'], 'loaded on the focus');
   assert.equal(await v.api('setLanguage', 'fi'), true);
-  await v.waitFor(() => document.querySelector('.cc-banner h2')?.textContent === 'Evästeet ja yksityisyytesi');
+  await v.waitFor(() => document.querySelector('.consent-banner h2')?.textContent === 'Evästeet ja yksityisyytesi');
   assert.equal(await v.api('setLanguage', 'de'), false);
   await v.api('showPreferences');
-  await v.page.selectOption('.cc-lang select', 'en');
-  await v.waitFor(() => document.querySelector('.cc-prefs h2')?.textContent === 'Cookie settings');
+  await v.page.selectOption('.consent-lang select', 'en');
+  await v.waitFor(() => document.querySelector('.consent-prefs h2')?.textContent === 'Cookie settings');
   assert.deepEqual(texts(), ['texts-sv.json', 'texts-fi.json', 'texts-en.json']);
   assert.deepEqual(details(), ['details-sv.json', 'details-fi.json', 'details-en.json']);
 
@@ -941,13 +998,13 @@ bannerTest('language follows the page and can be switched', async (visitor) => {
   const fi = await visitor();
   await fi.open();
   assert.equal(await fi.run(config('c9b', (c) => { c.languages = ['fi']; })), true);
-  assert.equal(await fi.js(() => document.querySelector('.cc-banner .cc-btn').textContent), 'Hylkää kaikki');
+  assert.equal(await fi.js(() => document.querySelector('.consent-banner .consent-btn').textContent), 'Hylkää kaikki');
 
   // A page without lang: the browser's language.
   const sv = await visitor({ locale: 'sv-SE' });
   await sv.open({ lang: null });
   assert.equal(await sv.run(config('c9c')), true);
-  assert.equal(await sv.js(() => document.querySelector('.cc-banner h2').textContent), 'Kakor och din integritet');
+  assert.equal(await sv.js(() => document.querySelector('.consent-banner h2').textContent), 'Kakor och din integritet');
 });
 
 // A first visit with no cookie at all cannot hold a decision, so its page's texts load while
@@ -965,7 +1022,7 @@ bannerTest('a first visit fetches its texts ahead, a page with cookies after the
   assert.equal(await v.run(`${policy}?delay=600`), true);
   assert.equal(texts(since).length, 1, 'fetched once, and used');
   assert.ok(texts(since)[0].at - arrived(since) < 400, 'requested while the policy was on its way');
-  assert.equal(await v.js(() => document.querySelector('.cc-banner h2').textContent), 'Evästeet ja yksityisyytesi');
+  assert.equal(await v.js(() => document.querySelector('.consent-banner h2').textContent), 'Evästeet ja yksityisyytesi');
 
   const w = await visitor();
   await w.open({ lang: 'fi' });
@@ -982,13 +1039,13 @@ bannerTest('a first visit fetches its texts ahead, a page with cookies after the
  * and says whether focus wrapped to the other end. */
 async function tabWraps(v, shift) {
   await v.js((s) => {
-    const f = [...document.querySelector('.cc-prefs')
+    const f = [...document.querySelector('.consent-prefs')
       .querySelectorAll('button:not([disabled]),a[href],input:not([disabled]),select,summary')];
     (s ? f[0] : f[f.length - 1]).focus();
   }, shift);
   await v.page.keyboard.press(shift ? 'Shift+Tab' : 'Tab');
   return v.js((s) => {
-    const f = [...document.querySelector('.cc-prefs')
+    const f = [...document.querySelector('.consent-prefs')
       .querySelectorAll('button:not([disabled]),a[href],input:not([disabled]),select,summary')];
     return document.activeElement === (s ? f[f.length - 1] : f[0]);
   }, shift);
@@ -1001,14 +1058,14 @@ bannerTest('keyboard focus and announcements', async (visitor) => {
   await v.open({ body: '<button data-consent-open id="open">Cookie settings</button>' });
   assert.equal(await v.run(config('c10')), true);
   assert.ok(await v.js(() => {
-    const b = document.querySelector('.cc-banner');
+    const b = document.querySelector('.consent-banner');
     return b.getAttribute('role') === 'dialog' && b.getAttribute('aria-label') === 'Cookie notice'
       && document.activeElement === b;
   }));
   await v.press('Settings');
-  await v.waitFor(() => !!document.querySelector('.cc-prefs'));
+  await v.waitFor(() => !!document.querySelector('.consent-prefs'));
   assert.ok(await v.js(() => {
-    const d = document.querySelector('.cc-prefs');
+    const d = document.querySelector('.consent-prefs');
     return d.getAttribute('aria-modal') === 'true'
       && document.getElementById(d.getAttribute('aria-labelledby')).textContent === 'Cookie settings'
       && document.activeElement === d;
@@ -1018,7 +1075,7 @@ bannerTest('keyboard focus and announcements', async (visitor) => {
   assert.ok(await tabWraps(v, true), 'Shift+Tab wraps');
   // Esc closes the preferences; without a decision the first layer comes back (nothing granted).
   await v.page.keyboard.press('Escape');
-  assert.ok(await v.js(() => !document.querySelector('.cc-prefs')));
+  assert.ok(await v.js(() => !document.querySelector('.consent-prefs')));
   assert.ok(await v.bannerShown());
   assert.equal(await v.api('acceptedCategory', 'analytics'), false);
   assert.equal(await v.js(() => document.cookie.includes('c10=')), false);
@@ -1027,10 +1084,10 @@ bannerTest('keyboard focus and announcements', async (visitor) => {
     'Your choices have been saved.');
   // The page's own control reopens the preferences, and Esc returns focus to it.
   await v.page.click('#open');
-  assert.ok(await v.js(() => !!document.querySelector('.cc-prefs')));
+  assert.ok(await v.js(() => !!document.querySelector('.consent-prefs')));
   await v.page.keyboard.press('Escape');
   assert.equal(await v.bannerShown(), false);
-  assert.ok(await v.js(() => !document.querySelector('.cc-prefs')));
+  assert.ok(await v.js(() => !document.querySelector('.consent-prefs')));
   assert.equal(await v.js(() => document.activeElement.id), 'open');
 });
 
@@ -1044,16 +1101,16 @@ bannerTest('nothing inline for a strict CSP', async (visitor) => {
   const before = await v.js(() => document.querySelectorAll('style, script').length);
   assert.equal(await v.run(config('c11')), true);
   await v.api('showPreferences');
-  await v.waitFor(() => !!document.querySelector('.cc-prefs') && !!document.querySelector('.cc-embed'));
+  await v.waitFor(() => !!document.querySelector('.consent-prefs') && !!document.querySelector('.consent-embed'));
   // The preferences' stylesheet is a link right after the banner's own, loaded, and styles
   // the dialog (a strict `style-src 'self'` allows it).
   assert.ok(await v.js(() => {
     const prefs = document.querySelector('link[href$="/consent-prefs.css"]');
     return prefs?.previousElementSibling?.getAttribute('href').endsWith('/consent.css') && !!prefs.sheet
-      && getComputedStyle(document.querySelector('.cc-overlay')).position === 'fixed';
+      && getComputedStyle(document.querySelector('.consent-overlay')).position === 'fixed';
   }));
   assert.equal(await v.js(() => document.querySelectorAll(
-    '[data-consent-ui] [style], [data-consent-ui][style], .cc-embed [style], .cc-embed[style]').length), 0);
+    '[data-consent-ui] [style], [data-consent-ui][style], .consent-embed [style], .consent-embed[style]').length), 0);
   assert.equal(await v.js(() => document.querySelectorAll('style, script').length), before);
   assert.equal(await v.js(() => document.querySelectorAll(
     '[data-consent-ui] [onclick], [data-consent-ui] [onkeydown]').length), 0);
@@ -1076,9 +1133,9 @@ bannerTest('inline config starts and gates under a strict CSP', async (visitor) 
       <iframe data-category="marketing" data-src="/favicon.ico#map" id="map" title="map"></iframe>`,
   });
   assert.equal(await v.js(() => document.querySelector('[data-consent-ui]').className),
-    'cc-root cc-bar cc-pos-bottom cc-theme-dark');
+    'consent-root consent-bar consent-pos-bottom consent-theme-dark');
   await v.waitFor(() => window.__log.includes('necessary'));
-  assert.ok(await v.js(() => !!document.querySelector('.cc-embed')));
+  assert.ok(await v.js(() => !!document.querySelector('.consent-embed')));
   await v.settle();
   assert.deepEqual(await v.log(), ['necessary']);
   assert.equal(hits('/log/t11b/analytics.js'), 0, 'analytics not loaded before consent');
@@ -1158,7 +1215,7 @@ bannerTest('the latest Consent.run wins, whatever order the calls settle in', as
   assert.equal(await first, false, 'the earlier call, settled later, says it did not start the banner');
   await v.settle();
   assert.equal(await v.js(() => document.querySelectorAll('[data-consent-ui]').length), 1);
-  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('cc-bar')), 'the later call\'s layout');
+  assert.ok(await v.js(() => document.querySelector('[data-consent-ui]').classList.contains('consent-bar')), 'the later call\'s layout');
   assert.deepEqual(v.errors, []);
 });
 
@@ -1208,7 +1265,7 @@ bannerTest('config text is text never html', async (visitor) => {
   await v.open();
   const evil = '<img src=x id=evil onerror="window.__log.push(\'xss\')">';
   assert.equal(await v.run(config('c12h', (c) => { c.texts = { en: { banner_title: evil } }; })), true);
-  assert.equal(await v.js(() => document.querySelector('.cc-banner h2').textContent), evil);
+  assert.equal(await v.js(() => document.querySelector('.consent-banner h2').textContent), evil);
   assert.ok(await v.js(() => !document.getElementById('evil')));
   await v.settle();
   assert.deepEqual(await v.log(), []);
@@ -1257,22 +1314,22 @@ bannerTest('a server-rendered first layer is taken over, not doubled', async (vi
   // What consent-server's `nojs::first_layer` puts in the page for visitors without
   // JavaScript.
   await v.open({
-    body: '<div class="cc-root" data-consent-ui data-consent-nojs><form class="cc-banner" method="post" '
-      + 'action="/consent/form"><button class="cc-btn" name="action" value="reject_all">Hylkää kaikki</button></form></div>',
+    body: '<div class="consent-root" data-consent-ui data-consent-nojs><form class="consent-banner" method="post" '
+      + 'action="/consent/form"><button class="consent-btn" name="action" value="reject_all">Hylkää kaikki</button></form></div>',
   });
-  assert.equal(await v.js(() => document.querySelectorAll('.cc-banner').length), 1);
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-banner').length), 1);
   assert.equal(await v.run(config('c9')), true);
   assert.equal(await v.js(() => document.querySelectorAll('[data-consent-nojs]').length), 0,
     'the rendered markup is removed');
-  assert.equal(await v.js(() => document.querySelectorAll('.cc-banner').length), 1, 'one banner: the WebAssembly one');
-  assert.equal(await v.js(() => !!document.querySelector('.cc-banner form, form.cc-banner')), false);
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-banner').length), 1, 'one banner: the WebAssembly one');
+  assert.equal(await v.js(() => !!document.querySelector('.consent-banner form, form.consent-banner')), false);
   // It was on screen already: it is not animated in a second time.
-  assert.equal(await v.js(() => getComputedStyle(document.querySelector('.cc-banner')).animationName), 'none');
+  assert.equal(await v.js(() => getComputedStyle(document.querySelector('.consent-banner')).animationName), 'none');
 });
 
 bannerTest('a server-rendered first layer stays when the config is malformed', async (visitor) => {
   const v = await visitor();
-  await v.open({ body: '<div data-consent-nojs id="nojs"><form class="cc-banner"></form></div>' });
+  await v.open({ body: '<div data-consent-nojs id="nojs"><form class="consent-banner"></form></div>' });
   assert.equal(await v.run('{not json'), false);
   assert.ok(await v.js(() => !!document.getElementById('nojs')), 'the form still works when the banner cannot start');
 });
@@ -1311,7 +1368,7 @@ bannerTest('a banner drawn from scratch rises in, visible from its first frame',
   await v.open();
   assert.equal(await v.run(config('c11')), true);
   const b = await v.js(() => {
-    const el = document.querySelector('.cc-banner');
+    const el = document.querySelector('.consent-banner');
     return {
       name: getComputedStyle(el).animationName,
       // What the animation changes: never the opacity, so "Accept all" can be seen (and
@@ -1321,7 +1378,7 @@ bannerTest('a banner drawn from scratch rises in, visible from its first frame',
       visible: el.checkVisibility({ opacityProperty: true }),
     };
   });
-  assert.equal(b.name, 'cc-in');
+  assert.equal(b.name, 'consent-in');
   assert.ok(b.props.length > 0, 'the banner is animated');
   assert.ok(!b.props.includes('opacity'), `the animation leaves the opacity alone: ${b.props}`);
   assert.equal(b.visible, true);

@@ -34,13 +34,13 @@ load() {
 }
 dom=$(load "$page")
 fail() { echo "strict CSP check: $*" >&2; exit 1; }
-grep -q 'class="cc-banner"' <<<"$dom" || fail "no banner rendered"
+grep -q 'class="consent-banner"' <<<"$dom" || fail "no banner rendered"
 grep -q '>Hyväksy kaikki<' <<<"$dom" || fail "the banner is not in Finnish (<html lang=fi>)"
-grep -q 'cc-root cc-bar cc-pos-bottom cc-theme-dark' <<<"$dom" || fail "data-layout/data-theme not applied"
+grep -q 'consent-root consent-bar consent-pos-bottom consent-theme-dark' <<<"$dom" || fail "data-layout/data-theme not applied"
 grep -q 'data-necessary-ran="yes"' <<<"$dom" || fail "the necessary script was not revived"
 grep -q '[^-]src="/wasm/tests/csp/analytics.js"' <<<"$dom" && fail "the analytics script ran before consent"
 grep -q 'type="text/plain" data-category="analytics"' <<<"$dom" || fail "the gated analytics script is gone"
-grep -Eq 'class="([^"]* )?cc-embed( [^"]*)?"' <<<"$dom" || fail "no placeholder on the gated iframe"
+grep -Eq 'class="([^"]* )?consent-embed( [^"]*)?"' <<<"$dom" || fail "no placeholder on the gated iframe"
 grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
 
 dom=$(load "$jspage")
@@ -49,6 +49,6 @@ grep -q 'data-run-result="true"' <<<"$dom" || fail "Consent.run(policy) did not 
 grep -q 'data-window-api="true"' <<<"$dom" || fail "window.Consent is not the module's Consent"
 grep -q 'data-after-accept="true"' <<<"$dom" || fail "acceptCategory did not grant analytics"
 grep -q 'data-necessary-ran="yes"' <<<"$dom" || fail "the analytics script was not revived after consent"
-grep -q 'cc-root cc-box cc-pos-bottom-left' <<<"$dom" || fail "run() options not applied"
+grep -q 'consent-root consent-box consent-pos-bottom-left' <<<"$dom" || fail "run() options not applied"
 grep -q 'data-csp-violations' <<<"$dom" && fail "CSP violations: $(grep -o 'data-csp-violations="[^"]*"' <<<"$dom")"
 echo "the banner renders and gates under a strict CSP with no violation (script tag and Consent.run)"
