@@ -70,13 +70,15 @@ cd "$(dirname "$0")/.."
 # the banner links when it first opens the preferences (script +129 B); raised by 52 B to
 # 25,290 (script) so that a pointer going down on "Settings", or the focus coming to it,
 # starts loading what the preferences draw, ahead of the click; raised by 32 B to 25,322 when
-# the classes took the `consent-` prefix (Osano's cookieconsent styles `.cc-btn`). The test
+# the classes took the `consent-` prefix (Osano's cookieconsent styles `.cc-btn`), and by 125 B
+# to 25,447 (stylesheet) when every rule went under `.consent-root`, sized in px, with what a
+# site's theme sets on bare elements (Bootstrap's `h2`, `[type=button]`) set back. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25322
+RATCHET=25447
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

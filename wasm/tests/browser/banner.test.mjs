@@ -486,11 +486,14 @@ const OTHER_BANNERS_CSS = {
   tarteaucitron: 'tarteaucitronjs/css/tarteaucitron.min.css',
 };
 
-/** Sites' own stylesheets that style bare elements (`button`, `h2`, `a`, `input[role=switch]`,
- * `details`, `table`, ...), as a clinic's theme does: Bootstrap's and Pico's. */
+/** Sites' own stylesheets that style bare elements (`button`, `[type=button]`, `h2`, `p`, `a`,
+ * `table`, ...), as a clinic's theme does, and may set the root font size (Pico's grows with the
+ * viewport; a theme's `html { font-size: 62.5% }` shrinks it): Bootstrap's, both layers, and
+ * Pico's, the first layer. Pico, a classless framework, also restyles every `section`,
+ * `details`, `summary` and `[role=switch]` in the preferences; those are not held to it. */
 const SITE_THEMES_CSS = {
-  bootstrap: 'bootstrap/dist/css/bootstrap.min.css',
-  pico: '@picocss/pico/css/pico.min.css',
+  bootstrap: { file: 'bootstrap/dist/css/bootstrap.min.css', prefs: true },
+  pico: { file: '@picocss/pico/css/pico.min.css', prefs: false },
 };
 
 /** The computed look of every element of the banner's UI (first layer or preferences). */
@@ -505,9 +508,10 @@ const uiLook = (v) => v.js(() => [...document.querySelectorAll('[data-consent-ui
   Math.round(r.width), Math.round(r.height)].join('|');
 }));
 
-/** The banner's two layers drawn on a page without and with `sheets` (files in node_modules,
- * linked after the banner's stylesheet) must look the same, element by element. */
-async function sameLookUnder(visitor, sheets) {
+/** The banner's two layers (the first alone unless `prefs`) drawn on a page without and with
+ * `sheets` (files in node_modules, linked after the banner's stylesheet) must look the same,
+ * element by element. */
+async function sameLookUnder(visitor, sheets, prefs = true) {
   for (const [name, file] of Object.entries(sheets)) {
     routes.set(`/others/${name}.css`, { type: 'text/css', body: readFileSync(join(here, 'node_modules', file)) });
   }
@@ -517,12 +521,16 @@ async function sameLookUnder(visitor, sheets) {
     await v.open({ config: config('c2o'), styles });
     await v.waitFor(() => !!document.querySelector('.consent-banner button'));
     const first = await uiLook(v);
+    if (!prefs) {
+      looks.push({ first, prefs: [] });
+      continue;
+    }
     await v.press('Settings');
     await v.waitFor(() => !!document.querySelector('.consent-prefs .consent-switch'));
     await v.js(() => { for (const d of document.querySelectorAll('.consent-prefs details')) d.open = true; });
     looks.push({ first, prefs: await uiLook(v) });
   }
-  assert.ok(looks[0].first.length > 5 && looks[0].prefs.length > 20, 'the layers were measured');
+  assert.ok(looks[0].first.length > 5 && (!prefs || looks[0].prefs.length > 20), 'the layers were measured');
   assert.deepEqual(looks[1].first, looks[0].first, `the first layer under ${Object.keys(sheets)}`);
   assert.deepEqual(looks[1].prefs, looks[0].prefs, `the preferences under ${Object.keys(sheets)}`);
 }
@@ -530,6 +538,13 @@ async function sameLookUnder(visitor, sheets) {
 // 2. Another banner's stylesheet on the page changes nothing in ours: our classes are ours
 // (Osano's cookieconsent styles `.cc-banner`, `.cc-btn`, `.cc-link` and `.cc-close`).
 bannerTest("other banners' stylesheets leave the banner's look as it is", (visitor) => sameLookUnder(visitor, OTHER_BANNERS_CSS));
+
+// 2. Nor does a site theme that styles bare elements or sets the root font size: the banner's
+// rules outrank a theme's element and attribute selectors (each is under `.consent-root`), set
+// what such a theme sets, and size in px.
+for (const [name, { file, prefs }] of Object.entries(SITE_THEMES_CSS)) {
+  bannerTest(`a site theme (${name}) leaves the banner's look as it is`, (visitor) => sameLookUnder(visitor, { [name]: file }, prefs));
+}
 
 // ---- 3. Preferences ---------------------------------------------------------------------
 
