@@ -72,13 +72,14 @@ cd "$(dirname "$0")/.."
 # starts loading what the preferences draw, ahead of the click; raised by 32 B to 25,322 when
 # the classes took the `consent-` prefix (Osano's cookieconsent styles `.cc-btn`), and by 125 B
 # to 25,447 (stylesheet) when every rule went under `.consent-root`, sized in px, with what a
-# site's theme sets on bare elements (Bootstrap's `h2`, `[type=button]`) set back. The test
+# site's theme sets on bare elements (Bootstrap's `h2`, `[type=button]`) set back; by 10 B to
+# 25,457 (script) so that a preferences' stylesheet that failed to load is linked again. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25447
+RATCHET=25457
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

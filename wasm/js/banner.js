@@ -195,13 +195,19 @@ function texts(lang, details) {
 /** The preferences' stylesheet (consent-prefs.css beside this script), linked once, right
  * after the banner's own (so a site's rules after that still win; at the end of the head if
  * that is not found); resolves when it has loaded or failed, so the dialog is never drawn
- * unstyled while it comes. */
+ * unstyled while it comes. One that failed (a dropped connection) is drawn without, and
+ * linked again the next time the preferences open. */
 let prefsCss;
 function prefsStyle() {
   return prefsCss ??= new Promise((done) => {
     const link = attrs(el('link'), { rel: 'stylesheet', href: new URL('consent-prefs.css', import.meta.url) });
     if (ui.options_.nonce) link.nonce = ui.options_.nonce;
-    link.onload = link.onerror = done;
+    link.onload = done;
+    link.onerror = () => {
+      link.remove();
+      prefsCss = null;
+      done();
+    };
     const main = document.querySelector('link[href*="consent.css"]');
     if (main) main.after(link);
     else document.head.append(link);

@@ -577,6 +577,25 @@ bannerTest('preferences show categories, services and cookies and save the switc
   assert.equal((await v.api('getConsent')).method, 'custom');
 });
 
+// 3. The preferences' stylesheet that did not load (a dropped connection) leaves the dialog
+// usable, and is linked again the next time it opens: the visitor can still withdraw.
+bannerTest("a preferences' stylesheet that failed to load is linked again at the next opening", async (visitor) => {
+  const v = await visitor();
+  await v.page.route('**/consent/consent-prefs.css', (r) => r.abort(), { times: 1 });
+  await v.open({ config: config('c3s') });
+  const prefsLinks = () => v.js(() => document.querySelectorAll('link[href$="/consent-prefs.css"]').length);
+  await v.press('Settings');
+  await v.waitFor(() => !!document.querySelector('.consent-prefs .consent-switch'));
+  assert.equal(await prefsLinks(), 0, 'the failed link is gone');
+  assert.notEqual(await v.js(() => getComputedStyle(document.querySelector('.consent-overlay')).position), 'fixed');
+  await v.js(() => document.querySelector('.consent-prefs .consent-close').click());
+  await v.press('Settings');
+  await v.waitFor(() => !!document.querySelector('.consent-prefs .consent-switch'));
+  assert.equal(await prefsLinks(), 1, 'linked again');
+  assert.equal(await v.js(() => getComputedStyle(document.querySelector('.consent-overlay')).position), 'fixed',
+    'the dialog is styled');
+});
+
 // ---- 4. Gating --------------------------------------------------------------------------
 
 // 4. Gating: each allowed script runs once, in document order, with its attributes and nonce;
