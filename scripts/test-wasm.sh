@@ -73,13 +73,15 @@ cd "$(dirname "$0")/.."
 # the classes took the `consent-` prefix (Osano's cookieconsent styles `.cc-btn`), and by 125 B
 # to 25,447 (stylesheet) when every rule went under `.consent-root`, sized in px, with what a
 # site's theme sets on bare elements (Bootstrap's `h2`, `[type=button]`) set back; by 10 B to
-# 25,457 (script) so that a preferences' stylesheet that failed to load is linked again. The test
+# 25,457 (script) so that a preferences' stylesheet that failed to load is linked again, and by
+# 39 B to 25,496 (stylesheet) for the margins, transitions and hover a classless theme (Pico)
+# gives bare elements. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25457
+RATCHET=25496
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -300,7 +300,10 @@ mod tests {
             ".consent-root[class] .consent-banner",
             &["consent-root", "consent-banner"]
         ));
-        assert!(!names_only(".consent-root.consent-theme-dark", &["consent-root"]));
+        assert!(!names_only(
+            ".consent-root.consent-theme-dark",
+            &["consent-root"]
+        ));
         assert_eq!(minify("a /* x */ {\n  b: c;\n}"), "a { b: c; }");
     }
 }
