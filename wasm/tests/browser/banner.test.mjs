@@ -1130,6 +1130,27 @@ bannerTest('keyboard focus and announcements', async (visitor) => {
   assert.equal(await v.js(() => document.activeElement.id), 'open');
 });
 
+// 10. Under forced colours (Windows' contrast themes), which paint every background Canvas, a
+// switch still shows whether it is on: the knob stands out from the track, and "on" has
+// another track than "off".
+bannerTest('a switch shows on and off under forced colours', async (visitor) => {
+  const v = await visitor();
+  await v.page.emulateMedia({ forcedColors: 'active' });
+  await v.open({ config: config('c10f') });
+  await v.press('Settings');
+  await v.waitFor(() => !!document.querySelector('.consent-prefs input.consent-switch:not(:disabled)'));
+  const look = () => v.js(() => [...document.querySelectorAll('.consent-prefs input.consent-switch:not(:disabled)')]
+    .map((e) => ({ on: e.checked, track: getComputedStyle(e).backgroundColor, knob: getComputedStyle(e, '::after').backgroundColor })));
+  const [off] = await look();
+  assert.equal(off.on, false);
+  await v.page.locator('.consent-prefs input.consent-switch:not(:disabled)').first().check();
+  const [on] = await look();
+  assert.equal(on.on, true);
+  assert.notEqual(off.knob, off.track, 'off: the knob stands out from the track');
+  assert.notEqual(on.knob, on.track, 'on: the knob stands out from the track');
+  assert.notEqual(on.track, off.track, 'on and off have different tracks');
+});
+
 // ---- 11. Strict CSP ---------------------------------------------------------------------
 
 // 11. Strict CSP: the banner adds no inline style or script: only classes and elements. The
