@@ -530,13 +530,17 @@ async function sameLookUnder(visitor, sheets) {
     await v.open({ config: config('c2o'), styles });
     await v.waitFor(() => !!document.querySelector('.consent-banner button'));
     const first = await uiLook(v);
+    // A button with the focus, as the keyboard leaves it.
+    await v.js(() => document.querySelector('.consent-banner .consent-btn').focus());
+    const focused = await uiLook(v);
     await v.press('Settings');
     await v.waitFor(() => !!document.querySelector('.consent-prefs .consent-switch'));
     await v.js(() => { for (const d of document.querySelectorAll('.consent-prefs details')) d.open = true; });
-    looks.push({ first, prefs: await uiLook(v) });
+    looks.push({ first, focused, prefs: await uiLook(v) });
   }
   assert.ok(looks[0].first.length > 5 && looks[0].prefs.length > 20, 'the layers were measured');
   sameLook(looks[1].first, looks[0].first, `the first layer under ${Object.keys(sheets)}`);
+  sameLook(looks[1].focused, looks[0].focused, `a focused button under ${Object.keys(sheets)}`);
   sameLook(looks[1].prefs, looks[0].prefs, `the preferences under ${Object.keys(sheets)}`);
 }
 
