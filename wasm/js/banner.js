@@ -132,6 +132,7 @@ function mount(options) {
 
 function unmount() {
   if (!ui) return;
+  ui.unpad_?.();
   ui.root_.remove();
   for (const p of ui.placeholders_) p.remove();
   ui = null;
@@ -147,6 +148,7 @@ function dropRendered() {
 /** Shows `element` as the open layer and moves focus into it (to `focus`, if any). */
 function showLayer(element, prefs, switches = [], focus = element) {
   dropRendered();
+  ui.unpad_?.();
   ui.layer_?.remove();
   Object.assign(ui, { layer_: element, prefs_: prefs, switches_: switches });
   ui.root_.append(element);
@@ -154,6 +156,7 @@ function showLayer(element, prefs, switches = [], focus = element) {
 }
 
 function closeLayer() {
+  ui.unpad_?.();
   ui.layer_?.remove();
   Object.assign(ui, { layer_: null, prefs_: false, switches_: [] });
 }
@@ -252,6 +255,32 @@ function drawBanner(v, polite) {
   // page keeps the focus, and the keys.
   const a = document.activeElement;
   showLayer(banner, false, [], polite && a && a !== document.body && !a.closest('[data-consent-ui]') ? null : banner);
+  pad(banner);
+}
+
+/** While the first layer is on screen along the bottom edge, the page's bottom scroll padding
+ * is the layer's height, so that an element the keyboard focuses in the page scrolls clear of
+ * the layer instead of behind it (WCAG 2.2, 2.4.11), and so is the banner's root (at the end of
+ * the body), so that the page's last links can scroll above it. The page's own padding comes
+ * back when the layer goes. (Along the top edge, nothing: the page would have to be pushed
+ * down.) */
+function pad(layer) {
+  const s = document.documentElement.style;
+  const root = ui.root_.style;
+  const own = s.scrollPaddingBottom;
+  const watch = new ResizeObserver(() => {
+    const r = layer.getBoundingClientRect();
+    const bottom = r.bottom > innerHeight - 40;
+    root.paddingBottom = bottom ? `${innerHeight - r.top}px` : '';
+    s.scrollPaddingBottom = bottom ? root.paddingBottom : own;
+  });
+  watch.observe(layer);
+  ui.unpad_ = () => {
+    watch.disconnect();
+    root.paddingBottom = '';
+    s.scrollPaddingBottom = own;
+    ui.unpad_ = null;
+  };
 }
 
 function warm() {

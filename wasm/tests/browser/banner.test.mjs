@@ -1155,6 +1155,40 @@ bannerTest('a switch shows on and off under forced colours', async (visitor) => 
   assert.notEqual(on.track, off.track, 'on and off have different tracks');
 });
 
+// 10. The first layer does not hide what the keyboard focuses in the page (WCAG 2.2, 2.4.11
+// Focus Not Obscured): the page's scroll padding grows to the layer's height while it is on
+// screen along the bottom edge, so a link tabbed to scrolls clear of it, the page's last links
+// too; the page's own padding comes back after. (Along the top edge the banner does nothing.)
+bannerTest('a link tabbed to in the page scrolls clear of the first layer', async (visitor) => {
+  const links = Array.from({ length: 40 }, (_, i) => `<p><a href="#l${i}" id="l${i}">link ${i}</a></p>`).join('');
+  for (const [layout, position, width, height, from] of [['bar', 'bottom', 1280, 800, 0], ['box', 'bottom', 390, 700, 0], ['box', 'bottom-left', 1280, 800, 0]]) {
+    const v = await visitor();
+    await v.page.setViewportSize({ width, height });
+    // The page's own scroll padding, set before the banner starts.
+    const pre = "document.documentElement.style.scrollPaddingBottom = '3px';";
+    await v.open({ config: config('c10p'), body: links, dataset: { layout, position }, pre });
+    await v.waitFor(() => !!document.querySelector('.consent-banner button'));
+    // Down the page and back up.
+    await v.js((id) => document.getElementById(id).focus(), `l${from}`);
+    const down = Array.from({ length: 39 - from }, (_, i) => from + 1 + i);
+    const up = Array.from({ length: 39 - from }, (_, i) => 38 - i);
+    for (const [key, ids] of [['Tab', down], ['Shift+Tab', up]]) {
+      for (const i of ids) {
+        await v.page.keyboard.press(key);
+        const r = await v.js(() => {
+          const a = document.activeElement.getBoundingClientRect();
+          const b = document.querySelector('.consent-banner').getBoundingClientRect();
+          return { id: document.activeElement.id, hidden: a.top >= b.top && a.bottom <= b.bottom && a.left >= b.left && a.right <= b.right };
+        });
+        assert.equal(r.id, `l${i}`);
+        assert.equal(r.hidden, false, `${layout} at the ${position}, ${width}x${height}: link ${i} (${key}) is behind the first layer`);
+      }
+    }
+    await v.press('Reject all');
+    assert.equal(await v.js(() => document.documentElement.style.scrollPaddingBottom), '3px', "the page's own scroll padding is back");
+  }
+});
+
 // ---- 11. Strict CSP ---------------------------------------------------------------------
 
 // 11. Strict CSP: the banner adds no inline style or script: only classes and elements. The
