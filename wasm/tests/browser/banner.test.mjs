@@ -1192,12 +1192,18 @@ bannerTest('a link tabbed to in the page scrolls clear of the first layer', asyn
 // ---- 11. Strict CSP ---------------------------------------------------------------------
 
 // 11. Strict CSP: the banner adds no inline style or script: only classes and elements. The
-//     page is served with a strict policy, which reports any violation.
+//     page is served with a strict policy, which reports any violation. The one style it
+//     writes, the room it makes for the first layer at the page's end (the page's scroll
+//     padding and its root's padding), goes through the CSSOM, which `style-src 'self'`
+//     allows: it is in place while the first layer is shown, and gone with it.
 bannerTest('nothing inline for a strict CSP', async (visitor) => {
   const v = await visitor();
   await v.open({ csp: STRICT_CSP, body: "<iframe data-category='marketing' data-src='about:blank'></iframe>" });
   const before = await v.js(() => document.querySelectorAll('style, script').length);
   assert.equal(await v.run(config('c11')), true);
+  await v.waitFor(() => !!document.querySelector('.consent-banner button'));
+  await v.waitFor(() => parseFloat(getComputedStyle(document.querySelector('[data-consent-ui]')).paddingBottom) > 100
+    && parseFloat(getComputedStyle(document.documentElement).scrollPaddingBottom) > 100);
   await v.api('showPreferences');
   await v.waitFor(() => !!document.querySelector('.consent-prefs') && !!document.querySelector('.consent-embed'));
   // The preferences' stylesheet is a link right after the banner's own, loaded, and styles
@@ -1208,7 +1214,8 @@ bannerTest('nothing inline for a strict CSP', async (visitor) => {
       && getComputedStyle(document.querySelector('.consent-overlay')).position === 'fixed';
   }));
   assert.equal(await v.js(() => document.querySelectorAll(
-    '[data-consent-ui] [style], [data-consent-ui][style], .consent-embed [style], .consent-embed[style]').length), 0);
+    '[data-consent-ui] [style], .consent-embed [style], .consent-embed[style]').length), 0);
+  assert.equal(await v.js(() => document.querySelector('[data-consent-ui]').style.cssText), '', 'the room is gone with the layer');
   assert.equal(await v.js(() => document.querySelectorAll('style, script').length), before);
   assert.equal(await v.js(() => document.querySelectorAll(
     '[data-consent-ui] [onclick], [data-consent-ui] [onkeydown]').length), 0);
