@@ -497,7 +497,7 @@ const SITE_THEMES_CSS = {
 
 /** The computed look of every element of the banner's UI (first layer or preferences): its
  * computed style, its pseudo-elements' content, and its box (`[width, height]`, rounded). */
-const uiLook = (v) => v.js(() => [...document.querySelectorAll('[data-consent-ui] *')].map((e) => {
+const uiLook = (v) => v.js(() => [...document.querySelectorAll('[data-consent-ui] *, .consent-embed, .consent-embed *')].map((e) => {
   const s = getComputedStyle(e);
   const r = e.getBoundingClientRect();
   return [[e.localName, e.className, ...['display', 'position', 'font-family', 'font-size', 'font-weight',
@@ -518,7 +518,13 @@ function sameLook(got, want, what) {
   });
 }
 
-/** The banner's two layers drawn on a page without and with `sheets` (files in node_modules,
+/** An embed that waits for consent, in a page's content (a column of a fixed width, so that a
+ * theme's page margins do not move it): the banner draws its placeholder there, outside its
+ * own root. */
+const EMBED = `<div style="width: 600px"><p>Our clinic on the map:</p>
+  <iframe data-category="marketing" data-service="maps" data-src="about:blank" title="map"></iframe></div>`;
+
+/** The banner's two layers (and an embed's placeholder) drawn on a page without and with `sheets` (files in node_modules,
  * linked after the banner's stylesheet) must look the same, element by element. */
 async function sameLookUnder(visitor, sheets) {
   for (const [name, file] of Object.entries(sheets)) {
@@ -527,8 +533,8 @@ async function sameLookUnder(visitor, sheets) {
   const looks = [];
   for (const styles of [[], Object.keys(sheets).map((n) => `/others/${n}.css`)]) {
     const v = await visitor();
-    await v.open({ config: config('c2o'), styles });
-    await v.waitFor(() => !!document.querySelector('.consent-banner button'));
+    await v.open({ config: config('c2o'), styles, body: EMBED });
+    await v.waitFor(() => !!document.querySelector('.consent-banner button') && !!document.querySelector('.consent-embed button'));
     const first = await uiLook(v);
     // A button with the focus, as the keyboard leaves it.
     await v.js(() => document.querySelector('.consent-banner .consent-btn').focus());
