@@ -224,7 +224,8 @@ impl Pages {
     /// that differs per visitor, and the returned rewriter rewrites its body.
     ///
     /// The headers: `Cache-Control: private` (a shared cache must never serve one visitor's
-    /// page to another; `public` and `s-maxage` go), `Vary: Cookie, Sec-GPC, DNT` (a
+    /// page to another; `public` and `s-maxage` go, and so do the fields a CDN reads instead,
+    /// `CDN-Cache-Control` and `Surrogate-Control`), `Vary: Cookie, Sec-GPC, DNT` (a
     /// browser's own cache keeps one copy per decision), no `Content-Length` (the length
     /// changes), no `ETag` or `Last-Modified` (they describe the page before rewriting),
     /// and the Content-Security-Policy allows the Consent Mode script.
@@ -554,6 +555,22 @@ fn private(headers: &mut HeaderMap) {
         header::VARY,
         HeaderValue::from_static("Cookie, Sec-GPC, DNT"),
     );
+    // The fields a CDN reads before `Cache-Control` (RFC 9213's `CDN-Cache-Control` and the
+    // vendors' `*-CDN-Cache-Control`, `Surrogate-Control`, Akamai's `Edge-Control`): left
+    // in, they would still let it keep one visitor's page for the next.
+    let targeted: Vec<_> = headers
+        .keys()
+        .filter(|name| {
+            let name = name.as_str(); // lowercase
+            name.ends_with("cdn-cache-control")
+                || name == "surrogate-control"
+                || name == "edge-control"
+        })
+        .cloned()
+        .collect();
+    for name in targeted {
+        headers.remove(name);
+    }
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::ETAG);
     headers.remove(header::LAST_MODIFIED);
@@ -620,11 +637,13 @@ mod tests {
             ("cache-control", "public, max-age=600, s-maxage=3600"),
             ("content-length", "10"),
             ("etag", "\"abc\""),
+            ("cdn-cache-control", "max-age=600"),
         ]);
         private(&mut m);
         assert_eq!(m["cache-control"], "private, max-age=600");
         assert_eq!(m["vary"], "Cookie, Sec-GPC, DNT");
         assert!(m.get("content-length").is_none() && m.get("etag").is_none());
+        assert!(m.get("cdn-cache-control").is_none());
         let mut m = h(&[("cache-control", "no-store")]);
         private(&mut m);
         assert_eq!(

@@ -1,0 +1,155 @@
+//! What an attacker, or an odd server, sends the page layer: requests, responses and pages
+//! at the edges of HTTP and HTML. Nothing of them may make live what the policy does not
+//! allow, leak one visitor's page to another or to a shared cache, or lose the page.
+
+#![allow(clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Lang, SigningKey, Token};
+use consent_gate::{PageLayer, Pages};
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="fi"><head><title>t</title>
+<script type="text/plain" data-category="analytics" data-service="ga" data-src="/ga.js"></script>
+</head><body><h1>Hei</h1>
+</body></html>"#;
+
+fn key() -> SigningKey {
+    SigningKey::new(&[4; 32]).expect("key")
+}
+
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+fn cookie(config: &Config, action: Action) -> String {
+    let now = OffsetDateTime::now_utc();
+    let before = policy::evaluate(config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([8; 16]),
+    };
+    let d = policy::decide(config, &before, action, ctx).expect("in range");
+    format!("consent={}", Token::signed(*d.state(), &key()))
+}
+
+fn pages() -> Arc<Pages> {
+    Arc::new(Pages::new(config(), Some(key())))
+}
+
+/// One route, `/`, answering `headers` and `body` to GET (and so to HEAD).
+fn app(pages: Arc<Pages>, headers: &[(&'static str, &'static str)], body: &'static [u8]) -> Router {
+    let headers: Vec<_> = headers.to_vec();
+    Router::new()
+        .route(
+            "/",
+            get(move || {
+                let headers = headers.clone();
+                async move {
+                    let mut r = body.into_response();
+                    r.headers_mut().remove(header::CONTENT_TYPE);
+                    for (k, v) in headers {
+                        r.headers_mut().append(k, v.parse().expect("value"));
+                    }
+                    r
+                }
+            }),
+        )
+        .layer(PageLayer::new(pages))
+}
+
+async fn send(app: &Router, method: Method, headers: &[(&str, &str)]) -> (HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().method(method).uri("/");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 << 20).await.expect("body");
+    (parts.headers, bytes.to_vec())
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A HEAD request gets the headers of the page without its body. A server that answers it
+/// with an empty body inside the layer (a proxy in front of nginx, a file server; axum
+/// itself drops the body outside) must not have that empty body taken for the page:
+/// recorded under the page's trusted ETag, it would be replayed to every later GET.
+#[tokio::test]
+async fn a_head_request_does_not_replace_the_page_in_the_cache() {
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll);
+    // As nginx answers a static page: a strong ETag, shareable, no body to HEAD.
+    let origin = |method: Method| async move {
+        let body = if method == Method::HEAD { "" } else { PAGE };
+        (
+            [
+                (header::CONTENT_TYPE, "text/html"),
+                (header::ETAG, "\"5f3a-1a2b\""),
+                (header::CACHE_CONTROL, "max-age=60"),
+            ],
+            body,
+        )
+    };
+    let pages = pages();
+    let app = Router::new()
+        .route("/", get(origin))
+        .layer(PageLayer::new(Arc::clone(&pages)));
+    for visitor in [vec![], vec![("cookie", accepted.as_str())]] {
+        let (head, body) = send(&app, Method::HEAD, &visitor).await;
+        assert!(body.is_empty(), "no body to a HEAD request");
+        assert_eq!(head["cache-control"], "private, max-age=60", "as a GET's");
+        assert!(head.get("etag").is_none(), "as a GET's");
+        for _ in 0..2 {
+            let (_, body) = send(&app, Method::GET, &visitor).await;
+            let body = text(&body);
+            assert!(body.contains("<h1>Hei</h1>"), "the page itself: {body}");
+        }
+    }
+}
+
+/// CDNs read their own targeted field before `Cache-Control` (RFC 9213's
+/// `CDN-Cache-Control`, and `Surrogate-Control`): left on a rewritten page, it would still
+/// let the CDN keep one visitor's page and serve it to the next.
+#[tokio::test]
+async fn a_cdn_is_kept_out_by_its_own_fields_too() {
+    let app = app(
+        pages(),
+        &[
+            ("content-type", "text/html"),
+            ("cache-control", "public, max-age=60"),
+            ("cdn-cache-control", "public, max-age=600"),
+            ("cloudflare-cdn-cache-control", "max-age=600"),
+            ("surrogate-control", "max-age=600"),
+        ],
+        PAGE.as_bytes(),
+    );
+    let (headers, body) = send(&app, Method::GET, &[]).await;
+    assert!(text(&body).contains("data-consent-nojs"), "rewritten");
+    assert_eq!(headers["cache-control"], "private, max-age=60");
+    for name in [
+        "cdn-cache-control",
+        "cloudflare-cdn-cache-control",
+        "surrogate-control",
+    ] {
+        assert!(headers.get(name).is_none(), "{name}: {headers:?}");
+    }
+}
