@@ -204,6 +204,8 @@ pub(crate) struct Recorded {
     frames: Box<[Frame]>,
     /// The language of the page's first layer.
     lang: Lang,
+    /// The page's charset, which its first layer is written in.
+    encoding: &'static encoding_rs::Encoding,
     /// The first layer last rendered for it: most visits to a page come to the same URL,
     /// and rendering it is a good part of a replay's cost.
     first_layer: Mutex<Option<FirstLayerHtml>>,
@@ -304,6 +306,7 @@ impl Recorded {
         out: Vec<u8>,
         holes: usize,
         lang: Lang,
+        encoding: &'static encoding_rs::Encoding,
     ) -> Option<Self> {
         let parts = split(&out, holes)?;
         let out = Bytes::from(out);
@@ -312,6 +315,7 @@ impl Recorded {
             frames: frames(&out, parts),
             out,
             lang,
+            encoding,
             first_layer: Mutex::new(None),
             last_used: AtomicU64::new(0),
         })
@@ -333,7 +337,13 @@ impl Recorded {
                 k.html.clone()
             }
             _ => {
-                let html = Bytes::from(visit.first_layer_html(pages, self.lang));
+                let html = visit.first_layer_html(pages, self.lang);
+                // In the page's charset, as the rewriter writes it (characters it lacks as
+                // character references).
+                let html = match self.encoding.encode(&html) {
+                    (std::borrow::Cow::Borrowed(_), ..) => Bytes::from(html),
+                    (std::borrow::Cow::Owned(bytes), ..) => Bytes::from(bytes),
+                };
                 // A long URL is rendered for each response rather than kept.
                 if visit.path_and_query().len() <= MAX_KEPT_URL {
                     *kept = Some(FirstLayerHtml {
@@ -593,7 +603,13 @@ mod tests {
     use http::HeaderValue;
 
     fn recorded(out: &str, holes: usize) -> Option<Recorded> {
-        Recorded::new(None, out.as_bytes().to_vec(), holes, Lang::En)
+        Recorded::new(
+            None,
+            out.as_bytes().to_vec(),
+            holes,
+            Lang::En,
+            encoding_rs::UTF_8,
+        )
     }
 
     #[test]
@@ -712,8 +728,14 @@ mod tests {
                 },
                 class: class.clone(),
             };
-            let r = Recorded::new(Some(Bytes::from(body.clone())), body, 0, Lang::En)
-                .unwrap_or_else(|| unreachable!("no holes"));
+            let r = Recorded::new(
+                Some(Bytes::from(body.clone())),
+                body,
+                0,
+                Lang::En,
+                encoding_rs::UTF_8,
+            )
+            .unwrap_or_else(|| unreachable!("no holes"));
             cache.insert(key, Arc::new(r));
             assert!(
                 cache.bytes() <= cache.capacity(),
@@ -736,8 +758,14 @@ mod tests {
             },
             class,
         };
-        let r = Recorded::new(Some(Bytes::from(big.clone())), big.clone(), 0, Lang::En)
-            .unwrap_or_else(|| unreachable!("no holes"));
+        let r = Recorded::new(
+            Some(Bytes::from(big.clone())),
+            big.clone(),
+            0,
+            Lang::En,
+            encoding_rs::UTF_8,
+        )
+        .unwrap_or_else(|| unreachable!("no holes"));
         cache.insert(key.clone(), Arc::new(r));
         assert!(cache.get(&key, Some(&big)).is_none());
     }

@@ -473,7 +473,7 @@ impl Pending {
         let mut out = r.write(body);
         let (last, holes, lang) = r.finish();
         out.extend(last);
-        match Recorded::new(source, out, holes, lang) {
+        match Recorded::new(source, out, holes, lang, self.prepared.encoding.into()) {
             Some(recorded) => {
                 let recorded = Arc::new(recorded);
                 cache.insert(key, Arc::clone(&recorded));

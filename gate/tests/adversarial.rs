@@ -153,3 +153,26 @@ async fn a_cdn_is_kept_out_by_its_own_fields_too() {
         assert!(headers.get(name).is_none(), "{name}: {headers:?}");
     }
 }
+
+/// A page in windows-1252 gets its first layer in windows-1252, whether rewritten as it
+/// streams or replayed from the cache.
+#[tokio::test]
+async fn a_replayed_first_layer_is_in_the_pages_charset() {
+    let cached = app(
+        pages(),
+        &[("content-type", "text/html; charset=windows-1252")],
+        PAGE.as_bytes(),
+    );
+    let uncached = app(
+        Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(0)),
+        &[("content-type", "text/html; charset=windows-1252")],
+        PAGE.as_bytes(),
+    );
+    let (_, want) = send(&uncached, Method::GET, &[]).await;
+    let (decoded, _, bad) = encoding_rs::WINDOWS_1252.decode(&want);
+    assert!(!bad && decoded.contains("Hylkää kaikki"), "{decoded}");
+    for round in 0..3 {
+        let (_, got) = send(&cached, Method::GET, &[]).await;
+        assert_eq!(text(&got), text(&want), "round {round}");
+    }
+}
