@@ -71,6 +71,9 @@ where
         if let Some(authority) = req.uri().authority() {
             visit.set_authority(authority.as_str());
         }
+        if req.method() == http::Method::HEAD {
+            visit.set_head();
+        }
         req.extensions_mut().insert(*visit.verdict());
         PageFuture {
             inner: self.inner.call(req),

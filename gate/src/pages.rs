@@ -94,6 +94,8 @@ pub struct Visit {
     /// Whether the request carried `Authorization` (a shared cache would not share its
     /// response).
     authorized: bool,
+    /// Whether it is a `HEAD` request: its response has the page's headers but no page.
+    head: bool,
 }
 
 impl Visit {
@@ -128,6 +130,12 @@ impl Visit {
     /// The request's authority from its URI, which HTTP/2 sends instead of `Host`.
     pub(crate) fn set_authority(&mut self, authority: &str) {
         self.authority = authority.into();
+    }
+
+    /// Marks a `HEAD` request: its response gets the headers a `GET`'s would, and its body
+    /// (empty, or the page a handler wrote anyway) is neither rewritten nor recorded.
+    pub(crate) fn set_head(&mut self) {
+        self.head = true;
     }
 
     /// Whether the first layer is due: no valid decision (none, expired, of an older
@@ -216,6 +224,7 @@ impl Pages {
             path_len,
             authority: authority.into(),
             authorized: headers.contains_key(header::AUTHORIZATION),
+            head: false,
         }
     }
 
@@ -248,6 +257,15 @@ impl Pages {
         headers: &mut HeaderMap,
         body_len: Option<u64>,
     ) -> Option<Plan> {
+        if visit.head {
+            // The headers of the page, for a body that is not the page.
+            let _ = self.prepare(&visit, status, headers);
+            return None;
+        }
+        if body_len == Some(0) {
+            // No page: nothing to add to it (an empty swap of htmx, say).
+            return None;
+        }
         let prepared = self.prepare(&visit, status, headers)?;
         if !self.cache.enabled() {
             return Some(Plan::Stream(Box::new(prepared.rewriter(

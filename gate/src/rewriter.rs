@@ -27,6 +27,8 @@ pub struct PageRewriter {
     rewriter: Option<HtmlRewriter<'static, Sink>>,
     out: Arc<Mutex<Vec<u8>>>,
     page: Arc<Page>,
+    /// Whether the body has a byte: an empty one stays empty.
+    written: bool,
 }
 
 impl std::fmt::Debug for PageRewriter {
@@ -152,12 +154,14 @@ impl PageRewriter {
             rewriter: Some(rewriter),
             out,
             page,
+            written: false,
         }
     }
 
     /// Rewrites the next chunk of the body; returns what is ready to send (it may hold back
     /// the end of a tag that continues in the next chunk).
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        self.written |= !chunk.is_empty();
         let Some(rewriter) = self.rewriter.as_mut() else {
             return chunk.to_vec();
         };
@@ -182,8 +186,11 @@ impl PageRewriter {
     /// language its first layer speaks (for a recording).
     pub(crate) fn finish(mut self) -> (Vec<u8>, usize, Lang) {
         if let Some(rewriter) = self.rewriter.take() {
-            // On an error lol_html has flushed what it held, as in `write`.
-            let _ = rewriter.end();
+            // An empty body is no page: nothing goes at its end.
+            if self.written {
+                // On an error lol_html has flushed what it held, as in `write`.
+                let _ = rewriter.end();
+            }
         }
         let out = std::mem::take(&mut *lock(&self.out));
         let p = self.page.progress();

@@ -176,3 +176,25 @@ async fn a_replayed_first_layer_is_in_the_pages_charset() {
         assert_eq!(text(&got), text(&want), "round {round}");
     }
 }
+
+/// An HTML response with an empty body (a HEAD answered inside the layer, an empty page)
+/// passes through as it is: nothing is added to it.
+#[tokio::test]
+async fn an_empty_page_stays_empty() {
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(cache));
+        let app = app(pages, &[("content-type", "text/html")], b"");
+        let (_, body) = send(&app, Method::GET, &[]).await;
+        assert_eq!(text(&body), "", "cache {cache}");
+    }
+    // A streamed body that turns out empty: nothing either.
+    let pages = pages();
+    let visit = pages.visit(&HeaderMap::new(), "/");
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, "text/html".parse().expect("value"));
+    let mut r = pages
+        .respond(&visit, StatusCode::OK, &mut headers)
+        .expect("html");
+    assert!(r.write(b"").is_empty());
+    assert!(r.end().is_empty());
+}
