@@ -22,13 +22,18 @@ const MEMORY_LIMIT: usize = 1 << 20;
 /// Feed it the body's chunks with [`write`](Self::write) and finish with
 /// [`end`](Self::end); each returns the bytes ready to send. It never fails: if the page
 /// overwhelms the rewriter, the rest passes through unchanged, which makes nothing live that
-/// the page did not already run.
+/// the page did not already run, and what goes at the end of `<body>` (the first layer, the
+/// script that loads the banner) goes at the end of the page.
 pub struct PageRewriter {
     rewriter: Option<HtmlRewriter<'static, Sink>>,
     out: Arc<Mutex<Vec<u8>>>,
     page: Arc<Page>,
     /// Whether the body has a byte: an empty one stays empty.
     written: bool,
+    /// Whether lol_html gave up on the page (the rest passed through as it was).
+    bailed_out: bool,
+    /// The page's charset, for what goes at its end after a bail-out.
+    encoding: &'static encoding_rs::Encoding,
 }
 
 impl std::fmt::Debug for PageRewriter {
@@ -155,6 +160,8 @@ impl PageRewriter {
             out,
             page,
             written: false,
+            bailed_out: false,
+            encoding: encoding.into(),
         }
     }
 
@@ -173,6 +180,7 @@ impl PageRewriter {
             // lol_html flushed every byte it had not written yet ("graceful bail-out"); the
             // rest of the page passes through as it is.
             self.rewriter = None;
+            self.bailed_out = true;
         }
         std::mem::take(&mut *lock(&self.out))
     }
@@ -189,10 +197,20 @@ impl PageRewriter {
             // An empty body is no page: nothing goes at its end.
             if self.written {
                 // On an error lol_html has flushed what it held, as in `write`.
-                let _ = rewriter.end();
+                self.bailed_out |= rewriter.end().is_err();
             }
         }
-        let out = std::mem::take(&mut *lock(&self.out));
+        let mut out = std::mem::take(&mut *lock(&self.out));
+        // A page lol_html gave up on still gets what goes at the end of `<body>`, if it was
+        // not written yet: the first layer when it is due, and the script that puts back the
+        // banner's stylesheet and module if they were held back. Without it, a first visitor
+        // would be asked nothing and the banner would never load. After `</html>` it is still
+        // parsed into the body.
+        if self.bailed_out {
+            if let Some(html) = self.page.end_of_body() {
+                out.extend_from_slice(&self.encoding.encode(&html).0);
+            }
+        }
         let p = self.page.progress();
         let lang = p
             .lang

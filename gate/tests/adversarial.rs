@@ -198,3 +198,52 @@ async fn an_empty_page_stays_empty() {
     assert!(r.write(b"").is_empty());
     assert!(r.end().is_empty());
 }
+
+/// The page rewritten by [`Pages::respond`] in chunks of `size`, for a request with
+/// `cookie` (or none).
+fn rewrite_chunks(pages: &Arc<Pages>, cookie: &str, body: &[u8], size: usize) -> Vec<u8> {
+    let mut req = HeaderMap::new();
+    if !cookie.is_empty() {
+        req.insert(header::COOKIE, cookie.parse().expect("value"));
+    }
+    let visit = pages.visit(&req, "/");
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, "text/html".parse().expect("value"));
+    let mut r = pages
+        .respond(&visit, StatusCode::OK, &mut headers)
+        .expect("html");
+    let mut out = Vec::new();
+    for c in body.chunks(size) {
+        out.extend(r.write(c));
+    }
+    out.extend(r.end());
+    out
+}
+
+/// A tag larger than the rewriter may buffer (an inline image of a few megabytes, sent in
+/// chunks) makes it give up: the rest of the page passes through. What goes at the end of
+/// `<body>` must still come: the first layer, and the script that puts back the banner's
+/// module and stylesheet already held back, else nobody could ever decide.
+#[test]
+fn a_page_too_big_for_the_rewriter_still_gets_its_first_layer_and_banner() {
+    let page = format!(
+        "<html><head><link rel=stylesheet href=/consent/consent.css>\
+         <script type=module src=/consent/consent.js></script></head>\
+         <body><img src=\"data:image/png;base64,{}\"><p>end</p></body></html>",
+        "A".repeat(3 << 20)
+    );
+    let out = text(&rewrite_chunks(&pages(), "", page.as_bytes(), 64 * 1024));
+    assert!(
+        out.contains("<p>end</p></body></html>"),
+        "the page is whole"
+    );
+    assert!(
+        out.contains("data-consent-js=\"/consent/consent.js\""),
+        "the banner's module was held back before the rewriter gave up"
+    );
+    assert!(
+        out.contains("link[data-consent-css]"),
+        "the script that puts it back"
+    );
+    assert!(out.contains("data-consent-nojs"), "the first layer");
+}
