@@ -2,8 +2,11 @@
 //! the open internet needs and `axum::serve` does not set.
 //!
 //! - **Header read timeout:** a connection that has not sent a whole request head within
-//!   [`Limits::header_read_timeout`] is closed (slowloris). Between requests on a kept-alive
-//!   connection the same clock runs.
+//!   [`Limits::header_read_timeout`] is closed (slowloris), one that sends nothing at all
+//!   included. Between requests on a kept-alive connection the same clock runs.
+//! - **HTTP/1.1 only:** the API needs nothing else, and hyper's HTTP/2 (or the protocol
+//!   detection of hyper-util's `auto` builder, which waits for the first bytes with no
+//!   clock) would let a client hold a connection without ever sending a head.
 //! - **Request timeout:** a request not answered within [`Limits::request_timeout`], a slow
 //!   body included, is answered 408 (tower-http's `TimeoutLayer`, applied by [`serve`]).
 //! - **Connection limit:** at most [`Limits::max_connections`] connections are served at once;
@@ -19,8 +22,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -66,9 +69,8 @@ pub async fn serve(
         axum::http::StatusCode::REQUEST_TIMEOUT,
         limits.request_timeout,
     ));
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let builder = Arc::new(builder);
@@ -104,9 +106,7 @@ pub async fn serve(
         );
         let hyper_service = TowerToHyperService::new(service);
         let builder = Arc::clone(&builder);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
-            .into_owned();
+        let connection = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away or times out is no error of the server's.
