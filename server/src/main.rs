@@ -617,10 +617,64 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
                     path.display()
                 );
             }
+            holds_head_file(&store, &key, &file, &path).await?;
         }
         tokio::spawn(keep_head_file(path, store.heads()));
     }
     Ok((store, key))
+}
+
+/// Refuses to write to a log that no longer holds what its head file (at `path`) vouches
+/// for: a head file signed under a key of the key file, the same start of the keyed chain,
+/// and the file's record with the file's link (unless it was purged since). A log rewritten
+/// without the key (relinked with plain links as a log from before the keyed chain, or
+/// another log under the same key copied over it) would otherwise be signed as found, and
+/// the head file moved on to it, so that `consent verify` passed it afterwards.
+async fn holds_head_file(
+    store: &AnyStore,
+    key: &ServerKey,
+    file: &SignedHead,
+    path: &Path,
+) -> anyhow::Result<()> {
+    if key.log_keys().signer_of(file).is_none() {
+        anyhow::bail!(
+            "the head file {} is not signed under any key of the key file: run `consent verify`",
+            path.display()
+        );
+    }
+    let rewritten = || {
+        anyhow::anyhow!(
+            "the log is not the one its head file {} vouches for (record {}): it was rewritten \
+             or replaced; run `consent verify` and restore it before writing to it",
+            path.display(),
+            file.seq
+        )
+    };
+    let db = store.chain_head().await?.ok_or_else(rewritten)?;
+    if db.keyed_from != file.keyed_from {
+        return Err(rewritten());
+    }
+    if file.seq == 0 {
+        return Ok(());
+    }
+    let link = match store.checkpoint().await? {
+        // Purged past the file's record: nothing held to compare.
+        Some(c) if c.seq > file.seq => return Ok(()),
+        Some(c) if c.seq == file.seq => c.link,
+        _ => {
+            store
+                .scan(file.seq - 1, 1)
+                .await?
+                .into_iter()
+                .find(|e| e.seq == file.seq)
+                .ok_or_else(rewritten)?
+                .link
+        }
+    };
+    if link != file.link {
+        return Err(rewritten());
+    }
+    Ok(())
 }
 
 /// `consent key rotate`: checks that the log is under the key file's current key, rotates the

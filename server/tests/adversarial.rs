@@ -9,12 +9,36 @@
 mod support;
 
 use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Lang, Token};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::Child;
+use tokio::process::{Child, Command};
 use tokio::time::timeout;
+
+const ORIGIN: &str = "https://klinikka.fi";
+
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+/// A banner's `POST /consent` body: an unsigned token of `action` (the server gives the id).
+fn body(action: Action) -> String {
+    let config = config();
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([9; 16]),
+    };
+    let d = policy::decide(&config, &before, action, ctx).expect("in range");
+    serde_json::json!({ "token": Token::unsigned(*d.state()).to_string() }).to_string()
+}
 
 /// A server's answer: the status, the head, the body.
 struct Answer {
@@ -44,6 +68,18 @@ async fn send(addr: &str, request: &str) -> Answer {
         head: head.to_owned(),
         body: body.to_owned(),
     }
+}
+
+async fn post_consent(addr: &str, action: Action) -> Answer {
+    let body = body(action);
+    send(
+        addr,
+        &format!(
+            "POST /consent HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
 }
 
 /// Reads until the server closes the connection (or 10 s pass): whether it closed, and when.
@@ -115,4 +151,171 @@ async fn silent_connections_do_not_hold_every_slot() {
     .await
     .expect("a third client is served once the silent ones are cut off");
     assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
+}
+
+/// Starts `consent serve` on the log in `dir`: its address, or what it said when it refused.
+async fn start_or_refusal(dir: &Path) -> Result<(Child, String), String> {
+    const LISTENING: &str = "listening on http://";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+        .args(["--origin", ORIGIN])
+        .arg("--db")
+        .arg(dir.join("consent.db"))
+        .arg("--key-file")
+        .arg(dir.join("consent.key"))
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn consent serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = String::new();
+    let outcome = timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(at) = line.find(LISTENING) {
+                return Some(line[at + LISTENING.len()..].trim().to_owned());
+            }
+            said.push_str(&line);
+            said.push('\n');
+        }
+        None
+    })
+    .await
+    .expect("the server listens or exits within 30 s");
+    match outcome {
+        Some(addr) => {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            Ok((child, addr))
+        }
+        None => Err(said),
+    }
+}
+
+/// Waits (at most 10 s) until the head file beside the log vouches for record `seq`.
+async fn head_file_at(dir: &Path, seq: u64) {
+    let path = dir.join("consent.db.head");
+    for _ in 0..100 {
+        if consent_server::store::SignedHead::read(&path).is_ok_and(|h| h.seq >= seq) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the head file did not reach record {seq}");
+}
+
+/// `consent verify` on the log in `dir`: whether it passed, and what it said.
+fn verify(dir: &Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consent"))
+        .arg("verify")
+        .arg("--db")
+        .arg(dir.join("consent.db"))
+        .arg("--key-file")
+        .arg(dir.join("consent.key"))
+        .output()
+        .expect("run consent verify");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A log of `n` decisions written by `consent serve` in `dir`, its head file up to date and
+/// the server stopped.
+async fn served_log(dir: &Path, n: u64) {
+    let (server, addr) = support::serve::start(dir, &["--origin", ORIGIN]).await;
+    for _ in 0..n {
+        assert_eq!(post_consent(&addr, Action::AcceptAll).await.status, 201);
+    }
+    head_file_at(dir, n).await;
+    drop(server);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// After the edit, `consent serve` must not start on the log, lest it sign what it found and
+/// carry the head file along; and `consent verify` must name the break after any attempt.
+async fn refused_and_caught(dir: &Path) {
+    match start_or_refusal(dir).await {
+        Ok((server, addr)) => {
+            // What a server that starts does next: append, and keep the head file.
+            let _ = post_consent(&addr, Action::RejectAll).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            drop(server);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let (ok, said) = verify(dir);
+            panic!(
+                "consent serve started on the edited log; verify afterwards passed={ok}: {said}"
+            );
+        }
+        Err(said) => {
+            assert!(said.contains("head file"), "{said}");
+        }
+    }
+    let (ok, said) = verify(dir);
+    assert!(!ok, "verify passed an edited log: {said}");
+}
+
+#[tokio::test]
+async fn a_log_reordered_and_relinked_without_the_key_is_not_signed_by_the_next_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    served_log(dir.path(), 4).await;
+    // Records 2 and 3 swapped, every link recomputed the way anyone can (plain SHA-256, as a
+    // log from before the keyed chain) and the head row removed: the store takes it for a
+    // log from before the keyed chain, and would sign it as it is.
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+        conn.execute_batch(
+            "CREATE TEMP TABLE swapped AS SELECT * FROM decisions WHERE seq IN (2, 3);
+             UPDATE decisions SET (time, consent_id, record, digest, action, revision, granted,
+                                   kind, contact) =
+                 (SELECT time, consent_id, record, digest, action, revision, granted, kind,
+                         contact FROM swapped WHERE swapped.seq = 5 - decisions.seq)
+             WHERE seq IN (2, 3);
+             DELETE FROM chain_head;",
+        )
+        .expect("tamper");
+        let rows: Vec<(i64, Vec<u8>)> = conn
+            .prepare("SELECT seq, digest FROM decisions ORDER BY seq")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(rows.len(), 4);
+        let mut link = consent_core::Digest::ZERO;
+        for (seq, digest) in rows {
+            let digest: [u8; 32] = digest.try_into().expect("32 bytes");
+            link = consent_core::chain_link(&link, &consent_core::Digest::from_bytes(digest));
+            conn.execute(
+                "UPDATE decisions SET link = ?1 WHERE seq = ?2",
+                rusqlite::params![&link.as_bytes()[..], seq],
+            )
+            .expect("relink");
+        }
+    }
+    refused_and_caught(dir.path()).await;
+}
+
+#[tokio::test]
+async fn a_log_swapped_for_another_under_the_same_key_is_not_signed_by_the_next_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = tempfile::tempdir().expect("tempdir");
+    served_log(dir.path(), 2).await;
+    // Another log under the same key file (a staging copy, another site), longer than this
+    // one: copied over it.
+    std::fs::copy(
+        dir.path().join("consent.key"),
+        other.path().join("consent.key"),
+    )
+    .expect("share the key");
+    served_log(other.path(), 3).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("consent.db{suffix}")));
+        let from = other.path().join(format!("consent.db{suffix}"));
+        if from.exists() {
+            std::fs::copy(from, dir.path().join(format!("consent.db{suffix}"))).expect("swap");
+        }
+    }
+    refused_and_caught(dir.path()).await;
 }
