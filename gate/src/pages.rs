@@ -61,6 +61,7 @@ pub(crate) struct Selectors {
     pub(crate) embed: Selector,
     pub(crate) stylesheet: Selector,
     pub(crate) body: Selector,
+    pub(crate) meta: Selector,
 }
 
 impl Selectors {
@@ -77,6 +78,7 @@ impl Selectors {
             embed: parse("iframe[data-category][data-src], img[data-category][data-src]"),
             stylesheet: parse("link[href*=\"consent.css\"]"),
             body: parse("body"),
+            meta: parse("meta"),
         }
     }
 }
@@ -312,7 +314,7 @@ impl Pages {
         {
             return None;
         }
-        let encoding = html_encoding(headers)?;
+        let (encoding, declared) = html_encoding(headers)?;
         let compressed = headers
             .get_all(header::CONTENT_ENCODING)
             .iter()
@@ -357,6 +359,7 @@ impl Pages {
         }
         Some(Prepared {
             encoding,
+            meta_charset: !declared,
             script_nonce,
             style_nonce,
             etag,
@@ -367,6 +370,8 @@ impl Pages {
 /// What a response's rewrite needs, once its headers are made right.
 pub(crate) struct Prepared {
     encoding: AsciiCompatibleEncoding,
+    /// The response names no charset: the page's `<meta charset>` may.
+    meta_charset: bool,
     script_nonce: Option<String>,
     style_nonce: Option<String>,
     /// The page's strong `ETag`, when it may key the cache.
@@ -406,7 +411,13 @@ impl Prepared {
             consent_mode,
             first_layer,
         };
-        PageRewriter::new(Arc::clone(pages), visit, self.encoding, inserts)
+        PageRewriter::new(
+            Arc::clone(pages),
+            visit,
+            self.encoding,
+            self.meta_charset,
+            inserts,
+        )
     }
 
     fn replay(&self, pages: &Pages, visit: &Visit, recorded: &Recorded) -> Vec<Bytes> {
@@ -489,9 +500,9 @@ impl Pending {
             .prepared
             .rewriter(&self.pages, self.visit.clone(), FirstLayer::Hole);
         let mut out = r.write(body);
-        let (last, holes, lang) = r.finish();
+        let (last, holes, lang, encoding) = r.finish();
         out.extend(last);
-        match Recorded::new(source, out, holes, lang, self.prepared.encoding.into()) {
+        match Recorded::new(source, out, holes, lang, encoding) {
             Some(recorded) => {
                 let recorded = Arc::new(recorded);
                 cache.insert(key, Arc::clone(&recorded));
@@ -509,9 +520,9 @@ impl Pending {
 }
 
 /// The encoding of an HTML response (`Content-Type: text/html`; UTF-8 unless its charset
-/// says otherwise), or `None` when it is not HTML or its charset is one lol_html cannot
-/// rewrite (UTF-16, say) or does not know.
-fn html_encoding(headers: &HeaderMap) -> Option<AsciiCompatibleEncoding> {
+/// says otherwise) and whether the header names it, or `None` when it is not HTML or its
+/// charset is one lol_html cannot rewrite (UTF-16, say) or does not know.
+fn html_encoding(headers: &HeaderMap) -> Option<(AsciiCompatibleEncoding, bool)> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     let mut parts = value.split(';');
     let essence = parts.next()?.trim();
@@ -526,14 +537,19 @@ fn html_encoding(headers: &HeaderMap) -> Option<AsciiCompatibleEncoding> {
     });
     match charset {
         // The usual label, without looking it up.
-        None => Some(AsciiCompatibleEncoding::utf_8()),
+        None => Some((AsciiCompatibleEncoding::utf_8(), false)),
         Some(label) if label.eq_ignore_ascii_case("utf-8") => {
-            Some(AsciiCompatibleEncoding::utf_8())
+            Some((AsciiCompatibleEncoding::utf_8(), true))
         }
-        Some(label) => AsciiCompatibleEncoding::new(
-            encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?,
-        ),
+        Some(label) => charset_encoding(label).map(|e| (e, true)),
     }
+}
+
+/// The encoding a charset label names, if lol_html can rewrite it.
+pub(crate) fn charset_encoding(label: &str) -> Option<AsciiCompatibleEncoding> {
+    AsciiCompatibleEncoding::new(encoding_rs::Encoding::for_label_no_replacement(
+        label.as_bytes(),
+    )?)
 }
 
 /// Marks a response as one visitor's.

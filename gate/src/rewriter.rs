@@ -103,6 +103,8 @@ struct Progress {
     critical_written: bool,
     /// How many holes a recording has (each written once, so the cache can count them).
     holes: usize,
+    /// The charset the page's `<meta>` switched to, when the response named none.
+    meta_encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl PageRewriter {
@@ -110,6 +112,7 @@ impl PageRewriter {
         pages: Arc<Pages>,
         visit: Visit,
         encoding: AsciiCompatibleEncoding,
+        meta_charset: bool,
         inserts: Inserts,
     ) -> Self {
         let out = Arc::new(Mutex::new(Vec::new()));
@@ -145,6 +148,9 @@ impl PageRewriter {
             .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
             .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
             .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
+            // A response that names no charset is read in the one its `<meta>` names, as a
+            // browser reads it: lol_html then writes what the layer adds in it.
+            .with_adjust_charset_on_meta_tag(meta_charset)
             .append_document_content_handler(DocumentContentHandlers::default().end(
                 move |end: &mut lol_html::html_content::DocumentEnd<'_>| {
                     // A page without `</body>`: what goes there goes at its end.
@@ -154,6 +160,11 @@ impl PageRewriter {
                     Ok(())
                 },
             ));
+        let settings = if meta_charset {
+            settings.append_element_content_handler((Cow::Borrowed(&s.meta), on(Page::meta)))
+        } else {
+            settings
+        };
         let rewriter = HtmlRewriter::new(settings, Sink(Arc::clone(&out)));
         Self {
             rewriter: Some(rewriter),
@@ -190,9 +201,14 @@ impl PageRewriter {
         self.finish().0
     }
 
-    /// Finishes the page; returns its last bytes, how many holes the page has and the
-    /// language its first layer speaks (for a recording).
-    pub(crate) fn finish(mut self) -> (Vec<u8>, usize, Lang) {
+    /// The page's charset: the response's, or the one its `<meta>` switched to.
+    fn encoding(&self) -> &'static encoding_rs::Encoding {
+        self.page.progress().meta_encoding.unwrap_or(self.encoding)
+    }
+
+    /// Finishes the page; returns its last bytes, how many holes the page has, the
+    /// language its first layer speaks and the charset it is in (for a recording).
+    pub(crate) fn finish(mut self) -> (Vec<u8>, usize, Lang, &'static encoding_rs::Encoding) {
         if let Some(rewriter) = self.rewriter.take() {
             // An empty body is no page: nothing goes at its end.
             if self.written {
@@ -208,14 +224,15 @@ impl PageRewriter {
         // parsed into the body.
         if self.bailed_out {
             if let Some(html) = self.page.end_of_body() {
-                out.extend_from_slice(&self.encoding.encode(&html).0);
+                out.extend_from_slice(&self.encoding().encode(&html).0);
             }
         }
+        let encoding = self.encoding();
         let p = self.page.progress();
         let lang = p
             .lang
             .unwrap_or_else(|| self.page.pages.config().default_language());
-        (out, p.holes, lang)
+        (out, p.holes, lang, encoding)
     }
 }
 
@@ -229,6 +246,32 @@ impl Page {
         let asked = el.get_attribute("lang");
         let lang = crate::first_layer::pick_lang(self.pages.config(), asked.as_deref());
         self.progress().lang = Some(lang);
+        Ok(())
+    }
+
+    /// `<meta charset>` (or `http-equiv="Content-Type"`), in a response that names no
+    /// charset: the first that names one is the page's, as lol_html reads it.
+    fn meta(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        let mut p = self.progress();
+        if p.meta_encoding.is_some() {
+            return Ok(());
+        }
+        let charset = el
+            .get_attribute("charset")
+            .and_then(|c| crate::pages::charset_encoding(&c))
+            .or_else(|| {
+                let equiv = el.get_attribute("http-equiv")?;
+                if !equiv.eq_ignore_ascii_case("content-type") {
+                    return None;
+                }
+                let content = el.get_attribute("content")?;
+                content.split(';').skip(1).find_map(|param| {
+                    let (k, v) = param.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("charset").then_some(())?;
+                    crate::pages::charset_encoding(v.trim().trim_matches('"'))
+                })
+            });
+        p.meta_encoding = charset.map(Into::into);
         Ok(())
     }
 

@@ -247,3 +247,25 @@ fn a_page_too_big_for_the_rewriter_still_gets_its_first_layer_and_banner() {
     );
     assert!(out.contains("data-consent-nojs"), "the first layer");
 }
+
+/// A response that names no charset is read in the one its `<meta>` names: the first layer
+/// is written in it, whether the page is rewritten as it streams or replayed.
+#[tokio::test]
+async fn a_meta_charset_is_the_charset_of_the_first_layer() {
+    const LEGACY: &[u8] = b"<!doctype html><html lang=fi><head>\
+        <meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">\
+        <title>t</title></head><body><p>P\xe4\xe4sivu</p></body></html>";
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(cache));
+        let app = app(pages, &[("content-type", "text/html")], LEGACY);
+        for round in 0..2 {
+            let (_, got) = send(&app, Method::GET, &[]).await;
+            let (page, _, bad) = encoding_rs::WINDOWS_1252.decode(&got);
+            assert!(!bad && page.contains("Pääsivu"), "{page}");
+            assert!(
+                page.contains("Hylkää kaikki"),
+                "cache {cache}, round {round}: {page}"
+            );
+        }
+    }
+}
