@@ -269,3 +269,51 @@ async fn a_meta_charset_is_the_charset_of_the_first_layer() {
         }
     }
 }
+
+/// Markup at the edges of HTML, in chunks of 7 bytes: uppercase names and values count as a
+/// browser counts them, the first of two attributes wins as in a browser, and what a browser
+/// reads as text (comments, `<textarea>`, `<title>`, `<style>`, `<xmp>`, `<noscript>`, a
+/// script's own text) is never touched.
+#[test]
+fn markup_at_the_edges_is_read_as_a_browser_reads_it() {
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll);
+    let refused = cookie(&config, Action::RejectAll);
+    let gated = |src: &str| {
+        format!(
+            r#"<script type="text/plain" data-category="analytics" data-src="/{src}.js"></script>"#
+        )
+    };
+    let text_only = [
+        "comment", "textarea", "title", "style", "xmp", "noscript", "string",
+    ];
+    let page = format!(
+        r#"<html><head></head><body>
+<SCRIPT TYPE=" TEXT/PLAIN" DATA-CATEGORY="analytics" DATA-SRC="/upper.js"></SCRIPT>
+<script type="text/plain" data-category="marketing" data-category="necessary" data-src="/dup.js"></script>
+<!-- {} --><textarea>{}</textarea><title>{}</title><style>{}</style><xmp>{}</xmp>
+<noscript>{}</noscript><script>var s = '{}';</script>
+</body></html>"#,
+        gated("comment"),
+        gated("textarea"),
+        gated("title"),
+        gated("style"),
+        gated("xmp"),
+        gated("noscript"),
+        gated("string"),
+    );
+    let out = text(&rewrite_chunks(&pages(), &accepted, page.as_bytes(), 7));
+    assert!(
+        out.contains(r#"<SCRIPT DATA-CATEGORY="analytics" src="/upper.js">"#),
+        "{out}"
+    );
+    for src in text_only {
+        assert!(out.contains(&gated(src)), "{src}: {out}");
+    }
+    let out = text(&rewrite_chunks(&pages(), &refused, page.as_bytes(), 7));
+    assert!(
+        out.contains(r#"data-category="necessary" data-src="/dup.js""#),
+        "{out}"
+    );
+    assert!(out.contains(r#"DATA-SRC="/upper.js""#), "{out}");
+}
