@@ -839,10 +839,19 @@ async fn post_form<S: Store>(
     let input = crate::nojs::parse_form(config, &bytes)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let cookies = crate::nojs::request_cookies(&headers);
-    let stored = cookies
+    // Of several consent cookies (a stale one of a parent domain or another path comes
+    // first), the one this server signed: it is the visitor's decision, and its id the one a
+    // withdrawal must continue. `POST /consent` takes every one as a proof alike.
+    let shown: Vec<&str> = cookies
         .iter()
-        .find(|(n, _)| n == config.cookie().name())
-        .map(|(_, v)| v.as_str());
+        .filter(|(n, _)| n == config.cookie().name())
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let stored = shown
+        .iter()
+        .copied()
+        .find(|v| Token::parse_verified(v, Some(app.settings.key.token_key())).is_ok())
+        .or_else(|| shown.first().copied());
     let names: Vec<&str> = cookies.iter().map(|(n, _)| n.as_str()).collect();
     let host = origin
         .split_once("://")

@@ -47,6 +47,22 @@ struct Answer {
     body: String,
 }
 
+impl Answer {
+    /// The value of each `Set-Cookie` of the consent cookie.
+    fn consent_cookie(&self) -> Option<String> {
+        let name = config().cookie().name().to_owned();
+        self.head.lines().find_map(|line| {
+            let (h, v) = line.split_once(':')?;
+            if !h.eq_ignore_ascii_case("set-cookie") {
+                return None;
+            }
+            let pair = v.trim().split(';').next()?;
+            let (n, v) = pair.split_once('=')?;
+            (n == name).then(|| v.to_owned())
+        })
+    }
+}
+
 /// One request over a fresh connection (`Connection: close`), answered within 10 s.
 async fn send(addr: &str, request: &str) -> Answer {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -151,6 +167,43 @@ async fn silent_connections_do_not_hold_every_slot() {
     .await
     .expect("a third client is served once the silent ones are cut off");
     assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
+}
+
+#[tokio::test]
+async fn a_form_post_with_a_stray_consent_cookie_first_continues_the_signed_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    let accepted = post_consent(&addr, Action::AcceptAll).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    let token = accepted.consent_cookie().expect("the signed cookie");
+    let name = config().cookie().name().to_owned();
+    // A stale cookie of the same name (another path or a parent domain's, which the browser
+    // sends first) in front of the visitor's signed one.
+    let form = "action=reject_all&return_to=%2F";
+    let answer = send(
+        &addr,
+        &format!(
+            "POST /consent/form HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nCookie: {name}=stale; {name}={token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let after = answer.consent_cookie().expect("a new cookie");
+    // The withdrawal is the visitor's: under the id of their consent, so that reading their
+    // records shows both, and the log shows the consent withdrawn.
+    let mine = send(
+        &addr,
+        &format!(
+            "GET /consent/me HTTP/1.1\r\nHost: {addr}\r\nCookie: {name}={after}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let records: serde_json::Value = serde_json::from_str(&mine.body).expect("JSON");
+    let records = records["records"].as_array().expect("records");
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[1]["record"]["action"], "withdraw", "{records:?}");
 }
 
 /// Starts `consent serve` on the log in `dir`: its address, or what it said when it refused.
