@@ -21,6 +21,10 @@ use crate::rewriter::PageRewriter;
 /// It reads bodies as the inner service sends them: put it inside (closer to the
 /// handlers than) any compression layer, so that it sees the HTML before it is
 /// compressed. A response that is already compressed passes through untouched.
+///
+/// Put it on the outermost router, the one that sees the path the browser shows: a page's
+/// rules (a service's excluded paths) are written for that path, and a router given to
+/// `Router::nest` sees it without the nest's prefix.
 #[derive(Clone, Debug)]
 pub struct PageLayer {
     pages: Arc<Pages>,

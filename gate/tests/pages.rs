@@ -99,6 +99,11 @@ fn app(config: Config, key: Option<SigningKey>) -> Router {
     Router::new()
         .route("/", get(page("text/html; charset=utf-8", PAGE)))
         .route("/ajanvaraus", get(page("text/html", PAGE)))
+        // A nested router: the layer around the whole app judges the path the browser shows.
+        .nest(
+            "/en",
+            Router::new().route("/booking", get(page("text/html", PAGE))),
+        )
         .route("/data.json", get(page("application/json", PAGE)))
         .route(
             "/gzipped",
@@ -363,6 +368,12 @@ async fn gpc_and_page_exclusions_hold_as_in_the_banner() {
     assert!(
         live(&got.body, "https://www.youtube-nocookie.com/embed/x"),
         "other marketing services still run"
+    );
+    let got = get_page(&app, "/en/booking", &[("cookie", &accepted)]).await;
+    assert!(live(&got.body, "/ga.js"));
+    assert!(
+        !live(&got.body, "/px.js"),
+        "excluded on /en/booking, served by a nested router"
     );
 }
 
