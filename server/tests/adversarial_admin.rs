@@ -1,0 +1,199 @@
+//! `consent serve` against an attacker of the admin side and the visitor's data, on a real
+//! socket and a real SQLite file: what an erasure leaves in the database's files, which
+//! answers holding personal data a cache may keep, what a stranger can make the register read
+//! before it checks who is asking, and what a page on another site can make a logged-in
+//! browser do.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Lang, Token};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::process::Child;
+use tokio::time::timeout;
+
+const ORIGIN: &str = "https://klinikka.fi";
+const ADMIN: &str = "adversarial-admin-token";
+
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+/// A banner's `POST /consent` body: an unsigned token of `action`, made on `page`.
+fn body(action: Action, page: &str) -> String {
+    let config = config();
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([9; 16]),
+    };
+    let d = policy::decide(&config, &before, action, ctx).expect("in range");
+    serde_json::json!({ "token": Token::unsigned(*d.state()).to_string(), "page": page })
+        .to_string()
+}
+
+/// A server's answer: the status, the head, the body.
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    /// The value of the consent cookie the answer sets.
+    fn consent_cookie(&self) -> Option<String> {
+        let name = config().cookie().name().to_owned();
+        self.head.lines().find_map(|line| {
+            let (h, v) = line.split_once(':')?;
+            if !h.eq_ignore_ascii_case("set-cookie") {
+                return None;
+            }
+            let pair = v.trim().split(';').next()?;
+            let (n, v) = pair.split_once('=')?;
+            (n == name).then(|| v.to_owned())
+        })
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.head, self.body))
+    }
+}
+
+/// Writes `request` on a fresh connection and reads the answer until the server closes it,
+/// within 5 s. A server that answers before reading a body it refuses may reset the
+/// connection after its answer: what was read by then is the answer.
+async fn send_raw(addr: &str, request: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    // A write cut short by a server that answered early is no failure here.
+    let _ = stream.write_all(request).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let read = timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "no answer within 5 s (read so far: {:?})",
+        String::from_utf8_lossy(&got)
+    );
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+/// One request with `headers` (each ending in CRLF) and `body`, `Connection: close`.
+async fn send(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> Answer {
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    send_raw(addr, request.as_bytes()).await
+}
+
+async fn start(dir: &Path) -> (Child, String) {
+    support::serve::start(dir, &["--origin", ORIGIN, "--admin-token", ADMIN]).await
+}
+
+/// A decision made on `page`: its signed token and its consent id.
+async fn decide(addr: &str, page: &str) -> (String, String) {
+    let answer = send(
+        addr,
+        "POST",
+        "/consent",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/json\r\n"),
+        &body(Action::AcceptAll, page),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let token = answer.consent_cookie().expect("the consent cookie");
+    let id = answer.json()["consent_id"]
+        .as_str()
+        .expect("consent_id")
+        .to_owned();
+    (token, id)
+}
+
+fn cookie(token: &str) -> String {
+    format!("Cookie: {}={token}\r\n", config().cookie().name())
+}
+
+/// The bytes of the log's database and its write-ahead log, as anyone who copies them (a
+/// backup, a stolen disk) has them.
+fn database_bytes(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.join(format!("consent.db{suffix}"))) {
+            all.extend_from_slice(&bytes);
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `DELETE /consent/me` says the records are erased: the page the visitor was on and their
+/// consent id must then be gone from the database's files, not merely from its queries
+/// (SQLite leaves a row's old bytes in the page's free space and in the write-ahead log).
+#[tokio::test]
+async fn an_erased_decision_leaves_no_trace_in_the_database_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let page = "https://klinikka.fi/hoidot/raskaudenkeskeytys-erase-marker-5d1c";
+    // Decisions of others around it, so the visitor's row shares its page with live rows.
+    decide(&addr, "https://klinikka.fi/").await;
+    let (token, id) = decide(&addr, page).await;
+    decide(&addr, "https://klinikka.fi/yhteystiedot").await;
+    let raw_id: ConsentId = id.parse().expect("an id");
+    assert!(
+        contains(&database_bytes(dir.path()), page.as_bytes()),
+        "the test's premise: the page is in the files before the erasure"
+    );
+
+    let erased = send(&addr, "DELETE", "/consent/me", &cookie(&token), "").await;
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    assert_eq!(erased.json()["erased"], 1);
+    let mine = send(&addr, "GET", "/consent/me", &cookie(&token), "").await;
+    assert_eq!(mine.status, 404, "{}", mine.body);
+
+    let bytes = database_bytes(dir.path());
+    assert!(
+        !contains(&bytes, page.as_bytes()),
+        "the erased decision's page is still in the database files"
+    );
+    assert!(
+        !contains(&bytes, id.as_bytes()),
+        "the erased consent id is still in the database files"
+    );
+    assert!(
+        !contains(&bytes, raw_id.as_bytes()),
+        "the erased consent id's bytes are still in the database files"
+    );
+}
