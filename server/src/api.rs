@@ -679,7 +679,28 @@ async fn get_consent<S: Store>(
             json!({ "seq": e.seq, "digest": e.digest.to_string(), "record": record })
         })
         .collect();
-    Ok(Json(json!({ "consent_id": id.to_string(), "records": records })).into_response())
+    Ok(personal(
+        Json(json!({ "consent_id": id.to_string(), "records": records })).into_response(),
+    ))
+}
+
+/// An answer holding one person's data (their records, what was erased): no cache may keep
+/// it, the browser's own on a shared computer included.
+pub(crate) fn personal(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// [`personal`] for every answer of a router whose routes all answer with personal data or
+/// about it (the customer register's), unless the route set a policy of its own.
+pub(crate) async fn no_store(request: Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response = personal(response);
+    }
+    response
 }
 
 async fn serve_file<S>(app: &App<S>, request: Request) -> Result<Response, ApiError> {
@@ -735,7 +756,7 @@ async fn delete_consent<S: Store>(
             "no records for this consent id",
         ));
     }
-    Ok(Json(json!({ "erased": erased })).into_response())
+    Ok(personal(Json(json!({ "erased": erased })).into_response()))
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,14 @@ struct Answer {
 }
 
 impl Answer {
+    /// The value of header `name` (the first, without case).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (h, v) = line.split_once(':')?;
+            h.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
     /// The value of the consent cookie the answer sets.
     fn consent_cookie(&self) -> Option<String> {
         let name = config().cookie().name().to_owned();
@@ -114,6 +122,10 @@ async fn send(addr: &str, method: &str, path: &str, headers: &str, body: &str) -
         body.len()
     );
     send_raw(addr, request.as_bytes()).await
+}
+
+fn bearer() -> String {
+    format!("Authorization: Bearer {ADMIN}\r\n")
 }
 
 async fn start(dir: &Path) -> (Child, String) {
@@ -196,4 +208,96 @@ async fn an_erased_decision_leaves_no_trace_in_the_database_files() {
         !contains(&bytes, raw_id.as_bytes()),
         "the erased consent id's bytes are still in the database files"
     );
+}
+
+/// Whether an answer forbids every cache, the browser's own included, to keep it.
+fn not_stored(answer: &Answer) -> bool {
+    answer
+        .header("cache-control")
+        .is_some_and(|v| v.split(',').any(|d| d.trim() == "no-store"))
+}
+
+/// Answers that hold one person's data (the visitor's records, the register's exports, the
+/// mailer's outbox) must not be kept by any cache: a browser on the clinic's shared computer
+/// keeps what it may in its disk cache, for the next person at the keyboard to find.
+#[tokio::test]
+async fn answers_with_personal_data_are_never_stored_by_a_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let (token, id) = decide(&addr, "https://klinikka.fi/ajanvaraus").await;
+    let signup = send(
+        &addr,
+        "POST",
+        "/register/signup",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/json\r\n"),
+        r#"{"contact": "maija@example.fi", "channels": ["email"]}"#,
+    )
+    .await;
+    assert_eq!(signup.status, 202, "{}", signup.body);
+
+    let json = format!("{}Content-Type: application/json\r\n", bearer());
+    let answers = [
+        (
+            "GET /consent/me",
+            send(&addr, "GET", "/consent/me", &cookie(&token), "").await,
+        ),
+        (
+            "GET /consent/{id}",
+            send(&addr, "GET", &format!("/consent/{id}"), &cookie(&token), "").await,
+        ),
+        (
+            "POST /register/access",
+            send(
+                &addr,
+                "POST",
+                "/register/access",
+                &json,
+                &format!(r#"{{"consent_id": "{id}"}}"#),
+            )
+            .await,
+        ),
+        (
+            "POST /register/access (html)",
+            send(
+                &addr,
+                "POST",
+                "/register/access",
+                &json,
+                &format!(r#"{{"consent_id": "{id}", "format": "html"}}"#),
+            )
+            .await,
+        ),
+        (
+            "GET /register/outbox?peek=true",
+            send(&addr, "GET", "/register/outbox?peek=true", &bearer(), "").await,
+        ),
+        (
+            "POST /register/may-market",
+            send(
+                &addr,
+                "POST",
+                "/register/may-market",
+                &json,
+                r#"{"contact": "maija@example.fi", "channel": "email"}"#,
+            )
+            .await,
+        ),
+        (
+            "DELETE /consent/me",
+            send(&addr, "DELETE", "/consent/me", &cookie(&token), "").await,
+        ),
+    ];
+    for (what, answer) in &answers {
+        assert!(
+            (200..300).contains(&answer.status),
+            "{what}: {} {}",
+            answer.status,
+            answer.body
+        );
+        assert!(
+            not_stored(answer),
+            "{what} may be kept by a cache: {}",
+            answer.head
+        );
+    }
 }

@@ -119,6 +119,8 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
             limit_admin_guesses::<S>,
         ))
         .with_state(app)
+        // Contacts, their decisions, requests and messages: never kept by a cache.
+        .layer(axum::middleware::from_fn(crate::api::no_store))
         .layer(axum::middleware::from_fn(crate::api::security_headers))
 }
 
