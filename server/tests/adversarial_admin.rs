@@ -301,3 +301,73 @@ async fn answers_with_personal_data_are_never_stored_by_a_cache() {
         );
     }
 }
+
+/// The register's routes read a body only once they know who asks: a client without the
+/// admin token (or, for the public sign-up, from a foreign Origin) is answered at once, and
+/// an oversized body is refused with the API's JSON error, never buffered to axum's 2 MB
+/// default nor answered in plain text.
+#[tokio::test]
+async fn the_register_refuses_a_stranger_before_reading_a_body() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    // A head announcing a megabyte, and nothing after it: a server that reads the body
+    // before checking never answers.
+    let announce = |path: &str, extra: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n"
+        )
+    };
+    for path in [
+        "/register/marketing",
+        "/register/may-market",
+        "/register/access",
+        "/register/requests",
+        "/register/requests/1",
+    ] {
+        let answer = send_raw(&addr, announce(path, "").as_bytes()).await;
+        assert_eq!(answer.status, 401, "{path}: {}", answer.head);
+        assert!(
+            answer.json()["error"].is_string(),
+            "{path}: {}",
+            answer.body
+        );
+    }
+    let answer = send_raw(
+        &addr,
+        announce("/register/signup", "Origin: https://evil.example\r\n").as_bytes(),
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.head);
+    assert!(answer.json()["error"].is_string(), "{}", answer.body);
+
+    // With the token, a body past the limit is refused in the API's own words.
+    let big = format!(
+        r#"{{"contact": "maija@example.fi", "channel": "email", "pad": "{}"}}"#,
+        "x".repeat(40 * 1024)
+    );
+    for (path, headers) in [
+        (
+            "/register/may-market",
+            format!("{}Content-Type: application/json\r\n", bearer()),
+        ),
+        (
+            "/register/signup",
+            format!("Origin: {ORIGIN}\r\nContent-Type: application/json\r\n"),
+        ),
+    ] {
+        let answer = send(&addr, "POST", path, &headers, &big).await;
+        assert_eq!(answer.status, 413, "{path}: {}", answer.head);
+        assert!(
+            answer
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{path}: {}",
+            answer.head
+        );
+        assert!(
+            answer.json()["error"].is_string(),
+            "{path}: {}",
+            answer.body
+        );
+    }
+}

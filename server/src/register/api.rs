@@ -35,6 +35,11 @@
 //! A malformed form (an unknown or repeated field, an unknown channel, a foreign
 //! `return_to`) is the site's mistake and is answered 422 with the field named.
 //!
+//! A body is read only once the route knows who asks (the admin token, or the sign-up's
+//! `Origin`), and at most [`MAX_BODY`] bytes (the list check: [`MAX_LIST`]); past that, 413
+//! with the API's JSON error (the confirmation's form post: 413 and the page saying the link
+//! is not valid).
+//!
 //! Contacts travel in request bodies, never in URLs, where proxies and access logs would keep
 //! them. Answers never echo a contact except the check's, which returns the caller's own list.
 //!
@@ -46,7 +51,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -68,6 +73,10 @@ use crate::store::Store;
 
 /// The largest mailing list `POST /register/check` accepts.
 pub const MAX_LIST: usize = 32 * 1024 * 1024;
+
+/// The largest body the register's other routes accept (JSON or a form of a few fields),
+/// as `POST /consent`'s.
+pub const MAX_BODY: usize = crate::api::MAX_BODY;
 
 struct Register<S> {
     store: Arc<S>,
@@ -189,6 +198,18 @@ fn json_body<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The body of a request to one of the register's routes but the list check, read only
+/// once the handler knows who asks (the admin token, or the sign-up's `Origin`), and at most
+/// [`MAX_BODY`] bytes; past it, the API's JSON error.
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than {MAX_BODY} bytes"),
+        )
+    })
+}
+
 impl From<RecordError> for ApiError {
     fn from(e: RecordError) -> Self {
         match e {
@@ -236,9 +257,10 @@ fn recorded(r: Recorded) -> Response {
 async fn post_marketing<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     admin(&app, &headers)?;
+    let body = read_body(body).await?;
     let b: MarketingBody = json_body(&headers, &body)?;
     let decision = Decision {
         contact: b.contact,
@@ -272,9 +294,10 @@ fn answer_json(channel: MarketingChannel, a: &MayMarket) -> serde_json::Value {
 async fn post_may_market<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     admin(&app, &headers)?;
+    let body = read_body(body).await?;
     let b: MayMarketBody = json_body(&headers, &body)?;
     let contact = Contact::parse(&b.contact)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("contact: {e}")))?;
@@ -464,7 +487,7 @@ async fn post_signup<S: Store>(
     State(app): State<Arc<Register<S>>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let limited = app.limiter.as_ref().is_some_and(|l| {
         !l.allows(crate::client::address(
@@ -479,6 +502,7 @@ async fn post_signup<S: Store>(
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if form {
         let origin = origin_in(&app.settings, &headers)?;
+        let body = read_body(body).await?;
         let input = parse_signup_form(&body)?;
         let (outcome, token) = if limited {
             (SignupOutcome::Busy, None)
@@ -509,6 +533,7 @@ async fn post_signup<S: Store>(
             "expected Content-Type: application/json or application/x-www-form-urlencoded",
         ));
     }
+    let body = read_body(body).await?;
     let b: SignupBody = json_body(&headers, &body)?;
     let (pending, token) = sign_up(&app, origin, &b.contact, b.channels).await?;
     let mut response = (
@@ -620,8 +645,15 @@ async fn get_confirm<S: Store>(
 async fn post_confirm<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let Ok(body) = read_body(body).await else {
+        let lang = page_lang(&app.settings, None, &headers);
+        return confirm_html(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            confirm_page::result(lang, Outcome::Invalid),
+        );
+    };
     let mut token = None;
     let mut lang = None;
     for (name, value) in form_urlencoded::parse(&body) {
@@ -838,9 +870,10 @@ struct NewRequest {
 async fn post_request<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     admin(&app, &headers)?;
+    let body = read_body(body).await?;
     let b: NewRequest = json_body(&headers, &body)?;
     let today = OffsetDateTime::now_utc().date();
     let (subject, _) = subject_of(
@@ -893,10 +926,11 @@ async fn post_request_update<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<u64>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     use super::requests::{RequestError, Update, update};
     admin(&app, &headers)?;
+    let body = read_body(body).await?;
     let b: RequestChange = json_body(&headers, &body)?;
     let today = OffsetDateTime::now_utc().date();
     let closed = match b.closed.as_deref() {
@@ -931,9 +965,10 @@ struct AccessBody {
 async fn post_access<S: Store>(
     State(app): State<Arc<Register<S>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     admin(&app, &headers)?;
+    let body = read_body(body).await?;
     let b: AccessBody = json_body(&headers, &body)?;
     let now = OffsetDateTime::now_utc();
     let (subject, contact) = subject_of(
