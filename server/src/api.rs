@@ -576,8 +576,21 @@ fn is_admin<S>(app: &App<S>, headers: &HeaderMap) -> bool {
     admin_in(&app.settings, headers)
 }
 
-/// Whether the request carries the settings' admin token.
+/// Whether the request carries the settings' admin token, as a Bearer token or as a
+/// browser's login (HTTP Basic).
 pub(crate) fn admin_in(settings: &Settings, headers: &HeaderMap) -> bool {
+    admin_token_in(settings, headers, false)
+}
+
+/// Whether the request carries the admin token as `Authorization: Bearer`: a client the staff
+/// wrote (the mailer) sent it on purpose. A browser that logged in with HTTP Basic sends its
+/// password with every request to this server, also one that a page on another site makes it
+/// send (a link, an image), so Basic alone must never do more than show.
+pub(crate) fn admin_bearer_in(settings: &Settings, headers: &HeaderMap) -> bool {
+    admin_token_in(settings, headers, true)
+}
+
+fn admin_token_in(settings: &Settings, headers: &HeaderMap, bearer_only: bool) -> bool {
     let Some(expected) = &settings.admin_token else {
         return false;
     };
@@ -590,6 +603,9 @@ pub(crate) fn admin_in(settings: &Settings, headers: &HeaderMap) -> bool {
     let matches = |given: &[u8]| bool::from(given.ct_eq(expected.as_bytes()));
     if let Some(bearer) = auth.strip_prefix("Bearer ") {
         return matches(bearer.as_bytes());
+    }
+    if bearer_only {
+        return false;
     }
     // A browser's login prompt: any user name, the token as the password.
     auth.strip_prefix("Basic ")

@@ -12,6 +12,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use base64::Engine as _;
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Config, ConsentId, Lang, Token};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -126,6 +127,13 @@ async fn send(addr: &str, method: &str, path: &str, headers: &str, body: &str) -
 
 fn bearer() -> String {
     format!("Authorization: Bearer {ADMIN}\r\n")
+}
+
+/// What a browser sends once staff have logged in to the dashboard: HTTP Basic, on every
+/// request to the server, whichever page made it.
+fn basic() -> String {
+    let pair = base64::engine::general_purpose::STANDARD.encode(format!("staff:{ADMIN}"));
+    format!("Authorization: Basic {pair}\r\n")
 }
 
 async fn start(dir: &Path) -> (Child, String) {
@@ -370,4 +378,55 @@ async fn the_register_refuses_a_stranger_before_reading_a_body() {
             answer.body
         );
     }
+}
+
+/// Staff logged in to the dashboard send their password (HTTP Basic) with every request to
+/// the server, including one a page on another site makes them send by a link or an image.
+/// A plain `GET /register/outbox` takes the confirmation messages out for good: such a
+/// request must not lose the sign-ups' messages. Looking (`?peek=true`, the HTML page) stays
+/// open to a browser; taking needs the mailer's `Authorization: Bearer`.
+#[tokio::test]
+async fn a_browser_login_cannot_be_made_to_empty_the_outbox() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let signup = send(
+        &addr,
+        "POST",
+        "/register/signup",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/json\r\n"),
+        r#"{"contact": "maija@example.fi", "channels": ["email"]}"#,
+    )
+    .await;
+    assert_eq!(signup.status, 202, "{}", signup.body);
+
+    // What a link on another site makes the logged-in browser send.
+    let taken = send(
+        &addr,
+        "GET",
+        "/register/outbox",
+        &format!("{}Sec-Fetch-Site: cross-site\r\n", basic()),
+        "",
+    )
+    .await;
+    assert!(
+        !(200..300).contains(&taken.status),
+        "a browser's login took the outbox: {} {}",
+        taken.status,
+        taken.body
+    );
+    assert!(taken.json()["error"].is_string(), "{}", taken.body);
+    // The browser may still look.
+    let peek = send(&addr, "GET", "/register/outbox?peek=true", &basic(), "").await;
+    assert_eq!(peek.status, 200, "{}", peek.body);
+    assert_eq!(peek.json()["messages"].as_array().map(Vec::len), Some(1));
+    // The mailer takes the message, once.
+    let mailer = send(&addr, "GET", "/register/outbox", &bearer(), "").await;
+    assert_eq!(mailer.status, 200, "{}", mailer.body);
+    let messages = mailer.json()["messages"].clone();
+    assert_eq!(
+        messages.as_array().map(Vec::len),
+        Some(1),
+        "the sign-up's message was lost: {messages}"
+    );
+    assert_eq!(messages[0]["to"], "maija@example.fi");
 }

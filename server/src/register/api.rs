@@ -12,7 +12,7 @@
 //! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | a confirmation link for the customer's consent to each channel ticked (double opt-in: nothing is recorded yet) |
 //! | `GET /register/confirm?token=...` | the contact, from the link | a page with a button that confirms |
 //! | `POST /register/confirm` | the contact (form: `token`) | records the consents ([`super::confirm`]) |
-//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`id`, `to`, `link`, `expires`), taken out unless `peek` ([`super::outbox`]) |
+//! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`id`, `to`, `link`, `expires`), taken out unless `peek` ([`super::outbox`]); taking needs the token as `Bearer`, not a browser's login |
 //! | `DELETE /register/outbox/{id}` | admin (the site's mailer) | removes a message sent after a `peek` |
 //!
 //! The sign-up takes JSON (`{"contact": ..., "channels": ["email", ...]}`, answered 202 with
@@ -68,7 +68,7 @@ use super::confirm_page::{self, Outcome};
 use super::list::{self, Flagged};
 use super::outbox::Message;
 use super::{Decision, RecordError, Recorded};
-use crate::api::{ApiError, Settings, admin_in, origin_in};
+use crate::api::{ApiError, Settings, admin_bearer_in, admin_in, origin_in};
 use crate::store::Store;
 
 /// The largest mailing list `POST /register/check` accepts.
@@ -697,8 +697,18 @@ async fn get_outbox<S: Store>(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     admin(&app, &headers)?;
+    let html = q.format.as_deref() == Some("html");
+    // Taking deletes the messages: a browser's login (which a page on another site can make it
+    // send, by a link) may only look.
+    if !q.peek && !html && !admin_bearer_in(&app.settings, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "taking the outbox's messages needs Authorization: Bearer <admin token> (the \
+             mailer's); a browser's login may only look (?peek=true or format=html)",
+        ));
+    }
     let now = OffsetDateTime::now_utc();
-    if q.format.as_deref() == Some("html") {
+    if html {
         let messages = app.store.outbox_take(now, true).await?;
         let page = maud::html! {
             (maud::DOCTYPE)

@@ -7,7 +7,10 @@
 //!
 //! 1. `GET /register/outbox` answers the waiting messages (`id`, `to`, `link`, `expires`),
 //!    oldest first, and removes them in the same statement: each message is handed out once,
-//!    even to several mailers polling at once. A mailer that crashes after taking a message
+//!    even to several mailers polling at once. Taking needs the admin token as
+//!    `Authorization: Bearer`: a browser logged in with HTTP Basic sends that login with any
+//!    request, one a page on another site makes it send by a link included, so it may only
+//!    peek. A mailer that crashes after taking a message
 //!    loses it; the contact signs up again.
 //! 2. A mailer that wants at-least-once delivery takes with `?peek=true` (nothing is
 //!    removed), sends, then removes each message sent with `DELETE /register/outbox/{id}`.
