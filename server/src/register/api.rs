@@ -53,7 +53,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -693,14 +693,17 @@ struct OutboxQuery {
 /// unless `peek`; `format=html` shows them as a page (always a peek), as the demo does.
 async fn get_outbox<S: Store>(
     State(app): State<Arc<Register<S>>>,
+    method: Method,
     Query(q): Query<OutboxQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     admin(&app, &headers)?;
     let html = q.format.as_deref() == Some("html");
+    // A HEAD's answer has no body, so it never takes what it could not show.
+    let peek = q.peek || method == Method::HEAD;
     // Taking deletes the messages: a browser's login (which a page on another site can make it
     // send, by a link) may only look.
-    if !q.peek && !html && !admin_bearer_in(&app.settings, &headers) {
+    if !peek && !html && !admin_bearer_in(&app.settings, &headers) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "taking the outbox's messages needs Authorization: Bearer <admin token> (the \
@@ -723,7 +726,7 @@ async fn get_outbox<S: Store>(
         };
         return Ok(confirm_html(StatusCode::OK, page.into_string()));
     }
-    let messages = app.store.outbox_take(now, q.peek).await?;
+    let messages = app.store.outbox_take(now, peek).await?;
     Ok(Json(json!({ "messages": messages })).into_response())
 }
 
