@@ -76,13 +76,14 @@ cd "$(dirname "$0")/.."
 # 25,457 (script) so that a preferences' stylesheet that failed to load is linked again, and by
 # 39 B to 25,496 (stylesheet) for the margins, transitions and hover a classless theme (Pico)
 # gives bare elements; by 155 B to 25,651 (script) so that the first layer along the bottom
-# edge never hides what the keyboard focuses in the page (WCAG 2.2, 2.4.11). The test
+# edge never hides what the keyboard focuses in the page (WCAG 2.2, 2.4.11); by 15 B to 25,666
+# (script) so that a polluted Object.prototype lends the banner no attribute, policy or option. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25651
+RATCHET=25666
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -80,8 +80,10 @@ function el(tag, cls, text) {
   return e;
 }
 
+/** Own keys only: a page whose Object.prototype was polluted (`?__proto__[onfocus]=...`
+ * through some parser of its own) must not lend its keys to the banner as attributes. */
 function attrs(e, a) {
-  for (const k in a) e.setAttribute(k, a[k]);
+  for (const k of Object.keys(a)) e.setAttribute(k, a[k]);
   return e;
 }
 
@@ -727,7 +729,8 @@ export const Consent = {
         necessaryOnly(nonce);
         return false;
       }
-      const ok = runBanner(policy.bytes, policy.base, Object.assign({ gtag: gtagShim }, options));
+      // Options the caller set, never ones inherited from a polluted Object.prototype.
+      const ok = runBanner(policy.bytes, policy.base, Object.assign({ __proto__: null, gtag: gtagShim }, options));
       if (ok === false) necessaryOnly(nonce);
       declare();
       return ok;
@@ -766,7 +769,8 @@ if (typeof window !== 'undefined') {
   const own = [...document.scripts].find((e) => e.src === import.meta.url);
   const inline = document.getElementById('consent-config');
   if (inline?.textContent.trim() || (own && !own.hasAttribute('data-manual'))) {
-    const d = { ...inline?.dataset, ...own?.dataset };
+    // No prototype: an option the tag does not set is not read from a polluted Object.prototype.
+    const d = { __proto__: null, ...inline?.dataset, ...own?.dataset };
     // An inline JSON config goes to run as it is, which refuses it with the message above.
     Consent.run(inline?.textContent.trim() ? inline.textContent : d.policy, {
       layout: d.layout, position: d.position, theme: d.theme, floating: d.floating, nonce: d.nonce || own?.nonce || inline?.nonce,
