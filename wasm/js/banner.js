@@ -609,7 +609,7 @@ function runBanner(bytes, base, options) {
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
   const v = start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages));
   if (v.error != null) {
-    console.error('consent: the banner is off and only necessary cookies are allowed, because', v.error);
+    off(v.error);
     return false;
   }
   // A page the server rewrote (consent-gate's page layer) already sent the default, before
@@ -653,15 +653,24 @@ function loadPolicy(source) {
     console.error('consent:', OLD_CONFIG);
     return Promise.resolve(null);
   }
-  const url = new URL(source ?? 'policy.bin', source == null ? import.meta.url : location.href);
+  let url;
+  try {
+    url = new URL(source ?? 'policy.bin', source == null ? import.meta.url : location.href);
+  } catch {
+    // `data-policy="http://["`: refused like a policy that did not load, not thrown.
+    return Promise.resolve(off('the policy address is not a URL:', source));
+  }
   fetchEarly(url);
   return fetch(url, { credentials: 'same-origin' })
     .then((r) => (r.ok ? r.arrayBuffer() : failed(r, url)))
     .then((b) => ({ bytes: new Uint8Array(b), base: url }))
-    .catch((err) => {
-      console.error('consent: the banner is off and only necessary cookies are allowed, because the policy did not load:', err.message);
-      return null;
-    });
+    .catch((err) => off('the policy did not load:', err.message));
+}
+
+/** The one console error of a banner that cannot start: `null`. */
+function off(...why) {
+  console.error('consent: the banner is off and only necessary cookies are allowed, because', ...why);
+  return null;
 }
 
 /** Texts fetched before the core has said whether to draw: only on a page with no cookie at

@@ -421,3 +421,36 @@ bannerTest('a polluted Object.prototype is no gadget: no attribute, policy or op
   assert.deepEqual(await v.log(), ['necessary', 'ga', 'ads'], 'nothing ran from a handler');
   assert.equal(await v.js(() => document.getElementById('ga1').nonce), '', 'no nonce from Object.prototype');
 });
+
+// ---- Addresses that are not URLs --------------------------------------------------------
+
+// A policy address that is not a URL (`data-policy="http://["`, a typo) fails closed as a
+// policy that did not load does: one console error, only the necessary runs, `run` resolves
+// false. It threw from `run` instead, and from the module itself when the tag said it.
+bannerTest('a policy address that is not a URL fails closed with one console error', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  const got = await v.js(() => {
+    try {
+      return window.Consent.run('http://[').then((r) => `resolved ${r}`, (e) => `rejected ${e}`);
+    } catch (e) {
+      return `threw ${e}`;
+    }
+  });
+  assert.equal(got, 'resolved false');
+  await v.settle();
+  assert.equal(v.errors.length, 1, `${v.errors}`);
+  assert.ok(v.errors[0].startsWith('consent:') && v.errors[0].includes('http://['), v.errors[0]);
+  assert.deepEqual(await v.log(), ['necessary']);
+
+  // The same address on the script tag: the module starts, and says so the same way.
+  const w = await visitor();
+  const path = addPage({ body: SCRIPTS });
+  const html = routes.get(path).body.replace(' data-manual>', ' data-policy="http://[">');
+  routes.set(path, { ...routes.get(path), body: html });
+  await w.page.goto(origin + path);
+  await until(() => w.errors.length >= 1, 'the console error');
+  await w.settle();
+  assert.equal(w.errors.length, 1, `${w.errors}`);
+  assert.deepEqual(await w.log(), ['necessary']);
+});
