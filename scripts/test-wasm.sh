@@ -78,13 +78,15 @@ cd "$(dirname "$0")/.."
 # gives bare elements; by 155 B to 25,651 (script) so that the first layer along the bottom
 # edge never hides what the keyboard focuses in the page (WCAG 2.2, 2.4.11); by 15 B to 25,666
 # (script) so that a polluted Object.prototype lends the banner no attribute, policy or option, and
-# by 33 B to 25,699 (script) so that a policy address that is not a URL fails closed, not thrown. The test
+# by 33 B to 25,699 (script) so that a policy address that is not a URL fails closed, not thrown, and
+# by 19 B to 25,718 (script) so that a WebAssembly that cannot load is one console error, not an
+# uncaught rejection. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25699
+RATCHET=25718
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

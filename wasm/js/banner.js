@@ -693,7 +693,12 @@ const init = () => (started = started || (() => {
   // slower path.
   return WebAssembly.instantiateStreaming(fetch(url))
     .catch(() => fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b)))
-    .then((m) => { wasm = m.instance.exports; });
+    .then((m) => { wasm = m.instance.exports; }, (err) => {
+      // A CSP without 'wasm-unsafe-eval', a blocked or missing file: said once, not thrown
+      // (a server-rendered first layer stays); a later `run` tries again.
+      started = null;
+      off('the WebAssembly did not load:', err.message);
+    });
 })());
 /** The whole page is parsed (so every gated element is there): at once for the usual
  * deferred module script; an `async` one starts fetching the wasm before that. */
@@ -731,7 +736,7 @@ export const Consent = {
   run: (source, options) => {
     const call = ++runs;
     return Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
-      if (call !== runs) return false;
+      if (call !== runs || !wasm) return false;
       const nonce = options?.nonce;
       if (!policy) {
         unmount();

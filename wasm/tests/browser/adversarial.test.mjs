@@ -454,3 +454,33 @@ bannerTest('a policy address that is not a URL fails closed with one console err
   assert.equal(w.errors.length, 1, `${w.errors}`);
   assert.deepEqual(await w.log(), ['necessary']);
 });
+
+// ---- No WebAssembly ---------------------------------------------------------------------
+
+/** A site's CSP that forgot 'wasm-unsafe-eval'. */
+const NO_WASM_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:";
+const NOJS = '<div class="consent-root" data-consent-ui data-consent-nojs id="nojs"><form class="consent-banner" '
+  + 'method="post" action="/consent/form"><button name="action" value="reject_all">Reject all</button></form></div>';
+
+// A page where the WebAssembly cannot run (a CSP without 'wasm-unsafe-eval', or the file
+// blocked by an extension) gets one console error saying so, never an uncaught rejection;
+// nothing gated runs and the server-rendered first layer stays for the visitor to use.
+bannerTest('a WebAssembly that cannot load is one console error, not an uncaught rejection', async (visitor) => {
+  for (const how of ['csp', 'blocked']) {
+    const v = await visitor();
+    if (how === 'blocked') await v.page.route('**/consent_bg.wasm', (route) => route.abort('blockedbyclient'));
+    const path = addPage({ body: NOJS + SCRIPTS, config: config('adv-nowasm'), csp: how === 'csp' ? NO_WASM_CSP : undefined });
+    await v.page.goto(origin + path);
+    await until(() => v.errors.some((e) => e.startsWith('consent:')), `the console error (${how})`);
+    // The refused module's request may never be reported finished: a fixed watch, not settle().
+    await v.page.waitForTimeout(SETTLE);
+    const ours = v.errors.filter((e) => e.startsWith('consent:'));
+    assert.equal(ours.length, 1, `${how}: ${v.errors}`);
+    assert.ok(ours[0].includes('WebAssembly'), ours[0]);
+    assert.deepEqual(v.pageErrors, [], `${how}: no uncaught rejection`);
+    assert.ok(await v.js(() => !!document.getElementById('nojs')), `${how}: the rendered first layer stays`);
+    assert.deepEqual(await v.log(), [], `${how}: nothing gated runs`);
+    assert.equal(await v.js(() => window.Consent.acceptedCategory('analytics')), false);
+    assert.equal(await v.js(() => window.Consent.run(window.location.href)), false, `${how}: a later run says so too`);
+  }
+});
