@@ -80,13 +80,14 @@ cd "$(dirname "$0")/.."
 # (script) so that a polluted Object.prototype lends the banner no attribute, policy or option, and
 # by 33 B to 25,699 (script) so that a policy address that is not a URL fails closed, not thrown, and
 # by 19 B to 25,718 (script) so that a WebAssembly that cannot load is one console error, not an
-# uncaught rejection. The test
+# uncaught rejection, and by 8 B to 25,726 (script) so that a cookie declaration's address that is
+# not a URL is a warning, not a rejection of run. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25718
+RATCHET=25726
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

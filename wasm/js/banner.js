@@ -714,10 +714,16 @@ const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
  * never disagree. On any failure the element keeps what it had (a link, say). */
 function declare(lang = document.documentElement.lang || '') {
   for (const e of document.querySelectorAll('[data-consent-declaration]')) {
-    const url = new URL(e.dataset.consentDeclaration || '/consent/declaration', location.href);
+    const given = e.dataset.consentDeclaration || '/consent/declaration';
+    let url;
+    try {
+      url = new URL(given, location.href);
+    } catch {
+      // Not a URL at all (`http://[`): refused as another origin's is, not thrown.
+    }
     // HTML from another site would be markup that site chooses, in this page.
-    if (url.origin !== location.origin) {
-      console.warn('consent: cookie declaration not loaded: not from the same origin as the page:', url.href);
+    if (url?.origin !== location.origin) {
+      console.warn('consent: cookie declaration not loaded: not a URL of the same origin as the page:', given);
       continue;
     }
     url.searchParams.set('format', 'html');
