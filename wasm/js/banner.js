@@ -69,8 +69,10 @@ let listening = false;
 let warned = false;
 
 const https = () => location.protocol === 'https:';
-/** A list as the core reads it: each item percent-encoded, joined with commas. */
-const items = (list) => list.map((i) => encodeURIComponent(i)).join(',');
+/** A list as the core reads it: each item percent-encoded, joined with commas. A lone
+ * surrogate (which encodeURIComponent throws on) becomes `%`, which no id or language tag
+ * holds: the item stays one that matches nothing. */
+const items = (list) => list.map((i) => encodeURIComponent(i.replace(/[\ud800-\udfff]/gu, '%'))).join(',');
 const random = () => crypto.getRandomValues(new Uint8Array(16));
 
 function el(tag, cls, text) {

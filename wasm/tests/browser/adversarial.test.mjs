@@ -506,3 +506,30 @@ bannerTest('a cookie declaration address that is not a URL is a warning, not a r
   assert.equal(await v.api('setLanguage', 'fi'), true);
   assert.deepEqual(v.errors, []);
 });
+
+// ---- The API under abuse ----------------------------------------------------------------
+
+// A string with a lone surrogate (an emoji cut in half by a site's own slicing) is an id like
+// any other: acceptCategory refuses it as unknown, with the console error naming it, and a
+// page language holding one is a language that matches nothing. encodeURIComponent threw a
+// URIError out of acceptCategory, and out of run (whose promise rejected) for the language.
+bannerTest('ids and languages with lone surrogates are unknown, not a URIError', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS, pre: "document.documentElement.lang = 'en\\uD83D';" });
+  const got = await v.js((p) => window.Consent.run(p).then((r) => `resolved ${r}`, (e) => `rejected ${e}`),
+    compiled(config('adv-sur')));
+  assert.equal(got, 'resolved true');
+  assert.ok(await v.bannerShown());
+  const calls = await v.js(() => [['\uD800'], [['analytics', 'x\uDC00']], ['analytics\uD83D']].map((args) => {
+    try {
+      return `returned ${window.Consent.acceptCategory(...args)}`;
+    } catch (e) {
+      return `threw ${e}`;
+    }
+  }));
+  assert.deepEqual(calls, ['returned false', 'returned false', 'returned false']);
+  await until(() => v.errors.length >= 3, 'the console errors');
+  assert.ok(v.errors.every((e) => e.startsWith('consent: acceptCategory: no such categories')), `${v.errors}`);
+  assert.equal(await v.api('getConsent'), null, 'nothing was decided');
+  assert.deepEqual(await v.log(), ['necessary']);
+});
