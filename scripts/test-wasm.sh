@@ -82,13 +82,14 @@ cd "$(dirname "$0")/.."
 # by 19 B to 25,718 (script) so that a WebAssembly that cannot load is one console error, not an
 # uncaught rejection, and by 8 B to 25,726 (script) so that a cookie declaration's address that is
 # not a URL is a warning, not a rejection of run; by 26 B to 25,752 (script) so that an id or a
-# language with a lone surrogate is unknown, not a URIError. The test
+# language with a lone surrogate is unknown, not a URIError, and by 26 B to 25,778 (script) so that a
+# read-only window.Consent of another script does not stop the banner. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25752
+RATCHET=25778
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -783,7 +783,13 @@ export const Consent = {
 };
 
 if (typeof window !== 'undefined') {
-  window.Consent = Consent;
+  // Another script may hold the name read-only (a getter, a frozen stub): the banner still
+  // starts (its API is the module's export, `import { Consent }`) and says why the name is not it.
+  try {
+    window.Consent = Consent;
+  } catch {
+    console.error('consent: window.Consent is taken by another script');
+  }
   // Started by its own script tag (`data-policy`, `data-layout`, ... on it), unless it says
   // `data-manual` or the module was imported by a script instead (the site calls
   // Consent.run). A page that still embeds its JSON config in `#consent-config` is told how

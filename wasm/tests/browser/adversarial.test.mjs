@@ -533,3 +533,28 @@ bannerTest('ids and languages with lone surrogates are unknown, not a URIError',
   assert.equal(await v.api('getConsent'), null, 'nothing was decided');
   assert.deepEqual(await v.log(), ['necessary']);
 });
+
+// ---- Other scripts on the page ----------------------------------------------------------
+
+// Another script holds `window.Consent` read-only (a getter, a non-writable stub): the
+// banner still starts and gates (its API is the module's export), and one console error says
+// why window.Consent is not it. The assignment threw out of the module before it started, so
+// nothing ran, not even the necessary, and no first layer was drawn.
+bannerTest('a read-only window.Consent of another script does not stop the banner', async (visitor) => {
+  for (const how of ['value', 'getter']) {
+    const v = await visitor();
+    const pre = how === 'value'
+      ? "Object.defineProperty(window, 'Consent', { value: Object.freeze({ theirs: true }), writable: false });"
+      : "Object.defineProperty(window, 'Consent', { get() { return { theirs: true }; } });";
+    await v.page.goto(origin + addPage({ body: SCRIPTS, config: config('adv-taken'), pre }));
+    await v.page.waitForSelector('.consent-banner button', { timeout: WAIT });
+    await v.settle();
+    assert.deepEqual(v.pageErrors, [], how);
+    assert.equal(v.errors.length, 1, `${how}: ${v.errors}`);
+    assert.ok(v.errors[0].includes('window.Consent'), v.errors[0]);
+    assert.deepEqual(await v.log(), ['necessary'], how);
+    await v.press('Accept all');
+    await v.waitFor(() => window.__log.includes('ga'));
+    assert.equal(await v.js(() => window.Consent.theirs), true, `${how}: theirs is left alone`);
+  }
+});
