@@ -207,10 +207,26 @@ pub fn start(
     }
     let offered = offered.get(..n).unwrap_or_default();
     let lang = Lang::negotiate(items(langs), offered).unwrap_or(parsed.default_language());
-    let stored = pairs(jar)
-        .find(|(name, _)| *name == parsed.cookie().name)
-        .map(|(_, v)| v);
-    let evaluation = policy::evaluate(&parsed, stored, None, time(now_ms), signals);
+    // Of several cookies of the name (a parent domain's or another path's comes first, stale,
+    // damaged or another site's), the first that holds a decision valid here; none valid, the
+    // first, as with one. Each is judged once, in order; with no cookie at all, no decision.
+    let found = pairs(jar)
+        .filter(|(name, _)| *name == parsed.cookie().name)
+        .map(|(_, v)| Some(v))
+        .chain([None]);
+    let mut evaluation = None;
+    for stored in found {
+        let e = policy::evaluate(&parsed, stored, None, time(now_ms), signals);
+        if !e.show_banner() {
+            evaluation = Some(e);
+            break;
+        }
+        evaluation.get_or_insert(e);
+    }
+    // `None` is always judged last: there is an evaluation.
+    let Some(evaluation) = evaluation else {
+        return;
+    };
     let app = App {
         policy: parsed,
         lang,
@@ -556,10 +572,21 @@ impl App {
                 j.open("{").key("url").str(url);
                 j.key("token").str(made.token().text(&mut text));
                 j.key("page").str(page.href);
-                let previous = pairs(page.jar)
-                    .find(|(n, _)| *n == p.cookie().name)
-                    .map(|(_, v)| v)
-                    .filter(|v| v.parse::<Token>().is_ok());
+                // Of several cookies of the name, the token of the decision this one continues
+                // (its consent id); else the first token.
+                let id = made.token().state().id();
+                let mut previous = None;
+                for (n, v) in pairs(page.jar) {
+                    if *n == *p.cookie().name
+                        && let Ok(t) = v.parse::<Token>()
+                    {
+                        if t.state().id() == id {
+                            previous = Some(v);
+                            break;
+                        }
+                        previous.get_or_insert(v);
+                    }
+                }
                 if let Some(previous) = previous {
                     j.key("previous").str(previous);
                 }

@@ -558,3 +558,52 @@ bannerTest('a read-only window.Consent of another script does not stop the banne
     assert.equal(await v.js(() => window.Consent.theirs), true, `${how}: theirs is left alone`);
   }
 });
+
+// ---- Cookies of the same name -----------------------------------------------------------
+
+// Several cookies of the consent cookie's name (a stale or damaged one on a longer path, or
+// another site's under a parent domain, which the browser lists first): the visitor's valid
+// decision counts, and continues its consent id at the endpoint. The banner read the first
+// one only, so a stray cookie in front brought the first layer back on every page, forever
+// (its decision was written on `/` again, behind the stray one), and the next decision was
+// sent without the token it continues. Nothing invalid grants anything: with only stray
+// cookies the first layer shows and only the necessary runs.
+bannerTest('a stray cookie of the same name in front of a valid decision does not hide it', async (visitor) => {
+  const posts = () => requests.filter((r) => r.method === 'POST' && r.path === '/consent-endpoint');
+  endpointAnswer = () => ({ status: 500, json: { error: 'not signing in this test' } });
+  const cfg = config('adv-dup', (c) => { c.endpoint = '/consent-endpoint'; });
+  // Another site's decision under the same name: a valid token, for another fingerprint.
+  const other = await visitor();
+  await other.open();
+  assert.equal(await other.run(config('adv-dup', (c) => { c.site = 'another-site'; })), true);
+  await other.press('Accept all');
+  const foreign = (await other.context.cookies()).find((c) => c.name === 'adv-dup').value;
+  for (const stray of ['stale', '1.AAAA', foreign]) {
+    const v = await visitor();
+    await v.open();
+    assert.equal(await v.run(cfg), true);
+    await v.press('Accept all');
+    const mine = (await v.context.cookies()).find((c) => c.name === 'adv-dup').value;
+    await v.js((s) => { document.cookie = `adv-dup=${s}; Path=/site`; }, stray);
+    assert.ok((await v.js(() => document.cookie)).startsWith(`adv-dup=${stray};`), 'the stray cookie comes first');
+    await v.open({ body: SCRIPTS });
+    assert.equal(await v.run(cfg), true);
+    assert.equal(await v.bannerShown(), false, `${stray.slice(0, 12)}: the valid decision counts`);
+    assert.equal(await v.api('acceptedCategory', 'analytics'), true);
+    assert.deepEqual(await v.log(), ['ga', 'ads', 'necessary']);
+    const before = posts().length;
+    assert.equal(await v.api('acceptCategory', []), true);
+    await until(() => posts().length > before, 'the decision to reach the endpoint');
+    const body = JSON.parse(posts().at(-1).body);
+    assert.equal(body.previous, mine, 'the token the decision continues is sent');
+    assert.equal(consentIdOf(body.token), consentIdOf(mine), 'the same consent id');
+  }
+  // Only stray cookies: nothing granted.
+  const w = await visitor();
+  await w.open({ body: SCRIPTS });
+  await w.js((s) => { document.cookie = 'adv-dup=stale; Path=/site'; document.cookie = `adv-dup=${s}; Path=/`; }, foreign);
+  assert.equal(await w.run(cfg), true);
+  assert.ok(await w.bannerShown());
+  assert.equal(await w.api('acceptedCategory', 'analytics'), false);
+  assert.deepEqual(await w.log(), ['necessary']);
+});
