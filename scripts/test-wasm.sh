@@ -85,13 +85,14 @@ cd "$(dirname "$0")/.."
 # language with a lone surrogate is unknown, not a URIError, and by 26 B to 25,778 (script) so that a
 # read-only window.Consent of another script does not stop the banner; by 221 B to 25,999 (wasm)
 # so that of several consent cookies (a stray one first) the valid decision counts, and the
-# token it continues is the one sent. The test
+# token it continues is the one sent, and by 3 B to 26,002 (script) so that a revived script is no
+# gated script to vanilla-cookieconsent on the same page. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=25999
+RATCHET=26002
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

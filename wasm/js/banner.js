@@ -563,14 +563,17 @@ function load(e) {
   return null;
 }
 
-/** A real script in place of the `text/plain` one, with its attributes and nonce; the
- * original goes, so it can never be activated a second time. The new script, if external. */
+/** A real script in place of the `text/plain` one, with its attributes and nonce but not
+ * `data-category`; the original goes, so it can never be activated a second time, and the
+ * new one is no gated script to another manager of the same markup (vanilla-cookieconsent
+ * takes any `script[data-category]`, and drops the attribute from what it revives too). The
+ * new script, if external. */
 function revive(old, nonce) {
   const parent = old.parentNode;
   if (!parent) return null;
   const script = document.createElement('script');
   for (const { name, value } of old.attributes) {
-    if (!['type', 'data-src', 'data-type', 'nonce'].includes(name)) script.setAttribute(name, value);
+    if (!['type', 'data-src', 'data-type', 'nonce', 'data-category'].includes(name)) script.setAttribute(name, value);
   }
   const type = old.getAttribute('data-type');
   if (type != null) script.setAttribute('type', type);

@@ -607,3 +607,67 @@ bannerTest('a stray cookie of the same name in front of a valid decision does no
   assert.equal(await w.api('acceptedCategory', 'analytics'), false);
   assert.deepEqual(await w.log(), ['necessary']);
 });
+
+/** A file of another banner's package (devDependencies here), served under /vendor/. */
+function vendor(file) {
+  const path = `/vendor/${file}`;
+  routes.set(path, { type: 'text/javascript', body: readFileSync(join(here, 'node_modules', file)) });
+  return path;
+}
+
+/** Loads a classic script into the page and waits for it. */
+const loadScript = (v, src) => v.js((s) => new Promise((ok, fail) => {
+  const e = document.createElement('script');
+  e.src = s;
+  e.onload = ok;
+  e.onerror = () => fail(new Error(`${s} did not load`));
+  document.head.append(e);
+}), src);
+
+/** vanilla-cookieconsent 3's run() with our categories, managing script tags (its default). */
+const VANILLA_RUN = () => window.CookieConsent.run({
+  categories: { necessary: { enabled: true, readOnly: true }, analytics: {}, marketing: {} },
+  language: {
+    default: 'en',
+    translations: {
+      en: {
+        consentModal: { title: 'Theirs', acceptAllBtn: 'Theirs: accept', acceptNecessaryBtn: 'Theirs: reject' },
+        preferencesModal: { sections: [] },
+      },
+    },
+  },
+});
+
+// vanilla-cookieconsent reads the same markup (`script[data-category]`, whatever its type):
+// a site moving between the two, or with it still in one template, has both on a page. Each
+// gated script runs once, whichever revives it first. The script the banner revived kept
+// `data-category`, so vanilla-cookieconsent started after it took it for one of its own and
+// ran it a second time when the visitor accepted there (or at once, for its returning visitor).
+bannerTest('beside vanilla-cookieconsent each gated script runs once, in either order', async (visitor) => {
+  const cc = vendor('vanilla-cookieconsent/dist/cookieconsent.umd.js');
+  // Ours first (a returning visitor's scripts run at start), theirs started after.
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('adv-vcc')), true);
+  await v.press('Accept all');
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(config('adv-vcc')), true);
+  assert.deepEqual(await v.log(), ['ga', 'ads', 'necessary']);
+  await loadScript(v, cc);
+  await v.js(VANILLA_RUN);
+  await v.js(() => window.CookieConsent.acceptCategory('all'));
+  await v.settle();
+  assert.deepEqual(await v.log(), ['ga', 'ads', 'necessary'], 'nothing ran a second time');
+  // Theirs first: accepted there, then ours decides.
+  const w = await visitor();
+  await w.open({ body: SCRIPTS });
+  await loadScript(w, cc);
+  await w.js(VANILLA_RUN);
+  await w.js(() => window.CookieConsent.acceptCategory('all'));
+  await w.waitFor(() => window.__log.length >= 3);
+  assert.equal(await w.run(config('adv-vcc2')), true);
+  assert.equal(await w.api('acceptCategory', 'all'), true);
+  await w.settle();
+  assert.deepEqual((await w.log()).sort(), ['ads', 'ga', 'necessary'], 'nothing ran a second time');
+  assert.deepEqual(w.errors, []);
+});
