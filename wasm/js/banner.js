@@ -497,20 +497,19 @@ function regate() {
   ui.gen_++;
   const go = [];
   for (const e of document.querySelectorAll(GATED)) {
-    const category = e.getAttribute('data-category');
-    const svc = e.getAttribute('data-service');
-    if (allows(category, svc, location.pathname)) go.push(e);
-    else if (e.localName === 'iframe') embedPlaceholder(e, category, svc);
+    if (allowed(e)) go.push(e);
+    else if (e.localName === 'iframe') embedPlaceholder(e, e.getAttribute('data-category'), e.getAttribute('data-service'));
   }
   activate(go, ui.options_.nonce);
 }
 
+/** Whether the gated element `e` may load now, on this page. */
+const allowed = (e) => allows(e.getAttribute('data-category'), e.getAttribute('data-service'), location.pathname);
+
 /** Without a policy (damaged, cut, missing, or a JSON config given the old way) only the
  * strictly necessary loads: the core's rule 14 answers `allows` until a policy is accepted. */
 function necessaryOnly(nonce) {
-  const path = location.pathname;
-  activate([...document.querySelectorAll(GATED)]
-    .filter((e) => allows(e.getAttribute('data-category'), e.getAttribute('data-service'), path)), nonce);
+  activate([...document.querySelectorAll(GATED)].filter(allowed), nonce);
 }
 
 /** An embed's placeholder in the page's language: it names the service and grants that
@@ -536,7 +535,8 @@ function embedPlaceholder(embed, category, svc) {
 }
 
 /** Brings each element to life once, in order: an external script holds back the rest until
- * it has loaded (or failed), as the parser would. */
+ * it has loaded (or failed), as the parser would; what it held back is asked about again
+ * then, since a decision made meanwhile (a withdrawal) may have taken it away. */
 function activate(list, nonce) {
   for (let i = 0; i < list.length; i++) {
     const script = list[i].localName === 'script' ? revive(list[i], nonce) : load(list[i]);
@@ -548,7 +548,7 @@ function activate(list, nonce) {
         if (done) return;
         done = true;
         for (const r of rest) r.removeAttribute('data-consent-queued');
-        activate(rest, nonce);
+        activate(rest.filter(allowed), nonce);
       };
       return;
     }

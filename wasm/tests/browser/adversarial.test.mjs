@@ -671,3 +671,26 @@ bannerTest('beside vanilla-cookieconsent each gated script runs once, in either 
   assert.deepEqual((await w.log()).sort(), ['ads', 'ga', 'necessary'], 'nothing ran a second time');
   assert.deepEqual(w.errors, []);
 });
+
+// ---- Decisions while scripts load -------------------------------------------------------
+
+// An external script holds back the gated elements after it until it has loaded; a
+// withdrawal made meanwhile (the visitor, or a script, rejecting right after accepting)
+// takes them away: they were activated all the same when the script came, so analytics
+// ran and an analytics embed loaded after the visitor had refused them.
+bannerTest('what an external script held back is not activated after a withdrawal', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    body: `<script type="text/plain" data-category="analytics" data-src="/log/adv-wd/slow.js?delay=600"></script>
+    <script type="text/plain" data-category="analytics">window.__log.push('held')</script>
+    <iframe data-category="analytics" data-src="about:blank#held" id="held"></iframe>
+    <script type="text/plain" data-category="!analytics">window.__log.push('not-analytics')</script>`,
+  });
+  assert.equal(await v.run(config('adv-wd')), true);
+  assert.equal(await v.js(() => window.Consent.acceptCategory('all') && window.Consent.acceptCategory([])), true);
+  await v.waitFor(() => window.__log.includes('slow'));
+  await v.settle();
+  assert.deepEqual((await v.log()).sort(), ['not-analytics', 'slow'], 'nothing held back ran after the withdrawal');
+  assert.equal(await v.js(() => document.getElementById('held').getAttribute('src')), null);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+});
