@@ -159,9 +159,14 @@ function showLayer(element, prefs, switches = [], focus = element) {
   focus?.focus();
 }
 
+/** Closes the open layer, and one still waiting for its texts: a decision made meanwhile
+ * (by the page, or a script) is not followed by a layer asking again, nor leaves the server's
+ * first layer on screen. */
 function closeLayer() {
+  dropRendered();
   ui.unpad_?.();
   ui.layer_?.remove();
+  ui.drawn_++;
   Object.assign(ui, { layer_: null, prefs_: false, switches_: [] });
 }
 

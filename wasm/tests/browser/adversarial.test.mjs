@@ -694,3 +694,36 @@ bannerTest('what an external script held back is not activated after a withdrawa
   assert.equal(await v.js(() => document.getElementById('held').getAttribute('src')), null);
   assert.equal(await v.api('acceptedCategory', 'analytics'), false);
 });
+
+// A decision made while a layer waits for its texts (the page's script deciding right after
+// run, or a revived script, on a slow connection) closes that layer before it is drawn: the
+// first layer appeared after the decision all the same, asking again and taking the focus,
+// and so did preferences asked for just before a decision.
+bannerTest('a decision made while the texts load is not followed by a layer asking again', async (visitor) => {
+  const v = await visitor();
+  // With the server's first layer on screen, which the banner's would have replaced.
+  await v.open({ body: NOJS + SCRIPTS });
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
+  const policy = compiled(config('adv-late'));
+  await v.js((p) => { window.__run = window.Consent.run(p); }, policy);
+  await v.waitFor(() => !!document.querySelector('[data-consent-ui]:not([data-consent-nojs])'));
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  release();
+  assert.equal(await v.js(() => window.__run), true);
+  await v.settle();
+  assert.equal(await v.bannerShown(), false, 'no first layer after the decision');
+  assert.equal(await v.js(() => !!document.getElementById('nojs')), false, 'nor the server\'s');
+  assert.deepEqual(await v.log(), ['necessary', 'ga', 'ads']);
+  // The preferences, asked for and then overtaken by a decision before their texts came.
+  await v.page.unroute('**/texts-*.json');
+  let release2;
+  const held2 = new Promise((ok) => { release2 = ok; });
+  await v.page.route('**/details-*.json', async (route) => { await held2; await route.continue(); });
+  await v.js(() => { window.Consent.showPreferences(); window.Consent.acceptCategory([]); });
+  release2();
+  await v.settle();
+  assert.equal(await v.js(() => !!document.querySelector('.consent-prefs')), false, 'no preferences after the decision');
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+});
