@@ -727,3 +727,56 @@ bannerTest('a decision made while the texts load is not followed by a layer aski
   assert.equal(await v.js(() => !!document.querySelector('.consent-prefs')), false, 'no preferences after the decision');
   assert.equal(await v.api('acceptedCategory', 'analytics'), false);
 });
+
+// Every other banner of the devDependencies on one page, started before ours (a site
+// trying several, or one left in a template): ours starts, decides, keeps its cookie and
+// its `window.Consent`, tells its events once, and each of its gated scripts runs once,
+// whatever the others then decide; nothing on the page throws.
+bannerTest('beside Osano cookieconsent, vanilla-cookieconsent, Orejime and tarteaucitron', async (visitor) => {
+  for (const f of ['tarteaucitronjs/tarteaucitron.services.js', 'tarteaucitronjs/lang/tarteaucitron.en.js']) vendor(f);
+  const others = ['cookieconsent/build/cookieconsent.min.js', 'vanilla-cookieconsent/dist/cookieconsent.umd.js',
+    'orejime/dist/orejime-standard-en.js', 'tarteaucitronjs/tarteaucitron.js'].map(vendor);
+  const v = await visitor();
+  await v.open({
+    body: `${SCRIPTS}<script type="text/plain" data-purpose="analytics">window.__log.push('orejime')</script>`,
+    pre: `window.orejimeConfig = { privacyPolicyUrl: '/privacy', purposes: [{ id: 'analytics', title: 'Analytics', cookies: ['_ga'] }] };
+      window.__events = [];
+      for (const t of ['consent:first', 'consent:change']) window.addEventListener(t, () => window.__events.push(t));`,
+  });
+  for (const src of others) await loadScript(v, src);
+  await v.js(VANILLA_RUN);
+  await v.js(() => {
+    window.cookieconsent.initialise({ type: 'opt-in' });
+    window.tarteaucitron.init({ cookieName: 'tarteaucitron', highPrivacy: true, AcceptAllCta: true, mandatory: true, useExternalCss: true });
+  });
+  await v.waitFor(() => !!window.orejime?.manager);
+  const policy = compiled(config('adv-all'));
+  assert.equal(await v.run(config('adv-all')), true);
+  assert.ok(await v.bannerShown());
+  await v.press('Accept all');
+  await v.waitFor(() => window.__log.includes('ads'));
+  const ours = (await v.context.cookies()).find((c) => c.name === 'adv-all').value;
+  // Theirs decide too.
+  await v.js(() => {
+    window.CookieConsent.acceptCategory('all');
+    window.tarteaucitron.userInterface.respondAll(true);
+    window.orejime.manager.setConsent('analytics', true);
+  });
+  await v.settle();
+  const log = await v.log();
+  for (const s of ['ga', 'ads', 'necessary']) assert.equal(log.filter((l) => l === s).length, 1, `${s} once: ${log}`);
+  assert.equal((await v.context.cookies()).find((c) => c.name === 'adv-all').value, ours, 'our cookie is ours');
+  assert.deepEqual(await v.js(() => window.__events), ['consent:first', 'consent:change']);
+  assert.equal(await v.js(() => typeof window.Consent.acceptedCategory), 'function');
+  assert.equal(await v.api('acceptedCategory', 'marketing'), true);
+  assert.deepEqual(v.errors.filter((e) => e.startsWith('consent:')), []);
+  // The next page: our decision holds, beside theirs.
+  await v.open({ body: SCRIPTS });
+  for (const src of others) await loadScript(v, src);
+  await v.js(VANILLA_RUN);
+  assert.equal(await v.js((p) => window.Consent.run(p), policy), true);
+  await v.settle();
+  assert.equal(await v.bannerShown(), false);
+  const again = await v.log();
+  for (const s of ['ga', 'ads', 'necessary']) assert.equal(again.filter((l) => l === s).length, 1, `${s} once: ${again}`);
+});
