@@ -118,6 +118,9 @@ step "banner: wasm/dist in headless Chromium, every numbered point of the issue"
 # Each test's config is compiled by `consent banner build`, as a site compiles its own.
 cargo build -q -p consent-server
 CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test wasm/tests/browser/banner.test.mjs
+# The same, on messy pages and under abuse: other banners' scripts, a polluted prototype,
+# hostile cookies and addresses, decisions racing loads.
+CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test wasm/tests/browser/adversarial.test.mjs
 
 step "banner: wasm/dist under a strict CSP in headless Chromium"
 CONSENT_BIN="$PWD/target/debug/consent" timeout 300 bash wasm/tests/csp/csp.sh
