@@ -90,40 +90,50 @@ impl Gate {
         now: OffsetDateTime,
     ) -> Verdict {
         let now = now.unix_timestamp();
-        let verdict = |stored| Verdict {
-            evaluation: self.params.evaluate(stored, now, signals),
-        };
-        let Some(rest) = cookie_header.and_then(|h| self.value(h.as_bytes())) else {
-            return verdict(None);
-        };
+        let header = cookie_header.map_or(&b""[..], str::as_bytes);
+        // Of several consent cookies (a parent domain's or another path's is sent first, stale,
+        // damaged or another site's), the first that holds a decision valid here counts; with
+        // none valid, the first, as with one. The banner reads a page's cookies the same way.
+        let mut first = None;
+        let mut from = 0;
+        while let Some(start) = self.value_start(header, from) {
+            let rest = header.get(start..).unwrap_or_default();
+            let read = self.read(rest);
+            let stored = read.as_ref().map_err(|e| *e);
+            let evaluation = self.params.evaluate(Some(stored), now, signals);
+            if !evaluation.show_banner() {
+                return Verdict { evaluation };
+            }
+            first.get_or_insert(evaluation);
+            from = start;
+        }
+        Verdict {
+            evaluation: first.unwrap_or_else(|| self.params.evaluate(None, now, signals)),
+        }
+    }
+
+    /// The decision of the consent cookie whose value `rest` starts with, or why there is
+    /// none to count.
+    fn read(&self, rest: &[u8]) -> Result<ConsentState, token::TokenError> {
         // The usual case in one pass: a well-formed token, then the end of the cookie-pair.
         if let Some((token, signed_len, len)) = token::decode_prefix(rest) {
             if matches!(rest.get(len), None | Some(b';')) {
                 let key = self.key.as_ref();
                 let checked = token::check_signature(token.tag(), &rest[..signed_len], key);
-                return verdict(Some(checked.map(|()| token.state())));
+                return checked.map(|()| *token.state());
             }
         }
         // Anything else (quotes, trailing spaces, a malformed token) is delimited first, and
         // the full decoder says what is wrong.
-        let decoded = decode(delimit(rest), self.key.as_ref());
-        verdict(Some(match &decoded {
-            Ok(d) => Ok(d.token.state()),
-            Err(e) => Err(*e),
-        }))
+        decode(delimit(rest), self.key.as_ref()).map(|d| *d.token.state())
     }
 
-    /// The header from where the first consent cookie's value starts.
-    fn value<'h>(&self, header: &'h [u8]) -> Option<&'h [u8]> {
-        header.get(self.value_start(header)?..)
-    }
-
-    /// Where the value of the first consent cookie starts. A name match counts only at the
-    /// start of a cookie-pair (after the start or a `;` and optional spaces), so `xconsent=`
-    /// and values that contain `consent=` are not taken for it.
-    fn value_start(&self, header: &[u8]) -> Option<usize> {
+    /// Where the value of the next consent cookie starts, after the byte `from` of the header
+    /// (0: the first). A name match counts only at the start of a cookie-pair (after the start
+    /// or a `;` and optional spaces), so `xconsent=` and values that contain `consent=` are not
+    /// taken for it.
+    fn value_start(&self, header: &[u8], mut from: usize) -> Option<usize> {
         let needle_len = self.finder.needle().len();
-        let mut from = 0;
         // `find` in a loop, not `find_iter`, which copies the finder on every call.
         loop {
             let at = from + self.finder.find(header.get(from..)?)?;
@@ -250,6 +260,38 @@ mod tests {
     }
 
     #[test]
+    fn of_several_consent_cookies_the_first_valid_one_counts() {
+        let config = config();
+        let key = SigningKey::new(&[3; 32]).unwrap_or_else(|_| unreachable!());
+        let gate = Gate::new(&config, Some(key.clone()));
+        let analytics = gate.category("analytics").unwrap_or_else(|| unreachable!());
+        let now = OffsetDateTime::now_utc();
+        let unsigned = accepted_token(&config, now);
+        let signed = Token::signed(*unsigned.state(), &key);
+        let other = SigningKey::new(&[4; 32]).unwrap_or_else(|_| unreachable!());
+        let foreign = Token::signed(*unsigned.state(), &other);
+        // A stray cookie of the name sent first (damaged, unsigned, another key's) hides no
+        // decision the server signed.
+        for header in [
+            format!("consent=1.garbage; consent={signed}"),
+            format!("consent={unsigned}; a=1; consent={signed}"),
+            format!("consent=\"{foreign}\" ;consent={signed}"),
+        ] {
+            let v = gate.check(Some(&header), None, now);
+            assert_eq!(v.status(), StoredStatus::Valid, "{header}");
+            assert!(v.allows(analytics), "{header}");
+        }
+        // None valid: the first says why, and nothing is granted.
+        let header = format!("consent=1.garbage; consent={unsigned}");
+        let v = gate.check(Some(&header), None, now);
+        assert!(matches!(v.status(), StoredStatus::Malformed(_)), "{header}");
+        assert!(!v.allows(analytics));
+        // A value holding the name is no second cookie.
+        let header = format!("consent=consent={signed}");
+        assert!(!gate.check(Some(&header), None, now).allows(analytics));
+    }
+
+    #[test]
     fn sec_gpc_turns_marketing_off_for_an_older_grant() {
         let config = config();
         let gate = Gate::new(&config, None);
@@ -332,27 +374,36 @@ mod tests {
         }
     }
 
-    /// The check as it was before its one-pass decoder: the value found by splitting the
-    /// header into cookie-pairs, then the full decoder.
+    /// The check as it was before its one-pass decoder: the values found by splitting the
+    /// header into cookie-pairs, then the full decoder; the first valid, else the first.
     fn reference(gate: &Gate, header: &str, signals: Signals, now: OffsetDateTime) -> Evaluation {
-        let value = header
+        let evaluations = header
             .split(';')
-            .find_map(|pair| {
+            .filter_map(|pair| {
                 pair.trim_start_matches([' ', '\t'])
                     .strip_prefix("consent=")
             })
             .map(|v| {
                 let v = v.trim_ascii_end();
-                v.strip_prefix('"')
+                let v = v
+                    .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
-                    .unwrap_or(v)
-            });
-        let decoded = value.map(|v| decode(v.as_bytes(), gate.key.as_ref()));
-        let stored = decoded.as_ref().map(|d| match d {
-            Ok(d) => Ok(d.token.state()),
-            Err(e) => Err(*e),
-        });
-        gate.params.evaluate(stored, now.unix_timestamp(), signals)
+                    .unwrap_or(v);
+                let decoded = decode(v.as_bytes(), gate.key.as_ref());
+                let stored = match &decoded {
+                    Ok(d) => Ok(d.token.state()),
+                    Err(e) => Err(*e),
+                };
+                gate.params
+                    .evaluate(Some(stored), now.unix_timestamp(), signals)
+            })
+            .collect::<Vec<_>>();
+        evaluations
+            .iter()
+            .find(|e| !e.show_banner())
+            .or(evaluations.first())
+            .copied()
+            .unwrap_or_else(|| gate.params.evaluate(None, now.unix_timestamp(), signals))
     }
 
     proptest! {

@@ -7,8 +7,10 @@ use time::OffsetDateTime;
 
 /// The verdict for a request's headers: the `Cookie` header(s), `Sec-GPC` and `DNT`.
 ///
-/// HTTP/2 may split cookies over several `Cookie` headers; the first that holds the consent
-/// cookie decides. A header that is not valid text counts as absent.
+/// Of several consent cookies (a parent domain's or another path's is sent first), the first
+/// that holds a decision valid here counts, else the first ([`Gate::check`]); so too across
+/// the several `Cookie` headers HTTP/2 may split them into. A header that is not valid text
+/// counts as absent.
 ///
 /// # Example
 /// ```
@@ -41,10 +43,13 @@ pub(crate) fn verdict_with(
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
         let v = gate.check_with(Some(value), signals, now);
-        if v.status() != StoredStatus::None {
-            return v;
+        match v.status() {
+            StoredStatus::Valid => return v,
+            StoredStatus::None => {}
+            _ => {
+                first.get_or_insert(v);
+            }
         }
-        first.get_or_insert(v);
     }
     first.unwrap_or_else(|| gate.check_with(None, signals, now))
 }
