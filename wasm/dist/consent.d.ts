@@ -12,6 +12,10 @@ export interface ConsentOptions {
   /** Any value (`data-floating` on the script tag): a small fixed button that reopens the
    * preferences once the first layer is closed, for sites without a link in their footer. */
   floating?: string | boolean;
+  /** Where the cookie declaration that fills `[data-consent-declaration]` elements comes from,
+   * on the page's origin (`data-declaration` on the script tag); `/consent/declaration` by
+   * default. An element cannot name an address of its own. */
+  declaration?: string | URL;
   /** CSP nonce given to revived inline scripts (else each keeps its own). */
   nonce?: string;
   /** Consent Mode's `gtag`; the banner passes one that pushes to `dataLayer`. */

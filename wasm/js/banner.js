@@ -717,32 +717,36 @@ const parsed = () => (document.readyState !== 'loading' ? 0
 // Before the WebAssembly is ready nothing is accepted: a safe answer, never an exception.
 const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
 
+/** Where the cookie declaration comes from: the banner's `declaration` option (`data-declaration`
+ * on its script tag), never an element of the page, whose content (a comment, a CMS field that
+ * kept `data-*`) would then choose what HTML the banner puts into the page. */
+let declaredAt = '/consent/declaration';
+
 /** Fills every `[data-consent-declaration]` element with the cookie declaration the server
- * renders from the same config (`GET /consent/declaration`, or the attribute's own URL on the
- * page's origin: another origin is refused), in
- * the page's language (or the one `setLanguage` chose), so the privacy notice and the banner
- * never disagree. On any failure the element keeps what it had (a link, say). */
+ * renders from the same config (`GET /consent/declaration`, or the address the banner was
+ * given, on the page's origin: another origin is refused), in the page's language (or the one
+ * `setLanguage` chose), so the privacy notice and the banner never disagree. On any failure
+ * the elements keep what they had (a link, say). */
 function declare(lang = document.documentElement.lang || '') {
-  for (const e of document.querySelectorAll('[data-consent-declaration]')) {
-    const given = e.dataset.consentDeclaration || '/consent/declaration';
-    let url;
-    try {
-      url = new URL(given, location.href);
-    } catch {
-      // Not a URL at all (`http://[`): refused as another origin's is, not thrown.
-    }
-    // HTML from another site would be markup that site chooses, in this page.
-    if (url?.origin !== location.origin) {
-      console.warn('consent: cookie declaration not loaded: not a URL of the same origin as the page:', given);
-      continue;
-    }
-    url.searchParams.set('format', 'html');
-    if (lang) url.searchParams.set('lang', lang.slice(0, 2));
-    fetch(url, { credentials: 'same-origin' })
-      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
-      .then((html) => { e.innerHTML = html; })
-      .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
+  const elements = document.querySelectorAll('[data-consent-declaration]');
+  if (!elements.length) return;
+  let url;
+  try {
+    url = new URL(declaredAt, location.href);
+  } catch {
+    // Not a URL at all (`http://[`): refused as another origin's is, not thrown.
   }
+  // HTML from another site would be markup that site chooses, in this page.
+  if (url?.origin !== location.origin) {
+    console.warn('consent: cookie declaration not loaded: not a URL of the same origin as the page:', declaredAt);
+    return;
+  }
+  url.searchParams.set('format', 'html');
+  if (lang) url.searchParams.set('lang', lang.slice(0, 2));
+  fetch(url, { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
+    .then((html) => { for (const e of elements) e.innerHTML = html; })
+    .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
 }
 
 /** The banner's API; also `window.Consent`. */
@@ -760,8 +764,10 @@ export const Consent = {
         return false;
       }
       // Options the caller set, never ones inherited from a polluted Object.prototype.
-      const ok = runBanner(policy.bytes, policy.base, Object.assign({ __proto__: null, gtag: gtagShim }, options));
+      const given = Object.assign({ __proto__: null, gtag: gtagShim }, options);
+      const ok = runBanner(policy.bytes, policy.base, given);
       if (ok === false) necessaryOnly(nonce);
+      declaredAt = String(given.declaration ?? '/consent/declaration');
       declare();
       return ok;
     });
@@ -809,7 +815,7 @@ if (typeof window !== 'undefined') {
     const d = { __proto__: null, ...inline?.dataset, ...own?.dataset };
     // An inline JSON config goes to run as it is, which refuses it with the message above.
     Consent.run(inline?.textContent.trim() ? inline.textContent : d.policy, {
-      layout: d.layout, position: d.position, theme: d.theme, floating: d.floating, nonce: d.nonce || own?.nonce || inline?.nonce,
+      layout: d.layout, position: d.position, theme: d.theme, floating: d.floating, declaration: d.declaration, nonce: d.nonce || own?.nonce || inline?.nonce,
     });
   }
 }

@@ -852,28 +852,36 @@ bannerTest('decision is stored and sent and the signed token kept', async (visit
 });
 
 // The cookie declaration is HTML put into the page: it comes from the page's own origin only,
-// never from another site (which could put any markup there).
+// never from another site (which could put any markup there), and from the address the banner
+// was given, never one an element of the page names (markup a visitor wrote could).
 bannerTest('the cookie declaration is loaded from the same origin only', async (visitor) => {
   routes.set('/decl.html', {
     type: 'text/html; charset=utf-8',
     body: '<b class="injected">declaration</b>',
     headers: { 'Access-Control-Allow-Origin': '*' },
   });
+  routes.set('/upload/evil.html', { type: 'text/html; charset=utf-8', body: '<b class="evil">evil</b>' });
   const foreign = origin.replace('127.0.0.1', 'localhost') + '/decl.html';
   const v = await visitor();
   await v.open({
     config: config('decl'),
-    body: `<div id="same" data-consent-declaration="/decl.html">same</div>`
-      + `<div id="other" data-consent-declaration="${foreign}">keep</div>`,
+    dataset: { declaration: '/decl.html' },
+    body: '<div id="same" data-consent-declaration>same</div>'
+      + '<div id="named" data-consent-declaration="/upload/evil.html">named</div>',
   });
   await v.waitFor(() => document.querySelector('#same .injected') !== null);
-  // The refusal is said in the console: the condition to wait for.
+  // The element that names an address gets the banner's declaration.
+  await v.waitFor(() => document.querySelector('#named .injected') !== null);
+  assert.equal(requests.filter((r) => r.path.startsWith('/upload/')).length, 0, 'the named address is never fetched');
+  // Another origin is refused, and said in the console.
+  const other = await visitor();
+  await other.open({ config: config('decl'), dataset: { declaration: foreign }, body: '<div id="other" data-consent-declaration>keep</div>' });
   const deadline = Date.now() + WAIT;
-  while (!v.warnings.some((w) => w.includes('same origin')) && Date.now() < deadline) {
+  while (!other.warnings.some((w) => w.includes('same origin')) && Date.now() < deadline) {
     await new Promise((ok) => setTimeout(ok, 20));
   }
-  assert.ok(v.warnings.some((w) => w.includes('same origin')), JSON.stringify(v.warnings));
-  assert.equal(await v.js(() => document.getElementById('other').innerHTML), 'keep');
+  assert.ok(other.warnings.some((w) => w.includes('same origin')), JSON.stringify(other.warnings));
+  assert.equal(await other.js(() => document.getElementById('other').innerHTML), 'keep');
   const fromOther = requests.filter((r) => r.path === '/decl.html' && r.headers.host?.startsWith('localhost'));
   assert.deepEqual(fromOther, [], 'no request to the other origin');
 });
