@@ -91,13 +91,14 @@ cd "$(dirname "$0")/.."
 # three callers), and raised by 5 B to 25,993 (script) so that a decision made while a layer
 # waits for its texts closes that layer (and the server's) before it is drawn, and by 30 B to
 # 26,023 (script) so that the cookie declaration comes from the banner's `declaration` option,
-# never from an address an element of the page names (one fetch for all the elements). The test
+# never from an address an element of the page names (one fetch for all the elements), and
+# lowered to 26,020 when run read its nonce from the options it copied (own keys only). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=26023
+RATCHET=26020
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

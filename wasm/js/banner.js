@@ -757,16 +757,15 @@ export const Consent = {
     const call = ++runs;
     return Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
       if (call !== runs || !wasm) return false;
-      const nonce = options?.nonce;
-      if (!policy) {
-        unmount();
-        necessaryOnly(nonce);
-        return false;
-      }
       // Options the caller set, never ones inherited from a polluted Object.prototype.
       const given = Object.assign({ __proto__: null, gtag: gtagShim }, options);
+      if (!policy) {
+        unmount();
+        necessaryOnly(given.nonce);
+        return false;
+      }
       const ok = runBanner(policy.bytes, policy.base, given);
-      if (ok === false) necessaryOnly(nonce);
+      if (ok === false) necessaryOnly(given.nonce);
       declaredAt = String(given.declaration ?? '/consent/declaration');
       declare();
       return ok;
