@@ -113,7 +113,8 @@ fuzz_target!(|data: &[u8]| {
             &mut site_headers(),
             body,
         );
-        assert_eq!(cached.as_deref(), Some(&whole[..]), "the cache changes the page");
+        // `None` is a page passed through as it was (an empty one, say).
+        assert_eq!(cached.as_deref().unwrap_or(body), &whole[..], "the cache changes the page");
     }
     let text = String::from_utf8_lossy(body);
     if visitor == 2 && !text.contains("necessary") && !text.contains('!') && !text.contains("consent.css") {
