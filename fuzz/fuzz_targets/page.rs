@@ -114,10 +114,18 @@ fuzz_target!(|data: &[u8]| {
             body,
         );
         // `None` is a page passed through as it was (an empty one, say).
-        assert_eq!(cached.as_deref().unwrap_or(body), &whole[..], "the cache changes the page");
+        assert_eq!(
+            cached.as_deref().unwrap_or(body),
+            &whole[..],
+            "the cache changes the page"
+        );
     }
     let text = String::from_utf8_lossy(body);
-    if visitor == 2 && !text.contains("necessary") && !text.contains('!') && !text.contains("consent.css") {
+    if visitor == 2
+        && !text.contains("necessary")
+        && !text.contains('!')
+        && !text.contains("consent.css")
+    {
         assert_eq!(whole, body, "a refused visitor's page changed");
     }
 });
