@@ -9,14 +9,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Config, ConsentId, Lang, Token};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::time::timeout;
 
 const ORIGIN: &str = "https://klinikka.fi";
@@ -206,44 +205,6 @@ async fn a_form_post_with_a_stray_consent_cookie_first_continues_the_signed_id()
     assert_eq!(records[1]["record"]["action"], "withdraw", "{records:?}");
 }
 
-/// Starts `consent serve` on the log in `dir`: its address, or what it said when it refused.
-async fn start_or_refusal(dir: &Path) -> Result<(Child, String), String> {
-    const LISTENING: &str = "listening on http://";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args(["--origin", ORIGIN])
-        .arg("--db")
-        .arg(dir.join("consent.db"))
-        .arg("--key-file")
-        .arg(dir.join("consent.key"))
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn consent serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut said = String::new();
-    let outcome = timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(at) = line.find(LISTENING) {
-                return Some(line[at + LISTENING.len()..].trim().to_owned());
-            }
-            said.push_str(&line);
-            said.push('\n');
-        }
-        None
-    })
-    .await
-    .expect("the server listens or exits within 30 s");
-    match outcome {
-        Some(addr) => {
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            Ok((child, addr))
-        }
-        None => Err(said),
-    }
-}
-
 /// Waits (at most 10 s) until the head file beside the log vouches for record `seq`.
 async fn head_file_at(dir: &Path, seq: u64) {
     let path = dir.join("consent.db.head");
@@ -289,7 +250,7 @@ async fn served_log(dir: &Path, n: u64) {
 /// After the edit, `consent serve` must not start on the log, lest it sign what it found and
 /// carry the head file along; and `consent verify` must name the break after any attempt.
 async fn refused_and_caught(dir: &Path) {
-    match start_or_refusal(dir).await {
+    match support::serve::try_start(dir, &["--origin", ORIGIN]).await {
         Ok((server, addr)) => {
             // What a server that starts does next: append, and keep the head file.
             let _ = post_consent(&addr, Action::RejectAll).await;

@@ -28,6 +28,17 @@ const LISTENING: &str = "listening on http://";
 /// If the server cannot be spawned, or exits or stays silent for [`LISTEN_WAIT`] before
 /// listening.
 pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
+    try_start(dir, args)
+        .await
+        .unwrap_or_else(|said| panic!("server exited before listening:\n{said}"))
+}
+
+/// [`start`], for a test that expects the server to refuse: `Err` with what it printed
+/// when it exits before listening.
+///
+/// # Panics
+/// If the server cannot be spawned, or neither listens nor exits within [`LISTEN_WAIT`].
+pub async fn try_start(dir: &Path, args: &[&str]) -> Result<(Child, String), String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
         .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
         .args(args)
@@ -41,16 +52,20 @@ pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
         .spawn()
         .expect("spawn consent serve");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = String::new();
     let addr = timeout(LISTEN_WAIT, async {
-        while let Some(line) = lines.next_line().await.expect("read stderr") {
+        while let Ok(Some(line)) = lines.next_line().await {
             if let Some(at) = line.find(LISTENING) {
-                return line[at + LISTENING.len()..].trim().to_owned();
+                return Some(line[at + LISTENING.len()..].trim().to_owned());
             }
+            said.push_str(&line);
+            said.push('\n');
         }
-        panic!("server exited before listening");
+        None
     })
     .await
-    .expect("server listening within 30 s");
+    .expect("the server listens or exits within 30 s");
+    let addr = addr.ok_or(said)?;
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
+    Ok((child, addr))
 }
