@@ -8,6 +8,8 @@
 
 mod support;
 
+use support::raw::{Answer, send_raw};
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,55 +41,9 @@ fn body(action: Action) -> String {
     serde_json::json!({ "token": Token::unsigned(*d.state()).to_string() }).to_string()
 }
 
-/// A server's answer: the status, the head, the body.
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    /// The value of each `Set-Cookie` of the consent cookie.
-    fn consent_cookie(&self) -> Option<String> {
-        let name = config().cookie().name().to_owned();
-        self.head.lines().find_map(|line| {
-            let (h, v) = line.split_once(':')?;
-            if !h.eq_ignore_ascii_case("set-cookie") {
-                return None;
-            }
-            let pair = v.trim().split(';').next()?;
-            let (n, v) = pair.split_once('=')?;
-            (n == name).then(|| v.to_owned())
-        })
-    }
-}
-
-/// One request over a fresh connection (`Connection: close`), answered within 10 s.
-async fn send(addr: &str, request: &str) -> Answer {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut got = Vec::new();
-    timeout(Duration::from_secs(10), stream.read_to_end(&mut got))
-        .await
-        .expect("answered within 10 s")
-        .expect("read");
-    let text = String::from_utf8_lossy(&got).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
-}
-
 async fn post_consent(addr: &str, action: Action) -> Answer {
     let body = body(action);
-    send(
+    send_raw(
         addr,
         &format!(
             "POST /consent HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -158,7 +114,7 @@ async fn silent_connections_do_not_hold_every_slot() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let answer = timeout(
         Duration::from_secs(8),
-        send(
+        send_raw(
             &addr,
             "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         ),
@@ -174,12 +130,14 @@ async fn a_form_post_with_a_stray_consent_cookie_first_continues_the_signed_id()
     let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
     let accepted = post_consent(&addr, Action::AcceptAll).await;
     assert_eq!(accepted.status, 201, "{}", accepted.body);
-    let token = accepted.consent_cookie().expect("the signed cookie");
+    let token = accepted
+        .set_cookie(config().cookie().name())
+        .expect("the signed cookie");
     let name = config().cookie().name().to_owned();
     // A stale cookie of the same name (another path or a parent domain's, which the browser
     // sends first) in front of the visitor's signed one.
     let form = "action=reject_all&return_to=%2F";
-    let answer = send(
+    let answer = send_raw(
         &addr,
         &format!(
             "POST /consent/form HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nCookie: {name}=stale; {name}={token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
@@ -188,10 +146,12 @@ async fn a_form_post_with_a_stray_consent_cookie_first_continues_the_signed_id()
     )
     .await;
     assert_eq!(answer.status, 303, "{}", answer.body);
-    let after = answer.consent_cookie().expect("a new cookie");
+    let after = answer
+        .set_cookie(config().cookie().name())
+        .expect("a new cookie");
     // The withdrawal is the visitor's: under the id of their consent, so that reading their
     // records shows both, and the log shows the consent withdrawn.
-    let mine = send(
+    let mine = send_raw(
         &addr,
         &format!(
             "GET /consent/me HTTP/1.1\r\nHost: {addr}\r\nCookie: {name}={after}\r\nConnection: close\r\n\r\n"

@@ -9,16 +9,14 @@
 
 mod support;
 
+use support::raw::{Answer, send, send_raw};
+
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Config, ConsentId, Lang, Token};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 use tokio::process::Child;
-use tokio::time::timeout;
 
 const ORIGIN: &str = "https://klinikka.fi";
 const ADMIN: &str = "adversarial-admin-token";
@@ -41,88 +39,6 @@ fn body(action: Action, page: &str) -> String {
     let d = policy::decide(&config, &before, action, ctx).expect("in range");
     serde_json::json!({ "token": Token::unsigned(*d.state()).to_string(), "page": page })
         .to_string()
-}
-
-/// A server's answer: the status, the head, the body.
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    /// The value of header `name` (the first, without case).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (h, v) = line.split_once(':')?;
-            h.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-
-    /// The value of the consent cookie the answer sets.
-    fn consent_cookie(&self) -> Option<String> {
-        let name = config().cookie().name().to_owned();
-        self.head.lines().find_map(|line| {
-            let (h, v) = line.split_once(':')?;
-            if !h.eq_ignore_ascii_case("set-cookie") {
-                return None;
-            }
-            let pair = v.trim().split(';').next()?;
-            let (n, v) = pair.split_once('=')?;
-            (n == name).then(|| v.to_owned())
-        })
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.head, self.body))
-    }
-}
-
-/// Writes `request` on a fresh connection and reads the answer until the server closes it,
-/// within 5 s. A server that answers before reading a body it refuses may reset the
-/// connection after its answer: what was read by then is the answer.
-async fn send_raw(addr: &str, request: &[u8]) -> Answer {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    // A write cut short by a server that answered early is no failure here.
-    let _ = stream.write_all(request).await;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 8192];
-    let read = timeout(Duration::from_secs(5), async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    assert!(
-        read.is_ok(),
-        "no answer within 5 s (read so far: {:?})",
-        String::from_utf8_lossy(&got)
-    );
-    let text = String::from_utf8_lossy(&got).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
-}
-
-/// One request with `headers` (each ending in CRLF) and `body`, `Connection: close`.
-async fn send(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> Answer {
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    send_raw(addr, request.as_bytes()).await
 }
 
 fn bearer() -> String {
@@ -151,7 +67,9 @@ async fn decide(addr: &str, page: &str) -> (String, String) {
     )
     .await;
     assert_eq!(answer.status, 201, "{}", answer.body);
-    let token = answer.consent_cookie().expect("the consent cookie");
+    let token = answer
+        .set_cookie(config().cookie().name())
+        .expect("the consent cookie");
     let id = answer.json()["consent_id"]
         .as_str()
         .expect("consent_id")

@@ -2,4 +2,5 @@
 #![allow(dead_code, unreachable_pub, clippy::expect_used, clippy::panic)]
 
 pub mod pg;
+pub mod raw;
 pub mod serve;
