@@ -1,7 +1,11 @@
 //! `consent serve` against slow and greedy clients, on a real socket: a head that never ends
-//! is cut off, a body that never ends is answered 408, and connections past the limit wait.
+//! is cut off, and so is a connection that never sends a byte or stalls in HTTP/2's preface;
+//! a body that never ends is answered 408, and connections past the limit wait, but silent
+//! ones do not hold every slot.
 
 mod support;
+
+use support::raw::send_raw;
 
 use std::time::{Duration, Instant};
 
@@ -95,4 +99,60 @@ async fn connections_past_the_limit_wait_for_a_free_one() {
         waited >= Duration::from_millis(600),
         "answered after {waited:?}: the third connection did not wait for a slot"
     );
+}
+
+/// Reads until the server closes the connection, which its 1 s header timeout must do well
+/// within 5 s.
+async fn closed_by_the_header_timeout(stream: &mut TcpStream) {
+    let began = Instant::now();
+    until_closed(stream).await;
+    let took = began.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "closed after {took:?}, not by the 1 s header timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_a_byte_is_closed_by_the_header_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let mut stream = TcpStream::connect(&addr).await.expect("connect");
+    closed_by_the_header_timeout(&mut stream).await;
+}
+
+#[tokio::test]
+async fn a_stalled_http2_preface_is_closed_by_the_header_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let mut stream = TcpStream::connect(&addr).await.expect("connect");
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n")
+        .await
+        .expect("write");
+    closed_by_the_header_timeout(&mut stream).await;
+}
+
+#[tokio::test]
+async fn silent_connections_do_not_hold_every_slot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    // Both slots taken by connections that say nothing (a full HTTP/2 preface, then silence;
+    // and nothing at all).
+    let mut a = TcpStream::connect(&addr).await.expect("connect");
+    a.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .expect("write");
+    let _b = TcpStream::connect(&addr).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let answer = timeout(
+        Duration::from_secs(8),
+        send_raw(
+            &addr,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ),
+    )
+    .await
+    .expect("a third client is served once the silent ones are cut off");
+    assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
 }
