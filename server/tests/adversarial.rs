@@ -174,24 +174,7 @@ async fn a_log_reordered_and_relinked_without_the_key_is_not_signed_by_the_next_
              DELETE FROM chain_head;",
         )
         .expect("tamper");
-        let rows: Vec<(i64, Vec<u8>)> = conn
-            .prepare("SELECT seq, digest FROM decisions ORDER BY seq")
-            .expect("prepare")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        assert_eq!(rows.len(), 4);
-        let mut link = consent_core::Digest::ZERO;
-        for (seq, digest) in rows {
-            let digest: [u8; 32] = digest.try_into().expect("32 bytes");
-            link = consent_core::chain_link(&link, &consent_core::Digest::from_bytes(digest));
-            conn.execute(
-                "UPDATE decisions SET link = ?1 WHERE seq = ?2",
-                rusqlite::params![&link.as_bytes()[..], seq],
-            )
-            .expect("relink");
-        }
+        assert_eq!(support::sqlite::relink_with_plain_hashes(&conn), 4);
     }
     refused_and_caught(dir.path()).await;
 }

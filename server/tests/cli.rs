@@ -399,23 +399,7 @@ async fn verify_on_a_log_from_before_the_keyed_chain_says_what_it_proves() {
     // As the previous version left it: plain SHA-256 links, no chain_head, no head file.
     let db = dir.path().join("consent.db");
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let digests: Vec<(i64, Vec<u8>)> = conn
-        .prepare("SELECT seq, digest FROM decisions ORDER BY seq")
-        .and_then(|mut st| {
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()
-        })
-        .expect("read");
-    let mut link = consent_core::Digest::ZERO;
-    for (seq, digest) in digests {
-        let digest: [u8; 32] = digest.try_into().expect("32 bytes");
-        link = consent_core::chain_link(&link, &consent_core::Digest::from_bytes(digest));
-        conn.execute(
-            "UPDATE decisions SET link = ?1 WHERE seq = ?2",
-            rusqlite::params![&link.as_bytes()[..], seq],
-        )
-        .expect("relink");
-    }
+    support::sqlite::relink_with_plain_hashes(&conn);
     conn.execute_batch("DROP TABLE chain_head").expect("drop");
     drop(conn);
     std::fs::remove_file(dir.path().join("consent.db.head")).expect("remove the head file");

@@ -4,3 +4,4 @@
 pub mod pg;
 pub mod raw;
 pub mod serve;
+pub mod sqlite;
