@@ -21,7 +21,7 @@
 //! Admin requests carry `Authorization: Bearer <token>`. Every error is JSON,
 //! `{"error": "..."}`, with a status that says what kind.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,9 +75,10 @@ pub struct Settings {
     /// sent as they are and gated by the banner alone (as a site whose pages are static or
     /// cached would be).
     pub demo_page_layer: bool,
-    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client for the rate
-    /// limits ([`crate::client::address`]); from anyone else those headers are ignored.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Reverse proxies whose forwarding header (`X-Forwarded-For` or `Forwarded`, the one
+    /// they write) names the client for the rate limits ([`crate::client::address`]); from
+    /// anyone else those headers are ignored.
+    pub trusted_proxies: crate::client::Proxies,
 }
 
 struct App<S> {

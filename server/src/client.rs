@@ -1,10 +1,12 @@
 //! Who a request comes from, for the per-client rate limits, and the limits themselves.
 //!
 //! Behind a reverse proxy every request comes from the proxy's address, so one visitor's
-//! burst would use up everyone's budget. The client's address is read from `X-Forwarded-For`
-//! (or `Forwarded: for=`) only when the request comes from a proxy the operator named
-//! (`--trusted-proxy`): anyone else can write those headers, so from anyone else they are
-//! ignored and the socket's address counts.
+//! burst would use up everyone's budget. The client's address is read from the forwarding
+//! header the proxy writes (`X-Forwarded-For` by default, or `Forwarded: for=`) only when the
+//! request comes from a proxy the operator named (`--trusted-proxy`): anyone else can write
+//! those headers, so from anyone else they are ignored and the socket's address counts. Only
+//! the header the operator named is read: a proxy that writes one of them passes the other
+//! through as the client wrote it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -13,40 +15,56 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::http::HeaderMap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+/// The reverse proxies in front of the server, and the header they name the client in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proxies {
+    /// Their addresses (every hop: a load balancer too); none by default, when forwarding
+    /// headers are never read.
+    pub trusted: Vec<IpAddr>,
+    /// The header they write the client's address into.
+    pub header: ForwardingHeader,
+}
+
+/// The header a trusted proxy writes the client's address into. Only that one is read: the
+/// other is whatever the client sent, passed through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For: <client>, <proxy>...` (nginx's `$proxy_add_x_forwarded_for`,
+    /// Caddy, HAProxy's `option forwardfor`, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=<client>` (RFC 7239).
+    Forwarded,
+}
+
 /// The address a request is counted against: the socket's, or, when the socket is a trusted
-/// proxy, the nearest untrusted address its forwarding headers name (right to left, so a
-/// client cannot hide behind entries it wrote itself).
+/// proxy, the nearest untrusted address the proxies' forwarding header names (right to left,
+/// so a client cannot hide behind entries it wrote itself).
 #[must_use]
-pub fn address(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub fn address(peer: SocketAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAddr {
     let ip = peer.ip();
+    let trusted = &proxies.trusted;
     if !trusted.contains(&ip) {
         return ip;
     }
-    let forwarded_for = headers
-        .get_all("x-forwarded-for")
+    let values = headers
+        .get_all(match proxies.header {
+            ForwardingHeader::XForwardedFor => "x-forwarded-for",
+            ForwardingHeader::Forwarded => "forwarded",
+        })
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
-    let forwarded = headers
-        .get_all("forwarded")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
+        .flat_map(|v| v.split(','));
+    let hops = values
+        .filter_map(|element| match proxies.header {
+            ForwardingHeader::XForwardedFor => Some(element.trim()),
+            ForwardingHeader::Forwarded => element.split(';').find_map(|pair| {
                 let (name, value) = pair.trim().split_once('=')?;
                 name.eq_ignore_ascii_case("for")
                     .then(|| value.trim_matches('"'))
-            })
+            }),
         })
         .collect::<Vec<_>>();
-    let hops = if forwarded_for.is_empty() {
-        forwarded
-    } else {
-        forwarded_for
-    };
     hops.iter()
         .rev()
         .filter_map(|hop| parse_hop(hop))
@@ -122,31 +140,71 @@ mod tests {
         h
     }
 
+    fn proxies(trusted: &[IpAddr], header: ForwardingHeader) -> Proxies {
+        Proxies {
+            trusted: trusted.to_vec(),
+            header,
+        }
+    }
+
     #[test]
     fn forwarding_headers_count_only_from_a_trusted_proxy() {
         let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let xff = proxies(&[proxy], ForwardingHeader::XForwardedFor);
         let peer = SocketAddr::new(proxy, 40000);
         let stranger = SocketAddr::from(([198, 51, 100, 9], 40000));
         let forged = headers(&[("x-forwarded-for", "203.0.113.7")]);
-        assert_eq!(address(stranger, &forged, &[proxy]), stranger.ip());
+        assert_eq!(address(stranger, &forged, &xff), stranger.ip());
         assert_eq!(
-            address(peer, &forged, &[proxy]),
+            address(peer, &forged, &xff),
             "203.0.113.7".parse::<IpAddr>().unwrap()
         );
-        assert_eq!(address(peer, &forged, &[]), proxy, "no proxy trusted");
+        assert_eq!(
+            address(peer, &forged, &Proxies::default()),
+            proxy,
+            "no proxy trusted"
+        );
         // The client wrote an entry of its own first: the proxy's appended one counts.
         let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.7")]);
         assert_eq!(
-            address(peer, &chain, &[proxy]),
+            address(peer, &chain, &xff),
             "203.0.113.7".parse::<IpAddr>().unwrap()
         );
-        let rfc = headers(&[("forwarded", "for=\"[2001:db8::1]:4711\";proto=https")]);
+        let junk = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(address(peer, &junk, &xff), proxy);
+    }
+
+    #[test]
+    fn only_the_named_forwarding_header_counts() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let peer = SocketAddr::new(proxy, 40000);
+        let rfc = proxies(&[proxy], ForwardingHeader::Forwarded);
+        // A proxy that writes `Forwarded` passes the client's own `X-Forwarded-For` through:
+        // the client does not choose its address with it.
+        let both = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("forwarded", "for=\"[2001:db8::1]:4711\";proto=https"),
+        ]);
         assert_eq!(
-            address(peer, &rfc, &[proxy]),
+            address(peer, &both, &rfc),
             "2001:db8::1".parse::<IpAddr>().unwrap()
         );
-        let junk = headers(&[("x-forwarded-for", "unknown")]);
-        assert_eq!(address(peer, &junk, &[proxy]), proxy);
+        assert_eq!(
+            address(
+                peer,
+                &both,
+                &proxies(&[proxy], ForwardingHeader::XForwardedFor)
+            ),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
+        // Nothing in the named header: the proxy's own address counts, not the other header's.
+        let other = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        assert_eq!(address(peer, &other, &rfc), proxy);
+        let several = headers(&[("forwarded", "for=5.6.7.8, for=203.0.113.7;by=10.0.0.2")]);
+        assert_eq!(
+            address(peer, &several, &rfc),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

@@ -412,13 +412,22 @@ struct ServeArgs {
     #[arg(long)]
     retention_days: Option<u32>,
     /// A reverse proxy in front of this server (repeat for several): from it, and only from
-    /// it, `X-Forwarded-For` or `Forwarded` name the client for the rate limits.
+    /// it, the forwarding header (`--forwarded-header`) names the client for the rate limits.
     #[arg(
         long = "trusted-proxy",
         env = "CONSENT_TRUSTED_PROXIES",
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// The header the trusted proxies write the client's address into; the other one is
+    /// never read (a proxy passes it through as the client wrote it).
+    #[arg(
+        long,
+        env = "CONSENT_FORWARDED_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for"
+    )]
+    forwarded_header: consent_server::client::ForwardingHeader,
     /// Seconds a client may take to send a request's head before the connection is closed.
     #[arg(long, default_value_t = 10)]
     header_timeout: u64,
@@ -1228,7 +1237,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         admin_token = Some(token);
     }
     let settings = Settings {
-        trusted_proxies: args.trusted_proxies.clone(),
+        trusted_proxies: consent_server::client::Proxies {
+            trusted: args.trusted_proxies.clone(),
+            header: args.forwarded_header,
+        },
         config: Arc::new(config),
         key,
         origins,

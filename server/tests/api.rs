@@ -73,7 +73,10 @@ fn api_in(
         dist: Some(dist.clone()),
         demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
         demo_page_layer: true,
-        trusted_proxies: trusted,
+        trusted_proxies: consent_server::client::Proxies {
+            trusted,
+            header: Default::default(),
+        },
     };
     // As `consent serve` mounts them: the decision API beside the register's routes.
     let router = router(Arc::clone(&store), settings.clone()).merge(
@@ -1014,7 +1017,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
         dist: None,
         demo: None,
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     let router = router(Arc::clone(&store), settings);
     let api = Api {

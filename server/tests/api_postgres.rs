@@ -76,7 +76,7 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
         dist: None,
         demo: None,
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     let app = router(Arc::clone(&store), settings);
     assert_eq!(post(&app, 1).await.0, StatusCode::CREATED);
@@ -160,7 +160,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
         dist: None,
         demo: None,
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     let app = router(Arc::clone(&store), settings);
     let acked: Arc<Mutex<Vec<ConsentId>>> = Arc::default();

@@ -43,7 +43,7 @@ fn demo() -> (tempfile::TempDir, Router) {
         dist: None,
         demo: Some(DEMO.into()),
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     (dir, router(store, settings))
 }

@@ -46,7 +46,7 @@ fn api() -> Api {
         dist: None,
         demo: None,
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     Api {
         router: router(Arc::clone(&store), settings),

@@ -43,7 +43,7 @@ fn app_with<S: Store>(store: Arc<S>, rate_limit: Option<u32>) -> Router {
         dist: None,
         demo: None,
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings))
@@ -1185,7 +1185,7 @@ async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode()
         dist: None,
         demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     let demo = router(Arc::clone(&store), settings.clone()).merge(
         consent_server::register::api::router(Arc::clone(&store), settings),

@@ -308,7 +308,7 @@ async fn the_demo_site_is_clean() {
         dist: Some(dist),
         demo: Some(manifest.join("../examples/demo")),
         demo_page_layer: true,
-        trusted_proxies: Vec::new(),
+        trusted_proxies: Default::default(),
     };
     let app = router(store, settings);
     tokio::spawn(async move {
