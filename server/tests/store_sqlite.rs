@@ -167,3 +167,55 @@ async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
     let err = SqliteStore::open(&h.path, suite::key().log_keys()).expect_err("refused");
     assert!(err.to_string().contains("chain_head"), "{err}");
 }
+
+/// Purged records must be gone from the database's files, not merely from its queries:
+/// SQLite leaves a row's old bytes in the write-ahead log's copies of its page until a
+/// checkpoint truncates it (`secure_delete` zeroes them in the database file itself).
+#[tokio::test]
+async fn purged_records_leave_no_trace_in_the_database_files() {
+    use consent_core::policy::Action;
+    use consent_server::store::Log as _;
+    let h = setup().await;
+    let key = suite::key();
+    for d in 0..6u8 {
+        let t = suite::t0() + time::Duration::days(i64::from(d) * 30);
+        h.store
+            .append(suite::record(0xa0 + d, Action::AcceptAll, t))
+            .await
+            .expect("append");
+    }
+    let files = || {
+        let mut all = Vec::new();
+        for suffix in ["", "-wal"] {
+            let mut name = h.path.clone().into_os_string();
+            name.push(suffix);
+            all.extend(std::fs::read(name).unwrap_or_default());
+        }
+        all
+    };
+    let holds = |bytes: &[u8], id: u8| {
+        let hex = format!("{id:02x}").repeat(16);
+        bytes.windows(hex.len()).any(|w| w == hex.as_bytes())
+    };
+    assert!(
+        holds(&files(), 0xa0),
+        "the test's premise: the first record's consent id is in the files"
+    );
+    let purged = h
+        .store
+        .purge(
+            suite::t0() + time::Duration::days(95),
+            &|seq, link, total| key.checkpoint_mac(seq, link, total),
+        )
+        .await
+        .expect("purge");
+    assert_eq!(purged, 4);
+    let after = files();
+    for id in 0xa0..0xa4 {
+        assert!(
+            !holds(&after, id),
+            "purged record {id:#x} is still in the files"
+        );
+    }
+    assert!(holds(&after, 0xa5), "a kept record is still there");
+}

@@ -301,7 +301,7 @@ pub struct SqliteStore {
 /// How long a statement waits for a lock another connection holds.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// How long [`forget_erased`] waits for readers of an older snapshot: it holds the reader
+/// How long [`forget_deleted`] waits for readers of an older snapshot: it holds the reader
 /// connection meanwhile, so it must not stall every read for [`BUSY_TIMEOUT`].
 const CHECKPOINT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -315,18 +315,18 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(map_err)?;
     // What a row held before it was erased or purged is overwritten with zeros, not left in
-    // its page's free space for anyone with a copy of the file to read ([`forget_erased`]).
+    // its page's free space for anyone with a copy of the file to read ([`forget_deleted`]).
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(map_err)?;
     Ok(conn)
 }
 
-/// Writes the write-ahead log back into the database and truncates it, after an erasure
-/// (`secure_delete` zeroed the erased bytes in the pages it changed): until then, the log
-/// still holds earlier copies of those pages, erased records and all. Readers of an older
+/// Writes the write-ahead log back into the database and truncates it, after an erasure or
+/// a purge (`secure_delete` zeroed the deleted bytes in the pages it changed): until then,
+/// the log still holds earlier copies of those pages, deleted records and all. Readers of an older
 /// snapshot (another process's `verify` or backup) can hold it up; past [`CHECKPOINT_WAIT`]
 /// the copies stay until the next checkpoint reuses the log, and this says so.
-fn forget_erased(conn: &Connection) {
+fn forget_deleted(conn: &Connection) {
     let _ = conn.busy_timeout(CHECKPOINT_WAIT);
     let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
         r.get::<_, i64>(0)
@@ -335,13 +335,13 @@ fn forget_erased(conn: &Connection) {
     match checkpoint {
         Ok(0) => {}
         Ok(_) => tracing::warn!(
-            "erased records: the write-ahead log is in use and was not truncated; it keeps \
-             copies of them until the next checkpoint"
+            "erased or purged records: the write-ahead log is in use and was not truncated; \
+             it keeps copies of them until the next checkpoint"
         ),
         Err(e) => tracing::warn!(
             error = %e,
-            "erased records: the write-ahead log was not truncated; it keeps copies of them \
-             until the next checkpoint"
+            "erased or purged records: the write-ahead log was not truncated; it keeps copies \
+             of them until the next checkpoint"
         ),
     }
 }
@@ -870,6 +870,8 @@ impl Log for SqliteStore {
             )
             .map_err(map_err)?;
             tx.commit().map_err(map_err)?;
+            // Purged records go from the write-ahead log's copies of their pages too.
+            forget_deleted(conn);
             Ok(deleted as u64)
         })
         .await
@@ -1174,7 +1176,7 @@ fn erase_with_entry(
     write_chain_head(&tx, &signed)?;
     tx.commit().map_err(map_err)?;
     signer.publish(signed);
-    forget_erased(conn);
+    forget_deleted(conn);
     Ok(n)
 }
 
