@@ -11,38 +11,19 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Config, ConsentId, Lang, SigningKey, Token};
+use consent_core::policy::Action;
 use consent_gate::{PageLayer, Pages};
-use time::OffsetDateTime;
 use tower::ServiceExt as _;
+
+mod common;
+
+use common::{config, cookie, key};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="fi"><head><title>t</title>
 <script type="text/plain" data-category="analytics" data-service="ga" data-src="/ga.js"></script>
 </head><body><h1>Hei</h1>
 </body></html>"#;
-
-fn key() -> SigningKey {
-    SigningKey::new(&[4; 32]).expect("key")
-}
-
-fn config() -> Config {
-    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
-}
-
-fn cookie(config: &Config, action: Action) -> String {
-    let now = OffsetDateTime::now_utc();
-    let before = policy::evaluate(config, None, None, now, Signals::default());
-    let ctx = Context {
-        now,
-        signals: Signals::default(),
-        lang: Lang::Fi,
-        fresh_id: ConsentId::from_bytes([8; 16]),
-    };
-    let d = policy::decide(config, &before, action, ctx).expect("in range");
-    format!("consent={}", Token::signed(*d.state(), &key()))
-}
 
 fn pages() -> Arc<Pages> {
     Arc::new(Pages::new(config(), Some(key())))
@@ -96,7 +77,7 @@ fn text(b: &[u8]) -> String {
 #[tokio::test]
 async fn a_head_request_does_not_replace_the_page_in_the_cache() {
     let config = config();
-    let accepted = cookie(&config, Action::AcceptAll);
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
     // As nginx answers a static page: a strong ETag, shareable, no body to HEAD.
     let origin = |method: Method| async move {
         let body = if method == Method::HEAD { "" } else { PAGE };
@@ -277,8 +258,8 @@ async fn a_meta_charset_is_the_charset_of_the_first_layer() {
 #[test]
 fn markup_at_the_edges_is_read_as_a_browser_reads_it() {
     let config = config();
-    let accepted = cookie(&config, Action::AcceptAll);
-    let refused = cookie(&config, Action::RejectAll);
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    let refused = cookie(&config, Action::RejectAll, Some(&key()));
     let gated = |src: &str| {
         format!(
             r#"<script type="text/plain" data-category="analytics" data-src="/{src}.js"></script>"#

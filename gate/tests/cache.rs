@@ -15,14 +15,15 @@ use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use base64::Engine as _;
-use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Config, ConsentId, Lang, SigningKey, Token};
+use consent_core::Config;
+use consent_core::policy::Action;
 use consent_gate::{PageLayer, Pages};
 use sha2::{Digest as _, Sha256};
-use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
 mod common;
+
+use common::{config, cookie, key};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="fi"><head><title>t</title>
@@ -35,34 +36,13 @@ const PAGE: &str = r#"<!doctype html>
 <img data-category="marketing" data-service="facebook-pixel" data-src="/pixel.svg" alt="">
 </body></html>"#;
 
-fn key() -> SigningKey {
-    SigningKey::new(&[4; 32]).expect("key")
-}
-
-fn config() -> Config {
-    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
-}
-
-fn cookie(config: &Config, action: Action) -> String {
-    let now = OffsetDateTime::now_utc();
-    let before = policy::evaluate(config, None, None, now, Signals::default());
-    let ctx = Context {
-        now,
-        signals: Signals::default(),
-        lang: Lang::Fi,
-        fresh_id: ConsentId::from_bytes([8; 16]),
-    };
-    let d = policy::decide(config, &before, action, ctx).expect("in range");
-    format!("consent={}", Token::signed(*d.state(), &key()))
-}
-
 /// The visitors: new, accepted, refused, accepted with GPC on.
 fn visitors(config: &Config) -> Vec<Vec<(&'static str, String)>> {
-    let accepted = cookie(config, Action::AcceptAll);
+    let accepted = cookie(config, Action::AcceptAll, Some(&key()));
     vec![
         vec![],
         vec![("cookie", accepted.clone())],
-        vec![("cookie", cookie(config, Action::RejectAll))],
+        vec![("cookie", cookie(config, Action::RejectAll, Some(&key())))],
         vec![("cookie", accepted), ("sec-gpc", "1".to_owned())],
     ]
 }
@@ -464,7 +444,7 @@ mod arbitrary_pages {
     use super::*;
     use proptest::prelude::*;
 
-    use crate::common::page;
+    use crate::common::html::page;
 
     fn request(visitor: &[(&'static str, String)]) -> HeaderMap {
         let mut h = HeaderMap::new();

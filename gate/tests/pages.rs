@@ -11,14 +11,16 @@ use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use base64::Engine as _;
-use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Config, ConsentId, Lang, SigningKey, Token};
+use consent_core::policy::Action;
+use consent_core::{Config, SigningKey};
 use consent_gate::{Consent, PageLayer, Pages, Untouched};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
 mod common;
+
+use common::{cookie, cookie_at, key};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="sv"><head><title>t</title>
@@ -35,10 +37,6 @@ const PAGE: &str = r#"<!doctype html>
 
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'";
 
-fn key() -> SigningKey {
-    SigningKey::new(&[4; 32]).expect("key")
-}
-
 fn config_json(consent_mode: bool, revision: u32) -> String {
     consent_core::EXAMPLE_CONFIG
         .replacen("\"revision\": 1,", &format!("\"revision\": {revision},"), 1)
@@ -51,33 +49,6 @@ fn config_json(consent_mode: bool, revision: u32) -> String {
 
 fn config() -> Config {
     Config::from_json(&config_json(true, 1)).expect("valid")
-}
-
-/// The consent cookie after `action` under `config`, signed with `key` when given.
-fn cookie(config: &Config, action: Action, key: Option<&SigningKey>) -> String {
-    cookie_at(config, action, key, OffsetDateTime::now_utc())
-}
-
-/// The consent cookie of a decision made at `now`.
-fn cookie_at(
-    config: &Config,
-    action: Action,
-    key: Option<&SigningKey>,
-    now: OffsetDateTime,
-) -> String {
-    let before = policy::evaluate(config, None, None, now, Signals::default());
-    let ctx = Context {
-        now,
-        signals: Signals::default(),
-        lang: Lang::Sv,
-        fresh_id: ConsentId::from_bytes([8; 16]),
-    };
-    let d = policy::decide(config, &before, action, ctx).expect("in range");
-    let token = match key {
-        Some(k) => Token::signed(*d.state(), k),
-        None => Token::unsigned(*d.state()),
-    };
-    format!("consent={token}")
 }
 
 fn app(config: Config, key: Option<SigningKey>) -> Router {
@@ -537,7 +508,7 @@ mod arbitrary_pages {
         h
     }
 
-    use crate::common::page;
+    use crate::common::html::page;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]

@@ -1,33 +1,46 @@
-//! What the page layer's property tests share: pages made of pieces that look like HTML
-//! often enough to reach every handler of the rewriter.
+//! What the page layer's test files share: the site's key, config and visitors' cookies, and
+//! pages for the property tests. Each test file uses some of it.
+#![allow(dead_code, reason = "each test file uses a part")]
 
-use proptest::prelude::*;
+pub(crate) mod html;
 
-/// Bytes that look like HTML often enough to reach every handler: gated scripts and embeds,
-/// the banner's stylesheet and module script, markup whose parse needs the whole tree, a run
-/// longer than the page cache copies (replayed as a shared slice) and text that starts like
-/// the cache's own holes.
-pub(crate) fn page() -> impl Strategy<Value = Vec<u8>> {
-    let piece = prop_oneof![
-        any::<Vec<u8>>(),
-        Just(
-            b"<script type=\"text/plain\" data-category=\"analytics\" data-src=\"/a.js\">".to_vec()
-        ),
-        Just(b"<script type='text/plain' data-category=marketing>x</script>".to_vec()),
-        Just(b"<script>".to_vec()),
-        Just(b"<script type=module src=/consent/consent.js data-layout=bar></script>".to_vec()),
-        Just(b"<iframe data-category=\"marketing\" data-src=\"/v\">".to_vec()),
-        Just(b"<img data-category data-src>".to_vec()),
-        Just(b"<html lang=\"sv\"><head><body></body></html>".to_vec()),
-        Just(b"<link rel=stylesheet href=/consent.css>".to_vec()),
-        Just(b"<body>".to_vec()),
-        Just(b"<!-- <script".to_vec()),
-        Just(b"<svg><script>".to_vec()),
-        Just(b"</".to_vec()),
-        Just(b"\"'<>=".to_vec()),
-        Just(b"<p>text</p>".repeat(500)),
-        Just(b"X9k2consentgateholeN".to_vec()),
-        Just(b"X9k2consentgatehole".to_vec()),
-    ];
-    proptest::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Config, ConsentId, Lang, SigningKey, Token};
+use time::OffsetDateTime;
+
+/// The server's token key.
+pub(crate) fn key() -> SigningKey {
+    SigningKey::new(&[4; 32]).expect("key")
+}
+
+/// The example clinic's config.
+pub(crate) fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
+/// The consent cookie after `action` under `config` now, signed with `key` when given.
+pub(crate) fn cookie(config: &Config, action: Action, key: Option<&SigningKey>) -> String {
+    cookie_at(config, action, key, OffsetDateTime::now_utc())
+}
+
+/// The consent cookie of a decision made at `now`.
+pub(crate) fn cookie_at(
+    config: &Config,
+    action: Action,
+    key: Option<&SigningKey>,
+    now: OffsetDateTime,
+) -> String {
+    let before = policy::evaluate(config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Sv,
+        fresh_id: ConsentId::from_bytes([8; 16]),
+    };
+    let d = policy::decide(config, &before, action, ctx).expect("in range");
+    let token = match key {
+        Some(k) => Token::signed(*d.state(), k),
+        None => Token::unsigned(*d.state()),
+    };
+    format!("consent={token}")
 }
