@@ -2,7 +2,8 @@
 //! a real socket (slow clients, kill -9).
 //!
 //! 1. The server listens on `127.0.0.1:0` only, with its log and key in the caller's `dir`
-//!    and the rate limit off; a test adds its own flags after these.
+//!    (or its log in PostgreSQL when the test passes `--postgres`, and its head file in
+//!    `dir`) and the rate limit off; a test adds its own flags after these.
 //! 2. Its address is read from the "listening on http://" line on stderr, waiting at most
 //!    [`LISTEN_WAIT`]; stderr is drained afterwards so the server never blocks on a full pipe.
 //! 3. The child is killed when dropped.
@@ -39,11 +40,17 @@ pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
 /// # Panics
 /// If the server cannot be spawned, or neither listens nor exits within [`LISTEN_WAIT`].
 pub async fn try_start(dir: &Path, args: &[&str]) -> Result<(Child, String), String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_consent"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args(args)
-        .arg("--db")
-        .arg(dir.join("consent.db"))
+        .args(args);
+    // With `--postgres` among `args` the log is there, and the head file in `dir`.
+    if args.contains(&"--postgres") {
+        command.arg("--head-file").arg(dir.join("consent.head"));
+    } else {
+        command.arg("--db").arg(dir.join("consent.db"));
+    }
+    let mut child = command
         .arg("--key-file")
         .arg(dir.join("consent.key"))
         .env("RUST_LOG", "info")
