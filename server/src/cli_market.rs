@@ -257,8 +257,8 @@ pub(crate) async fn run(
             match register::erase(&store, &key, &contact, via, staff, now).await {
                 Ok(e) => {
                     println!(
-                        "erased {} marketing records; suppressed on every channel (up to record {}); the chain stays verifiable",
-                        e.erased, e.suppressed_at
+                        "erased {} marketing records and {} waiting confirmation messages; suppressed on every channel (up to record {}); the chain stays verifiable",
+                        e.erased, e.messages, e.suppressed_at
                     );
                     Ok(ExitCode::SUCCESS)
                 }

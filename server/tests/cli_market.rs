@@ -312,7 +312,7 @@ fn requests_erasure_and_access() {
     );
     assert!(erase.status.success(), "{}", err(&erase));
     assert!(
-        out(&erase).starts_with("erased 1 marketing records; suppressed on every channel"),
+        out(&erase).starts_with("erased 1 marketing records and 0 waiting confirmation messages; suppressed on every channel"),
         "{}",
         out(&erase)
     );

@@ -265,13 +265,16 @@ pub struct Erased {
     /// The position of the last suppression entry appended (one per channel the contact can
     /// be reached on).
     pub suppressed_at: u64,
+    /// Confirmation messages to the contact that were waiting for the mailer, deleted.
+    pub messages: u64,
 }
 
 /// Erases a contact from the register (GDPR art. 17): first appends a suppression entry for
 /// every channel the contact can be reached on, so it is never marketed to again without a
-/// new consent, then removes the record and the contact of every earlier marketing entry.
-/// Digests and links stay, so the chain still verifies; the suppression entries keep only
-/// the contact's keyed hash, what art. 21(3) needs to honour the objection.
+/// new consent, then removes the record and the contact of every earlier marketing entry,
+/// and the confirmation messages to the contact waiting in the outbox. Digests and links
+/// stay, so the chain still verifies; the suppression entries keep only the contact's keyed
+/// hash, what art. 21(3) needs to honour the objection.
 ///
 /// # Errors
 /// [`RecordError`] when the staff id or the time does not fit, a later decision is already
@@ -308,8 +311,12 @@ pub async fn erase<S: Store>(
         last = last.max(seq);
     }
     let erased = store.erase_contact(hash, last).await?;
+    // The outbox holds the address in clear, and a link sent now would ask the contact to
+    // subscribe again (the suppression would refuse its confirmation).
+    let messages = store.outbox_forget(contact.as_str()).await?;
     Ok(Erased {
         erased,
         suppressed_at: last,
+        messages,
     })
 }

@@ -561,6 +561,10 @@ pub trait Register: Send + Sync + 'static {
 
     /// Removes one message (the mailer sent it); `false` when no message has that id.
     fn outbox_remove(&self, id: u64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes every message to `to` (a contact being erased, normalised as
+    /// [`Contact::as_str`](consent_core::register::Contact::as_str) writes it); how many.
+    fn outbox_forget(&self, to: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// The data-subject requests (outside the chain: DESIGN.md says why).
@@ -689,6 +693,9 @@ impl Register for AnyStore {
     }
     async fn outbox_remove(&self, id: u64) -> Result<bool, StoreError> {
         delegate!(self, s => s.outbox_remove(id))
+    }
+    async fn outbox_forget(&self, to: &str) -> Result<u64, StoreError> {
+        delegate!(self, s => s.outbox_forget(to))
     }
 }
 

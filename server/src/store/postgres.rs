@@ -1504,6 +1504,15 @@ impl Register for PgStore {
         .await?;
         Ok(n == 1)
     }
+
+    async fn outbox_forget(&self, to: &str) -> Result<u64, StoreError> {
+        let conn = self.reader.client().await?;
+        within(
+            conn.client
+                .execute("DELETE FROM outbox WHERE recipient = $1", &[&to]),
+        )
+        .await
+    }
 }
 
 impl Requests for PgStore {

@@ -1047,6 +1047,21 @@ impl Register for SqliteStore {
         })
         .await
     }
+
+    async fn outbox_forget(&self, to: &str) -> Result<u64, StoreError> {
+        let to = to.to_owned();
+        self.with_reader(move |conn| {
+            let n = conn
+                .execute("DELETE FROM outbox WHERE recipient = ?1", [to])
+                .map_err(map_err)?;
+            if n > 0 {
+                // The address goes from the write-ahead log's copies of the page too.
+                forget_deleted(conn);
+            }
+            Ok(n as u64)
+        })
+        .await
+    }
 }
 
 impl Requests for SqliteStore {

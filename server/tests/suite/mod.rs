@@ -426,7 +426,8 @@ macro_rules! store_suite {
             a_forged_rotation_is_named, a_missing_rotation_is_named,
             a_log_under_a_key_the_file_lacks_is_left_alone,
             the_outbox_survives_a_reopen_and_hands_each_message_out_once,
-            the_outbox_keeps_its_bound_and_drops_the_oldest);
+            the_outbox_keeps_its_bound_and_drops_the_oldest,
+            erasure_deletes_the_contacts_waiting_messages);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

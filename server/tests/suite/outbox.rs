@@ -96,3 +96,25 @@ pub async fn the_outbox_keeps_its_bound_and_drops_the_oldest<H: Harness>(h: &H) 
     assert_eq!(all[0].to, "old2@example.fi", "the oldest went first");
     assert_eq!(all.last().map(|m| m.to.as_str()), Some("new@example.fi"));
 }
+
+/// An erased contact's confirmation links waiting for the mailer go with the erasure: the
+/// outbox holds their address in clear, and a link sent afterwards would ask the erased
+/// contact to subscribe again.
+pub async fn erasure_deletes_the_contacts_waiting_messages<H: Harness>(h: &H) {
+    use consent_core::Channel;
+    use consent_core::register::Contact;
+    use consent_server::register;
+    let s = h.store();
+    for to in ["maija@example.fi", "other@example.fi", "maija@example.fi"] {
+        s.outbox_push(message(to, Duration::hours(48)), t0())
+            .await
+            .expect("push");
+    }
+    let maija = Contact::parse("Maija@Example.fi").expect("contact");
+    let erased = register::erase(s, &super::key(), &maija, Channel::WebForm, None, t0())
+        .await
+        .expect("erase");
+    assert_eq!(erased.messages, 2);
+    let left = s.outbox_take(t0(), true).await.expect("peek");
+    assert_eq!(recipients(&left), ["other@example.fi"]);
+}
