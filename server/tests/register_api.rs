@@ -1167,6 +1167,66 @@ async fn the_recorded_consent_says_its_contact_confirmed_it() {
     );
 }
 
+/// A staff refusal recorded while a confirmation is under way, after the sign-up and before
+/// the confirmed consent reaches the log, stands: the confirmation is refused as a link
+/// superseded by a later decision, and the contact stays refused.
+///
+/// Another connection holds the database's write lock, so the store's writer waits with what
+/// it was given: the refusal first (handed over on its first poll), then the confirmation's
+/// consent. The wait before the lock is released lets a confirmation that reads the log
+/// before appending (as it did before the check moved into the writer) read it while the
+/// refusal is not yet committed; the answer asserted does not depend on how long it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_recorded_during_a_confirmation_stands() {
+    use consent_core::Channel;
+    use consent_core::register::{MarketingChannel, MarketingKind, MarketingStatus};
+    use consent_server::register::confirm::{self, ConfirmError, Pending};
+    use consent_server::register::{self, Decision, Recorded};
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store = SqliteStore::open(&path, key.log_keys()).expect("open");
+    let maija = Contact::parse("maija@example.fi").expect("contact");
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    let token =
+        Pending::new(key.contact_hash(&maija), &[MarketingChannel::Email], 0, t).token(&key);
+    let now = t + Duration::hours(1);
+
+    let holder = rusqlite::Connection::open(&path).expect("open");
+    holder.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let refusal = Decision {
+        contact: "maija@example.fi".into(),
+        channel: MarketingChannel::Email,
+        kind: MarketingKind::Refusal,
+        via: Channel::Phone,
+        staff: Some("desk-1".into()),
+        time: None,
+    };
+    let mut refusal = std::pin::pin!(register::record(&store, &key, refusal, now));
+    support::writer::queue(refusal.as_mut()).await;
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        holder.execute_batch("COMMIT").expect("unlock");
+    };
+    let (refused, confirmed, ()) = tokio::join!(
+        refusal,
+        confirm::confirm(&store, &key, &token, now),
+        release
+    );
+    assert_eq!(refused.expect("recorded"), Recorded::Stored { seq: 1 });
+    assert!(
+        matches!(confirmed, Err(ConfirmError::Superseded)),
+        "{confirmed:?}"
+    );
+    let answer = register::may_market(&store, &key, &maija, MarketingChannel::Email, now)
+        .await
+        .expect("check");
+    assert_eq!(answer.status(), Some(MarketingStatus::Refused));
+    assert_eq!(store.len().await.expect("len"), 1);
+    verify(&store, &key, None, |_| {}).await.expect("verifies");
+}
+
 /// `consent serve --demo`: the demo has no mailer, so its mailbox page shows the browser
 /// that signed up the link the mailer would send, and nothing to anyone else.
 #[tokio::test]

@@ -41,11 +41,11 @@ impl Harness for Pg {
         PgStore::connect(&self.url, key.log_keys()).await
     }
     async fn exec(&self, sql: &str) {
-        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+        client(&self.url)
             .await
-            .expect("connect");
-        tokio::spawn(connection);
-        client.batch_execute(sql).await.expect("tamper");
+            .batch_execute(sql)
+            .await
+            .expect("tamper");
     }
     fn blob(&self, bytes: &[u8]) -> String {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -205,6 +205,82 @@ async fn two_app_servers_append_concurrently() {
         .await
         .expect("one valid chain");
     assert_eq!(v.entries, 400);
+}
+
+/// A conditional append judged in the same batch as the decision that breaks its condition
+/// (neither in `marketing_state` yet) is refused: the writer judges it against the batch's own
+/// decisions too.
+///
+/// Another connection holds the chain's head, so the writer's batch of one cookie decision
+/// waits for it; the refusal and the conditional consent queued meanwhile make its next batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_condition_sees_the_decisions_before_it_in_its_batch() {
+    use consent_core::register::{MarketingChannel, MarketingKind};
+    use consent_server::store::{MarketingAppend, NothingLater, Register as _};
+    use support::writer::queue;
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    let s = h.store();
+    let holder = client(&h.url).await;
+    holder
+        .batch_execute("BEGIN; SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
+        .await
+        .expect("lock");
+    let mut cookie = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
+    queue(cookie.as_mut()).await;
+    let observer = client(&h.url).await;
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+    bounded("the writer waiting for the head", async {
+        while observer
+            .query_one(waiting, &[])
+            .await
+            .expect("query")
+            .get::<_, i64>(0)
+            == 0
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let refusal = suite::marketing("a@b.fi", MarketingKind::Refusal, 0);
+    let mut refusal = std::pin::pin!(s.append_marketing(refusal));
+    queue(refusal.as_mut()).await;
+    let consent = suite::marketing("a@b.fi", MarketingKind::Consent, 0);
+    let condition = NothingLater {
+        after: 1,
+        channels: vec![MarketingChannel::Email],
+    };
+    let mut consent = std::pin::pin!(s.append_marketing_if(consent, condition));
+    queue(consent.as_mut()).await;
+    holder.batch_execute("COMMIT").await.expect("unlock");
+    let (cookie, refusal, consent) = bounded("the appends", async {
+        tokio::join!(cookie, refusal, consent)
+    })
+    .await;
+    assert_eq!(cookie.expect("append").seq, 1);
+    assert!(
+        matches!(refusal, Ok(MarketingAppend::Stored(a)) if a.seq == 2),
+        "{refusal:?}"
+    );
+    assert_eq!(
+        consent.expect("append"),
+        MarketingAppend::Superseded { seq: 2 }
+    );
+    verify(s, &suite::key(), None, |_| {})
+        .await
+        .expect("verifies");
+}
+
+/// A connection of the test's own, as another server's.
+#[allow(clippy::expect_used)]
+async fn client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
 }
 
 #[tokio::test]

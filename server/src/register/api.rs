@@ -214,7 +214,9 @@ impl From<RecordError> for ApiError {
     fn from(e: RecordError) -> Self {
         match e {
             RecordError::Store(e) => e.into(),
-            RecordError::OutOfOrder { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            RecordError::OutOfOrder { .. } | RecordError::Superseded { .. } => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
             RecordError::Contact(_)
             | RecordError::Staff(_)
             | RecordError::Decision(_)

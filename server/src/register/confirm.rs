@@ -14,8 +14,10 @@
 //! log already holds a decision for the contact and channel appended after the sign-up (past
 //! the log position the token names). That rule makes the token single-use (its own consents
 //! are such decisions) and keeps a later objection, refusal or erasure standing: a link mailed
-//! before an objection cannot lift it. Until confirmed, `may_market` answers as
-//! before the sign-up.
+//! before an objection cannot lift it. The store's writer judges it ([`NothingLater`]) in the
+//! transaction that would append the consent, so a refusal that staff record while the
+//! confirmation is under way stands too. Until confirmed, `may_market` answers as before the
+//! sign-up.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,7 +27,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{RecordError, Recorded};
 use crate::key::ServerKey;
-use crate::store::Store;
+use crate::store::{NothingLater, Store};
 
 /// How long a confirmation link holds.
 pub const VALID_FOR: Duration = Duration::hours(48);
@@ -83,7 +85,10 @@ impl std::error::Error for ConfirmError {}
 
 impl From<RecordError> for ConfirmError {
     fn from(e: RecordError) -> Self {
-        ConfirmError::Record(e)
+        match e {
+            RecordError::Superseded { .. } => ConfirmError::Superseded,
+            e => ConfirmError::Record(e),
+        }
     }
 }
 
@@ -176,8 +181,13 @@ impl Pending {
 }
 
 /// Records the confirmed sign-up of `token` at `now`: one consent per channel, given on the
-/// web form and marked confirmed by the contact. Nothing is recorded when any channel already holds a decision made after the
-/// sign-up.
+/// web form and marked confirmed by the contact. Nothing is recorded when any channel already
+/// holds a decision made after the sign-up: each consent is appended on the condition that
+/// its own channel and the sign-up's channels after it hold none.
+///
+/// Caveats: a decision that reaches the log between two of these appends stops the ones
+/// after it ([`ConfirmError::Superseded`]); the channels before it stay confirmed, and the
+/// decision, being later, stands.
 ///
 /// # Errors
 /// [`ConfirmError`].
@@ -190,19 +200,6 @@ pub async fn confirm<S: Store>(
     let pending = Pending::parse(token, key)?;
     if now.unix_timestamp() > pending.expires {
         return Err(ConfirmError::Expired);
-    }
-    let held = store
-        .contact_records(pending.contact)
-        .await
-        .map_err(RecordError::from)?;
-    let later = held.iter().any(|e| {
-        e.seq > pending.after
-            && e.marketing_record()
-                .and_then(Result::ok)
-                .is_some_and(|r| pending.channels.contains(&r.channel()))
-    });
-    if later {
-        return Err(ConfirmError::Superseded);
     }
     let signed_up =
         OffsetDateTime::from_unix_timestamp(pending.issued).map_err(|_| ConfirmError::Invalid)?;
@@ -223,10 +220,17 @@ pub async fn confirm<S: Store>(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::new();
-    for record in records {
+    for (i, record) in records.into_iter().enumerate() {
         let channel = record.channel();
-        let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) =
-            super::append(store, record).await?;
+        let condition = NothingLater {
+            after: pending.after,
+            channels: pending.channels[i..].to_vec(),
+        };
+        let landed = store
+            .append_marketing_if(record, condition)
+            .await
+            .map_err(RecordError::from)?;
+        let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) = super::recorded(landed)?;
         out.push((channel, seq));
     }
     Ok(out)

@@ -119,6 +119,12 @@ pub enum RecordError {
         /// When that later decision was made.
         latest: OffsetDateTime,
     },
+    /// The log holds a decision for this contact made after the position a conditional
+    /// append named (a confirmed sign-up's: [`confirm`]).
+    Superseded {
+        /// The position of that decision.
+        seq: u64,
+    },
     /// Suppressions are written by erasure, not recorded by hand.
     Suppression,
     /// The log failed.
@@ -145,6 +151,10 @@ impl fmt::Display for RecordError {
                 latest
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_else(|_| latest.unix_timestamp().to_string())
+            ),
+            RecordError::Superseded { seq } => write!(
+                f,
+                "superseded: the register holds a later decision for this contact (record {seq})"
             ),
             RecordError::Suppression => f.write_str(
                 "kind: suppression is written when a customer's data are erased, not recorded by hand",
@@ -214,10 +224,16 @@ pub async fn record<S: Store>(
 /// # Errors
 /// [`RecordError::OutOfOrder`] or [`RecordError::Store`].
 pub async fn append<S: Store>(store: &S, record: MarketingRecord) -> Result<Recorded, RecordError> {
-    match store.append_marketing(record).await? {
+    recorded(store.append_marketing(record).await?)
+}
+
+/// The log's answer to an append as a [`Recorded`] or an error.
+fn recorded(landed: MarketingAppend) -> Result<Recorded, RecordError> {
+    match landed {
         MarketingAppend::Stored(a) => Ok(Recorded::Stored { seq: a.seq }),
         MarketingAppend::Duplicate { seq } => Ok(Recorded::Duplicate { seq }),
         MarketingAppend::OutOfOrder { latest } => Err(RecordError::OutOfOrder { latest }),
+        MarketingAppend::Superseded { seq } => Err(RecordError::Superseded { seq }),
     }
 }
 

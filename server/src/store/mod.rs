@@ -199,6 +199,8 @@ pub(crate) struct MarketingIndex {
     pub(crate) contact: [u8; 33],
     pub(crate) channel: MarketingChannel,
     pub(crate) kind: consent_core::register::MarketingKind,
+    /// The condition of a conditional append ([`Register::append_marketing_if`]).
+    pub(crate) condition: Option<NothingLater>,
 }
 
 impl Prepared {
@@ -214,8 +216,12 @@ impl Prepared {
         })
     }
 
-    /// A marketing decision, with [`Summary::of_marketing`].
-    pub(crate) fn marketing(record: &MarketingRecord) -> Result<Self, StoreError> {
+    /// A marketing decision, with [`Summary::of_marketing`], appended only if `condition`
+    /// holds (when there is one).
+    pub(crate) fn marketing(
+        record: &MarketingRecord,
+        condition: Option<NothingLater>,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
             time: record.time().unix_timestamp(),
             consent_id: None,
@@ -226,6 +232,7 @@ impl Prepared {
                 contact: record.contact().to_bytes(),
                 channel: record.channel(),
                 kind: record.kind(),
+                condition,
             }),
             kind: EntryKind::Marketing,
         })
@@ -371,6 +378,41 @@ pub enum MarketingAppend {
         /// When the latest decision held was made.
         latest: OffsetDateTime,
     },
+    /// The append's condition ([`NothingLater`]) does not hold: the log holds a decision for
+    /// this contact, on a channel the condition names, after the position it names. Nothing
+    /// was stored.
+    Superseded {
+        /// The position of that decision.
+        seq: u64,
+    },
+}
+
+/// The condition of a conditional marketing append ([`Register::append_marketing_if`]): the
+/// log holds no decision for the record's contact on any of `channels` after position
+/// `after`.
+///
+/// A confirmed sign-up's consent carries it, so that a refusal recorded after the sign-up
+/// stands even when it reaches the log while the confirmation is under way. The writer judges
+/// it in the transaction that would append the record, by the position of each channel's
+/// latest decision (`marketing_state.seq`, or the batch's own decision before it), which
+/// `verify` checks is the last one in the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NothingLater {
+    /// The log position the caller read (the chain's head at the sign-up).
+    pub after: u64,
+    /// The channels whose decisions count.
+    pub channels: Vec<MarketingChannel>,
+}
+
+impl NothingLater {
+    /// The refusal when the latest decision on one of the channels, at `seq`, came after
+    /// [`after`](Self::after).
+    pub(crate) fn broken_by(&self, seq: i64) -> Option<MarketingAppend> {
+        u64::try_from(seq)
+            .ok()
+            .filter(|&seq| seq > self.after)
+            .map(|seq| MarketingAppend::Superseded { seq })
+    }
 }
 
 /// A contact's latest state on a channel: the status and since when.
@@ -511,6 +553,16 @@ pub trait Register: Send + Sync + 'static {
     fn append_marketing(
         &self,
         record: MarketingRecord,
+    ) -> impl Future<Output = Result<MarketingAppend, StoreError>> + Send;
+
+    /// [`append_marketing`](Self::append_marketing) if `condition` holds, judged in the
+    /// transaction that would append it; else nothing is stored
+    /// ([`MarketingAppend::Superseded`], answered before a duplicate: the first copy breaks
+    /// the condition).
+    fn append_marketing_if(
+        &self,
+        record: MarketingRecord,
+        condition: NothingLater,
     ) -> impl Future<Output = Result<MarketingAppend, StoreError>> + Send;
 
     /// Every marketing entry of a contact, oldest first (erased ones have no contact any more).
@@ -668,6 +720,13 @@ impl Register for AnyStore {
     ) -> Result<MarketingAppend, StoreError> {
         delegate!(self, s => s.append_marketing(record))
     }
+    async fn append_marketing_if(
+        &self,
+        record: MarketingRecord,
+        condition: NothingLater,
+    ) -> Result<MarketingAppend, StoreError> {
+        delegate!(self, s => s.append_marketing_if(record, condition))
+    }
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
         delegate!(self, s => s.contact_records(contact))
     }
@@ -718,7 +777,9 @@ impl Requests for AnyStore {
 pub(crate) fn stored(landed: MarketingAppend) -> Result<Appended, StoreError> {
     match landed {
         MarketingAppend::Stored(a) => Ok(a),
-        MarketingAppend::Duplicate { .. } | MarketingAppend::OutOfOrder { .. } => {
+        MarketingAppend::Duplicate { .. }
+        | MarketingAppend::OutOfOrder { .. }
+        | MarketingAppend::Superseded { .. } => {
             Err(StoreError::Database(Cause::only(Doing::Judge)))
         }
     }

@@ -61,8 +61,8 @@ use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
-    MarketingIndex, MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
-    StateRow, StatsRow, StoreError, Summary, outbox_message, request_texts, stored,
+    MarketingIndex, MarketingState, NothingLater, Prepared, REQUEST_COLUMNS, Register, Requests,
+    SignedHead, StateRow, StatsRow, StoreError, Summary, outbox_message, request_texts, stored,
 };
 use crate::register::outbox::{CAPACITY, Message};
 use crate::register::requests::{RawRequest, Request};
@@ -190,7 +190,7 @@ WHERE EXISTS (SELECT 1 FROM moved)";
 const FIND_DUPLICATE: &str = "SELECT seq FROM decisions WHERE contact = $1 AND digest = $2 LIMIT 1";
 
 const READ_STATE: &str =
-    "SELECT status, since, latest FROM marketing_state WHERE contact = $1 AND channel = $2";
+    "SELECT status, since, latest, seq FROM marketing_state WHERE contact = $1 AND channel = $2";
 
 const UPSERT_STATE: &str = "
 INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
@@ -841,6 +841,14 @@ async fn judge(
     digests: &HashMap<([u8; 33], Digest), i64>,
     states: &HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>,
 ) -> Result<Result<LatestState, MarketingAppend>, StoreError> {
+    if let Some(condition) = &m.condition {
+        for channel in &condition.channels {
+            let latest = latest(tx, read_state, states, m.contact, *channel).await?;
+            if let Some(refused) = latest.and_then(|(_, seq)| condition.broken_by(seq)) {
+                return Ok(Err(refused));
+            }
+        }
+    }
     let contact = &m.contact[..];
     let first = match digests.get(&(m.contact, p.digest)) {
         Some(seq) => Some(*seq),
@@ -855,17 +863,28 @@ async fn judge(
             seq: unsigned(seq, "seq")?,
         }));
     }
-    let before = match states.get(&(m.contact, m.channel)) {
-        Some((state, _)) => Some(*state),
-        None => {
-            let row = within(tx.query_opt(read_state, &[&contact, &m.channel.as_str()])).await?;
-            row.map(|r| {
-                LatestState::parse(&column::<String>(&r, 0)?, column(&r, 1)?, column(&r, 2)?)
-            })
-            .transpose()?
-        }
-    };
-    Ok(LatestState::after(before, p, m))
+    let before = latest(tx, read_state, states, m.contact, m.channel).await?;
+    Ok(LatestState::after(before.map(|(state, _)| state), p, m))
+}
+
+/// A contact's latest state on a channel and the position of the decision that left it: the
+/// batch's own, else the table's.
+async fn latest(
+    tx: &tokio_postgres::Transaction<'_>,
+    read_state: &Statement,
+    states: &HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>,
+    contact: [u8; 33],
+    channel: MarketingChannel,
+) -> Result<Option<(LatestState, i64)>, StoreError> {
+    if let Some(latest) = states.get(&(contact, channel)) {
+        return Ok(Some(*latest));
+    }
+    let row = within(tx.query_opt(read_state, &[&&contact[..], &channel.as_str()])).await?;
+    row.map(|r| {
+        let state = LatestState::parse(&column::<String>(&r, 0)?, column(&r, 1)?, column(&r, 2)?)?;
+        Ok((state, column(&r, 3)?))
+    })
+    .transpose()
 }
 
 /// Waits between failed connection attempts: 50 ms, doubling up to [`MAX_BACKOFF`].
@@ -1375,8 +1394,19 @@ impl Register for PgStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
-        let pending = Prepared::marketing(&record)?;
-        submit(&self.appends, pending).await
+        submit(&self.appends, Prepared::marketing(&record, None)?).await
+    }
+
+    async fn append_marketing_if(
+        &self,
+        record: MarketingRecord,
+        condition: NothingLater,
+    ) -> Result<MarketingAppend, StoreError> {
+        submit(
+            &self.appends,
+            Prepared::marketing(&record, Some(condition))?,
+        )
+        .await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {

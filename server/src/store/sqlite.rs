@@ -27,8 +27,8 @@ use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
-    MarketingState, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead, StateRow, StatsRow,
-    StoreError, Summary, SummaryColumns, outbox_message, request_texts, stored,
+    MarketingState, NothingLater, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
+    StateRow, StatsRow, StoreError, Summary, SummaryColumns, outbox_message, request_texts, stored,
 };
 use crate::register::outbox::{CAPACITY, Message};
 use crate::register::requests::{RawRequest, Request};
@@ -613,6 +613,14 @@ fn judge(
     p: &Prepared,
     m: &super::MarketingIndex,
 ) -> Result<Result<LatestState, MarketingAppend>, StoreError> {
+    if let Some(condition) = &m.condition {
+        for channel in &condition.channels {
+            let latest = read_state(conn, &m.contact, *channel)?;
+            if let Some(refused) = latest.and_then(|(_, seq)| condition.broken_by(seq)) {
+                return Ok(Err(refused));
+            }
+        }
+    }
     let first: Option<i64> = conn
         .prepare_cached("SELECT seq FROM decisions WHERE contact = ?1 AND digest = ?2 LIMIT 1")
         .and_then(|mut st| {
@@ -625,27 +633,29 @@ fn judge(
     if let Some(seq) = first {
         return Ok(Err(MarketingAppend::Duplicate { seq: seq as u64 }));
     }
-    let before = read_state(conn, &m.contact, m.channel)?;
+    let before = read_state(conn, &m.contact, m.channel)?.map(|(state, _)| state);
     Ok(LatestState::after(before, p, m))
 }
 
+/// A contact's latest state on a channel and the position of the decision that left it.
 fn read_state(
     conn: &Connection,
     contact: &[u8],
     channel: MarketingChannel,
-) -> Result<Option<LatestState>, StoreError> {
-    let row: Option<(String, i64, i64)> = conn
+) -> Result<Option<(LatestState, i64)>, StoreError> {
+    let row: Option<(String, i64, i64, i64)> = conn
         .prepare_cached(
-            "SELECT status, since, latest FROM marketing_state WHERE contact = ?1 AND channel = ?2",
+            "SELECT status, since, latest, seq FROM marketing_state
+             WHERE contact = ?1 AND channel = ?2",
         )
         .and_then(|mut st| {
             st.query_row(params![contact, channel.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()
         })
         .map_err(map_err)?;
-    row.map(|(status, since, latest)| LatestState::parse(&status, since, latest))
+    row.map(|(status, since, latest, seq)| Ok((LatestState::parse(&status, since, latest)?, seq)))
         .transpose()
 }
 
@@ -927,7 +937,19 @@ impl Register for SqliteStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
-        submit(&self.appends, Prepared::marketing(&record)?).await
+        submit(&self.appends, Prepared::marketing(&record, None)?).await
+    }
+
+    async fn append_marketing_if(
+        &self,
+        record: MarketingRecord,
+        condition: NothingLater,
+    ) -> Result<MarketingAppend, StoreError> {
+        submit(
+            &self.appends,
+            Prepared::marketing(&record, Some(condition))?,
+        )
+        .await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
@@ -1144,7 +1166,7 @@ impl SqliteStore {
         let mut out: Vec<MarketingState> = vec![None; contacts.len()];
         for (i, key) in order {
             let state = read_state(conn, &key, channel)?
-                .map(|s| s.answer())
+                .map(|(s, _)| s.answer())
                 .transpose()?;
             if let Some(slot) = out.get_mut(i) {
                 *slot = state;

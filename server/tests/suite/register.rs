@@ -9,7 +9,7 @@ use consent_core::register::{
 };
 use consent_server::register::list;
 use consent_server::store::{
-    EntryKind, Log as _, MarketingAppend, Register as _, Requests as _, Store,
+    EntryKind, Log as _, MarketingAppend, NothingLater, Register as _, Requests as _, Store,
 };
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
@@ -22,9 +22,19 @@ pub fn contact(s: &str) -> ContactHash {
 
 /// A marketing decision for `who` on e-mail, `minutes` after [`t0`].
 pub fn marketing(who: &str, kind: MarketingKind, minutes: i64) -> MarketingRecord {
+    marketing_on(MarketingChannel::Email, who, kind, minutes)
+}
+
+/// A marketing decision for `who` on `channel`, given by phone `minutes` after [`t0`].
+pub fn marketing_on(
+    channel: MarketingChannel,
+    who: &str,
+    kind: MarketingKind,
+    minutes: i64,
+) -> MarketingRecord {
     MarketingRecord::new(
         contact(who),
-        MarketingChannel::Email,
+        channel,
         kind,
         t0() + time::Duration::minutes(minutes),
         Channel::Phone,
@@ -157,6 +167,56 @@ pub async fn an_out_of_order_decision_is_refused<H: Harness>(h: &H) {
     )
     .expect("valid");
     stored(s, post).await;
+}
+
+/// A conditional append (a confirmed sign-up's) is refused once the log holds a decision for
+/// its contact, on a channel the condition names, after the position the condition names:
+/// a refusal recorded after the sign-up was read stands, whenever it reached the writer.
+pub async fn a_conditional_append_is_refused_after_a_later_decision<H: Harness>(h: &H) {
+    use MarketingChannel::{Email, Post};
+    use MarketingKind::{Consent, Refusal, SoftOptIn};
+    let s = h.store();
+    let since = |after, channels: &[MarketingChannel]| NothingLater {
+        after,
+        channels: channels.to_vec(),
+    };
+    stored(s, marketing("a@b.fi", SoftOptIn, 0)).await;
+    // The sign-up read the log at 1; then staff recorded a refusal.
+    let refused = stored(s, marketing("a@b.fi", Refusal, 1)).await;
+    let consent = marketing("a@b.fi", Consent, 1);
+    assert_eq!(
+        s.append_marketing_if(consent, since(1, &[Email]))
+            .await
+            .expect("append"),
+        MarketingAppend::Superseded { seq: refused }
+    );
+    assert_eq!(status(s, "a@b.fi").await, Some(MarketingStatus::Refused));
+    assert_eq!(s.len().await.expect("len"), 2);
+    // A decision on a channel the condition names refuses it too; one on another does not.
+    stored(s, marketing_on(Post, "c@d.fi", Refusal, 0)).await;
+    let other = marketing("c@d.fi", Consent, 1);
+    assert_eq!(
+        s.append_marketing_if(other.clone(), since(2, &[Email, Post]))
+            .await
+            .expect("append"),
+        MarketingAppend::Superseded { seq: 3 }
+    );
+    let first = match s
+        .append_marketing_if(other.clone(), since(2, &[Email]))
+        .await
+        .expect("append")
+    {
+        MarketingAppend::Stored(a) => a.seq,
+        landed => panic!("expected stored, got {landed:?}"),
+    };
+    // The very same append again is refused by its first copy, not taken as a duplicate.
+    assert_eq!(
+        s.append_marketing_if(other, since(2, &[Email]))
+            .await
+            .expect("append"),
+        MarketingAppend::Superseded { seq: first }
+    );
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
 }
 
 pub async fn latest_states_follow_the_rules<H: Harness>(h: &H) {

@@ -5,3 +5,4 @@ pub mod pg;
 pub mod raw;
 pub mod serve;
 pub mod sqlite;
+pub mod writer;
