@@ -92,13 +92,15 @@ cd "$(dirname "$0")/.."
 # waits for its texts closes that layer (and the server's) before it is drawn, and by 30 B to
 # 26,023 (script) so that the cookie declaration comes from the banner's `declaration` option,
 # never from an address an element of the page names (one fetch for all the elements), and
-# lowered to 26,020 when run read its nonce from the options it copied (own keys only). The test
+# lowered to 26,020 when run read its nonce from the options it copied (own keys only); raised by
+# 138 B to 26,158 (script) so that gated elements a single-page app adds after the banner started
+# are handled as the page's were (one MutationObserver, from an accepted policy to the run's end). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=26020
+RATCHET=26158
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

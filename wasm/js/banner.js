@@ -62,8 +62,9 @@ const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,s
 
 /** The banner on this page: its options, where its policy came from, the texts loaded so
  * far (by language), its root element, live region, open layer (the first layer or the
- * preferences, with their switches), embed placeholders and the element that had focus
- * before the preferences opened. `null` until a policy was accepted. */
+ * preferences, with their switches), embed placeholders, the element that had focus
+ * before the preferences opened and its watch on the page for gated elements added later.
+ * `null` until a policy was accepted. */
 let ui = null;
 let listening = false;
 let warned = false;
@@ -131,11 +132,15 @@ function mount(options) {
   const live = attrs(el('div', 'consent-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
-  return { options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: {}, base_: null, drawn_: 0, gen_: 0 };
+  // Gated elements a single-page app adds later (React, Vue): watched from now on.
+  const watch = new MutationObserver(adopt);
+  watch.observe(document.documentElement, { childList: true, subtree: true });
+  return { options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: {}, base_: null, drawn_: 0, gen_: 0, watch_: watch };
 }
 
 function unmount() {
   if (!ui) return;
+  ui.watch_.disconnect();
   ui.unpad_?.();
   ui.root_.remove();
   for (const p of ui.placeholders_) p.remove();
@@ -497,15 +502,39 @@ function send({ url, ...body }) {
  * for consent. */
 function regate() {
   if (!ui) return;
+  // Additions not yet seen by `adopt` are in the page, handled here: not a second time there.
+  ui.watch_.takeRecords();
   for (const p of ui.placeholders_) p.remove();
   ui.placeholders_ = [];
   ui.gen_++;
+  gate(document.querySelectorAll(GATED));
+}
+
+/** Of the gated elements `list` (in document order), loads those that may load now and puts
+ * placeholders on the embeds that wait for consent. */
+function gate(list) {
   const go = [];
-  for (const e of document.querySelectorAll(GATED)) {
+  for (const e of list) {
     if (allowed(e)) go.push(e);
     else if (e.localName === 'iframe') embedPlaceholder(e, e.getAttribute('data-category'), e.getAttribute('data-service'));
   }
   activate(go, ui.options_.nonce);
+}
+
+/** The gated elements among what a batch of mutations `records` added (the nodes, and what
+ * they hold), handled as `regate` handles the page's, in document order; those still in it.
+ * What the banner adds itself (a revived script, a placeholder, a layer) is never gated, so
+ * it is never handled again. */
+function adopt(records) {
+  const added = new Set();
+  for (const r of records) {
+    for (const n of r.addedNodes) {
+      if (n.nodeType !== 1) continue;
+      if (n.matches(GATED)) added.add(n);
+      for (const e of n.querySelectorAll(GATED)) added.add(e);
+    }
+  }
+  if (added.size) gate([...document.querySelectorAll(GATED)].filter((e) => added.has(e)));
 }
 
 /** Whether the gated element `e` may load now, on this page. */
@@ -569,10 +598,11 @@ function load(e) {
 }
 
 /** A real script in place of the `text/plain` one, with its attributes and nonce but not
- * `data-category`; the original goes, so it can never be activated a second time, and the
- * new one is no gated script to another manager of the same markup (vanilla-cookieconsent
- * takes any `script[data-category]`, and drops the attribute from what it revives too). The
- * new script, if external. */
+ * `data-category`; the original goes, without `data-category` too (a framework may put back
+ * a node it rendered), so it can never be activated a second time, and the new one is no
+ * gated script to another manager of the same markup (vanilla-cookieconsent takes any
+ * `script[data-category]`, and drops the attribute from what it revives too). The new
+ * script, if external. */
 function revive(old, nonce) {
   const parent = old.parentNode;
   if (!parent) return null;
@@ -590,6 +620,7 @@ function revive(old, nonce) {
   if (src != null) script.setAttribute('src', src);
   else script.textContent = old.textContent;
   parent.insertBefore(script, old.nextSibling);
+  old.removeAttribute('data-category');
   old.remove();
   return src != null ? script : null;
 }

@@ -382,6 +382,98 @@ bannerTest('nonce option is given to revived scripts', async (visitor) => {
   await v.waitFor(() => window.__log.includes('m'));
 });
 
+// 4. A single-page app (React, Vue) renders gated markup after the banner started: each
+//    element it adds, or that an element it adds holds, is handled as the page's are, once
+//    and in document order. They stayed inert until the next decision.
+bannerTest('gated elements a single-page app adds later load once when allowed', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: '<div id="app"></div>', pre: 'window.__count = 0;' });
+  // Run twice, as a site may: the first run's watch is gone with it, so nothing is activated
+  // twice.
+  assert.equal(await v.run(config('c4spa')), true);
+  assert.equal(await v.run(config('c4spa')), true);
+  await v.press('Accept all');
+  await v.js(() => {
+    const app = document.getElementById('app');
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-category', 'analytics');
+    s.textContent = "window.__count++; window.__log.push('spa')";
+    window.__first = s;
+    app.append(s);
+    const view = document.createElement('div');
+    view.innerHTML = `<section><script type="text/plain" data-category="analytics">window.__log.push('nested')<\/script>
+      <iframe data-category="marketing" data-service="youtube" data-src="about:blank#spa" id="yt"></iframe>
+      <img data-category="analytics" data-src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" id="px" alt=""></section>`;
+    app.append(view);
+  });
+  await v.waitFor(() => window.__log.length >= 2);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['spa', 'nested'], 'each once, in document order');
+  assert.equal(await v.js(() => window.__count), 1);
+  assert.equal(await v.js(() => document.getElementById('yt').getAttribute('src')), 'about:blank#spa');
+  assert.equal(await v.js(() => document.getElementById('px').getAttribute('src').slice(0, 10)), 'data:image');
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-embed').length), 0);
+  // A framework putting back the node it rendered, and another decision: nothing runs again.
+  await v.js(() => document.getElementById('app').append(window.__first));
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.settle();
+  assert.equal(await v.js(() => window.__count), 1, 'the script ran once');
+  assert.deepEqual(await v.log(), ['spa', 'nested']);
+
+  // After a withdrawal what the app adds stays inert, and an embed gets its placeholder.
+  assert.equal(await v.api('acceptCategory', []), true);
+  await v.js(() => {
+    document.getElementById('app').insertAdjacentHTML('beforeend', `<div><iframe data-category="marketing"
+      data-service="youtube" data-src="about:blank#later" id="later"></iframe></div>`);
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-category', 'analytics');
+    s.textContent = "window.__log.push('after-withdrawal')";
+    document.getElementById('app').append(s);
+  });
+  await v.waitFor(() => !!document.querySelector('.consent-embed p'));
+  await v.settle();
+  assert.deepEqual(await v.log(), ['spa', 'nested']);
+  assert.equal(await v.js(() => document.getElementById('later').getAttribute('src')), null);
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-embed').length), 1);
+  assert.match(await v.js(() => document.querySelector('.consent-embed p').textContent), /YouTube/);
+});
+
+// 4. What an app adds while nothing is allowed stays inert, an embed with one placeholder
+//    however often the banner then changes the page (its layers, the placeholder itself),
+//    and loads with the decision that allows it.
+bannerTest('gated elements a single-page app adds wait for consent, with one placeholder', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: '<div id="app"></div>' });
+  assert.equal(await v.run(config('c4spr')), true);
+  await v.js(() => {
+    document.getElementById('app').innerHTML = `<div><div><iframe data-category="marketing" data-service="youtube"
+      data-src="about:blank#wait" id="wait"></iframe></div></div>`;
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-category', 'analytics');
+    s.textContent = "window.__log.push('analytics')";
+    document.getElementById('app').append(s);
+  });
+  await v.waitFor(() => !!document.querySelector('.consent-embed p'));
+  await v.press('Reject all');
+  await v.api('showPreferences');
+  await v.waitFor(() => !!document.querySelector('.consent-prefs'));
+  await v.page.keyboard.press('Escape');
+  await v.settle();
+  assert.deepEqual(await v.log(), []);
+  assert.equal(await v.js(() => document.getElementById('wait').getAttribute('src')), null);
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-embed').length), 1, 'one placeholder');
+  await v.press('Allow and show');
+  assert.equal(await v.js(() => document.getElementById('wait').getAttribute('src')), 'about:blank#wait');
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.waitFor(() => window.__log.length >= 1);
+  await v.settle();
+  assert.deepEqual(await v.log(), ['analytics']);
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-embed').length), 0);
+});
+
 // ---- 5. Withdrawal ----------------------------------------------------------------------
 
 // 5. Withdrawal deletes the declared cookies (names and patterns), fires the change event and
@@ -399,11 +491,18 @@ bannerTest('withdrawal clears declared cookies and never reactivates', async (vi
     document.cookie = '_fbp=fb.1; Path=/';
     window.changes = [];
     window.addEventListener('consent:change', (e) => window.changes.push(e.detail.changed.join()));
-    document.getElementById('t').innerHTML = `<script type="text/plain" data-category="analytics">window.__log.push('ga-again')<\/script>`;
   });
   await v.api('showPreferences');
   await v.page.click('#consent-cat-analytics');
   await v.press('Save choices');
+  // An analytics script the page adds after the withdrawal, for the grant below.
+  await v.js(() => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-category', 'analytics');
+    s.textContent = "window.__log.push('ga-again')";
+    document.getElementById('t').append(s);
+  });
   const jar = await v.js(() => document.cookie);
   assert.ok(!jar.includes('_ga='), jar);
   assert.ok(!jar.includes('_ga_ABC123'), jar);
