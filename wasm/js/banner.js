@@ -516,9 +516,25 @@ function gate(list) {
   const go = [];
   for (const e of list) {
     if (allowed(e)) go.push(e);
-    else if (e.localName === 'iframe') embedPlaceholder(e, e.getAttribute('data-category'), e.getAttribute('data-service'));
+    else refused(e, e.getAttribute('data-category'));
   }
   activate(go, ui.options_.nonce);
+}
+
+/** The `data-category` values warned about. */
+const misnamed = new Set();
+
+/** A gated element that may not load now: an embed gets its placeholder. A value of
+ * `category` that is a list (`"analytics marketing"`, `"a,b"`) gets one warning, since its
+ * elements never load: the core refuses a category the policy does not know (policy rule
+ * 11), and no category id holds a blank or a comma (core/src/id.rs). The core allows blanks
+ * around the id and after `!`. */
+function refused(e, category) {
+  if (!misnamed.has(category) && /[\s,]/.test(category.trim().replace(/^!\s*/, ''))) {
+    misnamed.add(category);
+    console.warn(`consent: an element takes one category, not data-category="${category}"`);
+  }
+  if (e.localName === 'iframe') embedPlaceholder(e, category, e.getAttribute('data-service'));
 }
 
 /** The gated elements among what a batch of mutations `records` added (the nodes, and what

@@ -1145,6 +1145,38 @@ bannerTest('config text is text never html', async (visitor) => {
   assert.equal(requests.filter((q) => q.path.endsWith('/x')).length, 0, 'no image was requested');
 });
 
+// 12. An element takes one category: a list (`"analytics marketing"`, `"a,b"`) names none of
+//     the policy's, so the element never loads, and the console says so once per value. It
+//     was silent. Blanks around the id, and after `!`, are no list.
+bannerTest('a data-category that lists categories gets one console warning per value', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    body: `<script type="text/plain" data-category="analytics marketing">window.__log.push('list')</script>
+    <script type="text/plain" data-category="analytics marketing">window.__log.push('list-again')</script>
+    <iframe data-category="analytics,marketing" data-src="about:blank#list"></iframe>
+    <script type="text/plain" data-category=" analytics ">window.__log.push('analytics')</script>
+    <script type="text/plain" data-category="! marketing">window.__log.push('no-marketing')</script>`,
+  });
+  assert.equal(await v.run(config('c12l')), true);
+  await v.press('Accept all');
+  await v.waitFor(() => window.__log.length >= 1);
+  // Another decision, and the same list added by the page later: no second warning.
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.js(() => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-category', 'analytics marketing');
+    document.body.append(s);
+  });
+  await v.settle();
+  assert.deepEqual(await v.log(), ['analytics']);
+  const ours = v.warnings.filter((w) => w.startsWith('consent:'));
+  assert.deepEqual(ours, [
+    'consent: an element takes one category, not data-category="analytics marketing"',
+    'consent: an element takes one category, not data-category="analytics,marketing"',
+  ]);
+});
+
 // ---- The JavaScript API -----------------------------------------------------------------
 
 // The JavaScript API: acceptCategory, getConsent, reset, consent:first.
