@@ -135,7 +135,9 @@ function mount(options) {
   // Gated elements a single-page app adds later (React, Vue): watched from now on.
   const watch = new MutationObserver(adopt);
   watch.observe(document.documentElement, { childList: true, subtree: true });
-  return { options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: {}, base_: null, drawn_: 0, gen_: 0, watch_: watch };
+  // No prototype, here nor for the texts by file: a field not set yet (`unpad_`, `float_`) or a
+  // file not loaded yet is not read from a polluted Object.prototype.
+  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
 }
 
 function unmount() {

@@ -78,6 +78,44 @@ bannerTest('a polluted Object.prototype is no gadget: no attribute, policy or op
   assert.equal(await v.js(() => document.getElementById('ga1').nonce), '', 'no nonce from Object.prototype');
 });
 
+/** The names of the banner's own state: its fields as written (`layer_`, `unpad_`, `float_`)
+ * and as the build shortens them (single letters), and its texts by file. */
+const STATE_NAMES = JSON.stringify(['options_', 'layer_', 'unpad_', 'float_', 'opener_', 'texts_', 'watch_',
+  'texts-en.json', 'details-en.json', ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_']);
+
+// The banner's state and its texts by file have no prototype: a polluted Object.prototype
+// lent them a field not set yet (a padding to undo, a floating button) or a texts file not
+// loaded yet, strings there, and the first layer was never drawn. Playwright's own script in
+// the page reads some of those names too, so while the page is polluted the test only clicks
+// and waits from playwright's isolated world, and passes nothing in or out of the page's.
+bannerTest('a polluted Object.prototype leaves the layers and decisions working', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    body: `${SCRIPTS}<iframe data-category="marketing" data-service="youtube" data-src="about:blank#yt" id="yt"></iframe>`,
+  });
+  // By the page's own parser, before it starts the banner.
+  await v.page.evaluate(`for (const k of ${STATE_NAMES}) Object.prototype[k] = 'polluted';
+    window.__run = window.Consent.run(${JSON.stringify(compiled(config('adv-state')))}); 0`);
+  await v.page.locator('.consent-banner button').first().waitFor();
+  await v.page.locator('.consent-embed p').waitFor();
+  await v.press('Settings');
+  await v.page.locator('.consent-prefs .consent-switch').first().waitFor();
+  await v.page.click('#consent-cat-analytics');
+  await v.press('Save choices');
+  await v.page.locator('.consent-prefs').waitFor({ state: 'detached' });
+  // Another language: the floating button, which this page has not, is not labelled.
+  await Promise.all([v.page.waitForResponse(/texts-fi\.json/), v.page.evaluate("window.Consent.setLanguage('fi'); 0")]);
+  await v.page.waitForTimeout(SETTLE);
+  await v.page.evaluate(`for (const k of ${STATE_NAMES}) delete Object.prototype[k]; 0`);
+  await v.settle();
+  assert.equal(await v.js(() => window.__run), true);
+  assert.equal(await v.bannerShown(), false);
+  assert.deepEqual(await v.log(), ['necessary', 'ga', 'no-ads']);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), true);
+  assert.equal(await v.js(() => document.getElementById('yt').getAttribute('src')), null);
+  assert.deepEqual(v.errors, []);
+});
+
 // ---- Addresses that are not URLs --------------------------------------------------------
 
 // A policy address that is not a URL (`data-policy="http://["`, a typo) fails closed as a
