@@ -96,13 +96,15 @@ cd "$(dirname "$0")/.."
 # 138 B to 26,158 (script) so that gated elements a single-page app adds after the banner started
 # are handled as the page's were (one MutationObserver, from an accepted policy to the run's end), and by
 # 74 B to 26,232 (script) so that a data-category listing categories gets one console warning per value, and
-# by 2 B to 26,234 (script) so that the banner's state and texts by file have no prototype to be polluted. The test
+# by 2 B to 26,234 (script) so that the banner's state and texts by file have no prototype to be polluted, and by
+# 111 B to 26,345 (script +50, module +61) so that the module says which markup names a category or service the
+# policy lacks (a typo too, not only a list) and such an embed gets no placeholder. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=26234
+RATCHET=26345
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -48,8 +48,9 @@ const state = () => core('state', []);
 const setLanguage = (lang) => core('language', [lang], [], false) === 1;
 const decide = (kind, ids, now, random, jar, host, href, https) =>
   core('decide', [kind, ids, random, jar, host, href], [now, https]);
+/** 1: the element may load; 0: not now; 2: never, it names what the policy does not have. */
 const allows = (category, service, path) =>
-  core('allows', [category ?? '', service ?? '', path], [service != null], false) === 1;
+  core('allows', [category ?? '', service ?? '', path], [service != null], false);
 const acceptedCategory = (id) => core('category', [id], [], false) === 1;
 const acceptedService = (id, path) => core('service', [id, path], [], false) === 1;
 const consent = () => core('consent', []);
@@ -517,26 +518,27 @@ function regate() {
 function gate(list) {
   const go = [];
   for (const e of list) {
-    if (allowed(e)) go.push(e);
-    else refused(e, e.getAttribute('data-category'));
+    const v = verdict(e);
+    if (v === 1) go.push(e);
+    else refused(e, v);
   }
   activate(go, ui.options_.nonce);
 }
 
-/** The `data-category` values warned about. */
+/** The markup warned about. */
 const misnamed = new Set();
 
-/** A gated element that may not load now: an embed gets its placeholder. A value of
- * `category` that is a list (`"analytics marketing"`, `"a,b"`) gets one warning, since its
- * elements never load: the core refuses a category the policy does not know (policy rule
- * 11), and no category id holds a blank or a comma (core/src/id.rs). The core allows blanks
- * around the id and after `!`. */
-function refused(e, category) {
-  if (!misnamed.has(category) && /[\s,]/.test(category.trim().replace(/^!\s*/, ''))) {
-    misnamed.add(category);
-    console.warn(`consent: an element takes one category, not data-category="${category}"`);
-  }
-  if (e.localName === 'iframe') embedPlaceholder(e, category, e.getAttribute('data-service'));
+/** A gated element that may not load now (`v`, its verdict): an embed gets its placeholder.
+ * One that names a category or service the policy does not have (a typo, a list where one id
+ * belongs) never loads, whatever the visitor decides: the console says so once per markup. */
+function refused(e, v) {
+  const category = e.getAttribute('data-category');
+  const service = e.getAttribute('data-service');
+  if (v === 2) {
+    const what = `data-category="${category}"${service == null ? '' : ` data-service="${service}"`}`;
+    if (!misnamed.has(what)) console.warn(`consent: ${what} names no category or service of the policy, so the element never loads`);
+    misnamed.add(what);
+  } else if (e.localName === 'iframe') embedPlaceholder(e, category, service);
 }
 
 /** The gated elements among what a batch of mutations `records` added (the nodes, and what
@@ -555,8 +557,9 @@ function adopt(records) {
   if (added.size) gate([...document.querySelectorAll(GATED)].filter((e) => added.has(e)));
 }
 
-/** Whether the gated element `e` may load now, on this page. */
-const allowed = (e) => allows(e.getAttribute('data-category'), e.getAttribute('data-service'), location.pathname);
+/** Whether the gated element `e` may load now, on this page (`allows`' answer). */
+const verdict = (e) => allows(e.getAttribute('data-category'), e.getAttribute('data-service'), location.pathname);
+const allowed = (e) => verdict(e) === 1;
 
 /** Without a policy (damaged, cut, missing, or a JSON config given the old way) only the
  * strictly necessary loads: the core's rule 14 answers `allows` until a policy is accepted. */

@@ -196,12 +196,13 @@ pub extern "C" fn decide(
     })
 }
 
-/// [`crate::allows`]: the category, the service (absent when `has_service` is 0), the path.
+/// [`crate::allows`]: the category, the service (absent when `has_service` is 0), the path;
+/// the [`Verdict`](crate::Verdict)'s number.
 #[unsafe(no_mangle)]
 pub extern "C" fn allows(category: usize, service: usize, path: usize, has_service: u32) -> u32 {
     let ([category, service, path], _) = args([category, service, path]);
     let service = (has_service != 0).then(|| text(service));
-    crate::allows(text(category), service, text(path)).into()
+    crate::allows(text(category), service, text(path)) as u32
 }
 
 /// [`crate::accepted_category`].

@@ -367,15 +367,41 @@ fn choices(p: &CompiledPolicy<'_>, ids: &str, kind: ActionKind) -> Option<Choice
     Some(categories)
 }
 
+/// Whether a gated element may load ([`allows`]), and if not, whether because its markup
+/// names what the policy does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Verdict {
+    /// Not now: the visitor's decision (or the lack of one) keeps it off.
+    Refused = 0,
+    /// It may load.
+    Allowed = 1,
+    /// Never: it names a category or service the policy does not have
+    /// ([`policy::element_known`]); the script tells the site's developer.
+    Unknown = 2,
+}
+
 /// Whether an element with `data-category="category"` (`"!marketing"`: when marketing is
 /// refused) and `data-service="service"` may load on the page at `path`. Before a policy was
 /// accepted (a damaged one, say), only the strictly necessary (policy rule 14).
-pub fn allows(category: &str, service: Option<&str>, path: &str) -> bool {
+pub fn allows(category: &str, service: Option<&str>, path: &str) -> Verdict {
+    let verdict = |allowed| {
+        if allowed {
+            Verdict::Allowed
+        } else {
+            Verdict::Refused
+        }
+    };
     with(|app, p| {
-        app.evaluation
-            .allows_element(p, category, service, path, app.revoked_here)
+        if !policy::element_known(p, category, service) {
+            return Verdict::Unknown;
+        }
+        verdict(
+            app.evaluation
+                .allows_element(p, category, service, path, app.revoked_here),
+        )
     })
-    .unwrap_or_else(|| policy::allows_without_policy(category))
+    .unwrap_or_else(|| verdict(policy::allows_without_policy(category)))
 }
 
 /// Whether the category `id` may run now (only `necessary` without a decision): granted
@@ -657,7 +683,7 @@ impl App {
 pub mod strings {
     use consent_core::text::Sink;
 
-    pub use crate::{accepted_category, accepted_service, allows, set_language};
+    pub use crate::{Verdict, accepted_category, accepted_service, allows, set_language};
 
     fn text(f: impl FnOnce(&mut dyn Sink)) -> String {
         let mut out = String::new();

@@ -190,20 +190,13 @@ impl Evaluation {
         path: &str,
         revoked_here: Choices,
     ) -> bool {
-        let category = category.trim_ascii();
-        let (negated, category) = match category.strip_prefix("!") {
-            Some(c) => (true, c.trim_ascii_start()),
-            None => (false, category),
-        };
-        let Some(ci) = site.category_index(category) else {
+        let Some(Element {
+            negated,
+            category: ci,
+            service,
+        }) = Element::resolve(site, category, service)
+        else {
             return false;
-        };
-        let service = match service.map(str::trim_ascii).filter(|s| !s.is_empty()) {
-            Some(id) => match site.service_index(id) {
-                Some(si) => Some(si),
-                None => return false,
-            },
-            None => None,
         };
         let granted = match service {
             Some(s) => {
@@ -407,6 +400,63 @@ pub fn evaluate<P: SitePolicy + ?Sized>(
     });
     site.params()
         .evaluate(stored, now.unix_timestamp(), signals)
+}
+
+/// A gated element's markup (`data-category`, `data-service`) resolved against a site's
+/// policy, as rules 11 to 13 read it: blanks around the ids and after `!` do not count.
+struct Element {
+    /// `!category`: the element loads when the category is refused.
+    negated: bool,
+    category: CategoryIndex,
+    service: Option<ServiceIndex>,
+}
+
+impl Element {
+    /// `None` when the markup names a category or service the site does not have.
+    fn resolve<P: SitePolicy + ?Sized>(
+        site: &P,
+        category: &str,
+        service: Option<&str>,
+    ) -> Option<Self> {
+        let category = category.trim_ascii();
+        let (negated, category) = match category.strip_prefix("!") {
+            Some(c) => (true, c.trim_ascii_start()),
+            None => (false, category),
+        };
+        let category = site.category_index(category)?;
+        let service = match service.map(str::trim_ascii).filter(|s| !s.is_empty()) {
+            Some(id) => Some(site.service_index(id)?),
+            None => None,
+        };
+        Some(Self {
+            negated,
+            category,
+            service,
+        })
+    }
+}
+
+/// Whether a gated element's markup names only a category (and service) the site has: one
+/// that does not never loads ([`Evaluation::allows_element`]), whatever the visitor decides,
+/// so the banner tells the site's developer (a typo, or a list where one id belongs).
+///
+/// # Example
+/// ```
+/// use consent_core::{Config, policy::element_known};
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// assert!(element_known(&config, " ! marketing ", Some("facebook-pixel")));
+/// assert!(!element_known(&config, "analytic", None));
+/// assert!(!element_known(&config, "analytics marketing", None));
+/// assert!(!element_known(&config, "analytics", Some("nosuch")));
+/// # Ok::<(), consent_core::ConfigError>(())
+/// ```
+#[must_use]
+pub fn element_known<P: SitePolicy + ?Sized>(
+    site: &P,
+    category: &str,
+    service: Option<&str>,
+) -> bool {
+    Element::resolve(site, category, service).is_some()
 }
 
 /// Whether a gated element of `category` (as the markup writes it) may load on a page whose

@@ -175,7 +175,7 @@ function sameLook(got, want, what) {
  * theme's page margins do not move it): the banner draws its placeholder there, outside its
  * own root. */
 const EMBED = `<div style="width: 600px"><p>Our clinic on the map:</p>
-  <iframe data-category="marketing" data-service="maps" data-src="about:blank" title="map"></iframe></div>`;
+  <iframe data-category="marketing" data-service="youtube" data-src="about:blank" title="map"></iframe></div>`;
 
 /** The banner's two layers (and an embed's placeholder) drawn on a page without and with `sheets` (files in node_modules,
  * linked after the banner's stylesheet) must look the same, element by element. */
@@ -1145,19 +1145,24 @@ bannerTest('config text is text never html', async (visitor) => {
   assert.equal(requests.filter((q) => q.path.endsWith('/x')).length, 0, 'no image was requested');
 });
 
-// 12. An element takes one category: a list (`"analytics marketing"`, `"a,b"`) names none of
-//     the policy's, so the element never loads, and the console says so once per value. It
-//     was silent. Blanks around the id, and after `!`, are no list.
-bannerTest('a data-category that lists categories gets one console warning per value', async (visitor) => {
+// 12. Markup that names a category or service the policy does not have (a typo, a list where
+//     one id belongs) never loads, whatever the visitor decides, and the console says so once
+//     per markup; no placeholder offers to allow it. It was silent. Blanks around the ids,
+//     and after `!`, are no such mistake.
+bannerTest('markup naming what the policy lacks gets one console warning each', async (visitor) => {
   const v = await visitor();
   await v.open({
     body: `<script type="text/plain" data-category="analytics marketing">window.__log.push('list')</script>
     <script type="text/plain" data-category="analytics marketing">window.__log.push('list-again')</script>
     <iframe data-category="analytics,marketing" data-src="about:blank#list"></iframe>
+    <script type="text/plain" data-category="analytic">window.__log.push('typo')</script>
+    <iframe data-category="marketing" data-service="youtub" data-src="about:blank#svc"></iframe>
     <script type="text/plain" data-category=" analytics ">window.__log.push('analytics')</script>
     <script type="text/plain" data-category="! marketing">window.__log.push('no-marketing')</script>`,
   });
   assert.equal(await v.run(config('c12l')), true);
+  assert.equal(await v.js(() => document.querySelectorAll('[data-consent-placeholder]').length), 0,
+    'no placeholder offers what can never load');
   await v.press('Accept all');
   await v.waitFor(() => window.__log.length >= 1);
   // Another decision, and the same list added by the page later: no second warning.
@@ -1170,10 +1175,14 @@ bannerTest('a data-category that lists categories gets one console warning per v
   });
   await v.settle();
   assert.deepEqual(await v.log(), ['analytics']);
+  assert.equal(await v.js(() => document.querySelectorAll('iframe[src]').length), 0);
   const ours = v.warnings.filter((w) => w.startsWith('consent:'));
+  const never = 'names no category or service of the policy, so the element never loads';
   assert.deepEqual(ours, [
-    'consent: an element takes one category, not data-category="analytics marketing"',
-    'consent: an element takes one category, not data-category="analytics,marketing"',
+    `consent: data-category="analytics marketing" ${never}`,
+    `consent: data-category="analytics,marketing" ${never}`,
+    `consent: data-category="analytic" ${never}`,
+    `consent: data-category="marketing" data-service="youtub" ${never}`,
   ]);
 });
 
