@@ -138,7 +138,7 @@ function mount(options) {
   watch.observe(document.documentElement, { childList: true, subtree: true });
   // No prototype, here nor for the texts by file: a field not set yet (`unpad_`, `float_`) or a
   // file not loaded yet is not read from a polluted Object.prototype.
-  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: [], opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
+  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: new Map(), opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
 }
 
 function unmount() {
@@ -146,7 +146,7 @@ function unmount() {
   ui.watch_.disconnect();
   ui.unpad_?.();
   ui.root_.remove();
-  for (const p of ui.placeholders_) p.remove();
+  for (const p of ui.placeholders_.values()) p.remove();
   ui = null;
 }
 
@@ -507,8 +507,8 @@ function regate() {
   if (!ui) return;
   // Additions not yet seen by `adopt` are in the page, handled here: not a second time there.
   ui.watch_.takeRecords();
-  for (const p of ui.placeholders_) p.remove();
-  ui.placeholders_ = [];
+  for (const p of ui.placeholders_.values()) p.remove();
+  ui.placeholders_.clear();
   ui.gen_++;
   gate(document.querySelectorAll(GATED));
 }
@@ -543,9 +543,17 @@ function refused(e, v) {
 
 /** The gated elements among what a batch of mutations `records` added (the nodes, and what
  * they hold), handled as `regate` handles the page's, in document order; those still in it.
+ * Placeholders of embeds no longer in the page go first.
  * What the banner adds itself (a revived script, a placeholder, a layer) is never gated, so
  * it is never handled again. */
 function adopt(records) {
+  // An embed the app took out takes its placeholder with it.
+  for (const [e, box] of ui.placeholders_) {
+    if (!e.isConnected) {
+      box.remove();
+      ui.placeholders_.delete(e);
+    }
+  }
   const added = new Set();
   for (const r of records) {
     for (const n of r.addedNodes) {
@@ -576,7 +584,7 @@ function embedPlaceholder(embed, category, svc) {
   const id = category.trim();
   texts(state().lang, true).then((t) => {
     const c = t.categories.find((x) => x.id === id);
-    if (!c || ui !== u || u.gen_ !== gen || !embed.hasAttribute('data-src')) return;
+    if (!c || ui !== u || u.gen_ !== gen || !embed.hasAttribute('data-src') || !embed.isConnected) return;
     const s = c.services.find((x) => x.id === svc?.trim());
     const text = t.t[s ? 'placeholder_text' : 'placeholder_category_text']
       .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
@@ -584,8 +592,10 @@ function embedPlaceholder(embed, category, svc) {
     const box = attrs(add(el('div', `consent-root consent-embed ${u.theme_}`), el('p', '', text),
       button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
     embed.classList.add('consent-wait');
-    embed.parentNode?.insertBefore(box, embed);
-    u.placeholders_.push(box);
+    // One per embed: an app that moved it (or put it back) gets it where the embed is now.
+    u.placeholders_.get(embed)?.remove();
+    embed.parentNode.insertBefore(box, embed);
+    u.placeholders_.set(embed, box);
   }, () => {});
 }
 

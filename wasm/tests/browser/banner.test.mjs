@@ -474,6 +474,41 @@ bannerTest('gated elements a single-page app adds wait for consent, with one pla
   assert.equal(await v.js(() => document.querySelectorAll('.consent-embed').length), 0);
 });
 
+// 4. An app that takes an embed out (a tab closed) takes its placeholder with it, and one that
+//    moves it or puts it back gets one placeholder, where the embed is.
+bannerTest('an embed a single-page app removes or moves keeps one placeholder, beside it', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: '<div id="a"></div><div id="b"></div>' });
+  assert.equal(await v.run(config('c4spm')), true);
+  await v.press('Reject all');
+  const boxes = () => v.js(() => [...document.querySelectorAll('.consent-embed')]
+    .map((box) => `${box.parentNode.id}:${box.nextElementSibling?.id}`));
+  await v.js(() => {
+    const f = document.createElement('iframe');
+    f.id = 'video';
+    f.setAttribute('data-category', 'marketing');
+    f.setAttribute('data-service', 'youtube');
+    f.setAttribute('data-src', 'about:blank#video');
+    window.__video = f;
+    document.getElementById('a').append(f);
+  });
+  await v.waitFor(() => !!document.querySelector('.consent-embed'));
+  assert.deepEqual(await boxes(), ['a:video']);
+  await v.js(() => window.__video.remove());
+  await v.waitFor(() => !document.querySelector('.consent-embed'));
+  await v.js(() => document.getElementById('b').append(window.__video));
+  await v.waitFor(() => !!document.querySelector('.consent-embed'));
+  await v.settle();
+  assert.deepEqual(await boxes(), ['b:video'], 'put back elsewhere: one placeholder, there');
+  await v.js(() => document.getElementById('a').append(window.__video));
+  await v.waitFor(() => document.querySelector('.consent-embed')?.parentNode.id === 'a');
+  await v.settle();
+  assert.deepEqual(await boxes(), ['a:video'], 'moved: one placeholder, beside it');
+  await v.press('Allow and show');
+  assert.equal(await v.js(() => window.__video.getAttribute('src')), 'about:blank#video');
+  assert.deepEqual(await boxes(), []);
+});
+
 // ---- 5. Withdrawal ----------------------------------------------------------------------
 
 // 5. Withdrawal deletes the declared cookies (names and patterns), fires the change event and
