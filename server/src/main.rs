@@ -31,6 +31,7 @@ use consent_server::{ServerKey, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
 
+mod banner_build;
 mod cli_market;
 mod validate;
 
@@ -55,7 +56,8 @@ enum BannerCommand {
     Build {
         /// The config file (JSON).
         config: PathBuf,
-        /// The directory to write (created if missing; files of the same names replaced).
+        /// The directory to write (created if missing; files of the same names replaced, all
+        /// of them or none).
         #[arg(long)]
         out: PathBuf,
         /// The banner's dist/ to copy beside them [default: wasm/dist of this checkout, if
@@ -470,12 +472,9 @@ fn main() -> ExitCode {
 }
 
 /// `consent banner build`: the site's banner files, compiled with the same code `consent
-/// serve` serves them from.
-fn banner_build(
-    config: &PathBuf,
-    out: &PathBuf,
-    dist: Option<PathBuf>,
-) -> anyhow::Result<ExitCode> {
+/// serve` serves them from, written all or nothing ([`banner_build`]).
+fn banner_build(config: &PathBuf, out: &Path, dist: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    use banner_build::Source;
     let config = match read_config(config) {
         Ok(c) => c,
         Err(e) => {
@@ -483,40 +482,44 @@ fn banner_build(
             return Ok(ExitCode::FAILURE);
         }
     };
-    let files = consent_core::bundle::files(&config)?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut written = Vec::new();
-    for (name, bytes) in &files {
-        let path = out.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(format!("{name} ({} B)", bytes.len()));
-    }
+    let compiled = consent_core::bundle::files(&config)?;
+    let mut files: Vec<(std::ffi::OsString, Source<'_>)> = compiled
+        .iter()
+        .map(|(name, bytes)| (name.into(), Source::Bytes(bytes)))
+        .collect();
+    let mut written: Vec<String> = compiled
+        .iter()
+        .map(|(name, bytes)| format!("{name} ({} B)", bytes.len()))
+        .collect();
     let dist = dist.or_else(|| {
         let here = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm/dist"));
         here.is_dir().then_some(here)
     });
     if let Some(dist) = dist {
-        for entry in
-            std::fs::read_dir(&dist).with_context(|| format!("cannot read {}", dist.display()))?
-        {
-            let entry = entry?;
+        let cannot = || format!("cannot read the banner in {}", dist.display());
+        let mut entries = std::fs::read_dir(&dist)
+            .with_context(cannot)?
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(cannot)?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
             let name = entry.file_name();
             // A dist that holds an earlier build's output (the site's own directory, say)
             // must not put its policy or texts over this config's.
-            if files.iter().any(|(compiled, _)| name == compiled.as_str()) {
+            if compiled.iter().any(|(c, _)| name == c.as_str()) {
                 eprintln!(
                     "note: {} not copied: the file compiled from the config is kept",
                     entry.path().display()
                 );
                 continue;
             }
-            if entry.file_type()?.is_file() {
-                std::fs::copy(entry.path(), out.join(&name))
-                    .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            if entry.file_type().with_context(cannot)?.is_file() {
                 written.push(name.to_string_lossy().into_owned());
+                files.push((name, Source::Copy(entry.path())));
             }
         }
     }
+    banner_build::write(out, &files)?;
     println!("{}: {}", out.display(), written.join(", "));
     Ok(ExitCode::SUCCESS)
 }

@@ -168,6 +168,108 @@ fn banner_build_writes_what_serve_serves_and_nothing_for_a_bad_config() {
     assert!(!nothing.exists(), "a config with problems compiles nothing");
 }
 
+/// The names under `dir` (recursively, as `sub/name`) with their bytes, sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().expect("type").is_dir() {
+            for (sub, bytes) in tree(&entry.path()) {
+                all.push((format!("{name}/{sub}"), bytes));
+            }
+        } else {
+            all.push((name, std::fs::read(entry.path()).expect("read")));
+        }
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn banner_build_writes_all_of_a_build_or_nothing_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    );
+    let build = |out: &Path, dist: &Path| {
+        consent(
+            d,
+            &[
+                "banner",
+                "build",
+                example,
+                "--out",
+                out.to_str().expect("utf-8"),
+                "--dist",
+                dist.to_str().expect("utf-8"),
+            ],
+        )
+    };
+    // A site that keeps the banner where it serves it, and builds into the same directory.
+    let site = d.join("site");
+    std::fs::create_dir(&site).expect("site");
+    std::fs::write(site.join("consent.js"), "// the banner").expect("write");
+    std::fs::write(site.join("consent_bg.wasm"), b"\0asm the module").expect("write");
+    std::fs::write(site.join("index.html"), "<p>the site's own page</p>").expect("write");
+    let built = build(&site, &site);
+    assert!(built.status.success(), "{}", text(&built));
+    assert_eq!(
+        std::fs::read(site.join("consent.js")).expect("read"),
+        b"// the banner",
+        "the banner copied over itself is kept whole"
+    );
+    assert_eq!(
+        std::fs::read(site.join("consent_bg.wasm")).expect("read"),
+        b"\0asm the module"
+    );
+    assert!(site.join("policy.bin").is_file());
+    let before = tree(&site);
+    assert!(
+        before.iter().all(|(name, _)| !name.starts_with('.')),
+        "no staging left behind: {:?}",
+        before.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+
+    // A banner that cannot be read, into a new directory: nothing at all.
+    let fresh = d.join("fresh");
+    let missing = build(&fresh, &d.join("no-dist"));
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert!(text(&missing).contains("no-dist"), "{}", text(&missing));
+    assert!(!fresh.exists(), "half a build: {:?}", tree(&fresh));
+
+    // Into the earlier build: it stays as it was, every file of it.
+    let missing = build(&site, &d.join("no-dist"));
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert_eq!(tree(&site), before);
+
+    // A directory where a compiled file goes: refused before anything is replaced.
+    let blocked = d.join("blocked");
+    std::fs::create_dir_all(blocked.join("texts-sv.json")).expect("dir");
+    std::fs::write(blocked.join("policy.bin"), "CPOL older").expect("write");
+    let refused = build(&blocked, &site);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("texts-sv.json"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(
+        tree(&blocked),
+        [("policy.bin".to_owned(), b"CPOL older".to_vec())]
+    );
+
+    // --out naming a file: refused, the file kept.
+    let file = d.join("file");
+    std::fs::write(&file, "keep me").expect("write");
+    let refused = build(&file, &site);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("file"), "{}", text(&refused));
+    assert_eq!(std::fs::read(&file).expect("read"), b"keep me");
+}
+
 #[test]
 fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
     let (a, b) = (

@@ -1,0 +1,91 @@
+//! `consent banner build`'s output: a whole build in the output directory, or the directory
+//! as it was.
+//!
+//! 1. Every file of the build, the compiled ones and a copy of the banner's, is written first
+//!    into a staging directory inside the output directory, so that nothing there changes
+//!    before the whole build is at hand. A failure then (a banner that cannot be read, a full
+//!    disk) removes the staging directory, and the output directory if this build made it.
+//! 2. A name of the build that is a directory in the output directory stops the build before
+//!    anything is replaced.
+//! 3. Then each file is renamed over its name: a file is replaced whole or not at all, never
+//!    left cut short. The banner's files go first and the compiled policy last.
+//!
+//! Caveats:
+//! - The renames are one by one: a crash among them leaves some files of the build beside
+//!   some of the one before, each of them whole. Building again finishes it.
+//! - A banner read from the output directory itself (`--dist` naming it) is copied, then
+//!   renamed over itself: the same bytes, never a file emptied by copying it onto itself.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// The staging directory's name in the output directory (with the process id after it).
+const STAGING: &str = ".consent-build-";
+
+/// One file of a build: its name in the output directory, and where its bytes come from.
+pub(crate) enum Source<'a> {
+    /// Compiled from the config.
+    Bytes(&'a [u8]),
+    /// A file of the banner, copied.
+    Copy(PathBuf),
+}
+
+/// Writes `files` into `out` (created if missing), all of them or none (module docs). The
+/// compiled policy, if among them, is renamed last.
+///
+/// # Errors
+/// Why a file could not be read, written or put in place, naming it.
+pub(crate) fn write(out: &Path, files: &[(OsString, Source<'_>)]) -> anyhow::Result<()> {
+    let made = !out.exists();
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let staging = out.join(format!("{STAGING}{}", std::process::id()));
+    let staged = stage(out, &staging, files);
+    if staged.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+        if made {
+            let _ = std::fs::remove_dir(out);
+        }
+    }
+    staged?;
+    let mut order: Vec<&OsString> = files.iter().map(|(name, _)| name).collect();
+    order.sort_by_key(|name| match name.to_str() {
+        Some("policy.bin") => 2,
+        Some(n) if n.ends_with(".json") => 1,
+        _ => 0,
+    });
+    for name in order {
+        let target = out.join(name);
+        std::fs::rename(staging.join(name), &target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    std::fs::remove_dir(&staging)
+        .with_context(|| format!("cannot remove the staging directory {}", staging.display()))
+}
+
+/// Steps 1 and 2 of the module docs: every file into `staging`, nothing in `out` touched.
+fn stage(out: &Path, staging: &Path, files: &[(OsString, Source<'_>)]) -> anyhow::Result<()> {
+    for (name, _) in files {
+        let target = out.join(name);
+        if target.is_dir() {
+            anyhow::bail!(
+                "cannot write {}: a directory is in the way; nothing was replaced",
+                target.display()
+            );
+        }
+    }
+    std::fs::create_dir(staging).with_context(|| format!("cannot write in {}", out.display()))?;
+    for (name, source) in files {
+        let path = staging.join(name);
+        match source {
+            Source::Bytes(bytes) => std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", out.join(name).display()))?,
+            Source::Copy(from) => {
+                std::fs::copy(from, &path)
+                    .with_context(|| format!("cannot copy {}", from.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
