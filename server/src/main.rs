@@ -478,7 +478,7 @@ fn banner_build(config: &PathBuf, out: &Path, dist: Option<PathBuf>) -> anyhow::
     let config = match read_config(config) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("error: {e:#}");
             return Ok(ExitCode::FAILURE);
         }
     };

@@ -166,6 +166,35 @@ fn banner_build_writes_what_serve_serves_and_nothing_for_a_bad_config() {
         text(&refused)
     );
     assert!(!nothing.exists(), "a config with problems compiles nothing");
+    // A config that cannot be read says why, as the other commands do.
+    for config in ["/nonexistent.json", dir.path().to_str().expect("utf-8")] {
+        let unread = consent(
+            dir.path(),
+            &[
+                "banner",
+                "build",
+                config,
+                "--out",
+                nothing.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(unread.status.code(), Some(1));
+        let why = consent(dir.path(), &["validate", config]);
+        let reason = text(&why)
+            .rsplit(": ")
+            .next()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        assert!(reason.contains("os error"), "{}", text(&why));
+        assert!(
+            text(&unread).starts_with(&format!("error: cannot read {config}"))
+                && text(&unread).contains(&reason),
+            "{}",
+            text(&unread)
+        );
+    }
+    assert!(!nothing.exists());
 }
 
 /// The names under `dir` (recursively, as `sub/name`) with their bytes, sorted.
