@@ -13,17 +13,18 @@ use consent_core::{
 };
 
 fn main() -> ExitCode {
-    let json = match std::env::args().nth(1) {
-        Some(path) => match std::fs::read_to_string(&path) {
-            Ok(json) => json,
+    let bytes = match std::env::args().nth(1) {
+        Some(path) => match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(e) => {
                 eprintln!("error: cannot read {path}: {e}");
                 return ExitCode::from(2);
             }
         },
-        None => consent_core::EXAMPLE_CONFIG.to_owned(),
+        None => consent_core::EXAMPLE_CONFIG.as_bytes().to_vec(),
     };
-    let config = match Config::from_json(&json) {
+    // As the `consent` command reads a config file: UTF-8, a byte order mark left out.
+    let config = match Config::from_slice(&bytes) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");

@@ -149,6 +149,39 @@ impl From<&serde_json::Value> for Value {
     }
 }
 
+/// The text of a JSON document's bytes: UTF-8 (RFC 8259, section 8.1), without the byte
+/// order mark some editors write first, which is no part of the JSON and which a parser may
+/// ignore (the RFC's words), as `consent validate` always did.
+///
+/// # Errors
+/// UTF-16 (what "Unicode" means to Windows Notepad), or the place the bytes stop being
+/// UTF-8, counted as [`SyntaxError::message`] counts (the line and column after the mark).
+pub(crate) fn text(bytes: &[u8]) -> Result<&str, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("UTF-16 text: save the file as UTF-8".to_owned());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    core::str::from_utf8(bytes).map_err(|e| {
+        let mut out = String::from("invalid UTF-8");
+        push_position(&mut out, bytes, e.valid_up_to() + 1);
+        out.push_str(": save the file as UTF-8");
+        out
+    })
+}
+
+/// `" at line L column C"` for the byte before `offset`: serde_json's wording and position
+/// (the column counts the bytes of the line read so far, the offending one included).
+/// Written without `core::fmt`, which the browser build leaves out.
+fn push_position(out: &mut String, bytes: &[u8], offset: usize) {
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count();
+    out.push_str(" at line ");
+    out.push_str(crate::digits::Decimal::new(line as u64).as_str());
+    out.push_str(" column ");
+    out.push_str(crate::digits::Decimal::new(column as u64).as_str());
+}
+
 /// Where a document stops being JSON, and why.
 #[cfg(any(test, not(feature = "serde_json")))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,18 +192,10 @@ pub(crate) struct SyntaxError {
 
 #[cfg(any(test, not(feature = "serde_json")))]
 impl SyntaxError {
-    /// `"<what> at line L column C"`, serde_json's wording and position (the column counts
-    /// the bytes of the line read so far, the offending one included). Written without
-    /// `core::fmt`, which the browser build leaves out.
+    /// `"<what> at line L column C"`, serde_json's wording and position.
     pub(crate) fn message(&self, text: &str) -> String {
-        let before = text.as_bytes().get(..self.offset).unwrap_or_default();
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = before.iter().rev().take_while(|&&b| b != b'\n').count();
         let mut out = String::from(self.what);
-        out.push_str(" at line ");
-        out.push_str(crate::digits::Decimal::new(line as u64).as_str());
-        out.push_str(" column ");
-        out.push_str(crate::digits::Decimal::new(column as u64).as_str());
+        push_position(&mut out, text.as_bytes(), self.offset);
         out
     }
 }
@@ -611,6 +636,28 @@ mod tests {
             parse(text).err().map(|e| e.message(text)).as_deref(),
             Some("expected ident at line 3 column 0")
         );
+    }
+
+    #[test]
+    fn text_is_utf8_without_its_byte_order_mark() {
+        assert_eq!(text(b"\xEF\xBB\xBF{}"), Ok("{}"));
+        assert_eq!(
+            text("{\"a\": \"\u{e4}\"}".as_bytes()),
+            Ok("{\"a\": \"\u{e4}\"}")
+        );
+        // Latin-1's 0xE4, on the second line, the third byte of it; the mark not counted.
+        assert_eq!(
+            text(b"\xEF\xBB\xBF{\n \"\xE4\": 1}"),
+            Err("invalid UTF-8 at line 2 column 3: save the file as UTF-8".to_owned())
+        );
+        // A sequence cut short at the end is refused too.
+        assert!(text(b"[\"\xC3").is_err());
+        for utf16 in [&b"\xFF\xFE{\x00}\x00"[..], b"\xFE\xFF\x00{\x00}"] {
+            assert_eq!(
+                text(utf16),
+                Err("UTF-16 text: save the file as UTF-8".to_owned())
+            );
+        }
     }
 
     #[test]

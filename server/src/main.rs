@@ -565,10 +565,11 @@ fn validate_command(path: &std::path::Path) -> ExitCode {
     }
 }
 
+/// The config at `path`, read as `consent validate` reads a JSON file
+/// ([`Config::from_slice`]: UTF-8, a byte order mark ignored).
 fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
-    let json =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Config::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Config::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Opens the log and its key. A command that only reads never creates them: a mistyped

@@ -32,6 +32,8 @@ pub(crate) enum ReadError {
     },
     /// An HTML page with no `<script id="consent-config">`.
     NoEmbeddedConfig(PathBuf),
+    /// Not UTF-8 text: where ([`consent_core::config::json_text`]).
+    NotText(PathBuf, consent_core::ConfigError),
 }
 
 impl fmt::Display for ReadError {
@@ -58,6 +60,7 @@ impl fmt::Display for ReadError {
                  embeds one in <script type=\"application/json\" id=\"{EMBED_ID}\">",
                 path.display()
             ),
+            ReadError::NotText(path, e) => write!(f, "{}: {e}", path.display()),
         }
     }
 }
@@ -66,7 +69,7 @@ impl std::error::Error for ReadError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ReadError::Io { source, .. } => Some(source),
-            ReadError::NoEmbeddedConfig(_) => None,
+            ReadError::NoEmbeddedConfig(_) | ReadError::NotText(..) => None,
         }
     }
 }
@@ -74,16 +77,18 @@ impl std::error::Error for ReadError {
 /// Reads the config at `path`: the file itself, or the config its HTML embeds.
 ///
 /// # Errors
-/// A file that cannot be read (named by the path it resolves to), or a page without a config.
+/// A file that cannot be read (named by the path it resolves to), is not UTF-8 text, or is
+/// a page without a config.
 pub(crate) fn read(path: &Path) -> Result<Input, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         given: path.to_owned(),
         // Relative to the working directory, which the message then names.
         tried: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
         source,
     })?;
-    // A BOM is no part of the JSON, and serde_json refuses it.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // As every command reads a config: UTF-8, a byte order mark left out (no part of the JSON).
+    let text = consent_core::config::json_text(&bytes)
+        .map_err(|e| ReadError::NotText(path.to_owned(), e))?;
     if !text.trim_start().starts_with('<') {
         return Ok(Input {
             json: text.to_owned(),

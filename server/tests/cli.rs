@@ -300,6 +300,81 @@ fn banner_build_writes_all_of_a_build_or_nothing_and_loses_nothing() {
 }
 
 #[test]
+fn every_command_reads_a_config_file_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let example = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    ))
+    .expect("example");
+    let path = |name: &str| d.join(name).to_str().expect("utf-8").to_owned();
+    let empty = &path("empty");
+    std::fs::create_dir(empty).expect("dist");
+    let commands = |config: &str, out: &str| -> Vec<Vec<String>> {
+        [
+            vec!["validate", config],
+            vec!["banner", "build", config, "--out", out, "--dist", empty],
+            vec!["declaration", "--lang", "en", config],
+        ]
+        .iter()
+        .map(|args| args.iter().map(|&a| a.to_owned()).collect())
+        .collect()
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        consent(d, &args)
+    };
+    // With the byte order mark an editor on Windows writes: the same config, the same build.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(&example);
+    std::fs::write(d.join("bom.json"), &bom).expect("write");
+    std::fs::write(d.join("plain.json"), &example).expect("write");
+    for (with, without) in commands(&path("bom.json"), &path("bom-out"))
+        .iter()
+        .zip(commands(&path("plain.json"), &path("plain-out")))
+    {
+        let (with, without) = (run(with), run(&without));
+        assert!(with.status.success(), "{}", text(&with));
+        assert_eq!(
+            String::from_utf8_lossy(&with.stdout).replace("bom", "plain"),
+            String::from_utf8_lossy(&without.stdout)
+        );
+    }
+    assert_eq!(tree(&d.join("bom-out")), tree(&d.join("plain-out")));
+
+    // Not UTF-8 (Latin-1 from an old editor, UTF-16 from Notepad): where, never garbled text.
+    let text_of = String::from_utf8(example.clone()).expect("utf-8");
+    let at = text_of.find("Klinikan").expect("in the example");
+    let line = 1 + text_of[..at].matches('\n').count();
+    let column = at - text_of[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    let mut latin1 = example.clone();
+    latin1[at] = 0xC4; // 'Ä' in Latin-1, then 'l': not UTF-8
+    std::fs::write(d.join("latin1.json"), &latin1).expect("write");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text_of.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(d.join("utf16.json"), &utf16).expect("write");
+    for (name, want) in [
+        (
+            "latin1.json",
+            format!("invalid UTF-8 at line {line} column {column}"),
+        ),
+        ("utf16.json", "UTF-16".to_owned()),
+    ] {
+        for args in commands(&path(name), &path("not-out")) {
+            let o = run(&args);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+            let t = text(&o);
+            assert!(t.contains(name) && t.contains(&want), "{args:?}: {t}");
+            assert!(!t.contains("panicked"), "{t}");
+        }
+        assert!(!d.join("not-out").exists());
+    }
+}
+
+#[test]
 fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
     let (a, b) = (
         tempfile::tempdir().expect("tempdir"),

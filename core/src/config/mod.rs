@@ -383,6 +383,17 @@ fn serialize_texts<S: Serializer>(
     map.end()
 }
 
+/// The JSON text of a config file's bytes: UTF-8, without the byte order mark that editors
+/// on Windows write first (no part of the JSON). Every reader of a config file goes through
+/// this, so that one file reads alike everywhere.
+///
+/// # Errors
+/// A [`ConfigError`] with one [syntax](ProblemKind::Syntax) problem: UTF-16 text, or the line
+/// and column of the first byte that is not UTF-8 (a file saved as Latin-1, say).
+pub fn json_text(bytes: &[u8]) -> Result<&str, ConfigError> {
+    crate::json::text(bytes).map_err(ConfigError::syntax)
+}
+
 impl Config {
     /// Parses and validates a config.
     ///
@@ -395,14 +406,31 @@ impl Config {
             .map_err(|e| e.to_string());
         #[cfg(not(feature = "serde_json"))]
         let value = crate::json::parse(json).map_err(|e| e.message(json));
-        let value = value.map_err(|message| ConfigError {
-            problems: vec![Problem {
-                path: String::new(),
-                kind: ProblemKind::Syntax(message),
-                did_you_mean: None,
-            }],
-        })?;
+        let value = value.map_err(ConfigError::syntax)?;
         Self::validate(&value)
+    }
+
+    /// Parses and validates a config file's bytes, as every command that reads one does:
+    /// [`json_text`], then [`Config::from_json`].
+    ///
+    /// # Errors
+    /// A [`ConfigError`]: the bytes are not UTF-8 (where), or the config's problems.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::Config;
+    ///
+    /// let mut file = b"\xEF\xBB\xBF".to_vec(); // a byte order mark, as Notepad writes
+    /// file.extend_from_slice(consent_core::EXAMPLE_CONFIG.as_bytes());
+    /// assert_eq!(Config::from_slice(&file)?, Config::from_json(consent_core::EXAMPLE_CONFIG)?);
+    ///
+    /// let latin1 = b"{\"revision\": 1,\n \"privacy_notice\": \"/tietosuoja\xE4\"}";
+    /// let problem = Config::from_slice(latin1).unwrap_err().to_string();
+    /// assert!(problem.ends_with("not valid JSON: invalid UTF-8 at line 2 column 32: save the file as UTF-8"));
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, ConfigError> {
+        Self::from_json(json_text(bytes)?)
     }
 
     /// Validates a config already parsed as JSON.

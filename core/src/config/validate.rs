@@ -225,6 +225,17 @@ impl ConfigError {
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
+
+    /// A document that is not JSON: one problem, of the whole document.
+    pub(super) fn syntax(message: String) -> Self {
+        ConfigError {
+            problems: vec![Problem {
+                path: String::new(),
+                kind: ProblemKind::Syntax(message),
+                did_you_mean: None,
+            }],
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
