@@ -44,15 +44,18 @@ export class CompileError extends Error {
  * @returns {string[]}
  */
 export function compile(configPath, out, { dist = null } = {}) {
-  let text;
+  // The bytes as they are: the WebAssembly reads them as the CLI does (UTF-8, a byte order
+  // mark ignored), and names where they stop being UTF-8; Node's decoder would put U+FFFD
+  // in place of a Latin-1 letter and compile that into the banner's texts.
+  let bytes;
   try {
-    text = readFileSync(configPath, 'utf8');
+    bytes = readFileSync(configPath);
   } catch (e) {
     throw new CompileError(`cannot read ${configPath}: ${e.message}`);
   }
   let buffer;
   try {
-    buffer = Buffer.from(build(text));
+    buffer = Buffer.from(build(bytes));
   } catch (problems) {
     throw new CompileError(`${configPath}: ${problems}`);
   }

@@ -65,3 +65,42 @@ test('a config with problems writes nothing and names every problem, as the CLI 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a config file is read as the CLI reads it: a byte order mark ignored, only UTF-8', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
+  try {
+    const env = { ...process.env, CONSENT_DIST: join(dir, 'empty') };
+    const plain = readFileSync(example);
+    const bom = join(dir, 'bom.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain]));
+    execFileSync(process.execPath, [command, example, join(dir, 'plain')], { env });
+    execFileSync(process.execPath, [command, bom, join(dir, 'bom')], { env });
+    for (const name of readdirSync(join(dir, 'plain'))) {
+      assert.deepEqual(readFileSync(join(dir, 'bom', name)), readFileSync(join(dir, 'plain', name)), name);
+    }
+    // Latin-1 (an old editor's) and UTF-16 (Notepad's "Unicode"): refused with where, never
+    // compiled into texts with U+FFFD in place of the letters.
+    const at = plain.indexOf('Klinikan');
+    const latin1 = Buffer.from(plain);
+    latin1[at] = 0xc4; // 'Ä' in Latin-1
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(plain.toString('utf8'), 'utf16le')]);
+    const before = plain.subarray(0, at).toString('latin1');
+    const line = before.split('\n').length;
+    const column = at - before.lastIndexOf('\n');
+    for (const [name, bytes, want] of [
+      ['latin1.json', latin1, `invalid UTF-8 at line ${line} column ${column}`],
+      ['utf16.json', utf16, 'UTF-16'],
+    ]) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const node = spawnSync(process.execPath, [command, path, join(dir, 'out')], { encoding: 'utf8', env });
+      assert.equal(node.status, 1, node.stderr);
+      assert.ok(node.stderr.includes(want), node.stderr);
+      assert.equal(existsSync(join(dir, 'out')), false);
+      const cli = spawnSync(bin, ['validate', path], { encoding: 'utf8' });
+      assert.equal(node.stderr.trim(), cli.stderr.trim().replace(/^error: /, ''), 'the same words as consent validate');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -303,17 +303,20 @@ if (Symbol.dispose) Site.prototype[Symbol.dispose] = Site.prototype.free;
 exports.Site = Site;
 
 /**
- * The banner's files for `config` (JSON text), in one buffer: for each file its name's length
- * (2 bytes, little-endian), its name, its length (4 bytes, little-endian) and its bytes.
+ * The banner's files for `config` (a config file's bytes, read as `consent banner build`
+ * reads them: UTF-8, a byte order mark ignored), in one buffer: for each file its name's
+ * length (2 bytes, little-endian), its name, its length (4 bytes, little-endian) and its
+ * bytes.
  *
  * # Errors
  * Every problem of an invalid config, one per line with its path (as `consent validate`
- * prints them), or why a valid one does not fit the compiled format.
- * @param {string} config
+ * prints them), where its bytes stop being UTF-8, or why a valid config does not fit the
+ * compiled format.
+ * @param {Uint8Array | number[]} config
  * @returns {Uint8Array}
  */
 function build(config) {
-    const ptr0 = passStringToWasm0(config, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const ptr0 = passArray8ToWasm0(config, wasm.__wbindgen_malloc);
     const len0 = WASM_VECTOR_LEN;
     const ret = wasm.build(ptr0, len0);
     if (ret[3]) {
@@ -444,6 +447,13 @@ function getUint8ArrayMemory0() {
         cachedUint8ArrayMemory0 = new Uint8Array(wasm.memory.buffer);
     }
     return cachedUint8ArrayMemory0;
+}
+
+function passArray8ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 1, 1) >>> 0;
+    getUint8ArrayMemory0().set(arg, ptr / 1);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
 }
 
 function passStringToWasm0(arg, malloc, realloc) {

@@ -14,15 +14,19 @@ use consent_core::declaration::{Declaration, Format};
 use consent_core::{Config, Lang};
 use wasm_bindgen::prelude::*;
 
-/// The banner's files for `config` (JSON text), in one buffer: for each file its name's length
-/// (2 bytes, little-endian), its name, its length (4 bytes, little-endian) and its bytes.
+/// The banner's files for `config` (a config file's bytes, read as `consent banner build`
+/// reads them: UTF-8, a byte order mark ignored), in one buffer: for each file its name's
+/// length (2 bytes, little-endian), its name, its length (4 bytes, little-endian) and its
+/// bytes.
 ///
 /// # Errors
 /// Every problem of an invalid config, one per line with its path (as `consent validate`
-/// prints them), or why a valid one does not fit the compiled format.
+/// prints them), where its bytes stop being UTF-8, or why a valid config does not fit the
+/// compiled format.
 #[wasm_bindgen]
-pub fn build(config: &str) -> Result<Vec<u8>, String> {
-    let site = Site::parse(config)?;
+pub fn build(config: &[u8]) -> Result<Vec<u8>, String> {
+    let text = consent_core::config::json_text(config).map_err(|e| e.to_string())?;
+    let site = Site::parse(text)?;
     let mut out = Vec::new();
     for file in &site.files {
         let name_len =
@@ -249,7 +253,7 @@ mod tests {
 
     #[test]
     fn the_buffer_holds_every_file_of_the_bundle_in_order() {
-        let buffer = build(consent_core::EXAMPLE_CONFIG).unwrap_or_default();
+        let buffer = build(consent_core::EXAMPLE_CONFIG.as_bytes()).unwrap_or_default();
         let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)
             .unwrap_or_else(|e| unreachable!("{e}"));
         let mut rest = buffer.as_slice();
@@ -265,10 +269,20 @@ mod tests {
             rest = tail;
         }
         assert!(rest.is_empty());
-        let bad = build(r#"{"revision": 0}"#).unwrap_err();
+        let bad = build(br#"{"revision": 0}"#).unwrap_err();
         assert!(
             bad.contains("revision") && bad.contains("categories"),
             "{bad}"
+        );
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(consent_core::EXAMPLE_CONFIG.as_bytes());
+        assert_eq!(build(&bom), Ok(buffer));
+        let latin1 = build(b"{\"revision\": 1, \"privacy_notice\": \"/tietosuoja\xE4\"}");
+        assert!(
+            latin1
+                .as_ref()
+                .is_err_and(|e| e.contains("invalid UTF-8 at line 1 column 47")),
+            "{latin1:?}"
         );
     }
 
