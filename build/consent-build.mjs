@@ -13,7 +13,10 @@
 // package's `consent-banner build` (npm/bin/consent-banner.mjs) both call. The package ships
 // this file, build/dist/ and wasm/dist/ at the same relative paths as here, so BANNER_DIST
 // finds the banner in both places.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, rmdirSync, statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +40,7 @@ export class CompileError extends Error {
  *
  * Throws a `CompileError` when the config cannot be read (nothing written), has problems
  * (nothing written; the message lists each with its path, as `consent validate` does), or
- * a file cannot be written or copied.
+ * a file cannot be read, written or copied (nothing in `out` replaced: see `put`).
  * @param {string} configPath
  * @param {string} out
  * @param {{dist?: string | null}} [options]
@@ -59,24 +62,69 @@ export function compile(configPath, out, { dist = null } = {}) {
   } catch (problems) {
     throw new CompileError(`${configPath}: ${problems}`);
   }
-  const written = [];
-  io(`cannot create ${out}`, () => mkdirSync(out, { recursive: true }));
-  for (const { name, bytes } of files(buffer)) {
-    io(`cannot write ${join(out, name)}`, () => writeFileSync(join(out, name), bytes));
-    written.push(`${name} (${bytes.length} B)`);
-  }
+  const compiled = [...files(buffer)];
+  const written = compiled.map(({ name, bytes }) => `${name} (${bytes.length} B)`);
+  const copied = [];
   if (dist != null) {
     const names = io(`cannot read the banner in ${dist}`,
-      () => readdirSync(dist).filter((name) => statSync(join(dist, name)).isFile()));
+      () => readdirSync(dist).filter((name) => statSync(join(dist, name)).isFile()).sort());
     // A dist that holds an earlier build's output (the site's own directory, say) must not
     // put its policy or texts over this config's.
-    const compiled = new Set(written.map((w) => w.slice(0, w.indexOf(' ('))));
-    for (const name of names.filter((n) => !compiled.has(n))) {
-      io(`cannot copy ${join(dist, name)}`, () => copyFileSync(join(dist, name), join(out, name)));
+    const ours = new Set(compiled.map(({ name }) => name));
+    for (const name of names.filter((n) => !ours.has(n))) {
+      copied.push(name);
       written.push(name);
     }
   }
+  put(out, compiled, copied.map((name) => ({ name, from: join(dist, name) })));
   return written;
+}
+
+/**
+ * Writes a build into `out` (created if missing) whole or not at all, as `consent banner
+ * build` does (server/src/banner_build.rs): every file first into a staging directory inside
+ * `out`, nothing there touched until all are written (a failure removes the staging, and `out`
+ * if this made it); a directory in the way of a file stops it before anything is replaced;
+ * then each file is renamed over its name, the banner's first and policy.bin last, so that
+ * none is ever left cut short, and a banner copied from `out` itself is never emptied.
+ * @param {string} out
+ * @param {{name: string, bytes: Uint8Array}[]} compiled
+ * @param {{name: string, from: string}[]} copied
+ */
+function put(out, compiled, copied) {
+  const made = !existsSync(out);
+  io(`cannot create ${out}`, () => mkdirSync(out, { recursive: true }));
+  const staging = join(out, `.consent-build-${process.pid}`);
+  const names = [...copied, ...compiled].map(({ name }) => name);
+  try {
+    for (const name of names) {
+      if (statSync(join(out, name), { throwIfNoEntry: false })?.isDirectory()) {
+        throw new CompileError(`cannot write ${join(out, name)}: a directory is in the way; nothing was replaced`);
+      }
+    }
+    io(`cannot write in ${out}`, () => mkdirSync(staging));
+    for (const { name, bytes } of compiled) {
+      io(`cannot write ${join(out, name)}`, () => writeFileSync(join(staging, name), bytes));
+    }
+    for (const { name, from } of copied) {
+      io(`cannot copy ${from}`, () => copyFileSync(from, join(staging, name)));
+    }
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    if (made) {
+      try {
+        rmdirSync(out);
+      } catch {
+        // Not empty after all: what is there is not this build's to remove.
+      }
+    }
+    throw e;
+  }
+  const last = (name) => (name === 'policy.bin' ? 2 : name.endsWith('.json') ? 1 : 0);
+  for (const name of names.sort((a, b) => last(a) - last(b))) {
+    io(`cannot replace ${join(out, name)}`, () => renameSync(join(staging, name), join(out, name)));
+  }
+  io(`cannot remove the staging directory ${staging}`, () => rmdirSync(staging));
 }
 
 /** The files in build()'s buffer: for each, its name's length (u16 LE), its name, its

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,47 @@ test('a config file is read as the CLI reads it: a byte order mark ignored, only
       const cli = spawnSync(bin, ['validate', path], { encoding: 'utf8' });
       assert.equal(node.stderr.trim(), cli.stderr.trim().replace(/^error: /, ''), 'the same words as consent validate');
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a build is written whole or not at all, and loses nothing already there', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
+  const tree = (at) => readdirSync(at, { recursive: true }).sort()
+    .map((name) => [name, existsSync(join(at, name)) && !statSync(join(at, name)).isDirectory() ? readFileSync(join(at, name), 'utf8') : '/']);
+  const build = (out, dist) => spawnSync(process.execPath, [command, example, out],
+    { encoding: 'utf8', env: { ...process.env, CONSENT_DIST: dist } });
+  try {
+    // A site that keeps the banner where it serves it, and builds into the same directory.
+    const site = join(dir, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'consent.js'), '// the banner');
+    writeFileSync(join(site, 'index.html'), '<p>the site');
+    const built = build(site, site);
+    assert.equal(built.status, 0, built.stderr);
+    assert.equal(readFileSync(join(site, 'consent.js'), 'utf8'), '// the banner');
+    const before = tree(site);
+    assert.ok(before.every(([name]) => !name.startsWith('.')), 'no staging left behind');
+    // A banner that cannot be read (a file named as the dist): nothing, in a new directory
+    // or in the earlier build.
+    const notADir = join(dir, 'not-a-dir');
+    writeFileSync(notADir, 'x');
+    const fresh = join(dir, 'fresh');
+    const failed = build(fresh, notADir);
+    assert.equal(failed.status, 1, failed.stderr);
+    assert.match(failed.stderr, /not-a-dir/);
+    assert.equal(existsSync(fresh), false, 'half a build');
+    assert.equal(build(site, notADir).status, 1);
+    assert.deepEqual(tree(site), before);
+    // A directory where a compiled file goes: refused before anything is replaced.
+    const blocked = join(dir, 'blocked');
+    mkdirSync(join(blocked, 'texts-sv.json'), { recursive: true });
+    writeFileSync(join(blocked, 'policy.bin'), 'CPOL older');
+    const refused = build(blocked, site);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /texts-sv\.json/);
+    assert.deepEqual(tree(blocked), [['policy.bin', 'CPOL older'], ['texts-sv.json', '/']]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
