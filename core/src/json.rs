@@ -8,10 +8,13 @@
 //! compares the two) except numbers too large for an `f64`, which it keeps as "not a whole
 //! number" — no config field takes a fraction, so such a config is refused either way.
 //!
-//! Objects keep their keys sorted and the last of duplicate keys, as serde_json's
-//! `BTreeMap`-backed `Map` does, so problems come out in the same order from both.
+//! Objects keep their keys sorted, as serde_json's `BTreeMap`-backed `Map` does, so problems
+//! come out in the same order from both. A key given twice in one object is refused, by both,
+//! after the second one: serde_json's `Value` would keep the last silently, so a
+//! service's second `"cookies"` would drop its first list from the declaration unseen.
 
 use crate::prelude::*;
+use alloc::collections::BTreeMap;
 /// A JSON value.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value {
@@ -42,19 +45,6 @@ impl Map {
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
         self.0.get(i).map(|(_, v)| v)
-    }
-
-    /// Inserts or replaces (the last of duplicate keys wins, as in serde_json).
-    #[cfg(any(test, not(feature = "serde_json")))]
-    pub(crate) fn insert(&mut self, key: String, value: Value) {
-        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
-            Ok(i) => {
-                if let Some(slot) = self.0.get_mut(i) {
-                    slot.1 = value;
-                }
-            }
-            Err(i) => self.0.insert(i, (key, value)),
-        }
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &String> {
@@ -128,6 +118,151 @@ impl Value {
     }
 }
 
+/// An object's members as they are read: a key given twice is refused, and building it takes
+/// `O(n log n)` however many keys a hostile document holds (inserting into the sorted `Map`
+/// one by one would take `O(n²)`).
+#[derive(Default)]
+struct Members(BTreeMap<String, Value>);
+
+impl Members {
+    /// Whether `key` was read already in this object.
+    fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    fn insert(&mut self, key: String, value: Value) {
+        self.0.insert(key, value);
+    }
+
+    fn into_value(self) -> Value {
+        // A `BTreeMap` iterates in key order: the `Map` is sorted as it needs to be.
+        Value::Object(Map(self.0.into_iter().collect()))
+    }
+}
+
+/// `duplicate key "<key>"`, the key written as [`push_quoted`] writes it.
+fn duplicate_key(key: &str) -> String {
+    let mut out = String::from("duplicate key ");
+    push_quoted(&mut out, key);
+    out
+}
+
+/// `text` as a JSON string, its quotes and backslashes escaped, and every character that a
+/// terminal or a browser would not show as itself written as `\uXXXX`: control characters
+/// (a newline would start a line that reads as another problem, an escape sequence would
+/// drive the terminal), and the invisible and bidirectional formatting ones (U+202E would
+/// show the rest of the line backwards).
+pub(crate) fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() || is_invisible(c) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str("\\u");
+                    for shift in [12, 8, 4, 0] {
+                        let digit = u32::from((*unit >> shift) & 0xF);
+                        out.push(char::from_digit(digit, 16).unwrap_or('0'));
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Characters that take no room or reorder what follows: the soft hyphen, zero-width ones,
+/// bidirectional marks, embeddings, overrides and isolates, the line and paragraph
+/// separators, invisible operators, and the byte order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
+}
+
+/// serde_json reads a document into this tree directly: a duplicate key is an error at the
+/// key, with serde_json's line and column.
+#[cfg(feature = "serde_json")]
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(feature = "serde_json")]
+struct Visitor;
+
+#[cfg(feature = "serde_json")]
+impl<'de> serde::de::Visitor<'de> for Visitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(Number::PosInt(n)))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(match u64::try_from(n) {
+            Ok(n) => Number::PosInt(n),
+            Err(_) => Number::NegInt(n),
+        }))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+        Ok(Value::Number(Number::Float))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Members::default();
+        while let Some(key) = map.next_key::<String>()? {
+            if members.has(&key) {
+                return Err(serde::de::Error::custom(duplicate_key(&key)));
+            }
+            let value = map.next_value()?;
+            members.insert(key, value);
+        }
+        Ok(members.into_value())
+    }
+}
+
 #[cfg(feature = "serde_json")]
 impl From<&serde_json::Value> for Value {
     fn from(v: &serde_json::Value) -> Self {
@@ -184,17 +319,22 @@ fn push_position(out: &mut String, bytes: &[u8], offset: usize) {
 
 /// Where a document stops being JSON, and why.
 #[cfg(any(test, not(feature = "serde_json")))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SyntaxError {
     what: &'static str,
     offset: usize,
+    /// For a key given twice in an object, the key (the message then names it).
+    duplicate: Option<String>,
 }
 
 #[cfg(any(test, not(feature = "serde_json")))]
 impl SyntaxError {
     /// `"<what> at line L column C"`, serde_json's wording and position.
     pub(crate) fn message(&self, text: &str) -> String {
-        let mut out = String::from(self.what);
+        let mut out = match &self.duplicate {
+            Some(key) => duplicate_key(key),
+            None => String::from(self.what),
+        };
         push_position(&mut out, text.as_bytes(), self.offset);
         out
     }
@@ -234,6 +374,7 @@ impl Parser<'_> {
         SyntaxError {
             what,
             offset: self.pos,
+            duplicate: None,
         }
     }
 
@@ -242,6 +383,7 @@ impl Parser<'_> {
         SyntaxError {
             what,
             offset: (self.pos + 1).min(self.bytes.len()),
+            duplicate: None,
         }
     }
 
@@ -341,11 +483,11 @@ impl Parser<'_> {
     }
 
     fn object(&mut self, close: u8) -> Result<Value, SyntaxError> {
-        let mut map = Map::default();
+        let mut members = Members::default();
         self.skip_ws();
         if self.peek() == Some(close) {
             self.pos += 1;
-            return Ok(Value::Object(map));
+            return Ok(members.into_value());
         }
         loop {
             self.skip_ws();
@@ -357,15 +499,22 @@ impl Parser<'_> {
             }
             let key = self.string()?;
             self.skip_ws();
+            // Where serde_json names it: after the key and the blanks after it.
+            if members.has(&key) {
+                return Err(SyntaxError {
+                    duplicate: Some(key),
+                    ..self.error("duplicate key")
+                });
+            }
             match self.next() {
                 Some(b':') => {}
                 Some(_) => return Err(self.error("expected `:`")),
                 None => return Err(self.error("EOF while parsing an object")),
             }
             let value = self.value()?;
-            map.insert(key, value);
+            members.insert(key, value);
             if self.separator(close, "EOF while parsing an object")? {
-                return Ok(Value::Object(map));
+                return Ok(members.into_value());
             }
         }
     }
@@ -528,10 +677,9 @@ mod tests {
         parse(text).ok()
     }
 
+    /// serde_json's parser, into the tree (which refuses a key given twice).
     fn theirs(text: &str) -> Option<Value> {
-        serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .map(|v| Value::from(&v))
+        serde_json::from_str::<Value>(text).ok()
     }
 
     /// serde_json refuses numbers beyond `f64`; ours reads them as fractions (module docs).
@@ -559,7 +707,7 @@ mod tests {
             "-9223372036854775808",
             "-9223372036854775809",
             r#""a\"b\\c\/d\b\f\n\r\t\u00e4\ud83d\ude00""#,
-            r#"{"b": 1, "a": [1, {"c": null}], "b": 2}"#,
+            r#"{"b": 1, "a": [1, {"c": null, "b": 2}]}"#,
             "[]",
             "{}",
             "[[[]]]",
@@ -600,6 +748,38 @@ mod tests {
             assert_eq!(ours(text), None, "{text:?}");
             assert_eq!(theirs(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_where_it_ends() {
+        for (text, want) in [
+            (
+                "{\"b\": 1, \"a\": 2, \"b\": 3}",
+                "duplicate key \"b\" at line 1 column 20",
+            ),
+            (
+                "[{\"a\": {\"x\": 1}},\n {\"a\": {\"x\": 1,\n   \"x\" : 2}}]",
+                "duplicate key \"x\" at line 3 column 7",
+            ),
+            (
+                "{\"\\n\\u001b[2J\\u202e\": 1, \"\\n\\u001b[2J\\u202e\": 2}",
+                "duplicate key \"\\u000a\\u001b[2J\\u202e\" at line 1 column 44",
+            ),
+        ] {
+            let ours = parse(text).err().map(|e| e.message(text));
+            let theirs = serde_json::from_str::<Value>(text)
+                .err()
+                .map(|e| e.to_string());
+            assert_eq!(ours.as_deref(), Some(want), "{text}");
+            assert_eq!(theirs.as_deref(), Some(want), "{text}");
+        }
+        // In separate objects, a key is no duplicate.
+        assert!(ours("[{\"a\": 1}, {\"a\": 1}]").is_some());
+        // Many keys, in one object: read in O(n log n).
+        let many: Vec<String> = (0..20_000).map(|i| format!("\"k{i}\": {i}")).collect();
+        let many = format!("{{{}}}", many.join(","));
+        assert_eq!(ours(&many), theirs(&many));
+        assert!(ours(&many).is_some());
     }
 
     #[test]

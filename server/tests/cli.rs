@@ -375,6 +375,39 @@ fn every_command_reads_a_config_file_alike() {
 }
 
 #[test]
+fn a_config_that_gives_a_field_twice_is_refused_with_where() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    ))
+    .expect("example");
+    // The first service's cookies given twice: the declaration would lose the first list.
+    let at = example.find("\"cookies\": [").expect("a cookie list");
+    let twice = format!("{}\"cookies\": [], {}", &example[..at], &example[at..]);
+    let line = 1 + example[..at].matches('\n').count();
+    let path = d.join("twice.json");
+    std::fs::write(&path, twice).expect("write");
+    let path = path.to_str().expect("utf-8");
+    for args in [
+        vec!["validate", path],
+        vec!["declaration", "--lang", "en", path],
+        vec!["banner", "build", path, "--out", "out"],
+    ] {
+        let o = consent(d, &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains("twice.json")
+                && t.contains(&format!("duplicate key \"cookies\" at line {line} column")),
+            "{args:?}: {t}"
+        );
+    }
+    assert!(!d.join("out").exists());
+}
+
+#[test]
 fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
     let (a, b) = (
         tempfile::tempdir().expect("tempdir"),

@@ -401,9 +401,7 @@ impl Config {
     /// A [`ConfigError`] listing every problem found, each with its path.
     pub fn from_json(json: &str) -> Result<Self, ConfigError> {
         #[cfg(feature = "serde_json")]
-        let value = serde_json::from_str::<serde_json::Value>(json)
-            .map(|v| Value::from(&v))
-            .map_err(|e| e.to_string());
+        let value = serde_json::from_str::<Value>(json).map_err(|e| e.to_string());
         #[cfg(not(feature = "serde_json"))]
         let value = crate::json::parse(json).map_err(|e| e.message(json));
         let value = value.map_err(ConfigError::syntax)?;
@@ -688,8 +686,10 @@ impl Config {
 #[cfg(feature = "serde_json")]
 impl<'de> serde::Deserialize<'de> for Config {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        Config::from_value(&value).map_err(serde::de::Error::custom)
+        // Read into the validator's tree, which refuses a key given twice (a
+        // `serde_json::Value` would keep the last).
+        let value = Value::deserialize(d)?;
+        Config::validate(&value).map_err(serde::de::Error::custom)
     }
 }
 
@@ -698,6 +698,37 @@ mod tests {
     use super::*;
     use crate::transfer::Safeguard;
     use time::Month;
+
+    #[test]
+    fn a_field_given_twice_is_refused_never_the_first_dropped() {
+        let example = crate::EXAMPLE_CONFIG;
+        let at = example.find("\"hosts\"").unwrap_or_else(|| unreachable!());
+        let twice = [
+            &example[..at],
+            "\"hosts\": [\"evil.example\"], ",
+            &example[at..],
+        ]
+        .concat();
+        let line = 1 + example[..at].matches('\n').count();
+        let want = [
+            "duplicate key \"hosts\" at line ",
+            &line.to_string(),
+            " column",
+        ]
+        .concat();
+        let err = Config::from_json(&twice)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&want), "{err}");
+        #[cfg(feature = "serde_json")]
+        {
+            let err = serde_json::from_str::<Config>(&twice)
+                .map(|_| ())
+                .unwrap_err();
+            assert!(err.to_string().contains(&want), "{err}");
+        }
+    }
 
     #[test]
     fn transfers_and_dates_round_trip_and_default_to_none() {
