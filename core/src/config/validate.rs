@@ -262,16 +262,27 @@ pub(super) struct Validator {
 }
 
 // Paths are built without `format!`, whose machinery the browser build leaves out.
+/// `path.key`. A key that is not letters, digits, `_` and `-` (an unknown field's, as the
+/// config spells it) is written as a JSON string with its invisible characters escaped, so
+/// that it reads as one name, `categories[0]."a.b"`, on one line: a newline in it would
+/// otherwise print a line that reads as another problem, and an escape sequence would drive
+/// the terminal.
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        let mut out = String::with_capacity(path.len() + 1 + key.len());
-        out.push_str(path);
+    let mut out = String::with_capacity(path.len() + 3 + key.len());
+    out.push_str(path);
+    if !path.is_empty() {
         out.push('.');
-        out.push_str(key);
-        out
     }
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plain {
+        out.push_str(key);
+    } else {
+        crate::json::push_quoted(&mut out, key);
+    }
+    out
 }
 
 fn index(path: &str, i: usize) -> String {
@@ -1875,6 +1886,29 @@ mod tests {
                 r#"categories[2].services[1].cookies[0]: expected a cookie: an object with "name", "lifetime" and "description""#,
                 r#"consent_mode.signals: expected an object of signals, each a list of category ids: {"ad_storage": ["marketing"]}"#,
                 r#"texts.fi: expected an object of texts such as {"accept_all": ...}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_fields_name_is_written_so_it_reads_as_one_name_on_one_line() {
+        let got = problems(
+            r#"{"revision": 1, "privacy_notice": "/p", "categories": [{"id": "necessary",
+                "not\nfake.path: missing": 1, "\u001b]0;owned\u0007": 2,
+                "colour\u202e": 3, "a.b": 4, "say \"hi\"": 5, "naïve": 6, "x-y_1": 7}],
+                "texts": {"fi": {"\u200baccept_all": "Hyväksy"}}}"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "categories[0].\"\\u001b]0;owned\\u0007\": unknown field",
+                "categories[0].\"a.b\": unknown field",
+                "categories[0].\"colour\\u202e\": unknown field",
+                "categories[0].\"naïve\": unknown field",
+                "categories[0].\"not\\u000afake.path: missing\": unknown field",
+                "categories[0].\"say \\\"hi\\\"\": unknown field",
+                "categories[0].x-y_1: unknown field",
+                "texts.fi.\"\\u200baccept_all\": unknown field; did you mean `accept_all`?",
             ]
         );
     }
