@@ -14,7 +14,9 @@
 //! holds the key that made it.
 //!
 //! The file: a key file written before rotations existed is the secret's raw bytes (32 or
-//! more), read as a key file of one key, epoch 0. After the first rotation it is text:
+//! more), read as a key file of one key, epoch 0; a file that is all text and no keyring is
+//! refused, never taken for raw bytes (a PEM or OpenSSH key named by mistake, hex digits).
+//! After the first rotation it is text (its line ends may be CRLF):
 //!
 //! ```text
 //! consent-keyring-v1
@@ -89,23 +91,69 @@ pub enum KeyError {
     Malformed(usize, &'static str),
     /// The key file to rotate does not exist.
     Missing(PathBuf),
+    /// Text that is not a keyring: a key of another format (PEM, OpenSSH), hex digits, a
+    /// password. Never the 32 random bytes `consent` makes, which are not text.
+    Text,
+    /// What is wrong with the key file at this path.
+    File(PathBuf, Box<KeyError>),
+}
+
+impl KeyError {
+    /// This error, of the key file at `path`.
+    fn of(self, path: &Path) -> Self {
+        match self {
+            KeyError::File(..) | KeyError::Missing(_) => self,
+            e => KeyError::File(path.to_owned(), Box::new(e)),
+        }
+    }
+
+    /// Whether the key file is not there at all (nothing to read, nothing damaged).
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            KeyError::Io(e) => e.kind() == std::io::ErrorKind::NotFound,
+            KeyError::File(_, e) => e.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// What is wrong, without saying whose.
+    fn what(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::TooShort(n) => write!(
+                f,
+                "{n} bytes, need at least 32 (cut short? restore it from its backup: a new key \
+                 would not verify the log, or find the register's contacts)"
+            ),
+            KeyError::Io(e) => write!(f, "{e}"),
+            KeyError::Random => f.write_str("the system random number generator failed"),
+            KeyError::Malformed(line, what) => write!(f, "line {line}: {what}"),
+            KeyError::Missing(path) => write!(
+                f,
+                "{}: missing, so there is no key to rotate",
+                path.display()
+            ),
+            KeyError::Text => f.write_str(
+                "not a server key: the file is text (a PEM or OpenSSH key? hex digits?), and a \
+                 server key file is either the 32 random bytes `consent` makes or a \
+                 consent-keyring-v1 file; check --key-file (CONSENT_KEY_FILE)",
+            ),
+            KeyError::File(path, e) => {
+                write!(f, "{}: ", path.display())?;
+                e.what(f)
+            }
+        }
+    }
 }
 
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyError::TooShort(n) => write!(f, "server key: {n} bytes, need at least 32"),
-            KeyError::Io(e) => write!(f, "server key file: {e}"),
-            KeyError::Random => {
-                f.write_str("server key: the system random number generator failed")
-            }
-            KeyError::Malformed(line, what) => write!(f, "server key file, line {line}: {what}"),
-            KeyError::Missing(path) => write!(
-                f,
-                "server key file {}: missing, so there is no key to rotate",
-                path.display()
-            ),
-        }
+        f.write_str(match self {
+            KeyError::Missing(_) | KeyError::File(..) => "server key file ",
+            KeyError::Io(_) | KeyError::Malformed(..) => "server key file: ",
+            _ => "server key: ",
+        })?;
+        self.what(f)
     }
 }
 
@@ -172,12 +220,25 @@ impl ServerKey {
     /// # Errors
     /// [`KeyError::Malformed`] or [`KeyError::TooShort`].
     pub fn parse(bytes: &[u8]) -> Result<Self, KeyError> {
-        let Some(text) = bytes
-            .strip_prefix(KEYRING_TAG.as_bytes())
-            .and_then(|rest| rest.strip_prefix(b"\n"))
-        else {
+        let Some(rest) = bytes.strip_prefix(KEYRING_TAG.as_bytes()) else {
+            // Random bytes are text once in 10^13: a file that is text is another one.
+            if bytes.starts_with(b"consent-keyring") {
+                return Err(KeyError::Malformed(1, "not a consent-keyring-v1 file"));
+            }
+            if !bytes.is_empty()
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+            {
+                return Err(KeyError::Text);
+            }
             return Self::new(bytes);
         };
+        // A keyring edited or copied on Windows has CRLF line ends: the same keyring.
+        let text = rest
+            .strip_prefix(b"\n")
+            .or_else(|| rest.strip_prefix(b"\r\n"))
+            .ok_or(KeyError::Malformed(1, "not a consent-keyring-v1 file"))?;
         let text = core::str::from_utf8(text).map_err(|_| KeyError::Malformed(2, "not text"))?;
         let mut epochs: Vec<Epoch> = Vec::new();
         for (i, line) in text
@@ -187,7 +248,8 @@ impl ServerKey {
         {
             let n = i + 2;
             let epoch = parse_line(line).map_err(|what| KeyError::Malformed(n, what))?;
-            let epoch = Epoch::new(epoch.0, &epoch.1, epoch.2)?;
+            let epoch = Epoch::new(epoch.0, &epoch.1, epoch.2)
+                .map_err(|_| KeyError::Malformed(n, "secret: fewer than 32 bytes (cut short?)"))?;
             if epochs.last().is_some_and(|last| last.epoch >= epoch.epoch) {
                 return Err(KeyError::Malformed(n, "epochs must increase"));
             }
@@ -216,7 +278,8 @@ impl ServerKey {
     /// [`KeyError::Io`] when the file cannot be read, [`KeyError::TooShort`] for a short key,
     /// [`KeyError::Malformed`] for a keyring that is not one.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        Self::parse(&std::fs::read(path).map_err(KeyError::Io)?)
+        let bytes = std::fs::read(path).map_err(|e| KeyError::Io(e).of(path))?;
+        Self::parse(&bytes).map_err(|e| e.of(path))
     }
 
     /// Reads the key file, or creates it with 32 random bytes (mode 0600) if it does not exist.
@@ -227,13 +290,13 @@ impl ServerKey {
     /// [`KeyError`] when the file cannot be read or created, or holds a short key.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
         match std::fs::read(path) {
-            Ok(bytes) => Self::parse(&bytes),
+            Ok(bytes) => Self::parse(&bytes).map_err(|e| e.of(path)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = random_secret()?;
-                write_new(path, &secret, false)?;
+                write_new(path, &secret, false).map_err(|e| e.of(path))?;
                 Self::new(&secret)
             }
-            Err(e) => Err(KeyError::Io(e)),
+            Err(e) => Err(KeyError::Io(e).of(path)),
         }
     }
 
@@ -248,20 +311,20 @@ impl ServerKey {
     /// [`KeyError::Missing`] when there is no key file, or the I/O error.
     pub fn rotate_file(path: &Path, revoke_tokens: bool) -> Result<Self, KeyError> {
         let old = match std::fs::read(path) {
-            Ok(bytes) => Self::parse(&bytes)?,
+            Ok(bytes) => Self::parse(&bytes).map_err(|e| e.of(path))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(KeyError::Missing(path.to_owned()));
             }
-            Err(e) => return Err(KeyError::Io(e)),
+            Err(e) => return Err(KeyError::Io(e).of(path)),
         };
         let new = old.rotated(&random_secret()?, revoke_tokens)?;
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(format!(".{}.rotate", std::process::id()));
         let tmp = PathBuf::from(tmp);
         let _ = std::fs::remove_file(&tmp);
-        write_new(&tmp, new.to_file().as_bytes(), true)?;
-        std::fs::rename(&tmp, path).map_err(KeyError::Io)?;
-        sync_dir(path)?;
+        write_new(&tmp, new.to_file().as_bytes(), true).map_err(|e| e.of(&tmp))?;
+        std::fs::rename(&tmp, path).map_err(|e| KeyError::Io(e).of(path))?;
+        sync_dir(path).map_err(|e| e.of(path))?;
         Ok(new)
     }
 
@@ -505,6 +568,37 @@ mod tests {
         assert!(matches!(
             ServerKey::parse(format!("{KEYRING_TAG}\n").as_bytes()),
             Err(KeyError::Malformed(1, _))
+        ));
+    }
+
+    #[test]
+    fn a_text_file_is_no_raw_key_and_a_crlf_keyring_is_a_keyring() {
+        for text in [
+            &b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n"[..],
+            &b"0123456789abcdef".repeat(4),
+            b"correct horse battery staple, my very long password",
+        ] {
+            assert!(matches!(ServerKey::parse(text), Err(KeyError::Text)));
+        }
+        assert!(matches!(
+            ServerKey::parse(b"consent-keyring-v2\nepoch=0"),
+            Err(KeyError::Malformed(1, _))
+        ));
+        // Random bytes that are not text stay a key of their own, as before.
+        let raw: Vec<u8> = (0u8..32).map(|b| b.wrapping_mul(151)).collect();
+        assert!(ServerKey::parse(&raw).is_ok());
+        let ring = ServerKey::new(&[7; 32])
+            .and_then(|k| k.rotated(&[8; 32], false))
+            .unwrap();
+        let crlf = ring.to_file().replace('\n', "\r\n");
+        assert_eq!(
+            ServerKey::parse(crlf.as_bytes()).unwrap().to_file(),
+            ring.to_file()
+        );
+        let cut = &ring.to_file()[..ring.to_file().len() - 10];
+        assert!(matches!(
+            ServerKey::parse(cut.as_bytes()),
+            Err(KeyError::Malformed(3, _))
         ));
     }
 

@@ -250,7 +250,15 @@ impl DataDirArg {
         if let Some(path) = named {
             return Ok(path.clone());
         }
-        let path = self.data_dir().join(file);
+        let dir = self.data_dir();
+        if dir.exists() && !dir.is_dir() {
+            anyhow::bail!(
+                "the data directory {} is not a directory; name another with --data-dir \
+                 (CONSENT_DATA_DIR), or each file with --db, --head-file and --key-file",
+                dir.display()
+            );
+        }
+        let path = dir.join(file);
         if self.data_dir.is_none() && Path::new(file).exists() && !path.exists() {
             anyhow::bail!(
                 "{file} is in the working directory, where earlier versions kept the log, its \
@@ -587,12 +595,14 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
             args.key.dir.make_room_for(&key_file)?;
             ServerKey::load_or_create(&key_file)?
         }
-        Access::Read => ServerKey::load(&key_file).with_context(|| {
-            format!(
-                "cannot read the server key {} (a read-only command never creates one; check \
-                 --key-file or --data-dir)",
-                key_file.display()
-            )
+        Access::Read => ServerKey::load(&key_file).map_err(|e| {
+            if e.is_not_found() {
+                anyhow::anyhow!(
+                    "{e} (a read-only command never creates one; check --key-file or --data-dir)"
+                )
+            } else {
+                e.into()
+            }
         })?,
     };
     let store = match &args.postgres {
@@ -795,9 +805,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Key {
             command: KeyCommand::List { key },
         } => {
-            let key_file = key.key_file()?;
-            let key = ServerKey::load(&key_file)
-                .with_context(|| format!("cannot read the server key {}", key_file.display()))?;
+            let key = ServerKey::load(&key.key_file()?)?;
             for (epoch, id, tokens) in key.describe() {
                 let role = if epoch == key.epoch() {
                     "current"

@@ -1257,6 +1257,110 @@ async fn key_rotate_records_the_rotation_and_verify_follows_it() {
 }
 
 #[tokio::test]
+async fn a_damaged_key_file_is_named_and_never_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1]).await;
+    let key_file = d.join("consent.key");
+    let good = std::fs::read(&key_file).expect("key");
+    let id = "01".repeat(16);
+    let commands: [&[&str]; 6] = [
+        &["site-id"],
+        &["key", "list"],
+        &["verify"],
+        &["export", &id],
+        &["erase", &id],
+        &[
+            "market",
+            "check",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+        ],
+    ];
+    let ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+    let keyring = format!(
+        "consent-keyring-v1\r\nepoch=0 tokens=accepted secret={}\r\n",
+        good.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    for (damage, bytes, want) in [
+        ("cut short", good[..5].to_vec(), "5 bytes, need at least 32"),
+        ("empty", Vec::new(), "0 bytes, need at least 32"),
+        (
+            "another format",
+            ssh.as_bytes().to_vec(),
+            "not a server key",
+        ),
+        (
+            "hex digits",
+            b"0123456789abcdef".repeat(4),
+            "not a server key",
+        ),
+        (
+            "a keyring cut in a secret",
+            keyring.as_bytes()[..keyring.len() - 20].to_vec(),
+            "line 2",
+        ),
+    ] {
+        std::fs::write(&key_file, &bytes).expect("write");
+        for args in commands {
+            let out = consent(d, args);
+            assert!(!out.status.success(), "{damage}: {args:?}: {}", text(&out));
+            let t = text(&out);
+            assert!(
+                t.contains(&key_file.display().to_string()) && t.contains(want),
+                "{damage}: {args:?}: {t}"
+            );
+            assert!(!t.contains("panicked"), "{t}");
+            assert_eq!(
+                std::fs::read(&key_file).expect("key"),
+                bytes,
+                "{damage}: {args:?}"
+            );
+        }
+    }
+    // A keyring written with Windows line ends is the same keyring.
+    std::fs::write(&key_file, &keyring).expect("write");
+    let out = consent(d, &["verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A directory where the key file goes, and a file where the data directory goes.
+    std::fs::remove_file(&key_file).expect("remove");
+    std::fs::create_dir(&key_file).expect("dir");
+    for args in commands {
+        let out = consent(d, args);
+        assert!(!out.status.success(), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(&key_file.display().to_string()),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert!(key_file.is_dir());
+    }
+    let file = d.join("not-a-dir");
+    std::fs::write(&file, "x").expect("write");
+    for args in commands {
+        let out = Command::new(env!("CARGO_BIN_EXE_consent"))
+            .args(args)
+            .current_dir(d)
+            .env_remove("CONSENT_DB")
+            .env_remove("CONSENT_KEY_FILE")
+            .env_remove("CONSENT_HEAD_FILE")
+            .env("CONSENT_DATA_DIR", &file)
+            .output()
+            .expect("run consent");
+        assert!(!out.status.success(), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("data directory") && text(&out).contains("not-a-dir"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert_eq!(std::fs::read(&file).expect("read"), b"x");
+    }
+}
+
+#[tokio::test]
 async fn a_command_that_writes_refuses_a_log_under_a_key_the_file_lacks() {
     let dir = tempfile::tempdir().expect("tempdir");
     log_with(dir.path(), &[1]).await;
