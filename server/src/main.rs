@@ -159,6 +159,10 @@ enum Command {
     SiteId {
         #[command(flatten)]
         key: KeyArgs,
+        /// The log beside the key [default: <DATA_DIR>/consent.db]: while it (or its head file)
+        /// is there, a missing key file is an error, never made anew.
+        #[arg(long, env = "CONSENT_DB")]
+        db: Option<PathBuf>,
     },
     /// Print the privacy notice's cookie section, generated from the config.
     Declaration(DeclarationArgs),
@@ -593,7 +597,11 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
     let key = match access {
         Access::Write => {
             args.key.dir.make_room_for(&key_file)?;
-            ServerKey::load_or_create(&key_file)?
+            let mut beside = vec![args.head_file()?];
+            if args.postgres.is_none() {
+                beside.push(db.clone());
+            }
+            load_or_create_key(&key_file, &beside)?
         }
         Access::Read => ServerKey::load(&key_file).map_err(|e| {
             if e.is_not_found() {
@@ -645,6 +653,30 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         tokio::spawn(keep_head_file(path, store.heads()));
     }
     Ok((store, key))
+}
+
+/// The key file at `key_file`, made (32 random bytes) when it is not there, unless a file of
+/// `beside` is: a log or a head file made under a key. A new key would neither verify nor
+/// extend that log, and the register's contacts, hashed under the old key, could not be
+/// found again; it would also stand where the backup of the lost one is to be restored.
+fn load_or_create_key(key_file: &Path, beside: &[PathBuf]) -> anyhow::Result<ServerKey> {
+    match ServerKey::load(key_file) {
+        Ok(key) => Ok(key),
+        Err(e) if e.is_not_found() => {
+            if let Some(found) = beside.iter().find(|p| p.exists()) {
+                anyhow::bail!(
+                    "the server key file {} is missing, but {} is there: restore the key file \
+                     from its backup. A new key would neither verify nor extend the log made \
+                     under the lost one, and the register's contacts could not be found again; \
+                     to start a new log instead, move the log and its head file away first",
+                    key_file.display(),
+                    found.display()
+                );
+            }
+            Ok(ServerKey::load_or_create(key_file)?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Refuses to write to a log that no longer holds what its head file (at `path`) vouches
@@ -817,10 +849,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::SiteId { key } => {
+        Command::SiteId { key, db } => {
             let key_file = key.key_file()?;
+            let db = key.dir.in_data_dir(db.as_ref(), "consent.db")?;
+            let postgres_head = key.dir.data_dir().join("consent.head");
             key.dir.make_room_for(&key_file)?;
-            let key = ServerKey::load_or_create(&key_file)?;
+            let beside = [backup::head_file_of(&db), db, postgres_head];
+            let key = load_or_create_key(&key_file, &beside)?;
             println!("{}", key.site_id());
             Ok(ExitCode::SUCCESS)
         }

@@ -1361,11 +1361,61 @@ async fn a_damaged_key_file_is_named_and_never_replaced() {
 }
 
 #[tokio::test]
+async fn a_lost_key_file_is_never_made_anew_beside_its_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1]).await;
+    let key_file = d.join("consent.key");
+    std::fs::remove_file(&key_file).expect("remove");
+    let id = "01".repeat(16);
+    let record: &[&str] = &[
+        "market",
+        "record",
+        "--contact",
+        "maija@example.fi",
+        "--channel",
+        "email",
+        "--kind",
+        "objection",
+        "--via",
+        "phone",
+        "--staff",
+        "desk-1",
+    ];
+    for args in [&["site-id"][..], &["erase", &id], &["purge"], record] {
+        let out = consent(d, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("consent.key is missing") && text(&out).contains("backup"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert!(!key_file.exists(), "{args:?} made a new key beside the log");
+    }
+    let out = consent(d, &["key", "rotate"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        !key_file.exists(),
+        "key rotate made a new key beside the log"
+    );
+    // Its head file alone says a log was there (a PostgreSQL log, one moved away).
+    std::fs::rename(d.join("consent.db"), d.join("moved.db")).expect("move");
+    let out = consent(d, &["site-id"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!key_file.exists());
+    // A new site starts with a new key.
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let out = consent(fresh.path(), &["site-id"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(fresh.path().join("consent.key").exists());
+}
+
+#[tokio::test]
 async fn a_command_that_writes_refuses_a_log_under_a_key_the_file_lacks() {
     let dir = tempfile::tempdir().expect("tempdir");
     log_with(dir.path(), &[1]).await;
-    // The key file lost and made again: a new key, which never signed this log.
-    std::fs::remove_file(dir.path().join("consent.key")).expect("remove");
+    // Another key file: a key which never signed this log.
+    std::fs::write(dir.path().join("consent.key"), [0xa5; 32]).expect("write");
     let out = consent(dir.path(), &["erase", &"01".repeat(16)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
