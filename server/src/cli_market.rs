@@ -101,6 +101,18 @@ pub(crate) enum Market {
     },
 }
 
+impl Market {
+    /// Whether it appends to the log (and so may start one). The others only read: with no
+    /// log where one is named (a mistyped `--db` or `--data-dir`), they fail rather than
+    /// answer from a new empty log under a new key.
+    pub(crate) fn writes(&self) -> bool {
+        match self {
+            Market::Record { .. } | Market::Erase { .. } => true,
+            Market::Check { .. } | Market::Access { .. } | Market::Bulk { .. } => false,
+        }
+    }
+}
+
 /// The access export's formats.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub(crate) enum AccessFormat {
@@ -163,6 +175,16 @@ pub(crate) enum Requests {
     },
     /// The open requests past their deadline (exit 1 when there are any: for cron).
     Overdue,
+}
+
+impl Requests {
+    /// Whether it records anything (see [`Market::writes`]).
+    pub(crate) fn writes(&self) -> bool {
+        match self {
+            Requests::Open { .. } | Requests::Update { .. } => true,
+            Requests::List { .. } | Requests::Overdue => false,
+        }
+    }
 }
 
 /// The `request` command's arguments.

@@ -1012,14 +1012,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             backup_log(&dir.in_data_dir(db.as_ref(), "consent.db")?, copy).await
         }
         Command::Market { market, log } => {
-            let (store, key) = open_log(&log, Access::Write).await?;
+            let writes = market.command.writes();
+            let access = if writes { Access::Write } else { Access::Read };
+            let (store, key) = open_log(&log, access).await?;
             let heads = store.heads();
             let code = cli_market::run(market.command, store, key).await;
-            write_last_head(&log.head_file()?, &heads)?;
+            if writes {
+                write_last_head(&log.head_file()?, &heads)?;
+            }
             code
         }
         Command::Request { request, log } => {
-            let (store, key) = open_log(&log, Access::Write).await?;
+            let access = if request.command.writes() {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            let (store, key) = open_log(&log, access).await?;
             cli_market::run_requests(request.command, store, key).await
         }
         Command::Declaration(args) => Ok(declaration(&args)),

@@ -340,3 +340,52 @@ fn requests_erasure_and_access() {
         out(&verify)
     );
 }
+
+#[test]
+fn commands_that_only_read_never_make_a_log_or_a_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let list = d.join("list.csv");
+    std::fs::write(&list, "email\nmaija@example.fi\n").expect("write");
+    let list = list.to_str().expect("utf-8");
+    let reads: [&[&str]; 6] = [
+        &[
+            "market",
+            "check",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+        ],
+        &["market", "bulk", list],
+        &["market", "access", "--contact", "maija@example.fi"],
+        &[
+            "market",
+            "access",
+            "--consent-id",
+            "0123456789abcdef0123456789abcdef",
+        ],
+        &["request", "list"],
+        &["request", "overdue"],
+    ];
+    // A mistyped --db or --data-dir: no log there, so no answer from a new empty one.
+    for args in reads {
+        let o = consent(d, args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", err(&o));
+        assert!(err(&o).contains("consent.db"), "{args:?}: {}", err(&o));
+        let made: Vec<_> = std::fs::read_dir(d)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(made, ["list.csv"], "{args:?}");
+    }
+    // With the log there, they answer from it.
+    let o = record(d, "maija@example.fi", "consent", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    for args in reads {
+        let o = consent(d, args);
+        assert_ne!(o.status.code(), Some(3), "{args:?}: {}", err(&o));
+    }
+    let o = consent(d, reads[0]);
+    assert!(o.status.success(), "{}", err(&o));
+}
