@@ -333,8 +333,11 @@ impl LogArgs {
 enum Access {
     /// Only reads: a missing log or key is an error, not a new empty log.
     Read,
-    /// Appends or erases: creates them on first start.
+    /// Appends: creates them on first start.
     Write,
+    /// Erases or purges: writes, but only to a log that is there (a new empty log would
+    /// answer "no records" while the real one, under a mistyped `--db`, keeps them).
+    Change,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -584,18 +587,18 @@ fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
     Config::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Opens the log and its key. A command that only reads never creates them: a mistyped
-/// `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
+/// Opens the log and its key. A command that only reads, erases or purges never creates them:
+/// a mistyped `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
 /// that ends before its head file (rolled back or truncated), and keeps the head file up to
 /// date while it runs.
 async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, ServerKey)> {
     let db = args.db()?;
     let key_file = args.key.key_file()?;
-    if access == Access::Read && args.postgres.is_none() && !db.exists() {
+    if access != Access::Write && args.postgres.is_none() && !db.exists() {
         return Err(StoreError::Unavailable(Cause::only(Doing::Find(db))).into());
     }
     let key = match access {
-        Access::Write => {
+        Access::Write | Access::Change => {
             args.key.dir.make_room_for(&key_file)?;
             let mut beside = vec![args.head_file()?];
             if args.postgres.is_none() {
@@ -622,7 +625,7 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
             AnyStore::Sqlite(SqliteStore::open(&db, key.log_keys())?)
         }
     };
-    if access == Access::Write {
+    if access != Access::Read {
         // The store rotated a log under a retired key of the file; a head under no key of it
         // would make every append fail (`StoreError::ForeignHead`): say so now, and why.
         if let Some(head) = store.chain_head().await? {
@@ -955,7 +958,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Erase { consent_id, log } => {
             let id = parse_id(&consent_id)?;
-            let (store, _) = open_log(&log, Access::Write).await?;
+            let (store, _) = open_log(&log, Access::Change).await?;
             let n = store.erase(id).await?;
             write_last_head(&log.head_file()?, &store.heads())?;
             if n == 0 {
@@ -971,7 +974,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             retention_days,
             log,
         } => {
-            let (store, key) = open_log(&log, Access::Write).await?;
+            let (store, key) = open_log(&log, Access::Change).await?;
             let n = purge(&store, &key, retention_days).await?;
             write_last_head(&log.head_file()?, &store.heads())?;
             println!("purged {n} records older than {retention_days} days");

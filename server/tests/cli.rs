@@ -868,7 +868,21 @@ fn names(dir: &Path) -> Vec<String> {
 #[test]
 fn files_go_to_a_data_directory_and_old_ones_are_not_passed_over() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = consent_bare(dir.path(), &["purge", "--retention-days", "30"]);
+    let first = [
+        "market",
+        "record",
+        "--contact",
+        "maija@example.fi",
+        "--channel",
+        "email",
+        "--kind",
+        "consent",
+        "--via",
+        "phone",
+        "--staff",
+        "desk-1",
+    ];
+    let out = consent_bare(dir.path(), &first);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(names(dir.path()), ["consent-data"]);
     let data = dir.path().join("consent-data");
@@ -1408,6 +1422,24 @@ async fn a_lost_key_file_is_never_made_anew_beside_its_log() {
     let out = consent(fresh.path(), &["site-id"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(fresh.path().join("consent.key").exists());
+}
+
+#[test]
+fn erase_and_purge_never_start_a_log() {
+    // A mistyped --db: "no records" from a new empty log would read as nothing to erase,
+    // while the real log keeps them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for args in [&["erase", &"01".repeat(16)][..], &["purge"]] {
+        let out = consent(d, args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("consent.db"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert!(names(d).is_empty(), "{args:?}: {:?}", names(d));
+    }
 }
 
 #[tokio::test]
