@@ -14,15 +14,15 @@
 // this file, build/dist/ and wasm/dist/ at the same relative paths as here, so BANNER_DIST
 // finds the banner in both places.
 import {
-  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, rmdirSync, statSync,
-  writeFileSync,
+  closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync,
+  rmdirSync, statSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The WebAssembly and its glue, built by build/build.sh into build/dist/ (committed).
-const { build } = createRequire(import.meta.url)('./dist/consent_build.js');
+const { build, max_config_len: maxConfigLen } = createRequire(import.meta.url)('./dist/consent_build.js');
 
 /** The built banner beside this file: wasm/dist/ of the repository or of the npm package. */
 export const BANNER_DIST = fileURLToPath(new URL('../wasm/dist/', import.meta.url));
@@ -52,7 +52,7 @@ export function compile(configPath, out, { dist = null } = {}) {
   // in place of a Latin-1 letter and compile that into the banner's texts.
   let bytes;
   try {
-    bytes = readFileSync(configPath);
+    bytes = readBounded(configPath, maxConfigLen() + 1);
   } catch (e) {
     throw new CompileError(`cannot read ${configPath}: ${e.message}`);
   }
@@ -125,6 +125,26 @@ function put(out, compiled, copied) {
     io(`cannot replace ${join(out, name)}`, () => renameSync(join(staging, name), join(out, name)));
   }
   io(`cannot remove the staging directory ${staging}`, () => rmdirSync(staging));
+}
+
+/** The first `limit` bytes of the file at `path`, or all of it if shorter: a file longer than
+ * any config (a 50 MB export, /dev/zero) is never read whole; build() refuses what is read. */
+function readBounded(path, limit) {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.min(limit, 1 << 16));
+    const chunks = [];
+    let total = 0;
+    while (total < limit) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, limit - total), null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The files in build()'s buffer: for each, its name's length (u16 LE), its name, its

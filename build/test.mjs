@@ -145,3 +145,24 @@ test('a build is written whole or not at all, and loses nothing already there', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a file far larger than any config is refused without being read whole, as by the CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
+  try {
+    const plain = readFileSync(example, 'utf8');
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `${plain.slice(0, plain.lastIndexOf('}'))}${' '.repeat(50 << 20)}}`);
+    const configs = [big];
+    if (process.platform === 'linux') configs.push('/dev/zero');
+    for (const config of configs) {
+      const node = spawnSync(process.execPath, [command, config, join(dir, 'out')], { encoding: 'utf8' });
+      assert.equal(node.status, 1, node.stderr);
+      assert.ok(node.stderr.includes(config) && node.stderr.includes('larger than'), node.stderr);
+      const cli = spawnSync(bin, ['validate', config], { encoding: 'utf8' });
+      assert.equal(node.stderr.trim(), cli.stderr.trim().replace(/^error: /, ''), 'the same words as consent validate');
+    }
+    assert.equal(existsSync(join(dir, 'out')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

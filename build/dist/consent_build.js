@@ -347,6 +347,18 @@ function example() {
 exports.example = example;
 
 /**
+ * The most bytes a config file may hold ([`consent_core::config::MAX_FILE_LEN`]): a reader
+ * of a file reads at most one byte more, which [`build`] refuses, so that a file that is
+ * not a config (`/dev/zero`) is never read whole.
+ * @returns {number}
+ */
+function max_config_len() {
+    const ret = wasm.max_config_len();
+    return ret >>> 0;
+}
+exports.max_config_len = max_config_len;
+
+/**
  * Every problem of `config` (JSON text), in document order; none when it is valid. The
  * same problems, in the same words, as `consent validate` prints.
  * @param {string} config

@@ -40,6 +40,15 @@ pub fn build(config: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// The most bytes a config file may hold ([`consent_core::config::MAX_FILE_LEN`]): a reader
+/// of a file reads at most one byte more, which [`build`] refuses, so that a file that is
+/// not a config (`/dev/zero`) is never read whole.
+#[wasm_bindgen]
+#[must_use]
+pub fn max_config_len() -> u32 {
+    u32::try_from(consent_core::config::MAX_FILE_LEN).unwrap_or(u32::MAX)
+}
+
 /// Every problem of `config` (JSON text), in document order; none when it is valid. The
 /// same problems, in the same words, as `consent validate` prints.
 #[wasm_bindgen]

@@ -341,6 +341,17 @@ export function example() {
 }
 
 /**
+ * The most bytes a config file may hold ([`consent_core::config::MAX_FILE_LEN`]): a reader
+ * of a file reads at most one byte more, which [`build`] refuses, so that a file that is
+ * not a config (`/dev/zero`) is never read whole.
+ * @returns {number}
+ */
+export function max_config_len() {
+    const ret = wasm.max_config_len();
+    return ret >>> 0;
+}
+
+/**
  * Every problem of `config` (JSON text), in document order; none when it is valid. The
  * same problems, in the same words, as `consent validate` prints.
  * @param {string} config

@@ -488,7 +488,7 @@ fn main() -> ExitCode {
 
 /// `consent banner build`: the site's banner files, compiled with the same code `consent
 /// serve` serves them from, written all or nothing ([`banner_build`]).
-fn banner_build(config: &PathBuf, out: &Path, dist: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use banner_build::Source;
     let config = match read_config(config) {
         Ok(c) => c,
@@ -581,9 +581,10 @@ fn validate_command(path: &std::path::Path) -> ExitCode {
 }
 
 /// The config at `path`, read as `consent validate` reads a JSON file
-/// ([`Config::from_slice`]: UTF-8, a byte order mark ignored).
-fn read_config(path: &PathBuf) -> anyhow::Result<Config> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// ([`Config::from_slice`]: at most `MAX_FILE_LEN` bytes of UTF-8, a byte order mark ignored).
+fn read_config(path: &Path) -> anyhow::Result<Config> {
+    let bytes =
+        validate::read_bounded(path).with_context(|| format!("cannot read {}", path.display()))?;
     Config::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 

@@ -32,7 +32,7 @@ pub(crate) enum ReadError {
     },
     /// An HTML page with no `<script id="consent-config">`.
     NoEmbeddedConfig(PathBuf),
-    /// Not UTF-8 text: where ([`consent_core::config::json_text`]).
+    /// Too large, or not UTF-8 text (where): [`consent_core::config::json_text`].
     NotText(PathBuf, consent_core::ConfigError),
 }
 
@@ -80,7 +80,7 @@ impl std::error::Error for ReadError {
 /// A file that cannot be read (named by the path it resolves to), is not UTF-8 text, or is
 /// a page without a config.
 pub(crate) fn read(path: &Path) -> Result<Input, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = read_bounded(path).map_err(|source| ReadError::Io {
         given: path.to_owned(),
         // Relative to the working directory, which the message then names.
         tried: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
@@ -107,6 +107,22 @@ pub(crate) fn read(path: &Path) -> Result<Input, ReadError> {
         json: padded,
         embedded_at: Some(line + 1),
     })
+}
+
+/// The file at `path`, but never more than one byte past
+/// [`consent_core::config::MAX_FILE_LEN`], which [`consent_core::config::json_text`] then
+/// refuses: a file that is not a config (a 50 MB export, `/dev/zero`) is not read into memory.
+///
+/// # Errors
+/// The file cannot be opened or read.
+pub(crate) fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    use io::Read as _;
+    let limit = consent_core::config::MAX_FILE_LEN as u64 + 1;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The text of the page's `<script id="consent-config">` and the byte offset where it

@@ -408,6 +408,45 @@ fn a_config_that_gives_a_field_twice_is_refused_with_where() {
 }
 
 #[test]
+fn a_config_file_far_larger_than_any_config_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    ))
+    .expect("example");
+    // 50 MB: the example padded with blanks (valid JSON), a file that is not the config.
+    let big = d.join("big.json");
+    let padded = format!(
+        "{}{}}}",
+        &example[..example.len() - 2],
+        " ".repeat(50 << 20)
+    );
+    std::fs::write(&big, padded).expect("write");
+    let mut files = vec![big.to_str().expect("utf-8").to_owned()];
+    // And a file that never ends.
+    #[cfg(target_os = "linux")]
+    files.push("/dev/zero".to_owned());
+    for config in &files {
+        for args in [
+            vec!["validate", config.as_str()],
+            vec!["banner", "build", config, "--out", "out"],
+            vec!["declaration", config],
+        ] {
+            let o = consent(d, &args);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+            let t = text(&o);
+            assert!(
+                t.contains(config.as_str()) && t.contains("larger than"),
+                "{args:?}: {t}"
+            );
+        }
+    }
+    assert!(!d.join("out").exists());
+}
+
+#[test]
 fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
     let (a, b) = (
         tempfile::tempdir().expect("tempdir"),

@@ -383,14 +383,25 @@ fn serialize_texts<S: Serializer>(
     map.end()
 }
 
+/// The most bytes a config file may hold: 8 MiB, some hundred times a large site's config
+/// (the example clinic's is 7 kB). A file a reader finds longer is another file, or no
+/// file at all (`/dev/zero`): a reader reads at most one byte more than this, then hands what
+/// it read to [`json_text`], which refuses it.
+pub const MAX_FILE_LEN: usize = 8 << 20;
+
 /// The JSON text of a config file's bytes: UTF-8, without the byte order mark that editors
 /// on Windows write first (no part of the JSON). Every reader of a config file goes through
 /// this, so that one file reads alike everywhere.
 ///
 /// # Errors
-/// A [`ConfigError`] with one [syntax](ProblemKind::Syntax) problem: UTF-16 text, or the line
-/// and column of the first byte that is not UTF-8 (a file saved as Latin-1, say).
+/// A [`ConfigError`] with one problem of the whole document: more than [`MAX_FILE_LEN`]
+/// bytes ([`ProblemKind::TooLarge`]), or a [syntax](ProblemKind::Syntax) problem: UTF-16
+/// text, or the line and column of the first byte that is not UTF-8 (a file saved as
+/// Latin-1, say).
 pub fn json_text(bytes: &[u8]) -> Result<&str, ConfigError> {
+    if bytes.len() > MAX_FILE_LEN {
+        return Err(ConfigError::whole(ProblemKind::TooLarge(MAX_FILE_LEN)));
+    }
     crate::json::text(bytes).map_err(ConfigError::syntax)
 }
 
@@ -698,6 +709,23 @@ mod tests {
     use super::*;
     use crate::transfer::Safeguard;
     use time::Month;
+
+    #[test]
+    fn a_file_longer_than_any_config_is_refused_whole() {
+        let mut bytes = vec![b' '; MAX_FILE_LEN];
+        assert_eq!(json_text(&bytes).map(str::len), Ok(MAX_FILE_LEN));
+        bytes.push(b' ');
+        let err = json_text(&bytes).unwrap_err();
+        assert_eq!(err.problems().len(), 1);
+        assert_eq!(
+            *err.problems()[0].kind(),
+            ProblemKind::TooLarge(MAX_FILE_LEN)
+        );
+        assert_eq!(
+            err.problems()[0].to_string(),
+            "larger than 8388608 bytes, more than any config holds: is this the config file?"
+        );
+    }
 
     #[test]
     fn a_field_given_twice_is_refused_never_the_first_dropped() {

@@ -107,6 +107,8 @@ pub enum ProblemKind {
     Text(TextShape),
     /// A setting the law does not allow, and why.
     Unlawful(&'static str),
+    /// A config file longer than this many bytes ([`super::MAX_FILE_LEN`]).
+    TooLarge(usize),
 }
 
 impl fmt::Display for ProblemKind {
@@ -127,6 +129,11 @@ impl fmt::Display for ProblemKind {
             ProblemKind::TooMany(max) => {
                 f.write_str("too long: at most ")?;
                 f.write_str(crate::digits::Decimal::new(*max as u64).as_str())
+            }
+            ProblemKind::TooLarge(max) => {
+                f.write_str("larger than ")?;
+                f.write_str(crate::digits::Decimal::new(*max as u64).as_str())?;
+                f.write_str(" bytes, more than any config holds: is this the config file?")
             }
             ProblemKind::Invalid(why) => f.write_str(why),
             ProblemKind::Id(e) => fmt::Display::fmt(e, f),
@@ -228,10 +235,15 @@ impl ConfigError {
 
     /// A document that is not JSON: one problem, of the whole document.
     pub(super) fn syntax(message: String) -> Self {
+        Self::whole(ProblemKind::Syntax(message))
+    }
+
+    /// One problem, of the whole document.
+    pub(super) fn whole(kind: ProblemKind) -> Self {
         ConfigError {
             problems: vec![Problem {
                 path: String::new(),
-                kind: ProblemKind::Syntax(message),
+                kind,
                 did_you_mean: None,
             }],
         }
