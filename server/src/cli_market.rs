@@ -2,7 +2,6 @@
 //! decisions and data-subject requests from the command line. Kept apart from `main.rs` so
 //! the register's commands merge cleanly with others.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -236,16 +235,16 @@ pub(crate) async fn run(
             };
             match register::record(&store, &key, decision, now).await {
                 Ok(Recorded::Stored { seq }) => {
-                    println!("recorded {kind} to {channel} marketing as record {seq}");
+                    outln!("recorded {kind} to {channel} marketing as record {seq}");
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok(Recorded::Duplicate { seq }) => {
-                    println!("already recorded as record {seq}; nothing stored again");
+                    outln!("already recorded as record {seq}; nothing stored again");
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(RecordError::Store(e)) => Err(e.into()),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -258,7 +257,7 @@ pub(crate) async fn run(
                 _ => "no decision recorded".into(),
             };
             let verdict = if a.allowed() { "yes" } else { "no" };
-            println!("{channel} marketing: {verdict} ({why})");
+            outln!("{channel} marketing: {verdict} ({why})");
             Ok(if a.allowed() {
                 ExitCode::SUCCESS
             } else {
@@ -278,15 +277,17 @@ pub(crate) async fn run(
             let contact: Contact = contact.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             match register::erase(&store, &key, &contact, via, staff, now).await {
                 Ok(e) => {
-                    println!(
+                    outln!(
                         "erased {} marketing records and {} waiting confirmation messages; suppressed on every channel (up to record {}); the chain stays verifiable",
-                        e.erased, e.messages, e.suppressed_at
+                        e.erased,
+                        e.messages,
+                        e.suppressed_at
                     );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(RecordError::Store(e)) => Err(e.into()),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -309,11 +310,11 @@ pub(crate) async fn run(
                 (None, None) => anyhow::bail!("give --contact or --consent-id"),
             };
             match format {
-                AccessFormat::Json => println!("{}", serde_json::to_string_pretty(&a.to_json())?),
-                AccessFormat::Html => println!("{}", a.to_html(lang)),
+                AccessFormat::Json => outln!("{}", serde_json::to_string_pretty(&a.to_json())?),
+                AccessFormat::Html => outln!("{}", a.to_html(lang)),
             }
             if a.is_empty() {
-                eprintln!("nothing held for {}", a.subject);
+                errln!("nothing held for {}", a.subject);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -363,7 +364,7 @@ pub(crate) async fn run_requests(
             };
             let deadline = request.deadline();
             let id = store.insert_request(request).await?;
-            println!("request {id} ({kind}) recorded; answer due {deadline}");
+            outln!("request {id} ({kind}) recorded; answer due {deadline}");
             Ok(ExitCode::SUCCESS)
         }
         Requests::Update {
@@ -388,12 +389,12 @@ pub(crate) async fn run_requests(
                             r.days_left(today)
                         ),
                     };
-                    println!("request {id}: identity {}, {state}", r.identity);
+                    outln!("request {id}: identity {}, {state}", r.identity);
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(RequestError::Store(e)) => Err(e.into()),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -411,18 +412,18 @@ pub(crate) async fn run_requests(
                 .filter(|r| r.is_overdue(today))
                 .collect();
             if list.is_empty() {
-                println!("no overdue requests");
+                outln!("no overdue requests");
                 return Ok(ExitCode::SUCCESS);
             }
             print_requests(&list, today);
-            eprintln!("{} requests are past their one-month deadline", list.len());
+            errln!("{} requests are past their one-month deadline", list.len());
             Ok(ExitCode::FAILURE)
         }
     }
 }
 
 fn print_requests(list: &[Request], today: Date) {
-    println!("id\tkind\treceived\tdeadline\tdays left\tidentity\tstaff\tstate");
+    outln!("id\tkind\treceived\tdeadline\tdays left\tidentity\tstaff\tstate");
     for r in list {
         let state = match r.closed {
             Some((o, d)) => format!("closed {d} ({o})"),
@@ -434,7 +435,7 @@ fn print_requests(list: &[Request], today: Date) {
         } else {
             r.days_left(today).to_string()
         };
-        println!(
+        outln!(
             "{}\t{}\t{}\t{}{}\t{left}\t{}\t{}\t{state}",
             r.id,
             r.kind,
@@ -473,7 +474,7 @@ async fn bulk(
         .await
         .map_err(|e: StoreError| anyhow::Error::from(e))?;
     let csv = register::api::flagged_csv(&flagged)?;
-    std::io::stdout().lock().write_all(&csv)?;
+    crate::output::bytes(&csv);
     let malformed: Vec<_> = flagged
         .iter()
         .filter_map(|f| match f.reason {
@@ -482,9 +483,9 @@ async fn bulk(
         })
         .collect();
     for (line, e) in &malformed {
-        eprintln!("error: {}: line {line}: {e}", file.display());
+        errln!("error: {}: line {line}: {e}", file.display());
     }
-    eprintln!(
+    errln!(
         "{total} addresses checked for {channel} marketing: {} may not be contacted ({} malformed)",
         flagged.len(),
         malformed.len()

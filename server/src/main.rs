@@ -1,7 +1,9 @@
 //! The `consent` command: serve the API, and look after the decision log.
 //!
 //! Exit codes: 0 success; 1 the check failed (an invalid config, a broken chain, nothing
-//! found); 2 bad usage; 3 the log could not be opened or reached.
+//! found); 2 bad usage; 3 the log could not be opened or reached; 141 standard output's
+//! reader went away before all was written (`consent export <id> | head -1`), as for a
+//! command killed by SIGPIPE (the `output` module).
 //!
 //! Files: the log (`consent.db`), its head file and the server key (`consent.key`) go in a
 //! data directory, `./consent-data` unless `--data-dir` (`CONSENT_DATA_DIR`) names another;
@@ -30,6 +32,9 @@ use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 use time::OffsetDateTime;
+
+#[macro_use]
+mod output;
 
 mod banner_build;
 mod cli_market;
@@ -472,14 +477,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            errln!("error: cannot start the runtime: {e}");
             return ExitCode::from(3);
         }
     };
     match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             let unavailable = e.downcast_ref::<StoreError>().is_some();
             ExitCode::from(if unavailable { 3 } else { 1 })
         }
@@ -493,7 +498,7 @@ fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Res
     let config = match read_config(config) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -522,7 +527,7 @@ fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Res
             // A dist that holds an earlier build's output (the site's own directory, say)
             // must not put its policy or texts over this config's.
             if compiled.iter().any(|(c, _)| name == c.as_str()) {
-                eprintln!(
+                errln!(
                     "note: {} not copied: the file compiled from the config is kept",
                     entry.path().display()
                 );
@@ -535,7 +540,7 @@ fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Res
         }
     }
     banner_build::write(out, &files)?;
-    println!("{}: {}", out.display(), written.join(", "));
+    outln!("{}: {}", out.display(), written.join(", "));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -545,7 +550,7 @@ fn validate_command(path: &std::path::Path) -> ExitCode {
     let input = match validate::read(path) {
         Ok(input) => input,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -558,14 +563,14 @@ fn validate_command(path: &std::path::Path) -> ExitCode {
     };
     let result = Config::from_json(&input.json);
     if input.embedded_at.is_some() {
-        eprintln!(
+        errln!(
             "note: the banner no longer reads a config from the page: compile it with \
              `consent banner build <config.json> --out <dir>` and serve policy.bin beside consent.js"
         );
     }
     match result {
         Ok(c) => {
-            println!(
+            outln!(
                 "{source}: valid (revision {}, {} categories, {} services)",
                 c.revision(),
                 c.categories().len(),
@@ -574,7 +579,7 @@ fn validate_command(path: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{source}: {e}");
+            errln!("{source}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -746,7 +751,7 @@ async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCo
         let (store, key) = open_log(log, Access::Read).await?;
         let head = store.chain_head().await?;
         if !head.is_some_and(|h| key.log_keys().verify_head(&h)) {
-            eprintln!(
+            errln!(
                 "not rotating: the log's signed head is not signed under the current key of {}; \
                  run `consent verify`",
                 key_file.display()
@@ -768,7 +773,7 @@ async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCo
             .map(|e| e.seq),
         _ => None,
     };
-    println!(
+    outln!(
         "key rotated in {}: epoch {} (id {}) signs from now on; epoch {} (id {}) is retired{}",
         key_file.display(),
         new.epoch(),
@@ -782,7 +787,7 @@ async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCo
         }
     );
     match recorded {
-        Some(seq) => println!(
+        Some(seq) => outln!(
             "the log records the rotation at record {seq}, linked under the old key; restart \
              every `consent serve` that writes to it with the new key file"
         ),
@@ -849,7 +854,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "retired"
                 };
                 let tokens = if tokens { "accepted" } else { "revoked" };
-                println!("epoch {epoch}  id {id}  {role}  tokens {tokens}");
+                outln!("epoch {epoch}  id {id}  {role}  tokens {tokens}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -860,7 +865,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             key.dir.make_room_for(&key_file)?;
             let beside = [backup::head_file_of(&db), db, postgres_head];
             let key = load_or_create_key(&key_file, &beside)?;
-            println!("{}", key.site_id());
+            outln!("{}", key.site_id());
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify {
@@ -882,7 +887,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         .await?
                         .is_some_and(|h| h.seq > h.keyed_from) =>
                     {
-                        eprintln!(
+                        errln!(
                             "chain broken: the head file {} is missing (removed?); pass \
                              --without-head-file to check the database alone",
                             path.display()
@@ -900,26 +905,28 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         .checkpoint
                         .map(|s| format!(" after the signed checkpoint at record {s}"))
                         .unwrap_or_default();
-                    println!(
+                    outln!(
                         "chain verified: {} records ({} erased){after}; head {}",
-                        v.entries, v.erased, v.head
+                        v.entries,
+                        v.erased,
+                        v.head
                     );
                     match v.head_file {
                         Some(seq) => {
-                            println!("head file {}: record {seq} confirmed", path.display())
+                            outln!("head file {}: record {seq} confirmed", path.display())
                         }
-                        None => println!(
+                        None => outln!(
                             "no head file checked: a rollback of the whole database would go unseen"
                         ),
                     }
                     for (seq, epoch) in &v.rotations {
-                        println!(
+                        outln!(
                             "record {seq}: the key was rotated to epoch {epoch}, linked under \
                              the key before it"
                         );
                     }
                     if v.keyed_from > 0 {
-                        println!(
+                        outln!(
                             "records 1..={} were linked without a key, by a version before the \
                              keyed chain: they prove only that nobody without write access to \
                              the database changed them",
@@ -930,7 +937,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 Err(VerifyError::Broken(b)) => {
                     bar.abandon();
-                    eprintln!("chain broken: {b}");
+                    errln!("chain broken: {b}");
                     Ok(ExitCode::FAILURE)
                 }
                 Err(VerifyError::Store(e)) => Err(e.into()),
@@ -942,14 +949,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (store, _) = open_log(&log, Access::Read).await?;
             let entries = store.records_for(id).await?;
             if entries.is_empty() {
-                eprintln!("no records for consent id {id}");
+                errln!("no records for consent id {id}");
                 return Ok(ExitCode::FAILURE);
             }
             let records: Vec<serde_json::Value> = entries
                 .iter()
                 .map(|e| serde_json::json!({ "seq": e.seq, "digest": e.digest.to_string(), "record": e.record_json.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()) }))
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(
                     &serde_json::json!({ "consent_id": id.to_string(), "records": records })
@@ -963,12 +970,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let n = store.erase(id).await?;
             write_last_head(&log.head_file()?, &store.heads())?;
             if n == 0 {
-                eprintln!("no records for consent id {id}");
+                errln!("no records for consent id {id}");
                 return Ok(ExitCode::FAILURE);
             }
-            println!(
-                "erased the personal fields of {n} records of {id}; the chain stays verifiable"
-            );
+            outln!("erased the personal fields of {n} records of {id}; the chain stays verifiable");
             Ok(ExitCode::SUCCESS)
         }
         Command::Purge {
@@ -978,7 +983,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (store, key) = open_log(&log, Access::Change).await?;
             let n = purge(&store, &key, retention_days).await?;
             write_last_head(&log.head_file()?, &store.heads())?;
-            println!("purged {n} records older than {retention_days} days");
+            outln!("purged {n} records older than {retention_days} days");
             Ok(ExitCode::SUCCESS)
         }
         Command::Stats {
@@ -993,9 +998,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (store, _) = open_log(&log, Access::Read).await?;
             let stats = Stats::new(&store.stats().await?, &config);
             match format {
-                Format::Table => print!("{}", stats.to_table()),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
-                Format::Csv => print!("{}", stats.to_csv()),
+                Format::Table => out!("{}", stats.to_table()),
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&stats)?),
+                Format::Csv => out!("{}", stats.to_csv()),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1006,7 +1011,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             dir,
         } => {
             if postgres.is_some() {
-                eprintln!(
+                errln!(
                     "error: `consent backup` copies an SQLite log; back up a PostgreSQL log with \
                      pg_dump (docs/DEPLOY.md), e.g. pg_dump --format=custom \
                      --file=consent.dump consent"
@@ -1046,7 +1051,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 #[allow(clippy::unused_async)]
 async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let _ = args;
-    eprintln!(
+    errln!(
         "error: this consent was built without the scanner; build it with \
          `cargo build --release -p consent-server --features scan`"
     );
@@ -1077,18 +1082,18 @@ async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let report = match result {
         Ok(r) => r,
         Err(e @ ScanError::BadUrl(_)) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return Ok(ExitCode::from(3));
         }
     };
     match args.format {
-        ScanFormat::Table => print!("{}", report.to_table()),
-        ScanFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        ScanFormat::Patch => println!("{}", serde_json::to_string_pretty(&report.patch())?),
+        ScanFormat::Table => out!("{}", report.to_table()),
+        ScanFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        ScanFormat::Patch => outln!("{}", serde_json::to_string_pretty(&report.patch())?),
     }
     Ok(if report.has_findings() {
         ExitCode::FAILURE
@@ -1123,7 +1128,7 @@ fn declaration(args: &DeclarationArgs) -> ExitCode {
     let config = match read_config(&args.config) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             return ExitCode::FAILURE;
         }
     };
@@ -1133,7 +1138,7 @@ fn declaration(args: &DeclarationArgs) -> ExitCode {
             Ok(lang) => lang,
             // The same words as the core's error for a known language the config lacks.
             Err(_) => {
-                eprintln!(
+                errln!(
                     "error: {}: language {code} is not one of the config's languages ({})",
                     args.config.display(),
                     languages(&config)
@@ -1145,20 +1150,20 @@ fn declaration(args: &DeclarationArgs) -> ExitCode {
     match Declaration::new(&config, lang, args.date) {
         Ok(d) => {
             if d.date().is_none() {
-                eprintln!(
+                errln!(
                     "note: {} has no revision_date; set it, or pass --date, to show the revision's date",
                     args.config.display()
                 );
             }
             let out = d.render(args.format);
-            print!("{out}");
+            out!("{out}");
             if !out.ends_with('\n') {
-                println!();
+                outln!();
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", args.config.display());
+            errln!("error: {}: {e}", args.config.display());
             ExitCode::from(2)
         }
     }
@@ -1212,7 +1217,7 @@ async fn backup_log(db: &Path, copy: PathBuf) -> anyhow::Result<ExitCode> {
                 .head
                 .map(|h| format!(", head at record {}", h.seq))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{}: {} entries{head} ({} bytes), copied from {}; its head file {}",
                 copy.display(),
                 c.entries,
@@ -1220,7 +1225,7 @@ async fn backup_log(db: &Path, copy: PathBuf) -> anyhow::Result<ExitCode> {
                 db.display(),
                 c.head_file.display()
             );
-            println!(
+            outln!(
                 "check it with: consent verify --db {} (the server key is not in the copy)",
                 copy.display()
             );

@@ -446,6 +446,66 @@ fn a_config_file_far_larger_than_any_config_is_refused_unread() {
     assert!(!d.join("out").exists());
 }
 
+/// A pipe whose reader has gone, as `consent ... | head -1` leaves it once `head` is done:
+/// the writing end of the standard input of a `true` that has exited.
+fn pipe_without_reader() -> std::process::Stdio {
+    let mut reader = Command::new("true")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("true");
+    let writer = reader.stdin.take().expect("its standard input");
+    reader.wait().expect("true exits");
+    std::process::Stdio::from(writer)
+}
+
+#[tokio::test]
+async fn output_to_a_reader_that_went_away_ends_quietly_never_in_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1]).await;
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/example_config.json"
+    );
+    let list = d.join("list.csv");
+    std::fs::write(&list, "email\nmaija@example.fi\n").expect("write");
+    let id = "01".repeat(16);
+    for args in [
+        &["export", &id][..],
+        &["stats"],
+        &["verify"],
+        &["key", "list"],
+        &["site-id"],
+        &["validate", example],
+        &["declaration", example],
+        &["request", "list"],
+        &["market", "bulk", list.to_str().expect("utf-8")],
+        &[
+            "market",
+            "check",
+            "--contact",
+            "maija@example.fi",
+            "--channel",
+            "email",
+        ],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_consent"))
+            .args(args)
+            .current_dir(d)
+            .env("CONSENT_DB", d.join("consent.db"))
+            .env("CONSENT_KEY_FILE", d.join("consent.key"))
+            .env("RUST_BACKTRACE", "1")
+            .stdout(pipe_without_reader())
+            .output()
+            .expect("run consent");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        // As a command killed by SIGPIPE ends; never 0, which `market check` would have a
+        // script read as "yes, may market".
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
     let (a, b) = (

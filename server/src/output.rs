@@ -1,0 +1,86 @@
+//! What the `consent` command writes: its output to standard output, its messages to
+//! standard error, neither ever in a panic.
+//!
+//! 1. Output goes through [`outln!`] and [`out!`] (not `println!`, which panics when the
+//!    write fails). A reader that went away (`consent export <id> | head -1`, once `head`
+//!    has its line) ends the command quietly with [`BROKEN_PIPE`], as a command that SIGPIPE
+//!    killed ends; any other failure (a full disk under `> file`) with a message and 1.
+//! 2. Messages go through [`errln!`]: with standard error gone there is nobody to tell, so a
+//!    failed write is let go.
+//!
+//! Caveats:
+//! - The command stops at the first output it cannot write; what it did before (a record
+//!   appended, an erasure) stands. The head file is kept up to date as records are appended,
+//!   so stopping early loses nothing.
+
+use std::io::{self, Write as _};
+
+/// The exit status when standard output's reader went away: 128 + SIGPIPE, what a shell
+/// reports for a command killed by it. Never 0: `consent market check ... | head -0` must not
+/// read as "yes, may market".
+pub(crate) const BROKEN_PIPE: u8 = 141;
+
+/// Writes `text` to standard output and flushes it; ends the process if that fails
+/// (module docs, rule 1).
+pub(crate) fn stdout(text: std::fmt::Arguments<'_>, newline: bool) {
+    let mut out = io::stdout().lock();
+    let written = out
+        .write_fmt(text)
+        .and_then(|()| {
+            if newline {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        failed(&e);
+    }
+}
+
+/// Writes `bytes` to standard output as they are (the bulk check's CSV); as [`stdout`].
+pub(crate) fn bytes(bytes: &[u8]) {
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        failed(&e);
+    }
+}
+
+/// Writes a line to standard error, if it is there to take it (rule 2).
+pub(crate) fn stderr(text: std::fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(text).and_then(|()| err.write_all(b"\n"));
+}
+
+fn failed(e: &io::Error) -> ! {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(BROKEN_PIPE));
+    }
+    stderr(format_args!("error: cannot write the output: {e}"));
+    std::process::exit(1);
+}
+
+/// `println!` for the command's output (module docs).
+macro_rules! outln {
+    () => {
+        $crate::output::stdout(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!($($arg)*), true)
+    };
+}
+
+/// `print!` for the command's output (module docs).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::stdout(format_args!($($arg)*), false)
+    };
+}
+
+/// `eprintln!` for the command's messages (module docs).
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::output::stderr(format_args!($($arg)*))
+    };
+}
