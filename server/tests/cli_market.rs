@@ -389,3 +389,55 @@ fn commands_that_only_read_never_make_a_log_or_a_key() {
     let o = consent(d, reads[0]);
     assert!(o.status.success(), "{}", err(&o));
 }
+
+#[test]
+fn a_number_written_with_its_trunk_zero_is_the_same_customer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let sms = |contact: &str, kind: &str, extra: &[&str]| {
+        let mut args = vec![
+            "market",
+            "record",
+            "--contact",
+            contact,
+            "--channel",
+            "sms",
+            "--kind",
+            kind,
+            "--via",
+            "phone",
+            "--staff",
+            "desk-1",
+        ];
+        args.extend_from_slice(extra);
+        consent(d, &args)
+    };
+    // A consent written down the way a number is printed on a card, "+358 (0)40 ...".
+    let o = sms(
+        "+358 (0)40 765 4321",
+        "consent",
+        &["--time", "2026-11-01T10:00:00+02:00"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // Then the customer objects on the phone, and the staff member types the number as said.
+    let o = sms("040 765 4321", "objection", &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    for written in [
+        "+358 (0)40 765 4321",
+        "+358 040 765 4321",
+        "00358 (0) 40 765 4321",
+        "+358 40 765 4321",
+        "040-765 4321",
+    ] {
+        let o = consent(
+            d,
+            &["market", "check", "--contact", written, "--channel", "sms"],
+        );
+        assert_eq!(o.status.code(), Some(1), "{written}: {}", out(&o));
+        assert!(
+            out(&o).contains("no (objected since"),
+            "{written}: {}",
+            out(&o)
+        );
+    }
+}

@@ -201,6 +201,12 @@ impl Contact {
 
     /// A phone number, as `+` and 8 to 15 digits.
     ///
+    /// A number written with the country code keeps no trunk `0`: one in parentheses
+    /// (`+358 (0)40 ...`, `+44 (0)20 ...`, as cards print numbers) is left out, and so is a
+    /// `0` right after Finland's `358` (`+358 040 ...`), which no Finnish number has there.
+    /// Otherwise one customer would be two contacts, and an objection recorded under one
+    /// writing would not stop marketing under the other.
+    ///
     /// # Errors
     /// [`ContactError`] for letters, a number without a country code or trunk `0`, or a
     /// length E.164 does not allow.
@@ -209,9 +215,15 @@ impl Contact {
         if s.is_empty() {
             return Err(ContactError::Empty);
         }
+        let with_country = s.starts_with('+') || s.starts_with("00");
         let mut digits = String::with_capacity(16);
+        let mut skip_to = 0;
         for (at, c) in s.char_indices() {
             match c {
+                _ if at < skip_to => {}
+                '(' if with_country && s.get(at..).is_some_and(|r| r.starts_with("(0)")) => {
+                    skip_to = at + 3;
+                }
                 '0'..='9' => digits.push(c),
                 '+' if at == 0 => {}
                 ' ' | '-' | '.' | '(' | ')' | '/' => {}
@@ -226,6 +238,11 @@ impl Contact {
             format!("358{rest}")
         } else {
             return Err(ContactError::PhonePrefix);
+        };
+        // Every 0 there, so that the normal form reads back as itself.
+        let international = match international.strip_prefix("3580") {
+            Some(rest) => format!("358{}", rest.trim_start_matches('0')),
+            None => international,
         };
         if international.starts_with('0') {
             return Err(ContactError::PhonePrefix);
@@ -448,6 +465,20 @@ pub(super) mod tests {
         let c = |s: &str| Contact::parse(s).map(|c| c.as_str().to_owned());
         assert_eq!(c(" A.B+x@Example.FI\n"), Ok("a.b+x@example.fi".into()));
         assert_eq!(c("+358 40 123 4567"), Ok("+358401234567".into()));
+        // The trunk 0 of a number written with its country code.
+        for same in [
+            "+358 (0)40 123 4567",
+            "+358(0)401234567",
+            "00358 (0)40 123 4567",
+            "+358 040 123 4567",
+            "(0)40 123 4567",
+        ] {
+            assert_eq!(c(same), Ok("+358401234567".into()), "{same}");
+        }
+        assert_eq!(c("+44 (0)20 7946 0000"), Ok("+442079460000".into()));
+        assert_eq!(c("+358 00 40 123 4567"), Ok("+358401234567".into()));
+        // Italy keeps its 0 after the country code, written without parentheses.
+        assert_eq!(c("+39 06 1234 5678"), Ok("+390612345678".into()));
         assert_eq!(c("(09) 123-456"), Ok("+3589123456".into()));
         assert_eq!(c("0046 70 123 45 67"), Ok("+46701234567".into()));
         assert_eq!(hash("A@B.fi"), hash("a@b.fi "));
