@@ -217,7 +217,7 @@ impl fmt::Display for TextShape {
 ///     .unwrap_err();
 /// let lines: Vec<String> = err.problems().iter().map(|p| p.to_string()).collect();
 /// assert_eq!(lines, [
-///     "revision: must be at least 1",
+///     "revision: must be from 1 to 4294967295",
 ///     "categories[1].enabled_by_default: not allowed: only necessary may be on before the visitor decides",
 /// ]);
 /// ```
@@ -600,7 +600,7 @@ impl Validator {
                 "revision",
                 true,
                 (1, u64::from(u32::MAX)),
-                "must be at least 1",
+                "must be from 1 to 4294967295",
             )
             .and_then(|n| Revision::new(n as u32));
         let revision_date = self.date_field(map, "revision_date");
@@ -1900,6 +1900,19 @@ mod tests {
                 r#"texts.fi: expected an object of texts such as {"accept_all": ...}"#,
             ]
         );
+    }
+
+    #[test]
+    fn a_revision_out_of_range_says_the_range() {
+        for revision in ["0", "4294967296", "18446744073709551615", "-1"] {
+            let got =
+                problems(&[r#"{"revision": "#, revision, r#", "privacy_notice": "/p"}"#].concat());
+            assert_eq!(
+                got.first().map(String::as_str),
+                Some("revision: must be from 1 to 4294967295"),
+                "{revision}"
+            );
+        }
     }
 
     #[test]
