@@ -1,19 +1,19 @@
 //! The `config` target's invariants, shared by `fuzz_targets/config.rs` and by
 //! `core/tests/fuzz_seeds.rs`.
 //!
-//! For bytes that are valid UTF-8: an accepted config offers a declaration in each of its
-//! languages (HTML without markup from the config, Markdown, JSON that parses) and round-trips
-//! through `to_json`; a rejected one has at least one problem, each with a non-empty message.
+//! Any bytes, read as every reader of a config file reads them (`Config::from_slice`: a byte
+//! order mark, bytes that are not UTF-8, a file too large): an accepted config offers a
+//! declaration in each of its languages (HTML without markup from the config, Markdown, JSON
+//! that parses) and round-trips through `to_json`; a rejected one has at least one problem,
+//! each with a non-empty message on one line.
 
 use consent_core::Config;
 use consent_core::declaration::{Declaration, Format};
 
 /// Checks one input; panics (an assertion) on a broken invariant.
 pub(crate) fn check(data: &[u8]) {
-    let Ok(s) = std::str::from_utf8(data) else {
-        return;
-    };
-    match Config::from_json(s) {
+    let s = String::from_utf8_lossy(data);
+    match Config::from_slice(data) {
         Ok(config) => {
             for &lang in config.languages() {
                 let d = Declaration::new(&config, lang, None);
@@ -41,9 +41,14 @@ pub(crate) fn check(data: &[u8]) {
                 "rejected with no problem: {s:?}"
             );
             for problem in err.problems() {
+                let line = problem.to_string();
                 assert!(
-                    !problem.to_string().is_empty(),
+                    !line.is_empty(),
                     "empty problem message {problem:?} for {s:?}"
+                );
+                assert!(
+                    !line.contains(['\n', '\r', '\u{1b}']),
+                    "a problem that is not one line: {line:?} for {s:?}"
                 );
             }
         }
