@@ -492,7 +492,7 @@ fn main() -> ExitCode {
 }
 
 /// `consent banner build`: the site's banner files, compiled with the same code `consent
-/// serve` serves them from, written all or nothing ([`banner_build`]).
+/// serve` serves them from, written all or nothing (the [`banner_build`](mod@banner_build) module).
 fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use banner_build::Source;
     let config = match read_config(config) {

@@ -1,11 +1,11 @@
 //! What the `consent` command writes: its output to standard output, its messages to
 //! standard error, neither ever in a panic.
 //!
-//! 1. Output goes through [`outln!`] and [`out!`] (not `println!`, which panics when the
+//! 1. Output goes through `outln!` and `out!` (not `println!`, which panics when the
 //!    write fails). A reader that went away (`consent export <id> | head -1`, once `head`
 //!    has its line) ends the command quietly with [`BROKEN_PIPE`], as a command that SIGPIPE
 //!    killed ends; any other failure (a full disk under `> file`) with a message and 1.
-//! 2. Messages go through [`errln!`]: with standard error gone there is nobody to tell, so a
+//! 2. Messages go through `errln!`: with standard error gone there is nobody to tell, so a
 //!    failed write is let go.
 //!
 //! Caveats:

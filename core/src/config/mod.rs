@@ -444,6 +444,9 @@ impl Config {
 
     /// Validates a config already parsed as JSON.
     ///
+    /// A `serde_json::Value` has already kept only the last of a key given twice, which
+    /// [`Config::from_json`] refuses: read a config's text with that, or [`Config::from_slice`].
+    ///
     /// # Errors
     /// A [`ConfigError`] listing every problem found, each with its path.
     #[cfg(feature = "serde_json")]
