@@ -484,11 +484,29 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            errln!("error: {e:#}");
+            errln!("error: {}", described(&e));
             let unavailable = e.downcast_ref::<StoreError>().is_some();
             ExitCode::from(if unavailable { 3 } else { 1 })
         }
     }
+}
+
+/// An error and its causes on one line, `: `-separated, as `{:#}` writes them, but each cause
+/// only once: a cause whose text an outer message already holds (the log's errors name their
+/// cause, and hand it on as their source too) is not written again.
+fn described(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// `consent banner build`: the site's banner files, compiled with the same code `consent
@@ -498,7 +516,7 @@ fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Res
     let config = match read_config(config) {
         Ok(c) => c,
         Err(e) => {
-            errln!("error: {e:#}");
+            errln!("error: {}", described(&e));
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -1128,7 +1146,7 @@ fn declaration(args: &DeclarationArgs) -> ExitCode {
     let config = match read_config(&args.config) {
         Ok(c) => c,
         Err(e) => {
-            errln!("error: {e:#}");
+            errln!("error: {}", described(&e));
             return ExitCode::FAILURE;
         }
     };

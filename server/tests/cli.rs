@@ -1558,3 +1558,37 @@ async fn a_command_that_writes_refuses_a_log_under_a_key_the_file_lacks() {
     let out = consent(dir.path(), &["verify"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+/// A log that cannot be opened is named with its cause once: the store's error names its
+/// cause and hands it on as its source too, and the chain printed both (three times).
+#[test]
+fn an_error_names_each_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("x.db");
+    std::fs::create_dir(&db).expect("a directory where the log should be");
+    std::fs::write(dir.path().join("consent.key"), [7u8; 32]).expect("key");
+    let out = consent(
+        dir.path(),
+        &[
+            "market",
+            "--db",
+            db.to_str().expect("utf-8"),
+            "record",
+            "--contact",
+            "a@b.fi",
+            "--channel",
+            "email",
+            "--kind",
+            "consent",
+            "--via",
+            "web_form",
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert_eq!(
+        said.matches("x.db: unable to open database file").count(),
+        1,
+        "{said}"
+    );
+}

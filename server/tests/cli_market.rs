@@ -125,7 +125,7 @@ fn record_check_and_refusals() {
     let bad = record(d, "maija@", "consent", &[]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(
-        err(&bad).contains("contact: e-mail address: the domain"),
+        err(&bad).contains("e-mail address: the domain"),
         "{}",
         err(&bad)
     );

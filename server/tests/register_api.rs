@@ -381,7 +381,7 @@ async fn scenario<S: Store>(store: Arc<S>) {
         ),
         (
             json!({ "contact": "maija@@example.fi" }),
-            "contact: e-mail address: expected exactly one @",
+            "e-mail address: expected exactly one @",
         ),
         (
             json!({ "staff": null }),

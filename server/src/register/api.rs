@@ -58,7 +58,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use consent_core::Channel;
-use consent_core::register::{Contact, MarketingChannel, MarketingKind, MayMarket};
+use consent_core::register::{Contact, ContactError, MarketingChannel, MarketingKind, MayMarket};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -302,7 +302,7 @@ async fn post_may_market<S: Store>(
     let body = read_body(body).await?;
     let b: MayMarketBody = json_body(&headers, &body)?;
     let contact = Contact::parse(&b.contact)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("contact: {e}")))?;
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let now = OffsetDateTime::now_utc();
     let a = super::may_market(&*app.store, &app.settings.key, &contact, b.channel, now).await?;
     Ok(Json(answer_json(b.channel, &a)).into_response())
@@ -849,7 +849,7 @@ fn subject_of(
     let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     match (contact, consent_id) {
         (Some(c), None) => {
-            let c: Contact = c.parse().map_err(|e| bad(format!("contact: {e}")))?;
+            let c: Contact = c.parse().map_err(|e: ContactError| bad(e.to_string()))?;
             Ok((Subject::Contact(key.contact_hash(&c)), Some(c)))
         }
         (None, Some(id)) => Ok((

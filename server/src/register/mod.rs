@@ -134,7 +134,7 @@ pub enum RecordError {
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecordError::Contact(e) => write!(f, "contact: {e}"),
+            RecordError::Contact(e) => e.fmt(f),
             RecordError::Staff(s) => write!(
                 f,
                 "staff: {s:?} is not a staff id (1 to 64 letters, digits, '.', '_', '-' or '@')"
@@ -335,4 +335,17 @@ pub async fn erase<S: Store>(
         suppressed_at: last,
         messages,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contact_error_names_its_field_once() {
+        let e = RecordError::Contact(ContactError::Empty);
+        assert_eq!(e.to_string(), "contact: empty");
+        let e = RecordError::Contact(ContactError::EmailAt);
+        assert_eq!(e.to_string(), "e-mail address: expected exactly one @");
+    }
 }
