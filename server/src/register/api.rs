@@ -36,7 +36,7 @@
 //! `return_to`) is the site's mistake and is answered 422 with the field named.
 //!
 //! A body is read only once the route knows who asks (the admin token, or the sign-up's
-//! `Origin`), and at most [`MAX_BODY`] bytes (the list check: [`MAX_LIST`]); past that, 413
+//! `Origin`), and at most [`MAX_BODY`] bytes (the list check: [`list::MAX_LEN`]); past that, 413
 //! with the API's JSON error (the confirmation's form post: 413 and the page saying the link
 //! is not valid).
 //!
@@ -71,9 +71,6 @@ use super::{Decision, RecordError, Recorded};
 use crate::api::{ApiError, Settings, admin_bearer_in, admin_in, origin_in};
 use crate::store::Store;
 
-/// The largest mailing list `POST /register/check` accepts.
-pub const MAX_LIST: usize = 32 * 1024 * 1024;
-
 /// The largest body the register's other routes accept (JSON or a form of a few fields),
 /// as `POST /consent`'s.
 pub const MAX_BODY: usize = crate::api::MAX_BODY;
@@ -105,7 +102,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         .route("/register/may-market", post(post_may_market::<S>))
         .route(
             "/register/check",
-            post(post_check::<S>).layer(axum::extract::DefaultBodyLimit::max(MAX_LIST)),
+            post(post_check::<S>).layer(axum::extract::DefaultBodyLimit::max(list::MAX_LEN)),
         )
         .route(
             "/register/requests",
@@ -335,14 +332,16 @@ async fn post_check<S: Store>(
     Query(q): Query<CheckQuery>,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    // The token first: nobody else gets up to MAX_LIST bytes read.
+    // The token first: nobody else gets up to list::MAX_LEN bytes read.
     admin(&app, &headers)?;
-    let body = axum::body::to_bytes(body, MAX_LIST).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("list larger than {MAX_LIST} bytes"),
-        )
-    })?;
+    let body = axum::body::to_bytes(body, list::MAX_LEN)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("list larger than {} bytes", list::MAX_LEN),
+            )
+        })?;
     let rows = list::read(&body[..], q.column.as_deref())
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let now = OffsetDateTime::now_utc();
