@@ -223,7 +223,7 @@ struct DataDirArg {
     /// The directory for the log (consent.db), its head file (consent.db.head) and the server
     /// key (consent.key), where --db, --head-file and --key-file do not name them; created on
     /// first start [default: consent-data]
-    #[arg(long, env = "CONSENT_DATA_DIR")]
+    #[arg(long, env = "CONSENT_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
 }
 
@@ -234,7 +234,7 @@ struct KeyArgs {
     dir: DataDirArg,
     /// The server key file (32 random bytes), created on first start [default:
     /// <DATA_DIR>/consent.key]
-    #[arg(long, env = "CONSENT_KEY_FILE")]
+    #[arg(long, env = "CONSENT_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
 }
 
@@ -303,11 +303,11 @@ impl DataDirArg {
 #[derive(Args, Clone)]
 struct LogArgs {
     /// The SQLite log file, created on first start [default: <DATA_DIR>/consent.db]
-    #[arg(long, env = "CONSENT_DB")]
+    #[arg(long, env = "CONSENT_DB", global = true)]
     db: Option<PathBuf>,
     /// A PostgreSQL connection string (`host=/run/postgresql dbname=consent`, or a
     /// `postgresql://` URL): use it instead of SQLite, for several servers sharing one log.
-    #[arg(long, env = "CONSENT_POSTGRES", hide_env_values = true)]
+    #[arg(long, env = "CONSENT_POSTGRES", hide_env_values = true, global = true)]
     postgres: Option<String>,
     #[command(flatten)]
     key: KeyArgs,
@@ -315,7 +315,7 @@ struct LogArgs {
     /// rollback of the whole database is detected. Default: the SQLite file's path with
     /// `.head` added, or <DATA_DIR>/consent.head with PostgreSQL. Keep it (or a copy) where
     /// whoever can edit the database cannot.
-    #[arg(long, env = "CONSENT_HEAD_FILE")]
+    #[arg(long, env = "CONSENT_HEAD_FILE", global = true)]
     head_file: Option<PathBuf>,
 }
 

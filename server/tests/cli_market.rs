@@ -441,3 +441,60 @@ fn a_number_written_with_its_trunk_zero_is_the_same_customer() {
         );
     }
 }
+
+/// The log's options go before or after the subcommand alike (`consent market record --db x`
+/// was refused as an unexpected argument), and name the log the environment does not.
+#[test]
+fn the_log_options_may_follow_the_subcommand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    let db = other.join("c.db");
+    let key = other.join("c.key");
+    let (db, key) = (db.to_str().expect("utf-8"), key.to_str().expect("utf-8"));
+    let recorded = consent(
+        dir.path(),
+        &[
+            "market",
+            "record",
+            "--contact",
+            "a@b.fi",
+            "--channel",
+            "email",
+            "--kind",
+            "consent",
+            "--via",
+            "web_form",
+            "--db",
+            db,
+            "--key-file",
+            key,
+        ],
+    );
+    assert!(recorded.status.success(), "{}", err(&recorded));
+    let before = consent(
+        dir.path(),
+        &[
+            "market",
+            "--db",
+            db,
+            "--key-file",
+            key,
+            "check",
+            "--contact",
+            "a@b.fi",
+            "--channel",
+            "email",
+        ],
+    );
+    assert!(before.status.success(), "{}", err(&before));
+    assert!(
+        out(&before).starts_with("email marketing: yes"),
+        "{}",
+        out(&before)
+    );
+    assert!(
+        !dir.path().join("consent.db").exists(),
+        "the environment's log untouched"
+    );
+}
