@@ -7,7 +7,9 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{MarketingAppend, Prepared, StoreError};
+use consent_core::register::MarketingRecord;
+
+use super::{MarketingAppend, NothingLater, Prepared, StoreError};
 
 /// Where an append's answer goes.
 pub(crate) type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
@@ -26,6 +28,19 @@ pub(crate) async fn submit(appends: &Appends, p: Prepared) -> Result<MarketingAp
     let (reply, rx) = oneshot::channel();
     appends.send((p, reply)).map_err(|_| StoreError::Closed)?;
     rx.await.map_err(|_| StoreError::Closed)?
+}
+
+/// Hands a marketing decision to the writer, appended only if `condition` holds (when there
+/// is one); what became of it.
+///
+/// # Errors
+/// As [`submit`], and why the record could not be prepared ([`Prepared::marketing`]).
+pub(crate) async fn submit_marketing(
+    appends: &Appends,
+    record: &MarketingRecord,
+    condition: Option<NothingLater>,
+) -> Result<MarketingAppend, StoreError> {
+    submit(appends, Prepared::marketing(record, condition)?).await
 }
 
 /// A batch the writer is done with: the appends and what became of them.

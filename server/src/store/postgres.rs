@@ -55,7 +55,7 @@ use std::collections::HashMap;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::batch::{Appends, Batches, Job, Settled, submit};
+use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
@@ -1394,7 +1394,7 @@ impl Register for PgStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
-        submit(&self.appends, Prepared::marketing(&record, None)?).await
+        submit_marketing(&self.appends, &record, None).await
     }
 
     async fn append_marketing_if(
@@ -1402,11 +1402,7 @@ impl Register for PgStore {
         record: MarketingRecord,
         condition: NothingLater,
     ) -> Result<MarketingAppend, StoreError> {
-        submit(
-            &self.appends,
-            Prepared::marketing(&record, Some(condition))?,
-        )
-        .await
+        submit_marketing(&self.appends, &record, Some(condition)).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::batch::{Appends, Batches, Job, Settled, submit};
+use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
 use super::chain::{Signer, catch_up};
 use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
@@ -937,7 +937,7 @@ impl Register for SqliteStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
-        submit(&self.appends, Prepared::marketing(&record, None)?).await
+        submit_marketing(&self.appends, &record, None).await
     }
 
     async fn append_marketing_if(
@@ -945,11 +945,7 @@ impl Register for SqliteStore {
         record: MarketingRecord,
         condition: NothingLater,
     ) -> Result<MarketingAppend, StoreError> {
-        submit(
-            &self.appends,
-            Prepared::marketing(&record, Some(condition))?,
-        )
-        .await
+        submit_marketing(&self.appends, &record, Some(condition)).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
