@@ -298,7 +298,7 @@ impl LogKey {
 }
 
 /// What a store's writer links and signs with: the key, where the keyed chain starts, and
-/// where each committed head is published ([`Store::heads`](super::Store::heads)).
+/// where each committed head is published ([`Log::heads`](super::Log::heads)).
 #[derive(Debug)]
 pub(crate) struct Signer {
     pub(crate) key: LogKey,

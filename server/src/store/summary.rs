@@ -10,7 +10,7 @@
 //!    would print again: an edit the typed value would hide (a marketing entry's revision, an
 //!    erasure's action) is not what this version wrote.
 //! 3. The statistics read a cookie decision's `action` and `granted` columns through the same
-//!    parser ([`cookie`]).
+//!    parser ([`cookie()`]).
 
 use consent_core::register::{MarketingChannel, MarketingKind, MarketingRecord};
 use consent_core::{CategoryId, DecisionRecord, Method};
