@@ -717,7 +717,12 @@ async fn get_outbox<S: Store>(
         let page = maud::html! {
             (maud::DOCTYPE)
             html lang="en" {
-                head { meta charset="utf-8"; title { "Confirmation messages" } }
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { "Confirmation messages" }
+                    style { (maud::PreEscaped(confirm_page::STYLE)) }
+                }
                 body { main {
                     h1 { "Confirmation messages waiting for the mailer" }
                     @if messages.is_empty() { p { "None." } }

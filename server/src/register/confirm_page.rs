@@ -2,7 +2,7 @@
 //! not), and what came of it. In the visitor's language, escaped by maud.
 
 use consent_core::Lang;
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The page's phrases in one language.
 struct Phrases {
@@ -66,6 +66,28 @@ pub enum Outcome {
     Failed,
 }
 
+/// The stylesheet of the register's own pages (this one and the demo's mailbox,
+/// [`super::demo_mail`]), inline: they are served without the site's stylesheet, and their
+/// policy ([`crate::api`]'s page CSP) restricts no style. Without it a phone shows the
+/// browser's defaults: a long word of a heading ("suoramarkkinointisuostumus") or a
+/// confirmation link wider than the screen, and a button smaller than a fingertip. Dark
+/// mode is the browser's own (`color-scheme`), with a button that keeps its contrast.
+pub(crate) const STYLE: &str = concat!(
+    ":root{color-scheme:light dark}",
+    "body{font:1.0625rem/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;margin:0;padding:1rem}",
+    "main{max-width:36rem;margin:1rem auto}",
+    // The Finnish title is one 26-letter word: it fits a 320 px screen whole at this size.
+    "h1{font-size:clamp(1.25rem,5.5vw,1.5rem);line-height:1.25;hyphens:auto}",
+    "h1,p,dd,li{overflow-wrap:anywhere}",
+    "dt{font-weight:600}dd{margin:0 0 .5rem}",
+    "button{font:inherit;font-weight:600;min-height:2.75rem;padding:.5rem 1.25rem;border:0;",
+    "border-radius:.375rem;background:#0b5fa5;color:#fff;cursor:pointer}",
+    "button:hover{background:#084a80}",
+    ":focus-visible{outline:3px solid #0b5fa5;outline-offset:2px}",
+    "@media (prefers-color-scheme:dark){button{background:#8cc8ff;color:#0b1a26}",
+    "button:hover{background:#b5dcff}:focus-visible{outline-color:#8cc8ff}}",
+);
+
 fn page(lang: Lang, title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
@@ -74,6 +96,7 @@ fn page(lang: Lang, title: &str, body: Markup) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
+                style { (PreEscaped(STYLE)) }
             }
             body {
                 main { h1 { (title) } (body) }
@@ -117,4 +140,26 @@ pub fn result(lang: Lang, outcome: Outcome) -> String {
         p.title,
         html! { p role="status" data-outcome=(format!("{outcome:?}").to_lowercase()) { (text) } },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a phone nothing is wider than the screen (the Finnish title is one long word) and
+    /// the one button is big enough to press; the browser's Chromium check is by eye
+    /// (screenshots), this one keeps the rules in the page.
+    #[test]
+    fn the_pages_fit_a_phone_and_carry_their_style() {
+        for lang in [Lang::Fi, Lang::Sv, Lang::En] {
+            for html in [ask(lang, "t0k3n"), result(lang, Outcome::Done)] {
+                assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.as_str())));
+                assert!(html.contains(r#"content="width=device-width, initial-scale=1""#));
+                assert!(html.contains(&format!("<style>{STYLE}</style>")), "{html}");
+            }
+        }
+        assert!(STYLE.contains("h1,p,dd,li{overflow-wrap:anywhere}"));
+        assert!(STYLE.contains("min-height:2.75rem"));
+        assert!(STYLE.contains("color-scheme:light dark"));
+    }
 }

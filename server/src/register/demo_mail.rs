@@ -16,7 +16,7 @@
 //!   mode; a real site's mailer takes the messages from `GET /register/outbox` (admin).
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use maud::{DOCTYPE, html};
+use maud::{DOCTYPE, PreEscaped, html};
 
 use super::confirm::VALID_FOR;
 use super::outbox::Message;
@@ -69,6 +69,7 @@ pub fn page(message: Option<&Message>) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Demo mailbox" }
+                style { (PreEscaped(super::confirm_page::STYLE)) }
             }
             body { main {
                 h1 { "Demo mailbox" }
@@ -134,5 +135,7 @@ mod tests {
         let html = page(Some(&message("abc")));
         assert!(html.contains("&lt;b&gt;maija@example.fi"), "{html}");
         assert!(page(None).contains("No confirmation message"));
+        // The link (a 150-character token) breaks instead of widening a phone's page.
+        assert!(html.contains(super::super::confirm_page::STYLE));
     }
 }
