@@ -15,6 +15,12 @@ use consent_server::store::{Log as _, Store};
 
 mod support;
 
+/// The example clinic's config file (`consent_core::EXAMPLE_CONFIG` holds its text).
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../core/src/example_config.json"
+);
+
 fn consent(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_consent"))
         .args(args)
@@ -74,16 +80,7 @@ async fn log_with(dir: &Path, ids: &[u8]) {
 #[test]
 fn validate_lists_every_problem_and_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ok = consent(
-        dir.path(),
-        &[
-            "validate",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../core/src/example_config.json"
-            ),
-        ],
-    );
+    let ok = consent(dir.path(), &["validate", EXAMPLE]);
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("valid (revision 1, 3 categories, 5 services)"));
     let bad = dir.path().join("bad.json");
@@ -104,10 +101,7 @@ fn validate_lists_every_problem_and_fails() {
 #[test]
 fn banner_build_writes_what_serve_serves_and_nothing_for_a_bad_config() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    );
+    let example = EXAMPLE;
     let out = dir.path().join("site");
     let dist = dir.path().join("dist");
     std::fs::create_dir(&dist).expect("dist");
@@ -219,10 +213,7 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn banner_build_writes_all_of_a_build_or_nothing_and_loses_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    );
+    let example = EXAMPLE;
     let build = |out: &Path, dist: &Path| {
         consent(
             d,
@@ -303,11 +294,7 @@ fn banner_build_writes_all_of_a_build_or_nothing_and_loses_nothing() {
 fn every_command_reads_a_config_file_alike() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let example = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    ))
-    .expect("example");
+    let example = consent_core::EXAMPLE_CONFIG.as_bytes().to_vec();
     let path = |name: &str| d.join(name).to_str().expect("utf-8").to_owned();
     let empty = &path("empty");
     std::fs::create_dir(empty).expect("dist");
@@ -378,11 +365,7 @@ fn every_command_reads_a_config_file_alike() {
 fn a_config_that_gives_a_field_twice_is_refused_with_where() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    ))
-    .expect("example");
+    let example = consent_core::EXAMPLE_CONFIG.to_owned();
     // The first service's cookies given twice: the declaration would lose the first list.
     let at = example.find("\"cookies\": [").expect("a cookie list");
     let twice = format!("{}\"cookies\": [], {}", &example[..at], &example[at..]);
@@ -411,11 +394,7 @@ fn a_config_that_gives_a_field_twice_is_refused_with_where() {
 fn a_config_file_far_larger_than_any_config_is_refused_unread() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    ))
-    .expect("example");
+    let example = consent_core::EXAMPLE_CONFIG.to_owned();
     // 50 MB: the example padded with blanks (valid JSON), a file that is not the config.
     let big = d.join("big.json");
     let padded = format!(
@@ -463,10 +442,7 @@ async fn output_to_a_reader_that_went_away_ends_quietly_never_in_a_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     log_with(d, &[1]).await;
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    );
+    let example = EXAMPLE;
     let list = d.join("list.csv");
     std::fs::write(&list, "email\nmaija@example.fi\n").expect("write");
     let id = "01".repeat(16);
@@ -554,10 +530,7 @@ fn site_id_follows_the_key_and_binds_tokens_to_the_site() {
 fn declaration_prints_the_cores_rendering_and_explains_bad_input() {
     use consent_core::declaration::{Declaration, Format};
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    );
+    let example = EXAMPLE;
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     for (lang, format) in [
         ("fi", Format::Html),
@@ -1154,10 +1127,7 @@ async fn stats_prints_a_table_by_default_and_json_or_csv_when_asked() {
 #[test]
 fn declaration_takes_markdown_and_names_the_configs_languages() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/src/example_config.json"
-    );
+    let example = EXAMPLE;
     let md = consent(dir.path(), &["declaration", "--format", "md", example]);
     let markdown = consent(
         dir.path(),
