@@ -377,7 +377,7 @@ pub enum Verdict {
     /// It may load.
     Allowed = 1,
     /// Never: it names a category or service the policy does not have
-    /// ([`policy::element_known`]); the script tells the site's developer.
+    /// ([`Evaluation::element`] is `None`); the script tells the site's developer.
     Unknown = 2,
 }
 
@@ -393,13 +393,9 @@ pub fn allows(category: &str, service: Option<&str>, path: &str) -> Verdict {
         }
     };
     with(|app, p| {
-        if !policy::element_known(p, category, service) {
-            return Verdict::Unknown;
-        }
-        verdict(
-            app.evaluation
-                .allows_element(p, category, service, path, app.revoked_here),
-        )
+        app.evaluation
+            .element(p, category, service, path, app.revoked_here)
+            .map_or(Verdict::Unknown, verdict)
     })
     .unwrap_or_else(|| verdict(policy::allows_without_policy(category)))
 }

@@ -168,7 +168,8 @@ impl Evaluation {
 
     /// Whether a gated element may load on the page at `path` (rules 11 to 13): `category`
     /// and `service` as the markup writes them (`data-category="!marketing"`,
-    /// `data-service="ga"`), `revoked_here` what was withdrawn on this page.
+    /// `data-service="ga"`), `revoked_here` what was withdrawn on this page. As
+    /// [`element`](Self::element), with markup the site lacks refused.
     ///
     /// # Example
     /// ```
@@ -190,14 +191,41 @@ impl Evaluation {
         path: &str,
         revoked_here: Choices,
     ) -> bool {
-        let Some(Element {
+        self.element(site, category, service, path, revoked_here) == Some(true)
+    }
+
+    /// Whether a gated element may load on the page at `path`, as
+    /// [`allows_element`](Self::allows_element); `None` when its markup names a category or
+    /// service the site does not have, so that it never loads whatever the visitor decides
+    /// (a typo, or a list where one id belongs), which the banner tells the site's developer.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Choices, Config, policy::{self, Signals}};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let ev = policy::evaluate(&config, None, None, now, Signals::default());
+    /// let none = Choices::none();
+    /// assert_eq!(ev.element(&config, " ! marketing ", Some("facebook-pixel"), "/", none), Some(false));
+    /// assert_eq!(ev.element(&config, "analytic", None, "/", none), None);
+    /// assert_eq!(ev.element(&config, "analytics marketing", None, "/", none), None);
+    /// assert_eq!(ev.element(&config, "analytics", Some("nosuch"), "/", none), None);
+    /// # Ok::<(), consent_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn element<P: SitePolicy + ?Sized>(
+        &self,
+        site: &P,
+        category: &str,
+        service: Option<&str>,
+        path: &str,
+        revoked_here: Choices,
+    ) -> Option<bool> {
+        let Element {
             negated,
             category: ci,
             service,
-        }) = Element::resolve(site, category, service)
-        else {
-            return false;
-        };
+        } = Element::resolve(site, category, service)?;
         let granted = match service {
             Some(s) => {
                 self.allowed.allows_category(ci)
@@ -206,11 +234,13 @@ impl Evaluation {
             None => self.allowed.whole_categories(site).allows_category(ci),
         };
         if negated {
-            return !self.show_banner() && !granted;
+            return Some(!self.show_banner() && !granted);
         }
-        granted
-            && !revoked_here.allows_category(ci)
-            && service.is_none_or(|s| !revoked_here.allows_service(s))
+        Some(
+            granted
+                && !revoked_here.allows_category(ci)
+                && service.is_none_or(|s| !revoked_here.allows_service(s)),
+        )
     }
 
     /// Whether a service may run on the page at `path`: allowed, not kept off the path
@@ -434,29 +464,6 @@ impl Element {
             service,
         })
     }
-}
-
-/// Whether a gated element's markup names only a category (and service) the site has: one
-/// that does not never loads ([`Evaluation::allows_element`]), whatever the visitor decides,
-/// so the banner tells the site's developer (a typo, or a list where one id belongs).
-///
-/// # Example
-/// ```
-/// use consent_core::{Config, policy::element_known};
-/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-/// assert!(element_known(&config, " ! marketing ", Some("facebook-pixel")));
-/// assert!(!element_known(&config, "analytic", None));
-/// assert!(!element_known(&config, "analytics marketing", None));
-/// assert!(!element_known(&config, "analytics", Some("nosuch")));
-/// # Ok::<(), consent_core::ConfigError>(())
-/// ```
-#[must_use]
-pub fn element_known<P: SitePolicy + ?Sized>(
-    site: &P,
-    category: &str,
-    service: Option<&str>,
-) -> bool {
-    Element::resolve(site, category, service).is_some()
 }
 
 /// Whether a gated element of `category` (as the markup writes it) may load on a page whose
