@@ -420,14 +420,16 @@ bannerTest('a decision made while the texts load is not followed by a layer aski
 // trying several, or one left in a template): ours starts, decides, keeps its cookie and
 // its `window.Consent`, tells its events once, and each of its gated scripts runs once,
 // whatever the others then decide; nothing on the page throws.
-bannerTest('beside Osano cookieconsent, vanilla-cookieconsent, Orejime and tarteaucitron', async (visitor) => {
+bannerTest('beside Osano cookieconsent, vanilla-cookieconsent, Orejime, tarteaucitron and Klaro', async (visitor) => {
   for (const f of ['tarteaucitronjs/tarteaucitron.services.js', 'tarteaucitronjs/lang/tarteaucitron.en.js']) vendor(f);
   const others = ['cookieconsent/build/cookieconsent.min.js', 'vanilla-cookieconsent/dist/cookieconsent.umd.js',
-    'orejime/dist/orejime-standard-en.js', 'tarteaucitronjs/tarteaucitron.js'].map(vendor);
+    'orejime/dist/orejime-standard-en.js', 'tarteaucitronjs/tarteaucitron.js', 'klaro/dist/klaro.js'].map(vendor);
   const v = await visitor();
   await v.open({
-    body: `${SCRIPTS}<script type="text/plain" data-purpose="analytics">window.__log.push('orejime')</script>`,
+    body: `${SCRIPTS}<script type="text/plain" data-purpose="analytics">window.__log.push('orejime')</script>
+      <script type="text/plain" data-type="text/javascript" data-name="klaro-ga">window.__log.push('klaro')</script>`,
     pre: `window.orejimeConfig = { privacyPolicyUrl: '/privacy', purposes: [{ id: 'analytics', title: 'Analytics', cookies: ['_ga'] }] };
+      window.klaroConfig = { storageMethod: 'cookie', cookieName: 'klaro', services: [{ name: 'klaro-ga', purposes: ['analytics'], cookies: ['_ga'] }] };
       window.__events = [];
       for (const t of ['consent:first', 'consent:change']) window.addEventListener(t, () => window.__events.push(t));`,
   });
@@ -437,7 +439,7 @@ bannerTest('beside Osano cookieconsent, vanilla-cookieconsent, Orejime and tarte
     window.cookieconsent.initialise({ type: 'opt-in' });
     window.tarteaucitron.init({ cookieName: 'tarteaucitron', highPrivacy: true, AcceptAllCta: true, mandatory: true, useExternalCss: true });
   });
-  await v.waitFor(() => !!window.orejime?.manager);
+  await v.waitFor(() => !!window.orejime?.manager && !!window.klaro?.getManager);
   const policy = compiled(config('adv-all'));
   assert.equal(await v.run(config('adv-all')), true);
   assert.ok(await v.bannerShown());
@@ -449,10 +451,14 @@ bannerTest('beside Osano cookieconsent, vanilla-cookieconsent, Orejime and tarte
     window.CookieConsent.acceptCategory('all');
     window.tarteaucitron.userInterface.respondAll(true);
     window.orejime.manager.setConsent('analytics', true);
+    const klaro = window.klaro.getManager();
+    klaro.changeAll(true);
+    klaro.saveAndApplyConsents();
   });
   await v.settle();
   const log = await v.log();
   for (const s of ['ga', 'ads', 'necessary']) assert.equal(log.filter((l) => l === s).length, 1, `${s} once: ${log}`);
+  assert.ok(log.includes('klaro'), `Klaro ran its own script: ${log}`);
   assert.equal((await v.context.cookies()).find((c) => c.name === 'adv-all').value, ours, 'our cookie is ours');
   assert.deepEqual(await v.js(() => window.__events), ['consent:first', 'consent:change']);
   assert.equal(await v.js(() => typeof window.Consent.acceptedCategory), 'function');

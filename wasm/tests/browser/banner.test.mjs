@@ -137,6 +137,7 @@ const OTHER_BANNERS_CSS = {
   vanilla: 'vanilla-cookieconsent/dist/cookieconsent.css',
   orejime: 'orejime/dist/orejime-standard.css',
   tarteaucitron: 'tarteaucitronjs/css/tarteaucitron.min.css',
+  klaro: 'klaro/dist/klaro.min.css',
 };
 
 /** Sites' own stylesheets that style bare elements (`button`, `[type=button]`, `h2`, `p`, `a`,
