@@ -308,13 +308,30 @@ async fn no_overlong_segments(request: Request, next: axum::middleware::Next) ->
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Whether a 401 asks for the admin token with [`ADMIN_CHALLENGE`].
+    challenge: bool,
 }
+
+/// The challenge of a 401 that wants the admin token: a browser shows its login prompt (any
+/// user name, the token as the password), a program reads that Basic or Bearer will do.
+const ADMIN_CHALLENGE: &str = "Basic realm=\"consent admin\", charset=\"UTF-8\"";
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
+            challenge: false,
+        }
+    }
+
+    /// 401 with [`ADMIN_CHALLENGE`]: the route needs the admin token, and a browser that
+    /// opened it should prompt for it. (A 401 for a missing consent cookie has no challenge:
+    /// no password would do, and the visitor's page must not prompt.)
+    pub(crate) fn admin_required(message: impl Into<String>) -> Self {
+        Self {
+            challenge: true,
+            ..Self::new(StatusCode::UNAUTHORIZED, message)
         }
     }
 }
@@ -322,6 +339,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if self.challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(ADMIN_CHALLENGE),
+            );
+        }
         if self.status == StatusCode::TOO_MANY_REQUESTS
             || self.status == StatusCode::SERVICE_UNAVAILABLE
         {
@@ -1000,16 +1023,12 @@ fn admin_only<S>(
     if is_admin(app, headers) {
         return Ok(None);
     }
-    let mut response = ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "admin token required (as the password, or Authorization: Bearer <token>)",
-    )
-    .into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Basic realm=\"consent admin\", charset=\"UTF-8\""),
-    );
-    Ok(Some(response))
+    Ok(Some(
+        ApiError::admin_required(
+            "admin token required (as the password, or Authorization: Bearer <token>)",
+        )
+        .into_response(),
+    ))
 }
 
 /// The dashboard ([`crate::admin`]).

@@ -35,6 +35,9 @@
 //! A malformed form (an unknown or repeated field, an unknown channel, a foreign
 //! `return_to`) is the site's mistake and is answered 422 with the field named.
 //!
+//! An admin route asked without the admin token answers 401 with the dashboard's Basic
+//! challenge, so a browser (staff opening the outbox's page) prompts for it.
+//!
 //! A body is read only once the route knows who asks (the admin token, or the sign-up's
 //! `Origin`), and at most [`MAX_BODY`] bytes (the list check: [`list::MAX_LEN`]); past that, 413
 //! with the API's JSON error (the confirmation's form post: 413 and the page saying the link
@@ -166,9 +169,11 @@ fn admin<S>(app: &Register<S>, headers: &HeaderMap) -> Result<(), ApiError> {
     if admin_in(&app.settings, headers) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "the customer register needs the admin token",
+        // With the Basic challenge, as the dashboard's: staff open the outbox's page
+        // (`format=html`) in a browser, which then prompts for the token.
+        Err(ApiError::admin_required(
+            "the customer register needs the admin token (as the password, or \
+             Authorization: Bearer <token>)",
         ))
     }
 }
