@@ -34,7 +34,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use consent_core::decision::{self, Signer, SubmitError};
-use consent_core::policy;
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, PageUrl, Token};
 use serde::Deserialize;
 use serde_json::json;
@@ -84,6 +83,9 @@ pub struct Settings {
 struct App<S> {
     store: Arc<S>,
     settings: Settings,
+    /// How the server-rendered banner reads a request's consent cookies: the gate's rule,
+    /// under the server's key.
+    gate: consent_core::Gate,
     limiter: Option<crate::client::Limiter>,
     files: Option<ServeDir>,
 }
@@ -102,8 +104,10 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         )
     });
     let cors = cors_for(&settings.origins);
+    let gate = consent_core::Gate::new(&settings.config, Some(settings.key.token_key().clone()));
     let app = Arc::new(App {
         store,
+        gate,
         settings,
         limiter,
         files,
@@ -859,7 +863,7 @@ async fn get_first_layer<S: Store>(
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::first_layer_if_due(
         config,
-        app.settings.key.token_key(),
+        &app.gate,
         &headers,
         lang,
         q.return_to.as_deref().unwrap_or("/"),
@@ -872,20 +876,16 @@ async fn get_preferences<S: Store>(
     Query(q): Query<NojsQuery>,
 ) -> Response {
     let config = &app.settings.config;
-    let cookies = crate::nojs::request_cookies(&headers);
-    let stored = cookies
-        .iter()
-        .find(|(n, _)| n == config.cookie().name())
-        .map(|(_, v)| v.as_str());
-    let signals = consent_gate::signals(&headers);
-    let evaluation = policy::evaluate(&**config, stored, None, OffsetDateTime::now_utc(), signals);
+    // The switches start from the decision the gate reads (the first valid of several
+    // consent cookies, signed by this server), as the first layer's fragment does.
+    let verdict = consent_gate::verdict(&app.gate, &headers, OffsetDateTime::now_utc());
     let lang = crate::nojs::pick_lang(config, q.lang.as_deref());
     html_response(crate::nojs::preferences_page(
         config,
         lang,
         q.return_to.as_deref().unwrap_or("/"),
-        &evaluation,
-        signals.gpc,
+        verdict.evaluation(),
+        consent_gate::signals(&headers).gpc,
     ))
 }
 

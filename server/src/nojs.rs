@@ -54,32 +54,23 @@ pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// The first layer for a request, or nothing (an empty string) when the request's consent
-/// cookie holds a current decision signed by `key`, so no banner is due. A token the server
-/// did not sign (unsigned, edited, foreign) is no decision here, as for the gate: the
-/// visitor is asked again, and nothing but the necessary runs meanwhile.
+/// cookies hold a current decision signed by `gate`'s key, so no banner is due. A token the
+/// server did not sign (unsigned, edited, foreign) is no decision here, as for the gate: the
+/// visitor is asked again, and nothing but the necessary runs meanwhile. Of several consent
+/// cookies the first valid decision counts, as in the gate ([`consent_gate::verdict`]): a
+/// stray one sent first does not bring the banner back.
 #[must_use]
 pub fn first_layer_if_due(
     config: &Config,
-    key: &consent_core::SigningKey,
+    gate: &consent_core::Gate,
     headers: &HeaderMap,
     lang: Lang,
     return_to: &str,
 ) -> String {
-    let cookies = request_cookies(headers);
-    let stored = cookies
-        .iter()
-        .find(|(n, _)| n == config.cookie().name())
-        .map(|(_, v)| v.as_str());
-    let signals = consent_gate::signals(headers);
-    let evaluation = policy::evaluate(
-        config,
-        stored,
-        Some(key),
-        OffsetDateTime::now_utc(),
-        signals,
-    );
-    if evaluation.show_banner() {
-        first_layer(config, lang, return_to, signals.gpc)
+    let verdict = consent_gate::verdict(gate, headers, OffsetDateTime::now_utc());
+    if verdict.evaluation().show_banner() {
+        let gpc = consent_gate::signals(headers).gpc;
+        first_layer(config, lang, return_to, gpc)
     } else {
         String::new()
     }

@@ -8,17 +8,34 @@
 
 mod support;
 
-use support::raw::send;
+use support::raw::{Answer, send};
 
 use std::path::Path;
 
+use consent_core::Config;
 use tokio::process::Child;
 
 const ORIGIN: &str = "https://klinikka.fi";
 const ADMIN: &str = "hostile-admin-token";
 
+fn config() -> Config {
+    Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")
+}
+
 async fn start(dir: &Path) -> (Child, String) {
     support::serve::start(dir, &["--origin", ORIGIN, "--admin-token", ADMIN]).await
+}
+
+/// A decision posted from the no-JavaScript form: the answer (a 303 setting the cookie).
+async fn form_post(addr: &str, cookie: &str, form: &str) -> Answer {
+    send(
+        addr,
+        "POST",
+        "/consent/form",
+        &format!("Origin: {ORIGIN}\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\n"),
+        form,
+    )
+    .await
 }
 
 /// A browser should prompt for the password wherever the server answers 401 to a page staff
@@ -67,4 +84,51 @@ async fn the_registers_admin_routes_ask_a_browser_for_the_password() {
     // The public routes still never ask: a visitor is no staff.
     let confirm = send(&addr, "GET", "/register/confirm?token=x", "", "").await;
     assert_eq!(confirm.header("www-authenticate"), None, "{}", confirm.head);
+}
+
+/// A stray consent cookie sent first (a parent domain's, another path's) must not bring back
+/// the first layer that a site includes server-side (`GET /consent/first-layer`) when the
+/// visitor's signed decision comes after it, as it does not in the gate or the banner; nor
+/// must the preferences page show that decision's switches off.
+#[tokio::test]
+async fn a_stray_consent_cookie_first_does_not_bring_back_the_server_rendered_banner() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let name = config().cookie().name().to_owned();
+    let decided = form_post(&addr, "", "action=accept_all&return_to=%2F").await;
+    assert_eq!(decided.status, 303, "{}", decided.head);
+    let token = decided.set_cookie(&name).expect("the consent cookie");
+    for cookies in [
+        format!("{name}={token}"),
+        format!("{name}=stale; {name}={token}"),
+        format!("theme=dark; {name}=1.AAAA; {name}={token}"),
+    ] {
+        let cookie = format!("Cookie: {cookies}\r\n");
+        let fragment = send(&addr, "GET", "/consent/first-layer", &cookie, "").await;
+        assert_eq!(fragment.status, 200, "{}", fragment.head);
+        assert_eq!(
+            fragment.body, "",
+            "{cookies}: the first layer again, over a signed decision"
+        );
+        let page = send(&addr, "GET", "/consent/preferences", &cookie, "").await;
+        let switch = page
+            .body
+            .split("<input")
+            .find(|i| i.contains(r#"value="analytics""#))
+            .expect("the analytics switch");
+        assert!(
+            switch.contains("checked"),
+            "{cookies}: analytics shown off: {switch}"
+        );
+    }
+    // With no valid decision at all, the first layer is due.
+    let stray = send(
+        &addr,
+        "GET",
+        "/consent/first-layer",
+        &format!("Cookie: {name}=stale\r\n"),
+        "",
+    )
+    .await;
+    assert!(stray.body.contains("/consent/form"), "{}", stray.body);
 }
