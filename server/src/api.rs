@@ -294,8 +294,12 @@ const MAX_SEGMENT: usize = 255;
 
 /// Answers 404 for a path with a segment longer than any file name: it names no file or
 /// route, and the file services would otherwise pass it to the file system, which refuses it
-/// (`ENAMETOOLONG`) with what they report as a server error.
-async fn no_overlong_segments(request: Request, next: axum::middleware::Next) -> Response {
+/// (`ENAMETOOLONG`) with what they report as a server error. Every router with a file
+/// service applies it (the playground's too: [`crate::playground::router`]).
+pub(crate) async fn no_overlong_segments(
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
     if request
         .uri()
         .path()

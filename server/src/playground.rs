@@ -38,6 +38,9 @@ pub fn router(dir: PathBuf) -> Router {
     Router::new()
         .nest_service("/playground", ServeDir::new(dir))
         .layer(axum::middleware::from_fn(with_slash))
+        // A name longer than any file's is no file: 404, not the file system's refusal
+        // answered as a server error.
+        .layer(axum::middleware::from_fn(crate::api::no_overlong_segments))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),

@@ -132,3 +132,22 @@ async fn a_stray_consent_cookie_first_does_not_bring_back_the_server_rendered_ba
     .await;
     assert!(stray.body.contains("/consent/form"), "{}", stray.body);
 }
+
+/// A path segment longer than any file name is no file: the playground's file service passed
+/// it to the file system, which refused it (`ENAMETOOLONG`), and answered 500, a server
+/// error for what is the client's.
+#[tokio::test]
+async fn an_overlong_name_under_the_playground_is_not_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let page = send(&addr, "GET", "/playground/", "", "").await;
+    assert_eq!(page.status, 200, "the playground is served: {}", page.head);
+    let long = "a".repeat(300);
+    for path in [
+        format!("/playground/{long}"),
+        format!("/playground/x/{long}"),
+    ] {
+        let answer = send(&addr, "GET", &path, "", "").await;
+        assert_eq!(answer.status, 404, "{}", answer.head);
+    }
+}
