@@ -269,8 +269,30 @@ pub fn parse_form(config: &Config, body: &[u8]) -> Result<FormInput, FormError> 
     Ok(FormInput {
         action,
         lang: pick_lang(config, lang.as_deref()),
-        return_to,
+        return_to: uri_reference(&return_to),
     })
+}
+
+/// A `return_to` checked by [`sanitize_return_to`] as a URI reference, fit for `Location` and
+/// a record's page: every byte outside visible ASCII (a space, the UTF-8 of `ä`), and the
+/// ASCII a URI may not hold (`"`, `<`, `>`, `^`, the backquote, `{`, `|`, `}`),
+/// percent-encoded; `%` and the rest as they are, so an address encoded already stays as it
+/// is. A site that fills the form's field from a decoded path or query gives such text: raw
+/// UTF-8 in `Location` leaves the browser to guess its encoding, and a page address with a
+/// space is no address.
+///
+/// Hand-written rather than the `percent-encoding` crate's: eight lines against a dependency.
+pub(crate) fn uri_reference(path: &str) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_graphic() && !b"\"<>^`{|}".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// A decision made from a form post: what to log and what to set.
@@ -389,6 +411,17 @@ mod tests {
         assert_eq!(sanitize_return_to(&"/".repeat(3000)), None);
         // The first layer falls back to "/" rather than rendering a foreign target.
         assert!(first_layer(&config(), Lang::En, "//evil.example", false).contains(r#"value="/""#));
+    }
+
+    #[test]
+    fn a_return_to_becomes_a_uri_reference() {
+        assert_eq!(uri_reference("/a/b?c=d#e"), "/a/b?c=d#e");
+        assert_eq!(uri_reference("/päivä x"), "/p%C3%A4iv%C3%A4%20x");
+        // Encoded already: as it is.
+        assert_eq!(uri_reference("/p%C3%A4?q=%22"), "/p%C3%A4?q=%22");
+        assert_eq!(uri_reference("/x?y=\"<`>"), "/x?y=%22%3C%60%3E");
+        let input = parse_form(&config(), "action=reject_all&return_to=/ä".as_bytes()).unwrap();
+        assert_eq!(input.return_to, "/%C3%A4");
     }
 
     #[test]

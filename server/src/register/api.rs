@@ -801,7 +801,7 @@ fn parse_signup_form(body: &[u8]) -> Result<SignupForm, ApiError> {
     Ok(SignupForm {
         contact: contact.unwrap_or_default(),
         channels,
-        return_to,
+        return_to: crate::nojs::uri_reference(&return_to),
     })
 }
 
