@@ -8,9 +8,11 @@
 //! the header the operator named is read: a proxy that writes one of them passes the other
 //! through as the client wrote it.
 
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -88,10 +90,12 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 /// A per-client limit of `n` requests a second (bursts of `2n`), whose memory of clients is
 /// pruned as it goes: an address not seen for a while is forgotten, so the state does not
-/// grow with every new address.
+/// grow with every new address. Keyed by something else than an address
+/// ([`Limiter::keyed`]), it limits what is done for that key (the sign-up's messages to one
+/// contact).
 #[derive(Debug)]
-pub struct Limiter {
-    inner: DefaultKeyedRateLimiter<IpAddr>,
+pub struct Limiter<K: Hash + Eq + Clone = IpAddr> {
+    inner: DefaultKeyedRateLimiter<K>,
     checks: AtomicU64,
 }
 
@@ -102,17 +106,30 @@ impl Limiter {
     /// `n` a second per client.
     #[must_use]
     pub fn new(n: NonZeroU32) -> Self {
+        Self::with_quota(
+            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+        )
+    }
+}
+
+impl<K: Hash + Eq + Clone> Limiter<K> {
+    /// `burst` at once per key, then one more every `every` (at least a millisecond).
+    #[must_use]
+    pub fn keyed(burst: NonZeroU32, every: Duration) -> Self {
+        let quota = Quota::with_period(every.max(Duration::from_millis(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
+        Self::with_quota(quota.allow_burst(burst))
+    }
+
+    fn with_quota(quota: Quota) -> Self {
         Self {
-            inner: RateLimiter::keyed(
-                Quota::per_second(n)
-                    .allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-            ),
+            inner: RateLimiter::keyed(quota),
             checks: AtomicU64::new(0),
         }
     }
 
     /// Whether `client` may make one more request now.
-    pub fn allows(&self, client: IpAddr) -> bool {
+    pub fn allows(&self, client: K) -> bool {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.inner.retain_recent();
             self.inner.shrink_to_fit();
@@ -205,6 +222,13 @@ mod tests {
             address(peer, &several, &rfc),
             "203.0.113.7".parse::<IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn a_keyed_limiter_allows_its_burst_per_key() {
+        let limiter = Limiter::keyed(NonZeroU32::new(3).unwrap(), Duration::from_secs(3600));
+        assert_eq!((0..10).filter(|_| limiter.allows("a")).count(), 3);
+        assert!(limiter.allows("b"), "another key has its own burst");
     }
 
     #[test]

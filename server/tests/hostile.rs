@@ -201,3 +201,61 @@ async fn a_return_to_in_plain_text_comes_back_as_a_uri() {
         assert!(location.contains("signup=ok"), "{given}: {location}");
     }
 }
+
+/// The confirmation messages waiting in the outbox, as the mailer peeks at them.
+async fn outbox(addr: &str) -> Vec<serde_json::Value> {
+    let answer = send(
+        addr,
+        "GET",
+        "/register/outbox?peek=true",
+        &format!("Authorization: Bearer {ADMIN}\r\n"),
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    answer.json()["messages"]
+        .as_array()
+        .expect("messages")
+        .clone()
+}
+
+/// The sign-up is public and mails whatever address it is given: without a limit per
+/// contact, one client within the per-client rate (or many clients) had the site's mailer
+/// send a victim a confirmation message for every request, tens of thousands a day. A few
+/// reach the contact; the rest are answered as any sign-up is (saying nothing about who
+/// signed up before) and send nothing. Another contact is not held back.
+#[tokio::test]
+async fn the_signup_cannot_be_used_to_flood_one_address_with_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let sign_up = |contact: &'static str| {
+        let addr = addr.clone();
+        async move {
+            send(
+                &addr,
+                "POST",
+                "/register/signup",
+                &format!("Origin: {ORIGIN}\r\nContent-Type: application/json\r\n"),
+                &serde_json::json!({ "contact": contact, "channels": ["email"] }).to_string(),
+            )
+            .await
+        }
+    };
+    for _ in 0..20 {
+        let answer = sign_up("victim@example.fi").await;
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        // Written another way, the same contact.
+        let answer = sign_up(" Victim@Example.FI ").await;
+        assert_eq!(answer.status, 202, "{}", answer.body);
+    }
+    let answer = sign_up("other@example.fi").await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let messages = outbox(&addr).await;
+    let to = |who: &str| messages.iter().filter(|m| m["to"] == who).count();
+    assert!(
+        (1..=3).contains(&to("victim@example.fi")),
+        "{} messages to one address",
+        to("victim@example.fi")
+    );
+    assert_eq!(to("other@example.fi"), 1, "{messages:?}");
+}

@@ -83,17 +83,35 @@ struct Register<S> {
     settings: Settings,
     /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
     limiter: Option<crate::client::Limiter>,
+    /// The sign-up's confirmation messages per contact ([`MESSAGES_PER_CONTACT`]).
+    contacts: crate::client::Limiter<consent_core::register::ContactHash>,
 }
+
+/// How many confirmation messages a contact is sent at once by sign-ups: the sign-up is
+/// public, and without a limit per contact anyone could have the site's mailer send one
+/// address a message per request. Past it, one more each [`MESSAGE_EVERY`]; a sign-up over
+/// it is answered as any other (saying nothing about who signed up before) and sends nothing.
+/// The count is the server process's own: it starts again at a restart, and each of several
+/// servers keeps its own.
+pub const MESSAGES_PER_CONTACT: u32 = 3;
+
+/// How often a contact past [`MESSAGES_PER_CONTACT`] may be sent one more.
+pub const MESSAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The register's routes, to merge into [`crate::api::router`]'s.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let cors = crate::api::cors_for(&settings.origins);
     let demo = settings.demo.is_some();
+    let contacts = crate::client::Limiter::keyed(
+        std::num::NonZeroU32::new(MESSAGES_PER_CONTACT).unwrap_or(std::num::NonZeroU32::MIN),
+        MESSAGE_EVERY,
+    );
     let app = Arc::new(Register {
         store,
         settings,
         limiter,
+        contacts,
     });
     let router = if demo {
         Router::new().route("/demo/mail", axum::routing::get(get_demo_mail::<S>))
@@ -428,14 +446,15 @@ impl SignupOutcome {
 
 /// A sign-up: every channel ticked is checked as the consent it would record, then a
 /// confirmation link for all of them goes to the outbox, addressed to the contact. Nothing is
-/// recorded until the contact confirms ([`confirm`]); nothing is sent when one channel fails.
-/// The channels waiting, and the link's token.
+/// recorded until the contact confirms ([`confirm`]); nothing is sent when one channel fails,
+/// nor to a contact past [`MESSAGES_PER_CONTACT`]. The channels waiting, and the link's
+/// token if a message went to the outbox.
 async fn sign_up<S: Store>(
     app: &Register<S>,
     origin: &str,
     contact: &str,
     mut channels: Vec<MarketingChannel>,
-) -> Result<(Vec<MarketingChannel>, String), SignupError> {
+) -> Result<(Vec<MarketingChannel>, Option<String>), SignupError> {
     channels.sort_unstable();
     channels.dedup();
     if channels.is_empty() {
@@ -463,6 +482,10 @@ async fn sign_up<S: Store>(
     let Some(first) = records.first() else {
         return Err(SignupError::NoChannel);
     };
+    // Checked once the sign-up is valid, so a mistyped one does not use the contact's turn.
+    if !app.contacts.allows(first.contact()) {
+        return Ok((channels, None));
+    }
     let after = app
         .store
         .chain_head()
@@ -483,7 +506,7 @@ async fn sign_up<S: Store>(
         .outbox_push(message, now)
         .await
         .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
-    Ok((pending.channels, token))
+    Ok((pending.channels, Some(token)))
 }
 
 /// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)
@@ -514,7 +537,7 @@ async fn post_signup<S: Store>(
             (SignupOutcome::Busy, None)
         } else {
             match sign_up(&app, origin, &input.contact, input.channels).await {
-                Ok((_, token)) => (SignupOutcome::Ok, Some(token)),
+                Ok((_, token)) => (SignupOutcome::Ok, token),
                 Err(e) => (SignupOutcome::of(&e), None),
             }
         };
@@ -550,7 +573,7 @@ async fn post_signup<S: Store>(
         })),
     )
         .into_response();
-    demo_mail_cookie(&app, &mut response, Some(&token));
+    demo_mail_cookie(&app, &mut response, token.as_deref());
     Ok(response)
 }
 

@@ -18,6 +18,10 @@
 //!    and is deleted at the next sign-up or take.
 //! 4. At most [`CAPACITY`] messages are kept; past it, the oldest go first, so a flood of
 //!    forged sign-ups cannot grow the database without bound.
+//! 5. Sign-ups put at most [`MESSAGES_PER_CONTACT`](super::api::MESSAGES_PER_CONTACT)
+//!    messages for one contact here at once, then one each
+//!    [`MESSAGE_EVERY`](super::api::MESSAGE_EVERY), so the public form cannot have the
+//!    mailer flood an address.
 //!
 //! What is kept is what the mailer needs and nothing more: the address to send to
 //! (normalised), the link (whose token holds the contact's keyed hash, the channels and two
