@@ -9,6 +9,12 @@
 //!   clock) would let a client hold a connection without ever sending a head.
 //! - **Request timeout:** a request not answered within [`Limits::request_timeout`], a slow
 //!   body included, is answered 408 (tower-http's `TimeoutLayer`, applied by [`serve`]).
+//! - **Write timeout:** a write to the client that waits longer than
+//!   [`Limits::request_timeout`] for it to read closes the connection ([`WriteDeadline`]).
+//!   hyper has none, so a client that pipelined requests and never read the answers held
+//!   its connection for good once the kernel's buffers were full. Like nginx's
+//!   `send_timeout`, the clock runs between two writes that make progress, not over the
+//!   whole answer.
 //! - **Connection limit:** at most [`Limits::max_connections`] connections are served at once;
 //!   past it the loop stops accepting until one closes, and the rest wait in the kernel's
 //!   backlog instead of costing memory here.
@@ -16,8 +22,11 @@
 //! Shutdown stops accepting and lets the open connections finish their requests.
 
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,8 +35,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
 /// The limits of [`serve`].
@@ -35,7 +46,8 @@ use tower::ServiceExt as _;
 pub struct Limits {
     /// How long a client may take to send a request's head.
     pub header_read_timeout: Duration,
-    /// How long a request may take, body included, before it is answered 408.
+    /// How long a request may take, body included, before it is answered 408; and how long
+    /// a write may wait for the client to read before the connection is closed.
     pub request_timeout: Duration,
     /// How many connections are served at once.
     pub max_connections: usize,
@@ -106,6 +118,7 @@ pub async fn serve(
         );
         let hyper_service = TowerToHyperService::new(service);
         let builder = Arc::clone(&builder);
+        let stream = WriteDeadline::new(stream, limits.request_timeout);
         let connection = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -117,4 +130,92 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// A connection whose writes must make progress: a write, flush or shutdown that has waited
+/// `limit` for the client to read fails with [`io::ErrorKind::TimedOut`], and hyper closes
+/// the connection. Reads pass through (hyper times the head itself, and the
+/// `TimeoutLayer` the rest of a request).
+struct WriteDeadline<S> {
+    inner: S,
+    limit: Duration,
+    /// Since when a write has been waiting, if one is.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S, limit: Duration) -> Self {
+        Self {
+            inner,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// `polled` as it is, or an error once a write has waited `limit`.
+    fn timed<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let limit = self.limit;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read nothing for the write timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.timed(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.timed(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.timed(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.timed(cx, polled)
+    }
 }

@@ -453,7 +453,8 @@ struct ServeArgs {
     /// Seconds a client may take to send a request's head before the connection is closed.
     #[arg(long, default_value_t = 10)]
     header_timeout: u64,
-    /// Seconds a request may take, body included, before it is answered 408.
+    /// Seconds a request may take, body included, before it is answered 408; and a write may
+    /// wait for the client to read before the connection is closed.
     #[arg(long, default_value_t = 30)]
     request_timeout: u64,
     /// Connections served at once; more wait to be accepted.

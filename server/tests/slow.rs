@@ -156,3 +156,36 @@ async fn silent_connections_do_not_hold_every_slot() {
     .expect("a third client is served once the silent ones are cut off");
     assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
 }
+
+/// A client that asks and never reads the answers: requests pipelined on a connection whose
+/// receive window it keeps small, until the server's writes wait on it. hyper has no write
+/// timeout and the header and request timeouts were over, so each such connection held its
+/// slot for good, and as many as `--max-connections` stopped the server. A write that waits
+/// longer than the request timeout (2 s here) now closes the connection.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_does_not_hold_a_slot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let target: std::net::SocketAddr = addr.parse().expect("address");
+    let mut greedy = Vec::new();
+    for _ in 0..2 {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let mut stream = socket.connect(target).await.expect("connect");
+        // Far more answer than the kernel's buffers on both sides hold.
+        let requests = b"GET /consent/preferences HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2000);
+        let _ = timeout(Duration::from_secs(3), stream.write_all(&requests)).await;
+        greedy.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answer = timeout(
+        Duration::from_secs(8),
+        send_raw(
+            &addr,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ),
+    )
+    .await
+    .expect("a third client is served once the ones that never read are cut off");
+    assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
+}
