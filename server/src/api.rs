@@ -156,6 +156,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     router
         .layer(axum::middleware::from_fn_with_state(key, resign_cookies))
         .layer(axum::middleware::from_fn(no_overlong_segments))
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -287,6 +288,36 @@ pub(crate) async fn security_headers(request: Request, next: axum::middleware::N
         }
     }
     response
+}
+
+/// The most of a plain-text error's body that [`json_errors`] reads (axum's are one line).
+const MAX_PLAIN_ERROR: usize = 4096;
+
+/// Gives a client error that axum answered in plain text (an extractor's rejection: a query
+/// or path that does not parse, a body over a route's limit) the API's JSON form,
+/// `{"error": "<its text>"}`, with its status and other headers. The handlers' own errors are
+/// [`ApiError`]s already; this is the one place for those they never see. Written once for
+/// every route: the API's and the register's ([`crate::register::api::router`]).
+pub(crate) async fn json_errors(request: Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !plain || !response.status().is_client_error() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_ERROR)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let mut json = ApiError::new(parts.status, text).into_response();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    json.headers_mut().extend(parts.headers);
+    json
 }
 
 /// The longest path segment a file name can have (`NAME_MAX` on Linux).

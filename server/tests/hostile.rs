@@ -259,3 +259,51 @@ async fn the_signup_cannot_be_used_to_flood_one_address_with_messages() {
     );
     assert_eq!(to("other@example.fi"), 1, "{messages:?}");
 }
+
+/// A query or path the route's extractor cannot read (a field given twice, a number that is
+/// none, bytes that are not UTF-8) is the client's error, and the API's errors are JSON
+/// (`{"error": ...}`): axum's own answers to such requests were plain text.
+#[tokio::test]
+async fn requests_the_routes_cannot_read_are_answered_in_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let bearer = format!("Authorization: Bearer {ADMIN}\r\n");
+    for (method, path, headers, what) in [
+        ("GET", "/consent/preferences?lang=fi&lang=sv", "", "lang"),
+        (
+            "GET",
+            "/consent/first-layer?return_to=/&return_to=/x",
+            "",
+            "return_to",
+        ),
+        ("GET", "/consent/%FF", "", "UTF-8"),
+        (
+            "GET",
+            "/register/requests?all=maybe",
+            bearer.as_str(),
+            "all",
+        ),
+        (
+            "POST",
+            "/register/requests/99999999999999999999",
+            bearer.as_str(),
+            "99999999999999999999",
+        ),
+        ("DELETE", "/register/outbox/x", bearer.as_str(), "`x`"),
+    ] {
+        let answer = send(&addr, method, path, headers, "").await;
+        assert_eq!(answer.status, 400, "{method} {path}: {}", answer.head);
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{method} {path}: {}",
+            answer.body
+        );
+        let error = answer.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.contains(what), "{method} {path}: {error}");
+        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+    }
+}

@@ -148,6 +148,7 @@ pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
         .with_state(app)
         // Contacts, their decisions, requests and messages: never kept by a cache.
         .layer(axum::middleware::from_fn(crate::api::no_store))
+        .layer(axum::middleware::from_fn(crate::api::json_errors))
         .layer(axum::middleware::from_fn(crate::api::security_headers))
 }
 
