@@ -56,7 +56,8 @@ pub struct Settings {
     pub config: Arc<Config>,
     /// Signs tokens and checkpoints.
     pub key: ServerKey,
-    /// Origins allowed to `POST /consent` (`https://klinikka.fi`).
+    /// Origins allowed to `POST /consent` (`https://klinikka.fi`), compared byte for byte
+    /// with a request's `Origin`: write them as browsers do ([`parse_origin`]).
     pub origins: Vec<String>,
     /// The admin token; admin routes answer 401 to everyone without one.
     pub admin_token: Option<String>,
@@ -438,6 +439,102 @@ struct Submission {
 
 fn allowed_origin<'h, S>(app: &App<S>, headers: &'h HeaderMap) -> Result<&'h str, ApiError> {
     origin_in(&app.settings, headers)
+}
+
+/// Why an allowed origin ([`Settings::origins`], `--origin`) is not one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OriginError {
+    /// The text given.
+    pub given: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl core::fmt::Display for OriginError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "origin {:?}: {}; an origin is http(s)://host[:port] as browsers send it in \
+             their Origin header (https://klinikka.fi)",
+            self.given, self.reason
+        )
+    }
+}
+
+impl std::error::Error for OriginError {}
+
+/// An allowed origin as browsers write it in `Origin`, which [`Settings::origins`] is
+/// compared with byte for byte: `HTTPS://Klinikka.FI:443/` and ` https://klinikka.fi` (a
+/// space after a comma in `CONSENT_ORIGINS`) are `https://klinikka.fi`. Written any other
+/// way, an origin would match no browser, and every decision from its site be refused.
+///
+/// # Errors
+/// An [`OriginError`] naming the text: not http or https, a path, query or user name, no
+/// host, a port that is no port.
+pub fn parse_origin(text: &str) -> Result<String, OriginError> {
+    let bad = |reason| OriginError {
+        given: text.to_owned(),
+        reason,
+    };
+    let trimmed = text.trim();
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port: u16 = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return Err(bad("not http or https")),
+    };
+    if rest.is_empty() {
+        return Err(bad("no host"));
+    }
+    if let Some(c) = rest
+        .chars()
+        .find(|c| "/?#@\\".contains(*c) || c.is_whitespace())
+    {
+        return Err(bad(match c {
+            '@' => "a user name",
+            '/' | '\\' => "a path",
+            '?' => "a query",
+            '#' => "a fragment",
+            _ => "a space",
+        }));
+    }
+    let (host, port) = host_and_port(rest);
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    if !host.is_ascii() {
+        return Err(bad(
+            "a host not in ASCII (browsers send it in punycode, xn--...)",
+        ));
+    }
+    let host = host.to_ascii_lowercase();
+    match port {
+        None => Ok(format!("{scheme}://{host}")),
+        Some(p) => match p.parse::<u16>() {
+            Ok(0) | Err(_) => Err(bad("a port that is not a number from 1 to 65535")),
+            Ok(n) if n == default_port => Ok(format!("{scheme}://{host}")),
+            Ok(n) => Ok(format!("{scheme}://{host}:{n}")),
+        },
+    }
+}
+
+/// `host[:port]` split at the port's colon: the last one, after an IPv6 address's brackets.
+fn host_and_port(authority: &str) -> (&str, Option<&str>) {
+    let after_host = authority.rfind(']').unwrap_or(0);
+    let colon = authority
+        .get(after_host..)
+        .and_then(|rest| rest.rfind(':'))
+        .map(|at| after_host + at);
+    match colon {
+        Some(at) => (
+            authority.get(..at).unwrap_or_default(),
+            authority.get(at + 1..),
+        ),
+        None => (authority, None),
+    }
 }
 
 /// The request's `Origin` if the settings allow it to record decisions.
@@ -1214,4 +1311,39 @@ async fn get_declaration<S: Store>(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_is_read_as_browsers_write_it() {
+        for (given, origin) in [
+            ("https://klinikka.fi", "https://klinikka.fi"),
+            (" HTTPS://Klinikka.FI:443/ ", "https://klinikka.fi"),
+            ("http://localhost:80", "http://localhost"),
+            ("https://klinikka.fi:0443", "https://klinikka.fi"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:8080/", "http://[::1]:8080"),
+            ("https://[2001:DB8::1]", "https://[2001:db8::1]"),
+        ] {
+            assert_eq!(parse_origin(given).as_deref(), Ok(origin), "{given}");
+        }
+        for (given, why) in [
+            ("klinikka.fi", "no scheme"),
+            ("ftp://klinikka.fi", "not http"),
+            ("https://klinikka.fi/fi", "a path"),
+            ("https://klinikka.fi?x", "a query"),
+            ("https://u@klinikka.fi", "a user name"),
+            ("https://klinikka.fi:0", "a port"),
+            ("https://klinikka.fi:x", "a port"),
+            ("https://:8080", "no host"),
+            ("https://kävijä.fi", "punycode"),
+        ] {
+            let e = parse_origin(given).expect_err(given);
+            assert!(e.to_string().contains(why), "{given}: {e}");
+            assert!(e.to_string().contains(given), "{given}: {e}");
+        }
+    }
 }

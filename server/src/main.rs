@@ -401,8 +401,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CONSENT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// An origin allowed to record decisions (repeat for several). On loopback, the
-    /// server's own http://127.0.0.1:PORT and http://localhost:PORT are allowed too.
+    /// An origin allowed to record decisions, http(s)://host[:port] (repeat, or separate
+    /// with commas, for several). On loopback, the server's own http://127.0.0.1:PORT and
+    /// http://localhost:PORT are allowed too.
     #[arg(long = "origin", env = "CONSENT_ORIGINS", value_delimiter = ',')]
     origins: Vec<String>,
     /// The admin token (required when listening beyond loopback).
@@ -1289,7 +1290,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| listen_error(args.listen, &e))?;
     let local = listener.local_addr()?;
-    let mut origins = args.origins.clone();
+    // As browsers write them, or the start stops here: an origin written otherwise would
+    // match no request, and its site's decisions would all be refused.
+    let mut origins = args
+        .origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| api::parse_origin(o))
+        .collect::<Result<Vec<_>, _>>()?;
     if loopback {
         let port = local.port();
         origins.push(format!("http://127.0.0.1:{port}"));

@@ -307,3 +307,83 @@ async fn requests_the_routes_cannot_read_are_answered_in_json() {
         assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
     }
 }
+
+/// A banner's decision from `origin`, as a browser there posts it: the status.
+async fn post_from(addr: &str, origin: &str) -> u16 {
+    let config = config();
+    let now = time::OffsetDateTime::now_utc();
+    let before = consent_core::policy::evaluate(
+        &config,
+        None,
+        None,
+        now,
+        consent_core::policy::Signals::default(),
+    );
+    let ctx = consent_core::policy::Context {
+        now,
+        signals: consent_core::policy::Signals::default(),
+        lang: consent_core::Lang::Fi,
+        fresh_id: consent_core::ConsentId::from_bytes([9; 16]),
+    };
+    let decision = consent_core::policy::decide(
+        &config,
+        &before,
+        consent_core::policy::Action::RejectAll,
+        ctx,
+    )
+    .expect("in range");
+    let body = serde_json::json!({
+        "token": consent_core::Token::unsigned(*decision.state()).to_string()
+    })
+    .to_string();
+    let answer = send(
+        addr,
+        "POST",
+        "/consent",
+        &format!("Origin: {origin}\r\nContent-Type: application/json\r\n"),
+        &body,
+    )
+    .await;
+    answer.status
+}
+
+/// Browsers send `Origin` as `scheme://host[:port]`, lower case, without the default port or
+/// a slash. An `--origin` written otherwise (`CONSENT_ORIGINS="https://a.fi, https://b.fi"`
+/// with a space, a trailing slash, capitals, `:443`) matched no browser's header: the server
+/// started and refused every decision from that site, so none was recorded. Such writings now
+/// mean the origin they name; one with a path or another scheme stops the start, naming it.
+#[tokio::test]
+async fn an_origin_written_another_way_still_lets_the_site_record_decisions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--origin",
+            "https://a.example, HTTPS://Klinikka.FI:443/ ,http://b.example:8080/",
+        ],
+    )
+    .await;
+    for origin in [
+        "https://klinikka.fi",
+        "https://a.example",
+        "http://b.example:8080",
+    ] {
+        assert_eq!(post_from(&addr, origin).await, 201, "{origin}");
+    }
+    assert_eq!(post_from(&addr, "https://evil.example").await, 403);
+    for bad in [
+        "https://klinikka.fi/fi",
+        "klinikka.fi",
+        "ftp://klinikka.fi",
+        "https://user@klinikka.fi",
+        "https://klinikka.fi:99999",
+        "https://",
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let refused = support::serve::try_start(dir.path(), &["--origin", bad]).await;
+        let said = refused
+            .err()
+            .unwrap_or_else(|| panic!("{bad}: the server started"));
+        assert!(said.contains(bad), "{bad}: {said}");
+    }
+}
