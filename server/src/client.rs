@@ -12,6 +12,7 @@ use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -93,14 +94,25 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// grow with every new address. Keyed by something else than an address
 /// ([`Limiter::keyed`]), it limits what is done for that key (the sign-up's messages to one
 /// contact).
+///
+/// Caveats: it remembers at most [`MAX_KEYS`] keys (and up to [`PRUNE_EVERY`] more between
+/// two prunings). Past that, once pruning leaves too many (a flood of new keys, each
+/// remembered until its budget is whole again: up to hours for [`Limiter::keyed`]'s), it
+/// forgets them all and every key starts with its whole budget again. Memory stays bounded
+/// whatever a client sends, at the price of that reset.
 #[derive(Debug)]
 pub struct Limiter<K: Hash + Eq + Clone = IpAddr> {
-    inner: DefaultKeyedRateLimiter<K>,
+    inner: RwLock<DefaultKeyedRateLimiter<K>>,
+    quota: Quota,
     checks: AtomicU64,
 }
 
 /// How many checks between two prunings.
-const PRUNE_EVERY: u64 = 4096;
+pub const PRUNE_EVERY: u64 = 4096;
+
+/// How many keys a [`Limiter`] remembers after pruning before it forgets them all: some
+/// 100 bytes each, so about 10 MB.
+pub const MAX_KEYS: usize = 100_000;
 
 impl Limiter {
     /// `n` a second per client.
@@ -123,7 +135,8 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 
     fn with_quota(quota: Quota) -> Self {
         Self {
-            inner: RateLimiter::keyed(quota),
+            inner: RwLock::new(RateLimiter::keyed(quota)),
+            quota,
             checks: AtomicU64::new(0),
         }
     }
@@ -131,16 +144,34 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     /// Whether `client` may make one more request now.
     pub fn allows(&self, client: K) -> bool {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.inner.retain_recent();
-            self.inner.shrink_to_fit();
+            self.prune();
         }
-        self.inner.check_key(&client).is_ok()
+        // A panic elsewhere while the lock was held left the limiter as it was: usable.
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        inner.check_key(&client).is_ok()
+    }
+
+    /// Forgets the keys whose budget is whole again; if more than [`MAX_KEYS`] are left,
+    /// all of them.
+    fn prune(&self) {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        inner.retain_recent();
+        inner.shrink_to_fit();
+        if inner.len() <= MAX_KEYS {
+            return;
+        }
+        drop(inner);
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) =
+            RateLimiter::keyed(self.quota);
     }
 
     /// How many clients it remembers now.
     #[must_use]
     pub fn clients(&self) -> usize {
-        self.inner.len()
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -229,6 +260,22 @@ mod tests {
         let limiter = Limiter::keyed(NonZeroU32::new(3).unwrap(), Duration::from_secs(3600));
         assert_eq!((0..10).filter(|_| limiter.allows("a")).count(), 3);
         assert!(limiter.allows("b"), "another key has its own burst");
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_does_not_grow_the_limiter_past_its_bound() {
+        // Keys remembered for an hour each, as the sign-up's contacts are.
+        let limiter = Limiter::keyed(NonZeroU32::new(3).unwrap(), Duration::from_secs(3600));
+        assert!(limiter.allows(u64::MAX));
+        let flood = u64::try_from(MAX_KEYS).unwrap() * 2;
+        for key in 0..flood {
+            limiter.allows(key);
+        }
+        let kept = limiter.clients();
+        assert!(
+            kept <= MAX_KEYS + usize::try_from(PRUNE_EVERY).unwrap(),
+            "{kept} keys remembered"
+        );
     }
 
     #[test]

@@ -91,8 +91,9 @@ struct Register<S> {
 /// public, and without a limit per contact anyone could have the site's mailer send one
 /// address a message per request. Past it, one more each [`MESSAGE_EVERY`]; a sign-up over
 /// it is answered as any other (saying nothing about who signed up before) and sends nothing.
-/// The count is the server process's own: it starts again at a restart, and each of several
-/// servers keeps its own.
+/// The count is the server process's own: it starts again at a restart, each of several
+/// servers keeps its own, and a flood of sign-ups for more contacts than the limiter
+/// remembers ([`crate::client::MAX_KEYS`]) starts every count again.
 pub const MESSAGES_PER_CONTACT: u32 = 3;
 
 /// How often a contact past [`MESSAGES_PER_CONTACT`] may be sent one more.
