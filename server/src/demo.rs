@@ -37,6 +37,10 @@ pub(crate) const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe
 /// How many hits are kept (the oldest go first).
 const MAX_HITS: usize = 2000;
 
+/// The largest hit accepted: a stand-in's report is a few hundred bytes. Refused past it
+/// before it is read, not after axum's default 2 MB.
+const MAX_HIT: usize = 4096;
+
 /// One page in its three languages: the paths (fi, sv, en), the files under
 /// `examples/demo/<lang>/`, and whether it handles health information (the marketing pixel
 /// is then left off the page even after consent).
@@ -158,7 +162,10 @@ pub(crate) fn router(
         }
     }
     let router = router
-        .route("/demo/hit", axum::routing::post(post_hit))
+        .route(
+            "/demo/hit",
+            axum::routing::post(post_hit).layer(axum::extract::DefaultBodyLimit::max(MAX_HIT)),
+        )
         .route("/demo/hits", get(get_hits))
         .nest_service("/demo", ServeDir::new(dir))
         .with_state(demo)
@@ -270,9 +277,7 @@ fn signup_status<'m>(main: &'m str, query: Option<&str>) -> &'m str {
 }
 
 async fn post_hit(State(demo): State<Arc<Demo>>, body: axum::body::Bytes) -> Response {
-    if body.len() > 4096 {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "hit larger than 4096 bytes");
-    }
+    // Past MAX_HIT the extractor has refused already (413, made JSON by api::json_errors).
     let hit: Hit = match serde_json::from_slice(&body) {
         Ok(hit) => hit,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid hit: {e}")),

@@ -387,3 +387,24 @@ async fn an_origin_written_another_way_still_lets_the_site_record_decisions() {
         assert!(said.contains(bad), "{bad}: {said}");
     }
 }
+
+/// The demo's stand-in tags report hits of a few hundred bytes (`POST /demo/hit`, public),
+/// which it refused past 4 kB only after reading up to axum's default 2 MB into memory: a
+/// body announced as larger is refused at once now, its rest never read.
+#[tokio::test]
+async fn an_oversized_demo_hit_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--demo"]).await;
+    let head = "POST /demo/hit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                Content-Length: 2000000\r\nConnection: close\r\n\r\n";
+    // The start of the body, then nothing: the rest would come only if asked for.
+    let request = format!("{head}{}", "x".repeat(8192));
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        support::raw::send_raw(&addr, request),
+    )
+    .await
+    .expect("answered without waiting for the rest of the body");
+    assert_eq!(answer.status, 413, "{}\n{}", answer.head, answer.body);
+    assert!(answer.json()["error"].is_string(), "{}", answer.body);
+}
