@@ -765,19 +765,21 @@ fn admin_token_in(settings: &Settings, headers: &HeaderMap, bearer_only: bool) -
     let digest = |b: &[u8]| <sha2::Sha256 as sha2::Digest>::digest(b);
     let expected = digest(expected.as_bytes());
     let matches = |given: &[u8]| bool::from(digest(given).ct_eq(&expected));
-    if let Some(bearer) = auth.strip_prefix("Bearer ") {
-        return matches(bearer.as_bytes());
+    // The scheme is case-insensitive (RFC 9110, 11.1): `bearer` is `Bearer`.
+    let Some((scheme, credentials)) = auth.split_once(' ') else {
+        return false;
+    };
+    let credentials = credentials.trim_start_matches(' ');
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return matches(credentials.as_bytes());
     }
-    if bearer_only {
+    if bearer_only || !scheme.eq_ignore_ascii_case("basic") {
         return false;
     }
     // A browser's login prompt: any user name, the token as the password.
-    auth.strip_prefix("Basic ")
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
+    base64::engine::general_purpose::STANDARD
+        .decode(credentials.trim())
+        .ok()
         .and_then(|pair| {
             let colon = pair.iter().position(|&b| b == b':')?;
             pair.get(colon + 1..).map(matches)

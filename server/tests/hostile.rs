@@ -408,3 +408,50 @@ async fn an_oversized_demo_hit_is_refused_before_it_is_read() {
     assert_eq!(answer.status, 413, "{}\n{}", answer.head, answer.body);
     assert!(answer.json()["error"].is_string(), "{}", answer.body);
 }
+
+/// An authentication scheme is case-insensitive (RFC 9110, 11.1): a mailer or script that
+/// writes `bearer <token>` or `BASIC ...` with the right token is the admin, and was refused.
+#[tokio::test]
+async fn the_admin_tokens_scheme_is_read_without_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("staff:{ADMIN}"),
+    );
+    for authorization in [
+        format!("bearer {ADMIN}"),
+        format!("BEARER  {ADMIN}"),
+        format!("basic {basic}"),
+    ] {
+        let answer = send(
+            &addr,
+            "GET",
+            "/register/outbox?peek=true",
+            &format!("Authorization: {authorization}\r\n"),
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{authorization}: {}", answer.body);
+    }
+    // A wrong token is still wrong, whatever its case.
+    let wrong = send(
+        &addr,
+        "GET",
+        "/register/outbox?peek=true",
+        &format!("Authorization: bearer {}\r\n", ADMIN.to_uppercase()),
+        "",
+    )
+    .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    // Taking needs a Bearer token, in whatever case it is written.
+    let take = send(
+        &addr,
+        "GET",
+        "/register/outbox",
+        &format!("Authorization: bearer {ADMIN}\r\n"),
+        "",
+    )
+    .await;
+    assert_eq!(take.status, 200, "{}", take.body);
+}
