@@ -640,17 +640,24 @@ fn limit<S>(
     rate_limit(app.limiter.as_ref(), &app.settings, peer, headers, what)
 }
 
+/// Whether the request's `Content-Type` is `media_type` (`application/json`): its type and
+/// subtype without case, as HTTP defines them, and parameters (`; charset=utf-8`) aside. A
+/// type that merely begins the same (`application/jsonp`) is another.
+pub(crate) fn content_type_is(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(media_type))
+}
+
 /// The body of a request that must be of `content_type`, at most [`MAX_BODY`] bytes.
 async fn read_body(
     headers: &HeaderMap,
     body: Body,
     content_type: &'static str,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let ok = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(content_type));
-    if !ok {
+    if !content_type_is(headers, content_type) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("expected Content-Type: {content_type}"),

@@ -455,3 +455,49 @@ async fn the_admin_tokens_scheme_is_read_without_case() {
     .await;
     assert_eq!(take.status, 200, "{}", take.body);
 }
+
+/// A media type's type and subtype are case-insensitive, and its parameters apart: a client
+/// that sends `Application/JSON; charset=UTF-8` sends JSON, and was refused 415; one that
+/// sends `application/jsonp` does not, and was read as JSON.
+#[tokio::test]
+async fn the_content_type_is_read_as_a_media_type() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let form = |content_type: &str| {
+        let addr = addr.clone();
+        let content_type = content_type.to_owned();
+        async move {
+            send(
+                &addr,
+                "POST",
+                "/consent/form",
+                &format!("Origin: {ORIGIN}\r\nContent-Type: {content_type}\r\n"),
+                "action=reject_all&return_to=%2F",
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        form("Application/X-WWW-Form-URLEncoded; charset=UTF-8").await,
+        303
+    );
+    assert_eq!(form("application/x-www-form-urlencoded-not").await, 415);
+    let signup = |content_type: &'static str, body: &'static str| {
+        let addr = addr.clone();
+        async move {
+            send(
+                &addr,
+                "POST",
+                "/register/signup",
+                &format!("Origin: {ORIGIN}\r\nContent-Type: {content_type}\r\n"),
+                body,
+            )
+            .await
+            .status
+        }
+    };
+    let json = r#"{"contact": "a@example.fi", "channels": ["email"]}"#;
+    assert_eq!(signup("Application/JSON; charset=UTF-8", json).await, 202);
+    assert_eq!(signup("application/jsonp", json).await, 415);
+}

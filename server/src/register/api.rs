@@ -202,10 +202,7 @@ fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, ApiError> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+    let json = crate::api::content_type_is(headers, "application/json");
     if !json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -527,10 +524,7 @@ async fn post_signup<S: Store>(
             &app.settings.trusted_proxies,
         ))
     });
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form = crate::api::content_type_is(&headers, "application/x-www-form-urlencoded");
     if form {
         let origin = origin_in(&app.settings, &headers)?;
         let body = read_body(body).await?;
@@ -554,10 +548,7 @@ async fn post_signup<S: Store>(
         ));
     }
     let origin = origin_in(&app.settings, &headers)?;
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+    let json = crate::api::content_type_is(&headers, "application/json");
     if !json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
