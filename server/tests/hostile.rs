@@ -501,3 +501,88 @@ async fn the_content_type_is_read_as_a_media_type() {
     assert_eq!(signup("Application/JSON; charset=UTF-8", json).await, 202);
     assert_eq!(signup("application/jsonp", json).await, 415);
 }
+
+/// A contact confirms a sign-up for several channels, and the request goes away before the
+/// server is done: the browser gave up, the page was left, a double click cancelled the
+/// first post, or the request timed out while the log was busy. The consents were appended
+/// one by one within the request, so those after the cut were lost, and the link, its first
+/// consent now on record, was "already used": the contact could never confirm the rest.
+/// Confirming now runs to its end whatever becomes of the request.
+#[tokio::test]
+async fn a_confirmation_cut_short_by_its_request_still_records_every_channel() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--origin",
+            ORIGIN,
+            "--admin-token",
+            ADMIN,
+            "--request-timeout",
+            "1",
+        ],
+    )
+    .await;
+    let contact = "+358401234567";
+    let signed_up = send(
+        &addr,
+        "POST",
+        "/register/signup",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/json\r\n"),
+        &serde_json::json!({ "contact": contact, "channels": ["sms", "post"] }).to_string(),
+    )
+    .await;
+    assert_eq!(signed_up.status, 202, "{}", signed_up.body);
+    let messages = outbox(&addr).await;
+    let link = messages[0]["link"].as_str().expect("link");
+    let token = link.split_once("token=").expect("a token").1.to_owned();
+    // Someone else writes to the log (a backup, a second process): the server's writer
+    // waits for it, longer than the request may take.
+    let db = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open the log");
+    db.execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let confirmed = send(
+        &addr,
+        "POST",
+        "/register/confirm",
+        "Content-Type: application/x-www-form-urlencoded\r\n",
+        &format!("token={token}"),
+    )
+    .await;
+    assert_eq!(confirmed.status, 408, "{}", confirmed.head);
+    db.execute_batch("ROLLBACK")
+        .expect("release the write lock");
+    // Every channel ticked is recorded once the log is free.
+    let bearer = format!("Authorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\n");
+    let mut consents = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let access = send(
+            &addr,
+            "POST",
+            "/register/access",
+            &bearer,
+            &serde_json::json!({ "contact": contact }).to_string(),
+        )
+        .await;
+        let may_market: Vec<String> = access.json()["marketing"]
+            .as_array()
+            .map(|channels| {
+                channels
+                    .iter()
+                    .filter(|c| c["may_market"] == true)
+                    .filter_map(|c| c["channel"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        consents = may_market.len();
+        if consents >= 2 {
+            assert_eq!(may_market, ["sms", "post"]);
+            break;
+        }
+    }
+    assert_eq!(
+        consents, 2,
+        "channels that may be marketed to after the confirmation"
+    );
+}

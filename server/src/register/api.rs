@@ -688,7 +688,24 @@ async fn post_confirm<S: Store>(
     let lang = page_lang(&app.settings, lang.as_deref(), &headers);
     let now = OffsetDateTime::now_utc();
     let result = match token {
-        Some(t) => confirm::confirm(&*app.store, &app.settings.key, &t, now).await,
+        // In a task of its own, which runs to the end whatever becomes of the request: one
+        // that goes away (a double click, a closed tab, the request timeout while the log is
+        // busy) would otherwise cut it between two channels' appends, and the link, its first
+        // consent on record, would then be used up with the other channels never recorded.
+        Some(t) => {
+            let (store, key) = (Arc::clone(&app.store), app.settings.key.clone());
+            let task = tokio::spawn(async move { confirm::confirm(&*store, &key, &t, now).await });
+            match task.await {
+                Ok(result) => result,
+                Err(e) => {
+                    tracing::error!(error = %e, "confirming a sign-up failed");
+                    return confirm_html(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        confirm_page::result(lang, Outcome::Failed),
+                    );
+                }
+            }
+        }
         None => Err(ConfirmError::Invalid),
     };
     let (status, outcome) = match result {
