@@ -436,7 +436,11 @@ pub async fn verify<S: Store>(
             .into());
         }
     }
-    let checked = check_states(store, &states, checkpoint.as_ref().map_or(0, |c| c.seq)).await?;
+    // Only a version before the keyed chain purged the decision a state rests on: in the
+    // keyed part, a row behind the checkpoint with no decision is not the server's.
+    let legacy = checkpoint.as_ref().map_or(0, |c| c.seq.min(keyed_from));
+    let purged = checkpoint.as_ref().map_or(0, |c| c.seq);
+    let checked = check_states(store, &states, purged, legacy).await?;
     Ok(Verified {
         entries,
         erased,
@@ -633,13 +637,17 @@ fn check_record(
 }
 
 /// Checks every `marketing_state` row against the replay of the chain's marketing decisions:
-/// the same rows, each with the status, times and position the decisions give. Rows whose
-/// decision was purged before `purged` (by a version before retention kept them) are not
-/// checked; their count is not included. How many rows were checked.
+/// the same rows, each with the status, times and position the decisions give. Rows with no
+/// decision at or before `legacy` (the purged part of the plain prefix, where a version before
+/// retention kept them purged the decision a state rests on) are not checked; their count is
+/// not included. `since` is checked only when nothing was purged (the decision that set a
+/// status may be purged while a later one of the same status is kept). How many rows were
+/// checked.
 async fn check_states<S: Store>(
     store: &S,
     replayed: &HashMap<(Vec<u8>, &'static str), Replayed>,
     purged: u64,
+    legacy: u64,
 ) -> Result<u64, VerifyError> {
     let rows = store.state_rows().await?;
     let mut seen = 0usize;
@@ -657,7 +665,7 @@ async fn check_states<S: Store>(
             .get(&(row.contact.clone(), channel.as_str()))
             .copied();
         let Some(r) = found else {
-            if u64::try_from(row.seq).is_ok_and(|s| s <= purged) {
+            if u64::try_from(row.seq).is_ok_and(|s| s <= legacy) {
                 continue;
             }
             return Err(broken("a row with no decision in the log").into());

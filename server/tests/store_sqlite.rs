@@ -153,6 +153,46 @@ async fn a_log_from_before_the_keyed_chain_keeps_its_plain_prefix_and_says_so() 
     ));
 }
 
+/// A version before the keyed chain could purge the decision a contact's state rests on: such
+/// a row, behind the checkpoint in the plain prefix, is not a break (the keyed part has none:
+/// `a_state_row_forged_behind_the_checkpoint_is_named`).
+#[tokio::test]
+async fn a_state_row_an_old_purge_left_without_its_decision_verifies() {
+    use consent_core::policy::Action;
+    use consent_server::store::{Log as _, Register as _};
+    let h = setup().await;
+    h.store
+        .append_marketing(suite::marketing(
+            "maija@example.fi",
+            consent_core::register::MarketingKind::Consent,
+            0,
+        ))
+        .await
+        .expect("append");
+    for i in 2..=3u8 {
+        h.store
+            .append(suite::record(i, Action::AcceptAll, suite::t0()))
+            .await
+            .expect("append");
+    }
+    as_before_the_keyed_chain(&h).await;
+    // The old purge: records 1 and 2 gone, the consent's state row kept.
+    let second = h.store.scan(1, 1).await.expect("scan").remove(0);
+    let mac = suite::key().checkpoint_mac(2, &second.link, 2);
+    h.exec(&format!(
+        "DELETE FROM decisions WHERE seq <= 2;
+         INSERT INTO checkpoint (id, seq, link, purged, time, mac) VALUES (1, 2, {}, 2, 0, {})",
+        suite::Harness::blob(&h, second.link.as_bytes()),
+        suite::Harness::blob(&h, &mac)
+    ))
+    .await;
+    let store = SqliteStore::open(&h.path, suite::key().log_keys()).expect("an old log opens");
+    let v = consent_server::verify::verify(&store, &suite::key(), None, |_| {})
+        .await
+        .expect("verifies");
+    assert_eq!((v.entries, v.keyed_from, v.states), (1, 3, 0));
+}
+
 #[tokio::test]
 async fn a_keyed_log_whose_head_row_was_removed_does_not_open() {
     use consent_core::policy::Action;

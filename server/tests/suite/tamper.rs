@@ -283,3 +283,54 @@ pub async fn retention_keeps_the_proof_of_a_standing_objection<H: Harness>(h: &H
     let v = verify(s, &key, None, |_| {}).await.expect("verifies");
     assert_eq!((v.entries, v.checkpoint, v.states), (2, Some(2), 1));
 }
+
+/// A `marketing_state` row is what `may_market` answers from. After a purge, a row for a
+/// channel the contact never decided on, with a position inside the purged prefix, must not
+/// pass for the state of a decision that was purged: retention never purges the decision a
+/// state rests on, so in a keyed log no such row is the server's.
+pub async fn a_state_row_forged_behind_the_checkpoint_is_named<H: Harness>(h: &H) {
+    use consent_core::register::{MarketingChannel, MarketingStatus};
+    let s = h.store();
+    let key = key();
+    s.append(record(1, Action::AcceptAll, t0()))
+        .await
+        .expect("append");
+    for (kind, minutes) in [(MarketingKind::Consent, 1), (MarketingKind::Objection, 2)] {
+        s.append_marketing(marketing("maija@example.fi", kind, minutes))
+            .await
+            .expect("append");
+    }
+    let purged = s
+        .purge(t0() + time::Duration::days(400), &|seq, link, total| {
+            key.checkpoint_mac(seq, link, total)
+        })
+        .await
+        .expect("purge");
+    assert_eq!(purged, 2, "the purge stops before the objection");
+    verify(s, &key, None, |_| {}).await.expect("verifies");
+    // Maija objected on e-mail; a row says she consented to letters, as of record 1.
+    let maija = super::register::contact("maija@example.fi");
+    let at = t0().unix_timestamp();
+    h.exec(&format!(
+        "INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
+         VALUES ({}, 'post', 'consented', {at}, {at}, 1)",
+        h.blob(&maija.to_bytes())
+    ))
+    .await;
+    let states = s
+        .marketing_states(MarketingChannel::Post, vec![maija])
+        .await
+        .expect("read");
+    assert_eq!(
+        states[0].map(|(status, _)| status),
+        Some(MarketingStatus::Consented),
+        "may_market reads the row as it is"
+    );
+    assert_eq!(
+        broken(s, None).await,
+        Break::MarketingState {
+            channel: "post".into(),
+            what: "a row with no decision in the log"
+        }
+    );
+}
