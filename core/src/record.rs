@@ -194,7 +194,12 @@ impl FromStr for PageUrl {
 serde_via_str!(PageUrl);
 
 /// One category's or service's choice in a record.
+///
+/// A field the record does not know is refused, as on the record itself: its digest covers
+/// only what is read, so a field added to a stored record would be shown (by an export of the
+/// stored JSON) without the chain proving it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CategoryChoice {
     /// The category.
     pub id: CategoryId,
@@ -202,8 +207,9 @@ pub struct CategoryChoice {
     pub granted: bool,
 }
 
-/// One service's choice in a record.
+/// One service's choice in a record (unknown fields refused, as in [`CategoryChoice`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServiceChoice {
     /// The service.
     pub id: ServiceId,
@@ -667,6 +673,33 @@ mod tests {
             let ours = rfc3339::format(&t).map(|t| t.as_str().to_owned());
             prop_assert_eq!(ours, t.format(&Rfc3339).ok());
         }
+    }
+
+    /// The digest covers what is read: a field nobody reads is refused at every level.
+    #[cfg(feature = "serde_json")]
+    #[test]
+    fn a_record_with_a_field_it_does_not_know_is_refused() {
+        let config = crate::Config::from_json(crate::EXAMPLE_CONFIG).unwrap();
+        let record = DecisionRecord::new(&config, &crate::doc_state(), None, Channel::Banner);
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            serde_json::from_str::<DecisionRecord>(&json).ok(),
+            Some(record)
+        );
+        for (from, to) in [
+            ("\"gpc\":", "\"note\":1,\"gpc\":"),
+            ("\"granted\":", "\"note\":1,\"granted\":"),
+        ] {
+            let edited = json.replacen(from, to, 1);
+            assert_ne!(edited, json);
+            assert!(
+                serde_json::from_str::<DecisionRecord>(&edited).is_err(),
+                "{edited}"
+            );
+        }
+        // The services' choices, which the example's state may leave empty.
+        let service = r#"{"id":"ga","granted":true,"note":1}"#;
+        assert!(serde_json::from_str::<ServiceChoice>(service).is_err());
     }
 
     #[test]

@@ -334,3 +334,23 @@ pub async fn a_state_row_forged_behind_the_checkpoint_is_named<H: Harness>(h: &H
         }
     );
 }
+
+/// The record's digest covers what the record's type reads; a field it does not read is not
+/// covered, yet `consent export` and the register's access report show the stored JSON. So a
+/// field added to a category's choice is a break, not a note nobody signed.
+pub async fn a_field_the_digest_does_not_cover_is_named<H: Harness>(h: &H) {
+    four(h).await;
+    h.exec(
+        r#"UPDATE decisions SET record = replace(record, '"granted":true}', '"granted":true,"note":"and marketing by phone"}') WHERE seq = 2"#,
+    )
+    .await;
+    let edited = h.store().scan(1, 1).await.expect("scan");
+    assert!(
+        edited[0]
+            .record_json
+            .as_deref()
+            .is_some_and(|j| j.contains("by phone")),
+        "the edit landed"
+    );
+    assert_eq!(broken(h.store(), None).await, Break::Unreadable(2));
+}
