@@ -761,6 +761,81 @@ async fn holds_head_file(
     Ok(())
 }
 
+/// `consent verify`: the log walked and checked against its head file, and what it proves.
+async fn verify_log(log: &LogArgs, without_head_file: bool) -> anyhow::Result<ExitCode> {
+    let (store, key) = open_log(log, Access::Read).await?;
+    let path = log.head_file()?;
+    let head_file = if without_head_file {
+        None
+    } else {
+        match read_head_file(&path)? {
+            Some(head) => Some(head),
+            // No head file is expected of a log with no keyed record yet: new, or
+            // written by a version before the keyed chain and not appended to since
+            // (the first `consent serve` writes it).
+            None if store
+                .chain_head()
+                .await?
+                .is_some_and(|h| h.seq > h.keyed_from) =>
+            {
+                errln!(
+                    "chain broken: the head file {} is missing (removed?); pass \
+                     --without-head-file to check the database alone",
+                    path.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            None => None,
+        }
+    };
+    let bar = bar(store.len().await?, "verifying");
+    match verify::verify(&store, &key, head_file.as_ref(), |n| bar.set_position(n)).await {
+        Ok(v) => {
+            bar.finish_and_clear();
+            let after = v
+                .checkpoint
+                .map(|s| format!(" after the signed checkpoint at record {s}"))
+                .unwrap_or_default();
+            outln!(
+                "chain verified: {} records ({} erased){after}; head {}",
+                v.entries,
+                v.erased,
+                v.head
+            );
+            match v.head_file {
+                Some(seq) => {
+                    outln!("head file {}: record {seq} confirmed", path.display())
+                }
+                None => {
+                    outln!("no head file checked: a rollback of the whole database would go unseen")
+                }
+            }
+            for (seq, epoch) in &v.rotations {
+                outln!(
+                    "record {seq}: the key was rotated to epoch {epoch}, linked under \
+                     the key before it"
+                );
+            }
+            if v.keyed_from > 0 {
+                outln!(
+                    "records 1..={} were linked without a key, by a version before the \
+                     keyed chain: they prove only that nobody without write access to \
+                     the database changed them",
+                    v.keyed_from
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(VerifyError::Broken(b)) => {
+            bar.abandon();
+            errln!("chain broken: {b}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(VerifyError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `consent key rotate`: checks that the log is under the key file's current key, rotates the
 /// key file, then opens the log with the new file, which records the rotation (the store's
 /// `rotation` module). A crash between the two leaves a key file the next open catches the
@@ -891,79 +966,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Verify {
             without_head_file,
             log,
-        } => {
-            let (store, key) = open_log(&log, Access::Read).await?;
-            let path = log.head_file()?;
-            let head_file = if without_head_file {
-                None
-            } else {
-                match read_head_file(&path)? {
-                    Some(head) => Some(head),
-                    // No head file is expected of a log with no keyed record yet: new, or
-                    // written by a version before the keyed chain and not appended to since
-                    // (the first `consent serve` writes it).
-                    None if store
-                        .chain_head()
-                        .await?
-                        .is_some_and(|h| h.seq > h.keyed_from) =>
-                    {
-                        errln!(
-                            "chain broken: the head file {} is missing (removed?); pass \
-                             --without-head-file to check the database alone",
-                            path.display()
-                        );
-                        return Ok(ExitCode::FAILURE);
-                    }
-                    None => None,
-                }
-            };
-            let bar = bar(store.len().await?, "verifying");
-            match verify::verify(&store, &key, head_file.as_ref(), |n| bar.set_position(n)).await {
-                Ok(v) => {
-                    bar.finish_and_clear();
-                    let after = v
-                        .checkpoint
-                        .map(|s| format!(" after the signed checkpoint at record {s}"))
-                        .unwrap_or_default();
-                    outln!(
-                        "chain verified: {} records ({} erased){after}; head {}",
-                        v.entries,
-                        v.erased,
-                        v.head
-                    );
-                    match v.head_file {
-                        Some(seq) => {
-                            outln!("head file {}: record {seq} confirmed", path.display())
-                        }
-                        None => outln!(
-                            "no head file checked: a rollback of the whole database would go unseen"
-                        ),
-                    }
-                    for (seq, epoch) in &v.rotations {
-                        outln!(
-                            "record {seq}: the key was rotated to epoch {epoch}, linked under \
-                             the key before it"
-                        );
-                    }
-                    if v.keyed_from > 0 {
-                        outln!(
-                            "records 1..={} were linked without a key, by a version before the \
-                             keyed chain: they prove only that nobody without write access to \
-                             the database changed them",
-                            v.keyed_from
-                        );
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(VerifyError::Broken(b)) => {
-                    bar.abandon();
-                    errln!("chain broken: {b}");
-                    Ok(ExitCode::FAILURE)
-                }
-                Err(VerifyError::Store(e)) => Err(e.into()),
-                Err(e) => Err(e.into()),
+        } => match verify_log(&log, without_head_file).await {
+            // A value no code path writes is a break of the log like any other edit (exit 1),
+            // not a log that cannot be opened (exit 3).
+            Err(e) if matches!(e.downcast_ref(), Some(StoreError::Corrupt(_))) => {
+                errln!("chain broken: {}", described(&e));
+                Ok(ExitCode::FAILURE)
             }
-        }
+            other => other,
+        },
         Command::Export { consent_id, log } => {
             let id = parse_id(&consent_id)?;
             let (store, _) = open_log(&log, Access::Read).await?;

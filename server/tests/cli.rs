@@ -657,6 +657,29 @@ async fn verify_names_the_first_broken_record() {
     );
 }
 
+/// A value no code path writes (an action this version does not know, a time written as text)
+/// is a break of the log like any other edit: exit 1, naming the record, not 3, which says
+/// the log could not be opened.
+#[tokio::test]
+async fn verify_exits_1_on_a_value_it_cannot_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1, 2, 3]).await;
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    for edit in [
+        "UPDATE decisions SET action = 'accept_everything' WHERE seq = 2",
+        "UPDATE decisions SET action = 'accept_all', time = 'yesterday' WHERE seq = 2",
+    ] {
+        conn.execute(edit, []).expect("tamper");
+        let out = consent(dir.path(), &["verify"]);
+        assert_eq!(out.status.code(), Some(1), "{edit}: {}", text(&out));
+        assert!(
+            text(&out).contains("chain broken") && text(&out).contains("record 2"),
+            "{edit}: {}",
+            text(&out)
+        );
+    }
+}
+
 #[tokio::test]
 async fn verify_checks_the_head_file_and_never_creates_a_log() {
     let dir = tempfile::tempdir().expect("tempdir");

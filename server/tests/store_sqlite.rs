@@ -259,3 +259,94 @@ async fn purged_records_leave_no_trace_in_the_database_files() {
     }
     assert!(holds(&after, 0xa5), "a kept record is still there");
 }
+
+/// SQLite keeps whatever type a value is written with, whatever the column says. A value of
+/// another type, or text that is not UTF-8, written into a record's row by someone who can
+/// edit the file: `verify` names the record and the column, and, undone, the log verifies.
+#[tokio::test]
+async fn a_value_of_another_type_names_its_record_and_column() {
+    use consent_core::policy::Action;
+    use consent_server::store::Log as _;
+    let h = setup().await;
+    for i in 1..=3u8 {
+        h.store
+            .append(suite::record(i, Action::AcceptAll, suite::t0()))
+            .await
+            .expect("append");
+    }
+    let entries = h.store.scan(0, 10).await.expect("scan");
+    let original = &entries[1];
+    let restore = format!(
+        "UPDATE decisions SET time = {}, record = '{}', digest = {}, revision = {}, kind = 'cookie' WHERE seq = 2",
+        original.time.unix_timestamp(),
+        original
+            .record_json
+            .as_deref()
+            .expect("kept")
+            .replace('\'', "''"),
+        suite::Harness::blob(&h, original.digest.as_bytes()),
+        1
+    );
+    for (edit, column) in [
+        (
+            "UPDATE decisions SET time = 'yesterday' WHERE seq = 2",
+            "time",
+        ),
+        (
+            "UPDATE decisions SET record = CAST(record AS BLOB) WHERE seq = 2",
+            "record",
+        ),
+        (
+            "UPDATE decisions SET record = CAST(X'7bff7d' AS TEXT) WHERE seq = 2",
+            "record",
+        ),
+        (
+            "UPDATE decisions SET digest = 'abc' WHERE seq = 2",
+            "digest",
+        ),
+        (
+            "UPDATE decisions SET revision = 1.5 WHERE seq = 2",
+            "revision",
+        ),
+        (
+            "UPDATE decisions SET revision = 99999999999 WHERE seq = 2",
+            "revision",
+        ),
+        ("UPDATE decisions SET kind = X'00' WHERE seq = 2", "kind"),
+    ] {
+        h.exec(edit).await;
+        let e = consent_server::verify::verify(&h.store, &suite::key(), None, |_| {})
+            .await
+            .expect_err(edit)
+            .to_string();
+        assert!(e.contains(&format!("record 2: {column}: ")), "{edit}: {e}");
+        h.exec(&restore).await;
+        consent_server::verify::verify(&h.store, &suite::key(), None, |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("undone {edit}: {e}"));
+    }
+    // The tables beside the chain name the table and the column.
+    use consent_server::store::Register as _;
+    h.store
+        .append_marketing(suite::marketing(
+            "maija@example.fi",
+            consent_core::register::MarketingKind::Consent,
+            0,
+        ))
+        .await
+        .expect("append");
+    for (edit, column) in [
+        (
+            "UPDATE marketing_state SET since = 'x'",
+            "marketing_state.since",
+        ),
+        ("UPDATE chain_head SET time = X'00'", "chain_head.time"),
+    ] {
+        h.exec(edit).await;
+        let e = consent_server::verify::verify(&h.store, &suite::key(), None, |_| {})
+            .await
+            .expect_err(edit)
+            .to_string();
+        assert!(e.contains(&format!("{column}: ")), "{edit}: {e}");
+    }
+}

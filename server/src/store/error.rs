@@ -52,9 +52,9 @@ impl Error for StoreError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             StoreError::Unavailable(c) | StoreError::Database(c) => c.source(),
-            StoreError::Corrupt(Corrupt::Driver(c)) => c.source(),
+            StoreError::Corrupt(Corrupt::Driver(c) | Corrupt::Type { cause: c, .. }) => c.source(),
             StoreError::Corrupt(Corrupt::Entry { cause, .. }) => match &**cause {
-                Corrupt::Driver(c) => c.source(),
+                Corrupt::Driver(c) | Corrupt::Type { cause: c, .. } => c.source(),
                 _ => None,
             },
             _ => None,
@@ -225,6 +225,14 @@ pub enum Corrupt {
     Epoch(u32),
     /// The database says so (SQLite's `SQLITE_CORRUPT`, a column of an unexpected type).
     Driver(Cause),
+    /// A column holds a value of another type than this version writes there, or text that
+    /// is not UTF-8 (SQLite keeps whatever it is given); the driver's error says what.
+    Type {
+        /// The column.
+        column: &'static str,
+        /// The driver's error.
+        cause: Cause,
+    },
     /// A column of the log's record at `seq` is not what this version writes, so the record
     /// cannot be read (an edit to a value no code path writes).
     Entry {
@@ -269,6 +277,7 @@ impl fmt::Display for Corrupt {
             ),
             Corrupt::Epoch(epoch) => write!(f, "key epoch {epoch} past the revision column"),
             Corrupt::Driver(c) => c.fmt(f),
+            Corrupt::Type { column, cause } => write!(f, "{column}: {cause}"),
             Corrupt::Entry { seq, cause } => write!(f, "record {seq}: {cause}"),
         }
     }

@@ -269,14 +269,13 @@ pub(super) fn read_chain_head(conn: &Connection) -> Result<Option<SignedHead>, S
     let Some(row) = rows.next().map_err(map_err)? else {
         return Ok(None);
     };
-    let get = |i| row.get::<_, i64>(i).map_err(map_err);
-    let bytes = |i| row.get::<_, Vec<u8>>(i).map_err(map_err);
-    let mac = bytes(4)?;
+    let mac: Vec<u8> = column(row, 4, "chain_head.mac")?;
     Ok(Some(SignedHead {
-        seq: u64::try_from(get(0)?).map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
-        link: digest(&bytes(1)?)?,
-        time: get(2)?,
-        keyed_from: u64::try_from(get(3)?)
+        seq: u64::try_from(column::<i64>(row, 0, "chain_head.seq")?)
+            .map_err(|_| StoreError::Corrupt(Corrupt::Negative("seq")))?,
+        link: digest(&column::<Vec<u8>>(row, 1, "chain_head.link")?)?,
+        time: column(row, 2, "chain_head.time")?,
+        keyed_from: u64::try_from(column::<i64>(row, 3, "chain_head.keyed_from")?)
             .map_err(|_| StoreError::Corrupt(Corrupt::Negative("keyed_from")))?,
         mac: mac.as_slice().try_into().map_err(|_| {
             StoreError::Corrupt(Corrupt::Length {
@@ -675,31 +674,40 @@ struct RawEntry {
     contact: Option<Vec<u8>>,
 }
 
-fn raw_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
+fn raw_entry(row: &rusqlite::Row<'_>) -> Result<RawEntry, StoreError> {
     Ok(RawEntry {
-        seq: row.get(0)?,
-        time: row.get(1)?,
-        record_json: row.get(2)?,
-        digest: row.get(3)?,
-        link: row.get(4)?,
+        seq: column(row, 0, "seq")?,
+        time: column(row, 1, "time")?,
+        record_json: column(row, 2, "record")?,
+        digest: column(row, 3, "digest")?,
+        link: column(row, 4, "link")?,
         summary: SummaryColumns {
-            action: row.get(5)?,
-            revision: row.get(6)?,
-            granted: row.get(7)?,
+            action: column(row, 5, "action")?,
+            revision: column(row, 6, "revision")?,
+            granted: column(row, 7, "granted")?,
         },
-        kind: row.get(8)?,
-        consent_id: row.get(9)?,
-        contact: row.get(10)?,
+        kind: column(row, 8, "kind")?,
+        consent_id: column(row, 9, "consent_id")?,
+        contact: column(row, 10, "contact")?,
+    })
+}
+
+/// A column of a row read back, or what it holds instead: SQLite keeps a value of any type in
+/// any column, whatever the schema says, and text that is not UTF-8.
+fn column<T: rusqlite::types::FromSql>(
+    row: &rusqlite::Row<'_>,
+    idx: usize,
+    name: &'static str,
+) -> Result<T, StoreError> {
+    row.get(idx).map_err(|e| {
+        StoreError::Corrupt(Corrupt::Type {
+            column: name,
+            cause: Cause::new(Doing::Query, e),
+        })
     })
 }
 
 impl RawEntry {
-    /// The entry, or what is wrong with it and at which record.
-    fn into_entry(self) -> Result<Entry, StoreError> {
-        let seq = self.seq;
-        self.read().map_err(|e| e.in_entry(seq))
-    }
-
     fn read(self) -> Result<Entry, StoreError> {
         let kind = EntryKind::parse(&self.kind)?;
         let s = &self.summary;
@@ -745,9 +753,15 @@ fn query_entries(
     params: impl rusqlite::Params,
 ) -> Result<Vec<Entry>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
-    let rows = stmt.query_map(params, raw_entry).map_err(map_err)?;
-    rows.map(|r| r.map_err(map_err).and_then(RawEntry::into_entry))
-        .collect()
+    let mut rows = stmt.query(params).map_err(map_err)?;
+    let mut entries = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        // `seq` is the rowid, always an integer: the one column every error can name.
+        let seq: i64 = column(row, 0, "seq")?;
+        let entry = raw_entry(row).and_then(RawEntry::read);
+        entries.push(entry.map_err(|e| e.in_entry(seq))?);
+    }
+    Ok(entries)
 }
 
 impl Log for SqliteStore {
@@ -916,19 +930,19 @@ impl Register for SqliteStore {
             let mut stmt = conn
                 .prepare("SELECT contact, channel, status, since, latest, seq FROM marketing_state")
                 .map_err(map_err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(StateRow {
-                        contact: r.get(0)?,
-                        channel: r.get(1)?,
-                        status: r.get(2)?,
-                        since: r.get(3)?,
-                        latest: r.get(4)?,
-                        seq: r.get(5)?,
-                    })
-                })
-                .map_err(map_err)?;
-            rows.map(|r| r.map_err(map_err)).collect()
+            let mut rows = stmt.query([]).map_err(map_err)?;
+            let mut states = Vec::new();
+            while let Some(r) = rows.next().map_err(map_err)? {
+                states.push(StateRow {
+                    contact: column(r, 0, "marketing_state.contact")?,
+                    channel: column(r, 1, "marketing_state.channel")?,
+                    status: column(r, 2, "marketing_state.status")?,
+                    since: column(r, 3, "marketing_state.since")?,
+                    latest: column(r, 4, "marketing_state.latest")?,
+                    seq: column(r, 5, "marketing_state.seq")?,
+                });
+            }
+            Ok(states)
         })
         .await
     }
@@ -1247,16 +1261,18 @@ fn read_checkpoint(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> 
         return Ok(None);
     };
     let (seq, link, purged, time, mac): (i64, Vec<u8>, i64, i64, Vec<u8>) = (
-        row.get(0).map_err(map_err)?,
-        row.get(1).map_err(map_err)?,
-        row.get(2).map_err(map_err)?,
-        row.get(3).map_err(map_err)?,
-        row.get(4).map_err(map_err)?,
+        column(row, 0, "checkpoint.seq")?,
+        column(row, 1, "checkpoint.link")?,
+        column(row, 2, "checkpoint.purged")?,
+        column(row, 3, "checkpoint.time")?,
+        column(row, 4, "checkpoint.mac")?,
     );
+    let unsigned =
+        |v: i64, what| u64::try_from(v).map_err(|_| StoreError::Corrupt(Corrupt::Negative(what)));
     Ok(Some(Checkpoint {
-        seq: seq as u64,
+        seq: unsigned(seq, "checkpoint seq")?,
         link: digest(&link)?,
-        purged: purged as u64,
+        purged: unsigned(purged, "purged count")?,
         time: OffsetDateTime::from_unix_timestamp(time)
             .map_err(|_| StoreError::Corrupt(Corrupt::Time("checkpoint time")))?,
         mac: mac.as_slice().try_into().map_err(|_| {
