@@ -66,6 +66,10 @@ pub enum Break {
     /// A record of the keyed chain lost its content without a later erasure entry naming it:
     /// it was removed by hand, not erased.
     ErasedWithoutEntry(u64),
+    /// An erasure entry in the part of the log linked without a key. Only versions before the
+    /// keyed chain linked so, and none of them wrote erasure entries: a keyed log was relinked
+    /// with plain hashes, to be passed off as an older one.
+    PlainErasure(u64),
     /// A column read without the record (`consent_id`, `contact`, or the summary the
     /// statistics read) does not match the record.
     Column {
@@ -161,6 +165,7 @@ impl Break {
             | Break::Link(s)
             | Break::Unreadable(s)
             | Break::ErasedWithoutEntry(s)
+            | Break::PlainErasure(s)
             | Break::ForgedRotation(s) => *s,
             Break::Column { seq, .. }
             | Break::Rewritten { seq, .. }
@@ -194,6 +199,12 @@ impl fmt::Display for Break {
             Break::ErasedWithoutEntry(s) => write!(
                 f,
                 "record {s} has no content and no erasure entry names it: removed by hand"
+            ),
+            Break::PlainErasure(s) => write!(
+                f,
+                "record {s}, an erasure entry, is linked without a key, which only versions \
+                 before the keyed chain did, and they wrote no erasure entries: the log was \
+                 relinked without the key"
             ),
             Break::Column { seq, column } => write!(
                 f,
@@ -353,6 +364,11 @@ pub async fn verify<S: Store>(
             if entry.seq <= keyed_from {
                 if chain_link(&link, &entry.digest) != entry.link {
                     return Err(Break::Link(entry.seq).into());
+                }
+                // Erasure entries came with the keyed chain: one linked plainly was relinked by
+                // someone without the key, passing a keyed log off as an older one.
+                if entry.kind == EntryKind::Erasure {
+                    return Err(Break::PlainErasure(entry.seq).into());
                 }
             } else {
                 let k = check_link(keys, &mut under, &link, &entry)?;

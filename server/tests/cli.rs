@@ -746,6 +746,36 @@ async fn verify_on_a_log_from_before_the_keyed_chain_says_what_it_proves() {
     );
 }
 
+/// A keyed log passed off as one from before the keyed chain: every record relinked with plain
+/// hashes (which needs no key), `chain_head` and the head file removed. A version before the
+/// keyed chain never wrote an erasure entry, so the log's own erasure entries give it away.
+#[tokio::test]
+async fn verify_names_a_keyed_log_relinked_as_one_from_before_the_keyed_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1, 2, 3]).await;
+    let out = consent(dir.path(), &["erase", &"02".repeat(16)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let db = dir.path().join("consent.db");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    // In a plain prefix, content removed by hand passes for an old erasure: record 3 goes.
+    conn.execute(
+        "UPDATE decisions SET record = NULL, consent_id = NULL WHERE seq = 3",
+        [],
+    )
+    .expect("tamper");
+    support::sqlite::relink_with_plain_hashes(&conn);
+    conn.execute_batch("DROP TABLE chain_head").expect("drop");
+    drop(conn);
+    std::fs::remove_file(dir.path().join("consent.db.head")).expect("remove the head file");
+    let out = consent(dir.path(), &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("record 4, an erasure entry, is linked without a key"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[tokio::test]
 async fn export_and_erase_a_consent_id() {
     let dir = tempfile::tempdir().expect("tempdir");
