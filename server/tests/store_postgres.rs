@@ -366,3 +366,64 @@ async fn a_database_from_before_the_outbox_is_migrated() {
     store.outbox_push(message, t0()).await.expect("push");
     assert_eq!(store.outbox_take(t0(), false).await.expect("take").len(), 1);
 }
+
+/// A database whose default is `synchronous_commit = off` (a DBA's choice for speed): what
+/// the store acknowledges is durable all the same. An erasure, on a connection of its own, is
+/// acknowledged (and its head published to the head file) only once its commit is flushed,
+/// so a crash right after it loses neither the erasure nor the head file's record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_erasure_survives_a_crash_under_asynchronous_commit() {
+    use consent_core::ConsentId;
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = Cluster::start_new();
+    let url = cluster.url("consent");
+    {
+        let c = client(&url).await;
+        c.batch_execute("ALTER DATABASE consent SET synchronous_commit = off")
+            .await
+            .expect("asynchronous commit by default");
+        // The WAL writer flushes an asynchronous commit within this delay: longer than the
+        // test takes, so only a commit the store waited for is on disk when the server dies.
+        c.batch_execute("ALTER SYSTEM SET wal_writer_delay = '10s'")
+            .await
+            .expect("wal_writer_delay");
+        c.batch_execute("SELECT pg_reload_conf()")
+            .await
+            .expect("reload");
+    }
+    let store = PgStore::connect(&url, suite::key().log_keys())
+        .await
+        .expect("connect");
+    for i in 1..=3u8 {
+        store
+            .append(record(i, Action::AcceptAll, t0()))
+            .await
+            .expect("append");
+    }
+    assert_eq!(
+        store
+            .erase(ConsentId::from_bytes([2; 16]))
+            .await
+            .expect("erase"),
+        1
+    );
+    let head = *store.heads().borrow();
+    assert_eq!(
+        head.map(|h| h.seq),
+        Some(4),
+        "the erasure's head is published"
+    );
+    // The server dies at once, as in a power cut, before the WAL writer's next round.
+    cluster.stop();
+    drop(store);
+    cluster.start();
+    let store = PgStore::connect(&url, suite::key().log_keys())
+        .await
+        .expect("reconnect");
+    let v = verify(&store, &suite::key(), head.as_ref(), |_| {})
+        .await
+        .expect("the acknowledged erasure and the head file's record are there");
+    assert_eq!((v.entries, v.erased), (4, 1));
+}

@@ -343,7 +343,29 @@ impl Conn {
             }
         })
         .abort_handle();
-        Ok(Self { client, task })
+        let conn = Self { client, task };
+        conn.durable().await?;
+        Ok(conn)
+    }
+
+    /// Acknowledged means durable, on every connection: the writer's, and those that erase,
+    /// purge or rotate, whose heads are published to the head file too. A server (or
+    /// database, or role) default of `synchronous_commit = off` would answer before the WAL
+    /// is flushed, and a crash then lose what was acknowledged. Stronger settings
+    /// (`remote_apply`, ...) are kept.
+    async fn durable(&self) -> Result<(), StoreError> {
+        let sync: String = column(
+            &within(
+                self.client
+                    .query_one("SELECT current_setting('synchronous_commit')", &[]),
+            )
+            .await?,
+            0,
+        )?;
+        if sync == "off" {
+            within(self.client.batch_execute("SET synchronous_commit = on")).await?;
+        }
+        Ok(())
     }
 
     /// Drops a connection that stopped answering, without waiting for its requests.
@@ -559,15 +581,6 @@ impl From<StoreError> for Failure {
 impl Writer {
     async fn new(conn: Conn) -> Result<Self, StoreError> {
         let client = &conn.client;
-        // Acknowledged means durable: never let a server default of `off` answer before the
-        // WAL is flushed. Stronger settings (`remote_apply`, ...) are kept.
-        let sync: String = column(
-            &within(client.query_one("SELECT current_setting('synchronous_commit')", &[])).await?,
-            0,
-        )?;
-        if sync == "off" {
-            within(client.batch_execute("SET synchronous_commit = on")).await?;
-        }
         let fsync: String = column(
             &within(client.query_one("SELECT current_setting('fsync')", &[])).await?,
             0,
