@@ -60,6 +60,14 @@ pub enum Break {
     /// edited (its digest, position, kind, time or summary), inserted or removed before this
     /// point.
     Link(u64),
+    /// A row is at or before the chain's start (position 0 or below, or inside the purged
+    /// prefix), where the walk does not look: it was inserted.
+    BeforeStart {
+        /// Its position, as stored.
+        seq: i64,
+        /// The last purged position (0 when nothing was purged).
+        start: u64,
+    },
     /// A stored record is not readable JSON of a decision record (or an erasure entry's
     /// content is gone).
     Unreadable(u64),
@@ -172,6 +180,7 @@ impl Break {
             | Break::Rotation { seq, .. }
             | Break::UnannouncedKey { seq, .. } => *seq,
             Break::Truncated { last, .. } => last + 1,
+            Break::BeforeStart { seq, .. } => u64::try_from(*seq).unwrap_or(0),
             Break::Checkpoint
             | Break::HeadSignature
             | Break::HeadFileSignature
@@ -187,6 +196,15 @@ impl fmt::Display for Break {
             Break::Gap { expected, found } => {
                 write!(f, "record {expected} is missing (next is {found}): removed")
             }
+            Break::BeforeStart { seq, start: 0 } => write!(
+                f,
+                "record {seq} is before the chain's first position (1): inserted"
+            ),
+            Break::BeforeStart { seq, start } => write!(
+                f,
+                "record {seq} is inside the prefix the purge checkpoint says was purged \
+                 (1..={start}): inserted"
+            ),
             Break::Digest(s) => write!(f, "record {s} does not match its digest: edited"),
             Break::Link(s) => write!(
                 f,
@@ -338,6 +356,17 @@ pub async fn verify<S: Store>(
             (c.seq, c.link)
         }
     };
+    // The walk starts after the checkpoint; a row at or before it is outside the chain, yet
+    // access requests and the statistics read it.
+    if let Some(lowest) = store.lowest().await? {
+        if lowest <= i64::try_from(seq).unwrap_or(i64::MAX) {
+            return Err(Break::BeforeStart {
+                seq: lowest,
+                start: seq,
+            }
+            .into());
+        }
+    }
     // The head file's record, checked as the walk passes it (or at the checkpoint).
     let mut file_confirmed = head_file.is_some_and(|f| f.seq == seq && f.link == link);
     let mut states: HashMap<(Vec<u8>, &'static str), Replayed> = HashMap::new();

@@ -519,6 +519,11 @@ pub trait Log: Send + Sync + 'static {
     /// How many entries the log holds now.
     fn len(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// The lowest position a row holds, as stored: a row written by hand may hold 0 or less,
+    /// or a position of the purged prefix, where no walk from the checkpoint looks. `None`
+    /// when the log holds no rows.
+    fn lowest(&self) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
     /// The signed head kept in the database's `chain_head` row, as stored (`None` when the
     /// row is missing or was never signed).
     fn chain_head(&self) -> impl Future<Output = Result<Option<SignedHead>, StoreError>> + Send;
@@ -685,6 +690,9 @@ impl Log for AnyStore {
     }
     async fn len(&self) -> Result<u64, StoreError> {
         delegate!(self, s => s.len())
+    }
+    async fn lowest(&self) -> Result<Option<i64>, StoreError> {
+        delegate!(self, s => s.lowest())
     }
     async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
         delegate!(self, s => s.chain_head())

@@ -1320,6 +1320,12 @@ impl Log for PgStore {
         unsigned(column(&row, 0)?, "count")
     }
 
+    async fn lowest(&self) -> Result<Option<i64>, StoreError> {
+        let conn = self.reader.client().await?;
+        let row = within(conn.client.query_one("SELECT min(seq) FROM decisions", &[])).await?;
+        column(&row, 0)
+    }
+
     async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
         let conn = self.reader.client().await?;
         let row = within(conn.client.query_opt(

@@ -812,6 +812,14 @@ impl Log for SqliteStore {
         .await
     }
 
+    async fn lowest(&self) -> Result<Option<i64>, StoreError> {
+        self.with_reader(|conn| {
+            conn.query_row("SELECT min(seq) FROM decisions", [], |r| r.get(0))
+                .map_err(map_err)
+        })
+        .await
+    }
+
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         self.with_reader(|conn| read_checkpoint(conn)).await
     }

@@ -425,6 +425,7 @@ macro_rules! store_suite {
             a_rollback_to_an_older_copy_is_caught_by_the_head_file,
             retention_keeps_the_proof_of_a_standing_objection,
             a_state_row_forged_behind_the_checkpoint_is_named, a_field_the_digest_does_not_cover_is_named,
+            a_row_inserted_before_the_start_of_the_chain_is_named,
             a_log_verifies_across_rotations,
             a_forged_rotation_is_named, a_missing_rotation_is_named,
             a_log_under_a_key_the_file_lacks_is_left_alone,

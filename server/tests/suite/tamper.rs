@@ -354,3 +354,62 @@ pub async fn a_field_the_digest_does_not_cover_is_named<H: Harness>(h: &H) {
     );
     assert_eq!(broken(h.store(), None).await, Break::Unreadable(2));
 }
+
+/// A row inserted before the chain's start (position 0 or below, or inside a purged prefix)
+/// is outside the walk, which starts after the checkpoint; yet the visitor's access request,
+/// `consent export` and the statistics read it. `verify` names it.
+pub async fn a_row_inserted_before_the_start_of_the_chain_is_named<H: Harness>(h: &H) {
+    four(h).await;
+    let s = h.store();
+    let copy = |to: i64, from: u64| {
+        format!(
+            "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
+             SELECT {to}, time, consent_id, record, digest, link, action, revision, granted, kind, contact
+             FROM decisions WHERE seq = {from}"
+        )
+    };
+    h.exec(&copy(0, 2)).await;
+    let held = s
+        .records_for(ConsentId::from_bytes([2; 16]))
+        .await
+        .expect("read");
+    assert_eq!(held.len(), 2, "the access request shows the inserted copy");
+    assert_eq!(
+        broken(s, None).await,
+        Break::BeforeStart { seq: 0, start: 0 }
+    );
+    h.exec("DELETE FROM decisions WHERE seq = 0").await;
+    h.exec(&copy(-7, 2)).await;
+    assert_eq!(
+        broken(s, None).await,
+        Break::BeforeStart { seq: -7, start: 0 }
+    );
+    h.exec("DELETE FROM decisions WHERE seq = -7").await;
+    verify(s, &key(), None, |_| {})
+        .await
+        .expect("undone, it verifies");
+    // Inside a purged prefix.
+    let key = key();
+    let purged = s
+        .purge(t0() + time::Duration::seconds(1), &|seq, link, total| {
+            key.checkpoint_mac(seq, link, total)
+        })
+        .await
+        .expect("purge");
+    assert_eq!(purged, 4);
+    s.append(record(
+        5,
+        Action::RejectAll,
+        t0() + time::Duration::hours(1),
+    ))
+    .await
+    .expect("append");
+    verify(s, &key, None, |_| {})
+        .await
+        .expect("purged, it verifies");
+    h.exec(&copy(3, 5)).await;
+    assert_eq!(
+        broken(s, None).await,
+        Break::BeforeStart { seq: 3, start: 4 }
+    );
+}
