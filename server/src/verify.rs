@@ -12,7 +12,9 @@ use consent_core::register::{MarketingChannel, MarketingRecord, MarketingStatus}
 use consent_core::{Digest, chain_link};
 
 use crate::key::ServerKey;
-use crate::store::{Entry, EntryKind, LogKey, LogKeys, SignedHead, Store, StoreError, Summary};
+use crate::store::{
+    Entry, EntryKind, LogKey, LogKeys, SignedHead, StateRow, Store, StoreError, Summary,
+};
 
 /// Entries read per page while verifying.
 const PAGE: usize = 4096;
@@ -369,6 +371,8 @@ pub async fn verify<S: Store>(
     }
     // The head file's record, checked as the walk passes it (or at the checkpoint).
     let mut file_confirmed = head_file.is_some_and(|f| f.seq == seq && f.link == link);
+    // The database's head, read before the walk: the log must hold its record with its link.
+    let mut db_confirmed = db_head.seq == seq && db_head.link == link;
     let mut states: HashMap<(Vec<u8>, &'static str), Replayed> = HashMap::new();
     let (mut entries, mut erased) = (0u64, 0u64);
     // Erased records of the keyed chain that no erasure entry has named yet.
@@ -419,6 +423,16 @@ pub async fn verify<S: Store>(
                     unaccounted.insert(entry.seq);
                 }
             }
+            if entry.seq == db_head.seq {
+                if entry.link != db_head.link {
+                    return Err(Break::Rewritten {
+                        seq: entry.seq,
+                        source: HeadSource::Database,
+                    }
+                    .into());
+                }
+                db_confirmed = true;
+            }
             if let Some(file) = head_file.filter(|f| f.seq == entry.seq) {
                 if file.link != entry.link {
                     return Err(Break::Rewritten {
@@ -455,7 +469,7 @@ pub async fn verify<S: Store>(
         }
         .into());
     }
-    if db_head.seq < seq || db_head.link != link {
+    if !db_confirmed {
         return Err(Break::Rewritten {
             seq: db_head.seq,
             source: HeadSource::Database,
@@ -485,7 +499,38 @@ pub async fn verify<S: Store>(
     // keyed part, a row behind the checkpoint with no decision is not the server's.
     let legacy = checkpoint.as_ref().map_or(0, |c| c.seq.min(keyed_from));
     let purged = checkpoint.as_ref().map_or(0, |c| c.seq);
-    let checked = check_states(store, &states, purged, legacy).await?;
+    let rows = store.state_rows().await?;
+    // Records (and the states they set) appended while the walk ran go past the head read
+    // before it: the head signed with them, read after the rows, must cover them. Anything
+    // past a signed head was not appended by the server.
+    let walked = i64::try_from(seq).unwrap_or(i64::MAX);
+    let covered = if db_head.seq < seq || rows.iter().any(|r| r.seq > walked) {
+        let later = store
+            .chain_head()
+            .await?
+            .filter(|h| keys.verify_head(h))
+            .ok_or(Break::HeadSignature)?;
+        if later.seq < seq || (later.seq == seq && later.link != link) {
+            return Err(Break::Rewritten {
+                seq: later.seq,
+                source: HeadSource::Database,
+            }
+            .into());
+        }
+        later.seq
+    } else {
+        seq
+    };
+    let checked = check_states(
+        rows,
+        &states,
+        Positions {
+            purged,
+            legacy,
+            walked: seq,
+            covered,
+        },
+    )?;
     Ok(Verified {
         entries,
         erased,
@@ -681,20 +726,32 @@ fn check_record(
     Ok(None)
 }
 
-/// Checks every `marketing_state` row against the replay of the chain's marketing decisions:
-/// the same rows, each with the status, times and position the decisions give. Rows with no
-/// decision at or before `legacy` (the purged part of the plain prefix, where a version before
-/// retention kept them purged the decision a state rests on) are not checked; their count is
-/// not included. `since` is checked only when nothing was purged (the decision that set a
-/// status may be purged while a later one of the same status is kept). How many rows were
-/// checked.
-async fn check_states<S: Store>(
-    store: &S,
-    replayed: &HashMap<(Vec<u8>, &'static str), Replayed>,
+/// Where the walk started and ended, for [`check_states`].
+#[derive(Clone, Copy)]
+struct Positions {
+    /// The last purged position (0 when nothing was purged).
     purged: u64,
+    /// The last purged position of the plain prefix (0 when none was purged).
     legacy: u64,
+    /// The last position the walk checked.
+    walked: u64,
+    /// The last position a signed head read after the rows vouches for.
+    covered: u64,
+}
+
+/// Checks every `marketing_state` row against the replay of the chain's marketing decisions:
+/// the same rows, each with the status, times and position the decisions give. Not checked,
+/// nor counted: rows with no decision at or before `legacy` (the purged part of the plain
+/// prefix, where a version before retention kept them purged the decision a state rests
+/// on), and rows of a decision appended after the walk, under a head read after the rows
+/// (the next walk checks them). `since` is checked only when nothing was purged (the decision
+/// that set a status may be purged while a later one of the same status is kept). How many
+/// rows were checked.
+fn check_states(
+    rows: Vec<StateRow>,
+    replayed: &HashMap<(Vec<u8>, &'static str), Replayed>,
+    at: Positions,
 ) -> Result<u64, VerifyError> {
-    let rows = store.state_rows().await?;
     let mut seen = 0usize;
     let mut checked = 0u64;
     for row in rows {
@@ -709,8 +766,13 @@ async fn check_states<S: Store>(
         let found = replayed
             .get(&(row.contact.clone(), channel.as_str()))
             .copied();
+        let position = u64::try_from(row.seq).ok();
+        if position.is_some_and(|s| s > at.walked && s <= at.covered) {
+            seen += usize::from(found.is_some());
+            continue;
+        }
         let Some(r) = found else {
-            if u64::try_from(row.seq).is_ok_and(|s| s <= legacy) {
+            if position.is_some_and(|s| s <= at.legacy) {
                 continue;
             }
             return Err(broken("a row with no decision in the log").into());
@@ -723,7 +785,7 @@ async fn check_states<S: Store>(
         if u64::try_from(row.seq).ok() != Some(r.seq) || row.latest != r.latest {
             return Err(broken("the latest decision is not the last one in the log").into());
         }
-        if purged == 0 && row.since != r.since {
+        if at.purged == 0 && row.since != r.since {
             return Err(broken("`since` is not when the decisions set the status").into());
         }
     }

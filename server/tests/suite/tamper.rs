@@ -413,3 +413,62 @@ pub async fn a_row_inserted_before_the_start_of_the_chain_is_named<H: Harness>(h
         Break::BeforeStart { seq: 3, start: 4 }
     );
 }
+
+/// `verify` on a log being written to (the dashboard runs it on every visit, a cron job on a
+/// live server): records and marketing decisions appended while it walks are no break.
+pub async fn a_log_verified_while_it_is_written_to_has_no_break<H: Harness>(h: &H) {
+    let writer = h.reopen().await;
+    let appending = tokio::spawn(async move {
+        for i in 0..600i64 {
+            let id = u8::try_from(i % 200).expect("small");
+            writer
+                .append(record(id, Action::AcceptAll, t0()))
+                .await
+                .expect("append");
+            if i % 3 == 0 {
+                let who = format!("p{}@x.fi", i % 7);
+                let kind = if i % 2 == 0 {
+                    MarketingKind::Consent
+                } else {
+                    MarketingKind::Objection
+                };
+                writer
+                    .append_marketing(marketing(&who, kind, i))
+                    .await
+                    .expect("append");
+            }
+        }
+    });
+    let s = h.store();
+    let mut rounds = 0;
+    while !appending.is_finished() {
+        if let Err(e) = verify(s, &key(), None, |_| {}).await {
+            panic!("round {rounds}: {e}");
+        }
+        rounds += 1;
+    }
+    appending.await.expect("appends");
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
+    assert!(rounds > 0);
+    // Records past the signed head with no head after them are still a break: an older
+    // signed head put back over the database's, its records left in place.
+    let old = s.scan(9, 1).await.expect("scan").remove(0);
+    let older = key()
+        .log_keys()
+        .sign_head(old.seq, old.link, t0().unix_timestamp(), 0);
+    h.exec(&format!(
+        "UPDATE chain_head SET seq = {}, link = {}, time = {}, mac = {} WHERE id = 1",
+        older.seq,
+        h.blob(older.link.as_bytes()),
+        older.time,
+        h.blob(&older.mac)
+    ))
+    .await;
+    assert_eq!(
+        broken(s, None).await,
+        Break::Rewritten {
+            seq: 10,
+            source: HeadSource::Database
+        }
+    );
+}
