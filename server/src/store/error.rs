@@ -218,6 +218,14 @@ pub enum Corrupt {
     /// The `chain_head` row of a keyed log was removed or lost its signature: the store
     /// refuses to sign whatever it finds.
     HeadRemoved,
+    /// The log's last record is not the one its signed head names: records were removed,
+    /// added or edited at its end by hand. Nothing is appended after them.
+    NotAtHead {
+        /// The position the signed head names.
+        head: u64,
+        /// The last position held.
+        last: u64,
+    },
     /// The purge checkpoint does not verify under the key the log is under: a rotation does
     /// not sign it again.
     CheckpointUnsigned(KeyId),
@@ -269,6 +277,12 @@ impl fmt::Display for Corrupt {
             Corrupt::HeadRemoved => f.write_str(
                 "the chain_head row is missing from a keyed log, or lost its signature: it was \
                  removed or edited",
+            ),
+            Corrupt::NotAtHead { head, last } => write!(
+                f,
+                "the log's last record ({last}) is not the one its signed head names ({head}): \
+                 records were removed, added or edited at its end by hand; nothing is appended \
+                 after them (run `consent verify`)"
             ),
             Corrupt::CheckpointUnsigned(key) => write!(
                 f,

@@ -511,6 +511,23 @@ fn head(conn: &Connection) -> Result<(u64, Digest), StoreError> {
     }
 }
 
+/// Where the chain ends, checked against its signed head before anything is appended: the
+/// head must be signed under `signer`'s key ([`Signer::owns`]), and the last record (or the
+/// checkpoint) must be the one it names. Appending after records removed or added by hand
+/// would sign a new head over the edit, and the head file would move on to it.
+fn signed_end(conn: &Connection, signer: &Signer) -> Result<(u64, Digest), StoreError> {
+    let signed = read_chain_head(conn)?;
+    signer.owns(signed.as_ref())?;
+    let (seq, link) = head(conn)?;
+    match signed {
+        Some(h) if h.seq != seq || h.link != link => Err(StoreError::Corrupt(Corrupt::NotAtHead {
+            head: h.seq,
+            last: seq,
+        })),
+        _ => Ok((seq, link)),
+    }
+}
+
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
     let array: [u8; 32] = bytes.try_into().map_err(|_| {
         StoreError::Corrupt(Corrupt::Length {
@@ -529,8 +546,7 @@ fn append_batch<'a>(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
-    chain.owns(read_chain_head(&tx)?.as_ref())?;
-    let (mut seq, mut link) = head(&tx)?;
+    let (mut seq, mut link) = signed_end(&tx, chain)?;
     let mut out = Vec::new();
     {
         // Cookie decisions take the columns' defaults for `kind` and `contact`.
@@ -1222,8 +1238,7 @@ fn erase_with_entry(
     let n = erased.len() as u64;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let p = Erasure { erased, reason }.prepared(now)?;
-    signer.owns(read_chain_head(&tx)?.as_ref())?;
-    let (seq, link) = head(&tx)?;
+    let (seq, link) = signed_end(&tx, signer)?;
     let seq = seq + 1;
     let link = signer.key.link(&link, p.linked(seq));
     insert_entry(&tx, seq, link, &p)?;

@@ -427,6 +427,8 @@ macro_rules! store_suite {
             a_state_row_forged_behind_the_checkpoint_is_named, a_field_the_digest_does_not_cover_is_named,
             a_row_inserted_before_the_start_of_the_chain_is_named,
             a_log_verified_while_it_is_written_to_has_no_break,
+            an_append_after_an_edit_at_the_end_keeps_the_evidence,
+            an_append_after_a_row_added_at_the_end_is_refused,
             a_log_verifies_across_rotations,
             a_forged_rotation_is_named, a_missing_rotation_is_named,
             a_log_under_a_key_the_file_lacks_is_left_alone,

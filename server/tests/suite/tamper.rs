@@ -472,3 +472,36 @@ pub async fn a_log_verified_while_it_is_written_to_has_no_break<H: Harness>(h: &
         }
     );
 }
+
+/// The writer extends the chain from its signed head, never from whatever row is last: after
+/// the last record was deleted, or a row was added after it, the next append must not sign a
+/// new head over the edit (and move the head file on to it), which would leave the log
+/// verifying without the record.
+pub async fn an_append_after_an_edit_at_the_end_keeps_the_evidence<H: Harness>(h: &H) {
+    four(h).await;
+    let s = h.store();
+    h.exec("DELETE FROM decisions WHERE seq = 4").await;
+    let landed = s.append(record(9, Action::RejectAll, t0())).await;
+    let verified = verify(s, &key(), None, |_| {}).await;
+    assert!(
+        landed.is_err() || verified.is_err(),
+        "the deleted record 4 was replaced and the log verifies: {landed:?}, {verified:?}"
+    );
+}
+
+/// A row added after the last record: the writer neither links to it nor signs a head over
+/// it, which would make every later record's proof hang on a link nobody made.
+pub async fn an_append_after_a_row_added_at_the_end_is_refused<H: Harness>(h: &H) {
+    four(h).await;
+    let s = h.store();
+    h.exec(
+        "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
+         SELECT 5, time, consent_id, record, digest, link, action, revision, granted, kind, contact
+         FROM decisions WHERE seq = 2",
+    )
+    .await;
+    let landed = s.append(record(9, Action::RejectAll, t0())).await;
+    assert!(landed.is_err(), "{landed:?}");
+    assert_eq!(s.heads().borrow().map(|h| h.seq), Some(4));
+    assert_eq!(broken(s, None).await, Break::Link(5));
+}
