@@ -309,6 +309,10 @@ impl From<Break> for VerifyError {
 struct Replayed {
     status: MarketingStatus,
     since: i64,
+    /// Whether the walk saw the decision that set the status follow one of another status:
+    /// then `since` is exact, though earlier decisions were purged. Else a purged decision of
+    /// the same status may have set it earlier.
+    changed: bool,
     latest: i64,
     seq: u64,
 }
@@ -668,15 +672,17 @@ fn check_record(
             );
             let before = states.get(&slot).copied();
             let status = MarketingStatus::after(before.map(|b| b.status), record.kind());
-            let since = match before {
-                Some(b) if b.status == status => b.since,
-                _ => time,
+            let (since, changed) = match before {
+                Some(b) if b.status == status => (b.since, b.changed),
+                Some(_) => (time, true),
+                None => (time, false),
             };
             states.insert(
                 slot,
                 Replayed {
                     status,
                     since,
+                    changed,
                     latest: time,
                     seq: entry.seq,
                 },
@@ -744,9 +750,10 @@ struct Positions {
 /// nor counted: rows with no decision at or before `legacy` (the purged part of the plain
 /// prefix, where a version before retention kept them purged the decision a state rests
 /// on), and rows of a decision appended after the walk, under a head read after the rows
-/// (the next walk checks them). `since` is checked only when nothing was purged (the decision
-/// that set a status may be purged while a later one of the same status is kept). How many
-/// rows were checked.
+/// (the next walk checks them). After a purge `since` is exact only where the log holds the
+/// change to the status (the decision that set it may be purged while a later one of the same
+/// status is kept); elsewhere it is no later than the first decision held. How many rows were
+/// checked.
 fn check_states(
     rows: Vec<StateRow>,
     replayed: &HashMap<(Vec<u8>, &'static str), Replayed>,
@@ -785,7 +792,10 @@ fn check_states(
         if u64::try_from(row.seq).ok() != Some(r.seq) || row.latest != r.latest {
             return Err(broken("the latest decision is not the last one in the log").into());
         }
-        if at.purged == 0 && row.since != r.since {
+        // After a purge a decision of the same status before the first one held may have set
+        // `since`: then it is no later than that one.
+        let exact = at.purged == 0 || r.changed;
+        if (exact && row.since != r.since) || row.since > r.since {
             return Err(broken("`since` is not when the decisions set the status").into());
         }
     }

@@ -505,3 +505,45 @@ pub async fn an_append_after_a_row_added_at_the_end_is_refused<H: Harness>(h: &H
     assert_eq!(s.heads().borrow().map(|h| h.seq), Some(4));
     assert_eq!(broken(s, None).await, Break::Link(5));
 }
+
+/// After a purge the decision that set a status may be gone, so `since` cannot always be
+/// checked; but when the log still holds the change of status, it says when, and an edited
+/// `since` (a consent made to look older than it is) is named.
+pub async fn an_edited_since_is_named_after_a_purge<H: Harness>(h: &H) {
+    let s = h.store();
+    let key = key();
+    s.append(record(1, Action::AcceptAll, t0()))
+        .await
+        .expect("append");
+    for (who, kind, minutes) in [
+        ("maija@example.fi", MarketingKind::Objection, 1),
+        ("pekka@example.fi", MarketingKind::Refusal, 2),
+        ("pekka@example.fi", MarketingKind::Consent, 3),
+    ] {
+        s.append_marketing(marketing(who, kind, minutes))
+            .await
+            .expect("append");
+    }
+    let purged = s
+        .purge(t0() + time::Duration::days(400), &|seq, link, total| {
+            key.checkpoint_mac(seq, link, total)
+        })
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1, "the purge stops before maija's objection");
+    verify(s, &key, None, |_| {}).await.expect("verifies");
+    let pekka = super::register::contact("pekka@example.fi");
+    let year_before = (t0() - time::Duration::days(365)).unix_timestamp();
+    h.exec(&format!(
+        "UPDATE marketing_state SET since = {year_before} WHERE contact = {}",
+        h.blob(&pekka.to_bytes())
+    ))
+    .await;
+    assert_eq!(
+        broken(s, None).await,
+        Break::MarketingState {
+            channel: "email".into(),
+            what: "`since` is not when the decisions set the status"
+        }
+    );
+}
