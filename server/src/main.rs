@@ -26,7 +26,7 @@ use consent_server::store::backup::{self, BackupError};
 use consent_server::store::chain::{HeadFileError, advance_head, keep_head_file};
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
-use consent_server::store::{AnyStore, Cause, Doing};
+use consent_server::store::{AnyStore, Cause, Corrupt, Doing};
 use consent_server::store::{Log as _, SignedHead, Store};
 use consent_server::verify::{self, VerifyError};
 use consent_server::{ServerKey, StoreError};
@@ -968,8 +968,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             log,
         } => match verify_log(&log, without_head_file).await {
             // A value no code path writes is a break of the log like any other edit (exit 1),
-            // not a log that cannot be opened (exit 3).
-            Err(e) if matches!(e.downcast_ref(), Some(StoreError::Corrupt(_))) => {
+            // not a log that cannot be opened (exit 3), as a file the database cannot read is.
+            Err(e)
+                if matches!(
+                    e.downcast_ref(),
+                    Some(StoreError::Corrupt(c)) if !matches!(c, Corrupt::Driver(_))
+                ) =>
+            {
                 errln!("chain broken: {}", described(&e));
                 Ok(ExitCode::FAILURE)
             }

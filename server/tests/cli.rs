@@ -678,6 +678,24 @@ async fn verify_exits_1_on_a_value_it_cannot_read() {
             text(&out)
         );
     }
+    // A file that is no database at all is a log that cannot be opened.
+    drop(conn);
+    let other = dir.path().join("other.db");
+    std::fs::write(
+        &other,
+        "not a database, but long enough to have a header ".repeat(4),
+    )
+    .expect("write");
+    let out = consent(
+        dir.path(),
+        &[
+            "verify",
+            "--db",
+            other.to_str().expect("utf-8"),
+            "--without-head-file",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
 
 #[tokio::test]
