@@ -76,6 +76,13 @@ pub enum Break {
     /// A record of the keyed chain lost its content without a later erasure entry naming it:
     /// it was removed by hand, not erased.
     ErasedWithoutEntry(u64),
+    /// A record an erasure entry says it erased holds content: put back by hand.
+    NotErased {
+        /// The record.
+        seq: u64,
+        /// The erasure entry.
+        by: u64,
+    },
     /// An erasure entry in the part of the log linked without a key. Only versions before the
     /// keyed chain linked so, and none of them wrote erasure entries: a keyed log was relinked
     /// with plain hashes, to be passed off as an older one.
@@ -180,6 +187,7 @@ impl Break {
             Break::Column { seq, .. }
             | Break::Rewritten { seq, .. }
             | Break::Rotation { seq, .. }
+            | Break::NotErased { seq, .. }
             | Break::UnannouncedKey { seq, .. } => *seq,
             Break::Truncated { last, .. } => last + 1,
             Break::BeforeStart { seq, .. } => u64::try_from(*seq).unwrap_or(0),
@@ -219,6 +227,11 @@ impl fmt::Display for Break {
             Break::ErasedWithoutEntry(s) => write!(
                 f,
                 "record {s} has no content and no erasure entry names it: removed by hand"
+            ),
+            Break::NotErased { seq, by } => write!(
+                f,
+                "record {seq} holds content, but erasure entry {by} says it was erased: put \
+                 back by hand"
             ),
             Break::PlainErasure(s) => write!(
                 f,
@@ -362,6 +375,7 @@ pub async fn verify<S: Store>(
             (c.seq, c.link)
         }
     };
+    let start = seq;
     // The walk starts after the checkpoint; a row at or before it is outside the chain, yet
     // access requests and the statistics read it.
     if let Some(lowest) = store.lowest().await? {
@@ -379,8 +393,10 @@ pub async fn verify<S: Store>(
     let mut db_confirmed = db_head.seq == seq && db_head.link == link;
     let mut states: HashMap<(Vec<u8>, &'static str), Replayed> = HashMap::new();
     let (mut entries, mut erased) = (0u64, 0u64);
-    // Erased records of the keyed chain that no erasure entry has named yet.
+    // Erased records that no erasure entry has named yet (those of the plain prefix need
+    // none), and records an erasure entry named while they held content.
     let mut unaccounted = std::collections::BTreeSet::new();
+    let mut not_erased = Vec::new();
     // The key the log is under: whichever key links the first keyed record, then the one
     // each rotation entry hands it to.
     let mut under: Option<&LogKey> = None;
@@ -413,7 +429,9 @@ pub async fn verify<S: Store>(
             }
             if let Some(named) = check_record(&entry, &mut states)? {
                 for s in named {
-                    unaccounted.remove(&s);
+                    if !unaccounted.remove(&s) && s > start {
+                        not_erased.push((s, entry.seq));
+                    }
                 }
             }
             if entry.kind == EntryKind::Rotation {
@@ -423,9 +441,7 @@ pub async fn verify<S: Store>(
             }
             if entry.is_erased() {
                 erased += 1;
-                if entry.seq > keyed_from {
-                    unaccounted.insert(entry.seq);
-                }
+                unaccounted.insert(entry.seq);
             }
             if entry.seq == db_head.seq {
                 if entry.link != db_head.link {
@@ -453,8 +469,16 @@ pub async fn verify<S: Store>(
         }
         progress(entries);
     }
-    if let Some(first) = unaccounted.first() {
+    if let Some(first) = unaccounted.range(keyed_from + 1..).next() {
         return Err(Break::ErasedWithoutEntry(*first).into());
+    }
+    // An erasure during the walk empties records it already read: only content still there
+    // now is a break.
+    for (seq, by) in not_erased {
+        let now = store.scan(seq - 1, 1).await?;
+        if now.first().is_some_and(|e| e.seq == seq && !e.is_erased()) {
+            return Err(Break::NotErased { seq, by }.into());
+        }
     }
     let current = keys.current();
     if let Some(k) = under.filter(|k| k.id() != current.id()) {

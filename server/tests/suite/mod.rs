@@ -430,6 +430,7 @@ macro_rules! store_suite {
             an_append_after_an_edit_at_the_end_keeps_the_evidence,
             an_append_after_a_row_added_at_the_end_is_refused,
             an_edited_since_is_named_after_a_purge,
+            content_put_back_after_an_erasure_is_named,
             a_log_verifies_across_rotations,
             a_forged_rotation_is_named, a_missing_rotation_is_named,
             a_log_under_a_key_the_file_lacks_is_left_alone,

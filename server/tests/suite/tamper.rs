@@ -547,3 +547,37 @@ pub async fn an_edited_since_is_named_after_a_purge<H: Harness>(h: &H) {
         }
     );
 }
+
+/// Content put back into a record an erasure entry says was erased (from a backup, say): the
+/// log would hold personal data it says it removed, and `consent export` would show it again.
+pub async fn content_put_back_after_an_erasure_is_named<H: Harness>(h: &H) {
+    four(h).await;
+    let s = h.store();
+    let before = s.scan(0, 1).await.expect("scan").remove(0);
+    assert_eq!(
+        s.erase(ConsentId::from_bytes([1; 16]))
+            .await
+            .expect("erase"),
+        1
+    );
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
+    h.exec(&format!(
+        "UPDATE decisions SET record = '{}', consent_id = {} WHERE seq = 1",
+        before
+            .record_json
+            .as_deref()
+            .expect("kept")
+            .replace('\'', "''"),
+        h.blob(&[1; 16])
+    ))
+    .await;
+    assert_eq!(
+        s.records_for(ConsentId::from_bytes([1; 16]))
+            .await
+            .expect("read")
+            .len(),
+        1,
+        "the erased record is back"
+    );
+    assert_eq!(broken(s, None).await, Break::NotErased { seq: 1, by: 5 });
+}
