@@ -76,7 +76,8 @@ impl Selectors {
             head: parse("head"),
             script: parse("script"),
             embed: parse("iframe[data-category][data-src], img[data-category][data-src]"),
-            stylesheet: parse("link[href*=\"consent.css\"]"),
+            // Any link already marked too: the page's own marks are taken off (`Page::link`).
+            stylesheet: parse("link[href*=\"consent.css\"], link[data-consent-css]"),
             body: parse("body"),
             meta: parse("meta"),
         }

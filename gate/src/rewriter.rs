@@ -290,6 +290,10 @@ impl Page {
         if let Some(script) = self.take_consent_mode() {
             el.before(&script, ContentType::Html);
         }
+        // Only the layer marks a script for the end script to load as a module: a mark the
+        // page already carries (markup injected into it) would have the end script load any
+        // URL, trusted as its own under `'strict-dynamic'`.
+        el.remove_attribute(crate::critical::MODULE_MARK);
         let kind = el.get_attribute("type");
         if kind
             .as_deref()
@@ -381,6 +385,9 @@ impl Page {
     /// decide (the critical rules are a subset; after it, one of them would override a rule
     /// of the stylesheet it leaves out, such as a position the banner is given on a phone).
     fn link(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        // Only the layer marks a link for the end script to make a stylesheet: a mark the
+        // page already carries (markup injected into it) would have it apply any stylesheet.
+        el.remove_attribute(crate::critical::STYLESHEET_MARK);
         let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
             rel.split_ascii_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("stylesheet"))

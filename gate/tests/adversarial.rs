@@ -298,3 +298,55 @@ fn markup_at_the_edges_is_read_as_a_browser_reads_it() {
     );
     assert!(out.contains(r#"DATA-SRC="/upper.js""#), "{out}");
 }
+
+/// The end script loads every `script[data-consent-js]` as a module and makes every
+/// `link[data-consent-css]` a stylesheet. Markup injected into a page (a comment, a profile)
+/// that carries those marks itself must not be loaded by it: the end script is trusted by
+/// the policy's nonce or hash, so under `'strict-dynamic'` a script it adds runs whatever its
+/// URL. Only what the layer held back keeps a mark, streamed or replayed.
+#[tokio::test]
+async fn marks_the_page_forged_are_never_loaded_by_the_end_script() {
+    const FORGED: &[u8] = br#"<!doctype html><html><head>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js"></script>
+</head><body><div class="comment">
+<script type="text/plain" data-consent-js="https://evil.example/x.js"></script>
+<SCRIPT DATA-CONSENT-JS="https://evil.example/y.js"></SCRIPT>
+<script type="text/plain" data-category="analytics" data-consent-js="https://evil.example/z.js" data-src="/ga.js"></script>
+<link data-consent-css href="https://evil.example/x.css">
+<link rel="preload" href="/consent/consent.css" DATA-CONSENT-CSS>
+</div></body></html>
+<script type="text/plain" data-consent-js="https://evil.example/late.js"></script>"#;
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config.clone(), Some(key())).with_cache_capacity(cache));
+        let app = app(pages, &[("content-type", "text/html")], FORGED);
+        for visitor in [vec![], vec![("cookie", accepted.as_str())]] {
+            for round in 0..2 {
+                let (_, body) = send(&app, Method::GET, &visitor).await;
+                let out = text(&body).to_ascii_lowercase();
+                assert!(
+                    !out.contains("evil.example/x.css\" data-consent-css"),
+                    "{out}"
+                );
+                assert_eq!(
+                    out.matches("data-consent-js=").count(),
+                    1,
+                    "only the banner's module, cache {cache}, round {round}: {out}"
+                );
+                assert!(
+                    out.contains("data-consent-js=\"/consent/consent.js\""),
+                    "{out}"
+                );
+                // The banner's stylesheet held back, and nothing else marked.
+                assert_eq!(
+                    out.matches("data-consent-css").count(),
+                    1 + out.matches("link[data-consent-css]").count(),
+                    "{out}"
+                );
+                assert!(out.contains("\"/ga.js\""), "the rest of the page is kept");
+            }
+        }
+    }
+}
