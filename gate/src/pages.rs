@@ -559,6 +559,7 @@ fn private(headers: &mut HeaderMap) {
     let mut value = String::with_capacity(64);
     value.push_str("private");
     let mut no_store = false;
+    let mut must_understand = false;
     let directives = headers
         .get_all(header::CACHE_CONTROL)
         .iter()
@@ -574,11 +575,14 @@ fn private(headers: &mut HeaderMap) {
             continue;
         }
         no_store |= d.eq_ignore_ascii_case("no-store");
+        must_understand |= d.eq_ignore_ascii_case("must-understand");
         value.push_str(", ");
         value.push_str(d);
     }
-    // `no-store` already keeps every cache out: it goes without `private`.
-    let value = if no_store {
+    // `no-store` already keeps every cache out: it goes without `private`. Not beside
+    // `must-understand`, which tells a cache that knows the status code to ignore `no-store`
+    // (RFC 9111, 5.2.2.3): a shared one would then store the page.
+    let value = if no_store && !must_understand {
         value.get("private, ".len()..).unwrap_or_default()
     } else {
         &value
@@ -684,6 +688,12 @@ mod tests {
         assert_eq!(
             m["cache-control"], "no-store",
             "no-store already keeps every cache out"
+        );
+        let mut m = h(&[("cache-control", "must-understand, no-store, max-age=60")]);
+        private(&mut m);
+        assert_eq!(
+            m["cache-control"], "private, must-understand, no-store, max-age=60",
+            "a shared cache that understands 200 ignores no-store"
         );
     }
 }
