@@ -34,6 +34,12 @@ pub struct PageRewriter {
     bailed_out: bool,
     /// The page's charset, for what goes at its end after a bail-out.
     encoding: &'static encoding_rs::Encoding,
+    /// Whether the page's `<meta>` may name its charset (the response names none).
+    meta_charset: bool,
+    /// Whether the body's first bytes were read for a byte order mark.
+    sniffed: bool,
+    /// The body's first bytes, held while they may be the start of a byte order mark.
+    head: Vec<u8>,
 }
 
 impl std::fmt::Debug for PageRewriter {
@@ -117,55 +123,12 @@ impl PageRewriter {
     ) -> Self {
         let out = Arc::new(Mutex::new(Vec::new()));
         let page = Arc::new(Page {
-            pages: Arc::clone(&pages),
+            pages,
             visit,
             inserts,
             progress: Mutex::new(Progress::default()),
         });
-        let s = pages.selectors();
-        let on = |f: fn(&Arc<Page>, &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult| {
-            let page = Arc::clone(&page);
-            ElementContentHandlers::default()
-                .element(move |el: &mut Element<'_, '_, SendHandlerTypes>| f(&page, el))
-        };
-        let end_page = Arc::clone(&page);
-        let settings = Settings::new_send()
-            .with_encoding(encoding)
-            // Not strict: on markup whose parse needs the whole tree, lol_html guesses
-            // instead of stopping. Either guess is safe here: an element taken for text stays
-            // as the page wrote it, and one taken for a script is only made live when the
-            // policy allows it anyway.
-            .with_strict(false)
-            .with_memory_settings(
-                MemorySettings::new()
-                    .with_max_allowed_memory_usage(MEMORY_LIMIT)
-                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
-            )
-            .with_graceful_bail_out_on_content_handler_error(true)
-            .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
-            .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
-            .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
-            .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
-            .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
-            .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
-            // A response that names no charset is read in the one its `<meta>` names, as a
-            // browser reads it: lol_html then writes what the layer adds in it.
-            .with_adjust_charset_on_meta_tag(meta_charset)
-            .append_document_content_handler(DocumentContentHandlers::default().end(
-                move |end: &mut lol_html::html_content::DocumentEnd<'_>| {
-                    // A page without `</body>`: what goes there goes at its end.
-                    if let Some(html) = end_page.end_of_body() {
-                        end.append(&html, ContentType::Html);
-                    }
-                    Ok(())
-                },
-            ));
-        let settings = if meta_charset {
-            settings.append_element_content_handler((Cow::Borrowed(&s.meta), on(Page::meta)))
-        } else {
-            settings
-        };
-        let rewriter = HtmlRewriter::new(settings, Sink(Arc::clone(&out)));
+        let rewriter = build(&page, encoding, meta_charset, &out);
         Self {
             rewriter: Some(rewriter),
             out,
@@ -173,12 +136,61 @@ impl PageRewriter {
             written: false,
             bailed_out: false,
             encoding: encoding.into(),
+            meta_charset,
+            sniffed: false,
+            head: Vec::new(),
         }
     }
 
     /// Rewrites the next chunk of the body; returns what is ready to send (it may hold back
     /// the end of a tag that continues in the next chunk).
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        if self.sniffed {
+            return self.rewrite(chunk);
+        }
+        let bom = if self.head.is_empty() {
+            Bom::of(chunk)
+        } else {
+            self.head.extend_from_slice(chunk);
+            Bom::of(&self.head)
+        };
+        let Some(bom) = bom else {
+            // The start of a byte order mark, or nothing yet: held until it is known.
+            if self.head.is_empty() {
+                self.head.extend_from_slice(chunk);
+            }
+            return Vec::new();
+        };
+        self.follow(bom);
+        let head = std::mem::take(&mut self.head);
+        if head.is_empty() {
+            self.rewrite(chunk)
+        } else {
+            self.rewrite(&head)
+        }
+    }
+
+    /// Reads the page in the charset its byte order mark names, as a browser does whatever
+    /// the response or its `<meta>` say: UTF-8, or UTF-16, which lol_html cannot rewrite
+    /// (the page passes through as it is, with nothing added).
+    fn follow(&mut self, bom: Bom) {
+        self.sniffed = true;
+        match bom {
+            Bom::Absent => {}
+            Bom::Utf16 => self.rewriter = None,
+            Bom::Utf8 => {
+                if self.encoding != encoding_rs::UTF_8 || self.meta_charset {
+                    let utf_8 = AsciiCompatibleEncoding::utf_8();
+                    self.rewriter = Some(build(&self.page, utf_8, false, &self.out));
+                    self.encoding = encoding_rs::UTF_8;
+                    self.meta_charset = false;
+                }
+            }
+        }
+    }
+
+    /// Rewrites a chunk in the page's charset.
+    fn rewrite(&mut self, chunk: &[u8]) -> Vec<u8> {
         self.written |= !chunk.is_empty();
         let Some(rewriter) = self.rewriter.as_mut() else {
             return chunk.to_vec();
@@ -209,6 +221,13 @@ impl PageRewriter {
     /// Finishes the page; returns its last bytes, how many holes the page has, the
     /// language its first layer speaks and the charset it is in (for a recording).
     pub(crate) fn finish(mut self) -> (Vec<u8>, usize, Lang, &'static encoding_rs::Encoding) {
+        // A body shorter than a byte order mark: what there is of it.
+        let head = std::mem::take(&mut self.head);
+        let mut first = Vec::new();
+        if !head.is_empty() {
+            self.follow(Bom::of(&head).unwrap_or(Bom::Absent));
+            first = self.rewrite(&head);
+        }
         if let Some(rewriter) = self.rewriter.take() {
             // An empty body is no page: nothing goes at its end.
             if self.written {
@@ -216,7 +235,8 @@ impl PageRewriter {
                 self.bailed_out |= rewriter.end().is_err();
             }
         }
-        let mut out = std::mem::take(&mut *lock(&self.out));
+        let mut out = first;
+        out.append(&mut lock(&self.out));
         // A page lol_html gave up on still gets what goes at the end of `<body>`, if it was
         // not written yet: the first layer when it is due, and the script that puts back the
         // banner's stylesheet and module if they were held back. Without it, a first visitor
@@ -234,6 +254,59 @@ impl PageRewriter {
             .unwrap_or_else(|| self.page.pages.config().default_language());
         (out, p.holes, lang, encoding)
     }
+}
+
+/// lol_html's rewriter for `page` in `encoding`, writing into `out`.
+fn build(
+    page: &Arc<Page>,
+    encoding: AsciiCompatibleEncoding,
+    meta_charset: bool,
+    out: &Arc<Mutex<Vec<u8>>>,
+) -> HtmlRewriter<'static, Sink> {
+    let s = page.pages.selectors();
+    let on = |f: fn(&Arc<Page>, &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult| {
+        let page = Arc::clone(page);
+        ElementContentHandlers::default()
+            .element(move |el: &mut Element<'_, '_, SendHandlerTypes>| f(&page, el))
+    };
+    let end_page = Arc::clone(page);
+    let settings = Settings::new_send()
+        .with_encoding(encoding)
+        // Not strict: on markup whose parse needs the whole tree, lol_html guesses
+        // instead of stopping. Either guess is safe here: an element taken for text stays
+        // as the page wrote it, and one taken for a script is only made live when the
+        // policy allows it anyway.
+        .with_strict(false)
+        .with_memory_settings(
+            MemorySettings::new()
+                .with_max_allowed_memory_usage(MEMORY_LIMIT)
+                .with_graceful_bail_out_on_memory_limit_exceeded(true),
+        )
+        .with_graceful_bail_out_on_content_handler_error(true)
+        .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
+        .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
+        .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
+        .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
+        .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
+        .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
+        // A response that names no charset is read in the one its `<meta>` names, as a
+        // browser reads it: lol_html then writes what the layer adds in it.
+        .with_adjust_charset_on_meta_tag(meta_charset)
+        .append_document_content_handler(DocumentContentHandlers::default().end(
+            move |end: &mut lol_html::html_content::DocumentEnd<'_>| {
+                // A page without `</body>`: what goes there goes at its end.
+                if let Some(html) = end_page.end_of_body() {
+                    end.append(&html, ContentType::Html);
+                }
+                Ok(())
+            },
+        ));
+    let settings = if meta_charset {
+        settings.append_element_content_handler((Cow::Borrowed(&s.meta), on(Page::meta)))
+    } else {
+        settings
+    };
+    HtmlRewriter::new(settings, Sink(Arc::clone(out)))
 }
 
 impl Page {
@@ -499,6 +572,34 @@ impl Page {
             self.visit.path(),
             Choices::none(),
         )
+    }
+}
+
+/// What a body's first bytes say of its charset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bom {
+    /// No byte order mark.
+    Absent,
+    /// `EF BB BF`.
+    Utf8,
+    /// `FE FF` or `FF FE`.
+    Utf16,
+}
+
+impl Bom {
+    /// The byte order mark `start` begins with; `None` while it is (only) the start of one.
+    fn of(start: &[u8]) -> Option<Self> {
+        const UTF_8: &[u8] = b"\xEF\xBB\xBF";
+        const UTF_16: [&[u8]; 2] = [b"\xFE\xFF", b"\xFF\xFE"];
+        if start.starts_with(UTF_8) {
+            Some(Self::Utf8)
+        } else if UTF_16.iter().any(|b| start.starts_with(b)) {
+            Some(Self::Utf16)
+        } else if UTF_8.starts_with(start) || UTF_16.iter().any(|b| b.starts_with(start)) {
+            None
+        } else {
+            Some(Self::Absent)
+        }
     }
 }
 

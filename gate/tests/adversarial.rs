@@ -350,3 +350,79 @@ async fn marks_the_page_forged_are_never_loaded_by_the_end_script() {
         }
     }
 }
+
+/// The page for `body` with `content_type`, rewritten in chunks of `size` (and the same
+/// again through the page cache, which must agree).
+fn rewrite_as(content_type: &str, body: &[u8], size: usize) -> Vec<u8> {
+    let pages = pages();
+    let visit = pages.visit(&HeaderMap::new(), "/");
+    let headers = || {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, content_type.parse().expect("value"));
+        h
+    };
+    let mut r = pages
+        .respond(&visit, StatusCode::OK, &mut headers())
+        .expect("html");
+    let mut out = Vec::new();
+    for c in body.chunks(size) {
+        out.extend(r.write(c));
+    }
+    out.extend(r.end());
+    for round in 0..2 {
+        let cached = consent_gate::rewrite(
+            &pages,
+            &HeaderMap::new(),
+            "/",
+            StatusCode::OK,
+            &mut headers(),
+            body,
+        )
+        .expect("html");
+        assert_eq!(text(&cached), text(&out), "cached, round {round}");
+    }
+    out
+}
+
+/// A byte order mark names the page's charset before the response and its `<meta>` do, in
+/// a browser: what the layer adds must be in that charset, and a UTF-16 page, which the
+/// layer cannot read, passes through as it is (a first layer in UTF-8 bytes at its end was
+/// a line of garbage in the page, and no first layer).
+#[test]
+fn a_byte_order_mark_names_the_charset() {
+    let mut utf_8 = b"\xEF\xBB\xBF".to_vec();
+    utf_8.extend_from_slice(PAGE.as_bytes());
+    let meta = PAGE.replace("<head>", "<head><meta charset=windows-1252>");
+    let mut utf_8_meta = b"\xEF\xBB\xBF".to_vec();
+    utf_8_meta.extend_from_slice(meta.as_bytes());
+    for size in [1, 2, 7, 1 << 20] {
+        for (content_type, body) in [
+            ("text/html; charset=windows-1252", &utf_8),
+            ("text/html", &utf_8_meta),
+        ] {
+            let out = rewrite_as(content_type, body, size);
+            let out = std::str::from_utf8(&out)
+                .unwrap_or_else(|e| panic!("{content_type}, chunks of {size}: {e}"));
+            assert!(out.starts_with("\u{feff}<!doctype html>"), "{out}");
+            assert!(out.contains("Hylkää kaikki"), "{content_type}: {out}");
+        }
+        for bom in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let mut utf_16 = bom.to_vec();
+            for unit in PAGE.encode_utf16() {
+                let bytes = if bom[0] == 0xFF {
+                    unit.to_le_bytes()
+                } else {
+                    unit.to_be_bytes()
+                };
+                utf_16.extend_from_slice(&bytes);
+            }
+            assert_eq!(rewrite_as("text/html", &utf_16, size), utf_16, "{bom:?}");
+        }
+    }
+    // Bodies shorter than a mark, or only starting like one, are pages as before.
+    for body in [&b"\xEF"[..], b"\xEF\xBB", b"\xFF", b"\xEFx<p>"] {
+        let out = rewrite_as("text/html", body, 1);
+        assert!(out.starts_with(body), "{body:?}");
+        assert!(text(&out).contains("data-consent-nojs"), "{body:?}");
+    }
+}
