@@ -24,7 +24,8 @@
 //! `data-category="!marketing"` elements follow the same rule as in the browser. Refused
 //! elements stay as they were, so the banner can still bring them to life if the visitor
 //! changes their mind. The banner does not load twice what the server made live: its
-//! selectors only match elements still inert.
+//! selectors only match elements still inert. A `<template>`'s content is left as written:
+//! the banner gates it when the page puts a copy of it in.
 //!
 //! For a visitor without one (a first visit, an expired or older-revision decision, a
 //! cookie that is unsigned, edited or foreign when the server has a key), nothing gated is

@@ -62,6 +62,7 @@ pub(crate) struct Selectors {
     pub(crate) stylesheet: Selector,
     pub(crate) body: Selector,
     pub(crate) meta: Selector,
+    pub(crate) template: Selector,
 }
 
 impl Selectors {
@@ -80,6 +81,7 @@ impl Selectors {
             stylesheet: parse("link[href*=\"consent.css\"], link[data-consent-css]"),
             body: parse("body"),
             meta: parse("meta"),
+            template: parse("template"),
         }
     }
 }

@@ -111,6 +111,8 @@ struct Progress {
     holes: usize,
     /// The charset the page's `<meta>` switched to, when the response named none.
     meta_encoding: Option<&'static encoding_rs::Encoding>,
+    /// How many `<template>` elements are open ([`Page::template`]).
+    templates: usize,
 }
 
 impl PageRewriter {
@@ -283,6 +285,7 @@ fn build(
                 .with_graceful_bail_out_on_memory_limit_exceeded(true),
         )
         .with_graceful_bail_out_on_content_handler_error(true)
+        .append_element_content_handler((Cow::Borrowed(&s.template), on(Page::template)))
         .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
         .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
         .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
@@ -314,8 +317,33 @@ impl Page {
         lock(&self.progress)
     }
 
+    /// A `<template>`'s content is not part of the page, nor seen by the banner, until the
+    /// page's code puts a copy of it in (nor is a declarative shadow root's, to the banner's
+    /// selectors): the layer leaves it as written, and puts nothing of its own in it (what
+    /// goes there never runs, nor shows). The banner gates what the page puts in when it
+    /// does, by the decision of that moment.
+    fn template(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if !el.can_have_content() {
+            return Ok(());
+        }
+        self.progress().templates += 1;
+        let page = Arc::clone(self);
+        el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+            let mut p = page.progress();
+            p.templates = p.templates.saturating_sub(1);
+            Ok(())
+        }))
+    }
+
+    fn in_template(&self) -> bool {
+        self.progress().templates > 0
+    }
+
     /// `<html lang>`: the first layer speaks the page's language.
     fn html(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if self.in_template() {
+            return Ok(());
+        }
         let asked = el.get_attribute("lang");
         let lang = crate::first_layer::pick_lang(self.pages.config(), asked.as_deref());
         self.progress().lang = Some(lang);
@@ -350,6 +378,9 @@ impl Page {
 
     /// Consent Mode goes first in `<head>`, before any tag.
     fn head(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if self.in_template() {
+            return Ok(());
+        }
         if let Some(script) = self.take_consent_mode() {
             el.prepend(&script, ContentType::Html);
         }
@@ -360,13 +391,16 @@ impl Page {
     /// a gated one (`type="text/plain"` with `data-category`) made live when the policy
     /// allows it.
     fn script(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        if let Some(script) = self.take_consent_mode() {
-            el.before(&script, ContentType::Html);
-        }
         // Only the layer marks a script for the end script to load as a module: a mark the
         // page already carries (markup injected into it) would have the end script load any
         // URL, trusted as its own under `'strict-dynamic'`.
         el.remove_attribute(crate::critical::MODULE_MARK);
+        if self.in_template() {
+            return Ok(());
+        }
+        if let Some(script) = self.take_consent_mode() {
+            el.before(&script, ContentType::Html);
+        }
         let kind = el.get_attribute("type");
         if kind
             .as_deref()
@@ -433,7 +467,7 @@ impl Page {
 
     /// A gated iframe or image: its `data-src` becomes its `src` when the policy allows it.
     fn embed(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        if self.allows(el) {
+        if !self.in_template() && self.allows(el) {
             if let Some(src) = el.get_attribute("data-src") {
                 el.set_attribute("src", &src)?;
                 el.remove_attribute("data-src");
@@ -461,6 +495,9 @@ impl Page {
         // Only the layer marks a link for the end script to make a stylesheet: a mark the
         // page already carries (markup injected into it) would have it apply any stylesheet.
         el.remove_attribute(crate::critical::STYLESHEET_MARK);
+        if self.in_template() {
+            return Ok(());
+        }
         let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
             rel.split_ascii_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("stylesheet"))
@@ -503,6 +540,10 @@ impl Page {
         }
         let page = Arc::clone(self);
         el.on_end_tag(Box::new(move |end: &mut EndTag<'_>| {
+            // A `</body>` in a template ends no body: the page's own comes later, or its end.
+            if page.in_template() {
+                return Ok(());
+            }
             if let Some(html) = page.end_of_body() {
                 end.before(&html, ContentType::Html);
             }

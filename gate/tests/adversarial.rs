@@ -426,3 +426,63 @@ fn a_byte_order_mark_names_the_charset() {
         assert!(text(&out).contains("data-consent-nojs"), "{body:?}");
     }
 }
+
+/// A `<template>`'s content is no part of the page until the page's code copies it in, and
+/// the banner's selectors do not see it: the first layer, the end script or Consent Mode's
+/// `default` put there would never show or run (a `</body>` in a template, or a template
+/// before the first script), and an element made live there would go live whenever the page
+/// copies it, even after the visitor withdrew. The layer leaves it as written.
+#[tokio::test]
+async fn a_templates_content_is_left_as_written() {
+    const TEMPLATED: &[u8] =
+        br#"<!doctype html><html lang="fi"><template id="t"><body><p>row</p></body>
+<script type="text/plain" data-category="analytics" data-src="/tpl.js"></script>
+<iframe data-category="marketing" data-src="/tpl-frame"></iframe>
+<link rel="stylesheet" href="/consent/consent.css"></template>
+<head><script type="module" src="/consent/consent.js"></script></head>
+<body><h1>Hei</h1>
+<script type="text/plain" data-category="analytics" data-src="/ga.js"></script>
+</body></html>"#;
+    let template = |out: &str| -> String {
+        let start = out.find("<template").expect("the template");
+        let end = out.find("</template>").expect("its end");
+        out[start..end].to_owned()
+    };
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config.clone(), Some(key())).with_cache_capacity(cache));
+        let app = app(pages, &[("content-type", "text/html")], TEMPLATED);
+        for visitor in [vec![], vec![("cookie", accepted.as_str())]] {
+            let (_, body) = send(&app, Method::GET, &visitor).await;
+            let out = text(&body);
+            let inside = template(&out);
+            assert_eq!(
+                inside,
+                template(&text(TEMPLATED)),
+                "cache {cache}, {visitor:?}"
+            );
+            let after = &out[out.find("</template>").expect("end")..];
+            assert!(after.contains("data-consent-mode"), "{out}");
+            assert!(
+                after.contains("link[data-consent-css]"),
+                "the end script: {out}"
+            );
+            if visitor.is_empty() {
+                assert!(
+                    after.contains("data-consent-nojs"),
+                    "the first layer: {out}"
+                );
+            } else {
+                assert!(after.contains(r#"src="/ga.js""#), "{out}");
+            }
+        }
+    }
+    // Streamed in small chunks too.
+    let out = text(&rewrite_chunks(&pages(), "", TEMPLATED, 5));
+    assert_eq!(template(&out), template(&text(TEMPLATED)));
+    assert!(
+        out.contains("</template>\n<head><script data-consent-mode"),
+        "{out}"
+    );
+}

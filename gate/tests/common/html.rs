@@ -21,6 +21,8 @@ pub(crate) fn page() -> impl Strategy<Value = Vec<u8>> {
         Just(b"<html lang=\"sv\"><head><body></body></html>".to_vec()),
         Just(b"<link rel=stylesheet href=/consent.css>".to_vec()),
         Just(b"<body>".to_vec()),
+        Just(b"<template>".to_vec()),
+        Just(b"</template>".to_vec()),
         Just(b"<!-- <script".to_vec()),
         Just(b"<svg><script>".to_vec()),
         Just(b"</".to_vec()),
