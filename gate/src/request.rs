@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 ///
 /// Of several consent cookies (a parent domain's or another path's is sent first), the first
 /// that holds a decision valid here counts, else the first ([`Gate::check`]); so too across
-/// the several `Cookie` headers HTTP/2 may split them into. A header that is not valid text
-/// counts as absent.
+/// the several `Cookie` headers HTTP/2 may split them into. Bytes of a header that are not
+/// UTF-8 (another cookie's, as browsers send what was set) are read as U+FFFD: the consent
+/// cookie is ASCII, so one that holds them is damaged and grants nothing.
 ///
 /// # Example
 /// ```
@@ -41,8 +42,11 @@ pub(crate) fn verdict_with(
 ) -> Verdict {
     let mut first = None;
     for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        let v = gate.check_with(Some(value), signals, now);
+        // Not `to_str`, which refuses any byte past ASCII: a header with another cookie's
+        // UTF-8 text in it (a name, a city) would lose the decision beside it. Borrowed, not
+        // copied, when it is UTF-8.
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let v = gate.check_with(Some(&value), signals, now);
         match v.status() {
             StoredStatus::Valid => return v,
             StoredStatus::None => {}

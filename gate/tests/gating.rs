@@ -58,6 +58,42 @@ fn the_plain_function_reads_split_cookie_headers_gpc_and_dnt() {
     );
 }
 
+/// Browsers send a cookie's bytes as they were set: another cookie of the site holding
+/// UTF-8 text (a name, a city) or any byte at all makes the header no visible ASCII. The
+/// consent cookie in it still counts (the header was read as absent, and a visitor who had
+/// decided was asked again on every page, with nothing made live); one in a header of its
+/// own, beside such a header, too.
+#[test]
+fn a_cookie_header_with_other_bytes_still_holds_the_decision() {
+    let (config, key, token) = setup();
+    let gate = Gate::new(&config, Some(key));
+    let analytics = gate.category("analytics").expect("a");
+    let now = OffsetDateTime::now_utc();
+    for other in [
+        &b"city=J\xc3\xa4rvenp\xc3\xa4\xc3\xa4"[..],
+        b"x=\xff\xfe; y=\x80",
+    ] {
+        let mut one = other.to_vec();
+        one.extend_from_slice(format!("; consent={token}").as_bytes());
+        let mut headers = HeaderMap::new();
+        headers.append("cookie", HeaderValue::from_bytes(&one).expect("obs-text"));
+        let v = verdict(&gate, &headers, now);
+        assert_eq!(v.status(), StoredStatus::Valid, "{one:?}");
+        assert!(v.allows(analytics));
+        // A damaged consent cookie in such a header grants nothing.
+        let mut damaged = format!("consent={token}").into_bytes();
+        damaged[12] = 0xff;
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "cookie",
+            HeaderValue::from_bytes(&damaged).expect("obs-text"),
+        );
+        let v = verdict(&gate, &headers, now);
+        assert_ne!(v.status(), StoredStatus::Valid);
+        assert!(!v.allows(analytics));
+    }
+}
+
 #[tokio::test]
 async fn the_layer_and_extractor_gate_a_handler() {
     let (config, key, token) = setup();
