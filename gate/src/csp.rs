@@ -8,7 +8,9 @@
 //! nothing else, and the policy stays as strict as the site made it. The first layer's
 //! critical CSS (an inline `<style>`) is let in by the same rules under the style directives.
 
+use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, header};
+use sha2::{Digest as _, Sha256};
 
 /// What an inline element is, for the directives that govern it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +110,16 @@ fn directive(policy: &str, kind: Kind) -> Option<(&str, &str)> {
         .find_map(|wanted| directives().find(|(name, _)| name.eq_ignore_ascii_case(wanted)))
 }
 
+/// The hash source of an inline element's text: `'sha256-<base64>'`.
+pub(crate) fn hash_source(text: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
+}
+
 /// `policy` with `hash` allowed where it would block an inline element of `kind`.
-fn with_inline(policy: &str, hash: &str, nonce: Option<&str>, kind: Kind) -> String {
+pub(crate) fn with_inline(policy: &str, hash: &str, nonce: Option<&str>, kind: Kind) -> String {
     let Some((name, sources)) = directive(policy, kind) else {
         return policy.to_owned(); // not restricted
     };

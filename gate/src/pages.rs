@@ -2,13 +2,11 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use consent_core::policy::Evaluation;
 use consent_core::{Config, Gate, Lang, SigningKey, Verdict};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use lol_html::{AsciiCompatibleEncoding, Selector};
-use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
 use crate::cache::{Class, Key, PageCache, Recorded};
@@ -63,6 +61,7 @@ pub(crate) struct Selectors {
     pub(crate) body: Selector,
     pub(crate) meta: Selector,
     pub(crate) template: Selector,
+    pub(crate) policy: Selector,
 }
 
 impl Selectors {
@@ -82,6 +81,7 @@ impl Selectors {
             body: parse("body"),
             meta: parse("meta"),
             template: parse("template"),
+            policy: parse("meta[http-equiv][content]"),
         }
     }
 }
@@ -334,10 +334,7 @@ impl Pages {
         // The script itself is written only when the page is rewritten (not replayed).
         if csp {
             if let Some(js) = crate::consent_mode::script(&self.config, visit.evaluation()) {
-                let hash = format!(
-                    "'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(js.as_bytes()))
-                );
+                let hash = crate::csp::hash_source(&js);
                 crate::csp::allow_inline(headers, &hash, script_nonce.as_deref(), Kind::Script);
             }
         }

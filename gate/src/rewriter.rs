@@ -10,6 +10,7 @@ use lol_html::send::{DocumentContentHandlers, ElementContentHandlers, HtmlRewrit
 use lol_html::{AsciiCompatibleEncoding, HandlerResult, MemorySettings};
 
 use crate::Visit;
+use crate::csp::Kind;
 use crate::pages::Pages;
 
 /// The most memory one page's rewriter may hold (lol_html's buffers for a tag that spans
@@ -292,6 +293,7 @@ fn build(
         .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
         .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
         .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
+        .append_element_content_handler((Cow::Borrowed(&s.policy), on(Page::policy)))
         // A response that names no charset is read in the one its `<meta>` names, as a
         // browser reads it: lol_html then writes what the layer adds in it.
         .with_adjust_charset_on_meta_tag(meta_charset)
@@ -373,6 +375,39 @@ impl Page {
                 })
             });
         p.meta_encoding = charset.map(Into::into);
+        Ok(())
+    }
+
+    /// A Content-Security-Policy in the page's `<meta>` governs what comes after it, as the
+    /// response's does: the layer's own inline script and style (the end script, Consent
+    /// Mode's, the critical CSS) are let in by their hashes, as in the response's policy
+    /// ([`Pages::respond`]). Without them the end script was blocked, and the banner held back
+    /// never loaded.
+    fn policy(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        let is_policy = el
+            .get_attribute("http-equiv")
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("content-security-policy"));
+        if !is_policy || self.in_template() {
+            return Ok(());
+        }
+        let Some(mut policy) = el.get_attribute("content") else {
+            return Ok(());
+        };
+        let critical = self.pages.critical();
+        let mut hashes = vec![(critical.script_hash.clone(), Kind::Script)];
+        let config = self.pages.config();
+        if let Some(js) = crate::consent_mode::script(config, self.visit.evaluation()) {
+            hashes.push((crate::csp::hash_source(&js), Kind::Script));
+        }
+        if self.visit.first_layer_due() && !critical.css.is_empty() {
+            hashes.push((critical.hash.clone(), Kind::Style));
+        }
+        // Without the response's nonce: a recording holds a hole in its place.
+        // A `<meta>` holds one policy: a comma in it separates nothing.
+        for (hash, kind) in hashes {
+            policy = crate::csp::with_inline(&policy, &hash, None, kind);
+        }
+        el.set_attribute("content", &policy)?;
         Ok(())
     }
 

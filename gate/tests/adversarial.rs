@@ -486,3 +486,71 @@ async fn a_templates_content_is_left_as_written() {
         "{out}"
     );
 }
+
+/// A Content-Security-Policy in the page's `<meta>` governs what comes after it as the
+/// response's does. The layer's own inline script and style after it (the end script that
+/// loads the banner it held back, the critical CSS, Consent Mode's script when it goes
+/// before a first script) must be let in by their hashes there too: blocked, the end script
+/// never loaded the banner, and a visitor who had decided could not open it again.
+#[tokio::test]
+async fn a_policy_in_the_pages_meta_lets_in_what_the_layer_writes() {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+    const META: &[u8] = br#"<!doctype html><html lang="fi"><meta charset="utf-8">
+<meta http-equiv="content-security-policy" content="default-src 'self'; script-src 'self' https://www.googletagmanager.com; img-src *">
+<link rel="stylesheet" href="/consent/consent.css">
+<script src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>
+<script type="module" src="/consent/consent.js"></script>
+<body><h1>Hei</h1></body></html>"#;
+    let hash = |text: &str| {
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+        )
+    };
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config.clone(), Some(key())).with_cache_capacity(cache));
+        let app = app(pages, &[("content-type", "text/html")], META);
+        for visitor in [vec![], vec![("cookie", accepted.as_str())]] {
+            let (_, body) = send(&app, Method::GET, &visitor).await;
+            let out = text(&body);
+            let policy = out
+                .split_once(r#"http-equiv="content-security-policy" content=""#)
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(p, _)| p.to_owned())
+                .expect("the policy");
+            assert!(
+                policy.starts_with(
+                    "default-src 'self'; script-src 'self' https://www.googletagmanager.com '"
+                ),
+                "as strict as written, and hashes: {policy}"
+            );
+            // Every inline script and style the layer wrote, by its hash.
+            let mut inline = Vec::new();
+            for (open, close) in [("<script", "</script>"), ("<style", "</style>")] {
+                for piece in out.split(open).skip(1) {
+                    let (tag, rest) = piece.split_once('>').expect("a tag");
+                    let (content, _) = rest.split_once(close).expect("its end");
+                    if !tag.contains("src=") && !content.is_empty() {
+                        inline.push((open, content.to_owned()));
+                    }
+                }
+            }
+            assert_eq!(inline.len(), 2 + visitor.is_empty() as usize, "{out}");
+            for (open, content) in inline {
+                let directive = if open == "<style" {
+                    "style-src 'self' "
+                } else {
+                    "script-src 'self' "
+                };
+                let allowed = policy
+                    .split(';')
+                    .find(|d| d.trim().starts_with(directive))
+                    .is_some_and(|d| d.contains(&hash(&content)));
+                assert!(allowed, "{open} {content}: {policy}");
+            }
+        }
+    }
+}
