@@ -59,8 +59,9 @@
 //! under the response's Content-Security-Policy (its nonce, or else its hash added).
 //!
 //! Everything else passes through byte for byte: responses that are not `text/html`, HTML
-//! under a `Content-Encoding` (put the layer inside the compression layer), partial and
-//! empty responses, and responses carrying [`Untouched`]. A rewritten response is marked
+//! under a `Content-Encoding` (put the layer inside the compression layer), HTML to save
+//! (`Content-Disposition: attachment`), partial and empty responses, and responses carrying
+//! [`Untouched`]. A rewritten response is marked
 //! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT`; so is the response to a `HEAD`
 //! request for a page, whose body passes through.
 //!

@@ -318,6 +318,9 @@ impl Pages {
             return None;
         }
         let (encoding, declared) = html_encoding(headers)?;
+        if download(headers) {
+            return None;
+        }
         let compressed = headers
             .get_all(header::CONTENT_ENCODING)
             .iter()
@@ -543,6 +546,21 @@ fn html_encoding(headers: &HeaderMap) -> Option<(AsciiCompatibleEncoding, bool)>
         }
         Some(label) => charset_encoding(label).map(|e| (e, true)),
     }
+}
+
+/// Whether the response is a file to save (`Content-Disposition: attachment`, or any type
+/// but `inline`, which browsers take for one), not a page to show: an HTML export or a
+/// saved copy is the site's file as it wrote it.
+fn download(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_DISPOSITION).is_some_and(|v| {
+        let kind = v
+            .as_bytes()
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default();
+        let kind = kind.trim_ascii();
+        !kind.is_empty() && !kind.eq_ignore_ascii_case(b"inline")
+    })
 }
 
 /// The encoding a charset label names, if lol_html can rewrite it.

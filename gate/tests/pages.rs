@@ -89,6 +89,23 @@ fn app(config: Config, key: Option<SigningKey>) -> Router {
                     .into_response()
             }),
         )
+        // A page to save (an export): the site's file as it wrote it.
+        .route(
+            "/export",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "Attachment; filename=\"report.html\"",
+                        ),
+                    ],
+                    PAGE,
+                )
+                    .into_response()
+            }),
+        )
         .route(
             "/untouched",
             get(|| async {
@@ -437,7 +454,7 @@ async fn what_is_not_a_readable_page_passes_through_byte_for_byte() {
     let config = config();
     let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
     let app = app(config, Some(key()));
-    for path in ["/data.json", "/gzipped", "/untouched"] {
+    for path in ["/data.json", "/gzipped", "/export", "/untouched"] {
         for c in ["", accepted.as_str()] {
             let got = get_page(&app, path, &[("cookie", c)]).await;
             assert_eq!(got.body, PAGE, "{path}");
