@@ -51,9 +51,10 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///
 /// Rules:
 /// 1. The key holds everything the recorded bytes depend on: the page (its strong `ETag`
-///    and the resource it names, or its bytes), the charset, the path (page exclusions),
-///    what the visit allows, whether the first layer is due, and whether the response has a
-///    script or a style nonce. Two visits that differ in any of them never share an entry.
+///    and the resource it names, or its bytes), the charset the response names (or that it
+///    names none, so the page's `<meta>` may), the path (page exclusions), what the visit
+///    allows, whether the first layer is due, and whether the response has a script or a
+///    style nonce. Two visits that differ in any of them never share an entry.
 /// 2. A page keyed by its bytes is compared byte for byte with the recording's source
 ///    before it is replayed: the hash only finds the entry, it never vouches for it.
 /// 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
@@ -173,8 +174,10 @@ pub(crate) struct Class {
     script_nonce: bool,
     /// Whether the critical CSS carries a nonce.
     style_nonce: bool,
-    /// The page's charset.
+    /// The page's charset, as the response names it.
     encoding: &'static encoding_rs::Encoding,
+    /// Whether the response names none, so that the page's `<meta>` may.
+    meta_charset: bool,
 }
 
 impl Class {
@@ -183,6 +186,7 @@ impl Class {
         script_nonce: bool,
         style_nonce: bool,
         encoding: &'static encoding_rs::Encoding,
+        meta_charset: bool,
     ) -> Self {
         Self {
             allowed: visit.evaluation().allowed(),
@@ -190,6 +194,7 @@ impl Class {
             script_nonce,
             style_nonce,
             encoding,
+            meta_charset,
         }
     }
 }
@@ -717,6 +722,7 @@ mod tests {
             script_nonce: false,
             style_nonce: false,
             encoding: encoding_rs::UTF_8,
+            meta_charset: false,
         };
         for i in 0..100u32 {
             let body = vec![b'a' + (i % 26) as u8; 5000 + i as usize];

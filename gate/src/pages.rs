@@ -388,6 +388,7 @@ impl Prepared {
             self.script_nonce.is_some(),
             self.style_nonce.is_some(),
             self.encoding.into(),
+            self.meta_charset,
         )
     }
 

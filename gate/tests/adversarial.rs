@@ -554,3 +554,37 @@ async fn a_policy_in_the_pages_meta_lets_in_what_the_layer_writes() {
         }
     }
 }
+
+/// One page (the same bytes at the same path) sent once with `charset=utf-8` and once with
+/// no charset: the second is read in the charset its `<meta>` names, the first is not. The
+/// page cache must not replay the one's first layer to the other.
+#[test]
+fn a_declared_and_an_undeclared_charset_are_two_pages_to_the_cache() {
+    const PAGE_1252: &[u8] = b"<!doctype html><html lang=fi><head><meta charset=windows-1252>\
+        <title>t</title></head><body><p>x</p></body></html>";
+    let pages = pages();
+    let uncached = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(0));
+    for round in 0..2 {
+        for content_type in ["text/html; charset=utf-8", "text/html"] {
+            let page = |pages: &Arc<Pages>| {
+                let mut headers = HeaderMap::new();
+                headers.insert(header::CONTENT_TYPE, content_type.parse().expect("value"));
+                consent_gate::rewrite(
+                    pages,
+                    &HeaderMap::new(),
+                    "/",
+                    StatusCode::OK,
+                    &mut headers,
+                    PAGE_1252,
+                )
+                .expect("html")
+            };
+            let want = page(&uncached);
+            assert_eq!(
+                text(&page(&pages)),
+                text(&want),
+                "{content_type}, round {round}"
+            );
+        }
+    }
+}
