@@ -209,8 +209,9 @@ pub(crate) struct Recorded {
     frames: Box<[Frame]>,
     /// The language of the page's first layer.
     lang: Lang,
-    /// The page's charset, which its first layer is written in.
-    encoding: &'static encoding_rs::Encoding,
+    /// The page's charset, which its first layer is written in (`None`: no charset is
+    /// named, and it is written in ASCII).
+    encoding: Option<&'static encoding_rs::Encoding>,
     /// The first layer last rendered for it: most visits to a page come to the same URL,
     /// and rendering it is a good part of a replay's cost.
     first_layer: Mutex<Option<FirstLayerHtml>>,
@@ -311,7 +312,7 @@ impl Recorded {
         out: Vec<u8>,
         holes: usize,
         lang: Lang,
-        encoding: &'static encoding_rs::Encoding,
+        encoding: Option<&'static encoding_rs::Encoding>,
     ) -> Option<Self> {
         let parts = split(&out, holes)?;
         let out = Bytes::from(out);
@@ -345,9 +346,10 @@ impl Recorded {
                 let html = visit.first_layer_html(pages, self.lang);
                 // In the page's charset, as the rewriter writes it (characters it lacks as
                 // character references).
-                let html = match self.encoding.encode(&html) {
-                    (std::borrow::Cow::Borrowed(_), ..) => Bytes::from(html),
-                    (std::borrow::Cow::Owned(bytes), ..) => Bytes::from(bytes),
+                let html = match self.encoding.map(|e| e.encode(&html)) {
+                    Some((std::borrow::Cow::Borrowed(_), ..)) => Bytes::from(html),
+                    Some((std::borrow::Cow::Owned(bytes), ..)) => Bytes::from(bytes),
+                    None => Bytes::from(crate::first_layer::ascii(html)),
                 };
                 // A long URL is rendered for each response rather than kept.
                 if visit.path_and_query().len() <= MAX_KEPT_URL {
@@ -613,7 +615,7 @@ mod tests {
             out.as_bytes().to_vec(),
             holes,
             Lang::En,
-            encoding_rs::UTF_8,
+            Some(encoding_rs::UTF_8),
         )
     }
 
@@ -739,7 +741,7 @@ mod tests {
                 body,
                 0,
                 Lang::En,
-                encoding_rs::UTF_8,
+                Some(encoding_rs::UTF_8),
             )
             .unwrap_or_else(|| unreachable!("no holes"));
             cache.insert(key, Arc::new(r));
@@ -769,7 +771,7 @@ mod tests {
             big.clone(),
             0,
             Lang::En,
-            encoding_rs::UTF_8,
+            Some(encoding_rs::UTF_8),
         )
         .unwrap_or_else(|| unreachable!("no holes"));
         cache.insert(key.clone(), Arc::new(r));

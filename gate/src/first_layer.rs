@@ -63,6 +63,26 @@ pub fn render(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String
     markup.into_string()
 }
 
+/// `html` in ASCII, every other character as a character reference (`ä` as `&#228;`): for a
+/// page whose charset nobody names, which a browser may read in any of them. The first layer
+/// has such characters only in text and attribute values, where references are read.
+pub(crate) fn ascii(html: String) -> String {
+    if html.is_ascii() {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len() + 64);
+    for c in html.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str("&#");
+            out.push_str(&u32::from(c).to_string());
+            out.push(';');
+        }
+    }
+    out
+}
+
 /// `path` if it is a safe place to send the visitor back to: a path on this site (starting
 /// with one `/`), not another site (`//evil.example`, `/\evil.example`), without control
 /// characters, at most 2 kB.

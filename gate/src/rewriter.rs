@@ -112,6 +112,11 @@ struct Progress {
     holes: usize,
     /// The charset the page's `<meta>` switched to, when the response named none.
     meta_encoding: Option<&'static encoding_rs::Encoding>,
+    /// Whether the response or a byte order mark names the page's charset. Else only a
+    /// `<meta>` may, and without one a browser guesses (windows-1252 in most locales, and
+    /// Firefox never UTF-8): the first layer then goes in ASCII, its other characters as
+    /// character references, read alike in any charset the layer rewrites.
+    charset_named: bool,
     /// How many `<template>` elements are open ([`Page::template`]).
     templates: usize,
 }
@@ -131,6 +136,7 @@ impl PageRewriter {
             inserts,
             progress: Mutex::new(Progress::default()),
         });
+        page.progress().charset_named = !meta_charset;
         let rewriter = build(&page, encoding, meta_charset, &out);
         Self {
             rewriter: Some(rewriter),
@@ -182,6 +188,7 @@ impl PageRewriter {
             Bom::Absent => {}
             Bom::Utf16 => self.rewriter = None,
             Bom::Utf8 => {
+                self.page.progress().charset_named = true;
                 if self.encoding != encoding_rs::UTF_8 || self.meta_charset {
                     let utf_8 = AsciiCompatibleEncoding::utf_8();
                     self.rewriter = Some(build(&self.page, utf_8, false, &self.out));
@@ -216,14 +223,19 @@ impl PageRewriter {
         self.finish().0
     }
 
-    /// The page's charset: the response's, or the one its `<meta>` switched to.
-    fn encoding(&self) -> &'static encoding_rs::Encoding {
-        self.page.progress().meta_encoding.unwrap_or(self.encoding)
+    /// The page's charset: the response's (or its byte order mark's), or the one its
+    /// `<meta>` switched to; `None` when nothing names it.
+    fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
+        let p = self.page.progress();
+        p.meta_encoding
+            .or_else(|| p.charset_named.then_some(self.encoding))
     }
 
     /// Finishes the page; returns its last bytes, how many holes the page has, the
-    /// language its first layer speaks and the charset it is in (for a recording).
-    pub(crate) fn finish(mut self) -> (Vec<u8>, usize, Lang, &'static encoding_rs::Encoding) {
+    /// language its first layer speaks and the charset it is in, if named (for a recording).
+    pub(crate) fn finish(
+        mut self,
+    ) -> (Vec<u8>, usize, Lang, Option<&'static encoding_rs::Encoding>) {
         // A body shorter than a byte order mark: what there is of it.
         let head = std::mem::take(&mut self.head);
         let mut first = Vec::new();
@@ -247,7 +259,8 @@ impl PageRewriter {
         // parsed into the body.
         if self.bailed_out {
             if let Some(html) = self.page.end_of_body() {
-                out.extend_from_slice(&self.encoding().encode(&html).0);
+                let encoding = self.encoding().unwrap_or(encoding_rs::UTF_8);
+                out.extend_from_slice(&encoding.encode(&html).0);
             }
         }
         let encoding = self.encoding();
@@ -601,7 +614,12 @@ impl Page {
                     let lang = p
                         .lang
                         .unwrap_or_else(|| self.pages.config().default_language());
-                    html.push_str(&self.visit.first_layer_html(&self.pages, lang));
+                    let layer = self.visit.first_layer_html(&self.pages, lang);
+                    if p.charset_named || p.meta_encoding.is_some() {
+                        html.push_str(&layer);
+                    } else {
+                        html.push_str(&crate::first_layer::ascii(layer));
+                    }
                 }
                 FirstLayer::Hole => {
                     html.push_str(crate::cache::HOLE_FIRST_LAYER);

@@ -588,3 +588,43 @@ fn a_declared_and_an_undeclared_charset_are_two_pages_to_the_cache() {
         }
     }
 }
+
+/// A page whose charset nobody names (no charset in the response, no `<meta>`, no byte
+/// order mark) is read in the browser's guess: windows-1252 in most locales, and never
+/// UTF-8 in Firefox. The first layer's text goes as ASCII with character references, which
+/// every such charset reads alike; in UTF-8 bytes it read "HylkÃ¤Ã¤ kaikki".
+#[tokio::test]
+async fn a_page_of_no_named_charset_gets_its_first_layer_in_ascii() {
+    let want = "Hylk&#228;&#228; kaikki";
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(cache));
+        let unnamed = app(pages, &[("content-type", "text/html")], PAGE.as_bytes());
+        for round in 0..2 {
+            let (_, body) = send(&unnamed, Method::GET, &[]).await;
+            assert!(
+                body.is_ascii(),
+                "cache {cache}, round {round}: {}",
+                text(&body)
+            );
+            assert!(text(&body).contains(want), "{}", text(&body));
+        }
+        // Named by the response, or by the page's `<meta>`: in that charset, as before.
+        let meta = PAGE.replace("<head>", "<head><meta charset=\"utf-8\">");
+        let meta: &'static [u8] = Box::leak(meta.into_bytes().into_boxed_slice());
+        let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(cache));
+        for (content_type, page) in [
+            ("text/html; charset=utf-8", PAGE.as_bytes()),
+            ("text/html", meta),
+        ] {
+            let named = app(Arc::clone(&pages), &[("content-type", content_type)], page);
+            let (_, body) = send(&named, Method::GET, &[]).await;
+            assert!(text(&body).contains("Hylkää kaikki"), "{content_type}");
+        }
+    }
+    let out = rewrite_chunks(&pages(), "", PAGE.as_bytes(), 3);
+    assert!(
+        out.is_ascii() && text(&out).contains(want),
+        "{}",
+        text(&out)
+    );
+}
