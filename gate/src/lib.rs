@@ -55,8 +55,10 @@
 //! through the rewriter as before.
 //!
 //! When the site uses Consent Mode, its `default` command (and the `update` for a valid
-//! decision) is written first in `<head>`, before any Google tag; the layer lets it run
-//! under the response's Content-Security-Policy (its nonce, or else its hash added).
+//! decision) is written first in `<head>` (or before its first script, where the page's
+//! `<meta charset>` must stay in its first 1024 bytes), before any Google tag; the layer
+//! lets it run under the response's Content-Security-Policy (its nonce, or else its hash
+//! added).
 //!
 //! Everything else passes through byte for byte: responses that are not `text/html`, HTML
 //! under a `Content-Encoding` (put the layer inside the compression layer), HTML to save

@@ -425,19 +425,39 @@ impl Page {
     }
 
     /// Consent Mode goes first in `<head>`, before any tag.
+    ///
+    /// Unless the page's charset may come from its `<meta>` (the response names none): a
+    /// browser looks for that in the first 1024 bytes only, and the script (some 300 to 700
+    /// bytes) in front of it could push it out, and the page would be read in a guessed
+    /// charset. Consent Mode then goes before the first script, or at the end of `<head>`
+    /// when it holds none: still before any tag.
     fn head(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         if self.in_template() {
             return Ok(());
         }
-        if let Some(script) = self.take_consent_mode() {
-            el.prepend(&script, ContentType::Html);
+        if self.progress().charset_named {
+            if let Some(script) = self.take_consent_mode() {
+                el.prepend(&script, ContentType::Html);
+            }
+            return Ok(());
         }
-        Ok(())
+        if !el.can_have_content() {
+            return Ok(());
+        }
+        let page = Arc::clone(self);
+        el.on_end_tag(Box::new(move |end: &mut EndTag<'_>| {
+            if !page.in_template() {
+                if let Some(script) = page.take_consent_mode() {
+                    end.before(&script, ContentType::Html);
+                }
+            }
+            Ok(())
+        }))
     }
 
-    /// Any script: Consent Mode before the first one when the page has no `<head>` tag, and
-    /// a gated one (`type="text/plain"` with `data-category`) made live when the policy
-    /// allows it.
+    /// Any script: Consent Mode before the first one when the page has no `<head>` tag (or
+    /// the response names no charset, see [`Page::head`]), and a gated one
+    /// (`type="text/plain"` with `data-category`) made live when the policy allows it.
     fn script(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         // Only the layer marks a script for the end script to load as a module: a mark the
         // page already carries (markup injected into it) would have the end script load any

@@ -628,3 +628,58 @@ async fn a_page_of_no_named_charset_gets_its_first_layer_in_ascii() {
         text(&out)
     );
 }
+
+/// A browser looks for a page's `<meta charset>` in its first 1024 bytes only. When the
+/// response names no charset, Consent Mode's script (hundreds of bytes) must not go in
+/// front of it and push it past them: the page would be read in a guessed charset. It goes
+/// before the first script instead, still before any tag.
+#[tokio::test]
+async fn consent_mode_leaves_the_meta_charset_where_browsers_look() {
+    let preamble = format!("<!-- {} -->", "built by the site's generator; ".repeat(17));
+    let page = format!(
+        "<!doctype html>\n{preamble}\n<html lang=fi><head>\n\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\">\n\
+         <meta charset=\"windows-1252\">\n<title>t</title>\n\
+         <script type=\"text/plain\" data-category=\"analytics\" data-src=\"/ga.js\"></script>\n\
+         </head><body><p>P\u{e4}\u{e4}sivu</p></body></html>"
+    );
+    let (page, _, _) = encoding_rs::WINDOWS_1252.encode(&page);
+    let page: &'static [u8] = Box::leak(page.into_owned().into_boxed_slice());
+    let meta = |out: &[u8]| {
+        let at = find_bytes(out, b"<meta charset").expect("the meta");
+        at + b"<meta charset=\"windows-1252\">".len()
+    };
+    assert!(
+        meta(page) < 1024 && meta(page) > 1024 - 400,
+        "{}",
+        meta(page)
+    );
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    for cache in [0, 1 << 20] {
+        let pages = Arc::new(Pages::new(config.clone(), Some(key())).with_cache_capacity(cache));
+        // Named by the response: in front of everything, as before.
+        for (content_type, within) in [
+            ("text/html", true),
+            ("text/html; charset=windows-1252", false),
+        ] {
+            let app = app(Arc::clone(&pages), &[("content-type", content_type)], page);
+            for visitor in [vec![], vec![("cookie", accepted.as_str())]] {
+                let (_, out) = send(&app, Method::GET, &visitor).await;
+                let mode = find_bytes(&out, b"<script data-consent-mode").expect("Consent Mode");
+                let first =
+                    find_bytes(&out, b"data-category=\"analytics\"").expect("the page's script");
+                assert!(mode < first, "before the page's first script");
+                if within {
+                    assert!(meta(&out) <= 1024, "{content_type}: at {}", meta(&out));
+                } else {
+                    assert!(mode < meta(&out), "{content_type}: first in <head>");
+                }
+            }
+        }
+    }
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
