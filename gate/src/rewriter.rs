@@ -403,9 +403,12 @@ impl Page {
         if !is_policy || self.in_template() {
             return Ok(());
         }
-        let Some(mut policy) = el.get_attribute("content") else {
+        // As written, references and all (`&#39;self&#39;`, as template engines escape
+        // quotes): read as the browser reads it, or left alone.
+        let Some(read) = el.get_attribute("content").and_then(|c| unescape(&c)) else {
             return Ok(());
         };
+        let mut policy = read.clone();
         let critical = self.pages.critical();
         let mut hashes = vec![(critical.script_hash.clone(), Kind::Script)];
         let config = self.pages.config();
@@ -420,7 +423,10 @@ impl Page {
         for (hash, kind) in hashes {
             policy = crate::csp::with_inline(&policy, &hash, None, kind);
         }
-        el.set_attribute("content", &policy)?;
+        if policy != read {
+            // lol_html escapes the quote it writes the value in, not `&`.
+            el.set_attribute("content", &policy.replace('&', "&amp;"))?;
+        }
         Ok(())
     }
 
@@ -687,6 +693,45 @@ impl Page {
             Choices::none(),
         )
     }
+}
+
+/// An attribute's value as written, with its character references read as a browser reads
+/// them; `None` when it holds one this does not know (a named one but the five of XML, or a
+/// bare `&`), which it leaves to the page.
+fn unescape(raw: &str) -> Option<String> {
+    if !raw.contains('&') {
+        return Some(raw.to_owned());
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let (name, after) = rest[at + 1..].split_once(';')?;
+        let c = match name {
+            "amp" => '&',
+            "apos" => '\'',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            _ => {
+                let n = name.strip_prefix('#')?;
+                let (digits, radix) = match n.strip_prefix(['x', 'X']) {
+                    Some(hex) => (hex, 16),
+                    None => (n, 10),
+                };
+                if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                    return None;
+                }
+                // What browsers read otherwise (NUL, the C1 range, past Unicode) is left too.
+                let n = u32::from_str_radix(digits, radix).ok()?;
+                char::from_u32(n).filter(|c| !matches!(*c, '\0' | '\u{80}'..='\u{9f}'))?
+            }
+        };
+        out.push(c);
+        rest = after;
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// What a body's first bytes say of its charset.

@@ -683,3 +683,46 @@ async fn consent_mode_leaves_the_meta_charset_where_browsers_look() {
 fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// A template engine escapes the quotes of a policy it writes into the `<meta>`
+/// (`&#39;self&#39;`): the policy is read as the browser reads it. Its `'unsafe-inline'`
+/// already lets the layer's scripts in, and a hash beside it would have turned it off for
+/// the site's own inline scripts.
+#[test]
+fn a_policy_in_a_meta_with_character_references_is_read_as_a_browser_reads_it() {
+    let page = |policy: &str| {
+        format!(
+            "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" \
+             content=\"{policy}\"><script type=module src=/consent/consent.js></script>\
+             </head><body><script>site()</script></body></html>"
+        )
+    };
+    let policy_of = |out: &[u8]| {
+        let out = text(out);
+        let (_, rest) = out.split_once("content=\"").expect("the policy");
+        let (policy, _) = rest.split_once('"').expect("its end");
+        policy.to_owned()
+    };
+    let inline = "script-src &#39;self&#39; &#x27;unsafe-inline&#x27;; img-src &apos;self&apos;";
+    let out = rewrite_chunks(&pages(), "", page(inline).as_bytes(), 11);
+    assert_eq!(
+        policy_of(&out),
+        inline,
+        "a policy that needs nothing is left as written"
+    );
+    let strict = "script-src &#39;self&#39;";
+    let out = rewrite_chunks(&pages(), "", page(strict).as_bytes(), 11);
+    assert!(
+        policy_of(&out).starts_with("script-src 'self' 'sha256-"),
+        "{}",
+        policy_of(&out)
+    );
+    // A reference it does not read, and a bare `&`: the policy is the page's.
+    for odd in [
+        "script-src &#39;self&#39; &copy;",
+        "script-src 'self'; report-uri /r?a=1&b=2",
+    ] {
+        let out = rewrite_chunks(&pages(), "", page(odd).as_bytes(), 11);
+        assert_eq!(policy_of(&out), odd);
+    }
+}
