@@ -11,7 +11,9 @@
 //!   until the first paint), no end script's mark (taken off) and no policy in a `<meta>`
 //!   (which gets the layer's hashes) comes out unchanged, byte for byte;
 //! - the page replayed from the layer's cache (`consent_gate::rewrite`, twice: recorded,
-//!   then replayed) is the page rewritten as it streams.
+//!   then replayed) is the page rewritten as it streams;
+//! - the first two hold whether the response names UTF-8 or no charset (the page's `<meta>`
+//!   or byte order mark may then name one).
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -68,13 +70,20 @@ fn site() -> &'static Site {
     })
 }
 
-fn rewrite(site: &Site, visitor: usize, body: &[u8], chunk: usize) -> Vec<u8> {
+/// The response's `Content-Type`: UTF-8 named, or no charset (the page's `<meta>` or byte
+/// order mark may name one).
+const CONTENT_TYPES: [&str; 2] = ["text/html; charset=utf-8", "text/html"];
+
+fn rewrite(
+    site: &Site,
+    visitor: usize,
+    body: &[u8],
+    chunk: usize,
+    content_type: &'static str,
+) -> Vec<u8> {
     let visit = site.pages.visit(&site.visitors[visitor], "/");
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let mut r = site
         .pages
         .respond(&visit, StatusCode::OK, &mut headers)
@@ -87,6 +96,42 @@ fn rewrite(site: &Site, visitor: usize, body: &[u8], chunk: usize) -> Vec<u8> {
     out
 }
 
+/// The page rewritten whole, after checking that it is the page rewritten in chunks of
+/// `chunk` and the page replayed from the cache.
+fn same_every_way(
+    site: &Site,
+    visitor: usize,
+    body: &[u8],
+    chunk: usize,
+    content_type: &'static str,
+) -> Vec<u8> {
+    let chunked = rewrite(site, visitor, body, chunk, content_type);
+    let whole = rewrite(site, visitor, body, body.len().max(1), content_type);
+    assert_eq!(
+        chunked, whole,
+        "chunks of {chunk} change the page ({content_type})"
+    );
+    for _ in 0..2 {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let cached = consent_gate::rewrite(
+            &site.pages,
+            &site.visitors[visitor],
+            "/",
+            StatusCode::OK,
+            &mut headers,
+            body,
+        );
+        // `None` is a page passed through as it was (an empty one, say).
+        assert_eq!(
+            cached.as_deref().unwrap_or(body),
+            &whole[..],
+            "the cache changes the page ({content_type})"
+        );
+    }
+    whole
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {
         return;
@@ -94,33 +139,8 @@ fuzz_target!(|data: &[u8]| {
     let site = site();
     let chunk = usize::from(first) + 1;
     let visitor = usize::from(first % 3);
-    let chunked = rewrite(site, visitor, body, chunk);
-    let whole = rewrite(site, visitor, body, body.len().max(1));
-    assert_eq!(chunked, whole, "chunks of {chunk} change the page");
-    let site_headers = || {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        h
-    };
-    for _ in 0..2 {
-        let cached = consent_gate::rewrite(
-            &site.pages,
-            &site.visitors[visitor],
-            "/",
-            StatusCode::OK,
-            &mut site_headers(),
-            body,
-        );
-        // `None` is a page passed through as it was (an empty one, say).
-        assert_eq!(
-            cached.as_deref().unwrap_or(body),
-            &whole[..],
-            "the cache changes the page"
-        );
-    }
+    let whole = same_every_way(site, visitor, body, chunk, CONTENT_TYPES[0]);
+    same_every_way(site, visitor, body, chunk, CONTENT_TYPES[1]);
     let text = String::from_utf8_lossy(body).to_ascii_lowercase();
     if visitor == 2
         && !text.contains("necessary")

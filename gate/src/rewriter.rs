@@ -33,7 +33,7 @@ pub struct PageRewriter {
     written: bool,
     /// Whether lol_html gave up on the page (the rest passed through as it was).
     bailed_out: bool,
-    /// The page's charset, for what goes at its end after a bail-out.
+    /// The charset the rewriter reads the page in (a byte order mark may change it).
     encoding: &'static encoding_rs::Encoding,
     /// Whether the page's `<meta>` may name its charset (the response names none).
     meta_charset: bool,
@@ -112,11 +112,14 @@ struct Progress {
     holes: usize,
     /// The charset the page's `<meta>` switched to, when the response named none.
     meta_encoding: Option<&'static encoding_rs::Encoding>,
-    /// Whether the response or a byte order mark names the page's charset. Else only a
-    /// `<meta>` may, and without one a browser guesses (windows-1252 in most locales, and
-    /// Firefox never UTF-8): the first layer then goes in ASCII, its other characters as
-    /// character references, read alike in any charset the layer rewrites.
-    charset_named: bool,
+    /// The charset the response or a byte order mark names. Else only a `<meta>` may, and
+    /// without one a browser guesses (windows-1252 in most locales, and Firefox never
+    /// UTF-8): the first layer then goes in ASCII, its other characters as character
+    /// references, read alike in any charset the layer rewrites.
+    named_encoding: Option<&'static encoding_rs::Encoding>,
+    /// The charset where the first layer's hole is, once written (a `<meta>` after it does
+    /// not change what the rewriter wrote there): what a replay writes the first layer in.
+    hole_encoding: Option<Option<&'static encoding_rs::Encoding>>,
     /// How many `<template>` elements are open ([`Page::template`]).
     templates: usize,
 }
@@ -136,7 +139,7 @@ impl PageRewriter {
             inserts,
             progress: Mutex::new(Progress::default()),
         });
-        page.progress().charset_named = !meta_charset;
+        page.progress().named_encoding = (!meta_charset).then_some(encoding.into());
         let rewriter = build(&page, encoding, meta_charset, &out);
         Self {
             rewriter: Some(rewriter),
@@ -188,7 +191,7 @@ impl PageRewriter {
             Bom::Absent => {}
             Bom::Utf16 => self.rewriter = None,
             Bom::Utf8 => {
-                self.page.progress().charset_named = true;
+                self.page.progress().named_encoding = Some(encoding_rs::UTF_8);
                 if self.encoding != encoding_rs::UTF_8 || self.meta_charset {
                     let utf_8 = AsciiCompatibleEncoding::utf_8();
                     self.rewriter = Some(build(&self.page, utf_8, false, &self.out));
@@ -226,9 +229,7 @@ impl PageRewriter {
     /// The page's charset: the response's (or its byte order mark's), or the one its
     /// `<meta>` switched to; `None` when nothing names it.
     fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
-        let p = self.page.progress();
-        p.meta_encoding
-            .or_else(|| p.charset_named.then_some(self.encoding))
+        self.page.progress().encoding()
     }
 
     /// Finishes the page; returns its last bytes, how many holes the page has, the
@@ -263,8 +264,8 @@ impl PageRewriter {
                 out.extend_from_slice(&encoding.encode(&html).0);
             }
         }
-        let encoding = self.encoding();
         let p = self.page.progress();
+        let encoding = p.hole_encoding.unwrap_or_else(|| p.encoding());
         let lang = p
             .lang
             .unwrap_or_else(|| self.page.pages.config().default_language());
@@ -325,6 +326,14 @@ fn build(
         settings
     };
     HtmlRewriter::new(settings, Sink(Arc::clone(out)))
+}
+
+impl Progress {
+    /// The page's charset as read so far: the one the response or a byte order mark names,
+    /// or the one its `<meta>` switched to; `None` when nothing names it.
+    fn encoding(&self) -> Option<&'static encoding_rs::Encoding> {
+        self.named_encoding.or(self.meta_encoding)
+    }
 }
 
 impl Page {
@@ -441,7 +450,7 @@ impl Page {
         if self.in_template() {
             return Ok(());
         }
-        if self.progress().charset_named {
+        if self.progress().named_encoding.is_some() {
             if let Some(script) = self.take_consent_mode() {
                 el.prepend(&script, ContentType::Html);
             }
@@ -641,7 +650,7 @@ impl Page {
                         .lang
                         .unwrap_or_else(|| self.pages.config().default_language());
                     let layer = self.visit.first_layer_html(&self.pages, lang);
-                    if p.charset_named || p.meta_encoding.is_some() {
+                    if p.encoding().is_some() {
                         html.push_str(&layer);
                     } else {
                         html.push_str(&crate::first_layer::ascii(layer));
@@ -650,6 +659,7 @@ impl Page {
                 FirstLayer::Hole => {
                     html.push_str(crate::cache::HOLE_FIRST_LAYER);
                     p.holes += 1;
+                    p.hole_encoding = Some(p.encoding());
                 }
             }
         }

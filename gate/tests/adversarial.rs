@@ -726,3 +726,30 @@ fn a_policy_in_a_meta_with_character_references_is_read_as_a_browser_reads_it() 
         assert_eq!(policy_of(&out), odd);
     }
 }
+
+/// A `<meta charset>` after `</body>` (the property test found it) switches the charset
+/// only after the first layer is written: a replay must write the first layer as the
+/// rewriter did there, not in the charset the page ended in.
+#[test]
+fn a_replayed_first_layer_is_in_the_charset_where_it_goes() {
+    const LATE: &[u8] = b"<html lang=\"fi\"><head><body></body></html><meta charset=windows-1252>";
+    let cached = pages();
+    let uncached = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(0));
+    let page = |pages: &Arc<Pages>| {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "text/html".parse().expect("value"));
+        consent_gate::rewrite(
+            pages,
+            &HeaderMap::new(),
+            "/",
+            StatusCode::OK,
+            &mut headers,
+            LATE,
+        )
+        .expect("html")
+    };
+    let want = page(&uncached);
+    for round in 0..2 {
+        assert_eq!(text(&page(&cached)), text(&want), "round {round}");
+    }
+}

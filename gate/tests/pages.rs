@@ -552,8 +552,10 @@ mod arbitrary_pages {
                 out.extend(r.write(chunk));
             }
             out.extend(r.end());
-            let text = String::from_utf8_lossy(&body);
-            if visitor == 1 && !text.contains("necessary") && !text.contains('!') && !text.contains("consent.css") && !text.contains("consent.js") {
+            let text = String::from_utf8_lossy(&body).to_ascii_lowercase();
+            // A policy in a `<meta>` gets the hashes of what the layer writes.
+            let policy = text.contains("content-security-policy");
+            if visitor == 1 && !text.contains("necessary") && !text.contains('!') && !text.contains("consent.css") && !text.contains("consent.js") && !policy {
                 prop_assert_eq!(out, body);
             }
         }

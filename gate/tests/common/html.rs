@@ -23,6 +23,13 @@ pub(crate) fn page() -> impl Strategy<Value = Vec<u8>> {
         Just(b"<body>".to_vec()),
         Just(b"<template>".to_vec()),
         Just(b"</template>".to_vec()),
+        Just(b"\xEF\xBB\xBF".to_vec()),
+        Just(b"\xFF\xFE".to_vec()),
+        Just(b"<meta charset=windows-1252>".to_vec()),
+        Just(
+            b"<meta http-equiv=content-security-policy content=\"script-src &#39;self&#39;\">"
+                .to_vec()
+        ),
         Just(b"<!-- <script".to_vec()),
         Just(b"<svg><script>".to_vec()),
         Just(b"</".to_vec()),
