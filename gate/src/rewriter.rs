@@ -117,9 +117,10 @@ struct Progress {
     /// UTF-8): the first layer then goes in ASCII, its other characters as character
     /// references, read alike in any charset the layer rewrites.
     named_encoding: Option<&'static encoding_rs::Encoding>,
-    /// The charset where the first layer's hole is, once written (a `<meta>` after it does
-    /// not change what the rewriter wrote there): what a replay writes the first layer in.
-    hole_encoding: Option<Option<&'static encoding_rs::Encoding>>,
+    /// The language and charset of the page where the first layer's hole is, once written
+    /// (an `<html lang>` or a `<meta>` after it does not change what the rewriter wrote
+    /// there): what a replay writes the first layer in.
+    hole: Option<(Lang, Option<&'static encoding_rs::Encoding>)>,
     /// How many `<template>` elements are open ([`Page::template`]).
     templates: usize,
 }
@@ -265,10 +266,12 @@ impl PageRewriter {
             }
         }
         let p = self.page.progress();
-        let encoding = p.hole_encoding.unwrap_or_else(|| p.encoding());
-        let lang = p
-            .lang
-            .unwrap_or_else(|| self.page.pages.config().default_language());
+        let (lang, encoding) = p.hole.unwrap_or_else(|| {
+            let lang = p
+                .lang
+                .unwrap_or_else(|| self.page.pages.config().default_language());
+            (lang, p.encoding())
+        });
         (out, p.holes, lang, encoding)
     }
 }
@@ -363,13 +366,16 @@ impl Page {
         self.progress().templates > 0
     }
 
-    /// `<html lang>`: the first layer speaks the page's language.
+    /// `<html lang>`: the first layer speaks the page's language. The first `lang` counts,
+    /// as in a browser: a later `<html>` tag only adds attributes the root lacks.
     fn html(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        if self.in_template() {
+        if self.in_template() || self.progress().lang.is_some() {
             return Ok(());
         }
-        let asked = el.get_attribute("lang");
-        let lang = crate::first_layer::pick_lang(self.pages.config(), asked.as_deref());
+        let Some(asked) = el.get_attribute("lang") else {
+            return Ok(());
+        };
+        let lang = crate::first_layer::pick_lang(self.pages.config(), Some(&asked));
         self.progress().lang = Some(lang);
         Ok(())
     }
@@ -644,11 +650,11 @@ impl Page {
         p.end_written = true;
         let mut html = String::new();
         if self.visit.first_layer_due() {
+            let lang = p
+                .lang
+                .unwrap_or_else(|| self.pages.config().default_language());
             match self.inserts.first_layer {
                 FirstLayer::Rendered => {
-                    let lang = p
-                        .lang
-                        .unwrap_or_else(|| self.pages.config().default_language());
                     let layer = self.visit.first_layer_html(&self.pages, lang);
                     if p.encoding().is_some() {
                         html.push_str(&layer);
@@ -659,7 +665,7 @@ impl Page {
                 FirstLayer::Hole => {
                     html.push_str(crate::cache::HOLE_FIRST_LAYER);
                     p.holes += 1;
-                    p.hole_encoding = Some(p.encoding());
+                    p.hole = Some((lang, p.encoding()));
                 }
             }
         }

@@ -753,3 +753,40 @@ fn a_replayed_first_layer_is_in_the_charset_where_it_goes() {
         assert_eq!(text(&page(&cached)), text(&want), "round {round}");
     }
 }
+
+/// Of several `<html lang>`, the first counts, as in a browser (a later `<html>` tag only adds
+/// the attributes the root lacks); and a replay writes the first layer in the language the
+/// rewriter wrote it in, whatever comes after `</body>` (the property test found both).
+#[test]
+fn the_first_layer_speaks_the_pages_first_language_replayed_too() {
+    let cached = pages();
+    let uncached = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(0));
+    let page = |pages: &Arc<Pages>, body: &[u8]| {
+        let mut headers = HeaderMap::new();
+        let utf_8 = "text/html; charset=utf-8".parse().expect("value");
+        headers.insert(header::CONTENT_TYPE, utf_8);
+        let out = consent_gate::rewrite(
+            pages,
+            &HeaderMap::new(),
+            "/",
+            StatusCode::OK,
+            &mut headers,
+            body,
+        );
+        text(&out.expect("html"))
+    };
+    for body in [
+        &b"<html lang=\"sv\"><head></head><body><p>x</p></body></html><html lang=\"fi\">"[..],
+        b"<html><head></head><body><p>x</p></body></html><html lang=\"sv\">",
+    ] {
+        let want = page(&uncached, body);
+        for round in 0..2 {
+            assert_eq!(page(&cached, body), want, "round {round}");
+        }
+    }
+    let swedish = page(
+        &uncached,
+        b"<html lang=sv><body></body></html><html lang=fi>",
+    );
+    assert!(swedish.contains("Godkänn alla"), "{swedish}");
+}

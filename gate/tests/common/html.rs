@@ -5,8 +5,9 @@ use proptest::prelude::*;
 
 /// Bytes that look like HTML often enough to reach every handler: gated scripts and embeds,
 /// the banner's stylesheet and module script, markup whose parse needs the whole tree, a run
-/// longer than the page cache copies (replayed as a shared slice) and text that starts like
-/// the cache's own holes.
+/// longer than the page cache copies (replayed as a shared slice), text that starts like
+/// the cache's own holes, templates, byte order marks, charset and CSP `<meta>`s, several
+/// `<html lang>`, and the end script's marks written by the page itself.
 pub(crate) fn page() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
         any::<Vec<u8>>(),
@@ -24,6 +25,20 @@ pub(crate) fn page() -> impl Strategy<Value = Vec<u8>> {
         Just(b"<template>".to_vec()),
         Just(b"</template>".to_vec()),
         Just(b"\xEF\xBB\xBF".to_vec()),
+        Just(b"<head>".to_vec()),
+        Just(b"</head>".to_vec()),
+        Just(b"</body>".to_vec()),
+        Just(b"<select><xmp>".to_vec()),
+        Just(b"<noscript>".to_vec()),
+        Just(b"<plaintext>".to_vec()),
+        Just(b"<script type=text/plain data-consent-js=/x.js></script>".to_vec()),
+        Just(b"<link data-consent-css href=/x.css>".to_vec()),
+        Just(b"<meta http-equiv=content-type content=\"text/html; charset=iso-8859-1\">".to_vec()),
+        Just(b"<meta charset=utf-8>".to_vec()),
+        Just(b"P\xe4\xe4sivu \xc3\xa4".to_vec()),
+        Just(b"<html lang=fi>".to_vec()),
+        Just(b"<img data-category=\"!marketing\" data-src=/n.png>".to_vec()),
+        Just(b"<meta http-equiv=Content-Security-Policy content=\"default-src 'self'\">".to_vec()),
         Just(b"\xFF\xFE".to_vec()),
         Just(b"<meta charset=windows-1252>".to_vec()),
         Just(
