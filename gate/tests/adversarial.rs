@@ -790,3 +790,143 @@ fn the_first_layer_speaks_the_pages_first_language_replayed_too() {
     );
     assert!(swedish.contains("Godkänn alla"), "{swedish}");
 }
+
+/// A response body as an odd server sends it: its page in frames of the given sizes, a size
+/// hint that may lie, and trailers.
+struct Frames {
+    frames: std::collections::VecDeque<bytes::Bytes>,
+    hint: http_body::SizeHint,
+    trailers: bool,
+}
+
+impl http_body::Body for Frames {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = match self.frames.pop_front() {
+            Some(data) => Some(http_body::Frame::data(data)),
+            None if self.trailers => {
+                self.trailers = false;
+                Some(http_body::Frame::trailers(HeaderMap::new()))
+            }
+            None => None,
+        };
+        std::task::Poll::Ready(frame.map(Ok))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.hint
+    }
+}
+
+mod through_the_layer {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The page through the tower layer, twice, from a server that sends it in frames of
+    /// `sizes` with the length `hint` (exact, or none), with an `ETag` or not.
+    fn through(
+        body: &[u8],
+        sizes: &[usize],
+        hint: Option<u64>,
+        cookie: &str,
+        cache: usize,
+        etag: bool,
+    ) -> Vec<String> {
+        let pages = Arc::new(Pages::new(config(), Some(key())).with_cache_capacity(cache));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        (0..2)
+            .map(|_| {
+                let mut frames = std::collections::VecDeque::new();
+                let mut rest = body;
+                for size in sizes.iter().cycle() {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let (frame, after) = rest.split_at((*size).min(rest.len()));
+                    frames.push_back(bytes::Bytes::copy_from_slice(frame));
+                    rest = after;
+                }
+                let hint = hint.map_or_else(
+                    http_body::SizeHint::default,
+                    http_body::SizeHint::with_exact,
+                );
+                let server = tower::service_fn(move |_: Request<()>| {
+                    let mut response = axum::http::Response::new(Frames {
+                        frames: frames.clone(),
+                        hint,
+                        trailers: true,
+                    });
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_TYPE, "text/html".parse().expect("value"));
+                    if etag {
+                        response
+                            .headers_mut()
+                            .insert(header::ETAG, "\"v1\"".parse().expect("value"));
+                    }
+                    std::future::ready(Ok::<_, std::convert::Infallible>(response))
+                });
+                let app = tower::Layer::layer(&PageLayer::new(Arc::clone(&pages)), server);
+                let mut request = Request::builder().uri("/");
+                if !cookie.is_empty() {
+                    request = request.header(header::COOKIE, cookie);
+                }
+                let request = request.body(()).expect("request");
+                runtime.block_on(async {
+                    let response = app.oneshot(request).await.expect("infallible");
+                    let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .expect("body");
+                    text(&body.to_bytes())
+                })
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Whatever frames the server sends, whatever length it says they have (the page's,
+        /// half of it, more, or none), with an `ETag` or not, and trailers after: each
+        /// response through the layer (streamed, buffered, recorded or replayed) is the page
+        /// rewritten whole.
+        #[test]
+        fn a_page_in_any_frames_with_any_size_hint_is_the_page_rewritten(
+            body in common::html::page(),
+            sizes in proptest::collection::vec(1usize..300, 1..5),
+            hint in 0u8..4,
+            visitor in 0usize..3,
+            cache in prop_oneof![Just(0usize), Just(4096), Just(1 << 20)],
+            etag in any::<bool>(),
+        ) {
+            let config = config();
+            let cookie = match visitor {
+                0 => String::new(),
+                1 => cookie(&config, Action::AcceptAll, Some(&key())),
+                _ => cookie(&config, Action::RejectAll, Some(&key())),
+            };
+            let len = body.len() as u64;
+            // A server that says a body is empty is believed: never that one.
+            let hint = [None, Some(len), Some((len / 2).max(1)), Some(len + 7)][usize::from(hint)];
+            let mut request = HeaderMap::new();
+            if !cookie.is_empty() {
+                request.insert(header::COOKIE, cookie.parse().expect("value"));
+            }
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, "text/html".parse().expect("value"));
+            let plain = Arc::new(Pages::new(config, Some(key())).with_cache_capacity(0));
+            let want = consent_gate::rewrite(&plain, &request, "/", StatusCode::OK, &mut headers, &body)
+                .unwrap_or_else(|| body.clone());
+            for got in through(&body, &sizes, hint, &cookie, cache, etag) {
+                prop_assert_eq!(&got, &text(&want));
+            }
+        }
+    }
+}
