@@ -238,8 +238,9 @@ impl Pages {
     /// that differs per visitor, and the returned rewriter rewrites its body.
     ///
     /// The headers: `Cache-Control: private` (a shared cache must never serve one visitor's
-    /// page to another; `public` and `s-maxage` go, and so do the fields a CDN reads instead,
-    /// `CDN-Cache-Control` and `Surrogate-Control`), `Vary: Cookie, Sec-GPC, DNT` (a
+    /// page to another; `public` and `s-maxage` go, and so do the fields a CDN or proxy
+    /// reads instead, `CDN-Cache-Control`, `Surrogate-Control` and nginx's
+    /// `X-Accel-Expires`), `Vary: Cookie, Sec-GPC, DNT` (a
     /// browser's own cache keeps one copy per decision), no `Content-Length` (the length
     /// changes), no `ETag` or `Last-Modified` (they describe the page before rewriting),
     /// and the Content-Security-Policy allows the Consent Mode script.
@@ -612,9 +613,11 @@ fn private(headers: &mut HeaderMap) {
         header::VARY,
         HeaderValue::from_static("Cookie, Sec-GPC, DNT"),
     );
-    // The fields a CDN reads before `Cache-Control` (RFC 9213's `CDN-Cache-Control` and the
-    // vendors' `*-CDN-Cache-Control`, `Surrogate-Control`, Akamai's `Edge-Control`): left
-    // in, they would still let it keep one visitor's page for the next.
+    // The fields a CDN or proxy cache reads before `Cache-Control` (RFC 9213's
+    // `CDN-Cache-Control` and the vendors' `*-CDN-Cache-Control`, `Surrogate-Control`,
+    // Akamai's `Edge-Control`, nginx's `X-Accel-Expires`, which its `proxy_cache` obeys even
+    // beside `private`): left in, they would still let it keep one visitor's page for the
+    // next.
     let targeted: Vec<_> = headers
         .keys()
         .filter(|name| {
@@ -622,6 +625,7 @@ fn private(headers: &mut HeaderMap) {
             name.ends_with("cdn-cache-control")
                 || name == "surrogate-control"
                 || name == "edge-control"
+                || name == "x-accel-expires"
         })
         .cloned()
         .collect();

@@ -108,8 +108,9 @@ async fn a_head_request_does_not_replace_the_page_in_the_cache() {
 }
 
 /// CDNs read their own targeted field before `Cache-Control` (RFC 9213's
-/// `CDN-Cache-Control`, and `Surrogate-Control`): left on a rewritten page, it would still
-/// let the CDN keep one visitor's page and serve it to the next.
+/// `CDN-Cache-Control`, and `Surrogate-Control`), and nginx's `proxy_cache` its
+/// `X-Accel-Expires` even beside `private`: left on a rewritten page, it would still let the
+/// cache keep one visitor's page and serve it to the next.
 #[tokio::test]
 async fn a_cdn_is_kept_out_by_its_own_fields_too() {
     let app = app(
@@ -120,6 +121,7 @@ async fn a_cdn_is_kept_out_by_its_own_fields_too() {
             ("cdn-cache-control", "public, max-age=600"),
             ("cloudflare-cdn-cache-control", "max-age=600"),
             ("surrogate-control", "max-age=600"),
+            ("x-accel-expires", "600"),
         ],
         PAGE.as_bytes(),
     );
@@ -130,6 +132,7 @@ async fn a_cdn_is_kept_out_by_its_own_fields_too() {
         "cdn-cache-control",
         "cloudflare-cdn-cache-control",
         "surrogate-control",
+        "x-accel-expires",
     ] {
         assert!(headers.get(name).is_none(), "{name}: {headers:?}");
     }
