@@ -61,6 +61,7 @@ pub(crate) struct Selectors {
     pub(crate) body: Selector,
     pub(crate) meta: Selector,
     pub(crate) template: Selector,
+    pub(crate) foreign: Selector,
     pub(crate) policy: Selector,
 }
 
@@ -81,6 +82,7 @@ impl Selectors {
             body: parse("body"),
             meta: parse("meta"),
             template: parse("template"),
+            foreign: parse("svg, math"),
             policy: parse("meta[http-equiv][content]"),
         }
     }

@@ -123,6 +123,10 @@ struct Progress {
     hole: Option<(Lang, Option<&'static encoding_rs::Encoding>)>,
     /// How many `<template>` elements are open ([`Page::template`]).
     templates: usize,
+    /// How many `<svg>` and `<math>` elements are open ([`Page::foreign`]).
+    foreign: usize,
+    /// Whether the page's `<body>` tag was seen ([`Page::body`]).
+    body_seen: bool,
 }
 
 impl PageRewriter {
@@ -304,6 +308,7 @@ fn build(
         )
         .with_graceful_bail_out_on_content_handler_error(true)
         .append_element_content_handler((Cow::Borrowed(&s.template), on(Page::template)))
+        .append_element_content_handler((Cow::Borrowed(&s.foreign), on(Page::foreign)))
         .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
         .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
         .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
@@ -358,6 +363,20 @@ impl Page {
         el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
             let mut p = page.progress();
             p.templates = p.templates.saturating_sub(1);
+            Ok(())
+        }))
+    }
+
+    /// An `<svg>` or `<math>` element: a `<body>` tag in it is not the page's ([`Page::body`]).
+    fn foreign(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if !el.can_have_content() {
+            return Ok(());
+        }
+        self.progress().foreign += 1;
+        let page = Arc::clone(self);
+        el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
+            let mut p = page.progress();
+            p.foreign = p.foreign.saturating_sub(1);
             Ok(())
         }))
     }
@@ -623,7 +642,20 @@ impl Page {
 
     /// What goes last in `<body>`: the first layer when the visitor has no valid decision,
     /// and the script that loads the banner's stylesheet and module.
+    ///
+    /// Only the page's own: its first `<body>` tag outside a template, an `<svg>` or a
+    /// `<math>`. A browser makes no element of a later one (it adds its attributes to the
+    /// body, or drops it), and its `</body>` ends nothing; the layer's end went there,
+    /// inside an SVG's `<foreignObject>` (as SVG files write it), in a box the size of the
+    /// drawing.
     fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        {
+            let mut p = self.progress();
+            if p.body_seen || p.templates > 0 || p.foreign > 0 {
+                return Ok(());
+            }
+            p.body_seen = true;
+        }
         if !el.can_have_content() {
             return Ok(());
         }

@@ -933,3 +933,27 @@ mod through_the_layer {
         }
     }
 }
+
+/// SVG files write HTML in a `<foreignObject>` as a `<body>` (`<body
+/// xmlns="http://www.w3.org/1999/xhtml">`), and pages paste such drawings in. A browser
+/// makes no body of it, and its `</body>` ends nothing: the first layer and the end script
+/// went there, inside the drawing's box, clipped to its size.
+#[test]
+fn a_body_in_a_drawing_is_not_the_pages() {
+    let drawing = "<svg width=100 height=50><foreignObject width=100 height=50>\
+        <body xmlns=\"http://www.w3.org/1999/xhtml\"><div>Label</div></body></foreignObject></svg>";
+    let math = "<math><annotation-xml encoding=\"text/html\"><body><p>x</p></body></annotation-xml></math>";
+    for page in [
+        format!(
+            "<!doctype html><html><head></head><body><h1>Hei</h1>{drawing}{math}<p>after</p></body></html>"
+        ),
+        // No `<body>` tag of the page's own: the drawing's is still not it.
+        format!("<!doctype html><html><head></head><h1>Hei</h1>{drawing}{math}<p>after</p></html>"),
+    ] {
+        for size in [3, 1 << 20] {
+            let out = text(&rewrite_chunks(&pages(), "", page.as_bytes(), size));
+            let layer = out.find("data-consent-nojs").expect("the first layer");
+            assert!(layer > out.find("<p>after</p>").expect("after"), "{out}");
+        }
+    }
+}

@@ -47,6 +47,8 @@ pub(crate) fn page() -> impl Strategy<Value = Vec<u8>> {
         ),
         Just(b"<!-- <script".to_vec()),
         Just(b"<svg><script>".to_vec()),
+        Just(b"<svg><foreignObject><body>".to_vec()),
+        Just(b"</svg>".to_vec()),
         Just(b"</".to_vec()),
         Just(b"\"'<>=".to_vec()),
         Just(b"<p>text</p>".repeat(500)),
