@@ -139,6 +139,6 @@ pub use layer::{ConsentLayer, ConsentService};
 pub use page_layer::{PageBody, PageFuture, PageLayer, PageService};
 #[cfg(feature = "html")]
 pub use pages::{Pages, Untouched, Visit, rewrite};
-pub use request::{signals, verdict};
+pub use request::{cookie_headers, signals, verdict};
 #[cfg(feature = "html")]
 pub use rewriter::PageRewriter;

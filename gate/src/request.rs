@@ -1,5 +1,7 @@
 //! The verdict for a request's headers: how every part of a server reads consent.
 
+use std::borrow::Cow;
+
 use consent_core::policy::{Signals, StoredStatus};
 use consent_core::{Gate, Verdict};
 use http::{HeaderMap, HeaderName, header};
@@ -41,11 +43,7 @@ pub(crate) fn verdict_with(
     now: OffsetDateTime,
 ) -> Verdict {
     let mut first = None;
-    for value in headers.get_all(header::COOKIE) {
-        // Not `to_str`, which refuses any byte past ASCII: a header with another cookie's
-        // UTF-8 text in it (a name, a city) would lose the decision beside it. Borrowed, not
-        // copied, when it is UTF-8.
-        let value = String::from_utf8_lossy(value.as_bytes());
+    for value in cookie_headers(headers) {
         let v = gate.check_with(Some(&value), signals, now);
         match v.status() {
             StoredStatus::Valid => return v,
@@ -56,6 +54,30 @@ pub(crate) fn verdict_with(
         }
     }
     first.unwrap_or_else(|| gate.check_with(None, signals, now))
+}
+
+/// The request's `Cookie` headers as text, as every part of the server reads them.
+///
+/// Not [`HeaderValue::to_str`](http::HeaderValue::to_str), which refuses any byte past ASCII:
+/// a header with another cookie's UTF-8 text in it (a name, a city) would lose the consent
+/// cookie beside it, and a decided visitor would be asked again on every page. Bytes that are
+/// not UTF-8 become U+FFFD, which no consent cookie holds. Borrowed, not copied, when the
+/// header is UTF-8.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header};
+///
+/// let mut headers = HeaderMap::new();
+/// let value = HeaderValue::from_bytes("city=Jyväskylä; consent=1.AAAA".as_bytes()).unwrap();
+/// headers.insert(header::COOKIE, value);
+/// let texts: Vec<_> = consent_gate::cookie_headers(&headers).collect();
+/// assert_eq!(texts, ["city=Jyväskylä; consent=1.AAAA"]);
+/// ```
+pub fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = Cow<'_, str>> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()))
 }
 
 /// The privacy signals of a request's `Sec-GPC` and `DNT` headers

@@ -172,10 +172,8 @@ async fn resign_cookies(
     next: axum::middleware::Next,
 ) -> Response {
     let headers = request.headers_mut();
-    let resigned: Vec<Option<String>> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .map(|v| v.to_str().ok().and_then(|v| resign_cookie_header(&key, v)))
+    let resigned: Vec<Option<String>> = consent_gate::cookie_headers(headers)
+        .map(|v| resign_cookie_header(&key, &v))
         .collect();
     if resigned.iter().any(Option::is_some) {
         let old: Vec<HeaderValue> = headers.get_all(header::COOKIE).iter().cloned().collect();

@@ -25,7 +25,7 @@
 
 use core::fmt;
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use consent_core::decision::{self, ActionKind, Signer};
 use consent_core::policy::{self, Action, Context, Evaluation, Signals};
 use consent_core::{
@@ -43,11 +43,8 @@ pub use consent_gate::first_layer::{
 
 /// The request's cookies, as (name, value) pairs; malformed pairs are skipped.
 pub(crate) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|h| cookie::Cookie::split_parse(h.to_owned()))
+    consent_gate::cookie_headers(headers)
+        .flat_map(|h| cookie::Cookie::split_parse(h.into_owned()))
         .filter_map(Result::ok)
         .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect()

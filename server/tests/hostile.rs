@@ -586,3 +586,36 @@ async fn a_confirmation_cut_short_by_its_request_still_records_every_channel() {
         "channels that may be marketed to after the confirmation"
     );
 }
+
+/// Another cookie of the site holding UTF-8 text (a city, a name: browsers send what was
+/// set) made the whole `Cookie` header unreadable to the server's own routes, which read it
+/// with `to_str` (ASCII only): the visitor's records (`GET /consent/me`) answered 401, and the
+/// server-rendered preferences showed a decided visitor's switches off.
+#[tokio::test]
+async fn another_cookies_utf8_text_leaves_the_visitors_decision_readable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let name = config().cookie().name().to_owned();
+    let decided = form_post(&addr, "", "action=accept_all&return_to=%2F").await;
+    assert_eq!(decided.status, 303, "{}", decided.head);
+    let token = decided.set_cookie(&name).expect("the consent cookie");
+    for cookies in [
+        format!("{name}={token}"),
+        format!("kaupunki=Jyväskylä; {name}={token}"),
+        format!("{name}={token}; nimi=Åsa Öberg"),
+    ] {
+        let cookie = format!("Cookie: {cookies}\r\n");
+        let mine = send(&addr, "GET", "/consent/me", &cookie, "").await;
+        assert_eq!(mine.status, 200, "{cookies}: {}", mine.head);
+        assert!(mine.body.contains("accept_all"), "{cookies}: {}", mine.body);
+        let fragment = send(&addr, "GET", "/consent/first-layer", &cookie, "").await;
+        assert_eq!(fragment.body, "", "{cookies}: the first layer again");
+        let page = send(&addr, "GET", "/consent/preferences", &cookie, "").await;
+        let switch = page
+            .body
+            .split("<input")
+            .find(|i| i.contains(r#"value="analytics""#))
+            .expect("the analytics switch");
+        assert!(switch.contains("checked"), "{cookies}: analytics shown off");
+    }
+}

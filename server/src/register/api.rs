@@ -593,7 +593,7 @@ async fn get_demo_mail<S: Store>(
                 .store
                 .outbox_take(OffsetDateTime::now_utc(), true)
                 .await?;
-            super::demo_mail::find(&waiting, token).cloned()
+            super::demo_mail::find(&waiting, &token).cloned()
         }
         None => None,
     };

@@ -15,7 +15,7 @@
 //!   confirmation proves nothing. That is why the page and the cookie exist only in demo
 //!   mode; a real site's mailer takes the messages from `GET /register/outbox` (admin).
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use maud::{DOCTYPE, PreEscaped, html};
 
 use super::confirm::VALID_FOR;
@@ -37,16 +37,14 @@ pub fn set_cookie(token: &str) -> Option<HeaderValue> {
 
 /// The token the visitor's cookie names, if any.
 #[must_use]
-pub fn token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
-        .filter(|t| !t.is_empty())
+pub fn token(headers: &HeaderMap) -> Option<String> {
+    consent_gate::cookie_headers(headers).find_map(|h| {
+        h.split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .map(|(_, value)| value.to_owned())
+            .filter(|t| !t.is_empty())
+    })
 }
 
 /// The message among `messages` whose link carries `token`.
@@ -111,10 +109,10 @@ mod tests {
     fn the_cookie_names_the_visitors_own_message_only() {
         let mut headers = HeaderMap::new();
         headers.insert(
-            header::COOKIE,
+            axum::http::header::COOKIE,
             HeaderValue::from_static("consent=1.x; consent_demo_mail=abc"),
         );
-        assert_eq!(token(&headers), Some("abc"));
+        assert_eq!(token(&headers), Some("abc".to_owned()));
         let messages = [message("abcd"), message("abc")];
         assert_eq!(
             find(&messages, "abc").map(|m| m.link.as_str()),
