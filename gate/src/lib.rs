@@ -62,10 +62,11 @@
 //!
 //! Everything else passes through byte for byte: responses that are not `text/html`, HTML
 //! under a `Content-Encoding` (put the layer inside the compression layer), HTML to save
-//! (`Content-Disposition: attachment`), partial and empty responses, and responses carrying
-//! [`Untouched`]. A rewritten response is marked
-//! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT`; so is the response to a `HEAD`
-//! request for a page, whose body passes through.
+//! (`Content-Disposition: attachment`), partial and empty responses, responses carrying
+//! [`Untouched`], and what a script fetched (`Sec-Fetch-Dest: empty`: htmx, Turbo, `fetch`),
+//! a fragment to swap into a page that has the banner already. A rewritten response is marked
+//! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT, Sec-Fetch-Dest`; so is the
+//! response to a `HEAD` request for a page, whose body passes through.
 //!
 //! ```
 //! use std::sync::Arc;

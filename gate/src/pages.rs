@@ -14,6 +14,9 @@ use crate::critical::Critical;
 use crate::csp::Kind;
 use crate::rewriter::{FirstLayer, Inserts, PageRewriter};
 
+/// The request header that says what the response is for (a page, a frame, a script's fetch).
+const SEC_FETCH_DEST: http::HeaderName = http::HeaderName::from_static("sec-fetch-dest");
+
 /// The site's config and [`Gate`], ready to rewrite its pages: build it once at start-up
 /// and share it (the [`PageLayer`](crate::PageLayer) holds it in an `Arc`).
 ///
@@ -103,6 +106,9 @@ pub struct Visit {
     authorized: bool,
     /// Whether it is a `HEAD` request: its response has the page's headers but no page.
     head: bool,
+    /// Whether a script asked for it (`Sec-Fetch-Dest: empty`: `fetch`, htmx, Turbo): a
+    /// fragment to swap into a page that already has the banner, not a page.
+    fetched: bool,
 }
 
 impl Visit {
@@ -232,18 +238,22 @@ impl Pages {
             authority: authority.into(),
             authorized: headers.contains_key(header::AUTHORIZATION),
             head: false,
+            fetched: headers
+                .get(SEC_FETCH_DEST)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"empty")),
         }
     }
 
     /// Prepares a response for `visit`: `None` when it passes through as it is (not HTML,
-    /// compressed, partial, or with no body); else its headers are made right for a page
-    /// that differs per visitor, and the returned rewriter rewrites its body.
+    /// compressed, partial, with no body, or fetched by a script); else its headers are made
+    /// right for a page that differs per visitor, and the returned rewriter rewrites its body.
     ///
     /// The headers: `Cache-Control: private` (a shared cache must never serve one visitor's
     /// page to another; `public` and `s-maxage` go, and so do the fields a CDN or proxy
     /// reads instead, `CDN-Cache-Control`, `Surrogate-Control` and nginx's
-    /// `X-Accel-Expires`), `Vary: Cookie, Sec-GPC, DNT` (a
-    /// browser's own cache keeps one copy per decision), no `Content-Length` (the length
+    /// `X-Accel-Expires`), `Vary: Cookie, Sec-GPC, DNT, Sec-Fetch-Dest` (a browser's own
+    /// cache keeps one copy per decision, and a script's fetch of the address, which passes
+    /// through, is another response), no `Content-Length` (the length
     /// changes), no `ETag` or `Last-Modified` (they describe the page before rewriting),
     /// and the Content-Security-Policy allows the Consent Mode script.
     pub fn respond(
@@ -312,7 +322,8 @@ impl Pages {
         status: StatusCode,
         headers: &mut HeaderMap,
     ) -> Option<Prepared> {
-        if status.is_informational()
+        if visit.fetched
+            || status.is_informational()
             || matches!(
                 status,
                 StatusCode::NO_CONTENT | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
@@ -613,7 +624,7 @@ fn private(headers: &mut HeaderMap) {
     }
     headers.append(
         header::VARY,
-        HeaderValue::from_static("Cookie, Sec-GPC, DNT"),
+        HeaderValue::from_static("Cookie, Sec-GPC, DNT, Sec-Fetch-Dest"),
     );
     // The fields a CDN or proxy cache reads before `Cache-Control` (RFC 9213's
     // `CDN-Cache-Control` and the vendors' `*-CDN-Cache-Control`, `Surrogate-Control`,
@@ -704,7 +715,7 @@ mod tests {
         ]);
         private(&mut m);
         assert_eq!(m["cache-control"], "private, max-age=600");
-        assert_eq!(m["vary"], "Cookie, Sec-GPC, DNT");
+        assert_eq!(m["vary"], "Cookie, Sec-GPC, DNT, Sec-Fetch-Dest");
         assert!(m.get("content-length").is_none() && m.get("etag").is_none());
         assert!(m.get("cdn-cache-control").is_none());
         let mut m = h(&[("cache-control", "no-store")]);

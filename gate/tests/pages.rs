@@ -202,7 +202,10 @@ async fn a_first_visit_gets_the_first_layer_and_nothing_gated() {
     assert!(!got.body.contains("'update'"));
     // One visitor's page: never from a shared cache; no validators of the original.
     assert_eq!(got.headers[header::CACHE_CONTROL], "private, max-age=60");
-    assert_eq!(got.headers[header::VARY], "Cookie, Sec-GPC, DNT");
+    assert_eq!(
+        got.headers[header::VARY],
+        "Cookie, Sec-GPC, DNT, Sec-Fetch-Dest"
+    );
     assert!(got.headers.get(header::ETAG).is_none());
     assert!(got.headers.get(header::CONTENT_LENGTH).is_none());
 }
@@ -467,6 +470,22 @@ async fn what_is_not_a_readable_page_passes_through_byte_for_byte() {
                 PAGE.len().to_string().as_str()
             );
         }
+    }
+    // A script's fetch of a page (htmx, Turbo, `fetch`): a fragment to swap into a page that
+    // has the banner already, passed through as written. With the first layer, every swap
+    // added another consent box to the page; a decided visitor's gated elements there are
+    // the banner's to revive, as for any element a script adds.
+    for c in ["", accepted.as_str()] {
+        for dest in ["empty", "EMPTY"] {
+            let got = get_page(&app, "/", &[("cookie", c), ("sec-fetch-dest", dest)]).await;
+            assert_eq!(got.body, PAGE, "fetched ({dest}) with {c:?}");
+            assert!(got.headers.get(header::VARY).is_none(), "untouched headers");
+        }
+    }
+    // A page or a frame is rewritten as before.
+    for dest in ["document", "iframe"] {
+        let got = get_page(&app, "/", &[("sec-fetch-dest", dest)]).await;
+        assert!(got.body.contains(FIRST_LAYER), "{dest}");
     }
     // The layer also puts the verdict where the Consent extractor reads it.
     let got = get_page(&app, "/collect", &[("cookie", &accepted)]).await;
