@@ -402,16 +402,19 @@ impl From<StoreError> for ApiError {
                 StatusCode::INSUFFICIENT_STORAGE,
                 "the decision log is full: nothing was recorded",
             ),
-            StoreError::Unavailable(_) | StoreError::Closed | StoreError::ForeignHead => {
+            StoreError::Unavailable(_)
+            | StoreError::Closed
+            | StoreError::ForeignHead
+            | StoreError::ReadOnly => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the decision log is unavailable: nothing was recorded, try again",
+            ),
+            StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Outdated { .. } => {
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the decision log is unavailable: nothing was recorded, try again",
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the decision log failed: nothing was recorded",
                 )
             }
-            StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the decision log failed: nothing was recorded",
-            ),
         }
     }
 }

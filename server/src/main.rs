@@ -336,7 +336,8 @@ impl LogArgs {
 /// Whether a command may create a missing log and key.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Access {
-    /// Only reads: a missing log or key is an error, not a new empty log.
+    /// Only reads: a missing log or key is an error, not a new empty log, and the log is
+    /// opened read-only (nothing migrated, signed or rotated).
     Read,
     /// Appends: creates them on first start.
     Write,
@@ -613,7 +614,8 @@ fn read_config(path: &Path) -> anyhow::Result<Config> {
     Config::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Opens the log and its key. A command that only reads, erases or purges never creates them:
+/// Opens the log and its key, read-only for a command that only reads (the store's
+/// `open_read_only`). A command that only reads, erases or purges never creates them:
 /// a mistyped `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
 /// that ends before its head file (rolled back or truncated), and keeps the head file up to
 /// date while it runs.
@@ -642,9 +644,18 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
             }
         })?,
     };
-    let store = match &args.postgres {
-        Some(conninfo) => AnyStore::Postgres(PgStore::connect(conninfo, key.log_keys()).await?),
-        None => {
+    // A command that only reads opens the log read-only: it creates, migrates, signs and
+    // rotates nothing, so a read-only file or role will do, and a copy handed over as
+    // evidence is left as it was.
+    let store = match (&args.postgres, access) {
+        (Some(conninfo), Access::Read) => {
+            AnyStore::Postgres(PgStore::connect_read_only(conninfo, key.log_keys()).await?)
+        }
+        (Some(conninfo), _) => {
+            AnyStore::Postgres(PgStore::connect(conninfo, key.log_keys()).await?)
+        }
+        (None, Access::Read) => AnyStore::Sqlite(SqliteStore::open_read_only(&db, key.log_keys())?),
+        (None, _) => {
             if access == Access::Write {
                 args.key.dir.make_room_for(&db)?;
             }
@@ -816,6 +827,15 @@ async fn verify_log(log: &LogArgs, without_head_file: bool) -> anyhow::Result<Ex
                      the key before it"
                 );
             }
+            if v.epoch < key.epoch() {
+                outln!(
+                    "the log is under the retired key of epoch {}: it does not record the \
+                     rotation to epoch {} (verify writes nothing; the next command that writes \
+                     to it records the rotation)",
+                    v.epoch,
+                    key.epoch()
+                );
+            }
             if v.keyed_from > 0 {
                 outln!(
                     "records 1..={} were linked without a key, by a version before the \
@@ -843,7 +863,9 @@ async fn verify_log(log: &LogArgs, without_head_file: bool) -> anyhow::Result<Ex
 async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCode> {
     let key_file = log.key.key_file()?;
     {
-        let (store, key) = open_log(log, Access::Read).await?;
+        // Opened for writing: a rotation a crash left unrecorded is caught up with first.
+        let (store, key) = open_log(log, Access::Change).await?;
+        write_last_head(&log.head_file()?, &store.heads())?;
         let head = store.chain_head().await?;
         if !head.is_some_and(|h| key.log_keys().verify_head(&h)) {
             errln!(

@@ -41,7 +41,9 @@ pub struct Verified {
     /// The key rotations the walk passed: each rotation entry's position and the epoch of
     /// the key it handed the log to.
     pub rotations: Vec<(u64, u32)>,
-    /// The epoch of the key the log is under (the key file's current key).
+    /// The epoch of the key the log is under: the key file's current key, or for a log
+    /// opened read-only that was not rotated since the key file was, the retired key that
+    /// signed its head.
     pub epoch: u32,
 }
 
@@ -137,12 +139,13 @@ pub enum Break {
         /// The epoch of the key it is linked under.
         epoch: u32,
     },
-    /// The log ends under an older key than the current one that signed its head: the
-    /// rotation entry that handed it on is missing.
+    /// The log ends under an older key than the one that signed its head (the key file's
+    /// current key, for a log a writer opened): the rotation entry that handed it on is
+    /// missing.
     Unrotated {
         /// The epoch the walk ended under.
         epoch: u32,
-        /// The key file's current epoch.
+        /// The epoch of the key that signed the head.
         current: u32,
     },
     /// A `marketing_state` row does not follow from the marketing decisions in the chain.
@@ -274,8 +277,8 @@ impl fmt::Display for Break {
             ),
             Break::Unrotated { epoch, current } => write!(
                 f,
-                "the log ends under key epoch {epoch}, but its head is signed under the current \
-                 key (epoch {current}): the rotation entry that handed it on is missing"
+                "the log ends under key epoch {epoch}, but its head is signed under key epoch \
+                 {current}: the rotation entry that handed it on is missing"
             ),
             Break::MarketingState { channel, what } => {
                 write!(f, "marketing_state ({channel}): {what}: edited")
@@ -345,11 +348,14 @@ pub async fn verify<S: Store>(
     mut progress: impl FnMut(u64),
 ) -> Result<Verified, VerifyError> {
     let keys = key.log_keys();
-    // A store opened with the key file rotates its log to the current key (the store's
-    // `rotation` module), so the database's head is signed under it.
+    // A store opened for writing with the key file rotates its log to the current key (the
+    // store's `rotation` module), so the database's head is signed under it. A log opened
+    // read-only that no writer opened since the key file was rotated (a copy made before the
+    // rotation) is still under the retired key that signed its head: it is checked under that
+    // key, must end under it, and `Verified::epoch` says which it is.
     let db_head = store.chain_head().await?;
-    let db_head = db_head
-        .filter(|h| keys.verify_head(h))
+    let (db_head, head_key) = db_head
+        .and_then(|h| keys.signer_of(&h).map(|k| (h, k)))
         .ok_or(Break::HeadSignature)?;
     if let Some(file) = head_file {
         // The head file may lag behind a rotation: any key of the file may have signed it.
@@ -480,7 +486,7 @@ pub async fn verify<S: Store>(
             return Err(Break::NotErased { seq, by }.into());
         }
     }
-    let current = keys.current();
+    let current = head_key;
     if let Some(k) = under.filter(|k| k.id() != current.id()) {
         return Err(Break::Unrotated {
             epoch: k.epoch(),
@@ -536,7 +542,10 @@ pub async fn verify<S: Store>(
         let later = store
             .chain_head()
             .await?
-            .filter(|h| keys.verify_head(h))
+            .filter(|h| {
+                keys.signer_of(h)
+                    .is_some_and(|k| k.epoch() >= head_key.epoch())
+            })
             .ok_or(Break::HeadSignature)?;
         if later.seq < seq || (later.seq == seq && later.link != link) {
             return Err(Break::Rewritten {

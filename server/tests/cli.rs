@@ -794,6 +794,205 @@ async fn verify_names_a_keyed_log_relinked_as_one_from_before_the_keyed_chain() 
     );
 }
 
+/// What a file holds (its SHA-256, in hex) and when it was last written; `None` when it is
+/// not there.
+fn state_of(path: &Path) -> Option<(String, std::time::SystemTime)> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).ok()?;
+    let written = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some((sha, written))
+}
+
+/// A log file and its `-wal` and `-journal` files, as [`state_of`] sees them.
+fn log_files(db: &Path) -> Vec<Option<(String, std::time::SystemTime)>> {
+    ["", "-wal", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let mut path = db.as_os_str().to_owned();
+            path.push(suffix);
+            state_of(Path::new(&path))
+        })
+        .collect()
+}
+
+/// Whether SQLite keeps anything beside the log (`-wal`, `-shm`, `-journal`).
+fn beside(db: &Path) -> Vec<String> {
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut path = db.as_os_str().to_owned();
+            path.push(suffix);
+            Path::new(&path).exists().then(|| (*suffix).to_owned())
+        })
+        .collect()
+}
+
+/// A copy of the log in `dir` at `name`, as the server leaves its file (in WAL mode, the
+/// write-ahead log folded in), with a copy of its head file beside it, made read-only
+/// (mode 0444; the tests run as root, whom that does not stop, so they compare bytes too).
+fn evidence_copy(dir: &Path, name: &str, edit: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let copy = dir.join(name);
+    let conn = rusqlite::Connection::open(dir.join("consent.db")).expect("open");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    std::fs::copy(dir.join("consent.db"), &copy).expect("copy");
+    drop(conn);
+    if !edit.is_empty() {
+        rusqlite::Connection::open(&copy)
+            .expect("open the copy")
+            .execute_batch(edit)
+            .expect("edit the copy");
+    }
+    assert_eq!(beside(&copy), Vec::<String>::new(), "a copy on its own");
+    let header = std::fs::read(&copy).expect("read");
+    assert_eq!(
+        header.get(18),
+        Some(&2),
+        "a WAL-mode file, as the server leaves it"
+    );
+    std::fs::copy(dir.join("consent.db.head"), backup_head(&copy)).expect("head file");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    copy
+}
+
+fn backup_head(copy: &Path) -> std::path::PathBuf {
+    consent_server::store::backup::head_file_of(copy)
+}
+
+/// The commands that only read open the log read-only: a read-only copy handed over as
+/// evidence is read as it is, and left as it was, byte for byte, with nothing made beside it;
+/// a copy behind the key file (rotated since) is read under the key that signed its head,
+/// not rotated.
+#[tokio::test]
+async fn read_only_commands_leave_a_read_only_copy_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1, 2, 3]).await;
+    let good = evidence_copy(d, "evidence.db", "");
+    let cut = evidence_copy(d, "cut.db", "DELETE FROM decisions WHERE seq = 3");
+    let id = "02".repeat(16);
+    let check = |copy: &Path, args: &[&str]| {
+        let before = log_files(copy);
+        let mut all = args.to_vec();
+        all.extend(["--db", copy.to_str().expect("utf-8")]);
+        let out = consent(d, &all);
+        assert_eq!(
+            log_files(copy),
+            before,
+            "{all:?} changed the log: {}",
+            text(&out)
+        );
+        assert_eq!(
+            beside(copy),
+            Vec::<String>::new(),
+            "{all:?}: {}",
+            text(&out)
+        );
+        out
+    };
+    let out = check(&good, &["verify"]);
+    assert!(
+        out.status.success()
+            && text(&out).contains("chain verified: 3 records")
+            && text(&out).contains("record 3 confirmed"),
+        "{}",
+        text(&out)
+    );
+    for args in [&["export", &id][..], &["stats"], &["request", "list"]] {
+        let out = check(&good, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let market = [
+        "market",
+        "check",
+        "--contact",
+        "maija@example.fi",
+        "--channel",
+        "email",
+    ];
+    let out = check(&good, &market);
+    assert!(
+        text(&out).contains("no decision recorded"),
+        "{}",
+        text(&out)
+    );
+    let out = check(&cut, &["verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("records 3..=3 were removed"),
+        "{}",
+        text(&out)
+    );
+
+    // The key file rotated since the copy was made: the copy is verified under the key that
+    // signed its head, and says so, rather than have a rotation appended to it.
+    let out = consent(d, &["key", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = check(&good, &["verify"]);
+    assert!(
+        out.status.success()
+            && text(&out).contains("chain verified: 3 records")
+            && text(&out).contains("under the retired key of epoch 0"),
+        "{}",
+        text(&out)
+    );
+
+    // The live log, open in another process: read beside its writer, its files unchanged.
+    let store = SqliteStore::open(d.join("consent.db"), key(d).log_keys()).expect("open");
+    let live = d.join("consent.db");
+    assert!(beside(&live).contains(&"-wal".to_owned()));
+    let before = log_files(&live);
+    let out = consent(d, &["verify"]);
+    assert_eq!(log_files(&live), before, "{}", text(&out));
+    assert!(
+        out.status.success() && text(&out).contains("chain verified: 4 records"),
+        "{}",
+        text(&out)
+    );
+    drop(store);
+}
+
+/// A copy of a log from before the keyed chain (no `chain_head`) is verified as it is, with
+/// the head its first writer would sign, and gets no `chain_head`; a log from before the
+/// register's tables is refused by a command that only reads, which says what upgrades it.
+#[tokio::test]
+async fn read_only_commands_read_an_older_log_as_it_is_or_say_what_upgrades_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1, 2]).await;
+    let conn = rusqlite::Connection::open(d.join("consent.db")).expect("open");
+    support::sqlite::relink_with_plain_hashes(&conn);
+    conn.execute_batch("DROP TABLE chain_head").expect("drop");
+    drop(conn);
+    let old = evidence_copy(d, "old.db", "");
+    std::fs::remove_file(backup_head(&old)).expect("no head file then");
+    let before = log_files(&old);
+    let out = consent(d, &["verify", "--db", old.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success() && text(&out).contains("records 1..=2 were linked without a key"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(log_files(&old), before, "{}", text(&out));
+    assert_eq!(beside(&old), Vec::<String>::new());
+
+    let older = evidence_copy(d, "older.db", "DROP TABLE outbox");
+    let before = log_files(&older);
+    let out = consent(d, &["verify", "--db", older.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("outbox table") && text(&out).contains("consent serve"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(log_files(&older), before);
+}
+
 #[tokio::test]
 async fn export_and_erase_a_consent_id() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -982,6 +1181,85 @@ async fn the_same_commands_work_on_postgresql() {
         "an unreachable PostgreSQL: {}",
         text(&out)
     );
+}
+
+/// The commands that only read need only `SELECT` on PostgreSQL: every transaction of their
+/// sessions is read-only, and the log is left as it was.
+#[tokio::test]
+async fn read_only_commands_need_only_select_on_postgresql() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let url = cluster.url("consent");
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = PgStore::connect(&url, key(dir.path()).log_keys())
+        .await
+        .expect("connect");
+    let now = time::OffsetDateTime::now_utc();
+    for id in [5u8, 6] {
+        let before = policy::evaluate(&config, None, None, now, Signals::default());
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::Fi,
+            fresh_id: ConsentId::from_bytes([id; 16]),
+        };
+        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+        store
+            .append(DecisionRecord::new(
+                &config,
+                d.state(),
+                None,
+                Channel::Banner,
+            ))
+            .await
+            .expect("append");
+    }
+    let head_file = dir.path().join("consent.head");
+    keep_head(&head_file, &store);
+    drop(store);
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    admin
+        .batch_execute(
+            "CREATE ROLE auditor LOGIN;
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO auditor;",
+        )
+        .await
+        .expect("a role that may only read");
+    let log = "SELECT (SELECT string_agg(seq || ':' || encode(link, 'hex'), ',' ORDER BY seq)
+                       FROM decisions) || ' ' || (SELECT seq || ':' || encode(mac, 'hex')
+                       FROM chain_head)";
+    let before: String = admin.query_one(log, &[]).await.expect("log").get(0);
+    let auditor = url.replace("user=postgres", "user=auditor");
+    let head = head_file.to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--postgres", &auditor, "--head-file", head]);
+        consent(dir.path(), &all)
+    };
+    let out = run(&["verify"]);
+    assert!(
+        out.status.success()
+            && text(&out).contains("chain verified: 2 records")
+            && text(&out).contains("record 2 confirmed"),
+        "{}",
+        text(&out)
+    );
+    for args in [
+        &["export", &"05".repeat(16)][..],
+        &["stats"],
+        &["request", "list"],
+    ] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let after: String = admin.query_one(log, &[]).await.expect("log").get(0);
+    assert_eq!(after, before);
 }
 
 /// `consent` in `dir` as a newcomer runs it: no file named by the environment.

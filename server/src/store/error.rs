@@ -29,6 +29,15 @@ pub enum StoreError {
     /// the key (this one must be restarted with the new key file), or the head was edited.
     /// Nothing was written.
     ForeignHead,
+    /// The store was opened read-only (by a command that only reads): nothing was written.
+    ReadOnly,
+    /// A log opened read-only lacks a table or column of this version's schema: it was
+    /// written by an older version (which a command that only reads does not upgrade), or it
+    /// is no decision log.
+    Outdated {
+        /// What it lacks (`the kind column of decisions`, `the outbox table`).
+        lacks: &'static str,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -43,6 +52,15 @@ impl fmt::Display for StoreError {
                 "decision log: its signed head is not signed under this server's current key: \
                  the key was rotated by another process (restart with the new key file) or the \
                  head was edited; nothing written",
+            ),
+            StoreError::ReadOnly => {
+                f.write_str("decision log: opened read-only by a command that only reads")
+            }
+            StoreError::Outdated { lacks } => write!(
+                f,
+                "decision log: it has no {lacks}: it is not a decision log, or one written by an \
+                 older version of consent, which a command that only reads does not upgrade; \
+                 upgrade it (or a copy of it) by starting `consent serve` on it once"
             ),
         }
     }

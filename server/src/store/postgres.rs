@@ -253,6 +253,11 @@ pub struct PgStore {
     heads: watch::Receiver<Option<SignedHead>>,
     /// Shared with the writer task: erasures chain their entries outside it.
     signer: Arc<Signer>,
+    /// Opened by [`PgStore::connect_read_only`]: no writer, nothing is appended.
+    read_only: bool,
+    /// A log opened read-only with no signed head (written before the keyed chain): the head
+    /// its first writer would sign ([`first_head`]), which [`Log::chain_head`] answers.
+    first_head: Option<SignedHead>,
 }
 
 impl fmt::Debug for PgStore {
@@ -305,8 +310,119 @@ impl PgStore {
             reader,
             heads,
             signer,
+            read_only: false,
+            first_head: None,
         })
     }
+
+    /// Connects for reading only, as the commands that only read do (`consent verify`,
+    /// `export`, `stats`): every transaction of its sessions is read-only
+    /// (`default_transaction_read_only`, so the server itself refuses a write), and nothing is
+    /// created, migrated, signed or rotated. A role with only `SELECT` on the tables will do.
+    /// Appends fail with [`StoreError::ReadOnly`].
+    ///
+    /// A log written before the keyed chain (no signed head) is read with the head its first
+    /// writer would sign; a log under an older key of `key` is read under that key.
+    ///
+    /// # Errors
+    /// As [`PgStore::connect`]; [`StoreError::Outdated`] when the database lacks a table or
+    /// column of this version's schema.
+    pub async fn connect_read_only(config: &str, key: &LogKeys) -> Result<Self, StoreError> {
+        let mut config: Config = config.parse().map_err(|e| {
+            StoreError::Unavailable(Cause::new(Doing::ConnectionString, Described::of(e)))
+        })?;
+        let options = match config.get_options() {
+            Some(given) => format!("{given} -c default_transaction_read_only=on"),
+            None => "-c default_transaction_read_only=on".to_owned(),
+        };
+        config.options(options);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let config = Arc::new(config);
+        let conn = Conn::open(&config).await?;
+        let stored = read_schema(&conn.client).await?;
+        let (stored, first_head) = match stored {
+            Ok(head) => (Some(head), None),
+            Err(unsigned) => (None, Some(first_head(&conn.client, unsigned, key).await?)),
+        };
+        let head = stored.or(first_head);
+        let (signer, heads) = Signer::new(key, head.map_or(0, |h| h.keyed_from), head);
+        // No writer: the receiver is dropped at once.
+        let (appends, _) = mpsc::unbounded_channel();
+        Ok(Self {
+            appends,
+            reader: Arc::new(Reader {
+                config,
+                conn: Mutex::new(Some(Arc::new(conn))),
+            }),
+            heads,
+            signer: Arc::new(signer),
+            read_only: true,
+            first_head,
+        })
+    }
+
+    /// [`StoreError::ReadOnly`] for a store connected read-only.
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        Ok(())
+    }
+}
+
+/// Checks that a log read without being migrated has every table and column this version
+/// reads. Its signed head, or else (a log written before the keyed chain) the unsigned
+/// `chain_head` row's position and link if there is one.
+async fn read_schema(
+    client: &Client,
+) -> Result<Result<SignedHead, Option<(i64, Vec<u8>)>>, StoreError> {
+    let rows = within(client.query(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = current_schema()",
+        &[],
+    ))
+    .await?;
+    let columns = rows
+        .iter()
+        .map(|r| Ok((column::<String>(r, 0)?, column::<String>(r, 1)?)))
+        .collect::<Result<std::collections::HashSet<_>, StoreError>>()?;
+    let has = |table: &str, name: &str| columns.contains(&(table.to_owned(), name.to_owned()));
+    for (table, name, lacks) in [
+        ("decisions", "seq", "decisions table"),
+        ("decisions", "kind", "kind column in its decisions table"),
+        (
+            "decisions",
+            "contact",
+            "contact column in its decisions table",
+        ),
+        ("checkpoint", "seq", "checkpoint table"),
+        ("marketing_state", "seq", "marketing_state table"),
+        ("requests", "id", "requests table"),
+        ("outbox", "id", "outbox table"),
+    ] {
+        if !has(table, name) {
+            return Err(StoreError::Outdated { lacks });
+        }
+    }
+    if !has("chain_head", "seq") {
+        return Ok(Err(None));
+    }
+    let sql = if has("chain_head", "mac") {
+        "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1"
+    } else {
+        "SELECT seq, link FROM chain_head WHERE id = 1"
+    };
+    let Some(row) = within(client.query_opt(sql, &[])).await? else {
+        return Ok(Err(None));
+    };
+    if row.len() == 5 {
+        if let Some(head) = to_signed_head(&row)? {
+            return Ok(Ok(head));
+        }
+    }
+    Ok(Err(Some((column(&row, 0)?, column(&row, 1)?))))
 }
 
 /// A client and the task that drives its connection.
@@ -400,10 +516,39 @@ async fn create_schema(
             return Ok((head.keyed_from, Some(head)));
         }
     }
-    let (seq, link) = match &row {
-        Some(row) => (column::<i64>(row, 0)?, column::<Vec<u8>>(row, 1)?),
+    let unsigned = match &row {
+        Some(row) => Some((column::<i64>(row, 0)?, column::<Vec<u8>>(row, 1)?)),
+        None => None,
+    };
+    let head = first_head(&tx, unsigned, key).await?;
+    let keyed_from = head.keyed_from;
+    let seq = position(head.seq);
+    within(tx.execute(
+        "INSERT INTO chain_head (id, seq, link, time, keyed_from, mac) VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, link = excluded.link,
+         time = excluded.time, keyed_from = excluded.keyed_from, mac = excluded.mac",
+        &[&seq, &&head.link.as_bytes()[..], &head.time, &seq, &&head.mac[..]],
+    ))
+    .await?;
+    let head = rotate_if_behind(&tx, key, head).await?;
+    within(tx.commit()).await?;
+    Ok((keyed_from, Some(head)))
+}
+
+/// The head a log with no signed head gets on its first open by this version, signed under
+/// `key`'s current key: at the unsigned `chain_head` row's position and link (`unsigned_row`),
+/// else at the last record (or the purge checkpoint), and the keyed chain starts after it.
+/// A log whose last link there is not a plain one was keyed, so its signature was removed:
+/// that is refused rather than signed again.
+async fn first_head(
+    client: &(impl tokio_postgres::GenericClient + Sync),
+    unsigned_row: Option<(i64, Vec<u8>)>,
+    key: &LogKeys,
+) -> Result<SignedHead, StoreError> {
+    let (seq, link) = match unsigned_row {
+        Some(found) => found,
         None => {
-            let last = within(tx.query_opt(
+            let last = within(client.query_opt(
                 "SELECT seq, link FROM decisions ORDER BY seq DESC LIMIT 1",
                 &[],
             ))
@@ -411,7 +556,7 @@ async fn create_schema(
             let last = match last {
                 Some(row) => Some(row),
                 None => {
-                    within(tx.query_opt("SELECT seq, link FROM checkpoint WHERE id = 1", &[]))
+                    within(client.query_opt("SELECT seq, link FROM checkpoint WHERE id = 1", &[]))
                         .await?
                 }
             };
@@ -421,7 +566,7 @@ async fn create_schema(
             }
         }
     };
-    let last = within(tx.query_opt(
+    let last = within(client.query_opt(
         "SELECT d.digest, d.link,
                 coalesce((SELECT p.link FROM decisions p WHERE p.seq = d.seq - 1),
                          (SELECT c.link FROM checkpoint c WHERE c.id = 1 AND c.seq = d.seq - 1))
@@ -441,17 +586,7 @@ async fn create_schema(
     }
     let keyed_from = unsigned(seq, "seq")?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let head = key.sign_head(keyed_from, digest(&link)?, now, keyed_from);
-    within(tx.execute(
-        "INSERT INTO chain_head (id, seq, link, time, keyed_from, mac) VALUES (1, $1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, link = excluded.link,
-         time = excluded.time, keyed_from = excluded.keyed_from, mac = excluded.mac",
-        &[&seq, &link, &now, &seq, &&head.mac[..]],
-    ))
-    .await?;
-    let head = rotate_if_behind(&tx, key, head).await?;
-    within(tx.commit()).await?;
-    Ok((keyed_from, Some(head)))
+    Ok(key.sign_head(keyed_from, digest(&link)?, now, keyed_from))
 }
 
 /// Rotates the log to `keys`' current key when its head (`head`, as read) is signed under an
@@ -1278,6 +1413,7 @@ impl PgStore {
 
 impl Log for PgStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
+        self.writable()?;
         let pending = Prepared::new(&record)?;
         // The column is INTEGER: refuse here what the writer could not insert.
         if i32::try_from(pending.summary.revision).is_err() {
@@ -1327,6 +1463,9 @@ impl Log for PgStore {
     }
 
     async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        if let Some(head) = self.first_head {
+            return Ok(Some(head));
+        }
         let conn = self.reader.client().await?;
         let row = within(conn.client.query_opt(
             "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1",
@@ -1413,6 +1552,7 @@ impl Register for PgStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
+        self.writable()?;
         submit_marketing(&self.appends, &record, None).await
     }
 
@@ -1421,6 +1561,7 @@ impl Register for PgStore {
         record: MarketingRecord,
         condition: NothingLater,
     ) -> Result<MarketingAppend, StoreError> {
+        self.writable()?;
         submit_marketing(&self.appends, &record, Some(condition)).await
     }
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use consent_core::{ConsentId, DecisionRecord, Digest, chain_link};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
@@ -137,10 +137,7 @@ fn migrate(conn: &mut Connection, key: &LogKeys) -> Result<u64, StoreError> {
 }
 
 /// Where the keyed chain starts: read from the `chain_head` row, or, on a log's first open by
-/// this version, recorded there. A new log is keyed from its start; a log written before the
-/// keyed chain keeps its plain links up to its last record. A log whose row is gone but whose
-/// last link is not a plain one was keyed, so the row was removed: that is refused rather
-/// than signed again.
+/// this version, recorded there ([`first_head`]).
 fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> {
     let stored: Option<i64> = conn
         .query_row("SELECT keyed_from FROM chain_head WHERE id = 1", [], |r| {
@@ -152,6 +149,17 @@ fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> 
         return u64::try_from(keyed_from)
             .map_err(|_| StoreError::Corrupt(Corrupt::Negative("keyed_from")));
     }
+    let head = first_head(conn, key)?;
+    write_chain_head(conn, &head)?;
+    Ok(head.keyed_from)
+}
+
+/// The head a log with no `chain_head` row gets on its first open by this version, signed
+/// under `key`'s current key. A new log is keyed from its start; a log written before the
+/// keyed chain keeps its plain links up to its last record. A log whose row is gone but whose
+/// last link is not a plain one was keyed, so the row was removed: that is refused rather
+/// than signed again.
+fn first_head(conn: &Connection, key: &LogKeys) -> Result<SignedHead, StoreError> {
     let (seq, link) = head(conn)?;
     if seq > 0 {
         let last: Option<(Vec<u8>, Vec<u8>)> = conn
@@ -170,8 +178,7 @@ fn seed_chain_head(conn: &Connection, key: &LogKeys) -> Result<u64, StoreError> 
         }
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    write_chain_head(conn, &key.sign_head(seq, link, now, seq))?;
-    Ok(seq)
+    Ok(key.sign_head(seq, link, now, seq))
 }
 
 /// Rotates the log to `keys`' current key when its head is signed under an older key of the
@@ -295,6 +302,11 @@ pub struct SqliteStore {
     heads: watch::Receiver<Option<SignedHead>>,
     /// Shared with the writer thread: erasures chain their entries outside it.
     signer: Arc<Signer>,
+    /// Opened by [`SqliteStore::open_read_only`]: nothing is appended.
+    read_only: bool,
+    /// A log opened read-only with no `chain_head` row (written before the keyed chain): the
+    /// head its first writer would sign ([`first_head`]), which [`Log::chain_head`] answers.
+    first_head: Option<SignedHead>,
 }
 
 /// How long a statement waits for a lock another connection holds.
@@ -318,6 +330,77 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(map_err)?;
     Ok(conn)
+}
+
+/// A read-only connection to the log at `path` (which must exist): nothing in it or beside
+/// it is created, converted or written, not even `journal_mode`.
+///
+/// A log with neither a `-wal` nor a `-journal` file beside it (a copy, a log no process has
+/// open: the last connection to close removes the `-wal` file) is opened `immutable`, without
+/// locks: SQLite would otherwise create `-wal` and `-shm` files beside a WAL-mode file, and
+/// cannot in a read-only directory. Caveat: a writer that opens such a log while it is read
+/// goes unseen, and its checkpoint (after a thousand pages) could change pages under the
+/// reader.
+fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let beside = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        Path::new(&name).exists()
+    };
+    let immutable = !beside("-wal") && !beside("-journal");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(uri(path, immutable), flags)
+        .map_err(|e| StoreError::Unavailable(Cause::new(Doing::Open(path.to_owned()), e)))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    Ok(conn)
+}
+
+/// `path` as an SQLite URI filename: `file:` and the path with every byte but the unreserved
+/// ones and `/` percent-encoded (a `?`, `#` or `%` in a name would otherwise end or change
+/// it), then `?immutable=1` if asked.
+fn uri(path: &Path, immutable: bool) -> String {
+    use core::fmt::Write as _;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            let _ = write!(uri, "%{b:02X}");
+        }
+    }
+    if immutable {
+        uri.push_str("?immutable=1");
+    }
+    uri
+}
+
+/// Checks that a log opened read-only has every table and column this version reads (a
+/// command that only reads does not migrate it); whether it has a `chain_head` table, which a
+/// log written before the keyed chain lacks.
+fn check_schema(conn: &Connection) -> Result<bool, StoreError> {
+    let has = |sql: &str, name: &str| {
+        conn.query_row(sql, [name], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
+            .map_err(map_err)
+    };
+    let table = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1";
+    let column = "SELECT count(*) FROM pragma_table_info('decisions') WHERE name = ?1";
+    for (sql, name, lacks) in [
+        (table, "decisions", "decisions table"),
+        (column, "kind", "kind column in its decisions table"),
+        (column, "contact", "contact column in its decisions table"),
+        (table, "checkpoint", "checkpoint table"),
+        (table, "marketing_state", "marketing_state table"),
+        (table, "requests", "requests table"),
+        (table, "outbox", "outbox table"),
+    ] {
+        if !has(sql, name)? {
+            return Err(StoreError::Outdated { lacks });
+        }
+    }
+    has(table, "chain_head")
 }
 
 /// Writes the write-ahead log back into the database and truncates it, after an erasure or
@@ -426,6 +509,49 @@ impl SqliteStore {
             path,
             heads,
             signer,
+            read_only: false,
+            first_head: None,
+        })
+    }
+
+    /// Opens the log at `path` for reading only, as the commands that only read do (`consent
+    /// verify`, `export`, `stats`): the file is opened read-only and nothing is created,
+    /// migrated, signed or rotated, so a read-only file, or an evidence copy, is read as it is
+    /// and left as it was. Appends fail with [`StoreError::ReadOnly`].
+    ///
+    /// A log written before the keyed chain (no `chain_head` row) is read with the head its
+    /// first writer would sign; a log under an older key of `key` is read under that key.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file cannot be opened (a missing file is not
+    /// created); [`StoreError::Outdated`] when it lacks a table or column of this version's
+    /// schema; [`StoreError::Corrupt`] when the chain's head row was removed from a keyed log.
+    pub fn open_read_only(path: impl AsRef<Path>, key: &LogKeys) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = open_read_only(&path)?;
+        conn.pragma_update(None, "mmap_size", READER_MMAP)
+            .map_err(map_err)?;
+        let stored = if check_schema(&conn)? {
+            read_chain_head(&conn)?
+        } else {
+            None
+        };
+        let first_head = match stored {
+            Some(_) => None,
+            None => Some(first_head(&conn, key)?),
+        };
+        let head = stored.or(first_head);
+        let (signer, heads) = Signer::new(key, head.map_or(0, |h| h.keyed_from), head);
+        // No writer: the receiver is dropped at once.
+        let (appends, _) = mpsc::unbounded_channel();
+        Ok(Self {
+            appends,
+            reader: Arc::new(Mutex::new(conn)),
+            path,
+            heads,
+            signer: Arc::new(signer),
+            read_only: true,
+            first_head,
         })
     }
 
@@ -433,6 +559,14 @@ impl SqliteStore {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// [`StoreError::ReadOnly`] for a store opened read-only.
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        Ok(())
     }
 
     /// Runs `f` on a connection of its own in a blocking thread: reads, and the rare writes
@@ -782,6 +916,7 @@ fn query_entries(
 
 impl Log for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
+        self.writable()?;
         stored(submit(&self.appends, Prepared::new(&record)?).await?)
     }
 
@@ -841,6 +976,9 @@ impl Log for SqliteStore {
     }
 
     async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        if let Some(head) = self.first_head {
+            return Ok(Some(head));
+        }
         self.with_reader(|conn| read_chain_head(conn)).await
     }
 
@@ -975,6 +1113,7 @@ impl Register for SqliteStore {
         &self,
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
+        self.writable()?;
         submit_marketing(&self.appends, &record, None).await
     }
 
@@ -983,6 +1122,7 @@ impl Register for SqliteStore {
         record: MarketingRecord,
         condition: NothingLater,
     ) -> Result<MarketingAppend, StoreError> {
+        self.writable()?;
         submit_marketing(&self.appends, &record, Some(condition)).await
     }
 
