@@ -675,6 +675,22 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
                 );
             }
         }
+        // A log whose last record is not the one its signed head names (rows deleted or
+        // added at its end by someone with write access) takes no append: SQLite's writer
+        // refuses every one, and PostgreSQL's collides with rows past the head or leaves a
+        // gap. `consent serve` says so at the start, not in a 500 for each visitor. (Not for
+        // the first open of a key rotation, which must not wait for an intact log.)
+        if access == Access::Write {
+            match store.check_end().await {
+                Err(StoreError::Corrupt(Corrupt::NotAtHead { head, last })) => anyhow::bail!(
+                    "the log's last record is {last}, but its signed head names record {head}: \
+                     records were deleted or added at its end by hand, and nothing can be \
+                     appended after them; run `consent verify` and restore the log from a \
+                     backup before writing to it"
+                ),
+                other => other?,
+            }
+        }
         let path = args.head_file()?;
         args.key.dir.make_room_for(&path)?;
         if let Some(file) = read_head_file(&path)? {

@@ -1103,6 +1103,127 @@ async fn serve_refuses_a_log_rolled_back_before_its_head_file() {
     assert_eq!(rows, 2);
 }
 
+/// `consent serve` with its files in `dir` (and `args`), expected to refuse to start: its
+/// output once it exited, or once killed (no exit code) after 30 s.
+fn serve_refusal(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("CONSENT_DB", dir.join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// A log whose last record is not the one its signed head names (a row added past the head,
+/// or the last rows deleted, by someone with write access) takes no append: `serve` refuses
+/// to start on it, naming the problem and `consent verify`, instead of answering every
+/// decision with a 500.
+#[tokio::test]
+async fn serve_refuses_a_log_edited_at_its_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1, 2, 3]).await;
+    let db = d.join("consent.db");
+    let count = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .expect("open")
+            .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+            .expect("count")
+    };
+    for (edit, said, rows) in [
+        (
+            "INSERT INTO decisions SELECT 4, time, consent_id, record, digest, link, action,
+             revision, granted, kind, contact FROM decisions WHERE seq = 3",
+            "the log's last record is 4, but its signed head names record 3",
+            4,
+        ),
+        (
+            "DELETE FROM decisions WHERE seq >= 3",
+            "the log's last record is 2, but its signed head names record 3",
+            2,
+        ),
+    ] {
+        rusqlite::Connection::open(&db)
+            .expect("open")
+            .execute_batch(edit)
+            .expect("tamper");
+        let out = serve_refusal(d, &[]);
+        assert_eq!(out.status.code(), Some(1), "{edit}: {}", text(&out));
+        for want in [said, "consent verify"] {
+            assert!(text(&out).contains(want), "{want}: {}", text(&out));
+        }
+        assert_eq!(count(), rows, "nothing written: {edit}");
+    }
+}
+
+/// The same on PostgreSQL, where a row added past the head collides with every append.
+#[tokio::test]
+async fn serve_refuses_a_postgresql_log_edited_at_its_end() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let url = cluster.url("consent");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let store = PgStore::connect(&url, key(d).log_keys())
+        .await
+        .expect("connect");
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let state = consent_core::doc_state();
+    for _ in 0..2 {
+        store
+            .append(DecisionRecord::new(&config, &state, None, Channel::Banner))
+            .await
+            .expect("append");
+    }
+    drop(store);
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let head = d.join("consent.head");
+    let args = [
+        "--postgres",
+        &url,
+        "--head-file",
+        head.to_str().expect("utf-8"),
+    ];
+    // A server starts on the intact log (and writes its head file).
+    let (mut child, _) = support::serve::start(d, &["--postgres", &url]).await;
+    child.kill().await.expect("kill");
+    for (edit, said) in [
+        (
+            "INSERT INTO decisions SELECT 3, time, consent_id, record, digest, link, action,
+             revision, granted, kind, contact FROM decisions WHERE seq = 2",
+            "the log's last record is 3, but its signed head names record 2",
+        ),
+        (
+            "DELETE FROM decisions WHERE seq >= 2",
+            "the log's last record is 1, but its signed head names record 2",
+        ),
+    ] {
+        admin.batch_execute(edit).await.expect("tamper");
+        let out = serve_refusal(d, &args);
+        assert_eq!(out.status.code(), Some(1), "{edit}: {}", text(&out));
+        for want in [said, "consent verify"] {
+            assert!(text(&out).contains(want), "{want}: {}", text(&out));
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_same_commands_work_on_postgresql() {
     if support::pg::skip() {

@@ -350,6 +350,19 @@ impl Signer {
     }
 }
 
+/// [`Corrupt::NotAtHead`] unless the chain ends where `signed` says it does: `last` is its
+/// last position and link as stored (the last record, or the purge checkpoint). A writer
+/// extends the chain only from the record its signed head names.
+pub(crate) fn ends_at(signed: &SignedHead, (seq, link): (u64, Digest)) -> Result<(), StoreError> {
+    if signed.seq != seq || signed.link != link {
+        return Err(StoreError::Corrupt(Corrupt::NotAtHead {
+            head: signed.seq,
+            last: seq,
+        }));
+    }
+    Ok(())
+}
+
 /// Where the chain ended after a commit, signed under the [`LogKey`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedHead {

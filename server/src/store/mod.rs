@@ -528,6 +528,17 @@ pub trait Log: Send + Sync + 'static {
     /// row is missing or was never signed).
     fn chain_head(&self) -> impl Future<Output = Result<Option<SignedHead>, StoreError>> + Send;
 
+    /// Checks, in one snapshot, that the log ends where its signed head (the `chain_head` row)
+    /// says: at the head's record with the head's link, or at the purge checkpoint when
+    /// everything was purged. A writer extends the chain only from there, so a server checks
+    /// it before it starts.
+    ///
+    /// # Errors
+    /// [`Corrupt::NotAtHead`] when records were removed, added or edited at the end by hand;
+    /// [`Corrupt::HeadMissing`] when the log has no signed head; the store's error when it
+    /// cannot be read.
+    fn check_end(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The heads this store signs, the latest first: one after each committed batch. For
     /// keeping a copy outside the database ([`chain::keep_head_file`]).
     fn heads(&self) -> tokio::sync::watch::Receiver<Option<SignedHead>>;
@@ -696,6 +707,9 @@ impl Log for AnyStore {
     }
     async fn chain_head(&self) -> Result<Option<SignedHead>, StoreError> {
         delegate!(self, s => s.chain_head())
+    }
+    async fn check_end(&self) -> Result<(), StoreError> {
+        delegate!(self, s => s.check_end())
     }
     fn heads(&self) -> tokio::sync::watch::Receiver<Option<SignedHead>> {
         match self {

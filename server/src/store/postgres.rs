@@ -36,7 +36,8 @@
 //!   then exist that the caller was told failed. An acknowledged record is never lost.
 //! - `chain_head` is seeded once, when the schema is created, from the last record (or the
 //!   purge checkpoint), and signed with every batch ([`super::chain`]). Deleting the newest
-//!   records by hand does not roll the head back, so `verify` reports them missing.
+//!   records by hand does not roll the head back, so `verify` reports them missing, and
+//!   `consent serve` refuses to start on the log ([`Log::check_end`]).
 
 use core::fmt;
 use std::sync::Arc;
@@ -56,7 +57,7 @@ use std::collections::HashMap;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
-use super::chain::{Signer, catch_up};
+use super::chain::{Signer, catch_up, ends_at};
 use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
@@ -1473,6 +1474,34 @@ impl Log for PgStore {
         ))
         .await?;
         Ok(row.as_ref().map(to_signed_head).transpose()?.flatten())
+    }
+
+    async fn check_end(&self) -> Result<(), StoreError> {
+        let conn = self.reader.client().await?;
+        // One statement, so one snapshot: another server's batch moves the head and adds its
+        // records in one transaction.
+        let row = within(conn.client.query_one(
+            "SELECT h.seq, h.link, h.time, h.keyed_from, h.mac, last.seq, last.link
+             FROM (SELECT 1) AS one
+             LEFT JOIN chain_head h ON h.id = 1
+             LEFT JOIN LATERAL (
+                 SELECT seq, link FROM decisions
+                 UNION ALL SELECT seq, link FROM checkpoint WHERE id = 1
+                 ORDER BY seq DESC LIMIT 1
+             ) AS last ON true",
+            &[],
+        ))
+        .await?;
+        let signed = match column::<Option<i64>>(&row, 0)? {
+            Some(_) => to_signed_head(&row)?,
+            None => None,
+        }
+        .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
+        let last = match column::<Option<i64>>(&row, 5)? {
+            Some(seq) => (unsigned(seq, "seq")?, digest(column(&row, 6)?)?),
+            None => (0, Digest::ZERO),
+        };
+        ends_at(&signed, last)
     }
 
     fn heads(&self) -> watch::Receiver<Option<SignedHead>> {

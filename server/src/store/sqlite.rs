@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
-use super::chain::{Signer, catch_up};
+use super::chain::{Signer, catch_up, ends_at};
 use super::erasure::{Erasure, Reason};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
@@ -653,13 +653,10 @@ fn signed_end(conn: &Connection, signer: &Signer) -> Result<(u64, Digest), Store
     let signed = read_chain_head(conn)?;
     signer.owns(signed.as_ref())?;
     let (seq, link) = head(conn)?;
-    match signed {
-        Some(h) if h.seq != seq || h.link != link => Err(StoreError::Corrupt(Corrupt::NotAtHead {
-            head: h.seq,
-            last: seq,
-        })),
-        _ => Ok((seq, link)),
+    if let Some(h) = signed {
+        ends_at(&h, (seq, link))?;
     }
+    Ok((seq, link))
 }
 
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
@@ -980,6 +977,16 @@ impl Log for SqliteStore {
             return Ok(Some(head));
         }
         self.with_reader(|conn| read_chain_head(conn)).await
+    }
+
+    async fn check_end(&self) -> Result<(), StoreError> {
+        self.with_reader(|conn| {
+            // One read transaction: both reads see the same commit.
+            let tx = conn.transaction().map_err(map_err)?;
+            let signed = read_chain_head(&tx)?.ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
+            ends_at(&signed, head(&tx)?)
+        })
+        .await
     }
 
     fn heads(&self) -> watch::Receiver<Option<SignedHead>> {
