@@ -965,13 +965,17 @@ async fn get_stats<S: Store>(
         return Ok(refused);
     }
     let stats = Stats::new(&app.store.stats().await?, &app.settings.config);
+    // `no-store` as the dashboard that links here: staff download it in the clinic's
+    // browser, whose disk cache the next person at a shared computer reads without a password.
     match q.format.as_deref() {
-        None | Some("json") => Ok(Json(stats).into_response()),
-        Some("csv") => Ok((
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            stats.to_csv(),
-        )
-            .into_response()),
+        None | Some("json") => Ok(personal(Json(stats).into_response())),
+        Some("csv") => Ok(personal(
+            (
+                [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+                stats.to_csv(),
+            )
+                .into_response(),
+        )),
         Some(other) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("format {other:?}: expected json or csv"),

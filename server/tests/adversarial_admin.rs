@@ -351,3 +351,29 @@ async fn a_browser_login_cannot_be_made_to_empty_the_outbox() {
     );
     assert_eq!(messages[0]["to"], "maija@example.fi");
 }
+
+/// What staff open in the clinic's browser: the dashboard, a consent id's records, and the
+/// statistics' export the dashboard links to (JSON and CSV). None of it may stay in the
+/// browser's disk cache for the next person at the shared computer, who has no password:
+/// the dashboard is `no-store`, and so must be the export it downloads.
+#[tokio::test]
+async fn staff_pages_and_exports_are_never_stored_by_a_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let (_, id) = decide(&addr, "https://klinikka.fi/ajanvaraus").await;
+    for path in [
+        "/admin".to_owned(),
+        format!("/admin/consent?id={id}"),
+        "/stats".to_owned(),
+        "/stats?format=json".to_owned(),
+        "/stats?format=csv".to_owned(),
+    ] {
+        let answer = send(&addr, "GET", &path, &basic(), "").await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        assert!(
+            not_stored(&answer),
+            "{path} may be kept by a cache: {}",
+            answer.head
+        );
+    }
+}
