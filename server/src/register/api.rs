@@ -335,7 +335,8 @@ struct CheckQuery {
     column: Option<String>,
 }
 
-/// The flagged rows as CSV: `line,address,reason`.
+/// The flagged rows as CSV: `line,address,reason`, each address as
+/// [`list::spreadsheet_cell`] writes it (never a formula, nor a terminal's escape).
 ///
 /// # Errors
 /// The CSV writer's, which writes to memory and does not fail in practice.
@@ -343,7 +344,8 @@ pub fn flagged_csv(flagged: &[Flagged]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["line", "address", "reason"])?;
     for f in flagged {
-        w.write_record([f.line.to_string(), f.address.clone(), f.reason.to_string()])?;
+        let address = list::spreadsheet_cell(&f.address);
+        w.write_record([&f.line.to_string(), &*address, &f.reason.to_string()])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

@@ -14,10 +14,21 @@
 //! 3. Every address that may not be marketed to on the channel now is flagged, with its
 //!    status (`no_decision` when the register holds nothing).
 //!
+//! 4. The flagged rows go back to staff, who open them in a spreadsheet or read them in a
+//!    terminal, and a list's rows may come from anyone (a web form, another system's export).
+//!    So an address is written out as [`spreadsheet_cell`] makes it: a control character
+//!    (an escape sequence for the terminal) as U+FFFD, as bytes that are not UTF-8 are, and
+//!    a cell a spreadsheet would run as a formula (`=`, `+`, `-` or `@` first) after a `'`,
+//!    which makes it text. The line number still names the row.
+//!
 //! Caveats:
 //! - An address listed twice is checked, and flagged, twice.
+//! - A cell starting `+` or `-` made of nothing but digits, spaces and `+-()./` (a phone
+//!   number, `+358 40 123 4567`) is left as written: a spreadsheet reads it as a number or
+//!   sums it, and no function can be called without a letter.
 
 use core::fmt;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -95,11 +106,14 @@ impl fmt::Display for ListError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ListError::Csv { line, message } => write!(f, "line {line}: {message}"),
-            ListError::NoColumn { wanted, headers } => write!(
-                f,
-                "line 1: no column {wanted:?}; the header row has {}",
-                headers.join(", ")
-            ),
+            ListError::NoColumn { wanted, headers } => {
+                let headers: Vec<_> = headers.iter().map(|h| printable(h)).collect();
+                write!(
+                    f,
+                    "line 1: no column {wanted:?}; the header row has {}",
+                    headers.join(", ")
+                )
+            }
             ListError::TooLong => write!(f, "the list is longer than {MAX_LEN} bytes"),
         }
     }
@@ -252,6 +266,38 @@ pub fn read(input: impl Read, column: Option<&str>) -> Result<Vec<Row>, ListErro
         });
     }
     Ok(rows)
+}
+
+/// `text` with every control character (C0, DEL, C1) as U+FFFD: a list's cell as it may be
+/// shown in a terminal, where an escape sequence would be run rather than shown.
+fn printable(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// An address as the flagged list writes it (the module's rule 4): printable, and never a
+/// formula. A cell starting with `=`, `+`, `-` or `@` gets a `'` before it, unless it is
+/// nothing but digits, spaces and `+-()./` (a phone number), which no spreadsheet runs as a
+/// call.
+#[must_use]
+pub fn spreadsheet_cell(address: &str) -> Cow<'_, str> {
+    let text = printable(address);
+    let formula = text.starts_with(['=', '+', '-', '@'])
+        && !text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+    if formula {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        text
+    }
 }
 
 /// Why an address of a list may not be contacted.
