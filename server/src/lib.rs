@@ -13,7 +13,16 @@
 //! | [`gating`] | server-side consent checks and the HTML layer: [`consent_gate`], re-exported |
 //! | [`register`] | the customer register: marketing consents and objections, `may_market`, the bulk list check |
 //! | [`stats`] | decisions per day and acceptance per category |
-//! | [`scan`] | `consent scan`: what a site really sets, in headless Chromium, against the config |
+// `scan` is linked only where it is built: without the feature the link would be broken,
+// and rustdoc refuses broken links.
+#![cfg_attr(
+    feature = "scan",
+    doc = "| [`scan`] | `consent scan`: what a site really sets, in headless Chromium, against the config |"
+)]
+#![cfg_attr(
+    not(feature = "scan"),
+    doc = "| `scan` (feature `scan`) | `consent scan`: what a site really sets, in headless Chromium, against the config |"
+)]
 
 pub mod admin;
 pub mod api;

@@ -10,7 +10,7 @@
 //! - **Request timeout:** a request not answered within [`Limits::request_timeout`], a slow
 //!   body included, is answered 408 (tower-http's `TimeoutLayer`, applied by [`serve`]).
 //! - **Write timeout:** a write to the client that waits longer than
-//!   [`Limits::request_timeout`] for it to read closes the connection ([`WriteDeadline`]).
+//!   [`Limits::request_timeout`] for it to read closes the connection (`WriteDeadline`).
 //!   hyper has none, so a client that pipelined requests and never read the answers held
 //!   its connection for good once the kernel's buffers were full. Like nginx's
 //!   `send_timeout`, the clock runs between two writes that make progress, not over the

@@ -402,7 +402,7 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CONSENT_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// An origin allowed to record decisions, http(s)://host[:port] (repeat, or separate
+    /// An origin allowed to record decisions, `http(s)://host[:port]` (repeat, or separate
     /// with commas, for several). On loopback, the server's own http://127.0.0.1:PORT and
     /// http://localhost:PORT are allowed too.
     #[arg(long = "origin", env = "CONSENT_ORIGINS", value_delimiter = ',')]
