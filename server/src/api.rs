@@ -11,7 +11,7 @@
 //! | `GET /consent/first-layer?lang=&return_to=` | anyone | the first layer as an HTML fragment, to include server-side |
 //! | `GET /admin[?lang=]` | admin (Bearer, or Basic with the token as password) | the clinic's dashboard ([`crate::admin`]): requests, consent rates, the register, the log's integrity |
 //! | `GET /admin/consent?id=` | admin | one consent id's records, as a page |
-//! | `GET /admin/logout` | anyone | 401 without a challenge: the browser forgets the password ([`crate::admin`]'s "Logout") |
+//! | `GET /admin/logout` | anyone | 401 without a challenge: the browser forgets the password; 403 to a request from another site's page ([`crate::admin`]'s "Logout") |
 //! | `GET /consent/declaration[?lang=fi&format=html]` | anyone | the privacy notice's cookie section, from the config (`html`, `md` or `json`) |
 //! | `GET /healthz` | anyone | liveness |
 //! | `GET /consent/favicon.svg`, `GET /favicon.ico` | anyone | the icon the server's own pages link (the same SVG at both: no page's console shows a 404 for it) |
@@ -1249,12 +1249,24 @@ async fn get_admin_consent<S: Store>(
     ))
 }
 
-/// Logout for HTTP Basic: 401 without a challenge ([`crate::admin`]'s "Logout").
+/// Logout for HTTP Basic: 401 without a challenge ([`crate::admin`]'s "Logout"); 403 to a
+/// request another site's page made.
 async fn get_admin_logout<S: Store>(
     State(app): State<Arc<App<S>>>,
     headers: HeaderMap,
     Query(q): Query<AdminQuery>,
 ) -> Response {
+    // A 403 leaves the browser's login as it is, where a 401 would drop it.
+    let from_elsewhere = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v != "same-origin" && v != "none");
+    if from_elsewhere {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "log out with the dashboard's own link: a page on another site may not log staff out",
+        )
+        .into_response();
+    }
     let lang = admin_lang(&app.settings.config, &headers, &q);
     admin_html(
         StatusCode::UNAUTHORIZED,

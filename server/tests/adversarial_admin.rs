@@ -409,3 +409,53 @@ async fn the_list_check_never_answers_a_formula() {
         answer.body
     );
 }
+
+/// `GET /admin/logout` answers 401 without a challenge, which makes a browser that sent the
+/// staff's password forget it. A page on another site can make the logged-in browser send
+/// that request (an image, a link), with the password: it must not log staff out of the
+/// dashboard behind their back. A logout from the dashboard's own link (`Sec-Fetch-Site:
+/// same-origin`), or typed in (`none`), still works.
+#[tokio::test]
+async fn a_page_on_another_site_cannot_log_staff_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    for site in ["cross-site", "same-site"] {
+        let forged = send(
+            &addr,
+            "GET",
+            "/admin/logout",
+            &format!(
+                "{}Sec-Fetch-Site: {site}\r\nSec-Fetch-Dest: image\r\n",
+                basic()
+            ),
+            "",
+        )
+        .await;
+        assert_ne!(
+            forged.status, 401,
+            "a request from a {site} page logged staff out: {}",
+            forged.head
+        );
+        assert!(
+            forged.header("www-authenticate").is_none(),
+            "{}",
+            forged.head
+        );
+    }
+    for site in ["same-origin", "none"] {
+        let logout = send(
+            &addr,
+            "GET",
+            "/admin/logout?lang=en",
+            &format!("{}Sec-Fetch-Site: {site}\r\n", basic()),
+            "",
+        )
+        .await;
+        assert_eq!(logout.status, 401, "{site}: {}", logout.head);
+        assert!(
+            logout.body.contains("You are logged out"),
+            "{}",
+            logout.body
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `GET /admin[?lang=]` | open data-subject requests (overdue first), consent rates per category over time (a chart and a table), the register's contacts per channel and status, the log's integrity and size; a search by consent id, the statistics' export, logout |
 //! | `GET /admin/consent?id=[&lang=]` | the records of one consent id |
-//! | `GET /admin/logout[?lang=]` | 401 and a page saying the browser forgot the password |
+//! | `GET /admin/logout[?lang=]` | 401 and a page saying the browser forgot the password (403 to another site's page) |
 //! | `GET /admin/admin.css`, `/admin/favicon.svg` | the stylesheet and the icon |
 //!
 //! The pages are rendered on the server with maud (every value escaped) and inline SVG; they
@@ -23,10 +23,14 @@
 //!    password drops it from its cache (Chromium does), and with no challenge it shows the
 //!    page instead of asking for a password again.
 //! 2. The page says so, and links back to `/admin`, whose 401 brings the login prompt back.
+//! 3. A request that another site's page made (`Sec-Fetch-Site` other than `same-origin` or
+//!    `none`: an image, a link, a form there) is answered 403, which leaves the login as it
+//!    is: a page on another site cannot log staff out behind their back.
 //!
 //! Caveats: a browser may keep the password anyway (no standard says it must forget it), so
 //! the page tells staff on a shared computer to close the browser. A client sending a Bearer
-//! token forgets nothing: it simply stops sending it.
+//! token forgets nothing: it simply stops sending it. A browser that sends no
+//! `Sec-Fetch-Site` (those before 2020-2023) is logged out by any request, as before.
 //!
 //! # Example
 //! ```
