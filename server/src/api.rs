@@ -31,7 +31,7 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use consent_core::decision::{self, Signer, SubmitError};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, PageUrl, Token};
@@ -1181,6 +1181,7 @@ fn admin_only<S>(
 async fn get_admin<S: Store>(
     State(app): State<Arc<App<S>>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    deadline: Option<Extension<crate::listen::Deadline>>,
     headers: HeaderMap,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, ApiError> {
@@ -1189,13 +1190,27 @@ async fn get_admin<S: Store>(
     }
     let config = &app.settings.config;
     let stats = Stats::new(&app.store.stats().await?, config);
-    let log = match crate::verify::verify(&*app.store, &app.settings.key, None, |_| {}).await {
-        Ok(v) => crate::admin::LogStatus::Verified {
+    // Stopped in time to answer ([`crate::admin`]'s "The log's check").
+    let checked = std::sync::atomic::AtomicU64::new(0);
+    let walk = crate::verify::verify(&*app.store, &app.settings.key, None, |n| {
+        checked.store(n, std::sync::atomic::Ordering::Relaxed);
+    });
+    let walked = match deadline {
+        Some(Extension(d)) => tokio::time::timeout(crate::admin::walk_budget(d.remaining()), walk)
+            .await
+            .ok(),
+        None => Some(walk.await),
+    };
+    let log = match walked {
+        Some(Ok(v)) => crate::admin::LogStatus::Verified {
             entries: v.entries,
             erased: v.erased,
             purged: v.checkpoint.unwrap_or(0),
         },
-        Err(e) => crate::admin::LogStatus::Broken(e.to_string()),
+        Some(Err(e)) => crate::admin::LogStatus::Broken(e.to_string()),
+        None => crate::admin::LogStatus::Unchecked {
+            entries: checked.load(std::sync::atomic::Ordering::Relaxed),
+        },
     };
     // The latest-state table holds one row per contact and channel: a clinic's register
     // is thousands of rows, counted here rather than by a query each store would need.

@@ -9,6 +9,8 @@
 //!   clock) would let a client hold a connection without ever sending a head.
 //! - **Request timeout:** a request not answered within [`Limits::request_timeout`], a slow
 //!   body included, is answered 408 (tower-http's `TimeoutLayer`, applied by [`serve`]).
+//!   Each request carries its [`Deadline`], so that a handler whose work may run long (the
+//!   dashboard's walk of the log) can stop it and answer in time.
 //! - **Write timeout:** a write to the client that waits longer than
 //!   [`Limits::request_timeout`] for it to read closes the connection (`WriteDeadline`).
 //!   hyper has none, so a client that pipelined requests and never read the answers held
@@ -108,11 +110,12 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let request_timeout = limits.request_timeout;
         let service = app.clone().map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(peer));
+                let extensions = request.extensions_mut();
+                extensions.insert(ConnectInfo::<SocketAddr>(peer));
+                extensions.insert(Deadline(tokio::time::Instant::now() + request_timeout));
                 request.map(axum::body::Body::new)
             },
         );
@@ -130,6 +133,21 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// When a request is answered 408 if it has not been answered yet: when it came in, plus
+/// [`Limits::request_timeout`]. [`serve`] puts it in every request's extensions (a router
+/// served otherwise has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(tokio::time::Instant);
+
+impl Deadline {
+    /// The time left until the deadline (zero once it has passed).
+    #[must_use]
+    pub fn remaining(self) -> Duration {
+        self.0
+            .saturating_duration_since(tokio::time::Instant::now())
+    }
 }
 
 /// A connection whose writes must make progress: a write, flush or shutdown that has waited

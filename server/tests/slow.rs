@@ -1,7 +1,10 @@
 //! `consent serve` against slow and greedy clients, on a real socket: a head that never ends
 //! is cut off, and so is a connection that never sends a byte or stalls in HTTP/2's preface;
 //! a body that never ends is answered 408, and connections past the limit wait, but silent
-//! ones do not hold every slot.
+//! ones do not hold every slot; a dashboard over a log too long to walk in time still answers.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
 
 mod support;
 
@@ -188,4 +191,94 @@ async fn a_client_that_never_reads_its_answers_does_not_hold_a_slot() {
     .await
     .expect("a third client is served once the ones that never read are cut off");
     assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
+}
+
+/// A log of `n` decisions in `dir`'s `consent.db`, under `dir`'s key file, appended many at
+/// once (the writer commits them in batches).
+async fn fill_log(dir: &std::path::Path, n: usize) {
+    use consent_core::policy::{self, Action, Context, Signals};
+    use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, PageUrl};
+    use consent_server::store::Log as _;
+
+    let key = consent_server::ServerKey::load_or_create(&dir.join("consent.key")).expect("key");
+    let store = std::sync::Arc::new(
+        consent_server::store::sqlite::SqliteStore::open(dir.join("consent.db"), key.log_keys())
+            .expect("open"),
+    );
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([1; 16]),
+    };
+    let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+    let page = PageUrl::new("https://klinikka.fi/").expect("url");
+    let record = DecisionRecord::new(&config, d.state(), Some(page), Channel::Banner);
+    for _ in 0..n.div_ceil(500) {
+        let appends: Vec<_> = (0..500)
+            .map(|_| {
+                let (store, record) = (std::sync::Arc::clone(&store), record.clone());
+                tokio::spawn(async move { store.append(record).await })
+            })
+            .collect();
+        for a in appends {
+            a.await.expect("task").expect("append");
+        }
+    }
+}
+
+/// The dashboard walks the whole log on every visit. A log too long to walk within the
+/// request timeout (millions of decisions in a release build, thousands in this test's debug
+/// one, with a 2 s timeout) must still give staff their dashboard (the overdue requests,
+/// the rates), saying the log was not checked in full, rather than a 408 for the whole page;
+/// and the page never says the chain verifies unless the walk reached its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_too_long_to_walk_in_time_still_gives_a_dashboard() {
+    const RECORDS: usize = 20_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    fill_log(dir.path(), RECORDS).await;
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--request-timeout",
+            "2",
+            "--admin-token",
+            "slow-admin-token",
+        ],
+    )
+    .await;
+    let started = Instant::now();
+    let answer = support::raw::send(
+        &addr,
+        "GET",
+        "/admin?lang=en",
+        "Authorization: Bearer slow-admin-token\r\n",
+        "",
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "after {:?}: {}",
+        started.elapsed(),
+        answer.head
+    );
+    let verified = answer.body.contains("The chain verifies");
+    let unchecked = answer.body.contains("Not checked in full");
+    assert!(verified != unchecked, "{}", answer.body);
+    if verified {
+        assert!(
+            answer.body.contains(&format!("<dd>{RECORDS}</dd>")),
+            "{}",
+            answer.body
+        );
+    }
+    assert!(
+        answer.body.contains(r#"id="requests-h""#),
+        "{}",
+        answer.body
+    );
 }

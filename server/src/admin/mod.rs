@@ -15,6 +15,17 @@
 //! Staff log in with HTTP Basic (any user name, the admin token as the password), or send
 //! `Authorization: Bearer <token>`.
 //!
+//! # The log's check
+//! The dashboard walks the whole log on every visit ([`crate::verify`]), so that an edit
+//! anywhere in it shows the next time staff look.
+//!
+//! 1. Served by [`crate::listen::serve`], the walk stops when the request's time is nearly
+//!    up ([`walk_budget`]): a log too long to walk in time (millions of decisions) gives the
+//!    rest of the dashboard all the same, its overdue requests first, and the log's section
+//!    says how many entries were checked, without a break, and that `consent verify` checks
+//!    them all ([`LogStatus::Unchecked`]). It never says the chain verifies.
+//! 2. A router served otherwise (no [`crate::listen::Deadline`]) walks to the end.
+//!
 //! # Logout
 //! HTTP Basic has no logout: the browser keeps the password and sends it with every request
 //! until it is closed. `/admin/logout` does what the browsers allow:
@@ -78,6 +89,12 @@ pub enum LogStatus {
     },
     /// The chain is broken, or could not be read: what `verify` said.
     Broken(String),
+    /// The walk did not reach the log's end in the time the page had (see the module's "The
+    /// log's check"): no break among the entries checked, the rest unchecked.
+    Unchecked {
+        /// Entries checked before the time ran out.
+        entries: u64,
+    },
 }
 
 /// Contacts of the customer register per channel and status: how many contacts stand at
@@ -165,6 +182,17 @@ pub enum Lookup {
         /// Its records.
         entries: Vec<Entry>,
     },
+}
+
+/// What is kept back from the request's time for the rest of the dashboard (its other
+/// queries, the page) once the log's walk stops.
+const AFTER_WALK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long the log's walk may take with `remaining` of the request's time left: all but
+/// 5 s of it, or half of it when it is short (the module's "The log's check").
+#[must_use]
+pub fn walk_budget(remaining: std::time::Duration) -> std::time::Duration {
+    remaining.saturating_sub(AFTER_WALK).max(remaining / 2)
 }
 
 /// The Content-Security-Policy of every admin page: nothing but its own stylesheet and
@@ -539,6 +567,12 @@ fn log_section(t: &Texts, log: &LogStatus, now: OffsetDateTime) -> Markup {
                 LogStatus::Broken(why) => div.alert role="alert" {
                     p { strong { (t.log_broken) } " " (why) }
                 },
+                LogStatus::Unchecked { entries } => div.alert role="status" {
+                    p {
+                        strong { (t.log_unchecked) } " "
+                        (t.log_unchecked_so_far.of(i64::try_from(*entries).unwrap_or(i64::MAX)))
+                    }
+                },
             }
         }
     }
@@ -683,6 +717,37 @@ mod tests {
         assert!(html.contains("record 7: &lt;edited&gt;"));
         assert!(html.contains("Evästepäätöksiä ei ole vielä tallennettu."));
         assert!(html.contains(r#"<html lang="fi">"#));
+    }
+
+    #[test]
+    fn a_log_not_walked_to_its_end_is_never_said_to_verify() {
+        let c = config();
+        let stats = Stats::new(&[], &c);
+        let html = render(
+            &c,
+            &stats,
+            &LogStatus::Unchecked { entries: 1200 },
+            Lang::En,
+        );
+        assert!(!html.contains("The chain verifies"), "{html}");
+        assert!(
+            html.contains(
+                "<strong>Not checked in full: the log is too long to check while the page \
+                 loads.</strong> Its first 1200 records verify; check the whole log with \
+                 consent verify."
+            ),
+            "{html}"
+        );
+        let fi = render(&c, &stats, &LogStatus::Unchecked { entries: 1 }, Lang::Fi);
+        assert!(fi.contains("Ensimmäinen tietue on eheä"), "{fi}");
+    }
+
+    #[test]
+    fn the_walk_leaves_time_for_the_rest_of_the_page() {
+        let s = std::time::Duration::from_secs;
+        assert_eq!(walk_budget(s(30)), s(25));
+        assert_eq!(walk_budget(s(2)), s(1));
+        assert_eq!(walk_budget(s(0)), s(0));
     }
 
     #[test]

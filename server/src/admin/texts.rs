@@ -101,6 +101,8 @@ pub(crate) struct Texts {
     pub(crate) log_erased: &'static str,
     pub(crate) log_purged: &'static str,
     pub(crate) log_checked: &'static str,
+    pub(crate) log_unchecked: &'static str,
+    pub(crate) log_unchecked_so_far: Plural,
 
     pub(crate) found_title: &'static str,
     pub(crate) not_an_id: &'static str,
@@ -314,6 +316,11 @@ const FI: Texts = Texts {
     log_erased: "Joista poistettu pyynnöstä",
     log_purged: "Karsittu säilytysajan päätyttyä",
     log_checked: "Tarkistettu",
+    log_unchecked: "Lokia ei ehditty tarkistaa kokonaan sivun latautuessa.",
+    log_unchecked_so_far: p(
+        "Ensimmäinen tietue on eheä; tarkista koko loki komennolla consent verify.",
+        "Ensimmäiset {n} tietuetta ovat eheitä; tarkista koko loki komennolla consent verify.",
+    ),
 
     found_title: "Suostumustunnisteen tiedot",
     not_an_id: "Tämä ei ole suostumustunniste:",
@@ -418,6 +425,11 @@ const SV: Texts = Texts {
     log_erased: "Varav raderade på begäran",
     log_purged: "Gallrade efter lagringstiden",
     log_checked: "Kontrollerad",
+    log_unchecked: "Loggen hann inte kontrolleras helt medan sidan laddades.",
+    log_unchecked_so_far: p(
+        "Den första posten är intakt; kontrollera hela loggen med kommandot consent verify.",
+        "De första {n} posterna är intakta; kontrollera hela loggen med kommandot consent verify.",
+    ),
 
     found_title: "Uppgifter om samtyckes-id",
     not_an_id: "Detta är inte ett samtyckes-id:",
@@ -528,6 +540,11 @@ const EN: Texts = Texts {
     log_erased: "Of which erased on request",
     log_purged: "Purged after the retention period",
     log_checked: "Checked",
+    log_unchecked: "Not checked in full: the log is too long to check while the page loads.",
+    log_unchecked_so_far: p(
+        "Its first record verifies; check the whole log with consent verify.",
+        "Its first {n} records verify; check the whole log with consent verify.",
+    ),
 
     found_title: "Records of a consent id",
     not_an_id: "This is not a consent id:",
