@@ -311,7 +311,7 @@ pub(crate) async fn run(
                 (None, None) => anyhow::bail!("give --contact or --consent-id"),
             };
             match format {
-                AccessFormat::Json => outln!("{}", serde_json::to_string_pretty(&a.to_json())?),
+                AccessFormat::Json => outln!("{}", crate::output::json(&a.to_json())?),
                 AccessFormat::Html => outln!("{}", a.to_html(lang)),
             }
             if a.is_empty() {

@@ -1032,7 +1032,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .collect();
             outln!(
                 "{}",
-                serde_json::to_string_pretty(
+                output::json(
                     &serde_json::json!({ "consent_id": id.to_string(), "records": records })
                 )?
             );
@@ -1073,7 +1073,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let stats = Stats::new(&store.stats().await?, &config);
             match format {
                 Format::Table => out!("{}", stats.to_table()),
-                Format::Json => outln!("{}", serde_json::to_string_pretty(&stats)?),
+                Format::Json => outln!("{}", output::json(&stats)?),
                 Format::Csv => out!("{}", stats.to_csv()),
             }
             Ok(ExitCode::SUCCESS)
@@ -1166,8 +1166,8 @@ async fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     match args.format {
         ScanFormat::Table => out!("{}", report.to_table()),
-        ScanFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
-        ScanFormat::Patch => outln!("{}", serde_json::to_string_pretty(&report.patch())?),
+        ScanFormat::Json => outln!("{}", output::json(&report)?),
+        ScanFormat::Patch => outln!("{}", output::json(&report.patch())?),
     }
     Ok(if report.has_findings() {
         ExitCode::FAILURE

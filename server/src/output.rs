@@ -8,6 +8,10 @@
 //! 2. Messages go through `errln!`: with standard error gone there is nobody to tell, so a
 //!    failed write is let go.
 //!
+//! 3. JSON for a person at a terminal goes through [`json`]: serde_json escapes only ASCII's
+//!    control characters, and a visitor's page address may hold C1 controls (U+009B is a
+//!    terminal's CSI), which an escape sequence needs; [`json`] escapes every one.
+//!
 //! Caveats:
 //! - The command stops at the first output it cannot write; what it did before (a record
 //!   appended, an erasure) stands. The head file is kept up to date as records are appended,
@@ -45,6 +49,26 @@ pub(crate) fn bytes(bytes: &[u8]) {
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
         failed(&e);
     }
+}
+
+/// `value` as pretty JSON with every control character a JSON escape (rule 3): the same JSON
+/// value, with nothing in it a terminal would run. Outside strings serde_json writes only
+/// newlines and spaces, so the only controls left are in strings, where `\u00XX` means the
+/// same character.
+pub(crate) fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Writes a line to standard error, if it is there to take it (rule 2).

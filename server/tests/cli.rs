@@ -2032,3 +2032,54 @@ fn an_error_names_each_cause_once() {
         "{said}"
     );
 }
+
+/// A visitor chooses the page address their decision records, and `PageUrl` refuses only
+/// ASCII's control characters: C1 controls (U+0080 to U+009F; U+009B is a terminal's CSI,
+/// the start of an escape sequence) pass, and serde_json writes them raw. `consent export`
+/// and `consent market access` print that JSON for staff at a terminal: every control
+/// character in it must be written as a JSON escape, which reads back as the same text.
+#[tokio::test]
+async fn exports_escape_the_control_characters_a_visitor_chose() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = "https://klinikka.fi/\u{9b}2J\u{9b}H\u{9d}0;pwned\u{9c}";
+    {
+        let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+        let store = SqliteStore::open(dir.path().join("consent.db"), key(dir.path()).log_keys())
+            .expect("open");
+        let now = time::OffsetDateTime::now_utc();
+        let before = policy::evaluate(&config, None, None, now, Signals::default());
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::En,
+            fresh_id: ConsentId::from_bytes([7; 16]),
+        };
+        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+        let url = consent_core::PageUrl::new(page).expect("the premise: PageUrl takes it");
+        store
+            .append(DecisionRecord::new(
+                &config,
+                d.state(),
+                Some(url),
+                Channel::Banner,
+            ))
+            .await
+            .expect("append");
+        keep_head(&dir.path().join("consent.db.head"), &store);
+    }
+    let id = "07".repeat(16);
+    for args in [
+        &["export", &id][..],
+        &["market", "access", "--consent-id", &id, "--format", "json"],
+    ] {
+        let out = consent(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        let stdout = String::from_utf8(out.stdout.clone()).expect("utf-8");
+        assert!(
+            !stdout.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?} wrote a control character: {stdout:?}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(json["records"][0]["record"]["page_url"], page, "{stdout}");
+    }
+}
