@@ -44,6 +44,7 @@ use tower_http::services::ServeDir;
 
 use crate::key::ServerKey;
 use crate::stats::Stats;
+use crate::store::chain::{HeadFileError, SignedHead};
 use crate::store::{Store, StoreError};
 
 /// The largest `POST /consent` body accepted.
@@ -79,6 +80,10 @@ pub struct Settings {
     /// they write) names the client for the rate limits ([`crate::client::address`]); from
     /// anyone else those headers are ignored.
     pub trusted_proxies: crate::client::Proxies,
+    /// The log's head file, which `consent serve` keeps outside the database: the dashboard
+    /// checks the log against it, as `consent verify` does. `None` checks the database
+    /// alone, which cannot see the whole database rolled back to an older copy.
+    pub head_file: Option<PathBuf>,
 }
 
 struct App<S> {
@@ -1190,27 +1195,44 @@ async fn get_admin<S: Store>(
     }
     let config = &app.settings.config;
     let stats = Stats::new(&app.store.stats().await?, config);
+    // The head file before the database: the server writes it after the records it names
+    // are committed, so a log that holds less than it was rolled back. A head file that
+    // cannot be read is a break too: whoever can edit the database may have damaged it.
+    let head_file = match app.settings.head_file.as_deref().map(SignedHead::read) {
+        Some(Ok(head)) => Ok(Some(head)),
+        Some(Err(HeadFileError::Io(_, e))) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(None),
+    };
     // Stopped in time to answer ([`crate::admin`]'s "The log's check").
     let checked = std::sync::atomic::AtomicU64::new(0);
-    let walk = crate::verify::verify(&*app.store, &app.settings.key, None, |n| {
-        checked.store(n, std::sync::atomic::Ordering::Relaxed);
-    });
-    let walked = match deadline {
-        Some(Extension(d)) => tokio::time::timeout(crate::admin::walk_budget(d.remaining()), walk)
-            .await
-            .ok(),
-        None => Some(walk.await),
-    };
-    let log = match walked {
-        Some(Ok(v)) => crate::admin::LogStatus::Verified {
-            entries: v.entries,
-            erased: v.erased,
-            purged: v.checkpoint.unwrap_or(0),
-        },
-        Some(Err(e)) => crate::admin::LogStatus::Broken(e.to_string()),
-        None => crate::admin::LogStatus::Unchecked {
-            entries: checked.load(std::sync::atomic::Ordering::Relaxed),
-        },
+    let log = match head_file {
+        Err(e) => crate::admin::LogStatus::Broken(e),
+        Ok(head_file) => {
+            let walk =
+                crate::verify::verify(&*app.store, &app.settings.key, head_file.as_ref(), |n| {
+                    checked.store(n, std::sync::atomic::Ordering::Relaxed);
+                });
+            let walked = match deadline {
+                Some(Extension(d)) => {
+                    tokio::time::timeout(crate::admin::walk_budget(d.remaining()), walk)
+                        .await
+                        .ok()
+                }
+                None => Some(walk.await),
+            };
+            match walked {
+                Some(Ok(v)) => crate::admin::LogStatus::Verified {
+                    entries: v.entries,
+                    erased: v.erased,
+                    purged: v.checkpoint.unwrap_or(0),
+                },
+                Some(Err(e)) => crate::admin::LogStatus::Broken(e.to_string()),
+                None => crate::admin::LogStatus::Unchecked {
+                    entries: checked.load(std::sync::atomic::Ordering::Relaxed),
+                },
+            }
+        }
     };
     // The latest-state table holds one row per contact and channel: a clinic's register
     // is thousands of rows, counted here rather than by a query each store would need.

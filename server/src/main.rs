@@ -1401,6 +1401,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .demo
             .then(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo"))),
         demo_page_layer: !args.no_page_layer,
+        head_file: Some(args.log.head_file()?),
     };
     let playground = args.playground.or_else(|| {
         let here = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../playground"));

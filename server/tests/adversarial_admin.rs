@@ -459,3 +459,55 @@ async fn a_page_on_another_site_cannot_log_staff_out() {
         );
     }
 }
+
+/// Someone who can write the database rolls the whole of it back to an older copy while the
+/// server runs (a backup restored over it, its older head validly signed): the dashboard
+/// said the chain verified, as it checked the database alone, while `consent verify`
+/// named the records that the head file vouches for as removed. It checks the head file too.
+#[tokio::test]
+async fn a_log_rolled_back_under_a_running_server_is_a_break_on_the_dashboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    decide(&addr, "https://klinikka.fi/").await;
+    let db = dir.path().join("consent.db");
+    let older = dir.path().join("older.db");
+    rusqlite::Connection::open(&db)
+        .expect("open")
+        .backup(
+            rusqlite::MAIN_DB,
+            &older,
+            None::<fn(rusqlite::backup::Progress)>,
+        )
+        .expect("a copy of the log");
+    decide(&addr, "https://klinikka.fi/").await;
+    decide(&addr, "https://klinikka.fi/").await;
+    // The server moves its head file on after each commit.
+    let head_file = dir.path().join("consent.db.head");
+    let mut waited = 0;
+    while consent_server::store::chain::SignedHead::read(&head_file).map_or(0, |h| h.seq) < 3 {
+        assert!(waited < 100, "the head file never named the third record");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    const VERIFIES: &str = "The chain verifies:";
+    const BROKEN: &str = "The chain does not verify:";
+    let before = send(&addr, "GET", "/admin?lang=en", &bearer(), "").await;
+    assert_eq!(before.status, 200, "{}", before.head);
+    assert!(before.body.contains(VERIFIES), "{}", before.body);
+
+    rusqlite::Connection::open(&db)
+        .expect("open")
+        .restore(
+            rusqlite::MAIN_DB,
+            &older,
+            None::<fn(rusqlite::backup::Progress)>,
+        )
+        .expect("the older copy put back");
+    let after = send(&addr, "GET", "/admin?lang=en", &bearer(), "").await;
+    assert_eq!(after.status, 200, "{}", after.head);
+    assert!(
+        after.body.contains(BROKEN) && !after.body.contains(VERIFIES),
+        "a log rolled back from 3 records to 1 shown as intact: {}",
+        after.body
+    );
+}

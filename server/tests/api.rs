@@ -77,6 +77,7 @@ fn api_in(
             trusted,
             header: Default::default(),
         },
+        head_file: None,
     };
     // As `consent serve` mounts them: the decision API beside the register's routes.
     let router = router(Arc::clone(&store), settings.clone()).merge(
@@ -1018,6 +1019,7 @@ async fn a_full_log_answers_507_and_loses_nothing_acknowledged() {
         demo: None,
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     let router = router(Arc::clone(&store), settings);
     let api = Api {

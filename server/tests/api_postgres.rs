@@ -77,6 +77,7 @@ async fn a_restarted_postgresql_gets_503_then_recovers() {
         demo: None,
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     let app = router(Arc::clone(&store), settings);
     assert_eq!(post(&app, 1).await.0, StatusCode::CREATED);
@@ -161,6 +162,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
         demo: None,
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     let app = router(Arc::clone(&store), settings);
     let acked: Arc<Mutex<Vec<ConsentId>>> = Arc::default();

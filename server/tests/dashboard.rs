@@ -59,6 +59,7 @@ fn api() -> Api {
         demo: None,
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     Api {
         router: router(Arc::clone(&store), settings),

@@ -44,6 +44,7 @@ fn demo() -> (tempfile::TempDir, Router) {
         demo: Some(DEMO.into()),
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     (dir, router(store, settings))
 }

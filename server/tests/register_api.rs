@@ -44,6 +44,7 @@ fn app_with<S: Store>(store: Arc<S>, rate_limit: Option<u32>) -> Router {
         demo: None,
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     router(Arc::clone(&store), settings.clone())
         .merge(consent_server::register::api::router(store, settings))
@@ -1246,6 +1247,7 @@ async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode()
         demo: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo").into()),
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     let demo = router(Arc::clone(&store), settings.clone()).merge(
         consent_server::register::api::router(Arc::clone(&store), settings),

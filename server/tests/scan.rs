@@ -309,6 +309,7 @@ async fn the_demo_site_is_clean() {
         demo: Some(manifest.join("../examples/demo")),
         demo_page_layer: true,
         trusted_proxies: Default::default(),
+        head_file: None,
     };
     let app = router(store, settings);
     tokio::spawn(async move {

@@ -17,7 +17,10 @@
 //!
 //! # The log's check
 //! The dashboard walks the whole log on every visit ([`crate::verify`]), so that an edit
-//! anywhere in it shows the next time staff look.
+//! anywhere in it shows the next time staff look; against the server's head file too
+//! ([`Settings::head_file`](crate::api::Settings::head_file)), as `consent verify` does, so
+//! that the whole database rolled back to an older copy under a running server is a break
+//! there, not a chain that verifies.
 //!
 //! 1. Served by [`crate::listen::serve`], the walk stops when the request's time is nearly
 //!    up ([`walk_budget`]): a log too long to walk in time (millions of decisions) gives the
