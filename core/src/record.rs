@@ -124,7 +124,8 @@ pub enum PageUrlError {
     Scheme,
     /// Longer than 2048 bytes.
     TooLong,
-    /// Holds whitespace or control characters, at this byte offset.
+    /// Holds whitespace, a control character or a bidirectional formatting character, at
+    /// this byte offset.
     BadChar(usize),
 }
 
@@ -136,7 +137,10 @@ impl fmt::Display for PageUrlError {
             }
             PageUrlError::TooLong => write!(f, "page url: longer than {MAX_URL_LEN} bytes"),
             PageUrlError::BadChar(at) => {
-                write!(f, "page url: whitespace or control character at byte {at}")
+                write!(
+                    f,
+                    "page url: whitespace, a control or a bidirectional formatting character at byte {at}"
+                )
             }
         }
     }
@@ -148,7 +152,8 @@ impl PageUrl {
     /// Validates an address and cuts it at the first `?` or `#`.
     ///
     /// # Errors
-    /// [`PageUrlError`] for another scheme, an address over 2048 bytes, or whitespace.
+    /// [`PageUrlError`] for another scheme, an address over 2048 bytes, whitespace, a control
+    /// character (C0 or C1) or a bidirectional formatting character.
     pub fn new(url: &str) -> Result<Self, PageUrlError> {
         let cut = url.find(['?', '#']).unwrap_or(url.len());
         let url = url.get(..cut).unwrap_or(url);
@@ -162,9 +167,14 @@ impl PageUrl {
         if url.len() > MAX_URL_LEN {
             return Err(PageUrlError::TooLong);
         }
-        if let Some(at) = url
-            .bytes()
-            .position(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        // Browsers send `location.href`, which is ASCII (a path's other characters
+        // percent-encoded, a host's in punycode): what else a client writes here is shown to
+        // staff (the dashboard, an export in a terminal), where a C1 control (U+009B starts a
+        // terminal's escape sequence) or a bidirectional override (U+202E shows the rest of
+        // the address reversed) would lie about the address.
+        if let Some((at, _)) = url
+            .char_indices()
+            .find(|&(_, c)| c.is_whitespace() || c.is_control() || is_bidi_format(c))
         {
             return Err(PageUrlError::BadChar(at));
         }
@@ -176,6 +186,15 @@ impl PageUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The characters that change the direction text is shown in (Unicode's `Bidi_Control`):
+/// marks, embeddings, overrides and isolates.
+fn is_bidi_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 impl fmt::Display for PageUrl {
@@ -720,6 +739,20 @@ mod tests {
         assert_eq!(PageUrl::new("ftp://a.fi"), Err(PageUrlError::Scheme));
         assert_eq!(PageUrl::new("https://"), Err(PageUrlError::Scheme));
         assert_eq!(PageUrl::new("https://a b"), Err(PageUrlError::BadChar(9)));
+        // What staff would see otherwise: a terminal's escape sequence (C1 CSI), an address
+        // shown reversed (RLO), a no-break space that reads as a space.
+        for (url, at) in [
+            ("https://a.fi/\u{9b}31m", 13),
+            ("https://a.fi/\u{202e}lmth.x", 13),
+            ("https://a.fi/\u{2067}x", 13),
+            ("https://a.fi/\u{200f}", 13),
+            ("https://a.fi/a\u{a0}b", 14),
+            ("https://a.fi/\u{85}", 13),
+        ] {
+            assert_eq!(PageUrl::new(url), Err(PageUrlError::BadChar(at)), "{url:?}");
+        }
+        // Other characters are the address's (a client that did not percent-encode).
+        assert!(PageUrl::new("https://a.fi/hinnasto-ä").is_ok());
         assert_eq!(
             PageUrl::new(&format!("https://{}", "a".repeat(2048))),
             Err(PageUrlError::TooLong)
