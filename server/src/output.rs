@@ -108,3 +108,24 @@ macro_rules! errln {
         $crate::output::stderr(format_args!($($arg)*))
     };
 }
+
+#[cfg(test)]
+mod tests {
+    /// Text a visitor chose (a page address recorded before `PageUrl` refused C1 controls,
+    /// say): U+009B is a terminal's CSI, the start of an escape sequence, and serde_json
+    /// writes it raw. `consent export` and `consent market access` print this JSON for staff
+    /// at a terminal.
+    #[test]
+    fn json_escapes_every_control_character_and_keeps_the_value() {
+        let page = "https://klinikka.fi/\u{9b}2J\u{9b}H\u{9d}0;pwned\u{9c}\u{1b}[0m";
+        let value = serde_json::json!({ "records": [{ "page_url": page }] });
+        let text = super::json(&value).unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character written raw: {text:?}"
+        );
+        let back: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(back, value);
+    }
+}
