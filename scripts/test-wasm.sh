@@ -100,13 +100,15 @@ cd "$(dirname "$0")/.."
 # 111 B to 26,345 (script +50, module +61) so that the module says which markup names a category or service the
 # policy lacks (a typo too, not only a list) and such an embed gets no placeholder, and by 46 B to 26,391 (script)
 # so that an embed an app removes takes its placeholder with it and one it moves keeps one, beside it, and by
-# 11 B to 26,402 (module; 31 B smaller raw) when the verdict came from one resolution of the markup. The test
+# 11 B to 26,402 (module; 31 B smaller raw) when the verdict came from one resolution of the markup, and by
+# 233 B to 26,635 (module) so that a service's excluded paths are matched as lenient servers route them
+# (case, `//`, unreserved escapes: `/Ajanvaraus` no longer loads the pixel on the booking page). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=26402
+RATCHET=26635
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -277,12 +277,15 @@ impl Service {
     /// Whether the page at `path` is one where the service never runs: the path is an
     /// excluded path or below it (`/ajanvaraus` excludes `/ajanvaraus` and
     /// `/ajanvaraus/vahvistus`, not `/ajanvaraukset`). A query or fragment in `path` is
-    /// ignored.
+    /// ignored, and so are the differences a lenient server ignores when it routes a path:
+    /// letter case, runs of `/`, and escaped letters, digits, `-._~` and `/` (`/Ajanvaraus`,
+    /// `//ajanvaraus` and `/%61janvaraus` are excluded too). That only ever excludes more.
     ///
     /// ```
     /// let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)?;
     /// let pixel = config.service(config.service_index("facebook-pixel").unwrap()).unwrap();
     /// assert!(pixel.is_excluded_on("/ajanvaraus?aika=10"));
+    /// assert!(pixel.is_excluded_on("/Ajanvaraus"));
     /// assert!(!pixel.is_excluded_on("/"));
     /// # Ok::<(), consent_core::ConfigError>(())
     /// ```

@@ -712,17 +712,79 @@ impl<'a> CompiledPolicy<'a> {
 /// Whether the page at `path` (its query and fragment ignored) is under one of `paths`: a
 /// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
 /// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's.
+///
+/// Both are compared as many servers route them ([`Normalized`]): without case, with runs of
+/// `/` as one and escapes of letters, digits, `-._~` and `/` decoded, so that a link to
+/// `/Ajanvaraus`, `//ajanvaraus` or `/%61janvaraus`, which such a server answers with the
+/// booking page, still keeps the service off it. Every difference this ignores can only
+/// exclude more, never less.
 pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str) -> bool {
     // Up to the query or fragment (ASCII, so a char boundary).
     let end = path.bytes().position(|b| b == b'?' || b == b'#');
     let path = path.get(..end.unwrap_or(path.len())).unwrap_or(path);
     paths.into_iter().any(|p| {
-        let p = crate::text::trim_end_ascii(p, b'/');
-        p.is_empty()
-            || path
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with("/"))
+        let mut p = Normalized::new(crate::text::trim_end_ascii(p, b'/'));
+        let mut page = Normalized::new(path);
+        loop {
+            match p.next() {
+                // All of the excluded path: the page is it, or below it.
+                None => return matches!(page.next(), None | Some(b'/')),
+                Some(b) if page.next() == Some(b) => {}
+                Some(_) => return false,
+            }
+        }
     })
+}
+
+/// A path's bytes as [`excluded`] compares them: ASCII letters in lower case, a run of `/` as
+/// one, and `%XX` that stands for a letter, a digit or one of `-._~` (which RFC 3986 says
+/// mean the same escaped or not) as that character; `%2F` as `/` too, as servers that decode
+/// it before routing read it.
+struct Normalized<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    slash: bool,
+}
+
+impl<'a> Normalized<'a> {
+    fn new(path: &'a str) -> Self {
+        Self {
+            bytes: path.as_bytes(),
+            at: 0,
+            slash: false,
+        }
+    }
+
+    /// After a `%`: the unreserved character its two hex digits stand for, past them; else
+    /// the `%` itself.
+    fn unescape(&mut self) -> u8 {
+        let hex = |i: usize| (*self.bytes.get(i).unwrap_or(&b'g') as char).to_digit(16);
+        if let (Some(hi), Some(lo)) = (hex(self.at), hex(self.at + 1)) {
+            let b = (hi * 16 + lo) as u8;
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                self.at += 2;
+                return b;
+            }
+        }
+        b'%'
+    }
+}
+
+impl Iterator for Normalized<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        loop {
+            let b = *self.bytes.get(self.at)?;
+            self.at += 1;
+            let b = if b == b'%' { self.unescape() } else { b };
+            let slash = b == b'/';
+            if !(slash && self.slash) {
+                self.slash = slash;
+                return Some(b.to_ascii_lowercase());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
