@@ -94,32 +94,13 @@ async fn the_registers_admin_routes_ask_a_browser_for_the_password() {
 async fn a_stray_consent_cookie_first_does_not_bring_back_the_server_rendered_banner() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_server, addr) = start(dir.path()).await;
-    let name = config().cookie().name().to_owned();
-    let decided = form_post(&addr, "", "action=accept_all&return_to=%2F").await;
-    assert_eq!(decided.status, 303, "{}", decided.head);
-    let token = decided.set_cookie(&name).expect("the consent cookie");
+    let (name, token) = accepted_by_form(&addr).await;
     for cookies in [
         format!("{name}={token}"),
         format!("{name}=stale; {name}={token}"),
         format!("theme=dark; {name}=1.AAAA; {name}={token}"),
     ] {
-        let cookie = format!("Cookie: {cookies}\r\n");
-        let fragment = send(&addr, "GET", "/consent/first-layer", &cookie, "").await;
-        assert_eq!(fragment.status, 200, "{}", fragment.head);
-        assert_eq!(
-            fragment.body, "",
-            "{cookies}: the first layer again, over a signed decision"
-        );
-        let page = send(&addr, "GET", "/consent/preferences", &cookie, "").await;
-        let switch = page
-            .body
-            .split("<input")
-            .find(|i| i.contains(r#"value="analytics""#))
-            .expect("the analytics switch");
-        assert!(
-            switch.contains("checked"),
-            "{cookies}: analytics shown off: {switch}"
-        );
+        shown_as_decided(&addr, &cookies).await;
     }
     // With no valid decision at all, the first layer is due.
     let stray = send(
@@ -595,27 +576,54 @@ async fn a_confirmation_cut_short_by_its_request_still_records_every_channel() {
 async fn another_cookies_utf8_text_leaves_the_visitors_decision_readable() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_server, addr) = start(dir.path()).await;
-    let name = config().cookie().name().to_owned();
-    let decided = form_post(&addr, "", "action=accept_all&return_to=%2F").await;
-    assert_eq!(decided.status, 303, "{}", decided.head);
-    let token = decided.set_cookie(&name).expect("the consent cookie");
+    let (name, token) = accepted_by_form(&addr).await;
     for cookies in [
         format!("{name}={token}"),
         format!("kaupunki=Jyväskylä; {name}={token}"),
         format!("{name}={token}; nimi=Åsa Öberg"),
     ] {
-        let cookie = format!("Cookie: {cookies}\r\n");
-        let mine = send(&addr, "GET", "/consent/me", &cookie, "").await;
+        let mine = send(
+            &addr,
+            "GET",
+            "/consent/me",
+            &format!("Cookie: {cookies}\r\n"),
+            "",
+        )
+        .await;
         assert_eq!(mine.status, 200, "{cookies}: {}", mine.head);
         assert!(mine.body.contains("accept_all"), "{cookies}: {}", mine.body);
-        let fragment = send(&addr, "GET", "/consent/first-layer", &cookie, "").await;
-        assert_eq!(fragment.body, "", "{cookies}: the first layer again");
-        let page = send(&addr, "GET", "/consent/preferences", &cookie, "").await;
-        let switch = page
-            .body
-            .split("<input")
-            .find(|i| i.contains(r#"value="analytics""#))
-            .expect("the analytics switch");
-        assert!(switch.contains("checked"), "{cookies}: analytics shown off");
+        shown_as_decided(&addr, &cookies).await;
     }
+}
+
+/// "Accept all" posted from the no-JavaScript form: the consent cookie's name and token.
+async fn accepted_by_form(addr: &str) -> (String, String) {
+    let name = config().cookie().name().to_owned();
+    let decided = form_post(addr, "", "action=accept_all&return_to=%2F").await;
+    assert_eq!(decided.status, 303, "{}", decided.head);
+    let token = decided.set_cookie(&name).expect("the consent cookie");
+    (name, token)
+}
+
+/// A visitor who accepted everything, sending `cookies`, is shown as decided by the
+/// server-rendered banner: no first layer (`GET /consent/first-layer`), and the preferences
+/// page with the decision's switches on.
+async fn shown_as_decided(addr: &str, cookies: &str) {
+    let cookie = format!("Cookie: {cookies}\r\n");
+    let fragment = send(addr, "GET", "/consent/first-layer", &cookie, "").await;
+    assert_eq!(fragment.status, 200, "{}", fragment.head);
+    assert_eq!(
+        fragment.body, "",
+        "{cookies}: the first layer again, over a signed decision"
+    );
+    let page = send(addr, "GET", "/consent/preferences", &cookie, "").await;
+    let switch = page
+        .body
+        .split("<input")
+        .find(|i| i.contains(r#"value="analytics""#))
+        .expect("the analytics switch");
+    assert!(
+        switch.contains("checked"),
+        "{cookies}: analytics shown off: {switch}"
+    );
 }
