@@ -1286,6 +1286,16 @@ async fn get_admin_consent<S: Store>(
     ))
 }
 
+/// Whether a browser made the request for a page of another site (`Sec-Fetch-Site` other
+/// than `same-origin` or `none`): staff's browser sends their Basic login with it all the
+/// same, so a route that acts on the login refuses it. Programs (curl, a mailer) send no
+/// `Sec-Fetch-Site`.
+pub(crate) fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v != "same-origin" && v != "none")
+}
+
 /// Logout for HTTP Basic: 401 without a challenge ([`crate::admin`]'s "Logout"); 403 to a
 /// request another site's page made.
 async fn get_admin_logout<S: Store>(
@@ -1294,10 +1304,7 @@ async fn get_admin_logout<S: Store>(
     Query(q): Query<AdminQuery>,
 ) -> Response {
     // A 403 leaves the browser's login as it is, where a 401 would drop it.
-    let from_elsewhere = headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v != "same-origin" && v != "none");
-    if from_elsewhere {
+    if from_another_site(&headers) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "log out with the dashboard's own link: a page on another site may not log staff out",

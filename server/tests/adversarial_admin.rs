@@ -511,3 +511,30 @@ async fn a_log_rolled_back_under_a_running_server_is_a_break_on_the_dashboard() 
         after.body
     );
 }
+
+/// A page on another site can make staff's browser post a form to `POST /register/check`
+/// with their Basic login: up to 32 MiB for the server to read and check, for an answer the
+/// page cannot see. A browser's request from another site is refused before the body is
+/// read; one from the server's own pages, or a program's, is checked.
+#[tokio::test]
+async fn a_page_on_another_site_cannot_make_the_server_check_a_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let list = "email\nmaija@example.fi\n";
+    for (site, status) in [
+        ("Sec-Fetch-Site: cross-site\r\n", 403),
+        ("Sec-Fetch-Site: same-site\r\n", 403),
+        ("Sec-Fetch-Site: same-origin\r\n", 200),
+        ("", 200),
+    ] {
+        let answer = send(
+            &addr,
+            "POST",
+            "/register/check?channel=email",
+            &format!("{}{site}Content-Type: text/plain\r\n", basic()),
+            list,
+        )
+        .await;
+        assert_eq!(answer.status, status, "{site:?}: {}", answer.body);
+    }
+}

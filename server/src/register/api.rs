@@ -356,8 +356,17 @@ async fn post_check<S: Store>(
     Query(q): Query<CheckQuery>,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    // The token first: nobody else gets up to list::MAX_LEN bytes read.
+    // The token first: nobody else gets up to list::MAX_LEN bytes read. Nor does a page of
+    // another site, whose form staff's browser would send with their login: a list to read
+    // and check, at the server's cost, for an answer that page cannot see.
     admin(&app, &headers)?;
+    if crate::api::from_another_site(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a page on another site may not post a list to check: post it from the dashboard's \
+             own pages or a program",
+        ));
+    }
     let body = axum::body::to_bytes(body, list::MAX_LEN)
         .await
         .map_err(|_| {
