@@ -60,7 +60,8 @@
 //! lets it run under the response's Content-Security-Policy (its nonce, or else its hash
 //! added).
 //!
-//! Everything else passes through byte for byte: responses that are not `text/html`, HTML
+//! Everything else passes through byte for byte: responses that are not `text/html` (or
+//! that name several types, which browsers may read otherwise than the layer), HTML
 //! under a `Content-Encoding` (put the layer inside the compression layer), HTML to save
 //! (`Content-Disposition: attachment`), partial and empty responses, responses carrying
 //! [`Untouched`], and what a script fetched (`Sec-Fetch-Dest: empty`: htmx, Turbo, `fetch`),

@@ -540,8 +540,16 @@ impl Pending {
 /// The encoding of an HTML response (`Content-Type: text/html`; UTF-8 unless its charset
 /// says otherwise) and whether the header names it, or `None` when it is not HTML or its
 /// charset is one lol_html cannot rewrite (UTF-16, say) or does not know.
+///
+/// A response with several `Content-Type` fields is not read as HTML: browsers take the
+/// last one they can parse, with its charset or an earlier one's, and a page the layer
+/// might read otherwise than the browser passes through as the site sent it.
 fn html_encoding(headers: &HeaderMap) -> Option<(AsciiCompatibleEncoding, bool)> {
-    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut types = headers.get_all(header::CONTENT_TYPE).iter();
+    let value = types.next()?.to_str().ok()?;
+    if types.next().is_some() {
+        return None;
+    }
     let mut parts = value.split(';');
     let essence = parts.next()?.trim();
     if !essence.eq_ignore_ascii_case("text/html") {

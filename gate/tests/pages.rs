@@ -106,6 +106,16 @@ fn app(config: Config, key: Option<SigningKey>) -> Router {
                     .into_response()
             }),
         )
+        // Two types, which browsers and the layer could read differently.
+        .route(
+            "/two-types",
+            get(|| async {
+                let mut r = ([(header::CONTENT_TYPE, "text/html")], PAGE).into_response();
+                r.headers_mut()
+                    .append(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                r
+            }),
+        )
         .route(
             "/untouched",
             get(|| async {
@@ -457,7 +467,13 @@ async fn what_is_not_a_readable_page_passes_through_byte_for_byte() {
     let config = config();
     let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
     let app = app(config, Some(key()));
-    for path in ["/data.json", "/gzipped", "/export", "/untouched"] {
+    for path in [
+        "/data.json",
+        "/gzipped",
+        "/export",
+        "/two-types",
+        "/untouched",
+    ] {
         for c in ["", accepted.as_str()] {
             let got = get_page(&app, path, &[("cookie", c)]).await;
             assert_eq!(got.body, PAGE, "{path}");
