@@ -45,10 +45,21 @@ pub(crate) fn nonce(headers: &HeaderMap, kind: Kind) -> Option<String> {
         let (_, sources) = directive(p, kind)?;
         sources
             .split_ascii_whitespace()
-            .find_map(|s| s.strip_prefix("'nonce-")?.strip_suffix('\''))
+            .find_map(nonce_of)
             .filter(|n| !n.is_empty() && n.bytes().all(is_base64))
             .map(str::to_owned)
     })
+}
+
+/// The nonce of a `'nonce-...'` source: its keyword without case, as CSP's grammar reads it
+/// (`'NONCE-abc'` is the nonce `abc`); the nonce itself as written.
+fn nonce_of(source: &str) -> Option<&str> {
+    let keyword = source.get(..7)?;
+    let rest = source.get(7..)?;
+    keyword
+        .eq_ignore_ascii_case("'nonce-")
+        .then(|| rest.strip_suffix('\''))
+        .flatten()
 }
 
 /// Lets the inline element whose hash source is `hash` (`'sha256-...'`) apply under every
@@ -129,7 +140,7 @@ pub(crate) fn with_inline(policy: &str, hash: &str, nonce: Option<&str>, kind: K
         let s = s.to_ascii_lowercase();
         s.starts_with("'nonce-") || s.starts_with("'sha") || s == "'strict-dynamic'"
     });
-    let by_nonce = nonce.is_some_and(|n| list.iter().any(|s| *s == format!("'nonce-{n}'")));
+    let by_nonce = nonce.is_some_and(|n| list.iter().any(|s| nonce_of(s) == Some(n)));
     if by_nonce || (has("'unsafe-inline'") && !nonce_or_hash) {
         return policy.to_owned();
     }
@@ -225,6 +236,18 @@ mod tests {
             None
         );
         assert_eq!(nonce(&HeaderMap::new(), Kind::Script), None);
+        // The keyword without case, as browsers read it; the nonce as written.
+        assert_eq!(
+            nonce(&headers("script-src 'NONCE-AbC9'"), Kind::Script).as_deref(),
+            Some("AbC9")
+        );
+        assert_eq!(
+            after("script-src 'Nonce-n1'", Some("n1")),
+            "script-src 'Nonce-n1'",
+            "an element carrying the nonce needs no hash"
+        );
+        assert_eq!(nonce(&headers("script-src 'nonce"), Kind::Script), None);
+        assert_eq!(nonce(&headers("script-src 'nonceé'"), Kind::Script), None);
     }
 
     #[test]
