@@ -24,6 +24,10 @@ pub(crate) const STYLESHEET_MARK: &str = "data-consent-css";
 /// first paint.
 pub(crate) const MODULE_MARK: &str = "data-consent-js";
 
+/// The attribute of the end script's own tag that names the `src` of the module held back
+/// just before it: the only element the end script loads.
+pub(crate) const MODULE_SRC: &str = "data-consent-src";
+
 /// The script, at the end of `<body>`, that loads what the layer held back from the first
 /// paint. Once the first contentful paint is on screen (the browser's `paint` timing entry;
 /// at once in a hidden tab, which paints nothing; after three seconds at the latest, for a
@@ -33,15 +37,20 @@ pub(crate) const MODULE_MARK: &str = "data-consent-js";
 ///   page with it (the first layer has its critical CSS);
 /// - it puts the banner's module script back, with its attributes and nonce, so that the
 ///   banner's module is not evaluated while the first frame is produced, nor competes with
-///   an analytics tag the layer made live.
+///   an analytics tag the layer made live. Only the one the layer wrote just before the
+///   script's own tag, with the `src` that tag names ([`MODULE_SRC`]): a document-wide query
+///   also found marks that page content placed where lol_html reads text and a browser
+///   makes elements (foreign content), and under `'strict-dynamic'` what the script adds
+///   runs whatever its URL.
 ///
 /// A settings control (`[data-consent-open]`) clicked loads them at once, if they are not
 /// loaded yet, and is marked `data-consent-clicked`: a banner that has not started yet opens
 /// its preferences when it starts (one that has, at the click, and drops the mark).
-pub(crate) const END_SCRIPT: &str = "{const go=()=>{for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';\
-for(const o of document.querySelectorAll('script[data-consent-js]')){\
+pub(crate) const END_SCRIPT: &str = "{const me=document.currentScript,src=me?.dataset.consentSrc,\
+go=()=>{for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';\
+const o=me?.previousElementSibling;if(src&&o?.dataset?.consentJs===src){\
 const s=document.createElement('script');for(const a of o.attributes)s.setAttribute(a.name,a.value);\
-s.removeAttribute('data-consent-js');s.type='module';s.nonce=o.nonce;s.src=o.dataset.consentJs;o.replaceWith(s)}},\
+s.removeAttribute('data-consent-js');s.type='module';s.nonce=o.nonce;s.src=src;o.replaceWith(s)}},\
 early=e=>{const o=e.target instanceof Element&&e.target.closest('[data-consent-open]');if(o){o.setAttribute('data-consent-clicked','');go()}},\
 later=()=>setTimeout(go);addEventListener('click',early,true);\
 if(document.hidden)go();else if(self.PerformanceObserver?.supportedEntryTypes?.includes('paint')){\

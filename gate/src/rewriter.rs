@@ -106,6 +106,9 @@ struct Progress {
     /// Whether the layer held back the banner's stylesheet or module ([`Page::link`],
     /// [`Page::banner_module`]), which the script at the end of `<body>` puts back.
     held_back: bool,
+    /// The banner's module script held back ([`Page::banner_module`]): its inert tag, and
+    /// its `src` as written, which the end script's own tag names.
+    held_module: Option<(String, String)>,
     /// Whether the critical CSS is written (in front of the banner's stylesheet).
     critical_written: bool,
     /// How many holes a recording has (each written once, so the cache can count them).
@@ -540,14 +543,19 @@ impl Page {
     }
 
     /// The banner's module script (`<script type="module" src=".../consent.js">`) seen
-    /// before the end of `<body>` is held back from the first paint: it becomes inert
-    /// (`type="text/plain"`, its `src` kept in `data-consent-js`), and the script at the end
-    /// of `<body>` ([`crate::critical::END_SCRIPT`]) puts it back after the first paint. The
+    /// before the end of `<body>` is held back from the first paint: it moves, inert
+    /// (`type="text/plain"`, its `src` kept in `data-consent-js`), to just before the script
+    /// at the end of `<body>` ([`crate::critical::END_SCRIPT`]), which puts it back after the
+    /// first paint. The end script takes only the element before its own tag, and only when
+    /// its tag names that `src` (`data-consent-src`): page content that carries the mark
+    /// where the layer's parser reads text and a browser makes an element (in foreign
+    /// content, where lol_html's guess of the tree differs) is never loaded by it. The
     /// page needs nothing from it sooner: the layer has made live what the decision allows
     /// and put the first layer, whose buttons work as a form, in the HTML. Only the banner's
     /// own API (`window.Consent`) comes later than a module script's would (after
     /// `DOMContentLoaded`); its events are unchanged. A tag with `data-manual` is left as it
-    /// is: the site starts the banner from its own script, which expects `window.Consent`.
+    /// is: the site starts the banner from its own script, which expects `window.Consent`; so
+    /// is a second module tag of the banner (the end script puts back one).
     fn banner_module(
         self: &Arc<Self>,
         el: &mut Element<'_, '_, SendHandlerTypes>,
@@ -562,14 +570,22 @@ impl Page {
             return Ok(());
         }
         let mut p = self.progress();
-        if p.end_written {
+        if p.end_written || p.held_module.is_some() {
             return Ok(());
         }
+        let mut tag = String::from("<script type=\"text/plain\"");
+        for a in el.attributes() {
+            let name = a.name();
+            if !matches!(name.as_str(), "type" | "src") {
+                push_attribute(&mut tag, &name, &a.value());
+            }
+        }
+        push_attribute(&mut tag, crate::critical::MODULE_MARK, &src);
+        tag.push_str("></script>");
         p.held_back = true;
+        p.held_module = Some((tag, src));
         drop(p);
-        el.set_attribute("type", "text/plain")?;
-        el.set_attribute(crate::critical::MODULE_MARK, &src)?;
-        el.remove_attribute("src");
+        el.remove();
         Ok(())
     }
 
@@ -702,12 +718,19 @@ impl Page {
             }
         }
         if p.held_back {
+            let module = p.held_module.take();
+            if let Some((tag, _)) = &module {
+                html.push_str(tag);
+            }
             html.push_str("<script");
             if let Some(nonce) = &self.inserts.script_nonce {
                 html.push_str(" nonce=\"");
                 html.push_str(nonce);
                 html.push('"');
                 p.holes += 1;
+            }
+            if let Some((_, src)) = &module {
+                push_attribute(&mut html, crate::critical::MODULE_SRC, src);
             }
             html.push('>');
             html.push_str(crate::critical::END_SCRIPT);
@@ -780,6 +803,16 @@ fn unescape(raw: &str) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// ` name="value"` onto `html`: `value` as lol_html read it, character references and all,
+/// with the quote it goes in escaped.
+fn push_attribute(html: &mut String, name: &str, value: &str) {
+    html.push(' ');
+    html.push_str(name);
+    html.push_str("=\"");
+    html.push_str(&value.replace('"', "&quot;"));
+    html.push('"');
 }
 
 /// What a body's first bytes say of its charset.

@@ -302,11 +302,12 @@ fn markup_at_the_edges_is_read_as_a_browser_reads_it() {
     assert!(out.contains(r#"DATA-SRC="/upper.js""#), "{out}");
 }
 
-/// The end script loads every `script[data-consent-js]` as a module and makes every
-/// `link[data-consent-css]` a stylesheet. Markup injected into a page (a comment, a profile)
-/// that carries those marks itself must not be loaded by it: the end script is trusted by
-/// the policy's nonce or hash, so under `'strict-dynamic'` a script it adds runs whatever its
-/// URL. Only what the layer held back keeps a mark, streamed or replayed.
+/// The end script makes every `link[data-consent-css]` a stylesheet and loads the
+/// `script[data-consent-js]` just before its own tag as a module. Markup injected into a page
+/// (a comment, a profile) that carries those marks itself must not be loaded by it: the end
+/// script is trusted by the policy's nonce or hash, so under `'strict-dynamic'` a script it
+/// adds runs whatever its URL. Only what the layer held back keeps a mark, streamed or
+/// replayed (where the layer cannot see a mark, see the next test).
 #[tokio::test]
 async fn marks_the_page_forged_are_never_loaded_by_the_end_script() {
     const FORGED: &[u8] = br#"<!doctype html><html><head>
@@ -350,6 +351,39 @@ async fn marks_the_page_forged_are_never_loaded_by_the_end_script() {
                 );
                 assert!(out.contains("\"/ga.js\""), "the rest of the page is kept");
             }
+        }
+    }
+}
+
+/// Where lol_html's guess of the tree differs from a browser's, in foreign content, page
+/// content can carry the end script's mark where the layer reads text and a browser makes an
+/// element: `<math><mi><mglyph><style>` is MathML to a browser (its content markup), a raw
+/// text `<style>` to lol_html; after `<svg/>` lol_html reads a CDATA section, a browser a
+/// bogus comment that ends at the first `>` (`tests/e2e/page-layer.mjs` has them in
+/// Chromium). So the end script looks at no such mark: it loads the module the layer moved
+/// right before its own tag, when that tag names its `src`, and nothing else.
+#[test]
+fn the_end_script_loads_only_the_module_written_before_its_own_tag() {
+    const FORGED: &str = r#"<math><mi><mglyph><style><script type="text/plain" data-consent-js="/evil.js"></script></style></mglyph></mi></math><svg/><![CDATA[><script type="text/plain" data-consent-js="/evil.js"></script>]]>"#;
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    let page = format!(
+        "<!doctype html><html><head><link rel=stylesheet href=/consent/consent.css>\
+         <script type=module src='/consent/consent.js?v=\"2\"&amp;x' data-layout=bar async></script>\
+         </head><body><div class=comment>{FORGED}</div><p>end</p></body></html>"
+    );
+    let module = r#"<script type="text/plain" data-layout="bar" async="" data-consent-js="/consent/consent.js?v=&quot;2&quot;&amp;x"></script>"#;
+    for visitor in ["", accepted.as_str()] {
+        for size in [5, 1 << 20] {
+            let out = text(&rewrite_chunks(&pages(), visitor, page.as_bytes(), size));
+            assert!(out.contains(FORGED), "the page's text is left: {out}");
+            assert!(
+                out.contains(&format!(
+                    "{module}<script data-consent-src=\"/consent/consent.js?v=&quot;2&quot;&amp;x\">{{const me="
+                )),
+                "{out}"
+            );
+            assert!(!out.contains("type=module"), "moved, not copied: {out}");
         }
     }
 }
@@ -536,7 +570,7 @@ async fn a_policy_in_the_pages_meta_lets_in_what_the_layer_writes() {
                 for piece in out.split(open).skip(1) {
                     let (tag, rest) = piece.split_once('>').expect("a tag");
                     let (content, _) = rest.split_once(close).expect("its end");
-                    if !tag.contains("src=") && !content.is_empty() {
+                    if !tag.contains(" src=") && !content.is_empty() {
                         inline.push((open, content.to_owned()));
                     }
                 }

@@ -301,9 +301,10 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
     let pages = Arc::new(Pages::new(config, Some(key())));
     let app = app(pages);
     let preload = r#"<link href="/consent/consent.css" data-consent-css="">"#;
-    // The script at the end of <body> applies the stylesheet and
-    // puts back the banner's module, held back inert meanwhile.
-    let apply = "<script>{const go=()=>{for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';";
+    // The script at the end of <body> applies the stylesheet and puts back the banner's
+    // module, held back inert meanwhile just before it (its own tag names it).
+    let apply = "<script data-consent-src=\"/consent/consent.js\">{const me=document.currentScript,\
+        src=me?.dataset.consentSrc,go=()=>{for(const l of document.querySelectorAll('link[data-consent-css]'))l.rel='stylesheet';";
     let module = r#"<script type="text/plain" data-consent-js="/consent/consent.js"></script>"#;
     // A new visitor: the banner's stylesheet link stays in <head> but inert, holding back
     // no paint, with the critical CSS in front of it (so that in the cascade the whole
@@ -325,8 +326,8 @@ async fn the_first_layer_paints_without_waiting_for_the_stylesheet() {
         .find(apply)
         .expect("the script applying the stylesheet");
     assert!(body[script..].contains("requestAnimationFrame"), "{body}");
-    let held = head.find(module).expect("the banner's module, held back");
-    assert!(link < held, "{head}");
+    let held = body.find(module).expect("the banner's module, held back");
+    assert_eq!(held + module.len(), script, "{body}");
     assert!(!body.contains("type=\"module\""), "{body}");
     let end = body.find("</body>").expect("body end");
     assert!(style < layer && layer < script && script < end, "{body}");
@@ -417,9 +418,9 @@ async fn a_strict_policy_lets_in_the_critical_css_by_its_hash() {
         .map(|(s, _)| s)
         .expect("the critical CSS");
     let script = body
-        .split_once("<script>{const go=")
+        .split_once(">{const me=")
         .and_then(|(_, r)| r.split_once("</script>"))
-        .map(|(s, _)| format!("{{const go={s}"))
+        .map(|(s, _)| format!("{{const me={s}"))
         .expect("the script applying the stylesheet");
     let hash = |text: &str| {
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))

@@ -301,7 +301,9 @@ fn end_script(config: &Config) -> String {
     let (before, _) = out
         .rsplit_once("</script></body>")
         .expect("a script at the end");
-    let (_, script) = before.rsplit_once("<script>").expect("its start");
+    let (_, script) = before
+        .rsplit_once("<script data-consent-src=\"/consent/consent.js\">")
+        .expect("its start, naming the module held back");
     assert!(
         script.contains("data-consent-css") && script.contains("data-consent-js"),
         "{script}"

@@ -47,6 +47,24 @@ writeFileSync(join(site_dir, 'index.html'), `<!doctype html>
 <button type="button" data-consent-open>Cookie settings</button>
 </body></html>`);
 writeFileSync(join(site_dir, 'analytics.js'), 'window.__ran = (window.__ran || 0) + 1;\n');
+// Markup a visitor wrote into a page (a comment), carrying the end script's mark where the
+// layer's parser (lol_html) reads text and Chromium's tree builder makes elements: inside
+// foreign content that lol_html takes for HTML (a raw-text `<style>`) or for SVG (a CDATA
+// section), each a `script[data-consent-js]` in the DOM.
+const FORGED = [
+  '<math><mi><mglyph><style><script type="text/plain" data-consent-js="/evil.js?1"></script></style></mglyph></mi></math>',
+  '<math><svg><title><style><script type="text/plain" data-consent-js="/evil.js?2"></script></style></title></svg></math>',
+  '<svg><math><mi><style><script type="text/plain" data-consent-js="/evil.js?3"></script></style></mi></math></svg>',
+  '<svg/><![CDATA[><script type="text/plain" data-consent-js="/evil.js?4"></script>]]>',
+];
+writeFileSync(join(site_dir, 'comments.html'), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js" nonce="${NONCE}"></script>
+</head><body><h1>Comments</h1>
+<div class="comment">${FORGED.join('\n')}</div>
+</body></html>`);
+writeFileSync(join(site_dir, 'evil.js'), 'window.__evil = (window.__evil || 0) + 1;\n');
 
 let browser;
 const servers = [];
@@ -101,8 +119,7 @@ test('page layer under a nonce policy: the banner held back, put back and revive
   const html = await response.text();
   assert.equal(response.headers()['content-security-policy'].includes(`'nonce-${NONCE}'`), true);
   assert.match(html, /data-consent-nojs/, 'the first layer in the HTML');
-  assert.match(html, new RegExp(`<script type="text/plain" nonce="${NONCE}" data-consent-js="/consent/consent.js">`), 'the module held back, nonce kept');
-  assert.match(html, new RegExp(`<script nonce="${NONCE}">\\{const go=`), 'the end script carries the nonce');
+  assert.match(html, new RegExp(`<script type="text/plain" nonce="${NONCE}" data-consent-js="/consent/consent.js"></script><script nonce="${NONCE}" data-consent-src="/consent/consent.js">\\{const me=`), 'the module held back (nonce kept) just before the end script, which carries the nonce');
   await v.page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .consent-banner'), null, { timeout: WAIT });
   assert.equal(await v.page.evaluate(() => window.__ran), undefined, 'nothing gated ran before a decision');
   // Neither the banner's stylesheet nor its module was asked for before the first contentful
@@ -178,5 +195,22 @@ test('page layer with gzip inside it: pages pass through as the site wrote them,
   assert.match(second, /data-src="\/analytics.js"/, 'still inert as sent');
   await again.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
   assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
+test('page layer under a strict-dynamic policy: an end-script mark a visitor wrote where lol_html reads text is never loaded', async () => {
+  // Under 'strict-dynamic' a script that a trusted script adds runs whatever its URL: the
+  // end script must add only the banner's module that the layer held back.
+  const base = await site('--csp', CSP.replace("'wasm-unsafe-eval'", "'strict-dynamic' 'wasm-unsafe-eval'"));
+  const v = await visitor();
+  const html = await (await v.page.goto(base + '/comments.html')).text();
+  for (const forged of FORGED) assert.ok(html.includes(forged), `passed through as text to the layer: ${forged}`);
+  // Elements in Chromium, marked (or already loaded, if the end script took them).
+  assert.equal(await v.page.evaluate(() => document.querySelectorAll('script[data-consent-js^="/evil.js"], script[src*="evil.js"]').length), FORGED.length);
+  await banner(v.page);
+  // The end script has run (the banner it put back is up): it added no script of the page's.
+  assert.deepEqual(await v.page.evaluate(() => [...document.querySelectorAll('script[src*="evil.js"]')].map((s) => s.src)), []);
+  assert.equal(await v.page.evaluate(() => window.__evil), undefined);
+  // (The console has the CSP's refusal of the drawings' empty `<style>` elements.)
   await v.context.close();
 });

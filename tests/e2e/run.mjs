@@ -1102,7 +1102,7 @@ test('C13 on pages served with a strict CSP the whole flow causes no CSP violati
       assert.ok(inline, `${path}: the Consent Mode script`);
       const hash = createHash('sha256').update(inline).digest('base64');
       // So is the script that loads the banner's stylesheet and module after the first paint.
-      const apply = /<script>(\{const go=[^<]*)<\/script>/.exec(body)?.[1];
+      const apply = /<script data-consent-src="[^"]*">(\{const me=[^<]*)<\/script>/.exec(body)?.[1];
       assert.ok(apply, `${path}: the script putting the banner back after the first paint`);
       const applyHash = createHash('sha256').update(apply).digest('base64');
       assert.ok(csp.includes(`script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}' 'sha256-${applyHash}';`), `${path}: ${csp}`);
