@@ -61,10 +61,8 @@ pub(crate) struct Selectors {
     pub(crate) script: Selector,
     pub(crate) embed: Selector,
     pub(crate) stylesheet: Selector,
-    pub(crate) body: Selector,
     pub(crate) meta: Selector,
     pub(crate) template: Selector,
-    pub(crate) foreign: Selector,
     pub(crate) policy: Selector,
 }
 
@@ -82,10 +80,8 @@ impl Selectors {
             embed: parse("iframe[data-category][data-src], img[data-category][data-src]"),
             // Any link already marked too: the page's own marks are taken off (`Page::link`).
             stylesheet: parse("link[href*=\"consent.css\"], link[data-consent-css]"),
-            body: parse("body"),
             meta: parse("meta"),
             template: parse("template"),
-            foreign: parse("svg, math"),
             policy: parse("meta[http-equiv][content]"),
         }
     }

@@ -24,7 +24,7 @@ const MEMORY_LIMIT: usize = 1 << 20;
 /// [`end`](Self::end); each returns the bytes ready to send. It never fails: if the page
 /// overwhelms the rewriter, the rest passes through unchanged, which makes nothing live that
 /// the page did not already run, and what goes at the end of `<body>` (the first layer, the
-/// script that loads the banner) goes at the end of the page.
+/// script that loads the banner) still goes at the end of the page.
 pub struct PageRewriter {
     rewriter: Option<HtmlRewriter<'static, Sink>>,
     out: Arc<Mutex<Vec<u8>>>,
@@ -100,8 +100,8 @@ struct Progress {
     /// The page's own language (`<html lang>`), for the first layer.
     lang: Option<Lang>,
     consent_mode_written: bool,
-    /// The end of `<body>` (or of the page) is written: the first layer and the script that
-    /// loads the banner's stylesheet and module.
+    /// The end of the page is written: the first layer and the script that loads the banner's
+    /// stylesheet and module.
     end_written: bool,
     /// Whether the layer held back the banner's stylesheet or module ([`Page::link`],
     /// [`Page::banner_module`]), which the script at the end of `<body>` puts back.
@@ -126,10 +126,6 @@ struct Progress {
     hole: Option<(Lang, Option<&'static encoding_rs::Encoding>)>,
     /// How many `<template>` elements are open ([`Page::template`]).
     templates: usize,
-    /// How many `<svg>` and `<math>` elements are open ([`Page::foreign`]).
-    foreign: usize,
-    /// Whether the page's `<body>` tag was seen ([`Page::body`]).
-    body_seen: bool,
 }
 
 impl PageRewriter {
@@ -311,20 +307,25 @@ fn build(
         )
         .with_graceful_bail_out_on_content_handler_error(true)
         .append_element_content_handler((Cow::Borrowed(&s.template), on(Page::template)))
-        .append_element_content_handler((Cow::Borrowed(&s.foreign), on(Page::foreign)))
         .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
         .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
         .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
         .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
         .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
-        .append_element_content_handler((Cow::Borrowed(&s.body), on(Page::body)))
         .append_element_content_handler((Cow::Borrowed(&s.policy), on(Page::policy)))
         // A response that names no charset is read in the one its `<meta>` names, as a
         // browser reads it: lol_html then writes what the layer adds in it.
         .with_adjust_charset_on_meta_tag(meta_charset)
         .append_document_content_handler(DocumentContentHandlers::default().end(
             move |end: &mut lol_html::html_content::DocumentEnd<'_>| {
-                // A page without `</body>`: what goes there goes at its end.
+                // At the end of the page, which a browser parses into the body (after
+                // `</body>` and `</html>` too), rather than before a `</body>`: which of them
+                // is the page's own, and whether a browser reads it as a tag at all, needs
+                // the tree that lol_html only guesses. It took one in a template for the
+                // page's, one in a drawing's `<foreignObject>`, and, where its guess of
+                // foreign content differs (`<svg/>`, `<math><svg><p>`), one that a browser
+                // reads in a `<style>`'s text: page content could hide the first layer and
+                // the banner in it, on a page that looked whole.
                 if let Some(html) = end_page.end_of_body() {
                     end.append(&html, ContentType::Html);
                 }
@@ -366,20 +367,6 @@ impl Page {
         el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
             let mut p = page.progress();
             p.templates = p.templates.saturating_sub(1);
-            Ok(())
-        }))
-    }
-
-    /// An `<svg>` or `<math>` element: a `<body>` tag in it is not the page's ([`Page::body`]).
-    fn foreign(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        if !el.can_have_content() {
-            return Ok(());
-        }
-        self.progress().foreign += 1;
-        let page = Arc::clone(self);
-        el.on_end_tag(Box::new(move |_: &mut EndTag<'_>| {
-            let mut p = page.progress();
-            p.foreign = p.foreign.saturating_sub(1);
             Ok(())
         }))
     }
@@ -656,40 +643,9 @@ impl Page {
         Ok(())
     }
 
-    /// What goes last in `<body>`: the first layer when the visitor has no valid decision,
-    /// and the script that loads the banner's stylesheet and module.
-    ///
-    /// Only the page's own: its first `<body>` tag outside a template, an `<svg>` or a
-    /// `<math>`. A browser makes no element of a later one (it adds its attributes to the
-    /// body, or drops it), and its `</body>` ends nothing; the layer's end went there,
-    /// inside an SVG's `<foreignObject>` (as SVG files write it), in a box the size of the
-    /// drawing.
-    fn body(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        {
-            let mut p = self.progress();
-            if p.body_seen || p.templates > 0 || p.foreign > 0 {
-                return Ok(());
-            }
-            p.body_seen = true;
-        }
-        if !el.can_have_content() {
-            return Ok(());
-        }
-        let page = Arc::clone(self);
-        el.on_end_tag(Box::new(move |end: &mut EndTag<'_>| {
-            // A `</body>` in a template ends no body: the page's own comes later, or its end.
-            if page.in_template() {
-                return Ok(());
-            }
-            if let Some(html) = page.end_of_body() {
-                end.before(&html, ContentType::Html);
-            }
-            Ok(())
-        }))
-    }
-
-    /// What goes at the end of `<body>`, if not yet written: the first layer when it is due,
-    /// then the script that loads the banner's stylesheet and module.
+    /// What goes at the end of `<body>` (written at the end of the page), if not yet
+    /// written: the first layer when it is due, then the script that loads the banner's
+    /// stylesheet and module.
     fn end_of_body(&self) -> Option<String> {
         let mut p = self.progress();
         if p.end_written {

@@ -388,6 +388,39 @@ fn the_end_script_loads_only_the_module_written_before_its_own_tag() {
     }
 }
 
+/// Where lol_html's guess of the tree differs from a browser's, page content can show it a
+/// `</body>` that a browser reads as text: after `<svg/>` (a browser closes it at once,
+/// lol_html reads SVG until a tag that ends foreign content), after `<math><svg><p>` (a
+/// browser leaves both, lol_html one), after a `</foreignObject>` that a browser ignores,
+/// or in a CDATA section a browser reads in MathML and lol_html takes for a bogus comment.
+/// The first layer and the end script went there, into a `<style>`'s or a `<textarea>`'s
+/// text: an undecided visitor, on a page that looked whole, was asked nothing, and the
+/// banner never loaded (`tests/e2e/page-layer.mjs` has one in Chromium). They go at the end
+/// of the page, which a browser parses into the body.
+#[test]
+fn a_body_end_tag_a_browser_reads_as_text_does_not_take_the_first_layer() {
+    for swallow in [
+        "<svg/><style></body></style>",
+        "<math/><textarea></body></textarea>",
+        "<math><svg><p><style></body></style></p></svg></math>",
+        "<svg><foreignObject><div></foreignObject><title></body></title></div></foreignObject></svg>",
+        "<math><mi><mglyph><![CDATA[x></body>]]></mglyph></mi></math>",
+    ] {
+        let page = format!(
+            "<!doctype html><html><head><script type=module src=/consent/consent.js></script></head>\
+             <body><div class=comment>{swallow}</div><p>after</p></body></html>"
+        );
+        for size in [3, 1 << 20] {
+            let out = text(&rewrite_chunks(&pages(), "", page.as_bytes(), size));
+            let after = out.find("<p>after</p>").expect("after");
+            for ours in ["data-consent-nojs", "{const me="] {
+                let at = out.find(ours).expect("written");
+                assert!(at > after, "{swallow}: {ours} in it:\n{out}");
+            }
+        }
+    }
+}
+
 /// The page for `body` with `content_type`, rewritten in chunks of `size` (and the same
 /// again through the page cache, which must agree).
 fn rewrite_as(content_type: &str, body: &[u8], size: usize) -> Vec<u8> {

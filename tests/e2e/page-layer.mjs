@@ -65,6 +65,15 @@ writeFileSync(join(site_dir, 'comments.html'), `<!doctype html>
 <div class="comment">${FORGED.join('\n')}</div>
 </body></html>`);
 writeFileSync(join(site_dir, 'evil.js'), 'window.__evil = (window.__evil || 0) + 1;\n');
+// A comment with a `</body>` that lol_html reads as a tag (it takes what follows `<svg/>` for
+// SVG) and Chromium as a `<style>`'s text (it closes `<svg/>` at once).
+writeFileSync(join(site_dir, 'swallow.html'), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js"></script>
+</head><body><div class="comment"><svg/><style></body></style></div>
+<h2>More comments</h2>
+</body></html>`);
 
 let browser;
 const servers = [];
@@ -212,5 +221,16 @@ test('page layer under a strict-dynamic policy: an end-script mark a visitor wro
   assert.deepEqual(await v.page.evaluate(() => [...document.querySelectorAll('script[src*="evil.js"]')].map((s) => s.src)), []);
   assert.equal(await v.page.evaluate(() => window.__evil), undefined);
   // (The console has the CSP's refusal of the drawings' empty `<style>` elements.)
+  await v.context.close();
+});
+
+test('page layer: a </body> in page content that Chromium reads as text takes neither the first layer nor the banner', async () => {
+  const base = await site();
+  const v = await visitor();
+  await v.page.goto(base + '/swallow.html');
+  assert.equal(await v.page.evaluate(() => document.querySelector('h2')?.textContent), 'More comments', 'the page is whole');
+  await banner(v.page);
+  assert.equal(await v.page.evaluate(() => document.querySelector('.comment style').textContent), '</body>', 'nothing of the layer in it');
+  assert.deepEqual(v.errors, []);
   await v.context.close();
 });
