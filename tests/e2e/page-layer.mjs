@@ -65,6 +65,11 @@ writeFileSync(join(site_dir, 'comments.html'), `<!doctype html>
 <div class="comment">${FORGED.join('\n')}</div>
 </body></html>`);
 writeFileSync(join(site_dir, 'evil.js'), 'window.__evil = (window.__evil || 0) + 1;\n');
+// A comment with a form it leaves open, as a browser keeps it open to the page's end.
+writeFileSync(join(site_dir, 'open-form.html'), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title></head>
+<body><div class="comment"><form method="post" action="/elsewhere">Hi!</div>
+</body></html>`);
 // A comment with a `</body>` that lol_html reads as a tag (it takes what follows `<svg/>` for
 // SVG) and Chromium as a `<style>`'s text (it closes `<svg/>` at once).
 writeFileSync(join(site_dir, 'swallow.html'), `<!doctype html>
@@ -233,4 +238,18 @@ test('page layer: a </body> in page content that Chromium reads as text takes ne
   assert.equal(await v.page.evaluate(() => document.querySelector('.comment style').textContent), '</body>', 'nothing of the layer in it');
   assert.deepEqual(v.errors, []);
   await v.context.close();
+});
+
+test('page layer: a form page content leaves open does not take the first layer\'s buttons', async () => {
+  const base = await site();
+  // Without JavaScript, the first layer alone (the banner would draw its own in its place).
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/open-form.html');
+  const posted = page.waitForRequest((r) => r.method() === 'POST', { timeout: WAIT });
+  await page.locator('[data-consent-nojs]').getByRole('button', { name: 'Reject all' }).click();
+  const request = await posted;
+  assert.equal(new URL(request.url()).pathname, '/consent/form');
+  assert.match(request.postData(), /action=reject_all/);
+  await context.close();
 });
