@@ -62,6 +62,7 @@ pub(crate) struct Selectors {
     pub(crate) embed: Selector,
     pub(crate) stylesheet: Selector,
     pub(crate) meta: Selector,
+    pub(crate) title: Selector,
     pub(crate) template: Selector,
     pub(crate) policy: Selector,
 }
@@ -81,6 +82,7 @@ impl Selectors {
             // Any link already marked too: the page's own marks are taken off (`Page::link`).
             stylesheet: parse("link[href*=\"consent.css\"], link[data-consent-css]"),
             meta: parse("meta"),
+            title: parse("title"),
             template: parse("template"),
             policy: parse("meta[http-equiv][content]"),
         }

@@ -309,6 +309,7 @@ fn build(
         .append_element_content_handler((Cow::Borrowed(&s.template), on(Page::template)))
         .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
         .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
+        .append_element_content_handler((Cow::Borrowed(&s.title), on(Page::title)))
         .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
         .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
         .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
@@ -390,7 +391,8 @@ impl Page {
     }
 
     /// `<meta charset>` (or `http-equiv="Content-Type"`), in a response that names no
-    /// charset: the first that names one is the page's, as lol_html reads it.
+    /// charset: the first that names one is the page's, as lol_html reads it. Consent Mode
+    /// goes right after it, where it moves the charset past no browser's look ([`Page::head`]).
     fn meta(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         let mut p = self.progress();
         if p.meta_encoding.is_some() {
@@ -412,6 +414,13 @@ impl Page {
                 })
             });
         p.meta_encoding = charset.map(Into::into);
+        let named = p.meta_encoding.is_some();
+        drop(p);
+        if named && !self.in_template() {
+            if let Some(script) = self.take_consent_mode() {
+                el.after(&script, ContentType::Html);
+            }
+        }
         Ok(())
     }
 
@@ -454,13 +463,20 @@ impl Page {
         Ok(())
     }
 
-    /// Consent Mode goes first in `<head>`, before any tag.
+    /// Consent Mode goes first in `<head>`, before any tag, or, without a `<head>` tag (a
+    /// minifier drops it), before `<title>` ([`Page::title`]).
     ///
     /// Unless the page's charset may come from its `<meta>` (the response names none): a
     /// browser looks for that in the first 1024 bytes only, and the script (some 300 to 700
     /// bytes) in front of it could push it out, and the page would be read in a guessed
-    /// charset. Consent Mode then goes before the first script, or at the end of `<head>`
-    /// when it holds none: still before any tag.
+    /// charset. Consent Mode then goes right after that `<meta>` ([`Page::meta`]), else
+    /// before the first script, or at the end of `<head>` when it holds none: still before
+    /// any tag.
+    ///
+    /// Before the first script only as a last resort: content placed before the page's own
+    /// scripts (a comment) can show lol_html a `<script>` that a browser reads as text, where
+    /// lol_html's guess of foreign content differs (`<svg/><style><script>`), and Consent
+    /// Mode's `default` was lost in it.
     fn head(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         if self.in_template() {
             return Ok(());
@@ -698,6 +714,17 @@ impl Page {
             html.push_str("</script>");
         }
         (!html.is_empty()).then_some(html)
+    }
+
+    /// `<title>`, in a page without a `<head>` tag: Consent Mode goes before it when the
+    /// response names the charset ([`Page::head`]).
+    fn title(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if self.progress().named_encoding.is_some() && !self.in_template() {
+            if let Some(script) = self.take_consent_mode() {
+                el.before(&script, ContentType::Html);
+            }
+        }
+        Ok(())
     }
 
     fn take_consent_mode(&self) -> Option<String> {

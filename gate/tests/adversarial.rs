@@ -438,6 +438,50 @@ fn a_form_the_page_leaves_open_does_not_take_the_first_layer() {
     assert!(out[..layer].ends_with("</body></html></form>"), "{out}");
 }
 
+/// Without a `<head>` tag (a minifier drops it), Consent Mode went before the first
+/// `<script>` lol_html saw, and page content placed before the page's scripts could show it
+/// one that a browser reads as text (`<svg/><style><script>`): the `default` command was
+/// lost in a `<style>`, and the Google tag after it ran as if everything were granted. It
+/// goes before `<title>` when the response names the charset, else right after the `<meta>`
+/// that names it, ahead of any content.
+#[test]
+fn consent_mode_goes_ahead_of_page_content_without_a_head_tag() {
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    let content = "<div class=comment><svg/><style><script></script></style></div>";
+    for (content_type, meta) in [
+        ("text/html; charset=utf-8", ""),
+        ("text/html", "<meta charset=utf-8>"),
+    ] {
+        let page = format!(
+            "<!doctype html><html lang=en>{meta}<title>t</title>{content}\
+             <script src=/gtag.js></script>"
+        );
+        for visitor in ["", accepted.as_str()] {
+            let pages = pages();
+            let mut req = HeaderMap::new();
+            if !visitor.is_empty() {
+                req.insert(header::COOKIE, visitor.parse().expect("value"));
+            }
+            let visit = pages.visit(&req, "/");
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, content_type.parse().expect("value"));
+            let mut r = pages
+                .respond(&visit, StatusCode::OK, &mut headers)
+                .expect("html");
+            let mut out = r.write(page.as_bytes());
+            out.extend(r.end());
+            let out = text(&out);
+            let mode = out.find("<script data-consent-mode").expect("Consent Mode");
+            let comment = out.find("<div class=comment>").expect("the comment");
+            assert!(mode < comment, "{content_type}: {out}");
+            if !meta.is_empty() {
+                assert!(mode > out.find(meta).expect("meta"), "{out}");
+            }
+        }
+    }
+}
+
 /// The page for `body` with `content_type`, rewritten in chunks of `size` (and the same
 /// again through the page cache, which must agree).
 fn rewrite_as(content_type: &str, body: &[u8], size: usize) -> Vec<u8> {

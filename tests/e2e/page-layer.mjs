@@ -65,6 +65,11 @@ writeFileSync(join(site_dir, 'comments.html'), `<!doctype html>
 <div class="comment">${FORGED.join('\n')}</div>
 </body></html>`);
 writeFileSync(join(site_dir, 'evil.js'), 'window.__evil = (window.__evil || 0) + 1;\n');
+// A page without <head> and <body> tags (as a minifier writes it), with a comment before its
+// scripts that shows lol_html a <script> Chromium reads in a <style>'s text.
+writeFileSync(join(site_dir, 'minified.html'), `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title>
+<div class="comment"><svg/><style><script></script></style></div>
+<script src="/analytics.js"></script>`);
 // A comment with a form it leaves open, as a browser keeps it open to the page's end.
 writeFileSync(join(site_dir, 'open-form.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title></head>
@@ -252,4 +257,15 @@ test('page layer: a form page content leaves open does not take the first layer\
   assert.equal(new URL(request.url()).pathname, '/consent/form');
   assert.match(request.postData(), /action=reject_all/);
   await context.close();
+});
+
+test('page layer: Consent Mode\'s default runs on a page without a <head> tag, whatever a comment holds', async () => {
+  const base = await site();
+  const v = await visitor();
+  await v.page.goto(base + '/minified.html');
+  await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  const calls = await v.page.evaluate(() => (window.dataLayer ?? []).map((a) => [...a].slice(0, 2).join(' ')));
+  assert.equal(calls[0], 'consent default', JSON.stringify(calls));
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
 });
