@@ -547,10 +547,7 @@ impl Validator {
 
     fn url(&mut self, value: &Value, path: String) -> Option<Box<str>> {
         let s = self.string(value, path.clone(), MAX_URL_LEN)?;
-        let ok_scheme = s.starts_with("https://")
-            || s.starts_with("http://")
-            || (s.starts_with('/') && !s.starts_with("//"));
-        if !ok_scheme {
+        if !is_address(s) {
             self.report(
                 path,
                 ProblemKind::Invalid(
@@ -1431,6 +1428,20 @@ fn parse_date(s: &str) -> Option<Date> {
     Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
 }
 
+/// Whether `s` is an http(s) address with a host, or a path on this site. Browsers read a
+/// backslash in such a URL as a slash, so a path starting `/\` leaves the site as `//` does.
+fn is_address(s: &str) -> bool {
+    match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
+        Some(rest) => !rest.is_empty() && !rest.starts_with(['/', '\\', '?', '#']),
+        None => s
+            .strip_prefix('/')
+            .is_some_and(|path| !path.starts_with(['/', '\\'])),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1644,6 +1655,49 @@ mod tests {
                 "texts.fi.accept: unknown field",
             ]
         );
+    }
+
+    #[test]
+    fn an_address_on_this_site_stays_on_it_and_one_elsewhere_names_a_host() {
+        // Browsers read a backslash in an http(s) URL as a slash: "/\evil.example" is
+        // "//evil.example", another site, like the "//" the check already refused.
+        let with = |address: &str| {
+            crate::EXAMPLE_CONFIG
+                .replacen(
+                    r#""endpoint": "/consent""#,
+                    &format!(r#""endpoint": "{address}""#),
+                    1,
+                )
+                .replacen(
+                    r#""fi": "/tietosuoja""#,
+                    &format!(r#""fi": "{address}""#),
+                    1,
+                )
+        };
+        for address in [
+            r"/\\evil.example",
+            r"/\\/evil.example",
+            "https://",
+            "http:///x",
+            "https://?x",
+        ] {
+            assert_eq!(
+                problems(&with(address)),
+                [
+                    "privacy_notice.fi: expected an https:// or http:// address, or a path starting with /",
+                    "endpoint: expected an https:// or http:// address, or a path starting with /",
+                ],
+                "{address}"
+            );
+        }
+        for address in [
+            "/consent/x",
+            "/a\\\\b",
+            "https://klinikka.fi/x",
+            "http://localhost:8080",
+        ] {
+            assert_eq!(problems(&with(address)), Vec::<String>::new(), "{address}");
+        }
     }
 
     #[test]
