@@ -94,6 +94,9 @@ pub enum KeyError {
     /// Text that is not a keyring: a key of another format (PEM, OpenSSH), hex digits, a
     /// password. Never the 32 random bytes `consent` makes, which are not text.
     Text,
+    /// 32 bytes and a line end (`\n` or `\r\n`) after them: the key `consent` makes, with a
+    /// line end an editor, `echo` or a secret store added. Read as it is, that is another key.
+    LineEnd,
     /// What is wrong with the key file at this path.
     File(PathBuf, Box<KeyError>),
 }
@@ -137,6 +140,11 @@ impl KeyError {
                 "not a server key: the file is text (a PEM or OpenSSH key? hex digits?), and a \
                  server key file is either the 32 random bytes `consent` makes or a \
                  consent-keyring-v1 file; check --key-file (CONSENT_KEY_FILE)",
+            ),
+            KeyError::LineEnd => f.write_str(
+                "32 bytes and a line end after the key, which `consent` never writes: something \
+                 added it (an editor, echo, a secret store) and made it another key; remove the \
+                 line end (truncate -s 32 FILE)",
             ),
             KeyError::File(path, e) => {
                 write!(f, "{}: ", path.display())?;
@@ -231,6 +239,9 @@ impl ServerKey {
                     .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
             {
                 return Err(KeyError::Text);
+            }
+            if matches!(bytes.len(), 33 | 34) && matches!(&bytes[32..], b"\n" | b"\r\n") {
+                return Err(KeyError::LineEnd);
             }
             return Self::new(bytes);
         };

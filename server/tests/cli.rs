@@ -1854,6 +1854,18 @@ async fn a_damaged_key_file_is_named_and_never_replaced() {
             b"0123456789abcdef".repeat(4),
             "not a server key",
         ),
+        // A line end added after the key (by an editor, `echo`, a secret store) made it
+        // another key: the log's heads then read as "edited", the site id changed.
+        (
+            "a line end added",
+            [&good[..], b"\n"].concat(),
+            "a line end after the key",
+        ),
+        (
+            "a Windows line end added",
+            [&good[..], b"\r\n"].concat(),
+            "a line end after the key",
+        ),
         (
             "a keyring cut in a secret",
             keyring.as_bytes()[..keyring.len() - 20].to_vec(),
