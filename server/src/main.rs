@@ -1248,7 +1248,12 @@ async fn purge<S: Store>(
     key: &ServerKey,
     retention_days: u32,
 ) -> Result<u64, StoreError> {
-    let before = OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+    // A retention reaching back before the calendar's first day has nothing older to purge.
+    let Some(before) =
+        OffsetDateTime::now_utc().checked_sub(time::Duration::days(i64::from(retention_days)))
+    else {
+        return Ok(0);
+    };
     store
         .purge(before, &|seq, link, total| {
             key.checkpoint_mac(seq, link, total)

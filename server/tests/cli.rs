@@ -1998,6 +1998,21 @@ fn erase_and_purge_never_start_a_log() {
 }
 
 #[tokio::test]
+async fn purge_with_a_retention_before_the_calendar_purges_nothing_never_panics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1, 2]).await;
+    let max = u32::MAX.to_string();
+    let out = consent(d, &["purge", "--retention-days", &max]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("purged 0 records"), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    let out = consent(d, &["export", &"01".repeat(16)]);
+    assert!(text(&out).contains("accept_all"), "{}", text(&out));
+    assert!(consent(d, &["verify"]).status.success());
+}
+
+#[tokio::test]
 async fn a_command_that_writes_refuses_a_log_under_a_key_the_file_lacks() {
     let dir = tempfile::tempdir().expect("tempdir");
     log_with(dir.path(), &[1]).await;
