@@ -40,6 +40,12 @@ mod banner_build;
 mod cli_market;
 mod validate;
 
+/// `serve`'s timeouts: at least a second, at most a day. Every connection adds them to the
+/// clock, which a value near `u64::MAX` overflows.
+fn timeout_seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=86_400)
+}
+
 #[derive(Parser)]
 #[command(
     name = "consent",
@@ -452,12 +458,13 @@ struct ServeArgs {
         default_value = "x-forwarded-for"
     )]
     forwarded_header: consent_server::client::ForwardingHeader,
-    /// Seconds a client may take to send a request's head before the connection is closed.
-    #[arg(long, default_value_t = 10)]
+    /// Seconds a client may take to send a request's head before the connection is closed
+    /// (1 to 86400).
+    #[arg(long, default_value_t = 10, value_parser = timeout_seconds())]
     header_timeout: u64,
     /// Seconds a request may take, body included, before it is answered 408; and a write may
-    /// wait for the client to read before the connection is closed.
-    #[arg(long, default_value_t = 30)]
+    /// wait for the client to read before the connection is closed (1 to 86400).
+    #[arg(long, default_value_t = 30, value_parser = timeout_seconds())]
     request_timeout: u64,
     /// Connections served at once; more wait to be accepted.
     #[arg(long, default_value_t = 1024)]

@@ -1051,6 +1051,30 @@ fn serve_refuses_a_public_address_without_an_admin_token() {
     );
 }
 
+/// A timeout past what a clock can add (every connection's deadline overflowed, panicking
+/// the task that served it) is refused before anything starts, as is one of no time at all.
+#[test]
+fn serve_refuses_a_timeout_out_of_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for option in ["--header-timeout", "--request-timeout"] {
+        for value in ["18446744073709551615", "0"] {
+            let out = serve_refusal(dir.path(), &[option, value]);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{option} {value}: {}",
+                text(&out)
+            );
+            assert!(
+                text(&out).contains(option) && text(&out).contains("86400"),
+                "{option} {value}: {}",
+                text(&out)
+            );
+            assert!(!dir.path().join("consent.db").exists());
+        }
+    }
+}
+
 /// A database rolled back to an older copy ends before the head file the server kept: `serve`
 /// refuses to start on it (issue 15), naming the head file, rather than sign a fork of the
 /// chain over the records the copy lost.
