@@ -23,7 +23,11 @@ pub enum CompileError {
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CompileError::TooLong(what) => write!(f, "{what}: too long for a compiled policy"),
+            CompileError::TooLong(what) => {
+                // `write_str` only, as config problems are written (`ProblemKind`'s `Display`).
+                f.write_str(what)?;
+                f.write_str(": too long for a compiled policy")
+            }
         }
     }
 }
@@ -157,7 +161,11 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
     for c in &declared {
         t.name(c.domain().unwrap_or(""))?;
     }
-    let text_ends = ends(t.texts.iter().map(|s| s.len()), "the policy's texts")?;
+    let text_ends = ends(
+        t.texts.iter().map(|s| s.len()),
+        "the policy's texts (ids, exclude_paths, cookie names, paths and domains: 65535 bytes \
+         in all)",
+    )?;
     let excluded_ends = ends(
         services.iter().map(|s| s.exclude_paths().len()),
         "exclude_paths",
@@ -276,6 +284,35 @@ mod tests {
                 crate::site::Params::new(c)
             );
         }
+    }
+
+    #[test]
+    fn a_config_too_large_to_compile_is_no_valid_config() {
+        // Each list within its limit, and together more texts than the format's 64 KiB: the
+        // config validated, then `consent banner build` and the server could not compile it.
+        let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap();
+        let pixel = v["categories"][2]["services"][1].clone();
+        let services: Vec<serde_json::Value> = (0..5)
+            .map(|i| {
+                let mut s = pixel.clone();
+                s["id"] = format!("pixel-{i}").into();
+                s["exclude_paths"] = (0..64)
+                    .map(|j| format!("/{i}-{j}-{}", "x".repeat(240)))
+                    .collect();
+                s
+            })
+            .collect();
+        v["categories"][2]["services"] = services.into();
+        let problems: Vec<String> = match Config::from_value(&v) {
+            Ok(c) => unreachable!("valid, and compiles to {:?}", compile(&c).map(|b| b.len())),
+            Err(e) => e.problems().iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("too long for a compiled policy")
+                && problems[0].contains("exclude_paths"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -461,7 +461,11 @@ impl Config {
         let mut v = Validator::default();
         let config = v.config(value);
         match config {
-            Some(config) if v.problems.is_empty() => Ok(config),
+            // A config that validates compiles: the browser reads nothing else.
+            Some(config) if v.problems.is_empty() => match crate::compile::compile(&config) {
+                Ok(_) => Ok(config),
+                Err(e) => Err(ConfigError::whole(ProblemKind::Compile(e))),
+            },
             _ => Err(ConfigError {
                 problems: v.problems,
             }),

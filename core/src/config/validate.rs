@@ -109,6 +109,9 @@ pub enum ProblemKind {
     Unlawful(&'static str),
     /// A config file longer than this many bytes ([`super::MAX_FILE_LEN`]).
     TooLarge(usize),
+    /// A config whose every part is within its limits, but not all of them together: the
+    /// compiled policy has no room for it.
+    Compile(crate::compile::CompileError),
 }
 
 impl fmt::Display for ProblemKind {
@@ -140,6 +143,7 @@ impl fmt::Display for ProblemKind {
             ProblemKind::Cookie(e) => fmt::Display::fmt(e, f),
             ProblemKind::MissingTranslation => f.write_str("missing translation"),
             ProblemKind::Text(shape) => fmt::Display::fmt(shape, f),
+            ProblemKind::Compile(e) => fmt::Display::fmt(e, f),
             ProblemKind::Unlawful(why) => {
                 f.write_str("not allowed: ")?;
                 f.write_str(why)
