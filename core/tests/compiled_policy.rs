@@ -1,6 +1,8 @@
 //! The rules over a compiled policy give the answers they give over its config: every step
 //! the banner takes (evaluate, decide, the cookie line, the deletions, which element loads),
 //! for arbitrary stored cookies, actions, signals, pages and present cookies.
+//! And every config that validates, of arbitrary categories, services, cookies and
+//! exclude_paths, compiles to a policy that reads back as the config.
 
 mod common;
 
@@ -113,5 +115,136 @@ proptest! {
             here = here.union(&x.revoked());
             token = Some(Token::unsigned(*x.state()).to_string());
         }
+    }
+}
+
+/// A string of `chars` (a regex class) of `len` bytes: ASCII, so bytes and chars agree.
+fn ascii(class: &'static str, len: std::ops::RangeInclusive<usize>) -> BoxedStrategy<String> {
+    proptest::string::string_regex(&format!("{class}{{{},{}}}", len.start(), len.end()))
+        .unwrap_or_else(|e| unreachable!("{class}: {e:?}"))
+        .boxed()
+}
+
+/// A declared cookie: names, paths and domains valid or not, near the limits or far past.
+fn cookie_json() -> impl Strategy<Value = serde_json::Value> {
+    let name = prop_oneof![
+        40 => ascii("[A-Za-z0-9_]", 1..=12),
+        10 => ascii("[A-Za-z0-9_]", 1..=8).prop_map(|n| format!("{n}*")),
+        1 => ascii("[A-Za-z0-9_;= .*]", 0..=210),
+    ];
+    let path = prop::option::of(prop_oneof![
+        40 => ascii("/[a-z0-9/]", 0..=40),
+        1 => ascii("[a-z/;]", 0..=8)
+    ]);
+    let domain = prop::option::of(prop_oneof![
+        20 => Just("klinikka.fi".to_owned()),
+        20 => Just(".klinikka.fi".to_owned()),
+        1 => ascii("[a-z.]", 0..=20)
+    ]);
+    (name, path, domain).prop_map(|(name, path, domain)| {
+        let mut c = serde_json::json!({"name": name, "lifetime": "1y", "description": {"fi": "x", "sv": "x", "en": "x"}});
+        if let Some(p) = path {
+            c["path"] = p.into();
+        }
+        if let Some(d) = domain {
+            c["domain"] = d.into();
+        }
+        c
+    })
+}
+
+/// A service with the example's texts and arbitrary cookies and exclude_paths.
+fn service_json() -> impl Strategy<Value = serde_json::Value> {
+    let paths = prop::collection::vec(
+        prop_oneof![
+            500 => ascii("/[a-z0-9-]", 0..=250),
+            1 => ascii("/[a-z0-9/%-]", 0..=250),
+            1 => ascii("[a-z/?# ]", 0..=5)
+        ],
+        0..=64,
+    );
+    (prop::collection::vec(cookie_json(), 0..=4), paths).prop_map(|(cookies, paths)| {
+        let text = serde_json::json!({"fi": "x", "sv": "x", "en": "x"});
+        serde_json::json!({
+            "id": "s", "name": "S", "provider": "P", "purpose": text,
+            "cookies": cookies, "exclude_paths": paths,
+        })
+    })
+}
+
+/// The example config with arbitrary categories of arbitrary services after `necessary`, and
+/// an arbitrary site and consent cookie: many valid, many not, some too large to compile.
+fn config_json() -> impl Strategy<Value = serde_json::Value> {
+    let categories = prop::collection::vec(prop::collection::vec(service_json(), 0..=6), 0..=8);
+    let site = prop::option::of(ascii("[a-z0-9.]", 1..=64));
+    let cookie_name = ascii("[A-Za-z_-]", 1..=30);
+    (categories, site, cookie_name).prop_map(|(categories, site, cookie_name)| {
+        let mut v: serde_json::Value = serde_json::from_str(consent_core::EXAMPLE_CONFIG)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let mut all = vec![v["categories"][0].clone()];
+        let mut n = 0;
+        for (i, services) in categories.into_iter().enumerate() {
+            let text = serde_json::json!({"fi": "x", "sv": "x", "en": "x"});
+            let services: Vec<_> = services
+                .into_iter()
+                .map(|mut s| {
+                    n += 1;
+                    s["id"] = format!("s{n}").into();
+                    s
+                })
+                .collect();
+            all.push(serde_json::json!({
+                "id": format!("k{i}"), "title": text, "description": text, "services": services,
+            }));
+        }
+        v["categories"] = all.into();
+        if let Some(site) = site {
+            v["site"] = site.into();
+        }
+        v["cookie"]["name"] = cookie_name.into();
+        v
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Every config that validates compiles, and the browser reads back from the compiled
+    /// policy what the config says; one that does not validate says why, never panics.
+    #[test]
+    fn every_valid_config_compiles_and_reads_back(v in config_json()) {
+        let Ok(c) = Config::from_value(&v) else {
+            return Ok(());
+        };
+        let bytes = compile(&c).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let p = CompiledPolicy::parse(&bytes).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let (cookie, want) = (p.cookie(), c.cookie());
+        prop_assert_eq!(
+            (p.fingerprint(), p.site(), p.endpoint(), cookie.name, cookie.path, cookie.domain),
+            (c.fingerprint(), c.site(), c.endpoint(), want.name(), want.path(), want.domain())
+        );
+        // Each service as the browser reads it: id, category, exclude_paths, cookies.
+        let got: Vec<_> = p
+            .services()
+            .map(|e| {
+                let paths: Vec<&str> = e.exclude_paths().collect();
+                let cookies: Vec<_> = e.cookies().map(|k| (k.name, k.path, k.domain)).collect();
+                (e.id, e.category, paths, cookies)
+            })
+            .collect();
+        let want: Vec<_> = c
+            .services()
+            .map(|(_, ci, s)| {
+                let paths: Vec<&str> = s.exclude_paths().iter().map(|x| &**x).collect();
+                let cookies: Vec<_> = s
+                    .cookies()
+                    .iter()
+                    .map(|k| (k.name().as_str(), k.path(), k.domain()))
+                    .collect();
+                (s.id().as_str(), ci, paths, cookies)
+            })
+            .collect();
+        prop_assert_eq!(got, want);
+        prop_assert!(p.categories().map(|e| e.id).eq(c.categories().iter().map(|k| k.id().as_str())));
     }
 }
