@@ -5,8 +5,8 @@
 //!    into a staging directory inside the output directory, so that nothing there changes
 //!    before the whole build is at hand. A failure then (a banner that cannot be read, a full
 //!    disk) removes the staging directory, and the output directory if this build made it.
-//! 2. A name of the build that is a directory in the output directory stops the build before
-//!    anything is replaced.
+//! 2. A name of the build that is a directory in the output directory, or the config being
+//!    built (directly or through a symlink), stops the build before anything is replaced.
 //! 3. Then each file is renamed over its name: a file is replaced whole or not at all, never
 //!    left cut short. The banner's files go first and the compiled policy last.
 //!
@@ -32,16 +32,20 @@ pub(crate) enum Source<'a> {
     Copy(PathBuf),
 }
 
-/// Writes `files` into `out` (created if missing), all of them or none (module docs). The
-/// compiled policy, if among them, is renamed last.
+/// Writes `files` into `out` (created if missing), all of them or none (module docs), never
+/// over `config`. The compiled policy, if among them, is renamed last.
 ///
 /// # Errors
 /// Why a file could not be read, written or put in place, naming it.
-pub(crate) fn write(out: &Path, files: &[(OsString, Source<'_>)]) -> anyhow::Result<()> {
+pub(crate) fn write(
+    out: &Path,
+    files: &[(OsString, Source<'_>)],
+    config: &Path,
+) -> anyhow::Result<()> {
     let made = !out.exists();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let staging = out.join(format!("{STAGING}{}", std::process::id()));
-    let staged = stage(out, &staging, files);
+    let staged = stage(out, &staging, files, config);
     if staged.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
         if made {
@@ -65,9 +69,25 @@ pub(crate) fn write(out: &Path, files: &[(OsString, Source<'_>)]) -> anyhow::Res
 }
 
 /// Steps 1 and 2 of the module docs: every file into `staging`, nothing in `out` touched.
-fn stage(out: &Path, staging: &Path, files: &[(OsString, Source<'_>)]) -> anyhow::Result<()> {
+fn stage(
+    out: &Path,
+    staging: &Path,
+    files: &[(OsString, Source<'_>)],
+    config: &Path,
+) -> anyhow::Result<()> {
+    // A rename replaces the name in `out`, whatever it links to: the config is in the way
+    // where its own name, its links resolved, is one of those names.
+    let config = std::fs::canonicalize(config).ok();
+    let out_dir = std::fs::canonicalize(out).ok();
     for (name, _) in files {
         let target = out.join(name);
+        if config.is_some() && out_dir.as_ref().map(|d| d.join(name)) == config {
+            anyhow::bail!(
+                "cannot write {}: it is the config being built; choose another --out or move \
+                 the config; nothing was replaced",
+                target.display()
+            );
+        }
         if target.is_dir() {
             anyhow::bail!(
                 "cannot write {}: a directory is in the way; nothing was replaced",

@@ -523,6 +523,7 @@ fn described(e: &anyhow::Error) -> String {
 /// serve` serves them from, written all or nothing (the [`banner_build`](mod@banner_build) module).
 fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use banner_build::Source;
+    let config_path = config;
     let config = match read_config(config) {
         Ok(c) => c,
         Err(e) => {
@@ -567,7 +568,7 @@ fn banner_build(config: &Path, out: &Path, dist: Option<PathBuf>) -> anyhow::Res
             }
         }
     }
-    banner_build::write(out, &files)?;
+    banner_build::write(out, &files, config_path)?;
     outln!("{}: {}", out.display(), written.join(", "));
     Ok(ExitCode::SUCCESS)
 }

@@ -209,6 +209,33 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     all
 }
 
+/// A config kept under a name the build writes, in the directory it writes to (reached
+/// directly, or through a symlink), is never replaced by the build: nothing is.
+#[test]
+fn banner_build_never_writes_over_its_own_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let config = std::fs::read(Path::new(EXAMPLE)).expect("example");
+    let site = d.join("site");
+    std::fs::create_dir(&site).expect("site");
+    std::fs::write(site.join("texts-fi.json"), &config).expect("write");
+    std::os::unix::fs::symlink(site.join("texts-fi.json"), d.join("config.json")).expect("symlink");
+    for given in ["site/texts-fi.json", "config.json"] {
+        let out = consent(d, &["banner", "build", given, "--out", "site"]);
+        assert_eq!(out.status.code(), Some(1), "{given}: {}", text(&out));
+        assert!(
+            text(&out).contains("texts-fi.json") && text(&out).contains("config"),
+            "{given}: {}",
+            text(&out)
+        );
+        assert_eq!(
+            std::fs::read(site.join("texts-fi.json")).expect("read"),
+            config
+        );
+        assert_eq!(names(&site), ["texts-fi.json"], "{given}");
+    }
+}
+
 #[test]
 fn banner_build_writes_all_of_a_build_or_nothing_and_loses_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
