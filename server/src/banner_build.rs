@@ -43,6 +43,14 @@ pub(crate) fn write(
     config: &Path,
 ) -> anyhow::Result<()> {
     let made = !out.exists();
+    if !out.is_dir() && std::fs::symlink_metadata(out).is_ok() {
+        let what = if made {
+            "a symlink to nothing"
+        } else {
+            "not a directory"
+        };
+        anyhow::bail!("cannot write into {}: {what}", out.display());
+    }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let staging = out.join(format!("{STAGING}{}", std::process::id()));
     let staged = stage(out, &staging, files, config);

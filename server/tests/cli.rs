@@ -209,6 +209,30 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     all
 }
 
+/// An `--out` that is a file, or a symlink to nothing, is named as what it is, not as the
+/// system's "File exists", and left as it was.
+#[test]
+fn banner_build_into_something_not_a_directory_says_what_is_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("a-file"), "kept").expect("write");
+    std::os::unix::fs::symlink(d.join("nothing"), d.join("dangling")).expect("symlink");
+    for (out, want) in [
+        ("a-file", "not a directory"),
+        ("dangling", "a symlink to nothing"),
+    ] {
+        let got = consent(d, &["banner", "build", EXAMPLE, "--out", out]);
+        assert_eq!(got.status.code(), Some(1), "{out}: {}", text(&got));
+        assert!(
+            text(&got).contains(out) && text(&got).contains(want),
+            "{out}: {}",
+            text(&got)
+        );
+    }
+    assert_eq!(std::fs::read(d.join("a-file")).expect("read"), b"kept");
+    assert!(!d.join("nothing").exists());
+}
+
 /// A config kept under a name the build writes, in the directory it writes to (reached
 /// directly, or through a symlink), is never replaced by the build: nothing is.
 #[test]
