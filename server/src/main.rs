@@ -627,9 +627,27 @@ fn read_config(path: &Path) -> anyhow::Result<Config> {
 /// a mistyped `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
 /// that ends before its head file (rolled back or truncated), and keeps the head file up to
 /// date while it runs.
+/// A store's error, with the log file's path before it unless it names it already (SQLite's
+/// "file is not a database" does not say which file).
+fn naming(e: StoreError, db: &Path) -> anyhow::Error {
+    let path = db.display().to_string();
+    if e.to_string().contains(&path) {
+        e.into()
+    } else {
+        anyhow::Error::new(e).context(format!("the log {path}"))
+    }
+}
+
 async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, ServerKey)> {
     let db = args.db()?;
     let key_file = args.key.key_file()?;
+    if args.postgres.is_none() && db.is_dir() {
+        let why = std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "a directory, not a log file (check --db or --data-dir)",
+        );
+        return Err(StoreError::Unavailable(Cause::new(Doing::Open(db), why)).into());
+    }
     if access != Access::Write && args.postgres.is_none() && !db.exists() {
         return Err(StoreError::Unavailable(Cause::only(Doing::Find(db))).into());
     }
@@ -662,12 +680,14 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         (Some(conninfo), _) => {
             AnyStore::Postgres(PgStore::connect(conninfo, key.log_keys()).await?)
         }
-        (None, Access::Read) => AnyStore::Sqlite(SqliteStore::open_read_only(&db, key.log_keys())?),
+        (None, Access::Read) => AnyStore::Sqlite(
+            SqliteStore::open_read_only(&db, key.log_keys()).map_err(|e| naming(e, &db))?,
+        ),
         (None, _) => {
             if access == Access::Write {
                 args.key.dir.make_room_for(&db)?;
             }
-            AnyStore::Sqlite(SqliteStore::open(&db, key.log_keys())?)
+            AnyStore::Sqlite(SqliteStore::open(&db, key.log_keys()).map_err(|e| naming(e, &db))?)
         }
     };
     if access != Access::Read {

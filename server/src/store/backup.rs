@@ -155,10 +155,12 @@ pub fn backup(source: &Path, dest: &Path) -> Result<Copied, BackupError> {
 fn open_source(path: &Path) -> Result<Connection, BackupError> {
     let failed = |e: rusqlite::Error| BackupError::Source(path.to_owned(), e.to_string());
     if !path.is_file() {
-        return Err(BackupError::Source(
-            path.to_owned(),
-            "no such file (check --db or --data-dir)".into(),
-        ));
+        let what = if path.is_dir() {
+            "a directory, not a log file (check --db or --data-dir)"
+        } else {
+            "no such file (check --db or --data-dir)"
+        };
+        return Err(BackupError::Source(path.to_owned(), what.into()));
     }
     let conn = Connection::open_with_flags(
         path,
