@@ -11,6 +11,9 @@
 //!    left cut short. The banner's files go first and the compiled policy last.
 //!
 //! Caveats:
+//! - A build killed while staging leaves its staging directory (`.consent-build-<pid>-<n>`)
+//!   behind. Later builds pass over it, never remove it: it may be another container's build
+//!   of the same directory, running as the same pid. Remove it by hand.
 //! - The renames are one by one: a crash among them leaves some files of the build beside
 //!   some of the one before, each of them whole. Building again finishes it.
 //! - A banner read from the output directory itself (`--dist` naming it) is copied, then
@@ -21,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-/// The staging directory's name in the output directory (with the process id after it).
+/// The staging directory's name in the output directory (the process id and a number after it).
 const STAGING: &str = ".consent-build-";
 
 /// One file of a build: its name in the output directory, and where its bytes come from.
@@ -52,15 +55,11 @@ pub(crate) fn write(
         anyhow::bail!("cannot write into {}: {what}", out.display());
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let staging = out.join(format!("{STAGING}{}", std::process::id()));
-    let staged = stage(out, &staging, files, config);
-    if staged.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-        if made {
-            let _ = std::fs::remove_dir(out);
-        }
+    let staged = stage(out, files, config);
+    if staged.is_err() && made {
+        let _ = std::fs::remove_dir(out);
     }
-    staged?;
+    let staging = staged?;
     let mut order: Vec<&OsString> = files.iter().map(|(name, _)| name).collect();
     order.sort_by_key(|name| match name.to_str() {
         Some("policy.bin") => 2,
@@ -76,13 +75,9 @@ pub(crate) fn write(
         .with_context(|| format!("cannot remove the staging directory {}", staging.display()))
 }
 
-/// Steps 1 and 2 of the module docs: every file into `staging`, nothing in `out` touched.
-fn stage(
-    out: &Path,
-    staging: &Path,
-    files: &[(OsString, Source<'_>)],
-    config: &Path,
-) -> anyhow::Result<()> {
+/// Steps 1 and 2 of the module docs: every file into a new staging directory, which it
+/// returns, nothing else in `out` touched. On failure the staging directory is removed.
+fn stage(out: &Path, files: &[(OsString, Source<'_>)], config: &Path) -> anyhow::Result<PathBuf> {
     // A rename replaces the name in `out`, whatever it links to: the config is in the way
     // where its own name, its links resolved, is one of those names.
     let config = std::fs::canonicalize(config).ok();
@@ -103,7 +98,33 @@ fn stage(
             );
         }
     }
-    std::fs::create_dir(staging).with_context(|| format!("cannot write in {}", out.display()))?;
+    let staging = new_staging(out)?;
+    let filled = fill(out, &staging, files);
+    if filled.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    filled.map(|()| staging)
+}
+
+/// A staging directory of this build's own in `out`: one of the same name (a build killed in
+/// another container, where it was pid 1 too) is another build's, neither used nor removed.
+fn new_staging(out: &Path) -> anyhow::Result<PathBuf> {
+    let mut n = 0u32;
+    loop {
+        let staging = out.join(format!("{STAGING}{}-{n}", std::process::id()));
+        match std::fs::create_dir(&staging) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            made => {
+                return made
+                    .map(|()| staging)
+                    .with_context(|| format!("cannot write in {}", out.display()));
+            }
+        }
+    }
+}
+
+/// Every file of the build into `staging`.
+fn fill(out: &Path, staging: &Path, files: &[(OsString, Source<'_>)]) -> anyhow::Result<()> {
     for (name, source) in files {
         let path = staging.join(name);
         match source {

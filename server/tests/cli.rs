@@ -209,6 +209,35 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     all
 }
 
+/// A staging directory of the same name as this build's (left by a build killed in another
+/// container, where every process is pid 1) neither stops the build nor is removed by it.
+#[test]
+fn banner_build_passes_over_a_staging_directory_it_did_not_make() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir(d.join("site")).expect("site");
+    // The shell makes the directory under its own pid, then becomes `consent` (same pid).
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"for n in "" -0; do mkdir "site/.consent-build-$$$n" && echo theirs > "site/.consent-build-$$$n/x"; done && exec "$0" banner build "$1" --out site"#)
+        .arg(env!("CARGO_BIN_EXE_consent"))
+        .arg(EXAMPLE)
+        .current_dir(d)
+        .output()
+        .expect("run consent");
+    assert!(out.status.success(), "{}", text(&out));
+    let theirs: Vec<String> = names(&d.join("site"))
+        .into_iter()
+        .filter(|n| n.starts_with(".consent-build-"))
+        .collect();
+    assert_eq!(theirs.len(), 2, "{theirs:?}");
+    for name in theirs {
+        let kept = d.join("site").join(name).join("x");
+        assert_eq!(std::fs::read_to_string(kept).expect("read"), "theirs\n");
+    }
+    assert!(d.join("site/policy.bin").is_file());
+}
+
 /// An `--out` that is a file, or a symlink to nothing, is named as what it is, not as the
 /// system's "File exists", and left as it was.
 #[test]
