@@ -94,6 +94,8 @@ pub enum KeyError {
     /// Text that is not a keyring: a key of another format (PEM, OpenSSH), hex digits, a
     /// password. Never the 32 random bytes `consent` makes, which are not text.
     Text,
+    /// The current key's epoch is the last one (`u32::MAX`): no key can follow it.
+    LastEpoch,
     /// 32 bytes and a line end (`\n` or `\r\n`) after them: the key `consent` makes, with a
     /// line end an editor, `echo` or a secret store added. Read as it is, that is another key.
     LineEnd,
@@ -140,6 +142,11 @@ impl KeyError {
                 "not a server key: the file is text (a PEM or OpenSSH key? hex digits?), and a \
                  server key file is either the 32 random bytes `consent` makes or a \
                  consent-keyring-v1 file; check --key-file (CONSENT_KEY_FILE)",
+            ),
+            KeyError::LastEpoch => f.write_str(
+                "the current key's epoch is 4294967295, the last there is: no key can follow \
+                 it; start a new log with a new key file, and keep this log and its key \
+                 read-only as the proof of what came before",
             ),
             KeyError::LineEnd => f.write_str(
                 "32 bytes and a line end after the key, which `consent` never writes: something \
@@ -200,11 +207,13 @@ impl ServerKey {
     /// (for a key that leaked). The log's records made under it still verify.
     ///
     /// # Errors
-    /// [`KeyError::TooShort`] under 32 bytes.
+    /// [`KeyError::TooShort`] under 32 bytes; [`KeyError::LastEpoch`] when no epoch follows
+    /// the current one.
     pub fn rotated(&self, secret: &[u8], revoke_tokens: bool) -> Result<Self, KeyError> {
         let mut epochs = self.epochs.clone();
         let last = self.current();
-        let next = Epoch::new(last.epoch + 1, secret, true)?;
+        let epoch = last.epoch.checked_add(1).ok_or(KeyError::LastEpoch)?;
+        let next = Epoch::new(epoch, secret, true)?;
         if revoke_tokens {
             if let Some(old) = epochs.last_mut() {
                 old.accepted = false;
@@ -319,7 +328,8 @@ impl ServerKey {
     /// under the new key.
     ///
     /// # Errors
-    /// [`KeyError::Missing`] when there is no key file, or the I/O error.
+    /// [`KeyError::Missing`] when there is no key file, [`KeyError::LastEpoch`] when no
+    /// epoch follows the current one, or the I/O error.
     pub fn rotate_file(path: &Path, revoke_tokens: bool) -> Result<Self, KeyError> {
         let old = match std::fs::read(path) {
             Ok(bytes) => Self::parse(&bytes).map_err(|e| e.of(path))?,
@@ -627,6 +637,25 @@ mod tests {
                 .unwrap()
                 .verify_confirmation(b"link", &mac)
         );
+    }
+
+    #[test]
+    fn a_key_file_at_the_last_epoch_is_not_rotated_and_kept_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("consent.key");
+        let ring = format!(
+            "consent-keyring-v1\nepoch={} tokens=accepted secret={}\n",
+            u32::MAX,
+            "07".repeat(32)
+        );
+        std::fs::write(&path, &ring).unwrap();
+        let err = ServerKey::rotate_file(&path, false).map(|k| k.epoch());
+        assert!(
+            matches!(&err, Err(e) if e.to_string().contains("4294967295")),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), ring);
+        assert!(ServerKey::load(&path).is_ok());
     }
 
     #[test]
