@@ -24,7 +24,7 @@
 //! epoch=1 tokens=accepted secret=<64 hex digits>
 //! ```
 //!
-//! one line per key, oldest first; the last is current.
+//! one line per key, oldest first; the last is current, and its tokens are accepted.
 
 use core::fmt;
 use std::io::Write as _;
@@ -261,6 +261,7 @@ impl ServerKey {
             .ok_or(KeyError::Malformed(1, "not a consent-keyring-v1 file"))?;
         let text = core::str::from_utf8(text).map_err(|_| KeyError::Malformed(2, "not text"))?;
         let mut epochs: Vec<Epoch> = Vec::new();
+        let mut last_line = 1;
         for (i, line) in text
             .lines()
             .enumerate()
@@ -274,6 +275,15 @@ impl ServerKey {
                 return Err(KeyError::Malformed(n, "epochs must increase"));
             }
             epochs.push(epoch);
+            last_line = n;
+        }
+        // The current key signs every new token and confirmation link, which it must accept.
+        if epochs.last().is_some_and(|e| !e.accepted) {
+            return Err(KeyError::Malformed(
+                last_line,
+                "the current key (the last) must have tokens=accepted: it signs every new \
+                 consent token and confirmation link",
+            ));
         }
         Self::from_epochs(epochs)
     }
@@ -578,14 +588,24 @@ mod tests {
             ServerKey::parse(text.as_bytes()),
             Err(KeyError::Malformed(2, "secret"))
         ));
-        let two = format!(
-            "{KEYRING_TAG}\nepoch=1 tokens=accepted secret={0}\nepoch=1 tokens=accepted secret={0}\n",
-            "07".repeat(32)
-        );
-        assert!(matches!(
-            ServerKey::parse(two.as_bytes()),
-            Err(KeyError::Malformed(3, _))
-        ));
+        // Two keys of one epoch; and a current key whose tokens are revoked, when it signs
+        // every new token and confirmation link (the server refused the links it had sent).
+        for (first, second) in [
+            ("1 tokens=accepted", "1 tokens=accepted"),
+            ("0 tokens=revoked", "1 tokens=revoked"),
+        ] {
+            let ring = format!(
+                "{KEYRING_TAG}\nepoch={first} secret={0}\nepoch={second} secret={0}1f\n\n",
+                "07".repeat(32)
+            );
+            assert!(
+                matches!(
+                    ServerKey::parse(ring.as_bytes()),
+                    Err(KeyError::Malformed(3, _))
+                ),
+                "{ring}"
+            );
+        }
         assert!(matches!(
             ServerKey::parse(format!("{KEYRING_TAG}\n").as_bytes()),
             Err(KeyError::Malformed(1, _))
