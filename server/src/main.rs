@@ -1350,6 +1350,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => read_config(path)?,
         None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
     };
+    // A directory to serve that is not there would answer every request for it with a 404.
+    for (option, dir) in [("--dist", &args.dist), ("--playground", &args.playground)] {
+        if let Some(dir) = dir.as_deref().filter(|d| !d.is_dir()) {
+            anyhow::bail!("{option} {}: not a directory", dir.display());
+        }
+    }
     let loopback = args.listen.ip().is_loopback();
     if !loopback && args.admin_token.as_deref().is_none_or(str::is_empty) {
         anyhow::bail!(

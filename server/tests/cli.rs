@@ -1174,6 +1174,19 @@ fn serve_refuses_a_public_address_without_an_admin_token() {
     );
 }
 
+/// `consent serve` with `args` exits with `code` before it starts anything (no log), saying
+/// each of `said`.
+fn refused_before_start(dir: &Path, args: &[&str], code: i32, said: &[&str]) {
+    let out = serve_refusal(dir, args);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out));
+    assert!(
+        said.iter().all(|s| text(&out).contains(s)),
+        "{args:?}: {}",
+        text(&out)
+    );
+    assert!(!dir.join("consent.db").exists(), "{args:?}");
+}
+
 /// A timeout past what a clock can add (every connection's deadline overflowed, panicking
 /// the task that served it) is refused before anything starts, as is one of no time at all.
 #[test]
@@ -1181,19 +1194,23 @@ fn serve_refuses_a_timeout_out_of_range() {
     let dir = tempfile::tempdir().expect("tempdir");
     for option in ["--header-timeout", "--request-timeout"] {
         for value in ["18446744073709551615", "0"] {
-            let out = serve_refusal(dir.path(), &[option, value]);
-            assert_eq!(
-                out.status.code(),
-                Some(2),
-                "{option} {value}: {}",
-                text(&out)
-            );
-            assert!(
-                text(&out).contains(option) && text(&out).contains("86400"),
-                "{option} {value}: {}",
-                text(&out)
-            );
-            assert!(!dir.path().join("consent.db").exists());
+            refused_before_start(dir.path(), &[option, value], 2, &[option, "86400"]);
+        }
+    }
+}
+
+/// A `--dist` or `--playground` that is not a directory (a typo, a build not made yet) is
+/// refused before anything starts: the server served every page's banner files as 404s.
+#[test]
+fn serve_refuses_a_dist_that_is_no_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("consent.js");
+    std::fs::write(&file, "// a file, not the dist/ directory").expect("write");
+    let missing = dir.path().join("wasm/dist");
+    for option in ["--dist", "--playground"] {
+        for path in [&missing, &file] {
+            let path = path.to_str().expect("utf-8");
+            refused_before_start(dir.path(), &[option, path], 1, &[option, path]);
         }
     }
 }
