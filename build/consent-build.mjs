@@ -14,7 +14,7 @@
 // this file, build/dist/ and wasm/dist/ at the same relative paths as here, so BANNER_DIST
 // finds the banner in both places.
 import {
-  closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync,
+  closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync,
   rmdirSync, statSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,7 +76,7 @@ export function compile(configPath, out, { dist = null } = {}) {
       written.push(name);
     }
   }
-  put(out, compiled, copied.map((name) => ({ name, from: join(dist, name) })));
+  put(out, compiled, copied.map((name) => ({ name, from: join(dist, name) })), configPath);
   return written;
 }
 
@@ -86,23 +86,33 @@ export function compile(configPath, out, { dist = null } = {}) {
  * `out`, nothing there touched until all are written (a failure removes the staging, and `out`
  * if this made it); a directory in the way of a file stops it before anything is replaced;
  * then each file is renamed over its name, the banner's first and policy.bin last, so that
- * none is ever left cut short, and a banner copied from `out` itself is never emptied.
+ * none is ever left cut short, and a banner copied from `out` itself is never emptied. The
+ * config being built, under one of the build's names in `out` (its links resolved), stops
+ * the build too. The staging directory is a new one of this build's own
+ * (`.consent-build-XXXXXX`): one a killed build left (in a container every build is pid 1)
+ * is neither in the way nor removed.
  * @param {string} out
  * @param {{name: string, bytes: Uint8Array}[]} compiled
  * @param {{name: string, from: string}[]} copied
+ * @param {string} configPath
  */
-function put(out, compiled, copied) {
+function put(out, compiled, copied, configPath) {
   const made = !existsSync(out);
   io(`cannot create ${out}`, () => mkdirSync(out, { recursive: true }));
-  const staging = join(out, `.consent-build-${process.pid}`);
   const names = [...copied, ...compiled].map(({ name }) => name);
+  const config = resolved(configPath);
+  const outDir = resolved(out);
+  let staging = null;
   try {
     for (const name of names) {
       if (statSync(join(out, name), { throwIfNoEntry: false })?.isDirectory()) {
         throw new CompileError(`cannot write ${join(out, name)}: a directory is in the way; nothing was replaced`);
       }
+      if (config !== null && outDir !== null && join(outDir, name) === config) {
+        throw new CompileError(`cannot write ${join(out, name)}: it is the config being built; choose another output directory or move the config; nothing was replaced`);
+      }
     }
-    io(`cannot write in ${out}`, () => mkdirSync(staging));
+    staging = io(`cannot write in ${out}`, () => mkdtempSync(join(out, '.consent-build-')));
     for (const { name, bytes } of compiled) {
       io(`cannot write ${join(out, name)}`, () => writeFileSync(join(staging, name), bytes));
     }
@@ -110,7 +120,7 @@ function put(out, compiled, copied) {
       io(`cannot copy ${from}`, () => copyFileSync(from, join(staging, name)));
     }
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    if (staging !== null) rmSync(staging, { recursive: true, force: true });
     if (made) {
       try {
         rmdirSync(out);
@@ -125,6 +135,15 @@ function put(out, compiled, copied) {
     io(`cannot replace ${join(out, name)}`, () => renameSync(join(staging, name), join(out, name)));
   }
   io(`cannot remove the staging directory ${staging}`, () => rmdirSync(staging));
+}
+
+/** `path` with its links resolved, or `null` where it cannot be (it does not exist). */
+function resolved(path) {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** The first `limit` bytes of the file at `path`, or all of it if shorter: a file longer than

@@ -146,6 +146,33 @@ test('a build is written whole or not at all, and loses nothing already there', 
   }
 });
 
+test('a build never writes over its own config, nor takes or removes a staging directory it did not make', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
+  // In this process, so that its pid is known: a killed build's staging directory of the
+  // same name (in a container every build is pid 1) stays as it was.
+  const { compile } = await import(command);
+  try {
+    const out = join(dir, 'out');
+    const leftover = join(out, `.consent-build-${process.pid}`);
+    mkdirSync(leftover, { recursive: true });
+    writeFileSync(join(leftover, 'theirs'), 'a build in progress');
+    compile(example, out, { dist: null });
+    assert.equal(readFileSync(join(leftover, 'theirs'), 'utf8'), 'a build in progress');
+    assert.ok(existsSync(join(out, 'policy.bin')));
+    assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.')), [`.consent-build-${process.pid}`]);
+    // The config kept in the output directory under one of the build's names: refused, kept.
+    const site = join(dir, 'site');
+    mkdirSync(site);
+    const config = join(site, 'texts-en.json');
+    writeFileSync(config, readFileSync(example));
+    assert.throws(() => compile(config, site, { dist: null }), /texts-en\.json: it is the config being built/);
+    assert.deepEqual(readFileSync(config), readFileSync(example));
+    assert.deepEqual(readdirSync(site), ['texts-en.json']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a file far larger than any config is refused without being read whole, as by the CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'consent-node-build-'));
   try {
