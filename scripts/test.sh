@@ -26,6 +26,9 @@ step "rustdoc, warnings and broken links denied"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 # And with the default features: a link to a feature-gated item is broken there.
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+# consent-gate's examples as an app that takes it with the default features (no `html`, no
+# `axum`) compiles them: in the workspace's runs above its features are those of its users.
+cargo test -q -p consent-gate --doc
 
 step "the library crates package for crates.io (consent-core, consent-gate: packaged, then built from the package)"
 cargo package --quiet -p consent-core -p consent-gate --allow-dirty

@@ -70,6 +70,7 @@
 //! response to a `HEAD` request for a page, whose body passes through.
 //!
 //! ```
+//! # #[cfg(feature = "html")] {
 //! use std::sync::Arc;
 //! use axum::{Router, response::Html, routing::get};
 //! use consent_core::Config;
@@ -80,12 +81,14 @@
 //! let app: Router = Router::new()
 //!     .route("/", get(|| async { Html(include_str!("../README.md")) }))
 //!     .layer(PageLayer::new(pages));
+//! # }
 //! # Ok::<(), consent_core::ConfigError>(())
 //! ```
 //!
 //! # Gating a handler
 //!
 //! ```
+//! # #[cfg(feature = "axum")] {
 //! use std::sync::Arc;
 //! use axum::{Router, routing::post};
 //! use consent_core::{Config, Gate};
@@ -100,6 +103,7 @@
 //!         if verdict.allows(analytics) { "forwarded" } else { "dropped: no consent" }
 //!     }))
 //!     .layer(ConsentLayer::new(gate));
+//! # }
 //! # Ok::<(), consent_core::ConfigError>(())
 //! ```
 //!
