@@ -161,6 +161,23 @@ async fn confirm(app: &Router, token: &str) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// A JSON sign-up for `contact` on e-mail, and the token of the link the mailer takes.
+async fn signed_up(app: &Router, contact: &str) -> String {
+    let (status, _, body) = send(
+        app,
+        Call {
+            uri: "/register/signup",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/json",
+            body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    outbox(app).await.remove(0).1
+}
+
 fn error(body: &Value) -> &str {
     body["error"].as_str().expect("an error message")
 }
@@ -1333,4 +1350,82 @@ async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode()
     assert!(headers.get(header::SET_COOKIE).is_none());
     let (status, _) = get(&plain, "/demo/mail", false).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The pages a confirmation link opens are the contact's alone: its token is in their URL. A
+/// mail scanner's or a browser's prefetch (`GET`, `HEAD`, `Sec-Purpose: prefetch`) records
+/// nothing, and no page of the link (the one asking, the one answering the button) may be
+/// kept by a cache, pass the token on in a `Referer`, or be indexed by a search engine that
+/// came by the link (a webmail's preview, a forwarded message). They said `no-store` and
+/// `no-referrer` but nothing to a robot, so a link that leaked was listed with its button.
+#[tokio::test]
+async fn the_confirmation_pages_are_never_kept_passed_on_or_indexed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let app = app(Arc::clone(&store));
+    let token = signed_up(&app, "maija@example.fi").await;
+    let page = |method: &'static str, purpose: Option<&'static str>| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("/register/confirm?token={token}"));
+        if let Some(p) = purpose {
+            req = req.header("Sec-Purpose", p);
+        }
+        app.clone()
+            .oneshot(req.body(Body::empty()).expect("request"))
+    };
+    let mut answers = Vec::new();
+    for (method, purpose) in [
+        ("GET", None),
+        ("HEAD", None),
+        ("GET", Some("prefetch")),
+        ("GET", Some("prefetch;prerender")),
+    ] {
+        let response = page(method, purpose).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK, "{method} {purpose:?}");
+        answers.push(response.headers().clone());
+    }
+    assert_eq!(
+        store.len().await.expect("len"),
+        0,
+        "opening records nothing"
+    );
+    let (status, headers, _) = send(
+        &app,
+        Call {
+            uri: "/register/confirm",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/x-www-form-urlencoded",
+            body: format!("token={token}&lang=fi"),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    answers.push(headers);
+    let (status, headers, _) = send(
+        &app,
+        Call {
+            uri: "/register/confirm",
+            admin: false,
+            origin: Some(ORIGIN),
+            content_type: "application/x-www-form-urlencoded",
+            body: "token=forged".into(),
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    answers.push(headers);
+    for h in &answers {
+        let value = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(value("cache-control"), Some("no-store"), "{h:?}");
+        assert_eq!(value("referrer-policy"), Some("no-referrer"), "{h:?}");
+        assert!(
+            value("x-robots-tag").is_some_and(|v| v.contains("noindex") && v.contains("nofollow")),
+            "{h:?}"
+        );
+    }
+    assert_eq!(store.len().await.expect("len"), 1);
 }

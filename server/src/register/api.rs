@@ -644,8 +644,13 @@ fn confirm_html(status: StatusCode, html: String) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         (header::CACHE_CONTROL, "no-store"),
-        // The token is in this page's URL: never pass it on.
+        // The token is in this page's URL: never pass it on, nor list the page (with its
+        // button) where a robot that came by a leaked link would show it.
         (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::HeaderName::from_static("x-robots-tag"),
+            "noindex, nofollow",
+        ),
     ];
     (status, headers, html).into_response()
 }
