@@ -1429,3 +1429,76 @@ async fn the_confirmation_pages_are_never_kept_passed_on_or_indexed() {
     }
     assert_eq!(store.len().await.expect("len"), 1);
 }
+
+/// A decision may be dated up to a few minutes after the server's clock (a staff machine's
+/// clock ahead). Kept at that time, it made every decision recorded for the contact and
+/// channel before then "out of order": the customer's objection, recorded a minute later,
+/// was refused with 409, and marketing went on; a link the contact confirmed meanwhile
+/// failed. Such a decision is dated when the server recorded it.
+#[tokio::test]
+async fn a_decision_dated_ahead_does_not_hold_back_an_objection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let app = app(Arc::clone(&store));
+    let ahead = (time::OffsetDateTime::now_utc() + time::Duration::minutes(4))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let decide = |contact: &str, kind: &str, time: Option<&str>| {
+        let mut body = json!({ "contact": contact, "channel": "email", "kind": kind,
+                               "via": "front_desk", "staff": "desk-2" });
+        if let Some(t) = time {
+            body["time"] = json!(t);
+        }
+        body
+    };
+    let (status, _, body) = send(
+        &app,
+        admin_json(
+            "/register/marketing",
+            &decide("maija@example.fi", "consent", Some(&ahead)),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        may(&app, "maija@example.fi", "email").await["allowed"],
+        true,
+        "in force at once"
+    );
+    let (status, _, body) = send(
+        &app,
+        admin_json(
+            "/register/marketing",
+            &decide("maija@example.fi", "objection", None),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let answer = may(&app, "maija@example.fi", "email").await;
+    assert_eq!(answer["status"], "objected", "{answer}");
+
+    // Staff record a refusal dated ahead after a sign-up: its link is superseded, not failed,
+    // and a new sign-up's link confirms.
+    let token = signed_up(&app, "pekka@example.fi").await;
+    let (status, _, body) = send(
+        &app,
+        admin_json(
+            "/register/marketing",
+            &decide("pekka@example.fi", "refusal", Some(&ahead)),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _) = confirm(&app, &token).await;
+    assert_eq!(status, StatusCode::CONFLICT, "superseded, not failed");
+    let token = signed_up(&app, "pekka@example.fi").await;
+    let (status, _) = confirm(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        may(&app, "pekka@example.fi", "email").await["status"],
+        "consented"
+    );
+    verify(&*store, &key, None, |_| {}).await.expect("verifies");
+}

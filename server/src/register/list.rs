@@ -379,7 +379,8 @@ pub async fn check<S: Store>(
     }
     let hashes: Vec<ContactHash> = asked.iter().map(|(_, h)| *h).collect();
     let states = store.marketing_states(channel, hashes).await?;
-    // States set after `now` (a staff clock ahead) are answered from the history instead.
+    // States set after `now` (an earlier `now`, a decision a staff clock dated ahead in an
+    // older log) are answered from the history instead.
     let mut late: HashMap<ContactHash, MayMarket> = HashMap::new();
     for ((row, hash), state) in asked.into_iter().zip(states) {
         let answer = match state {

@@ -56,7 +56,8 @@ pub mod outbox;
 pub mod requests;
 
 /// How far in the future a decision's time may be (clock skew between staff machines and the
-/// server); later ones are refused, so a mistyped year cannot lock a contact's state.
+/// server); such a decision is dated when the server records it, and later ones are refused,
+/// so a mistyped year cannot lock a contact's state.
 pub const MAX_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// A decision as staff or a form give it: the contact in clear, not yet checked.
@@ -72,7 +73,7 @@ pub struct Decision {
     pub via: Channel,
     /// The staff member who recorded it (phone, front desk, e-mail).
     pub staff: Option<String>,
-    /// When it was given; `None` for now.
+    /// When it was given; `None` for now. A time up to [`MAX_SKEW`] ahead is now.
     pub time: Option<OffsetDateTime>,
 }
 
@@ -172,7 +173,8 @@ impl From<StoreError> for RecordError {
     }
 }
 
-/// The record a decision makes: contact normalised and hashed, checked, dated.
+/// The record a decision makes: contact normalised and hashed, checked, dated (no later
+/// than `now`).
 ///
 /// # Errors
 /// [`RecordError`] for a bad contact or staff id, a decision that does not fit together, or a
@@ -194,6 +196,9 @@ pub fn prepare(
     if time > now + MAX_SKEW {
         return Err(RecordError::Future);
     }
+    // Nothing is decided after the server hears of it. Kept ahead, the time made every
+    // decision recorded before then out of order: an objection was refused.
+    let time = time.min(now);
     MarketingRecord::new(
         key.contact_hash(&contact),
         decision.channel,
@@ -241,8 +246,9 @@ fn recorded(landed: MarketingAppend) -> Result<Recorded, RecordError> {
 /// [`consent_core::register`].
 ///
 /// Read from the contact's latest state, one index lookup. When that state was set by a
-/// decision dated after `now` (a staff clock a little ahead), the answer is folded from the
-/// contact's history up to `now` instead.
+/// decision dated after `now` (a `now` in the past, or a log from before [`prepare`] dated
+/// such decisions when it recorded them), the answer is folded from the contact's history up
+/// to `now` instead.
 ///
 /// # Errors
 /// [`StoreError`] when the log cannot be read.
