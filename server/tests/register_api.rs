@@ -145,35 +145,47 @@ async fn outbox(app: &Router) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The routers on a new SQLite file (kept while the directory is), under the tests' key.
+fn on_sqlite() -> (tempfile::TempDir, ServerKey, Arc<SqliteStore>, Router) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = ServerKey::new(&[0x5a; 32]).expect("key");
+    let store =
+        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let app = app(Arc::clone(&store));
+    (dir, key, store, app)
+}
+
+/// The form of the page a link opens, posted with `body`.
+fn confirm_post(body: String) -> Call<'static> {
+    Call {
+        uri: "/register/confirm",
+        admin: false,
+        origin: None,
+        content_type: "application/x-www-form-urlencoded",
+        body,
+    }
+}
+
 /// The contact presses the button on the page the link opens.
 async fn confirm(app: &Router, token: &str) -> (StatusCode, Value) {
-    let (status, _, body) = send(
-        app,
-        Call {
-            uri: "/register/confirm",
-            admin: false,
-            origin: None,
-            content_type: "application/x-www-form-urlencoded",
-            body: format!("token={token}&lang=en"),
-        },
-    )
-    .await;
+    let (status, _, body) = send(app, confirm_post(format!("token={token}&lang=en"))).await;
     (status, body)
 }
 
-/// A JSON sign-up for `contact` on e-mail, and the token of the link the mailer takes.
+/// The sign-up script's post for `contact` on e-mail, from the site.
+fn email_signup(contact: &str) -> Call<'static> {
+    Call {
+        uri: "/register/signup",
+        admin: false,
+        origin: Some(ORIGIN),
+        content_type: "application/json",
+        body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
+    }
+}
+
+/// A sign-up for `contact` on e-mail, and the token of the link the mailer takes.
 async fn signed_up(app: &Router, contact: &str) -> String {
-    let (status, _, body) = send(
-        app,
-        Call {
-            uri: "/register/signup",
-            admin: false,
-            origin: Some(ORIGIN),
-            content_type: "application/json",
-            body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
-        },
-    )
-    .await;
+    let (status, _, body) = send(app, email_signup(contact)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     outbox(app).await.remove(0).1
 }
@@ -191,13 +203,7 @@ async fn a_signup_is_recorded_only_once_its_contact_confirms() {
     let store =
         Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
     let app = app(Arc::clone(&store));
-    let signup = |contact: &str| Call {
-        uri: "/register/signup",
-        admin: false,
-        origin: Some(ORIGIN),
-        content_type: "application/json",
-        body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
-    };
+    let signup = email_signup;
     let (status, _, body) = send(&app, signup("maija@example.fi")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(
@@ -1027,17 +1033,7 @@ async fn the_outbox_survives_a_restart_and_a_peeking_mailer_removes_what_it_sent
         SqliteStore::open(&path, key.log_keys()).expect("open"),
     ));
     for contact in ["maija@example.fi", "pekka@example.fi"] {
-        let (status, _, body) = send(
-            &app1,
-            Call {
-                uri: "/register/signup",
-                admin: false,
-                origin: Some(ORIGIN),
-                content_type: "application/json",
-                body: json!({ "contact": contact, "channels": ["email"] }).to_string(),
-            },
-        )
-        .await;
+        let (status, _, body) = send(&app1, email_signup(contact)).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
     drop(app1);
@@ -1360,11 +1356,7 @@ async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode()
 /// `no-referrer` but nothing to a robot, so a link that leaked was listed with its button.
 #[tokio::test]
 async fn the_confirmation_pages_are_never_kept_passed_on_or_indexed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
-    let app = app(Arc::clone(&store));
+    let (_dir, _, store, app) = on_sqlite();
     let token = signed_up(&app, "maija@example.fi").await;
     let page = |method: &'static str, purpose: Option<&'static str>| {
         let mut req = Request::builder()
@@ -1392,30 +1384,10 @@ async fn the_confirmation_pages_are_never_kept_passed_on_or_indexed() {
         0,
         "opening records nothing"
     );
-    let (status, headers, _) = send(
-        &app,
-        Call {
-            uri: "/register/confirm",
-            admin: false,
-            origin: Some(ORIGIN),
-            content_type: "application/x-www-form-urlencoded",
-            body: format!("token={token}&lang=fi"),
-        },
-    )
-    .await;
+    let (status, headers, _) = send(&app, confirm_post(format!("token={token}&lang=fi"))).await;
     assert_eq!(status, StatusCode::OK);
     answers.push(headers);
-    let (status, headers, _) = send(
-        &app,
-        Call {
-            uri: "/register/confirm",
-            admin: false,
-            origin: Some(ORIGIN),
-            content_type: "application/x-www-form-urlencoded",
-            body: "token=forged".into(),
-        },
-    )
-    .await;
+    let (status, headers, _) = send(&app, confirm_post("token=forged".into())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     answers.push(headers);
     for h in &answers {
@@ -1437,60 +1409,34 @@ async fn the_confirmation_pages_are_never_kept_passed_on_or_indexed() {
 /// failed. Such a decision is dated when the server recorded it.
 #[tokio::test]
 async fn a_decision_dated_ahead_does_not_hold_back_an_objection() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
-    let app = app(Arc::clone(&store));
+    let (_dir, key, store, app) = on_sqlite();
     let ahead = (time::OffsetDateTime::now_utc() + time::Duration::minutes(4))
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format");
-    let decide = |contact: &str, kind: &str, time: Option<&str>| {
+    // Recorded by the front desk for `contact` on e-mail, at `time` (or now).
+    let decide = async |contact: &str, kind: &str, time: Option<&str>| {
         let mut body = json!({ "contact": contact, "channel": "email", "kind": kind,
                                "via": "front_desk", "staff": "desk-2" });
         if let Some(t) = time {
             body["time"] = json!(t);
         }
-        body
+        let (status, _, body) = send(&app, admin_json("/register/marketing", &body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
     };
-    let (status, _, body) = send(
-        &app,
-        admin_json(
-            "/register/marketing",
-            &decide("maija@example.fi", "consent", Some(&ahead)),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    decide("maija@example.fi", "consent", Some(&ahead)).await;
     assert_eq!(
         may(&app, "maija@example.fi", "email").await["allowed"],
         true,
         "in force at once"
     );
-    let (status, _, body) = send(
-        &app,
-        admin_json(
-            "/register/marketing",
-            &decide("maija@example.fi", "objection", None),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    decide("maija@example.fi", "objection", None).await;
     let answer = may(&app, "maija@example.fi", "email").await;
     assert_eq!(answer["status"], "objected", "{answer}");
 
     // Staff record a refusal dated ahead after a sign-up: its link is superseded, not failed,
     // and a new sign-up's link confirms.
     let token = signed_up(&app, "pekka@example.fi").await;
-    let (status, _, body) = send(
-        &app,
-        admin_json(
-            "/register/marketing",
-            &decide("pekka@example.fi", "refusal", Some(&ahead)),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    decide("pekka@example.fi", "refusal", Some(&ahead)).await;
     let (status, _) = confirm(&app, &token).await;
     assert_eq!(status, StatusCode::CONFLICT, "superseded, not failed");
     let token = signed_up(&app, "pekka@example.fi").await;
