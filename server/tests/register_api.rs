@@ -934,8 +934,19 @@ async fn requests_and_access<S: Store>(store: Arc<S>) {
         "soonest deadline first"
     );
 
-    // Completing before the identity is confirmed is refused; confirming then completing works.
+    // Closed on a day that has not come (the record would say the customer was answered then,
+    // and the request leaves the open ones now): refused, as a request received then is.
     let uri = format!("/register/requests/{}", late["id"]);
+    let tomorrow = (today + time::Duration::days(1)).to_string();
+    let (status, _, answer) = send(
+        &app,
+        admin_json(&uri, &json!({ "close": "refused", "closed": tomorrow })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(error(&answer).contains("in the future"), "{answer}");
+
+    // Completing before the identity is confirmed is refused; confirming then completing works.
     let (status, _, answer) = send(&app, admin_json(&uri, &json!({ "close": "completed" }))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert!(error(&answer).contains("identity"), "{answer}");

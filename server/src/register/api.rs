@@ -1021,6 +1021,10 @@ async fn post_request_update<S: Store>(
         Err(e @ RequestError::Unknown(_)) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
         }
+        Err(e @ RequestError::ClosedInFuture(_)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.to_string(),
+        )),
         Err(e) => Err(ApiError::new(StatusCode::CONFLICT, e.to_string())),
     }
 }

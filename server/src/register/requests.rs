@@ -149,6 +149,8 @@ pub enum RequestError {
     LateExtension(u64),
     /// Closed before it was received.
     ClosedBeforeReceived(u64),
+    /// Closed on a day after today.
+    ClosedInFuture(u64),
     /// The log failed.
     Store(StoreError),
 }
@@ -169,6 +171,9 @@ impl fmt::Display for RequestError {
             RequestError::ClosedBeforeReceived(id) => {
                 write!(f, "request {id}: closed before it was received")
             }
+            RequestError::ClosedInFuture(id) => {
+                write!(f, "request {id}: closed on a day in the future")
+            }
             RequestError::Store(e) => e.fmt(f),
         }
     }
@@ -187,7 +192,8 @@ impl From<StoreError> for RequestError {
 ///
 /// # Errors
 /// [`RequestError`] for an unknown or closed request, completion before the identity was
-/// confirmed, a late extension, or a failing log.
+/// confirmed, a late extension, a closing day before the request was received or after
+/// `today`, or a failing log.
 pub async fn update<S: Store>(
     store: &S,
     id: u64,
@@ -214,6 +220,10 @@ pub async fn update<S: Store>(
         }
         if day < r.received {
             return Err(RequestError::ClosedBeforeReceived(id));
+        }
+        // A day to come would take the request off the open ones (and the overdue) now.
+        if day > today {
+            return Err(RequestError::ClosedInFuture(id));
         }
         r.closed = Some((outcome, day));
     }
