@@ -209,11 +209,16 @@ const ENTRY_COLUMNS: &str =
 /// The last purged position and its link, how many that purge removes and how many were
 /// purged before, read in one snapshot. The prefix never reaches the proof of a contact's
 /// current marketing state (an objection, a suppression, a consent): retention keeps it.
+/// That is the decision that set the status (at `since`: a consent with a soft opt-in after
+/// it is still a consent), not only the latest one.
 const PLAN_PURGE: &str = "
 WITH last AS (
     SELECT seq, link FROM decisions
     WHERE seq < coalesce(least((SELECT min(seq) FROM decisions WHERE time >= $1),
-                               (SELECT min(seq) FROM marketing_state)), 9223372036854775807)
+                               (SELECT min(seq) FROM marketing_state),
+                               (SELECT min(d.seq) FROM marketing_state m
+                                JOIN decisions d ON d.contact = m.contact AND d.time >= m.since)),
+                         9223372036854775807)
     ORDER BY seq DESC LIMIT 1
 )
 SELECT last.seq, last.link,

@@ -1006,9 +1006,13 @@ impl Log for SqliteStore {
                 let first_kept: Option<i64> = conn
                     .query_row(
                         // Never past the proof of a contact's current marketing state (an
-                        // objection, a suppression, a consent): retention keeps it.
+                        // objection, a suppression, a consent): retention keeps it. That is
+                        // the decision that set the status (at `since`: a consent with a soft
+                        // opt-in after it is still a consent), not only the latest one.
                         "SELECT min(seq) FROM (SELECT min(seq) AS seq FROM decisions WHERE time >= ?1
-                         UNION ALL SELECT min(seq) FROM marketing_state)",
+                         UNION ALL SELECT min(seq) FROM marketing_state
+                         UNION ALL SELECT min(d.seq) FROM marketing_state m
+                             JOIN decisions d ON d.contact = m.contact AND d.time >= m.since)",
                         params![cutoff],
                         |r| r.get(0),
                     )

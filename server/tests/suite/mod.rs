@@ -423,7 +423,7 @@ macro_rules! store_suite {
             content_removed_by_hand_is_not_an_erasure, an_erasure_entry_cannot_cover_another_record,
             edited_summary_and_id_columns_are_named, an_edited_marketing_state_is_named,
             a_rollback_to_an_older_copy_is_caught_by_the_head_file,
-            retention_keeps_the_proof_of_a_standing_objection,
+            retention_keeps_the_proof_of_a_standing_objection, retention_keeps_the_decision_a_status_rests_on,
             a_state_row_forged_behind_the_checkpoint_is_named, a_field_the_digest_does_not_cover_is_named,
             a_row_inserted_before_the_start_of_the_chain_is_named,
             a_log_verified_while_it_is_written_to_has_no_break,

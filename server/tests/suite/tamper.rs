@@ -284,6 +284,52 @@ pub async fn retention_keeps_the_proof_of_a_standing_objection<H: Harness>(h: &H
     assert_eq!((v.entries, v.checkpoint, v.states), (2, Some(2), 1));
 }
 
+/// A consent followed by a soft opt-in (a purchase) stays a consent, since the consent's time:
+/// the status rests on the consent, not on the latest decision. Retention keeps that consent,
+/// or "consented since" would be an answer with nothing left in the log to prove it.
+pub async fn retention_keeps_the_decision_a_status_rests_on<H: Harness>(h: &H) {
+    use consent_core::register::{MarketingChannel, MarketingStatus};
+    let s = h.store();
+    let key = key();
+    s.append(record(1, Action::AcceptAll, t0()))
+        .await
+        .expect("append");
+    for (kind, minutes) in [(MarketingKind::Consent, 1), (MarketingKind::SoftOptIn, 2)] {
+        s.append_marketing(marketing("maija@example.fi", kind, minutes))
+            .await
+            .expect("append");
+    }
+    let purged = s
+        .purge(t0() + time::Duration::days(400), &|seq, link, total| {
+            key.checkpoint_mac(seq, link, total)
+        })
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1, "the purge stops before the consent");
+    let maija = super::register::contact("maija@example.fi");
+    let held: Vec<MarketingKind> = s
+        .contact_records(maija)
+        .await
+        .expect("history")
+        .iter()
+        .map(|e| e.marketing_record().expect("kept").expect("json").kind())
+        .collect();
+    assert_eq!(held, [MarketingKind::Consent, MarketingKind::SoftOptIn]);
+    let states = s
+        .marketing_states(MarketingChannel::Email, vec![maija])
+        .await
+        .expect("states");
+    assert_eq!(
+        states,
+        [Some((
+            MarketingStatus::Consented,
+            t0() + time::Duration::minutes(1)
+        ))]
+    );
+    let v = verify(s, &key, None, |_| {}).await.expect("verifies");
+    assert_eq!((v.entries, v.checkpoint, v.states), (2, Some(1), 1));
+}
+
 /// A `marketing_state` row is what `may_market` answers from. After a purge, a row for a
 /// channel the contact never decided on, with a position inside the purged prefix, must not
 /// pass for the state of a decision that was purged: retention never purges the decision a
