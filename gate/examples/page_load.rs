@@ -11,6 +11,11 @@
 //!     [--runs 5] [--seconds 5] [--connections 32]
 //! # or keep both servers up for another load generator (wrk), for N seconds:
 //! cargo run --release -p consent-gate --all-features --example page_load -- --serve 120
+//! # or a fixed number of requests per case (0: without the layer, 1: decided, 2: new
+//! # visitor, 3 and 4 without the cache), for counting instructions under callgrind (the
+//! # difference between two counts, over the difference in requests, is per request):
+//! TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind .../page_load --requests 2000 \
+//!     --connections 1 --only 2
 //! ```
 //!
 //! Each run measures the three cases in turn, in an order that rotates from run to run, so
@@ -47,6 +52,10 @@ struct Options {
     seconds: f64,
     connections: usize,
     serve: Option<u64>,
+    /// Requests per case instead of `seconds`, and a warm-up of one request per connection.
+    requests: Option<usize>,
+    /// The cases to drive (their indices), else all.
+    only: Option<Vec<usize>>,
 }
 
 fn options() -> Options {
@@ -55,6 +64,8 @@ fn options() -> Options {
         seconds: 5.0,
         connections: 32,
         serve: None,
+        requests: None,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -64,6 +75,14 @@ fn options() -> Options {
             "--seconds" => o.seconds = v().parse().expect("--seconds S"),
             "--connections" => o.connections = v().parse().expect("--connections N"),
             "--serve" => o.serve = Some(v().parse().expect("--serve SECONDS")),
+            "--requests" => o.requests = Some(v().parse().expect("--requests N")),
+            "--only" => {
+                let cases = v()
+                    .split(',')
+                    .map(|c| c.parse().expect("--only 0,2"))
+                    .collect();
+                o.only = Some(cases);
+            }
             // `cargo bench` passes --bench to every target; nothing else is expected.
             "--bench" => {}
             _ => panic!("unknown argument {a}"),
@@ -128,9 +147,15 @@ fn site(page: Bytes) -> Router {
     )
 }
 
-/// One keep-alive connection, sending requests back to back until `until`: each request's
-/// latency (µs, send to the last body byte) and the bytes of the last body.
-async fn connection(addr: SocketAddr, cookie: Arc<str>, until: Instant) -> (Vec<u32>, usize) {
+/// One keep-alive connection, sending requests back to back until `until` or `limit`
+/// requests: each request's latency (µs, send to the last body byte) and the bytes of the
+/// last body.
+async fn connection(
+    addr: SocketAddr,
+    cookie: Arc<str>,
+    until: Instant,
+    limit: usize,
+) -> (Vec<u32>, usize) {
     let stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -139,7 +164,7 @@ async fn connection(addr: SocketAddr, cookie: Arc<str>, until: Instant) -> (Vec<
     tokio::spawn(conn);
     let mut latencies = Vec::with_capacity(1 << 14);
     let mut bytes = 0;
-    while Instant::now() < until {
+    while Instant::now() < until && latencies.len() < limit {
         let req = Request::get(PATH)
             .header(header::HOST, "127.0.0.1")
             .header(header::COOKIE, &*cookie)
@@ -157,13 +182,17 @@ async fn connection(addr: SocketAddr, cookie: Arc<str>, until: Instant) -> (Vec<
     (latencies, bytes)
 }
 
-async fn drive(case: &Case, connections: usize, seconds: f64) -> Figures {
+/// Drives `case` for `seconds`, or (`requests`) for that many requests in all.
+async fn drive(case: &Case, connections: usize, seconds: f64, requests: Option<usize>) -> Figures {
     let cookie: Arc<str> = case.cookie.as_str().into();
     let cpu_start = cpu_ns();
     let start = Instant::now();
-    let until = start + Duration::from_secs_f64(seconds);
+    let (until, limit) = match requests {
+        None => (start + Duration::from_secs_f64(seconds), usize::MAX),
+        Some(n) => (start + Duration::from_secs(86_400), n.div_ceil(connections)),
+    };
     let tasks: Vec<_> = (0..connections)
-        .map(|_| tokio::spawn(connection(case.addr, Arc::clone(&cookie), until)))
+        .map(|_| tokio::spawn(connection(case.addr, Arc::clone(&cookie), until, limit)))
         .collect();
     let mut all = Vec::new();
     let mut bytes = 0;
@@ -256,15 +285,17 @@ async fn main() {
         o.runs,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    // Warm-up: connections, allocator, caches.
-    for c in &cases {
-        drive(c, o.connections, 0.5).await;
+    let only = o.only.clone().unwrap_or_else(|| (0..cases.len()).collect());
+    // Warm-up: connections, allocator, caches (with a fixed count, the cache's recording).
+    let warm_up = o.requests.map(|_| o.connections);
+    for &k in &only {
+        drive(&cases[k], o.connections, 0.5, warm_up).await;
     }
     let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); cases.len()];
     for run in 0..o.runs {
-        for i in 0..cases.len() {
-            let k = (i + run) % cases.len();
-            let f = drive(&cases[k], o.connections, o.seconds).await;
+        for i in 0..only.len() {
+            let k = only[(i + run) % only.len()];
+            let f = drive(&cases[k], o.connections, o.seconds, o.requests).await;
             println!(
                 "run {}  {:<26} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} B body){}",
                 run + 1,
@@ -287,6 +318,10 @@ async fn main() {
         pages.cache().hits(),
         pages.cache().misses()
     );
+    if o.only.is_some() {
+        // The ratios need every case.
+        return;
+    }
     let med = |k: usize, f: fn(&Figures) -> f64| median(runs[k].iter().map(f).collect());
     println!("\nmedians of {} runs:\n", o.runs);
     println!("| case | req/s | p50 ms | p99 ms | req/s vs without | added p99 ms |");
