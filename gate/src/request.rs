@@ -77,7 +77,16 @@ pub fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = Cow<'_, str>>
     headers
         .get_all(header::COOKIE)
         .iter()
-        .map(|value| String::from_utf8_lossy(value.as_bytes()))
+        .map(|value| text(value.as_bytes()))
+}
+
+/// A header's bytes as text, U+FFFD for what is not UTF-8: checked first as UTF-8, which
+/// reads ASCII a word at a time (`from_utf8_lossy` reads it a byte at a time).
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// The privacy signals of a request's `Sec-GPC` and `DNT` headers
