@@ -345,7 +345,10 @@ impl Pages {
         private(headers);
         let csp = headers.contains_key(header::CONTENT_SECURITY_POLICY)
             || headers.contains_key(header::CONTENT_SECURITY_POLICY_REPORT_ONLY);
-        let script_nonce = crate::csp::nonce(headers, Kind::Script);
+        // A nonce is only ever read from a policy.
+        let script_nonce = csp
+            .then(|| crate::csp::nonce(headers, Kind::Script))
+            .flatten();
         // The script itself is written only when the page is rewritten (not replayed).
         if csp {
             if let Some(js) = crate::consent_mode::script(&self.config, visit.evaluation()) {
@@ -547,6 +550,10 @@ fn html_encoding(headers: &HeaderMap) -> Option<(AsciiCompatibleEncoding, bool)>
     let value = types.next()?.to_str().ok()?;
     if types.next().is_some() {
         return None;
+    }
+    // The usual header, without splitting it.
+    if value == "text/html; charset=utf-8" {
+        return Some((AsciiCompatibleEncoding::utf_8(), true));
     }
     let mut parts = value.split(';');
     let essence = parts.next()?.trim();
