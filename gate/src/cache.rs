@@ -47,7 +47,10 @@ const ENTRY_OVERHEAD: usize = 4096;
 /// nonces, and the first layer, whose form returns to the page's full URL and shows the GPC
 /// notice), and for the next response with the same key it sends the recording's text as
 /// slices of it (no copy), with the holes filled: the first layer kept for the URL, also
-/// shared, and each nonce copied together with the few bytes around it.
+/// shared, and each nonce copied together with the few bytes around it. A page with a first
+/// layer and no nonce is the same for every visit to its URL: asked for there a second
+/// time, it is put together whole and kept, and sent as one slice from then on (a server
+/// sends one chunk, not three, that its client need not join).
 ///
 /// Rules:
 /// 1. The key holds everything the recorded bytes depend on: the page (its strong `ETag`
@@ -62,9 +65,9 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///    `Accept-Encoding`) to a request without `Authorization`, and it names the resource
 ///    with the request's authority and full path and query.
 /// 4. Nonces are never recorded: each response's own go into the holes.
-/// 5. The cache holds at most its capacity in bytes (recordings and kept sources); past
-///    it, the least recently used entries go. A page larger than a quarter of it is not
-///    kept.
+/// 5. The cache holds at most its capacity in bytes (recordings, kept sources, and a page
+///    kept whole, counted as another recording); past it, the least recently used entries
+///    go. A page larger than a quarter of it is not kept.
 ///
 /// Caveats:
 /// - A page is buffered whole before it is rewritten when it may be recorded (its length
@@ -215,6 +218,9 @@ pub(crate) struct Recorded {
     /// The first layer last rendered for it: most visits to a page come to the same URL,
     /// and rendering it is a good part of a replay's cost.
     first_layer: Mutex<Option<FirstLayerHtml>>,
+    /// Whether a response's page depends on nothing but the visit's URL and GPC signal (a
+    /// first layer, and no nonce): then it is kept whole with its first layer.
+    whole: bool,
     last_used: AtomicU64,
 }
 
@@ -223,6 +229,14 @@ struct FirstLayerHtml {
     path_and_query: Box<str>,
     gpc: bool,
     html: Bytes,
+    /// The whole page with it (a [`Recorded::whole`] page), once it is used again.
+    page: Option<Bytes>,
+}
+
+impl FirstLayerHtml {
+    fn is_for(&self, visit: &Visit) -> bool {
+        self.gpc == visit.gpc() && *self.path_and_query == *visit.path_and_query()
+    }
 }
 
 /// A recording cut at its holes.
@@ -316,20 +330,47 @@ impl Recorded {
     ) -> Option<Self> {
         let parts = split(&out, holes)?;
         let out = Bytes::from(out);
+        let frames = frames(&out, parts);
+        // Nonces are joined with the text around them: no joined frame, no nonce.
+        let whole = frames.contains(&Frame::FirstLayer)
+            && !frames.iter().any(|f| matches!(f, Frame::Joined(_)));
         Some(Self {
             source,
-            frames: frames(&out, parts),
+            frames,
             out,
             lang,
             encoding,
             first_layer: Mutex::new(None),
+            whole,
             last_used: AtomicU64::new(0),
         })
     }
 
-    /// What the entry costs the cache: its kept first layer counted at its largest.
+    /// What the entry costs the cache: its kept first layer counted at its largest, and a
+    /// page kept whole as much as the recording, before it is made.
     fn size(&self) -> usize {
-        self.out.len() + self.source.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+        let whole = if self.whole { self.out.len() } else { 0 };
+        self.out.len() + whole + self.source.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+    }
+
+    /// The whole page for `visit` when its first layer is the one kept (`None` otherwise,
+    /// and for a page with nonces): put together the first time that first layer is used
+    /// again, so that a URL asked for once costs no copy of the page.
+    fn whole_page(&self, visit: &Visit) -> Option<Bytes> {
+        if !self.whole {
+            return None;
+        }
+        let mut kept = self
+            .first_layer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let kept = kept.as_mut().filter(|k| k.is_for(visit))?;
+        let html = &kept.html;
+        let page = kept.page.get_or_insert_with(|| {
+            let frames = self.frames.iter().map(|f| self.frame(f, html, None, None));
+            Bytes::from(frames.collect::<Vec<_>>().concat())
+        });
+        Some(page.clone())
     }
 
     /// The first layer for `visit`, rendered again only when it asks for another one.
@@ -339,9 +380,7 @@ impl Recorded {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         match &*kept {
-            Some(k) if k.gpc == visit.gpc() && *k.path_and_query == *visit.path_and_query() => {
-                k.html.clone()
-            }
+            Some(k) if k.is_for(visit) => k.html.clone(),
             _ => {
                 let html = visit.first_layer_html(pages, self.lang);
                 // In the page's charset, as the rewriter writes it (characters it lacks as
@@ -357,6 +396,7 @@ impl Recorded {
                         path_and_query: visit.path_and_query().into(),
                         gpc: visit.gpc(),
                         html: html.clone(),
+                        page: None,
                     });
                 }
                 html
@@ -374,29 +414,50 @@ impl Recorded {
         script_nonce: Option<&str>,
         style_nonce: Option<&str>,
     ) -> Vec<Bytes> {
+        if let Some(page) = self.whole_page(visit) {
+            return vec![page];
+        }
+        let mut first_layer = None;
         self.frames
             .iter()
-            .map(|f| match f {
-                Frame::Shared(b) => b.clone(),
-                Frame::FirstLayer => self.first_layer(pages, visit),
-                Frame::Joined(parts) => {
-                    let piece = |p: &Part| -> &[u8] {
-                        match p {
-                            Part::Text(r) => &self.out[r.clone()],
-                            Part::ScriptNonce => script_nonce.unwrap_or_default().as_bytes(),
-                            Part::StyleNonce => style_nonce.unwrap_or_default().as_bytes(),
-                            // Never joined: a frame of its own.
-                            Part::FirstLayer => &[],
-                        }
-                    };
-                    let mut joined = Vec::with_capacity(parts.iter().map(|p| piece(p).len()).sum());
-                    for p in parts.iter() {
-                        joined.extend_from_slice(piece(p));
-                    }
-                    Bytes::from(joined)
-                }
+            .map(|f| {
+                let html = match f {
+                    Frame::FirstLayer => first_layer.insert(self.first_layer(pages, visit)),
+                    Frame::Shared(_) | Frame::Joined(_) => &Bytes::new(),
+                };
+                self.frame(f, html, script_nonce, style_nonce)
             })
             .collect()
+    }
+
+    /// One frame for a response, with `first_layer` and the nonces filled in.
+    fn frame(
+        &self,
+        frame: &Frame,
+        first_layer: &Bytes,
+        script_nonce: Option<&str>,
+        style_nonce: Option<&str>,
+    ) -> Bytes {
+        match frame {
+            Frame::Shared(b) => b.clone(),
+            Frame::FirstLayer => first_layer.clone(),
+            Frame::Joined(parts) => {
+                let piece = |p: &Part| -> &[u8] {
+                    match p {
+                        Part::Text(r) => &self.out[r.clone()],
+                        Part::ScriptNonce => script_nonce.unwrap_or_default().as_bytes(),
+                        Part::StyleNonce => style_nonce.unwrap_or_default().as_bytes(),
+                        // Never joined: a frame of its own.
+                        Part::FirstLayer => &[],
+                    }
+                };
+                let mut joined = Vec::with_capacity(parts.iter().map(|p| piece(p).len()).sum());
+                for p in parts.iter() {
+                    joined.extend_from_slice(piece(p));
+                }
+                Bytes::from(joined)
+            }
+        }
     }
 }
 
@@ -681,6 +742,40 @@ mod tests {
             r.frames.as_ref(),
             [Frame::Shared(Bytes::from_static(b"<p>hi</p>"))]
         );
+    }
+
+    #[test]
+    fn a_page_without_nonces_is_kept_whole_for_its_url() {
+        let config = consent_core::Config::from_json(consent_core::EXAMPLE_CONFIG)
+            .unwrap_or_else(|e| unreachable!("the example config: {e}"));
+        let pages = Pages::new(config, None);
+        let long = "x".repeat(SHARE_FROM);
+        let r = recorded(&format!("<body>{long}{HOLE_FIRST_LAYER}</body>"), 1)
+            .unwrap_or_else(|| unreachable!("one hole"));
+        let here = pages.visit(&HeaderMap::new(), "/a");
+        let first = r.replay(&pages, &here, None, None);
+        assert_eq!(first.len(), 3, "asked for once: in frames, without a copy");
+        let page = Bytes::from(first.concat());
+        for _ in 0..2 {
+            assert_eq!(
+                r.replay(&pages, &here, None, None),
+                std::slice::from_ref(&page)
+            );
+        }
+        // Another URL's first layer returns there: in frames again, then whole for it.
+        let there = pages.visit(&HeaderMap::new(), "/b?c=d");
+        let other = r.replay(&pages, &there, None, None);
+        assert_eq!(other.len(), 3);
+        assert!(String::from_utf8_lossy(&other[1]).contains("value=\"/b?c=d\""));
+        assert_eq!(r.replay(&pages, &there, None, None), [other.concat()]);
+        // A nonce differs for each response: never whole.
+        let out = format!("<script nonce=\"{HOLE_SCRIPT_NONCE}\"></script>{HOLE_FIRST_LAYER}");
+        let r = recorded(&out, 2).unwrap_or_else(|| unreachable!("two holes"));
+        for nonce in ["bm9uY2Ux", "bm9uY2Uy"] {
+            let page = r.replay(&pages, &here, Some(nonce), None);
+            assert_eq!(page.len(), 2, "the nonce's frame and the first layer");
+            assert!(page[0].ends_with(format!("nonce=\"{nonce}\"></script>").as_bytes()));
+        }
     }
 
     #[test]
