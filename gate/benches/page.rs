@@ -1,9 +1,10 @@
 //! The page layer's cost per page: [`consent_gate::rewrite`] of a realistic 50 kB page
 //! (`common::page`) for a returning visitor with a signed decision and for a new visitor,
-//! without the page cache (lol_html on every page) and replayed from it, measured in the
-//! same run as copying the page's bytes (what a server without the layer does at least), and
-//! the per-request parts on their own: reading the visit, and preparing the response
-//! (headers and the rewriter, before any byte).
+//! without the page cache (lol_html on every page) and replayed from it (for a new visitor,
+//! also with the first layer for another URL on every page), measured in the same run as
+//! copying the page's bytes (what a server without the layer does at least), and the
+//! per-request parts on their own: reading the visit, and preparing the response (headers
+//! and the rewriter, before any byte).
 //!
 //! ```text
 //! cargo bench -p consent-gate --all-features --bench page
@@ -53,8 +54,12 @@ fn response() -> HeaderMap {
 }
 
 fn rewrite(pages: &Arc<Pages>, req: &HeaderMap, body: &[u8]) -> Vec<u8> {
+    rewrite_at(pages, req, PATH, body)
+}
+
+fn rewrite_at(pages: &Arc<Pages>, req: &HeaderMap, path: &str, body: &[u8]) -> Vec<u8> {
     let mut headers = response();
-    consent_gate::rewrite(pages, req, PATH, StatusCode::OK, &mut headers, body)
+    consent_gate::rewrite(pages, req, path, StatusCode::OK, &mut headers, body)
         .expect("an HTML page is rewritten")
 }
 
@@ -193,6 +198,19 @@ fn main() {
     g.bench_function("rewrite, undecided visitor, cache hit", |b| {
         b.iter(|| rewrite(&cached, black_box(&undecided), black_box(body)));
     });
+    // Two URLs in turn: each replay renders the first layer for its URL again (the page
+    // cache keeps one), and the page goes out in frames, never kept whole.
+    g.bench_function(
+        "rewrite, undecided visitor, cache hit, two URLs in turn",
+        |b| {
+            let urls = [PATH, "/palvelut/hammashoito?utm_source=x"];
+            let mut n = 0;
+            b.iter(|| {
+                n += 1;
+                rewrite_at(&cached, black_box(&undecided), urls[n % 2], black_box(body))
+            });
+        },
+    );
     g.bench_function("rewrite, decided visitor, 16 kB chunks", |b| {
         b.iter(|| rewrite_chunked(&pages, black_box(&decided), black_box(body), 16 * 1024));
     });
