@@ -350,7 +350,14 @@ impl Recorded {
     /// page kept whole as much as the recording, before it is made.
     fn size(&self) -> usize {
         let whole = if self.whole { self.out.len() } else { 0 };
-        self.out.len() + whole + self.source.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
+        self.recording_size() + whole
+    }
+
+    /// What the recording itself costs (its page, kept source and overhead): what rule 5's
+    /// quarter is compared with, so that keeping a page whole as well never leaves a page
+    /// out of the cache that fits in it.
+    fn recording_size(&self) -> usize {
+        self.out.len() + self.source.as_ref().map_or(0, Bytes::len) + ENTRY_OVERHEAD
     }
 
     /// The whole page for `visit` when its first layer is the one kept (`None` otherwise,
@@ -581,10 +588,10 @@ impl PageCache {
     /// Keeps `recorded` under `key`, making room by dropping the least recently used
     /// entries (rule 5); a recording larger than a quarter of the capacity is not kept.
     pub(crate) fn insert(&self, key: Key, recorded: Arc<Recorded>) {
-        let size = recorded.size();
-        if size > self.capacity / 4 {
+        if recorded.recording_size() > self.capacity / 4 {
             return;
         }
+        let size = recorded.size();
         recorded
             .last_used
             .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
