@@ -116,19 +116,71 @@ where
             }
             _ => None,
         };
-        Poll::Ready(Ok(Response::from_parts(parts, PageBody::new(body, plan))))
+        let mut body = PageBody::new(body, plan);
+        body.read_ahead(cx);
+        Poll::Ready(Ok(Response::from_parts(parts, body)))
     }
 }
 
 pin_project! {
     /// A response body through [`PageLayer`]: the page rewritten as it streams or replayed
     /// from the cache, or the inner body untouched (byte for byte, its size hint kept).
-    pub struct PageBody<B> {
+    ///
+    /// A page read whole before it is rewritten (to replay a recording or record one) is
+    /// read before the response is returned, as far as the inner body has it ready: a page
+    /// that is all there (most are one `Bytes`) is replayed with its exact length, which a
+    /// server sends as `Content-Length` rather than in chunks that its client must join.
+    pub struct PageBody<B: Body> {
         #[pin]
-        inner: B,
+        inner: Inner<B>,
         state: State,
         // Trailers that came after the page, to send after its last bytes.
         trailers: Option<http::HeaderMap>,
+        // The page's first bytes, rewritten when a page read ahead turned out longer than it
+        // said: sent before the rest streams.
+        ahead: Option<Bytes>,
+        // The inner body's error met while reading ahead: the body's first frame.
+        error: Option<B::Error>,
+    }
+}
+
+pin_project! {
+    /// The inner body: as the service returned it, or boxed to be read ahead (polled before
+    /// the response is returned, then moved into it).
+    #[project = InnerProj]
+    #[project_ref = InnerRef]
+    enum Inner<B> {
+        Direct { #[pin] body: B },
+        Boxed { body: Pin<Box<B>> },
+    }
+}
+
+impl<B: Body> Body for Inner<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.project() {
+            InnerProj::Direct { body } => body.poll_frame(cx),
+            InnerProj::Boxed { body } => body.as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Direct { body } => body.is_end_stream(),
+            Self::Boxed { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Direct { body } => body.size_hint(),
+            Self::Boxed { body } => body.size_hint(),
+        }
     }
 }
 
@@ -179,26 +231,102 @@ impl Chunks {
     }
 }
 
-impl<B> PageBody<B> {
+impl<B: Body> PageBody<B> {
     fn new(inner: B, plan: Option<Plan>) -> Self {
-        let state = match plan {
-            None => State::Untouched,
-            Some(Plan::Stream(r)) => State::Stream(r),
-            Some(Plan::Buffer(p)) => State::Buffer(p, Chunks::default()),
-            Some(Plan::Replay(parts)) => State::Replay(parts.into_iter()),
+        let (inner, state) = match plan {
+            None => (Inner::Direct { body: inner }, State::Untouched),
+            Some(Plan::Stream(r)) => (Inner::Direct { body: inner }, State::Stream(r)),
+            Some(Plan::Buffer(p)) => (
+                Inner::Boxed {
+                    body: Box::pin(inner),
+                },
+                State::Buffer(p, Chunks::default()),
+            ),
+            Some(Plan::Replay(parts)) => (
+                Inner::Direct { body: inner },
+                State::Replay(parts.into_iter()),
+            ),
         };
         Self {
             inner,
             state,
             trailers: None,
+            ahead: None,
+            error: None,
         }
     }
+
+    /// Reads a page to buffer as far as its inner body has it ready, before the body is
+    /// pinned (the inner body is boxed for it).
+    fn read_ahead(&mut self, cx: &mut Context<'_>) {
+        let Inner::Boxed { body } = &mut self.inner else {
+            return;
+        };
+        let read = poll_buffer(
+            &mut self.state,
+            body.as_mut(),
+            &mut self.trailers,
+            &mut self.ahead,
+            cx,
+        );
+        if let Poll::Ready(Err(e)) = read {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Reads a buffered page until it is whole (then replayed or recorded), longer than it said
+/// (then streamed, its first bytes in `ahead`), or the inner body waits.
+fn poll_buffer<B: Body>(
+    state: &mut State,
+    mut inner: Pin<&mut B>,
+    trailers: &mut Option<http::HeaderMap>,
+    ahead: &mut Option<Bytes>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), B::Error>> {
+    while let State::Buffer(pending, chunks) = state {
+        let end = match ready!(inner.as_mut().poll_frame(cx)) {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(mut data) => {
+                    chunks.push(data.copy_to_bytes(data.remaining()));
+                    false
+                }
+                Err(frame) => {
+                    *trailers = frame.into_trailers().ok();
+                    true
+                }
+            },
+            Some(Err(e)) => return Poll::Ready(Err(e)),
+            None => true,
+        };
+        if end {
+            let State::Buffer(pending, chunks) = std::mem::replace(state, State::Done) else {
+                unreachable!("matched above")
+            };
+            let parts = pending.finish_bytes(chunks.into_bytes());
+            *state = State::Replay(parts.into_iter());
+        } else if chunks.len > pending.max_body() {
+            // Longer than it said: streamed from here on.
+            let State::Buffer(pending, chunks) = std::mem::replace(state, State::Done) else {
+                unreachable!("matched above")
+            };
+            let mut rewriter = pending.into_stream();
+            let mut out = Vec::new();
+            for c in chunks.first.iter().chain(&chunks.rest) {
+                out.extend(rewriter.write(c));
+            }
+            *state = State::Stream(Box::new(rewriter));
+            if !out.is_empty() {
+                *ahead = Some(Bytes::from(out));
+            }
+        }
+    }
+    Poll::Ready(Ok(()))
 }
 
 impl<B> Body for PageBody<B>
 where
     B: Body,
-    B::Data: Buf,
 {
     type Data = Bytes;
     type Error = B::Error;
@@ -208,6 +336,9 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
+        if let Some(e) = this.error.take() {
+            return Poll::Ready(Some(Err(e)));
+        }
         loop {
             match this.state {
                 State::Untouched => {
@@ -233,48 +364,22 @@ where
                         _ => {}
                     }
                 }
-                State::Buffer(pending, chunks) => {
-                    let end = match ready!(this.inner.as_mut().poll_frame(cx)) {
-                        Some(Ok(frame)) => match frame.into_data() {
-                            Ok(mut data) => {
-                                chunks.push(data.copy_to_bytes(data.remaining()));
-                                false
-                            }
-                            Err(frame) => {
-                                *this.trailers = frame.into_trailers().ok();
-                                true
-                            }
-                        },
-                        Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                        None => true,
-                    };
-                    if end {
-                        let State::Buffer(pending, chunks) =
-                            std::mem::replace(this.state, State::Done)
-                        else {
-                            unreachable!("matched above")
-                        };
-                        let parts = pending.finish_bytes(chunks.into_bytes());
-                        *this.state = State::Replay(parts.into_iter());
-                    } else if chunks.len > pending.max_body() {
-                        // Longer than it said: streamed from here on.
-                        let State::Buffer(pending, chunks) =
-                            std::mem::replace(this.state, State::Done)
-                        else {
-                            unreachable!("matched above")
-                        };
-                        let mut rewriter = pending.into_stream();
-                        let mut out = Vec::new();
-                        for c in chunks.first.iter().chain(&chunks.rest) {
-                            out.extend(rewriter.write(c));
-                        }
-                        *this.state = State::Stream(Box::new(rewriter));
-                        if !out.is_empty() {
-                            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
-                        }
+                State::Buffer(..) => {
+                    let read = poll_buffer(
+                        this.state,
+                        this.inner.as_mut(),
+                        this.trailers,
+                        this.ahead,
+                        cx,
+                    );
+                    if let Err(e) = ready!(read) {
+                        return Poll::Ready(Some(Err(e)));
                     }
                 }
                 State::Stream(active) => {
+                    if let Some(first) = this.ahead.take() {
+                        return Poll::Ready(Some(Ok(Frame::data(first))));
+                    }
                     let last = match ready!(this.inner.as_mut().poll_frame(cx)) {
                         Some(Ok(frame)) => match frame.into_data() {
                             Ok(mut data) => {

@@ -486,3 +486,22 @@ mod arbitrary_pages {
         }
     }
 }
+
+#[tokio::test]
+async fn a_page_read_ahead_ends_in_its_body_s_error() {
+    let pages = Arc::new(Pages::new(config(), Some(key())));
+    // A body that says it is half the page long, then fails on the page's bytes.
+    let server = tower::service_fn(|_: Request<()>| async {
+        let page = http_body_util::Full::new(bytes::Bytes::from_static(PAGE.as_bytes()));
+        let body = http_body_util::Limited::new(page, PAGE.len() / 2);
+        let mut response = axum::http::Response::new(body);
+        let html = HeaderValue::from_static("text/html");
+        response.headers_mut().insert(header::CONTENT_TYPE, html);
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let app = tower::Layer::layer(&PageLayer::new(pages), server);
+    let response = app.oneshot(Request::new(())).await.expect("infallible");
+    let body = http_body_util::BodyExt::collect(response.into_body()).await;
+    let error = body.expect_err("the inner body's error, not a page");
+    assert_eq!(error.to_string(), "length limit exceeded");
+}
