@@ -284,6 +284,26 @@ pub async fn retention_keeps_the_proof_of_a_standing_objection<H: Harness>(h: &H
     assert_eq!((v.entries, v.checkpoint, v.states), (2, Some(2), 1));
 }
 
+/// A cookie decision at [`t0`], then `decisions` of maija's on e-mail a minute apart, all
+/// purged 400 days later as far as retention allows: how many records went.
+async fn maija_purged<H: Harness>(h: &H, decisions: [MarketingKind; 2]) -> u64 {
+    let s = h.store();
+    let key = key();
+    s.append(record(1, Action::AcceptAll, t0()))
+        .await
+        .expect("append");
+    for (kind, minutes) in decisions.into_iter().zip(1..) {
+        s.append_marketing(marketing("maija@example.fi", kind, minutes))
+            .await
+            .expect("append");
+    }
+    s.purge(t0() + time::Duration::days(400), &|seq, link, total| {
+        key.checkpoint_mac(seq, link, total)
+    })
+    .await
+    .expect("purge")
+}
+
 /// A consent followed by a soft opt-in (a purchase) stays a consent, since the consent's time:
 /// the status rests on the consent, not on the latest decision. Retention keeps that consent,
 /// or "consented since" would be an answer with nothing left in the log to prove it.
@@ -291,20 +311,7 @@ pub async fn retention_keeps_the_decision_a_status_rests_on<H: Harness>(h: &H) {
     use consent_core::register::{MarketingChannel, MarketingStatus};
     let s = h.store();
     let key = key();
-    s.append(record(1, Action::AcceptAll, t0()))
-        .await
-        .expect("append");
-    for (kind, minutes) in [(MarketingKind::Consent, 1), (MarketingKind::SoftOptIn, 2)] {
-        s.append_marketing(marketing("maija@example.fi", kind, minutes))
-            .await
-            .expect("append");
-    }
-    let purged = s
-        .purge(t0() + time::Duration::days(400), &|seq, link, total| {
-            key.checkpoint_mac(seq, link, total)
-        })
-        .await
-        .expect("purge");
+    let purged = maija_purged(h, [MarketingKind::Consent, MarketingKind::SoftOptIn]).await;
     assert_eq!(purged, 1, "the purge stops before the consent");
     let maija = super::register::contact("maija@example.fi");
     let held: Vec<MarketingKind> = s
@@ -338,20 +345,7 @@ pub async fn a_state_row_forged_behind_the_checkpoint_is_named<H: Harness>(h: &H
     use consent_core::register::{MarketingChannel, MarketingStatus};
     let s = h.store();
     let key = key();
-    s.append(record(1, Action::AcceptAll, t0()))
-        .await
-        .expect("append");
-    for (kind, minutes) in [(MarketingKind::Consent, 1), (MarketingKind::Objection, 2)] {
-        s.append_marketing(marketing("maija@example.fi", kind, minutes))
-            .await
-            .expect("append");
-    }
-    let purged = s
-        .purge(t0() + time::Duration::days(400), &|seq, link, total| {
-            key.checkpoint_mac(seq, link, total)
-        })
-        .await
-        .expect("purge");
+    let purged = maija_purged(h, [MarketingKind::Consent, MarketingKind::Objection]).await;
     assert_eq!(purged, 2, "the purge stops before the objection");
     verify(s, &key, None, |_| {}).await.expect("verifies");
     // Maija objected on e-mail; a row says she consented to letters, as of record 1.
