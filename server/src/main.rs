@@ -622,11 +622,6 @@ fn read_config(path: &Path) -> anyhow::Result<Config> {
     Config::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Opens the log and its key, read-only for a command that only reads (the store's
-/// `open_read_only`). A command that only reads, erases or purges never creates them:
-/// a mistyped `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
-/// that ends before its head file (rolled back or truncated), and keeps the head file up to
-/// date while it runs.
 /// A store's error, with the log file's path before it unless it names it already (SQLite's
 /// "file is not a database" does not say which file).
 fn naming(e: StoreError, db: &Path) -> anyhow::Error {
@@ -638,6 +633,11 @@ fn naming(e: StoreError, db: &Path) -> anyhow::Error {
     }
 }
 
+/// Opens the log and its key, read-only for a command that only reads (the store's
+/// `open_read_only`). A command that only reads, erases or purges never creates them:
+/// a mistyped `--db` is an error, not a new empty log that verifies. A command that writes refuses a log
+/// that ends before its head file (rolled back or truncated), and keeps the head file up to
+/// date while it runs.
 async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, ServerKey)> {
     let db = args.db()?;
     let key_file = args.key.key_file()?;
