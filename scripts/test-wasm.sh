@@ -102,13 +102,15 @@ cd "$(dirname "$0")/.."
 # so that an embed an app removes takes its placeholder with it and one it moves keeps one, beside it, and by
 # 11 B to 26,402 (module; 31 B smaller raw) when the verdict came from one resolution of the markup, and by
 # 233 B to 26,635 (module) so that a service's excluded paths are matched as lenient servers route them
-# (case, `//`, unreserved escapes: `/Ajanvaraus` no longer loads the pixel on the booking page). The test
+# (case, `//`, unreserved escapes: `/Ajanvaraus` no longer loads the pixel on the booking page); lowered
+# to 25,823 when what only the preferences draw became a script of its own (consent-prefs.js, imported
+# when they first open: script -812 B). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=26635
+RATCHET=25823
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -143,7 +145,7 @@ fresh="$(mktemp -d)"
 trap 'rm -rf "$fresh"' EXIT
 timeout 1200 bash wasm/build.sh "$fresh"
 stale=0
-for f in consent.js consent_bg.wasm consent.css consent-prefs.css consent.d.ts consent-signup.js; do
+for f in consent.js consent-prefs.js consent_bg.wasm consent.css consent-prefs.css consent.d.ts consent-signup.js; do
   if ! cmp -s "$fresh/$f" "wasm/dist/$f"; then
     echo "wasm/dist/$f is stale: run bash wasm/build.sh and commit wasm/dist" >&2
     stale=1
@@ -164,7 +166,7 @@ CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test build/test.mjs
 
 step "playground: playground/build and playground/banner are fresh"
 timeout 1200 bash playground/build.sh "$fresh/playground"
-for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent_bg.wasm banner/consent.css banner/consent-prefs.css; do
+for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent-prefs.js banner/consent_bg.wasm banner/consent.css banner/consent-prefs.css; do
   if ! cmp -s "$fresh/playground/$f" "playground/$f"; then
     echo "playground/$f is stale: run bash playground/build.sh and commit playground/" >&2
     exit 1
@@ -193,8 +195,10 @@ done
 printf '  %-16s %31d bytes gzip (target %d, never over %d; ratchet %d)\n' total "$total" "$TARGET" "$LIMIT" "$RATCHET"
 printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences or a placeholder only, not in the total)\n' \
   "$(basename "$details")" "$(wc -c < "$details")" "$(gzip -9 -n -c "$details" | wc -c)"
-printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences only, not in the total)\n' \
-  consent-prefs.css "$(wc -c < wasm/dist/consent-prefs.css)" "$(gzip -9 -n -c wasm/dist/consent-prefs.css | wc -c)"
+for f in consent-prefs.js consent-prefs.css; do
+  printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences only, not in the total)\n' \
+    "$f" "$(wc -c < "wasm/dist/$f")" "$(gzip -9 -n -c "wasm/dist/$f" | wc -c)"
+done
 rm -rf "$site" "$nodist"
 # The newsletter page's sign-up script is not part of the banner: reported, not budgeted.
 printf '  %-16s %7d bytes raw %7d bytes gzip (newsletter pages only, not in the total)\n' \

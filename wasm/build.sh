@@ -42,14 +42,19 @@ wasm-opt --strip-debug --strip-producers --strip-target-features \
 # deterministic for a given version, so dist/ can be checked for staleness): local names
 # shortened, comments and blanks gone; it exports `Consent` only.
 # The banner's own state (its fields end in `_`: `ui.layer_`, ...) is renamed too: those names
-# never leave the script.
-"$esbuild" wasm/js/banner.js --minify --tree-shaking=true --format=esm --target=es2022 --mangle-props='_$' \
-  --legal-comments=none --log-level=warning --outfile="$out/consent.js"
+# never leave the script. The preferences' script (wasm/js/prefs.js -> consent-prefs.js, which
+# the banner imports when they first open) is minified the same way, apart: the two share no
+# name but its export `draw`, whose arguments are positional.
 # Then terser's compressor over esbuild's output (pinned beside it; deterministic): two
 # passes find what esbuild's one-pass minifier leaves, 155 B gzip of 5.6 kB (measured). Safe
 # transforms only: no `unsafe*` options, and property names are esbuild's as above.
-"$root/wasm/node_modules/.bin/terser" "$out/consent.js" --module --ecma 2020 --compress passes=2 --mangle \
-  --output "$out/consent.js"
+minify() {
+  "$esbuild" "$1" --minify --tree-shaking=true --format=esm --target=es2022 --mangle-props='_$' \
+    --legal-comments=none --log-level=warning --outfile="$2"
+  "$root/wasm/node_modules/.bin/terser" "$2" --module --ecma 2020 --compress passes=2 --mangle --output "$2"
+}
+minify wasm/js/banner.js "$out/consent.js"
+minify wasm/js/prefs.js "$out/consent-prefs.js"
 # The stylesheets minified the same way; wasm/css/, with the comments on customising, is the
 # source: consent.css (every page with the banner) and consent-prefs.css (the preferences,
 # loaded by the banner when it first opens them).

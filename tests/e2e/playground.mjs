@@ -258,6 +258,19 @@ test('the declaration and the downloads are what the CLI makes of the same confi
       await download.saveAs(saved);
       assert.deepEqual(readFileSync(saved), readFileSync(join(out, name)), `${name}: what consent banner build writes`);
     }
+    // The banner's own files: every one a page loads (the preferences' script and stylesheet
+    // too), as wasm/dist has them.
+    const own = page.locator('#files-title ~ ul.files:not(#files) a');
+    const ownNames = await own.allTextContents();
+    assert.deepEqual(ownNames, ['consent.js', 'consent_bg.wasm', 'consent.css', 'consent-prefs.js', 'consent-prefs.css']);
+    for (const name of ownNames) {
+      const link = own.filter({ hasText: new RegExp(`^${name.replaceAll('.', '\\.')}$`) });
+      assert.equal(await link.getAttribute('download'), name);
+      const served = await page.evaluate((href) => fetch(href).then((r) => (r.ok ? r.arrayBuffer() : null)).then((b) => b && [...new Uint8Array(b)]),
+        await link.evaluate((a) => a.href));
+      assert.ok(served, `${name}: served`);
+      assert.deepEqual(Buffer.from(served), readFileSync(join(root, 'wasm/dist', name)), `${name}: wasm/dist's`);
+    }
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -272,6 +285,9 @@ test('the playground works as a plain static directory', async () => {
     await typeConfig(page, goodText, 'valid');
     const frame = await choose(page, 'lang', 'sv');
     assert.equal(await frame.locator('.consent-root [role="dialog"]').getAttribute('lang'), 'sv');
+    // The preferences open in the preview: their script and stylesheet come from banner/.
+    await frame.locator('.consent-banner button').last().dispatchEvent('click');
+    await frame.locator('.consent-prefs .consent-switch').first().waitFor({ timeout: WAIT });
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#files a', { hasText: 'policy.bin' }).click()]);
     const saved = join(work, 'static-policy.bin');
     await download.saveAs(saved);

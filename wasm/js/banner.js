@@ -59,7 +59,6 @@ const reset = (now, random, jar, host) => core('reset', [random, jar, host], [no
 
 const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued]),"
   + 'iframe[data-category][data-src],img[data-category][data-src]';
-const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,summary';
 
 /** The banner on this page: its options, where its policy came from, the texts loaded so
  * far (by language), its root element, live region, open layer (the first layer or the
@@ -234,18 +233,31 @@ function prefsStyle() {
   });
 }
 
+/** The preferences' script (consent-prefs.js beside this script, wasm/js/prefs.js), imported
+ * once, with this script's nonce. One that failed is said once and imported again the next
+ * time the preferences open; until then they do not open (the first layer's buttons still
+ * decide). */
+let prefsJs;
+function prefsScript() {
+  return prefsJs ??= import('./consent-prefs.js').catch((err) => {
+    prefsJs = null;
+    console.error('consent: the preferences cannot be drawn:', err.message);
+    return Promise.reject(err);
+  });
+}
+
 /** What to draw now: the core's state with the texts of its language. Calls `draw` with it
- * once the texts are there, unless the page moved on (another banner, another draw) first;
- * resolves when it has drawn (or will not). */
+ * (and, with `prefs`, the preferences' script) once the texts are there, unless the page
+ * moved on (another banner, another draw) first; resolves when it has drawn (or will not). */
 function withView(draw, prefs) {
   if (!ui) return Promise.resolve();
   const u = ui;
   const drawn = ++u.drawn_;
   const s = state();
-  return Promise.all([texts(s.lang, prefs), prefs && prefsStyle()]).then(([t]) => {
+  return Promise.all([texts(s.lang, prefs), prefs && prefsScript(), prefs && prefsStyle()]).then(([t, p]) => {
     if (ui !== u || u.drawn_ !== drawn) return;
     const now = state();
-    draw({ ...t, ...now, categories: t.categories?.map((c, i) => ({ ...c, on: now.on[i] })) });
+    draw({ ...t, ...now, categories: t.categories?.map((c, i) => ({ ...c, on: now.on[i] })) }, p);
   }, () => {});
 }
 
@@ -303,6 +315,7 @@ function pad(layer) {
 function warm() {
   if (!ui) return;
   texts(state().lang, true).catch(() => {});
+  prefsScript().catch(() => {});
   prefsStyle();
 }
 
@@ -315,101 +328,14 @@ function openPreferences() {
   withView(showPreferences, true);
 }
 
-function showPreferences(v) {
-  const t = v.t;
-  const dialog = attrs(el('div', 'consent-prefs'), {
-    role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'consent-ptitle', tabindex: '-1', lang: v.lang,
-  });
-  const close = attrs(button('×', closePreferences), { 'aria-label': t.close });
-  close.className = 'consent-close';
-  // Head and actions stay in view; only the body between them scrolls, so a focused switch
-  // is never hidden under the action bar.
-  const body = el('div', 'consent-body');
-  add(body, el('p', 'consent-desc', t.preferences_description));
-  if (v.gpc) body.append(el('p', 'consent-gpc', t.gpc_notice));
-  body.append(attrs(el('a', 'consent-link', t.privacy_notice), { href: v.privacy }));
-  if (v.langs.length > 1) {
-    const select = el('select');
-    for (const { code, name } of v.langs) {
-      const option = attrs(el('option', '', name), { value: code, lang: code });
-      if (code === v.lang) option.setAttribute('selected', '');
-      select.append(option);
-    }
-    select.addEventListener('change', () => switchLanguage(select.value));
-    body.append(add(el('label', 'consent-lang', t.language), select));
-  }
-  const switches = [];
-  for (const c of v.categories) body.append(category(t, c, switches));
-  if (v.id) body.append(add(el('p', 'consent-id', t.consent_id), el('code', '', v.id)));
-  add(dialog,
-    add(el('div', 'consent-head'), attrs(el('h2', 'consent-title', t.preferences_title), { id: 'consent-ptitle' }), close),
-    body,
-    actions(t, t.save, () => decideNow('custom',
-      ui.switches_.filter(([, s]) => s.checked).map(([id]) => id))));
-  dialog.addEventListener('keydown', trapFocus);
-  // The overlay is not focusable: the dialog is.
-  showLayer(add(el('div', 'consent-overlay'), dialog), true, switches, dialog);
+/** The preferences for the view `v`, drawn by their script `p` with this script's helpers. */
+function showPreferences(v, p) {
+  p.draw(v, el, attrs, add, button, actions, showLayer, closePreferences, switchLanguage, (ids) => decideNow('custom', ids));
 }
 
-function category(t, c, switches) {
-  const id = `consent-cat-${c.id}`;
-  const head = add(el('div', 'consent-cat-head'), attrs(el('label', 'consent-cat-title', c.title), { for: id }));
-  const input = attrs(el('input', 'consent-switch'), { type: 'checkbox', role: 'switch', id });
-  if (c.necessary) {
-    input.checked = input.disabled = true;
-    add(head, input, el('span', 'consent-always', t.always_on));
-  } else {
-    input.checked = c.on;
-    head.append(input);
-    switches.push([c.id, input]);
-  }
-  const section = add(el('section', 'consent-cat'), head, el('p', '', c.description));
-  if (c.services.length) {
-    const details = add(el('details', 'consent-services'), el('summary', '', t.services));
-    for (const s of c.services) details.append(service(t, s));
-    section.append(details);
-  }
-  return section;
-}
 
-function service(t, s) {
-  const block = add(el('div', 'consent-svc'), el('h3', '', s.name),
-    add(el('p'), el('span', 'consent-k', `${t.provider}:`), ' ', s.provider), el('p', '', s.purpose));
-  if (s.privacy) block.append(attrs(el('a', 'consent-link', t.provider_privacy), { href: s.privacy, rel: 'noopener' }));
-  if (s.cookies.length) {
-    const head = el('tr');
-    for (const k of [t.cookie_name, t.cookie_lifetime, t.cookie_purpose]) {
-      head.append(attrs(el('th', '', k), { scope: 'col' }));
-    }
-    const table = add(el('table', 'consent-cookies'), head);
-    for (const k of s.cookies) {
-      table.append(add(el('tr'), ...[k.name, k.lifetime, k.purpose].map((cell) => el('td', '', cell))));
-    }
-    block.append(table);
-  }
-  return block;
-}
 
-/** Esc closes the preferences; Tab and Shift+Tab stay inside them. */
-function trapFocus(e) {
-  if (e.key === 'Escape') {
-    e.preventDefault();
-    closePreferences();
-    return;
-  }
-  if (e.key !== 'Tab') return;
-  const dialog = e.currentTarget;
-  const list = dialog.querySelectorAll(FOCUSABLE);
-  const first = list[0];
-  const last = list[list.length - 1];
-  const active = document.activeElement;
-  const to = e.shiftKey && (active === first || active === dialog) ? last
-    : !e.shiftKey && active === last ? first : null;
-  if (to) {
-    e.preventDefault();
-    to.focus();
-  }
-}
+
 
 /** Dismissing grants nothing: without a decision the first layer comes back. */
 function closePreferences() {

@@ -31,6 +31,7 @@ import {
   SCRIPTS,
   origin,
   setEndpoint,
+  SETTLE,
 } from './harness.mjs';
 
 // ---- 1. Returning visitors ----------------------------------------------------------------
@@ -263,6 +264,34 @@ bannerTest("a preferences' stylesheet that failed to load is linked again at the
   assert.equal(await prefsLinks(), 1, 'linked again');
   assert.equal(await v.js(() => getComputedStyle(document.querySelector('.consent-overlay')).position), 'fixed',
     'the dialog is styled');
+});
+
+// 3. The preferences' script (consent-prefs.js, imported when they first open) that did not
+// load: the dialog does not open, one console error says why, the first layer still decides,
+// and the next "Settings" imports it again and opens them.
+bannerTest("a preferences' script that failed to load is imported again at the next opening", async (visitor) => {
+  const v = await visitor();
+  const errors = [];
+  v.page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await v.page.route('**/consent/consent-prefs.js', (r) => r.abort(), { times: 1 });
+  const loads = [];
+  v.page.on('request', (r) => { if (r.url().endsWith('/consent-prefs.js')) loads.push(r.url()); });
+  await v.open({ config: config('c3j') });
+  assert.deepEqual(loads, [], 'a first visit does not load the preferences\' script');
+  const said = v.page.waitForEvent('console', { predicate: (m) => /consent: the preferences cannot be drawn/.test(m.text()) });
+  await v.press('Settings');
+  await said;
+  await v.page.waitForTimeout(SETTLE);
+  assert.equal(errors.filter((e) => /preferences/.test(e)).length, 1, errors.join('\n'));
+  assert.equal(await v.js(() => !!document.querySelector('.consent-prefs')), false, 'no dialog without its script');
+  assert.equal(await v.js(() => !!document.querySelector('.consent-banner')), true, 'the first layer stays');
+  await v.press('Settings');
+  await v.waitFor(() => !!document.querySelector('.consent-prefs .consent-switch'));
+  assert.equal(loads.length, 2, 'imported again');
+  await v.page.click('#consent-cat-analytics');
+  await v.press('Save choices');
+  assert.equal(await v.api('acceptedCategory', 'analytics'), true);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), false);
 });
 
 // ---- 4. Gating --------------------------------------------------------------------------
