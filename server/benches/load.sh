@@ -85,7 +85,10 @@ echo "load: $RUNS runs x $DURATION, $CONNECTIONS connections, $THREADS wrk threa
 for run in $(seq 1 "$RUNS"); do
     dir="$WORK/run$run"
     mkdir -p "$dir"
+    # wrk's connections all come from one address: the per-client cap (64 by default) would
+    # close those past it, so it is lifted to the global limit.
     RUST_LOG=${RUST_LOG:-info} "$CONSENT" serve --rate-limit 0 \
+        --max-connections-per-client 1024 \
         --db "$dir/consent.db" --key-file "$dir/consent.key" \
         --listen 127.0.0.1:0 --origin "$ORIGIN" 2>"$dir/server.log" &
     SERVER_PID=$!

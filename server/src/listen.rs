@@ -20,14 +20,24 @@
 //! - **Connection limit:** at most [`Limits::max_connections`] connections are served at once;
 //!   past it the loop stops accepting until one closes, and the rest wait in the kernel's
 //!   backlog instead of costing memory here.
+//! - **Per-client connection limit:** at most [`Limits::max_connections_per_client`] of those
+//!   come from one client; a connection past it is closed as soon as it is accepted, so that
+//!   one address holding idle connections (each kept until the header timeout, and opened
+//!   again) cannot take every slot and starve everyone else. A client is an IPv4 address, or
+//!   an IPv6 address's /64: one host is usually given a whole /64, and counting each of its
+//!   addresses apart would let it open as many connections as it likes. An IPv4-mapped IPv6
+//!   address (a dual-stack socket's) counts as its IPv4 address. The addresses in
+//!   [`Limits::uncapped`] (the trusted proxies, from which every proxied visitor's
+//!   connection comes) are not limited; loopback is no exception unless it is named there.
 //!
 //! Shutdown stops accepting and lets the open connections finish their requests.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -38,13 +48,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
 /// The limits of [`serve`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// How long a client may take to send a request's head.
     pub header_read_timeout: Duration,
@@ -53,15 +63,24 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// How many connections are served at once.
     pub max_connections: usize,
+    /// How many of them one client may hold (an IPv4 address, an IPv6 /64); a connection
+    /// past it is closed at once.
+    pub max_connections_per_client: usize,
+    /// The addresses [`Limits::max_connections_per_client`] does not apply to: the trusted
+    /// reverse proxies, whose connections carry every visitor's requests.
+    pub uncapped: Vec<IpAddr>,
 }
 
 impl Default for Limits {
-    /// 10 s for a head, 30 s for a request, 1,024 connections.
+    /// 10 s for a head, 30 s for a request, 1,024 connections, 64 of them per client, no
+    /// address uncapped.
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            max_connections_per_client: 64,
+            uncapped: Vec::new(),
         }
     }
 }
@@ -89,6 +108,7 @@ pub async fn serve(
         .header_read_timeout(limits.header_read_timeout);
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let clients = Arc::new(Clients::new(&limits));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -99,15 +119,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        // The slot is kept for the next connection while a client over its cap is turned away.
+        let (stream, peer, client) = tokio::select! {
+            admitted = accept(&listener, &clients) => admitted,
             () = &mut shutdown => break,
         };
         let request_timeout = limits.request_timeout;
@@ -127,12 +141,115 @@ pub async fn serve(
         tokio::spawn(async move {
             // A client that goes away or times out is no error of the server's.
             let _ = connection.await;
+            drop(client);
             drop(permit);
         });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The next connection whose client is within its cap; the others are closed as they come
+/// (dropping the stream), and a failed accept is logged and retried after a pause.
+async fn accept(
+    listener: &TcpListener,
+    clients: &Arc<Clients>,
+) -> (TcpStream, SocketAddr, Option<ClientSlot>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match clients.admit(peer.ip()) {
+            Admission::Admitted(slot) => return (stream, peer, slot),
+            // Debug, not warn: a client that floods would flood the log too.
+            Admission::OverCap => {
+                tracing::debug!(client = %peer.ip(), "connection past the per-client cap closed");
+            }
+        }
+    }
+}
+
+/// How many connections each client holds, for [`Limits::max_connections_per_client`]. A
+/// client's entry goes when its last connection closes, so the map holds only clients with
+/// a connection open: at most [`Limits::max_connections`] entries. No `Debug`: it holds
+/// visitors' addresses.
+struct Clients {
+    cap: usize,
+    uncapped: Vec<IpAddr>,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// Whether [`Clients::admit`] let a connection in: with the slot it holds (none for an
+/// uncapped address), or not.
+enum Admission {
+    Admitted(Option<ClientSlot>),
+    OverCap,
+}
+
+impl Clients {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            cap: limits.max_connections_per_client.max(1),
+            uncapped: limits.uncapped.iter().map(|ip| ip.to_canonical()).collect(),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// One more connection from `ip`, if its client is within the cap.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
+        let ip = ip.to_canonical();
+        if self.uncapped.contains(&ip) {
+            return Admission::Admitted(None);
+        }
+        let client = client_of(ip);
+        let mut open = self.lock();
+        let count = open.entry(client).or_insert(0);
+        if *count >= self.cap {
+            return Admission::OverCap;
+        }
+        *count += 1;
+        Admission::Admitted(Some(ClientSlot {
+            clients: Arc::clone(self),
+            client,
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        // The map is consistent between two statements: a panic elsewhere leaves it usable.
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a connection's client is counted as: an IPv4 address, or an IPv6 address's /64.
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+    }
+}
+
+/// One open connection of a client, counted in [`Clients`] until dropped.
+struct ClientSlot {
+    clients: Arc<Clients>,
+    client: IpAddr,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = self.clients.lock();
+        if let Some(count) = open.get_mut(&self.client) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// When a request is answered 408 if it has not been answered yet: when it came in, plus
@@ -235,5 +352,62 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
         self.timed(cx, polled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clients(cap: usize, uncapped: &[&str]) -> Arc<Clients> {
+        Arc::new(Clients::new(&Limits {
+            max_connections_per_client: cap,
+            uncapped: uncapped.iter().map(|ip| ip.parse().unwrap()).collect(),
+            ..Limits::default()
+        }))
+    }
+
+    fn slot(admission: Admission) -> Option<ClientSlot> {
+        match admission {
+            Admission::Admitted(slot) => slot,
+            Admission::OverCap => panic!("over the cap"),
+        }
+    }
+
+    #[test]
+    fn a_client_is_capped_and_forgotten_when_its_last_connection_closes() {
+        let clients = clients(2, &[]);
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let a = slot(clients.admit(ip));
+        let b = slot(clients.admit(ip));
+        assert!(matches!(clients.admit(ip), Admission::OverCap));
+        // Another client is counted apart.
+        let other = slot(clients.admit("203.0.113.8".parse().unwrap()));
+        drop(a);
+        let c = slot(clients.admit(ip));
+        drop((b, c, other));
+        assert!(clients.lock().is_empty(), "{:?}", clients.lock());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_and_a_mapped_ipv4_address_its_ipv4_one() {
+        let clients = clients(1, &[]);
+        let _a = slot(clients.admit("2001:db8:1:2::1".parse().unwrap()));
+        let over = clients.admit("2001:db8:1:2:ffff::9".parse().unwrap());
+        assert!(matches!(over, Admission::OverCap));
+        let _other = slot(clients.admit("2001:db8:1:3::1".parse().unwrap()));
+        let _v4 = slot(clients.admit("192.0.2.1".parse().unwrap()));
+        let mapped = clients.admit("::ffff:192.0.2.1".parse().unwrap());
+        assert!(matches!(mapped, Admission::OverCap));
+    }
+
+    #[test]
+    fn an_uncapped_address_is_not_counted() {
+        let clients = clients(1, &["192.0.2.9"]);
+        for _ in 0..3 {
+            assert!(slot(clients.admit("192.0.2.9".parse().unwrap())).is_none());
+        }
+        assert!(slot(clients.admit("::ffff:192.0.2.9".parse().unwrap())).is_none());
+        assert!(clients.lock().is_empty());
     }
 }

@@ -469,6 +469,15 @@ struct ServeArgs {
     /// Connections served at once; more wait to be accepted.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// Connections one client (an IPv4 address, an IPv6 /64) may hold at once; one more is
+    /// closed at once (at least 1). The trusted proxies (`--trusted-proxy`) are not limited.
+    #[arg(
+        long,
+        env = "CONSENT_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    max_connections_per_client: u32,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -1458,6 +1467,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout),
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
         max_connections: args.max_connections,
+        max_connections_per_client: usize::try_from(args.max_connections_per_client)
+            .unwrap_or(usize::MAX),
+        uncapped: args.trusted_proxies.clone(),
     };
     consent_server::listen::serve(listener, app, limits, stop).await?;
     Ok(ExitCode::SUCCESS)

@@ -282,3 +282,117 @@ async fn a_log_too_long_to_walk_in_time_still_gives_a_dashboard() {
         answer.body
     );
 }
+
+/// Opens a connection to `addr` from `from` (a loopback address: all of 127.0.0.0/8 is this
+/// machine's on Linux) and sends the start of a head, to hold the connection until the header
+/// timeout.
+async fn idle_from(from: &str, addr: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("bind address"))
+        .expect("bind");
+    let mut stream = socket
+        .connect(addr.parse().expect("address"))
+        .await
+        .expect("connect");
+    stream.write_all(b"G").await.expect("write");
+    stream
+}
+
+/// A request for `/healthz` from `from`, answered or closed within 5 s: what the server sent
+/// (nothing when it closed the connection without a word).
+async fn healthz_from(from: &str, addr: &str) -> String {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("bind address"))
+        .expect("bind");
+    let mut stream = socket
+        .connect(addr.parse().expect("address"))
+        .await
+        .expect("connect");
+    // A server that closed the connection at once may make the write fail: that is an answer.
+    let _ = stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await;
+    let mut got = Vec::new();
+    let read = timeout(Duration::from_secs(5), stream.read_to_end(&mut got)).await;
+    let read = read.expect("answered or closed within 5 s");
+    // A reset (the server closed with the request unread) is a closed connection too.
+    if read.is_err() {
+        return String::new();
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// One client address could take every connection slot: each idle connection is held until
+/// the header timeout (10 s by default) and opened again, and every other visitor waited.
+/// A client past `--max-connections-per-client` now has its connection closed at once, and
+/// the slots it cannot take stay free for others.
+#[tokio::test]
+async fn one_client_cannot_take_every_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--max-connections",
+            "4",
+            "--max-connections-per-client",
+            "2",
+        ],
+    )
+    .await;
+    // The greedy client opens as many idle connections as the server serves at once.
+    let mut greedy = Vec::new();
+    for _ in 0..4 {
+        greedy.push(idle_from("127.0.0.1", &addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Past its two, it is not answered...
+    let over = healthz_from("127.0.0.1", &addr).await;
+    assert_eq!(over, "", "a connection past the per-client cap was served");
+    // ...while another client is, at once (not after the 10 s header timeout).
+    let other = healthz_from("127.0.0.2", &addr).await;
+    assert!(other.starts_with("HTTP/1.1 200"), "{other:?}");
+    // Once the greedy client closes its connections, it is served again.
+    drop(greedy);
+    let mut again = String::new();
+    for _ in 0..50 {
+        again = healthz_from("127.0.0.1", &addr).await;
+        if !again.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.starts_with("HTTP/1.1 200"), "{again:?}");
+}
+
+/// Behind a reverse proxy every connection comes from the proxy's address: the per-client
+/// cap does not apply to a `--trusted-proxy`.
+#[tokio::test]
+async fn a_trusted_proxy_is_not_capped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--max-connections-per-client",
+            "2",
+            "--trusted-proxy",
+            "127.0.0.3",
+        ],
+    )
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(idle_from("127.0.0.3", &addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = healthz_from("127.0.0.3", &addr).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    // Loopback is no exception of its own: 127.0.0.1 is capped beside the proxy.
+    let mut local = Vec::new();
+    for _ in 0..2 {
+        local.push(idle_from("127.0.0.1", &addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(healthz_from("127.0.0.1", &addr).await, "");
+}
