@@ -25,6 +25,11 @@
 //! ```
 //!
 //! one line per key, oldest first; the last is current, and its tokens are accepted.
+//!
+//! On Unix the file is created mode 0600 (set as it is created, so never open to others for
+//! a moment, a rotation's new file included), and one that users other than its owner and
+//! its group can read or write is used with a warning naming it, its mode and `chmod 600`
+//! ([`ServerKey::load`]).
 
 use core::fmt;
 use std::io::Write as _;
@@ -302,24 +307,27 @@ impl ServerKey {
         out
     }
 
-    /// Reads the key file, which must exist (for commands that only read the log).
+    /// Reads the key file, which must exist (for commands that only read the log). A file
+    /// that others than its owner and group may read or change is read, with a warning
+    /// naming its mode and the fix (Unix).
     ///
     /// # Errors
     /// [`KeyError::Io`] when the file cannot be read, [`KeyError::TooShort`] for a short key,
     /// [`KeyError::Malformed`] for a keyring that is not one.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let bytes = std::fs::read(path).map_err(|e| KeyError::Io(e).of(path))?;
+        let bytes = read_key_file(path).map_err(|e| KeyError::Io(e).of(path))?;
         Self::parse(&bytes).map_err(|e| e.of(path))
     }
 
-    /// Reads the key file, or creates it with 32 random bytes (mode 0600) if it does not exist.
-    /// A new file is synced, and so is its directory, so a key that signed anything survives a
-    /// power loss.
+    /// Reads the key file (with a warning, as [`load`](Self::load) gives it, if others than
+    /// its owner and group may read or change it), or creates it with 32 random bytes (mode
+    /// 0600, set as it is created) if it does not exist. A new file is synced, and so is its
+    /// directory, so a key that signed anything survives a power loss.
     ///
     /// # Errors
     /// [`KeyError`] when the file cannot be read or created, or holds a short key.
     pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
-        match std::fs::read(path) {
+        match read_key_file(path) {
             Ok(bytes) => Self::parse(&bytes).map_err(|e| e.of(path)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = random_secret()?;
@@ -515,6 +523,46 @@ fn random_secret() -> Result<[u8; 32], KeyError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|_| KeyError::Random)?;
     Ok(secret)
+}
+
+/// The bytes of the key file at `path`; on Unix, with a warning when others than its owner
+/// and its group may read or write it (`0644`, `0444`, `0666`...). Whoever reads the key can
+/// sign consent cookies and rewrite the log under it.
+///
+/// Caveats: only a warning, not a refusal, because Docker mounts secrets `0444` and
+/// Kubernetes `0644` by default, and a server that refused them would not start where it
+/// is most often run; the operator is told how to tighten it (`chmod 600`, or the secret's mode).
+/// Group access is left alone: a key readable by the service's group alone (`0640`, a
+/// Kubernetes `defaultMode: 0440` with `fsGroup`) is a deliberate choice. The mode is read
+/// from the file opened, not from its path, so it is the file whose bytes are used.
+fn read_key_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = file.metadata()?;
+        let mode = meta.permissions().mode() & 0o7777;
+        let others = match (mode & 0o004 != 0, mode & 0o002 != 0) {
+            (true, true) => "read and change",
+            (true, false) => "read",
+            (false, true) => "change",
+            (false, false) => "",
+        };
+        if meta.is_file() && !others.is_empty() {
+            tracing::warn!(
+                "the server key file {} has mode {mode:04o}: users other than its owner and \
+                 its group can {others} it, and whoever reads it can sign consent cookies and \
+                 rewrite the log; make it the server user's alone: chmod 600 {} (for a Docker \
+                 or Kubernetes secret, set its mode to 0400)",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Creates `path` (mode 0600) with `bytes` and syncs it; and its directory unless
