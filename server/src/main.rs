@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use consent_core::config::MAX_LIFETIME_DAYS;
 use consent_core::{Config, ConsentId};
 use consent_server::api::{self, Settings};
 use consent_server::stats::Stats;
@@ -140,9 +141,13 @@ enum Command {
     },
     /// Delete records older than the retention period, leaving a signed checkpoint.
     Purge {
-        /// Keep this many days of records.
+        /// Keep this many days of records: at least as many as a decision stands (the
+        /// config's longest lifetime; without --config, 395, the longest a config may set).
         #[arg(long, default_value_t = 1095)]
         retention_days: u32,
+        /// The site's config (JSON), for how long its decisions stand.
+        #[arg(long, env = "CONSENT_CONFIG")]
+        config: Option<PathBuf>,
         #[command(flatten)]
         log: LogArgs,
     },
@@ -438,7 +443,8 @@ struct ServeArgs {
     /// the first layer in the first paint).
     #[arg(long, requires = "demo")]
     no_page_layer: bool,
-    /// Purge records older than this many days, at start and daily.
+    /// Purge records older than this many days, at start and daily; at least as many as the
+    /// config's decisions stand (its longest lifetime).
     #[arg(long)]
     retention_days: Option<u32>,
     /// A reverse proxy in front of this server (repeat for several): from it, and only from
@@ -1089,8 +1095,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Purge {
             retention_days,
+            config,
             log,
         } => {
+            let config = config.as_deref().map(read_config).transpose()?;
+            check_retention(retention_days, config.as_ref())?;
             let (store, key) = open_log(&log, Access::Change).await?;
             let n = purge(&store, &key, retention_days).await?;
             write_last_head(&log.head_file()?, &store.heads())?;
@@ -1280,6 +1289,52 @@ fn declaration(args: &DeclarationArgs) -> ExitCode {
     }
 }
 
+/// Refuses a retention of `days` that would purge the records of decisions still standing.
+///
+/// 1. A decision stands for its lifetime: its consent cookie is valid, the banner does not
+///    ask again, and the site goes on acting on it (its tags run). The log's record is the
+///    proof of that decision (GDPR art. 7(1): the controller must be able to show the
+///    consent), so it must outlive it: a retention shorter than the lifetime left decisions
+///    in force with nothing in the log behind them (`--retention-days 0` purged everything).
+/// 2. With the site's config (`serve` always has one, `purge` with `--config`), the shortest
+///    retention is the config's longest lifetime, the longer of `lifetime.accept_days` and
+///    `refuse_days`: a refusal is a decision to prove too.
+/// 3. Without it, the command cannot know the site's lifetimes, and a guess could be too
+///    short: the shortest retention is then [`MAX_LIFETIME_DAYS`], the longest a config may
+///    set (395 days, 13 months).
+///
+/// Caveats: there is no `--force`. Deleting the proof of a decision still in force serves
+/// no purpose the command should offer: one visitor's data goes with `consent erase`, which
+/// keeps the chain. The floor follows the config given now: after shortening the config's
+/// lifetime, decisions made under the longer one may stand until it runs out, so shorten the
+/// retention only after that.
+fn check_retention(days: u32, config: Option<&Config>) -> anyhow::Result<()> {
+    let (floor, what, or) = match config {
+        Some(config) => {
+            let l = config.lifetimes();
+            let (floor, field) = if l.accept_days() >= l.refuse_days() {
+                (l.accept_days(), "accept_days")
+            } else {
+                (l.refuse_days(), "refuse_days")
+            };
+            (floor, format!("the config's lifetime.{field}"), "")
+        }
+        None => (
+            MAX_LIFETIME_DAYS,
+            "the longest lifetime a config may set".to_owned(),
+            ", or --config (CONSENT_CONFIG) with the site's config for its own lifetime",
+        ),
+    };
+    if days < u32::from(floor) {
+        anyhow::bail!(
+            "--retention-days {days} would purge the records of decisions that still stand: a \
+             decision can stand {floor} days ({what}), and its record is the proof of it while \
+             visitors' cookies hold it; give --retention-days {floor} or more{or}"
+        );
+    }
+    Ok(())
+}
+
 async fn purge<S: Store>(
     store: &S,
     key: &ServerKey,
@@ -1359,6 +1414,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => read_config(path)?,
         None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
     };
+    if let Some(days) = args.retention_days {
+        check_retention(days, Some(&config))?;
+    }
     // A directory to serve that is not there would answer every request for it with a 404.
     for (option, dir) in [("--dist", &args.dist), ("--playground", &args.playground)] {
         if let Some(dir) = dir.as_deref().filter(|d| !d.is_dir()) {

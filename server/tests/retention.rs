@@ -1,0 +1,157 @@
+//! Retention (`consent purge`, `consent serve --retention-days`) never reaches the records of
+//! decisions that still stand: a retention shorter than a decision's lifetime is refused
+//! before the log is opened, with what and why.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
+use consent_server::ServerKey;
+use consent_server::store::Log as _;
+use consent_server::store::sqlite::SqliteStore;
+
+mod support;
+
+/// The example clinic's config file: its decisions stand 182 days.
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../core/src/example_config.json"
+);
+
+fn consent(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(args)
+        .current_dir(dir)
+        .env("CONSENT_DB", dir.join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
+        .env_remove("CONSENT_CONFIG")
+        .output()
+        .expect("run consent")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A log in `dir` with one decision made now, by consent id `01...`.
+async fn log_of_one_decision(dir: &Path) {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let key = ServerKey::load_or_create(&dir.join("consent.key")).expect("key");
+    let store = SqliteStore::open(dir.join("consent.db"), key.log_keys()).expect("open");
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, None, None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::En,
+        fresh_id: ConsentId::from_bytes([1; 16]),
+    };
+    let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+    store
+        .append(DecisionRecord::new(
+            &config,
+            d.state(),
+            None,
+            Channel::Banner,
+        ))
+        .await
+        .expect("append");
+    if let Some(head) = *store.heads().borrow() {
+        consent_server::store::chain::write_head(&dir.join("consent.db.head"), &head)
+            .expect("head file");
+    }
+}
+
+/// Whether the decision of [`log_of_one_decision`] is still in the log.
+fn still_there(dir: &Path) -> bool {
+    let out = consent(dir, &["export", &"01".repeat(16)]);
+    out.status.success() && text(&out).contains("accept_all")
+}
+
+/// `consent purge --retention-days 0` deleted every record, those of decisions made a
+/// second before included, whose consent cookies visitors still act on for months. Without
+/// a config it cannot know the site's lifetimes, so it refuses anything shorter than the
+/// longest lifetime a config may set (395 days), and says so.
+#[tokio::test]
+async fn purge_refuses_a_retention_shorter_than_a_decision_can_stand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_of_one_decision(d).await;
+    // Records are timed to the second: a second later, a retention of 0 days reaches it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for days in ["0", "1", "394"] {
+        let out = consent(d, &["purge", "--retention-days", days]);
+        let said = text(&out);
+        assert!(still_there(d), "{days}: the decision was purged: {said}");
+        assert_eq!(out.status.code(), Some(1), "{days}: {said}");
+        assert!(
+            said.contains(&format!("--retention-days {days}")) && said.contains("395 days"),
+            "{days}: {said}"
+        );
+        assert!(said.contains("--config"), "{days}: {said}");
+    }
+    let out = consent(d, &["purge", "--retention-days", "395"]);
+    assert!(
+        out.status.success() && text(&out).contains("purged 0 records"),
+        "{}",
+        text(&out)
+    );
+    assert!(still_there(d));
+}
+
+/// With the site's config, the floor is the config's own longest lifetime (the example's
+/// 182 days).
+#[tokio::test]
+async fn purge_with_the_config_refuses_less_than_its_longest_lifetime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_of_one_decision(d).await;
+    let out = consent(
+        d,
+        &["purge", "--retention-days", "181", "--config", EXAMPLE],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("182 days") && said.contains("lifetime"),
+        "{said}"
+    );
+    assert!(still_there(d));
+    let out = consent(
+        d,
+        &["purge", "--retention-days", "182", "--config", EXAMPLE],
+    );
+    assert!(
+        out.status.success() && text(&out).contains("purged 0 records"),
+        "{}",
+        text(&out)
+    );
+    assert!(still_there(d));
+}
+
+/// `consent serve --retention-days 1` purged at start and daily what visitors' cookies
+/// still stood on; it now refuses to start, naming its config's lifetime.
+#[tokio::test]
+async fn serve_refuses_a_retention_shorter_than_its_configs_lifetime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_of_one_decision(d).await;
+    let refused = support::serve::try_start(d, &["--retention-days", "1"]).await;
+    let said = refused.expect_err("the server refused to start");
+    assert!(
+        said.contains("--retention-days 1") && said.contains("182 days"),
+        "{said}"
+    );
+    assert!(still_there(d), "the decision was purged");
+    // At the config's lifetime it starts.
+    let started = support::serve::try_start(d, &["--retention-days", "182"]).await;
+    assert!(started.is_ok(), "{:?}", started.err());
+}
