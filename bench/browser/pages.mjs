@@ -9,10 +9,15 @@
 //   script holding the config (v3 has no built-in texts, so the English texts are in the config);
 //   `hideFromBots: false`, since it otherwise hides itself when navigator.webdriver is true,
 //   which it is under playwright;
-// - Orejime 3: its stylesheet, the English "standard" build, `window.orejimeConfig`.
-// Both module-script pages and Orejime (`defer`) therefore start after the document is parsed.
+// - Orejime 3: its stylesheet, the English "standard" build, `window.orejimeConfig`;
+// - Klaro 0.7: `window.klaroConfig` inline, then klaro.js (`defer`; CSS and translations inside);
+// - tarteaucitron 1.34: tarteaucitron.min.js and `tarteaucitron.init` inline in <head>, custom
+//   services, `tarteaucitron.job` at the end of the body; it loads its CSS, language file and
+//   services list from its own path at the window's `load`.
+// The module-script pages, Orejime and Klaro (`defer`) therefore start after the document is
+// parsed, tarteaucitron after the `load` event.
 
-/** English texts shared by all three configs; these are the built-in English texts of our banner. */
+/** English texts shared by all the configs; these are the built-in English texts of our banner. */
 const T = {
   title: 'Cookies and your privacy',
   description:
@@ -211,6 +216,109 @@ function orejimeHead() {
 <script defer src="/vendor/orejime/orejime-standard-en.js"></script>`;
 }
 
+/** Klaro 0.7 config (`window.klaroConfig`, read by klaro.js when it starts): the three
+ * categories as purposes, the services with them (the site's own as `required`), the English
+ * texts as translations. Its notice's accept button says `ok` ("That's ok" by default) even
+ * with `acceptAll: true`, so `ok` is set to "Accept all". */
+function klaroHead() {
+  const config = {
+    version: 1,
+    elementID: 'klaro',
+    lang: 'en',
+    htmlTexts: false,
+    groupByPurpose: true,
+    purposeOrder: CATEGORIES,
+    storageMethod: 'cookie',
+    cookieName: 'klaro',
+    cookieExpiresAfterDays: 182,
+    default: false,
+    mustConsent: false,
+    acceptAll: true,
+    hideDeclineAll: false,
+    hideLearnMore: false,
+    showNoticeTitle: true,
+    translations: {
+      zz: { privacyPolicyUrl: '/en/privacy' },
+      en: {
+        consentNotice: { title: T.title, description: `${T.description} {privacyPolicy}`, learnMore: T.settings },
+        consentModal: { title: T.prefsTitle, description: T.prefsDescription },
+        privacyPolicy: { name: T.privacy, text: '{privacyPolicy}' },
+        ok: T.acceptAll,
+        acceptAll: T.acceptAll,
+        decline: T.rejectAll,
+        save: T.save,
+        close: T.close,
+        purposes: Object.fromEntries(CATEGORIES.map((c) => [c, { title: T[c][0], description: T[c][1] }])),
+      },
+    },
+    services: CATEGORIES.flatMap((c) => SERVICES[c].map((s) => ({
+      name: s.id,
+      title: s.name,
+      description: `${s.purpose} (${s.provider})`,
+      purposes: [c],
+      cookies: s.cookies.map(([n]) => (n.endsWith('*') ? `@@^${n.slice(0, -1)}@@` : n)),
+      ...(c === 'necessary' ? { required: true } : {}),
+    }))),
+  };
+  const js = JSON.stringify(config).replace(/"@@(.*?)@@"/g, (_, src) => `/${src}/`);
+  return `<script>window.klaroConfig = ${js};</script>
+<script defer src="/vendor/klaro/klaro.js"></script>`;
+}
+
+/** tarteaucitron 1.34, as its README says: the script, then `tarteaucitron.init` inline; it
+ * loads its stylesheet, its language file and then its list of services
+ * (tarteaucitron.services.min.js, loaded with custom services only too, since `useExternalJs` is
+ * false as in its README) from its own path at the window's `load`. The minified entry point makes it load the minified
+ * companions (as every other banner here is measured with its minified build). It has no
+ * categories of its own choosing: its types `analytic` and `ads` hold analytics and marketing,
+ * and necessary cookies are its `mandatory` line. The services are custom ones (its built-in
+ * gtag/googleads/facebookpixel would load Google's and Meta's scripts), the GA one adding the same
+ * `/analytics.js`; each is registered with `tarteaucitron.job` at the end of the body. */
+const TAC_SERVICES = {
+  analytics: 'analytic',
+  marketing: 'ads',
+};
+const tacKey = (id) => 'bench' + id.replace(/-/g, '');
+function tarteaucitronHead() {
+  const customText = {
+    middleBarHead: T.title,
+    alertBigPrivacy: T.description,
+    acceptAll: T.acceptAll,
+    denyAll: T.rejectAll,
+    personalize: T.settings,
+    privacyUrl: T.privacy,
+    title: T.prefsTitle,
+    disclaimer: T.prefsDescription,
+    allowAll: T.acceptAll,
+    save: T.save,
+    close: T.close,
+    mandatoryTitle: T.necessary[0],
+    mandatoryText: T.necessary[1],
+    analytic: { title: T.analytics[0], details: T.analytics[1] },
+    ads: { title: T.marketing[0], details: T.marketing[1] },
+  };
+  const services = ['analytics', 'marketing'].flatMap((c) => SERVICES[c].map((s) => `tarteaucitron.services[${JSON.stringify(tacKey(s.id))}] = {
+  key: ${JSON.stringify(tacKey(s.id))}, type: ${JSON.stringify(TAC_SERVICES[c])}, name: ${JSON.stringify(s.name)}, uri: ${JSON.stringify(s.id === 'facebook-pixel' ? 'https://www.facebook.com/privacy/policy/' : 'https://policies.google.com/privacy')},
+  needConsent: true, cookies: ${JSON.stringify(s.cookies.map(([n]) => n.replace(/\*$/, '')))},
+  js: function () { 'use strict';${s.id === 'ga' ? " tarteaucitron.addScript('/analytics.js');" : ''} }
+};`)).join('\n');
+  return `<script src="/vendor/tarteaucitron/tarteaucitron.min.js"></script>
+<script>
+var tarteaucitronCustomText = ${JSON.stringify(customText)};
+tarteaucitron.init({
+  privacyUrl: '/en/privacy', bodyPosition: 'bottom', hashtag: '#tarteaucitron', cookieName: 'tarteaucitron',
+  orientation: 'middle', groupServices: true, showDetailsOnClick: true, serviceDefaultState: 'wait',
+  showAlertSmall: false, showTitleBanner: true, cookieslist: false, cookieslistEmbed: false, showIcon: true, iconPosition: 'BottomRight',
+  adblocker: false, DenyAllCta: true, AcceptAllCta: true, highPrivacy: true, alwaysNeedConsent: false, handleBrowserDNTRequest: false,
+  removeCredit: false, moreInfoLink: true, useExternalCss: false, useExternalJs: false, readmoreLink: '',
+  mandatory: true, mandatoryCta: true,
+  googleConsentMode: false, bingConsentMode: false, pianoConsentMode: false, softConsentMode: false, dataLayer: false, serverSide: false, partnersList: false
+});
+${services}
+</script>`;
+}
+const TAC_JOBS = `<script>(tarteaucitron.job = tarteaucitron.job || []).push(${['analytics', 'marketing'].flatMap((c) => SERVICES[c].map((s) => JSON.stringify(tacKey(s.id)))).join(', ')});</script>`;
+
 /**
  * The benchmarked banners. `prefix` attributes responses to the banner for the transfer size;
  * `accept` finds the "Accept all" button of the first layer (checked in the browser, see README);
@@ -286,6 +394,23 @@ export const BANNERS = {
     accept: { selector: '.orejime-Banner [data-testid="orejime-banner-accept"]' },
     consentCookie: 'orejime',
     html: () => page({ head: orejimeHead(), gatedAnalytics: '<template data-purpose="ga"><script src="/analytics.js"></script></template>' }),
+  },
+  klaro: {
+    label: 'Klaro 0.7.22 (en)',
+    prefix: '/vendor/klaro/',
+    accept: { selector: '#klaro .cookie-notice:not(.cookie-notice-hidden) .cn-buttons .cm-btn-success' },
+    consentCookie: 'klaro',
+    html: () => page({ head: klaroHead(), gatedAnalytics: '<script type="text/plain" data-type="text/javascript" data-name="ga" data-src="/analytics.js"></script>' }),
+  },
+  tarteaucitron: {
+    label: 'tarteaucitron 1.34.0 (en)',
+    prefix: '/vendor/tarteaucitron/',
+    accept: { selector: '#tarteaucitronAlertBig #tarteaucitronPersonalize2' },
+    consentCookie: 'tarteaucitron',
+    // Its buttons get their click handlers 500 ms after they are inserted (a setTimeout in
+    // tarteaucitron.js): the harness clicks once the button has a click listener.
+    clickListener: true,
+    html: () => page({ head: tarteaucitronHead(), gatedAnalytics: TAC_JOBS }),
   },
 };
 

@@ -1,7 +1,7 @@
-// Browser benchmark: our wasm consent banner vs vanilla-cookieconsent and Orejime, measured
+// Browser benchmark: our wasm consent banner vs vanilla-cookieconsent, Orejime, Klaro and tarteaucitron, measured
 // in the same run in Debian's headless Chromium (see README.md for what each number means).
 //
-//   node run.mjs [--runs 20] [--warmup 2] [--only ours,oursgate,vanilla,orejime] [--out results.json] [--throttle 4]
+//   node run.mjs [--runs 20] [--warmup 2] [--only ours,oursgate,vanilla,orejime,klaro,tarteaucitron] [--out results.json] [--throttle 4]
 //
 // Besides the banners, every run loads the no-banner page (memory baseline) and the control page
 // (the same body, its analytics script ungated: the physical limit for the time figures).
@@ -203,6 +203,21 @@ async function sampleBanner(browser, origin, name, { recordSizes }) {
       await waitFor(page, 'the banner to take the rendered first layer over',
         () => !document.querySelector('[data-consent-nojs]') && !!document.querySelector('[data-consent-ui] .consent-banner button'));
     }
+    if (banner.clickListener) {
+      // A banner whose button is visible before it works (tarteaucitron attaches its click
+      // handlers on a timer): wait until the button itself has a click listener (CDP
+      // DOMDebugger.getEventListeners), and record when (`clickableMs`, page time, polled
+      // every 10 ms), so that the click is not lost.
+      const t0 = Date.now();
+      for (;;) {
+        const { result } = await cdp.send('Runtime.evaluate', { expression: '__bench.el' });
+        const { listeners } = result.objectId ? await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId }) : { listeners: [] };
+        if (listeners.some((l) => l.type === 'click')) break;
+        if (Date.now() - t0 > TIMEOUT_MS) throw new Error(`${name}: timed out after ${TIMEOUT_MS / 1000} s waiting for a click listener on Accept all`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      out.clickableMs = await page.evaluate(() => performance.now());
+    }
     const button = await page.evaluateHandle(({ within, text }) => (__bench.el?.isConnected ? __bench.el
       : [...document.querySelectorAll(`${within} button`)].find((b) => b.textContent.trim() === text)), banner.accept);
     await button.asElement().click({ timeout: TIMEOUT_MS });
@@ -293,7 +308,7 @@ function quantile(xs, q) {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
 }
 
-const METRICS = ['domMs', 'visibleMs', 'fcpMs', 'acceptToAnalyticsMs', 'returnColdMs', 'returnWarmMs', 'jsHeap', 'jsHeapMetric', 'wasmMem', 'heapPlusWasm', 'heapOverBaseline'];
+const METRICS = ['domMs', 'visibleMs', 'fcpMs', 'clickableMs', 'acceptToAnalyticsMs', 'returnColdMs', 'returnWarmMs', 'jsHeap', 'jsHeapMetric', 'wasmMem', 'heapPlusWasm', 'heapOverBaseline'];
 
 function summarise(samples) {
   const s = {};
@@ -318,6 +333,8 @@ async function main() {
   const opt = parseArgs(process.argv.slice(2));
   THROTTLE = opt.throttle;
   let names = opt.only ?? Object.keys(BANNERS);
+  const unknown = names.filter((n) => !BANNERS[n]);
+  if (unknown.length) throw new Error(`--only: unknown banner ${unknown.join(', ')} (known: ${Object.keys(BANNERS).join(', ')})`);
   const missing = OURS_FILES.filter((f) => !existsSync(path.join(OURS_DIST, f)));
   const notes = [];
   if (names.includes('ours') && missing.length) {

@@ -25,6 +25,9 @@ const ROOTS = {
   '/consent/': OURS_DIST,
   '/vendor/cookieconsent/': path.join(HERE, 'node_modules/vanilla-cookieconsent/dist'),
   '/vendor/orejime/': path.join(HERE, 'node_modules/orejime/dist'),
+  '/vendor/klaro/': path.join(HERE, 'node_modules/klaro/dist'),
+  // tarteaucitron loads its language file, services, CSS and ad-blocker probe from its own path.
+  '/vendor/tarteaucitron/': path.join(HERE, 'node_modules/tarteaucitronjs'),
 };
 
 const TYPES = {
