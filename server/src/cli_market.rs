@@ -39,7 +39,7 @@ pub(crate) enum Market {
         /// The staff id of whoever recorded it (required unless via web_form).
         #[arg(long)]
         staff: Option<String>,
-        /// When it was given (RFC 3339); default now.
+        /// When it was given (RFC 3339), not before 2000-01-01; default now.
         #[arg(long, value_parser = parse_time)]
         time: Option<OffsetDateTime>,
     },

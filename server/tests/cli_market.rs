@@ -43,6 +43,34 @@ fn record(dir: &Path, contact: &str, kind: &str, extra: &[&str]) -> Output {
     consent(dir, &args)
 }
 
+/// `--time` before 2000 (a mistyped year, a tool's zero date) is refused as the HTTP API
+/// refuses it, by the same rule (`consent_core::register::EARLIEST`), and nothing is stored.
+#[test]
+fn a_decision_dated_before_2000_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let o = record(
+        d,
+        "maija@example.fi",
+        "consent",
+        &["--time", "0025-11-01T10:00:00+02:00"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        err(&o).starts_with("error: time: before 2000-01-01T00:00:00Z"),
+        "{}",
+        err(&o)
+    );
+    let o = record(
+        d,
+        "maija@example.fi",
+        "consent",
+        &["--time", "2000-01-01T00:00:00Z"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "recorded consent to email marketing as record 1\n");
+}
+
 #[test]
 fn record_check_and_refusals() {
     let dir = tempfile::tempdir().expect("tempdir");

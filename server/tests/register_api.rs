@@ -1459,3 +1459,59 @@ async fn a_decision_dated_ahead_does_not_hold_back_an_objection() {
     );
     verify(&*store, &key, None, |_| {}).await.expect("verifies");
 }
+
+/// A decision dated before 2000 is a mistyped year (0025 for 2025) or a zero date from a
+/// staff tool (0001-01-01, 1900-01-01, 1970-01-01), never a decision the clinic holds: it
+/// was recorded, and sorted before everything the contact had decided, a consent from year
+/// 1 as the proof marketing rested on. It is refused (422), naming the field and the bound,
+/// and nothing is stored; a paper consent from last year, or one from 2000-01-01 itself, is
+/// recorded.
+#[tokio::test]
+async fn a_decision_dated_before_2000_is_refused() {
+    let (_dir, key, store, app) = on_sqlite();
+    let consent = |contact: &str, time: &str| {
+        json!({ "contact": contact, "channel": "email", "kind": "consent",
+                "via": "front_desk", "staff": "desk-2", "time": time })
+    };
+    for time in [
+        "0001-01-01T00:00:00Z",
+        "0025-11-22T09:30:00+02:00",
+        "1900-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+        "2000-01-01T01:59:59+02:00",
+    ] {
+        let (status, _, body) = send(
+            &app,
+            admin_json("/register/marketing", &consent("maija@example.fi", time)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{time}: {body}");
+        assert!(
+            error(&body).starts_with("time: before 2000-01-01T00:00:00Z"),
+            "{time}: {body}"
+        );
+    }
+    assert_eq!(store.len().await.expect("len"), 0, "nothing stored");
+    assert_eq!(
+        may(&app, "maija@example.fi", "email").await["allowed"],
+        false
+    );
+
+    let last_year = (time::OffsetDateTime::now_utc() - time::Duration::days(365))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    for (contact, time) in [
+        ("maija@example.fi", "2000-01-01T00:00:00Z"),
+        ("pekka@example.fi", last_year.as_str()),
+    ] {
+        let (status, _, body) = send(
+            &app,
+            admin_json("/register/marketing", &consent(contact, time)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{time}: {body}");
+        assert_eq!(may(&app, contact, "email").await["allowed"], true);
+    }
+    verify(&*store, &key, None, |_| {}).await.expect("verifies");
+}

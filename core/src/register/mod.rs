@@ -68,7 +68,7 @@ pub use contact::{
     ParseContactHashError,
 };
 pub use record::{
-    Confirmed, MarketingChannel, MarketingError, MarketingKind, MarketingRecord,
+    Confirmed, EARLIEST, MarketingChannel, MarketingError, MarketingKind, MarketingRecord,
     ParseMarketingChannelError, ParseMarketingKindError, Staff, StaffError,
 };
 pub use status::{MarketingStatus, ParseMarketingStatusError};

@@ -258,6 +258,8 @@ pub enum MarketingError {
     StaffNotExpected,
     /// A time RFC 3339 cannot hold (outside the years 0-9999).
     Time,
+    /// Dated before [`EARLIEST`]: a mistyped year or a tool's zero date, not a decision.
+    TooEarly,
     /// Marked confirmed by the contact, yet not a consent given on the web form, or
     /// confirmed before it was signed up for.
     Confirmation,
@@ -284,6 +286,9 @@ impl fmt::Display for MarketingError {
                 f.write_str("staff: a web form decision is the customer's own, without staff")
             }
             MarketingError::Time => f.write_str("time: outside the years 0-9999"),
+            MarketingError::TooEarly => f.write_str(
+                "time: before 2000-01-01T00:00:00Z, the earliest a marketing decision may be dated (a mistyped year?)",
+            ),
             MarketingError::Confirmation => f.write_str(
                 "confirmed: only a consent given on the web form is confirmed by its contact, after the sign-up",
             ),
@@ -292,6 +297,20 @@ impl fmt::Display for MarketingError {
 }
 
 impl core::error::Error for MarketingError {}
+
+/// The earliest time a marketing decision may be dated: 2000-01-01 00:00 UTC.
+///
+/// A clinic holds no marketing decision from before e-mail and SMS marketing needed consent
+/// (Directive 2002/58/EC, in Finland from 2004), so an earlier date is a mistyped year (0025
+/// for 2025) or the zero date of the tool that sent it (0001-01-01, 1900-01-01,
+/// 1970-01-01). Kept, it sorted before everything the contact decided: a consent of year 1
+/// became the proof marketing rested on. A fixed date rather than one counted back from
+/// the clock: a decision valid when recorded stays valid, the check needs no clock (this
+/// crate reads none), and a genuine paper decision of any age since is taken with its true
+/// date. Only [`MarketingRecord::new`] checks it: a log that holds an earlier record from
+/// before the rule is still read.
+pub const EARLIEST: OffsetDateTime =
+    OffsetDateTime::UNIX_EPOCH.saturating_add(time::Duration::days(10_957));
 
 /// One marketing decision as the log keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -348,7 +367,9 @@ struct RawMarketingRecord {
 impl<'de> Deserialize<'de> for MarketingRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawMarketingRecord::deserialize(d)?;
-        let record = MarketingRecord::new(
+        // Not `new`: a record dated before `EARLIEST` was taken before the rule, and the log
+        // that holds it must still read and verify.
+        let record = MarketingRecord::checked(
             raw.contact,
             raw.channel,
             raw.kind,
@@ -380,9 +401,25 @@ impl MarketingRecord {
     ///
     /// # Errors
     /// [`MarketingError`] when the contact does not fit the channel, the decision came
-    /// through the banner, or the staff member is missing (phone, front desk, e-mail) or
-    /// present on a web form decision.
+    /// through the banner, the staff member is missing (phone, front desk, e-mail) or
+    /// present on a web form decision, or `time` is before [`EARLIEST`].
     pub fn new(
+        contact: ContactHash,
+        channel: MarketingChannel,
+        kind: MarketingKind,
+        time: OffsetDateTime,
+        via: Channel,
+        staff: Option<Staff>,
+    ) -> Result<Self, MarketingError> {
+        if time < EARLIEST {
+            return Err(MarketingError::TooEarly);
+        }
+        Self::checked(contact, channel, kind, time, via, staff)
+    }
+
+    /// [`new`](Self::new) but for [`EARLIEST`], which a record read from the log may
+    /// predate.
+    fn checked(
         contact: ContactHash,
         channel: MarketingChannel,
         kind: MarketingKind,
@@ -559,6 +596,47 @@ pub(super) mod tests {
     }
 
     use MarketingKind::*;
+
+    #[test]
+    fn a_decision_dated_before_2000_is_refused_but_one_held_is_read() {
+        assert_eq!(EARLIEST, datetime!(2000-01-01 0:00 UTC));
+        let at = |time| {
+            MarketingRecord::new(
+                hash("a@b.fi"),
+                MarketingChannel::Email,
+                Consent,
+                time,
+                Channel::WebForm,
+                None,
+            )
+        };
+        for early in [
+            datetime!(0001-01-01 0:00 UTC),
+            datetime!(1970-01-01 0:00 UTC),
+            datetime!(1999-12-31 23:59:59 UTC),
+            datetime!(2000-01-01 1:59:59 +2),
+        ] {
+            assert_eq!(at(early), Err(MarketingError::TooEarly), "{early}");
+        }
+        assert!(at(datetime!(2000-01-01 0:00 UTC)).is_ok());
+        assert!(at(datetime!(2000-01-01 2:00 +2)).is_ok());
+
+        // A log written before the rule may hold one: it is read as it was written.
+        let held = MarketingRecord::checked(
+            hash("a@b.fi"),
+            MarketingChannel::Email,
+            Consent,
+            datetime!(0001-01-01 0:00 UTC),
+            Channel::WebForm,
+            None,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&held).unwrap();
+        assert_eq!(
+            serde_json::from_str::<MarketingRecord>(&json).unwrap(),
+            held
+        );
+    }
 
     #[test]
     fn records_refuse_what_does_not_fit() {

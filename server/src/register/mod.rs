@@ -73,7 +73,8 @@ pub struct Decision {
     pub via: Channel,
     /// The staff member who recorded it (phone, front desk, e-mail).
     pub staff: Option<String>,
-    /// When it was given; `None` for now. A time up to [`MAX_SKEW`] ahead is now.
+    /// When it was given; `None` for now. A time up to [`MAX_SKEW`] ahead is now; one
+    /// before [`EARLIEST`](consent_core::register::EARLIEST) is refused.
     pub time: Option<OffsetDateTime>,
 }
 
@@ -177,8 +178,10 @@ impl From<StoreError> for RecordError {
 /// than `now`).
 ///
 /// # Errors
-/// [`RecordError`] for a bad contact or staff id, a decision that does not fit together, or a
-/// time too far in the future.
+/// [`RecordError`] for a bad contact or staff id, a decision that does not fit together
+/// (among them a time before [`EARLIEST`](consent_core::register::EARLIEST), which
+/// [`MarketingRecord::new`] refuses for every path that makes a record), or a time too far
+/// in the future.
 pub fn prepare(
     key: &ServerKey,
     decision: Decision,
