@@ -92,8 +92,9 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// A per-client limit of `n` requests a second (bursts of `2n`), whose memory of clients is
 /// pruned as it goes: an address not seen for a while is forgotten, so the state does not
 /// grow with every new address. Keyed by something else than an address
-/// ([`Limiter::keyed`]), it limits what is done for that key (the sign-up's messages to one
-/// contact).
+/// ([`Limiter::keyed`]), it limits what is done for that key. Its counts are the process's
+/// own: a limit that several servers on one database must share is counted in the store
+/// instead (the sign-up's messages to one contact: [`crate::register::outbox`], rule 5).
 ///
 /// Caveats: it remembers at most [`MAX_KEYS`] keys (and up to [`PRUNE_EVERY`] more between
 /// two prunings). Past that, once pruning leaves too many (a flood of new keys, each

@@ -1515,3 +1515,65 @@ async fn a_decision_dated_before_2000_is_refused() {
     }
     verify(&*store, &key, None, |_| {}).await.expect("verifies");
 }
+
+/// Sign-ups for `victim@example.fi` through two servers (`a` and `b`) on one database, and
+/// through a third started afterwards (`restarted`): the contact's limit of confirmation
+/// messages holds across them. Kept in each server's memory, every server sent its own
+/// three at once and one an hour, and a restart sent three more.
+async fn one_limit_across_servers<S: Store>(a: Arc<S>, b: Arc<S>, restarted: Arc<S>) {
+    let (a, b) = (app(a), app(b));
+    for _ in 0..5 {
+        for server in [&a, &b] {
+            let (status, _, body) = send(server, email_signup("victim@example.fi")).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        }
+    }
+    let restarted = app(restarted);
+    let (status, _, body) = send(&restarted, email_signup(" Victim@Example.FI ")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (status, _, body) = send(&restarted, email_signup("other@example.fi")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let sent = outbox(&b).await;
+    let to = |who: &str| sent.iter().filter(|(to, _)| to == who).count();
+    assert_eq!(to("victim@example.fi"), 3, "{sent:?}");
+    assert_eq!(
+        to("other@example.fi"),
+        1,
+        "another contact is not held back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messages_to_one_contact_are_limited_across_servers_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("consent.db");
+    let open = || {
+        Arc::new(
+            SqliteStore::open(&path, ServerKey::new(&[0x5a; 32]).expect("key").log_keys())
+                .expect("open"),
+        )
+    };
+    let (a, b) = (open(), open());
+    one_limit_across_servers(a, b, open()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messages_to_one_contact_are_limited_across_servers_on_postgresql() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let connect = async || {
+        Arc::new(
+            PgStore::connect(
+                &cluster.url("consent"),
+                ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
+            )
+            .await
+            .expect("connect"),
+        )
+    };
+    let (a, b) = (connect().await, connect().await);
+    one_limit_across_servers(a, b, connect().await).await;
+    drop(cluster);
+}

@@ -355,7 +355,7 @@ async fn a_database_from_before_the_outbox_is_migrated() {
         return;
     }
     let h = setup().await;
-    h.exec("DROP TABLE outbox;").await;
+    h.exec("DROP TABLE outbox; DROP TABLE outbox_budget;").await;
     let store = h.reopen().await;
     let message = Message {
         id: 0,
@@ -365,6 +365,9 @@ async fn a_database_from_before_the_outbox_is_migrated() {
     };
     store.outbox_push(message, t0()).await.expect("push");
     assert_eq!(store.outbox_take(t0(), false).await.expect("take").len(), 1);
+    // And the count of messages per contact, newer still.
+    let contact = suite::key().contact_hash(&"a@b.fi".parse().expect("contact"));
+    assert!(store.outbox_turn(contact, t0()).await.expect("turn"));
 }
 
 /// A database whose default is `synchronous_commit = off` (a DBA's choice for speed): what

@@ -73,6 +73,7 @@ async fn a_log_from_before_the_register_is_migrated() {
     // Back to the schema of the previous release.
     h.exec(
         "DROP INDEX decisions_contact; DROP TABLE marketing_state; DROP TABLE outbox;
+         DROP TABLE outbox_budget;
          ALTER TABLE decisions DROP COLUMN contact; ALTER TABLE decisions DROP COLUMN kind;",
     )
     .await;
@@ -101,6 +102,53 @@ async fn a_log_from_before_the_register_is_migrated() {
         .outbox_push(message, suite::t0())
         .await
         .expect("the outbox after migration");
+    let contact = suite::key().contact_hash(&"a@b.fi".parse().expect("contact"));
+    assert!(
+        store
+            .outbox_turn(contact, suite::t0())
+            .await
+            .expect("the count of messages per contact after migration")
+    );
+}
+
+/// Past `COUNTED` contacts being counted (a flood of sign-ups for made-up addresses), the
+/// counts nearest whole are forgotten, so the table stays bounded; an address being flooded,
+/// its budget the furthest from whole, is still counted.
+#[tokio::test]
+async fn the_counts_of_messages_keep_their_bound_and_the_flooded_address_last() {
+    use consent_server::register::outbox::COUNTED;
+    use consent_server::store::Register as _;
+    let h = setup().await;
+    let key = suite::key();
+    let victim = key.contact_hash(&"victim@example.fi".parse().expect("contact"));
+    for _ in 0..3 {
+        assert!(
+            h.store
+                .outbox_turn(victim, suite::t0())
+                .await
+                .expect("turn")
+        );
+    }
+    let one_each = (suite::t0() + time::Duration::hours(1)).unix_timestamp();
+    h.exec(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {COUNTED})
+         INSERT INTO outbox_budget (contact, whole_at) SELECT randomblob(33), {one_each} FROM n;"
+    ))
+    .await;
+    let new = key.contact_hash(&"new@example.fi".parse().expect("contact"));
+    assert!(h.store.outbox_turn(new, suite::t0()).await.expect("turn"));
+    let conn = rusqlite::Connection::open(&h.path).expect("open");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM outbox_budget", [], |r| r.get(0))
+        .expect("count");
+    assert!(rows as u64 <= COUNTED, "{rows} counts kept");
+    assert!(
+        !h.store
+            .outbox_turn(victim, suite::t0())
+            .await
+            .expect("turn"),
+        "the flooded address is still counted"
+    );
 }
 
 /// Rewrites the log in `h` as a version before the keyed chain wrote it: plain SHA-256 links

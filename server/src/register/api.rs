@@ -74,6 +74,10 @@ use super::{Decision, RecordError, Recorded};
 use crate::api::{ApiError, Settings, admin_bearer_in, admin_in, origin_in};
 use crate::store::Store;
 
+// The sign-up's messages per contact are counted in the store (the outbox's rule 5), so
+// that every server on one database shares the count; the terms are the outbox's.
+pub use super::outbox::{MESSAGE_EVERY, MESSAGES_PER_CONTACT};
+
 /// The largest body the register's other routes accept (JSON or a form of a few fields),
 /// as `POST /consent`'s.
 pub const MAX_BODY: usize = crate::api::MAX_BODY;
@@ -83,36 +87,17 @@ struct Register<S> {
     settings: Settings,
     /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
     limiter: Option<crate::client::Limiter>,
-    /// The sign-up's confirmation messages per contact ([`MESSAGES_PER_CONTACT`]).
-    contacts: crate::client::Limiter<consent_core::register::ContactHash>,
 }
-
-/// How many confirmation messages a contact is sent at once by sign-ups: the sign-up is
-/// public, and without a limit per contact anyone could have the site's mailer send one
-/// address a message per request. Past it, one more each [`MESSAGE_EVERY`]; a sign-up over
-/// it is answered as any other (saying nothing about who signed up before) and sends nothing.
-/// The count is the server process's own: it starts again at a restart, each of several
-/// servers keeps its own, and a flood of sign-ups for more contacts than the limiter
-/// remembers ([`crate::client::MAX_KEYS`]) starts every count again.
-pub const MESSAGES_PER_CONTACT: u32 = 3;
-
-/// How often a contact past [`MESSAGES_PER_CONTACT`] may be sent one more.
-pub const MESSAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The register's routes, to merge into [`crate::api::router`]'s.
 pub fn router<S: Store>(store: Arc<S>, settings: Settings) -> Router {
     let limiter = settings.rate_limit.map(crate::client::Limiter::new);
     let cors = crate::api::cors_for(&settings.origins);
     let demo = settings.demo.is_some();
-    let contacts = crate::client::Limiter::keyed(
-        std::num::NonZeroU32::new(MESSAGES_PER_CONTACT).unwrap_or(std::num::NonZeroU32::MIN),
-        MESSAGE_EVERY,
-    );
     let app = Arc::new(Register {
         store,
         settings,
         limiter,
-        contacts,
     });
     let router = if demo {
         Router::new().route("/demo/mail", axum::routing::get(get_demo_mail::<S>))
@@ -492,8 +477,14 @@ async fn sign_up<S: Store>(
     let Some(first) = records.first() else {
         return Err(SignupError::NoChannel);
     };
-    // Checked once the sign-up is valid, so a mistyped one does not use the contact's turn.
-    if !app.contacts.allows(first.contact()) {
+    // Checked once the sign-up is valid, so a mistyped one does not use the contact's turn;
+    // counted in the store, so every server on the database shares the count.
+    let turn = app
+        .store
+        .outbox_turn(first.contact(), now)
+        .await
+        .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
+    if !turn {
         return Ok((channels, None));
     }
     let after = app

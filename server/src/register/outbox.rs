@@ -18,10 +18,22 @@
 //!    and is deleted at the next sign-up or take.
 //! 4. At most [`CAPACITY`] messages are kept; past it, the oldest go first, so a flood of
 //!    forged sign-ups cannot grow the database without bound.
-//! 5. Sign-ups put at most [`MESSAGES_PER_CONTACT`](super::api::MESSAGES_PER_CONTACT)
-//!    messages for one contact here at once, then one each
-//!    [`MESSAGE_EVERY`](super::api::MESSAGE_EVERY), so the public form cannot have the
-//!    mailer flood an address.
+//! 5. Sign-ups put at most [`MESSAGES_PER_CONTACT`] messages for one contact here at once,
+//!    then one each [`MESSAGE_EVERY`], so the public form cannot have the mailer flood an
+//!    address. The count is kept in the store, beside the outbox (`outbox_budget`: the
+//!    contact's keyed hash and when its budget is whole again, in one statement that reads
+//!    and moves it), so every server on one database, and a server started again, share it.
+//!    A contact's row goes once its budget is whole; past [`COUNTED`] rows, the ones nearest
+//!    whole go first (all of those as near as the one past the bound).
+//!
+//! Caveats:
+//! - Rule 5 counts the sign-ups that left a message, not the messages the mailer sent: a
+//!   message taken or deleted still counts until its turn is whole again.
+//! - A contact's count outlives its erasure by at most `MESSAGES_PER_CONTACT` x
+//!   `MESSAGE_EVERY` (3 hours): the row holds the keyed hash and a time, nothing in clear.
+//! - A flood of sign-ups for more than [`COUNTED`] contacts within that time forgets the
+//!   contacts signed up for least, whose budget is nearest whole; an address being flooded
+//!   has the budget furthest from whole, so it is forgotten last.
 //!
 //! What is kept is what the mailer needs and nothing more: the address to send to
 //! (normalised), the link (whose token holds the contact's keyed hash, the channels and two
@@ -54,6 +66,56 @@ use time::OffsetDateTime;
 
 /// The most messages the outbox keeps; the oldest go first.
 pub const CAPACITY: u64 = 10_000;
+
+/// How many confirmation messages a contact is sent at once by sign-ups (rule 5): the
+/// sign-up is public, and without a limit per contact anyone could have the site's mailer
+/// send one address a message per request. Past it, one more each [`MESSAGE_EVERY`]; a
+/// sign-up over it is answered as any other (saying nothing about who signed up before) and
+/// sends nothing.
+pub const MESSAGES_PER_CONTACT: u32 = 3;
+
+/// How often a contact past [`MESSAGES_PER_CONTACT`] may be sent one more.
+pub const MESSAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The most contacts whose messages are counted at once (rule 5); past it, the ones whose
+/// budget is nearest whole are forgotten first.
+pub const COUNTED: u64 = 100_000;
+
+/// A contact's budget as the store keeps it (rule 5): when it is whole again, in Unix
+/// seconds, moved on [`MESSAGE_EVERY`] by each message (the generic cell rate algorithm, as
+/// governor's limiters count). A message may go while that time is at most
+/// `MESSAGES_PER_CONTACT - 1` periods ahead of `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Budget {
+    /// `now`.
+    pub(crate) now: i64,
+    /// One message's share, in seconds.
+    pub(crate) every: i64,
+    /// The latest "whole again" that still allows a message at `now`.
+    pub(crate) allows_until: i64,
+}
+
+impl Budget {
+    /// The budget's terms at `now`.
+    #[must_use]
+    pub(crate) fn at(now: OffsetDateTime) -> Self {
+        let every = i64::try_from(MESSAGE_EVERY.as_secs()).unwrap_or(i64::MAX);
+        let now = now.unix_timestamp();
+        Self {
+            now,
+            every,
+            allows_until: now.saturating_add(
+                every.saturating_mul(i64::from(MESSAGES_PER_CONTACT.saturating_sub(1))),
+            ),
+        }
+    }
+
+    /// When a contact with no count is whole again after one message.
+    #[must_use]
+    pub(crate) fn first(&self) -> i64 {
+        self.now.saturating_add(self.every)
+    }
+}
 
 /// A message for the site's mailer: the confirmation link to send to a contact.
 #[derive(Clone, PartialEq, Eq, Serialize)]

@@ -618,6 +618,20 @@ pub trait Register: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Takes a turn of `contact`'s budget of confirmation messages at `now`
+    /// ([`crate::register::outbox`], rule 5, in the `outbox_budget` table): `true`, and the
+    /// turn counted, while [`MESSAGES_PER_CONTACT`](crate::register::outbox::MESSAGES_PER_CONTACT)
+    /// are left or one came back ([`MESSAGE_EVERY`](crate::register::outbox::MESSAGE_EVERY));
+    /// `false`, and nothing counted, when none is left. Read and moved in one statement, so
+    /// several servers on one database share the count. First forgets the contacts whose
+    /// budget is whole at `now`, then, past [`COUNTED`](crate::register::outbox::COUNTED),
+    /// those nearest whole.
+    fn outbox_turn(
+        &self,
+        contact: ContactHash,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// The messages whose links still hold at `now`, oldest first, removed from the outbox in
     /// the same statement unless `peek` (so each is taken once, whoever else is taking); the
     /// expired ones are deleted.
@@ -764,6 +778,13 @@ impl Register for AnyStore {
     }
     async fn outbox_push(&self, message: Message, now: OffsetDateTime) -> Result<u64, StoreError> {
         delegate!(self, s => s.outbox_push(message, now))
+    }
+    async fn outbox_turn(
+        &self,
+        contact: ContactHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.outbox_turn(contact, now))
     }
     async fn outbox_take(
         &self,

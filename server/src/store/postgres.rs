@@ -65,7 +65,7 @@ use super::{
     MarketingIndex, MarketingState, NothingLater, Prepared, REQUEST_COLUMNS, Register, Requests,
     SignedHead, StateRow, StatsRow, StoreError, Summary, outbox_message, request_texts, stored,
 };
-use crate::register::outbox::{CAPACITY, Message};
+use crate::register::outbox::{Budget, CAPACITY, COUNTED, Message};
 use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
@@ -128,6 +128,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     link      TEXT NOT NULL,
     expires   BIGINT NOT NULL
 );
+-- How many more confirmation messages a contact may be sent (register/outbox.rs, rule 5).
+CREATE TABLE IF NOT EXISTS outbox_budget (
+    contact  BYTEA PRIMARY KEY,
+    whole_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_budget_whole_at ON outbox_budget (whole_at);
 CREATE TABLE IF NOT EXISTS checkpoint (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     seq     BIGINT NOT NULL,
@@ -1679,6 +1685,45 @@ impl Register for PgStore {
         ))
         .await?;
         unsigned(column(&row, 0)?, "outbox id")
+    }
+
+    async fn outbox_turn(
+        &self,
+        contact: ContactHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let b = Budget::at(now);
+        let conn = self.reader.client().await?;
+        within(
+            conn.client
+                .execute("DELETE FROM outbox_budget WHERE whole_at <= $1", &[&b.now]),
+        )
+        .await?;
+        // One statement: the row it updates is locked until it commits, so a sign-up on
+        // another server for the same contact waits, then judges the budget this one left.
+        let taken = within(conn.client.query_opt(
+            "INSERT INTO outbox_budget (contact, whole_at) VALUES ($1, $2)
+             ON CONFLICT (contact) DO UPDATE
+             SET whole_at = greatest(outbox_budget.whole_at, $3) + $4
+             WHERE outbox_budget.whole_at <= $5
+             RETURNING whole_at",
+            &[
+                &&contact.to_bytes()[..],
+                &b.first(),
+                &b.now,
+                &b.every,
+                &b.allows_until,
+            ],
+        ))
+        .await?
+        .is_some();
+        within(conn.client.execute(
+            "DELETE FROM outbox_budget WHERE whole_at <= \
+             (SELECT whole_at FROM outbox_budget ORDER BY whole_at DESC LIMIT 1 OFFSET $1)",
+            &[&(COUNTED as i64)],
+        ))
+        .await?;
+        Ok(taken)
     }
 
     async fn outbox_take(

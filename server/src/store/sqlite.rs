@@ -30,7 +30,7 @@ use super::{
     MarketingState, NothingLater, Prepared, REQUEST_COLUMNS, Register, Requests, SignedHead,
     StateRow, StatsRow, StoreError, Summary, SummaryColumns, outbox_message, request_texts, stored,
 };
-use crate::register::outbox::{CAPACITY, Message};
+use crate::register::outbox::{Budget, CAPACITY, COUNTED, Message};
 use crate::register::requests::{RawRequest, Request};
 
 /// The most appends committed together.
@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS chain_head (
 /// The customer register's part, after [`migrate`] gave an older log its columns.
 /// `marketing_state` is each contact's latest state per channel, updated in the transaction
 /// that appends the decision: what `may_market` and the bulk list check read. `outbox` holds
-/// the confirmation messages waiting for the site's mailer ([`crate::register::outbox`]).
+/// the confirmation messages waiting for the site's mailer ([`crate::register::outbox`]),
+/// `outbox_budget` how many more a contact may be sent (its rule 5).
 /// Every statement is `IF NOT EXISTS`, so a log from an older release gets what it lacks.
 const REGISTER_SCHEMA: &str = "
 CREATE INDEX IF NOT EXISTS decisions_contact ON decisions (contact) WHERE contact IS NOT NULL;
@@ -105,6 +106,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     link      TEXT NOT NULL,
     expires   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox_budget (
+    contact  BLOB PRIMARY KEY,
+    whole_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outbox_budget_whole_at ON outbox_budget (whole_at);
 ";
 
 /// Gives a log written before the customer register its `kind` and `contact` columns, and a
@@ -1195,6 +1201,49 @@ impl Register for SqliteStore {
             .map_err(map_err)?;
             tx.commit().map_err(map_err)?;
             Ok(id as u64)
+        })
+        .await
+    }
+
+    async fn outbox_turn(
+        &self,
+        contact: ContactHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let b = Budget::at(now);
+        self.with_reader(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(map_err)?;
+            tx.execute("DELETE FROM outbox_budget WHERE whole_at <= ?1", [b.now])
+                .map_err(map_err)?;
+            let taken = tx
+                .query_row(
+                    "INSERT INTO outbox_budget (contact, whole_at) VALUES (?1, ?2)
+                     ON CONFLICT (contact) DO UPDATE
+                     SET whole_at = max(outbox_budget.whole_at, ?3) + ?4
+                     WHERE outbox_budget.whole_at <= ?5
+                     RETURNING whole_at",
+                    params![
+                        &contact.to_bytes()[..],
+                        b.first(),
+                        b.now,
+                        b.every,
+                        b.allows_until
+                    ],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+                .map_err(map_err)?
+                .is_some();
+            tx.execute(
+                "DELETE FROM outbox_budget WHERE whole_at <= \
+                 (SELECT whole_at FROM outbox_budget ORDER BY whole_at DESC LIMIT 1 OFFSET ?1)",
+                [COUNTED as i64],
+            )
+            .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(taken)
         })
         .await
     }

@@ -436,7 +436,9 @@ macro_rules! store_suite {
             a_log_under_a_key_the_file_lacks_is_left_alone,
             the_outbox_survives_a_reopen_and_hands_each_message_out_once,
             the_outbox_keeps_its_bound_and_drops_the_oldest,
-            erasure_deletes_the_contacts_waiting_messages);
+            erasure_deletes_the_contacts_waiting_messages,
+            one_contacts_messages_are_counted_by_every_server_alike,
+            turns_taken_at_once_are_counted_once);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -118,3 +118,73 @@ pub async fn erasure_deletes_the_contacts_waiting_messages<H: Harness>(h: &H) {
     let left = s.outbox_take(t0(), true).await.expect("peek");
     assert_eq!(recipients(&left), ["other@example.fi"]);
 }
+
+/// Rule 5's count is the store's: two handles on one database (two servers, or one started
+/// again) share one contact's budget, three at once then one an hour, while another contact
+/// has its own. Kept in each server's memory, every server sent its own three, and a
+/// restart three more.
+pub async fn one_contacts_messages_are_counted_by_every_server_alike<H: Harness>(h: &H) {
+    use consent_core::register::Contact;
+    use consent_server::register::outbox::{MESSAGE_EVERY, MESSAGES_PER_CONTACT};
+    let key = super::key();
+    let hash = |c: &str| key.contact_hash(&Contact::parse(c).expect("contact"));
+    let (victim, other) = (hash("victim@example.fi"), hash("other@example.fi"));
+    let (a, b) = (h.store(), h.reopen().await);
+    let every = Duration::try_from(MESSAGE_EVERY).expect("an hour");
+    assert_eq!(MESSAGES_PER_CONTACT, 3);
+    let mut turns = Vec::new();
+    for i in 0..6 {
+        let s = if i % 2 == 0 { a } else { &b };
+        turns.push(s.outbox_turn(victim, t0()).await.expect("turn"));
+    }
+    assert_eq!(turns, [true, true, true, false, false, false]);
+    assert!(a.outbox_turn(other, t0()).await.expect("turn"), "its own");
+
+    // A server started again still counts them; a minute short of an hour, none came back.
+    let restarted = h.reopen().await;
+    let almost = t0() + every - Duration::minutes(1);
+    assert!(!restarted.outbox_turn(victim, almost).await.expect("turn"));
+    // An hour on, one; then none until the next hour.
+    let hour = t0() + every;
+    assert!(b.outbox_turn(victim, hour).await.expect("turn"));
+    assert!(!a.outbox_turn(victim, hour).await.expect("turn"));
+    assert!(
+        restarted
+            .outbox_turn(victim, hour + every)
+            .await
+            .expect("turn")
+    );
+    // Once the budget is whole again, three at once.
+    let whole = hour + every * 4;
+    let turns = [
+        a.outbox_turn(victim, whole).await.expect("turn"),
+        b.outbox_turn(victim, whole).await.expect("turn"),
+        restarted.outbox_turn(victim, whole).await.expect("turn"),
+        a.outbox_turn(victim, whole).await.expect("turn"),
+    ];
+    assert_eq!(turns, [true, true, true, false]);
+}
+
+/// Turns taken at once from several handles for one contact on one database: exactly
+/// [`MESSAGES_PER_CONTACT`](consent_server::register::outbox::MESSAGES_PER_CONTACT) of them
+/// are granted, whichever handle asked, so servers racing cannot exceed the count.
+pub async fn turns_taken_at_once_are_counted_once<H: Harness>(h: &H) {
+    use consent_core::register::Contact;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let contact = super::key().contact_hash(&Contact::parse("victim@example.fi").expect("contact"));
+    let handles = [h.reopen().await, h.reopen().await, h.reopen().await];
+    let granted = AtomicUsize::new(0);
+    let mut tasks = Vec::new();
+    for s in &handles {
+        for _ in 0..4 {
+            let granted = &granted;
+            tasks.push(async move {
+                if s.outbox_turn(contact, t0()).await.expect("turn") {
+                    granted.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    }
+    super::futures_join_all(tasks).await;
+    assert_eq!(granted.into_inner(), 3);
+}
