@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! cargo run -p consent-server --example analytics
-//! curl -i -X POST http://127.0.0.1:8081/collect -d '{"name":"page_view"}'   # dropped
+//! curl -i -X POST http://127.0.0.1:8081/collect -H 'content-type: application/json' \
+//!     -d '{"name":"page_view"}'   # 204: dropped (no consent cookie); 202 when forwarded
 //! ```
 
 use std::net::SocketAddr;
