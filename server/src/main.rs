@@ -232,8 +232,9 @@ const DATA_DIR: &str = "consent-data";
 #[derive(Args, Clone)]
 struct DataDirArg {
     /// The directory for the log (consent.db), its head file (consent.db.head) and the server
-    /// key (consent.key), where --db, --head-file and --key-file do not name them; created on
-    /// first start [default: consent-data]
+    /// key (consent.key), where --db, --head-file and --key-file do not name them; created by a
+    /// command that records (`serve`, `market record`, `request open`) or by `site-id`, never
+    /// by one that reads, erases or purges [default: consent-data]
     #[arg(long, env = "CONSENT_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
 }
@@ -243,7 +244,8 @@ struct DataDirArg {
 struct KeyArgs {
     #[command(flatten)]
     dir: DataDirArg,
-    /// The server key file (32 random bytes), created on first start [default:
+    /// The server key file (32 random bytes, or a keyring once rotated), created by a command
+    /// that records or by `site-id`, never by one that reads, erases or purges [default:
     /// <DATA_DIR>/consent.key]
     #[arg(long, env = "CONSENT_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
@@ -313,7 +315,9 @@ impl DataDirArg {
 
 #[derive(Args, Clone)]
 struct LogArgs {
-    /// The SQLite log file, created on first start [default: <DATA_DIR>/consent.db]
+    /// The SQLite log file, created by a command that records (`serve`, `market record`,
+    /// `request open`), never by one that reads, erases or purges [default:
+    /// <DATA_DIR>/consent.db]
     #[arg(long, env = "CONSENT_DB", global = true)]
     db: Option<PathBuf>,
     /// A PostgreSQL connection string (`host=/run/postgresql dbname=consent`, or a
