@@ -17,6 +17,48 @@ use crate::pages::Pages;
 /// chunks). Past it, the rest of the page passes through as it is: nothing more is made live.
 const MEMORY_LIMIT: usize = 1 << 20;
 
+/// What goes in front of what the layer writes at the end of the page (the first layer, the
+/// end script): the end tags that take it out of whatever page content left open, as
+/// Chromium parses it. Each is ignored where nothing it closes is open, and none of them
+/// shows. In the order it must be, since each closes only what is not inside another:
+///
+/// 1. An unclosed comment, or a CDATA section in foreign content: the whole is a comment
+///    in the data state, where it starts one (`<!--` inside a comment is text of it).
+/// 2. Text elements: `<textarea>` and `<title>` (the rest of the page is their text),
+///    `<style>`, `<xmp>`, `<iframe>`, `<noembed>`, `<noframes>`, and `<noscript>` (raw text
+///    when scripting is on: the end script in it never ran). Until its own end tag, each
+///    other end tag is its text.
+/// 3. Elements that the page's own end tags after the content cannot close, or that take
+///    what follows out of the page: a `<template>` (its content is inert), a `<select>`
+///    (Chromium keeps all that follows in the select, not drawn), a `<table>` (what
+///    follows is put before it, in the content's container, which the page's `</div>`
+///    could no longer close), an `<object>` (what follows is the fallback of an object that
+///    loaded), a `<marquee>` or `<applet>`, and foreign content's integration points
+///    (`<svg><foreignObject>`, clipped to the drawing). `</template>` goes before
+///    `</select>`, which a template inside a select ignores.
+/// 4. A `<form>`: it stays the browser's form to the page's end (its end tag only unsets
+///    it), so the first layer's own `<form>` tag was ignored and its buttons posted the
+///    decision to that form's address.
+/// 5. Formatting elements: one left open (`<a href>`) is made again around every text
+///    and button that follows, so the first layer's buttons were in a link to the page
+///    content's address, and its text restyled.
+///
+/// Caveats: `<plaintext>` has no end: what follows it is its text, in any browser. An
+/// unclosed `<script>` is not closed: at the end of the page it never runs, and closed it
+/// would. Only one of each is closed, which is what a page needs that closed its own
+/// elements: tables nested open in page content close one at a time, an ordinary element
+/// page content leaves open around a table, or more of them than the page closes after it
+/// (`<div hidden>`), holds the first layer as ever, and the parser keeps up to three
+/// equal formatting elements (`<b><b>`). None of this grants anything: with the first
+/// layer hidden, nothing is allowed, and the end script lost in it loads no banner.
+/// `tests/e2e/page-layer.mjs` checks them in Chromium.
+const CLOSE_PAGE_CONTENT: &str = "<!--]]><!---->\
+    </textarea></title></style></xmp></iframe></noembed></noframes></noscript>\
+    </template></select></table></object></marquee></applet>\
+    </foreignObject></desc></mi></mo></mn></ms></mtext></annotation-xml>\
+    </form>\
+    </a></b></big></code></em></font></i></nobr></s></small></strike></strong></tt></u>";
+
 /// One response's HTML rewritten for one visit, chunk by chunk: what
 /// [`Pages::respond`] hands out for a response that the layer rewrites.
 ///
@@ -668,13 +710,11 @@ impl Page {
             return None;
         }
         p.end_written = true;
-        let mut html = String::new();
+        if !self.visit.first_layer_due() && !p.held_back {
+            return None;
+        }
+        let mut html = String::from(CLOSE_PAGE_CONTENT);
         if self.visit.first_layer_due() {
-            // A form the page left open (a comment's `<form>` without its end tag) is still
-            // the browser's form here: the first layer's own `<form>` tag would be ignored,
-            // and its buttons would post the decision to that form's address. A `</form>`
-            // with no form open is ignored.
-            html.push_str("</form>");
             let lang = p
                 .lang
                 .unwrap_or_else(|| self.pages.config().default_language());
@@ -713,7 +753,7 @@ impl Page {
             html.push_str(crate::critical::END_SCRIPT);
             html.push_str("</script>");
         }
-        (!html.is_empty()).then_some(html)
+        Some(html)
     }
 
     /// `<title>`, in a page without a `<head>` tag: Consent Mode goes before it when the

@@ -421,21 +421,46 @@ fn a_body_end_tag_a_browser_reads_as_text_does_not_take_the_first_layer() {
     }
 }
 
-/// A form that page content leaves open (a comment's `<form>` without its end tag) stays
-/// the browser's form to the page's end: the first layer's `<form>` tag is ignored, and its
-/// buttons posted the visitor's decision to that form's address. The layer closes any form
-/// before the first layer (a `</form>` with none open is ignored); `tests/e2e/page-layer.mjs`
-/// clicks "Reject all" in Chromium.
+/// What page content leaves open (a comment's or a CMS field's tag without its end tag)
+/// is still open where the layer writes at the end of the page, in a browser: a `<form>`
+/// took the first layer's buttons (they posted the decision to its address), an `<a>` was
+/// made again around them (a link to its address), a `<select>` or a `<template>` kept the
+/// first layer out of sight, a `<table>` put it before itself in the comment, and a
+/// `<textarea>`, or a `<noscript>` where scripts run, made it and the end script text. The
+/// layer writes the end tags that close them before its own, each ignored where nothing
+/// it closes is open (`tests/e2e/page-layer.mjs` has them in Chromium).
 #[test]
-fn a_form_the_page_leaves_open_does_not_take_the_first_layer() {
-    let page = b"<!doctype html><html><head></head><body>\
-        <div class=comment><form method=post action=https://evil.example/>Hi!</div>\
-        </body></html>";
-    let out = text(&rewrite_as("text/html", page, 5));
-    let layer = out
-        .find("<div class=\"consent-root")
-        .expect("the first layer");
-    assert!(out[..layer].ends_with("</body></html></form>"), "{out}");
+fn what_the_page_leaves_open_does_not_take_the_first_layer() {
+    for open in [
+        "<form method=post action=https://evil.example/>",
+        "<a href=https://evil.example/>",
+        "<select>",
+        "<template>",
+        "<table><tr><td>",
+        "<textarea>",
+        "<noscript>",
+        "<!--",
+        "<svg><foreignObject>",
+    ] {
+        let page = format!(
+            "<!doctype html><html><head></head><body>\
+             <div class=comment>{open}Hi!</div></body></html>"
+        );
+        let out = text(&rewrite_as("text/html", page.as_bytes(), 5));
+        let end = out.find("</body></html>").expect("the page's end") + "</body></html>".len();
+        let layer = out
+            .find("<div class=\"consent-root")
+            .expect("the first layer");
+        let close = match open[1..].split([' ', '>']).next().unwrap_or_default() {
+            "!--" => "<!--]]><!---->".to_owned(),
+            "svg" => "</foreignObject>".to_owned(),
+            name => format!("</{name}>"),
+        };
+        assert!(
+            out[end..layer].contains(&close),
+            "{open}: nothing closes it:\n{out}"
+        );
+    }
 }
 
 /// Without a `<head>` tag (a minifier drops it), Consent Mode went before the first

@@ -75,6 +75,16 @@ writeFileSync(join(site_dir, 'open-form.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title></head>
 <body><div class="comment"><form method="post" action="/elsewhere">Hi!</div>
 </body></html>`);
+// Comments that leave open what the page's own end tags after them do not close, as
+// Chromium parses them: the first layer went into a link, a select, a table's comment, a
+// template, or a text element's text, and the end script with it.
+const LEFT_OPEN = ['<a href="/elsewhere">', '<select>', '<table><tr><td>', '<template>', '<textarea>', '<noscript>', '<svg><foreignObject>', '<!--'];
+LEFT_OPEN.forEach((open, i) => writeFileSync(join(site_dir, `open-${i}.html`), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js"></script>
+</head><body><div class="comment">${open}Hi!</div>
+</body></html>`));
 // A comment with a `</body>` that lol_html reads as a tag (it takes what follows `<svg/>` for
 // SVG) and Chromium as a `<style>`'s text (it closes `<svg/>` at once).
 writeFileSync(join(site_dir, 'swallow.html'), `<!doctype html>
@@ -268,4 +278,42 @@ test('page layer: Consent Mode\'s default runs on a page without a <head> tag, w
   assert.equal(calls[0], 'consent default', JSON.stringify(calls));
   assert.deepEqual(v.errors, []);
   await v.context.close();
+});
+
+test('page layer: what page content leaves open (a link, a select, a table, a template, a text element) takes neither the first layer nor the banner', async () => {
+  const base = await site();
+  const wrong = [];
+  // A case that goes wrong goes wrong at once: a shorter wait, so all are reported.
+  const SHORT = 3_000;
+  // Without JavaScript, the first layer alone: shown, in nothing the comment left open, no
+  // link of the comment's in it, and posting to the layer.
+  for (const [i, open] of LEFT_OPEN.entries()) {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${base}/open-${i}.html`);
+    const layer = page.locator('[data-consent-nojs]');
+    const reject = layer.getByRole('button', { name: 'Reject all' });
+    if (!(await layer.count()) || !(await reject.isVisible())) {
+      wrong.push(`${open}: no first layer shown`);
+      await context.close();
+      continue;
+    }
+    // (In the comment's own `<div>` still, whose end tag was read in the select, table, and
+    // so on: an ordinary element, and the layer is fixed to the viewport.)
+    if (await layer.evaluate((l) => l.parentElement.closest('a, select, table, template, textarea, noscript, svg') !== null || l.querySelector('a:not(.consent-link)') !== null)) wrong.push(`${open}: in what the comment left open, or its link in the layer`);
+    const posted = page.waitForRequest((r) => r.method() === 'POST', { timeout: SHORT }).catch(() => null);
+    await reject.click({ timeout: SHORT }).catch(() => {});
+    const request = await posted;
+    if (new URL(request?.url() ?? 'about:none').pathname !== '/consent/form') wrong.push(`${open}: posted to ${request?.url()}`);
+    await context.close();
+  }
+  // With it, the end script runs and the banner takes the first layer over.
+  for (const [i, open] of LEFT_OPEN.entries()) {
+    const v = await visitor();
+    await v.page.goto(`${base}/open-${i}.html`);
+    await v.page.waitForFunction(() => !document.querySelector('[data-consent-nojs]') && document.querySelector('[data-consent-ui] .consent-banner'), null, { timeout: SHORT })
+      .catch(() => wrong.push(`${open}: no banner`));
+    await v.context.close();
+  }
+  assert.deepEqual(wrong, []);
 });
