@@ -65,6 +65,8 @@ pub(crate) struct Selectors {
     pub(crate) title: Selector,
     pub(crate) template: Selector,
     pub(crate) policy: Selector,
+    /// The elements after which lol_html guesses the tree ([`Page::guessed`]).
+    pub(crate) guessed: Selector,
 }
 
 impl Selectors {
@@ -85,6 +87,7 @@ impl Selectors {
             title: parse("title"),
             template: parse("template"),
             policy: parse("meta[http-equiv][content]"),
+            guessed: parse("svg, math, select"),
         }
     }
 }

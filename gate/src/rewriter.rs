@@ -352,6 +352,7 @@ fn build(
         .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
         .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
         .append_element_content_handler((Cow::Borrowed(&s.title), on(Page::title)))
+        .append_element_content_handler((Cow::Borrowed(&s.guessed), on(Page::guessed)))
         .append_element_content_handler((Cow::Borrowed(&s.script), on(Page::script)))
         .append_element_content_handler((Cow::Borrowed(&s.embed), on(Page::embed)))
         .append_element_content_handler((Cow::Borrowed(&s.stylesheet), on(Page::link)))
@@ -515,10 +516,11 @@ impl Page {
     /// before the first script, or at the end of `<head>` when it holds none: still before
     /// any tag.
     ///
-    /// Before the first script only as a last resort: content placed before the page's own
-    /// scripts (a comment) can show lol_html a `<script>` that a browser reads as text, where
-    /// lol_html's guess of foreign content differs (`<svg/><style><script>`), and Consent
-    /// Mode's `default` was lost in it.
+    /// Before the first script only as a last resort, and before the first `<svg>`, `<math>`
+    /// or `<select>` if that comes first ([`Page::guessed`]): content placed before the
+    /// page's own scripts (a comment) can show lol_html a `<script>` that a browser reads as
+    /// text, where lol_html's guess of foreign content differs (`<svg/><style><script>`),
+    /// and Consent Mode's `default` was lost in it.
     fn head(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         if self.in_template() {
             return Ok(());
@@ -543,8 +545,26 @@ impl Page {
         }))
     }
 
+    /// The first `<svg>`, `<math>` or `<select>`, in a page that gave Consent Mode no
+    /// place before it (no `<head>` tag, `<title>` or `<meta>` naming the charset, see
+    /// [`Page::head`]): Consent Mode goes before it. After them lol_html guesses the tree
+    /// where a browser builds it, and the two may read a tag differently: a `<script>`
+    /// after `<svg/><style>` is a tag to lol_html (it reads the style as SVG's) and a
+    /// style's text to a browser (which closes `<svg/>` at once), and the reverse after
+    /// `<math><mi><mglyph><style>`. Before the first of them the two read the page alike,
+    /// so the first `<script>` lol_html sees before it is one to a browser too.
+    fn guessed(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        if !self.in_template() {
+            if let Some(script) = self.take_consent_mode() {
+                el.before(&script, ContentType::Html);
+            }
+        }
+        Ok(())
+    }
+
     /// Any script: Consent Mode before the first one when the page has no `<head>` tag (or
-    /// the response names no charset, see [`Page::head`]), and a gated one
+    /// the response names no charset, see [`Page::head`]) and nothing of
+    /// [`Page::guessed`]'s came before it, and a gated one
     /// (`type="text/plain"` with `data-category`) made live when the policy allows it.
     fn script(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         // Only the layer marks a script for the end script to load as a module: a mark the

@@ -507,6 +507,53 @@ fn consent_mode_goes_ahead_of_page_content_without_a_head_tag() {
     }
 }
 
+/// Without a `<head>` tag, a `<title>` or a `<meta>` naming the charset (as a minifier may
+/// write a page), Consent Mode still went before the first `<script>` lol_html saw, and a
+/// comment could show it one that a browser reads as text: after `<svg/>` lol_html reads
+/// SVG, a browser closes it at once and reads the `<style>` after it as HTML's, and in
+/// `<math><mi><mglyph>` the reverse. Before the first `<svg>`, `<math>` or `<select>`, the
+/// only tags after which lol_html guesses the tree, both read the page alike: Consent Mode
+/// goes before the first of them or of the scripts, whichever comes first
+/// (`tests/e2e/page-layer.mjs` runs one in Chromium).
+#[test]
+fn consent_mode_goes_ahead_of_foreign_content_without_any_anchor() {
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    for content in [
+        "<div class=comment><svg/><style><script></script></style></div>",
+        "<div class=comment><math><mi><mglyph><style><!--</style><script></script>--></style></mglyph></mi></math></div>",
+        "<div class=comment><select><xmp><script></script></xmp></select></div>",
+    ] {
+        for content_type in ["text/html; charset=utf-8", "text/html"] {
+            let page =
+                format!("<!doctype html><html lang=en>{content}<script src=/gtag.js></script>");
+            for visitor in ["", accepted.as_str()] {
+                let pages = pages();
+                let mut req = HeaderMap::new();
+                if !visitor.is_empty() {
+                    req.insert(header::COOKIE, visitor.parse().expect("value"));
+                }
+                let visit = pages.visit(&req, "/");
+                let mut headers = HeaderMap::new();
+                headers.insert(header::CONTENT_TYPE, content_type.parse().expect("value"));
+                let mut r = pages
+                    .respond(&visit, StatusCode::OK, &mut headers)
+                    .expect("html");
+                let mut out = Vec::new();
+                for c in page.as_bytes().chunks(5) {
+                    out.extend(r.write(c));
+                }
+                out.extend(r.end());
+                let out = text(&out);
+                let mode = out.find("<script data-consent-mode").expect("Consent Mode");
+                let inner = &content["<div class=comment>".len()..];
+                let guessed = out.find(&inner[..5]).expect("the comment");
+                assert!(mode < guessed, "{content_type}, {content}: {out}");
+            }
+        }
+    }
+}
+
 /// The page for `body` with `content_type`, rewritten in chunks of `size` (and the same
 /// again through the page cache, which must agree).
 fn rewrite_as(content_type: &str, body: &[u8], size: usize) -> Vec<u8> {

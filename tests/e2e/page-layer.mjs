@@ -70,6 +70,12 @@ writeFileSync(join(site_dir, 'evil.js'), 'window.__evil = (window.__evil || 0) +
 writeFileSync(join(site_dir, 'minified.html'), `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title>
 <div class="comment"><svg/><style><script></script></style></div>
 <script src="/analytics.js"></script>`);
+// The same without a <title> or a <meta> naming the charset either: Consent Mode has no
+// anchor before the comment, which shows lol_html a <script> Chromium reads as a comment in
+// a MathML <style>.
+writeFileSync(join(site_dir, 'bare.html'), `<!doctype html><html lang="en"><link rel="icon" href="data:,">
+<div class="comment"><math><mi><mglyph><style><!--</style><script></script>--></style></mglyph></mi></math></div>
+<script src="/analytics.js"></script>`);
 // A comment with a form it leaves open, as a browser keeps it open to the page's end.
 writeFileSync(join(site_dir, 'open-form.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title></head>
@@ -316,4 +322,15 @@ test('page layer: what page content leaves open (a link, a select, a table, a te
     await v.context.close();
   }
   assert.deepEqual(wrong, []);
+});
+
+test('page layer: Consent Mode\'s default runs first on a page without <head>, <title> or charset <meta>, whatever a comment holds', async () => {
+  const base = await site();
+  const v = await visitor();
+  await v.page.goto(base + '/bare.html');
+  await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  const calls = await v.page.evaluate(() => (window.dataLayer ?? []).map((a) => [...a].slice(0, 2).join(' ')));
+  assert.equal(calls[0], 'consent default', JSON.stringify(calls));
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
 });
