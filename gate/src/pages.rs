@@ -67,6 +67,9 @@ pub(crate) struct Selectors {
     pub(crate) policy: Selector,
     /// The elements after which lol_html guesses the tree ([`Page::guessed`]).
     pub(crate) guessed: Selector,
+    /// The elements the layer makes live or writes a nonce at, where lol_html guesses the
+    /// tree: inside a drawing or a formula, even an HTML part of one (`Page::foreign`).
+    pub(crate) in_foreign: Selector,
 }
 
 impl Selectors {
@@ -76,18 +79,30 @@ impl Selectors {
             // The selectors are fixed text, tested below: this arm never runs.
             Err(e) => unreachable!("selector {s}: {e}"),
         };
+        const SCRIPT: &str = "script";
+        const EMBED: &str = "iframe[data-category][data-src], img[data-category][data-src]";
+        // Any link already marked too: the page's own marks are taken off (`Page::link`).
+        const STYLESHEET: &str = "link[href*=\"consent.css\"], link[data-consent-css]";
+        // Each of them inside a drawing or a formula: exactly those, since a mark left on
+        // one that no later handler takes would be taken by the next element's.
+        let in_foreign = [SCRIPT, EMBED, STYLESHEET]
+            .iter()
+            .flat_map(|list| list.split(", "))
+            .flat_map(|one| [format!("svg {one}"), format!("math {one}")])
+            .collect::<Vec<_>>()
+            .join(", ");
         Self {
             html: parse("html"),
             head: parse("head"),
-            script: parse("script"),
-            embed: parse("iframe[data-category][data-src], img[data-category][data-src]"),
-            // Any link already marked too: the page's own marks are taken off (`Page::link`).
-            stylesheet: parse("link[href*=\"consent.css\"], link[data-consent-css]"),
+            script: parse(SCRIPT),
+            embed: parse(EMBED),
+            stylesheet: parse(STYLESHEET),
             meta: parse("meta"),
             title: parse("title"),
             template: parse("template"),
             policy: parse("meta[http-equiv][content]"),
             guessed: parse("svg, math, select"),
+            in_foreign: parse(&in_foreign),
         }
     }
 }

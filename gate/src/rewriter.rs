@@ -168,6 +168,9 @@ struct Progress {
     hole: Option<(Lang, Option<&'static encoding_rs::Encoding>)>,
     /// How many `<template>` elements are open ([`Page::template`]).
     templates: usize,
+    /// The element being handled is inside a drawing or a formula, to lol_html
+    /// ([`Page::in_foreign`]); taken by the next handler ([`Page::foreign`]).
+    in_foreign: bool,
 }
 
 impl PageRewriter {
@@ -348,6 +351,8 @@ fn build(
                 .with_graceful_bail_out_on_memory_limit_exceeded(true),
         )
         .with_graceful_bail_out_on_content_handler_error(true)
+        // First: the handlers after it read the mark it leaves.
+        .append_element_content_handler((Cow::Borrowed(&s.in_foreign), on(Page::in_foreign)))
         .append_element_content_handler((Cow::Borrowed(&s.template), on(Page::template)))
         .append_element_content_handler((Cow::Borrowed(&s.html), on(Page::html)))
         .append_element_content_handler((Cow::Borrowed(&s.head), on(Page::head)))
@@ -413,6 +418,14 @@ impl Page {
             p.templates = p.templates.saturating_sub(1);
             Ok(())
         }))
+    }
+
+    /// A script, link, iframe or image of the layer's that lol_html reads inside a drawing
+    /// or a formula: marked for the handler after this one ([`Page::foreign`]). Its selector
+    /// is exactly theirs inside `svg` or `math`, so that the handler takes the mark.
+    fn in_foreign(self: &Arc<Self>, _: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        self.progress().in_foreign = true;
+        Ok(())
     }
 
     fn in_template(&self) -> bool {
@@ -570,8 +583,9 @@ impl Page {
         // Only the layer marks a script for the end script to load as a module: a mark the
         // page already carries (markup injected into it) would have the end script load any
         // URL, trusted as its own under `'strict-dynamic'`.
+        let foreign = self.foreign(el);
         el.remove_attribute(crate::critical::MODULE_MARK);
-        if self.in_template() {
+        if self.in_template() || foreign {
             return Ok(());
         }
         if let Some(script) = self.take_consent_mode() {
@@ -656,7 +670,7 @@ impl Page {
 
     /// A gated iframe or image: its `data-src` becomes its `src` when the policy allows it.
     fn embed(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
-        if !self.in_template() && self.allows(el) {
+        if !self.foreign(el) && !self.in_template() && self.allows(el) {
             if let Some(src) = el.get_attribute("data-src") {
                 el.set_attribute("src", &src)?;
                 el.remove_attribute("data-src");
@@ -683,8 +697,9 @@ impl Page {
     fn link(self: &Arc<Self>, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         // Only the layer marks a link for the end script to make a stylesheet: a mark the
         // page already carries (markup injected into it) would have it apply any stylesheet.
+        let foreign = self.foreign(el);
         el.remove_attribute(crate::critical::STYLESHEET_MARK);
-        if self.in_template() {
+        if self.in_template() || foreign {
             return Ok(());
         }
         let stylesheet = el.get_attribute("rel").is_some_and(|rel| {
@@ -811,6 +826,28 @@ impl Page {
             self.visit.path(),
             Choices::none(),
         )
+    }
+
+    /// Whether lol_html took `el` for SVG's or MathML's, or for an HTML part of a drawing or
+    /// a formula (an SVG `<title>`, a `<foreignObject>`, a MathML `<mi>`); it takes the mark
+    /// [`Page::in_foreign`] left, so the script, link and embed handlers each call it first.
+    ///
+    /// A gated element, the banner's module or its stylesheet is no part of one in a page
+    /// as written; where it is to lol_html, its guess of the tree may differ from a
+    /// browser's, which may read the element as a `<style>`'s or a `<textarea>`'s text
+    /// (after `<svg/>`, lol_html reads SVG on, a browser closes it at once; after a
+    /// `</foreignObject>` a browser ignores, lol_html takes a `<title>` for SVG's, whose
+    /// content is HTML, and a browser for HTML's, whose content is text). Made live there,
+    /// the response's nonce went into text that the visitor sees, a form posts, and a style
+    /// sends wherever its `url()` points: the nonce browsers hide from page content. The
+    /// layer leaves such an element as written (the banner gates it in the browser, if it is
+    /// one there), as it leaves those lol_html reads as text; it makes nothing live that the
+    /// policy does not allow either way. Caveat: after a `<svg/>` or `<math/>` lol_html reads
+    /// foreign content until a tag that ends it (a `<p>`, a `<div>`), so a page's own tag
+    /// right after one is left to the banner too.
+    fn foreign(&self, el: &Element<'_, '_, SendHandlerTypes>) -> bool {
+        let marked = std::mem::take(&mut self.progress().in_foreign);
+        marked || el.namespace_uri() != "http://www.w3.org/1999/xhtml"
     }
 }
 

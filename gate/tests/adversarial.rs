@@ -554,6 +554,84 @@ fn consent_mode_goes_ahead_of_foreign_content_without_any_anchor() {
     }
 }
 
+/// Where lol_html's guess of the tree differs from a browser's, page content can show it a
+/// gated script, or the banner's stylesheet, that a browser reads as a `<style>`'s or a
+/// `<textarea>`'s text: after `<svg/>` or `<math/>` (lol_html reads SVG or MathML on, a
+/// browser closes them at once), after `<math><svg><p>` (a browser leaves both, lol_html
+/// one) or after a `</foreignObject>` a browser ignores. Made live there, the script carried
+/// the response's nonce, and the stylesheet got the critical CSS with it, into text the
+/// visitor sees, a form posts, and a style sends wherever its `url()` points: the nonce that
+/// was to be hidden from page content (browsers hide a nonce attribute from selectors).
+/// lol_html took each for SVG's or MathML's, or for an HTML part of a drawing, which a
+/// gated script never is: those are left as written, and so the banner gates them, as it
+/// does any it finds. The page's own tag after the drawing is made live as before.
+#[test]
+fn a_nonce_never_goes_where_lol_html_guesses_foreign_content() {
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    let gated = r#"<script type="text/plain" data-category="analytics" data-src="/a.js"></script><link rel=stylesheet href=/consent/consent.css>"#;
+    for (open, close) in [
+        ("<svg/><style>", "</style>"),
+        ("<math/><textarea>", "</textarea>"),
+        ("<math><svg><p><style>", "</style></p></svg></math>"),
+        (
+            "<svg><foreignObject><div></foreignObject><title>",
+            "</title></div></foreignObject></svg>",
+        ),
+    ] {
+        let page = format!(
+            "<!doctype html><html><head><title>t</title></head><body>\
+             <div class=comment>{open}{gated}{close}</div>\
+             <p><script type=text/plain data-category=analytics data-src=/own.js></script>\
+             </body></html>"
+        );
+        for visitor in ["", accepted.as_str()] {
+            let pages = pages();
+            let mut req = HeaderMap::new();
+            if !visitor.is_empty() {
+                req.insert(header::COOKIE, visitor.parse().expect("value"));
+            }
+            let visit = pages.visit(&req, "/");
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                "text/html; charset=utf-8".parse().expect("value"),
+            );
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                "script-src 'nonce-bm9uY2U'; style-src 'nonce-bm9uY2U'"
+                    .parse()
+                    .expect("value"),
+            );
+            let mut r = pages
+                .respond(&visit, StatusCode::OK, &mut headers)
+                .expect("html");
+            let mut out = Vec::new();
+            for c in page.as_bytes().chunks(7) {
+                out.extend(r.write(c));
+            }
+            out.extend(r.end());
+            let out = text(&out);
+            let comment = out.find("<div class=comment>").expect("the comment");
+            let end = out[comment..].find("</div>").expect("its end") + comment;
+            assert!(
+                !out[comment..end].contains("bm9uY2U"),
+                "{open}: the nonce in it:\n{out}"
+            );
+            assert!(
+                out[comment..end].contains(gated),
+                "{open}: as written:\n{out}"
+            );
+            if !visitor.is_empty() {
+                assert!(
+                    out.contains("src=\"/own.js\" nonce=\"bm9uY2U\""),
+                    "{open}: the page's own:\n{out}"
+                );
+            }
+        }
+    }
+}
+
 /// The page for `body` with `content_type`, rewritten in chunks of `size` (and the same
 /// again through the page cache, which must agree).
 fn rewrite_as(content_type: &str, body: &[u8], size: usize) -> Vec<u8> {

@@ -76,6 +76,21 @@ writeFileSync(join(site_dir, 'minified.html'), `<!doctype html><html lang="en"><
 writeFileSync(join(site_dir, 'bare.html'), `<!doctype html><html lang="en"><link rel="icon" href="data:,">
 <div class="comment"><math><mi><mglyph><style><!--</style><script></script>--></style></mglyph></mi></math></div>
 <script src="/analytics.js"></script>`);
+// Gated scripts and the banner's stylesheet in a comment, where lol_html reads SVG or MathML
+// on and Chromium a <style>'s or a <textarea>'s text; and the page's own gated tag after it.
+const IN_TEXT = [
+  '<svg/><style><script type="text/plain" data-category="analytics" data-service="ga" data-src="/evil.js?1"></script><link rel="stylesheet" href="/consent/consent.css"></style>',
+  '<math/><textarea><script type="text/plain" data-category="analytics" data-service="ga" data-src="/evil.js?2"></script></textarea>',
+  '<svg><foreignObject><div></foreignObject><title><script type="text/plain" data-category="analytics" data-service="ga" data-src="/evil.js?3"></script></title></div></foreignObject></svg>',
+];
+writeFileSync(join(site_dir, 'in-text.html'), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title>
+<link rel="stylesheet" href="/consent/consent.css">
+<script type="module" src="/consent/consent.js" nonce="${NONCE}"></script>
+</head><body><h1>Comments</h1>
+<div class="comment">${IN_TEXT.join('\n')}</div>
+<script type="text/plain" data-category="analytics" data-service="ga" data-src="/analytics.js"></script>
+</body></html>`);
 // A comment with a form it leaves open, as a browser keeps it open to the page's end.
 writeFileSync(join(site_dir, 'open-form.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Comments</title></head>
@@ -332,5 +347,27 @@ test('page layer: Consent Mode\'s default runs first on a page without <head>, <
   const calls = await v.page.evaluate(() => (window.dataLayer ?? []).map((a) => [...a].slice(0, 2).join(' ')));
   assert.equal(calls[0], 'consent default', JSON.stringify(calls));
   assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
+test('page layer under a nonce policy: the nonce never goes into text Chromium reads where lol_html guesses foreign content', async () => {
+  const base = await site('--csp', CSP);
+  const v = await visitor();
+  await v.page.goto(base + '/');
+  await banner(v.page);
+  await acceptAll(v.page);
+  await v.page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  const page = await v.context.newPage();
+  await page.goto(base + '/in-text.html');
+  // The page's own tag runs (made live by the banner: right after `<svg/>`, lol_html reads
+  // it as SVG's too, and the layer leaves it).
+  await page.waitForFunction(() => window.__ran === 1, null, { timeout: WAIT });
+  // Chromium hides a live element's nonce attribute (nonce=""): any copy left in the
+  // document is text, a style's, a textarea's or a title's.
+  const texts = await page.evaluate((nonce) => [...document.querySelectorAll('style, textarea, title, .comment')]
+    .map((e) => e.textContent).filter((t) => t.includes(nonce)), NONCE);
+  assert.deepEqual(texts, []);
+  assert.equal(await page.evaluate((nonce) => document.documentElement.outerHTML.includes(nonce), NONCE), false);
+  assert.equal(await page.evaluate(() => window.__evil), undefined);
   await v.context.close();
 });
