@@ -492,10 +492,17 @@ struct ServeArgs {
     log: LogArgs,
 }
 
+/// What the log shows unless `RUST_LOG` says otherwise: our own `info` and up. chromiumoxide
+/// (`consent scan`'s browser driver) warns of every DevTools event its protocol types do not
+/// know ("WS Invalid message", dozens a page in Chromium 156), which says nothing about the
+/// scan: only its errors are shown.
+const DEFAULT_LOG: &str = "info,chromiumoxide=error";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| DEFAULT_LOG.into()),
         )
         .with_writer(std::io::stderr)
         // Colours for a person at a terminal only: a log file, a pipe or journald gets plain
