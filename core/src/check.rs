@@ -11,10 +11,11 @@ use memchr::memmem::Finder;
 use time::OffsetDateTime;
 
 use crate::config::{CategoryIndex, Config, ServiceIndex};
+use crate::keyring::TokenKeys;
 use crate::policy::{Evaluation, Signals, StoredStatus};
 use crate::site::Params;
 use crate::state::{Choices, ConsentState};
-use crate::token::{self, SigningKey, decode};
+use crate::token::{self, SigningKey, TokenError, decode};
 
 /// The policy for one config, ready to check requests.
 ///
@@ -36,20 +37,49 @@ use crate::token::{self, SigningKey, decode};
 pub struct Gate {
     params: Params,
     finder: Finder<'static>,
-    key: Option<SigningKey>,
+    keys: Option<TokenKeys>,
     categories: Vec<Box<str>>,
 }
 
 impl Gate {
     /// A gate for `config`. With a `key`, only tokens signed with it count: decisions the
     /// server logged, not ones a browser made up.
+    ///
+    /// A server whose key file was rotated (`consent key rotate`) still accepts the tokens
+    /// its retired keys signed: check them with [`with_keys`](Self::with_keys), or the
+    /// visitors who hold one count as undecided here.
     #[must_use]
     pub fn new(config: &Config, key: Option<SigningKey>) -> Self {
+        Self::build(config, key.map(TokenKeys::new))
+    }
+
+    /// A gate for `config` that counts the tokens signed under any of `keys`: the server key
+    /// file's current key, and the retired keys whose tokens it still accepts
+    /// ([`Keyring::token_keys`](crate::Keyring::token_keys), the rules in
+    /// [`keyring`](crate::keyring)). A token signed under the current key costs what it does
+    /// with [`new`](Self::new); the retired keys are tried only when its signature does not
+    /// match. Unsigned tokens never count.
+    ///
+    /// # Example
+    /// ```
+    /// use consent_core::{Config, Gate, Keyring};
+    /// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+    /// // The key file's bytes, after one `consent key rotate`.
+    /// let file = Keyring::new(&[7; 32])?.rotated(&[8; 32], false)?.to_string();
+    /// let gate = Gate::with_keys(&config, Keyring::parse(file.as_bytes())?.token_keys());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_keys(config: &Config, keys: TokenKeys) -> Self {
+        Self::build(config, Some(keys))
+    }
+
+    fn build(config: &Config, keys: Option<TokenKeys>) -> Self {
         let needle = format!("{}=", config.cookie().name());
         Self {
             params: Params::new(config),
             finder: Finder::new(needle.as_bytes()).into_owned(),
-            key,
+            keys,
             categories: config
                 .categories()
                 .iter()
@@ -118,14 +148,41 @@ impl Gate {
         // The usual case in one pass: a well-formed token, then the end of the cookie-pair.
         if let Some((token, signed_len, len)) = token::decode_prefix(rest) {
             if matches!(rest.get(len), None | Some(b';')) {
-                let key = self.key.as_ref();
-                let checked = token::check_signature(token.tag(), &rest[..signed_len], key);
-                return checked.map(|()| *token.state());
+                return self
+                    .check_signature(token.tag(), &rest[..signed_len])
+                    .map(|()| *token.state());
             }
         }
         // Anything else (quotes, trailing spaces, a malformed token) is delimited first, and
         // the full decoder says what is wrong.
-        decode(delimit(rest), self.key.as_ref()).map(|d| *d.token.state())
+        let value = delimit(rest);
+        let token = decode(value, None)?.token;
+        // The signed part ends before the tag's dot (a tag holds none); without a tag it is
+        // not read.
+        let signed_len = value.iter().rposition(|&b| b == b'.').unwrap_or(0);
+        self.check_signature(token.tag(), &value[..signed_len])
+            .map(|()| *token.state())
+    }
+
+    /// Whether `tag` signs `signed_part` under the gate's keys (the current one first), or
+    /// under no key when the gate has none.
+    fn check_signature(
+        &self,
+        tag: Option<&[u8; 16]>,
+        signed_part: &[u8],
+    ) -> Result<(), TokenError> {
+        let current = self.keys.as_ref().map(TokenKeys::current);
+        match token::check_signature(tag, signed_part, current) {
+            Err(TokenError::BadSignature)
+                if self
+                    .keys
+                    .as_ref()
+                    .is_some_and(|k| tag.is_some_and(|tag| k.verify_retired(signed_part, tag))) =>
+            {
+                Ok(())
+            }
+            checked => checked,
+        }
     }
 
     /// Where the value of the next consent cookie starts, after the byte `from` of the header
@@ -323,6 +380,37 @@ mod tests {
         );
     }
 
+    /// A gate whose keys are a key file rotated twice from the tests' key (`[3; 32]`), its
+    /// tokens accepted or revoked by the first rotation.
+    fn rotated(revoke: bool) -> Gate {
+        let ring = crate::Keyring::new(&[3; 32])
+            .and_then(|k| k.rotated(&[5; 32], revoke))
+            .and_then(|k| k.rotated(&[6; 32], false))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        Gate::with_keys(&config(), ring.token_keys())
+    }
+
+    #[test]
+    fn a_retired_keys_token_counts_until_its_key_is_revoked() {
+        let config = config();
+        let key = SigningKey::new(&[3; 32]).unwrap_or_else(|_| unreachable!());
+        let now = OffsetDateTime::now_utc();
+        let signed = Token::signed(*accepted_token(&config, now).state(), &key);
+        for header in [
+            format!("consent={signed}"),
+            format!("a=1; consent=\"{signed}\" "),
+        ] {
+            let v = rotated(false).check(Some(&header), None, now);
+            assert_eq!(v.status(), StoredStatus::Valid, "{header}");
+            let v = rotated(true).check(Some(&header), None, now);
+            assert_eq!(
+                v.status(),
+                StoredStatus::Malformed(TokenError::BadSignature),
+                "{header}"
+            );
+        }
+    }
+
     #[test]
     fn a_corrupt_tail_grants_nothing() {
         let config = config();
@@ -355,6 +443,7 @@ mod tests {
         for gate in [
             Gate::new(&config, None),
             Gate::new(&config, Some(key.clone())),
+            rotated(false),
         ] {
             for tail in &tails {
                 for header in [
@@ -389,9 +478,13 @@ mod tests {
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
                     .unwrap_or(v);
-                let decoded = decode(v.as_bytes(), gate.key.as_ref());
+                // The keys' own rule (`TokenKeys::parse_verified`), not the gate's.
+                let decoded = match &gate.keys {
+                    Some(keys) => keys.parse_verified(v).map(|(t, _)| t),
+                    None => Token::parse_verified(v, None),
+                };
                 let stored = match &decoded {
-                    Ok(d) => Ok(d.token.state()),
+                    Ok(t) => Ok(t.state()),
                     Err(e) => Err(*e),
                 };
                 gate.params
@@ -449,7 +542,7 @@ mod tests {
             let value = if quoted { format!("\"{text}\"") } else { text };
             let header = format!("{before}consent={value}{after}");
             let signals = Signals { gpc, dnt: false };
-            for gate in [Gate::new(&config, None), Gate::new(&config, Some(key.clone()))] {
+            for gate in [Gate::new(&config, None), Gate::new(&config, Some(key.clone())), rotated(false), rotated(true)] {
                 let verdict = gate.check_with(Some(&header), signals, now);
                 prop_assert_eq!(verdict.evaluation, reference(&gate, &header, signals, now), "{}", header);
             }

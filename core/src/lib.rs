@@ -119,6 +119,8 @@ mod json;
 #[cfg(feature = "alloc")]
 mod json_write;
 #[cfg(feature = "alloc")]
+pub mod keyring;
+#[cfg(feature = "alloc")]
 pub mod localized;
 #[cfg(feature = "alloc")]
 pub mod record;
@@ -155,6 +157,8 @@ pub use digest::Digest;
 pub use error::Error;
 #[cfg(feature = "alloc")]
 pub use id::{CategoryId, IdError, ServiceId};
+#[cfg(feature = "alloc")]
+pub use keyring::{Keyring, KeyringError, TokenKeys};
 #[cfg(feature = "alloc")]
 pub use localized::Localized;
 #[cfg(feature = "alloc")]

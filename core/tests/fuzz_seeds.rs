@@ -1,5 +1,5 @@
 //! Replays the fuzz corpus seeds (`fuzz/seeds/<target>/`) of the targets that exercise
-//! consent-core alone (`config`, `token`, `contact`, `check`) as ordinary `cargo test`
+//! consent-core alone (`config`, `token`, `contact`, `check`, `keyring`) as ordinary `cargo test`
 //! regressions, on stable Rust, without cargo-fuzz. The invariants are not copied: each target
 //! and this test include the same file, `fuzz/checks/<target>.rs`. On top of them, the seeds
 //! named `*_signed` and `*_unsigned` must do what their names say (a broken MAC check or a
@@ -25,6 +25,9 @@ mod contact;
 
 #[path = "../../fuzz/checks/check.rs"]
 mod check;
+
+#[path = "../../fuzz/checks/keyring.rs"]
+mod keyring;
 
 /// The fixed key the signed seeds were made with (as in the targets).
 const KEY: [u8; 32] = [0x42; 32];
@@ -58,6 +61,24 @@ fn config_seeds() -> Result<(), String> {
     for (_, bytes) in seeds("config")? {
         config::check(&bytes);
     }
+    Ok(())
+}
+
+#[test]
+fn keyring_seeds() -> Result<(), String> {
+    let mut read = 0;
+    for (name, bytes) in seeds("keyring")? {
+        keyring::check(&bytes);
+        read += usize::from(consent_core::Keyring::parse(&bytes).is_ok());
+        // The seeds named for a refusal are refused.
+        if name == "text" || name == "short-secret" {
+            assert!(consent_core::Keyring::parse(&bytes).is_err(), "{name}");
+        }
+    }
+    assert!(
+        read >= 3,
+        "the raw key and the keyrings among the seeds read"
+    );
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Config, ConsentId, Gate, Lang, SigningKey, Token};
+use consent_core::{Config, ConsentId, Gate, Keyring, Lang, SigningKey, Token};
 use time::OffsetDateTime;
 
 /// Counts allocations made by the current thread only, so parallel tests do not interfere.
@@ -65,6 +65,13 @@ fn check_never_allocates() {
     );
     let plain = Gate::new(&config, None);
     let keyed = Gate::new(&config, Some(key));
+    // After `consent key rotate`: the key above retired (its tokens accepted), then another
+    // retired and revoked, and a new current key. Its tokens take the retired keys' path.
+    let ring = Keyring::new(&[8; 32])
+        .and_then(|k| k.rotated(&[9; 32], false))
+        .and_then(|k| k.rotated(&[10; 32], true))
+        .expect("rotated");
+    let rotated = Gate::with_keys(&config, ring.token_keys());
     let analytics = plain.category("analytics").expect("analytics");
     // Past the one-pass decoder: quotes, a trailing space, a corrupt tail.
     let token = Token::unsigned(*d.state()).to_string();
@@ -85,7 +92,7 @@ fn check_never_allocates() {
         None,
     ];
     for header in headers {
-        for gate in [&plain, &keyed] {
+        for gate in [&plain, &keyed, &rotated] {
             for gpc in [None, Some("1")] {
                 let n = allocations_in(|| {
                     std::hint::black_box(gate.check(std::hint::black_box(header), gpc, now));
@@ -96,6 +103,21 @@ fn check_never_allocates() {
     }
     // The success paths really were taken.
     assert!(keyed.check(Some(&signed), None, now).allows(analytics));
+    assert!(rotated.check(Some(&signed), None, now).allows(analytics));
+    let signed_quoted = signed
+        .replacen("consent=", "consent=\"", 1)
+        .replacen("; lang", "\"; lang", 1);
+    assert!(
+        rotated
+            .check(Some(&signed_quoted), None, now)
+            .allows(analytics)
+    );
+    assert_eq!(
+        allocations_in(|| {
+            std::hint::black_box(rotated.check(Some(&signed_quoted), None, now));
+        }),
+        0
+    );
     assert!(plain.check(Some(&quoted), None, now).allows(analytics));
     assert!(plain.check(Some(&spaced), None, now).allows(analytics));
     assert!(!plain.check(Some(&corrupt), None, now).allows(analytics));

@@ -14,17 +14,13 @@
 //! holds the key that made it.
 //!
 //! The file: a key file written before rotations existed is the secret's raw bytes (32 or
-//! more), read as a key file of one key, epoch 0; a file that is all text and no keyring is
-//! refused, never taken for raw bytes (a PEM or OpenSSH key named by mistake, hex digits).
-//! After the first rotation it is text (its line ends may be CRLF):
-//!
-//! ```text
-//! consent-keyring-v1
-//! epoch=0 tokens=revoked secret=<64 hex digits>
-//! epoch=1 tokens=accepted secret=<64 hex digits>
-//! ```
-//!
-//! one line per key, oldest first; the last is current, and its tokens are accepted.
+//! more), read as a key file of one key, epoch 0; after the first rotation it is a text
+//! keyring (`consent-keyring-v1`, one line per key, oldest first; the last is current). Its
+//! format, and which keys' consent tokens are accepted, are consent-core's
+//! ([`consent_core::keyring`]): this module reads and writes the file through that parser,
+//! so the server and every application gating with consent-gate read one file one way.
+//! What the server derives from the keys beyond tokens (the log's keys, the contact hashes,
+//! the site id, confirmation links) is made here.
 //!
 //! On Unix the file is created mode 0600 (set as it is created, so never open to others for
 //! a moment, a rotation's new file included), and one that users other than its owner and
@@ -35,38 +31,13 @@ use core::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use consent_core::keyring::{KeyEntry, Keyring, KeyringError, SignedBy, TokenKeys, Tokens};
 use consent_core::register::{Contact, ContactHash, ContactKey};
 use consent_core::{Digest, SigningKey, Token};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::store::{KeyId, LogKey, LogKeys};
-
-/// One key of the file.
-#[derive(Clone)]
-struct Epoch {
-    epoch: u32,
-    secret: Vec<u8>,
-    token: SigningKey,
-    mac: Hmac<Sha256>,
-    /// Whether tokens and confirmation links it signed are still accepted (a retired key's,
-    /// until a rotation revoked it).
-    accepted: bool,
-}
-
-impl Epoch {
-    fn new(epoch: u32, secret: &[u8], accepted: bool) -> Result<Self, KeyError> {
-        let short = KeyError::TooShort(secret.len());
-        Ok(Self {
-            epoch,
-            secret: secret.to_vec(),
-            token: SigningKey::new(secret).map_err(|_| short)?,
-            mac: <Hmac<Sha256> as Mac>::new_from_slice(secret)
-                .map_err(|_| KeyError::TooShort(secret.len()))?,
-            accepted,
-        })
-    }
-}
 
 /// The key file: the current key and the retired ones, each 32 or more secret bytes. Tokens,
 /// checkpoints and confirmation links are signed with HMAC-SHA-256 under the current key,
@@ -76,8 +47,12 @@ impl Epoch {
 /// `Debug` never shows a secret.
 #[derive(Clone)]
 pub struct ServerKey {
-    /// Oldest first; the last is current. Never empty.
-    epochs: Vec<Epoch>,
+    /// The file's keys, oldest first; the last is current.
+    ring: Keyring,
+    /// The keys whose consent tokens are accepted (the current one first).
+    tokens: TokenKeys,
+    /// Each key's MAC state, as `ring`'s entries.
+    macs: Vec<Hmac<Sha256>>,
     contact: ContactKey,
     log: LogKeys,
 }
@@ -106,6 +81,8 @@ pub enum KeyError {
     LineEnd,
     /// What is wrong with the key file at this path.
     File(PathBuf, Box<KeyError>),
+    /// A key file consent-core's parser refused for a reason this server does not name.
+    Keyring(KeyringError),
 }
 
 impl KeyError {
@@ -162,6 +139,7 @@ impl KeyError {
                 write!(f, "{}: ", path.display())?;
                 e.what(f)
             }
+            KeyError::Keyring(e) => write!(f, "{e}"),
         }
     }
 }
@@ -179,7 +157,19 @@ impl fmt::Display for KeyError {
 
 impl std::error::Error for KeyError {}
 
-const KEYRING_TAG: &str = "consent-keyring-v1";
+impl From<KeyringError> for KeyError {
+    fn from(e: KeyringError) -> Self {
+        match e {
+            KeyringError::TooShort(n) => KeyError::TooShort(n),
+            KeyringError::Malformed(line, what) => KeyError::Malformed(line, what),
+            KeyringError::Text => KeyError::Text,
+            KeyringError::LineEnd => KeyError::LineEnd,
+            KeyringError::LastEpoch => KeyError::LastEpoch,
+            // `KeyringError` is consent-core's and may grow: its own message then.
+            other => KeyError::Keyring(other),
+        }
+    }
+}
 
 impl ServerKey {
     /// A key file of one key from secret bytes.
@@ -187,21 +177,31 @@ impl ServerKey {
     /// # Errors
     /// [`KeyError::TooShort`] under 32 bytes.
     pub fn new(secret: &[u8]) -> Result<Self, KeyError> {
-        Self::from_epochs(vec![Epoch::new(0, secret, true)?])
+        Self::from_ring(Keyring::new(secret)?)
     }
 
-    fn from_epochs(epochs: Vec<Epoch>) -> Result<Self, KeyError> {
-        let first = epochs.first().ok_or(KeyError::Malformed(1, "no key"))?;
-        let contact =
-            ContactKey::new(&first.secret).map_err(|_| KeyError::TooShort(first.secret.len()))?;
-        let log = epochs
+    fn from_ring(ring: Keyring) -> Result<Self, KeyError> {
+        let first = ring.first().secret();
+        let contact = ContactKey::new(first).map_err(|_| KeyError::TooShort(first.len()))?;
+        let log = ring
+            .entries()
             .iter()
-            .map(|e| LogKey::derive(&e.secret, e.epoch))
+            .map(|e| LogKey::derive(e.secret(), e.epoch()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| KeyError::TooShort(0))?;
         let log = LogKeys::new(log).ok_or(KeyError::Malformed(1, "no key"))?;
+        let macs = ring
+            .entries()
+            .iter()
+            .map(|e| {
+                <Hmac<Sha256> as Mac>::new_from_slice(e.secret())
+                    .map_err(|_| KeyError::TooShort(e.secret().len()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            epochs,
+            tokens: ring.token_keys(),
+            ring,
+            macs,
             contact,
             log,
         })
@@ -215,96 +215,33 @@ impl ServerKey {
     /// [`KeyError::TooShort`] under 32 bytes; [`KeyError::LastEpoch`] when no epoch follows
     /// the current one.
     pub fn rotated(&self, secret: &[u8], revoke_tokens: bool) -> Result<Self, KeyError> {
-        let mut epochs = self.epochs.clone();
-        let last = self.current();
-        let epoch = last.epoch.checked_add(1).ok_or(KeyError::LastEpoch)?;
-        let next = Epoch::new(epoch, secret, true)?;
-        if revoke_tokens {
-            if let Some(old) = epochs.last_mut() {
-                old.accepted = false;
-            }
-        }
-        epochs.push(next);
-        Self::from_epochs(epochs)
+        Self::from_ring(self.ring.rotated(secret, revoke_tokens)?)
     }
 
-    fn current(&self) -> &Epoch {
-        // `from_epochs` refuses an empty file.
-        &self.epochs[self.epochs.len() - 1]
+    /// The file's keys with their MAC states, oldest first.
+    fn keyed(&self) -> impl Iterator<Item = (&KeyEntry, &Hmac<Sha256>)> {
+        self.ring.entries().iter().zip(&self.macs)
     }
 
-    fn first(&self) -> &Epoch {
-        &self.epochs[0]
-    }
-
-    /// A key file's bytes: a keyring, or (written before rotations) one raw secret.
+    /// A key file's bytes: a keyring, or (written before rotations) one raw secret
+    /// ([`Keyring::parse`]).
     ///
     /// # Errors
-    /// [`KeyError::Malformed`] or [`KeyError::TooShort`].
+    /// [`KeyError::Malformed`], [`KeyError::Text`], [`KeyError::LineEnd`] or
+    /// [`KeyError::TooShort`].
     pub fn parse(bytes: &[u8]) -> Result<Self, KeyError> {
-        let Some(rest) = bytes.strip_prefix(KEYRING_TAG.as_bytes()) else {
-            // Random bytes are text once in 10^13: a file that is text is another one.
-            if bytes.starts_with(b"consent-keyring") {
-                return Err(KeyError::Malformed(1, "not a consent-keyring-v1 file"));
-            }
-            if !bytes.is_empty()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-            {
-                return Err(KeyError::Text);
-            }
-            if matches!(bytes.len(), 33 | 34) && matches!(&bytes[32..], b"\n" | b"\r\n") {
-                return Err(KeyError::LineEnd);
-            }
-            return Self::new(bytes);
-        };
-        // A keyring edited or copied on Windows has CRLF line ends: the same keyring.
-        let text = rest
-            .strip_prefix(b"\n")
-            .or_else(|| rest.strip_prefix(b"\r\n"))
-            .ok_or(KeyError::Malformed(1, "not a consent-keyring-v1 file"))?;
-        let text = core::str::from_utf8(text).map_err(|_| KeyError::Malformed(2, "not text"))?;
-        let mut epochs: Vec<Epoch> = Vec::new();
-        let mut last_line = 1;
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let n = i + 2;
-            let epoch = parse_line(line).map_err(|what| KeyError::Malformed(n, what))?;
-            let epoch = Epoch::new(epoch.0, &epoch.1, epoch.2)
-                .map_err(|_| KeyError::Malformed(n, "secret: fewer than 32 bytes (cut short?)"))?;
-            if epochs.last().is_some_and(|last| last.epoch >= epoch.epoch) {
-                return Err(KeyError::Malformed(n, "epochs must increase"));
-            }
-            epochs.push(epoch);
-            last_line = n;
-        }
-        // The current key signs every new token and confirmation link, which it must accept.
-        if epochs.last().is_some_and(|e| !e.accepted) {
-            return Err(KeyError::Malformed(
-                last_line,
-                "the current key (the last) must have tokens=accepted: it signs every new \
-                 consent token and confirmation link",
-            ));
-        }
-        Self::from_epochs(epochs)
+        Self::from_ring(Keyring::parse(bytes)?)
     }
 
     /// The key file's text (a keyring, whatever the file it was read from).
     fn to_file(&self) -> String {
-        let mut out = format!("{KEYRING_TAG}\n");
-        for e in &self.epochs {
-            let tokens = if e.accepted { "accepted" } else { "revoked" };
-            let secret: String = e.secret.iter().map(|b| format!("{b:02x}")).collect();
-            out.push_str(&format!(
-                "epoch={} tokens={tokens} secret={secret}\n",
-                e.epoch
-            ));
-        }
-        out
+        self.ring.to_string()
+    }
+
+    /// The file's keys, as consent-core parsed them.
+    #[must_use]
+    pub fn keyring(&self) -> &Keyring {
+        &self.ring
     }
 
     /// Reads the key file, which must exist (for commands that only read the log). A file
@@ -370,17 +307,15 @@ impl ServerKey {
     /// The key that signs consent tokens: the current one.
     #[must_use]
     pub fn token_key(&self) -> &SigningKey {
-        &self.current().token
+        self.tokens.current()
     }
 
-    /// The keys whose consent tokens are accepted: the current one first, then the retired
-    /// ones a rotation did not revoke, newest first.
-    pub fn token_keys(&self) -> impl Iterator<Item = &SigningKey> {
-        self.epochs
-            .iter()
-            .rev()
-            .filter(|e| e.accepted)
-            .map(|e| &e.token)
+    /// The keys whose consent tokens are accepted: the current one, then the retired ones a
+    /// rotation did not revoke, newest first (consent-core's rule, which a consent-gate
+    /// `Gate::with_keys` applies too).
+    #[must_use]
+    pub fn token_keys(&self) -> &TokenKeys {
+        &self.tokens
     }
 
     /// A consent token signed under a retired key that is still accepted, signed again under
@@ -389,16 +324,15 @@ impl ServerKey {
     /// key signed: the caller keeps the text as it is.
     #[must_use]
     pub fn resign_token(&self, text: &str) -> Option<String> {
-        if !text.starts_with("1.") || self.epochs.len() == 1 {
+        if !text.starts_with("1.") || self.tokens.retired().is_empty() {
             return None;
         }
-        let mut keys = self.token_keys();
-        let current = keys.next()?;
-        if Token::parse_verified(text, Some(current)).is_ok() {
-            return None;
+        match self.tokens.parse_verified(text).ok()? {
+            (_, SignedBy::Current) => None,
+            (token, SignedBy::Retired) => {
+                Some(Token::signed(*token.state(), self.token_key()).to_string())
+            }
         }
-        let token = keys.find_map(|k| Token::parse_verified(text, Some(k)).ok())?;
-        Some(Token::signed(*token.state(), current).to_string())
     }
 
     /// The log's keys: links and heads are made under keys derived from these ones, so they
@@ -417,15 +351,16 @@ impl ServerKey {
     /// The current key's epoch.
     #[must_use]
     pub fn epoch(&self) -> u32 {
-        self.current().epoch
+        self.ring.current().epoch()
     }
 
     /// Each key's epoch, id and whether its tokens are accepted, oldest first (no secrets).
     pub fn describe(&self) -> impl Iterator<Item = (u32, KeyId, bool)> + '_ {
-        self.epochs
+        self.ring
+            .entries()
             .iter()
             .zip(self.log.iter())
-            .map(|(e, l)| (e.epoch, l.id(), e.accepted))
+            .map(|(e, l)| (e.epoch(), l.id(), e.tokens() == Tokens::Accepted))
     }
 
     /// The keyed hash under which the customer register stores a contact (under the file's
@@ -442,7 +377,7 @@ impl ServerKey {
     /// nothing about the key, and a rotation does not change it.
     #[must_use]
     pub fn site_id(&self) -> String {
-        let mut mac = self.first().mac.clone();
+        let mut mac = self.macs[0].clone();
         mac.update(b"consent-site-id-v1\0");
         let bytes = mac.finalize().into_bytes();
         bytes[..8].iter().map(|b| format!("{b:02x}")).collect()
@@ -457,7 +392,7 @@ impl ServerKey {
     /// The signature of a sign-up's confirmation link ([`crate::register::confirm`]).
     #[must_use]
     pub fn confirmation_mac(&self, payload: &[u8]) -> [u8; 32] {
-        let mut mac = self.current().mac.clone();
+        let mut mac = self.macs[self.macs.len() - 1].clone();
         mac.update(b"consent-confirm-v1\0");
         mac.update(payload);
         mac.finalize().into_bytes().into()
@@ -467,12 +402,14 @@ impl ServerKey {
     /// one still accepted, compared in constant time.
     #[must_use]
     pub fn verify_confirmation(&self, payload: &[u8], mac: &[u8]) -> bool {
-        self.epochs.iter().filter(|e| e.accepted).any(|e| {
-            let mut m = e.mac.clone();
-            m.update(b"consent-confirm-v1\0");
-            m.update(payload);
-            m.verify_slice(mac).is_ok()
-        })
+        self.keyed()
+            .filter(|(e, _)| e.tokens() == Tokens::Accepted)
+            .any(|(_, key)| {
+                let mut m = key.clone();
+                m.update(b"consent-confirm-v1\0");
+                m.update(payload);
+                m.verify_slice(mac).is_ok()
+            })
     }
 
     /// Whether `mac` is the checkpoint's MAC under the current key, compared in constant
@@ -481,42 +418,6 @@ impl ServerKey {
     pub fn verify_checkpoint(&self, seq: u64, link: &Digest, purged: u64, mac: &[u8; 32]) -> bool {
         self.log.current().verify_checkpoint(seq, link, purged, mac)
     }
-}
-
-/// A keyring line: `epoch=<n> tokens=<accepted|revoked> secret=<hex>`.
-fn parse_line(line: &str) -> Result<(u32, Vec<u8>, bool), &'static str> {
-    let mut fields = line.split_ascii_whitespace();
-    let mut take = |name: &'static str| {
-        fields
-            .next()
-            .and_then(|f| f.strip_prefix(name))
-            .and_then(|f| f.strip_prefix('='))
-            .ok_or(name)
-    };
-    let epoch = take("epoch")?.parse().map_err(|_| "epoch")?;
-    let accepted = match take("tokens")? {
-        "accepted" => true,
-        "revoked" => false,
-        _ => return Err("tokens"),
-    };
-    let hex = take("secret")?.as_bytes();
-    if hex.len() % 2 != 0 {
-        return Err("secret");
-    }
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    let secret = hex
-        .chunks_exact(2)
-        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
-        .collect::<Option<Vec<u8>>>()
-        .ok_or("secret")?;
-    if fields.next().is_some() {
-        return Err("trailing fields");
-    }
-    Ok((epoch, secret, accepted))
 }
 
 fn random_secret() -> Result<[u8; 32], KeyError> {
@@ -603,6 +504,7 @@ impl fmt::Debug for ServerKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consent_core::keyring::KEYRING_TAG;
 
     #[test]
     fn a_raw_key_file_is_a_keyring_of_one_key() {
