@@ -15,8 +15,9 @@
 //! after `--for` seconds. Pages (`.html`) are sent with `Cache-Control: no-store` (which the
 //! layer keeps: it already keeps every cache out), other files with `public, max-age=3600`, as the
 //! benchmark's Node server sends them. Without `--key-file`, unsigned decisions count (a
-//! site whose banner has no endpoint to sign them); with one, only decisions signed with
-//! that key (`consent serve`'s key file) do. With `--csp`, pages carry that
+//! site whose banner has no endpoint to sign them); with one, only decisions signed under
+//! `consent serve`'s key file do: its key, or once rotated (a keyring), its current key or a
+//! retired key whose tokens the server still accepts. With `--csp`, pages carry that
 //! `Content-Security-Policy`, as written: a nonce in it is the same on every response, so
 //! it is for tests of a nonce policy (the page's own tags carry it literally), never a site.
 //! `--compress outside` gzips what the page layer sends (the order the layer's docs ask for:
@@ -35,7 +36,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Response, StatusCode, Uri, header};
 use bytes::Bytes;
-use consent_core::{Config, SigningKey};
+use consent_core::Config;
 use consent_gate::{PageLayer, Pages};
 use tower_http::compression::CompressionLayer;
 
@@ -185,10 +186,13 @@ async fn main() {
     let json = std::fs::read_to_string(&o.config)
         .unwrap_or_else(|e| panic!("{}: {e}", o.config.display()));
     let config = Config::from_json(&json).unwrap_or_else(|e| panic!("{}: {e}", o.config.display()));
-    let key = o.key.as_ref().map(|p| {
-        SigningKey::new(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-            .expect("a key of at least 32 bytes")
-    });
+    // The server's key file, as `consent serve` reads it: 32 raw bytes, or a keyring once
+    // rotated, whose retired keys' tokens still count. Anything else stops the example with
+    // what is wrong, never a key built from the file's text.
+    let keys = o
+        .key
+        .as_ref()
+        .map(|p| consent_gate::read_key_file(p).unwrap_or_else(|e| panic!("{e}")));
 
     let mut files = HashMap::new();
     load(&o.root, "/", &mut files);
@@ -211,7 +215,10 @@ async fn main() {
     let files = Arc::new(files);
     let csp: Option<Arc<str>> = o.csp.map(Into::into);
 
-    let pages = Arc::new(Pages::new(config, key));
+    let pages = Arc::new(match keys {
+        Some(keys) => Pages::with_keys(config, keys),
+        None => Pages::new(config, None),
+    });
     let app = Router::new().fallback(move |uri: Uri| {
         let files = Arc::clone(&files);
         let csp = csp.clone();

@@ -77,12 +77,35 @@
 //! use consent_gate::{PageLayer, Pages};
 //!
 //! let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
-//! let pages = Arc::new(Pages::new(config, None)); // Some(key) in production
+//! let pages = Arc::new(Pages::new(config, None)); // with_keys in production (below)
 //! let app: Router = Router::new()
 //!     .route("/", get(|| async { Html(include_str!("../README.md")) }))
 //!     .layer(PageLayer::new(pages));
 //! # }
 //! # Ok::<(), consent_core::ConfigError>(())
+//! ```
+//!
+//! # The server's key
+//!
+//! With a key, only decisions the consent server signed count, not ones a browser made up.
+//! The key is the server's key file (`consent.key`): 32 raw bytes until the first `consent
+//! key rotate`, a text keyring after it, which holds the retired keys whose tokens the server
+//! still accepts. [`read_key_file`] reads either into [`TokenKeys`], for [`Gate::with_keys`]
+//! and `Pages::with_keys` (`html`), so a cookie signed under a retired key counts here for as long
+//! as it does on the server (until it expires, or not at all after `consent key rotate
+//! --revoke-tokens`), and anything else in the file is an error, never a key.
+//!
+//! ```no_run
+//! # #[cfg(feature = "html")] {
+//! use std::sync::Arc;
+//! use consent_core::Config;
+//! use consent_gate::Pages;
+//!
+//! let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+//! let keys = consent_gate::read_key_file("/etc/consent/consent.key".as_ref())?;
+//! let pages = Arc::new(Pages::with_keys(config, keys));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Gating a handler
@@ -111,6 +134,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod key_file;
 mod layer;
 mod request;
 
@@ -137,9 +161,10 @@ mod rewriter;
 #[cfg(feature = "html")]
 pub use cache::{DEFAULT_CAPACITY, PageCache};
 pub use consent_core;
-pub use consent_core::{Gate, Verdict};
+pub use consent_core::{Gate, TokenKeys, Verdict};
 #[cfg(feature = "axum")]
 pub use extract::Consent;
+pub use key_file::{KeyFileError, read_key_file};
 pub use layer::{ConsentLayer, ConsentService};
 #[cfg(feature = "html")]
 pub use page_layer::{PageBody, PageFuture, PageLayer, PageService};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use consent_core::policy::Evaluation;
-use consent_core::{Config, Gate, Lang, SigningKey, Verdict};
+use consent_core::{Config, Gate, Lang, SigningKey, TokenKeys, Verdict};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use lol_html::{AsciiCompatibleEncoding, Selector};
 use time::OffsetDateTime;
@@ -185,10 +185,25 @@ pub struct Untouched;
 
 impl Pages {
     /// The pages of the site `config` describes. With a `key`, only decisions signed with it
-    /// count, as for [`Gate::new`].
+    /// count, as for [`Gate::new`]. For the consent server's key file, which holds retired
+    /// keys once rotated, use [`with_keys`](Self::with_keys).
     #[must_use]
     pub fn new(config: Config, key: Option<SigningKey>) -> Self {
-        let gate = Arc::new(Gate::new(&config, key));
+        let gate = Gate::new(&config, key);
+        Self::with_gate(config, gate)
+    }
+
+    /// The pages of the site `config` describes, where only decisions signed under one of
+    /// `keys` count: the server key file's current key and the retired keys whose tokens it
+    /// still accepts ([`read_key_file`](crate::read_key_file), [`Gate::with_keys`]).
+    #[must_use]
+    pub fn with_keys(config: Config, keys: TokenKeys) -> Self {
+        let gate = Gate::with_keys(&config, keys);
+        Self::with_gate(config, gate)
+    }
+
+    fn with_gate(config: Config, gate: Gate) -> Self {
+        let gate = Arc::new(gate);
         let critical = Critical::new();
         Self {
             config,
