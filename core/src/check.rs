@@ -166,6 +166,7 @@ impl Gate {
 
     /// Whether `tag` signs `signed_part` under the gate's keys (the current one first), or
     /// under no key when the gate has none.
+    #[inline]
     fn check_signature(
         &self,
         tag: Option<&[u8; 16]>,
