@@ -41,6 +41,7 @@
 //! | [`register`] | the customer register: direct-marketing decisions per contact and channel, `may_market` |
 //! | [`consent_mode`] | Google Consent Mode v2 signals |
 //! | [`check`] | the allocation-free server-side check of a `Cookie` header |
+//! | [`keyring`] | the server's key file (`consent.key`, a keyring once rotated), parsed, and which of its keys' tokens count |
 //! | [`decision`] | one decision, one path: from a click, a form post or a banner's token to the cookie, the deletions and the record |
 //! | [`compile`], [`compiled`] | the config compiled into the versioned, checksummed binary policy the browser reads without allocating |
 //! | [`consent_cookie`] | the consent cookie's line, its `SameSite` and its lifetime |

@@ -1882,6 +1882,65 @@ async fn backup_of_a_log_under_write_load_verifies() {
     assert!(!missing.exists() && !dir.path().join("y.db").exists());
 }
 
+/// An application gating with consent-gate reads the key file the real `consent key rotate`
+/// wrote (a keyring) as `consent serve` does: a cookie signed under a retired key counts until
+/// a rotation with `--revoke-tokens` revokes that key. It had only a `SigningKey` of the
+/// file's bytes, which after a rotation were the keyring's text.
+#[tokio::test]
+async fn consent_gate_reads_a_rotated_key_file_as_the_server_does() {
+    use consent_core::policy::StoredStatus;
+    use consent_core::{Gate, SigningKey, Token, TokenError};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    log_with(d, &[1]).await;
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let now = time::OffsetDateTime::now_utc();
+    let token = |k: &SigningKey| {
+        let before = policy::evaluate(&config, None, None, now, Signals::default());
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::En,
+            fresh_id: ConsentId::from_bytes([9; 16]),
+        };
+        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+        Token::signed(*d.state(), k).to_string()
+    };
+    let status = |t: &str| {
+        let keys = consent_gate::read_key_file(&d.join("consent.key")).expect("a key file");
+        let gate = Gate::with_keys(&config, keys);
+        gate.check(Some(&format!("consent={t}")), None, now)
+            .status()
+    };
+    let epoch0 = token(key(d).token_key());
+    let out = consent(d, &["key", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        std::fs::read(d.join("consent.key"))
+            .expect("read")
+            .starts_with(b"consent-keyring-v1")
+    );
+    let epoch1 = token(key(d).token_key());
+    assert_eq!(status(&epoch0), StoredStatus::Valid);
+    assert_eq!(status(&epoch1), StoredStatus::Valid);
+    assert!(
+        key(d).resign_token(&epoch0).is_some(),
+        "the server accepts it too"
+    );
+
+    let out = consent(d, &["key", "rotate", "--revoke-tokens"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let revoked = StoredStatus::Malformed(TokenError::BadSignature);
+    assert_eq!(status(&epoch1), revoked);
+    assert!(key(d).token_keys().parse_verified(&epoch1).is_err());
+    assert_eq!(
+        status(&epoch0),
+        StoredStatus::Valid,
+        "epoch 0 was not revoked"
+    );
+}
+
 #[tokio::test]
 async fn key_rotate_records_the_rotation_and_verify_follows_it() {
     let dir = tempfile::tempdir().expect("tempdir");
