@@ -256,6 +256,29 @@ fn the_static_site_example_reads_a_rotated_key_file() {
     assert_decided(&response);
 }
 
+/// A key file that is text but no keyring (hex digits, as a secret store may hand one out)
+/// stops the example with the file and what is wrong: it was taken for a key of those bytes.
+#[test]
+fn the_static_site_example_refuses_a_key_file_of_text() {
+    let dir = Dir::new("static-site-text");
+    let key = dir.0.join("consent.key");
+    std::fs::write(&key, "07".repeat(32)).expect("write");
+    let config_path = dir.0.join("site.json");
+    std::fs::write(&config_path, consent_core::EXAMPLE_CONFIG).expect("write");
+    let out = Command::new(example("static_site"))
+        .args(["--config".as_ref(), config_path.as_os_str()])
+        .args(["--root".as_ref(), dir.0.as_os_str()])
+        .args(["--key-file".as_ref(), key.as_os_str()])
+        .args(["--for", "1"])
+        .output()
+        .expect("the static_site example runs");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains(&key.display().to_string()), "{said}");
+    assert!(said.contains("not a consent-keyring-v1 keyring"), "{said}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+}
+
 /// Stops the example when the test ends, passed or not.
 struct Server(Child);
 

@@ -149,6 +149,8 @@ impl fmt::Display for KeyError {
         f.write_str(match self {
             KeyError::Missing(_) | KeyError::File(..) => "server key file ",
             KeyError::Io(_) | KeyError::Malformed(..) => "server key file: ",
+            // Its own message says "server key file: ".
+            KeyError::Keyring(_) => "",
             _ => "server key: ",
         })?;
         self.what(f)
