@@ -186,10 +186,15 @@ enum Command {
     /// withdrawal and after "Reject all", and report what breaks the config (exit 1).
     Scan(ScanArgs),
     /// Decisions per day, action and revision, and acceptance per category.
+    ///
+    /// The log records what each decision granted, not which categories the site has, so the
+    /// acceptance columns come from the site's config, which is required: any other (the
+    /// example clinic's) would show categories the site does not have, at 0 %, and leave out
+    /// those it has. After `serve --demo`, pass the demo's: core/src/example_config.json.
     Stats {
-        /// The site's config, for its categories.
-        #[arg(long)]
-        config: Option<PathBuf>,
+        /// The site's config (JSON), for its categories: the one `consent serve` is given.
+        #[arg(long, env = "CONSENT_CONFIG")]
+        config: PathBuf,
         /// Output: a table to read (the default, wherever the output goes), or for scripts
         /// JSON (everything) or CSV (decisions per day, action and revision).
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -1122,10 +1127,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             format,
             log,
         } => {
-            let config = match config {
-                Some(path) => read_config(&path)?,
-                None => Config::from_json(consent_core::EXAMPLE_CONFIG)?,
-            };
+            let config = read_config(&config)?;
             let (store, _) = open_log(&log, Access::Read).await?;
             let stats = Stats::new(&store.stats().await?, &config);
             match format {

@@ -528,7 +528,7 @@ async fn output_to_a_reader_that_went_away_ends_quietly_never_in_a_panic() {
     let id = "01".repeat(16);
     for args in [
         &["export", &id][..],
-        &["stats"],
+        &["stats", "--config", EXAMPLE],
         &["verify"],
         &["key", "list"],
         &["site-id"],
@@ -813,7 +813,10 @@ async fn verify_checks_the_head_file_and_never_creates_a_log() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("consnet.db"), "{}", text(&out));
     assert!(!typo.exists());
-    for read_only in [&["stats"][..], &["export", &"01".repeat(16)]] {
+    for read_only in [
+        &["stats", "--config", EXAMPLE][..],
+        &["export", &"01".repeat(16)],
+    ] {
         let other = tempfile::tempdir().expect("tempdir");
         let out = consent(other.path(), read_only);
         assert_eq!(out.status.code(), Some(3), "{read_only:?}: {}", text(&out));
@@ -983,7 +986,11 @@ async fn read_only_commands_leave_a_read_only_copy_as_it_was() {
         "{}",
         text(&out)
     );
-    for args in [&["export", &id][..], &["stats"], &["request", "list"]] {
+    for args in [
+        &["export", &id][..],
+        &["stats", "--config", EXAMPLE],
+        &["request", "list"],
+    ] {
         let out = check(&good, args);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
     }
@@ -1093,7 +1100,10 @@ async fn export_and_erase_a_consent_id() {
     let out = consent(dir.path(), &["erase", "not-an-id"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("invalid consent id"));
-    let out = consent(dir.path(), &["stats", "--format", "csv"]);
+    let out = consent(
+        dir.path(),
+        &["stats", "--config", EXAMPLE, "--format", "csv"],
+    );
     assert!(text(&out).contains(",accept_all,1,3"), "{}", text(&out));
 }
 
@@ -1132,7 +1142,7 @@ async fn a_log_that_is_no_database_is_named() {
         for args in [
             &["verify"][..],
             &["export", &id],
-            &["stats"],
+            &["stats", "--config", EXAMPLE],
             &["erase", &id],
         ] {
             let out = consent(d, &[args, &["--db", db]].concat());
@@ -1537,7 +1547,7 @@ async fn read_only_commands_need_only_select_on_postgresql() {
     );
     for args in [
         &["export", &"05".repeat(16)][..],
-        &["stats"],
+        &["stats", "--config", EXAMPLE],
         &["request", "list"],
     ] {
         let out = run(args);
@@ -1731,11 +1741,45 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
 }
 
+/// The log does not say which categories the site has: `stats` takes them from the site's
+/// config, and without one refuses (exit 2) instead of reporting the example clinic's.
+#[tokio::test]
+async fn stats_needs_the_sites_config_for_its_categories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    log_with(dir.path(), &[1, 2, 3]).await;
+    let out = consent(dir.path(), &["stats", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert!(text(&out).contains("--config"), "{}", text(&out));
+    // An analytics-only site: its categories, no `marketing` at 0 %.
+    let mut site: serde_json::Value =
+        serde_json::from_str(consent_core::EXAMPLE_CONFIG).expect("example");
+    site["categories"]
+        .as_array_mut()
+        .expect("categories")
+        .retain(|c| c["id"] != "marketing");
+    let path = dir.path().join("site.json");
+    std::fs::write(&path, site.to_string()).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args(["stats", "--format", "json"])
+        .current_dir(dir.path())
+        .env("CONSENT_DB", dir.path().join("consent.db"))
+        .env("CONSENT_KEY_FILE", dir.path().join("consent.key"))
+        .env("CONSENT_CONFIG", &path)
+        .output()
+        .expect("run consent");
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let acceptance = json["acceptance"].as_object().expect("acceptance");
+    assert!(acceptance.contains_key("analytics"), "{json}");
+    assert!(!acceptance.contains_key("marketing"), "{json}");
+}
+
 #[tokio::test]
 async fn stats_prints_a_table_by_default_and_json_or_csv_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
     log_with(dir.path(), &[1, 2, 3]).await;
-    let out = consent(dir.path(), &["stats"]);
+    let out = consent(dir.path(), &["stats", "--config", EXAMPLE]);
     assert!(out.status.success(), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.starts_with("3 decisions\n"), "{table}");
@@ -1746,11 +1790,17 @@ async fn stats_prints_a_table_by_default_and_json_or_csv_when_asked() {
             .any(|l| l.starts_with("all ") && l.ends_with("100%")),
         "{table}"
     );
-    let out = consent(dir.path(), &["stats", "--format", "json"]);
+    let out = consent(
+        dir.path(),
+        &["stats", "--config", EXAMPLE, "--format", "json"],
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["total"], 3);
     assert_eq!(json["acceptance"]["marketing"], 1.0);
-    let out = consent(dir.path(), &["stats", "--format", "csv"]);
+    let out = consent(
+        dir.path(),
+        &["stats", "--config", EXAMPLE, "--format", "csv"],
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).starts_with("day,action,revision,count\n"),
         "{}",
