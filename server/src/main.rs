@@ -680,7 +680,12 @@ async fn open_log(args: &LogArgs, access: Access) -> anyhow::Result<(AnyStore, S
         return Err(StoreError::Unavailable(Cause::new(Doing::Open(db), why)).into());
     }
     if access != Access::Write && args.postgres.is_none() && !db.exists() {
-        return Err(StoreError::Unavailable(Cause::only(Doing::Find(db))).into());
+        let missing = if access == Access::Read {
+            Doing::Find(db)
+        } else {
+            Doing::FindToChange(db)
+        };
+        return Err(StoreError::Unavailable(Cause::only(missing)).into());
     }
     let key = match access {
         Access::Write | Access::Change => {

@@ -1741,6 +1741,37 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
 }
 
+/// A missing log is an error for every command that does not record, and the error says why
+/// no new one was made, in words that fit the command: erase, purge and key rotate write.
+#[test]
+fn a_missing_log_is_named_in_words_that_fit_the_command() {
+    let id = "01".repeat(16);
+    for (args, reads) in [
+        (&["verify"][..], true),
+        (&["export", &id], true),
+        (&["erase", &id], false),
+        (&["purge", "--retention-days", "400"], false),
+        (&["key", "rotate"], false),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = consent(dir.path(), args);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {said}");
+        assert!(said.contains("no decision log at"), "{args:?}: {said}");
+        assert_eq!(
+            said.contains("a read-only command never creates one"),
+            reads,
+            "{args:?}: {said}"
+        );
+        assert_eq!(
+            said.contains("erases, purges or rotates the key"),
+            !reads,
+            "{args:?}: {said}"
+        );
+        assert!(!dir.path().join("consent.db").exists(), "{args:?}");
+    }
+}
+
 /// The log does not say which categories the site has: `stats` takes them from the site's
 /// config, and without one refuses (exit 2) instead of reporting the example clinic's.
 #[tokio::test]

@@ -143,8 +143,12 @@ pub enum Doing {
     Query,
     /// Opening the SQLite file at this path.
     Open(PathBuf),
-    /// Looking for the log at this path, for a command that never creates one.
+    /// Looking for the log at this path, for a command that only reads it and never creates
+    /// one.
     Find(PathBuf),
+    /// Looking for the log at this path, for a command that changes a log that is there
+    /// (erases, purges, rotates the key) but never creates one.
+    FindToChange(PathBuf),
     /// Starting the SQLite store's writer thread.
     StartWriter,
     /// Reading the PostgreSQL connection string.
@@ -184,6 +188,12 @@ impl fmt::Display for Doing {
                 f,
                 "no decision log at {} (a read-only command never creates one; check --db or \
                  --data-dir)",
+                path.display()
+            ),
+            Doing::FindToChange(path) => write!(
+                f,
+                "no decision log at {} (a command that erases, purges or rotates the key changes \
+                 a log that is there and never creates one; check --db or --data-dir)",
                 path.display()
             ),
             Doing::StartWriter => f.write_str("cannot start the writer thread"),
