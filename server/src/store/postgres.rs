@@ -515,6 +515,11 @@ async fn create_schema(
 ) -> Result<(u64, Option<SignedHead>), StoreError> {
     let tx = within(client.transaction()).await?;
     within(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])).await?;
+    // Every `IF NOT EXISTS` that finds what it would make sends a notice ("column \"kind\" of
+    // relation \"decisions\" already exists, skipping"), which tokio-postgres logs at INFO:
+    // a dozen lines at each start that say nothing. Quiet for this transaction only, so the
+    // notices of anything else (and this one's warnings) still reach the log.
+    within(tx.batch_execute("SET LOCAL client_min_messages = warning")).await?;
     within(tx.batch_execute(SCHEMA)).await?;
     let row = within(tx.query_opt(
         "SELECT seq, link, time, keyed_from, mac FROM chain_head WHERE id = 1",
