@@ -1461,6 +1461,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             );
             config
         }
+        Some(theirs) if theirs != site => {
+            // Another site's id (a config copied from it, or a key replaced since): tokens
+            // made there would grant here in the browser, the protection `site` is for, and
+            // none made here would match the banner's config. Refused, not warned of.
+            let file = args
+                .config
+                .as_deref()
+                .map_or_else(|| "the config".to_owned(), |p| p.display().to_string());
+            errln!(
+                "error: {file}: \"site\" is \"{theirs}\", but this server's site id is \"{site}\" \
+                 (from its key file {}; `consent site-id` prints it): the config is another \
+                 site's, or the key was replaced. Put \"site\": \"{site}\" in the config, and in \
+                 the config the banner gets, or leave \"site\" out",
+                args.log.key.key_file()?.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
         Some(_) => config,
     };
     // Bound before the origins are made: with port 0 the real port is known only now.

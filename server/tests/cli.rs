@@ -1745,6 +1745,60 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
 }
 
+/// `serve` refuses a config whose `site` is not its own site id (exit 2, naming both and the
+/// command that prints it); with its own id, or with none, it starts.
+#[tokio::test]
+async fn serve_refuses_a_config_made_for_another_site() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ours = key(d).site_id();
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let theirs = "0123456789abcdef";
+    assert_ne!(ours, theirs);
+    let write = |name: &str, site: &str| {
+        let mut json: serde_json::Value =
+            serde_json::from_str(consent_core::EXAMPLE_CONFIG).expect("example");
+        json["site"] = site.into();
+        // Still a config the core takes.
+        assert!(config.clone().with_site(site).is_ok());
+        std::fs::write(d.join(name), json.to_string()).expect("write");
+    };
+    write("theirs.json", theirs);
+    write("ours.json", &ours);
+    // Refused at once; a server that started instead is killed after the wait.
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_consent"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            "theirs.json",
+        ])
+        .current_dir(d)
+        .env("CONSENT_DB", d.join("consent.db"))
+        .env("CONSENT_KEY_FILE", d.join("consent.key"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), refused)
+        .await
+        .expect("serve exits instead of starting")
+        .expect("run consent");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("theirs.json")
+            && said.contains(theirs)
+            && said.contains(&ours)
+            && said.contains("consent site-id"),
+        "{said}"
+    );
+    let ours_json = d.join("ours.json");
+    for config in [&["--config", ours_json.to_str().expect("utf-8")][..], &[]] {
+        let (mut child, _) = support::serve::start(d, config).await;
+        child.kill().await.expect("kill");
+    }
+}
+
 /// A missing log is an error for every command that does not record, and the error says why
 /// no new one was made, in words that fit the command: erase, purge and key rotate write.
 #[test]
