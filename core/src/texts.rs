@@ -73,7 +73,9 @@ texts! {
         sv: "Kakor och din integritet",
         en: "Cookies and your privacy",
     }
-    /// Body of the first layer.
+    /// Body of the first layer. The built-in text names the optional categories the config
+    /// has ([`Texts::get`] picks it; this one is for a config with `analytics` and
+    /// `marketing`).
     BannerDescription "banner_description" {
         fi: "Käytämme välttämättömiä evästeitä, jotta sivusto toimii. Haluaisimme käyttää myös analytiikka- ja markkinointievästeitä sivuston kehittämiseen ja mainontaan, mutta vain, jos annat siihen luvan. Voit muuttaa valintaasi milloin tahansa.",
         sv: "Vi använder nödvändiga kakor för att webbplatsen ska fungera. Vi vill också använda kakor för analys och marknadsföring för att utveckla webbplatsen och för annonsering, men bara om du godkänner det. Du kan ändra ditt val när som helst.",
@@ -289,7 +291,8 @@ texts! {
         sv: "Dina val har sparats.",
         en: "Your choices have been saved.",
     }
-    /// Shown when the browser sends Global Privacy Control.
+    /// Shown when the browser sends Global Privacy Control (this one on a site with
+    /// marketing; [`Texts::get`] picks it).
     GpcNotice "gpc_notice" {
         fi: "Selaimesi pyytää, ettei tietojasi käytetä markkinointiin (Global Privacy Control). Markkinointievästeet pysyvät pois päältä, ellet itse salli niitä.",
         sv: "Din webbläsare ber att dina uppgifter inte används för marknadsföring (Global Privacy Control). Kakor för marknadsföring förblir avstängda om du inte själv tillåter dem.",
@@ -354,6 +357,94 @@ impl fmt::Display for UnknownTextKey {
 
 impl core::error::Error for UnknownTextKey {}
 
+/// Which built-in first-layer description fits a config: it names the optional categories
+/// the visitor is asked about, and no other. `preferences` (remembering choices) is not
+/// named, as it never was; a category of the site's own (not one of the built-in ids) gets
+/// the text that names none and points to the settings, since no built-in words describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Asks {
+    /// `analytics` and `marketing`.
+    AnalyticsAndMarketing,
+    /// `analytics`, not `marketing`.
+    Analytics,
+    /// `marketing`, not `analytics`.
+    Marketing,
+    /// Neither, or a category of the site's own.
+    Other,
+}
+
+impl Asks {
+    /// The variant for a config whose categories have these ids.
+    pub(crate) fn of<'a>(ids: impl IntoIterator<Item = &'a str>) -> Self {
+        let (mut analytics, mut marketing, mut own) = (false, false, false);
+        for id in ids {
+            match id {
+                "analytics" => analytics = true,
+                "marketing" => marketing = true,
+                "necessary" | "preferences" => {}
+                _ => own = true,
+            }
+        }
+        match (analytics, marketing, own) {
+            (true, true, false) => Self::AnalyticsAndMarketing,
+            (true, false, false) => Self::Analytics,
+            (false, true, false) => Self::Marketing,
+            _ => Self::Other,
+        }
+    }
+
+    /// The built-in first-layer description in `lang`.
+    const fn banner_description(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Self::AnalyticsAndMarketing, _) => TextKey::BannerDescription.builtin(lang),
+            (Self::Analytics, Lang::Fi) => {
+                "Käytämme välttämättömiä evästeitä, jotta sivusto toimii. Haluaisimme käyttää myös analytiikkaevästeitä sivuston kehittämiseen, mutta vain, jos annat siihen luvan. Voit muuttaa valintaasi milloin tahansa."
+            }
+            (Self::Analytics, Lang::Sv) => {
+                "Vi använder nödvändiga kakor för att webbplatsen ska fungera. Vi vill också använda analyskakor för att utveckla webbplatsen, men bara om du godkänner det. Du kan ändra ditt val när som helst."
+            }
+            (Self::Analytics, Lang::En) => {
+                "We use necessary cookies to make this site work. We would also like to use analytics cookies to improve the site, but only if you allow it. You can change your choice at any time."
+            }
+            (Self::Marketing, Lang::Fi) => {
+                "Käytämme välttämättömiä evästeitä, jotta sivusto toimii. Haluaisimme käyttää myös markkinointievästeitä mainontaan, mutta vain, jos annat siihen luvan. Voit muuttaa valintaasi milloin tahansa."
+            }
+            (Self::Marketing, Lang::Sv) => {
+                "Vi använder nödvändiga kakor för att webbplatsen ska fungera. Vi vill också använda marknadsföringskakor för annonsering, men bara om du godkänner det. Du kan ändra ditt val när som helst."
+            }
+            (Self::Marketing, Lang::En) => {
+                "We use necessary cookies to make this site work. We would also like to use marketing cookies for advertising, but only if you allow it. You can change your choice at any time."
+            }
+            (Self::Other, Lang::Fi) => {
+                "Käytämme välttämättömiä evästeitä, jotta sivusto toimii. Haluaisimme käyttää myös muita evästeitä, jotka on kuvattu evästeasetuksissa, mutta vain, jos annat siihen luvan. Voit muuttaa valintaasi milloin tahansa."
+            }
+            (Self::Other, Lang::Sv) => {
+                "Vi använder nödvändiga kakor för att webbplatsen ska fungera. Vi vill också använda andra kakor, som beskrivs i inställningarna för kakor, men bara om du godkänner det. Du kan ändra ditt val när som helst."
+            }
+            (Self::Other, Lang::En) => {
+                "We use necessary cookies to make this site work. We would also like to use other cookies, described in the cookie settings, but only if you allow it. You can change your choice at any time."
+            }
+        }
+    }
+}
+
+/// The built-in Global Privacy Control note for a config none of whose categories GPC keeps
+/// off and none named `marketing`: the note must not speak of marketing cookies staying off
+/// on a site that has none.
+const fn gpc_notice_without_marketing(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fi => {
+            "Selaimesi pyytää, ettei tietojasi käytetä markkinointiin (Global Privacy Control). Tämä sivusto ei käytä evästeitä markkinointiin."
+        }
+        Lang::Sv => {
+            "Din webbläsare ber att dina uppgifter inte används för marknadsföring (Global Privacy Control). Den här webbplatsen använder inga kakor för marknadsföring."
+        }
+        Lang::En => {
+            "Your browser asks that your data is not used for marketing (Global Privacy Control). This site uses no cookies for marketing."
+        }
+    }
+}
+
 /// The texts of one language, with a config's overrides applied.
 ///
 /// # Example
@@ -375,12 +466,26 @@ impl core::error::Error for UnknownTextKey {}
 pub struct Texts<'a> {
     lang: Lang,
     overrides: &'a [(TextKey, Box<str>)],
+    asks: Asks,
+    marketing: bool,
 }
 
 impl<'a> Texts<'a> {
-    /// Texts in `lang` with `overrides`, which must be sorted by key.
-    pub(crate) fn new(lang: Lang, overrides: &'a [(TextKey, Box<str>)]) -> Self {
-        Self { lang, overrides }
+    /// Texts in `lang` with `overrides`, which must be sorted by key, for a config whose
+    /// first layer `asks` about these categories, and which has `marketing` (a category named
+    /// so, or one Global Privacy Control keeps off).
+    pub(crate) fn new(
+        lang: Lang,
+        overrides: &'a [(TextKey, Box<str>)],
+        asks: Asks,
+        marketing: bool,
+    ) -> Self {
+        Self {
+            lang,
+            overrides,
+            asks,
+            marketing,
+        }
     }
 
     /// The language of these texts.
@@ -389,11 +494,21 @@ impl<'a> Texts<'a> {
         self.lang
     }
 
-    /// The text for `key`: the config's override if it has one, else the built-in text.
+    /// The text for `key`: the config's override if it has one, else the built-in text. The
+    /// built-in [`BannerDescription`](TextKey::BannerDescription) names the config's optional
+    /// categories: analytics and marketing, one of them, or (for a category of the site's
+    /// own) neither, pointing to the settings. The built-in
+    /// [`GpcNotice`](TextKey::GpcNotice) of a config with no marketing (no category named
+    /// `marketing`, none Global Privacy Control keeps off) says the site uses no cookies for
+    /// marketing, instead of that they stay off.
     #[must_use]
     pub fn get(&self, key: TextKey) -> &'a str {
         match self.overrides.binary_search_by_key(&key, |(k, _)| *k) {
             Ok(i) => &self.overrides[i].1,
+            Err(_) if key == TextKey::BannerDescription => self.asks.banner_description(self.lang),
+            Err(_) if key == TextKey::GpcNotice && !self.marketing => {
+                gpc_notice_without_marketing(self.lang)
+            }
             Err(_) => key.builtin(self.lang),
         }
     }
@@ -544,9 +659,9 @@ mod tests {
 
     #[test]
     fn lifetime_plurals() {
-        let fi = Texts::new(Lang::Fi, &[]);
-        let sv = Texts::new(Lang::Sv, &[]);
-        let en = Texts::new(Lang::En, &[]);
+        let fi = Texts::new(Lang::Fi, &[], Asks::AnalyticsAndMarketing, true);
+        let sv = Texts::new(Lang::Sv, &[], Asks::AnalyticsAndMarketing, true);
+        let en = Texts::new(Lang::En, &[], Asks::AnalyticsAndMarketing, true);
         assert_eq!(fi.lifetime(Lifetime::Days(1)), "1 päivä");
         assert_eq!(fi.lifetime(Lifetime::Days(30)), "30 päivää");
         assert_eq!(fi.lifetime(Lifetime::Years(2)), "2 vuotta");
@@ -560,9 +675,91 @@ mod tests {
     }
 
     #[test]
+    fn the_first_layer_names_only_the_categories_the_config_has() {
+        let asks = |ids: &[&str]| Asks::of(ids.iter().copied());
+        assert_eq!(
+            asks(&["necessary", "analytics", "marketing", "preferences"]),
+            Asks::AnalyticsAndMarketing
+        );
+        assert_eq!(asks(&["necessary", "analytics"]), Asks::Analytics);
+        assert_eq!(
+            asks(&["necessary", "marketing", "preferences"]),
+            Asks::Marketing
+        );
+        assert_eq!(asks(&["necessary", "analytics", "ads"]), Asks::Other);
+        assert_eq!(asks(&["necessary", "preferences"]), Asks::Other);
+        let variants = [
+            Asks::AnalyticsAndMarketing,
+            Asks::Analytics,
+            Asks::Marketing,
+            Asks::Other,
+        ];
+        // (analytics, marketing) words, per language.
+        let words = |lang| match lang {
+            Lang::Fi => ("analytiikka", "markkinointi"),
+            Lang::Sv => ("analys", "marknadsföring"),
+            Lang::En => ("analytics", "marketing"),
+        };
+        for lang in Lang::ALL {
+            let (a, m) = words(lang);
+            for asks in variants {
+                let text = Texts::new(lang, &[], asks, true).get(TextKey::BannerDescription);
+                let (has_a, has_m) = match asks {
+                    Asks::AnalyticsAndMarketing => (true, true),
+                    Asks::Analytics => (true, false),
+                    Asks::Marketing => (false, true),
+                    Asks::Other => (false, false),
+                };
+                assert_eq!(text.contains(a), has_a, "{lang} {asks:?}: {text}");
+                assert_eq!(text.contains(m), has_m, "{lang} {asks:?}: {text}");
+                assert_eq!(text, text.trim(), "{lang} {asks:?}");
+                assert!(!text.contains("  "), "{lang} {asks:?}");
+                if lang != Lang::En {
+                    let en = Texts::new(Lang::En, &[], asks, true).get(TextKey::BannerDescription);
+                    assert_ne!(text, en, "{lang} {asks:?} is the English text");
+                }
+            }
+        }
+        // Chosen by the config's categories, where its texts are resolved.
+        let config = crate::Config::from_json(
+            r#"{"revision": 1, "privacy_notice": "/p",
+                "categories": [{"id": "necessary"}, {"id": "analytics"}]}"#,
+        )
+        .expect("valid");
+        for lang in Lang::ALL {
+            let text = config.texts(lang).get(TextKey::BannerDescription);
+            assert!(!text.contains(words(lang).1), "{lang}: {text}");
+            // The GPC note says there is no marketing, not that it stays off.
+            let gpc = config.texts(lang).get(TextKey::GpcNotice);
+            assert_ne!(gpc, TextKey::GpcNotice.builtin(lang), "{lang}");
+            assert_eq!(gpc, gpc_notice_without_marketing(lang), "{lang}");
+        }
+        let example = crate::Config::from_json(crate::EXAMPLE_CONFIG).expect("valid");
+        for lang in Lang::ALL {
+            let t = example.texts(lang);
+            assert_eq!(t.get(TextKey::GpcNotice), TextKey::GpcNotice.builtin(lang));
+            assert_eq!(
+                t.get(TextKey::BannerDescription),
+                TextKey::BannerDescription.builtin(lang)
+            );
+            if lang != Lang::En {
+                assert_ne!(
+                    gpc_notice_without_marketing(lang),
+                    gpc_notice_without_marketing(Lang::En),
+                    "{lang} is the English text"
+                );
+            }
+        }
+        // An override still wins.
+        let overrides = [(TextKey::BannerDescription, Box::<str>::from("Oma teksti."))];
+        let fi = Texts::new(Lang::Fi, &overrides, Asks::Analytics, false);
+        assert_eq!(fi.get(TextKey::BannerDescription), "Oma teksti.");
+    }
+
+    #[test]
     fn overrides_win() {
         let overrides = [(TextKey::AcceptAll, Box::<str>::from("Sallin kaiken"))];
-        let fi = Texts::new(Lang::Fi, &overrides);
+        let fi = Texts::new(Lang::Fi, &overrides, Asks::AnalyticsAndMarketing, true);
         assert_eq!(fi.get(TextKey::AcceptAll), "Sallin kaiken");
         assert_eq!(fi.get(TextKey::Save), "Tallenna valinnat");
     }

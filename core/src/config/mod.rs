@@ -686,7 +686,13 @@ impl Config {
     /// The texts in `lang` with this config's overrides.
     #[must_use]
     pub fn texts(&self, lang: Lang) -> Texts<'_> {
-        Texts::new(lang, &self.texts[lang.index()])
+        let asks = crate::texts::Asks::of(self.categories.iter().map(|c| c.id().as_str()));
+        let marketing = self.gpc_mask() != 0
+            || self
+                .categories
+                .iter()
+                .any(|c| c.id().as_str() == "marketing");
+        Texts::new(lang, &self.texts[lang.index()], asks, marketing)
     }
 
     /// A 32-bit fingerprint of the ids of categories and services in order. A token made under
