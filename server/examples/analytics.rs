@@ -114,7 +114,8 @@ async fn main() -> anyhow::Result<()> {
     );
     make_room_for(&key_file)?;
     let key = ServerKey::load_or_create(&key_file)?;
-    let gate = Arc::new(Gate::new(&config, Some(key.token_key().clone())));
+    // Every key whose tokens still count after a `consent key rotate`, as the server's.
+    let gate = Arc::new(Gate::with_keys(&config, key.token_keys().clone()));
     let analytics = gate
         .category("analytics")
         .ok_or_else(|| anyhow::anyhow!("the config has no analytics category"))?;
