@@ -15,21 +15,13 @@ use consent_server::store::{Log as _, Store};
 
 mod support;
 
+use support::cli::{run as consent, text};
+
 /// The example clinic's config file (`consent_core::EXAMPLE_CONFIG` holds its text).
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../core/src/example_config.json"
 );
-
-fn consent(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(args)
-        .current_dir(dir)
-        .env("CONSENT_DB", dir.join("consent.db"))
-        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
-        .output()
-        .expect("run consent")
-}
 
 /// The key the `consent` command uses in `dir`.
 fn key(dir: &Path) -> ServerKey {
@@ -41,14 +33,6 @@ fn keep_head(path: &Path, store: &impl Store) {
     if let Some(head) = *store.heads().borrow() {
         consent_server::store::chain::write_head(path, &head).expect("head file");
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 async fn log_with(dir: &Path, ids: &[u8]) {

@@ -6,25 +6,19 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+mod support;
+
+use support::cli::text;
+
+/// `consent <args>` in `dir`, its log at `info` (the warning is one).
 fn consent(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consent"))
+    support::cli::command(dir)
         .args(args)
-        .current_dir(dir)
-        .env("CONSENT_DB", dir.join("consent.db"))
-        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
         .env("RUST_LOG", "info")
         .output()
         .expect("run consent")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn mode(path: &Path) -> u32 {

@@ -6,7 +6,6 @@
 #![allow(clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
@@ -16,30 +15,13 @@ use consent_server::store::sqlite::SqliteStore;
 
 mod support;
 
+use support::cli::{run as consent, text};
+
 /// The example clinic's config file: its decisions stand 182 days.
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../core/src/example_config.json"
 );
-
-fn consent(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(args)
-        .current_dir(dir)
-        .env("CONSENT_DB", dir.join("consent.db"))
-        .env("CONSENT_KEY_FILE", dir.join("consent.key"))
-        .env_remove("CONSENT_CONFIG")
-        .output()
-        .expect("run consent")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A log in `dir` with one decision made now, by consent id `01...`.
 async fn log_of_one_decision(dir: &Path) {

@@ -5,22 +5,14 @@
 #![allow(clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod support;
+
+use support::cli::text;
 
 fn validate(dir: &Path, file: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_consent"))
-        .args(["validate", file])
-        .current_dir(dir)
-        .output()
-        .expect("run consent")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    support::cli::run(dir, &["validate", file])
 }
 
 const PAGE_HEAD: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n  <link rel=\"stylesheet\" href=\"/consent/consent.css\">\n";
