@@ -8,58 +8,19 @@ use std::process::{Command, Output};
 
 use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
-use consent_server::ServerKey;
+use consent_server::store::Log as _;
 use consent_server::store::postgres::PgStore;
 use consent_server::store::sqlite::SqliteStore;
-use consent_server::store::{Log as _, Store};
 
 mod support;
 
-use support::cli::{run as consent, text};
+use support::cli::{keep_head, key, log_with, run as consent, text};
 
 /// The example clinic's config file (`consent_core::EXAMPLE_CONFIG` holds its text).
 const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../core/src/example_config.json"
 );
-
-/// The key the `consent` command uses in `dir`.
-fn key(dir: &Path) -> ServerKey {
-    ServerKey::load_or_create(&dir.join("consent.key")).expect("key")
-}
-
-/// Writes the head file a server keeps, for a log written through the library.
-fn keep_head(path: &Path, store: &impl Store) {
-    if let Some(head) = *store.heads().borrow() {
-        consent_server::store::chain::write_head(path, &head).expect("head file");
-    }
-}
-
-async fn log_with(dir: &Path, ids: &[u8]) {
-    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_keys()).expect("open");
-    let now = time::OffsetDateTime::now_utc();
-    for &id in ids {
-        let before = policy::evaluate(&config, None, None, now, Signals::default());
-        let ctx = Context {
-            now,
-            signals: Signals::default(),
-            lang: Lang::En,
-            fresh_id: ConsentId::from_bytes([id; 16]),
-        };
-        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
-        store
-            .append(DecisionRecord::new(
-                &config,
-                d.state(),
-                None,
-                Channel::Banner,
-            ))
-            .await
-            .expect("append");
-    }
-    keep_head(&dir.join("consent.db.head"), &store);
-}
 
 #[test]
 fn validate_lists_every_problem_and_fails() {

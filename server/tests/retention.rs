@@ -7,15 +7,9 @@
 
 use std::path::Path;
 
-use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
-use consent_server::ServerKey;
-use consent_server::store::Log as _;
-use consent_server::store::sqlite::SqliteStore;
-
 mod support;
 
-use support::cli::{run as consent, text};
+use support::cli::{log_with, run as consent, text};
 
 /// The example clinic's config file: its decisions stand 182 days.
 const EXAMPLE: &str = concat!(
@@ -23,36 +17,7 @@ const EXAMPLE: &str = concat!(
     "/../core/src/example_config.json"
 );
 
-/// A log in `dir` with one decision made now, by consent id `01...`.
-async fn log_of_one_decision(dir: &Path) {
-    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let key = ServerKey::load_or_create(&dir.join("consent.key")).expect("key");
-    let store = SqliteStore::open(dir.join("consent.db"), key.log_keys()).expect("open");
-    let now = time::OffsetDateTime::now_utc();
-    let before = policy::evaluate(&config, None, None, now, Signals::default());
-    let ctx = Context {
-        now,
-        signals: Signals::default(),
-        lang: Lang::En,
-        fresh_id: ConsentId::from_bytes([1; 16]),
-    };
-    let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
-    store
-        .append(DecisionRecord::new(
-            &config,
-            d.state(),
-            None,
-            Channel::Banner,
-        ))
-        .await
-        .expect("append");
-    if let Some(head) = *store.heads().borrow() {
-        consent_server::store::chain::write_head(&dir.join("consent.db.head"), &head)
-            .expect("head file");
-    }
-}
-
-/// Whether the decision of [`log_of_one_decision`] is still in the log.
+/// Whether the decision of `log_with(dir, &[1])` is still in the log.
 fn still_there(dir: &Path) -> bool {
     let out = consent(dir, &["export", &"01".repeat(16)]);
     out.status.success() && text(&out).contains("accept_all")
@@ -66,7 +31,7 @@ fn still_there(dir: &Path) -> bool {
 async fn purge_refuses_a_retention_shorter_than_a_decision_can_stand() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    log_of_one_decision(d).await;
+    log_with(d, &[1]).await;
     // Records are timed to the second: a second later, a retention of 0 days reaches it.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for days in ["0", "1", "394"] {
@@ -95,7 +60,7 @@ async fn purge_refuses_a_retention_shorter_than_a_decision_can_stand() {
 async fn purge_with_the_config_refuses_less_than_its_longest_lifetime() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    log_of_one_decision(d).await;
+    log_with(d, &[1]).await;
     let out = consent(
         d,
         &["purge", "--retention-days", "181", "--config", EXAMPLE],
@@ -125,7 +90,7 @@ async fn purge_with_the_config_refuses_less_than_its_longest_lifetime() {
 async fn serve_refuses_a_retention_shorter_than_its_configs_lifetime() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    log_of_one_decision(d).await;
+    log_with(d, &[1]).await;
     let refused = support::serve::try_start(d, &["--retention-days", "1"]).await;
     let said = refused.expect_err("the server refused to start");
     assert!(

@@ -4,6 +4,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use consent_core::policy::{self, Action, Context, Signals};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
+use consent_server::ServerKey;
+use consent_server::store::sqlite::SqliteStore;
+use consent_server::store::{Log as _, Store};
+
 /// `consent` in `dir`, on `dir/consent.db` and `dir/consent.key`; a `CONSENT_CONFIG` of the
 /// environment running the tests is not passed on.
 pub fn command(dir: &Path) -> Command {
@@ -27,4 +33,44 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// The key the `consent` command uses in `dir`.
+pub fn key(dir: &Path) -> ServerKey {
+    ServerKey::load_or_create(&dir.join("consent.key")).expect("key")
+}
+
+/// Writes the head file a server keeps, for a log written through the library.
+pub fn keep_head(path: &Path, store: &impl Store) {
+    if let Some(head) = *store.heads().borrow() {
+        consent_server::store::chain::write_head(path, &head).expect("head file");
+    }
+}
+
+/// A log in `dir`, as the `consent` command finds it there (its key and head file too), of
+/// one "Accept all" made now by each consent id `[id; 16]` of `ids`, in order.
+pub async fn log_with(dir: &Path, ids: &[u8]) {
+    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
+    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_keys()).expect("open");
+    let now = time::OffsetDateTime::now_utc();
+    for &id in ids {
+        let before = policy::evaluate(&config, None, None, now, Signals::default());
+        let ctx = Context {
+            now,
+            signals: Signals::default(),
+            lang: Lang::En,
+            fresh_id: ConsentId::from_bytes([id; 16]),
+        };
+        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
+        store
+            .append(DecisionRecord::new(
+                &config,
+                d.state(),
+                None,
+                Channel::Banner,
+            ))
+            .await
+            .expect("append");
+    }
+    keep_head(&dir.join("consent.db.head"), &store);
 }
