@@ -14,7 +14,7 @@ use consent_server::store::sqlite::SqliteStore;
 
 mod support;
 
-use support::cli::{keep_head, key, log_with, run as consent, text};
+use support::cli::{append_decisions, keep_head, key, log_with, run as consent, text};
 
 /// The example clinic's config file (`consent_core::EXAMPLE_CONFIG` holds its text).
 const EXAMPLE: &str = concat!(
@@ -1350,31 +1350,11 @@ async fn the_same_commands_work_on_postgresql() {
     }
     let cluster = support::pg::Cluster::start_new();
     let url = cluster.url("consent");
-    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     let dir = tempfile::tempdir().expect("tempdir");
     let store = PgStore::connect(&url, key(dir.path()).log_keys())
         .await
         .expect("connect");
-    let now = time::OffsetDateTime::now_utc();
-    for id in [3u8, 4, 3] {
-        let before = policy::evaluate(&config, None, None, now, Signals::default());
-        let ctx = Context {
-            now,
-            signals: Signals::default(),
-            lang: Lang::Sv,
-            fresh_id: ConsentId::from_bytes([id; 16]),
-        };
-        let d = policy::decide(&config, &before, Action::RejectAll, ctx).expect("in range");
-        store
-            .append(DecisionRecord::new(
-                &config,
-                d.state(),
-                None,
-                Channel::Banner,
-            ))
-            .await
-            .expect("append");
-    }
+    append_decisions(&store, Action::RejectAll, Lang::Sv, &[3, 4, 3]).await;
     // Where the head file goes with PostgreSQL unless --head-file says otherwise.
     std::fs::create_dir(dir.path().join("consent-data")).expect("data dir");
     keep_head(&dir.path().join("consent-data/consent.head"), &store);
@@ -1436,31 +1416,11 @@ async fn read_only_commands_need_only_select_on_postgresql() {
     }
     let cluster = support::pg::Cluster::start_new();
     let url = cluster.url("consent");
-    let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
     let dir = tempfile::tempdir().expect("tempdir");
     let store = PgStore::connect(&url, key(dir.path()).log_keys())
         .await
         .expect("connect");
-    let now = time::OffsetDateTime::now_utc();
-    for id in [5u8, 6] {
-        let before = policy::evaluate(&config, None, None, now, Signals::default());
-        let ctx = Context {
-            now,
-            signals: Signals::default(),
-            lang: Lang::Fi,
-            fresh_id: ConsentId::from_bytes([id; 16]),
-        };
-        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
-        store
-            .append(DecisionRecord::new(
-                &config,
-                d.state(),
-                None,
-                Channel::Banner,
-            ))
-            .await
-            .expect("append");
-    }
+    append_decisions(&store, Action::AcceptAll, Lang::Fi, &[5, 6]).await;
     let head_file = dir.path().join("consent.head");
     keep_head(&head_file, &store);
     drop(store);

@@ -8,7 +8,7 @@ use consent_core::policy::{self, Action, Context, Signals};
 use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang};
 use consent_server::ServerKey;
 use consent_server::store::sqlite::SqliteStore;
-use consent_server::store::{Log as _, Store};
+use consent_server::store::{Log, Store};
 
 /// `consent` in `dir`, on `dir/consent.db` and `dir/consent.key`; a `CONSENT_CONFIG` of the
 /// environment running the tests is not passed on.
@@ -47,30 +47,29 @@ pub fn keep_head(path: &Path, store: &impl Store) {
     }
 }
 
-/// A log in `dir`, as the `consent` command finds it there (its key and head file too), of
-/// one "Accept all" made now by each consent id `[id; 16]` of `ids`, in order.
-pub async fn log_with(dir: &Path, ids: &[u8]) {
+/// One decision of the example clinic, `action` made now in `lang` by consent id `[id; 16]`,
+/// appended to `store` for each `id` of `ids`, in order.
+pub async fn append_decisions(store: &impl Log, action: Action, lang: Lang, ids: &[u8]) {
     let config = Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid");
-    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_keys()).expect("open");
     let now = time::OffsetDateTime::now_utc();
     for &id in ids {
         let before = policy::evaluate(&config, None, None, now, Signals::default());
         let ctx = Context {
             now,
             signals: Signals::default(),
-            lang: Lang::En,
+            lang,
             fresh_id: ConsentId::from_bytes([id; 16]),
         };
-        let d = policy::decide(&config, &before, Action::AcceptAll, ctx).expect("in range");
-        store
-            .append(DecisionRecord::new(
-                &config,
-                d.state(),
-                None,
-                Channel::Banner,
-            ))
-            .await
-            .expect("append");
+        let d = policy::decide(&config, &before, action, ctx).expect("in range");
+        let record = DecisionRecord::new(&config, d.state(), None, Channel::Banner);
+        store.append(record).await.expect("append");
     }
+}
+
+/// A log in `dir`, as the `consent` command finds it there (its key and head file too), of
+/// one "Accept all" made now by each consent id `[id; 16]` of `ids`, in order.
+pub async fn log_with(dir: &Path, ids: &[u8]) {
+    let store = SqliteStore::open(dir.join("consent.db"), key(dir).log_keys()).expect("open");
+    append_decisions(&store, Action::AcceptAll, Lang::En, ids).await;
     keep_head(&dir.join("consent.db.head"), &store);
 }
