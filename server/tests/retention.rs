@@ -27,6 +27,17 @@ fn still_there(dir: &Path) -> bool {
 /// second before included, whose consent cookies visitors still act on for months. Without
 /// a config it cannot know the site's lifetimes, so it refuses anything shorter than the
 /// longest lifetime a config may set (395 days), and says so.
+/// `consent <args>` (a purge the floor allows) runs and leaves the decision where it was.
+fn purges_nothing(dir: &Path, args: &[&str]) {
+    let out = consent(dir, args);
+    assert!(
+        out.status.success() && text(&out).contains("purged 0 records"),
+        "{}",
+        text(&out)
+    );
+    assert!(still_there(dir));
+}
+
 #[tokio::test]
 async fn purge_refuses_a_retention_shorter_than_a_decision_can_stand() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -45,13 +56,7 @@ async fn purge_refuses_a_retention_shorter_than_a_decision_can_stand() {
         );
         assert!(said.contains("--config"), "{days}: {said}");
     }
-    let out = consent(d, &["purge", "--retention-days", "395"]);
-    assert!(
-        out.status.success() && text(&out).contains("purged 0 records"),
-        "{}",
-        text(&out)
-    );
-    assert!(still_there(d));
+    purges_nothing(d, &["purge", "--retention-days", "395"]);
 }
 
 /// With the site's config, the floor is the config's own longest lifetime (the example's
@@ -72,16 +77,10 @@ async fn purge_with_the_config_refuses_less_than_its_longest_lifetime() {
         "{said}"
     );
     assert!(still_there(d));
-    let out = consent(
+    purges_nothing(
         d,
         &["purge", "--retention-days", "182", "--config", EXAMPLE],
     );
-    assert!(
-        out.status.success() && text(&out).contains("purged 0 records"),
-        "{}",
-        text(&out)
-    );
-    assert!(still_there(d));
 }
 
 /// `consent serve --retention-days 1` purged at start and daily what visitors' cookies
