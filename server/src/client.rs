@@ -8,12 +8,10 @@
 //! the header the operator named is read: a proxy that writes one of them passes the other
 //! through as the client wrote it.
 
-use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
-use std::time::Duration;
 
 use axum::http::HeaderMap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -91,19 +89,18 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 /// A per-client limit of `n` requests a second (bursts of `2n`), whose memory of clients is
 /// pruned as it goes: an address not seen for a while is forgotten, so the state does not
-/// grow with every new address. Keyed by something else than an address
-/// ([`Limiter::keyed`]), it limits what is done for that key. Its counts are the process's
-/// own: a limit that several servers on one database must share is counted in the store
-/// instead (the sign-up's messages to one contact: [`crate::register::outbox`], rule 5).
+/// grow with every new address. Its counts are the process's own: a limit that several
+/// servers on one database must share is counted in the store instead (the sign-up's
+/// messages to one contact: [`crate::register::outbox`], rule 5).
 ///
-/// Caveats: it remembers at most [`MAX_KEYS`] keys (and up to [`PRUNE_EVERY`] more between
-/// two prunings). Past that, once pruning leaves too many (a flood of new keys, each
-/// remembered until its budget is whole again: up to hours for [`Limiter::keyed`]'s), it
-/// forgets them all and every key starts with its whole budget again. Memory stays bounded
-/// whatever a client sends, at the price of that reset.
+/// Caveats: it remembers at most [`MAX_KEYS`] addresses (and up to [`PRUNE_EVERY`] more
+/// between two prunings). Past that, once pruning leaves too many (a flood of new addresses,
+/// each remembered until its budget is whole again), it forgets them all and every client
+/// starts with its whole budget again. Memory stays bounded whatever a client sends, at the
+/// price of that reset.
 #[derive(Debug)]
-pub struct Limiter<K: Hash + Eq + Clone = IpAddr> {
-    inner: RwLock<DefaultKeyedRateLimiter<K>>,
+pub struct Limiter {
+    inner: RwLock<DefaultKeyedRateLimiter<IpAddr>>,
     quota: Quota,
     checks: AtomicU64,
 }
@@ -119,22 +116,8 @@ impl Limiter {
     /// `n` a second per client.
     #[must_use]
     pub fn new(n: NonZeroU32) -> Self {
-        Self::with_quota(
-            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-        )
-    }
-}
-
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    /// `burst` at once per key, then one more every `every` (at least a millisecond).
-    #[must_use]
-    pub fn keyed(burst: NonZeroU32, every: Duration) -> Self {
-        let quota = Quota::with_period(every.max(Duration::from_millis(1)))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
-        Self::with_quota(quota.allow_burst(burst))
-    }
-
-    fn with_quota(quota: Quota) -> Self {
+        let quota =
+            Quota::per_second(n).allow_burst(n.saturating_mul(NonZeroU32::MIN.saturating_add(1)));
         Self {
             inner: RwLock::new(RateLimiter::keyed(quota)),
             quota,
@@ -143,7 +126,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     }
 
     /// Whether `client` may make one more request now.
-    pub fn allows(&self, client: K) -> bool {
+    pub fn allows(&self, client: IpAddr) -> bool {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune();
         }
@@ -257,20 +240,13 @@ mod tests {
     }
 
     #[test]
-    fn a_keyed_limiter_allows_its_burst_per_key() {
-        let limiter = Limiter::keyed(NonZeroU32::new(3).unwrap(), Duration::from_secs(3600));
-        assert_eq!((0..10).filter(|_| limiter.allows("a")).count(), 3);
-        assert!(limiter.allows("b"), "another key has its own burst");
-    }
-
-    #[test]
-    fn a_flood_of_new_keys_does_not_grow_the_limiter_past_its_bound() {
-        // Keys remembered for an hour each, as the sign-up's contacts are.
-        let limiter = Limiter::keyed(NonZeroU32::new(3).unwrap(), Duration::from_secs(3600));
-        assert!(limiter.allows(u64::MAX));
-        let flood = u64::try_from(MAX_KEYS).unwrap() * 2;
+    fn a_flood_of_new_addresses_does_not_grow_the_limiter_past_its_bound() {
+        // Each remembered until its budget is whole again (2 s at 1/s): the flood comes
+        // faster than that, so pruning alone would keep every one.
+        let limiter = Limiter::new(NonZeroU32::MIN);
+        let flood = u128::try_from(MAX_KEYS).unwrap() * 2;
         for key in 0..flood {
-            limiter.allows(key);
+            limiter.allows(IpAddr::from(std::net::Ipv6Addr::from(key)));
         }
         let kept = limiter.clients();
         assert!(
