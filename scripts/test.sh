@@ -31,7 +31,13 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo test -q -p consent-gate --doc
 
 step "the library crates package for crates.io (consent-core, consent-gate: packaged, then built from the package)"
-cargo package --quiet -p consent-core -p consent-gate --allow-dirty
+# Cargo verifies consent-gate's package against consent-core's, which it treats as a registry
+# crate: in a target directory that built consent-core 0.1.0 from an older commit (a kept
+# checkout, as CI's is) that stale build counts as fresh, since a registry crate's version is
+# taken to fix its contents. So the check builds in a target directory of its own, new each run.
+PACKAGE_TARGET="${CARGO_TARGET_DIR:-target}/package-check"
+rm -rf "$PACKAGE_TARGET"
+cargo package --quiet -p consent-core -p consent-gate --allow-dirty --target-dir "$PACKAGE_TARGET"
 
 step "consent-core for wasm32-unknown-unknown"
 cargo build -p consent-core -p consent-wasm --target wasm32-unknown-unknown --profile wasm-release
