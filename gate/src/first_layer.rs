@@ -42,7 +42,7 @@ pub fn render(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String
     let t = config.texts(lang);
     let return_to = sanitize_return_to(return_to).unwrap_or("/");
     let markup = html! {
-        div.consent-root.consent-box.consent-pos-bottom.consent-theme-light data-consent-ui data-consent-nojs {
+        div.consent-root.consent-box.consent-pos-bottom.consent-theme-light.consent-still data-consent-ui data-consent-nojs {
             // The dialog is the box around the form: a form may not take the dialog role.
             div.consent-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
                 aria-describedby="consent-desc" lang=(lang.as_str()) { form method="post" action=(FORM_ACTION) {

@@ -371,3 +371,21 @@ test('page layer under a nonce policy: the nonce never goes into text Chromium r
   assert.equal(await page.evaluate(() => window.__evil), undefined);
   await v.context.close();
 });
+
+test('page layer: the first layer in the HTML is painted in place, and stays there as the banner\'s stylesheet loads and the banner takes it over', async () => {
+  const base = await site();
+  const v = await visitor();
+  await v.context.addInitScript(() => {
+    window.__animations = [];
+    addEventListener('animationstart', (e) => window.__animations.push(`${e.animationName} on ${e.target.className}`), true);
+  });
+  await v.page.goto(base + '/');
+  await banner(v.page);
+  // The banner's own stylesheet has loaded (its rules apply to the layer it drew).
+  await v.page.waitForFunction(() => [...document.styleSheets].some((s) => s.href?.endsWith('/consent/consent.css')), null, { timeout: WAIT });
+  assert.deepEqual(await v.page.evaluate(() => window.__animations), [], 'no entrance animation at the first paint, nor after');
+  // (A layer the banner draws itself still rises into place: banner.test.mjs, "The entrance
+  // animation".)
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});

@@ -128,7 +128,7 @@ function mount(options) {
     + ` consent-pos-${pick(options.position, ['bottom', 'bottom-left', 'bottom-right', 'top', 'middle'])} ${theme}`), { 'data-consent-ui': '' });
   // A first layer the server rendered is already on screen: the banner's is not animated in
   // a second time.
-  if (document.querySelector('[data-consent-nojs]')) root.classList.add('consent-taken-over');
+  if (document.querySelector('[data-consent-nojs]')) root.classList.add('consent-still');
   const live = attrs(el('div', 'consent-sr'), { role: 'status', 'aria-live': 'polite' });
   root.append(live);
   document.body?.append(root);
