@@ -80,7 +80,7 @@ fn arg_at(at: usize, len: usize) -> &'static [u8] {
 }
 
 fn text(bytes: &[u8]) -> &str {
-    core::str::from_utf8(bytes).unwrap_or_default()
+    consent_core::text::utf8(bytes).unwrap_or_default()
 }
 
 /// The answer, written into memory from `at` up, growing the memory as it needs.

@@ -32,7 +32,7 @@ impl Decimal {
     #[must_use]
     pub fn as_str(&self) -> &str {
         // Only ASCII digits were written.
-        core::str::from_utf8(self.buf.get(self.start..).unwrap_or_default()).unwrap_or_default()
+        crate::text::utf8(self.buf.get(self.start..).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -66,7 +66,7 @@ pub(crate) fn hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
         }
     }
     let n = (bytes.len() * 2).min(out.len());
-    core::str::from_utf8(out.get(..n).unwrap_or_default()).unwrap_or_default()
+    crate::text::utf8(out.get(..n).unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]

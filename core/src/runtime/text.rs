@@ -54,9 +54,8 @@ impl<const N: usize> Buf<N> {
     /// What was written.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        let written = self.bytes.get(..self.len).unwrap_or_default();
         // Only whole `&str`s are ever copied in, so this never fails.
-        core::str::from_utf8(written).unwrap_or_default()
+        utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
     }
 
     /// Whether a piece was left out for want of room.
@@ -110,6 +109,54 @@ impl<const N: usize> core::fmt::Debug for Buf<N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Debug::fmt(self.as_str(), f)
     }
+}
+
+/// `bytes` as text if they are UTF-8, as `core::str::from_utf8(bytes).ok()`; what every
+/// `str` of the banner's path is made with, from outside bytes (the compiled policy, the
+/// script's arguments) and from its own ASCII (digits, base64).
+///
+/// Not `core::str::from_utf8`: with its word-at-a-time loop for ASCII and its table of
+/// character widths it was 1 kB of the banner's module (730 B gzip, measured), for texts of a
+/// few hundred bytes. This one checks a byte at a time against the well-formed sequences of
+/// Unicode's table 3-7 (no overlong forms, no surrogates, nothing past U+10FFFF); a test holds
+/// it to `core`'s on every sequence of up to three bytes and on every four-byte one that
+/// starts like a character.
+///
+/// ```
+/// use consent_core::text::utf8;
+/// assert_eq!(utf8("ä€😀".as_bytes()), Some("ä€😀"));
+/// assert_eq!(utf8(b"\xc0\x80"), None, "overlong");
+/// assert_eq!(utf8(b"\xed\xa0\x80"), None, "a surrogate");
+/// ```
+#[must_use]
+#[allow(unsafe_code)]
+pub fn utf8(bytes: &[u8]) -> Option<&str> {
+    let mut at = 0;
+    while let Some(&lead) = bytes.get(at) {
+        // A character's bytes: ASCII alone, or a lead `11..0` with as many bytes as it has ones.
+        let len = match lead.leading_ones() {
+            0 => 1,
+            n @ 2..=4 => n as usize,
+            _ => return None,
+        };
+        let mut c = u32::from(lead & (0x7f >> len));
+        for k in 1..len {
+            let b = *bytes.get(at + k)?;
+            if b & 0xc0 != 0x80 {
+                return None;
+            }
+            c = c << 6 | u32::from(b & 0x3f);
+        }
+        // The shortest form only, and a scalar value (no surrogate, nothing past U+10FFFF).
+        let least = [0, 0, 0x80, 0x800, 0x1_0000];
+        if c < least.get(len).copied().unwrap_or(0) || char::from_u32(c).is_none() {
+            return None;
+        }
+        at += len;
+    }
+    // SAFETY: every byte was read above as part of a well-formed sequence of table 3-7,
+    // which is what UTF-8 is.
+    Some(unsafe { core::str::from_utf8_unchecked(bytes) })
 }
 
 /// `s` split at the first ASCII byte `sep`, as `str::split_once` with a `char` splits it.
@@ -191,7 +238,7 @@ pub fn json_string(out: &mut (impl Sink + ?Sized), s: &str) {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             let digit = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
             let code = [b'\\', b'u', b'0', b'0', digit(b >> 4), digit(b & 0xf)];
-            out.push_str(core::str::from_utf8(&code).unwrap_or_default());
+            out.push_str(utf8(&code).unwrap_or_default());
         } else {
             out.push_str(escape);
         }
@@ -217,6 +264,29 @@ mod tests {
         b.clear();
         assert!(!b.overflowed());
         assert_eq!(b.as_str(), "");
+    }
+
+    /// `utf8` against `core`'s: every sequence of one and two bytes, and of three and four
+    /// bytes every lead and second byte with the bytes after them from each side of every
+    /// boundary of table 3-7.
+    #[test]
+    fn utf8_is_cores_from_utf8() {
+        let same = |b: &[u8]| assert_eq!(utf8(b), core::str::from_utf8(b).ok(), "{b:x?}");
+        let edges = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff];
+        for a in 0..=0xff {
+            same(&[a]);
+            for b in 0..=0xff {
+                same(&[a, b]);
+                for c in edges {
+                    same(&[a, b, c]);
+                    for d in edges {
+                        same(&[a, b, c, d]);
+                        same(&[b'x', a, b, c, d, b'y']);
+                    }
+                }
+            }
+        }
+        same("a\u{10ffff}b\u{7ff}\u{800}\u{ffff}\u{10000}\u{d7ff}\u{e000}".as_bytes());
     }
 
     #[test]

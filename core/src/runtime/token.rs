@@ -267,7 +267,7 @@ impl Token {
                 n += 1 + b64::encode(tag, rest).unwrap_or(0);
             }
         }
-        core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default()
+        crate::text::utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -401,7 +401,10 @@ const fn gather7(x: u64) -> u64 {
 
 /// A minimal LEB128 varint of at most 63 bits at `at`, within the payload's first `n`
 /// bytes; returns it and the offset after it. Read as one word, not byte by byte.
-#[inline(always)]
+///
+/// Inlined for the server's check; in the browser build left to the compiler, which keeps
+/// one copy for the three varints (19 B gzip less in the banner's module, measured).
+#[cfg_attr(not(target_family = "wasm"), inline(always))]
 fn varint(
     buf: &PayloadBuf,
     n: usize,
