@@ -47,7 +47,7 @@ const start = (policy, jar, now, gpc, dnt, langs) => core('start', [policy, jar,
 const state = () => core('state', []);
 const setLanguage = (lang) => core('language', [lang], [], false) === 1;
 const decide = (kind, ids, now, random, jar, host, href, https) =>
-  core('decide', [kind, ids, random, jar, host, href], [now, https]);
+  core('decide', [random, kind, ids, jar, host, href], [now, https]);
 /** 1: the element may load; 0: not now; 2: never, it names what the policy does not have. */
 const allows = (category, service, path) =>
   core('allows', [category ?? '', service ?? '', path], [service != null], false);

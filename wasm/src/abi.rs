@@ -4,8 +4,8 @@
 //! Above `__heap_base` (where an allocator would start) nothing of Rust's lives: the stack
 //! and the statics are below it. The compiled policy is kept there, from the first byte, for
 //! the page's lifetime; [`base`] is the first byte after it. For each call the script writes
-//! the call's text arguments one after the other from `base` (growing the memory if they do
-//! not fit) and passes their lengths; the call reads them there, writes its answer right
+//! the call's arguments one after the other from `base` (growing the memory if they do not
+//! fit), bytes (the policy, random bytes) before texts, and passes their lengths; the call reads them there, writes its answer right
 //! after them (growing the memory if the answer does not fit) and returns the answer's
 //! length. The script knows where the answer starts: `base` plus the lengths it passed.
 //!
@@ -48,24 +48,31 @@ fn memory_end() -> usize {
     core::arch::wasm32::memory_size(0) * PAGE
 }
 
-/// The text arguments at [`base`], `lens` bytes each, and where the answer goes (after them).
-/// An argument that runs past the memory's end is empty; one that is not UTF-8 (the script
+/// The arguments at [`base`]: first `bytes` bytes as they are (the policy, or 16 random
+/// bytes), then `N` texts, `lens` bytes each; and where the answer goes (after them). An
+/// argument that runs past the memory's end is empty; a text that is not UTF-8 (the script
 /// encodes with `TextEncoder`, which always writes UTF-8) is empty too.
-fn args<const N: usize>(lens: [usize; N]) -> ([&'static [u8]; N], usize) {
-    let mut args = [&[][..]; N];
-    let at = fill(&lens, &mut args);
-    (args, at)
+fn args<const N: usize>(
+    bytes: usize,
+    lens: [usize; N],
+) -> (&'static [u8], [&'static str; N], usize) {
+    let mut texts = [""; N];
+    let (bytes, at) = fill(bytes, &lens, &mut texts);
+    (bytes, texts, at)
 }
 
-/// [`args`]' work, not generic over the count: the module has it once.
+/// [`args`]' work, not generic over the count: the module has it once, and checks every
+/// text in one place.
 #[inline(never)]
-fn fill(lens: &[usize], args: &mut [&'static [u8]]) -> usize {
-    let mut at = base();
-    for (arg, &len) in args.iter_mut().zip(lens) {
-        *arg = arg_at(at, len);
+fn fill(bytes: usize, lens: &[usize], texts: &mut [&'static str]) -> (&'static [u8], usize) {
+    let at = base();
+    let raw = arg_at(at, bytes);
+    let mut at = at.saturating_add(bytes);
+    for (text, &len) in texts.iter_mut().zip(lens) {
+        *text = consent_core::text::utf8(arg_at(at, len)).unwrap_or_default();
         at = at.saturating_add(len);
     }
-    at
+    (raw, at)
 }
 
 /// `len` bytes at `at`, or none if they run past the memory's end.
@@ -77,10 +84,6 @@ fn arg_at(at: usize, len: usize) -> &'static [u8] {
     // base, which no Rust value uses (there is no allocator): only the script writes there,
     // before this call, and nothing writes it while the call runs (one thread).
     unsafe { core::slice::from_raw_parts(at as *const u8, len) }
-}
-
-fn text(bytes: &[u8]) -> &str {
-    consent_core::text::utf8(bytes).unwrap_or_default()
 }
 
 /// The answer, written into memory from `at` up, growing the memory as it needs.
@@ -138,19 +141,11 @@ pub extern "C" fn start(
     now_ms: f64,
     gpc: u32,
 ) -> usize {
-    let ([policy_bytes, jar, dnt, langs], at) = args([policy, jar, dnt, langs]);
+    let (policy_bytes, [jar, dnt, langs], at) = args(policy, [jar, dnt, langs]);
     // The policy stays where it is, and the next calls' arguments go after it.
     POLICY_END.store(base() + policy_bytes.len(), Ordering::Relaxed);
     answer(at, |out| {
-        crate::start(
-            policy_bytes,
-            text(jar),
-            now_ms,
-            gpc != 0,
-            text(dnt),
-            text(langs),
-            out,
-        );
+        crate::start(policy_bytes, jar, now_ms, gpc != 0, dnt, langs, out);
     })
 }
 
@@ -163,36 +158,26 @@ pub extern "C" fn state() -> usize {
 /// [`crate::set_language`].
 #[unsafe(no_mangle)]
 pub extern "C" fn language(lang: usize) -> u32 {
-    let ([lang], _) = args([lang]);
-    crate::set_language(text(lang)).into()
+    let (_, [lang], _) = args(0, [lang]);
+    crate::set_language(lang).into()
 }
 
-/// [`crate::decide`]: the action, the ids, 16 random bytes, the jar, the host and the page.
+/// [`crate::decide`]: 16 random bytes, the action, the ids, the jar, the host and the page.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn decide(
+    random: usize,
     kind: usize,
     ids: usize,
-    random: usize,
     jar: usize,
     host: usize,
     href: usize,
     now_ms: f64,
     https: u32,
 ) -> usize {
-    let ([kind, ids, random, jar, host, href], at) = args([kind, ids, random, jar, host, href]);
+    let (random, [kind, ids, jar, host, href], at) = args(random, [kind, ids, jar, host, href]);
     answer(at, |out| {
-        crate::decide(
-            text(kind),
-            text(ids),
-            now_ms,
-            random,
-            text(jar),
-            text(host),
-            text(href),
-            https != 0,
-            out,
-        );
+        crate::decide(kind, ids, now_ms, random, jar, host, href, https != 0, out);
     })
 }
 
@@ -200,23 +185,23 @@ pub extern "C" fn decide(
 /// the [`Verdict`](crate::Verdict)'s number.
 #[unsafe(no_mangle)]
 pub extern "C" fn allows(category: usize, service: usize, path: usize, has_service: u32) -> u32 {
-    let ([category, service, path], _) = args([category, service, path]);
-    let service = (has_service != 0).then(|| text(service));
-    crate::allows(text(category), service, text(path)) as u32
+    let (_, [category, service, path], _) = args(0, [category, service, path]);
+    let service = (has_service != 0).then_some(service);
+    crate::allows(category, service, path) as u32
 }
 
 /// [`crate::accepted_category`].
 #[unsafe(no_mangle)]
 pub extern "C" fn category(id: usize) -> u32 {
-    let ([id], _) = args([id]);
-    crate::accepted_category(text(id)).into()
+    let (_, [id], _) = args(0, [id]);
+    crate::accepted_category(id).into()
 }
 
 /// [`crate::accepted_service`].
 #[unsafe(no_mangle)]
 pub extern "C" fn service(id: usize, path: usize) -> u32 {
-    let ([id, path], _) = args([id, path]);
-    crate::accepted_service(text(id), text(path)).into()
+    let (_, [id, path], _) = args(0, [id, path]);
+    crate::accepted_service(id, path).into()
 }
 
 /// [`crate::consent`].
@@ -228,15 +213,13 @@ pub extern "C" fn consent() -> usize {
 /// [`crate::signed`].
 #[unsafe(no_mangle)]
 pub extern "C" fn signed(token: usize, https: u32) -> usize {
-    let ([token], at) = args([token]);
-    answer(at, |out| crate::signed(text(token), https != 0, out))
+    let (_, [token], at) = args(0, [token]);
+    answer(at, |out| crate::signed(token, https != 0, out))
 }
 
 /// [`crate::reset`]: 16 random bytes, the jar and the host.
 #[unsafe(no_mangle)]
 pub extern "C" fn reset(random: usize, jar: usize, host: usize, now_ms: f64) -> usize {
-    let ([random, jar, host], at) = args([random, jar, host]);
-    answer(at, |out| {
-        crate::reset(now_ms, random, text(jar), text(host), out)
-    })
+    let (random, [jar, host], at) = args(random, [jar, host]);
+    answer(at, |out| crate::reset(now_ms, random, jar, host, out))
 }
