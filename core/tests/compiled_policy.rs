@@ -111,7 +111,7 @@ proptest! {
                     y.clear_lines(&compiled, present, host)
                 );
             }
-            prop_assert_eq!(policy::expires(config, x.state()), policy::expires(&compiled, y.state()));
+            prop_assert_eq!(policy::expires::<i64, _>(config, x.state()), policy::expires::<i64, _>(&compiled, y.state()));
             here = here.union(&x.revoked());
             token = Some(Token::unsigned(*x.state()).to_string());
         }

@@ -138,8 +138,10 @@ fn answer(out: &mut dyn Sink, f: impl FnOnce(&mut App, &CompiledPolicy<'static>,
     }
 }
 
-fn time(ms: f64) -> time::OffsetDateTime {
-    consent_core::state::datetime((ms / 1000.0) as i64)
+/// The script's `Date.now()` as the runtime's Unix seconds
+/// ([`Timestamp`](consent_core::state::Timestamp)): no calendar in the module.
+fn time(ms: f64) -> i64 {
+    (ms / 1000.0) as i64
 }
 
 /// A consent id from the script's 16 random bytes (all zero if it passed fewer, which it
@@ -451,7 +453,7 @@ pub fn signed(token: &str, https: bool, out: &mut dyn Sink) {
             return false;
         }
         // Adopt it, judged at its own time: the server's id and times.
-        let at = signed.state().last_decision();
+        let (_, at) = signed.state().decision_times::<i64>();
         let adopted = policy::evaluate(p, Some(token), None, at, app.signals);
         if adopted.state().is_some() && !adopted.show_banner() {
             app.evaluation = adopted;
@@ -558,7 +560,7 @@ impl App {
         &mut self,
         p: &CompiledPolicy<'_>,
         action: decision::Action,
-        now: time::OffsetDateTime,
+        now: i64,
         fresh_id: ConsentId,
         page: Page<'_>,
         j: &mut Json<'_>,
@@ -644,12 +646,13 @@ impl App {
             j.raw(NULL);
             return;
         };
-        let ms = |t: time::OffsetDateTime| u64::try_from(t.unix_timestamp()).unwrap_or(0) * 1000;
+        let ms = |t: i64| u64::try_from(t).unwrap_or(0) * 1000;
+        let (first, last) = state.decision_times();
         j.open("{")
             .key("consentId")
             .str(state.id().hex(&mut [0; 32]));
-        j.key("firstDecision").num(ms(state.first_decision()));
-        j.key("lastDecision").num(ms(state.last_decision()));
+        j.key("firstDecision").num(ms(first));
+        j.key("lastDecision").num(ms(last));
         j.key("expires").num(ms(policy::expires(p, state)));
         j.key("revision").num(state.revision().get().into());
         j.key("method").str(state.method().as_str());

@@ -47,7 +47,7 @@ use time::OffsetDateTime;
 
 use crate::policy::{Context, DecideError, Decision, Evaluation, StoredStatus};
 use crate::site::SitePolicy;
-use crate::state::{Choices, ConsentId, ConsentState};
+use crate::state::{Choices, ConsentId, ConsentState, Timestamp};
 use crate::token::{SigningKey, Token, TokenError};
 
 /// What the visitor did: one vocabulary for the banner, the form and the API.
@@ -325,11 +325,11 @@ impl Made {
 ///
 /// # Errors
 /// [`DecideError::ClockOutOfRange`] when `ctx.now` is before 2020 or after 2099.
-pub fn make<P: SitePolicy + ?Sized>(
+pub fn make<P: SitePolicy + ?Sized, T: Timestamp>(
     site: &P,
     before: &Evaluation,
     action: Action,
-    ctx: Context,
+    ctx: Context<T>,
     signer: Option<Signer<'_>>,
 ) -> Result<Made, DecideError> {
     // The rules' parameters, read once for the decision and for what it allows afterwards.
@@ -340,11 +340,7 @@ pub fn make<P: SitePolicy + ?Sized>(
         Some(signer) => signer.sign(state, ctx.fresh_id),
         None => Token::unsigned(state),
     };
-    let evaluation = params.evaluate(
-        Some(Ok(token.state())),
-        ctx.now.unix_timestamp(),
-        ctx.signals,
-    );
+    let evaluation = params.evaluate(Some(Ok(token.state())), ctx.now.unix(), ctx.signals);
     Ok(Made {
         token,
         decision,
@@ -407,11 +403,7 @@ pub fn accept<P: SitePolicy + ?Sized>(
     let state = *token.state();
     let params = site.params();
     // Judged at its own decision time: is it a well-formed decision under this policy?
-    let at_decision = params.evaluate(
-        Some(Ok(&state)),
-        state.last_decision().unix_timestamp(),
-        crate::Signals::default(),
-    );
+    let at_decision = params.evaluate(Some(Ok(&state)), state.last, crate::Signals::default());
     match at_decision.status() {
         StoredStatus::Valid => {}
         StoredStatus::OlderRevision => return Err(SubmitError::OtherPolicy),

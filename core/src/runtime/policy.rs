@@ -77,7 +77,7 @@ use crate::index::{CategoryIndex, ServiceIndex};
 use crate::lang::Lang;
 use crate::site::{Params, SitePolicy};
 pub use crate::state::DecideError;
-use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, datetime};
+use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, Timestamp};
 use crate::text::{Buf, Sink, split_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, decode};
 
@@ -420,7 +420,7 @@ pub fn evaluate<P: SitePolicy + ?Sized>(
     site: &P,
     stored: Option<&str>,
     key: Option<&SigningKey>,
-    now: OffsetDateTime,
+    now: impl Timestamp,
     signals: Signals,
 ) -> Evaluation {
     let decoded = stored.map(|s| decode(s.as_bytes(), key));
@@ -428,8 +428,7 @@ pub fn evaluate<P: SitePolicy + ?Sized>(
         Ok(d) => Ok(d.token.state()),
         Err(e) => Err(*e),
     });
-    site.params()
-        .evaluate(stored, now.unix_timestamp(), signals)
+    site.params().evaluate(stored, now.unix(), signals)
 }
 
 /// A gated element's markup (`data-category`, `data-service`) resolved against a site's
@@ -483,9 +482,9 @@ pub fn allows_without_policy(category: &str) -> bool {
 
 /// What a decision needs besides the config and the previous evaluation.
 #[derive(Clone, Copy, Debug)]
-pub struct Context {
-    /// The decision time.
-    pub now: OffsetDateTime,
+pub struct Context<T = OffsetDateTime> {
+    /// The decision time: an `OffsetDateTime`, or the banner's Unix seconds ([`Timestamp`]).
+    pub now: T,
     /// The browser's privacy signals at decision time.
     pub signals: Signals,
     /// The language the banner was shown in.
@@ -706,24 +705,24 @@ fn glob(pattern: &[u8], name: &[u8]) -> bool {
 /// assert_eq!(cleared, ["_ga", "_ga_*", "_gcl_au", "_fbp", "YSC", "VISITOR_INFO1_LIVE"]);
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
-pub fn decide<P: SitePolicy + ?Sized>(
+pub fn decide<P: SitePolicy + ?Sized, T: Timestamp>(
     site: &P,
     previous: &Evaluation,
     action: Action,
-    ctx: Context,
+    ctx: Context<T>,
 ) -> Result<Decision, DecideError> {
     site.params().decide(previous, action, ctx)
 }
 
 impl Params {
     /// Rules 8 to 10 ([`decide`]) over parameters already read.
-    pub(crate) fn decide(
+    pub(crate) fn decide<T: Timestamp>(
         &self,
         previous: &Evaluation,
         action: Action,
-        ctx: Context,
+        ctx: Context<T>,
     ) -> Result<Decision, DecideError> {
-        let now = ctx.now.unix_timestamp();
+        let now = ctx.now.unix();
         if !(MIN_TIME..=MAX_TIME).contains(&now) {
             return Err(DecideError::ClockOutOfRange);
         }
@@ -775,10 +774,10 @@ pub fn lifetime_days<P: SitePolicy + ?Sized>(site: &P, state: &ConsentState) -> 
     }
 }
 
-/// When a decision expires under a site's policy (rule 5).
+/// When a decision expires under a site's policy (rule 5), as any [`Timestamp`].
 #[must_use]
-pub fn expires<P: SitePolicy + ?Sized>(site: &P, state: &ConsentState) -> OffsetDateTime {
-    datetime(state.last + i64::from(lifetime_days(site, state)) * DAY)
+pub fn expires<T: Timestamp, P: SitePolicy + ?Sized>(site: &P, state: &ConsentState) -> T {
+    T::from_unix(state.last + i64::from(lifetime_days(site, state)) * DAY)
 }
 
 /// The domains to try when deleting a cookie from the page at `host`: the host itself, then
