@@ -78,7 +78,7 @@ use crate::lang::Lang;
 use crate::site::{Params, SitePolicy};
 pub use crate::state::DecideError;
 use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, Timestamp};
-use crate::text::{Buf, Sink, split_ascii, trim_end_ascii};
+use crate::text::{Buf, Sink, split_ascii, split_once_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
@@ -791,16 +791,12 @@ pub fn expires<T: Timestamp, P: SitePolicy + ?Sized>(site: &P, state: &ConsentSt
 /// ```
 pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
     let host = trim_end_ascii(host, b'.');
-    let labels = split_ascii(host, b'.').count();
     let is_ip = is_ip(host);
-    core::iter::once(host).chain(
-        host.bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'.')
-            .map(|(i, _)| i + 1)
-            .take(if is_ip { 0 } else { labels.saturating_sub(2) })
-            .filter_map(move |i| host.get(i..)),
-    )
+    // Each parent is what follows the first dot, while that still has two labels.
+    core::iter::successors(Some(host), move |domain| {
+        let (_, parent) = split_once_ascii(domain, b'.')?;
+        (!is_ip && parent.bytes().any(|b| b == b'.')).then_some(parent)
+    })
 }
 
 /// Whether `host` is an IP address: dotted-quad IPv4 exactly as `std::net::Ipv4Addr` parses
@@ -830,6 +826,17 @@ mod tests {
         #[test]
         fn is_ip_as_std(host in "[0-9.:a]{0,16}") {
             prop_assert_eq!(is_ip(&host), host.parse::<std::net::IpAddr>().is_ok() || host.contains(':'));
+        }
+
+        /// The host, then every suffix after a dot that still has a dot (never for an IP).
+        #[test]
+        fn clear_domains_are_the_suffixes_of_two_labels_or_more(host in "[a-c1.:]{0,12}") {
+            let host = trim_end_ascii(&host, b'.');
+            let parents = host.match_indices('.').map(|(i, _)| &host[i + 1..]);
+            let want: Vec<&str> = core::iter::once(host)
+                .chain(parents.filter(|p| p.contains('.') && !is_ip(host)))
+                .collect();
+            prop_assert_eq!(clear_domains(host).collect::<Vec<_>>(), want);
         }
     }
 
