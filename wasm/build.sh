@@ -11,7 +11,7 @@ out="${1:-wasm/dist}"
 # stack comes first in linear memory, so an overflow traps instead of corrupting data. With it
 # the whole linear memory stays at two 64 KiB pages (issue 13: at most 128 KiB).
 source "$(dirname "$0")/../scripts/reproducible-wasm.sh" wasm-dist "-C link-arg=-zstack-size=32768"
-profile="${CONSENT_WASM_PROFILE:-wasm-release}"
+profile="${CONSENT_WASM_PROFILE:-wasm-banner}"
 cargo build -q -p consent-wasm --lib --no-default-features --target wasm32-unknown-unknown --profile "$profile"
 
 esbuild="$root/wasm/node_modules/.bin/esbuild"
