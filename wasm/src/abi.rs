@@ -52,6 +52,9 @@ fn memory_end() -> usize {
 /// bytes), then `N` texts, `lens` bytes each; and where the answer goes (after them). An
 /// argument that runs past the memory's end is empty; a text that is not UTF-8 (the script
 /// encodes with `TextEncoder`, which always writes UTF-8) is empty too.
+///
+/// Always inlined: a copy per count, returning its arrays through memory, was 44 B gzip more.
+#[inline(always)]
 fn args<const N: usize>(
     bytes: usize,
     lens: [usize; N],
@@ -87,7 +90,7 @@ fn arg_at(at: usize, len: usize) -> &'static [u8] {
 }
 
 /// The answer, written into memory from `at` up, growing the memory as it needs.
-struct Answer {
+pub struct Answer {
     start: usize,
     at: usize,
 }
@@ -125,7 +128,7 @@ impl Sink for Answer {
 }
 
 /// Runs `f` with an answer after the arguments; returns its length.
-fn answer(at: usize, f: impl FnOnce(&mut dyn Sink)) -> usize {
+fn answer(at: usize, f: impl FnOnce(&mut Answer)) -> usize {
     let mut out = Answer::new(at);
     f(&mut out);
     out.len()

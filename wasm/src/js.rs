@@ -4,25 +4,27 @@
 //! consent-core's own writer.
 
 use consent_core::__private::Decimal;
+use consent_core::Choices;
+use consent_core::compiled::CompiledPolicy;
 use consent_core::consent_mode::ConsentModeState;
 use consent_core::text::{Sink, json_string};
 
 /// Compact JSON, written in order: `open`/`close` for objects and arrays, `key` before each
 /// member's value; commas are placed by the writer.
 pub(crate) struct Json<'o> {
-    out: &'o mut dyn Sink,
+    out: &'o mut crate::Out,
     /// Whether the next value is the first of its container (or follows a key).
     first: bool,
 }
 
 impl<'o> Json<'o> {
-    pub(crate) fn new(out: &'o mut dyn Sink) -> Self {
+    pub(crate) fn new(out: &'o mut crate::Out) -> Self {
         Self { out, first: true }
     }
 
     fn sep(&mut self) {
         if !self.first {
-            self.out.push_str(",");
+            Sink::push_str(self.out, ",");
         }
         self.first = false;
     }
@@ -30,14 +32,14 @@ impl<'o> Json<'o> {
     /// `{` or `[`.
     pub(crate) fn open(&mut self, bracket: &str) -> &mut Self {
         self.sep();
-        self.out.push_str(bracket);
+        Sink::push_str(self.out, bracket);
         self.first = true;
         self
     }
 
     /// `}` or `]`.
     pub(crate) fn close(&mut self, bracket: &str) -> &mut Self {
-        self.out.push_str(bracket);
+        Sink::push_str(self.out, bracket);
         self.first = false;
         self
     }
@@ -45,7 +47,7 @@ impl<'o> Json<'o> {
     pub(crate) fn key(&mut self, key: &str) -> &mut Self {
         self.sep();
         json_string(self.out, key);
-        self.out.push_str(":");
+        Sink::push_str(self.out, ":");
         self.first = true;
         self
     }
@@ -75,7 +77,7 @@ impl<'o> Json<'o> {
     /// A literal: `null`, `true`, a number.
     pub(crate) fn raw(&mut self, text: &str) -> &mut Self {
         self.sep();
-        self.out.push_str(text);
+        Sink::push_str(self.out, text);
         self
     }
 
@@ -87,6 +89,17 @@ impl<'o> Json<'o> {
             self.key(signal.as_str()).str(value.as_str());
         }
         self
+    }
+
+    /// The ids of the categories in `set`, a list.
+    pub(crate) fn categories(&mut self, p: &CompiledPolicy<'_>, set: Choices) -> &mut Self {
+        self.open("[");
+        for (ci, c) in p.indexed_categories() {
+            if set.allows_category(ci) {
+                self.str(c.id);
+            }
+        }
+        self.close("]")
     }
 
     /// `{"error": message}`.
