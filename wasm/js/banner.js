@@ -43,11 +43,16 @@ function core(f, args, rest = [], json = true) {
   return json ? JSON.parse(new TextDecoder().decode(memory().subarray(at, at + r))) : r;
 }
 
+/** The actions `decide` takes, by their place in the core's `ActionKind::ALL`. */
+const ACCEPT_ALL = 0;
+const REJECT_ALL = 1;
+const CUSTOM = 2;
+const GRANT = 3;
 const start = (policy, jar, now, gpc, dnt, langs) => core('start', [policy, jar, dnt, langs], [now, gpc]);
 const state = () => core('state', []);
 const setLanguage = (lang) => core('language', [lang], [], false) === 1;
 const decide = (kind, ids, now, random, jar, host, href, https) =>
-  core('decide', [random, kind, ids, jar, host, href], [now, https]);
+  core('decide', [random, ids, jar, host, href], [now, https, kind]);
 /** 1: the element may load; 0: not now; 2: never, it names what the policy does not have. */
 const allows = (category, service, path) =>
   core('allows', [category ?? '', service ?? '', path], [service != null], false);
@@ -104,8 +109,8 @@ function button(text, onClick) {
 /** "Reject all", "Accept all" and a third action: the same element, size and colours. */
 function actions(t, third, onThird) {
   return add(el('div', 'consent-actions'),
-    button(t.reject_all, () => decideNow('reject_all')),
-    button(t.accept_all, () => decideNow('accept_all')),
+    button(t.reject_all, () => decideNow(REJECT_ALL)),
+    button(t.accept_all, () => decideNow(ACCEPT_ALL)),
     button(third, onThird));
 }
 
@@ -330,7 +335,7 @@ function openPreferences() {
 
 /** The preferences for the view `v`, drawn by their script `p` with this script's helpers. */
 function showPreferences(v, p) {
-  p.draw(v, el, attrs, add, button, actions, showLayer, closePreferences, switchLanguage, (ids) => decideNow('custom', ids));
+  p.draw(v, el, attrs, add, button, actions, showLayer, closePreferences, switchLanguage, (ids) => decideNow(CUSTOM, ids));
 }
 
 
@@ -516,7 +521,7 @@ function embedPlaceholder(embed, category, svc) {
       .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
     // A root of its own, in the banner's theme: the page's variables for .consent-root reach it.
     const box = attrs(add(el('div', `consent-root consent-embed ${u.theme_}`), el('p', '', text),
-      button(t.t.placeholder_button, () => decideNow('grant', [(s ?? c).id]))), { 'data-consent-placeholder': '' });
+      button(t.t.placeholder_button, () => decideNow(GRANT, [(s ?? c).id]))), { 'data-consent-placeholder': '' });
     embed.classList.add('consent-wait');
     // One per embed: an app that moved it (or put it back) gets it where the embed is now.
     u.placeholders_.get(embed)?.remove();
@@ -764,13 +769,13 @@ export const Consent = {
   acceptedCategory: ready((id) => acceptedCategory(String(id)), false),
   acceptedService: ready((id) => acceptedService(String(id), location.pathname), false),
   acceptCategory: ready((ids) => {
-    if (ids === 'all') return decideNow('accept_all');
+    if (ids === 'all') return decideNow(ACCEPT_ALL);
     const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : null;
     if (!list) {
       console.error('consent: acceptCategory: expected "all", a category id or a list of them, got', ids);
       return false;
     }
-    return decideNow(list.length ? 'custom' : 'reject_all', list);
+    return decideNow(list.length ? CUSTOM : REJECT_ALL, list);
   }, false),
   getConsent: ready(() => consent(), null),
   setLanguage: ready((lang) => switchLanguage(String(lang)), false),

@@ -300,10 +300,10 @@ pub fn set_language(lang: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// Decides: `kind` is an action's name ([`ActionKind`]: `accept_all`, `reject_all`,
-/// `custom` with exactly the categories `ids` (a list as `items` reads it), or `grant`,
-/// what is allowed now plus `ids`, from an embed's placeholder: a service alone, or a whole
-/// category). `random` is 16 random bytes (a new consent id if there is none),
+/// Decides: `kind` is the action ([`ActionKind`]: `accept_all`, `reject_all`, `custom`
+/// with exactly the categories `ids` (a list as `items` reads it), or `grant`, what is
+/// allowed now plus `ids`, from an embed's placeholder: a service alone, or a whole
+/// category; `None` for one the script does not know). `random` is 16 random bytes (a new consent id if there is none),
 /// `jar` the page's cookies, `host` and `href` the page's, `https` whether it is served over
 /// https.
 ///
@@ -313,7 +313,7 @@ pub fn set_language(lang: &str) -> bool {
 /// before [`start`].
 #[allow(clippy::too_many_arguments)]
 pub fn decide(
-    kind: &str,
+    kind: Option<ActionKind>,
     ids: &str,
     now_ms: f64,
     random: &[u8],
@@ -325,7 +325,7 @@ pub fn decide(
 ) {
     answer(out, |app, p, out| {
         let mut j = Json::new(out);
-        let Ok(kind) = kind.parse::<ActionKind>() else {
+        let Some(kind) = kind else {
             return j.error("unknown action: expected accept_all, reject_all, custom or grant");
         };
         let choices = match kind {
@@ -702,6 +702,7 @@ pub mod strings {
         href: &str,
         https: bool,
     ) -> String {
+        let kind = kind.parse().ok();
         text(|o| crate::decide(kind, ids, now, random, jar, host, href, https, o))
     }
 
