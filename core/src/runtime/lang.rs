@@ -111,20 +111,19 @@ impl FromStr for Lang {
     type Err = ParseLangError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // The primary subtag: the bytes before the first `-` or `_` (ASCII, so a char boundary).
-        let end = s.bytes().position(|b| b == b'-' || b == b'_');
-        let primary = s
-            .as_bytes()
-            .get(..end.unwrap_or(s.len()))
-            .unwrap_or_default();
-        if primary.eq_ignore_ascii_case(b"fi") {
-            Ok(Lang::Fi)
-        } else if primary.eq_ignore_ascii_case(b"sv") {
-            Ok(Lang::Sv)
-        } else if primary.eq_ignore_ascii_case(b"en") {
-            Ok(Lang::En)
-        } else {
-            Err(ParseLangError)
+        // The primary subtag: two letters, then the end or a `-` or `_`.
+        let b = s.as_bytes();
+        let code = match (b.first(), b.get(1), b.get(2)) {
+            (Some(x), Some(y), None | Some(b'-' | b'_')) => {
+                [x.to_ascii_lowercase(), y.to_ascii_lowercase()]
+            }
+            _ => return Err(ParseLangError),
+        };
+        match &code {
+            b"fi" => Ok(Lang::Fi),
+            b"sv" => Ok(Lang::Sv),
+            b"en" => Ok(Lang::En),
+            _ => Err(ParseLangError),
         }
     }
 }
@@ -146,6 +145,18 @@ mod tests {
         assert_eq!("se".parse::<Lang>(), Err(ParseLangError));
         assert_eq!("".parse::<Lang>(), Err(ParseLangError));
         assert_eq!("finnish".parse::<Lang>(), Err(ParseLangError));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The language is the primary subtag's (up to the first `-` or `_`), in any case.
+        #[test]
+        fn the_primary_subtag_decides(tag in "[efinsvEFINSV_ä-]{0,5}") {
+            let primary = tag.split(['-', '_']).next().unwrap_or_default();
+            let want = Lang::ALL.into_iter().find(|l| primary.eq_ignore_ascii_case(l.as_str()));
+            prop_assert_eq!(tag.parse::<Lang>().ok(), want);
+        }
     }
 
     #[test]

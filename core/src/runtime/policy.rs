@@ -587,15 +587,18 @@ impl Decision {
             let mut delete = |name: &str| {
                 let root = (decl.path != "/").then_some("/");
                 for path in core::iter::once(decl.path).chain(root) {
-                    let domains = core::iter::once(None)
-                        .chain(clear_domains(host).chain(decl.domain).map(Some));
-                    for domain in domains {
+                    let mut at = |domain: Option<&str>| {
                         let mut text = Buf::<DELETION_LINE_MAX>::new();
                         write_deletion_line(&mut text, name, path, domain);
                         // Only a name longer than any browser keeps overflows.
                         if !text.overflowed() {
                             line(text.as_str());
                         }
+                    };
+                    at(None);
+                    clear_domains(host).for_each(|d| at(Some(d)));
+                    if decl.domain.is_some() {
+                        at(decl.domain);
                     }
                 }
             };
