@@ -59,7 +59,7 @@ use core::cell::RefCell;
 use consent_core::compiled::CompiledPolicy;
 use consent_core::decision::{self, ActionKind, Made};
 use consent_core::policy::{self, Context, Evaluation};
-use consent_core::text::{Buf, Sink, split_ascii, split_once_ascii};
+use consent_core::text::{Buf, Sink, split_ascii, split_once_ascii, trim_ascii};
 use consent_core::{Choices, ConsentId, Lang, Signals, Token, consent_mode};
 
 use crate::js::Json;
@@ -164,8 +164,8 @@ fn consent_id(random: &[u8]) -> ConsentId {
 fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
     split_ascii(jar, b';').filter_map(|pair| {
         let (name, value) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
-        let name = name.trim_ascii();
-        (!name.is_empty()).then_some((name, value.trim_ascii()))
+        let name = trim_ascii(name);
+        (!name.is_empty()).then_some((name, trim_ascii(value)))
     })
 }
 

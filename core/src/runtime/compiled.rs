@@ -386,17 +386,21 @@ impl<'a> Tables<'a> {
         }
     }
 
+    fn category(&self, i: usize) -> CategoryIndex {
+        CategoryIndex(
+            self.body
+                .get(self.service_categories + i)
+                .copied()
+                .unwrap_or(0),
+        )
+    }
+
     fn service(&self, i: usize) -> ServiceEntry<'a> {
         let ns = usize::from(self.n_services);
         let excluded_ends = self.service_categories + ns;
         ServiceEntry {
             id: self.text(self.service_ids() + i),
-            category: CategoryIndex(
-                self.body
-                    .get(self.service_categories + i)
-                    .copied()
-                    .unwrap_or(0),
-            ),
+            category: self.category(i),
             tables: *self,
             excluded: self.span(excluded_ends, i),
             cookies: self.span(excluded_ends + 2 * ns, i),
@@ -674,6 +678,13 @@ impl<'a> CompiledPolicy<'a> {
     pub fn services(&self) -> impl Iterator<Item = ServiceEntry<'a>> + 'a {
         let t = self.tables;
         (0..self.service_count()).map(move |i| t.service(i))
+    }
+
+    /// Each service's category, in order: what the rules' parameters need of the services,
+    /// read without their texts.
+    pub(crate) fn service_categories(&self) -> impl Iterator<Item = CategoryIndex> + 'a {
+        let t = self.tables;
+        (0..self.service_count()).map(move |i| t.category(i))
     }
 
     /// The categories with their positions.

@@ -78,7 +78,7 @@ use crate::lang::Lang;
 use crate::site::{Params, SitePolicy};
 pub use crate::state::DecideError;
 use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, Timestamp};
-use crate::text::{Buf, Sink, split_ascii, split_once_ascii, trim_end_ascii};
+use crate::text::{Buf, Sink, split_ascii, split_once_ascii, trim_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
@@ -447,13 +447,13 @@ impl Element {
         category: &str,
         service: Option<&str>,
     ) -> Option<Self> {
-        let category = category.trim_ascii();
+        let category = trim_ascii(category);
         let (negated, category) = match category.strip_prefix("!") {
             Some(c) => (true, c.trim_ascii_start()),
             None => (false, category),
         };
         let category = site.category_index(category)?;
-        let service = match service.map(str::trim_ascii).filter(|s| !s.is_empty()) {
+        let service = match service.map(trim_ascii).filter(|s| !s.is_empty()) {
             Some(id) => Some(site.service_index(id)?),
             None => None,
         };
@@ -477,7 +477,7 @@ impl Element {
 /// ```
 #[must_use]
 pub fn allows_without_policy(category: &str) -> bool {
-    category.trim_ascii() == CategoryIndex::NECESSARY_ID
+    trim_ascii(category) == CategoryIndex::NECESSARY_ID
 }
 
 /// What a decision needs besides the config and the previous evaluation.

@@ -50,7 +50,7 @@ impl Signals {
 
 /// Whether a header or `navigator` value turns its signal on.
 fn is_on(value: &str) -> bool {
-    value.trim_ascii() == "1"
+    crate::text::trim_ascii(value) == "1"
 }
 
 #[cfg(test)]

@@ -85,9 +85,10 @@ impl sealed::Sealed for CompiledPolicy<'_> {
     }
 
     fn services_of(&self, category: CategoryIndex) -> u128 {
-        self.indexed_services()
-            .filter(|(_, s)| s.category == category)
-            .fold(0, |set, (i, _)| set | 1 << i.get())
+        self.service_categories()
+            .enumerate()
+            .filter(|(_, c)| *c == category)
+            .fold(0, |set, (i, _)| set | 1 << i)
     }
 }
 
@@ -116,10 +117,10 @@ impl Params {
     pub(crate) fn from_compiled(policy: &crate::compiled::CompiledPolicy<'_>) -> Self {
         let mut category_services = [0u128; MAX_CATEGORIES];
         let mut n_services = 0u8;
-        for (i, service) in policy.services().enumerate() {
+        for (i, category) in policy.service_categories().enumerate() {
             // The format checks every service's category; `get_mut` keeps a panicking index
             // (and `core::fmt`, which its message needs) out of the banner's module.
-            if let Some(set) = category_services.get_mut(service.category.get()) {
+            if let Some(set) = category_services.get_mut(category.get()) {
                 *set |= 1 << i;
             }
             n_services += 1;
