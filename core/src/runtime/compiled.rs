@@ -395,6 +395,11 @@ impl<'a> Tables<'a> {
         )
     }
 
+    /// Where service `i`'s excluded paths start and end in their column.
+    fn excluded_span(&self, i: usize) -> (usize, usize) {
+        self.span(self.service_categories + usize::from(self.n_services), i)
+    }
+
     fn service(&self, i: usize) -> ServiceEntry<'a> {
         let ns = usize::from(self.n_services);
         let excluded_ends = self.service_categories + ns;
@@ -402,7 +407,7 @@ impl<'a> Tables<'a> {
             id: self.text(self.service_ids() + i),
             category: self.category(i),
             tables: *self,
-            excluded: self.span(excluded_ends, i),
+            excluded: self.excluded_span(i),
             cookies: self.span(excluded_ends + 2 * ns, i),
         }
     }
@@ -685,6 +690,15 @@ impl<'a> CompiledPolicy<'a> {
     pub(crate) fn service_categories(&self) -> impl Iterator<Item = CategoryIndex> + 'a {
         let t = self.tables;
         (0..self.service_count()).map(move |i| t.category(i))
+    }
+
+    /// Whether the service at `index` is kept off the page at `path`
+    /// ([`ServiceEntry::is_excluded_on`]), read without its texts.
+    pub(crate) fn service_excluded_on(&self, index: ServiceIndex, path: &str) -> bool {
+        let t = self.tables;
+        let (start, end) = t.excluded_span(index.get());
+        index.get() < self.service_count()
+            && excluded((start..end).map(|k| t.excluded_path(k)), path)
     }
 
     /// The categories with their positions.

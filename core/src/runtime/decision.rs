@@ -212,6 +212,7 @@ impl Signer<'_> {
 
     /// `state` under the id it may keep: its own when proven, else `fresh`; signed.
     fn sign(&self, state: ConsentState, fresh: ConsentId) -> Token {
+        self.key.held();
         let state = if self.proves(state.id()) {
             state
         } else {

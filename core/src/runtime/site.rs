@@ -56,8 +56,7 @@ impl sealed::Sealed for CompiledPolicy<'_> {
     }
 
     fn excluded(&self, service: ServiceIndex, path: &str) -> bool {
-        self.service(service)
-            .is_some_and(|s| s.is_excluded_on(path))
+        self.service_excluded_on(service, path)
     }
 
     fn cookie(&self) -> CookieSettings<'_> {
