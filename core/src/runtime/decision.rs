@@ -112,7 +112,8 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    /// Every kind.
+    /// Every kind. The banner's script names a kind by its place here (`wasm/js/banner.js`,
+    /// `ACCEPT_ALL` ...), so a new kind goes at the end and none moves.
     pub const ALL: [ActionKind; 5] = [
         ActionKind::AcceptAll,
         ActionKind::RejectAll,
