@@ -9,7 +9,8 @@
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const INVALID: u8 = 0xff;
 
-/// Each byte's 6-bit value, or [`INVALID`].
+/// Each byte's 6-bit value, or [`INVALID`]. Not in the banner's module (see [`value`]).
+#[cfg(any(not(target_family = "wasm"), feature = "alloc"))]
 const DECODE: [u8; 256] = {
     let mut table = [INVALID; 256];
     let mut i = 0;
@@ -19,6 +20,21 @@ const DECODE: [u8; 256] = {
     }
     table
 };
+
+/// A byte's 6-bit value, or [`INVALID`], for [`decode`].
+///
+/// The banner's module searches the alphabet instead of linking the 256 B table: it decodes a
+/// token or two per page, and the search is smaller than the table. The server looks up.
+#[cfg_attr(target_family = "wasm", inline(never))]
+fn value(c: u8) -> u8 {
+    #[cfg(target_family = "wasm")]
+    return ALPHABET
+        .iter()
+        .position(|&a| a == c)
+        .map_or(INVALID, |i| i as u8);
+    #[cfg(not(target_family = "wasm"))]
+    DECODE[usize::from(c)]
+}
 
 /// [`DECODE`] widened and shifted into place for the `i`th character of a block of four, for
 /// [`decode_prefix`]: a block is four lookups OR-ed. An invalid byte is all ones, so it sets
@@ -118,10 +134,10 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     for c in whole.chunks_exact(4) {
         if let (&[a, b, x, d], Some([o0, o1, o2])) = (c, outs.next()) {
             let (a, b, x, d) = (
-                DECODE[usize::from(a)],
-                DECODE[usize::from(b)],
-                DECODE[usize::from(x)],
-                DECODE[usize::from(d)],
+                value(a),
+                value(b),
+                value(x),
+                value(d),
             );
             seen |= a | b | x | d;
             let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(x) << 6 | u32::from(d);
@@ -132,16 +148,16 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     }
     let last_bits_clear = match (rest, rest_out) {
         ([a, b], [o0]) => {
-            let (a, b) = (DECODE[usize::from(*a)], DECODE[usize::from(*b)]);
+            let (a, b) = (value(*a), value(*b));
             seen |= a | b;
             *o0 = a << 2 | b >> 4;
             b & 0x0f == 0
         }
         ([a, b, x], [o0, o1]) => {
             let (a, b, x) = (
-                DECODE[usize::from(*a)],
-                DECODE[usize::from(*b)],
-                DECODE[usize::from(*x)],
+                value(*a),
+                value(*b),
+                value(*x),
             );
             seen |= a | b | x;
             *o0 = a << 2 | b >> 4;
@@ -153,7 +169,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     if seen & 0x80 != 0 {
         let at = input
             .iter()
-            .position(|&c| DECODE[usize::from(c)] == INVALID)
+            .position(|&c| value(c) == INVALID)
             .unwrap_or(0);
         return Err(B64Error::Byte(at));
     }
