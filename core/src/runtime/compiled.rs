@@ -367,6 +367,12 @@ impl<'a> Tables<'a> {
         self.texts.get(start..end).unwrap_or("")
     }
 
+    /// The position of `id` among the `n` texts from text number `first`: one search for
+    /// the categories' ids and the services' (their entries are not built to compare an id).
+    fn find(&self, first: usize, n: usize, id: &str) -> Option<u8> {
+        (0..n).position(|i| self.text(first + i) == id).map(|i| i as u8)
+    }
+
     fn service_ids(&self) -> usize {
         CATEGORY_IDS + usize::from(self.n_categories)
     }
@@ -720,15 +726,17 @@ impl<'a> CompiledPolicy<'a> {
     /// The position of the category `id`.
     #[must_use]
     pub fn category_index(&self, id: &str) -> Option<CategoryIndex> {
-        let i = self.categories().position(|c| c.id == id)?;
-        Some(CategoryIndex(i as u8))
+        self.tables
+            .find(CATEGORY_IDS, self.category_count(), id)
+            .map(CategoryIndex)
     }
 
     /// The position of the service `id`.
     #[must_use]
     pub fn service_index(&self, id: &str) -> Option<ServiceIndex> {
-        let i = self.services().position(|s| s.id == id)?;
-        Some(ServiceIndex(i as u8))
+        let t = &self.tables;
+        t.find(t.service_ids(), self.service_count(), id)
+            .map(ServiceIndex)
     }
 
     /// The service at `index`.
