@@ -344,13 +344,18 @@ struct Writer<'a> {
     at: usize,
 }
 
+// `byte` and `bytes` out of line in the browser build: one copy, not one for each field (75 B
+// gzip less in the banner's module, measured); the server signs once per decision, not per
+// request, and keeps LLVM's choice.
 impl Writer<'_> {
+    #[cfg_attr(target_family = "wasm", inline(never))]
     fn byte(&mut self, b: u8) {
         if let Some(slot) = self.out.get_mut(self.at) {
             *slot = b;
             self.at += 1;
         }
     }
+    #[cfg_attr(target_family = "wasm", inline(never))]
     fn bytes(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.byte(b);
