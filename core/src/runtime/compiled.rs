@@ -264,6 +264,8 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Out of line in the browser build (24 B gzip less in the banner's module, measured).
+    #[cfg_attr(target_family = "wasm", inline(never))]
     fn take(&mut self, n: usize) -> Result<&'a [u8], PolicyError> {
         let end = self.at.checked_add(n).ok_or(PolicyError::Length)?;
         let slice = self.bytes.get(self.at..end).ok_or(PolicyError::Length)?;
