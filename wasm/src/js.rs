@@ -37,7 +37,8 @@ impl<'o> Json<'o> {
         self
     }
 
-    /// `}` or `]`.
+    /// `}` or `]`. Out of line: it was inlined at some of its calls (35 B gzip less, measured).
+    #[inline(never)]
     pub(crate) fn close(&mut self, bracket: &str) -> &mut Self {
         Sink::push_str(self.out, bracket);
         self.first = false;
