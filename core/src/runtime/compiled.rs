@@ -198,9 +198,8 @@ pub struct ServiceEntry<'a> {
     /// Its category.
     pub category: CategoryIndex,
     tables: Tables<'a>,
-    /// Its excluded paths and its cookies: where they start and end in their columns.
-    excluded: (usize, usize),
-    cookies: (usize, usize),
+    /// Its position: its excluded paths and cookies are found from it only when read.
+    index: usize,
 }
 
 /// A cookie a service sets, as declared: what a withdrawal deletes.
@@ -218,13 +217,15 @@ impl<'a> ServiceEntry<'a> {
     /// The paths the service is kept off (`exclude_paths`).
     pub fn exclude_paths(&self) -> impl Iterator<Item = &'a str> + 'a {
         let t = self.tables;
-        (self.excluded.0..self.excluded.1).map(move |k| t.excluded_path(k))
+        let (start, end) = t.excluded_span(self.index);
+        (start..end).map(move |k| t.excluded_path(k))
     }
 
     /// The declared cookies.
     pub fn cookies(&self) -> impl Iterator<Item = CookieEntry<'a>> + 'a {
         let t = self.tables;
-        (self.cookies.0..self.cookies.1).map(move |k| t.cookie(k))
+        let (start, end) = t.cookies_span(self.index);
+        (start..end).map(move |k| t.cookie(k))
     }
 
     /// Whether the service is kept off the page at `path` (the same rule as
@@ -412,15 +413,18 @@ impl<'a> Tables<'a> {
         self.span(self.service_categories + usize::from(self.n_services), i)
     }
 
-    fn service(&self, i: usize) -> ServiceEntry<'a> {
+    /// Where service `i`'s cookies start and end in their column (after the excluded paths').
+    fn cookies_span(&self, i: usize) -> (usize, usize) {
         let ns = usize::from(self.n_services);
-        let excluded_ends = self.service_categories + ns;
+        self.span(self.service_categories + 3 * ns, i)
+    }
+
+    fn service(&self, i: usize) -> ServiceEntry<'a> {
         ServiceEntry {
             id: self.text(self.service_ids() + i),
             category: self.category(i),
             tables: *self,
-            excluded: self.excluded_span(i),
-            cookies: self.span(excluded_ends + 2 * ns, i),
+            index: i,
         }
     }
 }
