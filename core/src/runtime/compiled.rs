@@ -708,6 +708,17 @@ impl<'a> CompiledPolicy<'a> {
         (0..self.service_count()).map(move |i| t.category(i))
     }
 
+    /// Each declared cookie with its service's position, read without the services' ids.
+    pub(crate) fn each_service_cookie(&self, f: &mut dyn FnMut(ServiceIndex, CookieEntry<'_>)) {
+        let t = self.tables;
+        for i in 0..self.service_count() {
+            let (start, end) = t.cookies_span(i);
+            for k in start..end {
+                f(ServiceIndex(i as u8), t.cookie(k));
+            }
+        }
+    }
+
     /// Whether the service at `index` is kept off the page at `path`
     /// ([`ServiceEntry::is_excluded_on`]), read without its texts.
     pub(crate) fn service_excluded_on(&self, index: ServiceIndex, path: &str) -> bool {

@@ -68,11 +68,7 @@ impl sealed::Sealed for CompiledPolicy<'_> {
     }
 
     fn each_cookie(&self, f: &mut dyn FnMut(ServiceIndex, CookieEntry<'_>)) {
-        for (i, service) in self.services().enumerate() {
-            for c in service.cookies() {
-                f(ServiceIndex(i as u8), c);
-            }
-        }
+        self.each_service_cookie(f);
     }
 
     fn consent_mode(&self) -> (bool, u32, [u32; 7]) {
