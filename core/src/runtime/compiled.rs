@@ -815,6 +815,9 @@ impl<'a> Normalized<'a> {
 
     /// After a `%`: the unreserved character its two hex digits stand for, past them; else
     /// the `%` itself.
+    // Out of line in the browser build, the rare case of `next` kept apart from it (10 B
+    // gzip less in the banner's module, measured).
+    #[cfg_attr(target_family = "wasm", inline(never))]
     fn unescape(&mut self) -> u8 {
         let hex = |i: usize| (*self.bytes.get(i).unwrap_or(&b'g') as char).to_digit(16);
         if let (Some(hi), Some(lo)) = (hex(self.at), hex(self.at + 1)) {
