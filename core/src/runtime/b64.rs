@@ -133,12 +133,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     let mut outs = whole_out.chunks_exact_mut(3);
     for c in whole.chunks_exact(4) {
         if let (&[a, b, x, d], Some([o0, o1, o2])) = (c, outs.next()) {
-            let (a, b, x, d) = (
-                value(a),
-                value(b),
-                value(x),
-                value(d),
-            );
+            let (a, b, x, d) = (value(a), value(b), value(x), value(d));
             seen |= a | b | x | d;
             let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(x) << 6 | u32::from(d);
             *o0 = (n >> 16) as u8;
@@ -154,11 +149,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
             b & 0x0f == 0
         }
         ([a, b, x], [o0, o1]) => {
-            let (a, b, x) = (
-                value(*a),
-                value(*b),
-                value(*x),
-            );
+            let (a, b, x) = (value(*a), value(*b), value(*x));
             seen |= a | b | x;
             *o0 = a << 2 | b >> 4;
             *o1 = b << 4 | x >> 2;
@@ -167,10 +158,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
         _ => true,
     };
     if seen & 0x80 != 0 {
-        let at = input
-            .iter()
-            .position(|&c| value(c) == INVALID)
-            .unwrap_or(0);
+        let at = input.iter().position(|&c| value(c) == INVALID).unwrap_or(0);
         return Err(B64Error::Byte(at));
     }
     if !last_bits_clear {

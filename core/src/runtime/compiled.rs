@@ -377,7 +377,9 @@ impl<'a> Tables<'a> {
     /// The position of `id` among the `n` texts from text number `first`: one search for
     /// the categories' ids and the services' (their entries are not built to compare an id).
     fn find(&self, first: usize, n: usize, id: &str) -> Option<u8> {
-        (0..n).position(|i| self.text(first + i) == id).map(|i| i as u8)
+        (0..n)
+            .position(|i| self.text(first + i) == id)
+            .map(|i| i as u8)
     }
 
     fn service_ids(&self) -> usize {
