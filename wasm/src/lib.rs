@@ -499,11 +499,15 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str, out: &mut Out) {
             app.withdraw(p, &made, jar, host, &mut j);
         }
         let c = p.cookie();
-        let domains = core::iter::once(None).chain(c.domain.map(Some));
-        for domain in domains {
+        // The host's cookie, and the declared domain's if there is one.
+        let mut delete = |domain| {
             let mut line = CookieLine::new();
             policy::write_deletion_line(&mut line, c.name, c.path, domain);
             j.str(line.as_str());
+        };
+        delete(None);
+        if c.domain.is_some() {
+            delete(c.domain);
         }
         app.evaluation = policy::evaluate(p, None, None, now, app.signals);
         j.close("]").key("gcm");
