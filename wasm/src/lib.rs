@@ -227,23 +227,20 @@ pub fn start(
     // Of several cookies of the name (a parent domain's or another path's comes first, stale,
     // damaged or another site's), the first that holds a decision valid here; none valid, the
     // first, as with one. Each is judged once, in order; with no cookie at all, no decision.
-    let found = pairs(jar)
-        .filter(|(name, _)| *name == parsed.cookie().name)
-        .map(|(_, v)| Some(v))
-        .chain([None]);
+    let judge = |stored| policy::evaluate(&parsed, stored, None, time(now_ms), signals);
     let mut evaluation = None;
-    for stored in found {
-        let e = policy::evaluate(&parsed, stored, None, time(now_ms), signals);
+    for (name, value) in pairs(jar) {
+        if name != parsed.cookie().name {
+            continue;
+        }
+        let e = judge(Some(value));
         if !e.show_banner() {
             evaluation = Some(e);
             break;
         }
         evaluation.get_or_insert(e);
     }
-    // `None` is always judged last: there is an evaluation.
-    let Some(evaluation) = evaluation else {
-        return;
-    };
+    let evaluation = evaluation.unwrap_or_else(|| judge(None));
     let app = App {
         policy: parsed,
         lang,
