@@ -120,17 +120,17 @@ try {
         const tab = await ctx.newPage();
         if (THROTTLE > 1) await (await ctx.newCDPSession(tab)).send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
         await browser.startTracing(tab, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'loading'] });
-        let trace;
+        let paint;
+        let events;
         try {
           await tab.goto(`${origin}/p${names.indexOf(n)}.html`);
-          const paint = await tab.evaluate(fcp);
+          paint = await tab.evaluate(fcp);
           // The paint's own tasks end after the entry is known to the page.
           await tab.waitForTimeout(100);
-          trace = { paint };
         } finally {
-          trace = { ...trace, events: JSON.parse((await browser.stopTracing()).toString()).traceEvents };
+          events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
         }
-        if (round >= 0) samples[n].push({ fcp: trace.paint, ...sums(trace.events) });
+        if (round >= 0) samples[n].push({ fcp: paint, ...sums(events) });
       } finally {
         await ctx.close();
       }
