@@ -374,135 +374,105 @@ impl Writer<'_> {
     }
 }
 
-/// Bytes after the payload in a decode buffer, so that every field is read with one load of
-/// fixed size instead of byte by byte. What they hold never matters: a field that reaches
-/// into them is truncated.
-const SLACK: usize = 16;
-/// A payload decode buffer: the payload's first `n` bytes, then anything.
-type PayloadBuf = [u8; MAX_PAYLOAD + SLACK];
-
-/// `N` bytes at `at`. Never fails for `at` up to the payload's length, which the slack covers.
+/// The payload's fields, read from the front a byte at a time: one reader for the server's
+/// check and the banner.
 ///
-/// Inlined in the browser build, where a copy per `N` costs more bytes than the loads; the
-/// server's check is faster with LLVM's choice (both measured, BENCHMARKS.md).
-#[cfg_attr(target_family = "wasm", inline(always))]
-fn load<const N: usize>(buf: &PayloadBuf, at: usize) -> Result<[u8; N], TokenError> {
-    buf.get(at..)
-        .and_then(<[u8]>::first_chunk::<N>)
-        .copied()
-        .ok_or(TokenError::Truncated)
+/// Plain reads over a slice, no word loads: the server's check stays far inside its budget
+/// (BENCHMARKS.md), and the banner's module is smaller than with a reader written for speed.
+struct Fields<'a> {
+    rest: &'a [u8],
 }
 
-/// The low seven bits of each byte of `x`, packed: byte `i`'s become bits `7i..7i + 7`.
-const fn gather7(x: u64) -> u64 {
-    let x = x & 0x7f7f_7f7f_7f7f_7f7f;
-    let x = (x & 0x007f_007f_007f_007f) | (x & 0x7f00_7f00_7f00_7f00) >> 1;
-    let x = (x & 0x0000_3fff_0000_3fff) | (x & 0x3fff_0000_3fff_0000) >> 2;
-    (x & 0x0000_0000_0fff_ffff) | (x & 0x0fff_ffff_0000_0000) >> 4
+impl Fields<'_> {
+    fn byte(&mut self) -> Result<u8, TokenError> {
+        let (&b, rest) = self.rest.split_first().ok_or(TokenError::Truncated)?;
+        self.rest = rest;
+        Ok(b)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
+        let (array, rest) = self
+            .rest
+            .split_first_chunk::<N>()
+            .ok_or(TokenError::Truncated)?;
+        self.rest = rest;
+        Ok(*array)
+    }
+
+    /// A minimal LEB128 varint of at most 63 bits (nine bytes).
+    ///
+    /// Out of line: one copy for the three varints (24 B gzip less in the banner's module than
+    /// LLVM's choice; the server's check runs as many instructions either way, measured).
+    #[inline(never)]
+    fn varint(&mut self, field: &'static str) -> Result<u64, TokenError> {
+        let (mut n, mut shift) = (0u64, 0u32);
+        loop {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                // A zero last byte after the first means a longer encoding than needed.
+                return if b == 0 && shift > 0 {
+                    Err(TokenError::Field(field))
+                } else {
+                    Ok(n)
+                };
+            }
+            shift += 7;
+            if shift > 56 {
+                return Err(TokenError::Field(field));
+            }
+        }
+    }
+
+    /// A set of `count` bits (at most 128) in `ceil(count/8)` bytes, little-endian, with no
+    /// bit set at or above `count`.
+    fn bits(&mut self, count: u8, field: &'static str) -> Result<u128, TokenError> {
+        let (bytes, rest) = self
+            .rest
+            .split_at_checked(bit_bytes(count))
+            .ok_or(TokenError::Truncated)?;
+        self.rest = rest;
+        let mut set = [0u8; 16];
+        for (slot, b) in set.iter_mut().zip(bytes) {
+            *slot = *b;
+        }
+        // Only the last byte can hold bits at or above the count: it holds the count's last
+        // 1 to 8 bits (no shift of a u128 by a variable amount).
+        if let Some((&top, full)) = bytes.split_last() {
+            if u32::from(top) >> (u32::from(count) - 8 * full.len() as u32) != 0 {
+                return Err(TokenError::Field(field));
+            }
+        }
+        Ok(u128::from_le_bytes(set))
+    }
 }
 
-/// A minimal LEB128 varint of at most 63 bits at `at`, within the payload's first `n`
-/// bytes; returns it and the offset after it. Read as one word, not byte by byte.
-///
-/// Inlined for the server's check; in the browser build left to the compiler, which keeps
-/// one copy for the three varints (19 B gzip less in the banner's module, measured).
-#[cfg_attr(not(target_family = "wasm"), inline(always))]
-fn varint(
-    buf: &PayloadBuf,
-    n: usize,
-    at: usize,
-    field: &'static str,
-) -> Result<(u64, usize), TokenError> {
-    let word = u64::from_le_bytes(load::<8>(buf, at)?);
-    if word & 0x80 == 0 {
-        // One byte: the usual revision and, for a first decision, the last decision's offset.
-        if at >= n {
-            return Err(TokenError::Truncated);
-        }
-        return Ok((word & 0x7f, at + 1));
-    }
-    // The inverted continuation bits: the lowest one set marks the varint's last byte.
-    let ends = !word & 0x8080_8080_8080_8080;
-    if ends == 0 {
-        // Eight continuation bytes: a ninth, last byte carries bits 56 to 62.
-        let [ninth] = load::<1>(buf, at + 8)?;
-        if at + 9 > n {
-            return Err(TokenError::Truncated);
-        }
-        if ninth & 0x80 != 0 || ninth == 0 {
-            return Err(TokenError::Field(field));
-        }
-        return Ok((gather7(word) | u64::from(ninth) << 56, at + 9));
-    }
-    let len = ends.trailing_zeros() as usize / 8 + 1;
-    if at + len > n {
-        return Err(TokenError::Truncated);
-    }
-    let bytes = word & (u64::MAX >> (64 - 8 * len));
-    // A zero last byte after the first means a longer encoding than needed.
-    if len > 1 && bytes >> (8 * (len - 1)) == 0 {
-        return Err(TokenError::Field(field));
-    }
-    Ok((gather7(bytes), at + len))
-}
-
-/// The payload in `buf[..n]`. Checks what a byte-by-byte reader would, in the same order, so
-/// each malformed payload gets the same error (a property test holds it to such a reader).
+/// The payload's fields, checked in the order they are read, so each malformed payload has
+/// one error (a property test holds it to an independent reader).
 ///
 /// Always inlined: in the server's check the state then goes straight to where the verdict
 /// reads it, and error values the caller drops are never built (BENCHMARKS.md).
 #[inline(always)]
-fn decode_payload(buf: &PayloadBuf, n: usize) -> Result<ConsentState, TokenError> {
-    if n < 16 {
-        return Err(TokenError::Truncated);
-    }
-    let id = ConsentId::from_bytes(load::<16>(buf, 0)?);
-    let (first, at) = varint(buf, n, 16, "first decision time")?;
-    let (delta, at) = varint(buf, n, at, "last decision time")?;
-    let (revision, at) = varint(buf, n, at, "revision")?;
-    // Fingerprint (4 bytes), flags, category count.
-    let [f0, f1, f2, f3, flags, n_categories, ..] = load::<8>(buf, at)?;
-    if at + 6 > n {
-        return Err(TokenError::Truncated);
-    }
-    let fingerprint = u32::from_le_bytes([f0, f1, f2, f3]);
+fn decode_payload(payload: &[u8]) -> Result<ConsentState, TokenError> {
+    let mut r = Fields { rest: payload };
+    let id = ConsentId::from_bytes(r.array::<16>()?);
+    let first = r.varint("first decision time")?;
+    let delta = r.varint("last decision time")?;
+    let revision = r.varint("revision")?;
+    let fingerprint = u32::from_le_bytes(r.array::<4>()?);
+    let flags = r.byte()?;
+    let n_categories = r.byte()?;
     if n_categories == 0 || usize::from(n_categories) > MAX_CATEGORIES {
         return Err(TokenError::Field("category count"));
     }
-    let at = at + 6;
-    let len = bit_bytes(n_categories);
-    let categories = u32::from_le_bytes(load::<4>(buf, at)?) & (u32::MAX >> (32 - 8 * len));
-    if at + len > n {
-        return Err(TokenError::Truncated);
-    }
-    if n_categories < 32 && categories >> n_categories != 0 {
-        return Err(TokenError::Field("categories"));
-    }
-    let at = at + len;
-    let [n_services] = load::<1>(buf, at)?;
-    if at >= n {
-        return Err(TokenError::Truncated);
-    }
+    // Fits: the count is at most 32, and `bits` refused any bit at or above it.
+    let categories = r.bits(n_categories, "categories")? as u32;
+    let n_services = r.byte()?;
     if usize::from(n_services) > MAX_SERVICES {
         return Err(TokenError::Field("service count"));
     }
-    let at = at + 1;
-    let len = bit_bytes(n_services);
-    // The low `len` bytes (at most 16: the count was checked; none is a shift by 128, no
-    // bit). A shift, not a table of the 17 masks: 83 B gzip less in the banner's module.
-    let mask = u128::MAX.checked_shr(128 - 8 * len as u32).unwrap_or(0);
-    let services = u128::from_le_bytes(load::<16>(buf, at)?) & mask;
-    if at + len > n {
-        return Err(TokenError::Truncated);
-    }
-    // Only the last byte can hold bits at or above the count (cheaper than a u128 shift).
-    if let Some(last) = len.checked_sub(1) {
-        let [top] = load::<1>(buf, at + last)?;
-        if u32::from(top) >> (u32::from(n_services) - 8 * last as u32) != 0 {
-            return Err(TokenError::Field("services"));
-        }
-    }
-    if at + len != n {
+    let services = r.bits(n_services, "services")?;
+    if !r.rest.is_empty() {
         return Err(TokenError::TrailingBytes);
     }
 
@@ -573,13 +543,13 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
         None => (body, None),
     };
     let signed_part = s.get(..2 + payload_text.len()).unwrap_or_default();
-    let mut payload: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
+    let mut payload = [0u8; MAX_PAYLOAD];
     if payload_text.len() > b64::encoded_len(MAX_PAYLOAD) {
         return Err(TokenError::TooLong);
     }
-    let (room, _) = payload.split_at_mut(MAX_PAYLOAD);
-    let n = b64::decode(payload_text, room).map_err(|e| base64_error(e, 2, payload_text.len()))?;
-    let state = decode_payload(&payload, n)?;
+    let n = b64::decode(payload_text, &mut payload)
+        .map_err(|e| base64_error(e, 2, payload_text.len()))?;
+    let state = decode_payload(payload.get(..n).unwrap_or_default())?;
 
     let tag = match tag_text {
         None => None,
@@ -633,10 +603,10 @@ pub(crate) fn check_signature(
 #[inline]
 pub(crate) fn decode_prefix(s: &[u8]) -> Option<(Token, usize, usize)> {
     let text = s.strip_prefix(&[b'0' + TOKEN_VERSION, b'.'])?;
-    let mut payload: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
+    let mut payload = [0u8; MAX_PAYLOAD];
     // At most `MAX_PAYLOAD` bytes, so at most as many characters as `decode` takes.
-    let (chars, n) = b64::decode_prefix(text, &mut payload[..MAX_PAYLOAD])?;
-    let state = decode_payload(&payload, n).ok()?;
+    let (chars, n) = b64::decode_prefix(text, &mut payload)?;
+    let state = decode_payload(payload.get(..n)?).ok()?;
     let signed_len = 2 + chars;
     let (tag, len) = match s.get(signed_len) {
         Some(b'.') => {
@@ -720,16 +690,12 @@ mod tests {
     use crate::Config;
     use proptest::prelude::*;
 
-    /// The payload in `bytes`, through a decode buffer whose other bytes are `fill`.
-    fn payload(bytes: &[u8], fill: u8) -> Result<ConsentState, TokenError> {
-        let mut buf: PayloadBuf = [fill; MAX_PAYLOAD + SLACK];
-        buf.get_mut(..bytes.len())
-            .ok_or(TokenError::TooLong)?
-            .copy_from_slice(bytes);
-        decode_payload(&buf, bytes.len())
+    fn payload(bytes: &[u8]) -> Result<ConsentState, TokenError> {
+        decode_payload(bytes)
     }
 
-    // The byte-by-byte reader that `decode_payload` replaced: the reference for its errors.
+    // A reader written apart from `Fields` (offsets into the bytes, not a shrinking slice):
+    // the reference for `decode_payload`'s errors.
     struct Reader<'a> {
         bytes: &'a [u8],
         at: usize,
@@ -1032,7 +998,7 @@ mod tests {
             let n = encode_payload(&state(8, 16), &mut buf);
             buf[..n].to_vec()
         };
-        assert_eq!(payload(&good, 0), Ok(state(8, 16)));
+        assert_eq!(payload(&good), Ok(state(8, 16)));
         // Layout for 8 categories and 16 services: ... flags, n_cat, cat, n_svc, svc, svc.
         let (flags_at, n_cat_at, cat_at, svc_at) = (
             good.len() - 6,
@@ -1043,15 +1009,12 @@ mod tests {
         let with = |at: usize, b: u8| {
             let mut bytes = good.clone();
             bytes[at] = b;
-            payload(&bytes, 0)
+            payload(&bytes)
         };
-        assert_eq!(
-            payload(&good[..good.len() - 1], 0),
-            Err(TokenError::Truncated)
-        );
+        assert_eq!(payload(&good[..good.len() - 1]), Err(TokenError::Truncated));
         let mut trailing = good.clone();
         trailing.push(0);
-        assert_eq!(payload(&trailing, 0), Err(TokenError::TrailingBytes));
+        assert_eq!(payload(&trailing), Err(TokenError::TrailingBytes));
         assert_eq!(
             with(cat_at, 0b1010),
             Err(TokenError::Field("categories: necessary not granted"))
@@ -1079,14 +1042,14 @@ mod tests {
         early.last = 1_000_000_000;
         let n = encode_payload(&early, &mut buf);
         assert_eq!(
-            payload(&buf[..n], 0),
+            payload(&buf[..n]),
             Err(TokenError::Field("first decision time"))
         );
         let mut late = state(8, 16);
         late.last = MAX_TIME + 1;
         let n = encode_payload(&late, &mut buf);
         assert_eq!(
-            payload(&buf[..n], 0),
+            payload(&buf[..n]),
             Err(TokenError::Field("last decision time"))
         );
     }
@@ -1094,9 +1057,8 @@ mod tests {
     #[test]
     fn non_minimal_varint_is_refused() {
         let read = |bytes: &[u8]| {
-            let mut buf: PayloadBuf = [0; MAX_PAYLOAD + SLACK];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            varint(&buf, bytes.len(), 0, "x")
+            let mut r = Fields { rest: bytes };
+            r.varint("x").map(|v| (v, bytes.len() - r.rest.len()))
         };
         assert_eq!(read(&[0x81, 0x00]), Err(TokenError::Field("x")));
         assert_eq!(read(&[0x00]), Ok((0, 1)));
@@ -1117,12 +1079,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn varint_agrees_with_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..12), fill in any::<u8>()) {
-            let mut buf: PayloadBuf = [fill; MAX_PAYLOAD + SLACK];
-            buf[..bytes.len()].copy_from_slice(&bytes);
+        fn varint_agrees_with_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..12)) {
             let mut r = Reader { bytes: &bytes, at: 0 };
             let theirs = r.varint("x").map(|v| (v, r.at));
-            prop_assert_eq!(varint(&buf, bytes.len(), 0, "x"), theirs);
+            let mut ours = Fields { rest: &bytes };
+            prop_assert_eq!(ours.varint("x").map(|v| (v, bytes.len() - ours.rest.len())), theirs);
         }
 
         #[test]
@@ -1131,27 +1092,25 @@ mod tests {
             edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
             cut in 0usize..4,
             extra in proptest::collection::vec(any::<u8>(), 0..3),
-            fill in any::<u8>(),
         ) {
             let mut buf = [0u8; MAX_PAYLOAD];
             let n = encode_payload(&state, &mut buf);
             let mut bytes = buf[..n].to_vec();
-            prop_assert_eq!(payload(&bytes, fill), Ok(state));
+            prop_assert_eq!(payload(&bytes), Ok(state));
             for (at, b) in edits {
                 let i = at % bytes.len();
                 bytes[i] = b;
             }
             bytes.truncate(bytes.len() - cut);
             bytes.extend(extra);
-            prop_assert_eq!(payload(&bytes, fill), reference(&bytes));
+            prop_assert_eq!(payload(&bytes), reference(&bytes));
         }
 
         #[test]
         fn decode_payload_agrees_with_the_reader_on_any_bytes(
             bytes in proptest::collection::vec(any::<u8>(), 0..=MAX_PAYLOAD),
-            fill in any::<u8>(),
         ) {
-            prop_assert_eq!(payload(&bytes, fill), reference(&bytes));
+            prop_assert_eq!(payload(&bytes), reference(&bytes));
         }
 
         /// The server's one-pass decoder agrees with `decode` on what it accepts, signature
