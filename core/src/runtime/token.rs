@@ -522,26 +522,23 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
     if s.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong);
     }
-    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    // `get`, never an index that could panic: the banner's module then links no
+    // Patterns and `get`, never an index that could panic: the banner's module then links no
     // bounds-check panic, and none of `core::fmt` with it.
-    let body = match (s.get(..digits), s.get(digits), s.get(digits + 1..)) {
-        (Some([v]), Some(b'.'), Some(body)) if *v == b'0' + TOKEN_VERSION => body,
-        (Some([_, ..]), Some(b'.'), _) => return Err(TokenError::UnknownVersion),
-        _ => return Err(TokenError::Malformed(digits)),
-    };
-    // A plain search, not `memchr`: a token is at most `MAX_TOKEN_LEN` bytes, and the
-    // banner's module is smaller without memchr's word-at-a-time loop.
-    let (payload_text, tag_text) = match body.iter().position(|&b| b == b'.') {
-        Some(dot) => {
-            let (payload, tag) = body.split_at_checked(dot).unwrap_or((body, &[]));
-            (
-                payload,
-                Some((2 + dot + 1, tag.get(1..).unwrap_or_default())),
-            )
+    let body = match s {
+        [v, b'.', body @ ..] if *v == b'0' + TOKEN_VERSION => body,
+        _ => {
+            let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+            return Err(match s.get(digits) {
+                Some(b'.') if digits > 0 => TokenError::UnknownVersion,
+                _ => TokenError::Malformed(digits),
+            });
         }
-        None => (body, None),
     };
+    // A plain search (a predicate, not `memchr`): a token is at most `MAX_TOKEN_LEN` bytes,
+    // and the banner's module is smaller without memchr's word-at-a-time loop.
+    let mut parts = body.splitn(2, |&b| b == b'.');
+    let payload_text = parts.next().unwrap_or_default();
+    let tag_text = parts.next().map(|tag| (2 + payload_text.len() + 1, tag));
     let signed_part = s.get(..2 + payload_text.len()).unwrap_or_default();
     let mut payload = [0u8; MAX_PAYLOAD];
     if payload_text.len() > b64::encoded_len(MAX_PAYLOAD) {
@@ -560,13 +557,10 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
             if text.len() != TAG_B64_LEN {
                 return Err(TokenError::Malformed(start));
             }
-            let mut tag = [0u8; TAG_LEN + 2];
-            let n = b64::decode(text, &mut tag).map_err(|e| base64_error(e, start, text.len()))?;
-            let out = tag
-                .first_chunk::<TAG_LEN>()
-                .filter(|_| n == TAG_LEN)
-                .ok_or(TokenError::Malformed(start))?;
-            Some(*out)
+            // 22 characters are 16 bytes, always.
+            let mut tag = [0u8; TAG_LEN];
+            b64::decode(text, &mut tag).map_err(|e| base64_error(e, start, text.len()))?;
+            Some(tag)
         }
     };
     check_signature(tag.as_ref(), signed_part, key)?;
@@ -977,6 +971,10 @@ mod tests {
         assert_eq!("x.AAAA".parse::<Token>(), Err(TokenError::Malformed(0)));
         assert_eq!("1".parse::<Token>(), Err(TokenError::Malformed(1)));
         assert_eq!("12.AAAA".parse::<Token>(), Err(TokenError::UnknownVersion));
+        assert_eq!("01.AAAA".parse::<Token>(), Err(TokenError::UnknownVersion));
+        assert_eq!(".AAAA".parse::<Token>(), Err(TokenError::Malformed(0)));
+        assert_eq!("1x.AAAA".parse::<Token>(), Err(TokenError::Malformed(1)));
+        assert_eq!("1.AAAA.".parse::<Token>(), Err(TokenError::Truncated));
         assert_eq!("1.".parse::<Token>(), Err(TokenError::Truncated));
         assert_eq!("1.AA=A".parse::<Token>(), Err(TokenError::Base64(4)));
         assert!(good[..good.len() - 3].parse::<Token>().is_err());
