@@ -315,21 +315,23 @@ fn write_unsigned(state: &ConsentState, out: &mut [u8; MAX_TOKEN_LEN]) -> usize 
     varint(&mut w, u64::from(state.revision.get()));
     w.bytes(&state.fingerprint.to_le_bytes());
     w.byte(state.method.code() | (state.lang.index() as u8) << 3 | u8::from(state.gpc) << 5);
-    w.byte(state.n_categories);
-    let categories = state.choices.categories.to_le_bytes();
-    w.bytes(
-        categories
-            .get(..bit_bytes(state.n_categories))
-            .unwrap_or_default(),
+    bits(
+        &mut w,
+        state.n_categories,
+        &state.choices.categories.to_le_bytes(),
     );
-    w.byte(state.n_services);
-    let services = state.choices.services.to_le_bytes();
-    w.bytes(
-        services
-            .get(..bit_bytes(state.n_services))
-            .unwrap_or_default(),
+    bits(
+        &mut w,
+        state.n_services,
+        &state.choices.services.to_le_bytes(),
     );
     2 + w.finish()
+}
+
+/// A count of bits, then the set's first `ceil(count/8)` bytes.
+fn bits(w: &mut b64::Encoder<'_>, count: u8, set: &[u8]) {
+    w.byte(count);
+    w.bytes(set.get(..bit_bytes(count)).unwrap_or_default());
 }
 
 /// `n` as a minimal LEB128 varint.
