@@ -409,10 +409,11 @@ impl Fields<'_> {
             .split_at_checked(bit_bytes(count))
             .ok_or(TokenError::Truncated)?;
         self.rest = rest;
-        let mut set = [0u8; 16];
-        for (slot, b) in set.iter_mut().zip(bytes) {
-            *slot = *b;
-        }
+        // Little-endian: the last byte is the highest (at most 16 bytes: a count is at most 128).
+        let set = bytes
+            .iter()
+            .rev()
+            .fold(0u128, |set, &b| set << 8 | u128::from(b));
         // Only the last byte can hold bits at or above the count: it holds the count's last
         // 1 to 8 bits (no shift of a u128 by a variable amount).
         if let Some((&top, full)) = bytes.split_last() {
@@ -420,7 +421,7 @@ impl Fields<'_> {
                 return Err(TokenError::Field(field));
             }
         }
-        Ok(u128::from_le_bytes(set))
+        Ok(set)
     }
 }
 
