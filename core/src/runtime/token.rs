@@ -362,8 +362,7 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn byte(&mut self) -> Result<u8, TokenError> {
-        let (&b, rest) = self.rest.split_first().ok_or(TokenError::Truncated)?;
-        self.rest = rest;
+        let [b] = self.array::<1>()?;
         Ok(b)
     }
 
