@@ -67,10 +67,10 @@ const DECODE_BLOCK: [[u32; 256]; 4] = {
 /// Why a string is not strict unpadded base64url.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum B64Error {
-    /// A byte outside the alphabet, or a last character with unused bits set, at this offset.
+    /// A byte outside the alphabet, or a last character with unused bits set, at this offset;
+    /// or the input's length, where a length that leaves a single character (`len % 4 == 1`)
+    /// ends without a byte.
     Byte(usize),
-    /// A length that leaves a single character (`len % 4 == 1`): no bytes end there.
-    Length,
     /// The output buffer is too small.
     Capacity,
 }
@@ -144,12 +144,12 @@ impl<'a> Encoder<'a> {
 /// Decodes `input` into `out` and returns the number of bytes written.
 ///
 /// # Errors
-/// [`B64Error::Byte`] with the offset of the first bad character, [`B64Error::Length`], or
-/// [`B64Error::Capacity`].
+/// [`B64Error::Byte`] with the offset of the first bad character (the input's length for a
+/// length that ends no byte), or [`B64Error::Capacity`].
 pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, B64Error> {
     let tail = input.len() % 4;
     if tail == 1 {
-        return Err(B64Error::Length);
+        return Err(B64Error::Byte(input.len()));
     }
     let len = input.len() / 4 * 3 + tail.saturating_sub(1);
     let out = out.get_mut(..len).ok_or(B64Error::Capacity)?;
@@ -311,9 +311,9 @@ mod tests {
         assert_eq!(dec("Zg=="), Err(B64Error::Byte(2)));
         assert_eq!(dec("Zh"), Err(B64Error::Byte(1)), "unused bits set");
         assert_eq!(dec("Zm9"), Err(B64Error::Byte(2)), "unused bits set");
-        assert_eq!(dec("Z"), Err(B64Error::Length));
+        assert_eq!(dec("Z"), Err(B64Error::Byte(1)));
         assert_eq!(dec("Zm+v"), Err(B64Error::Byte(2)), "standard alphabet");
-        assert_eq!(dec("Zm9v\n"), Err(B64Error::Length));
+        assert_eq!(dec("Zm9v\n"), Err(B64Error::Byte(5)));
         let mut small = [0u8; 2];
         assert_eq!(decode(b"Zm9v", &mut small), Err(B64Error::Capacity));
         // What does not fit is dropped, and not counted.

@@ -521,8 +521,7 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
     if payload_text.len() > b64::encoded_len(MAX_PAYLOAD) {
         return Err(TokenError::TooLong);
     }
-    let n = b64::decode(payload_text, &mut payload)
-        .map_err(|e| base64_error(e, 2, payload_text.len()))?;
+    let n = b64::decode(payload_text, &mut payload).map_err(|e| base64_error(e, 2))?;
     let state = decode_payload(payload.get(..n).unwrap_or_default())?;
 
     let tag = match tag_text {
@@ -536,7 +535,7 @@ pub(crate) fn decode(s: &[u8], key: Option<&SigningKey>) -> Result<Decoded, Toke
             }
             // 22 characters are 16 bytes, always.
             let mut tag = [0u8; TAG_LEN];
-            b64::decode(text, &mut tag).map_err(|e| base64_error(e, start, text.len()))?;
+            b64::decode(text, &mut tag).map_err(|e| base64_error(e, start))?;
             Some(tag)
         }
     };
@@ -596,10 +595,9 @@ pub(crate) fn decode_prefix(s: &[u8]) -> Option<(Token, usize, usize)> {
 }
 
 /// A base64 error as a token error, with offsets counted from the start of the token.
-fn base64_error(e: b64::B64Error, start: usize, len: usize) -> TokenError {
+fn base64_error(e: b64::B64Error, start: usize) -> TokenError {
     match e {
         b64::B64Error::Byte(at) => TokenError::Base64(start + at),
-        b64::B64Error::Length => TokenError::Base64(start + len),
         b64::B64Error::Capacity => TokenError::TooLong,
     }
 }
@@ -963,6 +961,8 @@ mod tests {
         assert_eq!("1.AAAA.".parse::<Token>(), Err(TokenError::Truncated));
         assert_eq!("1.".parse::<Token>(), Err(TokenError::Truncated));
         assert_eq!("1.AA=A".parse::<Token>(), Err(TokenError::Base64(4)));
+        // Five characters end no byte: the error is at the payload's end.
+        assert_eq!("1.AAAAA".parse::<Token>(), Err(TokenError::Base64(7)));
         assert!(good[..good.len() - 3].parse::<Token>().is_err());
         assert_eq!("1.".repeat(100).parse::<Token>(), Err(TokenError::TooLong));
         assert_eq!(
