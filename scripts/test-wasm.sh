@@ -147,7 +147,7 @@ fresh="$(mktemp -d)"
 trap 'rm -rf "$fresh"' EXIT
 timeout 1200 bash wasm/build.sh "$fresh"
 stale=0
-for f in consent.js consent-prefs.js consent_bg.wasm consent.css consent-prefs.css consent.d.ts consent-signup.js; do
+for f in consent.js consent-prefs.js consent-extra.js consent_bg.wasm consent.css consent-prefs.css consent-extra.css consent.d.ts consent-signup.js; do
   if ! cmp -s "$fresh/$f" "wasm/dist/$f"; then
     echo "wasm/dist/$f is stale: run bash wasm/build.sh and commit wasm/dist" >&2
     stale=1
@@ -168,7 +168,7 @@ CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test build/test.mjs
 
 step "playground: playground/build and playground/banner are fresh"
 timeout 1200 bash playground/build.sh "$fresh/playground"
-for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent-prefs.js banner/consent_bg.wasm banner/consent.css banner/consent-prefs.css; do
+for f in build/consent_build.js build/consent_build_bg.wasm banner/consent.js banner/consent-prefs.js banner/consent-extra.js banner/consent_bg.wasm banner/consent.css banner/consent-prefs.css banner/consent-extra.css; do
   if ! cmp -s "$fresh/playground/$f" "playground/$f"; then
     echo "playground/$f is stale: run bash playground/build.sh and commit playground/" >&2
     exit 1
@@ -199,6 +199,10 @@ printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences or a placehol
   "$(basename "$details")" "$(wc -c < "$details")" "$(gzip -9 -n -c "$details" | wc -c)"
 for f in consent-prefs.js consent-prefs.css; do
   printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences only, not in the total)\n' \
+    "$f" "$(wc -c < "wasm/dist/$f")" "$(gzip -9 -n -c "wasm/dist/$f" | wc -c)"
+done
+for f in consent-extra.js consent-extra.css; do
+  printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder only, not in the total)\n' \
     "$f" "$(wc -c < "wasm/dist/$f")" "$(gzip -9 -n -c "wasm/dist/$f" | wc -c)"
 done
 rm -rf "$site" "$nodist"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds wasm/dist/: consent.js (the banner's script, minified),
-# consent_bg.wasm (wasm-opt -Oz), consent.css (minified), consent.d.ts and consent-signup.js (the newsletter form's script). The one
-# command:
+# consent_bg.wasm (wasm-opt -Oz), consent.css (minified), the parts the banner loads when a
+# page needs them (consent-prefs.js and .css, consent-extra.js and .css), consent.d.ts and
+# consent-signup.js (the newsletter form's script). The one command:
 #   bash wasm/build.sh
 # Byte-for-byte reproducible for a given toolchain: paths are remapped and the producers
 # section stripped, so the committed dist/ can be checked for staleness.
@@ -43,8 +44,9 @@ wasm-opt --strip-debug --strip-producers --strip-target-features \
 # shortened, comments and blanks gone; it exports `Consent` only.
 # The banner's own state (its fields end in `_`: `ui.layer_`, ...) is renamed too: those names
 # never leave the script. The preferences' script (wasm/js/prefs.js -> consent-prefs.js, which
-# the banner imports when they first open) is minified the same way, apart: the two share no
-# name but its export `draw`, whose arguments are positional.
+# the banner imports when they first open) and what only some pages use (wasm/js/extra.js ->
+# consent-extra.js: the embeds' placeholders) are minified the same way, apart: they share no
+# name with the banner but their exports, whose arguments are positional.
 # Then terser's compressor over esbuild's output (pinned beside it; deterministic): two
 # passes find what esbuild's one-pass minifier leaves, 155 B gzip of 5.6 kB (measured). Safe
 # transforms only: no `unsafe*` options, and property names are esbuild's as above.
@@ -55,11 +57,14 @@ minify() {
 }
 minify wasm/js/banner.js "$out/consent.js"
 minify wasm/js/prefs.js "$out/consent-prefs.js"
+minify wasm/js/extra.js "$out/consent-extra.js"
 # The stylesheets minified the same way; wasm/css/, with the comments on customising, is the
-# source: consent.css (every page with the banner) and consent-prefs.css (the preferences,
-# loaded by the banner when it first opens them).
-"$esbuild" wasm/css/consent.css --minify --log-level=warning --outfile="$out/consent.css"
-"$esbuild" wasm/css/consent-prefs.css --minify --log-level=warning --outfile="$out/consent-prefs.css"
+# source: consent.css (every page with the banner), consent-prefs.css (the preferences,
+# linked by the banner when it first opens them) and consent-extra.css (linked with
+# consent-extra.js).
+for css in consent consent-prefs consent-extra; do
+  "$esbuild" "wasm/css/$css.css" --minify --log-level=warning --outfile="$out/$css.css"
+done
 cp wasm/js/consent.d.ts "$out/"
 # The sign-up script is loaded only by a newsletter page, on its own: copied as written.
 cp wasm/js/signup.js "$out/consent-signup.js"

@@ -12,7 +12,8 @@ const USAGE = `usage: consent-banner build <config.json> <out dir>
 
 build    compiles the consent config <config.json> into <out dir> (created if missing):
          policy.bin, texts-<lang>.json, details-<lang>.json and the banner (consent.js, consent_bg.wasm,
-         consent.css, consent-prefs.js, consent-prefs.css, consent.d.ts, consent-signup.js). A config with problems writes
+         consent.css, consent-prefs.js, consent-prefs.css, consent-extra.js, consent-extra.css, consent.d.ts,
+         consent-signup.js). A config with problems writes
          nothing: each problem is listed with its path.
 
 Serve <out dir> at /consent/ and put in each page:

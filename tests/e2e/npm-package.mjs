@@ -159,7 +159,8 @@ test('npm publish --dry-run passes', () => {
 test('npx <package> build writes the policy, its texts and the banner into the site', () => {
   assert.match(buildOutput, /^public\/consent\/: policy\.bin \(\d+ B\), texts-fi\.json/);
   const out = join(publicDir, 'consent');
-  assert.deepEqual(readdirSync(out).sort(), ['consent-prefs.css', 'consent-prefs.js', 'consent-signup.js', 'consent.css', 'consent.d.ts', 'consent.js',
+  assert.deepEqual(readdirSync(out).sort(), ['consent-extra.css', 'consent-extra.js', 'consent-prefs.css', 'consent-prefs.js', 'consent-signup.js',
+    'consent.css', 'consent.d.ts', 'consent.js',
     'consent_bg.wasm', 'details-en.json', 'details-fi.json', 'details-sv.json', 'policy.bin',
     'texts-en.json', 'texts-fi.json', 'texts-sv.json']);
   for (const name of ['consent.js', 'consent_bg.wasm', 'consent.css']) {
@@ -196,7 +197,8 @@ test('the exports resolve in the installed package', () => {
     import { createRequire } from 'node:module';
     import { existsSync } from 'node:fs';
     const require = createRequire(process.cwd() + '/');
-    const paths = ['', '/consent.js', '/consent_bg.wasm', '/consent.css', '/consent-prefs.css', '/consent-prefs.js', '/consent-signup.js', '/compiler', '/package.json']
+    const paths = ['', '/consent.js', '/consent_bg.wasm', '/consent.css', '/consent-prefs.css', '/consent-prefs.js', '/consent-extra.css',
+      '/consent-extra.js', '/consent-signup.js', '/compiler', '/package.json']
       .map((p) => require.resolve(${JSON.stringify(meta.name)} + p));
     const { compile, CompileError } = await import(${JSON.stringify(`${meta.name}/compiler`)});
     let error;

@@ -258,11 +258,12 @@ test('the declaration and the downloads are what the CLI makes of the same confi
       await download.saveAs(saved);
       assert.deepEqual(readFileSync(saved), readFileSync(join(out, name)), `${name}: what consent banner build writes`);
     }
-    // The banner's own files: every one a page loads (the preferences' script and stylesheet
-    // too), as wasm/dist has them.
+    // The banner's own files: every one a page loads (the preferences' script and stylesheet,
+    // and those of what only some pages use, too), as wasm/dist has them.
     const own = page.locator('#files-title ~ ul.files:not(#files) a');
     const ownNames = await own.allTextContents();
-    assert.deepEqual(ownNames, ['consent.js', 'consent_bg.wasm', 'consent.css', 'consent-prefs.js', 'consent-prefs.css']);
+    assert.deepEqual(ownNames, ['consent.js', 'consent_bg.wasm', 'consent.css', 'consent-prefs.js', 'consent-prefs.css',
+      'consent-extra.js', 'consent-extra.css']);
     for (const name of ownNames) {
       const link = own.filter({ hasText: new RegExp(`^${name.replaceAll('.', '\\.')}$`) });
       assert.equal(await link.getAttribute('download'), name);

@@ -193,19 +193,20 @@ function failed(response, what) {
   return Promise.reject(new Error(`${what}: ${response.status}`));
 }
 
+/** What `load()` gives, asked for once and kept in `kept` under `key`: one that failed is said
+ * once (what it leaves undrawn: `what`) and asked for again the next time it is needed. */
+function once(kept, key, what, load) {
+  return kept[key] ??= load().catch((err) => {
+    delete kept[key];
+    console.error(`consent: ${what} cannot be drawn:`, err.message);
+    return Promise.reject(err);
+  });
+}
+
 /** The file `name` (`texts-fi.json`), loaded once from beside the policy (or by the
  * `ahead` fetch). */
-function file(name, ahead) {
-  const u = ui;
-  u.texts_[name] ??= (ahead || fetch(new URL(name, u.base_), { credentials: 'same-origin' })
-    .then((r) => (r.ok ? r.json() : failed(r, name))))
-    .catch((err) => {
-      delete u.texts_[name];
-      console.error('consent: the banner cannot be drawn:', err.message);
-      return Promise.reject(err);
-    });
-  return u.texts_[name];
-}
+const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => ahead
+  || fetch(new URL(name, ui.base_), { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : failed(r, name))));
 
 /** The first layer's texts of `lang`; with `details`, merged with what only the preferences
  * and an embed's placeholder draw (the categories, services and cookies), which a first visit
@@ -216,20 +217,20 @@ function texts(lang, details) {
     .then(([a, b]) => ({ ...a, ...b, t: { ...a.t, ...b.t } })) : first;
 }
 
-/** The preferences' stylesheet (consent-prefs.css beside this script), linked once, right
- * after the banner's own (so a site's rules after that still win; at the end of the head if
- * that is not found); resolves when it has loaded or failed, so the dialog is never drawn
- * unstyled while it comes. One that failed (a dropped connection) is drawn without, and
- * linked again the next time the preferences open. */
-let prefsCss;
-function prefsStyle() {
-  return prefsCss ??= new Promise((done) => {
-    const link = attrs(el('link'), { rel: 'stylesheet', href: new URL('consent-prefs.css', import.meta.url) });
+/** A stylesheet beside this script (`consent-prefs.css`), linked once, right after the
+ * banner's own (so a site's rules after that still win; at the end of the head if that is not
+ * found); resolves when it has loaded or failed, so that what it styles is never drawn
+ * unstyled while it comes. One that failed (a dropped connection) is drawn without, and linked
+ * again the next time it is needed. */
+const sheets = { __proto__: null };
+function sheet(name) {
+  return sheets[name] ??= new Promise((done) => {
+    const link = attrs(el('link'), { rel: 'stylesheet', href: new URL(name, import.meta.url) });
     if (ui.options_.nonce) link.nonce = ui.options_.nonce;
     link.onload = done;
     link.onerror = () => {
       link.remove();
-      prefsCss = null;
+      delete sheets[name];
       done();
     };
     const main = document.querySelector('link[href*="consent.css"]');
@@ -238,18 +239,15 @@ function prefsStyle() {
   });
 }
 
-/** The preferences' script (consent-prefs.js beside this script, wasm/js/prefs.js), imported
- * once, with this script's nonce. One that failed is said once and imported again the next
- * time the preferences open; until then they do not open (the first layer's buttons still
- * decide). */
-let prefsJs;
-function prefsScript() {
-  return prefsJs ??= import('./consent-prefs.js').catch((err) => {
-    prefsJs = null;
-    console.error('consent: the preferences cannot be drawn:', err.message);
-    return Promise.reject(err);
-  });
-}
+/** The scripts beside this one, imported once each when first needed, with this script's
+ * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
+ * open, and the first layer's buttons still decide), and what only some pages use
+ * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders). Their paths are written out,
+ * so that a site's bundler can follow them. */
+const scripts = { __proto__: null };
+const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
+const extraScript = () => once(scripts, 1, 'the placeholders', () => import('./consent-extra.js'));
+const prefsStyle = () => sheet('consent-prefs.css');
 
 /** What to draw now: the core's state with the texts of its language. Calls `draw` with it
  * (and, with `prefs`, the preferences' script) once the texts are there, unless the page
@@ -506,27 +504,16 @@ function necessaryOnly(nonce) {
   activate([...document.querySelectorAll(GATED)].filter(allowed), nonce);
 }
 
-/** An embed's placeholder in the page's language: it names the service and grants that
- * service alone in place (an embed of no named service: it names the category and grants
- * it whole). Drawn once the texts are there. */
+/** An embed's placeholder in the page's language, put before it by consent-extra.js once the
+ * texts, that script and its stylesheet are there, unless the banner moved on meanwhile (another
+ * policy, a regate). */
 function embedPlaceholder(embed, category, svc) {
   const u = ui;
   const gen = u.gen_;
-  const id = category.trim();
-  texts(state().lang, true).then((t) => {
-    const c = t.categories.find((x) => x.id === id);
-    if (!c || ui !== u || u.gen_ !== gen || !embed.hasAttribute('data-src') || !embed.isConnected) return;
-    const s = c.services.find((x) => x.id === svc?.trim());
-    const text = t.t[s ? 'placeholder_text' : 'placeholder_category_text']
-      .split('{service}').join(s?.name ?? c.title).split('{category}').join(c.title);
-    // A root of its own, in the banner's theme: the page's variables for .consent-root reach it.
-    const box = attrs(add(el('div', `consent-root consent-embed ${u.theme_}`), el('p', '', text),
-      button(t.t.placeholder_button, () => decideNow(GRANT, [(s ?? c).id]))), { 'data-consent-placeholder': '' });
-    embed.classList.add('consent-wait');
-    // One per embed: an app that moved it (or put it back) gets it where the embed is now.
-    u.placeholders_.get(embed)?.remove();
-    embed.parentNode.insertBefore(box, embed);
-    u.placeholders_.set(embed, box);
+  Promise.all([texts(state().lang, true), extraScript(), sheet('consent-extra.css')]).then(([t, x]) => {
+    if (ui === u && u.gen_ === gen) {
+      x.placeholder(t, embed, category, svc, u.theme_, u.placeholders_, el, attrs, add, button, (id) => decideNow(GRANT, [id]));
+    }
   }, () => {});
 }
 

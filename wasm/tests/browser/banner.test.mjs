@@ -398,6 +398,43 @@ bannerTest('the embed placeholder grants its one service, not the rest of its ca
   assert.equal(await v.js(() => document.getElementById('consent-cat-marketing').checked), false);
 });
 
+// 4. What only an embed's placeholder draws (consent-extra.js and consent-extra.css) is loaded
+//    by a page that has one waiting, never by one without. A script that did not load draws
+//    no placeholder, says so once, and is imported again by the next placeholder due (an
+//    embed an app adds, the regate of a decision); the embeds it then draws wait behind them.
+bannerTest("the placeholders' script loads only for an embed, and again after a failure", async (visitor) => {
+  const loading = (v) => {
+    const names = [];
+    v.page.on('request', (r) => { if (/\/consent-extra\.(js|css)$/.test(r.url())) names.push(basename(r.url())); });
+    return names;
+  };
+  const plain = await visitor();
+  const none = loading(plain);
+  await plain.open({ config: config('c4e0'), body: '<iframe data-category="marketing" src="about:blank" title="free"></iframe>' });
+  await plain.press('Reject all');
+  await plain.settle();
+  assert.deepEqual(none, [], 'a page with no embed waiting loads neither');
+
+  const v = await visitor();
+  const loads = loading(v);
+  await v.page.route('**/consent/consent-extra.js', (r) => r.abort(), { times: 1 });
+  const said = v.page.waitForEvent('console', { predicate: (m) => /consent: the placeholders cannot be drawn/.test(m.text()) });
+  await v.open({ config: config('c4e'), body: '<iframe data-category="marketing" data-src="about:blank#1" id="e1" title="one"></iframe>' });
+  await said;
+  await v.settle();
+  assert.equal(await v.js(() => document.querySelector('.consent-embed')), null, 'no placeholder without its script');
+  assert.equal(await v.js(() => document.getElementById('e1').hasAttribute('src')), false, 'the embed still waits');
+  await v.js(() => document.body.insertAdjacentHTML('beforeend',
+    '<iframe data-category="marketing" data-service="youtube" data-src="about:blank#2" id="e2" title="two"></iframe>'));
+  await v.waitFor(() => document.querySelectorAll('.consent-embed').length === 1);
+  await v.press('Reject all');
+  await v.waitFor(() => document.querySelectorAll('.consent-embed').length === 2);
+  assert.deepEqual(loads.filter((n) => n.endsWith('.js')), ['consent-extra.js', 'consent-extra.js'], 'imported again');
+  assert.equal(v.errors.filter((e) => /placeholders/.test(e)).length, 1, v.errors.join('\n'));
+  assert.deepEqual(await v.js(() => ['e1', 'e2'].map((id) => getComputedStyle(document.getElementById(id)).display)),
+    ['none', 'none'], 'the embeds wait behind their placeholders, styled');
+});
+
 // 4. The nonce option is given to revived scripts.
 bannerTest('nonce option is given to revived scripts', async (visitor) => {
   const v = await visitor();
