@@ -45,8 +45,9 @@ wasm-opt --strip-debug --strip-producers --strip-target-features \
 # The banner's own state (its fields end in `_`: `ui.layer_`, ...) is renamed too: those names
 # never leave the script. The preferences' script (wasm/js/prefs.js -> consent-prefs.js, which
 # the banner imports when they first open) and what only some pages use (wasm/js/extra.js ->
-# consent-extra.js: the embeds' placeholders) are minified the same way, apart: they share no
-# name with the banner but their exports, whose arguments are positional.
+# consent-extra.js: the embeds' placeholders, the cookie declaration) are minified the same
+# way, apart: they share no name with the banner but their exports, whose arguments are
+# positional.
 # Then terser's compressor over esbuild's output (pinned beside it; deterministic): two
 # passes find what esbuild's one-pass minifier leaves, 155 B gzip of 5.6 kB (measured). Safe
 # transforms only: no `unsafe*` options, and property names are esbuild's as above.

@@ -242,11 +242,11 @@ function sheet(name) {
 /** The scripts beside this one, imported once each when first needed, with this script's
  * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
  * open, and the first layer's buttons still decide), and what only some pages use
- * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders). Their paths are written out,
+ * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration). Their paths are written out,
  * so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
-const extraScript = () => once(scripts, 1, 'the placeholders', () => import('./consent-extra.js'));
+const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
 const prefsStyle = () => sheet('consent-prefs.css');
 
 /** What to draw now: the core's state with the texts of its language. Calls `draw` with it
@@ -702,31 +702,10 @@ const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
  * kept `data-*`) would then choose what HTML the banner puts into the page. */
 let declaredAt = '/consent/declaration';
 
-/** Fills every `[data-consent-declaration]` element with the cookie declaration the server
- * renders from the same config (`GET /consent/declaration`, or the address the banner was
- * given, on the page's origin: another origin is refused), in the page's language (or the one
- * `setLanguage` chose), so the privacy notice and the banner never disagree. On any failure
- * the elements keep what they had (a link, say). */
+/** Fills every `[data-consent-declaration]` element with the cookie declaration in `lang`
+ * (consent-extra.js fetches it from `declaredAt`), on a page that has one. */
 function declare(lang = document.documentElement.lang || '') {
-  const elements = document.querySelectorAll('[data-consent-declaration]');
-  if (!elements.length) return;
-  let url;
-  try {
-    url = new URL(declaredAt, location.href);
-  } catch {
-    // Not a URL at all (`http://[`): refused as another origin's is, not thrown.
-  }
-  // HTML from another site would be markup that site chooses, in this page.
-  if (url?.origin !== location.origin) {
-    console.warn('consent: cookie declaration not loaded: not a URL of the same origin as the page:', declaredAt);
-    return;
-  }
-  url.searchParams.set('format', 'html');
-  if (lang) url.searchParams.set('lang', lang.slice(0, 2));
-  fetch(url, { credentials: 'same-origin' })
-    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
-    .then((html) => { for (const e of elements) e.innerHTML = html; })
-    .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
+  if (document.querySelector('[data-consent-declaration]')) extraScript().then((x) => x.declare(declaredAt, lang), () => {});
 }
 
 /** The banner's API; also `window.Consent`. */

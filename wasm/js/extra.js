@@ -1,7 +1,8 @@
 
 // ---- What only some pages use (wasm/js/extra.js; wasm/build.sh minifies it into dist/consent-extra.js) ----
-// Imported by the banner (consent.js), with its stylesheet consent-extra.css, the first time a
-// page needs it: an embed that waits for consent gets its placeholder. A page without any
+// Imported by the banner (consent.js) the first time a page needs it: an embed that waits for
+// consent gets its placeholder (styled by consent-extra.css, linked with it), and
+// `[data-consent-declaration]` elements get the cookie declaration. A page without either
 // never loads it.
 // It holds no state and decides nothing: the banner hands it what to draw, where, and the
 // helpers it draws with, positionally (the two files are minified apart, so no name is shared
@@ -25,4 +26,30 @@ export function placeholder(t, embed, category, svc, theme, boxes, el, attrs, ad
   boxes.get(embed)?.remove();
   embed.before(box);
   boxes.set(embed, box);
+}
+
+/** Fills every `[data-consent-declaration]` element with the cookie declaration the server
+ * renders from the same config (`GET /consent/declaration`, or the address `at` the banner was
+ * given, on the page's origin: another origin is refused), in the language `lang` (the page's,
+ * or the one `setLanguage` chose), so the privacy notice and the banner never disagree. On any
+ * failure the elements keep what they had (a link, say). */
+export function declare(at, lang) {
+  const elements = document.querySelectorAll('[data-consent-declaration]');
+  let url;
+  try {
+    url = new URL(at, location.href);
+  } catch {
+    // Not a URL at all (`http://[`): refused as another origin's is, not thrown.
+  }
+  // HTML from another site would be markup that site chooses, in this page.
+  if (url?.origin !== location.origin) {
+    console.warn('consent: cookie declaration not loaded: not a URL of the same origin as the page:', at);
+    return;
+  }
+  url.searchParams.set('format', 'html');
+  if (lang) url.searchParams.set('lang', lang.slice(0, 2));
+  fetch(url, { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
+    .then((html) => { for (const e of elements) e.innerHTML = html; })
+    .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
 }

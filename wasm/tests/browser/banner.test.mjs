@@ -418,7 +418,7 @@ bannerTest("the placeholders' script loads only for an embed, and again after a 
   const v = await visitor();
   const loads = loading(v);
   await v.page.route('**/consent/consent-extra.js', (r) => r.abort(), { times: 1 });
-  const said = v.page.waitForEvent('console', { predicate: (m) => /consent: the placeholders cannot be drawn/.test(m.text()) });
+  const said = v.page.waitForEvent('console', { predicate: (m) => /consent: the page's extras cannot be drawn/.test(m.text()) });
   await v.open({ config: config('c4e'), body: '<iframe data-category="marketing" data-src="about:blank#1" id="e1" title="one"></iframe>' });
   await said;
   await v.settle();
@@ -430,7 +430,7 @@ bannerTest("the placeholders' script loads only for an embed, and again after a 
   await v.press('Reject all');
   await v.waitFor(() => document.querySelectorAll('.consent-embed').length === 2);
   assert.deepEqual(loads.filter((n) => n.endsWith('.js')), ['consent-extra.js', 'consent-extra.js'], 'imported again');
-  assert.equal(v.errors.filter((e) => /placeholders/.test(e)).length, 1, v.errors.join('\n'));
+  assert.equal(v.errors.filter((e) => /extras/.test(e)).length, 1, v.errors.join('\n'));
   assert.deepEqual(await v.js(() => ['e1', 'e2'].map((id) => getComputedStyle(document.getElementById(id)).display)),
     ['none', 'none'], 'the embeds wait behind their placeholders, styled');
 });
