@@ -203,7 +203,7 @@ for f in consent-prefs.js consent-prefs.css; do
 done
 printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder or the cookie declaration only, not in the total)\n' \
   consent-extra.js "$(wc -c < wasm/dist/consent-extra.js)" "$(gzip -9 -n -c wasm/dist/consent-extra.js | wc -c)"
-printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder only, not in the total)\n' \
+printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder or the floating button only, not in the total)\n' \
   consent-extra.css "$(wc -c < wasm/dist/consent-extra.css)" "$(gzip -9 -n -c wasm/dist/consent-extra.css | wc -c)"
 rm -rf "$site" "$nodist"
 # The newsletter page's sign-up script is not part of the banner: reported, not budgeted.

@@ -352,13 +352,16 @@ function closePreferences() {
 }
 
 /** The optional button that reopens the preferences (`data-floating` on the script tag),
- * for sites without a link in their footer; the stylesheet hides it while a layer is open. */
+ * for sites without a link in their footer, drawn once its stylesheet (consent-extra.css) is
+ * there; that stylesheet hides it while a layer is open. */
 function floating(u) {
-  const b = button('', () => { u.opener_ = b; openPreferences(); });
-  b.className = 'consent-btn consent-float';
-  u.root_.append(b);
-  u.float_ = b;
-  label(u);
+  sheet('consent-extra.css').then(() => {
+    const b = button('', () => { u.opener_ = b; openPreferences(); });
+    b.className = 'consent-btn consent-float';
+    u.root_.append(b);
+    u.float_ = b;
+    label(u);
+  });
 }
 
 function label(u) {
