@@ -242,7 +242,8 @@ function sheet(name) {
 /** The scripts beside this one, imported once each when first needed, with this script's
  * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
  * open, and the first layer's buttons still decide), and what only some pages use
- * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration). Their paths are written out,
+ * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration, the
+ * warning about markup the policy does not know). Their paths are written out,
  * so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
@@ -457,20 +458,14 @@ function gate(list) {
   activate(go, ui.options_.nonce);
 }
 
-/** The markup warned about. */
-const misnamed = new Set();
-
 /** A gated element that may not load now (`v`, its verdict): an embed gets its placeholder.
  * One that names a category or service the policy does not have (a typo, a list where one id
- * belongs) never loads, whatever the visitor decides: the console says so once per markup. */
+ * belongs) never loads, whatever the visitor decides: consent-extra.js says so. */
 function refused(e, v) {
   const category = e.getAttribute('data-category');
   const service = e.getAttribute('data-service');
-  if (v === 2) {
-    const what = `data-category="${category}"${service == null ? '' : ` data-service="${service}"`}`;
-    if (!misnamed.has(what)) console.warn(`consent: ${what} names no category or service of the policy, so the element never loads`);
-    misnamed.add(what);
-  } else if (e.localName === 'iframe') embedPlaceholder(e, category, service);
+  if (v === 2) extraScript().then((x) => x.misnamed(category, service), () => {});
+  else if (e.localName === 'iframe') embedPlaceholder(e, category, service);
 }
 
 /** The gated elements among what a batch of mutations `records` added (the nodes, and what

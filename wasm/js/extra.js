@@ -1,12 +1,12 @@
 
 // ---- What only some pages use (wasm/js/extra.js; wasm/build.sh minifies it into dist/consent-extra.js) ----
 // Imported by the banner (consent.js) the first time a page needs it: an embed that waits for
-// consent gets its placeholder (styled by consent-extra.css, linked with it), and
-// `[data-consent-declaration]` elements get the cookie declaration. A page without either
-// never loads it.
-// It holds no state and decides nothing: the banner hands it what to draw, where, and the
-// helpers it draws with, positionally (the two files are minified apart, so no name is shared
-// between them but the exports').
+// consent gets its placeholder (styled by consent-extra.css, linked with it),
+// `[data-consent-declaration]` elements get the cookie declaration, and markup that names what
+// the policy does not have gets its warning. A page without any of them never loads it.
+// It decides nothing: the banner hands it what to draw, where, and the helpers it draws with,
+// positionally (the two files are minified apart, so no name is shared between them but the
+// exports'), and it keeps only what it warned about.
 
 /** Puts the placeholder of `embed` before it, drawn with the texts `t` (the language's details
  * with them), unless the embed left the page or loaded meanwhile: it names the embed's service
@@ -52,4 +52,15 @@ export function declare(at, lang) {
     .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
     .then((html) => { for (const e of elements) e.innerHTML = html; })
     .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
+}
+
+/** The markup warned about. */
+const warned = new Set();
+
+/** Says once per markup that an element naming the `category` (and `service`) the policy does
+ * not have (a typo, a list where one id belongs) never loads, whatever the visitor decides. */
+export function misnamed(category, service) {
+  const what = `data-category="${category}"${service == null ? '' : ` data-service="${service}"`}`;
+  if (!warned.has(what)) console.warn(`consent: ${what} names no category or service of the policy, so the element never loads`);
+  warned.add(what);
 }
