@@ -9,11 +9,6 @@
 // question (may this run? what does this click decide? which cookies go?) is the core's.
 // Everything a config or a visitor supplies goes into the page as text, never as HTML.
 
-/** What a page that still embeds a JSON config is told: the banner reads a compiled policy. */
-const OLD_CONFIG = 'the banner reads a compiled policy now, not a JSON config in the page: '
-  + 'compile it with `consent banner build site.json --out <dir>` (or let `consent serve` serve it) '
-  + 'and serve the files it writes beside consent.js; only necessary cookies are allowed meanwhile';
-
 /** Consent Mode's `gtag`, for pages that have none: a named function in this static file,
  * so a strict CSP needs no inline script. It pushes `arguments`, as gtag.js expects. */
 function gtagShim() {
@@ -243,8 +238,8 @@ function sheet(name) {
  * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
  * open, and the first layer's buttons still decide), and what only some pages use
  * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration, the
- * warning about markup the policy does not know). Their paths are written out,
- * so that a site's bundler can follow them. */
+ * messages about markup the policy does not know and about a JSON config). Their paths are
+ * written out, so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
 const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
@@ -630,15 +625,13 @@ function runBanner(bytes, base, options) {
 }
 
 /** The compiled policy's bytes and address, from `source` (its URL; by default policy.bin
- * beside this script), or `null` after one console error: a JSON config (the old way), or a
- * policy that cannot be loaded. */
+ * beside this script), or `null` after one console error: a JSON config (the old way: said
+ * by consent-extra.js, which names the command that compiles it), or a policy that cannot be
+ * loaded. */
 function loadPolicy(source) {
-  if (source != null && typeof source !== 'string' && !(source instanceof URL)) {
-    console.error('consent:', OLD_CONFIG);
-    return Promise.resolve(null);
-  }
-  if (typeof source === 'string' && /^\s*[{[]/.test(source)) {
-    console.error('consent:', OLD_CONFIG);
+  if ((source != null && typeof source !== 'string' && !(source instanceof URL))
+    || (typeof source === 'string' && /^\s*[{[]/.test(source))) {
+    extraScript().then((x) => x.oldConfig(), () => {});
     return Promise.resolve(null);
   }
   let url;
@@ -769,7 +762,8 @@ if (typeof window !== 'undefined') {
   if (inline?.textContent.trim() || (own && !own.hasAttribute('data-manual'))) {
     // No prototype: an option the tag does not set is not read from a polluted Object.prototype.
     const d = { __proto__: null, ...inline?.dataset, ...own?.dataset };
-    // An inline JSON config goes to run as it is, which refuses it with the message above.
+    // An inline JSON config goes to run as it is, which refuses it with consent-extra.js's
+    // message.
     Consent.run(inline?.textContent.trim() ? inline.textContent : d.policy, {
       layout: d.layout, position: d.position, theme: d.theme, floating: d.floating, declaration: d.declaration, nonce: d.nonce || own?.nonce || inline?.nonce,
     });

@@ -3,7 +3,8 @@
 // Imported by the banner (consent.js) the first time a page needs it: an embed that waits for
 // consent gets its placeholder (styled by consent-extra.css, linked with it),
 // `[data-consent-declaration]` elements get the cookie declaration, and markup that names what
-// the policy does not have gets its warning. A page without any of them never loads it.
+// the policy does not have, or a JSON config where the compiled policy belongs, gets its
+// console message. A page without any of them never loads it.
 // It decides nothing: the banner hands it what to draw, where, and the helpers it draws with,
 // positionally (the two files are minified apart, so no name is shared between them but the
 // exports'), and it keeps only what it warned about.
@@ -63,4 +64,12 @@ export function misnamed(category, service) {
   const what = `data-category="${category}"${service == null ? '' : ` data-service="${service}"`}`;
   if (!warned.has(what)) console.warn(`consent: ${what} names no category or service of the policy, so the element never loads`);
   warned.add(what);
+}
+
+/** What a page that still embeds a JSON config (or gives one to `Consent.run`) is told: the
+ * banner reads a compiled policy. */
+export function oldConfig() {
+  console.error('consent: the banner reads a compiled policy now, not a JSON config in the page: '
+    + 'compile it with `consent banner build site.json --out <dir>` (or let `consent serve` serve it) '
+    + 'and serve the files it writes beside consent.js; only necessary cookies are allowed meanwhile');
 }
