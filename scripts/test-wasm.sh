@@ -201,7 +201,7 @@ for f in consent-prefs.js consent-prefs.css; do
   printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences only, not in the total)\n' \
     "$f" "$(wc -c < "wasm/dist/$f")" "$(gzip -9 -n -c "wasm/dist/$f" | wc -c)"
 done
-printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder, the cookie declaration, misnamed markup or a JSON config only, not in the total)\n' \
+printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder, the cookie declaration or a developer'"'"'s mistake only, not in the total)\n' \
   consent-extra.js "$(wc -c < wasm/dist/consent-extra.js)" "$(gzip -9 -n -c wasm/dist/consent-extra.js | wc -c)"
 printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder or the floating button only, not in the total)\n' \
   consent-extra.css "$(wc -c < wasm/dist/consent-extra.css)" "$(gzip -9 -n -c wasm/dist/consent-extra.css | wc -c)"

@@ -238,8 +238,8 @@ function sheet(name) {
  * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
  * open, and the first layer's buttons still decide), and what only some pages use
  * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration, the
- * messages about markup the policy does not know and about a JSON config). Their paths are
- * written out, so that a site's bundler can follow them. */
+ * messages about a JSON config, markup the policy does not know and acceptCategory's wrong
+ * arguments). Their paths are written out, so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
 const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
@@ -380,7 +380,8 @@ function decideNow(kind, ids = []) {
   const r = decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https());
   if (!r) return false;
   if (r.unknown) {
-    console.error('consent: acceptCategory: no such categories, nothing decided:', r.unknown.map(decodeURIComponent));
+    // Said by consent-extra.js, as every other message about a page's mistakes.
+    extraScript().then((x) => x.unknown(r.unknown), () => {});
     return false;
   }
   if (r.error) {
@@ -729,7 +730,7 @@ export const Consent = {
     if (ids === 'all') return decideNow(ACCEPT_ALL);
     const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids.filter((i) => typeof i === 'string') : null;
     if (!list) {
-      console.error('consent: acceptCategory: expected "all", a category id or a list of them, got', ids);
+      extraScript().then((x) => x.expected(ids), () => {});
       return false;
     }
     return decideNow(list.length ? CUSTOM : REJECT_ALL, list);

@@ -2,9 +2,10 @@
 // ---- What only some pages use (wasm/js/extra.js; wasm/build.sh minifies it into dist/consent-extra.js) ----
 // Imported by the banner (consent.js) the first time a page needs it: an embed that waits for
 // consent gets its placeholder (styled by consent-extra.css, linked with it),
-// `[data-consent-declaration]` elements get the cookie declaration, and markup that names what
-// the policy does not have, or a JSON config where the compiled policy belongs, gets its
-// console message. A page without any of them never loads it.
+// `[data-consent-declaration]` elements get the cookie declaration, and the site's developer
+// gets the console's message about a mistake of the page: a JSON config where the compiled
+// policy belongs, markup that names what the policy does not have, acceptCategory called with
+// what it does not take. A page without any of them never loads it.
 // It decides nothing: the banner hands it what to draw, where, and the helpers it draws with,
 // positionally (the two files are minified apart, so no name is shared between them but the
 // exports'), and it keeps only what it warned about.
@@ -72,4 +73,15 @@ export function oldConfig() {
   console.error('consent: the banner reads a compiled policy now, not a JSON config in the page: '
     + 'compile it with `consent banner build site.json --out <dir>` (or let `consent serve` serve it) '
     + 'and serve the files it writes beside consent.js; only necessary cookies are allowed meanwhile');
+}
+
+/** What `acceptCategory` says when it was given ids the policy does not have (`ids`, as the core
+ * answered them: percent-encoded): nothing was decided. */
+export function unknown(ids) {
+  console.error('consent: acceptCategory: no such categories, nothing decided:', ids.map(decodeURIComponent));
+}
+
+/** What `acceptCategory` says when it was given neither "all", an id nor a list (`got`). */
+export function expected(got) {
+  console.error('consent: acceptCategory: expected "all", a category id or a list of them, got', got);
 }

@@ -219,6 +219,10 @@ bannerTest('ids and languages with lone surrogates are unknown, not a URIError',
   assert.deepEqual(calls, ['returned false', 'returned false', 'returned false']);
   await until(() => v.errors.length >= 3, 'the console errors');
   assert.ok(v.errors.every((e) => e.startsWith('consent: acceptCategory: no such categories')), `${v.errors}`);
+  // Neither "all", an id nor a list: refused, and said.
+  assert.equal(await v.js(() => window.Consent.acceptCategory(42)), false);
+  await until(() => v.errors.length >= 4, 'the console error');
+  assert.match(v.errors[3], /^consent: acceptCategory: expected "all", a category id or a list of them, got 42/);
   assert.equal(await v.api('getConsent'), null, 'nothing was decided');
   assert.deepEqual(await v.log(), ['necessary']);
 });
