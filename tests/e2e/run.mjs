@@ -341,6 +341,9 @@ test('C1 before a decision no cookie, gated script, iframe, image or request: af
   await button(banner(v.page), L.fi.accept).waitFor();
   const frame = v.page.locator('iframe.video');
   assert.equal(await frame.getAttribute('src'), null, 'the gated iframe has no src');
+  // The placeholder comes with the language's details and consent-extra.js and .css, which may
+  // come after the first layer's texts.
+  await v.page.locator('.consent-embed').first().waitFor();
   assert.ok(await v.page.locator('.consent-wait').count() > 0, 'the iframe waits behind a placeholder');
   await v.page.clock.runFor(5_000);
   await v.page.waitForLoadState('networkidle');
