@@ -62,7 +62,7 @@ const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued
 
 /** The banner on this page: its options, where its policy came from, the texts loaded so
  * far (by language), its root element, live region, open layer (the first layer or the
- * preferences, with their switches), embed placeholders, the element that had focus
+ * preferences), embed placeholders, the element that had focus
  * before the preferences opened and its watch on the page for gated elements added later.
  * `null` until a policy was accepted. */
 let ui = null;
@@ -137,7 +137,7 @@ function mount(options) {
   watch.observe(document.documentElement, { childList: true, subtree: true });
   // No prototype, here nor for the texts by file: a field not set yet (`unpad_`, `float_`) or a
   // file not loaded yet is not read from a polluted Object.prototype.
-  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, switches_: [], placeholders_: new Map(), opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
+  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, placeholders_: new Map(), opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
 }
 
 function unmount() {
@@ -157,11 +157,11 @@ function dropRendered() {
 }
 
 /** Shows `element` as the open layer and moves focus into it (to `focus`, if any). */
-function showLayer(element, prefs, switches = [], focus = element) {
+function showLayer(element, prefs, focus = element) {
   dropRendered();
   ui.unpad_?.();
   ui.layer_?.remove();
-  Object.assign(ui, { layer_: element, prefs_: prefs, switches_: switches });
+  Object.assign(ui, { layer_: element, prefs_: prefs });
   ui.root_.append(element);
   focus?.focus();
 }
@@ -174,7 +174,7 @@ function closeLayer() {
   ui.unpad_?.();
   ui.layer_?.remove();
   ui.drawn_++;
-  Object.assign(ui, { layer_: null, prefs_: false, switches_: [] });
+  Object.assign(ui, { layer_: null, prefs_: false });
 }
 
 function restoreFocus() {
@@ -282,7 +282,7 @@ function drawBanner(v, polite) {
   // nowhere yet or on the server's first layer it replaces: a visitor already typing in the
   // page keeps the focus, and the keys.
   const a = document.activeElement;
-  showLayer(banner, false, [], polite && a && a !== document.body && !a.closest('[data-consent-ui]') ? null : banner);
+  showLayer(banner, false, polite && a && a !== document.body && !a.closest('[data-consent-ui]') ? null : banner);
   pad(banner);
 }
 

@@ -4,7 +4,7 @@
 // or are about to (a pointer going down on "Settings"), like their stylesheet and the
 // details-<lang>.json texts: a first visit that decides in the first layer never loads it.
 // It holds no state and decides nothing: the banner hands it the view to draw and the few
-// helpers it draws with, and keeps the switches it returns.
+// helpers it draws with, and its "Save choices" hands back the ids switched on.
 
 /** The helpers from consent.js, set by `draw` (one banner per page). */
 let el, attrs, add, button, actions, showLayer, closePreferences, switchLanguage, save;
@@ -47,7 +47,7 @@ export function draw(v, ...h) {
     actions(t, t.save, () => save(switches.filter(([, s]) => s.checked).map(([id]) => id))));
   dialog.addEventListener('keydown', trapFocus);
   // The overlay is not focusable: the dialog is.
-  showLayer(add(el('div', 'consent-overlay'), dialog), true, switches, dialog);
+  showLayer(add(el('div', 'consent-overlay'), dialog), true, dialog);
 }
 
 function category(t, c, switches) {
