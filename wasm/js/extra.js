@@ -8,7 +8,7 @@
 // what it does not take. A page without any of them never loads it.
 // It decides nothing: the banner hands it what to draw, where, and the helpers it draws with,
 // positionally (the two files are minified apart, so no name is shared between them but the
-// exports'), and it keeps only what it warned about.
+// exports'), and it keeps only which declaration it asked for last and what it warned about.
 
 /** Puts the placeholder of `embed` before it, drawn with the texts `t` (the language's details
  * with them), unless the embed left the page or loaded meanwhile: it names the embed's service
@@ -30,12 +30,18 @@ export function placeholder(t, embed, category, svc, theme, boxes, el, attrs, ad
   boxes.set(embed, box);
 }
 
+/** The declarations asked for so far: only the latest one's answer is put into the page. */
+let asked = 0;
+
 /** Fills every `[data-consent-declaration]` element with the cookie declaration the server
  * renders from the same config (`GET /consent/declaration`, or the address `at` the banner was
  * given, on the page's origin: another origin is refused), in the language `lang` (the page's,
- * or the one `setLanguage` chose), so the privacy notice and the banner never disagree. On any
- * failure the elements keep what they had (a link, say). */
+ * or the one `setLanguage` chose), so the privacy notice and the banner never disagree. Of two
+ * asked for at once (the page's language as the banner starts, and the one a visitor then
+ * chose, both waiting for this script), the one asked for last wins, whichever answers last.
+ * On any failure the elements keep what they had (a link, say). */
 export function declare(at, lang) {
+  const ask = ++asked;
   const elements = document.querySelectorAll('[data-consent-declaration]');
   let url;
   try {
@@ -52,7 +58,9 @@ export function declare(at, lang) {
   if (lang) url.searchParams.set('lang', lang.slice(0, 2));
   fetch(url, { credentials: 'same-origin' })
     .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
-    .then((html) => { for (const e of elements) e.innerHTML = html; })
+    .then((html) => {
+      if (ask === asked) for (const e of elements) e.innerHTML = html;
+    })
     .catch((err) => console.warn('consent: cookie declaration not loaded:', err.message));
 }
 

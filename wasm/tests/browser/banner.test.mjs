@@ -740,6 +740,25 @@ bannerTest('the cookie declaration is loaded from the same origin only', async (
   assert.deepEqual(fromOther, [], 'no request to the other origin');
 });
 
+// The page's declaration, asked for as the banner starts, and the one of a language the
+// visitor chose right after: the later one stays, whichever the server answers last.
+bannerTest('of two cookie declarations asked for at once, the language chosen last stays', async (visitor) => {
+  const v = await visitor();
+  let release;
+  const held = new Promise((done) => { release = done; });
+  await v.page.route((url) => url.pathname === '/decl-lang.html', async (route) => {
+    const lang = new URL(route.request().url()).searchParams.get('lang');
+    if (lang === 'en') await held;
+    await route.fulfill({ contentType: 'text/html', body: `<b class="decl">${lang}</b>` });
+    if (lang === 'fi') release();
+  });
+  await v.open({ config: config('decl2'), dataset: { declaration: '/decl-lang.html' }, body: '<div id="d" data-consent-declaration>link</div>' });
+  assert.equal(await v.api('setLanguage', 'fi'), true);
+  await v.waitFor(() => document.querySelector('#d .decl') !== null);
+  await v.settle();
+  assert.equal(await v.js(() => document.getElementById('d').textContent), 'fi');
+});
+
 // 6. The server signs the decision at its own clock, whose seconds differ from the browser's
 //    (an endpoint on another origin, clocks apart): the signed token is still the decision
 //    made, and it is stored. An answer with other choices is not.
