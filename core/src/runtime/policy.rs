@@ -78,7 +78,7 @@ use crate::lang::Lang;
 use crate::site::{Params, SitePolicy};
 pub use crate::state::DecideError;
 use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, Timestamp};
-use crate::text::{Buf, Sink, split_ascii, split_once_ascii, trim_ascii, trim_end_ascii};
+use crate::text::{Buf, Sink, split_once_ascii, trim_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
@@ -804,21 +804,16 @@ pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Whether `host` is an IP address: dotted-quad IPv4 exactly as `std::net::Ipv4Addr` parses
-/// it (a property test compares them), or anything with a `:`, which no host name has (IPv6).
-/// std's address parser would be 2.7 kB of the browser build.
+/// Whether `host` is an IP address, so that it has no parent domains: anything with a `:`,
+/// which no host name has (IPv6), or a host whose last label is a number. A browser's URL
+/// parser reads such a host as IPv4 and refuses the URL if it is not one (the WHATWG URL
+/// standard's "ends in a number" check), so a page's `location.hostname` that ends in a number
+/// is an IPv4 address; a server's `Host` that ends in one names no domain a cookie can be
+/// set on. Read a byte at a time: no IPv4 parser in the browser build (62 B gzip less than
+/// checking for a dotted quad, measured; std's parser would be 2.7 kB).
 fn is_ip(host: &str) -> bool {
-    host.bytes().any(|b| b == b':') || {
-        let mut parts = 0;
-        split_ascii(host, b'.').all(|part| {
-            parts += 1;
-            let b = part.as_bytes();
-            (1..=3).contains(&b.len())
-                && b.iter().all(u8::is_ascii_digit)
-                && (b.len() == 1 || b.first() != Some(&b'0'))
-                && b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= 255
-        }) && parts == 4
-    }
+    let mut last = host.bytes().rev().take_while(|&b| b != b'.');
+    host.bytes().any(|b| b == b':') || last.all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -829,8 +824,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn is_ip_as_std(host in "[0-9.:a]{0,16}") {
-            prop_assert_eq!(is_ip(&host), host.parse::<std::net::IpAddr>().is_ok() || host.contains(':'));
+        fn is_ip_when_it_ends_in_a_number(host in "[0-9.:a]{0,16}") {
+            // The WHATWG URL standard's "ends in a number" for a host whose trailing dots are
+            // trimmed (what `clear_domains` passes): the last label is all digits.
+            let last = host.rsplit('.').next().unwrap_or_default();
+            let number = last.bytes().all(|b| b.is_ascii_digit());
+            prop_assert_eq!(is_ip(&host), number || host.contains(':'));
+            // Every address std reads is one.
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                prop_assert!(is_ip(&host));
+            }
         }
 
         /// The host, then every suffix after a dot that still has a dot (never for an IP).
@@ -851,21 +854,18 @@ mod tests {
             ("127.0.0.1", true),
             ("255.255.255.255", true),
             ("0.0.0.0", true),
-            ("256.0.0.1", false),
-            ("01.2.3.4", false),
-            ("1.2.3", false),
-            ("1.2.3.4.5", false),
-            ("1..3.4", false),
-            ("", false),
+            // Not addresses, but no browser's page has such a host (its URL is refused), and
+            // none is a domain a cookie is set on.
+            ("256.0.0.1", true),
+            ("1.2.3", true),
             ("::1", true),
+            ("", true),
             ("klinikka.fi", false),
+            ("1.2.3.fi", false),
+            ("a1", false),
+            ("1a.2b", false),
         ] {
             assert_eq!(is_ip(host), ip, "{host}");
-            assert_eq!(
-                host.parse::<std::net::IpAddr>().is_ok() || host.contains(':'),
-                ip,
-                "{host}"
-            );
         }
     }
 
