@@ -55,29 +55,6 @@ fn cell(n: usize, what: &str) -> Result<u16, CompileError> {
     u16::try_from(n).map_err(|_| CompileError::TooLong(what.into()))
 }
 
-/// The policy's texts, each once, and the text number of each place that names one.
-#[derive(Default)]
-struct Texts<'c> {
-    texts: Vec<&'c str>,
-    numbers: Vec<u16>,
-}
-
-impl<'c> Texts<'c> {
-    /// A plain search for a text seen before: a policy has tens of texts (a few hundred at
-    /// most), and a map would add kilobytes to the authoring side's WebAssembly.
-    fn name(&mut self, text: &'c str) -> Result<(), CompileError> {
-        let n = match self.texts.iter().position(|t| *t == text) {
-            Some(n) => n,
-            None => {
-                self.texts.push(text);
-                self.texts.len() - 1
-            }
-        };
-        self.numbers.push(cell(n, "texts")?);
-        Ok(())
-    }
-}
-
 /// The column of ends of lists of `lens` entries, one after another.
 fn ends(lens: impl Iterator<Item = usize>, what: &str) -> Result<Vec<u16>, CompileError> {
     let mut end = 0;
@@ -135,34 +112,36 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
 
     let services: Vec<_> = config.services().map(|(_, _, s)| s).collect();
     let declared: Vec<_> = services.iter().flat_map(|s| s.cookies()).collect();
-    let mut t = Texts::default();
-    t.name(config.site().unwrap_or(""))?;
-    t.name(cookie.name)?;
-    t.name(cookie.path)?;
-    t.name(cookie.domain.unwrap_or(""))?;
-    t.name(config.endpoint().unwrap_or(""))?;
+    // Every text in the order of the fields it fills (format 3: no table of distinct texts).
+    let mut texts = vec![
+        config.site().unwrap_or(""),
+        cookie.name,
+        cookie.path,
+        cookie.domain.unwrap_or(""),
+        config.endpoint().unwrap_or(""),
+    ];
     for c in config.categories() {
-        t.name(c.id().as_str())?;
+        texts.push(c.id().as_str());
     }
     for s in &services {
-        t.name(s.id().as_str())?;
+        texts.push(s.id().as_str());
     }
     for s in &services {
         for p in s.exclude_paths() {
-            t.name(p)?;
+            texts.push(p);
         }
     }
     for c in &declared {
-        t.name(c.name().as_str())?;
+        texts.push(c.name().as_str());
     }
     for c in &declared {
-        t.name(c.path())?;
+        texts.push(c.path());
     }
     for c in &declared {
-        t.name(c.domain().unwrap_or(""))?;
+        texts.push(c.domain().unwrap_or(""));
     }
     let text_ends = ends(
-        t.texts.iter().map(|s| s.len()),
+        texts.iter().map(|s| s.len()),
         "the policy's texts (ids, exclude_paths, cookie names, paths and domains: 65535 bytes \
          in all)",
     )?;
@@ -177,8 +156,7 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
     w.u8(services.len() as u8);
     w.u16(excluded_ends.last().copied().unwrap_or(0));
     w.u16(cookie_ends.last().copied().unwrap_or(0));
-    w.u16(cell(t.texts.len(), "texts")?);
-    for n in text_ends.iter().chain(&t.numbers) {
+    for n in &text_ends {
         w.u16(*n);
     }
     for (_, ci, _) in config.services() {
@@ -187,7 +165,7 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
     for n in excluded_ends.iter().chain(&cookie_ends) {
         w.u16(*n);
     }
-    for text in &t.texts {
+    for text in &texts {
         w.out.extend_from_slice(text.as_bytes());
     }
     let len = w.out.len() + 4;
