@@ -8,7 +8,7 @@
 use crate::prelude::*;
 use core::fmt;
 
-use crate::compiled::{FORMAT_VERSION, MAGIC, MAX_LEN};
+use crate::compiled::{FORMAT_VERSION, MAGIC, MAX_LEN, exclude_path_key};
 use crate::config::Config;
 use crate::consent_mode::Signal;
 
@@ -126,11 +126,14 @@ pub fn compile(config: &Config) -> Result<Vec<u8>, CompileError> {
     for s in &services {
         texts.push(s.id().as_str());
     }
-    for s in &services {
-        for p in s.exclude_paths() {
-            texts.push(p);
-        }
-    }
+    // Each excluded path as the rule compares it, so the banner does not normalise it: only
+    // ASCII bytes are changed, dropped or decoded to, so the key is UTF-8 as the path is.
+    let keys: Vec<String> = services
+        .iter()
+        .flat_map(|s| s.exclude_paths())
+        .map(|p| String::from_utf8_lossy(&exclude_path_key(p).collect::<Vec<u8>>()).into_owned())
+        .collect();
+    texts.extend(keys.iter().map(String::as_str));
     for c in &declared {
         texts.push(c.name().as_str());
     }
@@ -221,7 +224,9 @@ mod tests {
             assert_eq!(e.id, s.id().as_str());
             assert_eq!(e.category, ci);
             assert_eq!(p.service_index(e.id), Some(si));
-            assert!(e.exclude_paths().eq(s.exclude_paths().iter().map(|x| &**x)));
+            let keys = s.exclude_paths().iter();
+            let keys = keys.map(|x| exclude_path_key(x).collect::<Vec<u8>>());
+            assert!(e.exclude_paths().map(|p| p.as_bytes().to_vec()).eq(keys));
             let cookies: Vec<_> = e.cookies().map(|k| (k.name, k.path, k.domain)).collect();
             let declared: Vec<_> = s
                 .cookies()
@@ -241,6 +246,59 @@ mod tests {
         }
         assert_eq!(p.category_index("nosuch"), None);
         assert_eq!(p.service_index("nosuch"), None);
+    }
+
+    #[test]
+    fn excluded_paths_compiled_as_keys_keep_a_service_off_the_same_pages() {
+        let mut v: serde_json::Value = serde_json::from_str(crate::EXAMPLE_CONFIG).unwrap();
+        let paths = [
+            "/Ajan%76araus//",
+            "/SV//Tidsbokning/",
+            "/%2Fen%2fbooking",
+            "/100%25",
+            "/ä/Ö",
+        ];
+        v["categories"][2]["services"][1]["exclude_paths"] = serde_json::json!(paths);
+        let c = Config::from_value(&v).unwrap();
+        let bytes = compile(&c).unwrap();
+        let p = CompiledPolicy::parse(&bytes).unwrap();
+        let id = v["categories"][2]["services"][1]["id"].as_str().unwrap();
+        let compiled = p.services().find(|s| s.id == id).unwrap();
+        let config = c.services().find(|s| s.2.id().as_str() == id).unwrap().2;
+        let keys: Vec<&str> = compiled.exclude_paths().collect();
+        assert_eq!(
+            keys,
+            [
+                "/ajanvaraus",
+                "/sv/tidsbokning",
+                "/en/booking",
+                "/100%25",
+                "/ä/Ö"
+            ],
+            "ASCII letters in lower case, escapes of unreserved bytes decoded, one `/`"
+        );
+        for page in [
+            "/",
+            "/ajanvaraus",
+            "/AJANVARAUS/uusi?x=1",
+            "//ajan%76araus",
+            "/ajanvaraukset",
+            "/sv/tidsbokning#x",
+            "/en/booking/",
+            "/en%2Fbooking",
+            "/en",
+            "/100%25",
+            "/100%",
+            "/ä/Ö/x",
+            "/ä/ö",
+        ] {
+            assert_eq!(
+                compiled.is_excluded_on(page),
+                config.is_excluded_on(page),
+                "{page}"
+            );
+        }
+        assert!(compiled.is_excluded_on("/AJANVARAUS/uusi?x=1"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use consent_core::compile::compile;
-use consent_core::compiled::CompiledPolicy;
+use consent_core::compiled::{CompiledPolicy, exclude_path_key};
 use consent_core::decision::{self, Action};
 use consent_core::policy::{self, Context, Signals};
 use consent_core::{Choices, Config, ConsentId, Lang, Token};
@@ -227,7 +227,7 @@ proptest! {
         let got: Vec<_> = p
             .services()
             .map(|e| {
-                let paths: Vec<&str> = e.exclude_paths().collect();
+                let paths: Vec<Vec<u8>> = e.exclude_paths().map(|p| p.as_bytes().to_vec()).collect();
                 let cookies: Vec<_> = e.cookies().map(|k| (k.name, k.path, k.domain)).collect();
                 (e.id, e.category, paths, cookies)
             })
@@ -235,7 +235,12 @@ proptest! {
         let want: Vec<_> = c
             .services()
             .map(|(_, ci, s)| {
-                let paths: Vec<&str> = s.exclude_paths().iter().map(|x| &**x).collect();
+                // Each as the rule compares it: the compiler stores that.
+                let paths: Vec<Vec<u8>> = s
+                    .exclude_paths()
+                    .iter()
+                    .map(|x| exclude_path_key(x).collect())
+                    .collect();
                 let cookies: Vec<_> = s
                     .cookies()
                     .iter()

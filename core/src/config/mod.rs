@@ -291,7 +291,11 @@ impl Service {
     /// ```
     #[must_use]
     pub fn is_excluded_on(&self, path: &str) -> bool {
-        crate::compiled::excluded(self.exclude_paths.iter().map(|p| &**p), path)
+        let keys = self
+            .exclude_paths
+            .iter()
+            .map(|p| crate::compiled::exclude_path_key(p));
+        crate::compiled::excluded(keys, path)
     }
     /// Whether its data leaves the EU/EEA, and on what safeguard.
     #[must_use]

@@ -35,7 +35,7 @@
 //! | languages | 1 byte default, then 3 bytes: the offered ones in order (0 fi, 1 sv, 2 en), `0xff` after the last |
 //! | consent cookie's attributes | 1 byte: SameSite (bits 0-1: 0 strict, 1 lax, 2 none), always `Secure` (bit 2: a `__Secure-` or `__Host-` name) |
 //! | counts | categories 1 byte (1-32), services 1 byte (0-128), excluded paths 2 bytes, declared cookies 2 bytes |
-//! | text ends | per text, 2 bytes: where it ends in the text bytes (it starts where the one before ends); the texts are, in order: site, consent cookie name, path and domain, endpoint (empty: none; a domain, the host's); each category's id (the first category is the strictly necessary one); each service's id; each excluded path; each declared cookie's name pattern, then each one's path, then each one's domain |
+//! | text ends | per text, 2 bytes: where it ends in the text bytes (it starts where the one before ends); the texts are, in order: site, consent cookie name, path and domain, endpoint (empty: none; a domain, the host's); each category's id (the first category is the strictly necessary one); each service's id; each excluded path, as the rule compares it ([`exclude_path_key`]: the compiler normalises it, so the reader does not); each declared cookie's name pattern, then each one's path, then each one's domain |
 //! | services' categories | 1 byte each |
 //! | services' excluded paths | 2 bytes each: where the service's end in the excluded paths (they start where the service before's end) |
 //! | services' cookies | 2 bytes each: likewise in the declared cookies |
@@ -217,7 +217,9 @@ pub struct CookieEntry<'a> {
 }
 
 impl<'a> ServiceEntry<'a> {
-    /// The paths the service is kept off (`exclude_paths`).
+    /// The paths the service is kept off (`exclude_paths`), each as the rule compares it
+    /// (in lower case, its escapes decoded, runs of `/` as one, no `/` at its end: what the
+    /// compiler stored, [`exclude_path_key`]).
     pub fn exclude_paths(&self) -> impl Iterator<Item = &'a str> + 'a {
         let t = self.tables;
         let (start, end) = t.excluded_span(self.index);
@@ -235,7 +237,7 @@ impl<'a> ServiceEntry<'a> {
     /// [`Service::is_excluded_on`](crate::Service::is_excluded_on)).
     #[must_use]
     pub fn is_excluded_on(&self, path: &str) -> bool {
-        excluded(self.exclude_paths(), path)
+        excluded(self.exclude_paths().map(str::bytes), path)
     }
 }
 
@@ -720,7 +722,7 @@ impl<'a> CompiledPolicy<'a> {
         let t = self.tables;
         let (start, end) = t.excluded_span(index.get());
         index.get() < self.service_count()
-            && excluded((start..end).map(|k| t.excluded_path(k)), path)
+            && excluded((start..end).map(|k| t.excluded_path(k).bytes()), path)
     }
 
     /// The categories with their positions.
@@ -764,22 +766,26 @@ impl<'a> CompiledPolicy<'a> {
 
 /// Whether the page at `path` (its query and fragment ignored) is under one of `paths`: a
 /// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
-/// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's.
+/// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's; each of
+/// `paths` is given as [`exclude_path_key`] reads it (a config's when asked, a compiled
+/// policy's by the compiler, ahead).
 ///
 /// Both are compared as many servers route them ([`Normalized`]): without case, with runs of
 /// `/` as one and escapes of letters, digits, `-._~` and `/` decoded, so that a link to
 /// `/Ajanvaraus`, `//ajanvaraus` or `/%61janvaraus`, which such a server answers with the
 /// booking page, still keeps the service off it. Every difference this ignores can only
 /// exclude more, never less.
-pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str) -> bool {
+pub(crate) fn excluded<K: Iterator<Item = u8>>(
+    paths: impl IntoIterator<Item = K>,
+    path: &str,
+) -> bool {
     // Up to the query or fragment (ASCII, so a char boundary).
     let end = path.bytes().position(|b| b == b'?' || b == b'#');
     let path = path.get(..end.unwrap_or(path.len())).unwrap_or(path);
-    paths.into_iter().any(|p| {
-        let mut p = Normalized::new(crate::text::trim_end_ascii(p, b'/'));
+    paths.into_iter().any(|mut key| {
         let mut page = Normalized::new(path);
         loop {
-            match p.next() {
+            match key.next() {
                 // All of the excluded path: the page is it, or below it.
                 None => return matches!(page.next(), None | Some(b'/')),
                 Some(b) if page.next() == Some(b) => {}
@@ -787,6 +793,14 @@ pub(crate) fn excluded<'p>(paths: impl IntoIterator<Item = &'p str>, path: &str)
             }
         }
     })
+}
+
+/// An excluded path's bytes as the exclusion rule compares them: in lower case, runs of `/` as
+/// one, escapes of letters, digits, `-._~` and `/` decoded, and without the `/` at
+/// its end (`/ajanvaraus/` keeps off `/ajanvaraus` too). What the compiler stores for each
+/// of a service's `exclude_paths`, so the banner's reader normalises only the page's path.
+pub fn exclude_path_key(path: &str) -> impl Iterator<Item = u8> + '_ {
+    Normalized::new(crate::text::trim_end_ascii(path, b'/'))
 }
 
 /// A path's bytes as [`excluded`] compares them: ASCII letters in lower case, a run of `/` as
