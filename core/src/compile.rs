@@ -204,7 +204,7 @@ mod tests {
             p.lifetime_days(),
             (c.lifetimes().accept_days(), c.lifetimes().refuse_days())
         );
-        assert_eq!(p.languages().collect::<Vec<_>>(), c.languages());
+        assert_eq!(p.languages(), c.languages());
         assert_eq!(p.default_language(), c.default_language());
         assert_eq!(p.site(), c.site());
         assert_eq!(p.endpoint(), c.endpoint());

@@ -19,7 +19,7 @@ fn exercise(policy: &CompiledPolicy<'_>, cookie: &str) {
         policy.site(),
         policy.endpoint(),
         policy.cookie(),
-        policy.languages().count(),
+        policy.languages().len(),
     );
     for c in policy.categories() {
         assert_eq!(

@@ -216,13 +216,7 @@ pub fn start(
         Err(e) => return j.error(e.as_str()),
     };
     let signals = Signals::from_navigator(gpc, Some(dnt));
-    let mut offered = [Lang::Fi; 3];
-    let mut n = 0;
-    for (slot, l) in offered.iter_mut().zip(parsed.languages()) {
-        *slot = l;
-        n += 1;
-    }
-    let offered = offered.get(..n).unwrap_or_default();
+    let offered = parsed.languages();
     let lang = Lang::negotiate(items(langs), offered).unwrap_or(parsed.default_language());
     // Of several cookies of the name (a parent domain's or another path's comes first, stale,
     // damaged or another site's), the first that holds a decision valid here; none valid, the
@@ -293,7 +287,7 @@ pub fn set_language(lang: &str) -> bool {
         return false;
     };
     with(|app, p| {
-        let offered = p.languages().any(|l| l == lang);
+        let offered = p.languages().contains(&lang);
         if offered {
             app.lang = lang;
         }

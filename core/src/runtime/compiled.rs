@@ -141,7 +141,9 @@ struct Fixed {
     gpc_mask: u32,
     consent_mode_masks: [u32; 7],
     default_lang: Lang,
-    langs: [Option<Lang>; 3],
+    /// The offered languages, the first `n_langs` of them.
+    langs: [Lang; 3],
+    n_langs: u8,
 }
 
 /// The consent cookie's settings.
@@ -491,16 +493,21 @@ impl<'a> CompiledPolicy<'a> {
             *m = cell32(h, 30 + 4 * i);
         }
         let default_lang = lang(byte(58))?;
-        let mut langs = [None; 3];
-        let mut ended = false;
+        // The offered ones first, then `0xff` to the end.
+        let mut langs = [Lang::Fi; 3];
+        let mut n_langs = 0;
         for (i, slot) in langs.iter_mut().enumerate() {
             match byte(59 + i) {
-                0xff => ended = true,
-                _ if ended => return Err(PolicyError::Field("languages")),
-                code => *slot = Some(lang(code)?),
+                0xff => {}
+                _ if n_langs < i => return Err(PolicyError::Field("languages")),
+                code => {
+                    *slot = lang(code)?;
+                    n_langs += 1;
+                }
             }
         }
-        if !langs.contains(&Some(default_lang)) {
+        let langs_offered = langs.get(..n_langs).unwrap_or_default();
+        if !langs_offered.contains(&default_lang) {
             return Err(PolicyError::Field("default language"));
         }
         let attributes = byte(62);
@@ -587,6 +594,7 @@ impl<'a> CompiledPolicy<'a> {
                 consent_mode_masks,
                 default_lang,
                 langs,
+                n_langs: n_langs as u8,
             },
             cookie,
             tables,
@@ -643,8 +651,10 @@ impl<'a> CompiledPolicy<'a> {
     }
 
     /// The languages the site offers, in the config's order.
-    pub fn languages(&self) -> impl Iterator<Item = Lang> + '_ {
-        self.fixed.langs.iter().flatten().copied()
+    #[must_use]
+    pub fn languages(&self) -> &[Lang] {
+        let n = usize::from(self.fixed.n_langs);
+        self.fixed.langs.get(..n).unwrap_or_default()
     }
 
     /// The default language.
