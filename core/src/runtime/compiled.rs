@@ -695,17 +695,12 @@ impl<'a> CompiledPolicy<'a> {
 
     /// The categories, in order; the first is the strictly necessary one.
     pub fn categories(&self) -> impl Iterator<Item = CategoryEntry<'a>> + 'a {
-        let t = self.tables;
-        (0..self.category_count()).map(move |i| CategoryEntry {
-            id: t.text(CATEGORY_IDS + i),
-            necessary: i == 0,
-        })
+        self.indexed_categories().map(|(_, c)| c)
     }
 
     /// The services, in order (their positions are their [`ServiceIndex`]).
     pub fn services(&self) -> impl Iterator<Item = ServiceEntry<'a>> + 'a {
-        let t = self.tables;
-        (0..self.service_count()).map(move |i| t.service(i))
+        self.indexed_services().map(|(_, s)| s)
     }
 
     /// Each service's category, in order: what the rules' parameters need of the services,
@@ -739,16 +734,21 @@ impl<'a> CompiledPolicy<'a> {
     pub fn indexed_categories(
         &self,
     ) -> impl Iterator<Item = (CategoryIndex, CategoryEntry<'a>)> + 'a {
-        self.categories()
-            .enumerate()
-            .map(|(i, c)| (CategoryIndex(i as u8), c))
+        let t = self.tables;
+        (0..self.category_count()).map(move |i| {
+            let id = t.text(CATEGORY_IDS + i);
+            let c = CategoryEntry {
+                id,
+                necessary: i == 0,
+            };
+            (CategoryIndex(i as u8), c)
+        })
     }
 
     /// The services with their positions.
     pub fn indexed_services(&self) -> impl Iterator<Item = (ServiceIndex, ServiceEntry<'a>)> + 'a {
-        self.services()
-            .enumerate()
-            .map(|(i, s)| (ServiceIndex(i as u8), s))
+        let t = self.tables;
+        (0..self.service_count()).map(move |i| (ServiceIndex(i as u8), t.service(i)))
     }
 
     /// The position of the category `id`.
