@@ -174,6 +174,32 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
     })
 }
 
+/// Of the consent cookies in `jar` (several when a parent domain's or another path's comes
+/// first: stale, damaged or another site's), the value of the first that `judge` finds fit
+/// (`Some(true)`), else of the first it can read at all (`Some(false)`). One walk for
+/// `start`'s stored decision and `decide`'s previous token.
+#[inline(never)]
+fn stored<'j>(
+    p: &CompiledPolicy<'_>,
+    jar: &'j str,
+    judge: &mut dyn FnMut(&str) -> Option<bool>,
+) -> Option<&'j str> {
+    let mut first = None;
+    for (name, value) in pairs(jar) {
+        if name != p.cookie().name {
+            continue;
+        }
+        match judge(value) {
+            Some(true) => return Some(value),
+            Some(false) => {
+                first.get_or_insert(value);
+            }
+            None => {}
+        }
+    }
+    first
+}
+
 /// A list as the script passes it: its items percent-encoded (`encodeURIComponent`) and
 /// joined with commas, so an item holding a comma or any character an id or a language tag
 /// does not have stays one item that matches nothing. Plain text is cheaper to read than
@@ -218,23 +244,12 @@ pub fn start(
     let signals = Signals::from_navigator(gpc, Some(dnt));
     let offered = parsed.languages();
     let lang = Lang::negotiate(items(langs), offered).unwrap_or(parsed.default_language());
-    // Of several cookies of the name (a parent domain's or another path's comes first, stale,
-    // damaged or another site's), the first that holds a decision valid here; none valid, the
-    // first, as with one. Each is judged once, in order; with no cookie at all, no decision.
-    let judge = |stored| policy::evaluate(&parsed, stored, None, time(now_ms), signals);
-    let mut evaluation = None;
-    for (name, value) in pairs(jar) {
-        if name != parsed.cookie().name {
-            continue;
-        }
-        let e = judge(Some(value));
-        if !e.show_banner() {
-            evaluation = Some(e);
-            break;
-        }
-        evaluation.get_or_insert(e);
-    }
-    let evaluation = evaluation.unwrap_or_else(|| judge(None));
+    // Of several cookies of the name, the first that holds a decision valid here; none valid,
+    // the first, as with one; with no cookie at all, no decision.
+    let judge =
+        |stored: Option<&str>| policy::evaluate(&parsed, stored, None, time(now_ms), signals);
+    let stored = stored(&parsed, jar, &mut |v| Some(!judge(Some(v)).show_banner()));
+    let evaluation = judge(stored);
     let app = App {
         policy: parsed,
         lang,
@@ -609,18 +624,9 @@ impl App {
                 // Of several cookies of the name, the token of the decision this one continues
                 // (its consent id); else the first token.
                 let id = made.token().state().id();
-                let mut previous = None;
-                for (n, v) in pairs(page.jar) {
-                    if *n == *p.cookie().name
-                        && let Ok(t) = v.parse::<Token>()
-                    {
-                        if t.state().id() == id {
-                            previous = Some(v);
-                            break;
-                        }
-                        previous.get_or_insert(v);
-                    }
-                }
+                let previous = stored(p, page.jar, &mut |v| {
+                    v.parse::<Token>().ok().map(|t| t.state().id() == id)
+                });
                 if let Some(previous) = previous {
                     j.key("previous").str(previous);
                 }

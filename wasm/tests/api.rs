@@ -236,6 +236,36 @@ fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
 }
 
 #[test]
+fn of_several_consent_cookies_the_valid_one_holds_and_its_token_proves_the_id() {
+    let _turn = turn();
+    let json = config(|v| v["revision"] = json!(2));
+    start(&json, "");
+    let mine = stored(&decide("accept_all", &[], ""));
+    // A decision under an older revision of the policy: readable, not valid.
+    start(&config(|_| {}), "");
+    let other = api::decide("reject_all", "", NOW, &[9; 16], "", HOST, HREF, true);
+    let other = stored(&parse(&other));
+    // A damaged cookie and an older decision (a parent domain's, say) come first.
+    let jar = format!("consent=garbage; {other}; a=1; {mine}");
+    let v = start(&json, &jar);
+    assert_eq!(v["show"], false);
+    assert!(
+        api::accepted_category("analytics"),
+        "the first valid decision holds"
+    );
+    let d = decide("reject_all", &[], &jar);
+    assert_eq!(
+        d["send"]["previous"].as_str(),
+        mine.strip_prefix("consent="),
+        "the token of the decision this one continues proves its id"
+    );
+    // None valid: the first readable one, as with one cookie.
+    let v = start(&json, "consent=garbage; consent=1.x");
+    assert_eq!(v["show"], true);
+    assert_eq!(parse(&api::consent()), Value::Null);
+}
+
+#[test]
 fn unknown_categories_decide_nothing() {
     let _turn = turn();
     start(&config(|_| {}), "");
