@@ -340,17 +340,19 @@ pub fn decide(
             return j.error("unknown action: expected accept_all, reject_all, custom or grant");
         };
         let choices = match kind {
-            ActionKind::Custom | ActionKind::Grant => match choices(p, ids, kind) {
-                Some(choices) => choices,
-                None => {
+            ActionKind::Custom | ActionKind::Grant => {
+                let mut unknown = false;
+                let chosen = choices(p, ids, kind, &mut |_| unknown = true);
+                if unknown {
                     j.open("{").key("unknown").open("[");
-                    for id in items(ids).filter(|id| !known(p, id, kind)) {
+                    choices(p, ids, kind, &mut |id| {
                         j.str(id);
-                    }
+                    });
                     j.close("]").close("}");
                     return;
                 }
-            },
+                chosen
+            }
             _ => Choices::none(),
         };
         let page = Page {
@@ -370,24 +372,25 @@ pub fn decide(
     });
 }
 
-/// Whether `id` names a category, or for a grant a service.
-fn known(p: &CompiledPolicy<'_>, id: &str, kind: ActionKind) -> bool {
-    p.category_index(id).is_some() || (kind == ActionKind::Grant && p.service_index(id).is_some())
-}
-
 /// Exactly the categories `ids` (with all their services) and, for a grant, the services
-/// `ids` (each alone, with its category: the rest of it stays off); `None` if one is unknown.
-fn choices(p: &CompiledPolicy<'_>, ids: &str, kind: ActionKind) -> Option<Choices> {
+/// `ids` (each alone, with its category: the rest of it stays off); `unknown` is told each id
+/// that names neither (then nothing is decided).
+fn choices(
+    p: &CompiledPolicy<'_>,
+    ids: &str,
+    kind: ActionKind,
+    unknown: &mut dyn FnMut(&str),
+) -> Choices {
     let mut categories = Choices::none();
     for id in items(ids) {
         let service = || p.service_index(id).filter(|_| kind == ActionKind::Grant);
         match (p.category_index(id), service()) {
             (Some(ci), _) => categories = categories.with_category(p, ci, true),
             (None, Some(si)) => categories = categories.with_service_granted(p, si),
-            (None, None) => return None,
+            (None, None) => unknown(id),
         }
     }
-    Some(categories)
+    categories
 }
 
 /// Whether a gated element may load ([`allows`]), and if not, whether because its markup

@@ -273,6 +273,14 @@ fn unknown_categories_decide_nothing() {
     assert_eq!(strings(&d, "unknown"), ["nope"]);
     assert!(!api::accepted_category("analytics"));
     assert_eq!(view()["show"], true);
+    // A service is a choice only of a grant (an embed's placeholder); every unknown id is
+    // named, in order.
+    let d = decide("custom", &["ga", "analytics", "nope"], "");
+    assert_eq!(strings(&d, "unknown"), ["ga", "nope"]);
+    let d = decide("grant", &["nope", "ga", "marketing", "nix"], "");
+    assert_eq!(strings(&d, "unknown"), ["nope", "nix"]);
+    assert!(!api::accepted_service("ga", "/"));
+    assert_eq!(view()["show"], true);
 }
 
 #[test]
