@@ -24,7 +24,7 @@
 //! | field | encoding |
 //! | --- | --- |
 //! | magic | `CPOL` |
-//! | format version | 1 byte: 2 |
+//! | format version | 1 byte: 3 |
 //! | length | 4 bytes: every byte of the policy, checksum included |
 //! | revision, fingerprint | 4 bytes each |
 //! | flags | 1 byte: honour DNT (bit 0), Consent Mode on (bit 1) |
