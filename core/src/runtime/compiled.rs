@@ -305,12 +305,12 @@ fn cell32(bytes: &[u8], at: usize) -> u32 {
     (cell(bytes, at) | cell(bytes, at + 2) << 16) as u32
 }
 
-/// Checks a column of ends: never decreasing, each one `ok`, the last `total` (none: 0).
-fn check_ends(column: &[u8], total: usize, ok: impl Fn(usize) -> bool) -> Result<(), PolicyError> {
+/// Checks a column of ends: never decreasing, the last `total` (none: 0).
+fn check_ends(column: &[u8], total: usize) -> Result<(), PolicyError> {
     let mut last = 0;
     for i in 0..column.len() / 2 {
         let end = cell(column, 2 * i);
-        if end < last || !ok(end) {
+        if end < last {
             return Err(PolicyError::Field("ends"));
         }
         last = end;
@@ -339,7 +339,7 @@ struct Tables<'a> {
     /// The bytes before the checksum.
     body: &'a [u8],
     /// The text bytes.
-    texts: &'a str,
+    texts: &'a [u8],
     text_ends: usize,
     /// The services' categories (one byte each).
     service_categories: usize,
@@ -378,7 +378,8 @@ impl<'a> Tables<'a> {
     /// The `i`-th text.
     fn text(&self, i: usize) -> &'a str {
         let (start, end) = self.span(self.text_ends, i);
-        self.texts.get(start..end).unwrap_or("")
+        let text = self.texts.get(start..end).unwrap_or_default();
+        crate::text::utf8(text).unwrap_or_default()
     }
 
     /// The position of `id` among the `n` texts from text `first`: one search for
@@ -539,11 +540,10 @@ impl<'a> CompiledPolicy<'a> {
             return Err(PolicyError::Field("service category"));
         }
         let excluded_ends = r.at;
-        check_ends(r.column(ns)?, n_excluded.into(), |_| true)?;
-        check_ends(r.column(ns)?, n_cookies.into(), |_| true)?;
+        check_ends(r.column(ns)?, n_excluded.into())?;
+        check_ends(r.column(ns)?, n_cookies.into())?;
         let texts = r.take(body.len() - r.at)?;
-        let texts = crate::text::utf8(texts).ok_or(PolicyError::Field("text"))?;
-        check_ends(ends, texts.len(), |end| texts.is_char_boundary(end))?;
+        check_ends(ends, texts.len())?;
         let tables = Tables {
             body,
             texts,
@@ -556,6 +556,13 @@ impl<'a> CompiledPolicy<'a> {
             n_cookies,
         };
 
+        // Every text UTF-8 on its own (and so the whole, with every end a character's).
+        if (0..n_texts).any(|i| {
+            let (start, end) = tables.span(text_ends, i);
+            texts.get(start..end).and_then(crate::text::utf8).is_none()
+        }) {
+            return Err(PolicyError::Field("text"));
+        }
         let cookie = CookieSettings {
             name: tables.text(COOKIE_NAME),
             path: tables.text(COOKIE_PATH),
@@ -963,7 +970,7 @@ mod tests {
         assert_eq!(
             resealed(&bytes, |b| b[texts + boundary - 1..texts + boundary + 1]
                 .copy_from_slice("ä".as_bytes())),
-            field("ends")
+            field("text")
         );
     }
 
