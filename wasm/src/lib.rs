@@ -76,11 +76,12 @@ pub type Out = String;
 
 #[cfg(feature = "std")]
 std::thread_local! {
-    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+    static APP: RefCell<Option<(CompiledPolicy<'static>, App)>> = const { RefCell::new(None) };
 }
 
 #[cfg(not(feature = "std"))]
-static APP: single::Local<RefCell<Option<App>>> = single::Local(RefCell::new(None));
+static APP: single::Local<RefCell<Option<(CompiledPolicy<'static>, App)>>> =
+    single::Local(RefCell::new(None));
 
 #[cfg(all(
     not(feature = "std"),
@@ -112,11 +113,9 @@ mod single {
     }
 }
 
-/// The banner's state on this page.
+/// The banner's state on this page, beside its compiled policy (checked once by [`start`]
+/// and read in place by every call; its bytes live as long as the page).
 struct App {
-    /// The compiled policy, checked once by [`start`] and read in place by every call. Its
-    /// bytes live as long as the page.
-    policy: CompiledPolicy<'static>,
     lang: Lang,
     signals: Signals,
     evaluation: Evaluation,
@@ -129,9 +128,8 @@ struct App {
 fn with<R>(f: impl FnOnce(&mut App, &CompiledPolicy<'static>) -> R) -> Option<R> {
     APP.with(|a| {
         let mut app = a.try_borrow_mut().ok()?;
-        let app = app.as_mut()?;
-        let policy = app.policy;
-        Some(f(app, &policy))
+        let (policy, app) = app.as_mut()?;
+        Some(f(app, policy))
     })
 }
 
@@ -251,7 +249,6 @@ pub fn start(
     let stored = stored(&parsed, jar, &mut |v| Some(!judge(Some(v)).show_banner()));
     let evaluation = judge(stored);
     let app = App {
-        policy: parsed,
         lang,
         signals,
         evaluation,
@@ -281,7 +278,11 @@ pub fn start(
         app.consent_mode(&parsed, &mut j);
     }
     j.close("}");
-    APP.with(|a| a.try_borrow_mut().map(|mut a| *a = Some(app)).ok());
+    APP.with(|a| {
+        a.try_borrow_mut()
+            .map(|mut a| *a = Some((parsed, app)))
+            .ok()
+    });
 }
 
 /// The banner's state now, as JSON: `{show, lang, gpc, id, on: [bool per category, in the
