@@ -503,9 +503,8 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str, out: &mut Out) {
         };
         let mut j = Json::new(out);
         j.open("{").key("cookies").open("[");
-        let evaluation = app.evaluation;
         let reject = ActionKind::RejectAll.with(Choices::none());
-        if let Ok(made) = decision::make(p, &evaluation, reject, ctx, None) {
+        if let Ok(made) = decision::make(p, &app.evaluation, reject, ctx, None) {
             app.withdraw(p, &made, jar, host, &mut j);
         }
         let c = p.cookie();
