@@ -135,13 +135,7 @@ fn with<R>(f: impl FnOnce(&mut App, &CompiledPolicy<'static>) -> R) -> Option<R>
 
 /// `f`'s answer, or `null` before [`start`] accepted a policy.
 fn answer(out: &mut Out, f: impl FnOnce(&mut App, &CompiledPolicy<'static>, &mut Out)) {
-    let mut f = Some(f);
-    let done = with(|app, p| {
-        if let Some(f) = f.take() {
-            f(app, p, &mut *out);
-        }
-    });
-    if done.is_none() {
+    if with(|app, p| f(app, p, &mut *out)).is_none() {
         Sink::push_str(out, NULL);
     }
 }
