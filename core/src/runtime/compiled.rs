@@ -719,7 +719,7 @@ impl<'a> CompiledPolicy<'a> {
 
     /// Each declared cookie with its service's position, read without the services' ids.
     pub(crate) fn each_service_cookie(&self, f: &mut dyn FnMut(ServiceIndex, CookieEntry<'_>)) {
-        let t = self.tables;
+        let t = &self.tables;
         for i in 0..self.service_count() {
             let (start, end) = t.cookies_span(i);
             for k in start..end {
@@ -731,7 +731,7 @@ impl<'a> CompiledPolicy<'a> {
     /// Whether the service at `index` is kept off the page at `path`
     /// ([`ServiceEntry::is_excluded_on`]), read without its texts.
     pub(crate) fn service_excluded_on(&self, index: ServiceIndex, path: &str) -> bool {
-        let t = self.tables;
+        let t = &self.tables;
         let (start, end) = t.excluded_span(index.get());
         index.get() < self.service_count()
             && excluded((start..end).map(|k| t.excluded_path(k).bytes()), path)
