@@ -67,7 +67,6 @@ const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued
  * `null` until a policy was accepted. */
 let ui = null;
 let listening = false;
-let warned = false;
 
 const https = () => location.protocol === 'https:';
 /** A list as the core reads it: each item percent-encoded, joined with commas. A lone
@@ -238,8 +237,9 @@ function sheet(name) {
  * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
  * open, and the first layer's buttons still decide), and what only some pages use
  * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration, the
- * messages about a JSON config, markup the policy does not know and acceptCategory's wrong
- * arguments). Their paths are written out, so that a site's bundler can follow them. */
+ * messages about a JSON config, markup the policy does not know, acceptCategory's wrong
+ * arguments and a decision not recorded). Their paths are written out, so that a site's
+ * bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
 const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
@@ -406,28 +406,18 @@ function decideNow(kind, ids = []) {
   return true;
 }
 
-function warn(what) {
-  if (!warned) console.warn('consent: could not record the decision; it is kept locally:', what);
-  warned = true;
-}
-
 /** Sends the record to the endpoint and keeps the signed token it answers, if that token
- * still carries the decision in force. */
+ * still carries the decision in force. Why a record did not reach the log (a refusal, with the
+ * server's reason, an answer with no valid token, no answer at all) is said, once per page, by
+ * consent-extra.js: `unrecorded` gets the refusing response, or the kind of failure. */
 function send({ url, ...body }) {
+  const unrecorded = (why) => extraScript().then((x) => x.unrecorded(why), () => {});
   fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keepalive: true })
-    .then((response) => {
-      // The server's error says what it refused and why (a banner config that is not the
-      // server's, say): the site's developer sees it in the console.
-      if (!response.ok) {
-        return response.json().then((a) => a?.error, () => 0)
-          .then((e) => warn(`the endpoint answered ${response.status}${typeof e === 'string' ? `: ${e}` : ''}`));
-      }
-      return response.json().then((answer) => {
-        const line = typeof answer?.token === 'string' && signed(answer.token, https());
-        if (typeof line === 'string') document.cookie = line;
-        else if (line === false) warn('the answer holds no valid token');
-      }, () => warn('the answer is not JSON'));
-    }, () => warn('the request failed'));
+    .then((response) => (response.ok ? response.json().then((answer) => {
+      const line = typeof answer?.token === 'string' && signed(answer.token, https());
+      if (typeof line === 'string') document.cookie = line;
+      else if (line === false) unrecorded(1);
+    }, () => unrecorded(2)) : unrecorded(response)), () => unrecorded(0));
 }
 
 /** Loads what may load now, in document order, and puts placeholders on embeds that wait

@@ -5,7 +5,8 @@
 // `[data-consent-declaration]` elements get the cookie declaration, and the site's developer
 // gets the console's message about a mistake of the page: a JSON config where the compiled
 // policy belongs, markup that names what the policy does not have, acceptCategory called with
-// what it does not take. A page without any of them never loads it.
+// what it does not take, a decision the endpoint did not record. A page without any of them
+// never loads it.
 // It decides nothing: the banner hands it what to draw, where, and the helpers it draws with,
 // positionally (the two files are minified apart, so no name is shared between them but the
 // exports'), and it keeps only which declaration it asked for last and what it warned about.
@@ -73,6 +74,24 @@ export function misnamed(category, service) {
   const what = `data-category="${category}"${service == null ? '' : ` data-service="${service}"`}`;
   if (!warned.has(what)) console.warn(`consent: ${what} names no category or service of the policy, so the element never loads`);
   warned.add(what);
+}
+
+/** Whether `unrecorded` has said anything on this page. */
+let unsaid = true;
+
+/** Says, once per page, why a decision did not reach the endpoint's log (it is kept locally):
+ * `why` is the endpoint's refusing response, whose error says what it refused and why (a
+ * banner config that is not the server's, say), or 0 (the request failed), 1 (the answer holds
+ * no valid token) or 2 (the answer is not JSON). */
+export function unrecorded(why) {
+  (why instanceof Response
+    ? why.json().then((a) => a?.error, () => 0)
+      .then((e) => `the endpoint answered ${why.status}${typeof e === 'string' ? `: ${e}` : ''}`)
+    : Promise.resolve(['the request failed', 'the answer holds no valid token', 'the answer is not JSON'][why]))
+    .then((what) => {
+      if (unsaid) console.warn('consent: could not record the decision; it is kept locally:', what);
+      unsaid = false;
+    });
 }
 
 /** What a page that still embeds a JSON config (or gives one to `Consent.run`) is told: the
