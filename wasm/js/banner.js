@@ -134,7 +134,7 @@ function mount(options) {
   // Gated elements a single-page app adds later (React, Vue): watched from now on.
   const watch = new MutationObserver(adopt);
   watch.observe(document.documentElement, { childList: true, subtree: true });
-  // No prototype, here nor for the texts by file: a field not set yet (`unpad_`, `float_`) or a
+  // No prototype, here nor for the texts by file: a field not set yet (`unpad_`, `label_`) or a
   // file not loaded yet is not read from a polluted Object.prototype.
   return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, placeholders_: new Map(), opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
 }
@@ -236,10 +236,10 @@ function sheet(name) {
 /** The scripts beside this one, imported once each when first needed, with this script's
  * nonce: the preferences' (consent-prefs.js, wasm/js/prefs.js; until it has loaded they do not
  * open, and the first layer's buttons still decide), and what only some pages use
- * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the cookie declaration, the
- * messages about a JSON config, markup the policy does not know, acceptCategory's wrong
- * arguments and a decision not recorded). Their paths are written out, so that a site's
- * bundler can follow them. */
+ * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the floating button, the
+ * cookie declaration, the messages about a JSON config, markup the policy does not know,
+ * acceptCategory's wrong arguments and a decision not recorded). Their paths are written out,
+ * so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
 const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
@@ -348,25 +348,18 @@ function closePreferences() {
 }
 
 /** The optional button that reopens the preferences (`data-floating` on the script tag),
- * for sites without a link in their footer, drawn once its stylesheet (consent-extra.css) is
- * there; that stylesheet hides it while a layer is open. */
+ * for sites without a link in their footer, drawn by consent-extra.js once it and its
+ * stylesheet (which hides the button while a layer is open) are there. What it gives back
+ * labels the button in the language now chosen (`label_`, called again when it changes). */
 function floating(u) {
-  sheet('consent-extra.css').then(() => {
-    const b = button('', () => { u.opener_ = b; openPreferences(); });
-    b.className = 'consent-btn consent-float';
-    u.root_.append(b);
-    u.float_ = b;
-    label(u);
-  });
-}
-
-function label(u) {
-  if (u.float_) texts(state().lang).then((t) => { u.float_.textContent = t.t.preferences_title; }, () => {});
+  Promise.all([extraScript(), sheet('consent-extra.css')]).then(([x]) => {
+    (u.label_ = x.floating(u.root_, button, (b) => { u.opener_ = b; openPreferences(); }, () => texts(state().lang)))();
+  }, () => {});
 }
 
 function switchLanguage(lang) {
   if (!setLanguage(lang)) return false;
-  label(ui);
+  ui.label_?.();
   if (ui.prefs_) withView(showPreferences, true);
   else if (ui.layer_) showBanner();
   regate();

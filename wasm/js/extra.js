@@ -1,7 +1,8 @@
 
 // ---- What only some pages use (wasm/js/extra.js; wasm/build.sh minifies it into dist/consent-extra.js) ----
 // Imported by the banner (consent.js) the first time a page needs it: an embed that waits for
-// consent gets its placeholder (styled by consent-extra.css, linked with it),
+// consent gets its placeholder, and a page that asks for one the floating button (both
+// styled by consent-extra.css, linked with it),
 // `[data-consent-declaration]` elements get the cookie declaration, and the site's developer
 // gets the console's message about a mistake of the page: a JSON config where the compiled
 // policy belongs, markup that names what the policy does not have, acceptCategory called with
@@ -29,6 +30,16 @@ export function placeholder(t, embed, category, svc, theme, boxes, el, attrs, ad
   boxes.get(embed)?.remove();
   embed.before(box);
   boxes.set(embed, box);
+}
+
+/** Puts the floating button that reopens the preferences (`data-floating`) into the banner's
+ * `root`, drawn with the banner's `button`; a click hands it to `open`. Gives back what labels
+ * it, in the texts `texts()` gives (those of the language chosen now). */
+export function floating(root, button, open, texts) {
+  const b = button('', () => open(b));
+  b.className = 'consent-btn consent-float';
+  root.append(b);
+  return () => texts().then((t) => { b.textContent = t.t.preferences_title; }, () => {});
 }
 
 /** The declarations asked for so far: only the latest one's answer is put into the page. */

@@ -128,6 +128,9 @@ bannerTest('the floating button reopens the preferences, only when asked for', a
   assert.equal(await floatShown(v), false, 'hidden while the preferences are open');
   await v.js(() => document.querySelector('.consent-prefs .consent-close').click());
   await v.waitFor(() => document.activeElement?.classList.contains('consent-float'));
+  // Its label (drawn by consent-extra.js) follows the language a visitor or the page chooses.
+  assert.equal(await v.api('setLanguage', 'fi'), true);
+  await v.waitFor(() => document.querySelector('.consent-float').textContent === 'Evästeasetukset');
   assert.deepEqual(await v.js(() => window.__violations), [], 'no CSP violation');
 });
 
