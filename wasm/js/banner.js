@@ -238,8 +238,8 @@ function sheet(name) {
  * open, and the first layer's buttons still decide), and what only some pages use
  * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the floating button, the
  * cookie declaration, the messages about a JSON config, markup the policy does not know,
- * acceptCategory's wrong arguments and a decision not recorded). Their paths are written out,
- * so that a site's bundler can follow them. */
+  * acceptCategory's wrong arguments and a decision not stored or not recorded). Their paths are
+ * written out, so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
 const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
@@ -373,12 +373,13 @@ function decideNow(kind, ids = []) {
   const r = decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https());
   if (!r) return false;
   if (r.unknown) {
-    // Said by consent-extra.js, as every other message about a page's mistakes.
+    // Said by consent-extra.js, as every other message about a page's mistakes (and the
+    // core's refusal below).
     extraScript().then((x) => x.unknown(r.unknown), () => {});
     return false;
   }
   if (r.error) {
-    console.error('consent: no decision was stored:', r.error);
+    extraScript().then((x) => x.unstored(r.error), () => {});
     return false;
   }
   setCookies(r.cookies);

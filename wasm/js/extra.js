@@ -6,8 +6,8 @@
 // `[data-consent-declaration]` elements get the cookie declaration, and the site's developer
 // gets the console's message about a mistake of the page: a JSON config where the compiled
 // policy belongs, markup that names what the policy does not have, acceptCategory called with
-// what it does not take, a decision the endpoint did not record. A page without any of them
-// never loads it.
+// what it does not take, a decision the core refused to store or the endpoint did not record.
+// A page without any of them never loads it.
 // It decides nothing: the banner hands it what to draw, where, and the helpers it draws with,
 // positionally (the two files are minified apart, so no name is shared between them but the
 // exports'), and it keeps only which declaration it asked for last and what it warned about.
@@ -117,6 +117,11 @@ export function oldConfig() {
  * answered them: percent-encoded): nothing was decided. */
 export function unknown(ids) {
   console.error('consent: acceptCategory: no such categories, nothing decided:', ids.map(decodeURIComponent));
+}
+
+/** What a decision the core refused to store (`error`, its reason) says. */
+export function unstored(error) {
+  console.error('consent: no decision was stored:', error);
 }
 
 /** What `acceptCategory` says when it was given neither "all", an id nor a list (`got`). */

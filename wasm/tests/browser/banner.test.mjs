@@ -847,6 +847,23 @@ bannerTest('failing endpoint keeps the local decision', async (visitor) => {
   assert.equal(await w.api('acceptedCategory', 'marketing'), true);
 });
 
+// 6. A decision the core refuses to store (a clock outside the years a token can carry) is
+//    one console error (said by consent-extra.js), and nothing is written, sent or allowed.
+bannerTest('a decision the core cannot store is said, and nothing changes', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(config('c6d')), true);
+  const ran = await v.log();
+  await v.js(() => { Date.now = () => Date.UTC(2101, 0, 1); });
+  assert.equal(await v.api('acceptCategory', 'all'), false);
+  await until(() => v.errors.some((e) => e.includes('no decision was stored')), 'the console error');
+  assert.ok(v.errors.some((e) => e.includes('2020-2099')), `${v.errors}`);
+  assert.equal(await v.js(() => document.cookie.includes('c6d=')), false, 'no cookie');
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.ok(await v.bannerShown(), 'the first layer still asks');
+  assert.deepEqual(await v.log(), ran, 'nothing more ran');
+});
+
 // ---- 7. Consent Mode --------------------------------------------------------------------
 
 // 7. Consent Mode v2: default (all denied, wait_for_update) before any gated tag, then update.
