@@ -134,9 +134,10 @@ function mount(options) {
   // Gated elements a single-page app adds later (React, Vue): watched from now on.
   const watch = new MutationObserver(adopt);
   watch.observe(document.documentElement, { childList: true, subtree: true });
-  // No prototype, here nor for the texts by file: a field not set yet (`unpad_`, `label_`) or a
-  // file not loaded yet is not read from a polluted Object.prototype.
-  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, layer_: null, prefs_: false, placeholders_: new Map(), opener_: null, texts_: { __proto__: null }, base_: null, drawn_: 0, gen_: 0, watch_: watch };
+  // No prototype, here nor for the texts by file: a field not set yet (`layer_`, `opener_`,
+  // `unpad_`, `label_`: undefined until then) or a file not loaded yet is not read from a
+  // polluted Object.prototype.
+  return { __proto__: null, options_: options, root_: root, theme_: theme, live_: live, placeholders_: new Map(), texts_: { __proto__: null }, drawn_: 0, gen_: 0, watch_: watch };
 }
 
 function unmount() {
@@ -198,9 +199,9 @@ function once(kept, key, what, load) {
 }
 
 /** The file `name` (`texts-fi.json`), loaded once from beside the policy (or by the
- * `ahead` fetch). */
+ * `ahead` fetch). Like the policy's, with fetch's default credentials: `same-origin`. */
 const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => ahead
-  || fetch(new URL(name, ui.base_), { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : failed(r, name))));
+  || fetch(new URL(name, ui.base_)).then((r) => (r.ok ? r.json() : failed(r, name))));
 
 /** The first layer's texts of `lang`; with `details`, merged with what only the preferences
  * and an embed's placeholder draw (the categories, services and cookies), which a first visit
@@ -238,7 +239,7 @@ function sheet(name) {
  * open, and the first layer's buttons still decide), and what only some pages use
  * (consent-extra.js, wasm/js/extra.js: the embeds' placeholders, the floating button, the
  * cookie declaration, the messages about a JSON config, markup the policy does not know,
-  * acceptCategory's wrong arguments and a decision not stored or not recorded). Their paths are
+ * acceptCategory's wrong arguments and a decision not stored or not recorded). Their paths are
  * written out, so that a site's bundler can follow them. */
 const scripts = { __proto__: null };
 const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./consent-prefs.js'));
@@ -627,7 +628,7 @@ function loadPolicy(source) {
     return Promise.resolve(off('the policy address is not a URL:', source));
   }
   fetchEarly(url);
-  return fetch(url, { credentials: 'same-origin' })
+  return fetch(url)
     .then((r) => (r.ok ? r.arrayBuffer() : failed(r, url)))
     .then((b) => ({ bytes: new Uint8Array(b), base: url }))
     .catch((err) => off('the policy did not load:', err.message));
@@ -647,7 +648,7 @@ function fetchEarly(policyUrl) {
   const lang = (document.documentElement.lang || '').slice(0, 2).toLowerCase();
   if (document.cookie !== '' || !['fi', 'sv', 'en'].includes(lang)) return;
   const url = new URL(`texts-${lang}.json`, policyUrl);
-  const ahead = fetch(url, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
+  const ahead = fetch(url).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
   ahead.catch(() => {});
   early = { url, texts: ahead };
 }
