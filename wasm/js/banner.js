@@ -246,9 +246,11 @@ const prefsScript = () => once(scripts, 0, 'the preferences', () => import('./co
 const extraScript = () => once(scripts, 1, "the page's extras", () => import('./consent-extra.js'));
 const prefsStyle = () => sheet('consent-prefs.css');
 
-/** What to draw now: the core's state with the texts of its language. Calls `draw` with it
- * (and, with `prefs`, the preferences' script) once the texts are there, unless the page
- * moved on (another banner, another draw) first; resolves when it has drawn (or will not). */
+/** What to draw now: the core's state with the texts of its language (with `prefs`, the
+ * categories' texts and, in the state, whether each is on now: `on`, by their place). Calls
+ * `draw` with it (and, with `prefs`, the preferences' script) once the texts are there, unless
+ * the page moved on (another banner, another draw) first; resolves when it has drawn (or will
+ * not). */
 function withView(draw, prefs) {
   if (!ui) return Promise.resolve();
   const u = ui;
@@ -256,8 +258,7 @@ function withView(draw, prefs) {
   const s = state();
   return Promise.all([texts(s.lang, prefs), prefs && prefsScript(), prefs && prefsStyle()]).then(([t, p]) => {
     if (ui !== u || u.drawn_ !== drawn) return;
-    const now = state();
-    draw({ ...t, ...now, categories: t.categories?.map((c, i) => ({ ...c, on: now.on[i] })) }, p);
+    draw({ ...t, ...state() }, p);
   }, () => {});
 }
 

@@ -39,7 +39,7 @@ export function draw(v, ...h) {
     body.append(add(el('label', 'consent-lang', t.language), select));
   }
   const switches = [];
-  for (const c of v.categories) body.append(category(t, c, switches));
+  v.categories.forEach((c, i) => body.append(category(t, c, v.on[i], switches)));
   if (v.id) body.append(add(el('p', 'consent-id', t.consent_id), el('code', '', v.id)));
   add(dialog,
     add(el('div', 'consent-head'), attrs(el('h2', 'consent-title', t.preferences_title), { id: 'consent-ptitle' }), close),
@@ -50,7 +50,8 @@ export function draw(v, ...h) {
   showLayer(add(el('div', 'consent-overlay'), dialog), true, dialog);
 }
 
-function category(t, c, switches) {
+/** The category `c`, its switch `on` or off as the state has it now. */
+function category(t, c, on, switches) {
   const id = `consent-cat-${c.id}`;
   const head = add(el('div', 'consent-cat-head'), attrs(el('label', 'consent-cat-title', c.title), { for: id }));
   const input = attrs(el('input', 'consent-switch'), { type: 'checkbox', role: 'switch', id });
@@ -58,7 +59,7 @@ function category(t, c, switches) {
     input.checked = input.disabled = true;
     add(head, input, el('span', 'consent-always', t.always_on));
   } else {
-    input.checked = c.on;
+    input.checked = on;
     head.append(input);
     switches.push([c.id, input]);
   }
