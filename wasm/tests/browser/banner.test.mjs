@@ -1149,7 +1149,9 @@ bannerTest('inline config starts and gates under a strict CSP', async (visitor) 
   assert.equal(await v.js(() => document.querySelector('[data-consent-ui]').className),
     'consent-root consent-bar consent-pos-bottom consent-theme-dark');
   await v.waitFor(() => window.__log.includes('necessary'));
-  assert.ok(await v.js(() => !!document.querySelector('.consent-embed')));
+  // The placeholder comes with its script, stylesheet and texts: not before the necessary
+  // script has run, nor necessarily after it.
+  await v.waitFor(() => !!document.querySelector('.consent-embed'));
   await v.settle();
   assert.deepEqual(await v.log(), ['necessary']);
   assert.equal(hits('/log/t11b/analytics.js'), 0, 'analytics not loaded before consent');
