@@ -18,6 +18,7 @@ function gtagShim() {
 /** The WebAssembly core's exports, once loaded (consent_bg.wasm beside this script). */
 let wasm;
 const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
 const memory = () => new Uint8Array(wasm.memory.buffer);
 
 /** Calls the core's export `f` (wasm/src/abi.rs): the text or byte arguments `args` go into
@@ -35,7 +36,7 @@ function core(f, args, rest = [], json = true) {
     return n;
   });
   const r = wasm[f](...lens, ...rest);
-  return json ? JSON.parse(new TextDecoder().decode(memory().subarray(at, at + r))) : r;
+  return json ? JSON.parse(utf8d.decode(memory().subarray(at, at + r))) : r;
 }
 
 /** The actions `decide` takes, by their place in the core's `ActionKind::ALL`. */
@@ -161,7 +162,8 @@ function showLayer(element, prefs, focus = element) {
   dropRendered();
   ui.unpad_?.();
   ui.layer_?.remove();
-  Object.assign(ui, { layer_: element, prefs_: prefs });
+  ui.layer_ = element;
+  ui.prefs_ = prefs;
   ui.root_.append(element);
   focus?.focus();
 }
@@ -174,7 +176,7 @@ function closeLayer() {
   ui.unpad_?.();
   ui.layer_?.remove();
   ui.drawn_++;
-  Object.assign(ui, { layer_: null, prefs_: false });
+  ui.layer_ = ui.prefs_ = null;
 }
 
 function restoreFocus() {
@@ -596,7 +598,7 @@ function runBanner(bytes, base, options) {
   ui.base_ = base;
   // Texts fetched ahead, while the WebAssembly loaded (see `early`): kept if the core chose
   // their language, else they are one unused request.
-  if (early && early.url.href === new URL(`texts-${v.lang}.json`, base).href) file(`texts-${v.lang}.json`, early.texts);
+  if (early?.url.href === new URL(`texts-${v.lang}.json`, base).href) file(`texts-${v.lang}.json`, early.texts);
   early = null;
   // Gated elements first: a returning visitor's allowed scripts wait for nothing else.
   regate();
