@@ -115,7 +115,7 @@ cd "$(dirname "$0")/.."
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20989
+RATCHET=20975
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

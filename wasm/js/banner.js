@@ -613,10 +613,10 @@ function runBanner(bytes, base, options) {
   return true;
 }
 
-/** The compiled policy's bytes and address, from `source` (its URL; by default policy.bin
- * beside this script), or `null` after one console error: a JSON config (the old way: said
- * by consent-extra.js, which names the command that compiles it), or a policy that cannot be
- * loaded. */
+/** The compiled policy's bytes and address (`[bytes, url]`, `runBanner`'s first arguments),
+ * from `source` (its URL; by default policy.bin beside this script), or `null` after one
+ * console error: a JSON config (the old way: said by consent-extra.js, which names the command
+ * that compiles it), or a policy that cannot be loaded. */
 function loadPolicy(source) {
   if ((source != null && typeof source !== 'string' && !(source instanceof URL))
     || (typeof source === 'string' && /^\s*[{[]/.test(source))) {
@@ -633,7 +633,7 @@ function loadPolicy(source) {
   fetchEarly(url);
   return fetch(url)
     .then((r) => (r.ok ? r.arrayBuffer() : failed(r, url)))
-    .then((b) => ({ bytes: new Uint8Array(b), base: url }))
+    .then((b) => [new Uint8Array(b), url])
     .catch((err) => off('the policy did not load:', err.message));
 }
 
@@ -703,7 +703,7 @@ export const Consent = {
         necessaryOnly(given.nonce);
         return false;
       }
-      const ok = runBanner(policy.bytes, policy.base, given);
+      const ok = runBanner(...policy, given);
       if (ok === false) necessaryOnly(given.nonce);
       declaredAt = String(given.declaration ?? '/consent/declaration');
       declare();
