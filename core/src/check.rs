@@ -529,7 +529,7 @@ mod tests {
                 state.n_services = config.service_count() as u8;
                 state.choices.categories &= config.everything().categories;
                 state.choices.categories |= 1;
-                state.choices.services &= config.everything().services;
+                state.choices.services = state.choices.services.and(config.everything().services);
                 state.last = now.unix_timestamp() - age;
                 state.first = state.first.min(state.last);
             }

@@ -2,7 +2,7 @@
 //! `SitePolicy` implementation and the parameters the rules take from it.
 
 use super::{CategoryIndex, Config, ServiceIndex};
-use crate::state::MAX_CATEGORIES;
+use crate::state::{MAX_CATEGORIES, ServiceSet};
 
 impl crate::site::SitePolicy for Config {}
 
@@ -61,16 +61,18 @@ impl crate::site::sealed::Sealed for Config {
         (m.enabled(), m.wait_for_update_ms(), m.masks)
     }
 
-    fn services_of(&self, category: CategoryIndex) -> u128 {
-        Config::services_of(self, category).fold(0, |set, s| set | 1 << s.get())
+    fn services_of(&self, category: CategoryIndex) -> ServiceSet {
+        Config::services_of(self, category)
+            .fold(ServiceSet::EMPTY, |set, s| set.or(ServiceSet::bit(s.0)))
     }
 }
 
 impl crate::site::Params {
     pub(crate) fn new(config: &Config) -> Self {
-        let mut category_services = [0u128; MAX_CATEGORIES];
+        let mut category_services = [ServiceSet::EMPTY; MAX_CATEGORIES];
         for (service, category, _) in config.services() {
-            category_services[category.get()] |= 1 << service.get();
+            let set = &mut category_services[category.get()];
+            *set = set.or(ServiceSet::bit(service.0));
         }
         Self {
             revision: config.revision().get(),

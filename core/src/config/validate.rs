@@ -1514,7 +1514,7 @@ mod tests {
             c.everything(),
             Choices {
                 categories: 1,
-                services: 0
+                services: crate::state::ServiceSet::EMPTY
             }
         );
     }

@@ -77,7 +77,9 @@ use crate::index::{CategoryIndex, ServiceIndex};
 use crate::lang::Lang;
 use crate::site::{Params, SitePolicy};
 pub use crate::state::DecideError;
-use crate::state::{Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, Timestamp};
+use crate::state::{
+    Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, ServiceSet, Timestamp,
+};
 use crate::text::{Buf, Sink, split_once_ascii, trim_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, decode};
 
@@ -270,16 +272,17 @@ impl Params {
     fn normalize(&self, choices: Choices) -> Choices {
         let all = self.everything;
         let categories = (choices.categories & all.categories) | self.necessary.categories;
-        let mut services_of_granted = 0u128;
+        let mut services_of_granted = ServiceSet::EMPTY;
         let mut rest = categories;
         while rest != 0 {
-            services_of_granted |= self.category_services[rest.trailing_zeros() as usize];
+            services_of_granted =
+                services_of_granted.or(self.category_services[rest.trailing_zeros() as usize]);
             rest &= rest - 1;
         }
         Choices {
             categories,
-            services: (choices.services & all.services & services_of_granted)
-                | self.necessary.services,
+            services: (choices.services.and(all.services).and(services_of_granted))
+                .or(self.necessary.services),
         }
     }
 
@@ -289,10 +292,14 @@ impl Params {
         mut choices: Choices,
         service: ServiceIndex,
     ) -> Choices {
-        let bit = 1u128 << service.get();
-        if let Some(c) = self.category_services.iter().position(|s| s & bit != 0) {
+        let bit = ServiceSet::bit(service.0);
+        if let Some(c) = self
+            .category_services
+            .iter()
+            .position(|s| !s.and(bit).is_empty())
+        {
             choices.categories |= 1 << c;
-            choices.services |= bit;
+            choices.services = choices.services.or(bit);
         }
         choices
     }
@@ -300,7 +307,7 @@ impl Params {
     /// [`Choices::whole_categories`]: a category only with every one of its services.
     pub(crate) fn whole_categories(&self, mut choices: Choices) -> Choices {
         for (c, services) in self.category_services.iter().enumerate() {
-            if choices.services & services != *services {
+            if !services.minus(choices.services).is_empty() {
                 choices.categories &= !(1 << c);
             }
         }

@@ -7,7 +7,7 @@
 
 use crate::compiled::{CompiledPolicy, CookieEntry, CookieSettings};
 use crate::index::{CategoryIndex, ServiceIndex};
-use crate::state::{Choices, DAY, MAX_CATEGORIES};
+use crate::state::{Choices, DAY, MAX_CATEGORIES, ServiceSet};
 
 /// A site's policy: [`Config`](crate::Config) or [`CompiledPolicy`]. Sealed: the rules rely on what the two
 /// guarantee (validated ids, the necessary category first).
@@ -37,7 +37,7 @@ pub(crate) mod sealed {
         /// Consent Mode: whether it is on, its `wait_for_update` and each signal's categories.
         fn consent_mode(&self) -> (bool, u32, [u32; 7]);
         /// The services of a category, as a bit set.
-        fn services_of(&self, category: CategoryIndex) -> u128;
+        fn services_of(&self, category: CategoryIndex) -> ServiceSet;
     }
 }
 
@@ -81,12 +81,12 @@ impl sealed::Sealed for CompiledPolicy<'_> {
 
     // What the rules' parameters already hold, not a second reading of the services'
     // categories (57 B gzip less in the banner's module, measured); only a decision asks.
-    fn services_of(&self, category: CategoryIndex) -> u128 {
+    fn services_of(&self, category: CategoryIndex) -> ServiceSet {
         self.params()
             .category_services
             .get(category.get())
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 }
 
@@ -106,20 +106,20 @@ pub(crate) struct Params {
     /// Every category and service of the config.
     pub(crate) everything: Choices,
     /// The services of each category, as bit sets.
-    pub(crate) category_services: [u128; MAX_CATEGORIES],
+    pub(crate) category_services: [ServiceSet; MAX_CATEGORIES],
 }
 
 impl Params {
     /// The parameters of a compiled policy: what a browser that holds no config runs the
     /// rules over. Equal to [`Params::new`] of the config it was compiled from (tested).
     pub(crate) fn from_compiled(policy: &crate::compiled::CompiledPolicy<'_>) -> Self {
-        let mut category_services = [0u128; MAX_CATEGORIES];
+        let mut category_services = [ServiceSet::EMPTY; MAX_CATEGORIES];
         let mut n_services = 0u8;
         for (i, category) in policy.service_categories().enumerate() {
             // The format checks every service's category; `get_mut` keeps a panicking index
             // (and `core::fmt`, which its message needs) out of the banner's module.
             if let Some(set) = category_services.get_mut(category.get()) {
-                *set |= 1 << i;
+                *set = set.or(ServiceSet::bit(i as u8));
             }
             n_services += 1;
         }

@@ -276,7 +276,72 @@ serde_via_str!(Method);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Choices {
     pub(crate) categories: u32,
-    pub(crate) services: u128,
+    pub(crate) services: ServiceSet,
+}
+
+/// A set of services by position (at most [`MAX_SERVICES`]): two 64-bit words, bit `i` of
+/// the set bit `i % 64` of word `i / 64`.
+///
+/// Not a `u128`: WebAssembly has no 128-bit integers, so every operation on one is done on a
+/// pair of words with carries, and one shifted by a variable amount calls compiler-rt's
+/// `__ashlti3` or `__lshrti3`; as words, the banner's module is smaller (BENCHMARKS.md,
+/// "Banner size").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub(crate) struct ServiceSet(pub(crate) [u64; 2]);
+
+impl ServiceSet {
+    /// No service.
+    pub(crate) const EMPTY: Self = Self([0; 2]);
+
+    /// The service at `i` alone (`i` below 128; above, as a `u128`'s shift, modulo 128).
+    pub(crate) const fn bit(i: u8) -> Self {
+        let high = (i >> 6 & 1) as u64;
+        Self([(1 - high) << (i & 63), high << (i & 63)])
+    }
+
+    /// The first `n` services (`n` at most 128).
+    pub(crate) fn first(n: u8) -> Self {
+        let word = |n: u8| {
+            u64::MAX
+                .checked_shr(64u32.saturating_sub(n.into()))
+                .unwrap_or(0)
+        };
+        Self([word(n), word(n.saturating_sub(64))])
+    }
+
+    /// Whether the service at `i` is in the set.
+    pub(crate) const fn has(self, i: u8) -> bool {
+        self.0[(i >> 6 & 1) as usize] >> (i & 63) & 1 != 0
+    }
+
+    pub(crate) const fn is_empty(self) -> bool {
+        self.0[0] | self.0[1] == 0
+    }
+
+    pub(crate) const fn and(self, other: Self) -> Self {
+        Self([self.0[0] & other.0[0], self.0[1] & other.0[1]])
+    }
+
+    pub(crate) const fn or(self, other: Self) -> Self {
+        Self([self.0[0] | other.0[0], self.0[1] | other.0[1]])
+    }
+
+    /// `self` without `other`'s services.
+    pub(crate) const fn minus(self, other: Self) -> Self {
+        Self([self.0[0] & !other.0[0], self.0[1] & !other.0[1]])
+    }
+
+    /// The set as 16 bytes, little-endian (as a token stores it).
+    pub(crate) fn to_le_bytes(self) -> [u8; 16] {
+        // A constant shift: the words placed side by side, no 128-bit arithmetic.
+        (u128::from(self.0[1]) << 64 | u128::from(self.0[0])).to_le_bytes()
+    }
+}
+
+impl From<u128> for ServiceSet {
+    fn from(set: u128) -> Self {
+        Self([set as u64, (set >> 64) as u64])
+    }
 }
 
 impl Choices {
@@ -285,7 +350,7 @@ impl Choices {
     pub const fn none() -> Self {
         Self {
             categories: 0,
-            services: 0,
+            services: ServiceSet::EMPTY,
         }
     }
 
@@ -295,9 +360,7 @@ impl Choices {
             categories: u32::MAX
                 .checked_shr(32 - u32::from(n_categories))
                 .unwrap_or(0),
-            services: u128::MAX
-                .checked_shr(128 - u32::from(n_services))
-                .unwrap_or(0),
+            services: ServiceSet::first(n_services),
         }
     }
 
@@ -310,7 +373,7 @@ impl Choices {
     /// Whether the service is granted.
     #[must_use]
     pub const fn allows_service(&self, service: ServiceIndex) -> bool {
-        self.services & (1 << service.0) != 0
+        self.services.has(service.0)
     }
 
     /// Returns `self` with the category and every one of its services granted (`on`) or
@@ -324,11 +387,11 @@ impl Choices {
     ) -> Self {
         self.set_bit_category(category, on);
         let services = site.services_of(category);
-        if on {
-            self.services |= services;
+        self.services = if on {
+            self.services.or(services)
         } else {
-            self.services &= !services;
-        }
+            self.services.minus(services)
+        };
         self
     }
 
@@ -381,7 +444,7 @@ impl Choices {
     /// Whether nothing is granted in `self` that is not in `other`.
     #[must_use]
     pub const fn is_subset_of(&self, other: &Choices) -> bool {
-        self.categories & !other.categories == 0 && self.services & !other.services == 0
+        self.categories & !other.categories == 0 && self.services.minus(other.services).is_empty()
     }
 
     /// What `self` grants and `other` does not.
@@ -389,7 +452,7 @@ impl Choices {
     pub const fn minus(&self, other: &Choices) -> Choices {
         Choices {
             categories: self.categories & !other.categories,
-            services: self.services & !other.services,
+            services: self.services.minus(other.services),
         }
     }
 
@@ -398,14 +461,14 @@ impl Choices {
     pub const fn union(&self, other: &Choices) -> Choices {
         Choices {
             categories: self.categories | other.categories,
-            services: self.services | other.services,
+            services: self.services.or(other.services),
         }
     }
 
     /// Whether no category and no service is granted.
     #[must_use]
     pub const fn is_empty(&self) -> bool {
-        self.categories == 0 && self.services == 0
+        self.categories == 0 && self.services.is_empty()
     }
 
     /// The granted categories, in config order.
@@ -432,12 +495,12 @@ impl Choices {
     }
 
     fn set_bit_service(&mut self, service: ServiceIndex, on: bool) {
-        let bit = 1u128 << service.0;
-        if on {
-            self.services |= bit
+        let bit = ServiceSet::bit(service.0);
+        self.services = if on {
+            self.services.or(bit)
         } else {
-            self.services &= !bit
-        }
+            self.services.minus(bit)
+        };
     }
 }
 
@@ -690,14 +753,37 @@ mod tests {
     }
 
     #[test]
+    fn service_set_is_a_u128_as_words() {
+        let set = 0x8000_0000_0000_0001_0000_0000_0000_8001u128;
+        for i in 0..128u8 {
+            assert_eq!(ServiceSet::bit(i), ServiceSet::from(1u128 << i));
+            assert_eq!(ServiceSet::from(set).has(i), set >> i & 1 != 0, "{i}");
+        }
+        for n in 0..=128u8 {
+            let first = u128::MAX.checked_shr(128 - u32::from(n)).unwrap_or(0);
+            assert_eq!(ServiceSet::first(n), ServiceSet::from(first), "{n}");
+        }
+        assert_eq!(ServiceSet::from(set).to_le_bytes(), set.to_le_bytes());
+        let other = ServiceSet::from(0xff00u128 | 1 << 127);
+        assert_eq!(
+            ServiceSet::from(set).minus(other),
+            ServiceSet::from(1u128 << 64 | 1)
+        );
+        assert_eq!(
+            ServiceSet::from(set).and(other),
+            ServiceSet::from(1u128 << 127 | 0x8000)
+        );
+    }
+
+    #[test]
     fn choice_set_algebra() {
         let a = Choices {
             categories: 0b011,
-            services: 0b1,
+            services: ServiceSet::from(0b1),
         };
         let b = Choices {
             categories: 0b001,
-            services: 0,
+            services: ServiceSet::EMPTY,
         };
         assert!(b.is_subset_of(&a));
         assert!(!a.is_subset_of(&b));
@@ -705,7 +791,7 @@ mod tests {
             a.minus(&b),
             Choices {
                 categories: 0b010,
-                services: 0b1
+                services: ServiceSet::from(0b1)
             }
         );
         assert!(b.minus(&a).is_empty());

@@ -38,7 +38,7 @@ use crate::b64;
 use crate::lang::Lang;
 use crate::state::{
     Choices, ConsentId, ConsentState, MAX_CATEGORIES, MAX_SERVICES, MAX_TIME, MIN_TIME, Method,
-    Revision,
+    Revision, ServiceSet,
 };
 
 /// The token format version this crate writes and reads.
@@ -402,19 +402,22 @@ impl Fields<'_> {
 
     /// A set of `count` bits (at most 128) in `ceil(count/8)` bytes, little-endian, with no
     /// bit set at or above `count`.
-    fn bits(&mut self, count: u8, field: &'static str) -> Result<u128, TokenError> {
+    fn bits(&mut self, count: u8, field: &'static str) -> Result<ServiceSet, TokenError> {
         let (bytes, rest) = self
             .rest
             .split_at_checked(bit_bytes(count))
             .ok_or(TokenError::Truncated)?;
         self.rest = rest;
-        // Little-endian: the last byte is the highest (at most 16 bytes: a count is at most 128).
+        // Little-endian: the last byte is the highest (at most 16 bytes: a count is at most
+        // 128), shifted in through both words.
         let set = bytes
             .iter()
             .rev()
-            .fold(0u128, |set, &b| set << 8 | u128::from(b));
+            .fold(ServiceSet::EMPTY, |ServiceSet([low, high]), &b| {
+                ServiceSet([low << 8 | u64::from(b), high << 8 | low >> 56])
+            });
         // Only the last byte can hold bits at or above the count: it holds the count's last
-        // 1 to 8 bits (no shift of a u128 by a variable amount).
+        // 1 to 8 bits (no shift of the set by a variable amount).
         if let Some((&top, full)) = bytes.split_last() {
             if u32::from(top) >> (u32::from(count) - 8 * full.len() as u32) != 0 {
                 return Err(TokenError::Field(field));
@@ -443,7 +446,7 @@ fn decode_payload(payload: &[u8]) -> Result<ConsentState, TokenError> {
         return Err(TokenError::Field("category count"));
     }
     // Fits: the count is at most 32, and `bits` refused any bit at or above it.
-    let categories = r.bits(n_categories, "categories")? as u32;
+    let categories = r.bits(n_categories, "categories")?.0[0] as u32;
     let n_services = r.byte()?;
     if usize::from(n_services) > MAX_SERVICES {
         return Err(TokenError::Field("service count"));
@@ -642,7 +645,7 @@ pub(crate) mod strategy {
                         gpc,
                         choices: Choices {
                             categories: categories & all.categories | 1,
-                            services: services & all.services,
+                            services: ServiceSet::from(services).and(all.services),
                         },
                         n_categories,
                         n_services,
@@ -787,7 +790,7 @@ mod tests {
             // Fits: `bits` refused any bit at or above the count, and the count is at most 32.
             choices: Choices {
                 categories: categories as u32,
-                services,
+                services: ServiceSet::from(services),
             },
             n_categories,
             n_services,
@@ -810,7 +813,7 @@ mod tests {
             let refused = ConsentState {
                 choices: Choices {
                     categories: 0b1,
-                    services: 0,
+                    services: ServiceSet::EMPTY,
                 },
                 ..state(2, 0)
             };
@@ -880,7 +883,7 @@ mod tests {
             gpc: true,
             choices: Choices {
                 categories: 0b1011,
-                services: 0b1001,
+                services: ServiceSet::from(0b1001),
             },
             n_categories,
             n_services,
@@ -1007,7 +1010,7 @@ mod tests {
             with(svc_at, 0x80),
             Ok(ConsentState {
                 choices: Choices {
-                    services: 0x8009,
+                    services: ServiceSet::from(0x8009),
                     ..state(8, 16).choices
                 },
                 ..state(8, 16)
