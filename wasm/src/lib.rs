@@ -503,8 +503,9 @@ pub fn reset(now_ms: f64, random: &[u8], jar: &str, host: &str, out: &mut Out) {
         }
         let c = p.cookie();
         // The host's cookie, and the declared domain's if there is one.
+        // In a deletion line's buffer, as the declared cookies': one copy of the writer.
         let mut delete = |domain| {
-            let mut line = CookieLine::new();
+            let mut line = policy::DeletionLine::new();
             policy::write_deletion_line(&mut line, c.name, c.path, domain);
             j.str(line.as_str());
         };

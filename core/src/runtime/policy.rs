@@ -597,7 +597,7 @@ impl Decision {
                 let root = (decl.path != "/").then_some("/");
                 for path in core::iter::once(decl.path).chain(root) {
                     let mut at = |domain: Option<&str>| {
-                        let mut text = Buf::<DELETION_LINE_MAX>::new();
+                        let mut text = DeletionLine::new();
                         write_deletion_line(&mut text, name, path, domain);
                         // Only a name longer than any browser keeps overflows.
                         if !text.overflowed() {
@@ -630,6 +630,10 @@ impl Decision {
 /// The longest deletion line [`Decision::for_each_clear_line`] writes: a cookie name as long
 /// as browsers keep (4 kB with its value), a path and a domain.
 const DELETION_LINE_MAX: usize = 4096 + 1024;
+
+/// A buffer that holds any deletion line the runtime writes ([`write_deletion_line`] of a
+/// declared cookie, or of the consent cookie).
+pub type DeletionLine = Buf<DELETION_LINE_MAX>;
 
 /// A line that deletes the cookie `name` set at `path` (and `domain`, without which it is
 /// the host's own): `name=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=...`,
