@@ -140,7 +140,7 @@ pub use lang::Lang;
 pub use signals::Signals;
 pub use site::SitePolicy;
 pub use state::{Choices, ConsentId, ConsentState, Method, Revision};
-pub use token::{KeyTooShort, SigningKey, Token, TokenError};
+pub use token::{KeyTooShort, SigningKey, Token, TokenError, TokenField};
 
 #[cfg(feature = "alloc")]
 pub use check::{Gate, Verdict};

@@ -48,7 +48,7 @@ use time::OffsetDateTime;
 use crate::policy::{Context, DecideError, Decision, Evaluation, StoredStatus};
 use crate::site::SitePolicy;
 use crate::state::{Choices, ConsentId, ConsentState, Timestamp};
-use crate::token::{SigningKey, Token, TokenError};
+use crate::token::{SigningKey, Token, TokenError, TokenField};
 
 /// What the visitor did: one vocabulary for the banner, the form and the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,7 +412,7 @@ pub fn accept<P: SitePolicy + ?Sized>(
         StoredStatus::Malformed(e) => return Err(SubmitError::Token(e)),
         StoredStatus::None | StoredStatus::Expired => {
             return Err(SubmitError::Token(TokenError::Field(
-                "last decision time: not a current decision",
+                TokenField::LastDecisionNotCurrent,
             )));
         }
     }

@@ -81,7 +81,7 @@ use crate::state::{
     Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, ServiceSet, Timestamp,
 };
 use crate::text::{Buf, Sink, split_once_ascii, trim_ascii, trim_end_ascii};
-use crate::token::{SigningKey, TokenError, decode};
+use crate::token::{SigningKey, TokenError, TokenField, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
 /// browsers and servers disagree a little.
@@ -377,7 +377,7 @@ impl Params {
             Some(Ok(state)) => state,
         };
         if state.last > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
-            let e = TokenError::Field("last decision time: in the future");
+            let e = TokenError::Field(TokenField::LastDecisionInFuture);
             return necessary_only(StoredStatus::Malformed(e), None);
         }
         if state.revision.get() != self.revision

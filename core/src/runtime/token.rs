@@ -68,7 +68,7 @@ pub enum TokenError {
     /// Bytes after the payload's last field.
     TrailingBytes,
     /// A payload field out of range: which one.
-    Field(&'static str),
+    Field(TokenField),
     /// A signature was required and the token has none.
     Unsigned,
     /// The signature does not match: the token was altered or signed with another key.
@@ -100,6 +100,112 @@ impl fmt::Display for TokenError {
 }
 
 impl core::error::Error for TokenError {}
+
+/// Which field of a token's payload is out of range ([`TokenError::Field`]), or which rule
+/// over the fields a decision breaks.
+///
+/// A closed set rather than a text: only [`as_str`](Self::as_str) and `Display` hold the
+/// names, so a build that never shows a token's error (the banner's module) carries none of
+/// them (BENCHMARKS.md, "Banner size").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenField {
+    /// The first decision time: outside 2020-2099, or not a minimal varint.
+    FirstDecisionTime,
+    /// The last decision time: before the first, after 2099, or not a minimal varint.
+    LastDecisionTime,
+    /// A last decision time more than the allowed clock skew ahead of the clock.
+    LastDecisionInFuture,
+    /// A submitted decision that is not current at its own decision time.
+    LastDecisionNotCurrent,
+    /// The policy revision: zero, too large, or not a minimal varint.
+    Revision,
+    /// Flag bits the format does not define.
+    Flags,
+    /// A method code the format does not define.
+    Method,
+    /// A language code the format does not define.
+    Language,
+    /// No category, or more than [`MAX_CATEGORIES`].
+    CategoryCount,
+    /// A category bit at or above the count.
+    Categories,
+    /// The necessary category not granted.
+    NecessaryNotGranted,
+    /// More than [`MAX_SERVICES`] services.
+    ServiceCount,
+    /// A service bit at or above the count.
+    Services,
+}
+
+impl TokenField {
+    /// Every field, in the order of the variants.
+    pub const ALL: [TokenField; 13] = [
+        TokenField::FirstDecisionTime,
+        TokenField::LastDecisionTime,
+        TokenField::LastDecisionInFuture,
+        TokenField::LastDecisionNotCurrent,
+        TokenField::Revision,
+        TokenField::Flags,
+        TokenField::Method,
+        TokenField::Language,
+        TokenField::CategoryCount,
+        TokenField::Categories,
+        TokenField::NecessaryNotGranted,
+        TokenField::ServiceCount,
+        TokenField::Services,
+    ];
+
+    /// What [`TokenError`]'s message names: `"first decision time"`, `"categories:
+    /// necessary not granted"`, ...
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenField::FirstDecisionTime => "first decision time",
+            TokenField::LastDecisionTime => "last decision time",
+            TokenField::LastDecisionInFuture => "last decision time: in the future",
+            TokenField::LastDecisionNotCurrent => "last decision time: not a current decision",
+            TokenField::Revision => "revision",
+            TokenField::Flags => "flags",
+            TokenField::Method => "method",
+            TokenField::Language => "language",
+            TokenField::CategoryCount => "category count",
+            TokenField::Categories => "categories",
+            TokenField::NecessaryNotGranted => "categories: necessary not granted",
+            TokenField::ServiceCount => "service count",
+            TokenField::Services => "services",
+        }
+    }
+}
+
+impl fmt::Display for TokenField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a name that is no [`TokenField`]'s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseTokenFieldError;
+
+impl fmt::Display for ParseTokenFieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a token field's name")
+    }
+}
+
+impl core::error::Error for ParseTokenFieldError {}
+
+impl FromStr for TokenField {
+    type Err = ParseTokenFieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TokenField::ALL
+            .into_iter()
+            .find(|field| field.as_str() == s)
+            .ok_or(ParseTokenFieldError)
+    }
+}
 
 /// The server's key for signing tokens with HMAC-SHA-256.
 ///
@@ -380,7 +486,7 @@ impl Fields<'_> {
     /// Out of line: one copy for the three varints (24 B gzip less in the banner's module than
     /// LLVM's choice; the server's check runs as many instructions either way, measured).
     #[inline(never)]
-    fn varint(&mut self, field: &'static str) -> Result<u64, TokenError> {
+    fn varint(&mut self, field: TokenField) -> Result<u64, TokenError> {
         let (mut n, mut shift) = (0u64, 0u32);
         loop {
             let b = self.byte()?;
@@ -402,7 +508,7 @@ impl Fields<'_> {
 
     /// A set of `count` bits (at most 128) in `ceil(count/8)` bytes, little-endian, with no
     /// bit set at or above `count`.
-    fn bits(&mut self, count: u8, field: &'static str) -> Result<ServiceSet, TokenError> {
+    fn bits(&mut self, count: u8, field: TokenField) -> Result<ServiceSet, TokenError> {
         let (bytes, rest) = self
             .rest
             .split_at_checked(bit_bytes(count))
@@ -436,45 +542,49 @@ impl Fields<'_> {
 fn decode_payload(payload: &[u8]) -> Result<ConsentState, TokenError> {
     let mut r = Fields { rest: payload };
     let id = ConsentId::from_bytes(r.array::<16>()?);
-    let first = r.varint("first decision time")?;
-    let delta = r.varint("last decision time")?;
-    let revision = r.varint("revision")?;
+    let first = r.varint(TokenField::FirstDecisionTime)?;
+    let delta = r.varint(TokenField::LastDecisionTime)?;
+    let revision = r.varint(TokenField::Revision)?;
     let fingerprint = u32::from_le_bytes(r.array::<4>()?);
     let flags = r.byte()?;
     let n_categories = r.byte()?;
     if n_categories == 0 || usize::from(n_categories) > MAX_CATEGORIES {
-        return Err(TokenError::Field("category count"));
+        return Err(TokenError::Field(TokenField::CategoryCount));
     }
     // Fits: the count is at most 32, and `bits` refused any bit at or above it.
-    let categories = r.bits(n_categories, "categories")?.0[0] as u32;
+    let categories = r.bits(n_categories, TokenField::Categories)?.0[0] as u32;
     let n_services = r.byte()?;
     if usize::from(n_services) > MAX_SERVICES {
-        return Err(TokenError::Field("service count"));
+        return Err(TokenError::Field(TokenField::ServiceCount));
     }
-    let services = r.bits(n_services, "services")?;
+    let services = r.bits(n_services, TokenField::Services)?;
     if !r.rest.is_empty() {
         return Err(TokenError::TrailingBytes);
     }
 
-    let first = i64::try_from(first).map_err(|_| TokenError::Field("first decision time"))?;
+    let first =
+        i64::try_from(first).map_err(|_| TokenError::Field(TokenField::FirstDecisionTime))?;
     if !(MIN_TIME..=MAX_TIME).contains(&first) {
-        return Err(TokenError::Field("first decision time"));
+        return Err(TokenError::Field(TokenField::FirstDecisionTime));
     }
     let last = first
-        .checked_add(i64::try_from(delta).map_err(|_| TokenError::Field("last decision time"))?)
+        .checked_add(
+            i64::try_from(delta).map_err(|_| TokenError::Field(TokenField::LastDecisionTime))?,
+        )
         .filter(|t| *t <= MAX_TIME)
-        .ok_or(TokenError::Field("last decision time"))?;
+        .ok_or(TokenError::Field(TokenField::LastDecisionTime))?;
     let revision = u32::try_from(revision)
         .ok()
         .and_then(Revision::new)
-        .ok_or(TokenError::Field("revision"))?;
+        .ok_or(TokenError::Field(TokenField::Revision))?;
     if flags >> 6 != 0 {
-        return Err(TokenError::Field("flags"));
+        return Err(TokenError::Field(TokenField::Flags));
     }
-    let method = Method::from_code(flags & 0b111).ok_or(TokenError::Field("method"))?;
-    let lang = Lang::from_index((flags >> 3) & 0b11).ok_or(TokenError::Field("language"))?;
+    let method = Method::from_code(flags & 0b111).ok_or(TokenError::Field(TokenField::Method))?;
+    let lang =
+        Lang::from_index((flags >> 3) & 0b11).ok_or(TokenError::Field(TokenField::Language))?;
     if categories & 1 == 0 {
-        return Err(TokenError::Field("categories: necessary not granted"));
+        return Err(TokenError::Field(TokenField::NecessaryNotGranted));
     }
     Ok(ConsentState {
         id,
@@ -699,7 +809,7 @@ mod tests {
         }
 
         /// A minimal LEB128 varint of at most 63 bits.
-        fn varint(&mut self, field: &'static str) -> Result<u64, TokenError> {
+        fn varint(&mut self, field: TokenField) -> Result<u64, TokenError> {
             let mut n = 0u64;
             for shift in (0..63).step_by(7) {
                 let b = self.byte()?;
@@ -716,7 +826,7 @@ mod tests {
         }
 
         /// A bit set of `n` bits stored in `ceil(n/8)` bytes, with no bit set at or above `n`.
-        fn bits(&mut self, n: u8, field: &'static str) -> Result<u128, TokenError> {
+        fn bits(&mut self, n: u8, field: TokenField) -> Result<u128, TokenError> {
             let len = bit_bytes(n);
             let bytes = self
                 .bytes
@@ -739,44 +849,50 @@ mod tests {
     fn reference(bytes: &[u8]) -> Result<ConsentState, TokenError> {
         let mut r = Reader { bytes, at: 0 };
         let id = ConsentId::from_bytes(r.take::<16>()?);
-        let first = r.varint("first decision time")?;
-        let delta = r.varint("last decision time")?;
-        let revision = r.varint("revision")?;
+        let first = r.varint(TokenField::FirstDecisionTime)?;
+        let delta = r.varint(TokenField::LastDecisionTime)?;
+        let revision = r.varint(TokenField::Revision)?;
         let fingerprint = u32::from_le_bytes(r.take::<4>()?);
         let flags = r.byte()?;
         let n_categories = r.byte()?;
         if n_categories == 0 || usize::from(n_categories) > MAX_CATEGORIES {
-            return Err(TokenError::Field("category count"));
+            return Err(TokenError::Field(TokenField::CategoryCount));
         }
-        let categories = r.bits(n_categories, "categories")?;
+        let categories = r.bits(n_categories, TokenField::Categories)?;
         let n_services = r.byte()?;
         if usize::from(n_services) > MAX_SERVICES {
-            return Err(TokenError::Field("service count"));
+            return Err(TokenError::Field(TokenField::ServiceCount));
         }
-        let services = r.bits(n_services, "services")?;
+        let services = r.bits(n_services, TokenField::Services)?;
         if r.at != bytes.len() {
             return Err(TokenError::TrailingBytes);
         }
 
-        let first = i64::try_from(first).map_err(|_| TokenError::Field("first decision time"))?;
+        let first =
+            i64::try_from(first).map_err(|_| TokenError::Field(TokenField::FirstDecisionTime))?;
         if !(MIN_TIME..=MAX_TIME).contains(&first) {
-            return Err(TokenError::Field("first decision time"));
+            return Err(TokenError::Field(TokenField::FirstDecisionTime));
         }
         let last = first
-            .checked_add(i64::try_from(delta).map_err(|_| TokenError::Field("last decision time"))?)
+            .checked_add(
+                i64::try_from(delta)
+                    .map_err(|_| TokenError::Field(TokenField::LastDecisionTime))?,
+            )
             .filter(|t| *t <= MAX_TIME)
-            .ok_or(TokenError::Field("last decision time"))?;
+            .ok_or(TokenError::Field(TokenField::LastDecisionTime))?;
         let revision = u32::try_from(revision)
             .ok()
             .and_then(Revision::new)
-            .ok_or(TokenError::Field("revision"))?;
+            .ok_or(TokenError::Field(TokenField::Revision))?;
         if flags >> 6 != 0 {
-            return Err(TokenError::Field("flags"));
+            return Err(TokenError::Field(TokenField::Flags));
         }
-        let method = Method::from_code(flags & 0b111).ok_or(TokenError::Field("method"))?;
-        let lang = Lang::from_index((flags >> 3) & 0b11).ok_or(TokenError::Field("language"))?;
+        let method =
+            Method::from_code(flags & 0b111).ok_or(TokenError::Field(TokenField::Method))?;
+        let lang =
+            Lang::from_index((flags >> 3) & 0b11).ok_or(TokenError::Field(TokenField::Language))?;
         if categories & 1 == 0 {
-            return Err(TokenError::Field("categories: necessary not granted"));
+            return Err(TokenError::Field(TokenField::NecessaryNotGranted));
         }
         Ok(ConsentState {
             id,
@@ -1000,12 +1116,21 @@ mod tests {
         assert_eq!(payload(&trailing), Err(TokenError::TrailingBytes));
         assert_eq!(
             with(cat_at, 0b1010),
-            Err(TokenError::Field("categories: necessary not granted"))
+            Err(TokenError::Field(TokenField::NecessaryNotGranted))
         );
-        assert_eq!(with(n_cat_at, 0), Err(TokenError::Field("category count")));
-        assert_eq!(with(n_cat_at, 33), Err(TokenError::Field("category count")));
+        assert_eq!(
+            with(n_cat_at, 0),
+            Err(TokenError::Field(TokenField::CategoryCount))
+        );
+        assert_eq!(
+            with(n_cat_at, 33),
+            Err(TokenError::Field(TokenField::CategoryCount))
+        );
         // A category bit at or above the declared count.
-        assert_eq!(with(n_cat_at, 3), Err(TokenError::Field("categories")));
+        assert_eq!(
+            with(n_cat_at, 3),
+            Err(TokenError::Field(TokenField::Categories))
+        );
         assert_eq!(
             with(svc_at, 0x80),
             Ok(ConsentState {
@@ -1016,22 +1141,44 @@ mod tests {
                 ..state(8, 16)
             })
         );
-        assert_eq!(with(flags_at, 0b101), Err(TokenError::Field("method")));
-        assert_eq!(with(flags_at, 0b1_1000), Err(TokenError::Field("language")));
-        assert_eq!(with(flags_at, 0b100_0000), Err(TokenError::Field("flags")));
+        assert_eq!(
+            with(flags_at, 0b101),
+            Err(TokenError::Field(TokenField::Method))
+        );
+        assert_eq!(
+            with(flags_at, 0b1_1000),
+            Err(TokenError::Field(TokenField::Language))
+        );
+        assert_eq!(
+            with(flags_at, 0b100_0000),
+            Err(TokenError::Field(TokenField::Flags))
+        );
 
         let mut early = state(8, 16);
         early.first = 1_000_000_000;
         early.last = 1_000_000_000;
         assert_eq!(
             payload(&raw(&early)),
-            Err(TokenError::Field("first decision time"))
+            Err(TokenError::Field(TokenField::FirstDecisionTime))
         );
         let mut late = state(8, 16);
         late.last = MAX_TIME + 1;
         assert_eq!(
             payload(&raw(&late)),
-            Err(TokenError::Field("last decision time"))
+            Err(TokenError::Field(TokenField::LastDecisionTime))
+        );
+    }
+
+    #[test]
+    fn token_fields_round_trip_and_name_the_error() {
+        for field in TokenField::ALL {
+            assert_eq!(field.as_str().parse(), Ok(field));
+            assert_eq!(field.to_string(), field.as_str());
+        }
+        assert_eq!("x".parse::<TokenField>(), Err(ParseTokenFieldError));
+        assert_eq!(
+            TokenError::Field(TokenField::NecessaryNotGranted).to_string(),
+            "consent token: invalid categories: necessary not granted"
         );
     }
 
@@ -1039,32 +1186,42 @@ mod tests {
     fn non_minimal_varint_is_refused() {
         let read = |bytes: &[u8]| {
             let mut r = Fields { rest: bytes };
-            r.varint("x").map(|v| (v, bytes.len() - r.rest.len()))
+            r.varint(TokenField::Revision)
+                .map(|v| (v, bytes.len() - r.rest.len()))
         };
-        assert_eq!(read(&[0x81, 0x00]), Err(TokenError::Field("x")));
+        assert_eq!(
+            read(&[0x81, 0x00]),
+            Err(TokenError::Field(TokenField::Revision))
+        );
         assert_eq!(read(&[0x00]), Ok((0, 1)));
         assert_eq!(read(&[0x81]), Err(TokenError::Truncated));
-        assert_eq!(read(&[0xff; 12]), Err(TokenError::Field("x")));
+        assert_eq!(
+            read(&[0xff; 12]),
+            Err(TokenError::Field(TokenField::Revision))
+        );
         assert_eq!(read(&[0xff; 8]), Err(TokenError::Truncated));
         let mut nine = [0xff; 9];
         nine[8] = 0x7f;
         assert_eq!(read(&nine), Ok((i64::MAX as u64, 9)));
         nine[8] = 0;
-        assert_eq!(read(&nine), Err(TokenError::Field("x")));
+        assert_eq!(read(&nine), Err(TokenError::Field(TokenField::Revision)));
         let mut r = Reader {
             bytes: &[0x81, 0x00],
             at: 0,
         };
-        assert_eq!(r.varint("x"), Err(TokenError::Field("x")));
+        assert_eq!(
+            r.varint(TokenField::Revision),
+            Err(TokenError::Field(TokenField::Revision))
+        );
     }
 
     proptest! {
         #[test]
         fn varint_agrees_with_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..12)) {
             let mut r = Reader { bytes: &bytes, at: 0 };
-            let theirs = r.varint("x").map(|v| (v, r.at));
+            let theirs = r.varint(TokenField::Revision).map(|v| (v, r.at));
             let mut ours = Fields { rest: &bytes };
-            prop_assert_eq!(ours.varint("x").map(|v| (v, bytes.len() - ours.rest.len())), theirs);
+            prop_assert_eq!(ours.varint(TokenField::Revision).map(|v| (v, bytes.len() - ours.rest.len())), theirs);
         }
 
         #[test]
