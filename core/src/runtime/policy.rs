@@ -80,7 +80,7 @@ pub use crate::state::DecideError;
 use crate::state::{
     Choices, ConsentId, ConsentState, MAX_TIME, MIN_TIME, Method, ServiceSet, Timestamp,
 };
-use crate::text::{Buf, Sink, split_once_ascii, trim_ascii, trim_end_ascii};
+use crate::text::{Buf, Sink, contains_ascii, split_once_ascii, trim_ascii, trim_end_ascii};
 use crate::token::{SigningKey, TokenError, TokenField, decode};
 
 /// How far in the future a decision time may be before it counts as malformed: clocks of
@@ -611,7 +611,7 @@ impl Decision {
                     }
                 }
             };
-            if !decl.name.bytes().any(|b| b == b'*') {
+            if !contains_ascii(decl.name, b'*') {
                 if decl.name != consent {
                     delete(decl.name);
                 }
@@ -811,7 +811,7 @@ pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
     // Each parent is what follows the first dot, while that still has two labels.
     core::iter::successors(Some(host), move |domain| {
         let (_, parent) = split_once_ascii(domain, b'.')?;
-        (!is_ip && parent.bytes().any(|b| b == b'.')).then_some(parent)
+        (!is_ip && contains_ascii(parent, b'.')).then_some(parent)
     })
 }
 
@@ -824,7 +824,7 @@ pub fn clear_domains(host: &str) -> impl Iterator<Item = &str> {
 /// checking for a dotted quad, measured; std's parser would be 2.7 kB).
 fn is_ip(host: &str) -> bool {
     let mut last = host.bytes().rev().take_while(|&b| b != b'.');
-    host.bytes().any(|b| b == b':') || last.all(|b| b.is_ascii_digit())
+    contains_ascii(host, b':') || last.all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -178,6 +178,14 @@ pub fn split_once_ascii(s: &str, sep: u8) -> Option<(&str, &str)> {
     Some((head, tail.get(1..)?))
 }
 
+/// Whether `s` holds the ASCII byte `b`.
+// One out-of-line search for the deletion lines' three (a name's `*`, a parent domain's `.`,
+// an IP address's `:`): 54 B gzip less in the banner's module than each inlined, measured.
+#[cfg_attr(target_family = "wasm", inline(never))]
+pub(crate) fn contains_ascii(s: &str, b: u8) -> bool {
+    s.bytes().any(|c| c == b)
+}
+
 /// The pieces of `s` between the ASCII bytes `sep`, as `str::split` with a `char` gives them;
 /// see [`split_once_ascii`].
 pub fn split_ascii(s: &str, sep: u8) -> SplitAscii<'_> {
