@@ -171,17 +171,13 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
 /// (`Some(true)`), else of the first it can read at all (`Some(false)`). One walk for
 /// `start`'s stored decision and `decide`'s previous token.
 #[inline(never)]
-fn stored<'j>(
-    p: &CompiledPolicy<'_>,
-    jar: &'j str,
-    judge: &mut dyn FnMut(&str) -> Option<bool>,
-) -> Option<&'j str> {
+fn stored<'j>(p: &CompiledPolicy<'_>, jar: &'j str, judge: &mut dyn Judge) -> Option<&'j str> {
     let mut first = None;
     for (name, value) in pairs(jar) {
         if name != p.cookie().name {
             continue;
         }
-        match judge(value) {
+        match judge.judge(value) {
             Some(true) => return Some(value),
             Some(false) => {
                 first.get_or_insert(value);
@@ -190,6 +186,19 @@ fn stored<'j>(
         }
     }
     first
+}
+
+/// How [`stored`] judges a consent cookie's value. A trait of its own rather than
+/// `dyn FnMut`, whose vtables also hold a `call_once` shim for each closure that nothing
+/// calls (27 B gzip of the module, measured).
+trait Judge {
+    fn judge(&mut self, value: &str) -> Option<bool>;
+}
+
+impl<F: FnMut(&str) -> Option<bool>> Judge for F {
+    fn judge(&mut self, value: &str) -> Option<bool> {
+        self(value)
+    }
 }
 
 /// A list as the script passes it: its items percent-encoded (`encodeURIComponent`) and
@@ -240,7 +249,9 @@ pub fn start(
     // the first, as with one; with no cookie at all, no decision.
     let judge =
         |stored: Option<&str>| policy::evaluate(&parsed, stored, None, time(now_ms), signals);
-    let stored = stored(&parsed, jar, &mut |v| Some(!judge(Some(v)).show_banner()));
+    let stored = stored(&parsed, jar, &mut |v: &str| {
+        Some(!judge(Some(v)).show_banner())
+    });
     let evaluation = judge(stored);
     let app = App {
         lang,
@@ -625,7 +636,7 @@ impl App {
                 // Of several cookies of the name, the token of the decision this one continues
                 // (its consent id); else the first token.
                 let id = made.token().state().id();
-                let previous = stored(p, page.jar, &mut |v| {
+                let previous = stored(p, page.jar, &mut |v: &str| {
                     v.parse::<Token>().ok().map(|t| t.state().id() == id)
                 });
                 if let Some(previous) = previous {

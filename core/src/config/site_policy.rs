@@ -41,10 +41,10 @@ impl crate::site::sealed::Sealed for Config {
         (l.accept_days(), l.refuse_days())
     }
 
-    fn each_cookie(&self, f: &mut dyn FnMut(ServiceIndex, crate::compiled::CookieEntry<'_>)) {
+    fn each_cookie(&self, f: &mut dyn crate::site::EachCookie) {
         for (si, _, service) in self.services() {
             for c in service.cookies() {
-                f(
+                f.cookie(
                     si,
                     crate::compiled::CookieEntry {
                         name: c.name().as_str(),

@@ -718,12 +718,12 @@ impl<'a> CompiledPolicy<'a> {
     }
 
     /// Each declared cookie with its service's position, read without the services' ids.
-    pub(crate) fn each_service_cookie(&self, f: &mut dyn FnMut(ServiceIndex, CookieEntry<'_>)) {
+    pub(crate) fn each_service_cookie(&self, f: &mut dyn crate::site::EachCookie) {
         let t = &self.tables;
         for i in 0..self.service_count() {
             let (start, end) = t.cookies_span(i);
             for k in start..end {
-                f(ServiceIndex(i as u8), t.cookie(k));
+                f.cookie(ServiceIndex(i as u8), t.cookie(k));
             }
         }
     }

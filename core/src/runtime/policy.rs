@@ -589,41 +589,43 @@ impl Decision {
         let consent = site.cookie().name;
         let revoked = self.revoked;
         let present = present.into_iter();
-        site.each_cookie(&mut |service, decl| {
-            if !revoked.allows_service(service) {
-                return;
-            }
-            let mut delete = |name: &str| {
-                let root = (decl.path != "/").then_some("/");
-                for path in core::iter::once(decl.path).chain(root) {
-                    let mut at = |domain: Option<&str>| {
-                        let mut text = DeletionLine::new();
-                        write_deletion_line(&mut text, name, path, domain);
-                        // Only a name longer than any browser keeps overflows.
-                        if !text.overflowed() {
-                            line(text.as_str());
+        site.each_cookie(
+            &mut |service: ServiceIndex, decl: crate::compiled::CookieEntry<'_>| {
+                if !revoked.allows_service(service) {
+                    return;
+                }
+                let mut delete = |name: &str| {
+                    let root = (decl.path != "/").then_some("/");
+                    for path in core::iter::once(decl.path).chain(root) {
+                        let mut at = |domain: Option<&str>| {
+                            let mut text = DeletionLine::new();
+                            write_deletion_line(&mut text, name, path, domain);
+                            // Only a name longer than any browser keeps overflows.
+                            if !text.overflowed() {
+                                line(text.as_str());
+                            }
+                        };
+                        at(None);
+                        clear_domains(host).for_each(|d| at(Some(d)));
+                        if decl.domain.is_some() {
+                            at(decl.domain);
                         }
-                    };
-                    at(None);
-                    clear_domains(host).for_each(|d| at(Some(d)));
-                    if decl.domain.is_some() {
-                        at(decl.domain);
+                    }
+                };
+                if !contains_ascii(decl.name, b'*') {
+                    if decl.name != consent {
+                        delete(decl.name);
+                    }
+                    return;
+                }
+                for (i, name) in present.clone().enumerate() {
+                    let first = !present.clone().take(i).any(|n| n == name);
+                    if first && name != consent && pattern_matches(decl.name, name) {
+                        delete(name);
                     }
                 }
-            };
-            if !contains_ascii(decl.name, b'*') {
-                if decl.name != consent {
-                    delete(decl.name);
-                }
-                return;
-            }
-            for (i, name) in present.clone().enumerate() {
-                let first = !present.clone().take(i).any(|n| n == name);
-                if first && name != consent && pattern_matches(decl.name, name) {
-                    delete(name);
-                }
-            }
-        });
+            },
+        );
     }
 }
 
