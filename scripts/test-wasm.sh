@@ -112,13 +112,14 @@ cd "$(dirname "$0")/.."
 # consent-extra.js and .css (script -470 B, stylesheet -143 B), and to 20,725 when the services
 # became two 64-bit words (no 128-bit arithmetic), a token's field errors a closed set, the
 # deletion lines' byte searches one and two callbacks lost their call_once shims (module
-# -502 B). The test
+# -502 B), and to 20,473 when the messages about a decision not stored or not recorded and the
+# floating button moved to consent-extra.js (script -248 B, stylesheet -4 B). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20725
+RATCHET=20473
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -207,7 +208,7 @@ for f in consent-prefs.js consent-prefs.css; do
   printf '  %-16s %7d bytes raw %7d bytes gzip (with the preferences only, not in the total)\n' \
     "$f" "$(wc -c < "wasm/dist/$f")" "$(gzip -9 -n -c "wasm/dist/$f" | wc -c)"
 done
-printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder, the cookie declaration or a developer'"'"'s mistake only, not in the total)\n' \
+printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder, the floating button, the cookie declaration, a developer'"'"'s mistake or a decision not recorded only, not in the total)\n' \
   consent-extra.js "$(wc -c < wasm/dist/consent-extra.js)" "$(gzip -9 -n -c wasm/dist/consent-extra.js | wc -c)"
 printf '  %-16s %7d bytes raw %7d bytes gzip (with an embed'"'"'s placeholder or the floating button only, not in the total)\n' \
   consent-extra.css "$(wc -c < wasm/dist/consent-extra.css)" "$(gzip -9 -n -c wasm/dist/consent-extra.css | wc -c)"
