@@ -338,6 +338,8 @@ impl ServiceSet {
     }
 }
 
+/// A set from a `u128`'s bits, for the tests that check the words against `u128` arithmetic.
+#[cfg(test)]
 impl From<u128> for ServiceSet {
     fn from(set: u128) -> Self {
         Self([set as u64, (set >> 64) as u64])

@@ -1091,23 +1091,21 @@ mod tests {
         let mut trailing = good.clone();
         trailing.push(0);
         assert_eq!(payload(&trailing), Err(TokenError::TrailingBytes));
-        assert_eq!(
-            with(cat_at, 0b1010),
-            Err(TokenError::Field(TokenField::NecessaryNotGranted))
-        );
-        assert_eq!(
-            with(n_cat_at, 0),
-            Err(TokenError::Field(TokenField::CategoryCount))
-        );
-        assert_eq!(
-            with(n_cat_at, 33),
-            Err(TokenError::Field(TokenField::CategoryCount))
-        );
-        // A category bit at or above the declared count.
-        assert_eq!(
-            with(n_cat_at, 3),
-            Err(TokenError::Field(TokenField::Categories))
-        );
+        // Each field out of range, with the field its error names (0b1010: categories
+        // without the necessary one; 33: more than MAX_CATEGORIES; 3: a category bit at or
+        // above the declared count).
+        for (at, b, field) in [
+            (cat_at, 0b1010, TokenField::NecessaryNotGranted),
+            (n_cat_at, 0, TokenField::CategoryCount),
+            (n_cat_at, 33, TokenField::CategoryCount),
+            (n_cat_at, 3, TokenField::Categories),
+            (flags_at, 0b101, TokenField::Method),
+            (flags_at, 0b1_1000, TokenField::Language),
+            (flags_at, 0b100_0000, TokenField::Flags),
+        ] {
+            assert_eq!(with(at, b), Err(TokenError::Field(field)), "{at}: {b:#b}");
+        }
+        // The last service byte's top bit is service 15, within the count: accepted.
         assert_eq!(
             with(svc_at, 0x80),
             Ok(ConsentState {
@@ -1117,18 +1115,6 @@ mod tests {
                 },
                 ..state(8, 16)
             })
-        );
-        assert_eq!(
-            with(flags_at, 0b101),
-            Err(TokenError::Field(TokenField::Method))
-        );
-        assert_eq!(
-            with(flags_at, 0b1_1000),
-            Err(TokenError::Field(TokenField::Language))
-        );
-        assert_eq!(
-            with(flags_at, 0b100_0000),
-            Err(TokenError::Field(TokenField::Flags))
         );
 
         let mut early = state(8, 16);
