@@ -121,24 +121,28 @@ impl Gate {
     ) -> Verdict {
         let now = now.unix_timestamp();
         let header = cookie_header.map_or(&b""[..], str::as_bytes);
-        // Of several consent cookies (a parent domain's or another path's is sent first, stale,
-        // damaged or another site's), the first that holds a decision valid here counts; with
-        // none valid, the first, as with one. The banner reads a page's cookies the same way.
+        // Of several consent cookies (a parent domain's or another path's, stale, damaged or
+        // another site's), the valid decision made last counts; with none valid, the first,
+        // as with one (policy rule 15). The banner reads a page's cookies the same way.
         let mut first = None;
+        let mut latest: Option<(Evaluation, i64)> = None;
         let mut from = 0;
         while let Some(start) = self.value_start(header, from) {
             let rest = header.get(start..).unwrap_or_default();
             let read = self.read(rest);
             let stored = read.as_ref().map_err(|e| *e);
             let evaluation = self.params.evaluate(Some(stored), now, signals);
-            if !evaluation.show_banner() {
-                return Verdict { evaluation };
+            if let Some(rank) = evaluation.rank() {
+                if latest.is_none_or(|(_, r)| rank > r) {
+                    latest = Some((evaluation, rank));
+                }
             }
             first.get_or_insert(evaluation);
             from = start;
         }
+        let evaluation = latest.map(|(e, _)| e).or(first);
         Verdict {
-            evaluation: first.unwrap_or_else(|| self.params.evaluate(None, now, signals)),
+            evaluation: evaluation.unwrap_or_else(|| self.params.evaluate(None, now, signals)),
         }
     }
 
@@ -350,6 +354,46 @@ mod tests {
     }
 
     #[test]
+    fn of_several_valid_consent_cookies_the_latest_decision_counts() {
+        let config = config();
+        let key = SigningKey::new(&[3; 32]).unwrap_or_else(|_| unreachable!());
+        let gate = Gate::new(&config, Some(key.clone()));
+        let analytics = gate.category("analytics").unwrap_or_else(|| unreachable!());
+        let now = OffsetDateTime::now_utc();
+        // A grant left at another path or domain a day ago, and the visitor's withdrawal an
+        // hour ago: the browser may send either first, and the withdrawal holds both ways.
+        let decided = |action, at: OffsetDateTime| {
+            let before = evaluate(&config, None, None, at, Signals::default());
+            let ctx = Context {
+                now: at,
+                signals: Signals::default(),
+                lang: Lang::Fi,
+                fresh_id: ConsentId::from_bytes([1; 16]),
+            };
+            let d = decide(&config, &before, action, ctx).unwrap_or_else(|e| unreachable!("{e}"));
+            Token::signed(*d.state(), &key)
+        };
+        let grant = decided(Action::AcceptAll, now - time::Duration::days(1));
+        let refusal = decided(Action::RejectAll, now - time::Duration::hours(1));
+        for header in [
+            format!("consent={grant}; consent={refusal}"),
+            format!("consent={refusal}; consent={grant}"),
+            format!("consent={grant}; a=1; consent=1.garbage; consent={refusal}"),
+        ] {
+            let v = gate.check(Some(&header), None, now);
+            assert_eq!(v.status(), StoredStatus::Valid, "{header}");
+            assert!(!v.allows(analytics), "the older grant counted: {header}");
+        }
+        // An expired or unsigned later one does not outrank a valid earlier one.
+        let unsigned_refusal = Token::unsigned(*refusal.state());
+        let header = format!("consent={grant}; consent={unsigned_refusal}");
+        assert!(
+            gate.check(Some(&header), None, now).allows(analytics),
+            "{header}"
+        );
+    }
+
+    #[test]
     fn sec_gpc_turns_marketing_off_for_an_older_grant() {
         let config = config();
         let gate = Gate::new(&config, None);
@@ -465,7 +509,8 @@ mod tests {
     }
 
     /// The check as it was before its one-pass decoder: the values found by splitting the
-    /// header into cookie-pairs, then the full decoder; the first valid, else the first.
+    /// header into cookie-pairs, then the full decoder; the valid one decided last, else the
+    /// first.
     fn reference(gate: &Gate, header: &str, signals: Signals, now: OffsetDateTime) -> Evaluation {
         let evaluations = header
             .split(';')
@@ -492,9 +537,15 @@ mod tests {
                     .evaluate(Some(stored), now.unix_timestamp(), signals)
             })
             .collect::<Vec<_>>();
-        evaluations
-            .iter()
-            .find(|e| !e.show_banner())
+        // The valid one decided last (the first of those alike), else the first.
+        let mut latest: Option<&Evaluation> = None;
+        for e in evaluations.iter().filter(|e| !e.show_banner()) {
+            let last = |e: &Evaluation| e.state().map(|s| s.decision_times::<i64>().1);
+            if latest.is_none_or(|l| last(e) > last(l)) {
+                latest = Some(e);
+            }
+        }
+        latest
             .or(evaluations.first())
             .copied()
             .unwrap_or_else(|| gate.params.evaluate(None, now.unix_timestamp(), signals))

@@ -2,16 +2,17 @@
 
 use std::borrow::Cow;
 
-use consent_core::policy::{Signals, StoredStatus};
+use consent_core::policy::Signals;
 use consent_core::{Gate, Verdict};
 use http::{HeaderMap, HeaderName, header};
 use time::OffsetDateTime;
 
 /// The verdict for a request's headers: the `Cookie` header(s), `Sec-GPC` and `DNT`.
 ///
-/// Of several consent cookies (a parent domain's or another path's is sent first), the first
-/// that holds a decision valid here counts, else the first ([`Gate::check`]); so too across
-/// the several `Cookie` headers HTTP/2 may split them into. Bytes of a header that are not
+/// Of several consent cookies (a parent domain's or another path's beside the host's own),
+/// the valid decision made last counts, else the first (policy rule 15, [`Gate::check`]); so
+/// too across the several `Cookie` headers HTTP/2 may split them into, read as the one header
+/// they stand for (RFC 9113, 8.2.3). Bytes of a header that are not
 /// UTF-8 (another cookie's, as browsers send what was set) are read as U+FFFD: the consent
 /// cookie is ASCII, so one that holds them is damaged and grants nothing.
 ///
@@ -42,18 +43,23 @@ pub(crate) fn verdict_with(
     signals: Signals,
     now: OffsetDateTime,
 ) -> Verdict {
-    let mut first = None;
-    for value in cookie_headers(headers) {
-        let v = gate.check_with(Some(&value), signals, now);
-        match v.status() {
-            StoredStatus::Valid => return v,
-            StoredStatus::None => {}
-            _ => {
-                first.get_or_insert(v);
+    let mut values = cookie_headers(headers);
+    let Some(first) = values.next() else {
+        return gate.check_with(None, signals, now);
+    };
+    match values.next() {
+        None => gate.check_with(Some(&first), signals, now),
+        // HTTP/2's split headers joined as the one header they stand for, so one rule picks
+        // among all their consent cookies.
+        Some(second) => {
+            let mut joined = first.into_owned();
+            for value in std::iter::once(second).chain(values) {
+                joined.push_str("; ");
+                joined.push_str(&value);
             }
+            gate.check_with(Some(&joined), signals, now)
         }
     }
-    first.unwrap_or_else(|| gate.check_with(None, signals, now))
 }
 
 /// The request's `Cookie` headers as text, as every part of the server reads them.

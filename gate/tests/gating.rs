@@ -58,6 +58,37 @@ fn the_plain_function_reads_split_cookie_headers_gpc_and_dnt() {
     );
 }
 
+/// A grant left at another path or domain and the visitor's later refusal, in the two `Cookie`
+/// headers HTTP/2 may split them into, in either order: the later decision counts (policy
+/// rule 15), as within one header and in the banner.
+#[test]
+fn of_consent_cookies_in_split_headers_the_latest_decision_counts() {
+    let (config, key, grant) = setup();
+    let gate = Gate::new(&config, Some(key.clone()));
+    let analytics = gate.category("analytics").expect("a");
+    let now = OffsetDateTime::now_utc();
+    let later = now + time::Duration::minutes(1);
+    let before = policy::evaluate(&config, None, None, later, Signals::default());
+    let ctx = Context {
+        now: later,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([9; 16]),
+    };
+    let d = policy::decide(&config, &before, Action::RejectAll, ctx).expect("in range");
+    let refusal = Token::signed(*d.state(), &key).to_string();
+    for (a, b) in [(&grant, &refusal), (&refusal, &grant)] {
+        let mut headers = HeaderMap::new();
+        for t in [a, b] {
+            let value = HeaderValue::from_str(&format!("lang=fi; consent={t}")).expect("header");
+            headers.append("cookie", value);
+        }
+        let v = verdict(&gate, &headers, later);
+        assert_eq!(v.status(), StoredStatus::Valid);
+        assert!(!v.allows(analytics), "the earlier grant counted");
+    }
+}
+
 /// Browsers send a cookie's bytes as they were set: another cookie of the site holding
 /// UTF-8 text (a name, a city) or any byte at all makes the header no visible ASCII. The
 /// consent cookie in it still counts (the header was read as absent, and a visitor who had

@@ -51,6 +51,11 @@
 //! 14. Without a readable policy (damaged, cut short, of another format version, or not
 //!     loaded) only the strictly necessary runs: an element of the category `necessary`,
 //!     which every config's first category is ([`allows_without_policy`]).
+//! 15. Of several consent cookies on one page or request (a parent domain's or another
+//!     path's beside the host's own), the valid decision made last counts
+//!     ([`Evaluation::rank`]), whatever order the browser sends them in: a withdrawal
+//!     outlives an older grant left at another path or domain. With none valid, the first
+//!     counts, as with one.
 //!
 //! # Caveats
 //!
@@ -166,6 +171,18 @@ impl Evaluation {
     #[must_use]
     pub fn state(&self) -> Option<&ConsentState> {
         self.state.as_ref()
+    }
+
+    /// How the stored decision ranks among several consent cookies (rule 15): a valid
+    /// decision by when it was last made (Unix seconds), `None` for one not valid here. A
+    /// decision from more than five minutes ahead is not valid (rule 3), so none outranks the
+    /// visitor's own by a date far in the future.
+    #[must_use]
+    pub fn rank(&self) -> Option<i64> {
+        match self.state {
+            Some(s) if !self.show_banner() => Some(s.decision_times::<i64>().1),
+            _ => None,
+        }
     }
 
     /// Whether a gated element may load on the page at `path` (rules 11 to 13): `category`
