@@ -8,7 +8,7 @@
 //! the header the operator named is read: a proxy that writes one of them passes the other
 //! through as the client wrote it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
@@ -43,9 +43,11 @@ pub enum ForwardingHeader {
 /// so a client cannot hide behind entries it wrote itself).
 #[must_use]
 pub fn address(peer: SocketAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAddr {
-    let ip = peer.ip();
-    let trusted = &proxies.trusted;
-    if !trusted.contains(&ip) {
+    // A dual-stack socket (`[::]`) gives an IPv4 peer as `::ffff:a.b.c.d`: still the proxy
+    // named `a.b.c.d`.
+    let ip = peer.ip().to_canonical();
+    let trusted = |hop: &IpAddr| proxies.trusted.iter().any(|t| t.to_canonical() == *hop);
+    if !trusted(&ip) {
         return ip;
     }
     let values = headers
@@ -68,8 +70,8 @@ pub fn address(peer: SocketAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAd
         .collect::<Vec<_>>();
     hops.iter()
         .rev()
-        .filter_map(|hop| parse_hop(hop))
-        .find(|hop| !trusted.contains(hop))
+        .filter_map(|hop| parse_hop(hop).map(|ip| ip.to_canonical()))
+        .find(|hop| !trusted(hop))
         .unwrap_or(ip)
 }
 
@@ -85,6 +87,18 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.strip_prefix('[')
         .and_then(|h| h.split_once(']'))
         .and_then(|(ip, _)| ip.parse().ok())
+}
+
+/// What a client is counted as, by the rate limits and the connection limit
+/// ([`crate::listen`]): an IPv4 address (also when written IPv4-mapped, `::ffff:a.b.c.d`, as
+/// a dual-stack socket gives it), or an IPv6 address's /64, since one host is usually given a
+/// whole /64 and may send from any address in it.
+#[must_use]
+pub fn client_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+    }
 }
 
 /// A per-client limit of `n` requests a second (bursts of `2n`), whose memory of clients is
@@ -125,14 +139,15 @@ impl Limiter {
         }
     }
 
-    /// Whether `client` may make one more request now.
+    /// Whether `client` may make one more request now. Counted as [`client_of`] it: an
+    /// IPv6 host sends from any address of its /64, each one else a fresh budget.
     pub fn allows(&self, client: IpAddr) -> bool {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune();
         }
         // A panic elsewhere while the lock was held left the limiter as it was: usable.
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        inner.check_key(&client).is_ok()
+        inner.check_key(&client_of(client)).is_ok()
     }
 
     /// Forgets the keys whose budget is whole again; if more than [`MAX_KEYS`] are left,
@@ -240,13 +255,38 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_is_trusted_and_a_client_counted_whichever_way_its_address_is_written() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let mapped = SocketAddr::new("::ffff:10.0.0.2".parse().unwrap(), 40000);
+        let xff = proxies(&[proxy], ForwardingHeader::XForwardedFor);
+        let forwarded = headers(&[("x-forwarded-for", "203.0.113.7")]);
+        assert_eq!(
+            address(mapped, &forwarded, &xff),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        let limiter = Limiter::new(NonZeroU32::MIN);
+        let host = |i: u16| IpAddr::from(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, i));
+        assert_eq!((1..=4).filter(|i| limiter.allows(host(*i))).count(), 2);
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let v4_mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(
+            [v4, v4_mapped, v4]
+                .iter()
+                .filter(|ip| limiter.allows(**ip))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
     fn a_flood_of_new_addresses_does_not_grow_the_limiter_past_its_bound() {
         // Each remembered until its budget is whole again (2 s at 1/s): the flood comes
         // faster than that, so pruning alone would keep every one.
         let limiter = Limiter::new(NonZeroU32::MIN);
         let flood = u128::try_from(MAX_KEYS).unwrap() * 2;
         for key in 0..flood {
-            limiter.allows(IpAddr::from(std::net::Ipv6Addr::from(key)));
+            // Each a /64 of its own: the addresses of one are one client.
+            limiter.allows(IpAddr::from(std::net::Ipv6Addr::from(key << 64)));
         }
         let kept = limiter.clients();
         assert!(

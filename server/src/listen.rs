@@ -35,7 +35,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -207,7 +207,7 @@ impl Clients {
         if self.uncapped.contains(&ip) {
             return Admission::Admitted(None);
         }
-        let client = client_of(ip);
+        let client = crate::client::client_of(ip);
         let mut open = self.lock();
         let count = open.entry(client).or_insert(0);
         if *count >= self.cap {
@@ -223,14 +223,6 @@ impl Clients {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
         // The map is consistent between two statements: a panic elsewhere leaves it usable.
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// What a connection's client is counted as: an IPv4 address, or an IPv6 address's /64.
-fn client_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
     }
 }
 

@@ -1,9 +1,10 @@
 //! `consent serve` as a child process on an ephemeral loopback port, for the tests that need
 //! a real socket (slow clients, kill -9).
 //!
-//! 1. The server listens on `127.0.0.1:0` only, with its log and key in the caller's `dir`
+//! 1. The server listens on `127.0.0.1:0` only (unless the test passes `--listen`), with its log and key in the caller's `dir`
 //!    (or its log in PostgreSQL when the test passes `--postgres`, and its head file in
-//!    `dir`) and the rate limit off; a test adds its own flags after these.
+//!    `dir`) and the rate limit off unless the test passes `--rate-limit`; a test adds its
+//!    own flags after these.
 //! 2. Its address is read from the "listening on http://" line on stderr, waiting at most
 //!    [`LISTEN_WAIT`]; stderr is drained afterwards so the server never blocks on a full pipe.
 //! 3. The child is killed when dropped.
@@ -41,9 +42,14 @@ pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
 /// If the server cannot be spawned, or neither listens nor exits within [`LISTEN_WAIT`].
 pub async fn try_start(dir: &Path, args: &[&str]) -> Result<(Child, String), String> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_consent"));
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args(args);
+    command.arg("serve");
+    if !args.contains(&"--listen") {
+        command.args(["--listen", "127.0.0.1:0"]);
+    }
+    if !args.contains(&"--rate-limit") {
+        command.args(["--rate-limit", "0"]);
+    }
+    command.args(args);
     // With `--postgres` among `args` the log is there, and the head file in `dir`.
     if args.contains(&"--postgres") {
         command.arg("--head-file").arg(dir.join("consent.head"));

@@ -1,0 +1,100 @@
+//! `consent serve` against an attacker, on a real socket and a real SQLite file: what the
+//! other attack suites (`adversarial.rs`, `adversarial_admin.rs`, `hostile.rs`, `slow.rs`)
+//! leave out. Each test failed before the fix it names.
+
+// Helpers outside #[test] functions, where clippy's in-test allowances do not reach.
+#![allow(clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use support::raw::{Answer, send};
+
+const ORIGIN: &str = "https://klinikka.fi";
+
+/// A "Reject all" from the no-JavaScript form, as a reverse proxy in front of the server
+/// forwards it for `client` (`X-Forwarded-For`).
+async fn form_post_for(addr: &str, client: &str) -> Answer {
+    send(
+        addr,
+        "POST",
+        "/consent/form",
+        &format!(
+            "Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Forwarded-For: {client}\r\n"
+        ),
+        "action=reject_all",
+    )
+    .await
+}
+
+/// One IPv6 host is given a whole /64 and may send from any address in it (privacy
+/// addresses change by the hour, and a host can take thousands at once). The per-client
+/// rate limit counted each address as a client of its own, so one host had a fresh budget
+/// for every request while the connection limit, by /64, held; and a flood of addresses
+/// reset every client's budget. It counts a /64 as one client now, as the connection
+/// limit does.
+#[tokio::test]
+async fn one_ipv6_host_cannot_take_a_fresh_budget_from_each_of_its_addresses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--origin",
+            ORIGIN,
+            "--rate-limit",
+            "1",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for i in 1..=6 {
+        statuses.push(
+            form_post_for(&addr, &format!("2001:db8:1:2::{i:x}"))
+                .await
+                .status,
+        );
+    }
+    // A burst of 2 at 1 a second: the rest of the six within the second are refused.
+    assert_eq!(statuses[..2], [303, 303], "{statuses:?}");
+    assert!(
+        statuses[2..].iter().filter(|s| **s == 429).count() >= 3,
+        "one /64, one budget: {statuses:?}"
+    );
+    // Another /64 is another client.
+    assert_eq!(form_post_for(&addr, "2001:db8:1:3::1").await.status, 303);
+}
+
+/// A server listening on every address (`--listen [::]:8080`, one dual-stack socket) sees
+/// an IPv4 proxy's connections from its IPv4-mapped address, `::ffff:127.0.0.1`. The trusted
+/// proxy named `127.0.0.1` was then no trusted proxy: its forwarding header was ignored and
+/// every visitor behind it shared the proxy's one budget, so one visitor's burst refused
+/// everyone's decisions.
+#[tokio::test]
+async fn a_trusted_ipv4_proxy_is_trusted_on_a_dual_stack_socket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--listen",
+            "[::]:0",
+            "--admin-token",
+            "red-team-admin-token-0123456789abcdef",
+            "--origin",
+            ORIGIN,
+            "--rate-limit",
+            "1",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+    )
+    .await;
+    let port = addr.rsplit(':').next().expect("a port");
+    let addr = format!("127.0.0.1:{port}");
+    for _ in 0..3 {
+        form_post_for(&addr, "203.0.113.1").await;
+    }
+    assert_eq!(form_post_for(&addr, "203.0.113.1").await.status, 429);
+    // Another visitor behind the proxy has a budget of their own.
+    assert_eq!(form_post_for(&addr, "203.0.113.2").await.status, 303);
+}
