@@ -1353,22 +1353,37 @@ fn check_retention(days: u32, config: Option<&Config>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn purge<S: Store>(
-    store: &S,
-    key: &ServerKey,
-    retention_days: u32,
-) -> Result<u64, StoreError> {
+/// Purges the records older than `retention_days` ([`Store::purge`]) once the log verifies.
+///
+/// The purge chooses what to delete by the `time` column, which whoever can write the
+/// database can edit, and signs a checkpoint over the last deleted record's link: on a log
+/// that does not verify, it would delete the edited records with the evidence of the edit
+/// and sign what is left, which would then verify. So it walks the chain first
+/// ([`verify::verify`], against the database's signed head) and refuses a broken log,
+/// deleting nothing.
+///
+/// Caveats: an edit made between the walk and the purge's transaction is not seen.
+async fn purge<S: Store>(store: &S, key: &ServerKey, retention_days: u32) -> anyhow::Result<u64> {
     // A retention reaching back before the calendar's first day has nothing older to purge.
     let Some(before) =
         OffsetDateTime::now_utc().checked_sub(time::Duration::days(i64::from(retention_days)))
     else {
         return Ok(0);
     };
-    store
+    match verify::verify(store, key, None, |_| {}).await {
+        Ok(_) => {}
+        Err(VerifyError::Broken(b)) => anyhow::bail!(
+            "the log does not verify ({b}): nothing was purged, since a purge would delete \
+             the evidence and sign the rest; run `consent verify` and restore the log from a \
+             backup"
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(store
         .purge(before, &|seq, link, total| {
             key.checkpoint_mac(seq, link, total)
         })
-        .await
+        .await?)
 }
 
 /// Why `consent serve` cannot listen on `addr`, with what to do about it.

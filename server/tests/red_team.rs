@@ -98,3 +98,47 @@ async fn a_trusted_ipv4_proxy_is_trusted_on_a_dual_stack_socket() {
     // Another visitor behind the proxy has a budget of their own.
     assert_eq!(form_post_for(&addr, "203.0.113.2").await.status, 303);
 }
+
+/// `consent verify` in `dir`: whether it passed, and what it said.
+fn verify(dir: &std::path::Path) -> (bool, String) {
+    let out = support::cli::run(dir, &["verify"]);
+    (out.status.success(), support::cli::text(&out))
+}
+
+/// Someone with write access to the database, without the key, wants recent decisions gone.
+/// Deleting them is a break `verify` names; but the time column is theirs to edit, and a
+/// purge deleted every record it found dated before the retention, then signed a checkpoint
+/// over the last one's link: the records and the edit went together, and the log verified
+/// with the server's own signature under the forgery. A purge now walks the chain first and
+/// refuses a log that does not verify, deleting nothing.
+#[tokio::test]
+async fn a_purge_does_not_sign_away_records_whose_times_were_edited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    support::cli::log_with(dir.path(), &[1, 2, 3, 4, 5]).await;
+    assert!(verify(dir.path()).0, "{}", verify(dir.path()).1);
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    // 2001-01-01: older than any retention.
+    conn.execute("UPDATE decisions SET time = 978307200 WHERE seq <= 3", [])
+        .expect("edit the times");
+    drop(conn);
+    let (passed, said) = verify(dir.path());
+    assert!(!passed && said.contains("record 1"), "{said}");
+
+    let out = support::cli::run(dir.path(), &["purge", "--retention-days", "400"]);
+    let purge_said = support::cli::text(&out);
+    assert!(!out.status.success(), "the purge went ahead: {purge_said}");
+    assert!(
+        purge_said.contains("record 1") && purge_said.contains("verify"),
+        "says what is broken and where: {purge_said}"
+    );
+    let (passed, said) = verify(dir.path());
+    assert!(
+        !passed && said.contains("record 1"),
+        "the evidence stays: {said}"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(left, 5, "nothing purged");
+}
