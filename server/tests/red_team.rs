@@ -142,3 +142,96 @@ async fn a_purge_does_not_sign_away_records_whose_times_were_edited() {
         .expect("count");
     assert_eq!(left, 5, "nothing purged");
 }
+
+/// A "Reject all" from the no-JavaScript form: the signed consent cookie's value.
+async fn decided(addr: &str) -> String {
+    let answer = send(
+        addr,
+        "POST",
+        "/consent/form",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
+        "action=reject_all",
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    answer.set_cookie("consent").expect("the consent cookie")
+}
+
+/// The visitor's own records (`GET /consent/me`) as the cookie `token` shows them.
+async fn mine(addr: &str, token: &str) -> Answer {
+    send(
+        addr,
+        "GET",
+        "/consent/me",
+        &format!("Cookie: consent={token}\r\n"),
+        "",
+    )
+    .await
+}
+
+/// Someone with write access to the database puts their own consent id on another visitor's
+/// record (a break `verify` names: the column no longer matches the record), then erases
+/// "their own" records with their own signed cookie. The erasure removed the other visitor's
+/// record with theirs and named both in its entry, so the edit and the record it hid were
+/// gone and the log verified: proof of a decision destroyed through the visitor's right to
+/// erasure. An erasure now erases only records that are the consent id's own, by their
+/// content, and refuses otherwise, erasing nothing.
+#[tokio::test]
+async fn an_erasure_cannot_take_a_record_someone_relabelled_as_theirs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    let victim = decided(&addr).await;
+    let attacker = decided(&addr).await;
+    let attackers_id = mine(&addr, &attacker).await.json()["consent_id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    let id = (0..attackers_id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&attackers_id[i..i + 2], 16).expect("hex"))
+        .collect::<Vec<u8>>();
+    conn.execute(
+        "UPDATE decisions SET consent_id = ?1 WHERE seq = 1",
+        rusqlite::params![id],
+    )
+    .expect("relabel the victim's record");
+    drop(conn);
+    let (passed, said) = verify(dir.path());
+    assert!(!passed && said.contains("record 1"), "{said}");
+
+    let erased = send(
+        &addr,
+        "DELETE",
+        "/consent/me",
+        &format!("Cookie: consent={attacker}\r\n"),
+        "",
+    )
+    .await;
+    assert!(
+        erased.status >= 500 && erased.body.contains("error"),
+        "refused: {} {}",
+        erased.status,
+        erased.body
+    );
+    let (passed, said) = verify(dir.path());
+    assert!(
+        !passed && said.contains("record 1"),
+        "the evidence stays: {said}"
+    );
+    // The victim's record is still theirs to read, as written.
+    assert_eq!(
+        mine(&addr, &victim).await.status,
+        404,
+        "relabelled, not erased"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    let content: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM decisions WHERE record IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(content, 2, "nothing erased");
+}

@@ -269,6 +269,15 @@ pub enum Corrupt {
         /// The driver's error.
         cause: Cause,
     },
+    /// A record an erasure would remove is not the one its row says: its content is gone or
+    /// unreadable, hashes to another digest, or names another consent id or contact than the
+    /// row (edited by hand). Nothing is erased: the erasure would take the evidence with it.
+    NotItsOwn {
+        /// The record's position in the log.
+        seq: i64,
+        /// What does not match.
+        column: &'static str,
+    },
     /// A column of the log's record at `seq` is not what this version writes, so the record
     /// cannot be read (an edit to a value no code path writes).
     Entry {
@@ -320,6 +329,11 @@ impl fmt::Display for Corrupt {
             Corrupt::Epoch(epoch) => write!(f, "key epoch {epoch} past the revision column"),
             Corrupt::Driver(c) => c.fmt(f),
             Corrupt::Type { column, cause } => write!(f, "{column}: {cause}"),
+            Corrupt::NotItsOwn { seq, column } => write!(
+                f,
+                "record {seq}: its {column} does not match the row (edited by hand): nothing was \
+                 erased, since the erasure would remove the evidence; run `consent verify`"
+            ),
             Corrupt::Entry { seq, cause } => write!(f, "record {seq}: {cause}"),
         }
     }

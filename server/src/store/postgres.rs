@@ -58,7 +58,7 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
 use super::chain::{Signer, catch_up, ends_at};
-use super::erasure::{Erasure, Reason};
+use super::erasure::{Erasure, Whose};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKey, LogKeys, MarketingAppend,
@@ -1365,10 +1365,11 @@ impl PgStore {
     /// appended).
     async fn erase_with_entry(
         &self,
-        reason: Reason,
-        sql: &str,
+        whose: Whose,
+        filter: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, StoreError> {
+        let reason = whose.reason();
         let mut conn = Conn::open(&self.reader.config).await?;
         let result = async {
             let tx = within(conn.client.transaction()).await?;
@@ -1378,7 +1379,22 @@ impl PgStore {
             self.signer.owns(to_signed_head(&head)?.as_ref())?;
             let (seq, link): (i64, Digest) =
                 (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
-            let rows = within(tx.query(sql, params)).await?;
+            // Each row checked against its own content first, in the transaction that
+            // erases it (`Whose::check`).
+            let select = format!("SELECT seq, record, digest FROM decisions WHERE {filter} FOR UPDATE");
+            for row in within(tx.query(&select, params)).await? {
+                let seq: i64 = column(&row, 0)?;
+                let unreadable = |column| StoreError::Corrupt(Corrupt::NotItsOwn { seq, column });
+                let record: Option<String> =
+                    row.try_get(1).map_err(|_| unreadable("record (unreadable)"))?;
+                let digest: Vec<u8> = row.try_get(2).map_err(|_| unreadable("digest"))?;
+                whose.check(seq, record.as_deref(), &digest)?;
+            }
+            let sql = format!(
+                "UPDATE decisions SET {} = NULL, record = NULL WHERE {filter} RETURNING seq",
+                whose.column()
+            );
+            let rows = within(tx.query(&sql, params)).await?;
             let mut erased = rows
                 .iter()
                 .map(|r| unsigned(column(r, 0)?, "seq"))
@@ -1450,9 +1466,8 @@ impl Log for PgStore {
 
     async fn erase(&self, id: ConsentId) -> Result<u64, StoreError> {
         self.erase_with_entry(
-            Reason::Visitor,
-            "UPDATE decisions SET consent_id = NULL, record = NULL
-             WHERE consent_id = $1 AND kind = 'cookie' RETURNING seq",
+            Whose::Visitor(id),
+            "consent_id = $1 AND kind = 'cookie'",
             &[&&id.as_bytes()[..]],
         )
         .await
@@ -1619,10 +1634,8 @@ impl Register for PgStore {
 
     async fn erase_contact(&self, contact: ContactHash, before: u64) -> Result<u64, StoreError> {
         self.erase_with_entry(
-            Reason::Contact,
-            "UPDATE decisions SET contact = NULL, record = NULL
-             WHERE contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'
-             RETURNING seq",
+            Whose::Contact(contact),
+            "contact = $1 AND seq < $2 AND kind = 'marketing' AND action <> 'suppression'",
             &[&&contact.to_bytes()[..], &position(before)],
         )
         .await

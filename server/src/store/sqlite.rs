@@ -23,7 +23,7 @@ use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
 use super::chain::{Signer, catch_up, ends_at};
-use super::erasure::{Erasure, Reason};
+use super::erasure::{Erasure, Whose};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
     Appended, Checkpoint, Entry, EntryKind, LatestState, Log, LogKeys, MarketingAppend,
@@ -938,9 +938,8 @@ impl Log for SqliteStore {
             erase_with_entry(
                 conn,
                 &signer,
-                Reason::Visitor,
-                "UPDATE decisions SET consent_id = NULL, record = NULL
-                 WHERE consent_id = ?1 AND kind = 'cookie' RETURNING seq",
+                Whose::Visitor(id),
+                "consent_id = ?1 AND kind = 'cookie'",
                 params![&id.as_bytes()[..]],
             )
         })
@@ -1158,10 +1157,8 @@ impl Register for SqliteStore {
             erase_with_entry(
                 conn,
                 &signer,
-                Reason::Contact,
-                "UPDATE decisions SET contact = NULL, record = NULL
-                 WHERE contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'
-                 RETURNING seq",
+                Whose::Contact(contact),
+                "contact = ?1 AND seq < ?2 AND kind = 'marketing' AND action <> 'suppression'",
                 params![&contact.to_bytes()[..], before as i64],
             )
         })
@@ -1416,15 +1413,36 @@ impl SqliteStore {
 fn erase_with_entry(
     conn: &mut Connection,
     signer: &Signer,
-    reason: Reason,
-    sql: &str,
-    params: impl rusqlite::Params,
+    whose: Whose,
+    filter: &str,
+    params: &[&dyn rusqlite::ToSql],
 ) -> Result<u64, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
+    {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT seq, record, digest FROM decisions WHERE {filter}"
+            ))
+            .map_err(map_err)?;
+        let mut rows = stmt.query(params).map_err(map_err)?;
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let seq: i64 = row.get(0).map_err(map_err)?;
+            let unreadable = |column| StoreError::Corrupt(Corrupt::NotItsOwn { seq, column });
+            let record: Option<String> =
+                row.get(1).map_err(|_| unreadable("record (unreadable)"))?;
+            let digest: Vec<u8> = row.get(2).map_err(|_| unreadable("digest"))?;
+            whose.check(seq, record.as_deref(), &digest)?;
+        }
+    }
+    let reason = whose.reason();
+    let sql = format!(
+        "UPDATE decisions SET {} = NULL, record = NULL WHERE {filter} RETURNING seq",
+        whose.column()
+    );
     let mut erased: Vec<u64> = {
-        let mut stmt = tx.prepare(sql).map_err(map_err)?;
+        let mut stmt = tx.prepare(&sql).map_err(map_err)?;
         let rows = stmt
             .query_map(params, |r| r.get::<_, i64>(0))
             .map_err(map_err)?;

@@ -11,10 +11,12 @@ use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
 mod outbox;
+mod red_team;
 mod register;
 mod rotation;
 mod tamper;
 pub use outbox::*;
+pub use red_team::*;
 pub use register::*;
 pub use rotation::*;
 pub use tamper::*;
@@ -438,7 +440,9 @@ macro_rules! store_suite {
             the_outbox_keeps_its_bound_and_drops_the_oldest,
             erasure_deletes_the_contacts_waiting_messages,
             one_contacts_messages_are_counted_by_every_server_alike,
-            turns_taken_at_once_are_counted_once);
+            turns_taken_at_once_are_counted_once,
+            an_erasure_refuses_a_cookie_record_relabelled_as_its_own,
+            an_erasure_refuses_a_marketing_record_relabelled_as_the_contacts);
     };
     (@cases $setup:expr; $($case:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
