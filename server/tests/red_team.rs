@@ -235,3 +235,69 @@ async fn an_erasure_cannot_take_a_record_someone_relabelled_as_theirs() {
         .expect("count");
     assert_eq!(content, 2, "nothing erased");
 }
+
+/// Someone with write access to a PostgreSQL log rolls it back in place: the last decision
+/// deleted and the `chain_head` row swapped for the one signed before it (copied while it
+/// stood), a consistent older log. The database alone cannot tell; the head file of the
+/// server that wrote it can: `consent serve` refuses to start on it, and `consent verify`
+/// names the records the head file vouches for.
+#[tokio::test]
+async fn a_postgresql_log_rolled_back_in_place_is_refused_and_named() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let url = cluster.url("consent");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["--origin", ORIGIN, "--postgres", url.as_str()];
+    let (mut server, addr) = support::serve::start(dir.path(), &args).await;
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    decided(&addr).await;
+    decided(&addr).await;
+    let older = db
+        .query_one("SELECT seq, link, time, mac FROM chain_head", &[])
+        .await
+        .expect("the head after two");
+    decided(&addr).await;
+    let head_file = dir.path().join("consent.head");
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while consent_server::store::SignedHead::read(&head_file).map_or(0, |h| h.seq) < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the head file vouches for record 3");
+    server.start_kill().expect("kill");
+    server.wait().await.expect("reaped");
+
+    db.execute("DELETE FROM decisions WHERE seq = 3", &[])
+        .await
+        .expect("delete the last");
+    let (seq, link, time, mac): (i64, Vec<u8>, i64, Vec<u8>) =
+        (older.get(0), older.get(1), older.get(2), older.get(3));
+    db.execute(
+        "UPDATE chain_head SET seq = $1, link = $2, time = $3, mac = $4",
+        &[&seq, &link, &time, &mac],
+    )
+    .await
+    .expect("put the older head back");
+
+    let refused = support::serve::try_start(dir.path(), &args).await;
+    assert!(
+        refused.is_err(),
+        "consent serve started on a rolled-back log"
+    );
+    let said = refused.err().unwrap_or_default();
+    assert!(said.contains("head file"), "says why: {said}");
+    let out = support::cli::command(dir.path())
+        .args(["verify", "--postgres", &url, "--head-file"])
+        .arg(&head_file)
+        .output()
+        .expect("run consent verify");
+    let said = support::cli::text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("record 3"), "names what is missing: {said}");
+}
