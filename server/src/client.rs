@@ -68,11 +68,17 @@ pub fn address(peer: SocketAddr, headers: &HeaderMap, proxies: &Proxies) -> IpAd
             }),
         })
         .collect::<Vec<_>>();
-    hops.iter()
-        .rev()
-        .filter_map(|hop| parse_hop(hop).map(|ip| ip.to_canonical()))
-        .find(|hop| !trusted(hop))
-        .unwrap_or(ip)
+    // The nearest hop that is not a trusted proxy is the client, address or not: one that is
+    // none (nginx's `unix:`, RFC 7239's `unknown` or `_hidden`) counts as the proxy itself,
+    // since the entries before it are the client's own writing.
+    for hop in hops.iter().rev() {
+        match parse_hop(hop).map(|hop| hop.to_canonical()) {
+            Some(hop) if trusted(&hop) => {}
+            Some(hop) => return hop,
+            None => return ip,
+        }
+    }
+    ip
 }
 
 /// An address as forwarding headers write it: `203.0.113.7`, `203.0.113.7:4711`,
@@ -219,6 +225,18 @@ mod tests {
         );
         let junk = headers(&[("x-forwarded-for", "unknown")]);
         assert_eq!(address(peer, &junk, &xff), proxy);
+        // The client's own entry before one that is no address does not count.
+        let behind_junk = headers(&[("x-forwarded-for", "1.2.3.4, unix:")]);
+        assert_eq!(address(peer, &behind_junk, &xff), proxy);
+        let hidden = headers(&[("forwarded", "for=1.2.3.4, for=_hidden")]);
+        assert_eq!(
+            address(
+                peer,
+                &hidden,
+                &proxies(&[proxy], ForwardingHeader::Forwarded)
+            ),
+            proxy
+        );
     }
 
     #[test]

@@ -301,3 +301,38 @@ async fn a_postgresql_log_rolled_back_in_place_is_refused_and_named() {
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("record 3"), "names what is missing: {said}");
 }
+
+/// A proxy does not always write an address: nginx behind a unix socket writes `unix:`, and
+/// RFC 7239 has `for=unknown` and obfuscated names (`for=_hidden`). The client's own entries
+/// come before the proxy's in the same header, and an entry that was no address was skipped,
+/// so the client's entry before it counted: each request with another made-up address had
+/// a fresh budget. The nearest entry that is not a trusted proxy counts, address or not; one
+/// that is not an address counts as the proxy itself.
+#[tokio::test]
+async fn a_proxy_entry_that_is_no_address_does_not_hand_the_choice_to_the_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(
+        dir.path(),
+        &[
+            "--origin",
+            ORIGIN,
+            "--rate-limit",
+            "1",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for i in 1..=6 {
+        statuses.push(
+            form_post_for(&addr, &format!("198.51.100.{i}, unix:"))
+                .await
+                .status,
+        );
+    }
+    assert!(
+        statuses.iter().filter(|s| **s == 429).count() >= 3,
+        "the client chose its address: {statuses:?}"
+    );
+}
