@@ -336,3 +336,129 @@ async fn a_proxy_entry_that_is_no_address_does_not_hand_the_choice_to_the_client
         "the client chose its address: {statuses:?}"
     );
 }
+
+/// Waits (at most 10 s) until the head file in `dir` vouches for record `seq`.
+async fn head_file_at(head_file: &std::path::Path, seq: u64) {
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while consent_server::store::SignedHead::read(head_file).map_or(0, |h| h.seq) < seq {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the head file vouches for record {seq}"));
+}
+
+/// Someone with write access deletes the last decision while the server runs, and puts back
+/// the `chain_head` row signed before it (copied while it stood): a consistent older log.
+/// The server extended it from that head, and its head file, which held that record's
+/// number with the deleted record's link, took the new record's under the same number: the
+/// deleted decision (a withdrawal, say) was gone and `verify` passed, head file and all. A
+/// writer now refuses to extend a log that no longer holds the last head it signed.
+#[tokio::test]
+async fn a_log_rolled_back_under_a_running_server_is_not_extended() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    decided(&addr).await;
+    decided(&addr).await;
+    let db = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    let older: (i64, Vec<u8>, i64, Vec<u8>) = db
+        .query_row("SELECT seq, link, time, mac FROM chain_head", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .expect("the head after two");
+    decided(&addr).await;
+    let head_file = dir.path().join("consent.db.head");
+    head_file_at(&head_file, 3).await;
+    db.execute_batch("BEGIN IMMEDIATE; DELETE FROM decisions WHERE seq = 3;")
+        .expect("delete the last");
+    db.execute(
+        "UPDATE chain_head SET seq = ?1, link = ?2, time = ?3, mac = ?4",
+        rusqlite::params![older.0, older.1, older.2, older.3],
+    )
+    .expect("put the older head back");
+    db.execute_batch("COMMIT").expect("commit");
+    drop(db);
+
+    let answer = send(
+        &addr,
+        "POST",
+        "/consent/form",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
+        "action=accept_all",
+    )
+    .await;
+    assert!(
+        answer.status >= 500,
+        "appended: {} {}",
+        answer.status,
+        answer.body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (passed, said) = verify(dir.path());
+    assert!(
+        !passed && said.contains("record 3"),
+        "the deletion is named: {said}"
+    );
+}
+
+/// [`a_log_rolled_back_under_a_running_server_is_not_extended`] on PostgreSQL, where a
+/// writer extends the chain from its signed head row.
+#[tokio::test]
+async fn a_postgresql_log_rolled_back_under_a_running_server_is_not_extended() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let url = cluster.url("consent");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["--origin", ORIGIN, "--postgres", url.as_str()];
+    let (_server, addr) = support::serve::start(dir.path(), &args).await;
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    decided(&addr).await;
+    decided(&addr).await;
+    let older = db
+        .query_one("SELECT seq, link, time, mac FROM chain_head", &[])
+        .await
+        .expect("the head after two");
+    decided(&addr).await;
+    let head_file = dir.path().join("consent.head");
+    head_file_at(&head_file, 3).await;
+    let (seq, link, time, mac): (i64, Vec<u8>, i64, Vec<u8>) =
+        (older.get(0), older.get(1), older.get(2), older.get(3));
+    db.batch_execute("BEGIN; DELETE FROM decisions WHERE seq = 3;")
+        .await
+        .expect("delete the last");
+    db.execute(
+        "UPDATE chain_head SET seq = $1, link = $2, time = $3, mac = $4",
+        &[&seq, &link, &time, &mac],
+    )
+    .await
+    .expect("put the older head back");
+    db.batch_execute("COMMIT").await.expect("commit");
+
+    let answer = send(
+        &addr,
+        "POST",
+        "/consent/form",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
+        "action=accept_all",
+    )
+    .await;
+    assert!(
+        answer.status >= 500,
+        "appended: {} {}",
+        answer.status,
+        answer.body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let out = support::cli::command(dir.path())
+        .args(["verify", "--postgres", &url, "--head-file"])
+        .arg(&head_file)
+        .output()
+        .expect("run consent verify");
+    let said = support::cli::text(&out);
+    assert!(!out.status.success() && said.contains("record 3"), "{said}");
+}

@@ -348,6 +348,37 @@ impl Signer {
     pub(crate) fn publish(&self, head: SignedHead) {
         self.published.send_replace(Some(head));
     }
+
+    /// The last head this store signed, or found when it opened.
+    pub(crate) fn last(&self) -> Option<SignedHead> {
+        *self.published.borrow()
+    }
+}
+
+/// [`Corrupt::RolledBack`] unless a log whose signed head is `stored` still holds the record
+/// of `last` (the last head this store signed or found) with its link. `link_at` is the link
+/// stored at `last.seq`, needed only when the head moved past it (another process or server
+/// appended); `None` when no row holds it (purged since; a row removed from the middle is a
+/// gap `verify` names).
+///
+/// A signed head only moves forward, whoever signs it, so one behind `last`, or at its
+/// position with another link, is an older head put back: extended, the log's next head and
+/// the head file would vouch for what was left.
+pub(crate) fn holds(
+    last: &SignedHead,
+    stored: &SignedHead,
+    link_at: Option<Digest>,
+) -> Result<(), StoreError> {
+    let holds = match stored.seq.cmp(&last.seq) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => stored.link == last.link,
+        std::cmp::Ordering::Greater => link_at.is_none_or(|link| link == last.link),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(Corrupt::RolledBack { seq: last.seq }))
+    }
 }
 
 /// [`Corrupt::NotAtHead`] unless the chain ends where `signed` says it does: `last` is its

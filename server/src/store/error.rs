@@ -269,6 +269,14 @@ pub enum Corrupt {
         /// The driver's error.
         cause: Cause,
     },
+    /// The log no longer holds, with its link, the record of the last head this store
+    /// signed (or found when it opened): its end was deleted and an older signed head put
+    /// back, or rewritten, while it ran. Nothing is appended after it, lest its next head
+    /// (and the head file) vouch for the rewritten log.
+    RolledBack {
+        /// The position of the last head this store signed.
+        seq: u64,
+    },
     /// A record an erasure would remove is not the one its row says: its content is gone or
     /// unreadable, hashes to another digest, or names another consent id or contact than the
     /// row (edited by hand). Nothing is erased: the erasure would take the evidence with it.
@@ -329,6 +337,12 @@ impl fmt::Display for Corrupt {
             Corrupt::Epoch(epoch) => write!(f, "key epoch {epoch} past the revision column"),
             Corrupt::Driver(c) => c.fmt(f),
             Corrupt::Type { column, cause } => write!(f, "{column}: {cause}"),
+            Corrupt::RolledBack { seq } => write!(
+                f,
+                "the log no longer holds record {seq} as this server signed it: its end was \
+                 deleted or rewritten, or an older copy put back, while the server ran; nothing \
+                 is appended after it (run `consent verify`)"
+            ),
             Corrupt::NotItsOwn { seq, column } => write!(
                 f,
                 "record {seq}: its {column} does not match the row (edited by hand): nothing was \

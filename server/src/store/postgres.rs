@@ -57,7 +57,7 @@ use std::collections::HashMap;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
-use super::chain::{Signer, catch_up, ends_at};
+use super::chain::{Signer, catch_up, ends_at, holds};
 use super::erasure::{Erasure, Whose};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
@@ -676,6 +676,30 @@ async fn rotate_if_behind(
 
 /// A `chain_head` row (`seq, link, time, keyed_from, mac`) as a signed head; `None` when it
 /// was never signed.
+/// [`holds`] on a PostgreSQL log, in the transaction that locked its head (`stored`): the
+/// log still holds the record of the last head this store signed, with its link.
+async fn check_holds(
+    tx: &tokio_postgres::Transaction<'_>,
+    signer: &Signer,
+    stored: Option<&SignedHead>,
+) -> Result<(), StoreError> {
+    let (Some(last), Some(stored)) = (signer.last(), stored) else {
+        return Ok(());
+    };
+    let link_at = if stored.seq > last.seq {
+        within(tx.query_opt(
+            "SELECT link FROM decisions WHERE seq = $1",
+            &[&position(last.seq)],
+        ))
+        .await?
+        .map(|row| column::<Vec<u8>>(&row, 0).and_then(|l| digest(&l)))
+        .transpose()?
+    } else {
+        None
+    };
+    holds(&last, stored, link_at)
+}
+
 fn to_signed_head(row: &Row) -> Result<Option<SignedHead>, StoreError> {
     let keyed_from: Option<i64> = column(row, 3)?;
     let mac: Option<Vec<u8>> = column(row, 4)?;
@@ -832,7 +856,9 @@ impl Statements {
         let head = within(tx.query_opt(&self.lock_head, &[]))
             .await?
             .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
-        signer.owns(to_signed_head(&head)?.as_ref())?;
+        let stored = to_signed_head(&head)?;
+        signer.owns(stored.as_ref())?;
+        check_holds(tx, signer, stored.as_ref()).await?;
         let head = (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
         let mut rows = Rows::new(head, batch.len());
         // Marketing decisions of this batch, which the database does not hold yet.
@@ -1376,7 +1402,9 @@ impl PgStore {
             let head = within(tx.query_opt(LOCK_HEAD, &[]))
                 .await?
                 .ok_or(StoreError::Corrupt(Corrupt::HeadMissing))?;
-            self.signer.owns(to_signed_head(&head)?.as_ref())?;
+            let stored = to_signed_head(&head)?;
+            self.signer.owns(stored.as_ref())?;
+            check_holds(&tx, &self.signer, stored.as_ref()).await?;
             let (seq, link): (i64, Digest) =
                 (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
             // Each row checked against its own content first, in the transaction that

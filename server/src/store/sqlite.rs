@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
 use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
-use super::chain::{Signer, catch_up, ends_at};
+use super::chain::{Signer, catch_up, ends_at, holds};
 use super::erasure::{Erasure, Whose};
 use super::error::{Cause, Corrupt, Doing};
 use super::{
@@ -661,8 +661,29 @@ fn signed_end(conn: &Connection, signer: &Signer) -> Result<(u64, Digest), Store
     let (seq, link) = head(conn)?;
     if let Some(h) = signed {
         ends_at(&h, (seq, link))?;
+        if let Some(last) = signer.last() {
+            let link_at = if h.seq > last.seq {
+                link_at(conn, last.seq)?
+            } else {
+                None
+            };
+            holds(&last, &h, link_at)?;
+        }
     }
     Ok((seq, link))
+}
+
+/// The link stored at position `seq`, if a row holds it.
+fn link_at(conn: &Connection, seq: u64) -> Result<Option<Digest>, StoreError> {
+    let link: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT link FROM decisions WHERE seq = ?1",
+            [i64::try_from(seq).unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_err)?;
+    link.map(|l| digest(&l)).transpose()
 }
 
 fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
