@@ -535,6 +535,18 @@ pub fn advance_head(path: &Path, head: &SignedHead) -> std::io::Result<()> {
                 ),
             ));
         }
+        // The same record with another link: the log's end was deleted, an older head put
+        // back and the log extended again (by another process on the same file).
+        if held.seq == head.seq && held.link != head.link {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "it holds record {} with another link than the log signed: the log was \
+                     rewritten at its end",
+                    held.seq
+                ),
+            ));
+        }
     }
     write_head(path, head)
 }
@@ -697,6 +709,11 @@ mod tests {
         assert_eq!(SignedHead::read(&path).unwrap().seq, 3);
         let newer = k.sign_head(4, Digest::ZERO, 0, 0);
         advance_head(&path, &newer).unwrap();
+        assert_eq!(SignedHead::read(&path).unwrap(), newer);
+        // The same head again moves nothing; the same record with another link is refused.
+        advance_head(&path, &newer).unwrap();
+        let rewritten = k.sign_head(4, Digest::from_bytes([1; 32]), 0, 0);
+        assert!(advance_head(&path, &rewritten).is_err());
         assert_eq!(SignedHead::read(&path).unwrap(), newer);
     }
 }
