@@ -792,7 +792,7 @@ fn check_states(
     replayed: &HashMap<(Vec<u8>, &'static str), Replayed>,
     at: Positions,
 ) -> Result<u64, VerifyError> {
-    let mut seen = 0usize;
+    let mut seen = std::collections::HashSet::new();
     let mut checked = 0u64;
     for row in rows {
         let broken = |what| Break::MarketingState {
@@ -807,8 +807,10 @@ fn check_states(
             .get(&(row.contact.clone(), channel.as_str()))
             .copied();
         let position = u64::try_from(row.seq).ok();
+        if found.is_some() {
+            seen.insert((row.contact.clone(), channel.as_str()));
+        }
         if position.is_some_and(|s| s > at.walked && s <= at.covered) {
-            seen += usize::from(found.is_some());
             continue;
         }
         let Some(r) = found else {
@@ -817,7 +819,6 @@ fn check_states(
             }
             return Err(broken("a row with no decision in the log").into());
         };
-        seen += 1;
         checked += 1;
         if row.status != r.status.as_str() {
             return Err(broken("the status is not what the decisions give").into());
@@ -832,9 +833,14 @@ fn check_states(
             return Err(broken("`since` is not when the decisions set the status").into());
         }
     }
-    if seen != replayed.len() {
+    // The first decision (in the log's order) whose contact and channel have no row.
+    let missing = replayed
+        .iter()
+        .filter(|(key, _)| !seen.contains(*key))
+        .min_by_key(|(_, r)| r.seq);
+    if let Some(((_, channel), _)) = missing {
         return Err(Break::MarketingState {
-            channel: String::new(),
+            channel: (*channel).to_owned(),
             what: "a contact's decisions have no row: removed",
         }
         .into());

@@ -462,3 +462,44 @@ async fn a_postgresql_log_rolled_back_under_a_running_server_is_not_extended() {
     let said = support::cli::text(&out);
     assert!(!out.status.success() && said.contains("record 3"), "{said}");
 }
+
+/// A contact's row removed from `marketing_state` (what `may_market` reads: "no decision"
+/// for a contact who objected) is named with its channel; `verify` said
+/// `marketing_state ()`, naming nothing.
+#[tokio::test]
+async fn a_removed_marketing_state_row_is_named_with_its_channel() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for kind in ["consent", "objection"] {
+        let out = support::cli::run(
+            dir.path(),
+            &[
+                "market",
+                "record",
+                "--contact",
+                "+358401234567",
+                "--channel",
+                "sms",
+                "--kind",
+                kind,
+                "--via",
+                "phone",
+                "--staff",
+                "desk-1",
+            ],
+        );
+        let said = support::cli::text(&out);
+        assert!(out.status.success(), "{said}");
+        // Decisions are dated to the second: the next one in a later second.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("consent.db")).expect("open");
+    conn.execute("DELETE FROM marketing_state", [])
+        .expect("remove the row");
+    drop(conn);
+    let (passed, said) = verify(dir.path());
+    assert!(!passed, "{said}");
+    assert!(
+        said.contains("marketing_state (sms)"),
+        "names the channel: {said}"
+    );
+}
