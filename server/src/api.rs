@@ -64,7 +64,8 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// Whether the consent cookie is `Secure` even when the origin is plain http.
     pub secure_cookie: bool,
-    /// `POST /consent` requests per second per client address; `None` for no limit.
+    /// `POST /consent` requests per second per client (an IPv4 address or an IPv6 /64,
+    /// [`crate::client::client_of`]); `None` for no limit.
     pub rate_limit: Option<NonZeroU32>,
     /// The banner's `dist/`, served under `/consent/`.
     pub dist: Option<PathBuf>,

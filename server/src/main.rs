@@ -433,7 +433,7 @@ struct ServeArgs {
     /// Mark the consent cookie Secure even for plain-http origins.
     #[arg(long)]
     secure_cookie: bool,
-    /// POST /consent requests per second per client address (0: no limit).
+    /// POST /consent requests per second per client (an IPv4 address or an IPv6 /64; 0: no limit).
     #[arg(long, default_value_t = 10)]
     rate_limit: u32,
     /// The banner's dist/ directory, served under /consent/.
@@ -1353,7 +1353,8 @@ fn check_retention(days: u32, config: Option<&Config>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Purges the records older than `retention_days` ([`Store::purge`]) once the log verifies.
+/// Purges the records older than `retention_days`
+/// ([`Log::purge`](consent_server::store::Log::purge)) once the log verifies.
 ///
 /// The purge chooses what to delete by the `time` column, which whoever can write the
 /// database can edit, and signs a checkpoint over the last deleted record's link: on a log
