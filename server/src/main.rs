@@ -854,8 +854,26 @@ async fn holds_head_file(
 
 /// `consent verify`: the log walked and checked against its head file, and what it proves.
 async fn verify_log(log: &LogArgs, without_head_file: bool) -> anyhow::Result<ExitCode> {
-    let (store, key) = open_log(log, Access::Read).await?;
     let path = log.head_file()?;
+    let (store, key) = match open_log(log, Access::Read).await {
+        Ok(opened) => opened,
+        Err(e) if !without_head_file && log.postgres.is_none() && no_log_left(&e) => {
+            // The head file vouches for records that the file no longer holds at all: a
+            // deletion like any other (exit 1), not a log that cannot be opened (exit 3).
+            let Some(head) = read_head_file(&path)?.filter(|h| h.seq > 0) else {
+                return Err(e);
+            };
+            errln!(
+                "chain broken: the head file {} vouches for record {}, but {} holds no \
+                 decision log: it was deleted, emptied or replaced; restore it from a backup",
+                path.display(),
+                head.seq,
+                log.db()?.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e),
+    };
     let head_file = if without_head_file {
         None
     } else {
@@ -994,6 +1012,16 @@ async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCo
 }
 
 /// The head file at `path`, or `None` when there is none.
+/// Whether opening an SQLite log failed because nothing of it is left: no file, or a file
+/// with no decisions table (a zero-length file is an empty database).
+fn no_log_left(e: &anyhow::Error) -> bool {
+    match e.downcast_ref::<StoreError>() {
+        Some(StoreError::Unavailable(cause)) => matches!(cause.doing(), Doing::Find(_)),
+        Some(StoreError::Outdated { lacks }) => *lacks == "decisions table",
+        _ => false,
+    }
+}
+
 fn read_head_file(path: &std::path::Path) -> anyhow::Result<Option<SignedHead>> {
     match SignedHead::read(path) {
         Ok(head) => Ok(Some(head)),

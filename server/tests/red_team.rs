@@ -503,3 +503,34 @@ async fn a_removed_marketing_state_row_is_named_with_its_channel() {
         "names the channel: {said}"
     );
 }
+
+/// The whole log deleted, or its file emptied (a zero-length file is an empty SQLite
+/// database), while its head file vouches for records: `verify` answered that there was no
+/// log, or one of an older version to upgrade by starting `consent serve` on it (exit 3, as
+/// for a mistyped path). It is a break like any other deletion (exit 1), named by the head
+/// file.
+#[tokio::test]
+async fn a_log_deleted_or_emptied_is_a_break_the_head_file_names() {
+    for emptied in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        support::cli::log_with(dir.path(), &[1, 2, 3]).await;
+        // The store's writer thread checkpoints its write-ahead log as it closes.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let db = dir.path().join("consent.db");
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(format!("consent.db{suffix}")));
+        }
+        if emptied {
+            std::fs::write(&db, b"").expect("empty the file");
+        } else {
+            std::fs::remove_file(&db).expect("delete the file");
+        }
+        let out = support::cli::run(dir.path(), &["verify"]);
+        let said = support::cli::text(&out);
+        assert_eq!(out.status.code(), Some(1), "emptied {emptied}: {said}");
+        assert!(
+            said.contains("chain broken") && said.contains("record 3"),
+            "emptied {emptied}: {said}"
+        );
+    }
+}
