@@ -857,18 +857,21 @@ async fn verify_log(log: &LogArgs, without_head_file: bool) -> anyhow::Result<Ex
     let path = log.head_file()?;
     let (store, key) = match open_log(log, Access::Read).await {
         Ok(opened) => opened,
-        Err(e) if !without_head_file && log.postgres.is_none() && no_log_left(&e) => {
+        Err(e) if !without_head_file && no_log_left(&e) => {
             // The head file vouches for records that the file no longer holds at all: a
             // deletion like any other (exit 1), not a log that cannot be opened (exit 3).
             let Some(head) = read_head_file(&path)?.filter(|h| h.seq > 0) else {
                 return Err(e);
             };
+            let log_at = match &log.postgres {
+                Some(_) => "the PostgreSQL database".to_owned(),
+                None => log.db()?.display().to_string(),
+            };
             errln!(
-                "chain broken: the head file {} vouches for record {}, but {} holds no \
+                "chain broken: the head file {} vouches for record {}, but {log_at} holds no \
                  decision log: it was deleted, emptied or replaced; restore it from a backup",
                 path.display(),
                 head.seq,
-                log.db()?.display()
             );
             return Ok(ExitCode::FAILURE);
         }
@@ -1012,8 +1015,9 @@ async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCo
 }
 
 /// The head file at `path`, or `None` when there is none.
-/// Whether opening an SQLite log failed because nothing of it is left: no file, or a file
-/// with no decisions table (a zero-length file is an empty database).
+/// Whether opening a log failed because nothing of it is left: no SQLite file, or a
+/// database with no decisions table (a zero-length file is an empty database; a PostgreSQL
+/// database whose tables were dropped).
 fn no_log_left(e: &anyhow::Error) -> bool {
     match e.downcast_ref::<StoreError>() {
         Some(StoreError::Unavailable(cause)) => matches!(cause.doing(), Doing::Find(_)),

@@ -534,3 +534,38 @@ async fn a_log_deleted_or_emptied_is_a_break_the_head_file_names() {
         );
     }
 }
+
+/// [`a_log_deleted_or_emptied_is_a_break_the_head_file_names`] on PostgreSQL: the log's
+/// tables dropped.
+#[tokio::test]
+async fn a_postgresql_log_dropped_is_a_break_the_head_file_names() {
+    if support::pg::skip() {
+        return;
+    }
+    let cluster = support::pg::Cluster::start_new();
+    let url = cluster.url("consent");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["--origin", ORIGIN, "--postgres", url.as_str()];
+    let (mut server, addr) = support::serve::start(dir.path(), &args).await;
+    decided(&addr).await;
+    decided(&addr).await;
+    let head_file = dir.path().join("consent.head");
+    head_file_at(&head_file, 2).await;
+    server.start_kill().expect("kill");
+    server.wait().await.expect("reaped");
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    db.batch_execute("DROP TABLE decisions, chain_head, checkpoint")
+        .await
+        .expect("drop the log");
+    let out = support::cli::command(dir.path())
+        .args(["verify", "--postgres", &url, "--head-file"])
+        .arg(&head_file)
+        .output()
+        .expect("run consent verify");
+    let said = support::cli::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("record 2"), "{said}");
+}
