@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::config::{CategoryIndex, Config, ServiceIndex};
 use crate::keyring::TokenKeys;
-use crate::policy::{Evaluation, Signals, StoredStatus};
+use crate::policy::{Evaluation, Latest, Signals, StoredStatus};
 use crate::site::Params;
 use crate::state::{Choices, ConsentState};
 use crate::token::{self, SigningKey, TokenError, decode};
@@ -124,25 +124,20 @@ impl Gate {
         // Of several consent cookies (a parent domain's or another path's, stale, damaged or
         // another site's), the valid decision made last counts; with none valid, the first,
         // as with one (policy rule 15). The banner reads a page's cookies the same way.
-        let mut first = None;
-        let mut latest: Option<(Evaluation, i64)> = None;
+        let mut latest = Latest::default();
         let mut from = 0;
         while let Some(start) = self.value_start(header, from) {
             let rest = header.get(start..).unwrap_or_default();
             let read = self.read(rest);
             let stored = read.as_ref().map_err(|e| *e);
             let evaluation = self.params.evaluate(Some(stored), now, signals);
-            if let Some(rank) = evaluation.rank() {
-                if latest.is_none_or(|(_, r)| rank > r) {
-                    latest = Some((evaluation, rank));
-                }
-            }
-            first.get_or_insert(evaluation);
+            latest.offer(evaluation, &evaluation);
             from = start;
         }
-        let evaluation = latest.map(|(e, _)| e).or(first);
         Verdict {
-            evaluation: evaluation.unwrap_or_else(|| self.params.evaluate(None, now, signals)),
+            evaluation: latest
+                .get()
+                .unwrap_or_else(|| self.params.evaluate(None, now, signals)),
         }
     }
 

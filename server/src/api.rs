@@ -34,7 +34,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use consent_core::decision::{self, Signer, SubmitError};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, PageUrl, Token};
+use consent_core::{Channel, Config, ConsentId, DecisionRecord, PageUrl, Token, policy};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
@@ -1056,19 +1056,23 @@ async fn post_form<S: Store>(
     let input = crate::nojs::parse_form(config, &bytes)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let cookies = crate::nojs::request_cookies(&headers);
-    // Of several consent cookies (a stale one of a parent domain or another path comes
-    // first), the one this server signed: it is the visitor's decision, and its id the one a
-    // withdrawal must continue. `POST /consent` takes every one as a proof alike.
-    let shown: Vec<&str> = cookies
-        .iter()
-        .filter(|(n, _)| n == config.cookie().name())
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let stored = shown
-        .iter()
-        .copied()
-        .find(|v| Token::parse_verified(v, Some(app.settings.key.token_key())).is_ok())
-        .or_else(|| shown.first().copied());
+    // Of several consent cookies (a stale one of a parent domain or another path), the
+    // visitor's decision as the gate reads it (policy rule 15 under this server's key): the
+    // valid one decided last; else the first this server signed, whose id a new decision
+    // continues (rule 10); else the first. `POST /consent` takes every one as a proof alike.
+    let now = OffsetDateTime::now_utc();
+    let signals = consent_gate::signals(&headers);
+    let key = app.settings.key.token_key();
+    let mut first = None;
+    let mut signed = policy::Latest::default();
+    for (_, v) in cookies.iter().filter(|(n, _)| n == config.cookie().name()) {
+        first.get_or_insert(v.as_str());
+        let evaluation = policy::evaluate(&**config, Some(v), Some(key), now, signals);
+        if evaluation.state().is_some() {
+            signed.offer(v.as_str(), &evaluation);
+        }
+    }
+    let stored = signed.get().or(first);
     let names: Vec<&str> = cookies.iter().map(|(n, _)| n.as_str()).collect();
     let host = origin
         .split_once("://")
@@ -1081,11 +1085,11 @@ async fn post_form<S: Store>(
         &app.settings.key,
         &input,
         stored,
-        consent_gate::signals(&headers),
+        signals,
         &origin,
         host,
         &names,
-        OffsetDateTime::now_utc(),
+        now,
         random_id()?,
     )
     .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;

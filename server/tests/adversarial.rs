@@ -90,6 +90,52 @@ async fn a_form_post_with_a_stray_consent_cookie_first_continues_the_signed_id()
     assert_eq!(records[1]["record"]["action"], "withdraw", "{records:?}");
 }
 
+/// Two cookies this server signed (a grant left at another path or domain, sent first, and
+/// the visitor's later refusal): a form post continues the later decision (policy rule 15, as
+/// the gate and the banner read them), not the older grant, so the log shows no withdrawal of
+/// a consent the visitor had already taken back, under the refusal's id.
+#[tokio::test]
+async fn a_form_post_with_two_signed_consent_cookies_continues_the_latest_decision() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    let name = config().cookie().name().to_owned();
+    let grant = post_consent(&addr, Action::AcceptAll).await;
+    assert_eq!(grant.status, 201, "{}", grant.body);
+    let grant = grant.set_cookie(&name).expect("the signed grant");
+    // Decision times are whole seconds: the refusal a second later.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refusal = post_consent(&addr, Action::RejectAll).await;
+    assert_eq!(refusal.status, 201, "{}", refusal.body);
+    let refusal = refusal.set_cookie(&name).expect("the signed refusal");
+    let form = "action=reject_all&return_to=%2F";
+    let answer = send_raw(
+        &addr,
+        &format!(
+            "POST /consent/form HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nCookie: {name}={grant}; {name}={refusal}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let after = answer.set_cookie(&name).expect("a new cookie");
+    let mine = send_raw(
+        &addr,
+        &format!(
+            "GET /consent/me HTTP/1.1\r\nHost: {addr}\r\nCookie: {name}={after}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let records: serde_json::Value = serde_json::from_str(&mine.body).expect("JSON");
+    let actions: Vec<&str> = records["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["record"]["action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(actions, ["reject_all", "reject_all"], "{records}");
+}
+
 /// Waits (at most 10 s) until the head file beside the log vouches for record `seq`.
 async fn head_file_at(dir: &Path, seq: u64) {
     let path = dir.join("consent.db.head");

@@ -134,6 +134,54 @@ impl fmt::Display for StoredStatus {
     }
 }
 
+/// Rule 15 over several consent cookies: offered each one's evaluation in the order the
+/// browser sent them, it keeps the valid decision made last ([`Evaluation::rank`]; the first
+/// of those alike), else the first offered.
+///
+/// ```
+/// use consent_core::{Config, policy::{self, Latest, Signals}};
+/// let config = Config::from_json(consent_core::EXAMPLE_CONFIG)?;
+/// let now = time::OffsetDateTime::now_utc();
+/// let mut latest = Latest::default();
+/// for value in ["1.AAAA", "junk"] {
+///     latest.offer(value, &policy::evaluate(&config, Some(value), None, now, Signals::default()));
+/// }
+/// assert_eq!(latest.get(), Some("1.AAAA"), "none valid: the first");
+/// # Ok::<(), consent_core::ConfigError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Latest<T> {
+    first: Option<T>,
+    latest: Option<(T, i64)>,
+}
+
+impl<T> Default for Latest<T> {
+    fn default() -> Self {
+        Latest {
+            first: None,
+            latest: None,
+        }
+    }
+}
+
+impl<T: Copy> Latest<T> {
+    /// The next consent cookie, `item`, and its evaluation.
+    pub fn offer(&mut self, item: T, evaluation: &Evaluation) {
+        self.first.get_or_insert(item);
+        if let Some(rank) = evaluation.rank() {
+            if self.latest.is_none_or(|(_, r)| rank > r) {
+                self.latest = Some((item, rank));
+            }
+        }
+    }
+
+    /// The one that counts; `None` if none was offered.
+    #[must_use]
+    pub fn get(&self) -> Option<T> {
+        self.latest.map(|(item, _)| item).or(self.first)
+    }
+}
+
 /// The policy's answer for a page view or a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Evaluation {
