@@ -113,13 +113,15 @@ cd "$(dirname "$0")/.."
 # became two 64-bit words (no 128-bit arithmetic), a token's field errors a closed set, the
 # deletion lines' byte searches one and two callbacks lost their call_once shims (module
 # -502 B), and to 20,473 when the messages about a decision not stored or not recorded and the
-# floating button moved to consent-extra.js (script -248 B, stylesheet -4 B). The test
+# floating button moved to consent-extra.js (script -248 B, stylesheet -4 B); raised by 50 B
+# to 20,523 (module) so that of several valid consent cookies (another path's, a parent
+# domain's, listed first) the latest decision counts, and a withdrawal holds. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20473
+RATCHET=20523
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -145,6 +147,9 @@ CONSENT_BIN="$PWD/target/debug/consent" timeout 600 node --test wasm/tests/brows
 # The same, on messy pages and under abuse: other banners' scripts, a polluted prototype,
 # hostile cookies and addresses, decisions racing loads.
 CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test wasm/tests/browser/adversarial.test.mjs
+# Attacked: a polluted page's dictionaries, a page's own fetch and WebAssembly, texts of the
+# wrong shape, decisions at several paths, the script twice, markup turned into addresses.
+CONSENT_BIN="$PWD/target/debug/consent" timeout 300 node --test wasm/tests/browser/red-team.test.mjs
 
 step "banner: wasm/dist under a strict CSP in headless Chromium"
 CONSENT_BIN="$PWD/target/debug/consent" timeout 300 bash wasm/tests/csp/csp.sh

@@ -167,36 +167,44 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
 }
 
 /// Of the consent cookies in `jar` (several when a parent domain's or another path's comes
-/// first: stale, damaged or another site's), the value of the first that `judge` finds fit
-/// (`Some(true)`), else of the first it can read at all (`Some(false)`). One walk for
-/// `start`'s stored decision and `decide`'s previous token.
+/// first: stale, damaged or another site's), the value of the one that `judge` ranks highest,
+/// the first of those ranked alike; `None` when it can read none. A value that is fit ranks
+/// as its latest decision (unix seconds), one it can read but finds unfit as `UNFIT`, below
+/// every decision. One walk for `start`'s stored decision and `decide`'s previous token.
+///
+/// The latest, not the first fit: the browser lists a longer path's cookie first, and of one
+/// path the older cookie first, so a decision left at another path or domain (a site that
+/// moved its cookie to the parent domain keeps the visitor's host-only one) outlived every
+/// later decision, a withdrawal too. A decision from the future is no fit (rule 3's clock
+/// skew), so none outranks the visitor's own by its date.
 #[inline(never)]
 fn stored<'j>(p: &CompiledPolicy<'_>, jar: &'j str, judge: &mut dyn Judge) -> Option<&'j str> {
-    let mut first = None;
+    let mut best: Option<(&'j str, i64)> = None;
     for (name, value) in pairs(jar) {
         if name != p.cookie().name {
             continue;
         }
-        match judge.judge(value) {
-            Some(true) => return Some(value),
-            Some(false) => {
-                first.get_or_insert(value);
+        if let Some(rank) = judge.judge(value) {
+            if best.is_none_or(|(_, b)| rank > b) {
+                best = Some((value, rank));
             }
-            None => {}
         }
     }
-    first
+    best.map(|(v, _)| v)
 }
 
-/// How [`stored`] judges a consent cookie's value. A trait of its own rather than
-/// `dyn FnMut`, whose vtables also hold a `call_once` shim for each closure that nothing
-/// calls (27 B gzip of the module, measured).
+/// [`stored`]'s rank of a consent cookie it can read but finds unfit.
+const UNFIT: i64 = i64::MIN;
+
+/// How [`stored`] ranks a consent cookie's value: `None` if it cannot be read. A trait of its
+/// own rather than `dyn FnMut`, whose vtables also hold a `call_once` shim for each closure
+/// that nothing calls (27 B gzip of the module, measured).
 trait Judge {
-    fn judge(&mut self, value: &str) -> Option<bool>;
+    fn judge(&mut self, value: &str) -> Option<i64>;
 }
 
-impl<F: FnMut(&str) -> Option<bool>> Judge for F {
-    fn judge(&mut self, value: &str) -> Option<bool> {
+impl<F: FnMut(&str) -> Option<i64>> Judge for F {
+    fn judge(&mut self, value: &str) -> Option<i64> {
         self(value)
     }
 }
@@ -245,12 +253,16 @@ pub fn start(
     let signals = Signals::from_navigator(gpc, Some(dnt));
     let offered = parsed.languages();
     let lang = Lang::negotiate(items(langs), offered).unwrap_or(parsed.default_language());
-    // Of several cookies of the name, the first that holds a decision valid here; none valid,
-    // the first, as with one; with no cookie at all, no decision.
+    // Of several cookies of the name, the latest decision valid here; none valid, the first,
+    // as with one; with no cookie at all, no decision.
     let judge =
         |stored: Option<&str>| policy::evaluate(&parsed, stored, None, time(now_ms), signals);
     let stored = stored(&parsed, jar, &mut |v: &str| {
-        Some(!judge(Some(v)).show_banner())
+        let ev = judge(Some(v));
+        Some(match ev.state() {
+            Some(s) if !ev.show_banner() => s.decision_times::<i64>().1,
+            _ => UNFIT,
+        })
     });
     let evaluation = judge(stored);
     let app = App {
@@ -633,11 +645,13 @@ impl App {
                 j.open("{").key("url").str(url);
                 j.key("token").str(made.token().text(&mut text));
                 j.key("page").str(page.href);
-                // Of several cookies of the name, the token of the decision this one continues
-                // (its consent id); else the first token.
+                // Of several cookies of the name, the latest token of the decision this one
+                // continues (its consent id); else the first token.
                 let id = made.token().state().id();
                 let previous = stored(p, page.jar, &mut |v: &str| {
-                    v.parse::<Token>().ok().map(|t| t.state().id() == id)
+                    let t = v.parse::<Token>().ok()?;
+                    let s = t.state();
+                    Some(if s.id() == id { s.decision_times::<i64>().1 } else { UNFIT })
                 });
                 if let Some(previous) = previous {
                     j.key("previous").str(previous);

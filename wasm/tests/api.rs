@@ -266,6 +266,33 @@ fn of_several_consent_cookies_the_valid_one_holds_and_its_token_proves_the_id() 
 }
 
 #[test]
+fn of_several_valid_decisions_the_latest_holds() {
+    let _turn = turn();
+    let json = config(|_| {});
+    start(&json, "");
+    let at = |kind: &str, jar: &str, ms: f64| {
+        stored(&parse(&api::decide(kind, "", ms, &[7; 16], jar, HOST, HREF, true)))
+    };
+    let accepted = at("accept_all", "", NOW - DAY);
+    start(&json, &accepted);
+    let withdrawn = at("reject_all", &accepted, NOW - 1000.0);
+    // The older decision comes first (a longer path's cookie, or an older one of the same
+    // path): the later withdrawal holds, and is the token the next decision continues.
+    let jar = format!("{accepted}; a=1; {withdrawn}");
+    let v = start(&json, &jar);
+    assert_eq!(v["show"], false);
+    assert!(!api::accepted_category("analytics"), "the withdrawal holds");
+    let d = decide("accept_all", &[], &jar);
+    assert_eq!(
+        d["send"]["previous"].as_str(),
+        withdrawn.strip_prefix("consent=")
+    );
+    // Either way round.
+    start(&json, &format!("{withdrawn}; {accepted}"));
+    assert!(!api::accepted_category("analytics"));
+}
+
+#[test]
 fn unknown_categories_decide_nothing() {
     let _turn = turn();
     start(&config(|_| {}), "");
