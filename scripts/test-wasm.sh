@@ -115,13 +115,16 @@ cd "$(dirname "$0")/.."
 # -502 B), and to 20,473 when the messages about a decision not stored or not recorded and the
 # floating button moved to consent-extra.js (script -248 B, stylesheet -4 B); raised by 50 B
 # to 20,523 (module) so that of several valid consent cookies (another path's, a parent
-# domain's, listed first) the latest decision counts, and a withdrawal holds. The test
+# domain's, listed first) the latest decision counts, and a withdrawal holds, and by 28 B to
+# 20,551 (script) so that a page's fetch wrapper that takes strings only, a WebAssembly
+# without instantiateStreaming, a polluted dictionary member (`signal`, `cache`,
+# `attributeFilter`) or texts of the wrong shape neither stop the banner nor throw. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20523
+RATCHET=20551
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -134,7 +134,9 @@ function mount(options) {
   document.body?.append(root);
   // Gated elements a single-page app adds later (React, Vue): watched from now on.
   const watch = new MutationObserver(adopt);
-  watch.observe(document.documentElement, { childList: true, subtree: true });
+  // Options without a prototype: WebIDL reads a dictionary's members through the chain, and a
+  // polluted `attributeFilter` (or fetch's `signal`, `cache`, `priority`) throws.
+  watch.observe(document.documentElement, { __proto__: null, childList: true, subtree: true });
   // No prototype, here nor for the texts by file: a field not set yet (`layer_`, `opener_`,
   // `unpad_`, `label_`: undefined until then) or a file not loaded yet is not read from a
   // polluted Object.prototype.
@@ -184,6 +186,10 @@ function restoreFocus() {
   ui.opener_ = null;
 }
 
+/** `fetch`, with the address as text and any failure in the promise: a page's wrapper of fetch
+ * (a monitor's, which reads `input.indexOf`) may take strings only, or throw at the call. */
+const get = (url, init) => Promise.resolve().then(() => fetch(String(url), init));
+
 /** A refused fetch: its body let go (so the request ends), and why. */
 function failed(response, what) {
   response.body?.cancel().catch(() => {});
@@ -203,7 +209,7 @@ function once(kept, key, what, load) {
 /** The file `name` (`texts-fi.json`), loaded once from beside the policy (or by the
  * `ahead` fetch). Like the policy's, with fetch's default credentials: `same-origin`. */
 const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => ahead
-  || fetch(new URL(name, ui.base_)).then((r) => (r.ok ? r.json() : failed(r, name))));
+  || get(new URL(name, ui.base_)).then((r) => (r.ok ? r.json() : failed(r, name))));
 
 /** The first layer's texts of `lang`; with `details`, merged with what only the preferences
  * and an embed's placeholder draw (the categories, services and cookies), which a first visit
@@ -261,7 +267,7 @@ function withView(draw, prefs) {
   return Promise.all([texts(s.lang, prefs), prefs && prefsScript(), prefs && prefsStyle()]).then(([t, p]) => {
     if (ui !== u || u.drawn_ !== drawn) return;
     draw({ ...t, ...state() }, p);
-  }, () => {});
+  }, () => {}).catch((err) => console.error('consent: the banner cannot be drawn:', err.message));
 }
 
 function showBanner(polite = false) {
@@ -410,7 +416,7 @@ function decideNow(kind, ids = []) {
  * consent-extra.js: `unrecorded` gets the refusing response, or the kind of failure. */
 function send({ url, ...body }) {
   const unrecorded = (why) => extraScript().then((x) => x.unrecorded(why), () => {});
-  fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keepalive: true })
+  get(url, { __proto__: null, method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keepalive: true })
     .then((response) => (response.ok ? response.json().then((answer) => {
       const line = typeof answer?.token === 'string' && signed(answer.token, https());
       if (typeof line === 'string') document.cookie = line;
@@ -631,7 +637,7 @@ function loadPolicy(source) {
     return Promise.resolve(off('the policy address is not a URL:', source));
   }
   fetchEarly(url);
-  return fetch(url)
+  return get(url)
     .then((r) => (r.ok ? r.arrayBuffer() : failed(r, url)))
     .then((b) => [new Uint8Array(b), url])
     .catch((err) => off('the policy did not load:', err.message));
@@ -651,7 +657,7 @@ function fetchEarly(policyUrl) {
   const lang = (document.documentElement.lang || '').slice(0, 2).toLowerCase();
   if (document.cookie !== '' || !['fi', 'sv', 'en'].includes(lang)) return;
   const url = new URL(`texts-${lang}.json`, policyUrl);
-  const ahead = fetch(url).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
+  const ahead = get(url).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
   ahead.catch(() => {});
   early = { url, texts: ahead };
 }
@@ -659,10 +665,10 @@ function fetchEarly(policyUrl) {
 let started;
 const init = () => (started = started || (() => {
   const url = new URL('consent_bg.wasm', import.meta.url);
-  // Compiled while it downloads; a server that does not say `application/wasm` gets the
-  // slower path.
-  return WebAssembly.instantiateStreaming(fetch(url))
-    .catch(() => fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b)))
+  // Compiled while it downloads; a server that does not say `application/wasm`, or a page
+  // that took instantiateStreaming away (or made it throw), gets the slower path.
+  return get(url).then((r) => WebAssembly.instantiateStreaming(r))
+    .catch(() => get(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b)))
     .then((m) => { wasm = m.instance.exports; }, (err) => {
       // A CSP without 'wasm-unsafe-eval', a blocked or missing file: said once, not thrown
       // (a server-rendered first layer stays); a later `run` tries again.
@@ -673,7 +679,7 @@ const init = () => (started = started || (() => {
 /** The whole page is parsed (so every gated element is there): at once for the usual
  * deferred module script; an `async` one starts fetching the wasm before that. */
 const parsed = () => (document.readyState !== 'loading' ? 0
-  : new Promise((done) => document.addEventListener('DOMContentLoaded', done, { once: true })));
+  : new Promise((done) => document.addEventListener('DOMContentLoaded', done, { __proto__: null, once: true })));
 // Before the WebAssembly is ready nothing is accepted: a safe answer, never an exception.
 const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
 

@@ -68,7 +68,9 @@ export function declare(at, lang) {
   }
   url.searchParams.set('format', 'html');
   if (lang) url.searchParams.set('lang', lang.slice(0, 2));
-  fetch(url, { credentials: 'same-origin' })
+  // The address as text and the options without a prototype: a page's fetch wrapper may take
+  // strings only, and a polluted `signal` or `cache` would throw (banner.js's `get`).
+  Promise.resolve().then(() => fetch(`${url}`, { __proto__: null, credentials: 'same-origin' }))
     .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${url}: ${r.status}`))))
     .then((html) => {
       if (ask === asked) for (const e of elements) e.innerHTML = html;

@@ -40,6 +40,81 @@ async function logged(v, name) {
   }
 }
 
+// ---- The browser's dictionaries, read from a polluted Object.prototype -----------------
+
+// WebIDL reads a dictionary's members through the prototype chain: `fetch(url, {method})`
+// reads `signal`, `cache`, `window`, `priority`; `observe(node, {childList})` reads
+// `attributeFilter`; `addEventListener(t, f, {once})` reads `signal`. A page whose parser
+// let `?__proto__[signal]=x` through made each of those throw a TypeError: the banner did not
+// start, or a click decided and then threw before the layer closed and the scripts ran.
+for (const key of ['signal', 'cache', 'priority', 'attributeFilter']) {
+  bannerTest(`a polluted Object.prototype.${key} breaks no call the banner makes`, async (visitor) => {
+    setEndpoint(() => ({ status: 500, json: { error: 'not signing in this test' } }));
+    const v = await visitor();
+    const cfg = config(`rt-dict-${key}`, (c) => { c.endpoint = '/consent-endpoint'; });
+    const path = addPage({ body: SCRIPTS, config: cfg, pre: `Object.prototype[${JSON.stringify(key)}] = 'x';` });
+    await goto(v, path);
+    const posts = () => requests.filter((r) => r.method === 'POST' && r.path === '/consent-endpoint').length;
+    const before = posts();
+    await v.page.locator('.consent-banner button', { hasText: /^Accept all$/ }).click();
+    await logged(v, 'ads');
+    await until(() => posts() > before, 'the decision to reach the endpoint');
+    assert.equal(await v.bannerShown(), false);
+    assert.deepEqual(v.pageErrors, []);
+  });
+}
+
+// ---- A page's own wrappers --------------------------------------------------------------
+
+// A monitoring snippet's fetch wrapper that expects a string (`input.indexOf`), as many do:
+// the banner started nothing and threw from its module; only what is gated was kept back,
+// and nothing ran, not even the necessary.
+bannerTest("a page's fetch wrapper that takes only strings does not stop the banner", async (visitor) => {
+  const v = await visitor();
+  const pre = `const f = window.fetch;
+window.fetch = function (input, init) { if (input.indexOf('/track') === 0) return Promise.reject(new Error('no')); return f.call(this, input, init); };`;
+  await goto(v, addPage({ body: SCRIPTS, config: config('rt-fetch'), pre, lang: 'en' }));
+  assert.deepEqual(await v.log(), ['necessary']);
+  await v.page.locator('.consent-banner button', { hasText: /^Accept all$/ }).click();
+  await logged(v, 'ads');
+  assert.deepEqual(v.pageErrors, []);
+});
+
+// A page (or an old polyfill) that took WebAssembly.instantiateStreaming away, or replaced it
+// with one that throws at once: the banner loads the module the other way.
+for (const [how, pre] of [
+  ['missing', 'WebAssembly.instantiateStreaming = undefined;'],
+  ['throwing', "WebAssembly.instantiateStreaming = () => { throw new TypeError('not here'); };"],
+]) {
+  bannerTest(`a WebAssembly.instantiateStreaming ${how} falls back, not thrown`, async (visitor) => {
+    const v = await visitor();
+    await goto(v, addPage({ body: SCRIPTS, config: config(`rt-wasm-${how}`), pre }));
+    assert.deepEqual(await v.log(), ['necessary']);
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(v.errors, []);
+  });
+}
+
+// ---- Texts of the wrong shape -----------------------------------------------------------
+
+// A site whose server answers a missing texts file with some JSON of its own (a framework's
+// `{"error": "not found"}`, with 200): the first layer cannot be drawn, said once; nothing is
+// granted and nothing throws.
+bannerTest('texts of the wrong shape are one console error, never an exception', async (visitor) => {
+  for (const body of ['{"error":"not found"}', 'null', '[]']) {
+    const v = await visitor();
+    await v.page.route('**/texts-*.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+    const path = addPage({ body: SCRIPTS, config: config('rt-texts') });
+    await v.page.goto(origin + path);
+    await until(() => v.errors.length + v.pageErrors.length >= 1, 'an error');
+    await v.settle();
+    assert.deepEqual(v.pageErrors, [], body);
+    assert.equal(v.errors.filter((e) => e.startsWith('consent:')).length, 1, `${body}: ${v.errors}`);
+    assert.deepEqual(await v.log(), ['necessary'], body);
+    assert.equal(await v.js(() => window.Consent.acceptedCategory('analytics')), false);
+  }
+});
+
 // ---- Two decisions at two paths ---------------------------------------------------------
 
 // A valid decision at a longer path (copied there by a sibling page, an older release without
