@@ -530,7 +530,10 @@ function load(e) {
   const src = e.getAttribute('data-src');
   e.removeAttribute('data-src');
   e.classList.remove('consent-wait');
-  e.setAttribute('src', src);
+  // Markup a visitor wrote (a comment a sanitiser passed with its data-* attributes) must not
+  // become script: a `javascript:` address (however spelt: parsed as the browser parses it)
+  // would run in the page as the iframe loads.
+  if (attrs(el('a'), { href: src }).protocol !== 'javascript:') e.setAttribute('src', src);
   return null;
 }
 

@@ -139,3 +139,20 @@ bannerTest('of two valid decisions at two paths, the later one counts', async (v
   assert.equal(await v.api('acceptedCategory', 'analytics'), false, 'the withdrawal holds');
   assert.deepEqual(await v.log(), ['no-ads', 'necessary']);
 });
+
+// ---- Markup turned into addresses -------------------------------------------------------
+
+// Markup a visitor wrote (a comment, a CMS field) that kept its data-* attributes, as
+// sanitisers do: the banner turns `data-src` into `src`, so a `javascript:` address there ran
+// in the page's origin as the iframe loaded.
+bannerTest('a javascript: address in data-src never runs', async (visitor) => {
+  const v = await visitor();
+  await v.open({
+    body: `${SCRIPTS}<iframe data-category="necessary" data-src="javascript:parent.__log.push('xss1')"></iframe>
+      <iframe data-category="analytics" data-src=" JaVa&#9;script:parent.__log.push('xss2')"></iframe>`,
+  });
+  assert.equal(await v.run(config('rt-js')), true);
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.settle();
+  assert.deepEqual((await v.log()).filter((l) => l.startsWith('xss')), []);
+});
