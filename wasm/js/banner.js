@@ -743,7 +743,10 @@ export const Consent = {
   }),
 };
 
-if (typeof window !== 'undefined') {
+// The banner's script twice on a page (a plugin's and a theme's, two URLs: two modules): the
+// first starts, and keeps window.Consent; the second only exports its API.
+if (typeof window !== 'undefined' && !window[Symbol.for('consent')]) {
+  window[Symbol.for('consent')] = 1;
   // Another script may hold the name read-only (a getter, a frozen stub): the banner still
   // starts (its API is the module's export, `import { Consent }`) and says why the name is not it.
   try {

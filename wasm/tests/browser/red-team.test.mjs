@@ -140,6 +140,29 @@ bannerTest('of two valid decisions at two paths, the later one counts', async (v
   assert.deepEqual(await v.log(), ['no-ads', 'necessary']);
 });
 
+// ---- The script twice on one page -------------------------------------------------------
+
+// A plugin and a theme that both include the banner (two URLs, so two module instances): one
+// first layer, one placeholder, each gated script once.
+bannerTest('the banner included twice draws one banner and runs each script once', async (visitor) => {
+  const v = await visitor();
+  const cfg = config('rt-twice');
+  const path = addPage({ body: `${SCRIPTS}<iframe data-category="marketing" data-service="youtube" data-src="about:blank#yt"></iframe>`, config: cfg });
+  const html = routes.get(path).body.replace(/(<script type="module" src="\/consent\/consent.js"[^>]*><\/script>)/,
+    (tag) => `${tag}\n${tag.replace('consent.js"', 'consent.js?v=2"')}`);
+  routes.set(path, { ...routes.get(path), body: html });
+  await goto(v, path);
+  await v.settle();
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-banner').length), 1, 'one first layer');
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-embed').length), 1, 'one placeholder');
+  await v.page.locator('.consent-banner button', { hasText: /^Accept all$/ }).click();
+  await v.settle();
+  assert.deepEqual((await v.log()).sort(), ['ads', 'ga', 'necessary']);
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-banner').length), 0);
+  assert.equal(await v.api('acceptedCategory', 'marketing'), true, 'window.Consent is the banner that decided');
+  assert.deepEqual(v.pageErrors, []);
+});
+
 // ---- Markup turned into addresses -------------------------------------------------------
 
 // Markup a visitor wrote (a comment, a CMS field) that kept its data-* attributes, as
