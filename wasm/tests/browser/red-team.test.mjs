@@ -179,3 +179,55 @@ bannerTest('a javascript: address in data-src never runs', async (visitor) => {
   await v.settle();
   assert.deepEqual((await v.log()).filter((l) => l.startsWith('xss')), []);
 });
+
+// ---- A phone's narrowest screen ---------------------------------------------------------
+
+// At 320x568 (the narrowest phone still sold), in each language, "Reject all" and "Accept all"
+// are both on screen, the same size, and nothing of the first layer spills sideways.
+bannerTest('the first layer fits a 320 px screen in Finnish, Swedish and English', async (visitor) => {
+  for (const lang of ['fi', 'sv', 'en']) {
+    const v = await visitor();
+    await v.page.setViewportSize({ width: 320, height: 568 });
+    await v.open({ lang, config: config('rt-320') });
+    await v.page.waitForSelector('.consent-banner button');
+    const got = await v.js(() => {
+      const b = [...document.querySelectorAll('.consent-banner button')].map((e) => e.getBoundingClientRect());
+      const layer = document.querySelector('.consent-banner').getBoundingClientRect();
+      return {
+        inside: b.slice(0, 2).every((r) => r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight),
+        same: Math.abs(b[0].width - b[1].width) <= 2 && Math.abs(b[0].height - b[1].height) <= 2,
+        layer: layer.left >= 0 && layer.right <= innerWidth,
+        scroll: document.documentElement.scrollWidth <= innerWidth,
+      };
+    });
+    assert.deepEqual(got, { inside: true, same: true, layer: true, scroll: true }, lang);
+  }
+});
+
+// ---- The keyboard -----------------------------------------------------------------------
+
+// Refusing is as easy as accepting: from the first layer, Tab reaches "Reject all" before
+// "Accept all", and Enter refuses. Esc on the first layer grants and records nothing.
+bannerTest('by keyboard, refusing takes no more keys than accepting; Esc grants nothing', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS, config: config('rt-keys') });
+  await v.page.waitForSelector('.consent-banner button');
+  await v.page.keyboard.press('Escape');
+  await v.settle();
+  assert.equal(await v.js(() => document.cookie.includes('rt-keys=')), false);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  await v.js(() => document.querySelector('.consent-banner').focus());
+  const order = [];
+  for (let i = 0; i < 6 && !order.includes('Accept all'); i++) {
+    await v.page.keyboard.press('Tab');
+    order.push(await v.js(() => document.activeElement.textContent));
+  }
+  assert.ok(order.indexOf('Reject all') >= 0 && order.indexOf('Reject all') < order.indexOf('Accept all'), `${order}`);
+  await v.js(() => document.querySelector('.consent-banner').focus());
+  for (let i = 0; i <= order.indexOf('Reject all'); i++) await v.page.keyboard.press('Tab');
+  await v.page.keyboard.press('Enter');
+  await v.settle();
+  assert.equal(await v.bannerShown(), false);
+  assert.deepEqual(await v.log(), ['necessary', 'no-ads']);
+  assert.ok(await v.js(() => document.cookie.includes('rt-keys=')));
+});
