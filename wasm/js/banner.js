@@ -382,13 +382,15 @@ function decideNow(kind, ids = []) {
   if (!ui) return false;
   const r = decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https());
   if (!r) return false;
-  if (r.unknown) {
+  // Own members only, as for every optional one of the core's answers: a polluted
+  // Object.prototype.unknown (or .error) made every decision fail, and threw.
+  if (Object.hasOwn(r, 'unknown')) {
     // Said by consent-extra.js, as every other message about a page's mistakes (and the
     // core's refusal below).
     extraScript().then((x) => x.unknown(r.unknown), () => {});
     return false;
   }
-  if (r.error) {
+  if (Object.hasOwn(r, 'error')) {
     extraScript().then((x) => x.unstored(r.error), () => {});
     return false;
   }
@@ -589,7 +591,7 @@ function runBanner(bytes, base, options) {
   unmount();
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
   const v = start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages));
-  if (v.error != null) {
+  if (Object.hasOwn(v, 'error')) {
     off(v.error);
     return false;
   }

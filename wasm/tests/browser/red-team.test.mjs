@@ -231,3 +231,23 @@ bannerTest('by keyboard, refusing takes no more keys than accepting; Esc grants 
   assert.deepEqual(await v.log(), ['necessary', 'no-ads']);
   assert.ok(await v.js(() => document.cookie.includes('rt-keys=')));
 });
+
+// ---- The core's answers, read on a polluted page ----------------------------------------
+
+// The core's answers are JSON objects, with Object.prototype: the members only some answers
+// have (`error`, `unknown`) came from a polluted prototype when absent. A polluted `error`
+// turned the banner off on every page; a polluted `unknown` made every decision fail, the
+// visitor unable to refuse, and threw from the click.
+for (const key of ['error', 'unknown']) {
+  bannerTest(`a polluted Object.prototype.${key} is no answer of the core`, async (visitor) => {
+    const v = await visitor();
+    await goto(v, addPage({ body: SCRIPTS, config: config(`rt-answer-${key}`), pre: `Object.prototype[${JSON.stringify(key)}] = ['x'];` }));
+    await v.page.locator('.consent-banner button', { hasText: /^Reject all$/ }).click();
+    await logged(v, 'no-ads');
+    await v.settle();
+    assert.equal(await v.bannerShown(), false);
+    assert.ok(await v.js((k) => document.cookie.includes(k), `rt-answer-${key}=`), 'the decision is stored');
+    assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+    assert.deepEqual(v.errors, []);
+  });
+}
