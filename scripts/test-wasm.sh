@@ -124,13 +124,15 @@ cd "$(dirname "$0")/.."
 # to 20,594 (script) so that the script included twice (a plugin's and a theme's, two URLs)
 # starts once: one first layer, one placeholder, and window.Consent the one that decides, and
 # by 16 B to 20,610 (script) so that the core's answers' optional members (`error`,
-# `unknown`) are read as their own, never from a polluted Object.prototype. The test
+# `unknown`) are read as their own, never from a polluted Object.prototype, and by 40 B to
+# 20,650 (module) so that the deletion lines of a `__Secure-` or `__Host-` cookie (declared,
+# or the consent cookie's on reset) say `Secure`, without which browsers refuse them. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20610
+RATCHET=20650
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -251,3 +251,32 @@ for (const key of ['error', 'unknown']) {
     assert.deepEqual(v.errors, []);
   });
 }
+
+// ---- Withdrawal of prefixed cookies ------------------------------------------------------
+
+// A cookie whose name has the `__Secure-` or `__Host-` prefix is set with `Secure`, and the
+// browser refuses any line for it without: the deletion lines had none, so withdrawing (or
+// resetting) left a declared `__Secure-` / `__Host-` cookie in place, the consent cookie named
+// `__Host-...` too. (Chromium treats http://127.0.0.1 as secure for cookies, as https.)
+bannerTest('withdrawal and reset delete __Secure- and __Host- cookies', async (visitor) => {
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  const cfg = config('__Host-rt', (c) => {
+    const cookies = c.categories.find((x) => x.id === 'analytics').services[0].cookies;
+    for (const name of ['__Secure-chat', '__Host-chat', '__Host-p*']) {
+      cookies.push({ name, lifetime: '1d', description: { fi: 'x', sv: 'x', en: 'x' } });
+    }
+  });
+  assert.equal(await v.run(cfg), true);
+  assert.equal(await v.api('acceptCategory', 'all'), true);
+  await v.js(() => {
+    for (const n of ['__Secure-chat', '__Host-chat', '__Host-pat']) document.cookie = `${n}=1; Secure; Path=/`;
+    document.cookie = 'keep=1; Path=/';
+  });
+  const names = async () => (await v.context.cookies()).map((c) => c.name).sort();
+  assert.deepEqual(await names(), ['__Host-chat', '__Host-pat', '__Host-rt', '__Secure-chat', 'keep']);
+  assert.equal(await v.api('acceptCategory', []), true);
+  assert.deepEqual(await names(), ['__Host-rt', 'keep'], 'the withdrawal deletes them');
+  await v.api('reset');
+  assert.deepEqual(await names(), ['keep'], 'reset deletes the consent cookie');
+});
