@@ -9,7 +9,10 @@
 //
 // CONSENT_DIST, CHROMIUM and CONSENT_BIN: see harness.mjs.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  here,
   WAIT,
   routes,
   requests,
@@ -279,4 +282,43 @@ bannerTest('withdrawal and reset delete __Secure- and __Host- cookies', async (v
   assert.deepEqual(await names(), ['__Host-rt', 'keep'], 'the withdrawal deletes them');
   await v.api('reset');
   assert.deepEqual(await names(), ['keep'], 'reset deletes the consent cookie');
+});
+
+// ---- Another banner above ours ------------------------------------------------------------
+
+/** A file of another banner's package (devDependencies here), served under /vendor/. */
+function vendor(file) {
+  const path = `/vendor/${file}`;
+  routes.set(path, { type: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: readFileSync(join(here, 'node_modules', file)) });
+  return path;
+}
+
+// vanilla-cookieconsent, left in a template with its stylesheet, draws its sheet along the
+// bottom of a phone at z-index 2147483647: ours, at 2147483000, was under it, and the
+// visitor could reach neither "Reject all" nor "Accept all" of ours. At the same z-index the
+// later of the two in the page is on top: ours, which is drawn once its module has loaded.
+bannerTest("another banner's sheet at the highest z-index does not cover ours", async (visitor) => {
+  const v = await visitor();
+  await v.page.setViewportSize({ width: 360, height: 640 });
+  await v.open({ body: SCRIPTS, styles: [vendor('vanilla-cookieconsent/dist/cookieconsent.css')] });
+  await v.js((src) => new Promise((ok) => {
+    const e = document.createElement('script');
+    e.src = src;
+    e.onload = ok;
+    document.head.append(e);
+  }), vendor('vanilla-cookieconsent/dist/cookieconsent.umd.js'));
+  await v.js(() => window.CookieConsent.run({
+    hideFromBots: false,
+    categories: { necessary: { enabled: true, readOnly: true }, analytics: {} },
+    language: { default: 'en', translations: { en: { consentModal: { title: 'Theirs', description: 'Their text.', acceptAllBtn: 'T accept', acceptNecessaryBtn: 'T reject' }, preferencesModal: { sections: [] } } } },
+  }));
+  await v.page.waitForSelector('#cc-main .cm__btn');
+  assert.equal(await v.run(config('rt-z')), true);
+  const hits = await v.js(() => [...document.querySelectorAll('.consent-banner button')].map((b) => {
+    const r = b.getBoundingClientRect();
+    return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === b;
+  }));
+  assert.deepEqual(hits, [true, true, true], 'each of our buttons is the one a tap reaches');
+  await v.press('Reject all');
+  assert.equal(await v.bannerShown(), false);
 });
