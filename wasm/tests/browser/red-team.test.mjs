@@ -11,8 +11,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
 import {
   here,
+  CHROMIUM,
   WAIT,
   routes,
   requests,
@@ -282,6 +285,45 @@ bannerTest('withdrawal and reset delete __Secure- and __Host- cookies', async (v
   assert.deepEqual(await names(), ['__Host-rt', 'keep'], 'the withdrawal deletes them');
   await v.api('reset');
   assert.deepEqual(await names(), ['keep'], 'reset deletes the consent cookie');
+});
+
+// ---- Withdrawal on a parent domain ------------------------------------------------------
+
+// The other tests' pages are on 127.0.0.1, which has no parent domain: here a browser of its
+// own maps www.example.test to this server, and cookies a tracker set on the parent domain
+// (`Domain=example.test`), on the host's own domain and on the host alone are all withdrawn,
+// the consent cookie and what is not declared kept.
+test('withdrawal deletes declared cookies on the host and its parent domain', async () => {
+  const port = new URL(origin).port;
+  const b = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', `--host-resolver-rules=MAP *.example.test 127.0.0.1:${port}`],
+  });
+  try {
+    const context = await b.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://www.example.test:${port}${addPage({ body: SCRIPTS })}`);
+    await page.waitForFunction(() => typeof window.Consent?.run === 'function', null, { timeout: WAIT });
+    assert.equal(await page.evaluate((p) => window.Consent.run(p), compiled(config('rt-dom'))), true);
+    assert.equal(await page.evaluate(() => window.Consent.acceptCategory('all')), true);
+    await page.evaluate(() => {
+      document.cookie = '_ga=host; Path=/';
+      document.cookie = '_ga=www; Path=/; Domain=www.example.test';
+      document.cookie = '_ga=parent; Path=/; Domain=example.test';
+      document.cookie = '_ga_X1=parent; Path=/; Domain=.example.test';
+      document.cookie = '_fbp=parent; Path=/; Domain=example.test';
+      document.cookie = 'keep=parent; Path=/; Domain=example.test';
+    });
+    const jar = async () => (await context.cookies()).map((c) => `${c.name}@${c.domain}`).sort();
+    assert.equal((await jar()).length, 7);
+    assert.equal(await page.evaluate(() => window.Consent.acceptCategory([])), true);
+    assert.deepEqual(await jar(), ['keep@.example.test', 'rt-dom@www.example.test']);
+    assert.deepEqual(errors, []);
+  } finally {
+    await b.close();
+  }
 });
 
 // ---- Another banner above ours ------------------------------------------------------------
