@@ -512,7 +512,15 @@ function embedPlaceholder(embed, category, svc) {
  * then, since a decision made meanwhile (a withdrawal) may have taken it away. */
 function activate(list, nonce) {
   for (let i = 0; i < list.length; i++) {
-    const script = list[i].localName === 'script' ? revive(list[i], nonce) : load(list[i]);
+    let script;
+    try {
+      script = list[i].localName === 'script' ? revive(list[i], nonce) : load(list[i]);
+    } catch {
+      // A page that requires Trusted Types, without a default policy, refuses a script's
+      // text or address from a string (the browser says so): that element stays inert, and
+      // the banner goes on (it threw out of its start, and drew no first layer).
+      continue;
+    }
     const rest = list.slice(i + 1);
     if (script && rest.length) {
       for (const r of rest) r.setAttribute('data-consent-queued', '');

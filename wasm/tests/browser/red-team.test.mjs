@@ -27,6 +27,7 @@ import {
   SCRIPTS,
   origin,
   setEndpoint,
+  STRICT_CSP,
 } from './harness.mjs';
 
 /** Opens `path` and waits for the banner's first layer (or `sel`) without the harness's own
@@ -285,6 +286,40 @@ bannerTest('withdrawal and reset delete __Secure- and __Host- cookies', async (v
   assert.deepEqual(await names(), ['__Host-rt', 'keep'], 'the withdrawal deletes them');
   await v.api('reset');
   assert.deepEqual(await names(), ['keep'], 'reset deletes the consent cookie');
+});
+
+// ---- Trusted Types ------------------------------------------------------------------------
+
+/** A strict CSP that also requires Trusted Types for every script sink. */
+const TT_CSP = `${STRICT_CSP}; require-trusted-types-for 'script'`;
+
+// A page that requires Trusted Types refuses a script's text or address set from a string:
+// reviving the first gated script threw out of the banner's start, so no first layer was
+// drawn and the visitor could not decide at all. The banner now starts and decides; what the
+// page's policy refuses stays inert (the browser says so), and a page with a `default` policy
+// gets its gated scripts run by it.
+bannerTest('a page that requires Trusted Types still gets its banner and decisions', async (visitor) => {
+  const v = await visitor();
+  // External scripts: a strict CSP refuses inline ones anyway.
+  const body = ['necessary', 'analytics', 'marketing']
+    .map((c) => `<script type="text/plain" data-category="${c}" data-src="/log/rt-tt/${c}.js"></script>`).join('')
+    + '<iframe data-category="marketing" data-service="youtube" data-src="about:blank#yt" id="yt"></iframe>';
+  await goto(v, addPage({ body, config: config('rt-tt'), csp: TT_CSP }));
+  await v.press('Accept all');
+  await v.waitFor(() => !!document.getElementById('yt').getAttribute('src'));
+  assert.equal(await v.bannerShown(), false);
+  assert.ok(await v.js(() => document.cookie.includes('rt-tt=')), 'the decision is stored');
+  assert.equal(await v.api('acceptedCategory', 'marketing'), true);
+  assert.deepEqual(await v.log(), [], 'the page\'s policy refuses the scripts');
+  assert.deepEqual(v.pageErrors, []);
+  // The page's own default policy lets them through.
+  const w = await visitor();
+  const pre = "trustedTypes.createPolicy('default', { createScript: (s) => s, createScriptURL: (s) => s });";
+  await goto(w, addPage({ body, config: config('rt-tt2'), csp: `${TT_CSP}; trusted-types default`, pre }));
+  await w.press('Accept all');
+  await w.waitFor(() => window.__log.includes('marketing'));
+  assert.deepEqual(await w.log(), ['necessary', 'analytics', 'marketing']);
+  assert.deepEqual(w.pageErrors, []);
 });
 
 // ---- Withdrawal on a parent domain ------------------------------------------------------
