@@ -128,13 +128,15 @@ cd "$(dirname "$0")/.."
 # 20,650 (module) so that the deletion lines of a `__Secure-` or `__Host-` cookie (declared,
 # or the consent cookie's on reset) say `Secure`, without which browsers refuse them, and by
 # 10 B to 20,660 (script) so that a page that requires Trusted Types gets its first layer and
-# its decisions (a gated script its policy refuses stays inert). The test
+# its decisions (a gated script its policy refuses stays inert), and by 9 B to 20,669
+# (module) so that a service's excluded path followed by `.` or `;` (`/ajanvaraus.html` on a
+# static host, `/ajanvaraus;jsessionid=...` on a Java server) is excluded too. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20660
+RATCHET=20669
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

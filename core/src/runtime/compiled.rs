@@ -783,7 +783,9 @@ impl<'a> CompiledPolicy<'a> {
 
 /// Whether the page at `path` (its query and fragment ignored) is under one of `paths`: a
 /// path equal to one, or below it (`/ajanvaraus` keeps off `/ajanvaraus/uusi`, not
-/// `/ajanvaraukset`). The one rule for a config's services and a compiled policy's; each of
+/// `/ajanvaraukset`), or one followed by a `.` or `;` (`/ajanvaraus.html`, which a static
+/// host answers with the page `/ajanvaraus`, and `/ajanvaraus;jsessionid=...`, which a Java
+/// server does). The one rule for a config's services and a compiled policy's; each of
 /// `paths` is given as [`exclude_path_key`] reads it (a config's when asked, a compiled
 /// policy's by the compiler, ahead).
 ///
@@ -803,8 +805,9 @@ pub(crate) fn excluded<K: Iterator<Item = u8>>(
         let mut page = Normalized::new(path);
         loop {
             match key.next() {
-                // All of the excluded path: the page is it, or below it.
-                None => return matches!(page.next(), None | Some(b'/')),
+                // All of the excluded path: the page is it, below it, or it with a suffix or
+                // path parameters.
+                None => return matches!(page.next(), None | Some(b'/' | b'.' | b';')),
                 Some(b) if page.next() == Some(b) => {}
                 Some(_) => return false,
             }
@@ -886,6 +889,21 @@ mod tests {
     }
 
     use super::{CompiledPolicy, HEADER, PolicyError, cell};
+
+    #[test]
+    fn an_excluded_path_with_a_suffix_or_parameters_is_excluded() {
+        let keys = || [super::exclude_path_key("/ajanvaraus")];
+        for (path, excluded) in [
+            ("/ajanvaraus.html", true),
+            ("/ajanvaraus;jsessionid=1", true),
+            ("/ajanvaraus%2Ehtml", true),
+            ("/ajanvaraus/vahvistus.php", true),
+            ("/ajanvaraukset", false),
+            ("/ajanvaraus-vanha", false),
+        ] {
+            assert_eq!(super::excluded(keys(), path), excluded, "{path}");
+        }
+    }
 
     /// The example's compiled policy.
     fn example() -> Vec<u8> {

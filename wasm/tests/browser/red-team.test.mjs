@@ -322,6 +322,28 @@ bannerTest('a page that requires Trusted Types still gets its banner and decisio
   assert.deepEqual(w.pageErrors, []);
 });
 
+// ---- A service's excluded paths, as servers route them ---------------------------------
+
+// The example keeps the Facebook pixel off the booking page (`/ajanvaraus`: health data), even
+// with consent. A static host answers `/ajanvaraus.html` with that page, and a Java server
+// `/ajanvaraus;jsessionid=...`: the pixel loaded on both. A suffix after a dot or a
+// semicolon is the excluded page too (excluding more, never less).
+bannerTest("an excluded path's .html and ;parameters are excluded too", async (visitor) => {
+  const v = await visitor();
+  await v.open();
+  assert.equal(await v.run(config('rt-excl')), true);
+  await v.press('Accept all');
+  const pixel = '<script type="text/plain" data-category="marketing" data-service="facebook-pixel">window.__log.push("pixel")</script>';
+  for (const [path, loads] of [['/ajanvaraus.html', false], ['/ajanvaraus;jsessionid=1', false], ['/en/booking.php', false],
+    ['/ajanvaraus/vahvistus.html', false], ['/ajanvaraukset', true]]) {
+    await v.open({ path, body: pixel });
+    assert.equal(await v.run(config('rt-excl')), true);
+    await v.settle();
+    assert.deepEqual(await v.log(), loads ? ['pixel'] : [], path);
+    assert.equal(await v.api('acceptedService', 'facebook-pixel'), loads, path);
+  }
+});
+
 // ---- Withdrawal on a parent domain ------------------------------------------------------
 
 // The other tests' pages are on 127.0.0.1, which has no parent domain: here a browser of its
