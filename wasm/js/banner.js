@@ -682,9 +682,10 @@ const init = () => (started = started || (() => {
   // that took instantiateStreaming away (or made it throw), gets the slower path.
   return get(url).then((r) => WebAssembly.instantiateStreaming(r))
     .catch(() => get(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b)))
-    .then((m) => { wasm = m.instance.exports; }, (err) => {
-      // A CSP without 'wasm-unsafe-eval', a blocked or missing file: said once, not thrown
-      // (a server-rendered first layer stays); a later `run` tries again.
+    .then((m) => { wasm = m.instance.exports; }).catch((err) => {
+      // A CSP without 'wasm-unsafe-eval', a blocked or missing file, a page's instantiate
+      // that gives no instance: said once, not thrown (a server-rendered first layer stays);
+      // a later `run` tries again.
       started = null;
       off('the WebAssembly did not load:', err.message);
     });

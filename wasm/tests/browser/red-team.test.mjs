@@ -28,6 +28,7 @@ import {
   origin,
   setEndpoint,
   STRICT_CSP,
+  SETTLE,
 } from './harness.mjs';
 
 /** Opens `path` and waits for the banner's first layer (or `sel`) without the harness's own
@@ -101,6 +102,20 @@ for (const [how, pre] of [
     assert.deepEqual(v.errors, []);
   });
 }
+
+// A page's instantiateStreaming that resolves to no instance at all: one console error, as
+// a WebAssembly that did not load; it was an uncaught TypeError.
+bannerTest('a WebAssembly.instantiateStreaming that gives no instance is one console error', async (visitor) => {
+  const v = await visitor();
+  await v.page.goto(origin + addPage({ body: SCRIPTS, config: config('rt-wasm-empty'), pre: 'WebAssembly.instantiateStreaming = async () => ({});' }));
+  await until(() => v.errors.length + v.pageErrors.length >= 1, 'an error');
+  // The module's response, never read, may never be reported finished: a fixed watch.
+  await v.page.waitForTimeout(SETTLE);
+  assert.deepEqual(v.pageErrors, []);
+  assert.equal(v.errors.length, 1, `${v.errors}`);
+  assert.ok(v.errors[0].includes('WebAssembly'), v.errors[0]);
+  assert.deepEqual(await v.log(), [], 'nothing gated runs, as without the WebAssembly');
+});
 
 // ---- Texts of the wrong shape -----------------------------------------------------------
 
