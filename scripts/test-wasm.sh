@@ -130,13 +130,15 @@ cd "$(dirname "$0")/.."
 # 10 B to 20,660 (script) so that a page that requires Trusted Types gets its first layer and
 # its decisions (a gated script its policy refuses stays inert), and by 9 B to 20,669
 # (module) so that a service's excluded path followed by `.` or `;` (`/ajanvaraus.html` on a
-# static host, `/ajanvaraus;jsessionid=...` on a Java server) is excluded too. The test
+# static host, `/ajanvaraus;jsessionid=...` on a Java server) is excluded too, and by 22 B to
+# 20,691 (script) so that a document.cookie whose setter (or getter) throws stores nothing and
+# throws nothing: the decision holds for the page, as where a setter drops the lines. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20669
+RATCHET=20691
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

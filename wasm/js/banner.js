@@ -113,9 +113,26 @@ function consentMode(command, params) {
   if (params && typeof window.gtag === 'function') window.gtag('consent', command, params);
 }
 
+/** Writes the core's cookie lines. Where writing throws (a cookie blocker's setter of
+ * document.cookie, a sandboxed document) nothing is stored, and the decision holds for this
+ * page only, as where the setter drops them. */
 function setCookies(lines) {
-  for (const line of lines) document.cookie = line;
+  for (const line of lines) {
+    try {
+      document.cookie = line;
+    } catch {}
+  }
 }
+
+/** document.cookie, or `''` where reading it throws (a page's own getter, a sandboxed
+ * document): no decision is stored, so the first layer asks. */
+const jar = () => {
+  try {
+    return document.cookie;
+  } catch {
+    return '';
+  }
+};
 
 function pick(value, allowed) {
   return allowed.includes(value) ? value : allowed[0];
@@ -380,7 +397,7 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
-  const r = decide(kind, items(ids), Date.now(), random(), document.cookie, location.hostname, location.href, https());
+  const r = decide(kind, items(ids), Date.now(), random(), jar(), location.hostname, location.href, https());
   if (!r) return false;
   // Own members only, as for every optional one of the core's answers: a polluted
   // Object.prototype.unknown (or .error) made every decision fail, and threw.
@@ -421,7 +438,7 @@ function send({ url, ...body }) {
   get(url, { __proto__: null, method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, keepalive: true })
     .then((response) => (response.ok ? response.json().then((answer) => {
       const line = typeof answer?.token === 'string' && signed(answer.token, https());
-      if (typeof line === 'string') document.cookie = line;
+      if (typeof line === 'string') setCookies([line]);
       else if (line === false) unrecorded(1);
     }, () => unrecorded(2)) : unrecorded(response)), () => unrecorded(0));
 }
@@ -598,7 +615,7 @@ function openAt(opener) {
 function runBanner(bytes, base, options) {
   unmount();
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = start(bytes, document.cookie, Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages));
+  const v = start(bytes, jar(), Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages));
   if (Object.hasOwn(v, 'error')) {
     off(v.error);
     return false;
@@ -668,7 +685,7 @@ function off(...why) {
 let early = null;
 function fetchEarly(policyUrl) {
   const lang = (document.documentElement.lang || '').slice(0, 2).toLowerCase();
-  if (document.cookie !== '' || !['fi', 'sv', 'en'].includes(lang)) return;
+  if (jar() !== '' || !['fi', 'sv', 'en'].includes(lang)) return;
   const url = new URL(`texts-${lang}.json`, policyUrl);
   const ahead = get(url).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
   ahead.catch(() => {});
@@ -746,7 +763,7 @@ export const Consent = {
   getConsent: ready(() => consent(), null),
   setLanguage: ready((lang) => switchLanguage(String(lang)), false),
   reset: ready(() => {
-    const r = reset(Date.now(), random(), document.cookie, location.hostname);
+    const r = reset(Date.now(), random(), jar(), location.hostname);
     if (!r) return;
     setCookies(r.cookies);
     consentMode('update', r.gcm);

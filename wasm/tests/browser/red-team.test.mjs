@@ -117,6 +117,27 @@ bannerTest('a WebAssembly.instantiateStreaming that gives no instance is one con
   assert.deepEqual(await v.log(), [], 'nothing gated runs, as without the WebAssembly');
 });
 
+// A page's document.cookie that throws (a cookie blocker's setter; a getter too, as in a
+// sandboxed document): the first layer is drawn and the visitor's decision holds for this
+// page, stored nowhere, as where a setter drops the lines. The click threw, left the layer
+// open and ran nothing; a throwing getter stopped the module before it started.
+for (const [how, pre] of [
+  ['setter', "const d = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie'); Object.defineProperty(document, 'cookie', { get() { return d.get.call(document); }, set() { throw new Error('blocked'); } });"],
+  ['getter and setter', "Object.defineProperty(document, 'cookie', { get() { throw new Error('no cookies'); }, set() { throw new Error('blocked'); } });"],
+]) {
+  bannerTest(`a document.cookie ${how} that throws stores nothing and throws nothing`, async (visitor) => {
+    const v = await visitor();
+    await goto(v, addPage({ body: SCRIPTS, config: config(`rt-jar-${how.length}`), pre }));
+    await v.page.locator('.consent-banner button', { hasText: /^Accept all$/ }).click();
+    await logged(v, 'ads');
+    await v.settle();
+    assert.equal(await v.bannerShown(), false);
+    assert.equal(await v.api('acceptedCategory', 'analytics'), true, 'for this page');
+    assert.deepEqual((await v.context.cookies()).map((c) => c.name), [], 'nothing stored');
+    assert.deepEqual(v.pageErrors, []);
+  });
+}
+
 // ---- Texts of the wrong shape -----------------------------------------------------------
 
 // A site whose server answers a missing texts file with some JSON of its own (a framework's
