@@ -651,7 +651,11 @@ impl App {
                 let previous = stored(p, page.jar, &mut |v: &str| {
                     let t = v.parse::<Token>().ok()?;
                     let s = t.state();
-                    Some(if s.id() == id { s.decision_times::<i64>().1 } else { UNFIT })
+                    Some(if s.id() == id {
+                        s.decision_times::<i64>().1
+                    } else {
+                        UNFIT
+                    })
                 });
                 if let Some(previous) = previous {
                     j.key("previous").str(previous);

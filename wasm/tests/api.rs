@@ -271,7 +271,9 @@ fn of_several_valid_decisions_the_latest_holds() {
     let json = config(|_| {});
     start(&json, "");
     let at = |kind: &str, jar: &str, ms: f64| {
-        stored(&parse(&api::decide(kind, "", ms, &[7; 16], jar, HOST, HREF, true)))
+        stored(&parse(&api::decide(
+            kind, "", ms, &[7; 16], jar, HOST, HREF, true,
+        )))
     };
     let accepted = at("accept_all", "", NOW - DAY);
     start(&json, &accepted);

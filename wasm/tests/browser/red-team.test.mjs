@@ -1,9 +1,11 @@
 // Red-team browser tests of the banner: the BUILT banner (wasm/dist) attacked as a hostile page
 // and a clumsy site would, where banner.test.mjs and adversarial.test.mjs do not reach: the
-// browser's own dictionaries read from a polluted Object.prototype, a page's fetch or
-// WebAssembly wrapped, texts of the wrong shape, two decisions at two paths, the script twice
-// on a page, markup turning into addresses, a phone's narrowest screen and the keyboard. The
-// server, pages and visitors are harness.mjs's; every wait is bounded.
+// browser's own dictionaries and the core's answers read from a polluted Object.prototype, a
+// page's own fetch, WebAssembly and document.cookie, texts of the wrong shape, two decisions
+// at two paths, the script twice on a page, markup turned into addresses, Trusted Types,
+// cookies with a secure prefix or on a parent domain, excluded paths as servers route them,
+// another banner above ours, a phone's narrowest screen and the keyboard. The server, pages
+// and visitors are harness.mjs's; every wait is bounded.
 //
 //   node --test wasm/tests/browser/red-team.test.mjs      (from any directory)
 //
