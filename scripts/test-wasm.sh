@@ -132,13 +132,15 @@ cd "$(dirname "$0")/.."
 # (module) so that a service's excluded path followed by `.` or `;` (`/ajanvaraus.html` on a
 # static host, `/ajanvaraus;jsessionid=...` on a Java server) is excluded too, and by 22 B to
 # 20,691 (script) so that a document.cookie whose setter (or getter) throws stores nothing and
-# throws nothing: the decision holds for the page, as where a setter drops the lines. The test
+# throws nothing: the decision holds for the page, as where a setter drops the lines, and by
+# 5 B to 20,696 (module) when the module's pick of the latest decision became policy rule
+# 15's `Latest`, which the gate and the form post share. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20691
+RATCHET=20696
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -58,7 +58,7 @@ use core::cell::RefCell;
 
 use consent_core::compiled::CompiledPolicy;
 use consent_core::decision::{self, ActionKind, Made};
-use consent_core::policy::{self, Context, Evaluation};
+use consent_core::policy::{self, Context, Evaluation, Latest};
 use consent_core::text::{Buf, Sink, split_ascii, split_once_ascii, trim_ascii};
 use consent_core::{Choices, ConsentId, Lang, Signals, Token, consent_mode};
 
@@ -167,44 +167,32 @@ fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
 }
 
 /// Of the consent cookies in `jar` (several when a parent domain's or another path's comes
-/// first: stale, damaged or another site's), the value of the one that `judge` ranks highest,
-/// the first of those ranked alike; `None` when it can read none. A value that is fit ranks
-/// as its latest decision (unix seconds), one it can read but finds unfit as `UNFIT`, below
-/// every decision. One walk for `start`'s stored decision and `decide`'s previous token.
-///
-/// The latest, not the first fit: the browser lists a longer path's cookie first, and of one
-/// path the older cookie first, so a decision left at another path or domain (a site that
-/// moved its cookie to the parent domain keeps the visitor's host-only one) outlived every
-/// later decision, a withdrawal too. A decision from the future is no fit (rule 3's clock
-/// skew), so none outranks the visitor's own by its date.
+/// first: stale, damaged or another site's), the value that counts by policy rule 15
+/// ([`Latest`]) as `judge` ranks them; `None` when it can read none. One walk for `start`'s
+/// stored decision and `decide`'s previous token.
 #[inline(never)]
 fn stored<'j>(p: &CompiledPolicy<'_>, jar: &'j str, judge: &mut dyn Judge) -> Option<&'j str> {
-    let mut best: Option<(&'j str, i64)> = None;
+    let mut latest = Latest::default();
     for (name, value) in pairs(jar) {
         if name != p.cookie().name {
             continue;
         }
         if let Some(rank) = judge.judge(value) {
-            if best.is_none_or(|(_, b)| rank > b) {
-                best = Some((value, rank));
-            }
+            latest.offer_rank(value, rank);
         }
     }
-    best.map(|(v, _)| v)
+    latest.get()
 }
 
-/// [`stored`]'s rank of a consent cookie it can read but finds unfit.
-const UNFIT: i64 = i64::MIN;
-
-/// How [`stored`] ranks a consent cookie's value: `None` if it cannot be read. A trait of its
-/// own rather than `dyn FnMut`, whose vtables also hold a `call_once` shim for each closure
-/// that nothing calls (27 B gzip of the module, measured).
+/// How [`stored`] ranks a consent cookie's value ([`Latest::offer_rank`]): `None` if it cannot
+/// be read at all. A trait of its own rather than `dyn FnMut`, whose vtables also hold a
+/// `call_once` shim for each closure that nothing calls (27 B gzip of the module, measured).
 trait Judge {
-    fn judge(&mut self, value: &str) -> Option<i64>;
+    fn judge(&mut self, value: &str) -> Option<Option<i64>>;
 }
 
-impl<F: FnMut(&str) -> Option<i64>> Judge for F {
-    fn judge(&mut self, value: &str) -> Option<i64> {
+impl<F: FnMut(&str) -> Option<Option<i64>>> Judge for F {
+    fn judge(&mut self, value: &str) -> Option<Option<i64>> {
         self(value)
     }
 }
@@ -253,17 +241,11 @@ pub fn start(
     let signals = Signals::from_navigator(gpc, Some(dnt));
     let offered = parsed.languages();
     let lang = Lang::negotiate(items(langs), offered).unwrap_or(parsed.default_language());
-    // Of several cookies of the name, the latest decision valid here; none valid, the first,
-    // as with one; with no cookie at all, no decision.
+    // Of several cookies of the name, the one policy rule 15 counts; with no cookie at all,
+    // no decision.
     let judge =
         |stored: Option<&str>| policy::evaluate(&parsed, stored, None, time(now_ms), signals);
-    let stored = stored(&parsed, jar, &mut |v: &str| {
-        let ev = judge(Some(v));
-        Some(match ev.state() {
-            Some(s) if !ev.show_banner() => s.decision_times::<i64>().1,
-            _ => UNFIT,
-        })
-    });
+    let stored = stored(&parsed, jar, &mut |v: &str| Some(judge(Some(v)).rank()));
     let evaluation = judge(stored);
     let app = App {
         lang,
@@ -651,11 +633,7 @@ impl App {
                 let previous = stored(p, page.jar, &mut |v: &str| {
                     let t = v.parse::<Token>().ok()?;
                     let s = t.state();
-                    Some(if s.id() == id {
-                        s.decision_times::<i64>().1
-                    } else {
-                        UNFIT
-                    })
+                    Some((s.id() == id).then(|| s.decision_times::<i64>().1))
                 });
                 if let Some(previous) = previous {
                     j.key("previous").str(previous);

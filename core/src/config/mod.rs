@@ -275,8 +275,9 @@ impl Service {
         &self.exclude_paths
     }
     /// Whether the page at `path` is one where the service never runs: the path is an
-    /// excluded path or below it (`/ajanvaraus` excludes `/ajanvaraus` and
-    /// `/ajanvaraus/vahvistus`, not `/ajanvaraukset`). A query or fragment in `path` is
+    /// excluded path, below it, or it followed by `.` or `;` (`/ajanvaraus` excludes
+    /// `/ajanvaraus`, `/ajanvaraus/vahvistus`, `/ajanvaraus.html` and
+    /// `/ajanvaraus;jsessionid=1`, not `/ajanvaraukset`). A query or fragment in `path` is
     /// ignored, and so are the differences a lenient server ignores when it routes a path:
     /// letter case, runs of `/`, and escaped letters, digits, `-._~` and `/` (`/Ajanvaraus`,
     /// `//ajanvaraus` and `/%61janvaraus` are excluded too). That only ever excludes more.
@@ -286,6 +287,7 @@ impl Service {
     /// let pixel = config.service(config.service_index("facebook-pixel").unwrap()).unwrap();
     /// assert!(pixel.is_excluded_on("/ajanvaraus?aika=10"));
     /// assert!(pixel.is_excluded_on("/Ajanvaraus"));
+    /// assert!(pixel.is_excluded_on("/ajanvaraus.html"));
     /// assert!(!pixel.is_excluded_on("/"));
     /// # Ok::<(), consent_core::ConfigError>(())
     /// ```

