@@ -134,13 +134,16 @@ cd "$(dirname "$0")/.."
 # 20,691 (script) so that a document.cookie whose setter (or getter) throws stores nothing and
 # throws nothing: the decision holds for the page, as where a setter drops the lines, and by
 # 5 B to 20,696 (module) when the module's pick of the latest decision became policy rule
-# 15's `Latest`, which the gate and the form post share. The test
+# 15's `Latest`, which the gate and the form post share, and by 80 B to 20,776 (script +69,
+# module +11) so that the banner draws only texts of its policy's revision, which the state
+# names: a texts or details file of another (a cache kept it past a new revision, a deploy
+# half done) is asked for once more past the HTTP cache, then refused in one console error. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20696
+RATCHET=20776
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -3,7 +3,7 @@
 // It loads the site's compiled policy (policy.bin, beside this script unless the page says
 // otherwise) into the WebAssembly core, draws with the texts of one language (texts-<lang>.json,
 // loaded only when something is drawn, and details-<lang>.json beside it only for the
-// preferences and embeds' placeholders), writes the cookie lines the core returns, sends the
+// preferences and embeds' placeholders; only texts of the policy's revision), writes the cookie lines the core returns, sends the
 // decisions it makes and loads the elements it allows. The core answers in JSON text (one
 // string per call, read with JSON.parse). No consent logic lives here: every
 // question (may this run? what does this click decide? which cookies go?) is the core's.
@@ -224,9 +224,19 @@ function once(kept, key, what, load) {
 }
 
 /** The file `name` (`texts-fi.json`), loaded once from beside the policy (or by the
- * `ahead` fetch). Like the policy's, with fetch's default credentials: `same-origin`. */
-const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => ahead
-  || get(new URL(name, ui.base_)).then((r) => (r.ok ? r.json() : failed(r, name))));
+ * `ahead` fetch), if it is of the policy's revision: the decision's token carries that
+ * revision, and the server records the texts of it as those the visitor was shown. One of
+ * another (a cache kept it past a new revision; a deploy half done) is asked for once more,
+ * past the HTTP cache (revalidated), and is refused if that is not of it either: what it
+ * leaves undrawn stays undrawn (the server's first layer stays), and `once` says so. Like the
+ * policy's, with fetch's default credentials: `same-origin`. */
+const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => {
+  const rev = state().revision;
+  const url = new URL(name, ui.base_);
+  const load = (init) => get(url, init).then((r) => (r.ok ? r.json() : failed(r, name)));
+  return (ahead || load()).then((f) => (f?.revision === rev ? f : load({ __proto__: null, cache: 'no-cache' })
+    .then((f) => (f?.revision === rev ? f : Promise.reject(new Error(`${name} is not of revision ${rev}`))))));
+});
 
 /** The first layer's texts of `lang`; with `details`, merged with what only the preferences
  * and an embed's placeholder draw (the categories, services and cookies), which a first visit

@@ -9,7 +9,8 @@
 //! into a decision, its token (the cookie) and the cookies a withdrawal deletes, and
 //! [`Evaluation::allows_element`] which gated element may load. The texts the visitor reads
 //! are data the script loads beside the policy, one language at a time, only when the banner
-//! is drawn (the preferences' part only with them). The endpoint receives the token and the
+//! is drawn (the preferences' part only with them), and draws only if they are of the
+//! policy's revision ([`state`] names it). The endpoint receives the token and the
 //! page; the server makes the record.
 //!
 //! Sites do not use this crate directly but `dist/` (built by `bash wasm/build.sh`) and the
@@ -284,10 +285,11 @@ pub fn start(
     });
 }
 
-/// The banner's state now, as JSON: `{show, lang, gpc, id, on: [bool per category, in the
-/// policy's order]}`; `show` is whether the first layer must be shown, `id` the stored
-/// decision's consent id (or `null`). The texts to draw it with are the script's, loaded for
-/// `lang`. `null` before [`start`].
+/// The banner's state now, as JSON: `{show, lang, revision, gpc, id, on: [bool per category,
+/// in the policy's order]}`; `show` is whether the first layer must be shown, `revision` the
+/// policy's (a decision's token carries it), `id` the stored decision's consent id (or
+/// `null`). The texts to draw it with are the script's, loaded for `lang`, and drawn only if
+/// they are of `revision`. `null` before [`start`].
 pub fn state(out: &mut Out) {
     answer(out, |app, p, out| {
         let mut j = Json::new(out);
@@ -543,6 +545,7 @@ impl App {
         let ev = &self.evaluation;
         j.open("{").key("show").bool(ev.show_banner());
         j.key("lang").str(self.lang.as_str());
+        j.key("revision").num(p.revision().into());
         j.key("gpc").bool(self.signals.gpc);
         let mut hex = [0; 32];
         let id = ev.state().filter(|_| !ev.show_banner()).map(|s| s.id());

@@ -175,6 +175,31 @@ fn a_first_visit_asks_with_consent_mode_denied_and_only_necessary_allowed() {
     assert_eq!(api::allows("! marketing ", None, "/"), Verdict::Refused);
 }
 
+/// The script draws only texts of the policy's revision (a decision's token carries it, and
+/// the server records that revision's texts as shown): the state says which, as the texts
+/// files `consent banner build` writes beside the policy say theirs.
+#[test]
+fn the_state_names_the_policys_revision_as_its_texts_files_do() {
+    let _turn = turn();
+    let json = config(|c| c["revision"] = json!(7));
+    let site = consent_core::Config::from_json(&json).unwrap();
+    let v = start(&json, "");
+    assert_eq!(v["revision"], 7);
+    assert_eq!(view()["revision"], 7);
+    for lang in site.languages() {
+        for file in [
+            consent_core::bundle::texts_json(&site, *lang),
+            consent_core::bundle::details_json(&site, *lang),
+        ] {
+            assert_eq!(parse(&file)["revision"], v["revision"], "{file}");
+        }
+    }
+    let made = decide("accept_all", &[], "");
+    start(&json, &stored(&made));
+    assert_eq!(view()["revision"], 7, "a returning visitor's state too");
+    assert_eq!(parse(&api::consent())["revision"], 7);
+}
+
 #[test]
 fn accept_all_stores_sends_and_allows_and_a_returning_visit_does_not_ask() {
     let _turn = turn();

@@ -4,7 +4,8 @@
 // page's own fetch, WebAssembly and document.cookie, texts of the wrong shape, two decisions
 // at two paths, the script twice on a page, markup turned into addresses, Trusted Types,
 // cookies with a secure prefix or on a parent domain, excluded paths as servers route them,
-// another banner above ours, a phone's narrowest screen and the keyboard. The server, pages
+// another banner above ours, a phone's narrowest screen, the keyboard and texts of another
+// revision than the policy's. The server, pages
 // and visitors are harness.mjs's; every wait is bounded.
 //
 //   node --test wasm/tests/browser/red-team.test.mjs      (from any directory)
@@ -31,6 +32,7 @@ import {
   setEndpoint,
   STRICT_CSP,
   SETTLE,
+  hits,
 } from './harness.mjs';
 
 /** Opens `path` and waits for the banner's first layer (or `sel`) without the harness's own
@@ -458,4 +460,98 @@ bannerTest("another banner's sheet at the highest z-index does not cover ours", 
   assert.deepEqual(hits, [true, true, true], 'each of our buttons is the one a tap reaches');
   await v.press('Reject all');
   assert.equal(await v.bannerShown(), false);
+});
+
+// ---- Texts of another revision than the policy's ------------------------------------------
+
+// The banner draws texts-<lang>.json (details-<lang>.json too, with the preferences) from
+// beside policy.bin, and the decision's token carries the policy's revision, by which the
+// server records which texts the visitor was shown (C9). A texts file of another revision (a
+// browser's or a CDN's cache that kept it past a new revision, a deploy half done) was drawn
+// all the same: the record then claimed texts the visitor never saw.
+
+/** One site at revisions 1 and 2: the same cookie, a first layer's title and a preferences'
+ * description of each revision's own. */
+const revisions = (cookie) => [1, 2].map((revision) => config(cookie, (c) => {
+  c.revision = revision;
+  c.texts = { en: { banner_title: `Revision ${revision}`, preferences_description: `Details of revision ${revision}` } };
+}));
+
+/** Serves under `/<dir>/` each file named in `files` (name: config) as `consent banner build`
+ * wrote it for that config, with `headers`; the policy's address. */
+function deploy(dir, files, headers = {}) {
+  for (const [name, cfg] of Object.entries(files)) {
+    routes.set(`/${dir}/${name}`, { ...routes.get(compiled(cfg).replace(/policy\.bin$/, name)), headers });
+  }
+  return `/${dir}/policy.bin`;
+}
+
+/** The first layer the banner drew (not a server-rendered one): its title. */
+const drawnTitle = (v) => v.js(() => document.querySelector('[data-consent-ui]:not([data-consent-nojs]) .consent-banner .consent-title')?.textContent ?? null);
+
+// The browser keeps revision 1's texts for an hour; the site moves to revision 2. The banner
+// sees the texts are not its policy's and asks for them once more, past the HTTP cache.
+bannerTest('texts a cache kept past a new revision are asked for again, past the cache', async (visitor) => {
+  const [one, two] = revisions('rt-rev-cache');
+  const cached = { 'Cache-Control': 'max-age=3600' };
+  const policy = deploy('rt-rev-cache', { 'policy.bin': one });
+  deploy('rt-rev-cache', { 'texts-en.json': one }, cached);
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(policy), true);
+  assert.equal(await drawnTitle(v), 'Revision 1');
+  deploy('rt-rev-cache', { 'policy.bin': two });
+  deploy('rt-rev-cache', { 'texts-en.json': two }, cached);
+  const before = hits('/rt-rev-cache/texts-en.json');
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(policy), true);
+  assert.equal(await drawnTitle(v), 'Revision 2', 'the texts of the policy in force');
+  assert.equal(hits('/rt-rev-cache/texts-en.json') - before, 1, 'asked for once more, past the cache');
+  await v.press('Accept all');
+  await logged(v, 'ads');
+  assert.deepEqual(v.errors, []);
+});
+
+// A deploy half done: policy.bin of revision 2, texts of revision 1 even past the cache. The
+// banner draws nothing (a first layer the server rendered stays, and works as a form), says so
+// once, and nothing but the necessary runs.
+bannerTest('texts of another revision than the policy are never drawn', async (visitor) => {
+  const [one, two] = revisions('rt-rev-stale');
+  const policy = deploy('rt-rev-stale', { 'policy.bin': two, 'texts-en.json': one });
+  const v = await visitor();
+  await v.open({ body: `${SCRIPTS}<div data-consent-nojs id="nojs"><form class="consent-banner"></form></div>` });
+  assert.equal(await v.run(policy), true);
+  await v.settle();
+  assert.equal(await drawnTitle(v), null, 'no first layer drawn');
+  assert.ok(await v.js(() => !!document.getElementById('nojs')), "the server's first layer stays");
+  assert.deepEqual(await v.log(), ['necessary']);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  const asked = requests.filter((r) => r.method === 'GET' && r.path === '/rt-rev-stale/texts-en.json');
+  assert.equal(asked.length, 2, 'asked for twice');
+  assert.ok(asked[1].headers['cache-control'], 'the second time past the cache');
+  assert.equal(v.errors.length, 1, `${v.errors}`);
+  assert.match(v.errors[0], /^consent: .*texts-en\.json/);
+  assert.deepEqual(v.pageErrors, []);
+});
+
+// The preferences' details of revision 1 beside revision 2's policy and texts: the preferences
+// do not open (said once); the first layer stays and decides.
+bannerTest("the preferences' details of another revision are never drawn", async (visitor) => {
+  const [one, two] = revisions('rt-rev-details');
+  const policy = deploy('rt-rev-details', { 'policy.bin': two, 'texts-en.json': two, 'details-en.json': one });
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(policy), true);
+  // Opened by the API: a pointer on "Settings" starts loading them ahead, and the click asks
+  // again if that failed first, so the count would depend on timing.
+  await v.api('showPreferences');
+  await v.settle();
+  assert.equal(await v.js(() => document.querySelectorAll('.consent-prefs').length), 0, 'no preferences drawn');
+  assert.equal(await drawnTitle(v), 'Revision 2', 'the first layer stays');
+  assert.equal(hits('/rt-rev-details/details-en.json'), 2, 'asked for twice');
+  assert.equal(v.errors.length, 1, `${v.errors}`);
+  assert.match(v.errors[0], /^consent: .*details-en\.json/);
+  await v.press('Reject all');
+  await logged(v, 'no-ads');
+  assert.deepEqual(await v.log(), ['necessary', 'no-ads']);
 });
