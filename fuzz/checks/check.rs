@@ -11,7 +11,7 @@
 //!   one that the gate without it takes);
 //! - the one-pass decoder changes no answer: each verdict is what `policy::evaluate` gives
 //!   for the consent values found the slow way (the header split into cookie-pairs): the
-//!   first valid, else the first.
+//!   valid one decided last (the first of those alike; policy rule 15), else the first.
 
 use consent_core::policy::{self, Signals, StoredStatus};
 use consent_core::{Config, Gate, SigningKey, Verdict};
@@ -135,9 +135,14 @@ fn against_policy(
         .into_iter()
         .map(|v| policy::evaluate(config, Some(v), key, now, signals))
         .collect();
-    let e = each
-        .iter()
-        .find(|e| e.status() == StoredStatus::Valid)
+    let last = |e: &policy::Evaluation| e.state().map(|s| s.decision_times::<i64>().1);
+    let mut latest: Option<&policy::Evaluation> = None;
+    for e in each.iter().filter(|e| e.status() == StoredStatus::Valid) {
+        if latest.is_none_or(|l| last(e) > last(l)) {
+            latest = Some(e);
+        }
+    }
+    let e = latest
         .or(each.first())
         .copied()
         .unwrap_or_else(|| policy::evaluate(config, None, key, now, signals));
