@@ -1606,20 +1606,24 @@ test('gating: the video\'s placeholder names YouTube before any decision, and "A
 });
 
 test('a page whose banner policy is not the server\'s: nothing is logged, the decision stays local and the console says why', async () => {
-  // A site that serves a stale compiled policy (an older build, a cache) beside a server
-  // whose config moved on a revision: the visitor decided under a policy the server does not
-  // hold, so the server refuses the decision with 409, and the developer is told why.
+  // A site that serves another build of the banner's files (an older build, a cache) beside
+  // a server whose config is of another revision: the visitor decided under a policy the
+  // server does not hold, so the server refuses the decision with 409, and the developer is
+  // told why. The build's policy and texts go together (the banner draws only texts of its
+  // policy's revision).
   const dir = mkdtempSync(join(tmpdir(), 'e2e-policy-'));
   const other = structuredClone(exampleConfig);
   other.revision += 1;
   writeFileSync(join(dir, 'site.json'), JSON.stringify(other));
   execFileSync(bin, ['banner', 'build', join(dir, 'site.json'), '--out', join(dir, 'out'), '--dist', dir]);
   const stale = readFileSync(join(dir, 'out', 'policy.bin'));
+  const staleTexts = readFileSync(join(dir, 'out', 'texts-fi.json'));
   rmSync(dir, { recursive: true, force: true });
   const v = await visitor();
   const warnings = [];
   v.page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
   await v.page.route('**/consent/policy.bin', (route) => route.fulfill({ body: stale, contentType: 'application/octet-stream' }));
+  await v.page.route('**/consent/texts-fi.json', (route) => route.fulfill({ body: staleTexts, contentType: 'application/json' }));
   await open(v, '/');
   await button(banner(v.page), L.fi.accept).click();
   await until(() => v.posts.length === 1, 'the decision sent');
