@@ -26,17 +26,11 @@ async fn form_post_for(addr: &str, client: &str) -> Answer {
     .await
 }
 
-/// One IPv6 host is given a whole /64 and may send from any address in it (privacy
-/// addresses change by the hour, and a host can take thousands at once). The per-client
-/// rate limit counted each address as a client of its own, so one host had a fresh budget
-/// for every request while the connection limit, by /64, held; and a flood of addresses
-/// reset every client's budget. It counts a /64 as one client now, as the connection
-/// limit does.
-#[tokio::test]
-async fn one_ipv6_host_cannot_take_a_fresh_budget_from_each_of_its_addresses() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (_server, addr) = support::serve::start(
-        dir.path(),
+/// `consent serve` in `dir` behind a reverse proxy at 127.0.0.1, with a rate limit of 1 a
+/// second (a burst of 2).
+async fn behind_a_proxy(dir: &std::path::Path) -> (tokio::process::Child, String) {
+    support::serve::start(
+        dir,
         &[
             "--origin",
             ORIGIN,
@@ -46,15 +40,29 @@ async fn one_ipv6_host_cannot_take_a_fresh_budget_from_each_of_its_addresses() {
             "127.0.0.1",
         ],
     )
-    .await;
+    .await
+}
+
+/// The statuses of six form posts forwarded for `client(1)` to `client(6)`.
+async fn six_posts(addr: &str, client: impl Fn(u32) -> String) -> Vec<u16> {
     let mut statuses = Vec::new();
     for i in 1..=6 {
-        statuses.push(
-            form_post_for(&addr, &format!("2001:db8:1:2::{i:x}"))
-                .await
-                .status,
-        );
+        statuses.push(form_post_for(addr, &client(i)).await.status);
     }
+    statuses
+}
+
+/// One IPv6 host is given a whole /64 and may send from any address in it (privacy
+/// addresses change by the hour, and a host can take thousands at once). The per-client
+/// rate limit counted each address as a client of its own, so one host had a fresh budget
+/// for every request while the connection limit, by /64, held; and a flood of addresses
+/// reset every client's budget. It counts a /64 as one client now, as the connection
+/// limit does.
+#[tokio::test]
+async fn one_ipv6_host_cannot_take_a_fresh_budget_from_each_of_its_addresses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = behind_a_proxy(dir.path()).await;
+    let statuses = six_posts(&addr, |i| format!("2001:db8:1:2::{i:x}")).await;
     // A burst of 2 at 1 a second: the rest of the six within the second are refused.
     assert_eq!(statuses[..2], [303, 303], "{statuses:?}");
     assert!(
@@ -311,26 +319,8 @@ async fn a_postgresql_log_rolled_back_in_place_is_refused_and_named() {
 #[tokio::test]
 async fn a_proxy_entry_that_is_no_address_does_not_hand_the_choice_to_the_client() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_server, addr) = support::serve::start(
-        dir.path(),
-        &[
-            "--origin",
-            ORIGIN,
-            "--rate-limit",
-            "1",
-            "--trusted-proxy",
-            "127.0.0.1",
-        ],
-    )
-    .await;
-    let mut statuses = Vec::new();
-    for i in 1..=6 {
-        statuses.push(
-            form_post_for(&addr, &format!("198.51.100.{i}, unix:"))
-                .await
-                .status,
-        );
-    }
+    let (_server, addr) = behind_a_proxy(dir.path()).await;
+    let statuses = six_posts(&addr, |i| format!("198.51.100.{i}, unix:")).await;
     assert!(
         statuses.iter().filter(|s| **s == 429).count() >= 3,
         "the client chose its address: {statuses:?}"
