@@ -1014,7 +1014,6 @@ async fn rotate_key(log: &LogArgs, revoke_tokens: bool) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// The head file at `path`, or `None` when there is none.
 /// Whether opening a log failed because nothing of it is left: no SQLite file, or a
 /// database with no decisions table (a zero-length file is an empty database; a PostgreSQL
 /// database whose tables were dropped).
@@ -1026,6 +1025,7 @@ fn no_log_left(e: &anyhow::Error) -> bool {
     }
 }
 
+/// The head file at `path`, or `None` when there is none.
 fn read_head_file(path: &std::path::Path) -> anyhow::Result<Option<SignedHead>> {
     match SignedHead::read(path) {
         Ok(head) => Ok(Some(head)),
