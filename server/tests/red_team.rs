@@ -327,7 +327,7 @@ async fn a_proxy_entry_that_is_no_address_does_not_hand_the_choice_to_the_client
     );
 }
 
-/// Waits (at most 10 s) until the head file in `dir` vouches for record `seq`.
+/// Waits (at most 10 s) until `head_file` vouches for record `seq`.
 async fn head_file_at(head_file: &std::path::Path, seq: u64) {
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while consent_server::store::SignedHead::read(head_file).map_or(0, |h| h.seq) < seq {
@@ -336,6 +336,26 @@ async fn head_file_at(head_file: &std::path::Path, seq: u64) {
     })
     .await
     .unwrap_or_else(|_| panic!("the head file vouches for record {seq}"));
+}
+
+/// A decision posted to a server that must not extend its log: refused with a server error,
+/// and given time to have been written had it not been.
+async fn not_appended(addr: &str) {
+    let answer = send(
+        addr,
+        "POST",
+        "/consent/form",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
+        "action=accept_all",
+    )
+    .await;
+    assert!(
+        answer.status >= 500,
+        "appended: {} {}",
+        answer.status,
+        answer.body
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 
 /// Someone with write access deletes the last decision while the server runs, and puts back
@@ -369,21 +389,7 @@ async fn a_log_rolled_back_under_a_running_server_is_not_extended() {
     db.execute_batch("COMMIT").expect("commit");
     drop(db);
 
-    let answer = send(
-        &addr,
-        "POST",
-        "/consent/form",
-        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
-        "action=accept_all",
-    )
-    .await;
-    assert!(
-        answer.status >= 500,
-        "appended: {} {}",
-        answer.status,
-        answer.body
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    not_appended(&addr).await;
     let (passed, said) = verify(dir.path());
     assert!(
         !passed && said.contains("record 3"),
@@ -429,21 +435,7 @@ async fn a_postgresql_log_rolled_back_under_a_running_server_is_not_extended() {
     .expect("put the older head back");
     db.batch_execute("COMMIT").await.expect("commit");
 
-    let answer = send(
-        &addr,
-        "POST",
-        "/consent/form",
-        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
-        "action=accept_all",
-    )
-    .await;
-    assert!(
-        answer.status >= 500,
-        "appended: {} {}",
-        answer.status,
-        answer.body
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    not_appended(&addr).await;
     let out = support::cli::command(dir.path())
         .args(["verify", "--postgres", &url, "--head-file"])
         .arg(&head_file)
