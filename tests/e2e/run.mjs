@@ -251,7 +251,7 @@ async function visitor({ viewport = DESKTOP, gpc = false, locale = 'fi-FI', serv
 
 // The WebAssembly banner's first layer; the server-rendered one (for pages without
 // JavaScript) is marked data-consent-nojs and replaced when the banner starts.
-const banner = (page) => page.locator('[data-consent-ui]:not([data-consent-nojs]) .consent-banner');
+const banner = (page) => page.locator('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early]) .consent-banner');
 const nojsBanner = (page) => page.locator('[data-consent-nojs] .consent-banner');
 const prefs = (page) => page.locator('.consent-prefs');
 const button = (scope, name) => scope.getByRole('button', { name, exact: true });
@@ -1443,7 +1443,7 @@ test('the server-rendered first layer stays until the banner draws its own: neve
   const held = new Promise((done) => { release = done; });
   await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
   await v.page.goto(v.base + '/');
-  await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs])'), null, { timeout: 10_000 });
+  await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early])'), null, { timeout: 10_000 });
   assert.equal(await v.page.locator('[data-consent-nojs] .consent-banner').count(), 1, 'the server\'s layer, while the banner waits for its texts');
   release();
   await button(banner(v.page), L.fi.accept).waitFor({ state: 'visible' });
@@ -1459,7 +1459,7 @@ test('the banner, starting, leaves the focus where a visitor already put it in t
   const held = new Promise((done) => { release = done; });
   await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
   await v.page.goto(v.base + '/');
-  await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs])'), null, { timeout: 10_000 });
+  await v.page.waitForFunction(() => typeof window.Consent?.getConsent === 'function' && document.querySelector('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early])'), null, { timeout: 10_000 });
   // The visitor tabs to a link of the page while the banner waits for its texts.
   const link = await v.page.evaluate(() => {
     const a = [...document.querySelectorAll('a[href]')].find((e) => !e.closest('[data-consent-ui]'));

@@ -68,6 +68,13 @@ const GATED = "script[type='text/plain'][data-category]:not([data-consent-queued
  * `null` until a policy was accepted. */
 let ui = null;
 let listening = false;
+/** Whether the core has started with a policy for the banner on the page (`ui.base_`, where
+ * that policy came from, is set then): a first layer drawn ahead of it (`drawEarly`) asks the
+ * core nothing until then. */
+const running = () => wasm && ui?.base_;
+/** Global Privacy Control, as the core is told it (`start`), and as the first layer drawn
+ * ahead of the core says it. */
+const gpc = () => navigator.globalPrivacyControl === true;
 
 const https = () => location.protocol === 'https:';
 /** A list as the core reads it: each item percent-encoded, joined with commas. A lone
@@ -349,7 +356,7 @@ function pad(layer) {
 }
 
 function warm() {
-  if (!ui) return;
+  if (!running()) return;
   texts(state().lang, true).catch(() => {});
   prefsScript().catch(() => {});
   prefsStyle();
@@ -357,6 +364,10 @@ function warm() {
 
 function openPreferences() {
   if (!ui) return;
+  if (!running()) {
+    ui.pending_ = openPreferences;
+    return;
+  }
   if (!ui.opener_) {
     const active = document.activeElement;
     if (active && !active.closest('[data-consent-ui]')) ui.opener_ = active;
@@ -407,6 +418,11 @@ function switchLanguage(lang) {
 /** Decides with the core; writes, tells and sends what it returns. Whether it decided. */
 function decideNow(kind, ids = []) {
   if (!ui) return false;
+  // A click on a first layer drawn ahead of the core (`drawEarly`) waits for it.
+  if (!running()) {
+    ui.pending_ = () => decideNow(kind, ids);
+    return false;
+  }
   const r = decide(kind, items(ids), Date.now(), random(), jar(), location.hostname, location.href, https());
   if (!r) return false;
   // Own members only, as for every optional one of the core's answers: a polluted
@@ -493,6 +509,8 @@ function refused(e, v) {
  * What the banner adds itself (a revived script, a placeholder, a layer) is never gated, so
  * it is never handled again. */
 function adopt(records) {
+  // Before the core has started (a first layer drawn ahead of it), `regate` handles the page.
+  if (!running()) return;
   // An embed the app took out takes its placeholder with it.
   for (const [e, box] of ui.placeholders_) {
     if (!e.isConnected) {
@@ -623,10 +641,14 @@ function openAt(opener) {
  * of it while the first layer is drawn; `false`, after one console error saying why, when
  * they are not a policy this banner reads: only necessary cookies are then allowed. */
 function runBanner(bytes, base, options) {
-  unmount();
+  // A first layer drawn ahead of the core (`drawEarly`) stays until the core has said whether
+  // it is the one to draw.
+  const ahead = ui && !ui.base_ ? ui.early_ : null;
+  if (!ahead) unmount();
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
-  const v = start(bytes, jar(), Date.now(), navigator.globalPrivacyControl === true, String(navigator.doNotTrack), items(languages));
+  const v = start(bytes, jar(), Date.now(), gpc(), String(navigator.doNotTrack), items(languages));
   if (Object.hasOwn(v, 'error')) {
+    unmount();
     off(v.error);
     return false;
   }
@@ -640,7 +662,18 @@ function runBanner(bytes, base, options) {
   consentMode('update', v.gcmUpdate);
   if (!listening) document.addEventListener('click', openFromPage);
   listening = true;
-  ui = mount(options);
+  // The layer drawn ahead is the core's own if the core asks, in its language, with texts of
+  // its policy's revision: kept (no second paint), and a click made on it meanwhile is
+  // followed now. Else it goes, with that click (made on texts the core would not draw), and
+  // the core's layer is drawn as always.
+  const kept = v.show && ahead === `${v.lang} ${v.revision}`;
+  if (kept) {
+    ui.options_ = options;
+    ui.root_.removeAttribute('data-consent-early');
+  } else {
+    unmount();
+    ui = mount(options);
+  }
   ui.base_ = base;
   // Texts fetched ahead, while the WebAssembly loaded (see `early`): kept if the core chose
   // their language, else they are one unused request.
@@ -653,6 +686,12 @@ function runBanner(bytes, base, options) {
   // after the first paint and marks such a click): its preferences open now.
   const clicked = document.querySelector('[data-consent-clicked]');
   if (clicked) openAt(clicked);
+  if (kept) {
+    const pending = ui.pending_;
+    ui.pending_ = null;
+    pending?.();
+    return true;
+  }
   // Resolves once the first layer, if due, is drawn.
   if (v.show) return showBanner(true).then(() => true);
   dropRendered();
@@ -699,7 +738,32 @@ function fetchEarly(policyUrl) {
   const url = new URL(`texts-${lang}.json`, policyUrl);
   const ahead = get(url).then((r) => (r.ok ? r.json() : failed(r, url.pathname)));
   ahead.catch(() => {});
-  early = { url, texts: ahead };
+  early = { url, lang, texts: ahead };
+}
+
+/** The first layer, drawn from the texts fetched ahead (`early`) as soon as they and the page
+ * are there, if the core has not started by then: where no cookie at all is stored, neither is
+ * a decision, so the first layer is due (policy rule 2), and it is painted without waiting
+ * for the WebAssembly to compile (a phone's slowest step). It asks the core nothing: a click
+ * on it waits for the core (`ui.pending_`), and `runBanner` keeps it only if the core draws
+ * that same layer (same language, texts of its policy's revision), else draws its own in its
+ * place (no layer at all, for a policy it refuses). Not over a layer the server rendered,
+ * which already works as a form. */
+function drawEarly(options, call) {
+  const { lang, texts } = early;
+  Promise.all([texts, parsed()]).then(([t]) => {
+    if (ui || call !== runs || document.querySelector('[data-consent-nojs]')) return;
+    ui = mount(options);
+    ui.early_ = `${lang} ${t?.revision}`;
+    // Until the core has started (the mark goes then): what a page's script or test can wait for.
+    attrs(ui.root_, { 'data-consent-early': '' });
+    try {
+      drawBanner({ ...t, lang, gpc: gpc() }, true);
+    } catch {
+      // Texts of the wrong shape: the core's start says why (`file`), and draws its own.
+      unmount();
+    }
+  }, () => {});
 }
 
 let started;
@@ -721,8 +785,8 @@ const init = () => (started = started || (() => {
  * deferred module script; an `async` one starts fetching the wasm before that. */
 const parsed = () => (document.readyState !== 'loading' ? 0
   : new Promise((done) => document.addEventListener('DOMContentLoaded', done, { __proto__: null, once: true })));
-// Before the WebAssembly is ready nothing is accepted: a safe answer, never an exception.
-const ready = (f, none) => (...args) => (wasm && ui ? f(...args) : none);
+// Before the core has started nothing is accepted: a safe answer, never an exception.
+const ready = (f, none) => (...args) => (running() ? f(...args) : none);
 
 /** Where the cookie declaration comes from: the banner's `declaration` option (`data-declaration`
  * on its script tag), never an element of the page, whose content (a comment, a CMS field that
@@ -741,10 +805,20 @@ export const Consent = {
   // The latest call wins: an earlier run that settles after it changes nothing.
   run: (source, options) => {
     const call = ++runs;
-    return Promise.all([init(), loadPolicy(source), parsed()]).then(([, policy]) => {
-      if (call !== runs || !wasm) return false;
-      // Options the caller set, never ones inherited from a polluted Object.prototype.
-      const given = Object.assign({ __proto__: null, gtag: gtagShim }, options);
+    // Options the caller set, never ones inherited from a polluted Object.prototype.
+    const given = Object.assign({ __proto__: null, gtag: gtagShim }, options);
+    // A first layer an earlier call drew ahead is not this call's (its options, its policy).
+    if (!ui?.base_) unmount();
+    early = null;
+    const policy = loadPolicy(source);
+    if (early) drawEarly(given, call);
+    return Promise.all([init(), policy, parsed()]).then(([, policy]) => {
+      if (call !== runs) return false;
+      if (!wasm) {
+        // A first layer drawn ahead goes: nothing can decide (the server's stays).
+        if (!ui?.base_) unmount();
+        return false;
+      }
       if (!policy) {
         unmount();
         necessaryOnly(given.nonce);

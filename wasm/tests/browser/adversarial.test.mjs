@@ -401,7 +401,7 @@ bannerTest('a decision made while the texts load is not followed by a layer aski
   await v.page.route('**/texts-*.json', async (route) => { await held; await route.continue(); });
   const policy = compiled(config('adv-late'));
   await v.js((p) => { window.__run = window.Consent.run(p); }, policy);
-  await v.waitFor(() => !!document.querySelector('[data-consent-ui]:not([data-consent-nojs])'));
+  await v.waitFor(() => !!document.querySelector('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early])'));
   assert.equal(await v.api('acceptCategory', 'all'), true);
   release();
   assert.equal(await v.js(() => window.__run), true);

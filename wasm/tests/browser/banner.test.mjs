@@ -985,6 +985,58 @@ bannerTest('a first visit fetches its texts ahead, a page with cookies after the
   assert.ok(texts(since)[0].at - arrived(since) >= 550, 'requested once the core had the policy');
 });
 
+// A first visit's first layer is drawn from the texts fetched ahead as soon as they are there,
+// without waiting for the core (here its policy is slow to come): nothing runs and nothing is
+// decided until the core has started; a click made meanwhile waits for it, and is followed
+// then on the same layer, which the core keeps (its language, its revision).
+bannerTest('a first visit draws its first layer ahead of the core, and a click on it waits for the core', async (visitor) => {
+  const policy = compiled(config('early'));
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  await v.js((p) => { window.__run = window.Consent.run(p); }, `${policy}?delay=1000`);
+  const early = v.page.locator('[data-consent-ui][data-consent-early] .consent-banner');
+  await early.locator('button', { hasText: /^Accept all$/ }).waitFor();
+  const drawn = await v.js(() => document.querySelector('.consent-banner'));
+  assert.deepEqual(await v.log(), [], 'nothing runs before the core, not even the necessary');
+  assert.equal(await v.api('acceptedCategory', 'necessary'), false, 'the API answers once the core has started');
+  await v.press('Accept all');
+  assert.equal(await v.js(() => document.cookie), '', 'nothing decided before the core');
+  assert.equal(await v.js(() => window.__run), true);
+  await v.waitFor(() => window.__log.includes('ads'));
+  assert.deepEqual((await v.log()).sort(), ['ads', 'ga', 'necessary']);
+  assert.match(await v.js(() => document.cookie), /^early=/);
+  assert.equal(await v.bannerShown(), false, 'the click closed the layer');
+  assert.equal(await v.js(() => document.querySelectorAll('[data-consent-early]').length), 0, 'the mark went as the core started');
+  assert.ok(drawn, 'the layer clicked was drawn ahead');
+  assert.deepEqual(v.errors, []);
+
+  // Drawn ahead and kept: one layer, never a second paint of it.
+  const w = await visitor();
+  await w.open({ body: SCRIPTS });
+  await w.js(() => { window.__layers = 0; new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1 && n.matches('.consent-banner')) window.__layers++; }).observe(document.body, { childList: true, subtree: true }); });
+  await w.js((p) => { window.__run = window.Consent.run(p); }, `${policy}?delay=1000`);
+  await w.page.locator('[data-consent-early] .consent-banner').waitFor();
+  assert.equal(await w.js(() => window.__run), true);
+  assert.equal(await w.bannerShown(), true);
+  assert.equal(await w.js(() => window.__layers), 1, 'the layer drawn ahead is the one kept');
+  assert.deepEqual(await w.log(), ['necessary']);
+});
+
+// A layer drawn ahead of a WebAssembly that then cannot run (a CSP without 'wasm-unsafe-eval',
+// here slow too) goes with it: nothing can decide.
+bannerTest('a first layer drawn ahead of a WebAssembly that cannot run goes', async (visitor) => {
+  const v = await visitor();
+  await v.page.route('**/consent_bg.wasm', (route) => setTimeout(() => route.continue().catch(() => {}), 800));
+  const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:";
+  await v.page.goto(origin + addPage({ body: SCRIPTS, config: config('early-nowasm'), csp }));
+  await v.page.locator('[data-consent-early] .consent-banner').waitFor();
+  await until(() => v.errors.some((e) => e.startsWith('consent:')), 'the console error');
+  await v.waitFor(() => !document.querySelector('[data-consent-ui]'));
+  assert.deepEqual(await v.log(), []);
+  assert.equal(v.errors.length, 1, `${v.errors}`);
+  assert.ok(v.errors[0].includes('WebAssembly'), v.errors[0]);
+});
+
 // ---- 10. Accessibility ------------------------------------------------------------------
 
 /** Focuses the first (`shift`) or last control of the preferences, presses Tab (Shift+Tab)

@@ -316,7 +316,7 @@ export async function newVisitor({ locale = 'en-US', gpc = false } = {}) {
       await page.goto(origin + path + query, { waitUntil: 'load' });
       await page.waitForFunction(() => typeof window.Consent?.run === 'function', null, { timeout: WAIT });
       if (spec.config && typeof spec.config !== 'string') {
-        await page.waitForSelector('[data-consent-ui]:not([data-consent-nojs])', { state: 'attached' });
+        await page.waitForSelector('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early])', { state: 'attached' });
       }
       return path;
     },

@@ -37,7 +37,7 @@ import {
 
 /** Opens `path` and waits for the banner's first layer (or `sel`) without the harness's own
  * waits, which read `window.Consent` from the page. */
-async function goto(v, path, sel = '.consent-banner button') {
+async function goto(v, path, sel = '[data-consent-ui]:not([data-consent-early]) .consent-banner button') {
   await v.page.goto(origin + path);
   await v.page.waitForSelector(sel, { timeout: WAIT });
 }
@@ -487,7 +487,7 @@ function deploy(dir, files, headers = {}) {
 }
 
 /** The first layer the banner drew (not a server-rendered one): its title. */
-const drawnTitle = (v) => v.js(() => document.querySelector('[data-consent-ui]:not([data-consent-nojs]) .consent-banner .consent-title')?.textContent ?? null);
+const drawnTitle = (v) => v.js(() => document.querySelector('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early]) .consent-banner .consent-title')?.textContent ?? null);
 
 // The browser keeps revision 1's texts for an hour; the site moves to revision 2. The banner
 // sees the texts are not its policy's and asks for them once more, past the HTTP cache.
@@ -507,6 +507,35 @@ bannerTest('texts a cache kept past a new revision are asked for again, past the
   assert.equal(await v.run(policy), true);
   assert.equal(await drawnTitle(v), 'Revision 2', 'the texts of the policy in force');
   assert.equal(hits('/rt-rev-cache/texts-en.json') - before, 1, 'asked for once more, past the cache');
+  await v.press('Accept all');
+  await logged(v, 'ads');
+  assert.deepEqual(v.errors, []);
+});
+
+// The same cache, with the first layer drawn ahead of the core (its policy is slow to come):
+// revision 1's texts are drawn at first, since nothing tells them apart before the core has
+// started, but a click on them decides nothing; the core draws revision 2's in their place.
+bannerTest('a click on a first layer drawn ahead in texts of another revision decides nothing', async (visitor) => {
+  const [one, two] = revisions('rt-rev-early');
+  const cached = { 'Cache-Control': 'max-age=3600' };
+  const policy = deploy('rt-rev-early', { 'policy.bin': one });
+  deploy('rt-rev-early', { 'texts-en.json': one }, cached);
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(policy), true);
+  assert.equal(await drawnTitle(v), 'Revision 1');
+  deploy('rt-rev-early', { 'policy.bin': two });
+  deploy('rt-rev-early', { 'texts-en.json': two }, cached);
+  await v.open({ body: SCRIPTS });
+  await v.js((p) => { window.__run = window.Consent.run(p); }, `${policy}?delay=1000`);
+  const early = v.page.locator('[data-consent-early] .consent-banner');
+  await early.locator('.consent-title', { hasText: 'Revision 1' }).waitFor();
+  await v.press('Accept all');
+  assert.equal(await v.js(() => window.__run), true);
+  assert.equal(await drawnTitle(v), 'Revision 2', 'the texts of the policy in force, in its place');
+  await v.settle();
+  assert.deepEqual(await v.log(), ['necessary'], 'the click on the other revision decided nothing');
+  assert.equal(await v.js(() => document.cookie), '');
   await v.press('Accept all');
   await logged(v, 'ads');
   assert.deepEqual(v.errors, []);
