@@ -137,13 +137,16 @@ cd "$(dirname "$0")/.."
 # 15's `Latest`, which the gate and the form post share, and by 80 B to 20,776 (script +69,
 # module +11) so that the banner draws only texts of its policy's revision, which the state
 # names: a texts or details file of another (a cache kept it past a new revision, a deploy
-# half done) is asked for once more past the HTTP cache, then refused in one console error. The test
+# half done) is asked for once more past the HTTP cache, then refused in one console error, and
+# by 235 B to 21,011 (script) so that a first visit's first layer is drawn from the texts
+# fetched ahead, before the WebAssembly has compiled (a click on it waits for the core, which
+# keeps the layer if it is its own): BENCHMARKS.md, "Banner in the browser". The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20776
+RATCHET=21011
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

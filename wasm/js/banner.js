@@ -642,8 +642,8 @@ function openAt(opener) {
  * they are not a policy this banner reads: only necessary cookies are then allowed. */
 function runBanner(bytes, base, options) {
   // A first layer drawn ahead of the core (`drawEarly`) stays until the core has said whether
-  // it is the one to draw.
-  const ahead = ui && !ui.base_ ? ui.early_ : null;
+  // it is the one to draw: its mark says which it is.
+  const ahead = ui?.root_.getAttribute('data-consent-early');
   if (!ahead) unmount();
   const languages = [document.documentElement.lang || '', ...(navigator.languages || [])];
   const v = start(bytes, jar(), Date.now(), gpc(), String(navigator.doNotTrack), items(languages));
@@ -754,9 +754,9 @@ function drawEarly(options, call) {
   Promise.all([texts, parsed()]).then(([t]) => {
     if (ui || call !== runs || document.querySelector('[data-consent-nojs]')) return;
     ui = mount(options);
-    ui.early_ = `${lang} ${t?.revision}`;
-    // Until the core has started (the mark goes then): what a page's script or test can wait for.
-    attrs(ui.root_, { 'data-consent-early': '' });
+    // Its language and revision, until the core has started (the mark goes then): what a
+    // page's script or test can wait for.
+    attrs(ui.root_, { 'data-consent-early': `${lang} ${t?.revision}` });
     try {
       drawBanner({ ...t, lang, gpc: gpc() }, true);
     } catch {
