@@ -140,13 +140,16 @@ cd "$(dirname "$0")/.."
 # half done) is asked for once more past the HTTP cache, then refused in one console error, and
 # by 235 B to 21,011 (script) so that a first visit's first layer is drawn from the texts
 # fetched ahead, before the WebAssembly has compiled (a click on it waits for the core, which
-# keeps the layer if it is its own): BENCHMARKS.md, "Banner in the browser". The test
+# keeps the layer if it is its own): BENCHMARKS.md, "Banner in the browser", and by 41 B to
+# 21,052 (script) so that texts of a later revision than a cached policy.bin have the policy
+# asked for again past the cache, once, and the banner start again with it (the preferences
+# did not open, for as long as a cache kept the policy: no withdrawal). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=21011
+RATCHET=21052
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

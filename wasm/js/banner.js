@@ -236,14 +236,24 @@ function once(kept, key, what, load) {
  * another (a cache kept it past a new revision; a deploy half done) is asked for once more,
  * past the HTTP cache (revalidated), and is refused if that is not of it either: what it
  * leaves undrawn stays undrawn (the server's first layer stays), and `once` says so. Like the
- * policy's, with fetch's default credentials: `same-origin`. */
+ * policy's, with fetch's default credentials: `same-origin`. Texts of a later revision mean
+ * the policy is the stale one (a cache keeps policy.bin for minutes): it is asked for past
+ * the cache too, once per page, and the banner starts again with it, as `run` did. */
 const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => {
   const rev = state().revision;
-  const url = new URL(name, ui.base_);
-  const load = (init) => get(url, init).then((r) => (r.ok ? r.json() : failed(r, name)));
-  return (ahead || load()).then((f) => (f?.revision === rev ? f : load({ __proto__: null, cache: 'no-cache' })
-    .then((f) => (f?.revision === rev ? f : Promise.reject(new Error(`${name} is not of revision ${rev}`))))));
+  const { base_: url, options_: options } = ui;
+  const load = (init) => get(new URL(name, url), init).then((r) => (r.ok ? r.json() : failed(r, name)));
+  return (ahead || load()).then((f) => (f?.revision === rev ? f : load(NO_CACHE).then((f) => {
+    if (f?.revision === rev) return f;
+    if (f?.revision > rev && !renewed) {
+      renewed = get(url, NO_CACHE).then(() => Consent.run(url, options), () => {});
+    }
+    return Promise.reject(new Error(`${name} is not of revision ${rev}`));
+  })));
 });
+/** Whether the policy was asked for again past the cache (`file`): once per page. */
+let renewed;
+const NO_CACHE = { __proto__: null, cache: 'no-cache' };
 
 /** The first layer's texts of `lang`; with `details`, merged with what only the preferences
  * and an embed's placeholder draw (the categories, services and cookies), which a first visit

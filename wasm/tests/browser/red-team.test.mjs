@@ -541,6 +541,38 @@ bannerTest('a click on a first layer drawn ahead in texts of another revision de
   assert.deepEqual(v.errors, []);
 });
 
+// The other way round: the browser keeps policy.bin of revision 1 for an hour, the site moves
+// to revision 2, and a returning visitor opens the preferences within that hour. Revision 2's
+// texts mean the policy is the stale one: it is asked for once more past the cache, and the
+// banner starts again with it (revision 2 asks again). The preferences did not open for as
+// long as the cache kept the policy: the visitor could not withdraw.
+bannerTest('texts of a later revision than a cached policy renew the policy', async (visitor) => {
+  const [one, two] = revisions('rt-rev-renew');
+  const cached = { 'Cache-Control': 'max-age=3600' };
+  const policy = deploy('rt-rev-renew', { 'policy.bin': one }, cached);
+  deploy('rt-rev-renew', { 'texts-en.json': one, 'details-en.json': one });
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  assert.equal(await v.run(policy), true);
+  await v.press('Accept all');
+  await logged(v, 'ads');
+  deploy('rt-rev-renew', { 'policy.bin': two }, cached);
+  deploy('rt-rev-renew', { 'texts-en.json': two, 'details-en.json': two });
+  await v.open({ body: SCRIPTS });
+  const before = hits('/rt-rev-renew/policy.bin');
+  assert.equal(await v.run(policy), true);
+  assert.equal(hits('/rt-rev-renew/policy.bin'), before, 'the policy came from the cache');
+  assert.equal(await v.bannerShown(), false, 'revision 1 decided');
+  await v.api('showPreferences');
+  await v.waitFor(() => document.querySelector('[data-consent-ui] .consent-banner .consent-title')?.textContent === 'Revision 2');
+  assert.equal(hits('/rt-rev-renew/policy.bin') - before, 1, 'asked for once more, past the cache');
+  // Said for the texts (and the details, if they were asked for at once) of revision 2.
+  assert.ok(v.errors.length >= 1 && v.errors.every((e) => /is not of revision 1$/.test(e)), `${v.errors}`);
+  await v.press('Reject all');
+  await v.settle();
+  assert.equal((await v.api('getConsent'))?.revision, 2, 'decided under revision 2');
+});
+
 // A deploy half done: policy.bin of revision 2, texts of revision 1 even past the cache. The
 // banner draws nothing (a first layer the server rendered stays, and works as a form), says so
 // once, and nothing but the necessary runs.
