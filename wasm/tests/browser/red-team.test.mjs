@@ -489,19 +489,27 @@ function deploy(dir, files, headers = {}) {
 /** The first layer the banner drew (not a server-rendered one): its title. */
 const drawnTitle = (v) => v.js(() => document.querySelector('[data-consent-ui]:not([data-consent-nojs]):not([data-consent-early]) .consent-banner .consent-title')?.textContent ?? null);
 
-// The browser keeps revision 1's texts for an hour; the site moves to revision 2. The banner
-// sees the texts are not its policy's and asks for them once more, past the HTTP cache.
-bannerTest('texts a cache kept past a new revision are asked for again, past the cache', async (visitor) => {
-  const [one, two] = revisions('rt-rev-cache');
+/** A visitor whose browser keeps revision 1's texts (under `/<dir>/`) for an hour, after a
+ * first visit drew them; the site has then moved to revision 2. The visitor and the policy's
+ * address. */
+async function textsKeptPastRevision(visitor, dir) {
+  const [one, two] = revisions(dir);
   const cached = { 'Cache-Control': 'max-age=3600' };
-  const policy = deploy('rt-rev-cache', { 'policy.bin': one });
-  deploy('rt-rev-cache', { 'texts-en.json': one }, cached);
+  const policy = deploy(dir, { 'policy.bin': one });
+  deploy(dir, { 'texts-en.json': one }, cached);
   const v = await visitor();
   await v.open({ body: SCRIPTS });
   assert.equal(await v.run(policy), true);
   assert.equal(await drawnTitle(v), 'Revision 1');
-  deploy('rt-rev-cache', { 'policy.bin': two });
-  deploy('rt-rev-cache', { 'texts-en.json': two }, cached);
+  deploy(dir, { 'policy.bin': two });
+  deploy(dir, { 'texts-en.json': two }, cached);
+  return { v, policy };
+}
+
+// The browser keeps revision 1's texts for an hour; the site moves to revision 2. The banner
+// sees the texts are not its policy's and asks for them once more, past the HTTP cache.
+bannerTest('texts a cache kept past a new revision are asked for again, past the cache', async (visitor) => {
+  const { v, policy } = await textsKeptPastRevision(visitor, 'rt-rev-cache');
   const before = hits('/rt-rev-cache/texts-en.json');
   await v.open({ body: SCRIPTS });
   assert.equal(await v.run(policy), true);
@@ -516,16 +524,7 @@ bannerTest('texts a cache kept past a new revision are asked for again, past the
 // revision 1's texts are drawn at first, since nothing tells them apart before the core has
 // started, but a click on them decides nothing; the core draws revision 2's in their place.
 bannerTest('a click on a first layer drawn ahead in texts of another revision decides nothing', async (visitor) => {
-  const [one, two] = revisions('rt-rev-early');
-  const cached = { 'Cache-Control': 'max-age=3600' };
-  const policy = deploy('rt-rev-early', { 'policy.bin': one });
-  deploy('rt-rev-early', { 'texts-en.json': one }, cached);
-  const v = await visitor();
-  await v.open({ body: SCRIPTS });
-  assert.equal(await v.run(policy), true);
-  assert.equal(await drawnTitle(v), 'Revision 1');
-  deploy('rt-rev-early', { 'policy.bin': two });
-  deploy('rt-rev-early', { 'texts-en.json': two }, cached);
+  const { v, policy } = await textsKeptPastRevision(visitor, 'rt-rev-early');
   await v.open({ body: SCRIPTS });
   await v.js((p) => { window.__run = window.Consent.run(p); }, `${policy}?delay=1000`);
   const early = v.page.locator('[data-consent-early] .consent-banner');
