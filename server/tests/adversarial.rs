@@ -138,6 +138,84 @@ async fn a_form_post_with_two_signed_consent_cookies_continues_the_latest_decisi
     );
 }
 
+/// A consent cookie this server never signed (a visitor's own edit, or a banner whose post
+/// never reached the server) proves nothing: "Reject all" over it is the first decision of a
+/// fresh consent id, so the log must not say that id withdrew a consent nobody gave under it,
+/// nor the signed cookie date its first decision back to the unsigned one's. The trackers'
+/// cookies that the unsigned grant let the banner set are still deleted.
+#[tokio::test]
+async fn a_form_post_over_an_unsigned_consent_cookie_logs_no_withdrawal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    let name = config().cookie().name().to_owned();
+    let unsigned = unsigned_token(Action::AcceptAll, time::Duration::days(30));
+    let answer = reject_by_form(&addr, &format!("{name}={unsigned}; _ga=GA1.1.1")).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let after = answer.set_cookie(&name).expect("a new cookie");
+    assert_eq!(my_actions(&addr, &name, &after).await, ["reject_all"]);
+    let state = *after.parse::<Token>().expect("a token").state();
+    assert_eq!(state.first_decision(), state.last_decision());
+    assert_eq!(
+        answer.set_cookie("_ga").as_deref(),
+        Some(""),
+        "{}",
+        answer.head
+    );
+}
+
+/// The banner's `POST /consent` over a decision it cannot prove (no signed cookie, no signed
+/// `previous`) is the first under its fresh id: the signed cookie does not date the id's first
+/// decision back to the unsigned token's.
+#[tokio::test]
+async fn a_posted_decision_that_proves_nothing_is_the_first_of_its_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    let name = config().cookie().name().to_owned();
+    let unsigned = unsigned_token(Action::AcceptAll, time::Duration::days(30));
+    let config = config();
+    let now = time::OffsetDateTime::now_utc();
+    let before = policy::evaluate(&config, Some(&unsigned), None, now, Signals::default());
+    let ctx = Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([9; 16]),
+    };
+    let withdrawal = policy::decide(&config, &before, Action::RejectAll, ctx).expect("in range");
+    let body = serde_json::json!({
+        "token": Token::unsigned(*withdrawal.state()).to_string(),
+        "previous": unsigned,
+    })
+    .to_string();
+    let answer = send_raw(
+        &addr,
+        &format!(
+            "POST /consent HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let after = answer.set_cookie(&name).expect("the signed cookie");
+    let state = *after.parse::<Token>().expect("a token").state();
+    assert_eq!(state.first_decision(), state.last_decision());
+}
+
+/// An unsigned token of `action`, decided `ago`, as a visitor's browser may hold one.
+fn unsigned_token(action: Action, ago: time::Duration) -> String {
+    let config = config();
+    let then = time::OffsetDateTime::now_utc() - ago;
+    let before = policy::evaluate(&config, None, None, then, Signals::default());
+    let ctx = Context {
+        now: then,
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([3; 16]),
+    };
+    let d = policy::decide(&config, &before, action, ctx).expect("in range");
+    Token::unsigned(*d.state()).to_string()
+}
+
 /// Waits (at most 10 s) until the head file beside the log vouches for record `seq`.
 async fn head_file_at(dir: &Path, seq: u64) {
     let path = dir.join("consent.db.head");

@@ -211,13 +211,19 @@ impl Signer<'_> {
             .any(|s| Token::parse_verified(s, Some(self.key)).is_ok_and(|t| t.state().id() == id))
     }
 
-    /// `state` under the id it may keep: its own when proven, else `fresh`; signed.
+    /// `state` under the id it may keep, signed: its own when proven; else `fresh`, with this
+    /// decision as the first under it (the unproven state's first decision time is no more
+    /// proven than its id).
     fn sign(&self, state: ConsentState, fresh: ConsentId) -> Token {
         self.key.held();
         let state = if self.proves(state.id()) {
             state
         } else {
-            state.with_id(fresh)
+            ConsentState {
+                id: fresh,
+                first: state.last,
+                ..state
+            }
         };
         Token::signed(state, self.key)
     }
@@ -228,7 +234,8 @@ impl Signer<'_> {
 pub struct Made {
     token: Token,
     /// The policy's decision (rules 8 and 9): what it revokes. Its state is the token's
-    /// before the server re-timed it or gave it its id.
+    /// before the server re-timed it or gave it its id; when the request did not prove the
+    /// previous decision, the token's is decided as a first decision instead ([`make`]).
     decision: Decision,
     before: Choices,
     first: bool,
@@ -323,7 +330,8 @@ impl Made {
 ///
 /// Without a `signer` (the banner) the token is unsigned and keeps the stored decision's
 /// consent id. With one (a server) it is signed and keeps the id only when the request
-/// proves it ([`Signer`]).
+/// proves it ([`Signer`]); a previous decision it does not prove counts for the cookies to
+/// clear only, and the new one is a first decision under a fresh id.
 ///
 /// # Errors
 /// [`DecideError::ClockOutOfRange`] when `ctx.now` is before 2020 or after 2099.
@@ -337,10 +345,17 @@ pub fn make<P: SitePolicy + ?Sized, T: Timestamp>(
     // The rules' parameters, read once for the decision and for what it allows afterwards.
     let params = site.params();
     let decision = params.decide(before, action, ctx)?;
-    let state = *decision.state();
     let token = match signer {
-        Some(signer) => signer.sign(state, ctx.fresh_id),
-        None => Token::unsigned(state),
+        // A previous decision the request does not prove is none to the server: the new one
+        // is decided as the first (its method the action's, nothing granted by the unproven
+        // one), while what that one let the browser run is still revoked, its cookies
+        // cleared ([`Made::clear_lines`]).
+        Some(signer) if before.state().is_some_and(|s| !signer.proves(s.id())) => {
+            let none = params.evaluate(None, ctx.now.unix(), ctx.signals);
+            signer.sign(*params.decide(&none, action, ctx)?.state(), ctx.fresh_id)
+        }
+        Some(signer) => signer.sign(*decision.state(), ctx.fresh_id),
+        None => Token::unsigned(*decision.state()),
     };
     let evaluation = params.evaluate(Some(Ok(token.state())), ctx.now.unix(), ctx.signals);
     Ok(Made {
@@ -611,6 +626,11 @@ mod tests {
         };
         let made = make(&c, &before, Action::RejectAll, ctx(s), Some(no_proof)).unwrap();
         assert_eq!(made.state().id(), fresh, "an unsigned token proves nothing");
+        // Nothing was granted under the fresh id: no withdrawal in the record, no earlier
+        // first decision; the unsigned grant's cookies are cleared all the same.
+        assert_eq!(made.state().method(), Method::RejectAll);
+        let (first, last) = made.state().decision_times::<i64>();
+        assert_eq!(first, last);
         assert!(made.token().is_signed() && made.is_withdrawal());
         let signed = Token::signed(*old.state(), &key).to_string();
         let proof = Signer {
