@@ -201,6 +201,56 @@ async fn a_posted_decision_that_proves_nothing_is_the_first_of_its_id() {
     assert_eq!(state.first_decision(), state.last_decision());
 }
 
+/// A banner's token under the visitor's own, proven consent id may claim any first-decision
+/// time: the signed answer takes the id's first decision from the token the server signed for
+/// it, not from the claim, so the server never vouches for a history of the id it never saw.
+#[tokio::test]
+async fn a_posted_decision_cannot_date_its_ids_first_decision_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = support::serve::start(dir.path(), &["--origin", ORIGIN]).await;
+    let name = config().cookie().name().to_owned();
+    let first = post_consent(&addr, Action::AcceptAll).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let signed = first.set_cookie(&name).expect("the signed cookie");
+    let signed_first = signed
+        .parse::<Token>()
+        .expect("a token")
+        .state()
+        .first_decision();
+    // The same id, its decision dated back to 2020 (rule 10 keeps the earlier first time).
+    let config = config();
+    let before = policy::evaluate(
+        &config,
+        Some(&signed),
+        None,
+        time::OffsetDateTime::now_utc(),
+        Signals::default(),
+    );
+    let ctx = Context {
+        // 2020-06-01.
+        now: time::OffsetDateTime::from_unix_timestamp(1_590_969_600).expect("a time"),
+        signals: Signals::default(),
+        lang: Lang::Fi,
+        fresh_id: ConsentId::from_bytes([9; 16]),
+    };
+    let backdated = policy::decide(&config, &before, Action::RejectAll, ctx).expect("in range");
+    let body =
+        serde_json::json!({ "token": Token::unsigned(*backdated.state()).to_string() }).to_string();
+    let answer = send_raw(
+        &addr,
+        &format!(
+            "POST /consent HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\nCookie: {name}={signed}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let after = answer.set_cookie(&name).expect("the signed cookie");
+    let state = *after.parse::<Token>().expect("a token").state();
+    assert_eq!(state.id(), backdated.state().id(), "the proven id is kept");
+    assert_eq!(state.first_decision(), signed_first);
+}
+
 /// An unsigned token of `action`, decided `ago`, as a visitor's browser may hold one.
 fn unsigned_token(action: Action, ago: time::Duration) -> String {
     let config = config();

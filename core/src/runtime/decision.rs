@@ -206,24 +206,35 @@ impl Signer<'_> {
     /// Whether one of the proofs is a token signed by the key for `id`.
     #[must_use]
     pub fn proves(&self, id: ConsentId) -> bool {
-        self.proofs
-            .iter()
-            .any(|s| Token::parse_verified(s, Some(self.key)).is_ok_and(|t| t.state().id() == id))
+        self.first_proven(id).is_some()
     }
 
-    /// `state` under the id it may keep, signed: its own when proven; else `fresh`, with this
-    /// decision as the first under it (the unproven state's first decision time is no more
-    /// proven than its id).
+    /// The earliest first decision time that a proof signed by the key for `id` carries: the
+    /// id's history as this server vouched for it.
+    fn first_proven(&self, id: ConsentId) -> Option<i64> {
+        self.proofs
+            .iter()
+            .filter_map(|s| Token::parse_verified(s, Some(self.key)).ok())
+            .filter(|t| t.state().id() == id)
+            .map(|t| t.state().first)
+            .min()
+    }
+
+    /// `state` under the id it may keep, signed: its own when proven, with the first decision
+    /// time the proof carries; else `fresh`, with this decision as the first under it. The
+    /// first decision time a request claims is no more proven than its id.
     fn sign(&self, state: ConsentState, fresh: ConsentId) -> Token {
         self.key.held();
-        let state = if self.proves(state.id()) {
-            state
-        } else {
-            ConsentState {
+        let state = match self.first_proven(state.id()) {
+            Some(first) => ConsentState {
+                first: first.min(state.last),
+                ..state
+            },
+            None => ConsentState {
                 id: fresh,
                 first: state.last,
                 ..state
-            }
+            },
         };
         Token::signed(state, self.key)
     }
