@@ -46,7 +46,7 @@ use core::str::FromStr;
 use time::OffsetDateTime;
 
 use crate::policy::{Context, DecideError, Decision, Evaluation, StoredStatus};
-use crate::site::SitePolicy;
+use crate::site::{Params, SitePolicy};
 use crate::state::{Choices, ConsentId, ConsentState, Timestamp};
 use crate::token::{SigningKey, Token, TokenError, TokenField};
 
@@ -220,6 +220,30 @@ impl Signer<'_> {
             .min()
     }
 
+    /// The token of `decision`, made on `before` (rules 8 to 10), signed. A previous decision
+    /// the request does not prove is none to the server: the token's state is decided as the
+    /// first (its method the action's, nothing granted by the unproven one), while `decision`,
+    /// made on what the unproven one let the browser run, still says what to revoke and clear
+    /// ([`Made::clear_lines`]).
+    fn decided<T: Timestamp>(
+        &self,
+        params: &Params,
+        before: &Evaluation,
+        action: Action,
+        ctx: Context<T>,
+        decision: &Decision,
+    ) -> Result<Token, DecideError> {
+        // First, so that the banner's module, which has no key, drops the rest.
+        self.key.held();
+        let state = if before.state().is_some_and(|s| !self.proves(s.id())) {
+            let none = params.evaluate(None, ctx.now.unix(), ctx.signals);
+            *params.decide(&none, action, ctx)?.state()
+        } else {
+            *decision.state()
+        };
+        Ok(self.sign(state, ctx.fresh_id))
+    }
+
     /// `state` under the id it may keep, signed: its own when proven, with the first decision
     /// time the proof carries; else `fresh`, with this decision as the first under it. The
     /// first decision time a request claims is no more proven than its id.
@@ -357,15 +381,7 @@ pub fn make<P: SitePolicy + ?Sized, T: Timestamp>(
     let params = site.params();
     let decision = params.decide(before, action, ctx)?;
     let token = match signer {
-        // A previous decision the request does not prove is none to the server: the new one
-        // is decided as the first (its method the action's, nothing granted by the unproven
-        // one), while what that one let the browser run is still revoked, its cookies
-        // cleared ([`Made::clear_lines`]).
-        Some(signer) if before.state().is_some_and(|s| !signer.proves(s.id())) => {
-            let none = params.evaluate(None, ctx.now.unix(), ctx.signals);
-            signer.sign(*params.decide(&none, action, ctx)?.state(), ctx.fresh_id)
-        }
-        Some(signer) => signer.sign(*decision.state(), ctx.fresh_id),
+        Some(signer) => signer.decided(&params, before, action, ctx, &decision)?,
         None => Token::unsigned(*decision.state()),
     };
     let evaluation = params.evaluate(Some(Ok(token.state())), ctx.now.unix(), ctx.signals);
