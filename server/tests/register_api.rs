@@ -616,6 +616,39 @@ async fn the_signup_is_rate_limited_per_client() {
     assert_eq!(outbox(&app).await.len(), 2);
 }
 
+/// The confirmation's post is public and reaches the log's one writer (a conditional append per
+/// channel, refused or not): one client repeating a link it holds (its own sign-up's) is held
+/// to the same per-client budget as the sign-up and `POST /consent`, so it cannot keep the
+/// writer busy for everyone else.
+#[tokio::test]
+async fn repeated_confirmations_are_rate_limited_per_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(
+        SqliteStore::open(
+            dir.path().join("consent.db"),
+            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
+        )
+        .expect("open"),
+    );
+    let app = app_with(Arc::clone(&store), Some(1));
+    let token = signed_up(&app, "maija@example.fi").await;
+    // A second apart: the sign-up's turn is whole again.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(confirm(&app, &token).await.0);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::CONFLICT,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
+
 fn form_post(body: &str) -> Call<'_> {
     Call {
         uri: "/register/signup",

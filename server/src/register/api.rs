@@ -11,7 +11,7 @@
 //! | `POST /register/access` | admin | everything held for `{"contact"}` or `{"consent_id"}`, as JSON or (`"format": "html"`, `"lang"`) a readable page |
 //! | `POST /register/signup` | the site's newsletter form, from an allowed `Origin`, rate-limited per client like `POST /consent` | a confirmation link for the customer's consent to each channel ticked (double opt-in: nothing is recorded yet) |
 //! | `GET /register/confirm?token=...` | the contact, from the link | a page with a button that confirms |
-//! | `POST /register/confirm` | the contact (form: `token`) | records the consents ([`super::confirm`]) |
+//! | `POST /register/confirm` | the contact (form: `token`), rate-limited per client like the sign-up | records the consents ([`super::confirm`]) |
 //! | `GET /register/outbox[?peek=true][&format=html]` | admin (the site's mailer) | the confirmation messages to send (`id`, `to`, `link`, `expires`), taken out unless `peek` ([`super::outbox`]); taking needs the token as `Bearer`, not a browser's login |
 //! | `DELETE /register/outbox/{id}` | admin (the site's mailer) | removes a message sent after a `peek` |
 //!
@@ -85,7 +85,7 @@ pub const MAX_BODY: usize = crate::api::MAX_BODY;
 struct Register<S> {
     store: Arc<S>,
     settings: Settings,
-    /// The sign-up's own per-client limit, at the settings' `POST /consent` rate.
+    /// The per-client limit of the sign-up and the confirmation, at `POST /consent`'s rate.
     limiter: Option<crate::client::Limiter>,
 }
 
@@ -519,13 +519,7 @@ async fn post_signup<S: Store>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let limited = app.limiter.as_ref().is_some_and(|l| {
-        !l.allows(crate::client::address(
-            client,
-            &headers,
-            &app.settings.trusted_proxies,
-        ))
-    });
+    let limited = over_budget(&app, client, &headers);
     let form = crate::api::content_type_is(&headers, "application/x-www-form-urlencoded");
     if form {
         let origin = origin_in(&app.settings, &headers)?;
@@ -570,6 +564,18 @@ async fn post_signup<S: Store>(
         .into_response();
     demo_mail_cookie(&app, &mut response, token.as_deref());
     Ok(response)
+}
+
+/// Whether the client is over its per-second budget for the register's public routes that
+/// write (the sign-up and the confirmation), at the settings' `POST /consent` rate.
+fn over_budget<S>(app: &Register<S>, client: SocketAddr, headers: &HeaderMap) -> bool {
+    app.limiter.as_ref().is_some_and(|l| {
+        !l.allows(crate::client::address(
+            client,
+            headers,
+            &app.settings.trusted_proxies,
+        ))
+    })
 }
 
 /// In demo mode only, names the sign-up's message for the demo's mailbox page
@@ -670,12 +676,22 @@ async fn get_confirm<S: Store>(
     }
 }
 
-/// Records a confirmed sign-up (the form of [`get_confirm`]'s page: `token`, `lang`).
+/// Records a confirmed sign-up (the form of [`get_confirm`]'s page: `token`, `lang`). Each
+/// post with a valid link reaches the log's writer, so a client is held to the sign-up's
+/// budget: past it, 429 and the page saying to try again later.
 async fn post_confirm<S: Store>(
     State(app): State<Arc<Register<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if over_budget(&app, client, &headers) {
+        let lang = page_lang(&app.settings, None, &headers);
+        return confirm_html(
+            StatusCode::TOO_MANY_REQUESTS,
+            confirm_page::result(lang, Outcome::Failed),
+        );
+    }
     let Ok(body) = read_body(body).await else {
         let lang = page_lang(&app.settings, None, &headers);
         return confirm_html(
