@@ -306,8 +306,9 @@ pub struct FormDecision {
 
 /// Makes the decision a form post asked for, with the same policy as the banner.
 ///
-/// `stored` is the consent cookie's value from the request, if any: a visitor who decided
-/// before keeps their consent id, and withdrawing makes the decision a withdrawal. `origin`
+/// `stored` is the consent cookie's value from the request, if any: a visitor whose cookie
+/// this server signed keeps their consent id, and withdrawing makes the decision a withdrawal;
+/// a cookie it did not sign only says which cookies the decision deletes. `origin`
 /// is the page's origin (already checked against the allowed ones); the record's page URL is
 /// `origin` + `return_to` without its query string. `cookie_names` are the names in the
 /// request's `Cookie` header, so that a withdrawal can delete the ones it revokes.
