@@ -66,8 +66,10 @@
 //! (`Content-Disposition: attachment`), partial and empty responses, responses carrying
 //! [`Untouched`], and what a script fetched (`Sec-Fetch-Dest: empty`: htmx, Turbo, `fetch`),
 //! a fragment to swap into a page that has the banner already. A rewritten response is marked
-//! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT, Sec-Fetch-Dest`; so is the
-//! response to a `HEAD` request for a page, whose body passes through.
+//! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT, Sec-Fetch-Dest`, without its
+//! `ETag` and `Last-Modified`; so is the response to a `HEAD` request for a page, and a
+//! script's fetch of one, whose bodies pass through: no cache gives that fetch to a
+//! navigation, which would get the page without Consent Mode's `default` or the first layer.
 //!
 //! ```
 //! # #[cfg(feature = "html")] {

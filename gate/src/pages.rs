@@ -276,17 +276,18 @@ impl Pages {
     }
 
     /// Prepares a response for `visit`: `None` when it passes through as it is (not HTML,
-    /// compressed, partial, with no body, or fetched by a script); else its headers are made
-    /// right for a page that differs per visitor, and the returned rewriter rewrites its body.
+    /// compressed, partial, with no body, or fetched by a script, whose page keeps its body
+    /// but gets the cache headers below too); else its headers are made right for a page
+    /// that differs per visitor, and the returned rewriter rewrites its body.
     ///
     /// The headers: `Cache-Control: private` (a shared cache must never serve one visitor's
     /// page to another; `public` and `s-maxage` go, and so do the fields a CDN or proxy
     /// reads instead, `CDN-Cache-Control`, `Surrogate-Control` and nginx's
     /// `X-Accel-Expires`), `Vary: Cookie, Sec-GPC, DNT, Sec-Fetch-Dest` (a browser's own
     /// cache keeps one copy per decision, and a script's fetch of the address, which passes
-    /// through, is another response), no `Content-Length` (the length
-    /// changes), no `ETag` or `Last-Modified` (they describe the page before rewriting),
-    /// and the Content-Security-Policy allows the Consent Mode script.
+    /// through, is another response), no `ETag` or `Last-Modified` (they describe the page
+    /// before rewriting), no `Content-Length` (the length changes; a script's fetch keeps
+    /// its own), and the Content-Security-Policy allows the Consent Mode script.
     pub fn respond(
         self: &Arc<Self>,
         visit: &Visit,
@@ -353,8 +354,7 @@ impl Pages {
         status: StatusCode,
         headers: &mut HeaderMap,
     ) -> Option<Prepared> {
-        if visit.fetched
-            || status.is_informational()
+        if status.is_informational()
             || matches!(
                 status,
                 StatusCode::NO_CONTENT | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
@@ -373,9 +373,18 @@ impl Pages {
         if compressed {
             return None;
         }
+        if visit.fetched {
+            // Passed through as written, but as one of the page's representations: anyone can
+            // ask for it, and no cache may give it to a navigation (it has no Consent Mode
+            // `default` and no first layer).
+            private(headers);
+            return None;
+        }
         // Before `private` takes the ETag away: it names the page as the server sent it.
         let etag = crate::cache::trusted_etag(headers, visit.authorized);
         private(headers);
+        // The length changes.
+        headers.remove(header::CONTENT_LENGTH);
         let csp = headers.contains_key(header::CONTENT_SECURITY_POLICY)
             || headers.contains_key(header::CONTENT_SECURITY_POLICY_REPORT_ONLY);
         // A nonce is only ever read from a policy.
@@ -631,7 +640,12 @@ pub(crate) fn charset_encoding(label: &str) -> Option<AsciiCompatibleEncoding> {
     )?)
 }
 
-/// Marks a response as one visitor's.
+/// Marks a response as one of a page's representations, which differ per visitor (and for
+/// a script's fetch): no shared cache keeps it, a browser's keeps each apart (`Vary`), and
+/// none revalidates it, since the page's `ETag` and `Last-Modified` describe it as the site
+/// wrote it. Chromium and Firefox revalidate a stored response with its `ETag` even for a
+/// request its `Vary` does not match, and the site's 304 would bring back another
+/// representation.
 fn private(headers: &mut HeaderMap) {
     // `private` and the site's directives but those a shared cache reads, in one string.
     let mut value = String::with_capacity(64);
@@ -691,7 +705,6 @@ fn private(headers: &mut HeaderMap) {
     for name in targeted {
         headers.remove(name);
     }
-    headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::ETAG);
     headers.remove(header::LAST_MODIFIED);
 }
@@ -755,14 +768,13 @@ mod tests {
     fn a_rewritten_page_is_private_to_its_visitor() {
         let mut m = h(&[
             ("cache-control", "public, max-age=600, s-maxage=3600"),
-            ("content-length", "10"),
             ("etag", "\"abc\""),
             ("cdn-cache-control", "max-age=600"),
         ]);
         private(&mut m);
         assert_eq!(m["cache-control"], "private, max-age=600");
         assert_eq!(m["vary"], "Cookie, Sec-GPC, DNT, Sec-Fetch-Dest");
-        assert!(m.get("content-length").is_none() && m.get("etag").is_none());
+        assert!(m.get("etag").is_none());
         assert!(m.get("cdn-cache-control").is_none());
         let mut m = h(&[("cache-control", "no-store")]);
         private(&mut m);

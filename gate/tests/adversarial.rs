@@ -138,6 +138,49 @@ async fn a_cdn_is_kept_out_by_its_own_fields_too() {
     }
 }
 
+/// A script's fetch of a page (`Sec-Fetch-Dest: empty`, which anyone can send) passes
+/// through as written: the page without Consent Mode's `default`, so a Google tag on it
+/// runs unconstrained, and without the first layer. It is a representation of the same
+/// address as the page, so it must never be the one a navigation gets from a cache: not from
+/// a CDN that an attacker's forged header filled with it (many CDNs ignore `Vary`), nor
+/// from the browser's cache, whose stored copy Chromium and Firefox revalidate for a
+/// navigation with its `ETag` even when its `Vary` does not match (httpwg/http-core#832):
+/// the site's 304 then brings the fragment back as the page.
+#[tokio::test]
+async fn a_scripts_fetch_of_a_page_never_reaches_a_navigation_through_a_cache() {
+    let app = app(
+        pages(),
+        &[
+            ("content-type", "text/html; charset=utf-8"),
+            ("cache-control", "public, max-age=600"),
+            ("cdn-cache-control", "max-age=600"),
+            ("etag", "\"v1\""),
+            ("last-modified", "Mon, 07 Dec 2026 12:00:00 GMT"),
+        ],
+        PAGE.as_bytes(),
+    );
+    let (page, _) = send(&app, Method::GET, &[]).await;
+    for dest in ["empty", "Empty"] {
+        let (fetched, body) = send(&app, Method::GET, &[("sec-fetch-dest", dest)]).await;
+        assert_eq!(text(&body), PAGE, "{dest}: passed through as written");
+        assert_eq!(fetched[header::CONTENT_LENGTH], PAGE.len().to_string());
+        assert_eq!(
+            fetched[header::CACHE_CONTROL],
+            "private, max-age=600",
+            "{dest}: no shared cache keeps it"
+        );
+        assert!(fetched.get("cdn-cache-control").is_none(), "{dest}");
+        assert_eq!(
+            fetched.get_all(header::VARY).iter().collect::<Vec<_>>(),
+            page.get_all(header::VARY).iter().collect::<Vec<_>>(),
+            "{dest}: the browser keeps it apart from the page"
+        );
+        for validator in [header::ETAG, header::LAST_MODIFIED] {
+            assert!(fetched.get(&validator).is_none(), "{dest}: {validator}");
+        }
+    }
+}
+
 /// A page in windows-1252 gets its first layer in windows-1252, whether rewritten as it
 /// streams or replayed from the cache.
 #[tokio::test]
