@@ -63,7 +63,10 @@ const ENTRY_OVERHEAD: usize = 4096;
 /// 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
 ///    shared cache may store (no `private`, `no-store` or `Set-Cookie`, no `Vary` but
 ///    `Accept-Encoding`) to a request without `Authorization`, and it names the resource
-///    with the request's authority and full path and query.
+///    with the request's full path and query and everything the request says of its
+///    origin, as the app may read it (its URI's authority, `Host`, `Forwarded`'s `host=`
+///    and `proto=`, every `X-Forwarded-*` but `X-Forwarded-For`): one host's page is never
+///    another's, whichever of them the app reads.
 /// 4. Nonces are never recorded: each response's own go into the holes.
 /// 5. The cache holds at most its capacity in bytes (recordings, kept sources, and a page
 ///    kept whole, counted as another recording); past it, the least recently used entries
@@ -78,6 +81,10 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///   time: a hash, a second copy and an insertion more than without the cache. Such a site
 ///   can turn the cache off (`Pages::with_cache_capacity(0)`).
 /// - A replay from a trusted `ETag` does not read the inner body at all (nor its trailers).
+/// - A page that the app builds from another request header without naming it in `Vary`
+///   (an `X-Original-URL`, the language of `Accept-Language`) under one `ETag` is replayed
+///   as it was built for the first request, as a shared cache would store it: such a site
+///   names it in `Vary` (the page is then not recorded by its `ETag`) or turns the cache off.
 pub struct PageCache {
     capacity: usize,
     state: Mutex<State>,
@@ -136,6 +143,79 @@ impl State {
     }
 }
 
+/// What a request says of its origin, every way an app may read it: its URI's authority,
+/// `Host`, and what a proxy forwards (`Forwarded`'s `host=` and `proto=`, every
+/// `X-Forwarded-*` but `X-Forwarded-For`), each in its place. axum's `Host` extractor, for
+/// one, takes `Forwarded`, then `X-Forwarded-Host`, then `Host`, then the URI's authority,
+/// and the layer knows the headers only as a client sent them: keyed by one of them, the
+/// page an app built for the host another one named (a site's tenants, by their host) was
+/// recorded for the first, and replayed to its visitors. The client's own address
+/// (`X-Forwarded-For`, `Forwarded`'s `for=`) names no resource, and would keep a page per
+/// visitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Origin(Box<[u8]>);
+
+impl Origin {
+    /// The origin that `headers` name (the URI's authority, when there is one, is added by
+    /// [`Origin::with_authority`]).
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        let mut named: Vec<(&str, &[u8])> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+            .filter(|(name, _)| {
+                matches!(*name, "host" | "forwarded")
+                    || (name.starts_with("x-forwarded-") && *name != "x-forwarded-for")
+            })
+            .collect();
+        // The same headers in another order are the same origin; the values of one header
+        // keep theirs (the first may be the one read).
+        named.sort_by_key(|(name, _)| *name);
+        let mut out = Vec::new();
+        for (name, value) in named {
+            if name == "forwarded" {
+                push_field(&mut out, name, &forwarded_origin(value));
+            } else {
+                push_field(&mut out, name, value);
+            }
+        }
+        Self(out.into())
+    }
+
+    /// With the request's URI's authority, which HTTP/2 (and an absolute-form HTTP/1.1
+    /// request) sends beside or instead of `Host`.
+    pub(crate) fn with_authority(self, authority: &str) -> Self {
+        let mut out = Vec::from(self.0);
+        push_field(&mut out, "", authority.as_bytes());
+        Self(out.into())
+    }
+}
+
+/// One field of an [`Origin`]: `\r`, its name, `\n`, its value; neither byte is in a header's
+/// name or value, so no two lists of fields make the same bytes.
+fn push_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.push(b'\r');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(value);
+}
+
+/// The `host=` and `proto=` pairs of a `Forwarded` value, as written. Split at every `,`
+/// and `;`, even in a quoted string, so that it finds every pair any parser finds, and
+/// perhaps more.
+fn forwarded_origin(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for pair in value.split(|&b| b == b',' || b == b';') {
+        let pair = pair.trim_ascii();
+        let key = pair.split(|&b| b == b'=').next().unwrap_or_default();
+        let key = key.trim_ascii();
+        if key.eq_ignore_ascii_case(b"host") || key.eq_ignore_ascii_case(b"proto") {
+            out.extend_from_slice(pair);
+            out.push(b';');
+        }
+    }
+    out
+}
+
 /// Rule 1: what a recording depends on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
@@ -147,7 +227,7 @@ pub(crate) struct Key {
 enum Source {
     /// Rule 3: a trusted strong `ETag`, with the resource it names.
     ETag {
-        authority: Box<str>,
+        origin: Origin,
         path_and_query: Box<str>,
         etag: Box<[u8]>,
     },
@@ -540,7 +620,7 @@ impl PageCache {
     pub(crate) fn etag_key(visit: &Visit, etag: &[u8], class: Class) -> Key {
         Key {
             source: Source::ETag {
-                authority: visit.authority().into(),
+                origin: visit.origin().clone(),
                 path_and_query: visit.path_and_query().into(),
                 etag: etag.into(),
             },
@@ -814,6 +894,50 @@ mod tests {
                 false
             )
             .is_some()
+        );
+    }
+
+    #[test]
+    fn an_origin_is_what_names_the_resource_and_not_the_visitor() {
+        let origin = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.append(*k, HeaderValue::from_static(v));
+            }
+            Origin::of(&m)
+        };
+        let proxied = origin(&[
+            ("host", "a.example"),
+            ("x-forwarded-for", "192.0.2.1"),
+            ("forwarded", "for=192.0.2.1;proto=https"),
+        ]);
+        // Another visitor through the same proxy, its headers in another order.
+        let other = origin(&[
+            ("forwarded", "for=\"[2001:db8::1]\";proto=https"),
+            ("x-forwarded-for", "198.51.100.7"),
+            ("host", "a.example"),
+        ]);
+        assert_eq!(proxied, other);
+        for forged in [
+            origin(&[("host", "a.example"), ("forwarded", "proto=http")]),
+            origin(&[
+                ("host", "a.example"),
+                ("forwarded", "HOST=b.example;proto=https"),
+            ]),
+            origin(&[
+                ("host", "a.example"),
+                ("forwarded", "proto=https"),
+                ("x-forwarded-prefix", "/b"),
+            ]),
+        ] {
+            assert_ne!(proxied, forged, "{forged:?}");
+        }
+        let host = origin(&[("host", "a.example")]);
+        assert_ne!(host.clone().with_authority("b.example"), host);
+        // A value is never read as a name, nor two values as one.
+        assert_ne!(
+            origin(&[("host", "a"), ("x-forwarded-host", "b")]),
+            origin(&[("host", "a"), ("host", "b")])
         );
     }
 

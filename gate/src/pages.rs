@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use lol_html::{AsciiCompatibleEncoding, Selector};
 use time::OffsetDateTime;
 
-use crate::cache::{Class, Key, PageCache, Recorded};
+use crate::cache::{Class, Key, Origin, PageCache, Recorded};
 use crate::critical::Critical;
 use crate::csp::Kind;
 use crate::rewriter::{FirstLayer, Inserts, PageRewriter};
@@ -114,9 +114,8 @@ pub struct Visit {
     gpc: bool,
     path_and_query: String,
     path_len: usize,
-    /// The request's `Host` (or its URI's authority): with the path, the resource an
-    /// `ETag` names.
-    authority: Box<str>,
+    /// What the request says of its origin: with the path, the resource an `ETag` names.
+    origin: Origin,
     /// Whether the request carried `Authorization` (a shared cache would not share its
     /// response).
     authorized: bool,
@@ -152,13 +151,13 @@ impl Visit {
         &self.path_and_query
     }
 
-    pub(crate) fn authority(&self) -> &str {
-        &self.authority
+    pub(crate) fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// The request's authority from its URI, which HTTP/2 sends instead of `Host`.
     pub(crate) fn set_authority(&mut self, authority: &str) {
-        self.authority = authority.into();
+        self.origin = std::mem::take(&mut self.origin).with_authority(authority);
     }
 
     /// Marks a `HEAD` request: its response gets the headers a `GET`'s would, and its body
@@ -257,16 +256,12 @@ impl Pages {
         let verdict =
             crate::request::verdict_with(&self.gate, headers, signals, OffsetDateTime::now_utc());
         let path_len = path_and_query.find('?').unwrap_or(path_and_query.len());
-        let authority = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
         Visit {
             verdict,
             gpc: signals.gpc,
             path_and_query: path_and_query.to_owned(),
             path_len,
-            authority: authority.into(),
+            origin: Origin::of(headers),
             authorized: headers.contains_key(header::AUTHORIZATION),
             head: false,
             fetched: headers

@@ -181,6 +181,113 @@ async fn a_scripts_fetch_of_a_page_never_reaches_a_navigation_through_a_cache() 
     }
 }
 
+/// The host as an app reads it, in the order of axum's `Host` extractor: `Forwarded`'s
+/// `host=`, `X-Forwarded-Host`, `Host`, the URI's authority.
+fn host_as_the_app_reads_it(req: &Request<Body>) -> String {
+    let headers = req.headers();
+    let forwarded = headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').find_map(|p| p.trim().strip_prefix("host=")));
+    let named = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    forwarded
+        .or_else(|| named("x-forwarded-host"))
+        .or_else(|| named("host"))
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A site that serves several hosts (a site builder's tenants, by the host the request
+/// names), each page with a strong `ETag` of its own revision, so two hosts' pages may share
+/// one: an `ETag` names a representation of one resource. The layer's cache keyed the page by
+/// the URI's authority, else `Host`, while the app read the host otherwise: a request for
+/// the victim's host whose `Host` (or `X-Forwarded-Host`, or `Forwarded`) named the
+/// attacker's had the attacker's page recorded as the victim's, and replayed to every one of
+/// the victim's visitors, scripts and all. Without the layer the app had no shared cache, and
+/// the forged header reached only the attacker's own response.
+#[tokio::test]
+async fn a_forged_host_never_puts_another_hosts_page_in_the_cache() {
+    let tenants = || {
+        Router::new()
+            .route(
+                "/",
+                get(|req: Request<Body>| async move {
+                    let page = match host_as_the_app_reads_it(&req).as_str() {
+                        "victim.example" => "<html><body><h1>The victim's page</h1></body></html>",
+                        _ => "<html><body><script src=/steal.js></script></body></html>",
+                    };
+                    (
+                        [
+                            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                            (header::ETAG, "\"r1\""),
+                            (header::CACHE_CONTROL, "public, max-age=60"),
+                        ],
+                        page,
+                    )
+                }),
+            )
+            .layer(PageLayer::new(pages()))
+    };
+    let forged: [(&str, &[(&str, &str)]); 4] = [
+        ("http://victim.example/", &[("host", "attacker.example")]),
+        (
+            "/",
+            &[
+                ("host", "victim.example"),
+                ("x-forwarded-host", "attacker.example"),
+            ],
+        ),
+        (
+            "/",
+            &[
+                ("host", "victim.example"),
+                ("forwarded", "host=attacker.example"),
+            ],
+        ),
+        (
+            "/",
+            &[
+                ("host", "victim.example"),
+                (
+                    "forwarded",
+                    "for=192.0.2.1;host=attacker.example;proto=https",
+                ),
+            ],
+        ),
+    ];
+    for (uri, headers) in forged {
+        let app = tenants();
+        let get = |uri: &str, headers: &[(&str, &str)]| {
+            let mut req = Request::builder().uri(uri);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            app.clone()
+                .oneshot(req.body(Body::empty()).expect("request"))
+        };
+        let attack = get(uri, headers).await.expect("infallible");
+        let attack = axum::body::to_bytes(attack.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        assert!(
+            text(&attack).contains("/steal.js"),
+            "the attacker's own page"
+        );
+        let visit = get("/", &[("host", "victim.example")])
+            .await
+            .expect("infallible");
+        let visit = axum::body::to_bytes(visit.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let visit = text(&visit);
+        assert!(
+            visit.contains("The victim's page") && !visit.contains("/steal.js"),
+            "{uri} {headers:?}: {visit}"
+        );
+    }
+}
+
 /// A page in windows-1252 gets its first layer in windows-1252, whether rewritten as it
 /// streams or replayed from the cache.
 #[tokio::test]
