@@ -62,11 +62,13 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///    before it is replayed: the hash only finds the entry, it never vouches for it.
 /// 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
 ///    shared cache may store (no `private`, `no-store` or `Set-Cookie`, no `Vary` but
-///    `Accept-Encoding`) to a request without `Authorization`, and it names the resource
-///    with the request's full path and query and everything the request says of its
-///    origin, as the app may read it (its URI's authority, `Host`, `Forwarded`'s `host=`
-///    and `proto=`, every `X-Forwarded-*` but `X-Forwarded-For`): one host's page is never
-///    another's, whichever of them the app reads.
+///    `Accept-Encoding`) to a request without `Authorization` or a cookie besides the
+///    consent cookie (Varnish's built-in rules serve neither from the cache: a page built
+///    for a session may carry one `ETag` for every visitor). It names the resource with the
+///    request's full path and query and everything the request says of its origin, as the
+///    app may read it (its URI's authority, `Host`, `Forwarded`'s `host=` and `proto=`,
+///    every `X-Forwarded-*` but `X-Forwarded-For`): one host's page is never another's,
+///    whichever of them the app reads.
 /// 4. Nonces are never recorded: each response's own go into the holes.
 /// 5. The cache holds at most its capacity in bytes (recordings, kept sources, and a page
 ///    kept whole, counted as another recording); past it, the least recently used entries
@@ -720,9 +722,9 @@ impl PageCache {
     }
 }
 
-/// The response's strong `ETag`, when a shared cache would trust it (rule 3): `request` is
-/// whether the request carried `Authorization`.
-pub(crate) fn trusted_etag(headers: &HeaderMap, authorized: bool) -> Option<Box<[u8]>> {
+/// The response's strong `ETag`, when a shared cache would trust it (rule 3): `credentials`
+/// is whether the request carried `Authorization` or a cookie besides the consent cookie.
+pub(crate) fn trusted_etag(headers: &HeaderMap, credentials: bool) -> Option<Box<[u8]>> {
     // Most pages have none: the cheapest test first.
     let mut etags = headers.get_all(header::ETAG).iter();
     let etag = etags.next()?.as_bytes();
@@ -731,7 +733,7 @@ pub(crate) fn trusted_etag(headers: &HeaderMap, authorized: bool) -> Option<Box<
     if !strong || etags.next().is_some() {
         return None;
     }
-    if authorized || headers.contains_key(header::SET_COOKIE) {
+    if credentials || headers.contains_key(header::SET_COOKIE) {
         return None;
     }
     let mut directives = headers

@@ -116,9 +116,10 @@ pub struct Visit {
     path_len: usize,
     /// What the request says of its origin: with the path, the resource an `ETag` names.
     origin: Origin,
-    /// Whether the request carried `Authorization` (a shared cache would not share its
-    /// response).
-    authorized: bool,
+    /// Whether the request carried credentials that its page may be built for:
+    /// `Authorization`, or a cookie besides the consent cookie (a session). Varnish's
+    /// built-in rules serve neither from the cache.
+    credentials: bool,
     /// Whether it is a `HEAD` request: its response has the page's headers but no page.
     head: bool,
     /// Whether a script asked for it (`Sec-Fetch-Dest: empty`: `fetch`, htmx, Turbo): a
@@ -262,7 +263,8 @@ impl Pages {
             path_and_query: path_and_query.to_owned(),
             path_len,
             origin: Origin::of(headers),
-            authorized: headers.contains_key(header::AUTHORIZATION),
+            credentials: headers.contains_key(header::AUTHORIZATION)
+                || other_cookies(headers, self.config.cookie().name()),
             head: false,
             fetched: headers
                 .get(SEC_FETCH_DEST)
@@ -376,7 +378,7 @@ impl Pages {
             return None;
         }
         // Before `private` takes the ETag away: it names the page as the server sent it.
-        let etag = crate::cache::trusted_etag(headers, visit.authorized);
+        let etag = crate::cache::trusted_etag(headers, visit.credentials);
         private(headers);
         // The length changes.
         headers.remove(header::CONTENT_LENGTH);
@@ -575,6 +577,22 @@ impl Pending {
     }
 }
 
+/// Whether `headers` carry a cookie besides the consent cookie `name`: what the consent
+/// cookie means, the layer reads itself (the cache keys on it); any other may be a session
+/// the page is built for.
+fn other_cookies(headers: &HeaderMap, name: &str) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b';'))
+        .map(<[u8]>::trim_ascii)
+        .filter(|pair| !pair.is_empty())
+        .any(|pair| {
+            let own = pair.split(|&b| b == b'=').next().unwrap_or_default();
+            own.trim_ascii() != name.as_bytes()
+        })
+}
+
 /// The encoding of an HTML response (`Content-Type: text/html`; UTF-8 unless its charset
 /// says otherwise) and whether the header names it, or `None` when it is not HTML or its
 /// charset is one lol_html cannot rewrite (UTF-16, say) or does not know.
@@ -757,6 +775,25 @@ mod tests {
         assert!(html_encoding(&h(&[("content-type", "application/json")])).is_none());
         assert!(html_encoding(&h(&[("content-type", "text/htmlx")])).is_none());
         assert!(html_encoding(&h(&[])).is_none());
+    }
+
+    #[test]
+    fn only_the_consent_cookie_is_no_credential() {
+        for (cookies, other) in [
+            (&["consent=1.AAAA"][..], false),
+            (&[" consent = 1.AAAA ; ", "consent=2.BBBB"], false),
+            (&["consent=1.AAAA; session=abc"], true),
+            (&["consent=1.AAAA", "_ga=GA1.2"], true),
+            (&["consentx=1"], true),
+            (&["session"], true),
+        ] {
+            let mut m = HeaderMap::new();
+            for c in cookies {
+                m.append(header::COOKIE, HeaderValue::from_static(c));
+            }
+            assert_eq!(other_cookies(&m, "consent"), other, "{cookies:?}");
+        }
+        assert!(!other_cookies(&HeaderMap::new(), "consent"));
     }
 
     #[test]

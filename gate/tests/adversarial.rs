@@ -288,6 +288,59 @@ async fn a_forged_host_never_puts_another_hosts_page_in_the_cache() {
     }
 }
 
+/// A page built for the visitor's session (their name, a CSRF token) that carries one
+/// strong `ETag` for everyone, here the revision of the article it shows, and no
+/// `Cache-Control`: it breaks nothing without a shared cache, as each browser revalidates only
+/// its own copy. The layer added one: Alice's page, recorded under the `ETag`, was replayed to
+/// Bob, since their consent was alike. Varnish's built-in rules do not serve a request with a
+/// cookie from the cache; only the consent cookie, which the cache's key holds, is the
+/// layer's to read.
+#[tokio::test]
+async fn one_visitors_session_page_never_reaches_another() {
+    let config = config();
+    let accepted = cookie(&config, Action::AcceptAll, Some(&key()));
+    let app = Router::new()
+        .route(
+            "/article",
+            get(|headers: HeaderMap| async move {
+                let cookies = headers
+                    .get(header::COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let who = cookies
+                    .split(';')
+                    .find_map(|c| c.trim().strip_prefix("session="))
+                    .unwrap_or("nobody");
+                let page = format!(
+                    "<html><body><p>Signed in as {who}</p>\
+                     <form method=post><input name=csrf value=token-of-{who}></form></body></html>"
+                );
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::ETAG, "\"article-7\""),
+                    ],
+                    page,
+                )
+            }),
+        )
+        .layer(PageLayer::new(pages()));
+    for who in ["alice", "bob", "carol"] {
+        let cookie = format!("session={who}; {accepted}");
+        let req = Request::builder()
+            .uri("/article")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("request");
+        let got = app.clone().oneshot(req).await.expect("infallible");
+        let got = axum::body::to_bytes(got.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let got = text(&got);
+        assert!(got.contains(&format!("token-of-{who}")), "{who} got: {got}");
+    }
+}
+
 /// A page in windows-1252 gets its first layer in windows-1252, whether rewritten as it
 /// streams or replayed from the cache.
 #[tokio::test]
