@@ -62,9 +62,10 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///    before it is replayed: the hash only finds the entry, it never vouches for it.
 /// 3. A strong `ETag` is trusted only where a shared cache would trust it: on a response a
 ///    shared cache may store (no `private`, `no-store` or `Set-Cookie`, no `Vary` but
-///    `Accept-Encoding`) to a request without `Authorization` or a cookie besides the
-///    consent cookie (Varnish's built-in rules serve neither from the cache: a page built
-///    for a session may carry one `ETag` for every visitor). It names the resource with the
+///    `Accept-Encoding`) to a `GET` request without `Authorization` or a cookie besides
+///    the consent cookie (Varnish's built-in rules serve none of the others from the cache:
+///    a page built for a session, or for what a form posted, may carry the `ETag` of the
+///    page for every visitor). It names the resource with the
 ///    request's full path and query and everything the request says of its origin, as the
 ///    app may read it (its URI's authority, `Host`, `Forwarded`'s `host=` and `proto=`,
 ///    every `X-Forwarded-*` but `X-Forwarded-For`): one host's page is never another's,
@@ -722,9 +723,9 @@ impl PageCache {
     }
 }
 
-/// The response's strong `ETag`, when a shared cache would trust it (rule 3): `credentials`
-/// is whether the request carried `Authorization` or a cookie besides the consent cookie.
-pub(crate) fn trusted_etag(headers: &HeaderMap, credentials: bool) -> Option<Box<[u8]>> {
+/// The response's strong `ETag`, when a shared cache would trust it (rule 3): `own` is
+/// whether the response is the request's own (its credentials, or a method but `GET`).
+pub(crate) fn trusted_etag(headers: &HeaderMap, own: bool) -> Option<Box<[u8]>> {
     // Most pages have none: the cheapest test first.
     let mut etags = headers.get_all(header::ETAG).iter();
     let etag = etags.next()?.as_bytes();
@@ -733,7 +734,7 @@ pub(crate) fn trusted_etag(headers: &HeaderMap, credentials: bool) -> Option<Box
     if !strong || etags.next().is_some() {
         return None;
     }
-    if credentials || headers.contains_key(header::SET_COOKIE) {
+    if own || headers.contains_key(header::SET_COOKIE) {
         return None;
     }
     let mut directives = headers
@@ -878,7 +879,7 @@ mod tests {
         };
         let ok = h(&[("etag", "\"v1\""), ("cache-control", "public, max-age=60")]);
         assert_eq!(trusted_etag(&ok, false).as_deref(), Some(&b"\"v1\""[..]));
-        assert!(trusted_etag(&ok, true).is_none(), "Authorization");
+        assert!(trusted_etag(&ok, true).is_none(), "the request's own");
         for bad in [
             h(&[("etag", "W/\"v1\"")]),
             h(&[("etag", "\"v1\""), ("cache-control", "private")]),

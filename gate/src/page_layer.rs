@@ -75,9 +75,7 @@ where
         if let Some(authority) = req.uri().authority() {
             visit.set_authority(authority.as_str());
         }
-        if req.method() == http::Method::HEAD {
-            visit.set_head();
-        }
+        visit.set_method(req.method());
         req.extensions_mut().insert(*visit.verdict());
         PageFuture {
             inner: self.inner.call(req),

@@ -116,10 +116,11 @@ pub struct Visit {
     path_len: usize,
     /// What the request says of its origin: with the path, the resource an `ETag` names.
     origin: Origin,
-    /// Whether the request carried credentials that its page may be built for:
-    /// `Authorization`, or a cookie besides the consent cookie (a session). Varnish's
-    /// built-in rules serve neither from the cache.
-    credentials: bool,
+    /// Whether its response is its own, not the page's for every request alike: built for
+    /// its credentials (`Authorization`, or a cookie besides the consent cookie: a session)
+    /// or for its method (any but `GET` and `HEAD`: a form's `POST`, with what was posted).
+    /// Varnish's built-in rules serve none of them from the cache, nor keep their responses.
+    own: bool,
     /// Whether it is a `HEAD` request: its response has the page's headers but no page.
     head: bool,
     /// Whether a script asked for it (`Sec-Fetch-Dest: empty`: `fetch`, htmx, Turbo): a
@@ -161,10 +162,15 @@ impl Visit {
         self.origin = std::mem::take(&mut self.origin).with_authority(authority);
     }
 
-    /// Marks a `HEAD` request: its response gets the headers a `GET`'s would, and its body
-    /// (empty, or the page a handler wrote anyway) is neither rewritten nor recorded.
-    pub(crate) fn set_head(&mut self) {
-        self.head = true;
+    /// Reads the request's method: a `HEAD` request's response gets the headers a `GET`'s
+    /// would, and its body (empty, or the page a handler wrote anyway) is neither rewritten
+    /// nor recorded; the response to any method but `GET` and `HEAD` is its own.
+    pub(crate) fn set_method(&mut self, method: &http::Method) {
+        if method == http::Method::HEAD {
+            self.head = true;
+        } else if method != http::Method::GET {
+            self.own = true;
+        }
     }
 
     /// Whether the first layer is due: no valid decision (none, expired, of an older
@@ -263,7 +269,7 @@ impl Pages {
             path_and_query: path_and_query.to_owned(),
             path_len,
             origin: Origin::of(headers),
-            credentials: headers.contains_key(header::AUTHORIZATION)
+            own: headers.contains_key(header::AUTHORIZATION)
                 || other_cookies(headers, self.config.cookie().name()),
             head: false,
             fetched: headers
@@ -378,7 +384,7 @@ impl Pages {
             return None;
         }
         // Before `private` takes the ETag away: it names the page as the server sent it.
-        let etag = crate::cache::trusted_etag(headers, visit.credentials);
+        let etag = crate::cache::trusted_etag(headers, visit.own);
         private(headers);
         // The length changes.
         headers.remove(header::CONTENT_LENGTH);
@@ -726,6 +732,10 @@ fn private(headers: &mut HeaderMap) {
 /// response for the request whose headers and path are given, or returns `None` when the
 /// response passes through as it is (see [`Pages::respond`], which also adjusts
 /// `response_headers`; for a streamed body use it and [`PageRewriter`] directly).
+///
+/// It takes the request for a `GET` (or a `HEAD`'s body), whose page the cache may record:
+/// for the response to another method (a form's `POST`), use [`Pages::respond`], which
+/// never records.
 pub fn rewrite(
     pages: &Arc<Pages>,
     request_headers: &HeaderMap,

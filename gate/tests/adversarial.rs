@@ -341,6 +341,56 @@ async fn one_visitors_session_page_never_reaches_another() {
     }
 }
 
+/// A form's page, rendered again for its `POST` with what was posted (a comment's preview)
+/// by the same code as for `GET`, so with the same `ETag`, the article's revision. No shared
+/// cache serves a `POST`'s response to a `GET`; the layer recorded it under the page's
+/// `ETag`, and every later visitor to the article got the attacker's preview.
+#[tokio::test]
+async fn a_posts_page_never_becomes_the_pages_page() {
+    let article = |preview: String| {
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::ETAG, "\"article-7\""),
+            ],
+            format!("<html><body><h1>Article</h1><p>{preview}</p></body></html>"),
+        )
+    };
+    let app = Router::new()
+        .route(
+            "/article",
+            get(move || async move { article(String::new()) })
+                .post(move |body: String| async move { article(format!("Preview: {body}")) }),
+        )
+        .layer(PageLayer::new(pages()));
+    let post = Request::builder()
+        .method(Method::POST)
+        .uri("/article")
+        .body(Body::from("Send your password to evil.example"))
+        .expect("request");
+    let posted = app.clone().oneshot(post).await.expect("infallible");
+    let posted = axum::body::to_bytes(posted.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    assert!(
+        text(&posted).contains("Preview: Send"),
+        "the poster's own page"
+    );
+    let req = Request::builder()
+        .uri("/article")
+        .body(Body::empty())
+        .expect("request");
+    let got = app.clone().oneshot(req).await.expect("infallible");
+    let got = axum::body::to_bytes(got.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let got = text(&got);
+    assert!(
+        got.contains("<h1>Article</h1>") && !got.contains("evil.example"),
+        "{got}"
+    );
+}
+
 /// A page in windows-1252 gets its first layer in windows-1252, whether rewritten as it
 /// streams or replayed from the cache.
 #[tokio::test]
