@@ -65,11 +65,11 @@ const ENTRY_OVERHEAD: usize = 4096;
 ///    `Accept-Encoding`) to a `GET` request without `Authorization` or a cookie besides
 ///    the consent cookie (Varnish's built-in rules serve none of the others from the cache:
 ///    a page built for a session, or for what a form posted, may carry the `ETag` of the
-///    page for every visitor). It names the resource with the
-///    request's full path and query and everything the request says of its origin, as the
-///    app may read it (its URI's authority, `Host`, `Forwarded`'s `host=` and `proto=`,
-///    every `X-Forwarded-*` but `X-Forwarded-For`): one host's page is never another's,
-///    whichever of them the app reads.
+///    page for every visitor). It names the resource with the request's full path and query
+///    and everything the request says of its origin, as the app may read it (its URI's
+///    authority, `Host`, `Forwarded`'s `host=` and `proto=`, every `X-Forwarded-*` but
+///    `X-Forwarded-For`): one host's page is never another's, whichever of them the app
+///    reads.
 /// 4. Nonces are never recorded: each response's own go into the holes.
 /// 5. The cache holds at most its capacity in bytes (recordings, kept sources, and a page
 ///    kept whole, counted as another recording); past it, the least recently used entries
