@@ -433,7 +433,9 @@ struct ServeArgs {
     /// Mark the consent cookie Secure even for plain-http origins.
     #[arg(long)]
     secure_cookie: bool,
-    /// POST /consent requests per second per client (an IPv4 address or an IPv6 /64; 0: no limit).
+    /// Requests per second per client (an IPv4 address or an IPv6 /64; 0: no limit): one budget
+    /// for the routes that write or read the log (`POST /consent`, the form post, `/consent/me`,
+    /// erasures, the admin API), another for the register's sign-up and confirmation.
     #[arg(long, default_value_t = 10)]
     rate_limit: u32,
     /// The banner's dist/ directory, served under /consent/.
