@@ -67,9 +67,10 @@
 //! [`Untouched`], and what a script fetched (`Sec-Fetch-Dest: empty`: htmx, Turbo, `fetch`),
 //! a fragment to swap into a page that has the banner already. A rewritten response is marked
 //! `Cache-Control: private` and `Vary: Cookie, Sec-GPC, DNT, Sec-Fetch-Dest`, without its
-//! `ETag` and `Last-Modified`; so is the response to a `HEAD` request for a page, and a
-//! script's fetch of one, whose bodies pass through: no cache gives that fetch to a
-//! navigation, which would get the page without Consent Mode's `default` or the first layer.
+//! `ETag` and `Last-Modified`; so is the response to a `HEAD` request for a page, a
+//! script's fetch of one and a part of one (`206`), whose bodies pass through: no cache gives
+//! them to a navigation, which would get the page without Consent Mode's `default` or the
+//! first layer.
 //!
 //! ```
 //! # #[cfg(feature = "html")] {

@@ -279,7 +279,7 @@ impl Pages {
     }
 
     /// Prepares a response for `visit`: `None` when it passes through as it is (not HTML,
-    /// compressed, partial, with no body, or fetched by a script, whose page keeps its body
+    /// compressed, with no body, or partial or fetched by a script, whose page keeps its body
     /// but gets the cache headers below too); else its headers are made right for a page
     /// that differs per visitor, and the returned rewriter rewrites its body.
     ///
@@ -358,10 +358,7 @@ impl Pages {
         headers: &mut HeaderMap,
     ) -> Option<Prepared> {
         if status.is_informational()
-            || matches!(
-                status,
-                StatusCode::NO_CONTENT | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
-            )
+            || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
         {
             return None;
         }
@@ -376,10 +373,11 @@ impl Pages {
         if compressed {
             return None;
         }
-        if visit.fetched {
-            // Passed through as written, but as one of the page's representations: anyone can
-            // ask for it, and no cache may give it to a navigation (it has no Consent Mode
-            // `default` and no first layer).
+        if visit.fetched || status == StatusCode::PARTIAL_CONTENT {
+            // Passed through as written (a part of the page cannot be rewritten), but as one
+            // of the page's representations: anyone can ask for it (`Range` as well as
+            // `Sec-Fetch-Dest`), and no cache may give it, or the page it assembles from such
+            // parts, to a navigation (it has no Consent Mode `default` and no first layer).
             private(headers);
             return None;
         }

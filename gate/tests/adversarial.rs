@@ -181,6 +181,57 @@ async fn a_scripts_fetch_of_a_page_never_reaches_a_navigation_through_a_cache() 
     }
 }
 
+/// A `Range` request for a page (which any client can send; a CDN may then keep the part, or
+/// the page it assembles from parts) got the untouched part with the app's headers: `public`,
+/// its `ETag`, no `Vary`, as a script's fetch did above. It keeps its body, status and
+/// `Content-Range`, with a rewritten page's cache headers.
+#[tokio::test]
+async fn a_part_of_a_page_never_reaches_a_navigation_through_a_cache() {
+    let part = &PAGE.as_bytes()[..10];
+    let app = Router::new()
+        .route(
+            "/",
+            get(move || async move {
+                let mut r = (StatusCode::PARTIAL_CONTENT, part).into_response();
+                let h = r.headers_mut();
+                h.insert(
+                    header::CONTENT_TYPE,
+                    "text/html; charset=utf-8".parse().unwrap(),
+                );
+                h.insert(
+                    header::CACHE_CONTROL,
+                    "public, max-age=600".parse().unwrap(),
+                );
+                h.insert(header::ETAG, "\"v1\"".parse().unwrap());
+                let range = format!("bytes 0-9/{}", PAGE.len());
+                h.insert(header::CONTENT_RANGE, range.parse().unwrap());
+                r
+            }),
+        )
+        .layer(PageLayer::new(pages()));
+    let request = Request::get("/").header(header::RANGE, "bytes=0-9");
+    let response = app
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.expect("body");
+    assert_eq!(&body[..], part, "passed through as written");
+    let h = &parts.headers;
+    assert_eq!(
+        h[header::CONTENT_RANGE],
+        format!("bytes 0-9/{}", PAGE.len())
+    );
+    assert_eq!(
+        h[header::CACHE_CONTROL],
+        "private, max-age=600",
+        "no shared cache keeps it"
+    );
+    assert_eq!(h[header::VARY], "Cookie, Sec-GPC, DNT, Sec-Fetch-Dest");
+    assert!(h.get(header::ETAG).is_none());
+}
+
 /// The host as an app reads it, in the order of axum's `Host` extractor: `Forwarded`'s
 /// `host=`, `X-Forwarded-Host`, `Host`, the URI's authority.
 fn host_as_the_app_reads_it(req: &Request<Body>) -> String {
