@@ -145,12 +145,18 @@ async fn outbox(app: &Router) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The routers on a new SQLite file (kept while the directory is), under the tests' key.
-fn on_sqlite() -> (tempfile::TempDir, ServerKey, Arc<SqliteStore>, Router) {
+/// A new SQLite file (kept while the directory is), under the tests' key.
+fn sqlite() -> (tempfile::TempDir, ServerKey, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = ServerKey::new(&[0x5a; 32]).expect("key");
     let store =
         Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    (dir, key, store)
+}
+
+/// The routers on a new SQLite file (kept while the directory is), under the tests' key.
+fn on_sqlite() -> (tempfile::TempDir, ServerKey, Arc<SqliteStore>, Router) {
+    let (dir, key, store) = sqlite();
     let app = app(Arc::clone(&store));
     (dir, key, store, app)
 }
@@ -198,10 +204,7 @@ fn error(body: &Value) -> &str {
 /// confirms nothing, and a link mailed before an objection cannot lift it.
 #[tokio::test]
 async fn a_signup_is_recorded_only_once_its_contact_confirms() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let (_dir, key, store) = sqlite();
     let app = app(Arc::clone(&store));
     let signup = email_signup;
     let (status, _, body) = send(&app, signup("maija@example.fi")).await;
@@ -332,10 +335,7 @@ impl http_body::Body for Endless {
 /// before any of it is read.
 #[tokio::test]
 async fn the_list_check_refuses_a_stranger_before_reading_the_body() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let (_dir, _, store) = sqlite();
     let app = app(store);
     let req = Request::builder()
         .method("POST")
@@ -548,14 +548,7 @@ async fn scenario<S: Store>(store: Arc<S>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_routes_on_sqlite() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(
-        SqliteStore::open(
-            dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
-        )
-        .expect("open"),
-    );
+    let (_dir, _, store) = sqlite();
     scenario(Arc::clone(&store)).await;
     requests_and_access(store).await;
 }
@@ -582,14 +575,7 @@ async fn register_routes_on_postgresql() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signup_is_rate_limited_per_client() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(
-        SqliteStore::open(
-            dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
-        )
-        .expect("open"),
-    );
+    let (_dir, _, store) = sqlite();
     let app = app_with(Arc::clone(&store), Some(1));
     let mut statuses = Vec::new();
     for i in 0..4 {
@@ -622,14 +608,7 @@ async fn the_signup_is_rate_limited_per_client() {
 /// writer busy for everyone else.
 #[tokio::test]
 async fn repeated_confirmations_are_rate_limited_per_client() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(
-        SqliteStore::open(
-            dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
-        )
-        .expect("open"),
-    );
+    let (_dir, _, store) = sqlite();
     let app = app_with(Arc::clone(&store), Some(1));
     let token = signed_up(&app, "maija@example.fi").await;
     // A second apart: the sign-up's turn is whole again.
@@ -668,14 +647,7 @@ fn location(headers: &axum::http::HeaderMap) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signup_form_works_without_javascript() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(
-        SqliteStore::open(
-            dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
-        )
-        .expect("open"),
-    );
+    let (_dir, _, store) = sqlite();
     let app = app(Arc::clone(&store));
 
     // Repeated `channels` fields, one per box ticked; back to the page with the outcome.
@@ -802,10 +774,7 @@ async fn the_signup_form_works_without_javascript() {
 /// client's budget; staff with it are never held back.
 #[tokio::test]
 async fn guessing_the_admin_token_is_rate_limited() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let (_dir, _, store) = sqlite();
     let app = app_with(store, Some(1));
     let guess = |token: &str| {
         Request::builder()
@@ -845,14 +814,7 @@ async fn guessing_the_admin_token_is_rate_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_form_post_goes_back_with_busy() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(
-        SqliteStore::open(
-            dir.path().join("consent.db"),
-            ServerKey::new(&[0x5a; 32]).expect("key").log_keys(),
-        )
-        .expect("open"),
-    );
+    let (_dir, _, store) = sqlite();
     let app = app_with(Arc::clone(&store), Some(1));
     let mut outcomes = Vec::new();
     for i in 0..3 {
@@ -1126,10 +1088,7 @@ async fn an_expired_link_is_refused_and_records_nothing() {
     use consent_core::register::MarketingChannel;
     use consent_server::register::confirm::{self, ConfirmError, Pending, VALID_FOR};
     use time::{Duration, OffsetDateTime};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let (_dir, key, store) = sqlite();
     let app = app(Arc::clone(&store));
     let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
 
@@ -1289,10 +1248,7 @@ async fn a_refusal_recorded_during_a_confirmation_stands() {
 /// that signed up the link the mailer would send, and nothing to anyone else.
 #[tokio::test]
 async fn the_demo_mailbox_shows_a_visitor_their_own_link_and_only_in_demo_mode() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key = ServerKey::new(&[0x5a; 32]).expect("key");
-    let store =
-        Arc::new(SqliteStore::open(dir.path().join("consent.db"), key.log_keys()).expect("open"));
+    let (_dir, key, store) = sqlite();
     let settings = Settings {
         config: Arc::new(Config::from_json(consent_core::EXAMPLE_CONFIG).expect("valid")),
         key: key.clone(),
