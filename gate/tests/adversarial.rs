@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use consent_core::policy::Action;
 use consent_gate::{PageLayer, Pages};
@@ -68,6 +68,14 @@ async fn send(app: &Router, method: Method, headers: &[(&str, &str)]) -> (Header
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// A response's whole body, as text.
+async fn body_text(response: Response) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    text(&bytes)
 }
 
 /// A HEAD request gets the headers of the page without its body. A server that answers it
@@ -318,20 +326,12 @@ async fn a_forged_host_never_puts_another_hosts_page_in_the_cache() {
                 .oneshot(req.body(Body::empty()).expect("request"))
         };
         let attack = get(uri, headers).await.expect("infallible");
-        let attack = axum::body::to_bytes(attack.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        assert!(
-            text(&attack).contains("/steal.js"),
-            "the attacker's own page"
-        );
+        let attack = body_text(attack).await;
+        assert!(attack.contains("/steal.js"), "the attacker's own page");
         let visit = get("/", &[("host", "victim.example")])
             .await
             .expect("infallible");
-        let visit = axum::body::to_bytes(visit.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        let visit = text(&visit);
+        let visit = body_text(visit).await;
         assert!(
             visit.contains("The victim's page") && !visit.contains("/steal.js"),
             "{uri} {headers:?}: {visit}"
@@ -384,10 +384,7 @@ async fn one_visitors_session_page_never_reaches_another() {
             .body(Body::empty())
             .expect("request");
         let got = app.clone().oneshot(req).await.expect("infallible");
-        let got = axum::body::to_bytes(got.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        let got = text(&got);
+        let got = body_text(got).await;
         assert!(got.contains(&format!("token-of-{who}")), "{who} got: {got}");
     }
 }
@@ -420,22 +417,14 @@ async fn a_posts_page_never_becomes_the_pages_page() {
         .body(Body::from("Send your password to evil.example"))
         .expect("request");
     let posted = app.clone().oneshot(post).await.expect("infallible");
-    let posted = axum::body::to_bytes(posted.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    assert!(
-        text(&posted).contains("Preview: Send"),
-        "the poster's own page"
-    );
+    let posted = body_text(posted).await;
+    assert!(posted.contains("Preview: Send"), "the poster's own page");
     let req = Request::builder()
         .uri("/article")
         .body(Body::empty())
         .expect("request");
     let got = app.clone().oneshot(req).await.expect("infallible");
-    let got = axum::body::to_bytes(got.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    let got = text(&got);
+    let got = body_text(got).await;
     assert!(
         got.contains("<h1>Article</h1>") && !got.contains("evil.example"),
         "{got}"
