@@ -145,13 +145,16 @@ cd "$(dirname "$0")/.."
 # keeps the layer if it is its own): BENCHMARKS.md, "Banner in the browser", and by 41 B to
 # 21,006 (script) so that texts of a later revision than a cached policy.bin have the policy
 # asked for again past the cache, once, and the banner start again with it (the preferences
-# did not open, for as long as a cache kept the policy: no withdrawal). The test
+# did not open, for as long as a cache kept the policy: no withdrawal); raised by 6 B to
+# 21,012 (module) so that the banner keeps the server's signed answer for its choices
+# whatever its method (the server calls a decision a withdrawal only over a grant the
+# visitor proved to it, and one rule, `Method::revoking`, says so for both). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=21006
+RATCHET=21012
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -596,7 +596,14 @@ async fn post_consent<S: Store>(
         .filter(|(n, _)| n == app.settings.config.cookie().name())
         .map(|(_, v)| v.as_str())
         .collect();
-    let (record, token) = accept(&app.settings.config, &app.settings.key, &bytes, &shown, now)?;
+    let (record, token) = accept(
+        &app.settings.config,
+        &app.settings.key,
+        &bytes,
+        origin,
+        &shown,
+        now,
+    )?;
     let appended = app.store.append(record).await?;
 
     let secure = app.settings.secure_cookie || origin.starts_with("https://");
@@ -681,11 +688,13 @@ async fn read_body(
 /// Accepts a submission with the core's one step for it ([`decision::accept`]): the token
 /// checked against the config, re-timed to the server's clock, given the server's consent id
 /// and signed; the record made from it here. What the log stores is what the server checked,
-/// never what it was sent.
+/// never what it was sent; so is the page, which must be on the request's `origin` (an
+/// honest banner sends its own `location.href`).
 fn accept(
     config: &Config,
     key: &ServerKey,
     body: &[u8],
+    origin: &str,
     shown: &[&str],
     now: OffsetDateTime,
 ) -> Result<(DecisionRecord, Token), ApiError> {
@@ -698,6 +707,12 @@ fn accept(
         .map(PageUrl::new)
         .transpose()
         .map_err(|e| bad(format!("page: {e}")))?;
+    if let Some(page) = page.as_ref().filter(|p| p.origin() != origin) {
+        return Err(bad(format!(
+            "page: {} is not on the origin the decision came from ({origin})",
+            page.origin()
+        )));
+    }
     let mut proofs = shown.to_vec();
     // The banner's previous token, signed again if a retired key signed it (as the cookie is,
     // by `resign_cookies`).

@@ -12,7 +12,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use consent_core::policy::{self, Action, Context, Signals};
-use consent_core::{Channel, Config, ConsentId, DecisionRecord, Lang, Method, PageUrl, Token};
+use consent_core::{
+    Channel, Config, ConsentId, ConsentState, DecisionRecord, Lang, Method, PageUrl, Token,
+};
 use consent_server::ServerKey;
 use consent_server::api::{Settings, router};
 use consent_server::store::Log as _;
@@ -774,6 +776,133 @@ async fn a_consent_id_is_continued_only_with_a_token_signed_for_it() {
     let (_, _, answer) = post(&api, &body).await;
     assert_eq!(issued(&answer), victim);
     assert_eq!(api.store.records_for(victim).await.expect("read").len(), 3);
+}
+
+/// A withdrawal is logged as one only where the server sees what it withdraws: a decision
+/// the request proves (a token the server signed for the id) that granted something the new
+/// one leaves off. Over an unproven decision the banner's `withdraw` is the choice it is, under
+/// a fresh id; a `reject_all` that revokes a proven grant is the withdrawal it is.
+#[tokio::test]
+async fn a_withdrawal_is_logged_only_over_a_grant_the_request_proves() {
+    let api = api();
+    let config = config();
+    let now = OffsetDateTime::now_utc();
+    let ctx = |id| Context {
+        now,
+        signals: Signals::default(),
+        lang: Lang::Sv,
+        fresh_id: ConsentId::from_bytes([id; 16]),
+    };
+    let decide = |before: Option<&ConsentState>, action| {
+        let stored = before.map(|s| Token::unsigned(*s).to_string());
+        let before = policy::evaluate(&config, stored.as_deref(), None, now, Signals::default());
+        *policy::decide(&config, &before, action, ctx(3))
+            .expect("in range")
+            .state()
+    };
+    let body = |state: ConsentState, previous: Option<&str>| {
+        json!({
+            "token": Token::unsigned(state).to_string(),
+            "page": "https://klinikka.fi/sv/",
+            "previous": previous,
+        })
+    };
+    let logged = async |answer: &Value| {
+        let id = issued(answer);
+        let entries = api.store.records_for(id).await.expect("read");
+        let record = entries
+            .last()
+            .expect("logged")
+            .record()
+            .expect("kept")
+            .expect("json");
+        let signed: Token = answer["token"]
+            .as_str()
+            .expect("token")
+            .parse()
+            .expect("token");
+        assert_eq!(
+            signed.state().method(),
+            record.action(),
+            "the token says what the log says"
+        );
+        record.action()
+    };
+    // The banner's withdrawal over a decision it made while the endpoint was down.
+    let accepted = decide(None, Action::AcceptAll);
+    let withdrawn = decide(Some(&accepted), Action::RejectAll);
+    assert_eq!(withdrawn.method(), Method::Withdraw);
+    let (status, _, answer) = post(&api, &body(withdrawn, None)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(
+        logged(&answer).await,
+        Method::Custom,
+        "nothing proven was withdrawn"
+    );
+    // Over a grant the server signed, it is a withdrawal, and so is a `reject_all` over it.
+    let (_, _, answer) = post(&api, &body(accepted, None)).await;
+    let proof = answer["token"].as_str().expect("token").to_owned();
+    let id = issued(&answer);
+    let (_, _, answer) = post(&api, &body(withdrawn.with_id(id), Some(&proof))).await;
+    assert_eq!(
+        (issued(&answer), logged(&answer).await),
+        (id, Method::Withdraw)
+    );
+    let rejected = decide(None, Action::RejectAll);
+    assert_eq!(rejected.method(), Method::RejectAll);
+    let (_, _, answer) = post(&api, &body(rejected.with_id(id), Some(&proof))).await;
+    assert_eq!(
+        (issued(&answer), logged(&answer).await),
+        (id, Method::Withdraw)
+    );
+    // A `withdraw` over a proven refusal withdraws nothing.
+    let (_, _, answer) = post(&api, &body(rejected, None)).await;
+    let (proof, id) = (
+        answer["token"].as_str().expect("token").to_owned(),
+        issued(&answer),
+    );
+    let (_, _, answer) = post(&api, &body(withdrawn.with_id(id), Some(&proof))).await;
+    assert_eq!(
+        (issued(&answer), logged(&answer).await),
+        (id, Method::Custom)
+    );
+    verify(&*api.store, &api.key, None, |_| {})
+        .await
+        .expect("chain verifies");
+}
+
+/// The page a decision names is on the origin that sent it: a client cannot log a decision as
+/// made on another site's page, or on a page of this site it never saw.
+#[tokio::test]
+async fn a_decision_made_on_a_page_of_another_origin_is_refused() {
+    let api = api();
+    for page in [
+        "https://evil.example/sv/",
+        "https://klinikka.fi.evil.example/",
+        "http://klinikka.fi/sv/",
+        "https://klinikka.fi:8443/",
+        "https://user@klinikka.fi/",
+    ] {
+        let (mut body, _) = submission(4, Action::AcceptAll);
+        body["page"] = page.into();
+        let (status, _, answer) = post(&api, &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}: {answer}");
+        assert!(
+            answer["error"].as_str().is_some_and(|e| e.contains(ORIGIN)),
+            "{page}: {answer}"
+        );
+    }
+    for page in [
+        "https://klinikka.fi",
+        "https://klinikka.fi/",
+        "https://klinikka.fi?x=1",
+    ] {
+        let (mut body, _) = submission(4, Action::AcceptAll);
+        body["page"] = page.into();
+        let (status, _, answer) = post(&api, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{page}: {answer}");
+    }
+    assert_eq!(api.store.len().await.expect("len"), 3);
 }
 
 /// Every HTML page refuses to be framed by another site (clickjacking a "Reject all" or an

@@ -420,6 +420,41 @@ fn only_a_token_for_the_decision_in_force_is_kept() {
     );
 }
 
+/// The server signs the decision it can prove: a `withdraw` over a decision the visitor
+/// cannot prove to it (made while the endpoint was down) comes back as the choice it is
+/// (`custom`), under the server's id and clock. The banner keeps that answer for its choices.
+#[test]
+fn the_servers_answer_is_kept_for_its_choices_whatever_its_method() {
+    use consent_core::decision::{self, Signer};
+    let _turn = turn();
+    let json = config(|_| {});
+    start(&json, "");
+    decide("accept_all", &[], "");
+    let withdrawn = decide("reject_all", &[], "");
+    let sent = withdrawn["send"]["token"].as_str().unwrap();
+    let ours: consent_core::Token = sent.parse().unwrap();
+    assert_eq!(ours.state().method(), consent_core::Method::Withdraw);
+    let config = consent_core::Config::from_json(&json).unwrap();
+    let key = consent_core::token::SigningKey::new(&[5; 32]).unwrap();
+    let signer = Signer {
+        key: &key,
+        proofs: &[],
+    };
+    let fresh = consent_core::ConsentId::from_bytes([8; 16]);
+    let now = time::OffsetDateTime::from_unix_timestamp(NOW as i64 / 1000 + 3).unwrap();
+    let made = decision::accept(&config, sent, signer, fresh, now).unwrap();
+    assert_eq!(made.state().method(), consent_core::Method::Custom);
+    let token = made.token().to_string();
+    let line = parse(&api::signed(&token, true));
+    assert!(
+        line.as_str()
+            .is_some_and(|l| l.starts_with(&format!("consent={token};"))),
+        "{line}"
+    );
+    assert_eq!(parse(&api::consent())["method"], "custom");
+    assert_eq!(parse(&api::consent())["consentId"], fresh.to_string());
+}
+
 #[test]
 fn reset_forgets_the_decision_and_asks_again() {
     let _turn = turn();

@@ -212,12 +212,22 @@ impl Signer<'_> {
     /// The earliest first decision time that a proof signed by the key for `id` carries: the
     /// id's history as this server vouched for it.
     fn first_proven(&self, id: ConsentId) -> Option<i64> {
+        self.proven(id).map(|s| s.first).min()
+    }
+
+    /// The latest decision a proof signed by the key for `id` carries: what the server
+    /// vouches the visitor had decided before.
+    fn latest_proven(&self, id: ConsentId) -> Option<ConsentState> {
+        self.proven(id).max_by_key(|s| s.last)
+    }
+
+    /// The decisions the proofs signed by the key for `id` carry.
+    fn proven(&self, id: ConsentId) -> impl Iterator<Item = ConsentState> {
         self.proofs
             .iter()
             .filter_map(|s| Token::parse_verified(s, Some(self.key)).ok())
-            .filter(|t| t.state().id() == id)
-            .map(|t| t.state().first)
-            .min()
+            .map(|t| *t.state())
+            .filter(move |s| s.id() == id)
     }
 
     /// The token of `decision`, made on `before` (rules 8 to 10), signed. A previous decision
@@ -428,11 +438,13 @@ impl core::error::Error for SubmitError {}
 
 /// Accepts a decision the banner made (`submitted`, its unsigned token): checks that the
 /// policy could have made it (valid under this config at its own decision time, its method
-/// agreeing with its choices), re-times it to the server's clock `now`, gives it the consent
-/// id the request proves or `fresh` ([`Signer`]), and signs it.
+/// agreeing with its choices), makes it a withdrawal exactly when it revokes what the
+/// decision the request proves granted (rule 9), re-times it to the server's clock `now`,
+/// gives it the consent id the request proves or `fresh` ([`Signer`]), and signs it.
 ///
-/// A submission carries no previous decision, so nothing is revoked here: the banner
-/// deleted what its withdrawal revoked.
+/// Nothing is revoked here: the banner deleted what its withdrawal revoked. A `withdraw`
+/// over a decision the request does not prove (the banner's, made while the endpoint was
+/// down) is signed and logged as the choice it is, under the fresh id.
 ///
 /// # Errors
 /// A [`SubmitError`] saying what is wrong with the submission.
@@ -461,6 +473,20 @@ pub fn accept<P: SitePolicy + ?Sized>(
     params
         .consistent(&state)
         .map_err(SubmitError::Inconsistent)?;
+    // A withdrawal is one only over a grant the request proves (rule 9 against the decision
+    // the server vouched for), whatever the banner saw: its method follows from that.
+    let proven = signer.latest_proven(state.id());
+    let before = params.evaluate(
+        proven.as_ref().map(Ok),
+        now.unix_timestamp(),
+        crate::Signals::default(),
+    );
+    let state = ConsentState {
+        method: state
+            .method
+            .revoking(&before.allowed().minus(&state.choices)),
+        ..state
+    };
     let state = state.at(now).map_err(SubmitError::Clock)?;
     let token = signer.sign(state, fresh);
     let evaluation = params.evaluate(

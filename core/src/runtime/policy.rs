@@ -829,12 +829,12 @@ impl Params {
         };
         let revoked = previous.allowed.minus(&granted);
         let method = match action {
-            _ if !revoked.is_empty() => Method::Withdraw,
             Action::AcceptAll => Method::AcceptAll,
             Action::RejectAll => Method::RejectAll,
             Action::Custom(_) | Action::Grant(_) => Method::Custom,
             Action::Gpc => Method::Gpc,
-        };
+        }
+        .revoking(&revoked);
         let (id, first) = match &previous.state {
             Some(s) => (s.id, s.first.min(now)),
             None => (ctx.fresh_id, now),
