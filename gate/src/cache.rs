@@ -729,21 +729,16 @@ pub(crate) fn trusted_etag(headers: &HeaderMap, own: bool) -> Option<Box<[u8]>> 
     // Most pages have none: the cheapest test first.
     let mut etags = headers.get_all(header::ETAG).iter();
     let etag = etags.next()?.as_bytes();
-    // One strong validator: `"..."`, not `W/"..."`.
-    let strong = etag.len() >= 2 && etag.starts_with(b"\"") && etag.ends_with(b"\"");
-    if !strong || etags.next().is_some() {
+    if !strong_etag(etag) || etags.next().is_some() {
         return None;
     }
     if own || headers.contains_key(header::SET_COOKIE) {
         return None;
     }
-    let mut directives = headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|d| d.split('=').next().unwrap_or("").trim());
-    if directives.any(|d| d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store")) {
+    // A member that is no directive may be read as `private` by some cache: the worst case.
+    let shareable = crate::cache_control::directives(headers)
+        .all(|d| d.is_ok_and(|d| !d.is("private") && !d.is("no-store")));
+    if !shareable {
         return None;
     }
     let vary_ok = headers.get_all(header::VARY).iter().all(|v| {
@@ -753,6 +748,17 @@ pub(crate) fn trusted_etag(headers: &HeaderMap, own: bool) -> Option<Box<[u8]>> 
         })
     });
     vary_ok.then(|| etag.into())
+}
+
+/// Whether `etag` is one strong entity tag (RFC 9110 8.8.3): `"..."` of `etagc` bytes, not
+/// `W/"..."`, and not two tags that a proxy joined into one field (`"a", "b"`).
+fn strong_etag(etag: &[u8]) -> bool {
+    let Some(opaque) = etag.strip_prefix(b"\"").and_then(|e| e.strip_suffix(b"\"")) else {
+        return false;
+    };
+    opaque
+        .iter()
+        .all(|&b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
 }
 
 #[cfg(test)]
@@ -898,6 +904,41 @@ mod tests {
             )
             .is_some()
         );
+    }
+
+    #[test]
+    fn an_etag_is_trusted_only_by_the_whole_cache_control() {
+        let h = |pairs: &[(&'static str, &'static [u8])]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                let v = HeaderValue::from_bytes(v).unwrap_or_else(|e| unreachable!("{e}"));
+                m.append(*k, v);
+            }
+            m
+        };
+        for bad in [
+            // A field with a byte past ASCII was skipped whole, `private` with it.
+            h(&[
+                ("etag", b"\"v1\""),
+                ("cache-control", b"private, x=\"\xc3\xa9\""),
+            ]),
+            // What a cache may read otherwise: not trusted.
+            h(&[
+                ("etag", b"\"v1\""),
+                ("cache-control", b"max-age=60, x=\"a, b"),
+            ]),
+            h(&[("etag", b"\"v1\""), ("cache-control", b"max-age = 60")]),
+            // Two tags in one field, as a proxy joins two fields: no one validator.
+            h(&[("etag", b"\"v1\", \"v2\"")]),
+            h(&[("etag", b"\"v1\", W/\"v2\"")]),
+        ] {
+            assert!(trusted_etag(&bad, false).is_none(), "{bad:?}");
+        }
+        let field_names = h(&[
+            ("etag", b"\"v1\""),
+            ("cache-control", b"public, no-cache=\"Set-Cookie, X-A\""),
+        ]);
+        assert!(trusted_etag(&field_names, false).is_some());
     }
 
     #[test]

@@ -147,6 +147,8 @@ mod extract;
 #[cfg(feature = "html")]
 mod cache;
 #[cfg(feature = "html")]
+mod cache_control;
+#[cfg(feature = "html")]
 mod consent_mode;
 #[cfg(feature = "html")]
 mod critical;

@@ -664,41 +664,38 @@ pub(crate) fn charset_encoding(label: &str) -> Option<AsciiCompatibleEncoding> {
 /// request its `Vary` does not match, and the site's 304 would bring back another
 /// representation.
 fn private(headers: &mut HeaderMap) {
-    // `private` and the site's directives but those a shared cache reads, in one string.
-    let mut value = String::with_capacity(64);
-    value.push_str("private");
+    // `private` and the site's directives but those a shared cache reads, in one field,
+    // each as written (a quoted string's commas, and its bytes past ASCII, included).
+    let mut value = Vec::with_capacity(64);
+    value.extend_from_slice(b"private");
     let mut no_store = false;
-    let mut must_understand = false;
-    let directives = headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim);
-    for d in directives {
-        let name = d.split('=').next().unwrap_or("").trim();
-        let shared = ["public", "s-maxage", "private"]
-            .iter()
-            .any(|n| name.eq_ignore_ascii_case(n));
-        if d.is_empty() || shared {
+    // Whether a cache may read something that makes it store the page despite `no-store`:
+    // `must-understand`, or a member that is no directive, which caches read each their way.
+    let mut overridden = false;
+    for d in crate::cache_control::directives(headers) {
+        let Ok(d) = d else {
+            overridden = true;
+            continue;
+        };
+        if ["public", "s-maxage", "private"].iter().any(|n| d.is(n)) {
             continue;
         }
-        no_store |= d.eq_ignore_ascii_case("no-store");
-        must_understand |= d.eq_ignore_ascii_case("must-understand");
-        value.push_str(", ");
-        value.push_str(d);
+        no_store |= d.is_bare("no-store");
+        overridden |= d.is("must-understand");
+        value.extend_from_slice(b", ");
+        value.extend_from_slice(d.text);
     }
     // `no-store` already keeps every cache out: it goes without `private`. Not beside
     // `must-understand`, which tells a cache that knows the status code to ignore `no-store`
     // (RFC 9111, 5.2.2.3): a shared one would then store the page.
-    let value = if no_store && !must_understand {
-        value.get("private, ".len()..).unwrap_or_default()
+    let value = if no_store && !overridden {
+        value.get(b"private, ".len()..).unwrap_or_default()
     } else {
         &value
     };
-    if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
+    // Each part was in a field value, and so is their join: `private` is never lost.
+    let value = HeaderValue::from_bytes(value).unwrap_or(HeaderValue::from_static("private"));
+    headers.insert(header::CACHE_CONTROL, value);
     headers.append(
         header::VARY,
         HeaderValue::from_static("Cookie, Sec-GPC, DNT, Sec-Fetch-Dest"),
@@ -828,5 +825,39 @@ mod tests {
             m["cache-control"], "private, must-understand, no-store, max-age=60",
             "a shared cache that understands 200 ignores no-store"
         );
+    }
+
+    #[test]
+    fn a_quoted_comma_makes_no_directive_of_its_own() {
+        for (field, want) in [
+            // The field names' `no-store` misread as a directive took `private` away.
+            (
+                r#"public, max-age=600, no-cache="X-A, no-store, X-B""#,
+                r#"private, max-age=600, no-cache="X-A, no-store, X-B""#,
+            ),
+            // A qualified `private` goes whole, not its first field name only.
+            (r#"private="a, b", max-age=60"#, "private, max-age=60"),
+            (
+                r#"no-cache="Set-Cookie, s-maxage=1", max-age=60"#,
+                r#"private, no-cache="Set-Cookie, s-maxage=1", max-age=60"#,
+            ),
+            // What is not a directive is not copied: no quote is left open.
+            (r#"max-age=60, no-cache="a, b"#, "private, max-age=60"),
+            ("max-age = 60, no-store", "private, no-store"),
+        ] {
+            let mut m = h(&[("cache-control", field)]);
+            private(&mut m);
+            assert_eq!(m["cache-control"], want, "{field}");
+        }
+    }
+
+    #[test]
+    fn a_field_with_bytes_past_ascii_keeps_its_directives() {
+        let mut m = HeaderMap::new();
+        let field = b"no-store, no-cache=\"X-\xc3\xa9\"";
+        let v = HeaderValue::from_bytes(field).unwrap_or_else(|e| unreachable!("{e}"));
+        m.insert(header::CACHE_CONTROL, v);
+        private(&mut m);
+        assert_eq!(m["cache-control"].as_bytes(), field, "no-store kept");
     }
 }

@@ -1528,3 +1528,31 @@ fn a_body_in_a_drawing_is_not_the_pages() {
         }
     }
 }
+
+/// `Cache-Control` is a list whose members may hold a quoted string, commas and all (RFC 9110
+/// 5.6): `no-cache="X-A, no-store, X-B"` is one directive, `no-cache` with three field names.
+/// Split at every comma, its `no-store` read as a directive of its own made the layer drop
+/// `private` ("no-store already keeps every cache out"), and the page went out with
+/// `max-age=600` and `no-cache` naming fields: a shared cache may store that, one visitor's
+/// page for the next.
+#[tokio::test]
+async fn a_comma_in_a_quoted_cache_directive_never_lets_a_shared_cache_keep_the_page() {
+    for cache_control in [
+        r#"public, max-age=600, no-cache="X-A, no-store, X-B""#,
+        r#"public, max-age=600, no-cache="X-A,no-store""#,
+    ] {
+        let app = app(
+            pages(),
+            &[
+                ("content-type", "text/html"),
+                ("cache-control", cache_control),
+            ],
+            PAGE.as_bytes(),
+        );
+        let (headers, body) = send(&app, Method::GET, &[]).await;
+        assert!(text(&body).contains("data-consent-nojs"), "rewritten");
+        let got = headers[header::CACHE_CONTROL].to_str().expect("ascii");
+        let kept = cache_control.strip_prefix("public, ").expect("public");
+        assert_eq!(got, format!("private, {kept}"), "{cache_control}");
+    }
+}
