@@ -22,6 +22,10 @@ use crate::rewriter::PageRewriter;
 /// handlers than) any compression layer, so that it sees the HTML before it is
 /// compressed. A response that is already compressed passes through untouched.
 ///
+/// A `GET` for a page (a navigation) reaches the service without `If-None-Match` and
+/// `If-Modified-Since`: the layer's pages carry no validator, so the copy such a request
+/// revalidates is not one of them, and the service's `304` would show it again.
+///
 /// Put it on the outermost router, the one that sees the path the browser shows: a page's
 /// rules (a service's excluded paths) are written for that path, and a router given to
 /// `Router::nest` sees it without the nest's prefix.
@@ -75,7 +79,9 @@ where
         if let Some(authority) = req.uri().authority() {
             visit.set_authority(authority.as_str());
         }
-        visit.set_method(req.method());
+        let method = req.method().clone();
+        visit.set_method(&method);
+        visit.drop_validators(&method, req.headers_mut());
         req.extensions_mut().insert(*visit.verdict());
         PageFuture {
             inner: self.inner.call(req),

@@ -126,6 +126,8 @@ pub struct Visit {
     /// Whether a script asked for it (`Sec-Fetch-Dest: empty`: `fetch`, htmx, Turbo): a
     /// fragment to swap into a page that already has the banner, not a page.
     fetched: bool,
+    /// Whether it asks for a page to show ([`asks_for_a_page`]).
+    page: bool,
 }
 
 impl Visit {
@@ -170,6 +172,20 @@ impl Visit {
             self.head = true;
         } else if method != http::Method::GET {
             self.own = true;
+        }
+    }
+
+    /// Takes from a `GET` or `HEAD` request for a page the validators of a stored copy
+    /// (`If-None-Match`, `If-Modified-Since`), so that the app sends the page to rewrite.
+    /// The layer's pages carry none: a copy revalidated for a page is one the layer did not
+    /// make (the page as served before the layer, or passed through it, compressed or
+    /// [`Untouched`]), or a validator anyone can send, and the app's `304` would show it
+    /// again, ungated, and keep it fresh. Any other method's (`If-None-Match: *` on a `PUT`)
+    /// are kept, as is any request's that is not for a page (an image, a script's fetch).
+    pub(crate) fn drop_validators(&self, method: &http::Method, headers: &mut HeaderMap) {
+        if self.page && (method == http::Method::GET || method == http::Method::HEAD) {
+            headers.remove(header::IF_NONE_MATCH);
+            headers.remove(header::IF_MODIFIED_SINCE);
         }
     }
 
@@ -275,6 +291,7 @@ impl Pages {
             fetched: headers
                 .get(SEC_FETCH_DEST)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"empty")),
+            page: asks_for_a_page(headers),
         }
     }
 
@@ -290,7 +307,12 @@ impl Pages {
     /// cache keeps one copy per decision, and a script's fetch of the address, which passes
     /// through, is another response), no `ETag` or `Last-Modified` (they describe the page
     /// before rewriting), no `Content-Length` (the length changes; a script's fetch keeps
-    /// its own), and the Content-Security-Policy allows the Consent Mode script.
+    /// its own), and the Content-Security-Policy allows the Consent Mode script. A `304 Not
+    /// Modified` to a request for a page (a navigation) gets the same cache headers: it
+    /// carries those of the page it validates. The [`PageLayer`](crate::PageLayer) also takes
+    /// the validators (`If-None-Match`, `If-Modified-Since`) off a `GET` for a page, so that
+    /// the app sends the page to rewrite: a server that calls this directly takes them off
+    /// itself, or its app's `304` shows again a copy of the page the layer did not make.
     pub fn respond(
         self: &Arc<Self>,
         visit: &Visit,
@@ -310,7 +332,7 @@ impl Pages {
         headers: &mut HeaderMap,
         body_len: Option<u64>,
     ) -> Option<Plan> {
-        if visit.head {
+        if visit.head || status == StatusCode::NOT_MODIFIED {
             // The headers of the page, for a body that is not the page.
             let _ = self.prepare(&visit, status, headers);
             return None;
@@ -357,9 +379,15 @@ impl Pages {
         status: StatusCode,
         headers: &mut HeaderMap,
     ) -> Option<Prepared> {
-        if status.is_informational()
-            || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
-        {
+        if status == StatusCode::NOT_MODIFIED {
+            // It carries the headers of the representation it validates (RFC 9110, 15.4.5),
+            // which a cache puts on its stored copy: for a page, a rewritten page's.
+            if visit.page {
+                private(headers);
+            }
+            return None;
+        }
+        if status.is_informational() || status == StatusCode::NO_CONTENT {
             return None;
         }
         let (encoding, declared) = html_encoding(headers)?;
@@ -595,6 +623,29 @@ fn other_cookies(headers: &HeaderMap, name: &str) -> bool {
             let own = pair.split(|&b| b == b'=').next().unwrap_or_default();
             own.trim_ascii() != name.as_bytes()
         })
+}
+
+/// Whether a request asks for a page to show: a navigation of the window or of a frame
+/// (`Sec-Fetch-Dest`), or, from a browser that does not send that, one that accepts HTML.
+fn asks_for_a_page(headers: &HeaderMap) -> bool {
+    const PAGES: [&[u8]; 6] = [
+        b"document",
+        b"iframe",
+        b"frame",
+        b"fencedframe",
+        b"embed",
+        b"object",
+    ];
+    match headers.get(SEC_FETCH_DEST) {
+        Some(dest) => PAGES
+            .iter()
+            .any(|p| dest.as_bytes().eq_ignore_ascii_case(p)),
+        None => headers.get_all(header::ACCEPT).iter().any(|v| {
+            v.as_bytes()
+                .windows(b"text/html".len())
+                .any(|w| w.eq_ignore_ascii_case(b"text/html"))
+        }),
+    }
 }
 
 /// The encoding of an HTML response (`Content-Type: text/html`; UTF-8 unless its charset

@@ -1556,3 +1556,145 @@ async fn a_comma_in_a_quoted_cache_directive_never_lets_a_shared_cache_keep_the_
         assert_eq!(got, format!("private, {kept}"), "{cache_control}");
     }
 }
+
+/// An app that answers conditional requests for its page, as a static file server or a
+/// framework's conditional-GET middleware does: `304 Not Modified` to an `If-None-Match` with
+/// the page's `ETag`, or to any `If-Modified-Since`, with the cache headers of its `200`.
+fn conditional_app(pages: Arc<Pages>) -> Router {
+    async fn page(headers: HeaderMap) -> Response {
+        let cache = [
+            (header::CACHE_CONTROL, "public, max-age=600"),
+            (header::ETAG, "\"v1\""),
+            (header::LAST_MODIFIED, "Mon, 07 Dec 2026 12:00:00 GMT"),
+        ];
+        let fresh = headers
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v == "\"v1\"")
+            || headers.contains_key(header::IF_MODIFIED_SINCE);
+        if fresh {
+            return (StatusCode::NOT_MODIFIED, cache).into_response();
+        }
+        let html = [(header::CONTENT_TYPE, "text/html; charset=utf-8")];
+        (html, cache, PAGE).into_response()
+    }
+    async fn put(headers: HeaderMap) -> StatusCode {
+        // `If-None-Match: *`: create, never overwrite.
+        if headers.contains_key(header::IF_NONE_MATCH) {
+            StatusCode::PRECONDITION_FAILED
+        } else {
+            StatusCode::NO_CONTENT
+        }
+    }
+    Router::new()
+        .route("/", get(page).put(put))
+        .layer(PageLayer::new(pages))
+}
+
+/// The layer's pages carry no validator, so a browser or a CDN that revalidates the address
+/// for a page holds a copy the layer did not make: the page as the site served it before the
+/// layer was put in, or one that passed through it (compressed, `Untouched`), ungated, with
+/// its `ETag`, `public`, no `Vary`. The app's `304` went through untouched: the copy, Consent
+/// Mode's `default` and the first layer missing, was shown again and kept fresh for ten
+/// minutes more. Anyone can also send the validator (it is in the page's old headers). A
+/// navigation's validators are not the app's to answer: it gets the page, rewritten.
+#[tokio::test]
+async fn a_navigation_never_revalidates_a_copy_the_layer_did_not_make() {
+    let app = conditional_app(pages());
+    let navigation: [&[(&str, &str)]; 3] = [
+        &[("sec-fetch-dest", "document")],
+        &[("sec-fetch-dest", "iframe")],
+        // A browser without `Sec-Fetch-*`: what it accepts.
+        &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+    ];
+    let validators = [
+        ("if-none-match", "\"v1\""),
+        ("if-modified-since", "Mon, 07 Dec 2026 12:00:00 GMT"),
+    ];
+    for request in navigation {
+        for validator in validators {
+            let mut headers = request.to_vec();
+            headers.push(validator);
+            let (got, body) = send(&app, Method::GET, &headers).await;
+            assert!(
+                text(&body).contains("data-consent-nojs"),
+                "{headers:?}: the page, rewritten"
+            );
+            assert_eq!(got[header::CACHE_CONTROL], "private, max-age=600");
+            assert!(got.get(header::ETAG).is_none(), "{headers:?}");
+        }
+    }
+    // What is not a page (an image, a script's fetch) is still the app's to revalidate, and
+    // a `PUT`'s `If-None-Match: *` still keeps it from overwriting.
+    for dest in ["image", "empty"] {
+        let request = Request::get("/")
+            .header("sec-fetch-dest", dest)
+            .header(header::IF_NONE_MATCH, "\"v1\"")
+            .body(Body::empty())
+            .expect("request");
+        let response = app.clone().oneshot(request).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "{dest}");
+    }
+    let request = Request::put("/")
+        .header("sec-fetch-dest", "document")
+        .header(header::IF_NONE_MATCH, "*")
+        .body(Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+}
+
+/// A `304` carries the cache headers of the representation it validates (RFC 9110 15.4.5),
+/// and a cache puts them on its stored copy (RFC 9111 4.3.4). One that an app still answers
+/// to a page (through the plain function, which sees the response only, or without a
+/// validator the layer knows) had the app's: `public`, the CDN's own field, its `ETag`, no
+/// `Vary`, so that a cache made a visitor's stored page shareable, or freshened an ungated
+/// copy for everyone. It gets a rewritten page's.
+#[test]
+fn a_not_modified_for_a_page_has_the_rewritten_pages_cache_headers() {
+    let pages = pages();
+    let mut request = HeaderMap::new();
+    request.insert("sec-fetch-dest", "document".parse().expect("value"));
+    let mut headers = HeaderMap::new();
+    for (k, v) in [
+        ("cache-control", "public, max-age=600, s-maxage=3600"),
+        ("cdn-cache-control", "max-age=600"),
+        ("etag", "\"v1\""),
+        ("last-modified", "Mon, 07 Dec 2026 12:00:00 GMT"),
+    ] {
+        headers.insert(k, v.parse().expect("value"));
+    }
+    let out = consent_gate::rewrite(
+        &pages,
+        &request,
+        "/",
+        StatusCode::NOT_MODIFIED,
+        &mut headers,
+        b"",
+    );
+    assert!(out.is_none(), "no page to rewrite");
+    assert_eq!(headers[header::CACHE_CONTROL], "private, max-age=600");
+    assert_eq!(
+        headers[header::VARY],
+        "Cookie, Sec-GPC, DNT, Sec-Fetch-Dest"
+    );
+    for name in ["cdn-cache-control", "etag", "last-modified"] {
+        assert!(headers.get(name).is_none(), "{name}: {headers:?}");
+    }
+    // Not a page (an image): the app's headers, as they were.
+    let mut request = HeaderMap::new();
+    request.insert("sec-fetch-dest", "image".parse().expect("value"));
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CACHE_CONTROL,
+        "public, max-age=600".parse().expect("value"),
+    );
+    headers.insert(header::ETAG, "\"v1\"".parse().expect("value"));
+    let visit = pages.visit(&request, "/");
+    assert!(
+        pages
+            .respond(&visit, StatusCode::NOT_MODIFIED, &mut headers)
+            .is_none()
+    );
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=600");
+    assert_eq!(headers[header::ETAG], "\"v1\"");
+}
