@@ -148,13 +148,16 @@ cd "$(dirname "$0")/.."
 # did not open, for as long as a cache kept the policy: no withdrawal); raised by 6 B to
 # 21,012 (module) so that the banner keeps the server's signed answer for its choices
 # whatever its method (the server calls a decision a withdrawal only over a grant the
-# visitor proved to it, and one rule, `Method::revoking`, says so for both). The test
+# visitor proved to it, and one rule, `Method::revoking`, says so for both); raised by 19 B
+# to 21,031 (script) so that the first layer's description is never a page's own element of
+# id `consent-desc` (a screen reader read a newsletter's consent line as the banner's), and a
+# policy renewed for texts of a later revision does not start again over a later `run`. The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=21012
+RATCHET=21031
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -246,12 +246,15 @@ const file = (name, ahead) => once(ui.texts_, name, 'the banner', () => {
   return (ahead || load()).then((f) => (f?.revision === rev ? f : load(NO_CACHE).then((f) => {
     if (f?.revision === rev) return f;
     if (f?.revision > rev && !renewed) {
-      renewed = get(url, NO_CACHE).then(() => Consent.run(url, options), () => {});
+      // Unless the page has started the banner again meanwhile: the latest `run` wins.
+      renewed = runs;
+      get(url, NO_CACHE).then(() => renewed === runs && Consent.run(url, options), () => {});
     }
     return Promise.reject(new Error(`${name} is not of revision ${rev}`));
   })));
 });
-/** Whether the policy was asked for again past the cache (`file`): once per page. */
+/** Whether the policy was asked for again past the cache (`file`), once per page: the
+ * `run` it was asked for in (`runs` then). */
 let renewed;
 const NO_CACHE = { __proto__: null, cache: 'no-cache' };
 
@@ -320,12 +323,15 @@ function showBanner(polite = false) {
 
 function drawBanner(v, polite) {
   const t = v.t;
+  // Not an id the page has: a site's own form may have `consent-desc`, and aria-describedby
+  // names the first element with it. (A layer this replaces goes in the same task.)
+  const id = document.getElementById('consent-desc') ? 'consent-desc-' : 'consent-desc';
   const banner = attrs(el('div', 'consent-banner'), {
     role: 'dialog', 'aria-modal': 'false', 'aria-label': t.banner_label,
-    'aria-describedby': 'consent-desc', tabindex: '-1', lang: v.lang,
+    'aria-describedby': id, tabindex: '-1', lang: v.lang,
   });
   add(banner, el('h2', 'consent-title', t.banner_title),
-    attrs(el('p', 'consent-desc', t.banner_description), { id: 'consent-desc' }));
+    attrs(el('p', 'consent-desc', t.banner_description), { id }));
   if (v.gpc) banner.append(el('p', 'consent-gpc', t.gpc_notice));
   const acts = actions(t, t.settings, openPreferences);
   // What the preferences draw starts loading as a pointer goes down on "Settings", or the

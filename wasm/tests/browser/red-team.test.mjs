@@ -4,8 +4,9 @@
 // page's own fetch, WebAssembly and document.cookie, texts of the wrong shape, two decisions
 // at two paths, the script twice on a page, markup turned into addresses, Trusted Types,
 // cookies with a secure prefix or on a parent domain, excluded paths as servers route them,
-// another banner above ours, a phone's narrowest screen, the keyboard and texts of another
-// revision than the policy's. The server, pages
+// another banner above ours, a phone's narrowest screen, the keyboard, texts of another
+// revision than the policy's, a first layer drawn ahead of the core, and a page's own ids and
+// cookies like the banner's. The server, pages
 // and visitors are harness.mjs's; every wait is bounded.
 //
 //   node --test wasm/tests/browser/red-team.test.mjs      (from any directory)
@@ -614,4 +615,195 @@ bannerTest("the preferences' details of another revision are never drawn", async
   await v.press('Reject all');
   await logged(v, 'no-ads');
   assert.deepEqual(await v.log(), ['necessary', 'no-ads']);
+});
+
+// ---- A first layer drawn ahead of the core ------------------------------------------------
+
+/** Starts the banner with `policy` from the page, its policy `delay` ms slow, so that the first
+ * layer is drawn ahead of the core; waits for that layer. */
+async function runSlow(v, policy, delay = 1000) {
+  await v.js(([p, d]) => { window.__run = window.Consent.run(`${p}?delay=${d}`); }, [policy, delay]);
+  await v.page.locator('[data-consent-early] .consent-banner button').first().waitFor();
+}
+
+// Texts with markup in them (a translator's `<b>`, a pasted snippet) are drawn as text, ahead
+// of the core and by it alike: no element of theirs, nothing of theirs runs.
+bannerTest('markup in the texts is drawn as text on a first layer drawn ahead of the core', async (visitor) => {
+  const title = '<img src=x onerror="window.__log.push(\'xss\')">';
+  const policy = compiled(config('rt-early-html', (c) => { c.texts = { en: { banner_title: title, banner_description: '<b>bold</b>' } }; }));
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  await runSlow(v, policy);
+  const drawn = () => v.js(() => {
+    const b = document.querySelector('[data-consent-ui] .consent-banner');
+    return [b.querySelector('.consent-title').textContent, b.querySelector('.consent-desc').textContent, b.querySelectorAll('img, b').length];
+  });
+  assert.deepEqual(await drawn(), [title, '<b>bold</b>', 0], 'ahead of the core');
+  assert.equal(await v.js(() => window.__run), true);
+  assert.deepEqual(await drawn(), [title, '<b>bold</b>', 0], 'kept by the core');
+  await v.settle();
+  assert.deepEqual(await v.log(), ['necessary']);
+});
+
+// A click on a first layer drawn ahead of a policy that then proves damaged (cut short by a
+// proxy) grants nothing: the layer goes, nothing is stored, only the necessary runs.
+bannerTest('a click on a first layer drawn ahead of a damaged policy grants nothing', async (visitor) => {
+  const good = compiled(config('rt-early-cut'));
+  routes.set('/rt-early-cut/texts-en.json', routes.get(good.replace(/policy\.bin$/, 'texts-en.json')));
+  const bytes = routes.get(good).body;
+  routes.set('/rt-early-cut/policy.bin', { type: 'application/octet-stream', body: bytes.subarray(0, bytes.length >> 1) });
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  await runSlow(v, '/rt-early-cut/policy.bin');
+  await v.press('Accept all');
+  assert.equal(await v.js(() => window.__run), false);
+  await v.settle();
+  assert.equal(await v.js(() => document.querySelectorAll('[data-consent-ui]').length), 0, 'no layer left');
+  assert.equal(await v.js(() => document.cookie), '');
+  assert.deepEqual(await v.log(), ['necessary']);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.equal(v.errors.filter((e) => e.startsWith('consent:')).length, 1, `${v.errors}`);
+});
+
+// The page starts the banner again (another policy: a site's region switch) while a click on
+// the first run's early layer waits: that click was made on the other policy's layer, and the
+// second run's core does not follow it.
+bannerTest("a click on an earlier run's first layer drawn ahead is not followed by a later run", async (visitor) => {
+  const a = compiled(config('rt-early-a'));
+  const b = compiled(config('rt-early-b'));
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  await runSlow(v, a);
+  await v.press('Accept all');
+  await v.js((p) => { window.__run2 = window.Consent.run(p); }, b);
+  assert.equal(await v.js(() => window.__run2), true);
+  assert.equal(await v.js(() => window.__run), false, 'the earlier run changes nothing');
+  await v.settle();
+  assert.equal(await v.bannerShown(), true, 'the later run asks');
+  assert.equal(await v.js(() => document.cookie), '');
+  assert.deepEqual(await v.log(), ['necessary']);
+});
+
+// "Reject all", then "Accept all", both before the core has started: one decision (the last
+// click), one record, never two.
+bannerTest('two clicks on a first layer drawn ahead make one decision, the last', async (visitor) => {
+  const bodies = [];
+  setEndpoint((body) => { bodies.push(body); return { status: 500, json: { error: 'not signing in this test' } }; });
+  const policy = compiled(config('rt-early-two', (c) => { c.endpoint = '/consent-endpoint'; }));
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  await runSlow(v, policy);
+  await v.press('Reject all');
+  await v.press('Accept all');
+  assert.equal(await v.js(() => window.__run), true);
+  await logged(v, 'ads');
+  await v.settle();
+  assert.equal(bodies.length, 1, 'one record');
+  assert.deepEqual((await v.log()).sort(), ['ads', 'ga', 'necessary']);
+  assert.equal(await v.bannerShown(), false);
+});
+
+// ---- Other scripts and banners on the page ------------------------------------------------
+
+// A site's own form with an element of id `consent-desc` (a newsletter's consent line), before
+// the banner in the page: the first layer's aria-describedby named that id, and a screen
+// reader read the newsletter's line as the cookie dialog's description, ahead of the core and
+// after it, and after a change of language.
+bannerTest("a page's own #consent-desc does not describe the banner's first layer", async (visitor) => {
+  const form = '<form><input type="checkbox" aria-describedby="consent-desc"><p id="consent-desc">Send me the newsletter.</p></form>';
+  const v = await visitor();
+  await v.open({ body: form + SCRIPTS });
+  const described = () => v.js(() => {
+    const b = document.querySelector('[data-consent-ui] .consent-banner');
+    return document.getElementById(b.getAttribute('aria-describedby')) === b.querySelector('.consent-desc');
+  });
+  await runSlow(v, compiled(config('rt-ids')));
+  assert.equal(await described(), true, 'ahead of the core');
+  assert.equal(await v.js(() => window.__run), true);
+  assert.equal(await described(), true, 'the core\'s');
+  assert.equal(await v.api('setLanguage', 'fi'), true);
+  await v.waitFor(() => document.querySelector('.consent-banner')?.lang === 'fi');
+  assert.equal(await described(), true, 'redrawn in another language');
+  assert.equal(await v.js(() => document.getElementById('consent-desc').textContent), 'Send me the newsletter.', "the page's element keeps its id");
+});
+
+// Another banner that stores its own choice under the same cookie name, as JSON (a generic
+// `consent`): no decision of ours, so the first layer asks, and nothing is granted by it.
+bannerTest("another banner's cookie of the same name is no decision", async (visitor) => {
+  const v = await visitor();
+  const pre = `document.cookie = 'rt-same=' + encodeURIComponent('{"analytics":true,"marketing":true}') + '; Path=/';`;
+  await goto(v, addPage({ body: SCRIPTS, config: config('rt-same'), pre }));
+  await v.settle();
+  assert.equal(await v.bannerShown(), true);
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.deepEqual(await v.log(), ['necessary']);
+  // Our own decision, copied by another script under names like ours: still no decision.
+  await v.press('Accept all');
+  await logged(v, 'ads');
+  await v.js(() => {
+    const value = document.cookie.match(/(?:^|; )rt-same=([^;]*)/)[1];
+    document.cookie = 'rt-same=; Path=/; Max-Age=0';
+    for (const name of ['RT-SAME', 'rt-same2', 'xrt-same', 'rt-same.']) document.cookie = `${name}=${value}; Path=/`;
+  });
+  await goto(v, addPage({ body: SCRIPTS, config: config('rt-same') }));
+  assert.equal(await v.api('acceptedCategory', 'analytics'), false);
+  assert.deepEqual(await v.log(), ['necessary']);
+});
+
+// ---- Texts of a later revision renew a cached policy ----------------------------------------
+
+// A first visit whose browser keeps policy.bin of revision 1 while the texts are of revision
+// 2: the banner asks for the policy again past the cache and then starts again with it. The
+// page meanwhile started the banner with another policy (`Consent.run`: the latest call wins):
+// the renewal started the first policy again over it, and took the later run's first layer away.
+bannerTest("a renewed policy does not start again over a later Consent.run", async (visitor) => {
+  const [one, two] = revisions('rt-renew-race');
+  deploy('rt-renew-race', { 'policy.bin': one, 'texts-en.json': two });
+  const other = compiled(config('rt-renew-other', (c) => { c.texts = { en: { banner_title: 'The other policy' } }; }));
+  const v = await visitor();
+  let asked = 0;
+  let renewal;
+  const held = new Promise((ok) => { renewal = ok; });
+  let release;
+  const go = new Promise((ok) => { release = ok; });
+  await v.page.route('**/rt-renew-race/policy.bin', async (route) => {
+    if (++asked === 2) {
+      renewal();
+      await go;
+    }
+    await route.continue().catch(() => {});
+  });
+  await v.open({ body: SCRIPTS });
+  await v.js(() => { window.Consent.run('/rt-renew-race/policy.bin'); });
+  await held;
+  assert.equal(await v.run(other), true);
+  assert.equal(await drawnTitle(v), 'The other policy');
+  release();
+  // The renewal's answer is never read, so never reported finished: a fixed watch.
+  await v.page.waitForTimeout(SETTLE);
+  assert.equal(asked, 2, 'the first policy is not loaded again to start over the later run');
+  assert.equal(await drawnTitle(v), 'The other policy', "the later run's first layer stays");
+  await v.press('Accept all');
+  await logged(v, 'ads');
+  assert.match(await v.js(() => document.cookie), /rt-renew-other=/);
+  assert.deepEqual(v.pageErrors, []);
+});
+
+// A policy.bin that stays of revision 1 even past the cache (a CDN's edge that answers the
+// revalidation from its own stale copy) beside texts of revision 2: the banner asks for the
+// policy past the cache and starts again once, then stops (no first layer: a texts file of
+// another revision is never drawn); it never asks, and starts, again and again.
+bannerTest('a policy that stays older than its texts is renewed once, never in a loop', async (visitor) => {
+  const [one, two] = revisions('rt-renew-loop');
+  deploy('rt-renew-loop', { 'policy.bin': one, 'texts-en.json': two });
+  const v = await visitor();
+  await v.open({ body: SCRIPTS });
+  await v.js(() => { window.__run = window.Consent.run('/rt-renew-loop/policy.bin'); });
+  await until(() => hits('/rt-renew-loop/policy.bin') >= 3, 'the policy loaded for the restart');
+  await v.page.waitForTimeout(2 * SETTLE);
+  assert.equal(hits('/rt-renew-loop/policy.bin'), 3, 'loaded, renewed and loaded once more: no more');
+  assert.equal(await drawnTitle(v), null, 'no first layer of another revision');
+  assert.deepEqual(await v.log(), ['necessary']);
+  assert.equal(await v.js(() => document.cookie), '');
+  assert.deepEqual(v.pageErrors, []);
 });
