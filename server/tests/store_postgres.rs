@@ -252,7 +252,7 @@ async fn a_condition_sees_the_decisions_before_it_in_its_batch() {
         after: 1,
         channels: vec![MarketingChannel::Email],
     };
-    let mut consent = std::pin::pin!(s.append_marketing_if(consent, condition));
+    let mut consent = std::pin::pin!(s.append_marketing_if(vec![consent], condition));
     queue(consent.as_mut()).await;
     holder.batch_execute("COMMIT").await.expect("unlock");
     let (cookie, refusal, consent) = bounded("the appends", async {
@@ -266,11 +266,56 @@ async fn a_condition_sees_the_decisions_before_it_in_its_batch() {
     );
     assert_eq!(
         consent.expect("append"),
-        MarketingAppend::Superseded { seq: 2 }
+        [MarketingAppend::Superseded { seq: 2 }]
     );
     verify(s, &suite::key(), None, |_| {})
         .await
         .expect("verifies");
+}
+
+/// A confirmation refused in the middle of a batch takes back only its own records
+/// (`suite::a_refused_group_in_a_held_batch`): the batch's rows and what it judged of them.
+///
+/// Another connection holds the chain's head, so the writer's batch of one cookie decision
+/// waits for it; the appends queued meanwhile make its next batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
+    use support::writer::queue;
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    let s = h.store();
+    suite::before_a_held_batch(s).await;
+    let holder = client(&h.url).await;
+    holder
+        .batch_execute("BEGIN; SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
+        .await
+        .expect("lock");
+    let mut first = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
+    queue(first.as_mut()).await;
+    let observer = client(&h.url).await;
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+    bounded("the writer waiting for the head", async {
+        while observer
+            .query_one(waiting, &[])
+            .await
+            .expect("query")
+            .get::<_, i64>(0)
+            == 0
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let release = async {
+        holder.batch_execute("COMMIT").await.expect("unlock");
+    };
+    let (first, ()) = bounded("the appends", async {
+        tokio::join!(first, suite::a_refused_group_in_a_held_batch(s, release))
+    })
+    .await;
+    assert_eq!(first.expect("append").seq, 2);
 }
 
 /// A connection of the test's own, as another server's.

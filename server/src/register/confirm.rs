@@ -10,14 +10,16 @@
 //!
 //! Confirming (`POST /register/confirm`, from the page the link opens) appends one consent per
 //! channel, given on the web form and marked confirmed by the contact with the sign-up's time
-//! ([`consent_core::register::Confirmed`], in the record, so the chain covers it), unless the
-//! log already holds a decision for the contact and channel appended after the sign-up (past
-//! the log position the token names). That rule makes the token single-use (its own consents
-//! are such decisions) and keeps a later objection, refusal or erasure standing: a link mailed
-//! before an objection cannot lift it. The store's writer judges it ([`NothingLater`]) in the
-//! transaction that would append the consent, so a refusal that staff record while the
-//! confirmation is under way stands too. Until confirmed, `may_market` answers as before the
-//! sign-up.
+//! ([`consent_core::register::Confirmed`], in the record, so the chain covers it), all in one
+//! transaction, unless the log already holds a decision for the contact on any of the
+//! channels appended after the sign-up (past the log position the token names). That rule
+//! makes the token single-use (its own consents are such decisions) and keeps a later
+//! objection, refusal or erasure standing: a link mailed before an objection cannot lift it.
+//! The store's writer judges it ([`NothingLater`]) in the transaction that would append the
+//! consents, so a refusal that staff record while the confirmation is under way stands too.
+//! A confirmation is recorded whole or not at all: a crash, a store error or a refused
+//! channel leaves the link unused, to be tried again. Until confirmed, `may_market` answers
+//! as before the sign-up.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -181,13 +183,17 @@ impl Pending {
 }
 
 /// Records the confirmed sign-up of `token` at `now`: one consent per channel, given on the
-/// web form and marked confirmed by the contact. Nothing is recorded when any channel already
-/// holds a decision made after the sign-up: each consent is appended on the condition that
-/// its own channel and the sign-up's channels after it hold none.
+/// web form and marked confirmed by the contact, appended together in one transaction or not
+/// at all ([`Register::append_marketing_if`](crate::store::Register::append_marketing_if)).
 ///
-/// Caveats: a decision that reaches the log between two of these appends stops the ones
-/// after it ([`ConfirmError::Superseded`]); the channels before it stay confirmed, and the
-/// decision, being later, stands.
+/// 1. Nothing is recorded when any of the sign-up's channels already holds a decision of the
+///    contact made after the sign-up ([`ConfirmError::Superseded`]): the link was used, or a
+///    later objection or refusal stands, on every channel of the link alike.
+/// 2. Nothing is recorded when the store refuses any one channel's consent (a decision on it
+///    dated after `now`: [`RecordError::OutOfOrder`]) or fails: the link stays unused and
+///    can be tried again.
+///
+/// The positions answered are in the sign-up's channel order.
 ///
 /// # Errors
 /// [`ConfirmError`].
@@ -219,21 +225,23 @@ pub async fn confirm<S: Store>(
             .map_err(RecordError::Decision)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::new();
-    for (i, record) in records.into_iter().enumerate() {
-        let channel = record.channel();
-        let condition = NothingLater {
-            after: pending.after,
-            channels: pending.channels[i..].to_vec(),
-        };
-        let landed = store
-            .append_marketing_if(record, condition)
-            .await
-            .map_err(RecordError::from)?;
-        let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) = super::recorded(landed)?;
-        out.push((channel, seq));
-    }
-    Ok(out)
+    let condition = NothingLater {
+        after: pending.after,
+        channels: pending.channels.clone(),
+    };
+    let landed = store
+        .append_marketing_if(records, condition)
+        .await
+        .map_err(RecordError::from)?;
+    pending
+        .channels
+        .iter()
+        .zip(landed)
+        .map(|(channel, landed)| {
+            let (Recorded::Stored { seq } | Recorded::Duplicate { seq }) = super::recorded(landed)?;
+            Ok((*channel, seq))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,43 +9,83 @@ use tokio::sync::{mpsc, oneshot};
 
 use consent_core::register::MarketingRecord;
 
-use super::{MarketingAppend, NothingLater, Prepared, StoreError};
+use super::{Cause, Doing, MarketingAppend, NothingLater, Prepared, StoreError};
 
-/// Where an append's answer goes.
-pub(crate) type Reply = oneshot::Sender<Result<MarketingAppend, StoreError>>;
+/// Where an append's answer goes: one answer per record of its [`Job`], in order.
+pub(crate) type Reply = oneshot::Sender<Result<Vec<MarketingAppend>, StoreError>>;
 
-/// An append on its way to the writer.
-pub(crate) type Job = (Prepared, Reply);
+/// Records on their way to the writer, appended together or not at all: one record (every
+/// cookie decision, a lone marketing decision), or a confirmed sign-up's consents, one per
+/// channel ([`Register::append_marketing_if`](super::Register::append_marketing_if)).
+pub(crate) struct Job {
+    /// The records, in the order they are chained.
+    pub(crate) records: Vec<Prepared>,
+    /// Judged for every record's contact before any of them is appended (when there is one).
+    pub(crate) condition: Option<NothingLater>,
+    reply: Reply,
+}
 
 /// The sending side of a store's writer queue.
 pub(crate) type Appends = mpsc::UnboundedSender<Job>;
 
-/// Hands a prepared record to the writer and waits for what became of it.
+/// Hands prepared records to the writer, to be appended in one transaction, all or none, if
+/// `condition` holds (when there is one), and waits for what became of each. A lone record
+/// travels in a `Vec` of one too: one small allocation beside its JSON, for one path through
+/// the writer.
 ///
 /// # Errors
 /// [`StoreError::Closed`] when the writer has shut down, or the writer's error.
-pub(crate) async fn submit(appends: &Appends, p: Prepared) -> Result<MarketingAppend, StoreError> {
+pub(crate) async fn submit(
+    appends: &Appends,
+    records: Vec<Prepared>,
+    condition: Option<NothingLater>,
+) -> Result<Vec<MarketingAppend>, StoreError> {
     let (reply, rx) = oneshot::channel();
-    appends.send((p, reply)).map_err(|_| StoreError::Closed)?;
+    let job = Job {
+        records,
+        condition,
+        reply,
+    };
+    appends.send(job).map_err(|_| StoreError::Closed)?;
     rx.await.map_err(|_| StoreError::Closed)?
 }
 
-/// Hands a marketing decision to the writer, appended only if `condition` holds (when there
-/// is one); what became of it.
+/// Hands one record to the writer, unconditionally; what became of it.
 ///
 /// # Errors
-/// As [`submit`], and why the record could not be prepared ([`Prepared::marketing`]).
+/// As [`submit`].
+pub(crate) async fn submit_one(
+    appends: &Appends,
+    p: Prepared,
+) -> Result<MarketingAppend, StoreError> {
+    let mut answers = submit(appends, vec![p], None).await?;
+    // The writer answers each record of a job: one here.
+    answers
+        .pop()
+        .ok_or(StoreError::Database(Cause::only(Doing::Judge)))
+}
+
+/// Hands marketing decisions to the writer, appended together or not at all, only if
+/// `condition` holds (when there is one); what became of each.
+///
+/// # Errors
+/// As [`submit`], and why a record could not be prepared ([`Prepared::marketing`]).
 pub(crate) async fn submit_marketing(
     appends: &Appends,
-    record: &MarketingRecord,
+    records: &[MarketingRecord],
     condition: Option<NothingLater>,
-) -> Result<MarketingAppend, StoreError> {
-    submit(appends, Prepared::marketing(record, condition)?).await
+) -> Result<Vec<MarketingAppend>, StoreError> {
+    let prepared = records
+        .iter()
+        .map(Prepared::marketing)
+        .collect::<Result<Vec<_>, _>>()?;
+    submit(appends, prepared, condition).await
 }
 
 /// A batch the writer is done with: the appends and what became of them.
 pub(crate) struct Settled {
     batch: Vec<Job>,
+    /// One answer per record of the batch's jobs, in order.
     result: Result<Vec<MarketingAppend>, StoreError>,
 }
 
@@ -54,13 +94,15 @@ impl Settled {
     pub(crate) fn answer(self) {
         match self.result {
             Ok(appended) => {
-                for ((_, reply), a) in self.batch.into_iter().zip(appended) {
-                    let _ = reply.send(Ok(a));
+                let mut appended = appended.into_iter();
+                for job in self.batch {
+                    let answers = appended.by_ref().take(job.records.len()).collect();
+                    let _ = job.reply.send(Ok(answers));
                 }
             }
             Err(e) => {
-                for (_, reply) in self.batch {
-                    let _ = reply.send(Err(e.clone()));
+                for job in self.batch {
+                    let _ = job.reply.send(Err(e.clone()));
                 }
             }
         }
@@ -131,7 +173,8 @@ impl Batches {
         &self.batch
     }
 
-    /// Records what became of the batch: it is answered after the next one is taken.
+    /// Records what became of the batch (one answer per record of its jobs, in order): it is
+    /// answered after the next one is taken.
     pub(crate) fn settle(&mut self, result: Result<Vec<MarketingAppend>, StoreError>) {
         // The next batch is about as large as this one: sized once instead of grown.
         let next = Vec::with_capacity(self.batch.len());

@@ -199,8 +199,6 @@ pub(crate) struct MarketingIndex {
     pub(crate) contact: [u8; 33],
     pub(crate) channel: MarketingChannel,
     pub(crate) kind: consent_core::register::MarketingKind,
-    /// The condition of a conditional append ([`Register::append_marketing_if`]).
-    pub(crate) condition: Option<NothingLater>,
 }
 
 impl Prepared {
@@ -216,12 +214,8 @@ impl Prepared {
         })
     }
 
-    /// A marketing decision, with [`Summary::of_marketing`], appended only if `condition`
-    /// holds (when there is one).
-    pub(crate) fn marketing(
-        record: &MarketingRecord,
-        condition: Option<NothingLater>,
-    ) -> Result<Self, StoreError> {
+    /// A marketing decision, with [`Summary::of_marketing`].
+    pub(crate) fn marketing(record: &MarketingRecord) -> Result<Self, StoreError> {
         Ok(Self {
             time: record.time().unix_timestamp(),
             consent_id: None,
@@ -232,7 +226,6 @@ impl Prepared {
                 contact: record.contact().to_bytes(),
                 channel: record.channel(),
                 kind: record.kind(),
-                condition,
             }),
             kind: EntryKind::Marketing,
         })
@@ -387,15 +380,26 @@ pub enum MarketingAppend {
     },
 }
 
+impl MarketingAppend {
+    /// Whether the record was refused (out of order, or its condition broken): what makes a
+    /// conditional append of several records store none of them.
+    pub(crate) fn is_refusal(&self) -> bool {
+        match self {
+            MarketingAppend::Stored(_) | MarketingAppend::Duplicate { .. } => false,
+            MarketingAppend::OutOfOrder { .. } | MarketingAppend::Superseded { .. } => true,
+        }
+    }
+}
+
 /// The condition of a conditional marketing append ([`Register::append_marketing_if`]): the
-/// log holds no decision for the record's contact on any of `channels` after position
+/// log holds no decision for the records' contact on any of `channels` after position
 /// `after`.
 ///
-/// A confirmed sign-up's consent carries it, so that a refusal recorded after the sign-up
+/// A confirmed sign-up's consents carry it, so that a refusal recorded after the sign-up
 /// stands even when it reaches the log while the confirmation is under way. The writer judges
-/// it in the transaction that would append the record, by the position of each channel's
-/// latest decision (`marketing_state.seq`, or the batch's own decision before it), which
-/// `verify` checks is the last one in the log.
+/// it in the transaction that would append the records, before any of them, by the position
+/// of each channel's latest decision (`marketing_state.seq`, or the batch's own decision
+/// before it), which `verify` checks is the last one in the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NothingLater {
     /// The log position the caller read (the chain's head at the sign-up).
@@ -571,15 +575,26 @@ pub trait Register: Send + Sync + 'static {
         record: MarketingRecord,
     ) -> impl Future<Output = Result<MarketingAppend, StoreError>> + Send;
 
-    /// [`append_marketing`](Self::append_marketing) if `condition` holds, judged in the
-    /// transaction that would append it; else nothing is stored
-    /// ([`MarketingAppend::Superseded`], answered before a duplicate: the first copy breaks
-    /// the condition).
+    /// Appends `records` (a confirmed sign-up's consents, one per channel) in one
+    /// transaction, all or none, if `condition` holds for each record's contact, judged in
+    /// that transaction before any of them is appended. One answer per record, in order:
+    ///
+    /// 1. When the condition does not hold, nothing is stored and every record answers
+    ///    [`MarketingAppend::Superseded`] (before a duplicate: a first copy appended after
+    ///    the condition's position breaks it).
+    /// 2. Otherwise each record is judged as by [`append_marketing`](Self::append_marketing),
+    ///    after the ones before it. When one is refused ([`MarketingAppend::OutOfOrder`]),
+    ///    the ones before it are taken back out of the transaction, nothing is stored, and
+    ///    every record answers that refusal.
+    /// 3. Else each record answers [`MarketingAppend::Stored`] (at consecutive positions
+    ///    but for duplicates) or [`MarketingAppend::Duplicate`].
+    ///
+    /// No records, no answers.
     fn append_marketing_if(
         &self,
-        record: MarketingRecord,
+        records: Vec<MarketingRecord>,
         condition: NothingLater,
-    ) -> impl Future<Output = Result<MarketingAppend, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<MarketingAppend>, StoreError>> + Send;
 
     /// Every marketing entry of a contact, oldest first (erased ones have no contact any more).
     fn contact_records(
@@ -758,10 +773,10 @@ impl Register for AnyStore {
     }
     async fn append_marketing_if(
         &self,
-        record: MarketingRecord,
+        records: Vec<MarketingRecord>,
         condition: NothingLater,
-    ) -> Result<MarketingAppend, StoreError> {
-        delegate!(self, s => s.append_marketing_if(record, condition))
+    ) -> Result<Vec<MarketingAppend>, StoreError> {
+        delegate!(self, s => s.append_marketing_if(records, condition))
     }
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {
         delegate!(self, s => s.contact_records(contact))

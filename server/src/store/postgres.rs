@@ -56,7 +56,7 @@ use std::collections::HashMap;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
+use super::batch::{Appends, Batches, Job, Settled, submit_marketing, submit_one};
 use super::chain::{Signer, catch_up, ends_at, holds};
 use super::erasure::{Erasure, Whose};
 use super::error::{Cause, Corrupt, Doing};
@@ -800,9 +800,10 @@ impl Writer {
         // Forgotten until this batch commits: any failure leaves the head unknown.
         let known = self.head.take();
         let mut rows = None;
-        if let Some(head) = known.filter(|_| batch.iter().all(|(p, _)| p.marketing.is_none())) {
-            let mut cookies = Rows::new(head, batch.len());
-            for (p, _) in batch {
+        let records = || batch.iter().flat_map(|job| &job.records);
+        if let Some(head) = known.filter(|_| records().all(|p| p.marketing.is_none())) {
+            let mut cookies = Rows::new(head, records().count());
+            for p in records() {
                 cookies.push(p, &signer.key)?;
             }
             let inserted = cookies
@@ -860,28 +861,15 @@ impl Statements {
         signer.owns(stored.as_ref())?;
         check_holds(tx, signer, stored.as_ref()).await?;
         let head = (column(&head, 0)?, digest(&column::<Vec<u8>>(&head, 1)?)?);
-        let mut rows = Rows::new(head, batch.len());
-        // Marketing decisions of this batch, which the database does not hold yet.
-        let mut batch_digests: HashMap<([u8; 33], Digest), i64> = HashMap::new();
-        let mut states: HashMap<([u8; 33], MarketingChannel), (LatestState, i64)> = HashMap::new();
-        for (p, _) in batch {
-            if let Some(m) = &p.marketing {
-                let statements = (&self.find_duplicate, &self.read_state);
-                match judge(tx, statements, p, m, &batch_digests, &states).await? {
-                    Ok(state) => {
-                        batch_digests.insert((m.contact, p.digest), rows.seq + 1);
-                        states.insert((m.contact, m.channel), (state, rows.seq + 1));
-                    }
-                    Err(refused) => {
-                        rows.out.push(refused);
-                        continue;
-                    }
-                }
-            }
-            rows.push(p, &signer.key)?;
+        let records = batch.iter().map(|job| job.records.len()).sum();
+        let mut rows = Rows::new(head, records);
+        let mut judged = Judged::default();
+        for job in batch {
+            self.append_job(tx, &mut rows, &mut judged, job, signer)
+                .await?;
         }
         rows.insert(tx, &self.insert, None, signer).await?;
-        if !states.is_empty() {
+        if !judged.states.is_empty() {
             let mut cols = (
                 Vec::new(),
                 Vec::new(),
@@ -890,7 +878,7 @@ impl Statements {
                 Vec::new(),
                 Vec::new(),
             );
-            for ((contact, channel), (state, at)) in &states {
+            for ((contact, channel), (state, at)) in &judged.states {
                 cols.0.push(&contact[..]);
                 cols.1.push(channel.as_str());
                 cols.2.push(state.status.as_str());
@@ -906,6 +894,101 @@ impl Statements {
         }
         Ok(rows)
     }
+
+    /// Chains a job's records after `rows`, all or none, and pushes their answers. A refusal
+    /// takes back the job's records before it: the rows, and what `judged` learnt of them.
+    async fn append_job<'a>(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        rows: &mut Rows<'a>,
+        judged: &mut Judged,
+        job: &'a Job,
+        signer: &Signer,
+    ) -> Result<(), StoreError> {
+        let mark = rows.mark();
+        // Only a job of several records can have learnt something before its refusal. It is a
+        // confirmation's (a few records, and rare), so copying what the batch judged so far
+        // (at most a batch's decisions) costs little, and a lone record copies nothing.
+        let before = (job.records.len() > 1).then(|| judged.clone());
+        let mut refused = self.broken(tx, &judged.states, job).await?;
+        if refused.is_none() {
+            for p in &job.records {
+                if let Some(m) = &p.marketing {
+                    let statements = (&self.find_duplicate, &self.read_state);
+                    match judge(tx, statements, p, m, judged).await? {
+                        Ok(state) => judged.learn(m, p, state, rows.seq + 1),
+                        Err(landed) if landed.is_refusal() => {
+                            refused = Some(landed);
+                            break;
+                        }
+                        Err(duplicate) => {
+                            rows.out.push(duplicate);
+                            continue;
+                        }
+                    }
+                }
+                rows.push(p, &signer.key)?;
+            }
+        }
+        if let Some(refused) = refused {
+            rows.undo(mark);
+            if let Some(before) = before {
+                *judged = before;
+            }
+            rows.out.resize(mark.out + job.records.len(), refused);
+        }
+        Ok(())
+    }
+
+    /// The refusal when `job`'s condition does not hold for one of its records' contacts,
+    /// judged before any of them is appended.
+    async fn broken(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        states: &States,
+        job: &Job,
+    ) -> Result<Option<MarketingAppend>, StoreError> {
+        let Some(condition) = &job.condition else {
+            return Ok(None);
+        };
+        for m in job.records.iter().filter_map(|p| p.marketing.as_ref()) {
+            for channel in &condition.channels {
+                let latest = latest(tx, &self.read_state, states, m.contact, *channel).await?;
+                if let Some(refused) = latest.and_then(|(_, seq)| condition.broken_by(seq)) {
+                    return Ok(Some(refused));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Each contact's latest state per channel after a batch's decisions so far, and where.
+type States = HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>;
+
+/// What a batch's marketing decisions so far, which the database does not hold yet, tell the
+/// next: their positions by digest, and the states they leave.
+#[derive(Clone, Default)]
+struct Judged {
+    digests: HashMap<([u8; 33], Digest), i64>,
+    states: States,
+}
+
+impl Judged {
+    /// `p` is to be stored at `seq`, leaving `state`.
+    fn learn(&mut self, m: &MarketingIndex, p: &Prepared, state: LatestState, seq: i64) {
+        self.digests.insert((m.contact, p.digest), seq);
+        self.states.insert((m.contact, m.channel), (state, seq));
+    }
+}
+
+/// How far a batch's [`Rows`] went, to go back to.
+#[derive(Clone, Copy)]
+struct Mark {
+    rows: usize,
+    out: usize,
+    seq: i64,
+    link: Digest,
 }
 
 /// A batch's rows as the columns the `INSERT` statements take (one array each), chained from
@@ -995,6 +1078,34 @@ impl<'a> Rows<'a> {
         within(tx.execute(statement, &params)).await
     }
 
+    /// Where the rows are now.
+    fn mark(&self) -> Mark {
+        Mark {
+            rows: self.seqs.len(),
+            out: self.out.len(),
+            seq: self.seq,
+            link: self.link,
+        }
+    }
+
+    /// Back to `mark`: the rows and answers since are dropped.
+    fn undo(&mut self, mark: Mark) {
+        self.seqs.truncate(mark.rows);
+        self.times.truncate(mark.rows);
+        self.ids.truncate(mark.rows);
+        self.records.truncate(mark.rows);
+        self.digests.truncate(mark.rows);
+        self.links.truncate(mark.rows);
+        self.actions.truncate(mark.rows);
+        self.revisions.truncate(mark.rows);
+        self.granted.truncate(mark.rows);
+        self.kinds.truncate(mark.rows);
+        self.contacts.truncate(mark.rows);
+        self.out.truncate(mark.out);
+        self.seq = mark.seq;
+        self.link = mark.link;
+    }
+
     /// Chains `p` after the rows so far.
     fn push(&mut self, p: &'a Prepared, key: &LogKey) -> Result<(), StoreError> {
         self.seq += 1;
@@ -1023,25 +1134,17 @@ impl<'a> Rows<'a> {
 
 /// Whether a marketing decision may be appended, inside the batch's transaction (after the
 /// head is locked, so no other writer moves the state meanwhile): the state after it, or why
-/// not. The batch's own earlier decisions are in `digests` and `states`.
+/// not (its job's condition is judged before, by [`Statements::broken`]). The batch's own
+/// earlier decisions are in `judged`.
 async fn judge(
     tx: &tokio_postgres::Transaction<'_>,
     (find_duplicate, read_state): (&Statement, &Statement),
     p: &Prepared,
     m: &MarketingIndex,
-    digests: &HashMap<([u8; 33], Digest), i64>,
-    states: &HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>,
+    judged: &Judged,
 ) -> Result<Result<LatestState, MarketingAppend>, StoreError> {
-    if let Some(condition) = &m.condition {
-        for channel in &condition.channels {
-            let latest = latest(tx, read_state, states, m.contact, *channel).await?;
-            if let Some(refused) = latest.and_then(|(_, seq)| condition.broken_by(seq)) {
-                return Ok(Err(refused));
-            }
-        }
-    }
     let contact = &m.contact[..];
-    let first = match digests.get(&(m.contact, p.digest)) {
+    let first = match judged.digests.get(&(m.contact, p.digest)) {
         Some(seq) => Some(*seq),
         None => {
             let digest = &p.digest.as_bytes()[..];
@@ -1054,7 +1157,7 @@ async fn judge(
             seq: unsigned(seq, "seq")?,
         }));
     }
-    let before = latest(tx, read_state, states, m.contact, m.channel).await?;
+    let before = latest(tx, read_state, &judged.states, m.contact, m.channel).await?;
     Ok(LatestState::after(before.map(|(state, _)| state), p, m))
 }
 
@@ -1063,7 +1166,7 @@ async fn judge(
 async fn latest(
     tx: &tokio_postgres::Transaction<'_>,
     read_state: &Statement,
-    states: &HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>,
+    states: &States,
     contact: [u8; 33],
     channel: MarketingChannel,
 ) -> Result<Option<(LatestState, i64)>, StoreError> {
@@ -1481,7 +1584,7 @@ impl Log for PgStore {
             let r = pending.summary.revision;
             return Err(StoreError::Database(Cause::only(Doing::Revision(r))));
         }
-        stored(submit(&self.appends, pending).await?)
+        stored(submit_one(&self.appends, pending).await?)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -1641,16 +1744,16 @@ impl Register for PgStore {
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
         self.writable()?;
-        submit_marketing(&self.appends, &record, None).await
+        submit_one(&self.appends, Prepared::marketing(&record)?).await
     }
 
     async fn append_marketing_if(
         &self,
-        record: MarketingRecord,
+        records: Vec<MarketingRecord>,
         condition: NothingLater,
-    ) -> Result<MarketingAppend, StoreError> {
+    ) -> Result<Vec<MarketingAppend>, StoreError> {
         self.writable()?;
-        submit_marketing(&self.appends, &record, Some(condition)).await
+        submit_marketing(&self.appends, &records, Some(condition)).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {

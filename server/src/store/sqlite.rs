@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use consent_core::register::{ContactHash, MarketingChannel, MarketingRecord};
 
-use super::batch::{Appends, Batches, Job, Settled, submit, submit_marketing};
+use super::batch::{Appends, Batches, Job, Settled, submit_marketing, submit_one};
 use super::chain::{Signer, catch_up, ends_at, holds};
 use super::erasure::{Erasure, Whose};
 use super::error::{Cause, Corrupt, Doing};
@@ -616,7 +616,7 @@ fn write_loop(
         if !batches.turn(answer) && !batches.wait_blocking() {
             return;
         }
-        let result = append_batch(&mut conn, &chain, batches.batch().iter().map(|(r, _)| r));
+        let result = append_batch(&mut conn, &chain, batches.batch());
         batches.settle(result);
     }
 }
@@ -696,82 +696,21 @@ fn digest(bytes: &[u8]) -> Result<Digest, StoreError> {
     Ok(Digest::from_bytes(array))
 }
 
-fn append_batch<'a>(
+/// Appends a batch in one transaction: one answer per record of its jobs, in order.
+fn append_batch(
     conn: &mut Connection,
     chain: &Signer,
-    records: impl Iterator<Item = &'a Prepared>,
+    batch: &[Job],
 ) -> Result<Vec<MarketingAppend>, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_err)?;
-    let (mut seq, mut link) = signed_end(&tx, chain)?;
-    let mut out = Vec::new();
-    {
-        // Cookie decisions take the columns' defaults for `kind` and `contact`.
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .map_err(map_err)?;
-        for p in records {
-            let state = match &p.marketing {
-                None => None,
-                Some(m) => match judge(&tx, p, m)? {
-                    Ok(state) => Some((m, state)),
-                    Err(refused) => {
-                        out.push(refused);
-                        continue;
-                    }
-                },
-            };
-            seq += 1;
-            link = chain.key.link(&link, p.linked(seq));
-            let row = params![
-                seq as i64,
-                p.time,
-                p.consent_id.as_ref().map(|id| &id[..]),
-                p.json,
-                &p.digest.as_bytes()[..],
-                &link.as_bytes()[..],
-                p.summary.action,
-                p.summary.revision,
-                p.summary.granted,
-            ];
-            if let Some((m, state)) = state {
-                tx.prepare_cached(
-                    "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )
-                .and_then(|mut st| {
-                    let kind = p.kind().as_str();
-                    let marketing = params![kind, &m.contact[..]];
-                    st.execute(rusqlite::params_from_iter(row.iter().chain(marketing.iter())))
-                })
-                .map_err(map_err)?;
-                tx.prepare_cached(
-                    "INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (contact, channel) DO UPDATE SET status = excluded.status,
-                     since = excluded.since, latest = excluded.latest, seq = excluded.seq",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        &m.contact[..],
-                        m.channel.as_str(),
-                        state.status.as_str(),
-                        state.since,
-                        state.latest,
-                        seq as i64
-                    ])
-                })
-                .map_err(map_err)?;
-            } else {
-                insert.execute(row).map_err(map_err)?;
-            }
-            out.push(MarketingAppend::Stored(Appended { seq, link }));
-        }
+    let mut end = signed_end(&tx, chain)?;
+    let mut out = Vec::with_capacity(batch.len());
+    for job in batch {
+        append_job(&tx, chain, &mut end, &mut out, job)?;
     }
+    let (seq, link) = end;
     let signed = chain.sign(seq, link);
     write_chain_head(&tx, &signed)?;
     tx.commit().map_err(map_err)?;
@@ -779,21 +718,139 @@ fn append_batch<'a>(
     Ok(out)
 }
 
+/// Appends a job's records after `end` (the chain's end so far, moved past them), all or
+/// none, and pushes their answers to `out`. A job of several records runs in a savepoint, so
+/// that a refusal takes back the records before it (a lone record refused inserts nothing).
+fn append_job(
+    tx: &Connection,
+    chain: &Signer,
+    end: &mut (u64, Digest),
+    out: &mut Vec<MarketingAppend>,
+    job: &Job,
+) -> Result<(), StoreError> {
+    let several = job.records.len() > 1;
+    if several {
+        tx.execute_batch("SAVEPOINT job").map_err(map_err)?;
+    }
+    let (start, answered) = (*end, out.len());
+    let mut refused = broken(tx, job)?;
+    if refused.is_none() {
+        for p in &job.records {
+            let landed = append_one(tx, chain, end, p)?;
+            if landed.is_refusal() {
+                refused = Some(landed);
+                break;
+            }
+            out.push(landed);
+        }
+    }
+    if let Some(refused) = refused {
+        if several {
+            tx.execute_batch("ROLLBACK TO job").map_err(map_err)?;
+        }
+        *end = start;
+        out.truncate(answered);
+        out.resize(answered + job.records.len(), refused);
+    }
+    if several {
+        tx.execute_batch("RELEASE job").map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// The refusal when `job`'s condition does not hold for one of its records' contacts, judged
+/// before any of them is appended.
+fn broken(conn: &Connection, job: &Job) -> Result<Option<MarketingAppend>, StoreError> {
+    let Some(condition) = &job.condition else {
+        return Ok(None);
+    };
+    for m in job.records.iter().filter_map(|p| p.marketing.as_ref()) {
+        for channel in &condition.channels {
+            let latest = read_state(conn, &m.contact, *channel)?;
+            if let Some(refused) = latest.and_then(|(_, seq)| condition.broken_by(seq)) {
+                return Ok(Some(refused));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Appends one record after `end`, moved past it when it is stored: what became of it.
+fn append_one(
+    tx: &Connection,
+    chain: &Signer,
+    end: &mut (u64, Digest),
+    p: &Prepared,
+) -> Result<MarketingAppend, StoreError> {
+    let state = match &p.marketing {
+        None => None,
+        Some(m) => match judge(tx, p, m)? {
+            Ok(state) => Some((m, state)),
+            Err(refused) => return Ok(refused),
+        },
+    };
+    let seq = end.0 + 1;
+    let link = chain.key.link(&end.1, p.linked(seq));
+    let row = params![
+        seq as i64,
+        p.time,
+        p.consent_id.as_ref().map(|id| &id[..]),
+        p.json,
+        &p.digest.as_bytes()[..],
+        &link.as_bytes()[..],
+        p.summary.action,
+        p.summary.revision,
+        p.summary.granted,
+    ];
+    if let Some((m, state)) = state {
+        tx.prepare_cached(
+            "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted, kind, contact)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .and_then(|mut st| {
+            let kind = p.kind().as_str();
+            let marketing = params![kind, &m.contact[..]];
+            st.execute(rusqlite::params_from_iter(row.iter().chain(marketing.iter())))
+        })
+        .map_err(map_err)?;
+        tx.prepare_cached(
+            "INSERT INTO marketing_state (contact, channel, status, since, latest, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (contact, channel) DO UPDATE SET status = excluded.status,
+             since = excluded.since, latest = excluded.latest, seq = excluded.seq",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                &m.contact[..],
+                m.channel.as_str(),
+                state.status.as_str(),
+                state.since,
+                state.latest,
+                seq as i64
+            ])
+        })
+        .map_err(map_err)?;
+    } else {
+        // Cookie decisions take the columns' defaults for `kind` and `contact`.
+        tx.prepare_cached(
+            "INSERT INTO decisions (seq, time, consent_id, record, digest, link, action, revision, granted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .and_then(|mut st| st.execute(row))
+        .map_err(map_err)?;
+    }
+    *end = (seq, link);
+    Ok(MarketingAppend::Stored(Appended { seq, link }))
+}
+
 /// Whether a marketing decision may be appended, inside the writer's transaction (which sees
-/// the batch's earlier rows): the state after it, or why not.
+/// the batch's earlier rows): the state after it, or why not (its job's condition is judged
+/// before, by [`broken`]).
 fn judge(
     conn: &Connection,
     p: &Prepared,
     m: &super::MarketingIndex,
 ) -> Result<Result<LatestState, MarketingAppend>, StoreError> {
-    if let Some(condition) = &m.condition {
-        for channel in &condition.channels {
-            let latest = read_state(conn, &m.contact, *channel)?;
-            if let Some(refused) = latest.and_then(|(_, seq)| condition.broken_by(seq)) {
-                return Ok(Err(refused));
-            }
-        }
-    }
     let first: Option<i64> = conn
         .prepare_cached("SELECT seq FROM decisions WHERE contact = ?1 AND digest = ?2 LIMIT 1")
         .and_then(|mut st| {
@@ -941,7 +998,7 @@ fn query_entries(
 impl Log for SqliteStore {
     async fn append(&self, record: DecisionRecord) -> Result<Appended, StoreError> {
         self.writable()?;
-        stored(submit(&self.appends, Prepared::new(&record)?).await?)
+        stored(submit_one(&self.appends, Prepared::new(&record)?).await?)
     }
 
     async fn records_for(&self, id: ConsentId) -> Result<Vec<Entry>, StoreError> {
@@ -1151,16 +1208,16 @@ impl Register for SqliteStore {
         record: MarketingRecord,
     ) -> Result<MarketingAppend, StoreError> {
         self.writable()?;
-        submit_marketing(&self.appends, &record, None).await
+        submit_one(&self.appends, Prepared::marketing(&record)?).await
     }
 
     async fn append_marketing_if(
         &self,
-        record: MarketingRecord,
+        records: Vec<MarketingRecord>,
         condition: NothingLater,
-    ) -> Result<MarketingAppend, StoreError> {
+    ) -> Result<Vec<MarketingAppend>, StoreError> {
         self.writable()?;
-        submit_marketing(&self.appends, &record, Some(condition)).await
+        submit_marketing(&self.appends, &records, Some(condition)).await
     }
 
     async fn contact_records(&self, contact: ContactHash) -> Result<Vec<Entry>, StoreError> {

@@ -417,6 +417,7 @@ macro_rules! store_suite {
             stats_count_per_day_action_and_revision, records_survive_a_reopen,
             marketing_decisions_share_the_chain, a_duplicate_is_stored_once,
             an_out_of_order_decision_is_refused, a_conditional_append_is_refused_after_a_later_decision,
+            a_conditional_append_of_several_records_is_all_or_none,
             latest_states_follow_the_rules,
             concurrent_decisions_keep_state_and_chain, an_edited_marketing_record_is_named,
             the_bulk_check_names_who_may_not_be_contacted, erasure_suppresses_and_keeps_the_chain,

@@ -14,6 +14,8 @@ use consent_server::store::{
 use consent_server::verify::{Break, VerifyError, verify};
 use time::OffsetDateTime;
 
+use std::future::Future;
+
 use super::{Harness, key, record, t0};
 
 pub fn contact(s: &str) -> ContactHash {
@@ -185,10 +187,10 @@ pub async fn a_conditional_append_is_refused_after_a_later_decision<H: Harness>(
     let refused = stored(s, marketing("a@b.fi", Refusal, 1)).await;
     let consent = marketing("a@b.fi", Consent, 1);
     assert_eq!(
-        s.append_marketing_if(consent, since(1, &[Email]))
+        s.append_marketing_if(vec![consent], since(1, &[Email]))
             .await
             .expect("append"),
-        MarketingAppend::Superseded { seq: refused }
+        [MarketingAppend::Superseded { seq: refused }]
     );
     assert_eq!(status(s, "a@b.fi").await, Some(MarketingStatus::Refused));
     assert_eq!(s.len().await.expect("len"), 2);
@@ -196,26 +198,170 @@ pub async fn a_conditional_append_is_refused_after_a_later_decision<H: Harness>(
     stored(s, marketing_on(Post, "c@d.fi", Refusal, 0)).await;
     let other = marketing("c@d.fi", Consent, 1);
     assert_eq!(
-        s.append_marketing_if(other.clone(), since(2, &[Email, Post]))
+        s.append_marketing_if(vec![other.clone()], since(2, &[Email, Post]))
             .await
             .expect("append"),
-        MarketingAppend::Superseded { seq: 3 }
+        [MarketingAppend::Superseded { seq: 3 }]
     );
     let first = match s
-        .append_marketing_if(other.clone(), since(2, &[Email]))
+        .append_marketing_if(vec![other.clone()], since(2, &[Email]))
         .await
-        .expect("append")
+        .expect("append")[..]
     {
-        MarketingAppend::Stored(a) => a.seq,
-        landed => panic!("expected stored, got {landed:?}"),
+        [MarketingAppend::Stored(a)] => a.seq,
+        ref landed => panic!("expected stored, got {landed:?}"),
     };
     // The very same append again is refused by its first copy, not taken as a duplicate.
     assert_eq!(
-        s.append_marketing_if(other, since(2, &[Email]))
+        s.append_marketing_if(vec![other], since(2, &[Email]))
             .await
             .expect("append"),
-        MarketingAppend::Superseded { seq: first }
+        [MarketingAppend::Superseded { seq: first }]
     );
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
+}
+
+/// A conditional append of several records (a confirmed sign-up's, one per channel) stores
+/// all of them or none: the condition is judged for every record before any is appended, and
+/// a record the writer refuses takes the ones before it back out of the transaction.
+pub async fn a_conditional_append_of_several_records_is_all_or_none<H: Harness>(h: &H) {
+    use MarketingChannel::{Email, Post};
+    use MarketingKind::{Consent, Refusal, SoftOptIn};
+    let s = h.store();
+    let both = |after| NothingLater {
+        after,
+        channels: vec![Email, Post],
+    };
+    let answers = |landed: Vec<MarketingAppend>| {
+        landed
+            .into_iter()
+            .map(|a| match a {
+                MarketingAppend::Stored(a) => a.seq,
+                other => panic!("expected stored, got {other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    // The sign-up read the log at 1; then staff recorded a refusal on the second channel.
+    stored(s, marketing("a@b.fi", SoftOptIn, 0)).await;
+    let refused = stored(s, marketing_on(Post, "a@b.fi", Refusal, 1)).await;
+    let group = vec![
+        marketing("a@b.fi", Consent, 2),
+        marketing_on(Post, "a@b.fi", Consent, 2),
+    ];
+    assert_eq!(
+        s.append_marketing_if(group, both(1)).await.expect("append"),
+        vec![MarketingAppend::Superseded { seq: refused }; 2]
+    );
+    assert_eq!(s.len().await.expect("len"), 2);
+    assert_eq!(status(s, "a@b.fi").await, Some(MarketingStatus::SoftOptIn));
+
+    // The condition holds, but the writer refuses the second record (older than the latest
+    // decision on its channel): the first, already chained in the transaction, goes too.
+    let late = stored(s, marketing_on(Post, "c@d.fi", Refusal, 30)).await;
+    let group = vec![
+        marketing("c@d.fi", Consent, 10),
+        marketing_on(Post, "c@d.fi", Consent, 10),
+    ];
+    let landed = s.append_marketing_if(group, both(late)).await;
+    let out_of_order = MarketingAppend::OutOfOrder {
+        latest: t0() + time::Duration::minutes(30),
+    };
+    assert_eq!(landed.expect("append"), vec![out_of_order; 2]);
+    assert_eq!(s.len().await.expect("len"), 3);
+    assert_eq!(status(s, "c@d.fi").await, None);
+
+    // Both in one go, at consecutive positions, then the chain goes on from the last.
+    let group = vec![
+        marketing("c@d.fi", Consent, 40),
+        marketing_on(Post, "c@d.fi", Consent, 40),
+    ];
+    let landed = s.append_marketing_if(group.clone(), both(late)).await;
+    assert_eq!(answers(landed.expect("append")), [late + 1, late + 2]);
+    assert_eq!(status(s, "c@d.fi").await, Some(MarketingStatus::Consented));
+    // Its own records are decisions after the position (the first found on e-mail): the
+    // same group again is refused.
+    assert_eq!(
+        s.append_marketing_if(group, both(late))
+            .await
+            .expect("append"),
+        vec![MarketingAppend::Superseded { seq: late + 1 }; 2]
+    );
+    assert!(
+        s.append_marketing_if(Vec::new(), both(0))
+            .await
+            .expect("append")
+            .is_empty()
+    );
+    stored(s, marketing("e@f.fi", SoftOptIn, 50)).await;
+    assert_eq!(s.len().await.expect("len"), 6);
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
+}
+
+/// For [`a_refused_group_in_a_held_batch`]: a decision on post for `late@b.fi`, half an hour
+/// after [`t0`], stored before the writer is held (at position 1).
+pub async fn before_a_held_batch<S: Store>(s: &S) {
+    let post = marketing_on(
+        MarketingChannel::Post,
+        "late@b.fi",
+        MarketingKind::Refusal,
+        30,
+    );
+    assert_eq!(stored(s, post).await, 1);
+}
+
+/// A confirmation refused in the middle of a batch (one transaction) takes back only its own
+/// records: the appends before and after it, and the chain, stay whole.
+///
+/// The caller holds the writer on a batch with one append (at position 2); the appends queued
+/// here meanwhile (a lone decision, a confirmation refused on its second record, older than
+/// [`before_a_held_batch`]'s decision, a confirmation stored, a cookie decision) make its next
+/// batches, in this order, once `release` lets it go on.
+pub async fn a_refused_group_in_a_held_batch<S: Store>(s: &S, release: impl Future<Output = ()>) {
+    // Every test crate with the suite has the support module too.
+    use crate::support::writer::queue;
+    use MarketingChannel::{Email, Post};
+    use MarketingKind::Consent;
+    let group = |who: &str| {
+        vec![
+            marketing(who, Consent, 10),
+            marketing_on(Post, who, Consent, 10),
+        ]
+    };
+    let condition = || NothingLater {
+        after: 1,
+        channels: vec![Email, Post],
+    };
+    let mut lone = std::pin::pin!(s.append_marketing(marketing("lone@b.fi", Consent, 10)));
+    queue(lone.as_mut()).await;
+    let mut refused = std::pin::pin!(s.append_marketing_if(group("late@b.fi"), condition()));
+    queue(refused.as_mut()).await;
+    let mut confirmed = std::pin::pin!(s.append_marketing_if(group("ok@b.fi"), condition()));
+    queue(confirmed.as_mut()).await;
+    let mut cookie = std::pin::pin!(s.append(record(7, Action::AcceptAll, t0())));
+    queue(cookie.as_mut()).await;
+    release.await;
+    let (lone, refused, confirmed, cookie) = tokio::join!(lone, refused, confirmed, cookie);
+    assert!(
+        matches!(lone, Ok(MarketingAppend::Stored(a)) if a.seq == 3),
+        "{lone:?}"
+    );
+    let out_of_order = MarketingAppend::OutOfOrder {
+        latest: t0() + time::Duration::minutes(30),
+    };
+    assert_eq!(refused.expect("append"), vec![out_of_order; 2]);
+    let seqs: Vec<_> = confirmed
+        .expect("append")
+        .into_iter()
+        .map(|a| match a {
+            MarketingAppend::Stored(a) => a.seq,
+            other => panic!("expected stored, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, [4, 5]);
+    assert_eq!(cookie.expect("append").seq, 6);
+    assert_eq!(status(s, "late@b.fi").await, None);
+    assert_eq!(status(s, "ok@b.fi").await, Some(MarketingStatus::Consented));
+    assert_eq!(s.len().await.expect("len"), 6);
     verify(s, &key(), None, |_| {}).await.expect("verifies");
 }
 
