@@ -305,3 +305,143 @@ async fn app_servers_killed_under_load_on_one_postgresql_lose_nothing_acknowledg
         assert!(v.entries >= acked.len() as u64);
     }
 }
+
+/// How far a client got through its confirmation links: how many it posted, and which were
+/// answered 200.
+#[derive(Clone, Default)]
+struct Posted {
+    tried: usize,
+    answered: Vec<usize>,
+}
+
+/// Posts a confirmation link's form (the button on the page the link opens); the status, or
+/// None if the connection failed or the answer was cut off.
+async fn confirm(addr: &str, token: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let body = format!("token={token}&lang=en");
+    let request = format!(
+        "POST /register/confirm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.ok()?;
+    let text = String::from_utf8_lossy(&response);
+    // A whole page ends with its closing tag; a cut-off one is not an answer.
+    if !text.trim_end().ends_with("</html>") {
+        return None;
+    }
+    text.split(' ').nth(1)?.parse().ok()
+}
+
+/// A confirmation for two channels is one transaction: under sustained confirmations the
+/// server is killed with SIGKILL, and every contact holds both channels' consents or neither.
+/// Each link whose confirmation was cut off before it was recorded confirms when posted again
+/// to the restarted server; one recorded but not answered is refused as used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_cut_off_by_kill_9_is_recorded_whole_or_not_at_all() {
+    use consent_core::register::{Contact, ContactHash, MarketingChannel};
+    use consent_server::register::confirm::Pending;
+    use consent_server::store::Register as _;
+    const CLIENTS: u8 = 8;
+    const LINKS: u32 = 300;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let channels = [MarketingChannel::Email, MarketingChannel::Post];
+    for round in 0..5u8 {
+        let (mut child, addr) = start(dir.path()).await;
+        let key = server_key(dir.path());
+        // Each client's links: its own contacts, none with a decision before.
+        let links: Vec<Vec<(ContactHash, String)>> = (0..CLIENTS)
+            .map(|c| {
+                (0..LINKS)
+                    .map(|n| {
+                        let who = format!("r{round}c{c}n{n}@example.fi");
+                        let contact = key.contact_hash(&Contact::parse(&who).expect("contact"));
+                        let pending =
+                            Pending::new(contact, &channels, 0, time::OffsetDateTime::now_utc());
+                        (contact, pending.token(&key))
+                    })
+                    .collect()
+            })
+            .collect();
+        let links = Arc::new(links);
+        let posted: Arc<Mutex<Vec<Posted>>> =
+            Arc::new(Mutex::new(vec![Posted::default(); usize::from(CLIENTS)]));
+        let clients: Vec<_> = (0..usize::from(CLIENTS))
+            .map(|c| {
+                let (addr, links, posted) = (addr.clone(), Arc::clone(&links), Arc::clone(&posted));
+                tokio::spawn(async move {
+                    for (n, (_, token)) in links[c].iter().enumerate() {
+                        posted.lock().expect("lock")[c].tried = n + 1;
+                        match confirm(&addr, token).await {
+                            Some(200) => posted.lock().expect("lock")[c].answered.push(n),
+                            // Cut off by the kill: not acknowledged.
+                            None => break,
+                            Some(status) => panic!("unexpected status {status}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let acked = || {
+            posted
+                .lock()
+                .expect("lock")
+                .iter()
+                .map(|p| p.answered.len())
+                .sum::<usize>()
+        };
+        timeout(Duration::from_secs(60), async {
+            while acked() < 80 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("80 acknowledged confirmations within 60 s");
+        child.start_kill().expect("SIGKILL");
+        child.wait().await.expect("reaped");
+        for c in clients {
+            c.await.expect("client");
+        }
+
+        let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
+            .expect("reopen after kill");
+        let posted = posted.lock().expect("lock").clone();
+        let mut again = Vec::new();
+        for (c, p) in posted.iter().enumerate() {
+            for n in 0..p.tried {
+                let (contact, token) = &links[c][n];
+                let held = store.contact_records(*contact).await.expect("read").len();
+                assert!(
+                    held == 0 || held == channels.len(),
+                    "round {round}: a confirmation half-applied ({held} of {})",
+                    channels.len()
+                );
+                if p.answered.contains(&n) {
+                    assert_eq!(held, channels.len(), "round {round}: acknowledged, lost");
+                } else {
+                    again.push((token.clone(), held));
+                }
+            }
+        }
+        let (mut child, addr) = start(dir.path()).await;
+        for (token, held) in again {
+            let expected = if held == 0 { 200 } else { 409 };
+            assert_eq!(
+                confirm(&addr, &token).await,
+                Some(expected),
+                "round {round}"
+            );
+        }
+        child.start_kill().expect("kill");
+        child.wait().await.expect("reaped");
+        verify(
+            &store,
+            &server_key(dir.path()),
+            head_file(dir.path()).as_ref(),
+            |_| {},
+        )
+        .await
+        .expect("chain verifies after kill -9");
+    }
+}

@@ -602,8 +602,8 @@ async fn the_signup_is_rate_limited_per_client() {
     assert_eq!(outbox(&app).await.len(), 2);
 }
 
-/// The confirmation's post is public and reaches the log's one writer (a conditional append per
-/// channel, refused or not): one client repeating a link it holds (its own sign-up's) is held
+/// The confirmation's post is public and reaches the log's one writer (a conditional append of
+/// a consent per channel, refused or not): one client repeating a link it holds (its own sign-up's) is held
 /// to the same per-client budget as the sign-up and `POST /consent`, so it cannot keep the
 /// writer busy for everyone else.
 #[tokio::test]
@@ -1124,6 +1124,68 @@ async fn an_expired_link_is_refused_and_records_nothing() {
     let last = confirm::confirm(&*store, &key, &token, t + VALID_FOR).await;
     assert_eq!(last.expect("still valid").len(), 1);
     assert_eq!(store.len().await.expect("len"), 1);
+}
+
+/// A confirmation for several channels records every channel or none: when the store refuses
+/// one channel's consent (here the post one, older than a decision on post the log already
+/// held), the e-mail consent is not left recorded either, and the link, still unused,
+/// confirms both once the clock is past that decision.
+#[tokio::test]
+async fn a_confirmation_records_every_channel_or_none() {
+    use consent_core::Channel;
+    use consent_core::register::{MarketingChannel, MarketingKind, MarketingRecord, Staff};
+    use consent_server::register::RecordError;
+    use consent_server::register::confirm::{self, ConfirmError, Pending};
+    use consent_server::store::{MarketingAppend, Register as _};
+    use time::{Duration, OffsetDateTime};
+    let (_dir, key, store) = sqlite();
+    let contact = key.contact_hash(&Contact::parse("maija@example.fi").expect("contact"));
+    let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    // Before the sign-up, staff noted a decision on post made half an hour after it (a clock
+    // ahead, a time typed in): the confirmation's post consent, ten minutes after the sign-up,
+    // is older than it.
+    let post = MarketingRecord::new(
+        contact,
+        MarketingChannel::Post,
+        MarketingKind::SoftOptIn,
+        t + Duration::minutes(30),
+        Channel::Phone,
+        Some("desk-1".parse::<Staff>().expect("staff")),
+    )
+    .expect("record");
+    let held = store.append_marketing(post).await.expect("append");
+    assert!(matches!(held, MarketingAppend::Stored(_)), "{held:?}");
+    let channels = [MarketingChannel::Email, MarketingChannel::Post];
+    let token = Pending::new(contact, &channels, 1, t).token(&key);
+
+    let early = confirm::confirm(&*store, &key, &token, t + Duration::minutes(10)).await;
+    assert!(
+        matches!(
+            early,
+            Err(ConfirmError::Record(RecordError::OutOfOrder { .. }))
+        ),
+        "{early:?}"
+    );
+    assert_eq!(
+        store.len().await.expect("len"),
+        1,
+        "neither channel recorded"
+    );
+
+    // Retried later, the same link confirms both channels together.
+    let later = confirm::confirm(&*store, &key, &token, t + Duration::minutes(40)).await;
+    let recorded = later.expect("confirmed");
+    assert_eq!(
+        recorded
+            .iter()
+            .map(|(channel, _)| *channel)
+            .collect::<Vec<_>>(),
+        channels
+    );
+    assert_eq!(store.len().await.expect("len"), 3);
+    let again = confirm::confirm(&*store, &key, &token, t + Duration::minutes(41)).await;
+    assert!(matches!(again, Err(ConfirmError::Superseded)), "{again:?}");
+    verify(&*store, &key, None, |_| {}).await.expect("verifies");
 }
 
 /// The confirmation is in the chain: the recorded consent says the contact confirmed it and

@@ -711,10 +711,11 @@ async fn post_confirm<S: Store>(
     let lang = page_lang(&app.settings, lang.as_deref(), &headers);
     let now = OffsetDateTime::now_utc();
     let result = match token {
-        // In a task of its own, which runs to the end whatever becomes of the request: one
-        // that goes away (a double click, a closed tab, the request timeout while the log is
-        // busy) would otherwise cut it between two channels' appends, and the link, its first
-        // consent on record, would then be used up with the other channels never recorded.
+        // In a task of its own, which runs to the end whatever becomes of the request (a
+        // double click, a closed tab, the request timeout while the log is busy). That once
+        // kept such a request from cutting a confirmation between two channels' appends; the
+        // channels are one append now, handed to the writer when first polled, all or none,
+        // so the task is belt and braces.
         Some(t) => {
             let (store, key) = (Arc::clone(&app.store), app.settings.key.clone());
             let task = tokio::spawn(async move { confirm::confirm(&*store, &key, &t, now).await });
