@@ -682,14 +682,29 @@ impl ConsentState {
     /// ```
     #[must_use]
     pub fn same_decision(&self, other: &ConsentState) -> bool {
-        *self
-            == ConsentState {
-                id: self.id,
-                first: self.first,
-                last: self.last,
-                method: self.method,
-                ..*other
-            }
+        // Every field named, so that a new one must be put on one side or the other; compared
+        // one by one, not as a copy of the state compared whole (44 B gzip less of the banner's
+        // module, measured; a tuple of them was 19 B more).
+        let ConsentState {
+            id: _,
+            first: _,
+            last: _,
+            method: _,
+            revision,
+            fingerprint,
+            lang,
+            gpc,
+            choices,
+            n_categories,
+            n_services,
+        } = self;
+        *revision == other.revision
+            && *fingerprint == other.fingerprint
+            && *lang == other.lang
+            && *gpc == other.gpc
+            && *choices == other.choices
+            && *n_categories == other.n_categories
+            && *n_services == other.n_services
     }
 
     /// This decision under another consent id. A consent id is not a password: the server
