@@ -27,6 +27,11 @@ use maud::html;
 pub const FORM_ACTION: &str = "/consent/form";
 /// Where the rendered "Settings" button leads: the preferences form as a page of its own.
 pub const PREFERENCES_PATH: &str = "/consent/preferences";
+/// The id of the layer's description, which its dialog names (`aria-describedby`): not one a
+/// page is likely to have. The layer is at the end of `<body>`, and an id names the first
+/// element that has it: a site form's own `consent-desc` (a newsletter's consent line) would
+/// be read as the dialog's description.
+const DESCRIPTION_ID: &str = "consent-nojs-desc";
 /// The longest `return_to` path accepted.
 const MAX_RETURN_TO: usize = 2048;
 
@@ -45,9 +50,9 @@ pub fn render(config: &Config, lang: Lang, return_to: &str, gpc: bool) -> String
         div.consent-root.consent-box.consent-pos-bottom.consent-theme-light.consent-still data-consent-ui data-consent-nojs {
             // The dialog is the box around the form: a form may not take the dialog role.
             div.consent-banner role="dialog" aria-modal="false" aria-label=(t.get(TextKey::BannerLabel))
-                aria-describedby="consent-desc" lang=(lang.as_str()) { form method="post" action=(FORM_ACTION) {
+                aria-describedby=(DESCRIPTION_ID) lang=(lang.as_str()) { form method="post" action=(FORM_ACTION) {
                 h2.consent-title { (t.get(TextKey::BannerTitle)) }
-                p.consent-desc #consent-desc { (t.get(TextKey::BannerDescription)) }
+                p.consent-desc id=(DESCRIPTION_ID) { (t.get(TextKey::BannerDescription)) }
                 @if gpc { p.consent-gpc { (t.get(TextKey::GpcNotice)) } }
                 a.consent-link href=(config.privacy_notice(lang)) { (t.get(TextKey::PrivacyNotice)) }
                 input type="hidden" name="lang" value=(lang.as_str());
@@ -113,6 +118,25 @@ mod tests {
 
     fn config() -> Config {
         Config::from_json(consent_core::EXAMPLE_CONFIG).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    #[test]
+    fn the_dialog_is_described_by_its_own_text_under_an_id_sites_do_not_use() {
+        let html = render(&config(), Lang::En, "/", false);
+        let described = html
+            .split_once(r#"aria-describedby=""#)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| id)
+            .unwrap_or_default();
+        assert_eq!(described, DESCRIPTION_ID);
+        assert_ne!(described, "consent-desc", "a site form's likely id");
+        let target = format!(r#"<p class="consent-desc" id="{described}">"#);
+        assert_eq!(html.matches(&target).count(), 1, "{html}");
+        assert_eq!(
+            html.matches(&format!(r#""{described}""#)).count(),
+            2,
+            "{html}"
+        );
     }
 
     #[test]
