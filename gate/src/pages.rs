@@ -665,24 +665,52 @@ fn html_encoding(headers: &HeaderMap) -> Option<(AsciiCompatibleEncoding, bool)>
     if value == "text/html; charset=utf-8" {
         return Some((AsciiCompatibleEncoding::utf_8(), true));
     }
-    let mut parts = value.split(';');
-    let essence = parts.next()?.trim();
-    if !essence.eq_ignore_ascii_case("text/html") {
+    let (essence, parameters) = value.split_once(';').unwrap_or((value, ""));
+    if !essence.trim().eq_ignore_ascii_case("text/html") {
         return None;
     }
-    let charset = parts.find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"'))
-    });
-    match charset {
+    match charset_parameter(parameters) {
         // The usual label, without looking it up.
         None => Some((AsciiCompatibleEncoding::utf_8(), false)),
         Some(label) if label.eq_ignore_ascii_case("utf-8") => {
             Some((AsciiCompatibleEncoding::utf_8(), true))
         }
         Some(label) => charset_encoding(label).map(|e| (e, true)),
+    }
+}
+
+/// The first `charset` of a media type's `parameters` (what follows the first `;`), as
+/// browsers read them (WHATWG MIME Sniffing, "parse a MIME type"): `;`-separated `name=value`
+/// pairs, a value in double quotes taken to its closing quote (a `\` keeps the next character
+/// in it), so that a `;` inside one splits nothing.
+fn charset_parameter(parameters: &str) -> Option<&str> {
+    let mut rest = parameters;
+    loop {
+        let (name, after) = rest.split_at(rest.find([';', '=']).unwrap_or(rest.len()));
+        let Some(after) = after.strip_prefix('=') else {
+            rest = after.strip_prefix(';')?;
+            continue;
+        };
+        let (value, after) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let mut escaped = false;
+                let close = quoted
+                    .bytes()
+                    .position(|b| {
+                        let end = b == b'"' && !escaped;
+                        escaped = b == b'\\' && !escaped;
+                        end
+                    })
+                    .unwrap_or(quoted.len());
+                let (value, after) = quoted.split_at(close);
+                (value, after.get(after.find(';').unwrap_or(after.len())..)?)
+            }
+            None => after.split_at(after.find(';').unwrap_or(after.len())),
+        };
+        if name.trim().eq_ignore_ascii_case("charset") {
+            return Some(value.trim());
+        }
+        rest = after.strip_prefix(';')?;
     }
 }
 
@@ -831,6 +859,45 @@ mod tests {
         assert!(html_encoding(&h(&[("content-type", "application/json")])).is_none());
         assert!(html_encoding(&h(&[("content-type", "text/htmlx")])).is_none());
         assert!(html_encoding(&h(&[])).is_none());
+    }
+
+    /// A `;` inside a quoted parameter value splits nothing, as browsers read a media type
+    /// (WHATWG MIME Sniffing): such a page is HTML in UTF-8 to the browser, and gated.
+    #[test]
+    fn a_quoted_parameter_hides_no_charset() {
+        let utf8 = Some((AsciiCompatibleEncoding::utf_8(), false));
+        for value in [
+            "text/html; x=\"a;charset=utf-16\"",
+            "text/html; x=\"a\\\";charset=utf-16\"",
+            "text/html;x=\"\";y=\";charset=nonsense\"",
+        ] {
+            let m = h(&[("content-type", value)]);
+            assert_eq!(html_encoding(&m), utf8, "{value}");
+        }
+        let m = h(&[("content-type", "text/html; x=\"a;b\"; charset=windows-1252")]);
+        assert_eq!(
+            html_encoding(&m),
+            charset_encoding("windows-1252").map(|e| (e, true))
+        );
+        let m = h(&[("content-type", "text/html; charset=\"utf-16\"; x=\"")]);
+        assert_eq!(html_encoding(&m), None, "a charset it cannot read");
+    }
+
+    proptest::proptest! {
+        /// Any parameters, of the characters that matter to the reader: no panic (a slice
+        /// off a character's boundary, say), and a charset read is a part of them.
+        #[test]
+        fn any_parameters_are_read_without_a_panic(
+            chars in proptest::collection::vec(
+                proptest::sample::select(vec![';', '=', '"', '\\', ' ', 'c', 'h', 'a', 'r', 's', 'e', 't', 'ä']),
+                0..40,
+            )
+        ) {
+            let parameters: String = chars.into_iter().collect();
+            if let Some(charset) = charset_parameter(&parameters) {
+                proptest::prop_assert!(parameters.contains(charset));
+            }
+        }
     }
 
     #[test]
