@@ -445,3 +445,168 @@ async fn a_confirmation_cut_off_by_kill_9_is_recorded_whole_or_not_at_all() {
         .expect("chain verifies after kill -9");
     }
 }
+
+/// A confirmation the store refuses on its second channel (a decision on post dated after it)
+/// is taken back out of a batch it shares with other contacts' confirmations: under sustained
+/// confirmations, every other one refused so, the server is killed with SIGKILL. Every
+/// acknowledged confirmation is whole, a refused one left nothing, a link cut off confirms on
+/// the restarted server, and the chain verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_confirmations_among_others_cut_off_by_kill_9_leave_nothing() {
+    use consent_core::register::{
+        Contact, ContactHash, MarketingChannel, MarketingKind, MarketingRecord, Staff,
+    };
+    use consent_server::register::confirm::Pending;
+    use consent_server::store::Register as _;
+    const CLIENTS: u8 = 8;
+    const LINKS: usize = 300;
+    // The links before this one, every other one, are refused; the rest confirm.
+    const REFUSED_BELOW: usize = 120;
+    let refused = |n: usize| n < REFUSED_BELOW && n % 2 == 1;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let channels = [MarketingChannel::Email, MarketingChannel::Post];
+    for round in 0..3u8 {
+        let (mut child, addr) = start(dir.path()).await;
+        let key = server_key(dir.path());
+        let now = time::OffsetDateTime::now_utc();
+        let contacts: Vec<Vec<ContactHash>> = (0..CLIENTS)
+            .map(|c| {
+                (0..LINKS)
+                    .map(|n| {
+                        let who = format!("x{round}c{c}n{n}@example.fi");
+                        key.contact_hash(&Contact::parse(&who).expect("contact"))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Staff note, in another process on the same file, a decision on post dated tomorrow
+        // for the contacts of the links to be refused.
+        let after = {
+            let store = Arc::new(
+                SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
+                    .expect("open beside the server"),
+            );
+            let mut notes = tokio::task::JoinSet::new();
+            for (n, contact) in contacts.iter().flat_map(|c| c.iter().enumerate()) {
+                if !refused(n) {
+                    continue;
+                }
+                let record = MarketingRecord::new(
+                    *contact,
+                    MarketingChannel::Post,
+                    MarketingKind::Refusal,
+                    now + time::Duration::days(1),
+                    consent_core::Channel::Phone,
+                    Some("desk-1".parse::<Staff>().expect("staff")),
+                )
+                .expect("record");
+                let store = Arc::clone(&store);
+                notes.spawn(async move { store.append_marketing(record).await });
+            }
+            while let Some(note) = notes.join_next().await {
+                note.expect("task").expect("noted");
+            }
+            store.len().await.expect("len")
+        };
+        let links: Vec<Vec<(ContactHash, String)>> = contacts
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|contact| {
+                        let pending = Pending::new(*contact, &channels, after, now);
+                        (*contact, pending.token(&key))
+                    })
+                    .collect()
+            })
+            .collect();
+        let links = Arc::new(links);
+        let posted: Arc<Mutex<Vec<Posted>>> =
+            Arc::new(Mutex::new(vec![Posted::default(); usize::from(CLIENTS)]));
+        let clients: Vec<_> = (0..usize::from(CLIENTS))
+            .map(|c| {
+                let (addr, links, posted) = (addr.clone(), Arc::clone(&links), Arc::clone(&posted));
+                tokio::spawn(async move {
+                    for (n, (_, token)) in links[c].iter().enumerate() {
+                        posted.lock().expect("lock")[c].tried = n + 1;
+                        match confirm(&addr, token).await {
+                            Some(200) if !refused(n) => {
+                                posted.lock().expect("lock")[c].answered.push(n);
+                            }
+                            // Refused as out of order: the link stays unused.
+                            Some(503) if refused(n) => {}
+                            None => break,
+                            Some(status) => panic!("link {n}: unexpected status {status}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let acked = || {
+            posted
+                .lock()
+                .expect("lock")
+                .iter()
+                .map(|p| p.answered.len())
+                .sum::<usize>()
+        };
+        timeout(Duration::from_secs(60), async {
+            while acked() < 120 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("120 acknowledged confirmations within 60 s");
+        child.start_kill().expect("SIGKILL");
+        child.wait().await.expect("reaped");
+        for c in clients {
+            c.await.expect("client");
+        }
+
+        let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
+            .expect("reopen after kill");
+        let posted = posted.lock().expect("lock").clone();
+        let mut again = Vec::new();
+        for (c, p) in posted.iter().enumerate() {
+            for n in 0..p.tried {
+                let (contact, token) = &links[c][n];
+                let held = store.contact_records(*contact).await.expect("read").len();
+                if refused(n) {
+                    assert_eq!(
+                        held, 1,
+                        "round {round}: a refused confirmation left records"
+                    );
+                    continue;
+                }
+                assert!(
+                    held == 0 || held == channels.len(),
+                    "round {round}: a confirmation half-applied ({held} of {})",
+                    channels.len()
+                );
+                if p.answered.contains(&n) {
+                    assert_eq!(held, channels.len(), "round {round}: acknowledged, lost");
+                } else {
+                    again.push((token.clone(), held));
+                }
+            }
+        }
+        let (mut child, addr) = start(dir.path()).await;
+        for (token, held) in again {
+            let expected = if held == 0 { 200 } else { 409 };
+            assert_eq!(
+                confirm(&addr, &token).await,
+                Some(expected),
+                "round {round}"
+            );
+        }
+        child.start_kill().expect("kill");
+        child.wait().await.expect("reaped");
+        verify(
+            &store,
+            &server_key(dir.path()),
+            head_file(dir.path()).as_ref(),
+            |_| {},
+        )
+        .await
+        .expect("chain verifies after kill -9");
+    }
+}

@@ -475,3 +475,49 @@ async fn an_acknowledged_erasure_survives_a_crash_under_asynchronous_commit() {
         .expect("the acknowledged erasure and the head file's record are there");
     assert_eq!((v.entries, v.erased), (4, 1));
 }
+
+/// A confirmation refused in the middle of a batch leaves nothing of what was judged of its
+/// records to the appends after it in the batch (`suite::a_refused_group_teaches_its_batch_nothing`):
+/// neither its rows nor the positions and states the batch had learnt from them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_group_teaches_its_batch_nothing() {
+    use support::writer::queue;
+    if support::pg::skip() {
+        return;
+    }
+    let h = setup().await;
+    let s = h.store();
+    suite::before_a_held_batch(s).await;
+    let holder = client(&h.url).await;
+    holder
+        .batch_execute("BEGIN; SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
+        .await
+        .expect("lock");
+    let mut first = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
+    queue(first.as_mut()).await;
+    let observer = client(&h.url).await;
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+    bounded("the writer waiting for the head", async {
+        while observer
+            .query_one(waiting, &[])
+            .await
+            .expect("query")
+            .get::<_, i64>(0)
+            == 0
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let release = async {
+        holder.batch_execute("COMMIT").await.expect("unlock");
+    };
+    let (first, ()) = bounded("the appends", async {
+        tokio::join!(
+            first,
+            suite::a_refused_group_teaches_its_batch_nothing(s, release)
+        )
+    })
+    .await;
+    assert_eq!(first.expect("append").seq, 2);
+}

@@ -428,3 +428,33 @@ async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
         .await
         .expect("the appends, in time");
 }
+
+/// A confirmation refused in the middle of a batch leaves nothing of what was judged of its
+/// records to the appends after it in the batch (`suite::a_refused_group_teaches_its_batch_nothing`):
+/// its rows and `marketing_state` go back with the savepoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_group_teaches_its_batch_nothing() {
+    use consent_core::policy::Action;
+    use consent_server::store::Log as _;
+    use support::writer::queue;
+    let h = setup().await;
+    let s = h.store();
+    suite::before_a_held_batch(s).await;
+    let holder = rusqlite::Connection::open(&h.path).expect("open");
+    holder.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let mut first = std::pin::pin!(s.append(suite::record(1, Action::AcceptAll, suite::t0())));
+    queue(first.as_mut()).await;
+    let release = async {
+        holder.execute_batch("COMMIT").expect("unlock");
+    };
+    let both = async {
+        let (first, ()) = tokio::join!(
+            first,
+            suite::a_refused_group_teaches_its_batch_nothing(s, release)
+        );
+        assert_eq!(first.expect("append").seq, 2);
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), both)
+        .await
+        .expect("the appends, in time");
+}

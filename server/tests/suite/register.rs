@@ -701,3 +701,83 @@ pub async fn access_exports_everything_held<H: Harness>(h: &H) {
             .is_empty()
     );
 }
+
+/// What a confirmation refused in the middle of a batch had judged of its own records goes
+/// with them: the appends after it in the same batch are judged against the log, not against
+/// the consent taken back.
+///
+/// The caller holds the writer on a batch with one append (at position 2), as for
+/// [`a_refused_group_in_a_held_batch`], after [`before_a_held_batch`]. Six appends are queued
+/// meanwhile; the writer's next batch takes half of those in play with the held one (four):
+/// the confirmation of `late@b.fi`, refused on post after its e-mail consent (10 minutes) was
+/// chained, then on e-mail an earlier refusal (5 minutes) and the confirmation's own e-mail
+/// consent, then a cookie decision. Had the batch kept the refused e-mail consent, the
+/// refusal would be out of order and the consent a duplicate of a record that is not there.
+pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
+    s: &S,
+    release: impl Future<Output = ()>,
+) {
+    use crate::support::writer::queue;
+    use MarketingChannel::{Email, Post};
+    use MarketingKind::{Consent, Refusal};
+    let group = vec![
+        marketing("late@b.fi", Consent, 10),
+        marketing_on(Post, "late@b.fi", Consent, 10),
+    ];
+    let condition = NothingLater {
+        after: 1,
+        channels: vec![Email, Post],
+    };
+    let mut refused = std::pin::pin!(s.append_marketing_if(group, condition));
+    queue(refused.as_mut()).await;
+    let mut earlier = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Refusal, 5)));
+    queue(earlier.as_mut()).await;
+    let mut again = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Consent, 10)));
+    queue(again.as_mut()).await;
+    let mut cookie = std::pin::pin!(s.append(record(7, Action::AcceptAll, t0())));
+    queue(cookie.as_mut()).await;
+    let mut next = std::pin::pin!(s.append(record(8, Action::RejectAll, t0())));
+    queue(next.as_mut()).await;
+    let mut last = std::pin::pin!(s.append_marketing(marketing("next@b.fi", Consent, 10)));
+    queue(last.as_mut()).await;
+    release.await;
+    let (refused, earlier, again, cookie, next, last) =
+        tokio::join!(refused, earlier, again, cookie, next, last);
+    let out_of_order = MarketingAppend::OutOfOrder {
+        latest: t0() + time::Duration::minutes(30),
+    };
+    assert_eq!(refused.expect("append"), vec![out_of_order; 2]);
+    let seq = |landed: Result<MarketingAppend, _>| match landed.expect("append") {
+        MarketingAppend::Stored(a) => a.seq,
+        other => panic!("expected stored, got {other:?}"),
+    };
+    assert_eq!(seq(earlier), 3);
+    assert_eq!(seq(again), 4);
+    assert_eq!(cookie.expect("append").seq, 5);
+    assert_eq!(next.expect("append").seq, 6);
+    assert_eq!(seq(last), 7);
+    // Every acknowledged record is there, and nothing of the confirmation.
+    let held: Vec<_> = s
+        .contact_records(contact("late@b.fi"))
+        .await
+        .expect("records")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(held, [1, 3, 4]);
+    assert_eq!(
+        status(s, "late@b.fi").await,
+        Some(MarketingStatus::Consented)
+    );
+    assert_eq!(s.len().await.expect("len"), 7);
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
+    // The writer's next batch goes on from the head it signed.
+    assert_eq!(
+        s.append(record(9, Action::AcceptAll, t0()))
+            .await
+            .expect("append")
+            .seq,
+        8
+    );
+    verify(s, &key(), None, |_| {}).await.expect("verifies");
+}
