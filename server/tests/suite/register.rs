@@ -703,16 +703,18 @@ pub async fn access_exports_everything_held<H: Harness>(h: &H) {
 }
 
 /// What a confirmation refused in the middle of a batch had judged of its own records goes
-/// with them: the appends after it in the same batch are judged against the log, not against
-/// the consent taken back.
+/// with them, and what a confirmation stored in it had judged stays: the appends after each
+/// in the same batch are judged against the log as it will be committed.
 ///
 /// The caller holds the writer on a batch with one append (at position 2), as for
-/// [`a_refused_group_in_a_held_batch`], after [`before_a_held_batch`]. Six appends are queued
-/// meanwhile; the writer's next batch takes half of those in play with the held one (four):
-/// the confirmation of `late@b.fi`, refused on post after its e-mail consent (10 minutes) was
-/// chained, then on e-mail an earlier refusal (5 minutes) and the confirmation's own e-mail
-/// consent, then a cookie decision. Had the batch kept the refused e-mail consent, the
-/// refusal would be out of order and the consent a duplicate of a record that is not there.
+/// [`a_refused_group_in_a_held_batch`], after [`before_a_held_batch`]. Eight appends are
+/// queued meanwhile; the writer's next batch takes half of those in play with the held one
+/// (five): the confirmation of `late@b.fi`, refused on post after its e-mail consent (10
+/// minutes) was chained, then on e-mail an earlier refusal (5 minutes) and the
+/// confirmation's own e-mail consent, then one link of `twin@b.fi` confirmed twice (a double
+/// click). Had the batch kept the refused e-mail consent, the refusal would be out of order
+/// and the consent a duplicate of a record that is not there; had it forgotten the first
+/// confirmation of the twin link, the second would be stored too.
 pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
     s: &S,
     release: impl Future<Output = ()>,
@@ -734,6 +736,21 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
     queue(earlier.as_mut()).await;
     let mut again = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Consent, 10)));
     queue(again.as_mut()).await;
+    let twin = || {
+        let group = vec![
+            marketing("twin@b.fi", Consent, 10),
+            marketing_on(Post, "twin@b.fi", Consent, 10),
+        ];
+        let condition = NothingLater {
+            after: 1,
+            channels: vec![Email, Post],
+        };
+        s.append_marketing_if(group, condition)
+    };
+    let mut twin1 = std::pin::pin!(twin());
+    queue(twin1.as_mut()).await;
+    let mut twin2 = std::pin::pin!(twin());
+    queue(twin2.as_mut()).await;
     let mut cookie = std::pin::pin!(s.append(record(7, Action::AcceptAll, t0())));
     queue(cookie.as_mut()).await;
     let mut next = std::pin::pin!(s.append(record(8, Action::RejectAll, t0())));
@@ -741,8 +758,8 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
     let mut last = std::pin::pin!(s.append_marketing(marketing("next@b.fi", Consent, 10)));
     queue(last.as_mut()).await;
     release.await;
-    let (refused, earlier, again, cookie, next, last) =
-        tokio::join!(refused, earlier, again, cookie, next, last);
+    let (refused, earlier, again, twin1, twin2, cookie, next, last) =
+        tokio::join!(refused, earlier, again, twin1, twin2, cookie, next, last);
     let out_of_order = MarketingAppend::OutOfOrder {
         latest: t0() + time::Duration::minutes(30),
     };
@@ -753,9 +770,20 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
     };
     assert_eq!(seq(earlier), 3);
     assert_eq!(seq(again), 4);
-    assert_eq!(cookie.expect("append").seq, 5);
-    assert_eq!(next.expect("append").seq, 6);
-    assert_eq!(seq(last), 7);
+    let twin1: Vec<_> = twin1
+        .expect("append")
+        .into_iter()
+        .map(Ok)
+        .map(seq)
+        .collect();
+    assert_eq!(twin1, [5, 6]);
+    assert_eq!(
+        twin2.expect("append"),
+        vec![MarketingAppend::Superseded { seq: 5 }; 2]
+    );
+    assert_eq!(cookie.expect("append").seq, 7);
+    assert_eq!(next.expect("append").seq, 8);
+    assert_eq!(seq(last), 9);
     // Every acknowledged record is there, and nothing of the confirmation.
     let held: Vec<_> = s
         .contact_records(contact("late@b.fi"))
@@ -769,7 +797,14 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
         status(s, "late@b.fi").await,
         Some(MarketingStatus::Consented)
     );
-    assert_eq!(s.len().await.expect("len"), 7);
+    assert_eq!(
+        s.contact_records(contact("twin@b.fi"))
+            .await
+            .expect("records")
+            .len(),
+        2
+    );
+    assert_eq!(s.len().await.expect("len"), 9);
     verify(s, &key(), None, |_| {}).await.expect("verifies");
     // The writer's next batch goes on from the head it signed.
     assert_eq!(
@@ -777,7 +812,7 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
             .await
             .expect("append")
             .seq,
-        8
+        10
     );
     verify(s, &key(), None, |_| {}).await.expect("verifies");
 }
