@@ -314,6 +314,62 @@ struct Posted {
     answered: Vec<usize>,
 }
 
+/// Each client posts its `links` in turn (`POST /register/confirm`) until `acks` confirmations
+/// are acknowledged in all; then the server is killed with SIGKILL. What each client tried and
+/// had answered 200. A link `refused` names is to be refused as out of order (503) and stays
+/// unused; any other answer but a cut-off one fails the test.
+#[allow(clippy::expect_used, clippy::panic)]
+async fn confirm_until_killed(
+    child: &mut Child,
+    addr: &str,
+    links: &Arc<Vec<Vec<(consent_core::register::ContactHash, String)>>>,
+    acks: usize,
+    refused: fn(usize) -> bool,
+) -> Vec<Posted> {
+    let posted: Arc<Mutex<Vec<Posted>>> =
+        Arc::new(Mutex::new(vec![Posted::default(); links.len()]));
+    let clients: Vec<_> = (0..links.len())
+        .map(|c| {
+            let (addr, links, posted) = (addr.to_owned(), Arc::clone(links), Arc::clone(&posted));
+            tokio::spawn(async move {
+                for (n, (_, token)) in links[c].iter().enumerate() {
+                    posted.lock().expect("lock")[c].tried = n + 1;
+                    match confirm(&addr, token).await {
+                        Some(200) if !refused(n) => {
+                            posted.lock().expect("lock")[c].answered.push(n);
+                        }
+                        Some(503) if refused(n) => {}
+                        // Cut off by the kill: not acknowledged.
+                        None => break,
+                        Some(status) => panic!("link {n}: unexpected status {status}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let acked = || {
+        posted
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|p| p.answered.len())
+            .sum::<usize>()
+    };
+    timeout(Duration::from_secs(60), async {
+        while acked() < acks {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{acks} acknowledged confirmations within 60 s"));
+    child.start_kill().expect("SIGKILL");
+    child.wait().await.expect("reaped");
+    for c in clients {
+        c.await.expect("client");
+    }
+    posted.lock().expect("lock").clone()
+}
+
 /// Posts a confirmation link's form (the button on the page the link opens); the status, or
 /// None if the connection failed or the answer was cut off.
 async fn confirm(addr: &str, token: &str) -> Option<u16> {
@@ -365,48 +421,10 @@ async fn a_confirmation_cut_off_by_kill_9_is_recorded_whole_or_not_at_all() {
             })
             .collect();
         let links = Arc::new(links);
-        let posted: Arc<Mutex<Vec<Posted>>> =
-            Arc::new(Mutex::new(vec![Posted::default(); usize::from(CLIENTS)]));
-        let clients: Vec<_> = (0..usize::from(CLIENTS))
-            .map(|c| {
-                let (addr, links, posted) = (addr.clone(), Arc::clone(&links), Arc::clone(&posted));
-                tokio::spawn(async move {
-                    for (n, (_, token)) in links[c].iter().enumerate() {
-                        posted.lock().expect("lock")[c].tried = n + 1;
-                        match confirm(&addr, token).await {
-                            Some(200) => posted.lock().expect("lock")[c].answered.push(n),
-                            // Cut off by the kill: not acknowledged.
-                            None => break,
-                            Some(status) => panic!("unexpected status {status}"),
-                        }
-                    }
-                })
-            })
-            .collect();
-        let acked = || {
-            posted
-                .lock()
-                .expect("lock")
-                .iter()
-                .map(|p| p.answered.len())
-                .sum::<usize>()
-        };
-        timeout(Duration::from_secs(60), async {
-            while acked() < 80 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("80 acknowledged confirmations within 60 s");
-        child.start_kill().expect("SIGKILL");
-        child.wait().await.expect("reaped");
-        for c in clients {
-            c.await.expect("client");
-        }
+        let posted = confirm_until_killed(&mut child, &addr, &links, 80, |_| false).await;
 
         let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
             .expect("reopen after kill");
-        let posted = posted.lock().expect("lock").clone();
         let mut again = Vec::new();
         for (c, p) in posted.iter().enumerate() {
             for n in 0..p.tried {
@@ -520,51 +538,10 @@ async fn refused_confirmations_among_others_cut_off_by_kill_9_leave_nothing() {
             })
             .collect();
         let links = Arc::new(links);
-        let posted: Arc<Mutex<Vec<Posted>>> =
-            Arc::new(Mutex::new(vec![Posted::default(); usize::from(CLIENTS)]));
-        let clients: Vec<_> = (0..usize::from(CLIENTS))
-            .map(|c| {
-                let (addr, links, posted) = (addr.clone(), Arc::clone(&links), Arc::clone(&posted));
-                tokio::spawn(async move {
-                    for (n, (_, token)) in links[c].iter().enumerate() {
-                        posted.lock().expect("lock")[c].tried = n + 1;
-                        match confirm(&addr, token).await {
-                            Some(200) if !refused(n) => {
-                                posted.lock().expect("lock")[c].answered.push(n);
-                            }
-                            // Refused as out of order: the link stays unused.
-                            Some(503) if refused(n) => {}
-                            None => break,
-                            Some(status) => panic!("link {n}: unexpected status {status}"),
-                        }
-                    }
-                })
-            })
-            .collect();
-        let acked = || {
-            posted
-                .lock()
-                .expect("lock")
-                .iter()
-                .map(|p| p.answered.len())
-                .sum::<usize>()
-        };
-        timeout(Duration::from_secs(60), async {
-            while acked() < 120 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("120 acknowledged confirmations within 60 s");
-        child.start_kill().expect("SIGKILL");
-        child.wait().await.expect("reaped");
-        for c in clients {
-            c.await.expect("client");
-        }
+        let posted = confirm_until_killed(&mut child, &addr, &links, 120, refused).await;
 
         let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
             .expect("reopen after kill");
-        let posted = posted.lock().expect("lock").clone();
         let mut again = Vec::new();
         for (c, p) in posted.iter().enumerate() {
             for n in 0..p.tried {

@@ -223,27 +223,10 @@ async fn a_condition_sees_the_decisions_before_it_in_its_batch() {
     }
     let h = setup().await;
     let s = h.store();
-    let holder = client(&h.url).await;
-    holder
-        .batch_execute("BEGIN; SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
-        .await
-        .expect("lock");
+    let holder = hold_the_head(&h.url).await;
     let mut cookie = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
     queue(cookie.as_mut()).await;
-    let observer = client(&h.url).await;
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
-    bounded("the writer waiting for the head", async {
-        while observer
-            .query_one(waiting, &[])
-            .await
-            .expect("query")
-            .get::<_, i64>(0)
-            == 0
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    until_the_writer_waits(&h.url).await;
     let refusal = suite::marketing("a@b.fi", MarketingKind::Refusal, 0);
     let mut refusal = std::pin::pin!(s.append_marketing(refusal));
     queue(refusal.as_mut()).await;
@@ -287,14 +270,37 @@ async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
     let h = setup().await;
     let s = h.store();
     suite::before_a_held_batch(s).await;
-    let holder = client(&h.url).await;
+    let holder = hold_the_head(&h.url).await;
+    let mut first = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
+    queue(first.as_mut()).await;
+    until_the_writer_waits(&h.url).await;
+    let release = async {
+        holder.batch_execute("COMMIT").await.expect("unlock");
+    };
+    let (first, ()) = bounded("the appends", async {
+        tokio::join!(first, suite::a_refused_group_in_a_held_batch(s, release))
+    })
+    .await;
+    assert_eq!(first.expect("append").seq, 2);
+}
+
+/// A connection of the test's own that holds the chain's head (in a transaction it leaves
+/// open: `COMMIT` releases it), so that the writer's next batch waits for it.
+#[allow(clippy::expect_used)]
+async fn hold_the_head(url: &str) -> tokio_postgres::Client {
+    let holder = client(url).await;
     holder
         .batch_execute("BEGIN; SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
         .await
         .expect("lock");
-    let mut first = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
-    queue(first.as_mut()).await;
-    let observer = client(&h.url).await;
+    holder
+}
+
+/// Returns once a connection waits for a lock: the writer, for the head [`hold_the_head`]
+/// holds.
+#[allow(clippy::expect_used)]
+async fn until_the_writer_waits(url: &str) {
+    let observer = client(url).await;
     let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
     bounded("the writer waiting for the head", async {
         while observer
@@ -308,14 +314,6 @@ async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
         }
     })
     .await;
-    let release = async {
-        holder.batch_execute("COMMIT").await.expect("unlock");
-    };
-    let (first, ()) = bounded("the appends", async {
-        tokio::join!(first, suite::a_refused_group_in_a_held_batch(s, release))
-    })
-    .await;
-    assert_eq!(first.expect("append").seq, 2);
 }
 
 /// A connection of the test's own, as another server's.
@@ -488,27 +486,10 @@ async fn a_refused_group_teaches_its_batch_nothing() {
     let h = setup().await;
     let s = h.store();
     suite::before_a_held_batch(s).await;
-    let holder = client(&h.url).await;
-    holder
-        .batch_execute("BEGIN; SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
-        .await
-        .expect("lock");
+    let holder = hold_the_head(&h.url).await;
     let mut first = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
     queue(first.as_mut()).await;
-    let observer = client(&h.url).await;
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
-    bounded("the writer waiting for the head", async {
-        while observer
-            .query_one(waiting, &[])
-            .await
-            .expect("query")
-            .get::<_, i64>(0)
-            == 0
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    until_the_writer_waits(&h.url).await;
     let release = async {
         holder.batch_execute("COMMIT").await.expect("unlock");
     };
