@@ -370,6 +370,61 @@ async fn confirm_until_killed(
     posted.lock().expect("lock").clone()
 }
 
+/// What [`confirm_until_killed`] left, checked on the log and then on the restarted server:
+/// every contact holds all its `channels` consents or none (a `refused` link's contact, only
+/// the decision it held before); every acknowledged confirmation is whole; a link cut off
+/// before it was recorded confirms (200), one recorded but not answered is refused as used
+/// (409); and the chain verifies.
+#[allow(clippy::expect_used)]
+async fn after_the_kill(
+    dir: &std::path::Path,
+    links: &[Vec<(consent_core::register::ContactHash, String)>],
+    posted: &[Posted],
+    channels: usize,
+    refused: fn(usize) -> bool,
+    round: u8,
+) {
+    use consent_server::store::Register as _;
+    let store =
+        SqliteStore::open(dir.join("consent.db"), &log_key(dir)).expect("reopen after kill");
+    let mut again = Vec::new();
+    for (links, p) in links.iter().zip(posted) {
+        for (n, (contact, token)) in links.iter().enumerate().take(p.tried) {
+            let held = store.contact_records(*contact).await.expect("read").len();
+            if refused(n) {
+                assert_eq!(
+                    held, 1,
+                    "round {round}: a refused confirmation left records"
+                );
+                continue;
+            }
+            assert!(
+                held == 0 || held == channels,
+                "round {round}: a confirmation half-applied ({held} of {channels})"
+            );
+            if p.answered.contains(&n) {
+                assert_eq!(held, channels, "round {round}: acknowledged, lost");
+            } else {
+                again.push((token.clone(), held));
+            }
+        }
+    }
+    let (mut child, addr) = start(dir).await;
+    for (token, held) in again {
+        let expected = if held == 0 { 200 } else { 409 };
+        assert_eq!(
+            confirm(&addr, &token).await,
+            Some(expected),
+            "round {round}"
+        );
+    }
+    child.start_kill().expect("kill");
+    child.wait().await.expect("reaped");
+    verify(&store, &server_key(dir), head_file(dir).as_ref(), |_| {})
+        .await
+        .expect("chain verifies after kill -9");
+}
+
 /// Posts a confirmation link's form (the button on the page the link opens); the status, or
 /// None if the connection failed or the answer was cut off.
 async fn confirm(addr: &str, token: &str) -> Option<u16> {
@@ -398,7 +453,6 @@ async fn confirm(addr: &str, token: &str) -> Option<u16> {
 async fn a_confirmation_cut_off_by_kill_9_is_recorded_whole_or_not_at_all() {
     use consent_core::register::{Contact, ContactHash, MarketingChannel};
     use consent_server::register::confirm::Pending;
-    use consent_server::store::Register as _;
     const CLIENTS: u8 = 8;
     const LINKS: u32 = 300;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -423,44 +477,15 @@ async fn a_confirmation_cut_off_by_kill_9_is_recorded_whole_or_not_at_all() {
         let links = Arc::new(links);
         let posted = confirm_until_killed(&mut child, &addr, &links, 80, |_| false).await;
 
-        let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
-            .expect("reopen after kill");
-        let mut again = Vec::new();
-        for (c, p) in posted.iter().enumerate() {
-            for n in 0..p.tried {
-                let (contact, token) = &links[c][n];
-                let held = store.contact_records(*contact).await.expect("read").len();
-                assert!(
-                    held == 0 || held == channels.len(),
-                    "round {round}: a confirmation half-applied ({held} of {})",
-                    channels.len()
-                );
-                if p.answered.contains(&n) {
-                    assert_eq!(held, channels.len(), "round {round}: acknowledged, lost");
-                } else {
-                    again.push((token.clone(), held));
-                }
-            }
-        }
-        let (mut child, addr) = start(dir.path()).await;
-        for (token, held) in again {
-            let expected = if held == 0 { 200 } else { 409 };
-            assert_eq!(
-                confirm(&addr, &token).await,
-                Some(expected),
-                "round {round}"
-            );
-        }
-        child.start_kill().expect("kill");
-        child.wait().await.expect("reaped");
-        verify(
-            &store,
-            &server_key(dir.path()),
-            head_file(dir.path()).as_ref(),
-            |_| {},
+        after_the_kill(
+            dir.path(),
+            &links,
+            &posted,
+            channels.len(),
+            |_| false,
+            round,
         )
-        .await
-        .expect("chain verifies after kill -9");
+        .await;
     }
 }
 
@@ -540,50 +565,6 @@ async fn refused_confirmations_among_others_cut_off_by_kill_9_leave_nothing() {
         let links = Arc::new(links);
         let posted = confirm_until_killed(&mut child, &addr, &links, 120, refused).await;
 
-        let store = SqliteStore::open(dir.path().join("consent.db"), &log_key(dir.path()))
-            .expect("reopen after kill");
-        let mut again = Vec::new();
-        for (c, p) in posted.iter().enumerate() {
-            for n in 0..p.tried {
-                let (contact, token) = &links[c][n];
-                let held = store.contact_records(*contact).await.expect("read").len();
-                if refused(n) {
-                    assert_eq!(
-                        held, 1,
-                        "round {round}: a refused confirmation left records"
-                    );
-                    continue;
-                }
-                assert!(
-                    held == 0 || held == channels.len(),
-                    "round {round}: a confirmation half-applied ({held} of {})",
-                    channels.len()
-                );
-                if p.answered.contains(&n) {
-                    assert_eq!(held, channels.len(), "round {round}: acknowledged, lost");
-                } else {
-                    again.push((token.clone(), held));
-                }
-            }
-        }
-        let (mut child, addr) = start(dir.path()).await;
-        for (token, held) in again {
-            let expected = if held == 0 { 200 } else { 409 };
-            assert_eq!(
-                confirm(&addr, &token).await,
-                Some(expected),
-                "round {round}"
-            );
-        }
-        child.start_kill().expect("kill");
-        child.wait().await.expect("reaped");
-        verify(
-            &store,
-            &server_key(dir.path()),
-            head_file(dir.path()).as_ref(),
-            |_| {},
-        )
-        .await
-        .expect("chain verifies after kill -9");
+        after_the_kill(dir.path(), &links, &posted, channels.len(), refused, round).await;
     }
 }
