@@ -258,11 +258,16 @@ async fn a_condition_sees_the_decisions_before_it_in_its_batch() {
 
 /// A confirmation refused in the middle of a batch takes back only its own records
 /// (`suite::a_refused_group_in_a_held_batch`): the batch's rows and what it judged of them.
-///
-/// Another connection holds the chain's head, so the writer's batch of one cookie decision
-/// waits for it; the appends queued meanwhile make its next batches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
+    in_a_held_batch(suite::HeldBatch::RefusedGroup).await;
+}
+
+/// Runs `test` on a batch the writer is held on: another connection holds the chain's head,
+/// so the writer's batch of one cookie decision waits for it, and the appends `test` queues
+/// meanwhile make its next batches.
+#[allow(clippy::expect_used)]
+async fn in_a_held_batch(test: suite::HeldBatch) {
     use support::writer::queue;
     if support::pg::skip() {
         return;
@@ -278,7 +283,7 @@ async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
         holder.batch_execute("COMMIT").await.expect("unlock");
     };
     let (first, ()) = bounded("the appends", async {
-        tokio::join!(first, suite::a_refused_group_in_a_held_batch(s, release))
+        tokio::join!(first, test.run(s, release))
     })
     .await;
     assert_eq!(first.expect("append").seq, 2);
@@ -479,26 +484,5 @@ async fn an_acknowledged_erasure_survives_a_crash_under_asynchronous_commit() {
 /// neither its rows nor the positions and states the batch had learnt from them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_group_teaches_its_batch_nothing() {
-    use support::writer::queue;
-    if support::pg::skip() {
-        return;
-    }
-    let h = setup().await;
-    let s = h.store();
-    suite::before_a_held_batch(s).await;
-    let holder = hold_the_head(&h.url).await;
-    let mut first = std::pin::pin!(s.append(record(1, Action::AcceptAll, t0())));
-    queue(first.as_mut()).await;
-    until_the_writer_waits(&h.url).await;
-    let release = async {
-        holder.batch_execute("COMMIT").await.expect("unlock");
-    };
-    let (first, ()) = bounded("the appends", async {
-        tokio::join!(
-            first,
-            suite::a_refused_group_teaches_its_batch_nothing(s, release)
-        )
-    })
-    .await;
-    assert_eq!(first.expect("append").seq, 2);
+    in_a_held_batch(suite::HeldBatch::TeachesNothing).await;
 }

@@ -402,11 +402,16 @@ async fn a_value_of_another_type_names_its_record_and_column() {
 
 /// A confirmation refused in the middle of a batch takes back only its own records
 /// (`suite::a_refused_group_in_a_held_batch`): a savepoint, not the batch's transaction.
-///
-/// Another connection holds the file's write lock, so the writer's batch of one cookie
-/// decision waits for it; the appends queued meanwhile make its next batches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
+    in_a_held_batch(suite::HeldBatch::RefusedGroup).await;
+}
+
+/// Runs `test` on a batch the writer is held on: another connection holds the file's write
+/// lock, so the writer's batch of one cookie decision waits for it, and the appends `test`
+/// queues meanwhile make its next batches.
+#[allow(clippy::expect_used)]
+async fn in_a_held_batch(test: suite::HeldBatch) {
     use consent_core::policy::Action;
     use consent_server::store::Log as _;
     use support::writer::queue;
@@ -421,7 +426,7 @@ async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
         holder.execute_batch("COMMIT").expect("unlock");
     };
     let both = async {
-        let (first, ()) = tokio::join!(first, suite::a_refused_group_in_a_held_batch(s, release));
+        let (first, ()) = tokio::join!(first, test.run(s, release));
         assert_eq!(first.expect("append").seq, 2);
     };
     tokio::time::timeout(std::time::Duration::from_secs(30), both)
@@ -434,27 +439,5 @@ async fn a_refused_group_in_a_batch_leaves_the_rest_whole() {
 /// its rows and `marketing_state` go back with the savepoint.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_group_teaches_its_batch_nothing() {
-    use consent_core::policy::Action;
-    use consent_server::store::Log as _;
-    use support::writer::queue;
-    let h = setup().await;
-    let s = h.store();
-    suite::before_a_held_batch(s).await;
-    let holder = rusqlite::Connection::open(&h.path).expect("open");
-    holder.execute_batch("BEGIN IMMEDIATE").expect("lock");
-    let mut first = std::pin::pin!(s.append(suite::record(1, Action::AcceptAll, suite::t0())));
-    queue(first.as_mut()).await;
-    let release = async {
-        holder.execute_batch("COMMIT").expect("unlock");
-    };
-    let both = async {
-        let (first, ()) = tokio::join!(
-            first,
-            suite::a_refused_group_teaches_its_batch_nothing(s, release)
-        );
-        assert_eq!(first.expect("append").seq, 2);
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(30), both)
-        .await
-        .expect("the appends, in time");
+    in_a_held_batch(suite::HeldBatch::TeachesNothing).await;
 }

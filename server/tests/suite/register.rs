@@ -297,6 +297,28 @@ pub async fn a_conditional_append_of_several_records_is_all_or_none<H: Harness>(
     verify(s, &key(), None, |_| {}).await.expect("verifies");
 }
 
+/// A test of a batch the caller holds the writer on (its one append waits for a lock the
+/// store's own test holds), after [`before_a_held_batch`].
+#[derive(Clone, Copy, Debug)]
+pub enum HeldBatch {
+    /// [`a_refused_group_in_a_held_batch`].
+    RefusedGroup,
+    /// [`a_refused_group_teaches_its_batch_nothing`].
+    TeachesNothing,
+}
+
+impl HeldBatch {
+    /// Runs the test on `s`; `release` lets the held batch go on.
+    pub async fn run<S: Store>(self, s: &S, release: impl Future<Output = ()>) {
+        match self {
+            HeldBatch::RefusedGroup => a_refused_group_in_a_held_batch(s, release).await,
+            HeldBatch::TeachesNothing => {
+                a_refused_group_teaches_its_batch_nothing(s, release).await;
+            }
+        }
+    }
+}
+
 /// For [`a_refused_group_in_a_held_batch`]: a decision on post for `late@b.fi`, half an hour
 /// after [`t0`], stored before the writer is held (at position 1).
 pub async fn before_a_held_batch<S: Store>(s: &S) {
