@@ -906,17 +906,16 @@ impl Statements {
         signer: &Signer,
     ) -> Result<(), StoreError> {
         let mark = rows.mark();
-        // Only a job of several records can have learnt something before its refusal. It is a
-        // confirmation's (a few records, and rare), so copying what the batch judged so far
-        // (at most a batch's decisions) costs little, and a lone record copies nothing.
-        let before = (job.records.len() > 1).then(|| judged.clone());
+        // What the job's records taught `judged`, the entries they replaced, to put back on a
+        // refusal (only a job of several records has any by then: a confirmation's channels).
+        let mut learnt = Vec::new();
         let mut refused = self.broken(tx, &judged.states, job).await?;
         if refused.is_none() {
             for p in &job.records {
                 if let Some(m) = &p.marketing {
                     let statements = (&self.find_duplicate, &self.read_state);
                     match judge(tx, statements, p, m, judged).await? {
-                        Ok(state) => judged.learn(m, p, state, rows.seq + 1),
+                        Ok(state) => learnt.push(judged.learn(m, p, state, rows.seq + 1)),
                         Err(landed) if landed.is_refusal() => {
                             refused = Some(landed);
                             break;
@@ -932,9 +931,7 @@ impl Statements {
         }
         if let Some(refused) = refused {
             rows.undo(mark);
-            if let Some(before) = before {
-                *judged = before;
-            }
+            judged.forget(learnt);
             rows.out.resize(mark.out + job.records.len(), refused);
         }
         Ok(())
@@ -968,17 +965,43 @@ type States = HashMap<([u8; 33], MarketingChannel), (LatestState, i64)>;
 
 /// What a batch's marketing decisions so far, which the database does not hold yet, tell the
 /// next: their positions by digest, and the states they leave.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Judged {
     digests: HashMap<([u8; 33], Digest), i64>,
     states: States,
 }
 
+/// What one [`Judged::learn`] replaced: its keys, and the entries they held before.
+type Learnt = (
+    ([u8; 33], Digest),
+    Option<i64>,
+    ([u8; 33], MarketingChannel),
+    Option<(LatestState, i64)>,
+);
+
 impl Judged {
-    /// `p` is to be stored at `seq`, leaving `state`.
-    fn learn(&mut self, m: &MarketingIndex, p: &Prepared, state: LatestState, seq: i64) {
-        self.digests.insert((m.contact, p.digest), seq);
-        self.states.insert((m.contact, m.channel), (state, seq));
+    /// `p` is to be stored at `seq`, leaving `state`; what it replaced, for [`forget`].
+    ///
+    /// [`forget`]: Self::forget
+    fn learn(&mut self, m: &MarketingIndex, p: &Prepared, state: LatestState, seq: i64) -> Learnt {
+        let (digest, channel) = ((m.contact, p.digest), (m.contact, m.channel));
+        let had_digest = self.digests.insert(digest, seq);
+        let had_state = self.states.insert(channel, (state, seq));
+        (digest, had_digest, channel, had_state)
+    }
+
+    /// Takes back what `learnt` (in the order learnt) taught: each entry as it was before.
+    fn forget(&mut self, learnt: Vec<Learnt>) {
+        for (digest, had_digest, channel, had_state) in learnt.into_iter().rev() {
+            match had_digest {
+                Some(seq) => self.digests.insert(digest, seq),
+                None => self.digests.remove(&digest),
+            };
+            match had_state {
+                Some(state) => self.states.insert(channel, state),
+                None => self.states.remove(&channel),
+            };
+        }
     }
 }
 
