@@ -206,28 +206,29 @@ impl Signer<'_> {
     /// Whether one of the proofs is a token signed by the key for `id`.
     #[must_use]
     pub fn proves(&self, id: ConsentId) -> bool {
-        self.first_proven(id).is_some()
+        self.proven(id).is_some()
     }
 
-    /// The earliest first decision time that a proof signed by the key for `id` carries: the
-    /// id's history as this server vouched for it.
-    fn first_proven(&self, id: ConsentId) -> Option<i64> {
-        self.proven(id).map(|s| s.first).min()
-    }
-
-    /// The latest decision a proof signed by the key for `id` carries: what the server
-    /// vouches the visitor had decided before.
-    fn latest_proven(&self, id: ConsentId) -> Option<ConsentState> {
-        self.proven(id).max_by_key(|s| s.last)
-    }
-
-    /// The decisions the proofs signed by the key for `id` carry.
-    fn proven(&self, id: ConsentId) -> impl Iterator<Item = ConsentState> {
+    /// What the proofs signed by the key for `id` vouch for, each checked once: `None` when
+    /// none does.
+    fn proven(&self, id: ConsentId) -> Option<Proven> {
         self.proofs
             .iter()
             .filter_map(|s| Token::parse_verified(s, Some(self.key)).ok())
             .map(|t| *t.state())
-            .filter(move |s| s.id() == id)
+            .filter(|s| s.id() == id)
+            .fold(None, |proven: Option<Proven>, s| {
+                Some(match proven {
+                    None => Proven {
+                        first: s.first,
+                        latest: s,
+                    },
+                    Some(p) => Proven {
+                        first: p.first.min(s.first),
+                        latest: if s.last > p.latest.last { s } else { p.latest },
+                    },
+                })
+            })
     }
 
     /// The token of `decision`, made on `before` (rules 8 to 10), signed. A previous decision
@@ -245,22 +246,24 @@ impl Signer<'_> {
     ) -> Result<Token, DecideError> {
         // First, so that the banner's module, which has no key, drops the rest.
         self.key.held();
-        let state = if before.state().is_some_and(|s| !self.proves(s.id())) {
+        // The decision keeps the previous one's id, so what proves that proves this one's.
+        let proven = before.state().and_then(|s| self.proven(s.id()));
+        let state = if before.state().is_some() && proven.is_none() {
             let none = params.evaluate(None, ctx.now.unix(), ctx.signals);
             *params.decide(&none, action, ctx)?.state()
         } else {
             *decision.state()
         };
-        Ok(self.sign(state, ctx.fresh_id))
+        Ok(self.sign(state, ctx.fresh_id, proven))
     }
 
-    /// `state` under the id it may keep, signed: its own when proven, with the first decision
-    /// time the proof carries; else `fresh`, with this decision as the first under it. The
-    /// first decision time a request claims is no more proven than its id.
-    fn sign(&self, state: ConsentState, fresh: ConsentId) -> Token {
+    /// `state` under the id it may keep, signed: its own when `proven` (what proves its id),
+    /// with the first decision time the proofs carry; else `fresh`, with this decision as the
+    /// first under it. The first decision time a request claims is no more proven than its id.
+    fn sign(&self, state: ConsentState, fresh: ConsentId, proven: Option<Proven>) -> Token {
         self.key.held();
-        let state = match self.first_proven(state.id()) {
-            Some(first) => ConsentState {
+        let state = match proven {
+            Some(Proven { first, .. }) => ConsentState {
                 first: first.min(state.last),
                 ..state
             },
@@ -272,6 +275,16 @@ impl Signer<'_> {
         };
         Token::signed(state, self.key)
     }
+}
+
+/// What a request's proofs vouch for about one consent id ([`Signer`]).
+#[derive(Clone, Copy, Debug)]
+struct Proven {
+    /// The earliest first decision time they carry: the id's history as this server vouched
+    /// for it.
+    first: i64,
+    /// The latest decision they carry: what the visitor had decided before.
+    latest: ConsentState,
 }
 
 /// A decision made, with everything that follows from it.
@@ -475,9 +488,9 @@ pub fn accept<P: SitePolicy + ?Sized>(
         .map_err(SubmitError::Inconsistent)?;
     // A withdrawal is one only over a grant the request proves (rule 9 against the decision
     // the server vouched for), whatever the banner saw: its method follows from that.
-    let proven = signer.latest_proven(state.id());
+    let proven = signer.proven(state.id());
     let before = params.evaluate(
-        proven.as_ref().map(Ok),
+        proven.as_ref().map(|p| Ok(&p.latest)),
         now.unix_timestamp(),
         crate::Signals::default(),
     );
@@ -488,7 +501,8 @@ pub fn accept<P: SitePolicy + ?Sized>(
         ..state
     };
     let state = state.at(now).map_err(SubmitError::Clock)?;
-    let token = signer.sign(state, fresh);
+    // The id is the submitted one still: what proves it is `proven`.
+    let token = signer.sign(state, fresh, proven);
     let evaluation = params.evaluate(
         Some(Ok(token.state())),
         now.unix_timestamp(),
