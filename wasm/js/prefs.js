@@ -17,8 +17,9 @@ const FOCUSABLE = 'button:not([disabled]),a[href],input:not([disabled]),select,s
 export function draw(v, ...h) {
   [el, attrs, add, button, actions, showLayer, closePreferences, switchLanguage, save] = h;
   const t = v.t;
+  const title = free('consent-ptitle');
   const dialog = attrs(el('div', 'consent-prefs'), {
-    role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'consent-ptitle', tabindex: '-1', lang: v.lang,
+    role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': title, tabindex: '-1', lang: v.lang,
   });
   const close = attrs(button('×', closePreferences), { 'aria-label': t.close });
   close.className = 'consent-close';
@@ -42,7 +43,7 @@ export function draw(v, ...h) {
   v.categories.forEach((c, i) => body.append(category(t, c, v.on[i], switches)));
   if (v.id) body.append(add(el('p', 'consent-id', t.consent_id), el('code', '', v.id)));
   add(dialog,
-    add(el('div', 'consent-head'), attrs(el('h2', 'consent-title', t.preferences_title), { id: 'consent-ptitle' }), close),
+    add(el('div', 'consent-head'), attrs(el('h2', 'consent-title', t.preferences_title), { id: title }), close),
     body,
     actions(t, t.save, () => save(switches.filter(([, s]) => s.checked).map(([id]) => id))));
   dialog.addEventListener('keydown', trapFocus);
@@ -50,9 +51,20 @@ export function draw(v, ...h) {
   showLayer(add(el('div', 'consent-overlay'), dialog), true, dialog);
 }
 
+/** `id`, or `id.` (`id..`, ...) while the page has an element of its own with it: a label's
+ * `for` and aria-labelledby name the first element with their id, so a page's own
+ * `#consent-ptitle` named the dialog, and a form's `#consent-cat-analytics` took our switch's
+ * label (banner.js does the same for the first layer's `consent-desc`). No category's id holds
+ * a `.`, so none of our switches takes another's. One of ours (in the preferences these
+ * replace, gone as they are shown) is no page's. */
+function free(id) {
+  while (document.getElementById(id)?.closest('[data-consent-ui]') === null) id += '.';
+  return id;
+}
+
 /** The category `c`, its switch `on` or off as the state has it now. */
 function category(t, c, on, switches) {
-  const id = `consent-cat-${c.id}`;
+  const id = free(`consent-cat-${c.id}`);
   const head = add(el('div', 'consent-cat-head'), attrs(el('label', 'consent-cat-title', c.title), { for: id }));
   const input = attrs(el('input', 'consent-switch'), { type: 'checkbox', role: 'switch', id });
   if (c.necessary) {

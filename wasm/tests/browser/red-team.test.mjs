@@ -727,6 +727,38 @@ bannerTest("a page's own #consent-desc does not describe the banner's first laye
   assert.equal(await v.js(() => document.getElementById('consent-desc').textContent), 'Send me the newsletter.', "the page's element keeps its id");
 });
 
+// The same for the preferences: a page's own `#consent-ptitle` (a heading of its own) and
+// `#consent-cat-analytics` (a form's checkbox), before the banner in the page. The dialog's
+// aria-labelledby and the analytics switch's label named those ids, so the dialog took the
+// page's heading as its name, and the label named the page's checkbox (a click on it ticked
+// that one) while our switch had no name. Drawn ahead of a language switch and after it.
+bannerTest("a page's own #consent-ptitle and #consent-cat-analytics do not name the preferences' dialog and switch", async (visitor) => {
+  const page = '<h2 id="consent-ptitle">Our newsletter</h2><input type="checkbox" id="consent-cat-analytics" aria-label="Page box">';
+  const v = await visitor();
+  await v.open({ body: page + SCRIPTS, config: config('rt-pids') });
+  const named = () => v.js(() => {
+    const d = document.querySelector('.consent-prefs');
+    const switches = [...d.querySelectorAll('.consent-switch')];
+    return [
+      document.getElementById(d.getAttribute('aria-labelledby')) === d.querySelector('.consent-title'),
+      switches.length > 1 && switches.every((s) => s.labels.length === 1 && s.labels[0].closest('.consent-cat-head') === s.parentNode),
+      document.getElementById('consent-cat-analytics').labels.length,
+    ];
+  });
+  await v.api('showPreferences');
+  for (const lang of ['en', 'fi']) {
+    if (lang !== 'en') await v.api('setLanguage', lang);
+    await v.page.locator(`.consent-prefs[lang="${lang}"] .consent-switch`).first().waitFor();
+    assert.deepEqual(await named(), [true, true, 0], lang);
+  }
+  const title = await v.js(() => document.querySelector('.consent-prefs .consent-title').textContent);
+  await v.page.getByRole('dialog', { name: title, exact: true }).waitFor();
+  const label = await v.js(() => document.querySelector('.consent-prefs .consent-switch:not([disabled])').labels[0].textContent);
+  await v.page.locator('.consent-prefs').getByRole('switch', { name: label, exact: true }).click();
+  assert.equal(await v.js(() => document.getElementById('consent-cat-analytics').checked), false, "the page's box is not ticked");
+  assert.deepEqual(await v.js(() => [...document.querySelectorAll('#consent-ptitle, #consent-cat-analytics')].map((e) => e.closest('#t') !== null)), [true, true], "the page's elements keep their ids");
+});
+
 // Another banner that stores its own choice under the same cookie name, as JSON (a generic
 // `consent`): no decision of ours, so the first layer asks, and nothing is granted by it.
 bannerTest("another banner's cookie of the same name is no decision", async (visitor) => {
@@ -807,3 +839,4 @@ bannerTest('a policy that stays older than its texts is renewed once, never in a
   assert.equal(await v.js(() => document.cookie), '');
   assert.deepEqual(v.pageErrors, []);
 });
+
