@@ -875,10 +875,11 @@ export const Consent = {
 // first starts, and keeps window.Consent; the second only exports its API.
 if (typeof window !== 'undefined' && !window[Symbol.for('consent')]) {
   window[Symbol.for('consent')] = 1;
-  // Another script may hold the name read-only (a getter, a frozen stub): the banner still
-  // starts (its API is the module's export, `import { Consent }`) and says why the name is not it.
+  // Another script may hold the name read-only (a getter, a frozen stub) or behind a setter
+  // that keeps nothing (the assignment neither takes nor throws): the banner still starts (its
+  // API is the module's export, `import { Consent }`) and says why the name is not it.
   try {
-    window.Consent = Consent;
+    if ((window.Consent = Consent) !== window.Consent) throw 0;
   } catch {
     console.error('consent: window.Consent is taken by another script');
   }

@@ -840,3 +840,19 @@ bannerTest('a policy that stays older than its texts is renewed once, never in a
   assert.deepEqual(v.pageErrors, []);
 });
 
+// ---- The name window.Consent --------------------------------------------------------------
+
+// Another script holds `window.Consent` as an accessor whose setter does nothing: the
+// assignment neither takes nor throws, and the banner said nothing while window.Consent was
+// not it (adversarial.test.mjs has the getter without a setter and the read-only value).
+bannerTest('a window.Consent whose setter does nothing is said to be taken', async (visitor) => {
+  const v = await visitor();
+  const pre = "Object.defineProperty(window, 'Consent', { get() { return 1; }, set(v) {}, configurable: false });";
+  await goto(v, addPage({ body: SCRIPTS, config: config('rt-name-setter'), pre }));
+  await v.settle();
+  assert.deepEqual(v.errors, ['consent: window.Consent is taken by another script']);
+  assert.equal(await v.js(() => window.Consent), 1, 'theirs is left alone');
+  await v.page.locator('.consent-banner button', { hasText: /^Accept all$/ }).click();
+  await logged(v, 'ads');
+  assert.deepEqual(v.pageErrors, []);
+});
