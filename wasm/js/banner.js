@@ -486,15 +486,23 @@ function send({ url, ...body }) {
 }
 
 /** Loads what may load now, in document order, and puts placeholders on embeds that wait
- * for consent. */
+ * for consent. A placeholder that held the focus (its button pressed, or the preferences
+ * opened from it gave the focus back to it) leaves it on its embed if that loads now (one
+ * still waiting is hidden and cannot take it): it went to the page's <body> with the
+ * placeholder, and the next Tab started over from the top. */
 function regate() {
   if (!ui) return;
   // Additions not yet seen by `adopt` are in the page, handled here: not a second time there.
   ui.watch_.takeRecords();
-  for (const p of ui.placeholders_.values()) p.remove();
+  let focus;
+  for (const [e, p] of ui.placeholders_) {
+    if (p.contains(document.activeElement)) focus = e;
+    p.remove();
+  }
   ui.placeholders_.clear();
   ui.gen_++;
   gate(document.querySelectorAll(GATED));
+  focus?.focus();
 }
 
 /** Of the gated elements `list` (in document order), loads those that may load now and puts

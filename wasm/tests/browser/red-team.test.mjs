@@ -856,3 +856,30 @@ bannerTest('a window.Consent whose setter does nothing is said to be taken', asy
   await logged(v, 'ads');
   assert.deepEqual(v.pageErrors, []);
 });
+
+// ---- Focus ------------------------------------------------------------------------------
+
+// An embed's placeholder holds the focus (a keyboard visitor tabbed to its button) and goes
+// as a decision allows the embed: the focus went with it, to the page's <body>, so the next
+// Tab started over from the top of the page. Pressing the placeholder's own button, and a
+// decision in the preferences opened while the focus was on it (the focus returns there as
+// they close).
+bannerTest("a placeholder that goes as its embed is allowed leaves the focus on the embed", async (visitor) => {
+  const body = `${SCRIPTS}<a href="#x" id="before">before</a><iframe data-category="marketing" data-service="youtube" data-src="about:blank#yt" id="yt" title="video"></iframe>`;
+  for (const how of ['placeholder', 'preferences']) {
+    const v = await visitor();
+    await v.open({ body, config: config(`rt-focus-${how}`) });
+    await v.press('Reject all');
+    const allow = v.page.locator('.consent-embed button');
+    await allow.focus();
+    if (how === 'placeholder') {
+      await v.page.keyboard.press('Enter');
+    } else {
+      await v.api('showPreferences');
+      await v.page.locator('.consent-prefs button', { hasText: /^Accept all$/ }).click();
+    }
+    await v.waitFor(() => document.getElementById('yt').getAttribute('src') === 'about:blank#yt');
+    assert.deepEqual(await v.js(() => [document.activeElement.localName, document.activeElement.id, document.activeElement.isConnected]),
+      ['iframe', 'yt', true], how);
+  }
+});
