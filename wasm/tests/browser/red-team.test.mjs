@@ -14,6 +14,7 @@
 // CONSENT_DIST, CHROMIUM and CONSENT_BIN: see harness.mjs.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -881,5 +882,37 @@ bannerTest("a placeholder that goes as its embed is allowed leaves the focus on 
     await v.waitFor(() => document.getElementById('yt').getAttribute('src') === 'about:blank#yt');
     assert.deepEqual(await v.js(() => [document.activeElement.localName, document.activeElement.id, document.activeElement.isConnected]),
       ['iframe', 'yt', true], how);
+  }
+});
+
+// ---- axe ---------------------------------------------------------------------------------
+
+// A first visit draws its first layer from the texts fetched ahead, before the WebAssembly has
+// started (on a phone, the slowest step): that layer is what a visitor first meets, and axe
+// had never checked it (tests/e2e's C12 checks the core's).
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+bannerTest('axe finds no violation in the first layer drawn ahead of the core', async (visitor) => {
+  // In each language; on a desktop, and on a phone with Global Privacy Control (its notice).
+  for (const [lang, gpc] of [['en', false], ['fi', false], ['sv', false], ['en', true]]) {
+    const v = await visitor({ gpc });
+    if (gpc) await v.page.setViewportSize({ width: 375, height: 667 });
+    let release;
+    const held = new Promise((ok) => { release = ok; });
+    await v.page.route('**/consent_bg.wasm', async (route) => {
+      await held;
+      await route.continue().catch(() => {});
+    });
+    await goto(v, addPage({ body: `<main><h1>Page</h1>${SCRIPTS}</main>`, config: config('rt-axe-early'), lang }),
+      '[data-consent-early] .consent-banner button');
+    if (gpc) await v.page.locator('[data-consent-early] .consent-gpc').waitFor();
+    // Its entry animation over: axe reads the colours and boxes as they stay.
+    await v.page.locator('[data-consent-early] .consent-banner').evaluate((b) => Promise.all(b.getAnimations().map((a) => a.finished)));
+    await v.page.evaluate(axeSource);
+    const result = await v.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    const found = result.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    assert.ok(await v.js(() => !!document.querySelector('[data-consent-early]')), `${lang}: still the layer drawn ahead`);
+    assert.deepEqual(found, [], `${lang}${gpc ? ' (phone, GPC)' : ''}: axe violations`);
+    release();
+    await v.page.waitForSelector('[data-consent-ui]:not([data-consent-early]) .consent-banner button');
   }
 });
