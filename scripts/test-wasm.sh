@@ -153,13 +153,15 @@ cd "$(dirname "$0")/.."
 # id `consent-desc` (a screen reader read a newsletter's consent line as the banner's), and a
 # policy renewed for texts of a later revision does not start again over a later `run`;
 # lowered by 44 B to 20,987 (module) when `same_decision` compared its fields one by one
-# instead of a copy of the state whole. The test
+# instead of a copy of the state whole; raised by 46 B to 21,033 (script) so that a
+# `window.Consent` behind a setter that keeps nothing is reported, and a placeholder that
+# held the focus leaves it on its embed when that loads (not on the page's <body>). The test
 # fails on any growth past RATCHET and prints the gap to TARGET on every run; lower RATCHET with every size win, and
 # enforce TARGET (and LIMIT) once it is reached. BENCHMARKS.md, "Banner size", says what is
 # left in the WebAssembly and what would take it out.
 TARGET=12000
 LIMIT=15000
-RATCHET=20987
+RATCHET=21033
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
