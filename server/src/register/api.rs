@@ -478,10 +478,12 @@ async fn sign_up<S: Store>(
         return Err(SignupError::NoChannel);
     };
     // Checked once the sign-up is valid, so a mistyped one does not use the contact's turn;
-    // counted in the store, so every server on the database shares the count.
+    // counted in the store, so every server on the database shares the count; counted per
+    // mailbox, so that sub-addresses do not each bring a budget of their own.
+    let budget = app.settings.key.contact_hash(&mailbox(&normalised));
     let turn = app
         .store
-        .outbox_turn(first.contact(), now)
+        .outbox_turn(budget, now)
         .await
         .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
     if !turn {
@@ -508,6 +510,23 @@ async fn sign_up<S: Store>(
         .await
         .map_err(|e| SignupError::Record(RecordError::Store(e)))?;
     Ok((pending.channels, Some(token)))
+}
+
+/// The contact whose message budget (the outbox's rule 5) a sign-up for `contact` spends: an
+/// e-mail address without its sub-address (`maija+news@example.fi` spends
+/// `maija@example.fi`'s), since most mail providers deliver every `+tag` of an address to the
+/// one mailbox, and a budget per written address let one client have the mailer send that
+/// mailbox a message per sign-up. A phone number, and an address with no `+` or nothing
+/// before it, as it is. The message still goes to the address as written.
+fn mailbox(contact: &Contact) -> Contact {
+    contact
+        .as_str()
+        .split_once('@')
+        .and_then(|(local, domain)| {
+            let (base, _tag) = local.split_once('+')?;
+            Contact::email(&format!("{base}@{domain}")).ok()
+        })
+        .unwrap_or_else(|| contact.clone())
 }
 
 /// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)

@@ -24,7 +24,9 @@
 //!    contact's keyed hash and when its budget is whole again, in one statement that reads
 //!    and moves it), so every server on one database, and a server started again, share it.
 //!    A contact's row goes once its budget is whole; past [`COUNTED`] rows, the ones nearest
-//!    whole go first (all of those as near as the one past the bound).
+//!    whole go first (all of those as near as the one past the bound). An e-mail address is
+//!    counted by its mailbox, without its sub-address (`maija+news@example.fi` as
+//!    `maija@example.fi`), which most providers deliver to the same inbox.
 //!
 //! Caveats:
 //! - Rule 5 counts the sign-ups that left a message, not the messages the mailer sent: a
