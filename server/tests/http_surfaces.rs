@@ -87,3 +87,121 @@ async fn sub_addresses_share_their_mailboxs_message_budget() {
         "{messages:?}"
     );
 }
+
+/// A decision posted from the no-JavaScript form: the signed consent cookie's `name=value`.
+async fn decided_by_form(addr: &str) -> String {
+    let answer = send(
+        addr,
+        "POST",
+        "/consent/form",
+        &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
+        "action=custom&category=analytics&return_to=/ajanvaraus",
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let value = answer.set_cookie("consent").expect("the consent cookie");
+    format!("consent={value}")
+}
+
+/// Every HTML page of the dashboard, the register and the no-JavaScript banner, errors
+/// included, refuses to be framed (clickjacking a "Reject all", a confirmation, or staff's
+/// view of someone's records), is not sniffed, and is kept by no cache: each shows a visitor's
+/// choices or records, a contact, or staff's view. The API's tests check the dashboard's
+/// front page and the public pages; these are the rest.
+#[tokio::test]
+async fn every_staff_and_visitor_page_is_unframeable_and_never_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let cookie = decided_by_form(&addr).await;
+    assert_eq!(sign_up(&addr, "maija@example.fi").await, 202);
+    let bearer = format!("Authorization: Bearer {ADMIN}\r\n");
+    let mine = send(
+        &addr,
+        "GET",
+        "/consent/me",
+        &format!("Cookie: {cookie}\r\n"),
+        "",
+    )
+    .await;
+    let id = mine.json()["consent_id"]
+        .as_str()
+        .expect("consent_id")
+        .to_owned();
+    let json = format!("{bearer}Content-Type: application/json\r\n");
+    let access = serde_json::json!({ "consent_id": id, "format": "html" }).to_string();
+    let pages = [
+        (
+            "GET",
+            format!("/admin/consent?id={id}"),
+            bearer.clone(),
+            String::new(),
+            200,
+        ),
+        (
+            "GET",
+            "/admin/consent?id=nope".into(),
+            bearer.clone(),
+            String::new(),
+            400,
+        ),
+        (
+            "GET",
+            "/admin/logout".into(),
+            bearer.clone(),
+            String::new(),
+            401,
+        ),
+        (
+            "GET",
+            "/register/outbox?format=html".into(),
+            bearer.clone(),
+            String::new(),
+            200,
+        ),
+        ("POST", "/register/access".into(), json, access, 200),
+        (
+            "GET",
+            "/register/confirm?token=forged".into(),
+            String::new(),
+            String::new(),
+            400,
+        ),
+        (
+            "GET",
+            "/consent/preferences?lang=en".into(),
+            format!("Cookie: {cookie}\r\n"),
+            String::new(),
+            200,
+        ),
+        (
+            "GET",
+            "/consent/first-layer".into(),
+            String::new(),
+            String::new(),
+            200,
+        ),
+    ];
+    for (method, path, headers, body, status) in pages {
+        let answer = send(&addr, method, &path, &headers, &body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.body);
+        let header = |name| answer.header(name).unwrap_or_default();
+        assert!(
+            header("content-type").starts_with("text/html"),
+            "{path}: {}",
+            answer.head
+        );
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path} may be framed: {}",
+            answer.head
+        );
+        assert_eq!(header("x-frame-options"), "DENY", "{path}: {}", answer.head);
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(
+            header("cache-control"),
+            "no-store",
+            "{path} may be kept by a cache: {}",
+            answer.head
+        );
+    }
+}
