@@ -88,6 +88,46 @@ async fn sub_addresses_share_their_mailboxs_message_budget() {
     );
 }
 
+/// Gmail delivers `v.ictim@gmail.com`, `vi.ctim@gmail.com`, ... (every way of dotting the
+/// local part) to `victim@gmail.com`, as it documents: each had a budget of its own, so the
+/// public sign-up could have the mailer send such a mailbox a message per request.
+#[tokio::test]
+async fn dotted_gmail_addresses_share_their_mailboxs_message_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let dotted = [
+        "victim@gmail.com",
+        "v.ictim@gmail.com",
+        "vi.ctim@gmail.com",
+        "vic.tim@gmail.com",
+        "v.i.c.t.i.m@gmail.com",
+        "victim+x@googlemail.com",
+        "vic.tim@googlemail.com",
+    ];
+    for contact in dotted {
+        assert_eq!(sign_up(&addr, contact).await, 202, "{contact}");
+    }
+    // Dots are the address elsewhere: another provider's dotted address is another mailbox.
+    assert_eq!(sign_up(&addr, "vic.tim@example.fi").await, 202);
+    let messages = outbox(&addr).await;
+    let to_victim = messages
+        .iter()
+        .filter(|m| m["to"].as_str().is_some_and(|to| dotted.contains(&to)))
+        .count();
+    assert!(
+        (1..=3).contains(&to_victim),
+        "{to_victim} messages to one mailbox: {messages:?}"
+    );
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m["to"] == "vic.tim@example.fi")
+            .count(),
+        1,
+        "{messages:?}"
+    );
+}
+
 /// A decision posted from the no-JavaScript form: the signed consent cookie's `name=value`.
 async fn decided_by_form(addr: &str) -> String {
     let answer = send(

@@ -512,21 +512,28 @@ async fn sign_up<S: Store>(
     Ok((pending.channels, Some(token)))
 }
 
-/// The contact whose message budget (the outbox's rule 5) a sign-up for `contact` spends: an
-/// e-mail address without its sub-address (`maija+news@example.fi` spends
-/// `maija@example.fi`'s), since most mail providers deliver every `+tag` of an address to the
-/// one mailbox, and a budget per written address let one client have the mailer send that
-/// mailbox a message per sign-up. A phone number, and an address with no `+` or nothing
-/// before it, as it is. The message still goes to the address as written.
+/// The contact whose message budget (the outbox's rule 5) a sign-up for `contact` spends: the
+/// mailbox an e-mail address is delivered to, so that writing one address another way brings
+/// no budget of its own (a budget per written address let one client have the mailer send a
+/// mailbox a message per sign-up):
+///
+/// 1. Without its sub-address: `maija+news@example.fi` spends `maija@example.fi`'s, since
+///    most mail providers deliver every `+tag` of an address to the one mailbox.
+/// 2. At Gmail (`gmail.com`, `googlemail.com`), without the dots of its local part, which
+///    Gmail ignores: `m.aija@googlemail.com` spends `maija@gmail.com`'s.
+///
+/// A phone number, and an address that would be left with no local part, as it is. The
+/// message still goes to the address as written.
 fn mailbox(contact: &Contact) -> Contact {
-    contact
-        .as_str()
-        .split_once('@')
-        .and_then(|(local, domain)| {
-            let (base, _tag) = local.split_once('+')?;
-            Contact::email(&format!("{base}@{domain}")).ok()
-        })
-        .unwrap_or_else(|| contact.clone())
+    let Some((local, domain)) = contact.as_str().split_once('@') else {
+        return contact.clone();
+    };
+    let local = local.split_once('+').map_or(local, |(base, _tag)| base);
+    let (local, domain) = match domain {
+        "gmail.com" | "googlemail.com" => (local.replace('.', ""), "gmail.com"),
+        _ => (local.to_owned(), domain),
+    };
+    Contact::email(&format!("{local}@{domain}")).unwrap_or_else(|_| contact.clone())
 }
 
 /// The newsletter form, as JSON (the sign-up script: answers 201 with what was recorded)

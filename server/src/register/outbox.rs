@@ -25,8 +25,9 @@
 //!    and moves it), so every server on one database, and a server started again, share it.
 //!    A contact's row goes once its budget is whole; past [`COUNTED`] rows, the ones nearest
 //!    whole go first (all of those as near as the one past the bound). An e-mail address is
-//!    counted by its mailbox, without its sub-address (`maija+news@example.fi` as
-//!    `maija@example.fi`), which most providers deliver to the same inbox.
+//!    counted by the mailbox it reaches: without its sub-address (`maija+news@example.fi`
+//!    as `maija@example.fi`, which most providers deliver to the same inbox), and at Gmail
+//!    without the dots Gmail ignores.
 //!
 //! Caveats:
 //! - Rule 5 counts the sign-ups that left a message, not the messages the mailer sent: a
