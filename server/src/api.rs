@@ -1191,6 +1191,13 @@ fn admin_only<S>(
 ) -> Result<Option<Response>, ApiError> {
     // Also what keeps the admin token from being guessed through the login prompt.
     limit(app, client, headers, "admin requests")?;
+    if embedded_by_another_site(headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the dashboard and its exports open as a page (a link, a bookmark, typed in) or \
+             for a program: another site's page may not embed or fetch them",
+        ));
+    }
     if is_admin(app, headers) {
         return Ok(None);
     }
@@ -1314,6 +1321,18 @@ pub(crate) fn from_another_site(headers: &HeaderMap) -> bool {
     headers
         .get("sec-fetch-site")
         .is_some_and(|v| v != "same-origin" && v != "none")
+}
+
+/// Whether another site's page made the request ([`from_another_site`]) other than as a
+/// navigation to a page of its own (an image, a script, a frame, a `fetch`): staff's browser
+/// sends their Basic login with it all the same, and the dashboard walks the whole log on
+/// every visit, so such a page could have the server walk it as often as the rate limit
+/// lets through. A link or a bookmark elsewhere (`Sec-Fetch-Mode: navigate`,
+/// `Sec-Fetch-Dest: document`) still opens the dashboard.
+pub(crate) fn embedded_by_another_site(headers: &HeaderMap) -> bool {
+    let is = |name: &str, value: &str| headers.get(name).is_some_and(|v| v == value);
+    from_another_site(headers)
+        && !(is("sec-fetch-mode", "navigate") && is("sec-fetch-dest", "document"))
 }
 
 /// Logout for HTTP Basic: 401 without a challenge ([`crate::admin`]'s "Logout"); 403 to a

@@ -245,3 +245,56 @@ async fn every_staff_and_visitor_page_is_unframeable_and_never_stored() {
         );
     }
 }
+
+/// What a browser logged in to the dashboard sends with every request to the server: HTTP
+/// Basic, whichever page made the request.
+fn basic() -> String {
+    use base64::Engine as _;
+    let pair = base64::engine::general_purpose::STANDARD.encode(format!("staff:{ADMIN}"));
+    format!("Authorization: Basic {pair}\r\n")
+}
+
+/// The dashboard walks the whole log on every visit (seconds on a long log), and staff's
+/// browser sends their Basic login with any request to the server, an image or a script
+/// another site's page asks for included: such a page could have the logged-in browser make
+/// the server walk its log as often as the rate limit lets it, and use up staff's own budget.
+/// The staff pages and exports are opened as pages (a link, a bookmark, typed in) or by
+/// programs, never embedded by another site: such a request is refused before any work.
+#[tokio::test]
+async fn another_sites_page_cannot_make_a_logged_in_browser_load_the_dashboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let embedded = |site: &str, dest: &str, mode: &str| {
+        format!(
+            "{}Sec-Fetch-Site: {site}\r\nSec-Fetch-Mode: {mode}\r\nSec-Fetch-Dest: {dest}\r\n",
+            basic()
+        )
+    };
+    for path in ["/admin", "/admin/consent?id=nope", "/stats?format=csv"] {
+        for (site, dest, mode) in [
+            ("cross-site", "image", "no-cors"),
+            ("cross-site", "script", "no-cors"),
+            ("same-site", "iframe", "navigate"),
+            ("cross-site", "empty", "cors"),
+        ] {
+            let answer = send(&addr, "GET", path, &embedded(site, dest, mode), "").await;
+            assert_eq!(
+                answer.status, 403,
+                "{path} from a {site} {dest}: {}",
+                answer.head
+            );
+            assert!(answer.header("www-authenticate").is_none(), "{path}");
+        }
+    }
+    // Opened as a page from a link elsewhere (an intranet's bookmark), from its own pages,
+    // typed in, or by a program: as before.
+    for headers in [
+        embedded("cross-site", "document", "navigate"),
+        embedded("same-origin", "document", "navigate"),
+        embedded("none", "document", "navigate"),
+        basic(),
+    ] {
+        let answer = send(&addr, "GET", "/admin", &headers, "").await;
+        assert_eq!(answer.status, 200, "{headers}: {}", answer.head);
+    }
+}

@@ -13,7 +13,10 @@
 //! config's default ([`lang_of`]); every link keeps it.
 //!
 //! Staff log in with HTTP Basic (any user name, the admin token as the password), or send
-//! `Authorization: Bearer <token>`.
+//! `Authorization: Bearer <token>`. The browser sends that login with every request to the
+//! server, those another site's page makes included, so a request from another site's page
+//! other than a navigation to a page of its own (an image, a frame, a script, a `fetch`:
+//! `Sec-Fetch-*`) is answered 403 before any work: the pages walk the whole log.
 //!
 //! # The log's check
 //! The dashboard walks the whole log on every visit ([`crate::verify`]), so that an edit
