@@ -298,3 +298,104 @@ async fn another_sites_page_cannot_make_a_logged_in_browser_load_the_dashboard()
         assert_eq!(answer.status, 200, "{headers}: {}", answer.head);
     }
 }
+
+/// Where a form sends the visitor afterwards (`return_to`) is a path on this site, however it
+/// is written: another site (scheme-relative, with a backslash, a tab or a newline that
+/// browsers drop, a `javascript:` address) is refused with the field named, and what is
+/// accepted comes back as a path. Both forms that redirect: the banner's and the sign-up's.
+#[tokio::test]
+async fn no_form_redirects_a_visitor_to_another_site() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let post = |path: &'static str, form: String| {
+        let addr = addr.clone();
+        async move {
+            send(
+                &addr,
+                "POST",
+                path,
+                &format!("Origin: {ORIGIN}\r\nContent-Type: application/x-www-form-urlencoded\r\n"),
+                &form,
+            )
+            .await
+        }
+    };
+    let foreign = [
+        "https%3A%2F%2Fevil.example%2F",
+        "%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%5C%5Cevil.example",
+        "javascript%3Aalert(1)",
+        "evil.example",
+    ];
+    for target in foreign {
+        for (path, form) in [
+            (
+                "/consent/form",
+                format!("action=reject_all&return_to={target}"),
+            ),
+            (
+                "/register/signup",
+                format!("contact=maija%40example.fi&channels=email&return_to={target}"),
+            ),
+        ] {
+            let answer = post(path, form).await;
+            assert_eq!(answer.status, 422, "{path} {target}: {}", answer.head);
+            assert!(answer.header("location").is_none(), "{path} {target}");
+            assert!(answer.body.contains("return_to"), "{}", answer.body);
+        }
+    }
+    for (target, location) in [
+        ("%2Fajanvaraus%3Fx%3D1", "/ajanvaraus?x=1"),
+        ("%2F.%2F%2Fevil.example", "/.//evil.example"),
+        ("%2F%25%32%46evil.example", "/%2Fevil.example"),
+        ("%2F%C3%A4%22%3E%3C", "/%C3%A4%22%3E%3C"),
+    ] {
+        let answer = post(
+            "/consent/form",
+            format!("action=reject_all&return_to={target}"),
+        )
+        .await;
+        assert_eq!(answer.status, 303, "{target}: {}", answer.body);
+        assert_eq!(answer.header("location"), Some(location), "{target}");
+    }
+}
+
+/// What a visitor's request puts in the server's pages (the page to go back to, the
+/// language, a searched id) is text in them, never markup.
+#[tokio::test]
+async fn what_a_request_says_is_never_markup_in_a_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let xss = "%2Fx%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E%3Cx%20y%3D%22";
+    for (path, auth) in [
+        (
+            format!("/consent/preferences?lang=en&return_to={xss}"),
+            String::new(),
+        ),
+        (
+            format!("/consent/first-layer?return_to={xss}"),
+            String::new(),
+        ),
+        (format!("/consent/preferences?lang={xss}"), String::new()),
+        (format!("/admin/consent?id={xss}"), basic()),
+        (format!("/admin?lang={xss}"), basic()),
+        (
+            format!("/register/confirm?lang={xss}&token={xss}"),
+            String::new(),
+        ),
+    ] {
+        let answer = send(&addr, "GET", &path, &auth, "").await;
+        assert!(
+            answer
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{path}: {}",
+            answer.head
+        );
+        assert!(!answer.body.contains("<script"), "{path}: {}", answer.body);
+        assert!(!answer.body.contains("<x y"), "{path}: {}", answer.body);
+    }
+}
