@@ -779,6 +779,47 @@ pub(crate) fn admin_bearer_in(settings: &Settings, headers: &HeaderMap) -> bool 
     admin_token_in(settings, headers, true)
 }
 
+/// Whether a browser made the request other than as a page or a download staff opened (a
+/// `fetch`, an image, a script: `Sec-Fetch-Mode` other than `navigate`, and `Sec-Fetch-Dest`
+/// other than `document`, which browsers give a download of the dashboard's exports one or
+/// the other), whichever page made it.
+///
+/// A browser that logged in with HTTP Basic sends the login with every request to the
+/// origin, and behind the documented reverse proxy (docs/DEPLOY.md) the dashboard shares
+/// its origin with the site, whose pages run tags and scripts staff do not control: one of
+/// them could read the register and act on it as staff. The dashboard's pages have no
+/// script of their own, so a browser's login counts only for pages opened as pages; programs
+/// send no `Sec-Fetch-Mode`.
+fn scripted(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode != "navigate")
+        && headers
+            .get("sec-fetch-dest")
+            .is_none_or(|dest| dest != "document")
+}
+
+/// Whether the request carries a browser's login (HTTP Basic) that a script's request may
+/// not use ([`scripted`]): answered 403, without the challenge that would have the browser
+/// ask staff for the password again.
+pub(crate) fn login_from_script(headers: &HeaderMap) -> bool {
+    scripted(headers)
+        && headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+}
+
+/// The 403 of [`login_from_script`].
+pub(crate) fn script_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "a browser's login opens the dashboard's pages only: a script's request needs \
+         Authorization: Bearer <admin token>",
+    )
+}
+
 fn admin_token_in(settings: &Settings, headers: &HeaderMap, bearer_only: bool) -> bool {
     let Some(expected) = &settings.admin_token else {
         return false;
@@ -802,7 +843,7 @@ fn admin_token_in(settings: &Settings, headers: &HeaderMap, bearer_only: bool) -
     if scheme.eq_ignore_ascii_case("bearer") {
         return matches(credentials.as_bytes());
     }
-    if bearer_only || !scheme.eq_ignore_ascii_case("basic") {
+    if bearer_only || !scheme.eq_ignore_ascii_case("basic") || scripted(headers) {
         return false;
     }
     // A browser's login prompt: any user name, the token as the password.
@@ -1200,6 +1241,9 @@ fn admin_only<S>(
     }
     if is_admin(app, headers) {
         return Ok(None);
+    }
+    if login_from_script(headers) {
+        return Err(script_refused());
     }
     Ok(Some(
         ApiError::admin_required(

@@ -399,3 +399,131 @@ async fn what_a_request_says_is_never_markup_in_a_page() {
         assert!(!answer.body.contains("<x y"), "{path}: {}", answer.body);
     }
 }
+
+/// Behind the documented reverse proxy (docs/DEPLOY.md) the dashboard and the register are on
+/// the site's own origin, and a browser that logged in to `/admin` with HTTP Basic sends that
+/// login with every request to the origin, those a script on any of the site's pages makes
+/// included: the site's tags (which run once a visitor accepts them) or an injected script
+/// then read every contact waiting in the outbox and anyone's records, recorded marketing
+/// decisions and erased records, as staff, while staff browsed the site. The dashboard's
+/// pages have no script: a browser's login counts only for a page opened as a page
+/// (`Sec-Fetch-Mode: navigate`); a program (no `Sec-Fetch-*`) or a Bearer token as before.
+#[tokio::test]
+async fn a_script_on_the_sites_own_pages_cannot_act_with_staffs_login() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    let cookie = decided_by_form(&addr).await;
+    let mine = send(
+        &addr,
+        "GET",
+        "/consent/me",
+        &format!("Cookie: {cookie}\r\n"),
+        "",
+    )
+    .await;
+    let id = mine.json()["consent_id"]
+        .as_str()
+        .expect("consent_id")
+        .to_owned();
+    assert_eq!(sign_up(&addr, "maija@example.fi").await, 202);
+    let script = |dest: &str, mode: &str| {
+        format!(
+            "{}Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: {mode}\r\nSec-Fetch-Dest: {dest}\r\n",
+            basic()
+        )
+    };
+    let fetch = script("empty", "cors");
+    let json = format!("{fetch}Content-Type: application/json\r\n");
+    let marketing = r#"{"contact": "pekka@example.fi", "channel": "email", "kind": "consent", "via": "web_form"}"#;
+    for (method, path, headers, body) in [
+        ("GET", "/admin".to_owned(), fetch.clone(), ""),
+        ("GET", "/admin".to_owned(), script("image", "no-cors"), ""),
+        ("GET", "/stats".to_owned(), fetch.clone(), ""),
+        (
+            "GET",
+            "/register/outbox?format=html".to_owned(),
+            fetch.clone(),
+            "",
+        ),
+        (
+            "GET",
+            "/register/outbox?peek=true".to_owned(),
+            fetch.clone(),
+            "",
+        ),
+        ("GET", "/register/requests".to_owned(), fetch.clone(), ""),
+        (
+            "POST",
+            "/register/marketing".to_owned(),
+            json.clone(),
+            marketing,
+        ),
+        ("GET", format!("/consent/{id}"), fetch.clone(), ""),
+        ("DELETE", format!("/consent/{id}"), fetch.clone(), ""),
+    ] {
+        let answer = send(&addr, method, &path, &headers, body).await;
+        assert!(
+            answer.status == 401 || answer.status == 403,
+            "{method} {path} by a script: {}\n{}",
+            answer.head,
+            answer.body
+        );
+        assert!(
+            !answer.body.contains("maija@example.fi"),
+            "{method} {path}: {}",
+            answer.body
+        );
+    }
+    // Nothing was recorded or erased.
+    let bearer = format!("Authorization: Bearer {ADMIN}\r\n");
+    let may = send(
+        &addr,
+        "POST",
+        "/register/may-market",
+        &format!("{bearer}Content-Type: application/json\r\n"),
+        r#"{"contact": "pekka@example.fi", "channel": "email"}"#,
+    )
+    .await;
+    assert_eq!(may.json()["status"], "no_decision", "{}", may.body);
+    let records = send(&addr, "GET", &format!("/consent/{id}"), &bearer, "").await;
+    assert_eq!(records.status, 200, "{}", records.body);
+    // The visitor's own page still reads their records with their cookie, login or not.
+    let own = send(
+        &addr,
+        "GET",
+        "/consent/me",
+        &format!("{fetch}Cookie: {cookie}\r\n"),
+        "",
+    )
+    .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    // Staff opening the pages, and a program with the login, as before.
+    for path in [
+        "/admin",
+        "/register/outbox?format=html",
+        "/stats?format=csv",
+    ] {
+        let answer = send(&addr, "GET", path, &script("document", "navigate"), "").await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.head);
+    }
+    // The export's download link, as a browser that does not call a download a navigation
+    // asks for it.
+    let answer = send(
+        &addr,
+        "GET",
+        "/stats?format=csv",
+        &script("document", "no-cors"),
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    let program = send(
+        &addr,
+        "POST",
+        "/register/marketing",
+        &format!("{}Content-Type: application/json\r\n", basic()),
+        marketing,
+    )
+    .await;
+    assert_eq!(program.status, 201, "{}", program.body);
+}

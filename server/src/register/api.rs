@@ -173,6 +173,8 @@ async fn limit_admin_guesses<S: Store>(
 fn admin<S>(app: &Register<S>, headers: &HeaderMap) -> Result<(), ApiError> {
     if admin_in(&app.settings, headers) {
         Ok(())
+    } else if crate::api::login_from_script(headers) {
+        Err(crate::api::script_refused())
     } else {
         // With the Basic challenge, as the dashboard's: staff open the outbox's page
         // (`format=html`) in a browser, which then prompts for the token.
