@@ -1380,17 +1380,19 @@ pub(crate) fn embedded_by_another_site(headers: &HeaderMap) -> bool {
 }
 
 /// Logout for HTTP Basic: 401 without a challenge ([`crate::admin`]'s "Logout"); 403 to a
-/// request another site's page made.
+/// request another site's page or a script made.
 async fn get_admin_logout<S: Store>(
     State(app): State<Arc<App<S>>>,
     headers: HeaderMap,
     Query(q): Query<AdminQuery>,
 ) -> Response {
-    // A 403 leaves the browser's login as it is, where a 401 would drop it.
-    if from_another_site(&headers) {
+    // A 403 leaves the browser's login as it is, where a 401 would drop it. Nor may a script
+    // on the site's own pages, which share the origin behind the documented proxy.
+    if from_another_site(&headers) || scripted(&headers) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
-            "log out with the dashboard's own link: a page on another site may not log staff out",
+            "log out with the dashboard's own link: a page on another site, or a script, may \
+             not log staff out",
         )
         .into_response();
     }

@@ -527,3 +527,43 @@ async fn a_script_on_the_sites_own_pages_cannot_act_with_staffs_login() {
     .await;
     assert_eq!(program.status, 201, "{}", program.body);
 }
+
+/// `GET /admin/logout` answers 401 without a challenge, which makes a browser forget staff's
+/// password. Another site's page may not make that request (tested in `adversarial_admin`),
+/// nor may a script on the site's own pages (a `fetch`, an image), which share the origin
+/// behind the documented proxy: staff log out with the dashboard's link.
+#[tokio::test]
+async fn a_script_on_the_sites_own_pages_cannot_log_staff_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, addr) = start(dir.path()).await;
+    for (dest, mode) in [
+        ("empty", "cors"),
+        ("image", "no-cors"),
+        ("script", "no-cors"),
+    ] {
+        let answer = send(
+            &addr,
+            "GET",
+            "/admin/logout",
+            &format!(
+                "{}Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: {mode}\r\nSec-Fetch-Dest: {dest}\r\n",
+                basic()
+            ),
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, 403, "{dest}: {}", answer.head);
+    }
+    let link = send(
+        &addr,
+        "GET",
+        "/admin/logout",
+        &format!(
+            "{}Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: navigate\r\nSec-Fetch-Dest: document\r\n",
+            basic()
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(link.status, 401, "{}", link.head);
+}

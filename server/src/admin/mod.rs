@@ -41,8 +41,10 @@
 //!    page instead of asking for a password again.
 //! 2. The page says so, and links back to `/admin`, whose 401 brings the login prompt back.
 //! 3. A request that another site's page made (`Sec-Fetch-Site` other than `same-origin` or
-//!    `none`: an image, a link, a form there) is answered 403, which leaves the login as it
-//!    is: a page on another site cannot log staff out behind their back.
+//!    `none`: an image, a link, a form there), or a script (`Sec-Fetch-Mode` other than
+//!    `navigate`: a `fetch` or an image of the site's own pages, which share the origin
+//!    behind the documented proxy), is answered 403, which leaves the login as it is: nobody
+//!    can log staff out behind their back.
 //!
 //! Caveats: a browser may keep the password anyway (no standard says it must forget it), so
 //! the page tells staff on a shared computer to close the browser. A client sending a Bearer
