@@ -779,24 +779,31 @@ pub(crate) fn admin_bearer_in(settings: &Settings, headers: &HeaderMap) -> bool 
     admin_token_in(settings, headers, true)
 }
 
-/// Whether a browser made the request other than as a page or a download staff opened (a
-/// `fetch`, an image, a script: `Sec-Fetch-Mode` other than `navigate`, and `Sec-Fetch-Dest`
-/// other than `document`, which browsers give a download of the dashboard's exports one or
-/// the other), whichever page made it.
+/// Whether a browser made the request other than as a page or a download staff opened,
+/// whichever page made it: a `fetch`, an image, a script (`Sec-Fetch-Mode` other than
+/// `navigate`, unless `Sec-Fetch-Dest` is `document`: browsers give a download of the
+/// dashboard's exports one or the other), or a page loaded into a frame (`Sec-Fetch-Dest`
+/// `iframe`, `frame`, `fencedframe`, `embed` or `object`: a frame of the same origin is the
+/// page's to read, a JSON or CSV answer included, which no `frame-ancestors` covers).
 ///
 /// A browser that logged in with HTTP Basic sends the login with every request to the
 /// origin, and behind the documented reverse proxy (docs/DEPLOY.md) the dashboard shares
 /// its origin with the site, whose pages run tags and scripts staff do not control: one of
 /// them could read the register and act on it as staff. The dashboard's pages have no
-/// script of their own, so a browser's login counts only for pages opened as pages; programs
-/// send no `Sec-Fetch-Mode`.
+/// script of their own, so a browser's login counts only for pages and downloads; programs
+/// send no `Sec-Fetch-*`.
 fn scripted(headers: &HeaderMap) -> bool {
-    headers
+    let dest = headers.get("sec-fetch-dest");
+    let framed = dest.is_some_and(|d| {
+        ["iframe", "frame", "fencedframe", "embed", "object"]
+            .iter()
+            .any(|f| d == f)
+    });
+    let fetched = headers
         .get("sec-fetch-mode")
         .is_some_and(|mode| mode != "navigate")
-        && headers
-            .get("sec-fetch-dest")
-            .is_none_or(|dest| dest != "document")
+        && dest.is_none_or(|d| d != "document");
+    framed || fetched
 }
 
 /// Whether the request carries a browser's login (HTTP Basic) that a script's request may
