@@ -389,6 +389,9 @@ impl Choices {
 
     /// Whether the service is granted.
     #[must_use]
+    // Always inlined, as `minus`, `union` and `is_empty`: a few word operations, where the
+    // banner's module made a call to each (71 B gzip of the module for the four, measured).
+    #[inline(always)]
     pub const fn allows_service(&self, service: ServiceIndex) -> bool {
         self.services.has(service.0)
     }
@@ -466,6 +469,7 @@ impl Choices {
 
     /// What `self` grants and `other` does not.
     #[must_use]
+    #[inline(always)]
     pub const fn minus(&self, other: &Choices) -> Choices {
         Choices {
             categories: self.categories & !other.categories,
@@ -475,6 +479,7 @@ impl Choices {
 
     /// What either grants.
     #[must_use]
+    #[inline(always)]
     pub const fn union(&self, other: &Choices) -> Choices {
         Choices {
             categories: self.categories | other.categories,
@@ -484,6 +489,7 @@ impl Choices {
 
     /// Whether no category and no service is granted.
     #[must_use]
+    #[inline(always)]
     pub const fn is_empty(&self) -> bool {
         self.categories == 0 && self.services.is_empty()
     }
