@@ -324,11 +324,10 @@ fn check_ends(column: &[u8], total: usize) -> Result<(), PolicyError> {
 /// The header's length: every field before the columns has a fixed place in it.
 const HEADER: usize = 69;
 
+/// The language of `code`, as a token's flags name one ([`Lang::from_index`]: no table of
+/// its own in the banner's module).
 fn lang(code: u8) -> Result<Lang, PolicyError> {
-    Lang::ALL
-        .get(usize::from(code))
-        .copied()
-        .ok_or(PolicyError::Field("language"))
+    Lang::from_index(code).ok_or(PolicyError::Field("language"))
 }
 
 /// The columns, read in place: every field is found by arithmetic, and [`CompiledPolicy::parse`]
