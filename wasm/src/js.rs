@@ -60,6 +60,8 @@ impl<'o> Json<'o> {
     }
 
     /// `null` for `None`.
+    // Always inlined: a branch between two calls at each use (20 B gzip less, measured).
+    #[inline(always)]
     pub(crate) fn opt_str(&mut self, s: Option<&str>) -> &mut Self {
         match s {
             Some(s) => self.str(s),

@@ -437,6 +437,8 @@ impl<'a> Tables<'a> {
     }
 }
 
+// Always inlined: one test, where the banner's module made a call (11 B gzip, measured).
+#[inline(always)]
 fn non_empty(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
@@ -742,6 +744,8 @@ impl<'a> CompiledPolicy<'a> {
     }
 
     /// The categories with their positions.
+    // Always inlined: the iterator is built where it is read (3 B gzip, measured).
+    #[inline(always)]
     pub fn indexed_categories(
         &self,
     ) -> impl Iterator<Item = (CategoryIndex, CategoryEntry<'a>)> + 'a {
