@@ -396,10 +396,19 @@ impl<'a> Tables<'a> {
 
     /// The position of `id` among the `n` texts from text `first`: one search for
     /// the categories' ids and the services' (their entries are not built to compare an id).
+    // Always inlined around `position`, which answers `n` for none: a plain number comes
+    // back from the search, not an `Option` through memory (18 B gzip of the banner's
+    // module, measured).
+    #[inline(always)]
     fn find(&self, first: usize, n: usize, id: &str) -> Option<u8> {
-        (0..n)
-            .position(|i| self.text(first + i) == id)
-            .map(|i| i as u8)
+        let i = self.position(first, n, id);
+        (i < n).then_some(i as u8)
+    }
+
+    /// [`find`](Self::find)'s search: `n` when `id` is none of the texts.
+    #[cfg_attr(target_family = "wasm", inline(never))]
+    fn position(&self, first: usize, n: usize, id: &str) -> usize {
+        (0..n).position(|i| self.text(first + i) == id).unwrap_or(n)
     }
 
     fn service_ids(&self) -> usize {
