@@ -378,13 +378,23 @@ impl<'a> Tables<'a> {
     }
 
     /// Entry `i`'s start and end, in a column of ends starting at `column`.
+    // Always inlined around `packed_span`: the two cells come back in one number, not as a
+    // pair through memory (19 B gzip of the banner's module, measured).
+    #[inline(always)]
     fn span(&self, column: usize, i: usize) -> (usize, usize) {
+        let packed = self.packed_span(column, i);
+        (packed & 0xffff, packed >> 16)
+    }
+
+    /// [`span`](Self::span)'s cells, the start in the low 16 bits and the end above them.
+    #[cfg_attr(target_family = "wasm", inline(never))]
+    fn packed_span(&self, column: usize, i: usize) -> usize {
         let start = if i == 0 {
             0
         } else {
             self.u16(column + 2 * (i - 1))
         };
-        (start, self.u16(column + 2 * i))
+        start | self.u16(column + 2 * i) << 16
     }
 
     /// The `i`-th text.
