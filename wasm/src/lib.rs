@@ -149,22 +149,35 @@ fn time(ms: f64) -> i64 {
 
 /// A consent id from the script's 16 random bytes (all zero if it passed fewer, which it
 /// never does: `crypto.getRandomValues(new Uint8Array(16))`).
-// Out of line: one copy for `decide` and `reset` (see `pairs`).
+// Out of line: one copy for `decide` and `reset` (37 B gzip less with `pairs` out of line,
+// measured).
 #[inline(never)]
 fn consent_id(random: &[u8]) -> ConsentId {
     ConsentId::from_bytes(random.first_chunk().copied().unwrap_or_default())
 }
 
 /// The `name=value` pairs of `document.cookie`, trimmed; pairs without a name are skipped.
-// Out of line: one copy for `start`, `decide` and the withdrawal (37 B gzip less with
-// `consent_id`'s, measured).
-#[inline(never)]
-fn pairs(jar: &str) -> impl Iterator<Item = (&str, &str)> + Clone {
-    split_ascii(jar, b';').filter_map(|pair| {
-        let (name, value) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
-        let name = trim_ascii(name);
-        (!name.is_empty()).then_some((name, trim_ascii(value)))
-    })
+fn pairs(jar: &str) -> Pairs<'_> {
+    Pairs(split_ascii(jar, b';'))
+}
+
+/// The iterator of [`pairs`]: a type of its own so that its `next` is one function, out of
+/// line, for `start`, `decide` and the withdrawal, which walks the jar in two loops (69 B gzip
+/// less than the `filter_map` that `pairs` returned, inlined into each, measured).
+#[derive(Clone)]
+struct Pairs<'a>(consent_core::text::SplitAscii<'a>);
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    #[inline(never)]
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        self.0.by_ref().find_map(|pair| {
+            let (name, value) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
+            let name = trim_ascii(name);
+            (!name.is_empty()).then_some((name, trim_ascii(value)))
+        })
+    }
 }
 
 /// Of the consent cookies in `jar` (several when a parent domain's or another path's comes
