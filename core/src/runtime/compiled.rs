@@ -800,6 +800,10 @@ impl<'a> CompiledPolicy<'a> {
 
     /// The position of the category `id`.
     #[must_use]
+    // Always inlined, as `service_index` and the sealed trait's two: the search's position
+    // comes back as a number, not an `Option` through memory (41 B gzip of the banner's
+    // module, measured).
+    #[inline(always)]
     pub fn category_index(&self, id: &str) -> Option<CategoryIndex> {
         self.tables
             .find(CATEGORY_IDS, self.category_count(), id)
@@ -808,6 +812,7 @@ impl<'a> CompiledPolicy<'a> {
 
     /// The position of the service `id`.
     #[must_use]
+    #[inline(always)]
     pub fn service_index(&self, id: &str) -> Option<ServiceIndex> {
         let t = &self.tables;
         t.find(t.service_ids(), self.service_count(), id)

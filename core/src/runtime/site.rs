@@ -47,10 +47,12 @@ impl sealed::Sealed for CompiledPolicy<'_> {
         Params::from_compiled(self)
     }
 
+    #[inline(always)]
     fn category_index(&self, id: &str) -> Option<CategoryIndex> {
         CompiledPolicy::category_index(self, id)
     }
 
+    #[inline(always)]
     fn service_index(&self, id: &str) -> Option<ServiceIndex> {
         CompiledPolicy::service_index(self, id)
     }
