@@ -716,6 +716,7 @@ impl<'a> CompiledPolicy<'a> {
 
     /// The consent cookie's settings.
     #[must_use]
+    #[inline(always)]
     pub fn cookie(&self) -> CookieSettings<'a> {
         self.cookie
     }
