@@ -723,6 +723,9 @@ impl<'a> CompiledPolicy<'a> {
 
     /// Where the banner sends decisions, if anywhere.
     #[must_use]
+    // Always inlined: its `Option<&str>` came back through memory to its one caller (10 B
+    // gzip of the banner's module, measured).
+    #[inline(always)]
     pub fn endpoint(&self) -> Option<&'a str> {
         non_empty(self.tables.text(ENDPOINT))
     }
