@@ -170,6 +170,7 @@ pub(crate) fn state_of(masks: [u32; 7], allowed: Choices) -> ConsentModeState {
 /// site does not use Consent Mode. A category granted only partly counts as denied
 /// ([`Choices::whole_categories`]).
 #[must_use]
+#[inline(always)]
 pub fn update<P: crate::SitePolicy + ?Sized>(
     site: &P,
     allowed: Choices,
@@ -204,6 +205,9 @@ impl ConsentModeState {
     }
 
     /// Every signal with its value.
+    // Always inlined, as `update`: out of line, each returned its value (the iterator, the
+    // `Option`) through memory (7 and 33 B gzip of the banner's module, measured).
+    #[inline(always)]
     pub fn iter(&self) -> impl Iterator<Item = (Signal, SignalState)> + '_ {
         Signal::ALL.into_iter().map(|s| (s, self.get(s)))
     }
