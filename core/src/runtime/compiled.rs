@@ -797,6 +797,9 @@ impl<'a> CompiledPolicy<'a> {
     }
 
     /// The services with their positions.
+    // Always inlined, as `indexed_categories`: the iterator is built where it is read, not
+    // returned through memory (28 B gzip of the banner's module, measured).
+    #[inline(always)]
     pub fn indexed_services(&self) -> impl Iterator<Item = (ServiceIndex, ServiceEntry<'a>)> + 'a {
         let t = self.tables;
         (0..self.service_count()).map(move |i| (ServiceIndex(i as u8), t.service(i)))

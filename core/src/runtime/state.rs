@@ -687,6 +687,8 @@ impl ConsentState {
     /// # Ok::<(), consent_core::policy::DecideError>(())
     /// ```
     #[must_use]
+    // Always inlined into the banner's one call (17 B gzip of its module, measured).
+    #[inline(always)]
     pub fn same_decision(&self, other: &ConsentState) -> bool {
         // Every field named, so that a new one must be put on one side or the other; compared
         // one by one, not as a copy of the state compared whole (44 B gzip less of the banner's
