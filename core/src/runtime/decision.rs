@@ -334,6 +334,10 @@ impl Made {
 
     /// What was allowed before and is not now (rule 9).
     #[must_use]
+    // Always inlined: out of line, the set came back through memory (17 B gzip of the
+    // banner's module, measured; 6 B in round 1, before the clear lines' callback was
+    // generic).
+    #[inline(always)]
     pub fn revoked(&self) -> Choices {
         self.decision.revoked()
     }
