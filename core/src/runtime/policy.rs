@@ -358,6 +358,7 @@ impl Params {
     }
 
     /// [`Choices::with_service_granted`]: the service and its category.
+    #[inline(always)]
     pub(crate) fn with_service_granted(
         &self,
         mut choices: Choices,

@@ -446,6 +446,9 @@ impl Choices {
     /// # Ok::<(), consent_core::ConfigError>(())
     /// ```
     #[must_use]
+    // Always inlined, as `Params::with_service_granted`, into the banner's one call: out of
+    // line, each returned its `Choices` through memory (13 B gzip of its module, measured).
+    #[inline(always)]
     pub fn with_service_granted<P: crate::SitePolicy + ?Sized>(
         self,
         site: &P,
