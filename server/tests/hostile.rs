@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::raw::{Answer, send};
+use support::raw::{Answer, outbox, send};
 
 use std::path::Path;
 
@@ -183,23 +183,6 @@ async fn a_return_to_in_plain_text_comes_back_as_a_uri() {
     }
 }
 
-/// The confirmation messages waiting in the outbox, as the mailer peeks at them.
-async fn outbox(addr: &str) -> Vec<serde_json::Value> {
-    let answer = send(
-        addr,
-        "GET",
-        "/register/outbox?peek=true",
-        &format!("Authorization: Bearer {ADMIN}\r\n"),
-        "",
-    )
-    .await;
-    assert_eq!(answer.status, 200, "{}", answer.head);
-    answer.json()["messages"]
-        .as_array()
-        .expect("messages")
-        .clone()
-}
-
 /// The sign-up is public and mails whatever address it is given: without a limit per
 /// contact, one client within the per-client rate (or many clients) had the site's mailer
 /// send a victim a confirmation message for every request, tens of thousands a day. A few
@@ -231,7 +214,7 @@ async fn the_signup_cannot_be_used_to_flood_one_address_with_messages() {
     }
     let answer = sign_up("other@example.fi").await;
     assert_eq!(answer.status, 202, "{}", answer.body);
-    let messages = outbox(&addr).await;
+    let messages = outbox(&addr, ADMIN).await;
     let to = |who: &str| messages.iter().filter(|m| m["to"] == who).count();
     assert!(
         (1..=3).contains(&to("victim@example.fi")),
@@ -514,7 +497,7 @@ async fn a_confirmation_cut_short_by_its_request_still_records_every_channel() {
     )
     .await;
     assert_eq!(signed_up.status, 202, "{}", signed_up.body);
-    let messages = outbox(&addr).await;
+    let messages = outbox(&addr, ADMIN).await;
     let link = messages[0]["link"].as_str().expect("link");
     let token = link.split_once("token=").expect("a token").1.to_owned();
     // Someone else writes to the log (a backup, a second process): the server's writer

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::raw::send;
+use support::raw::{outbox, send};
 
 use std::path::Path;
 
@@ -21,21 +21,20 @@ async fn start(dir: &Path) -> (Child, String) {
     support::serve::start(dir, &["--origin", ORIGIN, "--admin-token", ADMIN]).await
 }
 
-/// The confirmation messages waiting in the outbox, as the mailer peeks at them.
-async fn outbox(addr: &str) -> Vec<serde_json::Value> {
-    let answer = send(
+/// The consent id of the decision the consent cookie `cookie` holds, as `/consent/me` reads it.
+async fn consent_id(addr: &str, cookie: &str) -> String {
+    let mine = send(
         addr,
         "GET",
-        "/register/outbox?peek=true",
-        &format!("Authorization: Bearer {ADMIN}\r\n"),
+        "/consent/me",
+        &format!("Cookie: {cookie}\r\n"),
         "",
     )
     .await;
-    assert_eq!(answer.status, 200, "{}", answer.head);
-    answer.json()["messages"]
-        .as_array()
-        .expect("messages")
-        .clone()
+    mine.json()["consent_id"]
+        .as_str()
+        .expect("consent_id")
+        .to_owned()
 }
 
 async fn sign_up(addr: &str, contact: &str) -> u16 {
@@ -65,7 +64,7 @@ async fn sub_addresses_share_their_mailboxs_message_budget() {
     assert_eq!(sign_up(&addr, "victim@example.fi").await, 202);
     // Another mailbox of the same domain is not held back.
     assert_eq!(sign_up(&addr, "other+news@example.fi").await, 202);
-    let messages = outbox(&addr).await;
+    let messages = outbox(&addr, ADMIN).await;
     let to_victim = messages
         .iter()
         .filter(|m| {
@@ -109,7 +108,7 @@ async fn dotted_gmail_addresses_share_their_mailboxs_message_budget() {
     }
     // Dots are the address elsewhere: another provider's dotted address is another mailbox.
     assert_eq!(sign_up(&addr, "vic.tim@example.fi").await, 202);
-    let messages = outbox(&addr).await;
+    let messages = outbox(&addr, ADMIN).await;
     let to_victim = messages
         .iter()
         .filter(|m| m["to"].as_str().is_some_and(|to| dotted.contains(&to)))
@@ -155,18 +154,7 @@ async fn every_staff_and_visitor_page_is_unframeable_and_never_stored() {
     let cookie = decided_by_form(&addr).await;
     assert_eq!(sign_up(&addr, "maija@example.fi").await, 202);
     let bearer = format!("Authorization: Bearer {ADMIN}\r\n");
-    let mine = send(
-        &addr,
-        "GET",
-        "/consent/me",
-        &format!("Cookie: {cookie}\r\n"),
-        "",
-    )
-    .await;
-    let id = mine.json()["consent_id"]
-        .as_str()
-        .expect("consent_id")
-        .to_owned();
+    let id = consent_id(&addr, &cookie).await;
     let json = format!("{bearer}Content-Type: application/json\r\n");
     let access = serde_json::json!({ "consent_id": id, "format": "html" }).to_string();
     let pages = [
@@ -414,18 +402,7 @@ async fn a_script_on_the_sites_own_pages_cannot_act_with_staffs_login() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_server, addr) = start(dir.path()).await;
     let cookie = decided_by_form(&addr).await;
-    let mine = send(
-        &addr,
-        "GET",
-        "/consent/me",
-        &format!("Cookie: {cookie}\r\n"),
-        "",
-    )
-    .await;
-    let id = mine.json()["consent_id"]
-        .as_str()
-        .expect("consent_id")
-        .to_owned();
+    let id = consent_id(&addr, &cookie).await;
     assert_eq!(sign_up(&addr, "maija@example.fi").await, 202);
     let script = |dest: &str, mode: &str| {
         format!(

@@ -100,3 +100,21 @@ pub async fn send(addr: &str, method: &str, path: &str, headers: &str, body: &st
     );
     send_raw(addr, request).await
 }
+
+/// The confirmation messages waiting in the outbox of the server at `addr`, as the mailer
+/// peeks at them with the admin token `admin`.
+pub async fn outbox(addr: &str, admin: &str) -> Vec<serde_json::Value> {
+    let answer = send(
+        addr,
+        "GET",
+        "/register/outbox?peek=true",
+        &format!("Authorization: Bearer {admin}\r\n"),
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    answer.json()["messages"]
+        .as_array()
+        .expect("messages")
+        .clone()
+}
