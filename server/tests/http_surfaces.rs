@@ -21,6 +21,14 @@ async fn start(dir: &Path) -> (Child, String) {
     support::serve::start(dir, &["--origin", ORIGIN, "--admin-token", ADMIN]).await
 }
 
+/// How many of the outbox's `messages` go to an address `to` accepts.
+fn sent_to(messages: &[serde_json::Value], to: impl Fn(&str) -> bool) -> usize {
+    messages
+        .iter()
+        .filter(|m| m["to"].as_str().is_some_and(&to))
+        .count()
+}
+
 /// The consent id of the decision the consent cookie `cookie` holds, as `/consent/me` reads it.
 async fn consent_id(addr: &str, cookie: &str) -> String {
     let mine = send(
@@ -65,26 +73,15 @@ async fn sub_addresses_share_their_mailboxs_message_budget() {
     // Another mailbox of the same domain is not held back.
     assert_eq!(sign_up(&addr, "other+news@example.fi").await, 202);
     let messages = outbox(&addr, ADMIN).await;
-    let to_victim = messages
-        .iter()
-        .filter(|m| {
-            m["to"]
-                .as_str()
-                .is_some_and(|to| to.starts_with("victim") && to.ends_with("@example.fi"))
-        })
-        .count();
+    let to_victim = sent_to(&messages, |to| {
+        to.starts_with("victim") && to.ends_with("@example.fi")
+    });
     assert!(
         (1..=3).contains(&to_victim),
         "{to_victim} messages to one mailbox: {messages:?}"
     );
-    assert_eq!(
-        messages
-            .iter()
-            .filter(|m| m["to"] == "other+news@example.fi")
-            .count(),
-        1,
-        "{messages:?}"
-    );
+    let to_other = sent_to(&messages, |to| to == "other+news@example.fi");
+    assert_eq!(to_other, 1, "{messages:?}");
 }
 
 /// Gmail delivers `v.ictim@gmail.com`, `vi.ctim@gmail.com`, ... (every way of dotting the
@@ -109,22 +106,13 @@ async fn dotted_gmail_addresses_share_their_mailboxs_message_budget() {
     // Dots are the address elsewhere: another provider's dotted address is another mailbox.
     assert_eq!(sign_up(&addr, "vic.tim@example.fi").await, 202);
     let messages = outbox(&addr, ADMIN).await;
-    let to_victim = messages
-        .iter()
-        .filter(|m| m["to"].as_str().is_some_and(|to| dotted.contains(&to)))
-        .count();
+    let to_victim = sent_to(&messages, |to| dotted.contains(&to));
     assert!(
         (1..=3).contains(&to_victim),
         "{to_victim} messages to one mailbox: {messages:?}"
     );
-    assert_eq!(
-        messages
-            .iter()
-            .filter(|m| m["to"] == "vic.tim@example.fi")
-            .count(),
-        1,
-        "{messages:?}"
-    );
+    let to_other = sent_to(&messages, |to| to == "vic.tim@example.fi");
+    assert_eq!(to_other, 1, "{messages:?}");
 }
 
 /// A decision posted from the no-JavaScript form: the signed consent cookie's `name=value`.
