@@ -744,24 +744,11 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
     use crate::support::writer::queue;
     use MarketingChannel::{Email, Post};
     use MarketingKind::{Consent, Refusal};
-    let group = vec![
-        marketing("late@b.fi", Consent, 10),
-        marketing_on(Post, "late@b.fi", Consent, 10),
-    ];
-    let condition = NothingLater {
-        after: 1,
-        channels: vec![Email, Post],
-    };
-    let mut refused = std::pin::pin!(s.append_marketing_if(group, condition));
-    queue(refused.as_mut()).await;
-    let mut earlier = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Refusal, 5)));
-    queue(earlier.as_mut()).await;
-    let mut again = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Consent, 10)));
-    queue(again.as_mut()).await;
-    let twin = || {
+    // A confirmation of `contact`'s sign-up on two channels, made at 10.
+    let confirm = |contact: &'static str| {
         let group = vec![
-            marketing("twin@b.fi", Consent, 10),
-            marketing_on(Post, "twin@b.fi", Consent, 10),
+            marketing(contact, Consent, 10),
+            marketing_on(Post, contact, Consent, 10),
         ];
         let condition = NothingLater {
             after: 1,
@@ -769,9 +756,15 @@ pub async fn a_refused_group_teaches_its_batch_nothing<S: Store>(
         };
         s.append_marketing_if(group, condition)
     };
-    let mut twin1 = std::pin::pin!(twin());
+    let mut refused = std::pin::pin!(confirm("late@b.fi"));
+    queue(refused.as_mut()).await;
+    let mut earlier = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Refusal, 5)));
+    queue(earlier.as_mut()).await;
+    let mut again = std::pin::pin!(s.append_marketing(marketing("late@b.fi", Consent, 10)));
+    queue(again.as_mut()).await;
+    let mut twin1 = std::pin::pin!(confirm("twin@b.fi"));
     queue(twin1.as_mut()).await;
-    let mut twin2 = std::pin::pin!(twin());
+    let mut twin2 = std::pin::pin!(confirm("twin@b.fi"));
     queue(twin2.as_mut()).await;
     let mut cookie = std::pin::pin!(s.append(record(7, Action::AcceptAll, t0())));
     queue(cookie.as_mut()).await;
